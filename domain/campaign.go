@@ -1,0 +1,380 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+)
+
+// Campaign is the consistency boundary of the ledger: every entry of one
+// campaign is an event of this aggregate, so one expected-version check guards
+// all of the campaign's money at once. Its invariants:
+//
+//   - a donation is pledged at most once and received at most once (until the
+//     entry is voided);
+//   - an entry is voided at most once, and only entries that exist (in this
+//     campaign) can be voided or corrected;
+//   - a delivery, session, service or allocation id is recorded once;
+//   - no level of the campaign fund (the city pot or a county's pot) ever
+//     holds less than zero: nothing allocates or spends more than was
+//     received or allocated to it;
+//   - no donation pays, through funded_by, for more than it brought in.
+//
+// The state is a pure fold over the campaign's events: Apply never refuses a
+// stored event, Decide checks a new one without changing anything.
+type Campaign struct {
+	Ref      AggregateRef
+	Version  uint64
+	cityCode string
+
+	entries   map[uuid.UUID]*campaignEntry
+	entities  map[string]uuid.UUID // "type:id" of an active entry → its event
+	pots      map[string]Money     // region code → money it holds
+	received  map[string]Money     // donation id → money received
+	spent     map[string]Money     // donation id → money spent through funded_by
+	receipts  map[string]int       // donation id → active receipts (0 or 1)
+	moneyForm map[string]bool      // donation id → received as money
+	keys      map[string]KeyRecord
+}
+
+// KeyRecord remembers what an idempotency key wrote, so a retry years later
+// still returns the original result.
+type KeyRecord struct {
+	EventID     uuid.UUID
+	ContentHash string
+	Position    uint64
+}
+
+type campaignEntry struct {
+	eventType EventType
+	county    string
+	payload   Payload // the effective payload: the last correction's, if any
+	voidedBy  uuid.UUID
+}
+
+// NewCampaign returns the empty state of a campaign's aggregate.
+func NewCampaign(code, cityCode string) *Campaign {
+	return &Campaign{
+		Ref:       AggregateRef{Kind: AggregateCampaign, ID: code},
+		cityCode:  cityCode,
+		entries:   map[uuid.UUID]*campaignEntry{},
+		entities:  map[string]uuid.UUID{},
+		pots:      map[string]Money{},
+		received:  map[string]Money{},
+		spent:     map[string]Money{},
+		receipts:  map[string]int{},
+		moneyForm: map[string]bool{},
+		keys:      map[string]KeyRecord{},
+	}
+}
+
+// Key returns what an idempotency key wrote in this campaign, if anything.
+func (c *Campaign) Key(key string) (KeyRecord, bool) {
+	record, ok := c.keys[key]
+	return record, ok
+}
+
+// Balance is the money a level of the fund holds now.
+func (c *Campaign) Balance(region string) Money { return c.pots[region] }
+
+// Len is how many entries the campaign has, voided ones included.
+func (c *Campaign) Len() int { return len(c.entries) }
+
+// effect is what an entry changes: signed amounts per pot and per donation.
+type effect struct {
+	pots     map[string]Money
+	received map[string]Money
+	spent    map[string]Money
+	receipts map[string]int
+}
+
+func newEffect() effect {
+	return effect{pots: map[string]Money{}, received: map[string]Money{}, spent: map[string]Money{}, receipts: map[string]int{}}
+}
+
+func (e effect) add(payload Payload, county string, sign Money) {
+	spend := func(amount Money, fundings []Funding) {
+		e.pots[county] -= sign * amount
+		for _, funding := range fundings {
+			e.spent[funding.DonationID] += sign * funding.Amount
+		}
+	}
+	switch p := payload.(type) {
+	case DonationReceived:
+		e.receipts[p.DonationID] += int(sign)
+		if p.Form == FormMoney {
+			e.pots[county] += sign * p.Amount
+			e.received[p.DonationID] += sign * p.Amount
+		}
+	case FundsAllocated:
+		e.pots[p.FromCounty] -= sign * p.Amount
+		e.pots[p.ToCounty] += sign * p.Amount
+	case SuppliesDelivered:
+		spend(p.Spent, p.FundedBy)
+	case TrainingHeld:
+		spend(p.Cost, p.FundedBy)
+	case ServiceProvided:
+		spend(p.Cost, p.FundedBy)
+	}
+}
+
+// Decide checks whether a new event may be appended to the campaign. It
+// returns a *RuleError (ErrRejected) or a *ValidationError for a correction
+// whose replacement is malformed; it changes nothing. For a correction it
+// decodes the replacement into the target's type, so call it before Apply.
+func (c *Campaign) Decide(event *Event, validator Validator) error {
+	change := newEffect()
+	switch p := event.Data.(type) {
+	case EntryVoided:
+		target, err := c.activeTarget("data.target_event_id", p.TargetEventID)
+		if err != nil {
+			return err
+		}
+		change.add(target.payload, target.county, -1)
+	case *EntryCorrected:
+		target, err := c.activeTarget("data.target_event_id", p.TargetEventID)
+		if err != nil {
+			return err
+		}
+		replacement, err := decodeReplacement(p.Replacement, target.eventType)
+		if err != nil {
+			return err
+		}
+		p.replacement = replacement
+		if err := validator.Validate(*event); err != nil {
+			return err
+		}
+		if EntityID(replacement) != EntityID(target.payload) {
+			return rejectf("data.replacement", "must keep the id %q of the entry it corrects", EntityID(target.payload))
+		}
+		change.add(target.payload, target.county, -1)
+		change.add(replacement, event.County, +1)
+		if err := c.checkFundings(replacement); err != nil {
+			return err
+		}
+	default:
+		if err := c.checkNewEntity(event.Data); err != nil {
+			return err
+		}
+		if err := c.checkFundings(event.Data); err != nil {
+			return err
+		}
+		change.add(event.Data, event.County, +1)
+	}
+	return c.checkEffect(change)
+}
+
+func (c *Campaign) activeTarget(field, id string) (*campaignEntry, error) {
+	targetID, err := uuid.Parse(id)
+	if err != nil {
+		return nil, rejectf(field, "must be the UUID of an earlier event")
+	}
+	target, ok := c.entries[targetID]
+	if !ok {
+		return nil, rejectf(field, "no entry %s in campaign %s", id, c.Ref.ID)
+	}
+	if target.eventType == TypeEntryVoided || target.eventType == TypeEntryCorrected {
+		return nil, rejectf(field, "entry %s is itself a %s; void or correct the original entry", id, target.eventType)
+	}
+	if target.voidedBy != uuid.Nil {
+		return nil, rejectf(field, "entry %s was already voided by event %s", id, target.voidedBy)
+	}
+	return target, nil
+}
+
+func entityKey(payload Payload) string {
+	if id := EntityID(payload); id != "" {
+		return string(payload.EventType()) + ":" + id
+	}
+	return ""
+}
+
+func (c *Campaign) checkNewEntity(payload Payload) error {
+	key := entityKey(payload)
+	if key == "" {
+		return nil
+	}
+	if existing, ok := c.entities[key]; ok {
+		what := map[EventType]string{
+			TypeDonationPledged: "donation %s was already pledged by event %s",
+			TypeDonationReceived: "donation %s was already received by event %s; a donation is received once " +
+				"(void that entry first if it was wrong)",
+		}[payload.EventType()]
+		if what == "" {
+			what = "%s was already recorded by event %s; correct that entry instead"
+		}
+		return rejectf("data."+idField(payload), what, EntityID(payload), existing)
+	}
+	return nil
+}
+
+func idField(payload Payload) string {
+	switch payload.(type) {
+	case DonationPledged, DonationReceived:
+		return "donation_id"
+	case FundsAllocated:
+		return "allocation_id"
+	case SuppliesDelivered:
+		return "delivery_id"
+	case TrainingHeld:
+		return "session_id"
+	case ServiceProvided:
+		return "service_id"
+	}
+	return "id"
+}
+
+func fundingsOf(payload Payload) []Funding {
+	switch p := payload.(type) {
+	case SuppliesDelivered:
+		return p.FundedBy
+	case TrainingHeld:
+		return p.FundedBy
+	case ServiceProvided:
+		return p.FundedBy
+	}
+	return nil
+}
+
+func (c *Campaign) checkFundings(payload Payload) error {
+	for i, funding := range fundingsOf(payload) {
+		if c.receipts[funding.DonationID] == 0 || !c.moneyForm[funding.DonationID] {
+			return rejectf(fmt.Sprintf("data.funded_by[%d].donation_id", i),
+				"donation %s has no money received in campaign %s", funding.DonationID, c.Ref.ID)
+		}
+	}
+	return nil
+}
+
+func (c *Campaign) checkEffect(change effect) error {
+	for _, region := range sortedKeys(change.pots) {
+		if balance := c.pots[region] + change.pots[region]; balance < 0 {
+			level := "county " + region
+			if region == c.cityCode {
+				level = "the city level (" + region + ")"
+			}
+			return rejectf("", "campaign %s: %s would hold %s yuan; nothing may allocate or spend more than it "+
+				"received (it holds %s yuan)", c.Ref.ID, level, balance, c.pots[region])
+		}
+	}
+	for _, donation := range sortedKeys(change.receipts) {
+		if receipts := c.receipts[donation] + change.receipts[donation]; receipts > 1 {
+			return rejectf("data.donation_id", "donation %s would be received twice", donation)
+		}
+	}
+	for _, donation := range unionKeys(change.spent, change.received) {
+		spent := c.spent[donation] + change.spent[donation]
+		received := c.received[donation] + change.received[donation]
+		if spent > received {
+			return rejectf("", "donation %s would pay for %s yuan of entries but brought in %s yuan",
+				donation, spent, received)
+		}
+	}
+	return nil
+}
+
+// Apply folds a stored event into the state. It never refuses: the event was
+// checked when it was written.
+func (c *Campaign) Apply(event Event, position uint64) {
+	change := newEffect()
+	switch p := event.Data.(type) {
+	case EntryVoided:
+		if target := c.entries[uuid.MustParse(p.TargetEventID)]; target != nil {
+			change.add(target.payload, target.county, -1)
+			target.voidedBy = event.ID
+			if key := entityKey(target.payload); key != "" && c.entities[key].String() == p.TargetEventID {
+				delete(c.entities, key)
+			}
+		}
+	case *EntryCorrected:
+		if target := c.entries[uuid.MustParse(p.TargetEventID)]; target != nil {
+			replacement := p.replacement
+			if replacement == nil {
+				decoded, err := decodeReplacement(p.Replacement, target.eventType)
+				if err != nil {
+					break
+				}
+				replacement, p.replacement = decoded, decoded
+			}
+			change.add(target.payload, target.county, -1)
+			change.add(replacement, event.County, +1)
+			target.payload, target.county = replacement, event.County
+		}
+	default:
+		change.add(event.Data, event.County, +1)
+		if key := entityKey(event.Data); key != "" {
+			c.entities[key] = event.ID
+		}
+		if received, ok := event.Data.(DonationReceived); ok {
+			c.moneyForm[received.DonationID] = received.Form == FormMoney
+		}
+	}
+	for region, delta := range change.pots {
+		c.pots[region] += delta
+	}
+	for donation, delta := range change.received {
+		c.received[donation] += delta
+	}
+	for donation, delta := range change.spent {
+		c.spent[donation] += delta
+	}
+	for donation, delta := range change.receipts {
+		c.receipts[donation] += delta
+	}
+	c.entries[event.ID] = &campaignEntry{eventType: event.Type, county: event.County, payload: event.Data}
+	if event.IdempotencyKey != "" {
+		hash, _ := event.ContentHash()
+		c.keys[event.IdempotencyKey] = KeyRecord{EventID: event.ID, ContentHash: hash, Position: position}
+	}
+	if position > c.Version {
+		c.Version = position
+	}
+}
+
+func decodeReplacement(raw []byte, targetType EventType) (Payload, error) {
+	payload := newPayload(targetType)
+	if payload == nil {
+		return nil, rejectf("data.replacement", "entries of type %s cannot be corrected", targetType)
+	}
+	if err := strictUnmarshal(raw, payload); err != nil {
+		var problems violations
+		problems.add(jsonErrorField("data.replacement", err), "%s", jsonErrorRule(err))
+		return nil, problems.err()
+	}
+	return derefPayload(payload), nil
+}
+
+// ResolveCorrection decodes a stored correction's replacement against the
+// target's type, for readers that are not the aggregate (projections).
+func ResolveCorrection(correction *EntryCorrected, targetType EventType) (Payload, error) {
+	if correction.replacement != nil {
+		return correction.replacement, nil
+	}
+	payload, err := decodeReplacement(correction.Replacement, targetType)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("resolve correction of %s", correction.TargetEventID), err)
+	}
+	correction.replacement = payload
+	return payload, nil
+}
+
+func sortedKeys[V any](values map[string]V) []string {
+	keys := make([]string, 0, len(values))
+	for key := range values {
+		keys = append(keys, key)
+	}
+	sortStrings(keys)
+	return keys
+}
+
+func unionKeys(first, second map[string]Money) []string {
+	union := map[string]Money{}
+	for key := range first {
+		union[key] = 0
+	}
+	for key := range second {
+		union[key] = 0
+	}
+	return sortedKeys(union)
+}

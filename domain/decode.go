@@ -1,0 +1,214 @@
+package domain
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// EventBytesMax caps one encoded event. Real entries are well under 4 KiB;
+// the cap keeps one request from filling memory or the stream.
+const EventBytesMax = 64 << 10
+
+// wireEvent is the JSON shape read from clients and from the log. Times are
+// strings so that a bad time is reported with its field path.
+type wireEvent struct {
+	ID             string          `json:"id"`
+	Type           EventType       `json:"type"`
+	SchemaVersion  int             `json:"schema_version"`
+	Aggregate      *AggregateRef   `json:"aggregate"`
+	County         string          `json:"county"`
+	OccurredAt     string          `json:"occurred_at"`
+	RecordedAt     string          `json:"recorded_at"`
+	Actor          string          `json:"actor"`
+	CorrelationID  string          `json:"correlation_id"`
+	CausationID    string          `json:"causation_id"`
+	IdempotencyKey string          `json:"idempotency_key"`
+	Data           json.RawMessage `json:"data"`
+	Personal       *Personal       `json:"personal"`
+}
+
+// DecodeEvent reads one event from JSON, refusing unknown fields, invalid
+// UTF-8, oversized input and unknown types. The result is not yet validated:
+// call Validate for the rules that need the catalog and the clock.
+func DecodeEvent(raw []byte) (Event, error) {
+	var problems violations
+	if len(raw) > EventBytesMax {
+		problems.add("$", "event is %d bytes, must be at most %d", len(raw), EventBytesMax)
+		return Event{}, problems.err()
+	}
+	if !utf8.Valid(raw) {
+		problems.add("$", "must be valid UTF-8 (invalid byte at offset %d)", invalidUTF8Offset(raw))
+		return Event{}, problems.err()
+	}
+	var wire wireEvent
+	if err := strictUnmarshal(raw, &wire); err != nil {
+		problems.add(jsonErrorField("", err), "%s", jsonErrorRule(err))
+		return Event{}, problems.err()
+	}
+	event := Event{
+		Type:           wire.Type,
+		SchemaVersion:  wire.SchemaVersion,
+		County:         wire.County,
+		Actor:          wire.Actor,
+		CorrelationID:  wire.CorrelationID,
+		CausationID:    wire.CausationID,
+		IdempotencyKey: wire.IdempotencyKey,
+		Personal:       wire.Personal,
+	}
+	if wire.Aggregate != nil {
+		event.Aggregate = *wire.Aggregate
+	}
+	if wire.ID != "" {
+		id, err := uuid.Parse(wire.ID)
+		if err != nil {
+			problems.add("id", "must be a UUID")
+		}
+		event.ID = id
+	}
+	event.OccurredAt = parseTime(&problems, "occurred_at", wire.OccurredAt)
+	if wire.RecordedAt != "" {
+		event.RecordedAt = parseTime(&problems, "recorded_at", wire.RecordedAt)
+	}
+	payload := newPayload(wire.Type)
+	switch {
+	case wire.Type == "":
+		problems.add("type", "is required")
+	case payload == nil:
+		problems.add("type", "unknown event type %q; known types: %s", wire.Type, knownTypes())
+	case len(bytes.TrimSpace(wire.Data)) == 0 || bytes.Equal(bytes.TrimSpace(wire.Data), []byte("null")):
+		problems.add("data", "is required")
+	default:
+		if err := strictUnmarshal(wire.Data, payload); err != nil {
+			problems.add(jsonErrorField("data", err), "%s", jsonErrorRule(err))
+		} else {
+			event.Data = derefPayload(payload)
+		}
+	}
+	if err := problems.err(); err != nil {
+		return Event{}, err
+	}
+	return event, nil
+}
+
+// UnmarshalJSON lets an Event be read with encoding/json, through DecodeEvent.
+func (e *Event) UnmarshalJSON(raw []byte) error {
+	event, err := DecodeEvent(raw)
+	if err != nil {
+		return err
+	}
+	*e = event
+	return nil
+}
+
+func knownTypes() string {
+	names := make([]string, len(EventTypes))
+	for i, eventType := range EventTypes {
+		names[i] = string(eventType)
+	}
+	return strings.Join(names, ", ")
+}
+
+func parseTime(problems *violations, field, text string) time.Time {
+	if text == "" {
+		problems.add(field, "is required (RFC 3339 time such as 2022-06-15T09:30:00+08:00)")
+		return time.Time{}
+	}
+	parsed, err := time.Parse(time.RFC3339Nano, text)
+	if err != nil {
+		problems.add(field, "must be an RFC 3339 time such as 2022-06-15T09:30:00+08:00")
+	}
+	return parsed
+}
+
+func strictUnmarshal(data []byte, target any) error {
+	decoder := json.NewDecoder(bytes.NewReader(data))
+	decoder.DisallowUnknownFields()
+	if err := decoder.Decode(target); err != nil {
+		return err
+	}
+	if _, err := decoder.Token(); err != io.EOF {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
+}
+
+// jsonErrorField turns a decoding error into the field path it is about.
+func jsonErrorField(prefix string, err error) string {
+	join := func(field string) string {
+		if prefix == "" {
+			return field
+		}
+		if field == "" {
+			return prefix
+		}
+		return prefix + "." + field
+	}
+	var typeError *json.UnmarshalTypeError
+	if errors.As(err, &typeError) && typeError.Field != "" {
+		return join(typeError.Field)
+	}
+	if name, ok := unknownFieldName(err); ok {
+		return join(name)
+	}
+	if prefix == "" {
+		return "$"
+	}
+	return prefix
+}
+
+func jsonErrorRule(err error) string {
+	var typeError *json.UnmarshalTypeError
+	var syntaxError *json.SyntaxError
+	switch {
+	case errors.As(err, &typeError):
+		return fmt.Sprintf("must be %s, not %s", describeKind(typeError.Type.Kind().String()), typeError.Value)
+	case errors.As(err, &syntaxError):
+		return fmt.Sprintf("invalid JSON at byte %d: %v", syntaxError.Offset, syntaxError)
+	}
+	if _, ok := unknownFieldName(err); ok {
+		return "unknown field"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+func describeKind(kind string) string {
+	switch kind {
+	case "int64", "int":
+		return "an integer"
+	case "string":
+		return "a string"
+	case "slice":
+		return "a list"
+	case "struct", "ptr":
+		return "an object"
+	}
+	return "a " + kind
+}
+
+func unknownFieldName(err error) (string, bool) {
+	const marker = `json: unknown field "`
+	message := err.Error()
+	if !strings.HasPrefix(message, marker) {
+		return "", false
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(message, marker), `"`), true
+}
+
+func invalidUTF8Offset(raw []byte) int {
+	for offset := 0; offset < len(raw); {
+		r, size := utf8.DecodeRune(raw[offset:])
+		if r == utf8.RuneError && size <= 1 {
+			return offset
+		}
+		offset += size
+	}
+	return -1
+}

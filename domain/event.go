@@ -1,0 +1,369 @@
+// Package domain holds the ledger's events, reference data, validation rules
+// and the campaign aggregate that guards money. It imports only the standard
+// library and uuid, so every adapter depends on it and never the reverse.
+package domain
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// EventType names what happened. Types are single lower-case tokens because
+// the JetStream store puts them into subjects.
+type EventType string
+
+// The event catalogue. docs/EVENTS.md shows each with a JSON example.
+const (
+	TypeDonationPledged   EventType = "donation_pledged"
+	TypeDonationReceived  EventType = "donation_received"
+	TypeFundsAllocated    EventType = "funds_allocated"
+	TypeSuppliesDelivered EventType = "supplies_delivered"
+	TypeTrainingHeld      EventType = "training_held"
+	TypeServiceProvided   EventType = "service_provided"
+	TypeEntryVoided       EventType = "entry_voided"
+	TypeEntryCorrected    EventType = "entry_corrected"
+)
+
+// EventTypes lists every type in catalogue order.
+var EventTypes = []EventType{
+	TypeDonationPledged, TypeDonationReceived, TypeFundsAllocated, TypeSuppliesDelivered,
+	TypeTrainingHeld, TypeServiceProvided, TypeEntryVoided, TypeEntryCorrected,
+}
+
+// SchemaVersion is the current version of every event type's schema. Later
+// versions get upcasters for the older ones.
+const SchemaVersion = 1
+
+// AggregateCampaign is the kind of the campaign aggregate: every entry of a
+// campaign belongs to it, because the campaign's fund is the consistency
+// boundary for money (see docs/ARCHITECTURE.md).
+const AggregateCampaign = "campaign"
+
+// AggregateRef names an aggregate: the unit of optimistic concurrency.
+type AggregateRef struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id"`
+}
+
+func (a AggregateRef) String() string { return a.Kind + "/" + a.ID }
+
+// Event is one immutable fact with its envelope. Data holds the type's
+// payload; Personal holds every piece of personal data, apart from the rest so
+// that it can be encrypted per person and erased without touching the money.
+type Event struct {
+	ID             uuid.UUID    `json:"id"`
+	Type           EventType    `json:"type"`
+	SchemaVersion  int          `json:"schema_version"`
+	Aggregate      AggregateRef `json:"aggregate"`
+	County         string       `json:"county"`
+	OccurredAt     time.Time    `json:"occurred_at"`
+	RecordedAt     time.Time    `json:"recorded_at"`
+	Actor          string       `json:"actor"`
+	CorrelationID  string       `json:"correlation_id,omitempty"`
+	CausationID    string       `json:"causation_id,omitempty"`
+	IdempotencyKey string       `json:"idempotency_key"`
+	Data           Payload      `json:"data"`
+	Personal       *Personal    `json:"personal,omitempty"`
+}
+
+// Payload is the type-specific part of an event.
+type Payload interface {
+	EventType() EventType
+	// CampaignCode names the campaign, and so the aggregate, of the entry.
+	CampaignCode() string
+}
+
+// Personal is the only place personal data may appear. Nothing in it is ever
+// copied into subjects, headers, ids or idempotency keys.
+type Personal struct {
+	Donor   *Person  `json:"donor,omitempty"`
+	Workers []Person `json:"workers,omitempty"`
+}
+
+// Person is one data subject. SubjectID is a pseudonymous id that the erasure
+// feature keys its per-person encryption on.
+type Person struct {
+	SubjectID string `json:"subject_id,omitempty"`
+	Name      string `json:"name,omitempty"`
+	Phone     string `json:"phone,omitempty"`
+	IDNumber  string `json:"id_number,omitempty"`
+}
+
+// GoodsItem is a line of goods: how many of what, and their assessed value.
+type GoodsItem struct {
+	Item     string `json:"item"`
+	Unit     string `json:"unit,omitempty"`
+	Quantity int64  `json:"quantity"`
+	Value    Money  `json:"value"`
+}
+
+// Funding names a donation that paid part of a spending entry. Entries that
+// name none are funded first-in first-out by the fund flow projection.
+type Funding struct {
+	DonationID string `json:"donation_id"`
+	Amount     Money  `json:"amount"`
+}
+
+// Site is where a delivery or service took place.
+type Site struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+}
+
+// Donation forms.
+const (
+	FormMoney = "money"
+	FormGoods = "goods"
+)
+
+// DonationPledged: a donor promised money or goods to a campaign.
+type DonationPledged struct {
+	DonationID string      `json:"donation_id"`
+	Campaign   string      `json:"campaign"`
+	DonorKind  string      `json:"donor_kind"`
+	DonorOrg   string      `json:"donor_organisation,omitempty"`
+	Form       string      `json:"form"`
+	Amount     Money       `json:"amount,omitempty"`
+	Items      []GoodsItem `json:"items,omitempty"`
+	Note       string      `json:"note,omitempty"`
+}
+
+// DonationReceived: money arrived in the union's account, or goods arrived.
+// For goods, Amount is the total assessed value of Items.
+type DonationReceived struct {
+	DonationID    string      `json:"donation_id"`
+	Campaign      string      `json:"campaign"`
+	DonorKind     string      `json:"donor_kind"`
+	DonorOrg      string      `json:"donor_organisation,omitempty"`
+	Form          string      `json:"form"`
+	Amount        Money       `json:"amount,omitempty"`
+	Items         []GoodsItem `json:"items,omitempty"`
+	BankReference string      `json:"bank_reference,omitempty"`
+	Note          string      `json:"note,omitempty"`
+}
+
+// FundsAllocated: campaign money moved from one level to a county. The event's
+// county is the receiving county.
+type FundsAllocated struct {
+	AllocationID string `json:"allocation_id"`
+	Campaign     string `json:"campaign"`
+	FromCounty   string `json:"from_county"`
+	ToCounty     string `json:"to_county"`
+	Amount       Money  `json:"amount"`
+	Purpose      string `json:"purpose,omitempty"`
+}
+
+// SuppliesDelivered: goods handed to a beneficiary group at a site. Spent is
+// the money the campaign fund paid for them (zero when all were donated goods).
+type SuppliesDelivered struct {
+	DeliveryID       string      `json:"delivery_id"`
+	Campaign         string      `json:"campaign"`
+	Site             Site        `json:"site"`
+	BeneficiaryGroup string      `json:"beneficiary_group"`
+	Headcount        int64       `json:"headcount"`
+	Items            []GoodsItem `json:"items"`
+	Spent            Money       `json:"spent,omitempty"`
+	FundedBy         []Funding   `json:"funded_by,omitempty"`
+	Note             string      `json:"note,omitempty"`
+}
+
+// Training formats.
+const (
+	FormatOnline  = "online"
+	FormatOffline = "offline"
+	FormatBoth    = "both"
+)
+
+// TrainingHeld: a training session or lecture.
+type TrainingHeld struct {
+	SessionID        string    `json:"session_id"`
+	Campaign         string    `json:"campaign"`
+	Topic            string    `json:"topic"`
+	Title            string    `json:"title"`
+	Format           string    `json:"format"`
+	Participants     int64     `json:"participants"`
+	DurationMinutes  int64     `json:"duration_minutes"`
+	Venue            string    `json:"venue"`
+	BeneficiaryGroup string    `json:"beneficiary_group,omitempty"`
+	Cost             Money     `json:"cost,omitempty"`
+	FundedBy         []Funding `json:"funded_by,omitempty"`
+}
+
+// Service kinds.
+const (
+	ServiceHealthCheckup      = "health-checkup"
+	ServiceLegalConsultation  = "legal-consultation"
+	ServiceVisit              = "visit"
+	ServiceStationOpened      = "station-opened"
+	ServiceGeneralAssistance  = "assistance"
+	serviceKindsListedForHelp = "health-checkup, legal-consultation, visit, station-opened, assistance"
+)
+
+// ServiceProvided: health checkups, legal consultations, visits, service
+// stations opened. Count is how many services; PersonTimes is 人次 served.
+type ServiceProvided struct {
+	ServiceID        string    `json:"service_id"`
+	Campaign         string    `json:"campaign"`
+	Kind             string    `json:"kind"`
+	BeneficiaryGroup string    `json:"beneficiary_group"`
+	Count            int64     `json:"count"`
+	PersonTimes      int64     `json:"person_times"`
+	Site             *Site     `json:"site,omitempty"`
+	Cost             Money     `json:"cost,omitempty"`
+	FundedBy         []Funding `json:"funded_by,omitempty"`
+	Note             string    `json:"note,omitempty"`
+}
+
+// EntryVoided: an earlier entry is cancelled. The original stays in the log.
+type EntryVoided struct {
+	Campaign      string `json:"campaign"`
+	TargetEventID string `json:"target_event_id"`
+	Reason        string `json:"reason"`
+}
+
+// EntryCorrected: an earlier entry is replaced by a corrected version of the
+// same type. Replacement holds the whole corrected payload.
+type EntryCorrected struct {
+	Campaign      string          `json:"campaign"`
+	TargetEventID string          `json:"target_event_id"`
+	Reason        string          `json:"reason"`
+	Replacement   json.RawMessage `json:"replacement"`
+
+	// replacement is the decoded Replacement, filled by decoding once the
+	// target's type is known.
+	replacement Payload
+}
+
+func (DonationPledged) EventType() EventType   { return TypeDonationPledged }
+func (DonationReceived) EventType() EventType  { return TypeDonationReceived }
+func (FundsAllocated) EventType() EventType    { return TypeFundsAllocated }
+func (SuppliesDelivered) EventType() EventType { return TypeSuppliesDelivered }
+func (TrainingHeld) EventType() EventType      { return TypeTrainingHeld }
+func (ServiceProvided) EventType() EventType   { return TypeServiceProvided }
+func (EntryVoided) EventType() EventType       { return TypeEntryVoided }
+func (*EntryCorrected) EventType() EventType   { return TypeEntryCorrected }
+
+func (p DonationPledged) CampaignCode() string   { return p.Campaign }
+func (p DonationReceived) CampaignCode() string  { return p.Campaign }
+func (p FundsAllocated) CampaignCode() string    { return p.Campaign }
+func (p SuppliesDelivered) CampaignCode() string { return p.Campaign }
+func (p TrainingHeld) CampaignCode() string      { return p.Campaign }
+func (p ServiceProvided) CampaignCode() string   { return p.Campaign }
+func (p EntryVoided) CampaignCode() string       { return p.Campaign }
+func (p *EntryCorrected) CampaignCode() string   { return p.Campaign }
+
+// ReplacementPayload returns the decoded corrected payload, or nil before the
+// correction has been checked against its target.
+func (p *EntryCorrected) ReplacementPayload() Payload { return p.replacement }
+
+// newPayload returns an empty payload of the type, or nil if it is unknown.
+func newPayload(eventType EventType) Payload {
+	switch eventType {
+	case TypeDonationPledged:
+		return &DonationPledged{}
+	case TypeDonationReceived:
+		return &DonationReceived{}
+	case TypeFundsAllocated:
+		return &FundsAllocated{}
+	case TypeSuppliesDelivered:
+		return &SuppliesDelivered{}
+	case TypeTrainingHeld:
+		return &TrainingHeld{}
+	case TypeServiceProvided:
+		return &ServiceProvided{}
+	case TypeEntryVoided:
+		return &EntryVoided{}
+	case TypeEntryCorrected:
+		return &EntryCorrected{}
+	}
+	return nil
+}
+
+// derefPayload turns the pointers decoding produces into the value types the
+// rest of the code switches on. EntryCorrected stays a pointer because it
+// carries its decoded replacement.
+func derefPayload(payload Payload) Payload {
+	switch p := payload.(type) {
+	case *DonationPledged:
+		return *p
+	case *DonationReceived:
+		return *p
+	case *FundsAllocated:
+		return *p
+	case *SuppliesDelivered:
+		return *p
+	case *TrainingHeld:
+		return *p
+	case *ServiceProvided:
+		return *p
+	case *EntryVoided:
+		return *p
+	}
+	return payload
+}
+
+// EntityID is the id of the thing an entry is about: a donation, allocation,
+// delivery, session or service. Voids and corrections return "".
+func EntityID(payload Payload) string {
+	switch p := payload.(type) {
+	case DonationPledged:
+		return p.DonationID
+	case DonationReceived:
+		return p.DonationID
+	case FundsAllocated:
+		return p.AllocationID
+	case SuppliesDelivered:
+		return p.DeliveryID
+	case TrainingHeld:
+		return p.SessionID
+	case ServiceProvided:
+		return p.ServiceID
+	}
+	return ""
+}
+
+// jsonUnmarshal exists so money.go does not need its own import of json.
+func jsonUnmarshal(data []byte, target any) error { return json.Unmarshal(data, target) }
+
+func sortStrings(values []string) { sort.Strings(values) }
+
+// ContentHash identifies what an event says, leaving out what the ledger adds
+// (id, recorded-at) and request bookkeeping (correlation and causation ids).
+// A retry with the same idempotency key must have the same content hash.
+func (e Event) ContentHash() (string, error) {
+	content := struct {
+		Type       EventType    `json:"type"`
+		Aggregate  AggregateRef `json:"aggregate"`
+		County     string       `json:"county"`
+		OccurredAt time.Time    `json:"occurred_at"`
+		Actor      string       `json:"actor"`
+		Data       Payload      `json:"data"`
+		Personal   *Personal    `json:"personal,omitempty"`
+	}{e.Type, e.Aggregate, e.County, e.OccurredAt.UTC(), e.Actor, e.Data, e.Personal}
+	var buffer bytes.Buffer
+	encoder := json.NewEncoder(&buffer)
+	encoder.SetEscapeHTML(false)
+	if err := encoder.Encode(content); err != nil {
+		return "", fmt.Errorf("content hash: %w", err)
+	}
+	sum := sha256.Sum256(buffer.Bytes())
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// Marshal encodes an event in its stored form.
+func (e Event) Marshal() ([]byte, error) {
+	var buffer bytes.Buffer
+	encoder := json.NewEncoder(&buffer)
+	encoder.SetEscapeHTML(false)
+	if err := encoder.Encode(e); err != nil {
+		return nil, fmt.Errorf("marshal event %s: %w", e.ID, err)
+	}
+	return bytes.TrimSuffix(buffer.Bytes(), []byte("\n")), nil
+}

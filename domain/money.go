@@ -1,0 +1,149 @@
+package domain
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Money is an amount of Chinese yuan held as integer fen (分). It is never a
+// float: on the wire it is a decimal string of yuan with at most two decimals
+// ("5000.00"), so JSON numbers, which many decoders turn into floats, are
+// refused outright.
+type Money int64
+
+// AmountFenMax caps one amount at one hundred billion yuan. The cap keeps every
+// sum of a full batch of amounts far from int64 overflow.
+const AmountFenMax Money = 10_000_000_000_000
+
+// Decoding never fails on a bad amount, so that validation can report every
+// bad amount of an event at once with its field path. A bad amount decodes to
+// one of these sentinel values instead, far below any real amount; the
+// validator turns each into a message. They are unexported so no caller can
+// write one on purpose.
+const (
+	moneyNotString      Money = math.MinInt64 + iota // a JSON number or other non-string
+	moneyTooManyDecimal                              // more than two decimals
+	moneyOverflow                                    // does not fit int64 fen
+	moneyMalformed                                   // not a decimal number at all
+	moneySentinelEnd
+)
+
+// ParseYuan turns "1234.5" or "1234.56" into fen. It accepts an optional
+// leading minus so that the validator, not the parser, can say that amounts
+// must be positive.
+func ParseYuan(text string) (Money, error) {
+	switch m := parseYuan(text); m {
+	case moneyNotString, moneyMalformed:
+		return 0, fmt.Errorf("%q is not a yuan amount like 1250.50", text)
+	case moneyTooManyDecimal:
+		return 0, fmt.Errorf("%q has more than two decimals", text)
+	case moneyOverflow:
+		return 0, fmt.Errorf("%q is too large", text)
+	default:
+		return m, nil
+	}
+}
+
+func parseYuan(text string) Money {
+	negative := strings.HasPrefix(text, "-")
+	text = strings.TrimPrefix(text, "-")
+	whole, fraction, hasPoint := strings.Cut(text, ".")
+	if whole == "" || (hasPoint && fraction == "") || !allDigits(whole) || !allDigits(fraction) {
+		return moneyMalformed
+	}
+	if len(fraction) > 2 {
+		return moneyTooManyDecimal
+	}
+	fraction += strings.Repeat("0", 2-len(fraction))
+	yuan, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || yuan > math.MaxInt64/100-1 {
+		return moneyOverflow
+	}
+	fen, _ := strconv.ParseInt(fraction, 10, 64)
+	value := Money(yuan*100 + fen)
+	if negative {
+		value = -value
+	}
+	return value
+}
+
+func allDigits(text string) bool {
+	for _, r := range text {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// String renders yuan with exactly two decimals.
+func (m Money) String() string {
+	if m.sentinel() {
+		return "invalid"
+	}
+	sign := ""
+	value := int64(m)
+	if value < 0 {
+		sign, value = "-", -value
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, value/100, value%100)
+}
+
+// MarshalJSON writes the yuan string.
+func (m Money) MarshalJSON() ([]byte, error) {
+	if m.sentinel() {
+		return nil, fmt.Errorf("marshal money: invalid amount")
+	}
+	return []byte(`"` + m.String() + `"`), nil
+}
+
+// UnmarshalJSON reads a yuan string. It never returns an error: a bad value
+// becomes a sentinel that Validate reports with the field's path.
+func (m *Money) UnmarshalJSON(data []byte) error {
+	data = bytes.TrimSpace(data)
+	if len(data) < 2 || data[0] != '"' || data[len(data)-1] != '"' {
+		*m = moneyNotString
+		return nil
+	}
+	var text string
+	if err := jsonUnmarshal(data, &text); err != nil {
+		*m = moneyMalformed
+		return nil
+	}
+	*m = parseYuan(text)
+	return nil
+}
+
+func (m Money) sentinel() bool { return m >= moneyNotString && m < moneySentinelEnd }
+
+// problem says what is wrong with an amount that must be positive, or "".
+func (m Money) problem() string {
+	switch m {
+	case moneyNotString:
+		return `must be a string of yuan such as "1250.50"; JSON numbers are refused so no float can creep in`
+	case moneyTooManyDecimal:
+		return "must have at most two decimals (fen)"
+	case moneyOverflow:
+		return "overflows: must be at most " + AmountFenMax.String() + " yuan"
+	case moneyMalformed:
+		return `must be a decimal yuan amount such as "1250.50"`
+	}
+	if m <= 0 {
+		return "must be > 0"
+	}
+	if m > AmountFenMax {
+		return "overflows: must be at most " + AmountFenMax.String() + " yuan"
+	}
+	return ""
+}
+
+// problemAllowZero is problem for optional amounts, where zero means none.
+func (m Money) problemAllowZero() string {
+	if m == 0 {
+		return ""
+	}
+	return m.problem()
+}

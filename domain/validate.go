@@ -1,0 +1,410 @@
+package domain
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// Limits on text and lists. Each is stated in the rule a violation reports.
+const (
+	shortTextRunesMax  = 200
+	longTextRunesMax   = 2000
+	actorRunesMax      = 64
+	keyBytesMax        = 128
+	itemsPerEventMax   = 100
+	fundingsPerEntry   = 50
+	workersPerEventMax = 500
+	// countMax caps headcounts, quantities and participants: far above any
+	// real entry, low enough that sums never overflow.
+	countMax = 100_000_000
+	// durationMinutesMax is one week: longer is not one session.
+	durationMinutesMax = 7 * 24 * 60
+	// FutureToleranceMinutes is how far occurred-at may lie ahead of the
+	// ledger's clock, to absorb clock skew between a clerk's device and the
+	// ledger. More is a typing error.
+	FutureToleranceMinutes = 10
+)
+
+// earliestOccurredAt rejects typing errors such as year 0202.
+var earliestOccurredAt = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+var (
+	entityIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	keyPattern      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
+	phonePattern    = regexp.MustCompile(`^\+?[0-9][0-9 -]{4,19}$`)
+	idNumberPattern = regexp.MustCompile(`^[0-9A-Za-z]{6,32}$`)
+)
+
+// Validator checks events against the catalog and the clock.
+type Validator struct {
+	Catalog *Catalog
+	Now     func() time.Time
+}
+
+// Validate returns every violation of the event's stateless rules as one
+// *ValidationError, or nil. Rules that need history (double receipt, void of a
+// voided entry, overspend) are the campaign aggregate's.
+func (v Validator) Validate(event Event) error {
+	var problems violations
+	v.validateEnvelope(&problems, event)
+	if event.Data != nil {
+		v.validatePayload(&problems, "data", event.Data, event.County)
+		v.validatePersonal(&problems, event)
+	}
+	return problems.err()
+}
+
+func (v Validator) validateEnvelope(problems *violations, event Event) {
+	if event.ID != uuid.Nil && event.ID.Version() != 7 {
+		problems.add("id", "must be a UUIDv7 (or left out for the ledger to assign)")
+	}
+	if event.SchemaVersion != 0 && event.SchemaVersion != SchemaVersion {
+		problems.add("schema_version", "must be %d: older versions are read, never written", SchemaVersion)
+	}
+	if event.Data != nil && event.Aggregate != (AggregateRef{}) {
+		want := AggregateRef{Kind: AggregateCampaign, ID: event.Data.CampaignCode()}
+		if event.Aggregate != want {
+			problems.add("aggregate", "must be %s, the campaign of the entry (or left out)", want)
+		}
+	}
+	v.checkRegion(problems, "county", event.County)
+	if !event.OccurredAt.IsZero() {
+		latest := v.Now().Add(FutureToleranceMinutes * time.Minute)
+		if event.OccurredAt.After(latest) {
+			problems.add("occurred_at", "must not be more than %d minutes in the future", FutureToleranceMinutes)
+		}
+		if event.OccurredAt.Before(earliestOccurredAt) {
+			problems.add("occurred_at", "must be after 2000-01-01")
+		}
+	} else {
+		problems.add("occurred_at", "is required")
+	}
+	checkText(problems, "actor", event.Actor, actorRunesMax, true)
+	checkKey(problems, "idempotency_key", event.IdempotencyKey)
+	checkKey(problems, "correlation_id", event.CorrelationID)
+	checkKey(problems, "causation_id", event.CausationID)
+}
+
+func checkKey(problems *violations, field, key string) {
+	switch {
+	case key == "":
+	case len(key) > keyBytesMax:
+		problems.add(field, "must be at most %d bytes", keyBytesMax)
+	case !keyPattern.MatchString(key):
+		problems.add(field, "must use only letters, digits and . _ : - (and start with a letter or digit)")
+	}
+}
+
+func (v Validator) checkRegion(problems *violations, field, code string) {
+	if code == "" {
+		problems.add(field, "is required")
+		return
+	}
+	if _, ok := v.Catalog.Region(code); !ok {
+		problems.add(field, "unknown region code %q (GB/T 2260 codes of the catalog)", code)
+	}
+}
+
+func (v Validator) checkCode(problems *violations, field, set, code string) {
+	if code == "" {
+		problems.add(field, "is required")
+		return
+	}
+	if !v.Catalog.has(set, code) {
+		problems.add(field, "unknown %s %q; known: %s", set, code, v.Catalog.codes(set))
+	}
+}
+
+func checkText(problems *violations, field, text string, runesMax int, required bool) {
+	if strings.TrimSpace(text) == "" {
+		if required {
+			problems.add(field, "is required")
+		}
+		return
+	}
+	if utf8.RuneCountInString(text) > runesMax {
+		problems.add(field, "must be at most %d characters", runesMax)
+	}
+	for _, r := range text {
+		if r < 0x20 && r != '\n' && r != '\t' {
+			problems.add(field, "must not contain control characters")
+			return
+		}
+	}
+}
+
+func checkEntityID(problems *violations, field, id string) {
+	if id == "" {
+		problems.add(field, "is required")
+	} else if !entityIDPattern.MatchString(id) {
+		problems.add(field, "must be 1-64 letters, digits, '.', '_' or '-'")
+	}
+}
+
+func checkCount(problems *violations, field string, value int64, allowZero bool) {
+	switch {
+	case value < 0 || (value == 0 && !allowZero):
+		problems.add(field, "must be > 0")
+	case value > countMax:
+		problems.add(field, "must be at most %d", countMax)
+	}
+}
+
+func checkMoney(problems *violations, field string, amount Money, required bool) {
+	problem := amount.problemAllowZero()
+	if required {
+		problem = amount.problem()
+	}
+	if problem != "" {
+		problems.add(field, "%s", problem)
+	}
+}
+
+func (v Validator) checkItems(problems *violations, field string, items []GoodsItem, required bool) Money {
+	if len(items) == 0 {
+		if required {
+			problems.add(field, "must list at least one item")
+		}
+		return 0
+	}
+	if len(items) > itemsPerEventMax {
+		problems.add(field, "must list at most %d items", itemsPerEventMax)
+		return 0
+	}
+	var total Money
+	for i, item := range items {
+		path := fmt.Sprintf("%s[%d]", field, i)
+		v.checkCode(problems, path+".item", "item kind", item.Item)
+		checkText(problems, path+".unit", item.Unit, 16, false)
+		checkCount(problems, path+".quantity", item.Quantity, false)
+		checkMoney(problems, path+".value", item.Value, true)
+		if item.Value.problem() == "" {
+			total += item.Value
+		}
+	}
+	return total
+}
+
+func checkFundings(problems *violations, field string, fundings []Funding, spent Money, spentField string) {
+	if len(fundings) > fundingsPerEntry {
+		problems.add(field, "must list at most %d donations", fundingsPerEntry)
+		return
+	}
+	var total Money
+	seen := map[string]bool{}
+	for i, funding := range fundings {
+		path := fmt.Sprintf("%s[%d]", field, i)
+		checkEntityID(problems, path+".donation_id", funding.DonationID)
+		if seen[funding.DonationID] {
+			problems.add(path+".donation_id", "names the same donation twice")
+		}
+		seen[funding.DonationID] = true
+		checkMoney(problems, path+".amount", funding.Amount, true)
+		if funding.Amount.problem() == "" {
+			total += funding.Amount
+		}
+	}
+	if len(fundings) > 0 && total > spent {
+		problems.add(field, "adds up to %s yuan, more than %s (%s yuan)", total, spentField, spent)
+	}
+}
+
+func (v Validator) validatePayload(problems *violations, path string, payload Payload, county string) {
+	at := func(field string) string { return path + "." + field }
+	v.checkCode(problems, at("campaign"), "campaign", payload.CampaignCode())
+	switch p := payload.(type) {
+	case DonationPledged:
+		checkEntityID(problems, at("donation_id"), p.DonationID)
+		v.checkDonation(problems, at, p.DonorKind, p.DonorOrg, p.Form, p.Amount, p.Items)
+		checkText(problems, at("note"), p.Note, longTextRunesMax, false)
+	case DonationReceived:
+		checkEntityID(problems, at("donation_id"), p.DonationID)
+		v.checkDonation(problems, at, p.DonorKind, p.DonorOrg, p.Form, p.Amount, p.Items)
+		checkText(problems, at("bank_reference"), p.BankReference, 64, false)
+		checkText(problems, at("note"), p.Note, longTextRunesMax, false)
+	case FundsAllocated:
+		checkEntityID(problems, at("allocation_id"), p.AllocationID)
+		v.checkRegion(problems, at("from_county"), p.FromCounty)
+		v.checkRegion(problems, at("to_county"), p.ToCounty)
+		if p.FromCounty != "" && p.FromCounty == p.ToCounty {
+			problems.add(at("to_county"), "must differ from from_county")
+		}
+		if p.ToCounty != "" && county != "" && p.ToCounty != county {
+			problems.add("county", "must be the receiving county to_county (%s)", p.ToCounty)
+		}
+		checkMoney(problems, at("amount"), p.Amount, true)
+		checkText(problems, at("purpose"), p.Purpose, longTextRunesMax, false)
+	case SuppliesDelivered:
+		checkEntityID(problems, at("delivery_id"), p.DeliveryID)
+		v.checkSite(problems, at("site"), p.Site)
+		v.checkCode(problems, at("beneficiary_group"), "beneficiary group", p.BeneficiaryGroup)
+		checkCount(problems, at("headcount"), p.Headcount, false)
+		v.checkItems(problems, at("items"), p.Items, true)
+		checkMoney(problems, at("spent"), p.Spent, false)
+		checkFundings(problems, at("funded_by"), p.FundedBy, p.Spent, "spent")
+		checkText(problems, at("note"), p.Note, longTextRunesMax, false)
+	case TrainingHeld:
+		checkEntityID(problems, at("session_id"), p.SessionID)
+		v.checkCode(problems, at("topic"), "training topic", p.Topic)
+		checkText(problems, at("title"), p.Title, shortTextRunesMax, true)
+		if p.Format != FormatOnline && p.Format != FormatOffline && p.Format != FormatBoth {
+			problems.add(at("format"), "must be online, offline or both")
+		}
+		checkCount(problems, at("participants"), p.Participants, false)
+		checkCount(problems, at("duration_minutes"), p.DurationMinutes, false)
+		if p.DurationMinutes > durationMinutesMax {
+			problems.add(at("duration_minutes"), "must be at most %d (one week)", durationMinutesMax)
+		}
+		checkText(problems, at("venue"), p.Venue, shortTextRunesMax, true)
+		if p.BeneficiaryGroup != "" {
+			v.checkCode(problems, at("beneficiary_group"), "beneficiary group", p.BeneficiaryGroup)
+		}
+		checkMoney(problems, at("cost"), p.Cost, false)
+		checkFundings(problems, at("funded_by"), p.FundedBy, p.Cost, "cost")
+	case ServiceProvided:
+		checkEntityID(problems, at("service_id"), p.ServiceID)
+		switch p.Kind {
+		case ServiceHealthCheckup, ServiceLegalConsultation, ServiceVisit, ServiceStationOpened, ServiceGeneralAssistance:
+		default:
+			problems.add(at("kind"), "must be one of %s", serviceKindsListedForHelp)
+		}
+		v.checkCode(problems, at("beneficiary_group"), "beneficiary group", p.BeneficiaryGroup)
+		checkCount(problems, at("count"), p.Count, false)
+		checkCount(problems, at("person_times"), p.PersonTimes, true)
+		if p.Site != nil {
+			v.checkSite(problems, at("site"), *p.Site)
+		}
+		checkMoney(problems, at("cost"), p.Cost, false)
+		checkFundings(problems, at("funded_by"), p.FundedBy, p.Cost, "cost")
+		checkText(problems, at("note"), p.Note, longTextRunesMax, false)
+	case EntryVoided:
+		checkTarget(problems, at("target_event_id"), p.TargetEventID)
+		checkText(problems, at("reason"), p.Reason, longTextRunesMax, true)
+	case *EntryCorrected:
+		checkTarget(problems, at("target_event_id"), p.TargetEventID)
+		checkText(problems, at("reason"), p.Reason, longTextRunesMax, true)
+		if len(p.Replacement) == 0 {
+			problems.add(at("replacement"), "is required: the whole corrected payload")
+		}
+		if p.replacement != nil {
+			if p.replacement.CampaignCode() != p.Campaign {
+				problems.add(at("replacement.campaign"), "must stay %q: move an entry by voiding it and recording it anew", p.Campaign)
+			}
+			v.validatePayload(problems, at("replacement"), p.replacement, county)
+		}
+	}
+}
+
+func checkTarget(problems *violations, field, id string) {
+	parsed, err := uuid.Parse(id)
+	if id == "" {
+		problems.add(field, "is required")
+	} else if err != nil || parsed == uuid.Nil {
+		problems.add(field, "must be the UUID of an earlier event")
+	}
+}
+
+func (v Validator) checkSite(problems *violations, field string, site Site) {
+	v.checkCode(problems, field+".kind", "site kind", site.Kind)
+	checkText(problems, field+".name", site.Name, shortTextRunesMax, true)
+}
+
+func (v Validator) checkDonation(problems *violations, at func(string) string, donorKind, donorOrg, form string, amount Money, items []GoodsItem) {
+	switch donorKind {
+	case "enterprise", "organisation", "union-allocation":
+		checkText(problems, at("donor_organisation"), donorOrg, shortTextRunesMax, true)
+	case "individual":
+		if donorOrg != "" {
+			problems.add(at("donor_organisation"), "must be empty for an individual: a person's name belongs in personal.donor")
+		}
+	case "":
+		problems.add(at("donor_kind"), "is required")
+	default:
+		problems.add(at("donor_kind"), "must be enterprise, organisation, union-allocation or individual")
+	}
+	switch form {
+	case FormMoney:
+		checkMoney(problems, at("amount"), amount, true)
+		if len(items) > 0 {
+			problems.add(at("items"), "must be empty for a money donation")
+		}
+	case FormGoods:
+		total := v.checkItems(problems, at("items"), items, true)
+		if amount != 0 && amount.problem() == "" && amount != total {
+			problems.add(at("amount"), "must equal the items' total value %s yuan (or be left out)", total)
+		} else if amount != 0 {
+			checkMoney(problems, at("amount"), amount, true)
+		}
+	case "":
+		problems.add(at("form"), "is required")
+	default:
+		problems.add(at("form"), "must be money or goods")
+	}
+}
+
+func (v Validator) validatePersonal(problems *violations, event Event) {
+	personal := event.Personal
+	if personal == nil {
+		return
+	}
+	kind := event.Data.EventType()
+	if correction, ok := event.Data.(*EntryCorrected); ok && correction.replacement != nil {
+		kind = correction.replacement.EventType()
+	}
+	isDonation := kind == TypeDonationPledged || kind == TypeDonationReceived
+	if personal.Donor != nil {
+		if !isDonation {
+			problems.add("personal.donor", "only donations have a donor")
+		}
+		checkPerson(problems, "personal.donor", *personal.Donor)
+	}
+	if len(personal.Workers) > 0 {
+		if kind != TypeSuppliesDelivered && kind != TypeServiceProvided && kind != TypeTrainingHeld {
+			problems.add("personal.workers", "only deliveries, services and sessions list workers")
+		}
+		if len(personal.Workers) > workersPerEventMax {
+			problems.add("personal.workers", "must list at most %d people", workersPerEventMax)
+		}
+		for i, worker := range personal.Workers {
+			checkPerson(problems, fmt.Sprintf("personal.workers[%d]", i), worker)
+		}
+	}
+	// Personal data must never leak into what is not encrypted: ids and keys
+	// end up in subjects, headers and indexes.
+	exposed := map[string]string{"idempotency_key": event.IdempotencyKey, "correlation_id": event.CorrelationID, "causation_id": event.CausationID}
+	if id := EntityID(event.Data); id != "" {
+		exposed["data id"] = id
+	}
+	for _, person := range append(personal.Workers, derefPerson(personal.Donor)...) {
+		for field, value := range exposed {
+			for _, secret := range []string{person.Phone, person.IDNumber, person.Name} {
+				if len(secret) >= 4 && strings.Contains(value, secret) {
+					problems.add(field, "must not contain personal data (a name, phone or id number from personal)")
+				}
+			}
+		}
+	}
+}
+
+func derefPerson(person *Person) []Person {
+	if person == nil {
+		return nil
+	}
+	return []Person{*person}
+}
+
+func checkPerson(problems *violations, field string, person Person) {
+	checkText(problems, field+".name", person.Name, 100, false)
+	if person.Phone != "" && !phonePattern.MatchString(person.Phone) {
+		problems.add(field+".phone", "must be a phone number of 5-20 digits")
+	}
+	if person.IDNumber != "" && !idNumberPattern.MatchString(person.IDNumber) {
+		problems.add(field+".id_number", "must be 6-32 letters and digits")
+	}
+	checkKey(problems, field+".subject_id", person.SubjectID)
+}
