@@ -75,6 +75,18 @@ func (c *Campaign) Key(key string) (KeyRecord, bool) {
 	return record, ok
 }
 
+// Confirm records where the store put events applied before their append
+// was acknowledged: the aggregate's version and each key's position.
+func (c *Campaign) Confirm(version uint64, keyPositions map[string]uint64) {
+	c.Version = version
+	for key, position := range keyPositions {
+		if record, ok := c.keys[key]; ok {
+			record.Position = position
+			c.keys[key] = record
+		}
+	}
+}
+
 // Balance is the money a level of the fund holds now.
 func (c *Campaign) Balance(region string) Money { return c.pots[region] }
 

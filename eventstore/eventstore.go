@@ -1,0 +1,148 @@
+// Package eventstore is the contract between the ledger and the log that
+// keeps its events. It names no storage technology: the JetStream store
+// (eventstore/natsjs) implements it today and an EventStoreDB store can later,
+// and both must pass the conformance suite in eventstore/eventstoretest.
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"math"
+	"time"
+
+	"github.com/ordos-union/ledger/domain"
+)
+
+// AnyVersion skips the expected-version check of an append.
+const AnyVersion uint64 = math.MaxUint64
+
+// BatchEventsMax caps the events of one atomic append. JetStream's atomic
+// batches take at most 1000 messages; other stores may take more but the
+// contract keeps one limit for all.
+const BatchEventsMax = 1000
+
+// AggregateAppend is the part of an append that goes to one aggregate.
+// ExpectedVersion is the position of the aggregate's last event as the writer
+// saw it (0: the aggregate has no events), or AnyVersion.
+type AggregateAppend struct {
+	Aggregate       domain.AggregateRef
+	ExpectedVersion uint64
+	Events          []domain.Event
+}
+
+// Record is an event as stored: its position in the global log and the exact
+// bytes kept, which later integrity proofs hash.
+type Record struct {
+	Position uint64
+	Event    domain.Event
+	Data     []byte
+}
+
+// Filter selects events from the global log. Zero fields select everything.
+type Filter struct {
+	AggregateKind string
+	AggregateID   string
+	County        string
+	Type          domain.EventType
+	// RecordedFrom and RecordedUntil bound recorded-at: [from, until).
+	RecordedFrom  time.Time
+	RecordedUntil time.Time
+}
+
+// Matches reports whether an event passes the filter. Stores push what they
+// can down to the server and check the rest with Matches.
+func (f Filter) Matches(event domain.Event) bool {
+	switch {
+	case f.AggregateKind != "" && event.Aggregate.Kind != f.AggregateKind,
+		f.AggregateID != "" && event.Aggregate.ID != f.AggregateID,
+		f.County != "" && event.County != f.County,
+		f.Type != "" && event.Type != f.Type,
+		!f.RecordedFrom.IsZero() && event.RecordedAt.Before(f.RecordedFrom),
+		!f.RecordedUntil.IsZero() && !event.RecordedAt.Before(f.RecordedUntil):
+		return false
+	}
+	return true
+}
+
+// Store keeps the ledger's events in one totally ordered log.
+type Store interface {
+	// Append writes all events of all parts or none. Each part's expected
+	// version is checked against its aggregate; a stale one fails the whole
+	// append with a *ConflictError. It returns each event's position, in
+	// order. An event whose idempotency key the store has seen within its
+	// deduplication window fails the append with a *DuplicateError.
+	Append(ctx context.Context, parts ...AggregateAppend) ([]uint64, error)
+	// Read yields the events after position from (exclusive) that match the
+	// filter, in log order, up to the head as of the call.
+	Read(ctx context.Context, from uint64, filter Filter) iter.Seq2[Record, error]
+	// Subscribe is Read that goes on with new events until ctx ends.
+	Subscribe(ctx context.Context, from uint64, filter Filter) iter.Seq2[Record, error]
+	// Head is the position of the last event in the log (0: empty).
+	Head(ctx context.Context) (uint64, error)
+	// AggregateVersion is the position of the aggregate's last event.
+	AggregateVersion(ctx context.Context, aggregate domain.AggregateRef) (uint64, error)
+	// Close releases the store's resources; the log stays.
+	Close() error
+}
+
+// ConflictError says an aggregate moved on since the writer read it.
+type ConflictError struct {
+	Aggregate domain.AggregateRef
+	Expected  uint64
+	Actual    uint64
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("aggregate %s is at version %d, not the expected %d", e.Aggregate, e.Actual, e.Expected)
+}
+
+// Is makes errors.Is(err, domain.ErrConflict) true.
+func (e *ConflictError) Is(target error) bool { return target == domain.ErrConflict }
+
+// DuplicateError says an idempotency key was written before, at Position when
+// the store knows it.
+type DuplicateError struct {
+	Key      string
+	Position uint64
+}
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("idempotency key %q was already written (position %d)", e.Key, e.Position)
+}
+
+// ErrDuplicate matches every *DuplicateError.
+var ErrDuplicate = errors.New("duplicate idempotency key")
+
+// Is makes errors.Is(err, ErrDuplicate) true.
+func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicate }
+
+// CheckAppend applies the contract's own limits, so every store refuses the
+// same things the same way.
+func CheckAppend(parts []AggregateAppend) error {
+	total := 0
+	seen := map[domain.AggregateRef]bool{}
+	for _, part := range parts {
+		if seen[part.Aggregate] {
+			return fmt.Errorf("append: aggregate %s appears twice: %w", part.Aggregate, domain.ErrInvalid)
+		}
+		seen[part.Aggregate] = true
+		if len(part.Events) == 0 {
+			return fmt.Errorf("append: no events for %s: %w", part.Aggregate, domain.ErrInvalid)
+		}
+		for _, event := range part.Events {
+			if event.Aggregate != part.Aggregate {
+				return fmt.Errorf("append: event %s belongs to %s, not %s: %w", event.ID, event.Aggregate, part.Aggregate, domain.ErrInvalid)
+			}
+		}
+		total += len(part.Events)
+	}
+	if total == 0 {
+		return fmt.Errorf("append: no events: %w", domain.ErrInvalid)
+	}
+	if total > BatchEventsMax {
+		return fmt.Errorf("append: %d events, at most %d in one append: %w", total, BatchEventsMax, domain.ErrInvalid)
+	}
+	return nil
+}

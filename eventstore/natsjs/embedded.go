@@ -1,0 +1,157 @@
+package natsjs
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// ServerOptions configure the embedded NATS server.
+type ServerOptions struct {
+	// DataDir holds the JetStream store (DataDir/jetstream).
+	DataDir string
+	// Host and Port the server listens on for other processes. Port -1
+	// picks a free port; Listen false serves the in-process connection only.
+	Host   string
+	Port   int
+	Listen bool
+	// SyncAlways fsyncs every write before JetStream acknowledges it, so an
+	// acknowledged event survives a power loss. Without it JetStream fsyncs
+	// every two minutes and an acknowledged event survives a crash of the
+	// process but maybe not of the machine.
+	SyncAlways bool
+	// ServerName names the server (default "ledger").
+	ServerName string
+	// ReadyTimeout bounds start-up, store recovery included (default 30 s).
+	ReadyTimeout time.Duration
+	// Memory keeps JetStream in memory only (tests); DataDir is then unused.
+	Memory bool
+}
+
+// StartServer runs a NATS server with JetStream in this process and waits
+// until it accepts connections and has recovered its store.
+func StartServer(options ServerOptions) (*server.Server, error) {
+	if options.ServerName == "" {
+		options.ServerName = "ledger"
+	}
+	if options.ReadyTimeout == 0 {
+		options.ReadyTimeout = 30 * time.Second
+	}
+	serverOptions := &server.Options{
+		ServerName: options.ServerName,
+		JetStream:  true,
+		StoreDir:   options.DataDir,
+		Host:       options.Host,
+		Port:       options.Port,
+		NoSigs:     true,
+		NoLog:      true,
+		SyncAlways: options.SyncAlways,
+		DontListen: !options.Listen,
+	}
+	if options.Memory {
+		serverOptions.StoreDir = ""
+		serverOptions.JetStreamMaxStore = 0
+	}
+	if serverOptions.Host == "" {
+		serverOptions.Host = "127.0.0.1"
+	}
+	if serverOptions.Port == 0 && options.Listen {
+		serverOptions.Port = server.RANDOM_PORT
+	}
+	natsServer, err := server.NewServer(serverOptions)
+	if err != nil {
+		return nil, fmt.Errorf("start nats server: %w", err)
+	}
+	go natsServer.Start()
+	if !natsServer.ReadyForConnections(options.ReadyTimeout) {
+		natsServer.Shutdown()
+		return nil, fmt.Errorf("start nats server: not ready within %s", options.ReadyTimeout)
+	}
+	return natsServer, nil
+}
+
+// ConnectInProcess connects to an embedded server without a socket.
+func ConnectInProcess(natsServer *server.Server, name string) (*nats.Conn, error) {
+	connection, err := nats.Connect("", nats.InProcessServer(natsServer), nats.Name(name))
+	if err != nil {
+		return nil, fmt.Errorf("connect in process: %w", err)
+	}
+	return connection, nil
+}
+
+// ErrDataDirInUse says another ledger process holds the data directory.
+var ErrDataDirInUse = errors.New("data directory in use")
+
+// DataDirHolder is what the holder of a data directory tells others.
+type DataDirHolder struct {
+	PID     int    `json:"pid"`
+	NATSURL string `json:"nats_url,omitempty"`
+}
+
+// DataDirLock is an exclusive lock on a data directory. Two processes writing
+// one JetStream store would corrupt it; the lock turns that into a message.
+type DataDirLock struct {
+	file *os.File
+}
+
+const lockFileName = "ledger.lock"
+
+// LockDataDir takes the directory's lock, creating the directory. If another
+// process holds it, the error wraps ErrDataDirInUse and the holder says who.
+func LockDataDir(dir string) (*DataDirLock, DataDirHolder, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, DataDirHolder{}, fmt.Errorf("lock data directory: %w", err)
+	}
+	path := filepath.Join(dir, lockFileName)
+	file, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, DataDirHolder{}, fmt.Errorf("lock data directory: %w", err)
+	}
+	if err := syscall.Flock(int(file.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		var holder DataDirHolder
+		content, _ := os.ReadFile(path)
+		_ = json.Unmarshal(content, &holder)
+		_ = file.Close()
+		return nil, holder, fmt.Errorf("data directory %s is used by another ledger process (pid %d): %w", dir, holder.PID, ErrDataDirInUse)
+	}
+	lock := &DataDirLock{file: file}
+	if err := lock.Announce(DataDirHolder{PID: os.Getpid()}); err != nil {
+		_ = lock.Release()
+		return nil, DataDirHolder{}, err
+	}
+	return lock, DataDirHolder{}, nil
+}
+
+// Announce records who holds the lock and where it serves NATS, so a CLI
+// started on the same directory can connect instead of failing.
+func (l *DataDirLock) Announce(holder DataDirHolder) error {
+	content, err := json.Marshal(holder)
+	if err != nil {
+		return fmt.Errorf("announce data directory holder: %w", err)
+	}
+	if err := l.file.Truncate(0); err != nil {
+		return fmt.Errorf("announce data directory holder: %w", err)
+	}
+	if _, err := l.file.WriteAt(content, 0); err != nil {
+		return fmt.Errorf("announce data directory holder: %w", err)
+	}
+	return nil
+}
+
+// Release gives the lock up.
+func (l *DataDirLock) Release() error {
+	if l == nil || l.file == nil {
+		return nil
+	}
+	_ = l.file.Truncate(0)
+	err := l.file.Close()
+	l.file = nil
+	return err
+}

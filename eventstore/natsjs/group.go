@@ -1,0 +1,147 @@
+package natsjs
+
+import (
+	"context"
+	"errors"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+)
+
+// Group commit. A server that fsyncs every message (SyncAlways) manages about
+// 1.6k appends a second one by one, but one atomic batch is fsynced once for
+// all its messages. The writer goroutine takes every append waiting in the
+// queue, up to one batch, and commits them together; each caller still gets
+// its own answer.
+
+type pendingAppend struct {
+	ctx    context.Context
+	parts  []eventstore.AggregateAppend
+	result chan appendResult
+}
+
+type appendResult struct {
+	positions []uint64
+	err       error
+}
+
+func (p *pendingAppend) events() int {
+	total := 0
+	for _, part := range p.parts {
+		total += len(part.Events)
+	}
+	return total
+}
+
+func (s *Store) writeGroups() {
+	defer s.writer.Done()
+	var carried *pendingAppend
+	for {
+		first := carried
+		carried = nil
+		if first == nil {
+			select {
+			case first = <-s.queue:
+			case <-s.done:
+				s.failQueued()
+				return
+			}
+		}
+		group := []*pendingAppend{first}
+		events := first.events()
+		aggregates := map[domain.AggregateRef]bool{}
+		for _, part := range first.parts {
+			aggregates[part.Aggregate] = true
+		}
+	gather:
+		for events < eventstore.BatchEventsMax {
+			select {
+			case next := <-s.queue:
+				// Two appends to one aggregate cannot share a batch: the
+				// second's expected version would be checked after the
+				// first wrote the aggregate.
+				if events+next.events() > eventstore.BatchEventsMax || overlaps(aggregates, next.parts) {
+					carried = next
+					break gather
+				}
+				for _, part := range next.parts {
+					aggregates[part.Aggregate] = true
+				}
+				group = append(group, next)
+				events += next.events()
+			default:
+				break gather
+			}
+		}
+		s.commitGroup(group, events)
+	}
+}
+
+func overlaps(aggregates map[domain.AggregateRef]bool, parts []eventstore.AggregateAppend) bool {
+	for _, part := range parts {
+		if aggregates[part.Aggregate] {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Store) commitGroup(group []*pendingAppend, events int) {
+	live := group[:0]
+	for _, pending := range group {
+		if err := pending.ctx.Err(); err != nil {
+			pending.result <- appendResult{err: err}
+			continue
+		}
+		live = append(live, pending)
+	}
+	if len(live) == 0 {
+		return
+	}
+	if len(live) == 1 || events < groupBatchEventsMin {
+		for _, pending := range live {
+			positions, err := s.appendNow(pending.ctx, pending.parts)
+			pending.result <- appendResult{positions: positions, err: err}
+		}
+		return
+	}
+	var parts []eventstore.AggregateAppend
+	for _, pending := range live {
+		parts = append(parts, pending.parts...)
+	}
+	// The group's own context: one caller giving up must not abandon the
+	// others' batch half way.
+	positions, err := s.appendNow(context.WithoutCancel(live[0].ctx), parts)
+	if err == nil {
+		offset := 0
+		for _, pending := range live {
+			count := pending.events()
+			pending.result <- appendResult{positions: positions[offset : offset+count]}
+			offset += count
+		}
+		return
+	}
+	// The batch failed as a whole. When a conflict or duplicate of one
+	// append sank it, the others deserve their own try: commit one by one.
+	if !errors.Is(err, domain.ErrConflict) && !errors.Is(err, eventstore.ErrDuplicate) {
+		for _, pending := range live {
+			pending.result <- appendResult{err: err}
+		}
+		return
+	}
+	for _, pending := range live {
+		positions, err := s.appendNow(pending.ctx, pending.parts)
+		pending.result <- appendResult{positions: positions, err: err}
+	}
+}
+
+func (s *Store) failQueued() {
+	for {
+		select {
+		case pending := <-s.queue:
+			pending.result <- appendResult{err: errors.Join(domain.ErrUnavailable, errors.New("store closed"))}
+		default:
+			return
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package natsjs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+)
+
+// Read yields matching events after from, up to the head as of the call.
+func (s *Store) Read(ctx context.Context, from uint64, filter eventstore.Filter) iter.Seq2[eventstore.Record, error] {
+	return s.read(ctx, from, filter, false)
+}
+
+// Subscribe yields matching events after from and then new ones as they are
+// appended, until ctx ends.
+func (s *Store) Subscribe(ctx context.Context, from uint64, filter eventstore.Filter) iter.Seq2[eventstore.Record, error] {
+	return s.read(ctx, from, filter, true)
+}
+
+// read runs an ordered consumer: JetStream recreates it on any gap, so the
+// reader sees every matching message once and in order.
+func (s *Store) read(ctx context.Context, from uint64, filter eventstore.Filter, follow bool) iter.Seq2[eventstore.Record, error] {
+	return func(yield func(eventstore.Record, error) bool) {
+		config := jetstream.OrderedConsumerConfig{FilterSubjects: []string{s.filterSubject(filter)}}
+		switch {
+		case from > 0:
+			config.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+			config.OptStartSeq = from + 1
+		case !filter.RecordedFrom.IsZero():
+			// Stream time is when JetStream stored the message, a moment
+			// after recorded-at: starting there skips nothing that matches.
+			start := filter.RecordedFrom
+			config.DeliverPolicy = jetstream.DeliverByStartTimePolicy
+			config.OptStartTime = &start
+		default:
+			config.DeliverPolicy = jetstream.DeliverAllPolicy
+		}
+		consumer, err := s.js.OrderedConsumer(ctx, s.options.StreamName, config)
+		if err != nil {
+			yield(eventstore.Record{}, fmt.Errorf("read: %w: %w", domain.ErrUnavailable, err))
+			return
+		}
+		messages, err := consumer.Messages(jetstream.PullMaxMessages(readFetchMessagesMax))
+		if err != nil {
+			yield(eventstore.Record{}, fmt.Errorf("read: %w: %w", domain.ErrUnavailable, err))
+			return
+		}
+		defer messages.Stop()
+		if !follow {
+			info, err := consumer.Info(ctx)
+			if err != nil {
+				yield(eventstore.Record{}, fmt.Errorf("read: %w: %w", domain.ErrUnavailable, err))
+				return
+			}
+			if info.NumPending == 0 && info.Delivered.Consumer == 0 {
+				return
+			}
+		}
+		for {
+			message, err := messages.Next(jetstream.NextContext(ctx))
+			if err != nil {
+				if ctx.Err() != nil {
+					if follow {
+						return
+					}
+					err = ctx.Err()
+				}
+				yield(eventstore.Record{}, fmt.Errorf("read: %w", err))
+				return
+			}
+			metadata, err := message.Metadata()
+			if err != nil {
+				yield(eventstore.Record{}, fmt.Errorf("read: metadata: %w", err))
+				return
+			}
+			record, err := decodeRecord(metadata.Sequence.Stream, message.Data())
+			if err != nil {
+				yield(eventstore.Record{}, err)
+				return
+			}
+			if filter.Matches(record.Event) && !yield(record, nil) {
+				return
+			}
+			if !follow && metadata.NumPending == 0 {
+				return
+			}
+		}
+	}
+}
+
+func decodeRecord(position uint64, data []byte) (eventstore.Record, error) {
+	event, err := domain.DecodeEvent(data)
+	if err != nil {
+		return eventstore.Record{}, fmt.Errorf("read position %d: %w", position, errors.Join(errCorruptEvent, err))
+	}
+	return eventstore.Record{Position: position, Event: event, Data: data}, nil
+}
+
+// errCorruptEvent marks a stored message that no longer decodes as an event.
+var errCorruptEvent = errors.New("stored event does not decode")

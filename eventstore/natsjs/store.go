@@ -1,0 +1,437 @@
+// Package natsjs keeps the ledger's events in one NATS JetStream stream. It
+// implements eventstore.Store against an embedded server or any external NATS
+// server or cluster.
+package natsjs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+)
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Headers the store writes beside the standard JetStream ones. The event type
+// is a header so tools can route on it without decoding the body.
+const (
+	HeaderEventID       = "Ledger-Event-Id"
+	HeaderEventType     = "Ledger-Event-Type"
+	HeaderSchemaVersion = "Ledger-Schema-Version"
+
+	headerMsgID               = "Nats-Msg-Id"
+	headerExpectedSubjectSeq  = "Nats-Expected-Last-Subject-Sequence"
+	headerExpectedSeqSubject  = "Nats-Expected-Last-Subject-Sequence-Subject"
+	headerBatchID             = "Nats-Batch-Id"
+	headerBatchSequence       = "Nats-Batch-Sequence"
+	headerBatchCommit         = "Nats-Batch-Commit"
+	errorCodeWrongLastSeq     = 10071
+	errorCodeWrongLastSeqR3   = 10164
+	errorCodeBatchDuplicate   = 10201
+	errorCodeDuplicateConflit = 10158
+)
+
+// Storage selects where the stream keeps messages.
+type Storage int
+
+// Storage kinds. File is the only one that survives a restart.
+const (
+	FileStorage Storage = iota
+	MemoryStorage
+)
+
+// Options configure the store. Zero values take the defaults.
+type Options struct {
+	// StreamName is the ledger stream's name (default LEDGER).
+	StreamName string
+	// SubjectPrefix starts every event subject (default ledger.events).
+	SubjectPrefix string
+	Storage       Storage
+	// Replicas is the stream's replica count: 1, or 3 on a cluster.
+	Replicas int
+	// DuplicateWindow is how long JetStream remembers idempotency keys on its
+	// own; the ledger's durable check covers what is older (default 10 min).
+	DuplicateWindow time.Duration
+	// GroupCommit gathers concurrent appends into one atomic batch, so that a
+	// server that fsyncs every write pays one fsync for the whole group.
+	GroupCommit bool
+	// PublishTimeout bounds one publish round trip (default 10 s).
+	PublishTimeout time.Duration
+	Logger         *slog.Logger
+}
+
+// Limits of the store, named with their unit last.
+const (
+	// groupQueueDepthMax bounds appends waiting for the group writer; a full
+	// queue blocks the caller until its context ends, never the ledger.
+	groupQueueDepthMax = 1024
+	// groupBatchEventsMin is the smallest group worth an atomic batch: below
+	// it, separate fsynced publishes are quicker than staging a batch.
+	groupBatchEventsMin = 8
+	// readFetchMessagesMax is how many messages a read asks for at a time.
+	readFetchMessagesMax = 4096
+	// messageHeaderBytesMax is room for headers above the event itself.
+	messageHeaderBytesMax = 4096
+)
+
+// Store is the JetStream event store.
+type Store struct {
+	connection *nats.Conn
+	js         jetstream.JetStream
+	stream     jetstream.Stream
+	options    Options
+	logger     *slog.Logger
+
+	queue     chan *pendingAppend
+	closeOnce sync.Once
+	done      chan struct{}
+	writer    sync.WaitGroup
+}
+
+// Open creates or updates the ledger stream and returns the store. The
+// connection stays the caller's to close.
+func Open(ctx context.Context, connection *nats.Conn, options Options) (*Store, error) {
+	if options.StreamName == "" {
+		options.StreamName = "LEDGER"
+	}
+	if options.SubjectPrefix == "" {
+		options.SubjectPrefix = "ledger.events"
+	}
+	if options.Replicas == 0 {
+		options.Replicas = 1
+	}
+	if options.DuplicateWindow == 0 {
+		options.DuplicateWindow = 10 * time.Minute
+	}
+	if options.PublishTimeout == 0 {
+		options.PublishTimeout = 10 * time.Second
+	}
+	if options.Logger == nil {
+		options.Logger = slog.New(slog.DiscardHandler)
+	}
+	js, err := jetstream.New(connection)
+	if err != nil {
+		return nil, fmt.Errorf("open event store: %w", err)
+	}
+	storage := jetstream.FileStorage
+	if options.Storage == MemoryStorage {
+		storage = jetstream.MemoryStorage
+	}
+	// The ledger stream keeps everything forever and refuses deletes and
+	// purges: nothing is edited or deleted, corrections are new events.
+	config := jetstream.StreamConfig{
+		Name:               options.StreamName,
+		Description:        "Union welfare activity ledger: immutable events",
+		Subjects:           []string{options.SubjectPrefix + ".>"},
+		Storage:            storage,
+		Replicas:           options.Replicas,
+		Retention:          jetstream.LimitsPolicy,
+		MaxAge:             0,
+		MaxMsgs:            -1,
+		MaxBytes:           -1,
+		MaxMsgsPerSubject:  -1,
+		MaxMsgSize:         domain.EventBytesMax + messageHeaderBytesMax,
+		Discard:            jetstream.DiscardNew,
+		Duplicates:         options.DuplicateWindow,
+		DenyDelete:         true,
+		DenyPurge:          true,
+		AllowRollup:        false,
+		AllowDirect:        true,
+		AllowAtomicPublish: true,
+	}
+	stream, err := js.CreateOrUpdateStream(ctx, config)
+	if err != nil {
+		return nil, fmt.Errorf("open event store: create stream %s: %w", options.StreamName, err)
+	}
+	store := &Store{
+		connection: connection,
+		js:         js,
+		stream:     stream,
+		options:    options,
+		logger:     options.Logger,
+		done:       make(chan struct{}),
+	}
+	if options.GroupCommit {
+		store.queue = make(chan *pendingAppend, groupQueueDepthMax)
+		store.writer.Add(1)
+		go store.writeGroups()
+	}
+	return store, nil
+}
+
+// Close stops the group writer. Appends still queued fail.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.writer.Wait()
+	})
+	return nil
+}
+
+// Subject is where an event is stored:
+// <prefix>.<aggregate kind>.<aggregate id>.<county>.<event type>. A consumer
+// filters by county with <prefix>.*.*.<county>.* and by kind with
+// <prefix>.<kind>.>.
+func (s *Store) Subject(event domain.Event) string {
+	return strings.Join([]string{s.options.SubjectPrefix, event.Aggregate.Kind, event.Aggregate.ID, event.County, string(event.Type)}, ".")
+}
+
+func (s *Store) aggregateSubject(aggregate domain.AggregateRef) string {
+	return s.options.SubjectPrefix + "." + aggregate.Kind + "." + aggregate.ID + ".>"
+}
+
+func (s *Store) filterSubject(filter eventstore.Filter) string {
+	token := func(value string) string {
+		if value == "" {
+			return "*"
+		}
+		return value
+	}
+	return strings.Join([]string{s.options.SubjectPrefix, token(filter.AggregateKind), token(filter.AggregateID),
+		token(filter.County), token(string(filter.Type))}, ".")
+}
+
+// subjectTokenSafe rejects what would break the subject layout: the domain
+// already validates codes, this guards the store against other callers.
+func subjectTokenSafe(token string) bool {
+	return token != "" && !strings.ContainsAny(token, ".*> \t\r\n")
+}
+
+func (s *Store) message(event domain.Event) (*nats.Msg, error) {
+	for _, token := range []string{event.Aggregate.Kind, event.Aggregate.ID, event.County, string(event.Type)} {
+		if !subjectTokenSafe(token) {
+			return nil, fmt.Errorf("event %s: %q cannot be a subject token: %w", event.ID, token, domain.ErrInvalid)
+		}
+	}
+	if event.ID == uuid.Nil {
+		return nil, fmt.Errorf("event has no id: %w", domain.ErrInvalid)
+	}
+	data, err := event.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > domain.EventBytesMax {
+		return nil, fmt.Errorf("event %s is %d bytes, at most %d: %w", event.ID, len(data), domain.EventBytesMax, domain.ErrInvalid)
+	}
+	message := nats.NewMsg(s.Subject(event))
+	message.Data = data
+	message.Header.Set(HeaderEventID, event.ID.String())
+	message.Header.Set(HeaderEventType, string(event.Type))
+	message.Header.Set(HeaderSchemaVersion, strconv.Itoa(event.SchemaVersion))
+	if event.IdempotencyKey != "" {
+		message.Header.Set(headerMsgID, event.IdempotencyKey)
+	}
+	return message, nil
+}
+
+// Append writes the parts atomically. See eventstore.Store.
+func (s *Store) Append(ctx context.Context, parts ...eventstore.AggregateAppend) ([]uint64, error) {
+	if err := eventstore.CheckAppend(parts); err != nil {
+		return nil, err
+	}
+	if s.queue == nil {
+		return s.appendNow(ctx, parts)
+	}
+	pending := &pendingAppend{ctx: ctx, parts: parts, result: make(chan appendResult, 1)}
+	select {
+	case s.queue <- pending:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("append: %w", ctx.Err())
+	case <-s.done:
+		return nil, fmt.Errorf("append: store closed: %w", domain.ErrUnavailable)
+	}
+	select {
+	case result := <-pending.result:
+		return result.positions, result.err
+	case <-ctx.Done():
+		// The write may still land; the caller's retry with the same
+		// idempotency key will find it.
+		return nil, fmt.Errorf("append: %w", ctx.Err())
+	}
+}
+
+// appendNow publishes one request: a lone event as a plain publish, anything
+// else as one atomic batch.
+func (s *Store) appendNow(ctx context.Context, parts []eventstore.AggregateAppend) ([]uint64, error) {
+	messages, err := s.messages(parts)
+	if err != nil {
+		return nil, err
+	}
+	if len(messages) == 1 {
+		ack, err := s.request(ctx, messages[0])
+		if err != nil {
+			return nil, s.publishError(ctx, parts, messages, err)
+		}
+		if ack.Duplicate {
+			return nil, &eventstore.DuplicateError{Key: parts[0].Events[0].IdempotencyKey, Position: ack.Sequence}
+		}
+		return []uint64{ack.Sequence}, nil
+	}
+	return s.publishBatch(ctx, parts, messages)
+}
+
+// messages encodes the parts, with the expected-version check on the first
+// message of each aggregate: JetStream checks per-subject expectations only
+// before the batch itself writes that subject.
+func (s *Store) messages(parts []eventstore.AggregateAppend) ([]*nats.Msg, error) {
+	var messages []*nats.Msg
+	for _, part := range parts {
+		for i, event := range part.Events {
+			message, err := s.message(event)
+			if err != nil {
+				return nil, err
+			}
+			if i == 0 && part.ExpectedVersion != eventstore.AnyVersion {
+				message.Header.Set(headerExpectedSubjectSeq, strconv.FormatUint(part.ExpectedVersion, 10))
+				message.Header.Set(headerExpectedSeqSubject, s.aggregateSubject(part.Aggregate))
+			}
+			messages = append(messages, message)
+		}
+	}
+	return messages, nil
+}
+
+type publishAck struct {
+	Stream    string `json:"stream"`
+	Sequence  uint64 `json:"seq"`
+	Duplicate bool   `json:"duplicate,omitempty"`
+	BatchID   string `json:"batch,omitempty"`
+	Count     int    `json:"count,omitempty"`
+}
+
+type apiError struct {
+	Code        int    `json:"code"`
+	ErrorCode   int    `json:"err_code"`
+	Description string `json:"description"`
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("jetstream: %s (%d)", e.Description, e.ErrorCode) }
+
+func (s *Store) request(ctx context.Context, message *nats.Msg) (publishAck, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.options.PublishTimeout)
+	defer cancel()
+	reply, err := s.connection.RequestMsgWithContext(ctx, message)
+	if err != nil {
+		return publishAck{}, err
+	}
+	var response struct {
+		publishAck
+		Error *apiError `json:"error"`
+	}
+	if err := json.Unmarshal(reply.Data, &response); err != nil {
+		return publishAck{}, fmt.Errorf("decode publish ack: %w", err)
+	}
+	if response.Error != nil {
+		return response.publishAck, response.Error
+	}
+	return response.publishAck, nil
+}
+
+func (s *Store) publishBatch(ctx context.Context, parts []eventstore.AggregateAppend, messages []*nats.Msg) ([]uint64, error) {
+	batchID := uuid.NewString()
+	for i, message := range messages {
+		message.Header.Set(headerBatchID, batchID)
+		message.Header.Set(headerBatchSequence, strconv.Itoa(i+1))
+		if i < len(messages)-1 {
+			// Only the commit needs a reply: the server checks and answers
+			// for the whole batch when it commits.
+			if err := s.connection.PublishMsg(message); err != nil {
+				return nil, fmt.Errorf("append batch: %w: %w", domain.ErrUnavailable, err)
+			}
+		}
+	}
+	commit := messages[len(messages)-1]
+	commit.Header.Set(headerBatchCommit, "1")
+	ack, err := s.request(ctx, commit)
+	if err != nil {
+		return nil, s.publishError(ctx, parts, messages, err)
+	}
+	if ack.Count != len(messages) {
+		return nil, fmt.Errorf("append batch: committed %d of %d messages: %w", ack.Count, len(messages), domain.ErrUnavailable)
+	}
+	// A committed batch occupies consecutive positions ending at the ack's.
+	positions := make([]uint64, len(messages))
+	for i := range positions {
+		positions[i] = ack.Sequence - uint64(len(messages)-1-i)
+	}
+	return positions, nil
+}
+
+// publishError turns a JetStream answer into the contract's errors.
+func (s *Store) publishError(ctx context.Context, parts []eventstore.AggregateAppend, messages []*nats.Msg, err error) error {
+	var api *apiError
+	if errors.As(err, &api) {
+		switch api.ErrorCode {
+		case errorCodeWrongLastSeq, errorCodeWrongLastSeqR3:
+			return s.conflict(ctx, parts)
+		case errorCodeBatchDuplicate, errorCodeDuplicateConflit:
+			key := ""
+			for _, message := range messages {
+				if id := message.Header.Get(headerMsgID); id != "" {
+					key = id
+					break
+				}
+			}
+			return &eventstore.DuplicateError{Key: key}
+		}
+		return fmt.Errorf("append: %w: %w", domain.ErrUnavailable, err)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("append: %w", err)
+	}
+	return fmt.Errorf("append: %w: %w", domain.ErrUnavailable, err)
+}
+
+// conflict finds which aggregate moved. JetStream names only the first failing
+// check, so each aggregate's version is read back.
+func (s *Store) conflict(ctx context.Context, parts []eventstore.AggregateAppend) error {
+	for _, part := range parts {
+		if part.ExpectedVersion == eventstore.AnyVersion {
+			continue
+		}
+		actual, err := s.AggregateVersion(ctx, part.Aggregate)
+		if err != nil {
+			return fmt.Errorf("append: read version after conflict: %w", err)
+		}
+		if actual != part.ExpectedVersion {
+			return &eventstore.ConflictError{Aggregate: part.Aggregate, Expected: part.ExpectedVersion, Actual: actual}
+		}
+	}
+	// Every aggregate is where the writer expected: the conflict came from a
+	// write that has landed since. Report the first part; a retry re-reads.
+	return &eventstore.ConflictError{Aggregate: parts[0].Aggregate, Expected: parts[0].ExpectedVersion, Actual: parts[0].ExpectedVersion}
+}
+
+// AggregateVersion reads the position of the aggregate's last event with one
+// direct get across all of the aggregate's subjects.
+func (s *Store) AggregateVersion(ctx context.Context, aggregate domain.AggregateRef) (uint64, error) {
+	message, err := s.stream.GetLastMsgForSubject(ctx, s.aggregateSubject(aggregate))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("aggregate version %s: %w: %w", aggregate, domain.ErrUnavailable, err)
+	}
+	return message.Sequence, nil
+}
+
+// Head is the stream's last sequence.
+func (s *Store) Head(ctx context.Context) (uint64, error) {
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("head: %w: %w", domain.ErrUnavailable, err)
+	}
+	return info.State.LastSeq, nil
+}

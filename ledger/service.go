@@ -1,0 +1,375 @@
+// Package ledger records entries: it validates them, checks them against
+// their campaign's history and appends them to the event store with
+// optimistic concurrency and idempotency. It is the one way events are
+// written, for the CLI and the HTTP API alike.
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+)
+
+// Limits of the service, unit last.
+const (
+	// appendAttemptsMax bounds retries after concurrency conflicts. Each
+	// retry re-reads only what changed, so conflicts resolve quickly; a
+	// campaign that conflicts this often is reported, not retried forever.
+	appendAttemptsMax = 8
+	// campaignsCachedMax bounds the campaign states kept in memory. A
+	// campaign's state grows with its entries; unused ones are dropped and
+	// re-read on demand.
+	campaignsCachedMax = 256
+)
+
+// Service records entries into a store.
+type Service struct {
+	store     eventstore.Store
+	catalog   *domain.Catalog
+	validator domain.Validator
+	clock     func() time.Time
+	logger    *slog.Logger
+
+	mu        sync.Mutex
+	campaigns map[string]*campaignSlot
+	uses      uint64
+}
+
+type campaignSlot struct {
+	mu       sync.Mutex
+	state    *domain.Campaign
+	lastUsed uint64
+}
+
+// Options configure a Service. Zero values take defaults.
+type Options struct {
+	Catalog *domain.Catalog
+	Clock   func() time.Time
+	Logger  *slog.Logger
+}
+
+// New returns a Service on the store.
+func New(store eventstore.Store, options Options) *Service {
+	if options.Catalog == nil {
+		options.Catalog = domain.DefaultCatalog()
+	}
+	if options.Clock == nil {
+		options.Clock = time.Now
+	}
+	if options.Logger == nil {
+		options.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{
+		store:     store,
+		catalog:   options.Catalog,
+		validator: domain.Validator{Catalog: options.Catalog, Now: options.Clock},
+		clock:     options.Clock,
+		logger:    options.Logger,
+		campaigns: map[string]*campaignSlot{},
+	}
+}
+
+// Catalog is the reference data the service checks against.
+func (s *Service) Catalog() *domain.Catalog { return s.catalog }
+
+// Result is what recording one event did.
+type Result struct {
+	EventID  uuid.UUID `json:"event_id"`
+	Position uint64    `json:"position"`
+	// Duplicate is true when the idempotency key had already written this
+	// same content: nothing new was written and the original is returned.
+	Duplicate bool `json:"duplicate"`
+}
+
+// Prepare fills what the ledger decides (schema version, aggregate) and
+// checks the event's stateless rules. Record calls it; callers that report
+// per line (the CLI) call it first to number the violations their own way.
+func (s *Service) Prepare(event domain.Event) (domain.Event, error) {
+	if event.SchemaVersion == 0 {
+		event.SchemaVersion = domain.SchemaVersion
+	}
+	if event.Data != nil && event.Aggregate == (domain.AggregateRef{}) {
+		event.Aggregate = domain.AggregateRef{Kind: domain.AggregateCampaign, ID: event.Data.CampaignCode()}
+	}
+	if err := s.validator.Validate(event); err != nil {
+		return event, err
+	}
+	return event, nil
+}
+
+// Record appends the events atomically: all are written or none. Each event
+// is validated, checked against its campaign's history, and written with the
+// campaign's version as the expected version. A retry with an idempotency key
+// already written with the same content returns the original result and
+// writes nothing; the same key with different content fails with
+// domain.ErrIdempotencyKeyReused.
+func (s *Service) Record(ctx context.Context, events []domain.Event) ([]Result, error) {
+	if len(events) == 0 {
+		return nil, &domain.ValidationError{Violations: []domain.Violation{{Field: "events", Rule: "must hold at least one event"}}}
+	}
+	if len(events) > eventstore.BatchEventsMax {
+		return nil, &domain.ValidationError{Violations: []domain.Violation{{Field: "events",
+			Rule: fmt.Sprintf("must hold at most %d events, not %d", eventstore.BatchEventsMax, len(events))}}}
+	}
+	prepared := make([]domain.Event, len(events))
+	var violations []domain.Violation
+	keys := map[string]int{}
+	for i, event := range events {
+		event, err := s.Prepare(event)
+		prefix := fmt.Sprintf("events[%d]", i)
+		var validation *domain.ValidationError
+		if errors.As(domain.PrefixViolations(err, prefix), &validation) {
+			violations = append(violations, validation.Violations...)
+		}
+		if event.IdempotencyKey != "" {
+			if first, seen := keys[event.IdempotencyKey]; seen {
+				violations = append(violations, domain.Violation{Field: prefix + ".idempotency_key",
+					Rule: fmt.Sprintf("is used by events[%d] of the same request too", first)})
+			}
+			keys[event.IdempotencyKey] = i
+		}
+		prepared[i] = event
+	}
+	if len(violations) > 0 {
+		return nil, &domain.ValidationError{Violations: violations}
+	}
+	now := s.clock().UTC()
+	for i := range prepared {
+		if prepared[i].ID == uuid.Nil {
+			id, err := uuid.NewV7()
+			if err != nil {
+				return nil, fmt.Errorf("record: new event id: %w", err)
+			}
+			prepared[i].ID = id
+		}
+		prepared[i].RecordedAt = now
+	}
+	slots := s.lockCampaigns(prepared)
+	defer func() {
+		for _, slot := range slots {
+			slot.mu.Unlock()
+		}
+	}()
+	return s.recordLocked(ctx, prepared, slots)
+}
+
+// lockCampaigns takes the slot of every campaign of the request, in code
+// order so two requests never wait on each other in a cycle.
+func (s *Service) lockCampaigns(events []domain.Event) map[string]*campaignSlot {
+	codes := map[string]bool{}
+	for _, event := range events {
+		codes[event.Aggregate.ID] = true
+	}
+	ordered := make([]string, 0, len(codes))
+	for code := range codes {
+		ordered = append(ordered, code)
+	}
+	sort.Strings(ordered)
+	slots := make(map[string]*campaignSlot, len(ordered))
+	for _, code := range ordered {
+		slot := s.slot(code)
+		slot.mu.Lock()
+		slots[code] = slot
+	}
+	return slots
+}
+
+func (s *Service) slot(code string) *campaignSlot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.uses++
+	slot, ok := s.campaigns[code]
+	if !ok {
+		if len(s.campaigns) >= campaignsCachedMax {
+			s.evictLocked()
+		}
+		slot = &campaignSlot{}
+		s.campaigns[code] = slot
+	}
+	slot.lastUsed = s.uses
+	return slot
+}
+
+// evictLocked drops the state of the least recently used campaign that no
+// request holds.
+func (s *Service) evictLocked() {
+	var oldestCode string
+	var oldest uint64
+	for code, slot := range s.campaigns {
+		if (oldestCode == "" || slot.lastUsed < oldest) && slot.mu.TryLock() {
+			slot.mu.Unlock()
+			oldestCode, oldest = code, slot.lastUsed
+		}
+	}
+	if oldestCode != "" {
+		delete(s.campaigns, oldestCode)
+	}
+}
+
+func (s *Service) recordLocked(ctx context.Context, events []domain.Event, slots map[string]*campaignSlot) ([]Result, error) {
+	var lastErr error
+	for attempt := 1; attempt <= appendAttemptsMax; attempt++ {
+		results, retry, err := s.attempt(ctx, events, slots, attempt)
+		if !retry {
+			return results, err
+		}
+		lastErr = err
+		s.logger.Debug("append retried", "attempt", attempt, "error", err)
+	}
+	return nil, fmt.Errorf("record: gave up after %d concurrent conflicts: %w", appendAttemptsMax, lastErr)
+}
+
+// attempt decides and appends once. It reports retry when the campaign moved
+// under it and a fresh look may change the answer.
+func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[string]*campaignSlot, attempt int) ([]Result, bool, error) {
+	caughtUp := map[string]bool{}
+	for code, slot := range slots {
+		changed, err := s.catchUp(ctx, code, slot)
+		if err != nil {
+			return nil, false, err
+		}
+		caughtUp[code] = changed || attempt > 1
+	}
+	results := make([]Result, len(events))
+	versions := map[string]uint64{}
+	for code, slot := range slots {
+		versions[code] = slot.state.Version
+	}
+	// Any failure after the first Apply leaves tentative events in a state:
+	// drop those states so the next use re-reads the log.
+	dirty := false
+	defer func() {
+		if dirty {
+			for _, slot := range slots {
+				slot.state = nil
+			}
+		}
+	}()
+	var parts []eventstore.AggregateAppend
+	partIndex := map[string]int{}
+	var written []int
+	for i := range events {
+		event := &events[i]
+		state := slots[event.Aggregate.ID].state
+		if event.IdempotencyKey != "" {
+			if record, found := state.Key(event.IdempotencyKey); found {
+				hash, err := event.ContentHash()
+				if err != nil {
+					return nil, false, err
+				}
+				if record.ContentHash != hash {
+					dirty = dirty || len(written) > 0
+					return nil, false, keyReusedError(i, event.IdempotencyKey, record)
+				}
+				results[i] = Result{EventID: record.EventID, Position: record.Position, Duplicate: true}
+				continue
+			}
+		}
+		if err := state.Decide(event, s.validator); err != nil {
+			dirty = dirty || len(written) > 0
+			if errors.Is(err, domain.ErrRejected) && !caughtUp[event.Aggregate.ID] {
+				// The cached state may be behind another writer: look
+				// again before refusing.
+				dirty = true
+				return nil, true, err
+			}
+			return nil, false, prefixRule(err, i)
+		}
+		state.Apply(*event, 0)
+		dirty = true
+		index, ok := partIndex[event.Aggregate.ID]
+		if !ok {
+			index = len(parts)
+			partIndex[event.Aggregate.ID] = index
+			parts = append(parts, eventstore.AggregateAppend{Aggregate: event.Aggregate, ExpectedVersion: versions[event.Aggregate.ID]})
+		}
+		parts[index].Events = append(parts[index].Events, *event)
+		written = append(written, i)
+	}
+	if len(written) == 0 {
+		dirty = false
+		return results, false, nil
+	}
+	positions, err := s.store.Append(ctx, parts...)
+	if errors.Is(err, domain.ErrConflict) {
+		return nil, true, err
+	}
+	var duplicate *eventstore.DuplicateError
+	if errors.As(err, &duplicate) {
+		// JetStream's own window saw a key our campaign state does not hold:
+		// another campaign used it recently, or a writer elsewhere just did.
+		// A fresh look at the campaigns settles the second case.
+		if attempt < 2 {
+			return nil, true, err
+		}
+		return nil, false, fmt.Errorf("record: idempotency key %q was used by another entry within the deduplication window: %w",
+			duplicate.Key, domain.ErrIdempotencyKeyReused)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("record: %w", err)
+	}
+	// Positions come back in part order; map them to the request's events.
+	positionOf := map[uuid.UUID]uint64{}
+	cursor := 0
+	for _, part := range parts {
+		keyPositions := map[string]uint64{}
+		for _, event := range part.Events {
+			positionOf[event.ID] = positions[cursor]
+			if event.IdempotencyKey != "" {
+				keyPositions[event.IdempotencyKey] = positions[cursor]
+			}
+			cursor++
+		}
+		slots[part.Aggregate.ID].state.Confirm(positions[cursor-1], keyPositions)
+	}
+	for _, i := range written {
+		results[i] = Result{EventID: events[i].ID, Position: positionOf[events[i].ID]}
+	}
+	dirty = false
+	return results, false, nil
+}
+
+// catchUp loads a campaign's state or reads what was appended since. It
+// reports whether it read anything.
+func (s *Service) catchUp(ctx context.Context, code string, slot *campaignSlot) (bool, error) {
+	if slot.state == nil {
+		slot.state = domain.NewCampaign(code, s.catalog.CityCode())
+	}
+	changed := false
+	filter := eventstore.Filter{AggregateKind: domain.AggregateCampaign, AggregateID: code}
+	for record, err := range s.store.Read(ctx, slot.state.Version, filter) {
+		if err != nil {
+			slot.state = nil
+			return false, fmt.Errorf("load campaign %s: %w", code, err)
+		}
+		slot.state.Apply(record.Event, record.Position)
+		changed = true
+	}
+	return changed, nil
+}
+
+func keyReusedError(index int, key string, record domain.KeyRecord) error {
+	return fmt.Errorf("events[%d].idempotency_key: key %q already wrote event %s (position %d) with different content: %w",
+		index, key, record.EventID, record.Position, domain.ErrIdempotencyKeyReused)
+}
+
+func prefixRule(err error, index int) error {
+	var rule *domain.RuleError
+	if errors.As(err, &rule) {
+		field := fmt.Sprintf("events[%d]", index)
+		if rule.Field != "" {
+			field += "." + rule.Field
+		}
+		return &domain.RuleError{Field: field, Rule: rule.Rule}
+	}
+	return domain.PrefixViolations(err, fmt.Sprintf("events[%d]", index))
+}
