@@ -317,7 +317,9 @@ type apiError struct {
 	Description string `json:"description"`
 }
 
-func (e *apiError) Error() string { return fmt.Sprintf("jetstream: %s (%d)", e.Description, e.ErrorCode) }
+func (e *apiError) Error() string {
+	return fmt.Sprintf("jetstream: %s (%d)", e.Description, e.ErrorCode)
+}
 
 func (s *Store) request(ctx context.Context, message *nats.Msg) (publishAck, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.options.PublishTimeout)
