@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+)
+
+func runEvents(ctx context.Context, env *environment, args []string) error {
+	flags := newFlags(env, "events", "[--county CODE] [--campaign CODE] [--type TYPE] [--after POSITION] [--follow] [--json]")
+	var store storeFlags
+	store.register(flags)
+	county := flags.String("county", "", "only events of this region")
+	campaign := flags.String("campaign", "", "only events of this campaign")
+	eventType := flags.String("type", "", "only events of this type, e.g. donation_received")
+	after := flags.Uint64("after", 0, "start after this log position")
+	since := flags.String("since", "", "only events recorded at or after this time (RFC 3339)")
+	limit := flags.Int("limit", 0, "stop after this many events (0: no limit)")
+	follow := flags.Bool("follow", false, "keep printing new events until interrupted")
+	asJSON := flags.Bool("json", false, "print each event as stored, one JSON object a line")
+	if err := parse(flags, args); err != nil {
+		return err
+	}
+	if flags.NArg() > 0 {
+		return usagef("unexpected arguments %v", flags.Args())
+	}
+	filter := eventstore.Filter{County: *county, Type: domain.EventType(*eventType)}
+	if *campaign != "" {
+		filter.AggregateKind, filter.AggregateID = domain.AggregateCampaign, *campaign
+	}
+	if *since != "" {
+		parsed, err := time.Parse(time.RFC3339, *since)
+		if err != nil {
+			return usagef("--since %q: use RFC 3339, e.g. 2022-06-01T00:00:00+08:00", *since)
+		}
+		filter.RecordedFrom = parsed
+	}
+	opened, err := store.open(ctx, env, serverOptions{})
+	if err != nil {
+		return err
+	}
+	defer opened.Close()
+	read := opened.store.Read
+	if *follow {
+		read = opened.store.Subscribe
+	}
+	printed := 0
+	for record, err := range read(ctx, *after, filter) {
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			fmt.Fprintln(env.stdout, string(record.Data))
+		} else {
+			fmt.Fprintln(env.stdout, describe(record, opened.catalog))
+		}
+		printed++
+		if *limit > 0 && printed >= *limit {
+			break
+		}
+	}
+	if !*asJSON && !*follow {
+		fmt.Fprintf(env.stderr, "%d events\n", printed)
+	}
+	return nil
+}
+
+// describe renders one event as a line for people.
+func describe(record eventstore.Record, catalog *domain.Catalog) string {
+	event := record.Event
+	summary := ""
+	switch data := event.Data.(type) {
+	case domain.DonationPledged:
+		summary = fmt.Sprintf("%s pledged ¥%s", data.DonationID, data.Amount)
+	case domain.DonationReceived:
+		summary = fmt.Sprintf("%s %s ¥%s from %s", data.DonationID, data.Form, donationValue(data), orDash(data.DonorOrg))
+	case domain.FundsAllocated:
+		summary = fmt.Sprintf("%s ¥%s %s → %s", data.AllocationID, data.Amount, data.FromCounty, data.ToCounty)
+	case domain.SuppliesDelivered:
+		summary = fmt.Sprintf("%s %d people (%s), spent ¥%s", data.DeliveryID, data.Headcount, data.BeneficiaryGroup, data.Spent)
+	case domain.TrainingHeld:
+		summary = fmt.Sprintf("%s %q %s, %d participants", data.SessionID, data.Title, data.Format, data.Participants)
+	case domain.ServiceProvided:
+		summary = fmt.Sprintf("%s %s ×%d, %d person-times", data.ServiceID, data.Kind, data.Count, data.PersonTimes)
+	case domain.EntryVoided:
+		summary = fmt.Sprintf("voids %s: %s", data.TargetEventID, data.Reason)
+	case *domain.EntryCorrected:
+		summary = fmt.Sprintf("corrects %s: %s", data.TargetEventID, data.Reason)
+	default:
+		encoded, _ := json.Marshal(event.Data)
+		summary = string(encoded)
+	}
+	return fmt.Sprintf("%6d  %s  %-18s  %-14s  %-24s  %s", record.Position, event.OccurredAt.Format("2006-01-02 15:04"),
+		event.Type, catalog.RegionName(event.County), event.Aggregate.ID, summary)
+}
+
+func donationValue(data domain.DonationReceived) domain.Money {
+	if data.Form == domain.FormMoney {
+		return data.Amount
+	}
+	var total domain.Money
+	for _, item := range data.Items {
+		total += item.Value
+	}
+	return total
+}
+
+func orDash(text string) string {
+	if text == "" {
+		return "-"
+	}
+	return text
+}

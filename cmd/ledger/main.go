@@ -1,0 +1,132 @@
+// Command ledger runs the union welfare activity ledger: an embedded NATS
+// JetStream server, and the commands that record and read its events. This
+// package only parses flags and wires the parts together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// usageError marks an error in how the command was called (exit 2).
+type usageError struct{ message string }
+
+func (e usageError) Error() string { return e.message }
+
+func usagef(format string, args ...any) error {
+	return usageError{message: fmt.Sprintf(format, args...)}
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *environment, args []string) error
+}
+
+// environment is what every command writes to; tests swap it.
+type environment struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	logger *slog.Logger
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the embedded NATS JetStream server holding the ledger until interrupted", runServe},
+		{"record", "append events from a JSON/JSONL file, or one entry from flags (record donation|allocation|delivery|training|service|void)", runRecord},
+		{"events", "list events with filters, or follow new ones", runEvents},
+		{"demo", "load the demo data set from the 2022 Ordos report and print totals per county", runDemo},
+		{"totals", "print money and activity totals per county", runTotals},
+	}
+}
+
+func main() {
+	env := &environment{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, env, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, env *environment, args []string) int {
+	level := slog.LevelWarn
+	if os.Getenv("LEDGER_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	env.logger = slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(env.stdout)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, cmd := range commands() {
+		if cmd.name != args[0] {
+			continue
+		}
+		err := cmd.run(ctx, env, args[1:])
+		var usage usageError
+		switch {
+		case err == nil:
+			return exitOK
+		case errors.Is(err, flag.ErrHelp):
+			return exitOK
+		case errors.As(err, &usage):
+			fmt.Fprintf(env.stderr, "ledger %s: %v\nRun 'ledger %s --help' for usage.\n", cmd.name, err, cmd.name)
+			return exitUsage
+		default:
+			fmt.Fprintf(env.stderr, "ledger %s: %v\n", cmd.name, err)
+			return exitFailure
+		}
+	}
+	fmt.Fprintf(env.stderr, "ledger: unknown command %q\n\n", args[0])
+	printUsage(env.stderr)
+	return exitUsage
+}
+
+func printUsage(out io.Writer) {
+	fmt.Fprintln(out, "ledger: the union welfare activity ledger (NATS JetStream)")
+	fmt.Fprintln(out, "\nUsage: ledger COMMAND [flags]\n\nCommands:")
+	for _, cmd := range commands() {
+		fmt.Fprintf(out, "  %-8s %s\n", cmd.name, cmd.summary)
+	}
+	fmt.Fprintln(out, "\nRun 'ledger COMMAND --help' for a command's flags. Exit status: 0 ok, 1 failure, 2 usage.")
+}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(env *environment, name, synopsis string) *flag.FlagSet {
+	flags := flag.NewFlagSet("ledger "+name, flag.ContinueOnError)
+	flags.SetOutput(env.stderr)
+	flags.Usage = func() {
+		fmt.Fprintf(env.stderr, "Usage: ledger %s %s\n\nFlags:\n", name, synopsis)
+		flags.PrintDefaults()
+	}
+	return flags
+}
+
+// parse parses flags and turns parse errors into usage errors.
+func parse(flags *flag.FlagSet, args []string) error {
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{message: err.Error()}
+	}
+	return nil
+}

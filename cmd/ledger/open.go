@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore/natsjs"
+	"github.com/ordos-union/ledger/ledger"
+)
+
+// storeFlags are the flags every command uses to reach the ledger.
+type storeFlags struct {
+	dataDir string
+	natsURL string
+	sync    string
+	catalog string
+}
+
+func (f *storeFlags) register(flags *flag.FlagSet) {
+	flags.StringVar(&f.dataDir, "data", envOr("LEDGER_DATA", "./ledger-data"), "data directory of the embedded server (env LEDGER_DATA)")
+	flags.StringVar(&f.natsURL, "nats", os.Getenv("LEDGER_NATS_URL"), "URL of a running NATS server or cluster to use instead of the data directory, e.g. nats://127.0.0.1:4222 (env LEDGER_NATS_URL)")
+	flags.StringVar(&f.sync, "sync", "always", "durability of the embedded server: 'always' fsyncs before acknowledging (concurrent appends share one fsync); 'interval' fsyncs every 2 minutes, faster but a power loss can lose the last 2 minutes")
+	flags.StringVar(&f.catalog, "catalog", os.Getenv("LEDGER_CATALOG"), "JSON file with regions, campaigns, groups and items replacing the built-in Ordos lists (env LEDGER_CATALOG)")
+}
+
+func envOr(name, fallback string) string {
+	if value := os.Getenv(name); value != "" {
+		return value
+	}
+	return fallback
+}
+
+func (f *storeFlags) loadCatalog() (*domain.Catalog, error) {
+	if f.catalog == "" {
+		return domain.DefaultCatalog(), nil
+	}
+	file, err := os.Open(f.catalog)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	defer file.Close()
+	return domain.LoadCatalog(file)
+}
+
+// opened is a ledger ready to use, and how to put it away.
+type opened struct {
+	store    *natsjs.Store
+	service  *ledger.Service
+	catalog  *domain.Catalog
+	server   *server.Server
+	lock     *natsjs.DataDirLock
+	conn     *nats.Conn
+	location string
+}
+
+func (o *opened) Close() {
+	if o.store != nil {
+		_ = o.store.Close()
+	}
+	if o.conn != nil {
+		o.conn.Close()
+	}
+	if o.server != nil {
+		o.server.Shutdown()
+		o.server.WaitForShutdown()
+	}
+	_ = o.lock.Release()
+}
+
+// serverOptions says how to start the embedded server when one is needed.
+type serverOptions struct {
+	listen bool
+	host   string
+	port   int
+}
+
+// open reaches the ledger: an external NATS when --nats is given; else the
+// data directory with an embedded server; and when a running `ledger serve`
+// holds the directory, the NATS that server announced.
+func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOptions) (*opened, error) {
+	catalog, err := f.loadCatalog()
+	if err != nil {
+		return nil, err
+	}
+	if f.sync != "always" && f.sync != "interval" {
+		return nil, usagef("--sync must be always or interval, not %q", f.sync)
+	}
+	result := &opened{catalog: catalog}
+	natsURL := f.natsURL
+	if natsURL == "" {
+		lock, holder, err := natsjs.LockDataDir(f.dataDir)
+		switch {
+		case errors.Is(err, natsjs.ErrDataDirInUse) && holder.NATSURL != "" && !listen.listen:
+			fmt.Fprintf(env.stderr, "ledger: %s is held by a running ledger (pid %d); using its NATS at %s\n", f.dataDir, holder.PID, holder.NATSURL)
+			natsURL = holder.NATSURL
+		case errors.Is(err, natsjs.ErrDataDirInUse):
+			return nil, fmt.Errorf("%w; stop it, or point this command at its NATS server with --nats URL", err)
+		case err != nil:
+			return nil, err
+		default:
+			result.lock = lock
+		}
+	}
+	durable := f.sync == "always"
+	if natsURL != "" {
+		conn, err := nats.Connect(natsURL, nats.Name("ledger"), nats.Timeout(5*time.Second), nats.MaxReconnects(-1))
+		if err != nil {
+			return nil, fmt.Errorf("connect to NATS at %s: %w", natsURL, err)
+		}
+		result.conn = conn
+		result.location = natsURL
+	} else {
+		natsServer, err := natsjs.StartServer(natsjs.ServerOptions{
+			DataDir: f.dataDir, SyncAlways: durable, Listen: listen.listen, Host: listen.host, Port: listen.port,
+		})
+		if err != nil {
+			result.Close()
+			return nil, err
+		}
+		result.server = natsServer
+		conn, err := natsjs.ConnectInProcess(natsServer, "ledger")
+		if err != nil {
+			result.Close()
+			return nil, err
+		}
+		result.conn = conn
+		result.location = f.dataDir
+	}
+	store, err := natsjs.Open(ctx, result.conn, natsjs.Options{GroupCommit: durable, Logger: env.logger})
+	if err != nil {
+		result.Close()
+		return nil, err
+	}
+	result.store = store
+	result.service = ledger.New(store, ledger.Options{Catalog: catalog, Logger: env.logger})
+	return result, nil
+}

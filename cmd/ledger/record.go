@@ -1,0 +1,353 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/ledger"
+)
+
+func runRecord(ctx context.Context, env *environment, args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "donation", "allocation", "delivery", "training", "service", "void":
+			return runRecordShortcut(ctx, env, args[0], args[1:])
+		}
+	}
+	flags := newFlags(env, "record", "FILE|- [--skip-invalid]\n       ledger record donation|allocation|delivery|training|service|void --help\n\n"+
+		"FILE holds events as JSON Lines, a JSON array or one JSON object (see docs/EVENTS.md).\n"+
+		"Every line is checked first: one bad line writes nothing (unless --skip-invalid).\n"+
+		"Events are then written in atomic batches of up to 1000.")
+	var store storeFlags
+	store.register(flags)
+	skipInvalid := flags.Bool("skip-invalid", false, "write the valid lines and report the invalid ones, instead of writing nothing")
+	asJSON := flags.Bool("json", false, "print results as JSON lines")
+	if err := parse(flags, args); err != nil {
+		return err
+	}
+	if flags.NArg() != 1 {
+		return usagef("give one FILE, or - for standard input")
+	}
+	input := env.stdin
+	if name := flags.Arg(0); name != "-" {
+		file, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		input = file
+	}
+	lines, err := ledger.ReadEvents(input)
+	if err != nil {
+		return err
+	}
+	if len(lines) == 0 {
+		return fmt.Errorf("no events in the input")
+	}
+	opened, err := store.open(ctx, env, serverOptions{})
+	if err != nil {
+		return err
+	}
+	defer opened.Close()
+	return recordLines(ctx, env, opened.service, lines, *skipInvalid, *asJSON)
+}
+
+func recordLines(ctx context.Context, env *environment, service *ledger.Service, lines []ledger.Line, skipInvalid, asJSON bool) error {
+	var valid []ledger.Line
+	invalid := 0
+	for _, line := range lines {
+		err := line.Err
+		if err == nil {
+			_, err = service.Prepare(line.Event)
+		}
+		if err != nil {
+			invalid++
+			printLineError(env, line.Number, err)
+			continue
+		}
+		valid = append(valid, line)
+	}
+	if invalid > 0 && !skipInvalid {
+		return fmt.Errorf("%d of %d lines are invalid; nothing was written (fix them, or use --skip-invalid)", invalid, len(lines))
+	}
+	written, duplicates := 0, 0
+	for start := 0; start < len(valid); start += eventstore.BatchEventsMax {
+		batch := valid[start:min(start+eventstore.BatchEventsMax, len(valid))]
+		events := make([]domain.Event, len(batch))
+		for i, line := range batch {
+			events[i] = line.Event
+		}
+		results, err := service.Record(ctx, events)
+		if err != nil {
+			return fmt.Errorf("lines %d-%d (none of them written; %d earlier events were): %s",
+				batch[0].Number, batch[len(batch)-1].Number, written, renumber(err, batch))
+		}
+		for i, result := range results {
+			printResult(env, batch[i].Number, events[i], result, asJSON)
+			if result.Duplicate {
+				duplicates++
+			} else {
+				written++
+			}
+		}
+	}
+	fmt.Fprintf(env.stderr, "recorded %d events, %d already recorded (same idempotency key), %d invalid skipped\n", written, duplicates, invalid)
+	if invalid > 0 {
+		return fmt.Errorf("%d invalid lines were skipped", invalid)
+	}
+	return nil
+}
+
+var eventIndexPattern = regexp.MustCompile(`events\[(\d+)\]`)
+
+// renumber turns the service's events[i] into the file's line numbers.
+func renumber(err error, batch []ledger.Line) string {
+	return eventIndexPattern.ReplaceAllStringFunc(err.Error(), func(match string) string {
+		index, _ := strconv.Atoi(eventIndexPattern.FindStringSubmatch(match)[1])
+		if index < len(batch) {
+			return fmt.Sprintf("line %d", batch[index].Number)
+		}
+		return match
+	})
+}
+
+func printLineError(env *environment, number int, err error) {
+	var validation *domain.ValidationError
+	if errors.As(err, &validation) {
+		for _, violation := range validation.Violations {
+			fmt.Fprintf(env.stderr, "line %d: %s\n", number, violation)
+		}
+		return
+	}
+	fmt.Fprintf(env.stderr, "line %d: %v\n", number, err)
+}
+
+func printResult(env *environment, number int, event domain.Event, result ledger.Result, asJSON bool) {
+	if asJSON {
+		line, _ := json.Marshal(struct {
+			Line int `json:"line"`
+			ledger.Result
+		}{number, result})
+		fmt.Fprintln(env.stdout, string(line))
+		return
+	}
+	state := "recorded"
+	if result.Duplicate {
+		state = "already recorded"
+	}
+	fmt.Fprintf(env.stdout, "line %d: %s %s %s at position %d\n", number, state, event.Type, result.EventID, result.Position)
+}
+
+// findEvent scans the log for an event by id.
+func findEvent(ctx context.Context, opened *opened, id string) (domain.Event, error) {
+	wanted, err := uuid.Parse(id)
+	if err != nil {
+		return domain.Event{}, usagef("--target %q is not an event id (a UUID)", id)
+	}
+	for record, err := range opened.store.Read(ctx, 0, eventstore.Filter{}) {
+		if err != nil {
+			return domain.Event{}, err
+		}
+		if record.Event.ID == wanted {
+			return record.Event, nil
+		}
+	}
+	return domain.Event{}, fmt.Errorf("no event %s in the ledger: %w", id, domain.ErrNotFound)
+}
+
+// entryFlags are the flags the shortcuts share.
+type entryFlags struct {
+	campaign, county, occurredAt, actor, key, note string
+}
+
+func (e *entryFlags) register(flags *flag.FlagSet) {
+	flags.StringVar(&e.campaign, "campaign", "general", "campaign code (see the catalog)")
+	flags.StringVar(&e.county, "county", "", "region code, e.g. 150626 for 乌审旗 Uxin")
+	flags.StringVar(&e.occurredAt, "occurred-at", "", "when it happened, RFC 3339 or YYYY-MM-DD (default: now)")
+	flags.StringVar(&e.actor, "actor", envOr("LEDGER_ACTOR", envOr("USER", "cli")), "who records it (env LEDGER_ACTOR)")
+	flags.StringVar(&e.key, "key", "", "idempotency key: repeating the command with the same key records once (no personal data)")
+	flags.StringVar(&e.note, "note", "", "free note")
+}
+
+func (e *entryFlags) envelope(eventType domain.EventType, data domain.Payload, now time.Time) (domain.Event, error) {
+	occurred := now
+	if e.occurredAt != "" {
+		var err error
+		occurred, err = time.Parse(time.RFC3339, e.occurredAt)
+		if err != nil {
+			occurred, err = time.ParseInLocation("2006-01-02", e.occurredAt, time.Local)
+			if err != nil {
+				return domain.Event{}, usagef("--occurred-at %q: use RFC 3339 (2022-06-15T09:30:00+08:00) or YYYY-MM-DD", e.occurredAt)
+			}
+		}
+	}
+	return domain.Event{Type: eventType, County: e.county, OccurredAt: occurred, Actor: e.actor, IdempotencyKey: e.key, Data: data}, nil
+}
+
+// entityID derives the entity's id from the idempotency key, so a repeated
+// command builds the same entry, or makes a fresh one.
+func (e *entryFlags) entityID(prefix string) string {
+	if e.key != "" {
+		return prefix + "-" + uuid.NewSHA1(uuid.NameSpaceOID, []byte(e.key)).String()[:18]
+	}
+	return prefix + "-" + uuid.Must(uuid.NewV7()).String()
+}
+
+// parseItems reads "drinking-water:100:3000.00,sunscreen:50:1500" as
+// item:quantity:value-in-yuan.
+func parseItems(text string) ([]domain.GoodsItem, error) {
+	if text == "" {
+		return nil, nil
+	}
+	var items []domain.GoodsItem
+	for _, field := range strings.Split(text, ",") {
+		parts := strings.Split(strings.TrimSpace(field), ":")
+		if len(parts) != 3 {
+			return nil, usagef("--items %q: each item is item:quantity:value, e.g. drinking-water:100:3000.00", field)
+		}
+		quantity, err := strconv.ParseInt(parts[1], 10, 64)
+		if err != nil {
+			return nil, usagef("--items %q: quantity must be an integer", field)
+		}
+		value, err := domain.ParseYuan(parts[2])
+		if err != nil {
+			return nil, usagef("--items %q: value: %v", field, err)
+		}
+		items = append(items, domain.GoodsItem{Item: parts[0], Quantity: quantity, Value: value})
+	}
+	return items, nil
+}
+
+func parseMoneyFlag(name, text string) (domain.Money, error) {
+	if text == "" {
+		return 0, nil
+	}
+	value, err := domain.ParseYuan(text)
+	if err != nil {
+		return 0, usagef("--%s: %v", name, err)
+	}
+	return value, nil
+}
+
+func runRecordShortcut(ctx context.Context, env *environment, kind string, args []string) error {
+	flags := newFlags(env, "record "+kind, "[flags]")
+	var store storeFlags
+	store.register(flags)
+	var entry entryFlags
+	entry.register(flags)
+	var (
+		amount     = flags.String("amount", "", "amount in yuan, e.g. 5000.00 (donation, allocation); spent or cost for delivery, training, service")
+		items      = flags.String("items", "", "goods as item:quantity:value-yuan, comma separated (donation of goods, delivery)")
+		donorKind  = flags.String("donor-kind", "enterprise", "donation: enterprise, organisation, union-allocation or individual")
+		donorOrg   = flags.String("donor-org", "", "donation: the donating organisation's name")
+		donorName  = flags.String("donor-name", "", "donation by an individual: name (personal data, erasable)")
+		donorPhone = flags.String("donor-phone", "", "donation by an individual: phone (personal data, erasable)")
+		bankRef    = flags.String("bank-ref", "", "donation: bank serial number")
+		from       = flags.String("from", "", "allocation: region the money leaves (default: the city level)")
+		group      = flags.String("group", "", "delivery, training, service: beneficiary group")
+		headcount  = flags.Int64("headcount", 0, "delivery: people reached")
+		siteKind   = flags.String("site-kind", "", "delivery, service: site kind")
+		siteName   = flags.String("site", "", "delivery, service: site name")
+		topic      = flags.String("topic", "", "training: topic code")
+		title      = flags.String("title", "", "training: title")
+		format     = flags.String("format", "offline", "training: online, offline or both")
+		people     = flags.Int64("participants", 0, "training: participants")
+		minutes    = flags.Int64("minutes", 0, "training: duration in minutes")
+		venue      = flags.String("venue", "", "training: venue")
+		service    = flags.String("kind", "", "service: health-checkup, legal-consultation, visit, station-opened or assistance")
+		count      = flags.Int64("count", 0, "service: how many services")
+		times      = flags.Int64("person-times", 0, "service: person-times served (人次)")
+		target     = flags.String("target", "", "void: id of the event to void")
+		reason     = flags.String("reason", "", "void: why")
+	)
+	if err := parse(flags, args); err != nil {
+		return err
+	}
+	if flags.NArg() > 0 {
+		return usagef("unexpected arguments %v", flags.Args())
+	}
+	money, err := parseMoneyFlag("amount", *amount)
+	if err != nil {
+		return err
+	}
+	goods, err := parseItems(*items)
+	if err != nil {
+		return err
+	}
+	opened, err := store.open(ctx, env, serverOptions{})
+	if err != nil {
+		return err
+	}
+	defer opened.Close()
+	var site *domain.Site
+	if *siteKind != "" || *siteName != "" {
+		site = &domain.Site{Kind: *siteKind, Name: *siteName}
+	}
+	var eventType domain.EventType
+	var data domain.Payload
+	var personal *domain.Personal
+	switch kind {
+	case "donation":
+		form := domain.FormMoney
+		if len(goods) > 0 {
+			form = domain.FormGoods
+		}
+		eventType = domain.TypeDonationReceived
+		data = domain.DonationReceived{DonationID: entry.entityID("D"), Campaign: entry.campaign, DonorKind: *donorKind,
+			DonorOrg: *donorOrg, Form: form, Amount: money, Items: goods, BankReference: *bankRef, Note: entry.note}
+		if *donorName != "" || *donorPhone != "" {
+			personal = &domain.Personal{Donor: &domain.Person{Name: *donorName, Phone: *donorPhone}}
+		}
+	case "allocation":
+		source := *from
+		if source == "" {
+			source = opened.catalog.CityCode()
+		}
+		eventType = domain.TypeFundsAllocated
+		data = domain.FundsAllocated{AllocationID: entry.entityID("A"), Campaign: entry.campaign, FromCounty: source,
+			ToCounty: entry.county, Amount: money, Purpose: entry.note}
+	case "delivery":
+		delivery := domain.SuppliesDelivered{DeliveryID: entry.entityID("V"), Campaign: entry.campaign,
+			BeneficiaryGroup: *group, Headcount: *headcount, Items: goods, Spent: money, Note: entry.note}
+		if site != nil {
+			delivery.Site = *site
+		}
+		eventType, data = domain.TypeSuppliesDelivered, delivery
+	case "training":
+		eventType = domain.TypeTrainingHeld
+		data = domain.TrainingHeld{SessionID: entry.entityID("S"), Campaign: entry.campaign, Topic: *topic, Title: *title,
+			Format: *format, Participants: *people, DurationMinutes: *minutes, Venue: *venue, BeneficiaryGroup: *group, Cost: money}
+	case "service":
+		eventType = domain.TypeServiceProvided
+		data = domain.ServiceProvided{ServiceID: entry.entityID("SV"), Campaign: entry.campaign, Kind: *service,
+			BeneficiaryGroup: *group, Count: *count, PersonTimes: *times, Site: site, Cost: money, Note: entry.note}
+	case "void":
+		// A clerk knows the entry's id, not its campaign and county: look
+		// them up in the log.
+		original, err := findEvent(ctx, opened, *target)
+		if err != nil {
+			return err
+		}
+		entry.county = original.County
+		eventType = domain.TypeEntryVoided
+		data = domain.EntryVoided{Campaign: original.Aggregate.ID, TargetEventID: *target, Reason: *reason}
+	}
+	event, err := entry.envelope(eventType, data, time.Now())
+	if err != nil {
+		return err
+	}
+	event.Personal = personal
+	return recordLines(ctx, env, opened.service, []ledger.Line{{Number: 1, Event: event}}, false, false)
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ordos-union/ledger/domain"
+)
+
+// displayWidth counts terminal cells: Chinese characters take two, which
+// text/tabwriter does not know, so tables with county names would not line up.
+func displayWidth(text string) int {
+	width := 0
+	for _, r := range text {
+		switch {
+		case r >= 0x1100 && r <= 0x115F, r >= 0x2E80 && r <= 0xA4CF, r >= 0xAC00 && r <= 0xD7A3,
+			r >= 0xF900 && r <= 0xFAFF, r >= 0xFE30 && r <= 0xFE4F, r >= 0xFF00 && r <= 0xFF60, r >= 0xFFE0 && r <= 0xFFE6:
+			width += 2
+		default:
+			width++
+		}
+	}
+	return width
+}
+
+// writeTable prints rows under headers; the first column is left aligned,
+// the others (numbers) right aligned.
+func writeTable(out io.Writer, headers [][]string, rows [][]string) {
+	widths := make([]int, len(headers[0]))
+	for _, row := range append(append([][]string{}, headers...), rows...) {
+		for i, cell := range row {
+			widths[i] = max(widths[i], displayWidth(cell))
+		}
+	}
+	line := func(row []string) {
+		var builder strings.Builder
+		for i, cell := range row {
+			pad := strings.Repeat(" ", widths[i]-displayWidth(cell))
+			if i == 0 {
+				builder.WriteString(cell + pad)
+			} else {
+				builder.WriteString("  " + pad + cell)
+			}
+		}
+		fmt.Fprintln(out, strings.TrimRight(builder.String(), " "))
+	}
+	for _, header := range headers {
+		line(header)
+	}
+	for _, row := range rows {
+		line(row)
+	}
+}
+
+// yuan renders fen as ¥-less yuan with thousands separators: 5,120,000.00.
+func yuan(amount domain.Money) string {
+	text := amount.String()
+	sign := ""
+	if strings.HasPrefix(text, "-") {
+		sign, text = "-", text[1:]
+	}
+	whole, fraction, _ := strings.Cut(text, ".")
+	var grouped strings.Builder
+	for i, digit := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			grouped.WriteByte(',')
+		}
+		grouped.WriteRune(digit)
+	}
+	return sign + grouped.String() + "." + fraction
+}

@@ -1,0 +1,82 @@
+package ledger
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/ordos-union/ledger/domain"
+)
+
+// Limits on one input file, unit last.
+const (
+	// InputBytesMax caps a file given to ReadEvents.
+	InputBytesMax = 256 << 20
+	// InputEventsMax caps the events of one file: a day of a large
+	// federation is a few thousand entries.
+	InputEventsMax = 1_000_000
+)
+
+// Line is one event read from input, with its line number (1-based) or, in a
+// JSON array, its index plus one.
+type Line struct {
+	Number int
+	Event  domain.Event
+	Err    error
+}
+
+// ReadEvents reads events from a JSON array, a single JSON object, or JSON
+// Lines (one object a line; blank lines are skipped). A line that does not
+// decode is returned with its error, so the caller can report every bad line
+// at once.
+func ReadEvents(reader io.Reader) ([]Line, error) {
+	input, err := io.ReadAll(io.LimitReader(reader, InputBytesMax+1))
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	if len(input) > InputBytesMax {
+		return nil, fmt.Errorf("read events: input is larger than %d bytes: %w", InputBytesMax, domain.ErrInvalid)
+	}
+	input = bytes.TrimPrefix(input, []byte("\xef\xbb\xbf"))
+	trimmed := bytes.TrimSpace(input)
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		var items []json.RawMessage
+		if err := json.Unmarshal(trimmed, &items); err != nil {
+			return nil, fmt.Errorf("read events: the input starts with '[' but is not a JSON array: %v: %w", err, domain.ErrInvalid)
+		}
+		if len(items) > InputEventsMax {
+			return nil, fmt.Errorf("read events: %d events, at most %d: %w", len(items), InputEventsMax, domain.ErrInvalid)
+		}
+		lines := make([]Line, len(items))
+		for i, item := range items {
+			event, err := domain.DecodeEvent(item)
+			lines[i] = Line{Number: i + 1, Event: event, Err: err}
+		}
+		return lines, nil
+	}
+	// A single object spread over several lines is one event, not JSONL.
+	if json.Valid(trimmed) && bytes.Count(trimmed, []byte("\n")) > 0 && trimmed[0] == '{' {
+		event, err := domain.DecodeEvent(trimmed)
+		return []Line{{Number: 1, Event: event, Err: err}}, nil
+	}
+	var lines []Line
+	scanner := bufio.NewScanner(bytes.NewReader(input))
+	scanner.Buffer(make([]byte, 0, 64<<10), domain.EventBytesMax*2)
+	for number := 1; scanner.Scan(); number++ {
+		text := bytes.TrimSpace(scanner.Bytes())
+		if len(text) == 0 {
+			continue
+		}
+		if len(lines) == InputEventsMax {
+			return nil, fmt.Errorf("read events: more than %d events: %w", InputEventsMax, domain.ErrInvalid)
+		}
+		event, err := domain.DecodeEvent(append([]byte(nil), text...))
+		lines = append(lines, Line{Number: number, Event: event, Err: err})
+	}
+	if err := scanner.Err(); err != nil {
+		return nil, fmt.Errorf("read events: %v (a line longer than %d bytes?): %w", err, domain.EventBytesMax*2, domain.ErrInvalid)
+	}
+	return lines, nil
+}
