@@ -90,6 +90,9 @@ func recordLines(ctx context.Context, env *environment, service *ledger.Service,
 			events[i] = line.Event
 		}
 		results, err := service.Record(ctx, events)
+		if err != nil && len(batch) == len(valid) {
+			return fmt.Errorf("nothing was written: %s", renumber(err, batch))
+		}
 		if err != nil {
 			return fmt.Errorf("lines %d-%d (none of them written; %d earlier events were): %s",
 				batch[0].Number, batch[len(batch)-1].Number, written, renumber(err, batch))
@@ -110,14 +113,14 @@ func recordLines(ctx context.Context, env *environment, service *ledger.Service,
 	return nil
 }
 
-var eventIndexPattern = regexp.MustCompile(`events\[(\d+)\]`)
+var eventIndexPattern = regexp.MustCompile(`events\[(\d+)\](\.|: )?`)
 
 // renumber turns the service's events[i] into the file's line numbers.
 func renumber(err error, batch []ledger.Line) string {
 	return eventIndexPattern.ReplaceAllStringFunc(err.Error(), func(match string) string {
 		index, _ := strconv.Atoi(eventIndexPattern.FindStringSubmatch(match)[1])
 		if index < len(batch) {
-			return fmt.Sprintf("line %d", batch[index].Number)
+			return fmt.Sprintf("line %d: ", batch[index].Number)
 		}
 		return match
 	})
@@ -183,6 +186,11 @@ func (e *entryFlags) register(flags *flag.FlagSet) {
 
 func (e *entryFlags) envelope(eventType domain.EventType, data domain.Payload, now time.Time) (domain.Event, error) {
 	occurred := now
+	if e.occurredAt == "" && e.key != "" {
+		// "now" differs on every run, so a repeated command would carry
+		// different content under the same key and be refused.
+		return domain.Event{}, usagef("--key needs --occurred-at, so that repeating the command records the same entry")
+	}
 	if e.occurredAt != "" {
 		var err error
 		occurred, err = time.Parse(time.RFC3339, e.occurredAt)
