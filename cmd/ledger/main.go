@@ -120,13 +120,29 @@ func newFlags(env *environment, name, synopsis string) *flag.FlagSet {
 	return flags
 }
 
-// parse parses flags and turns parse errors into usage errors.
+// parse parses flags before, between and after positional arguments
+// ("record FILE --data DIR" works), and turns parse errors into usage errors.
+// Everything after "--" is positional.
 func parse(flags *flag.FlagSet, args []string) error {
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var positional []string
+	for {
+		if err := flags.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usageError{message: err.Error()}
 		}
-		return usageError{message: err.Error()}
+		rest := flags.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
-	return nil
+	// Parse the positional arguments back in so flags.Args returns them.
+	return flags.Parse(append([]string{"--"}, positional...))
 }

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The end-to-end tests build the real binary and run it as a user would.
+
+var (
+	buildOnce   sync.Once
+	builtBinary string
+	buildErr    error
+)
+
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ledger-e2e-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBinary = filepath.Join(dir, "ledger")
+		args := []string{"build", "-o", builtBinary}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		output, err := exec.Command("go", append(args, ".")...).CombinedOutput()
+		if err != nil {
+			buildErr = err
+			builtBinary = string(output)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build ledger: %v\n%s", buildErr, builtBinary)
+	}
+	return builtBinary
+}
+
+type outcome struct {
+	code           int
+	stdout, stderr string
+}
+
+func runLedger(t *testing.T, stdin string, args ...string) outcome {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary(t), args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if exitError, ok := err.(*exec.ExitError); ok {
+		code = exitError.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run ledger %v: %v", args, err)
+	}
+	return outcome{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+func (o outcome) expect(t *testing.T, code int, contains ...string) {
+	t.Helper()
+	if o.code != code {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", o.code, code, o.stdout, o.stderr)
+	}
+	for _, text := range contains {
+		if !strings.Contains(o.stdout+o.stderr, text) {
+			t.Fatalf("output lacks %q\nstdout:\n%s\nstderr:\n%s", text, o.stdout, o.stderr)
+		}
+	}
+}
+
+func countEvents(t *testing.T, args ...string) int {
+	t.Helper()
+	out := runLedger(t, "", append([]string{"events", "--json"}, args...)...)
+	out.expect(t, 0)
+	return strings.Count(out.stdout, "\n")
+}
+
+func TestEndToEndDemo(t *testing.T) {
+	data := t.TempDir()
+	first := runLedger(t, "", "demo", "--data", data)
+	first.expect(t, 0,
+		"121 events written, 0 already there",
+		"6 sessions, 1610 participants",
+		"3370 visits, 60 health checkups, 28 service stations, 9000 person-times",
+		"¥5,120,000.00 in money",
+		"乌审旗 Uxin", "伊金霍洛旗 Ejin Horo")
+	// Loading again writes nothing: every demo entry has a fixed key.
+	second := runLedger(t, "", "demo", "--data", data)
+	second.expect(t, 0, "0 events written, 121 already there")
+	if got := countEvents(t, "--data", data); got != 121 {
+		t.Fatalf("log holds %d events after two demo loads, want 121", got)
+	}
+	if got := countEvents(t, "--data", data, "--county", "150626", "--type", "supplies_delivered"); got != 3 {
+		t.Fatalf("Uxin has %d deliveries, want 3 (two in summer, one in winter)", got)
+	}
+}
+
+const goodLine = `{"type":"donation_received","county":"150626","occurred_at":"2022-06-15T09:30:00+08:00","actor":"clerk-uxin","idempotency_key":"uxin-0001","data":{"donation_id":"D-U-1","campaign":"general","donor_kind":"enterprise","donor_organisation":"乌审旗某公司","form":"money","amount":"5000.00"}}`
+const goodLine2 = `{"type":"supplies_delivered","county":"150626","occurred_at":"2022-06-16T09:30:00+08:00","actor":"clerk-uxin","idempotency_key":"uxin-0002","data":{"delivery_id":"V-U-1","campaign":"general","site":{"kind":"service-station","name":"乌审旗服务站"},"beneficiary_group":"outdoor-workers","headcount":30,"items":[{"item":"drinking-water","quantity":30,"value":"900.00"}],"spent":"900.00"}}`
+const badLine = `{"type":"donation_received","county":"150626","occurred_at":"2022-06-15T09:30:00+08:00","actor":"clerk-uxin","data":{"donation_id":"D-U-2","campaign":"general","donor_kind":"enterprise","donor_organisation":"乌审旗某公司","form":"money","amount":12.5}}`
+
+func TestEndToEndRecord(t *testing.T) {
+	data := t.TempDir()
+	file := filepath.Join(t.TempDir(), "entries.jsonl")
+	if err := os.WriteFile(file, []byte(goodLine+"\n"+badLine+"\n\n"+goodLine2+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// One bad line: nothing is written, and the line is named.
+	runLedger(t, "", "record", file, "--data", data).expect(t, 1,
+		"line 2: data.amount: must be a string of yuan", "nothing was written")
+	if got := countEvents(t, "--data", data); got != 0 {
+		t.Fatalf("%d events written from a file with a bad line", got)
+	}
+	// --skip-invalid writes the good lines and still reports the bad one.
+	runLedger(t, "", "record", file, "--data", data, "--skip-invalid").expect(t, 1,
+		"line 1: recorded donation_received", "line 4: recorded supplies_delivered", "1 invalid lines were skipped")
+	if got := countEvents(t, "--data", data); got != 2 {
+		t.Fatalf("%d events after --skip-invalid, want 2", got)
+	}
+	// Standard input, retried: the keys make it a no-op.
+	runLedger(t, goodLine+"\n"+goodLine2+"\n", "record", "-", "--data", data).expect(t, 0, "already recorded", "recorded 0 events, 2 already recorded")
+	// A business rule: spending more than the county holds.
+	runLedger(t, "", "record", "delivery", "--data", data, "--campaign", "general", "--county", "150626",
+		"--amount", "99999.00", "--group", "outdoor-workers", "--headcount", "5", "--items", "drinking-water:5:150.00",
+		"--site-kind", "service-station", "--site", "站点").expect(t, 1, "nothing may allocate or spend more than it received")
+	// Usage errors exit 2; --help exits 0.
+	runLedger(t, "", "record", "--no-such-flag").expect(t, 2)
+	runLedger(t, "", "record", "donation", "--amount", "1.234", "--data", data).expect(t, 2, "more than two decimals")
+	runLedger(t, "", "events", "--help").expect(t, 0, "Usage: ledger events")
+	runLedger(t, "", "nonsense").expect(t, 2, "unknown command")
+	if got := countEvents(t, "--data", data); got != 2 {
+		t.Fatalf("%d events after refused commands, want 2", got)
+	}
+}
+
+func TestEndToEndServeHoldsDataDirectory(t *testing.T) {
+	data := t.TempDir()
+	serve := exec.Command(binary(t), "serve", "--data", data, "--port", "-1")
+	stdout, err := serve.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve.Stderr = os.Stderr
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = serve.Process.Kill(); _ = serve.Wait() })
+	lines := bufio.NewScanner(stdout)
+	ready := make(chan string, 1)
+	go func() {
+		for lines.Scan() {
+			if strings.Contains(lines.Text(), "on NATS nats://") {
+				ready <- lines.Text()
+			}
+		}
+	}()
+	var banner string
+	select {
+	case banner = <-ready:
+	case <-time.After(60 * time.Second):
+		t.Fatal("ledger serve did not announce itself within 60 s")
+	}
+	natsURL := banner[strings.Index(banner, "nats://"):]
+	natsURL = natsURL[:strings.Index(natsURL, ";")]
+
+	// A command on the held directory uses the running server's NATS.
+	runLedger(t, goodLine+"\n", "record", "-", "--data", data).expect(t, 0, "held by a running ledger", "recorded donation_received")
+	// So does a command given the URL.
+	runLedger(t, goodLine2+"\n", "record", "-", "--nats", natsURL).expect(t, 0, "recorded supplies_delivered")
+	if got := countEvents(t, "--nats", natsURL); got != 2 {
+		t.Fatalf("%d events through the server, want 2", got)
+	}
+	// A second server on the same directory is refused with a clear message.
+	runLedger(t, "", "serve", "--data", data, "--port", "-1").expect(t, 1, "is used by another ledger process")
+
+	if err := serve.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := serve.Wait(); err != nil {
+		t.Fatalf("serve did not exit cleanly on SIGTERM: %v", err)
+	}
+	// The directory is free again and holds both events.
+	if got := countEvents(t, "--data", data); got != 2 {
+		t.Fatalf("%d events after the server stopped, want 2", got)
+	}
+}
