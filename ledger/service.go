@@ -231,13 +231,18 @@ func (s *Service) recordLocked(ctx context.Context, events []domain.Event, slots
 // attempt decides and appends once. It reports retry when the campaign moved
 // under it and a fresh look may change the answer.
 func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[string]*campaignSlot, attempt int) ([]Result, bool, error) {
+	// The cached state is used as it is: if another writer moved the
+	// campaign, the expected-version check fails and the retry reads what
+	// changed. Only a first use, or a retry, reads the log.
 	caughtUp := map[string]bool{}
 	for code, slot := range slots {
-		changed, err := s.catchUp(ctx, code, slot)
-		if err != nil {
+		if slot.state != nil && attempt == 1 {
+			continue
+		}
+		if _, err := s.catchUp(ctx, code, slot); err != nil {
 			return nil, false, err
 		}
-		caughtUp[code] = changed || attempt > 1
+		caughtUp[code] = true
 	}
 	results := make([]Result, len(events))
 	versions := map[string]uint64{}
@@ -277,10 +282,16 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 		if err := state.Decide(event, s.validator); err != nil {
 			dirty = dirty || len(written) > 0
 			if errors.Is(err, domain.ErrRejected) && !caughtUp[event.Aggregate.ID] {
-				// The cached state may be behind another writer: look
-				// again before refusing.
-				dirty = true
-				return nil, true, err
+				// The cached state may be behind another writer: refuse
+				// only if the campaign is where the state says it is.
+				current, versionErr := s.store.AggregateVersion(ctx, event.Aggregate)
+				if versionErr != nil {
+					return nil, false, versionErr
+				}
+				if current != versions[event.Aggregate.ID] {
+					dirty = true
+					return nil, true, err
+				}
 			}
 			return nil, false, prefixRule(err, i)
 		}
@@ -339,10 +350,18 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 }
 
 // catchUp loads a campaign's state or reads what was appended since. It
-// reports whether it read anything.
+// reports whether it read anything; a store that reports the aggregate's
+// version unchanged is not read at all.
 func (s *Service) catchUp(ctx context.Context, code string, slot *campaignSlot) (bool, error) {
 	if slot.state == nil {
 		slot.state = domain.NewCampaign(code, s.catalog.CityCode())
+	}
+	current, err := s.store.AggregateVersion(ctx, slot.state.Ref)
+	if err != nil {
+		return false, fmt.Errorf("load campaign %s: %w", code, err)
+	}
+	if current == slot.state.Version {
+		return false, nil
 	}
 	changed := false
 	filter := eventstore.Filter{AggregateKind: domain.AggregateCampaign, AggregateID: code}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -27,7 +28,10 @@ func (s *Store) Subscribe(ctx context.Context, from uint64, filter eventstore.Fi
 // reader sees every matching message once and in order.
 func (s *Store) read(ctx context.Context, from uint64, filter eventstore.Filter, follow bool) iter.Seq2[eventstore.Record, error] {
 	return func(yield func(eventstore.Record, error) bool) {
-		config := jetstream.OrderedConsumerConfig{FilterSubjects: []string{s.filterSubject(filter)}}
+		config := jetstream.OrderedConsumerConfig{
+			FilterSubjects:    []string{s.filterSubject(filter)},
+			InactiveThreshold: readInactiveThreshold,
+		}
 		switch {
 		case from > 0:
 			config.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
@@ -51,7 +55,10 @@ func (s *Store) read(ctx context.Context, from uint64, filter eventstore.Filter,
 			yield(eventstore.Record{}, fmt.Errorf("read: %w: %w", domain.ErrUnavailable, err))
 			return
 		}
-		defer messages.Stop()
+		defer func() {
+			messages.Stop()
+			s.deleteConsumer(consumer)
+		}()
 		if !follow {
 			info, err := consumer.Info(ctx)
 			if err != nil {
@@ -104,3 +111,23 @@ func decodeRecord(position uint64, data []byte) (eventstore.Record, error) {
 
 // errCorruptEvent marks a stored message that no longer decodes as an event.
 var errCorruptEvent = errors.New("stored event does not decode")
+
+// readInactiveThreshold is how long the server keeps a reader's consumer
+// after the reader vanished without deleting it (a crash). JetStream allows
+// 1000 consumers per stream by default; readers that end delete theirs.
+const readInactiveThreshold = 10 * time.Second
+
+// consumerDeleteTimeout bounds the clean-up of a finished reader's consumer.
+const consumerDeleteTimeout = 2 * time.Second
+
+func (s *Store) deleteConsumer(consumer jetstream.Consumer) {
+	info := consumer.CachedInfo()
+	if info == nil || info.Name == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), consumerDeleteTimeout)
+	defer cancel()
+	if err := s.js.DeleteConsumer(ctx, s.options.StreamName, info.Name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		s.logger.Debug("delete reader consumer", "consumer", info.Name, "error", err)
+	}
+}

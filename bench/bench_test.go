@@ -1,0 +1,396 @@
+// Package bench measures the ledger against raw JetStream in the same run:
+// the same event bytes, the same headers, the same embedded server settings.
+// Each benchmark does a fixed amount of work per iteration and reports
+// events/s; the parent benchmark prints ledger/raw ratios. Run: make bench.
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/eventstore/eventstoretest"
+	"github.com/ordos-union/ledger/eventstore/natsjs"
+	"github.com/ordos-union/ledger/ledger"
+)
+
+// Work per measurement, unit last.
+const (
+	singleAppendsCount  = 2000
+	bulkEventsCount     = 20000
+	bulkBatchEventsMax  = 1000
+	durableWritersCount = 32
+	durableEventsCount  = 3200
+	campaignsCount      = 64
+)
+
+type rig struct {
+	server     *server.Server
+	connection *nats.Conn
+	store      *natsjs.Store
+	service    *ledger.Service
+	js         jetstream.JetStream
+}
+
+// newRig starts an embedded server on a fresh directory, the store and the
+// service, exactly as `ledger serve` wires them.
+func newRig(b *testing.B, syncAlways, groupCommit bool) *rig {
+	b.Helper()
+	natsServer, err := natsjs.StartServer(natsjs.ServerOptions{DataDir: b.TempDir(), SyncAlways: syncAlways})
+	if err != nil {
+		b.Fatal(err)
+	}
+	connection, err := natsjs.ConnectInProcess(natsServer, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	store, err := natsjs.Open(context.Background(), connection, natsjs.Options{GroupCommit: groupCommit})
+	if err != nil {
+		b.Fatal(err)
+	}
+	js, err := jetstream.New(connection)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = store.Close()
+		connection.Close()
+		natsServer.Shutdown()
+		natsServer.WaitForShutdown()
+	})
+	return &rig{server: natsServer, connection: connection, store: store, js: js,
+		service: ledger.New(store, ledger.Options{Catalog: benchCatalog(b), Clock: eventstoretest.Clock})}
+}
+
+// benchCatalog adds campaigns bench-0 … bench-63 so concurrent writers can
+// work on distinct aggregates.
+func benchCatalog(b *testing.B) *domain.Catalog {
+	campaigns := domain.DefaultCatalog().Campaigns
+	for i := range campaignsCount {
+		campaigns = append(campaigns, domain.Label{Code: fmt.Sprintf("bench-%d", i), ZH: "压测", EN: "bench"})
+	}
+	encoded, _ := json.Marshal(map[string]any{"campaigns": campaigns})
+	catalog, err := domain.LoadCatalog(strings.NewReader(string(encoded)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return catalog
+}
+
+func donation(campaign string, n int) domain.Event {
+	event := eventstoretest.Donation(campaign, "150626", "D-"+strconv.Itoa(n), domain.Money(100_00+n))
+	event.IdempotencyKey = "bench-" + campaign + "-" + strconv.Itoa(n)
+	return event
+}
+
+// rawMessage encodes the event as the store would, with the same headers, so
+// raw JetStream publishes the same bytes.
+func rawMessage(b *testing.B, event domain.Event, expected uint64, withExpectation bool) *nats.Msg {
+	event.ID = uuid.Must(uuid.NewV7())
+	event.RecordedAt = time.Now().UTC()
+	event.SchemaVersion = domain.SchemaVersion
+	event.Aggregate = domain.AggregateRef{Kind: domain.AggregateCampaign, ID: event.Data.CampaignCode()}
+	data, err := event.Marshal()
+	if err != nil {
+		b.Fatal(err)
+	}
+	message := nats.NewMsg("ledger.events.campaign." + event.Aggregate.ID + ".raw." + string(event.Type))
+	message.Data = data
+	message.Header.Set(natsjs.HeaderEventID, event.ID.String())
+	message.Header.Set(natsjs.HeaderEventType, string(event.Type))
+	message.Header.Set(natsjs.HeaderSchemaVersion, "1")
+	message.Header.Set("Nats-Msg-Id", "raw-"+event.IdempotencyKey)
+	if withExpectation {
+		message.Header.Set("Nats-Expected-Last-Subject-Sequence", strconv.FormatUint(expected, 10))
+		message.Header.Set("Nats-Expected-Last-Subject-Sequence-Subject", "ledger.events.campaign."+event.Aggregate.ID+".raw.>")
+	}
+	return message
+}
+
+type measurement struct {
+	events    int
+	elapsed   time.Duration
+	latencies []time.Duration
+}
+
+func (m measurement) perSecond() float64 { return float64(m.events) / m.elapsed.Seconds() }
+
+func (m measurement) percentile(p float64) time.Duration {
+	if len(m.latencies) == 0 {
+		return 0
+	}
+	sorted := append([]time.Duration(nil), m.latencies...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	return sorted[int(p*float64(len(sorted)-1))]
+}
+
+func report(b *testing.B, m measurement) {
+	b.ReportMetric(m.perSecond(), "events/s")
+	if len(m.latencies) > 0 {
+		b.ReportMetric(float64(m.percentile(0.5).Microseconds()), "p50-µs")
+		b.ReportMetric(float64(m.percentile(0.99).Microseconds()), "p99-µs")
+	}
+}
+
+var results = struct {
+	sync.Mutex
+	figures map[string]measurement
+}{figures: map[string]measurement{}}
+
+func keep(name string, m measurement) {
+	results.Lock()
+	defer results.Unlock()
+	results.figures[name] = m
+}
+
+func ratio(b *testing.B, title, ledgerName, rawName string) {
+	results.Lock()
+	defer results.Unlock()
+	ledgerFigure, okLedger := results.figures[ledgerName]
+	rawFigure, okRaw := results.figures[rawName]
+	if !okLedger || !okRaw {
+		return
+	}
+	line := fmt.Sprintf("RATIO %-44s ledger %9.0f events/s, raw %9.0f events/s: ledger/raw = %.2f",
+		title, ledgerFigure.perSecond(), rawFigure.perSecond(), ledgerFigure.perSecond()/rawFigure.perSecond())
+	if len(ledgerFigure.latencies) > 0 && len(rawFigure.latencies) > 0 {
+		line += fmt.Sprintf(" (p50 %s vs %s)", ledgerFigure.percentile(0.5), rawFigure.percentile(0.5))
+	}
+	fmt.Fprintln(os.Stdout, line)
+}
+
+// BenchmarkSingleAppend: one event at a time, waiting for each
+// acknowledgement. Raw: a sync JetStream publish with the same headers and
+// expected-version check. Ledger: Service.Record (validation, campaign
+// invariants, durable idempotency check, expected version).
+func BenchmarkSingleAppend(b *testing.B) {
+	b.Run("raw", func(b *testing.B) {
+		for b.Loop() {
+			r := newRig(b, false, false)
+			ctx := context.Background()
+			m := measurement{events: singleAppendsCount}
+			var last uint64
+			start := time.Now()
+			for i := range singleAppendsCount {
+				message := rawMessage(b, donation("bench-0", i), last, true)
+				began := time.Now()
+				ack, err := r.js.PublishMsg(ctx, message)
+				if err != nil {
+					b.Fatal(err)
+				}
+				m.latencies = append(m.latencies, time.Since(began))
+				last = ack.Sequence
+			}
+			m.elapsed = time.Since(start)
+			report(b, m)
+			keep("single/raw", m)
+		}
+	})
+	b.Run("ledger", func(b *testing.B) {
+		for b.Loop() {
+			r := newRig(b, false, false)
+			ctx := context.Background()
+			m := measurement{events: singleAppendsCount}
+			start := time.Now()
+			for i := range singleAppendsCount {
+				began := time.Now()
+				if _, err := r.service.Record(ctx, []domain.Event{donation("bench-0", i)}); err != nil {
+					b.Fatal(err)
+				}
+				m.latencies = append(m.latencies, time.Since(began))
+			}
+			m.elapsed = time.Since(start)
+			report(b, m)
+			keep("single/ledger", m)
+		}
+	})
+	ratio(b, "single sync append (file, no fsync)", "single/ledger", "single/raw")
+}
+
+// BenchmarkBulkAppend: 20000 events. Raw: pipelined async publishes with the
+// same headers (no per-aggregate check: async publishes cannot chain
+// expectations). Raw batch: JetStream atomic batches of 1000 with the
+// expectation on the first message. Ledger: Service.Record with batches of
+// 1000 (validated, idempotent, concurrency-checked, atomic).
+func BenchmarkBulkAppend(b *testing.B) {
+	b.Run("raw-async", func(b *testing.B) {
+		for b.Loop() {
+			r := newRig(b, false, false)
+			messages := make([]*nats.Msg, bulkEventsCount)
+			for i := range messages {
+				messages[i] = rawMessage(b, donation("bench-0", i), 0, false)
+			}
+			start := time.Now()
+			for _, message := range messages {
+				if _, err := r.js.PublishMsgAsync(message, jetstream.WithStallWait(10*time.Second)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			select {
+			case <-r.js.PublishAsyncComplete():
+			case <-time.After(time.Minute):
+				b.Fatal("async publishes not acknowledged within a minute")
+			}
+			m := measurement{events: bulkEventsCount, elapsed: time.Since(start)}
+			report(b, m)
+			keep("bulk/raw-async", m)
+		}
+	})
+	b.Run("raw-atomic-batch", func(b *testing.B) {
+		for b.Loop() {
+			r := newRig(b, false, false)
+			ctx := context.Background()
+			var last uint64
+			start := time.Now()
+			for batch := 0; batch < bulkEventsCount/bulkBatchEventsMax; batch++ {
+				batchID := uuid.NewString()
+				for i := range bulkBatchEventsMax {
+					message := rawMessage(b, donation("bench-0", batch*bulkBatchEventsMax+i), last, i == 0)
+					message.Header.Set("Nats-Batch-Id", batchID)
+					message.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
+					if i < bulkBatchEventsMax-1 {
+						if err := r.connection.PublishMsg(message); err != nil {
+							b.Fatal(err)
+						}
+						continue
+					}
+					message.Header.Set("Nats-Batch-Commit", "1")
+					reply, err := r.connection.RequestMsgWithContext(ctx, message)
+					if err != nil {
+						b.Fatal(err)
+					}
+					var ack struct {
+						Sequence uint64 `json:"seq"`
+						Error    any    `json:"error"`
+					}
+					if err := json.Unmarshal(reply.Data, &ack); err != nil || ack.Error != nil {
+						b.Fatalf("batch: %s", reply.Data)
+					}
+					last = ack.Sequence
+				}
+			}
+			m := measurement{events: bulkEventsCount, elapsed: time.Since(start)}
+			report(b, m)
+			keep("bulk/raw-batch", m)
+		}
+	})
+	b.Run("ledger", func(b *testing.B) {
+		for b.Loop() {
+			r := newRig(b, false, false)
+			ctx := context.Background()
+			events := make([]domain.Event, bulkEventsCount)
+			for i := range events {
+				events[i] = donation("bench-0", i)
+			}
+			start := time.Now()
+			for offset := 0; offset < len(events); offset += bulkBatchEventsMax {
+				if _, err := r.service.Record(ctx, events[offset:offset+bulkBatchEventsMax]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			m := measurement{events: bulkEventsCount, elapsed: time.Since(start)}
+			report(b, m)
+			keep("bulk/ledger", m)
+		}
+	})
+	ratio(b, "bulk append vs raw async publish", "bulk/ledger", "bulk/raw-async")
+	ratio(b, "bulk append vs raw atomic batches", "bulk/ledger", "bulk/raw-batch")
+}
+
+// BenchmarkDurableAppend: every acknowledgement is on disk (SyncAlways). Raw:
+// one writer, sync publishes, one fsync each; and 32 concurrent raw writers.
+// Ledger: 32 concurrent writers on distinct campaigns, single-event appends,
+// grouped by the store into shared atomic batches (one fsync per group).
+func BenchmarkDurableAppend(b *testing.B) {
+	b.Run("raw-sequential", func(b *testing.B) {
+		for b.Loop() {
+			r := newRig(b, true, false)
+			ctx := context.Background()
+			count := durableEventsCount / 4
+			m := measurement{events: count}
+			start := time.Now()
+			for i := range count {
+				began := time.Now()
+				if _, err := r.js.PublishMsg(ctx, rawMessage(b, donation("bench-0", i), 0, false)); err != nil {
+					b.Fatal(err)
+				}
+				m.latencies = append(m.latencies, time.Since(began))
+			}
+			m.elapsed = time.Since(start)
+			report(b, m)
+			keep("durable/raw-sequential", m)
+		}
+	})
+	b.Run("raw-concurrent", func(b *testing.B) {
+		for b.Loop() {
+			r := newRig(b, true, false)
+			m := concurrently(b, func(writer, i int) error {
+				_, err := r.js.PublishMsg(context.Background(), rawMessage(b, donation(fmt.Sprintf("bench-%d", writer), i), 0, false))
+				return err
+			})
+			report(b, m)
+			keep("durable/raw-concurrent", m)
+		}
+	})
+	b.Run("ledger-grouped", func(b *testing.B) {
+		for b.Loop() {
+			r := newRig(b, true, true)
+			m := concurrently(b, func(writer, i int) error {
+				_, err := r.service.Record(context.Background(), []domain.Event{donation(fmt.Sprintf("bench-%d", writer), i)})
+				return err
+			})
+			report(b, m)
+			keep("durable/ledger-grouped", m)
+		}
+	})
+	ratio(b, "durable: ledger grouped vs raw sequential fsync", "durable/ledger-grouped", "durable/raw-sequential")
+	ratio(b, "durable: ledger grouped vs raw concurrent", "durable/ledger-grouped", "durable/raw-concurrent")
+}
+
+func concurrently(b *testing.B, write func(writer, i int) error) measurement {
+	perWriter := durableEventsCount / durableWritersCount
+	latencies := make([][]time.Duration, durableWritersCount)
+	var wait sync.WaitGroup
+	errs := make(chan error, durableWritersCount)
+	start := time.Now()
+	for writer := range durableWritersCount {
+		wait.Add(1)
+		go func() {
+			defer wait.Done()
+			for i := range perWriter {
+				began := time.Now()
+				if err := write(writer, i); err != nil {
+					errs <- err
+					return
+				}
+				latencies[writer] = append(latencies[writer], time.Since(began))
+			}
+		}()
+	}
+	wait.Wait()
+	m := measurement{events: perWriter * durableWritersCount, elapsed: time.Since(start)}
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	for _, writer := range latencies {
+		m.latencies = append(m.latencies, writer...)
+	}
+	return m
+}
+
+var _ eventstore.Store = (*natsjs.Store)(nil)
