@@ -1,0 +1,174 @@
+package ledger_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/eventstore/eventstoretest"
+	"github.com/ordos-union/ledger/eventstore/natsjs"
+	"github.com/ordos-union/ledger/ledger"
+)
+
+// newLedger runs the service on a real embedded JetStream server with file
+// storage in a temporary directory.
+func newLedger(t *testing.T) (*ledger.Service, eventstore.Store) {
+	t.Helper()
+	natsServer, err := natsjs.StartServer(natsjs.ServerOptions{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { natsServer.Shutdown(); natsServer.WaitForShutdown() })
+	connection, err := natsjs.ConnectInProcess(natsServer, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(connection.Close)
+	store, err := natsjs.Open(context.Background(), connection, natsjs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	return ledger.New(store, ledger.Options{Clock: eventstoretest.Clock}), store
+}
+
+func record(t *testing.T, service *ledger.Service, events ...domain.Event) []ledger.Result {
+	t.Helper()
+	results, err := service.Record(context.Background(), events)
+	if err != nil {
+		t.Fatalf("record: %v", err)
+	}
+	return results
+}
+
+// refused checks that recording fails with the sentinel and writes nothing.
+func refused(t *testing.T, service *ledger.Service, store eventstore.Store, sentinel error, events ...domain.Event) error {
+	t.Helper()
+	before, _ := store.Head(context.Background())
+	_, err := service.Record(context.Background(), events)
+	if !errors.Is(err, sentinel) {
+		t.Fatalf("err = %v, want %v", err, sentinel)
+	}
+	if after, _ := store.Head(context.Background()); after != before {
+		t.Fatalf("a refused record moved the head from %d to %d", before, after)
+	}
+	return err
+}
+
+func void(campaign, county, target string) domain.Event {
+	return domain.Event{Type: domain.TypeEntryVoided, County: county, OccurredAt: eventstoretest.Clock(), Actor: "clerk",
+		Data: domain.EntryVoided{Campaign: campaign, TargetEventID: target, Reason: "录入错误"}}
+}
+
+func TestDoubleReceiveRejected(t *testing.T) {
+	service, store := newLedger(t)
+	record(t, service, eventstoretest.Donation("general", "150626", "D-1", 500000))
+	err := refused(t, service, store, domain.ErrRejected, eventstoretest.Donation("general", "150626", "D-1", 500000))
+	var rule *domain.RuleError
+	if !errors.As(err, &rule) || rule.Field != "events[0].data.donation_id" {
+		t.Fatalf("rule error = %#v, want one on events[0].data.donation_id", err)
+	}
+	// Received in another county of the same campaign: still the same donation.
+	refused(t, service, store, domain.ErrRejected, eventstoretest.Donation("general", "150602", "D-1", 100))
+}
+
+func TestDoubleVoidRejected(t *testing.T) {
+	service, store := newLedger(t)
+	results := record(t, service, eventstoretest.Donation("general", "150626", "D-1", 500000))
+	target := results[0].EventID.String()
+	record(t, service, void("general", "150626", target))
+	err := refused(t, service, store, domain.ErrRejected, void("general", "150626", target))
+	if want := "already voided"; !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want it to say %q", err, want)
+	}
+	// A void of an entry that does not exist in the campaign.
+	refused(t, service, store, domain.ErrRejected, void("general", "150626", "01a224c9-0000-7000-8000-000000000000"))
+	// After the void the donation may be received again (the first was wrong).
+	record(t, service, eventstoretest.Donation("general", "150626", "D-1", 400000))
+}
+
+func TestOverspendRejected(t *testing.T) {
+	service, store := newLedger(t)
+	record(t, service, eventstoretest.Donation("general", "150626", "D-1", 100000))
+	refused(t, service, store, domain.ErrRejected, eventstoretest.Delivery("general", "150626", "V-1", 100001))
+	// Money received in another county does not pay for this one.
+	refused(t, service, store, domain.ErrRejected, eventstoretest.Delivery("general", "150602", "V-2", 1))
+	// Spending exactly the balance is fine; then nothing more.
+	record(t, service, eventstoretest.Delivery("general", "150626", "V-3", 100000))
+	refused(t, service, store, domain.ErrRejected, eventstoretest.Delivery("general", "150626", "V-4", 1))
+	// Voiding the receipt now would leave the county below zero.
+	events, _ := readAll(store)
+	refused(t, service, store, domain.ErrRejected, void("general", "150626", events[0].Event.ID.String()))
+}
+
+func TestAllocationLimitedByCityBalance(t *testing.T) {
+	service, store := newLedger(t)
+	record(t, service, eventstoretest.Donation("general", "150600", "D-1", 100000))
+	allocate := func(id string, fen domain.Money) domain.Event {
+		return domain.Event{Type: domain.TypeFundsAllocated, County: "150626", OccurredAt: eventstoretest.Clock(), Actor: "finance",
+			Data: domain.FundsAllocated{AllocationID: id, Campaign: "general", FromCounty: "150600", ToCounty: "150626", Amount: fen}}
+	}
+	refused(t, service, store, domain.ErrRejected, allocate("A-1", 100001))
+	record(t, service, allocate("A-2", 60000), eventstoretest.Delivery("general", "150626", "V-1", 60000))
+	refused(t, service, store, domain.ErrRejected, allocate("A-3", 40001))
+}
+
+func TestCorrectionAppliesAndIsChecked(t *testing.T) {
+	service, store := newLedger(t)
+	results := record(t, service, eventstoretest.Donation("general", "150626", "D-1", 100000),
+		eventstoretest.Delivery("general", "150626", "V-1", 80000))
+	correct := func(amount string) domain.Event {
+		replacement, _ := json.Marshal(map[string]any{"donation_id": "D-1", "campaign": "general", "donor_kind": "enterprise",
+			"donor_organisation": "某公司", "form": "money", "amount": amount})
+		return domain.Event{Type: domain.TypeEntryCorrected, County: "150626", OccurredAt: eventstoretest.Clock(), Actor: "finance",
+			Data: &domain.EntryCorrected{Campaign: "general", TargetEventID: results[0].EventID.String(),
+				Reason: "与银行对账单核对", Replacement: replacement}}
+	}
+	// Lowering the receipt below what was spent is refused; a bad
+	// replacement is a validation error with its path.
+	refused(t, service, store, domain.ErrRejected, correct("700.00"))
+	err := refused(t, service, store, domain.ErrInvalid, correct("-5"))
+	if !strings.Contains(err.Error(), "data.replacement.amount") {
+		t.Fatalf("err = %v, want the path data.replacement.amount", err)
+	}
+	record(t, service, correct("1200.00"))
+	// The corrected receipt now covers 400.00 more.
+	record(t, service, eventstoretest.Delivery("general", "150626", "V-2", 40000))
+	refused(t, service, store, domain.ErrRejected, eventstoretest.Delivery("general", "150626", "V-3", 1))
+}
+
+func TestStatelessViolationsAllReported(t *testing.T) {
+	service, store := newLedger(t)
+	bad := eventstoretest.Delivery("general", "150699", "", -5)
+	err := refused(t, service, store, domain.ErrInvalid, eventstoretest.Donation("general", "150626", "D-1", 100), bad)
+	var validation *domain.ValidationError
+	if !errors.As(err, &validation) {
+		t.Fatalf("err = %T, want *domain.ValidationError", err)
+	}
+	want := map[string]bool{"events[1].county": false, "events[1].data.delivery_id": false, "events[1].data.spent": false}
+	for _, violation := range validation.Violations {
+		if _, ok := want[violation.Field]; ok {
+			want[violation.Field] = true
+		}
+	}
+	for field, seen := range want {
+		if !seen {
+			t.Errorf("no violation for %s in %v", field, validation.Violations)
+		}
+	}
+}
+
+func readAll(store eventstore.Store) ([]eventstore.Record, error) {
+	var records []eventstore.Record
+	for record, err := range store.Read(context.Background(), 0, eventstore.Filter{}) {
+		if err != nil {
+			return nil, err
+		}
+		records = append(records, record)
+	}
+	return records, nil
+}
