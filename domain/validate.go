@@ -17,7 +17,7 @@ const (
 	actorRunesMax      = 64
 	keyBytesMax        = 128
 	itemsPerEventMax   = 100
-	fundingsPerEntry   = 50
+	fundingsPerEntryMax   = 50
 	workersPerEventMax = 500
 	// countMax caps headcounts, quantities and participants: far above any
 	// real entry, low enough that sums never overflow.
@@ -191,8 +191,8 @@ func (v Validator) checkItems(problems *violations, field string, items []GoodsI
 }
 
 func checkFundings(problems *violations, field string, fundings []Funding, spent Money, spentField string) {
-	if len(fundings) > fundingsPerEntry {
-		problems.add(field, "must list at most %d donations", fundingsPerEntry)
+	if len(fundings) > fundingsPerEntryMax {
+		problems.add(field, "must list at most %d donations", fundingsPerEntryMax)
 		return
 	}
 	var total Money
