@@ -25,6 +25,7 @@ import (
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/eventstoretest"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
+	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
 	"github.com/ordos-union/ledger/ledger"
 )
 
@@ -50,28 +51,13 @@ type rig struct {
 // service, exactly as `ledger serve` wires them.
 func newRig(b *testing.B, syncAlways, groupCommit bool) *rig {
 	b.Helper()
-	natsServer, err := natsjs.StartServer(natsjs.ServerOptions{DataDir: b.TempDir(), SyncAlways: syncAlways})
-	if err != nil {
-		b.Fatal(err)
-	}
-	connection, err := natsjs.ConnectInProcess(natsServer, "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	store, err := natsjs.Open(context.Background(), connection, natsjs.Options{GroupCommit: groupCommit})
-	if err != nil {
-		b.Fatal(err)
-	}
+	natsServer := natsjstest.RunServer(b, b.TempDir(), syncAlways)
+	connection := natsjstest.Connect(b, natsServer)
+	store := natsjstest.Open(b, connection, natsjs.Options{GroupCommit: groupCommit})
 	js, err := jetstream.New(connection)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() {
-		_ = store.Close()
-		connection.Close()
-		natsServer.Shutdown()
-		natsServer.WaitForShutdown()
-	})
 	return &rig{server: natsServer, connection: connection, store: store, js: js,
 		service: ledger.New(store, ledger.Options{Catalog: benchCatalog(b), Clock: eventstoretest.Clock})}
 }

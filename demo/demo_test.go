@@ -8,26 +8,14 @@ import (
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
+	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
 	"github.com/ordos-union/ledger/ledger"
 	"github.com/ordos-union/ledger/projections"
 )
 
 func TestDemoEncodesTheArticle(t *testing.T) {
-	natsServer, err := natsjs.StartServer(natsjs.ServerOptions{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { natsServer.Shutdown(); natsServer.WaitForShutdown() })
-	connection, err := natsjs.ConnectInProcess(natsServer, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(connection.Close)
 	ctx := context.Background()
-	store, err := natsjs.Open(ctx, connection, natsjs.Options{Storage: natsjs.MemoryStorage})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := natsjstest.Store(t, natsjs.Options{Storage: natsjs.MemoryStorage}, false)
 	service := ledger.New(store, ledger.Options{})
 	first, err := demo.Load(ctx, service)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/eventstoretest"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
+	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
 	"github.com/ordos-union/ledger/ledger"
 )
 
@@ -18,21 +19,7 @@ import (
 // storage in a temporary directory.
 func newLedger(t *testing.T) (*ledger.Service, eventstore.Store) {
 	t.Helper()
-	natsServer, err := natsjs.StartServer(natsjs.ServerOptions{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { natsServer.Shutdown(); natsServer.WaitForShutdown() })
-	connection, err := natsjs.ConnectInProcess(natsServer, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(connection.Close)
-	store, err := natsjs.Open(context.Background(), connection, natsjs.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	store := natsjstest.Store(t, natsjs.Options{}, false)
 	return ledger.New(store, ledger.Options{Clock: eventstoretest.Clock}), store
 }
 

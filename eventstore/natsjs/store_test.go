@@ -1,7 +1,6 @@
 package natsjs_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -9,6 +8,7 @@ import (
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/eventstoretest"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
+	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
 )
 
 // testStore runs an embedded server in a temporary directory and opens the
@@ -21,27 +21,8 @@ type testStore struct {
 
 func openTestStore(t *testing.T, dir string, options natsjs.Options, syncAlways bool) *testStore {
 	t.Helper()
-	natsServer, err := natsjs.StartServer(natsjs.ServerOptions{DataDir: dir, SyncAlways: syncAlways})
-	if err != nil {
-		t.Fatalf("start server: %v", err)
-	}
-	connection, err := natsjs.ConnectInProcess(natsServer, "test")
-	if err != nil {
-		natsServer.Shutdown()
-		t.Fatalf("connect: %v", err)
-	}
-	store, err := natsjs.Open(context.Background(), connection, options)
-	if err != nil {
-		connection.Close()
-		natsServer.Shutdown()
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = store.Close()
-		connection.Close()
-		natsServer.Shutdown()
-		natsServer.WaitForShutdown()
-	})
+	natsServer := natsjstest.RunServer(t, dir, syncAlways)
+	store := natsjstest.Open(t, natsjstest.Connect(t, natsServer), options)
 	return &testStore{Store: store, server: natsServer, dir: dir}
 }
 
