@@ -292,15 +292,17 @@ func (c *Campaign) Apply(event Event, position uint64) {
 	change := newEffect()
 	switch p := event.Data.(type) {
 	case EntryVoided:
-		if target := c.entries[uuid.MustParse(p.TargetEventID)]; target != nil {
+		targetID, _ := uuid.Parse(p.TargetEventID)
+		if target := c.entries[targetID]; target != nil {
 			change.add(target.payload, target.county, -1)
 			target.voidedBy = event.ID
-			if key := entityKey(target.payload); key != "" && c.entities[key].String() == p.TargetEventID {
+			if key := entityKey(target.payload); key != "" && c.entities[key] == targetID {
 				delete(c.entities, key)
 			}
 		}
 	case *EntryCorrected:
-		if target := c.entries[uuid.MustParse(p.TargetEventID)]; target != nil {
+		targetID, _ := uuid.Parse(p.TargetEventID)
+		if target := c.entries[targetID]; target != nil {
 			replacement := p.replacement
 			if replacement == nil {
 				decoded, err := decodeReplacement(p.Replacement, target.eventType)
@@ -312,6 +314,9 @@ func (c *Campaign) Apply(event Event, position uint64) {
 			change.add(target.payload, target.county, -1)
 			change.add(replacement, event.County, +1)
 			target.payload, target.county = replacement, event.County
+			if received, ok := replacement.(DonationReceived); ok {
+				c.moneyForm[received.DonationID] = received.Form == FormMoney
+			}
 		}
 	default:
 		change.add(event.Data, event.County, +1)

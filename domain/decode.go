@@ -13,9 +13,15 @@ import (
 	"github.com/google/uuid"
 )
 
-// EventBytesMax caps one encoded event. Real entries are well under 4 KiB;
-// the cap keeps one request from filling memory or the stream.
+// EventBytesMax caps one event as a client sends it. Real entries are well
+// under 4 KiB; the cap keeps one request from filling memory or the stream.
 const EventBytesMax = 64 << 10
+
+// StoredEventBytesMax caps an event as stored. The ledger adds the envelope
+// fields it owns (id, recorded-at, aggregate, schema version: about 200
+// bytes), so every event a client may send also fits once stored, and reads
+// back.
+const StoredEventBytesMax = EventBytesMax + 1024
 
 // wireEvent is the JSON shape read from clients and from the log. Times are
 // strings so that a bad time is reported with its field path.
@@ -35,13 +41,20 @@ type wireEvent struct {
 	Personal       *Personal       `json:"personal"`
 }
 
-// DecodeEvent reads one event from JSON, refusing unknown fields, invalid
-// UTF-8, oversized input and unknown types. The result is not yet validated:
-// call Validate for the rules that need the catalog and the clock.
-func DecodeEvent(raw []byte) (Event, error) {
+// DecodeEvent reads one event a client sent, refusing unknown fields,
+// invalid UTF-8, input over EventBytesMax and unknown types. The result is
+// not yet validated: call Validate for the rules that need the catalog and
+// the clock.
+func DecodeEvent(raw []byte) (Event, error) { return decodeEvent(raw, EventBytesMax) }
+
+// DecodeStoredEvent reads one event from the log, where the ledger's own
+// envelope fields make it up to StoredEventBytesMax long.
+func DecodeStoredEvent(raw []byte) (Event, error) { return decodeEvent(raw, StoredEventBytesMax) }
+
+func decodeEvent(raw []byte, bytesMax int) (Event, error) {
 	var problems violations
-	if len(raw) > EventBytesMax {
-		problems.add("$", "event is %d bytes, must be at most %d", len(raw), EventBytesMax)
+	if len(raw) > bytesMax {
+		problems.add("$", "event is %d bytes, must be at most %d", len(raw), bytesMax)
 		return Event{}, problems.err()
 	}
 	if !utf8.Valid(raw) {
@@ -155,7 +168,7 @@ func jsonErrorField(prefix string, err error) string {
 	if errors.As(err, &typeError) && typeError.Field != "" {
 		return join(typeError.Field)
 	}
-	if name, ok := unknownFieldName(err); ok {
+	if name, ok := unknownFieldName(err); ok && name != "" {
 		return join(name)
 	}
 	if prefix == "" {

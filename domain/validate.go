@@ -12,13 +12,13 @@ import (
 
 // Limits on text and lists. Each is stated in the rule a violation reports.
 const (
-	shortTextRunesMax  = 200
-	longTextRunesMax   = 2000
-	actorRunesMax      = 64
-	keyBytesMax        = 128
-	itemsPerEventMax   = 100
-	fundingsPerEntryMax   = 50
-	workersPerEventMax = 500
+	shortTextRunesMax   = 200
+	longTextRunesMax    = 2000
+	actorRunesMax       = 64
+	keyBytesMax         = 128
+	itemsPerEventMax    = 100
+	fundingsPerEntryMax = 50
+	workersPerEventMax  = 500
 	// countMax caps headcounts, quantities and participants: far above any
 	// real entry, low enough that sums never overflow.
 	countMax = 100_000_000
@@ -131,8 +131,10 @@ func checkText(problems *violations, field, text string, runesMax int, required 
 		problems.add(field, "must be at most %d characters", runesMax)
 	}
 	for _, r := range text {
-		if r < 0x20 && r != '\n' && r != '\t' {
-			problems.add(field, "must not contain control characters")
+		// U+2028 and U+2029 are line separators that JSON encoders escape
+		// to six bytes each; they have no place in a ledger entry either.
+		if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || r == 0x2028 || r == 0x2029 {
+			problems.add(field, "must not contain control characters or line separators")
 			return
 		}
 	}
@@ -288,7 +290,7 @@ func (v Validator) validatePayload(problems *violations, path string, payload Pa
 	case *EntryCorrected:
 		checkTarget(problems, at("target_event_id"), p.TargetEventID)
 		checkText(problems, at("reason"), p.Reason, longTextRunesMax, true)
-		if len(p.Replacement) == 0 {
+		if trimmed := strings.TrimSpace(string(p.Replacement)); trimmed == "" || trimmed == "null" {
 			problems.add(at("replacement"), "is required: the whole corrected payload")
 		}
 		if p.replacement != nil {
@@ -302,10 +304,14 @@ func (v Validator) validatePayload(problems *violations, path string, payload Pa
 
 func checkTarget(problems *violations, field, id string) {
 	parsed, err := uuid.Parse(id)
-	if id == "" {
+	switch {
+	case id == "":
 		problems.add(field, "is required")
-	} else if err != nil || parsed == uuid.Nil {
+	case err != nil || parsed == uuid.Nil:
 		problems.add(field, "must be the UUID of an earlier event")
+	case parsed.String() != id:
+		// One spelling per id, so the id compares equal wherever it is kept.
+		problems.add(field, "must be written in canonical form, lower case with hyphens: %s", parsed)
 	}
 }
 
@@ -353,18 +359,24 @@ func (v Validator) validatePersonal(problems *violations, event Event) {
 		return
 	}
 	kind := event.Data.EventType()
-	if correction, ok := event.Data.(*EntryCorrected); ok && correction.replacement != nil {
-		kind = correction.replacement.EventType()
+	if correction, ok := event.Data.(*EntryCorrected); ok {
+		if correction.replacement == nil {
+			// The replacement's type is known only once the target is
+			// found: Campaign.Decide validates again with it.
+			kind = ""
+		} else {
+			kind = correction.replacement.EventType()
+		}
 	}
 	isDonation := kind == TypeDonationPledged || kind == TypeDonationReceived
 	if personal.Donor != nil {
-		if !isDonation {
+		if !isDonation && kind != "" {
 			problems.add("personal.donor", "only donations have a donor")
 		}
 		checkPerson(problems, "personal.donor", *personal.Donor)
 	}
 	if len(personal.Workers) > 0 {
-		if kind != TypeSuppliesDelivered && kind != TypeServiceProvided && kind != TypeTrainingHeld {
+		if kind != TypeSuppliesDelivered && kind != TypeServiceProvided && kind != TypeTrainingHeld && kind != "" {
 			problems.add("personal.workers", "only deliveries, services and sessions list workers")
 		}
 		if len(personal.Workers) > workersPerEventMax {
@@ -378,13 +390,16 @@ func (v Validator) validatePersonal(problems *violations, event Event) {
 	// end up in subjects, headers and indexes.
 	exposed := map[string]string{"idempotency_key": event.IdempotencyKey, "correlation_id": event.CorrelationID, "causation_id": event.CausationID}
 	if id := EntityID(event.Data); id != "" {
-		exposed["data id"] = id
+		exposed["data."+idField(event.Data)] = id
 	}
-	for _, person := range append(personal.Workers, derefPerson(personal.Donor)...) {
-		for field, value := range exposed {
+	people := append(append([]Person(nil), personal.Workers...), derefPerson(personal.Donor)...)
+	for _, field := range sortedKeys(exposed) {
+	person:
+		for _, person := range people {
 			for _, secret := range []string{person.Phone, person.IDNumber, person.Name} {
-				if len(secret) >= 4 && strings.Contains(value, secret) {
+				if len(secret) >= 4 && strings.Contains(exposed[field], secret) {
 					problems.add(field, "must not contain personal data (a name, phone or id number from personal)")
+					break person
 				}
 			}
 		}

@@ -102,7 +102,8 @@ func (e *ConflictError) Error() string {
 func (e *ConflictError) Is(target error) bool { return target == domain.ErrConflict }
 
 // DuplicateError says an idempotency key was written before, at Position when
-// the store knows it.
+// the store knows it. Key is empty when the store cannot tell which key of a
+// multi-event append it was.
 type DuplicateError struct {
 	Key      string
 	Position uint64

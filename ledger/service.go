@@ -21,9 +21,10 @@ import (
 
 // Limits of the service, unit last.
 const (
-	// appendAttemptsMax bounds retries after concurrency conflicts. Each
-	// retry re-reads only what changed, so conflicts resolve quickly; a
-	// campaign that conflicts this often is reported, not retried forever.
+	// appendAttemptsMax bounds retries after concurrency conflicts. A retry
+	// re-reads the campaign (all of it when the failed attempt had applied
+	// tentative events to the cached state); a campaign that conflicts this
+	// often is reported, not retried forever.
 	appendAttemptsMax = 8
 	// campaignsCachedMax bounds the campaign states kept in memory. A
 	// campaign's state grows with its entries; unused ones are dropped and
@@ -321,6 +322,10 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 		// A fresh look at the campaigns settles the second case.
 		if attempt < 2 {
 			return nil, true, err
+		}
+		if duplicate.Key == "" {
+			return nil, false, fmt.Errorf("record: an idempotency key of this request was used by another entry within the deduplication window: %w",
+				domain.ErrIdempotencyKeyReused)
 		}
 		return nil, false, fmt.Errorf("record: idempotency key %q was used by another entry within the deduplication window: %w",
 			duplicate.Key, domain.ErrIdempotencyKeyReused)

@@ -13,7 +13,8 @@ import (
 	"github.com/ordos-union/ledger/eventstore"
 )
 
-// CountyTotals are one region's figures. Money is in fen.
+// CountyTotals are one region's figures. Money is int64 fen in Go and a yuan
+// string in JSON, like every amount of the ledger.
 type CountyTotals struct {
 	County              string       `json:"county"`
 	Received            domain.Money `json:"received"`

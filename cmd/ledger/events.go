@@ -94,8 +94,8 @@ func describe(record eventstore.Record, catalog *domain.Catalog) string {
 		encoded, _ := json.Marshal(event.Data)
 		summary = string(encoded)
 	}
-	return fmt.Sprintf("%6d  %s  %-18s  %-14s  %-24s  %s", record.Position, event.OccurredAt.Format("2006-01-02 15:04"),
-		event.Type, catalog.RegionName(event.County), event.Aggregate.ID, summary)
+	return fmt.Sprintf("%6d  %s  %-18s  %s  %-24s  %s", record.Position, event.OccurredAt.Format("2006-01-02 15:04"),
+		event.Type, padRight(catalog.RegionName(event.County), 22), event.Aggregate.ID, summary)
 }
 
 func donationValue(data domain.DonationReceived) domain.Money {

@@ -18,16 +18,18 @@ import (
 
 // storeFlags are the flags every command uses to reach the ledger.
 type storeFlags struct {
-	dataDir string
-	natsURL string
-	sync    string
-	catalog string
+	dataDir  string
+	natsURL  string
+	sync     string
+	catalog  string
+	replicas int
 }
 
 func (f *storeFlags) register(flags *flag.FlagSet) {
 	flags.StringVar(&f.dataDir, "data", envOr("LEDGER_DATA", "./ledger-data"), "data directory of the embedded server (env LEDGER_DATA)")
 	flags.StringVar(&f.natsURL, "nats", os.Getenv("LEDGER_NATS_URL"), "URL of a running NATS server or cluster to use instead of the data directory, e.g. nats://127.0.0.1:4222 (env LEDGER_NATS_URL)")
-	flags.StringVar(&f.sync, "sync", "always", "durability of the embedded server: 'always' fsyncs before acknowledging (concurrent appends share one fsync); 'interval' fsyncs every 2 minutes, faster but a power loss can lose the last 2 minutes")
+	flags.StringVar(&f.sync, "sync", "always", "durability of the embedded server: 'always' fsyncs before acknowledging (concurrent appends share one fsync); 'interval' fsyncs every 2 minutes, faster but a power loss can lose the last 2 minutes. An external server (--nats) keeps its own setting (sync_interval: always in its config)")
+	flags.IntVar(&f.replicas, "replicas", 1, "replicas of the ledger stream: 1, or 3 on a JetStream cluster (with --nats)")
 	flags.StringVar(&f.catalog, "catalog", os.Getenv("LEDGER_CATALOG"), "JSON file with regions, campaigns, groups and items replacing the built-in Ordos lists (env LEDGER_CATALOG)")
 }
 
@@ -134,7 +136,7 @@ func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOp
 		result.conn = conn
 		result.location = f.dataDir
 	}
-	store, err := natsjs.Open(ctx, result.conn, natsjs.Options{GroupCommit: durable, Logger: env.logger})
+	store, err := natsjs.Open(ctx, result.conn, natsjs.Options{GroupCommit: durable, Replicas: f.replicas, Logger: env.logger})
 	if err != nil {
 		result.Close()
 		return nil, err

@@ -9,7 +9,7 @@ import (
 )
 
 func runServe(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "serve", "[--data DIR] [--listen HOST:PORT]")
+	flags := newFlags(env, "serve", "[--data DIR] [--host ADDRESS] [--port PORT]")
 	var store storeFlags
 	store.register(flags)
 	host := flags.String("host", "127.0.0.1", "address the embedded NATS server listens on for other processes")

@@ -24,6 +24,11 @@ func displayWidth(text string) int {
 	return width
 }
 
+// padRight pads text with spaces to width terminal cells.
+func padRight(text string, width int) string {
+	return text + strings.Repeat(" ", max(0, width-displayWidth(text)))
+}
+
 // writeTable prints rows under headers; the first column is left aligned,
 // the others (numbers) right aligned.
 func writeTable(out io.Writer, headers [][]string, rows [][]string) {

@@ -102,7 +102,7 @@ func (s *Store) read(ctx context.Context, from uint64, filter eventstore.Filter,
 }
 
 func decodeRecord(position uint64, data []byte) (eventstore.Record, error) {
-	event, err := domain.DecodeEvent(data)
+	event, err := domain.DecodeStoredEvent(data)
 	if err != nil {
 		return eventstore.Record{}, fmt.Errorf("read position %d: %w", position, errors.Join(errCorruptEvent, err))
 	}

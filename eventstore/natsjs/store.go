@@ -31,16 +31,16 @@ const (
 	HeaderEventType     = "Ledger-Event-Type"
 	HeaderSchemaVersion = "Ledger-Schema-Version"
 
-	headerMsgID               = "Nats-Msg-Id"
-	headerExpectedSubjectSeq  = "Nats-Expected-Last-Subject-Sequence"
-	headerExpectedSeqSubject  = "Nats-Expected-Last-Subject-Sequence-Subject"
-	headerBatchID             = "Nats-Batch-Id"
-	headerBatchSequence       = "Nats-Batch-Sequence"
-	headerBatchCommit         = "Nats-Batch-Commit"
-	errorCodeWrongLastSeq     = 10071
-	errorCodeWrongLastSeqR3   = 10164
-	errorCodeBatchDuplicate   = 10201
-	errorCodeDuplicateConflit = 10158
+	headerMsgID                   = "Nats-Msg-Id"
+	headerExpectedSubjectSeq      = "Nats-Expected-Last-Subject-Sequence"
+	headerExpectedSeqSubject      = "Nats-Expected-Last-Subject-Sequence-Subject"
+	headerBatchID                 = "Nats-Batch-Id"
+	headerBatchSequence           = "Nats-Batch-Sequence"
+	headerBatchCommit             = "Nats-Batch-Commit"
+	errorCodeWrongLastSeq         = 10071
+	errorCodeWrongLastSeqConstant = 10164
+	errorCodeBatchDuplicate       = 10201
+	errorCodeDuplicateConflict    = 10158
 )
 
 // Storage selects where the stream keeps messages.
@@ -142,7 +142,7 @@ func Open(ctx context.Context, connection *nats.Conn, options Options) (*Store, 
 		MaxMsgs:            -1,
 		MaxBytes:           -1,
 		MaxMsgsPerSubject:  -1,
-		MaxMsgSize:         domain.EventBytesMax + messageHeaderBytesMax,
+		MaxMsgSize:         domain.StoredEventBytesMax + messageHeaderBytesMax,
 		Discard:            jetstream.DiscardNew,
 		Duplicates:         options.DuplicateWindow,
 		DenyDelete:         true,
@@ -222,8 +222,8 @@ func (s *Store) message(event domain.Event) (*nats.Msg, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > domain.EventBytesMax {
-		return nil, fmt.Errorf("event %s is %d bytes, at most %d: %w", event.ID, len(data), domain.EventBytesMax, domain.ErrInvalid)
+	if len(data) > domain.StoredEventBytesMax {
+		return nil, fmt.Errorf("event %s is %d bytes, at most %d: %w", event.ID, len(data), domain.StoredEventBytesMax, domain.ErrInvalid)
 	}
 	message := nats.NewMsg(s.Subject(event))
 	message.Data = data
@@ -376,15 +376,14 @@ func (s *Store) publishError(ctx context.Context, parts []eventstore.AggregateAp
 	var api *apiError
 	if errors.As(err, &api) {
 		switch api.ErrorCode {
-		case errorCodeWrongLastSeq, errorCodeWrongLastSeqR3:
+		case errorCodeWrongLastSeq, errorCodeWrongLastSeqConstant:
 			return s.conflict(ctx, parts)
-		case errorCodeBatchDuplicate, errorCodeDuplicateConflit:
+		case errorCodeBatchDuplicate, errorCodeDuplicateConflict:
+			// JetStream does not say which message of a batch repeated a
+			// key; name it only when there is one message.
 			key := ""
-			for _, message := range messages {
-				if id := message.Header.Get(headerMsgID); id != "" {
-					key = id
-					break
-				}
+			if len(messages) == 1 {
+				key = messages[0].Header.Get(headerMsgID)
 			}
 			return &eventstore.DuplicateError{Key: key}
 		}
