@@ -159,3 +159,24 @@ func readAll(store eventstore.Store) ([]eventstore.Record, error) {
 	}
 	return records, nil
 }
+
+func TestCorrectionCarriesPersonalData(t *testing.T) {
+	service, _ := newLedger(t)
+	donation := eventstoretest.Donation("general", "150626", "D-1", 100000)
+	donation.Data = domain.DonationReceived{DonationID: "D-1", Campaign: "general", DonorKind: "individual",
+		Form: domain.FormMoney, Amount: 100000}
+	donation.Personal = &domain.Personal{Donor: &domain.Person{Name: "王某某", Phone: "13900000001"}}
+	results := record(t, service, donation)
+	replacement, _ := json.Marshal(domain.DonationReceived{DonationID: "D-1", Campaign: "general", DonorKind: "individual",
+		Form: domain.FormMoney, Amount: 120000})
+	correction := domain.Event{Type: domain.TypeEntryCorrected, County: "150626", OccurredAt: eventstoretest.Clock(), Actor: "finance",
+		Data:     &domain.EntryCorrected{Campaign: "general", TargetEventID: results[0].EventID.String(), Reason: "姓名更正", Replacement: replacement},
+		Personal: &domain.Personal{Donor: &domain.Person{Name: "王某", Phone: "13900000001"}}}
+	record(t, service, correction)
+	// Workers on a donation's correction are still refused once the type is known.
+	correction.Personal = &domain.Personal{Workers: []domain.Person{{Name: "李某"}}}
+	correction.IdempotencyKey = ""
+	if _, err := service.Record(context.Background(), []domain.Event{correction}); !errors.Is(err, domain.ErrInvalid) {
+		t.Fatalf("workers on a donation's correction: err = %v, want ErrInvalid", err)
+	}
+}
