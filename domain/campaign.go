@@ -51,6 +51,10 @@ type campaignEntry struct {
 	county    string
 	payload   Payload // the effective payload: the last correction's, if any
 	voidedBy  uuid.UUID
+	// position of the entry's event, and of the event whose payload is in
+	// effect; 0 while the entry waits for its append to be acknowledged.
+	position          uint64
+	effectivePosition uint64
 }
 
 // NewCampaign returns the empty state of a campaign's aggregate.
@@ -76,11 +80,28 @@ func (c *Campaign) Key(key string) (KeyRecord, bool) {
 }
 
 // Confirm records where the store put events applied before their append
-// was acknowledged: the aggregate's version and each key's position.
-func (c *Campaign) Confirm(version uint64, keyPositions map[string]uint64) {
+// was acknowledged: the aggregate's version, each event's position and each
+// key's position.
+func (c *Campaign) Confirm(version uint64, positions map[uuid.UUID]uint64) {
 	c.Version = version
-	for key, position := range keyPositions {
-		if record, ok := c.keys[key]; ok {
+	for id, position := range positions {
+		entry := c.entries[id]
+		if entry == nil || entry.position != 0 {
+			continue
+		}
+		entry.position = position
+		if entry.effectivePosition == 0 {
+			entry.effectivePosition = position
+		}
+		if correction, ok := entry.payload.(*EntryCorrected); ok {
+			targetID, _ := uuid.Parse(correction.TargetEventID)
+			if target := c.entries[targetID]; target != nil && target.effectivePosition == 0 {
+				target.effectivePosition = position
+			}
+		}
+	}
+	for key, record := range c.keys {
+		if position, ok := positions[record.EventID]; ok && record.Position == 0 {
 			record.Position = position
 			c.keys[key] = record
 		}
@@ -143,10 +164,17 @@ func (c *Campaign) Decide(event *Event, validator Validator) error {
 		if err != nil {
 			return err
 		}
+		if p.TargetLocation, err = locate(p.TargetLocation, target, p.TargetEventID); err != nil {
+			return err
+		}
+		event.Data = p
 		change.add(target.payload, target.county, -1)
 	case *EntryCorrected:
 		target, err := c.activeTarget("data.target_event_id", p.TargetEventID)
 		if err != nil {
+			return err
+		}
+		if p.TargetLocation, err = locate(p.TargetLocation, target, p.TargetEventID); err != nil {
 			return err
 		}
 		replacement, err := decodeReplacement(p.Replacement, target.eventType)
@@ -193,6 +221,23 @@ func (c *Campaign) activeTarget(field, id string) (*campaignEntry, error) {
 		return nil, rejectf(field, "entry %s was already voided by event %s", id, target.voidedBy)
 	}
 	return target, nil
+}
+
+// locate fills where the target sits in the log. A client that sends the
+// location (a copy of a stored event, say) must send the right one.
+func locate(given TargetLocation, target *campaignEntry, id string) (TargetLocation, error) {
+	if target.position == 0 || target.effectivePosition == 0 {
+		return given, rejectf("data.target_event_id", "entry %s is recorded or corrected in this same request; "+
+			"record that first, then void or correct it", id)
+	}
+	location := TargetLocation{TargetPosition: target.position, EffectivePosition: target.effectivePosition}
+	if given.TargetPosition != 0 && given.TargetPosition != location.TargetPosition {
+		return given, rejectf("data.target_position", "must be %d, where entry %s is (or left out)", location.TargetPosition, id)
+	}
+	if given.EffectivePosition != 0 && given.EffectivePosition != location.EffectivePosition {
+		return given, rejectf("data.effective_position", "must be %d, where the payload in effect is (or left out)", location.EffectivePosition)
+	}
+	return location, nil
 }
 
 func entityKey(payload Payload) string {
@@ -314,6 +359,7 @@ func (c *Campaign) Apply(event Event, position uint64) {
 			change.add(target.payload, target.county, -1)
 			change.add(replacement, event.County, +1)
 			target.payload, target.county = replacement, event.County
+			target.effectivePosition = position
 			if received, ok := replacement.(DonationReceived); ok {
 				c.moneyForm[received.DonationID] = received.Form == FormMoney
 			}
@@ -339,7 +385,8 @@ func (c *Campaign) Apply(event Event, position uint64) {
 	for donation, delta := range change.receipts {
 		c.receipts[donation] += delta
 	}
-	c.entries[event.ID] = &campaignEntry{eventType: event.Type, county: event.County, payload: event.Data}
+	c.entries[event.ID] = &campaignEntry{eventType: event.Type, county: event.County, payload: event.Data,
+		position: position, effectivePosition: position}
 	if event.IdempotencyKey != "" {
 		hash, _ := event.ContentHash()
 		c.keys[event.IdempotencyKey] = KeyRecord{EventID: event.ID, ContentHash: hash, Position: position}

@@ -657,7 +657,7 @@ func TestCampaignIdempotencyKeysAndConfirm(t *testing.T) {
 	if log.campaign.Version != 1 {
 		t.Errorf("Version = %d after a tentative Apply, want it to stay 1", log.campaign.Version)
 	}
-	log.campaign.Confirm(7, map[string]uint64{"k-2": 7, "not-applied": 8})
+	log.campaign.Confirm(7, map[uuid.UUID]uint64{tentative.ID: 7, uuid.Must(uuid.NewV7()): 8})
 	if record, _ := log.campaign.Key("k-2"); record.Position != 7 || record.EventID != tentative.ID {
 		t.Errorf("confirmed record = %+v", record)
 	}

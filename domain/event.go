@@ -226,6 +226,17 @@ type EntryVoided struct {
 	Campaign      string `json:"campaign"`
 	TargetEventID string `json:"target_event_id"`
 	Reason        string `json:"reason"`
+	TargetLocation
+}
+
+// TargetLocation says where a voided or corrected entry sits in the log: the
+// original event, and the event whose payload is in effect (the original, or
+// its last correction). The ledger fills both when it records the void or
+// correction, so a reader can undo the entry with two direct reads instead of
+// keeping an index of every event it has seen.
+type TargetLocation struct {
+	TargetPosition    uint64 `json:"target_position,omitempty"`
+	EffectivePosition uint64 `json:"effective_position,omitempty"`
 }
 
 // EntryCorrected: an earlier entry is replaced by a corrected version of the
@@ -235,6 +246,7 @@ type EntryCorrected struct {
 	TargetEventID string          `json:"target_event_id"`
 	Reason        string          `json:"reason"`
 	Replacement   json.RawMessage `json:"replacement"`
+	TargetLocation
 
 	// replacement is the decoded Replacement, filled by decoding once the
 	// target's type is known.
@@ -338,6 +350,18 @@ func sortStrings(values []string) { sort.Strings(values) }
 // (id, recorded-at) and request bookkeeping (correlation and causation ids).
 // A retry with the same idempotency key must have the same content hash.
 func (e Event) ContentHash() (string, error) {
+	// Where the target sits is the ledger's addition, not the client's
+	// content: a retry without it is the same request.
+	data := e.Data
+	switch p := data.(type) {
+	case EntryVoided:
+		p.TargetLocation = TargetLocation{}
+		data = p
+	case *EntryCorrected:
+		copied := *p
+		copied.TargetLocation = TargetLocation{}
+		data = &copied
+	}
 	content := struct {
 		Type       EventType    `json:"type"`
 		Aggregate  AggregateRef `json:"aggregate"`
@@ -346,7 +370,7 @@ func (e Event) ContentHash() (string, error) {
 		Actor      string       `json:"actor"`
 		Data       Payload      `json:"data"`
 		Personal   *Personal    `json:"personal,omitempty"`
-	}{e.Type, e.Aggregate, e.County, e.OccurredAt.UTC(), e.Actor, e.Data, e.Personal}
+	}{e.Type, e.Aggregate, e.County, e.OccurredAt.UTC(), e.Actor, data, e.Personal}
 	var buffer bytes.Buffer
 	encoder := json.NewEncoder(&buffer)
 	encoder.SetEscapeHTML(false)

@@ -79,6 +79,8 @@ type Store interface {
 	Read(ctx context.Context, from uint64, filter Filter) iter.Seq2[Record, error]
 	// Subscribe is Read that goes on with new events until ctx ends.
 	Subscribe(ctx context.Context, from uint64, filter Filter) iter.Seq2[Record, error]
+	// Get reads the event at a position; domain.ErrNotFound if none.
+	Get(ctx context.Context, position uint64) (Record, error)
 	// Head is the position of the last event in the log (0: empty).
 	Head(ctx context.Context) (uint64, error)
 	// AggregateVersion is the position of the aggregate's last event.

@@ -337,15 +337,13 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 	positionOf := map[uuid.UUID]uint64{}
 	cursor := 0
 	for _, part := range parts {
-		keyPositions := map[string]uint64{}
+		partPositions := map[uuid.UUID]uint64{}
 		for _, event := range part.Events {
 			positionOf[event.ID] = positions[cursor]
-			if event.IdempotencyKey != "" {
-				keyPositions[event.IdempotencyKey] = positions[cursor]
-			}
+			partPositions[event.ID] = positions[cursor]
 			cursor++
 		}
-		slots[part.Aggregate.ID].state.Confirm(positions[cursor-1], keyPositions)
+		slots[part.Aggregate.ID].state.Confirm(positions[cursor-1], partPositions)
 	}
 	for _, i := range written {
 		results[i] = Result{EventID: events[i].ID, Position: positionOf[events[i].ID]}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/eventstoretest"
@@ -67,8 +69,21 @@ func TestDoubleVoidRejected(t *testing.T) {
 	service, store := newLedger(t)
 	results := record(t, service, eventstoretest.Donation("general", "150626", "D-1", 500000))
 	target := results[0].EventID.String()
-	record(t, service, void("general", "150626", target))
-	err := refused(t, service, store, domain.ErrRejected, void("general", "150626", target))
+	voided := record(t, service, void("general", "150626", target))
+	stored, err := store.Get(context.Background(), voided[0].Position)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if location := stored.Event.Data.(domain.EntryVoided).TargetLocation; location.TargetPosition != results[0].Position ||
+		location.EffectivePosition != results[0].Position {
+		t.Fatalf("stored void locates its target at %+v, want position %d", location, results[0].Position)
+	}
+	// Voiding an entry of the same request is refused: its position is not
+	// known until the request is written.
+	same := eventstoretest.Donation("general", "150626", "D-9", 100)
+	same.ID = uuid.Must(uuid.NewV7())
+	refused(t, service, store, domain.ErrRejected, same, void("general", "150626", same.ID.String()))
+	err = refused(t, service, store, domain.ErrRejected, void("general", "150626", target))
 	if want := "already voided"; !strings.Contains(err.Error(), want) {
 		t.Fatalf("err = %v, want it to say %q", err, want)
 	}

@@ -156,6 +156,13 @@ func testRoundTrip(t *testing.T, harness Harness) {
 	if err != nil || version != positions[0] {
 		t.Errorf("aggregate version = %d, %v; want %d", version, err, positions[0])
 	}
+	fetched, err := store.Get(ctx, positions[0])
+	if err != nil || fetched.Event.ID != event.ID || string(fetched.Data) != string(wantData) {
+		t.Errorf("get position %d = %v, %v; want the event", positions[0], fetched.Event.ID, err)
+	}
+	if _, err := store.Get(ctx, positions[0]+1); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("get past the head: err = %v, want ErrNotFound", err)
+	}
 	other, err := store.AggregateVersion(ctx, domain.AggregateRef{Kind: domain.AggregateCampaign, ID: "general"})
 	if err != nil || other != 0 {
 		t.Errorf("version of an empty aggregate = %d, %v; want 0", other, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -130,4 +131,19 @@ func (s *Store) deleteConsumer(consumer jetstream.Consumer) {
 	if err := s.js.DeleteConsumer(ctx, s.options.StreamName, info.Name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		s.logger.Debug("delete reader consumer", "consumer", info.Name, "error", err)
 	}
+}
+
+// Get reads one event by position with a direct get.
+func (s *Store) Get(ctx context.Context, position uint64) (eventstore.Record, error) {
+	message, err := s.stream.GetMsg(ctx, position)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return eventstore.Record{}, fmt.Errorf("get position %d: %w", position, domain.ErrNotFound)
+	}
+	if err != nil {
+		return eventstore.Record{}, fmt.Errorf("get position %d: %w: %w", position, domain.ErrUnavailable, err)
+	}
+	if !strings.HasPrefix(message.Subject, s.options.SubjectPrefix+".") {
+		return eventstore.Record{}, fmt.Errorf("get position %d: not an event: %w", position, domain.ErrNotFound)
+	}
+	return decodeRecord(message.Sequence, message.Data)
 }
