@@ -3,10 +3,9 @@ package demo_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/ordos-union/ledger/demo"
-	"github.com/ordos-union/ledger/domain"
-	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
 	"github.com/ordos-union/ledger/ledger"
@@ -28,31 +27,21 @@ func TestDemoEncodesTheArticle(t *testing.T) {
 	if again.Written != 0 || again.Duplicates != first.Written {
 		t.Fatalf("second load wrote %d and found %d duplicates; want 0 and %d", again.Written, again.Duplicates, first.Written)
 	}
-	fold := func(campaign string) projections.CountyTotals {
-		totals := projections.NewTotals()
-		filter := eventstore.Filter{}
-		if campaign != "" {
-			filter = eventstore.Filter{AggregateKind: domain.AggregateCampaign, AggregateID: campaign}
-		}
-		for record, err := range store.Read(ctx, 0, filter) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			totals.Apply(record)
-		}
-		return totals.Sum()
+	totals, err := projections.FoldTotals(ctx, store, projections.TotalsOptions{}, time.Time{}, "")
+	if err != nil {
+		t.Fatal(err)
 	}
-	lectures := fold("2022-health-law-lectures")
+	lectures := totals.Sum(projections.Query{Campaign: "2022-health-law-lectures"})
 	if lectures.Sessions != demo.LectureSessions || lectures.Participants != demo.LectureParticipants {
 		t.Errorf("lectures: %d sessions, %d participants; want %d and %d (after the correction of session 4)",
 			lectures.Sessions, lectures.Participants, demo.LectureSessions, demo.LectureParticipants)
 	}
-	april := fold("2022-new-workers-month")
-	if april.ServicesByKind["visit"] != demo.AprilVisits || april.ServicesByKind["health-checkup"] != demo.AprilCheckups ||
-		april.ServicesByKind["station-opened"] != demo.AprilStations || april.PersonTimes != demo.AprilPersonTimes {
+	april := totals.Sum(projections.Query{Campaign: "2022-new-workers-month"})
+	if april.ServicesByKind["visit"].Count != demo.AprilVisits || april.ServicesByKind["health-checkup"].Count != demo.AprilCheckups ||
+		april.ServicesByKind["station-opened"].Count != demo.AprilStations || april.PersonTimes != demo.AprilPersonTimes {
 		t.Errorf("April: %v, %d person-times", april.ServicesByKind, april.PersonTimes)
 	}
-	all := fold("")
+	all := totals.Sum(projections.Query{})
 	if all.Received < demo.DonationsMoneyFenMin {
 		t.Errorf("money received %s yuan, want at least 5,000,000", all.Received)
 	}
@@ -60,16 +49,28 @@ func TestDemoEncodesTheArticle(t *testing.T) {
 		t.Errorf("voided %d corrected %d, want 1 and 2", all.Voided, all.Corrected)
 	}
 	// Every region that spent held the money first.
-	summer := projections.NewTotals()
-	for record, err := range store.Read(ctx, 0, eventstore.Filter{}) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		summer.Apply(record)
+	answer, err := totals.Query(projections.Query{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, region := range summer.Regions() {
+	for _, region := range answer.Rows {
 		if region.Balance() < 0 {
 			t.Errorf("region %s ends below zero: %s", region.County, region.Balance())
 		}
+	}
+	// The summer campaign: nine counties reached, each with at least one
+	// delivery, and the launch in Otog Front handed out donated goods.
+	summer, err := totals.Query(projections.Query{Campaign: "2022-summer-cooling"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reached := 0
+	for _, row := range summer.Rows {
+		if row.Deliveries > 0 {
+			reached++
+		}
+	}
+	if reached != len(demo.Counties) {
+		t.Errorf("summer cooling reached %d counties, want %d", reached, len(demo.Counties))
 	}
 }

@@ -149,3 +149,22 @@ func CheckAppend(parts []AggregateAppend) error {
 	}
 	return nil
 }
+
+// Checkpoint is a projection's state together with the log position it
+// reflects: saved and loaded as one value, so that a crash can never keep one
+// without the other.
+type Checkpoint struct {
+	Name     string    `json:"name"`
+	Version  int       `json:"version"`
+	Position uint64    `json:"position"`
+	SavedAt  time.Time `json:"saved_at"`
+	State    []byte    `json:"state"`
+}
+
+// CheckpointStore keeps one checkpoint per projection.
+type CheckpointStore interface {
+	// Load returns the projection's checkpoint; domain.ErrNotFound if none.
+	Load(ctx context.Context, name string) (Checkpoint, error)
+	// Save replaces the projection's checkpoint atomically.
+	Save(ctx context.Context, checkpoint Checkpoint) error
+}

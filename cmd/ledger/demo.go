@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ordos-union/ledger/demo"
+	"github.com/ordos-union/ledger/projections"
 )
 
 func runDemo(ctx context.Context, env *environment, args []string) error {
@@ -37,24 +38,18 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 // printArticleFigures shows the source article's figures as the ledger
 // derives them from the events, not as constants.
 func printArticleFigures(ctx context.Context, env *environment, opened *opened) error {
-	lectures, err := readTotals(ctx, opened, "2022-health-law-lectures")
+	_, projection, err := opened.totalsRunner(ctx, env)
 	if err != nil {
 		return err
 	}
-	april, err := readTotals(ctx, opened, "2022-new-workers-month")
-	if err != nil {
-		return err
-	}
-	all, err := readTotals(ctx, opened, "")
-	if err != nil {
-		return err
-	}
-	lectureSum, aprilSum, sum := lectures.Sum(), april.Sum(), all.Sum()
+	lectures := projection.Sum(projections.Query{Campaign: "2022-health-law-lectures"})
+	april := projection.Sum(projections.Query{Campaign: "2022-new-workers-month"})
+	all := projection.Sum(projections.Query{})
 	fmt.Fprintf(env.stdout, "\nFrom the 2022 report, as derived from the events:\n")
-	fmt.Fprintf(env.stdout, "  健康护航、法治随行 lectures: %d sessions, %d participants\n", lectureSum.Sessions, lectureSum.Participants)
+	fmt.Fprintf(env.stdout, "  健康护航、法治随行 lectures: %d sessions, %d participants\n", lectures.Sessions, lectures.Participants)
 	fmt.Fprintf(env.stdout, "  April service month: %d visits, %d health checkups, %d service stations, %d person-times\n",
-		aprilSum.ServicesByKind["visit"], aprilSum.ServicesByKind["health-checkup"], aprilSum.ServicesByKind["station-opened"], aprilSum.PersonTimes)
+		april.ServicesByKind["visit"].Count, april.ServicesByKind["health-checkup"].Count, april.ServicesByKind["station-opened"].Count, april.PersonTimes)
 	fmt.Fprintf(env.stdout, "  Raised: ¥%s in money and ¥%s in goods; %d entries voided, %d corrected\n",
-		yuan(sum.Received), yuan(sum.GoodsReceivedValue), sum.Voided, sum.Corrected)
+		yuan(all.Received), yuan(all.GoodsReceivedValue), all.Voided, all.Corrected)
 	return nil
 }

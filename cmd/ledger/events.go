@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/projections"
 )
 
 func runEvents(ctx context.Context, env *environment, args []string) error {
@@ -72,46 +72,6 @@ func runEvents(ctx context.Context, env *environment, args []string) error {
 // describe renders one event as a line for people.
 func describe(record eventstore.Record, catalog *domain.Catalog) string {
 	event := record.Event
-	summary := ""
-	switch data := event.Data.(type) {
-	case domain.DonationPledged:
-		summary = fmt.Sprintf("%s pledged ¥%s", data.DonationID, data.Amount)
-	case domain.DonationReceived:
-		summary = fmt.Sprintf("%s %s ¥%s from %s", data.DonationID, data.Form, donationValue(data), orDash(data.DonorOrg))
-	case domain.FundsAllocated:
-		summary = fmt.Sprintf("%s ¥%s %s → %s", data.AllocationID, data.Amount, data.FromCounty, data.ToCounty)
-	case domain.SuppliesDelivered:
-		summary = fmt.Sprintf("%s %d people (%s), spent ¥%s", data.DeliveryID, data.Headcount, data.BeneficiaryGroup, data.Spent)
-	case domain.TrainingHeld:
-		summary = fmt.Sprintf("%s %q %s, %d participants", data.SessionID, data.Title, data.Format, data.Participants)
-	case domain.ServiceProvided:
-		summary = fmt.Sprintf("%s %s ×%d, %d person-times", data.ServiceID, data.Kind, data.Count, data.PersonTimes)
-	case domain.EntryVoided:
-		summary = fmt.Sprintf("voids %s: %s", data.TargetEventID, data.Reason)
-	case *domain.EntryCorrected:
-		summary = fmt.Sprintf("corrects %s: %s", data.TargetEventID, data.Reason)
-	default:
-		encoded, _ := json.Marshal(event.Data)
-		summary = string(encoded)
-	}
 	return fmt.Sprintf("%6d  %s  %-18s  %s  %-24s  %s", record.Position, event.OccurredAt.Format("2006-01-02 15:04"),
-		event.Type, padRight(catalog.RegionName(event.County), 22), event.Aggregate.ID, summary)
-}
-
-func donationValue(data domain.DonationReceived) domain.Money {
-	if data.Form == domain.FormMoney {
-		return data.Amount
-	}
-	var total domain.Money
-	for _, item := range data.Items {
-		total += item.Value
-	}
-	return total
-}
-
-func orDash(text string) string {
-	if text == "" {
-		return "-"
-	}
-	return text
+		event.Type, padRight(catalog.RegionName(event.County), 22), event.Aggregate.ID, projections.Describe(event.Data))
 }

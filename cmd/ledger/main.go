@@ -51,7 +51,11 @@ func commands() []command {
 		{"record", "append events from a JSON/JSONL file, or one entry from flags (record donation|allocation|delivery|training|service|void)", runRecord},
 		{"events", "list events with filters, or follow new ones", runEvents},
 		{"demo", "load the demo data set from the 2022 Ordos report and print totals per county", runDemo},
-		{"totals", "print money and activity totals per county", runTotals},
+		{"totals", "print totals per county: money, goods, deliveries, people, sessions, services; as of any instant", runTotals},
+		{"audit", "print the complete history of an entry, a donation, a campaign fund or a region", runAudit},
+		{"trace", "follow a donation's money to what it paid for, or a delivery back to the donations", runTrace},
+		{"projections", "show each projection's checkpoint and lag behind the log", runProjections},
+		{"rebuild", "rebuild a projection from the whole log (totals)", runRebuild},
 	}
 }
 

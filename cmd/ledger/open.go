@@ -14,6 +14,7 @@ import (
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/ledger"
+	"github.com/ordos-union/ledger/projections"
 )
 
 // storeFlags are the flags every command uses to reach the ledger.
@@ -54,7 +55,8 @@ func (f *storeFlags) loadCatalog() (*domain.Catalog, error) {
 
 // opened is a ledger ready to use, and how to put it away.
 type opened struct {
-	store    *natsjs.Store
+	store       *natsjs.Store
+	checkpoints *natsjs.Checkpoints
 	service  *ledger.Service
 	catalog  *domain.Catalog
 	server   *server.Server
@@ -142,6 +144,24 @@ func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOp
 		return nil, err
 	}
 	result.store = store
+	if result.checkpoints, err = natsjs.OpenCheckpoints(ctx, result.conn, f.replicas); err != nil {
+		result.Close()
+		return nil, err
+	}
 	result.service = ledger.New(store, ledger.Options{Catalog: catalog, Logger: env.logger})
 	return result, nil
+}
+
+// totalsRunner loads the live totals projection from its checkpoint and
+// folds what was appended since, showing progress when that is long.
+func (o *opened) totalsRunner(ctx context.Context, env *environment) (*projections.Runner, *projections.TotalsProjection, error) {
+	projection := projections.NewTotalsProjection()
+	runner := projections.NewRunner(o.store, o.checkpoints, projection, projections.RunnerOptions{Logger: env.logger})
+	if err := runner.Load(ctx); err != nil {
+		return nil, nil, err
+	}
+	if err := runner.CatchUp(ctx, newProgress(env, "totals")); err != nil {
+		return nil, nil, err
+	}
+	return runner, projection, nil
 }

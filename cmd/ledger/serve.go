@@ -36,9 +36,20 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The live totals follow the log while the server runs, so reads find
+	// them current and the checkpoint close to the head.
+	runner, _, err := ledger.totalsRunner(ctx, env)
+	if err != nil {
+		return err
+	}
+	following := make(chan error, 1)
+	go func() { following <- runner.Follow(ctx) }()
 	env.logger.Info("serving", "data", store.dataDir, "nats_url", url, "head", head)
 	fmt.Fprintf(env.stdout, "ledger serving %s (%d events) on NATS %s; durability: sync %s. Ctrl-C stops.\n", store.dataDir, head, url, store.sync)
 	<-ctx.Done()
 	fmt.Fprintln(env.stdout, "ledger: shutting down")
+	if err := <-following; err != nil && ctx.Err() == nil {
+		return err
+	}
 	return nil
 }

@@ -59,8 +59,10 @@ func writeTable(out io.Writer, headers [][]string, rows [][]string) {
 }
 
 // yuan renders fen as ¥-less yuan with thousands separators: 5,120,000.00.
-func yuan(amount domain.Money) string {
-	text := amount.String()
+func yuan(amount domain.Money) string { return groupDigits(amount.String()) }
+
+// groupDigits puts thousands separators into a decimal such as 5120000.00.
+func groupDigits(text string) string {
 	sign := ""
 	if strings.HasPrefix(text, "-") {
 		sign, text = "-", text[1:]

@@ -2,32 +2,50 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
-	"github.com/ordos-union/ledger/domain"
-	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/projections"
 )
 
 type totalsOptions struct {
 	format   string
+	county   string
 	campaign string
+	by       string
+	asOf     string
+	knownAt  string
 }
 
 func runTotals(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "totals", "[--campaign CODE] [--format table|json]")
+	flags := newFlags(env, "totals", "[--county CODE] [--campaign CODE] [--as-of T] [--known-at T] [--by day|month|year] [--format table|json|csv]")
 	var store storeFlags
 	store.register(flags)
 	var options totalsOptions
+	flags.StringVar(&options.county, "county", "", "only this region")
 	flags.StringVar(&options.campaign, "campaign", "", "only this campaign")
-	flags.StringVar(&options.format, "format", "table", "table or json")
+	flags.StringVar(&options.by, "by", "", "group by day, month or year of occurred-at (Beijing time)")
+	flags.StringVar(&options.asOf, "as-of", "", "count what occurred at or before this instant (RFC 3339 or YYYY-MM-DD, end of day): what really happened by then")
+	flags.StringVar(&options.knownAt, "known-at", "", "count what the ledger had recorded by this instant: what was reported then")
+	flags.StringVar(&options.format, "format", "table", "table, json or csv")
 	if err := parse(flags, args); err != nil {
 		return err
 	}
-	if options.format != "table" && options.format != "json" {
-		return usagef("--format must be table or json")
+	if flags.NArg() > 0 {
+		return usagef("unexpected arguments %v", flags.Args())
+	}
+	switch options.format {
+	case "table", "json", "csv":
+	default:
+		return usagef("--format must be table, json or csv")
+	}
+	switch options.by {
+	case projections.ByNone, projections.ByDay, projections.ByMonth, projections.ByYear:
+	default:
+		return usagef("--by must be day, month or year")
 	}
 	opened, err := store.open(ctx, env, serverOptions{})
 	if err != nil {
@@ -37,57 +55,113 @@ func runTotals(ctx context.Context, env *environment, args []string) error {
 	return printTotals(ctx, env, opened, options)
 }
 
-// readTotals folds the log, or one campaign of it, into totals.
-func readTotals(ctx context.Context, opened *opened, campaign string) (*projections.Totals, error) {
-	totals := projections.NewTotals()
-	filter := eventstore.Filter{}
-	if campaign != "" {
-		filter.AggregateKind, filter.AggregateID = domain.AggregateCampaign, campaign
+// parseInstant reads RFC 3339, or a date meaning the end of that day in
+// Beijing time.
+func parseInstant(flag, text string) (time.Time, error) {
+	if text == "" {
+		return time.Time{}, nil
 	}
-	for record, err := range opened.store.Read(ctx, 0, filter) {
+	if instant, err := time.Parse(time.RFC3339, text); err == nil {
+		return instant, nil
+	}
+	day, err := time.ParseInLocation(time.DateOnly, text, projections.Beijing)
+	if err != nil {
+		return time.Time{}, usagef("--%s %q: use RFC 3339 (2022-06-30T18:00:00+08:00) or a date (2022-06-30)", flag, text)
+	}
+	return day.Add(24*time.Hour - time.Nanosecond), nil
+}
+
+func totalsAnswer(ctx context.Context, env *environment, opened *opened, options totalsOptions) (projections.Answer, error) {
+	asOf, err := parseInstant("as-of", options.asOf)
+	if err != nil {
+		return projections.Answer{}, err
+	}
+	knownAt, err := parseInstant("known-at", options.knownAt)
+	if err != nil {
+		return projections.Answer{}, err
+	}
+	query := projections.Query{County: options.county, Campaign: options.campaign, By: options.by}
+	if asOf.IsZero() && knownAt.IsZero() {
+		runner, projection, err := opened.totalsRunner(ctx, env)
 		if err != nil {
-			return nil, err
+			return projections.Answer{}, err
 		}
-		totals.Apply(record)
+		var answer projections.Answer
+		runner.View(func(uint64) { answer, err = projection.Query(query) })
+		return answer, err
 	}
-	return totals, nil
+	totals, err := projections.FoldTotals(ctx, opened.store, projections.TotalsOptions{AsOf: asOf}, knownAt, options.campaign)
+	if err != nil {
+		return projections.Answer{}, err
+	}
+	return totals.Query(query)
 }
 
 func printTotals(ctx context.Context, env *environment, opened *opened, options totalsOptions) error {
-	totals, err := readTotals(ctx, opened, options.campaign)
+	answer, err := totalsAnswer(ctx, env, opened, options)
 	if err != nil {
 		return err
 	}
-	if options.format == "json" {
-		encoded, err := json.MarshalIndent(struct {
-			Position uint64                     `json:"position"`
-			Regions  []projections.CountyTotals `json:"regions"`
-			All      projections.CountyTotals   `json:"all"`
-		}{totals.Position, totals.Regions(), totals.Sum()}, "", "  ")
+	switch options.format {
+	case "json":
+		encoded, err := json.MarshalIndent(answer, "", "  ")
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(env.stdout, string(encoded))
 		return nil
+	case "csv":
+		writer := csv.NewWriter(env.stdout)
+		_ = writer.Write(append([]string{"county", "county_name", "period"}, figureHeaders[1]...))
+		for _, row := range append(answer.Rows, answer.All...) {
+			_ = writer.Write(append([]string{row.County, regionLabel(opened, row.County), row.Period}, figureCells(row.Figures, false)...))
+		}
+		writer.Flush()
+		return writer.Error()
 	}
 	headers := [][]string{
-		{"地区", "收到捐款", "物资捐赠", "拨入", "拨出", "支出", "结余", "配送", "受益人数", "培训", "参训人数", "服务", "服务人次", "作废", "更正"},
-		{"Region", "Received", "Goods", "Alloc. in", "Alloc. out", "Spent", "Balance", "Deliveries", "Reached", "Sessions", "Participants", "Services", "Person-times", "Voided", "Corrected"},
-	}
-	row := func(name string, c projections.CountyTotals) []string {
-		return []string{name, yuan(c.Received), yuan(c.GoodsReceivedValue), yuan(c.AllocatedIn), yuan(c.AllocatedOut),
-			yuan(c.Spent), yuan(c.Balance()), itoa(c.Deliveries), itoa(c.PeopleReached), itoa(c.Sessions),
-			itoa(c.Participants), itoa(c.Services), itoa(c.PersonTimes), itoa(c.Voided), itoa(c.Corrected)}
+		append([]string{"地区", "期间"}, figureHeaders[0]...),
+		append([]string{"Region", "Period"}, figureHeaders[1]...),
 	}
 	var rows [][]string
-	for _, region := range totals.Regions() {
-		rows = append(rows, row(opened.catalog.RegionName(region.County), region))
+	for _, row := range answer.Rows {
+		rows = append(rows, append([]string{regionLabel(opened, row.County), row.Period}, figureCells(row.Figures, true)...))
 	}
-	rows = append(rows, row("合计 All", totals.Sum()))
+	for _, row := range answer.All {
+		rows = append(rows, append([]string{"合计 All", row.Period}, figureCells(row.Figures, true)...))
+	}
 	writeTable(env.stdout, headers, rows)
-	fmt.Fprintf(env.stdout, "\nAs of log position %s. Amounts in yuan; voided entries count for nothing, corrected ones as corrected.\n",
-		strconv.FormatUint(totals.Position, 10))
+	fmt.Fprintf(env.stdout, "\nAs of log position %d", answer.Position)
+	if options.asOf != "" {
+		fmt.Fprintf(env.stdout, "; entries that occurred by %s", options.asOf)
+	}
+	if options.knownAt != "" {
+		fmt.Fprintf(env.stdout, "; as recorded by %s", options.knownAt)
+	}
+	fmt.Fprintln(env.stdout, ". Amounts in yuan; voided entries count for nothing, corrected ones as corrected.")
 	return nil
+}
+
+func regionLabel(opened *opened, code string) string {
+	if code == projections.AllRegions {
+		return "合计 All"
+	}
+	return opened.catalog.RegionName(code)
+}
+
+var figureHeaders = [2][]string{
+	{"认捐", "收到捐款", "物资捐赠", "拨入", "拨出", "支出", "结余", "配送", "受益人数", "培训", "参训人数", "服务", "服务人次", "作废", "更正"},
+	{"pledged", "received", "goods", "allocated_in", "allocated_out", "spent", "balance", "deliveries", "reached", "sessions", "participants", "services", "person_times", "voided", "corrected"},
+}
+
+func figureCells(f projections.Figures, grouped bool) []string {
+	money := func(amount interface{ String() string }) string { return amount.String() }
+	if grouped {
+		money = func(amount interface{ String() string }) string { return groupDigits(amount.String()) }
+	}
+	return []string{money(f.Pledged), money(f.Received), money(f.GoodsReceivedValue), money(f.AllocatedIn), money(f.AllocatedOut),
+		money(f.Spent), money(f.Balance()), itoa(f.Deliveries), itoa(f.PeopleReached), itoa(f.Sessions), itoa(f.Participants),
+		itoa(f.Services), itoa(f.PersonTimes), itoa(f.Voided), itoa(f.Corrected)}
 }
 
 func itoa(value int64) string { return strconv.FormatInt(value, 10) }

@@ -54,6 +54,9 @@ func StartServer(options ServerOptions) (*server.Server, error) {
 		NoLog:      true,
 		SyncAlways: options.SyncAlways,
 		DontListen: !options.Listen,
+		// Room for projection checkpoints (checkpointBytesMax) above the
+		// 1 MiB default; events themselves stay capped at 65 KiB.
+		MaxPayload: checkpointBytesMax + 64<<10,
 	}
 	if options.Memory {
 		serverOptions.StoreDir = ""

@@ -1,0 +1,191 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+)
+
+// Change is one field a correction changed.
+type Change struct {
+	Field string `json:"field"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+}
+
+// AuditEntry is one step of an entity's history.
+type AuditEntry struct {
+	Position   uint64           `json:"position"`
+	EventID    string           `json:"event_id"`
+	Type       domain.EventType `json:"type"`
+	Actor      string           `json:"actor"`
+	RecordedAt time.Time        `json:"recorded_at"`
+	OccurredAt time.Time        `json:"occurred_at"`
+	County     string           `json:"county"`
+	Campaign   string           `json:"campaign"`
+	Summary    string           `json:"summary"`
+	Changes    []Change         `json:"changes,omitempty"`
+	Reason     string           `json:"reason,omitempty"`
+}
+
+// AuditTrail is an entity's complete history, in log order.
+type AuditTrail struct {
+	Subject  string       `json:"subject"`
+	Kind     string       `json:"kind"`
+	Position uint64       `json:"position"`
+	Entries  []AuditEntry `json:"entries"`
+}
+
+// Audit returns the history of an event id, an entity id (donation,
+// allocation, delivery, session, service), a campaign (its fund) or a region.
+func Audit(ctx context.Context, store eventstore.Store, catalog *domain.Catalog, subject string) (*AuditTrail, error) {
+	trail := &AuditTrail{Subject: subject, Entries: []AuditEntry{}}
+	filter := eventstore.Filter{}
+	matchAll := false
+	switch {
+	case isRegion(catalog, subject):
+		trail.Kind, filter.County, matchAll = "region", subject, true
+	case isCampaign(catalog, subject):
+		trail.Kind, filter.AggregateKind, filter.AggregateID, matchAll = "campaign fund", domain.AggregateCampaign, subject, true
+	default:
+		trail.Kind = "entry"
+	}
+	if head, err := store.Head(ctx); err == nil {
+		trail.Position = head
+	}
+	// effective payloads of matched entries, so a correction can say what
+	// it changed.
+	matched := map[string]domain.Event{}
+	for record, err := range store.Read(ctx, 0, filter) {
+		if err != nil {
+			return nil, err
+		}
+		event := record.Event
+		entry := AuditEntry{Position: record.Position, EventID: event.ID.String(), Type: event.Type, Actor: event.Actor,
+			RecordedAt: event.RecordedAt, OccurredAt: event.OccurredAt, County: event.County, Campaign: event.Aggregate.ID,
+			Summary: Describe(event.Data)}
+		switch data := event.Data.(type) {
+		case domain.EntryVoided:
+			if _, ok := matched[data.TargetEventID]; !matchAll && !ok {
+				continue
+			}
+			entry.Reason = data.Reason
+		case *domain.EntryCorrected:
+			original, ok := matched[data.TargetEventID]
+			if !matchAll && !ok {
+				continue
+			}
+			entry.Reason = data.Reason
+			if ok {
+				replacement, err := domain.ResolveCorrection(data, original.Type)
+				if err != nil {
+					return nil, err
+				}
+				entry.Changes = diff(original.Data, replacement)
+				entry.Summary = "corrected to: " + Describe(replacement)
+				original.Data = replacement
+				matched[data.TargetEventID] = original
+			}
+		default:
+			if !matchAll && event.ID.String() != subject && domain.EntityID(event.Data) != subject {
+				continue
+			}
+			matched[event.ID.String()] = event
+		}
+		trail.Entries = append(trail.Entries, entry)
+	}
+	if len(trail.Entries) == 0 && trail.Kind == "entry" {
+		if _, err := uuid.Parse(subject); err != nil && !isEntityID(subject) {
+			return nil, fmt.Errorf("%q is not an event id, entry id, campaign or region: %w", subject, domain.ErrInvalid)
+		}
+		return nil, fmt.Errorf("no history for %q: %w", subject, domain.ErrNotFound)
+	}
+	return trail, nil
+}
+
+func isRegion(catalog *domain.Catalog, code string) bool {
+	_, ok := catalog.Region(code)
+	return ok
+}
+
+func isCampaign(catalog *domain.Catalog, code string) bool {
+	for _, campaign := range catalog.Campaigns {
+		if campaign.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+func isEntityID(id string) bool { return id != "" && len(id) <= 64 }
+
+// diff compares two payloads field by field, in field-name order.
+func diff(before, after domain.Payload) []Change {
+	flatten := func(payload domain.Payload) map[string]string {
+		encoded, _ := json.Marshal(payload)
+		var fields map[string]json.RawMessage
+		_ = json.Unmarshal(encoded, &fields)
+		flat := map[string]string{}
+		for key, value := range fields {
+			flat[key] = string(value)
+		}
+		return flat
+	}
+	old, updated := flatten(before), flatten(after)
+	keys := map[string]bool{}
+	for key := range old {
+		keys[key] = true
+	}
+	for key := range updated {
+		keys[key] = true
+	}
+	var changes []Change
+	for key := range keys {
+		if old[key] != updated[key] {
+			changes = append(changes, Change{Field: key, From: old[key], To: updated[key]})
+		}
+	}
+	sort.Slice(changes, func(i, j int) bool { return changes[i].Field < changes[j].Field })
+	return changes
+}
+
+// Describe renders a payload as a short English line.
+func Describe(payload domain.Payload) string {
+	switch data := payload.(type) {
+	case domain.DonationPledged:
+		return fmt.Sprintf("%s pledged %s ¥%s by %s", data.DonationID, data.Form, data.Amount, orDash(data.DonorOrg))
+	case domain.DonationReceived:
+		value := data.Amount
+		if data.Form == domain.FormGoods {
+			value = itemsValue(data.Items)
+		}
+		return fmt.Sprintf("%s received %s ¥%s from %s", data.DonationID, data.Form, value, orDash(data.DonorOrg))
+	case domain.FundsAllocated:
+		return fmt.Sprintf("%s allocated ¥%s %s → %s", data.AllocationID, data.Amount, data.FromCounty, data.ToCounty)
+	case domain.SuppliesDelivered:
+		return fmt.Sprintf("%s delivered to %d %s, spent ¥%s", data.DeliveryID, data.Headcount, data.BeneficiaryGroup, data.Spent)
+	case domain.TrainingHeld:
+		return fmt.Sprintf("%s %q %s, %d participants, cost ¥%s", data.SessionID, data.Title, data.Format, data.Participants, data.Cost)
+	case domain.ServiceProvided:
+		return fmt.Sprintf("%s %s ×%d, %d person-times, cost ¥%s", data.ServiceID, data.Kind, data.Count, data.PersonTimes, data.Cost)
+	case domain.EntryVoided:
+		return fmt.Sprintf("voids %s: %s", data.TargetEventID, data.Reason)
+	case *domain.EntryCorrected:
+		return fmt.Sprintf("corrects %s: %s", data.TargetEventID, data.Reason)
+	}
+	return ""
+}
+
+func orDash(text string) string {
+	if text == "" {
+		return "-"
+	}
+	return text
+}

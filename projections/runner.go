@@ -1,0 +1,319 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+)
+
+// Projection is a pure fold of the log that a Runner keeps up to date.
+type Projection interface {
+	// Name keys the projection's checkpoint.
+	Name() string
+	// Version changes whenever the fold changes; a checkpoint of another
+	// version is thrown away and the projection rebuilt from the start.
+	Version() int
+	Apply(ctx context.Context, record eventstore.Record, lookup Lookup) error
+	MarshalState() ([]byte, error)
+	UnmarshalState(data []byte) error
+	Reset()
+}
+
+// Limits of a runner, unit last.
+const (
+	// checkpointEventsMax is how many events a catch-up applies between
+	// checkpoints: a crash replays at most this many.
+	checkpointEventsMax = 100_000
+	// checkpointIntervalMs is how often a following runner saves, when
+	// something changed.
+	checkpointIntervalMs = 1000
+)
+
+// Progress reports a catch-up: events done of the total to do.
+type Progress func(done, total uint64)
+
+// RunnerOptions configure a Runner. Zero values take defaults.
+type RunnerOptions struct {
+	Clock  func() time.Time
+	Logger *slog.Logger
+	// CheckpointEvents overrides checkpointEventsMax (tests use small ones).
+	CheckpointEvents uint64
+}
+
+// Runner feeds a projection the log from its checkpoint and saves the state
+// and position together, so a crash or a restart neither skips nor counts an
+// event twice.
+type Runner struct {
+	store       eventstore.Store
+	checkpoints eventstore.CheckpointStore
+	projection  Projection
+	options     RunnerOptions
+
+	mu                 sync.RWMutex
+	position           uint64
+	lastRecordedAt     time.Time
+	checkpointPosition uint64
+	checkpointAt       time.Time
+	rebuiltBecause     string
+}
+
+// NewRunner returns a runner; call Load before anything else.
+func NewRunner(store eventstore.Store, checkpoints eventstore.CheckpointStore, projection Projection, options RunnerOptions) *Runner {
+	if options.Clock == nil {
+		options.Clock = time.Now
+	}
+	if options.Logger == nil {
+		options.Logger = slog.New(slog.DiscardHandler)
+	}
+	if options.CheckpointEvents == 0 {
+		options.CheckpointEvents = checkpointEventsMax
+	}
+	return &Runner{store: store, checkpoints: checkpoints, projection: projection, options: options}
+}
+
+// Load restores the projection from its checkpoint. A missing checkpoint, or
+// one of another version, starts the projection from zero.
+func (r *Runner) Load(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	checkpoint, err := r.checkpoints.Load(ctx, r.projection.Name())
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		r.resetLocked("no checkpoint")
+		return nil
+	case err != nil:
+		return err
+	case checkpoint.Version != r.projection.Version():
+		r.options.Logger.Info("projection version changed: rebuilding", "projection", r.projection.Name(),
+			"checkpoint_version", checkpoint.Version, "version", r.projection.Version())
+		r.resetLocked(fmt.Sprintf("version %d replaced version %d", r.projection.Version(), checkpoint.Version))
+		return nil
+	}
+	if err := r.projection.UnmarshalState(checkpoint.State); err != nil {
+		r.options.Logger.Warn("checkpoint unreadable: rebuilding", "projection", r.projection.Name(), "error", err)
+		r.resetLocked("unreadable checkpoint")
+		return nil
+	}
+	r.position, r.checkpointPosition, r.checkpointAt = checkpoint.Position, checkpoint.Position, checkpoint.SavedAt
+	if checkpoint.Position > 0 {
+		record, err := r.store.Get(ctx, checkpoint.Position)
+		if err != nil {
+			return fmt.Errorf("projection %s: read checkpoint position: %w", r.projection.Name(), err)
+		}
+		r.lastRecordedAt = record.Event.RecordedAt
+	}
+	return nil
+}
+
+func (r *Runner) resetLocked(reason string) {
+	r.projection.Reset()
+	r.position, r.lastRecordedAt = 0, time.Time{}
+	r.rebuiltBecause = reason
+}
+
+// Rebuild throws the state away and folds the whole log again.
+func (r *Runner) Rebuild(ctx context.Context, progress Progress) error {
+	r.mu.Lock()
+	r.resetLocked("rebuild asked for")
+	r.mu.Unlock()
+	return r.CatchUp(ctx, progress)
+}
+
+// CatchUp folds everything up to the current head and saves a checkpoint
+// every CheckpointEvents events and at the end. If ctx ends first, the
+// events after the last checkpoint are simply folded again next time.
+func (r *Runner) CatchUp(ctx context.Context, progress Progress) error {
+	head, err := r.store.Head(ctx)
+	if err != nil {
+		return err
+	}
+	r.mu.RLock()
+	start := r.position
+	r.mu.RUnlock()
+	if progress != nil && head > start {
+		progress(0, head-start)
+	}
+	sinceCheckpoint := uint64(0)
+	for record, err := range r.store.Read(ctx, start, eventstore.Filter{}) {
+		if err != nil {
+			return fmt.Errorf("projection %s: %w", r.projection.Name(), err)
+		}
+		if err := r.apply(ctx, record); err != nil {
+			return err
+		}
+		sinceCheckpoint++
+		if sinceCheckpoint >= r.options.CheckpointEvents {
+			if err := r.Save(ctx); err != nil {
+				return err
+			}
+			sinceCheckpoint = 0
+		}
+		if progress != nil && record.Position <= head {
+			progress(record.Position-start, head-start)
+		}
+	}
+	return r.Save(ctx)
+}
+
+func (r *Runner) apply(ctx context.Context, record eventstore.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if record.Position <= r.position {
+		return nil
+	}
+	if err := r.projection.Apply(ctx, record, r.store.Get); err != nil {
+		return fmt.Errorf("projection %s at position %d: %w", r.projection.Name(), record.Position, err)
+	}
+	r.position, r.lastRecordedAt = record.Position, record.Event.RecordedAt
+	return nil
+}
+
+// Save writes the state and position as one checkpoint.
+func (r *Runner) Save(ctx context.Context) error {
+	r.mu.RLock()
+	state, err := r.projection.MarshalState()
+	checkpoint := eventstore.Checkpoint{Name: r.projection.Name(), Version: r.projection.Version(),
+		Position: r.position, SavedAt: r.options.Clock().UTC(), State: state}
+	r.mu.RUnlock()
+	if err != nil {
+		return fmt.Errorf("projection %s: %w", r.projection.Name(), err)
+	}
+	if err := r.checkpoints.Save(ctx, checkpoint); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.checkpointPosition, r.checkpointAt = checkpoint.Position, checkpoint.SavedAt
+	r.mu.Unlock()
+	return nil
+}
+
+// Follow folds new events as they are appended until ctx ends, saving a
+// checkpoint at most every checkpointIntervalMs when something changed.
+func (r *Runner) Follow(ctx context.Context) error {
+	r.mu.RLock()
+	start := r.position
+	r.mu.RUnlock()
+	records := make(chan eventstore.Record, 1024)
+	failed := make(chan error, 1)
+	go func() {
+		defer close(records)
+		for record, err := range r.store.Subscribe(ctx, start, eventstore.Filter{}) {
+			if err != nil {
+				failed <- err
+				return
+			}
+			select {
+			case records <- record:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	ticker := time.NewTicker(checkpointIntervalMs * time.Millisecond)
+	defer ticker.Stop()
+	saved := start
+	for {
+		select {
+		case record, ok := <-records:
+			if !ok {
+				select {
+				case err := <-failed:
+					return err
+				default:
+				}
+				return r.saveIfMoved(context.WithoutCancel(ctx), saved)
+			}
+			if err := r.apply(ctx, record); err != nil {
+				return err
+			}
+		case <-ticker.C:
+			if err := r.saveIfMoved(ctx, saved); err != nil {
+				return err
+			}
+			r.mu.RLock()
+			saved = r.position
+			r.mu.RUnlock()
+		}
+	}
+}
+
+func (r *Runner) saveIfMoved(ctx context.Context, saved uint64) error {
+	r.mu.RLock()
+	moved := r.position != saved
+	r.mu.RUnlock()
+	if !moved {
+		return nil
+	}
+	return r.Save(ctx)
+}
+
+// View runs read under the runner's lock, with the position folded so far.
+func (r *Runner) View(read func(position uint64)) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	read(r.position)
+}
+
+// Status is what `ledger projections` shows.
+type Status struct {
+	Name               string    `json:"name"`
+	Version            int       `json:"version"`
+	Position           uint64    `json:"position"`
+	Head               uint64    `json:"head"`
+	LagEvents          uint64    `json:"lag_events"`
+	LagSeconds         float64   `json:"lag_seconds"`
+	CheckpointPosition uint64    `json:"checkpoint_position"`
+	CheckpointAt       time.Time `json:"checkpoint_at"`
+	RebuiltBecause     string    `json:"rebuilt_because,omitempty"`
+}
+
+// Status reports how far behind the head the projection is, in events and in
+// seconds of recorded time.
+func (r *Runner) Status(ctx context.Context) (Status, error) {
+	head, err := r.store.Head(ctx)
+	if err != nil {
+		return Status{}, err
+	}
+	r.mu.RLock()
+	status := Status{Name: r.projection.Name(), Version: r.projection.Version(), Position: r.position, Head: head,
+		CheckpointPosition: r.checkpointPosition, CheckpointAt: r.checkpointAt, RebuiltBecause: r.rebuiltBecause}
+	last := r.lastRecordedAt
+	r.mu.RUnlock()
+	if head > status.Position {
+		status.LagEvents = head - status.Position
+		headRecord, err := r.store.Get(ctx, head)
+		if err != nil {
+			return Status{}, err
+		}
+		if !last.IsZero() {
+			status.LagSeconds = headRecord.Event.RecordedAt.Sub(last).Seconds()
+		} else {
+			status.LagSeconds = r.options.Clock().Sub(headRecord.Event.RecordedAt).Seconds()
+		}
+	}
+	return status, nil
+}
+
+// TotalsProjection is the county totals kept up to date by a Runner.
+type TotalsProjection struct {
+	*Totals
+}
+
+// TotalsVersion changes whenever the totals fold changes.
+const TotalsVersion = 1
+
+// NewTotalsProjection returns the live totals projection.
+func NewTotalsProjection() *TotalsProjection { return &TotalsProjection{Totals: NewTotals(TotalsOptions{})} }
+
+func (p *TotalsProjection) Name() string { return "totals" }
+func (p *TotalsProjection) Version() int { return TotalsVersion }
+func (p *TotalsProjection) Reset()       { p.Totals = NewTotals(TotalsOptions{}) }
+
+// UnmarshalState restores the cells and keeps the projection's options.
+func (p *TotalsProjection) UnmarshalState(data []byte) error { return p.Totals.UnmarshalState(data) }
