@@ -309,7 +309,9 @@ type TotalsProjection struct {
 const TotalsVersion = 1
 
 // NewTotalsProjection returns the live totals projection.
-func NewTotalsProjection() *TotalsProjection { return &TotalsProjection{Totals: NewTotals(TotalsOptions{})} }
+func NewTotalsProjection() *TotalsProjection {
+	return &TotalsProjection{Totals: NewTotals(TotalsOptions{})}
+}
 
 func (p *TotalsProjection) Name() string { return "totals" }
 func (p *TotalsProjection) Version() int { return TotalsVersion }

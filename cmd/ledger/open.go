@@ -57,12 +57,12 @@ func (f *storeFlags) loadCatalog() (*domain.Catalog, error) {
 type opened struct {
 	store       *natsjs.Store
 	checkpoints *natsjs.Checkpoints
-	service  *ledger.Service
-	catalog  *domain.Catalog
-	server   *server.Server
-	lock     *natsjs.DataDirLock
-	conn     *nats.Conn
-	location string
+	service     *ledger.Service
+	catalog     *domain.Catalog
+	server      *server.Server
+	lock        *natsjs.DataDirLock
+	conn        *nats.Conn
+	location    string
 }
 
 func (o *opened) Close() {
