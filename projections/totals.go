@@ -165,6 +165,7 @@ type Totals struct {
 	LastRecordedAt time.Time
 	options        TotalsOptions
 	cells          map[cellKey]*Figures
+	dayNames       map[int64]string
 }
 
 // NewTotals returns empty totals.
@@ -172,11 +173,36 @@ func NewTotals(options TotalsOptions) *Totals {
 	if options.Zone == nil {
 		options.Zone = Beijing
 	}
-	return &Totals{options: options, cells: map[cellKey]*Figures{}}
+	return &Totals{options: options, cells: map[cellKey]*Figures{}, dayNames: map[int64]string{}}
 }
 
+// day names the day an instant falls on in the totals' zone. Formatting is
+// the costliest step of folding an event, and a log has few distinct days,
+// so names are cached by day number.
+func (t *Totals) day(occurred time.Time) string {
+	local := occurred.In(t.options.Zone)
+	_, offset := local.Zone()
+	seconds := occurred.Unix() + int64(offset)
+	number := seconds / 86400
+	if seconds%86400 < 0 {
+		number--
+	}
+	if name, ok := t.dayNames[number]; ok {
+		return name
+	}
+	if len(t.dayNames) >= dayNamesCachedMax {
+		clear(t.dayNames)
+	}
+	name := local.Format(time.DateOnly)
+	t.dayNames[number] = name
+	return name
+}
+
+// dayNamesCachedMax bounds the day-name cache: thirty years of days.
+const dayNamesCachedMax = 11_000
+
 func (t *Totals) cell(county, campaign string, occurred time.Time) *Figures {
-	key := cellKey{County: county, Campaign: campaign, Day: occurred.In(t.options.Zone).Format(time.DateOnly)}
+	key := cellKey{County: county, Campaign: campaign, Day: t.day(occurred)}
 	figures, ok := t.cells[key]
 	if !ok {
 		figures = &Figures{}
