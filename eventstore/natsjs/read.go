@@ -70,34 +70,68 @@ func (s *Store) read(ctx context.Context, from uint64, filter eventstore.Filter,
 				return
 			}
 		}
-		for {
-			message, err := messages.Next(jetstream.NextContext(ctx))
-			if err != nil {
-				if ctx.Err() != nil {
-					if follow {
-						return
-					}
-					err = ctx.Err()
+		// Decoding costs as much as fetching: a goroutine fetches and
+		// decodes ahead while the caller folds, so a reader uses both cores.
+		// The buffer bounds how far ahead it runs.
+		decodeCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		decoded := make(chan decodedRecord, readDecodeAheadRecords)
+		go decodeAhead(decodeCtx, messages, follow, decoded)
+		for next := range decoded {
+			if next.err != nil {
+				if ctx.Err() != nil && follow {
+					return
 				}
-				yield(eventstore.Record{}, fmt.Errorf("read: %w", err))
+				yield(eventstore.Record{}, next.err)
 				return
 			}
-			metadata, err := message.Metadata()
-			if err != nil {
-				yield(eventstore.Record{}, fmt.Errorf("read: metadata: %w", err))
+			if filter.Matches(next.record.Event) && !yield(next.record, nil) {
 				return
 			}
-			record, err := decodeRecord(metadata.Sequence.Stream, message.Data())
-			if err != nil {
-				yield(eventstore.Record{}, err)
-				return
+		}
+	}
+}
+
+// readDecodeAheadRecords bounds the records decoded ahead of the reader.
+const readDecodeAheadRecords = 1024
+
+type decodedRecord struct {
+	record eventstore.Record
+	err    error
+}
+
+// decodeAhead fetches and decodes messages until the log's end (when not
+// following), an error, or ctx ends; it closes out when done.
+func decodeAhead(ctx context.Context, messages jetstream.MessagesContext, follow bool, out chan<- decodedRecord) {
+	defer close(out)
+	send := func(next decodedRecord) bool {
+		select {
+		case out <- next:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for {
+		message, err := messages.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			if ctx.Err() != nil {
+				err = ctx.Err()
 			}
-			if filter.Matches(record.Event) && !yield(record, nil) {
-				return
-			}
-			if !follow && metadata.NumPending == 0 {
-				return
-			}
+			send(decodedRecord{err: fmt.Errorf("read: %w", err)})
+			return
+		}
+		metadata, err := message.Metadata()
+		if err != nil {
+			send(decodedRecord{err: fmt.Errorf("read: metadata: %w", err)})
+			return
+		}
+		record, err := decodeRecord(metadata.Sequence.Stream, message.Data())
+		if !send(decodedRecord{record: record, err: err}) || err != nil {
+			return
+		}
+		if !follow && metadata.NumPending == 0 {
+			return
 		}
 	}
 }

@@ -193,6 +193,14 @@ func (s *Store) aggregateSubject(aggregate domain.AggregateRef) string {
 }
 
 func (s *Store) filterSubject(filter eventstore.Filter) string {
+	if filter.AggregateKind == "" && filter.AggregateID == "" && filter.County == "" && filter.Type == "" {
+		// The whole log: a plain prefix filter spares the server matching
+		// every subject against four wildcards.
+		return s.options.SubjectPrefix + ".>"
+	}
+	if filter.AggregateID == "" && filter.County == "" && filter.Type == "" {
+		return s.options.SubjectPrefix + "." + filter.AggregateKind + ".>"
+	}
 	token := func(value string) string {
 		if value == "" {
 			return "*"
