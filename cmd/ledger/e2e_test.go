@@ -198,3 +198,29 @@ func TestEndToEndServeHoldsDataDirectory(t *testing.T) {
 		t.Fatalf("%d events after the server stopped, want 2", got)
 	}
 }
+
+func TestEndToEndProjectionsAuditTrace(t *testing.T) {
+	data := t.TempDir()
+	runLedger(t, "", "demo", "--data", data).expect(t, 0)
+	// The demo left a checkpoint at the head.
+	runLedger(t, "", "projections", "--data", data).expect(t, 0, "totals", "121", "0.0")
+	// Grouped by month, as CSV; the lecture correction counts as corrected.
+	csvOut := runLedger(t, "", "totals", "--data", data, "--campaign", "2022-health-law-lectures", "--by", "month", "--format", "csv")
+	csvOut.expect(t, 0, "county,county_name,period,pledged,received", "all,合计 All,2022-07,0.00,200000.00")
+	if !strings.Contains(csvOut.stdout, ",6,1610,") {
+		t.Fatalf("lecture totals lack 6 sessions and 1610 participants:\n%s", csvOut.stdout)
+	}
+	// Known at a time before anything was recorded: nothing.
+	runLedger(t, "", "totals", "--data", data, "--known-at", "2020-01-01", "--format", "json").expect(t, 0, `"rows": []`)
+	// As of 20 June 2022, before the duplicate entry of 21 June in Otog.
+	asOf := runLedger(t, "", "totals", "--data", data, "--as-of", "2022-06-20", "--county", "150624", "--format", "json")
+	asOf.expect(t, 0, `"deliveries": 1`)
+	// The audit trail of the corrected lecture names the change and reason.
+	runLedger(t, "", "audit", "S-LEC-4", "--data", data).expect(t, 0, "participants: 30 → 300", "reason: 录入错误：参与人数应为300人")
+	// The checkup named its donation; the stations were paid first-in first-out.
+	runLedger(t, "", "trace", "SV-NW-CHECKUP", "--data", data).expect(t, 0, "D-NW-01", "(explicit)")
+	runLedger(t, "", "trace", "D-NW-01", "--data", data).expect(t, 0, "SV-NW-STATION-150603", "(fifo)", "not yet spent")
+	runLedger(t, "", "trace", "no-such-id", "--data", data).expect(t, 1, "not found")
+	runLedger(t, "", "rebuild", "totals", "--data", data).expect(t, 0, "rebuilt totals to log position 121")
+	runLedger(t, "", "rebuild", "nonsense", "--data", data).expect(t, 2)
+}
