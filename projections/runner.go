@@ -44,6 +44,9 @@ type RunnerOptions struct {
 	Logger *slog.Logger
 	// CheckpointEvents overrides checkpointEventsMax (tests use small ones).
 	CheckpointEvents uint64
+	// OnApply, if set, is called after each event is folded in, outside the
+	// runner's lock: live views learn of changes here. It must not block.
+	OnApply func(record eventstore.Record)
 }
 
 // Runner feeds a projection the log from its checkpoint and saves the state
@@ -163,14 +166,19 @@ func (r *Runner) CatchUp(ctx context.Context, progress Progress) error {
 
 func (r *Runner) apply(ctx context.Context, record eventstore.Record) error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if record.Position <= r.position {
+		r.mu.Unlock()
 		return nil
 	}
 	if err := r.projection.Apply(ctx, record, r.store.Get); err != nil {
+		r.mu.Unlock()
 		return fmt.Errorf("projection %s at position %d: %w", r.projection.Name(), record.Position, err)
 	}
 	r.position, r.lastRecordedAt = record.Position, record.Event.RecordedAt
+	r.mu.Unlock()
+	if r.options.OnApply != nil {
+		r.options.OnApply(record)
+	}
 	return nil
 }
 

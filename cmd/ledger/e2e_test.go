@@ -149,7 +149,7 @@ func TestEndToEndRecord(t *testing.T) {
 
 func TestEndToEndServeHoldsDataDirectory(t *testing.T) {
 	data := t.TempDir()
-	serve := exec.Command(binary(t), "serve", "--data", data, "--port", "-1")
+	serve := exec.Command(binary(t), "serve", "--data", data, "--port", "-1", "--http", "127.0.0.1:0")
 	stdout, err := serve.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -185,7 +185,7 @@ func TestEndToEndServeHoldsDataDirectory(t *testing.T) {
 		t.Fatalf("%d events through the server, want 2", got)
 	}
 	// A second server on the same directory is refused with a clear message.
-	runLedger(t, "", "serve", "--data", data, "--port", "-1").expect(t, 1, "is used by another ledger process")
+	runLedger(t, "", "serve", "--data", data, "--port", "-1", "--http", "127.0.0.1:0").expect(t, 1, "is used by another ledger process")
 
 	if err := serve.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

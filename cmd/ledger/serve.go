@@ -2,18 +2,34 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
+	"path/filepath"
+	"time"
 
+	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
+	"github.com/ordos-union/ledger/httpapi"
+	"github.com/ordos-union/ledger/projections"
 )
 
+// shutdownTimeoutSeconds bounds the drain of HTTP requests at shutdown.
+const shutdownTimeoutSeconds = 10
+
 func runServe(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "serve", "[--data DIR] [--host ADDRESS] [--port PORT]")
+	flags := newFlags(env, "serve", "[--data DIR] [--http ADDRESS] [--host ADDRESS] [--port PORT] [--tokens FILE]")
 	var store storeFlags
 	store.register(flags)
 	host := flags.String("host", "127.0.0.1", "address the embedded NATS server listens on for other processes")
 	port := flags.Int("port", 4222, "port of the embedded NATS server (-1 picks a free one)")
+	httpAddress := flags.String("http", envOr("LEDGER_HTTP", "127.0.0.1:8080"), "address of the HTTP API and dashboard (env LEDGER_HTTP; port 0 picks a free one)")
+	tokensFile := flags.String("tokens", os.Getenv("LEDGER_TOKENS_FILE"), "JSON file of API tokens {\"tokens\":[{\"name\",\"role\",\"token\"}]} (env LEDGER_TOKENS_FILE; or LEDGER_TOKENS=name:role:token,...); without either, tokens are made and kept in DIR/tokens.json")
 	if err := parse(flags, args); err != nil {
 		return err
 	}
@@ -28,28 +44,127 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer ledger.Close()
+	tokens, tokenNote, err := loadTokens(*tokensFile, store.dataDir)
+	if err != nil {
+		return err
+	}
 	url := ledger.server.ClientURL()
 	if err := ledger.lock.Announce(natsjs.DataDirHolder{PID: os.Getpid(), NATSURL: url}); err != nil {
 		return err
 	}
+
+	// The live totals follow the log while the server runs: the dashboard's
+	// stream, the KV bucket programs watch, and the checkpoint all move with
+	// every event.
+	projection := projections.NewTotalsProjection()
+	var api *httpapi.Server
+	var live *natsjs.LiveTotals
+	runner := projections.NewRunner(ledger.store, ledger.checkpoints, projection, projections.RunnerOptions{
+		Logger: env.logger,
+		OnApply: func(record eventstore.Record) {
+			api.OnApply(record)
+			live.Changed(record.Event.County, record.Event.Aggregate.ID)
+		},
+	})
+	api = httpapi.New(httpapi.Options{Service: ledger.service, Store: ledger.store, Runner: runner, Totals: projection,
+		Catalog: ledger.catalog, Tokens: tokens, Logger: env.logger})
+	live, err = natsjs.OpenLiveTotals(ctx, ledger.conn, store.replicas, func(county, campaign string) ([]byte, error) {
+		var figures projections.Figures
+		runner.View(func(uint64) { figures = projection.Sum(projections.Query{County: county, Campaign: campaign}) })
+		return json.Marshal(figures)
+	}, env.logger)
+	if err != nil {
+		return err
+	}
+	if err := runner.Load(ctx); err != nil {
+		return err
+	}
+	if err := runner.CatchUp(ctx, newProgress(env, "totals")); err != nil {
+		return err
+	}
+	listener, err := net.Listen("tcp", *httpAddress)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *httpAddress, err)
+	}
+	httpServer := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
+	serving := make(chan error, 1)
+	go func() { serving <- httpServer.Serve(listener) }()
+	following := make(chan error, 1)
+	go func() { following <- runner.Follow(ctx) }()
+	go live.Run(ctx)
+
 	head, err := ledger.store.Head(ctx)
 	if err != nil {
 		return err
 	}
-	// The live totals follow the log while the server runs, so reads find
-	// them current and the checkpoint close to the head.
-	runner, _, err := ledger.totalsRunner(ctx, env)
-	if err != nil {
-		return err
+	address := "http://" + listener.Addr().String()
+	env.logger.Info("serving", "data", store.dataDir, "nats_url", url, "http", address, "head", head)
+	fmt.Fprintf(env.stdout, "ledger serving %s (%d events) on NATS %s; durability: sync %s.\n", store.dataDir, head, url, store.sync)
+	fmt.Fprintf(env.stdout, "HTTP API and dashboard on %s (%s). Ctrl-C stops.\n", address, tokenNote)
+
+	select {
+	case <-ctx.Done():
+	case err := <-serving:
+		return fmt.Errorf("http: %w", err)
+	case err := <-following:
+		if err != nil {
+			return fmt.Errorf("totals projection: %w", err)
+		}
 	}
-	following := make(chan error, 1)
-	go func() { following <- runner.Follow(ctx) }()
-	env.logger.Info("serving", "data", store.dataDir, "nats_url", url, "head", head)
-	fmt.Fprintf(env.stdout, "ledger serving %s (%d events) on NATS %s; durability: sync %s. Ctrl-C stops.\n", store.dataDir, head, url, store.sync)
-	<-ctx.Done()
 	fmt.Fprintln(env.stdout, "ledger: shutting down")
+	api.Close()
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeoutSeconds*time.Second)
+	defer cancel()
+	if err := httpServer.Shutdown(shutdownCtx); err != nil {
+		env.logger.Warn("http shutdown", "error", err)
+	}
 	if err := <-following; err != nil && ctx.Err() == nil {
 		return err
 	}
 	return nil
+}
+
+// loadTokens reads the tokens file, or LEDGER_TOKENS, or makes a set of
+// tokens once and keeps it in the data directory (mode 0600), never in the
+// repository.
+func loadTokens(file, dataDir string) (*httpapi.Tokens, string, error) {
+	if file != "" {
+		handle, err := os.Open(file)
+		if err != nil {
+			return nil, "", err
+		}
+		defer handle.Close()
+		tokens, err := httpapi.LoadTokens(handle)
+		return tokens, "tokens from " + file, err
+	}
+	if text := os.Getenv("LEDGER_TOKENS"); text != "" {
+		tokens, err := httpapi.ParseTokens(text)
+		return tokens, "tokens from LEDGER_TOKENS", err
+	}
+	path := filepath.Join(dataDir, "tokens.json")
+	if handle, err := os.Open(path); err == nil {
+		defer handle.Close()
+		tokens, err := httpapi.LoadTokens(handle)
+		return tokens, "tokens in " + path, err
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, "", err
+	}
+	var made []httpapi.Token
+	for _, role := range []httpapi.Role{httpapi.RoleAdmin, httpapi.RoleClerk, httpapi.RoleAuditor, httpapi.RoleViewer} {
+		secret := make([]byte, 24)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, "", err
+		}
+		made = append(made, httpapi.Token{Name: "local-" + string(role), Role: role, Token: hex.EncodeToString(secret)})
+	}
+	content, err := json.MarshalIndent(map[string]any{"tokens": made}, "", "  ")
+	if err != nil {
+		return nil, "", err
+	}
+	if err := os.WriteFile(path, content, 0o600); err != nil {
+		return nil, "", err
+	}
+	tokens, err := httpapi.NewTokens(made)
+	return tokens, "new tokens written to " + path, err
 }

@@ -1,0 +1,90 @@
+package natsjs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// LiveTotalsBucket is the KV bucket programs watch for live totals: one key
+// per region and campaign, "<county>.<campaign>", whose value is that cell's
+// all-time figures as JSON. `nats kv watch LEDGER_LIVE_TOTALS` follows it.
+const LiveTotalsBucket = "LEDGER_LIVE_TOTALS"
+
+// liveFlushIntervalMs is how often changed keys are written: changes within
+// it are coalesced into one put per key.
+const liveFlushIntervalMs = 200
+
+// liveDirtyKeysMax bounds the keys waiting for a flush.
+const liveDirtyKeysMax = 10_000
+
+// LiveTotals keeps the live totals bucket current.
+type LiveTotals struct {
+	kv      jetstream.KeyValue
+	compute func(county, campaign string) ([]byte, error)
+	logger  *slog.Logger
+	mu      sync.Mutex
+	dirty   map[[2]string]bool
+}
+
+// OpenLiveTotals creates the bucket. compute returns the value of a key.
+func OpenLiveTotals(ctx context.Context, connection *nats.Conn, replicas int, compute func(county, campaign string) ([]byte, error), logger *slog.Logger) (*LiveTotals, error) {
+	js, err := jetstream.New(connection)
+	if err != nil {
+		return nil, fmt.Errorf("open live totals: %w", err)
+	}
+	if replicas == 0 {
+		replicas = 1
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: LiveTotalsBucket, Description: "Live totals per region and campaign (<county>.<campaign>), derived from the ledger",
+		History: 1, Storage: jetstream.FileStorage, Replicas: replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open live totals: %w", err)
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &LiveTotals{kv: kv, compute: compute, logger: logger, dirty: map[[2]string]bool{}}, nil
+}
+
+// Changed marks a region and campaign for the next flush. It never blocks.
+func (l *LiveTotals) Changed(county, campaign string) {
+	l.mu.Lock()
+	if len(l.dirty) < liveDirtyKeysMax {
+		l.dirty[[2]string{county, campaign}] = true
+	}
+	l.mu.Unlock()
+}
+
+// Run flushes changed keys until ctx ends.
+func (l *LiveTotals) Run(ctx context.Context) {
+	ticker := time.NewTicker(liveFlushIntervalMs * time.Millisecond)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		l.mu.Lock()
+		dirty := l.dirty
+		l.dirty = map[[2]string]bool{}
+		l.mu.Unlock()
+		for key := range dirty {
+			value, err := l.compute(key[0], key[1])
+			if err == nil {
+				_, err = l.kv.Put(ctx, key[0]+"."+key[1], value)
+			}
+			if err != nil && ctx.Err() == nil {
+				l.logger.Warn("live totals put", "key", key[0]+"."+key[1], "error", err)
+			}
+		}
+	}
+}

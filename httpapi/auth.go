@@ -1,0 +1,147 @@
+package httpapi
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Role is what a token may do.
+type Role string
+
+// Roles. Finance reconciles (a later feature) and reads like an auditor.
+const (
+	RoleViewer  Role = "viewer"
+	RoleClerk   Role = "clerk"
+	RoleFinance Role = "finance"
+	RoleAuditor Role = "auditor"
+	RoleAdmin   Role = "admin"
+)
+
+func (r Role) valid() bool {
+	switch r {
+	case RoleViewer, RoleClerk, RoleFinance, RoleAuditor, RoleAdmin:
+		return true
+	}
+	return false
+}
+
+// Token is one credential: who holds it and what role it has.
+type Token struct {
+	Name  string `json:"name"`
+	Role  Role   `json:"role"`
+	Token string `json:"token"`
+}
+
+// tokenBytesMin refuses guessable tokens.
+const tokenBytesMin = 16
+
+// Tokens checks bearer tokens. It keeps only SHA-256 digests and compares
+// them in constant time.
+type Tokens struct {
+	entries []tokenEntry
+}
+
+type tokenEntry struct {
+	name   string
+	role   Role
+	digest [sha256.Size]byte
+}
+
+// NewTokens checks and indexes tokens.
+func NewTokens(tokens []Token) (*Tokens, error) {
+	result := &Tokens{}
+	seen := map[[sha256.Size]byte]bool{}
+	for i, token := range tokens {
+		if !token.Role.valid() {
+			return nil, fmt.Errorf("token %d (%s): role must be viewer, clerk, finance, auditor or admin", i+1, token.Name)
+		}
+		if len(token.Token) < tokenBytesMin {
+			return nil, fmt.Errorf("token %d (%s): must be at least %d characters", i+1, token.Name, tokenBytesMin)
+		}
+		digest := sha256.Sum256([]byte(token.Token))
+		if seen[digest] {
+			return nil, fmt.Errorf("token %d (%s): the same token is listed twice", i+1, token.Name)
+		}
+		seen[digest] = true
+		result.entries = append(result.entries, tokenEntry{name: token.Name, role: token.Role, digest: digest})
+	}
+	return result, nil
+}
+
+// LoadTokens reads {"tokens":[{"name":…,"role":…,"token":…}]}.
+func LoadTokens(reader io.Reader) (*Tokens, error) {
+	var file struct {
+		Tokens []Token `json:"tokens"`
+	}
+	decoder := json.NewDecoder(io.LimitReader(reader, 1<<20))
+	decoder.DisallowUnknownFields()
+	if err := decoder.Decode(&file); err != nil {
+		return nil, fmt.Errorf("tokens file: %w", err)
+	}
+	return NewTokens(file.Tokens)
+}
+
+// ParseTokens reads "name:role:token,name:role:token" (the environment form).
+func ParseTokens(text string) (*Tokens, error) {
+	var tokens []Token
+	for _, field := range strings.Split(text, ",") {
+		field = strings.TrimSpace(field)
+		if field == "" {
+			continue
+		}
+		parts := strings.SplitN(field, ":", 3)
+		if len(parts) != 3 {
+			return nil, fmt.Errorf("tokens: %q must be name:role:token", parts[0])
+		}
+		tokens = append(tokens, Token{Name: parts[0], Role: Role(parts[1]), Token: parts[2]})
+	}
+	return NewTokens(tokens)
+}
+
+// identity is who made a request.
+type identity struct {
+	name string
+	role Role
+}
+
+func (t *Tokens) lookup(token string) (identity, bool) {
+	digest := sha256.Sum256([]byte(token))
+	found := identity{}
+	ok := false
+	for _, entry := range t.entries {
+		if subtle.ConstantTimeCompare(entry.digest[:], digest[:]) == 1 {
+			found, ok = identity{name: entry.name, role: entry.role}, true
+		}
+	}
+	return found, ok
+}
+
+// allows says whether a role may use an access level.
+func (r Role) allows(access access) bool {
+	switch access {
+	case accessRead:
+		return true
+	case accessRecord:
+		return r == RoleClerk || r == RoleAdmin
+	case accessInspect:
+		return r == RoleClerk || r == RoleFinance || r == RoleAuditor || r == RoleAdmin
+	}
+	return false
+}
+
+// access levels of routes.
+type access int
+
+const (
+	// accessRead: dashboard data, totals, projection status: every role.
+	accessRead access = iota
+	// accessRecord: writing entries: clerks and admins.
+	accessRecord
+	// accessInspect: the log, audit trails, fund traces: everyone but
+	// viewers.
+	accessInspect
+)

@@ -1,0 +1,291 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/projections"
+)
+
+// Limits of live streams, unit last.
+const (
+	// liveClientsMax bounds concurrent streams.
+	liveClientsMax = 1000
+	// liveClientBufferMessages bounds what waits for one client. A client
+	// that falls this far behind is dropped: a slow reader never slows the
+	// ledger; it reconnects with Last-Event-ID and catches up.
+	liveClientBufferMessages = 1024
+	// liveReplayEventsMax bounds the entries replayed to a resuming client.
+	liveReplayEventsMax = 1000
+	// liveTotalsIntervalMs is how often changed totals are pushed: well
+	// inside the one second a dashboard may lag.
+	liveTotalsIntervalMs = 200
+	// liveHeartbeatSeconds keeps idle streams open through proxies.
+	liveHeartbeatSeconds = 15
+)
+
+// FeedEntry is an entry as the live feed shows it: no personal data.
+type FeedEntry struct {
+	Position   uint64    `json:"position"`
+	EventID    string    `json:"event_id"`
+	Type       string    `json:"type"`
+	County     string    `json:"county"`
+	Campaign   string    `json:"campaign"`
+	OccurredAt time.Time `json:"occurred_at"`
+	RecordedAt time.Time `json:"recorded_at"`
+	Actor      string    `json:"actor"`
+	Summary    string    `json:"summary"`
+}
+
+func feedEntry(record eventstore.Record) FeedEntry {
+	event := record.Event
+	return FeedEntry{Position: record.Position, EventID: event.ID.String(), Type: string(event.Type), County: event.County,
+		Campaign: event.Aggregate.ID, OccurredAt: event.OccurredAt, RecordedAt: event.RecordedAt, Actor: event.Actor,
+		Summary: projections.Describe(event.Data)}
+}
+
+type liveMessage struct {
+	id    uint64
+	event string
+	data  []byte
+}
+
+type liveClient struct {
+	county, campaign string
+	messages         chan liveMessage
+	gone             chan struct{}
+	goneOnce         sync.Once
+}
+
+func (c *liveClient) drop() { c.goneOnce.Do(func() { close(c.gone) }) }
+
+func (c *liveClient) wants(county, campaign string) bool {
+	return (c.county == "" || c.county == county) && (c.campaign == "" || c.campaign == campaign)
+}
+
+// hub fans events and totals out to live clients.
+type hub struct {
+	server  *Server
+	logger  *slog.Logger
+	mu      sync.Mutex
+	clients map[*liveClient]struct{}
+	dirty   bool
+	closed  bool
+	dropped atomic.Uint64
+	wake    chan struct{}
+	done    chan struct{}
+}
+
+func newHub(server *Server, logger *slog.Logger) *hub {
+	h := &hub{server: server, logger: logger, clients: map[*liveClient]struct{}{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go h.pushTotals()
+	return h
+}
+
+func (h *hub) clientCount() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.clients)
+}
+
+func (h *hub) droppedCount() uint64 { return h.dropped.Load() }
+
+// send queues a message for a client, or drops the client if its buffer is
+// full. Called with h.mu held.
+func (h *hub) send(client *liveClient, message liveMessage) {
+	select {
+	case client.messages <- message:
+	default:
+		h.dropped.Add(1)
+		client.drop()
+		delete(h.clients, client)
+		h.logger.Warn("live client dropped: too slow", "county", client.county, "campaign", client.campaign)
+	}
+}
+
+// publish tells the clients that want it about a new entry and marks the
+// totals changed.
+func (h *hub) publish(record eventstore.Record) {
+	data, err := json.Marshal(feedEntry(record))
+	if err != nil {
+		return
+	}
+	message := liveMessage{id: record.Position, event: "entry", data: data}
+	h.mu.Lock()
+	for client := range h.clients {
+		if client.wants(record.Event.County, record.Event.Aggregate.ID) {
+			h.send(client, message)
+		}
+	}
+	h.dirty = true
+	h.mu.Unlock()
+}
+
+// pushTotals sends changed totals every liveTotalsIntervalMs, computing each
+// distinct filter once.
+func (h *hub) pushTotals() {
+	ticker := time.NewTicker(liveTotalsIntervalMs * time.Millisecond)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-h.done:
+			return
+		case <-ticker.C:
+		}
+		h.mu.Lock()
+		if !h.dirty || len(h.clients) == 0 {
+			h.mu.Unlock()
+			continue
+		}
+		h.dirty = false
+		filters := map[[2]string][]*liveClient{}
+		for client := range h.clients {
+			key := [2]string{client.county, client.campaign}
+			filters[key] = append(filters[key], client)
+		}
+		h.mu.Unlock()
+		for key, clients := range filters {
+			message, err := h.totalsMessage(key[0], key[1])
+			if err != nil {
+				h.logger.Error("live totals", "error", err)
+				continue
+			}
+			h.mu.Lock()
+			for _, client := range clients {
+				if _, still := h.clients[client]; still {
+					h.send(client, message)
+				}
+			}
+			h.mu.Unlock()
+		}
+	}
+}
+
+func (h *hub) totalsMessage(county, campaign string) (liveMessage, error) {
+	answer, err := h.server.liveTotals(projections.Query{County: county, Campaign: campaign})
+	if err != nil {
+		return liveMessage{}, err
+	}
+	data, err := json.Marshal(answer)
+	if err != nil {
+		return liveMessage{}, err
+	}
+	return liveMessage{id: answer.Position, event: "totals", data: data}, nil
+}
+
+func (h *hub) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	h.closed = true
+	close(h.done)
+	for client := range h.clients {
+		client.drop()
+		delete(h.clients, client)
+	}
+}
+
+// serve streams entries and totals as Server-Sent Events. Event "entry"
+// carries a FeedEntry, event "totals" a totals answer; every id is a log
+// position, so a client that reconnects with Last-Event-ID gets the entries
+// it missed.
+func (h *hub) serve(w http.ResponseWriter, r *http.Request, _ identity) error {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		return fmt.Errorf("live: response writer cannot flush")
+	}
+	query := r.URL.Query()
+	client := &liveClient{county: query.Get("county"), campaign: query.Get("campaign"),
+		messages: make(chan liveMessage, liveClientBufferMessages), gone: make(chan struct{})}
+	lastSeen, err := uintParameter(firstOf(r.Header.Get("Last-Event-ID"), query.Get("last_event_id")), "Last-Event-ID", 0)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	if h.closed || len(h.clients) >= liveClientsMax {
+		h.mu.Unlock()
+		return &apiError{status: http.StatusServiceUnavailable, code: "unavailable", message: "no room for another live client"}
+	}
+	h.clients[client] = struct{}{}
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		delete(h.clients, client)
+		h.mu.Unlock()
+	}()
+
+	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	write := func(message liveMessage) error {
+		_, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", message.id, message.event, message.data)
+		flusher.Flush()
+		return err
+	}
+	// Registered first, then caught up: nothing falls between the replay
+	// and the live messages, and duplicates are skipped by position.
+	if lastSeen > 0 {
+		replayed := 0
+		filter := eventstore.Filter{County: client.county}
+		if client.campaign != "" {
+			filter.AggregateKind, filter.AggregateID = "campaign", client.campaign
+		}
+		for record, err := range h.server.options.Store.Read(r.Context(), lastSeen, filter) {
+			if err != nil || replayed >= liveReplayEventsMax {
+				break
+			}
+			data, _ := json.Marshal(feedEntry(record))
+			if write(liveMessage{id: record.Position, event: "entry", data: data}) != nil {
+				return nil
+			}
+			lastSeen = record.Position
+			replayed++
+		}
+	}
+	initial, err := h.totalsMessage(client.county, client.campaign)
+	if err == nil && write(initial) != nil {
+		return nil
+	}
+	heartbeat := time.NewTicker(liveHeartbeatSeconds * time.Second)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-client.gone:
+			return nil
+		case <-heartbeat.C:
+			if _, err := fmt.Fprint(w, ": keepalive\n\n"); err != nil {
+				return nil
+			}
+			flusher.Flush()
+		case message := <-client.messages:
+			if message.event == "entry" && message.id <= lastSeen {
+				continue
+			}
+			if write(message) != nil {
+				return nil
+			}
+		}
+	}
+}
+
+func firstOf(values ...string) string {
+	for _, value := range values {
+		if value != "" {
+			return value
+		}
+	}
+	return ""
+}
+
+

@@ -1,0 +1,149 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// appendSecondsBuckets are the upper bounds of the append latency histogram.
+var appendSecondsBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
+
+// metrics is a small Prometheus text exporter: counters, one histogram and
+// gauges read at scrape time. The ledger needs no more than this.
+type metrics struct {
+	mu             sync.Mutex
+	appends        uint64
+	rejections     map[string]uint64
+	requests       map[string]uint64
+	appendBuckets  []uint64
+	appendSum      float64
+	appendCount    uint64
+	appendFailures uint64
+}
+
+func newMetrics() *metrics {
+	return &metrics{rejections: map[string]uint64{}, requests: map[string]uint64{}, appendBuckets: make([]uint64, len(appendSecondsBuckets))}
+}
+
+func (m *metrics) appended() {
+	m.mu.Lock()
+	m.appends++
+	m.mu.Unlock()
+}
+
+func (m *metrics) rejection(reason string) {
+	m.mu.Lock()
+	m.rejections[reason]++
+	m.mu.Unlock()
+}
+
+func (m *metrics) observeAppend(elapsed time.Duration, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	seconds := elapsed.Seconds()
+	for i, bound := range appendSecondsBuckets {
+		if seconds <= bound {
+			m.appendBuckets[i]++
+		}
+	}
+	m.appendSum += seconds
+	m.appendCount++
+	if !ok {
+		m.appendFailures++
+	}
+}
+
+func (m *metrics) observeRequest(route string, status int, _ time.Duration) {
+	m.mu.Lock()
+	m.requests[fmt.Sprintf("%s\x00%d", route, status)]++
+	m.mu.Unlock()
+}
+
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request, _ identity) error {
+	var out strings.Builder
+	m := s.metrics
+	m.mu.Lock()
+	fmt.Fprintf(&out, "# HELP ledger_appends_total Events written through the API.\n# TYPE ledger_appends_total counter\nledger_appends_total %d\n", m.appends)
+	fmt.Fprintf(&out, "# HELP ledger_rejections_total Requests refused, by reason (the error code).\n# TYPE ledger_rejections_total counter\n")
+	for _, reason := range sortedKeys(m.rejections) {
+		fmt.Fprintf(&out, "ledger_rejections_total{reason=%q} %d\n", reason, m.rejections[reason])
+	}
+	fmt.Fprintf(&out, "# HELP ledger_append_seconds Time to record one request of events.\n# TYPE ledger_append_seconds histogram\n")
+	for i, bound := range appendSecondsBuckets {
+		fmt.Fprintf(&out, "ledger_append_seconds_bucket{le=\"%g\"} %d\n", bound, m.appendBuckets[i])
+	}
+	fmt.Fprintf(&out, "ledger_append_seconds_bucket{le=\"+Inf\"} %d\nledger_append_seconds_sum %g\nledger_append_seconds_count %d\n",
+		m.appendCount, m.appendSum, m.appendCount)
+	fmt.Fprintf(&out, "# HELP ledger_http_requests_total HTTP requests by route and status.\n# TYPE ledger_http_requests_total counter\n")
+	for _, key := range sortedKeys(m.requests) {
+		route, status, _ := strings.Cut(key, "\x00")
+		fmt.Fprintf(&out, "ledger_http_requests_total{route=%q,status=%q} %d\n", route, status, m.requests[key])
+	}
+	m.mu.Unlock()
+	fmt.Fprintf(&out, "# HELP ledger_live_clients Live (SSE) clients connected.\n# TYPE ledger_live_clients gauge\nledger_live_clients %d\n", s.hub.clientCount())
+	fmt.Fprintf(&out, "# HELP ledger_live_clients_dropped_total Live clients dropped for reading too slowly.\n# TYPE ledger_live_clients_dropped_total counter\nledger_live_clients_dropped_total %d\n", s.hub.droppedCount())
+	if status, err := s.options.Runner.Status(r.Context()); err == nil {
+		fmt.Fprintf(&out, "# HELP ledger_projection_lag_events Events the projection is behind the log head.\n# TYPE ledger_projection_lag_events gauge\nledger_projection_lag_events{projection=%q} %d\n", status.Name, status.LagEvents)
+		fmt.Fprintf(&out, "# HELP ledger_projection_lag_seconds Recorded time the projection is behind the log head.\n# TYPE ledger_projection_lag_seconds gauge\nledger_projection_lag_seconds{projection=%q} %g\n", status.Name, status.LagSeconds)
+		fmt.Fprintf(&out, "# HELP ledger_log_head Position of the last event in the log.\n# TYPE ledger_log_head gauge\nledger_log_head %d\n", status.Head)
+	}
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	_, err := w.Write([]byte(out.String()))
+	return err
+}
+
+func sortedKeys[V any](values map[string]V) []string {
+	keys := make([]string, 0, len(values))
+	for key := range values {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// limiter is a token bucket per API token.
+type limiter struct {
+	mu      sync.Mutex
+	rate    float64
+	burst   float64
+	clock   func() time.Time
+	buckets map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// limiterBucketsMax bounds the buckets kept: one per configured token, so
+// this is only a guard.
+const limiterBucketsMax = 10_000
+
+func newLimiter(rate float64, burst int, clock func() time.Time) *limiter {
+	return &limiter{rate: rate, burst: float64(burst), clock: clock, buckets: map[string]*bucket{}}
+}
+
+func (l *limiter) allow(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock()
+	b, ok := l.buckets[key]
+	if !ok {
+		if len(l.buckets) >= limiterBucketsMax {
+			clear(l.buckets)
+		}
+		b = &bucket{tokens: l.burst, last: now}
+		l.buckets[key] = b
+	}
+	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}

@@ -1,0 +1,583 @@
+// Package httpapi serves the ledger over HTTP: a versioned JSON API, live
+// totals as Server-Sent Events, the embedded web dashboard, and the
+// operations endpoints (health, readiness, Prometheus metrics).
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/ledger"
+	"github.com/ordos-union/ledger/projections"
+)
+
+// Limits of the API, unit last.
+const (
+	// requestBytesMax caps a request body: a batch of 1000 events of a few
+	// KiB each fits with room to spare.
+	requestBytesMax = 8 << 20
+	// eventsPageMax caps one page of GET /api/v1/events.
+	eventsPageMax = 1000
+	// eventsPageDefault is the page size when none is asked for.
+	eventsPageDefault = 100
+	// rateRequestsPerSecondDefault and rateBurstDefault limit each token.
+	rateRequestsPerSecondDefault = 50
+	rateBurstDefault             = 200
+)
+
+// Options wire a Server. Service, Store, Runner, Totals and Tokens are
+// required.
+type Options struct {
+	Service *ledger.Service
+	Store   eventstore.Store
+	Runner  *projections.Runner
+	Totals  *projections.TotalsProjection
+	Catalog *domain.Catalog
+	Tokens  *Tokens
+	Clock   func() time.Time
+	Logger  *slog.Logger
+	// RateRequestsPerSecond and RateBurst limit each token (defaults 50/s
+	// with bursts of 200).
+	RateRequestsPerSecond float64
+	RateBurst             int
+}
+
+// Server is the HTTP side of the ledger.
+type Server struct {
+	options Options
+	routes  []route
+	mux     *http.ServeMux
+	hub     *hub
+	metrics *metrics
+	limiter *limiter
+}
+
+// route is one endpoint; the table is also what the OpenAPI test checks.
+type route struct {
+	method  string
+	path    string
+	access  access
+	public  bool
+	handler func(w http.ResponseWriter, r *http.Request, who identity) error
+}
+
+// New returns a server. Call OnApply from the totals runner so live clients
+// hear of every event, and Close on shutdown.
+func New(options Options) *Server {
+	if options.Clock == nil {
+		options.Clock = time.Now
+	}
+	if options.Logger == nil {
+		options.Logger = slog.New(slog.DiscardHandler)
+	}
+	if options.Catalog == nil {
+		options.Catalog = options.Service.Catalog()
+	}
+	if options.RateRequestsPerSecond == 0 {
+		options.RateRequestsPerSecond = rateRequestsPerSecondDefault
+	}
+	if options.RateBurst == 0 {
+		options.RateBurst = rateBurstDefault
+	}
+	s := &Server{options: options, mux: http.NewServeMux(), metrics: newMetrics(),
+		limiter: newLimiter(options.RateRequestsPerSecond, options.RateBurst, options.Clock)}
+	s.hub = newHub(s, options.Logger)
+	s.routes = []route{
+		{method: "GET", path: "/healthz", public: true, handler: s.health},
+		{method: "GET", path: "/readyz", public: true, handler: s.ready},
+		{method: "GET", path: "/metrics", public: true, handler: s.serveMetrics},
+		{method: "GET", path: "/api/v1/openapi.json", public: true, handler: s.openAPI},
+		{method: "GET", path: "/api/v1/whoami", access: accessRead, handler: s.whoami},
+		{method: "GET", path: "/api/v1/catalog", access: accessRead, handler: s.catalog},
+		{method: "POST", path: "/api/v1/events", access: accessRecord, handler: s.record},
+		{method: "GET", path: "/api/v1/events", access: accessInspect, handler: s.listEvents},
+		{method: "GET", path: "/api/v1/totals", access: accessRead, handler: s.totals},
+		{method: "GET", path: "/api/v1/audit/{id}", access: accessInspect, handler: s.audit},
+		{method: "GET", path: "/api/v1/trace/{id}", access: accessInspect, handler: s.trace},
+		{method: "GET", path: "/api/v1/projections", access: accessRead, handler: s.projectionStatus},
+		{method: "GET", path: "/api/v1/live", access: accessRead, handler: s.hub.serve},
+	}
+	for _, rt := range s.routes {
+		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
+	}
+	s.mux.Handle("GET /", webHandler())
+	return s
+}
+
+// Handler is the server's http.Handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// OnApply tells live clients about an event the totals just folded in.
+func (s *Server) OnApply(record eventstore.Record) { s.hub.publish(record) }
+
+// Close ends every live stream; http.Server.Shutdown then drains the rest.
+func (s *Server) Close() { s.hub.close() }
+
+// wrap adds authentication, rate limiting, the body cap, metrics and error
+// mapping around a route.
+func (s *Server) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		started := s.options.Clock()
+		recorder := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		err := s.serve(recorder, r, rt)
+		if err != nil {
+			s.writeError(recorder, r, err)
+		}
+		s.metrics.observeRequest(rt.method+" "+rt.path, recorder.status, s.options.Clock().Sub(started))
+	})
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) error {
+	r.Body = http.MaxBytesReader(w, r.Body, requestBytesMax)
+	if rt.public {
+		return rt.handler(w, r, identity{})
+	}
+	token := bearerToken(r)
+	if token == "" {
+		return errUnauthorized
+	}
+	who, ok := s.options.Tokens.lookup(token)
+	if !ok {
+		return errUnauthorized
+	}
+	if !s.limiter.allow(who.name) {
+		return errRateLimited
+	}
+	if !who.role.allows(rt.access) {
+		return &apiError{status: http.StatusForbidden, code: "forbidden",
+			message: fmt.Sprintf("role %s may not %s %s", who.role, rt.method, rt.path)}
+	}
+	return rt.handler(w, r, who)
+}
+
+// bearerToken reads "Authorization: Bearer …", or the access_token query
+// parameter, which only the live stream accepts: browsers' EventSource
+// cannot send headers.
+func bearerToken(r *http.Request) string {
+	if header := r.Header.Get("Authorization"); strings.HasPrefix(header, "Bearer ") {
+		return strings.TrimSpace(strings.TrimPrefix(header, "Bearer "))
+	}
+	if r.URL.Path == "/api/v1/live" {
+		return r.URL.Query().Get("access_token")
+	}
+	return ""
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status  int
+	written bool
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	if !r.written {
+		r.status, r.written = status, true
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *statusRecorder) Write(data []byte) (int, error) {
+	r.written = true
+	return r.ResponseWriter.Write(data)
+}
+
+// Flush lets the live stream push events through the recorder.
+func (r *statusRecorder) Flush() {
+	if flusher, ok := r.ResponseWriter.(http.Flusher); ok {
+		flusher.Flush()
+	}
+}
+
+// apiError is an error with its HTTP status and stable code.
+type apiError struct {
+	status     int
+	code       string
+	message    string
+	violations []domain.Violation
+}
+
+func (e *apiError) Error() string { return e.message }
+
+var (
+	errUnauthorized = &apiError{status: http.StatusUnauthorized, code: "unauthorized", message: "a valid bearer token is required"}
+	errRateLimited  = &apiError{status: http.StatusTooManyRequests, code: "rate_limited", message: "too many requests for this token; slow down"}
+)
+
+// errorBody is every error response: a stable code, a message and, for
+// invalid input, each field and the rule it breaks.
+type errorBody struct {
+	Error struct {
+		Code       string             `json:"code"`
+		Message    string             `json:"message"`
+		Violations []domain.Violation `json:"violations,omitempty"`
+	} `json:"error"`
+}
+
+// toAPIError is the one place errors become HTTP answers. Internal errors
+// are logged in full and shown as "internal error" only.
+func (s *Server) toAPIError(r *http.Request, err error) *apiError {
+	var known *apiError
+	var validation *domain.ValidationError
+	var rule *domain.RuleError
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &known):
+		return known
+	case errors.As(err, &tooLarge):
+		return &apiError{status: http.StatusRequestEntityTooLarge, code: "too_large",
+			message: fmt.Sprintf("request body is larger than %d bytes", requestBytesMax)}
+	case errors.As(err, &validation):
+		return &apiError{status: http.StatusBadRequest, code: "invalid", message: "the input breaks validation rules; nothing was written",
+			violations: validation.Violations}
+	case errors.As(err, &rule):
+		return &apiError{status: http.StatusUnprocessableEntity, code: "rejected", message: rule.Error() + "; nothing was written",
+			violations: []domain.Violation{{Field: rule.Field, Rule: rule.Rule}}}
+	case errors.Is(err, domain.ErrIdempotencyKeyReused):
+		return &apiError{status: http.StatusConflict, code: "idempotency_key_reused", message: err.Error()}
+	case errors.Is(err, domain.ErrConflict):
+		return &apiError{status: http.StatusConflict, code: "conflict", message: "the campaign kept changing; try again"}
+	case errors.Is(err, domain.ErrNotFound):
+		return &apiError{status: http.StatusNotFound, code: "not_found", message: err.Error()}
+	case errors.Is(err, domain.ErrInvalid):
+		return &apiError{status: http.StatusBadRequest, code: "invalid", message: err.Error()}
+	case errors.Is(err, domain.ErrUnavailable):
+		s.options.Logger.Error("store unavailable", "method", r.Method, "path", r.URL.Path, "error", err)
+		return &apiError{status: http.StatusServiceUnavailable, code: "unavailable", message: "the ledger's store is unavailable; try again"}
+	}
+	s.options.Logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "error", err)
+	return &apiError{status: http.StatusInternalServerError, code: "internal", message: "internal error"}
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	failure := s.toAPIError(r, err)
+	s.metrics.rejection(failure.code)
+	var body errorBody
+	body.Error.Code, body.Error.Message, body.Error.Violations = failure.code, failure.message, failure.violations
+	if failure.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="ledger"`)
+	}
+	writeJSON(w, failure.status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, value any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	encoder := json.NewEncoder(w)
+	encoder.SetEscapeHTML(true)
+	_ = encoder.Encode(value)
+}
+
+func (s *Server) health(w http.ResponseWriter, _ *http.Request, _ identity) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// readyMaxLagEvents is how far behind the head the totals may be and still
+// count as caught up.
+const readyMaxLagEvents = 0
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request, _ identity) error {
+	status, err := s.options.Runner.Status(r.Context())
+	if err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": "store unavailable"})
+		return nil
+	}
+	ready := status.LagEvents <= readyMaxLagEvents
+	code := http.StatusOK
+	if !ready {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, map[string]any{"ready": ready, "projections": []projections.Status{status}})
+	return nil
+}
+
+func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, who identity) error {
+	writeJSON(w, http.StatusOK, map[string]string{"name": who.name, "role": string(who.role)})
+	return nil
+}
+
+func (s *Server) catalog(w http.ResponseWriter, _ *http.Request, _ identity) error {
+	writeJSON(w, http.StatusOK, s.options.Catalog)
+	return nil
+}
+
+// recordRequest is the body of POST /api/v1/events: one event, or
+// {"events": [...]}.
+type recordResponse struct {
+	Results []ledger.Result `json:"results"`
+}
+
+func (s *Server) record(w http.ResponseWriter, r *http.Request, who identity) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	raws, batch, err := splitEvents(body)
+	if err != nil {
+		return err
+	}
+	events := make([]domain.Event, len(raws))
+	var violations []domain.Violation
+	for i, raw := range raws {
+		event, err := domain.DecodeEvent(raw)
+		prefix := ""
+		if batch {
+			prefix = fmt.Sprintf("events[%d]", i)
+		}
+		if err == nil {
+			switch event.Actor {
+			case "":
+				event.Actor = who.name
+			case who.name:
+			default:
+				err = &domain.ValidationError{Violations: []domain.Violation{{Field: "actor",
+					Rule: fmt.Sprintf("must be the token's holder %q, or left out", who.name)}}}
+			}
+		}
+		if err != nil {
+			if prefix != "" {
+				err = domain.PrefixViolations(err, prefix)
+			}
+			var validation *domain.ValidationError
+			if !errors.As(err, &validation) {
+				return err
+			}
+			violations = append(violations, validation.Violations...)
+			continue
+		}
+		events[i] = event
+	}
+	if len(violations) > 0 {
+		return &domain.ValidationError{Violations: violations}
+	}
+	started := s.options.Clock()
+	results, err := s.options.Service.Record(r.Context(), events)
+	s.metrics.observeAppend(s.options.Clock().Sub(started), err == nil)
+	if err != nil {
+		if !batch {
+			err = unprefix(err)
+		}
+		return err
+	}
+	status := http.StatusOK
+	for _, result := range results {
+		if !result.Duplicate {
+			status = http.StatusCreated
+			s.metrics.appended()
+		}
+	}
+	writeJSON(w, status, recordResponse{Results: results})
+	return nil
+}
+
+// splitEvents reads one event, a JSON array of events, or {"events": [...]}.
+func splitEvents(body []byte) ([][]byte, bool, error) {
+	trimmed := bytes.TrimSpace(body)
+	invalid := func(rule string) error {
+		return &domain.ValidationError{Violations: []domain.Violation{{Field: "$", Rule: rule}}}
+	}
+	if len(trimmed) == 0 {
+		return nil, false, invalid("the body must be an event, an array of events or {\"events\": [...]}")
+	}
+	var batch []json.RawMessage
+	if trimmed[0] == '[' {
+		if err := json.Unmarshal(trimmed, &batch); err != nil {
+			return nil, false, invalid("invalid JSON array: " + err.Error())
+		}
+	} else {
+		var wrapper struct {
+			Events []json.RawMessage `json:"events"`
+		}
+		var probe map[string]json.RawMessage
+		if err := json.Unmarshal(trimmed, &probe); err != nil {
+			return nil, false, invalid("invalid JSON: " + err.Error())
+		}
+		if _, ok := probe["events"]; !ok || len(probe) != 1 {
+			return [][]byte{trimmed}, false, nil
+		}
+		if err := json.Unmarshal(trimmed, &wrapper); err != nil {
+			return nil, false, invalid("events must be an array of events")
+		}
+		batch = wrapper.Events
+	}
+	if len(batch) == 0 {
+		return nil, true, invalid("the batch holds no events")
+	}
+	if len(batch) > eventstore.BatchEventsMax {
+		return nil, true, invalid(fmt.Sprintf("a batch holds at most %d events, not %d", eventstore.BatchEventsMax, len(batch)))
+	}
+	raws := make([][]byte, len(batch))
+	for i, raw := range batch {
+		raws[i] = raw
+	}
+	return raws, true, nil
+}
+
+// unprefix drops the service's "events[0]." from a single event's errors.
+func unprefix(err error) error {
+	var validation *domain.ValidationError
+	if errors.As(err, &validation) {
+		violations := make([]domain.Violation, len(validation.Violations))
+		for i, violation := range validation.Violations {
+			violations[i] = domain.Violation{Field: strings.TrimPrefix(strings.TrimPrefix(violation.Field, "events[0]"), "."), Rule: violation.Rule}
+			if violations[i].Field == "" {
+				violations[i].Field = "$"
+			}
+		}
+		return &domain.ValidationError{Violations: violations}
+	}
+	var rule *domain.RuleError
+	if errors.As(err, &rule) {
+		return &domain.RuleError{Field: strings.TrimPrefix(strings.TrimPrefix(rule.Field, "events[0]"), "."), Rule: rule.Rule}
+	}
+	return err
+}
+
+// storedEvent is one event of GET /api/v1/events.
+type storedEvent struct {
+	Position uint64       `json:"position"`
+	Event    domain.Event `json:"event"`
+}
+
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity) error {
+	query := r.URL.Query()
+	filter := eventstore.Filter{County: query.Get("county"), Type: domain.EventType(query.Get("type"))}
+	if campaign := query.Get("campaign"); campaign != "" {
+		filter.AggregateKind, filter.AggregateID = domain.AggregateCampaign, campaign
+	}
+	after, err := uintParameter(query.Get("after"), "after", 0)
+	if err != nil {
+		return err
+	}
+	limit, err := uintParameter(query.Get("limit"), "limit", eventsPageDefault)
+	if err != nil {
+		return err
+	}
+	if limit == 0 || limit > eventsPageMax {
+		return &domain.ValidationError{Violations: []domain.Violation{{Field: "limit", Rule: fmt.Sprintf("must be 1 to %d", eventsPageMax)}}}
+	}
+	page := []storedEvent{}
+	next := after
+	for record, err := range s.options.Store.Read(r.Context(), after, filter) {
+		if err != nil {
+			return err
+		}
+		event := record.Event
+		if who.role != RoleAuditor && who.role != RoleAdmin {
+			// Personal data is for auditors and admins only.
+			event.Personal = nil
+		}
+		page = append(page, storedEvent{Position: record.Position, Event: event})
+		next = record.Position
+		if uint64(len(page)) >= limit {
+			break
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": page, "next_after": next})
+	return nil
+}
+
+func uintParameter(text, name string, fallback uint64) (uint64, error) {
+	if text == "" {
+		return fallback, nil
+	}
+	value, err := strconv.ParseUint(text, 10, 64)
+	if err != nil {
+		return 0, &domain.ValidationError{Violations: []domain.Violation{{Field: name, Rule: "must be a whole number"}}}
+	}
+	return value, nil
+}
+
+func timeParameter(text, name string) (time.Time, error) {
+	if text == "" {
+		return time.Time{}, nil
+	}
+	if instant, err := time.Parse(time.RFC3339, text); err == nil {
+		return instant, nil
+	}
+	day, err := time.ParseInLocation(time.DateOnly, text, projections.Beijing)
+	if err != nil {
+		return time.Time{}, &domain.ValidationError{Violations: []domain.Violation{{Field: name,
+			Rule: "must be an RFC 3339 time or a date (YYYY-MM-DD, meaning the end of that day in Beijing time)"}}}
+	}
+	return day.Add(24*time.Hour - time.Nanosecond), nil
+}
+
+func (s *Server) totals(w http.ResponseWriter, r *http.Request, _ identity) error {
+	parameters := r.URL.Query()
+	query := projections.Query{County: parameters.Get("county"), Campaign: parameters.Get("campaign"), By: parameters.Get("by")}
+	switch query.By {
+	case projections.ByNone, projections.ByDay, projections.ByMonth, projections.ByYear:
+	default:
+		return &domain.ValidationError{Violations: []domain.Violation{{Field: "by", Rule: "must be day, month or year"}}}
+	}
+	asOf, err := timeParameter(parameters.Get("as_of"), "as_of")
+	if err != nil {
+		return err
+	}
+	knownAt, err := timeParameter(parameters.Get("known_at"), "known_at")
+	if err != nil {
+		return err
+	}
+	var answer projections.Answer
+	if asOf.IsZero() && knownAt.IsZero() {
+		answer, err = s.liveTotals(query)
+	} else {
+		var totals *projections.Totals
+		totals, err = projections.FoldTotals(r.Context(), s.options.Store, projections.TotalsOptions{AsOf: asOf}, knownAt, query.Campaign)
+		if err == nil {
+			answer, err = totals.Query(query)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, answer)
+	return nil
+}
+
+// liveTotals answers from the live projection.
+func (s *Server) liveTotals(query projections.Query) (projections.Answer, error) {
+	var answer projections.Answer
+	var err error
+	s.options.Runner.View(func(uint64) { answer, err = s.options.Totals.Query(query) })
+	return answer, err
+}
+
+func (s *Server) audit(w http.ResponseWriter, r *http.Request, _ identity) error {
+	trail, err := projections.Audit(r.Context(), s.options.Store, s.options.Catalog, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, trail)
+	return nil
+}
+
+func (s *Server) trace(w http.ResponseWriter, r *http.Request, _ identity) error {
+	trace, err := projections.TraceEntity(r.Context(), s.options.Store, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, trace)
+	return nil
+}
+
+func (s *Server) projectionStatus(w http.ResponseWriter, r *http.Request, _ identity) error {
+	status, err := s.options.Runner.Status(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"projections": []projections.Status{status}})
+	return nil
+}

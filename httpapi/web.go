@@ -1,0 +1,26 @@
+package httpapi
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+)
+
+//go:embed web
+var webFiles embed.FS
+
+// webHandler serves the dashboard, embedded in the binary: no CDN, no
+// internet. The page itself needs no token; it asks the user for one.
+func webHandler() http.Handler {
+	files, err := fs.Sub(webFiles, "web")
+	if err != nil {
+		panic(err)
+	}
+	fileServer := http.FileServer(http.FS(files))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		fileServer.ServeHTTP(w, r)
+	})
+}
