@@ -287,5 +287,3 @@ func firstOf(values ...string) string {
 	}
 	return ""
 }
-
-
