@@ -114,6 +114,15 @@ func New(options Options) *Server {
 	return s
 }
 
+// Routes lists every API route as "METHOD PATH", for the OpenAPI check.
+func (s *Server) Routes() []string {
+	routes := make([]string, len(s.routes))
+	for i, rt := range s.routes {
+		routes[i] = rt.method + " " + rt.path
+	}
+	return routes
+}
+
 // Handler is the server's http.Handler.
 func (s *Server) Handler() http.Handler { return s.mux }
 

@@ -1,0 +1,78 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/eventstore/eventstoretest"
+	"github.com/ordos-union/ledger/eventstore/natsjs"
+	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
+	"github.com/ordos-union/ledger/httpapi"
+	"github.com/ordos-union/ledger/ledger"
+	"github.com/ordos-union/ledger/projections"
+)
+
+// testServer is a real HTTP server on a random port over a real embedded
+// JetStream, with the live totals runner following the log.
+type testServer struct {
+	URL     string
+	Tokens  map[httpapi.Role]string
+	Store   eventstore.Store
+	Service *ledger.Service
+	API     *httpapi.Server
+}
+
+// testTokens holds one token per role.
+var testTokens = map[httpapi.Role]string{
+	httpapi.RoleViewer:  "viewer-token-0123456789",
+	httpapi.RoleClerk:   "clerk-token-0123456789",
+	httpapi.RoleFinance: "finance-token-0123456789",
+	httpapi.RoleAuditor: "auditor-token-0123456789",
+	httpapi.RoleAdmin:   "admin-token-0123456789",
+}
+
+func startTestServer(t testing.TB, options ...func(*httpapi.Options)) *testServer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	natsServer := natsjstest.RunServer(t, t.TempDir(), false)
+	connection := natsjstest.Connect(t, natsServer)
+	store := natsjstest.Open(t, connection, natsjs.Options{})
+	checkpoints, err := natsjs.OpenCheckpoints(ctx, connection, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	service := ledger.New(store, ledger.Options{Clock: eventstoretest.Clock})
+	var tokens []httpapi.Token
+	for role, token := range testTokens {
+		tokens = append(tokens, httpapi.Token{Name: "test-" + string(role), Role: role, Token: token})
+	}
+	checked, err := httpapi.NewTokens(tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	projection := projections.NewTotalsProjection()
+	var api *httpapi.Server
+	runner := projections.NewRunner(store, checkpoints, projection, projections.RunnerOptions{
+		OnApply: func(record eventstore.Record) { api.OnApply(record) },
+	})
+	apiOptions := httpapi.Options{Service: service, Store: store, Runner: runner, Totals: projection, Tokens: checked}
+	for _, option := range options {
+		option(&apiOptions)
+	}
+	api = httpapi.New(apiOptions)
+	if err := runner.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	following := make(chan error, 1)
+	go func() { following <- runner.Follow(ctx) }()
+	server := httptest.NewServer(api.Handler())
+	t.Cleanup(func() {
+		api.Close()
+		server.Close()
+		cancel()
+		<-following
+	})
+	return &testServer{URL: server.URL, Tokens: testTokens, Store: store, Service: service, API: api}
+}
