@@ -440,5 +440,3 @@ func TestCloseEndsLiveStreams(t *testing.T) {
 		t.Fatal("the stream did not end within 5 s of Close")
 	}
 }
-
-
