@@ -1,0 +1,301 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/eventstore/natsjs"
+	"github.com/ordos-union/ledger/httpapi"
+	"github.com/ordos-union/ledger/ledger"
+	"github.com/ordos-union/ledger/projections"
+)
+
+// Work of the HTTP benchmarks, unit last.
+const (
+	httpSingleRequestsCount = 2000
+	httpBatchRequestsCount  = 20
+	httpBatchEventsCount    = 1000
+	liveClientsCount        = 50
+	liveEventsPerSecond     = 1000
+	liveSeconds             = 3
+	benchToken              = "bench-token-0123456789abcdef"
+)
+
+type httpRig struct {
+	*rig
+	url  string
+	stop func()
+}
+
+// newHTTPRig serves the API over a real embedded JetStream with the live
+// totals runner following the log, as `ledger serve` does.
+func newHTTPRig(b *testing.B) *httpRig {
+	r := newRig(b, false, false)
+	r.service = ledger.New(r.store, ledger.Options{Catalog: benchCatalog(b)})
+	checkpoints, err := natsjs.OpenCheckpoints(context.Background(), r.connection, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tokens, err := httpapi.NewTokens([]httpapi.Token{{Name: "bench", Role: httpapi.RoleAdmin, Token: benchToken}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	projection := projections.NewTotalsProjection()
+	var api *httpapi.Server
+	runner := projections.NewRunner(r.store, checkpoints, projection, projections.RunnerOptions{
+		OnApply: func(record eventstore.Record) { api.OnApply(record) },
+	})
+	api = httpapi.New(httpapi.Options{Service: r.service, Store: r.store, Runner: runner, Totals: projection, Tokens: tokens,
+		RateRequestsPerSecond: 1e9, RateBurst: 1e9})
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := runner.Load(ctx); err != nil {
+		b.Fatal(err)
+	}
+	following := make(chan error, 1)
+	go func() { following <- runner.Follow(ctx) }()
+	server := httptest.NewServer(api.Handler())
+	stop := func() {
+		api.Close()
+		server.Close()
+		cancel()
+		<-following
+	}
+	b.Cleanup(stop)
+	return &httpRig{rig: r, url: server.URL, stop: stop}
+}
+
+func eventJSON(b *testing.B, event domain.Event) []byte {
+	event.RecordedAt = time.Time{}
+	data, err := event.Marshal()
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The stored form carries zero-valued fields the ledger fills; drop them
+	// so the body is what a client sends.
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(data, &fields)
+	for _, key := range []string{"id", "recorded_at", "schema_version", "aggregate", "actor"} {
+		delete(fields, key)
+	}
+	body, _ := json.Marshal(fields)
+	return body
+}
+
+func post(client *http.Client, url string, body []byte) error {
+	request, err := http.NewRequest("POST", url+"/api/v1/events", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	request.Header.Set("Authorization", "Bearer "+benchToken)
+	request.Header.Set("Content-Type", "application/json")
+	reply, err := client.Do(request)
+	if err != nil {
+		return err
+	}
+	defer reply.Body.Close()
+	if reply.StatusCode != http.StatusCreated {
+		var message bytes.Buffer
+		_, _ = message.ReadFrom(reply.Body)
+		return fmt.Errorf("status %d: %s", reply.StatusCode, message.String())
+	}
+	return nil
+}
+
+// BenchmarkHTTPAppend: POST /api/v1/events over loopback against
+// Service.Record in the same process, single events and batches of 1000.
+func BenchmarkHTTPAppend(b *testing.B) {
+	b.Run("in-process-single", func(b *testing.B) {
+		for b.Loop() {
+			r := newHTTPRig(b)
+			m := measurement{events: httpSingleRequestsCount}
+			started := time.Now()
+			for i := range httpSingleRequestsCount {
+				began := time.Now()
+				if _, err := r.service.Record(context.Background(), []domain.Event{donation("bench-0", i)}); err != nil {
+					b.Fatal(err)
+				}
+				m.latencies = append(m.latencies, time.Since(began))
+			}
+			m.elapsed = time.Since(started)
+			report(b, m)
+			keep("http/in-process-single", m)
+		}
+	})
+	b.Run("http-single", func(b *testing.B) {
+		for b.Loop() {
+			r := newHTTPRig(b)
+			client := &http.Client{Timeout: 30 * time.Second}
+			bodies := make([][]byte, httpSingleRequestsCount)
+			for i := range bodies {
+				bodies[i] = eventJSON(b, donation("bench-0", i))
+			}
+			m := measurement{events: httpSingleRequestsCount}
+			started := time.Now()
+			for _, body := range bodies {
+				began := time.Now()
+				if err := post(client, r.url, body); err != nil {
+					b.Fatal(err)
+				}
+				m.latencies = append(m.latencies, time.Since(began))
+			}
+			m.elapsed = time.Since(started)
+			report(b, m)
+			keep("http/single", m)
+		}
+	})
+	b.Run("in-process-batch", func(b *testing.B) {
+		for b.Loop() {
+			r := newHTTPRig(b)
+			m := measurement{events: httpBatchRequestsCount * httpBatchEventsCount}
+			started := time.Now()
+			for batch := range httpBatchRequestsCount {
+				events := make([]domain.Event, httpBatchEventsCount)
+				for i := range events {
+					events[i] = donation("bench-0", batch*httpBatchEventsCount+i)
+				}
+				began := time.Now()
+				if _, err := r.service.Record(context.Background(), events); err != nil {
+					b.Fatal(err)
+				}
+				m.latencies = append(m.latencies, time.Since(began))
+			}
+			m.elapsed = time.Since(started)
+			report(b, m)
+			keep("http/in-process-batch", m)
+		}
+	})
+	b.Run("http-batch", func(b *testing.B) {
+		for b.Loop() {
+			r := newHTTPRig(b)
+			client := &http.Client{Timeout: 60 * time.Second}
+			bodies := make([][]byte, httpBatchRequestsCount)
+			for batch := range bodies {
+				parts := make([]string, httpBatchEventsCount)
+				for i := range parts {
+					parts[i] = string(eventJSON(b, donation("bench-0", batch*httpBatchEventsCount+i)))
+				}
+				bodies[batch] = []byte(`{"events":[` + strings.Join(parts, ",") + `]}`)
+			}
+			m := measurement{events: httpBatchRequestsCount * httpBatchEventsCount}
+			started := time.Now()
+			for _, body := range bodies {
+				began := time.Now()
+				if err := post(client, r.url, body); err != nil {
+					b.Fatal(err)
+				}
+				m.latencies = append(m.latencies, time.Since(began))
+			}
+			m.elapsed = time.Since(started)
+			report(b, m)
+			keep("http/batch", m)
+		}
+	})
+	ratio(b, "HTTP single (ledger=HTTP, raw=in-process)", "http/single", "http/in-process-single")
+	ratio(b, "HTTP batch (ledger=HTTP, raw=in-process)", "http/batch", "http/in-process-batch")
+}
+
+// BenchmarkLiveDelivery: 50 SSE clients connected; events appended at a
+// steady 1000/s; latency from recorded-at to each client's receipt.
+func BenchmarkLiveDelivery(b *testing.B) {
+	for b.Loop() {
+		r := newHTTPRig(b)
+		ctx, cancel := context.WithCancel(context.Background())
+		var mu sync.Mutex
+		var latencies []time.Duration
+		var ready, done sync.WaitGroup
+		for range liveClientsCount {
+			ready.Add(1)
+			done.Add(1)
+			go func() {
+				defer done.Done()
+				request, _ := http.NewRequestWithContext(ctx, "GET", r.url+"/api/v1/live?access_token="+benchToken, nil)
+				reply, err := http.DefaultClient.Do(request)
+				if err != nil {
+					ready.Done()
+					return
+				}
+				defer reply.Body.Close()
+				ready.Done()
+				reader := bufio.NewReader(reply.Body)
+				event := ""
+				for {
+					line, err := reader.ReadString('\n')
+					if err != nil {
+						return
+					}
+					switch {
+					case strings.HasPrefix(line, "event: "):
+						event = strings.TrimSpace(strings.TrimPrefix(line, "event: "))
+					case strings.HasPrefix(line, "data: ") && event == "entry":
+						var entry httpapi.FeedEntry
+						if json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &entry) == nil {
+							latency := time.Since(entry.RecordedAt)
+							mu.Lock()
+							latencies = append(latencies, latency)
+							mu.Unlock()
+						}
+					}
+				}
+			}()
+		}
+		ready.Wait()
+		// Appends go out at a steady rate, each on its own goroutine so a
+		// slow one does not delay the next; campaigns rotate so they do not
+		// queue behind one lock.
+		total := liveEventsPerSecond * liveSeconds
+		ticker := time.NewTicker(time.Second / liveEventsPerSecond)
+		started := time.Now()
+		var appends sync.WaitGroup
+		failures := make(chan error, total)
+		for i := 0; i < total; i++ {
+			<-ticker.C
+			appends.Add(1)
+			go func() {
+				defer appends.Done()
+				if _, err := r.service.Record(context.Background(), []domain.Event{donation(fmt.Sprintf("bench-%d", i%campaignsCount), i)}); err != nil {
+					failures <- err
+				}
+			}()
+		}
+		ticker.Stop()
+		appends.Wait()
+		elapsed := time.Since(started)
+		close(failures)
+		for err := range failures {
+			b.Fatal(err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			mu.Lock()
+			received := len(latencies)
+			mu.Unlock()
+			if received >= total*liveClientsCount || time.Now().After(deadline) {
+				break
+			}
+			<-time.After(10 * time.Millisecond)
+		}
+		cancel()
+		done.Wait()
+		m := measurement{events: total, elapsed: elapsed, latencies: latencies}
+		b.ReportMetric(float64(total)/elapsed.Seconds(), "appends/s")
+		b.ReportMetric(float64(m.percentile(0.5).Microseconds()), "p50-µs")
+		b.ReportMetric(float64(m.percentile(0.99).Microseconds()), "p99-µs")
+		b.ReportMetric(float64(len(latencies))/float64(total*liveClientsCount), "delivered-fraction")
+		fmt.Fprintf(os.Stdout, "LIVE append → SSE delivery, %d clients, %.0f appends/s: p50 %s, p99 %s, %d of %d deliveries\n",
+			liveClientsCount, float64(total)/elapsed.Seconds(), m.percentile(0.5), m.percentile(0.99), len(latencies), total*liveClientsCount)
+	}
+}
+
+
