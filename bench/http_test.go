@@ -297,5 +297,3 @@ func BenchmarkLiveDelivery(b *testing.B) {
 			liveClientsCount, float64(total)/elapsed.Seconds(), m.percentile(0.5), m.percentile(0.99), len(latencies), total*liveClientsCount)
 	}
 }
-
-

@@ -175,6 +175,9 @@ func potKey(campaign, region string) string { return campaign + "/" + region }
 func moneyEffect(payload domain.Payload, county string) map[string]domain.Money {
 	switch p := payload.(type) {
 	case domain.DonationReceived:
+		if p.Form != domain.FormMoney {
+			return nil
+		}
 		return map[string]domain.Money{county: p.Amount}
 	case domain.FundsAllocated:
 		return map[string]domain.Money{p.FromCounty: -p.Amount, p.ToCounty: p.Amount}
@@ -283,7 +286,11 @@ func (h *history) propose(pots map[string]domain.Money, touched map[uuid.UUID]bo
 		if h.rng.IntN(2) == 0 {
 			county = cityCode
 		}
-		return proposal{event: received(campaign, county, h.id("D"), h.upTo(1000, 500000), at)}, true
+		event := received(campaign, county, h.id("D"), h.upTo(1000, 500000), at)
+		if h.rng.IntN(5) == 0 {
+			event.Data = h.goods(event.Data.(domain.DonationReceived))
+		}
+		return proposal{event: event}, true
 	case roll < 22:
 		return proposal{event: pledged(campaign, h.pick(testRegions), h.id("P"), h.upTo(1000, 900000), at)}, true
 	case roll < 34:
@@ -347,6 +354,16 @@ func (h *history) propose(pots map[string]domain.Money, touched map[uuid.UUID]bo
 	}
 }
 
+// goods turns a donation into one of goods: one or two kinds of item.
+func (h *history) goods(p domain.DonationReceived) domain.DonationReceived {
+	p.Form, p.Amount = domain.FormGoods, 0
+	p.Items = []domain.GoodsItem{{Item: "herbal-tea", Unit: "箱", Quantity: 1 + h.rng.Int64N(500), Value: h.upTo(100, 300000)}}
+	if h.rng.IntN(2) == 0 {
+		p.Items = append(p.Items, domain.GoodsItem{Item: "sunscreen", Unit: "支", Quantity: 1 + h.rng.Int64N(500), Value: h.upTo(100, 100000)})
+	}
+	return p
+}
+
 func (h *history) target(touched map[uuid.UUID]bool) (uuid.UUID, *bookEntry, bool) {
 	var candidates []uuid.UUID
 	for _, id := range h.book.ids {
@@ -379,13 +396,31 @@ func (h *history) corrected(target *bookEntry, pots map[string]domain.Money) (do
 	}
 	switch p := target.payload.(type) {
 	case domain.DonationReceived:
-		p.Amount = h.upTo(max(1, p.Amount-pot(county)), p.Amount+200000)
-		p.Note = "金额与银行回单核对"
+		// One correction in five turns money into goods or goods into
+		// money; the others change the amount or the goods.
+		switch {
+		case p.Form == domain.FormGoods && h.rng.IntN(5) == 0:
+			p.Form, p.Items, p.Amount = domain.FormMoney, nil, h.upTo(1000, 500000)
+		case p.Form == domain.FormGoods:
+			p = h.goods(p)
+		case h.rng.IntN(5) == 0 && pot(county) >= p.Amount:
+			p = h.goods(p)
+		default:
+			p.Amount = h.upTo(max(1, p.Amount-pot(county)), p.Amount+200000)
+		}
+		p.Note = "与银行回单及入库单核对"
 		return p, county
 	case domain.DonationPledged:
 		p.Amount = h.upTo(1, 900000)
 		return p, county
 	case domain.FundsAllocated:
+		if to := h.pick(testCounties); to != p.ToCounty && h.rng.IntN(4) == 0 && pot(p.ToCounty) >= p.Amount {
+			// The money went to another county: the correction is
+			// recorded in the county that received it.
+			p.ToCounty, county = to, to
+			p.Amount = h.upTo(1, p.Amount+pot(p.FromCounty))
+			return p, county
+		}
 		p.Amount = h.upTo(max(1, p.Amount-pot(p.ToCounty)), p.Amount+pot(p.FromCounty))
 		return p, county
 	case domain.SuppliesDelivered:
@@ -495,6 +530,7 @@ type figures struct {
 	AllocatedIn         domain.Money
 	AllocatedOut        domain.Money
 	Spent               domain.Money
+	GoodsReceivedValue  domain.Money
 	GoodsDeliveredValue domain.Money
 	Deliveries          int64
 	PeopleReached       int64
@@ -526,6 +562,7 @@ func (f *figures) add(other figures) {
 	f.AllocatedIn += other.AllocatedIn
 	f.AllocatedOut += other.AllocatedOut
 	f.Spent += other.Spent
+	f.GoodsReceivedValue += other.GoodsReceivedValue
 	f.GoodsDeliveredValue += other.GoodsDeliveredValue
 	f.Deliveries += other.Deliveries
 	f.PeopleReached += other.PeopleReached
@@ -542,7 +579,7 @@ func (f *figures) add(other figures) {
 
 func figuresOf(f projections.Figures) figures {
 	out := figures{Pledged: f.Pledged, Received: f.Received, AllocatedIn: f.AllocatedIn, AllocatedOut: f.AllocatedOut,
-		Spent: f.Spent, GoodsDeliveredValue: f.GoodsDeliveredValue, Deliveries: f.Deliveries, PeopleReached: f.PeopleReached,
+		Spent: f.Spent, GoodsReceivedValue: f.GoodsReceivedValue, GoodsDeliveredValue: f.GoodsDeliveredValue, Deliveries: f.Deliveries, PeopleReached: f.PeopleReached,
 		Sessions: f.Sessions, Participants: f.Participants, Services: f.Services, PersonTimes: f.PersonTimes,
 		Voided: f.Voided, Corrected: f.Corrected}
 	for group, people := range f.PeopleByGroup {
@@ -594,7 +631,12 @@ func expectedCells(log []sent) map[cellID]*figures {
 		case domain.DonationPledged:
 			f.Pledged += p.Amount
 		case domain.DonationReceived:
-			f.Received += p.Amount
+			if p.Form == domain.FormMoney {
+				f.Received += p.Amount
+			}
+			for _, item := range p.Items {
+				f.GoodsReceivedValue += item.Value
+			}
 		case domain.FundsAllocated:
 			cell(e.campaign, p.FromCounty, e.day).AllocatedOut += p.Amount
 			cell(e.campaign, p.ToCounty, e.day).AllocatedIn += p.Amount
@@ -845,11 +887,17 @@ func TestTotalsPropertyRandomHistories(t *testing.T) {
 				compareWithModel(t, "incremental", incremental.decoded[i], cells, q)
 				compareWithModel(t, "rebuild", rebuilt.decoded[i], cells, q)
 			}
-			kinds := map[domain.EventType]int{}
+			kinds := map[string]int{}
 			for _, s := range h.log {
-				kinds[s.event.Type]++
+				kinds[string(s.event.Type)]++
+				if p, ok := s.replacement.(domain.DonationReceived); ok {
+					kinds["donation corrected, now "+p.Form]++
+				}
+				if p, ok := s.event.Data.(domain.DonationReceived); ok && p.Form == domain.FormGoods {
+					kinds["goods received"]++
+				}
 			}
-			if kinds[domain.TypeEntryVoided] == 0 || kinds[domain.TypeEntryCorrected] == 0 || kinds[domain.TypeFundsAllocated] == 0 {
+			if kinds[string(domain.TypeEntryVoided)] == 0 || kinds[string(domain.TypeEntryCorrected)] == 0 || kinds[string(domain.TypeFundsAllocated)] == 0 {
 				t.Errorf("history lacks voids, corrections or allocations: %v", kinds)
 			}
 			t.Logf("%d entries in %d requests (%d refused): %v", len(h.log), h.batches, h.rejected, kinds)
