@@ -51,7 +51,9 @@ func Audit(ctx context.Context, store eventstore.Store, catalog *domain.Catalog,
 	matchAll := false
 	switch {
 	case isRegion(catalog, subject):
-		trail.Kind, filter.County, matchAll = "region", subject, true
+		// All events are read: money allocated out of a region is an event
+		// of the receiving county, and belongs to both histories.
+		trail.Kind = "region"
 	case isCampaign(catalog, subject):
 		trail.Kind, filter.AggregateKind, filter.AggregateID, matchAll = "campaign fund", domain.AggregateCampaign, subject, true
 	default:
@@ -73,13 +75,13 @@ func Audit(ctx context.Context, store eventstore.Store, catalog *domain.Catalog,
 			Summary: Describe(event.Data)}
 		switch data := event.Data.(type) {
 		case domain.EntryVoided:
-			if _, ok := matched[data.TargetEventID]; !matchAll && !ok {
+			if _, ok := matched[data.TargetEventID]; !matchAll && !ok && !(trail.Kind == "region" && event.County == subject) {
 				continue
 			}
 			entry.Reason = data.Reason
 		case *domain.EntryCorrected:
 			original, ok := matched[data.TargetEventID]
-			if !matchAll && !ok {
+			if !matchAll && !ok && !(trail.Kind == "region" && event.County == subject) {
 				continue
 			}
 			entry.Reason = data.Reason
@@ -94,7 +96,12 @@ func Audit(ctx context.Context, store eventstore.Store, catalog *domain.Catalog,
 				matched[data.TargetEventID] = original
 			}
 		default:
-			if !matchAll && event.ID.String() != subject && domain.EntityID(event.Data) != subject {
+			if trail.Kind == "region" {
+				allocation, isAllocation := event.Data.(domain.FundsAllocated)
+				if event.County != subject && (!isAllocation || allocation.FromCounty != subject) {
+					continue
+				}
+			} else if !matchAll && event.ID.String() != subject && domain.EntityID(event.Data) != subject {
 				continue
 			}
 			matched[event.ID.String()] = event

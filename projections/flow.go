@@ -194,44 +194,60 @@ type Trace struct {
 	Spending *SpendingFlow `json:"spending,omitempty"`
 }
 
-// FindEntity returns the campaign of an entity id (donation, delivery,
-// session, service, allocation) or event id, reading the whole log.
-func FindEntity(ctx context.Context, store eventstore.Store, id string) (string, error) {
+// FindEntity returns the campaigns an entity id (donation, delivery,
+// session, service, allocation) or event id appears in, the one it appeared
+// in last first: an id is unique within a campaign, and an entry moved to
+// another campaign is voided in one and recorded anew in the other.
+func FindEntity(ctx context.Context, store eventstore.Store, id string) ([]string, error) {
+	var campaigns []string
 	for record, err := range store.Read(ctx, 0, eventstore.Filter{}) {
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		if record.Event.ID.String() == id || (record.Event.Data != nil && domain.EntityID(record.Event.Data) == id) {
-			return record.Event.Aggregate.ID, nil
+		if record.Event.ID.String() != id && (record.Event.Data == nil || domain.EntityID(record.Event.Data) != id) {
+			continue
 		}
+		campaign := record.Event.Aggregate.ID
+		for i, seen := range campaigns {
+			if seen == campaign {
+				campaigns = append(campaigns[:i], campaigns[i+1:]...)
+				break
+			}
+		}
+		campaigns = append([]string{campaign}, campaigns...)
 	}
-	return "", fmt.Errorf("no entry %q in the ledger: %w", id, domain.ErrNotFound)
+	if len(campaigns) == 0 {
+		return nil, fmt.Errorf("no entry %q in the ledger: %w", id, domain.ErrNotFound)
+	}
+	return campaigns, nil
 }
 
 // TraceEntity follows a donation forward to what its money paid for, or a
 // spending entry back to the donations that paid for it.
 func TraceEntity(ctx context.Context, store eventstore.Store, id string) (*Trace, error) {
-	campaign, err := FindEntity(ctx, store, id)
+	campaigns, err := FindEntity(ctx, store, id)
 	if err != nil {
 		return nil, err
 	}
-	flow, err := BuildFundFlow(ctx, store, campaign)
-	if err != nil {
-		return nil, err
-	}
-	trace := &Trace{Campaign: campaign, Position: flow.Position}
-	for _, donation := range flow.Donations {
-		if donation.DonationID == id {
-			trace.Donation = donation
+	for _, campaign := range campaigns {
+		flow, err := BuildFundFlow(ctx, store, campaign)
+		if err != nil {
+			return nil, err
+		}
+		trace := &Trace{Campaign: campaign, Position: flow.Position}
+		for _, donation := range flow.Donations {
+			if donation.DonationID == id {
+				trace.Donation = donation
+			}
+		}
+		for _, spend := range flow.Spendings {
+			if spend.EntityID == id {
+				trace.Spending = spend
+			}
+		}
+		if trace.Donation != nil || trace.Spending != nil {
+			return trace, nil
 		}
 	}
-	for _, spend := range flow.Spendings {
-		if spend.EntityID == id {
-			trace.Spending = spend
-		}
-	}
-	if trace.Donation == nil && trace.Spending == nil {
-		return nil, fmt.Errorf("%q is neither a money donation nor an entry that spent money in campaign %s: %w", id, campaign, domain.ErrNotFound)
-	}
-	return trace, nil
+	return nil, fmt.Errorf("%q is neither a money donation nor an entry that spent money (campaigns %v): %w", id, campaigns, domain.ErrNotFound)
 }

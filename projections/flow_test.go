@@ -371,3 +371,18 @@ func TestAudit(t *testing.T) {
 		t.Errorf("audit of 150602: positions %v, want %v", positions(dongsheng), want)
 	}
 }
+
+// An id voided in one campaign and recorded anew in another is traced in the
+// campaign where it is alive.
+func TestTraceFollowsAnEntryMovedToAnotherCampaign(t *testing.T) {
+	f := newFundLedger(t)
+	moved := f.add(t, received("general", "150626", "D-9", 100_00, f.at()))
+	f.add(t, voidOf("general", "150626", moved[0].EventID.String(), f.at()))
+	f.add(t, received(summer, "150626", "D-9", 100_00, f.at()),
+		entry(domain.TypeSuppliesDelivered, "150626", f.at(), deliveryPayload(summer, "V-9", "outdoor-workers", 4, 40_00, 40_00)))
+	donation := trace(t, f.store, "D-9")
+	if donation.Campaign != summer || donation.Donation == nil || donation.Donation.Remaining != 60_00 {
+		t.Fatalf("trace of D-9 = %+v, want the summer donation with 60.00 left", donation)
+	}
+	sameLinks(t, "D-9 paid", donation.Donation.Paid, "D-9→V-9 40.00 fifo")
+}

@@ -394,6 +394,9 @@ func period(day, by string) (string, error) {
 
 // Query answers from the folded cells.
 func (t *Totals) Query(query Query) (Answer, error) {
+	if _, err := period("2000-01-01", query.By); err != nil {
+		return Answer{}, err
+	}
 	type rowKey struct{ county, period string }
 	rows := map[rowKey]*Row{}
 	all := map[string]*Row{}
