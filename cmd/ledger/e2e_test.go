@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // The end-to-end tests build the real binary and run it as a user would.
@@ -160,10 +164,10 @@ func TestEndToEndServeHoldsDataDirectory(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = serve.Process.Kill(); _ = serve.Wait() })
 	lines := bufio.NewScanner(stdout)
-	ready := make(chan string, 1)
+	ready := make(chan string, 2)
 	go func() {
 		for lines.Scan() {
-			if strings.Contains(lines.Text(), "on NATS nats://") {
+			if strings.Contains(lines.Text(), "on NATS nats://") || strings.Contains(lines.Text(), "dashboard on http://") {
 				ready <- lines.Text()
 			}
 		}
@@ -183,6 +187,44 @@ func TestEndToEndServeHoldsDataDirectory(t *testing.T) {
 	runLedger(t, goodLine2+"\n", "record", "-", "--nats", natsURL).expect(t, 0, "recorded supplies_delivered")
 	if got := countEvents(t, "--nats", natsURL); got != 2 {
 		t.Fatalf("%d events through the server, want 2", got)
+	}
+	// The HTTP API answers, and the live totals reach the KV bucket that
+	// programs watch.
+	var dashboard string
+	select {
+	case dashboard = <-ready:
+	case <-time.After(30 * time.Second):
+		t.Fatal("ledger serve did not announce its HTTP address")
+	}
+	apiURL := dashboard[strings.Index(dashboard, "http://"):]
+	apiURL = apiURL[:strings.Index(apiURL, " ")]
+	reply, err := http.Get(apiURL + "/healthz")
+	if err != nil || reply.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %v %v", reply, err)
+	}
+	reply.Body.Close()
+	connection, err := nats.Connect(natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer connection.Close()
+	js, err := jetstream.New(connection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		bucket, err := js.KeyValue(context.Background(), "LEDGER_LIVE_TOTALS")
+		if err == nil {
+			if entry, err := bucket.Get(context.Background(), "150626.general"); err == nil &&
+				strings.Contains(string(entry.Value()), `"received":"5000.00"`) && strings.Contains(string(entry.Value()), `"spent":"900.00"`) {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the live totals bucket did not show 150626.general within 10 s")
+		}
+		<-time.After(50 * time.Millisecond)
 	}
 	// A second server on the same directory is refused with a clear message.
 	runLedger(t, "", "serve", "--data", data, "--port", "-1", "--http", "127.0.0.1:0").expect(t, 1, "is used by another ledger process")

@@ -44,7 +44,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer ledger.Close()
-	tokens, tokenNote, err := loadTokens(*tokensFile, store.dataDir)
+	tokens, tokenNote, localAdmin, err := loadTokens(*tokensFile, store.dataDir)
 	if err != nil {
 		return err
 	}
@@ -102,6 +102,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	env.logger.Info("serving", "data", store.dataDir, "nats_url", url, "http", address, "head", head)
 	fmt.Fprintf(env.stdout, "ledger serving %s (%d events) on NATS %s; durability: sync %s.\n", store.dataDir, head, url, store.sync)
 	fmt.Fprintf(env.stdout, "HTTP API and dashboard on %s (%s). Ctrl-C stops.\n", address, tokenNote)
+	if localAdmin != "" {
+		fmt.Fprintf(env.stdout, "Dashboard as the local admin: %s/?token=%s\n", address, localAdmin)
+	}
 
 	select {
 	case <-ctx.Done():
@@ -127,44 +130,57 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 
 // loadTokens reads the tokens file, or LEDGER_TOKENS, or makes a set of
 // tokens once and keeps it in the data directory (mode 0600), never in the
-// repository.
-func loadTokens(file, dataDir string) (*httpapi.Tokens, string, error) {
-	if file != "" {
-		handle, err := os.Open(file)
+// repository. For the data directory's own tokens it also returns the local
+// admin's token, so the person who started the server can open the
+// dashboard.
+func loadTokens(tokensFile, dataDir string) (*httpapi.Tokens, string, string, error) {
+	if tokensFile != "" {
+		handle, err := os.Open(tokensFile)
 		if err != nil {
-			return nil, "", err
+			return nil, "", "", err
 		}
 		defer handle.Close()
 		tokens, err := httpapi.LoadTokens(handle)
-		return tokens, "tokens from " + file, err
+		return tokens, "tokens from " + tokensFile, "", err
 	}
 	if text := os.Getenv("LEDGER_TOKENS"); text != "" {
 		tokens, err := httpapi.ParseTokens(text)
-		return tokens, "tokens from LEDGER_TOKENS", err
+		return tokens, "tokens from LEDGER_TOKENS", "", err
 	}
 	path := filepath.Join(dataDir, "tokens.json")
-	if handle, err := os.Open(path); err == nil {
-		defer handle.Close()
-		tokens, err := httpapi.LoadTokens(handle)
-		return tokens, "tokens in " + path, err
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, "", err
-	}
-	var made []httpapi.Token
-	for _, role := range []httpapi.Role{httpapi.RoleAdmin, httpapi.RoleClerk, httpapi.RoleAuditor, httpapi.RoleViewer} {
-		secret := make([]byte, 24)
-		if _, err := rand.Read(secret); err != nil {
-			return nil, "", err
+	content, err := os.ReadFile(path)
+	note := "tokens in " + path
+	if errors.Is(err, os.ErrNotExist) {
+		var made []httpapi.Token
+		for _, role := range []httpapi.Role{httpapi.RoleAdmin, httpapi.RoleClerk, httpapi.RoleAuditor, httpapi.RoleViewer} {
+			secret := make([]byte, 24)
+			if _, err := rand.Read(secret); err != nil {
+				return nil, "", "", err
+			}
+			made = append(made, httpapi.Token{Name: "local-" + string(role), Role: role, Token: hex.EncodeToString(secret)})
 		}
-		made = append(made, httpapi.Token{Name: "local-" + string(role), Role: role, Token: hex.EncodeToString(secret)})
+		if content, err = json.MarshalIndent(map[string]any{"tokens": made}, "", "  "); err != nil {
+			return nil, "", "", err
+		}
+		if err := os.WriteFile(path, content, 0o600); err != nil {
+			return nil, "", "", err
+		}
+		note = "new tokens written to " + path
+	} else if err != nil {
+		return nil, "", "", err
 	}
-	content, err := json.MarshalIndent(map[string]any{"tokens": made}, "", "  ")
-	if err != nil {
-		return nil, "", err
+	var file struct {
+		Tokens []httpapi.Token `json:"tokens"`
 	}
-	if err := os.WriteFile(path, content, 0o600); err != nil {
-		return nil, "", err
+	if err := json.Unmarshal(content, &file); err != nil {
+		return nil, "", "", fmt.Errorf("%s: %w", path, err)
 	}
-	tokens, err := httpapi.NewTokens(made)
-	return tokens, "new tokens written to " + path, err
+	tokens, err := httpapi.NewTokens(file.Tokens)
+	admin := ""
+	for _, token := range file.Tokens {
+		if token.Role == httpapi.RoleAdmin && admin == "" {
+			admin = token.Token
+		}
+	}
+	return tokens, note, admin, err
 }
