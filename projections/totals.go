@@ -149,6 +149,9 @@ type TotalsOptions struct {
 	// really happened by 30 June". Voids and corrections recorded later still
 	// apply to them, because they say what really happened.
 	AsOf time.Time
+	// From, if set, counts only entries that occurred at or after it, so a
+	// report can cover one period.
+	From time.Time
 }
 
 // Beijing is China Standard Time, the default zone of periods.
@@ -212,7 +215,8 @@ func (t *Totals) cell(county, campaign string, occurred time.Time) *Figures {
 }
 
 func (t *Totals) counts(occurred time.Time) bool {
-	return t.options.AsOf.IsZero() || !occurred.After(t.options.AsOf)
+	return (t.options.AsOf.IsZero() || !occurred.After(t.options.AsOf)) &&
+		(t.options.From.IsZero() || !occurred.Before(t.options.From))
 }
 
 // Apply folds one stored event in. It returns an error only if a void or
@@ -367,9 +371,18 @@ type Row struct {
 	Figures
 }
 
+// TreeStamp names the Merkle tree an answer was computed from: its size
+// (the log position) and root hash, so anyone holding the log can reproduce
+// the answer and prove the log was not rewritten.
+type TreeStamp struct {
+	Size int64  `json:"size"`
+	Root string `json:"root"`
+}
+
 // Answer is what a totals query returns, with the log position it reflects.
 type Answer struct {
-	Position uint64 `json:"position"`
+	Position uint64     `json:"position"`
+	Tree     *TreeStamp `json:"tree,omitempty"`
 	Rows     []Row  `json:"rows"`
 	// All sums the regions of each period; allocations between them cancel.
 	All []Row `json:"all"`

@@ -56,6 +56,13 @@ func commands() []command {
 		{"trace", "follow a donation's money to what it paid for, or a delivery back to the donations", runTrace},
 		{"projections", "show each projection's checkpoint and lag behind the log", runProjections},
 		{"rebuild", "rebuild a projection from the whole log (totals)", runRebuild},
+		{"checkpoint", "sign the Merkle tree over the log and store the checkpoint", runCheckpoint},
+		{"pubkey", "print the verifier key for checkpoints, proofs and bundles", runPubkey},
+		{"proof", "print an inclusion proof of an event against the latest checkpoint", runProof},
+		{"verify-proof", "check an inclusion proof offline with the verifier key", runVerifyProof},
+		{"verify", "recompute the tree from the raw log; check every checkpoint and event", runVerify},
+		{"export-audit", "write a self-contained audit bundle for a period", runExportAudit},
+		{"verify-bundle", "verify an audit bundle offline and recompute its totals", runVerifyBundle},
 	}
 }
 

@@ -19,17 +19,19 @@ import (
 
 // storeFlags are the flags every command uses to reach the ledger.
 type storeFlags struct {
-	dataDir  string
-	natsURL  string
-	sync     string
-	catalog  string
-	replicas int
+	dataDir    string
+	natsURL    string
+	sync       string
+	catalog    string
+	replicas   int
+	signingKey string
 }
 
 func (f *storeFlags) register(flags *flag.FlagSet) {
 	flags.StringVar(&f.dataDir, "data", envOr("LEDGER_DATA", "./ledger-data"), "data directory of the embedded server (env LEDGER_DATA)")
 	flags.StringVar(&f.natsURL, "nats", os.Getenv("LEDGER_NATS_URL"), "URL of a running NATS server or cluster to use instead of the data directory, e.g. nats://127.0.0.1:4222 (env LEDGER_NATS_URL)")
 	flags.StringVar(&f.sync, "sync", "always", "durability of the embedded server: 'always' fsyncs before acknowledging (concurrent appends share one fsync); 'interval' fsyncs every 2 minutes, faster but a power loss can lose the last 2 minutes. An external server (--nats) keeps its own setting (sync_interval: always in its config)")
+	flags.StringVar(&f.signingKey, "signing-key", os.Getenv("LEDGER_SIGNING_KEY"), "file with the checkpoint signing key (default: DATA/integrity/signing.key, made at first start)")
 	flags.IntVar(&f.replicas, "replicas", 1, "replicas of the ledger stream: 1, or 3 on a JetStream cluster (with --nats)")
 	flags.StringVar(&f.catalog, "catalog", os.Getenv("LEDGER_CATALOG"), "JSON file with regions, campaigns, groups and items replacing the built-in Ordos lists (env LEDGER_CATALOG)")
 }
@@ -57,15 +59,21 @@ func (f *storeFlags) loadCatalog() (*domain.Catalog, error) {
 type opened struct {
 	store       *natsjs.Store
 	checkpoints *natsjs.Checkpoints
+	signed      *natsjs.SignedCheckpoints
+	closers     []func() error
 	service     *ledger.Service
 	catalog     *domain.Catalog
 	server      *server.Server
 	lock        *natsjs.DataDirLock
 	conn        *nats.Conn
 	location    string
+	dataDir     string
 }
 
 func (o *opened) Close() {
+	for _, closer := range o.closers {
+		_ = closer()
+	}
 	if o.store != nil {
 		_ = o.store.Close()
 	}
@@ -97,7 +105,7 @@ func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOp
 	if f.sync != "always" && f.sync != "interval" {
 		return nil, usagef("--sync must be always or interval, not %q", f.sync)
 	}
-	result := &opened{catalog: catalog}
+	result := &opened{catalog: catalog, dataDir: f.dataDir}
 	natsURL := f.natsURL
 	if natsURL == "" {
 		lock, holder, err := natsjs.LockDataDir(f.dataDir)
@@ -145,6 +153,10 @@ func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOp
 	}
 	result.store = store
 	if result.checkpoints, err = natsjs.OpenCheckpoints(ctx, result.conn, f.replicas); err != nil {
+		result.Close()
+		return nil, err
+	}
+	if result.signed, err = natsjs.OpenSignedCheckpoints(ctx, result.conn, f.replicas); err != nil {
 		result.Close()
 		return nil, err
 	}

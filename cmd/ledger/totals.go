@@ -81,20 +81,32 @@ func totalsAnswer(ctx context.Context, env *environment, opened *opened, options
 		return projections.Answer{}, err
 	}
 	query := projections.Query{County: options.county, Campaign: options.campaign, By: options.by}
+	var answer projections.Answer
 	if asOf.IsZero() && knownAt.IsZero() {
 		runner, projection, err := opened.totalsRunner(ctx, env)
 		if err != nil {
 			return projections.Answer{}, err
 		}
-		var answer projections.Answer
 		runner.View(func(uint64) { answer, err = projection.Query(query) })
-		return answer, err
+		if err != nil {
+			return projections.Answer{}, err
+		}
+	} else {
+		totals, err := projections.FoldTotals(ctx, opened.store, projections.TotalsOptions{AsOf: asOf}, knownAt, options.campaign)
+		if err != nil {
+			return projections.Answer{}, err
+		}
+		if answer, err = totals.Query(query); err != nil {
+			return projections.Answer{}, err
+		}
 	}
-	totals, err := projections.FoldTotals(ctx, opened.store, projections.TotalsOptions{AsOf: asOf}, knownAt, options.campaign)
+	// Every answer names the tree it was computed from.
+	tree, err := opened.openTree(ctx, opened.dataDir)
 	if err != nil {
 		return projections.Answer{}, err
 	}
-	return totals.Query(query)
+	answer.Tree, err = stampOf(tree, answer.Position)
+	return answer, err
 }
 
 func printTotals(ctx context.Context, env *environment, opened *opened, options totalsOptions) error {
@@ -112,6 +124,9 @@ func printTotals(ctx context.Context, env *environment, opened *opened, options 
 		return nil
 	case "csv":
 		writer := csv.NewWriter(env.stdout)
+		if answer.Tree != nil {
+			_ = writer.Write([]string{"# log position", strconv.FormatUint(answer.Position, 10), "tree root", answer.Tree.Root})
+		}
 		_ = writer.Write(append([]string{"county", "county_name", "period"}, figureHeaders[1]...))
 		for _, row := range append(answer.Rows, answer.All...) {
 			_ = writer.Write(append([]string{row.County, regionLabel(opened, row.County), row.Period}, figureCells(row.Figures, false)...))
@@ -132,6 +147,9 @@ func printTotals(ctx context.Context, env *environment, opened *opened, options 
 	}
 	writeTable(env.stdout, headers, rows)
 	fmt.Fprintf(env.stdout, "\nAs of log position %d", answer.Position)
+	if answer.Tree != nil {
+		fmt.Fprintf(env.stdout, " (tree size %d, root %s)", answer.Tree.Size, answer.Tree.Root)
+	}
 	if options.asOf != "" {
 		fmt.Fprintf(env.stdout, "; entries that occurred by %s", options.asOf)
 	}

@@ -1,0 +1,145 @@
+package natsjs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ordos-union/ledger/domain"
+)
+
+// SignedCheckpointStream keeps signed tree checkpoints, append-only like the
+// ledger itself.
+const SignedCheckpointStream = "LEDGER_CHECKPOINTS"
+
+const signedCheckpointSubject = "ledger.checkpoints"
+
+// SignedCheckpoints is the append-only place for signed checkpoints.
+type SignedCheckpoints struct {
+	js     jetstream.JetStream
+	stream jetstream.Stream
+}
+
+// OpenSignedCheckpoints creates or opens the checkpoint stream.
+func OpenSignedCheckpoints(ctx context.Context, connection *nats.Conn, replicas int) (*SignedCheckpoints, error) {
+	js, err := jetstream.New(connection)
+	if err != nil {
+		return nil, fmt.Errorf("open signed checkpoints: %w", err)
+	}
+	if replicas == 0 {
+		replicas = 1
+	}
+	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name: SignedCheckpointStream, Description: "Signed Merkle tree checkpoints of the ledger, append-only",
+		Subjects: []string{signedCheckpointSubject}, Storage: jetstream.FileStorage, Replicas: replicas,
+		MaxMsgs: -1, MaxBytes: -1, DenyDelete: true, DenyPurge: true, AllowDirect: true, MaxMsgSize: 64 << 10,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open signed checkpoints: %w", err)
+	}
+	return &SignedCheckpoints{js: js, stream: stream}, nil
+}
+
+// Append stores one signed checkpoint.
+func (c *SignedCheckpoints) Append(ctx context.Context, signed []byte) error {
+	if _, err := c.js.Publish(ctx, signedCheckpointSubject, signed); err != nil {
+		return fmt.Errorf("store checkpoint: %w: %w", domain.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Latest returns the last signed checkpoint; domain.ErrNotFound if none.
+func (c *SignedCheckpoints) Latest(ctx context.Context) ([]byte, error) {
+	message, err := c.stream.GetLastMsgForSubject(ctx, signedCheckpointSubject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, fmt.Errorf("no checkpoint yet (run ledger checkpoint): %w", domain.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("latest checkpoint: %w: %w", domain.ErrUnavailable, err)
+	}
+	return message.Data, nil
+}
+
+// All yields every signed checkpoint in the order they were stored.
+func (c *SignedCheckpoints) All(ctx context.Context) ([][]byte, error) {
+	info, err := c.stream.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoints: %w: %w", domain.ErrUnavailable, err)
+	}
+	var all [][]byte
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		message, err := c.stream.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("checkpoint %d: %w", seq, err)
+		}
+		all = append(all, message.Data)
+	}
+	return all, nil
+}
+
+// RawMessage is a stored message as JetStream keeps it: what verification
+// checks the decoded event against.
+type RawMessage struct {
+	Position uint64
+	Subject  string
+	Header   nats.Header
+	Data     []byte
+	Stored   time.Time
+}
+
+// Raw yields every message of the ledger stream after position from, with
+// subject and headers, up to the head as of the call.
+func (s *Store) Raw(ctx context.Context, from uint64) iter.Seq2[RawMessage, error] {
+	return func(yield func(RawMessage, error) bool) {
+		config := jetstream.OrderedConsumerConfig{InactiveThreshold: readInactiveThreshold, DeliverPolicy: jetstream.DeliverAllPolicy}
+		if from > 0 {
+			config.DeliverPolicy, config.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from+1
+		}
+		head, err := s.Head(ctx)
+		if err != nil || head <= from {
+			if err != nil {
+				yield(RawMessage{}, err)
+			}
+			return
+		}
+		consumer, err := s.js.OrderedConsumer(ctx, s.options.StreamName, config)
+		if err != nil {
+			yield(RawMessage{}, fmt.Errorf("raw read: %w: %w", domain.ErrUnavailable, err))
+			return
+		}
+		messages, err := consumer.Messages(jetstream.PullMaxMessages(readFetchMessagesMax))
+		if err != nil {
+			yield(RawMessage{}, fmt.Errorf("raw read: %w: %w", domain.ErrUnavailable, err))
+			return
+		}
+		defer func() {
+			messages.Stop()
+			s.deleteConsumer(consumer)
+		}()
+		for {
+			message, err := messages.Next(jetstream.NextContext(ctx))
+			if err != nil {
+				yield(RawMessage{}, fmt.Errorf("raw read: %w", err))
+				return
+			}
+			metadata, err := message.Metadata()
+			if err != nil {
+				yield(RawMessage{}, fmt.Errorf("raw read: %w", err))
+				return
+			}
+			raw := RawMessage{Position: metadata.Sequence.Stream, Subject: message.Subject(), Header: message.Headers(),
+				Data: message.Data(), Stored: metadata.Timestamp}
+			if !yield(raw, nil) || metadata.NumPending == 0 || raw.Position >= head {
+				return
+			}
+		}
+	}
+}

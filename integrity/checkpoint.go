@@ -1,0 +1,170 @@
+package integrity
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Checkpoint is a commitment to the log's first Size events: the C2SP
+// checkpoint body (origin, size, root hash) with the signing time as an
+// extension line.
+type Checkpoint struct {
+	Origin string
+	Size   int64
+	Root   tlog.Hash
+	Time   time.Time
+}
+
+// ErrBadCheckpoint marks a checkpoint that does not parse or verify.
+var ErrBadCheckpoint = errors.New("bad checkpoint")
+
+// Body is the checkpoint's signed text.
+func (c Checkpoint) Body() string {
+	return fmt.Sprintf("%s\n%d\n%s\ntime %s\n", c.Origin, c.Size, base64.StdEncoding.EncodeToString(c.Root[:]),
+		c.Time.UTC().Format(time.RFC3339))
+}
+
+// Sign returns the checkpoint as a signed note.
+func (c Checkpoint) Sign(signer note.Signer) ([]byte, error) {
+	signed, err := note.Sign(&note.Note{Text: c.Body()}, signer)
+	if err != nil {
+		return nil, fmt.Errorf("sign checkpoint: %w", err)
+	}
+	return signed, nil
+}
+
+// OpenCheckpoint verifies a signed checkpoint with the verifier key and
+// parses it.
+func OpenCheckpoint(signed []byte, verifier note.Verifier) (Checkpoint, error) {
+	opened, err := note.Open(signed, note.VerifierList(verifier))
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("%w: signature: %v", ErrBadCheckpoint, err)
+	}
+	return ParseCheckpoint(opened.Text)
+}
+
+// ParseCheckpoint reads a checkpoint body.
+func ParseCheckpoint(text string) (Checkpoint, error) {
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	if len(lines) < 3 {
+		return Checkpoint{}, fmt.Errorf("%w: want origin, size and root lines", ErrBadCheckpoint)
+	}
+	size, err := strconv.ParseInt(lines[1], 10, 64)
+	if err != nil || size < 0 {
+		return Checkpoint{}, fmt.Errorf("%w: size %q", ErrBadCheckpoint, lines[1])
+	}
+	root, err := base64.StdEncoding.DecodeString(lines[2])
+	if err != nil || len(root) != tlog.HashSize {
+		return Checkpoint{}, fmt.Errorf("%w: root hash %q", ErrBadCheckpoint, lines[2])
+	}
+	checkpoint := Checkpoint{Origin: lines[0], Size: size}
+	copy(checkpoint.Root[:], root)
+	for _, line := range lines[3:] {
+		if value, ok := strings.CutPrefix(line, "time "); ok {
+			checkpoint.Time, _ = time.Parse(time.RFC3339, value)
+		}
+	}
+	return checkpoint, nil
+}
+
+// Keys are the ledger's signing key and the verifier key auditors use.
+type Keys struct {
+	Signer   note.Signer
+	Verifier note.Verifier
+	// VerifierKey is the text form of the verifier key ("name+hash+key").
+	VerifierKey string
+}
+
+// Key files in the data directory.
+const (
+	signingKeyFile  = "signing.key"
+	verifierKeyFile = "verifier.key"
+)
+
+// LoadOrCreateKeys reads the signing key from file, or from dir, creating
+// an Ed25519 key there (mode 0600) at first start.
+func LoadOrCreateKeys(dir, file, name string) (Keys, error) {
+	path := file
+	if path == "" {
+		path = filepath.Join(dir, signingKeyFile)
+	}
+	content, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && file == "" {
+		skey, vkey, err := note.GenerateKey(rand.Reader, name)
+		if err != nil {
+			return Keys{}, fmt.Errorf("create signing key: %w", err)
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return Keys{}, err
+		}
+		if err := os.WriteFile(path, []byte(skey+"\n"), 0o600); err != nil {
+			return Keys{}, fmt.Errorf("create signing key: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, verifierKeyFile), []byte(vkey+"\n"), 0o644); err != nil {
+			return Keys{}, fmt.Errorf("create signing key: %w", err)
+		}
+		content = []byte(skey)
+	} else if err != nil {
+		return Keys{}, fmt.Errorf("read signing key: %w", err)
+	}
+	signer, err := note.NewSigner(strings.TrimSpace(string(content)))
+	if err != nil {
+		return Keys{}, fmt.Errorf("signing key %s: %w", path, err)
+	}
+	vkey, err := verifierKeyOf(strings.TrimSpace(string(content)))
+	if err != nil {
+		return Keys{}, err
+	}
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		return Keys{}, err
+	}
+	return Keys{Signer: signer, Verifier: verifier, VerifierKey: vkey}, nil
+}
+
+// verifierKeyOf derives the verifier key from a signing key:
+// "PRIVATE+KEY+name+hash+keydata" has the public key inside its Ed25519
+// private half.
+func verifierKeyOf(skey string) (string, error) {
+	parts := strings.SplitN(skey, "+", 5)
+	if len(parts) != 5 || parts[0] != "PRIVATE" || parts[1] != "KEY" {
+		return "", errors.New("signing key: not a note private key")
+	}
+	data, err := base64.StdEncoding.DecodeString(parts[4])
+	if err != nil || len(data) != 33 || data[0] != 1 {
+		return "", errors.New("signing key: not an Ed25519 note key")
+	}
+	return note.NewEd25519VerifierKey(parts[2], ed25519FromSeed(data[1:]))
+}
+
+// NewVerifier parses a verifier key given on a command line or in a file.
+func NewVerifier(key string) (note.Verifier, error) {
+	if content, err := os.ReadFile(key); err == nil {
+		key = string(content)
+	}
+	verifier, err := note.NewVerifier(strings.TrimSpace(key))
+	if err != nil {
+		return nil, fmt.Errorf("verifier key: %w", err)
+	}
+	return verifier, nil
+}
+
+// ParseCheckpointNote reads a signed checkpoint's body without checking the
+// signature, for the ledger's own bookkeeping; auditors use OpenCheckpoint.
+func ParseCheckpointNote(signed []byte) (Checkpoint, error) {
+	text := string(signed)
+	if i := strings.Index(text, "\n\n"); i >= 0 {
+		text = text[:i+1]
+	}
+	return ParseCheckpoint(text)
+}

@@ -1,0 +1,195 @@
+package integrity
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/ordos-union/ledger/domain"
+)
+
+// Message is a stored message as verification sees it.
+type Message struct {
+	Position uint64
+	Subject  string
+	Header   map[string]string
+	Data     []byte
+}
+
+// VerifyInput is what Verify checks.
+type VerifyInput struct {
+	Messages    iter.Seq2[Message, error]
+	Checkpoints [][]byte
+	Verifier    note.Verifier
+	// StoredLeaf, if set, returns the leaf hash the ledger stored when it
+	// appended position n+1 (its tree file), and whether it has one.
+	StoredLeaf    func(n int64) (tlog.Hash, bool)
+	StoredSize    int64
+	Catalog       *domain.Catalog
+	SubjectPrefix string
+	Progress      func(done uint64)
+}
+
+// Problem is one thing wrong, at a log position (0: not about one position).
+type Problem struct {
+	Position uint64 `json:"position"`
+	What     string `json:"what"`
+}
+
+// Report is the outcome of Verify.
+type Report struct {
+	Events      int64     `json:"events"`
+	Root        tlog.Hash `json:"root"`
+	Checkpoints int       `json:"checkpoints"`
+	Problems    []Problem `json:"problems"`
+}
+
+// problemsMax bounds the problems a report lists; the first is what matters.
+const problemsMax = 50
+
+// OK is true when nothing is wrong.
+func (r Report) OK() bool { return len(r.Problems) == 0 }
+
+// FirstBad is the problem at the lowest position.
+func (r Report) FirstBad() (Problem, bool) {
+	if len(r.Problems) == 0 {
+		return Problem{}, false
+	}
+	return r.Problems[0], true
+}
+
+func (r *Report) add(position uint64, format string, args ...any) {
+	if len(r.Problems) < problemsMax {
+		r.Problems = append(r.Problems, Problem{Position: position, What: fmt.Sprintf(format, args...)})
+	}
+}
+
+// Verify recomputes the tree from the raw log, checks every event's own
+// integrity, every checkpoint's signature, root and consistency with the one
+// before it, and reports problems in position order.
+func Verify(ctx context.Context, input VerifyInput) (Report, error) {
+	var report Report
+	tree, _ := NewTree(&MemoryHashes{})
+	expected := uint64(1)
+	for message, err := range input.Messages {
+		if err != nil {
+			return report, err
+		}
+		if message.Position != expected {
+			report.add(expected, "missing: the log jumps from position %d to %d (events were dropped)", expected-1, message.Position)
+		}
+		expected = message.Position + 1
+		n := tree.Size()
+		if err := tree.Append(message.Data); err != nil {
+			return report, err
+		}
+		report.Events++
+		leaf := tlog.RecordHash(message.Data)
+		if input.StoredLeaf != nil {
+			if stored, ok := input.StoredLeaf(n); ok && stored != leaf {
+				report.add(message.Position, "the stored bytes differ from those the ledger hashed when it appended them")
+			} else if !ok && n >= input.StoredSize {
+				report.add(message.Position, "not in the ledger's own tree (it ends at %d): appended behind the ledger's back?", input.StoredSize)
+			}
+		}
+		checkEvent(&report, input, message)
+		if input.Progress != nil {
+			input.Progress(message.Position)
+		}
+	}
+	checkCheckpoints(&report, input, tree)
+	if root, err := tree.Root(tree.Size()); err == nil {
+		report.Root = root
+	}
+	sort.SliceStable(report.Problems, func(i, j int) bool {
+		a, b := report.Problems[i].Position, report.Problems[j].Position
+		return a != 0 && (b == 0 || a < b)
+	})
+	return report, nil
+}
+
+func checkEvent(report *Report, input VerifyInput, message Message) {
+	event, err := domain.DecodeStoredEvent(message.Data)
+	if err != nil {
+		report.add(message.Position, "the stored event does not decode: %v", err)
+		return
+	}
+	recordedAt := event.RecordedAt
+	validator := domain.Validator{Catalog: input.Catalog, Now: func() time.Time { return recordedAt }}
+	if err := validator.Validate(event); err != nil {
+		report.add(message.Position, "the stored event breaks validation: %v", err)
+	}
+	want := map[string]string{
+		"Ledger-Event-Id":       event.ID.String(),
+		"Ledger-Event-Type":     string(event.Type),
+		"Ledger-Schema-Version": strconv.Itoa(event.SchemaVersion),
+	}
+	for header, value := range want {
+		if got := input.headerValue(message, header); got != value {
+			report.add(message.Position, "header %s is %q but the event says %q", header, got, value)
+		}
+	}
+	subject := strings.Join([]string{input.SubjectPrefix, event.Aggregate.Kind, event.Aggregate.ID, event.County, string(event.Type)}, ".")
+	if message.Subject != subject {
+		report.add(message.Position, "stored under subject %q but the event belongs under %q", message.Subject, subject)
+	}
+}
+
+func (input VerifyInput) headerValue(message Message, name string) string {
+	if message.Header == nil {
+		return ""
+	}
+	return message.Header[name]
+}
+
+func checkCheckpoints(report *Report, input VerifyInput, tree *Tree) {
+	var previous *Checkpoint
+	for i, signed := range input.Checkpoints {
+		report.Checkpoints++
+		checkpoint, err := OpenCheckpoint(signed, input.Verifier)
+		if err != nil {
+			report.add(0, "checkpoint %d: %v", i+1, err)
+			continue
+		}
+		switch {
+		case checkpoint.Size > tree.Size():
+			report.add(uint64(tree.Size())+1, "checkpoint %d commits to %d events but the log holds %d: events were dropped from the end",
+				i+1, checkpoint.Size, tree.Size())
+			continue
+		case previous != nil && checkpoint.Size < previous.Size:
+			report.add(0, "checkpoint %d is smaller (%d) than the one before it (%d)", i+1, checkpoint.Size, previous.Size)
+			continue
+		}
+		root, err := tree.Root(checkpoint.Size)
+		if err != nil {
+			report.add(0, "checkpoint %d: %v", i+1, err)
+			continue
+		}
+		if root != checkpoint.Root {
+			from := uint64(1)
+			if previous != nil {
+				from = uint64(previous.Size) + 1
+			}
+			report.add(from, "checkpoint %d (size %d) does not match the log: an event between positions %d and %d was changed, removed or reordered",
+				i+1, checkpoint.Size, from, checkpoint.Size)
+			continue
+		}
+		if previous != nil && previous.Size > 0 {
+			proof, err := tree.ProveConsistency(checkpoint.Size, previous.Size)
+			if err == nil {
+				err = tlog.CheckTree(proof, checkpoint.Size, checkpoint.Root, previous.Size, previous.Root)
+			}
+			if err != nil {
+				report.add(0, "checkpoint %d is not consistent with checkpoint %d: %v", i+1, i, err)
+			}
+		}
+		previous = &checkpoint
+	}
+}
