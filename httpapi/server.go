@@ -46,6 +46,9 @@ type Options struct {
 	Tokens  *Tokens
 	Clock   func() time.Time
 	Logger  *slog.Logger
+	// Stamp, if set, names the Merkle tree at a log position; every totals
+	// answer carries it.
+	Stamp func(position uint64) (*projections.TreeStamp, error)
 	// RateRequestsPerSecond and RateBurst limit each token (defaults 50/s
 	// with bursts of 200).
 	RateRequestsPerSecond float64
@@ -548,6 +551,9 @@ func (s *Server) totals(w http.ResponseWriter, r *http.Request, _ identity) erro
 		if err == nil {
 			answer, err = totals.Query(query)
 		}
+		if err == nil {
+			answer, err = s.stamp(answer)
+		}
 	}
 	if err != nil {
 		return err
@@ -556,12 +562,27 @@ func (s *Server) totals(w http.ResponseWriter, r *http.Request, _ identity) erro
 	return nil
 }
 
-// liveTotals answers from the live projection.
+// liveTotals answers from the live projection, stamped with the tree.
 func (s *Server) liveTotals(query projections.Query) (projections.Answer, error) {
 	var answer projections.Answer
 	var err error
 	s.options.Runner.View(func(uint64) { answer, err = s.options.Totals.Query(query) })
-	return answer, err
+	if err != nil {
+		return answer, err
+	}
+	return s.stamp(answer)
+}
+
+func (s *Server) stamp(answer projections.Answer) (projections.Answer, error) {
+	if s.options.Stamp == nil {
+		return answer, nil
+	}
+	stamp, err := s.options.Stamp(answer.Position)
+	if err != nil {
+		return answer, err
+	}
+	answer.Tree = stamp
+	return answer, nil
 }
 
 func (s *Server) audit(w http.ResponseWriter, r *http.Request, _ identity) error {

@@ -47,6 +47,10 @@ type RunnerOptions struct {
 	// OnApply, if set, is called after each event is folded in, outside the
 	// runner's lock: live views learn of changes here. It must not block.
 	OnApply func(record eventstore.Record)
+	// BeforeApply, if set, is called under the runner's lock before each
+	// event is folded in: what must never lag the projection (the Merkle
+	// tree its answers are stamped with) keeps pace here.
+	BeforeApply func(record eventstore.Record) error
 }
 
 // Runner feeds a projection the log from its checkpoint and saves the state
@@ -169,6 +173,12 @@ func (r *Runner) apply(ctx context.Context, record eventstore.Record) error {
 	if record.Position <= r.position {
 		r.mu.Unlock()
 		return nil
+	}
+	if r.options.BeforeApply != nil {
+		if err := r.options.BeforeApply(record); err != nil {
+			r.mu.Unlock()
+			return fmt.Errorf("projection %s at position %d: %w", r.projection.Name(), record.Position, err)
+		}
 	}
 	if err := r.projection.Apply(ctx, record, r.store.Get); err != nil {
 		r.mu.Unlock()

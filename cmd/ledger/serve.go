@@ -16,6 +16,7 @@ import (
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/httpapi"
+	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/projections"
 )
 
@@ -56,18 +57,30 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	// The live totals follow the log while the server runs: the dashboard's
 	// stream, the KV bucket programs watch, and the checkpoint all move with
 	// every event.
+	// The Merkle tree grows with the same events, before anyone hears of
+	// them, so every totals answer can name the tree it was computed from.
+	keys, err := store.keys()
+	if err != nil {
+		return err
+	}
+	tree, err := ledger.openTree(ctx, store.dataDir)
+	if err != nil {
+		return err
+	}
 	projection := projections.NewTotalsProjection()
 	var api *httpapi.Server
 	var live *natsjs.LiveTotals
 	runner := projections.NewRunner(ledger.store, ledger.checkpoints, projection, projections.RunnerOptions{
 		Logger: env.logger,
+		BeforeApply: func(record eventstore.Record) error { return appendLeaf(tree, record) },
 		OnApply: func(record eventstore.Record) {
 			api.OnApply(record)
 			live.Changed(record.Event.County, record.Event.Aggregate.ID)
 		},
 	})
 	api = httpapi.New(httpapi.Options{Service: ledger.service, Store: ledger.store, Runner: runner, Totals: projection,
-		Catalog: ledger.catalog, Tokens: tokens, Logger: env.logger})
+		Catalog: ledger.catalog, Tokens: tokens, Logger: env.logger,
+		Stamp: func(position uint64) (*projections.TreeStamp, error) { return stampOf(tree, position) }})
 	live, err = natsjs.OpenLiveTotals(ctx, ledger.conn, store.replicas, func(county, campaign string) ([]byte, error) {
 		var figures projections.Figures
 		runner.View(func(uint64) { figures = projection.Sum(projections.Query{County: county, Campaign: campaign}) })
@@ -93,6 +106,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	following := make(chan error, 1)
 	go func() { following <- runner.Follow(ctx) }()
 	go live.Run(ctx)
+	checkpointing := make(chan struct{})
+	go func() {
+		defer close(checkpointing)
+		checkpointPeriodically(ctx, env, ledger, tree, keys)
+	}()
 
 	head, err := ledger.store.Head(ctx)
 	if err != nil {
@@ -125,7 +143,48 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err := <-following; err != nil && ctx.Err() == nil {
 		return err
 	}
-	return nil
+	<-checkpointing
+	// A last checkpoint, so a stopped ledger's whole log is committed to.
+	if tree.Size() > 0 {
+		if _, _, err := writeCheckpoint(context.WithoutCancel(ctx), ledger, tree, keys, time.Now()); err != nil {
+			env.logger.Warn("final checkpoint", "error", err)
+		}
+	}
+	return tree.Sync()
+}
+
+// Checkpoint timing, unit last.
+const (
+	checkpointIntervalMinutes = 10
+	checkpointCheckSeconds    = 60
+)
+
+// checkpointPeriodically signs the tree every checkpointIntervalMinutes when
+// it grew, and always when a month ends in Beijing time: every month close
+// has a checkpoint.
+func checkpointPeriodically(ctx context.Context, env *environment, ledger *opened, tree *integrity.Tree, keys integrity.Keys) {
+	ticker := time.NewTicker(checkpointCheckSeconds * time.Second)
+	defer ticker.Stop()
+	lastSize, lastAt := int64(-1), time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-ticker.C:
+			monthChanged := now.In(projections.Beijing).Month() != lastAt.In(projections.Beijing).Month()
+			due := now.Sub(lastAt) >= checkpointIntervalMinutes*time.Minute && tree.Size() != lastSize
+			if !due && !monthChanged {
+				continue
+			}
+			checkpoint, _, err := writeCheckpoint(ctx, ledger, tree, keys, now)
+			if err != nil {
+				env.logger.Warn("checkpoint", "error", err)
+				continue
+			}
+			lastSize, lastAt = checkpoint.Size, now
+			env.logger.Info("checkpoint", "size", checkpoint.Size, "root", checkpoint.Root.String())
+		}
+	}
 }
 
 // loadTokens reads the tokens file, or LEDGER_TOKENS, or makes a set of
