@@ -86,16 +86,17 @@ func Verify(ctx context.Context, input VerifyInput) (Report, error) {
 			report.add(expected, "missing: the log jumps from position %d to %d (events were dropped)", expected-1, message.Position)
 		}
 		expected = message.Position + 1
-		n := tree.Size()
 		if err := tree.Append(message.Data); err != nil {
 			return report, err
 		}
 		report.Events++
 		leaf := tlog.RecordHash(message.Data)
 		if input.StoredLeaf != nil {
-			if stored, ok := input.StoredLeaf(n); ok && stored != leaf {
+			// The ledger hashed position p as leaf p-1 when it appended it.
+			index := int64(message.Position) - 1
+			if stored, ok := input.StoredLeaf(index); ok && stored != leaf {
 				report.add(message.Position, "the stored bytes differ from those the ledger hashed when it appended them")
-			} else if !ok && n >= input.StoredSize {
+			} else if !ok && index >= input.StoredSize {
 				report.add(message.Position, "not in the ledger's own tree (it ends at %d): appended behind the ledger's back?", input.StoredSize)
 			}
 		}
@@ -160,7 +161,7 @@ func checkCheckpoints(report *Report, input VerifyInput, tree *Tree) {
 		}
 		switch {
 		case checkpoint.Size > tree.Size():
-			report.add(uint64(tree.Size())+1, "checkpoint %d commits to %d events but the log holds %d: events were dropped from the end",
+			report.add(0, "checkpoint %d commits to %d events but only %d remain in the log: events were removed",
 				i+1, checkpoint.Size, tree.Size())
 			continue
 		case previous != nil && checkpoint.Size < previous.Size:
