@@ -178,7 +178,17 @@ func checkCheckpoints(report *Report, input VerifyInput, tree *Tree) {
 			if previous != nil {
 				from = uint64(previous.Size) + 1
 			}
-			report.add(from, "checkpoint %d (size %d) does not match the log: an event between positions %d and %d was changed, removed or reordered",
+			// Name the first position in the range that is known to be bad,
+			// else the range's start: the checkpoint says only that
+			// something in it changed.
+			at := from
+			for _, problem := range report.Problems {
+				if problem.Position >= from && problem.Position <= uint64(checkpoint.Size) && (at == from || problem.Position < at) {
+					at = problem.Position
+					break
+				}
+			}
+			report.add(at, "checkpoint %d (size %d) does not match the log: an event between positions %d and %d was changed, removed or reordered",
 				i+1, checkpoint.Size, from, checkpoint.Size)
 			continue
 		}

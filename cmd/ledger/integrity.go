@@ -273,9 +273,11 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 	}
 	// The ledger's own tree file, read only: it names the exact position
 	// whose bytes changed since they were appended.
-	if opened.lock == nil {
-		// Another process holds the directory and its tree file.
-	} else if file, err := integrity.OpenFileHashes(filepath.Join(integrityDir(store.dataDir), "hashes")); err == nil {
+	hashesPath := filepath.Join(integrityDir(store.dataDir), "hashes")
+	if _, statErr := os.Stat(hashesPath); opened.lock == nil || statErr != nil {
+		// Another process holds the directory and its tree file, or there
+		// is none: checkpoints alone then narrow a change to a range.
+	} else if file, err := integrity.OpenFileHashes(hashesPath); err == nil {
 		defer file.Close()
 		if stored, err := integrity.NewTree(file); err == nil {
 			input.StoredSize = stored.Size()

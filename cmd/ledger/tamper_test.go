@@ -1,0 +1,231 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ordos-union/ledger/eventstore/natsjs"
+	"github.com/ordos-union/ledger/integrity"
+)
+
+// Tampering with a copy of a real data directory, the server stopped: each
+// change is found by `ledger verify`, which names the first bad position.
+
+// verifiedDataDir is a demo data directory with a checkpoint of its whole
+// log; tests copy it.
+func verifiedDataDir(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "original")
+	runLedger(t, "", "demo", "--data", dir).expect(t, 0)
+	runLedger(t, "", "checkpoint", "--data", dir).expect(t, 0, "ordos-union-ledger\n121\n")
+	runLedger(t, "", "verify", "--data", dir).expect(t, 0, "OK: 121 events, 1 checkpoints verified")
+	return dir
+}
+
+func copyDataDir(t *testing.T, dir string) string {
+	t.Helper()
+	copied := filepath.Join(t.TempDir(), "copy")
+	if err := os.CopyFS(copied, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	return copied
+}
+
+// positionOf finds the log position of the event whose stored bytes contain
+// text.
+func positionOf(t *testing.T, dir, text string) int {
+	t.Helper()
+	out := runLedger(t, "", "events", "--json", "--data", dir)
+	out.expect(t, 0)
+	for i, line := range strings.Split(out.stdout, "\n") {
+		if strings.Contains(line, text) {
+			return i + 1
+		}
+	}
+	t.Fatalf("no event contains %q", text)
+	return 0
+}
+
+// rewrite opens a copied directory with its own embedded server, as an
+// administrator with the files could, and lets edit change the streams.
+func rewrite(t *testing.T, dir string, edit func(ctx context.Context, js jetstream.JetStream, connection *nats.Conn, messages []natsjs.RawMessage)) {
+	t.Helper()
+	ctx := context.Background()
+	natsServer, err := natsjs.StartServer(natsjs.ServerOptions{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { natsServer.Shutdown(); natsServer.WaitForShutdown() }()
+	connection, err := natsjs.ConnectInProcess(natsServer, "tamper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer connection.Close()
+	store, err := natsjs.Open(ctx, connection, natsjs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var messages []natsjs.RawMessage
+	for raw, err := range store.Raw(ctx, 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		messages = append(messages, raw)
+	}
+	_ = store.Close()
+	js, err := jetstream.New(connection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(ctx, js, connection, messages)
+}
+
+// republish replaces the ledger stream with the given messages: deletes of
+// single messages are refused, but a whole stream can be dropped and made
+// again by whoever holds the server.
+func republish(t *testing.T, ctx context.Context, js jetstream.JetStream, connection *nats.Conn, messages []natsjs.RawMessage) {
+	t.Helper()
+	if err := js.DeleteStream(ctx, "LEDGER"); err != nil {
+		t.Fatal(err)
+	}
+	store, err := natsjs.Open(ctx, connection, natsjs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	for _, raw := range messages {
+		message := ledgerMessage(raw)
+		if _, err := js.PublishMsg(ctx, message); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// ledgerMessage copies a stored message with the ledger's own headers only:
+// JetStream's publish-time headers (expectations, batch markers, message
+// ids) would make the server refuse or deduplicate it.
+func ledgerMessage(raw natsjs.RawMessage) *nats.Msg {
+	message := nats.NewMsg(raw.Subject)
+	for name, values := range raw.Header {
+		if !strings.HasPrefix(name, "Nats-") {
+			message.Header[name] = values
+		}
+	}
+	message.Data = raw.Data
+	return message
+}
+
+func expectFirstBad(t *testing.T, dir string, position int, what string) {
+	t.Helper()
+	out := runLedger(t, "", "verify", "--data", dir)
+	want := "first bad position " + itoa(int64(position))
+	if position == 0 {
+		want = "first bad position 0"
+	}
+	out.expect(t, 1, want, what)
+}
+
+func TestTamperingIsDetected(t *testing.T) {
+	original := verifiedDataDir(t)
+	target := positionOf(t, original, `"V-SUM-150626-2"`)
+
+	t.Run("flip one byte of a stored event", func(t *testing.T) {
+		dir := copyDataDir(t, original)
+		blocks, _ := filepath.Glob(filepath.Join(dir, "jetstream", "*", "streams", "LEDGER", "msgs", "*.blk"))
+		flipped := false
+		for _, block := range blocks {
+			content, err := os.ReadFile(block)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if at := bytes.Index(content, []byte(`"V-SUM-150626-2"`)); at >= 0 {
+				content[at+1] = 'W'
+				if err := os.WriteFile(block, content, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				flipped = true
+			}
+		}
+		if !flipped {
+			t.Fatal("the event was not found in the stream's block files")
+		}
+		expectFirstBad(t, dir, target, "")
+	})
+	t.Run("drop an event", func(t *testing.T) {
+		dir := copyDataDir(t, original)
+		rewrite(t, dir, func(ctx context.Context, js jetstream.JetStream, connection *nats.Conn, messages []natsjs.RawMessage) {
+			republish(t, ctx, js, connection, append(append([]natsjs.RawMessage{}, messages[:target-1]...), messages[target:]...))
+		})
+		expectFirstBad(t, dir, target, "differ")
+	})
+	t.Run("swap two events", func(t *testing.T) {
+		dir := copyDataDir(t, original)
+		rewrite(t, dir, func(ctx context.Context, js jetstream.JetStream, connection *nats.Conn, messages []natsjs.RawMessage) {
+			messages[target-1], messages[target] = messages[target], messages[target-1]
+			republish(t, ctx, js, connection, messages)
+		})
+		expectFirstBad(t, dir, target, "differ")
+	})
+	t.Run("edit an event and rewrite the history with it", func(t *testing.T) {
+		dir := copyDataDir(t, original)
+		rewrite(t, dir, func(ctx context.Context, js jetstream.JetStream, connection *nats.Conn, messages []natsjs.RawMessage) {
+			messages[target-1].Data = bytes.Replace(messages[target-1].Data, []byte(`"spent":"13500.00"`), []byte(`"spent":"1350.00"`), 1)
+			republish(t, ctx, js, connection, messages)
+		})
+		expectFirstBad(t, dir, target, "differ")
+		// Without the ledger's own tree file (an attacker may rewrite it
+		// too), the signed checkpoint still catches it.
+		if err := os.Remove(filepath.Join(dir, "integrity", "hashes")); err != nil {
+			t.Fatal(err)
+		}
+		runLedger(t, "", "verify", "--data", dir).expect(t, 1, "checkpoint 1 (size 121) does not match the log")
+	})
+	t.Run("append a forged event", func(t *testing.T) {
+		dir := copyDataDir(t, original)
+		rewrite(t, dir, func(ctx context.Context, js jetstream.JetStream, connection *nats.Conn, messages []natsjs.RawMessage) {
+			if _, err := js.PublishMsg(ctx, ledgerMessage(messages[target-1])); err != nil {
+				t.Fatal(err)
+			}
+		})
+		expectFirstBad(t, dir, 122, "not in the ledger's own tree")
+	})
+	t.Run("replace a checkpoint with one signed by another key", func(t *testing.T) {
+		dir := copyDataDir(t, original)
+		rewrite(t, dir, func(ctx context.Context, js jetstream.JetStream, connection *nats.Conn, messages []natsjs.RawMessage) {
+			tree, _ := integrity.NewTree(&integrity.MemoryHashes{})
+			for _, message := range messages {
+				if err := tree.Append(message.Data); err != nil {
+					t.Fatal(err)
+				}
+			}
+			root, _ := tree.Root(tree.Size())
+			other, err := integrity.LoadOrCreateKeys(t.TempDir(), "", ledgerName)
+			if err != nil {
+				t.Fatal(err)
+			}
+			signed, err := integrity.Checkpoint{Origin: ledgerName, Size: tree.Size(), Root: root, Time: time.Now()}.Sign(other.Signer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := js.DeleteStream(ctx, natsjs.SignedCheckpointStream); err != nil {
+				t.Fatal(err)
+			}
+			checkpoints, err := natsjs.OpenSignedCheckpoints(ctx, connection, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := checkpoints.Append(ctx, signed); err != nil {
+				t.Fatal(err)
+			}
+		})
+		runLedger(t, "", "verify", "--data", dir).expect(t, 1, "checkpoint 1: bad checkpoint: signature")
+	})
+}
