@@ -126,9 +126,13 @@ func TestBrowserDashboard(t *testing.T) {
 		}
 		return time.Since(begin)
 	}
-	screenshot := func(name string) {
+	screenshot := func(name string, element ...string) {
 		t.Helper()
-		image, err := chromedp.Run(browser, chromedp.FullScreenshot(100))
+		shot := chromedp.FullScreenshot(100)
+		if len(element) > 0 {
+			shot = chromedp.Screenshot(chromedp.ID(element[0]))
+		}
+		image, err := chromedp.Run(browser, shot)
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
 		}
@@ -283,6 +287,7 @@ func TestBrowserDashboard(t *testing.T) {
 	if shown != quantityRule {
 		t.Errorf("the form shows %q next to the quantity, want the API's rule %q", shown, quantityRule)
 	}
+	screenshot("entry-form-violation-zh.png", "entry-card")
 	unit, err := chromedp.Run(browser, chromedp.Value(chromedp.ID("v-unit-0")))
 	if err != nil || unit != "份" {
 		t.Errorf("choosing the item did not fill its catalog unit: %q (%v)", unit, err)
@@ -369,6 +374,28 @@ func TestBrowserDashboard(t *testing.T) {
 	waitFor("phone layout", `document.documentElement.scrollWidth <= window.innerWidth + 1`, 5*time.Second)
 	screenshot("dashboard-phone-zh.png")
 	checkNoScript("end")
+
+	// Signing out forgets the token; the form signs in again, here as a
+	// viewer, who sees the figures but neither the entry form nor audits.
+	do("sign out", chromedp.Click(chromedp.ID("sign-out")), chromedp.WaitVisible(chromedp.ID("token-input")))
+	stored, err = chromedp.Run(browser, chromedp.Evaluate[string](`localStorage.getItem("ledger.token") || ""`))
+	if err != nil || stored != "" {
+		t.Errorf("signing out left token %q in localStorage (%v)", stored, err)
+	}
+	do("sign in as a viewer",
+		chromedp.SendKeys(chromedp.ID("token-input"), server.Tokens[httpapi.RoleViewer]),
+		chromedp.Click(chromedp.CSS(`#login-form button[type="submit"]`)),
+	)
+	waitFor("viewer dashboard", fmt.Sprintf(`document.getElementById("role").textContent.startsWith("看板查看") && document.getElementById("total-150626").textContent === %q`, afterForm), 10*time.Second)
+	hidden, err := chromedp.Run(browser, chromedp.Evaluate[bool](`document.getElementById("entry-card").hidden && document.getElementById("audit-card").hidden`))
+	if err != nil || !hidden {
+		t.Errorf("a viewer sees the entry form or the audit lookup (%v)", err)
+	}
+	waitFor("viewer feed replayed", `document.querySelectorAll("#feed li").length > 0`, 10*time.Second)
+	auditButtons, err := chromedp.Run(browser, chromedp.Evaluate[int](`document.querySelectorAll("#feed button").length`))
+	if err != nil || auditButtons != 0 {
+		t.Errorf("a viewer's feed offers %d audit buttons (%v)", auditButtons, err)
+	}
 
 	cancelBrowser()
 	<-consoleDone

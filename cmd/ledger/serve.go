@@ -71,7 +71,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	var api *httpapi.Server
 	var live *natsjs.LiveTotals
 	runner := projections.NewRunner(ledger.store, ledger.checkpoints, projection, projections.RunnerOptions{
-		Logger: env.logger,
+		Logger:      env.logger,
 		BeforeApply: func(record eventstore.Record) error { return appendLeaf(tree, record) },
 		OnApply: func(record eventstore.Record) {
 			api.OnApply(record)

@@ -649,8 +649,19 @@
       }
       return;
     }
+    // A new sign-in starts from nothing: another token may see less.
     state.role = who.role || "";
     state.name = who.name || "";
+    state.feed = [];
+    state.seen.clear();
+    state.totals = null;
+    state.position = 0;
+    state.loadedPosition = 0;
+    state.audit = null;
+    state.campaignFigures.clear();
+    state.dirtyCampaigns.clear();
+    renderFeed();
+    renderAudit();
     $("login").hidden = true;
     $("dashboard").hidden = false;
     $("whoami").hidden = false;
