@@ -229,3 +229,42 @@ func TestTamperingIsDetected(t *testing.T) {
 		runLedger(t, "", "verify", "--data", dir).expect(t, 1, "checkpoint 1: bad checkpoint: signature")
 	})
 }
+
+func TestEndToEndProofsAndAuditBundle(t *testing.T) {
+	dir := verifiedDataDir(t)
+	key := runLedger(t, "", "pubkey", "--data", dir)
+	key.expect(t, 0, "ordos-union-ledger+")
+	verifier := strings.TrimSpace(key.stdout)
+	proofFile := filepath.Join(t.TempDir(), "proof.json")
+	runLedger(t, "", "proof", "S-LEC-4", "--data", dir, "--out", proofFile).expect(t, 0)
+	runLedger(t, "", "verify-proof", proofFile, "--key", verifier).expect(t, 0, "OK: event", "training_held", "log of 121 events")
+	otherKeys, err := integrity.LoadOrCreateKeys(t.TempDir(), "", ledgerName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "verify-proof", proofFile, "--key", otherKeys.VerifierKey).expect(t, 1, "signature")
+
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	runLedger(t, "", "export-audit", "--data", dir, "--from", "2022-06-01", "--to", "2022-06-30", bundle).expect(t, 0, "121 events")
+	runLedger(t, "", "verify-bundle", bundle, "--key", verifier).expect(t, 0, "the totals report matches")
+	runLedger(t, "", "verify-bundle", bundle, "--key", otherKeys.VerifierKey).expect(t, 1, "signature")
+	// One total changed in the report: the recomputation disagrees.
+	reportPath := filepath.Join(bundle, "report.json")
+	report, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(report, []byte(`"received": "1200000.00"`)) && !bytes.Contains(report, []byte(`"received":`)) {
+		t.Fatalf("report has no received totals:\n%s", report)
+	}
+	edited := bytes.Replace(report, []byte(`"deliveries": 1,`), []byte(`"deliveries": 2,`), 1)
+	if bytes.Equal(edited, report) {
+		t.Fatalf("nothing to edit in the report")
+	}
+	if err := os.WriteFile(reportPath, edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "verify-bundle", bundle, "--key", verifier).expect(t, 1, "does not match the totals recomputed")
+	// Totals answers name the tree they come from.
+	runLedger(t, "", "totals", "--data", dir, "--format", "json").expect(t, 0, `"tree": {`, `"size": 121`)
+}
