@@ -102,6 +102,7 @@ func fillLog(b *testing.B, connection *nats.Conn, n int) {
 		message.Data = data
 		message.Header.Set(natsjs.HeaderEventID, event.ID.String())
 		message.Header.Set(natsjs.HeaderEventType, string(event.Type))
+		message.Header.Set(natsjs.HeaderSchemaVersion, strconv.Itoa(event.SchemaVersion))
 		if _, err := js.PublishMsgAsync(message, jetstream.WithStallWait(30*time.Second)); err != nil {
 			b.Fatal(err)
 		}

@@ -1,0 +1,127 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/eventstore/natsjs"
+	"github.com/ordos-union/ledger/integrity"
+	"github.com/ordos-union/ledger/projections"
+)
+
+// verifyEvents is the log size BenchmarkVerify checks; override with
+// LEDGER_BENCH_VERIFY_EVENTS.
+func verifyEvents() int {
+	if size, err := strconv.Atoi(os.Getenv("LEDGER_BENCH_VERIFY_EVENTS")); err == nil && size > 0 {
+		return size
+	}
+	return 1_000_000
+}
+
+// BenchmarkVerify: `ledger verify`'s work over a synthetic log: read every
+// raw message, recompute the tree, decode, validate and compare headers and
+// subjects.
+func BenchmarkVerify(b *testing.B) {
+	for b.Loop() {
+		size := verifyEvents()
+		r := newRig(b, false, false)
+		fillLog(b, r.connection, size)
+		ctx := context.Background()
+		input := integrity.VerifyInput{Catalog: domain.DefaultCatalog(), SubjectPrefix: "ledger.events"}
+		input.Messages = func(yield func(integrity.Message, error) bool) {
+			for raw, err := range r.store.Raw(ctx, 0) {
+				message := integrity.Message{Position: raw.Position, Subject: raw.Subject, Data: raw.Data, Header: map[string]string{}}
+				for name := range raw.Header {
+					message.Header[name] = raw.Header.Get(name)
+				}
+				if !yield(message, err) || err != nil {
+					return
+				}
+			}
+		}
+		started := time.Now()
+		report, err := integrity.Verify(ctx, input)
+		if err != nil {
+			b.Fatal(err)
+		}
+		elapsed := time.Since(started)
+		if !report.OK() || report.Events != int64(size) {
+			b.Fatalf("verify found %d events and problems %v", report.Events, report.Problems[:min(3, len(report.Problems))])
+		}
+		b.ReportMetric(float64(size)/elapsed.Seconds(), "verified-events/s")
+		fmt.Fprintf(os.Stdout, "VERIFY %d events in %s: %.0f events/s\n", size, elapsed.Round(time.Millisecond), float64(size)/elapsed.Seconds())
+	}
+}
+
+// BenchmarkTreeCost: bulk appends with nothing following the log, against
+// the same appends while `ledger serve`'s follower keeps the totals and the
+// Merkle tree current; each measurement ends when the follower has caught up.
+func BenchmarkTreeCost(b *testing.B) {
+	appendAll := func(b *testing.B, r *rig) {
+		for offset := 0; offset < bulkEventsCount; offset += bulkBatchEventsMax {
+			events := make([]domain.Event, bulkBatchEventsMax)
+			for i := range events {
+				events[i] = donation("bench-0", offset+i)
+			}
+			if _, err := r.service.Record(context.Background(), events); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("without-tree", func(b *testing.B) {
+		for b.Loop() {
+			r := newRig(b, false, false)
+			started := time.Now()
+			appendAll(b, r)
+			m := measurement{events: bulkEventsCount, elapsed: time.Since(started)}
+			report(b, m)
+			keep("tree/without", m)
+		}
+	})
+	b.Run("with-tree", func(b *testing.B) {
+		for b.Loop() {
+			r := newRig(b, false, false)
+			ctx, cancel := context.WithCancel(context.Background())
+			checkpoints, err := natsjs.OpenCheckpoints(ctx, r.connection, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			hashes, err := integrity.OpenFileHashes(b.TempDir() + "/hashes")
+			if err != nil {
+				b.Fatal(err)
+			}
+			tree, _ := integrity.NewTree(hashes)
+			caughtUp := make(chan struct{})
+			runner := projections.NewRunner(r.store, checkpoints, projections.NewTotalsProjection(), projections.RunnerOptions{
+				BeforeApply: func(record eventstore.Record) error { return tree.Append(record.Data) },
+				OnApply: func(record eventstore.Record) {
+					if record.Position == bulkEventsCount {
+						close(caughtUp)
+					}
+				},
+			})
+			following := make(chan error, 1)
+			go func() { following <- runner.Follow(ctx) }()
+			started := time.Now()
+			appendAll(b, r)
+			select {
+			case <-caughtUp:
+			case <-time.After(time.Minute):
+				b.Fatal("the follower did not catch up within a minute")
+			}
+			m := measurement{events: bulkEventsCount, elapsed: time.Since(started)}
+			cancel()
+			<-following
+			_ = hashes.Close()
+			report(b, m)
+			keep("tree/with", m)
+		}
+	})
+	ratio(b, "bulk append with totals+tree follower vs without", "tree/with", "tree/without")
+}
