@@ -20,16 +20,16 @@ import (
 	"github.com/ordos-union/ledger/httpapi"
 )
 
-// chromiumPath is Debian's chromium. CI installs it; the browser test fails,
-// and does not skip, where it is missing.
-const chromiumPath = "/usr/bin/chromium"
+// browserChromium is Debian's chromium. CI installs it; the browser test
+// fails, and does not skip, where it is missing.
+const browserChromium = "/usr/bin/chromium"
 
 // browserTestSeconds bounds the whole browser test.
 const browserTestSeconds = 60
 
-// xssDonor is a donor organisation that runs script if the page ever inserts
-// data as HTML.
-const xssDonor = `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>`
+// browserXSSDonor is a donor organisation that runs script if the page ever
+// inserts data as HTML.
+const browserXSSDonor = `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>`
 
 // TestBrowserDashboard drives the embedded dashboard in headless Chromium
 // against a real server over real JetStream: live totals without reload,
@@ -37,8 +37,8 @@ const xssDonor = `<img src=x onerror="window.__xss=1"><script>window.__xss=2</sc
 // text-only rendering of user data, and screenshots for a person to look at.
 func TestBrowserDashboard(t *testing.T) {
 	started := time.Now()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("the browser test needs Debian's chromium at %s: install it with `apt-get install -y chromium` (%v)", chromiumPath, err)
+	if _, err := os.Stat(browserChromium); err != nil {
+		t.Fatalf("the browser test needs Debian's chromium at %s: install it with `apt-get install -y chromium` (%v)", browserChromium, err)
 	}
 	artifacts := os.Getenv("LEDGER_ARTIFACTS_DIR")
 	if artifacts == "" {
@@ -51,10 +51,10 @@ func TestBrowserDashboard(t *testing.T) {
 	server := startTestServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), browserTestSeconds*time.Second)
 	defer cancel()
-	seedDashboard(ctx, t, server)
+	browserSeed(ctx, t, server)
 
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromiumPath),
+		chromedp.ExecPath(browserChromium),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
@@ -172,18 +172,18 @@ func TestBrowserDashboard(t *testing.T) {
 
 	// The seeded individual donation of 2000.50 yuan is Uxin's only receipt.
 	before := text("initial total", "total-150626")
-	if want := formatFen(200050); before != want {
+	if want := browserYuan(200050); before != want {
 		t.Fatalf("Uxin received %q before the new donation, want %q", before, want)
 	}
-	beforeFen := parseFen(t, before)
+	beforeFen := browserParseYuan(t, before)
 	do("mark the page", chromedp.Evaluate[chromedp.Void](`window.__notReloaded = "yes"`))
 
 	// A donation recorded through the API shows up without a reload.
-	status, body := postJSON(ctx, t, server.URL, server.Tokens[httpapi.RoleClerk], moneyDonation("D-BROWSER-0001", "150626", "1234.56", "鄂尔多斯某建设集团", "2022-06-30T10:00:00+08:00"))
+	status, body := browserPost(ctx, t, server.URL, server.Tokens[httpapi.RoleClerk], browserDonation("D-BROWSER-0001", "150626", "1234.56", "鄂尔多斯某建设集团", "2022-06-30T10:00:00+08:00"))
 	if status != http.StatusCreated {
 		t.Fatalf("record donation: %d %s", status, body)
 	}
-	afterAPI := formatFen(beforeFen + 123456)
+	afterAPI := browserYuan(beforeFen + 123456)
 	latency := waitFor("live total after the API donation",
 		fmt.Sprintf(`document.getElementById("total-150626").textContent === %q`, afterAPI), 10*time.Second)
 	t.Logf("county total updated in the page %v after the API answered", latency.Round(time.Millisecond))
@@ -196,18 +196,18 @@ func TestBrowserDashboard(t *testing.T) {
 	}
 	// Chart and map follow the same totals: received + allocated in
 	// (110,000.00 seeded for Uxin).
-	moneyIn := formatFen(beforeFen + 123456 + 11000000)
+	moneyIn := browserYuan(beforeFen + 123456 + 11000000)
 	waitFor("chart follows", fmt.Sprintf(`document.getElementById("bar-in-value-150626").textContent === %q`, moneyIn), 5*time.Second)
 	waitFor("map follows", fmt.Sprintf(`document.getElementById("tile-value-150626").textContent === %q`, moneyIn), 5*time.Second)
 
 	// The data-entry form: a bad amount shows the API's own message next to
 	// the field, and nothing is written.
-	badEvent := moneyDonation("D-FORM-0001", "150626", "12.345", "乌审旗某煤业有限公司", "2022-06-30T11:00:00+08:00")
-	status, body = postJSON(ctx, t, server.URL, server.Tokens[httpapi.RoleClerk], badEvent)
+	badEvent := browserDonation("D-FORM-0001", "150626", "12.345", "乌审旗某煤业有限公司", "2022-06-30T11:00:00+08:00")
+	status, body = browserPost(ctx, t, server.URL, server.Tokens[httpapi.RoleClerk], badEvent)
 	if status != http.StatusBadRequest {
 		t.Fatalf("bad amount: want 400 from the API, got %d %s", status, body)
 	}
-	apiRule := violationRule(t, body, "data.amount")
+	apiRule := browserViolationRule(t, body, "data.amount")
 	do("fill the form with a bad amount",
 		chromedp.ScrollIntoView(chromedp.ID("entry-card")),
 		chromedp.SetValue(chromedp.ID("entry-type"), "donation"),
@@ -246,19 +246,19 @@ func TestBrowserDashboard(t *testing.T) {
 	if result := text("entry result", "entry-result"); !strings.Contains(result, "已记录") {
 		t.Errorf("entry result %q, want a 已记录 (recorded) message", result)
 	}
-	afterForm := formatFen(beforeFen + 123456 + 8800)
+	afterForm := browserYuan(beforeFen + 123456 + 8800)
 	waitFor("live total after the form donation",
 		fmt.Sprintf(`document.getElementById("total-150626").textContent === %q`, afterForm), 10*time.Second)
 
 	// The delivery form: a quantity of 0 on an item line is shown next to
 	// that line's quantity with the API's rule; corrected, it is recorded and
 	// the spending and beneficiary panels follow.
-	badDelivery := delivery("V-FORM-0001", 0)
-	status, body = postJSON(ctx, t, server.URL, server.Tokens[httpapi.RoleClerk], badDelivery)
+	badDelivery := browserDelivery("V-FORM-0001", 0)
+	status, body = browserPost(ctx, t, server.URL, server.Tokens[httpapi.RoleClerk], badDelivery)
 	if status != http.StatusBadRequest {
 		t.Fatalf("bad delivery: want 400 from the API, got %d %s", status, body)
 	}
-	quantityRule := violationRule(t, body, "data.items[0].quantity")
+	quantityRule := browserViolationRule(t, body, "data.items[0].quantity")
 	do("fill the delivery form with a zero quantity",
 		chromedp.SetValue(chromedp.ID("entry-type"), "delivery"),
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("entry-type").dispatchEvent(new Event("change"))`),
@@ -297,17 +297,17 @@ func TestBrowserDashboard(t *testing.T) {
 		chromedp.Click(chromedp.ID("entry-submit")),
 	)
 	waitFor("delivery recorded", `document.querySelector("#entry-result.ok") !== null`, 10*time.Second)
-	waitFor("spending follows", fmt.Sprintf(`document.getElementById("spent-150626").textContent === %q`, formatFen(2750000)), 10*time.Second)
+	waitFor("spending follows", fmt.Sprintf(`document.getElementById("spent-150626").textContent === %q`, browserYuan(2750000)), 10*time.Second)
 	waitFor("beneficiaries follow", `document.querySelector("#group-outdoor-workers .bar-value").textContent === "9,420"`, 10*time.Second)
-	waitFor("campaign progress follows", fmt.Sprintf(`document.getElementById("campaign-spent-2022-summer-cooling").textContent === %q`, formatFen(6550000)), 10*time.Second)
+	waitFor("campaign progress follows", fmt.Sprintf(`document.getElementById("campaign-spent-2022-summer-cooling").textContent === %q`, browserYuan(6550000)), 10*time.Second)
 
 	// User data is text, never markup: the feed and the audit trail show the
 	// donor's name literally and run none of it.
-	status, body = postJSON(ctx, t, server.URL, server.Tokens[httpapi.RoleClerk], moneyDonation("D-XSS-0001", "150600", "1.00", xssDonor, "2022-06-30T12:00:00+08:00"))
+	status, body = browserPost(ctx, t, server.URL, server.Tokens[httpapi.RoleClerk], browserDonation("D-XSS-0001", "150600", "1.00", browserXSSDonor, "2022-06-30T12:00:00+08:00"))
 	if status != http.StatusCreated {
 		t.Fatalf("record the donation with markup in its donor: %d %s", status, body)
 	}
-	quoted, err := json.Marshal(xssDonor)
+	quoted, err := json.Marshal(browserXSSDonor)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +337,7 @@ func TestBrowserDashboard(t *testing.T) {
 	)
 	waitFor("audit trail shown", `document.querySelector("#audit-table tbody tr") !== null`, 10*time.Second)
 	auditText := text("audit", "audit-result")
-	if !strings.Contains(auditText, xssDonor) || !strings.Contains(auditText, "D-XSS-0001") {
+	if !strings.Contains(auditText, browserXSSDonor) || !strings.Contains(auditText, "D-XSS-0001") {
 		t.Errorf("audit trail does not show the entry literally: %q", auditText)
 	}
 	checkNoScript("audit trail")
@@ -410,9 +410,9 @@ func TestBrowserDashboard(t *testing.T) {
 	t.Logf("browser test took %v", time.Since(started).Round(time.Millisecond))
 }
 
-// seedDashboard records a small campaign season so that every panel of the
+// browserSeed records a small campaign season so that every panel of the
 // dashboard has something to show.
-func seedDashboard(ctx context.Context, t *testing.T, server *testServer) {
+func browserSeed(ctx context.Context, t *testing.T, server *testServer) {
 	t.Helper()
 	events := []string{
 		`{"type":"donation_received","county":"150600","occurred_at":"2022-06-06T10:00:00+08:00","idempotency_key":"seed-D-SC-0001",
@@ -468,13 +468,13 @@ func seedDashboard(ctx context.Context, t *testing.T, server *testServer) {
 		  "data":{"service_id":"SV-NW-03","campaign":"2022-new-workers-month","kind":"visit","beneficiary_group":"new-form-workers","count":3370,"person_times":3370}}`,
 	)
 	batch := "[" + strings.Join(events, ",") + "]"
-	status, body := postJSON(ctx, t, server.URL, server.Tokens[httpapi.RoleClerk], batch)
+	status, body := browserPost(ctx, t, server.URL, server.Tokens[httpapi.RoleClerk], batch)
 	if status != http.StatusCreated {
 		t.Fatalf("seed the ledger: %d %s", status, body)
 	}
 }
 
-func moneyDonation(id, county, amount, donor, occurredAt string) string {
+func browserDonation(id, county, amount, donor, occurredAt string) string {
 	event := map[string]any{
 		"type": "donation_received", "county": county, "occurred_at": occurredAt, "idempotency_key": "test-" + id,
 		"data": map[string]any{
@@ -489,8 +489,8 @@ func moneyDonation(id, county, amount, donor, occurredAt string) string {
 	return string(encoded)
 }
 
-// delivery is the delivery the test types into the form.
-func delivery(id string, quantity int) string {
+// browserDelivery is the delivery the test types into the form.
+func browserDelivery(id string, quantity int) string {
 	event := map[string]any{
 		"type": "supplies_delivered", "county": "150626", "occurred_at": "2022-06-30T14:00:00+08:00", "idempotency_key": "test-" + id,
 		"data": map[string]any{
@@ -508,7 +508,7 @@ func delivery(id string, quantity int) string {
 	return string(encoded)
 }
 
-func postJSON(ctx context.Context, t *testing.T, baseURL, token, body string) (int, []byte) {
+func browserPost(ctx context.Context, t *testing.T, baseURL, token, body string) (int, []byte) {
 	t.Helper()
 	request, err := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"/api/v1/events", bytes.NewBufferString(body))
 	if err != nil {
@@ -528,7 +528,7 @@ func postJSON(ctx context.Context, t *testing.T, baseURL, token, body string) (i
 	return response.StatusCode, answer
 }
 
-func violationRule(t *testing.T, body []byte, field string) string {
+func browserViolationRule(t *testing.T, body []byte, field string) string {
 	t.Helper()
 	var failure struct {
 		Error struct {
@@ -550,8 +550,8 @@ func violationRule(t *testing.T, body []byte, field string) string {
 	return ""
 }
 
-// formatFen writes fen as the dashboard shows money: ¥1,234.56.
-func formatFen(fen int64) string {
+// browserYuan writes fen as the dashboard shows money: ¥1,234.56.
+func browserYuan(fen int64) string {
 	sign := ""
 	if fen < 0 {
 		sign, fen = "-", -fen
@@ -567,8 +567,8 @@ func formatFen(fen int64) string {
 	return fmt.Sprintf("%s¥%s.%02d", sign, grouped.String(), fen%100)
 }
 
-// parseFen reads what formatFen writes.
-func parseFen(t *testing.T, shown string) int64 {
+// browserParseYuan reads what browserYuan writes.
+func browserParseYuan(t *testing.T, shown string) int64 {
 	t.Helper()
 	digits := strings.NewReplacer("¥", "", ",", "", ".", "").Replace(shown)
 	if !strings.Contains(shown, ".") || len(shown) < 4 || shown[len(shown)-3] != '.' {

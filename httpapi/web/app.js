@@ -115,6 +115,7 @@
       auditSubject: "对象",
       auditKind: "类别",
       auditCount: "共 {n} 条",
+      auditCountOne: "共 1 条",
       "auditKind.entry": "单条记录",
       "auditKind.campaign fund": "活动资金",
       "auditKind.region": "地区",
@@ -263,6 +264,7 @@
       auditSubject: "Subject",
       auditKind: "Kind",
       auditCount: "{n} entries",
+      auditCountOne: "1 entry",
       "auditKind.entry": "entry",
       "auditKind.campaign fund": "campaign fund",
       "auditKind.region": "region",
@@ -1158,7 +1160,7 @@
     const header = h("p", { class: "audit-head" },
       t("auditSubject") + ": ", h("strong", null, trail.subject || ""), " · ",
       t("auditKind") + ": " + (t(kindKey) === kindKey ? trail.kind || "" : t(kindKey)), " · ",
-      t("auditCount", { n: (trail.entries || []).length }));
+      (trail.entries || []).length === 1 ? t("auditCountOne") : t("auditCount", { n: (trail.entries || []).length }));
     const rows = (trail.entries || []).map((entry) => h("tr", { "data-position": entry.position },
       h("td", { class: "num" }, String(entry.position)),
       h("td", { class: "nowrap" }, typeText(entry.type)),
