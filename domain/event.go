@@ -90,10 +90,11 @@ type Personal struct {
 // Person is one data subject. SubjectID is a pseudonymous id that the erasure
 // feature keys its per-person encryption on.
 type Person struct {
-	SubjectID string `json:"subject_id,omitempty"`
-	Name      string `json:"name,omitempty"`
-	Phone     string `json:"phone,omitempty"`
-	IDNumber  string `json:"id_number,omitempty"`
+	SubjectID   string `json:"subject_id,omitempty"`
+	Name        string `json:"name,omitempty"`
+	Phone       string `json:"phone,omitempty"`
+	IDNumber    string `json:"id_number,omitempty"`
+	BankAccount string `json:"bank_account,omitempty"`
 }
 
 // GoodsItem is a line of goods: how many of what, and their assessed value.
@@ -226,6 +227,9 @@ type EntryVoided struct {
 	Campaign      string `json:"campaign"`
 	TargetEventID string `json:"target_event_id"`
 	Reason        string `json:"reason"`
+	// ClosedPeriod names the closed month (YYYY-MM) a back-dated void
+	// deliberately lands in; without it such a void is refused.
+	ClosedPeriod string `json:"closed_period,omitempty"`
 	TargetLocation
 }
 
@@ -246,6 +250,7 @@ type EntryCorrected struct {
 	TargetEventID string          `json:"target_event_id"`
 	Reason        string          `json:"reason"`
 	Replacement   json.RawMessage `json:"replacement"`
+	ClosedPeriod  string          `json:"closed_period,omitempty"`
 	TargetLocation
 
 	// replacement is the decoded Replacement, filled by decoding once the
@@ -294,6 +299,20 @@ func newPayload(eventType EventType) Payload {
 		return &EntryVoided{}
 	case TypeEntryCorrected:
 		return &EntryCorrected{}
+	case TypeBankLineImported:
+		return &BankLineImported{}
+	case TypeMatchConfirmed:
+		return &MatchConfirmed{}
+	case TypeMatchRejected:
+		return &MatchRejected{}
+	case TypeFeeWrittenOff:
+		return &FeeWrittenOff{}
+	case TypeDecisionUndone:
+		return &DecisionUndone{}
+	case TypePeriodClosed:
+		return &PeriodClosed{}
+	case TypePeriodReopened:
+		return &PeriodReopened{}
 	}
 	return nil
 }
@@ -317,6 +336,20 @@ func derefPayload(payload Payload) Payload {
 		return *p
 	case *EntryVoided:
 		return *p
+	case *BankLineImported:
+		return *p
+	case *MatchConfirmed:
+		return *p
+	case *MatchRejected:
+		return *p
+	case *FeeWrittenOff:
+		return *p
+	case *DecisionUndone:
+		return *p
+	case *PeriodClosed:
+		return *p
+	case *PeriodReopened:
+		return *p
 	}
 	return payload
 }
@@ -337,6 +370,10 @@ func EntityID(payload Payload) string {
 		return p.SessionID
 	case ServiceProvided:
 		return p.ServiceID
+	case BankLineImported:
+		return p.LineID
+	case MatchConfirmed:
+		return p.MatchID
 	}
 	return ""
 }

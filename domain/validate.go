@@ -67,9 +67,8 @@ func (v Validator) validateEnvelope(problems *violations, event Event) {
 		problems.add("schema_version", "must be %d: older versions are read, never written", SchemaVersion)
 	}
 	if event.Data != nil && event.Aggregate != (AggregateRef{}) {
-		want := AggregateRef{Kind: AggregateCampaign, ID: event.Data.CampaignCode()}
-		if event.Aggregate != want {
-			problems.add("aggregate", "must be %s, the campaign of the entry (or left out)", want)
+		if want := AggregateOf(event.Data); event.Aggregate != want {
+			problems.add("aggregate", "must be %s, the aggregate of the entry (or left out)", want)
 		}
 	}
 	v.checkRegion(problems, "county", event.County)
@@ -218,6 +217,10 @@ func checkFundings(problems *violations, field string, fundings []Funding, spent
 
 func (v Validator) validatePayload(problems *violations, path string, payload Payload, county string) {
 	at := func(field string) string { return path + "." + field }
+	if IsFinance(payload.EventType()) {
+		v.validateFinance(problems, at, payload)
+		return
+	}
 	v.checkCode(problems, at("campaign"), "campaign", payload.CampaignCode())
 	switch p := payload.(type) {
 	case DonationPledged:
@@ -287,9 +290,11 @@ func (v Validator) validatePayload(problems *violations, path string, payload Pa
 	case EntryVoided:
 		checkTarget(problems, at("target_event_id"), p.TargetEventID)
 		checkText(problems, at("reason"), p.Reason, longTextRunesMax, true)
+		checkClosedPeriod(problems, at("closed_period"), p.ClosedPeriod)
 	case *EntryCorrected:
 		checkTarget(problems, at("target_event_id"), p.TargetEventID)
 		checkText(problems, at("reason"), p.Reason, longTextRunesMax, true)
+		checkClosedPeriod(problems, at("closed_period"), p.ClosedPeriod)
 		if trimmed := strings.TrimSpace(string(p.Replacement)); trimmed == "" || trimmed == "null" {
 			problems.add(at("replacement"), "is required: the whole corrected payload")
 		}
@@ -299,6 +304,12 @@ func (v Validator) validatePayload(problems *violations, path string, payload Pa
 			}
 			v.validatePayload(problems, at("replacement"), p.replacement, county)
 		}
+	}
+}
+
+func checkClosedPeriod(problems *violations, field, month string) {
+	if month != "" && !monthPattern.MatchString(month) {
+		problems.add(field, "must be a month YYYY-MM")
 	}
 }
 
@@ -368,7 +379,7 @@ func (v Validator) validatePersonal(problems *violations, event Event) {
 			kind = correction.replacement.EventType()
 		}
 	}
-	isDonation := kind == TypeDonationPledged || kind == TypeDonationReceived
+	isDonation := kind == TypeDonationPledged || kind == TypeDonationReceived || kind == TypeBankLineImported
 	if personal.Donor != nil {
 		if !isDonation && kind != "" {
 			problems.add("personal.donor", "only donations have a donor")
@@ -422,4 +433,7 @@ func checkPerson(problems *violations, field string, person Person) {
 		problems.add(field+".id_number", "must be 6-32 letters and digits")
 	}
 	checkKey(problems, field+".subject_id", person.SubjectID)
+	if person.BankAccount != "" && !idNumberPattern.MatchString(strings.ReplaceAll(person.BankAccount, " ", "")) {
+		problems.add(field+".bank_account", "must be 6-32 letters and digits")
+	}
 }

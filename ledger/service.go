@@ -43,13 +43,25 @@ type Service struct {
 	mu        sync.Mutex
 	campaigns map[string]*campaignSlot
 	uses      uint64
+
+	periodsMu      sync.Mutex
+	periods        *domain.Periods
+	periodsVersion uint64
+	periodsRead    time.Time
 }
 
+// campaignSlot holds one aggregate's cached state (a campaign, a bank
+// account or the periods) and the lock its writers take.
 type campaignSlot struct {
 	mu       sync.Mutex
-	state    *domain.Campaign
+	ref      domain.AggregateRef
+	state    domain.Aggregate
 	lastUsed uint64
 }
+
+// periodsRefreshMs is how stale the service's view of closed months may be:
+// a month closed this recently may still take one entry (documented).
+const periodsRefreshMs = 1000
 
 // Options configure a Service. Zero values take defaults.
 type Options struct {
@@ -99,7 +111,7 @@ func (s *Service) Prepare(event domain.Event) (domain.Event, error) {
 		event.SchemaVersion = domain.SchemaVersion
 	}
 	if event.Data != nil && event.Aggregate == (domain.AggregateRef{}) {
-		event.Aggregate = domain.AggregateRef{Kind: domain.AggregateCampaign, ID: event.Data.CampaignCode()}
+		event.Aggregate = domain.AggregateOf(event.Data)
 	}
 	if err := s.validator.Validate(event); err != nil {
 		return event, err
@@ -166,25 +178,26 @@ func (s *Service) Record(ctx context.Context, events []domain.Event) ([]Result, 
 // lockCampaigns takes the slot of every campaign of the request, in code
 // order so two requests never wait on each other in a cycle.
 func (s *Service) lockCampaigns(events []domain.Event) map[string]*campaignSlot {
-	codes := map[string]bool{}
+	refs := map[string]domain.AggregateRef{}
 	for _, event := range events {
-		codes[event.Aggregate.ID] = true
+		refs[event.Aggregate.String()] = event.Aggregate
 	}
-	ordered := make([]string, 0, len(codes))
-	for code := range codes {
-		ordered = append(ordered, code)
+	ordered := make([]string, 0, len(refs))
+	for key := range refs {
+		ordered = append(ordered, key)
 	}
 	sort.Strings(ordered)
 	slots := make(map[string]*campaignSlot, len(ordered))
-	for _, code := range ordered {
-		slot := s.slot(code)
+	for _, key := range ordered {
+		slot := s.slot(refs[key])
 		slot.mu.Lock()
-		slots[code] = slot
+		slots[key] = slot
 	}
 	return slots
 }
 
-func (s *Service) slot(code string) *campaignSlot {
+func (s *Service) slot(ref domain.AggregateRef) *campaignSlot {
+	code := ref.String()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.uses++
@@ -193,7 +206,7 @@ func (s *Service) slot(code string) *campaignSlot {
 		if len(s.campaigns) >= campaignsCachedMax {
 			s.evictLocked()
 		}
-		slot = &campaignSlot{}
+		slot = &campaignSlot{ref: ref}
 		s.campaigns[code] = slot
 	}
 	slot.lastUsed = s.uses
@@ -248,7 +261,7 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 	results := make([]Result, len(events))
 	versions := map[string]uint64{}
 	for code, slot := range slots {
-		versions[code] = slot.state.Version
+		versions[code] = slot.state.Revision()
 	}
 	// Any failure after the first Apply leaves tentative events in a state:
 	// drop those states so the next use re-reads the log.
@@ -265,7 +278,8 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 	var written []int
 	for i := range events {
 		event := &events[i]
-		state := slots[event.Aggregate.ID].state
+		key := event.Aggregate.String()
+		state := slots[key].state
 		if event.IdempotencyKey != "" {
 			if record, found := state.Key(event.IdempotencyKey); found {
 				hash, err := event.ContentHash()
@@ -280,16 +294,20 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 				continue
 			}
 		}
-		if err := state.Decide(event, s.validator); err != nil {
+		err := s.checkPeriod(ctx, *event)
+		if err == nil {
+			err = state.Decide(event, s.validator)
+		}
+		if err != nil {
 			dirty = dirty || len(written) > 0
-			if errors.Is(err, domain.ErrRejected) && !caughtUp[event.Aggregate.ID] {
+			if errors.Is(err, domain.ErrRejected) && !caughtUp[key] {
 				// The cached state may be behind another writer: refuse
 				// only if the campaign is where the state says it is.
 				current, versionErr := s.store.AggregateVersion(ctx, event.Aggregate)
 				if versionErr != nil {
 					return nil, false, versionErr
 				}
-				if current != versions[event.Aggregate.ID] {
+				if current != versions[key] {
 					dirty = true
 					return nil, true, err
 				}
@@ -298,11 +316,11 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 		}
 		state.Apply(*event, 0)
 		dirty = true
-		index, ok := partIndex[event.Aggregate.ID]
+		index, ok := partIndex[key]
 		if !ok {
 			index = len(parts)
-			partIndex[event.Aggregate.ID] = index
-			parts = append(parts, eventstore.AggregateAppend{Aggregate: event.Aggregate, ExpectedVersion: versions[event.Aggregate.ID]})
+			partIndex[key] = index
+			parts = append(parts, eventstore.AggregateAppend{Aggregate: event.Aggregate, ExpectedVersion: versions[key]})
 		}
 		parts[index].Events = append(parts[index].Events, *event)
 		written = append(written, i)
@@ -343,7 +361,13 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 			partPositions[event.ID] = positions[cursor]
 			cursor++
 		}
-		slots[part.Aggregate.ID].state.Confirm(positions[cursor-1], partPositions)
+		slots[part.Aggregate.String()].state.Confirm(positions[cursor-1], partPositions)
+		if part.Aggregate.Kind == domain.AggregatePeriods {
+			// This process closed or reopened a month: see it at once.
+			s.periodsMu.Lock()
+			s.periods = nil
+			s.periodsMu.Unlock()
+		}
 	}
 	for _, i := range written {
 		results[i] = Result{EventID: events[i].ID, Position: positionOf[events[i].ID]}
@@ -357,18 +381,18 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 // version unchanged is not read at all.
 func (s *Service) catchUp(ctx context.Context, code string, slot *campaignSlot) (bool, error) {
 	if slot.state == nil {
-		slot.state = domain.NewCampaign(code, s.catalog.CityCode())
+		slot.state = domain.NewAggregate(slot.ref, s.catalog.CityCode())
 	}
-	current, err := s.store.AggregateVersion(ctx, slot.state.Ref)
+	current, err := s.store.AggregateVersion(ctx, slot.ref)
 	if err != nil {
-		return false, fmt.Errorf("load campaign %s: %w", code, err)
+		return false, fmt.Errorf("load %s: %w", code, err)
 	}
-	if current == slot.state.Version {
+	if current == slot.state.Revision() {
 		return false, nil
 	}
 	changed := false
-	filter := eventstore.Filter{AggregateKind: domain.AggregateCampaign, AggregateID: code}
-	for record, err := range s.store.Read(ctx, slot.state.Version, filter) {
+	filter := eventstore.Filter{AggregateKind: slot.ref.Kind, AggregateID: slot.ref.ID}
+	for record, err := range s.store.Read(ctx, slot.state.Revision(), filter) {
 		if err != nil {
 			slot.state = nil
 			return false, fmt.Errorf("load campaign %s: %w", code, err)
@@ -394,4 +418,61 @@ func prefixRule(err error, index int) error {
 		return &domain.RuleError{Field: field, Rule: rule.Rule}
 	}
 	return domain.PrefixViolations(err, fmt.Sprintf("events[%d]", index))
+}
+
+// checkPeriod refuses a campaign entry that occurred in a month finance has
+// closed, unless it is a void or correction that names that month.
+func (s *Service) checkPeriod(ctx context.Context, event domain.Event) error {
+	if event.Aggregate.Kind != domain.AggregateCampaign {
+		return nil
+	}
+	periods, err := s.closedPeriods(ctx)
+	if err != nil {
+		return err
+	}
+	month := domain.MonthOf(event.OccurredAt)
+	if !periods.Closed(month) {
+		return nil
+	}
+	named := ""
+	switch data := event.Data.(type) {
+	case domain.EntryVoided:
+		named = data.ClosedPeriod
+	case *domain.EntryCorrected:
+		named = data.ClosedPeriod
+	}
+	if named == month {
+		return nil
+	}
+	return &domain.RuleError{Field: "occurred_at", Rule: fmt.Sprintf("%s is closed by finance: record a void or correction "+
+		"that names closed_period %q, or ask finance to reopen the month", month, month)}
+}
+
+// closedPeriods returns the periods state, read again when it is older than
+// periodsRefreshMs and the store's version moved.
+func (s *Service) closedPeriods(ctx context.Context) (*domain.Periods, error) {
+	s.periodsMu.Lock()
+	defer s.periodsMu.Unlock()
+	// Freshness is measured on the monotonic wall clock, not the service's
+	// injectable clock: it is about this process's cache, not about events.
+	if s.periods != nil && time.Since(s.periodsRead) < periodsRefreshMs*time.Millisecond {
+		return s.periods, nil
+	}
+	ref := domain.AggregateRef{Kind: domain.AggregatePeriods, ID: domain.PeriodsID}
+	version, err := s.store.AggregateVersion(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if s.periods == nil || version != s.periodsVersion {
+		periods := domain.NewPeriods()
+		for record, err := range s.store.Read(ctx, 0, eventstore.Filter{AggregateKind: ref.Kind, AggregateID: ref.ID}) {
+			if err != nil {
+				return nil, err
+			}
+			periods.Apply(record.Event, record.Position)
+		}
+		s.periods, s.periodsVersion = periods, version
+	}
+	s.periodsRead = time.Now()
+	return s.periods, nil
 }

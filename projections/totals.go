@@ -252,7 +252,9 @@ func (t *Totals) Apply(ctx context.Context, record eventstore.Record, lookup Loo
 			t.cell(event.County, campaign, target.occurredAt).Corrected++
 		}
 	default:
-		if t.counts(event.OccurredAt) {
+		// Finance's events (bank lines, matches, period closes) move no
+		// campaign money: they have their own reports.
+		if event.Aggregate.Kind == domain.AggregateCampaign && t.counts(event.OccurredAt) {
 			t.add(event.Data, event.County, campaign, event.OccurredAt, +1)
 		}
 	}

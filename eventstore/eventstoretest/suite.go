@@ -88,7 +88,7 @@ func stored(event domain.Event) domain.Event {
 	event.ID = uuid.Must(uuid.NewV7())
 	event.RecordedAt = time.Now().UTC().Truncate(time.Millisecond)
 	event.SchemaVersion = domain.SchemaVersion
-	event.Aggregate = domain.AggregateRef{Kind: domain.AggregateCampaign, ID: event.Data.CampaignCode()}
+	event.Aggregate = domain.AggregateOf(event.Data)
 	return event
 }
 
