@@ -385,7 +385,7 @@ type TreeStamp struct {
 type Answer struct {
 	Position uint64     `json:"position"`
 	Tree     *TreeStamp `json:"tree,omitempty"`
-	Rows     []Row  `json:"rows"`
+	Rows     []Row      `json:"rows"`
 	// All sums the regions of each period; allocations between them cancel.
 	All []Row `json:"all"`
 }
