@@ -173,7 +173,8 @@ func VerifyBundle(ctx context.Context, dir string, verifier note.Verifier) (Peri
 		return PeriodReport{}, err
 	}
 	var last Checkpoint
-	for i, text := range bytes.Split(notes, []byte(checkpointDivider)) {
+	texts := bytes.Split(notes, []byte(checkpointDivider))
+	for i, text := range texts {
 		checkpoint, err := OpenCheckpoint(text, verifier)
 		if err != nil {
 			return PeriodReport{}, fmt.Errorf("checkpoint %d: %w", i+1, err)
@@ -201,7 +202,14 @@ func VerifyBundle(ctx context.Context, dir string, verifier note.Verifier) (Peri
 	if err := json.Unmarshal(proofJSON, &proofs); err != nil {
 		return PeriodReport{}, fmt.Errorf("%s: %w", bundleConsistency, err)
 	}
+	// One proof links each checkpoint to the next: none may go missing.
+	if len(proofs) != len(texts)-1 {
+		return PeriodReport{}, fmt.Errorf("%d checkpoints need %d consistency proofs, the bundle has %d", len(texts), len(texts)-1, len(proofs))
+	}
 	for i, proof := range proofs {
+		if proof.Older != string(texts[i]) || proof.Newer != string(texts[i+1]) {
+			return PeriodReport{}, fmt.Errorf("consistency proof %d does not link checkpoints %d and %d", i+1, i+1, i+2)
+		}
 		if err := proof.Check(verifier); err != nil {
 			return PeriodReport{}, fmt.Errorf("consistency proof %d: %w", i+1, err)
 		}

@@ -176,8 +176,9 @@ type Tree struct {
 // NewTree opens a tree on its storage, which may already hold a prefix.
 func NewTree(storage HashStorage) (*Tree, error) {
 	count := storage.Count()
-	// The number of records whose stored hashes fill exactly count slots;
-	// a partial record (a crash between its hashes) is left out.
+	// The number of records whose stored hashes fill exactly count slots.
+	// A partial record (a crash between its hashes) is an error: the file
+	// is a cache, and the caller rebuilds it from the log.
 	size := int64(sort.Search(int(count)+1, func(n int) bool { return tlog.StoredHashCount(int64(n)) > count })) - 1
 	if size < 0 {
 		size = 0

@@ -78,12 +78,15 @@ func Verify(ctx context.Context, input VerifyInput) (Report, error) {
 	var report Report
 	tree, _ := NewTree(&MemoryHashes{})
 	expected := uint64(1)
+	var treeProblems []uint64
 	for message, err := range input.Messages {
 		if err != nil {
 			return report, err
 		}
 		if message.Position != expected {
 			report.add(expected, "missing: the log jumps from position %d to %d (events were dropped)", expected-1, message.Position)
+			// JetStream numbers positions itself: a gap is a fact.
+			treeProblems = append(treeProblems, expected)
 		}
 		expected = message.Position + 1
 		if err := tree.Append(message.Data); err != nil {
@@ -96,6 +99,7 @@ func Verify(ctx context.Context, input VerifyInput) (Report, error) {
 			index := int64(message.Position) - 1
 			if stored, ok := input.StoredLeaf(index); ok && stored != leaf {
 				report.add(message.Position, "the stored bytes differ from those the ledger hashed when it appended them")
+				treeProblems = append(treeProblems, message.Position)
 			} else if !ok && index >= input.StoredSize {
 				report.add(message.Position, "not in the ledger's own tree (it ends at %d): appended behind the ledger's back?", input.StoredSize)
 			}
@@ -105,7 +109,11 @@ func Verify(ctx context.Context, input VerifyInput) (Report, error) {
 			input.Progress(message.Position)
 		}
 	}
-	checkCheckpoints(&report, input, tree)
+	if input.StoredLeaf != nil && input.StoredSize >= int64(expected) {
+		report.add(expected, "missing: the ledger's own tree has %d events but the log ends at %d", input.StoredSize, expected-1)
+		treeProblems = append(treeProblems, expected)
+	}
+	checkCheckpoints(&report, input, tree, treeProblems)
 	if root, err := tree.Root(tree.Size()); err == nil {
 		report.Root = root
 	}
@@ -150,7 +158,12 @@ func (input VerifyInput) headerValue(message Message, name string) string {
 	return message.Header[name]
 }
 
-func checkCheckpoints(report *Report, input VerifyInput, tree *Tree) {
+// checkCheckpoints checks every checkpoint. treeProblems are the positions,
+// in order, where the stored leaves prove the tree changed (a missing
+// position, or bytes that differ from those the ledger hashed); a checkpoint
+// that no longer matches names the first of them in its range, and
+// otherwise the range's start, the only sound answer without the leaves.
+func checkCheckpoints(report *Report, input VerifyInput, tree *Tree, treeProblems []uint64) {
 	var previous *Checkpoint
 	for i, signed := range input.Checkpoints {
 		report.Checkpoints++
@@ -182,9 +195,9 @@ func checkCheckpoints(report *Report, input VerifyInput, tree *Tree) {
 			// else the range's start: the checkpoint says only that
 			// something in it changed.
 			at := from
-			for _, problem := range report.Problems {
-				if problem.Position >= from && problem.Position <= uint64(checkpoint.Size) && (at == from || problem.Position < at) {
-					at = problem.Position
+			for _, position := range treeProblems {
+				if position >= from && position <= uint64(checkpoint.Size) {
+					at = position
 					break
 				}
 			}

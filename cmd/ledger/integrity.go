@@ -28,9 +28,21 @@ func integrityDir(dataDir string) string { return filepath.Join(dataDir, "integr
 func (o *opened) openTree(ctx context.Context, dataDir string) (*integrity.Tree, error) {
 	var storage integrity.HashStorage = &integrity.MemoryHashes{}
 	if o.lock != nil {
-		file, err := integrity.OpenFileHashes(filepath.Join(integrityDir(dataDir), "hashes"))
+		path := filepath.Join(integrityDir(dataDir), "hashes")
+		file, err := integrity.OpenFileHashes(path)
 		if err != nil {
 			return nil, err
+		}
+		if _, err := integrity.NewTree(file); err != nil {
+			// A crash left part of a record: the file is a cache of the
+			// log, so it is rebuilt.
+			_ = file.Close()
+			if err := os.Remove(path); err != nil {
+				return nil, err
+			}
+			if file, err = integrity.OpenFileHashes(path); err != nil {
+				return nil, err
+			}
 		}
 		o.closers = append(o.closers, file.Close)
 		storage = file
