@@ -56,7 +56,8 @@ type MatchedDonation struct {
 }
 
 // MatchConfirmed records that bank lines and donations are the same money.
-// The lines' amounts equal the donations' amounts plus the bank fee.
+// The lines' amounts plus the bank fee deducted on the way equal the
+// donations' amounts.
 type MatchConfirmed struct {
 	Account   string            `json:"account"`
 	MatchID   string            `json:"match_id"`
@@ -309,9 +310,9 @@ func (k *keyIndex) Confirm(version uint64, positions map[uuid.UUID]uint64) {
 func (k *keyIndex) Revision() uint64 { return k.version }
 
 // Account is a bank account's statement lines and decisions. Invariants: a
-// line is imported once (same line id, same content); a match's lines exist,
-// are money in, and are not matched beyond their amount; the lines' total
-// equals the donations' total plus the fee; a decision is undone at most
+// line is imported once (same line id, same content); a match's lines exist
+// and are not matched beyond their amount; the lines' total plus the fee
+// equals the donations' total; a decision is undone at most
 // once and only if it exists.
 type Account struct {
 	keyIndex
@@ -344,7 +345,7 @@ func (a *Account) usage(payload Payload, sign Money) map[string]Money {
 	switch p := payload.(type) {
 	case MatchConfirmed:
 		// Spread the matched money over the lines in order.
-		remaining := p.Fee
+		remaining := -p.Fee
 		for _, donation := range p.Donations {
 			remaining += donation.Amount
 		}
@@ -379,8 +380,9 @@ func (a *Account) Decide(event *Event, _ Validator) error {
 		for _, donation := range p.Donations {
 			donationsTotal += donation.Amount
 		}
-		if linesTotal != donationsTotal+p.Fee {
-			return rejectf("data.donations", "the lines total %s yuan but the donations and fee total %s yuan", linesTotal, donationsTotal+p.Fee)
+		if linesTotal+p.Fee != donationsTotal {
+			return rejectf("data.donations", "the lines (%s yuan) and the fee (%s yuan) must add up to the donations (%s yuan)",
+				linesTotal, p.Fee, donationsTotal)
 		}
 		for id, amount := range a.usage(p, 1) {
 			if a.used[id]+amount > absMoney(a.lines[id].Amount) {

@@ -126,7 +126,9 @@ func (r Role) allows(access access) bool {
 	case accessRead:
 		return true
 	case accessRecord:
-		return r == RoleClerk || r == RoleAdmin
+		return r == RoleClerk || r == RoleFinance || r == RoleAdmin
+	case accessFinance:
+		return r == RoleFinance || r == RoleAuditor || r == RoleAdmin
 	case accessInspect:
 		return r == RoleClerk || r == RoleFinance || r == RoleAuditor || r == RoleAdmin
 	}
@@ -139,9 +141,26 @@ type access int
 const (
 	// accessRead: dashboard data, totals, projection status: every role.
 	accessRead access = iota
-	// accessRecord: writing entries: clerks and admins.
+	// accessRecord: writing entries: clerks (campaign entries), finance
+	// (bank lines, decisions, period closes) and admins.
 	accessRecord
 	// accessInspect: the log, audit trails, fund traces: everyone but
 	// viewers.
 	accessInspect
+	// accessFinance: the reconciliation: finance, auditors and admins.
+	accessFinance
 )
+
+// mayRecord says whether a role may record an event type: clerks record the
+// campaigns' entries, finance its own.
+func (r Role) mayRecord(eventType string) bool {
+	switch r {
+	case RoleAdmin:
+		return true
+	case RoleFinance:
+		return financeTypes[eventType]
+	case RoleClerk:
+		return !financeTypes[eventType]
+	}
+	return false
+}

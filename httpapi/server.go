@@ -109,6 +109,10 @@ func New(options Options) *Server {
 		{method: "GET", path: "/api/v1/trace/{id}", access: accessInspect, handler: s.trace},
 		{method: "GET", path: "/api/v1/projections", access: accessRead, handler: s.projectionStatus},
 		{method: "GET", path: "/api/v1/live", access: accessRead, handler: s.hub.serve},
+		{method: "GET", path: "/api/v1/reconciliation", access: accessFinance, handler: s.reconciliation},
+		{method: "GET", path: "/api/v1/reconciliation/export", access: accessFinance, handler: s.reconciliationExport},
+		{method: "POST", path: "/api/v1/reconciliation/decisions", access: accessRecord, handler: s.reconciliationDecision},
+		{method: "GET", path: "/api/v1/pledges", access: accessFinance, handler: s.pledges},
 	}
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
@@ -346,6 +350,10 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, who identity) er
 		prefix := ""
 		if batch {
 			prefix = fmt.Sprintf("events[%d]", i)
+		}
+		if err == nil && !who.role.mayRecord(string(event.Type)) {
+			return &apiError{status: http.StatusForbidden, code: "forbidden",
+				message: fmt.Sprintf("role %s may not record %s entries", who.role, event.Type)}
 		}
 		if err == nil {
 			switch event.Actor {

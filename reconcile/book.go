@@ -1,0 +1,164 @@
+// Package reconcile matches bank statement lines to the donations the
+// ledger recorded, in tiers, each match saying which rule made it. It is a
+// pure fold of the log plus a deterministic matcher: the same events always
+// give the same reconciliation, and every decision a person takes is itself
+// an event.
+package reconcile
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+)
+
+// Line is a bank statement line as imported.
+type Line struct {
+	LineID       string       `json:"line_id"`
+	Account      string       `json:"account"`
+	Serial       string       `json:"serial,omitempty"`
+	Date         time.Time    `json:"date"`
+	Amount       domain.Money `json:"amount"`
+	Counterparty string       `json:"counterparty,omitempty"`
+	Remark       string       `json:"remark,omitempty"`
+	Position     uint64       `json:"position"`
+}
+
+// Donation is a donation as the ledger knows it: received money, or a
+// pledge not yet received.
+type Donation struct {
+	DonationID string       `json:"donation_id"`
+	Campaign   string       `json:"campaign"`
+	County     string       `json:"county"`
+	Amount     domain.Money `json:"amount"`
+	Date       time.Time    `json:"date"`
+	Donor      string       `json:"donor"`
+	Reference  string       `json:"reference,omitempty"`
+	Received   bool         `json:"received"`
+	Position   uint64       `json:"position"`
+}
+
+// Decision is a confirmation, rejection or write-off, and whether it was
+// undone.
+type Decision struct {
+	EventID  string         `json:"event_id"`
+	Type     string         `json:"type"`
+	Payload  domain.Payload `json:"-"`
+	Undone   bool           `json:"undone"`
+	Actor    string         `json:"actor"`
+	Position uint64         `json:"position"`
+}
+
+// Book is everything reconciliation looks at, folded from the log.
+type Book struct {
+	Position  uint64
+	Lines     []Line
+	Donations map[string]*Donation // money donations received, by id (effective: voids and corrections applied)
+	Pledges   map[string]*Donation // pledges, by donation id
+	Decisions []*Decision
+	byEvent   map[uuid.UUID]*Decision
+}
+
+type entry struct {
+	eventType domain.EventType
+	county    string
+	occurred  time.Time
+	payload   domain.Payload
+	personal  *domain.Personal
+	position  uint64
+	voided    bool
+}
+
+// BuildBook folds the log into a book.
+func BuildBook(ctx context.Context, store eventstore.Store) (*Book, error) {
+	book := &Book{Donations: map[string]*Donation{}, Pledges: map[string]*Donation{}, byEvent: map[uuid.UUID]*Decision{}}
+	entries := map[uuid.UUID]*entry{}
+	var order []uuid.UUID
+	for record, err := range store.Read(ctx, 0, eventstore.Filter{}) {
+		if err != nil {
+			return nil, err
+		}
+		book.Position = record.Position
+		event := record.Event
+		switch data := event.Data.(type) {
+		case domain.BankLineImported:
+			line := Line{LineID: data.LineID, Account: data.Account, Serial: data.Serial, Amount: data.Amount,
+				Remark: data.Remark, Position: record.Position}
+			line.Date, _ = time.ParseInLocation(time.DateOnly, data.BookedOn, beijing)
+			if event.Personal != nil && event.Personal.Donor != nil {
+				line.Counterparty = event.Personal.Donor.Name
+			}
+			book.Lines = append(book.Lines, line)
+		case domain.MatchConfirmed, domain.MatchRejected, domain.FeeWrittenOff:
+			decision := &Decision{EventID: event.ID.String(), Type: string(event.Type), Payload: data, Actor: event.Actor, Position: record.Position}
+			book.Decisions = append(book.Decisions, decision)
+			book.byEvent[event.ID] = decision
+		case domain.DecisionUndone:
+			if id, err := uuid.Parse(data.DecisionEventID); err == nil && book.byEvent[id] != nil {
+				book.byEvent[id].Undone = true
+			}
+		case domain.EntryVoided:
+			if target := entries[uuid.MustParse(data.TargetEventID)]; target != nil {
+				target.voided = true
+			}
+		case *domain.EntryCorrected:
+			if target := entries[uuid.MustParse(data.TargetEventID)]; target != nil {
+				replacement, err := domain.ResolveCorrection(data, target.eventType)
+				if err != nil {
+					return nil, err
+				}
+				target.payload, target.county = replacement, event.County
+				if event.Personal != nil {
+					target.personal = event.Personal
+				}
+			}
+		case domain.DonationReceived, domain.DonationPledged:
+			entries[event.ID] = &entry{eventType: event.Type, county: event.County, occurred: event.OccurredAt,
+				payload: data, personal: event.Personal, position: record.Position}
+			order = append(order, event.ID)
+		}
+	}
+	for _, id := range order {
+		e := entries[id]
+		if e.voided {
+			continue
+		}
+		switch p := e.payload.(type) {
+		case domain.DonationReceived:
+			if p.Form != domain.FormMoney {
+				continue
+			}
+			book.Donations[p.DonationID] = &Donation{DonationID: p.DonationID, Campaign: p.Campaign, County: e.county,
+				Amount: p.Amount, Date: e.occurred, Donor: donorName(p.DonorOrg, e.personal), Reference: p.BankReference,
+				Received: true, Position: e.position}
+		case domain.DonationPledged:
+			amount := p.Amount
+			if p.Form == domain.FormGoods {
+				continue
+			}
+			book.Pledges[p.DonationID] = &Donation{DonationID: p.DonationID, Campaign: p.Campaign, County: e.county,
+				Amount: amount, Date: e.occurred, Donor: donorName(p.DonorOrg, e.personal), Position: e.position}
+		}
+	}
+	for id, pledge := range book.Pledges {
+		if _, received := book.Donations[id]; received {
+			pledge.Received = true
+		}
+	}
+	return book, nil
+}
+
+func donorName(organisation string, personal *domain.Personal) string {
+	if organisation != "" {
+		return organisation
+	}
+	if personal != nil && personal.Donor != nil {
+		return personal.Donor.Name
+	}
+	return ""
+}
+
+var beijing = time.FixedZone("CST", 8*3600)

@@ -1,0 +1,241 @@
+package reconcile
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/ordos-union/ledger/domain"
+)
+
+// Sheets of the export, in Chinese first (what finance reads), English after.
+const (
+	sheetSummary     = "汇总 Summary"
+	sheetMatched     = "已匹配 Matched"
+	sheetSuggested   = "待确认 Suggested"
+	sheetLines       = "未匹配流水 Unmatched lines"
+	sheetDonations   = "未到账捐赠 Unmatched donations"
+	sheetDuplicates  = "重复流水 Duplicates"
+	sheetOutstanding = "未兑现认捐 Outstanding pledges"
+	// excelAmountFormat is Excel's built-in "#,##0.00".
+	excelAmountFormat = 4
+)
+
+// row is one exported line: a section and its cells. Amount cells hold yuan
+// as decimal text, written into numeric cells without passing through a
+// float.
+type row struct {
+	section string
+	cells   []cell
+}
+
+type cell struct {
+	text   string
+	amount bool
+}
+
+func text(value string) cell         { return cell{text: value} }
+func amount(value domain.Money) cell { return cell{text: value.String(), amount: true} }
+func number(value int) cell          { return cell{text: strconv.Itoa(value), amount: false} }
+func date(value time.Time) cell      { return cell{text: value.In(beijing).Format(time.DateOnly)} }
+func position(value uint64) cell     { return cell{text: strconv.FormatUint(value, 10)} }
+func similarity(value float64) cell  { return cell{text: strconv.FormatFloat(value, 'f', 2, 64)} }
+
+var headers = map[string][]string{
+	sheetMatched:     {"匹配编号 Match", "规则 Rule", "银行流水 Line", "流水号 Serial", "日期 Date", "流水金额 Line amount", "对方户名 Counterparty", "捐赠编号 Donation", "活动 Campaign", "匹配金额 Matched", "手续费 Fee", "确认事件 Decided by"},
+	sheetSuggested:   {"建议编号 Suggestion", "规则 Rule", "银行流水 Line", "流水号 Serial", "日期 Date", "流水金额 Line amount", "对方户名 Counterparty", "捐赠编号 Donation", "活动 Campaign", "匹配金额 Matched", "手续费 Fee", "名称相似度 Similarity"},
+	sheetLines:       {"银行流水 Line", "账户 Account", "流水号 Serial", "日期 Date", "金额 Amount", "对方户名 Counterparty", "摘要 Remark", "日志位置 Position"},
+	sheetDonations:   {"捐赠编号 Donation", "活动 Campaign", "地区 County", "日期 Date", "金额 Amount", "捐赠人 Donor", "银行参考号 Reference"},
+	sheetDuplicates:  {"组 Group", "银行流水 Line", "流水号 Serial", "日期 Date", "金额 Amount", "对方户名 Counterparty", "摘要 Remark"},
+	sheetOutstanding: {"捐赠编号 Donation", "活动 Campaign", "地区 County", "认捐日期 Pledged", "金额 Amount", "捐赠人 Donor", "账龄天数 Age (days)", "账龄 Bucket"},
+	sheetSummary:     {"项目 Item", "笔数 Count", "金额 Amount"},
+}
+
+var sheetOrder = []string{sheetSummary, sheetMatched, sheetSuggested, sheetLines, sheetDonations, sheetDuplicates, sheetOutstanding}
+
+func matchRows(section string, matches []Match, last func(Match) cell) []row {
+	var rows []row
+	for _, match := range matches {
+		count := max(len(match.Lines), len(match.Donations))
+		for i := range count {
+			cells := []cell{text(match.ID), text(match.Rule)}
+			if i < len(match.Lines) {
+				line := match.Lines[i]
+				cells = append(cells, text(line.LineID), text(line.Serial), date(line.Date), amount(line.Amount), text(line.Counterparty))
+			} else {
+				cells = append(cells, text(""), text(""), text(""), text(""), text(""))
+			}
+			if i < len(match.Donations) {
+				donation := match.Donations[i]
+				cells = append(cells, text(donation.DonationID), text(donation.Campaign), amount(donation.Amount))
+			} else {
+				cells = append(cells, text(""), text(""), text(""))
+			}
+			if i == 0 {
+				cells = append(cells, amount(match.Fee), last(match))
+			} else {
+				cells = append(cells, text(""), text(""))
+			}
+			rows = append(rows, row{section: section, cells: cells})
+		}
+	}
+	return rows
+}
+
+// Rows lays the result out as the sheets' rows.
+func (r Result) rows() map[string][]row {
+	out := map[string][]row{}
+	out[sheetMatched] = matchRows(sheetMatched, r.Matched, func(m Match) cell { return text(m.DecidedBy) })
+	out[sheetSuggested] = matchRows(sheetSuggested, r.Suggested, func(m Match) cell { return similarity(m.Similarity) })
+	for _, line := range r.UnmatchedLines {
+		out[sheetLines] = append(out[sheetLines], row{sheetLines, []cell{text(line.LineID), text(line.Account), text(line.Serial),
+			date(line.Date), amount(line.Amount), text(line.Counterparty), text(line.Remark), position(line.Position)}})
+	}
+	for _, donation := range r.UnmatchedDonations {
+		out[sheetDonations] = append(out[sheetDonations], row{sheetDonations, []cell{text(donation.DonationID), text(donation.Campaign),
+			text(donation.County), date(donation.Date), amount(donation.Amount), text(donation.Donor), text(donation.Reference)}})
+	}
+	for i, group := range r.Duplicates {
+		for _, line := range group {
+			out[sheetDuplicates] = append(out[sheetDuplicates], row{sheetDuplicates, []cell{number(i + 1), text(line.LineID),
+				text(line.Serial), date(line.Date), amount(line.Amount), text(line.Counterparty), text(line.Remark)}})
+		}
+	}
+	for _, pledge := range r.Outstanding {
+		out[sheetOutstanding] = append(out[sheetOutstanding], row{sheetOutstanding, []cell{text(pledge.DonationID), text(pledge.Campaign),
+			text(pledge.County), date(pledge.Date), amount(pledge.Amount), text(pledge.Donor), number(pledge.AgeDays), text(pledge.Bucket)}})
+	}
+	out[sheetSummary] = r.summaryRows()
+	return out
+}
+
+// Summary is the count and amount of each part of the result.
+type Summary struct {
+	Item   string       `json:"item"`
+	Count  int          `json:"count"`
+	Amount domain.Money `json:"amount"`
+}
+
+// Summaries adds each part of the result up.
+func (r Result) Summaries() []Summary {
+	sumMatches := func(matches []Match) (int, domain.Money) {
+		var total domain.Money
+		for _, match := range matches {
+			for _, line := range match.Lines {
+				total += line.Amount
+			}
+		}
+		return len(matches), total
+	}
+	var summaries []Summary
+	count, total := sumMatches(r.Matched)
+	summaries = append(summaries, Summary{"已匹配 matched", count, total})
+	count, total = sumMatches(r.Suggested)
+	summaries = append(summaries, Summary{"待确认 suggested", count, total})
+	var lines domain.Money
+	for _, line := range r.UnmatchedLines {
+		lines += line.Amount
+	}
+	summaries = append(summaries, Summary{"未匹配流水 unmatched lines", len(r.UnmatchedLines), lines})
+	var donations domain.Money
+	for _, donation := range r.UnmatchedDonations {
+		donations += donation.Amount
+	}
+	summaries = append(summaries, Summary{"未到账捐赠 unmatched donations", len(r.UnmatchedDonations), donations})
+	var pledges domain.Money
+	for _, pledge := range r.Outstanding {
+		pledges += pledge.Amount
+	}
+	summaries = append(summaries, Summary{"未兑现认捐 outstanding pledges", len(r.Outstanding), pledges})
+	return summaries
+}
+
+func (r Result) summaryRows() []row {
+	var rows []row
+	for _, summary := range r.Summaries() {
+		rows = append(rows, row{sheetSummary, []cell{text(summary.Item), number(summary.Count), amount(summary.Amount)}})
+	}
+	return rows
+}
+
+// WriteXLSX writes the result as a workbook finance opens in Excel or WPS:
+// one sheet a part, Chinese and English headers, amounts as numbers with
+// two decimals.
+func (r Result) WriteXLSX(out io.Writer) error {
+	book := excelize.NewFile()
+	defer book.Close()
+	style, err := book.NewStyle(&excelize.Style{NumFmt: excelAmountFormat})
+	if err != nil {
+		return err
+	}
+	rows := r.rows()
+	for i, sheet := range sheetOrder {
+		if i == 0 {
+			if err := book.SetSheetName("Sheet1", sheet); err != nil {
+				return err
+			}
+		} else if _, err := book.NewSheet(sheet); err != nil {
+			return err
+		}
+		header := make([]any, len(headers[sheet]))
+		for j, title := range headers[sheet] {
+			header[j] = title
+		}
+		if err := book.SetSheetRow(sheet, "A1", &header); err != nil {
+			return err
+		}
+		for number, line := range rows[sheet] {
+			for column, value := range line.cells {
+				name, err := excelize.CoordinatesToCellName(column+1, number+2)
+				if err != nil {
+					return err
+				}
+				if value.amount {
+					if err := book.SetCellDefault(sheet, name, value.text); err != nil {
+						return err
+					}
+					if err := book.SetCellStyle(sheet, name, name, style); err != nil {
+						return err
+					}
+				} else if err := book.SetCellStr(sheet, name, value.text); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if _, err := book.WriteTo(out); err != nil {
+		return fmt.Errorf("write xlsx: %w", err)
+	}
+	return nil
+}
+
+// WriteCSV writes the result as one CSV: a section column, then the
+// section's cells, with a UTF-8 byte order mark so Excel and WPS read the
+// Chinese headers.
+func (r Result) WriteCSV(out io.Writer) error {
+	if _, err := out.Write([]byte("\ufeff")); err != nil {
+		return err
+	}
+	writer := csv.NewWriter(out)
+	rows := r.rows()
+	for _, sheet := range sheetOrder {
+		if err := writer.Write(append([]string{"部分 Section"}, headers[sheet]...)); err != nil {
+			return err
+		}
+		for _, line := range rows[sheet] {
+			record := []string{sheet}
+			for _, value := range line.cells {
+				record = append(record, value.text)
+			}
+			if err := writer.Write(record); err != nil {
+				return err
+			}
+		}
+	}
+	writer.Flush()
+	return writer.Error()
+}

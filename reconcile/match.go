@@ -1,0 +1,584 @@
+package reconcile
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/ordos-union/ledger/domain"
+)
+
+// Rules a match is made by, strongest first.
+const (
+	RuleReference  = "reference"        // the bank serial is the donation's bank reference, or the remark names the donation
+	RuleAmountName = "amount-date-name" // same amount within the date window, and a similar donor name
+	RuleSplit      = "split"            // several lines from one donor add up to one donation
+	RuleCombined   = "combined"         // one line covers several donations or pledges of one donor
+	RulePartialFee = "partial-fee"      // the line is the donation less a bank fee
+	RuleRefund     = "refund"           // money out that returns a donation
+	RuleFee        = "fee"              // money out that is a bank charge
+	RuleManual     = "manual"
+)
+
+// Options tune matching. Zero values take the defaults.
+type Options struct {
+	// WindowDays is how far apart a line's and a donation's dates may be.
+	WindowDays int
+	// FeeMax is the largest difference taken for a bank fee.
+	FeeMax domain.Money
+	// NameSimilarityMin is the least name similarity (0-1) for a suggestion.
+	NameSimilarityMin float64
+	// Now dates the ageing of pledges.
+	Now time.Time
+}
+
+// Limits of the matcher, unit last.
+const (
+	windowDaysDefault        = 10
+	feeMaxFenDefault         = 100_00
+	nameSimilarityMinDefault = 0.5
+	// combineItemsMax bounds the donations or lines one split or combined
+	// match may join: real transfers join a handful, and the search stays
+	// small.
+	combineItemsMax = 4
+	// groupItemsMax bounds the candidates of one donor searched for splits
+	// and combinations.
+	groupItemsMax = 12
+)
+
+// Match is a matched or suggested set of lines and donations.
+type Match struct {
+	ID         string                   `json:"id"`
+	Rule       string                   `json:"rule"`
+	Lines      []Line                   `json:"lines"`
+	Donations  []domain.MatchedDonation `json:"donations"`
+	Fee        domain.Money             `json:"fee,omitempty"`
+	Similarity float64                  `json:"similarity,omitempty"`
+	// DecidedBy is the event that confirmed it, for confirmed matches.
+	DecidedBy string `json:"decided_by,omitempty"`
+}
+
+// Result is the reconciliation state.
+type Result struct {
+	Position uint64 `json:"position"`
+	// Matched: confirmed by finance, or made automatically by an exact
+	// reference with equal amounts.
+	Matched []Match `json:"matched"`
+	// Suggested: a person decides (ledger reconcile confirm/reject).
+	Suggested []Match `json:"suggested"`
+	// WrittenOff: lines written off as fees.
+	WrittenOff []Line `json:"written_off"`
+	// UnmatchedLines: bank lines no donation explains.
+	UnmatchedLines []Line `json:"unmatched_lines"`
+	// UnmatchedDonations: money recorded as received with no bank line.
+	UnmatchedDonations []Donation `json:"unmatched_donations"`
+	// Duplicates: lines that repeat another line (same date, amount,
+	// counterparty and remark under another serial).
+	Duplicates [][]Line `json:"duplicates"`
+	// Outstanding: pledges not received, with their age.
+	Outstanding []Outstanding `json:"outstanding"`
+}
+
+// Outstanding is a pledge still to be received.
+type Outstanding struct {
+	Donation
+	AgeDays int    `json:"age_days"`
+	Bucket  string `json:"bucket"`
+}
+
+// Ageing buckets of outstanding pledges.
+const (
+	Bucket0to30  = "0-30"
+	Bucket31to90 = "31-90"
+	BucketOver90 = "90+"
+)
+
+func (o Options) withDefaults() Options {
+	if o.WindowDays == 0 {
+		o.WindowDays = windowDaysDefault
+	}
+	if o.FeeMax == 0 {
+		o.FeeMax = feeMaxFenDefault
+	}
+	if o.NameSimilarityMin == 0 {
+		o.NameSimilarityMin = nameSimilarityMinDefault
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	return o
+}
+
+// matchID is stable: the same rule, lines and donations give the same id,
+// so a rejection keeps the suggestion away for good.
+func matchID(rule string, lines []Line, donations []domain.MatchedDonation) string {
+	hash := sha256.New()
+	hash.Write([]byte(rule))
+	for _, line := range lines {
+		hash.Write([]byte("|L" + line.LineID))
+	}
+	for _, donation := range donations {
+		hash.Write([]byte("|D" + donation.DonationID))
+	}
+	return "S-" + hex.EncodeToString(hash.Sum(nil))[:16]
+}
+
+type matcher struct {
+	book      *Book
+	options   Options
+	lineLeft  map[string]domain.Money // line id → money not yet explained
+	donLeft   map[string]domain.Money // donation id → money not yet found in the bank
+	rejected  map[string]bool
+	written   map[string]bool
+	byAmount  map[domain.Money][]*Donation
+	donations []*Donation
+	result    Result
+}
+
+// Reconcile matches the book's lines and donations.
+func Reconcile(book *Book, options Options) Result {
+	options = options.withDefaults()
+	m := &matcher{book: book, options: options, lineLeft: map[string]domain.Money{}, donLeft: map[string]domain.Money{},
+		rejected: map[string]bool{}, written: map[string]bool{}, byAmount: map[domain.Money][]*Donation{}}
+	m.result.Position = book.Position
+	for _, line := range book.Lines {
+		m.lineLeft[line.LineID] = abs(line.Amount)
+	}
+	for _, donation := range book.Donations {
+		m.donations = append(m.donations, donation)
+	}
+	sort.Slice(m.donations, func(i, j int) bool { return m.donations[i].Position < m.donations[j].Position })
+	for _, donation := range m.donations {
+		m.donLeft[donation.DonationID] = donation.Amount
+		m.byAmount[donation.Amount] = append(m.byAmount[donation.Amount], donation)
+	}
+	m.applyDecisions()
+	m.findDuplicates()
+	m.byReference()
+	m.byAmountAndName()
+	m.byPartialFee()
+	m.byCombination()
+	m.outgoing()
+	m.leftovers()
+	m.ageing()
+	return m.result
+}
+
+func abs(m domain.Money) domain.Money {
+	if m < 0 {
+		return -m
+	}
+	return m
+}
+
+func (m *matcher) lineByID() map[string]Line {
+	lines := make(map[string]Line, len(m.book.Lines))
+	for _, line := range m.book.Lines {
+		lines[line.LineID] = line
+	}
+	return lines
+}
+
+func (m *matcher) applyDecisions() {
+	lines := m.lineByID()
+	for _, decision := range m.book.Decisions {
+		if decision.Undone {
+			continue
+		}
+		switch p := decision.Payload.(type) {
+		case domain.MatchConfirmed:
+			match := Match{ID: p.MatchID, Rule: p.Rule, Donations: p.Donations, Fee: p.Fee, DecidedBy: decision.EventID}
+			for _, id := range p.LineIDs {
+				match.Lines = append(match.Lines, lines[id])
+				m.lineLeft[id] = 0
+			}
+			for _, donation := range p.Donations {
+				m.donLeft[donation.DonationID] -= donation.Amount
+			}
+			m.result.Matched = append(m.result.Matched, match)
+		case domain.MatchRejected:
+			m.rejected[p.SuggestionID] = true
+		case domain.FeeWrittenOff:
+			m.lineLeft[p.LineID] -= p.Amount
+			m.written[p.LineID] = true
+			m.result.WrittenOff = append(m.result.WrittenOff, lines[p.LineID])
+		}
+	}
+}
+
+func (m *matcher) open(line Line) bool { return m.lineLeft[line.LineID] > 0 && line.Amount > 0 }
+
+func (m *matcher) suggest(rule string, lines []Line, donations []domain.MatchedDonation, fee domain.Money, similarity float64, automatic bool) {
+	id := matchID(rule, lines, donations)
+	if m.rejected[id] {
+		return
+	}
+	match := Match{ID: id, Rule: rule, Lines: lines, Donations: donations, Fee: fee, Similarity: round2(similarity)}
+	if automatic {
+		for _, line := range lines {
+			m.lineLeft[line.LineID] = 0
+		}
+		for _, donation := range donations {
+			m.donLeft[donation.DonationID] -= donation.Amount
+		}
+		m.result.Matched = append(m.result.Matched, match)
+		return
+	}
+	m.result.Suggested = append(m.result.Suggested, match)
+}
+
+func round2(value float64) float64 { return float64(int(value*100+0.5)) / 100 }
+
+func (m *matcher) withinWindow(line Line, donation *Donation) bool {
+	days := line.Date.Sub(donation.Date).Hours() / 24
+	return days >= -float64(m.options.WindowDays) && days <= float64(m.options.WindowDays)
+}
+
+// byReference: the serial or the remark points at exactly one donation.
+func (m *matcher) byReference() {
+	references := map[string]*Donation{}
+	for _, donation := range m.donations {
+		if donation.Reference != "" {
+			references[donation.Reference] = donation
+		}
+	}
+	for _, line := range m.book.Lines {
+		if !m.open(line) {
+			continue
+		}
+		donation := references[line.Serial]
+		if donation == nil && line.Remark != "" {
+			for _, candidate := range m.donations {
+				if m.donLeft[candidate.DonationID] > 0 && strings.Contains(line.Remark, candidate.DonationID) {
+					donation = candidate
+					break
+				}
+			}
+		}
+		if donation == nil || m.donLeft[donation.DonationID] <= 0 {
+			continue
+		}
+		left := m.donLeft[donation.DonationID]
+		switch fee := left - line.Amount; {
+		case fee == 0:
+			m.suggest(RuleReference, []Line{line}, []domain.MatchedDonation{matched(donation, left)}, 0, 1, true)
+		case fee > 0 && fee <= m.options.FeeMax:
+			m.suggest(RulePartialFee, []Line{line}, []domain.MatchedDonation{matched(donation, left)}, fee, 1, false)
+		case line.Amount < left:
+			// Part of the donation: perhaps one of several transfers.
+			m.suggest(RuleSplit, []Line{line}, []domain.MatchedDonation{matched(donation, line.Amount)}, 0, 1, false)
+		}
+	}
+}
+
+func matched(donation *Donation, amount domain.Money) domain.MatchedDonation {
+	return domain.MatchedDonation{DonationID: donation.DonationID, Campaign: donation.Campaign, Amount: amount}
+}
+
+// byAmountAndName: equal amounts in the window; the most similar donor
+// name wins; equally good candidates are all suggested.
+func (m *matcher) byAmountAndName() {
+	for _, line := range m.book.Lines {
+		if !m.open(line) {
+			continue
+		}
+		var best []*Donation
+		bestScore := 0.0
+		for _, donation := range m.byAmount[line.Amount] {
+			if m.donLeft[donation.DonationID] != donation.Amount || !m.withinWindow(line, donation) {
+				continue
+			}
+			score := Similarity(line.Counterparty, donation.Donor)
+			switch {
+			case score < m.options.NameSimilarityMin:
+			case score > bestScore+1e-9:
+				best, bestScore = []*Donation{donation}, score
+			case score >= bestScore-1e-9:
+				best = append(best, donation)
+			}
+		}
+		for _, donation := range best {
+			m.suggest(RuleAmountName, []Line{line}, []domain.MatchedDonation{matched(donation, donation.Amount)}, 0, bestScore, false)
+		}
+	}
+}
+
+// byPartialFee: the line is a donation less a small bank fee.
+func (m *matcher) byPartialFee() {
+	amounts := make([]domain.Money, 0, len(m.byAmount))
+	for amount := range m.byAmount {
+		amounts = append(amounts, amount)
+	}
+	sort.Slice(amounts, func(i, j int) bool { return amounts[i] < amounts[j] })
+	for _, line := range m.book.Lines {
+		if !m.open(line) || m.suggested(line) {
+			continue
+		}
+		start := sort.Search(len(amounts), func(i int) bool { return amounts[i] > line.Amount })
+		for i := start; i < len(amounts) && amounts[i]-line.Amount <= m.options.FeeMax; i++ {
+			for _, donation := range m.byAmount[amounts[i]] {
+				if m.donLeft[donation.DonationID] != donation.Amount || !m.withinWindow(line, donation) {
+					continue
+				}
+				score := Similarity(line.Counterparty, donation.Donor)
+				if score >= m.options.NameSimilarityMin {
+					m.suggest(RulePartialFee, []Line{line}, []domain.MatchedDonation{matched(donation, donation.Amount)},
+						donation.Amount-line.Amount, score, false)
+				}
+			}
+		}
+	}
+}
+
+func (m *matcher) suggested(line Line) bool {
+	for _, match := range m.result.Suggested {
+		for _, suggested := range match.Lines {
+			if suggested.LineID == line.LineID {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// byCombination: within one donor, several lines that add up to one
+// donation, or one line that covers several donations or pledges.
+func (m *matcher) byCombination() {
+	type group struct {
+		lines     []Line
+		donations []*Donation
+	}
+	groups := map[string]*group{}
+	for _, line := range m.book.Lines {
+		if m.open(line) && !m.suggested(line) {
+			// One account per group: a match never joins two accounts.
+			key := line.Account + "|" + NormalizeName(line.Counterparty)
+			if groups[key] == nil {
+				groups[key] = &group{}
+			}
+			groups[key].lines = append(groups[key].lines, line)
+		}
+	}
+	candidates := append([]*Donation{}, m.donations...)
+	for _, pledge := range m.book.Pledges {
+		if !pledge.Received {
+			candidates = append(candidates, pledge)
+		}
+	}
+	for _, donation := range candidates {
+		left, received := m.donLeft[donation.DonationID]
+		if received && left != donation.Amount {
+			continue
+		}
+		key := NormalizeName(donation.Donor)
+		for name, g := range groups {
+			_, counterparty, _ := strings.Cut(name, "|")
+			if Similarity(counterparty, key) >= m.options.NameSimilarityMin && len(g.donations) < groupItemsMax {
+				g.donations = append(g.donations, donation)
+			}
+		}
+	}
+	names := make([]string, 0, len(groups))
+	for name := range groups {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		g := groups[name]
+		if len(g.lines) > groupItemsMax {
+			g.lines = g.lines[:groupItemsMax]
+		}
+		// Several lines for one donation.
+		for _, donation := range g.donations {
+			for _, subset := range subsetsSumming(len(g.lines), func(i int) domain.Money { return g.lines[i].Amount }, donation.Amount) {
+				if len(subset) < 2 {
+					continue
+				}
+				var lines []Line
+				for _, i := range subset {
+					lines = append(lines, g.lines[i])
+				}
+				m.suggest(RuleSplit, lines, []domain.MatchedDonation{matched(donation, donation.Amount)}, 0, Similarity(lines[0].Counterparty, donation.Donor), false)
+				break
+			}
+		}
+		// One line for several donations or pledges.
+		for _, line := range g.lines {
+			for _, subset := range subsetsSumming(len(g.donations), func(i int) domain.Money { return g.donations[i].Amount }, line.Amount) {
+				if len(subset) < 2 {
+					continue
+				}
+				var donations []domain.MatchedDonation
+				for _, i := range subset {
+					donations = append(donations, matched(g.donations[i], g.donations[i].Amount))
+				}
+				m.suggest(RuleCombined, []Line{line}, donations, 0, Similarity(line.Counterparty, g.donations[subset[0]].Donor), false)
+				break
+			}
+		}
+	}
+}
+
+// subsetsSumming finds index sets of at most combineItemsMax items whose
+// amounts add up to target, smallest sets first.
+func subsetsSumming(count int, amount func(int) domain.Money, target domain.Money) [][]int {
+	var found [][]int
+	var walk func(start int, chosen []int, sum domain.Money)
+	walk = func(start int, chosen []int, sum domain.Money) {
+		if sum == target && len(chosen) > 0 {
+			found = append(found, append([]int(nil), chosen...))
+			return
+		}
+		if len(chosen) == combineItemsMax || sum > target || len(found) > 0 {
+			return
+		}
+		for i := start; i < count; i++ {
+			walk(i+1, append(chosen, i), sum+amount(i))
+		}
+	}
+	walk(0, nil, 0)
+	return found
+}
+
+// outgoing: money out is a refund of a donation or a bank charge.
+func (m *matcher) outgoing() {
+	for _, line := range m.book.Lines {
+		if line.Amount >= 0 || m.lineLeft[line.LineID] <= 0 {
+			continue
+		}
+		remark := strings.ToLower(line.Remark)
+		switch {
+		case strings.Contains(remark, "退") || strings.Contains(remark, "refund") || strings.Contains(remark, "冲正"):
+			for _, donation := range m.byAmount[-line.Amount] {
+				if Similarity(line.Counterparty, donation.Donor) >= m.options.NameSimilarityMin {
+					m.suggest(RuleRefund, []Line{line}, []domain.MatchedDonation{matched(donation, -line.Amount)}, 0,
+						Similarity(line.Counterparty, donation.Donor), false)
+				}
+			}
+		case strings.Contains(remark, "手续费") || strings.Contains(remark, "费") || strings.Contains(remark, "fee"):
+			if -line.Amount <= m.options.FeeMax {
+				m.suggest(RuleFee, []Line{line}, nil, -line.Amount, 0, false)
+			}
+		}
+	}
+}
+
+func (m *matcher) findDuplicates() {
+	seen := map[string][]Line{}
+	var keys []string
+	for _, line := range m.book.Lines {
+		key := line.Account + "|" + line.Date.Format(time.DateOnly) + "|" + line.Amount.String() + "|" + NormalizeName(line.Counterparty) + "|" + line.Remark
+		if _, ok := seen[key]; !ok {
+			keys = append(keys, key)
+		}
+		seen[key] = append(seen[key], line)
+	}
+	for _, key := range keys {
+		if len(seen[key]) > 1 {
+			m.result.Duplicates = append(m.result.Duplicates, seen[key])
+		}
+	}
+}
+
+func (m *matcher) leftovers() {
+	for _, line := range m.book.Lines {
+		if m.lineLeft[line.LineID] > 0 && !m.suggested(line) {
+			m.result.UnmatchedLines = append(m.result.UnmatchedLines, line)
+		}
+	}
+	for _, donation := range m.donations {
+		if m.donLeft[donation.DonationID] > 0 && !m.donationSuggested(donation.DonationID) {
+			m.result.UnmatchedDonations = append(m.result.UnmatchedDonations, *donation)
+		}
+	}
+}
+
+func (m *matcher) donationSuggested(id string) bool {
+	for _, match := range m.result.Suggested {
+		for _, donation := range match.Donations {
+			if donation.DonationID == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (m *matcher) ageing() {
+	var pledges []*Donation
+	for _, pledge := range m.book.Pledges {
+		if !pledge.Received {
+			pledges = append(pledges, pledge)
+		}
+	}
+	sort.Slice(pledges, func(i, j int) bool { return pledges[i].Position < pledges[j].Position })
+	for _, pledge := range pledges {
+		days := int(m.options.Now.Sub(pledge.Date).Hours() / 24)
+		bucket := Bucket0to30
+		switch {
+		case days > 90:
+			bucket = BucketOver90
+		case days > 30:
+			bucket = Bucket31to90
+		}
+		m.result.Outstanding = append(m.result.Outstanding, Outstanding{Donation: *pledge, AgeDays: days, Bucket: bucket})
+	}
+}
+
+// companySuffixes are left out when names are compared: 有限公司 and
+// 有限责任公司 name the same company.
+var companySuffixes = []string{"股份有限公司", "有限责任公司", "有限公司", "责任公司", "集团公司", "公司", "co., ltd.", "co.,ltd.", "co. ltd", "ltd.", "ltd", "inc."}
+
+// NormalizeName folds a donor name for comparison: lower case, no spaces,
+// punctuation or company suffixes.
+func NormalizeName(name string) string {
+	name = strings.ToLower(strings.TrimSpace(name))
+	for _, suffix := range companySuffixes {
+		name = strings.TrimSuffix(name, suffix)
+	}
+	var builder strings.Builder
+	for _, r := range name {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			builder.WriteRune(r)
+		}
+	}
+	return builder.String()
+}
+
+// Similarity of two donor names, 0 to 1: the Dice coefficient of their
+// character bigrams after NormalizeName; a name inside the other scores 0.9.
+func Similarity(a, b string) float64 {
+	a, b = NormalizeName(a), NormalizeName(b)
+	switch {
+	case a == "" || b == "":
+		return 0
+	case a == b:
+		return 1
+	case strings.Contains(a, b) || strings.Contains(b, a):
+		return 0.9
+	}
+	bigrams := func(text string) map[string]int {
+		runes := []rune(text)
+		out := map[string]int{}
+		for i := 0; i+1 < len(runes); i++ {
+			out[string(runes[i:i+2])]++
+		}
+		return out
+	}
+	first, second := bigrams(a), bigrams(b)
+	shared, total := 0, 0
+	for gram, count := range first {
+		shared += min(count, second[gram])
+		total += count
+	}
+	for _, count := range second {
+		total += count
+	}
+	if total == 0 {
+		return 0
+	}
+	return 2 * float64(shared) / float64(total)
+}
