@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -194,4 +195,35 @@ func TestCorrectionCarriesPersonalData(t *testing.T) {
 	if _, err := service.Record(context.Background(), []domain.Event{correction}); !errors.Is(err, domain.ErrInvalid) {
 		t.Fatalf("workers on a donation's correction: err = %v, want ErrInvalid", err)
 	}
+}
+
+func TestClosedMonthRefusesBackDatedEntries(t *testing.T) {
+	service, store := newLedger(t)
+	june := eventstoretest.Donation("general", "150626", "D-1", 100000) // occurred 2022-07-01 08:00 CST: July
+	june.OccurredAt = time.Date(2022, 6, 20, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	results := record(t, service, june)
+	closing := domain.Event{Type: domain.TypePeriodClosed, County: "150600", OccurredAt: eventstoretest.Clock(), Actor: "finance",
+		Data: domain.PeriodClosed{Month: "2022-06"}}
+	record(t, service, closing)
+	// A second close of the same month is refused.
+	refused(t, service, store, domain.ErrRejected, closing)
+	backDated := eventstoretest.Donation("general", "150626", "D-2", 100)
+	backDated.OccurredAt = june.OccurredAt
+	err := refused(t, service, store, domain.ErrRejected, backDated)
+	if !strings.Contains(err.Error(), "2022-06 is closed") {
+		t.Fatalf("err = %v, want it to name the closed month", err)
+	}
+	// July is open.
+	record(t, service, eventstoretest.Donation("general", "150626", "D-3", 100))
+	// A back-dated void must name the closed month.
+	voidJune := void("general", "150626", results[0].EventID.String())
+	voidJune.OccurredAt = june.OccurredAt
+	refused(t, service, store, domain.ErrRejected, voidJune)
+	named := voidJune
+	named.Data = domain.EntryVoided{Campaign: "general", TargetEventID: results[0].EventID.String(), Reason: "录入错误", ClosedPeriod: "2022-06"}
+	record(t, service, named)
+	// Reopened, the month takes entries again.
+	record(t, service, domain.Event{Type: domain.TypePeriodReopened, County: "150600", OccurredAt: eventstoretest.Clock(), Actor: "finance",
+		Data: domain.PeriodReopened{Month: "2022-06", Reason: "补录"}})
+	record(t, service, backDated)
 }
