@@ -3,6 +3,7 @@ package reconcile
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -47,6 +48,8 @@ const (
 	// groupItemsMax bounds the candidates of one donor searched for splits
 	// and combinations.
 	groupItemsMax = 12
+	// suggestionsPerLineMax bounds the suggestions one bank line is in.
+	suggestionsPerLineMax = 3
 )
 
 // Match is a matched or suggested set of lines and donations.
@@ -127,21 +130,28 @@ func matchID(rule string, lines []Line, donations []domain.MatchedDonation) stri
 }
 
 type matcher struct {
-	book      *Book
-	options   Options
-	lineLeft  map[string]domain.Money // line id → money not yet explained
-	donLeft   map[string]domain.Money // donation id → money not yet found in the bank
-	rejected  map[string]bool
-	written   map[string]bool
-	byAmount  map[domain.Money][]*Donation
-	donations []*Donation
-	result    Result
+	book          *Book
+	suggestedLine map[string]bool
+	// suggestionsPerLine counts the suggestions each line is in.
+	suggestionsPerLine map[string]int
+	// normalized holds each donation's folded donor name.
+	normalized     map[string]string
+	suggestedDonor map[string]bool
+	options        Options
+	lineLeft       map[string]domain.Money // line id → money not yet explained
+	donLeft        map[string]domain.Money // donation id → money not yet found in the bank
+	rejected       map[string]bool
+	written        map[string]bool
+	byAmount       map[domain.Money][]*Donation
+	donations      []*Donation
+	result         Result
 }
 
 // Reconcile matches the book's lines and donations.
 func Reconcile(book *Book, options Options) Result {
 	options = options.withDefaults()
-	m := &matcher{book: book, options: options, lineLeft: map[string]domain.Money{}, donLeft: map[string]domain.Money{},
+	m := &matcher{book: book, suggestedLine: map[string]bool{}, suggestionsPerLine: map[string]int{}, normalized: map[string]string{}, suggestedDonor: map[string]bool{}, options: options,
+		lineLeft: map[string]domain.Money{}, donLeft: map[string]domain.Money{},
 		rejected: map[string]bool{}, written: map[string]bool{}, byAmount: map[domain.Money][]*Donation{}}
 	m.result.Position = book.Position
 	for _, line := range book.Lines {
@@ -152,6 +162,7 @@ func Reconcile(book *Book, options Options) Result {
 	}
 	sort.Slice(m.donations, func(i, j int) bool { return m.donations[i].Position < m.donations[j].Position })
 	for _, donation := range m.donations {
+		m.normalized[donation.DonationID] = NormalizeName(donation.Donor)
 		m.donLeft[donation.DonationID] = donation.Amount
 		m.byAmount[donation.Amount] = append(m.byAmount[donation.Amount], donation)
 	}
@@ -216,6 +227,17 @@ func (m *matcher) suggest(rule string, lines []Line, donations []domain.MatchedD
 	if m.rejected[id] {
 		return
 	}
+	if !automatic {
+		// A person can weigh a few candidates, not hundreds.
+		for _, line := range lines {
+			if m.suggestionsPerLine[line.LineID] >= suggestionsPerLineMax {
+				return
+			}
+		}
+		for _, line := range lines {
+			m.suggestionsPerLine[line.LineID]++
+		}
+	}
 	match := Match{ID: id, Rule: rule, Lines: lines, Donations: donations, Fee: fee, Similarity: round2(similarity)}
 	if automatic {
 		for _, line := range lines {
@@ -228,6 +250,12 @@ func (m *matcher) suggest(rule string, lines []Line, donations []domain.MatchedD
 		return
 	}
 	m.result.Suggested = append(m.result.Suggested, match)
+	for _, line := range lines {
+		m.suggestedLine[line.LineID] = true
+	}
+	for _, donation := range donations {
+		m.suggestedDonor[donation.DonationID] = true
+	}
 }
 
 func round2(value float64) float64 { return float64(int(value*100+0.5)) / 100 }
@@ -240,19 +268,22 @@ func (m *matcher) withinWindow(line Line, donation *Donation) bool {
 // byReference: the serial or the remark points at exactly one donation.
 func (m *matcher) byReference() {
 	references := map[string]*Donation{}
+	ids := map[string]*Donation{}
 	for _, donation := range m.donations {
 		if donation.Reference != "" {
 			references[donation.Reference] = donation
 		}
+		ids[donation.DonationID] = donation
 	}
 	for _, line := range m.book.Lines {
 		if !m.open(line) {
 			continue
 		}
 		donation := references[line.Serial]
-		if donation == nil && line.Remark != "" {
-			for _, candidate := range m.donations {
-				if m.donLeft[candidate.DonationID] > 0 && strings.Contains(line.Remark, candidate.DonationID) {
+		if donation == nil {
+			// A remark names a donation by its id among its words.
+			for _, token := range referenceTokenPattern.FindAllString(line.Remark, -1) {
+				if candidate := ids[token]; candidate != nil && m.donLeft[candidate.DonationID] > 0 {
 					donation = candidate
 					break
 				}
@@ -273,6 +304,9 @@ func (m *matcher) byReference() {
 		}
 	}
 }
+
+// referenceTokenPattern finds the words of a remark that could be ids.
+var referenceTokenPattern = regexp.MustCompile(`[A-Za-z0-9][A-Za-z0-9._-]{1,63}`)
 
 func matched(donation *Donation, amount domain.Money) domain.MatchedDonation {
 	return domain.MatchedDonation{DonationID: donation.DonationID, Campaign: donation.Campaign, Amount: amount}
@@ -318,31 +352,48 @@ func (m *matcher) byPartialFee() {
 			continue
 		}
 		start := sort.Search(len(amounts), func(i int) bool { return amounts[i] > line.Amount })
-		for i := start; i < len(amounts) && amounts[i]-line.Amount <= m.options.FeeMax; i++ {
+		// The most similar donor names win; the fee breaks ties (smallest
+		// first), and a line gets at most suggestionsPerLineMax.
+		type candidate struct {
+			donation *Donation
+			score    float64
+		}
+		var best []candidate
+		counterparty := NormalizeName(line.Counterparty)
+		// Exact names first: they are cheap to compare and, when present,
+		// beat every fuzzy candidate.
+		exact := false
+		for i := start; i < len(amounts) && amounts[i]-line.Amount <= m.options.FeeMax && !exact; i++ {
+			for _, donation := range m.byAmount[amounts[i]] {
+				if m.normalized[donation.DonationID] == counterparty && counterparty != "" &&
+					m.donLeft[donation.DonationID] == donation.Amount && m.withinWindow(line, donation) {
+					best, exact = append(best, candidate{donation, 1}), true
+				}
+			}
+		}
+		for i := start; i < len(amounts) && amounts[i]-line.Amount <= m.options.FeeMax && !exact; i++ {
 			for _, donation := range m.byAmount[amounts[i]] {
 				if m.donLeft[donation.DonationID] != donation.Amount || !m.withinWindow(line, donation) {
 					continue
 				}
 				score := Similarity(line.Counterparty, donation.Donor)
-				if score >= m.options.NameSimilarityMin {
-					m.suggest(RulePartialFee, []Line{line}, []domain.MatchedDonation{matched(donation, donation.Amount)},
-						donation.Amount-line.Amount, score, false)
+				switch {
+				case score < m.options.NameSimilarityMin:
+				case len(best) == 0 || score > best[0].score+1e-9:
+					best = []candidate{{donation, score}}
+				case score >= best[0].score-1e-9:
+					best = append(best, candidate{donation, score})
 				}
 			}
+		}
+		for _, found := range best {
+			m.suggest(RulePartialFee, []Line{line}, []domain.MatchedDonation{matched(found.donation, found.donation.Amount)},
+				found.donation.Amount-line.Amount, found.score, false)
 		}
 	}
 }
 
-func (m *matcher) suggested(line Line) bool {
-	for _, match := range m.result.Suggested {
-		for _, suggested := range match.Lines {
-			if suggested.LineID == line.LineID {
-				return true
-			}
-		}
-	}
-	return false
-}
+func (m *matcher) suggested(line Line) bool { return m.suggestedLine[line.LineID] }
 
 // byCombination: within one donor, several lines that add up to one
 // donation, or one line that covers several donations or pledges.
@@ -362,6 +413,15 @@ func (m *matcher) byCombination() {
 			groups[key].lines = append(groups[key].lines, line)
 		}
 	}
+	accountSet := map[string]bool{}
+	for _, line := range m.book.Lines {
+		accountSet[line.Account] = true
+	}
+	accounts := make([]string, 0, len(accountSet))
+	for account := range accountSet {
+		accounts = append(accounts, account)
+	}
+	sort.Strings(accounts)
 	candidates := append([]*Donation{}, m.donations...)
 	for _, pledge := range m.book.Pledges {
 		if !pledge.Received {
@@ -373,10 +433,11 @@ func (m *matcher) byCombination() {
 		if received && left != donation.Amount {
 			continue
 		}
-		key := NormalizeName(donation.Donor)
-		for name, g := range groups {
-			_, counterparty, _ := strings.Cut(name, "|")
-			if Similarity(counterparty, key) >= m.options.NameSimilarityMin && len(g.donations) < groupItemsMax {
+		// Only the same donor (names equal once company suffixes are
+		// folded) joins a split or combination: a fuzzy search over all
+		// pairs would cost the square of the lines.
+		for _, account := range accounts {
+			if g := groups[account+"|"+NormalizeName(donation.Donor)]; g != nil && len(g.donations) < groupItemsMax {
 				g.donations = append(g.donations, donation)
 			}
 		}
@@ -496,16 +557,7 @@ func (m *matcher) leftovers() {
 	}
 }
 
-func (m *matcher) donationSuggested(id string) bool {
-	for _, match := range m.result.Suggested {
-		for _, donation := range match.Donations {
-			if donation.DonationID == id {
-				return true
-			}
-		}
-	}
-	return false
-}
+func (m *matcher) donationSuggested(id string) bool { return m.suggestedDonor[id] }
 
 func (m *matcher) ageing() {
 	var pledges []*Donation
