@@ -206,8 +206,12 @@ func (m *matcher) applyDecisions() {
 				match.Lines = append(match.Lines, lines[id])
 				m.lineLeft[id] = 0
 			}
-			for _, donation := range p.Donations {
-				m.donLeft[donation.DonationID] -= donation.Amount
+			// A refund is money going back: it explains a line, not a
+			// donation's arrival.
+			if p.Rule != RuleRefund {
+				for _, donation := range p.Donations {
+					m.donLeft[donation.DonationID] -= donation.Amount
+				}
 			}
 			m.result.Matched = append(m.result.Matched, match)
 		case domain.MatchRejected:
@@ -423,11 +427,15 @@ func (m *matcher) byCombination() {
 	}
 	sort.Strings(accounts)
 	candidates := append([]*Donation{}, m.donations...)
+	var pledges []*Donation
 	for _, pledge := range m.book.Pledges {
 		if !pledge.Received {
-			candidates = append(candidates, pledge)
+			pledges = append(pledges, pledge)
 		}
 	}
+	// Log order, so the same book always gives the same suggestions.
+	sort.Slice(pledges, func(i, j int) bool { return pledges[i].Position < pledges[j].Position })
+	candidates = append(candidates, pledges...)
 	for _, donation := range candidates {
 		left, received := m.donLeft[donation.DonationID]
 		if received && left != donation.Amount {
@@ -513,6 +521,20 @@ func (m *matcher) outgoing() {
 		remark := strings.ToLower(line.Remark)
 		switch {
 		case strings.Contains(remark, "退") || strings.Contains(remark, "refund") || strings.Contains(remark, "冲正"):
+			// A refund that names its donation goes with it, whatever the
+			// amount; otherwise a donation of the same amount and donor.
+			named := false
+			for _, token := range referenceTokenPattern.FindAllString(line.Remark, -1) {
+				if donation := m.book.Donations[token]; donation != nil {
+					m.suggest(RuleRefund, []Line{line}, []domain.MatchedDonation{matched(donation, -line.Amount)}, 0,
+						Similarity(line.Counterparty, donation.Donor), false)
+					named = true
+					break
+				}
+			}
+			if named {
+				continue
+			}
 			for _, donation := range m.byAmount[-line.Amount] {
 				if Similarity(line.Counterparty, donation.Donor) >= m.options.NameSimilarityMin {
 					m.suggest(RuleRefund, []Line{line}, []domain.MatchedDonation{matched(donation, -line.Amount)}, 0,
