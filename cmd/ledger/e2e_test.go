@@ -266,3 +266,31 @@ func TestEndToEndProjectionsAuditTrace(t *testing.T) {
 	runLedger(t, "", "rebuild", "totals", "--data", data).expect(t, 0, "rebuilt totals to log position 121")
 	runLedger(t, "", "rebuild", "nonsense", "--data", data).expect(t, 2)
 }
+
+func TestEndToEndReconcileAndPeriodClose(t *testing.T) {
+	data := t.TempDir()
+	statementFile, err := filepath.Abs("../../reconcile/statement/testdata/icbc-2022-06.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "demo", "--data", data).expect(t, 0)
+	runLedger(t, "", "reconcile", "import", statementFile, "--profile", "icbc", "--data", data).expect(t, 0,
+		"12 lines imported, 0 already imported, 1 printed twice")
+	runLedger(t, "", "reconcile", "import", statementFile, "--profile", "icbc", "--data", data).expect(t, 0,
+		"0 lines imported, 12 already imported")
+	report := runLedger(t, "", "reconcile", "report", "--data", data)
+	report.expect(t, 0, "已匹配 matched", "Suggested (ledger reconcile confirm ID", "D-SUM-02")
+	xlsx := filepath.Join(t.TempDir(), "reconciliation.xlsx")
+	runLedger(t, "", "reconcile", "report", "--format", "xlsx", "--out", xlsx, "--data", data).expect(t, 0)
+	if info, err := os.Stat(xlsx); err != nil || info.Size() == 0 {
+		t.Fatalf("no xlsx written: %v", err)
+	}
+	runLedger(t, "", "pledges", "--data", data).expect(t, 0, "0-30 days")
+	// Close June: a back-dated June entry is refused, a July one is not.
+	runLedger(t, "", "period", "close", "2022-06", "--data", data).expect(t, 0, "period_closed", "checkpoint of")
+	runLedger(t, "", "record", "donation", "--data", data, "--campaign", "general", "--county", "150626", "--amount", "1.00",
+		"--donor-org", "某公司", "--occurred-at", "2022-06-15").expect(t, 1, "2022-06 is closed")
+	runLedger(t, "", "record", "donation", "--data", data, "--campaign", "general", "--county", "150626", "--amount", "1.00",
+		"--donor-org", "某公司", "--occurred-at", "2022-07-15").expect(t, 0, "recorded donation_received")
+	runLedger(t, "", "period", "reopen", "2022-06", "--reason", "补录", "--data", data).expect(t, 0, "period_reopened")
+}
