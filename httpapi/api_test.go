@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -438,5 +439,53 @@ func TestCloseEndsLiveStreams(t *testing.T) {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the stream did not end within 5 s of Close")
+	}
+}
+
+func TestFinanceRoutesAndRoles(t *testing.T) {
+	server := startTestServer(t)
+	finance, clerk, viewer := server.Tokens[httpapi.RoleFinance], server.Tokens[httpapi.RoleClerk], server.Tokens[httpapi.RoleViewer]
+	closeJune := `{"type":"period_closed","county":"150600","occurred_at":"2022-06-30T18:00:00+08:00","data":{"month":"2022-06"}}`
+	if got := call(t, "POST", server.URL+"/api/v1/events", clerk, closeJune); got.status != 403 {
+		t.Fatalf("clerk closing a month: %d %s", got.status, got.body)
+	}
+	if got := call(t, "POST", server.URL+"/api/v1/events", finance, donation("k-1", "D-1", "1.00")); got.status != 403 {
+		t.Fatalf("finance recording a donation: %d %s", got.status, got.body)
+	}
+	if got := call(t, "POST", server.URL+"/api/v1/events", clerk, donation("k-1", "D-1", "5000.00")); got.status != 201 {
+		t.Fatalf("clerk recording a donation: %d %s", got.status, got.body)
+	}
+	if got := call(t, "POST", server.URL+"/api/v1/events", finance, closeJune); got.status != 201 {
+		t.Fatalf("finance closing June: %d %s", got.status, got.body)
+	}
+	// June is closed: a back-dated donation is refused with the month named.
+	got := call(t, "POST", server.URL+"/api/v1/events", clerk, donation("k-2", "D-2", "1.00"))
+	if code, _ := got.errorOf(t); got.status != 422 || code != "rejected" || !strings.Contains(string(got.body), "2022-06 is closed") {
+		t.Fatalf("back-dated donation in a closed month: %d %s", got.status, got.body)
+	}
+	cases := []struct {
+		method, path, token, body string
+		status                    int
+		want                      string
+	}{
+		{"GET", "/api/v1/reconciliation", finance, "", 200, `"unmatched_donations"`},
+		{"GET", "/api/v1/reconciliation", viewer, "", 403, "forbidden"},
+		{"GET", "/api/v1/reconciliation", clerk, "", 403, "forbidden"},
+		{"GET", "/api/v1/pledges", finance, "", 200, `"outstanding"`},
+		{"GET", "/api/v1/reconciliation/export?format=csv", finance, "", 200, "流水金额"},
+		{"GET", "/api/v1/reconciliation/export?format=pdf", finance, "", 400, `"format"`},
+		{"POST", "/api/v1/reconciliation/decisions", finance, `{"action":"confirm","id":"S-nothing"}`, 404, "not_found"},
+		{"POST", "/api/v1/reconciliation/decisions", finance, `{"action":"dance","id":"x"}`, 400, `"action"`},
+		{"POST", "/api/v1/reconciliation/decisions", clerk, `{"action":"confirm","id":"S-nothing"}`, 403, "forbidden"},
+	}
+	for _, tc := range cases {
+		got := call(t, tc.method, server.URL+tc.path, tc.token, tc.body)
+		if got.status != tc.status || !strings.Contains(string(got.body), tc.want) {
+			t.Errorf("%s %s: %d %s; want %d containing %s", tc.method, tc.path, got.status, got.body, tc.status, tc.want)
+		}
+	}
+	xlsx := call(t, "GET", server.URL+"/api/v1/reconciliation/export", finance, "")
+	if xlsx.status != 200 || !strings.Contains(xlsx.header.Get("Content-Type"), "spreadsheetml") || !bytes.HasPrefix(xlsx.body, []byte("PK")) {
+		t.Fatalf("xlsx export: %d %s", xlsx.status, xlsx.header.Get("Content-Type"))
 	}
 }
