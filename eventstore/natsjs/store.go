@@ -41,6 +41,8 @@ const (
 	errorCodeWrongLastSeqConstant = 10164
 	errorCodeBatchDuplicate       = 10201
 	errorCodeDuplicateConflict    = 10158
+	// errorCodeInsufficientResources: the store is full.
+	errorCodeInsufficientResources = 10023
 )
 
 // Storage selects where the stream keeps messages.
@@ -69,7 +71,10 @@ type Options struct {
 	GroupCommit bool
 	// PublishTimeout bounds one publish round trip (default 10 s).
 	PublishTimeout time.Duration
-	Logger         *slog.Logger
+	// RetryWindow bounds how long an append is sent again after transient
+	// failures such as a cluster leader election (default 30 s).
+	RetryWindow time.Duration
+	Logger      *slog.Logger
 }
 
 // Limits of the store, named with their unit last.
@@ -117,6 +122,9 @@ func Open(ctx context.Context, connection *nats.Conn, options Options) (*Store, 
 	}
 	if options.PublishTimeout == 0 {
 		options.PublishTimeout = 10 * time.Second
+	}
+	if options.RetryWindow == 0 {
+		options.RetryWindow = retryWindowSecondsDefault * time.Second
 	}
 	if options.Logger == nil {
 		options.Logger = slog.New(slog.DiscardHandler)
@@ -238,8 +246,13 @@ func (s *Store) message(event domain.Event) (*nats.Msg, error) {
 	message.Header.Set(HeaderEventID, event.ID.String())
 	message.Header.Set(HeaderEventType, string(event.Type))
 	message.Header.Set(HeaderSchemaVersion, strconv.Itoa(event.SchemaVersion))
+	// Every message carries a message id, so a publish sent again after a
+	// lost acknowledgement is stored once: the idempotency key when the
+	// client gave one, else the event's own id.
 	if event.IdempotencyKey != "" {
 		message.Header.Set(headerMsgID, event.IdempotencyKey)
+	} else {
+		message.Header.Set(headerMsgID, event.ID.String())
 	}
 	return message, nil
 }
@@ -277,17 +290,104 @@ func (s *Store) appendNow(ctx context.Context, parts []eventstore.AggregateAppen
 	if err != nil {
 		return nil, err
 	}
-	if len(messages) == 1 {
-		ack, err := s.request(ctx, messages[0])
-		if err != nil {
-			return nil, s.publishError(ctx, parts, messages, err)
+	// A leader election, a reconnect or a lost acknowledgement makes a
+	// publish fail without saying whether it landed. It is sent again with
+	// the same message ids, so JetStream stores it once.
+	deadline := time.Now().Add(s.options.RetryWindow)
+	backoff := retryBackoffMinMs * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		positions, err := s.publishOnce(ctx, parts, messages)
+		if err != nil && attempt > 1 && errors.Is(err, eventstore.ErrDuplicate) {
+			// An earlier attempt landed after all.
+			if found, ok := s.findWritten(ctx, parts); ok {
+				return found, nil
+			}
 		}
-		if ack.Duplicate {
-			return nil, &eventstore.DuplicateError{Key: parts[0].Events[0].IdempotencyKey, Position: ack.Sequence}
+		if err == nil || !transient(err) || ctx.Err() != nil || time.Now().After(deadline) {
+			return positions, err
 		}
-		return []uint64{ack.Sequence}, nil
+		s.logger.Warn("append retried", "attempt", attempt, "error", err)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("append: %w", ctx.Err())
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, retryBackoffMaxMs*time.Millisecond)
+		for _, message := range messages {
+			// A batch is staged afresh under a new id.
+			message.Header.Del(headerBatchID)
+			message.Header.Del(headerBatchSequence)
+			message.Header.Del(headerBatchCommit)
+		}
 	}
-	return s.publishBatch(ctx, parts, messages)
+}
+
+// Retry timing, unit last.
+const (
+	retryWindowSecondsDefault = 30
+	retryBackoffMinMs         = 100
+	retryBackoffMaxMs         = 2000
+)
+
+func (s *Store) publishOnce(ctx context.Context, parts []eventstore.AggregateAppend, messages []*nats.Msg) ([]uint64, error) {
+	if len(messages) > 1 {
+		return s.publishBatch(ctx, parts, messages)
+	}
+	ack, err := s.request(ctx, messages[0])
+	if err != nil {
+		return nil, s.publishError(ctx, parts, messages, err)
+	}
+	if ack.Duplicate {
+		event := parts[0].Events[0]
+		if event.IdempotencyKey == "" {
+			// Deduplicated on the event's own id: this very event was
+			// stored by an earlier attempt.
+			return []uint64{ack.Sequence}, nil
+		}
+		return nil, &eventstore.DuplicateError{Key: event.IdempotencyKey, Position: ack.Sequence}
+	}
+	return []uint64{ack.Sequence}, nil
+}
+
+// transient says whether a failed publish may succeed if sent again: the
+// connection or the cluster was briefly away. A full store is not transient
+// here: it is reported at once, and writing resumes when space is freed.
+func transient(err error) bool {
+	var api *apiError
+	if errors.As(err, &api) {
+		return api.Code == 503 && api.ErrorCode != errorCodeInsufficientResources
+	}
+	return errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, nats.ErrDisconnected) || errors.Is(err, nats.ErrConnectionReconnecting)
+}
+
+// findWritten finds where an append's events landed when their first
+// publish went unanswered, reading each aggregate from its expected version.
+func (s *Store) findWritten(ctx context.Context, parts []eventstore.AggregateAppend) ([]uint64, bool) {
+	found := map[string]uint64{}
+	for _, part := range parts {
+		from := part.ExpectedVersion
+		if from == eventstore.AnyVersion {
+			from = 0
+		}
+		for record, err := range s.Read(ctx, from, eventstore.Filter{AggregateKind: part.Aggregate.Kind, AggregateID: part.Aggregate.ID}) {
+			if err != nil {
+				return nil, false
+			}
+			found[record.Event.ID.String()] = record.Position
+		}
+	}
+	var positions []uint64
+	for _, part := range parts {
+		for _, event := range part.Events {
+			position, ok := found[event.ID.String()]
+			if !ok {
+				return nil, false
+			}
+			positions = append(positions, position)
+		}
+	}
+	return positions, true
 }
 
 // messages encodes the parts, with the expected-version check on the first
