@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -33,6 +34,13 @@ type ServerOptions struct {
 	ReadyTimeout time.Duration
 	// Memory keeps JetStream in memory only (tests); DataDir is then unused.
 	Memory bool
+	// Cluster joins this server to a JetStream cluster: every node has the
+	// same ClusterName, its own ServerName, DataDir and ClusterPort, and
+	// Routes to all nodes (its own included is fine).
+	ClusterName string
+	ClusterHost string
+	ClusterPort int
+	Routes      []string
 }
 
 // StartServer runs a NATS server with JetStream in this process and waits
@@ -61,6 +69,21 @@ func StartServer(options ServerOptions) (*server.Server, error) {
 	if options.Memory {
 		serverOptions.StoreDir = ""
 		serverOptions.JetStreamMaxStore = 0
+	}
+	if options.ClusterName != "" {
+		serverOptions.Cluster.Name = options.ClusterName
+		serverOptions.Cluster.Host = options.ClusterHost
+		serverOptions.Cluster.Port = options.ClusterPort
+		if serverOptions.Cluster.Host == "" {
+			serverOptions.Cluster.Host = "127.0.0.1"
+		}
+		for _, route := range options.Routes {
+			parsed, err := url.Parse(route)
+			if err != nil {
+				return nil, fmt.Errorf("route %q: %w", route, err)
+			}
+			serverOptions.Routes = append(serverOptions.Routes, parsed)
+		}
 	}
 	if serverOptions.Host == "" {
 		serverOptions.Host = "127.0.0.1"

@@ -159,7 +159,7 @@ func Open(ctx context.Context, connection *nats.Conn, options Options) (*Store, 
 		AllowDirect:        true,
 		AllowAtomicPublish: true,
 	}
-	stream, err := js.CreateOrUpdateStream(ctx, config)
+	stream, err := createStream(ctx, js, config)
 	if err != nil {
 		return nil, fmt.Errorf("open event store: create stream %s: %w", options.StreamName, err)
 	}
@@ -543,4 +543,36 @@ func (s *Store) Head(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("head: %w: %w", domain.ErrUnavailable, err)
 	}
 	return info.State.LastSeq, nil
+}
+
+// streamCreateSecondsMax bounds the wait for a cluster to elect its
+// JetStream leader before the stream can be made.
+const streamCreateSecondsMax = 60
+
+// createStream creates or updates a stream, waiting while a forming cluster
+// answers that JetStream is not ready yet.
+func createStream(ctx context.Context, js jetstream.JetStream, config jetstream.StreamConfig) (jetstream.Stream, error) {
+	deadline := time.Now().Add(streamCreateSecondsMax * time.Second)
+	for {
+		attemptCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		stream, err := js.CreateOrUpdateStream(attemptCtx, config)
+		cancel()
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) || !clusterForming(err) {
+			return stream, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func clusterForming(err error) bool {
+	var api *jetstream.APIError
+	if errors.As(err, &api) {
+		return api.Code == 503 || api.ErrorCode == 10008
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
+		errors.Is(err, nats.ErrTimeout)
 }

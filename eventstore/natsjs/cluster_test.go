@@ -1,0 +1,189 @@
+package natsjs_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/eventstore/eventstoretest"
+	"github.com/ordos-union/ledger/eventstore/natsjs"
+	"github.com/ordos-union/ledger/ledger"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Close()
+	return listener.Addr().(*net.TCPAddr).Port
+}
+
+type clusterNode struct {
+	options natsjs.ServerOptions
+	server  *server.Server
+}
+
+func startCluster(t *testing.T) []*clusterNode {
+	t.Helper()
+	ports := []int{freePort(t), freePort(t), freePort(t)}
+	var routes []string
+	for _, port := range ports {
+		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", port))
+	}
+	nodes := make([]*clusterNode, 3)
+	for i := range nodes {
+		nodes[i] = &clusterNode{options: natsjs.ServerOptions{DataDir: t.TempDir(), Listen: true, Port: -1,
+			ServerName: fmt.Sprintf("n%d", i+1), ClusterName: "ledger-test", ClusterPort: ports[i], Routes: routes}}
+	}
+	started := make(chan error, 3)
+	for _, node := range nodes {
+		go func() {
+			var err error
+			node.server, err = natsjs.StartServer(node.options)
+			started <- err
+		}()
+	}
+	for range nodes {
+		if err := <-started; err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, node := range nodes {
+			if node.server != nil {
+				node.server.Shutdown()
+				node.server.WaitForShutdown()
+			}
+		}
+	})
+	return nodes
+}
+
+func clientURLs(nodes []*clusterNode) string {
+	var urls []string
+	for _, node := range nodes {
+		if node.server != nil && node.server.Running() {
+			urls = append(urls, node.server.ClientURL())
+		}
+	}
+	return strings.Join(urls, ",")
+}
+
+// A three-node JetStream cluster loses its stream leader under appends: the
+// appends resume after the election, no acknowledged event is lost or
+// written twice, and the node catches up when it comes back.
+func TestClusterSurvivesLosingTheStreamLeader(t *testing.T) {
+	nodes := startCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	connection, err := nats.Connect(clientURLs(nodes), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer connection.Close()
+	store, err := natsjs.Open(ctx, connection, natsjs.Options{Replicas: 3, RetryWindow: 60 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	service := ledger.New(store, ledger.Options{Clock: eventstoretest.Clock})
+	acknowledged := map[string]uint64{}
+	appendOne := func(i int) {
+		event := eventstoretest.Donation("general", "150626", fmt.Sprintf("D-%d", i), 100)
+		event.IdempotencyKey = fmt.Sprintf("cluster-%d", i)
+		results, err := service.Record(ctx, []domain.Event{event})
+		if err != nil {
+			t.Fatalf("append %d: %v", i, err)
+		}
+		acknowledged[event.IdempotencyKey] = results[0].Position
+	}
+	for i := range 20 {
+		appendOne(i)
+	}
+	js, _ := jetstream.New(connection)
+	stream, err := js.Stream(ctx, "LEDGER")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil || info.Cluster == nil || info.Cluster.Leader == "" {
+		t.Fatalf("no stream leader: %+v %v", info, err)
+	}
+	var leader *clusterNode
+	for _, node := range nodes {
+		if node.options.ServerName == info.Cluster.Leader {
+			leader = node
+		}
+	}
+	leader.server.Shutdown()
+	leader.server.WaitForShutdown()
+	leader.server = nil
+	lost := time.Now()
+	appendOne(20)
+	resumed := time.Since(lost)
+	t.Logf("appends resumed %s after the stream leader %s went down", resumed.Round(time.Millisecond), info.Cluster.Leader)
+	for i := 21; i < 40; i++ {
+		appendOne(i)
+	}
+	// Every acknowledged event is in the log once.
+	seen := map[string]int{}
+	for record, err := range store.Read(ctx, 0, eventstore.Filter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[record.Event.IdempotencyKey]++
+		if position, ok := acknowledged[record.Event.IdempotencyKey]; ok && position != record.Position {
+			t.Errorf("%s acknowledged at %d but stored at %d", record.Event.IdempotencyKey, position, record.Position)
+		}
+	}
+	for key := range acknowledged {
+		if seen[key] != 1 {
+			t.Errorf("%s stored %d times", key, seen[key])
+		}
+	}
+	if len(seen) != 40 {
+		t.Fatalf("the log holds %d events, want 40", len(seen))
+	}
+	// The old leader comes back and catches up.
+	leader.server, err = natsjs.StartServer(leader.options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct, err := natsjs.ConnectInProcess(leader.server, "returning")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		js, _ := jetstream.New(direct)
+		if stream, err := js.Stream(ctx, "LEDGER"); err == nil {
+			if info, err := stream.Info(ctx); err == nil && info.Cluster != nil {
+				caughtUp := true
+				for _, replica := range info.Cluster.Replicas {
+					if replica.Name == leader.options.ServerName && (!replica.Current || replica.Lag > 0) {
+						caughtUp = false
+					}
+				}
+				if caughtUp && info.State.Msgs == 40 {
+					break
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the returning node did not catch up within 60 s")
+		}
+		<-time.After(100 * time.Millisecond)
+	}
+}
