@@ -47,6 +47,9 @@ type RunnerOptions struct {
 	// OnApply, if set, is called after each event is folded in, outside the
 	// runner's lock: live views learn of changes here. It must not block.
 	OnApply func(record eventstore.Record)
+	// MayWrite, if set, says whether this runner may save checkpoints now:
+	// on a cluster only the holder of the projection's lease does.
+	MayWrite func() bool
 	// BeforeApply, if set, is called under the runner's lock before each
 	// event is folded in: what must never lag the projection (the Merkle
 	// tree its answers are stamped with) keeps pace here.
@@ -194,6 +197,9 @@ func (r *Runner) apply(ctx context.Context, record eventstore.Record) error {
 
 // Save writes the state and position as one checkpoint.
 func (r *Runner) Save(ctx context.Context) error {
+	if r.options.MayWrite != nil && !r.options.MayWrite() {
+		return nil
+	}
 	r.mu.RLock()
 	state, err := r.projection.MarshalState()
 	checkpoint := eventstore.Checkpoint{Name: r.projection.Name(), Version: r.projection.Version(),

@@ -89,9 +89,19 @@ func (o *opened) Close() {
 
 // serverOptions says how to start the embedded server when one is needed.
 type serverOptions struct {
-	listen bool
-	host   string
-	port   int
+	listen  bool
+	host    string
+	port    int
+	cluster clusterOptions
+}
+
+// clusterOptions join the embedded server to a JetStream cluster.
+type clusterOptions struct {
+	name       string
+	serverName string
+	host       string
+	port       int
+	routes     []string
 }
 
 // open reaches the ledger: an external NATS when --nats is given; else the
@@ -132,6 +142,8 @@ func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOp
 	} else {
 		natsServer, err := natsjs.StartServer(natsjs.ServerOptions{
 			DataDir: f.dataDir, SyncAlways: durable, Listen: listen.listen, Host: listen.host, Port: listen.port,
+			ServerName: listen.cluster.serverName, ClusterName: listen.cluster.name, ClusterHost: listen.cluster.host,
+			ClusterPort: listen.cluster.port, Routes: listen.cluster.routes, ReadyTimeout: 2 * time.Minute,
 		})
 		if err != nil {
 			result.Close()

@@ -11,6 +11,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ordos-union/ledger/eventstore"
@@ -30,6 +33,10 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	host := flags.String("host", "127.0.0.1", "address the embedded NATS server listens on for other processes")
 	port := flags.Int("port", 4222, "port of the embedded NATS server (-1 picks a free one)")
 	httpAddress := flags.String("http", envOr("LEDGER_HTTP", "127.0.0.1:8080"), "address of the HTTP API and dashboard (env LEDGER_HTTP; port 0 picks a free one)")
+	serverName := flags.String("server-name", envOr("LEDGER_SERVER_NAME", "ledger"), "this node's name (distinct on every node of a cluster)")
+	clusterName := flags.String("cluster-name", os.Getenv("LEDGER_CLUSTER_NAME"), "join a JetStream cluster of this name (with --cluster-listen, --routes and --replicas 3)")
+	clusterListen := flags.String("cluster-listen", envOr("LEDGER_CLUSTER_LISTEN", "127.0.0.1:6222"), "address this node's cluster routes listen on")
+	routes := flags.String("routes", os.Getenv("LEDGER_ROUTES"), "comma-separated routes to every node, e.g. nats://127.0.0.1:6222,nats://127.0.0.1:6223,nats://127.0.0.1:6224")
 	tokensFile := flags.String("tokens", os.Getenv("LEDGER_TOKENS_FILE"), "JSON file of API tokens {\"tokens\":[{\"name\",\"role\",\"token\"}]} (env LEDGER_TOKENS_FILE; or LEDGER_TOKENS=name:role:token,...); without either, tokens are made and kept in DIR/tokens.json")
 	if err := parse(flags, args); err != nil {
 		return err
@@ -40,7 +47,22 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if store.natsURL != "" {
 		return usagef("serve runs its own NATS server; --nats is for the other commands")
 	}
-	ledger, err := store.open(ctx, env, serverOptions{listen: true, host: *host, port: *port})
+	cluster := clusterOptions{name: *clusterName, serverName: *serverName}
+	if *clusterName != "" {
+		clusterHost, clusterPort, err := net.SplitHostPort(*clusterListen)
+		if err != nil {
+			return usagef("--cluster-listen %q: %v", *clusterListen, err)
+		}
+		if cluster.port, err = strconv.Atoi(clusterPort); err != nil {
+			return usagef("--cluster-listen %q: port is not a number", *clusterListen)
+		}
+		cluster.host = clusterHost
+		if *routes == "" {
+			return usagef("--cluster-name needs --routes to the nodes")
+		}
+		cluster.routes = strings.Split(*routes, ",")
+	}
+	ledger, err := store.open(ctx, env, serverOptions{listen: true, host: *host, port: *port, cluster: cluster})
 	if err != nil {
 		return err
 	}
@@ -67,6 +89,18 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	// On a cluster every node folds the log to serve reads; the holder of
+	// the lease alone saves the checkpoints.
+	var leased atomic.Bool
+	holder := *serverName + "-" + strconv.Itoa(os.Getpid())
+	claim := func() {
+		held, err := ledger.checkpoints.Claim(ctx, "totals", holder, leaseSeconds*time.Second, time.Now())
+		if err != nil {
+			env.logger.Warn("projection lease", "error", err)
+		}
+		leased.Store(held && err == nil)
+	}
+	claim()
 	projection := projections.NewTotalsProjection()
 	var api *httpapi.Server
 	var live *natsjs.LiveTotals
@@ -106,10 +140,22 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	following := make(chan error, 1)
 	go func() { following <- runner.Follow(ctx) }()
 	go live.Run(ctx)
+	go func() {
+		ticker := time.NewTicker(leaseSeconds * time.Second / 3)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+				claim()
+			}
+		}
+	}()
 	checkpointing := make(chan struct{})
 	go func() {
 		defer close(checkpointing)
-		checkpointPeriodically(ctx, env, ledger, tree, keys)
+		checkpointPeriodically(ctx, env, ledger, tree, keys, leased.Load)
 	}()
 
 	head, err := ledger.store.Head(ctx)
@@ -145,7 +191,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	<-checkpointing
 	// A last checkpoint, so a stopped ledger's whole log is committed to.
-	if tree.Size() > 0 {
+	if tree.Size() > 0 && leased.Load() {
 		if _, _, err := writeCheckpoint(context.WithoutCancel(ctx), ledger, tree, keys, time.Now()); err != nil {
 			env.logger.Warn("final checkpoint", "error", err)
 		}
@@ -155,6 +201,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 
 // Checkpoint timing, unit last.
 const (
+	// leaseSeconds is how long a silent projection writer keeps its lease.
+	leaseSeconds              = 15
 	checkpointIntervalMinutes = 10
 	checkpointCheckSeconds    = 60
 )
@@ -162,7 +210,7 @@ const (
 // checkpointPeriodically signs the tree every checkpointIntervalMinutes when
 // it grew, and always when a month ends in Beijing time: every month close
 // has a checkpoint.
-func checkpointPeriodically(ctx context.Context, env *environment, ledger *opened, tree *integrity.Tree, keys integrity.Keys) {
+func checkpointPeriodically(ctx context.Context, env *environment, ledger *opened, tree *integrity.Tree, keys integrity.Keys, leader func() bool) {
 	ticker := time.NewTicker(checkpointCheckSeconds * time.Second)
 	defer ticker.Stop()
 	lastSize, lastAt := int64(-1), time.Now()
@@ -173,7 +221,7 @@ func checkpointPeriodically(ctx context.Context, env *environment, ledger *opene
 		case now := <-ticker.C:
 			monthChanged := now.In(projections.Beijing).Month() != lastAt.In(projections.Beijing).Month()
 			due := now.Sub(lastAt) >= checkpointIntervalMinutes*time.Minute && tree.Size() != lastSize
-			if !due && !monthChanged {
+			if (!due && !monthChanged) || !leader() {
 				continue
 			}
 			checkpoint, _, err := writeCheckpoint(ctx, ledger, tree, keys, now)

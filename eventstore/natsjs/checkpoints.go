@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -101,4 +102,45 @@ func (c *Checkpoints) Save(ctx context.Context, checkpoint eventstore.Checkpoint
 		return fmt.Errorf("save checkpoint %s: %w: %w", checkpoint.Name, domain.ErrUnavailable, err)
 	}
 	return nil
+}
+
+// Lease is a claim, kept in the checkpoint bucket, that one process writes
+// a projection's checkpoints: on a cluster every node folds the log to serve
+// reads, but only the lease holder saves. A holder that stops renewing loses
+// the lease after its time to live, and another node takes it.
+type Lease struct {
+	Holder  string    `json:"holder"`
+	Expires time.Time `json:"expires"`
+}
+
+// Claim takes or renews the lease on name for holder and reports whether
+// holder has it. Compare-and-set on the key's revision makes one winner.
+func (c *Checkpoints) Claim(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (bool, error) {
+	key := "lease." + name
+	entry, err := c.kv.Get(ctx, key)
+	next, _ := json.Marshal(Lease{Holder: holder, Expires: now.Add(ttl)})
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		if _, err := c.kv.Create(ctx, key, next); err != nil {
+			if errors.Is(err, jetstream.ErrKeyExists) {
+				return false, nil
+			}
+			return false, fmt.Errorf("claim %s: %w", name, err)
+		}
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("claim %s: %w", name, err)
+	}
+	var current Lease
+	_ = json.Unmarshal(entry.Value(), &current)
+	if current.Holder != holder && now.Before(current.Expires) {
+		return false, nil
+	}
+	if _, err := c.kv.Update(ctx, key, next, entry.Revision()); err != nil {
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			return false, nil
+		}
+		return false, fmt.Errorf("claim %s: %w", name, err)
+	}
+	return true, nil
 }
