@@ -158,7 +158,11 @@ func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOp
 		result.conn = conn
 		result.location = f.dataDir
 	}
-	store, err := natsjs.Open(ctx, result.conn, natsjs.Options{GroupCommit: durable, Replicas: f.replicas, Logger: env.logger})
+	storeOptions := natsjs.Options{GroupCommit: durable, Replicas: f.replicas, Logger: env.logger}
+	if result.server != nil {
+		storeOptions.FreeBytes = natsjs.FreeStoreBytes(result.server)
+	}
+	store, err := natsjs.Open(ctx, result.conn, storeOptions)
 	if err != nil {
 		result.Close()
 		return nil, err

@@ -34,6 +34,8 @@ type ServerOptions struct {
 	ReadyTimeout time.Duration
 	// Memory keeps JetStream in memory only (tests); DataDir is then unused.
 	Memory bool
+	// MaxStoreBytes caps JetStream's file storage (0: no cap but the disk).
+	MaxStoreBytes int64
 	// Cluster joins this server to a JetStream cluster: every node has the
 	// same ClusterName, its own ServerName, DataDir and ClusterPort, and
 	// Routes to all nodes (its own included is fine).
@@ -65,6 +67,9 @@ func StartServer(options ServerOptions) (*server.Server, error) {
 		// Room for projection checkpoints (checkpointBytesMax) above the
 		// 1 MiB default; events themselves stay capped at 65 KiB.
 		MaxPayload: checkpointBytesMax + 64<<10,
+	}
+	if options.MaxStoreBytes > 0 {
+		serverOptions.JetStreamMaxStore = options.MaxStoreBytes
 	}
 	if options.Memory {
 		serverOptions.StoreDir = ""
@@ -180,4 +185,17 @@ func (l *DataDirLock) Release() error {
 	err := l.file.Close()
 	l.file = nil
 	return err
+}
+
+// FreeStoreBytes reports how much file storage an embedded server has left
+// under its JetStream limit: the store's capacity guard uses it.
+func FreeStoreBytes(natsServer *server.Server) func() (int64, bool) {
+	return func() (int64, bool) {
+		config := natsServer.JetStreamConfig()
+		info, err := natsServer.Jsz(nil)
+		if config == nil || err != nil || config.MaxStore <= 0 {
+			return 0, false
+		}
+		return config.MaxStore - int64(info.JetStreamStats.Store), true
+	}
 }

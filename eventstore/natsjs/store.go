@@ -74,7 +74,11 @@ type Options struct {
 	// RetryWindow bounds how long an append is sent again after transient
 	// failures such as a cluster leader election (default 30 s).
 	RetryWindow time.Duration
-	Logger      *slog.Logger
+	// FreeBytes, if set, reports the storage left. JetStream can commit part
+	// of an atomic batch when the store fills in the middle of the commit,
+	// so a batch is refused up front unless there is room for twice its size.
+	FreeBytes func() (int64, bool)
+	Logger    *slog.Logger
 }
 
 // Limits of the store, named with their unit last.
@@ -449,7 +453,21 @@ func (s *Store) request(ctx context.Context, message *nats.Msg) (publishAck, err
 	return response.publishAck, nil
 }
 
+// batchMessageOverheadBytes is what JetStream stores beside each message's
+// subject, headers and data.
+const batchMessageOverheadBytes = 128
+
 func (s *Store) publishBatch(ctx context.Context, parts []eventstore.AggregateAppend, messages []*nats.Msg) ([]uint64, error) {
+	if s.options.FreeBytes != nil {
+		var needed int64
+		for _, message := range messages {
+			needed += int64(len(message.Subject)+len(message.Data)+batchMessageOverheadBytes) + int64(len(message.Header)*64)
+		}
+		if free, known := s.options.FreeBytes(); known && free < 2*needed {
+			return nil, fmt.Errorf("append: the store is full (%d bytes free, a batch of %d events needs %d): %w",
+				max(free, 0), len(messages), 2*needed, domain.ErrUnavailable)
+		}
+	}
 	batchID := uuid.NewString()
 	for i, message := range messages {
 		message.Header.Set(headerBatchID, batchID)
