@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sort"
 	"sync"
 	"time"
@@ -25,7 +26,10 @@ const (
 	// re-reads the campaign (all of it when the failed attempt had applied
 	// tentative events to the cached state); a campaign that conflicts this
 	// often is reported, not retried forever.
-	appendAttemptsMax = 8
+	appendAttemptsMax = 32
+	// conflictBackoffMaxMs caps the random wait before a retry. Writers that
+	// collided wait different times, so they do not collide again in step.
+	conflictBackoffMaxMs = 64
 	// campaignsCachedMax bounds the campaign states kept in memory. A
 	// campaign's state grows with its entries; unused ones are dropped and
 	// re-read on demand.
@@ -238,6 +242,12 @@ func (s *Service) recordLocked(ctx context.Context, events []domain.Event, slots
 		}
 		lastErr = err
 		s.logger.Debug("append retried", "attempt", attempt, "error", err)
+		window := min(conflictBackoffMaxMs, 1<<min(attempt, 6))
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("record: %w", ctx.Err())
+		case <-time.After(time.Duration(rand.Int64N(int64(window)*int64(time.Millisecond) + 1))):
+		}
 	}
 	return nil, fmt.Errorf("record: gave up after %d concurrent conflicts: %w", appendAttemptsMax, lastErr)
 }

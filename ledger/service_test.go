@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -226,4 +227,52 @@ func TestClosedMonthRefusesBackDatedEntries(t *testing.T) {
 	record(t, service, domain.Event{Type: domain.TypePeriodReopened, County: "150600", OccurredAt: eventstoretest.Clock(), Actor: "finance",
 		Data: domain.PeriodReopened{Month: "2022-06", Reason: "补录"}})
 	record(t, service, backDated)
+}
+
+// Thirty-two writers, each its own service as if in its own process, spend
+// from one county pot at once: conflicts are retried, nothing overspends, and
+// the totals are exact.
+func TestThirtyTwoWritersOneFund(t *testing.T) {
+	_, store := newLedger(t)
+	seed := ledger.New(store, ledger.Options{Clock: eventstoretest.Clock})
+	record(t, seed, eventstoretest.Donation("general", "150626", "D-1", 100_00))
+	const writers = 32
+	errs := make(chan error, writers)
+	for i := range writers {
+		go func() {
+			service := ledger.New(store, ledger.Options{Clock: eventstoretest.Clock})
+			_, err := service.Record(context.Background(), []domain.Event{eventstoretest.Delivery("general", "150626", fmt.Sprintf("V-%d", i), 3_00)})
+			errs <- err
+		}()
+	}
+	succeeded := 0
+	for range writers {
+		switch err := <-errs; {
+		case err == nil:
+			succeeded++
+		case errors.Is(err, domain.ErrRejected):
+		default:
+			t.Errorf("writer: %v", err)
+		}
+	}
+	// 100.00 pays for 33 spends of 3.00; 32 writers all fit, with 4.00 left.
+	if succeeded != writers {
+		t.Fatalf("%d of %d writers succeeded; each spend fits the pot", succeeded, writers)
+	}
+	var spent domain.Money
+	records, err := readAll(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, record := range records {
+		if delivery, ok := record.Event.Data.(domain.SuppliesDelivered); ok {
+			spent += delivery.Spent
+		}
+	}
+	if spent != writers*3_00 {
+		t.Fatalf("spent %s, want %s", spent, domain.Money(writers*3_00))
+	}
+	// Now a 33rd writer fits and a 34th does not.
+	record(t, seed, eventstoretest.Delivery("general", "150626", "V-33", 3_00))
+	refused(t, seed, store, domain.ErrRejected, eventstoretest.Delivery("general", "150626", "V-34", 3_00))
 }
