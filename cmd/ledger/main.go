@@ -59,6 +59,8 @@ func commands() []command {
 		{"reconcile", "finance: import bank statements, match them to donations, decide suggestions, export reports", runReconcile},
 		{"period", "finance: close or reopen a month (entries dated in a closed month are refused)", runPeriod},
 		{"pledges", "outstanding pledges with ageing per donor, campaign and county", runPledges},
+		{"backup", "write a consistent backup of the ledger to a directory", runBackup},
+		{"restore", "restore a backup into an empty ledger and verify it", runRestore},
 		{"checkpoint", "sign the Merkle tree over the log and store the checkpoint", runCheckpoint},
 		{"pubkey", "print the verifier key for checkpoints, proofs and bundles", runPubkey},
 		{"proof", "print an inclusion proof of an event against the latest checkpoint", runProof},

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -143,4 +144,34 @@ func (c *Checkpoints) Claim(ctx context.Context, name, holder string, ttl time.D
 		return false, fmt.Errorf("claim %s: %w", name, err)
 	}
 	return true, nil
+}
+
+// Export returns every projection checkpoint, for backups.
+func (c *Checkpoints) Export(ctx context.Context) ([]eventstore.Checkpoint, error) {
+	keys, err := c.kv.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("export checkpoints: %w", err)
+	}
+	var checkpoints []eventstore.Checkpoint
+	for key := range keys.Keys() {
+		if strings.HasPrefix(key, "lease.") {
+			continue
+		}
+		checkpoint, err := c.Load(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		checkpoints = append(checkpoints, checkpoint)
+	}
+	return checkpoints, nil
+}
+
+// Import saves checkpoints, for restores.
+func (c *Checkpoints) Import(ctx context.Context, checkpoints []eventstore.Checkpoint) error {
+	for _, checkpoint := range checkpoints {
+		if err := c.Save(ctx, checkpoint); err != nil {
+			return err
+		}
+	}
+	return nil
 }

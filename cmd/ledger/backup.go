@@ -1,0 +1,291 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/integrity"
+)
+
+// A backup is a directory:
+//
+//	manifest.json     head, counts, time, and the SHA-256 of events.jsonl
+//	events.jsonl      every message of the ledger stream in order: position,
+//	                  subject, the ledger's headers, the stored bytes
+//	checkpoints.note  every signed checkpoint, divided by lines of "---"
+//	projections.json  the projection checkpoints (state and position)
+//	signing.key       the checkpoint signing key, when the data directory has
+//	                  one (a backup is as secret as the data directory)
+//	verifier.key      the verifier key
+const (
+	backupManifest    = "manifest.json"
+	backupEvents      = "events.jsonl"
+	backupCheckpoints = "checkpoints.note"
+	backupProjections = "projections.json"
+)
+
+type backupManifestFile struct {
+	Head          uint64    `json:"head"`
+	Events        int       `json:"events"`
+	Checkpoints   int       `json:"checkpoints"`
+	Projections   int       `json:"projections"`
+	CreatedAt     time.Time `json:"created_at"`
+	EventsSHA256  string    `json:"events_sha256"`
+	LedgerVersion int       `json:"schema_version"`
+}
+
+type backupEvent struct {
+	Position uint64            `json:"position"`
+	Subject  string            `json:"subject"`
+	Headers  map[string]string `json:"headers"`
+	Data     string            `json:"data"`
+}
+
+func runBackup(ctx context.Context, env *environment, args []string) error {
+	flags := newFlags(env, "backup", "OUT\n\nWrites a consistent backup of the ledger stream, its checkpoints and projection checkpoints to the directory OUT.")
+	var store storeFlags
+	store.register(flags)
+	if err := parse(flags, args); err != nil {
+		return err
+	}
+	if flags.NArg() != 1 {
+		return usagef("give one OUT directory")
+	}
+	out := flags.Arg(0)
+	if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
+		return fmt.Errorf("%s is not empty: a backup goes to a new directory", out)
+	}
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		return err
+	}
+	opened, err := store.open(ctx, env, serverOptions{})
+	if err != nil {
+		return err
+	}
+	defer opened.Close()
+	// Projection checkpoints first, then the log: every checkpoint then
+	// reflects a position the backup holds.
+	projections, err := opened.checkpoints.Export(ctx)
+	if err != nil {
+		return err
+	}
+	head, err := opened.store.Head(ctx)
+	if err != nil {
+		return err
+	}
+	eventsFile, err := os.OpenFile(filepath.Join(out, backupEvents), os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	hash := sha256.New()
+	writer := bufio.NewWriter(io.MultiWriter(eventsFile, hash))
+	count := 0
+	for raw, err := range opened.store.Raw(ctx, 0) {
+		if err != nil {
+			eventsFile.Close()
+			return err
+		}
+		if raw.Position > head {
+			break
+		}
+		headers := map[string]string{}
+		for name := range raw.Header {
+			if !strings.HasPrefix(name, "Nats-") {
+				headers[name] = raw.Header.Get(name)
+			}
+		}
+		line, err := json.Marshal(backupEvent{Position: raw.Position, Subject: raw.Subject, Headers: headers, Data: base64.StdEncoding.EncodeToString(raw.Data)})
+		if err != nil {
+			eventsFile.Close()
+			return err
+		}
+		writer.Write(line)
+		writer.WriteByte('\n')
+		count++
+	}
+	if err := writer.Flush(); err != nil {
+		eventsFile.Close()
+		return err
+	}
+	if err := eventsFile.Sync(); err != nil {
+		eventsFile.Close()
+		return err
+	}
+	eventsFile.Close()
+	signed, err := opened.signed.All(ctx)
+	if err != nil {
+		return err
+	}
+	var covered [][]byte
+	for _, text := range signed {
+		if checkpoint, err := integrity.ParseCheckpointNote(text); err == nil && checkpoint.Size <= int64(head) {
+			covered = append(covered, text)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(out, backupCheckpoints), joinNotes(covered), 0o600); err != nil {
+		return err
+	}
+	projectionsJSON, err := json.MarshalIndent(projections, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, backupProjections), projectionsJSON, 0o600); err != nil {
+		return err
+	}
+	for _, name := range []string{"signing.key", "verifier.key"} {
+		if content, err := os.ReadFile(filepath.Join(integrityDir(store.dataDir), name)); err == nil {
+			if err := os.WriteFile(filepath.Join(out, name), content, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	manifest := backupManifestFile{Head: head, Events: count, Checkpoints: len(covered), Projections: len(projections),
+		CreatedAt: time.Now().UTC(), EventsSHA256: hex.EncodeToString(hash.Sum(nil)), LedgerVersion: domain.SchemaVersion}
+	content, err := json.MarshalIndent(manifest, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, backupManifest), append(content, '\n'), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "backed up %d events (head %d), %d checkpoints and %d projection checkpoints to %s\n",
+		count, head, len(covered), len(projections), out)
+	return nil
+}
+
+func joinNotes(notes [][]byte) []byte {
+	var out []byte
+	for i, note := range notes {
+		if i > 0 {
+			out = append(out, "---\n"...)
+		}
+		out = append(out, note...)
+	}
+	return out
+}
+
+func runRestore(ctx context.Context, env *environment, args []string) error {
+	flags := newFlags(env, "restore", "BACKUP --data NEWDIR\n\nRestores a backup into an empty ledger: every event at its original position, the checkpoints and the projection checkpoints; then verifies it.")
+	var store storeFlags
+	store.register(flags)
+	if err := parse(flags, args); err != nil {
+		return err
+	}
+	if flags.NArg() != 1 {
+		return usagef("give one BACKUP directory")
+	}
+	backup := flags.Arg(0)
+	var manifest backupManifestFile
+	content, err := os.ReadFile(filepath.Join(backup, backupManifest))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(content, &manifest); err != nil {
+		return fmt.Errorf("%s: %w", backupManifest, err)
+	}
+	eventsContent, err := os.ReadFile(filepath.Join(backup, backupEvents))
+	if err != nil {
+		return err
+	}
+	if sum := sha256.Sum256(eventsContent); hex.EncodeToString(sum[:]) != manifest.EventsSHA256 {
+		return fmt.Errorf("%s does not match the manifest's hash: the backup is damaged", backupEvents)
+	}
+	if store.natsURL == "" {
+		if err := os.MkdirAll(integrityDir(store.dataDir), 0o700); err != nil {
+			return err
+		}
+		for _, name := range []string{"signing.key", "verifier.key"} {
+			if key, err := os.ReadFile(filepath.Join(backup, name)); err == nil {
+				if err := os.WriteFile(filepath.Join(integrityDir(store.dataDir), name), key, 0o600); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	opened, err := store.open(ctx, env, serverOptions{})
+	if err != nil {
+		return err
+	}
+	defer opened.Close()
+	if head, err := opened.store.Head(ctx); err != nil || head != 0 {
+		return fmt.Errorf("the target ledger is not empty (head %d): restore goes into an empty one", head)
+	}
+	js, err := jetstream.New(opened.conn)
+	if err != nil {
+		return err
+	}
+	lines := strings.Split(strings.TrimSpace(string(eventsContent)), "\n")
+	for i, line := range lines {
+		if line == "" {
+			continue
+		}
+		var event backupEvent
+		if err := json.Unmarshal([]byte(line), &event); err != nil {
+			return fmt.Errorf("%s line %d: %w", backupEvents, i+1, err)
+		}
+		data, err := base64.StdEncoding.DecodeString(event.Data)
+		if err != nil {
+			return fmt.Errorf("%s line %d: %w", backupEvents, i+1, err)
+		}
+		message := nats.NewMsg(event.Subject)
+		for name, value := range event.Headers {
+			message.Header.Set(name, value)
+		}
+		message.Header.Set("Nats-Msg-Id", fmt.Sprintf("restore-%d", event.Position))
+		message.Data = data
+		ack, err := js.PublishMsg(ctx, message)
+		if err != nil {
+			return fmt.Errorf("restore position %d: %w", event.Position, err)
+		}
+		if ack.Sequence != event.Position {
+			return fmt.Errorf("restore: position %d landed at %d; the target was not empty", event.Position, ack.Sequence)
+		}
+	}
+	notes, err := os.ReadFile(filepath.Join(backup, backupCheckpoints))
+	if err != nil {
+		return err
+	}
+	restoredNotes := 0
+	if len(notes) > 0 {
+		for _, note := range strings.Split(string(notes), "---\n") {
+			if err := opened.signed.Append(ctx, []byte(note)); err != nil {
+				return err
+			}
+			restoredNotes++
+		}
+	}
+	var projections []eventstore.Checkpoint
+	if content, err := os.ReadFile(filepath.Join(backup, backupProjections)); err == nil {
+		if err := json.Unmarshal(content, &projections); err != nil {
+			return fmt.Errorf("%s: %w", backupProjections, err)
+		}
+	}
+	if err := opened.checkpoints.Import(ctx, projections); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "restored %d events, %d checkpoints and %d projection checkpoints; verifying\n", len(lines), restoredNotes, len(projections))
+	opened.Close()
+	verifyArgs := []string{"--data", store.dataDir}
+	if store.natsURL != "" {
+		verifyArgs = []string{"--nats", store.natsURL}
+	}
+	if key, err := os.ReadFile(filepath.Join(backup, "verifier.key")); err == nil {
+		verifyArgs = append(verifyArgs, "--key", strings.TrimSpace(string(key)))
+	}
+	return runVerify(ctx, env, verifyArgs)
+}
