@@ -8,7 +8,12 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHTIME   ?= 1x
 FUZZTIME    ?= 20s
 
-.PHONY: all build run serve demo test test-short bench lint fuzz clean
+.PHONY: all build run serve demo test test-short test-faults bench lint fuzz clean
+
+# Every parser of outside input has a fuzz target with a seed corpus in its
+# package's testdata/fuzz.
+FUZZ_TARGETS := ./domain/:FuzzDecodeEvent ./httpapi/:FuzzRecordBody ./integrity/:FuzzInclusionProof \
+	./integrity/:FuzzParseCheckpoint ./reconcile/statement/:FuzzParseCSV
 
 all: build
 
@@ -42,7 +47,17 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzDecodeEvent -fuzztime $(FUZZTIME) ./domain/
+	@for target in $(FUZZ_TARGETS); do \
+		package=$${target%%:*}; name=$${target##*:}; \
+		echo "fuzz $$name in $$package for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$package || exit 1; \
+	done
+
+# The fault tests: SIGKILL during appends, a cluster losing its stream
+# leader, a full store, 32 writers on one fund, tampered data directories.
+# They also run in `make test`.
+test-faults:
+	$(GO) test -count=1 -timeout 10m -run 'Fault|Cluster|FullStore|ThirtyTwo|Tamper|Backup' ./...
 
 clean:
 	rm -rf bin

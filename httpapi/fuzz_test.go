@@ -1,0 +1,33 @@
+package httpapi
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/ordos-union/ledger/domain"
+)
+
+// FuzzRecordBody feeds request bodies to the reader of POST /api/v1/events:
+// it must answer with events or a validation error, never panic.
+func FuzzRecordBody(f *testing.F) {
+	f.Add([]byte(`{"type":"donation_received","county":"150626","occurred_at":"2022-06-15T09:30:00+08:00","data":{"donation_id":"D-1","campaign":"general","donor_kind":"enterprise","donor_organisation":"某公司","form":"money","amount":"5000.00"}}`))
+	f.Add([]byte(`{"events":[{"type":"donation_received"},{"type":"entry_voided"}]}`))
+	f.Add([]byte(`[{"type":"period_closed","county":"150600","occurred_at":"2022-06-30T18:00:00+08:00","data":{"month":"2022-06"}}]`))
+	f.Add([]byte(`{"events":[]}`))
+	f.Add([]byte(`{"events":{}}`))
+	f.Add([]byte("\xff\xfe"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		raws, _, err := splitEvents(body)
+		if err != nil {
+			if !errors.Is(err, domain.ErrInvalid) {
+				t.Fatalf("error %v is not ErrInvalid", err)
+			}
+			return
+		}
+		for _, raw := range raws {
+			if _, err := domain.DecodeEvent(raw); err != nil && !errors.Is(err, domain.ErrInvalid) {
+				t.Fatalf("decode error %v is not ErrInvalid", err)
+			}
+		}
+	})
+}
