@@ -57,7 +57,8 @@ func startTestServer(t testing.TB, options ...func(*httpapi.Options)) *testServe
 	runner := projections.NewRunner(store, checkpoints, projection, projections.RunnerOptions{
 		OnApply: func(record eventstore.Record) { api.OnApply(record) },
 	})
-	apiOptions := httpapi.Options{Service: service, Store: store, Runner: runner, Totals: projection, Tokens: checked}
+	apiOptions := httpapi.Options{Service: service, Store: store, Runner: runner, Totals: projection, Tokens: checked,
+		Clock: eventstoretest.Clock}
 	for _, option := range options {
 		option(&apiOptions)
 	}

@@ -112,6 +112,14 @@ func (h *hub) send(client *liveClient, message liveMessage) {
 // publish tells the clients that want it about a new entry and marks the
 // totals changed.
 func (h *hub) publish(record eventstore.Record) {
+	h.mu.Lock()
+	h.dirty = true
+	h.mu.Unlock()
+	// The feed shows the campaigns' entries; finance's bank lines and
+	// decisions are for finance's page, not public screens.
+	if record.Event.Aggregate.Kind != "campaign" {
+		return
+	}
 	data, err := json.Marshal(feedEntry(record))
 	if err != nil {
 		return
@@ -123,7 +131,6 @@ func (h *hub) publish(record eventstore.Record) {
 			h.send(client, message)
 		}
 	}
-	h.dirty = true
 	h.mu.Unlock()
 }
 

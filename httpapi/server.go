@@ -93,7 +93,9 @@ func New(options Options) *Server {
 		options.RateBurst = rateBurstDefault
 	}
 	s := &Server{options: options, mux: http.NewServeMux(), metrics: newMetrics(),
-		limiter: newLimiter(options.RateRequestsPerSecond, options.RateBurst, options.Clock)}
+		// The limiter measures real elapsed time, not the injectable clock
+		// that stamps events: a frozen test clock must not freeze it.
+		limiter: newLimiter(options.RateRequestsPerSecond, options.RateBurst, time.Now)}
 	s.hub = newHub(s, options.Logger)
 	s.routes = []route{
 		{method: "GET", path: "/healthz", public: true, handler: s.health},

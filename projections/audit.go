@@ -186,6 +186,20 @@ func Describe(payload domain.Payload) string {
 		return fmt.Sprintf("voids %s: %s", data.TargetEventID, data.Reason)
 	case *domain.EntryCorrected:
 		return fmt.Sprintf("corrects %s: %s", data.TargetEventID, data.Reason)
+	case domain.BankLineImported:
+		return fmt.Sprintf("bank line %s %s ¥%s %s", data.LineID, data.BookedOn, data.Amount, data.Remark)
+	case domain.MatchConfirmed:
+		return fmt.Sprintf("match %s confirmed (%s): %d lines, %d donations, fee ¥%s", data.MatchID, data.Rule, len(data.LineIDs), len(data.Donations), data.Fee)
+	case domain.MatchRejected:
+		return fmt.Sprintf("suggestion %s rejected: %s", data.SuggestionID, data.Reason)
+	case domain.FeeWrittenOff:
+		return fmt.Sprintf("line %s written off ¥%s: %s", data.LineID, data.Amount, data.Reason)
+	case domain.DecisionUndone:
+		return fmt.Sprintf("decision %s undone: %s", data.DecisionEventID, data.Reason)
+	case domain.PeriodClosed:
+		return fmt.Sprintf("%s closed", data.Month)
+	case domain.PeriodReopened:
+		return fmt.Sprintf("%s reopened: %s", data.Month, data.Reason)
 	}
 	return ""
 }

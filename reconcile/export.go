@@ -115,6 +115,8 @@ func (r Result) rows() map[string][]row {
 
 // Summary is the count and amount of each part of the result.
 type Summary struct {
+	// Key is stable ("matched", "suggested", ...); Item is the label.
+	Key    string       `json:"key"`
 	Item   string       `json:"item"`
 	Count  int          `json:"count"`
 	Amount domain.Money `json:"amount"`
@@ -133,24 +135,30 @@ func (r Result) Summaries() []Summary {
 	}
 	var summaries []Summary
 	count, total := sumMatches(r.Matched)
-	summaries = append(summaries, Summary{"已匹配 matched", count, total})
+	summaries = append(summaries, Summary{"matched", "已匹配 matched", count, total})
 	count, total = sumMatches(r.Suggested)
-	summaries = append(summaries, Summary{"待确认 suggested", count, total})
+	summaries = append(summaries, Summary{"suggested", "待确认 suggested", count, total})
 	var lines domain.Money
 	for _, line := range r.UnmatchedLines {
 		lines += line.Amount
 	}
-	summaries = append(summaries, Summary{"未匹配流水 unmatched lines", len(r.UnmatchedLines), lines})
+	summaries = append(summaries, Summary{"unmatched_lines", "未匹配流水 unmatched lines", len(r.UnmatchedLines), lines})
 	var donations domain.Money
 	for _, donation := range r.UnmatchedDonations {
 		donations += donation.Amount
 	}
-	summaries = append(summaries, Summary{"未到账捐赠 unmatched donations", len(r.UnmatchedDonations), donations})
+	summaries = append(summaries, Summary{"unmatched_donations", "未到账捐赠 unmatched donations", len(r.UnmatchedDonations), donations})
 	var pledges domain.Money
 	for _, pledge := range r.Outstanding {
 		pledges += pledge.Amount
 	}
-	summaries = append(summaries, Summary{"未兑现认捐 outstanding pledges", len(r.Outstanding), pledges})
+	var written domain.Money
+	for _, line := range r.WrittenOff {
+		written += line.Amount
+	}
+	summaries = append(summaries, Summary{"written_off", "已核销 written off", len(r.WrittenOff), written})
+	summaries = append(summaries, Summary{"duplicates", "重复流水 duplicates", len(r.Duplicates), 0})
+	summaries = append(summaries, Summary{"outstanding_pledges", "未兑现认捐 outstanding pledges", len(r.Outstanding), pledges})
 	return summaries
 }
 

@@ -153,7 +153,8 @@ func Reconcile(book *Book, options Options) Result {
 	m := &matcher{book: book, suggestedLine: map[string]bool{}, suggestionsPerLine: map[string]int{}, normalized: map[string]string{}, suggestedDonor: map[string]bool{}, options: options,
 		lineLeft: map[string]domain.Money{}, donLeft: map[string]domain.Money{},
 		rejected: map[string]bool{}, written: map[string]bool{}, byAmount: map[domain.Money][]*Donation{}}
-	m.result.Position = book.Position
+	m.result = Result{Position: book.Position, Matched: []Match{}, Suggested: []Match{}, WrittenOff: []Line{},
+		UnmatchedLines: []Line{}, UnmatchedDonations: []Donation{}, Duplicates: [][]Line{}, Outstanding: []Outstanding{}}
 	for _, line := range book.Lines {
 		m.lineLeft[line.LineID] = abs(line.Amount)
 	}

@@ -106,6 +106,13 @@
       "type.service_provided": "服务",
       "type.entry_voided": "作废",
       "type.entry_corrected": "更正",
+      "type.bank_line_imported": "银行流水导入",
+      "type.match_confirmed": "对账确认",
+      "type.match_rejected": "驳回匹配建议",
+      "type.fee_written_off": "流水核销",
+      "type.decision_undone": "撤销对账决定",
+      "type.period_closed": "月度结账",
+      "type.period_reopened": "重开月份",
       auditTitle: "审计追踪",
       auditHelp: "输入事件 ID、记录编号（如捐赠编号）、活动代码或地区代码。",
       auditIdLabel: "查询编号",
@@ -174,6 +181,89 @@
       "role.finance": "财务",
       "role.auditor": "审计",
       "role.admin": "管理员",
+      tabsLabel: "页面",
+      tabOverview: "活动看板",
+      tabFinance: "财务对账",
+      finTitle: "银行对账",
+      finPosition: "对账至日志位置",
+      finRefresh: "刷新",
+      finExportXlsx: "导出 Excel",
+      finExportCsv: "导出 CSV",
+      finExporting: "正在导出…",
+      finExported: "已下载 {name}",
+      finExportFailed: "导出失败：",
+      finReadOnly: "审计角色只读：可查看与导出，不能确认、驳回或核销。",
+      finLoading: "加载中…",
+      "finSum.matched": "已匹配",
+      "finSum.suggested": "待确认",
+      "finSum.unmatched-lines": "未匹配流水",
+      "finSum.unmatched-donations": "未见到账的捐赠",
+      "finSum.outstanding-pledges": "未兑现认捐",
+      "finSum.written-off": "已核销",
+      finCount: "{n} 笔",
+      finCountOne: "1 笔",
+      finSuggestionsTitle: "待确认的匹配建议",
+      finSuggestionsNote: "系统按规则提出，由财务人员确认或驳回；每项决定都记入日志。",
+      finSuggestionsEmpty: "没有待确认的建议。",
+      "rule.reference": "流水号或附言对应",
+      "rule.amount-date-name": "金额、日期、户名相符",
+      "rule.split": "分笔到账",
+      "rule.combined": "一笔合并到账",
+      "rule.partial-fee": "扣除手续费后到账",
+      "rule.refund": "退款",
+      "rule.fee": "银行手续费",
+      "rule.manual": "人工匹配",
+      finRule: "规则",
+      finSimilarity: "户名相似度",
+      finFee: "手续费",
+      finBankLines: "银行流水",
+      finDonations: "捐赠记录",
+      finBalanceLine: "流水 {lines} ＋ 手续费 {fee} ＝ 捐赠 {donations}",
+      finBalanceNoFee: "流水 {lines} ＝ 捐赠 {donations}",
+      finBalanceFeeOnly: "手续费 {fee}，无对应捐赠",
+      colDate: "日期",
+      colAmount: "金额",
+      colCounterparty: "对方户名",
+      colRemark: "摘要",
+      colSerial: "流水号",
+      colDonation: "捐赠编号",
+      colCampaign: "活动",
+      colDonor: "捐赠方",
+      colAction: "操作",
+      colGroup: "组",
+      colPledgedOn: "认捐日期",
+      colAgeDays: "账龄（天）",
+      colBucket: "账龄段",
+      colRule: "规则",
+      colDecidedBy: "决定事件",
+      colLines: "银行流水",
+      colDonations: "捐赠",
+      finConfirm: "确认匹配",
+      finReject: "驳回",
+      finRejectReason: "驳回原因",
+      finRejectSubmit: "确认驳回",
+      finWriteOff: "核销",
+      finWriteOffReason: "核销原因",
+      finWriteOffSubmit: "确认核销",
+      finCancel: "取消",
+      finWorking: "提交中…",
+      finNotRecorded: "未记录：",
+      finConfirmed: "已确认匹配 {id}（日志位置 {position}）",
+      finRejected: "已驳回建议 {id}（日志位置 {position}）",
+      finWrittenOff: "已核销流水 {id}（日志位置 {position}）",
+      finLinesTitle: "未匹配的银行流水",
+      finLinesNote: "没有捐赠记录对应的到账或支出；确属手续费、利息等可核销。",
+      finDonationsTitle: "未见银行到账的捐赠",
+      finDuplicatesTitle: "疑似重复流水",
+      finDuplicatesNote: "日期、金额、对方户名和摘要相同而流水号不同。",
+      finPledgesTitle: "未兑现认捐（账龄）",
+      "bucket.0-30": "0–30 天",
+      "bucket.31-90": "31–90 天",
+      "bucket.90+": "90 天以上",
+      finSettledTitle: "已匹配与已核销",
+      finMatchedTitle: "已匹配",
+      finWrittenOffTitle: "已核销",
+      finNone: "无",
     },
     en: {
       title: "Ordos Federation of Trade Unions · Welfare Ledger",
@@ -255,6 +345,13 @@
       "type.service_provided": "Service provided",
       "type.entry_voided": "Entry voided",
       "type.entry_corrected": "Entry corrected",
+      "type.bank_line_imported": "Bank line imported",
+      "type.match_confirmed": "Match confirmed",
+      "type.match_rejected": "Suggestion rejected",
+      "type.fee_written_off": "Line written off",
+      "type.decision_undone": "Decision undone",
+      "type.period_closed": "Month closed",
+      "type.period_reopened": "Month reopened",
       auditTitle: "Audit trail",
       auditHelp: "Enter an event id, an entry id (such as a donation id), a campaign code or a region code.",
       auditIdLabel: "Id to look up",
@@ -323,6 +420,89 @@
       "role.finance": "Finance",
       "role.auditor": "Auditor",
       "role.admin": "Administrator",
+      tabsLabel: "Pages",
+      tabOverview: "Campaign dashboard",
+      tabFinance: "Bank reconciliation",
+      finTitle: "Bank reconciliation",
+      finPosition: "reconciled up to log position",
+      finRefresh: "Refresh",
+      finExportXlsx: "Export Excel",
+      finExportCsv: "Export CSV",
+      finExporting: "Exporting…",
+      finExported: "Downloaded {name}",
+      finExportFailed: "Export failed: ",
+      finReadOnly: "Auditors read only: they see and export the reconciliation but do not confirm, reject or write off.",
+      finLoading: "Loading…",
+      "finSum.matched": "Matched",
+      "finSum.suggested": "To confirm",
+      "finSum.unmatched-lines": "Unmatched bank lines",
+      "finSum.unmatched-donations": "Donations not in the bank",
+      "finSum.outstanding-pledges": "Outstanding pledges",
+      "finSum.written-off": "Written off",
+      finCount: "{n} items",
+      finCountOne: "1 item",
+      finSuggestionsTitle: "Suggested matches to decide",
+      finSuggestionsNote: "The rules suggest; finance confirms or rejects, and every decision is an entry in the log.",
+      finSuggestionsEmpty: "No suggestions to decide.",
+      "rule.reference": "Serial or remark names it",
+      "rule.amount-date-name": "Same amount, date and name",
+      "rule.split": "Split over several transfers",
+      "rule.combined": "One transfer for several",
+      "rule.partial-fee": "Received less a bank fee",
+      "rule.refund": "Refund",
+      "rule.fee": "Bank charge",
+      "rule.manual": "Manual",
+      finRule: "Rule",
+      finSimilarity: "Name similarity",
+      finFee: "Fee",
+      finBankLines: "Bank lines",
+      finDonations: "Donations",
+      finBalanceLine: "lines {lines} + fee {fee} = donations {donations}",
+      finBalanceNoFee: "lines {lines} = donations {donations}",
+      finBalanceFeeOnly: "fee {fee}, no donation",
+      colDate: "Date",
+      colAmount: "Amount",
+      colCounterparty: "Counterparty",
+      colRemark: "Remark",
+      colSerial: "Serial",
+      colDonation: "Donation",
+      colCampaign: "Campaign",
+      colDonor: "Donor",
+      colAction: "Action",
+      colGroup: "Group",
+      colPledgedOn: "Pledged on",
+      colAgeDays: "Age (days)",
+      colBucket: "Ageing",
+      colRule: "Rule",
+      colDecidedBy: "Decided by event",
+      colLines: "Bank lines",
+      colDonations: "Donations",
+      finConfirm: "Confirm",
+      finReject: "Reject",
+      finRejectReason: "Reason for rejecting",
+      finRejectSubmit: "Reject",
+      finWriteOff: "Write off",
+      finWriteOffReason: "Reason for the write-off",
+      finWriteOffSubmit: "Write off",
+      finCancel: "Cancel",
+      finWorking: "Sending…",
+      finNotRecorded: "Not recorded: ",
+      finConfirmed: "Confirmed match {id} (log position {position})",
+      finRejected: "Rejected suggestion {id} (log position {position})",
+      finWrittenOff: "Wrote off line {id} (log position {position})",
+      finLinesTitle: "Unmatched bank lines",
+      finLinesNote: "Money in or out that no donation explains; charges, interest and the like can be written off.",
+      finDonationsTitle: "Donations with no bank line",
+      finDuplicatesTitle: "Possible duplicate lines",
+      finDuplicatesNote: "Same date, amount, counterparty and remark under another serial.",
+      finPledgesTitle: "Outstanding pledges by age",
+      "bucket.0-30": "0–30 days",
+      "bucket.31-90": "31–90 days",
+      "bucket.90+": "over 90 days",
+      finSettledTitle: "Matched and written off",
+      finMatchedTitle: "Matched",
+      finWrittenOffTitle: "Written off",
+      finNone: "None",
     },
   };
 
@@ -345,6 +525,13 @@
   const SERVICE_KINDS = ["health-checkup", "legal-consultation", "visit", "station-opened", "assistance"];
   const RECORDING_ROLES = ["clerk", "admin"];
   const INSPECTING_ROLES = ["clerk", "finance", "auditor", "admin"];
+  // The finance page: finance and auditors read it, finance decides.
+  const FINANCE_ROLES = ["finance", "auditor", "admin"];
+  const DECIDING_ROLES = ["finance", "admin"];
+  const PLEDGE_BUCKETS = ["0-30", "31-90", "90+"];
+  // The reconciliation is rebuilt from the whole log, so live changes
+  // reload it at most this often.
+  const FINANCE_REFRESH_MS = 1000;
 
   const state = {
     token: "",
@@ -369,6 +556,8 @@
     audit: null,
     entryOutcome: null,
     violations: [],
+    view: "overview",
+    fin: newFinanceState(),
   };
 
   const $ = (id) => document.getElementById(id);
@@ -547,6 +736,9 @@
     for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
       node.setAttribute("placeholder", t(node.dataset.i18nPlaceholder));
     }
+    for (const node of document.querySelectorAll("[data-i18n-label]")) {
+      node.setAttribute("aria-label", t(node.dataset.i18nLabel));
+    }
     const toggle = $("lang-toggle");
     toggle.textContent = t("switchLang");
     toggle.setAttribute("lang", state.lang === "zh" ? "en" : "zh-CN");
@@ -565,6 +757,7 @@
       renderItemLines();
       renderEntryOutcome();
     }
+    renderFinance();
   }
 
   function setLanguage(lang) {
@@ -615,7 +808,10 @@
 
   function showLogin(message) {
     stopLive();
+    resetFinance();
     $("dashboard").hidden = true;
+    $("finance-page").hidden = true;
+    $("view-tabs").hidden = true;
     $("login").hidden = false;
     $("whoami").hidden = true;
     $("sign-out").hidden = true;
@@ -664,8 +860,10 @@
     state.dirtyCampaigns.clear();
     renderFeed();
     renderAudit();
+    resetFinance();
     $("login").hidden = true;
-    $("dashboard").hidden = false;
+    $("view-tabs").hidden = !FINANCE_ROLES.includes(state.role);
+    showView(window.location.hash === "#finance" ? "finance" : "overview", true);
     $("whoami").hidden = false;
     $("sign-out").hidden = false;
     renderRole();
@@ -679,6 +877,7 @@
     try {
       const catalog = (await api("/api/v1/catalog")).body;
       loadCatalog(catalog);
+      if (state.view === "finance") renderFinance();
       const totals = (await api("/api/v1/totals")).body;
       applyTotals(totals);
       $("load-error").hidden = true;
@@ -1021,6 +1220,7 @@
       renderLiveStatus("live");
       const changed = !state.totals || answer.position !== state.totals.position;
       applyTotals(answer);
+      if (changed) scheduleFinanceRefresh();
       if (changed) {
         // Entries name their campaigns; a change without one (a missed
         // entry) is caught by checking that the campaigns add up.
@@ -1447,6 +1647,498 @@
     $("delivery-fields").hidden = donation;
   }
 
+  // ---------------------------------------------------------------- finance
+
+  // The finance page: GET /api/v1/reconciliation, decisions posted to
+  // /api/v1/reconciliation/decisions, exports fetched with the token and
+  // saved through a blob: URL. It is loaded when shown, and again after
+  // every decision and (debounced) whenever the log moves while it is shown.
+
+  function financeKey(kind, id) {
+    return kind + ":" + id;
+  }
+
+  function formatDate(value) {
+    const text = formatTime(value);
+    return /^\d{4}-\d{2}-\d{2}/.test(text) ? text.slice(0, 10) : text;
+  }
+
+  function sumFen(list, field) {
+    let total = 0n;
+    for (const item of list || []) total += parseFen(item[field]) || 0n;
+    return total;
+  }
+
+  function ruleText(rule) {
+    const key = "rule." + rule;
+    return t(key) === key ? String(rule || "") : t(key);
+  }
+
+  function bucketText(bucket) {
+    const key = "bucket." + bucket;
+    return t(key) === key ? String(bucket || "") : t(key);
+  }
+
+  // summaryItem turns the API's bilingual item ("已匹配 matched") into a key
+  // ("matched") and its two names.
+  function summaryItem(item) {
+    const text = String(item || "");
+    const cut = text.search(/\s/);
+    const zh = cut > 0 ? text.slice(0, cut) : text;
+    const en = cut > 0 ? text.slice(cut + 1).trim() : text;
+    const key = en.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+    return { key, zh, en };
+  }
+
+  function summaryLabel(item) {
+    const known = "finSum." + item.key;
+    if (t(known) !== known) return t(known);
+    return state.lang === "zh" ? item.zh : item.en;
+  }
+
+  function bucketId(bucket) {
+    return String(bucket).replace("+", "plus").replace(/[^a-z0-9-]/gi, "");
+  }
+
+  function countText(n) {
+    return n === 1 ? t("finCountOne") : t("finCount", { n: formatCount(n) });
+  }
+
+  function canDecide() {
+    return DECIDING_ROLES.includes(state.role);
+  }
+
+  function resetFinance() {
+    const fin = state.fin;
+    if (fin.timer) window.clearTimeout(fin.timer);
+    state.fin = newFinanceState();
+  }
+
+  function newFinanceState() {
+    return {
+      data: null, // the last answer of GET /api/v1/reconciliation
+      loading: false,
+      error: null,
+      seq: 0,
+      timer: 0,
+      open: new Set(), // keys of open reason forms
+      drafts: new Map(), // key → reason typed so far
+      busy: new Set(), // keys with a decision on its way
+      errors: new Map(), // key → ApiError of the last try
+      status: null, // the last decision's or export's outcome: { key, vars, detail, ok }
+    };
+  }
+
+  async function loadFinance() {
+    if (!FINANCE_ROLES.includes(state.role)) return;
+    const fin = state.fin;
+    const seq = ++fin.seq;
+    fin.loading = true;
+    if (!fin.data) renderFinance();
+    try {
+      const answer = (await api("/api/v1/reconciliation")).body || {};
+      // A later load, or another sign-in, has the say.
+      if (fin !== state.fin || seq !== fin.seq) return;
+      fin.data = answer;
+      fin.error = null;
+    } catch (err) {
+      if (fin !== state.fin || seq !== fin.seq) return;
+      fin.error = err;
+    }
+    fin.loading = false;
+    renderFinance();
+  }
+
+  function scheduleFinanceRefresh() {
+    const fin = state.fin;
+    if (state.view !== "finance" || fin.timer) return;
+    fin.timer = window.setTimeout(() => {
+      fin.timer = 0;
+      if (state.view === "finance") loadFinance();
+    }, FINANCE_REFRESH_MS);
+  }
+
+  async function decide(key, request, doneText) {
+    const fin = state.fin;
+    if (fin.busy.has(key)) return;
+    fin.busy.add(key);
+    fin.errors.delete(key);
+    fin.status = null;
+    renderFinance();
+    try {
+      const response = await api("/api/v1/reconciliation/decisions", { method: "POST", body: JSON.stringify(request) });
+      const first = ((response.body && response.body.results) || [])[0] || {};
+      fin.open.delete(key);
+      fin.drafts.delete(key);
+      fin.status = { key: doneText, vars: { id: request.id, position: first.position }, ok: true };
+    } catch (err) {
+      fin.errors.set(key, err);
+    }
+    // Reload whatever happened (a refusal may mean someone else decided);
+    // the buttons stay disabled until the page shows the new state.
+    await loadFinance();
+    fin.busy.delete(key);
+    renderFinance();
+  }
+
+  function errorText(err) {
+    const parts = [err.message];
+    for (const violation of err.violations || []) parts.push((violation.field || "$") + ": " + (violation.rule || ""));
+    return parts.join(" · ");
+  }
+
+  // reasonForm is the inline form that asks why before a reject or a
+  // write-off. Reasons are not checked here: the API says what is wrong.
+  function reasonForm(key, labelKey, submitKey, onSubmit) {
+    const fin = state.fin;
+    const busy = fin.busy.has(key);
+    const inputId = "reason-" + key.replace(/[^A-Za-z0-9_-]/g, "-");
+    const input = h("input", { id: inputId, type: "text", maxlength: "2000", autocomplete: "off", class: "reason-input", "data-key": key });
+    input.value = fin.drafts.get(key) || "";
+    input.addEventListener("input", () => fin.drafts.set(key, input.value));
+    const form = h("form", { class: "reason-form", novalidate: true, "data-key": key },
+      h("label", { for: inputId }, t(labelKey)),
+      h("div", { class: "reason-row" },
+        input,
+        h("button", { class: "button primary small", type: "submit", disabled: busy, "data-action": "submit-reason" }, busy ? t("finWorking") : t(submitKey)),
+        h("button", { class: "button ghost small", type: "button", disabled: busy, "data-action": "cancel", onclick: () => {
+          fin.open.delete(key);
+          fin.errors.delete(key);
+          renderFinance();
+        } }, t("finCancel"))));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      onSubmit(input.value.trim());
+    });
+    return form;
+  }
+
+  function decisionError(key) {
+    const err = state.fin.errors.get(key);
+    if (!err) return null;
+    return h("p", { class: "error-text decision-error", role: "alert" }, t("finNotRecorded"), errorText(err));
+  }
+
+  function table(id, headers, rows, foot) {
+    const node = $(id);
+    const parts = [
+      h("thead", null, h("tr", null, headers.map(([key, cls]) => h("th", { scope: "col", class: cls }, t(key))))),
+      h("tbody", null, rows)];
+    if (foot) parts.push(h("tfoot", null, foot));
+    node.replaceChildren(...parts);
+    node.hidden = rows.length === 0;
+    const empty = $(id + "-empty");
+    if (empty) empty.hidden = rows.length > 0 || !state.fin.data;
+  }
+
+  function amountCell(value, extra) {
+    const fen = parseFen(value);
+    return h("td", { class: "num" + (fen !== null && fen < 0n ? " negative" : "") + (extra ? " " + extra : "") }, formatYuan(value));
+  }
+
+  function renderFinance() {
+    if (!FINANCE_ROLES.includes(state.role)) return;
+    const fin = state.fin;
+    // Keep the focus (and the caret) across the re-render; what is typed is
+    // kept in fin.drafts.
+    const active = document.activeElement;
+    let focus = null;
+    if (active && $("finance-page").contains(active)) {
+      const keyed = active.closest("[data-key]");
+      const action = active.dataset.action || (active.classList.contains("reason-input") ? "input" : "");
+      if (keyed && action) focus = { key: keyed.dataset.key, action, start: active.selectionStart, end: active.selectionEnd };
+    }
+
+    const errorBox = $("fin-error");
+    errorBox.hidden = !fin.error;
+    errorBox.textContent = fin.error ? t("loadFailed") + errorText(fin.error) : "";
+    $("fin-readonly").hidden = canDecide();
+    renderFinanceStatus();
+
+    const answer = fin.data;
+    const result = (answer && answer.reconciliation) || {};
+    setText("fin-position", answer ? String(result.position || 0) : fin.loading ? t("finLoading") : "—");
+    renderFinanceSummary(answer, result);
+    renderSuggestions(result.suggested || []);
+    renderUnmatchedLines(result.unmatched_lines || []);
+    renderUnmatchedDonations(result.unmatched_donations || []);
+    renderDuplicates(result.duplicates || []);
+    renderPledges(result.outstanding || []);
+    renderSettled(result.matched || [], result.written_off || []);
+
+    if (focus) {
+      const key = CSS.escape(focus.key);
+      const action = CSS.escape(focus.action);
+      const target = focus.action === "input"
+        ? document.querySelector('#finance-page form[data-key="' + key + '"] .reason-input')
+        : document.querySelector('#finance-page [data-key="' + key + '"][data-action="' + action + '"], #finance-page [data-key="' + key + '"] [data-action="' + action + '"]');
+      if (target && !target.disabled) {
+        target.focus();
+        if (focus.action === "input" && typeof focus.start === "number") target.setSelectionRange(focus.start, focus.end);
+      }
+    }
+  }
+
+  function renderFinanceStatus() {
+    const status = state.fin.status;
+    const box = $("fin-status");
+    box.textContent = status ? t(status.key, status.vars) + (status.detail || "") : "";
+    box.classList.toggle("ok", Boolean(status && status.ok));
+  }
+
+  function renderFinanceSummary(answer, result) {
+    const box = $("fin-summary");
+    if (!answer) {
+      box.replaceChildren();
+      return;
+    }
+    const items = (answer.summary || []).map((entry) => {
+      const item = summaryItem(entry.item);
+      return { key: item.key, label: summaryLabel(item), count: Number(entry.count) || 0, amount: entry.amount };
+    });
+    const written = result.written_off || [];
+    let writtenFen = 0n;
+    for (const line of written) {
+      const fen = parseFen(line.amount) || 0n;
+      writtenFen += fen < 0n ? -fen : fen;
+    }
+    items.push({ key: "written-off", label: t("finSum.written-off"), count: written.length, fen: writtenFen });
+    box.replaceChildren(...items.map((item) => h("div", { class: "fin-tile fin-tile-" + item.key, id: "fin-sum-" + item.key },
+      h("span", { class: "kpi-label" }, item.label),
+      h("span", { class: "fin-tile-count", id: "fin-sum-" + item.key + "-count", "data-count": item.count }, countText(item.count)),
+      h("span", { class: "fin-tile-amount", id: "fin-sum-" + item.key + "-amount" }, item.fen !== undefined ? formatFen(item.fen) : formatYuan(item.amount)))));
+  }
+
+  function renderSuggestions(suggested) {
+    const decide_ = canDecide();
+    $("fin-suggestions-empty").hidden = suggested.length > 0 || !state.fin.data;
+    $("fin-suggestions").replaceChildren(...suggested.map((match) => {
+      const key = financeKey("suggestion", match.id);
+      const fin = state.fin;
+      const busy = fin.busy.has(key);
+      const lines = match.lines || [];
+      const donations = match.donations || [];
+      const linesFen = lines.reduce((sum, line) => {
+        const fen = parseFen(line.amount) || 0n;
+        return sum + (fen < 0n ? -fen : fen);
+      }, 0n);
+      const feeFen = parseFen(match.fee) || 0n;
+      const donationsFen = sumFen(donations, "amount");
+      let balance;
+      if (donations.length === 0) balance = t("finBalanceFeeOnly", { fee: formatFen(feeFen) });
+      else if (feeFen !== 0n) balance = t("finBalanceLine", { lines: formatFen(linesFen), fee: formatFen(feeFen), donations: formatFen(donationsFen) });
+      else balance = t("finBalanceNoFee", { lines: formatFen(linesFen), donations: formatFen(donationsFen) });
+      const adds = linesFen + feeFen === donationsFen || donations.length === 0;
+
+      const head = h("div", { class: "sug-head" },
+        h("span", { class: "badge rule-badge rule-" + String(match.rule || "").replace(/[^a-z-]/g, "") }, ruleText(match.rule)),
+        h("code", { class: "sug-rule-code", title: t("finRule") }, match.rule || ""),
+        match.similarity ? h("span", { class: "sug-meta sug-similarity" }, t("finSimilarity") + " ", h("strong", null, Number(match.similarity).toFixed(2))) : null,
+        match.fee ? h("span", { class: "sug-meta sug-fee" }, t("finFee") + " ", h("strong", null, formatYuan(match.fee))) : null,
+        h("code", { class: "sug-id" }, match.id || ""));
+      const lineTable = h("table", { class: "data compact sug-lines" },
+        h("caption", null, t("finBankLines")),
+        h("thead", null, h("tr", null, h("th", { scope: "col" }, t("colDate")), h("th", { scope: "col", class: "num" }, t("colAmount")),
+          h("th", { scope: "col" }, t("colCounterparty")), h("th", { scope: "col" }, t("colRemark")))),
+        h("tbody", null, lines.map((line) => h("tr", { "data-line": line.line_id },
+          h("td", { class: "nowrap" }, formatDate(line.date)), amountCell(line.amount),
+          h("td", null, line.counterparty || "—"), h("td", null, line.remark || "—")))));
+      const donationTable = donations.length ? h("table", { class: "data compact sug-donations" },
+        h("caption", null, t("finDonations")),
+        h("thead", null, h("tr", null, h("th", { scope: "col" }, t("colDonation")), h("th", { scope: "col" }, t("colCampaign")),
+          h("th", { scope: "col", class: "num" }, t("colAmount")))),
+        h("tbody", null, donations.map((donation) => h("tr", { "data-donation": donation.donation_id },
+          h("td", { class: "nowrap" }, donation.donation_id || ""), h("td", null, labelText(state.labels.campaigns, donation.campaign)),
+          amountCell(donation.amount))))) : null;
+      const actions = decide_ ? h("div", { class: "sug-actions" },
+        h("button", { class: "button primary small", type: "button", disabled: busy, "data-key": key, "data-action": "confirm",
+          onclick: () => decide(key, { action: "confirm", id: match.id }, "finConfirmed") }, busy && !fin.open.has(key) ? t("finWorking") : t("finConfirm")),
+        fin.open.has(key) ? null : h("button", { class: "button ghost small", type: "button", disabled: busy, "data-key": key, "data-action": "reject",
+          onclick: () => {
+            fin.open.add(key);
+            fin.errors.delete(key);
+            renderFinance();
+            const input = document.querySelector('#finance-page form[data-key="' + CSS.escape(key) + '"] .reason-input');
+            if (input) input.focus();
+          } }, t("finReject"))) : null;
+      const form = decide_ && fin.open.has(key)
+        ? reasonForm(key, "finRejectReason", "finRejectSubmit", (reason) => decide(key, { action: "reject", id: match.id, reason }, "finRejected"))
+        : null;
+      return h("li", { class: "suggestion", id: "suggestion-" + match.id, "data-id": match.id, "data-rule": match.rule },
+        head,
+        h("div", { class: "sug-body" }, h("div", { class: "table-wrap" }, lineTable), donationTable ? h("div", { class: "table-wrap" }, donationTable) : null),
+        h("p", { class: "sug-balance" + (adds ? "" : " negative") }, balance),
+        actions, form, decisionError(key));
+    }));
+  }
+
+  function renderUnmatchedLines(lines) {
+    const decide_ = canDecide();
+    const fin = state.fin;
+    const headers = [["colDate"], ["colSerial"], ["colAmount", "num"], ["colCounterparty"], ["colRemark"]];
+    if (decide_) headers.push(["colAction"]);
+    const rows = [];
+    for (const line of lines) {
+      const key = financeKey("line", line.line_id);
+      const busy = fin.busy.has(key);
+      rows.push(h("tr", { id: "line-" + line.line_id, "data-line": line.line_id },
+        h("td", { class: "nowrap" }, formatDate(line.date)), h("td", { class: "nowrap" }, line.serial || "—"),
+        amountCell(line.amount), h("td", null, line.counterparty || "—"), h("td", null, line.remark || "—"),
+        decide_ ? h("td", null, fin.open.has(key) ? null : h("button", { class: "button ghost small", type: "button", disabled: busy,
+          "data-key": key, "data-action": "write-off", onclick: () => {
+            fin.open.add(key);
+            fin.errors.delete(key);
+            renderFinance();
+            const input = document.querySelector('#finance-page form[data-key="' + CSS.escape(key) + '"] .reason-input');
+            if (input) input.focus();
+          } }, t("finWriteOff"))) : null));
+      if (decide_ && (fin.open.has(key) || fin.errors.has(key))) {
+        rows.push(h("tr", { class: "form-row" }, h("td", { colspan: String(headers.length) },
+          fin.open.has(key) ? reasonForm(key, "finWriteOffReason", "finWriteOffSubmit",
+            (reason) => decide(key, { action: "write-off", id: line.line_id, reason }, "finWrittenOff")) : null,
+          decisionError(key))));
+      }
+    }
+    table("fin-lines", headers, rows, lines.length ? h("tr", { class: "sum" }, h("th", { scope: "row", colspan: "2" }, t("totalRow")),
+      h("td", { class: "num" }, formatFen(sumFen(lines, "amount"))), h("td", { colspan: String(headers.length - 3) })) : null);
+  }
+
+  function renderUnmatchedDonations(donations) {
+    const rows = donations.map((donation) => h("tr", { id: "donation-" + donation.donation_id, "data-donation": donation.donation_id },
+      h("td", { class: "nowrap" }, donation.donation_id || ""), h("td", null, donation.donor || "—"),
+      h("td", null, labelText(state.labels.campaigns, donation.campaign)), h("td", null, regionLabel(donation.county).primary),
+      h("td", { class: "nowrap" }, formatDate(donation.date)), amountCell(donation.amount)));
+    table("fin-donations", [["colDonation"], ["colDonor"], ["colCampaign"], ["colRegion"], ["colDate"], ["colAmount", "num"]], rows,
+      donations.length ? h("tr", { class: "sum" }, h("th", { scope: "row", colspan: "5" }, t("totalRow")),
+        h("td", { class: "num" }, formatFen(sumFen(donations, "amount")))) : null);
+  }
+
+  function renderDuplicates(groups) {
+    const rows = [];
+    groups.forEach((group, i) => {
+      for (const line of group || []) {
+        rows.push(h("tr", { class: i % 2 ? "dup-odd" : "dup-even", "data-line": line.line_id },
+          h("td", { class: "num" }, "#" + (i + 1)), h("td", { class: "nowrap" }, formatDate(line.date)),
+          h("td", { class: "nowrap" }, line.serial || "—"), amountCell(line.amount),
+          h("td", null, line.counterparty || "—"), h("td", null, line.remark || "—")));
+      }
+    });
+    table("fin-duplicates", [["colGroup", "num"], ["colDate"], ["colSerial"], ["colAmount", "num"], ["colCounterparty"], ["colRemark"]], rows);
+  }
+
+  function renderPledges(pledges) {
+    const buckets = new Map(PLEDGE_BUCKETS.map((bucket) => [bucket, { count: 0, fen: 0n }]));
+    for (const pledge of pledges) {
+      if (!buckets.has(pledge.bucket)) buckets.set(pledge.bucket, { count: 0, fen: 0n });
+      const figures = buckets.get(pledge.bucket);
+      figures.count++;
+      figures.fen += parseFen(pledge.amount) || 0n;
+    }
+    const tiles = [];
+    let allCount = 0;
+    let allFen = 0n;
+    for (const [bucket, figures] of buckets) {
+      allCount += figures.count;
+      allFen += figures.fen;
+      const id = "fin-bucket-" + bucketId(bucket);
+      tiles.push(h("div", { class: "fin-tile bucket bucket-" + bucketId(bucket), id },
+        h("span", { class: "kpi-label" }, bucketText(bucket)),
+        h("span", { class: "fin-tile-count", id: id + "-count", "data-count": figures.count }, countText(figures.count)),
+        h("span", { class: "fin-tile-amount", id: id + "-amount" }, formatFen(figures.fen))));
+    }
+    tiles.push(h("div", { class: "fin-tile bucket bucket-all", id: "fin-bucket-all" },
+      h("span", { class: "kpi-label" }, t("totalRow")),
+      h("span", { class: "fin-tile-count", id: "fin-bucket-all-count", "data-count": allCount }, countText(allCount)),
+      h("span", { class: "fin-tile-amount", id: "fin-bucket-all-amount" }, formatFen(allFen))));
+    $("fin-buckets").replaceChildren(...(state.fin.data ? tiles : []));
+    const rows = pledges.map((pledge) => h("tr", { id: "pledge-" + pledge.donation_id, "data-donation": pledge.donation_id },
+      h("td", { class: "nowrap" }, pledge.donation_id || ""), h("td", null, pledge.donor || "—"),
+      h("td", null, labelText(state.labels.campaigns, pledge.campaign)), h("td", { class: "nowrap" }, formatDate(pledge.date)),
+      amountCell(pledge.amount), h("td", { class: "num" }, formatCount(pledge.age_days)),
+      h("td", null, h("span", { class: "bucket-chip bucket-" + bucketId(pledge.bucket) }, bucketText(pledge.bucket)))));
+    table("fin-pledges", [["colDonation"], ["colDonor"], ["colCampaign"], ["colPledgedOn"], ["colAmount", "num"], ["colAgeDays", "num"], ["colBucket"]], rows);
+  }
+
+  function renderSettled(matched, written) {
+    const matchedRows = matched.map((match) => h("tr", { id: "matched-" + match.id, "data-id": match.id },
+      h("td", { class: "nowrap" }, ruleText(match.rule)),
+      h("td", null, (match.lines || []).map((line) => h("div", { class: "nowrap" }, formatDate(line.date) + " · " + formatYuan(line.amount) +
+        (line.counterparty ? " · " + line.counterparty : "")))),
+      h("td", null, (match.donations || []).map((donation) => h("div", { class: "nowrap" }, (donation.donation_id || "") + " · " + formatYuan(donation.amount)))),
+      amountCell(match.fee || "0.00"),
+      h("td", null, match.decided_by ? h("code", null, match.decided_by) : "—")));
+    table("fin-matched", [["colRule"], ["colLines"], ["colDonations"], ["finFee", "num"], ["colDecidedBy"]], matchedRows);
+    const writtenRows = written.map((line) => h("tr", { "data-line": line.line_id },
+      h("td", { class: "nowrap" }, formatDate(line.date)), h("td", { class: "nowrap" }, line.serial || "—"), amountCell(line.amount),
+      h("td", null, line.counterparty || "—"), h("td", null, line.remark || "—")));
+    table("fin-written", [["colDate"], ["colSerial"], ["colAmount", "num"], ["colCounterparty"], ["colRemark"]], writtenRows);
+  }
+
+  // exportReconciliation downloads the export with the token: a plain link
+  // cannot send the Authorization header, so the file is fetched and handed
+  // to the browser through a blob: URL.
+  async function exportReconciliation(event) {
+    event.preventDefault();
+    const link = event.currentTarget;
+    const fin = state.fin;
+    fin.status = { key: "finExporting" };
+    renderFinanceStatus();
+    let response;
+    try {
+      response = await fetch(link.getAttribute("href"), { headers: { Authorization: "Bearer " + state.token }, cache: "no-store" });
+    } catch (err) {
+      fin.status = { key: "finExportFailed", detail: t("networkError") };
+      renderFinanceStatus();
+      return;
+    }
+    if (!response.ok) {
+      let message = response.status + " " + response.statusText;
+      try {
+        const body = await response.json();
+        if (body && body.error && body.error.message) message = body.error.message;
+      } catch (err) {
+        // not JSON: the status says it
+      }
+      fin.status = { key: "finExportFailed", detail: message };
+      renderFinanceStatus();
+      return;
+    }
+    const blob = await response.blob();
+    const disposition = response.headers.get("Content-Disposition") || "";
+    const named = /filename="?([^";]+)"?/i.exec(disposition);
+    const name = named ? named[1] : "reconciliation." + (link.dataset.format || "xlsx");
+    const url = URL.createObjectURL(blob);
+    const save = h("a", { href: url, download: name, hidden: true });
+    document.body.append(save);
+    save.click();
+    save.remove();
+    window.setTimeout(() => URL.revokeObjectURL(url), 60000);
+    fin.status = { key: "finExported", vars: { name }, ok: true };
+    renderFinanceStatus();
+  }
+
+  // ---------------------------------------------------------------- views
+
+  function showView(view, keepHash) {
+    const finance = view === "finance" && FINANCE_ROLES.includes(state.role);
+    state.view = finance ? "finance" : "overview";
+    $("dashboard").hidden = finance;
+    $("finance-page").hidden = !finance;
+    for (const tab of document.querySelectorAll("#view-tabs .tab")) {
+      const selected = tab.dataset.view === state.view;
+      tab.setAttribute("aria-selected", selected ? "true" : "false");
+      tab.tabIndex = selected ? 0 : -1;
+    }
+    if (!keepHash) {
+      const hash = finance ? "#finance" : "";
+      if (window.location.hash !== hash) history.replaceState(null, "", window.location.pathname + window.location.search + hash);
+    }
+    if (finance) {
+      renderFinance();
+      loadFinance();
+    }
+  }
+
   // ---------------------------------------------------------------- wiring
 
   function wire() {
@@ -1473,6 +2165,23 @@
       showViolations(state.violations);
     });
     $("entry-reset").addEventListener("click", resetEntryForm);
+    const tabs = Array.from(document.querySelectorAll("#view-tabs .tab"));
+    for (const tab of tabs) {
+      tab.addEventListener("click", () => showView(tab.dataset.view));
+      tab.addEventListener("keydown", (event) => {
+        if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+        event.preventDefault();
+        const next = tabs[(tabs.indexOf(tab) + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
+        showView(next.dataset.view);
+        next.focus();
+      });
+    }
+    window.addEventListener("hashchange", () => {
+      if (state.role) showView(window.location.hash === "#finance" ? "finance" : "overview", true);
+    });
+    $("fin-refresh").addEventListener("click", () => loadFinance());
+    $("fin-export-xlsx").addEventListener("click", exportReconciliation);
+    $("fin-export-csv").addEventListener("click", exportReconciliation);
     $("v-add-item").addEventListener("click", () => {
       readItemLines();
       itemLines.push(newItemLine());

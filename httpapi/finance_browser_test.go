@@ -1,0 +1,603 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore/eventstoretest"
+	"github.com/ordos-union/ledger/httpapi"
+	"github.com/ordos-union/ledger/reconcile"
+	"github.com/ordos-union/ledger/reconcile/statement"
+)
+
+// financeTestSeconds bounds the whole finance browser test.
+const financeTestSeconds = 90
+
+// financeXSSRemark is a bank remark that runs script if the finance page
+// ever inserts data as HTML.
+const financeXSSRemark = `结息 <img src=x onerror="window.__xss=1">`
+
+// financeStatement is the bank statement the test imports: a CSV in the
+// generic profile's headers. The first line is D-F-2 to the fen, on its day,
+// from its donor, with no reference: an amount-date-name suggestion. The
+// second is D-F-1 less a 15.00 bank fee: a partial-fee suggestion. Then
+// interest no donation explains, and one movement the bank printed twice
+// under two serials.
+var financeStatement = "日期,流水号,摘要,对方户名,对方账号,交易金额\n" +
+	"2022-06-08,ICBC-0608-0001,捐款,准格尔旗某物流有限公司,0602 0023 0900 0011 111,\"10,000.00\"\n" +
+	"2022-06-07,ICBC-0607-0002,夏送清凉捐款,内蒙古某能源集团有限公司,0602 0023 0900 0022 222,\"499,985.00\"\n" +
+	"2022-06-21,ICBC-0621-0003,\"" + strings.ReplaceAll(financeXSSRemark, `"`, `""`) + "\",,,123.45\n" +
+	"2022-06-12,ICBC-0612-0004,会费,杭锦旗某个体户,,800.00\n" +
+	"2022-06-12,ICBC-0612-0005,会费,杭锦旗某个体户,,800.00\n"
+
+// TestBrowserFinance drives the dashboard's finance page in headless
+// Chromium against a real server over real JetStream: the reconciliation
+// summary, confirming and rejecting suggestions without a reload, writing a
+// bank line off, the exports downloaded with the token, the language switch,
+// read-only auditors, and that a viewer never sees the page.
+func TestBrowserFinance(t *testing.T) {
+	started := time.Now()
+	if _, err := os.Stat(browserChromium); err != nil {
+		t.Fatalf("the browser test needs Debian's chromium at %s: install it with `apt-get install -y chromium` (%v)", browserChromium, err)
+	}
+	artifacts := os.Getenv("LEDGER_ARTIFACTS_DIR")
+	if artifacts == "" {
+		artifacts = t.TempDir()
+	}
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	downloads := t.TempDir()
+
+	// The API stamps a decision with its own clock, and the service refuses
+	// an occurred_at more than ten minutes after the service's clock, which
+	// startTestServer fixes at 2022-07-01 09:00. So the API's clock starts
+	// there too and runs (the rate limiter needs time to pass).
+	ledgerNow := financeClock()
+	server := startTestServer(t, func(options *httpapi.Options) { options.Clock = ledgerNow })
+	ctx, cancel := context.WithTimeout(context.Background(), financeTestSeconds*time.Second)
+	defer cancel()
+	lineIDs := financeSeed(ctx, t, server)
+
+	// What the API says before the page is opened: the premises of the test.
+	before := financeGet(ctx, t, server, httpapi.RoleFinance)
+	var exactID, feeID string
+	for _, match := range before.Reconciliation.Suggested {
+		switch {
+		case match.Rule == reconcile.RuleAmountName && len(match.Donations) == 1 && match.Donations[0].DonationID == "D-F-2":
+			exactID = match.ID
+		case match.Rule == reconcile.RulePartialFee && len(match.Donations) == 1 && match.Donations[0].DonationID == "D-F-1" && match.Fee.String() == "15.00":
+			feeID = match.ID
+		}
+	}
+	if len(before.Reconciliation.Suggested) != 2 || exactID == "" || feeID == "" {
+		t.Fatalf("want an amount-date-name suggestion for D-F-2 and a partial-fee one for D-F-1, got %+v", before.Reconciliation.Suggested)
+	}
+	if n := len(before.Reconciliation.UnmatchedLines); n != 3 {
+		t.Fatalf("want 3 unmatched lines (interest and the printed-twice pair), got %d", n)
+	}
+	// The API's own rule for a rejection without a reason, to compare with
+	// what the page shows. Nothing is written.
+	status, body := financePost(ctx, t, server, httpapi.RoleFinance, fmt.Sprintf(`{"action":"reject","id":%q}`, feeID))
+	if status != http.StatusBadRequest {
+		t.Fatalf("reject without a reason: want 400, got %d %s", status, body)
+	}
+	reasonRule := browserViolationRule(t, body, "data.reason")
+
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(browserChromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	defer cancelAlloc()
+	tab, cancelTab := chromedp.NewContext(allocCtx)
+	var consoleMu sync.Mutex
+	var consoleLines []string
+	var consoleProblems []string
+	consoleDone := make(chan struct{})
+	messages := chromedp.Console(tab)
+	go func() {
+		defer close(consoleDone)
+		for message, err := range messages {
+			if err != nil {
+				return
+			}
+			line := fmt.Sprintf("%s [%s] %s:%d", message, message.Source, message.URL, message.Line+1)
+			consoleMu.Lock()
+			consoleLines = append(consoleLines, line)
+			if message.IsException() || (message.Type == chromedp.ConsoleError && message.Source != "network") ||
+				strings.Contains(message.Text, "Content Security Policy") {
+				consoleProblems = append(consoleProblems, line)
+			}
+			consoleMu.Unlock()
+		}
+	}()
+	defer func() {
+		cancelTab()
+		<-consoleDone
+	}()
+
+	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(tab, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	eval := func(step, expression string) string {
+		t.Helper()
+		value, err := chromedp.Run(tab, chromedp.Evaluate[string](expression))
+		if err != nil {
+			t.Fatalf("%s: %s: %v", step, expression, err)
+		}
+		return value
+	}
+	text := func(step, id string) string {
+		t.Helper()
+		return strings.TrimSpace(eval(step, fmt.Sprintf(`(document.getElementById(%q) || {textContent: "<no #%s>"}).textContent`, id, id)))
+	}
+	waitFor := func(step, predicate string, limit time.Duration) time.Duration {
+		t.Helper()
+		begin := time.Now()
+		if _, err := chromedp.Run(tab, chromedp.Poll[chromedp.Void](predicate,
+			chromedp.WithPollingInterval(25*time.Millisecond), chromedp.WithPollingTimeout(limit))); err != nil {
+			t.Fatalf("%s: %q did not hold within %v: %v", step, predicate, limit, err)
+		}
+		return time.Since(begin)
+	}
+	screenshot := func(name string, element ...string) {
+		t.Helper()
+		shot := chromedp.FullScreenshot(100)
+		if len(element) > 0 {
+			shot = chromedp.Screenshot(chromedp.ID(element[0]))
+		}
+		image, err := chromedp.Run(tab, shot)
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		path := filepath.Join(artifacts, name)
+		if err := os.WriteFile(path, image, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", path)
+	}
+	suggestion := func(id string) string { return fmt.Sprintf(`document.getElementById(%q)`, "suggestion-"+id) }
+	checkNoScript := func(step string) {
+		t.Helper()
+		if kind := eval(step, `typeof window.__xss`); kind != "undefined" {
+			t.Errorf("%s: a bank remark's markup ran (window.__xss is %s)", step, kind)
+		}
+		if n := eval(step, `String(document.querySelectorAll("main img, main script").length)`); n != "0" {
+			t.Errorf("%s: %s img or script elements appeared in the page", step, n)
+		}
+	}
+
+	// Finance opens the dashboard and goes to the finance page.
+	do("open the dashboard as finance",
+		chromedp.EmulateViewport(1280, 900),
+		chromedp.Navigate(server.URL+"/?token="+server.Tokens[httpapi.RoleFinance]),
+		chromedp.WaitVisible(chromedp.ID("tab-finance")),
+	)
+	waitFor("role shown", `document.getElementById("role").textContent.startsWith("财务")`, 10*time.Second)
+	if got := text("tab", "tab-finance"); got != "财务对账" {
+		t.Errorf("finance tab reads %q, want 财务对账", got)
+	}
+	do("open the finance page", chromedp.Click(chromedp.ID("tab-finance")), chromedp.WaitVisible(chromedp.ID("fin-summary")))
+	waitFor("suggestions shown", `document.querySelectorAll("#fin-suggestions > li").length === 2`, 10*time.Second)
+	if hidden := eval("overview hidden", `String(document.getElementById("dashboard").hidden)`); hidden != "true" {
+		t.Errorf("the campaign dashboard is still shown beside the finance page")
+	}
+	if hash := eval("hash", `location.hash`); hash != "#finance" {
+		t.Errorf("the finance page's address ends in %q, want #finance", hash)
+	}
+
+	// The summary: counts and ¥ amounts with separators, from the API's
+	// yuan strings.
+	summary := map[string][2]string{
+		"matched":             {"0", browserYuan(0)},
+		"suggested":           {"2", browserYuan(50998500)},
+		"unmatched-lines":     {"3", browserYuan(12345 + 160000)},
+		"unmatched-donations": {"1", browserYuan(300000)},
+		"outstanding-pledges": {"3", browserYuan(7800000)},
+		"written-off":         {"0", browserYuan(0)},
+	}
+	for key, want := range summary {
+		count := eval("summary count", fmt.Sprintf(`(document.getElementById("fin-sum-%s-count") || {dataset: {}}).dataset.count || ""`, key))
+		amount := text("summary amount", "fin-sum-"+key+"-amount")
+		if count != want[0] || amount != want[1] {
+			t.Errorf("summary %s shows %s items, %q; want %s items, %q", key, count, amount, want[0], want[1])
+		}
+	}
+	if got := text("position", "fin-position"); got != fmt.Sprint(before.Reconciliation.Position) {
+		t.Errorf("reconciled position shown as %q, want %d", got, before.Reconciliation.Position)
+	}
+
+	// Each suggestion shows its rule, lines, donations, fee and similarity.
+	exact := eval("exact suggestion", suggestion(exactID)+`.textContent`)
+	for _, want := range []string{"金额、日期、户名相符", "amount-date-name", "2022-06-08", "¥10,000.00", "准格尔旗某物流有限公司", "捐款", "D-F-2", "夏送清凉", "1.00"} {
+		if !strings.Contains(exact, want) {
+			t.Errorf("the D-F-2 suggestion does not show %q: %q", want, exact)
+		}
+	}
+	fee := eval("fee suggestion", suggestion(feeID)+`.textContent`)
+	for _, want := range []string{"扣除手续费后到账", "partial-fee", "2022-06-07", "¥499,985.00", "内蒙古某能源集团有限公司", "D-F-1", "¥500,000.00", "手续费 ¥15.00",
+		"流水 ¥499,985.00 ＋ 手续费 ¥15.00 ＝ 捐赠 ¥500,000.00"} {
+		if !strings.Contains(fee, want) {
+			t.Errorf("the D-F-1 suggestion does not show %q: %q", want, fee)
+		}
+	}
+	// The other sections.
+	if lines := text("unmatched lines", "fin-lines"); !strings.Contains(lines, financeXSSRemark) || !strings.Contains(lines, "¥123.45") || !strings.Contains(lines, "ICBC-0612-0005") {
+		t.Errorf("unmatched lines do not show the interest line and the pair: %q", lines)
+	}
+	if donations := text("donations", "fin-donations"); !strings.Contains(donations, "D-F-3") || !strings.Contains(donations, "¥3,000.00") || !strings.Contains(donations, "东胜区") {
+		t.Errorf("donations with no bank line do not show D-F-3: %q", donations)
+	}
+	if groups := eval("duplicates", `String(document.querySelectorAll("#fin-duplicates tbody tr").length)`); groups != "2" {
+		t.Errorf("duplicates table has %s rows, want the 2 lines of the pair", groups)
+	}
+	buckets := map[string][2]string{
+		"0-30": {"1", browserYuan(2000000)}, "31-90": {"1", browserYuan(5000000)}, "90plus": {"1", browserYuan(800000)}, "all": {"3", browserYuan(7800000)},
+	}
+	for bucket, want := range buckets {
+		count := eval("bucket count", fmt.Sprintf(`(document.getElementById("fin-bucket-%s-count") || {dataset: {}}).dataset.count || ""`, bucket))
+		amount := text("bucket amount", "fin-bucket-"+bucket+"-amount")
+		if count != want[0] || amount != want[1] {
+			t.Errorf("ageing bucket %s shows %s, %q; want %s, %q", bucket, count, amount, want[0], want[1])
+		}
+	}
+	for id, bucket := range map[string]string{"P-F-1": "0–30 天", "P-F-2": "31–90 天", "P-F-3": "90 天以上"} {
+		if row := text("pledge", "pledge-"+id); !strings.Contains(row, bucket) {
+			t.Errorf("pledge %s is not in the %s bucket: %q", id, bucket, row)
+		}
+	}
+	for _, link := range []struct{ id, href string }{
+		{"fin-export-xlsx", "/api/v1/reconciliation/export?format=xlsx"},
+		{"fin-export-csv", "/api/v1/reconciliation/export?format=csv"},
+	} {
+		if href := eval("export link", fmt.Sprintf(`(document.getElementById(%q) || {getAttribute: () => ""}).getAttribute("href") || ""`, link.id)); href != link.href {
+			t.Errorf("export link #%s goes to %q, want %q", link.id, href, link.href)
+		}
+	}
+	checkNoScript("finance page")
+	screenshot("finance-desktop-zh.png")
+
+	// Confirm the exact match: the summary follows without a reload.
+	do("mark the page", chromedp.Evaluate[chromedp.Void](`window.__notReloaded = "yes"`))
+	do("confirm D-F-2", chromedp.Click(chromedp.CSS(`#suggestion-`+exactID+` button[data-action="confirm"]`)))
+	latency := waitFor("matched count follows",
+		`document.getElementById("fin-sum-matched-count").dataset.count === "1" && !`+suggestion(exactID), 10*time.Second)
+	t.Logf("the confirmation showed %v after the click", latency.Round(time.Millisecond))
+	if got := text("matched amount", "fin-sum-matched-amount"); got != browserYuan(1000000) {
+		t.Errorf("matched amount %q, want %q", got, browserYuan(1000000))
+	}
+	if row := text("matched row", "matched-"+exactID); !strings.Contains(row, "D-F-2") {
+		t.Errorf("the confirmed match is not listed as matched: %q", row)
+	}
+	if status := text("status", "fin-status"); !strings.Contains(status, "已确认匹配 "+exactID) {
+		t.Errorf("status after confirming: %q", status)
+	}
+
+	// Reject the fee match: the page asks for a reason; without one the
+	// API's own rule is shown and nothing is written.
+	do("reject without a reason",
+		chromedp.Click(chromedp.CSS(`#suggestion-`+feeID+` button[data-action="reject"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#suggestion-`+feeID+` form .reason-input`)),
+		chromedp.Click(chromedp.CSS(`#suggestion-`+feeID+` form button[type="submit"]`)),
+	)
+	waitFor("the API's refusal shown", suggestion(feeID)+` && `+suggestion(feeID)+`.querySelector(".decision-error") !== null`, 10*time.Second)
+	if shown := eval("refusal", suggestion(feeID)+`.querySelector(".decision-error").textContent`); !strings.Contains(shown, "data.reason: "+reasonRule) {
+		t.Errorf("the page shows %q for a rejection without a reason, want the API's rule %q", shown, reasonRule)
+	}
+	screenshot("finance-reject-refused-zh.png", "fin-suggestions-card")
+	// While the reason is being typed, the log moves (a clerk records a
+	// donation) and the page reloads the reconciliation: what is typed, and
+	// the focus, survive.
+	reasonInput := `#suggestion-` + feeID + ` form .reason-input`
+	do("start typing a reason", chromedp.SendKeys(chromedp.CSS(reasonInput), "金额差额非手续费"))
+	positionBefore := text("position", "fin-position")
+	status, body = browserPost(ctx, t, server.URL, server.Tokens[httpapi.RoleClerk],
+		browserDonation("D-F-4", "150600", "88.00", "鄂尔多斯某建材有限公司", "2022-06-30T10:00:00+08:00"))
+	if status != http.StatusCreated {
+		t.Fatalf("record a donation meanwhile: %d %s", status, body)
+	}
+	waitFor("reloaded while typing", fmt.Sprintf(`document.getElementById("fin-position").textContent !== %q`, positionBefore), 10*time.Second)
+	if typed := eval("typed reason", fmt.Sprintf(`(() => { const input = document.querySelector(%q); return input ? input.value + "|" + (document.activeElement === input) : "<gone>"; })()`, reasonInput)); typed != "金额差额非手续费|true" {
+		t.Errorf("after a reload the reason input holds/focused %q, want the typed text, focused", typed)
+	}
+	do("finish the reason and reject",
+		chromedp.SendKeys(chromedp.CSS(reasonInput), "，待与银行核实"),
+		chromedp.Click(chromedp.CSS(`#suggestion-`+feeID+` form button[type="submit"]`)),
+	)
+	waitFor("rejected suggestion gone", `!`+suggestion(feeID)+` && document.getElementById("fin-sum-suggested-count").dataset.count === "0"`, 10*time.Second)
+	waitFor("no suggestions left", `!document.getElementById("fin-suggestions-empty").hidden`, 5*time.Second)
+	// Rejected, D-F-1 and its line are open again.
+	if lines := eval("lines after reject", `document.getElementById("fin-sum-unmatched-lines-count").dataset.count`); lines != "4" {
+		t.Errorf("after the rejection %s lines are unmatched, want 4", lines)
+	}
+
+	// Write the interest line off, with a reason.
+	interest := lineIDs["ICBC-0621-0003"]
+	do("write the interest off",
+		chromedp.Click(chromedp.CSS(`#line-`+interest+` button[data-action="write-off"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#fin-lines form .reason-input`)),
+		chromedp.SendKeys(chromedp.CSS(`#fin-lines form .reason-input`), "存款利息，非捐赠"),
+		chromedp.Click(chromedp.CSS(`#fin-lines form button[type="submit"]`)),
+	)
+	waitFor("line written off", `document.getElementById("fin-sum-written-off-count").dataset.count === "1" && !document.getElementById("line-`+interest+`")`, 10*time.Second)
+	if got := text("written off amount", "fin-sum-written-off-amount"); got != browserYuan(12345) {
+		t.Errorf("written off %q, want %q", got, browserYuan(12345))
+	}
+	if marker := eval("marker", `window.__notReloaded || ""`); marker != "yes" {
+		t.Errorf("the page reloaded to show the decisions")
+	}
+
+	// The API agrees with what the page shows.
+	after := financeGet(ctx, t, server, httpapi.RoleFinance)
+	if len(after.Reconciliation.Matched) != 1 || after.Reconciliation.Matched[0].ID != exactID || len(after.Reconciliation.Suggested) != 0 ||
+		len(after.Reconciliation.WrittenOff) != 1 || after.Reconciliation.WrittenOff[0].LineID != interest {
+		t.Errorf("after the decisions the API says %+v", after.Reconciliation)
+	}
+
+	// The exports: fetched with the token, saved through a blob: URL.
+	var downloadMu sync.Mutex
+	begun := map[string]string{} // guid → suggested file name
+	completed := make(chan string, 4)
+	if err := chromedp.Listen(tab, func(event any) {
+		switch event := event.(type) {
+		case *browser.EventDownloadWillBegin:
+			downloadMu.Lock()
+			begun[event.GUID] = event.SuggestedFilename
+			downloadMu.Unlock()
+		case *browser.EventDownloadProgress:
+			if event.State == browser.DownloadProgressStateCompleted {
+				completed <- event.GUID
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	do("allow downloads", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		enabled := true
+		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: &enabled})
+		return err
+	}))
+	download := func(link string) (string, []byte) {
+		t.Helper()
+		do("export "+link, chromedp.Click(chromedp.ID(link)))
+		select {
+		case guid := <-completed:
+			data, err := os.ReadFile(filepath.Join(downloads, guid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			downloadMu.Lock()
+			defer downloadMu.Unlock()
+			return begun[guid], data
+		case <-time.After(10 * time.Second):
+			t.Fatalf("export %s: no download completed within 10s (status %q)", link, text("status", "fin-status"))
+		}
+		return "", nil
+	}
+	name, csvData := download("fin-export-csv")
+	if name != "reconciliation-2022-07-01.csv" {
+		t.Errorf("CSV saved as %q, want the API's name reconciliation-2022-07-01.csv", name)
+	}
+	for _, want := range []string{"\ufeff部分 Section", "已匹配 Matched," + exactID, "D-F-2", "未到账捐赠 Unmatched donations,D-F-3"} {
+		if !strings.Contains(string(csvData), want) {
+			t.Errorf("the downloaded CSV lacks %q:\n%s", want, csvData)
+		}
+	}
+	name, xlsxData := download("fin-export-xlsx")
+	if name != "reconciliation-2022-07-01.xlsx" || !bytes.HasPrefix(xlsxData, []byte("PK\x03\x04")) {
+		t.Errorf("XLSX saved as %q starting %q, want reconciliation-2022-07-01.xlsx, a zip", name, xlsxData[:min(4, len(xlsxData))])
+	}
+	if status := text("status", "fin-status"); !strings.Contains(status, "reconciliation-2022-07-01.xlsx") {
+		t.Errorf("status after the export: %q", status)
+	}
+	do("open the settled list", chromedp.Evaluate[chromedp.Void](`document.getElementById("fin-settled").open = true`))
+	screenshot("finance-decided-zh.png")
+
+	// English.
+	do("switch to English", chromedp.Click(chromedp.ID("lang-toggle")))
+	waitFor("English finance page", `document.getElementById("tab-finance").textContent === "Bank reconciliation" && document.querySelector("#fin-sum-matched .kpi-label").textContent === "Matched"`, 5*time.Second)
+	if pledges := text("pledges in English", "pledge-P-F-3"); !strings.Contains(pledges, "over 90 days") {
+		t.Errorf("pledge ageing in English: %q", pledges)
+	}
+	screenshot("finance-desktop-en.png")
+	do("switch back to Chinese", chromedp.Click(chromedp.ID("lang-toggle")))
+	waitFor("Chinese again", `document.getElementById("tab-finance").textContent === "财务对账"`, 5*time.Second)
+
+	// Someone else undoes the confirmation through the API: the page follows
+	// the log, without a reload, and D-F-2 is a suggestion again.
+	status, body = financePost(ctx, t, server, httpapi.RoleAdmin,
+		fmt.Sprintf(`{"action":"undo","id":%q,"reason":"复核：待银行回单"}`, after.Reconciliation.Matched[0].DecidedBy))
+	if status != http.StatusCreated {
+		t.Fatalf("undo the confirmation through the API: %d %s", status, body)
+	}
+	latency = waitFor("the undo shows live", `document.getElementById("fin-sum-matched-count").dataset.count === "0" && !!`+suggestion(exactID), 10*time.Second)
+	t.Logf("another user's undo showed %v after the API answered", latency.Round(time.Millisecond))
+	if marker := eval("marker", `window.__notReloaded || ""`); marker != "yes" {
+		t.Errorf("the page reloaded to show another user's decision")
+	}
+
+	// A phone: nothing wider than the screen but the tables, which scroll.
+	do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.ScrollIntoView(chromedp.ID("page-title")))
+	waitFor("phone layout", `document.documentElement.scrollWidth <= window.innerWidth + 1`, 5*time.Second)
+	screenshot("finance-phone-zh.png")
+	do("desktop viewport", chromedp.EmulateViewport(1280, 900))
+	checkNoScript("end of finance")
+
+	// An auditor reads the page but decides nothing.
+	do("open as an auditor", chromedp.Navigate(server.URL+"/?token="+server.Tokens[httpapi.RoleAuditor]+"#finance"))
+	waitFor("auditor finance page", `document.getElementById("role").textContent.startsWith("审计") && !document.getElementById("finance-page").hidden && document.querySelectorAll("#fin-lines tbody tr").length === 3`, 10*time.Second)
+	if buttons := eval("auditor buttons", `String(document.querySelectorAll("#finance-page button[data-action]").length)`); buttons != "0" {
+		t.Errorf("an auditor is offered %s decision buttons", buttons)
+	}
+	if hidden := eval("read-only note", `String(document.getElementById("fin-readonly").hidden)`); hidden != "false" {
+		t.Errorf("the auditor is not told the page is read-only")
+	}
+
+	// A viewer sees neither the tab nor the page, even asked for it, and the
+	// page does not ask the API for the reconciliation.
+	do("open as a viewer", chromedp.Navigate(server.URL+"/?token="+server.Tokens[httpapi.RoleViewer]+"#finance"))
+	waitFor("viewer dashboard", `document.getElementById("role").textContent.startsWith("看板查看") && (document.getElementById("total-150600") || {textContent: ""}).textContent.startsWith("¥")`, 10*time.Second)
+	if state := eval("viewer", `[document.getElementById("view-tabs").hidden, document.getElementById("finance-page").hidden, document.getElementById("dashboard").hidden].join(" ")`); state != "true true false" {
+		t.Errorf("a viewer sees tabs/finance page/dashboard hidden as %q, want \"true true false\"", state)
+	}
+	if asked := eval("viewer requests", `String(performance.getEntriesByType("resource").filter((entry) => entry.name.includes("/api/v1/reconciliation")).length)`); asked != "0" {
+		t.Errorf("a viewer's page asked for the reconciliation %s times", asked)
+	}
+	status, body = financePost(ctx, t, server, httpapi.RoleViewer, `{"action":"confirm","id":"S-0000000000000000"}`)
+	if status != http.StatusForbidden {
+		t.Errorf("a viewer's decision: want 403, got %d %s", status, body)
+	}
+
+	cancelTab()
+	<-consoleDone
+	consoleMu.Lock()
+	for _, line := range consoleLines {
+		t.Logf("console: %s", line)
+	}
+	for _, problem := range consoleProblems {
+		t.Errorf("browser console problem: %s", problem)
+	}
+	consoleMu.Unlock()
+	t.Logf("finance browser test took %v", time.Since(started).Round(time.Millisecond))
+}
+
+// financeClock starts at the service's fixed clock and runs.
+func financeClock() func() time.Time {
+	start := time.Now()
+	return func() time.Time { return eventstoretest.Clock().Add(time.Since(start)) }
+}
+
+// financeSeed records money donations, pledges and the bank statement
+// through the service, as the CLI does; it returns the bank lines' ids by
+// serial.
+func financeSeed(ctx context.Context, t *testing.T, server *testServer) map[string]string {
+	t.Helper()
+	beijing := time.FixedZone("CST", 8*3600)
+	at := func(month time.Month, day int) time.Time { return time.Date(2022, month, day, 10, 0, 0, 0, beijing) }
+	yuan := func(text string) domain.Money {
+		money, err := domain.ParseYuan(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return money
+	}
+	received := func(id, county, campaign, donor, amount string, when time.Time) domain.Event {
+		return domain.Event{Type: domain.TypeDonationReceived, County: county, OccurredAt: when, Actor: "test-clerk", IdempotencyKey: "finance-" + id,
+			Data: domain.DonationReceived{DonationID: id, Campaign: campaign, DonorKind: "enterprise", DonorOrg: donor, Form: domain.FormMoney, Amount: yuan(amount)}}
+	}
+	pledged := func(id, campaign, donor, amount string, when time.Time) domain.Event {
+		return domain.Event{Type: domain.TypeDonationPledged, County: "150600", OccurredAt: when, Actor: "test-clerk", IdempotencyKey: "finance-" + id,
+			Data: domain.DonationPledged{DonationID: id, Campaign: campaign, DonorKind: "enterprise", DonorOrg: donor, Form: domain.FormMoney, Amount: yuan(amount)}}
+	}
+	events := []domain.Event{
+		received("D-F-1", "150600", "2022-summer-cooling", "内蒙古某能源集团有限公司", "500000.00", at(time.June, 6)),
+		received("D-F-2", "150622", "2022-summer-cooling", "准格尔旗某物流有限公司", "10000.00", at(time.June, 8)),
+		received("D-F-3", "150602", "2022-summer-cooling", "东胜区某商贸有限公司", "3000.00", at(time.June, 15)),
+		pledged("P-F-1", "2022-summer-cooling", "鄂托克旗某化工有限公司", "20000.00", at(time.June, 20)),
+		pledged("P-F-2", "2022-new-workers-month", "乌审旗某煤业有限公司", "50000.00", at(time.April, 15)),
+		pledged("P-F-3", "2022-spring-jobs", "达拉特旗某电力有限公司", "8000.00", at(time.February, 1)),
+	}
+	if _, err := server.Service.Record(ctx, events); err != nil {
+		t.Fatalf("record the donations and pledges: %v", err)
+	}
+	parsed, err := statement.ParseCSV([]byte(financeStatement), "generic")
+	if err != nil {
+		t.Fatalf("parse the statement: %v", err)
+	}
+	imported, err := reconcile.BuildImport(parsed, "icbc-test-account", "test-finance", "test.csv", eventstoretest.Clock())
+	if err != nil {
+		t.Fatalf("build the import: %v", err)
+	}
+	if len(imported.Events) != 5 {
+		t.Fatalf("the statement gave %d bank lines, want 5", len(imported.Events))
+	}
+	if _, err := server.Service.Record(ctx, imported.Events); err != nil {
+		t.Fatalf("record the bank lines: %v", err)
+	}
+	ids := map[string]string{}
+	for _, event := range imported.Events {
+		line := event.Data.(domain.BankLineImported)
+		ids[line.Serial] = line.LineID
+	}
+	return ids
+}
+
+// financeAnswer is GET /api/v1/reconciliation.
+type financeAnswer struct {
+	Summary        []reconcile.Summary `json:"summary"`
+	Reconciliation reconcile.Result    `json:"reconciliation"`
+}
+
+func financeGet(ctx context.Context, t *testing.T, server *testServer, role httpapi.Role) financeAnswer {
+	t.Helper()
+	status, body := financeDo(ctx, t, server, role, http.MethodGet, "/api/v1/reconciliation", "")
+	if status != http.StatusOK {
+		t.Fatalf("GET /api/v1/reconciliation: %d %s", status, body)
+	}
+	var answer financeAnswer
+	if err := json.Unmarshal(body, &answer); err != nil {
+		t.Fatalf("GET /api/v1/reconciliation: %v: %s", err, body)
+	}
+	return answer
+}
+
+func financePost(ctx context.Context, t *testing.T, server *testServer, role httpapi.Role, request string) (int, []byte) {
+	t.Helper()
+	return financeDo(ctx, t, server, role, http.MethodPost, "/api/v1/reconciliation/decisions", request)
+}
+
+func financeDo(ctx context.Context, t *testing.T, server *testServer, role httpapi.Role, method, path, body string) (int, []byte) {
+	t.Helper()
+	var reader io.Reader
+	if body != "" {
+		reader = strings.NewReader(body)
+	}
+	request, err := http.NewRequestWithContext(ctx, method, server.URL+path, reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	request.Header.Set("Authorization", "Bearer "+server.Tokens[role])
+	if body != "" {
+		request.Header.Set("Content-Type", "application/json")
+	}
+	response, err := http.DefaultClient.Do(request)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer response.Body.Close()
+	answer, err := io.ReadAll(response.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response.StatusCode, answer
+}

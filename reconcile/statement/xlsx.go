@@ -1,0 +1,84 @@
+package statement
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// xlsxUnzipLimit caps how much a workbook may inflate to, against zip bombs.
+const xlsxUnzipLimit = 1 << 30
+
+// ParseXLSX reads the first sheet of a bank's XLSX export with a profile (""
+// means "generic"), like ParseCSV. Cells are read as stored, not as
+// formatted: numbers come as their decimal text (rounded to Excel's 15
+// significant digits, so float noise like 1234.5599999999999 reads as
+// 1234.56), and dates stored as numbers are Excel serial dates.
+func ParseXLSX(data []byte, profile string) (s Statement, err error) {
+	if err := checkSize("", data); err != nil {
+		return Statement{}, err
+	}
+	p, err := lookupProfile(profile)
+	if err != nil {
+		return Statement{}, err
+	}
+	defer func() {
+		// A malformed workbook must not take the caller down with it.
+		if r := recover(); r != nil {
+			s, err = Statement{}, fmt.Errorf("statement: xlsx: malformed workbook: %v", r)
+		}
+	}()
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
+		UnzipSizeLimit:    xlsxUnzipLimit,
+		UnzipXMLSizeLimit: 64 << 20,
+	})
+	if err != nil {
+		return Statement{}, fmt.Errorf("statement: xlsx: not a readable workbook: %v", err)
+	}
+	defer f.Close()
+	sheets := f.GetSheetList()
+	if len(sheets) == 0 {
+		return Statement{}, fmt.Errorf("statement: xlsx: the workbook has no sheet")
+	}
+	sheet := sheets[0]
+	props, err := f.GetWorkbookProps()
+	if err != nil {
+		return Statement{}, fmt.Errorf("statement: xlsx: %v", err)
+	}
+	t := &table{
+		profile:     p,
+		stmt:        Statement{Format: "xlsx", Profile: p.Name},
+		serialDates: true,
+		date1904:    props.Date1904 != nil && *props.Date1904,
+		roundExcel:  true,
+		rowName:     func(row int) string { return fmt.Sprintf("sheet %s row %d", sheet, row) },
+		cellName: func(row, col int) string {
+			name, err := excelize.CoordinatesToCellName(col+1, row)
+			if err != nil {
+				return fmt.Sprintf("sheet %s row %d column %d", sheet, row, col+1)
+			}
+			return fmt.Sprintf("sheet %s cell %s", sheet, name)
+		},
+	}
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return Statement{}, fmt.Errorf("statement: xlsx: sheet %s: %v", sheet, err)
+	}
+	defer rows.Close()
+	rowNumber := 0
+	for rows.Next() {
+		rowNumber++
+		cells, err := rows.Columns(excelize.Options{RawCellValue: true})
+		if err != nil {
+			return Statement{}, fmt.Errorf("statement: xlsx: sheet %s row %d: %v", sheet, rowNumber, err)
+		}
+		if err := t.row(rowNumber, cells); err != nil {
+			return Statement{}, err
+		}
+	}
+	if err := rows.Error(); err != nil {
+		return Statement{}, fmt.Errorf("statement: xlsx: sheet %s after row %d: %v", sheet, rowNumber, err)
+	}
+	return t.finish()
+}
