@@ -34,7 +34,7 @@ func OpenSignedCheckpoints(ctx context.Context, connection *nats.Conn, replicas 
 	if replicas == 0 {
 		replicas = 1
 	}
-	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	stream, err := createStream(ctx, js, jetstream.StreamConfig{
 		Name: SignedCheckpointStream, Description: "Signed Merkle tree checkpoints of the ledger, append-only",
 		Subjects: []string{signedCheckpointSubject}, Storage: jetstream.FileStorage, Replicas: replicas,
 		MaxMsgs: -1, MaxBytes: -1, DenyDelete: true, DenyPurge: true, AllowDirect: true, MaxMsgSize: 64 << 10,

@@ -594,3 +594,22 @@ func clusterForming(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
 		errors.Is(err, nats.ErrTimeout)
 }
+
+// whileForming runs create until it succeeds, fails for another reason than
+// a forming cluster, or streamCreateSecondsMax passes.
+func whileForming(ctx context.Context, create func(context.Context) error) error {
+	deadline := time.Now().Add(streamCreateSecondsMax * time.Second)
+	for {
+		attemptCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := create(attemptCtx)
+		cancel()
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) || !clusterForming(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+type clusterProcess struct {
+	name, data string
+	args       []string
+	cmd        *exec.Cmd
+	httpURL    string
+	token      string
+}
+
+func (p *clusterProcess) start(t *testing.T) {
+	t.Helper()
+	p.cmd = exec.Command(binary(t), p.args...)
+	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Stderr = os.Stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	cmd := p.cmd
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	found := make(chan string, 1)
+	go func() {
+		lines := bufio.NewScanner(stdout)
+		for lines.Scan() {
+			if strings.Contains(lines.Text(), "dashboard on http://") {
+				found <- lines.Text()
+			}
+		}
+	}()
+	select {
+	case banner := <-found:
+		url := banner[strings.Index(banner, "http://"):]
+		p.httpURL = url[:strings.Index(url, " ")]
+	case <-time.After(120 * time.Second):
+		t.Fatalf("%s did not start", p.name)
+	}
+}
+
+func freeTCPPort(t *testing.T) int {
+	t.Helper()
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Close()
+	return listener.Addr().(*net.TCPAddr).Port
+}
+
+// Three `ledger serve` processes form one JetStream cluster (stream and KV at
+// three replicas). Under appends through the API, the stream leader's process
+// is SIGKILLed: appends resume on the others after the election, no
+// acknowledged event is lost or doubled, and the node catches up when it is
+// started again.
+func TestFaultClusterLosesItsLeader(t *testing.T) {
+	clusterPorts := []int{freeTCPPort(t), freeTCPPort(t), freeTCPPort(t)}
+	var routes []string
+	for _, port := range clusterPorts {
+		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", port))
+	}
+	tokens := "ops:admin:cluster-admin-token-0123456789"
+	t.Setenv("LEDGER_TOKENS", tokens)
+	nodes := make([]*clusterProcess, 3)
+	var started sync.WaitGroup
+	for i := range nodes {
+		name := fmt.Sprintf("n%d", i+1)
+		data := filepath.Join(t.TempDir(), name)
+		nodes[i] = &clusterProcess{name: name, data: data, token: "cluster-admin-token-0123456789", args: []string{"serve", "--data", data,
+			"--port", "-1", "--http", "127.0.0.1:0", "--server-name", name, "--cluster-name", "ledger-fault",
+			"--cluster-listen", fmt.Sprintf("127.0.0.1:%d", clusterPorts[i]), "--routes", strings.Join(routes, ","), "--replicas", "3"}}
+	}
+	for _, node := range nodes {
+		started.Add(1)
+		go func() {
+			defer started.Done()
+			node.start(t)
+		}()
+	}
+	started.Wait()
+
+	var mu sync.Mutex
+	acknowledged := map[string]bool{}
+	stop := make(chan struct{})
+	var writers sync.WaitGroup
+	post := func(node *clusterProcess, key string, writer, i int) bool {
+		body := fmt.Sprintf(`{"type":"donation_received","county":"150626","occurred_at":"2022-06-15T09:30:00+08:00","idempotency_key":%q,"data":{"donation_id":"D-%d-%d","campaign":"general","donor_kind":"enterprise","donor_organisation":"某公司","form":"money","amount":"1.00"}}`, key, writer, i)
+		request, _ := http.NewRequest("POST", node.httpURL+"/api/v1/events", strings.NewReader(body))
+		request.Header.Set("Authorization", "Bearer "+node.token)
+		reply, err := (&http.Client{Timeout: 40 * time.Second}).Do(request)
+		if err != nil {
+			return false
+		}
+		reply.Body.Close()
+		return reply.StatusCode == http.StatusCreated || reply.StatusCode == http.StatusOK
+	}
+	var lastAck time.Time
+	for writer := range 3 {
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				key := fmt.Sprintf("cluster-%d-%d", writer, i)
+				// A retry goes to the next node with the same key: at most
+				// once is guaranteed by the key, at least once by retrying.
+				for attempt := 0; attempt < 30; attempt++ {
+					mu.Lock()
+					candidates := append([]*clusterProcess(nil), nodes...)
+					mu.Unlock()
+					node := candidates[(writer+attempt)%3]
+					if node.cmd == nil || node.httpURL == "" {
+						continue
+					}
+					if post(node, key, writer, i) {
+						mu.Lock()
+						acknowledged[key] = true
+						lastAck = time.Now()
+						mu.Unlock()
+						break
+					}
+				}
+			}
+		}()
+	}
+	waitFor := func(what string, limit time.Duration, done func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(limit)
+		for !done() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within %s", what, limit)
+			}
+			<-time.After(20 * time.Millisecond)
+		}
+	}
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acknowledged) }
+	waitFor("first appends", 60*time.Second, func() bool { return count() >= 100 })
+
+	// Find and SIGKILL the stream leader's process.
+	connection, err := nats.Connect(natsOf(t, nodes[0].data) + "," + natsOf(t, nodes[1].data) + "," + natsOf(t, nodes[2].data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer connection.Close()
+	js, _ := jetstream.New(connection)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stream, err := js.Stream(ctx, "LEDGER")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil || info.Cluster == nil {
+		t.Fatalf("stream info: %v", err)
+	}
+	var leader *clusterProcess
+	for _, node := range nodes {
+		if node.name == info.Cluster.Leader {
+			leader = node
+		}
+	}
+	if leader == nil {
+		t.Fatalf("no node is the leader %q", info.Cluster.Leader)
+	}
+	before := count()
+	if err := leader.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	_ = leader.cmd.Wait()
+	waitFor("appends after the leader's loss", 60*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acknowledged) > before+20 && lastAck.After(killed)
+	})
+	mu.Lock()
+	resumed := lastAck.Sub(killed)
+	mu.Unlock()
+	t.Logf("leader %s SIGKILLed after %d acknowledged appends; appends resumed within %s", leader.name, before, resumed.Round(time.Millisecond))
+
+	// The node comes back and catches up.
+	leader.start(t)
+	close(stop)
+	writers.Wait()
+	total := count()
+	seen := map[string]int{}
+	events := runLedger(t, "", "events", "--json", "--nats", natsOf(t, nodes[0].data))
+	if leader == nodes[0] {
+		events = runLedger(t, "", "events", "--json", "--nats", natsOf(t, nodes[1].data))
+	}
+	events.expect(t, 0)
+	for _, line := range strings.Split(strings.TrimSpace(events.stdout), "\n") {
+		var event struct {
+			IdempotencyKey string `json:"idempotency_key"`
+		}
+		if json.Unmarshal([]byte(line), &event) == nil {
+			seen[event.IdempotencyKey]++
+		}
+	}
+	for key := range acknowledged {
+		if seen[key] != 1 {
+			t.Errorf("acknowledged %s stored %d times", key, seen[key])
+		}
+	}
+	for key, times := range seen {
+		if times != 1 {
+			t.Errorf("%s stored %d times", key, times)
+		}
+	}
+	returning, err := nats.Connect(natsOf(t, leader.data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer returning.Close()
+	waitFor("the returning node catching up", 90*time.Second, func() bool {
+		js, _ := jetstream.New(returning)
+		stream, err := js.Stream(ctx, "LEDGER")
+		if err != nil {
+			return false
+		}
+		info, err := stream.Info(ctx)
+		if err != nil || info.Cluster == nil {
+			return false
+		}
+		for _, replica := range info.Cluster.Replicas {
+			if replica.Name == leader.name {
+				return replica.Current && replica.Lag == 0 && info.State.Msgs == uint64(len(seen))
+			}
+		}
+		return info.Cluster.Leader == leader.name && info.State.Msgs == uint64(len(seen))
+	})
+	t.Logf("%d appends acknowledged in all, %d events stored, each once", total, len(seen))
+}
