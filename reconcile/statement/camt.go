@@ -264,7 +264,7 @@ func camtLine(e camtEntry) (Line, error) {
 		date = e.ValDt
 	}
 	if l.Date, err = camtTime(date); err != nil {
-		return l, fmt.Errorf("BookgDt: %v", err)
+		return l, fmt.Errorf("<BookgDt>: %v", err)
 	}
 	l.Serial = strings.TrimSpace(e.AcctSvcrRef)
 	var names, accounts, remarks []string
@@ -319,17 +319,17 @@ func camtMoney(a camtAmount, indicator string) (domain.Money, error) {
 	}
 	text := strings.TrimSpace(a.Value)
 	if text == "" {
-		return 0, fmt.Errorf("no Amt")
+		return 0, fmt.Errorf("no <Amt>")
 	}
 	if strings.ContainsAny(text, "+-,eE ") {
-		return 0, fmt.Errorf("Amt %q is not an unsigned decimal like 1234.56", text)
+		return 0, fmt.Errorf("<Amt> %q is not an unsigned decimal like 1234.56", text)
 	}
 	v, empty, err := parseAmount(text)
 	if err != nil {
-		return 0, fmt.Errorf("Amt: %v", err)
+		return 0, fmt.Errorf("<Amt>: %v", err)
 	}
 	if empty {
-		return 0, fmt.Errorf("no Amt")
+		return 0, fmt.Errorf("no <Amt>")
 	}
 	switch strings.TrimSpace(indicator) {
 	case "CRDT":
@@ -337,9 +337,9 @@ func camtMoney(a camtAmount, indicator string) (domain.Money, error) {
 	case "DBIT":
 		return -v, nil
 	case "":
-		return 0, fmt.Errorf("no CdtDbtInd for Amt %s", text)
+		return 0, fmt.Errorf("no <CdtDbtInd> for <Amt> %s", text)
 	default:
-		return 0, fmt.Errorf("CdtDbtInd %q is neither CRDT nor DBIT", indicator)
+		return 0, fmt.Errorf("<CdtDbtInd> %q is neither CRDT nor DBIT", indicator)
 	}
 }
 
@@ -352,11 +352,11 @@ func camtTime(d camtDate) (time.Time, error) {
 				return t.In(Beijing), nil
 			}
 		}
-		return time.Time{}, fmt.Errorf("DtTm %q is not a date and time like 2022-07-04T10:20:30+08:00", dt)
+		return time.Time{}, fmt.Errorf("<DtTm> %q is not a date and time like 2022-07-04T10:20:30+08:00", dt)
 	}
 	dt := strings.TrimSpace(d.Dt)
 	if dt == "" {
-		return time.Time{}, fmt.Errorf("no booking date (BookgDt/Dt or DtTm)")
+		return time.Time{}, fmt.Errorf("no booking date (<BookgDt> or <ValDt> with <Dt> or <DtTm>)")
 	}
 	day := dt
 	if len(day) > 10 { // xs:date may carry a zone: 2022-07-04+08:00
@@ -364,7 +364,7 @@ func camtTime(d camtDate) (time.Time, error) {
 	}
 	t, err := time.ParseInLocation("2006-01-02", day, Beijing)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("Dt %q is not a date like 2022-07-04", dt)
+		return time.Time{}, fmt.Errorf("<Dt> %q is not a date like 2022-07-04", dt)
 	}
 	return t, nil
 }

@@ -6,23 +6,22 @@ import (
 	"github.com/ordos-union/ledger/reconcile/statement"
 )
 
-// FuzzParseCSV feeds arbitrary bytes to the CSV reader with every profile.
+// FuzzParseCSV feeds arbitrary bytes to the CSV reader with each profile.
 // It must never panic, and what it returns must hold together.
 func FuzzParseCSV(f *testing.F) {
-	for _, name := range []string{"icbc-2022-06.csv", "utf8-bom-generic.csv"} {
-		f.Add(fixture(f, name))
-	}
-	f.Add([]byte("交易日期,收入金额,支出金额,余额\n2022-06-01,100.00,,100.00\n期末余额,,,100.00\n"))
-	f.Add([]byte("记账日期\t借贷标志\t发生额\n2022年07月01日\t贷\t300.00\n"))
-	f.Add([]byte("Date,Amount\n44743,(1,234.56)\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, profile := range statement.ProfileNames() {
-			s, err := statement.ParseCSV(data, profile)
-			if err != nil {
-				continue
-			}
-			checkShape(t, s)
+	profiles := statement.ProfileNames() // abc, boc, ccb, generic, icbc
+	f.Add(fixture(f, "icbc-2022-06.csv"), uint8(4))
+	f.Add(fixture(f, "icbc-2022-06.csv"), uint8(3))
+	f.Add(fixture(f, "utf8-bom-generic.csv"), uint8(3))
+	f.Add([]byte("交易日期,收入金额,支出金额,余额\n2022-06-01,100.00,,100.00\n期末余额,,,100.00\n"), uint8(0))
+	f.Add([]byte("记账日期\t借贷标志\t发生额\n2022年07月01日\t贷\t300.00\n"), uint8(3))
+	f.Add([]byte("Date,Amount\n44743,(1,234.56)\n"), uint8(3))
+	f.Fuzz(func(t *testing.T, data []byte, profile uint8) {
+		s, err := statement.ParseCSV(data, profiles[int(profile)%len(profiles)])
+		if err != nil {
+			return
 		}
+		checkShape(t, s)
 	})
 }
 

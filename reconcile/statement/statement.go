@@ -72,7 +72,7 @@ func Parse(fileName string, data []byte, profile string) (Statement, error) {
 	case strings.HasPrefix(lowerHead, "<html") || strings.HasPrefix(lowerHead, "<table") ||
 		strings.HasPrefix(lowerHead, "<!doctype html") || (strings.HasPrefix(lowerHead, "<") && strings.Contains(lowerHead, "<html")):
 		return Statement{}, fmt.Errorf("statement %s: an HTML page (some banks' \".xls\" exports are HTML tables) is not supported; open it in Excel and save it as .xlsx or CSV", fileName)
-	case bytes.HasPrefix(head, []byte("<?xml")) || bytes.HasPrefix(head, []byte("<Document")) || bytes.HasPrefix(head, []byte("<")):
+	case bytes.HasPrefix(head, []byte("<?xml")) || rootIsDocument(head):
 		return ParseCAMT053(data)
 	case ext == ".xml":
 		return ParseCAMT053(data)
@@ -83,6 +83,23 @@ func Parse(fileName string, data []byte, profile string) (Statement, error) {
 	default:
 		return ParseCSV(data, profile)
 	}
+}
+
+// rootIsDocument reports whether text starts with a <Document> or
+// <prefix:Document> element.
+func rootIsDocument(text []byte) bool {
+	if len(text) == 0 || text[0] != '<' {
+		return false
+	}
+	end := bytes.IndexAny(text, " \t\r\n/>")
+	if end < 0 {
+		return false
+	}
+	name := string(text[1:end])
+	if i := strings.IndexByte(name, ':'); i >= 0 {
+		name = name[i+1:]
+	}
+	return name == "Document"
 }
 
 func checkSize(what string, data []byte) error {

@@ -328,11 +328,11 @@ func TestCAMT053Errors(t *testing.T) {
 	for _, tc := range []struct {
 		name, old, new, want string
 	}{
-		{"three decimals", "<Amt Ccy=\"CNY\">8888.88</Amt>", "<Amt Ccy=\"CNY\">8888.888</Amt>", "Ntry 4 (AcctSvcrRef 202207120030958): Amt: amount \"8888.888\" has more than two decimals"},
+		{"three decimals", "<Amt Ccy=\"CNY\">8888.88</Amt>", "<Amt Ccy=\"CNY\">8888.888</Amt>", "Ntry 4 (AcctSvcrRef 202207120030958): <Amt>: amount \"8888.888\" has more than two decimals"},
 		{"float syntax", "<Amt Ccy=\"CNY\">20000.00</Amt>", "<Amt Ccy=\"CNY\">2E4</Amt>", "Ntry 2"},
-		{"bad indicator", "<CdtDbtInd>DBIT</CdtDbtInd>", "<CdtDbtInd>DEBIT</CdtDbtInd>", "Ntry 3 (AcctSvcrRef 202207080041377): CdtDbtInd \"DEBIT\""},
+		{"bad indicator", "<CdtDbtInd>DBIT</CdtDbtInd>", "<CdtDbtInd>DEBIT</CdtDbtInd>", "Ntry 3 (AcctSvcrRef 202207080041377): <CdtDbtInd> \"DEBIT\""},
 		{"currency", "<Amt Ccy=\"CNY\">150000.00</Amt>", "<Amt Ccy=\"USD\">150000.00</Amt>", "Ntry 5 (AcctSvcrRef 202207180026603): amount in USD"},
-		{"no date", "<BookgDt><Dt>2022-07-26</Dt></BookgDt>\n        <ValDt><Dt>2022-07-26</Dt></ValDt>", "", "Ntry 6 (AcctSvcrRef 202207260047712): BookgDt: no booking date"},
+		{"no date", "<BookgDt><Dt>2022-07-26</Dt></BookgDt>\n        <ValDt><Dt>2022-07-26</Dt></ValDt>", "", "Ntry 6 (AcctSvcrRef 202207260047712): <BookgDt>: no booking date"},
 		{"notification", "BkToCstmrStmt", "BkToCstmrNtfctn", "not <BkToCstmrStmt>"},
 		{"broken xml", "</Stmt>", "</Stmnt>", "xml line"},
 	} {
@@ -549,6 +549,8 @@ func TestParseChoosesFormat(t *testing.T) {
 		{"download", icbc, "icbc", "csv", 13},                                                           // no extension
 		{"statement.CSV", fixture(t, "utf8-bom-generic.csv"), "generic", "csv", 6},                      //
 		{"export.xls.csv", append([]byte("\r\n"), fixture(t, "utf8-bom-generic.csv")...), "", "csv", 6}, //
+		{"notes.txt", []byte("<银行流水>\n交易日期,金额\n2022-06-01,1.00\n"), "", "csv", 1},                       // < but not XML
+		{"camt", []byte(strings.NewReplacer("<Document", "<c:Document", "</Document", "</c:Document").Replace(strings.SplitN(string(xml), "\n", 2)[1])), "", "camt.053", 6},
 	} {
 		s, err := statement.Parse(tc.file, tc.data, tc.profile)
 		if err != nil {
@@ -727,6 +729,15 @@ func TestDatedBalanceRows(t *testing.T) {
 	}
 	if len(s.Lines) != 1 || s.Opening == nil || *s.Opening != 50000 || s.Closing == nil || *s.Closing != 60000 {
 		t.Fatalf("lines %d opening %v closing %v", len(s.Lines), s.Opening, s.Closing)
+	}
+	// A closing row that also carries totals: the balance column wins.
+	s, err = statement.ParseCSV([]byte(strings.Replace(data, "2022-06-30,期末余额,,,600.00", "期末余额,,100.00,0.00,600.00", 1)), "generic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkMoney(t, "Closing", s.Closing, "600.00")
+	if err := s.CheckBalances(); err != nil {
+		t.Error(err)
 	}
 }
 

@@ -302,6 +302,12 @@ func (t *table) balanceRow(cells []string) bool {
 				}
 				found = true
 				v, ok := amountAfter(n[j+len(strings.ReplaceAll(label, " ", "")):])
+				if !ok && t.cols != nil && t.cols.balance > i && t.cols.balance < len(cells) {
+					// Below the lines the balance column holds it.
+					if m, empty, err := t.amount(cells[t.cols.balance]); err == nil && !empty {
+						v, ok = m, true
+					}
+				}
 				if !ok {
 					for _, next := range cells[i+1:] {
 						if next == "" {
