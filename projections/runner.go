@@ -251,14 +251,21 @@ func (r *Runner) Follow(ctx context.Context) error {
 					return err
 				default:
 				}
-				return r.saveIfMoved(context.WithoutCancel(ctx), saved)
+				if err := r.saveIfMoved(context.WithoutCancel(ctx), saved); err != nil {
+					r.options.Logger.Warn("checkpoint not saved at stop", "projection", r.projection.Name(), "error", err)
+				}
+				return nil
 			}
 			if err := r.apply(ctx, record); err != nil {
 				return err
 			}
 		case <-ticker.C:
+			// A checkpoint that cannot be saved now (a cluster electing a
+			// leader, a full store) is saved at the next tick: the state is
+			// still right, only a restart would replay a little more.
 			if err := r.saveIfMoved(ctx, saved); err != nil {
-				return err
+				r.options.Logger.Warn("checkpoint not saved; retrying", "projection", r.projection.Name(), "error", err)
+				continue
 			}
 			r.mu.RLock()
 			saved = r.position
