@@ -187,3 +187,81 @@ func TestClusterSurvivesLosingTheStreamLeader(t *testing.T) {
 		<-time.After(100 * time.Millisecond)
 	}
 }
+
+// Losing a follower does not stop appends at all; the follower catches up.
+func TestClusterSurvivesLosingAFollower(t *testing.T) {
+	nodes := startCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	connection, err := nats.Connect(clientURLs(nodes), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer connection.Close()
+	store, err := natsjs.Open(ctx, connection, natsjs.Options{Replicas: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	service := ledger.New(store, ledger.Options{Clock: eventstoretest.Clock})
+	appendOne := func(i int) time.Duration {
+		started := time.Now()
+		event := eventstoretest.Donation("general", "150626", fmt.Sprintf("D-%d", i), 100)
+		if _, err := service.Record(ctx, []domain.Event{event}); err != nil {
+			t.Fatalf("append %d: %v", i, err)
+		}
+		return time.Since(started)
+	}
+	for i := range 10 {
+		appendOne(i)
+	}
+	js, _ := jetstream.New(connection)
+	stream, _ := js.Stream(ctx, "LEDGER")
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var follower *clusterNode
+	for _, node := range nodes {
+		if node.options.ServerName != info.Cluster.Leader && node.server.ClientURL() != connection.ConnectedUrl() {
+			follower = node
+		}
+	}
+	if follower == nil {
+		t.Fatal("no follower apart from the one this client is connected to")
+	}
+	follower.server.Shutdown()
+	follower.server.WaitForShutdown()
+	follower.server = nil
+	slowest := time.Duration(0)
+	for i := 10; i < 30; i++ {
+		slowest = max(slowest, appendOne(i))
+	}
+	if slowest > 2*time.Second {
+		t.Errorf("an append took %s with one follower down", slowest)
+	}
+	t.Logf("with follower %s down, the slowest of 20 appends took %s", follower.options.ServerName, slowest.Round(time.Millisecond))
+	follower.server, err = natsjs.StartServer(follower.options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		info, err := stream.Info(ctx)
+		if err == nil && info.State.Msgs == 30 {
+			current := false
+			for _, replica := range info.Cluster.Replicas {
+				if replica.Name == follower.options.ServerName && replica.Current && replica.Lag == 0 {
+					current = true
+				}
+			}
+			if current {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the follower did not catch up within 60 s")
+		}
+		<-time.After(100 * time.Millisecond)
+	}
+}
