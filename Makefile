@@ -8,7 +8,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHTIME   ?= 1x
 FUZZTIME    ?= 20s
 
-.PHONY: all build run serve demo test test-short test-faults bench lint fuzz clean
+.PHONY: all build run serve demo test test-short test-faults bench bench-load lint fuzz clean
 
 # Every parser of outside input has a fuzz target with a seed corpus in its
 # package's testdata/fuzz.
@@ -39,6 +39,11 @@ test-short:
 # Benchmarks report the ledger against raw JetStream measured in the same run.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem -timeout 30m ./bench/
+
+# Sustained appends for 60 s through the API on one node and on a three-node
+# cluster, against raw JetStream on the same setup.
+bench-load:
+	LEDGER_LOAD_SECONDS=60 $(GO) test -run '^$$' -bench BenchmarkLoad -benchtime 1x -timeout 30m ./bench/
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
