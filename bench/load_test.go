@@ -194,4 +194,3 @@ func BenchmarkLoad(b *testing.B) {
 		ratio(b, fmt.Sprintf("sustained API appends, %s, fsync always", name), name+"/api", name+"/raw")
 	}
 }
-
