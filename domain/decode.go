@@ -39,6 +39,7 @@ type wireEvent struct {
 	IdempotencyKey string          `json:"idempotency_key"`
 	Data           json.RawMessage `json:"data"`
 	Personal       *Personal       `json:"personal"`
+	Sealed         []SealedPerson  `json:"sealed_personal"`
 }
 
 // DecodeEvent reads one event a client sent, refusing unknown fields,
@@ -75,6 +76,7 @@ func decodeEvent(raw []byte, bytesMax int) (Event, error) {
 		CausationID:    wire.CausationID,
 		IdempotencyKey: wire.IdempotencyKey,
 		Personal:       wire.Personal,
+		Sealed:         wire.Sealed,
 	}
 	if wire.Aggregate != nil {
 		event.Aggregate = *wire.Aggregate

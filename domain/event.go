@@ -71,7 +71,28 @@ type Event struct {
 	IdempotencyKey string       `json:"idempotency_key"`
 	Data           Payload      `json:"data"`
 	Personal       *Personal    `json:"personal,omitempty"`
+	// Sealed is the personal part as stored: each person encrypted with
+	// that person's own key, so destroying the key erases the person and
+	// nothing else. The ledger seals; clients send Personal.
+	Sealed []SealedPerson `json:"sealed_personal,omitempty"`
 }
+
+// SealedPerson is one person's data encrypted with the person's key.
+type SealedPerson struct {
+	SubjectID  string `json:"subject_id"`
+	Role       string `json:"role"`
+	Nonce      []byte `json:"nonce"`
+	Ciphertext []byte `json:"ciphertext"`
+	// Digest is a keyed hash of the plaintext: what an idempotent retry is
+	// compared by, and as erasable as the data itself.
+	Digest []byte `json:"digest"`
+}
+
+// Person roles in a sealed event.
+const (
+	RoleDonor  = "donor"
+	RoleWorker = "worker"
+)
 
 // Payload is the type-specific part of an event.
 type Payload interface {
@@ -90,7 +111,10 @@ type Personal struct {
 // Person is one data subject. SubjectID is a pseudonymous id that the erasure
 // feature keys its per-person encryption on.
 type Person struct {
-	SubjectID   string `json:"subject_id,omitempty"`
+	SubjectID string `json:"subject_id,omitempty"`
+	// Erased is true when the person's key was destroyed: the other
+	// fields are then empty.
+	Erased      bool   `json:"erased,omitempty"`
 	Name        string `json:"name,omitempty"`
 	Phone       string `json:"phone,omitempty"`
 	IDNumber    string `json:"id_number,omitempty"`
@@ -313,6 +337,8 @@ func newPayload(eventType EventType) Payload {
 		return &PeriodClosed{}
 	case TypePeriodReopened:
 		return &PeriodReopened{}
+	case TypeSubjectErased:
+		return &SubjectErased{}
 	}
 	return nil
 }
@@ -349,6 +375,8 @@ func derefPayload(payload Payload) Payload {
 	case *PeriodClosed:
 		return *p
 	case *PeriodReopened:
+		return *p
+	case *SubjectErased:
 		return *p
 	}
 	return payload
@@ -400,14 +428,15 @@ func (e Event) ContentHash() (string, error) {
 		data = &copied
 	}
 	content := struct {
-		Type       EventType    `json:"type"`
-		Aggregate  AggregateRef `json:"aggregate"`
-		County     string       `json:"county"`
-		OccurredAt time.Time    `json:"occurred_at"`
-		Actor      string       `json:"actor"`
-		Data       Payload      `json:"data"`
-		Personal   *Personal    `json:"personal,omitempty"`
-	}{e.Type, e.Aggregate, e.County, e.OccurredAt.UTC(), e.Actor, data, e.Personal}
+		Type       EventType      `json:"type"`
+		Aggregate  AggregateRef   `json:"aggregate"`
+		County     string         `json:"county"`
+		OccurredAt time.Time      `json:"occurred_at"`
+		Actor      string         `json:"actor"`
+		Data       Payload        `json:"data"`
+		Personal   *Personal      `json:"personal,omitempty"`
+		Sealed     []sealedDigest `json:"sealed,omitempty"`
+	}{e.Type, e.Aggregate, e.County, e.OccurredAt.UTC(), e.Actor, data, e.Personal, sealedDigests(e.Sealed)}
 	var buffer bytes.Buffer
 	encoder := json.NewEncoder(&buffer)
 	encoder.SetEscapeHTML(false)
@@ -427,4 +456,23 @@ func (e Event) Marshal() ([]byte, error) {
 		return nil, fmt.Errorf("marshal event %s: %w", e.ID, err)
 	}
 	return bytes.TrimSuffix(buffer.Bytes(), []byte("\n")), nil
+}
+
+// sealedDigest is what the content hash takes of a sealed person: not the
+// ciphertext, which differs on every sealing, but the keyed digest.
+type sealedDigest struct {
+	SubjectID string `json:"subject_id"`
+	Role      string `json:"role"`
+	Digest    []byte `json:"digest"`
+}
+
+func sealedDigests(sealed []SealedPerson) []sealedDigest {
+	if len(sealed) == 0 {
+		return nil
+	}
+	out := make([]sealedDigest, len(sealed))
+	for i, person := range sealed {
+		out[i] = sealedDigest{SubjectID: person.SubjectID, Role: person.Role, Digest: person.Digest}
+	}
+	return out
 }

@@ -140,6 +140,8 @@ func AggregateOf(payload Payload) AggregateRef {
 		return AggregateRef{Kind: AggregateAccount, ID: p.Account}
 	case PeriodClosed, PeriodReopened:
 		return AggregateRef{Kind: AggregatePeriods, ID: PeriodsID}
+	case SubjectErased:
+		return AggregateRef{Kind: AggregatePrivacy, ID: SubjectsID}
 	}
 	return AggregateRef{Kind: AggregateCampaign, ID: payload.CampaignCode()}
 }
@@ -148,7 +150,7 @@ func AggregateOf(payload Payload) AggregateRef {
 func IsFinance(eventType EventType) bool {
 	switch eventType {
 	case TypeBankLineImported, TypeMatchConfirmed, TypeMatchRejected, TypeFeeWrittenOff, TypeDecisionUndone,
-		TypePeriodClosed, TypePeriodReopened:
+		TypePeriodClosed, TypePeriodReopened, TypeSubjectErased:
 		return true
 	}
 	return false
@@ -249,6 +251,12 @@ func (v Validator) validateFinance(problems *violations, at func(string) string,
 			problems.add(at("month"), "must be a month YYYY-MM")
 		}
 		checkText(problems, at("reason"), p.Reason, longTextRunesMax, true)
+	case SubjectErased:
+		checkKey(problems, at("subject_id"), p.SubjectID)
+		if p.SubjectID == "" {
+			problems.add(at("subject_id"), "is required")
+		}
+		checkText(problems, at("reason"), p.Reason, longTextRunesMax, true)
 	}
 }
 
@@ -269,6 +277,8 @@ func NewAggregate(ref AggregateRef, cityCode string) Aggregate {
 		return NewAccount(ref.ID)
 	case AggregatePeriods:
 		return NewPeriods()
+	case AggregatePrivacy:
+		return NewSubjects()
 	}
 	return NewCampaign(ref.ID, cityCode)
 }
@@ -475,4 +485,54 @@ func (p *Periods) Apply(event Event, position uint64) {
 // MonthOf is the Beijing-time month an instant falls in.
 func MonthOf(instant time.Time) string {
 	return instant.In(time.FixedZone("CST", 8*3600)).Format("2006-01")
+}
+
+// Erasure of personal data.
+const (
+	TypeSubjectErased EventType = "subject_erased"
+	// AggregatePrivacy holds erasures; SubjectsID is its one aggregate.
+	AggregatePrivacy = "privacy"
+	SubjectsID       = "subjects"
+)
+
+func init() { EventTypes = append(EventTypes, TypeSubjectErased) }
+
+// SubjectErased records that a data subject's key was destroyed: who, when
+// and why, without the personal data itself.
+type SubjectErased struct {
+	SubjectID string `json:"subject_id"`
+	Reason    string `json:"reason"`
+}
+
+func (SubjectErased) EventType() EventType { return TypeSubjectErased }
+func (SubjectErased) CampaignCode() string { return "" }
+
+// Subjects holds the erased data subjects.
+type Subjects struct {
+	keyIndex
+	erased map[string]bool
+}
+
+// NewSubjects returns the state with nobody erased.
+func NewSubjects() *Subjects {
+	return &Subjects{keyIndex: keyIndex{keys: map[string]KeyRecord{}}, erased: map[string]bool{}}
+}
+
+// Erased reports whether a subject was erased.
+func (s *Subjects) Erased(subject string) bool { return s.erased[subject] }
+
+// Decide refuses erasing a subject twice.
+func (s *Subjects) Decide(event *Event, _ Validator) error {
+	if data, ok := event.Data.(SubjectErased); ok && s.erased[data.SubjectID] {
+		return rejectf("data.subject_id", "%s was already erased", data.SubjectID)
+	}
+	return nil
+}
+
+// Apply folds an erasure in.
+func (s *Subjects) Apply(event Event, position uint64) {
+	if data, ok := event.Data.(SubjectErased); ok {
+		s.erased[data.SubjectID] = true
+	}
+	s.remember(event, position)
 }

@@ -41,6 +41,7 @@ var validEvents = []struct{ name, json string }{
 	{"decision_undone", `{"type":"decision_undone","county":"150600","occurred_at":"2022-06-08T09:00:00+08:00","actor":"finance-1","data":{"account":"icbc-0602001109000012345","decision_event_id":"01a224c9-0000-7000-8000-000000000001","reason":"确认有误"}}`},
 	{"period_closed", `{"type":"period_closed","county":"150600","occurred_at":"2022-06-30T17:00:00+08:00","actor":"finance-1","data":{"month":"2022-06","note":"六月结账"}}`},
 	{"period_reopened", `{"type":"period_reopened","county":"150600","occurred_at":"2022-06-30T18:00:00+08:00","actor":"finance-1","data":{"month":"2022-06","reason":"补录遗漏捐款"}}`},
+	{"subject_erased", `{"type":"subject_erased","county":"150600","occurred_at":"2022-06-30T18:00:00+08:00","actor":"admin-1","data":{"subject_id":"donor-0001","reason":"本人依《个人信息保护法》申请删除"}}`},
 	{"entry_corrected", `{"type":"entry_corrected","county":"150626","occurred_at":"2022-06-30T16:30:00+08:00","actor":"clerk-1","data":{"campaign":"2022-summer-cooling","target_event_id":"` + targetID + `","reason":"金额录入错误","replacement":{"donation_id":"D-1","campaign":"2022-summer-cooling","donor_kind":"enterprise","donor_organisation":"某公司","form":"money","amount":"4000.00"}}}`},
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/httpapi"
 )
 
@@ -231,6 +232,15 @@ func TestReadRoutesAndRoles(t *testing.T) {
 	}
 	if got := call(t, "GET", server.URL+"/api/v1/events", clerk, ""); strings.Contains(string(got.body), "王某某") {
 		t.Errorf("clerk sees personal data: %s", got.body)
+	}
+	// What is stored holds no plaintext: it is sealed per person.
+	for record, err := range server.Store.Read(context.Background(), 0, eventstore.Filter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(record.Data, []byte("王某某")) || bytes.Contains(record.Data, []byte("13900000001")) || len(record.Event.Sealed) == 0 {
+			t.Errorf("stored event holds plaintext or no sealed part: %s", record.Data)
+		}
 	}
 	if got := call(t, "GET", server.URL+"/readyz", "", ""); got.status != 200 && got.status != 503 {
 		t.Errorf("readyz: %d", got.status)

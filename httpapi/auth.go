@@ -34,6 +34,9 @@ type Token struct {
 	Name  string `json:"name"`
 	Role  Role   `json:"role"`
 	Token string `json:"token"`
+	// Personal grants reading personal data (auditors and admins only);
+	// every such read is logged.
+	Personal bool `json:"personal,omitempty"`
 }
 
 // tokenBytesMin refuses guessable tokens.
@@ -46,9 +49,10 @@ type Tokens struct {
 }
 
 type tokenEntry struct {
-	name   string
-	role   Role
-	digest [sha256.Size]byte
+	name     string
+	role     Role
+	personal bool
+	digest   [sha256.Size]byte
 }
 
 // NewTokens checks and indexes tokens.
@@ -67,7 +71,10 @@ func NewTokens(tokens []Token) (*Tokens, error) {
 			return nil, fmt.Errorf("token %d (%s): the same token is listed twice", i+1, token.Name)
 		}
 		seen[digest] = true
-		result.entries = append(result.entries, tokenEntry{name: token.Name, role: token.Role, digest: digest})
+		if token.Personal && token.Role != RoleAuditor && token.Role != RoleAdmin {
+			return nil, fmt.Errorf("token %d (%s): only auditors and admins may be granted personal data", i+1, token.Name)
+		}
+		result.entries = append(result.entries, tokenEntry{name: token.Name, role: token.Role, personal: token.Personal, digest: digest})
 	}
 	return result, nil
 }
@@ -104,8 +111,9 @@ func ParseTokens(text string) (*Tokens, error) {
 
 // identity is who made a request.
 type identity struct {
-	name string
-	role Role
+	name     string
+	role     Role
+	personal bool
 }
 
 func (t *Tokens) lookup(token string) (identity, bool) {
@@ -114,7 +122,7 @@ func (t *Tokens) lookup(token string) (identity, bool) {
 	ok := false
 	for _, entry := range t.entries {
 		if subtle.ConstantTimeCompare(entry.digest[:], digest[:]) == 1 {
-			found, ok = identity{name: entry.name, role: entry.role}, true
+			found, ok = identity{name: entry.name, role: entry.role, personal: entry.personal}, true
 		}
 	}
 	return found, ok
@@ -154,6 +162,10 @@ const (
 // mayRecord says whether a role may record an event type: clerks record the
 // campaigns' entries, finance its own.
 func (r Role) mayRecord(eventType string) bool {
+	if eventType == "subject_erased" {
+		// Erasing a person is an administrator's act.
+		return r == RoleAdmin
+	}
 	switch r {
 	case RoleAdmin:
 		return true

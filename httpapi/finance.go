@@ -21,7 +21,11 @@ func init() {
 }
 
 func (s *Server) reconcile(r *http.Request) (*reconcile.Book, reconcile.Result, error) {
-	book, err := reconcile.BuildBook(r.Context(), s.options.Store)
+	var unseal reconcile.Unsealer
+	if s.options.Sealer != nil {
+		unseal = s.options.Sealer.Unseal
+	}
+	book, err := reconcile.BuildBook(r.Context(), s.options.Store, unseal)
 	if err != nil {
 		return nil, reconcile.Result{}, err
 	}

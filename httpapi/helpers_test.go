@@ -11,6 +11,7 @@ import (
 	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
 	"github.com/ordos-union/ledger/httpapi"
 	"github.com/ordos-union/ledger/ledger"
+	"github.com/ordos-union/ledger/privacy"
 	"github.com/ordos-union/ledger/projections"
 )
 
@@ -43,10 +44,11 @@ func startTestServer(t testing.TB, options ...func(*httpapi.Options)) *testServe
 	if err != nil {
 		t.Fatal(err)
 	}
-	service := ledger.New(store, ledger.Options{Clock: eventstoretest.Clock})
+	sealer := privacy.NewSealer(privacy.NewMemoryKeystore(), nil)
+	service := ledger.New(store, ledger.Options{Clock: eventstoretest.Clock, Sealer: sealer})
 	var tokens []httpapi.Token
 	for role, token := range testTokens {
-		tokens = append(tokens, httpapi.Token{Name: "test-" + string(role), Role: role, Token: token})
+		tokens = append(tokens, httpapi.Token{Name: "test-" + string(role), Role: role, Token: token, Personal: role == httpapi.RoleAuditor})
 	}
 	checked, err := httpapi.NewTokens(tokens)
 	if err != nil {
@@ -57,7 +59,7 @@ func startTestServer(t testing.TB, options ...func(*httpapi.Options)) *testServe
 	runner := projections.NewRunner(store, checkpoints, projection, projections.RunnerOptions{
 		OnApply: func(record eventstore.Record) { api.OnApply(record) },
 	})
-	apiOptions := httpapi.Options{Service: service, Store: store, Runner: runner, Totals: projection, Tokens: checked,
+	apiOptions := httpapi.Options{Service: service, Store: store, Runner: runner, Totals: projection, Tokens: checked, Sealer: sealer,
 		Clock: eventstoretest.Clock}
 	for _, option := range options {
 		option(&apiOptions)

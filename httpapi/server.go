@@ -18,6 +18,7 @@ import (
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/ledger"
+	"github.com/ordos-union/ledger/privacy"
 	"github.com/ordos-union/ledger/projections"
 )
 
@@ -46,6 +47,8 @@ type Options struct {
 	Tokens  *Tokens
 	Clock   func() time.Time
 	Logger  *slog.Logger
+	// Sealer, if set, opens sealed personal data for tokens granted it.
+	Sealer *privacy.Sealer
 	// Stamp, if set, names the Merkle tree at a log position; every totals
 	// answer carries it.
 	Stamp func(position uint64) (*projections.TreeStamp, error)
@@ -496,8 +499,16 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity
 			return err
 		}
 		event := record.Event
-		if who.role != RoleAuditor && who.role != RoleAdmin {
-			// Personal data is for auditors and admins only.
+		if who.personal && s.options.Sealer != nil {
+			if err := s.options.Sealer.Unseal(r.Context(), &event); err != nil {
+				return err
+			}
+			if subjects := privacy.Subjects(event); len(subjects) > 0 {
+				// Every read of personal data is itself recorded.
+				s.options.Logger.Info("personal data read", "reader", who.name, "event", event.ID.String(), "subjects", subjects)
+			}
+		} else {
+			// Personal data is for auditors and admins granted it.
 			event.Personal = nil
 		}
 		page = append(page, storedEvent{Position: record.Position, Event: event})

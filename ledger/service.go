@@ -18,6 +18,7 @@ import (
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/privacy"
 )
 
 // Limits of the service, unit last.
@@ -39,6 +40,7 @@ const (
 // Service records entries into a store.
 type Service struct {
 	store     eventstore.Store
+	sealer    *privacy.Sealer
 	catalog   *domain.Catalog
 	validator domain.Validator
 	clock     func() time.Time
@@ -69,6 +71,9 @@ const periodsRefreshMs = 1000
 
 // Options configure a Service. Zero values take defaults.
 type Options struct {
+	// Sealer, if set, seals every event's personal part with the person's
+	// own key before it is written.
+	Sealer  *privacy.Sealer
 	Catalog *domain.Catalog
 	Clock   func() time.Time
 	Logger  *slog.Logger
@@ -87,6 +92,7 @@ func New(store eventstore.Store, options Options) *Service {
 	}
 	return &Service{
 		store:     store,
+		sealer:    options.Sealer,
 		catalog:   options.Catalog,
 		validator: domain.Validator{Catalog: options.Catalog, Now: options.Clock},
 		clock:     options.Clock,
@@ -169,6 +175,15 @@ func (s *Service) Record(ctx context.Context, events []domain.Event) ([]Result, 
 			prepared[i].ID = id
 		}
 		prepared[i].RecordedAt = now
+		if len(prepared[i].Sealed) > 0 {
+			return nil, &domain.ValidationError{Violations: []domain.Violation{{Field: fmt.Sprintf("events[%d].sealed_personal", i),
+				Rule: "is written by the ledger: send personal instead"}}}
+		}
+		if s.sealer != nil {
+			if err := s.sealer.Seal(ctx, &prepared[i]); err != nil {
+				return nil, fmt.Errorf("record: %w", err)
+			}
+		}
 	}
 	slots := s.lockCampaigns(prepared)
 	defer func() {

@@ -72,8 +72,13 @@ type entry struct {
 	voided    bool
 }
 
-// BuildBook folds the log into a book.
-func BuildBook(ctx context.Context, store eventstore.Store) (*Book, error) {
+// Unsealer opens an event's sealed personal data (privacy.Sealer.Unseal);
+// matching needs donors' and counterparties' names.
+type Unsealer func(ctx context.Context, event *domain.Event) error
+
+// BuildBook folds the log into a book. unseal may be nil when the ledger
+// seals nothing.
+func BuildBook(ctx context.Context, store eventstore.Store, unseal Unsealer) (*Book, error) {
 	book := &Book{Donations: map[string]*Donation{}, Pledges: map[string]*Donation{}, byEvent: map[uuid.UUID]*Decision{}}
 	entries := map[uuid.UUID]*entry{}
 	var order []uuid.UUID
@@ -83,6 +88,11 @@ func BuildBook(ctx context.Context, store eventstore.Store) (*Book, error) {
 		}
 		book.Position = record.Position
 		event := record.Event
+		if unseal != nil && len(event.Sealed) > 0 {
+			if err := unseal(ctx, &event); err != nil {
+				return nil, err
+			}
+		}
 		switch data := event.Data.(type) {
 		case domain.BankLineImported:
 			line := Line{LineID: data.LineID, Account: data.Account, Serial: data.Serial, Amount: data.Amount,

@@ -103,7 +103,7 @@ func (b *books) importFile(path, profile, account string) reconcile.Import {
 
 func (b *books) reconcile() (*reconcile.Book, reconcile.Result) {
 	b.t.Helper()
-	book, err := reconcile.BuildBook(context.Background(), b.store)
+	book, err := reconcile.BuildBook(context.Background(), b.store, nil)
 	if err != nil {
 		b.t.Fatal(err)
 	}

@@ -14,7 +14,9 @@ import (
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/ledger"
+	"github.com/ordos-union/ledger/privacy"
 	"github.com/ordos-union/ledger/projections"
+	"github.com/ordos-union/ledger/reconcile"
 )
 
 // storeFlags are the flags every command uses to reach the ledger.
@@ -58,6 +60,8 @@ func (f *storeFlags) loadCatalog() (*domain.Catalog, error) {
 // opened is a ledger ready to use, and how to put it away.
 type opened struct {
 	store       *natsjs.Store
+	keystore    *natsjs.Keystore
+	sealer      *privacy.Sealer
 	checkpoints *natsjs.Checkpoints
 	signed      *natsjs.SignedCheckpoints
 	closers     []func() error
@@ -176,7 +180,12 @@ func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOp
 		result.Close()
 		return nil, err
 	}
-	result.service = ledger.New(store, ledger.Options{Catalog: catalog, Logger: env.logger})
+	if result.keystore, err = natsjs.OpenKeystore(ctx, result.conn, f.replicas); err != nil {
+		result.Close()
+		return nil, err
+	}
+	result.sealer = privacy.NewSealer(result.keystore, env.logger)
+	result.service = ledger.New(store, ledger.Options{Catalog: catalog, Logger: env.logger, Sealer: result.sealer})
 	return result, nil
 }
 
@@ -193,3 +202,7 @@ func (o *opened) totalsRunner(ctx context.Context, env *environment) (*projectio
 	}
 	return runner, projection, nil
 }
+
+// unseal opens sealed personal data for readers this process serves
+// (the operator on the data directory, finance's matching).
+func (o *opened) unseal() reconcile.Unsealer { return o.sealer.Unseal }

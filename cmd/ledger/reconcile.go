@@ -94,7 +94,7 @@ func runReconcileImport(ctx context.Context, env *environment, args []string) er
 }
 
 func reconcileNow(ctx context.Context, opened *opened) (reconcile.Result, error) {
-	book, err := reconcile.BuildBook(ctx, opened.store)
+	book, err := reconcile.BuildBook(ctx, opened.store, opened.unseal())
 	if err != nil {
 		return reconcile.Result{}, err
 	}
@@ -207,7 +207,7 @@ func runReconcileDecision(ctx context.Context, env *environment, kind string, ar
 		return err
 	}
 	defer opened.Close()
-	book, err := reconcile.BuildBook(ctx, opened.store)
+	book, err := reconcile.BuildBook(ctx, opened.store, opened.unseal())
 	if err != nil {
 		return err
 	}

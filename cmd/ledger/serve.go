@@ -113,7 +113,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		},
 	})
 	api = httpapi.New(httpapi.Options{Service: ledger.service, Store: ledger.store, Runner: runner, Totals: projection,
-		Catalog: ledger.catalog, Tokens: tokens, Logger: env.logger,
+		Catalog: ledger.catalog, Tokens: tokens, Logger: env.logger, Sealer: ledger.sealer,
 		Stamp: func(position uint64) (*projections.TreeStamp, error) { return stampOf(tree, position) }})
 	live, err = natsjs.OpenLiveTotals(ctx, ledger.conn, store.replicas, func(county, campaign string) ([]byte, error) {
 		var figures projections.Figures

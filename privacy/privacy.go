@@ -1,0 +1,231 @@
+// Package privacy keeps personal data erasable in an append-only ledger:
+// each person's data is sealed with a key of that person's own (AES-256-GCM
+// from the standard library), the keys live in a keystore apart from the log,
+// and forgetting a person destroys the key. The events, their Merkle leaves
+// and every total stay as they were; only the person's fields read "erased".
+package privacy
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/google/uuid"
+
+	"github.com/ordos-union/ledger/domain"
+)
+
+// KeyBytes is the size of a subject key: AES-256.
+const KeyBytes = 32
+
+// Keystore keeps one key per data subject.
+type Keystore interface {
+	// Key returns the subject's key; domain.ErrNotFound if it has none
+	// (never created, or destroyed).
+	Key(ctx context.Context, subject string) ([]byte, error)
+	// CreateKey returns the subject's key, making one if it has none.
+	CreateKey(ctx context.Context, subject string) ([]byte, error)
+	// Destroy erases the subject's key for good.
+	Destroy(ctx context.Context, subject string) error
+}
+
+// Sealer seals and unseals the personal part of events.
+type Sealer struct {
+	keys   Keystore
+	logger *slog.Logger
+}
+
+// NewSealer returns a sealer on a keystore.
+func NewSealer(keys Keystore, logger *slog.Logger) *Sealer {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Sealer{keys: keys, logger: logger}
+}
+
+type person struct {
+	role   string
+	person domain.Person
+}
+
+func people(personal *domain.Personal) []person {
+	if personal == nil {
+		return nil
+	}
+	var out []person
+	if personal.Donor != nil {
+		out = append(out, person{domain.RoleDonor, *personal.Donor})
+	}
+	for _, worker := range personal.Workers {
+		out = append(out, person{domain.RoleWorker, worker})
+	}
+	return out
+}
+
+// Seal replaces the event's personal part with one sealed record per
+// person. A person without a subject id gets a fresh one: give a stable id
+// (a donor registry number, say) to be able to forget all of a person's
+// entries at once.
+func (s *Sealer) Seal(ctx context.Context, event *domain.Event) error {
+	if event.Personal == nil {
+		return nil
+	}
+	var sealed []domain.SealedPerson
+	for i, p := range people(event.Personal) {
+		if p.person.SubjectID == "" {
+			p.person.SubjectID = subjectFor(event.IdempotencyKey, p.role, i)
+		}
+		key, err := s.keys.CreateKey(ctx, p.person.SubjectID)
+		if err != nil {
+			return fmt.Errorf("seal: key of %s: %w", p.person.SubjectID, err)
+		}
+		plaintext, err := json.Marshal(withoutSubject(p.person))
+		if err != nil {
+			return err
+		}
+		block, err := aes.NewCipher(key)
+		if err != nil {
+			return err
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			return err
+		}
+		nonce := make([]byte, aead.NonceSize())
+		if _, err := rand.Read(nonce); err != nil {
+			return err
+		}
+		digest := hmac.New(sha256.New, key)
+		digest.Write(plaintext)
+		sealed = append(sealed, domain.SealedPerson{SubjectID: p.person.SubjectID, Role: p.role, Nonce: nonce,
+			Ciphertext: aead.Seal(nil, nonce, plaintext, additionalData(event, p.person.SubjectID, p.role)), Digest: digest.Sum(nil)})
+	}
+	event.Sealed, event.Personal = sealed, nil
+	return nil
+}
+
+// subjectFor names a person the client gave no subject id: derived from the
+// request's idempotency key when there is one, so a retry seals under the
+// same key and compares equal; random otherwise. Never from the personal
+// data itself.
+func subjectFor(idempotencyKey, role string, index int) string {
+	if idempotencyKey == "" {
+		return "subject-" + uuid.NewString()
+	}
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%d", idempotencyKey, role, index)))
+	return "subject-" + hex.EncodeToString(sum[:])[:24]
+}
+
+func withoutSubject(p domain.Person) domain.Person {
+	p.SubjectID = ""
+	return p
+}
+
+// additionalData binds a ciphertext to its event and person: a sealed
+// record copied into another event does not open.
+func additionalData(event *domain.Event, subject, role string) []byte {
+	return []byte(event.ID.String() + "|" + subject + "|" + role)
+}
+
+// Unseal fills the event's personal part from its sealed records. A person
+// whose key is gone, or whose record does not open, reads as erased: never
+// garbage, never a failure.
+func (s *Sealer) Unseal(ctx context.Context, event *domain.Event) error {
+	if len(event.Sealed) == 0 {
+		return nil
+	}
+	personal := &domain.Personal{}
+	for _, sealed := range event.Sealed {
+		opened, err := s.open(ctx, event, sealed)
+		if err != nil && !errors.Is(err, domain.ErrNotFound) && !errors.Is(err, errDoesNotOpen) {
+			return err
+		}
+		switch sealed.Role {
+		case domain.RoleDonor:
+			personal.Donor = &opened
+		default:
+			personal.Workers = append(personal.Workers, opened)
+		}
+	}
+	event.Personal = personal
+	return nil
+}
+
+var errDoesNotOpen = errors.New("sealed record does not open with the key")
+
+func (s *Sealer) open(ctx context.Context, event *domain.Event, sealed domain.SealedPerson) (domain.Person, error) {
+	erased := domain.Person{SubjectID: sealed.SubjectID, Erased: true}
+	key, err := s.keys.Key(ctx, sealed.SubjectID)
+	if err != nil {
+		return erased, err
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return erased, errDoesNotOpen
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil || len(sealed.Nonce) != aead.NonceSize() {
+		return erased, errDoesNotOpen
+	}
+	plaintext, err := aead.Open(nil, sealed.Nonce, sealed.Ciphertext, additionalData(event, sealed.SubjectID, sealed.Role))
+	if err != nil {
+		s.logger.Warn("sealed personal data does not open", "event", event.ID.String(), "subject", sealed.SubjectID)
+		return erased, errDoesNotOpen
+	}
+	var opened domain.Person
+	if err := json.Unmarshal(plaintext, &opened); err != nil {
+		return erased, errDoesNotOpen
+	}
+	opened.SubjectID = sealed.SubjectID
+	return opened, nil
+}
+
+// Subjects lists the subject ids sealed in an event.
+func Subjects(event domain.Event) []string {
+	var out []string
+	for _, sealed := range event.Sealed {
+		out = append(out, sealed.SubjectID)
+	}
+	return out
+}
+
+// MemoryKeystore keeps keys in memory, for tests and tools.
+type MemoryKeystore struct {
+	keys map[string][]byte
+}
+
+// NewMemoryKeystore returns an empty keystore.
+func NewMemoryKeystore() *MemoryKeystore { return &MemoryKeystore{keys: map[string][]byte{}} }
+
+func (m *MemoryKeystore) Key(_ context.Context, subject string) ([]byte, error) {
+	key, ok := m.keys[subject]
+	if !ok {
+		return nil, fmt.Errorf("key of %s: %w", subject, domain.ErrNotFound)
+	}
+	return key, nil
+}
+
+func (m *MemoryKeystore) CreateKey(ctx context.Context, subject string) ([]byte, error) {
+	if key, err := m.Key(ctx, subject); err == nil {
+		return key, nil
+	}
+	key := make([]byte, KeyBytes)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	m.keys[subject] = key
+	return key, nil
+}
+
+func (m *MemoryKeystore) Destroy(_ context.Context, subject string) error {
+	delete(m.keys, subject)
+	return nil
+}
