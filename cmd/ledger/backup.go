@@ -29,6 +29,7 @@ import (
 //	                  subject, the ledger's headers, the stored bytes
 //	checkpoints.note  every signed checkpoint, divided by lines of "---"
 //	projections.json  the projection checkpoints (state and position)
+//	keys.json         the personal-data keys, one per data subject
 //	signing.key       the checkpoint signing key, when the data directory has
 //	                  one (a backup is as secret as the data directory)
 //	verifier.key      the verifier key
@@ -37,6 +38,7 @@ const (
 	backupEvents      = "events.jsonl"
 	backupCheckpoints = "checkpoints.note"
 	backupProjections = "projections.json"
+	backupKeys        = "keys.json"
 )
 
 type backupManifestFile struct {
@@ -145,6 +147,19 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(out, backupProjections), projectionsJSON, 0o600); err != nil {
+		return err
+	}
+	// The personal-data keys go with the data: without them a restored
+	// ledger could not read anyone's personal data.
+	keys, err := opened.keystore.Export(ctx)
+	if err != nil {
+		return err
+	}
+	keysJSON, err := json.Marshal(keys)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, backupKeys), keysJSON, 0o600); err != nil {
 		return err
 	}
 	for _, name := range []string{"signing.key", "verifier.key"} {
@@ -276,6 +291,15 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 		}
 	}
 	if err := opened.checkpoints.Import(ctx, projections); err != nil {
+		return err
+	}
+	var keys map[string][]byte
+	if content, err := os.ReadFile(filepath.Join(backup, backupKeys)); err == nil {
+		if err := json.Unmarshal(content, &keys); err != nil {
+			return fmt.Errorf("%s: %w", backupKeys, err)
+		}
+	}
+	if err := opened.keystore.Import(ctx, keys); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "restored %d events, %d checkpoints and %d projection checkpoints; verifying\n", len(lines), restoredNotes, len(projections))

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/privacy"
 	"github.com/ordos-union/ledger/projections"
 )
 
@@ -22,6 +24,7 @@ func runEvents(ctx context.Context, env *environment, args []string) error {
 	limit := flags.Int("limit", 0, "stop after this many events (0: no limit)")
 	follow := flags.Bool("follow", false, "keep printing new events until interrupted")
 	asJSON := flags.Bool("json", false, "print each event as stored, one JSON object a line")
+	personal := flags.Bool("personal", false, "open sealed personal data (erased persons read as erased); with --json, prints events with their personal part")
 	if err := parse(flags, args); err != nil {
 		return err
 	}
@@ -53,7 +56,23 @@ func runEvents(ctx context.Context, env *environment, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if *personal {
+			event := record.Event
+			if err := opened.sealer.Unseal(ctx, &event); err != nil {
+				return err
+			}
+			env.logger.Info("personal data read", "event", event.ID.String(), "subjects", privacy.Subjects(event))
+			event.Sealed = nil
+			if *asJSON {
+				line, err := event.Marshal()
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(env.stdout, string(line))
+			} else {
+				fmt.Fprintln(env.stdout, describe(record, opened.catalog), personalSummary(event.Personal))
+			}
+		} else if *asJSON {
 			fmt.Fprintln(env.stdout, string(record.Data))
 		} else {
 			fmt.Fprintln(env.stdout, describe(record, opened.catalog))
@@ -74,4 +93,25 @@ func describe(record eventstore.Record, catalog *domain.Catalog) string {
 	event := record.Event
 	return fmt.Sprintf("%6d  %s  %-18s  %s  %-24s  %s", record.Position, event.OccurredAt.Format("2006-01-02 15:04"),
 		event.Type, padRight(catalog.RegionName(event.County), 22), event.Aggregate.ID, projections.Describe(event.Data))
+}
+
+func personalSummary(personal *domain.Personal) string {
+	if personal == nil {
+		return ""
+	}
+	var names []string
+	add := func(person domain.Person) {
+		if person.Erased {
+			names = append(names, person.SubjectID+"=erased")
+		} else {
+			names = append(names, person.SubjectID+"="+person.Name)
+		}
+	}
+	if personal.Donor != nil {
+		add(*personal.Donor)
+	}
+	for _, worker := range personal.Workers {
+		add(worker)
+	}
+	return "[" + strings.Join(names, ", ") + "]"
 }

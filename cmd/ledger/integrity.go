@@ -336,6 +336,19 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 			}
 		}
 	}
+	lost, err := checkKeystore(ctx, opened)
+	if err != nil {
+		return err
+	}
+	for _, subject := range lost {
+		report.Problems = append(report.Problems, integrity.Problem{What: fmt.Sprintf(
+			"personal data of %s cannot be read: its key is missing but it was never erased (keystore lost?)", subject)})
+	}
+	if len(lost) > 0 && !*asJSON {
+		for _, subject := range lost {
+			fmt.Fprintf(env.stdout, "keystore: no key for %s, which was never erased\n", subject)
+		}
+	}
 	if first, bad := report.FirstBad(); bad {
 		return fmt.Errorf("verification failed: first bad position %d: %s", first.Position, first.What)
 	}

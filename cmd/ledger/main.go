@@ -59,6 +59,7 @@ func commands() []command {
 		{"reconcile", "finance: import bank statements, match them to donations, decide suggestions, export reports", runReconcile},
 		{"period", "finance: close or reopen a month (entries dated in a closed month are refused)", runPeriod},
 		{"pledges", "outstanding pledges with ageing per donor, campaign and county", runPledges},
+		{"forget", "erase a data subject's personal data (destroys their key; totals and proofs stay)", runForget},
 		{"backup", "write a consistent backup of the ledger to a directory", runBackup},
 		{"restore", "restore a backup into an empty ledger and verify it", runRestore},
 		{"checkpoint", "sign the Merkle tree over the log and store the checkpoint", runCheckpoint},

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -293,4 +294,59 @@ func TestEndToEndBackupAndRestore(t *testing.T) {
 	runLedger(t, "", "restore", backup, "--data", filepath.Join(t.TempDir(), "again")).expect(t, 1, "damaged")
 	// A restore into a ledger that has events is refused.
 	runLedger(t, "", "restore", backup, "--data", dir).expect(t, 1)
+}
+
+// Forgetting a donor: no plaintext of their data is anywhere in the data
+// directory, verify still passes, totals and proofs are unchanged, and their
+// fields read as erased.
+func TestEndToEndForgetADonor(t *testing.T) {
+	dir := verifiedDataDir(t)
+	name, phone := "王某某", "13900000001" // the demo's individual donor D-SUM-04, subject donor-0001
+	scan := func() []string {
+		var found []string
+		_ = filepath.WalkDir(dir, func(path string, entry os.DirEntry, err error) error {
+			if err != nil || entry.IsDir() {
+				return nil
+			}
+			content, err := os.ReadFile(path)
+			if err == nil && (bytes.Contains(content, []byte(name)) || bytes.Contains(content, []byte(phone))) {
+				found = append(found, path)
+			}
+			return nil
+		})
+		return found
+	}
+	if found := scan(); len(found) > 0 {
+		t.Fatalf("plaintext personal data stored in %v", found)
+	}
+	runLedger(t, "", "events", "--personal", "--data", dir, "--type", "donation_received", "--county", "150602").expect(t, 0, "donor-0001="+name)
+	before := runLedger(t, "", "totals", "--data", dir, "--format", "json")
+	runLedger(t, "", "checkpoint", "--data", dir).expect(t, 0)
+	proofFile := filepath.Join(t.TempDir(), "proof.json")
+	runLedger(t, "", "proof", "D-SUM-04", "--data", dir, "--out", proofFile).expect(t, 0)
+
+	runLedger(t, "", "forget", "donor-0001", "--reason", "本人申请删除", "--data", dir).expect(t, 0, "erased donor-0001")
+	runLedger(t, "", "forget", "donor-0001", "--reason", "again", "--data", dir).expect(t, 0, "already erased")
+	runLedger(t, "", "events", "--personal", "--data", dir, "--type", "donation_received", "--county", "150602").expect(t, 0, "donor-0001=erased")
+	if found := scan(); len(found) > 0 {
+		t.Fatalf("plaintext personal data in %v after forgetting", found)
+	}
+	after := runLedger(t, "", "totals", "--data", dir, "--format", "json")
+	// The erasure itself is one more event; the figures are the same.
+	figures := func(output string) string {
+		var answer struct {
+			Rows json.RawMessage `json:"rows"`
+			All  json.RawMessage `json:"all"`
+		}
+		if err := json.Unmarshal([]byte(output), &answer); err != nil {
+			t.Fatal(err)
+		}
+		return string(answer.Rows) + string(answer.All)
+	}
+	if figures(before.stdout) != figures(after.stdout) {
+		t.Fatalf("totals changed:\n%s\n%s", before.stdout, after.stdout)
+	}
+	key := strings.TrimSpace(runLedger(t, "", "pubkey", "--data", dir).stdout)
+	runLedger(t, "", "verify-proof", proofFile, "--key", key).expect(t, 0, "OK: event")
+	runLedger(t, "", "verify", "--data", dir).expect(t, 0, "OK:")
 }

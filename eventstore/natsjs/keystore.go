@@ -37,18 +37,19 @@ func OpenKeystore(ctx context.Context, connection *nats.Conn, replicas int) (*Ke
 	if replicas == 0 {
 		replicas = 1
 	}
-	var kv jetstream.KeyValue
-	err = whileForming(ctx, func(ctx context.Context) error {
-		var err error
-		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: KeystoreBucket,
-			Description: "Personal-data keys, one per data subject; destroying one erases that person",
-			History:     1, Storage: jetstream.FileStorage, Replicas: replicas})
-		return err
+	// The bucket's stream is made here rather than by the KV API: KV
+	// streams refuse message deletes, and the keystore needs them, so that a
+	// destroyed key is overwritten on disk, not only hidden.
+	stream, err := createStream(ctx, js, jetstream.StreamConfig{
+		Name: "KV_" + KeystoreBucket, Description: "Personal-data keys, one per data subject; destroying one erases that person",
+		Subjects: []string{"$KV." + KeystoreBucket + ".>"}, Storage: jetstream.FileStorage, Replicas: replicas,
+		MaxMsgsPerSubject: 1, MaxMsgs: -1, MaxBytes: -1, Discard: jetstream.DiscardNew, AllowRollup: true,
+		AllowDirect: true, DenyDelete: false, DenyPurge: false,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open keystore: %w", err)
 	}
-	stream, err := js.Stream(ctx, "KV_"+KeystoreBucket)
+	kv, err := js.KeyValue(ctx, KeystoreBucket)
 	if err != nil {
 		return nil, fmt.Errorf("open keystore: %w", err)
 	}
