@@ -401,6 +401,13 @@ func decodeReplacement(raw []byte, targetType EventType) (Payload, error) {
 	if payload == nil {
 		return nil, rejectf("data.replacement", "entries of type %s cannot be corrected", targetType)
 	}
+	// A replacement carries no version of its own: it is in the shape of
+	// its time, which the (idempotent) upcasters bring to today's.
+	if CurrentVersion(targetType) > SchemaVersion {
+		if upcasted, err := upcast(targetType, SchemaVersion, raw); err == nil {
+			raw = upcasted
+		}
+	}
 	if err := strictUnmarshal(raw, payload); err != nil {
 		var problems violations
 		problems.add(jsonErrorField("data.replacement", err), "%s", jsonErrorRule(err))

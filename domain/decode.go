@@ -46,13 +46,15 @@ type wireEvent struct {
 // invalid UTF-8, input over EventBytesMax and unknown types. The result is
 // not yet validated: call Validate for the rules that need the catalog and
 // the clock.
-func DecodeEvent(raw []byte) (Event, error) { return decodeEvent(raw, EventBytesMax) }
+func DecodeEvent(raw []byte) (Event, error) { return decodeEvent(raw, EventBytesMax, false) }
 
 // DecodeStoredEvent reads one event from the log, where the ledger's own
 // envelope fields make it up to StoredEventBytesMax long.
-func DecodeStoredEvent(raw []byte) (Event, error) { return decodeEvent(raw, StoredEventBytesMax) }
+// Older schema versions are upcast to the current shape; UpcastFrom keeps
+// the version as stored.
+func DecodeStoredEvent(raw []byte) (Event, error) { return decodeEvent(raw, StoredEventBytesMax, true) }
 
-func decodeEvent(raw []byte, bytesMax int) (Event, error) {
+func decodeEvent(raw []byte, bytesMax int, stored bool) (Event, error) {
 	var problems violations
 	if len(raw) > bytesMax {
 		problems.add("$", "event is %d bytes, must be at most %d", len(raw), bytesMax)
@@ -101,6 +103,15 @@ func decodeEvent(raw []byte, bytesMax int) (Event, error) {
 	case len(bytes.TrimSpace(wire.Data)) == 0 || bytes.Equal(bytes.TrimSpace(wire.Data), []byte("null")):
 		problems.add("data", "is required")
 	default:
+		if stored && wire.SchemaVersion > 0 && wire.SchemaVersion < CurrentVersion(wire.Type) {
+			upcasted, err := upcast(wire.Type, wire.SchemaVersion, wire.Data)
+			if err != nil {
+				problems.add("schema_version", "%v", err)
+				break
+			}
+			wire.Data = upcasted
+			event.UpcastFrom, event.SchemaVersion = wire.SchemaVersion, CurrentVersion(wire.Type)
+		}
 		if err := strictUnmarshal(wire.Data, payload); err != nil {
 			problems.add(jsonErrorField("data", err), "%s", jsonErrorRule(err))
 		} else {

@@ -37,8 +37,8 @@ var EventTypes = []EventType{
 	TypeTrainingHeld, TypeServiceProvided, TypeEntryVoided, TypeEntryCorrected,
 }
 
-// SchemaVersion is the current version of every event type's schema. Later
-// versions get upcasters for the older ones.
+// SchemaVersion is the first version of every event type's schema; see
+// CurrentVersion for the version each type is written in now.
 const SchemaVersion = 1
 
 // AggregateCampaign is the kind of the campaign aggregate: every entry of a
@@ -75,6 +75,9 @@ type Event struct {
 	// that person's own key, so destroying the key erases the person and
 	// nothing else. The ledger seals; clients send Personal.
 	Sealed []SealedPerson `json:"sealed_personal,omitempty"`
+	// UpcastFrom is the schema version as stored when the event was read
+	// in an older version and upcast (0: stored in the current version).
+	UpcastFrom int `json:"-"`
 }
 
 // SealedPerson is one person's data encrypted with the person's key.

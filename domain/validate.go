@@ -63,8 +63,8 @@ func (v Validator) validateEnvelope(problems *violations, event Event) {
 	if event.ID != uuid.Nil && event.ID.Version() != 7 {
 		problems.add("id", "must be a UUIDv7 (or left out for the ledger to assign)")
 	}
-	if event.SchemaVersion != 0 && event.SchemaVersion != SchemaVersion {
-		problems.add("schema_version", "must be %d: older versions are read, never written", SchemaVersion)
+	if current := CurrentVersion(event.Type); event.SchemaVersion != 0 && event.SchemaVersion != current {
+		problems.add("schema_version", "must be %d: older versions are read, never written", current)
 	}
 	if event.Data != nil && event.Aggregate != (AggregateRef{}) {
 		if want := AggregateOf(event.Data); event.Aggregate != want {

@@ -87,7 +87,7 @@ func Delivery(campaign, county, deliveryID string, spent domain.Money) domain.Ev
 func stored(event domain.Event) domain.Event {
 	event.ID = uuid.Must(uuid.NewV7())
 	event.RecordedAt = time.Now().UTC().Truncate(time.Millisecond)
-	event.SchemaVersion = domain.SchemaVersion
+	event.SchemaVersion = domain.CurrentVersion(event.Type)
 	event.Aggregate = domain.AggregateOf(event.Data)
 	return event
 }

@@ -75,8 +75,18 @@ func (s *Store) read(ctx context.Context, from uint64, filter eventstore.Filter,
 		// The buffer bounds how far ahead it runs.
 		decodeCtx, stop := context.WithCancel(ctx)
 		defer stop()
+		// The head as of the call also ends a read: a message the store
+		// lost (a damaged block) is still counted as pending, and waiting
+		// for it would never end.
+		var head uint64
+		if !follow {
+			if head, err = s.Head(ctx); err != nil {
+				yield(eventstore.Record{}, err)
+				return
+			}
+		}
 		decoded := make(chan decodedRecord, readDecodeAheadRecords)
-		go decodeAhead(decodeCtx, messages, follow, decoded)
+		go decodeAhead(decodeCtx, messages, follow, head, decoded)
 		for next := range decoded {
 			if next.err != nil {
 				if ctx.Err() != nil && follow {
@@ -102,7 +112,7 @@ type decodedRecord struct {
 
 // decodeAhead fetches and decodes messages until the log's end (when not
 // following), an error, or ctx ends; it closes out when done.
-func decodeAhead(ctx context.Context, messages jetstream.MessagesContext, follow bool, out chan<- decodedRecord) {
+func decodeAhead(ctx context.Context, messages jetstream.MessagesContext, follow bool, head uint64, out chan<- decodedRecord) {
 	defer close(out)
 	send := func(next decodedRecord) bool {
 		select {
@@ -130,7 +140,7 @@ func decodeAhead(ctx context.Context, messages jetstream.MessagesContext, follow
 		if !send(decodedRecord{record: record, err: err}) || err != nil {
 			return
 		}
-		if !follow && metadata.NumPending == 0 {
+		if !follow && (metadata.NumPending == 0 || metadata.Sequence.Stream >= head) {
 			return
 		}
 	}
