@@ -325,7 +325,29 @@ func TestEndToEndForgetADonor(t *testing.T) {
 	proofFile := filepath.Join(t.TempDir(), "proof.json")
 	runLedger(t, "", "proof", "D-SUM-04", "--data", dir, "--out", proofFile).expect(t, 0)
 
+	statementFile, err := filepath.Abs("../../reconcile/statement/testdata/icbc-2022-06.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "reconcile", "import", statementFile, "--profile", "icbc", "--data", dir).expect(t, 0)
+	reconciledBefore := runLedger(t, "", "reconcile", "report", "--format", "json", "--data", dir)
+	reconciledBefore.expect(t, 0)
 	runLedger(t, "", "forget", "donor-0001", "--reason", "本人申请删除", "--data", dir).expect(t, 0, "erased donor-0001")
+	// The donor's donations still reconcile as before.
+	reconciledAfter := runLedger(t, "", "reconcile", "report", "--format", "json", "--data", dir)
+	reconciledAfter.expect(t, 0)
+	matchedOf := func(output string) int {
+		var result struct {
+			Matched []json.RawMessage `json:"matched"`
+		}
+		if err := json.Unmarshal([]byte(output), &result); err != nil {
+			t.Fatal(err)
+		}
+		return len(result.Matched)
+	}
+	if matchedOf(reconciledBefore.stdout) != matchedOf(reconciledAfter.stdout) {
+		t.Fatalf("forgetting the donor changed the reconciliation")
+	}
 	runLedger(t, "", "forget", "donor-0001", "--reason", "again", "--data", dir).expect(t, 0, "already erased")
 	runLedger(t, "", "events", "--personal", "--data", dir, "--type", "donation_received", "--county", "150602").expect(t, 0, "donor-0001=erased")
 	if found := scan(); len(found) > 0 {
@@ -349,4 +371,15 @@ func TestEndToEndForgetADonor(t *testing.T) {
 	key := strings.TrimSpace(runLedger(t, "", "pubkey", "--data", dir).stdout)
 	runLedger(t, "", "verify-proof", proofFile, "--key", key).expect(t, 0, "OK: event")
 	runLedger(t, "", "verify", "--data", dir).expect(t, 0, "OK:")
+}
+
+// A keystore that lost keys without an erasure is reported by verify.
+func TestLostKeystoreIsReported(t *testing.T) {
+	dir := copyDataDir(t, verifiedDataDir(t))
+	rewrite(t, dir, func(ctx context.Context, js jetstream.JetStream, _ *nats.Conn, _ []natsjs.RawMessage) {
+		if err := js.DeleteStream(ctx, "KV_LEDGER_KEYS"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	runLedger(t, "", "verify", "--data", dir).expect(t, 1, "was never erased")
 }
