@@ -138,7 +138,7 @@ func checkEvent(report *Report, input VerifyInput, message Message) {
 	want := map[string]string{
 		"Ledger-Event-Id":       event.ID.String(),
 		"Ledger-Event-Type":     string(event.Type),
-		"Ledger-Schema-Version": strconv.Itoa(event.SchemaVersion),
+		"Ledger-Schema-Version": strconv.Itoa(storedVersion(event)),
 	}
 	for header, value := range want {
 		if got := input.headerValue(message, header); got != value {
@@ -216,4 +216,13 @@ func checkCheckpoints(report *Report, input VerifyInput, tree *Tree, treeProblem
 		}
 		previous = &checkpoint
 	}
+}
+
+// storedVersion is the schema version the event was stored in, before any
+// upcasting at read time.
+func storedVersion(event domain.Event) int {
+	if event.UpcastFrom != 0 {
+		return event.UpcastFrom
+	}
+	return event.SchemaVersion
 }

@@ -118,7 +118,7 @@ type Result struct {
 // per line (the CLI) call it first to number the violations their own way.
 func (s *Service) Prepare(event domain.Event) (domain.Event, error) {
 	if event.SchemaVersion == 0 {
-		event.SchemaVersion = domain.SchemaVersion
+		event.SchemaVersion = domain.CurrentVersion(event.Type)
 	}
 	if event.Data != nil && event.Aggregate == (domain.AggregateRef{}) {
 		event.Aggregate = domain.AggregateOf(event.Data)

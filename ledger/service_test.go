@@ -276,3 +276,28 @@ func TestThirtyTwoWritersOneFund(t *testing.T) {
 	record(t, seed, eventstoretest.Delivery("general", "150626", "V-33", 3_00))
 	refused(t, seed, store, domain.ErrRejected, eventstoretest.Delivery("general", "150626", "V-34", 3_00))
 }
+
+// An event recorded without a schema version is stamped with its type's
+// current version, not the first: a training session in today's shape is
+// version 2, and is read back unchanged.
+func TestRecordStampsCurrentVersion(t *testing.T) {
+	service, store := newLedger(t)
+	session := domain.Event{Type: domain.TypeTrainingHeld, County: "150627", OccurredAt: eventstoretest.Clock(), Actor: "clerk",
+		Data: domain.TrainingHeld{SessionID: "S-1", Campaign: "2022-health-law-lectures", Topic: "safety", Title: "安全生产",
+			Format: domain.FormatBoth, Participants: 30, DurationMinutes: 90, Venue: "活动中心"}}
+	record(t, service, session)
+	records, err := readAll(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != 1 {
+		t.Fatalf("read %d records, want 1", len(records))
+	}
+	stored := records[0].Event
+	if want := domain.CurrentVersion(domain.TypeTrainingHeld); stored.SchemaVersion != want || stored.UpcastFrom != 0 || want < 2 {
+		t.Fatalf("stored version %d (upcast from %d), want %d as written", stored.SchemaVersion, stored.UpcastFrom, want)
+	}
+	if format := stored.Data.(domain.TrainingHeld).Format; format != domain.FormatBoth {
+		t.Fatalf("format read back as %q, want %q", format, domain.FormatBoth)
+	}
+}
