@@ -24,6 +24,11 @@ type Harness struct {
 	// too) and opens it again on the same data. Stores that keep nothing
 	// across restarts leave it nil and the persistence test is skipped.
 	Reopen func(t *testing.T, store eventstore.Store) eventstore.Store
+	// SingleAggregateAppends marks a store that appends atomically to one
+	// aggregate only: it must refuse an append across aggregates with
+	// Unsupported, writing nothing, instead of writing it in parts.
+	SingleAggregateAppends bool
+	Unsupported            error
 }
 
 // Run runs the conformance suite.
@@ -284,6 +289,10 @@ func testAtomicBatch(t *testing.T, harness Harness) {
 		t.Fatalf("append: %v", err)
 	}
 	head, _ := store.Head(ctx)
+	if harness.SingleAggregateAppends {
+		testRefusedAcrossAggregates(t, harness, store, head)
+		return
+	}
 	// One conflicting part sinks the whole append.
 	good := part(0, stored(Donation("2022-summer-cooling", "150626", "D-1", 100)), stored(Donation("2022-summer-cooling", "150626", "D-2", 100)))
 	conflicting := part(0, stored(Donation("general", "150603", "D-3", 100)))
@@ -308,6 +317,35 @@ func testAtomicBatch(t *testing.T, harness Harness) {
 	}
 	if len(positions) != 3 || positions[0] != head+1 || positions[2] != head+3 {
 		t.Fatalf("positions = %v, want %d..%d", positions, head+1, head+3)
+	}
+}
+
+// testRefusedAcrossAggregates checks a store that cannot append to several
+// aggregates atomically: it refuses, writes nothing, and appends many events
+// to one aggregate all or nothing.
+func testRefusedAcrossAggregates(t *testing.T, harness Harness, store eventstore.Store, head uint64) {
+	ctx := context.Background()
+	good := part(0, stored(Donation("2022-summer-cooling", "150626", "D-1", 100)), stored(Donation("2022-summer-cooling", "150626", "D-2", 100)))
+	other := part(head, stored(Donation("general", "150603", "D-3", 100)))
+	if _, err := store.Append(ctx, good, other); !errors.Is(err, harness.Unsupported) {
+		t.Fatalf("append across aggregates: err = %v, want %v", err, harness.Unsupported)
+	}
+	if after, _ := store.Head(ctx); after != head {
+		t.Fatalf("head moved from %d to %d: a refused append wrote something", head, after)
+	}
+	stale := part(0, stored(Donation("general", "150603", "D-4", 100)), stored(Donation("general", "150603", "D-5", 100)))
+	if _, err := store.Append(ctx, stale); !errors.Is(err, domain.ErrConflict) {
+		t.Fatalf("stale append: err = %v, want conflict", err)
+	}
+	if after, _ := store.Head(ctx); after != head {
+		t.Fatalf("head moved from %d to %d: a stale append wrote something", head, after)
+	}
+	positions, err := store.Append(ctx, good)
+	if err != nil {
+		t.Fatalf("append to one aggregate: %v", err)
+	}
+	if len(positions) != 2 || positions[0] != head+1 || positions[1] != head+2 {
+		t.Fatalf("positions = %v, want %d..%d", positions, head+1, head+2)
 	}
 }
 

@@ -1,0 +1,412 @@
+package esdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"sort"
+	"sync"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+)
+
+// readPageEventsMax is how many events one read of $all asks for.
+const readPageEventsMax = 512
+
+// Store is the ledger on EventStoreDB.
+//
+// The contract numbers the global log 1, 2, 3, … with no gaps, which the
+// integrity tree and every checkpoint rely on. $all numbers events by commit
+// position, with gaps and with other applications' events between. The store
+// therefore keeps an index from ledger position to commit position, built by
+// reading the ledger's part of $all at open and extended as the log grows.
+// It costs 16 bytes per event (16 MiB per million) and one pass over $all at
+// start.
+type Store struct {
+	client *esdb.Client
+	prefix string
+
+	mutex sync.Mutex
+	// positions[n-1] is the commit position of ledger position n.
+	positions []esdb.Position
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Options configure a Store.
+type Options struct {
+	// StreamPrefix names the ledger's streams; DefaultStreamPrefix if empty.
+	StreamPrefix string
+}
+
+// Open connects to EventStoreDB with a connection string such as
+// esdb://127.0.0.1:2113?tls=false and indexes the ledger's events.
+func Open(ctx context.Context, connection string, options Options) (*Store, error) {
+	if options.StreamPrefix == "" {
+		options.StreamPrefix = DefaultStreamPrefix
+	}
+	config, err := esdb.ParseConnectionString(connection)
+	if err != nil {
+		return nil, fmt.Errorf("esdb connection string: %w", err)
+	}
+	client, err := esdb.NewClient(config)
+	if err != nil {
+		return nil, fmt.Errorf("connect to EventStoreDB: %w", err)
+	}
+	store := &Store{client: client, prefix: options.StreamPrefix}
+	if err := store.refresh(ctx); err != nil {
+		_ = client.Close()
+		return nil, err
+	}
+	return store, nil
+}
+
+// Close closes the connection.
+func (s *Store) Close() error { return s.client.Close() }
+
+// refresh extends the position index with ledger events appended since.
+func (s *Store) refresh(ctx context.Context) error {
+	s.mutex.Lock()
+	defer s.mutex.Unlock()
+	var from esdb.AllPosition = esdb.Start{}
+	var last *esdb.Position
+	if n := len(s.positions); n > 0 {
+		last = &s.positions[n-1]
+		from = *last
+	}
+	for {
+		stream, err := s.client.ReadAll(ctx, esdb.ReadAllOptions{From: from}, readPageEventsMax)
+		if err != nil {
+			return fmt.Errorf("read $all: %w", err)
+		}
+		read := 0
+		for {
+			resolved, err := stream.Recv()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				stream.Close()
+				return fmt.Errorf("read $all: %w", err)
+			}
+			read++
+			recorded := resolved.OriginalEvent()
+			from = recorded.Position
+			if last != nil && !After(recorded.Position, *last) {
+				continue
+			}
+			if IsLedgerStream(s.prefix, recorded.StreamID) {
+				s.positions = append(s.positions, recorded.Position)
+				last = &s.positions[len(s.positions)-1]
+			}
+		}
+		stream.Close()
+		if read < readPageEventsMax {
+			return nil
+		}
+	}
+}
+
+// After reports whether commit position a comes after b in $all.
+func After(a, b esdb.Position) bool {
+	if a.Commit != b.Commit {
+		return a.Commit > b.Commit
+	}
+	return a.Prepare > b.Prepare
+}
+
+// LedgerPosition finds a commit position's ledger position in the index: 0
+// when it is not there.
+func LedgerPosition(positions []esdb.Position, position esdb.Position) uint64 {
+	i := sort.Search(len(positions), func(i int) bool { return !After(position, positions[i]) })
+	if i < len(positions) && positions[i] == position {
+		return uint64(i + 1)
+	}
+	return 0
+}
+
+// ledgerPosition maps a commit position, refreshing the index once if it is
+// newer than the index.
+func (s *Store) ledgerPosition(ctx context.Context, position esdb.Position) (uint64, error) {
+	s.mutex.Lock()
+	found := LedgerPosition(s.positions, position)
+	s.mutex.Unlock()
+	if found != 0 {
+		return found, nil
+	}
+	if err := s.refresh(ctx); err != nil {
+		return 0, err
+	}
+	s.mutex.Lock()
+	defer s.mutex.Unlock()
+	if found = LedgerPosition(s.positions, position); found == 0 {
+		return 0, fmt.Errorf("commit position %d/%d is not a ledger event", position.Commit, position.Prepare)
+	}
+	return found, nil
+}
+
+// lastEvent reads the aggregate's last event.
+func (s *Store) lastEvent(ctx context.Context, aggregate domain.AggregateRef) (LastEvent, error) {
+	stream, err := s.client.ReadStream(ctx, StreamName(s.prefix, aggregate), esdb.ReadStreamOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
+	if err != nil {
+		if errors.Is(MapError(err, aggregate, 0), domain.ErrNotFound) {
+			return LastEvent{}, nil
+		}
+		return LastEvent{}, err
+	}
+	defer stream.Close()
+	resolved, err := stream.Recv()
+	switch {
+	case errors.Is(err, io.EOF):
+		return LastEvent{}, nil
+	case errors.Is(MapError(err, aggregate, 0), domain.ErrNotFound):
+		return LastEvent{}, nil
+	case err != nil:
+		return LastEvent{}, fmt.Errorf("read %s: %w", StreamName(s.prefix, aggregate), err)
+	}
+	recorded := resolved.OriginalEvent()
+	position, err := s.ledgerPosition(ctx, recorded.Position)
+	if err != nil {
+		return LastEvent{}, err
+	}
+	return LastEvent{Exists: true, Revision: recorded.EventNumber, Position: position}, nil
+}
+
+// Append writes one aggregate's events atomically. EventStoreDB appends to
+// one stream at a time, so an append across aggregates is refused with
+// ErrUnsupported rather than written in parts.
+func (s *Store) Append(ctx context.Context, parts ...eventstore.AggregateAppend) ([]uint64, error) {
+	if err := eventstore.CheckAppend(parts); err != nil {
+		return nil, err
+	}
+	if len(parts) > 1 {
+		return nil, fmt.Errorf("append to %d aggregates at once: EventStoreDB appends to one stream atomically: %w", len(parts), ErrUnsupported)
+	}
+	part := parts[0]
+	events := make([]esdb.EventData, len(part.Events))
+	for i, event := range part.Events {
+		data, err := event.Marshal()
+		if err != nil {
+			return nil, err
+		}
+		if events[i], err = ToEventData(event, data); err != nil {
+			return nil, err
+		}
+	}
+	var expected esdb.ExpectedRevision = esdb.Any{}
+	if part.ExpectedVersion != eventstore.AnyVersion {
+		last, err := s.lastEvent(ctx, part.Aggregate)
+		if err != nil {
+			return nil, err
+		}
+		if expected, err = ExpectedRevision(part.ExpectedVersion, last); err != nil {
+			var conflict *eventstore.ConflictError
+			if errors.As(err, &conflict) {
+				conflict.Aggregate = part.Aggregate
+			}
+			return nil, err
+		}
+	}
+	result, err := s.client.AppendToStream(ctx, StreamName(s.prefix, part.Aggregate), esdb.AppendToStreamOptions{ExpectedRevision: expected}, events...)
+	if err != nil {
+		err = MapError(err, part.Aggregate, part.ExpectedVersion)
+		var conflict *eventstore.ConflictError
+		if errors.As(err, &conflict) {
+			if last, lastErr := s.lastEvent(ctx, part.Aggregate); lastErr == nil {
+				conflict.Actual = last.Position
+			}
+		}
+		return nil, fmt.Errorf("append to %s: %w", StreamName(s.prefix, part.Aggregate), err)
+	}
+	return s.written(ctx, part, result)
+}
+
+// written reads back the events an append reported and maps them to ledger
+// positions. The server answers an append of event ids it has already seen
+// as done without writing anything; the events then found at the reported
+// revisions are not these, and the append is reported as a duplicate.
+func (s *Store) written(ctx context.Context, part eventstore.AggregateAppend, result *esdb.WriteResult) ([]uint64, error) {
+	count := uint64(len(part.Events))
+	first := uint64(0)
+	if result.NextExpectedVersion+1 >= count {
+		first = result.NextExpectedVersion + 1 - count
+	}
+	stream, err := s.client.ReadStream(ctx, StreamName(s.prefix, part.Aggregate), esdb.ReadStreamOptions{From: esdb.Revision(first)}, count)
+	if err != nil {
+		return nil, fmt.Errorf("read back %s: %w", StreamName(s.prefix, part.Aggregate), err)
+	}
+	defer stream.Close()
+	positions := make([]uint64, 0, count)
+	for i := range part.Events {
+		resolved, err := stream.Recv()
+		if err != nil {
+			return nil, fmt.Errorf("read back %s: %w", StreamName(s.prefix, part.Aggregate), err)
+		}
+		recorded := resolved.OriginalEvent()
+		position, err := s.ledgerPosition(ctx, recorded.Position)
+		if err != nil {
+			return nil, err
+		}
+		if recorded.EventID != StoreEventID(part.Events[i]) {
+			// Someone else's events stand where the server said these
+			// went: it took the append as one it had already done.
+			return nil, &eventstore.DuplicateError{Key: part.Events[i].IdempotencyKey}
+		}
+		if stored, err := FromRecorded(s.prefix, recorded); err != nil {
+			return nil, err
+		} else if stored.ID != part.Events[i].ID {
+			// The same idempotency key, written before by another request.
+			return nil, &eventstore.DuplicateError{Key: part.Events[i].IdempotencyKey, Position: position}
+		}
+		positions = append(positions, position)
+	}
+	return positions, nil
+}
+
+// Read yields the ledger's events after position from, up to the head as
+// of the call. The client reads $all without a server-side filter, so the
+// ledger's streams are picked out here and the filter is applied to the
+// decoded events.
+func (s *Store) Read(ctx context.Context, from uint64, filter eventstore.Filter) iter.Seq2[eventstore.Record, error] {
+	return func(yield func(eventstore.Record, error) bool) {
+		if err := s.refresh(ctx); err != nil {
+			yield(eventstore.Record{}, err)
+			return
+		}
+		s.mutex.Lock()
+		head := uint64(len(s.positions))
+		s.mutex.Unlock()
+		for position := from + 1; position <= head; position++ {
+			record, err := s.Get(ctx, position)
+			if err != nil {
+				yield(eventstore.Record{}, err)
+				return
+			}
+			if filter.Matches(record.Event) && !yield(record, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Subscribe reads up to the head and then follows $all with a server-side
+// filter on the ledger's stream prefix.
+func (s *Store) Subscribe(ctx context.Context, from uint64, filter eventstore.Filter) iter.Seq2[eventstore.Record, error] {
+	return func(yield func(eventstore.Record, error) bool) {
+		last := from
+		for record, err := range s.Read(ctx, from, eventstore.Filter{}) {
+			if err != nil {
+				yield(eventstore.Record{}, err)
+				return
+			}
+			last = record.Position
+			if filter.Matches(record.Event) && !yield(record, nil) {
+				return
+			}
+		}
+		var start esdb.AllPosition = esdb.Start{}
+		if last > 0 {
+			s.mutex.Lock()
+			start = s.positions[last-1]
+			s.mutex.Unlock()
+		}
+		subscription, err := s.client.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{From: start,
+			Filter: &esdb.SubscriptionFilter{Type: esdb.StreamFilterType, Prefixes: []string{s.prefix}}})
+		if err != nil {
+			yield(eventstore.Record{}, fmt.Errorf("subscribe to $all: %w", err))
+			return
+		}
+		defer subscription.Close()
+		for ctx.Err() == nil {
+			update := subscription.Recv()
+			if update.SubscriptionDropped != nil {
+				if ctx.Err() == nil {
+					yield(eventstore.Record{}, fmt.Errorf("subscription dropped: %w", update.SubscriptionDropped.Error))
+				}
+				return
+			}
+			if update.EventAppeared == nil {
+				continue
+			}
+			recorded := update.EventAppeared.OriginalEvent()
+			position, err := s.ledgerPosition(ctx, recorded.Position)
+			if err != nil {
+				yield(eventstore.Record{}, err)
+				return
+			}
+			if position <= last {
+				continue
+			}
+			last = position
+			event, err := FromRecorded(s.prefix, recorded)
+			if err != nil {
+				yield(eventstore.Record{}, err)
+				return
+			}
+			if filter.Matches(event) && !yield(eventstore.Record{Position: position, Event: event, Data: recorded.Data}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Get reads the event at a ledger position.
+func (s *Store) Get(ctx context.Context, position uint64) (eventstore.Record, error) {
+	s.mutex.Lock()
+	known := uint64(len(s.positions))
+	s.mutex.Unlock()
+	if position == 0 || position > known {
+		if err := s.refresh(ctx); err != nil {
+			return eventstore.Record{}, err
+		}
+	}
+	s.mutex.Lock()
+	if position == 0 || position > uint64(len(s.positions)) {
+		s.mutex.Unlock()
+		return eventstore.Record{}, fmt.Errorf("position %d: %w", position, domain.ErrNotFound)
+	}
+	commit := s.positions[position-1]
+	s.mutex.Unlock()
+	stream, err := s.client.ReadAll(ctx, esdb.ReadAllOptions{From: commit}, 1)
+	if err != nil {
+		return eventstore.Record{}, fmt.Errorf("read position %d: %w", position, err)
+	}
+	defer stream.Close()
+	resolved, err := stream.Recv()
+	if err != nil {
+		return eventstore.Record{}, fmt.Errorf("read position %d: %w", position, err)
+	}
+	recorded := resolved.OriginalEvent()
+	if recorded.Position != commit {
+		return eventstore.Record{}, fmt.Errorf("position %d: $all has commit %d where the index has %d", position, recorded.Position.Commit, commit.Commit)
+	}
+	event, err := FromRecorded(s.prefix, recorded)
+	if err != nil {
+		return eventstore.Record{}, err
+	}
+	return eventstore.Record{Position: position, Event: event, Data: recorded.Data}, nil
+}
+
+// Head is the position of the last ledger event.
+func (s *Store) Head(ctx context.Context) (uint64, error) {
+	if err := s.refresh(ctx); err != nil {
+		return 0, err
+	}
+	s.mutex.Lock()
+	defer s.mutex.Unlock()
+	return uint64(len(s.positions)), nil
+}
+
+// AggregateVersion is the position of the aggregate's last event.
+func (s *Store) AggregateVersion(ctx context.Context, aggregate domain.AggregateRef) (uint64, error) {
+	last, err := s.lastEvent(ctx, aggregate)
+	if err != nil {
+		return 0, err
+	}
+	return last.Position, nil
+}
