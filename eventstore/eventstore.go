@@ -30,6 +30,38 @@ type AggregateAppend struct {
 	Aggregate       domain.AggregateRef
 	ExpectedVersion uint64
 	Events          []domain.Event
+	// Stored, when set, holds each event's bytes exactly as another store
+	// kept them (a migration): the store keeps those bytes rather than
+	// encoding the event again, so an event stored in an older schema
+	// version stays in it and integrity proofs still hold. Each must decode
+	// to its event.
+	Stored [][]byte
+}
+
+// StoredBytes returns the bytes to keep for the part's event i: the given
+// stored bytes, checked against the event, or the event encoded.
+func (a AggregateAppend) StoredBytes(i int) ([]byte, error) {
+	event := a.Events[i]
+	if a.Stored == nil {
+		return event.Marshal()
+	}
+	decoded, err := domain.DecodeStoredEvent(a.Stored[i])
+	if err != nil {
+		return nil, fmt.Errorf("stored bytes of event %s: %w", event.ID, err)
+	}
+	if decoded.ID != event.ID || decoded.Aggregate != event.Aggregate {
+		return nil, fmt.Errorf("stored bytes hold event %s of %s, not %s of %s: %w", decoded.ID, decoded.Aggregate, event.ID, event.Aggregate, domain.ErrInvalid)
+	}
+	return a.Stored[i], nil
+}
+
+// StoredVersion is the schema version an event is kept in: the version it
+// was read from when it was upcast, else its own.
+func StoredVersion(event domain.Event) int {
+	if event.UpcastFrom != 0 {
+		return event.UpcastFrom
+	}
+	return event.SchemaVersion
 }
 
 // Record is an event as stored: its position in the global log and the exact
@@ -133,6 +165,9 @@ func CheckAppend(parts []AggregateAppend) error {
 		seen[part.Aggregate] = true
 		if len(part.Events) == 0 {
 			return fmt.Errorf("append: no events for %s: %w", part.Aggregate, domain.ErrInvalid)
+		}
+		if part.Stored != nil && len(part.Stored) != len(part.Events) {
+			return fmt.Errorf("append: %d stored encodings for %d events of %s: %w", len(part.Stored), len(part.Events), part.Aggregate, domain.ErrInvalid)
 		}
 		for _, event := range part.Events {
 			if event.Aggregate != part.Aggregate {

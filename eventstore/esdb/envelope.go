@@ -72,7 +72,7 @@ func StoreEventID(event domain.Event) uuid.UUID {
 // hashes carry across a migration unchanged; the envelope goes in metadata.
 func ToEventData(event domain.Event, data []byte) (esdb.EventData, error) {
 	metadata, err := json.Marshal(Envelope{
-		Version: EnvelopeVersion, EventID: event.ID.String(), Type: string(event.Type), SchemaVersion: storedVersion(event),
+		Version: EnvelopeVersion, EventID: event.ID.String(), Type: string(event.Type), SchemaVersion: eventstore.StoredVersion(event),
 		AggregateKind: event.Aggregate.Kind, AggregateID: event.Aggregate.ID, County: event.County,
 		IdempotencyKey: event.IdempotencyKey, RecordedAt: event.RecordedAt,
 	})
@@ -103,14 +103,6 @@ func FromRecorded(prefix string, recorded *esdb.RecordedEvent) (domain.Event, er
 			recorded.StreamID, recorded.EventNumber, envelope.EventID, envelope.Type, event.ID, event.Type, event.Aggregate)
 	}
 	return event, nil
-}
-
-// storedVersion is the schema version the event is stored in.
-func storedVersion(event domain.Event) int {
-	if event.UpcastFrom != 0 {
-		return event.UpcastFrom
-	}
-	return event.SchemaVersion
 }
 
 // ExpectedRevision maps the contract's expected version to an expected

@@ -190,7 +190,7 @@ func (s *Store) Append(ctx context.Context, parts ...eventstore.AggregateAppend)
 	part := parts[0]
 	events := make([]esdb.EventData, len(part.Events))
 	for i, event := range part.Events {
-		data, err := event.Marshal()
+		data, err := part.StoredBytes(i)
 		if err != nil {
 			return nil, err
 		}

@@ -229,7 +229,8 @@ func subjectTokenSafe(token string) bool {
 	return token != "" && !strings.ContainsAny(token, ".*> \t\r\n")
 }
 
-func (s *Store) message(event domain.Event) (*nats.Msg, error) {
+func (s *Store) message(part eventstore.AggregateAppend, index int) (*nats.Msg, error) {
+	event := part.Events[index]
 	for _, token := range []string{event.Aggregate.Kind, event.Aggregate.ID, event.County, string(event.Type)} {
 		if !subjectTokenSafe(token) {
 			return nil, fmt.Errorf("event %s: %q cannot be a subject token: %w", event.ID, token, domain.ErrInvalid)
@@ -238,7 +239,7 @@ func (s *Store) message(event domain.Event) (*nats.Msg, error) {
 	if event.ID == uuid.Nil {
 		return nil, fmt.Errorf("event has no id: %w", domain.ErrInvalid)
 	}
-	data, err := event.Marshal()
+	data, err := part.StoredBytes(index)
 	if err != nil {
 		return nil, err
 	}
@@ -249,11 +250,13 @@ func (s *Store) message(event domain.Event) (*nats.Msg, error) {
 	message.Data = data
 	message.Header.Set(HeaderEventID, event.ID.String())
 	message.Header.Set(HeaderEventType, string(event.Type))
-	message.Header.Set(HeaderSchemaVersion, strconv.Itoa(event.SchemaVersion))
+	message.Header.Set(HeaderSchemaVersion, strconv.Itoa(eventstore.StoredVersion(event)))
 	// Every message carries a message id, so a publish sent again after a
 	// lost acknowledgement is stored once: the idempotency key when the
-	// client gave one, else the event's own id.
-	if event.IdempotencyKey != "" {
+	// client gave one, else the event's own id. A migration copies events
+	// whose keys were already checked where they were first written, and
+	// within minutes of each other; their own ids keep it resumable.
+	if event.IdempotencyKey != "" && part.Stored == nil {
 		message.Header.Set(headerMsgID, event.IdempotencyKey)
 	} else {
 		message.Header.Set(headerMsgID, event.ID.String())
@@ -400,8 +403,8 @@ func (s *Store) findWritten(ctx context.Context, parts []eventstore.AggregateApp
 func (s *Store) messages(parts []eventstore.AggregateAppend) ([]*nats.Msg, error) {
 	var messages []*nats.Msg
 	for _, part := range parts {
-		for i, event := range part.Events {
-			message, err := s.message(event)
+		for i := range part.Events {
+			message, err := s.message(part, i)
 			if err != nil {
 				return nil, err
 			}
