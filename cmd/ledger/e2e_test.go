@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"context"
 	"net/http"
 	"os"
@@ -293,4 +294,35 @@ func TestEndToEndReconcileAndPeriodClose(t *testing.T) {
 	runLedger(t, "", "record", "donation", "--data", data, "--campaign", "general", "--county", "150626", "--amount", "1.00",
 		"--donor-org", "某公司", "--occurred-at", "2022-07-15").expect(t, 0, "recorded donation_received")
 	runLedger(t, "", "period", "reopen", "2022-06", "--reason", "补录", "--data", data).expect(t, 0, "period_reopened")
+}
+
+// Migrating the demo ledger to another data directory copies every event,
+// a rerun copies nothing, and the copy answers totals and verifies like the
+// original.
+func TestEndToEndMigrate(t *testing.T) {
+	from, to := t.TempDir(), t.TempDir()
+	runLedger(t, "", "demo", "--data", from).expect(t, 0, "121 events written")
+	first := runLedger(t, "", "migrate", "--from", from, "--to", "dir:"+to)
+	first.expect(t, 0, `"copied": 121`, `"target_events": 121`, `"personal_data_keys_copied": 3`)
+	var report struct {
+		SourceHash string `json:"source_hash"`
+		TargetHash string `json:"target_hash"`
+	}
+	if err := json.Unmarshal([]byte(first.stdout), &report); err != nil || report.SourceHash == "" || report.SourceHash != report.TargetHash {
+		t.Fatalf("report %q: %v", first.stdout, err)
+	}
+	runLedger(t, "", "migrate", "--from", from, "--to", to).expect(t, 0, `"copied": 0`, `"already_there": 121`)
+	original := runLedger(t, "", "totals", "--data", from)
+	copied := runLedger(t, "", "totals", "--data", to)
+	original.expect(t, 0, "5,120,000.00", "tree size 121")
+	if copied.stdout != original.stdout {
+		t.Fatalf("totals differ after migration:\n%s\n%s", original.stdout, copied.stdout)
+	}
+	runLedger(t, "", "verify", "--data", to).expect(t, 0)
+	// A store the source is not the start of is refused, naming why.
+	other := t.TempDir()
+	runLedger(t, goodLine+"\n", "record", "--data", other, "-").expect(t, 0)
+	runLedger(t, "", "migrate", "--from", from, "--to", other).expect(t, 1, "not a copy of the source")
+	runLedger(t, "", "migrate", "--from", from).expect(t, 2, "give both --from and --to")
+	runLedger(t, "", "migrate", "--from", from, "--to", "ftp://x").expect(t, 2, "unknown store")
 }

@@ -62,6 +62,7 @@ func commands() []command {
 		{"forget", "erase a data subject's personal data (destroys their key; totals and proofs stay)", runForget},
 		{"backup", "write a consistent backup of the ledger to a directory", runBackup},
 		{"restore", "restore a backup into an empty ledger and verify it", runRestore},
+		{"migrate", "copy the whole history to another store (JetStream or EventStoreDB), resumable, checked by counts and hash", runMigrate},
 		{"checkpoint", "sign the Merkle tree over the log and store the checkpoint", runCheckpoint},
 		{"pubkey", "print the verifier key for checkpoints, proofs and bundles", runPubkey},
 		{"proof", "print an inclusion proof of an event against the latest checkpoint", runProof},
