@@ -13,6 +13,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
 )
 
 // Message is a stored message as verification sees it.
@@ -138,7 +139,7 @@ func checkEvent(report *Report, input VerifyInput, message Message) {
 	want := map[string]string{
 		"Ledger-Event-Id":       event.ID.String(),
 		"Ledger-Event-Type":     string(event.Type),
-		"Ledger-Schema-Version": strconv.Itoa(storedVersion(event)),
+		"Ledger-Schema-Version": strconv.Itoa(eventstore.StoredVersion(event)),
 	}
 	for header, value := range want {
 		if got := input.headerValue(message, header); got != value {
@@ -216,13 +217,4 @@ func checkCheckpoints(report *Report, input VerifyInput, tree *Tree, treeProblem
 		}
 		previous = &checkpoint
 	}
-}
-
-// storedVersion is the schema version the event was stored in, before any
-// upcasting at read time.
-func storedVersion(event domain.Event) int {
-	if event.UpcastFrom != 0 {
-		return event.UpcastFrom
-	}
-	return event.SchemaVersion
 }
