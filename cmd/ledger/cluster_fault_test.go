@@ -203,14 +203,23 @@ func TestFaultClusterLosesItsLeader(t *testing.T) {
 	mu.Unlock()
 	t.Logf("leader %s SIGKILLed after %d acknowledged appends; appends resumed within %s", leader.name, before, resumed.Round(time.Millisecond))
 
-	// The node comes back and catches up.
-	leader.start(t)
+	// The node comes back and catches up: as a new process value swapped in
+	// under the lock, since the writers are reading the old one.
+	restarted := &clusterProcess{name: leader.name, data: leader.data, args: leader.args, token: leader.token}
+	restarted.start(t)
+	mu.Lock()
+	for i := range nodes {
+		if nodes[i] == leader {
+			nodes[i] = restarted
+		}
+	}
+	mu.Unlock()
 	close(stop)
 	writers.Wait()
 	total := count()
 	seen := map[string]int{}
 	events := runLedger(t, "", "events", "--json", "--nats", natsOf(t, nodes[0].data))
-	if leader == nodes[0] {
+	if leader.name == nodes[0].name {
 		events = runLedger(t, "", "events", "--json", "--nats", natsOf(t, nodes[1].data))
 	}
 	events.expect(t, 0)
