@@ -62,7 +62,7 @@ fuzz:
 # leader, a full store, 32 writers on one fund, tampered data directories.
 # They also run in `make test`.
 test-faults:
-	$(GO) test -count=1 -timeout 10m -run 'Fault|Cluster|FullStore|ThirtyTwo|Tamper|Backup' ./...
+	LEDGER_CLUSTER_FAULTS=1 $(GO) test -count=1 -timeout 10m -run 'Fault|Cluster|FullStore|ThirtyTwo|Tamper|Backup' ./...
 
 clean:
 	rm -rf bin
