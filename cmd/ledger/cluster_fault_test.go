@@ -266,16 +266,27 @@ func TestFaultClusterLosesItsLeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer returning.Close()
+	// The last state seen is logged, so that a slow catch-up can be told
+	// from one that never happens.
+	lastState := "no stream info"
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last state seen through the returning node: %s", lastState)
+		}
+	})
 	waitFor("the returning node catching up", 90*time.Second, func() bool {
 		js, _ := jetstream.New(returning)
 		stream, err := js.Stream(ctx, "LEDGER")
 		if err != nil {
+			lastState = err.Error()
 			return false
 		}
 		info, err := stream.Info(ctx)
 		if err != nil || info.Cluster == nil {
+			lastState = fmt.Sprintf("info: %v", err)
 			return false
 		}
+		lastState = fmt.Sprintf("leader %s, %d messages (want %d), replicas %+v", info.Cluster.Leader, info.State.Msgs, len(seen), info.Cluster.Replicas)
 		for _, replica := range info.Cluster.Replicas {
 			if replica.Name == leader.name {
 				return replica.Current && replica.Lag == 0 && info.State.Msgs == uint64(len(seen))
