@@ -90,6 +90,20 @@ func (f *storeFlags) keys() (integrity.Keys, error) {
 	return integrity.LoadOrCreateKeys(integrityDir(f.dataDir), f.signingKey, ledgerName)
 }
 
+// signingTree is what every command that signs checkpoints needs: the keys
+// and the tree over the log.
+func (o *opened) signingTree(ctx context.Context, store *storeFlags) (integrity.Keys, *integrity.Tree, error) {
+	keys, err := store.keys()
+	if err != nil {
+		return integrity.Keys{}, nil, err
+	}
+	tree, err := o.openTree(ctx, store.dataDir)
+	if err != nil {
+		return integrity.Keys{}, nil, err
+	}
+	return keys, tree, nil
+}
+
 // writeCheckpoint signs the tree at its size and stores the note.
 func writeCheckpoint(ctx context.Context, o *opened, tree *integrity.Tree, keys integrity.Keys, now time.Time) (integrity.Checkpoint, []byte, error) {
 	if err := tree.Sync(); err != nil {
@@ -123,11 +137,7 @@ func runCheckpoint(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	keys, err := store.keys()
-	if err != nil {
-		return err
-	}
-	tree, err := opened.openTree(ctx, store.dataDir)
+	keys, tree, err := opened.signingTree(ctx, &store)
 	if err != nil {
 		return err
 	}
@@ -385,11 +395,7 @@ func runExportAudit(ctx context.Context, env *environment, args []string) error 
 		return err
 	}
 	defer opened.Close()
-	keys, err := store.keys()
-	if err != nil {
-		return err
-	}
-	tree, err := opened.openTree(ctx, store.dataDir)
+	keys, tree, err := opened.signingTree(ctx, &store)
 	if err != nil {
 		return err
 	}

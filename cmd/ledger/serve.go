@@ -81,11 +81,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	// every event.
 	// The Merkle tree grows with the same events, before anyone hears of
 	// them, so every totals answer can name the tree it was computed from.
-	keys, err := store.keys()
-	if err != nil {
-		return err
-	}
-	tree, err := ledger.openTree(ctx, store.dataDir)
+	keys, tree, err := ledger.signingTree(ctx, &store)
 	if err != nil {
 		return err
 	}
