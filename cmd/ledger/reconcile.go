@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/reconcile"
 	"github.com/ordos-union/ledger/reconcile/statement"
 )
@@ -265,13 +266,18 @@ func runPeriod(ctx context.Context, env *environment, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "recorded %s %s at position %d\n", event.Type, results[0].EventID, results[0].Position)
 	if kind == "close" {
-		// Every month close gets a checkpoint.
-		if keys, err := store.keys(); err == nil {
-			if tree, err := opened.openTree(ctx, store.dataDir); err == nil {
-				if checkpoint, _, err := writeCheckpoint(ctx, opened, tree, keys, time.Now()); err == nil {
-					fmt.Fprintf(env.stdout, "checkpoint of %d events signed at the close\n", checkpoint.Size)
-				}
+		// Every month close gets a checkpoint. The close itself is recorded
+		// either way; a checkpoint that could not be signed is said, and
+		// `ledger checkpoint` signs one later.
+		keys, tree, err := opened.signingTree(ctx, &store)
+		if err == nil {
+			var checkpoint integrity.Checkpoint
+			if checkpoint, _, err = writeCheckpoint(ctx, opened, tree, keys, time.Now()); err == nil {
+				fmt.Fprintf(env.stdout, "checkpoint of %d events signed at the close\n", checkpoint.Size)
 			}
+		}
+		if err != nil {
+			fmt.Fprintf(env.stderr, "ledger period: the close is recorded but no checkpoint was signed: %v\n", err)
 		}
 	}
 	return nil
