@@ -269,7 +269,8 @@ func (s *Store) written(ctx context.Context, part eventstore.AggregateAppend, re
 }
 
 // Read yields the ledger's events after position from, up to the head as
-// of the call. The client reads $all without a server-side filter, so the
+// of the call, reading $all forward in pages from the commit position of the
+// first one. The client reads $all without a server-side filter, so the
 // ledger's streams are picked out here and the filter is applied to the
 // decoded events.
 func (s *Store) Read(ctx context.Context, from uint64, filter eventstore.Filter) iter.Seq2[eventstore.Record, error] {
@@ -280,18 +281,77 @@ func (s *Store) Read(ctx context.Context, from uint64, filter eventstore.Filter)
 		}
 		s.mutex.Lock()
 		head := uint64(len(s.positions))
+		var start esdb.Position
+		if from < head {
+			start = s.positions[from]
+		}
 		s.mutex.Unlock()
-		for position := from + 1; position <= head; position++ {
-			record, err := s.Get(ctx, position)
+		next := from + 1
+		for next <= head {
+			stream, err := s.client.ReadAll(ctx, esdb.ReadAllOptions{From: start}, readPageEventsMax)
+			if err != nil {
+				yield(eventstore.Record{}, fmt.Errorf("read $all: %w", err))
+				return
+			}
+			read, stop, err := s.readPage(stream, &next, head, &start, filter, yield)
+			stream.Close()
 			if err != nil {
 				yield(eventstore.Record{}, err)
 				return
 			}
-			if filter.Matches(record.Event) && !yield(record, nil) {
+			if stop || read < readPageEventsMax {
 				return
 			}
 		}
 	}
+}
+
+// readPage yields the ledger events of one page of $all, numbering them from
+// *next, and leaves *start at the page's last commit position. It reports
+// how many events of any stream it read and whether the reader stopped.
+func (s *Store) readPage(stream *esdb.ReadStream, next *uint64, head uint64, start *esdb.Position, filter eventstore.Filter,
+	yield func(eventstore.Record, error) bool) (int, bool, error) {
+	read := 0
+	for *next <= head {
+		resolved, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return read, false, nil
+		}
+		if err != nil {
+			return read, false, fmt.Errorf("read $all: %w", err)
+		}
+		read++
+		recorded := resolved.OriginalEvent()
+		// A page after the first starts with the event the last one ended
+		// on; it was yielded already.
+		if read == 1 && recorded.Position == *start && *next > 1 && s.positionOf(*next-1) == *start {
+			continue
+		}
+		*start = recorded.Position
+		if !IsLedgerStream(s.prefix, recorded.StreamID) {
+			continue
+		}
+		if want := s.positionOf(*next); want != recorded.Position {
+			return read, false, fmt.Errorf("position %d: $all has commit %d where the index has %d", *next, recorded.Position.Commit, want.Commit)
+		}
+		event, err := FromRecorded(s.prefix, recorded)
+		if err != nil {
+			return read, false, err
+		}
+		position := *next
+		*next++
+		if filter.Matches(event) && !yield(eventstore.Record{Position: position, Event: event, Data: recorded.Data}, nil) {
+			return read, true, nil
+		}
+	}
+	return read, true, nil
+}
+
+// positionOf is the commit position of a ledger position the index holds.
+func (s *Store) positionOf(position uint64) esdb.Position {
+	s.mutex.Lock()
+	defer s.mutex.Unlock()
+	return s.positions[position-1]
 }
 
 // Subscribe reads up to the head and then follows $all with a server-side
