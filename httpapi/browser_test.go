@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -53,53 +52,8 @@ func TestBrowserDashboard(t *testing.T) {
 	defer cancel()
 	browserSeed(ctx, t, server)
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(browserChromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(allocCtx)
-	// Every console message is kept; exceptions and CSP violations fail the
-	// test at the end.
-	var consoleMu sync.Mutex
-	var consoleLines []string
-	var consoleProblems []string
-	consoleDone := make(chan struct{})
-	messages := chromedp.Console(browser)
-	go func() {
-		defer close(consoleDone)
-		for message, err := range messages {
-			if err != nil {
-				return
-			}
-			line := fmt.Sprintf("%s [%s] %s:%d", message, message.Source, message.URL, message.Line+1)
-			consoleMu.Lock()
-			consoleLines = append(consoleLines, line)
-			problem := message.IsException() ||
-				(message.Type == chromedp.ConsoleError && message.Source != "network") ||
-				strings.Contains(message.Text, "Content Security Policy")
-			if problem {
-				consoleProblems = append(consoleProblems, line)
-			}
-			consoleMu.Unlock()
-		}
-	}()
-	defer func() {
-		cancelBrowser()
-		<-consoleDone
-	}()
+	headless := startBrowser(ctx, t)
+	browser := headless.tab
 
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -397,16 +351,7 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Errorf("a viewer's feed offers %d audit buttons (%v)", auditButtons, err)
 	}
 
-	cancelBrowser()
-	<-consoleDone
-	consoleMu.Lock()
-	for _, line := range consoleLines {
-		t.Logf("console: %s", line)
-	}
-	for _, problem := range consoleProblems {
-		t.Errorf("browser console problem: %s", problem)
-	}
-	consoleMu.Unlock()
+	headless.finish(t)
 	t.Logf("browser test took %v", time.Since(started).Round(time.Millisecond))
 }
 

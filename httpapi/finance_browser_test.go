@@ -98,49 +98,8 @@ func TestBrowserFinance(t *testing.T) {
 	}
 	reasonRule := browserViolationRule(t, body, "data.reason")
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(browserChromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	defer cancelAlloc()
-	tab, cancelTab := chromedp.NewContext(allocCtx)
-	var consoleMu sync.Mutex
-	var consoleLines []string
-	var consoleProblems []string
-	consoleDone := make(chan struct{})
-	messages := chromedp.Console(tab)
-	go func() {
-		defer close(consoleDone)
-		for message, err := range messages {
-			if err != nil {
-				return
-			}
-			line := fmt.Sprintf("%s [%s] %s:%d", message, message.Source, message.URL, message.Line+1)
-			consoleMu.Lock()
-			consoleLines = append(consoleLines, line)
-			if message.IsException() || (message.Type == chromedp.ConsoleError && message.Source != "network") ||
-				strings.Contains(message.Text, "Content Security Policy") {
-				consoleProblems = append(consoleProblems, line)
-			}
-			consoleMu.Unlock()
-		}
-	}()
-	defer func() {
-		cancelTab()
-		<-consoleDone
-	}()
+	headless := startBrowser(ctx, t)
+	tab := headless.tab
 
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -478,16 +437,7 @@ func TestBrowserFinance(t *testing.T) {
 		t.Errorf("a viewer's decision: want 403, got %d %s", status, body)
 	}
 
-	cancelTab()
-	<-consoleDone
-	consoleMu.Lock()
-	for _, line := range consoleLines {
-		t.Logf("console: %s", line)
-	}
-	for _, problem := range consoleProblems {
-		t.Errorf("browser console problem: %s", problem)
-	}
-	consoleMu.Unlock()
+	headless.finish(t)
 	t.Logf("finance browser test took %v", time.Since(started).Round(time.Millisecond))
 }
 
