@@ -547,23 +547,54 @@ func (s *Store) conflict(ctx context.Context, parts []eventstore.AggregateAppend
 // AggregateVersion reads the position of the aggregate's last event with one
 // direct get across all of the aggregate's subjects.
 func (s *Store) AggregateVersion(ctx context.Context, aggregate domain.AggregateRef) (uint64, error) {
-	message, err := s.stream.GetLastMsgForSubject(ctx, s.aggregateSubject(aggregate))
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return 0, nil
-	}
+	var version uint64
+	err := s.retryRead(ctx, func() error {
+		message, err := s.stream.GetLastMsgForSubject(ctx, s.aggregateSubject(aggregate))
+		switch {
+		case errors.Is(err, jetstream.ErrMsgNotFound):
+			version = 0
+			return nil
+		case err != nil:
+			return err
+		}
+		version = message.Sequence
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("aggregate version %s: %w: %w", aggregate, domain.ErrUnavailable, err)
 	}
-	return message.Sequence, nil
+	return version, nil
 }
 
-// Head is the stream's last sequence.
+// Head is the stream's last sequence. It is not retried: readers such as
+// health checks want to hear at once that the stream is away.
 func (s *Store) Head(ctx context.Context) (uint64, error) {
 	info, err := s.stream.Info(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("head: %w: %w", domain.ErrUnavailable, err)
 	}
 	return info.State.LastSeq, nil
+}
+
+// retryRead runs a read that an append depends on again while it fails
+// transiently, within the same window as the append itself: a stream that is
+// electing its leader (a forming cluster, a lost node) answers no one for a
+// moment, and every append first reads its aggregate's version.
+func (s *Store) retryRead(ctx context.Context, read func() error) error {
+	deadline := time.Now().Add(s.options.RetryWindow)
+	backoff := retryBackoffMinMs * time.Millisecond
+	for {
+		err := read()
+		if err == nil || !transient(err) || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, retryBackoffMaxMs*time.Millisecond)
+	}
 }
 
 // streamCreateSecondsMax bounds the wait for a cluster to elect its
