@@ -33,7 +33,7 @@ func BenchmarkVerify(b *testing.B) {
 		r := newRig(b, false, false)
 		fillLog(b, r.connection, size)
 		ctx := context.Background()
-		input := integrity.VerifyInput{Catalog: domain.DefaultCatalog(), SubjectPrefix: "ledger.events"}
+		input := integrity.VerifyInput{Catalog: domain.DefaultCatalog(), Placement: r.store.Subject}
 		input.Messages = func(yield func(integrity.Message, error) bool) {
 			for raw, err := range r.store.Raw(ctx, 0) {
 				message := integrity.Message{Position: raw.Position, Subject: raw.Subject, Data: raw.Data, Header: map[string]string{}}

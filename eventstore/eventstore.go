@@ -147,6 +147,11 @@ func (e *DuplicateError) Error() string {
 	return fmt.Sprintf("idempotency key %q was already written (position %d)", e.Key, e.Position)
 }
 
+// ErrUnsupported says a store cannot do what the contract allows others to,
+// such as an atomic append across aggregates on a store that appends to one
+// stream at a time. Nothing was written.
+var ErrUnsupported = errors.New("not supported by this store")
+
 // ErrDuplicate matches every *DuplicateError.
 var ErrDuplicate = errors.New("duplicate idempotency key")
 
@@ -202,4 +207,32 @@ type CheckpointStore interface {
 	Load(ctx context.Context, name string) (Checkpoint, error)
 	// Save replaces the projection's checkpoint atomically.
 	Save(ctx context.Context, checkpoint Checkpoint) error
+}
+
+// Leases hand one process at a time the right to write a projection's
+// checkpoints. On a cluster every node folds the log to serve reads; only
+// the holder of the lease saves, and another takes over when it falls
+// silent.
+type Leases interface {
+	// Claim takes or renews the lease on name for holder until now+ttl and
+	// reports whether holder has it.
+	Claim(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (bool, error)
+}
+
+// CheckpointArchive copies every projection checkpoint out and in, for
+// backups and migrations.
+type CheckpointArchive interface {
+	Export(ctx context.Context) ([]Checkpoint, error)
+	Import(ctx context.Context, checkpoints []Checkpoint) error
+}
+
+// SignedCheckpointLog keeps the signed tree checkpoints, append-only like
+// the ledger itself.
+type SignedCheckpointLog interface {
+	// Append stores one signed checkpoint note.
+	Append(ctx context.Context, signed []byte) error
+	// Latest returns the last one stored; domain.ErrNotFound if none.
+	Latest(ctx context.Context) ([]byte, error)
+	// All returns every one in the order stored.
+	All(ctx context.Context) ([][]byte, error)
 }

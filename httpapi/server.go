@@ -267,6 +267,8 @@ func (s *Server) toAPIError(r *http.Request, err error) *apiError {
 		return &apiError{status: http.StatusConflict, code: "idempotency_key_reused", message: err.Error()}
 	case errors.Is(err, domain.ErrConflict):
 		return &apiError{status: http.StatusConflict, code: "conflict", message: "the campaign kept changing; try again"}
+	case errors.Is(err, eventstore.ErrUnsupported):
+		return &apiError{status: http.StatusUnprocessableEntity, code: "unsupported", message: err.Error() + "; nothing was written"}
 	case errors.Is(err, domain.ErrNotFound):
 		return &apiError{status: http.StatusNotFound, code: "not_found", message: err.Error()}
 	case errors.Is(err, domain.ErrInvalid):

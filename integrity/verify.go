@@ -6,7 +6,6 @@ import (
 	"iter"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -31,11 +30,14 @@ type VerifyInput struct {
 	Verifier    note.Verifier
 	// StoredLeaf, if set, returns the leaf hash the ledger stored when it
 	// appended position n+1 (its tree file), and whether it has one.
-	StoredLeaf    func(n int64) (tlog.Hash, bool)
-	StoredSize    int64
-	Catalog       *domain.Catalog
-	SubjectPrefix string
-	Progress      func(done uint64)
+	StoredLeaf func(n int64) (tlog.Hash, bool)
+	StoredSize int64
+	Catalog    *domain.Catalog
+	// Placement names where an event must be stored: its JetStream
+	// subject, or its EventStoreDB stream. Message.Subject is checked
+	// against it.
+	Placement func(event domain.Event) string
+	Progress  func(done uint64)
 }
 
 // Problem is one thing wrong, at a log position (0: not about one position).
@@ -146,9 +148,11 @@ func checkEvent(report *Report, input VerifyInput, message Message) {
 			report.add(message.Position, "header %s is %q but the event says %q", header, got, value)
 		}
 	}
-	subject := strings.Join([]string{input.SubjectPrefix, event.Aggregate.Kind, event.Aggregate.ID, event.County, string(event.Type)}, ".")
-	if message.Subject != subject {
-		report.add(message.Position, "stored under subject %q but the event belongs under %q", message.Subject, subject)
+	if input.Placement == nil {
+		return
+	}
+	if place := input.Placement(event); message.Subject != place {
+		report.add(message.Position, "stored under %q but the event belongs under %q", message.Subject, place)
 	}
 }
 

@@ -122,10 +122,12 @@ func (l *verifyLog) input(messages []integrity.Message, withTree bool) integrity
 				}
 			}
 		},
-		Checkpoints:   l.signed(checkpointSizes...),
-		Verifier:      l.keys.Verifier,
-		Catalog:       domain.DefaultCatalog(),
-		SubjectPrefix: subjectPrefix,
+		Checkpoints: l.signed(checkpointSizes...),
+		Verifier:    l.keys.Verifier,
+		Catalog:     domain.DefaultCatalog(),
+		Placement: func(event domain.Event) string {
+			return fmt.Sprintf("%s.%s.%s.%s.%s", subjectPrefix, event.Aggregate.Kind, event.Aggregate.ID, event.County, event.Type)
+		},
 	}
 	if withTree {
 		input.StoredSize = l.tree.Size()
@@ -358,9 +360,9 @@ func TestVerifyHeadersAndSubjects(t *testing.T) {
 			"schema version":   {func(m *integrity.Message) { m.Header["Ledger-Schema-Version"] = "2" }, "header Ledger-Schema-Version"},
 			"header missing":   {func(m *integrity.Message) { delete(m.Header, "Ledger-Event-Type") }, "header Ledger-Event-Type"},
 			"no headers":       {func(m *integrity.Message) { m.Header = nil }, "header Ledger-"},
-			"subject county":   {func(m *integrity.Message) { m.Subject = strings.Replace(m.Subject, ".1506", ".1596", 1) }, "stored under subject"},
-			"subject campaign": {func(m *integrity.Message) { m.Subject = other.Subject }, "stored under subject"},
-			"subject prefix":   {func(m *integrity.Message) { m.Subject = "ledger.other" + strings.TrimPrefix(m.Subject, subjectPrefix) }, "stored under subject"},
+			"subject county":   {func(m *integrity.Message) { m.Subject = strings.Replace(m.Subject, ".1506", ".1596", 1) }, "stored under"},
+			"subject campaign": {func(m *integrity.Message) { m.Subject = other.Subject }, "stored under"},
+			"subject prefix":   {func(m *integrity.Message) { m.Subject = "ledger.other" + strings.TrimPrefix(m.Subject, subjectPrefix) }, "stored under"},
 		}
 		for name, c := range cases {
 			messages := log.clone()

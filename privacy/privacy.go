@@ -37,6 +37,16 @@ type Keystore interface {
 	Destroy(ctx context.Context, subject string) error
 }
 
+// KeyArchive is a keystore whose keys can be copied out and in, for backups
+// and migrations. Keys of erased subjects are gone and are not exported.
+type KeyArchive interface {
+	Keystore
+	// Export returns every subject's key.
+	Export(ctx context.Context) (map[string][]byte, error)
+	// Import stores keys, leaving a subject that has one unchanged.
+	Import(ctx context.Context, keys map[string][]byte) error
+}
+
 // Sealer seals and unseals the personal part of events.
 type Sealer struct {
 	keys   Keystore

@@ -68,6 +68,9 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 	if flags.NArg() != 1 {
 		return usagef("give one OUT directory")
 	}
+	if err := store.jetStreamOnly("backup"); err != nil {
+		return err
+	}
 	out := flags.Arg(0)
 	if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
 		return fmt.Errorf("%s is not empty: a backup goes to a new directory", out)
@@ -97,7 +100,7 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 	hash := sha256.New()
 	writer := bufio.NewWriter(io.MultiWriter(eventsFile, hash))
 	count := 0
-	for raw, err := range opened.store.Raw(ctx, 0) {
+	for raw, err := range opened.jetstream.Raw(ctx, 0) {
 		if err != nil {
 			eventsFile.Close()
 			return err
@@ -203,6 +206,9 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 	}
 	if flags.NArg() != 1 {
 		return usagef("give one BACKUP directory")
+	}
+	if err := store.jetStreamOnly("restore"); err != nil {
+		return err
 	}
 	backup := flags.Arg(0)
 	var manifest backupManifestFile

@@ -30,6 +30,12 @@ var (
 func binary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
+		// A binary built beforehand, so that repeated runs of a slow test
+		// keep testing the same code while the tree changes.
+		if prebuilt := os.Getenv("LEDGER_TEST_BINARY"); prebuilt != "" {
+			builtBinary = prebuilt
+			return
+		}
 		dir, err := os.MkdirTemp("", "ledger-e2e-")
 		if err != nil {
 			buildErr = err

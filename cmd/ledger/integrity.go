@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -278,7 +280,7 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	input := integrity.VerifyInput{Catalog: opened.catalog, SubjectPrefix: "ledger.events"}
+	input := integrity.VerifyInput{Catalog: opened.catalog}
 	if *key != "" {
 		if input.Verifier, err = integrity.NewVerifier(*key); err != nil {
 			return usagef("%v", err)
@@ -318,17 +320,7 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 	}
 	progress := newProgress(env, "verify")
 	input.Progress = func(done uint64) { progress(done, head) }
-	input.Messages = func(yield func(integrity.Message, error) bool) {
-		for raw, err := range opened.store.Raw(ctx, 0) {
-			message := integrity.Message{Position: raw.Position, Subject: raw.Subject, Data: raw.Data, Header: map[string]string{}}
-			for name := range raw.Header {
-				message.Header[name] = raw.Header.Get(name)
-			}
-			if !yield(message, err) || err != nil {
-				return
-			}
-		}
-	}
+	input.Messages, input.Placement = opened.storedMessages(ctx)
 	report, err := integrity.Verify(ctx, input)
 	if err != nil {
 		return err
@@ -454,4 +446,36 @@ func runVerifyBundle(ctx context.Context, env *environment, args []string) error
 	fmt.Fprintf(env.stdout, "OK: %d events verified against the signed checkpoints; the totals report matches, tree size %d root %s\n",
 		report.Tree.Size, report.Tree.Size, report.Tree.Root)
 	return nil
+}
+
+// storedMessages yields every event as its store keeps it, for
+// verification, and says where each event belongs: the JetStream subject,
+// or the EventStoreDB stream (whose envelope stands in for the headers).
+func (o *opened) storedMessages(ctx context.Context) (iter.Seq2[integrity.Message, error], func(domain.Event) string) {
+	if o.eventStore != nil {
+		return func(yield func(integrity.Message, error) bool) {
+			for stored, err := range o.eventStore.Stored(ctx, 0) {
+				message := integrity.Message{Position: stored.Position, Subject: stored.Stream, Data: stored.Data, Header: map[string]string{}}
+				if stored.EnvelopeError == nil {
+					message.Header["Ledger-Event-Id"] = stored.Envelope.EventID
+					message.Header["Ledger-Event-Type"] = stored.Envelope.Type
+					message.Header["Ledger-Schema-Version"] = strconv.Itoa(stored.Envelope.SchemaVersion)
+				}
+				if !yield(message, err) || err != nil {
+					return
+				}
+			}
+		}, o.eventStore.StreamOf
+	}
+	return func(yield func(integrity.Message, error) bool) {
+		for raw, err := range o.jetstream.Raw(ctx, 0) {
+			message := integrity.Message{Position: raw.Position, Subject: raw.Subject, Data: raw.Data, Header: map[string]string{}}
+			for name := range raw.Header {
+				message.Header[name] = raw.Header.Get(name)
+			}
+			if !yield(message, err) || err != nil {
+				return
+			}
+		}
+	}, o.jetstream.Subject
 }

@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ordos-union/ledger/eventstore"
-	"github.com/ordos-union/ledger/eventstore/esdb"
-	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/migrate"
+	"github.com/ordos-union/ledger/privacy"
 )
 
 func runMigrate(ctx context.Context, env *environment, args []string) error {
@@ -18,7 +16,7 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 		"then checks counts and a content hash of both. Rerunning continues an interrupted copy; on a finished\n"+
 		"one it copies nothing and checks again. A URL is a data directory (dir:PATH or a plain path, run by an\n"+
 		"embedded server), nats://HOST:PORT (a running NATS JetStream) or esdb://HOST:2113?tls=false (EventStoreDB).\n"+
-		"Between JetStream stores the personal-data keys are copied too. Signed and projection checkpoints\n"+
+		"The personal-data keys are copied too. Signed and projection checkpoints\n"+
 		"stay behind: projections rebuild, and `ledger checkpoint` signs the copied tree.")
 	from := flags.String("from", "", "store to copy from")
 	to := flags.String("to", "", "store to copy into (empty, or an earlier copy of the source)")
@@ -35,21 +33,21 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 	}
 	source, err := openStoreURL(ctx, env, base, *from)
 	if err != nil {
-		return fmt.Errorf("open --from %s: %w", *from, err)
+		return fmt.Errorf("open --from %s: %w", redactedURL(*from), err)
 	}
-	defer source.close()
+	defer source.Close()
 	target, err := openStoreURL(ctx, env, base, *to)
 	if err != nil {
-		return fmt.Errorf("open --to %s: %w", *to, err)
+		return fmt.Errorf("open --to %s: %w", redactedURL(*to), err)
 	}
-	defer target.close()
+	defer target.Close()
 	report := struct {
 		migrate.Report
 		KeysCopied int `json:"personal_data_keys_copied"`
 	}{}
 	report.Report, err = migrate.Copy(ctx, source.store, target.store, migrate.Options{Progress: newProgress(env, "migrate")})
 	if err == nil {
-		report.KeysCopied, err = copyKeys(ctx, env, source.keystore, target.keystore)
+		report.KeysCopied, err = copyKeys(ctx, source.keystore, target.keystore)
 	}
 	encoded, _ := json.MarshalIndent(report, "", "  ")
 	if err != nil {
@@ -63,12 +61,7 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 // copyKeys copies the personal-data keys, without which the copied sealed
 // personal data could not be read. Keys of erased subjects are gone from the
 // source and stay gone.
-func copyKeys(ctx context.Context, env *environment, from, to *natsjs.Keystore) (int, error) {
-	if from == nil || to == nil {
-		fmt.Fprintln(env.stderr, "ledger migrate: personal-data keys are kept only by JetStream stores; they were not copied, "+
-			"so personal data on the target reads as erased until the keys are restored from a backup")
-		return 0, nil
-	}
+func copyKeys(ctx context.Context, from, to privacy.KeyArchive) (int, error) {
 	keys, err := from.Export(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("read personal-data keys: %w", err)
@@ -79,32 +72,18 @@ func copyKeys(ctx context.Context, env *environment, from, to *natsjs.Keystore) 
 	return len(keys), nil
 }
 
-// migrationStore is one end of a migration.
-type migrationStore struct {
-	store    eventstore.Store
-	keystore *natsjs.Keystore
-	close    func()
-}
-
-// openStoreURL opens the event store a migration URL names.
-func openStoreURL(ctx context.Context, env *environment, base storeFlags, url string) (migrationStore, error) {
+// openStoreURL opens the ledger a migration URL names, through the same
+// path every command takes.
+func openStoreURL(ctx context.Context, env *environment, base storeFlags, url string) (*opened, error) {
 	switch {
 	case strings.HasPrefix(url, "esdb://"), strings.HasPrefix(url, "esdb+discover://"):
-		store, err := esdb.Open(ctx, url, esdb.Options{})
-		if err != nil {
-			return migrationStore{}, err
-		}
-		return migrationStore{store: store, close: func() { _ = store.Close() }}, nil
+		base.store, base.natsURL = url, ""
 	case strings.HasPrefix(url, "nats://"), strings.HasPrefix(url, "tls://"):
-		base.natsURL, base.dataDir = url, ""
+		base.store, base.natsURL, base.dataDir = "", url, ""
 	case strings.Contains(url, "://"):
-		return migrationStore{}, usagef("unknown store %q: use dir:PATH, nats://HOST:PORT or esdb://HOST:PORT", url)
+		return nil, usagef("unknown store %q: use dir:PATH, nats://HOST:PORT or esdb://HOST:PORT", redactedURL(url))
 	default:
-		base.natsURL, base.dataDir = "", strings.TrimPrefix(url, "dir:")
+		base.store, base.natsURL, base.dataDir = "", "", strings.TrimPrefix(url, "dir:")
 	}
-	opened, err := base.open(ctx, env, serverOptions{})
-	if err != nil {
-		return migrationStore{}, err
-	}
-	return migrationStore{store: opened.store, keystore: opened.keystore, close: opened.Close}, nil
+	return base.open(ctx, env, serverOptions{})
 }

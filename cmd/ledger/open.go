@@ -5,13 +5,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/eventstore/esdb"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/ledger"
 	"github.com/ordos-union/ledger/privacy"
@@ -21,6 +25,7 @@ import (
 
 // storeFlags are the flags every command uses to reach the ledger.
 type storeFlags struct {
+	store      string
 	dataDir    string
 	natsURL    string
 	sync       string
@@ -30,6 +35,7 @@ type storeFlags struct {
 }
 
 func (f *storeFlags) register(flags *flag.FlagSet) {
+	flags.StringVar(&f.store, "store", os.Getenv("LEDGER_STORE"), "keep the events in EventStoreDB (KurrentDB) instead of JetStream, e.g. esdb://127.0.0.1:2113?tls=false (env LEDGER_STORE); --data then holds only tokens, the signing key and the tree file")
 	flags.StringVar(&f.dataDir, "data", envOr("LEDGER_DATA", "./ledger-data"), "data directory of the embedded server (env LEDGER_DATA)")
 	flags.StringVar(&f.natsURL, "nats", os.Getenv("LEDGER_NATS_URL"), "URL of a running NATS server or cluster to use instead of the data directory, e.g. nats://127.0.0.1:4222 (env LEDGER_NATS_URL)")
 	flags.StringVar(&f.sync, "sync", "always", "durability of the embedded server: 'always' fsyncs before acknowledging (concurrent appends share one fsync); 'interval' fsyncs every 2 minutes, faster but a power loss can lose the last 2 minutes. An external server (--nats) keeps its own setting (sync_interval: always in its config)")
@@ -59,11 +65,15 @@ func (f *storeFlags) loadCatalog() (*domain.Catalog, error) {
 
 // opened is a ledger ready to use, and how to put it away.
 type opened struct {
-	store       *natsjs.Store
-	keystore    *natsjs.Keystore
+	store eventstore.Store
+	// jetstream is the store when it is JetStream: backups, restores and
+	// the live totals bucket need it. Nil on EventStoreDB.
+	jetstream   *natsjs.Store
+	eventStore  *esdb.Store
+	keystore    privacy.KeyArchive
 	sealer      *privacy.Sealer
-	checkpoints *natsjs.Checkpoints
-	signed      *natsjs.SignedCheckpoints
+	checkpoints checkpointStore
+	signed      eventstore.SignedCheckpointLog
 	closers     []func() error
 	service     *ledger.Service
 	catalog     *domain.Catalog
@@ -72,6 +82,13 @@ type opened struct {
 	conn        *nats.Conn
 	location    string
 	dataDir     string
+}
+
+// checkpointStore is what the commands need of projection checkpoints.
+type checkpointStore interface {
+	eventstore.CheckpointStore
+	eventstore.Leases
+	eventstore.CheckpointArchive
 }
 
 func (o *opened) Close() {
@@ -89,6 +106,15 @@ func (o *opened) Close() {
 		o.server.WaitForShutdown()
 	}
 	_ = o.lock.Release()
+}
+
+// jetStreamOnly refuses what only a JetStream ledger can do.
+func (f *storeFlags) jetStreamOnly(what string) error {
+	if f.store != "" {
+		return usagef("%s works on the JetStream store; for EventStoreDB use its own backups, or copy the ledger to a "+
+			"directory with `ledger migrate --from %s --to dir:PATH` (see docs/OPERATIONS.md)", what, redactedURL(f.store))
+	}
+	return nil
 }
 
 // serverOptions says how to start the embedded server when one is needed.
@@ -120,6 +146,9 @@ func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOp
 		return nil, usagef("--sync must be always or interval, not %q", f.sync)
 	}
 	result := &opened{catalog: catalog, dataDir: f.dataDir}
+	if f.store != "" {
+		return f.openEventStoreDB(ctx, env, listen, result)
+	}
 	natsURL := f.natsURL
 	if natsURL == "" {
 		lock, holder, err := natsjs.LockDataDir(f.dataDir)
@@ -171,7 +200,7 @@ func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOp
 		result.Close()
 		return nil, err
 	}
-	result.store = store
+	result.store, result.jetstream = store, store
 	if result.checkpoints, err = natsjs.OpenCheckpoints(ctx, result.conn, f.replicas); err != nil {
 		result.Close()
 		return nil, err
@@ -184,9 +213,56 @@ func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOp
 		result.Close()
 		return nil, err
 	}
-	result.sealer = privacy.NewSealer(result.keystore, env.logger)
-	result.service = ledger.New(store, ledger.Options{Catalog: catalog, Logger: env.logger, Sealer: result.sealer})
+	result.finish(env)
 	return result, nil
+}
+
+// openEventStoreDB reaches a ledger kept in EventStoreDB. The data
+// directory still holds what is the node's own: tokens, the signing key and
+// the tree file, which `serve` locks; the other commands share the store
+// through the database and take no lock.
+func (f *storeFlags) openEventStoreDB(ctx context.Context, env *environment, listen serverOptions, result *opened) (*opened, error) {
+	if !strings.HasPrefix(f.store, "esdb://") && !strings.HasPrefix(f.store, "esdb+discover://") {
+		return nil, usagef("--store %q: use esdb://HOST:2113?tls=false (or esdb+discover://); without --store the ledger is JetStream", f.store)
+	}
+	if f.natsURL != "" || f.replicas != 1 || listen.cluster.name != "" {
+		return nil, usagef("--nats, --replicas and the cluster flags are for JetStream; EventStoreDB keeps its own replicas")
+	}
+	if listen.listen {
+		lock, _, err := natsjs.LockDataDir(f.dataDir)
+		if errors.Is(err, natsjs.ErrDataDirInUse) {
+			return nil, fmt.Errorf("%w; give each serve process its own --data", err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		result.lock = lock
+	}
+	store, err := esdb.Open(ctx, f.store, esdb.Options{})
+	if err != nil {
+		result.Close()
+		return nil, err
+	}
+	result.store, result.eventStore, result.location = store, store, redactedURL(f.store)
+	result.checkpoints, result.signed, result.keystore = store.Checkpoints(), store.SignedCheckpoints(), store.Keystore()
+	result.finish(env)
+	return result, nil
+}
+
+// finish builds what every store shares: the sealer and the service.
+func (o *opened) finish(env *environment) {
+	o.sealer = privacy.NewSealer(o.keystore, env.logger)
+	o.service = ledger.New(o.store, ledger.Options{Catalog: o.catalog, Logger: env.logger, Sealer: o.sealer})
+}
+
+// redactedURL drops a password from a connection string before it is
+// printed or logged.
+func redactedURL(connection string) string {
+	parsed, err := url.Parse(connection)
+	if err != nil {
+		return "the configured store"
+	}
+	return parsed.Redacted()
 }
 
 // totalsRunner loads the live totals projection from its checkpoint and

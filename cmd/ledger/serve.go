@@ -47,6 +47,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if store.natsURL != "" {
 		return usagef("serve runs its own NATS server; --nats is for the other commands")
 	}
+	if store.store != "" && *clusterName != "" {
+		return usagef("--cluster-name joins a JetStream cluster; on EventStoreDB run any number of serve processes against the same database, each with its own --data")
+	}
 	cluster := clusterOptions{name: *clusterName, serverName: *serverName}
 	if *clusterName != "" {
 		clusterHost, clusterPort, err := net.SplitHostPort(*clusterListen)
@@ -71,7 +74,12 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	url := ledger.server.ClientURL()
+	// Commands on the same data directory reach a JetStream ledger through
+	// this server's NATS; an EventStoreDB ledger they reach directly.
+	url := ""
+	if ledger.server != nil {
+		url = ledger.server.ClientURL()
+	}
 	if err := ledger.lock.Announce(natsjs.DataDirHolder{PID: os.Getpid(), NATSURL: url}); err != nil {
 		return err
 	}
@@ -111,13 +119,17 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	api = httpapi.New(httpapi.Options{Service: ledger.service, Store: ledger.store, Runner: runner, Totals: projection,
 		Catalog: ledger.catalog, Tokens: tokens, Logger: env.logger, Sealer: ledger.sealer,
 		Stamp: func(position uint64) (*projections.TreeStamp, error) { return stampOf(tree, position) }})
-	live, err = natsjs.OpenLiveTotals(ctx, ledger.conn, store.replicas, func(county, campaign string) ([]byte, error) {
-		var figures projections.Figures
-		runner.View(func(uint64) { figures = projection.Sum(projections.Query{County: county, Campaign: campaign}) })
-		return json.Marshal(figures)
-	}, env.logger)
-	if err != nil {
-		return err
+	// The KV bucket of live totals is JetStream's; on EventStoreDB programs
+	// follow /api/v1/live instead.
+	if ledger.jetstream != nil {
+		live, err = natsjs.OpenLiveTotals(ctx, ledger.conn, store.replicas, func(county, campaign string) ([]byte, error) {
+			var figures projections.Figures
+			runner.View(func(uint64) { figures = projection.Sum(projections.Query{County: county, Campaign: campaign}) })
+			return json.Marshal(figures)
+		}, env.logger)
+		if err != nil {
+			return err
+		}
 	}
 	if err := runner.Load(ctx); err != nil {
 		return err
@@ -159,8 +171,12 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	address := "http://" + listener.Addr().String()
-	env.logger.Info("serving", "data", store.dataDir, "nats_url", url, "http", address, "head", head)
-	fmt.Fprintf(env.stdout, "ledger serving %s (%d events) on NATS %s; durability: sync %s.\n", store.dataDir, head, url, store.sync)
+	env.logger.Info("serving", "store", ledger.location, "nats_url", url, "http", address, "head", head)
+	if ledger.server != nil {
+		fmt.Fprintf(env.stdout, "ledger serving %s (%d events) on NATS %s; durability: sync %s.\n", store.dataDir, head, url, store.sync)
+	} else {
+		fmt.Fprintf(env.stdout, "ledger serving EventStoreDB at %s (%d events); tokens and signing key in %s.\n", ledger.location, head, store.dataDir)
+	}
 	fmt.Fprintf(env.stdout, "HTTP API and dashboard on %s (%s). Ctrl-C stops.\n", address, tokenNote)
 	if localAdmin != "" {
 		fmt.Fprintf(env.stdout, "Dashboard as the local admin: %s/?token=%s\n", address, localAdmin)

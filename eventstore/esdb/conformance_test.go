@@ -46,3 +46,21 @@ func TestConformance(t *testing.T) {
 		Unsupported:            esdb.ErrUnsupported,
 	})
 }
+
+// TestSidesConformance runs the side stores' suite (projection checkpoints,
+// leases, signed checkpoints, personal-data keys) against the live server.
+func TestSidesConformance(t *testing.T) {
+	connection := os.Getenv("LEDGER_ESDB_URL")
+	if connection == "" {
+		t.Skip("LEDGER_ESDB_URL is not set: no EventStoreDB server to run the side stores' suite against (set it to esdb://HOST:2113?tls=false)")
+	}
+	eventstoretest.RunSides(t, func(t *testing.T) eventstoretest.Sides {
+		prefix := fmt.Sprintf("ledgertest%s-", uuid.NewString()[:8])
+		store, err := esdb.Open(context.Background(), connection, esdb.Options{StreamPrefix: prefix})
+		if err != nil {
+			t.Fatalf("open %s: %v", connection, err)
+		}
+		t.Cleanup(func() { _ = store.Close() })
+		return eventstoretest.Sides{Checkpoints: store.Checkpoints(), Signed: store.SignedCheckpoints(), Keys: store.Keystore()}
+	})
+}

@@ -137,7 +137,7 @@ type LastEvent struct {
 
 // ErrUnsupported says the store cannot do what JetStream can, such as an
 // atomic append across aggregates.
-var ErrUnsupported = errors.New("not supported by this store")
+var ErrUnsupported = eventstore.ErrUnsupported
 
 // MapError turns client errors into the contract's: a wrong expected version
 // is a conflict; a missing stream is not found; the rest keep their cause.

@@ -1,6 +1,7 @@
 package esdb_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -170,5 +171,25 @@ func TestMapError(t *testing.T) {
 	plain := errors.New("connection refused")
 	if got := esdb.MapError(plain, aggregate, 3); got != plain {
 		t.Fatalf("a plain error became %v", got)
+	}
+}
+
+func TestSideStreamsStayOutOfTheLog(t *testing.T) {
+	for _, prefix := range []string{esdb.DefaultStreamPrefix, "ledgertest1a2b3c4d-", "union."} {
+		meta := esdb.MetaStreamPrefix(prefix)
+		if esdb.IsLedgerStream(prefix, meta+"projection-totals") || esdb.IsLedgerStream(prefix, meta+"key-00") {
+			t.Errorf("prefix %q: side stream %q counts as a ledger stream", prefix, meta)
+		}
+	}
+}
+
+func TestOpenRefusesAPrefixTheSideStreamsShare(t *testing.T) {
+	// The prefix is checked before any connection is made, so no server
+	// is needed.
+	for _, prefix := range []string{"meta-", "me", "m"} {
+		_, err := esdb.Open(context.Background(), "esdb://127.0.0.1:1?tls=false", esdb.Options{StreamPrefix: prefix})
+		if !errors.Is(err, domain.ErrInvalid) {
+			t.Errorf("prefix %q: %v, want ErrInvalid", prefix, err)
+		}
 	}
 }

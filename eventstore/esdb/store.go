@@ -2,12 +2,15 @@ package esdb
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"sort"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
@@ -50,6 +53,10 @@ func Open(ctx context.Context, connection string, options Options) (*Store, erro
 	if options.StreamPrefix == "" {
 		options.StreamPrefix = DefaultStreamPrefix
 	}
+	if strings.HasPrefix(MetaStreamPrefix(options.StreamPrefix), options.StreamPrefix) {
+		// The side streams would then count as ledger events.
+		return nil, fmt.Errorf("esdb stream prefix %q: must not be the start of %q: %w", options.StreamPrefix, metaPrefixStart, domain.ErrInvalid)
+	}
 	config, err := esdb.ParseConnectionString(connection)
 	if err != nil {
 		return nil, fmt.Errorf("esdb connection string: %w", err)
@@ -65,6 +72,9 @@ func Open(ctx context.Context, connection string, options Options) (*Store, erro
 	}
 	return store, nil
 }
+
+// StreamOf is the stream an event belongs in.
+func (s *Store) StreamOf(event domain.Event) string { return StreamName(s.prefix, event.Aggregate) }
 
 // Close closes the connection.
 func (s *Store) Close() error { return s.client.Close() }
@@ -269,14 +279,74 @@ func (s *Store) written(ctx context.Context, part eventstore.AggregateAppend, re
 }
 
 // Read yields the ledger's events after position from, up to the head as
-// of the call, reading $all forward in pages from the commit position of the
-// first one. The client reads $all without a server-side filter, so the
-// ledger's streams are picked out here and the filter is applied to the
-// decoded events.
+// of the call. The client reads $all without a server-side filter, so the
+// filter is applied to the decoded events.
 func (s *Store) Read(ctx context.Context, from uint64, filter eventstore.Filter) iter.Seq2[eventstore.Record, error] {
 	return func(yield func(eventstore.Record, error) bool) {
+		for numbered, err := range s.scan(ctx, from) {
+			if err != nil {
+				yield(eventstore.Record{}, err)
+				return
+			}
+			position, recorded := numbered.position, numbered.recorded
+			event, err := FromRecorded(s.prefix, recorded)
+			if err != nil {
+				yield(eventstore.Record{}, err)
+				return
+			}
+			if filter.Matches(event) && !yield(eventstore.Record{Position: position, Event: event, Data: recorded.Data}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// StoredEvent is a ledger event as EventStoreDB keeps it, undecoded: what
+// verification checks the decoded event against.
+type StoredEvent struct {
+	Position uint64
+	Stream   string
+	// Envelope is the metadata as stored; EnvelopeError says why it did not
+	// decode, if it did not.
+	Envelope      Envelope
+	EnvelopeError error
+	Data          []byte
+	Stored        time.Time
+}
+
+// Stored yields every ledger event after position from as stored, up to
+// the head as of the call, without checking it: a tampered event is for
+// the verifier to report, not for the read to stop at.
+func (s *Store) Stored(ctx context.Context, from uint64) iter.Seq2[StoredEvent, error] {
+	return func(yield func(StoredEvent, error) bool) {
+		for numbered, err := range s.scan(ctx, from) {
+			if err != nil {
+				yield(StoredEvent{}, err)
+				return
+			}
+			recorded := numbered.recorded
+			stored := StoredEvent{Position: numbered.position, Stream: recorded.StreamID, Data: recorded.Data, Stored: recorded.CreatedDate}
+			stored.EnvelopeError = json.Unmarshal(recorded.UserMetadata, &stored.Envelope)
+			if !yield(stored, nil) {
+				return
+			}
+		}
+	}
+}
+
+// numberedEvent is a ledger event of $all with its ledger position.
+type numberedEvent struct {
+	position uint64
+	recorded *esdb.RecordedEvent
+}
+
+// scan yields the ledger's events after position from with their ledger
+// positions, up to the head as of the call, reading $all forward in pages
+// from the commit position of the first one.
+func (s *Store) scan(ctx context.Context, from uint64) iter.Seq2[numberedEvent, error] {
+	return func(yield func(numberedEvent, error) bool) {
 		if err := s.refresh(ctx); err != nil {
-			yield(eventstore.Record{}, err)
+			yield(numberedEvent{}, err)
 			return
 		}
 		s.mutex.Lock()
@@ -290,13 +360,13 @@ func (s *Store) Read(ctx context.Context, from uint64, filter eventstore.Filter)
 		for next <= head {
 			stream, err := s.client.ReadAll(ctx, esdb.ReadAllOptions{From: start}, readPageEventsMax)
 			if err != nil {
-				yield(eventstore.Record{}, fmt.Errorf("read $all: %w", err))
+				yield(numberedEvent{}, fmt.Errorf("read $all: %w", err))
 				return
 			}
-			read, stop, err := s.readPage(stream, &next, head, &start, filter, yield)
+			read, stop, err := s.readPage(stream, &next, head, &start, yield)
 			stream.Close()
 			if err != nil {
-				yield(eventstore.Record{}, err)
+				yield(numberedEvent{}, err)
 				return
 			}
 			if stop || read < readPageEventsMax {
@@ -309,8 +379,8 @@ func (s *Store) Read(ctx context.Context, from uint64, filter eventstore.Filter)
 // readPage yields the ledger events of one page of $all, numbering them from
 // *next, and leaves *start at the page's last commit position. It reports
 // how many events of any stream it read and whether the reader stopped.
-func (s *Store) readPage(stream *esdb.ReadStream, next *uint64, head uint64, start *esdb.Position, filter eventstore.Filter,
-	yield func(eventstore.Record, error) bool) (int, bool, error) {
+func (s *Store) readPage(stream *esdb.ReadStream, next *uint64, head uint64, start *esdb.Position,
+	yield func(numberedEvent, error) bool) (int, bool, error) {
 	read := 0
 	for *next <= head {
 		resolved, err := stream.Recv()
@@ -334,13 +404,9 @@ func (s *Store) readPage(stream *esdb.ReadStream, next *uint64, head uint64, sta
 		if want := s.positionOf(*next); want != recorded.Position {
 			return read, false, fmt.Errorf("position %d: $all has commit %d where the index has %d", *next, recorded.Position.Commit, want.Commit)
 		}
-		event, err := FromRecorded(s.prefix, recorded)
-		if err != nil {
-			return read, false, err
-		}
 		position := *next
 		*next++
-		if filter.Matches(event) && !yield(eventstore.Record{Position: position, Event: event, Data: recorded.Data}, nil) {
+		if !yield(numberedEvent{position: position, recorded: recorded}, nil) {
 			return read, true, nil
 		}
 	}

@@ -1,13 +1,10 @@
 package natsjs
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -18,12 +15,11 @@ import (
 	"github.com/ordos-union/ledger/eventstore"
 )
 
-var _ eventstore.CheckpointStore = (*Checkpoints)(nil)
-
-// checkpointBytesMax caps one stored checkpoint (compressed). Projections
-// keep state per region, campaign and day, which compresses to far less;
-// the embedded server allows messages this large.
-const checkpointBytesMax = 8 << 20
+var (
+	_ eventstore.CheckpointStore   = (*Checkpoints)(nil)
+	_ eventstore.Leases            = (*Checkpoints)(nil)
+	_ eventstore.CheckpointArchive = (*Checkpoints)(nil)
+)
 
 // CheckpointBucket is the KV bucket of projection checkpoints.
 const CheckpointBucket = "LEDGER_PROJECTIONS"
@@ -51,7 +47,7 @@ func OpenCheckpoints(ctx context.Context, connection *nats.Conn, replicas int) (
 			Bucket:       CheckpointBucket,
 			Description:  "Projection checkpoints: state and log position, saved together",
 			History:      1,
-			MaxValueSize: checkpointBytesMax,
+			MaxValueSize: eventstore.CheckpointBytesMax,
 			Storage:      jetstream.FileStorage,
 			Replicas:     replicas,
 		})
@@ -72,51 +68,19 @@ func (c *Checkpoints) Load(ctx context.Context, name string) (eventstore.Checkpo
 	if err != nil {
 		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: %w: %w", name, domain.ErrUnavailable, err)
 	}
-	reader, err := gzip.NewReader(bytes.NewReader(entry.Value()))
-	if err != nil {
-		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: %w", name, err)
-	}
-	data, err := io.ReadAll(io.LimitReader(reader, 16*checkpointBytesMax))
-	if err != nil {
-		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: %w", name, err)
-	}
-	var checkpoint eventstore.Checkpoint
-	if err := json.Unmarshal(data, &checkpoint); err != nil {
-		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: %w", name, err)
-	}
-	return checkpoint, nil
+	return eventstore.DecodeCheckpoint(name, entry.Value())
 }
 
 // Save writes a projection's checkpoint as one KV value.
 func (c *Checkpoints) Save(ctx context.Context, checkpoint eventstore.Checkpoint) error {
-	data, err := json.Marshal(checkpoint)
+	value, err := eventstore.EncodeCheckpoint(checkpoint)
 	if err != nil {
-		return fmt.Errorf("save checkpoint %s: %w", checkpoint.Name, err)
+		return fmt.Errorf("save %w", err)
 	}
-	var compressed bytes.Buffer
-	writer := gzip.NewWriter(&compressed)
-	if _, err := writer.Write(data); err != nil {
-		return fmt.Errorf("save checkpoint %s: %w", checkpoint.Name, err)
-	}
-	if err := writer.Close(); err != nil {
-		return fmt.Errorf("save checkpoint %s: %w", checkpoint.Name, err)
-	}
-	if compressed.Len() > checkpointBytesMax {
-		return fmt.Errorf("save checkpoint %s: %d bytes compressed, at most %d", checkpoint.Name, compressed.Len(), checkpointBytesMax)
-	}
-	if _, err := c.kv.Put(ctx, checkpoint.Name, compressed.Bytes()); err != nil {
+	if _, err := c.kv.Put(ctx, checkpoint.Name, value); err != nil {
 		return fmt.Errorf("save checkpoint %s: %w: %w", checkpoint.Name, domain.ErrUnavailable, err)
 	}
 	return nil
-}
-
-// Lease is a claim, kept in the checkpoint bucket, that one process writes
-// a projection's checkpoints: on a cluster every node folds the log to serve
-// reads, but only the lease holder saves. A holder that stops renewing loses
-// the lease after its time to live, and another node takes it.
-type Lease struct {
-	Holder  string    `json:"holder"`
-	Expires time.Time `json:"expires"`
 }
 
 // Claim takes or renews the lease on name for holder and reports whether
@@ -124,7 +88,7 @@ type Lease struct {
 func (c *Checkpoints) Claim(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (bool, error) {
 	key := "lease." + name
 	entry, err := c.kv.Get(ctx, key)
-	next, _ := json.Marshal(Lease{Holder: holder, Expires: now.Add(ttl)})
+	next, _ := json.Marshal(eventstore.Lease{Holder: holder, Expires: now.Add(ttl)})
 	switch {
 	case errors.Is(err, jetstream.ErrKeyNotFound):
 		if _, err := c.kv.Create(ctx, key, next); err != nil {
@@ -137,9 +101,9 @@ func (c *Checkpoints) Claim(ctx context.Context, name, holder string, ttl time.D
 	case err != nil:
 		return false, fmt.Errorf("claim %s: %w", name, err)
 	}
-	var current Lease
+	var current eventstore.Lease
 	_ = json.Unmarshal(entry.Value(), &current)
-	if current.Holder != holder && now.Before(current.Expires) {
+	if current.HeldByOther(holder, now) {
 		return false, nil
 	}
 	if _, err := c.kv.Update(ctx, key, next, entry.Revision()); err != nil {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/ordos-union/ledger/eventstore"
 )
 
 // ServerOptions configure the embedded NATS server.
@@ -64,9 +66,9 @@ func StartServer(options ServerOptions) (*server.Server, error) {
 		NoLog:      true,
 		SyncAlways: options.SyncAlways,
 		DontListen: !options.Listen,
-		// Room for projection checkpoints (checkpointBytesMax) above the
+		// Room for projection checkpoints (eventstore.CheckpointBytesMax) above the
 		// 1 MiB default; events themselves stay capped at 65 KiB.
-		MaxPayload: checkpointBytesMax + 64<<10,
+		MaxPayload: eventstore.CheckpointBytesMax + 64<<10,
 	}
 	if options.MaxStoreBytes > 0 {
 		serverOptions.JetStreamMaxStore = options.MaxStoreBytes

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/privacy"
 )
 
 // KeystoreBucket is the KV bucket of personal-data keys, one per data
@@ -21,6 +22,8 @@ const KeystoreBucket = "LEDGER_KEYS"
 
 // subjectKeyBytes is the size of one key (AES-256).
 const subjectKeyBytes = 32
+
+var _ privacy.KeyArchive = (*Keystore)(nil)
 
 // Keystore keeps subject keys in a JetStream KV bucket.
 type Keystore struct {
@@ -126,11 +129,12 @@ func (k *Keystore) Export(ctx context.Context) (map[string][]byte, error) {
 	return out, nil
 }
 
-// Import stores keys, for restores.
+// Import stores keys, for restores and migrations. A subject that has a
+// key keeps it: events already sealed with it must stay readable.
 func (k *Keystore) Import(ctx context.Context, keys map[string][]byte) error {
 	for subject, key := range keys {
-		if _, err := k.kv.Put(ctx, keyName(subject), key); err != nil {
-			return err
+		if _, err := k.kv.Create(ctx, keyName(subject), key); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
+			return fmt.Errorf("import key of %s: %w", subject, err)
 		}
 	}
 	return nil

@@ -60,7 +60,11 @@ func OpenLiveTotals(ctx context.Context, connection *nats.Conn, replicas int, co
 }
 
 // Changed marks a region and campaign for the next flush. It never blocks.
+// A nil LiveTotals (no bucket, as on EventStoreDB) does nothing.
 func (l *LiveTotals) Changed(county, campaign string) {
+	if l == nil {
+		return
+	}
 	l.mu.Lock()
 	if len(l.dirty) < liveDirtyKeysMax {
 		l.dirty[[2]string{county, campaign}] = true
@@ -70,6 +74,9 @@ func (l *LiveTotals) Changed(county, campaign string) {
 
 // Run flushes changed keys until ctx ends.
 func (l *LiveTotals) Run(ctx context.Context) {
+	if l == nil {
+		return
+	}
 	ticker := time.NewTicker(liveFlushIntervalMs * time.Millisecond)
 	defer ticker.Stop()
 	for {

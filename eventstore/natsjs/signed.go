@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
 )
 
 // SignedCheckpointStream keeps signed tree checkpoints, append-only like the
@@ -18,6 +19,8 @@ import (
 const SignedCheckpointStream = "LEDGER_CHECKPOINTS"
 
 const signedCheckpointSubject = "ledger.checkpoints"
+
+var _ eventstore.SignedCheckpointLog = (*SignedCheckpoints)(nil)
 
 // SignedCheckpoints is the append-only place for signed checkpoints.
 type SignedCheckpoints struct {

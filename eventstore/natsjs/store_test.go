@@ -1,6 +1,7 @@
 package natsjs_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -54,4 +55,24 @@ func TestConformanceMemoryStorage(t *testing.T) {
 
 func TestConformanceDurableGroupCommit(t *testing.T) {
 	eventstoretest.Run(t, harness(natsjs.Options{Storage: natsjs.FileStorage, GroupCommit: true}, true, true))
+}
+
+func TestSideStoresConformance(t *testing.T) {
+	eventstoretest.RunSides(t, func(t *testing.T) eventstoretest.Sides {
+		connection := natsjstest.Connect(t, natsjstest.RunServer(t, t.TempDir(), false))
+		ctx := context.Background()
+		checkpoints, err := natsjs.OpenCheckpoints(ctx, connection, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signed, err := natsjs.OpenSignedCheckpoints(ctx, connection, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, err := natsjs.OpenKeystore(ctx, connection, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return eventstoretest.Sides{Checkpoints: checkpoints, Signed: signed, Keys: keys}
+	})
 }

@@ -1,0 +1,447 @@
+package esdb
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/privacy"
+)
+
+// What JetStream keeps in KV buckets and side streams, EventStoreDB keeps in
+// streams of its own beside the ledger's: projection checkpoints, leases,
+// signed tree checkpoints and personal-data keys. Their names start with
+// MetaStreamPrefix(prefix), which never starts with the ledger's prefix, so
+// they stay out of the global log the index numbers.
+
+// metaPrefixStart begins every side stream's name.
+const metaPrefixStart = "meta-"
+
+// MetaStreamPrefix starts the names of the side streams of a ledger whose
+// streams start with prefix.
+func MetaStreamPrefix(prefix string) string { return metaPrefixStart + prefix }
+
+// Event types of the side streams.
+const (
+	checkpointEventType       = "projection_checkpoint"
+	leaseEventType            = "projection_lease"
+	signedCheckpointEventType = "signed_checkpoint"
+	subjectKeyEventType       = "subject_key"
+)
+
+// signedCheckpointBytesMax caps one signed checkpoint note, as the JetStream
+// stream does.
+const signedCheckpointBytesMax = 64 << 10
+
+// signedCheckpointsMax bounds how many signed checkpoints All returns: one
+// every ten minutes for over nineteen years.
+const signedCheckpointsMax = 1 << 20
+
+// Side-stream names.
+func (s *Store) checkpointStream(name string) string {
+	return MetaStreamPrefix(s.prefix) + "projection-" + name
+}
+func (s *Store) leaseStream(name string) string { return MetaStreamPrefix(s.prefix) + "lease-" + name }
+func (s *Store) signedStream() string           { return MetaStreamPrefix(s.prefix) + "signed-checkpoints" }
+func (s *Store) keyStreamPrefix() string        { return MetaStreamPrefix(s.prefix) + "key-" }
+func (s *Store) keyStream(subject string) string {
+	// Subject ids may hold characters a stream name should not.
+	return s.keyStreamPrefix() + hex.EncodeToString([]byte(subject))
+}
+
+// lastOf reads a stream's last event: nil when the stream has none, was
+// never written or is deleted.
+func (s *Store) lastOf(ctx context.Context, stream string) (*esdb.RecordedEvent, error) {
+	return s.oneOf(ctx, stream, esdb.ReadStreamOptions{Direction: esdb.Backwards, From: esdb.End{}})
+}
+
+// firstOf reads a stream's first readable event (after a delete, the first
+// written since): nil when there is none.
+func (s *Store) firstOf(ctx context.Context, stream string) (*esdb.RecordedEvent, error) {
+	return s.oneOf(ctx, stream, esdb.ReadStreamOptions{Direction: esdb.Forwards, From: esdb.Start{}})
+}
+
+func (s *Store) oneOf(ctx context.Context, stream string, options esdb.ReadStreamOptions) (*esdb.RecordedEvent, error) {
+	reader, err := s.client.ReadStream(ctx, stream, options, 1)
+	if err != nil {
+		if isMissingStream(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read %s: %w: %w", stream, domain.ErrUnavailable, err)
+	}
+	defer reader.Close()
+	resolved, err := reader.Recv()
+	switch {
+	case errors.Is(err, io.EOF), isMissingStream(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("read %s: %w: %w", stream, domain.ErrUnavailable, err)
+	}
+	return resolved.OriginalEvent(), nil
+}
+
+// isMissingStream says the stream was never written or was deleted.
+func isMissingStream(err error) bool {
+	var clientError *esdb.Error
+	if !errors.As(err, &clientError) {
+		return false
+	}
+	return clientError.Code() == esdb.ErrorCodeResourceNotFound || clientError.Code() == esdb.ErrorCodeStreamDeleted
+}
+
+// isWrongExpectedVersion says another writer got there first.
+func isWrongExpectedVersion(err error) bool {
+	var clientError *esdb.Error
+	return errors.As(err, &clientError) && clientError.Code() == esdb.ErrorCodeWrongExpectedVersion
+}
+
+// keepLast makes the server keep only a stream's last event: checkpoints
+// and leases are replaced, not accumulated. Older events are removed at the
+// next scavenge.
+func (s *Store) keepLast(ctx context.Context, stream string) error {
+	var metadata esdb.StreamMetadata
+	metadata.SetMaxCount(1)
+	if _, err := s.client.SetStreamMetadata(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}}, metadata); err != nil {
+		return fmt.Errorf("set metadata of %s: %w", stream, err)
+	}
+	return nil
+}
+
+// streamsStartingWith lists the streams of $all whose names start with
+// prefix, in the order first written. It reads the whole of $all: it serves
+// exports, which are rare, and needs no index to keep in step.
+func (s *Store) streamsStartingWith(ctx context.Context, prefix string) ([]string, error) {
+	var names []string
+	seen := map[string]bool{}
+	var from esdb.AllPosition = esdb.Start{}
+	var last *esdb.Position
+	for {
+		reader, err := s.client.ReadAll(ctx, esdb.ReadAllOptions{From: from}, readPageEventsMax)
+		if err != nil {
+			return nil, fmt.Errorf("read $all: %w", err)
+		}
+		read := 0
+		for {
+			resolved, err := reader.Recv()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				reader.Close()
+				return nil, fmt.Errorf("read $all: %w", err)
+			}
+			read++
+			recorded := resolved.OriginalEvent()
+			if last != nil && !After(recorded.Position, *last) {
+				continue
+			}
+			position := recorded.Position
+			from, last = position, &position
+			if strings.HasPrefix(recorded.StreamID, prefix) && !seen[recorded.StreamID] {
+				seen[recorded.StreamID] = true
+				names = append(names, recorded.StreamID)
+			}
+		}
+		reader.Close()
+		if read < readPageEventsMax {
+			return names, nil
+		}
+	}
+}
+
+// Checkpoints keeps projection checkpoints and leases in EventStoreDB, one
+// stream per projection whose last event is the checkpoint.
+type Checkpoints struct{ store *Store }
+
+var (
+	_ eventstore.CheckpointStore   = (*Checkpoints)(nil)
+	_ eventstore.Leases            = (*Checkpoints)(nil)
+	_ eventstore.CheckpointArchive = (*Checkpoints)(nil)
+)
+
+// Checkpoints returns the store's projection checkpoints.
+func (s *Store) Checkpoints() *Checkpoints { return &Checkpoints{store: s} }
+
+// Load reads a projection's checkpoint.
+func (c *Checkpoints) Load(ctx context.Context, name string) (eventstore.Checkpoint, error) {
+	recorded, err := c.store.lastOf(ctx, c.store.checkpointStream(name))
+	if err != nil {
+		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: %w", name, err)
+	}
+	if recorded == nil {
+		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: %w", name, domain.ErrNotFound)
+	}
+	return eventstore.DecodeCheckpoint(name, recorded.Data)
+}
+
+// Save appends the checkpoint as its stream's new last event; one event
+// holds state and position together.
+func (c *Checkpoints) Save(ctx context.Context, checkpoint eventstore.Checkpoint) error {
+	value, err := eventstore.EncodeCheckpoint(checkpoint)
+	if err != nil {
+		return fmt.Errorf("save %w", err)
+	}
+	stream := c.store.checkpointStream(checkpoint.Name)
+	result, err := c.store.client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}},
+		esdb.EventData{EventType: checkpointEventType, ContentType: esdb.ContentTypeBinary, Data: value})
+	if err != nil {
+		return fmt.Errorf("save checkpoint %s: %w: %w", checkpoint.Name, domain.ErrUnavailable, err)
+	}
+	if result.NextExpectedVersion == 0 {
+		return c.store.keepLast(ctx, stream)
+	}
+	return nil
+}
+
+// Claim takes or renews the lease on name for holder. The append expects
+// the revision of the lease it read, so of two claimants one wins.
+func (c *Checkpoints) Claim(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (bool, error) {
+	stream := c.store.leaseStream(name)
+	recorded, err := c.store.lastOf(ctx, stream)
+	if err != nil {
+		return false, fmt.Errorf("claim %s: %w", name, err)
+	}
+	var expected esdb.ExpectedRevision = esdb.NoStream{}
+	if recorded != nil {
+		var current eventstore.Lease
+		_ = json.Unmarshal(recorded.Data, &current)
+		if current.HeldByOther(holder, now) {
+			return false, nil
+		}
+		expected = esdb.Revision(recorded.EventNumber)
+	}
+	next, err := json.Marshal(eventstore.Lease{Holder: holder, Expires: now.Add(ttl)})
+	if err != nil {
+		return false, fmt.Errorf("claim %s: %w", name, err)
+	}
+	result, err := c.store.client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: expected},
+		esdb.EventData{EventType: leaseEventType, ContentType: esdb.ContentTypeJson, Data: next})
+	if isWrongExpectedVersion(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim %s: %w", name, err)
+	}
+	if result.NextExpectedVersion == 0 {
+		return true, c.store.keepLast(ctx, stream)
+	}
+	return true, nil
+}
+
+// Export returns every projection checkpoint, for backups.
+func (c *Checkpoints) Export(ctx context.Context) ([]eventstore.Checkpoint, error) {
+	prefix := c.store.checkpointStream("")
+	streams, err := c.store.streamsStartingWith(ctx, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("export checkpoints: %w", err)
+	}
+	var checkpoints []eventstore.Checkpoint
+	for _, stream := range streams {
+		checkpoint, err := c.Load(ctx, strings.TrimPrefix(stream, prefix))
+		if errors.Is(err, domain.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		checkpoints = append(checkpoints, checkpoint)
+	}
+	return checkpoints, nil
+}
+
+// Import saves checkpoints, for restores.
+func (c *Checkpoints) Import(ctx context.Context, checkpoints []eventstore.Checkpoint) error {
+	for _, checkpoint := range checkpoints {
+		if err := c.Save(ctx, checkpoint); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SignedCheckpoints keeps signed tree checkpoints in one append-only stream.
+type SignedCheckpoints struct{ store *Store }
+
+var _ eventstore.SignedCheckpointLog = (*SignedCheckpoints)(nil)
+
+// SignedCheckpoints returns the store's signed checkpoint log.
+func (s *Store) SignedCheckpoints() *SignedCheckpoints { return &SignedCheckpoints{store: s} }
+
+// Append stores one signed checkpoint.
+func (c *SignedCheckpoints) Append(ctx context.Context, signed []byte) error {
+	if len(signed) > signedCheckpointBytesMax {
+		return fmt.Errorf("store checkpoint: %d bytes, at most %d: %w", len(signed), signedCheckpointBytesMax, domain.ErrInvalid)
+	}
+	_, err := c.store.client.AppendToStream(ctx, c.store.signedStream(), esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}},
+		esdb.EventData{EventType: signedCheckpointEventType, ContentType: esdb.ContentTypeBinary, Data: signed})
+	if err != nil {
+		return fmt.Errorf("store checkpoint: %w: %w", domain.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Latest returns the last signed checkpoint; domain.ErrNotFound if none.
+func (c *SignedCheckpoints) Latest(ctx context.Context) ([]byte, error) {
+	recorded, err := c.store.lastOf(ctx, c.store.signedStream())
+	if err != nil {
+		return nil, fmt.Errorf("latest checkpoint: %w", err)
+	}
+	if recorded == nil {
+		return nil, fmt.Errorf("no checkpoint yet (run ledger checkpoint): %w", domain.ErrNotFound)
+	}
+	return recorded.Data, nil
+}
+
+// All returns every signed checkpoint in the order stored.
+func (c *SignedCheckpoints) All(ctx context.Context) ([][]byte, error) {
+	var all [][]byte
+	next := uint64(0)
+	for {
+		reader, err := c.store.client.ReadStream(ctx, c.store.signedStream(), esdb.ReadStreamOptions{From: esdb.Revision(next)}, readPageEventsMax)
+		if err != nil {
+			if isMissingStream(err) {
+				return all, nil
+			}
+			return nil, fmt.Errorf("checkpoints: %w: %w", domain.ErrUnavailable, err)
+		}
+		read := 0
+		for {
+			resolved, err := reader.Recv()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if isMissingStream(err) {
+				reader.Close()
+				return all, nil
+			}
+			if err != nil {
+				reader.Close()
+				return nil, fmt.Errorf("checkpoints: %w: %w", domain.ErrUnavailable, err)
+			}
+			read++
+			recorded := resolved.OriginalEvent()
+			all = append(all, recorded.Data)
+			next = recorded.EventNumber + 1
+		}
+		reader.Close()
+		if read < readPageEventsMax {
+			return all, nil
+		}
+		if len(all) >= signedCheckpointsMax {
+			return nil, fmt.Errorf("checkpoints: more than %d", signedCheckpointsMax)
+		}
+	}
+}
+
+// Keystore keeps each data subject's key as the first event of a stream of
+// its own. Destroy deletes the stream: the key is unreadable at once, and
+// the server removes its bytes at the next scavenge (EventStoreDB has no
+// overwrite in place like JetStream's secure delete; operators schedule
+// scavenges, see docs/OPERATIONS.md).
+type Keystore struct{ store *Store }
+
+var _ privacy.KeyArchive = (*Keystore)(nil)
+
+// Keystore returns the store's personal-data keystore.
+func (s *Store) Keystore() *Keystore { return &Keystore{store: s} }
+
+// Key returns the subject's key.
+func (k *Keystore) Key(ctx context.Context, subject string) ([]byte, error) {
+	recorded, err := k.store.firstOf(ctx, k.store.keyStream(subject))
+	if err != nil {
+		return nil, fmt.Errorf("key of %s: %w", subject, err)
+	}
+	if recorded == nil || len(recorded.Data) != privacy.KeyBytes {
+		return nil, fmt.Errorf("key of %s: %w", subject, domain.ErrNotFound)
+	}
+	return recorded.Data, nil
+}
+
+// CreateKey returns the subject's key, making one if it has none. Two
+// processes may both append one; the stream's first event is the key, so
+// both then return the same.
+func (k *Keystore) CreateKey(ctx context.Context, subject string) ([]byte, error) {
+	if key, err := k.Key(ctx, subject); err == nil || !errors.Is(err, domain.ErrNotFound) {
+		return key, err
+	}
+	key := make([]byte, privacy.KeyBytes)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if err := k.put(ctx, subject, key); err != nil {
+		return nil, err
+	}
+	return k.Key(ctx, subject)
+}
+
+func (k *Keystore) put(ctx context.Context, subject string, key []byte) error {
+	_, err := k.store.client.AppendToStream(ctx, k.store.keyStream(subject), esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}},
+		esdb.EventData{EventType: subjectKeyEventType, ContentType: esdb.ContentTypeBinary, Data: key})
+	if err != nil {
+		return fmt.Errorf("create key of %s: %w: %w", subject, domain.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Destroy deletes the subject's key stream.
+func (k *Keystore) Destroy(ctx context.Context, subject string) error {
+	if _, err := k.Key(ctx, subject); err != nil {
+		return err
+	}
+	if _, err := k.store.client.DeleteStream(ctx, k.store.keyStream(subject), esdb.DeleteStreamOptions{ExpectedRevision: esdb.Any{}}); err != nil {
+		return fmt.Errorf("destroy key of %s: %w", subject, err)
+	}
+	return nil
+}
+
+// Export returns every subject's key; erased subjects have none.
+func (k *Keystore) Export(ctx context.Context) (map[string][]byte, error) {
+	streams, err := k.store.streamsStartingWith(ctx, k.store.keyStreamPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("export keys: %w", err)
+	}
+	keys := map[string][]byte{}
+	for _, stream := range streams {
+		subject, err := hex.DecodeString(strings.TrimPrefix(stream, k.store.keyStreamPrefix()))
+		if err != nil {
+			continue
+		}
+		key, err := k.Key(ctx, string(subject))
+		if errors.Is(err, domain.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		keys[string(subject)] = key
+	}
+	return keys, nil
+}
+
+// Import stores keys; a subject that has a key keeps it.
+func (k *Keystore) Import(ctx context.Context, keys map[string][]byte) error {
+	for subject, key := range keys {
+		if len(key) != privacy.KeyBytes {
+			return fmt.Errorf("import key of %s: %d bytes, want %d: %w", subject, len(key), privacy.KeyBytes, domain.ErrInvalid)
+		}
+		if _, err := k.Key(ctx, subject); err == nil {
+			continue
+		} else if !errors.Is(err, domain.ErrNotFound) {
+			return err
+		}
+		if err := k.put(ctx, subject, key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
