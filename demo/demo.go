@@ -232,34 +232,58 @@ type Summary struct {
 }
 
 // Load records the demo through the service: the entries first, then the
-// voids and corrections that refer to them. Loading twice writes nothing new.
+// voids and corrections that refer to them. Each append holds one
+// campaign's events, the unit every store can append atomically (EventStoreDB
+// appends to one stream at a time). Loading twice writes nothing new.
 func Load(ctx context.Context, service *ledger.Service) (Summary, error) {
 	var summary Summary
-	events := Events()
 	ids := map[string]string{}
-	for start := 0; start < len(events); start += eventstore.BatchEventsMax {
-		batch := events[start:min(start+eventstore.BatchEventsMax, len(events))]
-		results, err := service.Record(ctx, batch)
-		if err != nil {
-			return summary, fmt.Errorf("load demo: %w", err)
+	record := func(events []domain.Event, what string) error {
+		for _, batch := range byAggregate(events) {
+			results, err := service.Record(ctx, batch)
+			if err != nil {
+				return fmt.Errorf("load demo %s: %w", what, err)
+			}
+			for i, result := range results {
+				ids[domain.EntityID(batch[i].Data)] = result.EventID.String()
+				summary.count(result)
+			}
 		}
-		for i, result := range results {
-			ids[domain.EntityID(batch[i].Data)] = result.EventID.String()
-			summary.count(result)
-		}
+		return nil
+	}
+	if err := record(Events(), "entries"); err != nil {
+		return summary, err
 	}
 	corrections, err := Corrections(ids)
 	if err != nil {
 		return summary, err
 	}
-	results, err := service.Record(ctx, corrections)
-	if err != nil {
-		return summary, fmt.Errorf("load demo corrections: %w", err)
+	return summary, record(corrections, "corrections")
+}
+
+// byAggregate splits events into batches of one aggregate each, at most
+// eventstore.BatchEventsMax long, keeping each aggregate's events in order
+// and the aggregates in the order they first appear.
+func byAggregate(events []domain.Event) [][]domain.Event {
+	var order []domain.AggregateRef
+	groups := map[domain.AggregateRef][]domain.Event{}
+	for _, event := range events {
+		// The service sets each event's aggregate from its data; here it
+		// is worked out the same way.
+		aggregate := domain.AggregateOf(event.Data)
+		if _, seen := groups[aggregate]; !seen {
+			order = append(order, aggregate)
+		}
+		groups[aggregate] = append(groups[aggregate], event)
 	}
-	for _, result := range results {
-		summary.count(result)
+	var batches [][]domain.Event
+	for _, aggregate := range order {
+		group := groups[aggregate]
+		for start := 0; start < len(group); start += eventstore.BatchEventsMax {
+			batches = append(batches, group[start:min(start+eventstore.BatchEventsMax, len(group))])
+		}
 	}
-	return summary, nil
+	return batches
 }
 
 func (s *Summary) count(result ledger.Result) {

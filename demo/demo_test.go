@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ordos-union/ledger/demo"
+	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
 	"github.com/ordos-union/ledger/ledger"
@@ -72,5 +73,34 @@ func TestDemoEncodesTheArticle(t *testing.T) {
 	}
 	if reached != len(demo.Counties) {
 		t.Errorf("summer cooling reached %d counties, want %d", reached, len(demo.Counties))
+	}
+}
+
+// oneAggregateStore refuses appends across aggregates, as EventStoreDB's
+// store does, around a real JetStream store.
+type oneAggregateStore struct {
+	eventstore.Store
+	refused *int
+}
+
+func (s oneAggregateStore) Append(ctx context.Context, parts ...eventstore.AggregateAppend) ([]uint64, error) {
+	if len(parts) > 1 {
+		*s.refused++
+		return nil, eventstore.ErrUnsupported
+	}
+	return s.Store.Append(ctx, parts...)
+}
+
+func TestDemoLoadsOnAStoreThatAppendsOneAggregateAtATime(t *testing.T) {
+	ctx := context.Background()
+	refused := 0
+	store := oneAggregateStore{Store: natsjstest.Store(t, natsjs.Options{Storage: natsjs.MemoryStorage}, false), refused: &refused}
+	summary, err := demo.Load(ctx, ledger.New(store, ledger.Options{}))
+	if err != nil || refused != 0 {
+		t.Fatalf("load: %v (%d appends across aggregates)", err, refused)
+	}
+	head, err := store.Head(ctx)
+	if err != nil || head != uint64(summary.Written) || summary.Written == 0 {
+		t.Fatalf("head %d after %d written: %v", head, summary.Written, err)
 	}
 }

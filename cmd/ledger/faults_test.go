@@ -23,9 +23,9 @@ type servedLedger struct {
 	token   string
 }
 
-func startServe(t *testing.T, data string) *servedLedger {
+func startServe(t *testing.T, data string, extra ...string) *servedLedger {
 	t.Helper()
-	cmd := exec.Command(binary(t), "serve", "--data", data, "--port", "-1", "--http", "127.0.0.1:0")
+	cmd := exec.Command(binary(t), append([]string{"serve", "--data", data, "--port", "-1", "--http", "127.0.0.1:0"}, extra...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

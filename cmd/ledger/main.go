@@ -47,7 +47,7 @@ type environment struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "run the embedded NATS JetStream server holding the ledger until interrupted", runServe},
+		{"serve", "serve the HTTP API and dashboard over the ledger (embedded NATS JetStream, or --store esdb://) until interrupted", runServe},
 		{"record", "append events from a JSON/JSONL file, or one entry from flags (record donation|allocation|delivery|training|service|void)", runRecord},
 		{"events", "list events with filters, or follow new ones", runEvents},
 		{"demo", "load the demo data set from the 2022 Ordos report and print totals per county", runDemo},

@@ -238,7 +238,7 @@ func (f *storeFlags) openEventStoreDB(ctx context.Context, env *environment, lis
 		}
 		result.lock = lock
 	}
-	store, err := esdb.Open(ctx, f.store, esdb.Options{})
+	store, err := esdb.Open(ctx, f.store, esdb.Options{Logger: env.logger})
 	if err != nil {
 		result.Close()
 		return nil, err

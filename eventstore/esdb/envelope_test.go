@@ -193,3 +193,25 @@ func TestOpenRefusesAPrefixTheSideStreamsShare(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitConnectionTakesOutThePrefix(t *testing.T) {
+	cases := []struct{ in, rest, prefix string }{
+		{"esdb://127.0.0.1:2113?tls=false", "esdb://127.0.0.1:2113?tls=false", ""},
+		{"esdb://127.0.0.1:2113?tls=false&ledgerStreamPrefix=union-a-", "esdb://127.0.0.1:2113?tls=false", "union-a-"},
+		{"esdb://127.0.0.1:2113?ledgerStreamPrefix=t1-&tls=false", "esdb://127.0.0.1:2113?tls=false", "t1-"},
+		{"esdb://127.0.0.1:2113?ledgerStreamPrefix=t1-", "esdb://127.0.0.1:2113", "t1-"},
+		{"esdb://127.0.0.1:2113", "esdb://127.0.0.1:2113", ""},
+	}
+	for _, c := range cases {
+		rest, prefix, err := esdb.SplitConnection(c.in)
+		if err != nil || rest != c.rest || prefix != c.prefix {
+			t.Errorf("SplitConnection(%q) = %q, %q, %v; want %q, %q", c.in, rest, prefix, err, c.rest, c.prefix)
+		}
+	}
+	if _, _, err := esdb.SplitConnection("esdb://h:2113?tls=%zz"); !errors.Is(err, domain.ErrInvalid) {
+		t.Errorf("a broken query: %v, want ErrInvalid", err)
+	}
+	if _, err := esdb.Open(context.Background(), "esdb://127.0.0.1:1?tls=false&ledgerStreamPrefix=meta-", esdb.Options{}); !errors.Is(err, domain.ErrInvalid) {
+		t.Errorf("a prefix from the connection string is checked too: %v", err)
+	}
+}

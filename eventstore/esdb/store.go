@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"log/slog"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -45,11 +47,74 @@ var _ eventstore.Store = (*Store)(nil)
 type Options struct {
 	// StreamPrefix names the ledger's streams; DefaultStreamPrefix if empty.
 	StreamPrefix string
+	// Logger receives the client's own messages: its errors as warnings,
+	// the rest at debug level. Nil discards them.
+	Logger *slog.Logger
+}
+
+// clientLogging routes the client's log lines to logger rather than to
+// standard error, where they would mix with the commands' output.
+func clientLogging(logger *slog.Logger) esdb.LoggingFunc {
+	return func(level esdb.LogLevel, format string, args ...any) {
+		if logger == nil {
+			return
+		}
+		// The client passes its arguments as one slice.
+		if len(args) == 1 {
+			if inner, ok := args[0].([]any); ok {
+				args = inner
+			}
+		}
+		slogLevel := slog.LevelDebug
+		if level == esdb.LogError {
+			slogLevel = slog.LevelWarn
+		}
+		logger.Log(context.Background(), slogLevel, "eventstoredb client", "message", fmt.Sprintf(format, args...))
+	}
+}
+
+// StreamPrefixSetting is the connection-string setting that names the
+// ledger's stream prefix, so that several ledgers (one per union, or a
+// test's) can share one database: esdb://HOST:2113?tls=false&ledgerStreamPrefix=union-a-.
+// The client does not know it; Open takes it out before the client parses
+// the rest.
+const StreamPrefixSetting = "ledgerStreamPrefix"
+
+// SplitConnection takes the ledger's own setting out of a connection string
+// and returns the rest for the client, and the prefix ("" if not given).
+func SplitConnection(connection string) (string, string, error) {
+	base, query, found := strings.Cut(connection, "?")
+	if !found {
+		return connection, "", nil
+	}
+	values, err := url.ParseQuery(query)
+	if err != nil {
+		return "", "", fmt.Errorf("esdb connection string: %w: %w", domain.ErrInvalid, err)
+	}
+	prefix := values.Get(StreamPrefixSetting)
+	var kept []string
+	for _, pair := range strings.Split(query, "&") {
+		name, _, _ := strings.Cut(pair, "=")
+		if !strings.EqualFold(name, StreamPrefixSetting) && pair != "" {
+			kept = append(kept, pair)
+		}
+	}
+	if len(kept) == 0 {
+		return base, prefix, nil
+	}
+	return base + "?" + strings.Join(kept, "&"), prefix, nil
 }
 
 // Open connects to EventStoreDB with a connection string such as
 // esdb://127.0.0.1:2113?tls=false and indexes the ledger's events.
 func Open(ctx context.Context, connection string, options Options) (*Store, error) {
+	connection, prefix, err := SplitConnection(connection)
+	if err != nil {
+		return nil, err
+	}
+	if prefix != "" {
+		options.StreamPrefix = prefix
+	}
 	if options.StreamPrefix == "" {
 		options.StreamPrefix = DefaultStreamPrefix
 	}
@@ -61,6 +126,7 @@ func Open(ctx context.Context, connection string, options Options) (*Store, erro
 	if err != nil {
 		return nil, fmt.Errorf("esdb connection string: %w", err)
 	}
+	config.Logger = clientLogging(options.Logger)
 	client, err := esdb.NewClient(config)
 	if err != nil {
 		return nil, fmt.Errorf("connect to EventStoreDB: %w", err)
@@ -68,13 +134,25 @@ func Open(ctx context.Context, connection string, options Options) (*Store, erro
 	store := &Store{client: client, prefix: options.StreamPrefix}
 	if err := store.refresh(ctx); err != nil {
 		_ = client.Close()
-		return nil, err
+		return nil, fmt.Errorf("EventStoreDB at %s: %w: %w", serverAddress(config), domain.ErrUnavailable, err)
 	}
 	return store, nil
 }
 
 // StreamOf is the stream an event belongs in.
 func (s *Store) StreamOf(event domain.Event) string { return StreamName(s.prefix, event.Aggregate) }
+
+// serverAddress names the server or the gossip seeds, never credentials.
+func serverAddress(config *esdb.Configuration) string {
+	if config.Address != "" {
+		return config.Address
+	}
+	var seeds []string
+	for _, seed := range config.GossipSeeds {
+		seeds = append(seeds, seed.String())
+	}
+	return strings.Join(seeds, ",")
+}
 
 // Close closes the connection.
 func (s *Store) Close() error { return s.client.Close() }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"strings"
 	"time"
 
@@ -25,81 +26,173 @@ func (s *Store) Subscribe(ctx context.Context, from uint64, filter eventstore.Fi
 	return s.read(ctx, from, filter, true)
 }
 
-// read runs an ordered consumer: JetStream recreates it on any gap, so the
-// reader sees every matching message once and in order.
+// read runs an ordered consumer: JetStream recreates it on any gap in its
+// own delivery, so the reader sees every matching message once and in order.
+//
+// On a cluster that is not the whole story. The server places a reader's
+// consumer on any replica of the stream, and a replica that was just
+// restarted serves from its own store while it is still catching up: it can
+// skip a stretch of the log, or end short of the head. The log itself has
+// no gaps (nothing is deleted, and a refused append takes no sequence), so a
+// read of the whole log checks that positions follow each other and reach
+// the head, and reads again from where it was, on a new consumer, when they
+// do not. A filtered read cannot tell a gap from events it does not want;
+// see docs/OPERATIONS.md.
 func (s *Store) read(ctx context.Context, from uint64, filter eventstore.Filter, follow bool) iter.Seq2[eventstore.Record, error] {
 	return func(yield func(eventstore.Record, error) bool) {
-		config := jetstream.OrderedConsumerConfig{
-			FilterSubjects:    []string{s.filterSubject(filter)},
-			InactiveThreshold: readInactiveThreshold,
-		}
-		switch {
-		case from > 0:
-			config.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
-			config.OptStartSeq = from + 1
-		case !filter.RecordedFrom.IsZero():
-			// Stream time is when JetStream stored the message, a moment
-			// after recorded-at: starting there skips nothing that matches.
-			start := filter.RecordedFrom
-			config.DeliverPolicy = jetstream.DeliverByStartTimePolicy
-			config.OptStartTime = &start
-		default:
-			config.DeliverPolicy = jetstream.DeliverAllPolicy
-		}
-		consumer, err := s.js.OrderedConsumer(ctx, s.options.StreamName, config)
-		if err != nil {
-			yield(eventstore.Record{}, fmt.Errorf("read: %w: %w", domain.ErrUnavailable, err))
-			return
-		}
-		messages, err := consumer.Messages(jetstream.PullMaxMessages(readFetchMessagesMax))
-		if err != nil {
-			yield(eventstore.Record{}, fmt.Errorf("read: %w: %w", domain.ErrUnavailable, err))
-			return
-		}
-		defer func() {
-			messages.Stop()
-			s.deleteConsumer(consumer)
-		}()
-		if !follow {
-			info, err := consumer.Info(ctx)
-			if err != nil {
-				yield(eventstore.Record{}, fmt.Errorf("read: %w: %w", domain.ErrUnavailable, err))
-				return
-			}
-			if info.NumPending == 0 && info.Delivered.Consumer == 0 {
-				return
-			}
-		}
-		// Decoding costs as much as fetching: a goroutine fetches and
-		// decodes ahead while the caller folds, so a reader uses both cores.
-		// The buffer bounds how far ahead it runs.
-		decodeCtx, stop := context.WithCancel(ctx)
-		defer stop()
-		// The head as of the call also ends a read: a message the store
-		// lost (a damaged block) is still counted as pending, and waiting
-		// for it would never end.
+		// Only a replica can lag. On one server a gap is damage, for
+		// verify to name; the read goes past it as it always has.
+		whole := s.filterSubject(filter) == s.options.SubjectPrefix+".>" && s.options.Replicas > 1
+		// The head as of the call ends a read that does not follow.
 		var head uint64
 		if !follow {
+			var err error
 			if head, err = s.Head(ctx); err != nil {
 				yield(eventstore.Record{}, err)
 				return
 			}
-		}
-		decoded := make(chan decodedRecord, readDecodeAheadRecords)
-		go decodeAhead(decodeCtx, messages, follow, head, decoded)
-		for next := range decoded {
-			if next.err != nil {
-				if ctx.Err() != nil && follow {
-					return
-				}
-				yield(eventstore.Record{}, next.err)
+			if head <= from {
 				return
 			}
-			if filter.Matches(next.record.Event) && !yield(next.record, nil) {
+		}
+		pass := readPass{from: from, whole: whole, follow: follow, head: head}
+		// The retry window runs from the first failure at a position; a
+		// read that moved on since starts a new one.
+		var deadline time.Time
+		stuckAt := uint64(math.MaxUint64)
+		for {
+			err := s.readOnce(ctx, filter, &pass, yield)
+			var short *shortReadError
+			if !errors.As(err, &short) {
+				if err != nil {
+					yield(eventstore.Record{}, err)
+				}
 				return
+			}
+			if pass.from != stuckAt {
+				stuckAt, deadline = pass.from, time.Now().Add(s.options.RetryWindow)
+			}
+			if time.Now().After(deadline) {
+				yield(eventstore.Record{}, fmt.Errorf("read: %w: %w", domain.ErrUnavailable, err))
+				return
+			}
+			s.logger.Debug("read again from a current replica", "error", err)
+			select {
+			case <-ctx.Done():
+				if !follow {
+					yield(eventstore.Record{}, ctx.Err())
+				}
+				return
+			case <-time.After(readRetryIntervalMs * time.Millisecond):
 			}
 		}
 	}
+}
+
+// readRetryIntervalMs is the pause before a read that met a replica still
+// catching up starts again.
+const readRetryIntervalMs = 100
+
+// readPass is where a read stands across the consumers it runs.
+type readPass struct {
+	// from is the last position read (or skipped by the filter); the next
+	// consumer starts after it.
+	from    uint64
+	started bool
+	whole   bool
+	follow  bool
+	head    uint64
+}
+
+// shortReadError says a read of the whole log met a gap or ended before
+// the head: a replica still catching up served it.
+type shortReadError struct{ expected, got uint64 }
+
+func (e *shortReadError) Error() string {
+	if e.got == 0 {
+		return fmt.Sprintf("the read ended at position %d, before the head", e.expected-1)
+	}
+	return fmt.Sprintf("the log jumps from position %d to %d on the replica serving the read", e.expected-1, e.got)
+}
+
+// readOnce runs one ordered consumer from pass.from. It returns nil when
+// the read is done (or the reader stopped), a *shortReadError when it must
+// start again, and other errors as they are.
+func (s *Store) readOnce(ctx context.Context, filter eventstore.Filter, pass *readPass, yield func(eventstore.Record, error) bool) error {
+	config := jetstream.OrderedConsumerConfig{
+		FilterSubjects:    []string{s.filterSubject(filter)},
+		InactiveThreshold: readInactiveThreshold,
+	}
+	switch {
+	case pass.from > 0 || pass.started:
+		config.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		config.OptStartSeq = pass.from + 1
+	case !filter.RecordedFrom.IsZero():
+		// Stream time is when JetStream stored the message, a moment
+		// after recorded-at: starting there skips nothing that matches.
+		start := filter.RecordedFrom
+		config.DeliverPolicy = jetstream.DeliverByStartTimePolicy
+		config.OptStartTime = &start
+	default:
+		config.DeliverPolicy = jetstream.DeliverAllPolicy
+	}
+	// A read by start time does not know its first position.
+	checkFirst := pass.from > 0 || pass.started || filter.RecordedFrom.IsZero()
+	consumer, err := s.js.OrderedConsumer(ctx, s.options.StreamName, config)
+	if err != nil {
+		return fmt.Errorf("read: %w: %w", domain.ErrUnavailable, err)
+	}
+	messages, err := consumer.Messages(jetstream.PullMaxMessages(readFetchMessagesMax))
+	if err != nil {
+		return fmt.Errorf("read: %w: %w", domain.ErrUnavailable, err)
+	}
+	defer func() {
+		messages.Stop()
+		s.deleteConsumer(consumer)
+	}()
+	if !pass.follow {
+		info, err := consumer.Info(ctx)
+		if err != nil {
+			return fmt.Errorf("read: %w: %w", domain.ErrUnavailable, err)
+		}
+		if info.NumPending == 0 && info.Delivered.Consumer == 0 {
+			return pass.ended()
+		}
+	}
+	// Decoding costs as much as fetching: a goroutine fetches and decodes
+	// ahead while the caller folds, so a reader uses both cores. The buffer
+	// bounds how far ahead it runs.
+	decodeCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	decoded := make(chan decodedRecord, readDecodeAheadRecords)
+	go decodeAhead(decodeCtx, messages, pass.follow, pass.head, decoded)
+	for next := range decoded {
+		if next.err != nil {
+			if ctx.Err() != nil && pass.follow {
+				return nil
+			}
+			return next.err
+		}
+		position := next.record.Position
+		if pass.whole && (checkFirst || pass.started) && position != pass.from+1 {
+			return &shortReadError{expected: pass.from + 1, got: position}
+		}
+		pass.from, pass.started = position, true
+		if filter.Matches(next.record.Event) && !yield(next.record, nil) {
+			return nil
+		}
+	}
+	return pass.ended()
+}
+
+// ended checks a read of the whole log that did not follow reached the
+// head: a message the store lost (a damaged block) also ends a read, and is
+// for verify to find, so only a whole-log read is held to it.
+func (p *readPass) ended() error {
+	if p.whole && !p.follow && p.from < p.head {
+		return &shortReadError{expected: p.from + 1}
+	}
+	return nil
 }
 
 // readDecodeAheadRecords bounds the records decoded ahead of the reader.
