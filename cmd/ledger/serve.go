@@ -166,10 +166,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		checkpointPeriodically(ctx, env, ledger, tree, keys, leased.Load)
 	}()
 
-	head, err := ledger.store.Head(ctx)
-	if err != nil {
-		return err
-	}
+	// The banner counts the events folded so far: asking the store for its
+	// head could fail while a cluster elects a leader, and that is no
+	// reason to stop a server that is up.
+	var head uint64
+	runner.View(func(position uint64) { head = position })
 	address := "http://" + listener.Addr().String()
 	env.logger.Info("serving", "store", ledger.location, "nats_url", url, "http", address, "head", head)
 	if ledger.server != nil {

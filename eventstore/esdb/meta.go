@@ -33,7 +33,9 @@ func MetaStreamPrefix(prefix string) string { return metaPrefixStart + prefix }
 
 // Event types of the side streams.
 const (
-	checkpointEventType       = "projection_checkpoint"
+	checkpointEventType         = "projection_checkpoint"
+	checkpointPartEventType     = "projection_checkpoint_part"
+	checkpointManifestEventType = "projection_checkpoint_manifest"
 	leaseEventType            = "projection_lease"
 	signedCheckpointEventType = "signed_checkpoint"
 	subjectKeyEventType       = "subject_key"
@@ -105,9 +107,8 @@ func isWrongExpectedVersion(err error) bool {
 	return errors.As(err, &clientError) && clientError.Code() == esdb.ErrorCodeWrongExpectedVersion
 }
 
-// keepLast makes the server keep only a stream's last event: checkpoints
-// and leases are replaced, not accumulated. Older events are removed at the
-// next scavenge.
+// keepLast makes the server keep only a stream's last event: a lease is
+// replaced, not accumulated. Older events are removed at the next scavenge.
 func (s *Store) keepLast(ctx context.Context, stream string) error {
 	var metadata esdb.StreamMetadata
 	metadata.SetMaxCount(1)
@@ -172,33 +173,112 @@ var (
 // Checkpoints returns the store's projection checkpoints.
 func (s *Store) Checkpoints() *Checkpoints { return &Checkpoints{store: s} }
 
-// Load reads a projection's checkpoint.
+// Load reads a projection's checkpoint: the stream's last event, or the
+// parts its last event (a manifest) names.
 func (c *Checkpoints) Load(ctx context.Context, name string) (eventstore.Checkpoint, error) {
-	recorded, err := c.store.lastOf(ctx, c.store.checkpointStream(name))
+	stream := c.store.checkpointStream(name)
+	recorded, err := c.store.lastOf(ctx, stream)
 	if err != nil {
 		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: %w", name, err)
 	}
 	if recorded == nil {
 		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: %w", name, domain.ErrNotFound)
 	}
-	return eventstore.DecodeCheckpoint(name, recorded.Data)
+	if recorded.EventType != checkpointManifestEventType {
+		return eventstore.DecodeCheckpoint(name, recorded.Data)
+	}
+	var manifest CheckpointManifest
+	if err := json.Unmarshal(recorded.Data, &manifest); err != nil {
+		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: manifest: %w", name, err)
+	}
+	if manifest.Parts < 1 || manifest.Parts > checkpointPartsMax {
+		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: manifest names %d parts, at most %d", name, manifest.Parts, checkpointPartsMax)
+	}
+	reader, err := c.store.client.ReadStream(ctx, stream, esdb.ReadStreamOptions{From: esdb.Revision(manifest.FirstRevision)}, uint64(manifest.Parts))
+	if err != nil {
+		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: %w: %w", name, domain.ErrUnavailable, err)
+	}
+	defer reader.Close()
+	parts := make([][]byte, 0, manifest.Parts)
+	for range manifest.Parts {
+		resolved, err := reader.Recv()
+		if err != nil {
+			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: part %d: %w", name, len(parts)+1, err)
+		}
+		parts = append(parts, resolved.OriginalEvent().Data)
+	}
+	value, err := manifest.Join(parts)
+	if err != nil {
+		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: %w", name, err)
+	}
+	return eventstore.DecodeCheckpoint(name, value)
 }
 
-// Save appends the checkpoint as its stream's new last event; one event
-// holds state and position together.
+// Save appends the checkpoint. One that fits in one event is the stream's
+// new last event. A larger one (EventStoreDB takes at most 1 MiB in one
+// append by default) goes in parts, each appended expecting the revision
+// the one before left, so no other writer's parts can come between, and
+// then a manifest naming them: until the manifest is written, Load still
+// finds the previous checkpoint.
 func (c *Checkpoints) Save(ctx context.Context, checkpoint eventstore.Checkpoint) error {
 	value, err := eventstore.EncodeCheckpoint(checkpoint)
 	if err != nil {
 		return fmt.Errorf("save %w", err)
 	}
 	stream := c.store.checkpointStream(checkpoint.Name)
-	result, err := c.store.client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}},
-		esdb.EventData{EventType: checkpointEventType, ContentType: esdb.ContentTypeBinary, Data: value})
-	if err != nil {
+	fail := func(err error) error {
 		return fmt.Errorf("save checkpoint %s: %w: %w", checkpoint.Name, domain.ErrUnavailable, err)
 	}
-	if result.NextExpectedVersion == 0 {
-		return c.store.keepLast(ctx, stream)
+	if len(value) <= checkpointPartBytesMax {
+		result, err := c.store.client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}},
+			esdb.EventData{EventType: checkpointEventType, ContentType: esdb.ContentTypeBinary, Data: value})
+		if err != nil {
+			return fail(err)
+		}
+		return c.keepLastSaves(ctx, stream, result)
+	}
+	parts := SplitCheckpoint(value)
+	last, err := c.store.lastOf(ctx, stream)
+	if err != nil {
+		return fail(err)
+	}
+	var expected esdb.ExpectedRevision = esdb.NoStream{}
+	first := uint64(0)
+	if last != nil {
+		expected, first = esdb.Revision(last.EventNumber), last.EventNumber+1
+	}
+	for _, part := range parts {
+		result, err := c.store.client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: expected},
+			esdb.EventData{EventType: checkpointPartEventType, ContentType: esdb.ContentTypeBinary, Data: part})
+		if err != nil {
+			return fail(err)
+		}
+		expected = esdb.Revision(result.NextExpectedVersion)
+	}
+	manifest, err := json.Marshal(NewCheckpointManifest(first, parts))
+	if err != nil {
+		return fail(err)
+	}
+	result, err := c.store.client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: expected},
+		esdb.EventData{EventType: checkpointManifestEventType, ContentType: esdb.ContentTypeJson, Data: manifest})
+	if err != nil {
+		return fail(err)
+	}
+	return c.keepLastSaves(ctx, stream, result)
+}
+
+// keepLastSaves sets, while the stream is young (its first save, of any
+// number of parts), how many events the server keeps: enough for the last
+// two saves of the most parts, so a reader between two saves still finds
+// the older one whole.
+func (c *Checkpoints) keepLastSaves(ctx context.Context, stream string, result *esdb.WriteResult) error {
+	if result.NextExpectedVersion > checkpointPartsMax+1 {
+		return nil
+	}
+	var metadata esdb.StreamMetadata
+	metadata.SetMaxCount(2 * (checkpointPartsMax + 1))
+	if _, err := c.store.client.SetStreamMetadata(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}}, metadata); err != nil {
+		return fmt.Errorf("set metadata of %s: %w", stream, err)
 	}
 	return nil
 }

@@ -77,6 +77,15 @@ func testCheckpoints(t *testing.T, checkpoints Checkpoints) {
 	if len(exported) != 2 || byName["totals"] != 3 || byName["flow"] != 7 {
 		t.Fatalf("exported %v, want totals at 3 and flow at 7 only", byName)
 	}
+	// A large checkpoint (more than one EventStoreDB event holds) comes
+	// back whole.
+	large := eventstore.Checkpoint{Name: "large", Version: 1, Position: 9, SavedAt: saved, State: incompressible(t, 3<<20)}
+	if err := checkpoints.Save(ctx, large); err != nil {
+		t.Fatalf("save a 3 MiB checkpoint: %v", err)
+	}
+	if loaded, err := checkpoints.Load(ctx, "large"); err != nil || !bytes.Equal(loaded.State, large.State) || loaded.Position != 9 {
+		t.Fatalf("a 3 MiB checkpoint did not come back whole: %v", err)
+	}
 	// A checkpoint too large for the store is refused whole.
 	tooLarge := eventstore.Checkpoint{Name: "huge", State: incompressible(t, eventstore.CheckpointBytesMax+1)}
 	if err := checkpoints.Save(ctx, tooLarge); err == nil {

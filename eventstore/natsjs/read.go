@@ -46,8 +46,12 @@ func (s *Store) read(ctx context.Context, from uint64, filter eventstore.Filter,
 		// The head as of the call ends a read that does not follow.
 		var head uint64
 		if !follow {
-			var err error
-			if head, err = s.Head(ctx); err != nil {
+			err := s.retryRead(ctx, func() error {
+				var err error
+				head, err = s.Head(ctx)
+				return err
+			})
+			if err != nil {
 				yield(eventstore.Record{}, err)
 				return
 			}

@@ -106,7 +106,12 @@ func (s *Store) Raw(ctx context.Context, from uint64) iter.Seq2[RawMessage, erro
 		if from > 0 {
 			config.DeliverPolicy, config.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from+1
 		}
-		head, err := s.Head(ctx)
+		var head uint64
+		err := s.retryRead(ctx, func() error {
+			var err error
+			head, err = s.Head(ctx)
+			return err
+		})
 		if err != nil || head <= from {
 			if err != nil {
 				yield(RawMessage{}, err)
