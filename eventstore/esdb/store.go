@@ -8,6 +8,7 @@ import (
 	"io"
 	"iter"
 	"log/slog"
+	"math"
 	"net/url"
 	"sort"
 	"strings"
@@ -35,6 +36,7 @@ const readPageEventsMax = 512
 type Store struct {
 	client *esdb.Client
 	prefix string
+	logger *slog.Logger
 
 	mutex sync.Mutex
 	// positions[n-1] is the commit position of ledger position n.
@@ -131,7 +133,11 @@ func Open(ctx context.Context, connection string, options Options) (*Store, erro
 	if err != nil {
 		return nil, fmt.Errorf("connect to EventStoreDB: %w", err)
 	}
-	store := &Store{client: client, prefix: options.StreamPrefix}
+	logger := options.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	store := &Store{client: client, prefix: options.StreamPrefix, logger: logger}
 	if err := store.refresh(ctx); err != nil {
 		_ = client.Close()
 		return nil, fmt.Errorf("EventStoreDB at %s: %w: %w", serverAddress(config), domain.ErrUnavailable, err)
@@ -499,64 +505,98 @@ func (s *Store) positionOf(position uint64) esdb.Position {
 }
 
 // Subscribe reads up to the head and then follows $all with a server-side
-// filter on the ledger's stream prefix.
+// filter on the ledger's stream prefix. A dropped subscription (a server
+// restart, a leader change in an EventStoreDB cluster) is taken up again
+// from the last event yielded; only one that keeps failing at the same
+// position for resubscribeWindowSeconds ends the iteration with an error.
 func (s *Store) Subscribe(ctx context.Context, from uint64, filter eventstore.Filter) iter.Seq2[eventstore.Record, error] {
 	return func(yield func(eventstore.Record, error) bool) {
 		last := from
-		for record, err := range s.Read(ctx, from, eventstore.Filter{}) {
-			if err != nil {
-				yield(eventstore.Record{}, err)
+		var deadline time.Time
+		stuckAt := uint64(math.MaxUint64)
+		for {
+			stopped, err := s.follow(ctx, &last, filter, yield)
+			if stopped || ctx.Err() != nil {
 				return
 			}
-			last = record.Position
-			if filter.Matches(record.Event) && !yield(record, nil) {
+			if last != stuckAt {
+				stuckAt, deadline = last, time.Now().Add(resubscribeWindowSeconds*time.Second)
+			}
+			if time.Now().After(deadline) {
+				yield(eventstore.Record{}, fmt.Errorf("subscribe after position %d: %w: %w", last, domain.ErrUnavailable, err))
 				return
 			}
-		}
-		var start esdb.AllPosition = esdb.Start{}
-		if last > 0 {
-			s.mutex.Lock()
-			start = s.positions[last-1]
-			s.mutex.Unlock()
-		}
-		subscription, err := s.client.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{From: start,
-			Filter: &esdb.SubscriptionFilter{Type: esdb.StreamFilterType, Prefixes: []string{s.prefix}}})
-		if err != nil {
-			yield(eventstore.Record{}, fmt.Errorf("subscribe to $all: %w", err))
-			return
-		}
-		defer subscription.Close()
-		for ctx.Err() == nil {
-			update := subscription.Recv()
-			if update.SubscriptionDropped != nil {
-				if ctx.Err() == nil {
-					yield(eventstore.Record{}, fmt.Errorf("subscription dropped: %w", update.SubscriptionDropped.Error))
-				}
+			s.logger.Warn("eventstoredb subscription lost; taking it up again", "position", last, "error", err)
+			select {
+			case <-ctx.Done():
 				return
-			}
-			if update.EventAppeared == nil {
-				continue
-			}
-			recorded := update.EventAppeared.OriginalEvent()
-			position, err := s.ledgerPosition(ctx, recorded.Position)
-			if err != nil {
-				yield(eventstore.Record{}, err)
-				return
-			}
-			if position <= last {
-				continue
-			}
-			last = position
-			event, err := FromRecorded(s.prefix, recorded)
-			if err != nil {
-				yield(eventstore.Record{}, err)
-				return
-			}
-			if filter.Matches(event) && !yield(eventstore.Record{Position: position, Event: event, Data: recorded.Data}, nil) {
-				return
+			case <-time.After(resubscribeIntervalMs * time.Millisecond):
 			}
 		}
 	}
+}
+
+// Subscription recovery limits, unit last.
+const (
+	resubscribeWindowSeconds = 60
+	resubscribeIntervalMs    = 500
+)
+
+// follow catches up from *last with Read and then follows a subscription,
+// advancing *last. It reports whether the reader stopped, and otherwise the
+// error that ended it.
+func (s *Store) follow(ctx context.Context, last *uint64, filter eventstore.Filter, yield func(eventstore.Record, error) bool) (bool, error) {
+	for record, err := range s.Read(ctx, *last, eventstore.Filter{}) {
+		if err != nil {
+			return false, err
+		}
+		*last = record.Position
+		if filter.Matches(record.Event) && !yield(record, nil) {
+			return true, nil
+		}
+	}
+	var start esdb.AllPosition = esdb.Start{}
+	if *last > 0 {
+		start = s.positionOf(*last)
+	}
+	subscription, err := s.client.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{From: start,
+		Filter: &esdb.SubscriptionFilter{Type: esdb.StreamFilterType, Prefixes: []string{s.prefix}}})
+	if err != nil {
+		return false, fmt.Errorf("subscribe to $all: %w", err)
+	}
+	defer subscription.Close()
+	for ctx.Err() == nil {
+		update := subscription.Recv()
+		if update.SubscriptionDropped != nil {
+			return false, fmt.Errorf("subscription dropped: %w", update.SubscriptionDropped.Error)
+		}
+		if update.EventAppeared == nil {
+			continue
+		}
+		recorded := update.EventAppeared.OriginalEvent()
+		position, err := s.ledgerPosition(ctx, recorded.Position)
+		if err != nil {
+			return false, err
+		}
+		if position <= *last {
+			continue
+		}
+		if position != *last+1 {
+			// $all and the index share one order; a skip means the index
+			// and the server disagree, and catching up again settles it.
+			return false, fmt.Errorf("subscription: the log jumps from position %d to %d", *last, position)
+		}
+		event, err := FromRecorded(s.prefix, recorded)
+		if err != nil {
+			yield(eventstore.Record{}, err)
+			return true, nil
+		}
+		*last = position
+		if filter.Matches(event) && !yield(eventstore.Record{Position: position, Event: event, Data: recorded.Data}, nil) {
+			return true, nil
+		}
+	}
+	return true, nil
 }
 
 // Get reads the event at a ledger position.
