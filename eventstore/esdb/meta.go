@@ -36,9 +36,9 @@ const (
 	checkpointEventType         = "projection_checkpoint"
 	checkpointPartEventType     = "projection_checkpoint_part"
 	checkpointManifestEventType = "projection_checkpoint_manifest"
-	leaseEventType            = "projection_lease"
-	signedCheckpointEventType = "signed_checkpoint"
-	subjectKeyEventType       = "subject_key"
+	leaseEventType              = "projection_lease"
+	signedCheckpointEventType   = "signed_checkpoint"
+	subjectKeyEventType         = "subject_key"
 )
 
 // signedCheckpointBytesMax caps one signed checkpoint note, as the JetStream
