@@ -30,8 +30,12 @@ serve: build
 
 # Every test, against real embedded JetStream servers (file and memory
 # storage), the built binary, and the fuzz seed corpora; then the linters.
+# The three-process cluster fault test runs after them without the race
+# detector: three race-instrumented servers on two cores spend their time
+# electing leaders.
 test: lint
 	$(GO) test -race -count=1 -timeout 10m ./...
+	LEDGER_CLUSTER_FAULTS=1 $(GO) test -count=1 -timeout 5m -run '^TestFaultClusterLosesNodes$$' ./cmd/ledger/
 
 test-short:
 	$(GO) test -count=1 ./...
@@ -58,9 +62,9 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$package || exit 1; \
 	done
 
-# The fault tests: SIGKILL during appends, a cluster losing its stream
-# leader, a full store, 32 writers on one fund, tampered data directories.
-# They also run in `make test`.
+# The fault tests: SIGKILL during appends, a three-node cluster losing its
+# stream leader and then a follower, a full store, 32 writers on one fund,
+# tampered data directories. They also run in `make test`.
 test-faults:
 	LEDGER_CLUSTER_FAULTS=1 $(GO) test -count=1 -timeout 10m -run 'Fault|Cluster|FullStore|ThirtyTwo|Tamper|Backup' ./...
 
