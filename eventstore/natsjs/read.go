@@ -60,38 +60,70 @@ func (s *Store) read(ctx context.Context, from uint64, filter eventstore.Filter,
 			}
 		}
 		pass := readPass{from: from, whole: whole, follow: follow, head: head}
-		// The retry window runs from the first failure at a position; a
-		// read that moved on since starts a new one.
+		// A read that does not follow tries again for the retry window,
+		// which runs from the first failure at a position (a read that
+		// moved on since starts a new one). A subscription tries again
+		// until its context ends: it serves a running server, which should
+		// ride out a cluster's election rather than stop, and reports
+		// itself behind meanwhile.
 		var deadline time.Time
 		stuckAt := uint64(math.MaxUint64)
+		pause := readRetryIntervalMs * time.Millisecond
 		for {
 			err := s.readOnce(ctx, filter, &pass, yield)
-			var short *shortReadError
-			if !errors.As(err, &short) {
-				if err != nil {
+			if err == nil {
+				return
+			}
+			if ctx.Err() != nil {
+				if !follow {
 					yield(eventstore.Record{}, err)
 				}
 				return
 			}
-			if pass.from != stuckAt {
-				stuckAt, deadline = pass.from, time.Now().Add(s.options.RetryWindow)
+			if !s.readAgain(err, follow) {
+				yield(eventstore.Record{}, err)
+				return
 			}
-			if time.Now().After(deadline) {
+			if pass.from != stuckAt {
+				stuckAt, deadline, pause = pass.from, time.Now().Add(s.options.RetryWindow), readRetryIntervalMs*time.Millisecond
+			}
+			if !follow && time.Now().After(deadline) {
 				yield(eventstore.Record{}, fmt.Errorf("read: %w: %w", domain.ErrUnavailable, err))
 				return
 			}
-			s.logger.Debug("read again from a current replica", "error", err)
+			s.logger.Warn("read failed; reading again", "after_position", pass.from, "follow", follow, "error", err)
 			select {
 			case <-ctx.Done():
 				if !follow {
 					yield(eventstore.Record{}, ctx.Err())
 				}
 				return
-			case <-time.After(readRetryIntervalMs * time.Millisecond):
+			case <-time.After(pause):
 			}
+			pause = min(2*pause, readRetryIntervalMaxMs*time.Millisecond)
 		}
 	}
 }
+
+// readAgain says whether a read that failed with err starts again from
+// where it was: after a replica served it short, after a transient failure
+// (a timeout, no responders, no leader), and for a subscription after any
+// failure but a stored event that does not decode, which no retry mends.
+func (s *Store) readAgain(err error, follow bool) bool {
+	var short *shortReadError
+	switch {
+	case errors.As(err, &short):
+		return true
+	case errors.Is(err, errCorruptEvent):
+		return false
+	case follow:
+		return true
+	}
+	return transient(err)
+}
+
+// readRetryIntervalMaxMs caps the pause between attempts of a read.
+const readRetryIntervalMaxMs = 5000
 
 // readRetryIntervalMs is the pause before a read that met a replica still
 // catching up starts again.
