@@ -88,21 +88,29 @@ func ToEventData(event domain.Event, data []byte) (esdb.EventData, error) {
 func FromRecorded(prefix string, recorded *esdb.RecordedEvent) (domain.Event, error) {
 	var envelope Envelope
 	if err := json.Unmarshal(recorded.UserMetadata, &envelope); err != nil {
-		return domain.Event{}, fmt.Errorf("stream %s revision %d: metadata: %w", recorded.StreamID, recorded.EventNumber, err)
+		return domain.Event{}, undecodable("stream %s revision %d: metadata: %w", recorded.StreamID, recorded.EventNumber, err)
 	}
 	if envelope.Version != EnvelopeVersion {
-		return domain.Event{}, fmt.Errorf("stream %s revision %d: envelope version %d, this build reads %d",
+		return domain.Event{}, undecodable("stream %s revision %d: envelope version %d, this build reads %d",
 			recorded.StreamID, recorded.EventNumber, envelope.Version, EnvelopeVersion)
 	}
 	event, err := domain.DecodeStoredEvent(recorded.Data)
 	if err != nil {
-		return domain.Event{}, fmt.Errorf("stream %s revision %d: %w", recorded.StreamID, recorded.EventNumber, err)
+		return domain.Event{}, undecodable("stream %s revision %d: %w", recorded.StreamID, recorded.EventNumber, err)
 	}
 	if envelope.EventID != event.ID.String() || envelope.Type != string(event.Type) || recorded.StreamID != StreamName(prefix, event.Aggregate) {
-		return domain.Event{}, fmt.Errorf("stream %s revision %d: envelope names event %s (%s) but the data hold %s (%s) of %s",
+		return domain.Event{}, undecodable("stream %s revision %d: envelope names event %s (%s) but the data hold %s (%s) of %s",
 			recorded.StreamID, recorded.EventNumber, envelope.EventID, envelope.Type, event.ID, event.Type, event.Aggregate)
 	}
 	return event, nil
+}
+
+// ErrUndecodable marks a stored event that does not decode, or whose
+// envelope disagrees with its data: reading it again will not mend it.
+var ErrUndecodable = errors.New("stored event does not decode")
+
+func undecodable(format string, args ...any) error {
+	return fmt.Errorf("%w: %w", ErrUndecodable, fmt.Errorf(format, args...))
 }
 
 // ExpectedRevision maps the contract's expected version to an expected

@@ -86,8 +86,8 @@ func TestEnvelopeMismatchRefused(t *testing.T) {
 	} {
 		record := recorded(event, eventData)
 		mutate(record)
-		if _, err := esdb.FromRecorded(esdb.DefaultStreamPrefix, record); err == nil {
-			t.Errorf("%s: read without error", name)
+		if _, err := esdb.FromRecorded(esdb.DefaultStreamPrefix, record); !errors.Is(err, esdb.ErrUndecodable) {
+			t.Errorf("%s: read with %v, want ErrUndecodable", name, err)
 		}
 	}
 }

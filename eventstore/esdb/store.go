@@ -8,7 +8,6 @@ import (
 	"io"
 	"iter"
 	"log/slog"
-	"math"
 	"net/url"
 	"sort"
 	"strings"
@@ -507,39 +506,37 @@ func (s *Store) positionOf(position uint64) esdb.Position {
 // Subscribe reads up to the head and then follows $all with a server-side
 // filter on the ledger's stream prefix. A dropped subscription (a server
 // restart, a leader change in an EventStoreDB cluster) is taken up again
-// from the last event yielded; only one that keeps failing at the same
-// position for resubscribeWindowSeconds ends the iteration with an error.
+// from the last event yielded until ctx ends, as the JetStream store's
+// subscriptions are: a running server rides out the outage and reports
+// itself behind meanwhile. An event that does not decode ends it.
 func (s *Store) Subscribe(ctx context.Context, from uint64, filter eventstore.Filter) iter.Seq2[eventstore.Record, error] {
 	return func(yield func(eventstore.Record, error) bool) {
 		last := from
-		var deadline time.Time
-		stuckAt := uint64(math.MaxUint64)
+		pause := resubscribeIntervalMs * time.Millisecond
 		for {
+			progressFrom := last
 			stopped, err := s.follow(ctx, &last, filter, yield)
 			if stopped || ctx.Err() != nil {
 				return
 			}
-			if last != stuckAt {
-				stuckAt, deadline = last, time.Now().Add(resubscribeWindowSeconds*time.Second)
-			}
-			if time.Now().After(deadline) {
-				yield(eventstore.Record{}, fmt.Errorf("subscribe after position %d: %w: %w", last, domain.ErrUnavailable, err))
-				return
+			if last != progressFrom {
+				pause = resubscribeIntervalMs * time.Millisecond
 			}
 			s.logger.Warn("eventstoredb subscription lost; taking it up again", "position", last, "error", err)
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(resubscribeIntervalMs * time.Millisecond):
+			case <-time.After(pause):
 			}
+			pause = min(2*pause, resubscribeIntervalMaxMs*time.Millisecond)
 		}
 	}
 }
 
-// Subscription recovery limits, unit last.
+// Subscription recovery pauses, unit last.
 const (
-	resubscribeWindowSeconds = 60
 	resubscribeIntervalMs    = 500
+	resubscribeIntervalMaxMs = 5000
 )
 
 // follow catches up from *last with Read and then follows a subscription,
@@ -547,6 +544,10 @@ const (
 // error that ended it.
 func (s *Store) follow(ctx context.Context, last *uint64, filter eventstore.Filter, yield func(eventstore.Record, error) bool) (bool, error) {
 	for record, err := range s.Read(ctx, *last, eventstore.Filter{}) {
+		if errors.Is(err, ErrUndecodable) {
+			yield(eventstore.Record{}, err)
+			return true, nil
+		}
 		if err != nil {
 			return false, err
 		}
