@@ -24,8 +24,9 @@ var _ eventstore.SignedCheckpointLog = (*SignedCheckpoints)(nil)
 
 // SignedCheckpoints is the append-only place for signed checkpoints.
 type SignedCheckpoints struct {
-	js     jetstream.JetStream
-	stream jetstream.Stream
+	js       jetstream.JetStream
+	stream   jetstream.Stream
+	replicas int
 }
 
 // OpenSignedCheckpoints creates or opens the checkpoint stream.
@@ -45,7 +46,7 @@ func OpenSignedCheckpoints(ctx context.Context, connection *nats.Conn, replicas 
 	if err != nil {
 		return nil, fmt.Errorf("open signed checkpoints: %w", err)
 	}
-	return &SignedCheckpoints{js: js, stream: stream}, nil
+	return &SignedCheckpoints{js: js, stream: stream, replicas: replicas}, nil
 }
 
 // Append stores one signed checkpoint.
@@ -70,7 +71,7 @@ func (c *SignedCheckpoints) Latest(ctx context.Context) ([]byte, error) {
 
 // All yields every signed checkpoint in the order they were stored.
 func (c *SignedCheckpoints) All(ctx context.Context) ([][]byte, error) {
-	info, err := c.stream.Info(ctx)
+	info, err := leaderInfo(ctx, c.stream, c.replicas)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoints: %w: %w", domain.ErrUnavailable, err)
 	}

@@ -364,7 +364,7 @@ func transient(err error) bool {
 	if errors.As(err, &api) {
 		return api.Code == 503 && api.ErrorCode != errorCodeInsufficientResources
 	}
-	return errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, errNoLeader) ||
+	return errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, errNotLeader) ||
 		errors.Is(err, nats.ErrDisconnected) || errors.Is(err, nats.ErrConnectionReconnecting)
 }
 
@@ -569,24 +569,36 @@ func (s *Store) AggregateVersion(ctx context.Context, aggregate domain.Aggregate
 // Head is the stream's last sequence. It is not retried: readers such as
 // health checks want to hear at once that the stream is away.
 //
-// On a cluster only the stream's leader knows the head. A replica that finds
-// the stream without a leader answers with its own state, which may be far
-// behind (it was just restarted and is catching up); that answer says no
-// leader and is refused as unavailable, not taken for the head.
+// On a cluster only the stream's leader knows the head, and other replicas
+// answer too at times with their own state, which may be far behind: one
+// that finds the stream without a leader, and one just restarted that was
+// the stream's first leader (nats-server lets it answer while a new group
+// forms). Only the leader's answer lists the other replicas, so an answer
+// that lists none, or names no leader, is refused as unavailable rather
+// than taken for the head.
 func (s *Store) Head(ctx context.Context) (uint64, error) {
-	info, err := s.stream.Info(ctx)
+	info, err := leaderInfo(ctx, s.stream, s.options.Replicas)
 	if err != nil {
 		return 0, fmt.Errorf("head: %w: %w", domain.ErrUnavailable, err)
-	}
-	if info.Cluster != nil && info.Cluster.Leader == "" && s.options.Replicas > 1 {
-		return 0, fmt.Errorf("head: %w: %w", domain.ErrUnavailable, errNoLeader)
 	}
 	return info.State.LastSeq, nil
 }
 
-// errNoLeader says the stream is electing a leader: the state a replica
-// reports meanwhile may be behind.
-var errNoLeader = errors.New("the stream has no leader")
+// leaderInfo is a stream's info as its leader gives it.
+func leaderInfo(ctx context.Context, stream jetstream.Stream, replicas int) (*jetstream.StreamInfo, error) {
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if replicas > 1 && (info.Cluster == nil || info.Cluster.Leader == "" || len(info.Cluster.Replicas) == 0) {
+		return nil, errNotLeader
+	}
+	return info, nil
+}
+
+// errNotLeader says a stream's state came from a replica other than its
+// leader, so it may be behind.
+var errNotLeader = errors.New("the stream's state came from a replica other than its leader")
 
 // retryRead runs a read that an append depends on again while it fails
 // transiently, within the same window as the append itself: a stream that is
