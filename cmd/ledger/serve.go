@@ -110,7 +110,17 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	var live *natsjs.LiveTotals
 	runner := projections.NewRunner(ledger.store, ledger.checkpoints, projection, projections.RunnerOptions{
 		Logger:      env.logger,
-		BeforeApply: func(record eventstore.Record) error { return appendLeaf(tree, record) },
+		BeforeApply: func(record eventstore.Record) error {
+			// On a cluster the projection may resume from a checkpoint
+			// another node saved after this node's tree caught up: the
+			// tree then reads the events between first.
+			if uint64(tree.Size())+1 < record.Position {
+				if err := catchUpTree(ctx, ledger.store, tree); err != nil {
+					return err
+				}
+			}
+			return appendLeaf(tree, record)
+		},
 		OnApply: func(record eventstore.Record) {
 			api.OnApply(record)
 			live.Changed(record.Event.County, record.Event.Aggregate.ID)
