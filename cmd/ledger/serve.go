@@ -109,7 +109,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	var api *httpapi.Server
 	var live *natsjs.LiveTotals
 	runner := projections.NewRunner(ledger.store, ledger.checkpoints, projection, projections.RunnerOptions{
-		Logger:      env.logger,
+		Logger: env.logger,
 		BeforeApply: func(record eventstore.Record) error {
 			// On a cluster the projection may resume from a checkpoint
 			// another node saved after this node's tree caught up: the
