@@ -300,7 +300,8 @@ func BenchmarkBulkAppend(b *testing.B) {
 // BenchmarkDurableAppend: every acknowledgement is on disk (SyncAlways). Raw:
 // one writer, sync publishes, one fsync each; and 32 concurrent raw writers.
 // Ledger: 32 concurrent writers on distinct campaigns, single-event appends,
-// grouped by the store into shared atomic batches (one fsync per group).
+// grouped by the store into shared atomic batches (one fsync per group), and
+// the same without grouping (each append its own publish).
 func BenchmarkDurableAppend(b *testing.B) {
 	b.Run("raw-sequential", func(b *testing.B) {
 		for b.Loop() {
@@ -343,7 +344,19 @@ func BenchmarkDurableAppend(b *testing.B) {
 			keep("durable/ledger-grouped", m)
 		}
 	})
+	b.Run("ledger-ungrouped", func(b *testing.B) {
+		for b.Loop() {
+			r := newRig(b, true, false)
+			m := concurrently(b, func(writer, i int) error {
+				_, err := r.service.Record(context.Background(), []domain.Event{donation(fmt.Sprintf("bench-%d", writer), i)})
+				return err
+			})
+			report(b, m)
+			keep("durable/ledger-ungrouped", m)
+		}
+	})
 	ratio(b, "durable: ledger grouped vs raw sequential fsync", "durable/ledger-grouped", "durable/raw-sequential")
+	ratio(b, "durable: ledger ungrouped vs raw concurrent", "durable/ledger-ungrouped", "durable/raw-concurrent")
 	ratio(b, "durable: ledger grouped vs raw concurrent", "durable/ledger-grouped", "durable/raw-concurrent")
 }
 

@@ -91,7 +91,8 @@ func newLoadSetup(b *testing.B, cluster bool) *loadSetup {
 	}
 	b.Cleanup(connection.Close)
 	ctx := context.Background()
-	store, err := natsjs.Open(ctx, connection, natsjs.Options{Replicas: nodes, GroupCommit: true})
+	// As `ledger serve` does: group commit on one node, none on a cluster.
+	store, err := natsjs.Open(ctx, connection, natsjs.Options{Replicas: nodes, GroupCommit: nodes == 1})
 	if err != nil {
 		b.Fatal(err)
 	}
