@@ -362,9 +362,13 @@ func (s *Store) written(ctx context.Context, part eventstore.AggregateAppend, re
 }
 
 // Read yields the ledger's events after position from, up to the head as
-// of the call. The client reads $all without a server-side filter, so the
-// filter is applied to the decoded events.
+// of the call. A read of one aggregate reads its stream; any other reads
+// $all, which the client reads without a server-side filter, so the filter
+// is applied to the decoded events.
 func (s *Store) Read(ctx context.Context, from uint64, filter eventstore.Filter) iter.Seq2[eventstore.Record, error] {
+	if filter.AggregateKind != "" && filter.AggregateID != "" {
+		return s.readAggregate(ctx, from, filter)
+	}
 	return func(yield func(eventstore.Record, error) bool) {
 		for numbered, err := range s.scan(ctx, from) {
 			if err != nil {
@@ -380,6 +384,79 @@ func (s *Store) Read(ctx context.Context, from uint64, filter eventstore.Filter)
 			if filter.Matches(event) && !yield(eventstore.Record{Position: position, Event: event, Data: recorded.Data}, nil) {
 				return
 			}
+		}
+	}
+}
+
+// readAggregate reads one aggregate's stream rather than $all: loading a
+// campaign costs its own events, not the whole log's. Stream events carry
+// their commit positions, which the index turns into ledger positions.
+func (s *Store) readAggregate(ctx context.Context, from uint64, filter eventstore.Filter) iter.Seq2[eventstore.Record, error] {
+	return func(yield func(eventstore.Record, error) bool) {
+		head, err := s.Head(ctx)
+		if err != nil || head <= from {
+			if err != nil {
+				yield(eventstore.Record{}, err)
+			}
+			return
+		}
+		stream := StreamName(s.prefix, domain.AggregateRef{Kind: filter.AggregateKind, ID: filter.AggregateID})
+		next := uint64(0)
+		for {
+			reader, err := s.client.ReadStream(ctx, stream, esdb.ReadStreamOptions{From: esdb.Revision(next)}, readPageEventsMax)
+			if isMissingStream(err) {
+				return
+			}
+			if err != nil {
+				yield(eventstore.Record{}, fmt.Errorf("read %s: %w: %w", stream, domain.ErrUnavailable, err))
+				return
+			}
+			read, stop, err := s.readAggregatePage(ctx, reader, from, head, filter, &next, yield)
+			reader.Close()
+			if err != nil {
+				yield(eventstore.Record{}, err)
+				return
+			}
+			if stop || read < readPageEventsMax {
+				return
+			}
+		}
+	}
+}
+
+// readAggregatePage yields one page of an aggregate's stream, from ledger
+// position from (exclusive) up to head, and leaves *next at the revision
+// after the page.
+func (s *Store) readAggregatePage(ctx context.Context, reader *esdb.ReadStream, from, head uint64, filter eventstore.Filter, next *uint64,
+	yield func(eventstore.Record, error) bool) (int, bool, error) {
+	read := 0
+	for {
+		resolved, err := reader.Recv()
+		if errors.Is(err, io.EOF) || isMissingStream(err) {
+			return read, false, nil
+		}
+		if err != nil {
+			return read, false, fmt.Errorf("read stream: %w: %w", domain.ErrUnavailable, err)
+		}
+		read++
+		recorded := resolved.OriginalEvent()
+		*next = recorded.EventNumber + 1
+		position, err := s.ledgerPosition(ctx, recorded.Position)
+		if err != nil {
+			return read, false, err
+		}
+		if position > head {
+			return read, true, nil
+		}
+		if position <= from {
+			continue
+		}
+		event, err := FromRecorded(s.prefix, recorded)
+		if err != nil {
+			return read, false, err
+		}
+		if filter.Matches(event) && !yield(eventstore.Record{Position: position, Event: event, Data: recorded.Data}, nil) {
+			return read, true, nil
 		}
 	}
 }
