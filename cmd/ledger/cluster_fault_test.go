@@ -192,10 +192,14 @@ func TestFaultClusterLosesNodes(t *testing.T) {
 	// each time appends go on through the other nodes, and the node catches
 	// up when it is started again.
 	for _, role := range []string{"leader", "follower"} {
-		info, err := streamInfo(js)
-		if err != nil {
-			t.Fatalf("stream info: %v", err)
-		}
+		// Only the leader's answer lists the replicas; another replica's
+		// may name a leader that is out of date.
+		var info *jetstream.StreamInfo
+		waitFor("the stream leader's own answer", 60*time.Second, func() bool {
+			var err error
+			info, err = streamInfo(js)
+			return err == nil && info.Cluster.Leader != "" && len(info.Cluster.Replicas) == 2
+		})
 		var victim *clusterProcess
 		mu.Lock()
 		for _, node := range nodes {

@@ -122,6 +122,9 @@ func (s *Store) readAgain(err error, follow bool) bool {
 	return transient(err)
 }
 
+// consumerCreateTimeoutMs bounds one attempt to create a reader's consumer.
+const consumerCreateTimeoutMs = 2000
+
 // readRetryIntervalMaxMs caps the pause between attempts of a read.
 const readRetryIntervalMaxMs = 5000
 
@@ -174,7 +177,12 @@ func (s *Store) readOnce(ctx context.Context, filter eventstore.Filter, pass *re
 	}
 	// A read by start time does not know its first position.
 	checkFirst := pass.from > 0 || pass.started || filter.RecordedFrom.IsZero()
-	consumer, err := s.js.OrderedConsumer(ctx, s.options.StreamName, config)
+	// Right after a node dies the cluster may still place the consumer on
+	// it, and its creation then waits out the whole API timeout; a shorter
+	// wait and another attempt usually lands on a live node.
+	createCtx, cancelCreate := context.WithTimeout(ctx, consumerCreateTimeoutMs*time.Millisecond)
+	consumer, err := s.js.OrderedConsumer(createCtx, s.options.StreamName, config)
+	cancelCreate()
 	if err != nil {
 		return fmt.Errorf("read: %w: %w", domain.ErrUnavailable, err)
 	}
