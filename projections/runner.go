@@ -139,9 +139,13 @@ func (r *Runner) Rebuild(ctx context.Context, progress Progress) error {
 // every CheckpointEvents events and at the end. If ctx ends first, the
 // events after the last checkpoint are simply folded again next time.
 func (r *Runner) CatchUp(ctx context.Context, progress Progress) error {
+	// The head only sizes the progress report; the read itself knows where
+	// the log ends and rides out a cluster's election, so a failed head is
+	// no reason to stop.
 	head, err := r.store.Head(ctx)
 	if err != nil {
-		return err
+		r.options.Logger.Warn("projection catch-up without progress", "projection", r.projection.Name(), "error", err)
+		head, progress = 0, nil
 	}
 	r.mu.RLock()
 	start := r.position

@@ -201,6 +201,7 @@ func TestSplitConnectionTakesOutThePrefix(t *testing.T) {
 		{"esdb://127.0.0.1:2113?ledgerStreamPrefix=t1-&tls=false", "esdb://127.0.0.1:2113?tls=false", "t1-"},
 		{"esdb://127.0.0.1:2113?ledgerStreamPrefix=t1-", "esdb://127.0.0.1:2113", "t1-"},
 		{"esdb://127.0.0.1:2113", "esdb://127.0.0.1:2113", ""},
+		{"esdb://127.0.0.1:2113?LedgerStreamPrefix=u-&tls=false", "esdb://127.0.0.1:2113?tls=false", "u-"},
 	}
 	for _, c := range cases {
 		rest, prefix, err := esdb.SplitConnection(c.in)

@@ -118,6 +118,16 @@ func (s *Store) keepLast(ctx context.Context, stream string) error {
 	return nil
 }
 
+// metadataDueEvery is how often, in events, a capped side stream sets its
+// cap again.
+const metadataDueEvery = 256
+
+// metadataDue says whether the write that left a stream at revision sets
+// its cap: the writes up to revision young, and every metadataDueEvery-th.
+func metadataDue(revision, young uint64) bool {
+	return revision <= young || revision%metadataDueEvery == 0
+}
+
 // streamsStartingWith lists the streams of $all whose names start with
 // prefix, in the order first written. It reads the whole of $all: it serves
 // exports, which are rare, and needs no index to keep in step.
@@ -173,22 +183,41 @@ var (
 // Checkpoints returns the store's projection checkpoints.
 func (s *Store) Checkpoints() *Checkpoints { return &Checkpoints{store: s} }
 
-// Load reads a projection's checkpoint: the stream's last event, or the
-// parts its last event (a manifest) names.
+// Load reads a projection's checkpoint: the newest single-event checkpoint
+// or manifest in its stream. Parts written after it belong to a save that
+// has not finished (or never will, after a crash) and are passed over.
 func (c *Checkpoints) Load(ctx context.Context, name string) (eventstore.Checkpoint, error) {
 	stream := c.store.checkpointStream(name)
-	recorded, err := c.store.lastOf(ctx, stream)
-	if err != nil {
-		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: %w", name, err)
-	}
-	if recorded == nil {
+	reader, err := c.store.client.ReadStream(ctx, stream, esdb.ReadStreamOptions{Direction: esdb.Backwards, From: esdb.End{}}, checkpointEventsKept)
+	if isMissingStream(err) {
 		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: %w", name, domain.ErrNotFound)
 	}
-	if recorded.EventType != checkpointManifestEventType {
-		return eventstore.DecodeCheckpoint(name, recorded.Data)
+	if err != nil {
+		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: %w: %w", name, domain.ErrUnavailable, err)
 	}
+	defer reader.Close()
+	for {
+		resolved, err := reader.Recv()
+		if errors.Is(err, io.EOF) || isMissingStream(err) {
+			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: %w", name, domain.ErrNotFound)
+		}
+		if err != nil {
+			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: %w: %w", name, domain.ErrUnavailable, err)
+		}
+		recorded := resolved.OriginalEvent()
+		switch recorded.EventType {
+		case checkpointEventType:
+			return eventstore.DecodeCheckpoint(name, recorded.Data)
+		case checkpointManifestEventType:
+			return c.loadParts(ctx, name, stream, recorded.Data)
+		}
+	}
+}
+
+// loadParts reads and joins the parts a manifest names.
+func (c *Checkpoints) loadParts(ctx context.Context, name, stream string, manifestData []byte) (eventstore.Checkpoint, error) {
 	var manifest CheckpointManifest
-	if err := json.Unmarshal(recorded.Data, &manifest); err != nil {
+	if err := json.Unmarshal(manifestData, &manifest); err != nil {
 		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: manifest: %w", name, err)
 	}
 	if manifest.Parts < 1 || manifest.Parts > checkpointPartsMax {
@@ -267,16 +296,16 @@ func (c *Checkpoints) Save(ctx context.Context, checkpoint eventstore.Checkpoint
 	return c.keepLastSaves(ctx, stream, result)
 }
 
-// keepLastSaves sets, while the stream is young (its first save, of any
-// number of parts), how many events the server keeps: enough for the last
-// two saves of the most parts, so a reader between two saves still finds
-// the older one whole.
+// keepLastSaves sets how many events the server keeps: enough for the
+// last two saves of the most parts, so a reader between two saves still
+// finds the older one whole. It is set while the stream is young and again
+// now and then, so one failed attempt does not leave the stream uncapped.
 func (c *Checkpoints) keepLastSaves(ctx context.Context, stream string, result *esdb.WriteResult) error {
-	if result.NextExpectedVersion > checkpointPartsMax+1 {
+	if !metadataDue(result.NextExpectedVersion, checkpointPartsMax+1) {
 		return nil
 	}
 	var metadata esdb.StreamMetadata
-	metadata.SetMaxCount(2 * (checkpointPartsMax + 1))
+	metadata.SetMaxCount(checkpointEventsKept)
 	if _, err := c.store.client.SetStreamMetadata(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}}, metadata); err != nil {
 		return fmt.Errorf("set metadata of %s: %w", stream, err)
 	}
@@ -312,7 +341,7 @@ func (c *Checkpoints) Claim(ctx context.Context, name, holder string, ttl time.D
 	if err != nil {
 		return false, fmt.Errorf("claim %s: %w", name, err)
 	}
-	if result.NextExpectedVersion == 0 {
+	if metadataDue(result.NextExpectedVersion, 0) {
 		return true, c.store.keepLast(ctx, stream)
 	}
 	return true, nil

@@ -16,6 +16,10 @@ const checkpointPartBytesMax = 512 << 10
 // checkpointPartsMax is the most parts a checkpoint can need.
 const checkpointPartsMax = (eventstore.CheckpointBytesMax + checkpointPartBytesMax - 1) / checkpointPartBytesMax
 
+// checkpointEventsKept is how many events a checkpoint stream keeps: the
+// last two saves of the most parts, each with its manifest.
+const checkpointEventsKept = 2 * (checkpointPartsMax + 1)
+
 // CheckpointManifest names the parts of a checkpoint kept in several
 // events: where they start in the stream, how many there are, and the
 // SHA-256 of the whole, so that parts from another save are never joined.

@@ -92,7 +92,13 @@ func SplitConnection(connection string) (string, string, error) {
 	if err != nil {
 		return "", "", fmt.Errorf("esdb connection string: %w: %w", domain.ErrInvalid, err)
 	}
-	prefix := values.Get(StreamPrefixSetting)
+	// The client reads its settings whatever their case; so does this.
+	prefix := ""
+	for name, given := range values {
+		if strings.EqualFold(name, StreamPrefixSetting) && len(given) > 0 {
+			prefix = given[0]
+		}
+	}
 	var kept []string
 	for _, pair := range strings.Split(query, "&") {
 		name, _, _ := strings.Cut(pair, "=")
@@ -635,6 +641,12 @@ func (s *Store) follow(ctx context.Context, last *uint64, filter eventstore.Filt
 	}
 	var start esdb.AllPosition = esdb.Start{}
 	if *last > 0 {
+		s.mutex.Lock()
+		known := uint64(len(s.positions))
+		s.mutex.Unlock()
+		if *last > known {
+			return false, fmt.Errorf("subscribe after position %d: the log has %d events", *last, known)
+		}
 		start = s.positionOf(*last)
 	}
 	subscription, err := s.client.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{From: start,

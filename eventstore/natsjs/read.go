@@ -42,7 +42,9 @@ func (s *Store) read(ctx context.Context, from uint64, filter eventstore.Filter,
 	return func(yield func(eventstore.Record, error) bool) {
 		// Only a replica can lag. On one server a gap is damage, for
 		// verify to name; the read goes past it as it always has.
-		whole := s.filterSubject(filter) == s.options.SubjectPrefix+".>" && s.options.Replicas > 1
+		// A read that starts at a time does not know its first position,
+		// and may rightly find nothing: it is not checked either.
+		whole := s.filterSubject(filter) == s.options.SubjectPrefix+".>" && s.options.Replicas > 1 && filter.RecordedFrom.IsZero()
 		// The head as of the call ends a read that does not follow.
 		var head uint64
 		if !follow {
@@ -175,8 +177,6 @@ func (s *Store) readOnce(ctx context.Context, filter eventstore.Filter, pass *re
 	default:
 		config.DeliverPolicy = jetstream.DeliverAllPolicy
 	}
-	// A read by start time does not know its first position.
-	checkFirst := pass.from > 0 || pass.started || filter.RecordedFrom.IsZero()
 	// Right after a node dies the cluster may still place the consumer on
 	// it, and its creation then waits out the whole API timeout; a shorter
 	// wait and another attempt usually lands on a live node.
@@ -218,7 +218,7 @@ func (s *Store) readOnce(ctx context.Context, filter eventstore.Filter, pass *re
 			return next.err
 		}
 		position := next.record.Position
-		if pass.whole && (checkFirst || pass.started) && position != pass.from+1 {
+		if pass.whole && position != pass.from+1 {
 			return &shortReadError{expected: pass.from + 1, got: position}
 		}
 		pass.from, pass.started = position, true

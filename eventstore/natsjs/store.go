@@ -593,6 +593,14 @@ func leaderInfo(ctx context.Context, stream jetstream.Stream, replicas int) (*je
 	if replicas > 1 && (info.Cluster == nil || info.Cluster.Leader == "" || len(info.Cluster.Replicas) == 0) {
 		return nil, errNotLeader
 	}
+	if info.Cluster != nil {
+		// The leader never lists itself among the replicas.
+		for _, replica := range info.Cluster.Replicas {
+			if replica.Name == info.Cluster.Leader {
+				return nil, errNotLeader
+			}
+		}
+	}
 	return info, nil
 }
 
