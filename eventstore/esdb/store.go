@@ -40,6 +40,11 @@ type Store struct {
 	mutex sync.Mutex
 	// positions[n-1] is the commit position of ledger position n.
 	positions []esdb.Position
+	// scanned is the last position of $all the index has read, in any
+	// stream: the next refresh starts there rather than at the last ledger
+	// event, so other writes (lease renewals, checkpoints, other
+	// applications) are read once, not at every refresh.
+	scanned *esdb.Position
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -173,10 +178,8 @@ func (s *Store) refresh(ctx context.Context) error {
 	s.mutex.Lock()
 	defer s.mutex.Unlock()
 	var from esdb.AllPosition = esdb.Start{}
-	var last *esdb.Position
-	if n := len(s.positions); n > 0 {
-		last = &s.positions[n-1]
-		from = *last
+	if s.scanned != nil {
+		from = *s.scanned
 	}
 	for {
 		stream, err := s.client.ReadAll(ctx, esdb.ReadAllOptions{From: from}, readPageEventsMax)
@@ -195,13 +198,15 @@ func (s *Store) refresh(ctx context.Context) error {
 			}
 			read++
 			recorded := resolved.OriginalEvent()
-			from = recorded.Position
-			if last != nil && !After(recorded.Position, *last) {
+			// A read from a position starts with the event there, which
+			// the last read ended on.
+			if s.scanned != nil && !After(recorded.Position, *s.scanned) {
 				continue
 			}
+			position := recorded.Position
+			s.scanned, from = &position, position
 			if IsLedgerStream(s.prefix, recorded.StreamID) {
 				s.positions = append(s.positions, recorded.Position)
-				last = &s.positions[len(s.positions)-1]
 			}
 		}
 		stream.Close()
@@ -407,7 +412,18 @@ func (s *Store) readAggregate(ctx context.Context, from uint64, filter eventstor
 			return
 		}
 		stream := StreamName(s.prefix, domain.AggregateRef{Kind: filter.AggregateKind, ID: filter.AggregateID})
+		// Catching up a campaign already loaded wants its newest events
+		// only: they are found reading backwards, and where they start the
+		// forward read begins.
 		next := uint64(0)
+		if from > 0 {
+			start, err := s.firstRevisionAfter(ctx, stream, from)
+			if err != nil {
+				yield(eventstore.Record{}, err)
+				return
+			}
+			next = start
+		}
 		for {
 			reader, err := s.client.ReadStream(ctx, stream, esdb.ReadStreamOptions{From: esdb.Revision(next)}, readPageEventsMax)
 			if isMissingStream(err) {
@@ -429,6 +445,45 @@ func (s *Store) readAggregate(ctx context.Context, from uint64, filter eventstor
 		}
 	}
 }
+
+// firstRevisionAfter finds the revision of the stream's first event after
+// ledger position from by reading backwards, at most
+// aggregateBackwardEventsMax events; beyond that it answers 0 and the read
+// filters from the start.
+func (s *Store) firstRevisionAfter(ctx context.Context, stream string, from uint64) (uint64, error) {
+	reader, err := s.client.ReadStream(ctx, stream, esdb.ReadStreamOptions{Direction: esdb.Backwards, From: esdb.End{}}, aggregateBackwardEventsMax)
+	if isMissingStream(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w: %w", stream, domain.ErrUnavailable, err)
+	}
+	defer reader.Close()
+	for {
+		resolved, err := reader.Recv()
+		if errors.Is(err, io.EOF) || isMissingStream(err) {
+			// Every event read is after from: from the start, then.
+			return 0, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("read %s: %w: %w", stream, domain.ErrUnavailable, err)
+		}
+		recorded := resolved.OriginalEvent()
+		position, err := s.ledgerPosition(ctx, recorded.Position)
+		if err != nil {
+			return 0, err
+		}
+		if position <= from {
+			// The events after this one are the ones wanted (none if this
+			// is the last).
+			return recorded.EventNumber + 1, nil
+		}
+	}
+}
+
+// aggregateBackwardEventsMax bounds the backward search for where a
+// catch-up starts.
+const aggregateBackwardEventsMax = 4096
 
 // readAggregatePage yields one page of an aggregate's stream, from ledger
 // position from (exclusive) up to head, and leaves *next at the revision
