@@ -70,6 +70,7 @@ func (s *Store) read(ctx context.Context, from uint64, filter eventstore.Filter,
 		// itself behind meanwhile.
 		var deadline time.Time
 		stuckAt := uint64(math.MaxUint64)
+		escalated := false
 		pause := readRetryIntervalMs * time.Millisecond
 		for {
 			err := s.readOnce(ctx, filter, &pass, yield)
@@ -88,10 +89,19 @@ func (s *Store) read(ctx context.Context, from uint64, filter eventstore.Filter,
 			}
 			if pass.from != stuckAt {
 				stuckAt, deadline, pause = pass.from, time.Now().Add(s.options.RetryWindow), readRetryIntervalMs*time.Millisecond
+				escalated = false
 			}
-			if !follow && time.Now().After(deadline) {
-				yield(eventstore.Record{}, fmt.Errorf("read: %w: %w", domain.ErrUnavailable, err))
-				return
+			if time.Now().After(deadline) {
+				if !follow {
+					yield(eventstore.Record{}, fmt.Errorf("read: %w: %w", domain.ErrUnavailable, err))
+					return
+				}
+				if !escalated {
+					// A subscription stuck this long at one position may
+					// face a gap on every replica, which no retry mends.
+					s.logger.Error("subscription stuck; if this lasts, run ledger verify", "after_position", pass.from, "error", err)
+					escalated = true
+				}
 			}
 			s.logger.Warn("read failed; reading again", "after_position", pass.from, "follow", follow, "error", err)
 			select {

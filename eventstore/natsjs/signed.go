@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -78,6 +79,11 @@ func (c *SignedCheckpoints) All(ctx context.Context) ([][]byte, error) {
 	var all [][]byte
 	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
 		message, err := c.stream.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) && c.replicas > 1 {
+			// Nothing is deleted from this stream: on a cluster a missing
+			// checkpoint was asked of a replica still catching up.
+			return nil, fmt.Errorf("checkpoint %d: %w: not found on the replica that answered", seq, domain.ErrUnavailable)
+		}
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			continue
 		}
@@ -101,12 +107,14 @@ type RawMessage struct {
 
 // Raw yields every message of the ledger stream after position from, with
 // subject and headers, up to the head as of the call.
+//
+// On one server it yields what the store holds, gaps and all, for verify
+// to name. On a cluster a reader may be served by a replica still catching
+// up, as in read: there positions must follow each other up to the head,
+// and the read starts again from where it was (for the retry window) when
+// they do not.
 func (s *Store) Raw(ctx context.Context, from uint64) iter.Seq2[RawMessage, error] {
 	return func(yield func(RawMessage, error) bool) {
-		config := jetstream.OrderedConsumerConfig{InactiveThreshold: readInactiveThreshold, DeliverPolicy: jetstream.DeliverAllPolicy}
-		if from > 0 {
-			config.DeliverPolicy, config.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from+1
-		}
 		var head uint64
 		err := s.retryRead(ctx, func() error {
 			var err error
@@ -119,36 +127,86 @@ func (s *Store) Raw(ctx context.Context, from uint64) iter.Seq2[RawMessage, erro
 			}
 			return
 		}
-		consumer, err := s.js.OrderedConsumer(ctx, s.options.StreamName, config)
-		if err != nil {
-			yield(RawMessage{}, fmt.Errorf("raw read: %w: %w", domain.ErrUnavailable, err))
-			return
-		}
-		messages, err := consumer.Messages(jetstream.PullMaxMessages(readFetchMessagesMax))
-		if err != nil {
-			yield(RawMessage{}, fmt.Errorf("raw read: %w: %w", domain.ErrUnavailable, err))
-			return
-		}
-		defer func() {
-			messages.Stop()
-			s.deleteConsumer(consumer)
-		}()
+		checked := s.options.Replicas > 1
+		last := from
+		var deadline time.Time
+		stuckAt := uint64(math.MaxUint64)
 		for {
-			message, err := messages.Next(jetstream.NextContext(ctx))
-			if err != nil {
-				yield(RawMessage{}, fmt.Errorf("raw read: %w", err))
+			stopped, err := s.rawOnce(ctx, &last, head, checked, yield)
+			if stopped {
 				return
 			}
-			metadata, err := message.Metadata()
-			if err != nil {
-				yield(RawMessage{}, fmt.Errorf("raw read: %w", err))
+			if err == nil && (!checked || last >= head) {
 				return
 			}
-			raw := RawMessage{Position: metadata.Sequence.Stream, Subject: message.Subject(), Header: message.Headers(),
-				Data: message.Data(), Stored: metadata.Timestamp}
-			if !yield(raw, nil) || metadata.NumPending == 0 || raw.Position >= head {
+			if err == nil {
+				err = &shortReadError{expected: last + 1}
+			}
+			var short *shortReadError
+			if !errors.As(err, &short) && !transient(err) || ctx.Err() != nil {
+				yield(RawMessage{}, err)
 				return
 			}
+			if last != stuckAt {
+				stuckAt, deadline = last, time.Now().Add(s.options.RetryWindow)
+			}
+			if time.Now().After(deadline) {
+				yield(RawMessage{}, fmt.Errorf("raw read: %w: %w", domain.ErrUnavailable, err))
+				return
+			}
+			s.logger.Warn("raw read failed; reading again", "after_position", last, "error", err)
+			select {
+			case <-ctx.Done():
+				yield(RawMessage{}, ctx.Err())
+				return
+			case <-time.After(readRetryIntervalMs * time.Millisecond):
+			}
+		}
+	}
+}
+
+// rawOnce runs one ordered consumer from *last up to head, advancing
+// *last. It reports whether the reader stopped; a jump in positions is a
+// *shortReadError when checked.
+func (s *Store) rawOnce(ctx context.Context, last *uint64, head uint64, checked bool, yield func(RawMessage, error) bool) (bool, error) {
+	config := jetstream.OrderedConsumerConfig{InactiveThreshold: readInactiveThreshold, DeliverPolicy: jetstream.DeliverAllPolicy}
+	if *last > 0 {
+		config.DeliverPolicy, config.OptStartSeq = jetstream.DeliverByStartSequencePolicy, *last+1
+	}
+	createCtx, cancelCreate := context.WithTimeout(ctx, consumerCreateTimeoutMs*time.Millisecond)
+	consumer, err := s.js.OrderedConsumer(createCtx, s.options.StreamName, config)
+	cancelCreate()
+	if err != nil {
+		return false, fmt.Errorf("raw read: %w: %w", domain.ErrUnavailable, err)
+	}
+	messages, err := consumer.Messages(jetstream.PullMaxMessages(readFetchMessagesMax))
+	if err != nil {
+		return false, fmt.Errorf("raw read: %w: %w", domain.ErrUnavailable, err)
+	}
+	defer func() {
+		messages.Stop()
+		s.deleteConsumer(consumer)
+	}()
+	for {
+		message, err := messages.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return false, fmt.Errorf("raw read: %w", err)
+		}
+		metadata, err := message.Metadata()
+		if err != nil {
+			return false, fmt.Errorf("raw read: %w", err)
+		}
+		raw := RawMessage{Position: metadata.Sequence.Stream, Subject: message.Subject(), Header: message.Headers(),
+			Data: message.Data(), Stored: metadata.Timestamp}
+		if checked && raw.Position != *last+1 {
+			return false, &shortReadError{expected: *last + 1, got: raw.Position}
+		}
+		*last = raw.Position
+		if !yield(raw, nil) {
+			return true, nil
+		}
+		if metadata.NumPending == 0 || raw.Position >= head {
+			return false, nil
 		}
 	}
 }
