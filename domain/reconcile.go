@@ -125,6 +125,9 @@ func (DecisionUndone) CampaignCode() string   { return "" }
 func (PeriodClosed) CampaignCode() string     { return "" }
 func (PeriodReopened) CampaignCode() string   { return "" }
 
+// AggregateKinds are every kind of aggregate AggregateOf names.
+var AggregateKinds = []string{AggregateCampaign, AggregateAccount, AggregatePeriods, AggregatePrivacy}
+
 // AggregateOf names the aggregate an entry belongs to.
 func AggregateOf(payload Payload) AggregateRef {
 	switch p := payload.(type) {

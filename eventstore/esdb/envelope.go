@@ -52,8 +52,21 @@ func StreamName(prefix string, aggregate domain.AggregateRef) string {
 	return prefix + aggregate.Kind + "-" + aggregate.ID
 }
 
-// IsLedgerStream reports whether a stream in $all is one of the ledger's.
-func IsLedgerStream(prefix, stream string) bool { return strings.HasPrefix(stream, prefix) }
+// IsLedgerStream reports whether a stream in $all is one of the ledger's:
+// the prefix, then an aggregate kind. Naming the kind keeps apart ledgers
+// whose prefixes nest ("union-a-" and "union-a-b-") in one database.
+func IsLedgerStream(prefix, stream string) bool {
+	rest, found := strings.CutPrefix(stream, prefix)
+	if !found {
+		return false
+	}
+	for _, kind := range domain.AggregateKinds {
+		if strings.HasPrefix(rest, kind+"-") {
+			return true
+		}
+	}
+	return false
+}
 
 // StoreEventID is the id EventStoreDB keeps for an event. The server treats
 // an append whose event ids it has seen as already done, so an event with an

@@ -110,7 +110,7 @@ func TestStoreEventID(t *testing.T) {
 		t.Fatal("the same key in another aggregate gets the same store id")
 	}
 	if esdb.StreamName(esdb.DefaultStreamPrefix, first.Aggregate) != "ledger-campaign-2022-summer-cooling" ||
-		!esdb.IsLedgerStream(esdb.DefaultStreamPrefix, "ledger-fund-city") || esdb.IsLedgerStream(esdb.DefaultStreamPrefix, "$stats-127.0.0.1") {
+		!esdb.IsLedgerStream(esdb.DefaultStreamPrefix, "ledger-account-6222") || esdb.IsLedgerStream(esdb.DefaultStreamPrefix, "$stats-127.0.0.1") {
 		t.Fatal("stream names")
 	}
 }
@@ -214,5 +214,17 @@ func TestSplitConnectionTakesOutThePrefix(t *testing.T) {
 	}
 	if _, err := esdb.Open(context.Background(), "esdb://127.0.0.1:1?tls=false&ledgerStreamPrefix=meta-", esdb.Options{}); !errors.Is(err, domain.ErrInvalid) {
 		t.Errorf("a prefix from the connection string is checked too: %v", err)
+	}
+}
+
+func TestNestedPrefixesStayApart(t *testing.T) {
+	if esdb.IsLedgerStream("union-a-", "union-a-b-campaign-2022-summer-cooling") {
+		t.Error("a ledger under union-a-b- was taken for union-a-'s")
+	}
+	if !esdb.IsLedgerStream("union-a-", "union-a-campaign-2022-summer-cooling") || !esdb.IsLedgerStream("union-a-", "union-a-account-6222") {
+		t.Error("union-a-'s own streams were not recognised")
+	}
+	if esdb.IsLedgerStream("ledger-", "ledger-unknownkind-x") {
+		t.Error("a stream of no aggregate kind counts as a ledger stream")
 	}
 }

@@ -704,8 +704,12 @@ func (s *Store) follow(ctx context.Context, last *uint64, filter eventstore.Filt
 		}
 		start = s.positionOf(*last)
 	}
+	var prefixes []string
+	for _, kind := range domain.AggregateKinds {
+		prefixes = append(prefixes, s.prefix+kind+"-")
+	}
 	subscription, err := s.client.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{From: start,
-		Filter: &esdb.SubscriptionFilter{Type: esdb.StreamFilterType, Prefixes: []string{s.prefix}}})
+		Filter: &esdb.SubscriptionFilter{Type: esdb.StreamFilterType, Prefixes: prefixes}})
 	if err != nil {
 		return false, fmt.Errorf("subscribe to $all: %w", err)
 	}
@@ -719,6 +723,9 @@ func (s *Store) follow(ctx context.Context, last *uint64, filter eventstore.Filt
 			continue
 		}
 		recorded := update.EventAppeared.OriginalEvent()
+		if !IsLedgerStream(s.prefix, recorded.StreamID) {
+			continue
+		}
 		position, err := s.ledgerPosition(ctx, recorded.Position)
 		if err != nil {
 			return false, err
