@@ -3,6 +3,7 @@ package natsjs
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
@@ -99,10 +100,11 @@ func (s *Store) commitGroup(group []*pendingAppend, events int) {
 		return
 	}
 	if len(live) == 1 || events < groupBatchEventsMin {
-		for _, pending := range live {
-			positions, err := s.appendNow(pending.ctx, pending.parts)
-			pending.result <- appendResult{positions: positions, err: err}
-		}
+		// Too few to be worth a batch: published side by side, so that the
+		// server can still share fsyncs among them, rather than one after
+		// another. They touch distinct aggregates (overlaps keeps those
+		// apart), so their expected versions do not interfere.
+		s.appendEach(live)
 		return
 	}
 	var parts []eventstore.AggregateAppend
@@ -129,10 +131,22 @@ func (s *Store) commitGroup(group []*pendingAppend, events int) {
 		}
 		return
 	}
+	s.appendEach(live)
+}
+
+// appendEach appends each pending append on its own, all at once, and
+// returns when every one has its answer.
+func (s *Store) appendEach(live []*pendingAppend) {
+	var done sync.WaitGroup
 	for _, pending := range live {
-		positions, err := s.appendNow(pending.ctx, pending.parts)
-		pending.result <- appendResult{positions: positions, err: err}
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			positions, err := s.appendNow(pending.ctx, pending.parts)
+			pending.result <- appendResult{positions: positions, err: err}
+		}()
 	}
+	done.Wait()
 }
 
 func (s *Store) failQueued() {
