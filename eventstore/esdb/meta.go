@@ -122,10 +122,11 @@ func (s *Store) keepLast(ctx context.Context, stream string) error {
 // cap again.
 const metadataDueEvery = 256
 
-// metadataDue says whether the write that left a stream at revision sets
-// its cap: the writes up to revision young, and every metadataDueEvery-th.
-func metadataDue(revision, young uint64) bool {
-	return revision <= young || revision%metadataDueEvery == 0
+// metadataDue says whether a write of written events that left a stream at
+// revision sets its cap: the writes up to revision young, and every write
+// that crosses a multiple of metadataDueEvery events.
+func metadataDue(revision, written, young uint64) bool {
+	return revision <= young || (revision+1-written)/metadataDueEvery != (revision+1)/metadataDueEvery
 }
 
 // streamsStartingWith lists the streams of $all whose names start with
@@ -264,7 +265,7 @@ func (c *Checkpoints) Save(ctx context.Context, checkpoint eventstore.Checkpoint
 		if err != nil {
 			return fail(err)
 		}
-		return c.keepLastSaves(ctx, stream, result)
+		return c.keepLastSaves(ctx, stream, result, 1)
 	}
 	parts := SplitCheckpoint(value)
 	last, err := c.store.lastOf(ctx, stream)
@@ -293,15 +294,15 @@ func (c *Checkpoints) Save(ctx context.Context, checkpoint eventstore.Checkpoint
 	if err != nil {
 		return fail(err)
 	}
-	return c.keepLastSaves(ctx, stream, result)
+	return c.keepLastSaves(ctx, stream, result, uint64(len(parts))+1)
 }
 
 // keepLastSaves sets how many events the server keeps: enough for the
 // last two saves of the most parts, so a reader between two saves still
 // finds the older one whole. It is set while the stream is young and again
 // now and then, so one failed attempt does not leave the stream uncapped.
-func (c *Checkpoints) keepLastSaves(ctx context.Context, stream string, result *esdb.WriteResult) error {
-	if !metadataDue(result.NextExpectedVersion, checkpointPartsMax+1) {
+func (c *Checkpoints) keepLastSaves(ctx context.Context, stream string, result *esdb.WriteResult, written uint64) error {
+	if !metadataDue(result.NextExpectedVersion, written, checkpointPartsMax+1) {
 		return nil
 	}
 	var metadata esdb.StreamMetadata
@@ -341,7 +342,7 @@ func (c *Checkpoints) Claim(ctx context.Context, name, holder string, ttl time.D
 	if err != nil {
 		return false, fmt.Errorf("claim %s: %w", name, err)
 	}
-	if metadataDue(result.NextExpectedVersion, 0) {
+	if metadataDue(result.NextExpectedVersion, 1, 0) {
 		return true, c.store.keepLast(ctx, stream)
 	}
 	return true, nil

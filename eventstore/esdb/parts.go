@@ -16,9 +16,11 @@ const checkpointPartBytesMax = 512 << 10
 // checkpointPartsMax is the most parts a checkpoint can need.
 const checkpointPartsMax = (eventstore.CheckpointBytesMax + checkpointPartBytesMax - 1) / checkpointPartBytesMax
 
-// checkpointEventsKept is how many events a checkpoint stream keeps: the
-// last two saves of the most parts, each with its manifest.
-const checkpointEventsKept = 2 * (checkpointPartsMax + 1)
+// checkpointEventsKept is how many events a checkpoint stream keeps: three
+// saves of the most parts, each with its manifest, so that a whole save
+// stays readable behind a save that crashed half way and the one after it
+// still in progress.
+const checkpointEventsKept = 3 * (checkpointPartsMax + 1)
 
 // CheckpointManifest names the parts of a checkpoint kept in several
 // events: where they start in the stream, how many there are, and the

@@ -134,20 +134,27 @@ func (s *Store) commitGroup(group []*pendingAppend, events int) {
 	s.appendEach(live)
 }
 
-// appendEach appends each pending append on its own, all at once, and
-// returns when every one has its answer.
+// appendEach appends each pending append on its own, at most
+// groupSideBySideMax at once (an append of several events is an atomic
+// batch, and the server allows 50 open batches per stream), and returns
+// when every one has its answer.
 func (s *Store) appendEach(live []*pendingAppend) {
 	var done sync.WaitGroup
+	slots := make(chan struct{}, groupSideBySideMax)
 	for _, pending := range live {
 		done.Add(1)
+		slots <- struct{}{}
 		go func() {
-			defer done.Done()
+			defer func() { <-slots; done.Done() }()
 			positions, err := s.appendNow(pending.ctx, pending.parts)
 			pending.result <- appendResult{positions: positions, err: err}
 		}()
 	}
 	done.Wait()
 }
+
+// groupSideBySideMax bounds the appends of one group published at once.
+const groupSideBySideMax = 16
 
 func (s *Store) failQueued() {
 	for {
