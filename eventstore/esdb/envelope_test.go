@@ -186,7 +186,7 @@ func TestSideStreamsStayOutOfTheLog(t *testing.T) {
 func TestOpenRefusesAPrefixTheSideStreamsShare(t *testing.T) {
 	// The prefix is checked before any connection is made, so no server
 	// is needed.
-	for _, prefix := range []string{"meta-", "me", "m"} {
+	for _, prefix := range []string{"meta-", "me", "m", "u-account-", "x-campaign-y-"} {
 		_, err := esdb.Open(context.Background(), "esdb://127.0.0.1:1?tls=false", esdb.Options{StreamPrefix: prefix})
 		if !errors.Is(err, domain.ErrInvalid) {
 			t.Errorf("prefix %q: %v, want ErrInvalid", prefix, err)

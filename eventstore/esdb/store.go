@@ -134,6 +134,12 @@ func Open(ctx context.Context, connection string, options Options) (*Store, erro
 		// The side streams would then count as ledger events.
 		return nil, fmt.Errorf("esdb stream prefix %q: must not be the start of %q: %w", options.StreamPrefix, metaPrefixStart, domain.ErrInvalid)
 	}
+	for _, kind := range domain.AggregateKinds {
+		// Another ledger's streams could then look like this one's.
+		if strings.Contains(options.StreamPrefix, kind+"-") {
+			return nil, fmt.Errorf("esdb stream prefix %q: must not hold %q, which starts a ledger stream's name: %w", options.StreamPrefix, kind+"-", domain.ErrInvalid)
+		}
+	}
 	config, err := esdb.ParseConnectionString(connection)
 	if err != nil {
 		return nil, fmt.Errorf("esdb connection string: %w", err)

@@ -42,9 +42,7 @@ func (s *Store) read(ctx context.Context, from uint64, filter eventstore.Filter,
 	return func(yield func(eventstore.Record, error) bool) {
 		// Only a replica can lag. On one server a gap is damage, for
 		// verify to name; the read goes past it as it always has.
-		// A read that starts at a time does not know its first position,
-		// and may rightly find nothing: it is not checked either.
-		whole := s.filterSubject(filter) == s.options.SubjectPrefix+".>" && s.options.Replicas > 1 && filter.RecordedFrom.IsZero()
+		whole := s.filterSubject(filter) == s.options.SubjectPrefix+".>" && s.options.Replicas > 1
 		// The head as of the call ends a read that does not follow.
 		var head uint64
 		if !follow {
@@ -61,7 +59,7 @@ func (s *Store) read(ctx context.Context, from uint64, filter eventstore.Filter,
 				return
 			}
 		}
-		pass := readPass{from: from, whole: whole, follow: follow, head: head}
+		pass := readPass{from: from, whole: whole, follow: follow, head: head, byTime: from == 0 && !filter.RecordedFrom.IsZero()}
 		// A read that does not follow tries again for the retry window,
 		// which runs from the first failure at a position (a read that
 		// moved on since starts a new one). A subscription tries again
@@ -153,6 +151,9 @@ type readPass struct {
 	whole   bool
 	follow  bool
 	head    uint64
+	// byTime marks a read that starts at a time: it does not know its
+	// first position, and may rightly find nothing.
+	byTime bool
 }
 
 // shortReadError says a read of the whole log met a gap or ended before
@@ -228,7 +229,7 @@ func (s *Store) readOnce(ctx context.Context, filter eventstore.Filter, pass *re
 			return next.err
 		}
 		position := next.record.Position
-		if pass.whole && position != pass.from+1 {
+		if pass.whole && (pass.started || !pass.byTime) && position != pass.from+1 {
 			return &shortReadError{expected: pass.from + 1, got: position}
 		}
 		pass.from, pass.started = position, true
@@ -243,6 +244,9 @@ func (s *Store) readOnce(ctx context.Context, filter eventstore.Filter, pass *re
 // head: a message the store lost (a damaged block) also ends a read, and is
 // for verify to find, so only a whole-log read is held to it.
 func (p *readPass) ended() error {
+	if p.byTime && !p.started {
+		return nil
+	}
 	if p.whole && !p.follow && p.from < p.head {
 		return &shortReadError{expected: p.from + 1}
 	}

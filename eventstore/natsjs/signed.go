@@ -79,10 +79,19 @@ func (c *SignedCheckpoints) All(ctx context.Context) ([][]byte, error) {
 	var all [][]byte
 	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
 		message, err := c.stream.GetMsg(ctx, seq)
+		// Nothing is deleted from this stream: on a cluster a missing
+		// checkpoint was asked of a replica still catching up, and asking
+		// again soon reaches another or finds it caught up.
+		for attempt := 1; errors.Is(err, jetstream.ErrMsgNotFound) && c.replicas > 1 && attempt < signedGetAttemptsMax; attempt++ {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(readRetryIntervalMs * time.Millisecond):
+			}
+			message, err = c.stream.GetMsg(ctx, seq)
+		}
 		if errors.Is(err, jetstream.ErrMsgNotFound) && c.replicas > 1 {
-			// Nothing is deleted from this stream: on a cluster a missing
-			// checkpoint was asked of a replica still catching up.
-			return nil, fmt.Errorf("checkpoint %d: %w: not found on the replica that answered", seq, domain.ErrUnavailable)
+			return nil, fmt.Errorf("checkpoint %d: %w: not found on the replicas that answered", seq, domain.ErrUnavailable)
 		}
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			continue
@@ -94,6 +103,10 @@ func (c *SignedCheckpoints) All(ctx context.Context) ([][]byte, error) {
 	}
 	return all, nil
 }
+
+// signedGetAttemptsMax bounds the attempts to get one signed checkpoint
+// on a cluster.
+const signedGetAttemptsMax = 50
 
 // RawMessage is a stored message as JetStream keeps it: what verification
 // checks the decoded event against.
@@ -129,6 +142,7 @@ func (s *Store) Raw(ctx context.Context, from uint64) iter.Seq2[RawMessage, erro
 		}
 		checked := s.options.Replicas > 1
 		last := from
+		pause := readRetryIntervalMs * time.Millisecond
 		var deadline time.Time
 		stuckAt := uint64(math.MaxUint64)
 		for {
@@ -148,7 +162,7 @@ func (s *Store) Raw(ctx context.Context, from uint64) iter.Seq2[RawMessage, erro
 				return
 			}
 			if last != stuckAt {
-				stuckAt, deadline = last, time.Now().Add(s.options.RetryWindow)
+				stuckAt, deadline, pause = last, time.Now().Add(s.options.RetryWindow), readRetryIntervalMs*time.Millisecond
 			}
 			if time.Now().After(deadline) {
 				yield(RawMessage{}, fmt.Errorf("raw read: %w: %w", domain.ErrUnavailable, err))
@@ -159,8 +173,9 @@ func (s *Store) Raw(ctx context.Context, from uint64) iter.Seq2[RawMessage, erro
 			case <-ctx.Done():
 				yield(RawMessage{}, ctx.Err())
 				return
-			case <-time.After(readRetryIntervalMs * time.Millisecond):
+			case <-time.After(pause):
 			}
+			pause = min(2*pause, readRetryIntervalMaxMs*time.Millisecond)
 		}
 	}
 }
@@ -187,6 +202,15 @@ func (s *Store) rawOnce(ctx context.Context, last *uint64, head uint64, checked 
 		messages.Stop()
 		s.deleteConsumer(consumer)
 	}()
+	// A consumer on a replica with nothing after *last would wait for it
+	// without end: such a read ends here, short, and is tried again.
+	info, err := consumer.Info(ctx)
+	if err != nil {
+		return false, fmt.Errorf("raw read: %w: %w", domain.ErrUnavailable, err)
+	}
+	if info.NumPending == 0 && info.Delivered.Consumer == 0 {
+		return false, nil
+	}
 	for {
 		message, err := messages.Next(jetstream.NextContext(ctx))
 		if err != nil {
