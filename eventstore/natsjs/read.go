@@ -66,10 +66,8 @@ func (s *Store) read(ctx context.Context, from uint64, filter eventstore.Filter,
 		// until its context ends: it serves a running server, which should
 		// ride out a cluster's election rather than stop, and reports
 		// itself behind meanwhile.
-		var deadline time.Time
-		stuckAt := uint64(math.MaxUint64)
+		pacing := newReadPacing(s.options.RetryWindow)
 		escalated := false
-		pause := readRetryIntervalMs * time.Millisecond
 		for {
 			err := s.readOnce(ctx, filter, &pass, yield)
 			if err == nil {
@@ -81,15 +79,15 @@ func (s *Store) read(ctx context.Context, from uint64, filter eventstore.Filter,
 				}
 				return
 			}
-			if !s.readAgain(err, follow) {
+			if !readAgain(err, follow) {
 				yield(eventstore.Record{}, err)
 				return
 			}
-			if pass.from != stuckAt {
-				stuckAt, deadline, pause = pass.from, time.Now().Add(s.options.RetryWindow), readRetryIntervalMs*time.Millisecond
+			pause, moved, expired := pacing.failedAt(pass.from)
+			if moved {
 				escalated = false
 			}
-			if time.Now().After(deadline) {
+			if expired {
 				if !follow {
 					yield(eventstore.Record{}, fmt.Errorf("read: %w: %w", domain.ErrUnavailable, err))
 					return
@@ -110,16 +108,41 @@ func (s *Store) read(ctx context.Context, from uint64, filter eventstore.Filter,
 				return
 			case <-time.After(pause):
 			}
-			pause = min(2*pause, readRetryIntervalMaxMs*time.Millisecond)
 		}
 	}
+}
+
+// readPacing paces the attempts of a read that keeps failing: a retry
+// window that runs from the first failure at a position (a read that moved
+// on since starts a new one), and a pause that doubles up to a cap.
+type readPacing struct {
+	window   time.Duration
+	stuckAt  uint64
+	deadline time.Time
+	pause    time.Duration
+}
+
+func newReadPacing(window time.Duration) *readPacing {
+	return &readPacing{window: window, stuckAt: math.MaxUint64}
+}
+
+// failedAt records a failure after position and says how long to pause,
+// whether the read had moved on since the last failure, and whether the
+// window at this position has run out.
+func (p *readPacing) failedAt(position uint64) (pause time.Duration, moved, expired bool) {
+	if position != p.stuckAt {
+		p.stuckAt, p.deadline, p.pause, moved = position, time.Now().Add(p.window), readRetryIntervalMs*time.Millisecond, true
+	}
+	pause = p.pause
+	p.pause = min(2*p.pause, readRetryIntervalMaxMs*time.Millisecond)
+	return pause, moved, time.Now().After(p.deadline)
 }
 
 // readAgain says whether a read that failed with err starts again from
 // where it was: after a replica served it short, after a transient failure
 // (a timeout, no responders, no leader), and for a subscription after any
 // failure but a stored event that does not decode, which no retry mends.
-func (s *Store) readAgain(err error, follow bool) bool {
+func readAgain(err error, follow bool) bool {
 	var short *shortReadError
 	switch {
 	case errors.As(err, &short):

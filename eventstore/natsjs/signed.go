@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"math"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -142,9 +141,7 @@ func (s *Store) Raw(ctx context.Context, from uint64) iter.Seq2[RawMessage, erro
 		}
 		checked := s.options.Replicas > 1
 		last := from
-		pause := readRetryIntervalMs * time.Millisecond
-		var deadline time.Time
-		stuckAt := uint64(math.MaxUint64)
+		pacing := newReadPacing(s.options.RetryWindow)
 		for {
 			stopped, err := s.rawOnce(ctx, &last, head, checked, yield)
 			if stopped {
@@ -161,10 +158,8 @@ func (s *Store) Raw(ctx context.Context, from uint64) iter.Seq2[RawMessage, erro
 				yield(RawMessage{}, err)
 				return
 			}
-			if last != stuckAt {
-				stuckAt, deadline, pause = last, time.Now().Add(s.options.RetryWindow), readRetryIntervalMs*time.Millisecond
-			}
-			if time.Now().After(deadline) {
+			pause, _, expired := pacing.failedAt(last)
+			if expired {
 				yield(RawMessage{}, fmt.Errorf("raw read: %w: %w", domain.ErrUnavailable, err))
 				return
 			}
@@ -175,7 +170,6 @@ func (s *Store) Raw(ctx context.Context, from uint64) iter.Seq2[RawMessage, erro
 				return
 			case <-time.After(pause):
 			}
-			pause = min(2*pause, readRetryIntervalMaxMs*time.Millisecond)
 		}
 	}
 }
