@@ -112,7 +112,7 @@ func TestFaultClusterLosesNodes(t *testing.T) {
 	stop := make(chan struct{})
 	var writers sync.WaitGroup
 	post := func(node *clusterProcess, key string, writer, i int) bool {
-		body := fmt.Sprintf(`{"type":"donation_received","county":"150626","occurred_at":"2022-06-15T09:30:00+08:00","idempotency_key":%q,"data":{"donation_id":"D-%d-%d","campaign":"general","donor_kind":"enterprise","donor_organisation":"某公司","form":"money","amount":"1.00"}}`, key, writer, i)
+		body := loadDonation(key, writer, i)
 		request, _ := http.NewRequest("POST", node.httpURL+"/api/v1/events", strings.NewReader(body))
 		request.Header.Set("Authorization", "Bearer "+node.token)
 		reply, err := (&http.Client{Timeout: 40 * time.Second}).Do(request)

@@ -71,6 +71,12 @@ func startServe(t *testing.T, data string, extra ...string) *servedLedger {
 	return served
 }
 
+// loadDonation is one ¥1.00 donation of a fault test's load: writer's i-th,
+// under its idempotency key.
+func loadDonation(key string, writer, i int) string {
+	return fmt.Sprintf(`{"type":"donation_received","county":"150626","occurred_at":"2022-06-15T09:30:00+08:00","idempotency_key":%q,"data":{"donation_id":"D-%d-%d","campaign":"general","donor_kind":"enterprise","donor_organisation":"某公司","form":"money","amount":"1.00"}}`, key, writer, i)
+}
+
 func (s *servedLedger) post(body string) (int, error) {
 	request, err := http.NewRequest("POST", s.httpURL+"/api/v1/events", strings.NewReader(body))
 	if err != nil {
@@ -124,7 +130,7 @@ func TestFaultCrashDuringAppends(t *testing.T) {
 				default:
 				}
 				key := fmt.Sprintf("crash-%d-%d", writer, i)
-				body := fmt.Sprintf(`{"type":"donation_received","county":"150626","occurred_at":"2022-06-15T09:30:00+08:00","idempotency_key":%q,"data":{"donation_id":"D-%d-%d","campaign":"general","donor_kind":"enterprise","donor_organisation":"某公司","form":"money","amount":"1.00"}}`, key, writer, i)
+				body := loadDonation(key, writer, i)
 				status, err := served.post(body)
 				if err != nil {
 					return
