@@ -127,6 +127,17 @@ func newLimiter(rate float64, burst int, clock func() time.Time) *limiter {
 	return &limiter{rate: rate, burst: float64(burst), clock: clock, buckets: map[string]*bucket{}}
 }
 
+// exhausted tells whether key has no credit left, without spending any.
+func (l *limiter) exhausted(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[key]
+	if !ok {
+		return false
+	}
+	return min(l.burst, b.tokens+l.clock().Sub(b.last).Seconds()*l.rate) < 1
+}
+
 func (l *limiter) allow(key string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ordos-union/ledger/domain"
@@ -34,6 +36,10 @@ const (
 	// rateRequestsPerSecondDefault and rateBurstDefault limit each token.
 	rateRequestsPerSecondDefault = 50
 	rateBurstDefault             = 200
+	// failedLoginsBurst failed logins are allowed from one remote address
+	// at once, then one more every failedLoginIntervalSeconds.
+	failedLoginsBurst          = 20
+	failedLoginIntervalSeconds = 3
 )
 
 // Options wire a Server. Service, Store, Runner, Totals and Tokens are
@@ -66,6 +72,10 @@ type Server struct {
 	hub     *hub
 	metrics *metrics
 	limiter *limiter
+	// failedLogins limits requests with a missing or wrong token per
+	// remote address, so tokens cannot be guessed at speed.
+	failedLogins *limiter
+	healthCheck  atomic.Pointer[func() error]
 }
 
 // route is one endpoint; the table is also what the OpenAPI test checks.
@@ -98,7 +108,8 @@ func New(options Options) *Server {
 	s := &Server{options: options, mux: http.NewServeMux(), metrics: newMetrics(),
 		// The limiter measures real elapsed time, not the injectable clock
 		// that stamps events: a frozen test clock must not freeze it.
-		limiter: newLimiter(options.RateRequestsPerSecond, options.RateBurst, time.Now)}
+		limiter:      newLimiter(options.RateRequestsPerSecond, options.RateBurst, time.Now),
+		failedLogins: newLimiter(1.0/failedLoginIntervalSeconds, failedLoginsBurst, time.Now)}
 	s.hub = newHub(s, options.Logger)
 	s.routes = []route{
 		{method: "GET", path: "/healthz", public: true, handler: s.health},
@@ -163,12 +174,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 	if rt.public {
 		return rt.handler(w, r, identity{})
 	}
-	token := bearerToken(r)
-	if token == "" {
-		return errUnauthorized
+	remote := remoteHost(r)
+	if s.failedLogins.exhausted(remote) {
+		return errTooManyFailedLogins
 	}
+	token := bearerToken(r)
 	who, ok := s.options.Tokens.lookup(token)
-	if !ok {
+	if token == "" || !ok {
+		s.failedLogins.allow(remote)
+		s.options.Logger.Warn("failed login", "remote", remote, "path", r.URL.Path)
 		return errUnauthorized
 	}
 	if !s.limiter.allow(who.name) {
@@ -231,6 +245,10 @@ func (e *apiError) Error() string { return e.message }
 
 var (
 	errUnauthorized = &apiError{status: http.StatusUnauthorized, code: "unauthorized", message: "a valid bearer token is required"}
+	// errTooManyFailedLogins answers an address that sent too many missing
+	// or wrong tokens, whatever it sends now.
+	errTooManyFailedLogins = &apiError{status: http.StatusTooManyRequests, code: "too_many_failed_logins",
+		message: fmt.Sprintf("too many requests without a valid token from this address; try again in %d seconds", failedLoginIntervalSeconds)}
 	errRateLimited  = &apiError{status: http.StatusTooManyRequests, code: "rate_limited", message: "too many requests for this token; slow down"}
 )
 
@@ -310,7 +328,27 @@ func (s *Server) health(w http.ResponseWriter, _ *http.Request, _ identity) erro
 // count as caught up.
 const readyMaxLagEvents = 0
 
+// SetHealthCheck adds a check to readiness: while it returns an error the
+// server is not ready and says why (a history stream deleted, say).
+func (s *Server) SetHealthCheck(check func() error) { s.healthCheck.Store(&check) }
+
+// remoteHost is the address a request came from, without its port. Proxy
+// headers are not believed: anyone can send them.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
 func (s *Server) ready(w http.ResponseWriter, r *http.Request, _ identity) error {
+	if check := s.healthCheck.Load(); check != nil {
+		if err := (*check)(); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": err.Error()})
+			return nil
+		}
+	}
 	status, err := s.options.Runner.Status(r.Context())
 	if err != nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": "store unavailable"})

@@ -38,6 +38,19 @@ type VerifyInput struct {
 	// against it.
 	Placement func(event domain.Event) string
 	Progress  func(done uint64)
+	// Seen is what the data directory remembers of the checkpoint stream:
+	// Checkpoints must hold at least Seen.Count notes and Seen.Newest.
+	Seen SeenCheckpoints
+	// Trusted are checkpoints kept apart from the ledger (by an auditor,
+	// say): the log must be consistent with each.
+	Trusted []TrustedCheckpoint
+}
+
+// TrustedCheckpoint is a signed checkpoint from outside the ledger and
+// where it came from, for the report.
+type TrustedCheckpoint struct {
+	Source string
+	Signed []byte
 }
 
 // Problem is one thing wrong, at a log position (0: not about one position).
@@ -117,6 +130,7 @@ func Verify(ctx context.Context, input VerifyInput) (Report, error) {
 		treeProblems = append(treeProblems, expected)
 	}
 	checkCheckpoints(&report, input, tree, treeProblems)
+	checkHistory(&report, input, tree)
 	if root, err := tree.Root(tree.Size()); err == nil {
 		report.Root = root
 	}
@@ -220,5 +234,67 @@ func checkCheckpoints(report *Report, input VerifyInput, tree *Tree, treeProblem
 			}
 		}
 		previous = &checkpoint
+	}
+}
+
+// checkHistory checks what the checkpoint stream alone cannot show: that
+// none of its checkpoints were deleted since this data directory last
+// looked, and that the log extends every checkpoint kept outside it.
+func checkHistory(report *Report, input VerifyInput, tree *Tree) {
+	if len(input.Checkpoints) < input.Seen.Count {
+		report.add(0, "the checkpoint stream holds %d signed checkpoints but held at least %d: signed checkpoints were deleted",
+			len(input.Checkpoints), input.Seen.Count)
+	}
+	trusted := input.Trusted
+	if input.Seen.Newest != "" {
+		if !input.Seen.Holds(input.Checkpoints) {
+			described := "the newest checkpoint this data directory saw"
+			if seen, err := ParseCheckpointNote([]byte(input.Seen.Newest)); err == nil {
+				described = fmt.Sprintf("%s (size %d, signed %s)", described, seen.Size, seen.Time.UTC().Format(time.RFC3339))
+			}
+			report.add(0, "%s is missing from the checkpoint stream: signed checkpoints were deleted or replaced", described)
+		}
+		trusted = append(trusted, TrustedCheckpoint{Source: "the newest checkpoint this data directory saw", Signed: []byte(input.Seen.Newest)})
+	}
+	for _, kept := range trusted {
+		checkTrusted(report, input, tree, kept)
+	}
+}
+
+// checkTrusted proves the log consistent with a checkpoint kept outside
+// it: the tree over the log's first Size events has the checkpoint's root,
+// and a consistency proof from it to the whole log checks.
+func checkTrusted(report *Report, input VerifyInput, tree *Tree, kept TrustedCheckpoint) {
+	checkpoint, err := OpenCheckpoint(kept.Signed, input.Verifier)
+	if err != nil {
+		report.add(0, "%s: %v", kept.Source, err)
+		return
+	}
+	if checkpoint.Size > tree.Size() {
+		report.add(0, "%s commits to %d events but the log holds %d: events were removed", kept.Source, checkpoint.Size, tree.Size())
+		return
+	}
+	root, err := tree.Root(checkpoint.Size)
+	if err != nil {
+		report.add(0, "%s: %v", kept.Source, err)
+		return
+	}
+	if root != checkpoint.Root {
+		report.add(0, "%s (size %d, root %s) does not match the log's first %d events: history was rewritten",
+			kept.Source, checkpoint.Size, checkpoint.Root, checkpoint.Size)
+		return
+	}
+	if checkpoint.Size == 0 || checkpoint.Size == tree.Size() {
+		return
+	}
+	head, err := tree.Root(tree.Size())
+	if err == nil {
+		var proof tlog.TreeProof
+		if proof, err = tree.ProveConsistency(tree.Size(), checkpoint.Size); err == nil {
+			err = tlog.CheckTree(proof, tree.Size(), head, checkpoint.Size, checkpoint.Root)
+		}
+	}
+	if err != nil {
+		report.add(0, "%s: the log is not consistent with it: %v", kept.Source, err)
 	}
 }

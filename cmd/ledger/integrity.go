@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"iter"
 	"os"
 	"path/filepath"
@@ -23,6 +24,28 @@ import (
 const ledgerName = "ordos-union-ledger"
 
 func integrityDir(dataDir string) string { return filepath.Join(dataDir, "integrity") }
+
+// seenCheckpointsPath is where a data directory remembers the newest signed
+// checkpoint it saw and how many the stream held.
+func seenCheckpointsPath(dataDir string) string {
+	return filepath.Join(integrityDir(dataDir), "seen-checkpoints.json")
+}
+
+// sawCheckpoints records that the checkpoint stream held count checkpoints,
+// the newest being newest. It only ever grows what is remembered.
+func (o *opened) sawCheckpoints(count int, newest []byte) error {
+	if o.seenPath == "" {
+		return nil
+	}
+	seen, err := integrity.LoadSeenCheckpoints(o.seenPath)
+	if err != nil {
+		return err
+	}
+	if next := seen.Saw(count, newest); next != seen {
+		return next.Save(o.seenPath)
+	}
+	return nil
+}
 
 // openTree opens the tree this command may keep: the data directory's file
 // when the command holds the directory, else a tree in memory rebuilt from
@@ -123,6 +146,17 @@ func writeCheckpoint(ctx context.Context, o *opened, tree *integrity.Tree, keys 
 	}
 	if err := o.signed.Append(ctx, signed); err != nil {
 		return integrity.Checkpoint{}, nil, err
+	}
+	// The stream held at least what this directory saw before, and now
+	// one more: remembering that much can never claim more than was there.
+	if o.seenPath != "" {
+		seen, err := integrity.LoadSeenCheckpoints(o.seenPath)
+		if err == nil {
+			err = o.sawCheckpoints(seen.Count+1, signed)
+		}
+		if err != nil {
+			return integrity.Checkpoint{}, nil, err
+		}
 	}
 	return checkpoint, signed, nil
 }
@@ -267,10 +301,16 @@ func runVerifyProof(_ context.Context, env *environment, args []string) error {
 }
 
 func runVerify(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "verify", "[--key KEY] [--json]\n\nRecomputes the Merkle tree from the raw log and checks every checkpoint and every event; names the first bad position.")
+	flags := newFlags(env, "verify", "[--key KEY] [--trusted CHECKPOINT_FILE] [--json]\n\nRecomputes the Merkle tree from the raw log and checks every checkpoint and every event; names the first bad position.\n"+
+		"Fails when signed checkpoints this data directory saw are gone, and when the log is not consistent with a --trusted checkpoint.")
 	var store storeFlags
 	store.register(flags)
 	key := flags.String("key", "", "verifier key to check checkpoints with (default: the data directory's)")
+	var trusted []string
+	flags.Func("trusted", "a signed checkpoint you kept (as `ledger checkpoint` prints it); the log must be consistent with it (repeatable)", func(path string) error {
+		trusted = append(trusted, path)
+		return nil
+	})
 	asJSON := flags.Bool("json", false, "print the report as JSON")
 	if err := parse(flags, args); err != nil {
 		return err
@@ -292,8 +332,20 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 		}
 		input.Verifier = keys.Verifier
 	}
+	for _, path := range trusted {
+		signed, err := readCheckpointFile(path)
+		if err != nil {
+			return err
+		}
+		input.Trusted = append(input.Trusted, integrity.TrustedCheckpoint{Source: "trusted checkpoint " + path, Signed: signed})
+	}
 	if input.Checkpoints, err = opened.signed.All(ctx); err != nil {
 		return err
+	}
+	if opened.seenPath != "" {
+		if input.Seen, err = integrity.LoadSeenCheckpoints(opened.seenPath); err != nil {
+			return err
+		}
 	}
 	// The ledger's own tree file, read only: it names the exact position
 	// whose bytes changed since they were appended.
@@ -354,10 +406,42 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 	if first, bad := report.FirstBad(); bad {
 		return fmt.Errorf("verification failed: first bad position %d: %s", first.Position, first.What)
 	}
+	if len(input.Checkpoints) > 0 {
+		if err := opened.sawCheckpoints(len(input.Checkpoints), input.Checkpoints[len(input.Checkpoints)-1]); err != nil {
+			return err
+		}
+	}
 	if !*asJSON {
-		fmt.Fprintf(env.stdout, "OK: %d events, %d checkpoints verified; tree root %s\n", report.Events, report.Checkpoints, report.Root)
+		fmt.Fprintf(env.stdout, "OK: %d events, %d checkpoints verified", report.Events, report.Checkpoints)
+		if len(input.Trusted) > 0 {
+			fmt.Fprintf(env.stdout, ", consistent with %d trusted checkpoints", len(input.Trusted))
+		}
+		fmt.Fprintf(env.stdout, "; tree root %s\n", report.Root)
 	}
 	return nil
+}
+
+// trustedCheckpointBytesMax bounds a checkpoint file an auditor hands in.
+const trustedCheckpointBytesMax = 64 << 10
+
+// readCheckpointFile reads a signed checkpoint note kept outside the ledger.
+func readCheckpointFile(path string) ([]byte, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, usagef("--trusted: %v", err)
+	}
+	defer file.Close()
+	content, err := io.ReadAll(io.LimitReader(file, trustedCheckpointBytesMax+1))
+	if err != nil {
+		return nil, fmt.Errorf("--trusted %s: %w", path, err)
+	}
+	if len(content) > trustedCheckpointBytesMax {
+		return nil, usagef("--trusted %s: larger than %d bytes, not a checkpoint", path, trustedCheckpointBytesMax)
+	}
+	if _, err := integrity.ParseCheckpointNote(content); err != nil {
+		return nil, usagef("--trusted %s: not a signed checkpoint: %v", path, err)
+	}
+	return content, nil
 }
 
 func runExportAudit(ctx context.Context, env *environment, args []string) error {

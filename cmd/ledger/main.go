@@ -64,6 +64,7 @@ func commands() []command {
 		{"restore", "restore a backup into an empty ledger and verify it", runRestore},
 		{"migrate", "copy the whole history to another store (JetStream or EventStoreDB), resumable, checked by counts and hash", runMigrate},
 		{"checkpoint", "sign the Merkle tree over the log and store the checkpoint", runCheckpoint},
+		{"nats-credentials", "make the embedded NATS server's credentials, or print one for another program (watcher: read-only live totals)", runNATSCredentials},
 		{"pubkey", "print the verifier key for checkpoints, proofs and bundles", runPubkey},
 		{"proof", "print an inclusion proof of an event against the latest checkpoint", runProof},
 		{"verify-proof", "check an inclusion proof offline with the verifier key", runVerifyProof},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/esdb"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
+	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/ledger"
 	"github.com/ordos-union/ledger/privacy"
 	"github.com/ordos-union/ledger/projections"
@@ -28,6 +30,7 @@ type storeFlags struct {
 	store      string
 	dataDir    string
 	natsURL    string
+	natsCreds  string
 	sync       string
 	catalog    string
 	replicas   int
@@ -38,6 +41,7 @@ func (f *storeFlags) register(flags *flag.FlagSet) {
 	flags.StringVar(&f.store, "store", os.Getenv("LEDGER_STORE"), "keep the events in EventStoreDB (KurrentDB) instead of JetStream, e.g. esdb://127.0.0.1:2113?tls=false (env LEDGER_STORE); --data then holds only tokens, the signing key and the tree file")
 	flags.StringVar(&f.dataDir, "data", envOr("LEDGER_DATA", "./ledger-data"), "data directory of the embedded server (env LEDGER_DATA)")
 	flags.StringVar(&f.natsURL, "nats", os.Getenv("LEDGER_NATS_URL"), "URL of a running NATS server or cluster to use instead of the data directory, e.g. nats://127.0.0.1:4222 (env LEDGER_NATS_URL)")
+	flags.StringVar(&f.natsCreds, "nats-creds", os.Getenv("LEDGER_NATS_CREDS"), "credentials for --nats: a .creds file or an nkey seed file such as DATA/nats/runtime.nk (env LEDGER_NATS_CREDS)")
 	flags.StringVar(&f.sync, "sync", "always", "durability of the embedded server: 'always' fsyncs before acknowledging (concurrent appends share one fsync); 'interval' fsyncs every 2 minutes, faster but a power loss can lose the last 2 minutes. An external server (--nats) keeps its own setting (sync_interval: always in its config)")
 	flags.StringVar(&f.signingKey, "signing-key", os.Getenv("LEDGER_SIGNING_KEY"), "file with the checkpoint signing key (default: DATA/integrity/signing.key, made at first start)")
 	flags.IntVar(&f.replicas, "replicas", 1, "replicas of the ledger stream: 1, or 3 on a JetStream cluster (with --nats)")
@@ -82,6 +86,10 @@ type opened struct {
 	conn        *nats.Conn
 	location    string
 	dataDir     string
+	// seenPath is the data directory's record of the checkpoint stream
+	// (integrity.SeenCheckpoints); empty when the ledger was reached with
+	// --nats, whose history is not this directory's.
+	seenPath string
 }
 
 // checkpointStore is what the commands need of projection checkpoints.
@@ -132,6 +140,7 @@ type clusterOptions struct {
 	host       string
 	port       int
 	routes     []string
+	tls        *natsjs.ClusterTLS
 }
 
 // open reaches the ledger: an external NATS when --nats is given; else the
@@ -146,6 +155,9 @@ func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOp
 		return nil, usagef("--sync must be always or interval, not %q", f.sync)
 	}
 	result := &opened{catalog: catalog, dataDir: f.dataDir}
+	if f.natsURL == "" {
+		result.seenPath = seenCheckpointsPath(f.dataDir)
+	}
 	if f.store != "" {
 		return f.openEventStoreDB(ctx, env, listen, result)
 	}
@@ -165,31 +177,49 @@ func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOp
 		}
 	}
 	durable := f.sync == "always"
-	if natsURL != "" {
-		conn, err := nats.Connect(natsURL, nats.Name("ledger"), nats.Timeout(5*time.Second), nats.MaxReconnects(-1))
+	if f.natsCreds != "" && f.natsURL == "" {
+		return nil, usagef("--nats-creds goes with --nats; the data directory's own credentials are used for it")
+	}
+	switch {
+	case f.natsURL != "":
+		// Replies come on the ledger's own inbox prefix, which an external
+		// server's permissions can keep from other users as the embedded
+		// server's do.
+		options := []nats.Option{nats.Name("ledger"), nats.Timeout(5 * time.Second), nats.MaxReconnects(-1),
+			nats.CustomInboxPrefix(natsjs.RuntimeInboxPrefix)}
+		if f.natsCreds != "" {
+			credentials, err := natsjs.ConnectOptionFromFile(f.natsCreds)
+			if err != nil {
+				return nil, err
+			}
+			options = append(options, credentials)
+		}
+		conn, err := nats.Connect(natsURL, options...)
 		if err != nil {
 			return nil, fmt.Errorf("connect to NATS at %s: %w", natsURL, err)
 		}
 		result.conn = conn
 		result.location = natsURL
-	} else {
-		natsServer, err := natsjs.StartServer(natsjs.ServerOptions{
-			DataDir: f.dataDir, SyncAlways: durable, Listen: listen.listen, Host: listen.host, Port: listen.port,
-			ServerName: listen.cluster.serverName, ClusterName: listen.cluster.name, ClusterHost: listen.cluster.host,
-			ClusterPort: listen.cluster.port, Routes: listen.cluster.routes, ReadyTimeout: 2 * time.Minute,
-		})
+	case natsURL != "":
+		// A running serve holds the directory: its NATS takes this
+		// directory's runtime credentials.
+		credentials, err := natsjs.LoadCredentials(f.dataDir)
 		if err != nil {
-			result.Close()
-			return nil, err
+			return nil, fmt.Errorf("connect to the running ledger: %w", err)
 		}
-		result.server = natsServer
-		conn, err := natsjs.ConnectInProcess(natsServer, "ledger")
+		options := append([]nats.Option{nats.Name("ledger"), nats.Timeout(5 * time.Second), nats.MaxReconnects(-1)},
+			credentials.ConnectOptions(natsjs.RoleRuntime)...)
+		conn, err := nats.Connect(natsURL, options...)
 		if err != nil {
-			result.Close()
-			return nil, err
+			return nil, fmt.Errorf("connect to NATS at %s: %w", natsURL, err)
 		}
 		result.conn = conn
-		result.location = f.dataDir
+		result.location = natsURL
+	default:
+		if err := f.startEmbedded(ctx, env, listen, result, durable); err != nil {
+			result.Close()
+			return nil, err
+		}
 	}
 	// Grouping appends into atomic batches shares one fsync among them on a
 	// single server. On a cluster raft already batches what it replicates,
@@ -219,6 +249,78 @@ func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOp
 	}
 	result.finish(env)
 	return result, nil
+}
+
+// startEmbedded runs the data directory's NATS server with its
+// credentials (made at first start), makes the streams as the operator,
+// and connects as the runtime user.
+func (f *storeFlags) startEmbedded(ctx context.Context, env *environment, listen serverOptions, result *opened, durable bool) error {
+	credentials, created, err := natsjs.LoadOrCreateCredentials(f.dataDir)
+	if listen.cluster.name != "" && (created || errors.Is(err, natsjs.ErrNoCredentials)) {
+		// Every node of a cluster needs the same route secret and users;
+		// a node that made its own could never join the others.
+		return usagef("a cluster node needs the cluster's NATS credentials in %s before its first start: make them once with "+
+			"`ledger nats-credentials init --data DIR` and copy that folder to every node's data directory", natsjs.CredentialsDir(f.dataDir))
+	}
+	if err != nil {
+		return err
+	}
+	if created {
+		env.logger.Info("made NATS credentials", "dir", natsjs.CredentialsDir(f.dataDir))
+	}
+	natsServer, err := natsjs.StartServer(natsjs.ServerOptions{
+		DataDir: f.dataDir, SyncAlways: durable, Listen: listen.listen, Host: listen.host, Port: listen.port,
+		ServerName: listen.cluster.serverName, ClusterName: listen.cluster.name, ClusterHost: listen.cluster.host,
+		ClusterPort: listen.cluster.port, Routes: listen.cluster.routes, ReadyTimeout: 2 * time.Minute,
+		Credentials: credentials, ClusterTLS: listen.cluster.tls,
+	})
+	if err != nil {
+		return err
+	}
+	result.server = natsServer
+	operator, err := natsjs.ConnectInProcess(natsServer, "ledger-operator", credentials.ConnectOptions(natsjs.RoleOperator)...)
+	if err != nil {
+		return err
+	}
+	defer operator.Close()
+	if err := f.refuseEmptyRestart(ctx, operator); err != nil {
+		return err
+	}
+	if err := natsjs.Provision(ctx, operator, natsjs.Options{Replicas: f.replicas}); err != nil {
+		return err
+	}
+	operator.Close()
+	conn, err := natsjs.ConnectInProcess(natsServer, "ledger", credentials.ConnectOptions(natsjs.RoleRuntime)...)
+	if err != nil {
+		return err
+	}
+	result.conn = conn
+	result.location = f.dataDir
+	return nil
+}
+
+// refuseEmptyRestart stops the ledger from quietly making a new, empty log
+// where the data directory shows one was: its tree file or the checkpoints
+// it has seen say the log held events, so a missing stream was deleted.
+func (f *storeFlags) refuseEmptyRestart(ctx context.Context, connection *nats.Conn) error {
+	exists, err := natsjs.StreamExists(ctx, connection, "LEDGER")
+	if err != nil || exists {
+		return err
+	}
+	seen, err := integrity.LoadSeenCheckpoints(seenCheckpointsPath(f.dataDir))
+	if err != nil {
+		return err
+	}
+	var treeBytes int64
+	if info, err := os.Stat(filepath.Join(integrityDir(f.dataDir), "hashes")); err == nil {
+		treeBytes = info.Size()
+	}
+	if seen.Count == 0 && treeBytes == 0 {
+		return nil
+	}
+	return fmt.Errorf("the ledger stream LEDGER is missing from %s, although this data directory has seen %d signed checkpoints "+
+		"and its tree file holds %d bytes: the log was deleted; restore it from a backup into a new data directory (ledger restore), "+
+		"rather than start an empty ledger here", f.dataDir, seen.Count, treeBytes)
 }
 
 // openEventStoreDB reaches a ledger kept in EventStoreDB. The data

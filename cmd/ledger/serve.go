@@ -37,6 +37,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	clusterName := flags.String("cluster-name", os.Getenv("LEDGER_CLUSTER_NAME"), "join a JetStream cluster of this name (with --cluster-listen, --routes and --replicas 3)")
 	clusterListen := flags.String("cluster-listen", envOr("LEDGER_CLUSTER_LISTEN", "127.0.0.1:6222"), "address this node's cluster routes listen on")
 	routes := flags.String("routes", os.Getenv("LEDGER_ROUTES"), "comma-separated routes to every node, e.g. nats://127.0.0.1:6222,nats://127.0.0.1:6223,nats://127.0.0.1:6224")
+	clusterCert := flags.String("cluster-tls-cert", os.Getenv("LEDGER_CLUSTER_TLS_CERT"), "PEM certificate of this node for TLS between cluster nodes (with --cluster-tls-key and --cluster-tls-ca)")
+	clusterKey := flags.String("cluster-tls-key", os.Getenv("LEDGER_CLUSTER_TLS_KEY"), "PEM private key of --cluster-tls-cert")
+	clusterCA := flags.String("cluster-tls-ca", os.Getenv("LEDGER_CLUSTER_TLS_CA"), "PEM CA that every cluster node's certificate must be signed by")
 	tokensFile := flags.String("tokens", os.Getenv("LEDGER_TOKENS_FILE"), "JSON file of API tokens {\"tokens\":[{\"name\",\"role\",\"token\"}]} (env LEDGER_TOKENS_FILE; or LEDGER_TOKENS=name:role:token,...); without either, tokens are made and kept in DIR/tokens.json")
 	if err := parse(flags, args); err != nil {
 		return err
@@ -64,13 +67,19 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			return usagef("--cluster-name needs --routes to the nodes")
 		}
 		cluster.routes = strings.Split(*routes, ",")
+		switch {
+		case *clusterCert != "" && *clusterKey != "" && *clusterCA != "":
+			cluster.tls = &natsjs.ClusterTLS{CertFile: *clusterCert, KeyFile: *clusterKey, CAFile: *clusterCA}
+		case *clusterCert != "" || *clusterKey != "" || *clusterCA != "":
+			return usagef("--cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca go together")
+		}
 	}
 	ledger, err := store.open(ctx, env, serverOptions{listen: true, host: *host, port: *port, cluster: cluster})
 	if err != nil {
 		return err
 	}
 	defer ledger.Close()
-	tokens, tokenNote, localAdmin, err := loadTokens(*tokensFile, store.dataDir)
+	tokens, tokenNote, firstAdmin, err := loadTokens(*tokensFile, store.dataDir)
 	if err != nil {
 		return err
 	}
@@ -147,6 +156,17 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err := runner.CatchUp(ctx, newProgress(env, "totals")); err != nil {
 		return err
 	}
+	// The log and the signed checkpoints are watched while the server
+	// runs: a stream deleted, made again or reconfigured behind the
+	// ledger's back is logged as an error and makes the server unready.
+	if ledger.jetstream != nil {
+		guard, err := natsjs.NewGuard(ctx, ledger.jetstream, ledger.signed.(*natsjs.SignedCheckpoints), env.logger)
+		if err != nil {
+			return err
+		}
+		api.SetHealthCheck(guard.Problem)
+		go guard.Run(ctx, streamGuardIntervalMs*time.Millisecond)
+	}
 	listener, err := net.Listen("tcp", *httpAddress)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *httpAddress, err)
@@ -189,8 +209,13 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(env.stdout, "ledger serving EventStoreDB at %s (%d events); tokens and signing key in %s.\n", ledger.location, head, store.dataDir)
 	}
 	fmt.Fprintf(env.stdout, "HTTP API and dashboard on %s (%s). Ctrl-C stops.\n", address, tokenNote)
-	if localAdmin != "" {
-		fmt.Fprintf(env.stdout, "Dashboard as the local admin: %s/?token=%s\n", address, localAdmin)
+	// The link carries the admin's token: it is shown once, when the
+	// tokens are made, and never again in a log or on a terminal.
+	if firstAdmin != "" {
+		fmt.Fprintf(env.stdout, "Dashboard as the local admin (shown once; the token is in %s): %s/?token=%s\n",
+			filepath.Join(store.dataDir, "tokens.json"), address, firstAdmin)
+	} else if *tokensFile == "" && os.Getenv("LEDGER_TOKENS") == "" {
+		fmt.Fprintf(env.stdout, "Dashboard: %s/ (sign in with the local-admin token in %s)\n", address, filepath.Join(store.dataDir, "tokens.json"))
 	}
 
 	select {
@@ -224,6 +249,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 
 // Checkpoint timing, unit last.
 const (
+	// streamGuardIntervalMs is how often the history streams are checked.
+	streamGuardIntervalMs = 2000
 	// leaseSeconds is how long a silent projection writer keeps its lease.
 	leaseSeconds              = 15
 	checkpointIntervalMinutes = 10
@@ -280,7 +307,8 @@ func loadTokens(tokensFile, dataDir string) (*httpapi.Tokens, string, string, er
 	path := filepath.Join(dataDir, "tokens.json")
 	content, err := os.ReadFile(path)
 	note := "tokens in " + path
-	if errors.Is(err, os.ErrNotExist) {
+	made := errors.Is(err, os.ErrNotExist)
+	if made {
 		var made []httpapi.Token
 		for _, role := range []httpapi.Role{httpapi.RoleAdmin, httpapi.RoleClerk, httpapi.RoleAuditor, httpapi.RoleViewer} {
 			secret := make([]byte, 24)
@@ -308,7 +336,7 @@ func loadTokens(tokensFile, dataDir string) (*httpapi.Tokens, string, string, er
 	tokens, err := httpapi.NewTokens(file.Tokens)
 	admin := ""
 	for _, token := range file.Tokens {
-		if token.Role == httpapi.RoleAdmin && admin == "" {
+		if token.Role == httpapi.RoleAdmin && admin == "" && made {
 			admin = token.Token
 		}
 	}

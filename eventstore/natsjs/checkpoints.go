@@ -40,18 +40,13 @@ func OpenCheckpoints(ctx context.Context, connection *nats.Conn, replicas int) (
 	if replicas == 0 {
 		replicas = 1
 	}
-	var kv jetstream.KeyValue
-	err = whileForming(ctx, func(ctx context.Context) error {
-		var err error
-		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:       CheckpointBucket,
-			Description:  "Projection checkpoints: state and log position, saved together",
-			History:      1,
-			MaxValueSize: eventstore.CheckpointBytesMax,
-			Storage:      jetstream.FileStorage,
-			Replicas:     replicas,
-		})
-		return err
+	kv, err := ensureKeyValue(ctx, js, jetstream.KeyValueConfig{
+		Bucket:       CheckpointBucket,
+		Description:  "Projection checkpoints: state and log position, saved together",
+		History:      1,
+		MaxValueSize: eventstore.CheckpointBytesMax,
+		Storage:      jetstream.FileStorage,
+		Replicas:     replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open checkpoints: %w", err)

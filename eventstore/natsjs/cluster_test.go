@@ -36,6 +36,13 @@ type clusterNode struct {
 
 func startCluster(t *testing.T) []*clusterNode {
 	t.Helper()
+	return startClusterWith(t, nil)
+}
+
+// startClusterWith starts three nodes; with credentials every client and
+// route must authenticate.
+func startClusterWith(t *testing.T, credentials *natsjs.Credentials) []*clusterNode {
+	t.Helper()
 	ports := []int{freePort(t), freePort(t), freePort(t)}
 	var routes []string
 	for _, port := range ports {
@@ -44,7 +51,8 @@ func startCluster(t *testing.T) []*clusterNode {
 	nodes := make([]*clusterNode, 3)
 	for i := range nodes {
 		nodes[i] = &clusterNode{options: natsjs.ServerOptions{DataDir: t.TempDir(), Listen: true, Port: -1,
-			ServerName: fmt.Sprintf("n%d", i+1), ClusterName: "ledger-test", ClusterPort: ports[i], Routes: routes}}
+			ServerName: fmt.Sprintf("n%d", i+1), ClusterName: "ledger-test", ClusterPort: ports[i], Routes: routes,
+			Credentials: credentials}}
 	}
 	started := make(chan error, 3)
 	for _, node := range nodes {

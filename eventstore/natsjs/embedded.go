@@ -45,7 +45,24 @@ type ServerOptions struct {
 	ClusterHost string
 	ClusterPort int
 	Routes      []string
+	// Credentials, if set, make every client authenticate as one of their
+	// users (in-process connections too) and cluster routes authenticate
+	// with their route secret. Without them the server is open: tests only.
+	Credentials *Credentials
+	// ClusterTLS, if set, encrypts and authenticates cluster routes with
+	// certificates on top of the route secret.
+	ClusterTLS *ClusterTLS
 }
+
+// ClusterTLS names the PEM files for TLS between cluster nodes: this
+// node's certificate and key, and the CA every node's certificate is
+// checked against.
+type ClusterTLS struct {
+	CertFile, KeyFile, CAFile string
+}
+
+// clusterTLSTimeoutSeconds bounds a route's TLS handshake.
+const clusterTLSTimeoutSeconds = 5
 
 // StartServer runs a NATS server with JetStream in this process and waits
 // until it accepts connections and has recovered its store.
@@ -84,13 +101,34 @@ func StartServer(options ServerOptions) (*server.Server, error) {
 		if serverOptions.Cluster.Host == "" {
 			serverOptions.Cluster.Host = "127.0.0.1"
 		}
+		if options.Credentials != nil {
+			// Routes authenticate both ways: this server accepts only
+			// routes that know the secret, and presents it to the others.
+			serverOptions.Cluster.Username = routeUser
+			serverOptions.Cluster.Password = options.Credentials.RouteSecret()
+		}
+		if options.ClusterTLS != nil {
+			config, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: options.ClusterTLS.CertFile,
+				KeyFile: options.ClusterTLS.KeyFile, CaFile: options.ClusterTLS.CAFile, Verify: true})
+			if err != nil {
+				return nil, fmt.Errorf("cluster TLS: %w", err)
+			}
+			serverOptions.Cluster.TLSConfig = config
+			serverOptions.Cluster.TLSTimeout = clusterTLSTimeoutSeconds
+		}
 		for _, route := range options.Routes {
 			parsed, err := url.Parse(route)
 			if err != nil {
 				return nil, fmt.Errorf("route %q: %w", route, err)
 			}
+			if options.Credentials != nil && parsed.User == nil {
+				parsed.User = url.UserPassword(routeUser, options.Credentials.RouteSecret())
+			}
 			serverOptions.Routes = append(serverOptions.Routes, parsed)
 		}
+	}
+	if options.Credentials != nil {
+		serverOptions.Nkeys = options.Credentials.serverUsers()
 	}
 	if serverOptions.Host == "" {
 		serverOptions.Host = "127.0.0.1"
@@ -110,9 +148,10 @@ func StartServer(options ServerOptions) (*server.Server, error) {
 	return natsServer, nil
 }
 
-// ConnectInProcess connects to an embedded server without a socket.
-func ConnectInProcess(natsServer *server.Server, name string) (*nats.Conn, error) {
-	connection, err := nats.Connect("", nats.InProcessServer(natsServer), nats.Name(name))
+// ConnectInProcess connects to an embedded server without a socket; a
+// server with credentials needs the options of one of their roles.
+func ConnectInProcess(natsServer *server.Server, name string, options ...nats.Option) (*nats.Conn, error) {
+	connection, err := nats.Connect("", append([]nats.Option{nats.InProcessServer(natsServer), nats.Name(name)}, options...)...)
 	if err != nil {
 		return nil, fmt.Errorf("connect in process: %w", err)
 	}
@@ -139,11 +178,19 @@ const lockFileName = "ledger.lock"
 // LockDataDir takes the directory's lock, creating the directory. If another
 // process holds it, the error wraps ErrDataDirInUse and the holder says who.
 func LockDataDir(dir string) (*DataDirLock, DataDirHolder, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, DataDirHolder{}, fmt.Errorf("lock data directory: %w", err)
 	}
+	// The directory holds the JetStream store, personal-data keys and
+	// credentials in files other users of the machine must not read: only
+	// its owner may enter it.
+	if info, err := os.Stat(dir); err == nil && info.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, info.Mode().Perm()&0o700); err != nil {
+			return nil, DataDirHolder{}, fmt.Errorf("lock data directory: make it private: %w", err)
+		}
+	}
 	path := filepath.Join(dir, lockFileName)
-	file, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
+	file, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, DataDirHolder{}, fmt.Errorf("lock data directory: %w", err)
 	}

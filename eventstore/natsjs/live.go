@@ -41,14 +41,9 @@ func OpenLiveTotals(ctx context.Context, connection *nats.Conn, replicas int, co
 	if replicas == 0 {
 		replicas = 1
 	}
-	var kv jetstream.KeyValue
-	err = whileForming(ctx, func(ctx context.Context) error {
-		var err error
-		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket: LiveTotalsBucket, Description: "Live totals per region and campaign (<county>.<campaign>), derived from the ledger",
-			History: 1, Storage: jetstream.FileStorage, Replicas: replicas,
-		})
-		return err
+	kv, err := ensureKeyValue(ctx, js, jetstream.KeyValueConfig{
+		Bucket: LiveTotalsBucket, Description: "Live totals per region and campaign (<county>.<campaign>), derived from the ledger",
+		History: 1, Storage: jetstream.FileStorage, Replicas: replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open live totals: %w", err)

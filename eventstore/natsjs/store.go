@@ -633,23 +633,76 @@ func (s *Store) retryRead(ctx context.Context, read func() error) error {
 // JetStream leader before the stream can be made.
 const streamCreateSecondsMax = 60
 
-// createStream creates or updates a stream, waiting while a forming cluster
-// answers that JetStream is not ready yet.
+// createStream opens a stream, creating it when it is missing and updating
+// it when its settings drifted from config. An existing stream whose
+// settings match is only bound (a stream info request): the ledger's
+// runtime user may not create or update the protected streams, and needs
+// not to.
 func createStream(ctx context.Context, js jetstream.JetStream, config jetstream.StreamConfig) (jetstream.Stream, error) {
-	deadline := time.Now().Add(streamCreateSecondsMax * time.Second)
-	for {
-		attemptCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		stream, err := js.CreateOrUpdateStream(attemptCtx, config)
-		cancel()
-		if err == nil || ctx.Err() != nil || time.Now().After(deadline) || !clusterForming(err) {
-			return stream, err
+	var stream jetstream.Stream
+	err := whileForming(ctx, func(ctx context.Context) error {
+		existing, err := js.Stream(ctx, config.Name)
+		if err == nil && len(StreamDrift(config, existing.CachedInfo().Config)) == 0 {
+			stream = existing
+			return nil
 		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(250 * time.Millisecond):
+		if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return err
+		}
+		stream, err = js.CreateOrUpdateStream(ctx, config)
+		return err
+	})
+	return stream, err
+}
+
+// StreamDrift names the settings of a stream that differ from what the
+// ledger asked for (none: it is as made). Zero limits in want mean the
+// server's "unlimited".
+func StreamDrift(want, got jetstream.StreamConfig) []string {
+	var drift []string
+	differs := func(name string, differ bool) {
+		if differ {
+			drift = append(drift, name)
 		}
 	}
+	unlimited := func(value int64) int64 {
+		if value == 0 {
+			return -1
+		}
+		return value
+	}
+	differs("subjects", strings.Join(want.Subjects, ",") != strings.Join(got.Subjects, ","))
+	differs("storage", want.Storage != got.Storage)
+	differs("retention", want.Retention != got.Retention)
+	differs("max_msgs", unlimited(want.MaxMsgs) != unlimited(got.MaxMsgs))
+	differs("max_bytes", unlimited(want.MaxBytes) != unlimited(got.MaxBytes))
+	differs("max_age", want.MaxAge != got.MaxAge)
+	differs("max_msgs_per_subject", unlimited(want.MaxMsgsPerSubject) != unlimited(got.MaxMsgsPerSubject))
+	differs("max_msg_size", unlimited(int64(want.MaxMsgSize)) != unlimited(int64(got.MaxMsgSize)))
+	differs("discard", want.Discard != got.Discard)
+	differs("deny_delete", want.DenyDelete != got.DenyDelete)
+	differs("deny_purge", want.DenyPurge != got.DenyPurge)
+	differs("allow_rollup_hdrs", want.AllowRollup != got.AllowRollup)
+	differs("allow_direct", want.AllowDirect != got.AllowDirect)
+	differs("allow_atomic", want.AllowAtomicPublish != got.AllowAtomicPublish)
+	differs("sealed", got.Sealed)
+	differs("num_replicas", want.Replicas != 0 && want.Replicas != got.Replicas)
+	differs("duplicate_window", want.Duplicates != 0 && want.Duplicates != got.Duplicates)
+	return drift
+}
+
+// ensureKeyValue binds a bucket, creating it when it is missing.
+func ensureKeyValue(ctx context.Context, js jetstream.JetStream, config jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	var kv jetstream.KeyValue
+	err := whileForming(ctx, func(ctx context.Context) error {
+		var err error
+		kv, err = js.KeyValue(ctx, config.Bucket)
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			kv, err = js.CreateOrUpdateKeyValue(ctx, config)
+		}
+		return err
+	})
+	return kv, err
 }
 
 func clusterForming(err error) bool {

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/ordos-union/ledger/eventstore/natsjs"
+)
+
+// runNATSCredentials makes the data directory's NATS credentials, or
+// hands one role's credential to another program. Only the watcher (read
+// the live totals bucket) and the runtime (what the ledger's commands run
+// as, for --nats-creds on another machine) are handed out; the operator
+// credential stays in the data directory.
+func runNATSCredentials(_ context.Context, env *environment, args []string) error {
+	flags := newFlags(env, "nats-credentials", "init | watcher | runtime [--data DIR] [--out FILE]\n\n"+
+		"init makes the credentials of the embedded NATS server in DIR/nats (done by the first start too; a cluster's nodes\n"+
+		"share one set: make it once and copy the folder). watcher and runtime print that user's nkey seed, or write it\n"+
+		"to --out (mode 0600), for `nats --nkey FILE` or `ledger --nats URL --nats-creds FILE`.")
+	dataDir := flags.String("data", envOr("LEDGER_DATA", "./ledger-data"), "data directory (env LEDGER_DATA)")
+	out := flags.String("out", "", "write the seed to this file (mode 0600) instead of standard output")
+	if err := parse(flags, args); err != nil {
+		return err
+	}
+	if flags.NArg() != 1 {
+		return usagef("give one of init, watcher, runtime")
+	}
+	switch what := flags.Arg(0); what {
+	case "init":
+		if _, err := natsjs.LoadCredentials(*dataDir); err == nil {
+			return fmt.Errorf("%s already holds NATS credentials; they are kept, never replaced", natsjs.CredentialsDir(*dataDir))
+		} else if !errors.Is(err, natsjs.ErrNoCredentials) {
+			return err
+		}
+		if err := os.MkdirAll(*dataDir, 0o700); err != nil {
+			return err
+		}
+		if _, _, err := natsjs.LoadOrCreateCredentials(*dataDir); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "made NATS credentials in %s (operator, runtime, watcher and the cluster route secret)\n", natsjs.CredentialsDir(*dataDir))
+		return nil
+	case string(natsjs.RoleWatcher), string(natsjs.RoleRuntime):
+		credentials, err := natsjs.LoadCredentials(*dataDir)
+		if errors.Is(err, natsjs.ErrNoCredentials) {
+			return fmt.Errorf("%w: start `ledger serve --data %s` once, or run `ledger nats-credentials init`", err, *dataDir)
+		}
+		if err != nil {
+			return err
+		}
+		seed, err := credentials.Seed(natsjs.Role(what))
+		if err != nil {
+			return err
+		}
+		if *out == "" {
+			fmt.Fprintln(env.stdout, string(seed))
+			return nil
+		}
+		file, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintln(file, string(seed)); err != nil {
+			_ = file.Close()
+			return err
+		}
+		if err := file.Close(); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stderr, "wrote the %s credential to %s; e.g. nats --server nats://127.0.0.1:4222 --nkey %s kv watch %s\n",
+			what, *out, *out, natsjs.LiveTotalsBucket)
+		return nil
+	default:
+		return usagef("unknown %q: give init, watcher or runtime (the operator credential is not handed out)", what)
+	}
+}

@@ -1,0 +1,302 @@
+package natsjs_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ordos-union/ledger/eventstore/natsjs"
+)
+
+// checkFor runs check until it returns nil or the deadline passes, and
+// fails the test with check's last error then.
+func checkFor(t *testing.T, deadline time.Duration, check func() error) {
+	t.Helper()
+	end := time.Now().Add(deadline)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatalf("after %s: %v", deadline, err)
+		}
+		<-time.After(20 * time.Millisecond)
+	}
+}
+
+// authServer runs an embedded server with a data directory's credentials
+// and makes the streams as the operator, as `ledger serve` does.
+func authServer(t *testing.T) (*server.Server, *natsjs.Credentials) {
+	t.Helper()
+	dir := t.TempDir()
+	credentials, created, err := natsjs.LoadOrCreateCredentials(dir)
+	if err != nil || !created {
+		t.Fatalf("credentials: %v (made: %v)", err, created)
+	}
+	natsServer, err := natsjs.StartServer(natsjs.ServerOptions{DataDir: dir, Credentials: credentials, Listen: true, Port: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { natsServer.Shutdown(); natsServer.WaitForShutdown() })
+	operator := connectAs(t, natsServer, credentials, natsjs.RoleOperator)
+	if err := natsjs.Provision(context.Background(), operator, natsjs.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return natsServer, credentials
+}
+
+func connectAs(t *testing.T, natsServer *server.Server, credentials *natsjs.Credentials, role natsjs.Role) *nats.Conn {
+	t.Helper()
+	connection, err := natsjs.ConnectInProcess(natsServer, string(role), credentials.ConnectOptions(role)...)
+	if err != nil {
+		t.Fatalf("connect as %s: %v", role, err)
+	}
+	t.Cleanup(connection.Close)
+	return connection
+}
+
+func TestCredentialsAreOwnerOnlyAndKept(t *testing.T) {
+	dir := t.TempDir()
+	first, created, err := natsjs.LoadOrCreateCredentials(dir)
+	if err != nil || !created {
+		t.Fatalf("first start: %v %v", created, err)
+	}
+	for _, name := range []string{"operator.nk", "runtime.nk", "watcher.nk", "route.secret"} {
+		info, err := os.Stat(filepath.Join(dir, "nats", name))
+		if err != nil || info.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v mode %v, want 0600", name, err, info)
+		}
+	}
+	if info, err := os.Stat(filepath.Join(dir, "nats")); err != nil || info.Mode().Perm() != 0o700 {
+		t.Fatalf("nats folder: %v %v, want 0700", err, info)
+	}
+	again, created, err := natsjs.LoadOrCreateCredentials(dir)
+	if err != nil || created || again.PublicKey(natsjs.RoleRuntime) != first.PublicKey(natsjs.RoleRuntime) {
+		t.Fatalf("second start made new credentials (%v, %v)", created, err)
+	}
+	// A seed other users could read is refused, not used.
+	if err := os.Chmod(filepath.Join(dir, "nats", "watcher.nk"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := natsjs.LoadCredentials(dir); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("a world-readable seed was accepted: %v", err)
+	}
+	// Part of a set is not silently completed.
+	if err := os.Remove(filepath.Join(dir, "nats", "watcher.nk")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := natsjs.LoadOrCreateCredentials(dir); err == nil || !strings.Contains(err.Error(), "not all") {
+		t.Fatalf("a partial set was completed: %v", err)
+	}
+}
+
+func TestAnonymousClientsAreRefused(t *testing.T) {
+	natsServer, _ := authServer(t)
+	if connection, err := natsjs.ConnectInProcess(natsServer, "anonymous", nats.Timeout(time.Second)); err == nil {
+		connection.Close()
+		t.Fatal("an anonymous in-process client was let in")
+	}
+	connection, err := nats.Connect(natsServer.ClientURL(), nats.MaxReconnects(0))
+	if err == nil {
+		connection.Close()
+		t.Fatal("an anonymous client was let in on the port")
+	}
+	if !errors.Is(err, nats.ErrAuthorization) {
+		t.Fatalf("anonymous client: %v, want an authorization violation", err)
+	}
+}
+
+// The runtime user may append and read, but cannot delete, purge,
+// reconfigure or recreate the log or the signed checkpoints, nor delete any
+// stream.
+func TestRuntimeCannotDeleteHistory(t *testing.T) {
+	ctx := context.Background()
+	natsServer, credentials := authServer(t)
+	runtime := connectAs(t, natsServer, credentials, natsjs.RoleRuntime)
+	js, err := jetstream.New(runtime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requestCtx := func() context.Context {
+		c, cancel := context.WithTimeout(ctx, 2*time.Second)
+		t.Cleanup(cancel)
+		return c
+	}
+	for _, stream := range []string{"LEDGER", natsjs.SignedCheckpointStream, "KV_" + natsjs.KeystoreBucket, natsjs.LiveTotalsStream} {
+		if err := js.DeleteStream(requestCtx(), stream); err == nil {
+			t.Fatalf("runtime deleted stream %s", stream)
+		}
+	}
+	for _, stream := range []string{"LEDGER", natsjs.SignedCheckpointStream} {
+		handle, err := js.Stream(ctx, stream)
+		if err != nil {
+			t.Fatalf("runtime cannot read stream %s: %v", stream, err)
+		}
+		if err := handle.Purge(requestCtx()); err == nil {
+			t.Fatalf("runtime purged %s", stream)
+		}
+		config := handle.CachedInfo().Config
+		config.DenyDelete, config.DenyPurge = false, false
+		config.MaxMsgs = 1
+		if _, err := js.UpdateStream(requestCtx(), config); err == nil {
+			t.Fatalf("runtime reconfigured %s", stream)
+		}
+	}
+	// Everything is still there, as made.
+	operator := connectAs(t, natsServer, credentials, natsjs.RoleOperator)
+	for _, stream := range []string{"LEDGER", natsjs.SignedCheckpointStream, "KV_" + natsjs.KeystoreBucket} {
+		if exists, err := natsjs.StreamExists(ctx, operator, stream); err != nil || !exists {
+			t.Fatalf("stream %s after the attempts: exists %v, %v", stream, exists, err)
+		}
+	}
+	// And the runtime does its work: it opens the store (binding, not
+	// creating) and appends.
+	if _, err := natsjs.Open(ctx, runtime, natsjs.Options{}); err != nil {
+		t.Fatalf("runtime cannot open the store: %v", err)
+	}
+}
+
+// The watcher reads the live totals bucket and nothing else.
+func TestWatcherReadsLiveTotalsOnly(t *testing.T) {
+	ctx := context.Background()
+	natsServer, credentials := authServer(t)
+	runtime := connectAs(t, natsServer, credentials, natsjs.RoleRuntime)
+	runtimeJS, _ := jetstream.New(runtime)
+	live, err := runtimeJS.KeyValue(ctx, natsjs.LiveTotalsBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := live.Put(ctx, "150626.general", []byte(`{"received":"5.00"}`)); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := natsjs.OpenKeystore(ctx, runtime, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keys.CreateKey(ctx, "donor-1"); err != nil {
+		t.Fatal(err)
+	}
+
+	watcher := connectAs(t, natsServer, credentials, natsjs.RoleWatcher)
+	js, _ := jetstream.New(watcher)
+	bucket, err := js.KeyValue(ctx, natsjs.LiveTotalsBucket)
+	if err != nil {
+		t.Fatalf("watcher cannot open the live totals: %v", err)
+	}
+	entry, err := bucket.Get(ctx, "150626.general")
+	if err != nil || string(entry.Value()) != `{"received":"5.00"}` {
+		t.Fatalf("watcher get: %v %v", entry, err)
+	}
+	updates, err := bucket.Watch(ctx, "150626.>")
+	if err != nil {
+		t.Fatalf("watcher cannot watch: %v", err)
+	}
+	defer updates.Stop()
+	select {
+	case first := <-updates.Updates():
+		if first == nil || first.Key() != "150626.general" {
+			t.Fatalf("watch gave %v", first)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("watch gave nothing in 30 s")
+	}
+
+	short := func() context.Context {
+		c, cancel := context.WithTimeout(ctx, 2*time.Second)
+		t.Cleanup(cancel)
+		return c
+	}
+	if _, err := js.KeyValue(short(), natsjs.KeystoreBucket); err == nil {
+		t.Fatal("watcher opened the personal-data keys")
+	}
+	if _, err := bucket.Put(short(), "150626.general", []byte(`{"received":"-1.00"}`)); err == nil {
+		t.Fatal("watcher wrote a live total")
+	}
+	if _, err := js.Publish(short(), "ledger.events.donation.D-1.150626.donation_received", []byte(`{}`)); err == nil {
+		t.Fatal("watcher published to the log")
+	}
+	if err := js.DeleteStream(short(), natsjs.LiveTotalsStream); err == nil {
+		t.Fatal("watcher deleted the live totals")
+	}
+	if _, err := js.Stream(short(), "LEDGER"); err == nil {
+		t.Fatal("watcher read the log's stream")
+	}
+	// Subscribing to the log's subjects or the ledger's replies is refused
+	// by the server.
+	for _, subject := range []string{"ledger.>", natsjs.RuntimeInboxPrefix + ".>", "$KV.LEDGER_KEYS.>"} {
+		subscription, err := watcher.SubscribeSync(subject)
+		if err != nil {
+			continue
+		}
+		checkFor(t, 10*time.Second, func() error {
+			if !subscription.IsValid() || errors.Is(watcher.LastError(), nats.ErrPermissionViolation) {
+				return nil
+			}
+			return errors.New("subscription to " + subject + " not refused")
+		})
+	}
+	// A push consumer of the live totals delivering into the log's
+	// subjects does not put anything in the log.
+	old, _ := watcher.JetStream()
+	_, _ = old.AddConsumer(natsjs.LiveTotalsStream, &nats.ConsumerConfig{DeliverSubject: "ledger.events.donation.D-9.150626.donation_received",
+		AckPolicy: nats.AckNonePolicy, DeliverPolicy: nats.DeliverAllPolicy})
+	operator := connectAs(t, natsServer, credentials, natsjs.RoleOperator)
+	store, err := natsjs.Open(ctx, operator, natsjs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head, err := store.Head(ctx); err != nil || head != 0 {
+		t.Fatalf("the log after the watcher's attempts: head %d, %v; want 0", head, err)
+	}
+}
+
+// Cluster routes authenticate with the shared route secret: three nodes
+// with the same credentials form a cluster, and a route that does not know
+// the secret is refused.
+func TestClusterRoutesRequireTheSecret(t *testing.T) {
+	credentials, _, err := natsjs.LoadOrCreateCredentials(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := startClusterWith(t, credentials)
+	checkFor(t, 60*time.Second, func() error {
+		for _, node := range nodes {
+			if routes := node.server.NumRoutes(); routes < 2 {
+				return fmt.Errorf("%s has %d routes, want 2", node.options.ServerName, routes)
+			}
+		}
+		return nil
+	})
+	port := nodes[0].options.ClusterPort
+	connection, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer connection.Close()
+	_ = connection.SetDeadline(time.Now().Add(10 * time.Second))
+	reader := bufio.NewReader(connection)
+	info, err := reader.ReadString('\n')
+	if err != nil || !strings.HasPrefix(info, "INFO ") || !strings.Contains(info, `"auth_required":true`) {
+		t.Fatalf("route port INFO %q (%v): want auth_required", info, err)
+	}
+	if _, err := connection.Write([]byte(`CONNECT {"user":"ledger-route","pass":"wrong","verbose":false,"pedantic":false}` + "\r\nPING\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	reply, _ := reader.ReadString('\n')
+	if !strings.Contains(reply, "Authorization Violation") {
+		t.Fatalf("a route with a wrong secret got %q, want an authorization violation", reply)
+	}
+}
