@@ -18,6 +18,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ordos-union/ledger/eventstore/natsjs"
 )
 
 type clusterProcess struct {
@@ -59,6 +61,28 @@ func (p *clusterProcess) start(t *testing.T) {
 	}
 }
 
+// copyCredentials puts the NATS credentials of one data directory into
+// another, keeping their modes, as an operator copies them to each node.
+func copyCredentials(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.MkdirAll(natsjs.CredentialsDir(to), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(natsjs.CredentialsDir(from))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, entry := range entries {
+		content, err := os.ReadFile(filepath.Join(natsjs.CredentialsDir(from), entry.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(natsjs.CredentialsDir(to), entry.Name()), content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func freeTCPPort(t *testing.T) int {
 	t.Helper()
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
@@ -91,9 +115,14 @@ func TestFaultClusterLosesNodes(t *testing.T) {
 	t.Setenv("LEDGER_TOKENS", tokens)
 	nodes := make([]*clusterProcess, 3)
 	var started sync.WaitGroup
+	// The nodes share one set of NATS credentials, routes authenticate with
+	// its secret: made once, copied into every node's data directory.
+	shared := filepath.Join(t.TempDir(), "shared")
+	runLedger(t, "", "nats-credentials", "init", "--data", shared).expect(t, 0, "made NATS credentials")
 	for i := range nodes {
 		name := fmt.Sprintf("n%d", i+1)
 		data := filepath.Join(t.TempDir(), name)
+		copyCredentials(t, shared, data)
 		nodes[i] = &clusterProcess{name: name, data: data, token: "cluster-admin-token-0123456789", args: []string{"serve", "--data", data,
 			"--port", "-1", "--http", "127.0.0.1:0", "--server-name", name, "--cluster-name", "ledger-fault",
 			"--cluster-listen", fmt.Sprintf("127.0.0.1:%d", clusterPorts[i]), "--routes", strings.Join(routes, ","), "--replicas", "3"}}
@@ -168,7 +197,11 @@ func TestFaultClusterLosesNodes(t *testing.T) {
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acknowledged) }
 	waitFor("first appends", 60*time.Second, func() bool { return count() >= 100 })
 
-	connection, err := nats.Connect(natsOf(t, nodes[0].data) + "," + natsOf(t, nodes[1].data) + "," + natsOf(t, nodes[2].data))
+	runtime, err := natsjs.ConnectOptionFromFile(natsjs.SeedFile(shared, natsjs.RoleRuntime))
+	if err != nil {
+		t.Fatal(err)
+	}
+	connection, err := nats.Connect(natsOf(t, nodes[0].data)+","+natsOf(t, nodes[1].data)+","+natsOf(t, nodes[2].data), runtime)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +327,8 @@ func TestFaultClusterLosesNodes(t *testing.T) {
 	}
 	t.Logf("replicas level: %s", lastState)
 	seen := map[string]int{}
-	events := runLedger(t, "", "events", "--json", "--nats", natsOf(t, nodes[0].data)+","+natsOf(t, nodes[1].data)+","+natsOf(t, nodes[2].data))
+	events := runLedger(t, "", "events", "--json", "--nats", natsOf(t, nodes[0].data)+","+natsOf(t, nodes[1].data)+","+natsOf(t, nodes[2].data),
+		"--nats-creds", natsjs.SeedFile(shared, natsjs.RoleRuntime))
 	events.expect(t, 0)
 	for _, line := range strings.Split(strings.TrimSpace(events.stdout), "\n") {
 		var event struct {

@@ -17,6 +17,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ordos-union/ledger/eventstore/natsjs"
 )
 
 // The end-to-end tests build the real binary and run it as a user would.
@@ -191,8 +193,11 @@ func TestEndToEndServeHoldsDataDirectory(t *testing.T) {
 	// A command on the held directory uses the running server's NATS.
 	runLedger(t, goodLine+"\n", "record", "-", "--data", data).expect(t, 0, "held by a running ledger", "recorded donation_received")
 	// So does a command given the URL.
-	runLedger(t, goodLine2+"\n", "record", "-", "--nats", natsURL).expect(t, 0, "recorded supplies_delivered")
-	if got := countEvents(t, "--nats", natsURL); got != 2 {
+	// So does a command given the URL and the runtime's credentials.
+	runtimeSeed := natsjs.SeedFile(data, natsjs.RoleRuntime)
+	runLedger(t, goodLine2+"\n", "record", "-", "--nats", natsURL).expect(t, 1, "Authorization Violation")
+	runLedger(t, goodLine2+"\n", "record", "-", "--nats", natsURL, "--nats-creds", runtimeSeed).expect(t, 0, "recorded supplies_delivered")
+	if got := countEvents(t, "--nats", natsURL, "--nats-creds", runtimeSeed); got != 2 {
 		t.Fatalf("%d events through the server, want 2", got)
 	}
 	// The HTTP API answers, and the live totals reach the KV bucket that
@@ -210,7 +215,12 @@ func TestEndToEndServeHoldsDataDirectory(t *testing.T) {
 		t.Fatalf("healthz: %v %v", reply, err)
 	}
 	reply.Body.Close()
-	connection, err := nats.Connect(natsURL)
+	// Programs watch it with the watcher's credentials.
+	watcher, err := natsjs.ConnectOptionFromFile(natsjs.SeedFile(data, natsjs.RoleWatcher))
+	if err != nil {
+		t.Fatal(err)
+	}
+	connection, err := nats.Connect(natsURL, watcher)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ordos-union/ledger/eventstore/natsjs"
 )
 
 // servedLedger is a `ledger serve` process on a data directory.
@@ -21,6 +24,28 @@ type servedLedger struct {
 	cmd     *exec.Cmd
 	httpURL string
 	token   string
+	// output is everything the process printed, standard output and
+	// standard error.
+	output *lockedBuffer
+}
+
+// lockedBuffer collects a process's output for a test to read while it
+// runs.
+type lockedBuffer struct {
+	mu      sync.Mutex
+	content bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.content.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.content.String()
 }
 
 func startServe(t *testing.T, data string, extra ...string) *servedLedger {
@@ -30,7 +55,8 @@ func startServe(t *testing.T, data string, extra ...string) *servedLedger {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = os.Stderr
+	output := &lockedBuffer{}
+	cmd.Stderr = io.MultiWriter(os.Stderr, output)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -39,6 +65,7 @@ func startServe(t *testing.T, data string, extra ...string) *servedLedger {
 	go func() {
 		lines := bufio.NewScanner(stdout)
 		for lines.Scan() {
+			_, _ = output.Write([]byte(lines.Text() + "\n"))
 			if strings.Contains(lines.Text(), "dashboard on http://") {
 				found <- lines.Text()
 			}
@@ -62,7 +89,7 @@ func startServe(t *testing.T, data string, extra ...string) *servedLedger {
 	if err := json.Unmarshal(content, &tokens); err != nil {
 		t.Fatal(err)
 	}
-	served := &servedLedger{cmd: cmd, httpURL: url}
+	served := &servedLedger{cmd: cmd, httpURL: url, output: output}
 	for _, token := range tokens.Tokens {
 		if token.Role == "clerk" {
 			served.token = token.Token
@@ -165,7 +192,7 @@ func TestFaultCrashDuringAppends(t *testing.T) {
 	wait.Wait()
 
 	restarted := startServe(t, data)
-	events := runLedger(t, "", "events", "--json", "--nats", natsOf(t, data))
+	events := runLedger(t, "", "events", "--json", "--nats", natsOf(t, data), "--nats-creds", natsjs.SeedFile(data, natsjs.RoleRuntime))
 	events.expect(t, 0)
 	seen := map[string]int{}
 	for _, line := range strings.Split(strings.TrimSpace(events.stdout), "\n") {

@@ -185,8 +185,7 @@ func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOp
 		// Replies come on the ledger's own inbox prefix, which an external
 		// server's permissions can keep from other users as the embedded
 		// server's do.
-		options := []nats.Option{nats.Name("ledger"), nats.Timeout(5 * time.Second), nats.MaxReconnects(-1),
-			nats.CustomInboxPrefix(natsjs.RuntimeInboxPrefix)}
+		options := append(connectionOptions(env), nats.CustomInboxPrefix(natsjs.RuntimeInboxPrefix))
 		if f.natsCreds != "" {
 			credentials, err := natsjs.ConnectOptionFromFile(f.natsCreds)
 			if err != nil {
@@ -207,8 +206,7 @@ func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOp
 		if err != nil {
 			return nil, fmt.Errorf("connect to the running ledger: %w", err)
 		}
-		options := append([]nats.Option{nats.Name("ledger"), nats.Timeout(5 * time.Second), nats.MaxReconnects(-1)},
-			credentials.ConnectOptions(natsjs.RoleRuntime)...)
+		options := append(connectionOptions(env), credentials.ConnectOptions(natsjs.RoleRuntime)...)
 		conn, err := nats.Connect(natsURL, options...)
 		if err != nil {
 			return nil, fmt.Errorf("connect to NATS at %s: %w", natsURL, err)
@@ -278,7 +276,8 @@ func (f *storeFlags) startEmbedded(ctx context.Context, env *environment, listen
 		return err
 	}
 	result.server = natsServer
-	operator, err := natsjs.ConnectInProcess(natsServer, "ledger-operator", credentials.ConnectOptions(natsjs.RoleOperator)...)
+	operator, err := natsjs.ConnectInProcess(natsServer, "ledger-operator",
+		append(credentials.ConnectOptions(natsjs.RoleOperator), nats.ErrorHandler(logNATSError(env)))...)
 	if err != nil {
 		return err
 	}
@@ -290,13 +289,31 @@ func (f *storeFlags) startEmbedded(ctx context.Context, env *environment, listen
 		return err
 	}
 	operator.Close()
-	conn, err := natsjs.ConnectInProcess(natsServer, "ledger", credentials.ConnectOptions(natsjs.RoleRuntime)...)
+	conn, err := natsjs.ConnectInProcess(natsServer, "ledger",
+		append(credentials.ConnectOptions(natsjs.RoleRuntime), nats.ErrorHandler(logNATSError(env)))...)
 	if err != nil {
 		return err
 	}
 	result.conn = conn
 	result.location = f.dataDir
 	return nil
+}
+
+// connectionOptions are every ledger connection's to a NATS URL.
+func connectionOptions(env *environment) []nats.Option {
+	return []nats.Option{nats.Name("ledger"), nats.Timeout(5 * time.Second), nats.MaxReconnects(-1), nats.ErrorHandler(logNATSError(env))}
+}
+
+// logNATSError sends the client's asynchronous errors (a permission the
+// server refused, a slow consumer) to the log instead of standard error.
+func logNATSError(env *environment) nats.ErrHandler {
+	return func(_ *nats.Conn, subscription *nats.Subscription, err error) {
+		subject := ""
+		if subscription != nil {
+			subject = subscription.Subject
+		}
+		env.logger.Warn("nats", "subject", subject, "error", err)
+	}
 }
 
 // refuseEmptyRestart stops the ledger from quietly making a new, empty log

@@ -228,6 +228,10 @@ func (s *Store) readOnce(ctx context.Context, filter eventstore.Filter, pass *re
 		messages.Stop()
 		s.deleteConsumer(consumer)
 	}()
+	// An ordered consumer whose stream vanished tries to make itself again
+	// until it is stopped, whatever context its Next was given: stopping it
+	// when ctx ends is what lets a reader (and a server shutting down) go.
+	defer context.AfterFunc(ctx, messages.Stop)()
 	if !pass.follow {
 		info, err := consumer.Info(ctx)
 		if err != nil {

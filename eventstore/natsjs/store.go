@@ -649,10 +649,36 @@ func createStream(ctx context.Context, js jetstream.JetStream, config jetstream.
 		if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 			return err
 		}
+		missing := err != nil
+		var drift []string
+		if !missing {
+			drift = StreamDrift(config, existing.CachedInfo().Config)
+		}
 		stream, err = js.CreateOrUpdateStream(ctx, config)
+		if err != nil && refused(js.Conn(), config.Name) {
+			// The server answers a denied request with nothing: the
+			// request times out, and the connection's last error says why.
+			if missing {
+				return fmt.Errorf("stream %s is missing and this NATS user may not create it: it was deleted behind the ledger's back; "+
+					"restore it from a backup: %w", config.Name, ErrPermissionDenied)
+			}
+			return fmt.Errorf("stream %s settings (%s) differ from the ledger's and this NATS user may not change them: %w",
+				config.Name, strings.Join(drift, ", "), ErrPermissionDenied)
+		}
 		return err
 	})
 	return stream, err
+}
+
+// ErrPermissionDenied says the NATS server refused a request for want of
+// permission.
+var ErrPermissionDenied = errors.New("permission denied by the NATS server")
+
+// refused tells whether the connection's last error is a permission
+// violation naming the stream.
+func refused(connection *nats.Conn, stream string) bool {
+	last := connection.LastError()
+	return last != nil && errors.Is(last, nats.ErrPermissionViolation) && strings.Contains(last.Error(), "."+stream+`"`)
 }
 
 // StreamDrift names the settings of a stream that differ from what the
