@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"sort"
+	"sync/atomic"
 	"strings"
 	"testing"
 	"time"
@@ -498,4 +500,69 @@ func TestFinanceRoutesAndRoles(t *testing.T) {
 	if xlsx.status != 200 || !strings.Contains(xlsx.header.Get("Content-Type"), "spreadsheetml") || !bytes.HasPrefix(xlsx.body, []byte("PK")) {
 		t.Fatalf("xlsx export: %d %s", xlsx.status, xlsx.header.Get("Content-Type"))
 	}
+}
+
+// Guessing tokens is slow: after failedLoginsBurst missing or wrong tokens
+// from one address, that address is refused for a while, even with a
+// valid token, and the refusal says why.
+func TestFailedLoginsAreLimitedPerAddress(t *testing.T) {
+	server := startTestServer(t)
+	viewer := server.Tokens[httpapi.RoleViewer]
+	if got := call(t, "GET", server.URL+"/api/v1/whoami", viewer, ""); got.status != 200 {
+		t.Fatalf("valid token before any failure: %d", got.status)
+	}
+	for i := range 20 {
+		token := fmt.Sprintf("guess-%04d-0123456789", i)
+		if i%2 == 1 {
+			token = ""
+		}
+		if got := call(t, "GET", server.URL+"/api/v1/whoami", token, ""); got.status != 401 {
+			t.Fatalf("failed login %d: %d %s", i, got.status, got.body)
+		}
+	}
+	got := call(t, "GET", server.URL+"/api/v1/whoami", "guess-9999-0123456789", "")
+	if code, _ := got.errorOf(t); got.status != 429 || code != "too_many_failed_logins" {
+		t.Fatalf("21st failed login: %d %s", got.status, got.body)
+	}
+	got = call(t, "GET", server.URL+"/api/v1/whoami", viewer, "")
+	if code, _ := got.errorOf(t); got.status != 429 || code != "too_many_failed_logins" {
+		t.Fatalf("valid token from the refused address: %d %s", got.status, got.body)
+	}
+	// Public endpoints stay open.
+	if got := call(t, "GET", server.URL+"/healthz", "", ""); got.status != 200 {
+		t.Fatalf("healthz from the refused address: %d", got.status)
+	}
+}
+
+// A failing health check (a history stream deleted, say) makes the server
+// unready with the check's reason.
+func TestReadinessNamesAFailedHealthCheck(t *testing.T) {
+	server := startTestServer(t)
+	var problem atomic.Pointer[error]
+	server.API.SetHealthCheck(func() error {
+		if err := problem.Load(); err != nil {
+			return *err
+		}
+		return nil
+	})
+	checkReady := func(status int, contains string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			got := call(t, "GET", server.URL+"/readyz", "", "")
+			if got.status == status && strings.Contains(string(got.body), contains) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("readyz %d %s, want %d with %q", got.status, got.body, status, contains)
+			}
+			<-time.After(20 * time.Millisecond)
+		}
+	}
+	checkReady(200, `"ready":true`)
+	missing := errors.New("stream LEDGER is missing: it was deleted")
+	problem.Store(&missing)
+	checkReady(503, "stream LEDGER is missing")
+	problem.Store(nil)
+	checkReady(200, `"ready":true`)
 }

@@ -249,7 +249,7 @@ var (
 	// or wrong tokens, whatever it sends now.
 	errTooManyFailedLogins = &apiError{status: http.StatusTooManyRequests, code: "too_many_failed_logins",
 		message: fmt.Sprintf("too many requests without a valid token from this address; try again in %d seconds", failedLoginIntervalSeconds)}
-	errRateLimited  = &apiError{status: http.StatusTooManyRequests, code: "rate_limited", message: "too many requests for this token; slow down"}
+	errRateLimited = &apiError{status: http.StatusTooManyRequests, code: "rate_limited", message: "too many requests for this token; slow down"}
 )
 
 // errorBody is every error response: a stable code, a message and, for
