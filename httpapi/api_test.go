@@ -10,8 +10,8 @@ import (
 	"io"
 	"net/http"
 	"sort"
-	"sync/atomic"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
