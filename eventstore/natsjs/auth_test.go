@@ -3,8 +3,16 @@ package natsjs_test
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -267,7 +275,7 @@ func TestClusterRoutesRequireTheSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nodes := startClusterWith(t, credentials)
+	nodes := startClusterWith(t, credentials, nil)
 	checkFor(t, 60*time.Second, func() error {
 		for _, node := range nodes {
 			if routes := node.server.NumRoutes(); routes < 2 {
@@ -295,4 +303,95 @@ func TestClusterRoutesRequireTheSecret(t *testing.T) {
 	if !strings.Contains(reply, "Authorization Violation") {
 		t.Fatalf("a route with a wrong secret got %q, want an authorization violation", reply)
 	}
+}
+
+// With certificates, cluster routes also speak TLS: the nodes form a
+// cluster, and the route port demands TLS of whoever connects.
+func TestClusterRoutesUseTLSWhenGivenCertificates(t *testing.T) {
+	credentials, _, err := natsjs.LoadOrCreateCredentials(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	certificates := writeClusterCertificates(t, t.TempDir())
+	nodes := startClusterWith(t, credentials, certificates)
+	checkFor(t, 60*time.Second, func() error {
+		for _, node := range nodes {
+			if routes := node.server.NumRoutes(); routes < 2 {
+				return fmt.Errorf("%s has %d routes, want 2", node.options.ServerName, routes)
+			}
+		}
+		return nil
+	})
+	address := "127.0.0.1:" + strconv.Itoa(nodes[1].options.ClusterPort)
+	// In plain text the port says nothing useful: TLS or nothing.
+	connection, err := net.DialTimeout("tcp", address, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer connection.Close()
+	_ = connection.SetDeadline(time.Now().Add(10 * time.Second))
+	if info, err := bufio.NewReader(connection).ReadString('\n'); err == nil && !strings.Contains(info, `"tls_required":true`) {
+		t.Fatalf("the route port speaks plain text: %q", info)
+	}
+	// A TLS client without a certificate from the CA is refused.
+	pool := x509.NewCertPool()
+	caPEM, err := os.ReadFile(certificates.CAFile)
+	if err != nil || !pool.AppendCertsFromPEM(caPEM) {
+		t.Fatalf("CA: %v", err)
+	}
+	dialer := &net.Dialer{Timeout: 10 * time.Second}
+	client, err := tls.DialWithDialer(dialer, "tcp", address, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
+	if err == nil {
+		_ = client.SetDeadline(time.Now().Add(10 * time.Second))
+		_, err = bufio.NewReader(client).ReadString('\n')
+		client.Close()
+	}
+	if err == nil {
+		t.Fatal("a route without a client certificate was served")
+	}
+}
+
+// writeClusterCertificates makes a CA and one certificate for 127.0.0.1
+// that every node uses, as PEM files in dir.
+func writeClusterCertificates(t *testing.T, dir string) *natsjs.ClusterTLS {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notBefore := time.Now().Add(-time.Hour)
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ledger test CA"},
+		NotBefore: notBefore, NotAfter: notBefore.Add(48 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodeKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "ledger node"},
+		NotBefore: notBefore, NotAfter: notBefore.Add(48 * time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		DNSNames: []string{"localhost"}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
+	nodeDER, err := x509.CreateCertificate(rand.Reader, node, ca, &nodeKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodeKeyDER, err := x509.MarshalECPrivateKey(nodeKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := &natsjs.ClusterTLS{CertFile: filepath.Join(dir, "node.pem"), KeyFile: filepath.Join(dir, "node-key.pem"), CAFile: filepath.Join(dir, "ca.pem")}
+	for path, block := range map[string]*pem.Block{
+		files.CAFile:   {Type: "CERTIFICATE", Bytes: caDER},
+		files.CertFile: {Type: "CERTIFICATE", Bytes: nodeDER},
+		files.KeyFile:  {Type: "EC PRIVATE KEY", Bytes: nodeKeyDER},
+	} {
+		if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return files
 }

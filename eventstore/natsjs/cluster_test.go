@@ -36,12 +36,12 @@ type clusterNode struct {
 
 func startCluster(t *testing.T) []*clusterNode {
 	t.Helper()
-	return startClusterWith(t, nil)
+	return startClusterWith(t, nil, nil)
 }
 
 // startClusterWith starts three nodes; with credentials every client and
 // route must authenticate.
-func startClusterWith(t *testing.T, credentials *natsjs.Credentials) []*clusterNode {
+func startClusterWith(t *testing.T, credentials *natsjs.Credentials, clusterTLS *natsjs.ClusterTLS) []*clusterNode {
 	t.Helper()
 	ports := []int{freePort(t), freePort(t), freePort(t)}
 	var routes []string
@@ -52,7 +52,7 @@ func startClusterWith(t *testing.T, credentials *natsjs.Credentials) []*clusterN
 	for i := range nodes {
 		nodes[i] = &clusterNode{options: natsjs.ServerOptions{DataDir: t.TempDir(), Listen: true, Port: -1,
 			ServerName: fmt.Sprintf("n%d", i+1), ClusterName: "ledger-test", ClusterPort: ports[i], Routes: routes,
-			Credentials: credentials}}
+			Credentials: credentials, ClusterTLS: clusterTLS}}
 	}
 	started := make(chan error, 3)
 	for _, node := range nodes {

@@ -113,6 +113,11 @@ func StartServer(options ServerOptions) (*server.Server, error) {
 			if err != nil {
 				return nil, fmt.Errorf("cluster TLS: %w", err)
 			}
+			// A node both accepts routes and dials them: the CA checks
+			// the certificates it is shown either way.
+			if config.RootCAs == nil {
+				config.RootCAs = config.ClientCAs
+			}
 			serverOptions.Cluster.TLSConfig = config
 			serverOptions.Cluster.TLSTimeout = clusterTLSTimeoutSeconds
 		}
