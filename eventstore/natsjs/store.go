@@ -641,8 +641,13 @@ const streamCreateSecondsMax = 60
 func createStream(ctx context.Context, js jetstream.JetStream, config jetstream.StreamConfig) (jetstream.Stream, error) {
 	var stream jetstream.Stream
 	err := whileForming(ctx, func(ctx context.Context) error {
+		// The replica count is the cluster operator's to change (nats
+		// stream edit): a command run without --replicas must neither fail
+		// on an R3 stream nor shrink it.
+		compared := config
+		compared.Replicas = 0
 		existing, err := js.Stream(ctx, config.Name)
-		if err == nil && len(StreamDrift(config, existing.CachedInfo().Config)) == 0 {
+		if err == nil && len(StreamDrift(compared, existing.CachedInfo().Config)) == 0 {
 			stream = existing
 			return nil
 		}
@@ -652,7 +657,8 @@ func createStream(ctx context.Context, js jetstream.JetStream, config jetstream.
 		missing := err != nil
 		var drift []string
 		if !missing {
-			drift = StreamDrift(config, existing.CachedInfo().Config)
+			drift = StreamDrift(compared, existing.CachedInfo().Config)
+			config.Replicas = existing.CachedInfo().Config.Replicas
 		}
 		stream, err = js.CreateOrUpdateStream(ctx, config)
 		if err != nil && refused(js.Conn(), config.Name) {
