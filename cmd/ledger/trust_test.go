@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -97,6 +98,15 @@ func TestNATSPortEnforcesRoles(t *testing.T) {
 	}
 	url := natsOf(t, data)
 
+	// Only the owner may enter the data directory; credentials and tokens
+	// are the owner's alone.
+	for path, want := range map[string]os.FileMode{data: 0o700, natsjs.CredentialsDir(data): 0o700,
+		natsjs.SeedFile(data, natsjs.RoleRuntime): 0o600, filepath.Join(data, "tokens.json"): 0o600} {
+		if info, err := os.Stat(path); err != nil || info.Mode().Perm() != want {
+			t.Fatalf("%s: %v, want mode %04o", path, err, want)
+		}
+	}
+
 	// Without credentials: refused at connect.
 	if connection, err := nats.Connect(url, nats.MaxReconnects(0)); err == nil {
 		connection.Close()
@@ -139,6 +149,16 @@ func TestNATSPortEnforcesRoles(t *testing.T) {
 	refused(t, watcherConnection, "$KV.LEDGER_LIVE_TOTALS.150626.general", func(ctx context.Context) error {
 		return bucket.Delete(ctx, "150626.general")
 	})
+
+	// The watcher's credential is handed out by a command, and is what the
+	// example program follows the live totals with; the operator's is not.
+	seed := filepath.Join(t.TempDir(), "watcher.nk")
+	runLedger(t, "", "nats-credentials", "watcher", "--data", data, "--out", seed).expect(t, 0)
+	if info, err := os.Stat(seed); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("the handed-out seed: %v %v, want mode 0600", info, err)
+	}
+	runLedger(t, "", "nats-credentials", "operator", "--data", data).expect(t, 2, "not handed out")
+	followLiveTotals(t, url, seed, "150626.general", `received ¥1.00`)
 
 	// The runtime user may not remove the log or the checkpoints.
 	runtimeConnection, runtime := connectAs(t, data, natsjs.RoleRuntime)
@@ -297,6 +317,30 @@ func TestVerifyAgainstATrustedCheckpoint(t *testing.T) {
 	runLedger(t, "", "verify", "--data", short, "--trusted", kept).expect(t, 1, "commits to 2 events but the log holds 1")
 	// Something that is not a checkpoint is a usage error, not a pass.
 	runLedger(t, "", "verify", "--data", short, "--trusted", filepath.Join(original, "tokens.json")).expect(t, 2, "--trusted")
+}
+
+// followLiveTotals runs examples/watch-totals with a watcher seed and waits
+// for it to print the key with want.
+func followLiveTotals(t *testing.T, url, seed, key, want string) {
+	t.Helper()
+	example := filepath.Join(t.TempDir(), "watch-totals")
+	build := exec.Command("go", "build", "-o", example, "../../examples/watch-totals")
+	if output, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the example: %v\n%s", err, output)
+	}
+	watch := exec.Command(example, "--nats", url, "--nkey", seed, "--key", key)
+	output := &lockedBuffer{}
+	watch.Stdout, watch.Stderr = output, output
+	if err := watch.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = watch.Process.Kill(); _ = watch.Wait() }()
+	checkFor(t, 60*time.Second, func() error {
+		if text := output.String(); !strings.Contains(text, key) || !strings.Contains(text, want) {
+			return fmt.Errorf("watch-totals printed %q", text)
+		}
+		return nil
+	})
 }
 
 // stop ends a serve process with SIGTERM and waits for it.
