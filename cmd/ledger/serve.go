@@ -205,6 +205,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	env.logger.Info("serving", "store", ledger.location, "nats_url", url, "http", address, "head", head)
 	if ledger.server != nil {
 		fmt.Fprintf(env.stdout, "ledger serving %s (%d events) on NATS %s; durability: sync %s.\n", store.dataDir, head, url, store.sync)
+		fmt.Fprintf(env.stdout, "NATS clients authenticate: the watcher's credential (live totals only) comes from `ledger nats-credentials watcher --data %s`.\n", store.dataDir)
 	} else {
 		fmt.Fprintf(env.stdout, "ledger serving EventStoreDB at %s (%d events); tokens and signing key in %s.\n", ledger.location, head, store.dataDir)
 	}

@@ -68,7 +68,10 @@ func authServer(t *testing.T) (*server.Server, *natsjs.Credentials) {
 
 func connectAs(t *testing.T, natsServer *server.Server, credentials *natsjs.Credentials, role natsjs.Role) *nats.Conn {
 	t.Helper()
-	connection, err := natsjs.ConnectInProcess(natsServer, string(role), credentials.ConnectOptions(role)...)
+	// Refusals are what these tests provoke; the default handler would
+	// print each one.
+	options := append(credentials.ConnectOptions(role), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+	connection, err := natsjs.ConnectInProcess(natsServer, string(role), options...)
 	if err != nil {
 		t.Fatalf("connect as %s: %v", role, err)
 	}
