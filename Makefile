@@ -5,6 +5,8 @@ GO          ?= go
 BIN         := bin/ledger
 DATA        ?= ./ledger-data
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# The stock NATS CLI, for the test that attacks serve's NATS port with it.
+NATS_CLI    := github.com/nats-io/natscli/nats@v0.5.0
 BENCHTIME   ?= 1x
 FUZZTIME    ?= 20s
 
@@ -33,12 +35,15 @@ serve: build
 # The three-process cluster fault test runs after them without the race
 # detector: three race-instrumented servers on two cores spend their time
 # electing leaders.
-test: lint
-	$(GO) test -race -count=1 -timeout 10m ./...
+test: lint bin/nats
+	LEDGER_NATS_CLI=$(abspath bin/nats) $(GO) test -race -count=1 -timeout 10m ./...
 	LEDGER_CLUSTER_FAULTS=1 $(GO) test -count=1 -timeout 5m -run '^TestFaultClusterLosesNodes$$' ./cmd/ledger/
 
-test-short:
-	$(GO) test -count=1 ./...
+test-short: bin/nats
+	LEDGER_NATS_CLI=$(abspath bin/nats) $(GO) test -count=1 ./...
+
+bin/nats:
+	GOBIN=$(abspath bin) $(GO) install $(NATS_CLI)
 
 # Benchmarks report the ledger against raw JetStream measured in the same run.
 bench:

@@ -360,3 +360,80 @@ func stop(t *testing.T, served *servedLedger) {
 		t.Fatal("serve did not stop within 60 s of SIGTERM")
 	}
 }
+
+// natsCLI is the stock NATS CLI: LEDGER_NATS_CLI (make test builds it into
+// bin/nats), else nats on the PATH.
+func natsCLI(t *testing.T) string {
+	t.Helper()
+	if path := os.Getenv("LEDGER_NATS_CLI"); path != "" {
+		return path
+	}
+	path, err := exec.LookPath("nats")
+	if err != nil {
+		t.Fatal("this test attacks serve with the stock NATS CLI: run it through `make test`, which builds bin/nats, " +
+			"or set LEDGER_NATS_CLI to a nats binary (go install github.com/nats-io/natscli/nats@v0.5.0)")
+	}
+	return path
+}
+
+// What was done to the landed ledger with the stock `nats` CLI no longer
+// works: no credentials, no access; the watcher's seed reads the live
+// totals with `kv get`/`kv watch` and removes nothing; with the runtime's
+// seed `stream rm LEDGER` and `stream rm LEDGER_CHECKPOINTS` are refused.
+func TestStockNATSCLIHonoursRoles(t *testing.T) {
+	cli := natsCLI(t)
+	data := t.TempDir()
+	served := startServe(t, data)
+	if status, err := served.post(loadDonation("cli-1", 1, 1)); err != nil || status != http.StatusCreated {
+		t.Fatalf("append through the API: %d %v", status, err)
+	}
+	url := natsOf(t, data)
+	home := t.TempDir()
+	nats := func(seed string, args ...string) (string, error) {
+		all := []string{"--server", url, "--timeout", "2s"}
+		if seed != "" {
+			all = append(all, "--nkey", seed)
+		}
+		command := exec.Command(cli, append(all, args...)...)
+		// A fresh home: no NATS context of the machine's user applies.
+		command.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
+		output, err := command.CombinedOutput()
+		return string(output), err
+	}
+	if output, err := nats("", "stream", "ls"); err == nil || !strings.Contains(output, "Authorization Violation") {
+		t.Fatalf("nats stream ls without credentials: %v\n%s", err, output)
+	}
+	watcher := natsjs.SeedFile(data, natsjs.RoleWatcher)
+	checkFor(t, 30*time.Second, func() error {
+		output, err := nats(watcher, "kv", "get", "LEDGER_LIVE_TOTALS", "150626.general", "--raw")
+		if err != nil || !strings.Contains(output, `"received":"1.00"`) {
+			return fmt.Errorf("nats kv get as the watcher: %v\n%s", err, output)
+		}
+		return nil
+	})
+	watch := exec.Command(cli, "--server", url, "--nkey", watcher, "kv", "watch", "LEDGER_LIVE_TOTALS", "150626.>")
+	watch.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
+	watched := &lockedBuffer{}
+	watch.Stdout, watch.Stderr = watched, watched
+	if err := watch.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = watch.Process.Kill(); _ = watch.Wait() }()
+	checkFor(t, 30*time.Second, func() error {
+		if !strings.Contains(watched.String(), "150626.general") {
+			return fmt.Errorf("nats kv watch as the watcher printed %q", watched.String())
+		}
+		return nil
+	})
+	runtime := natsjs.SeedFile(data, natsjs.RoleRuntime)
+	for _, seed := range []string{watcher, runtime} {
+		for _, stream := range []string{"LEDGER", natsjs.SignedCheckpointStream} {
+			if output, err := nats(seed, "stream", "rm", stream, "-f"); err == nil || !strings.Contains(output, "Permissions Violation") {
+				t.Fatalf("nats stream rm %s with %s: %v\n%s", stream, filepath.Base(seed), err, output)
+			}
+		}
+	}
+	if output, err := nats(runtime, "stream", "info", "LEDGER", "--json"); err != nil || !strings.Contains(output, `"messages": 1`) {
+		t.Fatalf("LEDGER after the attempts: %v\n%s", err, output)
+	}
+}
