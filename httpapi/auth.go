@@ -34,8 +34,8 @@ type Token struct {
 	Name  string `json:"name"`
 	Role  Role   `json:"role"`
 	Token string `json:"token"`
-	// Personal grants reading personal data (auditors and admins only);
-	// every such read is logged.
+	// Personal grants reading personal data (finance, auditors and admins
+	// only); every such read is logged.
 	Personal bool `json:"personal,omitempty"`
 }
 
@@ -71,8 +71,8 @@ func NewTokens(tokens []Token) (*Tokens, error) {
 			return nil, fmt.Errorf("token %d (%s): the same token is listed twice", i+1, token.Name)
 		}
 		seen[digest] = true
-		if token.Personal && token.Role != RoleAuditor && token.Role != RoleAdmin {
-			return nil, fmt.Errorf("token %d (%s): only auditors and admins may be granted personal data", i+1, token.Name)
+		if token.Personal && token.Role != RoleAuditor && token.Role != RoleAdmin && token.Role != RoleFinance {
+			return nil, fmt.Errorf("token %d (%s): only finance, auditors and admins may be granted personal data", i+1, token.Name)
 		}
 		result.entries = append(result.entries, tokenEntry{name: token.Name, role: token.Role, personal: token.Personal, digest: digest})
 	}

@@ -20,6 +20,9 @@ func init() {
 	}
 }
 
+// reconcile folds the book and matches it. Matching reads names (the
+// similar-donor tier), so it always runs on the unsealed book; what a
+// reader is shown is decided apart, by shownTo.
 func (s *Server) reconcile(r *http.Request) (*reconcile.Book, reconcile.Result, error) {
 	var unseal reconcile.Unsealer
 	if s.options.Sealer != nil {
@@ -32,20 +35,31 @@ func (s *Server) reconcile(r *http.Request) (*reconcile.Book, reconcile.Result, 
 	return book, reconcile.Reconcile(book, reconcile.Options{Now: s.options.Clock()}), nil
 }
 
-func (s *Server) reconciliation(w http.ResponseWriter, r *http.Request, _ identity) error {
+// shownTo is the result as the reader may see it: with names only under
+// the personal-data grant, and every such read logged.
+func (s *Server) shownTo(r *http.Request, who identity, result reconcile.Result) reconcile.Result {
+	if !s.personalGranted(r, who) {
+		return result.WithoutPersonal()
+	}
+	return result
+}
+
+func (s *Server) reconciliation(w http.ResponseWriter, r *http.Request, who identity) error {
 	_, result, err := s.reconcile(r)
 	if err != nil {
 		return err
 	}
+	result = s.shownTo(r, who, result)
 	writeJSON(w, http.StatusOK, map[string]any{"summary": result.Summaries(), "reconciliation": result})
 	return nil
 }
 
-func (s *Server) reconciliationExport(w http.ResponseWriter, r *http.Request, _ identity) error {
+func (s *Server) reconciliationExport(w http.ResponseWriter, r *http.Request, who identity) error {
 	_, result, err := s.reconcile(r)
 	if err != nil {
 		return err
 	}
+	result = s.shownTo(r, who, result)
 	name := "reconciliation-" + s.options.Clock().In(time.FixedZone("CST", 8*3600)).Format("2006-01-02")
 	switch format := r.URL.Query().Get("format"); format {
 	case "", "xlsx":
@@ -90,11 +104,12 @@ func (s *Server) reconciliationDecision(w http.ResponseWriter, r *http.Request, 
 	return nil
 }
 
-func (s *Server) pledges(w http.ResponseWriter, r *http.Request, _ identity) error {
+func (s *Server) pledges(w http.ResponseWriter, r *http.Request, who identity) error {
 	_, result, err := s.reconcile(r)
 	if err != nil {
 		return err
 	}
+	result = s.shownTo(r, who, result)
 	writeJSON(w, http.StatusOK, map[string]any{"outstanding": result.Outstanding, "position": result.Position})
 	return nil
 }

@@ -17,6 +17,8 @@ import (
 const (
 	// liveClientsMax bounds concurrent streams.
 	liveClientsMax = 1000
+	// liveClientsPerTokenMax bounds the streams one token holds at once.
+	liveClientsPerTokenMax = 8
 	// liveClientBufferMessages bounds what waits for one client. A client
 	// that falls this far behind is dropped: a slow reader never slows the
 	// ledger; it reconnects with Last-Event-ID and catches up.
@@ -75,15 +77,17 @@ type hub struct {
 	logger  *slog.Logger
 	mu      sync.Mutex
 	clients map[*liveClient]struct{}
-	dirty   bool
-	closed  bool
-	dropped atomic.Uint64
-	wake    chan struct{}
-	done    chan struct{}
+	// perToken counts each token's open streams.
+	perToken map[string]int
+	dirty    bool
+	closed   bool
+	dropped  atomic.Uint64
+	wake     chan struct{}
+	done     chan struct{}
 }
 
 func newHub(server *Server, logger *slog.Logger) *hub {
-	h := &hub{server: server, logger: logger, clients: map[*liveClient]struct{}{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	h := &hub{server: server, logger: logger, clients: map[*liveClient]struct{}{}, perToken: map[string]int{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go h.pushTotals()
 	return h
 }
@@ -115,9 +119,7 @@ func (h *hub) publish(record eventstore.Record) {
 	h.mu.Lock()
 	h.dirty = true
 	h.mu.Unlock()
-	// The feed shows the campaigns' entries; finance's bank lines and
-	// decisions are for finance's page, not public screens.
-	if record.Event.Aggregate.Kind != "campaign" {
+	if !shownLive(record) {
 		return
 	}
 	data, err := json.Marshal(feedEntry(record))
@@ -204,7 +206,12 @@ func (h *hub) close() {
 // carries a FeedEntry, event "totals" a totals answer; every id is a log
 // position, so a client that reconnects with Last-Event-ID gets the entries
 // it missed.
-func (h *hub) serve(w http.ResponseWriter, r *http.Request, _ identity) error {
+// shownLive is the one rule for what the live feed carries, live and in a
+// replay alike: the campaigns' entries. Finance's bank lines and decisions
+// are for finance's page, not public screens.
+func shownLive(record eventstore.Record) bool { return record.Event.Aggregate.Kind == "campaign" }
+
+func (h *hub) serve(w http.ResponseWriter, r *http.Request, who identity) error {
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		return fmt.Errorf("live: response writer cannot flush")
@@ -221,11 +228,22 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request, _ identity) error {
 		h.mu.Unlock()
 		return &apiError{status: http.StatusServiceUnavailable, code: "unavailable", message: "no room for another live client"}
 	}
+	// One token cannot take every slot: each holds at most
+	// liveClientsPerTokenMax streams at once.
+	if h.perToken[who.name] >= liveClientsPerTokenMax {
+		h.mu.Unlock()
+		return &apiError{status: http.StatusTooManyRequests, code: "too_many_live_streams",
+			message: fmt.Sprintf("this token already holds %d live streams, the most one token may hold at once; close one first", liveClientsPerTokenMax)}
+	}
+	h.perToken[who.name]++
 	h.clients[client] = struct{}{}
 	h.mu.Unlock()
 	defer func() {
 		h.mu.Lock()
 		delete(h.clients, client)
+		if h.perToken[who.name]--; h.perToken[who.name] <= 0 {
+			delete(h.perToken, who.name)
+		}
 		h.mu.Unlock()
 	}()
 
@@ -249,6 +267,9 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request, _ identity) error {
 		for record, err := range h.server.options.Store.Read(r.Context(), lastSeen, filter) {
 			if err != nil || replayed >= liveReplayEventsMax {
 				break
+			}
+			if !shownLive(record) {
+				continue
 			}
 			data, _ := json.Marshal(feedEntry(record))
 			if write(liveMessage{id: record.Position, event: "entry", data: data}) != nil {

@@ -328,6 +328,17 @@ func (s *Server) health(w http.ResponseWriter, _ *http.Request, _ identity) erro
 // count as caught up.
 const readyMaxLagEvents = 0
 
+// personalGranted is the one check every route that could show personal
+// data asks: only a token granted it sees names, and each such read is
+// logged with who, what role and which route.
+func (s *Server) personalGranted(r *http.Request, who identity) bool {
+	if !who.personal || s.options.Sealer == nil {
+		return false
+	}
+	s.options.Logger.Info("personal data read", "reader", who.name, "role", string(who.role), "route", r.Method+" "+r.URL.Path)
+	return true
+}
+
 // SetHealthCheck adds a check to readiness: while it returns an error the
 // server is not ready and says why (a history stream deleted, say).
 func (s *Server) SetHealthCheck(check func() error) { s.healthCheck.Store(&check) }
@@ -534,12 +545,13 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity
 	}
 	page := []storedEvent{}
 	next := after
+	granted := s.personalGranted(r, who)
 	for record, err := range s.options.Store.Read(r.Context(), after, filter) {
 		if err != nil {
 			return err
 		}
 		event := record.Event
-		if who.personal && s.options.Sealer != nil {
+		if granted {
 			if err := s.options.Sealer.Unseal(r.Context(), &event); err != nil {
 				return err
 			}
@@ -548,7 +560,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity
 				s.options.Logger.Info("personal data read", "reader", who.name, "event", event.ID.String(), "subjects", subjects)
 			}
 		} else {
-			// Personal data is for auditors and admins granted it.
+			// Personal data is for tokens granted it.
 			event.Personal = nil
 		}
 		page = append(page, storedEvent{Position: record.Position, Event: event})

@@ -39,6 +39,9 @@ type Donation struct {
 	Reference  string       `json:"reference,omitempty"`
 	Received   bool         `json:"received"`
 	Position   uint64       `json:"position"`
+	// DonorPersonal says Donor is a person's name from the sealed
+	// personal part, not an organisation's.
+	DonorPersonal bool `json:"-"`
 }
 
 // Decision is a confirmation, rejection or write-off, and whether it was
@@ -143,14 +146,15 @@ func BuildBook(ctx context.Context, store eventstore.Store, unseal Unsealer) (*B
 			}
 			book.Donations[p.DonationID] = &Donation{DonationID: p.DonationID, Campaign: p.Campaign, County: e.county,
 				Amount: p.Amount, Date: e.occurred, Donor: donorName(p.DonorOrg, e.personal), Reference: p.BankReference,
-				Received: true, Position: e.position}
+				Received: true, Position: e.position, DonorPersonal: p.DonorOrg == ""}
 		case domain.DonationPledged:
 			amount := p.Amount
 			if p.Form == domain.FormGoods {
 				continue
 			}
 			book.Pledges[p.DonationID] = &Donation{DonationID: p.DonationID, Campaign: p.Campaign, County: e.county,
-				Amount: amount, Date: e.occurred, Donor: donorName(p.DonorOrg, e.personal), Position: e.position}
+				Amount: amount, Date: e.occurred, Donor: donorName(p.DonorOrg, e.personal), Position: e.position,
+				DonorPersonal: p.DonorOrg == ""}
 		}
 	}
 	for id, pledge := range book.Pledges {

@@ -1,0 +1,77 @@
+package reconcile
+
+// Withheld stands in for a person's name shown to a reader without the
+// personal-data grant.
+const Withheld = "（已隐去 withheld）"
+
+// WithoutPersonal returns the result with every name that is personal data
+// withheld: bank lines' counterparties (a transfer's sender is a person as
+// often as not) and donors who gave as individuals. Organisations' names
+// stay. Matching itself ran on the names, so the figures and suggestions
+// are the same for every reader; only what is shown differs.
+func (r Result) WithoutPersonal() Result {
+	withheld := r
+	withheld.Matched = withholdMatches(r.Matched)
+	withheld.Suggested = withholdMatches(r.Suggested)
+	withheld.WrittenOff = withholdLines(r.WrittenOff)
+	withheld.UnmatchedLines = withholdLines(r.UnmatchedLines)
+	withheld.UnmatchedDonations = withholdDonations(r.UnmatchedDonations)
+	if r.Duplicates != nil {
+		withheld.Duplicates = make([][]Line, len(r.Duplicates))
+		for i, group := range r.Duplicates {
+			withheld.Duplicates[i] = withholdLines(group)
+		}
+	}
+	if r.Outstanding != nil {
+		withheld.Outstanding = make([]Outstanding, len(r.Outstanding))
+		for i, pledge := range r.Outstanding {
+			pledge.Donation = withholdDonation(pledge.Donation)
+			withheld.Outstanding[i] = pledge
+		}
+	}
+	return withheld
+}
+
+func withholdMatches(matches []Match) []Match {
+	if matches == nil {
+		return nil
+	}
+	out := make([]Match, len(matches))
+	for i, match := range matches {
+		match.Lines = withholdLines(match.Lines)
+		out[i] = match
+	}
+	return out
+}
+
+func withholdLines(lines []Line) []Line {
+	if lines == nil {
+		return nil
+	}
+	out := make([]Line, len(lines))
+	for i, line := range lines {
+		if line.Counterparty != "" {
+			line.Counterparty = Withheld
+		}
+		out[i] = line
+	}
+	return out
+}
+
+func withholdDonations(donations []Donation) []Donation {
+	if donations == nil {
+		return nil
+	}
+	out := make([]Donation, len(donations))
+	for i, donation := range donations {
+		out[i] = withholdDonation(donation)
+	}
+	return out
+}
+
+func withholdDonation(donation Donation) Donation {
+	if donation.DonorPersonal && donation.Donor != "" {
+		donation.Donor = Withheld
+	}
+	return donation
+}
