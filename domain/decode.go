@@ -64,6 +64,15 @@ func decodeEvent(raw []byte, bytesMax int, stored bool) (Event, error) {
 		problems.add("$", "must be valid UTF-8 (invalid byte at offset %d)", invalidUTF8Offset(raw))
 		return Event{}, problems.err()
 	}
+	// A key given twice is read as its last value by encoding/json: what
+	// the client meant is unknowable, so a client's event with one is
+	// refused. The ledger's own stored events never have one.
+	if !stored {
+		if path, found := duplicateKey(raw); found {
+			problems.add(path, "appears twice in the same object; give each field once")
+			return Event{}, problems.err()
+		}
+	}
 	var wire wireEvent
 	if err := strictUnmarshal(raw, &wire); err != nil {
 		problems.add(jsonErrorField("", err), "%s", jsonErrorRule(err))
@@ -237,4 +246,75 @@ func invalidUTF8Offset(raw []byte) int {
 		offset += size
 	}
 	return -1
+}
+
+// duplicateKey finds the first key that appears twice in one JSON object
+// and returns its path ("data.amount"). Malformed JSON finds nothing: the
+// strict decoding after it names that problem.
+func duplicateKey(raw []byte) (string, bool) {
+	decoder := json.NewDecoder(bytes.NewReader(raw))
+	type frame struct {
+		object    bool
+		keys      map[string]bool
+		path      string
+		expectKey bool
+		key       string
+	}
+	var stack []*frame
+	childPath := func() string {
+		if len(stack) == 0 {
+			return ""
+		}
+		top := stack[len(stack)-1]
+		if !top.object {
+			return top.path + "[]"
+		}
+		if top.path == "" {
+			return top.key
+		}
+		return top.path + "." + top.key
+	}
+	for {
+		token, err := decoder.Token()
+		if err != nil {
+			return "", false
+		}
+		if len(stack) > 0 {
+			top := stack[len(stack)-1]
+			if top.object && top.expectKey {
+				if delim, ok := token.(json.Delim); ok && delim == '}' {
+					stack = stack[:len(stack)-1]
+					// The object was a value: its parent expects a key.
+					if len(stack) > 0 && stack[len(stack)-1].object {
+						stack[len(stack)-1].expectKey = true
+					}
+					continue
+				}
+				key, _ := token.(string)
+				top.key, top.expectKey = key, false
+				if top.keys[key] {
+					return childPath(), true
+				}
+				top.keys[key] = true
+				continue
+			}
+		}
+		switch token {
+		case json.Delim('{'):
+			stack = append(stack, &frame{object: true, keys: map[string]bool{}, path: childPath(), expectKey: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, &frame{path: childPath()})
+			continue
+		case json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		// A value ended: the enclosing object expects its next key.
+		if len(stack) > 0 && stack[len(stack)-1].object {
+			stack[len(stack)-1].expectKey = true
+		}
+		if len(stack) == 0 {
+			return "", false
+		}
+	}
 }

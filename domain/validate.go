@@ -130,10 +130,18 @@ func checkText(problems *violations, field, text string, runesMax int, required 
 		problems.add(field, "must be at most %d characters", runesMax)
 	}
 	for _, r := range text {
+		switch {
 		// U+2028 and U+2029 are line separators that JSON encoders escape
 		// to six bytes each; they have no place in a ledger entry either.
-		if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || r == 0x2028 || r == 0x2029 {
+		// C1 controls (U+0080 to U+009F) are controls like the C0 ones.
+		case (r < 0x20 && r != '\n' && r != '\t') || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029:
 			problems.add(field, "must not contain control characters or line separators")
+			return
+		// Bidirectional overrides and isolates make text display in
+		// another order than it is stored: a name or a remark that reads
+		// one way on screen and another in the log.
+		case (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069):
+			problems.add(field, "must not contain bidirectional override or isolate characters (U+202A-U+202E, U+2066-U+2069)")
 			return
 		}
 	}

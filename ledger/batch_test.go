@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -53,5 +54,22 @@ func TestReadEventsFormats(t *testing.T) {
 	}
 	if _, err := ledger.ReadEvents(strings.NewReader("[not json")); !errors.Is(err, domain.ErrInvalid) {
 		t.Fatalf("broken array: err = %v, want ErrInvalid", err)
+	}
+}
+
+// A line over the event size limit is that line's error, with its number
+// and the limit, not the end of the read.
+func TestReadEventsNamesATooLongLine(t *testing.T) {
+	good := `{"type":"donation_received","county":"150626","occurred_at":"2022-06-15T09:30:00+08:00","data":{"donation_id":"D-1","campaign":"general","donor_kind":"enterprise","donor_organisation":"某公司","form":"money","amount":"1.00"}}`
+	long := strings.Replace(good, `"form":"money"`, `"note":"`+strings.Repeat("注", 70_000)+`","form":"money"`, 1)
+	lines, err := ledger.ReadEvents(strings.NewReader(good + "\n" + long + "\n" + good + "\n"))
+	if err != nil {
+		t.Fatalf("the read ended: %v", err)
+	}
+	if len(lines) != 3 || lines[0].Err != nil || lines[2].Err != nil {
+		t.Fatalf("lines: %+v", lines)
+	}
+	if lines[1].Number != 2 || lines[1].Err == nil || !strings.Contains(lines[1].Err.Error(), fmt.Sprintf("must be at most %d", domain.EventBytesMax)) {
+		t.Fatalf("line 2: number %d, error %v", lines[1].Number, lines[1].Err)
 	}
 }
