@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -95,7 +97,7 @@ func ExportBundle(ctx context.Context, dir string, events [][]byte, signed [][]b
 	if err != nil {
 		return PeriodReport{}, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return PeriodReport{}, err
 	}
 	var lines bytes.Buffer
@@ -137,7 +139,7 @@ func ExportBundle(ctx context.Context, dir string, events [][]byte, signed [][]b
 	files := map[string][]byte{bundleEvents: lines.Bytes(), bundleCheckpoints: notes.Bytes(), bundleConsistency: proofJSON,
 		bundleKey: []byte(keys.VerifierKey + "\n"), bundleReport: append(reportJSON, '\n')}
 	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), content, 0o644); err != nil {
+		if err := writeNewFile(filepath.Join(dir, name), content); err != nil {
 			return PeriodReport{}, err
 		}
 	}
@@ -235,4 +237,23 @@ func VerifyBundle(ctx context.Context, dir string, verifier note.Verifier) (Peri
 		return PeriodReport{}, fmt.Errorf("%s does not match the totals recomputed from the events", bundleReport)
 	}
 	return recomputed, nil
+}
+
+// writeNewFile replaces a bundle file with a new one, mode 0600, never
+// writing through a symbolic link left in its place: the old name is
+// removed and the new file made with O_EXCL, which refuses any existing
+// name.
+func writeNewFile(path string, content []byte) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := file.Write(content); err != nil {
+		_ = file.Close()
+		return err
+	}
+	return file.Close()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"iter"
 	"os"
 	"path/filepath"
@@ -223,7 +224,8 @@ func runProof(ctx context.Context, env *environment, args []string) error {
 	flags := newFlags(env, "proof", "ID [--out FILE]\n\nPrints an inclusion proof of the event (an event id, or the latest event of an entry id) against the latest checkpoint.")
 	var store storeFlags
 	store.register(flags)
-	out := flags.String("out", "", "write the proof to this file instead of standard output")
+	out := flags.String("out", "", "write the proof to this new file (mode 0600) instead of standard output")
+	force := flags.Bool("force", false, "replace an existing --out file")
 	if err := parse(flags, args); err != nil {
 		return err
 	}
@@ -260,7 +262,7 @@ func runProof(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	if *out != "" {
-		return os.WriteFile(*out, append(encoded, '\n'), 0o644)
+		return writeOutput(*out, append(encoded, '\n'), *force)
 	}
 	fmt.Fprintln(env.stdout, string(encoded))
 	return nil
@@ -450,11 +452,17 @@ func runExportAudit(ctx context.Context, env *environment, args []string) error 
 	store.register(flags)
 	fromText := flags.String("from", "", "start of the period (RFC 3339, or a date: its start in Beijing time)")
 	toText := flags.String("to", "", "end of the period (RFC 3339, or a date: its end in Beijing time)")
+	force := flags.Bool("force", false, "write into an existing OUT directory, replacing its bundle files")
 	if err := parse(flags, args); err != nil {
 		return err
 	}
 	if flags.NArg() != 1 || *fromText == "" || *toText == "" {
 		return usagef("give --from, --to and one OUT directory")
+	}
+	if info, err := os.Lstat(flags.Arg(0)); err == nil && (info.Mode()&fs.ModeSymlink != 0 || !info.IsDir()) {
+		return usagef("%s exists and is not a directory (a symbolic link is not followed)", flags.Arg(0))
+	} else if err == nil && !*force {
+		return usagef("%s exists: give --force to replace the bundle in it", flags.Arg(0))
 	}
 	to, err := parseInstant("to", *toText)
 	if err != nil {

@@ -107,7 +107,8 @@ func runReconcileReport(ctx context.Context, env *environment, args []string) er
 	var store storeFlags
 	store.register(flags)
 	format := flags.String("format", "table", "table, json, csv (Chinese headers, UTF-8 with BOM) or xlsx")
-	out := flags.String("out", "", "write to this file (required for xlsx)")
+	out := flags.String("out", "", "write to this new file, mode 0600 (required for xlsx)")
+	force := flags.Bool("force", false, "replace an existing --out file")
 	if err := parse(flags, args); err != nil {
 		return err
 	}
@@ -125,7 +126,7 @@ func runReconcileReport(ctx context.Context, env *environment, args []string) er
 	}
 	writer := env.stdout
 	if *out != "" {
-		file, err := os.Create(*out)
+		file, err := createOutput(*out, *force)
 		if err != nil {
 			return err
 		}

@@ -265,8 +265,29 @@ func TestEndToEndProofsAndAuditBundle(t *testing.T) {
 	}
 	runLedger(t, "", "verify-proof", proofFile, "--key", otherKeys.VerifierKey).expect(t, 1, "signature")
 
+	// An existing file is not overwritten, a symbolic link is not written
+	// through, and --force makes a new file readable by its owner only.
+	runLedger(t, "", "proof", "S-LEC-4", "--data", dir, "--out", proofFile).expect(t, 2, "exists: give --force")
+	victim := filepath.Join(t.TempDir(), "victim.txt")
+	if err := os.WriteFile(victim, []byte("someone else's file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link.json")
+	if err := os.Symlink(victim, link); err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "proof", "S-LEC-4", "--data", dir, "--out", link, "--force").expect(t, 2, "symbolic link")
+	if content, _ := os.ReadFile(victim); string(content) != "someone else's file" {
+		t.Fatalf("the link's target was written: %q", content)
+	}
+	runLedger(t, "", "proof", "S-LEC-4", "--data", dir, "--out", proofFile, "--force").expect(t, 0)
+	if info, err := os.Stat(proofFile); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("replaced proof: %v %v, want mode 0600", info, err)
+	}
+
 	bundle := filepath.Join(t.TempDir(), "bundle")
 	runLedger(t, "", "export-audit", "--data", dir, "--from", "2022-06-01", "--to", "2022-06-30", bundle).expect(t, 0, "121 events")
+	runLedger(t, "", "export-audit", "--data", dir, "--from", "2022-06-01", "--to", "2022-06-30", bundle).expect(t, 2, "exists: give --force")
 	runLedger(t, "", "verify-bundle", bundle, "--key", verifier).expect(t, 0, "the totals report matches")
 	runLedger(t, "", "verify-bundle", bundle, "--key", otherKeys.VerifierKey).expect(t, 1, "signature")
 	// One total changed in the report: the recomputation disagrees.
