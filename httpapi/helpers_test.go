@@ -48,7 +48,7 @@ func startTestServer(t testing.TB, options ...func(*httpapi.Options)) *testServe
 	service := ledger.New(store, ledger.Options{Clock: eventstoretest.Clock, Sealer: sealer})
 	var tokens []httpapi.Token
 	for role, token := range testTokens {
-		tokens = append(tokens, httpapi.Token{Name: "test-" + string(role), Role: role, Token: token, Personal: role == httpapi.RoleAuditor})
+		tokens = append(tokens, httpapi.Token{Name: "test-" + string(role), Role: role, Token: token, Personal: role == httpapi.RoleAuditor || role == httpapi.RoleFinance})
 	}
 	checked, err := httpapi.NewTokens(tokens)
 	if err != nil {
