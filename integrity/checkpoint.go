@@ -91,6 +91,10 @@ const (
 	verifierKeyFile = "verifier.key"
 )
 
+// ErrNoSigningKey says a data directory has a ledger's verifier key but not
+// the signing key that goes with it.
+var ErrNoSigningKey = errors.New("signing key missing")
+
 // LoadOrCreateKeys reads the signing key from file, or from dir, creating
 // an Ed25519 key there (mode 0600) at first start.
 func LoadOrCreateKeys(dir, file, name string) (Keys, error) {
@@ -100,6 +104,13 @@ func LoadOrCreateKeys(dir, file, name string) (Keys, error) {
 	}
 	content, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) && file == "" {
+		// A verifier key without its signing key is a ledger restored
+		// without the key: signing with a new one would quietly make every
+		// earlier checkpoint unverifiable with the directory's key.
+		if _, statErr := os.Stat(filepath.Join(dir, verifierKeyFile)); statErr == nil {
+			return Keys{}, fmt.Errorf("%s holds the ledger's verifier key but not its signing key (restored from a backup taken without "+
+				"--with-signing-key?): put the ledger's signing key at %s or give --signing-key FILE: %w", dir, path, ErrNoSigningKey)
+		}
 		skey, vkey, err := note.GenerateKey(rand.Reader, name)
 		if err != nil {
 			return Keys{}, fmt.Errorf("create signing key: %w", err)

@@ -30,9 +30,11 @@ import (
 //	checkpoints.note  every signed checkpoint, divided by lines of "---"
 //	projections.json  the projection checkpoints (state and position)
 //	keys.json         the personal-data keys, one per data subject
-//	signing.key       the checkpoint signing key, when the data directory has
-//	                  one (a backup is as secret as the data directory)
+//	signing.key       the checkpoint signing key, only with --with-signing-key
 //	verifier.key      the verifier key
+//
+// Encrypted to age recipients (--recipient), every file but the manifest is
+// NAME.age; the manifest says so. A backup in the clear needs --plaintext.
 const (
 	backupManifest    = "manifest.json"
 	backupEvents      = "events.jsonl"
@@ -49,6 +51,10 @@ type backupManifestFile struct {
 	CreatedAt     time.Time `json:"created_at"`
 	EventsSHA256  string    `json:"events_sha256"`
 	LedgerVersion int       `json:"schema_version"`
+	// Encrypted: the other files are NAME.age, for age identities.
+	Encrypted bool `json:"encrypted"`
+	// SigningKey: the backup holds the checkpoint signing key.
+	SigningKey bool `json:"signing_key"`
 }
 
 type backupEvent struct {
@@ -59,9 +65,18 @@ type backupEvent struct {
 }
 
 func runBackup(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "backup", "OUT\n\nWrites a consistent backup of the ledger stream, its checkpoints and projection checkpoints to the directory OUT.")
+	flags := newFlags(env, "backup", "OUT --recipient AGE_PUBLIC_KEY\n\nWrites a consistent backup of the ledger stream, its checkpoints, projection checkpoints and personal-data keys to the\n"+
+		"new directory OUT, encrypted with age to each --recipient (make a key pair with `ledger backup-key --out FILE`).")
 	var store storeFlags
 	store.register(flags)
+	files := backupFiles{}
+	flags.Func("recipient", "age public key (age1…) or a file of them to encrypt the backup to (repeatable)", func(value string) error {
+		recipients, err := parseRecipient(value)
+		files.recipients = append(files.recipients, recipients...)
+		return err
+	})
+	plaintext := flags.Bool("plaintext", false, "write the backup in the clear: it then reveals every person's data to whoever reads it")
+	withSigningKey := flags.Bool("with-signing-key", false, "include the checkpoint signing key: whoever holds the backup can then sign checkpoints as the ledger")
 	if err := parse(flags, args); err != nil {
 		return err
 	}
@@ -71,7 +86,15 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 	if err := store.jetStreamOnly("backup"); err != nil {
 		return err
 	}
+	if len(files.recipients) == 0 && !*plaintext {
+		return usagef("a backup holds the keys to every person's data: give --recipient AGE_PUBLIC_KEY (make one with " +
+			"`ledger backup-key --out FILE`), or --plaintext to write it in the clear")
+	}
+	if len(files.recipients) > 0 && *plaintext {
+		return usagef("--plaintext and --recipient exclude each other")
+	}
 	out := flags.Arg(0)
+	files.dir = out
 	if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
 		return fmt.Errorf("%s is not empty: a backup goes to a new directory", out)
 	}
@@ -93,7 +116,7 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	eventsFile, err := os.OpenFile(filepath.Join(out, backupEvents), os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
+	eventsFile, err := files.create(backupEvents)
 	if err != nil {
 		return err
 	}
@@ -127,11 +150,9 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 		eventsFile.Close()
 		return err
 	}
-	if err := eventsFile.Sync(); err != nil {
-		eventsFile.Close()
+	if err := eventsFile.Close(); err != nil {
 		return err
 	}
-	eventsFile.Close()
 	signed, err := opened.signed.All(ctx)
 	if err != nil {
 		return err
@@ -142,14 +163,14 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 			covered = append(covered, text)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(out, backupCheckpoints), joinNotes(covered), 0o600); err != nil {
+	if err := files.write(backupCheckpoints, joinNotes(covered)); err != nil {
 		return err
 	}
 	projectionsJSON, err := json.MarshalIndent(projections, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(out, backupProjections), projectionsJSON, 0o600); err != nil {
+	if err := files.write(backupProjections, projectionsJSON); err != nil {
 		return err
 	}
 	// The personal-data keys go with the data: without them a restored
@@ -162,18 +183,23 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(out, backupKeys), keysJSON, 0o600); err != nil {
+	if err := files.write(backupKeys, keysJSON); err != nil {
 		return err
 	}
-	for _, name := range []string{"signing.key", "verifier.key"} {
+	keyFiles := []string{"verifier.key"}
+	if *withSigningKey {
+		keyFiles = append(keyFiles, "signing.key")
+	}
+	for _, name := range keyFiles {
 		if content, err := os.ReadFile(filepath.Join(integrityDir(store.dataDir), name)); err == nil {
-			if err := os.WriteFile(filepath.Join(out, name), content, 0o600); err != nil {
+			if err := files.write(name, content); err != nil {
 				return err
 			}
 		}
 	}
 	manifest := backupManifestFile{Head: head, Events: count, Checkpoints: len(covered), Projections: len(projections),
-		CreatedAt: time.Now().UTC(), EventsSHA256: hex.EncodeToString(hash.Sum(nil)), LedgerVersion: domain.SchemaVersion}
+		CreatedAt: time.Now().UTC(), EventsSHA256: hex.EncodeToString(hash.Sum(nil)), LedgerVersion: domain.SchemaVersion,
+		Encrypted: files.encrypted(), SigningKey: *withSigningKey}
 	content, err := json.MarshalIndent(manifest, "", "  ")
 	if err != nil {
 		return err
@@ -181,8 +207,12 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 	if err := os.WriteFile(filepath.Join(out, backupManifest), append(content, '\n'), 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "backed up %d events (head %d), %d checkpoints and %d projection checkpoints to %s\n",
-		count, head, len(covered), len(projections), out)
+	how := "in the clear"
+	if files.encrypted() {
+		how = fmt.Sprintf("encrypted to %d recipients", len(files.recipients))
+	}
+	fmt.Fprintf(env.stdout, "backed up %d events (head %d), %d checkpoints and %d projection checkpoints to %s, %s\n",
+		count, head, len(covered), len(projections), out, how)
 	return nil
 }
 
@@ -198,9 +228,12 @@ func joinNotes(notes [][]byte) []byte {
 }
 
 func runRestore(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "restore", "BACKUP --data NEWDIR\n\nRestores a backup into an empty ledger: every event at its original position, the checkpoints and the projection checkpoints; then verifies it.")
+	flags := newFlags(env, "restore", "BACKUP --data NEWDIR [--identity FILE] [--erasures FILE]\n\nRestores a backup into an empty ledger: every event at its original position, the checkpoints and the projection checkpoints;\n"+
+		"re-applies the erasures listed in --erasures (`ledger erasures` on the live ledger writes the list); then verifies it.")
 	var store storeFlags
 	store.register(flags)
+	identity := flags.String("identity", "", "age identity file that opens an encrypted backup (as `ledger backup-key` wrote it)")
+	erasures := flags.String("erasures", "", "file of erased data subjects, one a line (`ledger erasures --out FILE` on the live ledger): their keys are destroyed again and the erasures recorded")
 	if err := parse(flags, args); err != nil {
 		return err
 	}
@@ -219,7 +252,22 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 	if err := json.Unmarshal(content, &manifest); err != nil {
 		return fmt.Errorf("%s: %w", backupManifest, err)
 	}
-	eventsContent, err := os.ReadFile(filepath.Join(backup, backupEvents))
+	files := backupFiles{dir: backup}
+	if manifest.Encrypted {
+		if *identity == "" {
+			return usagef("the backup is encrypted: give --identity FILE with the age identity of one of its recipients")
+		}
+		if files.identities, err = parseIdentities(*identity); err != nil {
+			return err
+		}
+	}
+	var erased []string
+	if *erasures != "" {
+		if erased, err = readErasures(*erasures); err != nil {
+			return err
+		}
+	}
+	eventsContent, err := files.read(backupEvents, manifest.Encrypted)
 	if err != nil {
 		return err
 	}
@@ -231,7 +279,7 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 		for _, name := range []string{"signing.key", "verifier.key"} {
-			if key, err := os.ReadFile(filepath.Join(backup, name)); err == nil {
+			if key, err := files.read(name, manifest.Encrypted); err == nil {
 				if err := os.WriteFile(filepath.Join(integrityDir(store.dataDir), name), key, 0o600); err != nil {
 					return err
 				}
@@ -277,7 +325,7 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 			return fmt.Errorf("restore: position %d landed at %d; the target was not empty", event.Position, ack.Sequence)
 		}
 	}
-	notes, err := os.ReadFile(filepath.Join(backup, backupCheckpoints))
+	notes, err := files.read(backupCheckpoints, manifest.Encrypted)
 	if err != nil {
 		return err
 	}
@@ -291,7 +339,7 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 		}
 	}
 	var projections []eventstore.Checkpoint
-	if content, err := os.ReadFile(filepath.Join(backup, backupProjections)); err == nil {
+	if content, err := files.read(backupProjections, manifest.Encrypted); err == nil {
 		if err := json.Unmarshal(content, &projections); err != nil {
 			return fmt.Errorf("%s: %w", backupProjections, err)
 		}
@@ -300,7 +348,7 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	var keys map[string][]byte
-	if content, err := os.ReadFile(filepath.Join(backup, backupKeys)); err == nil {
+	if content, err := files.read(backupKeys, manifest.Encrypted); err == nil {
 		if err := json.Unmarshal(content, &keys); err != nil {
 			return fmt.Errorf("%s: %w", backupKeys, err)
 		}
@@ -308,14 +356,34 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 	if err := opened.keystore.Import(ctx, keys); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "restored %d events, %d checkpoints and %d projection checkpoints; verifying\n", len(lines), restoredNotes, len(projections))
+	fmt.Fprintf(env.stdout, "restored %d events, %d checkpoints and %d projection checkpoints\n", len(lines), restoredNotes, len(projections))
+	// A backup taken before someone was forgotten still holds their key:
+	// the erasures since are applied again before anyone reads it.
+	failed := 0
+	for _, subject := range erased {
+		outcome, err := eraseSubject(ctx, opened, subject, "erasure re-applied at restore from "+filepath.Base(*erasures), "ledger-restore")
+		if err != nil {
+			failed++
+			fmt.Fprintf(env.stdout, "could not re-apply the erasure of %s: %v\n", subject, err)
+			continue
+		}
+		fmt.Fprintf(env.stdout, "re-applied the erasure of %s: %s\n", subject, outcome)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d erasures could not be re-applied: do not hand this ledger out until they are (ledger forget SUBJECT)", failed, len(erased))
+	}
+	fmt.Fprintln(env.stdout, "verifying")
 	opened.Close()
 	verifyArgs := []string{"--data", store.dataDir}
 	if store.natsURL != "" {
 		verifyArgs = []string{"--nats", store.natsURL}
 	}
-	if key, err := os.ReadFile(filepath.Join(backup, "verifier.key")); err == nil {
+	if key, err := files.read("verifier.key", manifest.Encrypted); err == nil {
 		verifyArgs = append(verifyArgs, "--key", strings.TrimSpace(string(key)))
+	}
+	if !manifest.SigningKey && store.natsURL == "" {
+		fmt.Fprintf(env.stdout, "the backup holds no signing key (taken without --with-signing-key): put the ledger's key in %s "+
+			"or give serve --signing-key FILE, else new checkpoints are signed with a new key\n", filepath.Join(integrityDir(store.dataDir), "signing.key"))
 	}
 	return runVerify(ctx, env, verifyArgs)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -31,23 +33,103 @@ func runForget(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	// The erasure is recorded first: if destroying the key then fails, the
-	// record says what must still be done, and forget can be run again.
-	event := domain.Event{Type: domain.TypeSubjectErased, County: opened.catalog.CityCode(), OccurredAt: time.Now(), Actor: *actor,
-		Data: domain.SubjectErased{SubjectID: subject, Reason: *reason}}
+	outcome, err := eraseSubject(ctx, opened, subject, *reason, *actor)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "%s: %s\n", subject, outcome)
+	return nil
+}
+
+// eraseSubject records a subject's erasure and destroys their key, and says
+// what it did. The erasure is recorded first: if destroying the key then
+// fails, the record says what must still be done, and it can be run again.
+func eraseSubject(ctx context.Context, opened *opened, subject, reason, actor string) (string, error) {
+	event := domain.Event{Type: domain.TypeSubjectErased, County: opened.catalog.CityCode(), OccurredAt: time.Now(), Actor: actor,
+		Data: domain.SubjectErased{SubjectID: subject, Reason: reason}}
 	results, err := opened.service.Record(ctx, []domain.Event{event})
 	already := errors.Is(err, domain.ErrRejected) && strings.Contains(err.Error(), "already erased")
 	if err != nil && !already {
-		return err
+		return "", err
 	}
 	if err := opened.keystore.Destroy(ctx, subject); err != nil && !errors.Is(err, domain.ErrNotFound) {
-		return err
+		return "", err
 	}
 	if already {
-		fmt.Fprintf(env.stdout, "%s was already erased; its key is gone\n", subject)
+		return "was already erased; its key is gone", nil
+	}
+	return fmt.Sprintf("erased: key destroyed, erasure recorded as %s at position %d", results[0].EventID, results[0].Position), nil
+}
+
+// erasuresBytesMax bounds an erasure list read by restore.
+const erasuresBytesMax = 16 << 20
+
+// readErasures reads a list of erased subjects: one id a line, blank lines
+// and lines starting with # skipped.
+func readErasures(path string) ([]string, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, usagef("--erasures: %v", err)
+	}
+	defer file.Close()
+	content, err := io.ReadAll(io.LimitReader(file, erasuresBytesMax+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(content) > erasuresBytesMax {
+		return nil, usagef("--erasures %s: larger than %d bytes", path, erasuresBytesMax)
+	}
+	var subjects []string
+	for number, line := range strings.Split(string(content), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.ContainsAny(line, " \t") {
+			return nil, usagef("--erasures %s line %d: one subject id a line, not %q", path, number+1, line)
+		}
+		subjects = append(subjects, line)
+	}
+	return subjects, nil
+}
+
+// runErasures lists every subject the ledger has erased, for restore's
+// --erasures.
+func runErasures(ctx context.Context, env *environment, args []string) error {
+	flags := newFlags(env, "erasures", "[--out FILE]\n\nLists every erased data subject, one a line: give the list to `ledger restore --erasures FILE` so that a\n"+
+		"backup taken before an erasure does not bring the person back.")
+	var store storeFlags
+	store.register(flags)
+	out := flags.String("out", "", "write the list to this new file (mode 0600) instead of standard output")
+	force := flags.Bool("force", false, "replace an existing --out file")
+	if err := parse(flags, args); err != nil {
+		return err
+	}
+	opened, err := store.open(ctx, env, serverOptions{})
+	if err != nil {
+		return err
+	}
+	defer opened.Close()
+	var list strings.Builder
+	list.WriteString("# data subjects erased from the ledger, one a line (ledger erasures)\n")
+	count := 0
+	for record, err := range opened.store.Read(ctx, 0, eventstore.Filter{}) {
+		if err != nil {
+			return err
+		}
+		if data, ok := record.Event.Data.(domain.SubjectErased); ok {
+			list.WriteString(data.SubjectID + "\n")
+			count++
+		}
+	}
+	if *out == "" {
+		fmt.Fprint(env.stdout, list.String())
 		return nil
 	}
-	fmt.Fprintf(env.stdout, "erased %s: key destroyed, erasure recorded as %s at position %d\n", subject, results[0].EventID, results[0].Position)
+	if err := writeOutput(*out, []byte(list.String()), *force); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stderr, "wrote %d erased subjects to %s\n", count, *out)
 	return nil
 }
 

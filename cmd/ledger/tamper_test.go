@@ -314,7 +314,11 @@ func TestEndToEndProofsAndAuditBundle(t *testing.T) {
 func TestEndToEndBackupAndRestore(t *testing.T) {
 	dir := verifiedDataDir(t)
 	backup := filepath.Join(t.TempDir(), "backup")
-	runLedger(t, "", "backup", backup, "--data", dir).expect(t, 0, "backed up 121 events")
+	runLedger(t, "", "backup", backup, "--data", dir).expect(t, 2, "--recipient")
+	runLedger(t, "", "backup", backup, "--data", dir, "--plaintext").expect(t, 0, "backed up 121 events", "in the clear")
+	if _, err := os.Stat(filepath.Join(backup, "signing.key")); err == nil {
+		t.Fatal("the backup holds the signing key without --with-signing-key")
+	}
 	restored := filepath.Join(t.TempDir(), "restored")
 	runLedger(t, "", "restore", backup, "--data", restored).expect(t, 0, "restored 121 events", "OK: 121 events, 1 checkpoints verified")
 	original := runLedger(t, "", "totals", "--data", dir, "--format", "json")
@@ -335,6 +339,81 @@ func TestEndToEndBackupAndRestore(t *testing.T) {
 	runLedger(t, "", "restore", backup, "--data", filepath.Join(t.TempDir(), "again")).expect(t, 1, "damaged")
 	// A restore into a ledger that has events is refused.
 	runLedger(t, "", "restore", backup, "--data", dir).expect(t, 1)
+}
+
+// An encrypted backup reveals nothing without the identity, and one taken
+// before a person was forgotten does not bring them back: restore applies
+// the erasures recorded since.
+func TestEncryptedBackupKeepsErasures(t *testing.T) {
+	dir := verifiedDataDir(t)
+	name, phone := "王某某", "13900000001" // the demo's individual donor D-SUM-04, subject donor-0001
+	identity := filepath.Join(t.TempDir(), "backup.identity")
+	key := runLedger(t, "", "backup-key", "--out", identity)
+	key.expect(t, 0, "age1")
+	recipient := strings.TrimSpace(key.stdout)
+	if info, err := os.Stat(identity); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("identity file: %v %v, want mode 0600", info, err)
+	}
+	backup := filepath.Join(t.TempDir(), "backup")
+	runLedger(t, "", "backup", backup, "--data", dir, "--recipient", recipient).expect(t, 0, "backed up 121 events", "encrypted to 1 recipients")
+	// Nothing in it is readable: not the keys, not the events, not names.
+	entries, err := os.ReadDir(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := runLedger(t, "", "events", "--data", dir, "--personal", "--json", "--type", "donation_received", "--county", "150602")
+	keys.expect(t, 0, name)
+	for _, entry := range entries {
+		content, err := os.ReadFile(filepath.Join(backup, entry.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if entry.Name() == "manifest.json" {
+			if !strings.Contains(string(content), `"encrypted": true`) {
+				t.Fatalf("manifest: %s", content)
+			}
+			continue
+		}
+		if !strings.HasSuffix(entry.Name(), ".age") || !bytes.HasPrefix(content, []byte("age-encryption.org/v1")) {
+			t.Fatalf("%s is not an age file", entry.Name())
+		}
+		for _, secret := range []string{name, phone, "ordos-union-ledger", "donation_received", "D-SUM-04"} {
+			if bytes.Contains(content, []byte(secret)) {
+				t.Fatalf("%s shows %q", entry.Name(), secret)
+			}
+		}
+	}
+	// Without the identity, or with another one, it cannot be restored.
+	runLedger(t, "", "restore", backup, "--data", filepath.Join(t.TempDir(), "a")).expect(t, 2, "encrypted: give --identity")
+	other := filepath.Join(t.TempDir(), "other.identity")
+	runLedger(t, "", "backup-key", "--out", other).expect(t, 0)
+	runLedger(t, "", "restore", backup, "--data", filepath.Join(t.TempDir(), "b"), "--identity", other).expect(t, 1, "none of the --identity keys")
+
+	// The donor is forgotten after the backup was taken.
+	runLedger(t, "", "forget", "donor-0001", "--reason", "本人申请删除", "--data", dir).expect(t, 0, "erased")
+	erasures := filepath.Join(t.TempDir(), "erasures.txt")
+	runLedger(t, "", "erasures", "--data", dir, "--out", erasures).expect(t, 0)
+	restored := filepath.Join(t.TempDir(), "restored")
+	runLedger(t, "", "restore", backup, "--data", restored, "--identity", identity, "--erasures", erasures).
+		expect(t, 0, "restored 121 events", "re-applied the erasure of donor-0001", "OK: 122 events")
+	shown := runLedger(t, "", "events", "--data", restored, "--personal", "--type", "donation_received", "--county", "150602")
+	shown.expect(t, 0, "donor-0001=erased")
+	if strings.Contains(shown.stdout, name) {
+		t.Fatalf("the restored ledger shows the forgotten donor:\n%s", shown.stdout)
+	}
+	// The backup carried no signing key: the restored ledger will not
+	// quietly sign with a new one.
+	runLedger(t, "", "checkpoint", "--data", restored).expect(t, 1, "not its signing key")
+	signing, err := os.ReadFile(filepath.Join(dir, "integrity", "signing.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "signing.key")
+	if err := os.WriteFile(keyFile, signing, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "checkpoint", "--data", restored, "--signing-key", keyFile).expect(t, 0, "ordos-union-ledger")
+	runLedger(t, "", "verify", "--data", restored, "--signing-key", keyFile).expect(t, 0, "OK: 122 events, 2 checkpoints verified")
 }
 
 // Forgetting a donor: no plaintext of their data is anywhere in the data
