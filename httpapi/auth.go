@@ -139,6 +139,8 @@ func (r Role) allows(access access) bool {
 		return r == RoleFinance || r == RoleAuditor || r == RoleAdmin
 	case accessInspect:
 		return r == RoleClerk || r == RoleFinance || r == RoleAuditor || r == RoleAdmin
+	case accessAudit:
+		return r == RoleAuditor || r == RoleAdmin
 	}
 	return false
 }
@@ -157,6 +159,8 @@ const (
 	accessInspect
 	// accessFinance: the reconciliation: finance, auditors and admins.
 	accessFinance
+	// accessAudit: the access log of personal data: auditors and admins.
+	accessAudit
 )
 
 // mayRecord says whether a role may record an event type: clerks record the

@@ -36,12 +36,12 @@ func (s *Server) reconcile(r *http.Request) (*reconcile.Book, reconcile.Result, 
 }
 
 // shownTo is the result as the reader may see it: with names only under
-// the personal-data grant, and every such read logged.
-func (s *Server) shownTo(r *http.Request, who identity, result reconcile.Result) reconcile.Result {
-	if !s.personalGranted(r, who) {
-		return result.WithoutPersonal()
+// the personal-data grant, and every such read recorded first.
+func (s *Server) shownTo(r *http.Request, who identity, result reconcile.Result) (reconcile.Result, error) {
+	if !s.personalGranted(who) {
+		return result.WithoutPersonal(), nil
 	}
-	return result
+	return result, s.recordAccess(r, who, nil)
 }
 
 func (s *Server) reconciliation(w http.ResponseWriter, r *http.Request, who identity) error {
@@ -49,7 +49,9 @@ func (s *Server) reconciliation(w http.ResponseWriter, r *http.Request, who iden
 	if err != nil {
 		return err
 	}
-	result = s.shownTo(r, who, result)
+	if result, err = s.shownTo(r, who, result); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"summary": result.Summaries(), "reconciliation": result})
 	return nil
 }
@@ -59,7 +61,9 @@ func (s *Server) reconciliationExport(w http.ResponseWriter, r *http.Request, wh
 	if err != nil {
 		return err
 	}
-	result = s.shownTo(r, who, result)
+	if result, err = s.shownTo(r, who, result); err != nil {
+		return err
+	}
 	name := "reconciliation-" + s.options.Clock().In(time.FixedZone("CST", 8*3600)).Format("2006-01-02")
 	switch format := r.URL.Query().Get("format"); format {
 	case "", "xlsx":
@@ -109,7 +113,9 @@ func (s *Server) pledges(w http.ResponseWriter, r *http.Request, who identity) e
 	if err != nil {
 		return err
 	}
-	result = s.shownTo(r, who, result)
+	if result, err = s.shownTo(r, who, result); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"outstanding": result.Outstanding, "position": result.Position})
 	return nil
 }

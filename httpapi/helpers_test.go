@@ -44,6 +44,10 @@ func startTestServer(t testing.TB, options ...func(*httpapi.Options)) *testServe
 	if err != nil {
 		t.Fatal(err)
 	}
+	accessLog, err := natsjs.OpenAccessLog(ctx, connection, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	sealer := privacy.NewSealer(privacy.NewMemoryKeystore(), nil)
 	service := ledger.New(store, ledger.Options{Clock: eventstoretest.Clock, Sealer: sealer})
 	var tokens []httpapi.Token
@@ -60,7 +64,7 @@ func startTestServer(t testing.TB, options ...func(*httpapi.Options)) *testServe
 		OnApply: func(record eventstore.Record) { api.OnApply(record) },
 	})
 	apiOptions := httpapi.Options{Service: service, Store: store, Runner: runner, Totals: projection, Tokens: checked, Sealer: sealer,
-		Clock: eventstoretest.Clock}
+		Clock: eventstoretest.Clock, AccessLog: privacy.NewAccessLog(accessLog, eventstoretest.Clock)}
 	for _, option := range options {
 		option(&apiOptions)
 	}

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -126,6 +127,41 @@ func TestPersonalDataOnlyWithTheGrant(t *testing.T) {
 	shows("finance-granted-0123456789", "/api/v1/reconciliation/export?format=xlsx", "赵某某")
 	shows("auditor-granted-0123456789", "/api/v1/reconciliation/export?format=csv", "赵某某")
 	shows("auditor-granted-0123456789", "/api/v1/events?limit=100", "王某某", "李某某", "赵某某")
+	// Every read with the grant is in the access log, which auditors and
+	// admins read; reads without it are not, and finance cannot read it.
+	got := call(t, "GET", server.URL+"/api/v1/access-log", "auditor-plain-0123456789", "")
+	if got.status != 200 {
+		t.Fatalf("access log: %d %s", got.status, got.body)
+	}
+	var accessLog struct {
+		Records []struct {
+			Reader, Role, Via string
+			Subjects          []string
+		}
+	}
+	if err := json.Unmarshal(got.body, &accessLog); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, record := range accessLog.Records {
+		if strings.Contains(record.Reader, "plain") {
+			t.Errorf("a read without the grant was logged as a personal-data read: %+v", record)
+		}
+		seen[record.Reader+" "+record.Via] = true
+		if record.Via == "GET /api/v1/events" && strings.Join(record.Subjects, ",") != "donor-1,donor-2,sender-1" {
+			t.Errorf("the log read names subjects %v, want donor-1, donor-2, sender-1", record.Subjects)
+		}
+	}
+	for _, want := range []string{"finance-granted GET /api/v1/reconciliation", "finance-granted GET /api/v1/pledges",
+		"finance-granted GET /api/v1/reconciliation/export", "auditor-granted GET /api/v1/reconciliation/export",
+		"auditor-granted GET /api/v1/events"} {
+		if !seen[want] {
+			t.Errorf("the access log lacks %q: %s", want, got.body)
+		}
+	}
+	if got := call(t, "GET", server.URL+"/api/v1/access-log", "finance-granted-0123456789", ""); got.status != 403 {
+		t.Errorf("finance reading the access log: %d", got.status)
+	}
 	// The grant is for finance, auditors and admins only.
 	if _, err := httpapi.NewTokens([]httpapi.Token{{Name: "v", Role: httpapi.RoleViewer, Token: "viewer-granted-0123456789", Personal: true}}); err == nil {
 		t.Fatal("a viewer token was granted personal data")

@@ -55,6 +55,9 @@ type Options struct {
 	Logger  *slog.Logger
 	// Sealer, if set, opens sealed personal data for tokens granted it.
 	Sealer *privacy.Sealer
+	// AccessLog, if set, records every read of personal data; a read it
+	// cannot record is refused.
+	AccessLog *privacy.AccessLog
 	// Stamp, if set, names the Merkle tree at a log position; every totals
 	// answer carries it.
 	Stamp func(position uint64) (*projections.TreeStamp, error)
@@ -129,6 +132,7 @@ func New(options Options) *Server {
 		{method: "GET", path: "/api/v1/reconciliation/export", access: accessFinance, handler: s.reconciliationExport},
 		{method: "POST", path: "/api/v1/reconciliation/decisions", access: accessRecord, handler: s.reconciliationDecision},
 		{method: "GET", path: "/api/v1/pledges", access: accessFinance, handler: s.pledges},
+		{method: "GET", path: "/api/v1/access-log", access: accessAudit, handler: s.accessLog},
 	}
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
@@ -329,14 +333,18 @@ func (s *Server) health(w http.ResponseWriter, _ *http.Request, _ identity) erro
 const readyMaxLagEvents = 0
 
 // personalGranted is the one check every route that could show personal
-// data asks: only a token granted it sees names, and each such read is
-// logged with who, what role and which route.
-func (s *Server) personalGranted(r *http.Request, who identity) bool {
-	if !who.personal || s.options.Sealer == nil {
-		return false
+// data asks: only a token granted it sees names.
+func (s *Server) personalGranted(who identity) bool { return who.personal && s.options.Sealer != nil }
+
+// recordAccess records a read of personal data before it is answered: in
+// the access log when there is one, and in the process log.
+func (s *Server) recordAccess(r *http.Request, who identity, subjects []string) error {
+	via := r.Method + " " + r.URL.Path
+	s.options.Logger.Info("personal data read", "reader", who.name, "role", string(who.role), "route", via, "subjects", subjects)
+	if s.options.AccessLog == nil {
+		return nil
 	}
-	s.options.Logger.Info("personal data read", "reader", who.name, "role", string(who.role), "route", r.Method+" "+r.URL.Path)
-	return true
+	return s.options.AccessLog.Record(r.Context(), privacy.AccessRecord{Reader: who.name, Role: string(who.role), Via: via, Subjects: subjects})
 }
 
 // SetHealthCheck adds a check to readiness: while it returns an error the
@@ -371,6 +379,21 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request, _ identity) error
 		code = http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, map[string]any{"ready": ready, "projections": []projections.Status{status}})
+	return nil
+}
+
+// accessLog lists the recorded reads of personal data, for auditors and
+// admins.
+func (s *Server) accessLog(w http.ResponseWriter, r *http.Request, _ identity) error {
+	if s.options.AccessLog == nil {
+		writeJSON(w, http.StatusOK, map[string]any{"records": []privacy.AccessRecord{}})
+		return nil
+	}
+	records, err := s.options.AccessLog.Records(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"records": records})
 	return nil
 }
 
@@ -545,7 +568,8 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity
 	}
 	page := []storedEvent{}
 	next := after
-	granted := s.personalGranted(r, who)
+	granted := s.personalGranted(who)
+	var readSubjects []string
 	for record, err := range s.options.Store.Read(r.Context(), after, filter) {
 		if err != nil {
 			return err
@@ -555,10 +579,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity
 			if err := s.options.Sealer.Unseal(r.Context(), &event); err != nil {
 				return err
 			}
-			if subjects := privacy.Subjects(event); len(subjects) > 0 {
-				// Every read of personal data is itself recorded.
-				s.options.Logger.Info("personal data read", "reader", who.name, "event", event.ID.String(), "subjects", subjects)
-			}
+			readSubjects = append(readSubjects, privacy.Subjects(event)...)
 		} else {
 			// Personal data is for tokens granted it.
 			event.Personal = nil
@@ -567,6 +588,12 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity
 		next = record.Position
 		if uint64(len(page)) >= limit {
 			break
+		}
+	}
+	// Every read of personal data is itself recorded, before it is sent.
+	if len(readSubjects) > 0 {
+		if err := s.recordAccess(r, who, readSubjects); err != nil {
+			return err
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": page, "next_after": next})

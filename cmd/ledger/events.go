@@ -47,6 +47,11 @@ func runEvents(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
+	if *personal {
+		if err := opened.recordOperatorAccess(ctx, "ledger events --personal"); err != nil {
+			return err
+		}
+	}
 	read := opened.store.Read
 	if *follow {
 		read = opened.store.Subscribe

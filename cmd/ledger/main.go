@@ -63,6 +63,7 @@ func commands() []command {
 		{"backup", "write a consistent backup of the ledger to a directory, encrypted to age recipients", runBackup},
 		{"backup-key", "make an age key pair for backups: the identity to a file (mode 0600), the recipient printed", runBackupKey},
 		{"erasures", "list every erased data subject, for restore --erasures", runErasures},
+		{"access-log", "list every recorded read of personal data (who, role, route or command, whose, when)", runAccessLog},
 		{"restore", "restore a backup into an empty ledger and verify it", runRestore},
 		{"migrate", "copy the whole history to another store (JetStream or EventStoreDB), resumable, checked by counts and hash", runMigrate},
 		{"checkpoint", "sign the Merkle tree over the log and store the checkpoint", runCheckpoint},

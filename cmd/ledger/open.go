@@ -78,14 +78,16 @@ type opened struct {
 	sealer      *privacy.Sealer
 	checkpoints checkpointStore
 	signed      eventstore.SignedCheckpointLog
-	closers     []func() error
-	service     *ledger.Service
-	catalog     *domain.Catalog
-	server      *server.Server
-	lock        *natsjs.DataDirLock
-	conn        *nats.Conn
-	location    string
-	dataDir     string
+	// accessLog records every read of personal data.
+	accessLog *privacy.AccessLog
+	closers   []func() error
+	service   *ledger.Service
+	catalog   *domain.Catalog
+	server    *server.Server
+	lock      *natsjs.DataDirLock
+	conn      *nats.Conn
+	location  string
+	dataDir   string
 	// seenPath is the data directory's record of the checkpoint stream
 	// (integrity.SeenCheckpoints); empty when the ledger was reached with
 	// --nats, whose history is not this directory's.
@@ -245,6 +247,12 @@ func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOp
 		result.Close()
 		return nil, err
 	}
+	accessLog, err := natsjs.OpenAccessLog(ctx, result.conn, f.replicas)
+	if err != nil {
+		result.Close()
+		return nil, err
+	}
+	result.accessLog = privacy.NewAccessLog(accessLog, nil)
 	result.finish(env)
 	return result, nil
 }
@@ -368,6 +376,7 @@ func (f *storeFlags) openEventStoreDB(ctx context.Context, env *environment, lis
 	}
 	result.store, result.eventStore, result.location = store, store, redactedURL(f.store)
 	result.checkpoints, result.signed, result.keystore = store.Checkpoints(), store.SignedCheckpoints(), store.Keystore()
+	result.accessLog = privacy.NewAccessLog(store.AccessLog(), nil)
 	result.finish(env)
 	return result, nil
 }
@@ -400,6 +409,13 @@ func (o *opened) totalsRunner(ctx context.Context, env *environment) (*projectio
 		return nil, nil, err
 	}
 	return runner, projection, nil
+}
+
+// recordOperatorAccess records that the operator of the data directory is
+// about to read personal data through a command: the CLI's reads are in
+// the access log like the API's.
+func (o *opened) recordOperatorAccess(ctx context.Context, via string) error {
+	return o.accessLog.Record(ctx, privacy.AccessRecord{Reader: envOr("LEDGER_ACTOR", envOr("USER", "operator")), Role: "operator", Via: via})
 }
 
 // unseal opens sealed personal data for readers this process serves

@@ -12,6 +12,7 @@ import (
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/privacy"
+	"github.com/ordos-union/ledger/projections"
 )
 
 func runForget(ctx context.Context, env *environment, args []string) error {
@@ -161,4 +162,37 @@ func checkKeystore(ctx context.Context, opened *opened) ([]string, error) {
 		}
 	}
 	return lost, nil
+}
+
+// runAccessLog prints the recorded reads of personal data.
+func runAccessLog(ctx context.Context, env *environment, args []string) error {
+	flags := newFlags(env, "access-log", "[--json]\n\nLists every recorded read of personal data: when, who, in what role, through which route or command, whose data.")
+	var store storeFlags
+	store.register(flags)
+	asJSON := flags.Bool("json", false, "print the records as JSON")
+	if err := parse(flags, args); err != nil {
+		return err
+	}
+	opened, err := store.open(ctx, env, serverOptions{})
+	if err != nil {
+		return err
+	}
+	defer opened.Close()
+	records, err := opened.accessLog.Records(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(env, records)
+	}
+	for _, record := range records {
+		subjects := strings.Join(record.Subjects, ",")
+		if record.MoreSubjects > 0 {
+			subjects += fmt.Sprintf(" and %d more", record.MoreSubjects)
+		}
+		fmt.Fprintf(env.stdout, "%s  %-20s %-8s %-40s %s\n", record.At.In(projections.Beijing).Format("2006-01-02 15:04:05"),
+			record.Reader, record.Role, record.Via, subjects)
+	}
+	fmt.Fprintf(env.stdout, "%d reads of personal data recorded\n", len(records))
+	return nil
 }

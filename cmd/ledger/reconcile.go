@@ -124,6 +124,9 @@ func runReconcileReport(ctx context.Context, env *environment, args []string) er
 	if err != nil {
 		return err
 	}
+	if err := opened.recordOperatorAccess(ctx, "ledger reconcile report"); err != nil {
+		return err
+	}
 	writer := env.stdout
 	if *out != "" {
 		file, err := createOutput(*out, *force)
@@ -299,6 +302,9 @@ func runPledges(ctx context.Context, env *environment, args []string) error {
 	defer opened.Close()
 	result, err := reconcileNow(ctx, opened)
 	if err != nil {
+		return err
+	}
+	if err := opened.recordOperatorAccess(ctx, "ledger pledges"); err != nil {
 		return err
 	}
 	if *asJSON {

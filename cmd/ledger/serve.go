@@ -136,7 +136,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		},
 	})
 	api = httpapi.New(httpapi.Options{Service: ledger.service, Store: ledger.store, Runner: runner, Totals: projection,
-		Catalog: ledger.catalog, Tokens: tokens, Logger: env.logger, Sealer: ledger.sealer,
+		Catalog: ledger.catalog, Tokens: tokens, Logger: env.logger, Sealer: ledger.sealer, AccessLog: ledger.accessLog,
 		Stamp: func(position uint64) (*projections.TreeStamp, error) { return stampOf(tree, position) }})
 	// The KV bucket of live totals is JetStream's; on EventStoreDB programs
 	// follow /api/v1/live instead.

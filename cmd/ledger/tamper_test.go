@@ -363,6 +363,8 @@ func TestEncryptedBackupKeepsErasures(t *testing.T) {
 	}
 	keys := runLedger(t, "", "events", "--data", dir, "--personal", "--json", "--type", "donation_received", "--county", "150602")
 	keys.expect(t, 0, name)
+	// The CLI's read of personal data is in the access log too.
+	runLedger(t, "", "access-log", "--data", dir).expect(t, 0, "operator", "ledger events --personal", "reads of personal data recorded")
 	for _, entry := range entries {
 		content, err := os.ReadFile(filepath.Join(backup, entry.Name()))
 		if err != nil {

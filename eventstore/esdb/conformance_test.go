@@ -61,6 +61,6 @@ func TestSidesConformance(t *testing.T) {
 			t.Fatalf("open %s: %v", connection, err)
 		}
 		t.Cleanup(func() { _ = store.Close() })
-		return eventstoretest.Sides{Checkpoints: store.Checkpoints(), Signed: store.SignedCheckpoints(), Keys: store.Keystore()}
+		return eventstoretest.Sides{Checkpoints: store.Checkpoints(), Signed: store.SignedCheckpoints(), Keys: store.Keystore(), Access: store.AccessLog()}
 	})
 }

@@ -379,20 +379,32 @@ func (c *Checkpoints) Import(ctx context.Context, checkpoints []eventstore.Check
 	return nil
 }
 
-// SignedCheckpoints keeps signed tree checkpoints in one append-only stream.
-type SignedCheckpoints struct{ store *Store }
+// SignedCheckpoints keeps signed tree checkpoints in one append-only
+// stream; the access log is another such stream.
+type SignedCheckpoints struct {
+	store  *Store
+	stream string
+}
 
 var _ eventstore.SignedCheckpointLog = (*SignedCheckpoints)(nil)
 
 // SignedCheckpoints returns the store's signed checkpoint log.
-func (s *Store) SignedCheckpoints() *SignedCheckpoints { return &SignedCheckpoints{store: s} }
+func (s *Store) SignedCheckpoints() *SignedCheckpoints {
+	return &SignedCheckpoints{store: s, stream: s.signedStream()}
+}
+
+// AccessLog returns the store's log of personal-data reads, append-only
+// like the signed checkpoints.
+func (s *Store) AccessLog() *SignedCheckpoints {
+	return &SignedCheckpoints{store: s, stream: MetaStreamPrefix(s.prefix) + "access-log"}
+}
 
 // Append stores one signed checkpoint.
 func (c *SignedCheckpoints) Append(ctx context.Context, signed []byte) error {
 	if len(signed) > signedCheckpointBytesMax {
 		return fmt.Errorf("store checkpoint: %d bytes, at most %d: %w", len(signed), signedCheckpointBytesMax, domain.ErrInvalid)
 	}
-	_, err := c.store.client.AppendToStream(ctx, c.store.signedStream(), esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}},
+	_, err := c.store.client.AppendToStream(ctx, c.stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}},
 		esdb.EventData{EventType: signedCheckpointEventType, ContentType: esdb.ContentTypeBinary, Data: signed})
 	if err != nil {
 		return fmt.Errorf("store checkpoint: %w: %w", domain.ErrUnavailable, err)
@@ -402,7 +414,7 @@ func (c *SignedCheckpoints) Append(ctx context.Context, signed []byte) error {
 
 // Latest returns the last signed checkpoint; domain.ErrNotFound if none.
 func (c *SignedCheckpoints) Latest(ctx context.Context) ([]byte, error) {
-	recorded, err := c.store.lastOf(ctx, c.store.signedStream())
+	recorded, err := c.store.lastOf(ctx, c.stream)
 	if err != nil {
 		return nil, fmt.Errorf("latest checkpoint: %w", err)
 	}
@@ -417,7 +429,7 @@ func (c *SignedCheckpoints) All(ctx context.Context) ([][]byte, error) {
 	var all [][]byte
 	next := uint64(0)
 	for {
-		reader, err := c.store.client.ReadStream(ctx, c.store.signedStream(), esdb.ReadStreamOptions{From: esdb.Revision(next)}, readPageEventsMax)
+		reader, err := c.store.client.ReadStream(ctx, c.stream, esdb.ReadStreamOptions{From: esdb.Revision(next)}, readPageEventsMax)
 		if err != nil {
 			if isMissingStream(err) {
 				return all, nil

@@ -29,6 +29,8 @@ type Sides struct {
 	Checkpoints Checkpoints
 	Signed      eventstore.SignedCheckpointLog
 	Keys        privacy.KeyArchive
+	// Access is the log of personal-data reads: append-only like Signed.
+	Access eventstore.SignedCheckpointLog
 }
 
 // RunSides runs the side stores' conformance suite; open returns fresh,
@@ -38,6 +40,8 @@ func RunSides(t *testing.T, open func(t *testing.T) Sides) {
 	t.Run("LeaseHasOneHolder", func(t *testing.T) { testLeases(t, open(t).Checkpoints) })
 	t.Run("SignedCheckpointsAppendOnly", func(t *testing.T) { testSigned(t, open(t).Signed) })
 	t.Run("KeysCreateDestroyExport", func(t *testing.T) { testKeys(t, open(t).Keys) })
+	t.Run("AccessLogAppendOnly", func(t *testing.T) { testSigned(t, open(t).Access) })
+	t.Run("AccessRecordsRoundTrip", func(t *testing.T) { testAccessRecords(t, open(t).Access) })
 }
 
 func testCheckpoints(t *testing.T, checkpoints Checkpoints) {
@@ -244,5 +248,30 @@ func testKeys(t *testing.T, keys privacy.KeyArchive) {
 	fresh, err := keys.CreateKey(ctx, "worker:1")
 	if err != nil || bytes.Equal(fresh, first) {
 		t.Fatalf("a key after erasure: %v (same as the destroyed one: %t)", err, bytes.Equal(fresh, first))
+	}
+}
+
+func testAccessRecords(t *testing.T, log eventstore.SignedCheckpointLog) {
+	ctx := context.Background()
+	access := privacy.NewAccessLog(log, Clock)
+	subjects := make([]string, 600)
+	for i := range subjects {
+		subjects[i] = fmt.Sprintf("subject-%04d", i)
+	}
+	if err := access.Record(ctx, privacy.AccessRecord{Reader: "auditor-1", Role: "auditor", Via: "GET /api/v1/events", Subjects: subjects}); err != nil {
+		t.Fatal(err)
+	}
+	if err := access.Record(ctx, privacy.AccessRecord{Reader: "ops", Role: "operator", Via: "ledger events --personal"}); err != nil {
+		t.Fatal(err)
+	}
+	records, err := access.Records(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != 2 || records[0].Reader != "auditor-1" || records[1].Via != "ledger events --personal" {
+		t.Fatalf("records %+v", records)
+	}
+	if len(records[0].Subjects) != 500 || records[0].MoreSubjects != 100 || !records[0].At.Equal(Clock().UTC()) {
+		t.Fatalf("first record: %d subjects, %d more, at %s", len(records[0].Subjects), records[0].MoreSubjects, records[0].At)
 	}
 }

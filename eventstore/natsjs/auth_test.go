@@ -142,12 +142,12 @@ func TestRuntimeCannotDeleteHistory(t *testing.T) {
 		t.Cleanup(cancel)
 		return c
 	}
-	for _, stream := range []string{"LEDGER", natsjs.SignedCheckpointStream, "KV_" + natsjs.KeystoreBucket, natsjs.LiveTotalsStream} {
+	for _, stream := range []string{"LEDGER", natsjs.SignedCheckpointStream, natsjs.AccessLogStream, "KV_" + natsjs.KeystoreBucket, natsjs.LiveTotalsStream} {
 		if err := js.DeleteStream(requestCtx(), stream); err == nil {
 			t.Fatalf("runtime deleted stream %s", stream)
 		}
 	}
-	for _, stream := range []string{"LEDGER", natsjs.SignedCheckpointStream} {
+	for _, stream := range []string{"LEDGER", natsjs.SignedCheckpointStream, natsjs.AccessLogStream} {
 		handle, err := js.Stream(ctx, stream)
 		if err != nil {
 			t.Fatalf("runtime cannot read stream %s: %v", stream, err)

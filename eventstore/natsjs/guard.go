@@ -25,6 +25,9 @@ func Provision(ctx context.Context, connection *nats.Conn, options Options) erro
 	if _, err := OpenSignedCheckpoints(ctx, connection, options.Replicas); err != nil {
 		return err
 	}
+	if _, err := OpenAccessLog(ctx, connection, options.Replicas); err != nil {
+		return err
+	}
 	if _, err := OpenCheckpoints(ctx, connection, options.Replicas); err != nil {
 		return err
 	}

@@ -22,36 +22,64 @@ const signedCheckpointSubject = "ledger.checkpoints"
 
 var _ eventstore.SignedCheckpointLog = (*SignedCheckpoints)(nil)
 
-// SignedCheckpoints is the append-only place for signed checkpoints.
+// SignedCheckpoints is the append-only place for signed checkpoints; the
+// access log is another such stream.
 type SignedCheckpoints struct {
 	js       jetstream.JetStream
 	stream   jetstream.Stream
+	subject  string
 	replicas int
 }
 
+// AccessLogStream keeps the log of personal-data reads, append-only.
+const AccessLogStream = "LEDGER_ACCESS"
+
+const accessLogSubject = "ledger.access"
+
 // OpenSignedCheckpoints creates or opens the checkpoint stream.
 func OpenSignedCheckpoints(ctx context.Context, connection *nats.Conn, replicas int) (*SignedCheckpoints, error) {
-	js, err := jetstream.New(connection)
+	log, err := openAppendOnly(ctx, connection, replicas, SignedCheckpointStream, signedCheckpointSubject,
+		"Signed Merkle tree checkpoints of the ledger, append-only")
 	if err != nil {
 		return nil, fmt.Errorf("open signed checkpoints: %w", err)
+	}
+	return log, nil
+}
+
+// OpenAccessLog creates or opens the log of personal-data reads.
+func OpenAccessLog(ctx context.Context, connection *nats.Conn, replicas int) (*SignedCheckpoints, error) {
+	log, err := openAppendOnly(ctx, connection, replicas, AccessLogStream, accessLogSubject,
+		"Who read whose personal data, when and how; append-only")
+	if err != nil {
+		return nil, fmt.Errorf("open access log: %w", err)
+	}
+	return log, nil
+}
+
+// openAppendOnly opens a stream of one subject that refuses deletes and
+// purges.
+func openAppendOnly(ctx context.Context, connection *nats.Conn, replicas int, name, subject, description string) (*SignedCheckpoints, error) {
+	js, err := jetstream.New(connection)
+	if err != nil {
+		return nil, err
 	}
 	if replicas == 0 {
 		replicas = 1
 	}
 	stream, err := createStream(ctx, js, jetstream.StreamConfig{
-		Name: SignedCheckpointStream, Description: "Signed Merkle tree checkpoints of the ledger, append-only",
-		Subjects: []string{signedCheckpointSubject}, Storage: jetstream.FileStorage, Replicas: replicas,
+		Name: name, Description: description,
+		Subjects: []string{subject}, Storage: jetstream.FileStorage, Replicas: replicas,
 		MaxMsgs: -1, MaxBytes: -1, DenyDelete: true, DenyPurge: true, AllowDirect: true, MaxMsgSize: 64 << 10,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open signed checkpoints: %w", err)
+		return nil, err
 	}
-	return &SignedCheckpoints{js: js, stream: stream, replicas: replicas}, nil
+	return &SignedCheckpoints{js: js, stream: stream, subject: subject, replicas: replicas}, nil
 }
 
 // Append stores one signed checkpoint.
 func (c *SignedCheckpoints) Append(ctx context.Context, signed []byte) error {
-	if _, err := c.js.Publish(ctx, signedCheckpointSubject, signed); err != nil {
+	if _, err := c.js.Publish(ctx, c.subject, signed); err != nil {
 		return fmt.Errorf("store checkpoint: %w: %w", domain.ErrUnavailable, err)
 	}
 	return nil
@@ -59,7 +87,7 @@ func (c *SignedCheckpoints) Append(ctx context.Context, signed []byte) error {
 
 // Latest returns the last signed checkpoint; domain.ErrNotFound if none.
 func (c *SignedCheckpoints) Latest(ctx context.Context) ([]byte, error) {
-	message, err := c.stream.GetLastMsgForSubject(ctx, signedCheckpointSubject)
+	message, err := c.stream.GetLastMsgForSubject(ctx, c.subject)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, fmt.Errorf("no checkpoint yet (run ledger checkpoint): %w", domain.ErrNotFound)
 	}

@@ -73,6 +73,10 @@ func TestSideStoresConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return eventstoretest.Sides{Checkpoints: checkpoints, Signed: signed, Keys: keys}
+		access, err := natsjs.OpenAccessLog(ctx, connection, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return eventstoretest.Sides{Checkpoints: checkpoints, Signed: signed, Keys: keys, Access: access}
 	})
 }
