@@ -202,7 +202,9 @@ func readSecretFile(path string) ([]byte, error) {
 	return os.ReadFile(path)
 }
 
-func defaultProtectedStreams() []string { return []string{"LEDGER", SignedCheckpointStream, AccessLogStream} }
+func defaultProtectedStreams() []string {
+	return []string{"LEDGER", SignedCheckpointStream, AccessLogStream}
+}
 
 // PublicKey is a role's public nkey, as the server knows the user.
 func (c *Credentials) PublicKey(role Role) string {
