@@ -361,7 +361,7 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 	// the erasures since are applied again before anyone reads it.
 	failed := 0
 	for _, subject := range erased {
-		outcome, err := eraseSubject(ctx, opened, subject, "erasure re-applied at restore from "+filepath.Base(*erasures), "ledger-restore")
+		outcome, _, err := eraseSubject(ctx, opened, subject, "erasure re-applied at restore from "+filepath.Base(*erasures), "ledger-restore")
 		if err != nil {
 			failed++
 			fmt.Fprintf(env.stdout, "could not re-apply the erasure of %s: %v\n", subject, err)

@@ -34,32 +34,36 @@ func runForget(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	outcome, err := eraseSubject(ctx, opened, subject, *reason, *actor)
+	outcome, already, err := eraseSubject(ctx, opened, subject, *reason, *actor)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "%s: %s\n", subject, outcome)
+	if already {
+		fmt.Fprintf(env.stdout, "%s was already erased; its key is gone\n", subject)
+		return nil
+	}
+	fmt.Fprintf(env.stdout, "erased %s: %s\n", subject, outcome)
 	return nil
 }
 
 // eraseSubject records a subject's erasure and destroys their key, and says
 // what it did. The erasure is recorded first: if destroying the key then
 // fails, the record says what must still be done, and it can be run again.
-func eraseSubject(ctx context.Context, opened *opened, subject, reason, actor string) (string, error) {
+func eraseSubject(ctx context.Context, opened *opened, subject, reason, actor string) (outcome string, already bool, err error) {
 	event := domain.Event{Type: domain.TypeSubjectErased, County: opened.catalog.CityCode(), OccurredAt: time.Now(), Actor: actor,
 		Data: domain.SubjectErased{SubjectID: subject, Reason: reason}}
 	results, err := opened.service.Record(ctx, []domain.Event{event})
-	already := errors.Is(err, domain.ErrRejected) && strings.Contains(err.Error(), "already erased")
+	already = errors.Is(err, domain.ErrRejected) && strings.Contains(err.Error(), "already erased")
 	if err != nil && !already {
-		return "", err
+		return "", false, err
 	}
 	if err := opened.keystore.Destroy(ctx, subject); err != nil && !errors.Is(err, domain.ErrNotFound) {
-		return "", err
+		return "", false, err
 	}
 	if already {
-		return "was already erased; its key is gone", nil
+		return "it was already erased; its key is gone", true, nil
 	}
-	return fmt.Sprintf("erased: key destroyed, erasure recorded as %s at position %d", results[0].EventID, results[0].Position), nil
+	return fmt.Sprintf("key destroyed, erasure recorded as %s at position %d", results[0].EventID, results[0].Position), false, nil
 }
 
 // erasuresBytesMax bounds an erasure list read by restore.
