@@ -26,24 +26,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ordos-union/ledger/eventstore/natsjs"
+	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
 )
 
-// checkFor runs check until it returns nil or the deadline passes, and
-// fails the test with check's last error then.
-func checkFor(t *testing.T, deadline time.Duration, check func() error) {
-	t.Helper()
-	end := time.Now().Add(deadline)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(end) {
-			t.Fatalf("after %s: %v", deadline, err)
-		}
-		<-time.After(20 * time.Millisecond)
-	}
-}
+// checkFor is the shared bounded wait.
+var checkFor = natsjstest.CheckFor
 
 // authServer runs an embedded server with a data directory's credentials
 // and makes the streams as the operator, as `ledger serve` does.

@@ -6,6 +6,7 @@ package natsjstest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -54,4 +55,25 @@ func Open(tb testing.TB, connection *nats.Conn, options natsjs.Options) *natsjs.
 func Store(tb testing.TB, options natsjs.Options, syncAlways bool) *natsjs.Store {
 	tb.Helper()
 	return Open(tb, Connect(tb, RunServer(tb, tb.TempDir(), syncAlways)), options)
+}
+
+// checkIntervalMs is how often CheckFor tries again.
+const checkIntervalMs = 20
+
+// CheckFor runs check until it returns nil or the deadline passes, and
+// fails the test with check's last error then: the one bounded wait tests
+// use instead of sleeping.
+func CheckFor(tb testing.TB, deadline time.Duration, check func() error) {
+	tb.Helper()
+	end := time.Now().Add(deadline)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(end) {
+			tb.Fatalf("after %s: %v", deadline, err)
+		}
+		<-time.After(checkIntervalMs * time.Millisecond)
+	}
 }
