@@ -437,6 +437,19 @@ func TestBrowserFinance(t *testing.T) {
 		t.Errorf("a viewer's decision: want 403, got %d %s", status, body)
 	}
 
+	// The access log tab: an auditor sees the reads of personal data the
+	// finance page made (the test's finance token holds the grant); finance
+	// is not offered the tab.
+	do("open the access log as an auditor", chromedp.Navigate(server.URL+"/?token="+server.Tokens[httpapi.RoleAuditor]+"#access"))
+	waitFor("access log", `!document.getElementById("access-page").hidden && document.getElementById("tab-access").getAttribute("aria-selected") === "true" && `+
+		`Array.from(document.querySelectorAll("#access-table tbody tr")).some((row) => row.textContent.includes("test-finance") && row.textContent.includes("GET /api/v1/reconciliation"))`, 10*time.Second)
+	screenshot("access-log-zh.png")
+	do("open the access log as finance", chromedp.Navigate(server.URL+"/?token="+server.Tokens[httpapi.RoleFinance]+"#access"))
+	waitFor("finance sees the campaign dashboard instead", `document.getElementById("role").textContent.startsWith("财务") && !document.getElementById("dashboard").hidden`, 10*time.Second)
+	if state := eval("finance access tab", `[document.getElementById("tab-access").hidden, document.getElementById("access-page").hidden].join(" ")`); state != "true true" {
+		t.Errorf("finance sees the access tab/page hidden as %q, want \"true true\"", state)
+	}
+
 	headless.finish(t)
 	t.Logf("finance browser test took %v", time.Since(started).Round(time.Millisecond))
 }

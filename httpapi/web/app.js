@@ -183,6 +183,15 @@
       "role.admin": "管理员",
       tabsLabel: "页面",
       tabOverview: "活动看板",
+      tabAccess: "访问记录",
+      accessTitle: "个人信息访问记录",
+      accessNote: "每一次读取个人信息（姓名、电话）都先记录于此，再作答复；记录只增不删。",
+      accessWhen: "时间",
+      accessReader: "读取者",
+      accessRole: "角色",
+      accessVia: "途径",
+      accessSubjects: "涉及的人",
+      accessEmpty: "尚无读取记录。",
       tabFinance: "财务对账",
       finTitle: "银行对账",
       finPosition: "对账至日志位置",
@@ -422,6 +431,15 @@
       "role.admin": "Administrator",
       tabsLabel: "Pages",
       tabOverview: "Campaign dashboard",
+      tabAccess: "Access log",
+      accessTitle: "Reads of personal data",
+      accessNote: "Every read of personal data (names, phone numbers) is recorded here before it is answered; records are never deleted.",
+      accessWhen: "When",
+      accessReader: "Reader",
+      accessRole: "Role",
+      accessVia: "Route or command",
+      accessSubjects: "Whose data",
+      accessEmpty: "No reads recorded yet.",
       tabFinance: "Bank reconciliation",
       finTitle: "Bank reconciliation",
       finPosition: "reconciled up to log position",
@@ -527,6 +545,8 @@
   const INSPECTING_ROLES = ["clerk", "finance", "auditor", "admin"];
   // The finance page: finance and auditors read it, finance decides.
   const FINANCE_ROLES = ["finance", "auditor", "admin"];
+  // The access log of personal data is for auditors and admins.
+  const ACCESS_ROLES = ["auditor", "admin"];
   const DECIDING_ROLES = ["finance", "admin"];
   const PLEDGE_BUCKETS = ["0-30", "31-90", "90+"];
   // The reconciliation is rebuilt from the whole log, so live changes
@@ -768,6 +788,7 @@
       // private mode: the choice lasts for this page only
     }
     applyLanguage();
+    if (state.view === "access") loadAccessLog();
   }
 
   // ---------------------------------------------------------------- session
@@ -863,7 +884,8 @@
     resetFinance();
     $("login").hidden = true;
     $("view-tabs").hidden = !FINANCE_ROLES.includes(state.role);
-    showView(window.location.hash === "#finance" ? "finance" : "overview", true);
+    $("tab-access").hidden = !ACCESS_ROLES.includes(state.role);
+    showView(viewOfHash(), true);
     $("whoami").hidden = false;
     $("sign-out").hidden = false;
     renderRole();
@@ -2119,23 +2141,55 @@
 
   // ---------------------------------------------------------------- views
 
+  function viewOfHash() {
+    if (window.location.hash === "#finance") return "finance";
+    if (window.location.hash === "#access") return "access";
+    return "overview";
+  }
+
   function showView(view, keepHash) {
     const finance = view === "finance" && FINANCE_ROLES.includes(state.role);
-    state.view = finance ? "finance" : "overview";
-    $("dashboard").hidden = finance;
+    const access = view === "access" && ACCESS_ROLES.includes(state.role);
+    state.view = finance ? "finance" : access ? "access" : "overview";
+    $("dashboard").hidden = finance || access;
     $("finance-page").hidden = !finance;
+    $("access-page").hidden = !access;
     for (const tab of document.querySelectorAll("#view-tabs .tab")) {
       const selected = tab.dataset.view === state.view;
       tab.setAttribute("aria-selected", selected ? "true" : "false");
       tab.tabIndex = selected ? 0 : -1;
     }
     if (!keepHash) {
-      const hash = finance ? "#finance" : "";
+      const hash = finance ? "#finance" : access ? "#access" : "";
       if (window.location.hash !== hash) history.replaceState(null, "", window.location.pathname + window.location.search + hash);
     }
     if (finance) {
       renderFinance();
       loadFinance();
+    }
+    if (access) loadAccessLog();
+  }
+
+  // loadAccessLog shows the recorded reads of personal data, newest first.
+  async function loadAccessLog() {
+    if (!ACCESS_ROLES.includes(state.role)) return;
+    const table = $("access-table");
+    const failure = $("access-error");
+    try {
+      const records = ((await api("/api/v1/access-log")).body || {}).records || [];
+      failure.hidden = true;
+      const head = h("thead", null, h("tr", null, ["accessWhen", "accessReader", "accessRole", "accessVia", "accessSubjects"].map((key) => h("th", { text: t(key) }))));
+      const rows = records.slice().reverse().map((record) => {
+        let subjects = (record.subjects || []).join(", ");
+        if (record.more_subjects) subjects += " +" + record.more_subjects;
+        return h("tr", null, h("td", { text: new Date(record.at).toLocaleString(state.lang === "zh" ? "zh-CN" : "en-GB") }),
+          h("td", { text: record.reader }), h("td", { text: record.role }), h("td", { text: record.via }), h("td", { text: subjects }));
+      });
+      const body = h("tbody", null, rows.length ? rows : h("tr", null, h("td", { colspan: "5", class: "muted", text: t("accessEmpty") })));
+      table.replaceChildren(head, body);
+    } catch (err) {
+      failure.textContent = err.message;
+      failure.hidden = false;
     }
   }
 
@@ -2177,9 +2231,10 @@
       });
     }
     window.addEventListener("hashchange", () => {
-      if (state.role) showView(window.location.hash === "#finance" ? "finance" : "overview", true);
+      if (state.role) showView(viewOfHash(), true);
     });
     $("fin-refresh").addEventListener("click", () => loadFinance());
+    $("access-refresh").addEventListener("click", () => loadAccessLog());
     $("fin-export-xlsx").addEventListener("click", exportReconciliation);
     $("fin-export-csv").addEventListener("click", exportReconciliation);
     $("v-add-item").addEventListener("click", () => {
