@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -169,34 +170,70 @@ func TestPersonalDataOnlyWithTheGrant(t *testing.T) {
 }
 
 // A replay after Last-Event-ID carries what live delivery carries and
-// nothing more: no bank line, whoever asks.
+// nothing more, for every role: exactly the campaigns' entries, whatever
+// kinds of event the log holds (bank lines, period closes, erasures).
 func TestLiveReplayFiltersLikeLiveDelivery(t *testing.T) {
 	server := startPersonalServer(t)
-	for _, token := range []string{"viewer-token-0123456789", "finance-granted-0123456789", "admin-plain-0123456789"} {
-		header := http.Header{"Last-Event-ID": []string{"1"}}
-		stream := openLive(t, server.URL+"/api/v1/live?access_token="+token, header)
-		var replayed []sseEvent
-		stream.next(t, 5*time.Second, func(e sseEvent) bool {
-			replayed = append(replayed, e)
-			return e.event == "totals"
-		})
-		entries := 0
-		for _, event := range replayed {
-			if event.event != "entry" {
-				continue
-			}
-			entries++
-			if strings.Contains(event.data, "L-P-1") || strings.Contains(event.data, "bank_line") || strings.Contains(event.data, "icbc") {
-				t.Errorf("replay for %s carries a bank line: %s", token, event.data)
-			}
-			for _, name := range personalNames {
-				if strings.Contains(event.data, name) {
-					t.Errorf("replay for %s carries %s", token, name)
-				}
+	for _, body := range []string{
+		`{"type":"period_closed","county":"150600","occurred_at":"2022-05-31T18:00:00+08:00","data":{"month":"2022-05"}}`,
+		`{"type":"subject_erased","county":"150600","occurred_at":"2022-06-21T00:00:00+08:00","data":{"subject_id":"donor-2","reason":"本人申请删除"}}`,
+	} {
+		if got := call(t, "POST", server.URL+"/api/v1/events", "admin-plain-0123456789", body); got.status != 201 {
+			t.Fatalf("record %s: %d %s", body, got.status, got.body)
+		}
+	}
+	// What live delivery would carry: the positions of the campaigns'
+	// entries, from the log itself.
+	got := call(t, "GET", server.URL+"/api/v1/events?limit=100", "admin-plain-0123456789", "")
+	var log struct {
+		Events []struct {
+			Position uint64
+			Event    struct {
+				Type      string
+				Aggregate struct{ Kind string }
 			}
 		}
-		if entries != 1 {
-			t.Errorf("replay for %s gave %d entries, want the pledge alone", token, entries)
+	}
+	if err := json.Unmarshal(got.body, &log); err != nil || len(log.Events) != 5 {
+		t.Fatalf("the log: %v %s", err, got.body)
+	}
+	want := map[string]bool{}
+	kinds := map[string]bool{}
+	for _, stored := range log.Events {
+		kinds[stored.Event.Aggregate.Kind] = true
+		if stored.Event.Aggregate.Kind == "campaign" && stored.Position > 0 {
+			want[fmt.Sprint(stored.Position)] = true
+		}
+	}
+	if len(kinds) < 3 {
+		t.Fatalf("the log holds only aggregate kinds %v", kinds)
+	}
+	for _, token := range []string{"viewer-token-0123456789", "clerk-token-0123456789", "finance-plain-0123456789", "finance-granted-0123456789",
+		"auditor-plain-0123456789", "auditor-granted-0123456789", "admin-plain-0123456789"} {
+		// Resuming after position 1 replays every later position.
+		header := http.Header{"Last-Event-ID": []string{"1"}}
+		stream := openLive(t, server.URL+"/api/v1/live?access_token="+token, header)
+		got := map[string]bool{}
+		stream.next(t, 5*time.Second, func(e sseEvent) bool {
+			if e.event == "entry" {
+				got[e.id] = true
+				for _, name := range personalNames {
+					if strings.Contains(e.data, name) {
+						t.Errorf("replay for %s carries %s", token, name)
+					}
+				}
+			}
+			return e.event == "totals"
+		})
+		for id := range want {
+			if id != "1" && !got[id] {
+				t.Errorf("replay for %s lacks the campaign entry at %s", token, id)
+			}
+		}
+		for id := range got {
+			if !want[id] {
+				t.Errorf("replay for %s carries the entry at %s, which is not a campaign's", token, id)
+			}
 		}
 	}
 }
