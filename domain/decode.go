@@ -61,7 +61,8 @@ func decodeEvent(raw []byte, bytesMax int, stored bool) (Event, error) {
 		return Event{}, problems.err()
 	}
 	if !utf8.Valid(raw) {
-		problems.add("$", "must be valid UTF-8 (invalid byte at offset %d)", invalidUTF8Offset(raw))
+		offset := invalidUTF8Offset(raw)
+		problems.add(pathAt(raw, int64(offset)), "must be valid UTF-8 (invalid byte at offset %d)", offset)
 		return Event{}, problems.err()
 	}
 	// A key given twice is read as its last value by encoding/json: what
@@ -252,10 +253,53 @@ func invalidUTF8Offset(raw []byte) int {
 // and returns its path ("data.amount"). Malformed JSON finds nothing: the
 // strict decoding after it names that problem.
 func duplicateKey(raw []byte) (string, bool) {
+	var found string
+	keys := map[string]bool{}
+	walkJSON(raw, func(path string, isKey bool, _, _ int64) bool {
+		if !isKey {
+			return true
+		}
+		if keys[path] {
+			found = path
+			return false
+		}
+		keys[path] = true
+		return true
+	}, func(objectPath string) {
+		// An object opens: its keys start afresh, which matters for the
+		// objects of an array, which share one path.
+		for key := range keys {
+			if objectPath == "" || strings.HasPrefix(key, objectPath+".") {
+				delete(keys, key)
+			}
+		}
+	})
+	return found, found != ""
+}
+
+// pathAt names the field whose key or value holds byte offset in raw ("$"
+// when none does), so that an invalid byte is reported where the client
+// wrote it.
+func pathAt(raw []byte, offset int64) string {
+	found := "$"
+	walkJSON(raw, func(path string, _ bool, start, end int64) bool {
+		if offset >= start && offset < end {
+			found = path
+			return false
+		}
+		return true
+	}, nil)
+	return found
+}
+
+// walkJSON calls visit for every key and scalar value of a JSON document
+// with its path ("data.items[].quantity"), whether it is a key, and the
+// bytes it spans; newObject is called as each object opens. It stops when
+// visit returns false or the JSON is malformed.
+func walkJSON(raw []byte, visit func(path string, isKey bool, start, end int64) bool, newObject func(path string)) {
 	decoder := json.NewDecoder(bytes.NewReader(raw))
 	type frame struct {
 		object    bool
-		keys      map[string]bool
 		path      string
 		expectKey bool
 		key       string
@@ -274,47 +318,50 @@ func duplicateKey(raw []byte) (string, bool) {
 		}
 		return top.path + "." + top.key
 	}
+	valueEnded := func() {
+		if len(stack) > 0 && stack[len(stack)-1].object {
+			stack[len(stack)-1].expectKey = true
+		}
+	}
 	for {
+		start := decoder.InputOffset()
 		token, err := decoder.Token()
 		if err != nil {
-			return "", false
+			return
 		}
-		if len(stack) > 0 {
+		end := decoder.InputOffset()
+		if len(stack) > 0 && stack[len(stack)-1].object && stack[len(stack)-1].expectKey {
 			top := stack[len(stack)-1]
-			if top.object && top.expectKey {
-				if delim, ok := token.(json.Delim); ok && delim == '}' {
-					stack = stack[:len(stack)-1]
-					// The object was a value: its parent expects a key.
-					if len(stack) > 0 && stack[len(stack)-1].object {
-						stack[len(stack)-1].expectKey = true
-					}
-					continue
-				}
-				key, _ := token.(string)
-				top.key, top.expectKey = key, false
-				if top.keys[key] {
-					return childPath(), true
-				}
-				top.keys[key] = true
+			if delim, ok := token.(json.Delim); ok && delim == '}' {
+				stack = stack[:len(stack)-1]
+				valueEnded()
 				continue
 			}
+			key, _ := token.(string)
+			top.key, top.expectKey = key, false
+			if !visit(childPath(), true, start, end) {
+				return
+			}
+			continue
 		}
 		switch token {
 		case json.Delim('{'):
-			stack = append(stack, &frame{object: true, keys: map[string]bool{}, path: childPath(), expectKey: true})
+			path := childPath()
+			stack = append(stack, &frame{object: true, path: path, expectKey: true})
+			if newObject != nil {
+				newObject(path)
+			}
 			continue
 		case json.Delim('['):
 			stack = append(stack, &frame{path: childPath()})
 			continue
 		case json.Delim(']'):
 			stack = stack[:len(stack)-1]
+		default:
+			if !visit(childPath(), false, start, end) {
+				return
+			}
 		}
-		// A value ended: the enclosing object expects its next key.
-		if len(stack) > 0 && stack[len(stack)-1].object {
-			stack[len(stack)-1].expectKey = true
-		}
-		if len(stack) == 0 {
-			return "", false
-		}
+		valueEnded()
 	}
 }

@@ -272,7 +272,7 @@ func TestValidationRules(t *testing.T) {
 		// Shape of the JSON.
 		{name: "unknown top-level field", raw: setTop(received, "colour", "red"), stage: "decode", field: "colour", phrase: "unknown field"},
 		{name: "unknown field inside data", raw: setData(received, "colour", "red"), stage: "decode", field: "data.colour", phrase: "unknown field"},
-		{name: "invalid UTF-8 inside a string", raw: badUTF8, stage: "decode", field: "$", phrase: fmt.Sprintf("must be valid UTF-8 (invalid byte at offset %d)", badUTF8Offset)},
+		{name: "invalid UTF-8 inside a string", raw: badUTF8, stage: "decode", field: "data.donor_organisation", phrase: fmt.Sprintf("must be valid UTF-8 (invalid byte at offset %d)", badUTF8Offset)},
 		{name: "payload over EventBytesMax", raw: oversized, stage: "decode", field: "$", phrase: fmt.Sprintf("event is %d bytes, must be at most %d", len(oversized), domain.EventBytesMax)},
 		{name: "payload one byte over EventBytesMax", raw: oneByteOver, stage: "decode", field: "$", phrase: fmt.Sprintf("event is %d bytes, must be at most %d", domain.EventBytesMax+1, domain.EventBytesMax)},
 		{name: "truncated JSON", raw: []byte(received[:len(received)-2]), stage: "decode", field: "$", phrase: "unexpected EOF"},
