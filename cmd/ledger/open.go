@@ -78,16 +78,18 @@ type opened struct {
 	sealer      *privacy.Sealer
 	checkpoints checkpointStore
 	signed      eventstore.SignedCheckpointLog
-	// accessLog records every read of personal data.
-	accessLog *privacy.AccessLog
-	closers   []func() error
-	service   *ledger.Service
-	catalog   *domain.Catalog
-	server    *server.Server
-	lock      *natsjs.DataDirLock
-	conn      *nats.Conn
-	location  string
-	dataDir   string
+	// accessLog records every read of personal data; accessStream is its
+	// JetStream stream, for the guard (nil on EventStoreDB).
+	accessLog    *privacy.AccessLog
+	accessStream *natsjs.SignedCheckpoints
+	closers      []func() error
+	service      *ledger.Service
+	catalog      *domain.Catalog
+	server       *server.Server
+	lock         *natsjs.DataDirLock
+	conn         *nats.Conn
+	location     string
+	dataDir      string
 	// seenPath is the data directory's record of the checkpoint stream
 	// (integrity.SeenCheckpoints); empty when the ledger was reached with
 	// --nats, whose history is not this directory's.
@@ -252,7 +254,7 @@ func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOp
 		result.Close()
 		return nil, err
 	}
-	result.accessLog = privacy.NewAccessLog(accessLog, nil)
+	result.accessLog, result.accessStream = privacy.NewAccessLog(accessLog, nil), accessLog
 	result.finish(env)
 	return result, nil
 }

@@ -156,11 +156,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err := runner.CatchUp(ctx, newProgress(env, "totals")); err != nil {
 		return err
 	}
-	// The log and the signed checkpoints are watched while the server
-	// runs: a stream deleted, made again or reconfigured behind the
+	// The log, the signed checkpoints and the access log are watched
+	// while the server runs: a stream deleted, made again or reconfigured behind the
 	// ledger's back is logged as an error and makes the server unready.
 	if ledger.jetstream != nil {
-		guard, err := natsjs.NewGuard(ctx, ledger.jetstream, ledger.signed.(*natsjs.SignedCheckpoints), env.logger)
+		guard, err := natsjs.NewGuard(ctx, ledger.jetstream, env.logger, ledger.signed.(*natsjs.SignedCheckpoints), ledger.accessStream)
 		if err != nil {
 			return err
 		}

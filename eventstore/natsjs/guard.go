@@ -66,8 +66,8 @@ type guardedStream struct {
 	messages uint64
 }
 
-// Guard watches the streams that hold history (the log and the signed
-// checkpoints) while the ledger runs. Permissions keep the runtime from
+// Guard watches the streams that hold history (the log, the signed
+// checkpoints, the access log) while the ledger runs. Permissions keep the runtime from
 // deleting or reconfiguring them, but an operator credential, a server
 // administrator or a misconfigured external server still can: the guard
 // turns that into an error a person sees within seconds, in the log and in
@@ -83,13 +83,18 @@ type Guard struct {
 	reported string
 }
 
-// NewGuard remembers the store's log and checkpoint streams as they are now.
-func NewGuard(ctx context.Context, store *Store, signed *SignedCheckpoints, logger *slog.Logger) (*Guard, error) {
+// NewGuard remembers the store's log and the append-only logs beside it
+// (signed checkpoints, the access log) as they are now.
+func NewGuard(ctx context.Context, store *Store, logger *slog.Logger, appendOnly ...*SignedCheckpoints) (*Guard, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	guard := &Guard{js: store.js, replicas: store.options.Replicas, logger: logger}
-	for _, stream := range []jetstream.Stream{store.stream, signed.stream} {
+	streams := []jetstream.Stream{store.stream}
+	for _, log := range appendOnly {
+		streams = append(streams, log.stream)
+	}
+	for _, stream := range streams {
 		info, err := leaderInfoRetried(ctx, stream, guard.replicas)
 		if err != nil {
 			return nil, fmt.Errorf("guard stream %s: %w", stream.CachedInfo().Config.Name, err)

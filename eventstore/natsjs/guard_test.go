@@ -25,7 +25,11 @@ func TestGuardNoticesChangedOrRemadeStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	guard, err := natsjs.NewGuard(ctx, store, signed, nil)
+	access, err := natsjs.OpenAccessLog(ctx, runtime, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	guard, err := natsjs.NewGuard(ctx, store, nil, signed, access)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,5 +75,11 @@ func TestGuardNoticesChangedOrRemadeStreams(t *testing.T) {
 	}
 	if err := guard.Check(ctx); err == nil || !strings.Contains(err.Error(), "stream LEDGER_CHECKPOINTS was deleted and made again") {
 		t.Fatalf("a stream made again: %v", err)
+	}
+	if err := js.DeleteStream(ctx, natsjs.AccessLogStream); err != nil {
+		t.Fatal(err)
+	}
+	if err := guard.Check(ctx); err == nil || !strings.Contains(err.Error(), "stream LEDGER_ACCESS is missing") {
+		t.Fatalf("a deleted access log: %v", err)
 	}
 }
