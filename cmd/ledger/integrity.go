@@ -150,13 +150,13 @@ func writeCheckpoint(ctx context.Context, o *opened, tree *integrity.Tree, keys 
 	}
 	// The stream held at least what this directory saw before, and now
 	// one more: remembering that much can never claim more than was there.
+	// A damaged record is left as it is: it is evidence, and verify names
+	// it; the checkpoint itself is stored either way.
 	if o.seenPath != "" {
-		seen, err := integrity.LoadSeenCheckpoints(o.seenPath)
-		if err == nil {
-			err = o.sawCheckpoints(seen.Count+1, signed)
-		}
-		if err != nil {
-			return integrity.Checkpoint{}, nil, err
+		if seen, err := integrity.LoadSeenCheckpoints(o.seenPath); err == nil {
+			if err := seen.Saw(seen.Count+1, signed).Save(o.seenPath); err != nil {
+				return checkpoint, signed, fmt.Errorf("checkpoint stored, but not remembered in %s: %w", o.seenPath, err)
+			}
 		}
 	}
 	return checkpoint, signed, nil

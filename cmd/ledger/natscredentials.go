@@ -58,15 +58,7 @@ func runNATSCredentials(_ context.Context, env *environment, args []string) erro
 			fmt.Fprintln(env.stdout, string(seed))
 			return nil
 		}
-		file, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return err
-		}
-		if _, err := fmt.Fprintln(file, string(seed)); err != nil {
-			_ = file.Close()
-			return err
-		}
-		if err := file.Close(); err != nil {
+		if err := writeOutput(*out, append(seed, '\n'), false); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.stderr, "wrote the %s credential to %s; e.g. nats --server nats://127.0.0.1:4222 --nkey %s kv watch %s\n",
