@@ -342,6 +342,12 @@ func newPayload(eventType EventType) Payload {
 		return &PeriodReopened{}
 	case TypeSubjectErased:
 		return &SubjectErased{}
+	case TypeStatementImported:
+		return &StatementImported{}
+	case TypeRefundPaired:
+		return &RefundPaired{}
+	case TypeLineWrittenOff:
+		return &LineWrittenOff{}
 	}
 	return nil
 }
@@ -380,6 +386,12 @@ func derefPayload(payload Payload) Payload {
 	case *PeriodReopened:
 		return *p
 	case *SubjectErased:
+		return *p
+	case *StatementImported:
+		return *p
+	case *RefundPaired:
+		return *p
+	case *LineWrittenOff:
 		return *p
 	}
 	return payload

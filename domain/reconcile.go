@@ -27,16 +27,36 @@ const (
 	TypeDecisionUndone   EventType = "decision_undone"
 	TypePeriodClosed     EventType = "period_closed"
 	TypePeriodReopened   EventType = "period_reopened"
+	TypeStatementImported EventType = "statement_imported"
+	TypeRefundPaired      EventType = "refund_paired"
+	TypeLineWrittenOff    EventType = "bank_line_written_off"
 )
 
 func init() {
 	EventTypes = append(EventTypes, TypeBankLineImported, TypeMatchConfirmed, TypeMatchRejected, TypeFeeWrittenOff,
-		TypeDecisionUndone, TypePeriodClosed, TypePeriodReopened)
+		TypeDecisionUndone, TypePeriodClosed, TypePeriodReopened, TypeStatementImported, TypeRefundPaired, TypeLineWrittenOff)
 }
+
+// Limits of one statement_imported event, unit last. A statement larger
+// than one part is recorded in several parts, each in the batch that
+// writes its lines.
+const (
+	// StatementPartLinesMax bounds the line ids (new and already there)
+	// one statement_imported event lists.
+	StatementPartLinesMax = 400
+	// statementWarningsMax bounds the warnings one import records.
+	statementWarningsMax = 20
+)
 
 // BankLineImported is one line of a bank statement. Amount is signed: money
 // in is positive, money out (fees, refunds) negative. The counterparty's name
 // and account number may name a person, so they sit in personal.donor.
+//
+// Its content is only what the bank printed, so the same line imported from
+// another file, in another encoding or by another clerk is the same event.
+// Who imported which file is recorded by statement_imported. Statement (the
+// file name) is kept for lines recorded before that event existed; the
+// ledger no longer writes it and ignores it when comparing lines.
 type BankLineImported struct {
 	Account   string `json:"account"`
 	LineID    string `json:"line_id"`
@@ -46,6 +66,70 @@ type BankLineImported struct {
 	Balance   *Money `json:"balance,omitempty"`
 	Remark    string `json:"remark,omitempty"`
 	Statement string `json:"statement,omitempty"`
+}
+
+// SameLine reports whether two imports of a line are what the bank printed
+// alike: the file name they came from does not matter.
+func (b BankLineImported) SameLine(other BankLineImported) bool {
+	b.Statement, other.Statement = "", ""
+	if (b.Balance == nil) != (other.Balance == nil) || (b.Balance != nil && *b.Balance != *other.Balance) {
+		return false
+	}
+	b.Balance, other.Balance = nil, nil
+	return b == other
+}
+
+// StatementImported records one import of a bank statement (or one part of
+// a large one): who brought which file, the lines it added and the lines
+// it found already there, the rows the bank printed twice, and the checks
+// the clerk imported past. The lines themselves are bank_line_imported
+// events in the same batch.
+type StatementImported struct {
+	Account      string         `json:"account"`
+	File         string         `json:"file,omitempty"`
+	Format       string         `json:"format"`
+	Profile      string         `json:"profile,omitempty"`
+	FirstDate    string         `json:"first_date"`
+	LastDate     string         `json:"last_date"`
+	Opening      *Money         `json:"opening,omitempty"`
+	Closing      *Money         `json:"closing,omitempty"`
+	Part         int            `json:"part"`
+	Parts        int            `json:"parts"`
+	Lines        []string       `json:"lines"`
+	Already      []string       `json:"already,omitempty"`
+	PrintedTwice []PrintedTwice `json:"printed_twice,omitempty"`
+	Warnings     []string       `json:"warnings,omitempty"`
+}
+
+// PrintedTwice is a statement row the bank printed twice (typically at a
+// page break): not a second movement of money.
+type PrintedTwice struct {
+	LineID string `json:"line_id"`
+	Serial string `json:"serial"`
+	Where  string `json:"where"`
+	Of     string `json:"of"`
+}
+
+// RefundPaired records that a money-out line returns an earlier money-in
+// line of the same amount (a transfer sent back): both are explained, and
+// neither is a donation or a fee.
+type RefundPaired struct {
+	Account      string `json:"account"`
+	PairID       string `json:"pair_id"`
+	ReturnedLine string `json:"returned_line"`
+	RefundLine   string `json:"refund_line"`
+	Amount       Money  `json:"amount"`
+	Note         string `json:"note,omitempty"`
+}
+
+// LineWrittenOff records that a money-in line is explained without a
+// donation (bank interest, a transfer between the union's own accounts),
+// with the reason. Money-out charges are fee_written_off.
+type LineWrittenOff struct {
+	Account string `json:"account"`
+	LineID  string `json:"line_id"`
+	Amount  Money  `json:"amount"`
+	Reason  string `json:"reason"`
 }
 
 // MatchedDonation is the part of a donation a match covers.
@@ -115,6 +199,9 @@ func (FeeWrittenOff) EventType() EventType    { return TypeFeeWrittenOff }
 func (DecisionUndone) EventType() EventType   { return TypeDecisionUndone }
 func (PeriodClosed) EventType() EventType     { return TypePeriodClosed }
 func (PeriodReopened) EventType() EventType   { return TypePeriodReopened }
+func (StatementImported) EventType() EventType { return TypeStatementImported }
+func (RefundPaired) EventType() EventType      { return TypeRefundPaired }
+func (LineWrittenOff) EventType() EventType    { return TypeLineWrittenOff }
 
 // Finance events belong to no campaign.
 func (BankLineImported) CampaignCode() string { return "" }
@@ -124,6 +211,9 @@ func (FeeWrittenOff) CampaignCode() string    { return "" }
 func (DecisionUndone) CampaignCode() string   { return "" }
 func (PeriodClosed) CampaignCode() string     { return "" }
 func (PeriodReopened) CampaignCode() string   { return "" }
+func (StatementImported) CampaignCode() string { return "" }
+func (RefundPaired) CampaignCode() string      { return "" }
+func (LineWrittenOff) CampaignCode() string    { return "" }
 
 // AggregateKinds are every kind of aggregate AggregateOf names.
 var AggregateKinds = []string{AggregateCampaign, AggregateAccount, AggregatePeriods, AggregatePrivacy}
@@ -141,6 +231,12 @@ func AggregateOf(payload Payload) AggregateRef {
 		return AggregateRef{Kind: AggregateAccount, ID: p.Account}
 	case DecisionUndone:
 		return AggregateRef{Kind: AggregateAccount, ID: p.Account}
+	case StatementImported:
+		return AggregateRef{Kind: AggregateAccount, ID: p.Account}
+	case RefundPaired:
+		return AggregateRef{Kind: AggregateAccount, ID: p.Account}
+	case LineWrittenOff:
+		return AggregateRef{Kind: AggregateAccount, ID: p.Account}
 	case PeriodClosed, PeriodReopened:
 		return AggregateRef{Kind: AggregatePeriods, ID: PeriodsID}
 	case SubjectErased:
@@ -153,7 +249,7 @@ func AggregateOf(payload Payload) AggregateRef {
 func IsFinance(eventType EventType) bool {
 	switch eventType {
 	case TypeBankLineImported, TypeMatchConfirmed, TypeMatchRejected, TypeFeeWrittenOff, TypeDecisionUndone,
-		TypePeriodClosed, TypePeriodReopened, TypeSubjectErased:
+		TypePeriodClosed, TypePeriodReopened, TypeSubjectErased, TypeStatementImported, TypeRefundPaired, TypeLineWrittenOff:
 		return true
 	}
 	return false
@@ -236,6 +332,80 @@ func (v Validator) validateFinance(problems *violations, at func(string) string,
 		checkIDs(problems, at("donation_ids"), p.DonationIDs, false)
 		checkText(problems, at("reason"), p.Reason, longTextRunesMax, true)
 	case FeeWrittenOff:
+		checkAccount(p.Account)
+		checkEntityID(problems, at("line_id"), p.LineID)
+		checkMoney(problems, at("amount"), p.Amount, true)
+		checkText(problems, at("reason"), p.Reason, longTextRunesMax, true)
+	case StatementImported:
+		checkAccount(p.Account)
+		checkText(problems, at("file"), p.File, shortTextRunesMax, false)
+		checkText(problems, at("format"), p.Format, 32, true)
+		checkText(problems, at("profile"), p.Profile, 32, false)
+		for _, date := range []struct{ field, value string }{{"first_date", p.FirstDate}, {"last_date", p.LastDate}} {
+			if _, err := time.Parse(time.DateOnly, date.value); err != nil || !datePattern.MatchString(date.value) {
+				problems.add(at(date.field), "must be a date YYYY-MM-DD")
+			}
+		}
+		if p.LastDate < p.FirstDate {
+			problems.add(at("last_date"), "must not be before first_date")
+		}
+		for _, balance := range []struct {
+			field string
+			value *Money
+		}{{"opening", p.Opening}, {"closing", p.Closing}} {
+			if balance.value != nil && balance.value.sentinel() {
+				problems.add(at(balance.field), "%s", balance.value.problem())
+			}
+		}
+		if p.Parts < 1 || p.Part < 1 || p.Part > p.Parts {
+			problems.add(at("part"), "must be 1 to parts (%d)", p.Parts)
+		}
+		if len(p.Lines) == 0 {
+			problems.add(at("lines"), "must list the lines the import added")
+		}
+		if len(p.Lines)+len(p.Already) > StatementPartLinesMax {
+			problems.add(at("lines"), "lines and already must list at most %d ids together", StatementPartLinesMax)
+		}
+		seen := map[string]bool{}
+		for _, list := range []struct {
+			field string
+			ids   []string
+		}{{"lines", p.Lines}, {"already", p.Already}} {
+			for i, id := range list.ids {
+				checkEntityID(problems, fmt.Sprintf("%s[%d]", at(list.field), i), id)
+				if seen[id] {
+					problems.add(fmt.Sprintf("%s[%d]", at(list.field), i), "is listed twice")
+				}
+				seen[id] = true
+			}
+		}
+		if len(p.PrintedTwice) > StatementPartLinesMax {
+			problems.add(at("printed_twice"), "must list at most %d rows", StatementPartLinesMax)
+		}
+		for i, row := range p.PrintedTwice {
+			path := fmt.Sprintf("%s[%d]", at("printed_twice"), i)
+			checkEntityID(problems, path+".line_id", row.LineID)
+			checkText(problems, path+".serial", row.Serial, 64, false)
+			checkText(problems, path+".where", row.Where, 64, true)
+			checkText(problems, path+".of", row.Of, 64, true)
+		}
+		if len(p.Warnings) > statementWarningsMax {
+			problems.add(at("warnings"), "must list at most %d warnings", statementWarningsMax)
+		}
+		for i, warning := range p.Warnings {
+			checkText(problems, fmt.Sprintf("%s[%d]", at("warnings"), i), warning, longTextRunesMax, true)
+		}
+	case RefundPaired:
+		checkAccount(p.Account)
+		checkEntityID(problems, at("pair_id"), p.PairID)
+		checkEntityID(problems, at("returned_line"), p.ReturnedLine)
+		checkEntityID(problems, at("refund_line"), p.RefundLine)
+		if p.ReturnedLine == p.RefundLine && p.RefundLine != "" {
+			problems.add(at("refund_line"), "must be another line than returned_line")
+		}
+		checkMoney(problems, at("amount"), p.Amount, true)
+		checkText(problems, at("note"), p.Note, longTextRunesMax, false)
+	case LineWrittenOff:
 		checkAccount(p.Account)
 		checkEntityID(problems, at("line_id"), p.LineID)
 		checkMoney(problems, at("amount"), p.Amount, true)
@@ -369,6 +539,11 @@ func (a *Account) usage(payload Payload, sign Money) map[string]Money {
 		}
 	case FeeWrittenOff:
 		change[p.LineID] += sign * p.Amount
+	case LineWrittenOff:
+		change[p.LineID] += sign * p.Amount
+	case RefundPaired:
+		change[p.ReturnedLine] += sign * p.Amount
+		change[p.RefundLine] += sign * p.Amount
 	}
 	return change
 }
@@ -377,10 +552,56 @@ func (a *Account) usage(payload Payload, sign Money) map[string]Money {
 func (a *Account) Decide(event *Event, _ Validator) error {
 	switch p := event.Data.(type) {
 	case BankLineImported:
-		if existing, ok := a.lines[p.LineID]; ok && existing != p {
+		if existing, ok := a.lines[p.LineID]; ok && !existing.SameLine(p) {
 			return rejectf("data.line_id", "line %s was imported before with other content", p.LineID)
 		}
 		return nil
+	case StatementImported:
+		for i, id := range p.Lines {
+			if _, ok := a.lines[id]; !ok {
+				return rejectf(fmt.Sprintf("data.lines[%d]", i), "no line %s in account %s", id, a.ID)
+			}
+		}
+		for i, id := range p.Already {
+			if _, ok := a.lines[id]; !ok {
+				return rejectf(fmt.Sprintf("data.already[%d]", i), "no line %s in account %s", id, a.ID)
+			}
+		}
+		return nil
+	case RefundPaired:
+		returned, ok := a.lines[p.ReturnedLine]
+		if !ok {
+			return rejectf("data.returned_line", "no line %s in account %s", p.ReturnedLine, a.ID)
+		}
+		refund, ok := a.lines[p.RefundLine]
+		if !ok {
+			return rejectf("data.refund_line", "no line %s in account %s", p.RefundLine, a.ID)
+		}
+		switch {
+		case returned.Amount <= 0:
+			return rejectf("data.returned_line", "line %s is money out; the returned line is the money that came in", p.ReturnedLine)
+		case refund.Amount >= 0:
+			return rejectf("data.refund_line", "line %s is money in; a refund is money going out", p.RefundLine)
+		case returned.Amount != p.Amount || -refund.Amount != p.Amount:
+			return rejectf("data.amount", "a refund pair returns the whole amount: the lines are %s and %s yuan, the pair says %s",
+				returned.Amount, refund.Amount, p.Amount)
+		}
+		for id, amount := range a.usage(p, 1) {
+			if a.used[id]+amount > absMoney(a.lines[id].Amount) {
+				return rejectf("data.pair_id", "line %s is already matched or written off", id)
+			}
+		}
+	case LineWrittenOff:
+		line, ok := a.lines[p.LineID]
+		if !ok {
+			return rejectf("data.line_id", "no line %s in account %s", p.LineID, a.ID)
+		}
+		if line.Amount < 0 {
+			return rejectf("data.line_id", "line %s is money out: a charge is written off as fee_written_off", p.LineID)
+		}
+		if left := line.Amount - a.used[p.LineID]; p.Amount != left {
+			return rejectf("data.amount", "a money-in line is written off whole: line %s has %s yuan left, not %s", p.LineID, left, p.Amount)
+		}
 	case MatchConfirmed:
 		var linesTotal, donationsTotal Money
 		for i, id := range p.LineIDs {
@@ -407,6 +628,12 @@ func (a *Account) Decide(event *Event, _ Validator) error {
 		if !ok {
 			return rejectf("data.line_id", "no line %s in account %s", p.LineID, a.ID)
 		}
+		if line.Amount > 0 {
+			// Before bank_line_written_off existed a money-in line could be
+			// written off as a fee; such events are still folded in.
+			return rejectf("data.line_id", "line %s is money in: a fee is money out (write the line off as bank_line_written_off, "+
+				"or confirm the donation's partial-fee match, which records the fee)", p.LineID)
+		}
 		if a.used[p.LineID]+p.Amount > absMoney(line.Amount) {
 			return rejectf("data.amount", "line %s has only %s yuan left to write off", p.LineID, absMoney(line.Amount)-a.used[p.LineID])
 		}
@@ -428,7 +655,7 @@ func (a *Account) Apply(event Event, position uint64) {
 	switch p := event.Data.(type) {
 	case BankLineImported:
 		a.lines[p.LineID] = p
-	case MatchConfirmed, FeeWrittenOff, MatchRejected:
+	case MatchConfirmed, FeeWrittenOff, MatchRejected, RefundPaired, LineWrittenOff:
 		for id, amount := range a.usage(p, 1) {
 			a.used[id] += amount
 		}
