@@ -20,13 +20,13 @@ const (
 
 // Reconciliation and period event types.
 const (
-	TypeBankLineImported EventType = "bank_line_imported"
-	TypeMatchConfirmed   EventType = "match_confirmed"
-	TypeMatchRejected    EventType = "match_rejected"
-	TypeFeeWrittenOff    EventType = "fee_written_off"
-	TypeDecisionUndone   EventType = "decision_undone"
-	TypePeriodClosed     EventType = "period_closed"
-	TypePeriodReopened   EventType = "period_reopened"
+	TypeBankLineImported  EventType = "bank_line_imported"
+	TypeMatchConfirmed    EventType = "match_confirmed"
+	TypeMatchRejected     EventType = "match_rejected"
+	TypeFeeWrittenOff     EventType = "fee_written_off"
+	TypeDecisionUndone    EventType = "decision_undone"
+	TypePeriodClosed      EventType = "period_closed"
+	TypePeriodReopened    EventType = "period_reopened"
 	TypeStatementImported EventType = "statement_imported"
 	TypeRefundPaired      EventType = "refund_paired"
 	TypeLineWrittenOff    EventType = "bank_line_written_off"
@@ -192,25 +192,25 @@ type PeriodReopened struct {
 	Reason string `json:"reason"`
 }
 
-func (BankLineImported) EventType() EventType { return TypeBankLineImported }
-func (MatchConfirmed) EventType() EventType   { return TypeMatchConfirmed }
-func (MatchRejected) EventType() EventType    { return TypeMatchRejected }
-func (FeeWrittenOff) EventType() EventType    { return TypeFeeWrittenOff }
-func (DecisionUndone) EventType() EventType   { return TypeDecisionUndone }
-func (PeriodClosed) EventType() EventType     { return TypePeriodClosed }
-func (PeriodReopened) EventType() EventType   { return TypePeriodReopened }
+func (BankLineImported) EventType() EventType  { return TypeBankLineImported }
+func (MatchConfirmed) EventType() EventType    { return TypeMatchConfirmed }
+func (MatchRejected) EventType() EventType     { return TypeMatchRejected }
+func (FeeWrittenOff) EventType() EventType     { return TypeFeeWrittenOff }
+func (DecisionUndone) EventType() EventType    { return TypeDecisionUndone }
+func (PeriodClosed) EventType() EventType      { return TypePeriodClosed }
+func (PeriodReopened) EventType() EventType    { return TypePeriodReopened }
 func (StatementImported) EventType() EventType { return TypeStatementImported }
 func (RefundPaired) EventType() EventType      { return TypeRefundPaired }
 func (LineWrittenOff) EventType() EventType    { return TypeLineWrittenOff }
 
 // Finance events belong to no campaign.
-func (BankLineImported) CampaignCode() string { return "" }
-func (MatchConfirmed) CampaignCode() string   { return "" }
-func (MatchRejected) CampaignCode() string    { return "" }
-func (FeeWrittenOff) CampaignCode() string    { return "" }
-func (DecisionUndone) CampaignCode() string   { return "" }
-func (PeriodClosed) CampaignCode() string     { return "" }
-func (PeriodReopened) CampaignCode() string   { return "" }
+func (BankLineImported) CampaignCode() string  { return "" }
+func (MatchConfirmed) CampaignCode() string    { return "" }
+func (MatchRejected) CampaignCode() string     { return "" }
+func (FeeWrittenOff) CampaignCode() string     { return "" }
+func (DecisionUndone) CampaignCode() string    { return "" }
+func (PeriodClosed) CampaignCode() string      { return "" }
+func (PeriodReopened) CampaignCode() string    { return "" }
 func (StatementImported) CampaignCode() string { return "" }
 func (RefundPaired) CampaignCode() string      { return "" }
 func (LineWrittenOff) CampaignCode() string    { return "" }
