@@ -51,6 +51,51 @@ type Statement struct {
 	Opening *domain.Money // opening balance if stated (or derived from the first line's balance - amount)
 	Closing *domain.Money // closing balance if stated
 	Lines   []Line
+	// Footer is the grand total (合计) the statement prints below its
+	// lines, when it prints money in and money out apart.
+	Footer *Totals
+}
+
+// Totals are a statement's printed sums of money in and money out.
+type Totals struct {
+	In     domain.Money // money in, positive
+	Out    domain.Money // money out, positive
+	Source string       // where the footer is: "csv line 17"
+}
+
+// CheckFooter compares the printed footer totals with the lines, leaving
+// out the rows the bank printed twice. The error names both figures.
+func (s Statement) CheckFooter() error {
+	if s.Footer == nil {
+		return nil
+	}
+	dups := s.duplicateOf()
+	var in, out domain.Money
+	for i, line := range s.Lines {
+		if dups[i] >= 0 {
+			continue
+		}
+		if line.Amount > 0 {
+			in += line.Amount
+		} else {
+			out -= line.Amount
+		}
+	}
+	var problems []string
+	if in != s.Footer.In {
+		problems = append(problems, fmt.Sprintf("money in: the footer says %s but the lines add up to %s", s.Footer.In, in))
+	}
+	if out != s.Footer.Out {
+		problems = append(problems, fmt.Sprintf("money out: the footer says %s but the lines add up to %s", s.Footer.Out, out))
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	where := ""
+	if s.Footer.Source != "" {
+		where = " (" + s.Footer.Source + ")"
+	}
+	return fmt.Errorf("statement footer%s disagrees with its lines, rows printed twice left out: %s", where, strings.Join(problems, "; "))
 }
 
 // Parse reads a statement, choosing the format by content first and file

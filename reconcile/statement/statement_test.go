@@ -874,3 +874,39 @@ func Example() {
 	// 2022-06-06 500000.00 内蒙古某能源集团有限公司 夏送清凉捐款 D-SUM-01
 	// balances: <nil> duplicates: [{7 6}]
 }
+
+// The grand total below the lines (合计) is read and compared with the
+// lines, a row the bank printed twice counted once; a footer that disagrees
+// is named with both figures. A page's subtotal is not a grand total.
+func TestFooterTotalsAreCheckedAgainstTheLines(t *testing.T) {
+	icbc := []byte(gbkToUTF8(t, fixture(t, "icbc-2022-06.csv")))
+	parsed, err := statement.Parse("icbc.csv", icbc, "icbc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parsed.Footer == nil || parsed.Footer.In.String() != "1013666.66" || parsed.Footer.Out.String() != "2015.00" {
+		t.Fatalf("footer = %+v, want in 1013666.66 out 2015.00", parsed.Footer)
+	}
+	if err := parsed.CheckFooter(); err != nil {
+		t.Fatalf("a footer that adds up: %v", err)
+	}
+	wrong := bytes.Replace(icbc, []byte(`"1,013,666.66"`), []byte(`"1,093,666.66"`), 1)
+	parsed, err = statement.Parse("icbc.csv", wrong, "icbc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = parsed.CheckFooter()
+	if err == nil || !strings.Contains(err.Error(), "1093666.66") || !strings.Contains(err.Error(), "1013666.66") ||
+		!strings.Contains(err.Error(), "money in") {
+		t.Fatalf("a footer that disagrees: %v", err)
+	}
+	page := bytes.Replace(icbc, []byte("合计,"), []byte("本页小计,"), 1)
+	page = bytes.Replace(page, []byte(`"1,013,666.66"`), []byte(`"1.00"`), 1)
+	parsed, err = statement.Parse("icbc.csv", page, "icbc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parsed.Footer != nil {
+		t.Fatalf("a page subtotal was read as the footer: %+v", parsed.Footer)
+	}
+}

@@ -372,8 +372,11 @@ func (t *table) line(rowNumber int, cells []string) error {
 	dateText := t.cell(cells, c.date)
 	date, dateErr := t.parseDate(dateText)
 	if dateErr != nil {
-		if t.balanceRow(cells) || containsAny(cells, footerWords) {
-			return nil // footer: 合计, 期末余额, …
+		if t.balanceRow(cells) {
+			return nil // 期初余额, 期末余额
+		}
+		if containsAny(cells, footerWords) {
+			return t.footer(rowNumber, cells) // 合计, 本页小计, …
 		}
 		// A row with an amount but no date is a broken line, not a footer.
 		for _, col := range []int{c.amount, c.credit, c.debit} {
@@ -452,6 +455,31 @@ func (t *table) line(rowNumber int, cells []string) error {
 	}
 	l.Remark = strings.Join(remarks, " / ")
 	t.stmt.Lines = append(t.stmt.Lines, l)
+	return nil
+}
+
+// grandTotalWords mark the footer of the whole statement; pageWords mark a
+// page's subtotal, which is not compared.
+var (
+	grandTotalWords = []string{"合计", "总计", "共计", "total"}
+	pageWords       = []string{"本页", "小计", "page"}
+)
+
+// footer reads the statement's grand total row (合计) when it prints the
+// money in and money out in the credit and debit columns. A single signed
+// amount column's total is a net figure a duplicate could hide in, so it
+// is not read.
+func (t *table) footer(rowNumber int, cells []string) error {
+	c := t.cols
+	if c.credit < 0 || c.debit < 0 || !containsAny(cells, grandTotalWords) || containsAny(cells, pageWords) {
+		return nil
+	}
+	credit, noCredit, creditErr := t.amount(t.cell(cells, c.credit))
+	debit, noDebit, debitErr := t.amount(t.cell(cells, c.debit))
+	if creditErr != nil || debitErr != nil || (noCredit && noDebit) {
+		return nil
+	}
+	t.stmt.Footer = &Totals{In: abs(credit), Out: abs(debit), Source: t.rowName(rowNumber)}
 	return nil
 }
 

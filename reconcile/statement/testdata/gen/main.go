@@ -116,9 +116,16 @@ func icbc() {
 		debit, credit := "", ""
 		if amount < 0 {
 			debit = grouped(-amount)
-			debits -= amount
 		} else {
 			credit = grouped(amount)
+		}
+		// The bank's footer adds up its own records: a row printed twice
+		// counts once.
+		switch {
+		case l.duplicate:
+		case amount < 0:
+			debits -= amount
+		default:
 			credits += amount
 		}
 		account := ""
@@ -130,7 +137,7 @@ func icbc() {
 		b.WriteString("\r\n")
 	}
 	csvRow(&b)
-	csvRow(&b, "合计", "", "", fmt.Sprintf("笔数: %d", len(lines)), "", "", grouped(debits), grouped(credits), "")
+	csvRow(&b, "合计", "", "", fmt.Sprintf("笔数: %d", len(lines)-1), "", "", grouped(debits), grouped(credits), "")
 	csvRow(&b, "期末余额", "", "", "", "", "", "", "", grouped(balance))
 	csvRow(&b, "打印日期: 2022-07-01 09:00:00")
 	gbk, err := simplifiedchinese.GBK.NewEncoder().Bytes(b.Bytes())
