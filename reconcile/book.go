@@ -24,7 +24,14 @@ type Line struct {
 	Amount       domain.Money `json:"amount"`
 	Counterparty string       `json:"counterparty,omitempty"`
 	Remark       string       `json:"remark,omitempty"`
-	Position     uint64       `json:"position"`
+	// Balance is the account's balance after the line, when the bank
+	// printed it.
+	Balance  *domain.Money `json:"balance,omitempty"`
+	Position uint64        `json:"position"`
+	// CounterpartyAccount is the sender's or payee's account number. It is
+	// personal data used only to pair a refund with the transfer it
+	// returns, and never shown.
+	CounterpartyAccount string `json:"-"`
 }
 
 // Donation is a donation as the ledger knows it: received money, or a
@@ -62,7 +69,18 @@ type Book struct {
 	Donations map[string]*Donation // money donations received, by id (effective: voids and corrections applied)
 	Pledges   map[string]*Donation // pledges, by donation id
 	Decisions []*Decision
-	byEvent   map[uuid.UUID]*Decision
+	// Imports are the statements imported, in log order.
+	Imports []StatementImport
+	byEvent map[uuid.UUID]*Decision
+}
+
+// StatementImport is one statement_imported event: who brought which file.
+type StatementImport struct {
+	EventID  string
+	Actor    string
+	At       time.Time
+	Position uint64
+	domain.StatementImported
 }
 
 type entry struct {
@@ -99,13 +117,17 @@ func BuildBook(ctx context.Context, store eventstore.Store, unseal Unsealer) (*B
 		switch data := event.Data.(type) {
 		case domain.BankLineImported:
 			line := Line{LineID: data.LineID, Account: data.Account, Serial: data.Serial, Amount: data.Amount,
-				Remark: data.Remark, Position: record.Position}
+				Remark: data.Remark, Balance: data.Balance, Position: record.Position}
 			line.Date, _ = time.ParseInLocation(time.DateOnly, data.BookedOn, beijing)
 			if event.Personal != nil && event.Personal.Donor != nil {
 				line.Counterparty = event.Personal.Donor.Name
+				line.CounterpartyAccount = event.Personal.Donor.BankAccount
 			}
 			book.Lines = append(book.Lines, line)
-		case domain.MatchConfirmed, domain.MatchRejected, domain.FeeWrittenOff:
+		case domain.StatementImported:
+			book.Imports = append(book.Imports, StatementImport{EventID: event.ID.String(), Actor: event.Actor, At: event.RecordedAt,
+				Position: record.Position, StatementImported: data})
+		case domain.MatchConfirmed, domain.MatchRejected, domain.FeeWrittenOff, domain.RefundPaired, domain.LineWrittenOff:
 			decision := &Decision{EventID: event.ID.String(), Type: string(event.Type), Payload: data, Actor: event.Actor, Position: record.Position}
 			book.Decisions = append(book.Decisions, decision)
 			book.byEvent[event.ID] = decision

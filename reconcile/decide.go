@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ordos-union/ledger/domain"
 )
@@ -26,7 +27,15 @@ type DecisionRequest struct {
 
 // Decision turns a request into the event payload that records it. The
 // payload is checked again by the account aggregate when it is recorded.
+// Errors name the request's field (reason, amount, id) as data, so each
+// front end names it its own way (--reason, "reason").
 func (r Result) Decision(book *Book, request DecisionRequest) (domain.Payload, error) {
+	required := func(field, value string) error {
+		if strings.TrimSpace(value) == "" {
+			return &domain.ValidationError{Violations: []domain.Violation{{Field: field, Rule: "is required"}}}
+		}
+		return nil
+	}
 	switch request.Action {
 	case ActionConfirm, ActionReject:
 		var found *Match
@@ -48,6 +57,9 @@ func (r Result) Decision(book *Book, request DecisionRequest) (domain.Payload, e
 		account := found.Lines[0].Account
 		switch {
 		case request.Action == ActionReject:
+			if err := required("reason", request.Reason); err != nil {
+				return nil, err
+			}
 			return domain.MatchRejected{Account: account, SuggestionID: request.ID, LineIDs: lineIDs, DonationIDs: donationIDs,
 				Reason: request.Reason}, nil
 		case found.Rule == RuleFee:
@@ -56,22 +68,25 @@ func (r Result) Decision(book *Book, request DecisionRequest) (domain.Payload, e
 				reason = "银行手续费 bank fee"
 			}
 			return domain.FeeWrittenOff{Account: account, LineID: lineIDs[0], Amount: found.Fee, Reason: reason}, nil
+		case found.Rule == RuleRefundPair:
+			note := request.Note
+			if note == "" {
+				note = found.Why
+			}
+			return domain.RefundPaired{Account: account, PairID: found.ID, ReturnedLine: lineIDs[0], RefundLine: lineIDs[1],
+				Amount: found.Lines[0].Amount, Note: truncateRunes(note, 2000)}, nil
 		}
 		return domain.MatchConfirmed{Account: account, MatchID: request.ID, LineIDs: lineIDs, Donations: found.Donations,
 			Fee: found.Fee, Rule: found.Rule, Note: request.Note}, nil
 	case ActionWriteOff:
-		for _, line := range book.Lines {
-			if line.LineID != request.ID {
-				continue
-			}
-			amount := abs(line.Amount)
-			if request.Amount != nil {
-				amount = *request.Amount
-			}
-			return domain.FeeWrittenOff{Account: line.Account, LineID: line.LineID, Amount: amount, Reason: request.Reason}, nil
+		if err := required("reason", request.Reason); err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("no bank line %s: %w", request.ID, domain.ErrNotFound)
+		return r.writeOff(book, request)
 	case ActionUndo:
+		if err := required("reason", request.Reason); err != nil {
+			return nil, err
+		}
 		for _, decision := range book.Decisions {
 			if decision.EventID == request.ID {
 				return domain.DecisionUndone{Account: domain.AggregateOf(decision.Payload).ID, DecisionEventID: request.ID,
@@ -81,4 +96,61 @@ func (r Result) Decision(book *Book, request DecisionRequest) (domain.Payload, e
 		return nil, fmt.Errorf("no reconciliation decision %s: %w", request.ID, domain.ErrNotFound)
 	}
 	return nil, &domain.ValidationError{Violations: []domain.Violation{{Field: "action", Rule: "must be confirm, reject, write-off or undo"}}}
+}
+
+// writeOff writes a line off: a charge (money out) as a fee, in whole or
+// in part; money in only whole, as explained without a donation. A line
+// that is matched is refused with what matched it: a fee deducted from a
+// donation was recorded with its match, and writing it off again would
+// count it twice.
+func (r Result) writeOff(book *Book, request DecisionRequest) (domain.Payload, error) {
+	var line *Line
+	for i := range book.Lines {
+		if book.Lines[i].LineID == request.ID {
+			line = &book.Lines[i]
+		}
+	}
+	if line == nil {
+		return nil, fmt.Errorf("no bank line %s: %w", request.ID, domain.ErrNotFound)
+	}
+	refuse := func(field, rule string, args ...any) error {
+		return &domain.ValidationError{Violations: []domain.Violation{{Field: field, Rule: fmt.Sprintf(rule, args...)}}}
+	}
+	left := r.left[line.LineID]
+	if left <= 0 {
+		for _, match := range append(append([]Match{}, r.Matched...), r.Refunds...) {
+			for _, matchedLine := range match.Lines {
+				if matchedLine.LineID != line.LineID {
+					continue
+				}
+				if match.Fee > 0 {
+					return nil, refuse("id", "line %s is matched (%s, event %s) and its bank fee of %s yuan was recorded with the match: "+
+						"there is nothing left to write off", line.LineID, match.ID, match.DecidedBy, match.Fee)
+				}
+				return nil, refuse("id", "line %s is matched (%s, event %s): there is nothing left to write off; undo the match first",
+					line.LineID, match.ID, match.DecidedBy)
+			}
+		}
+		return nil, refuse("id", "line %s is written off already", line.LineID)
+	}
+	amount := left
+	if request.Amount != nil {
+		amount = *request.Amount
+	}
+	if line.Amount < 0 {
+		if amount <= 0 || amount > left {
+			return nil, refuse("amount", "must be more than 0 and at most the %s yuan left of line %s", left, line.LineID)
+		}
+		return domain.FeeWrittenOff{Account: line.Account, LineID: line.LineID, Amount: amount, Reason: request.Reason}, nil
+	}
+	if amount != left {
+		for _, match := range r.Suggested {
+			if match.Rule == RulePartialFee && len(match.Lines) == 1 && match.Lines[0].LineID == line.LineID {
+				return nil, refuse("amount", "line %s is money in; its bank fee of %s yuan is recorded by confirming suggestion %s "+
+					"(the donation less the fee), not by writing part of the line off", line.LineID, match.Fee, match.ID)
+			}
+		}
+		return nil, refuse("amount", "line %s is money in and is written off whole (%s yuan), or matched; a fee is money out", line.LineID, left)
+	}
+	return domain.LineWrittenOff{Account: line.Account, LineID: line.LineID, Amount: amount, Reason: request.Reason}, nil
 }

@@ -19,7 +19,11 @@ const (
 	sheetSuggested   = "待确认 Suggested"
 	sheetLines       = "未匹配流水 Unmatched lines"
 	sheetDonations   = "未到账捐赠 Unmatched donations"
-	sheetDuplicates  = "重复流水 Duplicates"
+	sheetDuplicates  = "疑似重复 Possible duplicates"
+	sheetPrinted     = "银行重复打印 Printed twice"
+	sheetRefunds     = "退回 Refunds"
+	sheetFees        = "手续费 Fees"
+	sheetWrittenOff  = "已核销 Written off"
 	sheetOutstanding = "未兑现认捐 Outstanding pledges"
 	// excelAmountFormat is Excel's built-in "#,##0.00".
 	excelAmountFormat = 4
@@ -52,10 +56,15 @@ var headers = map[string][]string{
 	sheetDonations:   {"捐赠编号 Donation", "活动 Campaign", "地区 County", "日期 Date", "金额 Amount", "捐赠人 Donor", "银行参考号 Reference"},
 	sheetDuplicates:  {"组 Group", "银行流水 Line", "流水号 Serial", "日期 Date", "金额 Amount", "对方户名 Counterparty", "摘要 Remark"},
 	sheetOutstanding: {"捐赠编号 Donation", "活动 Campaign", "地区 County", "认捐日期 Pledged", "金额 Amount", "捐赠人 Donor", "账龄天数 Age (days)", "账龄 Bucket"},
-	sheetSummary:     {"项目 Item", "笔数 Count", "金额 Amount"},
+	sheetPrinted:     {"银行流水 Line", "流水号 Serial", "日期 Date", "金额 Amount", "对方户名 Counterparty", "重复行 Printed again at", "原行 First printed at", "文件 File"},
+	sheetRefunds:     {"编号 Pair", "银行流水 Line", "流水号 Serial", "日期 Date", "金额 Amount", "对方户名 Counterparty", "摘要 Remark", "说明 Note", "确认事件 Decided by"},
+	sheetFees:        {"银行流水 Line", "流水号 Serial", "日期 Date", "手续费 Fee", "记录于 Recorded with", "匹配编号 Match", "事件 Event"},
+	sheetWrittenOff:  {"银行流水 Line", "流水号 Serial", "日期 Date", "流水金额 Line amount", "核销金额 Written off", "类别 Kind", "原因 Reason", "经办 Actor", "事件 Event"},
+	sheetSummary:     {"项目 Item", "笔数 Count", "收入 Money in", "支出 Money out"},
 }
 
-var sheetOrder = []string{sheetSummary, sheetMatched, sheetSuggested, sheetLines, sheetDonations, sheetDuplicates, sheetOutstanding}
+var sheetOrder = []string{sheetSummary, sheetMatched, sheetSuggested, sheetLines, sheetDonations, sheetRefunds, sheetFees, sheetWrittenOff,
+	sheetPrinted, sheetDuplicates, sheetOutstanding}
 
 func matchRows(section string, matches []Match, last func(Match) cell) []row {
 	var rows []row
@@ -105,6 +114,25 @@ func (r Result) rows() map[string][]row {
 				text(line.Serial), date(line.Date), amount(line.Amount), text(line.Counterparty), text(line.Remark)}})
 		}
 	}
+	for _, pair := range r.Refunds {
+		for _, line := range pair.Lines {
+			out[sheetRefunds] = append(out[sheetRefunds], row{sheetRefunds, []cell{text(pair.ID), text(line.LineID), text(line.Serial),
+				date(line.Date), amount(line.Amount), text(line.Counterparty), text(line.Remark), text(pair.Why), text(pair.DecidedBy)}})
+		}
+	}
+	for _, fee := range r.Fees {
+		out[sheetFees] = append(out[sheetFees], row{sheetFees, []cell{text(fee.LineID), text(fee.Serial), date(fee.Date), amount(fee.Amount),
+			text(fee.Source), text(fee.MatchID), text(fee.DecidedBy)}})
+	}
+	for _, written := range r.WrittenOff {
+		out[sheetWrittenOff] = append(out[sheetWrittenOff], row{sheetWrittenOff, []cell{text(written.LineID), text(written.Serial),
+			date(written.Date), amount(written.Amount), amount(written.WrittenOff), text(written.Kind), text(written.Reason),
+			text(written.Actor), text(written.DecidedBy)}})
+	}
+	for _, printed := range r.PrintedTwice {
+		out[sheetPrinted] = append(out[sheetPrinted], row{sheetPrinted, []cell{text(printed.LineID), text(printed.Serial), date(printed.Date),
+			amount(printed.Amount), text(printed.Counterparty), text(printed.Where), text(printed.Of), text(printed.File)}})
+	}
 	for _, pledge := range r.Outstanding {
 		out[sheetOutstanding] = append(out[sheetOutstanding], row{sheetOutstanding, []cell{text(pledge.DonationID), text(pledge.Campaign),
 			text(pledge.County), date(pledge.Date), amount(pledge.Amount), text(pledge.Donor), number(pledge.AgeDays), text(pledge.Bucket)}})
@@ -113,59 +141,92 @@ func (r Result) rows() map[string][]row {
 	return out
 }
 
-// Summary is the count and amount of each part of the result.
+// Summary is the count of each part of the result and the money it moves,
+// in and out apart: a refund pair of 3,000 in and 3,000 out is 6,000 of
+// activity, never a net 0.00.
 type Summary struct {
 	// Key is stable ("matched", "suggested", ...); Item is the label.
-	Key    string       `json:"key"`
-	Item   string       `json:"item"`
-	Count  int          `json:"count"`
+	Key   string `json:"key"`
+	Item  string `json:"item"`
+	Count int    `json:"count"`
+	// Amount is the money moved either way (In + Out).
 	Amount domain.Money `json:"amount"`
+	In     domain.Money `json:"money_in"`
+	Out    domain.Money `json:"money_out"`
+}
+
+// flows adds signed amounts up as money in and money out.
+type flows struct{ in, out domain.Money }
+
+func (f *flows) add(amount domain.Money) {
+	if amount >= 0 {
+		f.in += amount
+	} else {
+		f.out -= amount
+	}
+}
+
+func summary(key, item string, count int, f flows) Summary {
+	return Summary{Key: key, Item: item, Count: count, Amount: f.in + f.out, In: f.in, Out: f.out}
 }
 
 // Summaries adds each part of the result up.
 func (r Result) Summaries() []Summary {
-	sumMatches := func(matches []Match) (int, domain.Money) {
-		var total domain.Money
+	sumMatches := func(matches []Match) flows {
+		var f flows
 		for _, match := range matches {
 			for _, line := range match.Lines {
-				total += line.Amount
+				f.add(line.Amount)
 			}
 		}
-		return len(matches), total
+		return f
 	}
 	var summaries []Summary
-	count, total := sumMatches(r.Matched)
-	summaries = append(summaries, Summary{"matched", "已匹配 matched", count, total})
-	count, total = sumMatches(r.Suggested)
-	summaries = append(summaries, Summary{"suggested", "待确认 suggested", count, total})
-	var lines domain.Money
+	summaries = append(summaries, summary("matched", "已匹配 matched", len(r.Matched), sumMatches(r.Matched)))
+	summaries = append(summaries, summary("suggested", "待确认 suggested", len(r.Suggested), sumMatches(r.Suggested)))
+	var lines flows
 	for _, line := range r.UnmatchedLines {
-		lines += line.Amount
+		lines.add(line.Amount)
 	}
-	summaries = append(summaries, Summary{"unmatched_lines", "未匹配流水 unmatched lines", len(r.UnmatchedLines), lines})
-	var donations domain.Money
+	summaries = append(summaries, summary("unmatched_lines", "未匹配流水 unmatched lines", len(r.UnmatchedLines), lines))
+	var donations flows
 	for _, donation := range r.UnmatchedDonations {
-		donations += donation.Amount
+		donations.add(donation.Amount)
 	}
-	summaries = append(summaries, Summary{"unmatched_donations", "未到账捐赠 unmatched donations", len(r.UnmatchedDonations), donations})
-	var pledges domain.Money
-	for _, pledge := range r.Outstanding {
-		pledges += pledge.Amount
+	summaries = append(summaries, summary("unmatched_donations", "未到账捐赠 unmatched donations", len(r.UnmatchedDonations), donations))
+	summaries = append(summaries, summary("refunds", "退回 refunds", len(r.Refunds), sumMatches(r.Refunds)))
+	var fees flows
+	for _, fee := range r.Fees {
+		fees.add(-fee.Amount)
 	}
-	var written domain.Money
+	summaries = append(summaries, summary("fees", "手续费 fees", len(r.Fees), fees))
+	var written flows
 	for _, line := range r.WrittenOff {
-		written += line.Amount
+		if line.Amount < 0 {
+			written.add(-line.WrittenOff)
+		} else {
+			written.add(line.WrittenOff)
+		}
 	}
-	summaries = append(summaries, Summary{"written_off", "已核销 written off", len(r.WrittenOff), written})
-	summaries = append(summaries, Summary{"duplicates", "重复流水 duplicates", len(r.Duplicates), 0})
-	summaries = append(summaries, Summary{"outstanding_pledges", "未兑现认捐 outstanding pledges", len(r.Outstanding), pledges})
+	summaries = append(summaries, summary("written_off", "已核销 written off", len(r.WrittenOff), written))
+	var printed flows
+	for _, row := range r.PrintedTwice {
+		printed.add(row.Amount)
+	}
+	summaries = append(summaries, summary("printed_twice", "银行重复打印 printed twice", len(r.PrintedTwice), printed))
+	summaries = append(summaries, summary("duplicates", "疑似重复 possible duplicates", len(r.Duplicates), flows{}))
+	var pledges flows
+	for _, pledge := range r.Outstanding {
+		pledges.add(pledge.Amount)
+	}
+	summaries = append(summaries, summary("outstanding_pledges", "未兑现认捐 outstanding pledges", len(r.Outstanding), pledges))
 	return summaries
 }
 
 func (r Result) summaryRows() []row {
 	var rows []row
 	for _, summary := range r.Summaries() {
-		rows = append(rows, row{sheetSummary, []cell{text(summary.Item), number(summary.Count), amount(summary.Amount)}})
+		rows = append(rows, row{sheetSummary, []cell{text(summary.Item), number(summary.Count), amount(summary.In), amount(summary.Out)}})
 	}
 	return rows
 }

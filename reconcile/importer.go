@@ -1,24 +1,21 @@
 package reconcile
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/ledger"
 	"github.com/ordos-union/ledger/reconcile/statement"
 )
-
-// Import is a statement turned into events, with what was left out.
-type Import struct {
-	Events []domain.Event
-	// Repeats are lines the statement printed twice (the same serial and
-	// content): they are not a second movement of money.
-	Repeats []statement.Duplicate
-}
 
 var accountTokenPattern = regexp.MustCompile(`[^a-z0-9-]+`)
 
@@ -46,49 +43,404 @@ func LineID(account string, line statement.Line, occurrence int) string {
 	return "L-" + hex.EncodeToString(sum[:])[:20]
 }
 
-// BuildImport turns a parsed statement into bank line events for account.
-// The balances must add up where the statement gives them.
-func BuildImport(parsed statement.Statement, account, actor, fileName string, now time.Time) (Import, error) {
+// ImportRequest is what a clerk asks for when importing a statement.
+type ImportRequest struct {
+	// Account is our bank account number; empty takes the one the
+	// statement states.
+	Account string
+	// FileName, Actor and County go into the provenance event; County is
+	// the federation's own code (finance's events belong to it).
+	FileName string
+	Actor    string
+	County   string
+	// Strict refuses a statement whose printed footer totals disagree with
+	// its lines; without it the disagreement is a warning.
+	Strict bool
+	// AcceptBalanceGap imports a statement whose opening balance disagrees
+	// with the ledger's balance before it (a statement in between is
+	// missing); the gap is recorded as a warning of the import.
+	AcceptBalanceGap bool
+	Now              time.Time
+}
+
+// PlannedLine is one statement line as the import sees it.
+type PlannedLine struct {
+	LineID       string        `json:"line_id"`
+	Serial       string        `json:"serial,omitempty"`
+	Date         string        `json:"date"`
+	Amount       domain.Money  `json:"amount"`
+	Balance      *domain.Money `json:"balance,omitempty"`
+	Counterparty string        `json:"counterparty,omitempty"`
+	Remark       string        `json:"remark,omitempty"`
+	Where        string        `json:"where,omitempty"`
+}
+
+// ImportPlan is what importing a statement will write, and what it found:
+// the lines the ledger does not have yet, those it has, the rows the bank
+// printed twice, and the checks. It is shown as a preview and written by
+// Import; both come from PlanImport, so they cannot differ.
+type ImportPlan struct {
+	Account      string                `json:"account"`
+	File         string                `json:"file,omitempty"`
+	Format       string                `json:"format"`
+	Profile      string                `json:"profile,omitempty"`
+	FirstDate    string                `json:"first_date"`
+	LastDate     string                `json:"last_date"`
+	Opening      *domain.Money         `json:"opening,omitempty"`
+	Closing      *domain.Money         `json:"closing,omitempty"`
+	New          []PlannedLine         `json:"new"`
+	Already      []PlannedLine         `json:"already"`
+	PrintedTwice []domain.PrintedTwice `json:"printed_twice"`
+	// BalanceChecked says the opening balance was compared with the
+	// ledger's balance before the statement's first day.
+	BalanceChecked bool `json:"balance_checked"`
+	// Warnings are recorded with the import; Problems refuse it.
+	Warnings []string `json:"warnings"`
+	Problems []string `json:"problems"`
+	// Batches are the events to write, each one atomic batch: a part's new
+	// lines and the statement_imported event that lists them.
+	Batches [][]domain.Event `json:"-"`
+}
+
+// Refused is the error of a plan with problems, naming every one.
+func (p ImportPlan) Refused() error {
+	if len(p.Problems) == 0 {
+		return nil
+	}
+	violations := make([]domain.Violation, len(p.Problems))
+	for i, problem := range p.Problems {
+		violations[i] = domain.Violation{Field: "statement", Rule: problem}
+	}
+	return fmt.Errorf("nothing imported: %w", &domain.ValidationError{Violations: violations})
+}
+
+// Limits of an import, unit last.
+const (
+	// printedTwiceMax bounds the printed-twice rows recorded with one
+	// import: a statement with more is a broken export.
+	printedTwiceMax = domain.StatementPartLinesMax
+	// importAttemptsMax bounds the fresh looks at the log when another
+	// clerk imports the same lines at the same moment.
+	importAttemptsMax = 3
+)
+
+// PlanImport compares a parsed statement with the book. A line is new when
+// its id is not in the account; a line already there must say what the
+// bank said before, balance included. The statement's opening balance must
+// be the ledger's balance after its last line before the statement's first
+// day, where both are known.
+func PlanImport(book *Book, parsed statement.Statement, request ImportRequest) (ImportPlan, error) {
+	if request.Now.IsZero() {
+		request.Now = time.Now()
+	}
+	account := request.Account
+	if account == "" {
+		account = parsed.Account
+	}
+	if strings.TrimSpace(account) == "" {
+		return ImportPlan{}, &domain.ValidationError{Violations: []domain.Violation{{Field: "account",
+			Rule: "is required: the statement does not say its account"}}}
+	}
 	code := AccountCode(account)
 	if code == "" {
-		return Import{}, fmt.Errorf("account %q has no letters or digits: %w", account, domain.ErrInvalid)
+		return ImportPlan{}, &domain.ValidationError{Violations: []domain.Violation{{Field: "account",
+			Rule: fmt.Sprintf("%q has no letters or digits", account)}}}
+	}
+	if len(parsed.Lines) == 0 {
+		return ImportPlan{}, &domain.ValidationError{Violations: []domain.Violation{{Field: "statement", Rule: "has no lines"}}}
 	}
 	if err := parsed.CheckBalances(); err != nil {
-		return Import{}, fmt.Errorf("statement balances do not add up, nothing imported: %v: %w", err, domain.ErrInvalid)
+		return ImportPlan{}, &domain.ValidationError{Violations: []domain.Violation{{Field: "statement",
+			Rule: "balances do not add up, nothing imported: " + err.Error()}}}
 	}
-	repeats := map[int]bool{}
-	result := Import{Repeats: parsed.Duplicates()}
-	for _, repeat := range result.Repeats {
-		repeats[repeat.Line] = true
+	plan := ImportPlan{Account: code, File: truncateRunes(request.FileName, 200), Format: parsed.Format, Profile: parsed.Profile,
+		Opening: parsed.Opening, Closing: parsed.Closing, New: []PlannedLine{}, Already: []PlannedLine{},
+		PrintedTwice: []domain.PrintedTwice{}, Warnings: []string{}, Problems: []string{}}
+	if plan.Format != "csv" && plan.Format != "xlsx" {
+		plan.Profile = ""
 	}
+	existing := map[string]Line{}
+	for _, line := range book.Lines {
+		if line.Account == code {
+			existing[line.LineID] = line
+		}
+	}
+
+	repeats := map[int]int{} // line number → number of the line it repeats
+	for _, repeat := range parsed.Duplicates() {
+		repeats[repeat.Line] = repeat.Of
+	}
+	type numbered struct {
+		line statement.Line
+		id   string
+	}
+	var lines []numbered
+	idOfNumber := map[int]string{}
 	occurrences := map[string]int{}
 	for _, line := range parsed.Lines {
-		if repeats[line.Number] {
+		if _, repeat := repeats[line.Number]; repeat {
 			continue
 		}
 		key := fmt.Sprintf("%s|%s|%s|%s", line.Date.Format(time.DateOnly), line.Amount, line.Counterparty, line.Remark)
 		occurrence := occurrences[key]
 		occurrences[key]++
 		id := LineID(code, line, occurrence)
+		idOfNumber[line.Number] = id
+		lines = append(lines, numbered{line, id})
+	}
+	sourceOf := map[int]string{}
+	for _, line := range parsed.Lines {
+		sourceOf[line.Number] = line.Source
+		if sourceOf[line.Number] == "" {
+			sourceOf[line.Number] = fmt.Sprintf("line %d", line.Number)
+		}
+	}
+	for _, line := range parsed.Lines {
+		if of, repeat := repeats[line.Number]; repeat && len(plan.PrintedTwice) < printedTwiceMax {
+			plan.PrintedTwice = append(plan.PrintedTwice, domain.PrintedTwice{LineID: idOfNumber[of], Serial: truncateRunes(line.Serial, 64),
+				Where: truncateRunes(sourceOf[line.Number], 64), Of: truncateRunes(sourceOf[of], 64)})
+		}
+	}
+	if len(repeats) > printedTwiceMax {
+		plan.Warnings = append(plan.Warnings, fmt.Sprintf("%d rows were printed twice; the first %d are recorded", len(repeats), printedTwiceMax))
+	}
+
+	first, last := lines[0].line.Date, lines[0].line.Date
+	for _, entry := range lines {
+		if entry.line.Date.Before(first) {
+			first = entry.line.Date
+		}
+		if entry.line.Date.After(last) {
+			last = entry.line.Date
+		}
+	}
+	plan.FirstDate, plan.LastDate = first.In(beijing).Format(time.DateOnly), last.In(beijing).Format(time.DateOnly)
+
+	newIDs := map[string]bool{}
+	for _, entry := range lines {
+		line := entry.line
+		planned := PlannedLine{LineID: entry.id, Serial: line.Serial, Date: line.Date.In(beijing).Format(time.DateOnly), Amount: line.Amount,
+			Balance: line.Balance, Counterparty: line.Counterparty, Remark: line.Remark, Where: line.Source}
+		stored, known := existing[entry.id]
+		if !known {
+			plan.New = append(plan.New, planned)
+			newIDs[entry.id] = true
+			continue
+		}
+		plan.Already = append(plan.Already, planned)
+		storedDate := stored.Date.In(beijing).Format(time.DateOnly)
+		switch {
+		case stored.Amount != line.Amount || storedDate != planned.Date:
+			plan.Problems = append(plan.Problems, fmt.Sprintf("%s (serial %s): the ledger has this line as %s yuan on %s, the statement says %s yuan on %s",
+				line.Source, line.Serial, stored.Amount, storedDate, line.Amount, planned.Date))
+		case stored.Balance != nil && line.Balance != nil && *stored.Balance != *line.Balance:
+			plan.Problems = append(plan.Problems, fmt.Sprintf("%s (serial %s, %s): the balance after it is %s in the ledger but %s in this statement",
+				line.Source, line.Serial, planned.Date, stored.Balance, line.Balance))
+		}
+	}
+
+	// The balance before the statement: the ledger's last line of the
+	// account booked before the statement's first day that printed one.
+	opening := parsed.Opening
+	if opening == nil {
+		if firstLine := lines[0].line; firstLine.Balance != nil {
+			derived := *firstLine.Balance - firstLine.Amount
+			opening = &derived
+		}
+	}
+	var before *Line
+	for _, line := range book.Lines {
+		if line.Account != code || line.Balance == nil || newIDs[line.LineID] || !line.Date.Before(startOfDay(first)) {
+			continue
+		}
+		if before == nil || line.Date.After(before.Date) || (line.Date.Equal(before.Date) && line.Position > before.Position) {
+			candidate := line
+			before = &candidate
+		}
+	}
+	if opening != nil && before != nil {
+		plan.BalanceChecked = true
+		if *opening != *before.Balance {
+			gap := fmt.Sprintf("the statement opens at %s yuan on %s, but the ledger's balance after line %s (serial %s, %s) is %s yuan: "+
+				"a statement between them may be missing, or this is another account", opening, plan.FirstDate, before.LineID, before.Serial,
+				before.Date.Format(time.DateOnly), before.Balance)
+			if request.AcceptBalanceGap {
+				plan.Warnings = append(plan.Warnings, gap)
+			} else {
+				plan.Problems = append(plan.Problems, gap+" (import it anyway with --accept-balance-gap)")
+			}
+		}
+	}
+	if err := parsed.CheckFooter(); err != nil {
+		if request.Strict {
+			plan.Problems = append(plan.Problems, err.Error())
+		} else {
+			plan.Warnings = append(plan.Warnings, err.Error())
+		}
+	}
+	if len(plan.Problems) > 0 || len(plan.New) == 0 {
+		return plan, nil
+	}
+	plan.Batches = plan.batches(lines2events(code, request, parsed, idOfNumber, newIDs), request)
+	return plan, nil
+}
+
+func startOfDay(instant time.Time) time.Time {
+	year, month, day := instant.In(beijing).Date()
+	return time.Date(year, month, day, 0, 0, 0, 0, beijing)
+}
+
+// lines2events makes the bank_line_imported event of every new line, keyed
+// by line id. Its content is what the bank printed, so the same line from
+// another file or clerk is the same event.
+func lines2events(code string, request ImportRequest, parsed statement.Statement, idOfNumber map[int]string,
+	newIDs map[string]bool) map[string]domain.Event {
+	events := map[string]domain.Event{}
+	for _, line := range parsed.Lines {
+		id, ok := idOfNumber[line.Number]
+		if !ok || !newIDs[id] {
+			continue
+		}
 		data := domain.BankLineImported{Account: code, LineID: id, Serial: line.Serial, BookedOn: line.Date.In(beijing).Format(time.DateOnly),
-			Amount: line.Amount, Balance: line.Balance, Remark: truncateRunes(line.Remark, 2000), Statement: truncateRunes(fileName, 200)}
-		event := domain.Event{Type: domain.TypeBankLineImported, County: cityCodeDefault, OccurredAt: line.Date, Actor: actor,
+			Amount: line.Amount, Balance: line.Balance, Remark: truncateRunes(line.Remark, 2000)}
+		event := domain.Event{Type: domain.TypeBankLineImported, County: request.County, OccurredAt: line.Date, Actor: request.Actor,
 			IdempotencyKey: "bankline-" + id, Data: data}
 		if line.Counterparty != "" || line.CounterpartyAccount != "" {
 			event.Personal = &domain.Personal{Donor: &domain.Person{Name: truncateRunes(line.Counterparty, 100),
 				BankAccount: strings.ReplaceAll(line.CounterpartyAccount, " ", "")}}
 		}
-		if event.OccurredAt.After(now) {
-			event.OccurredAt = now
+		if !request.Now.IsZero() && event.OccurredAt.After(request.Now) {
+			event.OccurredAt = request.Now
 		}
-		result.Events = append(result.Events, event)
+		events[id] = event
 	}
-	return result, nil
+	return events
 }
 
-// cityCodeDefault is the county of finance's events: the federation itself.
-// Callers with another catalog set the county before recording.
-const cityCodeDefault = "150600"
+// batches cuts the statement into parts of at most StatementPartLinesMax
+// lines; each part with new lines is one atomic batch of those lines and
+// the statement_imported event that lists them and the part's lines the
+// ledger already had.
+func (p ImportPlan) batches(events map[string]domain.Event, request ImportRequest) [][]domain.Event {
+	all := make([]PlannedLine, 0, len(p.New)+len(p.Already))
+	all = append(all, p.New...)
+	all = append(all, p.Already...)
+	// Statement order: by where the line is, which is the order parsed.
+	order := map[string]int{}
+	for i, line := range p.New {
+		order[line.LineID] = i
+	}
+	for i, line := range p.Already {
+		order[line.LineID] = len(p.New) + i
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		if all[i].Date != all[j].Date {
+			return all[i].Date < all[j].Date
+		}
+		return order[all[i].LineID] < order[all[j].LineID]
+	})
+	var parts [][]PlannedLine
+	for start := 0; start < len(all); start += domain.StatementPartLinesMax {
+		part := all[start:min(start+domain.StatementPartLinesMax, len(all))]
+		for _, line := range part {
+			if _, isNew := events[line.LineID]; isNew {
+				parts = append(parts, part)
+				break
+			}
+		}
+	}
+	var batches [][]domain.Event
+	for i, part := range parts {
+		provenance := domain.StatementImported{Account: p.Account, File: p.File, Format: p.Format, Profile: p.Profile,
+			FirstDate: p.FirstDate, LastDate: p.LastDate, Opening: p.Opening, Closing: p.Closing, Part: i + 1, Parts: len(parts),
+			Lines: []string{}}
+		var batch []domain.Event
+		for _, line := range part {
+			if event, isNew := events[line.LineID]; isNew {
+				batch = append(batch, event)
+				provenance.Lines = append(provenance.Lines, line.LineID)
+			} else {
+				provenance.Already = append(provenance.Already, line.LineID)
+			}
+		}
+		if i == 0 {
+			provenance.PrintedTwice = p.PrintedTwice
+			for _, warning := range p.Warnings {
+				provenance.Warnings = append(provenance.Warnings, truncateRunes(warning, 2000))
+			}
+			if len(provenance.Warnings) > 20 {
+				provenance.Warnings = provenance.Warnings[:20]
+			}
+		}
+		// The key is the part's new lines: a retry of the same import is
+		// the same event, another import of other lines another one.
+		hash := sha256.New()
+		hash.Write([]byte(p.Account))
+		for _, id := range provenance.Lines {
+			hash.Write([]byte("|" + id))
+		}
+		batch = append(batch, domain.Event{Type: domain.TypeStatementImported, County: request.County, OccurredAt: request.Now,
+			Actor: request.Actor, IdempotencyKey: "statement-" + hex.EncodeToString(hash.Sum(nil))[:32], Data: provenance})
+		batches = append(batches, batch)
+	}
+	return batches
+}
+
+// Recorder records events atomically (ledger.Service).
+type Recorder interface {
+	Record(ctx context.Context, events []domain.Event) ([]ledger.Result, error)
+}
+
+// ImportResult is what an import wrote.
+type ImportResult struct {
+	ImportPlan
+	// Written is how many line events were written; the plan's Already
+	// lines were there before.
+	Written int `json:"written"`
+}
+
+// Import plans the statement against the log and writes the plan, part by
+// part. When another clerk writes the same lines between the plan and the
+// write, the plan is made again from the log: an import never fails
+// because the lines it brings are there already.
+func Import(ctx context.Context, store eventstore.Store, recorder Recorder, unseal Unsealer, parsed statement.Statement,
+	request ImportRequest) (ImportResult, error) {
+	var result ImportResult
+	for attempt := 1; ; attempt++ {
+		book, err := BuildBook(ctx, store, unseal)
+		if err != nil {
+			return result, err
+		}
+		plan, err := PlanImport(book, parsed, request)
+		if err != nil {
+			return result, err
+		}
+		if err := plan.Refused(); err != nil {
+			result.ImportPlan = plan
+			return result, err
+		}
+		written := 0
+		for _, batch := range plan.Batches {
+			if _, err = recorder.Record(ctx, batch); err != nil {
+				break
+			}
+			written += len(batch) - 1
+		}
+		result.Written += written
+		if err == nil {
+			result.ImportPlan = plan
+			// Lines written by an earlier attempt are this import's too.
+			return result, nil
+		}
+		raced := errors.Is(err, domain.ErrIdempotencyKeyReused) || errors.Is(err, domain.ErrRejected) || errors.Is(err, domain.ErrConflict)
+		if !raced || attempt == importAttemptsMax {
+			if result.Written > 0 {
+				return result, fmt.Errorf("import: %d lines were written before: %w", result.Written, err)
+			}
+			return result, fmt.Errorf("import: %w", err)
+		}
+	}
+}
 
 func truncateRunes(text string, max int) string {
 	runes := []rune(text)

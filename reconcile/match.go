@@ -3,6 +3,7 @@ package reconcile
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"regexp"
 	"sort"
 	"strings"
@@ -20,6 +21,7 @@ const (
 	RuleCombined   = "combined"         // one line covers several donations or pledges of one donor
 	RulePartialFee = "partial-fee"      // the line is the donation less a bank fee
 	RuleRefund     = "refund"           // money out that returns a donation
+	RuleRefundPair = "refund-pair"      // money out that sends an unexplained money-in line back
 	RuleFee        = "fee"              // money out that is a bank charge
 	RuleManual     = "manual"
 )
@@ -32,8 +34,12 @@ type Options struct {
 	FeeMax domain.Money
 	// NameSimilarityMin is the least name similarity (0-1) for a suggestion.
 	NameSimilarityMin float64
-	// Now dates the ageing of pledges.
+	// Now dates the ageing of pledges: pledges made after it, and
+	// receipts after it, are left out (pledges --as-of).
 	Now time.Time
+	// RefundWindowDays is how long after money came in a refund of it is
+	// looked for.
+	RefundWindowDays int
 }
 
 // Limits of the matcher, unit last.
@@ -49,7 +55,8 @@ const (
 	// and combinations.
 	groupItemsMax = 12
 	// suggestionsPerLineMax bounds the suggestions one bank line is in.
-	suggestionsPerLineMax = 3
+	suggestionsPerLineMax   = 3
+	refundWindowDaysDefault = 30
 )
 
 // Match is a matched or suggested set of lines and donations.
@@ -60,6 +67,8 @@ type Match struct {
 	Donations  []domain.MatchedDonation `json:"donations"`
 	Fee        domain.Money             `json:"fee,omitempty"`
 	Similarity float64                  `json:"similarity,omitempty"`
+	// Why says what made the suggestion, in the clerk's words.
+	Why string `json:"why,omitempty"`
 	// DecidedBy is the event that confirmed it, for confirmed matches.
 	DecidedBy string `json:"decided_by,omitempty"`
 }
@@ -72,8 +81,17 @@ type Result struct {
 	Matched []Match `json:"matched"`
 	// Suggested: a person decides (ledger reconcile confirm/reject).
 	Suggested []Match `json:"suggested"`
-	// WrittenOff: lines written off as fees.
-	WrittenOff []Line `json:"written_off"`
+	// WrittenOff: lines (or parts of lines) written off, with the reason.
+	WrittenOff []WriteOff `json:"written_off"`
+	// Refunds: confirmed pairs of a money-in line and the money-out line
+	// that sent it back.
+	Refunds []Match `json:"refunds"`
+	// Fees: bank fees, deducted from a donation on its way (recorded with
+	// its match) or charged as a line of their own (written off).
+	Fees []Fee `json:"fees"`
+	// PrintedTwice: statement rows the bank printed twice, as recorded
+	// when the statement was imported; they were not imported as lines.
+	PrintedTwice []PrintedTwiceRow `json:"printed_twice"`
 	// UnmatchedLines: bank lines no donation explains.
 	UnmatchedLines []Line `json:"unmatched_lines"`
 	// UnmatchedDonations: money recorded as received with no bank line.
@@ -83,6 +101,49 @@ type Result struct {
 	Duplicates [][]Line `json:"duplicates"`
 	// Outstanding: pledges not received, with their age.
 	Outstanding []Outstanding `json:"outstanding"`
+	// AsOf is the day pledges are aged from.
+	AsOf string `json:"as_of"`
+	// left is each line's money not yet explained, for decisions.
+	left map[string]domain.Money
+}
+
+// WriteOff is a line written off: the line, how much of it, and why.
+type WriteOff struct {
+	Line
+	WrittenOff domain.Money `json:"written_off"`
+	// Kind is "fee" for a charge (money out) and "other" for money in
+	// explained without a donation (interest, an own transfer).
+	Kind      string `json:"kind"`
+	Reason    string `json:"reason"`
+	DecidedBy string `json:"decided_by"`
+	Actor     string `json:"actor"`
+}
+
+// Kinds of write-off.
+const (
+	WriteOffFee   = "fee"
+	WriteOffOther = "other"
+)
+
+// Fee is a bank fee and where it was recorded.
+type Fee struct {
+	LineID string       `json:"line_id"`
+	Serial string       `json:"serial,omitempty"`
+	Date   time.Time    `json:"date"`
+	Amount domain.Money `json:"amount"`
+	// Source is "match" (deducted from a donation, recorded with its
+	// match) or "write-off" (a charge line).
+	Source    string `json:"source"`
+	MatchID   string `json:"match_id,omitempty"`
+	DecidedBy string `json:"decided_by"`
+}
+
+// PrintedTwiceRow is a row the bank printed twice and where.
+type PrintedTwiceRow struct {
+	Line
+	Where string `json:"where"`
+	Of    string `json:"of"`
+	File  string `json:"file,omitempty"`
 }
 
 // Outstanding is a pledge still to be received.
@@ -111,6 +172,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
+	}
+	if o.RefundWindowDays == 0 {
+		o.RefundWindowDays = refundWindowDaysDefault
 	}
 	return o
 }
@@ -153,8 +217,10 @@ func Reconcile(book *Book, options Options) Result {
 	m := &matcher{book: book, suggestedLine: map[string]bool{}, suggestionsPerLine: map[string]int{}, normalized: map[string]string{}, suggestedDonor: map[string]bool{}, options: options,
 		lineLeft: map[string]domain.Money{}, donLeft: map[string]domain.Money{},
 		rejected: map[string]bool{}, written: map[string]bool{}, byAmount: map[domain.Money][]*Donation{}}
-	m.result = Result{Position: book.Position, Matched: []Match{}, Suggested: []Match{}, WrittenOff: []Line{},
-		UnmatchedLines: []Line{}, UnmatchedDonations: []Donation{}, Duplicates: [][]Line{}, Outstanding: []Outstanding{}}
+	m.result = Result{Position: book.Position, Matched: []Match{}, Suggested: []Match{}, WrittenOff: []WriteOff{},
+		Refunds: []Match{}, Fees: []Fee{}, PrintedTwice: []PrintedTwiceRow{},
+		UnmatchedLines: []Line{}, UnmatchedDonations: []Donation{}, Duplicates: [][]Line{}, Outstanding: []Outstanding{},
+		AsOf: options.Now.In(beijing).Format(time.DateOnly)}
 	for _, line := range book.Lines {
 		m.lineLeft[line.LineID] = abs(line.Amount)
 	}
@@ -168,6 +234,7 @@ func Reconcile(book *Book, options Options) Result {
 		m.byAmount[donation.Amount] = append(m.byAmount[donation.Amount], donation)
 	}
 	m.applyDecisions()
+	m.printedTwice()
 	m.findDuplicates()
 	m.byReference()
 	m.byAmountAndName()
@@ -176,6 +243,7 @@ func Reconcile(book *Book, options Options) Result {
 	m.outgoing()
 	m.leftovers()
 	m.ageing()
+	m.result.left = m.lineLeft
 	return m.result
 }
 
@@ -215,12 +283,31 @@ func (m *matcher) applyDecisions() {
 				}
 			}
 			m.result.Matched = append(m.result.Matched, match)
+			if p.Fee > 0 && len(p.LineIDs) > 0 {
+				line := lines[p.LineIDs[0]]
+				m.result.Fees = append(m.result.Fees, Fee{LineID: line.LineID, Serial: line.Serial, Date: line.Date, Amount: p.Fee,
+					Source: "match", MatchID: p.MatchID, DecidedBy: decision.EventID})
+			}
 		case domain.MatchRejected:
 			m.rejected[p.SuggestionID] = true
 		case domain.FeeWrittenOff:
 			m.lineLeft[p.LineID] -= p.Amount
 			m.written[p.LineID] = true
-			m.result.WrittenOff = append(m.result.WrittenOff, lines[p.LineID])
+			line := lines[p.LineID]
+			m.result.WrittenOff = append(m.result.WrittenOff, WriteOff{Line: line, WrittenOff: p.Amount, Kind: WriteOffFee, Reason: p.Reason,
+				DecidedBy: decision.EventID, Actor: decision.Actor})
+			m.result.Fees = append(m.result.Fees, Fee{LineID: line.LineID, Serial: line.Serial, Date: line.Date, Amount: p.Amount,
+				Source: "write-off", DecidedBy: decision.EventID})
+		case domain.LineWrittenOff:
+			m.lineLeft[p.LineID] -= p.Amount
+			m.written[p.LineID] = true
+			m.result.WrittenOff = append(m.result.WrittenOff, WriteOff{Line: lines[p.LineID], WrittenOff: p.Amount, Kind: WriteOffOther,
+				Reason: p.Reason, DecidedBy: decision.EventID, Actor: decision.Actor})
+		case domain.RefundPaired:
+			m.lineLeft[p.ReturnedLine] -= p.Amount
+			m.lineLeft[p.RefundLine] -= p.Amount
+			m.result.Refunds = append(m.result.Refunds, Match{ID: p.PairID, Rule: RuleRefundPair,
+				Lines: []Line{lines[p.ReturnedLine], lines[p.RefundLine]}, Why: p.Note, DecidedBy: decision.EventID})
 		}
 	}
 }
@@ -228,6 +315,12 @@ func (m *matcher) applyDecisions() {
 func (m *matcher) open(line Line) bool { return m.lineLeft[line.LineID] > 0 && line.Amount > 0 }
 
 func (m *matcher) suggest(rule string, lines []Line, donations []domain.MatchedDonation, fee domain.Money, similarity float64, automatic bool) {
+	m.suggestWhy(rule, lines, donations, fee, similarity, automatic, "")
+}
+
+// suggestWhy suggests a match, or makes it when automatic, saying why.
+func (m *matcher) suggestWhy(rule string, lines []Line, donations []domain.MatchedDonation, fee domain.Money, similarity float64,
+	automatic bool, why string) {
 	id := matchID(rule, lines, donations)
 	if m.rejected[id] {
 		return
@@ -243,7 +336,7 @@ func (m *matcher) suggest(rule string, lines []Line, donations []domain.MatchedD
 			m.suggestionsPerLine[line.LineID]++
 		}
 	}
-	match := Match{ID: id, Rule: rule, Lines: lines, Donations: donations, Fee: fee, Similarity: round2(similarity)}
+	match := Match{ID: id, Rule: rule, Lines: lines, Donations: donations, Fee: fee, Similarity: round2(similarity), Why: why}
 	if automatic {
 		for _, line := range lines {
 			m.lineLeft[line.LineID] = 0
@@ -270,7 +363,9 @@ func (m *matcher) withinWindow(line Line, donation *Donation) bool {
 	return days >= -float64(m.options.WindowDays) && days <= float64(m.options.WindowDays)
 }
 
-// byReference: the serial or the remark points at exactly one donation.
+// byReference: the serial, or a whole word of the remark (附言, 用途),
+// is a donation's bank reference or its id. With the same amount the match
+// is made at once; otherwise it is a suggestion that says why.
 func (m *matcher) byReference() {
 	references := map[string]*Donation{}
 	ids := map[string]*Donation{}
@@ -284,28 +379,34 @@ func (m *matcher) byReference() {
 		if !m.open(line) {
 			continue
 		}
-		donation := references[line.Serial]
-		if donation == nil {
-			// A remark names a donation by its id among its words.
+		donation, named := references[line.Serial], "the bank serial is its bank reference"
+		if donation == nil || m.donLeft[donation.DonationID] <= 0 {
+			donation = nil
 			for _, token := range referenceTokenPattern.FindAllString(line.Remark, -1) {
+				if candidate := references[token]; candidate != nil && m.donLeft[candidate.DonationID] > 0 {
+					donation, named = candidate, "the remark quotes its bank reference "+token
+					break
+				}
 				if candidate := ids[token]; candidate != nil && m.donLeft[candidate.DonationID] > 0 {
-					donation = candidate
+					donation, named = candidate, "the remark names donation "+token
 					break
 				}
 			}
 		}
-		if donation == nil || m.donLeft[donation.DonationID] <= 0 {
+		if donation == nil {
 			continue
 		}
 		left := m.donLeft[donation.DonationID]
 		switch fee := left - line.Amount; {
 		case fee == 0:
-			m.suggest(RuleReference, []Line{line}, []domain.MatchedDonation{matched(donation, left)}, 0, 1, true)
+			m.suggestWhy(RuleReference, []Line{line}, []domain.MatchedDonation{matched(donation, left)}, 0, 1, true, named)
 		case fee > 0 && fee <= m.options.FeeMax:
-			m.suggest(RulePartialFee, []Line{line}, []domain.MatchedDonation{matched(donation, left)}, fee, 1, false)
+			m.suggestWhy(RulePartialFee, []Line{line}, []domain.MatchedDonation{matched(donation, left)}, fee, 1, false,
+				fmt.Sprintf("%s; the line is %s yuan less than the donation's %s: a bank fee?", named, fee, left))
 		case line.Amount < left:
 			// Part of the donation: perhaps one of several transfers.
-			m.suggest(RuleSplit, []Line{line}, []domain.MatchedDonation{matched(donation, line.Amount)}, 0, 1, false)
+			m.suggestWhy(RuleSplit, []Line{line}, []domain.MatchedDonation{matched(donation, line.Amount)}, 0, 1, false,
+				fmt.Sprintf("%s; the line is %s yuan of the donation's %s: one of several transfers?", named, line.Amount, left))
 		}
 	}
 }
@@ -513,27 +614,36 @@ func subsetsSumming(count int, amount func(int) domain.Money, target domain.Mone
 	return found
 }
 
-// outgoing: money out is a refund of a donation or a bank charge.
+// refundWords mark a money-out line as money sent back.
+var refundWords = []string{"退", "refund", "冲正", "return"}
+
+// outgoing: money out is a refund of a donation, money sent back that came
+// in unexplained, or a bank charge.
 func (m *matcher) outgoing() {
 	for _, line := range m.book.Lines {
 		if line.Amount >= 0 || m.lineLeft[line.LineID] <= 0 {
 			continue
 		}
 		remark := strings.ToLower(line.Remark)
+		refund := false
+		for _, word := range refundWords {
+			refund = refund || strings.Contains(remark, word)
+		}
 		switch {
-		case strings.Contains(remark, "退") || strings.Contains(remark, "refund") || strings.Contains(remark, "冲正"):
+		case refund:
 			// A refund that names its donation goes with it, whatever the
-			// amount; otherwise a donation of the same amount and donor.
+			// amount; then money that came in unexplained and goes back;
+			// then a donation of the same amount and donor.
 			named := false
 			for _, token := range referenceTokenPattern.FindAllString(line.Remark, -1) {
 				if donation := m.book.Donations[token]; donation != nil {
-					m.suggest(RuleRefund, []Line{line}, []domain.MatchedDonation{matched(donation, -line.Amount)}, 0,
-						Similarity(line.Counterparty, donation.Donor), false)
+					m.suggestWhy(RuleRefund, []Line{line}, []domain.MatchedDonation{matched(donation, -line.Amount)}, 0,
+						Similarity(line.Counterparty, donation.Donor), false, "the refund's remark names donation "+token)
 					named = true
 					break
 				}
 			}
-			if named {
+			if named || m.refundPairs(line) {
 				continue
 			}
 			for _, donation := range m.byAmount[-line.Amount] {
@@ -544,10 +654,41 @@ func (m *matcher) outgoing() {
 			}
 		case strings.Contains(remark, "手续费") || strings.Contains(remark, "费") || strings.Contains(remark, "fee"):
 			if -line.Amount <= m.options.FeeMax {
-				m.suggest(RuleFee, []Line{line}, nil, -line.Amount, 0, false)
+				m.suggestWhy(RuleFee, []Line{line}, nil, -line.Amount, 0, false, "a bank charge: the remark says "+line.Remark)
 			}
 		}
 	}
+}
+
+// refundPairs suggests pairing a refund with the money-in lines it may send
+// back: the same amount, untouched, from the same account or a similar
+// name, booked within the refund window before it. It reports whether it
+// suggested any.
+func (m *matcher) refundPairs(refund Line) bool {
+	found := false
+	for _, line := range m.book.Lines {
+		if line.Account != refund.Account || line.Amount != -refund.Amount || m.lineLeft[line.LineID] != line.Amount {
+			continue
+		}
+		days := refund.Date.Sub(line.Date).Hours() / 24
+		if days < 0 || days > float64(m.options.RefundWindowDays) {
+			continue
+		}
+		sameAccount := line.CounterpartyAccount != "" && line.CounterpartyAccount == refund.CounterpartyAccount
+		similarity := Similarity(line.Counterparty, refund.Counterparty)
+		if !sameAccount && similarity < m.options.NameSimilarityMin {
+			continue
+		}
+		why := fmt.Sprintf("%s yuan came in on %s and the same amount went back on %s (%s)", line.Amount,
+			line.Date.Format(time.DateOnly), refund.Date.Format(time.DateOnly), refund.Remark)
+		if sameAccount {
+			why += "; the same counterparty account"
+			similarity = 1
+		}
+		m.suggestWhy(RuleRefundPair, []Line{line, refund}, nil, 0, similarity, false, why)
+		found = true
+	}
+	return found
 }
 
 func (m *matcher) findDuplicates() {
@@ -582,16 +723,24 @@ func (m *matcher) leftovers() {
 
 func (m *matcher) donationSuggested(id string) bool { return m.suggestedDonor[id] }
 
+// ageing lists the pledges outstanding on the as-of day (Options.Now):
+// pledges made after it are left out, and a pledge received after it was
+// still outstanding then.
 func (m *matcher) ageing() {
+	asOf := m.options.Now
 	var pledges []*Donation
 	for _, pledge := range m.book.Pledges {
-		if !pledge.Received {
-			pledges = append(pledges, pledge)
+		if pledge.Date.After(asOf) {
+			continue
 		}
+		if receipt := m.book.Donations[pledge.DonationID]; receipt != nil && !receipt.Date.After(asOf) {
+			continue
+		}
+		pledges = append(pledges, pledge)
 	}
 	sort.Slice(pledges, func(i, j int) bool { return pledges[i].Position < pledges[j].Position })
 	for _, pledge := range pledges {
-		days := int(m.options.Now.Sub(pledge.Date).Hours() / 24)
+		days := int(asOf.Sub(pledge.Date).Hours() / 24)
 		bucket := Bucket0to30
 		switch {
 		case days > 90:
@@ -600,6 +749,24 @@ func (m *matcher) ageing() {
 			bucket = Bucket31to90
 		}
 		m.result.Outstanding = append(m.result.Outstanding, Outstanding{Donation: *pledge, AgeDays: days, Bucket: bucket})
+	}
+}
+
+// printedTwice lists the rows the bank printed twice, as the imports
+// recorded them, each once.
+func (m *matcher) printedTwice() {
+	lines := m.lineByID()
+	seen := map[string]bool{}
+	for _, imported := range m.book.Imports {
+		for _, row := range imported.PrintedTwice {
+			key := imported.Account + "|" + row.LineID + "|" + row.Where + "|" + imported.File
+			line, ok := lines[row.LineID]
+			if seen[key] || !ok {
+				continue
+			}
+			seen[key] = true
+			m.result.PrintedTwice = append(m.result.PrintedTwice, PrintedTwiceRow{Line: line, Where: row.Where, Of: row.Of, File: imported.File})
+		}
 	}
 }
 

@@ -13,7 +13,21 @@ func (r Result) WithoutPersonal() Result {
 	withheld := r
 	withheld.Matched = withholdMatches(r.Matched)
 	withheld.Suggested = withholdMatches(r.Suggested)
-	withheld.WrittenOff = withholdLines(r.WrittenOff)
+	if r.WrittenOff != nil {
+		withheld.WrittenOff = make([]WriteOff, len(r.WrittenOff))
+		for i, writeOff := range r.WrittenOff {
+			writeOff.Line = withholdLine(writeOff.Line)
+			withheld.WrittenOff[i] = writeOff
+		}
+	}
+	withheld.Refunds = withholdMatches(r.Refunds)
+	if r.PrintedTwice != nil {
+		withheld.PrintedTwice = make([]PrintedTwiceRow, len(r.PrintedTwice))
+		for i, row := range r.PrintedTwice {
+			row.Line = withholdLine(row.Line)
+			withheld.PrintedTwice[i] = row
+		}
+	}
 	withheld.UnmatchedLines = withholdLines(r.UnmatchedLines)
 	withheld.UnmatchedDonations = withholdDonations(r.UnmatchedDonations)
 	if r.Duplicates != nil {
@@ -50,12 +64,17 @@ func withholdLines(lines []Line) []Line {
 	}
 	out := make([]Line, len(lines))
 	for i, line := range lines {
-		if line.Counterparty != "" {
-			line.Counterparty = Withheld
-		}
-		out[i] = line
+		out[i] = withholdLine(line)
 	}
 	return out
+}
+
+func withholdLine(line Line) Line {
+	if line.Counterparty != "" {
+		line.Counterparty = Withheld
+	}
+	line.CounterpartyAccount = ""
+	return line
 }
 
 func withholdDonations(donations []Donation) []Donation {
