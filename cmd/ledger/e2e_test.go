@@ -17,6 +17,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 )
@@ -291,18 +292,59 @@ func TestEndToEndReconcileAndPeriodClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	runLedger(t, "", "demo", "--data", data).expect(t, 0)
-	runLedger(t, "", "reconcile", "import", statementFile, "--profile", "icbc", "--data", data).expect(t, 0,
-		"12 lines imported, 0 already imported, 1 printed twice")
-	runLedger(t, "", "reconcile", "import", statementFile, "--profile", "icbc", "--data", data).expect(t, 0,
-		"0 lines imported, 12 already imported")
+	runLedger(t, "", "reconcile", "import", statementFile, "--data", data).expect(t, 0,
+		"12 lines imported, 0 already in the ledger, 1 printed twice", "profile icbc", "serial 202206100017765")
+	// Again, under another name and by another clerk: nothing is written.
+	copied := filepath.Join(t.TempDir(), "六月流水-副本.csv")
+	raw, err := os.ReadFile(statementFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(copied, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "reconcile", "import", copied, "--profile", "icbc", "--actor", "another-clerk", "--data", data).expect(t, 0,
+		"0 lines imported, 12 already in the ledger")
+	// A footer that disagrees: a warning, and with --strict a refusal.
+	wrong := filepath.Join(t.TempDir(), "wrong-footer.csv")
+	utf8 := strings.Replace(gbkToUTF8(t, raw), `"1,013,666.66"`, `"1,093,666.66"`, 1)
+	if err := os.WriteFile(wrong, []byte(utf8), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "reconcile", "import", wrong, "--strict", "--dry-run", "--data", data).expect(t, 1, "refused: statement footer", "1093666.66")
+	runLedger(t, "", "reconcile", "import", wrong, "--dry-run", "--data", data).expect(t, 0, "0 lines would be imported", "warning: statement footer")
 	report := runLedger(t, "", "reconcile", "report", "--data", data)
-	report.expect(t, 0, "已匹配 matched", "Suggested (ledger reconcile confirm ID", "D-SUM-02")
+	report.expect(t, 0, "已匹配 matched", "Suggested (待确认: ledger reconcile confirm ID", "D-SUM-02", "why:",
+		"Printed twice by the bank", "202206100017765", "收入 In ¥")
 	xlsx := filepath.Join(t.TempDir(), "reconciliation.xlsx")
 	runLedger(t, "", "reconcile", "report", "--format", "xlsx", "--out", xlsx, "--data", data).expect(t, 0)
 	if info, err := os.Stat(xlsx); err != nil || info.Size() == 0 {
 		t.Fatalf("no xlsx written: %v", err)
 	}
 	runLedger(t, "", "pledges", "--data", data).expect(t, 0, "0-30 days")
+	runLedger(t, "", "pledges", "--as-of", "2022-06-30", "--data", data).expect(t, 0, "As of 2022-06-30")
+	runLedger(t, "", "pledges", "--as-of", "June", "--data", data).expect(t, 2, "--as-of")
+	// Errors name the flag, not the event's field.
+	runLedger(t, "", "reconcile", "reject", "S-0000000000000000", "--data", data).expect(t, 2, "--reason is required")
+	var parsedReport struct {
+		UnmatchedLines []struct {
+			LineID string `json:"line_id"`
+			Amount string `json:"amount"`
+		} `json:"unmatched_lines"`
+	}
+	if err := json.Unmarshal([]byte(runLedger(t, "", "reconcile", "report", "--format", "json", "--data", data).stdout), &parsedReport); err != nil {
+		t.Fatal(err)
+	}
+	moneyIn := ""
+	for _, line := range parsedReport.UnmatchedLines {
+		if !strings.HasPrefix(line.Amount, "-") {
+			moneyIn = line.LineID
+		}
+	}
+	if moneyIn == "" {
+		t.Fatalf("no unmatched money-in line: %+v", parsedReport.UnmatchedLines)
+	}
+	runLedger(t, "", "reconcile", "write-off", moneyIn, "--reason", "手续费", "--amount", "10.00", "--data", data).expect(t, 2, "--amount", "written off whole")
 	// Close June: a back-dated June entry is refused, a July one is not.
 	runLedger(t, "", "period", "close", "2022-06", "--data", data).expect(t, 0, "period_closed", "checkpoint of")
 	runLedger(t, "", "record", "donation", "--data", data, "--campaign", "general", "--county", "150626", "--amount", "1.00",
@@ -341,4 +383,13 @@ func TestEndToEndMigrate(t *testing.T) {
 	runLedger(t, "", "migrate", "--from", from, "--to", other).expect(t, 1, "not a copy of the source")
 	runLedger(t, "", "migrate", "--from", from).expect(t, 2, "give both --from and --to")
 	runLedger(t, "", "migrate", "--from", from, "--to", "ftp://x").expect(t, 2, "unknown store")
+}
+
+func gbkToUTF8(t *testing.T, gbk []byte) string {
+	t.Helper()
+	decoded, err := simplifiedchinese.GBK.NewDecoder().Bytes(gbk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(decoded)
 }

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -34,35 +37,30 @@ func runReconcile(ctx context.Context, env *environment, args []string) error {
 }
 
 func runReconcileImport(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "reconcile import", "FILE --profile NAME --account ACCT\n\n"+
-		"Imports a bank statement (CSV in GBK/GB18030 or UTF-8, CAMT.053 XML, or XLSX). Each line becomes an event;\n"+
-		"importing the same or an overlapping statement again adds nothing. Balances must add up where given.")
+	flags := newFlags(env, "reconcile import", "FILE [--profile NAME] [--account ACCT] [--dry-run] [--strict] [--accept-balance-gap]\n\n"+
+		"Imports a bank statement (CSV in GBK/GB18030 or UTF-8, CAMT.053 XML, or XLSX). A line is the bank's: importing the same\n"+
+		"statement again, under any name, in any encoding or by any clerk, adds nothing; an overlapping statement adds only its\n"+
+		"new lines. Balances must add up, and the opening balance must be the ledger's balance before the statement's first day.")
 	var store storeFlags
 	store.register(flags)
-	profile := flags.String("profile", "generic", "column profile of CSV and XLSX statements: generic, icbc, ccb, abc or boc")
+	profile := flags.String("profile", "", "column profile of CSV and XLSX statements: "+strings.Join(statement.ProfileNames(), ", ")+
+		" (default: detected from the headers)")
 	account := flags.String("account", "", "our bank account number (default: the one the statement states)")
 	actor := flags.String("actor", envOr("LEDGER_ACTOR", envOr("USER", "finance")), "who imports it")
+	dryRun := flags.Bool("dry-run", false, "show what would be imported and write nothing")
+	strict := flags.Bool("strict", false, "refuse a statement whose printed totals (合计) disagree with its lines")
+	acceptGap := flags.Bool("accept-balance-gap", false, "import although the opening balance disagrees with the ledger (recorded with the import)")
 	if err := parse(flags, args); err != nil {
 		return err
 	}
 	if flags.NArg() != 1 {
 		return usagef("give one statement FILE")
 	}
-	data, err := os.ReadFile(flags.Arg(0))
+	data, err := readStatement(flags.Arg(0))
 	if err != nil {
 		return err
 	}
-	parsed, err := statement.Parse(flags.Arg(0), data, *profile)
-	if err != nil {
-		return err
-	}
-	if *account == "" {
-		*account = parsed.Account
-	}
-	if *account == "" {
-		return usagef("the statement does not say its account: give --account")
-	}
-	imported, err := reconcile.BuildImport(parsed, *account, *actor, flags.Arg(0), time.Now())
+	parsed, err := statement.ParseDetect(flags.Arg(0), data, *profile)
 	if err != nil {
 		return err
 	}
@@ -71,41 +69,136 @@ func runReconcileImport(ctx context.Context, env *environment, args []string) er
 		return err
 	}
 	defer opened.Close()
-	written, already := 0, 0
-	for start := 0; start < len(imported.Events); start += 1000 {
-		batch := imported.Events[start:min(start+1000, len(imported.Events))]
-		for i := range batch {
-			batch[i].County = opened.catalog.CityCode()
-		}
-		results, err := opened.service.Record(ctx, batch)
+	request := reconcile.ImportRequest{Account: *account, FileName: filepath.Base(flags.Arg(0)), Actor: *actor,
+		County: opened.catalog.CityCode(), Strict: *strict, AcceptBalanceGap: *acceptGap, Now: time.Now()}
+	var result reconcile.ImportResult
+	if *dryRun {
+		book, err := reconcile.BuildBook(ctx, opened.store, opened.unseal())
 		if err != nil {
-			return fmt.Errorf("import (lines %d-%d; %d earlier lines were written): %w", start+1, start+len(batch), written, err)
+			return err
 		}
-		for _, result := range results {
-			if result.Duplicate {
-				already++
-			} else {
-				written++
-			}
+		if result.ImportPlan, err = reconcile.PlanImport(book, parsed, request); err != nil {
+			return flagged(err, importFlags)
 		}
+		err = result.Refused()
+		printImport(env, flags.Arg(0), parsed, result, true)
+		return err
 	}
-	fmt.Fprintf(env.stdout, "%s (%s, account %s): %d lines imported, %d already imported, %d printed twice by the bank and skipped\n",
-		flags.Arg(0), parsed.Format, reconcile.AccountCode(*account), written, already, len(imported.Repeats))
-	return nil
+	result, err = reconcile.Import(ctx, opened.store, opened.service, opened.unseal(), parsed, request)
+	printImport(env, flags.Arg(0), parsed, result, false)
+	return flagged(err, importFlags)
 }
 
-func reconcileNow(ctx context.Context, opened *opened) (reconcile.Result, error) {
+// importFlags names the flag behind each field of an import's errors.
+var importFlags = map[string]string{"account": "--account"}
+
+// readStatement reads a statement file, refusing one larger than a
+// statement can be before reading it whole.
+func readStatement(path string) ([]byte, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if info.Size() > statement.MaxFileSize {
+		return nil, fmt.Errorf("%s is %d bytes, more than a statement's limit of %d bytes (64 MiB): split it", path, info.Size(), statement.MaxFileSize)
+	}
+	return os.ReadFile(path)
+}
+
+func printImport(env *environment, file string, parsed statement.Statement, result reconcile.ImportResult, dryRun bool) {
+	if result.Account == "" {
+		return
+	}
+	profile := ""
+	if result.Profile != "" {
+		profile = ", profile " + result.Profile
+	}
+	verb := "imported"
+	written := result.Written
+	if dryRun {
+		verb, written = "would be imported", len(result.New)
+	}
+	fmt.Fprintf(env.stdout, "%s (%s%s, account %s, %s to %s): %d lines %s, %d already in the ledger, %d printed twice by the bank and skipped\n",
+		file, parsed.Format, profile, result.Account, result.FirstDate, result.LastDate, written, verb, len(result.Already), len(result.PrintedTwice))
+	for _, row := range result.PrintedTwice {
+		fmt.Fprintf(env.stdout, "  printed twice: serial %s at %s (first at %s)\n", row.Serial, row.Where, row.Of)
+	}
+	if result.BalanceChecked {
+		fmt.Fprintln(env.stdout, "  opening balance agrees with the ledger")
+	}
+	for _, warning := range result.Warnings {
+		fmt.Fprintf(env.stdout, "  warning: %s\n", warning)
+	}
+	for _, problem := range result.Problems {
+		fmt.Fprintf(env.stdout, "  refused: %s\n", problem)
+	}
+}
+
+// flagged rewrites the fields of a validation error or refusal into the
+// flags that set them ("--reason is required"), and makes it a usage error;
+// an error about anything else is returned as it is.
+func flagged(err error, names map[string]string) error {
+	if err == nil {
+		return nil
+	}
+	field := func(path string) (string, bool) {
+		path = eventIndexPattern.ReplaceAllString(path, "")
+		path = strings.TrimPrefix(path, "data.")
+		name, ok := names[path]
+		return name, ok
+	}
+	var validation *domain.ValidationError
+	if errors.As(err, &validation) {
+		var messages []string
+		all := true
+		for _, violation := range validation.Violations {
+			if name, ok := field(violation.Field); ok {
+				messages = append(messages, name+" "+violation.Rule)
+			} else {
+				all = false
+				messages = append(messages, violation.String())
+			}
+		}
+		if all {
+			return usagef("%s", strings.Join(messages, "; "))
+		}
+		return fmt.Errorf("%s: %w", strings.Join(messages, "; "), domain.ErrInvalid)
+	}
+	var rule *domain.RuleError
+	if errors.As(err, &rule) {
+		if name, ok := field(rule.Field); ok {
+			return fmt.Errorf("%s: %s: %w", name, rule.Rule, domain.ErrRejected)
+		}
+	}
+	return err
+}
+
+func reconcileNow(ctx context.Context, opened *opened, asOf time.Time) (reconcile.Result, error) {
 	book, err := reconcile.BuildBook(ctx, opened.store, opened.unseal())
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	return reconcile.Reconcile(book, reconcile.Options{Now: time.Now()}), nil
+	return reconcile.Reconcile(book, reconcile.Options{Now: asOf}), nil
+}
+
+// asOfFlag reads --as-of: a day (Beijing time; pledges are aged at its
+// end) or an RFC 3339 instant; empty is now.
+func asOfFlag(text string) (time.Time, error) {
+	if text == "" {
+		return time.Now(), nil
+	}
+	instant, err := reconcile.ParseAsOf(text)
+	if err != nil {
+		return time.Time{}, usagef("--as-of: %v", err)
+	}
+	return instant, nil
 }
 
 func runReconcileReport(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "reconcile report", "[--format table|json|csv|xlsx] [--out FILE]")
+	flags := newFlags(env, "reconcile report", "[--format table|json|csv|xlsx] [--out FILE] [--as-of DATE]")
 	var store storeFlags
 	store.register(flags)
+	asOfText := flags.String("as-of", "", "age outstanding pledges as of this day (YYYY-MM-DD, Beijing time; default now)")
 	format := flags.String("format", "table", "table, json, csv (Chinese headers, UTF-8 with BOM) or xlsx")
 	out := flags.String("out", "", "write to this new file, mode 0600 (required for xlsx)")
 	force := flags.Bool("force", false, "replace an existing --out file")
@@ -115,12 +208,21 @@ func runReconcileReport(ctx context.Context, env *environment, args []string) er
 	if *format == "xlsx" && *out == "" {
 		return usagef("--format xlsx needs --out FILE")
 	}
+	switch *format {
+	case "table", "json", "csv", "xlsx":
+	default:
+		return usagef("--format must be table, json, csv or xlsx")
+	}
+	asOf, err := asOfFlag(*asOfText)
+	if err != nil {
+		return err
+	}
 	opened, err := store.open(ctx, env, serverOptions{})
 	if err != nil {
 		return err
 	}
 	defer opened.Close()
-	result, err := reconcileNow(ctx, opened)
+	result, err := reconcileNow(ctx, opened, asOf)
 	if err != nil {
 		return err
 	}
@@ -148,49 +250,126 @@ func runReconcileReport(ctx context.Context, env *environment, args []string) er
 		return result.WriteCSV(writer)
 	case "xlsx":
 		return result.WriteXLSX(writer)
-	case "table":
-	default:
-		return usagef("--format must be table, json, csv or xlsx")
 	}
+	writeReconciliationText(writer, result)
+	return nil
+}
+
+// writeReconciliationText is the text report: the summary, then every
+// item of every part, so a clerk can tick them off on paper.
+func writeReconciliationText(writer io.Writer, result reconcile.Result) {
 	var rows [][]string
 	for _, summary := range result.Summaries() {
-		rows = append(rows, []string{summary.Item, itoa(int64(summary.Count)), yuan(summary.Amount)})
+		rows = append(rows, []string{summary.Item, itoa(int64(summary.Count)), yuan(summary.In), yuan(summary.Out)})
 	}
-	writeTable(writer, [][]string{{"项目 Item", "笔数 Count", "金额 Amount ¥"}}, rows)
-	fmt.Fprintf(writer, "\nAs of log position %d.\n", result.Position)
-	if len(result.Suggested) > 0 {
-		fmt.Fprintln(writer, "\nSuggested (ledger reconcile confirm ID / reject ID --reason ...):")
+	writeTable(writer, [][]string{{"项目 Item", "笔数 Count", "收入 In ¥", "支出 Out ¥"}}, rows)
+	fmt.Fprintf(writer, "\nAs of log position %d; pledges aged as of %s.\n", result.Position, result.AsOf)
+	lineText := func(line reconcile.Line) string {
+		text := fmt.Sprintf("%s %s ¥%s", line.Date.Format(time.DateOnly), line.LineID, yuan(line.Amount))
+		if line.Serial != "" {
+			text += " serial " + line.Serial
+		}
+		if line.Counterparty != "" {
+			text += " " + line.Counterparty
+		}
+		return text
+	}
+	matchText := func(match reconcile.Match) string {
+		var lines, donations []string
+		for _, line := range match.Lines {
+			lines = append(lines, lineText(line))
+		}
+		for _, donation := range match.Donations {
+			donations = append(donations, fmt.Sprintf("%s ¥%s", donation.DonationID, yuan(donation.Amount)))
+		}
+		text := fmt.Sprintf("%s  %-16s %s", match.ID, match.Rule, strings.Join(lines, "; "))
+		if len(donations) > 0 {
+			text += "  ⇄  " + strings.Join(donations, ", ")
+		}
+		if match.Fee > 0 {
+			text += " fee ¥" + yuan(match.Fee)
+		}
+		return text
+	}
+	section := func(title string, count int) bool {
+		if count > 0 {
+			fmt.Fprintf(writer, "\n%s:\n", title)
+		}
+		return count > 0
+	}
+	if section("Matched (已匹配)", len(result.Matched)) {
+		for _, match := range result.Matched {
+			decided := "automatic"
+			if match.DecidedBy != "" {
+				decided = "event " + match.DecidedBy
+			}
+			fmt.Fprintf(writer, "  %s  [%s]\n", matchText(match), decided)
+		}
+	}
+	if section("Suggested (待确认: ledger reconcile confirm ID / reject ID --reason ...)", len(result.Suggested)) {
 		for _, match := range result.Suggested {
-			var lines, donations []string
-			for _, line := range match.Lines {
-				lines = append(lines, fmt.Sprintf("%s %s ¥%s %s", line.Date.Format(time.DateOnly), line.LineID, yuan(line.Amount), line.Counterparty))
+			fmt.Fprintf(writer, "  %s\n", matchText(match))
+			if match.Why != "" {
+				fmt.Fprintf(writer, "      why: %s\n", match.Why)
 			}
-			for _, donation := range match.Donations {
-				donations = append(donations, fmt.Sprintf("%s ¥%s", donation.DonationID, yuan(donation.Amount)))
-			}
-			fee := ""
-			if match.Fee > 0 {
-				fee = " fee ¥" + yuan(match.Fee)
-			}
-			fmt.Fprintf(writer, "  %s  %-16s %s  ⇄  %s%s\n", match.ID, match.Rule, strings.Join(lines, "; "), strings.Join(donations, ", "), fee)
 		}
 	}
-	if len(result.UnmatchedLines) > 0 {
-		fmt.Fprintln(writer, "\nBank lines no donation explains:")
+	if section("Bank lines no donation explains (未匹配流水)", len(result.UnmatchedLines)) {
 		for _, line := range result.UnmatchedLines {
-			fmt.Fprintf(writer, "  %s %s ¥%s %s %s\n", line.Date.Format(time.DateOnly), line.LineID, yuan(line.Amount), line.Counterparty, line.Remark)
+			fmt.Fprintf(writer, "  %s %s\n", lineText(line), line.Remark)
 		}
 	}
-	if len(result.UnmatchedDonations) > 0 {
-		fmt.Fprintln(writer, "\nDonations recorded as received with no bank line:")
+	if section("Donations recorded as received with no bank line (未到账捐赠)", len(result.UnmatchedDonations)) {
 		for _, donation := range result.UnmatchedDonations {
 			fmt.Fprintf(writer, "  %s %s ¥%s %s\n", donation.Date.In(beijingZone).Format(time.DateOnly), donation.DonationID, yuan(donation.Amount), donation.Donor)
 		}
 	}
-	return nil
+	if section("Refunds (退回)", len(result.Refunds)) {
+		for _, pair := range result.Refunds {
+			fmt.Fprintf(writer, "  %s  [event %s] %s\n", matchText(pair), pair.DecidedBy, pair.Why)
+		}
+	}
+	if section("Bank fees (手续费)", len(result.Fees)) {
+		for _, fee := range result.Fees {
+			where := "written off"
+			if fee.Source == "match" {
+				where = "with match " + fee.MatchID
+			}
+			fmt.Fprintf(writer, "  %s %s ¥%s  recorded %s [event %s]\n", fee.Date.Format(time.DateOnly), fee.LineID, yuan(fee.Amount), where, fee.DecidedBy)
+		}
+	}
+	if section("Written off (已核销)", len(result.WrittenOff)) {
+		for _, written := range result.WrittenOff {
+			fmt.Fprintf(writer, "  %s  ¥%s written off (%s) by %s: %s [event %s]\n", lineText(written.Line), yuan(written.WrittenOff),
+				written.Kind, written.Actor, written.Reason, written.DecidedBy)
+		}
+	}
+	if section("Printed twice by the bank, imported once (银行重复打印)", len(result.PrintedTwice)) {
+		for _, row := range result.PrintedTwice {
+			fmt.Fprintf(writer, "  %s  again at %s (first at %s) in %s\n", lineText(row.Line), row.Where, row.Of, row.File)
+		}
+	}
+	if section("Possible duplicates: same day, amount, counterparty and remark under other serials (疑似重复)", len(result.Duplicates)) {
+		for i, group := range result.Duplicates {
+			for _, line := range group {
+				fmt.Fprintf(writer, "  #%d %s\n", i+1, lineText(line))
+			}
+		}
+	}
+	if section("Outstanding pledges (未兑现认捐)", len(result.Outstanding)) {
+		for _, pledge := range result.Outstanding {
+			fmt.Fprintf(writer, "  %s %s ¥%s %s, %d days (%s)\n", pledge.Date.In(beijingZone).Format(time.DateOnly), pledge.DonationID,
+				yuan(pledge.Amount), pledge.Donor, pledge.AgeDays, pledge.Bucket)
+		}
+	}
 }
 
 var beijingZone = time.FixedZone("CST", 8*3600)
+
+// decisionFlags names the flag or argument behind each field of a
+// decision's errors.
+var decisionFlags = map[string]string{"reason": "--reason", "note": "--note", "amount": "--amount", "id": "ID", "line_id": "ID",
+	"decision_event_id": "ID", "actor": "--actor"}
 
 func runReconcileDecision(ctx context.Context, env *environment, kind string, args []string) error {
 	flags := newFlags(env, "reconcile "+kind, "ID [--reason R] [--note N]")
@@ -205,6 +384,9 @@ func runReconcileDecision(ctx context.Context, env *environment, kind string, ar
 	}
 	if flags.NArg() != 1 {
 		return usagef("give one ID")
+	}
+	if (kind == "reject" || kind == "write-off" || kind == "undo") && strings.TrimSpace(*reason) == "" {
+		return usagef("--reason is required: say why you %s it", kind)
 	}
 	id := flags.Arg(0)
 	opened, err := store.open(ctx, env, serverOptions{})
@@ -226,12 +408,12 @@ func runReconcileDecision(ctx context.Context, env *environment, kind string, ar
 	}
 	data, err := reconcile.Reconcile(book, reconcile.Options{Now: time.Now()}).Decision(book, request)
 	if err != nil {
-		return err
+		return flagged(err, decisionFlags)
 	}
 	event := domain.Event{Type: data.EventType(), County: opened.catalog.CityCode(), OccurredAt: time.Now(), Actor: *actor, Data: data}
 	results, err := opened.service.Record(ctx, []domain.Event{event})
 	if err != nil {
-		return err
+		return flagged(err, decisionFlags)
 	}
 	fmt.Fprintf(env.stdout, "recorded %s %s at position %d\n", event.Type, results[0].EventID, results[0].Position)
 	return nil
@@ -266,7 +448,7 @@ func runPeriod(ctx context.Context, env *environment, args []string) error {
 	event := domain.Event{Type: data.EventType(), County: opened.catalog.CityCode(), OccurredAt: time.Now(), Actor: *actor, Data: data}
 	results, err := opened.service.Record(ctx, []domain.Event{event})
 	if err != nil {
-		return err
+		return flagged(err, map[string]string{"month": "YYYY-MM", "reason": "--reason", "note": "--note", "actor": "--actor"})
 	}
 	fmt.Fprintf(env.stdout, "recorded %s %s at position %d\n", event.Type, results[0].EventID, results[0].Position)
 	if kind == "close" {
@@ -288,11 +470,17 @@ func runPeriod(ctx context.Context, env *environment, args []string) error {
 }
 
 func runPledges(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "pledges", "[--json]\n\nOutstanding pledges with ageing (0-30, 31-90, 90+ days) per donor, campaign and county.")
+	flags := newFlags(env, "pledges", "[--json] [--as-of DATE]\n\nOutstanding pledges with ageing (0-30, 31-90, 90+ days) per donor, campaign and county,\n"+
+		"as of a day (closing June: --as-of 2022-06-30): later pledges are left out, and a pledge received later was still outstanding.")
 	var store storeFlags
 	store.register(flags)
 	asJSON := flags.Bool("json", false, "print as JSON")
+	asOfText := flags.String("as-of", "", "age pledges as of this day (YYYY-MM-DD, Beijing time; default now)")
 	if err := parse(flags, args); err != nil {
+		return err
+	}
+	asOf, err := asOfFlag(*asOfText)
+	if err != nil {
 		return err
 	}
 	opened, err := store.open(ctx, env, serverOptions{})
@@ -300,7 +488,7 @@ func runPledges(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	result, err := reconcileNow(ctx, opened)
+	result, err := reconcileNow(ctx, opened, asOf)
 	if err != nil {
 		return err
 	}
@@ -318,7 +506,7 @@ func runPledges(ctx context.Context, env *environment, args []string) error {
 		totals[pledge.Bucket] += pledge.Amount
 	}
 	writeTable(env.stdout, [][]string{{"捐赠人 Donor", "活动 Campaign", "地区 County", "编号 Donation", "金额 Amount ¥", "天数 Days", "账龄 Bucket"}}, rows)
-	fmt.Fprintf(env.stdout, "\n0-30 days ¥%s · 31-90 days ¥%s · 90+ days ¥%s\n", yuan(totals[reconcile.Bucket0to30]),
+	fmt.Fprintf(env.stdout, "\nAs of %s: 0-30 days ¥%s · 31-90 days ¥%s · 90+ days ¥%s\n", result.AsOf, yuan(totals[reconcile.Bucket0to30]),
 		yuan(totals[reconcile.Bucket31to90]), yuan(totals[reconcile.BucketOver90]))
 	return nil
 }

@@ -192,3 +192,31 @@ func bocProfile() Profile {
 	p.Serial = first([]string{"交易流水号", "流水号", "客户业务编号"}, hSerial)
 	return p
 }
+
+// detectOrder is the order profiles are tried in when none is named: the
+// banks' own first, the generic one last.
+var detectOrder = []string{"icbc", "ccb", "abc", "boc", "generic"}
+
+// ParseDetect parses a statement with the named profile, or, when profile
+// is empty, with the first profile (banks' own first, generic last) that
+// reads the file and whose balances add up. CAMT.053 needs no profile. The
+// statement's Profile says which was used.
+func ParseDetect(fileName string, data []byte, profile string) (Statement, error) {
+	if profile != "" {
+		return Parse(fileName, data, profile)
+	}
+	for _, name := range detectOrder {
+		parsed, err := Parse(fileName, data, name)
+		switch {
+		case err == nil && parsed.Format != "csv" && parsed.Format != "xlsx":
+			return parsed, nil // the format has no profile
+		case err == nil && len(parsed.Lines) > 0 && parsed.CheckBalances() == nil:
+			return parsed, nil
+		case name == "generic":
+			// No profile reads it cleanly: the most lenient one says why
+			// (or its balances do, when it is imported).
+			return parsed, err
+		}
+	}
+	return Statement{}, fmt.Errorf("statement %s: no profile reads it", fileName)
+}
