@@ -16,12 +16,12 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore/eventstoretest"
 	"github.com/ordos-union/ledger/httpapi"
 	"github.com/ordos-union/ledger/reconcile"
-	"github.com/ordos-union/ledger/reconcile/statement"
 )
 
 // financeTestSeconds bounds the whole finance browser test.
@@ -71,32 +71,8 @@ func TestBrowserFinance(t *testing.T) {
 	server := startTestServer(t, func(options *httpapi.Options) { options.Clock = ledgerNow })
 	ctx, cancel := context.WithTimeout(context.Background(), financeTestSeconds*time.Second)
 	defer cancel()
-	lineIDs := financeSeed(ctx, t, server)
-
-	// What the API says before the page is opened: the premises of the test.
-	before := financeGet(ctx, t, server, httpapi.RoleFinance)
-	var exactID, feeID string
-	for _, match := range before.Reconciliation.Suggested {
-		switch {
-		case match.Rule == reconcile.RuleAmountName && len(match.Donations) == 1 && match.Donations[0].DonationID == "D-F-2":
-			exactID = match.ID
-		case match.Rule == reconcile.RulePartialFee && len(match.Donations) == 1 && match.Donations[0].DonationID == "D-F-1" && match.Fee.String() == "15.00":
-			feeID = match.ID
-		}
-	}
-	if len(before.Reconciliation.Suggested) != 2 || exactID == "" || feeID == "" {
-		t.Fatalf("want an amount-date-name suggestion for D-F-2 and a partial-fee one for D-F-1, got %+v", before.Reconciliation.Suggested)
-	}
-	if n := len(before.Reconciliation.UnmatchedLines); n != 3 {
-		t.Fatalf("want 3 unmatched lines (interest and the printed-twice pair), got %d", n)
-	}
-	// The API's own rule for a rejection without a reason, to compare with
-	// what the page shows. Nothing is written.
-	status, body := financePost(ctx, t, server, httpapi.RoleFinance, fmt.Sprintf(`{"action":"reject","id":%q}`, feeID))
-	if status != http.StatusBadRequest {
-		t.Fatalf("reject without a reason: want 400, got %d %s", status, body)
-	}
-	reasonRule := browserViolationRule(t, body, "data.reason")
+	financeSeed(ctx, t, server)
+	statementFile := financeStatementFile(t)
 
 	headless := startBrowser(ctx, t)
 	tab := headless.tab
@@ -166,6 +142,81 @@ func TestBrowserFinance(t *testing.T) {
 		t.Errorf("finance tab reads %q, want 财务对账", got)
 	}
 	do("open the finance page", chromedp.Click(chromedp.ID("tab-finance")), chromedp.WaitVisible(chromedp.ID("fin-summary")))
+
+	// Finance uploads the month's statement (GBK, as the bank exports it):
+	// the preview lists what will be recorded and writes nothing; Import
+	// writes it, and the suggestions appear.
+	waitFor("import card shown", `!document.getElementById("fin-import-card").hidden`, 10*time.Second)
+	headBefore, err := server.Store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The statement does not say its account: without one the page shows
+	// the API's refusal, naming the field.
+	do("choose the statement", chromedp.SetUploadFiles(chromedp.ID("fin-import-file"), []string{statementFile}))
+	do("preview it without an account", chromedp.Click(chromedp.ID("fin-import-preview")))
+	waitFor("account refusal", `document.getElementById("fin-import-status").textContent.includes("account")`, 15*time.Second)
+	do("give the account", chromedp.SendKeys(chromedp.ID("fin-import-account"), "icbc-test-account"))
+	do("preview it", chromedp.Click(chromedp.ID("fin-import-preview")))
+	waitFor("preview shown", `document.getElementById("fin-import-summary").dataset.new === "5"`, 15*time.Second)
+	if already := eval("preview", `document.getElementById("fin-import-summary").dataset.already`); already != "0" {
+		t.Errorf("the preview says %s lines are already in the ledger, want 0", already)
+	}
+	if rows := eval("preview rows", `String(document.querySelectorAll("#fin-import-lines tbody tr").length)`); rows != "5" {
+		t.Errorf("the preview lists %s lines, want 5", rows)
+	}
+	preview := text("preview summary", "fin-import-summary")
+	if !strings.Contains(preview, "对账单-2022-06.csv") || !strings.Contains(preview, "新流水 5 笔") {
+		t.Errorf("the preview reads %q", preview)
+	}
+	checkNoScript("preview")
+	if head, err := server.Store.Head(ctx); err != nil || head != headBefore {
+		t.Fatalf("the preview wrote to the log: head %d → %d (%v)", headBefore, head, err)
+	}
+	screenshot("finance-import-preview-zh.png")
+	do("import it", chromedp.Click(chromedp.ID("fin-import-confirm")))
+	waitFor("imported", `document.getElementById("fin-import-status").textContent.includes("已导入") && document.getElementById("fin-import-result").hidden`,
+		15*time.Second)
+	// A statement line event per line and the statement_imported event.
+	if head, err := server.Store.Head(ctx); err != nil || head != headBefore+6 {
+		t.Fatalf("the import moved the head from %d to %d, want 6 events (%v)", headBefore, head, err)
+	}
+	// Uploading it again writes nothing: the preview says every line is there.
+	do("choose it again", chromedp.SetUploadFiles(chromedp.ID("fin-import-file"), []string{statementFile}))
+	do("preview it again", chromedp.Click(chromedp.ID("fin-import-preview")))
+	waitFor("second preview", `document.getElementById("fin-import-summary").dataset.already === "5" && document.getElementById("fin-import-confirm").disabled`,
+		15*time.Second)
+	do("cancel", chromedp.Click(chromedp.ID("fin-import-cancel")))
+
+	// What the API says after the import: the premises of the rest.
+	before := financeGet(ctx, t, server, httpapi.RoleFinance)
+	lineIDs := map[string]string{}
+	for _, line := range before.Reconciliation.UnmatchedLines {
+		lineIDs[line.Serial] = line.LineID
+	}
+	var exactID, feeID string
+	for _, match := range before.Reconciliation.Suggested {
+		switch {
+		case match.Rule == reconcile.RuleAmountName && len(match.Donations) == 1 && match.Donations[0].DonationID == "D-F-2":
+			exactID = match.ID
+		case match.Rule == reconcile.RulePartialFee && len(match.Donations) == 1 && match.Donations[0].DonationID == "D-F-1" && match.Fee.String() == "15.00":
+			feeID = match.ID
+		}
+	}
+	if len(before.Reconciliation.Suggested) != 2 || exactID == "" || feeID == "" {
+		t.Fatalf("want an amount-date-name suggestion for D-F-2 and a partial-fee one for D-F-1, got %+v", before.Reconciliation.Suggested)
+	}
+	if n := len(before.Reconciliation.UnmatchedLines); n != 3 {
+		t.Fatalf("want 3 unmatched lines (interest and the printed-twice pair), got %d", n)
+	}
+	// The API's own rule for a rejection without a reason, to compare with
+	// what the page shows. Nothing is written.
+	status, body := financePost(ctx, t, server, httpapi.RoleFinance, fmt.Sprintf(`{"action":"reject","id":%q}`, feeID))
+	if status != http.StatusBadRequest {
+		t.Fatalf("reject without a reason: want 400, got %d %s", status, body)
+	}
+	reasonRule := browserViolationRule(t, body, "reason")
+
 	waitFor("suggestions shown", `document.querySelectorAll("#fin-suggestions > li").length === 2`, 10*time.Second)
 	if hidden := eval("overview hidden", `String(document.getElementById("dashboard").hidden)`); hidden != "true" {
 		t.Errorf("the campaign dashboard is still shown beside the finance page")
@@ -269,7 +320,7 @@ func TestBrowserFinance(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#suggestion-`+feeID+` form button[type="submit"]`)),
 	)
 	waitFor("the API's refusal shown", suggestion(feeID)+` && `+suggestion(feeID)+`.querySelector(".decision-error") !== null`, 10*time.Second)
-	if shown := eval("refusal", suggestion(feeID)+`.querySelector(".decision-error").textContent`); !strings.Contains(shown, "data.reason: "+reasonRule) {
+	if shown := eval("refusal", suggestion(feeID)+`.querySelector(".decision-error").textContent`); !strings.Contains(shown, "reason: "+reasonRule) {
 		t.Errorf("the page shows %q for a rejection without a reason, want the API's rule %q", shown, reasonRule)
 	}
 	screenshot("finance-reject-refused-zh.png", "fin-suggestions-card")
@@ -460,10 +511,9 @@ func financeClock() func() time.Time {
 	return func() time.Time { return eventstoretest.Clock().Add(time.Since(start)) }
 }
 
-// financeSeed records money donations, pledges and the bank statement
-// through the service, as the CLI does; it returns the bank lines' ids by
-// serial.
-func financeSeed(ctx context.Context, t *testing.T, server *testServer) map[string]string {
+// financeSeed records money donations and pledges through the service, as
+// the CLI does; the statement is uploaded on the page.
+func financeSeed(ctx context.Context, t *testing.T, server *testServer) {
 	t.Helper()
 	beijing := time.FixedZone("CST", 8*3600)
 	at := func(month time.Month, day int) time.Time { return time.Date(2022, month, day, 10, 0, 0, 0, beijing) }
@@ -493,26 +543,21 @@ func financeSeed(ctx context.Context, t *testing.T, server *testServer) map[stri
 	if _, err := server.Service.Record(ctx, events); err != nil {
 		t.Fatalf("record the donations and pledges: %v", err)
 	}
-	parsed, err := statement.ParseCSV([]byte(financeStatement), "generic")
+}
+
+// financeStatementFile writes the test's statement as the bank exports it,
+// GBK encoded, and returns its path.
+func financeStatementFile(t *testing.T) string {
+	t.Helper()
+	encoded, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(financeStatement))
 	if err != nil {
-		t.Fatalf("parse the statement: %v", err)
+		t.Fatal(err)
 	}
-	imported, err := reconcile.BuildImport(parsed, "icbc-test-account", "test-finance", "test.csv", eventstoretest.Clock())
-	if err != nil {
-		t.Fatalf("build the import: %v", err)
+	path := filepath.Join(t.TempDir(), "对账单-2022-06.csv")
+	if err := os.WriteFile(path, encoded, 0o600); err != nil {
+		t.Fatal(err)
 	}
-	if len(imported.Events) != 5 {
-		t.Fatalf("the statement gave %d bank lines, want 5", len(imported.Events))
-	}
-	if _, err := server.Service.Record(ctx, imported.Events); err != nil {
-		t.Fatalf("record the bank lines: %v", err)
-	}
-	ids := map[string]string{}
-	for _, event := range imported.Events {
-		line := event.Data.(domain.BankLineImported)
-		ids[line.Serial] = line.LineID
-	}
-	return ids
+	return path
 }
 
 // financeAnswer is GET /api/v1/reconciliation.

@@ -22,6 +22,7 @@ import (
 	"github.com/ordos-union/ledger/ledger"
 	"github.com/ordos-union/ledger/privacy"
 	"github.com/ordos-union/ledger/projections"
+	"github.com/ordos-union/ledger/reconcile/statement"
 )
 
 // Limits of the API, unit last.
@@ -88,6 +89,8 @@ type route struct {
 	access  access
 	public  bool
 	handler func(w http.ResponseWriter, r *http.Request, who identity) error
+	// bodyBytesMax caps the request body; zero is requestBytesMax.
+	bodyBytesMax int64
 }
 
 // New returns a server. Call OnApply from the totals runner so live clients
@@ -131,6 +134,8 @@ func New(options Options) *Server {
 		{method: "GET", path: "/api/v1/reconciliation", access: accessFinance, handler: s.reconciliation},
 		{method: "GET", path: "/api/v1/reconciliation/export", access: accessFinance, handler: s.reconciliationExport},
 		{method: "POST", path: "/api/v1/reconciliation/decisions", access: accessRecord, handler: s.reconciliationDecision},
+		{method: "POST", path: "/api/v1/reconciliation/statements", access: accessRecord, handler: s.statementImport,
+			bodyBytesMax: statement.MaxFileSize},
 		{method: "GET", path: "/api/v1/pledges", access: accessFinance, handler: s.pledges},
 		{method: "GET", path: "/api/v1/access-log", access: accessAudit, handler: s.accessLog},
 	}
@@ -174,7 +179,11 @@ func (s *Server) wrap(rt route) http.Handler {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) error {
-	r.Body = http.MaxBytesReader(w, r.Body, requestBytesMax)
+	limit := rt.bodyBytesMax
+	if limit == 0 {
+		limit = requestBytesMax
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if rt.public {
 		return rt.handler(w, r, identity{})
 	}

@@ -94,3 +94,25 @@ func withholdDonation(donation Donation) Donation {
 	}
 	return donation
 }
+
+// WithoutPersonal returns the plan with the counterparties' names withheld.
+func (p ImportPlan) WithoutPersonal() ImportPlan {
+	withheld := p
+	withheld.New = withholdPlanned(p.New)
+	withheld.Already = withholdPlanned(p.Already)
+	return withheld
+}
+
+func withholdPlanned(lines []PlannedLine) []PlannedLine {
+	if lines == nil {
+		return nil
+	}
+	out := make([]PlannedLine, len(lines))
+	for i, line := range lines {
+		if line.Counterparty != "" {
+			line.Counterparty = Withheld
+		}
+		out[i] = line
+	}
+	return out
+}

@@ -209,6 +209,45 @@
       "finSum.unmatched-donations": "未见到账的捐赠",
       "finSum.outstanding-pledges": "未兑现认捐",
       "finSum.written-off": "已核销",
+      "finSum.refunds": "退回",
+      "finSum.fees": "手续费",
+      "finSum.printed-twice": "银行重复打印",
+      "finSum.possible-duplicates": "疑似重复",
+      finImportTitle: "导入银行对账单",
+      finImportNote: "CSV（GBK 或 UTF-8）、Excel（.xlsx）或 CAMT.053；先预览，确认后才写入。同一流水重复导入不会重复记账。",
+      finImportFile: "对账单文件",
+      finImportProfile: "银行格式",
+      finImportAuto: "按表头自动识别",
+      finImportGeneric: "通用表头",
+      finImportAccount: "本方账号（对账单未注明时填写）",
+      finImportPreview: "预览",
+      finImportConfirm: "确认导入",
+      finImportChoose: "请先选择对账单文件。",
+      finImportReading: "正在读取…",
+      finImportSummary: "{file}（{format}{profile}，账户 {account}，{first} 至 {last}）：新流水 {new} 笔，已在账 {already} 笔，银行重复打印 {twice} 行",
+      finImportBalanceOk: "期初余额与账上余额一致。",
+      finImportBalanceUnknown: "账上没有此前的余额可比。",
+      finImportNothing: "没有新流水：无需导入。",
+      finImportDone: "已导入 {file}：新流水 {written} 笔，已在账 {already} 笔",
+      finImportFailed: "未导入：",
+      finImportWarning: "提示：",
+      finImportProblem: "不能导入：",
+      colWhere: "位置",
+      colBalance: "余额",
+      colWrittenOff: "核销金额",
+      colReason: "原因",
+      colPrintedAt: "重复行",
+      colFirstAt: "原行",
+      colFile: "文件",
+      colSource: "记录于",
+      colNote: "说明",
+      finFeeWithMatch: "随匹配 {id}",
+      finFeeWrittenOff: "核销",
+      finRefundsTitle: "退回",
+      finFeesTitle: "银行手续费",
+      finPrintedTitle: "银行重复打印的行",
+      finPrintedNote: "对账单中同一流水号打印了两次（常见于分页处）；只记一笔。",
+      "rule.refund-pair": "原路退回",
       finCount: "{n} 笔",
       finCountOne: "1 笔",
       finSuggestionsTitle: "待确认的匹配建议",
@@ -457,6 +496,45 @@
       "finSum.unmatched-donations": "Donations not in the bank",
       "finSum.outstanding-pledges": "Outstanding pledges",
       "finSum.written-off": "Written off",
+      "finSum.refunds": "Refunds",
+      "finSum.fees": "Bank fees",
+      "finSum.printed-twice": "Printed twice",
+      "finSum.possible-duplicates": "Possible duplicates",
+      finImportTitle: "Import a bank statement",
+      finImportNote: "CSV (GBK or UTF-8), Excel (.xlsx) or CAMT.053; previewed first, written only on confirmation. A line imported again is never booked twice.",
+      finImportFile: "Statement file",
+      finImportProfile: "Bank format",
+      finImportAuto: "Detect from the headers",
+      finImportGeneric: "Generic headers",
+      finImportAccount: "Our account (if the statement does not say)",
+      finImportPreview: "Preview",
+      finImportConfirm: "Import",
+      finImportChoose: "Choose a statement file first.",
+      finImportReading: "Reading…",
+      finImportSummary: "{file} ({format}{profile}, account {account}, {first} to {last}): {new} new lines, {already} already in the ledger, {twice} rows printed twice",
+      finImportBalanceOk: "The opening balance agrees with the ledger.",
+      finImportBalanceUnknown: "The ledger has no earlier balance to compare.",
+      finImportNothing: "No new lines: nothing to import.",
+      finImportDone: "Imported {file}: {written} new lines, {already} already in the ledger",
+      finImportFailed: "Not imported: ",
+      finImportWarning: "Note: ",
+      finImportProblem: "Cannot import: ",
+      colWhere: "Where",
+      colBalance: "Balance",
+      colWrittenOff: "Written off",
+      colReason: "Reason",
+      colPrintedAt: "Printed again at",
+      colFirstAt: "First at",
+      colFile: "File",
+      colSource: "Recorded with",
+      colNote: "Note",
+      finFeeWithMatch: "match {id}",
+      finFeeWrittenOff: "write-off",
+      finRefundsTitle: "Refunds",
+      finFeesTitle: "Bank fees",
+      finPrintedTitle: "Rows the bank printed twice",
+      finPrintedNote: "The same serial printed twice on the statement (often at a page break); booked once.",
+      "rule.refund-pair": "Sent back",
       finCount: "{n} items",
       finCountOne: "1 item",
       finSuggestionsTitle: "Suggested matches to decide",
@@ -1885,8 +1963,10 @@
     renderUnmatchedLines(result.unmatched_lines || []);
     renderUnmatchedDonations(result.unmatched_donations || []);
     renderDuplicates(result.duplicates || []);
+    renderPrinted(result.printed_twice || []);
     renderPledges(result.outstanding || []);
-    renderSettled(result.matched || [], result.written_off || []);
+    renderSettled(result.matched || [], result.written_off || [], result.refunds || [], result.fees || []);
+    $("fin-import-card").hidden = !canDecide();
 
     if (focus) {
       const key = CSS.escape(focus.key);
@@ -1918,13 +1998,6 @@
       const item = summaryItem(entry.item);
       return { key: item.key, label: summaryLabel(item), count: Number(entry.count) || 0, amount: entry.amount };
     });
-    const written = result.written_off || [];
-    let writtenFen = 0n;
-    for (const line of written) {
-      const fen = parseFen(line.amount) || 0n;
-      writtenFen += fen < 0n ? -fen : fen;
-    }
-    items.push({ key: "written-off", label: t("finSum.written-off"), count: written.length, fen: writtenFen });
     box.replaceChildren(...items.map((item) => h("div", { class: "fin-tile fin-tile-" + item.key, id: "fin-sum-" + item.key },
       h("span", { class: "kpi-label" }, item.label),
       h("span", { class: "fin-tile-count", id: "fin-sum-" + item.key + "-count", "data-count": item.count }, countText(item.count)),
@@ -2081,7 +2154,15 @@
     table("fin-pledges", [["colDonation"], ["colDonor"], ["colCampaign"], ["colPledgedOn"], ["colAmount", "num"], ["colAgeDays", "num"], ["colBucket"]], rows);
   }
 
-  function renderSettled(matched, written) {
+  function renderPrinted(rows) {
+    table("fin-printed", [["colDate"], ["colSerial"], ["colAmount", "num"], ["colCounterparty"], ["colPrintedAt"], ["colFirstAt"], ["colFile"]],
+      rows.map((row) => h("tr", { "data-line": row.line_id },
+        h("td", { class: "nowrap" }, formatDate(row.date)), h("td", { class: "nowrap" }, row.serial || "—"), amountCell(row.amount),
+        h("td", null, row.counterparty || "—"), h("td", { class: "nowrap" }, row.where || ""), h("td", { class: "nowrap" }, row.of || ""),
+        h("td", null, row.file || "—"))));
+  }
+
+  function renderSettled(matched, written, refunds, fees) {
     const matchedRows = matched.map((match) => h("tr", { id: "matched-" + match.id, "data-id": match.id },
       h("td", { class: "nowrap" }, ruleText(match.rule)),
       h("td", null, (match.lines || []).map((line) => h("div", { class: "nowrap" }, formatDate(line.date) + " · " + formatYuan(line.amount) +
@@ -2092,8 +2173,135 @@
     table("fin-matched", [["colRule"], ["colLines"], ["colDonations"], ["finFee", "num"], ["colDecidedBy"]], matchedRows);
     const writtenRows = written.map((line) => h("tr", { "data-line": line.line_id },
       h("td", { class: "nowrap" }, formatDate(line.date)), h("td", { class: "nowrap" }, line.serial || "—"), amountCell(line.amount),
-      h("td", null, line.counterparty || "—"), h("td", null, line.remark || "—")));
-    table("fin-written", [["colDate"], ["colSerial"], ["colAmount", "num"], ["colCounterparty"], ["colRemark"]], writtenRows);
+      amountCell(line.written_off), h("td", null, line.counterparty || "—"), h("td", null, line.remark || "—"),
+      h("td", { class: "reason" }, line.reason || "—")));
+    table("fin-written", [["colDate"], ["colSerial"], ["colAmount", "num"], ["colWrittenOff", "num"], ["colCounterparty"], ["colRemark"], ["colReason"]], writtenRows);
+    const refundRows = refunds.map((pair) => h("tr", { id: "refund-" + pair.id, "data-id": pair.id },
+      h("td", null, (pair.lines || []).map((line) => h("div", { class: "nowrap" }, formatDate(line.date) + " · " + formatYuan(line.amount) +
+        (line.counterparty ? " · " + line.counterparty : "")))),
+      h("td", null, pair.why || "—"),
+      h("td", null, pair.decided_by ? h("code", null, pair.decided_by) : "—")));
+    table("fin-refunds", [["colLines"], ["colNote"], ["colDecidedBy"]], refundRows);
+    const feeRows = fees.map((fee) => h("tr", { "data-line": fee.line_id },
+      h("td", { class: "nowrap" }, formatDate(fee.date)), h("td", { class: "nowrap" }, fee.serial || "—"), amountCell(fee.amount),
+      h("td", null, fee.source === "match" ? t("finFeeWithMatch", { id: fee.match_id }) : t("finFeeWrittenOff")),
+      h("td", null, fee.decided_by ? h("code", null, fee.decided_by) : "—")));
+    table("fin-fees", [["colDate"], ["colSerial"], ["finFee", "num"], ["colSource"], ["colDecidedBy"]], feeRows);
+  }
+
+  // ---------------------------------------------------------------- statement import
+
+  // The statement is sent as it is (the server reads GBK, UTF-8, XLSX and
+  // CAMT.053) first with preview=true, which writes nothing; the preview
+  // shows the new lines, those already in the ledger, the rows printed
+  // twice and the checks, and only "Import" writes, by the same plan.
+  const importState = { file: null, preview: null, busy: false };
+
+  function importPath(preview) {
+    const query = new URLSearchParams();
+    query.set("file", importState.file.name);
+    const profile = $("fin-import-profile").value;
+    if (profile) query.set("profile", profile);
+    const account = $("fin-import-account").value.trim();
+    if (account) query.set("account", account);
+    if (preview) query.set("preview", "true");
+    return "/api/v1/reconciliation/statements?" + query.toString();
+  }
+
+  async function sendStatement(preview) {
+    const body = await importState.file.arrayBuffer();
+    let response;
+    try {
+      response = await fetch(importPath(preview), { method: "POST", cache: "no-store", body,
+        headers: { Accept: "application/json", Authorization: "Bearer " + state.token, "Content-Type": "application/octet-stream" } });
+    } catch (err) {
+      throw new ApiError(0, "network", t("networkError"), []);
+    }
+    let answer = null;
+    try {
+      answer = await response.json();
+    } catch (err) {
+      answer = null;
+    }
+    if (!response.ok) {
+      const failure = answer && answer.error ? answer.error : {};
+      throw new ApiError(response.status, failure.code || "http_" + response.status, failure.message || String(response.status), failure.violations);
+    }
+    return (answer && answer.import) || {};
+  }
+
+  async function previewStatement(event) {
+    event.preventDefault();
+    const input = $("fin-import-file");
+    const status = $("fin-import-status");
+    importState.file = input.files && input.files[0] ? input.files[0] : null;
+    importState.preview = null;
+    $("fin-import-result").hidden = true;
+    if (!importState.file) {
+      status.textContent = t("finImportChoose");
+      return;
+    }
+    status.textContent = t("finImportReading");
+    try {
+      importState.preview = await sendStatement(true);
+      status.textContent = "";
+      renderImportPreview();
+    } catch (err) {
+      status.textContent = t("finImportFailed") + errorText(err);
+    }
+  }
+
+  function renderImportPreview() {
+    const plan = importState.preview;
+    const box = $("fin-import-result");
+    box.hidden = !plan;
+    if (!plan) return;
+    const newLines = plan.new || [];
+    const already = plan.already || [];
+    const twice = plan.printed_twice || [];
+    $("fin-import-summary").textContent = t("finImportSummary", { file: plan.file || "", format: plan.format || "",
+      profile: plan.profile ? " · " + plan.profile : "", account: plan.account || "", first: plan.first_date || "", last: plan.last_date || "",
+      new: formatCount(newLines.length), already: formatCount(already.length), twice: formatCount(twice.length) });
+    $("fin-import-summary").dataset.new = String(newLines.length);
+    $("fin-import-summary").dataset.already = String(already.length);
+    $("fin-import-summary").dataset.twice = String(twice.length);
+    $("fin-import-balance").textContent = plan.balance_checked ? t("finImportBalanceOk") : t("finImportBalanceUnknown");
+    $("fin-import-warnings").replaceChildren(...(plan.warnings || []).map((warning) => h("li", null, t("finImportWarning") + warning)));
+    const problems = plan.problems || [];
+    $("fin-import-problems").replaceChildren(...problems.map((problem) => h("li", null, t("finImportProblem") + problem)));
+    if (newLines.length === 0 && problems.length === 0) $("fin-import-problems").append(h("li", { class: "muted" }, t("finImportNothing")));
+    const rows = newLines.map((line) => h("tr", { "data-line": line.line_id },
+      h("td", { class: "nowrap" }, line.date || ""), h("td", { class: "nowrap" }, line.serial || "—"), amountCell(line.amount),
+      h("td", { class: "num" }, line.balance ? formatYuan(line.balance) : "—"), h("td", null, line.counterparty || "—"),
+      h("td", null, line.remark || "—"), h("td", { class: "nowrap" }, line.where || "")));
+    const node = $("fin-import-lines");
+    node.replaceChildren(h("thead", null, h("tr", null, [["colDate"], ["colSerial"], ["colAmount", "num"], ["colBalance", "num"],
+      ["colCounterparty"], ["colRemark"], ["colWhere"]].map(([key, cls]) => h("th", { scope: "col", class: cls }, t(key))))), h("tbody", null, rows));
+    node.hidden = rows.length === 0;
+    $("fin-import-confirm").disabled = importState.busy || problems.length > 0 || newLines.length === 0;
+  }
+
+  async function confirmStatement() {
+    if (!importState.file || !importState.preview || importState.busy) return;
+    const status = $("fin-import-status");
+    importState.busy = true;
+    renderImportPreview();
+    try {
+      const done = await sendStatement(false);
+      status.textContent = t("finImportDone", { file: done.file || importState.file.name, written: formatCount(done.written || 0),
+        already: formatCount((done.already || []).length) });
+      status.classList.add("ok");
+      importState.preview = null;
+      $("fin-import-result").hidden = true;
+      // The account and profile stay for the next statement of the month.
+      $("fin-import-file").value = "";
+    } catch (err) {
+      status.textContent = t("finImportFailed") + errorText(err);
+      status.classList.remove("ok");
+    }
+    importState.busy = false;
+    if (importState.preview) renderImportPreview();
+    await loadFinance();
   }
 
   // exportReconciliation downloads the export with the token: a plain link
@@ -2237,6 +2445,13 @@
     $("access-refresh").addEventListener("click", () => loadAccessLog());
     $("fin-export-xlsx").addEventListener("click", exportReconciliation);
     $("fin-export-csv").addEventListener("click", exportReconciliation);
+    $("fin-import-form").addEventListener("submit", previewStatement);
+    $("fin-import-confirm").addEventListener("click", confirmStatement);
+    $("fin-import-cancel").addEventListener("click", () => {
+      importState.preview = null;
+      $("fin-import-result").hidden = true;
+      $("fin-import-status").textContent = "";
+    });
     $("v-add-item").addEventListener("click", () => {
       readItemLines();
       itemLines.push(newItemLine());
