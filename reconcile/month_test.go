@@ -191,11 +191,16 @@ func TestReferenceQuotedInTheRemarkMatchesAtOnce(t *testing.T) {
 	lines := []statementLine{
 		{"2022-06-07", "202206070000001", "XSQL-2022-001 夏送清凉捐赠", "某某公司", "0602000100000000001", "30000.00"},
 		{"2022-06-08", "202206080000002", "用途:XSQL-2022-002", "某某公司", "0602000100000000001", "29990.00"},
+		// Not a whole word: XSQL-2022-0011 is another reference.
+		{"2022-06-09", "202206090000003", "XSQL-2022-0011", "另一家", "0602000100000000002", "30000.00"},
 	}
 	b.importData("june.csv", statementCSV(t, "0.00", lines, false), "icbc", reconcile.ImportRequest{Actor: "finance"})
 	_, result := b.reconcile()
 	if len(result.Matched) != 1 || result.Matched[0].Rule != reconcile.RuleReference || result.Matched[0].Donations[0].DonationID != "D-REF-1" {
 		t.Fatalf("matched: %+v", result.Matched)
+	}
+	if len(result.UnmatchedLines) != 1 || result.UnmatchedLines[0].Remark != "XSQL-2022-0011" {
+		t.Fatalf("a reference inside a longer word matched: %+v", result.UnmatchedLines)
 	}
 	if len(result.Suggested) != 1 || result.Suggested[0].Rule != reconcile.RulePartialFee ||
 		!strings.Contains(result.Suggested[0].Why, "XSQL-2022-002") || !strings.Contains(result.Suggested[0].Why, "10.00") {
@@ -236,6 +241,25 @@ func TestRefundPairsWithTheLineItReturns(t *testing.T) {
 		if summary.Key == "refunds" && (summary.Count != 1 || summary.In.String() != "3000.00" || summary.Out.String() != "3000.00") {
 			t.Fatalf("refunds summary: %+v", summary)
 		}
+	}
+	if rows := sheetRows(t, after, "退回 Refunds"); len(rows) != 3 || rows[1][0] != pair.ID {
+		t.Fatalf("XLSX refunds sheet: %v", rows)
+	}
+	var csv bytes.Buffer
+	if err := after.WriteCSV(&csv); err != nil {
+		t.Fatal(err)
+	}
+	if !csvRowHas(csv.String(), "退回 Refunds", pair.ID, "-3000.00") {
+		t.Fatalf("CSV has no refund row:\n%s", csv.String())
+	}
+
+	// Money sent back more than the window (30 days) after it came in is
+	// not paired: it is a matter for a person.
+	late := newBooks(t)
+	lines[1].date = "2022-07-20"
+	late.importData("june.csv", statementCSV(t, "100.00", lines, false), "icbc", reconcile.ImportRequest{Actor: "finance"})
+	if _, result := late.reconcile(); len(result.Suggested) != 0 || len(result.UnmatchedLines) != 2 {
+		t.Fatalf("a refund 47 days later: %+v", result.Suggested)
 	}
 }
 

@@ -345,6 +345,37 @@ func TestEndToEndReconcileAndPeriodClose(t *testing.T) {
 		t.Fatalf("no unmatched money-in line: %+v", parsedReport.UnmatchedLines)
 	}
 	runLedger(t, "", "reconcile", "write-off", moneyIn, "--reason", "手续费", "--amount", "10.00", "--data", data).expect(t, 2, "--amount", "written off whole")
+	// A bank charge confirmed as a fee, and money sent back: the text report
+	// lists the fee, the write-off with its reason and the refund pair.
+	suggestionOf := func(rule string) string {
+		var answer struct {
+			Suggested []struct {
+				ID   string `json:"id"`
+				Rule string `json:"rule"`
+			} `json:"suggested"`
+		}
+		if err := json.Unmarshal([]byte(runLedger(t, "", "reconcile", "report", "--format", "json", "--data", data).stdout), &answer); err != nil {
+			t.Fatal(err)
+		}
+		for _, match := range answer.Suggested {
+			if match.Rule == rule {
+				return match.ID
+			}
+		}
+		t.Fatalf("no %s suggestion in %+v", rule, answer.Suggested)
+		return ""
+	}
+	runLedger(t, "", "reconcile", "confirm", suggestionOf("fee"), "--data", data).expect(t, 0, "recorded fee_written_off")
+	refunds := filepath.Join(t.TempDir(), "refunds.csv")
+	if err := os.WriteFile(refunds, []byte("交易日期,交易流水号,摘要,对方户名,对方账号,借方发生额,贷方发生额,余额\n"+
+		"2022-06-03,R-0001,转账,张某某,6222020000000000001,,3000.00,3100.00\n"+
+		"2022-06-10,R-0002,退回误转款,张某某,6222020000000000001,3000.00,,100.00\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "reconcile", "import", refunds, "--account", "test-refunds", "--data", data).expect(t, 0, "2 lines imported")
+	runLedger(t, "", "reconcile", "confirm", suggestionOf("refund-pair"), "--data", data).expect(t, 0, "recorded refund_paired")
+	runLedger(t, "", "reconcile", "report", "--data", data).expect(t, 0, "Bank fees (手续费)", "Written off (已核销)", "银行手续费 bank fee",
+		"Refunds (退回)", "R-0002")
 	// Close June: a back-dated June entry is refused, a July one is not.
 	runLedger(t, "", "period", "close", "2022-06", "--data", data).expect(t, 0, "period_closed", "checkpoint of")
 	runLedger(t, "", "record", "donation", "--data", data, "--campaign", "general", "--county", "150626", "--amount", "1.00",
