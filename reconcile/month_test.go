@@ -474,3 +474,39 @@ func TestPledgesAgeFromTheAsOfDay(t *testing.T) {
 		t.Fatalf("as of 2022-06-30: %+v", result.Outstanding)
 	}
 }
+
+// Two clerks importing the same statement at the same moment both succeed,
+// and the lines are written once: the one who comes second finds them
+// there and plans again from the log.
+func TestTwoClerksImportingAtOnceWriteEachLineOnce(t *testing.T) {
+	b := newBooks(t)
+	data, err := os.ReadFile(icbcPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := make(chan reconcile.ImportResult, 2)
+	failures := make(chan error, 2)
+	for _, actor := range []string{"clerk-a", "clerk-b"} {
+		go func() {
+			result, err := b.importData(icbcPath, data, "icbc", reconcile.ImportRequest{Actor: actor})
+			if err != nil {
+				failures <- fmt.Errorf("%s: %w", actor, err)
+				return
+			}
+			results <- result
+		}()
+	}
+	written := 0
+	for range 2 {
+		select {
+		case err := <-failures:
+			t.Fatal(err)
+		case result := <-results:
+			written += result.Written
+		}
+	}
+	book, _ := b.reconcile()
+	if written != 12 || len(book.Lines) != 12 {
+		t.Fatalf("written %d, the book has %d lines; want 12 and 12", written, len(book.Lines))
+	}
+}
