@@ -558,24 +558,24 @@ func (a *Account) Decide(event *Event, _ Validator) error {
 		return nil
 	case StatementImported:
 		for i, id := range p.Lines {
-			if _, ok := a.lines[id]; !ok {
-				return rejectf(fmt.Sprintf("data.lines[%d]", i), "no line %s in account %s", id, a.ID)
+			if _, err := a.line(fmt.Sprintf("data.lines[%d]", i), id); err != nil {
+				return err
 			}
 		}
 		for i, id := range p.Already {
-			if _, ok := a.lines[id]; !ok {
-				return rejectf(fmt.Sprintf("data.already[%d]", i), "no line %s in account %s", id, a.ID)
+			if _, err := a.line(fmt.Sprintf("data.already[%d]", i), id); err != nil {
+				return err
 			}
 		}
 		return nil
 	case RefundPaired:
-		returned, ok := a.lines[p.ReturnedLine]
-		if !ok {
-			return rejectf("data.returned_line", "no line %s in account %s", p.ReturnedLine, a.ID)
+		returned, err := a.line("data.returned_line", p.ReturnedLine)
+		if err != nil {
+			return err
 		}
-		refund, ok := a.lines[p.RefundLine]
-		if !ok {
-			return rejectf("data.refund_line", "no line %s in account %s", p.RefundLine, a.ID)
+		refund, err := a.line("data.refund_line", p.RefundLine)
+		if err != nil {
+			return err
 		}
 		switch {
 		case returned.Amount <= 0:
@@ -586,15 +586,11 @@ func (a *Account) Decide(event *Event, _ Validator) error {
 			return rejectf("data.amount", "a refund pair returns the whole amount: the lines are %s and %s yuan, the pair says %s",
 				returned.Amount, refund.Amount, p.Amount)
 		}
-		for id, amount := range a.usage(p, 1) {
-			if a.used[id]+amount > absMoney(a.lines[id].Amount) {
-				return rejectf("data.pair_id", "line %s is already matched or written off", id)
-			}
-		}
+		return a.checkUnused("data.pair_id", p)
 	case LineWrittenOff:
-		line, ok := a.lines[p.LineID]
-		if !ok {
-			return rejectf("data.line_id", "no line %s in account %s", p.LineID, a.ID)
+		line, err := a.line("data.line_id", p.LineID)
+		if err != nil {
+			return err
 		}
 		if line.Amount < 0 {
 			return rejectf("data.line_id", "line %s is money out: a charge is written off as fee_written_off", p.LineID)
@@ -605,9 +601,9 @@ func (a *Account) Decide(event *Event, _ Validator) error {
 	case MatchConfirmed:
 		var linesTotal, donationsTotal Money
 		for i, id := range p.LineIDs {
-			line, ok := a.lines[id]
-			if !ok {
-				return rejectf(fmt.Sprintf("data.line_ids[%d]", i), "no line %s in account %s", id, a.ID)
+			line, err := a.line(fmt.Sprintf("data.line_ids[%d]", i), id)
+			if err != nil {
+				return err
 			}
 			linesTotal += absMoney(line.Amount)
 		}
@@ -618,15 +614,11 @@ func (a *Account) Decide(event *Event, _ Validator) error {
 			return rejectf("data.donations", "the lines (%s yuan) and the fee (%s yuan) must add up to the donations (%s yuan)",
 				linesTotal, p.Fee, donationsTotal)
 		}
-		for id, amount := range a.usage(p, 1) {
-			if a.used[id]+amount > absMoney(a.lines[id].Amount) {
-				return rejectf("data.line_ids", "line %s is already matched or written off", id)
-			}
-		}
+		return a.checkUnused("data.line_ids", p)
 	case FeeWrittenOff:
-		line, ok := a.lines[p.LineID]
-		if !ok {
-			return rejectf("data.line_id", "no line %s in account %s", p.LineID, a.ID)
+		line, err := a.line("data.line_id", p.LineID)
+		if err != nil {
+			return err
 		}
 		if line.Amount > 0 {
 			// Before bank_line_written_off existed a money-in line could be
@@ -645,6 +637,26 @@ func (a *Account) Decide(event *Event, _ Validator) error {
 			return rejectf("data.decision_event_id", "no decision %s in account %s", p.DecisionEventID, a.ID)
 		case decision.undone:
 			return rejectf("data.decision_event_id", "decision %s was already undone", p.DecisionEventID)
+		}
+	}
+	return nil
+}
+
+// line is a line of the account, or the refusal naming field.
+func (a *Account) line(field, id string) (BankLineImported, error) {
+	line, ok := a.lines[id]
+	if !ok {
+		return line, rejectf(field, "no line %s in account %s", id, a.ID)
+	}
+	return line, nil
+}
+
+// checkUnused refuses a decision that would explain more of a line than
+// is left of it.
+func (a *Account) checkUnused(field string, payload Payload) error {
+	for id, amount := range a.usage(payload, 1) {
+		if a.used[id]+amount > absMoney(a.lines[id].Amount) {
+			return rejectf(field, "line %s is already matched or written off", id)
 		}
 	}
 	return nil

@@ -510,3 +510,41 @@ func TestTwoClerksImportingAtOnceWriteEachLineOnce(t *testing.T) {
 		t.Fatalf("written %d, the book has %d lines; want 12 and 12", written, len(book.Lines))
 	}
 }
+
+// The account refuses the new decisions when they break its rules, whoever
+// sends them (the API's plain event route included): a fee written off a
+// money-in line, part of a money-in line written off, a refund pair of
+// other amounts or the wrong way round, a statement import naming a line
+// the account does not have.
+func TestTheAccountRefusesBrokenDecisions(t *testing.T) {
+	b := newBooks(t)
+	lines := []statementLine{
+		{"2022-06-03", "202206030000001", "转账", "张某某", "6222020000000000001", "3000.00"},
+		{"2022-06-10", "202206100000002", "退回误转款", "张某某", "6222020000000000001", "-2999.00"},
+	}
+	b.importData("june.csv", statementCSV(t, "100.00", lines, false), "icbc", reconcile.ImportRequest{Actor: "finance"})
+	book, _ := b.reconcile()
+	in, out, account := book.Lines[0].LineID, book.Lines[1].LineID, book.Lines[0].Account
+	money := func(text string) domain.Money {
+		amount, err := domain.ParseYuan(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return amount
+	}
+	for name, data := range map[string]domain.Payload{
+		"fee off money in":      domain.FeeWrittenOff{Account: account, LineID: in, Amount: money("10.00"), Reason: "手续费"},
+		"part of money in":      domain.LineWrittenOff{Account: account, LineID: in, Amount: money("10.00"), Reason: "利息"},
+		"money out as money in": domain.LineWrittenOff{Account: account, LineID: out, Amount: money("2999.00"), Reason: "利息"},
+		"pair of other amounts": domain.RefundPaired{Account: account, PairID: "S-1", ReturnedLine: in, RefundLine: out, Amount: money("3000.00")},
+		"pair the wrong way":    domain.RefundPaired{Account: account, PairID: "S-2", ReturnedLine: out, RefundLine: in, Amount: money("3000.00")},
+		"import of no line": domain.StatementImported{Account: account, Format: "csv", FirstDate: "2022-06-01", LastDate: "2022-06-30",
+			Part: 1, Parts: 1, Lines: []string{"L-nosuchline"}},
+	} {
+		_, err := b.service.Record(context.Background(), []domain.Event{{Type: data.EventType(), County: "150600", OccurredAt: clock(),
+			Actor: "finance", Data: data}})
+		if !errors.Is(err, domain.ErrRejected) {
+			t.Errorf("%s: %v, want a refusal", name, err)
+		}
+	}
+}
