@@ -108,11 +108,11 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 	defer opened.Close()
 	// Projection checkpoints first, then the log: every checkpoint then
 	// reflects a position the backup holds.
-	projections, err := opened.checkpoints.Export(ctx)
+	projections, err := opened.Checkpoints.Export(ctx)
 	if err != nil {
 		return err
 	}
-	head, err := opened.store.Head(ctx)
+	head, err := opened.Store.Head(ctx)
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 	hash := sha256.New()
 	writer := bufio.NewWriter(io.MultiWriter(eventsFile, hash))
 	count := 0
-	for raw, err := range opened.jetstream.Raw(ctx, 0) {
+	for raw, err := range opened.JetStream.Raw(ctx, 0) {
 		if err != nil {
 			eventsFile.Close()
 			return err
@@ -153,7 +153,7 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 	if err := eventsFile.Close(); err != nil {
 		return err
 	}
-	signed, err := opened.signed.All(ctx)
+	signed, err := opened.Signed.All(ctx)
 	if err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 	}
 	// The personal-data keys go with the data: without them a restored
 	// ledger could not read anyone's personal data.
-	keys, err := opened.keystore.Export(ctx)
+	keys, err := opened.Keystore.Export(ctx)
 	if err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 		keyFiles = append(keyFiles, "signing.key")
 	}
 	for _, name := range keyFiles {
-		if content, err := os.ReadFile(filepath.Join(integrityDir(store.dataDir), name)); err == nil {
+		if content, err := os.ReadFile(filepath.Join(integrity.Dir(store.dataDir), name)); err == nil {
 			if err := files.write(name, content); err != nil {
 				return err
 			}
@@ -275,12 +275,12 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("%s does not match the manifest's hash: the backup is damaged", backupEvents)
 	}
 	if store.natsURL == "" {
-		if err := os.MkdirAll(integrityDir(store.dataDir), 0o700); err != nil {
+		if err := os.MkdirAll(integrity.Dir(store.dataDir), 0o700); err != nil {
 			return err
 		}
 		for _, name := range []string{"signing.key", "verifier.key"} {
 			if key, err := files.read(name, manifest.Encrypted); err == nil {
-				if err := os.WriteFile(filepath.Join(integrityDir(store.dataDir), name), key, 0o600); err != nil {
+				if err := os.WriteFile(filepath.Join(integrity.Dir(store.dataDir), name), key, 0o600); err != nil {
 					return err
 				}
 			}
@@ -291,10 +291,10 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	if head, err := opened.store.Head(ctx); err != nil || head != 0 {
+	if head, err := opened.Store.Head(ctx); err != nil || head != 0 {
 		return fmt.Errorf("the target ledger is not empty (head %d): restore goes into an empty one", head)
 	}
-	js, err := jetstream.New(opened.conn)
+	js, err := jetstream.New(opened.Conn)
 	if err != nil {
 		return err
 	}
@@ -332,7 +332,7 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 	restoredNotes := 0
 	if len(notes) > 0 {
 		for _, note := range strings.Split(string(notes), "---\n") {
-			if err := opened.signed.Append(ctx, []byte(note)); err != nil {
+			if err := opened.Signed.Append(ctx, []byte(note)); err != nil {
 				return err
 			}
 			restoredNotes++
@@ -344,7 +344,7 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 			return fmt.Errorf("%s: %w", backupProjections, err)
 		}
 	}
-	if err := opened.checkpoints.Import(ctx, projections); err != nil {
+	if err := opened.Checkpoints.Import(ctx, projections); err != nil {
 		return err
 	}
 	var keys map[string][]byte
@@ -353,7 +353,7 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 			return fmt.Errorf("%s: %w", backupKeys, err)
 		}
 	}
-	if err := opened.keystore.Import(ctx, keys); err != nil {
+	if err := opened.Keystore.Import(ctx, keys); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "restored %d events, %d checkpoints and %d projection checkpoints\n", len(lines), restoredNotes, len(projections))
@@ -383,7 +383,7 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 	}
 	if !manifest.SigningKey && store.natsURL == "" {
 		fmt.Fprintf(env.stdout, "the backup holds no signing key (taken without --with-signing-key): put the ledger's key in %s "+
-			"or give serve --signing-key FILE, else new checkpoints are signed with a new key\n", filepath.Join(integrityDir(store.dataDir), "signing.key"))
+			"or give serve --signing-key FILE, else new checkpoints are signed with a new key\n", filepath.Join(integrity.Dir(store.dataDir), "signing.key"))
 	}
 	return runVerify(ctx, env, verifyArgs)
 }

@@ -23,12 +23,12 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	summary, err := demo.Load(ctx, opened.service)
+	summary, err := demo.Load(ctx, opened.Service)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "Demo data set (2022 Ordos City Federation of Trade Unions) in %s: %d events written, %d already there.\n\n",
-		opened.location, summary.Written, summary.Duplicates)
+		opened.Location, summary.Written, summary.Duplicates)
 	if err := printTotals(ctx, env, opened, totalsOptions{format: "table"}); err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 // printArticleFigures shows the source article's figures as the ledger
 // derives them from the events, not as constants.
 func printArticleFigures(ctx context.Context, env *environment, opened *opened) error {
-	_, projection, err := opened.totalsRunner(ctx, env)
+	_, projection, err := opened.TotalsRunner(ctx, newProgress(env, "totals"))
 	if err != nil {
 		return err
 	}

@@ -48,13 +48,13 @@ func runEvents(ctx context.Context, env *environment, args []string) error {
 	}
 	defer opened.Close()
 	if *personal {
-		if err := opened.recordOperatorAccess(ctx, "ledger events --personal"); err != nil {
+		if err := opened.RecordOperatorAccess(ctx, operator(), "ledger events --personal"); err != nil {
 			return err
 		}
 	}
-	read := opened.store.Read
+	read := opened.Store.Read
 	if *follow {
-		read = opened.store.Subscribe
+		read = opened.Store.Subscribe
 	}
 	printed := 0
 	for record, err := range read(ctx, *after, filter) {
@@ -63,7 +63,7 @@ func runEvents(ctx context.Context, env *environment, args []string) error {
 		}
 		if *personal {
 			event := record.Event
-			if err := opened.sealer.Unseal(ctx, &event); err != nil {
+			if err := opened.Sealer.Unseal(ctx, &event); err != nil {
 				return err
 			}
 			env.logger.Info("personal data read", "event", event.ID.String(), "subjects", privacy.Subjects(event))
@@ -75,12 +75,12 @@ func runEvents(ctx context.Context, env *environment, args []string) error {
 				}
 				fmt.Fprintln(env.stdout, string(line))
 			} else {
-				fmt.Fprintln(env.stdout, describe(record, opened.catalog), personalSummary(event.Personal))
+				fmt.Fprintln(env.stdout, describe(record, opened.Catalog), personalSummary(event.Personal))
 			}
 		} else if *asJSON {
 			fmt.Fprintln(env.stdout, string(record.Data))
 		} else {
-			fmt.Fprintln(env.stdout, describe(record, opened.catalog))
+			fmt.Fprintln(env.stdout, describe(record, opened.Catalog))
 		}
 		printed++
 		if *limit > 0 && printed >= *limit {

@@ -34,7 +34,7 @@ func runAudit(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	trail, err := projections.Audit(ctx, opened.store, opened.catalog, flags.Arg(0))
+	trail, err := projections.Audit(ctx, opened.Store, opened.Catalog, flags.Arg(0))
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func runAudit(ctx context.Context, env *environment, args []string) error {
 	for _, entry := range trail.Entries {
 		fmt.Fprintf(env.stdout, "%6d  recorded %s by %s, occurred %s  %s  %s\n", entry.Position,
 			entry.RecordedAt.In(projections.Beijing).Format("2006-01-02 15:04:05"), entry.Actor,
-			entry.OccurredAt.In(projections.Beijing).Format("2006-01-02 15:04"), padRight(opened.catalog.RegionName(entry.County), 22), entry.Summary)
+			entry.OccurredAt.In(projections.Beijing).Format("2006-01-02 15:04"), padRight(opened.Catalog.RegionName(entry.County), 22), entry.Summary)
 		for _, change := range entry.Changes {
 			fmt.Fprintf(env.stdout, "        %s: %s → %s\n", change.Field, change.From, change.To)
 		}
@@ -73,7 +73,7 @@ func runTrace(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	trace, err := projections.TraceEntity(ctx, opened.store, flags.Arg(0))
+	trace, err := projections.TraceEntity(ctx, opened.Store, flags.Arg(0))
 	if err != nil {
 		return err
 	}
@@ -82,14 +82,14 @@ func runTrace(ctx context.Context, env *environment, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "Campaign %s, as of log position %d\n", trace.Campaign, trace.Position)
 	if donation := trace.Donation; donation != nil {
-		fmt.Fprintf(env.stdout, "Donation %s received ¥%s in %s; paid for:\n", donation.DonationID, yuan(donation.Received), opened.catalog.RegionName(donation.County))
+		fmt.Fprintf(env.stdout, "Donation %s received ¥%s in %s; paid for:\n", donation.DonationID, yuan(donation.Received), opened.Catalog.RegionName(donation.County))
 		for _, paid := range donation.Paid {
-			fmt.Fprintf(env.stdout, "  ¥%14s  %-20s %-24s %s (%s)\n", yuan(paid.Amount), paid.Type, paid.EntityID, opened.catalog.RegionName(paid.County), paid.Rule)
+			fmt.Fprintf(env.stdout, "  ¥%14s  %-20s %-24s %s (%s)\n", yuan(paid.Amount), paid.Type, paid.EntityID, opened.Catalog.RegionName(paid.County), paid.Rule)
 		}
 		fmt.Fprintf(env.stdout, "  ¥%14s  not yet spent\n", yuan(donation.Remaining))
 	}
 	if spend := trace.Spending; spend != nil {
-		fmt.Fprintf(env.stdout, "%s %s in %s spent ¥%s, paid by:\n", spend.Type, spend.EntityID, opened.catalog.RegionName(spend.County), yuan(spend.Amount))
+		fmt.Fprintf(env.stdout, "%s %s in %s spent ¥%s, paid by:\n", spend.Type, spend.EntityID, opened.Catalog.RegionName(spend.County), yuan(spend.Amount))
 		for _, funded := range spend.FundedBy {
 			fmt.Fprintf(env.stdout, "  ¥%14s  %-24s (%s)\n", yuan(funded.Amount), orDash(funded.DonationID), funded.Rule)
 		}
@@ -110,7 +110,7 @@ func runProjections(ctx context.Context, env *environment, args []string) error 
 		return err
 	}
 	defer opened.Close()
-	runner := projections.NewRunner(opened.store, opened.checkpoints, projections.NewTotalsProjection(), projections.RunnerOptions{Logger: env.logger})
+	runner := projections.NewRunner(opened.Store, opened.Checkpoints, projections.NewTotalsProjection(), projections.RunnerOptions{Logger: env.logger})
 	if err := runner.Load(ctx); err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func runRebuild(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	runner := projections.NewRunner(opened.store, opened.checkpoints, projections.NewTotalsProjection(), projections.RunnerOptions{Logger: env.logger})
+	runner := projections.NewRunner(opened.Store, opened.Checkpoints, projections.NewTotalsProjection(), projections.RunnerOptions{Logger: env.logger})
 	if err := runner.Rebuild(ctx, newProgress(env, "rebuild totals")); err != nil {
 		return err
 	}

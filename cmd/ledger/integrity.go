@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"iter"
 	"os"
-	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,147 +17,6 @@ import (
 	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/projections"
 )
-
-// ledgerName is the checkpoints' origin line and the signing key's name.
-const ledgerName = "ordos-union-ledger"
-
-func integrityDir(dataDir string) string { return filepath.Join(dataDir, "integrity") }
-
-// seenCheckpointsPath is where a data directory remembers the newest signed
-// checkpoint it saw and how many the stream held.
-func seenCheckpointsPath(dataDir string) string {
-	return filepath.Join(integrityDir(dataDir), "seen-checkpoints.json")
-}
-
-// sawCheckpoints records that the checkpoint stream held count checkpoints,
-// the newest being newest. It only ever grows what is remembered.
-func (o *opened) sawCheckpoints(count int, newest []byte) error {
-	if o.seenPath == "" {
-		return nil
-	}
-	seen, err := integrity.LoadSeenCheckpoints(o.seenPath)
-	if err != nil {
-		return err
-	}
-	if next := seen.Saw(count, newest); next != seen {
-		return next.Save(o.seenPath)
-	}
-	return nil
-}
-
-// openTree opens the tree this command may keep: the data directory's file
-// when the command holds the directory, else a tree in memory rebuilt from
-// the log.
-func (o *opened) openTree(ctx context.Context, dataDir string) (*integrity.Tree, error) {
-	var storage integrity.HashStorage = &integrity.MemoryHashes{}
-	if o.lock != nil {
-		path := filepath.Join(integrityDir(dataDir), "hashes")
-		file, err := integrity.OpenFileHashes(path)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := integrity.NewTree(file); err != nil {
-			// A crash left part of a record: the file is a cache of the
-			// log, so it is rebuilt.
-			_ = file.Close()
-			if err := os.Remove(path); err != nil {
-				return nil, err
-			}
-			if file, err = integrity.OpenFileHashes(path); err != nil {
-				return nil, err
-			}
-		}
-		o.closers = append(o.closers, file.Close)
-		storage = file
-	}
-	tree, err := integrity.NewTree(storage)
-	if err != nil {
-		return nil, err
-	}
-	return tree, catchUpTree(ctx, o.store, tree)
-}
-
-// catchUpTree appends to the tree every event it does not have yet.
-func catchUpTree(ctx context.Context, store eventstore.Store, tree *integrity.Tree) error {
-	for record, err := range store.Read(ctx, uint64(tree.Size()), eventstore.Filter{}) {
-		if err != nil {
-			return err
-		}
-		if err := appendLeaf(tree, record); err != nil {
-			return err
-		}
-	}
-	return tree.Sync()
-}
-
-// appendLeaf adds the record if it is the tree's next leaf.
-func appendLeaf(tree *integrity.Tree, record eventstore.Record) error {
-	switch next := uint64(tree.Size()) + 1; {
-	case record.Position < next:
-		return nil
-	case record.Position > next:
-		return fmt.Errorf("tree: the log jumps from position %d to %d", next-1, record.Position)
-	}
-	return tree.Append(record.Data)
-}
-
-func stampOf(tree *integrity.Tree, position uint64) (*projections.TreeStamp, error) {
-	root, err := tree.Root(int64(position))
-	if err != nil {
-		return nil, err
-	}
-	return &projections.TreeStamp{Size: int64(position), Root: root.String()}, nil
-}
-
-func (f *storeFlags) keys() (integrity.Keys, error) {
-	return integrity.LoadOrCreateKeys(integrityDir(f.dataDir), f.signingKey, ledgerName)
-}
-
-// signingTree is what every command that signs checkpoints needs: the keys
-// and the tree over the log.
-func (o *opened) signingTree(ctx context.Context, store *storeFlags) (integrity.Keys, *integrity.Tree, error) {
-	keys, err := store.keys()
-	if err != nil {
-		return integrity.Keys{}, nil, err
-	}
-	tree, err := o.openTree(ctx, store.dataDir)
-	if err != nil {
-		return integrity.Keys{}, nil, err
-	}
-	return keys, tree, nil
-}
-
-// writeCheckpoint signs the tree at its size and stores the note.
-func writeCheckpoint(ctx context.Context, o *opened, tree *integrity.Tree, keys integrity.Keys, now time.Time) (integrity.Checkpoint, []byte, error) {
-	if err := tree.Sync(); err != nil {
-		return integrity.Checkpoint{}, nil, err
-	}
-	size := tree.Size()
-	root, err := tree.Root(size)
-	if err != nil {
-		return integrity.Checkpoint{}, nil, err
-	}
-	checkpoint := integrity.Checkpoint{Origin: ledgerName, Size: size, Root: root, Time: now}
-	signed, err := checkpoint.Sign(keys.Signer)
-	if err != nil {
-		return integrity.Checkpoint{}, nil, err
-	}
-	if err := o.signed.Append(ctx, signed); err != nil {
-		return integrity.Checkpoint{}, nil, err
-	}
-	// The stream held at least what this directory saw before, and now
-	// one more: remembering that much can never claim more than was there.
-	// A damaged record is left as it is: it is evidence, and verify names
-	// it; the checkpoint itself is stored either way.
-	if o.seenPath != "" {
-		if seen, err := integrity.LoadSeenCheckpoints(o.seenPath); err == nil {
-			if err := seen.Saw(seen.Count+1, signed).Save(o.seenPath); err != nil {
-				return checkpoint, signed, fmt.Errorf("checkpoint stored, but not remembered in %s: %w", o.seenPath, err)
-			}
-		}
-	}
-	return checkpoint, signed, nil
-}
 
 func runCheckpoint(ctx context.Context, env *environment, args []string) error {
 	flags := newFlags(env, "checkpoint", "\n\nSigns the Merkle tree over the whole log and stores the checkpoint in the append-only checkpoint stream.")
@@ -174,11 +30,11 @@ func runCheckpoint(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	keys, tree, err := opened.signingTree(ctx, &store)
+	keys, tree, err := opened.SigningTree(ctx)
 	if err != nil {
 		return err
 	}
-	_, signed, err := writeCheckpoint(ctx, opened, tree, keys, time.Now())
+	_, signed, err := opened.WriteCheckpoint(ctx, tree, keys, time.Now())
 	if err != nil {
 		return err
 	}
@@ -193,7 +49,7 @@ func runPubkey(ctx context.Context, env *environment, args []string) error {
 	if err := parse(flags, args); err != nil {
 		return err
 	}
-	keys, err := store.keys()
+	keys, err := integrity.LoadDataDirKeys(store.dataDir, store.signingKey)
 	if err != nil {
 		return err
 	}
@@ -237,11 +93,11 @@ func runProof(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	record, err := findPosition(ctx, opened.store, flags.Arg(0))
+	record, err := findPosition(ctx, opened.Store, flags.Arg(0))
 	if err != nil {
 		return err
 	}
-	signed, err := opened.signed.Latest(ctx)
+	signed, err := opened.Signed.Latest(ctx)
 	if err != nil {
 		return err
 	}
@@ -249,7 +105,7 @@ func runProof(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	tree, err := opened.openTree(ctx, store.dataDir)
+	tree, err := opened.OpenTree(ctx)
 	if err != nil {
 		return err
 	}
@@ -322,13 +178,13 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	input := integrity.VerifyInput{Catalog: opened.catalog}
+	input := integrity.VerifyInput{Catalog: opened.Catalog}
 	if *key != "" {
 		if input.Verifier, err = integrity.NewVerifier(*key); err != nil {
 			return usagef("%v", err)
 		}
 	} else {
-		keys, err := store.keys()
+		keys, err := integrity.LoadDataDirKeys(store.dataDir, store.signingKey)
 		if err != nil {
 			return err
 		}
@@ -341,18 +197,18 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 		}
 		input.Trusted = append(input.Trusted, integrity.TrustedCheckpoint{Source: "trusted checkpoint " + path, Signed: signed})
 	}
-	if input.Checkpoints, err = opened.signed.All(ctx); err != nil {
+	if input.Checkpoints, err = opened.Signed.All(ctx); err != nil {
 		return err
 	}
-	if opened.seenPath != "" {
-		if input.Seen, err = integrity.LoadSeenCheckpoints(opened.seenPath); err != nil {
+	if opened.SeenPath != "" {
+		if input.Seen, err = integrity.LoadSeenCheckpoints(opened.SeenPath); err != nil {
 			return err
 		}
 	}
 	// The ledger's own tree file, read only: it names the exact position
 	// whose bytes changed since they were appended.
-	hashesPath := filepath.Join(integrityDir(store.dataDir), "hashes")
-	if _, statErr := os.Stat(hashesPath); opened.lock == nil || statErr != nil {
+	hashesPath := integrity.TreeFilePath(store.dataDir)
+	if _, statErr := os.Stat(hashesPath); !opened.HoldsDataDir() || statErr != nil {
 		// Another process holds the directory and its tree file, or there
 		// is none: checkpoints alone then narrow a change to a range.
 	} else if file, err := integrity.OpenFileHashes(hashesPath); err == nil {
@@ -368,13 +224,13 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 			}
 		}
 	}
-	head, err := opened.store.Head(ctx)
+	head, err := opened.Store.Head(ctx)
 	if err != nil {
 		return err
 	}
 	progress := newProgress(env, "verify")
 	input.Progress = func(done uint64) { progress(done, head) }
-	input.Messages, input.Placement = opened.storedMessages(ctx)
+	input.Messages, input.Placement = opened.StoredMessages(ctx)
 	report, err := integrity.Verify(ctx, input)
 	if err != nil {
 		return err
@@ -409,7 +265,7 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("verification failed: first bad position %d: %s", first.Position, first.What)
 	}
 	if len(input.Checkpoints) > 0 {
-		if err := opened.sawCheckpoints(len(input.Checkpoints), input.Checkpoints[len(input.Checkpoints)-1]); err != nil {
+		if err := opened.SawCheckpoints(len(input.Checkpoints), input.Checkpoints[len(input.Checkpoints)-1]); err != nil {
 			return err
 		}
 	}
@@ -479,17 +335,17 @@ func runExportAudit(ctx context.Context, env *environment, args []string) error 
 		return err
 	}
 	defer opened.Close()
-	keys, tree, err := opened.signingTree(ctx, &store)
+	keys, tree, err := opened.SigningTree(ctx)
 	if err != nil {
 		return err
 	}
 	// The bundle ends at a checkpoint of the whole log as it is now.
-	checkpoint, _, err := writeCheckpoint(ctx, opened, tree, keys, time.Now())
+	checkpoint, _, err := opened.WriteCheckpoint(ctx, tree, keys, time.Now())
 	if err != nil {
 		return err
 	}
 	var events [][]byte
-	for record, err := range opened.store.Read(ctx, 0, eventstore.Filter{}) {
+	for record, err := range opened.Store.Read(ctx, 0, eventstore.Filter{}) {
 		if err != nil {
 			return err
 		}
@@ -498,7 +354,7 @@ func runExportAudit(ctx context.Context, env *environment, args []string) error 
 		}
 		events = append(events, record.Data)
 	}
-	all, err := opened.signed.All(ctx)
+	all, err := opened.Signed.All(ctx)
 	if err != nil {
 		return err
 	}
@@ -538,36 +394,4 @@ func runVerifyBundle(ctx context.Context, env *environment, args []string) error
 	fmt.Fprintf(env.stdout, "OK: %d events verified against the signed checkpoints; the totals report matches, tree size %d root %s\n",
 		report.Tree.Size, report.Tree.Size, report.Tree.Root)
 	return nil
-}
-
-// storedMessages yields every event as its store keeps it, for
-// verification, and says where each event belongs: the JetStream subject,
-// or the EventStoreDB stream (whose envelope stands in for the headers).
-func (o *opened) storedMessages(ctx context.Context) (iter.Seq2[integrity.Message, error], func(domain.Event) string) {
-	if o.eventStore != nil {
-		return func(yield func(integrity.Message, error) bool) {
-			for stored, err := range o.eventStore.Stored(ctx, 0) {
-				message := integrity.Message{Position: stored.Position, Subject: stored.Stream, Data: stored.Data, Header: map[string]string{}}
-				if stored.EnvelopeError == nil {
-					message.Header["Ledger-Event-Id"] = stored.Envelope.EventID
-					message.Header["Ledger-Event-Type"] = stored.Envelope.Type
-					message.Header["Ledger-Schema-Version"] = strconv.Itoa(stored.Envelope.SchemaVersion)
-				}
-				if !yield(message, err) || err != nil {
-					return
-				}
-			}
-		}, o.eventStore.StreamOf
-	}
-	return func(yield func(integrity.Message, error) bool) {
-		for raw, err := range o.jetstream.Raw(ctx, 0) {
-			message := integrity.Message{Position: raw.Position, Subject: raw.Subject, Data: raw.Data, Header: map[string]string{}}
-			for name := range raw.Header {
-				message.Header[name] = raw.Header.Get(name)
-			}
-			if !yield(message, err) || err != nil {
-				return
-			}
-		}
-	}, o.jetstream.Subject
 }

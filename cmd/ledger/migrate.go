@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ordos-union/ledger/migrate"
+	"github.com/ordos-union/ledger/node"
 	"github.com/ordos-union/ledger/privacy"
 )
 
@@ -33,21 +34,21 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 	}
 	source, err := openStoreURL(ctx, env, base, *from)
 	if err != nil {
-		return fmt.Errorf("open --from %s: %w", redactedURL(*from), err)
+		return fmt.Errorf("open --from %s: %w", node.RedactedURL(*from), err)
 	}
 	defer source.Close()
 	target, err := openStoreURL(ctx, env, base, *to)
 	if err != nil {
-		return fmt.Errorf("open --to %s: %w", redactedURL(*to), err)
+		return fmt.Errorf("open --to %s: %w", node.RedactedURL(*to), err)
 	}
 	defer target.Close()
 	report := struct {
 		migrate.Report
 		KeysCopied int `json:"personal_data_keys_copied"`
 	}{}
-	report.Report, err = migrate.Copy(ctx, source.store, target.store, migrate.Options{Progress: newProgress(env, "migrate")})
+	report.Report, err = migrate.Copy(ctx, source.Store, target.Store, migrate.Options{Progress: newProgress(env, "migrate")})
 	if err == nil {
-		report.KeysCopied, err = copyKeys(ctx, source.keystore, target.keystore)
+		report.KeysCopied, err = copyKeys(ctx, source.Keystore, target.Keystore)
 	}
 	encoded, _ := json.MarshalIndent(report, "", "  ")
 	if err != nil {
@@ -81,7 +82,7 @@ func openStoreURL(ctx context.Context, env *environment, base storeFlags, url st
 	case strings.HasPrefix(url, "nats://"), strings.HasPrefix(url, "tls://"):
 		base.store, base.natsURL, base.dataDir = "", url, ""
 	case strings.Contains(url, "://"):
-		return nil, usagef("unknown store %q: use dir:PATH, nats://HOST:PORT or esdb://HOST:PORT", redactedURL(url))
+		return nil, usagef("unknown store %q: use dir:PATH, nats://HOST:PORT or esdb://HOST:PORT", node.RedactedURL(url))
 	default:
 		base.store, base.natsURL, base.dataDir = "", "", strings.TrimPrefix(url, "dir:")
 	}

@@ -50,14 +50,14 @@ func runForget(ctx context.Context, env *environment, args []string) error {
 // what it did. The erasure is recorded first: if destroying the key then
 // fails, the record says what must still be done, and it can be run again.
 func eraseSubject(ctx context.Context, opened *opened, subject, reason, actor string) (outcome string, already bool, err error) {
-	event := domain.Event{Type: domain.TypeSubjectErased, County: opened.catalog.CityCode(), OccurredAt: time.Now(), Actor: actor,
+	event := domain.Event{Type: domain.TypeSubjectErased, County: opened.Catalog.CityCode(), OccurredAt: time.Now(), Actor: actor,
 		Data: domain.SubjectErased{SubjectID: subject, Reason: reason}}
-	results, err := opened.service.Record(ctx, []domain.Event{event})
+	results, err := opened.Service.Record(ctx, []domain.Event{event})
 	already = errors.Is(err, domain.ErrRejected) && strings.Contains(err.Error(), "already erased")
 	if err != nil && !already {
 		return "", false, err
 	}
-	if err := opened.keystore.Destroy(ctx, subject); err != nil && !errors.Is(err, domain.ErrNotFound) {
+	if err := opened.Keystore.Destroy(ctx, subject); err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return "", false, err
 	}
 	if already {
@@ -118,7 +118,7 @@ func runErasures(ctx context.Context, env *environment, args []string) error {
 	var list strings.Builder
 	list.WriteString("# data subjects erased from the ledger, one a line (ledger erasures)\n")
 	count := 0
-	for record, err := range opened.store.Read(ctx, 0, eventstore.Filter{}) {
+	for record, err := range opened.Store.Read(ctx, 0, eventstore.Filter{}) {
 		if err != nil {
 			return err
 		}
@@ -143,7 +143,7 @@ func runErasures(ctx context.Context, env *environment, args []string) error {
 func checkKeystore(ctx context.Context, opened *opened) ([]string, error) {
 	erased := map[string]bool{}
 	sealed := map[string]bool{}
-	for record, err := range opened.store.Read(ctx, 0, eventstore.Filter{}) {
+	for record, err := range opened.Store.Read(ctx, 0, eventstore.Filter{}) {
 		if err != nil {
 			return nil, err
 		}
@@ -159,7 +159,7 @@ func checkKeystore(ctx context.Context, opened *opened) ([]string, error) {
 		if erased[subject] {
 			continue
 		}
-		if _, err := opened.keystore.Key(ctx, subject); errors.Is(err, domain.ErrNotFound) {
+		if _, err := opened.Keystore.Key(ctx, subject); errors.Is(err, domain.ErrNotFound) {
 			lost = append(lost, subject)
 		} else if err != nil {
 			return nil, err
@@ -182,7 +182,7 @@ func runAccessLog(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	records, err := opened.accessLog.Records(ctx)
+	records, err := opened.AccessLog.Records(ctx)
 	if err != nil {
 		return err
 	}

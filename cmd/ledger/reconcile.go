@@ -70,10 +70,10 @@ func runReconcileImport(ctx context.Context, env *environment, args []string) er
 	}
 	defer opened.Close()
 	request := reconcile.ImportRequest{Account: *account, FileName: filepath.Base(flags.Arg(0)), Actor: *actor,
-		County: opened.catalog.CityCode(), Strict: *strict, AcceptBalanceGap: *acceptGap, Now: time.Now()}
+		County: opened.Catalog.CityCode(), Strict: *strict, AcceptBalanceGap: *acceptGap, Now: time.Now()}
 	var result reconcile.ImportResult
 	if *dryRun {
-		book, err := reconcile.BuildBook(ctx, opened.store, opened.unseal())
+		book, err := reconcile.BuildBook(ctx, opened.Store, opened.Unseal())
 		if err != nil {
 			return err
 		}
@@ -84,7 +84,7 @@ func runReconcileImport(ctx context.Context, env *environment, args []string) er
 		printImport(env, flags.Arg(0), parsed, result, true)
 		return err
 	}
-	result, err = reconcile.Import(ctx, opened.store, opened.service, opened.unseal(), parsed, request)
+	result, err = reconcile.Import(ctx, opened.Store, opened.Service, opened.Unseal(), parsed, request)
 	printImport(env, flags.Arg(0), parsed, result, false)
 	return flagged(err, importFlags)
 }
@@ -174,7 +174,7 @@ func flagged(err error, names map[string]string) error {
 }
 
 func reconcileNow(ctx context.Context, opened *opened, asOf time.Time) (reconcile.Result, error) {
-	book, err := reconcile.BuildBook(ctx, opened.store, opened.unseal())
+	book, err := reconcile.BuildBook(ctx, opened.Store, opened.Unseal())
 	if err != nil {
 		return reconcile.Result{}, err
 	}
@@ -226,7 +226,7 @@ func runReconcileReport(ctx context.Context, env *environment, args []string) er
 	if err != nil {
 		return err
 	}
-	if err := opened.recordOperatorAccess(ctx, "ledger reconcile report"); err != nil {
+	if err := opened.RecordOperatorAccess(ctx, operator(), "ledger reconcile report"); err != nil {
 		return err
 	}
 	writer := env.stdout
@@ -394,7 +394,7 @@ func runReconcileDecision(ctx context.Context, env *environment, kind string, ar
 		return err
 	}
 	defer opened.Close()
-	book, err := reconcile.BuildBook(ctx, opened.store, opened.unseal())
+	book, err := reconcile.BuildBook(ctx, opened.Store, opened.Unseal())
 	if err != nil {
 		return err
 	}
@@ -410,8 +410,8 @@ func runReconcileDecision(ctx context.Context, env *environment, kind string, ar
 	if err != nil {
 		return flagged(err, decisionFlags)
 	}
-	event := domain.Event{Type: data.EventType(), County: opened.catalog.CityCode(), OccurredAt: time.Now(), Actor: *actor, Data: data}
-	results, err := opened.service.Record(ctx, []domain.Event{event})
+	event := domain.Event{Type: data.EventType(), County: opened.Catalog.CityCode(), OccurredAt: time.Now(), Actor: *actor, Data: data}
+	results, err := opened.Service.Record(ctx, []domain.Event{event})
 	if err != nil {
 		return flagged(err, decisionFlags)
 	}
@@ -445,8 +445,8 @@ func runPeriod(ctx context.Context, env *environment, args []string) error {
 	if kind == "reopen" {
 		data = domain.PeriodReopened{Month: flags.Arg(0), Reason: *reason}
 	}
-	event := domain.Event{Type: data.EventType(), County: opened.catalog.CityCode(), OccurredAt: time.Now(), Actor: *actor, Data: data}
-	results, err := opened.service.Record(ctx, []domain.Event{event})
+	event := domain.Event{Type: data.EventType(), County: opened.Catalog.CityCode(), OccurredAt: time.Now(), Actor: *actor, Data: data}
+	results, err := opened.Service.Record(ctx, []domain.Event{event})
 	if err != nil {
 		return flagged(err, map[string]string{"month": "YYYY-MM", "reason": "--reason", "note": "--note", "actor": "--actor"})
 	}
@@ -455,10 +455,10 @@ func runPeriod(ctx context.Context, env *environment, args []string) error {
 		// Every month close gets a checkpoint. The close itself is recorded
 		// either way; a checkpoint that could not be signed is said, and
 		// `ledger checkpoint` signs one later.
-		keys, tree, err := opened.signingTree(ctx, &store)
+		keys, tree, err := opened.SigningTree(ctx)
 		if err == nil {
 			var checkpoint integrity.Checkpoint
-			if checkpoint, _, err = writeCheckpoint(ctx, opened, tree, keys, time.Now()); err == nil {
+			if checkpoint, _, err = opened.WriteCheckpoint(ctx, tree, keys, time.Now()); err == nil {
 				fmt.Fprintf(env.stdout, "checkpoint of %d events signed at the close\n", checkpoint.Size)
 			}
 		}
@@ -492,7 +492,7 @@ func runPledges(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := opened.recordOperatorAccess(ctx, "ledger pledges"); err != nil {
+	if err := opened.RecordOperatorAccess(ctx, operator(), "ledger pledges"); err != nil {
 		return err
 	}
 	if *asJSON {
@@ -501,7 +501,7 @@ func runPledges(ctx context.Context, env *environment, args []string) error {
 	var rows [][]string
 	totals := map[string]domain.Money{}
 	for _, pledge := range result.Outstanding {
-		rows = append(rows, []string{pledge.Donor, pledge.Campaign, opened.catalog.RegionName(pledge.County), pledge.DonationID,
+		rows = append(rows, []string{pledge.Donor, pledge.Campaign, opened.Catalog.RegionName(pledge.County), pledge.DonationID,
 			yuan(pledge.Amount), itoa(int64(pledge.AgeDays)), pledge.Bucket})
 		totals[pledge.Bucket] += pledge.Amount
 	}

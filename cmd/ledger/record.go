@@ -61,7 +61,7 @@ func runRecord(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	return recordLines(ctx, env, opened.service, lines, *skipInvalid, *asJSON)
+	return recordLines(ctx, env, opened.Service, lines, *skipInvalid, *asJSON)
 }
 
 func recordLines(ctx context.Context, env *environment, service *ledger.Service, lines []ledger.Line, skipInvalid, asJSON bool) error {
@@ -159,7 +159,7 @@ func findEvent(ctx context.Context, opened *opened, id string) (domain.Event, er
 	if err != nil {
 		return domain.Event{}, usagef("--target %q is not an event id (a UUID)", id)
 	}
-	for record, err := range opened.store.Read(ctx, 0, eventstore.Filter{}) {
+	for record, err := range opened.Store.Read(ctx, 0, eventstore.Filter{}) {
 		if err != nil {
 			return domain.Event{}, err
 		}
@@ -321,7 +321,7 @@ func runRecordShortcut(ctx context.Context, env *environment, kind string, args 
 	case "allocation":
 		source := *from
 		if source == "" {
-			source = opened.catalog.CityCode()
+			source = opened.Catalog.CityCode()
 		}
 		eventType = domain.TypeFundsAllocated
 		data = domain.FundsAllocated{AllocationID: entry.entityID("A"), Campaign: entry.campaign, FromCounty: source,
@@ -357,5 +357,5 @@ func runRecordShortcut(ctx context.Context, env *environment, kind string, args 
 		return err
 	}
 	event.Personal = personal
-	return recordLines(ctx, env, opened.service, []ledger.Line{{Number: 1, Event: event}}, false, false)
+	return recordLines(ctx, env, opened.Service, []ledger.Line{{Number: 1, Event: event}}, false, false)
 }

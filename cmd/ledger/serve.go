@@ -20,6 +20,7 @@ import (
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/httpapi"
 	"github.com/ordos-union/ledger/integrity"
+	"github.com/ordos-union/ledger/node"
 	"github.com/ordos-union/ledger/projections"
 )
 
@@ -53,28 +54,28 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if store.store != "" && *clusterName != "" {
 		return usagef("--cluster-name joins a JetStream cluster; on EventStoreDB run any number of serve processes against the same database, each with its own --data")
 	}
-	cluster := clusterOptions{name: *clusterName, serverName: *serverName}
+	cluster := node.ClusterConfig{Name: *clusterName, ServerName: *serverName}
 	if *clusterName != "" {
 		clusterHost, clusterPort, err := net.SplitHostPort(*clusterListen)
 		if err != nil {
 			return usagef("--cluster-listen %q: %v", *clusterListen, err)
 		}
-		if cluster.port, err = strconv.Atoi(clusterPort); err != nil {
+		if cluster.Port, err = strconv.Atoi(clusterPort); err != nil {
 			return usagef("--cluster-listen %q: port is not a number", *clusterListen)
 		}
-		cluster.host = clusterHost
+		cluster.Host = clusterHost
 		if *routes == "" {
 			return usagef("--cluster-name needs --routes to the nodes")
 		}
-		cluster.routes = strings.Split(*routes, ",")
+		cluster.Routes = strings.Split(*routes, ",")
 		switch {
 		case *clusterCert != "" && *clusterKey != "" && *clusterCA != "":
-			cluster.tls = &natsjs.ClusterTLS{CertFile: *clusterCert, KeyFile: *clusterKey, CAFile: *clusterCA}
+			cluster.TLS = &natsjs.ClusterTLS{CertFile: *clusterCert, KeyFile: *clusterKey, CAFile: *clusterCA}
 		case *clusterCert != "" || *clusterKey != "" || *clusterCA != "":
 			return usagef("--cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca go together")
 		}
 	}
-	ledger, err := store.open(ctx, env, serverOptions{listen: true, host: *host, port: *port, cluster: cluster})
+	ledger, err := store.open(ctx, env, serverOptions{Listen: true, Host: *host, Port: *port, Cluster: cluster})
 	if err != nil {
 		return err
 	}
@@ -85,11 +86,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	// Commands on the same data directory reach a JetStream ledger through
 	// this server's NATS; an EventStoreDB ledger they reach directly.
-	url := ""
-	if ledger.server != nil {
-		url = ledger.server.ClientURL()
-	}
-	if err := ledger.lock.Announce(natsjs.DataDirHolder{PID: os.Getpid(), NATSURL: url}); err != nil {
+	if err := ledger.Announce(); err != nil {
 		return err
 	}
 
@@ -98,7 +95,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	// every event.
 	// The Merkle tree grows with the same events, before anyone hears of
 	// them, so every totals answer can name the tree it was computed from.
-	keys, tree, err := ledger.signingTree(ctx, &store)
+	keys, tree, err := ledger.SigningTree(ctx)
 	if err != nil {
 		return err
 	}
@@ -107,7 +104,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	var leased atomic.Bool
 	holder := *serverName + "-" + strconv.Itoa(os.Getpid())
 	claim := func() {
-		held, err := ledger.checkpoints.Claim(ctx, "totals", holder, leaseSeconds*time.Second, time.Now())
+		held, err := ledger.Checkpoints.Claim(ctx, "totals", holder, leaseSeconds*time.Second, time.Now())
 		if err != nil {
 			env.logger.Warn("projection lease", "error", err)
 		}
@@ -117,31 +114,31 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	projection := projections.NewTotalsProjection()
 	var api *httpapi.Server
 	var live *natsjs.LiveTotals
-	runner := projections.NewRunner(ledger.store, ledger.checkpoints, projection, projections.RunnerOptions{
+	runner := projections.NewRunner(ledger.Store, ledger.Checkpoints, projection, projections.RunnerOptions{
 		Logger: env.logger,
 		BeforeApply: func(record eventstore.Record) error {
 			// On a cluster the projection may resume from a checkpoint
 			// another node saved after this node's tree caught up: the
 			// tree then reads the events between first.
 			if uint64(tree.Size())+1 < record.Position {
-				if err := catchUpTree(ctx, ledger.store, tree); err != nil {
+				if err := integrity.CatchUp(ctx, ledger.Store, tree); err != nil {
 					return err
 				}
 			}
-			return appendLeaf(tree, record)
+			return integrity.AppendLeaf(tree, record)
 		},
 		OnApply: func(record eventstore.Record) {
 			api.OnApply(record)
 			live.Changed(record.Event.County, record.Event.Aggregate.ID)
 		},
 	})
-	api = httpapi.New(httpapi.Options{Service: ledger.service, Store: ledger.store, Runner: runner, Totals: projection,
-		Catalog: ledger.catalog, Tokens: tokens, Logger: env.logger, Sealer: ledger.sealer, AccessLog: ledger.accessLog,
-		Stamp: func(position uint64) (*projections.TreeStamp, error) { return stampOf(tree, position) }})
+	api = httpapi.New(httpapi.Options{Service: ledger.Service, Store: ledger.Store, Runner: runner, Totals: projection,
+		Catalog: ledger.Catalog, Tokens: tokens, Logger: env.logger, Sealer: ledger.Sealer, AccessLog: ledger.AccessLog,
+		Stamp: func(position uint64) (*projections.TreeStamp, error) { return integrity.Stamp(tree, position) }})
 	// The KV bucket of live totals is JetStream's; on EventStoreDB programs
 	// follow /api/v1/live instead.
-	if ledger.jetstream != nil {
-		live, err = natsjs.OpenLiveTotals(ctx, ledger.conn, store.replicas, func(county, campaign string) ([]byte, error) {
+	if ledger.JetStream != nil {
+		live, err = natsjs.OpenLiveTotals(ctx, ledger.Conn, store.replicas, func(county, campaign string) ([]byte, error) {
 			var figures projections.Figures
 			runner.View(func(uint64) { figures = projection.Sum(projections.Query{County: county, Campaign: campaign}) })
 			return json.Marshal(figures)
@@ -159,8 +156,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	// The log, the signed checkpoints and the access log are watched
 	// while the server runs: a stream deleted, made again or reconfigured behind the
 	// ledger's back is logged as an error and makes the server unready.
-	if ledger.jetstream != nil {
-		guard, err := natsjs.NewGuard(ctx, ledger.jetstream, env.logger, ledger.signed.(*natsjs.SignedCheckpoints), ledger.accessStream)
+	if ledger.JetStream != nil {
+		guard, err := natsjs.NewGuard(ctx, ledger.JetStream, env.logger, ledger.Signed.(*natsjs.SignedCheckpoints), ledger.AccessStream)
 		if err != nil {
 			return err
 		}
@@ -202,12 +199,16 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	var head uint64
 	runner.View(func(position uint64) { head = position })
 	address := "http://" + listener.Addr().String()
-	env.logger.Info("serving", "store", ledger.location, "nats_url", url, "http", address, "head", head)
-	if ledger.server != nil {
+	url := ""
+	if ledger.Server != nil {
+		url = ledger.Server.ClientURL()
+	}
+	env.logger.Info("serving", "store", ledger.Location, "nats_url", url, "http", address, "head", head)
+	if ledger.Server != nil {
 		fmt.Fprintf(env.stdout, "ledger serving %s (%d events) on NATS %s; durability: sync %s.\n", store.dataDir, head, url, store.sync)
 		fmt.Fprintf(env.stdout, "NATS clients authenticate: the watcher's credential (live totals only) comes from `ledger nats-credentials watcher --data %s`.\n", store.dataDir)
 	} else {
-		fmt.Fprintf(env.stdout, "ledger serving EventStoreDB at %s (%d events); tokens and signing key in %s.\n", ledger.location, head, store.dataDir)
+		fmt.Fprintf(env.stdout, "ledger serving EventStoreDB at %s (%d events); tokens and signing key in %s.\n", ledger.Location, head, store.dataDir)
 	}
 	fmt.Fprintf(env.stdout, "HTTP API and dashboard on %s (%s). Ctrl-C stops.\n", address, tokenNote)
 	// The link carries the admin's token: it is shown once, when the
@@ -241,7 +242,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	<-checkpointing
 	// A last checkpoint, so a stopped ledger's whole log is committed to.
 	if tree.Size() > 0 && leased.Load() {
-		if _, _, err := writeCheckpoint(context.WithoutCancel(ctx), ledger, tree, keys, time.Now()); err != nil {
+		if _, _, err := ledger.WriteCheckpoint(context.WithoutCancel(ctx), tree, keys, time.Now()); err != nil {
 			env.logger.Warn("final checkpoint", "error", err)
 		}
 	}
@@ -275,7 +276,7 @@ func checkpointPeriodically(ctx context.Context, env *environment, ledger *opene
 			if (!due && !monthChanged) || !leader() {
 				continue
 			}
-			checkpoint, _, err := writeCheckpoint(ctx, ledger, tree, keys, now)
+			checkpoint, _, err := ledger.WriteCheckpoint(ctx, tree, keys, now)
 			if err != nil {
 				env.logger.Warn("checkpoint", "error", err)
 				continue

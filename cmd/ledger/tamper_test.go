@@ -228,11 +228,11 @@ func TestTamperingIsDetected(t *testing.T) {
 				}
 			}
 			root, _ := tree.Root(tree.Size())
-			other, err := integrity.LoadOrCreateKeys(t.TempDir(), "", ledgerName)
+			other, err := integrity.LoadOrCreateKeys(t.TempDir(), "", integrity.Origin)
 			if err != nil {
 				t.Fatal(err)
 			}
-			signed, err := integrity.Checkpoint{Origin: ledgerName, Size: tree.Size(), Root: root, Time: time.Now()}.Sign(other.Signer)
+			signed, err := integrity.Checkpoint{Origin: integrity.Origin, Size: tree.Size(), Root: root, Time: time.Now()}.Sign(other.Signer)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -259,7 +259,7 @@ func TestEndToEndProofsAndAuditBundle(t *testing.T) {
 	proofFile := filepath.Join(t.TempDir(), "proof.json")
 	runLedger(t, "", "proof", "S-LEC-4", "--data", dir, "--out", proofFile).expect(t, 0)
 	runLedger(t, "", "verify-proof", proofFile, "--key", verifier).expect(t, 0, "OK: event", "training_held", "log of 121 events")
-	otherKeys, err := integrity.LoadOrCreateKeys(t.TempDir(), "", ledgerName)
+	otherKeys, err := integrity.LoadOrCreateKeys(t.TempDir(), "", integrity.Origin)
 	if err != nil {
 		t.Fatal(err)
 	}

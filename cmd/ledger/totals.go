@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/projections"
 )
 
@@ -83,7 +84,7 @@ func totalsAnswer(ctx context.Context, env *environment, opened *opened, options
 	query := projections.Query{County: options.county, Campaign: options.campaign, By: options.by}
 	var answer projections.Answer
 	if asOf.IsZero() && knownAt.IsZero() {
-		runner, projection, err := opened.totalsRunner(ctx, env)
+		runner, projection, err := opened.TotalsRunner(ctx, newProgress(env, "totals"))
 		if err != nil {
 			return projections.Answer{}, err
 		}
@@ -92,7 +93,7 @@ func totalsAnswer(ctx context.Context, env *environment, opened *opened, options
 			return projections.Answer{}, err
 		}
 	} else {
-		totals, err := projections.FoldTotals(ctx, opened.store, projections.TotalsOptions{AsOf: asOf}, knownAt, options.campaign)
+		totals, err := projections.FoldTotals(ctx, opened.Store, projections.TotalsOptions{AsOf: asOf}, knownAt, options.campaign)
 		if err != nil {
 			return projections.Answer{}, err
 		}
@@ -101,11 +102,11 @@ func totalsAnswer(ctx context.Context, env *environment, opened *opened, options
 		}
 	}
 	// Every answer names the tree it was computed from.
-	tree, err := opened.openTree(ctx, opened.dataDir)
+	tree, err := opened.OpenTree(ctx)
 	if err != nil {
 		return projections.Answer{}, err
 	}
-	answer.Tree, err = stampOf(tree, answer.Position)
+	answer.Tree, err = integrity.Stamp(tree, answer.Position)
 	return answer, err
 }
 
@@ -164,7 +165,7 @@ func regionLabel(opened *opened, code string) string {
 	if code == projections.AllRegions {
 		return "合计 All"
 	}
-	return opened.catalog.RegionName(code)
+	return opened.Catalog.RegionName(code)
 }
 
 var figureHeaders = [2][]string{

@@ -1,0 +1,155 @@
+package integrity
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/projections"
+)
+
+// Origin is the checkpoints' origin line and the signing key's name.
+const Origin = "ordos-union-ledger"
+
+// Dir is the data directory's folder of integrity files: the keys, the
+// tree file and the record of checkpoints seen.
+func Dir(dataDir string) string { return filepath.Join(dataDir, "integrity") }
+
+// SeenCheckpointsPath is where a data directory remembers the newest
+// signed checkpoint it saw and how many the stream held.
+func SeenCheckpointsPath(dataDir string) string {
+	return filepath.Join(Dir(dataDir), "seen-checkpoints.json")
+}
+
+// TreeFilePath is the data directory's tree file: a cache of the log's
+// leaf hashes, rebuilt from the log when it is damaged or missing.
+func TreeFilePath(dataDir string) string { return filepath.Join(Dir(dataDir), "hashes") }
+
+// LoadDataDirKeys loads the data directory's signing key pair (or the one
+// in signingKey), making one at first use.
+func LoadDataDirKeys(dataDir, signingKey string) (Keys, error) {
+	return LoadOrCreateKeys(Dir(dataDir), signingKey, Origin)
+}
+
+// OpenTree opens the tree kept in the file at path, or a tree in memory
+// when path is empty, and appends every event of the log it does not have
+// yet. A file that a crash left with part of a record is a cache of the
+// log, so it is rebuilt. close releases the file.
+func OpenTree(ctx context.Context, store eventstore.Store, path string) (tree *Tree, close func() error, err error) {
+	var storage HashStorage = &MemoryHashes{}
+	close = func() error { return nil }
+	if path != "" {
+		file, err := OpenFileHashes(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, err := NewTree(file); err != nil {
+			_ = file.Close()
+			if err := os.Remove(path); err != nil {
+				return nil, nil, err
+			}
+			if file, err = OpenFileHashes(path); err != nil {
+				return nil, nil, err
+			}
+		}
+		storage, close = file, file.Close
+	}
+	if tree, err = NewTree(storage); err != nil {
+		_ = close()
+		return nil, nil, err
+	}
+	if err := CatchUp(ctx, store, tree); err != nil {
+		_ = close()
+		return nil, nil, err
+	}
+	return tree, close, nil
+}
+
+// CatchUp appends to the tree every event it does not have yet.
+func CatchUp(ctx context.Context, store eventstore.Store, tree *Tree) error {
+	for record, err := range store.Read(ctx, uint64(tree.Size()), eventstore.Filter{}) {
+		if err != nil {
+			return err
+		}
+		if err := AppendLeaf(tree, record); err != nil {
+			return err
+		}
+	}
+	return tree.Sync()
+}
+
+// AppendLeaf adds the record if it is the tree's next leaf; a record the
+// tree has is skipped, and a gap is an error.
+func AppendLeaf(tree *Tree, record eventstore.Record) error {
+	switch next := uint64(tree.Size()) + 1; {
+	case record.Position < next:
+		return nil
+	case record.Position > next:
+		return fmt.Errorf("tree: the log jumps from position %d to %d", next-1, record.Position)
+	}
+	return tree.Append(record.Data)
+}
+
+// Stamp names the tree an answer as of position was computed from.
+func Stamp(tree *Tree, position uint64) (*projections.TreeStamp, error) {
+	root, err := tree.Root(int64(position))
+	if err != nil {
+		return nil, err
+	}
+	return &projections.TreeStamp{Size: int64(position), Root: root.String()}, nil
+}
+
+// WriteCheckpoint signs the tree at its size, appends the note to the
+// signed checkpoint log, and remembers it in the seen record at seenPath
+// (when there is one).
+func WriteCheckpoint(ctx context.Context, log eventstore.SignedCheckpointLog, tree *Tree, keys Keys, now time.Time,
+	seenPath string) (Checkpoint, []byte, error) {
+	if err := tree.Sync(); err != nil {
+		return Checkpoint{}, nil, err
+	}
+	size := tree.Size()
+	root, err := tree.Root(size)
+	if err != nil {
+		return Checkpoint{}, nil, err
+	}
+	checkpoint := Checkpoint{Origin: Origin, Size: size, Root: root, Time: now}
+	signed, err := checkpoint.Sign(keys.Signer)
+	if err != nil {
+		return Checkpoint{}, nil, err
+	}
+	if err := log.Append(ctx, signed); err != nil {
+		return Checkpoint{}, nil, err
+	}
+	// The stream held at least what this directory saw before, and now
+	// one more: remembering that much can never claim more than was there.
+	// A damaged record is left as it is: it is evidence, and verify names
+	// it; the checkpoint itself is stored either way.
+	if seenPath != "" {
+		if seen, err := LoadSeenCheckpoints(seenPath); err == nil {
+			if err := seen.Saw(seen.Count+1, signed).Save(seenPath); err != nil {
+				return checkpoint, signed, fmt.Errorf("checkpoint stored, but not remembered in %s: %w", seenPath, err)
+			}
+		}
+	}
+	return checkpoint, signed, nil
+}
+
+// SawCheckpoints records at seenPath that the checkpoint stream held count
+// checkpoints, the newest being newest. It only ever grows what is
+// remembered; an empty path remembers nothing.
+func SawCheckpoints(seenPath string, count int, newest []byte) error {
+	if seenPath == "" {
+		return nil
+	}
+	seen, err := LoadSeenCheckpoints(seenPath)
+	if err != nil {
+		return err
+	}
+	if next := seen.Saw(count, newest); next != seen {
+		return next.Save(seenPath)
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+package node
+
+import (
+	"context"
+	"iter"
+	"strconv"
+	"time"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/integrity"
+)
+
+// Keys is the checkpoint signing key pair: the configured file, or the
+// data directory's (made at first use).
+func (n *Node) Keys() (integrity.Keys, error) {
+	return integrity.LoadDataDirKeys(n.DataDir, n.signingKey)
+}
+
+// OpenTree opens the tree this node may keep (the data directory's file
+// when it holds the directory, else one in memory rebuilt from the log),
+// caught up with the log. The node closes it.
+func (n *Node) OpenTree(ctx context.Context) (*integrity.Tree, error) {
+	tree, closeTree, err := integrity.OpenTree(ctx, n.Store, n.TreeFile())
+	if err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, closeTree)
+	return tree, nil
+}
+
+// SigningTree is what every use that signs checkpoints needs: the keys and
+// the tree over the log.
+func (n *Node) SigningTree(ctx context.Context) (integrity.Keys, *integrity.Tree, error) {
+	keys, err := n.Keys()
+	if err != nil {
+		return integrity.Keys{}, nil, err
+	}
+	tree, err := n.OpenTree(ctx)
+	if err != nil {
+		return integrity.Keys{}, nil, err
+	}
+	return keys, tree, nil
+}
+
+// WriteCheckpoint signs the tree at its size and stores the note.
+func (n *Node) WriteCheckpoint(ctx context.Context, tree *integrity.Tree, keys integrity.Keys, now time.Time) (integrity.Checkpoint, []byte, error) {
+	return integrity.WriteCheckpoint(ctx, n.Signed, tree, keys, now, n.SeenPath)
+}
+
+// SawCheckpoints remembers how many checkpoints the stream held and the
+// newest, in the data directory's record.
+func (n *Node) SawCheckpoints(count int, newest []byte) error {
+	return integrity.SawCheckpoints(n.SeenPath, count, newest)
+}
+
+// StoredMessages yields every event as its store keeps it, for
+// verification, and says where each event belongs: the JetStream subject,
+// or the EventStoreDB stream (whose envelope stands in for the headers).
+func (n *Node) StoredMessages(ctx context.Context) (iter.Seq2[integrity.Message, error], func(domain.Event) string) {
+	if n.EventStore != nil {
+		return func(yield func(integrity.Message, error) bool) {
+			for stored, err := range n.EventStore.Stored(ctx, 0) {
+				message := integrity.Message{Position: stored.Position, Subject: stored.Stream, Data: stored.Data, Header: map[string]string{}}
+				if stored.EnvelopeError == nil {
+					message.Header["Ledger-Event-Id"] = stored.Envelope.EventID
+					message.Header["Ledger-Event-Type"] = stored.Envelope.Type
+					message.Header["Ledger-Schema-Version"] = strconv.Itoa(stored.Envelope.SchemaVersion)
+				}
+				if !yield(message, err) || err != nil {
+					return
+				}
+			}
+		}, n.EventStore.StreamOf
+	}
+	return func(yield func(integrity.Message, error) bool) {
+		for raw, err := range n.JetStream.Raw(ctx, 0) {
+			message := integrity.Message{Position: raw.Position, Subject: raw.Subject, Data: raw.Data, Header: map[string]string{}}
+			for name := range raw.Header {
+				message.Header[name] = raw.Header.Get(name)
+			}
+			if !yield(message, err) || err != nil {
+				return
+			}
+		}
+	}, n.JetStream.Subject
+}
