@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/httpapi"
@@ -57,7 +58,9 @@ func newHTTPRig(b *testing.B) *httpRig {
 	runner := projections.NewRunner(r.store, checkpoints, projection, projections.RunnerOptions{
 		OnApply: func(record eventstore.Record) { api.OnApply(record) },
 	})
-	api = httpapi.New(httpapi.Options{Service: r.service, Store: r.store, Runner: runner, Totals: projection, Tokens: tokens,
+	use := app.New(app.Parts{Store: r.store, Service: r.service, Catalog: r.service.Catalog(), Checkpoints: checkpoints})
+	use.Follow(runner, projection, nil)
+	api = httpapi.New(httpapi.Options{Ledger: use, Tokens: tokens,
 		RateRequestsPerSecond: 1e9, RateBurst: 1e9})
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := runner.Load(ctx); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/httpapi"
@@ -108,7 +109,9 @@ func newLoadSetup(b *testing.B, cluster bool) *loadSetup {
 	runner := projections.NewRunner(store, checkpoints, projection, projections.RunnerOptions{
 		OnApply: func(record eventstore.Record) { api.OnApply(record) },
 	})
-	api = httpapi.New(httpapi.Options{Service: service, Store: store, Runner: runner, Totals: projection, Tokens: tokens,
+	use := app.New(app.Parts{Store: store, Service: service, Catalog: service.Catalog(), Checkpoints: checkpoints})
+	use.Follow(runner, projection, nil)
+	api = httpapi.New(httpapi.Options{Ledger: use, Tokens: tokens,
 		RateRequestsPerSecond: 1e9, RateBurst: 1e9})
 	followCtx, cancel := context.WithCancel(ctx)
 	following := make(chan error, 1)

@@ -36,7 +36,7 @@ var Counties = []string{"150602", "150603", "150621", "150622", "150623", "15062
 
 const city = "150600"
 
-var beijing = time.FixedZone("CST", 8*3600)
+var beijing = domain.Beijing
 
 func day(month time.Month, date, hour int) time.Time {
 	return time.Date(2022, month, date, hour, 0, 0, 0, beijing)

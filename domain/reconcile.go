@@ -726,7 +726,7 @@ func (p *Periods) Apply(event Event, position uint64) {
 
 // MonthOf is the Beijing-time month an instant falls in.
 func MonthOf(instant time.Time) string {
-	return instant.In(time.FixedZone("CST", 8*3600)).Format("2006-01")
+	return instant.In(Beijing).Format("2006-01")
 }
 
 // Erasure of personal data.

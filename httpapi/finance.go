@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/ledger"
 	"github.com/ordos-union/ledger/reconcile"
 	"github.com/ordos-union/ledger/reconcile/statement"
 )
@@ -22,37 +24,19 @@ func init() {
 	}
 }
 
-// reconcile folds the book and matches it. Matching reads names (the
-// similar-donor tier), so it always runs on the unsealed book; what a
-// reader is shown is decided apart, by shownTo.
+// reconcile is the reconciliation as of the request's as_of (default
+// now). Matching reads names, so it always runs on the unsealed book; what
+// a reader is shown is decided apart, by shownTo.
 func (s *Server) reconcile(r *http.Request) (*reconcile.Book, reconcile.Result, error) {
-	asOf := s.options.Clock()
-	if text := r.URL.Query().Get("as_of"); text != "" {
-		var err error
-		if asOf, err = reconcile.ParseAsOf(text); err != nil {
-			return nil, reconcile.Result{}, &domain.ValidationError{Violations: []domain.Violation{{Field: "as_of", Rule: err.Error()}}}
-		}
-	}
-	book, err := reconcile.BuildBook(r.Context(), s.options.Store, s.unsealer())
-	if err != nil {
-		return nil, reconcile.Result{}, err
-	}
-	return book, reconcile.Reconcile(book, reconcile.Options{Now: asOf}), nil
-}
-
-func (s *Server) unsealer() reconcile.Unsealer {
-	if s.options.Sealer == nil {
-		return nil
-	}
-	return s.options.Sealer.Unseal
+	return s.options.Ledger.Reconciliation(r.Context(), r.URL.Query().Get("as_of"))
 }
 
 // statementImport takes a bank statement as the request body (CSV in GBK
 // or UTF-8, CAMT.053, XLSX) and answers what importing it does: with
-// preview=true it writes nothing; otherwise it imports, by the same plan
-// and events as `ledger reconcile import`. The names in the answer come
-// from the uploaded file; they are withheld without the personal-data
-// grant all the same.
+// preview=true it writes nothing; otherwise it imports, by the same use
+// case as `ledger reconcile import`. The names in the answer come from the
+// uploaded file; they are withheld without the personal-data grant all
+// the same.
 func (s *Server) statementImport(w http.ResponseWriter, r *http.Request, who identity) error {
 	if !who.role.mayRecord(string(domain.TypeBankLineImported)) {
 		return &apiError{status: http.StatusForbidden, code: "forbidden", message: "only finance and admins import bank statements"}
@@ -67,20 +51,20 @@ func (s *Server) statementImport(w http.ResponseWriter, r *http.Request, who ide
 		}
 		return false, &domain.ValidationError{Violations: []domain.Violation{{Field: name, Rule: "must be true or false"}}}
 	}
-	preview, err := flag("preview")
-	if err != nil {
-		return err
+	request := app.StatementRequest{FileName: query.Get("file"), Profile: query.Get("profile"), Account: query.Get("account"), Actor: who.name}
+	var err error
+	for _, option := range []struct {
+		name   string
+		target *bool
+	}{{"preview", &request.Preview}, {"strict", &request.Strict}, {"accept_balance_gap", &request.AcceptBalanceGap}} {
+		if *option.target, err = flag(option.name); err != nil {
+			return err
+		}
 	}
-	strict, err := flag("strict")
-	if err != nil {
-		return err
+	if request.FileName == "" {
+		request.FileName = "statement"
 	}
-	acceptGap, err := flag("accept_balance_gap")
-	if err != nil {
-		return err
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
+	if request.Data, err = io.ReadAll(r.Body); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return &domain.ValidationError{Violations: []domain.Violation{{Field: "$",
@@ -88,40 +72,19 @@ func (s *Server) statementImport(w http.ResponseWriter, r *http.Request, who ide
 		}
 		return err
 	}
-	if len(body) == 0 {
-		return &domain.ValidationError{Violations: []domain.Violation{{Field: "$", Rule: "send the statement file as the request body"}}}
-	}
-	name := query.Get("file")
-	if name == "" {
-		name = "statement"
-	}
-	parsed, err := statement.ParseDetect(name, body, query.Get("profile"))
+	result, _, err := s.options.Ledger.ImportStatement(r.Context(), request)
 	if err != nil {
-		return &domain.ValidationError{Violations: []domain.Violation{{Field: "file", Rule: err.Error()}}}
+		return err
 	}
-	request := reconcile.ImportRequest{Account: query.Get("account"), FileName: name, Actor: who.name, County: s.options.Catalog.CityCode(),
-		Strict: strict, AcceptBalanceGap: acceptGap, Now: s.options.Clock()}
-	var result reconcile.ImportResult
 	status := http.StatusOK
-	if preview {
-		book, err := reconcile.BuildBook(r.Context(), s.options.Store, s.unsealer())
-		if err != nil {
-			return err
-		}
-		if result.ImportPlan, err = reconcile.PlanImport(book, parsed, request); err != nil {
-			return err
-		}
-	} else {
-		if result, err = reconcile.Import(r.Context(), s.options.Store, s.options.Service, s.unsealer(), parsed, request); err != nil {
-			return err
-		}
+	if !request.Preview {
 		status = http.StatusCreated
 		s.metrics.appended()
 	}
 	if !s.personalGranted(who) {
 		result.ImportPlan = result.WithoutPersonal()
 	}
-	writeJSON(w, status, map[string]any{"preview": preview, "import": result})
+	writeJSON(w, status, map[string]any{"preview": request.Preview, "import": result})
 	return nil
 }
 
@@ -180,19 +143,11 @@ func (s *Server) reconciliationDecision(w http.ResponseWriter, r *http.Request, 
 	if err := json.Unmarshal(body, &request); err != nil {
 		return &domain.ValidationError{Violations: []domain.Violation{{Field: "$", Rule: "must be {\"action\", \"id\", \"reason\", \"note\"}"}}}
 	}
-	book, result, err := s.reconcile(r)
+	_, result, err := s.options.Ledger.Decide(r.Context(), who.name, request)
 	if err != nil {
 		return err
 	}
-	data, err := result.Decision(book, request)
-	if err != nil {
-		return err
-	}
-	event := domain.Event{Type: data.EventType(), County: s.options.Catalog.CityCode(), OccurredAt: s.options.Clock(), Actor: who.name, Data: data}
-	results, err := s.options.Service.Record(r.Context(), []domain.Event{event})
-	if err != nil {
-		return unprefix(err)
-	}
+	results := []ledger.Result{result}
 	s.metrics.appended()
 	writeJSON(w, http.StatusCreated, recordResponse{Results: results})
 	return nil

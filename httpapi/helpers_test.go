@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/eventstoretest"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
@@ -63,11 +64,16 @@ func startTestServer(t testing.TB, options ...func(*httpapi.Options)) *testServe
 	runner := projections.NewRunner(store, checkpoints, projection, projections.RunnerOptions{
 		OnApply: func(record eventstore.Record) { api.OnApply(record) },
 	})
-	apiOptions := httpapi.Options{Service: service, Store: store, Runner: runner, Totals: projection, Tokens: checked, Sealer: sealer,
-		Clock: eventstoretest.Clock, AccessLog: privacy.NewAccessLog(accessLog, eventstoretest.Clock)}
+	apiOptions := httpapi.Options{Tokens: checked, Clock: eventstoretest.Clock}
 	for _, option := range options {
 		option(&apiOptions)
 	}
+	// The use cases run on the API's clock: a test that moves it moves
+	// what decisions are dated.
+	use := app.New(app.Parts{Store: store, Service: service, Catalog: service.Catalog(), Sealer: sealer, Checkpoints: checkpoints,
+		AccessLog: privacy.NewAccessLog(accessLog, eventstoretest.Clock), Clock: apiOptions.Clock})
+	use.Follow(runner, projection, nil)
+	apiOptions.Ledger = use
 	api = httpapi.New(apiOptions)
 	if err := runner.Load(ctx); err != nil {
 		t.Fatal(err)

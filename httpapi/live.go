@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -160,7 +161,7 @@ func (h *hub) pushTotals() {
 		}
 		h.mu.Unlock()
 		for key, clients := range filters {
-			message, err := h.totalsMessage(key[0], key[1])
+			message, err := h.totalsMessage(context.Background(), key[0], key[1])
 			if err != nil {
 				h.logger.Error("live totals", "error", err)
 				continue
@@ -176,8 +177,8 @@ func (h *hub) pushTotals() {
 	}
 }
 
-func (h *hub) totalsMessage(county, campaign string) (liveMessage, error) {
-	answer, err := h.server.liveTotals(projections.Query{County: county, Campaign: campaign})
+func (h *hub) totalsMessage(ctx context.Context, county, campaign string) (liveMessage, error) {
+	answer, err := h.server.liveTotals(ctx, projections.Query{County: county, Campaign: campaign})
 	if err != nil {
 		return liveMessage{}, err
 	}
@@ -264,7 +265,7 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request, who identity) error 
 		if client.campaign != "" {
 			filter.AggregateKind, filter.AggregateID = "campaign", client.campaign
 		}
-		for record, err := range h.server.options.Store.Read(r.Context(), lastSeen, filter) {
+		for record, err := range h.server.options.Ledger.Store().Read(r.Context(), lastSeen, filter) {
 			if err != nil || replayed >= liveReplayEventsMax {
 				break
 			}
@@ -279,7 +280,7 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request, who identity) error 
 			replayed++
 		}
 	}
-	initial, err := h.totalsMessage(client.county, client.campaign)
+	initial, err := h.totalsMessage(r.Context(), client.county, client.campaign)
 	if err == nil && write(initial) != nil {
 		return nil
 	}

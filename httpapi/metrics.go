@@ -86,7 +86,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request, _ identity
 	m.mu.Unlock()
 	fmt.Fprintf(&out, "# HELP ledger_live_clients Live (SSE) clients connected.\n# TYPE ledger_live_clients gauge\nledger_live_clients %d\n", s.hub.clientCount())
 	fmt.Fprintf(&out, "# HELP ledger_live_clients_dropped_total Live clients dropped for reading too slowly.\n# TYPE ledger_live_clients_dropped_total counter\nledger_live_clients_dropped_total %d\n", s.hub.droppedCount())
-	if status, err := s.options.Runner.Status(r.Context()); err == nil {
+	if status, err := s.options.Ledger.ProjectionStatus(r.Context()); err == nil {
 		fmt.Fprintf(&out, "# HELP ledger_projection_lag_events Events the projection is behind the log head.\n# TYPE ledger_projection_lag_events gauge\nledger_projection_lag_events{projection=%q} %d\n", status.Name, status.LagEvents)
 		fmt.Fprintf(&out, "# HELP ledger_projection_lag_seconds Recorded time the projection is behind the log head.\n# TYPE ledger_projection_lag_seconds gauge\nledger_projection_lag_seconds{projection=%q} %g\n", status.Name, status.LagSeconds)
 		fmt.Fprintf(&out, "# HELP ledger_log_head Position of the last event in the log.\n# TYPE ledger_log_head gauge\nledger_log_head %d\n", status.Head)

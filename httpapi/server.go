@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/ledger"
@@ -46,22 +48,15 @@ const (
 // Options wire a Server. Service, Store, Runner, Totals and Tokens are
 // required.
 type Options struct {
-	Service *ledger.Service
-	Store   eventstore.Store
-	Runner  *projections.Runner
-	Totals  *projections.TotalsProjection
-	Catalog *domain.Catalog
-	Tokens  *Tokens
-	Clock   func() time.Time
-	Logger  *slog.Logger
-	// Sealer, if set, opens sealed personal data for tokens granted it.
-	Sealer *privacy.Sealer
-	// AccessLog, if set, records every read of personal data; a read it
-	// cannot record is refused.
-	AccessLog *privacy.AccessLog
-	// Stamp, if set, names the Merkle tree at a log position; every totals
-	// answer carries it.
-	Stamp func(position uint64) (*projections.TreeStamp, error)
+	// Ledger is the use cases the API answers with. Its sealer, if set,
+	// opens sealed personal data for tokens granted it; its access log, if
+	// set, records every read of personal data, and a read it cannot
+	// record is refused.
+	Ledger *app.Ledger
+	Tokens *Tokens
+	// Clock times requests.
+	Clock  func() time.Time
+	Logger *slog.Logger
 	// RateRequestsPerSecond and RateBurst limit each token (defaults 50/s
 	// with bursts of 200).
 	RateRequestsPerSecond float64
@@ -101,9 +96,6 @@ func New(options Options) *Server {
 	}
 	if options.Logger == nil {
 		options.Logger = slog.New(slog.DiscardHandler)
-	}
-	if options.Catalog == nil {
-		options.Catalog = options.Service.Catalog()
 	}
 	if options.RateRequestsPerSecond == 0 {
 		options.RateRequestsPerSecond = rateRequestsPerSecondDefault
@@ -343,17 +335,19 @@ const readyMaxLagEvents = 0
 
 // personalGranted is the one check every route that could show personal
 // data asks: only a token granted it sees names.
-func (s *Server) personalGranted(who identity) bool { return who.personal && s.options.Sealer != nil }
+func (s *Server) personalGranted(who identity) bool {
+	return who.personal && s.options.Ledger.Sealer() != nil
+}
 
 // recordAccess records a read of personal data before it is answered: in
 // the access log when there is one, and in the process log.
 func (s *Server) recordAccess(r *http.Request, who identity, subjects []string) error {
 	via := r.Method + " " + r.URL.Path
 	s.options.Logger.Info("personal data read", "reader", who.name, "role", string(who.role), "route", via, "subjects", subjects)
-	if s.options.AccessLog == nil {
+	if s.options.Ledger.AccessLog() == nil {
 		return nil
 	}
-	return s.options.AccessLog.Record(r.Context(), privacy.AccessRecord{Reader: who.name, Role: string(who.role), Via: via, Subjects: subjects})
+	return s.options.Ledger.AccessLog().Record(r.Context(), privacy.AccessRecord{Reader: who.name, Role: string(who.role), Via: via, Subjects: subjects})
 }
 
 // SetHealthCheck adds a check to readiness: while it returns an error the
@@ -377,7 +371,7 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request, _ identity) error
 			return nil
 		}
 	}
-	status, err := s.options.Runner.Status(r.Context())
+	status, err := s.options.Ledger.ProjectionStatus(r.Context())
 	if err != nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": "store unavailable"})
 		return nil
@@ -394,11 +388,11 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request, _ identity) error
 // accessLog lists the recorded reads of personal data, for auditors and
 // admins.
 func (s *Server) accessLog(w http.ResponseWriter, r *http.Request, _ identity) error {
-	if s.options.AccessLog == nil {
+	if s.options.Ledger.AccessLog() == nil {
 		writeJSON(w, http.StatusOK, map[string]any{"records": []privacy.AccessRecord{}})
 		return nil
 	}
-	records, err := s.options.AccessLog.Records(r.Context())
+	records, err := s.options.Ledger.AccessLog().Records(r.Context())
 	if err != nil {
 		return err
 	}
@@ -412,7 +406,7 @@ func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, who identity) er
 }
 
 func (s *Server) catalog(w http.ResponseWriter, _ *http.Request, _ identity) error {
-	writeJSON(w, http.StatusOK, s.options.Catalog)
+	writeJSON(w, http.StatusOK, s.options.Ledger.Catalog())
 	return nil
 }
 
@@ -470,11 +464,11 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, who identity) er
 		return &domain.ValidationError{Violations: violations}
 	}
 	started := s.options.Clock()
-	results, err := s.options.Service.Record(r.Context(), events)
+	results, err := s.options.Ledger.Record(r.Context(), events)
 	s.metrics.observeAppend(s.options.Clock().Sub(started), err == nil)
 	if err != nil {
 		if !batch {
-			err = unprefix(err)
+			err = app.Unprefix(err)
 		}
 		return err
 	}
@@ -532,26 +526,6 @@ func splitEvents(body []byte) ([][]byte, bool, error) {
 	return raws, true, nil
 }
 
-// unprefix drops the service's "events[0]." from a single event's errors.
-func unprefix(err error) error {
-	var validation *domain.ValidationError
-	if errors.As(err, &validation) {
-		violations := make([]domain.Violation, len(validation.Violations))
-		for i, violation := range validation.Violations {
-			violations[i] = domain.Violation{Field: strings.TrimPrefix(strings.TrimPrefix(violation.Field, "events[0]"), "."), Rule: violation.Rule}
-			if violations[i].Field == "" {
-				violations[i].Field = "$"
-			}
-		}
-		return &domain.ValidationError{Violations: violations}
-	}
-	var rule *domain.RuleError
-	if errors.As(err, &rule) {
-		return &domain.RuleError{Field: strings.TrimPrefix(strings.TrimPrefix(rule.Field, "events[0]"), "."), Rule: rule.Rule}
-	}
-	return err
-}
-
 // storedEvent is one event of GET /api/v1/events.
 type storedEvent struct {
 	Position uint64       `json:"position"`
@@ -579,13 +553,13 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity
 	next := after
 	granted := s.personalGranted(who)
 	var readSubjects []string
-	for record, err := range s.options.Store.Read(r.Context(), after, filter) {
+	for record, err := range s.options.Ledger.Store().Read(r.Context(), after, filter) {
 		if err != nil {
 			return err
 		}
 		event := record.Event
 		if granted {
-			if err := s.options.Sealer.Unseal(r.Context(), &event); err != nil {
+			if err := s.options.Ledger.Sealer().Unseal(r.Context(), &event); err != nil {
 				return err
 			}
 			readSubjects = append(readSubjects, privacy.Subjects(event)...)
@@ -620,50 +594,10 @@ func uintParameter(text, name string, fallback uint64) (uint64, error) {
 	return value, nil
 }
 
-func timeParameter(text, name string) (time.Time, error) {
-	if text == "" {
-		return time.Time{}, nil
-	}
-	if instant, err := time.Parse(time.RFC3339, text); err == nil {
-		return instant, nil
-	}
-	day, err := time.ParseInLocation(time.DateOnly, text, projections.Beijing)
-	if err != nil {
-		return time.Time{}, &domain.ValidationError{Violations: []domain.Violation{{Field: name,
-			Rule: "must be an RFC 3339 time or a date (YYYY-MM-DD, meaning the end of that day in Beijing time)"}}}
-	}
-	return day.Add(24*time.Hour - time.Nanosecond), nil
-}
-
 func (s *Server) totals(w http.ResponseWriter, r *http.Request, _ identity) error {
 	parameters := r.URL.Query()
-	query := projections.Query{County: parameters.Get("county"), Campaign: parameters.Get("campaign"), By: parameters.Get("by")}
-	switch query.By {
-	case projections.ByNone, projections.ByDay, projections.ByMonth, projections.ByYear:
-	default:
-		return &domain.ValidationError{Violations: []domain.Violation{{Field: "by", Rule: "must be day, month or year"}}}
-	}
-	asOf, err := timeParameter(parameters.Get("as_of"), "as_of")
-	if err != nil {
-		return err
-	}
-	knownAt, err := timeParameter(parameters.Get("known_at"), "known_at")
-	if err != nil {
-		return err
-	}
-	var answer projections.Answer
-	if asOf.IsZero() && knownAt.IsZero() {
-		answer, err = s.liveTotals(query)
-	} else {
-		var totals *projections.Totals
-		totals, err = projections.FoldTotals(r.Context(), s.options.Store, projections.TotalsOptions{AsOf: asOf}, knownAt, query.Campaign)
-		if err == nil {
-			answer, err = totals.Query(query)
-		}
-		if err == nil {
-			answer, err = s.stamp(answer)
-		}
-	}
+	answer, err := s.options.Ledger.Totals(r.Context(), app.TotalsRequest{County: parameters.Get("county"), Campaign: parameters.Get("campaign"),
+		By: parameters.Get("by"), AsOf: parameters.Get("as_of"), KnownAt: parameters.Get("known_at")})
 	if err != nil {
 		return err
 	}
@@ -672,30 +606,12 @@ func (s *Server) totals(w http.ResponseWriter, r *http.Request, _ identity) erro
 }
 
 // liveTotals answers from the live projection, stamped with the tree.
-func (s *Server) liveTotals(query projections.Query) (projections.Answer, error) {
-	var answer projections.Answer
-	var err error
-	s.options.Runner.View(func(uint64) { answer, err = s.options.Totals.Query(query) })
-	if err != nil {
-		return answer, err
-	}
-	return s.stamp(answer)
-}
-
-func (s *Server) stamp(answer projections.Answer) (projections.Answer, error) {
-	if s.options.Stamp == nil {
-		return answer, nil
-	}
-	stamp, err := s.options.Stamp(answer.Position)
-	if err != nil {
-		return answer, err
-	}
-	answer.Tree = stamp
-	return answer, nil
+func (s *Server) liveTotals(ctx context.Context, query projections.Query) (projections.Answer, error) {
+	return s.options.Ledger.Totals(ctx, app.TotalsRequest{County: query.County, Campaign: query.Campaign, By: query.By})
 }
 
 func (s *Server) audit(w http.ResponseWriter, r *http.Request, _ identity) error {
-	trail, err := projections.Audit(r.Context(), s.options.Store, s.options.Catalog, r.PathValue("id"))
+	trail, err := s.options.Ledger.Audit(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -704,7 +620,7 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, _ identity) error
 }
 
 func (s *Server) trace(w http.ResponseWriter, r *http.Request, _ identity) error {
-	trace, err := projections.TraceEntity(r.Context(), s.options.Store, r.PathValue("id"))
+	trace, err := s.options.Ledger.Trace(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -713,7 +629,7 @@ func (s *Server) trace(w http.ResponseWriter, r *http.Request, _ identity) error
 }
 
 func (s *Server) projectionStatus(w http.ResponseWriter, r *http.Request, _ identity) error {
-	status, err := s.options.Runner.Status(r.Context())
+	status, err := s.options.Ledger.ProjectionStatus(r.Context())
 	if err != nil {
 		return err
 	}

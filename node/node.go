@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/esdb"
@@ -98,9 +99,11 @@ type Node struct {
 	AccessLog    *privacy.AccessLog
 	AccessStream *natsjs.SignedCheckpoints
 	Service      *ledger.Service
-	Catalog      *domain.Catalog
-	Server       *server.Server
-	Conn         *nats.Conn
+	// App is the use cases over this ledger.
+	App     *app.Ledger
+	Catalog *domain.Catalog
+	Server  *server.Server
+	Conn    *nats.Conn
 	// Location says where the log is, for messages.
 	Location string
 	DataDir  string
@@ -400,6 +403,8 @@ func openEventStoreDB(ctx context.Context, config Config, result *Node) (*Node, 
 func (n *Node) finish() {
 	n.Sealer = privacy.NewSealer(n.Keystore, n.logger)
 	n.Service = ledger.New(n.Store, ledger.Options{Catalog: n.Catalog, Logger: n.logger, Sealer: n.Sealer})
+	n.App = app.New(app.Parts{Store: n.Store, Service: n.Service, Catalog: n.Catalog, Sealer: n.Sealer, AccessLog: n.AccessLog,
+		Checkpoints: n.Checkpoints, Tree: n.OpenTree, Logger: n.logger})
 }
 
 // RedactedURL drops a password from a connection string before it is

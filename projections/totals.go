@@ -155,7 +155,7 @@ type TotalsOptions struct {
 }
 
 // Beijing is China Standard Time, the default zone of periods.
-var Beijing = time.FixedZone("CST", 8*3600)
+var Beijing = domain.Beijing
 
 // Totals folds events into figures per region, campaign and day. Voids and
 // corrections are applied to the cell of the entry they change: a voided entry

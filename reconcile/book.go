@@ -197,4 +197,4 @@ func donorName(organisation string, personal *domain.Personal) string {
 	return ""
 }
 
-var beijing = time.FixedZone("CST", 8*3600)
+var beijing = domain.Beijing

@@ -824,17 +824,3 @@ func Similarity(a, b string) float64 {
 	}
 	return 2 * float64(shared) / float64(total)
 }
-
-// ParseAsOf reads an as-of day: YYYY-MM-DD is the end of that day in
-// Beijing time (pledges made that day count); an RFC 3339 instant is taken
-// as it is.
-func ParseAsOf(text string) (time.Time, error) {
-	if day, err := time.ParseInLocation(time.DateOnly, text, beijing); err == nil {
-		return day.AddDate(0, 0, 1).Add(-time.Nanosecond), nil
-	}
-	instant, err := time.Parse(time.RFC3339, text)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q must be a day YYYY-MM-DD or an instant such as 2022-06-30T18:00:00+08:00", text)
-	}
-	return instant, nil
-}

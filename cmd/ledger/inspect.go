@@ -34,7 +34,7 @@ func runAudit(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	trail, err := projections.Audit(ctx, opened.Store, opened.Catalog, flags.Arg(0))
+	trail, err := opened.App.Audit(ctx, flags.Arg(0))
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func runTrace(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	trace, err := projections.TraceEntity(ctx, opened.Store, flags.Arg(0))
+	trace, err := opened.App.Trace(ctx, flags.Arg(0))
 	if err != nil {
 		return err
 	}

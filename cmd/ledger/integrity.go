@@ -320,9 +320,9 @@ func runExportAudit(ctx context.Context, env *environment, args []string) error 
 	} else if err == nil && !*force {
 		return usagef("%s exists: give --force to replace the bundle in it", flags.Arg(0))
 	}
-	to, err := parseInstant("to", *toText)
+	to, err := domain.ParseInstant(*toText)
 	if err != nil {
-		return err
+		return usagef("--to: %v", err)
 	}
 	from, err := time.ParseInLocation(time.DateOnly, *fromText, projections.Beijing)
 	if err != nil {

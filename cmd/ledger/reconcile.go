@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/reconcile"
@@ -60,32 +61,17 @@ func runReconcileImport(ctx context.Context, env *environment, args []string) er
 	if err != nil {
 		return err
 	}
-	parsed, err := statement.ParseDetect(flags.Arg(0), data, *profile)
-	if err != nil {
-		return err
-	}
 	opened, err := store.open(ctx, env, serverOptions{})
 	if err != nil {
 		return err
 	}
 	defer opened.Close()
-	request := reconcile.ImportRequest{Account: *account, FileName: filepath.Base(flags.Arg(0)), Actor: *actor,
-		County: opened.Catalog.CityCode(), Strict: *strict, AcceptBalanceGap: *acceptGap, Now: time.Now()}
-	var result reconcile.ImportResult
-	if *dryRun {
-		book, err := reconcile.BuildBook(ctx, opened.Store, opened.Unseal())
-		if err != nil {
-			return err
-		}
-		if result.ImportPlan, err = reconcile.PlanImport(book, parsed, request); err != nil {
-			return flagged(err, importFlags)
-		}
+	result, parsed, err := opened.App.ImportStatement(ctx, app.StatementRequest{FileName: filepath.Base(flags.Arg(0)), Data: data,
+		Profile: *profile, Account: *account, Actor: *actor, Strict: *strict, AcceptBalanceGap: *acceptGap, Preview: *dryRun})
+	if err == nil && *dryRun {
 		err = result.Refused()
-		printImport(env, flags.Arg(0), parsed, result, true)
-		return err
 	}
-	result, err = reconcile.Import(ctx, opened.Store, opened.Service, opened.Unseal(), parsed, request)
-	printImport(env, flags.Arg(0), parsed, result, false)
+	printImport(env, flags.Arg(0), parsed, result, *dryRun)
 	return flagged(err, importFlags)
 }
 
@@ -173,25 +159,10 @@ func flagged(err error, names map[string]string) error {
 	return err
 }
 
-func reconcileNow(ctx context.Context, opened *opened, asOf time.Time) (reconcile.Result, error) {
-	book, err := reconcile.BuildBook(ctx, opened.Store, opened.Unseal())
-	if err != nil {
-		return reconcile.Result{}, err
-	}
-	return reconcile.Reconcile(book, reconcile.Options{Now: asOf}), nil
-}
-
-// asOfFlag reads --as-of: a day (Beijing time; pledges are aged at its
-// end) or an RFC 3339 instant; empty is now.
-func asOfFlag(text string) (time.Time, error) {
-	if text == "" {
-		return time.Now(), nil
-	}
-	instant, err := reconcile.ParseAsOf(text)
-	if err != nil {
-		return time.Time{}, usagef("--as-of: %v", err)
-	}
-	return instant, nil
+// reconcileNow is the reconciliation with pledges aged as of --as-of.
+func reconcileNow(ctx context.Context, opened *opened, asOf string) (reconcile.Result, error) {
+	_, result, err := opened.App.Reconciliation(ctx, asOf)
+	return result, flagged(err, map[string]string{"as_of": "--as-of"})
 }
 
 func runReconcileReport(ctx context.Context, env *environment, args []string) error {
@@ -213,16 +184,12 @@ func runReconcileReport(ctx context.Context, env *environment, args []string) er
 	default:
 		return usagef("--format must be table, json, csv or xlsx")
 	}
-	asOf, err := asOfFlag(*asOfText)
-	if err != nil {
-		return err
-	}
 	opened, err := store.open(ctx, env, serverOptions{})
 	if err != nil {
 		return err
 	}
 	defer opened.Close()
-	result, err := reconcileNow(ctx, opened, asOf)
+	result, err := reconcileNow(ctx, opened, *asOfText)
 	if err != nil {
 		return err
 	}
@@ -364,7 +331,7 @@ func writeReconciliationText(writer io.Writer, result reconcile.Result) {
 	}
 }
 
-var beijingZone = time.FixedZone("CST", 8*3600)
+var beijingZone = domain.Beijing
 
 // decisionFlags names the flag or argument behind each field of a
 // decision's errors.
@@ -394,10 +361,6 @@ func runReconcileDecision(ctx context.Context, env *environment, kind string, ar
 		return err
 	}
 	defer opened.Close()
-	book, err := reconcile.BuildBook(ctx, opened.Store, opened.Unseal())
-	if err != nil {
-		return err
-	}
 	request := reconcile.DecisionRequest{Action: kind, ID: id, Reason: *reason, Note: *note}
 	if *amountText != "" {
 		amount, err := domain.ParseYuan(*amountText)
@@ -406,16 +369,11 @@ func runReconcileDecision(ctx context.Context, env *environment, kind string, ar
 		}
 		request.Amount = &amount
 	}
-	data, err := reconcile.Reconcile(book, reconcile.Options{Now: time.Now()}).Decision(book, request)
+	event, result, err := opened.App.Decide(ctx, *actor, request)
 	if err != nil {
 		return flagged(err, decisionFlags)
 	}
-	event := domain.Event{Type: data.EventType(), County: opened.Catalog.CityCode(), OccurredAt: time.Now(), Actor: *actor, Data: data}
-	results, err := opened.Service.Record(ctx, []domain.Event{event})
-	if err != nil {
-		return flagged(err, decisionFlags)
-	}
-	fmt.Fprintf(env.stdout, "recorded %s %s at position %d\n", event.Type, results[0].EventID, results[0].Position)
+	fmt.Fprintf(env.stdout, "recorded %s %s at position %d\n", event.Type, result.EventID, result.Position)
 	return nil
 }
 
@@ -479,16 +437,12 @@ func runPledges(ctx context.Context, env *environment, args []string) error {
 	if err := parse(flags, args); err != nil {
 		return err
 	}
-	asOf, err := asOfFlag(*asOfText)
-	if err != nil {
-		return err
-	}
 	opened, err := store.open(ctx, env, serverOptions{})
 	if err != nil {
 		return err
 	}
 	defer opened.Close()
-	result, err := reconcileNow(ctx, opened, asOf)
+	result, err := reconcileNow(ctx, opened, *asOfText)
 	if err != nil {
 		return err
 	}

@@ -132,9 +132,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			live.Changed(record.Event.County, record.Event.Aggregate.ID)
 		},
 	})
-	api = httpapi.New(httpapi.Options{Service: ledger.Service, Store: ledger.Store, Runner: runner, Totals: projection,
-		Catalog: ledger.Catalog, Tokens: tokens, Logger: env.logger, Sealer: ledger.Sealer, AccessLog: ledger.AccessLog,
-		Stamp: func(position uint64) (*projections.TreeStamp, error) { return integrity.Stamp(tree, position) }})
+	ledger.App.Follow(runner, projection, tree)
+	api = httpapi.New(httpapi.Options{Ledger: ledger.App, Tokens: tokens, Logger: env.logger})
 	// The KV bucket of live totals is JetStream's; on EventStoreDB programs
 	// follow /api/v1/live instead.
 	if ledger.JetStream != nil {

@@ -6,9 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"time"
 
-	"github.com/ordos-union/ledger/integrity"
+	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/projections"
 )
 
@@ -43,11 +42,6 @@ func runTotals(ctx context.Context, env *environment, args []string) error {
 	default:
 		return usagef("--format must be table, json or csv")
 	}
-	switch options.by {
-	case projections.ByNone, projections.ByDay, projections.ByMonth, projections.ByYear:
-	default:
-		return usagef("--by must be day, month or year")
-	}
 	opened, err := store.open(ctx, env, serverOptions{})
 	if err != nil {
 		return err
@@ -56,58 +50,14 @@ func runTotals(ctx context.Context, env *environment, args []string) error {
 	return printTotals(ctx, env, opened, options)
 }
 
-// parseInstant reads RFC 3339, or a date meaning the end of that day in
-// Beijing time.
-func parseInstant(flag, text string) (time.Time, error) {
-	if text == "" {
-		return time.Time{}, nil
-	}
-	if instant, err := time.Parse(time.RFC3339, text); err == nil {
-		return instant, nil
-	}
-	day, err := time.ParseInLocation(time.DateOnly, text, projections.Beijing)
-	if err != nil {
-		return time.Time{}, usagef("--%s %q: use RFC 3339 (2022-06-30T18:00:00+08:00) or a date (2022-06-30)", flag, text)
-	}
-	return day.Add(24*time.Hour - time.Nanosecond), nil
-}
+// totalsFlags names the flag behind each field of a totals question.
+var totalsFlags = map[string]string{"by": "--by", "as_of": "--as-of", "known_at": "--known-at"}
 
+// totalsAnswer asks the use case (app.Ledger.Totals), the same as the API.
 func totalsAnswer(ctx context.Context, env *environment, opened *opened, options totalsOptions) (projections.Answer, error) {
-	asOf, err := parseInstant("as-of", options.asOf)
-	if err != nil {
-		return projections.Answer{}, err
-	}
-	knownAt, err := parseInstant("known-at", options.knownAt)
-	if err != nil {
-		return projections.Answer{}, err
-	}
-	query := projections.Query{County: options.county, Campaign: options.campaign, By: options.by}
-	var answer projections.Answer
-	if asOf.IsZero() && knownAt.IsZero() {
-		runner, projection, err := opened.TotalsRunner(ctx, newProgress(env, "totals"))
-		if err != nil {
-			return projections.Answer{}, err
-		}
-		runner.View(func(uint64) { answer, err = projection.Query(query) })
-		if err != nil {
-			return projections.Answer{}, err
-		}
-	} else {
-		totals, err := projections.FoldTotals(ctx, opened.Store, projections.TotalsOptions{AsOf: asOf}, knownAt, options.campaign)
-		if err != nil {
-			return projections.Answer{}, err
-		}
-		if answer, err = totals.Query(query); err != nil {
-			return projections.Answer{}, err
-		}
-	}
-	// Every answer names the tree it was computed from.
-	tree, err := opened.OpenTree(ctx)
-	if err != nil {
-		return projections.Answer{}, err
-	}
-	answer.Tree, err = integrity.Stamp(tree, answer.Position)
-	return answer, err
+	answer, err := opened.App.Totals(ctx, app.TotalsRequest{County: options.county, Campaign: options.campaign, By: options.by,
+		AsOf: options.asOf, KnownAt: options.knownAt, Progress: newProgress(env, "totals")})
+	return answer, flagged(err, totalsFlags)
 }
 
 func printTotals(ctx context.Context, env *environment, opened *opened, options totalsOptions) error {

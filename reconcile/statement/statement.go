@@ -28,7 +28,7 @@ const (
 )
 
 // Beijing is the time zone of dates a statement gives without a zone.
-var Beijing = time.FixedZone("CST", 8*3600)
+var Beijing = domain.Beijing
 
 // Line is one booked transaction of a statement.
 type Line struct {

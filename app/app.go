@@ -1,0 +1,159 @@
+// Package app is the ledger's application layer: each use case (record,
+// totals, audit, trace, reconcile, import a statement, decide) written
+// once, over the parts of one running ledger. The command line and the
+// HTTP API are front ends over it: they read their input, call a use case
+// and show its answer, and neither re-implements one. Errors name the
+// request's fields as data (domain.Violation); each front end names them
+// its own way (--as-of, as_of).
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/integrity"
+	"github.com/ordos-union/ledger/ledger"
+	"github.com/ordos-union/ledger/privacy"
+	"github.com/ordos-union/ledger/projections"
+	"github.com/ordos-union/ledger/reconcile"
+)
+
+// Parts are what a ledger is made of. Store, Service and Catalog are
+// required; the rest may be nil where a ledger has no such part.
+type Parts struct {
+	Store   eventstore.Store
+	Service *ledger.Service
+	Catalog *domain.Catalog
+	// Sealer opens sealed personal data; nil when the ledger seals none.
+	Sealer *privacy.Sealer
+	// AccessLog records every read of personal data.
+	AccessLog *privacy.AccessLog
+	// Checkpoints are the projections' checkpoints: a ledger without a
+	// live projection loads the totals from them.
+	Checkpoints eventstore.CheckpointStore
+	// Tree opens the Merkle tree over the log, caught up, when a use case
+	// needs one and none is followed; nil answers without a tree stamp.
+	Tree   func(ctx context.Context) (*integrity.Tree, error)
+	Clock  func() time.Time
+	Logger *slog.Logger
+}
+
+// Ledger is one ledger's use cases.
+type Ledger struct {
+	parts Parts
+	// The live projection and tree a long-running ledger follows
+	// (Follow); without them a use case loads its own, once.
+	mu     sync.Mutex
+	runner *projections.Runner
+	totals *projections.TotalsProjection
+	tree   *integrity.Tree
+}
+
+// New makes the use cases over the parts.
+func New(parts Parts) *Ledger {
+	if parts.Clock == nil {
+		parts.Clock = time.Now
+	}
+	if parts.Logger == nil {
+		parts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Ledger{parts: parts}
+}
+
+// Follow hands the ledger the live totals projection and the tree that a
+// running server keeps up with the log: answers then come from them.
+func (l *Ledger) Follow(runner *projections.Runner, totals *projections.TotalsProjection, tree *integrity.Tree) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.runner, l.totals, l.tree = runner, totals, tree
+}
+
+// Store is the ledger's event store.
+func (l *Ledger) Store() eventstore.Store { return l.parts.Store }
+
+// Service records events.
+func (l *Ledger) Service() *ledger.Service { return l.parts.Service }
+
+// Catalog is the ledger's reference data.
+func (l *Ledger) Catalog() *domain.Catalog { return l.parts.Catalog }
+
+// Sealer opens sealed personal data; nil when the ledger seals none.
+func (l *Ledger) Sealer() *privacy.Sealer { return l.parts.Sealer }
+
+// AccessLog records reads of personal data; nil when there is none.
+func (l *Ledger) AccessLog() *privacy.AccessLog { return l.parts.AccessLog }
+
+// Now is the ledger's clock.
+func (l *Ledger) Now() time.Time { return l.parts.Clock() }
+
+// Runner is the live totals runner, loading it (from its checkpoint, and
+// catching up with the log) when the ledger follows none. progress may be
+// nil.
+func (l *Ledger) Runner(ctx context.Context, progress projections.Progress) (*projections.Runner, *projections.TotalsProjection, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.runner != nil {
+		return l.runner, l.totals, nil
+	}
+	if l.parts.Checkpoints == nil {
+		return nil, nil, errors.New("totals: this ledger has no projection checkpoints")
+	}
+	projection := projections.NewTotalsProjection()
+	runner := projections.NewRunner(l.parts.Store, l.parts.Checkpoints, projection, projections.RunnerOptions{Logger: l.parts.Logger})
+	if err := runner.Load(ctx); err != nil {
+		return nil, nil, err
+	}
+	if err := runner.CatchUp(ctx, progress); err != nil {
+		return nil, nil, err
+	}
+	l.runner, l.totals = runner, projection
+	return runner, projection, nil
+}
+
+// stamp names the tree an answer as of position was computed from. The
+// followed tree is used when there is one; else the tree is opened once.
+func (l *Ledger) stamp(ctx context.Context, position uint64) (*projections.TreeStamp, error) {
+	l.mu.Lock()
+	tree := l.tree
+	l.mu.Unlock()
+	if tree == nil {
+		if l.parts.Tree == nil {
+			return nil, nil
+		}
+		opened, err := l.parts.Tree(ctx)
+		if err != nil {
+			return nil, err
+		}
+		l.mu.Lock()
+		if l.tree == nil {
+			l.tree = opened
+		}
+		tree = l.tree
+		l.mu.Unlock()
+	}
+	return integrity.Stamp(tree, position)
+}
+
+// Record appends events atomically (ledger.Service.Record).
+func (l *Ledger) Record(ctx context.Context, events []domain.Event) ([]ledger.Result, error) {
+	return l.parts.Service.Record(ctx, events)
+}
+
+// Unseal opens sealed personal data, or nothing when the ledger seals
+// none.
+func (l *Ledger) Unseal() reconcile.Unsealer {
+	if l.parts.Sealer == nil {
+		return nil
+	}
+	return l.parts.Sealer.Unseal
+}
+
+// invalid is a validation error naming one field.
+func invalid(field, rule string) error {
+	return &domain.ValidationError{Violations: []domain.Violation{{Field: field, Rule: rule}}}
+}

@@ -1,0 +1,128 @@
+package app
+
+import (
+	"context"
+	"errors"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/ledger"
+	"github.com/ordos-union/ledger/reconcile"
+	"github.com/ordos-union/ledger/reconcile/statement"
+)
+
+// Reconciliation folds the log into the book and matches it, ageing
+// pledges as of asOf (text as people give it; empty is now). Matching reads
+// names, so it runs on the unsealed book; what a reader is shown is the
+// front end's to decide (Result.WithoutPersonal). Errors name as_of.
+func (l *Ledger) Reconciliation(ctx context.Context, asOf string) (*reconcile.Book, reconcile.Result, error) {
+	day := l.Now()
+	if asOf != "" {
+		var err error
+		if day, err = domain.ParseInstant(asOf); err != nil {
+			return nil, reconcile.Result{}, invalid("as_of", err.Error())
+		}
+	}
+	book, err := reconcile.BuildBook(ctx, l.parts.Store, l.Unseal())
+	if err != nil {
+		return nil, reconcile.Result{}, err
+	}
+	return book, reconcile.Reconcile(book, reconcile.Options{Now: day}), nil
+}
+
+// Decide records a person's decision on the reconciliation: confirm or
+// reject a suggestion, write a line off, undo a decision. The decision is
+// dated now and recorded as actor's. Errors name the request's fields
+// (reason, amount, id), and a refusal by the account names its rule.
+func (l *Ledger) Decide(ctx context.Context, actor string, request reconcile.DecisionRequest) (domain.Event, ledger.Result, error) {
+	book, result, err := l.Reconciliation(ctx, "")
+	if err != nil {
+		return domain.Event{}, ledger.Result{}, err
+	}
+	data, err := result.Decision(book, request)
+	if err != nil {
+		return domain.Event{}, ledger.Result{}, err
+	}
+	event := domain.Event{Type: data.EventType(), County: l.parts.Catalog.CityCode(), OccurredAt: l.Now(), Actor: actor, Data: data}
+	results, err := l.Record(ctx, []domain.Event{event})
+	if err != nil {
+		return event, ledger.Result{}, Unprefix(err)
+	}
+	return event, results[0], nil
+}
+
+// StatementRequest is a bank statement to import and how.
+type StatementRequest struct {
+	// FileName names the file (its extension tells the format when the
+	// content does not); Data is the file as the bank exported it.
+	FileName string
+	Data     []byte
+	// Profile is the column profile of CSV and XLSX; empty detects it.
+	Profile string
+	// Account is our account number when the statement does not say it.
+	Account          string
+	Actor            string
+	Strict           bool
+	AcceptBalanceGap bool
+	// Preview plans the import and writes nothing.
+	Preview bool
+}
+
+// ImportStatement reads a statement and imports it (or, with Preview,
+// answers what importing it would do): new lines, lines already there,
+// rows printed twice and the checks, then the lines and the
+// statement_imported events. A plan with problems is refused, with the
+// plan. Errors name the fields file and account.
+func (l *Ledger) ImportStatement(ctx context.Context, request StatementRequest) (reconcile.ImportResult, statement.Statement, error) {
+	if len(request.Data) == 0 {
+		return reconcile.ImportResult{}, statement.Statement{}, invalid("file", "is empty: give the statement file")
+	}
+	parsed, err := statement.ParseDetect(request.FileName, request.Data, request.Profile)
+	if err != nil {
+		return reconcile.ImportResult{}, parsed, invalid("file", err.Error())
+	}
+	plan := reconcile.ImportRequest{Account: request.Account, FileName: request.FileName, Actor: request.Actor,
+		County: l.parts.Catalog.CityCode(), Strict: request.Strict, AcceptBalanceGap: request.AcceptBalanceGap, Now: l.Now()}
+	if !request.Preview {
+		result, err := reconcile.Import(ctx, l.parts.Store, l.parts.Service, l.Unseal(), parsed, plan)
+		return result, parsed, err
+	}
+	book, err := reconcile.BuildBook(ctx, l.parts.Store, l.Unseal())
+	if err != nil {
+		return reconcile.ImportResult{}, parsed, err
+	}
+	var result reconcile.ImportResult
+	result.ImportPlan, err = reconcile.PlanImport(book, parsed, plan)
+	return result, parsed, err
+}
+
+// Unprefix drops the service's "events[0]." from a single event's errors,
+// so a front end names the event's own fields.
+func Unprefix(err error) error {
+	var validation *domain.ValidationError
+	if errors.As(err, &validation) {
+		violations := make([]domain.Violation, len(validation.Violations))
+		for i, violation := range validation.Violations {
+			violations[i] = domain.Violation{Field: trimEventIndex(violation.Field), Rule: violation.Rule}
+			if violations[i].Field == "" {
+				violations[i].Field = "$"
+			}
+		}
+		return &domain.ValidationError{Violations: violations}
+	}
+	var rule *domain.RuleError
+	if errors.As(err, &rule) {
+		return &domain.RuleError{Field: trimEventIndex(rule.Field), Rule: rule.Rule}
+	}
+	return err
+}
+
+func trimEventIndex(field string) string {
+	const prefix = "events[0]"
+	if len(field) >= len(prefix) && field[:len(prefix)] == prefix {
+		field = field[len(prefix):]
+		if len(field) > 0 && field[0] == '.' {
+			field = field[1:]
+		}
+	}
+	return field
+}

@@ -1,0 +1,100 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/projections"
+)
+
+// TotalsRequest is a totals question as a person asks it: filters, a
+// grouping, and two optional instants as text (RFC 3339, or a day meaning
+// the end of that day in Beijing time).
+type TotalsRequest struct {
+	County   string
+	Campaign string
+	By       string
+	// AsOf counts what occurred at or before it: what really happened by
+	// then. KnownAt counts what the ledger had recorded by it: what was
+	// reported then.
+	AsOf    string
+	KnownAt string
+	// Progress hears how far loading the projection got; may be nil.
+	Progress projections.Progress
+}
+
+// Totals answers a totals question: from the live projection when no
+// instant is asked for, else by folding the log. Every answer names the
+// Merkle tree it was computed from. Errors name the fields by, as_of and
+// known_at.
+func (l *Ledger) Totals(ctx context.Context, request TotalsRequest) (projections.Answer, error) {
+	query := projections.Query{County: request.County, Campaign: request.Campaign, By: request.By}
+	switch query.By {
+	case projections.ByNone, projections.ByDay, projections.ByMonth, projections.ByYear:
+	default:
+		return projections.Answer{}, invalid("by", "must be day, month or year")
+	}
+	asOf, err := instant("as_of", request.AsOf)
+	if err != nil {
+		return projections.Answer{}, err
+	}
+	knownAt, err := instant("known_at", request.KnownAt)
+	if err != nil {
+		return projections.Answer{}, err
+	}
+	var answer projections.Answer
+	if asOf.IsZero() && knownAt.IsZero() {
+		runner, projection, err := l.Runner(ctx, request.Progress)
+		if err != nil {
+			return projections.Answer{}, err
+		}
+		runner.View(func(uint64) { answer, err = projection.Query(query) })
+		if err != nil {
+			return projections.Answer{}, err
+		}
+	} else {
+		totals, err := projections.FoldTotals(ctx, l.parts.Store, projections.TotalsOptions{AsOf: asOf}, knownAt, query.Campaign)
+		if err != nil {
+			return projections.Answer{}, err
+		}
+		if answer, err = totals.Query(query); err != nil {
+			return projections.Answer{}, err
+		}
+	}
+	answer.Tree, err = l.stamp(ctx, answer.Position)
+	return answer, err
+}
+
+// instant reads an optional instant; empty is the zero time.
+func instant(field, text string) (time.Time, error) {
+	if text == "" {
+		return time.Time{}, nil
+	}
+	value, err := domain.ParseInstant(text)
+	if err != nil {
+		return time.Time{}, invalid(field, "must be an RFC 3339 time or a date (YYYY-MM-DD, meaning the end of that day in Beijing time)")
+	}
+	return value, nil
+}
+
+// Audit is the complete history of an entry, a donation, a campaign fund
+// or a region.
+func (l *Ledger) Audit(ctx context.Context, id string) (*projections.AuditTrail, error) {
+	return projections.Audit(ctx, l.parts.Store, l.parts.Catalog, id)
+}
+
+// Trace follows a donation's money to what it paid for, or a delivery
+// back to the donations.
+func (l *Ledger) Trace(ctx context.Context, id string) (*projections.Trace, error) {
+	return projections.TraceEntity(ctx, l.parts.Store, id)
+}
+
+// ProjectionStatus is the totals projection's checkpoint and lag.
+func (l *Ledger) ProjectionStatus(ctx context.Context) (projections.Status, error) {
+	runner, _, err := l.Runner(ctx, nil)
+	if err != nil {
+		return projections.Status{}, err
+	}
+	return runner.Status(ctx)
+}
