@@ -112,6 +112,7 @@ type Node struct {
 	// an external NATS, whose history is not this directory's.
 	SeenPath   string
 	signingKey string
+	replicas   int
 	logger     *slog.Logger
 	lock       *natsjs.DataDirLock
 	closers    []func() error
@@ -173,7 +174,8 @@ func Open(ctx context.Context, config Config) (*Node, error) {
 	if config.Replicas == 0 {
 		config.Replicas = 1
 	}
-	result := &Node{Catalog: config.Catalog, DataDir: config.DataDir, signingKey: config.SigningKey, logger: config.Logger}
+	result := &Node{Catalog: config.Catalog, DataDir: config.DataDir, signingKey: config.SigningKey, replicas: config.Replicas,
+		logger: config.Logger}
 	if config.NATSURL == "" {
 		result.SeenPath = integrity.SeenCheckpointsPath(config.DataDir)
 	}

@@ -2,10 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,15 +9,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
-	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/httpapi"
-	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/node"
-	"github.com/ordos-union/ledger/projections"
 )
 
 // shutdownTimeoutSeconds bounds the drain of HTTP requests at shutdown.
@@ -80,7 +72,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer ledger.Close()
-	tokens, tokenNote, firstAdmin, err := loadTokens(*tokensFile, store.dataDir)
+	tokens, tokenNote, firstAdmin, err := httpapi.LoadServerTokens(*tokensFile, os.Getenv("LEDGER_TOKENS"), store.dataDir)
 	if err != nil {
 		return err
 	}
@@ -89,80 +81,15 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err := ledger.Announce(); err != nil {
 		return err
 	}
-
-	// The live totals follow the log while the server runs: the dashboard's
-	// stream, the KV bucket programs watch, and the checkpoint all move with
-	// every event.
-	// The Merkle tree grows with the same events, before anyone hears of
-	// them, so every totals answer can name the tree it was computed from.
-	keys, tree, err := ledger.SigningTree(ctx)
+	// The API is made first: the live totals tell it of every event they
+	// fold in, from the first catch-up on.
+	api := httpapi.New(httpapi.Options{Ledger: ledger.App, Tokens: tokens, Logger: env.logger})
+	running, err := ledger.Run(ctx, node.RunOptions{Holder: *serverName + "-" + strconv.Itoa(os.Getpid()),
+		OnApply: api.OnApply, Progress: newProgress(env, "totals")})
 	if err != nil {
 		return err
 	}
-	// On a cluster every node folds the log to serve reads; the holder of
-	// the lease alone saves the checkpoints.
-	var leased atomic.Bool
-	holder := *serverName + "-" + strconv.Itoa(os.Getpid())
-	claim := func() {
-		held, err := ledger.Checkpoints.Claim(ctx, "totals", holder, leaseSeconds*time.Second, time.Now())
-		if err != nil {
-			env.logger.Warn("projection lease", "error", err)
-		}
-		leased.Store(held && err == nil)
-	}
-	claim()
-	projection := projections.NewTotalsProjection()
-	var api *httpapi.Server
-	var live *natsjs.LiveTotals
-	runner := projections.NewRunner(ledger.Store, ledger.Checkpoints, projection, projections.RunnerOptions{
-		Logger: env.logger,
-		BeforeApply: func(record eventstore.Record) error {
-			// On a cluster the projection may resume from a checkpoint
-			// another node saved after this node's tree caught up: the
-			// tree then reads the events between first.
-			if uint64(tree.Size())+1 < record.Position {
-				if err := integrity.CatchUp(ctx, ledger.Store, tree); err != nil {
-					return err
-				}
-			}
-			return integrity.AppendLeaf(tree, record)
-		},
-		OnApply: func(record eventstore.Record) {
-			api.OnApply(record)
-			live.Changed(record.Event.County, record.Event.Aggregate.ID)
-		},
-	})
-	ledger.App.Follow(runner, projection, tree)
-	api = httpapi.New(httpapi.Options{Ledger: ledger.App, Tokens: tokens, Logger: env.logger})
-	// The KV bucket of live totals is JetStream's; on EventStoreDB programs
-	// follow /api/v1/live instead.
-	if ledger.JetStream != nil {
-		live, err = natsjs.OpenLiveTotals(ctx, ledger.Conn, store.replicas, func(county, campaign string) ([]byte, error) {
-			var figures projections.Figures
-			runner.View(func(uint64) { figures = projection.Sum(projections.Query{County: county, Campaign: campaign}) })
-			return json.Marshal(figures)
-		}, env.logger)
-		if err != nil {
-			return err
-		}
-	}
-	if err := runner.Load(ctx); err != nil {
-		return err
-	}
-	if err := runner.CatchUp(ctx, newProgress(env, "totals")); err != nil {
-		return err
-	}
-	// The log, the signed checkpoints and the access log are watched
-	// while the server runs: a stream deleted, made again or reconfigured behind the
-	// ledger's back is logged as an error and makes the server unready.
-	if ledger.JetStream != nil {
-		guard, err := natsjs.NewGuard(ctx, ledger.JetStream, env.logger, ledger.Signed.(*natsjs.SignedCheckpoints), ledger.AccessStream)
-		if err != nil {
-			return err
-		}
-		api.SetHealthCheck(guard.Problem)
-		go guard.Run(ctx, streamGuardIntervalMs*time.Millisecond)
-	}
+	api.SetHealthCheck(running.Problem)
 	listener, err := net.Listen("tcp", *httpAddress)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *httpAddress, err)
@@ -171,33 +98,35 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	serving := make(chan error, 1)
 	go func() { serving <- httpServer.Serve(listener) }()
-	following := make(chan error, 1)
-	go func() { following <- runner.Follow(ctx) }()
-	go live.Run(ctx)
-	go func() {
-		ticker := time.NewTicker(leaseSeconds * time.Second / 3)
-		defer ticker.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-ticker.C:
-				claim()
-			}
-		}
-	}()
-	checkpointing := make(chan struct{})
-	go func() {
-		defer close(checkpointing)
-		checkpointPeriodically(ctx, env, ledger, tree, keys, leased.Load)
-	}()
+	printServing(env, ledger, &store, running.Head(), "http://"+listener.Addr().String(), tokenNote, firstAdmin, *tokensFile)
 
-	// The banner counts the events folded so far: asking the store for its
-	// head could fail while a cluster elects a leader, and that is no
-	// reason to stop a server that is up.
-	var head uint64
-	runner.View(func(position uint64) { head = position })
-	address := "http://" + listener.Addr().String()
+	select {
+	case <-ctx.Done():
+	case err := <-serving:
+		return fmt.Errorf("http: %w", err)
+	case <-running.Followed():
+		if err := running.FollowError(); err != nil {
+			return fmt.Errorf("totals projection: %w", err)
+		}
+	}
+	fmt.Fprintln(env.stdout, "ledger: shutting down")
+	api.Close()
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeoutSeconds*time.Second)
+	defer cancel()
+	if err := httpServer.Shutdown(shutdownCtx); err != nil {
+		env.logger.Warn("http shutdown", "error", err)
+	}
+	if err := running.Stop(context.WithoutCancel(ctx)); err != nil && ctx.Err() == nil {
+		return err
+	}
+	return nil
+}
+
+// printServing is the banner: where the ledger is, how many events it
+// has, where the API is and how to sign in. The banner counts the events
+// folded so far: asking the store for its head could fail while a cluster
+// elects a leader, and that is no reason to stop a server that is up.
+func printServing(env *environment, ledger *opened, store *storeFlags, head uint64, address, tokenNote, firstAdmin, tokensFile string) {
 	url := ""
 	if ledger.Server != nil {
 		url = ledger.Server.ClientURL()
@@ -215,131 +144,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if firstAdmin != "" {
 		fmt.Fprintf(env.stdout, "Dashboard as the local admin (shown once; the token is in %s): %s/?token=%s\n",
 			filepath.Join(store.dataDir, "tokens.json"), address, firstAdmin)
-	} else if *tokensFile == "" && os.Getenv("LEDGER_TOKENS") == "" {
+	} else if tokensFile == "" && os.Getenv("LEDGER_TOKENS") == "" {
 		fmt.Fprintf(env.stdout, "Dashboard: %s/ (sign in with the local-admin token in %s)\n", address, filepath.Join(store.dataDir, "tokens.json"))
 	}
-
-	select {
-	case <-ctx.Done():
-	case err := <-serving:
-		return fmt.Errorf("http: %w", err)
-	case err := <-following:
-		if err != nil {
-			return fmt.Errorf("totals projection: %w", err)
-		}
-	}
-	fmt.Fprintln(env.stdout, "ledger: shutting down")
-	api.Close()
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeoutSeconds*time.Second)
-	defer cancel()
-	if err := httpServer.Shutdown(shutdownCtx); err != nil {
-		env.logger.Warn("http shutdown", "error", err)
-	}
-	if err := <-following; err != nil && ctx.Err() == nil {
-		return err
-	}
-	<-checkpointing
-	// A last checkpoint, so a stopped ledger's whole log is committed to.
-	if tree.Size() > 0 && leased.Load() {
-		if _, _, err := ledger.WriteCheckpoint(context.WithoutCancel(ctx), tree, keys, time.Now()); err != nil {
-			env.logger.Warn("final checkpoint", "error", err)
-		}
-	}
-	return tree.Sync()
-}
-
-// Checkpoint timing, unit last.
-const (
-	// streamGuardIntervalMs is how often the history streams are checked.
-	streamGuardIntervalMs = 2000
-	// leaseSeconds is how long a silent projection writer keeps its lease.
-	leaseSeconds              = 15
-	checkpointIntervalMinutes = 10
-	checkpointCheckSeconds    = 60
-)
-
-// checkpointPeriodically signs the tree every checkpointIntervalMinutes when
-// it grew, and always when a month ends in Beijing time: every month close
-// has a checkpoint.
-func checkpointPeriodically(ctx context.Context, env *environment, ledger *opened, tree *integrity.Tree, keys integrity.Keys, leader func() bool) {
-	ticker := time.NewTicker(checkpointCheckSeconds * time.Second)
-	defer ticker.Stop()
-	lastSize, lastAt := int64(-1), time.Now()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-ticker.C:
-			monthChanged := now.In(projections.Beijing).Month() != lastAt.In(projections.Beijing).Month()
-			due := now.Sub(lastAt) >= checkpointIntervalMinutes*time.Minute && tree.Size() != lastSize
-			if (!due && !monthChanged) || !leader() {
-				continue
-			}
-			checkpoint, _, err := ledger.WriteCheckpoint(ctx, tree, keys, now)
-			if err != nil {
-				env.logger.Warn("checkpoint", "error", err)
-				continue
-			}
-			lastSize, lastAt = checkpoint.Size, now
-			env.logger.Info("checkpoint", "size", checkpoint.Size, "root", checkpoint.Root.String())
-		}
-	}
-}
-
-// loadTokens reads the tokens file, or LEDGER_TOKENS, or makes a set of
-// tokens once and keeps it in the data directory (mode 0600), never in the
-// repository. For the data directory's own tokens it also returns the local
-// admin's token, so the person who started the server can open the
-// dashboard.
-func loadTokens(tokensFile, dataDir string) (*httpapi.Tokens, string, string, error) {
-	if tokensFile != "" {
-		handle, err := os.Open(tokensFile)
-		if err != nil {
-			return nil, "", "", err
-		}
-		defer handle.Close()
-		tokens, err := httpapi.LoadTokens(handle)
-		return tokens, "tokens from " + tokensFile, "", err
-	}
-	if text := os.Getenv("LEDGER_TOKENS"); text != "" {
-		tokens, err := httpapi.ParseTokens(text)
-		return tokens, "tokens from LEDGER_TOKENS", "", err
-	}
-	path := filepath.Join(dataDir, "tokens.json")
-	content, err := os.ReadFile(path)
-	note := "tokens in " + path
-	made := errors.Is(err, os.ErrNotExist)
-	if made {
-		var made []httpapi.Token
-		for _, role := range []httpapi.Role{httpapi.RoleAdmin, httpapi.RoleClerk, httpapi.RoleAuditor, httpapi.RoleViewer} {
-			secret := make([]byte, 24)
-			if _, err := rand.Read(secret); err != nil {
-				return nil, "", "", err
-			}
-			made = append(made, httpapi.Token{Name: "local-" + string(role), Role: role, Token: hex.EncodeToString(secret)})
-		}
-		if content, err = json.MarshalIndent(map[string]any{"tokens": made}, "", "  "); err != nil {
-			return nil, "", "", err
-		}
-		if err := os.WriteFile(path, content, 0o600); err != nil {
-			return nil, "", "", err
-		}
-		note = "new tokens written to " + path
-	} else if err != nil {
-		return nil, "", "", err
-	}
-	var file struct {
-		Tokens []httpapi.Token `json:"tokens"`
-	}
-	if err := json.Unmarshal(content, &file); err != nil {
-		return nil, "", "", fmt.Errorf("%s: %w", path, err)
-	}
-	tokens, err := httpapi.NewTokens(file.Tokens)
-	admin := ""
-	for _, token := range file.Tokens {
-		if token.Role == httpapi.RoleAdmin && admin == "" && made {
-			admin = token.Token
-		}
-	}
-	return tokens, note, admin, err
 }

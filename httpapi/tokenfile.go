@@ -1,0 +1,70 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// LoadServerTokens reads the tokens file, or the tokens text (name:role:
+// token,...), or makes a set of tokens once and keeps it in the data
+// directory (mode 0600), never in the repository. It returns the tokens,
+// a note of where they came from and, for the data directory's own tokens
+// when it made them, the local admin's token, so the person who started
+// the server can open the dashboard once.
+func LoadServerTokens(tokensFile, tokensText, dataDir string) (*Tokens, string, string, error) {
+	if tokensFile != "" {
+		handle, err := os.Open(tokensFile)
+		if err != nil {
+			return nil, "", "", err
+		}
+		defer handle.Close()
+		tokens, err := LoadTokens(handle)
+		return tokens, "tokens from " + tokensFile, "", err
+	}
+	if tokensText != "" {
+		tokens, err := ParseTokens(tokensText)
+		return tokens, "tokens from LEDGER_TOKENS", "", err
+	}
+	path := filepath.Join(dataDir, "tokens.json")
+	content, err := os.ReadFile(path)
+	note := "tokens in " + path
+	made := errors.Is(err, os.ErrNotExist)
+	if made {
+		var made []Token
+		for _, role := range []Role{RoleAdmin, RoleClerk, RoleAuditor, RoleViewer} {
+			secret := make([]byte, 24)
+			if _, err := rand.Read(secret); err != nil {
+				return nil, "", "", err
+			}
+			made = append(made, Token{Name: "local-" + string(role), Role: role, Token: hex.EncodeToString(secret)})
+		}
+		if content, err = json.MarshalIndent(map[string]any{"tokens": made}, "", "  "); err != nil {
+			return nil, "", "", err
+		}
+		if err := os.WriteFile(path, content, 0o600); err != nil {
+			return nil, "", "", err
+		}
+		note = "new tokens written to " + path
+	} else if err != nil {
+		return nil, "", "", err
+	}
+	var file struct {
+		Tokens []Token `json:"tokens"`
+	}
+	if err := json.Unmarshal(content, &file); err != nil {
+		return nil, "", "", fmt.Errorf("%s: %w", path, err)
+	}
+	tokens, err := NewTokens(file.Tokens)
+	admin := ""
+	for _, token := range file.Tokens {
+		if token.Role == RoleAdmin && admin == "" && made {
+			admin = token.Token
+		}
+	}
+	return tokens, note, admin, err
+}
