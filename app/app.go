@@ -31,6 +31,8 @@ type Parts struct {
 	Catalog *domain.Catalog
 	// Sealer opens sealed personal data; nil when the ledger seals none.
 	Sealer *privacy.Sealer
+	// Keystore holds the personal-data keys the sealer uses.
+	Keystore privacy.KeyArchive
 	// AccessLog records every read of personal data.
 	AccessLog *privacy.AccessLog
 	// Checkpoints are the projections' checkpoints: a ledger without a

@@ -111,7 +111,7 @@ func Unprefix(err error) error {
 	}
 	var rule *domain.RuleError
 	if errors.As(err, &rule) {
-		return &domain.RuleError{Field: trimEventIndex(rule.Field), Rule: rule.Rule}
+		return &domain.RuleError{Field: trimEventIndex(rule.Field), Rule: rule.Rule, Cause: rule.Cause}
 	}
 	return err
 }

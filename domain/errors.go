@@ -50,11 +50,19 @@ func (e *ValidationError) Error() string {
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 
-// RuleError is a broken business rule. It matches ErrRejected.
+// RuleError is a broken business rule. It matches ErrRejected, and its
+// Cause when there is one (ErrAlreadyErased).
 type RuleError struct {
 	Field string
 	Rule  string
+	Cause error
 }
+
+// ErrAlreadyErased is the refusal to erase a data subject twice.
+var ErrAlreadyErased = errors.New("already erased")
+
+// Unwrap gives the rule's cause, so errors.Is finds it.
+func (e *RuleError) Unwrap() error { return e.Cause }
 
 func (e *RuleError) Error() string {
 	if e.Field == "" {

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -31,6 +32,9 @@ const (
 	moneySentinelEnd
 )
 
+// ErrTooManyDecimals is ParseYuan's error for an amount finer than a fen.
+var ErrTooManyDecimals = errors.New("more than two decimals")
+
 // ParseYuan turns "1234.5" or "1234.56" into fen. It accepts an optional
 // leading minus so that the validator, not the parser, can say that amounts
 // must be positive.
@@ -39,7 +43,7 @@ func ParseYuan(text string) (Money, error) {
 	case moneyNotString, moneyMalformed:
 		return 0, fmt.Errorf("%q is not a yuan amount like 1250.50", text)
 	case moneyTooManyDecimal:
-		return 0, fmt.Errorf("%q has more than two decimals", text)
+		return 0, fmt.Errorf("%q has more than two decimals: %w", text, ErrTooManyDecimals)
 	case moneyOverflow:
 		return 0, fmt.Errorf("%q is too large", text)
 	default:

@@ -766,7 +766,7 @@ func (s *Subjects) Erased(subject string) bool { return s.erased[subject] }
 // Decide refuses erasing a subject twice.
 func (s *Subjects) Decide(event *Event, _ Validator) error {
 	if data, ok := event.Data.(SubjectErased); ok && s.erased[data.SubjectID] {
-		return rejectf("data.subject_id", "%s was already erased", data.SubjectID)
+		return &RuleError{Field: "data.subject_id", Rule: fmt.Sprintf("%s was already erased", data.SubjectID), Cause: ErrAlreadyErased}
 	}
 	return nil
 }

@@ -440,7 +440,7 @@ func prefixRule(err error, index int) error {
 		if rule.Field != "" {
 			field += "." + rule.Field
 		}
-		return &domain.RuleError{Field: field, Rule: rule.Rule}
+		return &domain.RuleError{Field: field, Rule: rule.Rule, Cause: rule.Cause}
 	}
 	return domain.PrefixViolations(err, fmt.Sprintf("events[%d]", index))
 }

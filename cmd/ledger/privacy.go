@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
@@ -46,24 +45,10 @@ func runForget(ctx context.Context, env *environment, args []string) error {
 	return nil
 }
 
-// eraseSubject records a subject's erasure and destroys their key, and says
-// what it did. The erasure is recorded first: if destroying the key then
-// fails, the record says what must still be done, and it can be run again.
+// eraseSubject is the forget use case (app.Ledger.Forget) on the
+// ledger's own keystore.
 func eraseSubject(ctx context.Context, opened *opened, subject, reason, actor string) (outcome string, already bool, err error) {
-	event := domain.Event{Type: domain.TypeSubjectErased, County: opened.Catalog.CityCode(), OccurredAt: time.Now(), Actor: actor,
-		Data: domain.SubjectErased{SubjectID: subject, Reason: reason}}
-	results, err := opened.Service.Record(ctx, []domain.Event{event})
-	already = errors.Is(err, domain.ErrRejected) && strings.Contains(err.Error(), "already erased")
-	if err != nil && !already {
-		return "", false, err
-	}
-	if err := opened.Keystore.Destroy(ctx, subject); err != nil && !errors.Is(err, domain.ErrNotFound) {
-		return "", false, err
-	}
-	if already {
-		return "it was already erased; its key is gone", true, nil
-	}
-	return fmt.Sprintf("key destroyed, erasure recorded as %s at position %d", results[0].EventID, results[0].Position), false, nil
+	return opened.App.Forget(ctx, subject, reason, actor)
 }
 
 // erasuresBytesMax bounds an erasure list read by restore.

@@ -1,6 +1,7 @@
 package statement
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -62,7 +63,7 @@ func parseAmount(text string) (m domain.Money, empty bool, err error) {
 	}
 	v, err := domain.ParseYuan(s)
 	if err != nil {
-		if strings.Contains(err.Error(), "more than two decimals") {
+		if errors.Is(err, domain.ErrTooManyDecimals) {
 			return 0, false, fmt.Errorf("amount %q has more than two decimals (fen)", text)
 		}
 		return 0, false, fmt.Errorf("amount %q is not a yuan amount like 1,234.56", text)
