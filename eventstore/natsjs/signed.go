@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -255,4 +256,29 @@ func (s *Store) rawOnce(ctx context.Context, last *uint64, head uint64, checked 
 			return false, nil
 		}
 	}
+}
+
+// RestoreRaw writes a message of a backup back at its position: the same
+// subject, headers and bytes, so the restored log hashes as the original
+// did. It refuses a message that would land anywhere but at position: the
+// target must be empty before the first one. The runtime user may publish
+// to the ledger's subjects like any append.
+func (s *Store) RestoreRaw(ctx context.Context, message RawMessage) error {
+	out := nats.NewMsg(message.Subject)
+	for name, values := range message.Header {
+		for _, value := range values {
+			out.Header.Add(name, value)
+		}
+	}
+	out.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("restore-%d", message.Position))
+	out.Header.Set(jetstream.ExpectedLastSeqHeader, strconv.FormatUint(message.Position-1, 10))
+	out.Data = message.Data
+	ack, err := s.js.PublishMsg(ctx, out)
+	if err != nil {
+		return fmt.Errorf("restore position %d: %w", message.Position, err)
+	}
+	if ack.Sequence != message.Position {
+		return fmt.Errorf("restore: position %d landed at %d; the target was not empty", message.Position, ack.Sequence)
+	}
+	return nil
 }

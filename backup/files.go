@@ -1,8 +1,9 @@
-package main
+// Package backup writes a consistent backup of a JetStream ledger to a
+// directory, encrypted with age, and restores one into an empty ledger.
+package backup
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,11 +15,11 @@ import (
 	"filippo.io/age"
 )
 
-// backupFiles writes and reads the files of a backup directory. An
+// files writes and reads the files of a backup directory. An
 // encrypted backup keeps each file as NAME.age, encrypted with age to every
 // recipient given (X25519 keys): whoever takes a copy without one of the
 // matching identities reads nothing of it but the manifest's counts.
-type backupFiles struct {
+type files struct {
 	dir        string
 	recipients []age.Recipient
 	identities []age.Identity
@@ -27,11 +28,11 @@ type backupFiles struct {
 // backupAgeSuffix ends the name of an encrypted backup file.
 const backupAgeSuffix = ".age"
 
-func (b backupFiles) encrypted() bool { return len(b.recipients) > 0 }
+func (b files) encrypted() bool { return len(b.recipients) > 0 }
 
 // create makes a new file of the backup (mode 0600, never over an existing
 // one); what is written to it is encrypted when the backup is.
-func (b backupFiles) create(name string) (io.WriteCloser, error) {
+func (b files) create(name string) (io.WriteCloser, error) {
 	path := filepath.Join(b.dir, name)
 	if b.encrypted() {
 		path += backupAgeSuffix
@@ -51,7 +52,7 @@ func (b backupFiles) create(name string) (io.WriteCloser, error) {
 	return sealedFile{WriteCloser: sealed, file: file}, nil
 }
 
-func (b backupFiles) write(name string, content []byte) error {
+func (b files) write(name string, content []byte) error {
 	writer, err := b.create(name)
 	if err != nil {
 		return err
@@ -65,7 +66,7 @@ func (b backupFiles) write(name string, content []byte) error {
 
 // read returns a file's content, decrypted with the identities when the
 // backup is encrypted. A missing file is fs.ErrNotExist either way.
-func (b backupFiles) read(name string, encrypted bool) ([]byte, error) {
+func (b files) read(name string, encrypted bool) ([]byte, error) {
 	path := filepath.Join(b.dir, name)
 	if !encrypted {
 		return os.ReadFile(path)
@@ -115,65 +116,51 @@ func (f sealedFile) Close() error {
 	return syncedFile{f.file}.Close()
 }
 
-// parseRecipient reads an age recipient: the key itself (age1…) or a file
+// ParseRecipient reads an age recipient: the key itself (age1…) or a file
 // of them, one a line.
-func parseRecipient(value string) ([]age.Recipient, error) {
+func ParseRecipient(value string) ([]age.Recipient, error) {
 	if strings.HasPrefix(value, "age1") {
 		recipient, err := age.ParseX25519Recipient(value)
 		if err != nil {
-			return nil, usagef("--recipient %q: %v", value, err)
+			return nil, fmt.Errorf("recipient %q: %w", value, err)
 		}
 		return []age.Recipient{recipient}, nil
 	}
 	content, err := os.ReadFile(value)
 	if err != nil {
-		return nil, usagef("--recipient %q is neither an age public key (age1…) nor a file of them: %v", value, err)
+		return nil, fmt.Errorf("recipient %q is neither an age public key (age1…) nor a file of them: %w", value, err)
 	}
 	recipients, err := age.ParseRecipients(bytes.NewReader(content))
 	if err != nil {
-		return nil, usagef("--recipient %s: %v", value, err)
+		return nil, fmt.Errorf("recipient %s: %w", value, err)
 	}
 	return recipients, nil
 }
 
-// parseIdentities reads an age identity file (as `ledger backup-key`
+// ParseIdentities reads an age identity file (as `ledger backup-key`
 // writes it).
-func parseIdentities(path string) ([]age.Identity, error) {
+func ParseIdentities(path string) ([]age.Identity, error) {
 	file, err := os.Open(path)
 	if err != nil {
-		return nil, usagef("--identity: %v", err)
+		return nil, fmt.Errorf("identity: %w", err)
 	}
 	defer file.Close()
 	identities, err := age.ParseIdentities(file)
 	if err != nil {
-		return nil, usagef("--identity %s: %v", path, err)
+		return nil, fmt.Errorf("identity %s: %w", path, err)
 	}
 	return identities, nil
 }
 
-// runBackupKey makes an age key pair for backups: the identity goes to a
-// new file only its owner can read, the recipient (public key) is printed
-// for `ledger backup --recipient`.
-func runBackupKey(_ context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "backup-key", "--out FILE\n\nMakes an age X25519 key pair: writes the identity (secret) to FILE, mode 0600, and prints the recipient (public key)\n"+
-		"to give `ledger backup --recipient`. Keep the identity apart from the backups: it is what opens them.")
-	out := flags.String("out", "", "file for the identity (required)")
-	force := flags.Bool("force", false, "replace an existing --out file")
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	if *out == "" || flags.NArg() > 0 {
-		return usagef("give --out FILE")
-	}
+// NewIdentity makes an age X25519 key pair: the identity file's content
+// (the secret, with a comment naming the public key) and the recipient
+// (public key) to give Write.
+func NewIdentity(now time.Time) (content string, recipient string, err error) {
 	identity, err := age.GenerateX25519Identity()
 	if err != nil {
-		return err
+		return "", "", err
 	}
-	content := fmt.Sprintf("# ledger backup identity, made %s\n# public key: %s\n%s\n", time.Now().UTC().Format(time.RFC3339),
+	content = fmt.Sprintf("# ledger backup identity, made %s\n# public key: %s\n%s\n", now.UTC().Format(time.RFC3339),
 		identity.Recipient(), identity)
-	if err := writeOutput(*out, []byte(content), *force); err != nil {
-		return err
-	}
-	fmt.Fprintln(env.stdout, identity.Recipient().String())
-	return nil
+	return content, identity.Recipient().String(), nil
 }

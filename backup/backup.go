@@ -1,0 +1,347 @@
+package backup
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"github.com/nats-io/nats.go"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/eventstore/natsjs"
+	"github.com/ordos-union/ledger/integrity"
+	"github.com/ordos-union/ledger/node"
+)
+
+// A backup is a directory:
+//
+//	manifest.json     head, counts, time, and the SHA-256 of events.jsonl
+//	events.jsonl      every message of the ledger stream in order: position,
+//	                  subject, the ledger's headers, the stored bytes
+//	checkpoints.note  every signed checkpoint, divided by lines of "---"
+//	projections.json  the projection checkpoints (state and position)
+//	keys.json         the personal-data keys, one per data subject
+//	signing.key       the checkpoint signing key, only WithSigningKey
+//	verifier.key      the verifier key
+//
+// Encrypted to age recipients, every file but the manifest is NAME.age; the
+// manifest says so.
+const (
+	manifestName    = "manifest.json"
+	eventsName      = "events.jsonl"
+	checkpointsName = "checkpoints.note"
+	projectionsName = "projections.json"
+	keysName        = "keys.json"
+	signingKeyName  = "signing.key"
+	verifierKeyName = "verifier.key"
+)
+
+// ErrEncrypted is Open's refusal of an encrypted backup without an
+// identity.
+var ErrEncrypted = errors.New("the backup is encrypted")
+
+// Manifest describes a backup.
+type Manifest struct {
+	Head          uint64    `json:"head"`
+	Events        int       `json:"events"`
+	Checkpoints   int       `json:"checkpoints"`
+	Projections   int       `json:"projections"`
+	CreatedAt     time.Time `json:"created_at"`
+	EventsSHA256  string    `json:"events_sha256"`
+	LedgerVersion int       `json:"schema_version"`
+	// Encrypted: the other files are NAME.age, for age identities.
+	Encrypted bool `json:"encrypted"`
+	// SigningKey: the backup holds the checkpoint signing key.
+	SigningKey bool `json:"signing_key"`
+}
+
+type event struct {
+	Position uint64            `json:"position"`
+	Subject  string            `json:"subject"`
+	Headers  map[string]string `json:"headers"`
+	Data     string            `json:"data"`
+}
+
+// Options of a backup.
+type Options struct {
+	// Recipients the backup is encrypted to; none writes it in the clear.
+	Recipients []age.Recipient
+	// WithSigningKey includes the checkpoint signing key: whoever holds
+	// the backup can then sign checkpoints as the ledger.
+	WithSigningKey bool
+}
+
+// Write backs the JetStream ledger up to dir, a new or empty directory:
+// the projection checkpoints first, then the log up to its head, so every
+// checkpoint reflects a position the backup holds; the signed checkpoints
+// the backup covers; the personal-data keys (without them a restored
+// ledger could not read anyone's personal data); the verifier key, and the
+// signing key when asked.
+func Write(ctx context.Context, ledger *node.Node, dir string, options Options) (Manifest, error) {
+	if ledger.JetStream == nil {
+		return Manifest{}, errors.New("backup works on the JetStream store")
+	}
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return Manifest{}, fmt.Errorf("%s is not empty: a backup goes to a new directory", dir)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return Manifest{}, err
+	}
+	out := files{dir: dir, recipients: options.Recipients}
+	projections, err := ledger.Checkpoints.Export(ctx)
+	if err != nil {
+		return Manifest{}, err
+	}
+	head, err := ledger.Store.Head(ctx)
+	if err != nil {
+		return Manifest{}, err
+	}
+	count, sum, err := writeEvents(ctx, ledger.JetStream, out, head)
+	if err != nil {
+		return Manifest{}, err
+	}
+	signed, err := ledger.Signed.All(ctx)
+	if err != nil {
+		return Manifest{}, err
+	}
+	var covered [][]byte
+	for _, text := range signed {
+		if checkpoint, err := integrity.ParseCheckpointNote(text); err == nil && checkpoint.Size <= int64(head) {
+			covered = append(covered, text)
+		}
+	}
+	if err := out.write(checkpointsName, joinNotes(covered)); err != nil {
+		return Manifest{}, err
+	}
+	if err := writeJSON(out, projectionsName, projections); err != nil {
+		return Manifest{}, err
+	}
+	keys, err := ledger.Keystore.Export(ctx)
+	if err != nil {
+		return Manifest{}, err
+	}
+	if err := writeJSON(out, keysName, keys); err != nil {
+		return Manifest{}, err
+	}
+	keyFiles := []string{verifierKeyName}
+	if options.WithSigningKey {
+		keyFiles = append(keyFiles, signingKeyName)
+	}
+	for _, name := range keyFiles {
+		if content, err := os.ReadFile(filepath.Join(integrity.Dir(ledger.DataDir), name)); err == nil {
+			if err := out.write(name, content); err != nil {
+				return Manifest{}, err
+			}
+		}
+	}
+	manifest := Manifest{Head: head, Events: count, Checkpoints: len(covered), Projections: len(projections),
+		CreatedAt: time.Now().UTC(), EventsSHA256: sum, LedgerVersion: domain.SchemaVersion,
+		Encrypted: out.encrypted(), SigningKey: options.WithSigningKey}
+	content, err := json.MarshalIndent(manifest, "", "  ")
+	if err != nil {
+		return Manifest{}, err
+	}
+	return manifest, os.WriteFile(filepath.Join(dir, manifestName), append(content, '\n'), 0o600)
+}
+
+// writeEvents writes every message of the log up to head, and returns how
+// many and the SHA-256 of the file's plain content.
+func writeEvents(ctx context.Context, store *natsjs.Store, out files, head uint64) (int, string, error) {
+	file, err := out.create(eventsName)
+	if err != nil {
+		return 0, "", err
+	}
+	hash := sha256.New()
+	writer := bufio.NewWriter(io.MultiWriter(file, hash))
+	count := 0
+	for raw, err := range store.Raw(ctx, 0) {
+		if err != nil {
+			file.Close()
+			return 0, "", err
+		}
+		if raw.Position > head {
+			break
+		}
+		headers := map[string]string{}
+		for name := range raw.Header {
+			if !strings.HasPrefix(name, "Nats-") {
+				headers[name] = raw.Header.Get(name)
+			}
+		}
+		line, err := json.Marshal(event{Position: raw.Position, Subject: raw.Subject, Headers: headers, Data: base64.StdEncoding.EncodeToString(raw.Data)})
+		if err != nil {
+			file.Close()
+			return 0, "", err
+		}
+		writer.Write(line)
+		writer.WriteByte('\n')
+		count++
+	}
+	if err := writer.Flush(); err != nil {
+		file.Close()
+		return 0, "", err
+	}
+	return count, hex.EncodeToString(hash.Sum(nil)), file.Close()
+}
+
+func writeJSON(out files, name string, value any) error {
+	content, err := json.MarshalIndent(value, "", "  ")
+	if err != nil {
+		return err
+	}
+	return out.write(name, content)
+}
+
+func joinNotes(notes [][]byte) []byte {
+	var out []byte
+	for i, note := range notes {
+		if i > 0 {
+			out = append(out, "---\n"...)
+		}
+		out = append(out, note...)
+	}
+	return out
+}
+
+// Backup is a backup opened for restoring: its manifest read and its log
+// checked against the manifest's hash.
+type Backup struct {
+	Manifest Manifest
+	files    files
+	events   []byte
+}
+
+// Open reads a backup's manifest and its log, checking the log against
+// the manifest's hash. An encrypted backup needs identities
+// (ErrEncrypted without).
+func Open(dir string, identities []age.Identity) (*Backup, error) {
+	var manifest Manifest
+	content, err := os.ReadFile(filepath.Join(dir, manifestName))
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(content, &manifest); err != nil {
+		return nil, fmt.Errorf("%s: %w", manifestName, err)
+	}
+	if manifest.Encrypted && len(identities) == 0 {
+		return nil, ErrEncrypted
+	}
+	opened := &Backup{Manifest: manifest, files: files{dir: dir, identities: identities}}
+	if opened.events, err = opened.read(eventsName); err != nil {
+		return nil, err
+	}
+	if sum := sha256.Sum256(opened.events); hex.EncodeToString(sum[:]) != manifest.EventsSHA256 {
+		return nil, fmt.Errorf("%s does not match the manifest's hash: the backup is damaged", eventsName)
+	}
+	return opened, nil
+}
+
+func (b *Backup) read(name string) ([]byte, error) { return b.files.read(name, b.Manifest.Encrypted) }
+
+// VerifierKey is the verifier key the backup holds, if any.
+func (b *Backup) VerifierKey() (string, bool) {
+	key, err := b.read(verifierKeyName)
+	if err != nil {
+		return "", false
+	}
+	return strings.TrimSpace(string(key)), true
+}
+
+// WriteKeys puts the backup's signing and verifier keys into a data
+// directory before the ledger there is opened (mode 0600).
+func (b *Backup) WriteKeys(dataDir string) error {
+	if err := os.MkdirAll(integrity.Dir(dataDir), 0o700); err != nil {
+		return err
+	}
+	for _, name := range []string{signingKeyName, verifierKeyName} {
+		if key, err := b.read(name); err == nil {
+			if err := os.WriteFile(filepath.Join(integrity.Dir(dataDir), name), key, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Restored says what Restore wrote.
+type Restored struct {
+	Events      int
+	Checkpoints int
+	Projections int
+}
+
+// Restore writes the backup into an empty JetStream ledger: every event at
+// its original position with its subject, headers and bytes, the signed
+// checkpoints, the projection checkpoints and the personal-data keys.
+func (b *Backup) Restore(ctx context.Context, ledger *node.Node) (Restored, error) {
+	var restored Restored
+	if ledger.JetStream == nil {
+		return restored, errors.New("restore works on the JetStream store")
+	}
+	if head, err := ledger.Store.Head(ctx); err != nil || head != 0 {
+		return restored, fmt.Errorf("the target ledger is not empty (head %d): restore goes into an empty one", head)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(string(b.events)), "\n") {
+		if line == "" {
+			continue
+		}
+		var stored event
+		if err := json.Unmarshal([]byte(line), &stored); err != nil {
+			return restored, fmt.Errorf("%s line %d: %w", eventsName, i+1, err)
+		}
+		data, err := base64.StdEncoding.DecodeString(stored.Data)
+		if err != nil {
+			return restored, fmt.Errorf("%s line %d: %w", eventsName, i+1, err)
+		}
+		header := nats.Header{}
+		for name, value := range stored.Headers {
+			header.Set(name, value)
+		}
+		if err := ledger.JetStream.RestoreRaw(ctx, natsjs.RawMessage{Position: stored.Position, Subject: stored.Subject, Header: header,
+			Data: data}); err != nil {
+			return restored, err
+		}
+		restored.Events++
+	}
+	notes, err := b.read(checkpointsName)
+	if err != nil {
+		return restored, err
+	}
+	if len(notes) > 0 {
+		for _, note := range strings.Split(string(notes), "---\n") {
+			if err := ledger.Signed.Append(ctx, []byte(note)); err != nil {
+				return restored, err
+			}
+			restored.Checkpoints++
+		}
+	}
+	var projections []eventstore.Checkpoint
+	if content, err := b.read(projectionsName); err == nil {
+		if err := json.Unmarshal(content, &projections); err != nil {
+			return restored, fmt.Errorf("%s: %w", projectionsName, err)
+		}
+	}
+	if err := ledger.Checkpoints.Import(ctx, projections); err != nil {
+		return restored, err
+	}
+	restored.Projections = len(projections)
+	var keys map[string][]byte
+	if content, err := b.read(keysName); err == nil {
+		if err := json.Unmarshal(content, &keys); err != nil {
+			return restored, fmt.Errorf("%s: %w", keysName, err)
+		}
+	}
+	return restored, ledger.Keystore.Import(ctx, keys)
+}
