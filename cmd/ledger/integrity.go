@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/integrity"
+	"github.com/ordos-union/ledger/node"
 	"github.com/ordos-union/ledger/projections"
 )
 
@@ -178,65 +178,26 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	input := integrity.VerifyInput{Catalog: opened.Catalog}
+	var request node.VerifyRequest
 	if *key != "" {
-		if input.Verifier, err = integrity.NewVerifier(*key); err != nil {
+		if request.Verifier, err = integrity.NewVerifier(*key); err != nil {
 			return usagef("%v", err)
 		}
-	} else {
-		keys, err := integrity.LoadDataDirKeys(store.dataDir, store.signingKey)
-		if err != nil {
-			return err
-		}
-		input.Verifier = keys.Verifier
 	}
 	for _, path := range trusted {
 		signed, err := readCheckpointFile(path)
 		if err != nil {
 			return err
 		}
-		input.Trusted = append(input.Trusted, integrity.TrustedCheckpoint{Source: "trusted checkpoint " + path, Signed: signed})
+		request.Trusted = append(request.Trusted, integrity.TrustedCheckpoint{Source: "trusted checkpoint " + path, Signed: signed})
 	}
-	if input.Checkpoints, err = opened.Signed.All(ctx); err != nil {
-		return err
-	}
-	if opened.SeenPath != "" {
-		if input.Seen, err = integrity.LoadSeenCheckpoints(opened.SeenPath); err != nil {
-			return err
-		}
-	}
-	// The ledger's own tree file, read only: it names the exact position
-	// whose bytes changed since they were appended.
-	hashesPath := integrity.TreeFilePath(store.dataDir)
-	if _, statErr := os.Stat(hashesPath); !opened.HoldsDataDir() || statErr != nil {
-		// Another process holds the directory and its tree file, or there
-		// is none: checkpoints alone then narrow a change to a range.
-	} else if file, err := integrity.OpenFileHashes(hashesPath); err == nil {
-		defer file.Close()
-		if stored, err := integrity.NewTree(file); err == nil {
-			input.StoredSize = stored.Size()
-			input.StoredLeaf = func(n int64) (tlog.Hash, bool) {
-				if n >= stored.Size() {
-					return tlog.Hash{}, false
-				}
-				leaf, err := stored.Leaf(n)
-				return leaf, err == nil
-			}
-		}
-	}
-	head, err := opened.Store.Head(ctx)
-	if err != nil {
-		return err
-	}
-	progress := newProgress(env, "verify")
-	input.Progress = func(done uint64) { progress(done, head) }
-	input.Messages, input.Placement = opened.StoredMessages(ctx)
-	report, err := integrity.Verify(ctx, input)
+	request.Progress = newProgress(env, "verify")
+	report, err := opened.Verify(ctx, request)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		if err := printJSON(env, report); err != nil {
+		if err := printJSON(env, report.Report); err != nil {
 			return err
 		}
 	} else {
@@ -248,31 +209,13 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 			}
 		}
 	}
-	lost, err := checkKeystore(ctx, opened)
-	if err != nil {
-		return err
-	}
-	for _, subject := range lost {
-		report.Problems = append(report.Problems, integrity.Problem{What: fmt.Sprintf(
-			"personal data of %s cannot be read: its key is missing but it was never erased (keystore lost?)", subject)})
-	}
-	if len(lost) > 0 && !*asJSON {
-		for _, subject := range lost {
-			fmt.Fprintf(env.stdout, "keystore: no key for %s, which was never erased\n", subject)
-		}
-	}
 	if first, bad := report.FirstBad(); bad {
 		return fmt.Errorf("verification failed: first bad position %d: %s", first.Position, first.What)
 	}
-	if len(input.Checkpoints) > 0 {
-		if err := opened.SawCheckpoints(len(input.Checkpoints), input.Checkpoints[len(input.Checkpoints)-1]); err != nil {
-			return err
-		}
-	}
 	if !*asJSON {
 		fmt.Fprintf(env.stdout, "OK: %d events, %d checkpoints verified", report.Events, report.Checkpoints)
-		if len(input.Trusted) > 0 {
-			fmt.Fprintf(env.stdout, ", consistent with %d trusted checkpoints", len(input.Trusted))
+		if len(request.Trusted) > 0 {
+			fmt.Fprintf(env.stdout, ", consistent with %d trusted checkpoints", len(request.Trusted))
 		}
 		fmt.Fprintf(env.stdout, "; tree root %s\n", report.Root)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
-	"github.com/ordos-union/ledger/privacy"
 	"github.com/ordos-union/ledger/projections"
 )
 
@@ -121,36 +119,6 @@ func runErasures(ctx context.Context, env *environment, args []string) error {
 	}
 	fmt.Fprintf(env.stderr, "wrote %d erased subjects to %s\n", count, *out)
 	return nil
-}
-
-// checkKeystore finds sealed subjects whose key is missing although they
-// were never erased: a lost keystore is reported, not silent.
-func checkKeystore(ctx context.Context, opened *opened) ([]string, error) {
-	erased := map[string]bool{}
-	sealed := map[string]bool{}
-	for record, err := range opened.Store.Read(ctx, 0, eventstore.Filter{}) {
-		if err != nil {
-			return nil, err
-		}
-		if data, ok := record.Event.Data.(domain.SubjectErased); ok {
-			erased[data.SubjectID] = true
-		}
-		for _, subject := range privacy.Subjects(record.Event) {
-			sealed[subject] = true
-		}
-	}
-	var lost []string
-	for subject := range sealed {
-		if erased[subject] {
-			continue
-		}
-		if _, err := opened.Keystore.Key(ctx, subject); errors.Is(err, domain.ErrNotFound) {
-			lost = append(lost, subject)
-		} else if err != nil {
-			return nil, err
-		}
-	}
-	return lost, nil
 }
 
 // runAccessLog prints the recorded reads of personal data.

@@ -1,0 +1,149 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/integrity"
+	"github.com/ordos-union/ledger/privacy"
+)
+
+// VerifyRequest is what an auditor verifies the ledger against.
+type VerifyRequest struct {
+	// Verifier checks the checkpoints; nil is the data directory's key.
+	Verifier note.Verifier
+	// Trusted are signed checkpoints kept outside the ledger: the log
+	// must be consistent with each.
+	Trusted []integrity.TrustedCheckpoint
+	// Progress hears how many events were read of the head; may be nil.
+	Progress func(done, total uint64)
+}
+
+// Verification is Verify's outcome: the report, and the subjects whose
+// key is missing although they were never erased.
+type Verification struct {
+	integrity.Report
+	LostKeys []string `json:"lost_keys,omitempty"`
+}
+
+// Verify recomputes the Merkle tree from the raw log and checks every
+// checkpoint and every event against it, the record of checkpoints this
+// data directory saw, the trusted checkpoints, and (read only, when this
+// process holds the directory) the tree file, which names the exact
+// position whose bytes changed. A verified log's checkpoints are then
+// remembered as seen. A lost keystore is reported too, not silent.
+func (n *Node) Verify(ctx context.Context, request VerifyRequest) (Verification, error) {
+	input := integrity.VerifyInput{Catalog: n.Catalog, Trusted: request.Trusted}
+	if request.Verifier != nil {
+		input.Verifier = request.Verifier
+	} else {
+		keys, err := n.Keys()
+		if err != nil {
+			return Verification{}, err
+		}
+		input.Verifier = keys.Verifier
+	}
+	var err error
+	if input.Checkpoints, err = n.Signed.All(ctx); err != nil {
+		return Verification{}, err
+	}
+	if n.SeenPath != "" {
+		if input.Seen, err = integrity.LoadSeenCheckpoints(n.SeenPath); err != nil {
+			return Verification{}, err
+		}
+	}
+	if closeTree := n.storedTree(&input); closeTree != nil {
+		defer closeTree()
+	}
+	head, err := n.Store.Head(ctx)
+	if err != nil {
+		return Verification{}, err
+	}
+	if request.Progress != nil {
+		input.Progress = func(done uint64) { request.Progress(done, head) }
+	}
+	input.Messages, input.Placement = n.StoredMessages(ctx)
+	report, err := integrity.Verify(ctx, input)
+	if err != nil {
+		return Verification{}, err
+	}
+	verification := Verification{Report: report}
+	if verification.LostKeys, err = n.lostKeys(ctx); err != nil {
+		return Verification{}, err
+	}
+	for _, subject := range verification.LostKeys {
+		verification.Problems = append(verification.Problems, integrity.Problem{What: fmt.Sprintf(
+			"personal data of %s cannot be read: its key is missing but it was never erased (keystore lost?)", subject)})
+	}
+	if _, bad := verification.FirstBad(); !bad && len(input.Checkpoints) > 0 {
+		if err := n.SawCheckpoints(len(input.Checkpoints), input.Checkpoints[len(input.Checkpoints)-1]); err != nil {
+			return Verification{}, err
+		}
+	}
+	return verification, nil
+}
+
+// storedTree hands verification the ledger's own tree file, read only,
+// when this process holds the data directory; another process holding it,
+// or no file, leaves checkpoints alone to narrow a change to a range.
+func (n *Node) storedTree(input *integrity.VerifyInput) (closeTree func() error) {
+	path := integrity.TreeFilePath(n.DataDir)
+	if _, err := os.Stat(path); !n.HoldsDataDir() || err != nil {
+		return nil
+	}
+	file, err := integrity.OpenFileHashes(path)
+	if err != nil {
+		return nil
+	}
+	stored, err := integrity.NewTree(file)
+	if err != nil {
+		_ = file.Close()
+		return nil
+	}
+	input.StoredSize = stored.Size()
+	input.StoredLeaf = func(index int64) (tlog.Hash, bool) {
+		if index >= stored.Size() {
+			return tlog.Hash{}, false
+		}
+		leaf, err := stored.Leaf(index)
+		return leaf, err == nil
+	}
+	return file.Close
+}
+
+// lostKeys finds sealed subjects whose key is missing although they were
+// never erased.
+func (n *Node) lostKeys(ctx context.Context) ([]string, error) {
+	erased := map[string]bool{}
+	sealed := map[string]bool{}
+	for record, err := range n.Store.Read(ctx, 0, eventstore.Filter{}) {
+		if err != nil {
+			return nil, err
+		}
+		if data, ok := record.Event.Data.(domain.SubjectErased); ok {
+			erased[data.SubjectID] = true
+		}
+		for _, subject := range privacy.Subjects(record.Event) {
+			sealed[subject] = true
+		}
+	}
+	var lost []string
+	for subject := range sealed {
+		if erased[subject] {
+			continue
+		}
+		if _, err := n.Keystore.Key(ctx, subject); errors.Is(err, domain.ErrNotFound) {
+			lost = append(lost, subject)
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	return lost, nil
+}
