@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/ledger"
@@ -95,34 +94,6 @@ func (l *Ledger) ImportStatement(ctx context.Context, request StatementRequest) 
 	return result, parsed, err
 }
 
-// Unprefix drops the service's "events[0]." from a single event's errors,
-// so a front end names the event's own fields.
-func Unprefix(err error) error {
-	var validation *domain.ValidationError
-	if errors.As(err, &validation) {
-		violations := make([]domain.Violation, len(validation.Violations))
-		for i, violation := range validation.Violations {
-			violations[i] = domain.Violation{Field: trimEventIndex(violation.Field), Rule: violation.Rule}
-			if violations[i].Field == "" {
-				violations[i].Field = "$"
-			}
-		}
-		return &domain.ValidationError{Violations: violations}
-	}
-	var rule *domain.RuleError
-	if errors.As(err, &rule) {
-		return &domain.RuleError{Field: trimEventIndex(rule.Field), Rule: rule.Rule, Cause: rule.Cause}
-	}
-	return err
-}
-
-func trimEventIndex(field string) string {
-	const prefix = "events[0]"
-	if len(field) >= len(prefix) && field[:len(prefix)] == prefix {
-		field = field[len(prefix):]
-		if len(field) > 0 && field[0] == '.' {
-			field = field[1:]
-		}
-	}
-	return field
-}
+// Unprefix drops the place in the batch from a single event's errors, so
+// a front end names the event's own fields.
+func Unprefix(err error) error { return domain.OutOfBatch(err) }

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -25,14 +26,43 @@ var (
 	ErrUnavailable = errors.New("store unavailable")
 )
 
-// Violation is one broken rule: the field's path and the rule it breaks, as in
-// "data.items[2].quantity: must be > 0".
+// Violation is one broken rule: which event of a batch, the field's path
+// and the rule it breaks, as in "data.items[2].quantity: must be > 0".
+// Where it is stays data: a front end names it its own way (the command
+// line's "line 7", the API's "events[6].data.items[2].quantity").
 type Violation struct {
+	// Event is the 1-based place of the event in its batch the violation
+	// is about; 0 when it is about no one event of a batch.
+	Event int    `json:"-"`
 	Field string `json:"field"`
 	Rule  string `json:"rule"`
 }
 
-func (v Violation) String() string { return v.Field + ": " + v.Rule }
+// Path names where the violation is: events[i].field within a batch.
+func (v Violation) Path() string { return eventPath(v.Event, v.Field) }
+
+func (v Violation) String() string { return v.Path() + ": " + v.Rule }
+
+// MarshalJSON writes the path as the field, so clients of a batch read
+// which event as before.
+func (v Violation) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Field string `json:"field"`
+		Rule  string `json:"rule"`
+	}{v.Path(), v.Rule})
+}
+
+// eventPath is field within the event-th event of a batch (1-based), or
+// field alone.
+func eventPath(event int, field string) string {
+	switch {
+	case event == 0:
+		return field
+	case field == "" || field == "$":
+		return fmt.Sprintf("events[%d]", event-1)
+	}
+	return fmt.Sprintf("events[%d].%s", event-1, field)
+}
 
 // ValidationError carries every violation of one call. It matches ErrInvalid.
 type ValidationError struct {
@@ -53,10 +83,73 @@ func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 // RuleError is a broken business rule. It matches ErrRejected, and its
 // Cause when there is one (ErrAlreadyErased).
 type RuleError struct {
+	// Event is the 1-based place of the event in its batch; 0 for none.
+	Event int
 	Field string
 	Rule  string
 	Cause error
 }
+
+// Path names where the rule broke: events[i].field within a batch.
+func (e *RuleError) Path() string { return eventPath(e.Event, e.Field) }
+
+// KeyReusedError is the refusal of an idempotency key that already wrote
+// an event with other content. It matches ErrIdempotencyKeyReused.
+type KeyReusedError struct {
+	// Event is the 1-based place of the event in its batch; 0 for none.
+	Event    int
+	Key      string
+	EventID  string
+	Position uint64
+}
+
+func (e *KeyReusedError) Error() string {
+	return eventPath(e.Event, "idempotency_key") + ": " + e.detail()
+}
+
+func (e *KeyReusedError) detail() string {
+	return fmt.Sprintf("key %q already wrote event %s (position %d) with different content: %s", e.Key, e.EventID, e.Position,
+		ErrIdempotencyKeyReused)
+}
+
+// Describe renders err naming the event of a batch each problem is about
+// with place (the command line's "line 7"); problems about no one event,
+// and other errors, read as Error does.
+func Describe(err error, place func(event int) string) string {
+	at := func(event int, field string) string {
+		if event == 0 {
+			return eventPath(0, field) + ": "
+		}
+		if field == "" || field == "$" {
+			return place(event) + ": "
+		}
+		return place(event) + ": " + field + ": "
+	}
+	var validation *ValidationError
+	var rule *RuleError
+	var reused *KeyReusedError
+	switch {
+	case errors.As(err, &validation):
+		lines := make([]string, len(validation.Violations))
+		for i, violation := range validation.Violations {
+			lines[i] = at(violation.Event, violation.Field) + violation.Rule
+		}
+		return "invalid input: " + strings.Join(lines, "; ")
+	case errors.As(err, &rule):
+		if rule.Event == 0 && rule.Field == "" {
+			return "rejected: " + rule.Rule
+		}
+		return "rejected: " + at(rule.Event, rule.Field) + rule.Rule
+	case errors.As(err, &reused):
+		return at(reused.Event, "idempotency_key") + reused.detail()
+	case err == nil:
+		return ""
+	}
+	return err.Error()
+}
+
+// Is makes errors.Is(err, ErrIdempotencyKeyReused) true.
+func (e *KeyReusedError) Is(target error) bool { return target == ErrIdempotencyKeyReused }
 
 // ErrAlreadyErased is the refusal to erase a data subject twice.
 var ErrAlreadyErased = errors.New("already erased")
@@ -65,10 +158,10 @@ var ErrAlreadyErased = errors.New("already erased")
 func (e *RuleError) Unwrap() error { return e.Cause }
 
 func (e *RuleError) Error() string {
-	if e.Field == "" {
-		return "rejected: " + e.Rule
+	if path := e.Path(); path != "" {
+		return "rejected: " + path + ": " + e.Rule
 	}
-	return "rejected: " + e.Field + ": " + e.Rule
+	return "rejected: " + e.Rule
 }
 
 // Is makes errors.Is(err, ErrRejected) true.
@@ -94,19 +187,48 @@ func (v *violations) err() error {
 	return &ValidationError{Violations: v.list}
 }
 
-// PrefixViolations puts a prefix such as "line 3" or "events[2]" before the
-// field of every violation, so a batch reports where each one is.
-func PrefixViolations(err error, prefix string) error {
+// InEvent places every violation or broken rule of err in the index-th
+// event (0-based) of a batch; other errors pass unchanged.
+func InEvent(err error, index int) error {
 	var validation *ValidationError
-	if !errors.As(err, &validation) {
-		return err
-	}
-	prefixed := make([]Violation, len(validation.Violations))
-	for i, violation := range validation.Violations {
-		prefixed[i] = Violation{Field: prefix + "." + violation.Field, Rule: violation.Rule}
-		if violation.Field == "$" {
-			prefixed[i].Field = prefix
+	if errors.As(err, &validation) {
+		placed := make([]Violation, len(validation.Violations))
+		for i, violation := range validation.Violations {
+			violation.Event = index + 1
+			placed[i] = violation
 		}
+		return &ValidationError{Violations: placed}
 	}
-	return &ValidationError{Violations: prefixed}
+	var rule *RuleError
+	if errors.As(err, &rule) {
+		placed := *rule
+		placed.Event = index + 1
+		return &placed
+	}
+	return err
+}
+
+// OutOfBatch drops the place in the batch from err's violations or broken
+// rule: an answer about a request of one event names the event's own
+// fields.
+func OutOfBatch(err error) error {
+	var validation *ValidationError
+	if errors.As(err, &validation) {
+		placed := make([]Violation, len(validation.Violations))
+		for i, violation := range validation.Violations {
+			violation.Event = 0
+			if violation.Field == "" {
+				violation.Field = "$"
+			}
+			placed[i] = violation
+		}
+		return &ValidationError{Violations: placed}
+	}
+	var rule *RuleError
+	if errors.As(err, &rule) {
+		placed := *rule
+		placed.Event = 0
+		return &placed
+	}
+	return err
 }

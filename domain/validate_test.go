@@ -569,31 +569,45 @@ func TestContentHashIgnoresBookkeeping(t *testing.T) {
 	}
 }
 
-func TestPrefixViolations(t *testing.T) {
+// A batch's violations carry which event they are about as data; their
+// path (and the error's text) names it as events[i].
+func TestInEventPlacesViolations(t *testing.T) {
 	err := &domain.ValidationError{Violations: []domain.Violation{
 		{Field: "$", Rule: "must be valid UTF-8"},
 		{Field: "data.items[2].quantity", Rule: "must be > 0"},
 	}}
-	prefixed := domain.PrefixViolations(err, "events[3]")
-	want := []domain.Violation{
-		{Field: "events[3]", Rule: "must be valid UTF-8"},
-		{Field: "events[3].data.items[2].quantity", Rule: "must be > 0"},
+	placed := domain.InEvent(err, 3)
+	got := violationsOf(t, placed)
+	if got[0].Event != 4 || got[1].Event != 4 || got[1].Field != "data.items[2].quantity" {
+		t.Errorf("placed = %+v, want event 4 (1-based) and the field unchanged", got)
 	}
-	got := violationsOf(t, prefixed)
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("prefixed = %v, want %v", got, want)
+	if got[0].Path() != "events[3]" || got[1].Path() != "events[3].data.items[2].quantity" {
+		t.Errorf("paths = %q, %q", got[0].Path(), got[1].Path())
 	}
-	if err.Violations[1].Field != "data.items[2].quantity" {
-		t.Errorf("PrefixViolations changed its input: %v", err.Violations)
+	if err.Violations[1].Event != 0 {
+		t.Errorf("InEvent changed its input: %v", err.Violations)
 	}
-	if got, want := prefixed.Error(), "invalid input: events[3]: must be valid UTF-8; events[3].data.items[2].quantity: must be > 0"; got != want {
+	if got, want := placed.Error(), "invalid input: events[3]: must be valid UTF-8; events[3].data.items[2].quantity: must be > 0"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
+	encoded, _ := json.Marshal(got[1])
+	var decoded map[string]string
+	if err := json.Unmarshal(encoded, &decoded); err != nil || decoded["field"] != "events[3].data.items[2].quantity" ||
+		decoded["rule"] != "must be > 0" || len(decoded) != 2 {
+		t.Errorf("JSON = %s", encoded)
+	}
+	if out := violationsOf(t, domain.OutOfBatch(placed)); out[1].Path() != "data.items[2].quantity" || out[0].Path() != "$" {
+		t.Errorf("out of the batch: %+v", out)
+	}
+	rule := domain.InEvent(&domain.RuleError{Field: "data.amount", Rule: "too much"}, 1)
+	if rule.Error() != "rejected: events[1].data.amount: too much" {
+		t.Errorf("rule = %v", rule)
+	}
 	other := errors.New("disk full")
-	if domain.PrefixViolations(other, "line 2") != other {
+	if domain.InEvent(other, 2) != other {
 		t.Errorf("a non-validation error must pass through unchanged")
 	}
-	if domain.PrefixViolations(nil, "line 2") != nil {
+	if domain.InEvent(nil, 2) != nil {
 		t.Errorf("nil must stay nil")
 	}
 }

@@ -285,7 +285,7 @@ func (s *Server) toAPIError(r *http.Request, err error) *apiError {
 			violations: validation.Violations}
 	case errors.As(err, &rule):
 		return &apiError{status: http.StatusUnprocessableEntity, code: "rejected", message: rule.Error() + "; nothing was written",
-			violations: []domain.Violation{{Field: rule.Field, Rule: rule.Rule}}}
+			violations: []domain.Violation{{Event: rule.Event, Field: rule.Field, Rule: rule.Rule}}}
 	case errors.Is(err, domain.ErrIdempotencyKeyReused):
 		return &apiError{status: http.StatusConflict, code: "idempotency_key_reused", message: err.Error()}
 	case errors.Is(err, domain.ErrConflict):
@@ -429,10 +429,6 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, who identity) er
 	var violations []domain.Violation
 	for i, raw := range raws {
 		event, err := domain.DecodeEvent(raw)
-		prefix := ""
-		if batch {
-			prefix = fmt.Sprintf("events[%d]", i)
-		}
 		if err == nil && !who.role.mayRecord(string(event.Type)) {
 			return &apiError{status: http.StatusForbidden, code: "forbidden",
 				message: fmt.Sprintf("role %s may not record %s entries", who.role, event.Type)}
@@ -448,8 +444,8 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, who identity) er
 			}
 		}
 		if err != nil {
-			if prefix != "" {
-				err = domain.PrefixViolations(err, prefix)
+			if batch {
+				err = domain.InEvent(err, i)
 			}
 			var validation *domain.ValidationError
 			if !errors.As(err, &validation) {

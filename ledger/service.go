@@ -148,14 +148,13 @@ func (s *Service) Record(ctx context.Context, events []domain.Event) ([]Result, 
 	keys := map[string]int{}
 	for i, event := range events {
 		event, err := s.Prepare(event)
-		prefix := fmt.Sprintf("events[%d]", i)
 		var validation *domain.ValidationError
-		if errors.As(domain.PrefixViolations(err, prefix), &validation) {
+		if errors.As(domain.InEvent(err, i), &validation) {
 			violations = append(violations, validation.Violations...)
 		}
 		if event.IdempotencyKey != "" {
 			if first, seen := keys[event.IdempotencyKey]; seen {
-				violations = append(violations, domain.Violation{Field: prefix + ".idempotency_key",
+				violations = append(violations, domain.Violation{Event: i + 1, Field: "idempotency_key",
 					Rule: fmt.Sprintf("is used by events[%d] of the same request too", first)})
 			}
 			keys[event.IdempotencyKey] = i
@@ -176,7 +175,7 @@ func (s *Service) Record(ctx context.Context, events []domain.Event) ([]Result, 
 		}
 		prepared[i].RecordedAt = now
 		if len(prepared[i].Sealed) > 0 {
-			return nil, &domain.ValidationError{Violations: []domain.Violation{{Field: fmt.Sprintf("events[%d].sealed_personal", i),
+			return nil, &domain.ValidationError{Violations: []domain.Violation{{Event: i + 1, Field: "sealed_personal",
 				Rule: "is written by the ledger: send personal instead"}}}
 		}
 		if s.sealer != nil {
@@ -429,21 +428,11 @@ func (s *Service) catchUp(ctx context.Context, code string, slot *campaignSlot) 
 }
 
 func keyReusedError(index int, key string, record domain.KeyRecord) error {
-	return fmt.Errorf("events[%d].idempotency_key: key %q already wrote event %s (position %d) with different content: %w",
-		index, key, record.EventID, record.Position, domain.ErrIdempotencyKeyReused)
+	return &domain.KeyReusedError{Event: index + 1, Key: key, EventID: record.EventID.String(), Position: record.Position}
 }
 
-func prefixRule(err error, index int) error {
-	var rule *domain.RuleError
-	if errors.As(err, &rule) {
-		field := fmt.Sprintf("events[%d]", index)
-		if rule.Field != "" {
-			field += "." + rule.Field
-		}
-		return &domain.RuleError{Field: field, Rule: rule.Rule, Cause: rule.Cause}
-	}
-	return domain.PrefixViolations(err, fmt.Sprintf("events[%d]", index))
-}
+// prefixRule places a refusal in the index-th event of the batch.
+func prefixRule(err error, index int) error { return domain.InEvent(err, index) }
 
 // checkPeriod refuses a campaign entry that occurred in a month finance has
 // closed, unless it is a void or correction that names that month.

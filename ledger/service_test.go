@@ -60,7 +60,7 @@ func TestDoubleReceiveRejected(t *testing.T) {
 	record(t, service, eventstoretest.Donation("general", "150626", "D-1", 500000))
 	err := refused(t, service, store, domain.ErrRejected, eventstoretest.Donation("general", "150626", "D-1", 500000))
 	var rule *domain.RuleError
-	if !errors.As(err, &rule) || rule.Field != "events[0].data.donation_id" {
+	if !errors.As(err, &rule) || rule.Path() != "events[0].data.donation_id" {
 		t.Fatalf("rule error = %#v, want one on events[0].data.donation_id", err)
 	}
 	// Received in another county of the same campaign: still the same donation.
@@ -155,8 +155,8 @@ func TestStatelessViolationsAllReported(t *testing.T) {
 	}
 	want := map[string]bool{"events[1].county": false, "events[1].data.delivery_id": false, "events[1].data.spent": false}
 	for _, violation := range validation.Violations {
-		if _, ok := want[violation.Field]; ok {
-			want[violation.Field] = true
+		if _, ok := want[violation.Path()]; ok {
+			want[violation.Path()] = true
 		}
 	}
 	for field, seen := range want {

@@ -128,7 +128,6 @@ func flagged(err error, names map[string]string) error {
 		return nil
 	}
 	field := func(path string) (string, bool) {
-		path = eventIndexPattern.ReplaceAllString(path, "")
 		path = strings.TrimPrefix(path, "data.")
 		name, ok := names[path]
 		return name, ok

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -113,16 +112,14 @@ func recordLines(ctx context.Context, env *environment, service *ledger.Service,
 	return nil
 }
 
-var eventIndexPattern = regexp.MustCompile(`events\[(\d+)\](\.|: )?`)
-
-// renumber turns the service's events[i] into the file's line numbers.
+// renumber names each problem of a batch's error by the input line its
+// event came from.
 func renumber(err error, batch []ledger.Line) string {
-	return eventIndexPattern.ReplaceAllStringFunc(err.Error(), func(match string) string {
-		index, _ := strconv.Atoi(eventIndexPattern.FindStringSubmatch(match)[1])
-		if index < len(batch) {
-			return fmt.Sprintf("line %d: ", batch[index].Number)
+	return domain.Describe(err, func(event int) string {
+		if event > len(batch) {
+			return fmt.Sprintf("events[%d]", event-1)
 		}
-		return match
+		return fmt.Sprintf("line %d", batch[event-1].Number)
 	})
 }
 
