@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/app"
+	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/httpapi"

@@ -113,10 +113,18 @@ type Result struct {
 	Duplicate bool `json:"duplicate"`
 }
 
-// Prepare fills what the ledger decides (schema version, aggregate) and
+// Checked is an event whose stateless rules Check has checked: Record
+// takes it without checking them again. Only Check makes one.
+type Checked struct{ event domain.Event }
+
+// Event is the checked event, with what the ledger filled in.
+func (c Checked) Event() domain.Event { return c.event }
+
+// Check fills what the ledger decides (schema version, aggregate) and
 // checks the event's stateless rules. Record calls it; callers that report
-// per line (the CLI) call it first to number the violations their own way.
-func (s *Service) Prepare(event domain.Event) (domain.Event, error) {
+// per line (the CLI) call it first, to name the violations their own way
+// and to write nothing when any line is bad, then record what it checked.
+func (s *Service) Check(event domain.Event) (Checked, error) {
 	if event.SchemaVersion == 0 {
 		event.SchemaVersion = domain.CurrentVersion(event.Type)
 	}
@@ -124,9 +132,9 @@ func (s *Service) Prepare(event domain.Event) (domain.Event, error) {
 		event.Aggregate = domain.AggregateOf(event.Data)
 	}
 	if err := s.validator.Validate(event); err != nil {
-		return event, err
+		return Checked{}, err
 	}
-	return event, nil
+	return Checked{event: event}, nil
 }
 
 // Record appends the events atomically: all are written or none. Each event
@@ -136,21 +144,49 @@ func (s *Service) Prepare(event domain.Event) (domain.Event, error) {
 // writes nothing; the same key with different content fails with
 // domain.ErrIdempotencyKeyReused.
 func (s *Service) Record(ctx context.Context, events []domain.Event) ([]Result, error) {
-	if len(events) == 0 {
-		return nil, &domain.ValidationError{Violations: []domain.Violation{{Field: "events", Rule: "must hold at least one event"}}}
+	if err := checkBatchSize(len(events)); err != nil {
+		return nil, err
 	}
-	if len(events) > eventstore.BatchEventsMax {
-		return nil, &domain.ValidationError{Violations: []domain.Violation{{Field: "events",
-			Rule: fmt.Sprintf("must hold at most %d events, not %d", eventstore.BatchEventsMax, len(events))}}}
+	checked := make([]Checked, len(events))
+	var violations []domain.Violation
+	for i, event := range events {
+		var err error
+		checked[i], err = s.Check(event)
+		var validation *domain.ValidationError
+		if errors.As(domain.InEvent(err, i), &validation) {
+			violations = append(violations, validation.Violations...)
+		}
+	}
+	if len(violations) > 0 {
+		return nil, &domain.ValidationError{Violations: violations}
+	}
+	return s.RecordChecked(ctx, checked)
+}
+
+func checkBatchSize(events int) error {
+	if events == 0 {
+		return &domain.ValidationError{Violations: []domain.Violation{{Field: "events", Rule: "must hold at least one event"}}}
+	}
+	if events > eventstore.BatchEventsMax {
+		return &domain.ValidationError{Violations: []domain.Violation{{Field: "events",
+			Rule: fmt.Sprintf("must hold at most %d events, not %d", eventstore.BatchEventsMax, events)}}}
+	}
+	return nil
+}
+
+// RecordChecked is Record of events Check has checked: all are written or
+// none.
+func (s *Service) RecordChecked(ctx context.Context, events []Checked) ([]Result, error) {
+	if err := checkBatchSize(len(events)); err != nil {
+		return nil, err
 	}
 	prepared := make([]domain.Event, len(events))
 	var violations []domain.Violation
 	keys := map[string]int{}
-	for i, event := range events {
-		event, err := s.Prepare(event)
-		var validation *domain.ValidationError
-		if errors.As(domain.InEvent(err, i), &validation) {
-			violations = append(violations, validation.Violations...)
+	for i, checked := range events {
+		event := checked.event
+		if event.Type == "" {
+			return nil, fmt.Errorf("record: events[%d] was not checked: %w", i, domain.ErrInvalid)
 		}
 		if event.IdempotencyKey != "" {
 			if first, seen := keys[event.IdempotencyKey]; seen {

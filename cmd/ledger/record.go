@@ -64,12 +64,16 @@ func runRecord(ctx context.Context, env *environment, args []string) error {
 }
 
 func recordLines(ctx context.Context, env *environment, service *ledger.Service, lines []ledger.Line, skipInvalid, asJSON bool) error {
+	// Every line is checked once, here: one bad line writes nothing
+	// (unless skipped), and what was checked is recorded as it is.
 	var valid []ledger.Line
+	var checked []ledger.Checked
 	invalid := 0
 	for _, line := range lines {
 		err := line.Err
+		var event ledger.Checked
 		if err == nil {
-			_, err = service.Prepare(line.Event)
+			event, err = service.Check(line.Event)
 		}
 		if err != nil {
 			invalid++
@@ -77,6 +81,7 @@ func recordLines(ctx context.Context, env *environment, service *ledger.Service,
 			continue
 		}
 		valid = append(valid, line)
+		checked = append(checked, event)
 	}
 	if invalid > 0 && !skipInvalid {
 		return fmt.Errorf("%d of %d lines are invalid; nothing was written (fix them, or use --skip-invalid)", invalid, len(lines))
@@ -84,11 +89,8 @@ func recordLines(ctx context.Context, env *environment, service *ledger.Service,
 	written, duplicates := 0, 0
 	for start := 0; start < len(valid); start += eventstore.BatchEventsMax {
 		batch := valid[start:min(start+eventstore.BatchEventsMax, len(valid))]
-		events := make([]domain.Event, len(batch))
-		for i, line := range batch {
-			events[i] = line.Event
-		}
-		results, err := service.Record(ctx, events)
+		events := checked[start:min(start+eventstore.BatchEventsMax, len(valid))]
+		results, err := service.RecordChecked(ctx, events)
 		if err != nil && len(batch) == len(valid) {
 			return fmt.Errorf("nothing was written: %s", renumber(err, batch))
 		}
@@ -97,7 +99,7 @@ func recordLines(ctx context.Context, env *environment, service *ledger.Service,
 				batch[0].Number, batch[len(batch)-1].Number, written, renumber(err, batch))
 		}
 		for i, result := range results {
-			printResult(env, batch[i].Number, events[i], result, asJSON)
+			printResult(env, batch[i].Number, events[i].Event(), result, asJSON)
 			if result.Duplicate {
 				duplicates++
 			} else {

@@ -498,7 +498,7 @@ func testServiceBatch(t *testing.T, harness Harness) {
 	invalid := Donation("general", "150626", "D-2", -5)
 	_, err := service.Record(ctx, []domain.Event{good, invalid})
 	var validation *domain.ValidationError
-	if !errors.As(err, &validation) || validation.Violations[0].Field != "events[1].data.amount" {
+	if !errors.As(err, &validation) || validation.Violations[0].Path() != "events[1].data.amount" {
 		t.Fatalf("batch with a bad amount: err = %v, want a violation at events[1].data.amount", err)
 	}
 	// A batch whose second event breaks a business rule (overspend) writes
