@@ -112,20 +112,8 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "restored %d events, %d checkpoints and %d projection checkpoints\n", restored.Events, restored.Checkpoints, restored.Projections)
-	// A backup taken before someone was forgotten still holds their key:
-	// the erasures since are applied again before anyone reads it.
-	failed := 0
-	for _, subject := range erased {
-		outcome, _, err := opened.App.Forget(ctx, subject, "erasure re-applied at restore from "+filepath.Base(*erasures), "ledger-restore")
-		if err != nil {
-			failed++
-			fmt.Fprintf(env.stdout, "could not re-apply the erasure of %s: %v\n", subject, err)
-			continue
-		}
-		fmt.Fprintf(env.stdout, "re-applied the erasure of %s: %s\n", subject, outcome)
-	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d erasures could not be re-applied: do not hand this ledger out until they are (ledger forget SUBJECT)", failed, len(erased))
+	if err := reapplyErasures(ctx, env, opened, erased, *erasures); err != nil {
+		return err
 	}
 	fmt.Fprintln(env.stdout, "verifying")
 	opened.Close()
@@ -141,6 +129,26 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 			"or give serve --signing-key FILE, else new checkpoints are signed with a new key\n", filepath.Join(integrity.Dir(store.dataDir), "signing.key"))
 	}
 	return runVerify(ctx, env, verifyArgs)
+}
+
+// reapplyErasures erases again the subjects erased since the backup was
+// taken: a backup taken before someone was forgotten still holds their
+// key, and the erasures since are applied before anyone reads it.
+func reapplyErasures(ctx context.Context, env *environment, opened *opened, erased []string, listFile string) error {
+	failed := 0
+	for _, subject := range erased {
+		outcome, _, err := opened.App.Forget(ctx, subject, "erasure re-applied at restore from "+filepath.Base(listFile), "ledger-restore")
+		if err != nil {
+			failed++
+			fmt.Fprintf(env.stdout, "could not re-apply the erasure of %s: %v\n", subject, err)
+			continue
+		}
+		fmt.Fprintf(env.stdout, "re-applied the erasure of %s: %s\n", subject, outcome)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d erasures could not be re-applied: do not hand this ledger out until they are (ledger forget SUBJECT)", failed, len(erased))
+	}
+	return nil
 }
 
 // runBackupKey makes an age key pair for backups: the identity goes to a

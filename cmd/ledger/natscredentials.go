@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
-	"github.com/ordos-union/ledger/eventstore/natsjs"
+	"github.com/ordos-union/ledger/node"
 )
 
 // runNATSCredentials makes the data directory's NATS credentials, or
@@ -29,28 +28,17 @@ func runNATSCredentials(_ context.Context, env *environment, args []string) erro
 	}
 	switch what := flags.Arg(0); what {
 	case "init":
-		if _, err := natsjs.LoadCredentials(*dataDir); err == nil {
-			return fmt.Errorf("%s already holds NATS credentials; they are kept, never replaced", natsjs.CredentialsDir(*dataDir))
-		} else if !errors.Is(err, natsjs.ErrNoCredentials) {
-			return err
-		}
-		if err := os.MkdirAll(*dataDir, 0o700); err != nil {
-			return err
-		}
-		if _, _, err := natsjs.LoadOrCreateCredentials(*dataDir); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "made NATS credentials in %s (operator, runtime, watcher and the cluster route secret)\n", natsjs.CredentialsDir(*dataDir))
-		return nil
-	case string(natsjs.RoleWatcher), string(natsjs.RoleRuntime):
-		credentials, err := natsjs.LoadCredentials(*dataDir)
-		if errors.Is(err, natsjs.ErrNoCredentials) {
-			return fmt.Errorf("%w: start `ledger serve --data %s` once, or run `ledger nats-credentials init`", err, *dataDir)
-		}
+		dir, err := node.MakeCredentials(*dataDir)
 		if err != nil {
 			return err
 		}
-		seed, err := credentials.Seed(natsjs.Role(what))
+		fmt.Fprintf(env.stdout, "made NATS credentials in %s (operator, runtime, watcher and the cluster route secret)\n", dir)
+		return nil
+	case node.HandedOutRoles[0], node.HandedOutRoles[1]:
+		seed, err := node.Credential(*dataDir, what)
+		if errors.Is(err, node.ErrNoCredentials) {
+			return fmt.Errorf("%w: start `ledger serve --data %s` once, or run `ledger nats-credentials init`", err, *dataDir)
+		}
 		if err != nil {
 			return err
 		}
@@ -62,7 +50,7 @@ func runNATSCredentials(_ context.Context, env *environment, args []string) erro
 			return err
 		}
 		fmt.Fprintf(env.stderr, "wrote the %s credential to %s; e.g. nats --server nats://127.0.0.1:4222 --nkey %s kv watch %s\n",
-			what, *out, *out, natsjs.LiveTotalsBucket)
+			what, *out, *out, node.LiveTotalsBucket)
 		return nil
 	default:
 		return usagef("unknown %q: give init, watcher or runtime (the operator credential is not handed out)", what)

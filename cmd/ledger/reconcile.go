@@ -230,40 +230,52 @@ func writeReconciliationText(writer io.Writer, result reconcile.Result) {
 	}
 	writeTable(writer, [][]string{{"项目 Item", "笔数 Count", "收入 In ¥", "支出 Out ¥"}}, rows)
 	fmt.Fprintf(writer, "\nAs of log position %d; pledges aged as of %s.\n", result.Position, result.AsOf)
-	lineText := func(line reconcile.Line) string {
-		text := fmt.Sprintf("%s %s ¥%s", line.Date.Format(time.DateOnly), line.LineID, yuan(line.Amount))
-		if line.Serial != "" {
-			text += " serial " + line.Serial
-		}
-		if line.Counterparty != "" {
-			text += " " + line.Counterparty
-		}
-		return text
+	writeMatchSections(writer, result)
+	writeSettledSections(writer, result)
+}
+
+// lineText is one bank line in the text report.
+func lineText(line reconcile.Line) string {
+	text := fmt.Sprintf("%s %s ¥%s", line.Date.Format(time.DateOnly), line.LineID, yuan(line.Amount))
+	if line.Serial != "" {
+		text += " serial " + line.Serial
 	}
-	matchText := func(match reconcile.Match) string {
-		var lines, donations []string
-		for _, line := range match.Lines {
-			lines = append(lines, lineText(line))
-		}
-		for _, donation := range match.Donations {
-			donations = append(donations, fmt.Sprintf("%s ¥%s", donation.DonationID, yuan(donation.Amount)))
-		}
-		text := fmt.Sprintf("%s  %-16s %s", match.ID, match.Rule, strings.Join(lines, "; "))
-		if len(donations) > 0 {
-			text += "  ⇄  " + strings.Join(donations, ", ")
-		}
-		if match.Fee > 0 {
-			text += " fee ¥" + yuan(match.Fee)
-		}
-		return text
+	if line.Counterparty != "" {
+		text += " " + line.Counterparty
 	}
-	section := func(title string, count int) bool {
-		if count > 0 {
-			fmt.Fprintf(writer, "\n%s:\n", title)
-		}
-		return count > 0
+	return text
+}
+
+// matchText is one match or suggestion in the text report.
+func matchText(match reconcile.Match) string {
+	var lines, donations []string
+	for _, line := range match.Lines {
+		lines = append(lines, lineText(line))
 	}
-	if section("Matched (已匹配)", len(result.Matched)) {
+	for _, donation := range match.Donations {
+		donations = append(donations, fmt.Sprintf("%s ¥%s", donation.DonationID, yuan(donation.Amount)))
+	}
+	text := fmt.Sprintf("%s  %-16s %s", match.ID, match.Rule, strings.Join(lines, "; "))
+	if len(donations) > 0 {
+		text += "  ⇄  " + strings.Join(donations, ", ")
+	}
+	if match.Fee > 0 {
+		text += " fee ¥" + yuan(match.Fee)
+	}
+	return text
+}
+
+// section prints a part's title when it has items, and says whether it has.
+func section(writer io.Writer, title string, count int) bool {
+	if count > 0 {
+		fmt.Fprintf(writer, "\n%s:\n", title)
+	}
+	return count > 0
+}
+
+// writeMatchSections prints what matches and what does not.
+func writeMatchSections(writer io.Writer, result reconcile.Result) {
+	if section(writer, "Matched (已匹配)", len(result.Matched)) {
 		for _, match := range result.Matched {
 			decided := "automatic"
 			if match.DecidedBy != "" {
@@ -272,7 +284,7 @@ func writeReconciliationText(writer io.Writer, result reconcile.Result) {
 			fmt.Fprintf(writer, "  %s  [%s]\n", matchText(match), decided)
 		}
 	}
-	if section("Suggested (待确认: ledger reconcile confirm ID / reject ID --reason ...)", len(result.Suggested)) {
+	if section(writer, "Suggested (待确认: ledger reconcile confirm ID / reject ID --reason ...)", len(result.Suggested)) {
 		for _, match := range result.Suggested {
 			fmt.Fprintf(writer, "  %s\n", matchText(match))
 			if match.Why != "" {
@@ -280,22 +292,26 @@ func writeReconciliationText(writer io.Writer, result reconcile.Result) {
 			}
 		}
 	}
-	if section("Bank lines no donation explains (未匹配流水)", len(result.UnmatchedLines)) {
+	if section(writer, "Bank lines no donation explains (未匹配流水)", len(result.UnmatchedLines)) {
 		for _, line := range result.UnmatchedLines {
 			fmt.Fprintf(writer, "  %s %s\n", lineText(line), line.Remark)
 		}
 	}
-	if section("Donations recorded as received with no bank line (未到账捐赠)", len(result.UnmatchedDonations)) {
+	if section(writer, "Donations recorded as received with no bank line (未到账捐赠)", len(result.UnmatchedDonations)) {
 		for _, donation := range result.UnmatchedDonations {
 			fmt.Fprintf(writer, "  %s %s ¥%s %s\n", donation.Date.In(beijingZone).Format(time.DateOnly), donation.DonationID, yuan(donation.Amount), donation.Donor)
 		}
 	}
-	if section("Refunds (退回)", len(result.Refunds)) {
+}
+
+// writeSettledSections prints what was settled otherwise, and the pledges.
+func writeSettledSections(writer io.Writer, result reconcile.Result) {
+	if section(writer, "Refunds (退回)", len(result.Refunds)) {
 		for _, pair := range result.Refunds {
 			fmt.Fprintf(writer, "  %s  [event %s] %s\n", matchText(pair), pair.DecidedBy, pair.Why)
 		}
 	}
-	if section("Bank fees (手续费)", len(result.Fees)) {
+	if section(writer, "Bank fees (手续费)", len(result.Fees)) {
 		for _, fee := range result.Fees {
 			where := "written off"
 			if fee.Source == "match" {
@@ -304,25 +320,25 @@ func writeReconciliationText(writer io.Writer, result reconcile.Result) {
 			fmt.Fprintf(writer, "  %s %s ¥%s  recorded %s [event %s]\n", fee.Date.Format(time.DateOnly), fee.LineID, yuan(fee.Amount), where, fee.DecidedBy)
 		}
 	}
-	if section("Written off (已核销)", len(result.WrittenOff)) {
+	if section(writer, "Written off (已核销)", len(result.WrittenOff)) {
 		for _, written := range result.WrittenOff {
 			fmt.Fprintf(writer, "  %s  ¥%s written off (%s) by %s: %s [event %s]\n", lineText(written.Line), yuan(written.WrittenOff),
 				written.Kind, written.Actor, written.Reason, written.DecidedBy)
 		}
 	}
-	if section("Printed twice by the bank, imported once (银行重复打印)", len(result.PrintedTwice)) {
+	if section(writer, "Printed twice by the bank, imported once (银行重复打印)", len(result.PrintedTwice)) {
 		for _, row := range result.PrintedTwice {
 			fmt.Fprintf(writer, "  %s  again at %s (first at %s) in %s\n", lineText(row.Line), row.Where, row.Of, row.File)
 		}
 	}
-	if section("Possible duplicates: same day, amount, counterparty and remark under other serials (疑似重复)", len(result.Duplicates)) {
+	if section(writer, "Possible duplicates: same day, amount, counterparty and remark under other serials (疑似重复)", len(result.Duplicates)) {
 		for i, group := range result.Duplicates {
 			for _, line := range group {
 				fmt.Fprintf(writer, "  #%d %s\n", i+1, lineText(line))
 			}
 		}
 	}
-	if section("Outstanding pledges (未兑现认捐)", len(result.Outstanding)) {
+	if section(writer, "Outstanding pledges (未兑现认捐)", len(result.Outstanding)) {
 		for _, pledge := range result.Outstanding {
 			fmt.Fprintf(writer, "  %s %s ¥%s %s, %d days (%s)\n", pledge.Date.In(beijingZone).Format(time.DateOnly), pledge.DonationID,
 				yuan(pledge.Amount), pledge.Donor, pledge.AgeDays, pledge.Bucket)

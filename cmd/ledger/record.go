@@ -248,48 +248,58 @@ func parseMoneyFlag(name, text string) (domain.Money, error) {
 	return value, nil
 }
 
+// shortcutFlags are the entry fields of `ledger record KIND`.
+type shortcutFlags struct {
+	amount, items, donorKind, donorOrg, donorName, donorPhone, bankRef, from, group string
+	siteKind, siteName, topic, title, format, venue, service, target, reason        string
+	headcount, people, minutes, count, times                                        int64
+}
+
+func (f *shortcutFlags) register(flags *flag.FlagSet) {
+	flags.StringVar(&f.amount, "amount", "", "amount in yuan, e.g. 5000.00 (donation, allocation); spent or cost for delivery, training, service")
+	flags.StringVar(&f.items, "items", "", "goods as item:quantity:value-yuan, comma separated (donation of goods, delivery)")
+	flags.StringVar(&f.donorKind, "donor-kind", "enterprise", "donation: enterprise, organisation, union-allocation or individual")
+	flags.StringVar(&f.donorOrg, "donor-org", "", "donation: the donating organisation's name")
+	flags.StringVar(&f.donorName, "donor-name", "", "donation by an individual: name (personal data, erasable)")
+	flags.StringVar(&f.donorPhone, "donor-phone", "", "donation by an individual: phone (personal data, erasable)")
+	flags.StringVar(&f.bankRef, "bank-ref", "", "donation: bank serial number")
+	flags.StringVar(&f.from, "from", "", "allocation: region the money leaves (default: the city level)")
+	flags.StringVar(&f.group, "group", "", "delivery, training, service: beneficiary group")
+	flags.Int64Var(&f.headcount, "headcount", 0, "delivery: people reached")
+	flags.StringVar(&f.siteKind, "site-kind", "", "delivery, service: site kind")
+	flags.StringVar(&f.siteName, "site", "", "delivery, service: site name")
+	flags.StringVar(&f.topic, "topic", "", "training: topic code")
+	flags.StringVar(&f.title, "title", "", "training: title")
+	flags.StringVar(&f.format, "format", "offline", "training: online, offline or both")
+	flags.Int64Var(&f.people, "participants", 0, "training: participants")
+	flags.Int64Var(&f.minutes, "minutes", 0, "training: duration in minutes")
+	flags.StringVar(&f.venue, "venue", "", "training: venue")
+	flags.StringVar(&f.service, "kind", "", "service: health-checkup, legal-consultation, visit, station-opened or assistance")
+	flags.Int64Var(&f.count, "count", 0, "service: how many services")
+	flags.Int64Var(&f.times, "person-times", 0, "service: person-times served (人次)")
+	flags.StringVar(&f.target, "target", "", "void: id of the event to void")
+	flags.StringVar(&f.reason, "reason", "", "void: why")
+}
+
 func runRecordShortcut(ctx context.Context, env *environment, kind string, args []string) error {
 	flags := newFlags(env, "record "+kind, "[flags]")
 	var store storeFlags
 	store.register(flags)
 	var entry entryFlags
 	entry.register(flags)
-	var (
-		amount     = flags.String("amount", "", "amount in yuan, e.g. 5000.00 (donation, allocation); spent or cost for delivery, training, service")
-		items      = flags.String("items", "", "goods as item:quantity:value-yuan, comma separated (donation of goods, delivery)")
-		donorKind  = flags.String("donor-kind", "enterprise", "donation: enterprise, organisation, union-allocation or individual")
-		donorOrg   = flags.String("donor-org", "", "donation: the donating organisation's name")
-		donorName  = flags.String("donor-name", "", "donation by an individual: name (personal data, erasable)")
-		donorPhone = flags.String("donor-phone", "", "donation by an individual: phone (personal data, erasable)")
-		bankRef    = flags.String("bank-ref", "", "donation: bank serial number")
-		from       = flags.String("from", "", "allocation: region the money leaves (default: the city level)")
-		group      = flags.String("group", "", "delivery, training, service: beneficiary group")
-		headcount  = flags.Int64("headcount", 0, "delivery: people reached")
-		siteKind   = flags.String("site-kind", "", "delivery, service: site kind")
-		siteName   = flags.String("site", "", "delivery, service: site name")
-		topic      = flags.String("topic", "", "training: topic code")
-		title      = flags.String("title", "", "training: title")
-		format     = flags.String("format", "offline", "training: online, offline or both")
-		people     = flags.Int64("participants", 0, "training: participants")
-		minutes    = flags.Int64("minutes", 0, "training: duration in minutes")
-		venue      = flags.String("venue", "", "training: venue")
-		service    = flags.String("kind", "", "service: health-checkup, legal-consultation, visit, station-opened or assistance")
-		count      = flags.Int64("count", 0, "service: how many services")
-		times      = flags.Int64("person-times", 0, "service: person-times served (人次)")
-		target     = flags.String("target", "", "void: id of the event to void")
-		reason     = flags.String("reason", "", "void: why")
-	)
+	var fields shortcutFlags
+	fields.register(flags)
 	if err := parse(flags, args); err != nil {
 		return err
 	}
 	if flags.NArg() > 0 {
 		return usagef("unexpected arguments %v", flags.Args())
 	}
-	money, err := parseMoneyFlag("amount", *amount)
+	money, err := parseMoneyFlag("amount", fields.amount)
 	if err != nil {
 		return err
 	}
-	goods, err := parseItems(*items)
+	goods, err := parseItems(fields.items)
 	if err != nil {
 		return err
 	}
@@ -298,63 +308,67 @@ func runRecordShortcut(ctx context.Context, env *environment, kind string, args 
 		return err
 	}
 	defer opened.Close()
-	var site *domain.Site
-	if *siteKind != "" || *siteName != "" {
-		site = &domain.Site{Kind: *siteKind, Name: *siteName}
-	}
-	var eventType domain.EventType
-	var data domain.Payload
-	var personal *domain.Personal
-	switch kind {
-	case "donation":
-		form := domain.FormMoney
-		if len(goods) > 0 {
-			form = domain.FormGoods
-		}
-		eventType = domain.TypeDonationReceived
-		data = domain.DonationReceived{DonationID: entry.entityID("D"), Campaign: entry.campaign, DonorKind: *donorKind,
-			DonorOrg: *donorOrg, Form: form, Amount: money, Items: goods, BankReference: *bankRef, Note: entry.note}
-		if *donorName != "" || *donorPhone != "" {
-			personal = &domain.Personal{Donor: &domain.Person{Name: *donorName, Phone: *donorPhone}}
-		}
-	case "allocation":
-		source := *from
-		if source == "" {
-			source = opened.Catalog.CityCode()
-		}
-		eventType = domain.TypeFundsAllocated
-		data = domain.FundsAllocated{AllocationID: entry.entityID("A"), Campaign: entry.campaign, FromCounty: source,
-			ToCounty: entry.county, Amount: money, Purpose: entry.note}
-	case "delivery":
-		delivery := domain.SuppliesDelivered{DeliveryID: entry.entityID("V"), Campaign: entry.campaign,
-			BeneficiaryGroup: *group, Headcount: *headcount, Items: goods, Spent: money, Note: entry.note}
-		if site != nil {
-			delivery.Site = *site
-		}
-		eventType, data = domain.TypeSuppliesDelivered, delivery
-	case "training":
-		eventType = domain.TypeTrainingHeld
-		data = domain.TrainingHeld{SessionID: entry.entityID("S"), Campaign: entry.campaign, Topic: *topic, Title: *title,
-			Format: *format, Participants: *people, DurationMinutes: *minutes, Venue: *venue, BeneficiaryGroup: *group, Cost: money}
-	case "service":
-		eventType = domain.TypeServiceProvided
-		data = domain.ServiceProvided{ServiceID: entry.entityID("SV"), Campaign: entry.campaign, Kind: *service,
-			BeneficiaryGroup: *group, Count: *count, PersonTimes: *times, Site: site, Cost: money, Note: entry.note}
-	case "void":
+	if kind == "void" {
 		// A clerk knows the entry's id, not its campaign and county: look
 		// them up in the log.
-		original, err := findEvent(ctx, opened, *target)
+		original, err := findEvent(ctx, opened, fields.target)
 		if err != nil {
 			return err
 		}
 		entry.county = original.County
-		eventType = domain.TypeEntryVoided
-		data = domain.EntryVoided{Campaign: original.Aggregate.ID, TargetEventID: *target, Reason: *reason}
+		entry.campaign = original.Aggregate.ID
 	}
+	eventType, data, personal := fields.payload(kind, &entry, money, goods, opened.Catalog.CityCode())
 	event, err := entry.envelope(eventType, data, time.Now())
 	if err != nil {
 		return err
 	}
 	event.Personal = personal
 	return recordLines(ctx, env, opened.Service, []ledger.Line{{Number: 1, Event: event}}, false, false)
+}
+
+// payload builds the entry a shortcut records.
+func (f *shortcutFlags) payload(kind string, entry *entryFlags, money domain.Money, goods []domain.GoodsItem,
+	cityCode string) (domain.EventType, domain.Payload, *domain.Personal) {
+	var site *domain.Site
+	if f.siteKind != "" || f.siteName != "" {
+		site = &domain.Site{Kind: f.siteKind, Name: f.siteName}
+	}
+	switch kind {
+	case "donation":
+		form := domain.FormMoney
+		if len(goods) > 0 {
+			form = domain.FormGoods
+		}
+		var personal *domain.Personal
+		if f.donorName != "" || f.donorPhone != "" {
+			personal = &domain.Personal{Donor: &domain.Person{Name: f.donorName, Phone: f.donorPhone}}
+		}
+		return domain.TypeDonationReceived, domain.DonationReceived{DonationID: entry.entityID("D"), Campaign: entry.campaign,
+			DonorKind: f.donorKind, DonorOrg: f.donorOrg, Form: form, Amount: money, Items: goods, BankReference: f.bankRef,
+			Note: entry.note}, personal
+	case "allocation":
+		source := f.from
+		if source == "" {
+			source = cityCode
+		}
+		return domain.TypeFundsAllocated, domain.FundsAllocated{AllocationID: entry.entityID("A"), Campaign: entry.campaign,
+			FromCounty: source, ToCounty: entry.county, Amount: money, Purpose: entry.note}, nil
+	case "delivery":
+		delivery := domain.SuppliesDelivered{DeliveryID: entry.entityID("V"), Campaign: entry.campaign,
+			BeneficiaryGroup: f.group, Headcount: f.headcount, Items: goods, Spent: money, Note: entry.note}
+		if site != nil {
+			delivery.Site = *site
+		}
+		return domain.TypeSuppliesDelivered, delivery, nil
+	case "training":
+		return domain.TypeTrainingHeld, domain.TrainingHeld{SessionID: entry.entityID("S"), Campaign: entry.campaign, Topic: f.topic,
+			Title: f.title, Format: f.format, Participants: f.people, DurationMinutes: f.minutes, Venue: f.venue,
+			BeneficiaryGroup: f.group, Cost: money}, nil
+	case "service":
+		return domain.TypeServiceProvided, domain.ServiceProvided{ServiceID: entry.entityID("SV"), Campaign: entry.campaign,
+			Kind: f.service, BeneficiaryGroup: f.group, Count: f.count, PersonTimes: f.times, Site: site, Cost: money, Note: entry.note}, nil
+	}
+	// void: the campaign is the voided entry's.
+	return domain.TypeEntryVoided, domain.EntryVoided{Campaign: entry.campaign, TargetEventID: f.target, Reason: f.reason}, nil
 }

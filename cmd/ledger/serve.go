@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/httpapi"
 	"github.com/ordos-union/ledger/node"
 )
@@ -26,13 +26,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	host := flags.String("host", "127.0.0.1", "address the embedded NATS server listens on for other processes")
 	port := flags.Int("port", 4222, "port of the embedded NATS server (-1 picks a free one)")
 	httpAddress := flags.String("http", envOr("LEDGER_HTTP", "127.0.0.1:8080"), "address of the HTTP API and dashboard (env LEDGER_HTTP; port 0 picks a free one)")
-	serverName := flags.String("server-name", envOr("LEDGER_SERVER_NAME", "ledger"), "this node's name (distinct on every node of a cluster)")
-	clusterName := flags.String("cluster-name", os.Getenv("LEDGER_CLUSTER_NAME"), "join a JetStream cluster of this name (with --cluster-listen, --routes and --replicas 3)")
-	clusterListen := flags.String("cluster-listen", envOr("LEDGER_CLUSTER_LISTEN", "127.0.0.1:6222"), "address this node's cluster routes listen on")
-	routes := flags.String("routes", os.Getenv("LEDGER_ROUTES"), "comma-separated routes to every node, e.g. nats://127.0.0.1:6222,nats://127.0.0.1:6223,nats://127.0.0.1:6224")
-	clusterCert := flags.String("cluster-tls-cert", os.Getenv("LEDGER_CLUSTER_TLS_CERT"), "PEM certificate of this node for TLS between cluster nodes (with --cluster-tls-key and --cluster-tls-ca)")
-	clusterKey := flags.String("cluster-tls-key", os.Getenv("LEDGER_CLUSTER_TLS_KEY"), "PEM private key of --cluster-tls-cert")
-	clusterCA := flags.String("cluster-tls-ca", os.Getenv("LEDGER_CLUSTER_TLS_CA"), "PEM CA that every cluster node's certificate must be signed by")
+	var cluster clusterFlags
+	cluster.register(flags)
 	tokensFile := flags.String("tokens", os.Getenv("LEDGER_TOKENS_FILE"), "JSON file of API tokens {\"tokens\":[{\"name\",\"role\",\"token\"}]} (env LEDGER_TOKENS_FILE; or LEDGER_TOKENS=name:role:token,...); without either, tokens are made and kept in DIR/tokens.json")
 	if err := parse(flags, args); err != nil {
 		return err
@@ -43,31 +38,14 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if store.natsURL != "" {
 		return usagef("serve runs its own NATS server; --nats is for the other commands")
 	}
-	if store.store != "" && *clusterName != "" {
+	if store.store != "" && cluster.name != "" {
 		return usagef("--cluster-name joins a JetStream cluster; on EventStoreDB run any number of serve processes against the same database, each with its own --data")
 	}
-	cluster := node.ClusterConfig{Name: *clusterName, ServerName: *serverName}
-	if *clusterName != "" {
-		clusterHost, clusterPort, err := net.SplitHostPort(*clusterListen)
-		if err != nil {
-			return usagef("--cluster-listen %q: %v", *clusterListen, err)
-		}
-		if cluster.Port, err = strconv.Atoi(clusterPort); err != nil {
-			return usagef("--cluster-listen %q: port is not a number", *clusterListen)
-		}
-		cluster.Host = clusterHost
-		if *routes == "" {
-			return usagef("--cluster-name needs --routes to the nodes")
-		}
-		cluster.Routes = strings.Split(*routes, ",")
-		switch {
-		case *clusterCert != "" && *clusterKey != "" && *clusterCA != "":
-			cluster.TLS = &natsjs.ClusterTLS{CertFile: *clusterCert, KeyFile: *clusterKey, CAFile: *clusterCA}
-		case *clusterCert != "" || *clusterKey != "" || *clusterCA != "":
-			return usagef("--cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca go together")
-		}
+	clusterConfig, err := cluster.config()
+	if err != nil {
+		return err
 	}
-	ledger, err := store.open(ctx, env, serverOptions{Listen: true, Host: *host, Port: *port, Cluster: cluster})
+	ledger, err := store.open(ctx, env, serverOptions{Listen: true, Host: *host, Port: *port, Cluster: clusterConfig})
 	if err != nil {
 		return err
 	}
@@ -84,7 +62,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	// The API is made first: the live totals tell it of every event they
 	// fold in, from the first catch-up on.
 	api := httpapi.New(httpapi.Options{Ledger: ledger.App, Tokens: tokens, Logger: env.logger})
-	running, err := ledger.Run(ctx, node.RunOptions{Holder: *serverName + "-" + strconv.Itoa(os.Getpid()),
+	running, err := ledger.Run(ctx, node.RunOptions{Holder: cluster.serverName + "-" + strconv.Itoa(os.Getpid()),
 		OnApply: api.OnApply, Progress: newProgress(env, "totals")})
 	if err != nil {
 		return err
@@ -147,4 +125,46 @@ func printServing(env *environment, ledger *opened, store *storeFlags, head uint
 	} else if tokensFile == "" && os.Getenv("LEDGER_TOKENS") == "" {
 		fmt.Fprintf(env.stdout, "Dashboard: %s/ (sign in with the local-admin token in %s)\n", address, filepath.Join(store.dataDir, "tokens.json"))
 	}
+}
+
+// clusterFlags join the embedded server to a JetStream cluster.
+type clusterFlags struct {
+	serverName, name, listen, routes, cert, key, ca string
+}
+
+func (c *clusterFlags) register(flags *flag.FlagSet) {
+	flags.StringVar(&c.serverName, "server-name", envOr("LEDGER_SERVER_NAME", "ledger"), "this node's name (distinct on every node of a cluster)")
+	flags.StringVar(&c.name, "cluster-name", os.Getenv("LEDGER_CLUSTER_NAME"), "join a JetStream cluster of this name (with --cluster-listen, --routes and --replicas 3)")
+	flags.StringVar(&c.listen, "cluster-listen", envOr("LEDGER_CLUSTER_LISTEN", "127.0.0.1:6222"), "address this node's cluster routes listen on")
+	flags.StringVar(&c.routes, "routes", os.Getenv("LEDGER_ROUTES"), "comma-separated routes to every node, e.g. nats://127.0.0.1:6222,nats://127.0.0.1:6223,nats://127.0.0.1:6224")
+	flags.StringVar(&c.cert, "cluster-tls-cert", os.Getenv("LEDGER_CLUSTER_TLS_CERT"), "PEM certificate of this node for TLS between cluster nodes (with --cluster-tls-key and --cluster-tls-ca)")
+	flags.StringVar(&c.key, "cluster-tls-key", os.Getenv("LEDGER_CLUSTER_TLS_KEY"), "PEM private key of --cluster-tls-cert")
+	flags.StringVar(&c.ca, "cluster-tls-ca", os.Getenv("LEDGER_CLUSTER_TLS_CA"), "PEM CA that every cluster node's certificate must be signed by")
+}
+
+// config is the node's cluster settings, checked.
+func (c *clusterFlags) config() (node.ClusterConfig, error) {
+	cluster := node.ClusterConfig{Name: c.name, ServerName: c.serverName}
+	if c.name == "" {
+		return cluster, nil
+	}
+	clusterHost, clusterPort, err := net.SplitHostPort(c.listen)
+	if err != nil {
+		return cluster, usagef("--cluster-listen %q: %v", c.listen, err)
+	}
+	if cluster.Port, err = strconv.Atoi(clusterPort); err != nil {
+		return cluster, usagef("--cluster-listen %q: port is not a number", c.listen)
+	}
+	cluster.Host = clusterHost
+	if c.routes == "" {
+		return cluster, usagef("--cluster-name needs --routes to the nodes")
+	}
+	cluster.Routes = strings.Split(c.routes, ",")
+	switch {
+	case c.cert != "" && c.key != "" && c.ca != "":
+		cluster.TLS = &node.ClusterTLS{CertFile: c.cert, KeyFile: c.key, CAFile: c.ca}
+	case c.cert != "" || c.key != "" || c.ca != "":
+		return cluster, usagef("--cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca go together")
+	}
+	return cluster, nil
 }

@@ -1,0 +1,58 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/ordos-union/ledger/eventstore/natsjs"
+)
+
+// ClusterTLS is TLS between the nodes of a cluster.
+type ClusterTLS = natsjs.ClusterTLS
+
+// LiveTotalsBucket is the key-value bucket of live totals programs watch.
+const LiveTotalsBucket = natsjs.LiveTotalsBucket
+
+// ErrNoCredentials says the data directory has no NATS credentials yet.
+var ErrNoCredentials = natsjs.ErrNoCredentials
+
+// MakeCredentials makes the embedded NATS server's credentials in the data
+// directory (operator, runtime, watcher and the cluster route secret) and
+// says where. Credentials already there are kept, never replaced.
+func MakeCredentials(dataDir string) (string, error) {
+	if _, err := natsjs.LoadCredentials(dataDir); err == nil {
+		return "", fmt.Errorf("%s already holds NATS credentials; they are kept, never replaced", natsjs.CredentialsDir(dataDir))
+	} else if !errors.Is(err, natsjs.ErrNoCredentials) {
+		return "", err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", err
+	}
+	if _, _, err := natsjs.LoadOrCreateCredentials(dataDir); err != nil {
+		return "", err
+	}
+	return natsjs.CredentialsDir(dataDir), nil
+}
+
+// HandedOutRoles are the NATS users whose credential may be given to
+// another program: the watcher (reads the live totals bucket) and the
+// runtime (what the ledger's commands run as). The operator's stays in the
+// data directory.
+var HandedOutRoles = []string{string(natsjs.RoleWatcher), string(natsjs.RoleRuntime)}
+
+// Credential is the nkey seed of one handed-out role.
+func Credential(dataDir, role string) ([]byte, error) {
+	allowed := false
+	for _, handed := range HandedOutRoles {
+		allowed = allowed || handed == role
+	}
+	if !allowed {
+		return nil, fmt.Errorf("the %s credential is not handed out", role)
+	}
+	credentials, err := natsjs.LoadCredentials(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	return credentials.Seed(natsjs.Role(role))
+}
