@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/projections"
@@ -152,4 +155,34 @@ func SawCheckpoints(seenPath string, count int, newest []byte) error {
 		return next.Save(seenPath)
 	}
 	return nil
+}
+
+// treeCopyBytesMax bounds the tree file read into memory: 32 bytes a hash,
+// about two hashes a leaf, is some 16 million events.
+const treeCopyBytesMax = 1 << 30
+
+// CopyTree reads the tree file another process keeps (read only, the whole
+// records it holds as this moment) into a tree in memory, and catches it up
+// with the log. A command on a data directory a running ledger holds then
+// does not rebuild the tree from the first event. A file that is missing,
+// too large or unreadable gives the tree rebuilt from the log instead: the
+// file is a cache and never stops a read.
+func CopyTree(ctx context.Context, store eventstore.Store, path string) (*Tree, error) {
+	hashes := &MemoryHashes{}
+	if info, err := os.Stat(path); err == nil && info.Size() <= treeCopyBytesMax {
+		if content, err := os.ReadFile(path); err == nil {
+			count := int64(len(content) / tlog.HashSize)
+			size := int64(sort.Search(int(count)+1, func(n int) bool { return tlog.StoredHashCount(int64(n)) > count })) - 1
+			whole := tlog.StoredHashCount(max(size, 0))
+			hashes.hashes = make([]tlog.Hash, whole)
+			for i := range hashes.hashes {
+				copy(hashes.hashes[i][:], content[int64(i)*tlog.HashSize:])
+			}
+		}
+	}
+	tree, err := NewTree(hashes)
+	if err != nil {
+		return nil, err
+	}
+	return tree, CatchUp(ctx, store, tree)
 }

@@ -113,9 +113,12 @@ type Node struct {
 	SeenPath   string
 	signingKey string
 	replicas   int
-	logger     *slog.Logger
-	lock       *natsjs.DataDirLock
-	closers    []func() error
+	// viaHolder says the ledger was reached through the running ledger
+	// that holds the data directory: its tree file is this log's.
+	viaHolder bool
+	logger    *slog.Logger
+	lock      *natsjs.DataDirLock
+	closers   []func() error
 }
 
 // CheckpointStore is what the ledger needs of projection checkpoints.
@@ -188,7 +191,7 @@ func Open(ctx context.Context, config Config) (*Node, error) {
 		switch {
 		case errors.Is(err, natsjs.ErrDataDirInUse) && holder.NATSURL != "" && !config.Server.Listen:
 			config.Notice(fmt.Sprintf("%s is held by a running ledger (pid %d); using its NATS at %s", config.DataDir, holder.PID, holder.NATSURL))
-			natsURL = holder.NATSURL
+			natsURL, result.viaHolder = holder.NATSURL, true
 		case errors.Is(err, natsjs.ErrDataDirInUse):
 			return nil, fmt.Errorf("%w; stop it, or point this command at its NATS server with --nats URL", err)
 		case err != nil:

@@ -17,9 +17,15 @@ func (n *Node) Keys() (integrity.Keys, error) {
 }
 
 // OpenTree opens the tree this node may keep (the data directory's file
-// when it holds the directory, else one in memory rebuilt from the log),
-// caught up with the log. The node closes it.
+// when it holds the directory; a copy of it when the running ledger that
+// holds the directory was reached; else one in memory rebuilt from the
+// log), caught up with the log. The node closes it.
 func (n *Node) OpenTree(ctx context.Context) (*integrity.Tree, error) {
+	if n.viaHolder {
+		// The running ledger keeps the file; a copy of it spares reading
+		// the whole log.
+		return integrity.CopyTree(ctx, n.Store, integrity.TreeFilePath(n.DataDir))
+	}
 	tree, closeTree, err := integrity.OpenTree(ctx, n.Store, n.TreeFile())
 	if err != nil {
 		return nil, err
