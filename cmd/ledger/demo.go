@@ -12,13 +12,7 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	flags := newFlags(env, "demo", "[--data DIR]")
 	var store storeFlags
 	store.register(flags)
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	if flags.NArg() > 0 {
-		return usagef("unexpected arguments %v", flags.Args())
-	}
-	opened, err := store.open(ctx, env, serverOptions{})
+	opened, err := openParsed(ctx, env, flags, &store, args, 0, "")
 	if err != nil {
 		return err
 	}

@@ -23,13 +23,7 @@ func runAudit(ctx context.Context, env *environment, args []string) error {
 	var store storeFlags
 	store.register(flags)
 	asJSON := flags.Bool("json", false, "print the trail as JSON")
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	if flags.NArg() != 1 {
-		return usagef("give one ID")
-	}
-	opened, err := store.open(ctx, env, serverOptions{})
+	opened, err := openParsed(ctx, env, flags, &store, args, 1, "give one ID")
 	if err != nil {
 		return err
 	}
@@ -62,13 +56,7 @@ func runTrace(ctx context.Context, env *environment, args []string) error {
 	var store storeFlags
 	store.register(flags)
 	asJSON := flags.Bool("json", false, "print the trace as JSON")
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	if flags.NArg() != 1 {
-		return usagef("give one ID")
-	}
-	opened, err := store.open(ctx, env, serverOptions{})
+	opened, err := openParsed(ctx, env, flags, &store, args, 1, "give one ID")
 	if err != nil {
 		return err
 	}
@@ -102,10 +90,7 @@ func runProjections(ctx context.Context, env *environment, args []string) error 
 	var store storeFlags
 	store.register(flags)
 	asJSON := flags.Bool("json", false, "print the status as JSON")
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	opened, err := store.open(ctx, env, serverOptions{})
+	opened, err := openParsed(ctx, env, flags, &store, args, -1, "")
 	if err != nil {
 		return err
 	}

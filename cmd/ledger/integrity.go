@@ -22,10 +22,7 @@ func runCheckpoint(ctx context.Context, env *environment, args []string) error {
 	flags := newFlags(env, "checkpoint", "\n\nSigns the Merkle tree over the whole log and stores the checkpoint in the append-only checkpoint stream.")
 	var store storeFlags
 	store.register(flags)
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	opened, err := store.open(ctx, env, serverOptions{})
+	opened, err := openParsed(ctx, env, flags, &store, args, -1, "")
 	if err != nil {
 		return err
 	}
@@ -82,13 +79,7 @@ func runProof(ctx context.Context, env *environment, args []string) error {
 	store.register(flags)
 	out := flags.String("out", "", "write the proof to this new file (mode 0600) instead of standard output")
 	force := flags.Bool("force", false, "replace an existing --out file")
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	if flags.NArg() != 1 {
-		return usagef("give one ID")
-	}
-	opened, err := store.open(ctx, env, serverOptions{})
+	opened, err := openParsed(ctx, env, flags, &store, args, 1, "give one ID")
 	if err != nil {
 		return err
 	}
@@ -170,10 +161,7 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 		return nil
 	})
 	asJSON := flags.Bool("json", false, "print the report as JSON")
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	opened, err := store.open(ctx, env, serverOptions{})
+	opened, err := openParsed(ctx, env, flags, &store, args, -1, "")
 	if err != nil {
 		return err
 	}

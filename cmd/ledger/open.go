@@ -90,3 +90,21 @@ func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOp
 
 // operator names who runs the command, for the access log.
 func operator() string { return envOr("LEDGER_ACTOR", envOr("USER", "operator")) }
+
+// openParsed is how a command on a ledger starts: parse its flags, want
+// exactly positional arguments (0: none; -1: any number), and open the
+// ledger the store flags name. usage says what to give when the
+// arguments are wrong ("give one ID").
+func openParsed(ctx context.Context, env *environment, flags *flag.FlagSet, store *storeFlags, args []string, positional int,
+	usage string) (*opened, error) {
+	if err := parse(flags, args); err != nil {
+		return nil, err
+	}
+	switch {
+	case positional == 0 && flags.NArg() > 0:
+		return nil, usagef("unexpected arguments %v", flags.Args())
+	case positional > 0 && flags.NArg() != positional:
+		return nil, usagef("%s", usage)
+	}
+	return store.open(ctx, env, serverOptions{})
+}

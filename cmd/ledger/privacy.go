@@ -90,10 +90,7 @@ func runErasures(ctx context.Context, env *environment, args []string) error {
 	store.register(flags)
 	out := flags.String("out", "", "write the list to this new file (mode 0600) instead of standard output")
 	force := flags.Bool("force", false, "replace an existing --out file")
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	opened, err := store.open(ctx, env, serverOptions{})
+	opened, err := openParsed(ctx, env, flags, &store, args, -1, "")
 	if err != nil {
 		return err
 	}
@@ -127,10 +124,7 @@ func runAccessLog(ctx context.Context, env *environment, args []string) error {
 	var store storeFlags
 	store.register(flags)
 	asJSON := flags.Bool("json", false, "print the records as JSON")
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	opened, err := store.open(ctx, env, serverOptions{})
+	opened, err := openParsed(ctx, env, flags, &store, args, -1, "")
 	if err != nil {
 		return err
 	}

@@ -449,10 +449,7 @@ func runPledges(ctx context.Context, env *environment, args []string) error {
 	store.register(flags)
 	asJSON := flags.Bool("json", false, "print as JSON")
 	asOfText := flags.String("as-of", "", "age pledges as of this day (YYYY-MM-DD, Beijing time; default now)")
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	opened, err := store.open(ctx, env, serverOptions{})
+	opened, err := openParsed(ctx, env, flags, &store, args, -1, "")
 	if err != nil {
 		return err
 	}
