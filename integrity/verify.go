@@ -65,6 +65,10 @@ type Report struct {
 	Root        tlog.Hash `json:"root"`
 	Checkpoints int       `json:"checkpoints"`
 	Problems    []Problem `json:"problems"`
+	// Notes are what an auditor should know that is no failure: events a
+	// crash left out of the ledger's tree file, events no signed checkpoint
+	// covers yet.
+	Notes []Problem `json:"notes,omitempty"`
 }
 
 // problemsMax bounds the problems a report lists; the first is what matters.
@@ -81,6 +85,22 @@ func (r Report) FirstBad() (Problem, bool) {
 	return r.Problems[0], true
 }
 
+// noteUncovered notes the events after the newest signed checkpoint: no
+// signature commits to them yet.
+func (r *Report) noteUncovered(input VerifyInput, size int64) {
+	var newest int64
+	for _, signed := range input.Checkpoints {
+		if checkpoint, err := OpenCheckpoint(signed, input.Verifier); err == nil && checkpoint.Size > newest {
+			newest = checkpoint.Size
+		}
+	}
+	if size > newest {
+		r.Notes = append(r.Notes, Problem{Position: uint64(newest) + 1, What: fmt.Sprintf(
+			"positions %d-%d are not yet covered by a signed checkpoint (the newest covers %d events): `ledger checkpoint` signs one",
+			newest+1, size, newest)})
+	}
+}
+
 func (r *Report) add(position uint64, format string, args ...any) {
 	if len(r.Problems) < problemsMax {
 		r.Problems = append(r.Problems, Problem{Position: position, What: fmt.Sprintf(format, args...)})
@@ -94,7 +114,7 @@ func Verify(ctx context.Context, input VerifyInput) (Report, error) {
 	var report Report
 	tree, _ := NewTree(&MemoryHashes{})
 	expected := uint64(1)
-	var treeProblems []uint64
+	var treeProblems, beyondFile []uint64
 	for message, err := range input.Messages {
 		if err != nil {
 			return report, err
@@ -117,7 +137,11 @@ func Verify(ctx context.Context, input VerifyInput) (Report, error) {
 				report.add(message.Position, "the stored bytes differ from those the ledger hashed when it appended them")
 				treeProblems = append(treeProblems, message.Position)
 			} else if !ok && index >= input.StoredSize {
-				report.add(message.Position, "not in the ledger's own tree (it ends at %d): appended behind the ledger's back?", input.StoredSize)
+				// A crash between the append and the tree file's write
+				// leaves events out of the file: no failure by itself. A
+				// signed checkpoint over them checks them; beyond the
+				// newest one they are reported as not yet covered.
+				beyondFile = append(beyondFile, message.Position)
 			}
 		}
 		checkEvent(&report, input, message)
@@ -131,6 +155,12 @@ func Verify(ctx context.Context, input VerifyInput) (Report, error) {
 	}
 	checkCheckpoints(&report, input, tree, treeProblems)
 	checkHistory(&report, input, tree)
+	if len(beyondFile) > 0 {
+		report.Notes = append(report.Notes, Problem{Position: beyondFile[0], What: fmt.Sprintf(
+			"positions %d-%d are not in the ledger's tree file (it ends at %d): normal after a crash; the ledger adds them when it next opens the file",
+			beyondFile[0], beyondFile[len(beyondFile)-1], input.StoredSize)})
+	}
+	report.noteUncovered(input, tree.Size())
 	if root, err := tree.Root(tree.Size()); err == nil {
 		report.Root = root
 	}

@@ -197,6 +197,11 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 			}
 		}
 	}
+	if !*asJSON {
+		for _, note := range report.Notes {
+			fmt.Fprintf(env.stdout, "note: %s\n", note.What)
+		}
+	}
 	if first, bad := report.FirstBad(); bad {
 		return fmt.Errorf("verification failed: first bad position %d: %s", first.Position, first.What)
 	}

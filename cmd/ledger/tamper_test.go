@@ -216,7 +216,11 @@ func TestTamperingIsDetected(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
-		expectFirstBad(t, dir, 122, "not in the ledger's own tree")
+		// From the log alone a forged tail looks like events a crash left
+		// out of the tree file: verify passes, and names them as what they
+		// are, events no signed checkpoint covers.
+		runLedger(t, "", "verify", "--data", dir).expect(t, 0, "positions 122-122 are not yet covered by a signed checkpoint",
+			"not in the ledger's tree file")
 	})
 	t.Run("replace a checkpoint with one signed by another key", func(t *testing.T) {
 		dir := copyDataDir(t, original)
