@@ -199,6 +199,9 @@ type Checkpoint struct {
 	Position uint64    `json:"position"`
 	SavedAt  time.Time `json:"saved_at"`
 	State    []byte    `json:"state"`
+	// StateSHA256 is the hex SHA-256 of State when it was saved, so a
+	// damaged checkpoint is recognised as damaged, not trusted.
+	StateSHA256 string `json:"state_sha256,omitempty"`
 }
 
 // CheckpointStore keeps one checkpoint per projection.

@@ -2,6 +2,8 @@ package projections
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -87,8 +89,12 @@ func NewRunner(store eventstore.Store, checkpoints eventstore.CheckpointStore, p
 	return &Runner{store: store, checkpoints: checkpoints, projection: projection, options: options}
 }
 
-// Load restores the projection from its checkpoint. A missing checkpoint, or
-// one of another version, starts the projection from zero.
+// Load restores the projection from its checkpoint. The checkpoint is a
+// cache of the log, so it never stops a read: a missing checkpoint, one of
+// another version, one that does not decode or whose content does not match
+// its checksum, a checkpoint store that does not answer, or a checkpoint at
+// a position the log no longer has, all start the projection from zero
+// (with a warning naming what was wrong), and it is rebuilt from the log.
 func (r *Runner) Load(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -98,7 +104,14 @@ func (r *Runner) Load(ctx context.Context) error {
 		r.resetLocked("no checkpoint")
 		return nil
 	case err != nil:
-		return err
+		r.options.Logger.Warn("checkpoint store does not answer: rebuilding from the log", "projection", r.projection.Name(), "error", err)
+		r.resetLocked("checkpoint store does not answer: " + err.Error())
+		return nil
+	case checkpoint.StateSHA256 != "" && checkpoint.StateSHA256 != stateDigest(checkpoint.State):
+		r.options.Logger.Warn("checkpoint damaged (its content does not match its checksum): rebuilding from the log",
+			"projection", r.projection.Name())
+		r.resetLocked("damaged checkpoint")
+		return nil
 	case checkpoint.Version != r.projection.Version():
 		r.options.Logger.Info("projection version changed: rebuilding", "projection", r.projection.Name(),
 			"checkpoint_version", checkpoint.Version, "version", r.projection.Version())
@@ -114,11 +127,23 @@ func (r *Runner) Load(ctx context.Context) error {
 	if checkpoint.Position > 0 {
 		record, err := r.store.Get(ctx, checkpoint.Position)
 		if err != nil {
-			return fmt.Errorf("projection %s: read checkpoint position: %w", r.projection.Name(), err)
+			// The log no longer has the position the checkpoint counted
+			// to (or cannot say): figures for a log that is not there are
+			// not served.
+			r.options.Logger.Warn("the log does not have the checkpoint's position: rebuilding from the log", "projection",
+				r.projection.Name(), "position", checkpoint.Position, "error", err)
+			r.resetLocked(fmt.Sprintf("the log does not have the checkpoint's position %d: %v", checkpoint.Position, err))
+			return nil
 		}
 		r.lastRecordedAt = record.Event.RecordedAt
 	}
 	return nil
+}
+
+// stateDigest is a checkpoint's content checksum.
+func stateDigest(state []byte) string {
+	sum := sha256.Sum256(state)
+	return hex.EncodeToString(sum[:])
 }
 
 func (r *Runner) resetLocked(reason string) {
@@ -154,6 +179,20 @@ func (r *Runner) CatchUp(ctx context.Context, progress Progress) error {
 		progress(0, head-start)
 	}
 	sinceCheckpoint := uint64(0)
+	// A checkpoint that cannot be saved (a damaged or unwritable store) is
+	// a warning: the folded state is right, and a read needs no write. After
+	// one failure this catch-up saves no more, so a store that times out
+	// does not stall it every few thousand events.
+	saving := true
+	save := func() {
+		if !saving {
+			return
+		}
+		if err := r.Save(ctx); err != nil {
+			saving = false
+			r.options.Logger.Warn("checkpoint not saved: the projection goes on in memory", "projection", r.projection.Name(), "error", err)
+		}
+	}
 	for record, err := range r.store.Read(ctx, start, eventstore.Filter{}) {
 		if err != nil {
 			return fmt.Errorf("projection %s: %w", r.projection.Name(), err)
@@ -163,16 +202,15 @@ func (r *Runner) CatchUp(ctx context.Context, progress Progress) error {
 		}
 		sinceCheckpoint++
 		if sinceCheckpoint >= r.options.CheckpointEvents {
-			if err := r.Save(ctx); err != nil {
-				return err
-			}
+			save()
 			sinceCheckpoint = 0
 		}
 		if progress != nil && record.Position <= head {
 			progress(record.Position-start, head-start)
 		}
 	}
-	return r.Save(ctx)
+	save()
+	return ctx.Err()
 }
 
 func (r *Runner) apply(ctx context.Context, record eventstore.Record) error {
@@ -207,7 +245,7 @@ func (r *Runner) Save(ctx context.Context) error {
 	r.mu.RLock()
 	state, err := r.projection.MarshalState()
 	checkpoint := eventstore.Checkpoint{Name: r.projection.Name(), Version: r.projection.Version(),
-		Position: r.position, SavedAt: r.options.Clock().UTC(), State: state}
+		Position: r.position, SavedAt: r.options.Clock().UTC(), State: state, StateSHA256: stateDigest(state)}
 	r.mu.RUnlock()
 	if err != nil {
 		return fmt.Errorf("projection %s: %w", r.projection.Name(), err)
