@@ -87,18 +87,22 @@ func (r Report) FirstBad() (Problem, bool) {
 
 // noteUncovered notes the events after the newest signed checkpoint: no
 // signature commits to them yet.
-func (r *Report) noteUncovered(input VerifyInput, size int64) {
-	var newest int64
+func (r *Report) noteUncovered(input VerifyInput, last uint64) {
+	var newest uint64
 	for _, signed := range input.Checkpoints {
-		if checkpoint, err := OpenCheckpoint(signed, input.Verifier); err == nil && checkpoint.Size > newest {
-			newest = checkpoint.Size
+		if checkpoint, err := OpenCheckpoint(signed, input.Verifier); err == nil && uint64(checkpoint.Size) > newest {
+			newest = uint64(checkpoint.Size)
 		}
 	}
-	if size > newest {
-		r.Notes = append(r.Notes, Problem{Position: uint64(newest) + 1, What: fmt.Sprintf(
-			"positions %d-%d are not yet covered by a signed checkpoint (the newest covers %d events): `ledger checkpoint` signs one",
-			newest+1, size, newest)})
+	if last <= newest {
+		return
 	}
+	covers := fmt.Sprintf("the newest covers %d events", newest)
+	if newest == 0 {
+		covers = "none is signed yet"
+	}
+	r.Notes = append(r.Notes, Problem{Position: newest + 1, What: fmt.Sprintf(
+		"positions %d-%d are not yet covered by a signed checkpoint (%s): `ledger checkpoint` signs one", newest+1, last, covers)})
 }
 
 func (r *Report) add(position uint64, format string, args ...any) {
@@ -160,7 +164,7 @@ func Verify(ctx context.Context, input VerifyInput) (Report, error) {
 			"positions %d-%d are not in the ledger's tree file (it ends at %d): normal after a crash; the ledger adds them when it next opens the file",
 			beyondFile[0], beyondFile[len(beyondFile)-1], input.StoredSize)})
 	}
-	report.noteUncovered(input, tree.Size())
+	report.noteUncovered(input, expected-1)
 	if root, err := tree.Root(tree.Size()); err == nil {
 		report.Root = root
 	}
