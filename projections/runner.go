@@ -107,7 +107,7 @@ func (r *Runner) Load(ctx context.Context) error {
 		r.options.Logger.Warn("checkpoint store does not answer: rebuilding from the log", "projection", r.projection.Name(), "error", err)
 		r.resetLocked("checkpoint store does not answer: " + err.Error())
 		return nil
-	case checkpoint.StateSHA256 != "" && checkpoint.StateSHA256 != stateDigest(checkpoint.State):
+	case checkpoint.StateSHA256 != "" && checkpoint.StateSHA256 != StateDigest(checkpoint.State):
 		r.options.Logger.Warn("checkpoint damaged (its content does not match its checksum): rebuilding from the log",
 			"projection", r.projection.Name())
 		r.resetLocked("damaged checkpoint")
@@ -140,8 +140,8 @@ func (r *Runner) Load(ctx context.Context) error {
 	return nil
 }
 
-// stateDigest is a checkpoint's content checksum.
-func stateDigest(state []byte) string {
+// StateDigest is a checkpoint's content checksum.
+func StateDigest(state []byte) string {
 	sum := sha256.Sum256(state)
 	return hex.EncodeToString(sum[:])
 }
@@ -245,7 +245,7 @@ func (r *Runner) Save(ctx context.Context) error {
 	r.mu.RLock()
 	state, err := r.projection.MarshalState()
 	checkpoint := eventstore.Checkpoint{Name: r.projection.Name(), Version: r.projection.Version(),
-		Position: r.position, SavedAt: r.options.Clock().UTC(), State: state, StateSHA256: stateDigest(state)}
+		Position: r.position, SavedAt: r.options.Clock().UTC(), State: state, StateSHA256: StateDigest(state)}
 	r.mu.RUnlock()
 	if err != nil {
 		return fmt.Errorf("projection %s: %w", r.projection.Name(), err)

@@ -72,6 +72,7 @@ func commands() []command {
 		{"proof", "print an inclusion proof of an event against the latest checkpoint", runProof},
 		{"verify-proof", "check an inclusion proof offline with the verifier key", runVerifyProof},
 		{"verify", "recompute the tree from the raw log; check every checkpoint and event", runVerify},
+		{"doctor", "check every store the ledger keeps and say what repairs what is wrong (exit 1 when anything is)", runDoctor},
 		{"export-audit", "write a self-contained audit bundle for a period", runExportAudit},
 		{"verify-bundle", "verify an audit bundle offline and recompute its totals", runVerifyBundle},
 	}

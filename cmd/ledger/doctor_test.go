@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// ledger doctor says all is well on a sound ledger; for a secret others can
+// read and for a damaged tree file it names the problem and the repair,
+// exits 1, and after the repair it is clean again.
+func TestDoctorNamesProblemsAndTheirRepairs(t *testing.T) {
+	data := t.TempDir()
+	runLedger(t, "", "demo", "--data", data).expect(t, 0)
+	runLedger(t, "", "checkpoint", "--data", data).expect(t, 0)
+	runLedger(t, "", "doctor", "--data", data).expect(t, 0, "log: 121 events, no position missing", "tree file: agrees with the log",
+		"signed checkpoints: 1; the newest covers 121 events", "all well")
+
+	key := filepath.Join(data, "integrity", "signing.key")
+	if err := os.Chmod(key, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "doctor", "--data", data).expect(t, 1, "PROBLEM  integrity/signing.key: can be read by others", "repair: chmod 600 "+key)
+	if err := os.Chmod(key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	hashes := filepath.Join(data, "integrity", "hashes")
+	content, err := os.ReadFile(hashes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content[len(content)/2] ^= 0xff
+	if err := os.WriteFile(hashes, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "doctor", "--data", data).expect(t, 1, "PROBLEM  tree file: disagrees with the log", "repair: remove "+hashes)
+	if err := os.Remove(hashes); err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "doctor", "--data", data).expect(t, 0, "all well")
+	// The next command that holds the directory makes the file again from
+	// the log, and it agrees.
+	runLedger(t, "", "checkpoint", "--data", data).expect(t, 0)
+	runLedger(t, "", "doctor", "--data", data).expect(t, 0, "tree file: agrees with the log (121 events)")
+}
+
+// A byte changed inside an event of the log's block file: JetStream drops
+// that event when it next starts, and the doctor names the lost position
+// and the repair.
+func TestDoctorNamesALostPosition(t *testing.T) {
+	data := t.TempDir()
+	runLedger(t, "", "demo", "--data", data).expect(t, 0)
+	blocks, err := filepath.Glob(filepath.Join(data, "jetstream", "*", "streams", "LEDGER", "msgs", "1.blk"))
+	if err != nil || len(blocks) != 1 {
+		t.Fatalf("the log's block file: %v %v", blocks, err)
+	}
+	content, err := os.ReadFile(blocks[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(content, []byte("D-SUM-04"))
+	if at < 0 {
+		t.Fatal("D-SUM-04 is not in the block")
+	}
+	content[at+2] ^= 0x01
+	if err := os.WriteFile(blocks[0], content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "doctor", "--data", data).expect(t, 1, "PROBLEM  log: lost 1 of its 121 positions", "restore the ledger from a backup")
+	runLedger(t, "", "verify", "--data", data).expect(t, 1, "missing: the log jumps")
+}

@@ -1,0 +1,71 @@
+package node_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/ordos-union/ledger/app"
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/eventstore/eventstoretest"
+	"github.com/ordos-union/ledger/node"
+)
+
+// The doctor recognises a projection checkpoint whose content no longer
+// matches its checksum, and one that counts past the end of the log, and
+// names the repair; a sound checkpoint is well.
+func TestDoctorRecognisesDamagedCheckpoints(t *testing.T) {
+	ctx := context.Background()
+	ledger, err := node.Open(ctx, node.Config{DataDir: t.TempDir(), SyncAlways: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ledger.Close()
+	if _, err := ledger.App.Record(ctx, []domain.Event{eventstoretest.Donation("general", "150626", "D-1", 100000)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ledger.App.Totals(ctx, app.TotalsRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	finding := func() node.Finding {
+		t.Helper()
+		findings, err := ledger.Doctor(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, finding := range findings {
+			if strings.HasPrefix(finding.Store, "projection checkpoint") {
+				return finding
+			}
+		}
+		t.Fatalf("no finding about the projection checkpoint: %+v", findings)
+		return node.Finding{}
+	}
+	if got := finding(); got.Problem || !strings.Contains(got.What, "at position 1 of 1") {
+		t.Fatalf("sound checkpoint: %+v", got)
+	}
+	checkpoint, err := ledger.Checkpoints.Load(ctx, "totals")
+	if err != nil {
+		t.Fatal(err)
+	}
+	damaged := checkpoint
+	damaged.StateSHA256 = strings.Repeat("0", 64)
+	save(t, ledger, damaged)
+	if got := finding(); !got.Problem || !strings.Contains(got.What, "damaged") || !strings.Contains(got.Repair, "ledger rebuild totals") {
+		t.Fatalf("damaged checkpoint: %+v", got)
+	}
+	ahead := checkpoint
+	ahead.Position = 9
+	save(t, ledger, ahead)
+	if got := finding(); !got.Problem || !strings.Contains(got.What, "counts to position 9 but the log ends at 1") {
+		t.Fatalf("checkpoint past the log: %+v", got)
+	}
+}
+
+func save(t *testing.T, ledger *node.Node, checkpoint eventstore.Checkpoint) {
+	t.Helper()
+	if err := ledger.Checkpoints.Save(context.Background(), checkpoint); err != nil {
+		t.Fatal(err)
+	}
+}
