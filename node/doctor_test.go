@@ -10,6 +10,7 @@ import (
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/eventstoretest"
 	"github.com/ordos-union/ledger/node"
+	"github.com/ordos-union/ledger/projections"
 )
 
 // The doctor recognises a projection checkpoint whose content no longer
@@ -60,6 +61,14 @@ func TestDoctorRecognisesDamagedCheckpoints(t *testing.T) {
 	save(t, ledger, ahead)
 	if got := finding(); !got.Problem || !strings.Contains(got.What, "counts to position 9 but the log ends at 1") {
 		t.Fatalf("checkpoint past the log: %+v", got)
+	}
+	// The repair the doctor names, `ledger rebuild totals`, leaves it sound.
+	runner := projections.NewRunner(ledger.Store, ledger.Checkpoints, projections.NewTotalsProjection(), projections.RunnerOptions{})
+	if err := runner.Rebuild(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := finding(); got.Problem {
+		t.Fatalf("after the rebuild: %+v", got)
 	}
 }
 
