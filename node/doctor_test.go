@@ -62,13 +62,22 @@ func TestDoctorRecognisesDamagedCheckpoints(t *testing.T) {
 	if got := finding(); !got.Problem || !strings.Contains(got.What, "counts to position 9 but the log ends at 1") {
 		t.Fatalf("checkpoint past the log: %+v", got)
 	}
-	// The repair the doctor names, `ledger rebuild totals`, leaves it sound.
+	// The repair the doctor names, `ledger rebuild totals`, leaves it
+	// sound; so does `ledger repair`.
 	runner := projections.NewRunner(ledger.Store, ledger.Checkpoints, projections.NewTotalsProjection(), projections.RunnerOptions{})
 	if err := runner.Rebuild(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := finding(); got.Problem {
 		t.Fatalf("after the rebuild: %+v", got)
+	}
+	save(t, ledger, damaged)
+	done, err := ledger.Repair(ctx)
+	if err != nil || len(done) != 1 || !strings.Contains(done[0], "rebuilt the totals") {
+		t.Fatalf("repair: %v %v", done, err)
+	}
+	if got := finding(); got.Problem {
+		t.Fatalf("after the repair: %+v", got)
 	}
 }
 

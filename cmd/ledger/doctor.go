@@ -53,3 +53,28 @@ func runDoctor(ctx context.Context, env *environment, args []string) error {
 	}
 	return nil
 }
+
+// runRepair mends what the log can mend of what the doctor finds, then
+// runs the doctor again.
+func runRepair(ctx context.Context, env *environment, args []string) error {
+	flags := newFlags(env, "repair", "\n\nMends what the log can mend of what `ledger doctor` finds: rebuilds a damaged projection checkpoint, makes a\n"+
+		"damaged tree file again from the log, makes the data directory's secrets their owner's alone. Then runs the doctor.")
+	var store storeFlags
+	store.register(flags)
+	opened, err := openParsed(ctx, env, flags, &store, args, 0, "")
+	if err != nil {
+		return err
+	}
+	done, err := opened.Repair(ctx)
+	for _, action := range done {
+		fmt.Fprintf(env.stdout, "repaired: %s\n", action)
+	}
+	opened.Close()
+	if err != nil {
+		return err
+	}
+	if len(done) == 0 {
+		fmt.Fprintln(env.stdout, "nothing the log can mend")
+	}
+	return runDoctor(ctx, env, args)
+}

@@ -40,6 +40,23 @@ func TestDoctorNamesProblemsAndTheirRepairs(t *testing.T) {
 		t.Fatal(err)
 	}
 	runLedger(t, "", "doctor", "--data", data).expect(t, 0, "all well")
+
+	// ledger repair does both repairs itself, and leaves the doctor clean.
+	if err := os.Chmod(key, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "checkpoint", "--data", data).expect(t, 0)
+	content, err = os.ReadFile(hashes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content[len(content)/3] ^= 0xff
+	if err := os.WriteFile(hashes, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "doctor", "--data", data).expect(t, 1, "PROBLEM  tree file", "PROBLEM  integrity/signing.key")
+	runLedger(t, "", "repair", "--data", data).expect(t, 0, "repaired: made the tree file again from the log (121 events)",
+		"repaired: made "+key+" its owner's alone", "all well")
 	// The next command that holds the directory makes the file again from
 	// the log, and it agrees.
 	runLedger(t, "", "checkpoint", "--data", data).expect(t, 0)

@@ -73,6 +73,7 @@ func commands() []command {
 		{"verify-proof", "check an inclusion proof offline with the verifier key", runVerifyProof},
 		{"verify", "recompute the tree from the raw log; check every checkpoint and event", runVerify},
 		{"doctor", "check every store the ledger keeps and say what repairs what is wrong (exit 1 when anything is)", runDoctor},
+		{"repair", "mend what the log can mend of what doctor finds (checkpoint, tree file, secrets' modes), then run doctor", runRepair},
 		{"export-audit", "write a self-contained audit bundle for a period", runExportAudit},
 		{"verify-bundle", "verify an audit bundle offline and recompute its totals", runVerifyBundle},
 	}
