@@ -58,4 +58,3 @@ func (n *Node) Repair(ctx context.Context) ([]string, error) {
 	}
 	return done, nil
 }
-
