@@ -85,20 +85,26 @@ func (b BankLineImported) SameLine(other BankLineImported) bool {
 // the clerk imported past. The lines themselves are bank_line_imported
 // events in the same batch.
 type StatementImported struct {
-	Account      string         `json:"account"`
-	File         string         `json:"file,omitempty"`
-	Format       string         `json:"format"`
-	Profile      string         `json:"profile,omitempty"`
-	FirstDate    string         `json:"first_date"`
-	LastDate     string         `json:"last_date"`
-	Opening      *Money         `json:"opening,omitempty"`
-	Closing      *Money         `json:"closing,omitempty"`
+	StatementHeader
 	Part         int            `json:"part"`
 	Parts        int            `json:"parts"`
 	Lines        []string       `json:"lines"`
 	Already      []string       `json:"already,omitempty"`
 	PrintedTwice []PrintedTwice `json:"printed_twice,omitempty"`
 	Warnings     []string       `json:"warnings,omitempty"`
+}
+
+// StatementHeader is what a statement says of itself: whose account, which
+// file in which format, the days it covers and its balances.
+type StatementHeader struct {
+	Account   string `json:"account"`
+	File      string `json:"file,omitempty"`
+	Format    string `json:"format"`
+	Profile   string `json:"profile,omitempty"`
+	FirstDate string `json:"first_date"`
+	LastDate  string `json:"last_date"`
+	Opening   *Money `json:"opening,omitempty"`
+	Closing   *Money `json:"closing,omitempty"`
 }
 
 // PrintedTwice is a statement row the bank printed twice (typically at a

@@ -80,14 +80,7 @@ type PlannedLine struct {
 // printed twice, and the checks. It is shown as a preview and written by
 // Import; both come from PlanImport, so they cannot differ.
 type ImportPlan struct {
-	Account      string                `json:"account"`
-	File         string                `json:"file,omitempty"`
-	Format       string                `json:"format"`
-	Profile      string                `json:"profile,omitempty"`
-	FirstDate    string                `json:"first_date"`
-	LastDate     string                `json:"last_date"`
-	Opening      *domain.Money         `json:"opening,omitempty"`
-	Closing      *domain.Money         `json:"closing,omitempty"`
+	domain.StatementHeader
 	New          []PlannedLine         `json:"new"`
 	Already      []PlannedLine         `json:"already"`
 	PrintedTwice []domain.PrintedTwice `json:"printed_twice"`
@@ -153,8 +146,9 @@ func PlanImport(book *Book, parsed statement.Statement, request ImportRequest) (
 		return ImportPlan{}, &domain.ValidationError{Violations: []domain.Violation{{Field: "statement",
 			Rule: "balances do not add up, nothing imported: " + err.Error()}}}
 	}
-	plan := ImportPlan{Account: code, File: truncateRunes(request.FileName, 200), Format: parsed.Format, Profile: parsed.Profile,
-		Opening: parsed.Opening, Closing: parsed.Closing, New: []PlannedLine{}, Already: []PlannedLine{},
+	plan := ImportPlan{StatementHeader: domain.StatementHeader{Account: code, File: truncateRunes(request.FileName, 200),
+		Format: parsed.Format, Profile: parsed.Profile, Opening: parsed.Opening, Closing: parsed.Closing},
+		New: []PlannedLine{}, Already: []PlannedLine{},
 		PrintedTwice: []domain.PrintedTwice{}, Warnings: []string{}, Problems: []string{}}
 	if plan.Format != "csv" && plan.Format != "xlsx" {
 		plan.Profile = ""
@@ -351,9 +345,7 @@ func (p ImportPlan) batches(events map[string]domain.Event, request ImportReques
 	}
 	var batches [][]domain.Event
 	for i, part := range parts {
-		provenance := domain.StatementImported{Account: p.Account, File: p.File, Format: p.Format, Profile: p.Profile,
-			FirstDate: p.FirstDate, LastDate: p.LastDate, Opening: p.Opening, Closing: p.Closing, Part: i + 1, Parts: len(parts),
-			Lines: []string{}}
+		provenance := domain.StatementImported{StatementHeader: p.StatementHeader, Part: i + 1, Parts: len(parts), Lines: []string{}}
 		var batch []domain.Event
 		for _, line := range part {
 			if event, isNew := events[line.LineID]; isNew {

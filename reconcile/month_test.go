@@ -538,8 +538,8 @@ func TestTheAccountRefusesBrokenDecisions(t *testing.T) {
 		"money out as money in": domain.LineWrittenOff{Account: account, LineID: out, Amount: money("2999.00"), Reason: "利息"},
 		"pair of other amounts": domain.RefundPaired{Account: account, PairID: "S-1", ReturnedLine: in, RefundLine: out, Amount: money("3000.00")},
 		"pair the wrong way":    domain.RefundPaired{Account: account, PairID: "S-2", ReturnedLine: out, RefundLine: in, Amount: money("3000.00")},
-		"import of no line": domain.StatementImported{Account: account, Format: "csv", FirstDate: "2022-06-01", LastDate: "2022-06-30",
-			Part: 1, Parts: 1, Lines: []string{"L-nosuchline"}},
+		"import of no line": domain.StatementImported{StatementHeader: domain.StatementHeader{Account: account, Format: "csv",
+			FirstDate: "2022-06-01", LastDate: "2022-06-30"}, Part: 1, Parts: 1, Lines: []string{"L-nosuchline"}},
 	} {
 		_, err := b.service.Record(context.Background(), []domain.Event{{Type: data.EventType(), County: "150600", OccurredAt: clock(),
 			Actor: "finance", Data: data}})
