@@ -6,7 +6,8 @@
 //
 // It is ES modules, loaded by the browser as they are: texts.js (the words,
 // in Chinese and English), dom.js (building elements), format.js (money in
-// fen, Beijing times), api.js (the API client), and this file, the views.
+// fen, Beijing times), api.js (the API client), finance.js (the finance
+// page), and this file, the other views.
 //
 // Security rule of these files: text that comes from the API (names,
 // summaries, actors, venues, reasons, messages) is only ever inserted with
@@ -17,6 +18,7 @@ import { TEXT } from "./texts.js";
 import { $, h, setText } from "./dom.js";
 import { parseFen, formatFen, formatYuan, fenOf, formatCount, ratio, formatTime, beijingNowLocalInput, clockTime } from "./format.js";
 import { apiClient } from "./api.js";
+import { createFinance, newFinanceState } from "./finance.js";
 
 (function () {
   const TOKEN_KEY = "ledger.token";
@@ -129,6 +131,10 @@ import { apiClient } from "./api.js";
   // api calls the API with the signed-in token (api.js).
   const api = apiClient(() => state.token, () => t("networkError"));
 
+  // The finance page (finance.js).
+  const financePage = createFinance({ state, t, api, labelText, regionLabel, FINANCE_ROLES, DECIDING_ROLES, PLEDGE_BUCKETS,
+    FINANCE_REFRESH_MS });
+
   // ---------------------------------------------------------------- language
 
   function applyLanguage() {
@@ -161,7 +167,7 @@ import { apiClient } from "./api.js";
       renderItemLines();
       renderEntryOutcome();
     }
-    renderFinance();
+    financePage.renderFinance();
   }
 
   function setLanguage(lang) {
@@ -213,7 +219,7 @@ import { apiClient } from "./api.js";
 
   function showLogin(message) {
     stopLive();
-    resetFinance();
+    financePage.resetFinance();
     $("dashboard").hidden = true;
     $("finance-page").hidden = true;
     $("view-tabs").hidden = true;
@@ -265,7 +271,7 @@ import { apiClient } from "./api.js";
     state.dirtyCampaigns.clear();
     renderFeed();
     renderAudit();
-    resetFinance();
+    financePage.resetFinance();
     $("login").hidden = true;
     $("view-tabs").hidden = !FINANCE_ROLES.includes(state.role);
     $("tab-access").hidden = !ACCESS_ROLES.includes(state.role);
@@ -283,7 +289,7 @@ import { apiClient } from "./api.js";
     try {
       const catalog = (await api("/api/v1/catalog")).body;
       loadCatalog(catalog);
-      if (state.view === "finance") renderFinance();
+      if (state.view === "finance") financePage.renderFinance();
       const totals = (await api("/api/v1/totals")).body;
       applyTotals(totals);
       $("load-error").hidden = true;
@@ -626,7 +632,7 @@ import { apiClient } from "./api.js";
       renderLiveStatus("live");
       const changed = !state.totals || answer.position !== state.totals.position;
       applyTotals(answer);
-      if (changed) scheduleFinanceRefresh();
+      if (changed) financePage.scheduleFinanceRefresh();
       if (changed) {
         // Entries name their campaigns; a change without one (a missed
         // entry) is caught by checking that the campaigns add up.
@@ -1053,590 +1059,6 @@ import { apiClient } from "./api.js";
     $("delivery-fields").hidden = donation;
   }
 
-  // ---------------------------------------------------------------- finance
-
-  // The finance page: GET /api/v1/reconciliation, decisions posted to
-  // /api/v1/reconciliation/decisions, exports fetched with the token and
-  // saved through a blob: URL. It is loaded when shown, and again after
-  // every decision and (debounced) whenever the log moves while it is shown.
-
-  function financeKey(kind, id) {
-    return kind + ":" + id;
-  }
-
-  function formatDate(value) {
-    const text = formatTime(value);
-    return /^\d{4}-\d{2}-\d{2}/.test(text) ? text.slice(0, 10) : text;
-  }
-
-  function sumFen(list, field) {
-    let total = 0n;
-    for (const item of list || []) total += parseFen(item[field]) || 0n;
-    return total;
-  }
-
-  function ruleText(rule) {
-    const key = "rule." + rule;
-    return t(key) === key ? String(rule || "") : t(key);
-  }
-
-  function bucketText(bucket) {
-    const key = "bucket." + bucket;
-    return t(key) === key ? String(bucket || "") : t(key);
-  }
-
-  // summaryItem turns the API's bilingual item ("已匹配 matched") into a key
-  // ("matched") and its two names.
-  function summaryItem(item) {
-    const text = String(item || "");
-    const cut = text.search(/\s/);
-    const zh = cut > 0 ? text.slice(0, cut) : text;
-    const en = cut > 0 ? text.slice(cut + 1).trim() : text;
-    const key = en.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
-    return { key, zh, en };
-  }
-
-  function summaryLabel(item) {
-    const known = "finSum." + item.key;
-    if (t(known) !== known) return t(known);
-    return state.lang === "zh" ? item.zh : item.en;
-  }
-
-  function bucketId(bucket) {
-    return String(bucket).replace("+", "plus").replace(/[^a-z0-9-]/gi, "");
-  }
-
-  function countText(n) {
-    return n === 1 ? t("finCountOne") : t("finCount", { n: formatCount(n) });
-  }
-
-  function canDecide() {
-    return DECIDING_ROLES.includes(state.role);
-  }
-
-  function resetFinance() {
-    const fin = state.fin;
-    if (fin.timer) window.clearTimeout(fin.timer);
-    state.fin = newFinanceState();
-  }
-
-  function newFinanceState() {
-    return {
-      data: null, // the last answer of GET /api/v1/reconciliation
-      loading: false,
-      error: null,
-      seq: 0,
-      timer: 0,
-      open: new Set(), // keys of open reason forms
-      drafts: new Map(), // key → reason typed so far
-      busy: new Set(), // keys with a decision on its way
-      errors: new Map(), // key → ApiError of the last try
-      status: null, // the last decision's or export's outcome: { key, vars, detail, ok }
-    };
-  }
-
-  async function loadFinance() {
-    if (!FINANCE_ROLES.includes(state.role)) return;
-    const fin = state.fin;
-    const seq = ++fin.seq;
-    fin.loading = true;
-    if (!fin.data) renderFinance();
-    try {
-      const answer = (await api("/api/v1/reconciliation")).body || {};
-      // A later load, or another sign-in, has the say.
-      if (fin !== state.fin || seq !== fin.seq) return;
-      fin.data = answer;
-      fin.error = null;
-    } catch (err) {
-      if (fin !== state.fin || seq !== fin.seq) return;
-      fin.error = err;
-    }
-    fin.loading = false;
-    renderFinance();
-  }
-
-  function scheduleFinanceRefresh() {
-    const fin = state.fin;
-    if (state.view !== "finance" || fin.timer) return;
-    fin.timer = window.setTimeout(() => {
-      fin.timer = 0;
-      if (state.view === "finance") loadFinance();
-    }, FINANCE_REFRESH_MS);
-  }
-
-  async function decide(key, request, doneText) {
-    const fin = state.fin;
-    if (fin.busy.has(key)) return;
-    fin.busy.add(key);
-    fin.errors.delete(key);
-    fin.status = null;
-    renderFinance();
-    try {
-      const response = await api("/api/v1/reconciliation/decisions", { method: "POST", body: JSON.stringify(request) });
-      const first = ((response.body && response.body.results) || [])[0] || {};
-      fin.open.delete(key);
-      fin.drafts.delete(key);
-      fin.status = { key: doneText, vars: { id: request.id, position: first.position }, ok: true };
-    } catch (err) {
-      fin.errors.set(key, err);
-    }
-    // Reload whatever happened (a refusal may mean someone else decided);
-    // the buttons stay disabled until the page shows the new state.
-    await loadFinance();
-    fin.busy.delete(key);
-    renderFinance();
-  }
-
-  function errorText(err) {
-    const parts = [err.message];
-    for (const violation of err.violations || []) parts.push((violation.field || "$") + ": " + (violation.rule || ""));
-    return parts.join(" · ");
-  }
-
-  // reasonForm is the inline form that asks why before a reject or a
-  // write-off. Reasons are not checked here: the API says what is wrong.
-  function reasonForm(key, labelKey, submitKey, onSubmit) {
-    const fin = state.fin;
-    const busy = fin.busy.has(key);
-    const inputId = "reason-" + key.replace(/[^A-Za-z0-9_-]/g, "-");
-    const input = h("input", { id: inputId, type: "text", maxlength: "2000", autocomplete: "off", class: "reason-input", "data-key": key });
-    input.value = fin.drafts.get(key) || "";
-    input.addEventListener("input", () => fin.drafts.set(key, input.value));
-    const form = h("form", { class: "reason-form", novalidate: true, "data-key": key },
-      h("label", { for: inputId }, t(labelKey)),
-      h("div", { class: "reason-row" },
-        input,
-        h("button", { class: "button primary small", type: "submit", disabled: busy, "data-action": "submit-reason" }, busy ? t("finWorking") : t(submitKey)),
-        h("button", { class: "button ghost small", type: "button", disabled: busy, "data-action": "cancel", onclick: () => {
-          fin.open.delete(key);
-          fin.errors.delete(key);
-          renderFinance();
-        } }, t("finCancel"))));
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      onSubmit(input.value.trim());
-    });
-    return form;
-  }
-
-  function decisionError(key) {
-    const err = state.fin.errors.get(key);
-    if (!err) return null;
-    return h("p", { class: "error-text decision-error", role: "alert" }, t("finNotRecorded"), errorText(err));
-  }
-
-  function table(id, headers, rows, foot) {
-    const node = $(id);
-    const parts = [
-      h("thead", null, h("tr", null, headers.map(([key, cls]) => h("th", { scope: "col", class: cls }, t(key))))),
-      h("tbody", null, rows)];
-    if (foot) parts.push(h("tfoot", null, foot));
-    node.replaceChildren(...parts);
-    node.hidden = rows.length === 0;
-    const empty = $(id + "-empty");
-    if (empty) empty.hidden = rows.length > 0 || !state.fin.data;
-  }
-
-  function amountCell(value, extra) {
-    const fen = parseFen(value);
-    return h("td", { class: "num" + (fen !== null && fen < 0n ? " negative" : "") + (extra ? " " + extra : "") }, formatYuan(value));
-  }
-
-  function renderFinance() {
-    if (!FINANCE_ROLES.includes(state.role)) return;
-    const fin = state.fin;
-    // Keep the focus (and the caret) across the re-render; what is typed is
-    // kept in fin.drafts.
-    const active = document.activeElement;
-    let focus = null;
-    if (active && $("finance-page").contains(active)) {
-      const keyed = active.closest("[data-key]");
-      const action = active.dataset.action || (active.classList.contains("reason-input") ? "input" : "");
-      if (keyed && action) focus = { key: keyed.dataset.key, action, start: active.selectionStart, end: active.selectionEnd };
-    }
-
-    const errorBox = $("fin-error");
-    errorBox.hidden = !fin.error;
-    errorBox.textContent = fin.error ? t("loadFailed") + errorText(fin.error) : "";
-    $("fin-readonly").hidden = canDecide();
-    renderFinanceStatus();
-
-    const answer = fin.data;
-    const result = (answer && answer.reconciliation) || {};
-    setText("fin-position", answer ? String(result.position || 0) : fin.loading ? t("finLoading") : "—");
-    renderFinanceSummary(answer, result);
-    renderSuggestions(result.suggested || []);
-    renderUnmatchedLines(result.unmatched_lines || []);
-    renderUnmatchedDonations(result.unmatched_donations || []);
-    renderDuplicates(result.duplicates || []);
-    renderPrinted(result.printed_twice || []);
-    renderPledges(result.outstanding || []);
-    renderSettled(result.matched || [], result.written_off || [], result.refunds || [], result.fees || []);
-    $("fin-import-card").hidden = !canDecide();
-
-    if (focus) {
-      const key = CSS.escape(focus.key);
-      const action = CSS.escape(focus.action);
-      const target = focus.action === "input"
-        ? document.querySelector('#finance-page form[data-key="' + key + '"] .reason-input')
-        : document.querySelector('#finance-page [data-key="' + key + '"][data-action="' + action + '"], #finance-page [data-key="' + key + '"] [data-action="' + action + '"]');
-      if (target && !target.disabled) {
-        target.focus();
-        if (focus.action === "input" && typeof focus.start === "number") target.setSelectionRange(focus.start, focus.end);
-      }
-    }
-  }
-
-  function renderFinanceStatus() {
-    const status = state.fin.status;
-    const box = $("fin-status");
-    box.textContent = status ? t(status.key, status.vars) + (status.detail || "") : "";
-    box.classList.toggle("ok", Boolean(status && status.ok));
-  }
-
-  function renderFinanceSummary(answer, result) {
-    const box = $("fin-summary");
-    if (!answer) {
-      box.replaceChildren();
-      return;
-    }
-    const items = (answer.summary || []).map((entry) => {
-      const item = summaryItem(entry.item);
-      return { key: item.key, label: summaryLabel(item), count: Number(entry.count) || 0, amount: entry.amount };
-    });
-    box.replaceChildren(...items.map((item) => h("div", { class: "fin-tile fin-tile-" + item.key, id: "fin-sum-" + item.key },
-      h("span", { class: "kpi-label" }, item.label),
-      h("span", { class: "fin-tile-count", id: "fin-sum-" + item.key + "-count", "data-count": item.count }, countText(item.count)),
-      h("span", { class: "fin-tile-amount", id: "fin-sum-" + item.key + "-amount" }, item.fen !== undefined ? formatFen(item.fen) : formatYuan(item.amount)))));
-  }
-
-  function renderSuggestions(suggested) {
-    const decide_ = canDecide();
-    $("fin-suggestions-empty").hidden = suggested.length > 0 || !state.fin.data;
-    $("fin-suggestions").replaceChildren(...suggested.map((match) => {
-      const key = financeKey("suggestion", match.id);
-      const fin = state.fin;
-      const busy = fin.busy.has(key);
-      const lines = match.lines || [];
-      const donations = match.donations || [];
-      const linesFen = lines.reduce((sum, line) => {
-        const fen = parseFen(line.amount) || 0n;
-        return sum + (fen < 0n ? -fen : fen);
-      }, 0n);
-      const feeFen = parseFen(match.fee) || 0n;
-      const donationsFen = sumFen(donations, "amount");
-      let balance;
-      if (donations.length === 0) balance = t("finBalanceFeeOnly", { fee: formatFen(feeFen) });
-      else if (feeFen !== 0n) balance = t("finBalanceLine", { lines: formatFen(linesFen), fee: formatFen(feeFen), donations: formatFen(donationsFen) });
-      else balance = t("finBalanceNoFee", { lines: formatFen(linesFen), donations: formatFen(donationsFen) });
-      const adds = linesFen + feeFen === donationsFen || donations.length === 0;
-
-      const head = h("div", { class: "sug-head" },
-        h("span", { class: "badge rule-badge rule-" + String(match.rule || "").replace(/[^a-z-]/g, "") }, ruleText(match.rule)),
-        h("code", { class: "sug-rule-code", title: t("finRule") }, match.rule || ""),
-        match.similarity ? h("span", { class: "sug-meta sug-similarity" }, t("finSimilarity") + " ", h("strong", null, Number(match.similarity).toFixed(2))) : null,
-        match.fee ? h("span", { class: "sug-meta sug-fee" }, t("finFee") + " ", h("strong", null, formatYuan(match.fee))) : null,
-        h("code", { class: "sug-id" }, match.id || ""));
-      const lineTable = h("table", { class: "data compact sug-lines" },
-        h("caption", null, t("finBankLines")),
-        h("thead", null, h("tr", null, h("th", { scope: "col" }, t("colDate")), h("th", { scope: "col", class: "num" }, t("colAmount")),
-          h("th", { scope: "col" }, t("colCounterparty")), h("th", { scope: "col" }, t("colRemark")))),
-        h("tbody", null, lines.map((line) => h("tr", { "data-line": line.line_id },
-          h("td", { class: "nowrap" }, formatDate(line.date)), amountCell(line.amount),
-          h("td", null, line.counterparty || "—"), h("td", null, line.remark || "—")))));
-      const donationTable = donations.length ? h("table", { class: "data compact sug-donations" },
-        h("caption", null, t("finDonations")),
-        h("thead", null, h("tr", null, h("th", { scope: "col" }, t("colDonation")), h("th", { scope: "col" }, t("colCampaign")),
-          h("th", { scope: "col", class: "num" }, t("colAmount")))),
-        h("tbody", null, donations.map((donation) => h("tr", { "data-donation": donation.donation_id },
-          h("td", { class: "nowrap" }, donation.donation_id || ""), h("td", null, labelText(state.labels.campaigns, donation.campaign)),
-          amountCell(donation.amount))))) : null;
-      const actions = decide_ ? h("div", { class: "sug-actions" },
-        h("button", { class: "button primary small", type: "button", disabled: busy, "data-key": key, "data-action": "confirm",
-          onclick: () => decide(key, { action: "confirm", id: match.id }, "finConfirmed") }, busy && !fin.open.has(key) ? t("finWorking") : t("finConfirm")),
-        fin.open.has(key) ? null : h("button", { class: "button ghost small", type: "button", disabled: busy, "data-key": key, "data-action": "reject",
-          onclick: () => {
-            fin.open.add(key);
-            fin.errors.delete(key);
-            renderFinance();
-            const input = document.querySelector('#finance-page form[data-key="' + CSS.escape(key) + '"] .reason-input');
-            if (input) input.focus();
-          } }, t("finReject"))) : null;
-      const form = decide_ && fin.open.has(key)
-        ? reasonForm(key, "finRejectReason", "finRejectSubmit", (reason) => decide(key, { action: "reject", id: match.id, reason }, "finRejected"))
-        : null;
-      return h("li", { class: "suggestion", id: "suggestion-" + match.id, "data-id": match.id, "data-rule": match.rule },
-        head,
-        h("div", { class: "sug-body" }, h("div", { class: "table-wrap" }, lineTable), donationTable ? h("div", { class: "table-wrap" }, donationTable) : null),
-        h("p", { class: "sug-balance" + (adds ? "" : " negative") }, balance),
-        actions, form, decisionError(key));
-    }));
-  }
-
-  function renderUnmatchedLines(lines) {
-    const decide_ = canDecide();
-    const fin = state.fin;
-    const headers = [["colDate"], ["colSerial"], ["colAmount", "num"], ["colCounterparty"], ["colRemark"]];
-    if (decide_) headers.push(["colAction"]);
-    const rows = [];
-    for (const line of lines) {
-      const key = financeKey("line", line.line_id);
-      const busy = fin.busy.has(key);
-      rows.push(h("tr", { id: "line-" + line.line_id, "data-line": line.line_id },
-        h("td", { class: "nowrap" }, formatDate(line.date)), h("td", { class: "nowrap" }, line.serial || "—"),
-        amountCell(line.amount), h("td", null, line.counterparty || "—"), h("td", null, line.remark || "—"),
-        decide_ ? h("td", null, fin.open.has(key) ? null : h("button", { class: "button ghost small", type: "button", disabled: busy,
-          "data-key": key, "data-action": "write-off", onclick: () => {
-            fin.open.add(key);
-            fin.errors.delete(key);
-            renderFinance();
-            const input = document.querySelector('#finance-page form[data-key="' + CSS.escape(key) + '"] .reason-input');
-            if (input) input.focus();
-          } }, t("finWriteOff"))) : null));
-      if (decide_ && (fin.open.has(key) || fin.errors.has(key))) {
-        rows.push(h("tr", { class: "form-row" }, h("td", { colspan: String(headers.length) },
-          fin.open.has(key) ? reasonForm(key, "finWriteOffReason", "finWriteOffSubmit",
-            (reason) => decide(key, { action: "write-off", id: line.line_id, reason }, "finWrittenOff")) : null,
-          decisionError(key))));
-      }
-    }
-    table("fin-lines", headers, rows, lines.length ? h("tr", { class: "sum" }, h("th", { scope: "row", colspan: "2" }, t("totalRow")),
-      h("td", { class: "num" }, formatFen(sumFen(lines, "amount"))), h("td", { colspan: String(headers.length - 3) })) : null);
-  }
-
-  function renderUnmatchedDonations(donations) {
-    const rows = donations.map((donation) => h("tr", { id: "donation-" + donation.donation_id, "data-donation": donation.donation_id },
-      h("td", { class: "nowrap" }, donation.donation_id || ""), h("td", null, donation.donor || "—"),
-      h("td", null, labelText(state.labels.campaigns, donation.campaign)), h("td", null, regionLabel(donation.county).primary),
-      h("td", { class: "nowrap" }, formatDate(donation.date)), amountCell(donation.amount)));
-    table("fin-donations", [["colDonation"], ["colDonor"], ["colCampaign"], ["colRegion"], ["colDate"], ["colAmount", "num"]], rows,
-      donations.length ? h("tr", { class: "sum" }, h("th", { scope: "row", colspan: "5" }, t("totalRow")),
-        h("td", { class: "num" }, formatFen(sumFen(donations, "amount")))) : null);
-  }
-
-  function renderDuplicates(groups) {
-    const rows = [];
-    groups.forEach((group, i) => {
-      for (const line of group || []) {
-        rows.push(h("tr", { class: i % 2 ? "dup-odd" : "dup-even", "data-line": line.line_id },
-          h("td", { class: "num" }, "#" + (i + 1)), h("td", { class: "nowrap" }, formatDate(line.date)),
-          h("td", { class: "nowrap" }, line.serial || "—"), amountCell(line.amount),
-          h("td", null, line.counterparty || "—"), h("td", null, line.remark || "—")));
-      }
-    });
-    table("fin-duplicates", [["colGroup", "num"], ["colDate"], ["colSerial"], ["colAmount", "num"], ["colCounterparty"], ["colRemark"]], rows);
-  }
-
-  function renderPledges(pledges) {
-    const buckets = new Map(PLEDGE_BUCKETS.map((bucket) => [bucket, { count: 0, fen: 0n }]));
-    for (const pledge of pledges) {
-      if (!buckets.has(pledge.bucket)) buckets.set(pledge.bucket, { count: 0, fen: 0n });
-      const figures = buckets.get(pledge.bucket);
-      figures.count++;
-      figures.fen += parseFen(pledge.amount) || 0n;
-    }
-    const tiles = [];
-    let allCount = 0;
-    let allFen = 0n;
-    for (const [bucket, figures] of buckets) {
-      allCount += figures.count;
-      allFen += figures.fen;
-      const id = "fin-bucket-" + bucketId(bucket);
-      tiles.push(h("div", { class: "fin-tile bucket bucket-" + bucketId(bucket), id },
-        h("span", { class: "kpi-label" }, bucketText(bucket)),
-        h("span", { class: "fin-tile-count", id: id + "-count", "data-count": figures.count }, countText(figures.count)),
-        h("span", { class: "fin-tile-amount", id: id + "-amount" }, formatFen(figures.fen))));
-    }
-    tiles.push(h("div", { class: "fin-tile bucket bucket-all", id: "fin-bucket-all" },
-      h("span", { class: "kpi-label" }, t("totalRow")),
-      h("span", { class: "fin-tile-count", id: "fin-bucket-all-count", "data-count": allCount }, countText(allCount)),
-      h("span", { class: "fin-tile-amount", id: "fin-bucket-all-amount" }, formatFen(allFen))));
-    $("fin-buckets").replaceChildren(...(state.fin.data ? tiles : []));
-    const rows = pledges.map((pledge) => h("tr", { id: "pledge-" + pledge.donation_id, "data-donation": pledge.donation_id },
-      h("td", { class: "nowrap" }, pledge.donation_id || ""), h("td", null, pledge.donor || "—"),
-      h("td", null, labelText(state.labels.campaigns, pledge.campaign)), h("td", { class: "nowrap" }, formatDate(pledge.date)),
-      amountCell(pledge.amount), h("td", { class: "num" }, formatCount(pledge.age_days)),
-      h("td", null, h("span", { class: "bucket-chip bucket-" + bucketId(pledge.bucket) }, bucketText(pledge.bucket)))));
-    table("fin-pledges", [["colDonation"], ["colDonor"], ["colCampaign"], ["colPledgedOn"], ["colAmount", "num"], ["colAgeDays", "num"], ["colBucket"]], rows);
-  }
-
-  function renderPrinted(rows) {
-    table("fin-printed", [["colDate"], ["colSerial"], ["colAmount", "num"], ["colCounterparty"], ["colPrintedAt"], ["colFirstAt"], ["colFile"]],
-      rows.map((row) => h("tr", { "data-line": row.line_id },
-        h("td", { class: "nowrap" }, formatDate(row.date)), h("td", { class: "nowrap" }, row.serial || "—"), amountCell(row.amount),
-        h("td", null, row.counterparty || "—"), h("td", { class: "nowrap" }, row.where || ""), h("td", { class: "nowrap" }, row.of || ""),
-        h("td", null, row.file || "—"))));
-  }
-
-  function renderSettled(matched, written, refunds, fees) {
-    const matchedRows = matched.map((match) => h("tr", { id: "matched-" + match.id, "data-id": match.id },
-      h("td", { class: "nowrap" }, ruleText(match.rule)),
-      h("td", null, (match.lines || []).map((line) => h("div", { class: "nowrap" }, formatDate(line.date) + " · " + formatYuan(line.amount) +
-        (line.counterparty ? " · " + line.counterparty : "")))),
-      h("td", null, (match.donations || []).map((donation) => h("div", { class: "nowrap" }, (donation.donation_id || "") + " · " + formatYuan(donation.amount)))),
-      amountCell(match.fee || "0.00"),
-      h("td", null, match.decided_by ? h("code", null, match.decided_by) : "—")));
-    table("fin-matched", [["colRule"], ["colLines"], ["colDonations"], ["finFee", "num"], ["colDecidedBy"]], matchedRows);
-    const writtenRows = written.map((line) => h("tr", { "data-line": line.line_id },
-      h("td", { class: "nowrap" }, formatDate(line.date)), h("td", { class: "nowrap" }, line.serial || "—"), amountCell(line.amount),
-      amountCell(line.written_off), h("td", null, line.counterparty || "—"), h("td", null, line.remark || "—"),
-      h("td", { class: "reason" }, line.reason || "—")));
-    table("fin-written", [["colDate"], ["colSerial"], ["colAmount", "num"], ["colWrittenOff", "num"], ["colCounterparty"], ["colRemark"], ["colReason"]], writtenRows);
-    const refundRows = refunds.map((pair) => h("tr", { id: "refund-" + pair.id, "data-id": pair.id },
-      h("td", null, (pair.lines || []).map((line) => h("div", { class: "nowrap" }, formatDate(line.date) + " · " + formatYuan(line.amount) +
-        (line.counterparty ? " · " + line.counterparty : "")))),
-      h("td", null, pair.why || "—"),
-      h("td", null, pair.decided_by ? h("code", null, pair.decided_by) : "—")));
-    table("fin-refunds", [["colLines"], ["colNote"], ["colDecidedBy"]], refundRows);
-    const feeRows = fees.map((fee) => h("tr", { "data-line": fee.line_id },
-      h("td", { class: "nowrap" }, formatDate(fee.date)), h("td", { class: "nowrap" }, fee.serial || "—"), amountCell(fee.amount),
-      h("td", null, fee.source === "match" ? t("finFeeWithMatch", { id: fee.match_id }) : t("finFeeWrittenOff")),
-      h("td", null, fee.decided_by ? h("code", null, fee.decided_by) : "—")));
-    table("fin-fees", [["colDate"], ["colSerial"], ["finFee", "num"], ["colSource"], ["colDecidedBy"]], feeRows);
-  }
-
-  // ---------------------------------------------------------------- statement import
-
-  // The statement is sent as it is (the server reads GBK, UTF-8, XLSX and
-  // CAMT.053) first with preview=true, which writes nothing; the preview
-  // shows the new lines, those already in the ledger, the rows printed
-  // twice and the checks, and only "Import" writes, by the same plan.
-  const importState = { file: null, preview: null, busy: false };
-
-  function importPath(preview) {
-    const query = new URLSearchParams();
-    query.set("file", importState.file.name);
-    const profile = $("fin-import-profile").value;
-    if (profile) query.set("profile", profile);
-    const account = $("fin-import-account").value.trim();
-    if (account) query.set("account", account);
-    if (preview) query.set("preview", "true");
-    return "/api/v1/reconciliation/statements?" + query.toString();
-  }
-
-  async function sendStatement(preview) {
-    const body = await importState.file.arrayBuffer();
-    const response = await api(importPath(preview), { method: "POST", body, contentType: "application/octet-stream" });
-    return (response.body && response.body.import) || {};
-  }
-
-  async function previewStatement(event) {
-    event.preventDefault();
-    const input = $("fin-import-file");
-    const status = $("fin-import-status");
-    importState.file = input.files && input.files[0] ? input.files[0] : null;
-    importState.preview = null;
-    $("fin-import-result").hidden = true;
-    if (!importState.file) {
-      status.textContent = t("finImportChoose");
-      return;
-    }
-    status.textContent = t("finImportReading");
-    try {
-      importState.preview = await sendStatement(true);
-      status.textContent = "";
-      renderImportPreview();
-    } catch (err) {
-      status.textContent = t("finImportFailed") + errorText(err);
-    }
-  }
-
-  function renderImportPreview() {
-    const plan = importState.preview;
-    const box = $("fin-import-result");
-    box.hidden = !plan;
-    if (!plan) return;
-    const newLines = plan.new || [];
-    const already = plan.already || [];
-    const twice = plan.printed_twice || [];
-    $("fin-import-summary").textContent = t("finImportSummary", { file: plan.file || "", format: plan.format || "",
-      profile: plan.profile ? " · " + plan.profile : "", account: plan.account || "", first: plan.first_date || "", last: plan.last_date || "",
-      new: formatCount(newLines.length), already: formatCount(already.length), twice: formatCount(twice.length) });
-    $("fin-import-summary").dataset.new = String(newLines.length);
-    $("fin-import-summary").dataset.already = String(already.length);
-    $("fin-import-summary").dataset.twice = String(twice.length);
-    $("fin-import-balance").textContent = plan.balance_checked ? t("finImportBalanceOk") : t("finImportBalanceUnknown");
-    $("fin-import-warnings").replaceChildren(...(plan.warnings || []).map((warning) => h("li", null, t("finImportWarning") + warning)));
-    const problems = plan.problems || [];
-    $("fin-import-problems").replaceChildren(...problems.map((problem) => h("li", null, t("finImportProblem") + problem)));
-    if (newLines.length === 0 && problems.length === 0) $("fin-import-problems").append(h("li", { class: "muted" }, t("finImportNothing")));
-    const rows = newLines.map((line) => h("tr", { "data-line": line.line_id },
-      h("td", { class: "nowrap" }, line.date || ""), h("td", { class: "nowrap" }, line.serial || "—"), amountCell(line.amount),
-      h("td", { class: "num" }, line.balance ? formatYuan(line.balance) : "—"), h("td", null, line.counterparty || "—"),
-      h("td", null, line.remark || "—"), h("td", { class: "nowrap" }, line.where || "")));
-    const node = $("fin-import-lines");
-    node.replaceChildren(h("thead", null, h("tr", null, [["colDate"], ["colSerial"], ["colAmount", "num"], ["colBalance", "num"],
-      ["colCounterparty"], ["colRemark"], ["colWhere"]].map(([key, cls]) => h("th", { scope: "col", class: cls }, t(key))))), h("tbody", null, rows));
-    node.hidden = rows.length === 0;
-    $("fin-import-confirm").disabled = importState.busy || problems.length > 0 || newLines.length === 0;
-  }
-
-  async function confirmStatement() {
-    if (!importState.file || !importState.preview || importState.busy) return;
-    const status = $("fin-import-status");
-    importState.busy = true;
-    renderImportPreview();
-    try {
-      const done = await sendStatement(false);
-      status.textContent = t("finImportDone", { file: done.file || importState.file.name, written: formatCount(done.written || 0),
-        already: formatCount((done.already || []).length) });
-      status.classList.add("ok");
-      importState.preview = null;
-      $("fin-import-result").hidden = true;
-      // The account and profile stay for the next statement of the month.
-      $("fin-import-file").value = "";
-    } catch (err) {
-      status.textContent = t("finImportFailed") + errorText(err);
-      status.classList.remove("ok");
-    }
-    importState.busy = false;
-    if (importState.preview) renderImportPreview();
-    await loadFinance();
-  }
-
-  // exportReconciliation downloads the export with the token: a plain link
-  // cannot send the Authorization header, so the file is fetched and handed
-  // to the browser through a blob: URL.
-  async function exportReconciliation(event) {
-    event.preventDefault();
-    const link = event.currentTarget;
-    const fin = state.fin;
-    fin.status = { key: "finExporting" };
-    renderFinanceStatus();
-    let response;
-    try {
-      response = await fetch(link.getAttribute("href"), { headers: { Authorization: "Bearer " + state.token }, cache: "no-store" });
-    } catch (err) {
-      fin.status = { key: "finExportFailed", detail: t("networkError") };
-      renderFinanceStatus();
-      return;
-    }
-    if (!response.ok) {
-      let message = response.status + " " + response.statusText;
-      try {
-        const body = await response.json();
-        if (body && body.error && body.error.message) message = body.error.message;
-      } catch (err) {
-        // not JSON: the status says it
-      }
-      fin.status = { key: "finExportFailed", detail: message };
-      renderFinanceStatus();
-      return;
-    }
-    const blob = await response.blob();
-    const disposition = response.headers.get("Content-Disposition") || "";
-    const named = /filename="?([^";]+)"?/i.exec(disposition);
-    const name = named ? named[1] : "reconciliation." + (link.dataset.format || "xlsx");
-    const url = URL.createObjectURL(blob);
-    const save = h("a", { href: url, download: name, hidden: true });
-    document.body.append(save);
-    save.click();
-    save.remove();
-    window.setTimeout(() => URL.revokeObjectURL(url), 60000);
-    fin.status = { key: "finExported", vars: { name }, ok: true };
-    renderFinanceStatus();
-  }
-
   // ---------------------------------------------------------------- views
 
   function viewOfHash() {
@@ -1662,8 +1084,8 @@ import { apiClient } from "./api.js";
       if (window.location.hash !== hash) history.replaceState(null, "", window.location.pathname + window.location.search + hash);
     }
     if (finance) {
-      renderFinance();
-      loadFinance();
+      financePage.renderFinance();
+      financePage.loadFinance();
     }
     if (access) loadAccessLog();
   }
@@ -1731,17 +1153,13 @@ import { apiClient } from "./api.js";
     window.addEventListener("hashchange", () => {
       if (state.role) showView(viewOfHash(), true);
     });
-    $("fin-refresh").addEventListener("click", () => loadFinance());
+    $("fin-refresh").addEventListener("click", () => financePage.loadFinance());
     $("access-refresh").addEventListener("click", () => loadAccessLog());
-    $("fin-export-xlsx").addEventListener("click", exportReconciliation);
-    $("fin-export-csv").addEventListener("click", exportReconciliation);
-    $("fin-import-form").addEventListener("submit", previewStatement);
-    $("fin-import-confirm").addEventListener("click", confirmStatement);
-    $("fin-import-cancel").addEventListener("click", () => {
-      importState.preview = null;
-      $("fin-import-result").hidden = true;
-      $("fin-import-status").textContent = "";
-    });
+    $("fin-export-xlsx").addEventListener("click", financePage.exportReconciliation);
+    $("fin-export-csv").addEventListener("click", financePage.exportReconciliation);
+    $("fin-import-form").addEventListener("submit", financePage.previewStatement);
+    $("fin-import-confirm").addEventListener("click", financePage.confirmStatement);
+    $("fin-import-cancel").addEventListener("click", financePage.cancelImport);
     $("v-add-item").addEventListener("click", () => {
       readItemLines();
       itemLines.push(newItemLine());
