@@ -6,8 +6,8 @@
 //
 // It is ES modules, loaded by the browser as they are: texts.js (the words,
 // in Chinese and English), dom.js (building elements), format.js (money in
-// fen, Beijing times), api.js (the API client), finance.js (the finance
-// page), and this file, the other views.
+// fen, Beijing times), api.js (the API client), entry.js (the entry form),
+// finance.js (the finance page), and this file, the other views.
 //
 // Security rule of these files: text that comes from the API (names,
 // summaries, actors, venues, reasons, messages) is only ever inserted with
@@ -18,6 +18,7 @@ import { TEXT } from "./texts.js";
 import { $, h, setText } from "./dom.js";
 import { parseFen, formatFen, formatYuan, fenOf, formatCount, ratio, formatTime, beijingNowLocalInput, clockTime } from "./format.js";
 import { apiClient } from "./api.js";
+import { createEntry } from "./entry.js";
 import { createFinance, newFinanceState } from "./finance.js";
 
 (function () {
@@ -131,6 +132,9 @@ import { createFinance, newFinanceState } from "./finance.js";
   // api calls the API with the signed-in token (api.js).
   const api = apiClient(() => state.token, () => t("networkError"));
 
+  // The entry form (entry.js).
+  const entryForm = createEntry({ state, t, api, fillItemSelect });
+
   // The finance page (finance.js).
   const financePage = createFinance({ state, t, api, labelText, regionLabel, FINANCE_ROLES, DECIDING_ROLES, PLEDGE_BUCKETS,
     FINANCE_REFRESH_MS });
@@ -163,9 +167,9 @@ import { createFinance, newFinanceState } from "./finance.js";
       renderCampaigns();
       renderFeed();
       renderAudit();
-      readItemLines();
-      renderItemLines();
-      renderEntryOutcome();
+      entryForm.readItemLines();
+      entryForm.renderItemLines();
+      entryForm.renderEntryOutcome();
     }
     financePage.renderFinance();
   }
@@ -319,7 +323,7 @@ import { createFinance, newFinanceState } from "./finance.js";
     buildCountyTable();
     buildCountyChart();
     buildMap();
-    resetEntryForm();
+    entryForm.resetEntryForm();
   }
 
   function counties() {
@@ -792,273 +796,6 @@ import { createFinance, newFinanceState } from "./finance.js";
     box.replaceChildren(header, h("div", { class: "table-wrap" }, table));
   }
 
-  // ---------------------------------------------------------------- data entry
-
-  function newIdempotencyKey() {
-    const bytes = new Uint8Array(12);
-    crypto.getRandomValues(bytes);
-    return "web-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  }
-
-  let itemLines = [];
-
-  function newItemLine() {
-    return { item: "", unit: "", quantity: "", value: "" };
-  }
-
-  function renderItemLines() {
-    const box = $("v-items");
-    if (!state.catalog) return;
-    box.replaceChildren(...itemLines.map((line, i) => {
-      const select = h("select", { class: "item-kind", id: "v-item-" + i, "data-field": "data.items[" + i + "].item" });
-      fillItemSelect(select);
-      if (line.item) select.value = line.item;
-      select.addEventListener("change", () => {
-        const kind = state.labels.items.get(select.value);
-        const unit = $("v-unit-" + i);
-        if (kind && unit && !unit.dataset.touched) unit.value = kind.unit || "";
-      });
-      const unit = h("input", { type: "text", id: "v-unit-" + i, class: "unit", "data-field": "data.items[" + i + "].unit" });
-      unit.value = line.unit || (state.labels.items.get(select.value) || {}).unit || "";
-      unit.addEventListener("input", () => { unit.dataset.touched = "1"; });
-      const quantity = h("input", { type: "text", inputmode: "numeric", id: "v-quantity-" + i, "data-field": "data.items[" + i + "].quantity" });
-      quantity.value = line.quantity;
-      const value = h("input", { type: "text", inputmode: "decimal", id: "v-value-" + i, "data-field": "data.items[" + i + "].value" });
-      value.value = line.value;
-      const remove = h("button", { type: "button", class: "button ghost small", onclick: () => {
-        readItemLines();
-        itemLines.splice(i, 1);
-        if (itemLines.length === 0) itemLines.push(newItemLine());
-        renderItemLines();
-      } }, t("removeItem"));
-      return h("div", { class: "item-line", "data-field": "data.items[" + i + "]" },
-        h("div", { class: "field" }, h("label", { for: "v-item-" + i }, t("fItem")), select),
-        h("div", { class: "field" }, h("label", { for: "v-unit-" + i }, t("fUnit")), unit),
-        h("div", { class: "field" }, h("label", { for: "v-quantity-" + i }, t("fQuantity")), quantity),
-        h("div", { class: "field" }, h("label", { for: "v-value-" + i }, t("fValue")), value),
-        h("div", { class: "field remove" }, remove));
-    }));
-    showViolations(state.violations);
-  }
-
-  function readItemLines() {
-    const box = $("v-items");
-    if (!box.children.length) return;
-    itemLines = itemLines.map((line, i) => {
-      const item = $("v-item-" + i);
-      if (!item) return line;
-      return { item: item.value, unit: $("v-unit-" + i).value, quantity: $("v-quantity-" + i).value, value: $("v-value-" + i).value };
-    });
-  }
-
-  function resetEntryForm() {
-    const form = $("entry-form");
-    for (const node of form.querySelectorAll("input, textarea")) node.value = "";
-    $("f-occurred").value = beijingNowLocalInput();
-    const city = (state.catalog.regions || []).find((region) => region.level === "city");
-    if (city) $("f-county").value = city.code;
-    itemLines = [newItemLine()];
-    $("v-items").replaceChildren();
-    renderItemLines();
-    state.idempotencyKey = newIdempotencyKey();
-    state.entryOutcome = null;
-    state.violations = [];
-    clearViolations();
-    renderEntryOutcome();
-  }
-
-  function text(id) {
-    return $(id).value.trim();
-  }
-
-  // integer sends a whole number as a JSON number, and anything else as
-  // typed, so that the API, not this page, says what is wrong with it.
-  function integer(value) {
-    value = String(value).trim();
-    if (value === "") return undefined;
-    if (/^\d{1,15}$/.test(value)) return Number(value);
-    return value;
-  }
-
-  function compact(object) {
-    for (const key of Object.keys(object)) {
-      const value = object[key];
-      if (value === undefined || value === "") delete object[key];
-    }
-    return object;
-  }
-
-  function occurredAt() {
-    const value = text("f-occurred");
-    if (!value) return undefined;
-    // datetime-local has no zone: the form asks for Beijing time.
-    return (value.length === 16 ? value + ":00" : value) + "+08:00";
-  }
-
-  function buildEvent() {
-    const kind = $("entry-type").value;
-    const envelope = {
-      county: $("f-county").value,
-      occurred_at: occurredAt(),
-      idempotency_key: state.idempotencyKey,
-    };
-    if (kind === "donation") {
-      return compact(Object.assign(envelope, {
-        type: "donation_received",
-        data: compact({
-          donation_id: text("d-id"),
-          campaign: $("f-campaign").value,
-          donor_kind: $("d-kind").value,
-          donor_organisation: text("d-org"),
-          form: "money",
-          amount: text("d-amount"),
-          bank_reference: text("d-bank"),
-          note: text("d-note"),
-        }),
-      }));
-    }
-    readItemLines();
-    const items = itemLines.map((line) => compact({
-      item: line.item,
-      unit: line.unit.trim(),
-      quantity: integer(line.quantity),
-      value: line.value.trim(),
-    }));
-    const fundId = text("v-fund-id");
-    const fundAmount = text("v-fund-amount");
-    return compact(Object.assign(envelope, {
-      type: "supplies_delivered",
-      data: compact({
-        delivery_id: text("v-id"),
-        campaign: $("f-campaign").value,
-        site: compact({ kind: $("v-site-kind").value, name: text("v-site-name") }),
-        beneficiary_group: $("v-group").value,
-        headcount: integer($("v-headcount").value),
-        items,
-        spent: text("v-spent"),
-        funded_by: fundId || fundAmount ? [compact({ donation_id: fundId, amount: fundAmount })] : undefined,
-        note: text("v-note"),
-      }),
-    }));
-  }
-
-  function clearViolations() {
-    for (const node of document.querySelectorAll("#entry-form .field-error")) node.remove();
-    for (const node of document.querySelectorAll("#entry-form [aria-invalid]")) node.removeAttribute("aria-invalid");
-    for (const node of document.querySelectorAll("#entry-form .invalid")) node.classList.remove("invalid");
-    const box = $("entry-errors");
-    box.hidden = true;
-    box.replaceChildren();
-  }
-
-  // fieldFor finds the control a violation is about: the exact path, or the
-  // nearest enclosing path that has one ("data.site" for "data.site.x").
-  function fieldFor(path) {
-    const active = $("entry-type").value === "donation" ? $("donation-fields") : $("delivery-fields");
-    const candidates = [];
-    let current = path;
-    while (current) {
-      candidates.push(current);
-      const cut = Math.max(current.lastIndexOf("."), current.lastIndexOf("["));
-      if (cut <= 0) break;
-      current = current.slice(0, cut);
-    }
-    for (const candidate of candidates) {
-      for (const node of $("entry-form").querySelectorAll("[data-field]")) {
-        if (node.dataset.field !== candidate) continue;
-        if (node.closest("fieldset") && node.closest("fieldset") !== active) continue;
-        return node;
-      }
-    }
-    return null;
-  }
-
-  function showViolations(violations) {
-    clearViolations();
-    const unplaced = [];
-    for (const violation of violations || []) {
-      const field = String(violation.field || "");
-      const control = fieldFor(field);
-      if (!control) {
-        unplaced.push(violation);
-        continue;
-      }
-      const wrapper = control.classList.contains("field") || control.classList.contains("item-line")
-        ? control : control.closest(".field") || control.parentElement;
-      if (control.matches("input, select, textarea")) control.setAttribute("aria-invalid", "true");
-      wrapper.classList.add("invalid");
-      const shown = control.dataset.field === field ? violation.rule : field + ": " + violation.rule;
-      wrapper.append(h("span", { class: "field-error", "data-for": field }, shown));
-    }
-    const outcome = state.entryOutcome;
-    if (outcome && outcome.error) {
-      const box = $("entry-errors");
-      box.hidden = false;
-      box.append(h("p", null, h("strong", null, t("notWritten")), " ", outcome.error.message));
-      if (unplaced.length) {
-        box.append(h("p", null, t("otherProblems")),
-          h("ul", null, unplaced.map((v) => h("li", null, h("code", null, v.field || "$"), ": ", v.rule || ""))));
-      }
-    }
-  }
-
-  function renderEntryOutcome() {
-    const result = $("entry-result");
-    const outcome = state.entryOutcome;
-    result.className = "entry-result";
-    if (!outcome || outcome.error) {
-      result.replaceChildren();
-      showViolations(state.violations);
-      return;
-    }
-    if (outcome.pending) {
-      result.replaceChildren(t("submitting"));
-      return;
-    }
-    const first = (outcome.results || [])[0] || {};
-    result.classList.add("ok");
-    result.replaceChildren(first.duplicate
-      ? t("duplicate", { position: first.position })
-      : t("recorded", { position: first.position, id: first.event_id }));
-  }
-
-  async function submitEntry(event) {
-    event.preventDefault();
-    const submit = $("entry-submit");
-    if (submit.disabled) return;
-    const body = JSON.stringify(buildEvent());
-    submit.disabled = true;
-    state.entryOutcome = { pending: true };
-    state.violations = [];
-    clearViolations();
-    renderEntryOutcome();
-    try {
-      const response = await api("/api/v1/events", { method: "POST", body });
-      const results = (response.body && response.body.results) || [];
-      const keep = { type: $("entry-type").value, county: $("f-county").value, campaign: $("f-campaign").value };
-      resetEntryForm();
-      $("entry-type").value = keep.type;
-      $("f-county").value = keep.county;
-      $("f-campaign").value = keep.campaign;
-      showEntryType();
-      state.entryOutcome = { results };
-    } catch (err) {
-      // Nothing was written, or (network failure) we cannot know: the
-      // idempotency key is kept so a retry cannot write the entry twice.
-      state.entryOutcome = { error: err };
-      state.violations = err.violations || [];
-    } finally {
-      submit.disabled = false;
-    }
-    renderEntryOutcome();
-  }
-
-  function showEntryType() {
-    const donation = $("entry-type").value === "donation";
-    $("donation-fields").hidden = !donation;
-    $("delivery-fields").hidden = donation;
-  }
-
   // ---------------------------------------------------------------- views
 
   function viewOfHash() {
@@ -1133,12 +870,12 @@ import { createFinance, newFinanceState } from "./finance.js";
       event.preventDefault();
       lookupAudit($("audit-id").value, false);
     });
-    $("entry-form").addEventListener("submit", submitEntry);
+    $("entry-form").addEventListener("submit", entryForm.submitEntry);
     $("entry-type").addEventListener("change", () => {
-      showEntryType();
-      showViolations(state.violations);
+      entryForm.showEntryType();
+      entryForm.showViolations(state.violations);
     });
-    $("entry-reset").addEventListener("click", resetEntryForm);
+    $("entry-reset").addEventListener("click", entryForm.resetEntryForm);
     const tabs = Array.from(document.querySelectorAll("#view-tabs .tab"));
     for (const tab of tabs) {
       tab.addEventListener("click", () => showView(tab.dataset.view));
@@ -1160,11 +897,7 @@ import { createFinance, newFinanceState } from "./finance.js";
     $("fin-import-form").addEventListener("submit", financePage.previewStatement);
     $("fin-import-confirm").addEventListener("click", financePage.confirmStatement);
     $("fin-import-cancel").addEventListener("click", financePage.cancelImport);
-    $("v-add-item").addEventListener("click", () => {
-      readItemLines();
-      itemLines.push(newItemLine());
-      renderItemLines();
-    });
+    $("v-add-item").addEventListener("click", entryForm.addItemLine);
   }
 
   function init() {
