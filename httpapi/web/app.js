@@ -17,8 +17,8 @@
 "use strict";
 
 import { TEXT } from "./texts.js";
-import { $, h, setText } from "./dom.js";
-import { parseFen, formatFen, formatYuan, fenOf, formatCount, ratio, formatTime, beijingNowLocalInput, clockTime } from "./format.js";
+import { $, h } from "./dom.js";
+import { formatTime } from "./format.js";
 import { apiClient } from "./api.js";
 import { createEntry } from "./entry.js";
 import { createTotals } from "./totals.js";

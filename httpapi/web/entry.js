@@ -4,7 +4,7 @@
 // what it shares with the rest of the dashboard.
 
 import { $, h } from "./dom.js";
-import { beijingNowLocalInput, formatCount } from "./format.js";
+import { beijingNowLocalInput } from "./format.js";
 
 export function createEntry({ state, t, api, fillItemSelect }) {
   // ---------------------------------------------------------------- data entry

@@ -4,7 +4,7 @@
 // what it shares with the rest of the dashboard.
 
 import { $, h, setText } from "./dom.js";
-import { parseFen, formatFen, formatYuan, fenOf, formatCount, ratio, clockTime } from "./format.js";
+import { formatFen, fenOf, formatCount, ratio, clockTime } from "./format.js";
 
 export function createTotals({ state, t, api, labelText, regionLabel, counties, MAP_LAYOUT, SERVICE_KINDS, TRAINING_FORMATS,
   CAMPAIGN_REFRESH_MS }) {
