@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ordos-union/ledger/httpapi"
+	"github.com/ordos-union/ledger/reconcile"
 )
 
 // statementAnswer is POST /api/v1/reconciliation/statements.
@@ -65,6 +66,15 @@ func TestStatementImportThroughTheAPI(t *testing.T) {
 	if status != http.StatusCreated || json.Unmarshal(body, &answer) != nil || answer.Import.Written != 0 || len(answer.Import.Already) != 5 ||
 		head() != start+6 {
 		t.Fatalf("the same statement again, by another user: %d %s", status, body)
+	}
+	// The admin's token holds no personal-data grant: the counterparties'
+	// names are withheld, even those of the admin's own upload; the finance
+	// token, which holds the grant, sees them.
+	if strings.Contains(string(body), "准格尔旗某物流有限公司") || !strings.Contains(string(body), reconcile.Withheld) {
+		t.Errorf("a token without the grant saw the counterparties: %s", body)
+	}
+	if _, granted := financeDo(ctx, t, server, httpapi.RoleFinance, http.MethodPost, path+"&preview=true", financeStatement); !strings.Contains(string(granted), "准格尔旗某物流有限公司") {
+		t.Errorf("the finance token, granted, does not see the counterparties: %s", granted)
 	}
 	status, body = financeDo(ctx, t, server, httpapi.RoleFinance, http.MethodPost, "/api/v1/reconciliation/statements?file=june.csv",
 		financeStatement)
