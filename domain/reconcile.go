@@ -339,9 +339,7 @@ func (v Validator) validateFinance(problems *violations, at func(string) string,
 		checkText(problems, at("reason"), p.Reason, longTextRunesMax, true)
 	case FeeWrittenOff:
 		checkAccount(p.Account)
-		checkEntityID(problems, at("line_id"), p.LineID)
-		checkMoney(problems, at("amount"), p.Amount, true)
-		checkText(problems, at("reason"), p.Reason, longTextRunesMax, true)
+		checkWriteOff(problems, at, p.LineID, p.Amount, p.Reason)
 	case StatementImported:
 		checkAccount(p.Account)
 		checkText(problems, at("file"), p.File, shortTextRunesMax, false)
@@ -413,9 +411,7 @@ func (v Validator) validateFinance(problems *violations, at func(string) string,
 		checkText(problems, at("note"), p.Note, longTextRunesMax, false)
 	case LineWrittenOff:
 		checkAccount(p.Account)
-		checkEntityID(problems, at("line_id"), p.LineID)
-		checkMoney(problems, at("amount"), p.Amount, true)
-		checkText(problems, at("reason"), p.Reason, longTextRunesMax, true)
+		checkWriteOff(problems, at, p.LineID, p.Amount, p.Reason)
 	case DecisionUndone:
 		checkAccount(p.Account)
 		checkTarget(problems, at("decision_event_id"), p.DecisionEventID)
@@ -437,6 +433,14 @@ func (v Validator) validateFinance(problems *violations, at func(string) string,
 		}
 		checkText(problems, at("reason"), p.Reason, longTextRunesMax, true)
 	}
+}
+
+// checkWriteOff checks what every write-off names: the line, the amount
+// written off and why.
+func checkWriteOff(problems *violations, at func(string) string, lineID string, amount Money, reason string) {
+	checkEntityID(problems, at("line_id"), lineID)
+	checkMoney(problems, at("amount"), amount, true)
+	checkText(problems, at("reason"), reason, longTextRunesMax, true)
 }
 
 // Aggregate is the state that decides whether a new event may be appended:
