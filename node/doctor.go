@@ -234,8 +234,14 @@ func (n *Node) checkSigned(ctx context.Context, add func(string, bool, string, s
 func (n *Node) checkPrivateFiles(add func(string, bool, string, string, ...any)) {
 	for _, name := range []string{"tokens.json", filepath.Join("integrity", "signing.key")} {
 		path := filepath.Join(n.DataDir, name)
-		info, err := os.Stat(path)
+		info, err := os.Lstat(path)
 		if err != nil {
+			continue
+		}
+		if info.Mode()&os.ModeSymlink != 0 {
+			// A link could lead a repair's chmod, or the ledger's reads,
+			// to a file outside the data directory.
+			add(name, true, fmt.Sprintf("replace the link %s with the file itself", path), "is a symbolic link, not a file of the data directory")
 			continue
 		}
 		if info.Mode().Perm()&0o077 != 0 {

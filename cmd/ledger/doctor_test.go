@@ -57,6 +57,24 @@ func TestDoctorNamesProblemsAndTheirRepairs(t *testing.T) {
 	runLedger(t, "", "doctor", "--data", data).expect(t, 1, "PROBLEM  tree file", "PROBLEM  integrity/signing.key")
 	runLedger(t, "", "repair", "--data", data).expect(t, 0, "repaired: made the tree file again from the log (121 events)",
 		"repaired: made "+key+" its owner's alone", "all well")
+
+	// A secret that is a link to a file elsewhere is named, and repair
+	// does not follow it.
+	elsewhere := filepath.Join(t.TempDir(), "other-file")
+	if err := os.WriteFile(elsewhere, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tokens := filepath.Join(data, "tokens.json")
+	if err := os.Symlink(elsewhere, tokens); err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "repair", "--data", data).expect(t, 1, "PROBLEM  tokens.json: is a symbolic link")
+	if info, err := os.Stat(elsewhere); err != nil || info.Mode().Perm() != 0o644 {
+		t.Fatalf("repair followed the link: %v %v", info.Mode(), err)
+	}
+	if err := os.Remove(tokens); err != nil {
+		t.Fatal(err)
+	}
 	// The next command that holds the directory makes the file again from
 	// the log, and it agrees.
 	runLedger(t, "", "checkpoint", "--data", data).expect(t, 0)
