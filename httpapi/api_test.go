@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
 	"github.com/ordos-union/ledger/httpapi"
 )
 
@@ -194,6 +195,15 @@ func TestReadRoutesAndRoles(t *testing.T) {
 	if got := call(t, "POST", server.URL+"/api/v1/events", clerk, withDonor); got.status != 201 {
 		t.Fatalf("record: %d %s", got.status, got.body)
 	}
+	// The live totals follow the log: wait until they have folded the
+	// entry in, as the projection's own status says.
+	natsjstest.CheckFor(t, 30*time.Second, func() error {
+		got := call(t, "GET", server.URL+"/api/v1/projections", viewer, "")
+		if !strings.Contains(string(got.body), `"lag_events":0`) || !strings.Contains(string(got.body), `"position":1`) {
+			return fmt.Errorf("the totals have not folded the entry in: %s", got.body)
+		}
+		return nil
+	})
 	cases := []struct {
 		path   string
 		token  string
