@@ -54,6 +54,7 @@ type Ledger struct {
 	runner *projections.Runner
 	totals *projections.TotalsProjection
 	tree   *integrity.Tree
+	index  *projections.Index
 }
 
 // New makes the use cases over the parts.
@@ -73,6 +74,21 @@ func (l *Ledger) Follow(runner *projections.Runner, totals *projections.TotalsPr
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.runner, l.totals, l.tree = runner, totals, tree
+}
+
+// UseIndex hands the ledger the entity index a running server keeps up
+// with the log: audit trails, traces and lookups by id then read only the
+// events it names (and the log after its position).
+func (l *Ledger) UseIndex(index *projections.Index) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.index = index
+}
+
+func (l *Ledger) entityIndex() *projections.Index {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.index
 }
 
 // Store is the ledger's event store.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/projections"
 )
 
@@ -81,13 +82,19 @@ func instant(field, text string) (time.Time, error) {
 // Audit is the complete history of an entry, a donation, a campaign fund
 // or a region.
 func (l *Ledger) Audit(ctx context.Context, id string) (*projections.AuditTrail, error) {
-	return projections.Audit(ctx, l.parts.Store, l.parts.Catalog, id)
+	return projections.AuditIndexed(ctx, l.parts.Store, l.entityIndex(), l.parts.Catalog, id)
 }
 
 // Trace follows a donation's money to what it paid for, or a delivery
 // back to the donations.
 func (l *Ledger) Trace(ctx context.Context, id string) (*projections.Trace, error) {
-	return projections.TraceEntity(ctx, l.parts.Store, id)
+	return projections.TraceEntity(ctx, l.parts.Store, l.entityIndex(), id)
+}
+
+// Find returns the event an id names: the event with that event id, or the
+// latest event of an entry id.
+func (l *Ledger) Find(ctx context.Context, id string) (eventstore.Record, error) {
+	return projections.Latest(ctx, l.parts.Store, l.entityIndex(), id)
 }
 
 // ProjectionStatus is the totals projection's checkpoint and lag.

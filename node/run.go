@@ -87,6 +87,11 @@ func (n *Node) Run(ctx context.Context, options RunOptions) (*Running, error) {
 		},
 	})
 	n.App.Follow(running.runner, projection, tree)
+	// The entity index is built in memory from the start of the log while
+	// the ledger serves; until it has caught up, audit trails read the log.
+	index := projections.NewIndex(n.logger)
+	n.App.UseIndex(index)
+	go index.Follow(ctx, n.Store)
 	// The KV bucket of live totals is JetStream's; on EventStoreDB programs
 	// follow /api/v1/live instead.
 	if n.JetStream != nil {

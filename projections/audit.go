@@ -44,77 +44,115 @@ type AuditTrail struct {
 }
 
 // Audit returns the history of an event id, an entity id (donation,
-// allocation, delivery, session, service), a campaign (its fund) or a region.
+// allocation, delivery, session, service), a campaign (its fund) or a
+// region, reading the whole log (a campaign's part of it for a fund).
 func Audit(ctx context.Context, store eventstore.Store, catalog *domain.Catalog, subject string) (*AuditTrail, error) {
-	trail := &AuditTrail{Subject: subject, Entries: []AuditEntry{}}
-	filter := eventstore.Filter{}
-	matchAll := false
+	return AuditIndexed(ctx, store, nil, catalog, subject)
+}
+
+// AuditIndexed is Audit that reads an entry's history through the entity
+// index: the events the index names and the log after the index's
+// position, so its cost follows the entry's history and not the log. A
+// nil index, or one that cannot name an event the log still has, reads
+// the whole log.
+func AuditIndexed(ctx context.Context, store eventstore.Store, index *Index, catalog *domain.Catalog, subject string) (*AuditTrail, error) {
+	fold := newAuditFold(catalog, subject)
+	if head, err := store.Head(ctx); err == nil {
+		fold.trail.Position = head
+	}
+	records := store.Read(ctx, 0, fold.filter)
+	if fold.trail.Kind == "entry" {
+		records = EntityRecords(ctx, store, index, subject)
+	}
+	for record, err := range records {
+		if err != nil {
+			return nil, err
+		}
+		if err := fold.add(record); err != nil {
+			return nil, err
+		}
+	}
+	return fold.finish()
+}
+
+// auditFold folds events into one subject's audit trail.
+type auditFold struct {
+	trail    *AuditTrail
+	subject  string
+	filter   eventstore.Filter
+	matchAll bool
+	// matched holds the effective payloads of matched entries, so a
+	// correction can say what it changed.
+	matched map[string]domain.Event
+}
+
+func newAuditFold(catalog *domain.Catalog, subject string) *auditFold {
+	fold := &auditFold{trail: &AuditTrail{Subject: subject, Entries: []AuditEntry{}}, subject: subject, matched: map[string]domain.Event{}}
 	switch {
 	case isRegion(catalog, subject):
 		// All events are read: money allocated out of a region is an event
 		// of the receiving county, and belongs to both histories.
-		trail.Kind = "region"
+		fold.trail.Kind = "region"
 	case isCampaign(catalog, subject):
-		trail.Kind, filter.AggregateKind, filter.AggregateID, matchAll = "campaign fund", domain.AggregateCampaign, subject, true
+		fold.trail.Kind, fold.matchAll = "campaign fund", true
+		fold.filter = eventstore.Filter{AggregateKind: domain.AggregateCampaign, AggregateID: subject}
 	default:
-		trail.Kind = "entry"
+		fold.trail.Kind = "entry"
 	}
-	if head, err := store.Head(ctx); err == nil {
-		trail.Position = head
-	}
-	// effective payloads of matched entries, so a correction can say what
-	// it changed.
-	matched := map[string]domain.Event{}
-	for record, err := range store.Read(ctx, 0, filter) {
-		if err != nil {
-			return nil, err
+	return fold
+}
+
+func (f *auditFold) add(record eventstore.Record) error {
+	event := record.Event
+	entry := AuditEntry{Position: record.Position, EventID: event.ID.String(), Type: event.Type, Actor: event.Actor,
+		RecordedAt: event.RecordedAt, OccurredAt: event.OccurredAt, County: event.County, Campaign: event.Aggregate.ID,
+		Summary: Describe(event.Data)}
+	region := f.trail.Kind == "region"
+	switch data := event.Data.(type) {
+	case domain.EntryVoided:
+		if _, ok := f.matched[data.TargetEventID]; !f.matchAll && !ok && !(region && event.County == f.subject) {
+			return nil
 		}
-		event := record.Event
-		entry := AuditEntry{Position: record.Position, EventID: event.ID.String(), Type: event.Type, Actor: event.Actor,
-			RecordedAt: event.RecordedAt, OccurredAt: event.OccurredAt, County: event.County, Campaign: event.Aggregate.ID,
-			Summary: Describe(event.Data)}
-		switch data := event.Data.(type) {
-		case domain.EntryVoided:
-			if _, ok := matched[data.TargetEventID]; !matchAll && !ok && !(trail.Kind == "region" && event.County == subject) {
-				continue
-			}
-			entry.Reason = data.Reason
-		case *domain.EntryCorrected:
-			original, ok := matched[data.TargetEventID]
-			if !matchAll && !ok && !(trail.Kind == "region" && event.County == subject) {
-				continue
-			}
-			entry.Reason = data.Reason
-			if ok {
-				replacement, err := domain.ResolveCorrection(data, original.Type)
-				if err != nil {
-					return nil, err
-				}
-				entry.Changes = diff(original.Data, replacement)
-				entry.Summary = "corrected to: " + Describe(replacement)
-				original.Data = replacement
-				matched[data.TargetEventID] = original
-			}
-		default:
-			if trail.Kind == "region" {
-				allocation, isAllocation := event.Data.(domain.FundsAllocated)
-				if event.County != subject && (!isAllocation || allocation.FromCounty != subject) {
-					continue
-				}
-			} else if !matchAll && event.ID.String() != subject && domain.EntityID(event.Data) != subject {
-				continue
-			}
-			matched[event.ID.String()] = event
+		entry.Reason = data.Reason
+	case *domain.EntryCorrected:
+		original, ok := f.matched[data.TargetEventID]
+		if !f.matchAll && !ok && !(region && event.County == f.subject) {
+			return nil
 		}
-		trail.Entries = append(trail.Entries, entry)
-	}
-	if len(trail.Entries) == 0 && trail.Kind == "entry" {
-		if _, err := uuid.Parse(subject); err != nil && !isEntityID(subject) {
-			return nil, fmt.Errorf("%q is not an event id, entry id, campaign or region: %w", subject, domain.ErrInvalid)
+		entry.Reason = data.Reason
+		if ok {
+			replacement, err := domain.ResolveCorrection(data, original.Type)
+			if err != nil {
+				return err
+			}
+			entry.Changes = diff(original.Data, replacement)
+			entry.Summary = "corrected to: " + Describe(replacement)
+			original.Data = replacement
+			f.matched[data.TargetEventID] = original
 		}
-		return nil, fmt.Errorf("no history for %q: %w", subject, domain.ErrNotFound)
+	default:
+		if region {
+			allocation, isAllocation := event.Data.(domain.FundsAllocated)
+			if event.County != f.subject && (!isAllocation || allocation.FromCounty != f.subject) {
+				return nil
+			}
+		} else if !f.matchAll && event.ID.String() != f.subject && domain.EntityID(event.Data) != f.subject {
+			return nil
+		}
+		f.matched[event.ID.String()] = event
 	}
-	return trail, nil
+	f.trail.Entries = append(f.trail.Entries, entry)
+	return nil
+}
+
+func (f *auditFold) finish() (*AuditTrail, error) {
+	if len(f.trail.Entries) == 0 && f.trail.Kind == "entry" {
+		if _, err := uuid.Parse(f.subject); err != nil && !isEntityID(f.subject) {
+			return nil, fmt.Errorf("%q is not an event id, entry id, campaign or region: %w", f.subject, domain.ErrInvalid)
+		}
+		return nil, fmt.Errorf("no history for %q: %w", f.subject, domain.ErrNotFound)
+	}
+	return f.trail, nil
 }
 
 func isRegion(catalog *domain.Catalog, code string) bool {

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -197,23 +198,20 @@ type Trace struct {
 // FindEntity returns the campaigns an entity id (donation, delivery,
 // session, service, allocation) or event id appears in, the one it appeared
 // in last first: an id is unique within a campaign, and an entry moved to
-// another campaign is voided in one and recorded anew in the other.
-func FindEntity(ctx context.Context, store eventstore.Store, id string) ([]string, error) {
+// another campaign is voided in one and recorded anew in the other. With an
+// index it reads the events the index names and the log after the index's
+// position; without one, or when the index cannot be read, the whole log.
+func FindEntity(ctx context.Context, store eventstore.Store, index *Index, id string) ([]string, error) {
 	var campaigns []string
-	for record, err := range store.Read(ctx, 0, eventstore.Filter{}) {
+	for record, err := range EntityRecords(ctx, store, index, id) {
 		if err != nil {
 			return nil, err
 		}
-		if record.Event.ID.String() != id && (record.Event.Data == nil || domain.EntityID(record.Event.Data) != id) {
+		if !Carries(record.Event, id) {
 			continue
 		}
 		campaign := record.Event.Aggregate.ID
-		for i, seen := range campaigns {
-			if seen == campaign {
-				campaigns = append(campaigns[:i], campaigns[i+1:]...)
-				break
-			}
-		}
+		campaigns = slices.DeleteFunc(campaigns, func(seen string) bool { return seen == campaign })
 		campaigns = append([]string{campaign}, campaigns...)
 	}
 	if len(campaigns) == 0 {
@@ -224,8 +222,8 @@ func FindEntity(ctx context.Context, store eventstore.Store, id string) ([]strin
 
 // TraceEntity follows a donation forward to what its money paid for, or a
 // spending entry back to the donations that paid for it.
-func TraceEntity(ctx context.Context, store eventstore.Store, id string) (*Trace, error) {
-	campaigns, err := FindEntity(ctx, store, id)
+func TraceEntity(ctx context.Context, store eventstore.Store, index *Index, id string) (*Trace, error) {
+	campaigns, err := FindEntity(ctx, store, index, id)
 	if err != nil {
 		return nil, err
 	}

@@ -113,7 +113,7 @@ func sum(fundings []projections.Funded) domain.Money {
 
 func trace(t *testing.T, store eventstore.Store, id string) *projections.Trace {
 	t.Helper()
-	traced, err := projections.TraceEntity(context.Background(), store, id)
+	traced, err := projections.TraceEntity(context.Background(), store, nil, id)
 	if err != nil {
 		t.Fatalf("trace %s: %v", id, err)
 	}
@@ -201,10 +201,10 @@ func TestFundFlowExplicitFirstThenFIFO(t *testing.T) {
 	if before.Campaign != summer || before.Spending == nil || before.Donation != nil || sum(before.Spending.FundedBy) != 40000 {
 		t.Fatalf("trace of V-1 = %+v, want its 400.00 traced to donations", before)
 	}
-	if _, err := projections.TraceEntity(ctx, f.store, "D-3"); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := projections.TraceEntity(ctx, f.store, nil, "D-3"); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("trace of the voided donation D-3: err = %v, want ErrNotFound (it pays for nothing)", err)
 	}
-	if _, err := projections.TraceEntity(ctx, f.store, "NOBODY-1"); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := projections.TraceEntity(ctx, f.store, nil, "NOBODY-1"); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("trace of an unknown id: err = %v, want ErrNotFound", err)
 	}
 

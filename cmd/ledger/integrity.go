@@ -9,8 +9,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/integrity"
@@ -54,25 +52,6 @@ func runPubkey(ctx context.Context, env *environment, args []string) error {
 	return nil
 }
 
-// findPosition returns the position of an event by event id or entity id.
-func findPosition(ctx context.Context, store eventstore.Store, id string) (eventstore.Record, error) {
-	parsed, parseErr := uuid.Parse(id)
-	var found eventstore.Record
-	ok := false
-	for record, err := range store.Read(ctx, 0, eventstore.Filter{}) {
-		if err != nil {
-			return eventstore.Record{}, err
-		}
-		if (parseErr == nil && record.Event.ID == parsed) || (record.Event.Data != nil && domain.EntityID(record.Event.Data) == id) {
-			found, ok = record, true
-		}
-	}
-	if !ok {
-		return eventstore.Record{}, fmt.Errorf("no event %q in the ledger: %w", id, domain.ErrNotFound)
-	}
-	return found, nil
-}
-
 func runProof(ctx context.Context, env *environment, args []string) error {
 	flags := newFlags(env, "proof", "ID [--out FILE]\n\nPrints an inclusion proof of the event (an event id, or the latest event of an entry id) against the latest checkpoint.")
 	var store storeFlags
@@ -84,7 +63,7 @@ func runProof(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	record, err := findPosition(ctx, opened.Store, flags.Arg(0))
+	record, err := opened.App.Find(ctx, flags.Arg(0))
 	if err != nil {
 		return err
 	}

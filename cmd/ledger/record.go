@@ -152,21 +152,16 @@ func printResult(env *environment, number int, event domain.Event, result ledger
 	fmt.Fprintf(env.stdout, "line %d: %s %s %s at position %d\n", number, state, event.Type, result.EventID, result.Position)
 }
 
-// findEvent scans the log for an event by id.
+// findEvent returns the event with an event id.
 func findEvent(ctx context.Context, opened *opened, id string) (domain.Event, error) {
-	wanted, err := uuid.Parse(id)
-	if err != nil {
+	if _, err := uuid.Parse(id); err != nil {
 		return domain.Event{}, usagef("--target %q is not an event id (a UUID)", id)
 	}
-	for record, err := range opened.Store.Read(ctx, 0, eventstore.Filter{}) {
-		if err != nil {
-			return domain.Event{}, err
-		}
-		if record.Event.ID == wanted {
-			return record.Event, nil
-		}
+	record, err := opened.App.Find(ctx, id)
+	if err != nil {
+		return domain.Event{}, err
 	}
-	return domain.Event{}, fmt.Errorf("no event %s in the ledger: %w", id, domain.ErrNotFound)
+	return record.Event, nil
 }
 
 // entryFlags are the flags the shortcuts share.

@@ -1,0 +1,225 @@
+package projections
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"iter"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+)
+
+// Limits of the entity index, unit last.
+const (
+	// indexRetryDelayMaxMs caps the wait before the index follows the log
+	// again after a read failed.
+	indexRetryDelayMaxMs = 5000
+)
+
+// Index is the entity index: for each event id and each entity id
+// (donation, delivery, session, service, allocation), the positions of the
+// events that belong to its history, so an audit trail or a trace reads
+// only those events and not the whole log.
+//
+// It is a cache of the log held in memory and built by following the log
+// from its start; it is never saved, so it can never be stale or damaged
+// across a restart. Until it has caught up, and for whatever was appended
+// after the position it has reached, the readers read the log itself: a
+// query never waits for the index and never misses an event.
+type Index struct {
+	mu       sync.RWMutex
+	position uint64
+	// events maps an event id to its own position.
+	events map[uuid.UUID]uint64
+	// targets maps an event id to the voids and corrections aimed at it.
+	targets map[uuid.UUID][]uint64
+	// entities maps an entity id to the positions of the events that carry
+	// it.
+	entities map[string][]uint64
+	logger   *slog.Logger
+}
+
+// NewIndex returns an empty index; Follow fills it.
+func NewIndex(logger *slog.Logger) *Index {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Index{events: map[uuid.UUID]uint64{}, targets: map[uuid.UUID][]uint64{}, entities: map[string][]uint64{}, logger: logger}
+}
+
+// Position is the last log position the index has taken in.
+func (x *Index) Position() uint64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.position
+}
+
+// Add takes one event in. Events at or before the index's position are
+// ignored, so a read that starts over is harmless.
+func (x *Index) Add(record eventstore.Record) {
+	event := record.Event
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if record.Position <= x.position {
+		return
+	}
+	x.position = record.Position
+	x.events[event.ID] = record.Position
+	var target string
+	switch data := event.Data.(type) {
+	case domain.EntryVoided:
+		target = data.TargetEventID
+	case *domain.EntryCorrected:
+		target = data.TargetEventID
+	}
+	if target != "" {
+		if id, err := uuid.Parse(target); err == nil {
+			x.targets[id] = append(x.targets[id], record.Position)
+		}
+		return
+	}
+	if event.Data != nil {
+		if entity := domain.EntityID(event.Data); entity != "" {
+			x.entities[entity] = append(x.entities[entity], record.Position)
+		}
+	}
+}
+
+// Positions returns, in log order, the positions of the events that
+// carry id (an event id or an entity id) up to the index's position, and
+// that position: the caller reads the log after it itself.
+func (x *Index) Positions(id string) (positions []uint64, upTo uint64) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	positions = slices.Clone(x.entities[id])
+	if eventID, err := uuid.Parse(id); err == nil {
+		if position, ok := x.events[eventID]; ok {
+			positions = append(positions, position)
+		}
+	}
+	slices.Sort(positions)
+	return slices.Compact(positions), x.position
+}
+
+// Followers returns the positions of the voids and corrections aimed at an
+// event, up to the index's position.
+func (x *Index) Followers(eventID uuid.UUID) []uint64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return slices.Clone(x.targets[eventID])
+}
+
+// Follow takes in the log from the index's position and goes on with new
+// events until ctx ends. A failed read is tried again after a growing
+// pause; the index meanwhile answers for what it has.
+func (x *Index) Follow(ctx context.Context, store eventstore.Store) {
+	delay := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		for record, err := range store.Subscribe(ctx, x.Position(), eventstore.Filter{}) {
+			if err != nil {
+				if ctx.Err() == nil {
+					x.logger.Warn("entity index: the log read failed; following again", "position", x.Position(), "error", err)
+				}
+				break
+			}
+			x.Add(record)
+			delay = 100 * time.Millisecond
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, indexRetryDelayMaxMs*time.Millisecond)
+	}
+}
+
+// History reads, in log order, the events of id's history that the index
+// names: the events that carry it and the voids and corrections aimed at
+// them, up to the returned position. An event the index names that the log
+// cannot give is an error: the caller then reads the log itself.
+func (x *Index) History(ctx context.Context, store eventstore.Store, id string) ([]eventstore.Record, uint64, error) {
+	own, upTo := x.Positions(id)
+	records := make([]eventstore.Record, 0, len(own))
+	var followers []uint64
+	for _, position := range own {
+		record, err := store.Get(ctx, position)
+		if err != nil {
+			x.logger.Warn("entity index: the log does not give an indexed event; reading the whole log", "id", id, "position", position, "error", err)
+			return nil, 0, err
+		}
+		records = append(records, record)
+		for _, follower := range x.Followers(record.Event.ID) {
+			if follower <= upTo {
+				followers = append(followers, follower)
+			}
+		}
+	}
+	slices.Sort(followers)
+	for _, position := range slices.Compact(followers) {
+		record, err := store.Get(ctx, position)
+		if err != nil {
+			x.logger.Warn("entity index: the log does not give an indexed event; reading the whole log", "id", id, "position", position, "error", err)
+			return nil, 0, err
+		}
+		records = append(records, record)
+	}
+	slices.SortFunc(records, func(a, b eventstore.Record) int { return cmp.Compare(a.Position, b.Position) })
+	return records, upTo, nil
+}
+
+// EntityRecords yields the events that may belong to id's history, in log
+// order: those the index names, then every event after the index's
+// position. Without an index, or when the index cannot be read, it yields
+// the whole log. Callers keep what is theirs.
+func EntityRecords(ctx context.Context, store eventstore.Store, index *Index, id string) iter.Seq2[eventstore.Record, error] {
+	return func(yield func(eventstore.Record, error) bool) {
+		from := uint64(0)
+		if index != nil {
+			if history, upTo, err := index.History(ctx, store, id); err == nil {
+				for _, record := range history {
+					if !yield(record, nil) {
+						return
+					}
+				}
+				from = upTo
+			}
+		}
+		for record, err := range store.Read(ctx, from, eventstore.Filter{}) {
+			if !yield(record, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// Carries says whether an event is id: its event id, or the entity id its
+// payload names.
+func Carries(event domain.Event, id string) bool {
+	return event.ID.String() == id || (event.Data != nil && domain.EntityID(event.Data) == id)
+}
+
+// Latest returns the last event that carries id (an event id, or an entity
+// id: its latest event).
+func Latest(ctx context.Context, store eventstore.Store, index *Index, id string) (eventstore.Record, error) {
+	var found eventstore.Record
+	ok := false
+	for record, err := range EntityRecords(ctx, store, index, id) {
+		if err != nil {
+			return eventstore.Record{}, err
+		}
+		if Carries(record.Event, id) {
+			found, ok = record, true
+		}
+	}
+	if !ok {
+		return eventstore.Record{}, fmt.Errorf("no event %q in the ledger: %w", id, domain.ErrNotFound)
+	}
+	return found, nil
+}
