@@ -49,7 +49,13 @@ func newHTTPRig(b *testing.B) *httpRig {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tokens, err := httpapi.NewTokens([]httpapi.Token{{Name: "bench", Role: httpapi.RoleAdmin, Token: benchToken}})
+	// Each live client has its own token: one token may hold only a few
+	// streams at once.
+	known := []httpapi.Token{{Name: "bench", Role: httpapi.RoleAdmin, Token: benchToken}}
+	for client := range liveClientsCount {
+		known = append(known, httpapi.Token{Name: fmt.Sprintf("viewer-%d", client), Role: httpapi.RoleViewer, Token: liveToken(client)})
+	}
+	tokens, err := httpapi.NewTokens(known)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -217,13 +223,18 @@ func BenchmarkLiveDelivery(b *testing.B) {
 		ctx, cancel := context.WithCancel(context.Background())
 		var mu sync.Mutex
 		var latencies []time.Duration
+		// Each client's totals as they arrived, and each append's
+		// acknowledgement, are joined after the run: a total may arrive
+		// before its append's acknowledgement does.
+		arrivals := make([][]totalsArrival, liveClientsCount)
+		acknowledged := map[uint64]time.Time{}
 		var ready, done sync.WaitGroup
-		for range liveClientsCount {
+		for client := range liveClientsCount {
 			ready.Add(1)
 			done.Add(1)
 			go func() {
 				defer done.Done()
-				request, _ := http.NewRequestWithContext(ctx, "GET", r.url+"/api/v1/live?access_token="+benchToken, nil)
+				request, _ := http.NewRequestWithContext(ctx, "GET", r.url+"/api/v1/live?access_token="+liveToken(client), nil)
 				reply, err := http.DefaultClient.Do(request)
 				if err != nil {
 					ready.Done()
@@ -249,6 +260,15 @@ func BenchmarkLiveDelivery(b *testing.B) {
 							latencies = append(latencies, latency)
 							mu.Unlock()
 						}
+					case strings.HasPrefix(line, "data: ") && event == "totals":
+						var totals struct {
+							Position uint64 `json:"position"`
+						}
+						if json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &totals) == nil {
+							mu.Lock()
+							arrivals[client] = append(arrivals[client], totalsArrival{position: totals.Position, at: time.Now()})
+							mu.Unlock()
+						}
 					}
 				}
 			}()
@@ -267,9 +287,14 @@ func BenchmarkLiveDelivery(b *testing.B) {
 			appends.Add(1)
 			go func() {
 				defer appends.Done()
-				if _, err := r.service.Record(context.Background(), []domain.Event{donation(fmt.Sprintf("bench-%d", i%campaignsCount), i)}); err != nil {
+				results, err := r.service.Record(context.Background(), []domain.Event{donation(fmt.Sprintf("bench-%d", i%campaignsCount), i)})
+				if err != nil {
 					failures <- err
+					return
 				}
+				mu.Lock()
+				acknowledged[results[0].Position] = time.Now()
+				mu.Unlock()
 			}()
 		}
 		ticker.Stop()
@@ -283,8 +308,9 @@ func BenchmarkLiveDelivery(b *testing.B) {
 		for {
 			mu.Lock()
 			received := len(latencies)
+			figuresDone := totalsCaughtUp(arrivals, acknowledged)
 			mu.Unlock()
-			if received >= total*liveClientsCount || time.Now().After(deadline) {
+			if (received >= total*liveClientsCount && figuresDone) || time.Now().After(deadline) {
 				break
 			}
 			<-time.After(10 * time.Millisecond)
@@ -298,5 +324,51 @@ func BenchmarkLiveDelivery(b *testing.B) {
 		b.ReportMetric(float64(len(latencies))/float64(total*liveClientsCount), "delivered-fraction")
 		fmt.Fprintf(os.Stdout, "LIVE append → SSE delivery, %d clients, %.0f appends/s: p50 %s, p99 %s, %d of %d deliveries\n",
 			liveClientsCount, float64(total)/elapsed.Seconds(), m.percentile(0.5), m.percentile(0.99), len(latencies), total*liveClientsCount)
+		totals := measurement{latencies: totalsLatencies(arrivals, acknowledged)}
+		b.ReportMetric(float64(totals.percentile(0.99).Microseconds()), "totals-p99-µs")
+		fmt.Fprintf(os.Stdout, "LIVE totals, append acknowledged → figure on the stream, %d clients, %.0f appends/s: p50 %s, p99 %s, %d figures\n",
+			liveClientsCount, float64(total)/elapsed.Seconds(), totals.percentile(0.5), totals.percentile(0.99), len(totals.latencies))
 	}
+}
+
+// totalsArrival is a totals message as one client received it.
+type totalsArrival struct {
+	position uint64
+	at       time.Time
+}
+
+// totalsLatencies is, for each client and each acknowledged append, the
+// time from the acknowledgement to the first totals message that counts
+// it (zero when the figure came before the acknowledgement).
+func totalsLatencies(arrivals [][]totalsArrival, acknowledged map[uint64]time.Time) []time.Duration {
+	var latencies []time.Duration
+	for _, received := range arrivals {
+		for position, at := range acknowledged {
+			for _, arrival := range received {
+				if arrival.position >= position {
+					latencies = append(latencies, max(0, arrival.at.Sub(at)))
+					break
+				}
+			}
+		}
+	}
+	return latencies
+}
+
+// liveToken is the token of live client n.
+func liveToken(n int) string { return fmt.Sprintf("bench-viewer-%02d-0123456789abcdef", n) }
+
+// totalsCaughtUp says whether every client has received totals that count
+// every acknowledged append.
+func totalsCaughtUp(arrivals [][]totalsArrival, acknowledged map[uint64]time.Time) bool {
+	var last uint64
+	for position := range acknowledged {
+		last = max(last, position)
+	}
+	for _, received := range arrivals {
+		if len(received) == 0 || received[len(received)-1].position < last {
+			return false
+		}
+	}
+	return true
 }

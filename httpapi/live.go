@@ -26,9 +26,12 @@ const (
 	liveClientBufferMessages = 1024
 	// liveReplayEventsMax bounds the entries replayed to a resuming client.
 	liveReplayEventsMax = 1000
-	// liveTotalsIntervalMs is how often changed totals are pushed: well
-	// inside the one second a dashboard may lag.
-	liveTotalsIntervalMs = 200
+	// liveTotalsIntervalMs is the window in which changed totals are
+	// coalesced: the first change after a quiet window is pushed at once,
+	// and what follows within the window goes out together at its end, so
+	// a burst of appends costs one computation per window and a single
+	// append shows without waiting.
+	liveTotalsIntervalMs = 50
 	// liveHeartbeatSeconds keeps idle streams open through proxies.
 	liveHeartbeatSeconds = 15
 )
@@ -120,6 +123,10 @@ func (h *hub) publish(record eventstore.Record) {
 	h.mu.Lock()
 	h.dirty = true
 	h.mu.Unlock()
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
 	if !shownLive(record) {
 		return
 	}
@@ -137,44 +144,61 @@ func (h *hub) publish(record eventstore.Record) {
 	h.mu.Unlock()
 }
 
-// pushTotals sends changed totals every liveTotalsIntervalMs, computing each
-// distinct filter once.
+// pushTotals sends changed totals as soon as they change, at most once
+// every liveTotalsIntervalMs (leading edge, then the rest of the window
+// coalesced), computing each distinct filter once.
 func (h *hub) pushTotals() {
-	ticker := time.NewTicker(liveTotalsIntervalMs * time.Millisecond)
-	defer ticker.Stop()
+	window := liveTotalsIntervalMs * time.Millisecond
+	timer := time.NewTimer(window)
+	defer timer.Stop()
+	var last time.Time
 	for {
 		select {
 		case <-h.done:
 			return
-		case <-ticker.C:
+		case <-h.wake:
+		case <-timer.C:
 		}
-		h.mu.Lock()
-		if !h.dirty || len(h.clients) == 0 {
-			h.mu.Unlock()
+		if wait := window - time.Since(last); wait > 0 {
+			timer.Reset(wait)
 			continue
 		}
-		h.dirty = false
-		filters := map[[2]string][]*liveClient{}
-		for client := range h.clients {
-			key := [2]string{client.county, client.campaign}
-			filters[key] = append(filters[key], client)
-		}
-		h.mu.Unlock()
-		for key, clients := range filters {
-			message, err := h.totalsMessage(context.Background(), key[0], key[1])
-			if err != nil {
-				h.logger.Error("live totals", "error", err)
-				continue
-			}
-			h.mu.Lock()
-			for _, client := range clients {
-				if _, still := h.clients[client]; still {
-					h.send(client, message)
-				}
-			}
-			h.mu.Unlock()
+		if h.pushChanged() {
+			last = time.Now()
 		}
 	}
+}
+
+// pushChanged sends the totals to every client when something changed, and
+// says whether it did.
+func (h *hub) pushChanged() bool {
+	h.mu.Lock()
+	if !h.dirty || len(h.clients) == 0 {
+		h.mu.Unlock()
+		return false
+	}
+	h.dirty = false
+	filters := map[[2]string][]*liveClient{}
+	for client := range h.clients {
+		key := [2]string{client.county, client.campaign}
+		filters[key] = append(filters[key], client)
+	}
+	h.mu.Unlock()
+	for key, clients := range filters {
+		message, err := h.totalsMessage(context.Background(), key[0], key[1])
+		if err != nil {
+			h.logger.Error("live totals", "error", err)
+			continue
+		}
+		h.mu.Lock()
+		for _, client := range clients {
+			if _, still := h.clients[client]; still {
+				h.send(client, message)
+			}
+		}
+		h.mu.Unlock()
+	}
+	return true
 }
 
 func (h *hub) totalsMessage(ctx context.Context, county, campaign string) (liveMessage, error) {
