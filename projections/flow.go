@@ -66,20 +66,77 @@ type FundFlow struct {
 	Spendings []*SpendingFlow `json:"spendings"`
 }
 
-type effectiveEntry struct {
-	eventType domain.EventType
-	county    string
-	position  uint64
-	payload   domain.Payload
-	voided    bool
+// flowEntry is what a fund flow needs of one donation or spending entry,
+// as corrected so far: compact, so the entity index can keep every
+// campaign's entries in memory.
+type flowEntry struct {
+	position uint64
+	eventID  uuid.UUID
+	kind     domain.EventType
+	county   string
+	entity   string
+	// amount is a money donation's amount, or what a spending entry spent.
+	amount   domain.Money
+	fundings []domain.Funding
+	donation bool
+	voided   bool
+}
+
+// set takes an entry's payload (recorded or corrected) in.
+func (e *flowEntry) set(payload domain.Payload, county string) {
+	e.county, e.entity = county, domain.EntityID(payload)
+	e.amount, e.fundings, e.donation = 0, nil, false
+	switch p := payload.(type) {
+	case domain.DonationReceived:
+		if p.Form == domain.FormMoney {
+			e.amount, e.donation = p.Amount, true
+		}
+	default:
+		e.amount, e.fundings = spending(p)
+	}
+}
+
+// flowEntries are a campaign's donation and spending entries in log order.
+type flowEntries []flowEntry
+
+// fold takes one event of the campaign in. find locates an entry by its
+// event id (-1: not a donation or spending entry of the campaign).
+func (entries *flowEntries) fold(record eventstore.Record, find func(uuid.UUID) int) error {
+	event := record.Event
+	switch data := event.Data.(type) {
+	case domain.EntryVoided:
+		if i := find(uuid.MustParse(data.TargetEventID)); i >= 0 {
+			(*entries)[i].voided = true
+		}
+	case *domain.EntryCorrected:
+		if i := find(uuid.MustParse(data.TargetEventID)); i >= 0 {
+			entry := &(*entries)[i]
+			replacement, err := domain.ResolveCorrection(data, entry.kind)
+			if err != nil {
+				return err
+			}
+			entry.set(replacement, event.County)
+		}
+	case domain.DonationReceived, domain.SuppliesDelivered, domain.TrainingHeld, domain.ServiceProvided:
+		entry := flowEntry{position: record.Position, eventID: event.ID, kind: event.Type}
+		entry.set(data, event.County)
+		*entries = append(*entries, entry)
+	}
+	return nil
 }
 
 // BuildFundFlow folds one campaign's events into its fund flow.
 func BuildFundFlow(ctx context.Context, store eventstore.Store, campaign string) (*FundFlow, error) {
-	flow := &FundFlow{Campaign: campaign, Donations: []*DonationFlow{}, Spendings: []*SpendingFlow{}}
+	flow := &FundFlow{Campaign: campaign}
 	totals := NewTotals(TotalsOptions{})
-	entries := map[uuid.UUID]*effectiveEntry{}
-	var order []uuid.UUID
+	var entries flowEntries
+	byEvent := map[uuid.UUID]int{}
+	find := func(id uuid.UUID) int {
+		if i, ok := byEvent[id]; ok {
+			return i
+		}
+		return -1
+	}
 	filter := eventstore.Filter{AggregateKind: domain.AggregateCampaign, AggregateID: campaign}
 	for record, err := range store.Read(ctx, 0, filter) {
 		if err != nil {
@@ -89,23 +146,12 @@ func BuildFundFlow(ctx context.Context, store eventstore.Store, campaign string)
 			return nil, err
 		}
 		flow.Position = record.Position
-		event := record.Event
-		switch data := event.Data.(type) {
-		case domain.EntryVoided:
-			if entry := entries[uuid.MustParse(data.TargetEventID)]; entry != nil {
-				entry.voided = true
-			}
-		case *domain.EntryCorrected:
-			if entry := entries[uuid.MustParse(data.TargetEventID)]; entry != nil {
-				replacement, err := domain.ResolveCorrection(data, entry.eventType)
-				if err != nil {
-					return nil, err
-				}
-				entry.payload, entry.county = replacement, event.County
-			}
-		default:
-			entries[event.ID] = &effectiveEntry{eventType: event.Type, county: event.County, position: record.Position, payload: event.Data}
-			order = append(order, event.ID)
+		before := len(entries)
+		if err := entries.fold(record, find); err != nil {
+			return nil, err
+		}
+		if len(entries) > before {
+			byEvent[record.Event.ID] = before
 		}
 	}
 	answer, err := totals.Query(Query{Campaign: campaign})
@@ -113,46 +159,44 @@ func BuildFundFlow(ctx context.Context, store eventstore.Store, campaign string)
 		return nil, err
 	}
 	flow.Regions = answer.Rows
+	flow.Donations, flow.Spendings = entries.link()
+	return flow, nil
+}
+
+// link pays each spending: the donations it names first (for every
+// spending, so FIFO never spends money a later entry named as its own),
+// then the campaign's money donations in the order received.
+func (entries flowEntries) link() ([]*DonationFlow, []*SpendingFlow) {
+	donationFlows, spendingFlows := []*DonationFlow{}, []*SpendingFlow{}
 	donations := map[string]*DonationFlow{}
 	var named [][]domain.Funding
-	for _, id := range order {
-		entry := entries[id]
-		if entry.voided {
-			continue
-		}
-		switch p := entry.payload.(type) {
-		case domain.DonationReceived:
-			if p.Form == domain.FormMoney {
-				donation := &DonationFlow{DonationID: p.DonationID, County: entry.county, Position: entry.position,
-					Received: p.Amount, Remaining: p.Amount, Paid: []Funded{}}
-				donations[p.DonationID] = donation
-				flow.Donations = append(flow.Donations, donation)
-			}
-		case domain.SuppliesDelivered, domain.TrainingHeld, domain.ServiceProvided:
-			if amount, fundings := spending(p); amount > 0 {
-				flow.Spendings = append(flow.Spendings, &SpendingFlow{EntityID: domain.EntityID(p), Type: string(entry.eventType),
-					County: entry.county, Position: entry.position, Amount: amount, FundedBy: []Funded{}})
-				named = append(named, fundings)
-			}
+	for _, entry := range entries {
+		switch {
+		case entry.voided:
+		case entry.donation:
+			donation := &DonationFlow{DonationID: entry.entity, County: entry.county, Position: entry.position,
+				Received: entry.amount, Remaining: entry.amount, Paid: []Funded{}}
+			donations[entry.entity] = donation
+			donationFlows = append(donationFlows, donation)
+		case entry.amount > 0:
+			spendingFlows = append(spendingFlows, &SpendingFlow{EntityID: entry.entity, Type: string(entry.kind),
+				County: entry.county, Position: entry.position, Amount: entry.amount, FundedBy: []Funded{}})
+			named = append(named, entry.fundings)
 		}
 	}
-	// Explicit fundings first, so FIFO never spends money a later entry
-	// named as its own.
-	for i := range flow.Spendings {
+	for i := range spendingFlows {
 		for _, funding := range named[i] {
-			donation := donations[funding.DonationID]
-			if donation == nil {
-				continue
+			if donation := donations[funding.DonationID]; donation != nil {
+				link(donation, spendingFlows[i], funding.Amount, RuleExplicit)
 			}
-			link(donation, flow.Spendings[i], funding.Amount, RuleExplicit)
 		}
 	}
-	for _, spend := range flow.Spendings {
+	for _, spend := range spendingFlows {
 		unpaid := spend.Amount
 		for _, funded := range spend.FundedBy {
 			unpaid -= funded.Amount
 		}
-		for _, donation := range flow.Donations {
+		for _, donation := range donationFlows {
 			if unpaid == 0 {
 				break
 			}
@@ -165,7 +209,7 @@ func BuildFundFlow(ctx context.Context, store eventstore.Store, campaign string)
 			spend.FundedBy = append(spend.FundedBy, Funded{EntityID: spend.EntityID, Type: spend.Type, County: spend.County, Amount: unpaid, Rule: RuleUnfunded})
 		}
 	}
-	return flow, nil
+	return donationFlows, spendingFlows
 }
 
 func link(donation *DonationFlow, spend *SpendingFlow, amount domain.Money, rule string) {
@@ -228,7 +272,7 @@ func TraceEntity(ctx context.Context, store eventstore.Store, index *Index, id s
 		return nil, err
 	}
 	for _, campaign := range campaigns {
-		flow, err := BuildFundFlow(ctx, store, campaign)
+		flow, err := tracedFlow(ctx, store, index, campaign)
 		if err != nil {
 			return nil, err
 		}
@@ -248,4 +292,40 @@ func TraceEntity(ctx context.Context, store eventstore.Store, index *Index, id s
 		}
 	}
 	return nil, fmt.Errorf("%q is neither a money donation nor an entry that spent money (campaigns %v): %w", id, campaigns, domain.ErrNotFound)
+}
+
+// tracedFlow is a campaign's donations and spendings, linked: from the
+// index's entries and the campaign's events after the index's position, or
+// from the whole campaign without an index. Its regions are not filled.
+func tracedFlow(ctx context.Context, store eventstore.Store, index *Index, campaign string) (*FundFlow, error) {
+	if index == nil {
+		return BuildFundFlow(ctx, store, campaign)
+	}
+	entries, last, upTo, ok := index.flowOf(campaign)
+	if !ok {
+		return BuildFundFlow(ctx, store, campaign)
+	}
+	// The tail after the index's position is short: an entry is found by
+	// looking back from the newest.
+	find := func(id uuid.UUID) int {
+		for i := len(entries) - 1; i >= 0; i-- {
+			if entries[i].eventID == id {
+				return i
+			}
+		}
+		return -1
+	}
+	filter := eventstore.Filter{AggregateKind: domain.AggregateCampaign, AggregateID: campaign}
+	for record, err := range store.Read(ctx, upTo, filter) {
+		if err != nil {
+			return nil, err
+		}
+		if err := entries.fold(record, find); err != nil {
+			return nil, err
+		}
+		last = record.Position
+	}
+	flow := &FundFlow{Campaign: campaign, Position: last}
+	flow.Donations, flow.Spendings = entries.link()
+	return flow, nil
 }

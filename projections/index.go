@@ -43,7 +43,31 @@ type Index struct {
 	// entities maps an entity id to the positions of the events that carry
 	// it.
 	entities map[string][]uint64
-	logger   *slog.Logger
+	// flows keeps each campaign's donation and spending entries, as
+	// corrected, so a trace links money without reading the campaign.
+	flows  map[string]*campaignEntries
+	logger *slog.Logger
+}
+
+// campaignEntries are one campaign's fund-flow entries and the position of
+// its last event.
+type campaignEntries struct {
+	entries flowEntries
+	last    uint64
+	// broken says an event could not be taken in: traces of the campaign
+	// read the log.
+	broken bool
+}
+
+// at finds an entry by its position (-1: none).
+func (c *campaignEntries) at(position uint64) int {
+	i, found := slices.BinarySearchFunc(c.entries, position, func(entry flowEntry, position uint64) int {
+		return cmp.Compare(entry.position, position)
+	})
+	if !found {
+		return -1
+	}
+	return i
 }
 
 // NewIndex returns an empty index; Follow fills it.
@@ -51,7 +75,8 @@ func NewIndex(logger *slog.Logger) *Index {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Index{events: map[uuid.UUID]uint64{}, targets: map[uuid.UUID][]uint64{}, entities: map[string][]uint64{}, logger: logger}
+	return &Index{events: map[uuid.UUID]uint64{}, targets: map[uuid.UUID][]uint64{}, entities: map[string][]uint64{},
+		flows: map[string]*campaignEntries{}, logger: logger}
 }
 
 // Position is the last log position the index has taken in.
@@ -72,6 +97,7 @@ func (x *Index) Add(record eventstore.Record) {
 	}
 	x.position = record.Position
 	x.events[event.ID] = record.Position
+	x.addFlow(record)
 	var target string
 	switch data := event.Data.(type) {
 	case domain.EntryVoided:
@@ -92,6 +118,32 @@ func (x *Index) Add(record eventstore.Record) {
 	}
 }
 
+// addFlow takes a campaign's event into its fund-flow entries. Called with
+// x.mu held.
+func (x *Index) addFlow(record eventstore.Record) {
+	if record.Event.Aggregate.Kind != domain.AggregateCampaign {
+		return
+	}
+	campaign := x.flows[record.Event.Aggregate.ID]
+	if campaign == nil {
+		campaign = &campaignEntries{}
+		x.flows[record.Event.Aggregate.ID] = campaign
+	}
+	campaign.last = record.Position
+	find := func(id uuid.UUID) int {
+		if position, ok := x.events[id]; ok {
+			return campaign.at(position)
+		}
+		return -1
+	}
+	if err := campaign.entries.fold(record, find); err != nil {
+		// A correction the ledger accepted always resolves; if one does
+		// not, the trace reads the campaign from the log and says why.
+		x.logger.Warn("entity index: a correction does not resolve", "position", record.Position, "error", err)
+		campaign.broken = true
+	}
+}
+
 // Positions returns, in log order, the positions of the events that
 // carry id (an event id or an entity id) up to the index's position, and
 // that position: the caller reads the log after it itself.
@@ -106,6 +158,22 @@ func (x *Index) Positions(id string) (positions []uint64, upTo uint64) {
 	}
 	slices.Sort(positions)
 	return slices.Compact(positions), x.position
+}
+
+// flowOf returns a copy of a campaign's fund-flow entries, the position of
+// its last event, and the index's position; ok is false when the index
+// cannot answer for the campaign.
+func (x *Index) flowOf(campaign string) (entries flowEntries, last, upTo uint64, ok bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	kept := x.flows[campaign]
+	if kept == nil {
+		return nil, 0, x.position, true
+	}
+	if kept.broken {
+		return nil, 0, 0, false
+	}
+	return slices.Clone(kept.entries), kept.last, x.position, true
 }
 
 // Followers returns the positions of the voids and corrections aimed at an

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"iter"
 	"reflect"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
 	"github.com/ordos-union/ledger/projections"
 )
@@ -109,7 +111,8 @@ func TestIndexedAnswersEqualWholeLogAnswers(t *testing.T) {
 }
 
 // With the index caught up, an audit trail reads the entry's own events
-// by position and nothing of the rest of the log.
+// by position and nothing of the rest of the log, and a trace links the
+// campaign's money from the index alone.
 func TestIndexedAuditReadsOnlyTheEntrysHistory(t *testing.T) {
 	ctx := context.Background()
 	f := newFundLedger(t)
@@ -123,6 +126,15 @@ func TestIndexedAuditReadsOnlyTheEntrysHistory(t *testing.T) {
 	if len(trail.Entries) != 3 || store.read.Load() != 0 || store.got.Load() != 3 {
 		t.Fatalf("indexed audit of D-3: %d entries, %d events read from the log and %d fetched; want 3, 0 and 3",
 			len(trail.Entries), store.read.Load(), store.got.Load())
+	}
+	store.got.Store(0)
+	traced, err := projections.TraceEntity(ctx, store, index, "D-1")
+	if err != nil {
+		t.Fatalf("trace: %v", err)
+	}
+	if traced.Donation == nil || len(traced.Donation.Paid) == 0 || store.read.Load() != 0 || store.got.Load() != 1 {
+		t.Fatalf("indexed trace of D-1: %+v, %d events read from the log and %d fetched; want its payments, 0 and 1",
+			traced, store.read.Load(), store.got.Load())
 	}
 	store.read.Store(0)
 	if _, err := projections.Audit(ctx, store, domain.DefaultCatalog(), "D-3"); err != nil {
@@ -176,5 +188,40 @@ func TestIndexFollowsTheLog(t *testing.T) {
 	natsjstest.CheckFor(t, 60*time.Second, caughtUp(head(t, f.store)))
 	if positions, _ := index.Positions("D-77"); len(positions) != 1 || positions[0] != f.ids["D-77"].Position {
 		t.Fatalf("index positions of D-77 = %v, want [%d]", positions, f.ids["D-77"].Position)
+	}
+}
+
+// Over random histories of donations, spendings, allocations, voids and
+// corrections, the index at its start, half-way and caught up gives every
+// entry the answers the whole log gives.
+func TestIndexedAnswersOnRandomHistories(t *testing.T) {
+	const seeds = 8
+	for seed := uint64(100); seed < 100+seeds; seed++ {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			e := newEnv(t, natsjs.MemoryStorage, fixedClock)
+			h := newHistory(t, e, seed, time.Date(2022, 6, 12, 8, 0, 0, 0, cst))
+			h.write(ctx, 40+h.rng.IntN(41), func() {})
+			var ids []string
+			for record, err := range e.store.Read(ctx, 0, eventstore.Filter{}) {
+				if err != nil {
+					t.Fatalf("read: %v", err)
+				}
+				if id := domain.EntityID(record.Event.Data); id != "" && !slices.Contains(ids, id) {
+					ids = append(ids, id)
+				}
+			}
+			last := head(t, e.store)
+			for _, position := range []uint64{0, last / 2, last} {
+				index := indexUpTo(t, e.store, position)
+				for _, id := range ids {
+					want, got := answersFor(ctx, e.store, nil, id), answersFor(ctx, e.store, index, id)
+					if !reflect.DeepEqual(got, want) {
+						t.Fatalf("index at %d of %d, id %s:\n got %+v\nwant %+v", position, last, id, got, want)
+					}
+				}
+			}
+		})
 	}
 }
