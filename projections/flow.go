@@ -272,20 +272,9 @@ func TraceEntity(ctx context.Context, store eventstore.Store, index *Index, id s
 		return nil, err
 	}
 	for _, campaign := range campaigns {
-		flow, err := tracedFlow(ctx, store, index, campaign)
+		trace, err := traceIn(ctx, store, index, campaign, id)
 		if err != nil {
 			return nil, err
-		}
-		trace := &Trace{Campaign: campaign, Position: flow.Position}
-		for _, donation := range flow.Donations {
-			if donation.DonationID == id {
-				trace.Donation = donation
-			}
-		}
-		for _, spend := range flow.Spendings {
-			if spend.EntityID == id {
-				trace.Spending = spend
-			}
 		}
 		if trace.Donation != nil || trace.Spending != nil {
 			return trace, nil
@@ -294,38 +283,123 @@ func TraceEntity(ctx context.Context, store eventstore.Store, index *Index, id s
 	return nil, fmt.Errorf("%q is neither a money donation nor an entry that spent money (campaigns %v): %w", id, campaigns, domain.ErrNotFound)
 }
 
-// tracedFlow is a campaign's donations and spendings, linked: from the
-// index's entries and the campaign's events after the index's position, or
-// from the whole campaign without an index. Its regions are not filled.
-func tracedFlow(ctx context.Context, store eventstore.Store, index *Index, campaign string) (*FundFlow, error) {
-	if index == nil {
-		return BuildFundFlow(ctx, store, campaign)
+// traceIn traces id within one campaign. With an index it links the
+// campaign's money from the index's entries and the campaign's events
+// after the index's position, computing the links of id alone; without
+// one, from the whole campaign read from the log.
+func traceIn(ctx context.Context, store eventstore.Store, index *Index, campaign, id string) (*Trace, error) {
+	trace := &Trace{Campaign: campaign}
+	if index != nil {
+		done, err := index.trace(ctx, store, trace, id)
+		if done || err != nil {
+			return trace, err
+		}
 	}
-	entries, last, upTo, ok := index.flowOf(campaign)
-	if !ok {
-		return BuildFundFlow(ctx, store, campaign)
+	flow, err := BuildFundFlow(ctx, store, campaign)
+	if err != nil {
+		return nil, err
 	}
-	// The tail after the index's position is short: an entry is found by
-	// looking back from the newest.
-	find := func(id uuid.UUID) int {
-		for i := len(entries) - 1; i >= 0; i-- {
-			if entries[i].eventID == id {
-				return i
+	trace.Position = flow.Position
+	for _, donation := range flow.Donations {
+		if donation.DonationID == id {
+			trace.Donation = donation
+		}
+	}
+	for _, spend := range flow.Spendings {
+		if spend.EntityID == id {
+			trace.Spending = spend
+		}
+	}
+	return trace, nil
+}
+
+// linkFor is link computed for one id: the flow of its last money
+// donation and of its last spending entry, linked exactly as link links
+// the whole campaign, in time linear in the campaign's entries and
+// building only id's links.
+func (entries flowEntries) linkFor(id string) (*DonationFlow, *SpendingFlow) {
+	var donations, spendings []int
+	target := struct{ donation, spending int }{-1, -1}
+	for i, entry := range entries {
+		switch {
+		case entry.voided:
+		case entry.donation:
+			if entry.entity == id {
+				target.donation = len(donations)
+			}
+			donations = append(donations, i)
+		case entry.amount > 0:
+			if entry.entity == id {
+				target.spending = len(spendings)
+			}
+			spendings = append(spendings, i)
+		}
+	}
+	var donation *DonationFlow
+	if target.donation >= 0 {
+		entry := entries[donations[target.donation]]
+		donation = &DonationFlow{DonationID: entry.entity, County: entry.county, Position: entry.position,
+			Received: entry.amount, Remaining: entry.amount, Paid: []Funded{}}
+	}
+	var spend *SpendingFlow
+	if target.spending >= 0 {
+		entry := entries[spendings[target.spending]]
+		spend = &SpendingFlow{EntityID: entry.entity, Type: string(entry.kind), County: entry.county,
+			Position: entry.position, Amount: entry.amount, FundedBy: []Funded{}}
+	}
+	remaining := make([]domain.Money, len(donations))
+	for ordinal, i := range donations {
+		remaining[ordinal] = entries[i].amount
+	}
+	// The donation a funding names is the last money donation of that id,
+	// as in link; the map is made only when some entry names one.
+	var byID map[string]int
+	pay := func(ordinal, spending int, amount domain.Money, rule string) {
+		remaining[ordinal] -= amount
+		spender, giver := entries[spendings[spending]], entries[donations[ordinal]]
+		funded := Funded{DonationID: giver.entity, EntityID: spender.entity, Type: string(spender.kind), County: spender.county, Amount: amount, Rule: rule}
+		if ordinal == target.donation {
+			donation.Paid = append(donation.Paid, funded)
+			donation.Remaining -= amount
+		}
+		if spending == target.spending {
+			spend.FundedBy = append(spend.FundedBy, funded)
+		}
+	}
+	unpaid := make([]domain.Money, len(spendings))
+	for spending, i := range spendings {
+		unpaid[spending] = entries[i].amount
+		for _, funding := range entries[i].fundings {
+			if byID == nil {
+				byID = make(map[string]int, len(donations))
+				for ordinal, j := range donations {
+					byID[entries[j].entity] = ordinal
+				}
+			}
+			if ordinal, ok := byID[funding.DonationID]; ok {
+				pay(ordinal, spending, funding.Amount, RuleExplicit)
+				unpaid[spending] -= funding.Amount
 			}
 		}
-		return -1
 	}
-	filter := eventstore.Filter{AggregateKind: domain.AggregateCampaign, AggregateID: campaign}
-	for record, err := range store.Read(ctx, upTo, filter) {
-		if err != nil {
-			return nil, err
+	// FIFO: a donation whose money is gone never gets more, so the search
+	// for money starts where the last one ended.
+	first := 0
+	for spending := range spendings {
+		for first < len(donations) && unpaid[spending] != 0 {
+			if take := min(unpaid[spending], remaining[first]); take > 0 {
+				pay(first, spending, take, RuleFIFO)
+				unpaid[spending] -= take
+			}
+			if remaining[first] <= 0 {
+				first++
+			} else {
+				break
+			}
 		}
-		if err := entries.fold(record, find); err != nil {
-			return nil, err
+		if unpaid[spending] > 0 && spending == target.spending {
+			spend.FundedBy = append(spend.FundedBy, Funded{EntityID: spend.EntityID, Type: spend.Type, County: spend.County, Amount: unpaid[spending], Rule: RuleUnfunded})
 		}
-		last = record.Position
 	}
-	flow := &FundFlow{Campaign: campaign, Position: last}
-	flow.Donations, flow.Spendings = entries.link()
-	return flow, nil
+	return donation, spend
 }

@@ -21,6 +21,8 @@ const (
 	// indexRetryDelayMaxMs caps the wait before the index follows the log
 	// again after a read failed.
 	indexRetryDelayMaxMs = 5000
+	// indexNamesMax bounds the county codes and event types kept once.
+	indexNamesMax = 1024
 )
 
 // Index is the entity index: for each event id and each entity id
@@ -40,9 +42,14 @@ type Index struct {
 	events map[uuid.UUID]uint64
 	// targets maps an event id to the voids and corrections aimed at it.
 	targets map[uuid.UUID][]uint64
-	// entities maps an entity id to the positions of the events that carry
-	// it.
-	entities map[string][]uint64
+	// entities maps an entity id to the position of the first event that
+	// carries it, and more to the positions of the rest (most entries have
+	// one event: a map of slices would cost every entry a slice).
+	entities map[string]uint64
+	more     map[string][]uint64
+	// names holds one copy of each county code and event type, which
+	// every entry would otherwise hold its own copy of.
+	names map[string]string
 	// flows keeps each campaign's donation and spending entries, as
 	// corrected, so a trace links money without reading the campaign.
 	flows  map[string]*campaignEntries
@@ -75,7 +82,8 @@ func NewIndex(logger *slog.Logger) *Index {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Index{events: map[uuid.UUID]uint64{}, targets: map[uuid.UUID][]uint64{}, entities: map[string][]uint64{},
+	return &Index{events: map[uuid.UUID]uint64{}, targets: map[uuid.UUID][]uint64{}, entities: map[string]uint64{},
+		more: map[string][]uint64{}, names: map[string]string{},
 		flows: map[string]*campaignEntries{}, logger: logger}
 }
 
@@ -113,7 +121,11 @@ func (x *Index) Add(record eventstore.Record) {
 	}
 	if event.Data != nil {
 		if entity := domain.EntityID(event.Data); entity != "" {
-			x.entities[entity] = append(x.entities[entity], record.Position)
+			if _, seen := x.entities[entity]; seen {
+				x.more[entity] = append(x.more[entity], record.Position)
+			} else {
+				x.entities[entity] = record.Position
+			}
 		}
 	}
 }
@@ -130,6 +142,7 @@ func (x *Index) addFlow(record eventstore.Record) {
 		x.flows[record.Event.Aggregate.ID] = campaign
 	}
 	campaign.last = record.Position
+	record.Event.County, record.Event.Type = x.name(record.Event.County), domain.EventType(x.name(string(record.Event.Type)))
 	find := func(id uuid.UUID) int {
 		if position, ok := x.events[id]; ok {
 			return campaign.at(position)
@@ -144,13 +157,26 @@ func (x *Index) addFlow(record eventstore.Record) {
 	}
 }
 
+// name returns the index's copy of a county code or an event type.
+func (x *Index) name(text string) string {
+	if kept, ok := x.names[text]; ok {
+		return kept
+	}
+	if len(x.names) < indexNamesMax {
+		x.names[text] = text
+	}
+	return text
+}
+
 // Positions returns, in log order, the positions of the events that
 // carry id (an event id or an entity id) up to the index's position, and
 // that position: the caller reads the log after it itself.
 func (x *Index) Positions(id string) (positions []uint64, upTo uint64) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	positions = slices.Clone(x.entities[id])
+	if first, ok := x.entities[id]; ok {
+		positions = append([]uint64{first}, x.more[id]...)
+	}
 	if eventID, err := uuid.Parse(id); err == nil {
 		if position, ok := x.events[eventID]; ok {
 			positions = append(positions, position)
@@ -160,20 +186,57 @@ func (x *Index) Positions(id string) (positions []uint64, upTo uint64) {
 	return slices.Compact(positions), x.position
 }
 
-// flowOf returns a copy of a campaign's fund-flow entries, the position of
-// its last event, and the index's position; ok is false when the index
-// cannot answer for the campaign.
-func (x *Index) flowOf(campaign string) (entries flowEntries, last, upTo uint64, ok bool) {
+// trace fills a trace of id within trace.Campaign from the index's
+// entries and the campaign's events after the index's position. done is
+// false when the index cannot answer for the campaign: the caller then
+// reads the campaign from the log.
+func (x *Index) trace(ctx context.Context, store eventstore.Store, trace *Trace, id string) (done bool, err error) {
+	x.mu.RLock()
+	upTo := x.position
+	x.mu.RUnlock()
+	filter := eventstore.Filter{AggregateKind: domain.AggregateCampaign, AggregateID: trace.Campaign}
+	var tail []eventstore.Record
+	for record, err := range store.Read(ctx, upTo, filter) {
+		if err != nil {
+			return false, err
+		}
+		tail = append(tail, record)
+	}
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	kept := x.flows[campaign]
-	if kept == nil {
-		return nil, 0, x.position, true
+	kept := x.flows[trace.Campaign]
+	if kept != nil && kept.broken {
+		return false, nil
 	}
-	if kept.broken {
-		return nil, 0, 0, false
+	var entries flowEntries
+	if kept != nil {
+		entries, trace.Position = kept.entries, kept.last
 	}
-	return slices.Clone(kept.entries), kept.last, x.position, true
+	if len(tail) > 0 && tail[len(tail)-1].Position > x.position {
+		// The campaign moved on past the index: its newest events are
+		// folded into a copy of its entries. An entry is found by looking
+		// back from the newest (the tail is short).
+		entries = slices.Clone(entries)
+		find := func(id uuid.UUID) int {
+			for i := len(entries) - 1; i >= 0; i-- {
+				if entries[i].eventID == id {
+					return i
+				}
+			}
+			return -1
+		}
+		for _, record := range tail {
+			if record.Position <= x.position {
+				continue
+			}
+			if err := entries.fold(record, find); err != nil {
+				return false, err
+			}
+			trace.Position = record.Position
+		}
+	}
+	trace.Donation, trace.Spending = entries.linkFor(id)
+	return true, nil
 }
 
 // Followers returns the positions of the voids and corrections aimed at an
