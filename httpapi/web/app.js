@@ -8,8 +8,8 @@
 // in Chinese and English), dom.js (building elements), format.js (money in
 // fen, Beijing times), api.js (the API client), totals.js (the county
 // table, chart, map and campaigns), entry.js (the entry form), finance.js
-// (the finance page), and this file: session, live stream, feed, audit and
-// views.
+// (the finance page), live.js (the live stream and the feed), and this
+// file: session, language, audit and views.
 //
 // Security rule of these files: text that comes from the API (names,
 // summaries, actors, venues, reasons, messages) is only ever inserted with
@@ -23,6 +23,7 @@ import { apiClient } from "./api.js";
 import { createEntry } from "./entry.js";
 import { createTotals } from "./totals.js";
 import { createFinance, newFinanceState } from "./finance.js";
+import { createLive } from "./live.js";
 
 (function () {
   const TOKEN_KEY = "ledger.token";
@@ -145,6 +146,11 @@ import { createFinance, newFinanceState } from "./finance.js";
   // The finance page (finance.js).
   const financePage = createFinance({ state, t, api, labelText, regionLabel, FINANCE_ROLES, DECIDING_ROLES, PLEDGE_BUCKETS,
     FINANCE_REFRESH_MS });
+
+  // The live stream and the feed (live.js). Functions declared further
+  // down are hoisted, so they can be handed over here.
+  const { renderLiveStatus, startLive, stopLive, renderFeed } = createLive({ state, t, api, typeText, regionText, labelText,
+    lookupAudit, forgetToken, showLogin, totalsView, financePage, INSPECTING_ROLES, FEED_MAX, RECONNECT_MS });
 
   // ---------------------------------------------------------------- language
 
@@ -354,136 +360,6 @@ import { createFinance, newFinanceState } from "./finance.js";
 
   function fillItemSelect(select) {
     fillSelect(select, (state.catalog.item_kinds || []).map((item) => [item.code, labelText(state.labels.items, item.code)]));
-  }
-
-  // ---------------------------------------------------------------- live stream
-
-  function renderLiveStatus(next) {
-    const box = $("live-status");
-    if (next) box.dataset.state = next;
-    const key = { idle: "liveIdle", connecting: "liveConnecting", live: "liveOn", offline: "liveOff" }[box.dataset.state] || "liveIdle";
-    $("live-status-text").textContent = t(key);
-  }
-
-  function startLive(afterPosition) {
-    stopLive();
-    let url = "/api/v1/live?access_token=" + encodeURIComponent(state.token);
-    if (afterPosition > 0) url += "&last_event_id=" + encodeURIComponent(String(afterPosition));
-    renderLiveStatus("connecting");
-    const source = new EventSource(url);
-    state.source = source;
-    source.addEventListener("open", () => renderLiveStatus("live"));
-    source.addEventListener("totals", (event) => {
-      let answer;
-      try {
-        answer = JSON.parse(event.data);
-      } catch (err) {
-        return;
-      }
-      renderLiveStatus("live");
-      const changed = !state.totals || answer.position !== state.totals.position;
-      totalsView.applyTotals(answer);
-      if (changed) financePage.scheduleFinanceRefresh();
-      if (changed) {
-        // Entries name their campaigns; a change without one (a missed
-        // entry) is caught by checking that the campaigns add up.
-        state.checkCampaigns = true;
-        totalsView.scheduleCampaignRefresh();
-      }
-    });
-    source.addEventListener("entry", (event) => {
-      let entry;
-      try {
-        entry = JSON.parse(event.data);
-      } catch (err) {
-        return;
-      }
-      addFeedEntry(entry);
-      if (entry && entry.position > state.loadedPosition && entry.campaign) {
-        state.dirtyCampaigns.add(entry.campaign);
-        totalsView.scheduleCampaignRefresh();
-      }
-    });
-    source.addEventListener("error", () => {
-      if (state.source !== source) return;
-      if (source.readyState === EventSource.CLOSED) {
-        // The server refused or the stream ended: reconnect from the last
-        // position seen, after checking the token still works.
-        renderLiveStatus("offline");
-        source.close();
-        state.source = null;
-        state.reconnectTimer = window.setTimeout(reconnect, RECONNECT_MS);
-      } else {
-        renderLiveStatus("offline");
-      }
-    });
-  }
-
-  async function reconnect() {
-    state.reconnectTimer = 0;
-    try {
-      await api("/api/v1/whoami");
-    } catch (err) {
-      if (err.status === 401) {
-        forgetToken();
-        showLogin(t("tokenInvalid"));
-        return;
-      }
-      state.reconnectTimer = window.setTimeout(reconnect, RECONNECT_MS);
-      return;
-    }
-    const lastSeen = state.feed.length ? state.feed[0].position : state.position;
-    startLive(lastSeen);
-  }
-
-  function stopLive() {
-    if (state.reconnectTimer) window.clearTimeout(state.reconnectTimer);
-    state.reconnectTimer = 0;
-    if (state.source) state.source.close();
-    state.source = null;
-    renderLiveStatus("idle");
-  }
-
-  // ---------------------------------------------------------------- feed
-
-  function addFeedEntry(entry) {
-    if (!entry || typeof entry.position !== "number" || state.seen.has(entry.position)) return;
-    state.seen.add(entry.position);
-    state.feed.push(entry);
-    state.feed.sort((a, b) => b.position - a.position);
-    while (state.feed.length > FEED_MAX) state.seen.delete(state.feed.pop().position);
-    const list = $("feed");
-    const item = feedItem(entry);
-    const index = state.feed.indexOf(entry);
-    if (index < 0) return;
-    const next = list.children[index] || null;
-    list.insertBefore(item, next);
-    while (list.children.length > state.feed.length) list.lastElementChild.remove();
-    if (entry.position > state.loadedPosition) {
-      item.classList.add("fresh");
-      window.setTimeout(() => item.classList.remove("fresh"), 2500);
-    }
-    $("feed-empty").hidden = true;
-  }
-
-  function feedItem(entry) {
-    const canInspect = INSPECTING_ROLES.includes(state.role);
-    return h("li", { class: "feed-item type-" + String(entry.type).replace(/[^a-z_]/g, ""), "data-position": entry.position },
-      h("div", { class: "feed-head" },
-        h("span", { class: "badge" }, typeText(entry.type)),
-        h("span", { class: "feed-where" }, regionText(entry.county), " · ", labelText(state.labels.campaigns, entry.campaign)),
-        h("span", { class: "feed-pos" }, "#" + entry.position)),
-      h("p", { class: "feed-summary" }, entry.summary || ""),
-      h("div", { class: "feed-meta" },
-        h("span", null, t("feedActor") + " ", h("strong", null, entry.actor || "—")),
-        h("span", null, t("feedOccurred") + " " + formatTime(entry.occurred_at)),
-        h("span", null, t("feedRecorded") + " " + formatTime(entry.recorded_at)),
-        canInspect ? h("button", { class: "link", type: "button", onclick: () => lookupAudit(entry.event_id, true) }, t("feedAudit")) : null));
-  }
-
-  function renderFeed() {
-    $("feed").replaceChildren(...state.feed.map(feedItem));
-    $("feed-empty").hidden = state.feed.length > 0;
   }
 
   // ---------------------------------------------------------------- audit
