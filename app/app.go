@@ -85,6 +85,15 @@ func (l *Ledger) UseIndex(index *projections.Index) {
 	l.index = index
 }
 
+// IndexPosition is the last log position the entity index has taken in;
+// ok is false when the ledger keeps no index.
+func (l *Ledger) IndexPosition() (position uint64, ok bool) {
+	if index := l.entityIndex(); index != nil {
+		return index.Position(), true
+	}
+	return 0, false
+}
+
 func (l *Ledger) entityIndex() *projections.Index {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -91,6 +91,9 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request, _ identity
 		fmt.Fprintf(&out, "# HELP ledger_projection_lag_seconds Recorded time the projection is behind the log head.\n# TYPE ledger_projection_lag_seconds gauge\nledger_projection_lag_seconds{projection=%q} %g\n", status.Name, status.LagSeconds)
 		fmt.Fprintf(&out, "# HELP ledger_log_head Position of the last event in the log.\n# TYPE ledger_log_head gauge\nledger_log_head %d\n", status.Head)
 	}
+	if position, ok := s.options.Ledger.IndexPosition(); ok {
+		fmt.Fprintf(&out, "# HELP ledger_entity_index_position Last log position the entity index (audit, trace) has taken in.\n# TYPE ledger_entity_index_position gauge\nledger_entity_index_position %d\n", position)
+	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	_, err := w.Write([]byte(out.String()))
 	return err

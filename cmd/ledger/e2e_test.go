@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +22,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/ordos-union/ledger/eventstore/natsjs"
+	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
 )
 
 // The end-to-end tests build the real binary and run it as a user would.
@@ -216,6 +219,20 @@ func TestEndToEndServeHoldsDataDirectory(t *testing.T) {
 		t.Fatalf("healthz: %v %v", reply, err)
 	}
 	reply.Body.Close()
+	// The entity index that serves audit trails and traces takes in the
+	// log while the server runs.
+	natsjstest.CheckFor(t, 120*time.Second, func() error {
+		reply, err := http.Get(apiURL + "/metrics")
+		if err != nil {
+			return err
+		}
+		defer reply.Body.Close()
+		body, _ := io.ReadAll(reply.Body)
+		if !strings.Contains(string(body), "\nledger_entity_index_position 2\n") {
+			return fmt.Errorf("metrics do not show the entity index at position 2")
+		}
+		return nil
+	})
 	// Programs watch it with the watcher's credentials.
 	watcher, err := natsjs.ConnectOptionFromFile(natsjs.SeedFile(data, natsjs.RoleWatcher))
 	if err != nil {
