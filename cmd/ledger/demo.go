@@ -6,6 +6,7 @@ import (
 
 	"github.com/ordos-union/ledger/demo"
 	"github.com/ordos-union/ledger/projections"
+	"github.com/ordos-union/ledger/report"
 )
 
 func runDemo(ctx context.Context, env *environment, args []string) error {
@@ -44,6 +45,6 @@ func printArticleFigures(ctx context.Context, env *environment, opened *opened) 
 	fmt.Fprintf(env.stdout, "  April service month: %d visits, %d health checkups, %d service stations, %d person-times\n",
 		april.ServicesByKind["visit"].Count, april.ServicesByKind["health-checkup"].Count, april.ServicesByKind["station-opened"].Count, april.PersonTimes)
 	fmt.Fprintf(env.stdout, "  Raised: ¥%s in money and ¥%s in goods; %d entries voided, %d corrected\n",
-		yuan(all.Received), yuan(all.GoodsReceivedValue), all.Voided, all.Corrected)
+		report.Yuan(all.Received), report.Yuan(all.GoodsReceivedValue), all.Voided, all.Corrected)
 	return nil
 }

@@ -3,13 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/privacy"
-	"github.com/ordos-union/ledger/projections"
+	"github.com/ordos-union/ledger/report"
 )
 
 func runEvents(ctx context.Context, env *environment, args []string) error {
@@ -75,12 +74,12 @@ func runEvents(ctx context.Context, env *environment, args []string) error {
 				}
 				fmt.Fprintln(env.stdout, string(line))
 			} else {
-				fmt.Fprintln(env.stdout, describe(record, opened.Catalog), personalSummary(event.Personal))
+				fmt.Fprintln(env.stdout, report.EventLine(record, opened.Catalog.RegionName), report.PersonalSummary(event.Personal))
 			}
 		} else if *asJSON {
 			fmt.Fprintln(env.stdout, string(record.Data))
 		} else {
-			fmt.Fprintln(env.stdout, describe(record, opened.Catalog))
+			fmt.Fprintln(env.stdout, report.EventLine(record, opened.Catalog.RegionName))
 		}
 		printed++
 		if *limit > 0 && printed >= *limit {
@@ -91,32 +90,4 @@ func runEvents(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(env.stderr, "%d events\n", printed)
 	}
 	return nil
-}
-
-// describe renders one event as a line for people.
-func describe(record eventstore.Record, catalog *domain.Catalog) string {
-	event := record.Event
-	return fmt.Sprintf("%6d  %s  %-18s  %s  %-24s  %s", record.Position, event.OccurredAt.Format("2006-01-02 15:04"),
-		event.Type, padRight(catalog.RegionName(event.County), 22), event.Aggregate.ID, projections.Describe(event.Data))
-}
-
-func personalSummary(personal *domain.Personal) string {
-	if personal == nil {
-		return ""
-	}
-	var names []string
-	add := func(person domain.Person) {
-		if person.Erased {
-			names = append(names, person.SubjectID+"=erased")
-		} else {
-			names = append(names, person.SubjectID+"="+person.Name)
-		}
-	}
-	if personal.Donor != nil {
-		add(*personal.Donor)
-	}
-	for _, worker := range personal.Workers {
-		add(worker)
-	}
-	return "[" + strings.Join(names, ", ") + "]"
 }

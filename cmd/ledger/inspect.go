@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/ordos-union/ledger/projections"
+	"github.com/ordos-union/ledger/report"
 )
 
 // printJSON writes a value as indented JSON.
@@ -35,18 +36,7 @@ func runAudit(ctx context.Context, env *environment, args []string) error {
 	if *asJSON {
 		return printJSON(env, trail)
 	}
-	fmt.Fprintf(env.stdout, "History of %s %s (log head %d):\n", trail.Kind, trail.Subject, trail.Position)
-	for _, entry := range trail.Entries {
-		fmt.Fprintf(env.stdout, "%6d  recorded %s by %s, occurred %s  %s  %s\n", entry.Position,
-			entry.RecordedAt.In(projections.Beijing).Format("2006-01-02 15:04:05"), entry.Actor,
-			entry.OccurredAt.In(projections.Beijing).Format("2006-01-02 15:04"), padRight(opened.Catalog.RegionName(entry.County), 22), entry.Summary)
-		for _, change := range entry.Changes {
-			fmt.Fprintf(env.stdout, "        %s: %s → %s\n", change.Field, change.From, change.To)
-		}
-		if entry.Reason != "" {
-			fmt.Fprintf(env.stdout, "        reason: %s\n", entry.Reason)
-		}
-	}
+	report.AuditText(env.stdout, trail, opened.Catalog.RegionName)
 	return nil
 }
 
@@ -68,20 +58,7 @@ func runTrace(ctx context.Context, env *environment, args []string) error {
 	if *asJSON {
 		return printJSON(env, trace)
 	}
-	fmt.Fprintf(env.stdout, "Campaign %s, as of log position %d\n", trace.Campaign, trace.Position)
-	if donation := trace.Donation; donation != nil {
-		fmt.Fprintf(env.stdout, "Donation %s received ¥%s in %s; paid for:\n", donation.DonationID, yuan(donation.Received), opened.Catalog.RegionName(donation.County))
-		for _, paid := range donation.Paid {
-			fmt.Fprintf(env.stdout, "  ¥%14s  %-20s %-24s %s (%s)\n", yuan(paid.Amount), paid.Type, paid.EntityID, opened.Catalog.RegionName(paid.County), paid.Rule)
-		}
-		fmt.Fprintf(env.stdout, "  ¥%14s  not yet spent\n", yuan(donation.Remaining))
-	}
-	if spend := trace.Spending; spend != nil {
-		fmt.Fprintf(env.stdout, "%s %s in %s spent ¥%s, paid by:\n", spend.Type, spend.EntityID, opened.Catalog.RegionName(spend.County), yuan(spend.Amount))
-		for _, funded := range spend.FundedBy {
-			fmt.Fprintf(env.stdout, "  ¥%14s  %-24s (%s)\n", yuan(funded.Amount), orDash(funded.DonationID), funded.Rule)
-		}
-	}
+	report.TraceText(env.stdout, trace, opened.Catalog.RegionName)
 	return nil
 }
 
@@ -106,16 +83,7 @@ func runProjections(ctx context.Context, env *environment, args []string) error 
 	if *asJSON {
 		return printJSON(env, []projections.Status{status})
 	}
-	fmt.Fprintf(env.stdout, "%-10s %7s %12s %10s %12s %12s  %s\n", "projection", "version", "checkpoint", "head", "lag events", "lag seconds", "checkpoint saved")
-	saved := "never"
-	if !status.CheckpointAt.IsZero() {
-		saved = status.CheckpointAt.In(projections.Beijing).Format("2006-01-02 15:04:05")
-	}
-	fmt.Fprintf(env.stdout, "%-10s %7d %12d %10d %12d %12.1f  %s\n", status.Name, status.Version, status.CheckpointPosition, status.Head,
-		status.LagEvents, status.LagSeconds, saved)
-	if status.RebuiltBecause != "" {
-		fmt.Fprintf(env.stdout, "(%s: the next read rebuilds it from the log)\n", status.RebuiltBecause)
-	}
+	report.ProjectionStatusText(env.stdout, status)
 	return nil
 }
 
@@ -144,11 +112,4 @@ func runRebuild(ctx context.Context, env *environment, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "rebuilt totals to log position %d\n", status.Position)
 	return nil
-}
-
-func orDash(text string) string {
-	if text == "" {
-		return "-"
-	}
-	return text
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/reconcile"
 	"github.com/ordos-union/ledger/reconcile/statement"
+	"github.com/ordos-union/ledger/report"
 )
 
 func runReconcile(ctx context.Context, env *environment, args []string) error {
@@ -71,7 +71,7 @@ func runReconcileImport(ctx context.Context, env *environment, args []string) er
 	if err == nil && *dryRun {
 		err = result.Refused()
 	}
-	printImport(env, flags.Arg(0), parsed, result, *dryRun)
+	report.ImportText(env.stdout, flags.Arg(0), parsed, result, *dryRun)
 	return flagged(err, importFlags)
 }
 
@@ -89,35 +89,6 @@ func readStatement(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is %d bytes, more than a statement's limit of %d bytes (64 MiB): split it", path, info.Size(), statement.MaxFileSize)
 	}
 	return os.ReadFile(path)
-}
-
-func printImport(env *environment, file string, parsed statement.Statement, result reconcile.ImportResult, dryRun bool) {
-	if result.Account == "" {
-		return
-	}
-	profile := ""
-	if result.Profile != "" {
-		profile = ", profile " + result.Profile
-	}
-	verb := "imported"
-	written := result.Written
-	if dryRun {
-		verb, written = "would be imported", len(result.New)
-	}
-	fmt.Fprintf(env.stdout, "%s (%s%s, account %s, %s to %s): %d lines %s, %d already in the ledger, %d printed twice by the bank and skipped\n",
-		file, parsed.Format, profile, result.Account, result.FirstDate, result.LastDate, written, verb, len(result.Already), len(result.PrintedTwice))
-	for _, row := range result.PrintedTwice {
-		fmt.Fprintf(env.stdout, "  printed twice: serial %s at %s (first at %s)\n", row.Serial, row.Where, row.Of)
-	}
-	if result.BalanceChecked {
-		fmt.Fprintln(env.stdout, "  opening balance agrees with the ledger")
-	}
-	for _, warning := range result.Warnings {
-		fmt.Fprintf(env.stdout, "  warning: %s\n", warning)
-	}
-	for _, problem := range result.Problems {
-		fmt.Fprintf(env.stdout, "  refused: %s\n", problem)
-	}
 }
 
 // flagged rewrites the fields of a validation error or refusal into the
@@ -217,136 +188,9 @@ func runReconcileReport(ctx context.Context, env *environment, args []string) er
 	case "xlsx":
 		return result.WriteXLSX(writer)
 	}
-	writeReconciliationText(writer, result)
+	report.ReconciliationText(writer, result)
 	return nil
 }
-
-// writeReconciliationText is the text report: the summary, then every
-// item of every part, so a clerk can tick them off on paper.
-func writeReconciliationText(writer io.Writer, result reconcile.Result) {
-	var rows [][]string
-	for _, summary := range result.Summaries() {
-		rows = append(rows, []string{summary.Item, itoa(int64(summary.Count)), yuan(summary.In), yuan(summary.Out)})
-	}
-	writeTable(writer, [][]string{{"项目 Item", "笔数 Count", "收入 In ¥", "支出 Out ¥"}}, rows)
-	fmt.Fprintf(writer, "\nAs of log position %d; pledges aged as of %s.\n", result.Position, result.AsOf)
-	writeMatchSections(writer, result)
-	writeSettledSections(writer, result)
-}
-
-// lineText is one bank line in the text report.
-func lineText(line reconcile.Line) string {
-	text := fmt.Sprintf("%s %s ¥%s", line.Date.Format(time.DateOnly), line.LineID, yuan(line.Amount))
-	if line.Serial != "" {
-		text += " serial " + line.Serial
-	}
-	if line.Counterparty != "" {
-		text += " " + line.Counterparty
-	}
-	return text
-}
-
-// matchText is one match or suggestion in the text report.
-func matchText(match reconcile.Match) string {
-	var lines, donations []string
-	for _, line := range match.Lines {
-		lines = append(lines, lineText(line))
-	}
-	for _, donation := range match.Donations {
-		donations = append(donations, fmt.Sprintf("%s ¥%s", donation.DonationID, yuan(donation.Amount)))
-	}
-	text := fmt.Sprintf("%s  %-16s %s", match.ID, match.Rule, strings.Join(lines, "; "))
-	if len(donations) > 0 {
-		text += "  ⇄  " + strings.Join(donations, ", ")
-	}
-	if match.Fee > 0 {
-		text += " fee ¥" + yuan(match.Fee)
-	}
-	return text
-}
-
-// section prints a part's title when it has items, and says whether it has.
-func section(writer io.Writer, title string, count int) bool {
-	if count > 0 {
-		fmt.Fprintf(writer, "\n%s:\n", title)
-	}
-	return count > 0
-}
-
-// writeMatchSections prints what matches and what does not.
-func writeMatchSections(writer io.Writer, result reconcile.Result) {
-	if section(writer, "Matched (已匹配)", len(result.Matched)) {
-		for _, match := range result.Matched {
-			decided := "automatic"
-			if match.DecidedBy != "" {
-				decided = "event " + match.DecidedBy
-			}
-			fmt.Fprintf(writer, "  %s  [%s]\n", matchText(match), decided)
-		}
-	}
-	if section(writer, "Suggested (待确认: ledger reconcile confirm ID / reject ID --reason ...)", len(result.Suggested)) {
-		for _, match := range result.Suggested {
-			fmt.Fprintf(writer, "  %s\n", matchText(match))
-			if match.Why != "" {
-				fmt.Fprintf(writer, "      why: %s\n", match.Why)
-			}
-		}
-	}
-	if section(writer, "Bank lines no donation explains (未匹配流水)", len(result.UnmatchedLines)) {
-		for _, line := range result.UnmatchedLines {
-			fmt.Fprintf(writer, "  %s %s\n", lineText(line), line.Remark)
-		}
-	}
-	if section(writer, "Donations recorded as received with no bank line (未到账捐赠)", len(result.UnmatchedDonations)) {
-		for _, donation := range result.UnmatchedDonations {
-			fmt.Fprintf(writer, "  %s %s ¥%s %s\n", donation.Date.In(beijingZone).Format(time.DateOnly), donation.DonationID, yuan(donation.Amount), donation.Donor)
-		}
-	}
-}
-
-// writeSettledSections prints what was settled otherwise, and the pledges.
-func writeSettledSections(writer io.Writer, result reconcile.Result) {
-	if section(writer, "Refunds (退回)", len(result.Refunds)) {
-		for _, pair := range result.Refunds {
-			fmt.Fprintf(writer, "  %s  [event %s] %s\n", matchText(pair), pair.DecidedBy, pair.Why)
-		}
-	}
-	if section(writer, "Bank fees (手续费)", len(result.Fees)) {
-		for _, fee := range result.Fees {
-			where := "written off"
-			if fee.Source == "match" {
-				where = "with match " + fee.MatchID
-			}
-			fmt.Fprintf(writer, "  %s %s ¥%s  recorded %s [event %s]\n", fee.Date.Format(time.DateOnly), fee.LineID, yuan(fee.Amount), where, fee.DecidedBy)
-		}
-	}
-	if section(writer, "Written off (已核销)", len(result.WrittenOff)) {
-		for _, written := range result.WrittenOff {
-			fmt.Fprintf(writer, "  %s  ¥%s written off (%s) by %s: %s [event %s]\n", lineText(written.Line), yuan(written.WrittenOff),
-				written.Kind, written.Actor, written.Reason, written.DecidedBy)
-		}
-	}
-	if section(writer, "Printed twice by the bank, imported once (银行重复打印)", len(result.PrintedTwice)) {
-		for _, row := range result.PrintedTwice {
-			fmt.Fprintf(writer, "  %s  again at %s (first at %s) in %s\n", lineText(row.Line), row.Where, row.Of, row.File)
-		}
-	}
-	if section(writer, "Possible duplicates: same day, amount, counterparty and remark under other serials (疑似重复)", len(result.Duplicates)) {
-		for i, group := range result.Duplicates {
-			for _, line := range group {
-				fmt.Fprintf(writer, "  #%d %s\n", i+1, lineText(line))
-			}
-		}
-	}
-	if section(writer, "Outstanding pledges (未兑现认捐)", len(result.Outstanding)) {
-		for _, pledge := range result.Outstanding {
-			fmt.Fprintf(writer, "  %s %s ¥%s %s, %d days (%s)\n", pledge.Date.In(beijingZone).Format(time.DateOnly), pledge.DonationID,
-				yuan(pledge.Amount), pledge.Donor, pledge.AgeDays, pledge.Bucket)
-		}
-	}
-}
-
-var beijingZone = domain.Beijing
 
 // decisionFlags names the flag or argument behind each field of a
 // decision's errors.
@@ -464,15 +308,6 @@ func runPledges(ctx context.Context, env *environment, args []string) error {
 	if *asJSON {
 		return printJSON(env, result.Outstanding)
 	}
-	var rows [][]string
-	totals := map[string]domain.Money{}
-	for _, pledge := range result.Outstanding {
-		rows = append(rows, []string{pledge.Donor, pledge.Campaign, opened.Catalog.RegionName(pledge.County), pledge.DonationID,
-			yuan(pledge.Amount), itoa(int64(pledge.AgeDays)), pledge.Bucket})
-		totals[pledge.Bucket] += pledge.Amount
-	}
-	writeTable(env.stdout, [][]string{{"捐赠人 Donor", "活动 Campaign", "地区 County", "编号 Donation", "金额 Amount ¥", "天数 Days", "账龄 Bucket"}}, rows)
-	fmt.Fprintf(env.stdout, "\nAs of %s: 0-30 days ¥%s · 31-90 days ¥%s · 90+ days ¥%s\n", result.AsOf, yuan(totals[reconcile.Bucket0to30]),
-		yuan(totals[reconcile.Bucket31to90]), yuan(totals[reconcile.BucketOver90]))
+	report.PledgesTable(env.stdout, result, opened.Catalog.RegionName)
 	return nil
 }

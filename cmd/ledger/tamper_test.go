@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -147,7 +148,7 @@ func ledgerMessage(raw natsjs.RawMessage) *nats.Msg {
 func expectFirstBad(t *testing.T, dir string, position int, what string) {
 	t.Helper()
 	out := runLedger(t, "", "verify", "--data", dir)
-	want := "first bad position " + itoa(int64(position))
+	want := "first bad position " + strconv.Itoa(position)
 	if position == 0 {
 		want = "first bad position 0"
 	}

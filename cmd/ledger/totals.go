@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
-	"fmt"
-	"strconv"
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/projections"
+	"github.com/ordos-union/ledger/report"
 )
 
 type totalsOptions struct {
@@ -67,70 +64,10 @@ func printTotals(ctx context.Context, env *environment, opened *opened, options 
 	}
 	switch options.format {
 	case "json":
-		encoded, err := json.MarshalIndent(answer, "", "  ")
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(env.stdout, string(encoded))
-		return nil
+		return printJSON(env, answer)
 	case "csv":
-		writer := csv.NewWriter(env.stdout)
-		if answer.Tree != nil {
-			_ = writer.Write([]string{"# log position", strconv.FormatUint(answer.Position, 10), "tree root", answer.Tree.Root})
-		}
-		_ = writer.Write(append([]string{"county", "county_name", "period"}, figureHeaders[1]...))
-		for _, row := range append(answer.Rows, answer.All...) {
-			_ = writer.Write(append([]string{row.County, regionLabel(opened, row.County), row.Period}, figureCells(row.Figures, false)...))
-		}
-		writer.Flush()
-		return writer.Error()
+		return report.TotalsCSV(env.stdout, answer, opened.Catalog.RegionName)
 	}
-	headers := [][]string{
-		append([]string{"地区", "期间"}, figureHeaders[0]...),
-		append([]string{"Region", "Period"}, figureHeaders[1]...),
-	}
-	var rows [][]string
-	for _, row := range answer.Rows {
-		rows = append(rows, append([]string{regionLabel(opened, row.County), row.Period}, figureCells(row.Figures, true)...))
-	}
-	for _, row := range answer.All {
-		rows = append(rows, append([]string{"合计 All", row.Period}, figureCells(row.Figures, true)...))
-	}
-	writeTable(env.stdout, headers, rows)
-	fmt.Fprintf(env.stdout, "\nAs of log position %d", answer.Position)
-	if answer.Tree != nil {
-		fmt.Fprintf(env.stdout, " (tree size %d, root %s)", answer.Tree.Size, answer.Tree.Root)
-	}
-	if options.asOf != "" {
-		fmt.Fprintf(env.stdout, "; entries that occurred by %s", options.asOf)
-	}
-	if options.knownAt != "" {
-		fmt.Fprintf(env.stdout, "; as recorded by %s", options.knownAt)
-	}
-	fmt.Fprintln(env.stdout, ". Amounts in yuan; voided entries count for nothing, corrected ones as corrected.")
+	report.TotalsTable(env.stdout, answer, opened.Catalog.RegionName, options.asOf, options.knownAt)
 	return nil
 }
-
-func regionLabel(opened *opened, code string) string {
-	if code == projections.AllRegions {
-		return "合计 All"
-	}
-	return opened.Catalog.RegionName(code)
-}
-
-var figureHeaders = [2][]string{
-	{"认捐", "收到捐款", "物资捐赠", "拨入", "拨出", "支出", "结余", "配送", "受益人数", "培训", "参训人数", "服务", "服务人次", "作废", "更正"},
-	{"pledged", "received", "goods", "allocated_in", "allocated_out", "spent", "balance", "deliveries", "reached", "sessions", "participants", "services", "person_times", "voided", "corrected"},
-}
-
-func figureCells(f projections.Figures, grouped bool) []string {
-	money := func(amount interface{ String() string }) string { return amount.String() }
-	if grouped {
-		money = func(amount interface{ String() string }) string { return groupDigits(amount.String()) }
-	}
-	return []string{money(f.Pledged), money(f.Received), money(f.GoodsReceivedValue), money(f.AllocatedIn), money(f.AllocatedOut),
-		money(f.Spent), money(f.Balance()), itoa(f.Deliveries), itoa(f.PeopleReached), itoa(f.Sessions), itoa(f.Participants),
-		itoa(f.Services), itoa(f.PersonTimes), itoa(f.Voided), itoa(f.Corrected)}
-}
-
-func itoa(value int64) string { return strconv.FormatInt(value, 10) }

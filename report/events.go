@@ -1,0 +1,41 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/projections"
+)
+
+// EventLine renders one event as a line for people: position, when it
+// occurred, type, region, campaign and what it says.
+func EventLine(record eventstore.Record, name RegionName) string {
+	event := record.Event
+	return fmt.Sprintf("%6d  %s  %-18s  %s  %-24s  %s", record.Position, event.OccurredAt.Format("2006-01-02 15:04"),
+		event.Type, PadRight(name(event.County), 22), event.Aggregate.ID, projections.Describe(event.Data))
+}
+
+// PersonalSummary lists the people an event names (erased ones as
+// erased), for a reader granted personal data.
+func PersonalSummary(personal *domain.Personal) string {
+	if personal == nil {
+		return ""
+	}
+	var names []string
+	add := func(person domain.Person) {
+		if person.Erased {
+			names = append(names, person.SubjectID+"=erased")
+		} else {
+			names = append(names, person.SubjectID+"="+person.Name)
+		}
+	}
+	if personal.Donor != nil {
+		add(*personal.Donor)
+	}
+	for _, worker := range personal.Workers {
+		add(worker)
+	}
+	return "[" + strings.Join(names, ", ") + "]"
+}

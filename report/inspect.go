@@ -1,0 +1,61 @@
+package report
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/projections"
+)
+
+// AuditText writes an audit trail: each event with when it was recorded
+// and by whom, when it occurred, where, and what it says; the fields a
+// correction changed and the reason of a void or correction below it.
+func AuditText(out io.Writer, trail *projections.AuditTrail, name RegionName) {
+	fmt.Fprintf(out, "History of %s %s (log head %d):\n", trail.Kind, trail.Subject, trail.Position)
+	for _, entry := range trail.Entries {
+		fmt.Fprintf(out, "%6d  recorded %s by %s, occurred %s  %s  %s\n", entry.Position,
+			entry.RecordedAt.In(domain.Beijing).Format("2006-01-02 15:04:05"), entry.Actor,
+			entry.OccurredAt.In(domain.Beijing).Format("2006-01-02 15:04"), PadRight(name(entry.County), 22), entry.Summary)
+		for _, change := range entry.Changes {
+			fmt.Fprintf(out, "        %s: %s → %s\n", change.Field, change.From, change.To)
+		}
+		if entry.Reason != "" {
+			fmt.Fprintf(out, "        reason: %s\n", entry.Reason)
+		}
+	}
+}
+
+// TraceText writes a trace: a donation forward to what it paid for, or a
+// spending entry back to who paid, with the rule of each link.
+func TraceText(out io.Writer, trace *projections.Trace, name RegionName) {
+	fmt.Fprintf(out, "Campaign %s, as of log position %d\n", trace.Campaign, trace.Position)
+	if donation := trace.Donation; donation != nil {
+		fmt.Fprintf(out, "Donation %s received ¥%s in %s; paid for:\n", donation.DonationID, Yuan(donation.Received), name(donation.County))
+		for _, paid := range donation.Paid {
+			fmt.Fprintf(out, "  ¥%14s  %-20s %-24s %s (%s)\n", Yuan(paid.Amount), paid.Type, paid.EntityID, name(paid.County), paid.Rule)
+		}
+		fmt.Fprintf(out, "  ¥%14s  not yet spent\n", Yuan(donation.Remaining))
+	}
+	if spend := trace.Spending; spend != nil {
+		fmt.Fprintf(out, "%s %s in %s spent ¥%s, paid by:\n", spend.Type, spend.EntityID, name(spend.County), Yuan(spend.Amount))
+		for _, funded := range spend.FundedBy {
+			fmt.Fprintf(out, "  ¥%14s  %-24s (%s)\n", Yuan(funded.Amount), OrDash(funded.DonationID), funded.Rule)
+		}
+	}
+}
+
+// ProjectionStatusText writes a projection's checkpoint, the head and the
+// lag, and why it will be rebuilt when it will.
+func ProjectionStatusText(out io.Writer, status projections.Status) {
+	fmt.Fprintf(out, "%-10s %7s %12s %10s %12s %12s  %s\n", "projection", "version", "checkpoint", "head", "lag events", "lag seconds", "checkpoint saved")
+	saved := "never"
+	if !status.CheckpointAt.IsZero() {
+		saved = status.CheckpointAt.In(domain.Beijing).Format("2006-01-02 15:04:05")
+	}
+	fmt.Fprintf(out, "%-10s %7d %12d %10d %12d %12.1f  %s\n", status.Name, status.Version, status.CheckpointPosition, status.Head,
+		status.LagEvents, status.LagSeconds, saved)
+	if status.RebuiltBecause != "" {
+		fmt.Fprintf(out, "(%s: the next read rebuilds it from the log)\n", status.RebuiltBecause)
+	}
+}

@@ -1,0 +1,67 @@
+package report_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/projections"
+	"github.com/ordos-union/ledger/report"
+)
+
+func TestGroupDigits(t *testing.T) {
+	for text, want := range map[string]string{
+		"0.00": "0.00", "999.99": "999.99", "1000.00": "1,000.00", "5120000.00": "5,120,000.00", "-1234567.50": "-1,234,567.50",
+	} {
+		if got := report.GroupDigits(text); got != want {
+			t.Errorf("GroupDigits(%q) = %q, want %q", text, got, want)
+		}
+	}
+	if got := report.Yuan(domain.Money(512_000_000)); got != "5,120,000.00" {
+		t.Errorf("Yuan(512000000 fen) = %q", got)
+	}
+}
+
+// A table lines its columns up in terminal cells: a Chinese character
+// takes two.
+func TestTableAlignsChineseText(t *testing.T) {
+	var out bytes.Buffer
+	report.Table(&out, [][]string{{"地区 Region", "¥"}}, [][]string{{"乌审旗 Uxin", "1,000.00"}, {"City", "5.00"}})
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("table = %q, want a header and two rows", out.String())
+	}
+	for _, line := range lines[1:] {
+		if report.DisplayWidth(line) != report.DisplayWidth(lines[0]) {
+			t.Errorf("row %q is %d cells wide, header %d", line, report.DisplayWidth(line), report.DisplayWidth(lines[0]))
+		}
+		if !strings.HasSuffix(line, "1,000.00") && !strings.HasSuffix(line, "    5.00") {
+			t.Errorf("row %q: the amount is not right aligned", line)
+		}
+	}
+	if report.DisplayWidth("乌审旗 Uxin") != 11 {
+		t.Errorf("DisplayWidth(乌审旗 Uxin) = %d, want 11", report.DisplayWidth("乌审旗 Uxin"))
+	}
+}
+
+func TestTotalsTableSaysWhatItCounts(t *testing.T) {
+	answer := projections.Answer{Position: 42, Tree: &projections.TreeStamp{Size: 42, Root: "abc"},
+		Rows: []projections.Row{{County: "150626", Figures: projections.Figures{Received: 500_000}}},
+		All:  []projections.Row{{County: projections.AllRegions, Figures: projections.Figures{Received: 500_000}}}}
+	var out bytes.Buffer
+	report.TotalsTable(&out, answer, func(code string) string { return "乌审旗 " + code }, "2022-06-30", "")
+	text := out.String()
+	for _, want := range []string{"收到捐款", "received", "乌审旗 150626", "合计 All", "5,000.00", "As of log position 42 (tree size 42, root abc); entries that occurred by 2022-06-30."} {
+		if !strings.Contains(text, want) {
+			t.Errorf("totals table lacks %q:\n%s", want, text)
+		}
+	}
+	out.Reset()
+	if err := report.TotalsCSV(&out, answer, func(code string) string { return code }); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "150626,150626,,0.00,5000.00,") || !strings.HasPrefix(out.String(), "# log position,42,tree root,abc\n") {
+		t.Errorf("totals CSV = %q", out.String())
+	}
+}
