@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
 )
 
 // Forget erases a data subject: it records who, when and why, and destroys
@@ -28,4 +29,20 @@ func (l *Ledger) Forget(ctx context.Context, subject, reason, actor string) (out
 		return "it was already erased; its key is gone", true, nil
 	}
 	return fmt.Sprintf("key destroyed, erasure recorded as %s at position %d", results[0].EventID, results[0].Position), false, nil
+}
+
+// Erasures lists every data subject the ledger has erased, in the order
+// they were erased: what a restore of an older backup must erase again.
+func (l *Ledger) Erasures(ctx context.Context) ([]string, error) {
+	var subjects []string
+	filter := eventstore.Filter{Type: domain.TypeSubjectErased}
+	for record, err := range l.parts.Store.Read(ctx, 0, filter) {
+		if err != nil {
+			return nil, err
+		}
+		if data, ok := record.Event.Data.(domain.SubjectErased); ok {
+			subjects = append(subjects, data.SubjectID)
+		}
+	}
+	return subjects, nil
 }

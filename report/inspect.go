@@ -3,8 +3,10 @@ package report
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/privacy"
 	"github.com/ordos-union/ledger/projections"
 )
 
@@ -58,4 +60,18 @@ func ProjectionStatusText(out io.Writer, status projections.Status) {
 	if status.RebuiltBecause != "" {
 		fmt.Fprintf(out, "(%s: the next read rebuilds it from the log)\n", status.RebuiltBecause)
 	}
+}
+
+// AccessLogText writes the recorded reads of personal data: when, who, in
+// what role, through which route or command, whose data; and how many.
+func AccessLogText(out io.Writer, records []privacy.AccessRecord) {
+	for _, record := range records {
+		subjects := strings.Join(record.Subjects, ",")
+		if record.MoreSubjects > 0 {
+			subjects += fmt.Sprintf(" and %d more", record.MoreSubjects)
+		}
+		fmt.Fprintf(out, "%s  %-20s %-8s %-40s %s\n", record.At.In(domain.Beijing).Format("2006-01-02 15:04:05"),
+			record.Reader, record.Role, record.Via, subjects)
+	}
+	fmt.Fprintf(out, "%d reads of personal data recorded\n", len(records))
 }

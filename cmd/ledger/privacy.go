@@ -7,9 +7,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/ordos-union/ledger/domain"
-	"github.com/ordos-union/ledger/eventstore"
-	"github.com/ordos-union/ledger/projections"
+	"github.com/ordos-union/ledger/report"
 )
 
 func runForget(ctx context.Context, env *environment, args []string) error {
@@ -31,7 +29,7 @@ func runForget(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	outcome, already, err := eraseSubject(ctx, opened, subject, *reason, *actor)
+	outcome, already, err := opened.App.Forget(ctx, subject, *reason, *actor)
 	if err != nil {
 		return err
 	}
@@ -41,12 +39,6 @@ func runForget(ctx context.Context, env *environment, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "erased %s: %s\n", subject, outcome)
 	return nil
-}
-
-// eraseSubject is the forget use case (app.Ledger.Forget) on the
-// ledger's own keystore.
-func eraseSubject(ctx context.Context, opened *opened, subject, reason, actor string) (outcome string, already bool, err error) {
-	return opened.App.Forget(ctx, subject, reason, actor)
 }
 
 // erasuresBytesMax bounds an erasure list read by restore.
@@ -95,18 +87,16 @@ func runErasures(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
+	erased, err := opened.App.Erasures(ctx)
+	if err != nil {
+		return err
+	}
 	var list strings.Builder
 	list.WriteString("# data subjects erased from the ledger, one a line (ledger erasures)\n")
-	count := 0
-	for record, err := range opened.Store.Read(ctx, 0, eventstore.Filter{}) {
-		if err != nil {
-			return err
-		}
-		if data, ok := record.Event.Data.(domain.SubjectErased); ok {
-			list.WriteString(data.SubjectID + "\n")
-			count++
-		}
+	for _, subject := range erased {
+		list.WriteString(subject + "\n")
 	}
+	count := len(erased)
 	if *out == "" {
 		fmt.Fprint(env.stdout, list.String())
 		return nil
@@ -136,14 +126,6 @@ func runAccessLog(ctx context.Context, env *environment, args []string) error {
 	if *asJSON {
 		return printJSON(env, records)
 	}
-	for _, record := range records {
-		subjects := strings.Join(record.Subjects, ",")
-		if record.MoreSubjects > 0 {
-			subjects += fmt.Sprintf(" and %d more", record.MoreSubjects)
-		}
-		fmt.Fprintf(env.stdout, "%s  %-20s %-8s %-40s %s\n", record.At.In(projections.Beijing).Format("2006-01-02 15:04:05"),
-			record.Reader, record.Role, record.Via, subjects)
-	}
-	fmt.Fprintf(env.stdout, "%d reads of personal data recorded\n", len(records))
+	report.AccessLogText(env.stdout, records)
 	return nil
 }
