@@ -34,6 +34,13 @@ func (n *Node) Doctor(ctx context.Context) ([]Finding, error) {
 	add := func(store string, problem bool, repair string, format string, args ...any) {
 		findings = append(findings, Finding{Store: store, Problem: problem, What: fmt.Sprintf(format, args...), Repair: repair})
 	}
+	if n.JetStream != nil {
+		if readOnly := n.JetStream.ReadOnly(); readOnly != nil {
+			add("NATS server", true, "upgrade the NATS server (or every node of the cluster) to 2.12 or later", "%v", readOnly)
+		} else {
+			add("NATS server", false, "", "nats-server %s: atomic batches and expected-version checks", n.Conn.ConnectedServerVersion())
+		}
+	}
 	head, err := n.Store.Head(ctx)
 	if err != nil {
 		add("log", true, "start the NATS server or cluster the ledger uses; `ledger serve` on the data directory", "does not answer: %v", err)

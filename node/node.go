@@ -263,6 +263,9 @@ func (n *Node) openJetStream(ctx context.Context, config Config) error {
 		return err
 	}
 	n.Store, n.JetStream = store, store
+	if readOnly := store.ReadOnly(); readOnly != nil && config.Notice != nil {
+		config.Notice("this ledger is read-only here: " + readOnly.Error())
+	}
 	if n.Checkpoints, err = natsjs.OpenCheckpoints(ctx, n.Conn, config.Replicas); err != nil {
 		return err
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
+
+	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
 )
 
 // The permissions docs/OPERATIONS.md gives for a production NATS server
@@ -112,4 +114,30 @@ func TestOperationsDocNATSConfigHolds(t *testing.T) {
 		_, err := watcher.KeyValue(ctx, "LEDGER_KEYS")
 		return err
 	})
+}
+
+// On a NATS server older than the ledger needs (Debian's packaged 2.9.10)
+// the ledger refuses, naming the server's version and the one it needs,
+// and writes nothing. A log written on a newer server and then served by
+// the old one (a downgrade) can still be read, says it is read-only, takes
+// no new entry, and doctor names the server.
+func TestOldNATSServerIsRefusedClearly(t *testing.T) {
+	url := natsjstest.RunExternalServer(t, natsjstest.DebianNATSServer)
+	refusal := []string{"nats-server 2.9.10", "the ledger needs 2.12 or later"}
+	runLedger(t, "", "demo", "--nats", url).expect(t, 1, refusal...)
+	runLedger(t, goodLine+"\n", "record", "-", "--nats", url).expect(t, 1, refusal...)
+	runLedger(t, "", "events", "--nats", url).expect(t, 1, "nats-server 2.9.10")
+
+	store := filepath.Join(t.TempDir(), "store")
+	newer, stopNewer := natsjstest.RunExternalServerIn(t, natsjstest.PinnedServer(t), store)
+	runLedger(t, goodLine+"\n", "record", "-", "--nats", newer).expect(t, 0, "recorded donation_received")
+	stopNewer()
+	older, _ := natsjstest.RunExternalServerIn(t, natsjstest.DebianNATSServer, store)
+	read := runLedger(t, "", "events", "--nats", older)
+	read.expect(t, 0, "D-U-1", "read-only")
+	runLedger(t, goodLine2+"\n", "record", "-", "--nats", older).expect(t, 1, refusal...)
+	runLedger(t, "", "doctor", "--nats", older).expect(t, 1, "NATS server", "nats-server 2.9.10", "upgrade the NATS server")
+	if got := countEvents(t, "--nats", older); got != 1 {
+		t.Fatalf("%d events on the old server after refused appends, want 1", got)
+	}
 }

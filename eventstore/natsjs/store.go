@@ -103,6 +103,10 @@ type Store struct {
 	options    Options
 	logger     *slog.Logger
 
+	// readOnly, when set, is why appends are refused: the server is too
+	// old to keep the ledger's promises. Reads still work.
+	readOnly error
+
 	queue     chan *pendingAppend
 	closeOnce sync.Once
 	done      chan struct{}
@@ -163,11 +167,36 @@ func Open(ctx context.Context, connection *nats.Conn, options Options) (*Store, 
 		AllowDirect:        true,
 		AllowAtomicPublish: true,
 	}
-	stream, err := createStream(ctx, js, config)
-	if err != nil {
-		return nil, fmt.Errorf("open event store: create stream %s: %w", options.StreamName, err)
+	// A server too old for atomic batches may still serve an existing log
+	// to read; it is not asked to create or change anything.
+	readOnly := checkServerVersion(connection)
+	var stream jetstream.Stream
+	if readOnly != nil {
+		stream, err = js.Stream(ctx, options.StreamName)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return nil, fmt.Errorf("open event store: %w", readOnly)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open event store: stream %s: %w", options.StreamName, err)
+		}
+		options.Logger.Warn("the event store is read-only", "reason", readOnly.Error())
+	} else {
+		stream, err = createStream(ctx, js, config)
+		if err != nil {
+			return nil, fmt.Errorf("open event store: create stream %s: %w", options.StreamName, err)
+		}
+		// A server applies only the settings it knows and answers with
+		// what it applied: one that dropped a setting the ledger relies on
+		// cannot keep its promises.
+		compared := config
+		compared.Replicas = 0
+		if drift := StreamDrift(compared, stream.CachedInfo().Config); len(drift) > 0 {
+			return nil, fmt.Errorf("open event store: nats-server %s did not apply the stream settings %s that the ledger relies on: %w",
+				connection.ConnectedServerVersion(), strings.Join(drift, ", "), eventstore.ErrUnsupported)
+		}
 	}
 	store := &Store{
+		readOnly:   readOnly,
 		connection: connection,
 		js:         js,
 		stream:     stream,
@@ -267,6 +296,9 @@ func (s *Store) message(part eventstore.AggregateAppend, index int) (*nats.Msg, 
 // Append writes the parts atomically. See eventstore.Store.
 func (s *Store) Append(ctx context.Context, parts ...eventstore.AggregateAppend) ([]uint64, error) {
 	if err := eventstore.CheckAppend(parts); err != nil {
+		return nil, err
+	}
+	if err := s.errReadOnly(); err != nil {
 		return nil, err
 	}
 	if s.queue == nil {
@@ -489,8 +521,8 @@ func (s *Store) publishBatch(ctx context.Context, parts []eventstore.AggregateAp
 	if err != nil {
 		return nil, s.publishError(ctx, parts, messages, err)
 	}
-	if ack.Count != len(messages) {
-		return nil, fmt.Errorf("append batch: committed %d of %d messages: %w", ack.Count, len(messages), domain.ErrUnavailable)
+	if ack.Count != len(messages) || ack.BatchID != batchID {
+		return s.unexpectedBatchAnswer(ctx, parts, ack, len(messages))
 	}
 	// A committed batch occupies consecutive positions ending at the ack's.
 	positions := make([]uint64, len(messages))
@@ -498,6 +530,47 @@ func (s *Store) publishBatch(ctx context.Context, parts []eventstore.AggregateAp
 		positions[i] = ack.Sequence - uint64(len(messages)-1-i)
 	}
 	return positions, nil
+}
+
+// unexpectedBatchAnswer finds out what a batch whose answer the ledger did
+// not expect (another count, another batch, none at all: a server that
+// ignored the batch headers) left in the log, by the events' ids, and says
+// exactly that: all of it stored is success, and a part of it is named
+// position by position, never reported as nothing.
+func (s *Store) unexpectedBatchAnswer(ctx context.Context, parts []eventstore.AggregateAppend, ack publishAck, sent int) ([]uint64, error) {
+	stored := map[string]uint64{}
+	for _, part := range parts {
+		from := part.ExpectedVersion
+		if from == eventstore.AnyVersion {
+			from = 0
+		}
+		for record, err := range s.Read(ctx, from, eventstore.Filter{AggregateKind: part.Aggregate.Kind, AggregateID: part.Aggregate.ID}) {
+			if err != nil {
+				return nil, fmt.Errorf("append batch: the server answered %d of %d with batch %q, and what it stored cannot be read: %w: %w",
+					ack.Count, sent, ack.BatchID, domain.ErrUnavailable, err)
+			}
+			stored[record.Event.ID.String()] = record.Position
+		}
+	}
+	var positions, found []uint64
+	for _, part := range parts {
+		for _, event := range part.Events {
+			position, ok := stored[event.ID.String()]
+			positions = append(positions, position)
+			if ok {
+				found = append(found, position)
+			}
+		}
+	}
+	if len(found) == sent {
+		s.logger.Warn("append batch: unexpected answer, but every event is stored", "count", ack.Count, "sent", sent)
+		return positions, nil
+	}
+	if len(found) == 0 {
+		return nil, fmt.Errorf("append batch: the server answered %d of %d and stored none of them: %w", ack.Count, sent, domain.ErrUnavailable)
+	}
+	return nil, fmt.Errorf("append batch: NOT ATOMIC: the server stored %d of %d events (at positions %v) and not the rest: "+
+		"it did not keep the batch whole (nats-server %s): %w", len(found), sent, found, s.connection.ConnectedServerVersion(), domain.ErrUnavailable)
 }
 
 // publishError turns a JetStream answer into the contract's errors.

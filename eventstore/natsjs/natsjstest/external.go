@@ -1,0 +1,80 @@
+package natsjstest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// DebianNATSServer is where Debian's nats-server package (2.9.10 on
+// bookworm, older than the ledger needs) puts the server; .ci/run installs
+// it.
+const DebianNATSServer = "/usr/sbin/nats-server"
+
+// RunExternalServer starts binary as a separate nats-server process with
+// JetStream, storing in a temporary directory on a random port, and
+// returns its client URL. The process is stopped at the end of the test.
+func RunExternalServer(tb testing.TB, binary string) string {
+	tb.Helper()
+	url, _ := RunExternalServerIn(tb, binary, filepath.Join(tb.TempDir(), "store"))
+	return url
+}
+
+// RunExternalServerIn is RunExternalServer storing in storeDir, and
+// returns a function that stops the server (at most once; the end of the
+// test stops it too), so another server can take the same store over.
+func RunExternalServerIn(tb testing.TB, binary, storeDir string) (url string, stop func()) {
+	tb.Helper()
+	if _, err := os.Stat(binary); err != nil {
+		tb.Fatalf("the test needs the nats-server at %s (Debian: apt-get install -y nats-server; .ci/run installs it): %v", binary, err)
+	}
+	dir := tb.TempDir()
+	command := exec.Command(binary, "-js", "-a", "127.0.0.1", "-p", "-1", "-sd", storeDir, "--ports_file_dir", dir)
+	command.Stdout, command.Stderr = os.Stderr, os.Stderr
+	if err := command.Start(); err != nil {
+		tb.Fatalf("start %s: %v", binary, err)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = command.Process.Kill()
+			_ = command.Wait()
+		})
+	}
+	tb.Cleanup(stop)
+	// The server writes its ports to a file named for its process once it
+	// listens.
+	portsFile := filepath.Join(dir, fmt.Sprintf("%s_%d.ports", filepath.Base(binary), command.Process.Pid))
+	CheckFor(tb, 120*time.Second, func() error {
+		content, err := os.ReadFile(portsFile)
+		if err != nil {
+			return fmt.Errorf("%s has not written its ports: %w", binary, err)
+		}
+		var ports struct {
+			Nats []string `json:"nats"`
+		}
+		if err := json.Unmarshal(content, &ports); err != nil || len(ports.Nats) == 0 {
+			return fmt.Errorf("ports file %s: %q", portsFile, content)
+		}
+		url = ports.Nats[0]
+		return nil
+	})
+	return url, stop
+}
+
+// PinnedServer builds the nats-server that go.mod pins as a program of its
+// own, in a temporary directory of the test, and returns its path: a
+// user's own server, reached over TCP, at the version the ledger embeds.
+func PinnedServer(tb testing.TB) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "nats-server")
+	if output, err := exec.Command("go", "build", "-o", path, "github.com/nats-io/nats-server/v2").CombinedOutput(); err != nil {
+		tb.Fatalf("build the pinned nats-server: %v\n%s", err, output)
+	}
+	return path
+}
