@@ -63,8 +63,28 @@ func (l *Ledger) Totals(ctx context.Context, request TotalsRequest) (projections
 			return projections.Answer{}, err
 		}
 	}
+	if err := l.LogDamage(); err != nil {
+		answer.Warnings = append(answer.Warnings, err.Error())
+	}
 	answer.Tree, err = l.stamp(ctx, answer.Position)
 	return answer, err
+}
+
+// LogDamage says which positions the log lacks, where the live totals or
+// the entity index read it (nil: none found). The log has no gaps of its
+// own making, so a missing position is damage.
+func (l *Ledger) LogDamage() error {
+	l.mu.Lock()
+	runner, index := l.runner, l.index
+	l.mu.Unlock()
+	var gaps projections.Gaps
+	if runner != nil {
+		gaps = runner.Gaps()
+	}
+	if index != nil && index.Gaps().Missing() > gaps.Missing() {
+		gaps = index.Gaps()
+	}
+	return gaps.Err()
 }
 
 // instant reads an optional instant; empty is the zero time.

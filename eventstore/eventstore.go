@@ -202,6 +202,12 @@ type Checkpoint struct {
 	// StateSHA256 is the hex SHA-256 of State when it was saved, so a
 	// damaged checkpoint is recognised as damaged, not trusted.
 	StateSHA256 string `json:"state_sha256,omitempty"`
+	// MissingPositions counts the positions the log lacked when the
+	// projection read it, and MissingRanges names them (the first few
+	// stretches, first and last position): damage a projection loaded from
+	// this checkpoint must go on reporting.
+	MissingPositions uint64      `json:"missing_positions,omitempty"`
+	MissingRanges    [][2]uint64 `json:"missing_ranges,omitempty"`
 }
 
 // CheckpointStore keeps one checkpoint per projection.

@@ -376,6 +376,11 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request, _ identity) error
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": "store unavailable"})
 		return nil
 	}
+	// Figures for a log that lost positions are not served as if whole.
+	if damage := s.options.Ledger.LogDamage(); damage != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": damage.Error(), "projections": []projections.Status{status}})
+		return nil
+	}
 	ready := status.LagEvents <= readyMaxLagEvents
 	code := http.StatusOK
 	if !ready {

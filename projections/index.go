@@ -47,6 +47,8 @@ type Index struct {
 	// one event: a map of slices would cost every entry a slice).
 	entities map[string]uint64
 	more     map[string][]uint64
+	// gaps are the positions the log lacked: the index reads it whole.
+	gaps Gaps
 	// names holds one copy of each county code and event type, which
 	// every entry would otherwise hold its own copy of.
 	names map[string]string
@@ -94,6 +96,13 @@ func (x *Index) Position() uint64 {
 	return x.position
 }
 
+// Gaps are the positions the log lacked where the index read it.
+func (x *Index) Gaps() Gaps {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.gaps
+}
+
 // Add takes one event in. Events at or before the index's position are
 // ignored, so a read that starts over is harmless.
 func (x *Index) Add(record eventstore.Record) {
@@ -102,6 +111,10 @@ func (x *Index) Add(record eventstore.Record) {
 	defer x.mu.Unlock()
 	if record.Position <= x.position {
 		return
+	}
+	if record.Position > x.position+1 {
+		x.gaps.observe(x.position, record.Position)
+		x.logger.Error("entity index: the log lacks positions", "after", x.position, "next", record.Position)
 	}
 	x.position = record.Position
 	x.events[event.ID] = record.Position

@@ -6,6 +6,7 @@ import (
 	"iter"
 	"reflect"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -223,5 +224,73 @@ func TestIndexedAnswersOnRandomHistories(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// lossyStore is a log that lost one position, as JetStream leaves a stream
+// after dropping a message it found damaged on disk: reads skip it.
+type lossyStore struct {
+	eventstore.Store
+	lost uint64
+}
+
+func (l lossyStore) Read(ctx context.Context, from uint64, filter eventstore.Filter) iter.Seq2[eventstore.Record, error] {
+	return func(yield func(eventstore.Record, error) bool) {
+		for record, err := range l.Store.Read(ctx, from, filter) {
+			if err == nil && record.Position == l.lost {
+				continue
+			}
+			if !yield(record, err) {
+				return
+			}
+		}
+	}
+}
+
+// A position the log lost is reported by the runner that read past it (in
+// its status, and again after loading the checkpoint it saved) and by the
+// entity index, with what to do; never silently left out of the figures.
+func TestLostPositionIsReported(t *testing.T) {
+	ctx := context.Background()
+	f := newFundLedger(t)
+	f.build(t)
+	lossy := lossyStore{Store: f.store, lost: 3}
+	runner := projections.NewRunner(lossy, f.checkpoints, projections.NewTotalsProjection(), projections.RunnerOptions{Clock: fixedClock})
+	if err := runner.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := runner.CatchUp(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	status, err := runner.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status.MissingPositions != 1 || status.FirstMissing != 3 || !strings.Contains(status.LogDamage, "lacks 1 position(s) (3)") {
+		t.Fatalf("status after reading past a lost position: %+v", status)
+	}
+	reloaded := projections.NewRunner(lossy, f.checkpoints, projections.NewTotalsProjection(), projections.RunnerOptions{Clock: fixedClock})
+	if err := reloaded.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := reloaded.Gaps().Err(); err == nil || !strings.Contains(err.Error(), "(3)") {
+		t.Fatalf("a runner loaded from the checkpoint forgot the lost position: %v", err)
+	}
+	index := projections.NewIndex(nil)
+	for record, err := range lossy.Read(ctx, 0, eventstore.Filter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		index.Add(record)
+	}
+	if gaps := index.Gaps(); gaps.Missing() != 1 || gaps.First() != 3 {
+		t.Fatalf("index gaps: %d missing, first %d; want 1 and 3", gaps.Missing(), gaps.First())
+	}
+	whole := projections.NewRunner(f.store, f.checkpoints, projections.NewTotalsProjection(), projections.RunnerOptions{Clock: fixedClock})
+	if err := whole.Rebuild(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := whole.Gaps().Err(); err != nil {
+		t.Fatalf("a whole log reported as damaged: %v", err)
 	}
 }

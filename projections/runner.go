@@ -73,6 +73,8 @@ type Runner struct {
 	checkpointPosition uint64
 	checkpointAt       time.Time
 	rebuiltBecause     string
+	// gaps are the positions the log lacked where this runner read it.
+	gaps Gaps
 }
 
 // NewRunner returns a runner; call Load before anything else.
@@ -124,6 +126,7 @@ func (r *Runner) Load(ctx context.Context) error {
 		return nil
 	}
 	r.position, r.checkpointPosition, r.checkpointAt = checkpoint.Position, checkpoint.Position, checkpoint.SavedAt
+	r.gaps = Gaps{missing: checkpoint.MissingPositions, ranges: checkpoint.MissingRanges[:min(len(checkpoint.MissingRanges), gapRangesMax)]}
 	if checkpoint.Position > 0 {
 		record, err := r.store.Get(ctx, checkpoint.Position)
 		if err != nil {
@@ -148,7 +151,7 @@ func StateDigest(state []byte) string {
 
 func (r *Runner) resetLocked(reason string) {
 	r.projection.Reset()
-	r.position, r.lastRecordedAt = 0, time.Time{}
+	r.position, r.lastRecordedAt, r.gaps = 0, time.Time{}, Gaps{}
 	r.rebuiltBecause = reason
 }
 
@@ -219,6 +222,10 @@ func (r *Runner) apply(ctx context.Context, record eventstore.Record) error {
 		r.mu.Unlock()
 		return nil
 	}
+	if record.Position > r.position+1 {
+		r.gaps.observe(r.position, record.Position)
+		r.options.Logger.Error("the log lacks positions", "projection", r.projection.Name(), "after", r.position, "next", record.Position)
+	}
 	if r.options.BeforeApply != nil {
 		if err := r.options.BeforeApply(record); err != nil {
 			r.mu.Unlock()
@@ -245,7 +252,8 @@ func (r *Runner) Save(ctx context.Context) error {
 	r.mu.RLock()
 	state, err := r.projection.MarshalState()
 	checkpoint := eventstore.Checkpoint{Name: r.projection.Name(), Version: r.projection.Version(),
-		Position: r.position, SavedAt: r.options.Clock().UTC(), State: state, StateSHA256: StateDigest(state)}
+		Position: r.position, SavedAt: r.options.Clock().UTC(), State: state, StateSHA256: StateDigest(state),
+		MissingPositions: r.gaps.missing, MissingRanges: r.gaps.ranges}
 	r.mu.RUnlock()
 	if err != nil {
 		return fmt.Errorf("projection %s: %w", r.projection.Name(), err)
@@ -326,6 +334,13 @@ func (r *Runner) saveIfMoved(ctx context.Context, saved uint64) error {
 	return r.Save(ctx)
 }
 
+// Gaps are the positions the log lacked where this runner read it.
+func (r *Runner) Gaps() Gaps {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.gaps
+}
+
 // View runs read under the runner's lock, with the position folded so far.
 func (r *Runner) View(read func(position uint64)) {
 	r.mu.RLock()
@@ -344,6 +359,12 @@ type Status struct {
 	CheckpointPosition uint64    `json:"checkpoint_position"`
 	CheckpointAt       time.Time `json:"checkpoint_at"`
 	RebuiltBecause     string    `json:"rebuilt_because,omitempty"`
+	// MissingPositions counts the positions the log lacked where this
+	// runner read it (damage), FirstMissing names the first, and LogDamage
+	// says what to do.
+	MissingPositions uint64 `json:"missing_positions,omitempty"`
+	FirstMissing     uint64 `json:"first_missing,omitempty"`
+	LogDamage        string `json:"log_damage,omitempty"`
 }
 
 // Status reports how far behind the head the projection is, in events and in
@@ -355,7 +376,11 @@ func (r *Runner) Status(ctx context.Context) (Status, error) {
 	}
 	r.mu.RLock()
 	status := Status{Name: r.projection.Name(), Version: r.projection.Version(), Position: r.position, Head: head,
-		CheckpointPosition: r.checkpointPosition, CheckpointAt: r.checkpointAt, RebuiltBecause: r.rebuiltBecause}
+		CheckpointPosition: r.checkpointPosition, CheckpointAt: r.checkpointAt, RebuiltBecause: r.rebuiltBecause,
+		MissingPositions: r.gaps.Missing(), FirstMissing: r.gaps.First()}
+	if err := r.gaps.Err(); err != nil {
+		status.LogDamage = err.Error()
+	}
 	last := r.lastRecordedAt
 	r.mu.RUnlock()
 	if head > status.Position {

@@ -388,6 +388,8 @@ type Answer struct {
 	Rows     []Row      `json:"rows"`
 	// All sums the regions of each period; allocations between them cancel.
 	All []Row `json:"all"`
+	// Warnings say what the figures may lack: positions the log lost.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // AllRegions is the County of the rows that sum all regions.

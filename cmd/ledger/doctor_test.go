@@ -2,9 +2,16 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
 )
 
 // ledger doctor says all is well on a sound ledger; for a secret others can
@@ -105,4 +112,38 @@ func TestDoctorNamesALostPosition(t *testing.T) {
 	}
 	runLedger(t, "", "doctor", "--data", data).expect(t, 1, "PROBLEM  log: lost 1 of its 121 positions", "restore the ledger from a backup")
 	runLedger(t, "", "verify", "--data", data).expect(t, 1, "missing: the log jumps")
+	// The figures say so too: a rebuild reads past the lost position and
+	// warns, and so does every totals answer from the checkpoint it saved.
+	lost := "the log lacks 1 position(s) (" + strconv.Itoa(lostPosition(t, data)) + ")"
+	runLedger(t, "", "rebuild", "totals", "--data", data).expect(t, 0, "WARNING: "+lost)
+	runLedger(t, "", "totals", "--data", data).expect(t, 0, "WARNING: "+lost)
+	// A server reads the whole log when it starts (the entity index): it is
+	// not ready, says why, and its totals carry the warning.
+	served := startServe(t, data)
+	natsjstest.CheckFor(t, 120*time.Second, func() error {
+		body, err := served.get("/readyz")
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(body), `"ready":false`) || !strings.Contains(string(body), lost) {
+			return fmt.Errorf("readyz: %s", body)
+		}
+		return nil
+	})
+	body, err := served.get("/api/v1/totals")
+	if err != nil || !strings.Contains(string(body), `"warnings":["`+lost) {
+		t.Fatalf("totals over HTTP on a damaged log: %s (%v), want the warning", body, err)
+	}
+}
+
+// lostPosition is the first position the log lacks, as verify names it.
+func lostPosition(t *testing.T, data string) int {
+	t.Helper()
+	out := runLedger(t, "", "verify", "--data", data)
+	match := regexp.MustCompile(`first bad position (\d+)`).FindStringSubmatch(out.stdout + out.stderr)
+	if match == nil {
+		t.Fatalf("verify does not name the first bad position:\n%s%s", out.stdout, out.stderr)
+	}
+	position, _ := strconv.Atoi(match[1])
+	return position
 }

@@ -111,5 +111,8 @@ func runRebuild(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "rebuilt totals to log position %d\n", status.Position)
+	if status.LogDamage != "" {
+		fmt.Fprintf(env.stderr, "ledger rebuild: WARNING: %s\n", status.LogDamage)
+	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/projections"
@@ -61,6 +62,9 @@ func printTotals(ctx context.Context, env *environment, opened *opened, options 
 	answer, err := totalsAnswer(ctx, env, opened, options)
 	if err != nil {
 		return err
+	}
+	for _, warning := range answer.Warnings {
+		fmt.Fprintf(env.stderr, "ledger totals: WARNING: %s\n", warning)
 	}
 	switch options.format {
 	case "json":
