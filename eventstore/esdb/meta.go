@@ -39,6 +39,9 @@ const (
 	leaseEventType              = "projection_lease"
 	signedCheckpointEventType   = "signed_checkpoint"
 	subjectKeyEventType         = "subject_key"
+	// subjectKeyDestroyedEventType marks a destroyed key: it holds nothing
+	// secret, so the server may keep it as the stream's last event.
+	subjectKeyDestroyedEventType = "subject_key_destroyed"
 )
 
 // signedCheckpointBytesMax caps one signed checkpoint note, as the JetStream
@@ -466,8 +469,9 @@ func (c *SignedCheckpoints) All(ctx context.Context) ([][]byte, error) {
 }
 
 // Keystore keeps each data subject's key as the first event of a stream of
-// its own. Destroy deletes the stream: the key is unreadable at once, and
-// the server removes its bytes at the next scavenge (EventStoreDB has no
+// its own. Destroy leaves a marker with nothing secret as the stream's last
+// event and truncates the key away: the key is unreadable at once, and the
+// server removes its bytes at the next scavenge (EventStoreDB has no
 // overwrite in place like JetStream's secure delete; operators schedule
 // scavenges, see docs/OPERATIONS.md).
 type Keystore struct{ store *Store }
@@ -515,13 +519,50 @@ func (k *Keystore) put(ctx context.Context, subject string, key []byte) error {
 	return nil
 }
 
-// Destroy deletes the subject's key stream.
+// Destroy erases the subject's key. Deleting the key stream alone would
+// not: a scavenge never removes a stream's last event (a deleted stream
+// keeps it), and a key stream usually holds one event, the key. So a
+// marker that holds nothing secret is appended first, the stream is
+// truncated before the marker (reads stop returning the key at once, and
+// the next scavenge removes its bytes), and then the stream is deleted.
 func (k *Keystore) Destroy(ctx context.Context, subject string) error {
 	if _, err := k.Key(ctx, subject); err != nil {
 		return err
 	}
-	if _, err := k.store.client.DeleteStream(ctx, k.store.keyStream(subject), esdb.DeleteStreamOptions{ExpectedRevision: esdb.Any{}}); err != nil {
+	if err := destroyKeyStream(ctx, k.store.client, k.store.keyStream(subject)); err != nil {
 		return fmt.Errorf("destroy key of %s: %w", subject, err)
+	}
+	return nil
+}
+
+// keyEraser is what destroying a key asks of the EventStoreDB client
+// (*esdb.Client has it), so the order of the calls can be checked without a
+// server.
+type keyEraser interface {
+	AppendToStream(ctx context.Context, stream string, options esdb.AppendToStreamOptions, events ...esdb.EventData) (*esdb.WriteResult, error)
+	SetStreamMetadata(ctx context.Context, stream string, options esdb.AppendToStreamOptions, metadata esdb.StreamMetadata) (*esdb.WriteResult, error)
+	DeleteStream(ctx context.Context, stream string, options esdb.DeleteStreamOptions) (*esdb.DeleteResult, error)
+}
+
+var _ keyEraser = (*esdb.Client)(nil)
+
+// destroyKeyStream appends the marker, truncates the stream before it and
+// deletes the stream; it stops at the first call that fails, so a key is
+// never reported destroyed while its bytes may survive a scavenge as the
+// stream's last event.
+func destroyKeyStream(ctx context.Context, client keyEraser, stream string) error {
+	marker, err := client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.StreamExists{}},
+		esdb.EventData{EventType: subjectKeyDestroyedEventType, ContentType: esdb.ContentTypeJson, Data: []byte(`{"destroyed":true}`)})
+	if err != nil {
+		return fmt.Errorf("mark the key destroyed: %w: %w", domain.ErrUnavailable, err)
+	}
+	var metadata esdb.StreamMetadata
+	metadata.SetTruncateBefore(marker.NextExpectedVersion)
+	if _, err := client.SetStreamMetadata(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}}, metadata); err != nil {
+		return fmt.Errorf("truncate the key stream before the marker: %w: %w", domain.ErrUnavailable, err)
+	}
+	if _, err := client.DeleteStream(ctx, stream, esdb.DeleteStreamOptions{ExpectedRevision: esdb.Any{}}); err != nil {
+		return fmt.Errorf("delete the key stream: %w: %w", domain.ErrUnavailable, err)
 	}
 	return nil
 }
