@@ -105,11 +105,29 @@ func samePrefix(ctx context.Context, source, target eventstore.Store, length uin
 	return nil
 }
 
+// Limits of a copy's appends, unit last.
+const (
+	// runBytesMax bounds the stored bytes of one append, with
+	// runEventOverheadBytes counted for each event's envelope: half of
+	// EventStoreDB's default MaxAppendSize (1 MiB), which counts the
+	// metadata the store adds beside each event's bytes.
+	runBytesMax           = 512 << 10
+	runEventOverheadBytes = 512
+)
+
+// runFull says whether a run of events holding bytes must be appended
+// before an event of next bytes joins it.
+func runFull(events, bytes, next int) bool {
+	return events > 0 && (events >= eventstore.BatchEventsMax || bytes+next+runEventOverheadBytes > runBytesMax)
+}
+
 // copyFrom appends the source's events after position from, grouping runs
-// of one aggregate into one append, and checks each lands where it stood.
+// of one aggregate into one append (at most eventstore.BatchEventsMax
+// events and runBytesMax bytes), and checks each lands where it stood.
 func copyFrom(ctx context.Context, source, target eventstore.Store, from, head uint64, options Options, report *Report) error {
 	var run eventstore.AggregateAppend
 	var runFirst uint64
+	runBytes := 0
 	flush := func() error {
 		if len(run.Events) == 0 {
 			return nil
@@ -128,7 +146,7 @@ func copyFrom(ctx context.Context, source, target eventstore.Store, from, head u
 		if options.Progress != nil {
 			options.Progress(from+report.Copied, head)
 		}
-		run = eventstore.AggregateAppend{}
+		run, runBytes = eventstore.AggregateAppend{}, 0
 		return nil
 	}
 	for record, err := range source.Read(ctx, from, eventstore.Filter{}) {
@@ -138,7 +156,7 @@ func copyFrom(ctx context.Context, source, target eventstore.Store, from, head u
 		if record.Position > head {
 			break
 		}
-		if len(run.Events) > 0 && (run.Aggregate != record.Event.Aggregate || len(run.Events) == eventstore.BatchEventsMax) {
+		if (len(run.Events) > 0 && run.Aggregate != record.Event.Aggregate) || runFull(len(run.Events), runBytes, len(record.Data)) {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -149,6 +167,7 @@ func copyFrom(ctx context.Context, source, target eventstore.Store, from, head u
 		}
 		run.Events = append(run.Events, record.Event)
 		run.Stored = append(run.Stored, record.Data)
+		runBytes += len(record.Data) + runEventOverheadBytes
 	}
 	return flush()
 }

@@ -89,3 +89,22 @@ func TestDestroyKeyLeavesNothingSecretBehind(t *testing.T) {
 		}
 	}
 }
+
+// An append over the server's MaxAppendSize is refused whole, before any
+// call to the server, with the sizes in the message; one at the limit
+// passes.
+func TestAppendOverTheServersSizeIsRefused(t *testing.T) {
+	event := esdb.EventData{EventType: "donation_received", Data: bytes.Repeat([]byte("x"), 1000), Metadata: bytes.Repeat([]byte("m"), 200)}
+	events := []esdb.EventData{event, event, event}
+	size := AppendBytes(events)
+	if size != 3*(1000+200+len("donation_received")) {
+		t.Fatalf("AppendBytes = %d", size)
+	}
+	if err := checkAppendSize(events, size); err != nil {
+		t.Fatalf("an append at the limit: %v", err)
+	}
+	err := checkAppendSize(events, size-1)
+	if !errors.Is(err, domain.ErrInvalid) || !strings.Contains(err.Error(), fmt.Sprintf("%d bytes", size)) || !strings.Contains(err.Error(), "MaxAppendSize") {
+		t.Fatalf("an append over the limit: %v", err)
+	}
+}

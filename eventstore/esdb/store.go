@@ -36,6 +36,8 @@ type Store struct {
 	client *esdb.Client
 	prefix string
 	logger *slog.Logger
+	// appendBytesMax is the most one append may carry (Options).
+	appendBytesMax int
 
 	mutex sync.Mutex
 	// positions[n-1] is the commit position of ledger position n.
@@ -56,7 +58,15 @@ type Options struct {
 	// Logger receives the client's own messages: its errors as warnings,
 	// the rest at debug level. Nil discards them.
 	Logger *slog.Logger
+	// AppendBytesMax is the server's MaxAppendSize: the most bytes (data,
+	// metadata and type of every event) one append may carry.
+	// appendBytesMaxDefault if zero.
+	AppendBytesMax int
 }
+
+// appendBytesMaxDefault is EventStoreDB's default MaxAppendSize (1 MiB, up
+// to 24.x, and KurrentDB 25.0).
+const appendBytesMaxDefault = 1 << 20
 
 // clientLogging routes the client's log lines to logger rather than to
 // standard error, where they would mix with the commands' output.
@@ -153,7 +163,10 @@ func Open(ctx context.Context, connection string, options Options) (*Store, erro
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	store := &Store{client: client, prefix: options.StreamPrefix, logger: logger}
+	if options.AppendBytesMax <= 0 {
+		options.AppendBytesMax = appendBytesMaxDefault
+	}
+	store := &Store{client: client, prefix: options.StreamPrefix, logger: logger, appendBytesMax: options.AppendBytesMax}
 	if err := store.refresh(ctx); err != nil {
 		_ = client.Close()
 		return nil, fmt.Errorf("EventStoreDB at %s: %w: %w", serverAddress(config), domain.ErrUnavailable, err)
@@ -308,6 +321,9 @@ func (s *Store) Append(ctx context.Context, parts ...eventstore.AggregateAppend)
 			return nil, err
 		}
 	}
+	if err := checkAppendSize(events, s.appendBytesMax); err != nil {
+		return nil, err
+	}
 	var expected esdb.ExpectedRevision = esdb.Any{}
 	if part.ExpectedVersion != eventstore.AnyVersion {
 		last, err := s.lastEvent(ctx, part.Aggregate)
@@ -334,6 +350,28 @@ func (s *Store) Append(ctx context.Context, parts ...eventstore.AggregateAppend)
 		return nil, fmt.Errorf("append to %s: %w", StreamName(s.prefix, part.Aggregate), err)
 	}
 	return s.written(ctx, part, result)
+}
+
+// AppendBytes is what an append carries against the server's
+// MaxAppendSize: each event's data, metadata and type.
+func AppendBytes(events []esdb.EventData) int {
+	total := 0
+	for _, event := range events {
+		total += len(event.Data) + len(event.Metadata) + len(event.EventType)
+	}
+	return total
+}
+
+// checkAppendSize refuses an append the server would refuse for its size.
+// EventStoreDB appends atomically only within one append call, so a larger
+// one cannot be split without breaking "all or nothing": it is refused,
+// and nothing is written.
+func checkAppendSize(events []esdb.EventData, bytesMax int) error {
+	if size := AppendBytes(events); size > bytesMax {
+		return fmt.Errorf("append of %d events is %d bytes, and EventStoreDB takes at most %d bytes in one atomic append (MaxAppendSize): "+
+			"record them in smaller requests: %w", len(events), size, bytesMax, domain.ErrInvalid)
+	}
+	return nil
 }
 
 // written reads back the events an append reported and maps them to ledger
