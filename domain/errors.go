@@ -101,6 +101,9 @@ type KeyReusedError struct {
 	Key      string
 	EventID  string
 	Position uint64
+	// Aggregate names the other aggregate (campaign/general) that used the
+	// key, when it was not the event's own.
+	Aggregate string
 }
 
 func (e *KeyReusedError) Error() string {
@@ -108,6 +111,10 @@ func (e *KeyReusedError) Error() string {
 }
 
 func (e *KeyReusedError) detail() string {
+	if e.Aggregate != "" {
+		return fmt.Sprintf("key %q already wrote event %s (position %d) of %s: a key names one entry: %s", e.Key, e.EventID, e.Position,
+			e.Aggregate, ErrIdempotencyKeyReused)
+	}
 	return fmt.Sprintf("key %q already wrote event %s (position %d) with different content: %s", e.Key, e.EventID, e.Position,
 		ErrIdempotencyKeyReused)
 }

@@ -121,6 +121,14 @@ type Store interface {
 	Close() error
 }
 
+// Deduplicator is a store that itself refuses an idempotency key it saw
+// within the last Window, anywhere in the log (JetStream's duplicate
+// window). Writers that keep their own index of keys need read the log for
+// keys of others only as often as that window allows.
+type Deduplicator interface {
+	DeduplicationWindow() time.Duration
+}
+
 // ConflictError says an aggregate moved on since the writer read it.
 type ConflictError struct {
 	Aggregate domain.AggregateRef

@@ -49,6 +49,8 @@ type Service struct {
 	mu        sync.Mutex
 	campaigns map[string]*campaignSlot
 	uses      uint64
+	// keys knows which aggregate used each idempotency key first.
+	keys *keyIndex
 
 	periodsMu      sync.Mutex
 	periods        *domain.Periods
@@ -98,6 +100,7 @@ func New(store eventstore.Store, options Options) *Service {
 		clock:     options.Clock,
 		logger:    options.Logger,
 		campaigns: map[string]*campaignSlot{},
+		keys:      newKeyIndex(store),
 	}
 }
 
@@ -353,6 +356,16 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 				results[i] = Result{EventID: record.EventID, Position: record.Position, Duplicate: true}
 				continue
 			}
+			// Not this campaign's key: another aggregate may have used it.
+			use, found, err := s.keys.lookup(ctx, event.IdempotencyKey)
+			if err != nil {
+				return nil, false, err
+			}
+			if found && use.aggregate != key {
+				dirty = dirty || len(written) > 0
+				return nil, false, &domain.KeyReusedError{Event: i + 1, Key: event.IdempotencyKey, EventID: use.eventID.String(),
+					Position: use.position, Aggregate: use.aggregate}
+			}
 		}
 		err := s.checkPeriod(ctx, *event)
 		if err == nil {
@@ -429,9 +442,13 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 			s.periodsMu.Unlock()
 		}
 	}
-	for _, i := range written {
+	writtenEvents := make([]domain.Event, len(written))
+	writtenPositions := make([]uint64, len(written))
+	for j, i := range written {
 		results[i] = Result{EventID: events[i].ID, Position: positionOf[events[i].ID]}
+		writtenEvents[j], writtenPositions[j] = events[i], positionOf[events[i].ID]
 	}
+	s.keys.noted(writtenEvents, writtenPositions)
 	dirty = false
 	return results, false, nil
 }

@@ -478,12 +478,19 @@ func testKeyReuse(t *testing.T, harness Harness) {
 			t.Fatalf("reuse of the key with another body: err = %v, want ErrIdempotencyKeyReused", err)
 		}
 	}
-	// Another campaign within the deduplication window: JetStream's window
-	// catches what the campaign's history cannot.
+	// Another campaign, by this writer and by a fresh one (another process,
+	// or the same after a restart): the ledger's own index of keys names
+	// the entry that used the key, however long ago and on any store (a
+	// store's own deduplication is bounded in time, or to one stream).
 	elsewhere := Donation("general", "150626", "D-9", 100)
 	elsewhere.IdempotencyKey = "uxin-2022-0001"
-	if _, err := service.Record(ctx, []domain.Event{elsewhere}); !errors.Is(err, domain.ErrIdempotencyKeyReused) {
-		t.Fatalf("reuse in another campaign: err = %v, want ErrIdempotencyKeyReused", err)
+	for _, writer := range []*ledger.Service{service, newService(store)} {
+		_, err := writer.Record(ctx, []domain.Event{elsewhere})
+		var reused *domain.KeyReusedError
+		if !errors.Is(err, domain.ErrIdempotencyKeyReused) || !errors.As(err, &reused) || reused.Position != 1 ||
+			reused.Aggregate != "campaign/2022-summer-cooling" {
+			t.Fatalf("reuse in another campaign: err = %v, want ErrIdempotencyKeyReused naming position 1 of campaign/2022-summer-cooling", err)
+		}
 	}
 	if records := readAll(t, store, 0, eventstore.Filter{}); len(records) != 1 {
 		t.Fatalf("log has %d events, want 1", len(records))

@@ -212,6 +212,12 @@ func Open(ctx context.Context, connection *nats.Conn, options Options) (*Store, 
 	return store, nil
 }
 
+var _ eventstore.Deduplicator = (*Store)(nil)
+
+// DeduplicationWindow is how long the stream refuses a repeated
+// idempotency key (Nats-Msg-Id) on its own.
+func (s *Store) DeduplicationWindow() time.Duration { return s.options.DuplicateWindow }
+
 // Close stops the group writer. Appends still queued fail.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {

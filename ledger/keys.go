@@ -1,0 +1,124 @@
+package ledger
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+)
+
+// keyUse is where an idempotency key was first used.
+type keyUse struct {
+	aggregate string
+	eventID   uuid.UUID
+	position  uint64
+}
+
+// keyIndex knows every idempotency key in the log and the aggregate that
+// used it first, so a key is never used again by another aggregate: not
+// after the store's own deduplication window, and not on a store that
+// deduplicates within one stream only (EventStoreDB). A campaign's own
+// state answers retries within the campaign; this index answers the
+// question no campaign can: has another aggregate used this key?
+//
+// It is read from the log on first use and caught up with the head before
+// an answer; what this service writes itself is noted at once. On a store
+// that refuses a repeated key across the whole log within a window of its
+// own (JetStream), catching up once in half that window is enough: a key
+// another writer used since was used within the window, and the store
+// refuses it. Elsewhere (EventStoreDB) every answer catches up.
+type keyIndex struct {
+	store eventstore.Store
+	// freshFor is how long a catch-up answers for: half the store's own
+	// deduplication window, or 0.
+	freshFor time.Duration
+
+	mu       sync.Mutex
+	caughtUp time.Time
+	position uint64
+	keys     map[string]keyUse
+	// aggregates holds one copy of each aggregate's name.
+	aggregates map[string]string
+}
+
+func newKeyIndex(store eventstore.Store) *keyIndex {
+	index := &keyIndex{store: store, keys: map[string]keyUse{}, aggregates: map[string]string{}}
+	if deduplicator, ok := store.(eventstore.Deduplicator); ok {
+		index.freshFor = deduplicator.DeduplicationWindow() / 2
+	}
+	return index
+}
+
+// lookup says where key was first used, after catching up with the log.
+func (k *keyIndex) lookup(ctx context.Context, key string) (keyUse, bool, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if use, found := k.keys[key]; found || (!k.caughtUp.IsZero() && time.Since(k.caughtUp) < k.freshFor) {
+		// A key's first use never changes; a recent catch-up leaves the
+		// rest to the store's own window.
+		return use, found, nil
+	}
+	started := time.Now()
+	head, err := k.store.Head(ctx)
+	if err != nil {
+		return keyUse{}, false, fmt.Errorf("idempotency keys: %w", err)
+	}
+	if head > k.position {
+		for record, err := range k.store.Read(ctx, k.position, eventstore.Filter{}) {
+			if err != nil {
+				return keyUse{}, false, fmt.Errorf("idempotency keys: %w", err)
+			}
+			k.addLocked(record.Event, record.Position)
+		}
+	}
+	k.caughtUp = started
+	use, found := k.keys[key]
+	return use, found, nil
+}
+
+// noted takes in events this service has just written at positions; if
+// they follow what the index has read, the index moves past them without
+// reading the log.
+func (k *keyIndex) noted(events []domain.Event, positions []uint64) {
+	order := make([]int, len(events))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(positions[a], positions[b]) })
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, i := range order {
+		if positions[i] != k.position+1 {
+			// Someone else wrote in between: the next lookup reads it.
+			return
+		}
+		k.addLocked(events[i], positions[i])
+	}
+}
+
+func (k *keyIndex) addLocked(event domain.Event, position uint64) {
+	if position <= k.position {
+		return
+	}
+	k.position = position
+	if event.IdempotencyKey == "" {
+		return
+	}
+	if _, seen := k.keys[event.IdempotencyKey]; seen {
+		return
+	}
+	aggregate := event.Aggregate.String()
+	if kept, ok := k.aggregates[aggregate]; ok {
+		aggregate = kept
+	} else {
+		k.aggregates[aggregate] = aggregate
+	}
+	k.keys[event.IdempotencyKey] = keyUse{aggregate: aggregate, eventID: event.ID, position: position}
+}
