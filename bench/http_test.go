@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -322,12 +321,12 @@ func BenchmarkLiveDelivery(b *testing.B) {
 		b.ReportMetric(float64(m.percentile(0.5).Microseconds()), "p50-µs")
 		b.ReportMetric(float64(m.percentile(0.99).Microseconds()), "p99-µs")
 		b.ReportMetric(float64(len(latencies))/float64(total*liveClientsCount), "delivered-fraction")
-		fmt.Fprintf(os.Stdout, "LIVE append → SSE delivery, %d clients, %.0f appends/s: p50 %s, p99 %s, %d of %d deliveries\n",
-			liveClientsCount, float64(total)/elapsed.Seconds(), m.percentile(0.5), m.percentile(0.99), len(latencies), total*liveClientsCount)
+		summarize(fmt.Sprintf("LIVE append → SSE delivery, %d clients, %.0f appends/s: p50 %s, p99 %s, %d of %d deliveries",
+			liveClientsCount, float64(total)/elapsed.Seconds(), m.percentile(0.5), m.percentile(0.99), len(latencies), total*liveClientsCount))
 		totals := measurement{latencies: totalsLatencies(arrivals, acknowledged)}
 		b.ReportMetric(float64(totals.percentile(0.99).Microseconds()), "totals-p99-µs")
-		fmt.Fprintf(os.Stdout, "LIVE totals, append acknowledged → figure on the stream, %d clients, %.0f appends/s: p50 %s, p99 %s, %d figures\n",
-			liveClientsCount, float64(total)/elapsed.Seconds(), totals.percentile(0.5), totals.percentile(0.99), len(totals.latencies))
+		summarize(fmt.Sprintf("LIVE totals, append acknowledged → figure on the stream, %d clients, %.0f appends/s: p50 %s, p99 %s, %d figures",
+			liveClientsCount, float64(total)/elapsed.Seconds(), totals.percentile(0.5), totals.percentile(0.99), len(totals.latencies)))
 	}
 }
 

@@ -66,8 +66,8 @@ func BenchmarkVerify(b *testing.B) {
 		}
 		b.ReportMetric(float64(size)/elapsed.Seconds(), "verified-events/s")
 		verified := measurement{events: size, elapsed: elapsed}
-		fmt.Fprintf(os.Stdout, "RATIO verify %d events vs raw ordered replay+leaf hash: ledger %9.0f events/s, raw %9.0f events/s: ledger/raw = %.2f\n",
-			size, verified.perSecond(), raw.perSecond(), verified.perSecond()/raw.perSecond())
+		summarize(fmt.Sprintf("RATIO verify %d events vs raw ordered replay+leaf hash: ledger %9.0f events/s, raw %9.0f events/s: ledger/raw = %.2f",
+			size, verified.perSecond(), raw.perSecond(), verified.perSecond()/raw.perSecond()))
 	}
 }
 

@@ -102,11 +102,11 @@ func BenchmarkEntityLookups(b *testing.B) {
 			indexedTimes := measurement{latencies: latencies}
 			whole := timedGet(b, withoutIndex.URL+lookup.path+lookup.id())
 			b.ReportMetric(float64(indexedTimes.percentile(0.99).Microseconds()), lookup.what+"-p99-µs")
-			fmt.Fprintf(os.Stdout, "LATENCY %s of one entry over HTTP, %d events, entity index: p50 %s, p99 %s (%d lookups); reading the log without the index: %s\n",
-				lookup.what, size, indexedTimes.percentile(0.5), indexedTimes.percentile(0.99), len(latencies), whole)
+			summarize(fmt.Sprintf("LATENCY %s of one entry over HTTP, %d events, entity index: p50 %s, p99 %s (%d lookups); reading the log without the index: %s",
+				lookup.what, size, indexedTimes.percentile(0.5), indexedTimes.percentile(0.99), len(latencies), whole))
 		}
-		fmt.Fprintf(os.Stdout, "INDEX entity index of %d events: built in %s (%.0f events/s), %.0f heap bytes per event\n",
-			size, built.Round(time.Millisecond), float64(size)/built.Seconds(), heapPerEvent)
+		summarize(fmt.Sprintf("INDEX entity index of %d events: built in %s (%.0f events/s), %.0f heap bytes per event",
+			size, built.Round(time.Millisecond), float64(size)/built.Seconds(), heapPerEvent))
 		withIndex.Close()
 		withoutIndex.Close()
 		cancel()

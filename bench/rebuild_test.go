@@ -258,9 +258,9 @@ func benchmarkRebuild(b *testing.B, size int) {
 	b.ReportMetric(float64(peakRSS)/mebibyte, "peak-rss-MiB")
 	b.ReportMetric(float64(peakHeap)/mebibyte, "peak-heap-MiB")
 	b.ReportMetric(float64(ready.Milliseconds()), "restart-to-ready-ms")
-	fmt.Fprintf(os.Stdout, "RATIO rebuild %d events vs raw ordered replay+json.Unmarshal envelope: ledger %9.0f events/s, raw %9.0f events/s: ledger/raw = %.2f; "+
-		"peak RSS %d MiB, peak heap %d MiB; restart to ready %s\n", size, rebuild.perSecond(), raw.perSecond(),
-		rebuild.perSecond()/raw.perSecond(), peakRSS/mebibyte, peakHeap/mebibyte, ready.Round(time.Millisecond))
+	summarize(fmt.Sprintf("RATIO rebuild %d events vs raw ordered replay+json.Unmarshal envelope: ledger %9.0f events/s, raw %9.0f events/s: ledger/raw = %.2f; "+
+		"peak RSS %d MiB, peak heap %d MiB; restart to ready %s", size, rebuild.perSecond(), raw.perSecond(),
+		rebuild.perSecond()/raw.perSecond(), peakRSS/mebibyte, peakHeap/mebibyte, ready.Round(time.Millisecond)))
 }
 
 // rawEnvelope is an event's envelope as a plain struct, its payload left

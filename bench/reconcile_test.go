@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"os"
 	"runtime"
 	"strconv"
 	"testing"
@@ -63,8 +62,8 @@ func BenchmarkReconcile(b *testing.B) {
 		allocated := float64(after.TotalAlloc-before.TotalAlloc) / mebibyte
 		b.ReportMetric(elapsed.Seconds(), "match-seconds")
 		b.ReportMetric(allocated, "allocated-MiB")
-		fmt.Fprintf(os.Stdout, "RECONCILE %d lines against %d donations in %s, %.0f MiB allocated: %d matched, %d suggested, %d lines and %d donations unmatched\n",
+		summarize(fmt.Sprintf("RECONCILE %d lines against %d donations in %s, %.0f MiB allocated: %d matched, %d suggested, %d lines and %d donations unmatched",
 			reconcileSize, reconcileSize, elapsed.Round(time.Millisecond), allocated, len(result.Matched), len(result.Suggested),
-			len(result.UnmatchedLines), len(result.UnmatchedDonations))
+			len(result.UnmatchedLines), len(result.UnmatchedDonations)))
 	}
 }
