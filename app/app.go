@@ -35,6 +35,8 @@ type Parts struct {
 	Keystore privacy.KeyArchive
 	// AccessLog records every read of personal data.
 	AccessLog *privacy.AccessLog
+	// Signed are the signed checkpoints reports are bound to.
+	Signed eventstore.SignedCheckpointLog
 	// Checkpoints are the projections' checkpoints: a ledger without a
 	// live projection loads the totals from them.
 	Checkpoints eventstore.CheckpointStore

@@ -411,7 +411,7 @@ func openEventStoreDB(ctx context.Context, config Config, result *Node) (*Node, 
 func (n *Node) finish() {
 	n.Sealer = privacy.NewSealer(n.Keystore, n.logger)
 	n.Service = ledger.New(n.Store, ledger.Options{Catalog: n.Catalog, Logger: n.logger, Sealer: n.Sealer})
-	n.App = app.New(app.Parts{Store: n.Store, Service: n.Service, Catalog: n.Catalog, Sealer: n.Sealer, Keystore: n.Keystore, AccessLog: n.AccessLog,
+	n.App = app.New(app.Parts{Store: n.Store, Service: n.Service, Catalog: n.Catalog, Sealer: n.Sealer, Keystore: n.Keystore, AccessLog: n.AccessLog, Signed: n.Signed,
 		Checkpoints: n.Checkpoints, Tree: n.OpenTree, Logger: n.logger})
 }
 

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/integrity"
@@ -146,4 +147,31 @@ func (n *Node) lostKeys(ctx context.Context) ([]string, error) {
 		}
 	}
 	return lost, nil
+}
+
+// VerifyReport checks a printed report's seal against this ledger: the
+// signed checkpoint of the seal's size must carry a valid signature of the
+// ledger's key (or verifier, when given) and the seal's root, and the
+// report recomputed from the log's first events must have the seal's
+// figures. It returns the recomputed report.
+func (n *Node) VerifyReport(ctx context.Context, sealText string, verifier note.Verifier) (*app.MonthReport, error) {
+	seal, err := app.ParseReportSeal(sealText)
+	if err != nil {
+		return nil, err
+	}
+	if verifier == nil {
+		keys, err := n.Keys()
+		if err != nil {
+			return nil, err
+		}
+		verifier = keys.Verifier
+	}
+	report, err := n.App.VerifyReport(ctx, seal)
+	if err != nil {
+		return report, err
+	}
+	if _, err := integrity.OpenCheckpoint([]byte(report.Signed), verifier); err != nil {
+		return report, fmt.Errorf("the checkpoint the report is bound to is not signed by this ledger's key: %w", err)
+	}
+	return report, nil
 }

@@ -152,6 +152,9 @@ type TotalsOptions struct {
 	// From, if set, counts only entries that occurred at or after it, so a
 	// report can cover one period.
 	From time.Time
+	// Through, if set, folds the log only up to this position: the figures
+	// of a report bound to a signed checkpoint of that size.
+	Through uint64
 }
 
 // Beijing is China Standard Time, the default zone of periods.
@@ -529,6 +532,9 @@ func FoldTotals(ctx context.Context, store eventstore.Store, options TotalsOptio
 			return nil, err
 		}
 		if !knownAt.IsZero() && record.Event.RecordedAt.After(knownAt) {
+			break
+		}
+		if options.Through != 0 && record.Position > options.Through {
 			break
 		}
 		if err := totals.Apply(ctx, record, store.Get); err != nil {

@@ -1,0 +1,253 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/integrity"
+	"github.com/ordos-union/ledger/projections"
+)
+
+// ReportRequest asks for the printable report of one month, for the whole
+// federation or one region, all campaigns or one.
+type ReportRequest struct {
+	Month    string // YYYY-MM
+	County   string
+	Campaign string
+	// Through binds the report to the log's first Through events; 0 is the
+	// newest signed checkpoint's size.
+	Through uint64
+}
+
+// MonthReport is what a printed monthly report shows, bound to a signed
+// checkpoint: the figures of the entries that occurred in the month, as
+// the log's first Checkpoint.Size events say, and the voids and
+// corrections of the month with their reasons.
+type MonthReport struct {
+	Month    string `json:"month"`
+	County   string `json:"county,omitempty"`
+	Campaign string `json:"campaign,omitempty"`
+	// Rows are the regions' figures for the month; All sums them.
+	Rows    []projections.Row        `json:"rows"`
+	All     []projections.Row        `json:"all"`
+	Changes []projections.AuditEntry `json:"changes"`
+	// Checkpoint is the signed checkpoint the figures are bound to, and
+	// Signed the signed note itself.
+	Checkpoint integrity.Checkpoint `json:"-"`
+	Signed     string               `json:"signed_checkpoint"`
+	// Seal is the one line the report's QR code carries: the parameters,
+	// the checkpoint's size and root, and a digest of the figures.
+	Seal string `json:"seal"`
+}
+
+// ReportSeal is a printed report's seal, read back.
+type ReportSeal struct {
+	Month, County, Campaign string
+	Size                    uint64
+	Root                    string
+	Figures                 string
+}
+
+// ErrReportMismatch says a printed report is not what the signed log says.
+var ErrReportMismatch = errors.New("the report does not match the signed log")
+
+// reportSealVersion starts every seal.
+const reportSealVersion = "ledger-report/1"
+
+// Report is the monthly report, bound to the newest signed checkpoint (or
+// to request.Through). Errors name the fields month, county and campaign.
+func (l *Ledger) Report(ctx context.Context, request ReportRequest) (*MonthReport, error) {
+	start, err := time.ParseInLocation("2006-01", request.Month, domain.Beijing)
+	if err != nil {
+		return nil, invalid("month", "must be a month such as 2022-06")
+	}
+	if request.County != "" {
+		if _, ok := l.parts.Catalog.Region(request.County); !ok {
+			return nil, invalid("county", "must be a region code of the catalog")
+		}
+	}
+	if request.Campaign != "" && !l.hasCampaign(request.Campaign) {
+		return nil, invalid("campaign", "must be a campaign code of the catalog")
+	}
+	if l.parts.Signed == nil {
+		return nil, fmt.Errorf("report: this ledger keeps no signed checkpoints: %w", domain.ErrNotFound)
+	}
+	signed, checkpoint, err := l.checkpointFor(ctx, request.Through)
+	if err != nil {
+		return nil, err
+	}
+	size := uint64(checkpoint.Size)
+	end := start.AddDate(0, 1, 0).Add(-time.Nanosecond)
+	totals, err := projections.FoldTotals(ctx, l.parts.Store, projections.TotalsOptions{From: start, AsOf: end, Through: size}, time.Time{}, request.Campaign)
+	if err != nil {
+		return nil, err
+	}
+	answer, err := totals.Query(projections.Query{County: request.County, Campaign: request.Campaign, By: projections.ByMonth})
+	if err != nil {
+		return nil, err
+	}
+	report := &MonthReport{Month: request.Month, County: request.County, Campaign: request.Campaign, Rows: []projections.Row{},
+		All: []projections.Row{}, Checkpoint: checkpoint, Signed: string(signed)}
+	for _, row := range answer.Rows {
+		if row.Period == request.Month {
+			report.Rows = append(report.Rows, row)
+		}
+	}
+	for _, row := range answer.All {
+		if row.Period == request.Month {
+			report.All = append(report.All, row)
+		}
+	}
+	if report.Changes, err = l.monthChanges(ctx, request, start, end, size); err != nil {
+		return nil, err
+	}
+	digest, err := figuresDigest(report)
+	if err != nil {
+		return nil, err
+	}
+	report.Seal = strings.Join([]string{reportSealVersion, "month=" + request.Month, "county=" + request.County,
+		"campaign=" + request.Campaign, "size=" + strconv.FormatUint(size, 10),
+		"root=" + base64.StdEncoding.EncodeToString(checkpoint.Root[:]), "figures=" + digest}, " ")
+	return report, nil
+}
+
+func (l *Ledger) hasCampaign(code string) bool {
+	for _, campaign := range l.parts.Catalog.Campaigns {
+		if campaign.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// checkpointFor is the newest signed checkpoint, or the one of size through.
+func (l *Ledger) checkpointFor(ctx context.Context, through uint64) ([]byte, integrity.Checkpoint, error) {
+	if through == 0 {
+		signed, err := l.parts.Signed.Latest(ctx)
+		if errors.Is(err, domain.ErrNotFound) {
+			return nil, integrity.Checkpoint{}, fmt.Errorf("report: no signed checkpoint yet: sign one (`ledger checkpoint`) so the report can be bound to it: %w", err)
+		}
+		if err != nil {
+			return nil, integrity.Checkpoint{}, err
+		}
+		checkpoint, err := integrity.ParseCheckpointNote(signed)
+		return signed, checkpoint, err
+	}
+	all, err := l.parts.Signed.All(ctx)
+	if err != nil {
+		return nil, integrity.Checkpoint{}, err
+	}
+	for i := len(all) - 1; i >= 0; i-- {
+		checkpoint, err := integrity.ParseCheckpointNote(all[i])
+		if err == nil && uint64(checkpoint.Size) == through {
+			return all[i], checkpoint, nil
+		}
+	}
+	return nil, integrity.Checkpoint{}, fmt.Errorf("report: no signed checkpoint of %d events: %w", through, domain.ErrNotFound)
+}
+
+// monthChanges are the voids and corrections, among the first size
+// events, of entries that occurred in the month, with their reasons.
+func (l *Ledger) monthChanges(ctx context.Context, request ReportRequest, start, end time.Time, size uint64) ([]projections.AuditEntry, error) {
+	changes := []projections.AuditEntry{}
+	filter := eventstore.Filter{County: request.County}
+	if request.Campaign != "" {
+		filter.AggregateKind, filter.AggregateID = domain.AggregateCampaign, request.Campaign
+	}
+	for record, err := range l.parts.Store.Read(ctx, 0, filter) {
+		if err != nil {
+			return nil, err
+		}
+		if record.Position > size {
+			break
+		}
+		event := record.Event
+		if event.OccurredAt.Before(start) || event.OccurredAt.After(end) {
+			continue
+		}
+		entry := projections.AuditEntry{Position: record.Position, EventID: event.ID.String(), Type: event.Type, Actor: event.Actor,
+			RecordedAt: event.RecordedAt, OccurredAt: event.OccurredAt, County: event.County, Campaign: event.Aggregate.ID,
+			Summary: projections.Describe(event.Data)}
+		switch data := event.Data.(type) {
+		case domain.EntryVoided:
+			entry.Reason = data.Reason
+		case *domain.EntryCorrected:
+			entry.Reason = data.Reason
+		default:
+			continue
+		}
+		changes = append(changes, entry)
+	}
+	return changes, nil
+}
+
+// figuresDigest is the SHA-256 of the report's figures and changes as
+// JSON: what the seal binds.
+func figuresDigest(report *MonthReport) (string, error) {
+	content, err := json.Marshal(struct {
+		Rows    []projections.Row        `json:"rows"`
+		All     []projections.Row        `json:"all"`
+		Changes []projections.AuditEntry `json:"changes"`
+	}{report.Rows, report.All, report.Changes})
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(content)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// ParseReportSeal reads a seal line.
+func ParseReportSeal(text string) (ReportSeal, error) {
+	fields := strings.Fields(strings.TrimSpace(text))
+	if len(fields) != 7 || fields[0] != reportSealVersion {
+		return ReportSeal{}, fmt.Errorf("not a report seal (%s with six fields): %w", reportSealVersion, domain.ErrInvalid)
+	}
+	values := map[string]string{}
+	for _, field := range fields[1:] {
+		name, value, ok := strings.Cut(field, "=")
+		if !ok {
+			return ReportSeal{}, fmt.Errorf("report seal field %q: %w", field, domain.ErrInvalid)
+		}
+		values[name] = value
+	}
+	size, err := strconv.ParseUint(values["size"], 10, 64)
+	if err != nil || size == 0 {
+		return ReportSeal{}, fmt.Errorf("report seal size %q: %w", values["size"], domain.ErrInvalid)
+	}
+	return ReportSeal{Month: values["month"], County: values["county"], Campaign: values["campaign"], Size: size,
+		Root: values["root"], Figures: values["figures"]}, nil
+}
+
+// VerifyReport recomputes a sealed report from the log: the same month,
+// region and campaign, bound to the signed checkpoint of the seal's size.
+// It fails unless a checkpoint of that size with that root is signed, and
+// the figures' digest is the seal's. The caller checks the signature.
+func (l *Ledger) VerifyReport(ctx context.Context, seal ReportSeal) (*MonthReport, error) {
+	report, err := l.Report(ctx, ReportRequest{Month: seal.Month, County: seal.County, Campaign: seal.Campaign, Through: seal.Size})
+	if err != nil {
+		return nil, err
+	}
+	if root := base64.StdEncoding.EncodeToString(report.Checkpoint.Root[:]); root != seal.Root {
+		return report, fmt.Errorf("the report names root %s for %d events, but the signed checkpoint of that size says %s: %w",
+			seal.Root, seal.Size, root, ErrReportMismatch)
+	}
+	digest, err := figuresDigest(report)
+	if err != nil {
+		return nil, err
+	}
+	if digest != seal.Figures {
+		return report, fmt.Errorf("the report's figures (digest %s) are not what the log's first %d events say (digest %s): %w",
+			seal.Figures, seal.Size, digest, ErrReportMismatch)
+	}
+	return report, nil
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"html"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/ordos-union/ledger/report"
+)
+
+// The printed monthly report of June 2022 carries the figures the log
+// gives for that month, prints to a PDF whose text holds them, carries a
+// QR code that decodes to its seal, and verify-report accepts it; a report
+// whose printed figure or seal was edited is refused.
+func TestPrintedReportIsBoundToTheSignedLog(t *testing.T) {
+	data := t.TempDir()
+	runLedger(t, "", "demo", "--data", data).expect(t, 0)
+	page := filepath.Join(t.TempDir(), "report-2022-06.html")
+	runLedger(t, "", "report", "--data", data, "--month", "2022-06", "--out", page).expect(t, 1, "no signed checkpoint yet")
+	runLedger(t, "", "checkpoint", "--data", data).expect(t, 0)
+	runLedger(t, "", "report", "--data", data, "--month", "2022-13", "--out", page).expect(t, 2, "--month must be a month")
+	runLedger(t, "", "report", "--data", data, "--month", "2022-06", "--out", page).expect(t, 0, "bound to the signed checkpoint of 121 events")
+	content, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The figures are the month's, as the totals by month give them.
+	var totals struct {
+		All []struct{ Period, Received, Spent string }
+	}
+	out := runLedger(t, "", "totals", "--data", data, "--by", "month", "--format", "json")
+	if err := json.Unmarshal([]byte(out.stdout), &totals); err != nil {
+		t.Fatalf("totals: %v\n%s", err, out.stdout)
+	}
+	var received, spent string
+	for _, row := range totals.All {
+		if row.Period == "2022-06" {
+			received, spent = report.GroupDigits(row.Received), report.GroupDigits(row.Spent)
+		}
+	}
+	if received == "" || spent == "" {
+		t.Fatalf("no totals for 2022-06 in:\n%s", out.stdout)
+	}
+	for key, want := range map[string]string{"all/received": received, "all/spent": spent} {
+		if !strings.Contains(string(content), `data-key="`+key+`">`+want+`<`) {
+			t.Fatalf("the report does not print %s = %s (the totals of June)", key, want)
+		}
+	}
+
+	// Printed to PDF by the browser, its text holds the same figures.
+	pdf := filepath.Join(t.TempDir(), "report.pdf")
+	print := exec.Command("/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer", "--print-to-pdf="+pdf, "file://"+page)
+	if output, err := print.CombinedOutput(); err != nil {
+		t.Fatalf("print to PDF: %v\n%s", err, output)
+	}
+	text, err := exec.Command("pdftotext", "-layout", pdf, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext (Debian: apt-get install -y poppler-utils; .ci/run installs it): %v", err)
+	}
+	for _, want := range []string{received, spent, "鄂尔多斯市总工会", "2022年6月"} {
+		if !strings.Contains(string(text), want) {
+			t.Fatalf("the PDF's text lacks %q:\n%s", want, text)
+		}
+	}
+
+	// The QR code decodes to the seal the page carries.
+	seal := regexp.MustCompile(`<meta name="ledger-report-seal" content="([^"]*)">`).FindSubmatch(content)
+	image := regexp.MustCompile(`src="data:image/png;base64,([^"]+)"`).FindSubmatch(content)
+	if seal == nil || image == nil {
+		t.Fatal("the report has no seal or no QR image")
+	}
+	raw, err := base64.StdEncoding.DecodeString(html.UnescapeString(string(image[1])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	picture, err := png.Decode(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bitmap, err := gozxing.NewBinaryBitmapFromImage(picture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoded, err := qrcode.NewQRCodeReader().Decode(bitmap, nil)
+	if err != nil {
+		t.Fatalf("decode the QR code: %v", err)
+	}
+	if decoded.GetText() != html.UnescapeString(string(seal[1])) || !strings.HasPrefix(decoded.GetText(), "ledger-report/1 month=2022-06 ") {
+		t.Fatalf("the QR code says %q, the page's seal %q", decoded.GetText(), seal[1])
+	}
+
+	// verify-report accepts the page and the seal alone.
+	runLedger(t, "", "verify-report", page, "--data", data).expect(t, 0, "OK: the report of 2022-06", "first 121 events")
+	runLedger(t, "", "verify-report", decoded.GetText(), "--data", data).expect(t, 0, "OK")
+	// An edited printed figure, or an edited seal, is refused.
+	edited := filepath.Join(t.TempDir(), "edited.html")
+	forged := strings.Replace(string(content), `data-key="all/received">`+received+`<`, `data-key="all/received">9,`+received[2:]+`<`, 1)
+	if err := os.WriteFile(edited, []byte(forged), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "verify-report", edited, "--data", data).expect(t, 1, "the printed figure all/received is 9,", "the signed log says "+received)
+	badSeal := regexp.MustCompile(`figures=[0-9a-f]{4}`).ReplaceAllString(decoded.GetText(), "figures=0000")
+	runLedger(t, "", "verify-report", badSeal, "--data", data).expect(t, 1, "are not what the log's first 121 events say")
+	// A later entry does not change a report bound to the checkpoint.
+	runLedger(t, goodLine+"\n", "record", "-", "--data", data).expect(t, 0)
+	runLedger(t, "", "verify-report", page, "--data", data).expect(t, 0, "OK")
+}

@@ -1,0 +1,301 @@
+package report
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"image/png"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/ordos-union/ledger/app"
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/projections"
+)
+
+// qrPixels is the printed QR code's side, in image pixels.
+const qrPixels = 360
+
+// SealMetaName names the <meta> element that carries a printed report's
+// seal, for `ledger verify-report` to read from the HTML.
+const SealMetaName = "ledger-report-seal"
+
+// paperText are the words of a printed report in one language.
+type paperText struct {
+	Lang, Title, Union, Period, Scope, AllRegions, AllCampaigns, Campaign, Region, Total string
+	Received, Goods, AllocatedIn, AllocatedOut, Spent, Balance, Reached, Sessions, Participants string
+	Services, PersonTimes, ByGroup, Group, People, Delivered, Item, Quantity, Value, ByKind, Kind, Count string
+	Changes, NoChanges, Position, Type, Occurred, Actor, Reason, What, Binding, Verify, Money string
+}
+
+var paperTexts = map[string]paperText{
+	"zh": {Lang: "zh-CN", Title: "职工服务工作月报", Union: "鄂尔多斯市总工会", Period: "报告期", Scope: "范围",
+		AllRegions: "全市", AllCampaigns: "全部活动", Campaign: "活动", Region: "地区", Total: "合计",
+		Received: "收到捐款", Goods: "物资捐赠", AllocatedIn: "拨入", AllocatedOut: "拨出", Spent: "支出", Balance: "本月结余",
+		Reached: "受益人数", Sessions: "培训场次", Participants: "参训人次", Services: "服务次数", PersonTimes: "服务人次",
+		ByGroup: "受益群体", Group: "群体", People: "人数", Delivered: "配送物资", Item: "物资", Quantity: "数量", Value: "价值（元）",
+		ByKind: "服务项目", Kind: "项目", Count: "次数", Changes: "本月作废与更正", NoChanges: "本月无作废或更正。",
+		Position: "序号", Type: "类型", Occurred: "发生时间", Actor: "录入人", Reason: "原因", What: "内容",
+		Binding: "本报告依据账本前 %d 条记录（默克尔树根 %s），与 %s 于 %s 签署的检查点一致。",
+		Verify: "核验：ledger verify-report 本文件 --data 数据目录（或扫描二维码取得校验码）。", Money: "金额单位：元"},
+	"en": {Lang: "en", Title: "Monthly report of worker services", Union: "Ordos Federation of Trade Unions", Period: "Period",
+		Scope: "Scope", AllRegions: "all regions", AllCampaigns: "all campaigns", Campaign: "Campaign", Region: "Region", Total: "Total",
+		Received: "Received", Goods: "Goods donated", AllocatedIn: "Allocated in", AllocatedOut: "Allocated out", Spent: "Spent",
+		Balance: "Net for the month", Reached: "People reached", Sessions: "Training sessions", Participants: "Participants",
+		Services: "Services", PersonTimes: "Person-times", ByGroup: "Beneficiary groups", Group: "Group", People: "People",
+		Delivered: "Goods delivered", Item: "Item", Quantity: "Quantity", Value: "Value (yuan)", ByKind: "Services by kind",
+		Kind: "Kind", Count: "Count", Changes: "Voids and corrections of the month", NoChanges: "No void or correction this month.",
+		Position: "Position", Type: "Type", Occurred: "Occurred", Actor: "Recorded by", Reason: "Reason", What: "What",
+		Binding: "This report is what the ledger's first %d events say (Merkle root %s), as the checkpoint %s signed at %s commits to.",
+		Verify: "Verify: ledger verify-report this-file --data DIR (or scan the QR code for the seal).", Money: "Amounts in yuan"},
+}
+
+// PaperLanguages are the languages a printed report comes in.
+func PaperLanguages() []string { return []string{"zh", "en"} }
+
+// figureColumns are the money and count columns of the region table, with
+// the key each printed cell carries (data-key="<region>/<key>").
+var figureColumns = []struct {
+	key   string
+	label func(paperText) string
+	value func(projections.Figures) string
+}{
+	{"received", func(t paperText) string { return t.Received }, func(f projections.Figures) string { return Yuan(f.Received) }},
+	{"goods", func(t paperText) string { return t.Goods }, func(f projections.Figures) string { return Yuan(f.GoodsReceivedValue) }},
+	{"allocated_in", func(t paperText) string { return t.AllocatedIn }, func(f projections.Figures) string { return Yuan(f.AllocatedIn) }},
+	{"allocated_out", func(t paperText) string { return t.AllocatedOut }, func(f projections.Figures) string { return Yuan(f.AllocatedOut) }},
+	{"spent", func(t paperText) string { return t.Spent }, func(f projections.Figures) string { return Yuan(f.Spent) }},
+	{"balance", func(t paperText) string { return t.Balance }, func(f projections.Figures) string { return Yuan(f.Balance()) }},
+	{"reached", func(t paperText) string { return t.Reached }, func(f projections.Figures) string { return Count(f.PeopleReached) }},
+	{"sessions", func(t paperText) string { return t.Sessions }, func(f projections.Figures) string { return Count(f.Sessions) }},
+	{"participants", func(t paperText) string { return t.Participants }, func(f projections.Figures) string { return Count(f.Participants) }},
+	{"services", func(t paperText) string { return t.Services }, func(f projections.Figures) string { return Count(f.Services) }},
+	{"person_times", func(t paperText) string { return t.PersonTimes }, func(f projections.Figures) string { return Count(f.PersonTimes) }},
+}
+
+// PrintedFigures are the figure cells a report prints, by key
+// ("150626/received", "all/spent"): what verify-report compares.
+func PrintedFigures(report *app.MonthReport) map[string]string {
+	figures := map[string]string{}
+	for _, row := range append(append([]projections.Row{}, report.Rows...), report.All...) {
+		for _, column := range figureColumns {
+			figures[row.County+"/"+column.key] = column.value(row.Figures)
+		}
+	}
+	return figures
+}
+
+type paperCell struct{ Key, Text string }
+
+type paperRow struct {
+	Label string
+	Cells []paperCell
+	Total bool
+}
+
+type paperLine struct{ Label, Count, Extra string }
+
+type paperChange struct {
+	Position                              uint64
+	Type, Occurred, Actor, Reason, Region string
+	What                                  string
+}
+
+type paperData struct {
+	T                      paperText
+	Headers                []string
+	Rows                   []paperRow
+	Groups, Goods, Kinds   []paperLine
+	Changes                []paperChange
+	Month, Scope, Campaign string
+	Binding                string
+	Seal, SealMeta         string
+	QR                     template.URL
+}
+
+// Paper writes a monthly report as a self-contained HTML page laid out
+// for A4 paper (the browser prints it, or saves it as PDF): the union's
+// header, the figures by region, people reached by group, goods delivered,
+// services by kind, the month's voids and corrections with their reasons,
+// and a footer binding the page to the signed log, with the seal as text,
+// in a QR code and in a <meta> element.
+func Paper(out io.Writer, report *app.MonthReport, catalog *domain.Catalog, lang string) error {
+	text, ok := paperTexts[lang]
+	if !ok {
+		return fmt.Errorf("report language %q: want zh or en: %w", lang, domain.ErrInvalid)
+	}
+	month, err := time.Parse("2006-01", report.Month)
+	if err != nil {
+		return fmt.Errorf("report month %q: %w", report.Month, domain.ErrInvalid)
+	}
+	data := paperData{T: text, Seal: report.Seal, SealMeta: report.Seal}
+	if lang == "zh" {
+		data.Month = fmt.Sprintf("%d年%d月", month.Year(), int(month.Month()))
+	} else {
+		data.Month = month.Format("January 2006")
+	}
+	data.Scope, data.Campaign = text.AllRegions, text.AllCampaigns
+	if report.County != "" {
+		data.Scope = catalog.RegionName(report.County)
+	}
+	if report.Campaign != "" {
+		data.Campaign = labelOf(catalog.Campaigns, report.Campaign, lang)
+	}
+	data.Headers = append([]string{text.Region}, columnLabels(text)...)
+	for _, row := range report.Rows {
+		data.Rows = append(data.Rows, paperRowOf(row, catalog.RegionName(row.County), false))
+	}
+	var all projections.Figures
+	for _, row := range report.All {
+		data.Rows = append(data.Rows, paperRowOf(row, text.Total, true))
+		all = row.Figures
+	}
+	data.Groups = countLines(all.PeopleByGroup, func(code string) string { return labelOf(catalog.BeneficiaryGroups, code, lang) })
+	data.Goods = goodsLines(all.GoodsDelivered, catalog, lang)
+	kinds := map[string]int64{}
+	for kind, figures := range all.ServicesByKind {
+		kinds[kind] = figures.Count
+	}
+	data.Kinds = countLines(kinds, func(code string) string { return code })
+	for _, change := range report.Changes {
+		data.Changes = append(data.Changes, paperChange{Position: change.Position, Type: string(change.Type),
+			Occurred: change.OccurredAt.In(domain.Beijing).Format("2006-01-02 15:04"), Actor: change.Actor, Reason: change.Reason,
+			Region: catalog.RegionName(change.County), What: change.Summary})
+	}
+	root := base64.StdEncoding.EncodeToString(report.Checkpoint.Root[:])
+	data.Binding = fmt.Sprintf(text.Binding, report.Checkpoint.Size, root, report.Checkpoint.Origin,
+		report.Checkpoint.Time.In(domain.Beijing).Format("2006-01-02 15:04:05"))
+	if data.QR, err = qrDataURL(report.Seal); err != nil {
+		return err
+	}
+	return paperTemplate.Execute(out, data)
+}
+
+func columnLabels(text paperText) []string {
+	labels := make([]string, len(figureColumns))
+	for i, column := range figureColumns {
+		labels[i] = column.label(text)
+	}
+	return labels
+}
+
+func paperRowOf(row projections.Row, label string, total bool) paperRow {
+	printed := paperRow{Label: label, Total: total}
+	for _, column := range figureColumns {
+		printed.Cells = append(printed.Cells, paperCell{Key: row.County + "/" + column.key, Text: column.value(row.Figures)})
+	}
+	return printed
+}
+
+func labelOf(labels []domain.Label, code, lang string) string {
+	for _, label := range labels {
+		if label.Code == code {
+			if lang == "zh" {
+				return label.ZH
+			}
+			return label.EN
+		}
+	}
+	return code
+}
+
+func countLines(counts map[string]int64, name func(string) string) []paperLine {
+	var lines []paperLine
+	for code, count := range counts {
+		lines = append(lines, paperLine{Label: name(code), Count: Count(count)})
+	}
+	sort.Slice(lines, func(i, j int) bool { return lines[i].Label < lines[j].Label })
+	return lines
+}
+
+func goodsLines(goods map[string]projections.ItemFigures, catalog *domain.Catalog, lang string) []paperLine {
+	var lines []paperLine
+	for code, figures := range goods {
+		name, unit := code, ""
+		for _, kind := range catalog.ItemKinds {
+			if kind.Code == code {
+				name, unit = kind.EN, kind.Unit
+				if lang == "zh" {
+					name = kind.ZH
+				}
+			}
+		}
+		lines = append(lines, paperLine{Label: name, Count: strings.TrimSpace(Count(figures.Quantity) + " " + unit), Extra: Yuan(figures.Value)})
+	}
+	sort.Slice(lines, func(i, j int) bool { return lines[i].Label < lines[j].Label })
+	return lines
+}
+
+// qrDataURL draws the seal as a QR code, a PNG in a data: URL.
+func qrDataURL(seal string) (template.URL, error) {
+	matrix, err := qrcode.NewQRCodeWriter().Encode(seal, gozxing.BarcodeFormat_QR_CODE, qrPixels, qrPixels,
+		map[gozxing.EncodeHintType]interface{}{gozxing.EncodeHintType_ERROR_CORRECTION: "M"})
+	if err != nil {
+		return "", fmt.Errorf("draw the report's QR code: %w", err)
+	}
+	var image bytes.Buffer
+	if err := png.Encode(&image, matrix); err != nil {
+		return "", err
+	}
+	// The URL is made here from PNG bytes, never from outside input.
+	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(image.Bytes())), nil
+}
+
+var paperTemplate = template.Must(template.New("paper").Parse(`<!DOCTYPE html>
+<html lang="{{.T.Lang}}">
+<head>
+<meta charset="utf-8">
+<meta name="` + SealMetaName + `" content="{{.SealMeta}}">
+<title>{{.T.Union}} · {{.T.Title}} · {{.Month}}</title>
+<style>
+@page { size: A4; margin: 14mm 12mm; }
+body { font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", sans-serif; font-size: 10pt; color: #111; margin: 0; }
+header { text-align: center; border-bottom: 2px solid #b00; padding-bottom: 6px; margin-bottom: 10px; }
+header .union { font-size: 16pt; font-weight: bold; color: #b00; letter-spacing: 2px; }
+header h1 { font-size: 14pt; margin: 4px 0; }
+.meta { display: flex; justify-content: space-between; font-size: 9pt; margin: 4px 0 8px; }
+table { width: 100%; border-collapse: collapse; margin: 6px 0 12px; page-break-inside: auto; }
+th, td { border: 1px solid #999; padding: 2px 4px; font-size: 8.5pt; }
+th { background: #f1e6e6; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.total td, tr.total th { font-weight: bold; background: #faf5f5; }
+h2 { font-size: 11pt; margin: 10px 0 2px; color: #b00; }
+.columns { display: flex; gap: 12px; }
+.columns > section { flex: 1; }
+footer { margin-top: 14px; border-top: 1px solid #999; padding-top: 6px; display: flex; gap: 12px; align-items: flex-start; page-break-inside: avoid; }
+footer img { width: 34mm; height: 34mm; }
+footer .seal { font-family: monospace; font-size: 7pt; word-break: break-all; }
+footer p { margin: 2px 0; font-size: 8pt; }
+</style>
+</head>
+<body>
+<header><div class="union">{{.T.Union}}</div><h1>{{.T.Title}}</h1></header>
+<div class="meta"><span>{{.T.Period}}：{{.Month}}</span><span>{{.T.Scope}}：{{.Scope}}</span><span>{{.T.Campaign}}：{{.Campaign}}</span><span>{{.T.Money}}</span></div>
+<table>
+<thead><tr>{{range .Headers}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Rows}}<tr{{if .Total}} class="total"{{end}}><th scope="row">{{.Label}}</th>{{range .Cells}}<td class="num" data-key="{{.Key}}">{{.Text}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table>
+<div class="columns">
+<section><h2>{{.T.ByGroup}}</h2><table><thead><tr><th>{{.T.Group}}</th><th>{{.T.People}}</th></tr></thead><tbody>
+{{range .Groups}}<tr><td>{{.Label}}</td><td class="num">{{.Count}}</td></tr>{{end}}</tbody></table></section>
+<section><h2>{{.T.Delivered}}</h2><table><thead><tr><th>{{.T.Item}}</th><th>{{.T.Quantity}}</th><th>{{.T.Value}}</th></tr></thead><tbody>
+{{range .Goods}}<tr><td>{{.Label}}</td><td class="num">{{.Count}}</td><td class="num">{{.Extra}}</td></tr>{{end}}</tbody></table></section>
+<section><h2>{{.T.ByKind}}</h2><table><thead><tr><th>{{.T.Kind}}</th><th>{{.T.Count}}</th></tr></thead><tbody>
+{{range .Kinds}}<tr><td>{{.Label}}</td><td class="num">{{.Count}}</td></tr>{{end}}</tbody></table></section>
+</div>
+<h2>{{.T.Changes}}</h2>
+{{if .Changes}}<table><thead><tr><th>{{.T.Position}}</th><th>{{.T.Type}}</th><th>{{.T.Occurred}}</th><th>{{.T.Region}}</th><th>{{.T.Actor}}</th><th>{{.T.What}}</th><th>{{.T.Reason}}</th></tr></thead><tbody>
+{{range .Changes}}<tr><td class="num">{{.Position}}</td><td>{{.Type}}</td><td>{{.Occurred}}</td><td>{{.Region}}</td><td>{{.Actor}}</td><td>{{.What}}</td><td>{{.Reason}}</td></tr>
+{{end}}</tbody></table>{{else}}<p>{{.T.NoChanges}}</p>{{end}}
+<footer><img src="{{.QR}}" alt="seal"><div><p>{{.Binding}}</p><p>{{.T.Verify}}</p><p class="seal">{{.Seal}}</p></div></footer>
+</body>
+</html>
+`))
