@@ -28,10 +28,10 @@ const SealMetaName = "ledger-report-seal"
 
 // paperText are the words of a printed report in one language.
 type paperText struct {
-	Lang, Title, Union, Period, Scope, AllRegions, AllCampaigns, Campaign, Region, Total string
-	Received, Goods, AllocatedIn, AllocatedOut, Spent, Balance, Reached, Sessions, Participants string
+	Lang, Title, Union, Period, Scope, AllRegions, AllCampaigns, Campaign, Region, Total                 string
+	Received, Goods, AllocatedIn, AllocatedOut, Spent, Balance, Reached, Sessions, Participants          string
 	Services, PersonTimes, ByGroup, Group, People, Delivered, Item, Quantity, Value, ByKind, Kind, Count string
-	Changes, NoChanges, Position, Type, Occurred, Actor, Reason, What, Binding, Verify, Money string
+	Changes, NoChanges, Position, Type, Occurred, Actor, Reason, What, Binding, Verify, Money            string
 }
 
 var paperTexts = map[string]paperText{
@@ -43,7 +43,7 @@ var paperTexts = map[string]paperText{
 		ByKind: "服务项目", Kind: "项目", Count: "次数", Changes: "本月作废与更正", NoChanges: "本月无作废或更正。",
 		Position: "序号", Type: "类型", Occurred: "发生时间", Actor: "录入人", Reason: "原因", What: "内容",
 		Binding: "本报告依据账本前 %d 条记录（默克尔树根 %s），与 %s 于 %s 签署的检查点一致。",
-		Verify: "核验：ledger verify-report 本文件 --data 数据目录（或扫描二维码取得校验码）。", Money: "金额单位：元"},
+		Verify:  "核验：ledger verify-report 本文件 --data 数据目录（或扫描二维码取得校验码）。", Money: "金额单位：元"},
 	"en": {Lang: "en", Title: "Monthly report of worker services", Union: "Ordos Federation of Trade Unions", Period: "Period",
 		Scope: "Scope", AllRegions: "all regions", AllCampaigns: "all campaigns", Campaign: "Campaign", Region: "Region", Total: "Total",
 		Received: "Received", Goods: "Goods donated", AllocatedIn: "Allocated in", AllocatedOut: "Allocated out", Spent: "Spent",
@@ -53,7 +53,7 @@ var paperTexts = map[string]paperText{
 		Kind: "Kind", Count: "Count", Changes: "Voids and corrections of the month", NoChanges: "No void or correction this month.",
 		Position: "Position", Type: "Type", Occurred: "Occurred", Actor: "Recorded by", Reason: "Reason", What: "What",
 		Binding: "This report is what the ledger's first %d events say (Merkle root %s), as the checkpoint %s signed at %s commits to.",
-		Verify: "Verify: ledger verify-report this-file --data DIR (or scan the QR code for the seal).", Money: "Amounts in yuan"},
+		Verify:  "Verify: ledger verify-report this-file --data DIR (or scan the QR code for the seal).", Money: "Amounts in yuan"},
 }
 
 // PaperLanguages are the languages a printed report comes in.
