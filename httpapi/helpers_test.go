@@ -24,6 +24,8 @@ type testServer struct {
 	Store   eventstore.Store
 	Service *ledger.Service
 	API     *httpapi.Server
+	// Signed keeps the signed checkpoints reports are bound to.
+	Signed eventstore.SignedCheckpointLog
 }
 
 // testTokens holds one token per role.
@@ -49,6 +51,10 @@ func startTestServer(t testing.TB, options ...func(*httpapi.Options)) *testServe
 	if err != nil {
 		t.Fatal(err)
 	}
+	signed, err := natsjs.OpenSignedCheckpoints(ctx, connection, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	sealer := privacy.NewSealer(privacy.NewMemoryKeystore(), nil)
 	service := ledger.New(store, ledger.Options{Clock: eventstoretest.Clock, Sealer: sealer})
 	var tokens []httpapi.Token
@@ -71,7 +77,7 @@ func startTestServer(t testing.TB, options ...func(*httpapi.Options)) *testServe
 	// The use cases run on the API's clock: a test that moves it moves
 	// what decisions are dated.
 	use := app.New(app.Parts{Store: store, Service: service, Catalog: service.Catalog(), Sealer: sealer, Checkpoints: checkpoints,
-		AccessLog: privacy.NewAccessLog(accessLog, eventstoretest.Clock), Clock: apiOptions.Clock})
+		AccessLog: privacy.NewAccessLog(accessLog, eventstoretest.Clock), Clock: apiOptions.Clock, Signed: signed})
 	use.Follow(runner, projection, nil)
 	apiOptions.Ledger = use
 	api = httpapi.New(apiOptions)
@@ -87,5 +93,5 @@ func startTestServer(t testing.TB, options ...func(*httpapi.Options)) *testServe
 		cancel()
 		<-following
 	})
-	return &testServer{URL: server.URL, Tokens: testTokens, Store: store, Service: service, API: api}
+	return &testServer{URL: server.URL, Tokens: testTokens, Store: store, Service: service, API: api, Signed: signed}
 }

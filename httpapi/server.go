@@ -25,6 +25,7 @@ import (
 	"github.com/ordos-union/ledger/privacy"
 	"github.com/ordos-union/ledger/projections"
 	"github.com/ordos-union/ledger/reconcile/statement"
+	"github.com/ordos-union/ledger/report"
 )
 
 // Limits of the API, unit last.
@@ -122,6 +123,7 @@ func New(options Options) *Server {
 		{method: "GET", path: "/api/v1/audit/{id}", access: accessInspect, handler: s.audit},
 		{method: "GET", path: "/api/v1/trace/{id}", access: accessInspect, handler: s.trace},
 		{method: "GET", path: "/api/v1/projections", access: accessRead, handler: s.projectionStatus},
+		{method: "GET", path: "/api/v1/reports/month/{month}", access: accessRead, handler: s.monthReport},
 		{method: "GET", path: "/api/v1/live", access: accessRead, handler: s.hub.serve},
 		{method: "GET", path: "/api/v1/reconciliation", access: accessFinance, handler: s.reconciliation},
 		{method: "GET", path: "/api/v1/reconciliation/export", access: accessFinance, handler: s.reconciliationExport},
@@ -604,6 +606,34 @@ func (s *Server) totals(w http.ResponseWriter, r *http.Request, _ identity) erro
 	}
 	writeJSON(w, http.StatusOK, answer)
 	return nil
+}
+
+// monthReport is the printable monthly report (report.Paper): a
+// self-contained HTML page, sent as a file to save and print. Its own
+// policy lets it keep its inline style and QR image, and nothing else.
+func (s *Server) monthReport(w http.ResponseWriter, r *http.Request, _ identity) error {
+	parameters := r.URL.Query()
+	lang := parameters.Get("lang")
+	if lang == "" {
+		lang = "zh"
+	}
+	if lang != "zh" && lang != "en" {
+		return &apiError{status: http.StatusBadRequest, code: "invalid", message: "lang: must be zh or en"}
+	}
+	monthly, err := s.options.Ledger.Report(r.Context(), app.ReportRequest{Month: r.PathValue("month"), County: parameters.Get("county"),
+		Campaign: parameters.Get("campaign")})
+	if err != nil {
+		return err
+	}
+	var page bytes.Buffer
+	if err := report.Paper(&page, monthly, s.options.Ledger.Catalog(), lang); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="report-%s.html"`, monthly.Month))
+	_, err = w.Write(page.Bytes())
+	return err
 }
 
 // liveTotals answers from the live projection, stamped with the tree.
