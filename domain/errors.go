@@ -123,14 +123,26 @@ func (e *KeyReusedError) detail() string {
 // with place (the command line's "line 7"); problems about no one event,
 // and other errors, read as Error does.
 func Describe(err error, place func(event int) string) string {
+	return DescribeAt(err, func(event int, field string) string {
+		if field == "" || field == "$" {
+			return place(event)
+		}
+		return place(event) + ": " + field
+	})
+}
+
+// DescribeAt is Describe with place naming the event and the field
+// together (a spreadsheet's 第 7 行「金额（元）」); field is empty for a
+// problem about the whole event.
+func DescribeAt(err error, place func(event int, field string) string) string {
 	at := func(event int, field string) string {
 		if event == 0 {
 			return eventPath(0, field) + ": "
 		}
-		if field == "" || field == "$" {
-			return place(event) + ": "
+		if field == "$" {
+			field = ""
 		}
-		return place(event) + ": " + field + ": "
+		return place(event, field) + ": "
 	}
 	var validation *ValidationError
 	var rule *RuleError

@@ -49,6 +49,8 @@ func commands() []command {
 	return []command{
 		{"serve", "serve the HTTP API and dashboard over the ledger (embedded NATS JetStream, or --store esdb://) until interrupted", runServe},
 		{"record", "append events from a JSON/JSONL file, or one entry from flags (record donation|allocation|delivery|training|service|void)", runRecord},
+		{"template", "write an empty spreadsheet (台账) for one entry type, with drop-down lists from the catalog", runTemplate},
+		{"import", "record the entries of a filled spreadsheet (XLSX, or CSV in UTF-8 or GBK), all or nothing", runImport},
 		{"events", "list events with filters, or follow new ones", runEvents},
 		{"demo", "load the demo data set from the 2022 Ordos report and print totals per county", runDemo},
 		{"totals", "print totals per county: money, goods, deliveries, people, sessions, services; as of any instant", runTotals},

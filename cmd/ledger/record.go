@@ -60,10 +60,31 @@ func runRecord(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	return recordLines(ctx, env, opened.Service, lines, *skipInvalid, *asJSON)
+	return recordLines(ctx, env, opened.Service, lines, recordOptions{skipInvalid: *skipInvalid, asJSON: *asJSON})
 }
 
-func recordLines(ctx context.Context, env *environment, service *ledger.Service, lines []ledger.Line, skipInvalid, asJSON bool) error {
+// recordOptions say how recordLines works and reports.
+type recordOptions struct {
+	skipInvalid, asJSON bool
+	// where names a line's field for people ("line 7: data.amount");
+	// nil is that form.
+	where func(number int, field string) string
+	// dryRun checks every line and writes nothing.
+	dryRun bool
+}
+
+func lineWhere(number int, field string) string {
+	if field == "" || field == "$" {
+		return fmt.Sprintf("line %d", number)
+	}
+	return fmt.Sprintf("line %d: %s", number, field)
+}
+
+func recordLines(ctx context.Context, env *environment, service *ledger.Service, lines []ledger.Line, options recordOptions) error {
+	if options.where == nil {
+		options.where = lineWhere
+	}
+	skipInvalid, asJSON := options.skipInvalid, options.asJSON
 	// Every line is checked once, here: one bad line writes nothing
 	// (unless skipped), and what was checked is recorded as it is.
 	var valid []ledger.Line
@@ -77,7 +98,7 @@ func recordLines(ctx context.Context, env *environment, service *ledger.Service,
 		}
 		if err != nil {
 			invalid++
-			printLineError(env, line.Number, err)
+			printLineError(env, line.Number, err, options.where)
 			continue
 		}
 		valid = append(valid, line)
@@ -86,17 +107,21 @@ func recordLines(ctx context.Context, env *environment, service *ledger.Service,
 	if invalid > 0 && !skipInvalid {
 		return fmt.Errorf("%d of %d lines are invalid; nothing was written (fix them, or use --skip-invalid)", invalid, len(lines))
 	}
+	if options.dryRun {
+		fmt.Fprintf(env.stdout, "%d lines are valid; nothing was written (dry run)\n", len(valid))
+		return nil
+	}
 	written, duplicates := 0, 0
 	for start := 0; start < len(valid); start += eventstore.BatchEventsMax {
 		batch := valid[start:min(start+eventstore.BatchEventsMax, len(valid))]
 		events := checked[start:min(start+eventstore.BatchEventsMax, len(valid))]
 		results, err := service.RecordChecked(ctx, events)
 		if err != nil && len(batch) == len(valid) {
-			return fmt.Errorf("nothing was written: %s", renumber(err, batch))
+			return fmt.Errorf("nothing was written: %s", renumber(err, batch, options.where))
 		}
 		if err != nil {
 			return fmt.Errorf("lines %d-%d (none of them written; %d earlier events were): %s",
-				batch[0].Number, batch[len(batch)-1].Number, written, renumber(err, batch))
+				batch[0].Number, batch[len(batch)-1].Number, written, renumber(err, batch, options.where))
 		}
 		for i, result := range results {
 			printResult(env, batch[i].Number, events[i].Event(), result, asJSON)
@@ -116,24 +141,24 @@ func recordLines(ctx context.Context, env *environment, service *ledger.Service,
 
 // renumber names each problem of a batch's error by the input line its
 // event came from.
-func renumber(err error, batch []ledger.Line) string {
-	return domain.Describe(err, func(event int) string {
+func renumber(err error, batch []ledger.Line, where func(number int, field string) string) string {
+	return domain.DescribeAt(err, func(event int, field string) string {
 		if event > len(batch) {
 			return fmt.Sprintf("events[%d]", event-1)
 		}
-		return fmt.Sprintf("line %d", batch[event-1].Number)
+		return where(batch[event-1].Number, field)
 	})
 }
 
-func printLineError(env *environment, number int, err error) {
+func printLineError(env *environment, number int, err error, where func(number int, field string) string) {
 	var validation *domain.ValidationError
 	if errors.As(err, &validation) {
 		for _, violation := range validation.Violations {
-			fmt.Fprintf(env.stderr, "line %d: %s\n", number, violation)
+			fmt.Fprintf(env.stderr, "%s: %s\n", where(number, violation.Field), violation.Rule)
 		}
 		return
 	}
-	fmt.Fprintf(env.stderr, "line %d: %v\n", number, err)
+	fmt.Fprintf(env.stderr, "%s: %v\n", where(number, ""), err)
 }
 
 func printResult(env *environment, number int, event domain.Event, result ledger.Result, asJSON bool) {
@@ -319,7 +344,7 @@ func runRecordShortcut(ctx context.Context, env *environment, kind string, args 
 		return err
 	}
 	event.Personal = personal
-	return recordLines(ctx, env, opened.Service, []ledger.Line{{Number: 1, Event: event}}, false, false)
+	return recordLines(ctx, env, opened.Service, []ledger.Line{{Number: 1, Event: event}}, recordOptions{})
 }
 
 // payload builds the entry a shortcut records.

@@ -1,0 +1,272 @@
+package sheets
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/ledger"
+)
+
+// Rules of a cell, in Chinese and English, for errors a clerk reads.
+const (
+	ruleRequired = "必填 (is required)"
+	ruleMoney    = "必须是不超过两位小数的金额 (must be an amount in yuan with at most two decimals)"
+	ruleCount    = "必须是整数 (must be a whole number)"
+	ruleDate     = "必须是日期，如 2022-06-15 (must be a date such as 2022-06-15)"
+)
+
+// Read parses a filled sheet (XLSX, or CSV in UTF-8 or GBK) into entries,
+// one line per row numbered as the spreadsheet numbers it. A row that
+// cannot become an event carries its problems in Line.Err, each naming the
+// column's field; the caller checks the rest and decides. The layout is
+// the one whose headers the sheet has.
+func Read(content []byte) (Layout, []ledger.Line, error) {
+	if len(content) > FileBytesMax {
+		return Layout{}, nil, fmt.Errorf("the sheet is %d bytes, at most %d: %w", len(content), FileBytesMax, domain.ErrInvalid)
+	}
+	var rows [][]string
+	var err error
+	if bytes.HasPrefix(content, []byte("PK\x03\x04")) {
+		rows, err = workbookRows(content)
+	} else {
+		rows, err = csvRows(content)
+	}
+	if err != nil {
+		return Layout{}, nil, err
+	}
+	if len(rows) > rowsMax+headerRows {
+		return Layout{}, nil, fmt.Errorf("the sheet has %d rows, at most %d entries: %w", len(rows), rowsMax, domain.ErrInvalid)
+	}
+	layout, positions, err := layoutOf(rows)
+	if err != nil {
+		return Layout{}, nil, err
+	}
+	var lines []ledger.Line
+	for i := headerRows; i < len(rows); i++ {
+		if blank(rows[i]) {
+			continue
+		}
+		event, err := layout.event(rows[i], positions)
+		lines = append(lines, ledger.Line{Number: i + 1, Event: event, Err: err})
+	}
+	return layout, lines, nil
+}
+
+// workbookRows are the rows of the workbook's first sheet that has a
+// layout's headers, with raw cell values (numbers as numbers, dates as
+// serial days).
+func workbookRows(content []byte) ([][]string, error) {
+	book, err := excelize.OpenReader(bytes.NewReader(content))
+	if err != nil {
+		return nil, fmt.Errorf("not a readable XLSX workbook: %v: %w", err, domain.ErrInvalid)
+	}
+	defer book.Close()
+	for _, sheet := range book.GetSheetList() {
+		rows, err := book.GetRows(sheet, excelize.Options{RawCellValue: true})
+		if err != nil {
+			return nil, fmt.Errorf("sheet %s: %v: %w", sheet, err, domain.ErrInvalid)
+		}
+		if len(rows) > 0 {
+			if _, _, err := layoutOf(rows); err == nil {
+				return rows, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("no sheet of the workbook has the headers of a template (ledger template): %w", domain.ErrInvalid)
+}
+
+// csvRows reads CSV in UTF-8 (with or without a byte order mark) or GBK.
+func csvRows(content []byte) ([][]string, error) {
+	content = bytes.TrimPrefix(content, []byte("\xEF\xBB\xBF"))
+	if !utf8.Valid(content) {
+		decoded, err := simplifiedchinese.GBK.NewDecoder().Bytes(content)
+		if err != nil {
+			return nil, fmt.Errorf("the CSV is neither UTF-8 nor GBK: %w", domain.ErrInvalid)
+		}
+		content = decoded
+	}
+	reader := csv.NewReader(bytes.NewReader(content))
+	reader.FieldsPerRecord = -1
+	var rows [][]string
+	for {
+		row, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			return rows, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("CSV: %v: %w", err, domain.ErrInvalid)
+		}
+		if len(rows) > rowsMax+headerRows {
+			return rows, nil
+		}
+		rows = append(rows, row)
+	}
+}
+
+// layoutOf finds the layout whose Chinese headers the first row has, and
+// where each of its columns is.
+func layoutOf(rows [][]string) (Layout, []int, error) {
+	if len(rows) == 0 {
+		return Layout{}, nil, fmt.Errorf("the sheet is empty: %w", domain.ErrInvalid)
+	}
+	at := map[string]int{}
+	for i, cell := range rows[0] {
+		at[strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(cell), "*"))] = i
+	}
+	for _, layout := range Layouts {
+		positions := make([]int, len(layout.columns))
+		found := true
+		for i, column := range layout.columns {
+			position, ok := at[column.header]
+			if !ok {
+				found = false
+				break
+			}
+			positions[i] = position
+		}
+		if found {
+			return layout, positions, nil
+		}
+	}
+	return Layout{}, nil, fmt.Errorf("the first row has no template's headers (make one with ledger template): %w", domain.ErrInvalid)
+}
+
+func blank(row []string) bool {
+	for _, cell := range row {
+		if strings.TrimSpace(cell) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// event builds one row's event, as the API would receive it, and decodes
+// it strictly; problems name the columns' fields.
+func (l Layout) event(row []string, positions []int) (domain.Event, error) {
+	var problems []domain.Violation
+	fields := map[string]any{}
+	for i, column := range l.columns {
+		cell := ""
+		if positions[i] < len(row) {
+			cell = strings.TrimSpace(row[positions[i]])
+		}
+		if cell == "" {
+			if column.required {
+				problems = append(problems, domain.Violation{Field: column.field, Rule: ruleRequired})
+			}
+			continue
+		}
+		value, rule := parseCell(column.kind, cell)
+		if rule != "" {
+			problems = append(problems, domain.Violation{Field: column.field, Rule: rule})
+			continue
+		}
+		fields[column.field] = value
+	}
+	if len(problems) > 0 {
+		return domain.Event{}, &domain.ValidationError{Violations: problems}
+	}
+	if l.Type == domain.TypeFundsAllocated {
+		// An allocation is the receiving region's entry.
+		fields["data.to_county"] = fields["county"]
+	}
+	document := map[string]any{"type": l.Type, "idempotency_key": rowKey(l.Type, fields)}
+	for path, value := range fields {
+		place(document, strings.Split(path, "."), value)
+	}
+	raw, err := json.Marshal(document)
+	if err != nil {
+		return domain.Event{}, err
+	}
+	return domain.DecodeEvent(raw)
+}
+
+// place sets value at a path in a JSON document; a number in the path is
+// a list index.
+func place(document map[string]any, path []string, value any) {
+	if len(path) == 1 {
+		document[path[0]] = value
+		return
+	}
+	if len(path) >= 3 {
+		if index, err := strconv.Atoi(path[1]); err == nil && index == 0 {
+			list, _ := document[path[0]].([]any)
+			if len(list) == 0 {
+				list = []any{map[string]any{}}
+			}
+			place(list[0].(map[string]any), path[2:], value)
+			document[path[0]] = list
+			return
+		}
+	}
+	inner, _ := document[path[0]].(map[string]any)
+	if inner == nil {
+		inner = map[string]any{}
+	}
+	place(inner, path[1:], value)
+	document[path[0]] = inner
+}
+
+// parseCell reads one cell; the rule it breaks, if any.
+func parseCell(kind kind, cell string) (any, string) {
+	switch kind {
+	case kindMoney:
+		text := strings.ReplaceAll(cell, ",", "")
+		if number, err := strconv.ParseFloat(text, 64); err == nil && !strings.ContainsAny(text, "eE") {
+			// A spreadsheet keeps numbers as binary floating point; the
+			// shortest decimal that reads back as the same number is what
+			// the clerk typed. It is read as yuan text, never computed.
+			text = strconv.FormatFloat(number, 'f', -1, 64)
+		}
+		amount, err := domain.ParseYuan(text)
+		if err != nil || amount < 0 {
+			return nil, ruleMoney
+		}
+		return amount.String(), ""
+	case kindCount:
+		number, err := strconv.ParseInt(strings.TrimSuffix(strings.ReplaceAll(cell, ",", ""), ".0"), 10, 64)
+		if err != nil {
+			return nil, ruleCount
+		}
+		return number, ""
+	case kindDate:
+		day, ok := parseDay(cell)
+		if !ok {
+			return nil, ruleDate
+		}
+		return day.Format(time.RFC3339), ""
+	case kindCode:
+		return strings.Fields(cell)[0], ""
+	}
+	return cell, ""
+}
+
+// parseDay reads a day as a spreadsheet serial number or as text
+// (2022-06-15, 2022/6/15), at midnight in Beijing time.
+func parseDay(cell string) (time.Time, bool) {
+	if serial, err := strconv.ParseFloat(cell, 64); err == nil && serial > 0 && serial < 2958466 {
+		moment, err := excelize.ExcelDateToTime(serial, false)
+		if err != nil {
+			return time.Time{}, false
+		}
+		return time.Date(moment.Year(), moment.Month(), moment.Day(), 0, 0, 0, 0, domain.Beijing), true
+	}
+	for _, layout := range []string{"2006-01-02", "2006/1/2", "2006-1-2", "2006.1.2"} {
+		if day, err := time.ParseInLocation(layout, cell, domain.Beijing); err == nil {
+			return day, true
+		}
+	}
+	return time.Time{}, false
+}

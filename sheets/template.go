@@ -1,0 +1,250 @@
+package sheets
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/ordos-union/ledger/domain"
+)
+
+// The catalog lists a code column draws from.
+const (
+	listRegions    = "regions"
+	listCampaigns  = "campaigns"
+	listGroups     = "groups"
+	listItems      = "items"
+	listSites      = "sites"
+	listTopics     = "topics"
+	listDonorKinds = "donor-kinds"
+	listForms      = "forms"
+	listFormats    = "formats"
+	listServices   = "services"
+)
+
+// fixedLists are the lists the domain fixes rather than the catalog. An
+// individual donor is not offered: a person's name is personal data,
+// which sheets do not carry (the dashboard's form and the API do).
+var fixedLists = map[string][][2]string{
+	listDonorKinds: {{"enterprise", "企业"}, {"organisation", "社会组织"}, {"union-allocation", "工会拨付"}},
+	listForms:      {{domain.FormMoney, "资金"}, {domain.FormGoods, "物资"}},
+	listFormats:    {{domain.FormatOnline, "线上"}, {domain.FormatOffline, "线下"}, {domain.FormatBoth, "线上线下"}},
+	listServices: {{domain.ServiceHealthCheckup, "健康体检"}, {domain.ServiceLegalConsultation, "法律咨询"}, {domain.ServiceVisit, "走访慰问"},
+		{domain.ServiceStationOpened, "驿站开放"}, {domain.ServiceGeneralAssistance, "帮扶"}},
+}
+
+// listChoices are the entries of a drop-down list: each a code, then its
+// name ("150626 乌审旗 Uxin"); reading keeps the first word.
+func listChoices(catalog *domain.Catalog, list string) []string {
+	var choices []string
+	labels := func(labels []domain.Label) {
+		for _, label := range labels {
+			choices = append(choices, label.Code+" "+label.ZH)
+		}
+	}
+	switch list {
+	case listRegions:
+		for _, region := range catalog.Regions {
+			choices = append(choices, region.Code+" "+region.ZH+" "+region.Pinyin)
+		}
+	case listCampaigns:
+		labels(catalog.Campaigns)
+	case listGroups:
+		labels(catalog.BeneficiaryGroups)
+	case listSites:
+		labels(catalog.SiteKinds)
+	case listTopics:
+		labels(catalog.TrainingTopics)
+	case listItems:
+		for _, item := range catalog.ItemKinds {
+			choices = append(choices, item.Code+" "+item.ZH)
+		}
+	default:
+		for _, pair := range fixedLists[list] {
+			choices = append(choices, pair[0]+" "+pair[1])
+		}
+	}
+	return choices
+}
+
+// templateRowsMax is how many rows of a template carry the drop-downs and
+// formats.
+const templateRowsMax = 2000
+
+// listsSheet holds the drop-down lists; it is hidden.
+const listsSheet = "lists"
+
+// Template writes an empty workbook for one entry type: the sheet with
+// Chinese headers and English ones below, drop-down lists from the
+// catalog, money columns as yuan and dates as dates; the lists on a
+// hidden sheet; and an instructions sheet with an example row.
+func Template(out io.Writer, catalog *domain.Catalog, eventType domain.EventType) error {
+	layout, ok := LayoutOf(eventType)
+	if !ok {
+		return fmt.Errorf("no sheet for entry type %q: %w", eventType, domain.ErrInvalid)
+	}
+	book := excelize.NewFile()
+	defer book.Close()
+	if err := book.SetSheetName("Sheet1", layout.Title); err != nil {
+		return err
+	}
+	if _, err := book.NewSheet(listsSheet); err != nil {
+		return err
+	}
+	styles, err := newStyles(book)
+	if err != nil {
+		return err
+	}
+	listColumn := 0
+	listRanges := map[string]string{}
+	for i, column := range layout.columns {
+		name, err := excelize.ColumnNumberToName(i + 1)
+		if err != nil {
+			return err
+		}
+		if err := setHeaders(book, layout.Title, name, column, styles.header); err != nil {
+			return err
+		}
+		first, last := fmt.Sprintf("%s%d", name, headerRows+1), fmt.Sprintf("%s%d", name, templateRowsMax+headerRows)
+		switch column.kind {
+		case kindMoney:
+			err = book.SetCellStyle(layout.Title, first, last, styles.money)
+		case kindDate:
+			err = book.SetCellStyle(layout.Title, first, last, styles.date)
+		case kindCode:
+			if _, done := listRanges[column.list]; !done {
+				listColumn++
+				if listRanges[column.list], err = writeList(book, listColumn, listChoices(catalog, column.list)); err != nil {
+					return err
+				}
+			}
+			validation := excelize.NewDataValidation(true)
+			validation.Sqref = first + ":" + last
+			validation.SetSqrefDropList(listRanges[column.list])
+			err = book.AddDataValidation(layout.Title, validation)
+		}
+		if err != nil {
+			return err
+		}
+		if err := book.SetColWidth(layout.Title, name, name, 16); err != nil {
+			return err
+		}
+	}
+	if err := book.SetSheetVisible(listsSheet, false); err != nil {
+		return err
+	}
+	if err := writeInstructions(book, layout, catalog); err != nil {
+		return err
+	}
+	_, err = book.WriteTo(out)
+	return err
+}
+
+type templateStyles struct{ header, money, date int }
+
+func newStyles(book *excelize.File) (templateStyles, error) {
+	var styles templateStyles
+	var err error
+	if styles.header, err = book.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},
+		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F1E6E6"}}}); err != nil {
+		return styles, err
+	}
+	moneyFormat := "#,##0.00"
+	if styles.money, err = book.NewStyle(&excelize.Style{CustomNumFmt: &moneyFormat}); err != nil {
+		return styles, err
+	}
+	dateFormat := "yyyy-mm-dd"
+	styles.date, err = book.NewStyle(&excelize.Style{CustomNumFmt: &dateFormat})
+	return styles, err
+}
+
+func setHeaders(book *excelize.File, sheet, name string, column column, style int) error {
+	header := column.header
+	if column.required {
+		header += " *"
+	}
+	for row, text := range []string{header, column.english} {
+		cell := fmt.Sprintf("%s%d", name, row+1)
+		if err := book.SetCellValue(sheet, cell, text); err != nil {
+			return err
+		}
+		if err := book.SetCellStyle(sheet, cell, cell, style); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeList puts a list in a column of the hidden lists sheet and returns
+// its range for a drop-down.
+func writeList(book *excelize.File, number int, choices []string) (string, error) {
+	name, err := excelize.ColumnNumberToName(number)
+	if err != nil {
+		return "", err
+	}
+	for i, choice := range choices {
+		if err := book.SetCellValue(listsSheet, fmt.Sprintf("%s%d", name, i+1), choice); err != nil {
+			return "", err
+		}
+	}
+	return fmt.Sprintf("%s!$%s$1:$%s$%d", listsSheet, name, name, max(1, len(choices))), nil
+}
+
+// writeInstructions adds the sheet that says how to fill the template,
+// with an example row.
+func writeInstructions(book *excelize.File, layout Layout, catalog *domain.Catalog) error {
+	const sheet = "说明 Instructions"
+	if _, err := book.NewSheet(sheet); err != nil {
+		return err
+	}
+	lines := []string{
+		"从第 3 行起每行填写一条记录；带 * 的列必填；地区、活动等请从下拉列表选择。",
+		"Fill one entry per row from row 3; columns marked * are required; choose regions, campaigns and codes from the lists.",
+		"金额以元为单位，最多两位小数；日期为北京时间的日期。",
+		"Amounts are in yuan with at most two decimals; dates are days in Beijing time.",
+		"同一表格可重复导入：已导入的行不会重复记录；在表尾添加的新行只记录新行。",
+		"A sheet can be imported again: rows already recorded are not recorded twice; rows added at the bottom record only themselves.",
+		"",
+		"示例 Example:",
+	}
+	for i, line := range lines {
+		if err := book.SetCellValue(sheet, fmt.Sprintf("A%d", i+1), line); err != nil {
+			return err
+		}
+	}
+	example := exampleRow(layout, catalog)
+	for i, column := range layout.columns {
+		name, _ := excelize.ColumnNumberToName(i + 1)
+		if err := book.SetCellValue(sheet, fmt.Sprintf("%s%d", name, len(lines)+1), column.header); err != nil {
+			return err
+		}
+		if err := book.SetCellValue(sheet, fmt.Sprintf("%s%d", name, len(lines)+2), example[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// exampleRow is one filled row of a layout, with the catalog's first code
+// in each code column.
+func exampleRow(layout Layout, catalog *domain.Catalog) []string {
+	row := make([]string, len(layout.columns))
+	for i, column := range layout.columns {
+		switch column.kind {
+		case kindCode:
+			if choices := listChoices(catalog, column.list); len(choices) > 0 {
+				row[i] = choices[0]
+			}
+		case kindMoney:
+			row[i] = "1200.00"
+		case kindDate:
+			row[i] = "2022-06-15"
+		case kindCount:
+			row[i] = "10"
+		default:
+			row[i] = "示例 example"
+		}
+	}
+	return row
+}
