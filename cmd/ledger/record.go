@@ -13,8 +13,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
-	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/ledger"
 )
 
@@ -60,7 +60,7 @@ func runRecord(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	return recordLines(ctx, env, opened.Service, lines, recordOptions{skipInvalid: *skipInvalid, asJSON: *asJSON})
+	return recordLines(ctx, env, opened.App, lines, recordOptions{skipInvalid: *skipInvalid, asJSON: *asJSON})
 }
 
 // recordOptions say how recordLines works and reports.
@@ -80,73 +80,51 @@ func lineWhere(number int, field string) string {
 	return fmt.Sprintf("line %d: %s", number, field)
 }
 
-func recordLines(ctx context.Context, env *environment, service *ledger.Service, lines []ledger.Line, options recordOptions) error {
+func recordLines(ctx context.Context, env *environment, use *app.Ledger, lines []ledger.Line, options recordOptions) error {
 	if options.where == nil {
 		options.where = lineWhere
 	}
-	skipInvalid, asJSON := options.skipInvalid, options.asJSON
-	// Every line is checked once, here: one bad line writes nothing
-	// (unless skipped), and what was checked is recorded as it is.
-	var valid []ledger.Line
-	var checked []ledger.Checked
-	invalid := 0
-	for _, line := range lines {
-		err := line.Err
-		var event ledger.Checked
-		if err == nil {
-			event, err = service.Check(line.Event)
+	report, err := use.RecordLines(ctx, lines, app.LinesOptions{SkipInvalid: options.skipInvalid, DryRun: options.dryRun})
+	for _, outcome := range report.Outcomes {
+		switch {
+		case outcome.Err != nil:
+			printLineError(env, outcome.Number, outcome.Err, options.where)
+		case outcome.Result.EventID != uuid.Nil:
+			printResult(env, outcome.Number, outcome.Event, outcome.Result, options.asJSON)
 		}
-		if err != nil {
-			invalid++
-			printLineError(env, line.Number, err, options.where)
-			continue
-		}
-		valid = append(valid, line)
-		checked = append(checked, event)
 	}
-	if invalid > 0 && !skipInvalid {
-		return fmt.Errorf("%d of %d lines are invalid; nothing was written (fix them, or use --skip-invalid)", invalid, len(lines))
+	var batch *app.BatchError
+	switch {
+	case errors.Is(err, app.ErrInvalidLines):
+		return fmt.Errorf("%d of %d lines are invalid; nothing was written (fix them, or use --skip-invalid)", report.Invalid, len(lines))
+	case errors.As(err, &batch) && batch.Written == 0 && len(batch.Lines) == len(lines)-report.Invalid:
+		return fmt.Errorf("nothing was written: %s", renumber(batch.Err, batch.Lines, options.where))
+	case errors.As(err, &batch):
+		return fmt.Errorf("lines %d-%d (none of them written; %d earlier events were): %s",
+			batch.Lines[0], batch.Lines[len(batch.Lines)-1], batch.Written, renumber(batch.Err, batch.Lines, options.where))
+	case err != nil:
+		return err
 	}
 	if options.dryRun {
-		fmt.Fprintf(env.stdout, "%d lines are valid; nothing was written (dry run)\n", len(valid))
+		fmt.Fprintf(env.stdout, "%d lines are valid; nothing was written (dry run)\n", len(lines)-report.Invalid)
 		return nil
 	}
-	written, duplicates := 0, 0
-	for start := 0; start < len(valid); start += eventstore.BatchEventsMax {
-		batch := valid[start:min(start+eventstore.BatchEventsMax, len(valid))]
-		events := checked[start:min(start+eventstore.BatchEventsMax, len(valid))]
-		results, err := service.RecordChecked(ctx, events)
-		if err != nil && len(batch) == len(valid) {
-			return fmt.Errorf("nothing was written: %s", renumber(err, batch, options.where))
-		}
-		if err != nil {
-			return fmt.Errorf("lines %d-%d (none of them written; %d earlier events were): %s",
-				batch[0].Number, batch[len(batch)-1].Number, written, renumber(err, batch, options.where))
-		}
-		for i, result := range results {
-			printResult(env, batch[i].Number, events[i].Event(), result, asJSON)
-			if result.Duplicate {
-				duplicates++
-			} else {
-				written++
-			}
-		}
-	}
-	fmt.Fprintf(env.stderr, "recorded %d events, %d already recorded (same idempotency key), %d invalid skipped\n", written, duplicates, invalid)
-	if invalid > 0 {
-		return fmt.Errorf("%d invalid lines were skipped", invalid)
+	fmt.Fprintf(env.stderr, "recorded %d events, %d already recorded (same idempotency key), %d invalid skipped\n",
+		report.Recorded, report.Duplicates, report.Invalid)
+	if report.Invalid > 0 {
+		return fmt.Errorf("%d invalid lines were skipped", report.Invalid)
 	}
 	return nil
 }
 
 // renumber names each problem of a batch's error by the input line its
 // event came from.
-func renumber(err error, batch []ledger.Line, where func(number int, field string) string) string {
+func renumber(err error, numbers []int, where func(number int, field string) string) string {
 	return domain.DescribeAt(err, func(event int, field string) string {
-		if event > len(batch) {
+		if event > len(numbers) {
 			return fmt.Sprintf("events[%d]", event-1)
 		}
-		return where(batch[event-1].Number, field)
+		return where(numbers[event-1], field)
 	})
 }
 
@@ -344,7 +322,7 @@ func runRecordShortcut(ctx context.Context, env *environment, kind string, args 
 		return err
 	}
 	event.Personal = personal
-	return recordLines(ctx, env, opened.Service, []ledger.Line{{Number: 1, Event: event}}, recordOptions{})
+	return recordLines(ctx, env, opened.App, []ledger.Line{{Number: 1, Event: event}}, recordOptions{})
 }
 
 // payload builds the entry a shortcut records.

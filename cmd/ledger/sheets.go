@@ -99,5 +99,5 @@ func runImport(ctx context.Context, env *environment, args []string) error {
 	}
 	defer opened.Close()
 	where := func(row int, field string) string { return layout.Where(row, field, *lang) }
-	return recordLines(ctx, env, opened.Service, lines, recordOptions{skipInvalid: *skipInvalid, asJSON: *asJSON, where: where, dryRun: *dryRun})
+	return recordLines(ctx, env, opened.App, lines, recordOptions{skipInvalid: *skipInvalid, asJSON: *asJSON, where: where, dryRun: *dryRun})
 }
