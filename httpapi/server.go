@@ -26,6 +26,7 @@ import (
 	"github.com/ordos-union/ledger/projections"
 	"github.com/ordos-union/ledger/reconcile/statement"
 	"github.com/ordos-union/ledger/report"
+	"github.com/ordos-union/ledger/sheets"
 )
 
 // Limits of the API, unit last.
@@ -124,6 +125,8 @@ func New(options Options) *Server {
 		{method: "GET", path: "/api/v1/trace/{id}", access: accessInspect, handler: s.trace},
 		{method: "GET", path: "/api/v1/projections", access: accessRead, handler: s.projectionStatus},
 		{method: "GET", path: "/api/v1/reports/month/{month}", access: accessRead, handler: s.monthReport},
+		{method: "GET", path: "/api/v1/templates/{type}", access: accessRead, handler: s.sheetTemplate},
+		{method: "POST", path: "/api/v1/imports", access: accessRecord, handler: s.sheetImport, bodyBytesMax: sheets.FileBytesMax},
 		{method: "GET", path: "/api/v1/live", access: accessRead, handler: s.hub.serve},
 		{method: "GET", path: "/api/v1/reconciliation", access: accessFinance, handler: s.reconciliation},
 		{method: "GET", path: "/api/v1/reconciliation/export", access: accessFinance, handler: s.reconciliationExport},

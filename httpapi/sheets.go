@@ -1,0 +1,145 @@
+package httpapi
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/ordos-union/ledger/app"
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/sheets"
+)
+
+// template sends the spreadsheet template of one entry type.
+func (s *Server) sheetTemplate(w http.ResponseWriter, r *http.Request, _ identity) error {
+	eventType := domain.EventType(r.PathValue("type"))
+	layout, ok := sheets.LayoutOf(eventType)
+	if !ok {
+		return &domain.ValidationError{Violations: []domain.Violation{{Field: "type", Rule: "must be an entry type that has a spreadsheet"}}}
+	}
+	var book bytes.Buffer
+	if err := sheets.Template(&book, s.options.Ledger.Catalog(), eventType); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.xlsx"`, layout.Type))
+	_, err := w.Write(book.Bytes())
+	return err
+}
+
+// sheetRow is one row of an imported sheet as the API answers it.
+type sheetRow struct {
+	Row       int            `json:"row"`
+	Status    string         `json:"status"` // valid, recorded, duplicate, invalid
+	Summary   string         `json:"summary,omitempty"`
+	EventID   string         `json:"event_id,omitempty"`
+	Position  uint64         `json:"position,omitempty"`
+	Problems  []sheetProblem `json:"problems,omitempty"`
+	EventType string         `json:"type,omitempty"`
+}
+
+// sheetProblem names a problem as the clerk sees it: the row, the column's
+// header, and the rule.
+type sheetProblem struct {
+	Column string `json:"column,omitempty"`
+	Field  string `json:"field,omitempty"`
+	Rule   string `json:"rule"`
+	Where  string `json:"where"`
+}
+
+// sheetImport records a filled spreadsheet (XLSX, or CSV in UTF-8 or GBK),
+// all or nothing, as `ledger import` does: dry_run=true previews, with
+// every row's status and problems; skip_invalid=true records the valid
+// rows. A sheet with invalid rows answers 422 with the rows.
+func (s *Server) sheetImport(w http.ResponseWriter, r *http.Request, who identity) error {
+	query := r.URL.Query()
+	lang := query.Get("lang")
+	if lang == "" {
+		lang = "zh"
+	}
+	if lang != "zh" && lang != "en" {
+		return &domain.ValidationError{Violations: []domain.Violation{{Field: "lang", Rule: "must be zh or en"}}}
+	}
+	content, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return &domain.ValidationError{Violations: []domain.Violation{{Field: "$", Rule: fmt.Sprintf("a sheet may be at most %d bytes", sheets.FileBytesMax)}}}
+		}
+		return err
+	}
+	layout, lines, err := sheets.Read(content)
+	if err != nil {
+		return &domain.ValidationError{Violations: []domain.Violation{{Field: "$", Rule: err.Error()}}}
+	}
+	if !who.role.mayRecord(string(layout.Type)) {
+		return &apiError{status: http.StatusForbidden, code: "forbidden", message: fmt.Sprintf("role %s may not record %s entries", who.role, layout.Type)}
+	}
+	for i := range lines {
+		lines[i].Event.Actor = who.name
+	}
+	options := app.LinesOptions{DryRun: query.Get("dry_run") == "true", SkipInvalid: query.Get("skip_invalid") == "true"}
+	report, err := s.options.Ledger.RecordLines(r.Context(), lines, options)
+	rows := make([]sheetRow, len(report.Outcomes))
+	for i, outcome := range report.Outcomes {
+		rows[i] = sheetRow{Row: outcome.Number, Status: "valid", EventType: string(layout.Type)}
+		if outcome.Event.Data != nil {
+			rows[i].Summary = domain.EntityID(outcome.Event.Data)
+		}
+		switch {
+		case outcome.Err != nil:
+			rows[i].Status, rows[i].Problems = "invalid", sheetProblems(layout, outcome.Number, outcome.Err, lang)
+		case outcome.Result.Duplicate:
+			rows[i].Status, rows[i].EventID, rows[i].Position = "duplicate", outcome.Result.EventID.String(), outcome.Result.Position
+		case outcome.Result.Position != 0:
+			rows[i].Status, rows[i].EventID, rows[i].Position = "recorded", outcome.Result.EventID.String(), outcome.Result.Position
+		}
+	}
+	body := map[string]any{"sheet": layout.Title, "type": layout.Type, "dry_run": options.DryRun, "rows": rows,
+		"recorded": report.Recorded, "duplicates": report.Duplicates, "invalid": report.Invalid}
+	var batch *app.BatchError
+	switch {
+	case errors.Is(err, app.ErrInvalidLines):
+		body["error"] = map[string]any{"code": "invalid", "message": "some rows are invalid; nothing was recorded"}
+		writeJSON(w, http.StatusUnprocessableEntity, body)
+		return nil
+	case errors.As(err, &batch) && errors.Is(batch.Err, domain.ErrRejected):
+		// A business rule refused the rows (an overspend): say which row.
+		message := domain.DescribeAt(batch.Err, func(event int, field string) string {
+			if event > len(batch.Lines) {
+				return fmt.Sprintf("events[%d]", event-1)
+			}
+			return layout.Where(batch.Lines[event-1], field, lang)
+		})
+		body["error"] = map[string]any{"code": "rejected", "message": message + "; nothing was recorded"}
+		writeJSON(w, http.StatusUnprocessableEntity, body)
+		return nil
+	case errors.As(err, &batch):
+		return batch.Err
+	case err != nil:
+		return err
+	}
+	status := http.StatusOK
+	if report.Recorded > 0 {
+		status = http.StatusCreated
+		s.metrics.appended()
+	}
+	writeJSON(w, status, body)
+	return nil
+}
+
+// sheetProblems are a row's problems named by column.
+func sheetProblems(layout sheets.Layout, row int, err error, lang string) []sheetProblem {
+	var validation *domain.ValidationError
+	if errors.As(err, &validation) {
+		problems := make([]sheetProblem, len(validation.Violations))
+		for i, violation := range validation.Violations {
+			problems[i] = sheetProblem{Column: layout.Header(violation.Field, lang), Field: violation.Field, Rule: violation.Rule,
+				Where: layout.Where(row, violation.Field, lang)}
+		}
+		return problems
+	}
+	return []sheetProblem{{Rule: err.Error(), Where: layout.Where(row, "", lang)}}
+}
