@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -82,4 +83,36 @@ func (b *headlessBrowser) finish(t *testing.T) {
 			t.Errorf("browser console problem: %s", problem)
 		}
 	})
+}
+
+// page drives one tab of a headless browser for a test, failing the test
+// on the first step that does not work.
+type page struct {
+	t   *testing.T
+	tab context.Context
+}
+
+func (p page) do(step string, actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	if err := chromedp.Do(p.tab, actions...); err != nil {
+		p.t.Fatalf("%s: %v", step, err)
+	}
+}
+
+func (p page) eval(step, expression string) string {
+	p.t.Helper()
+	value, err := chromedp.Run(p.tab, chromedp.Evaluate[string](expression))
+	if err != nil {
+		p.t.Fatalf("%s: %s: %v", step, expression, err)
+	}
+	return value
+}
+
+// waitFor polls predicate in the page until it holds, up to limit.
+func (p page) waitFor(step, predicate string, limit time.Duration) {
+	p.t.Helper()
+	if _, err := chromedp.Run(p.tab, chromedp.Poll[chromedp.Void](predicate,
+		chromedp.WithPollingInterval(25*time.Millisecond), chromedp.WithPollingTimeout(limit))); err != nil {
+		p.t.Fatalf("%s: %q did not hold within %v: %v", step, predicate, limit, err)
+	}
 }

@@ -2,11 +2,14 @@
 // failure becomes an ApiError with the API's code, message and violations.
 
 export class ApiError extends Error {
-  constructor(status, code, message, violations) {
+  constructor(status, code, message, violations, body) {
     super(message);
     this.status = status;
     this.code = code;
     this.violations = violations || [];
+    // body is the whole answer, for the few that carry more than the error
+    // (a spreadsheet import names every row).
+    this.body = body || null;
   }
 }
 
@@ -36,7 +39,7 @@ export function apiClient(token, networkError) {
     if (!response.ok) {
       const failure = body && body.error ? body.error : {};
       throw new ApiError(response.status, failure.code || "http_" + response.status,
-        failure.message || response.status + " " + response.statusText, failure.violations);
+        failure.message || response.status + " " + response.statusText, failure.violations, body);
     }
     return { status: response.status, body };
   };

@@ -24,6 +24,7 @@ import { createEntry } from "./entry.js";
 import { createTotals } from "./totals.js";
 import { createFinance, newFinanceState } from "./finance.js";
 import { createLive } from "./live.js";
+import { createSheets } from "./sheets.js";
 
 (function () {
   const TOKEN_KEY = "ledger.token";
@@ -147,6 +148,9 @@ import { createLive } from "./live.js";
   const financePage = createFinance({ state, t, api, labelText, regionLabel, FINANCE_ROLES, DECIDING_ROLES, PLEDGE_BUCKETS,
     FINANCE_REFRESH_MS });
 
+  // The spreadsheet import (sheets.js).
+  const sheets = createSheets({ state, t, api, token: () => state.token });
+
   // The live stream and the feed (live.js). Functions declared further
   // down are hoisted, so they can be handed over here.
   const { renderLiveStatus, startLive, stopLive, renderFeed } = createLive({ state, t, api, typeText, regionText, labelText,
@@ -185,6 +189,7 @@ import { createLive } from "./live.js";
       entryForm.renderEntryOutcome();
     }
     financePage.renderFinance();
+    sheets.renderSheet();
   }
 
   function setLanguage(lang) {
@@ -300,6 +305,7 @@ import { createLive } from "./live.js";
     // API would refuse it audit trails and recording anyway.
     const canRecord = RECORDING_ROLES.includes(state.role);
     $("entry-card").hidden = !canRecord;
+    $("sheet-card").hidden = !canRecord;
     $("feed-card").classList.toggle("wide", !canRecord);
     $("audit-card").hidden = !INSPECTING_ROLES.includes(state.role);
 
@@ -476,6 +482,7 @@ import { createLive } from "./live.js";
   // ---------------------------------------------------------------- wiring
 
   function wire() {
+    sheets.wireSheets();
     $("lang-toggle").addEventListener("click", () => setLanguage(state.lang === "zh" ? "en" : "zh"));
     $("sign-out").addEventListener("click", () => {
       forgetToken();
