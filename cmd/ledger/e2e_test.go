@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -440,4 +441,13 @@ func gbkToUTF8(t *testing.T, gbk []byte) string {
 		t.Fatal(err)
 	}
 	return string(decoded)
+}
+
+// ledger version names the version, the commit and the target.
+func TestVersion(t *testing.T) {
+	out := runLedger(t, "", "version")
+	out.expect(t, 0, "ledger ", "commit ", "date ")
+	if !strings.Contains(out.stdout, runtime.GOOS+"/"+runtime.GOARCH) {
+		t.Fatalf("version does not name the target:\n%s", out.stdout)
+	}
 }

@@ -260,7 +260,7 @@ func TestFaultCrashDuringAppends(t *testing.T) {
 // natsOf reads the NATS URL a running serve announced in its lock file.
 func natsOf(t *testing.T, data string) string {
 	t.Helper()
-	content, err := os.ReadFile(filepath.Join(data, "ledger.lock"))
+	content, err := os.ReadFile(filepath.Join(data, "ledger.holder"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,6 +52,7 @@ func commands() []command {
 		{"template", "write an empty spreadsheet (台账) for one entry type, with drop-down lists from the catalog", runTemplate},
 		{"import", "record the entries of a filled spreadsheet (XLSX, or CSV in UTF-8 or GBK), all or nothing", runImport},
 		{"events", "list events with filters, or follow new ones", runEvents},
+		{"version", "print the version, commit and build date", runVersion},
 		{"demo", "load the demo data set from the 2022 Ordos report and print totals per county", runDemo},
 		{"totals", "print totals per county: money, goods, deliveries, people, sessions, services; as of any instant", runTotals},
 		{"audit", "print the complete history of an entry, a donation, a campaign fund or a region", runAudit},

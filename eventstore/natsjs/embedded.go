@@ -7,9 +7,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
@@ -175,13 +175,21 @@ type DataDirHolder struct {
 // DataDirLock is an exclusive lock on a data directory. Two processes writing
 // one JetStream store would corrupt it; the lock turns that into a message.
 type DataDirLock struct {
-	file *os.File
+	file       *flock.Flock
+	holderPath string
 }
 
-const lockFileName = "ledger.lock"
+// The lock file is locked; the holder file says who holds it. They are
+// apart because on Windows a locked file cannot be read by others.
+const (
+	lockFileName   = "ledger.lock"
+	holderFileName = "ledger.holder"
+)
 
 // LockDataDir takes the directory's lock, creating the directory. If another
 // process holds it, the error wraps ErrDataDirInUse and the holder says who.
+// The lock is the operating system's (flock on Unix, LockFileEx on
+// Windows): it goes with the process, so a crash never leaves it held.
 func LockDataDir(dir string) (*DataDirLock, DataDirHolder, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, DataDirHolder{}, fmt.Errorf("lock data directory: %w", err)
@@ -194,19 +202,19 @@ func LockDataDir(dir string) (*DataDirLock, DataDirHolder, error) {
 			return nil, DataDirHolder{}, fmt.Errorf("lock data directory: make it private: %w", err)
 		}
 	}
-	path := filepath.Join(dir, lockFileName)
-	file, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	file := flock.New(filepath.Join(dir, lockFileName), flock.SetPermissions(0o600))
+	locked, err := file.TryLock()
 	if err != nil {
 		return nil, DataDirHolder{}, fmt.Errorf("lock data directory: %w", err)
 	}
-	if err := syscall.Flock(int(file.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	holderPath := filepath.Join(dir, holderFileName)
+	if !locked {
 		var holder DataDirHolder
-		content, _ := os.ReadFile(path)
+		content, _ := os.ReadFile(holderPath)
 		_ = json.Unmarshal(content, &holder)
-		_ = file.Close()
 		return nil, holder, fmt.Errorf("data directory %s is used by another ledger process (pid %d): %w", dir, holder.PID, ErrDataDirInUse)
 	}
-	lock := &DataDirLock{file: file}
+	lock := &DataDirLock{file: file, holderPath: holderPath}
 	if err := lock.Announce(DataDirHolder{PID: os.Getpid()}); err != nil {
 		_ = lock.Release()
 		return nil, DataDirHolder{}, err
@@ -215,16 +223,18 @@ func LockDataDir(dir string) (*DataDirLock, DataDirHolder, error) {
 }
 
 // Announce records who holds the lock and where it serves NATS, so a CLI
-// started on the same directory can connect instead of failing.
+// started on the same directory can connect instead of failing. The file
+// is replaced whole, so a reader never sees half of it.
 func (l *DataDirLock) Announce(holder DataDirHolder) error {
 	content, err := json.Marshal(holder)
 	if err != nil {
 		return fmt.Errorf("announce data directory holder: %w", err)
 	}
-	if err := l.file.Truncate(0); err != nil {
+	next := l.holderPath + ".next"
+	if err := os.WriteFile(next, content, 0o600); err != nil {
 		return fmt.Errorf("announce data directory holder: %w", err)
 	}
-	if _, err := l.file.WriteAt(content, 0); err != nil {
+	if err := os.Rename(next, l.holderPath); err != nil {
 		return fmt.Errorf("announce data directory holder: %w", err)
 	}
 	return nil
@@ -235,8 +245,8 @@ func (l *DataDirLock) Release() error {
 	if l == nil || l.file == nil {
 		return nil
 	}
-	_ = l.file.Truncate(0)
-	err := l.file.Close()
+	_ = os.Remove(l.holderPath)
+	err := l.file.Unlock()
 	l.file = nil
 	return err
 }
