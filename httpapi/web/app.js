@@ -25,9 +25,14 @@ import { createTotals } from "./totals.js";
 import { createFinance, newFinanceState } from "./finance.js";
 import { createLive } from "./live.js";
 import { createSheets } from "./sheets.js";
+import { createOutbox } from "./outbox.js";
 
 (function () {
   const TOKEN_KEY = "ledger.token";
+  // The last identity and catalog, kept so the dashboard opens offline;
+  // neither is secret (the token is kept as before, under TOKEN_KEY).
+  const WHO_KEY = "ledger.who";
+  const CATALOG_KEY = "ledger.catalog";
   const LANG_KEY = "ledger.lang";
   const FEED_MAX = 50;
   const REPLAY_ENTRIES = 30;
@@ -141,8 +146,10 @@ import { createSheets } from "./sheets.js";
   const totalsView = createTotals({ state, t, api, labelText, regionLabel, counties, MAP_LAYOUT, SERVICE_KINDS, TRAINING_FORMATS,
     CAMPAIGN_REFRESH_MS });
 
-  // The entry form (entry.js).
-  const entryForm = createEntry({ state, t, api, fillItemSelect });
+  // The outbox of entries made offline (outbox.js), and the entry form
+  // (entry.js) that fills it.
+  const outbox = createOutbox({ t, api });
+  const entryForm = createEntry({ state, t, api, fillItemSelect, outbox });
 
   // The finance page (finance.js).
   const financePage = createFinance({ state, t, api, labelText, regionLabel, FINANCE_ROLES, DECIDING_ROLES, PLEDGE_BUCKETS,
@@ -190,6 +197,7 @@ import { createSheets } from "./sheets.js";
     }
     financePage.renderFinance();
     sheets.renderSheet();
+    outbox.render();
   }
 
   function setLanguage(lang) {
@@ -234,6 +242,7 @@ import { createSheets } from "./sheets.js";
     state.token = "";
     try {
       localStorage.removeItem(TOKEN_KEY);
+      localStorage.removeItem(WHO_KEY);
     } catch (err) {
       // nothing stored
     }
@@ -262,6 +271,22 @@ import { createSheets } from "./sheets.js";
     $("role").textContent = label + (state.name ? " · " + state.name : "");
   }
 
+  function remember(key, value) {
+    try {
+      localStorage.setItem(key, JSON.stringify(value));
+    } catch (err) {
+      // Storage full or refused: the dashboard still works online.
+    }
+  }
+
+  function recall(key) {
+    try {
+      return JSON.parse(localStorage.getItem(key) || "null");
+    } catch (err) {
+      return null;
+    }
+  }
+
   async function start() {
     state.token = readToken();
     if (!state.token) {
@@ -271,14 +296,20 @@ import { createSheets } from "./sheets.js";
     let who;
     try {
       who = (await api("/api/v1/whoami")).body;
+      remember(WHO_KEY, { role: who.role, name: who.name });
     } catch (err) {
       if (err.status === 401) {
         forgetToken();
         showLogin(t("tokenInvalid"));
-      } else {
-        showLogin(err.message);
+        return;
       }
-      return;
+      // Offline, the dashboard opens as the one who signed in last on
+      // this device, so the entry form can fill the outbox.
+      who = err.status === 0 ? recall(WHO_KEY) : null;
+      if (!who) {
+        showLogin(err.message);
+        return;
+      }
     }
     // A new sign-in starts from nothing: another token may see less.
     state.role = who.role || "";
@@ -309,8 +340,11 @@ import { createSheets } from "./sheets.js";
     $("feed-card").classList.toggle("wide", !canRecord);
     $("audit-card").hidden = !INSPECTING_ROLES.includes(state.role);
 
+    if (canRecord) outbox.start();
+
     try {
       const catalog = (await api("/api/v1/catalog")).body;
+      remember(CATALOG_KEY, catalog);
       loadCatalog(catalog);
       if (state.view === "finance") financePage.renderFinance();
       const totals = (await api("/api/v1/totals")).body;
@@ -320,6 +354,8 @@ import { createSheets } from "./sheets.js";
       const box = $("load-error");
       box.hidden = false;
       box.textContent = t("loadFailed") + err.message;
+      const cached = recall(CATALOG_KEY);
+      if (!state.catalog && cached) loadCatalog(cached);
       if (!state.catalog) return;
     }
     state.loadedPosition = state.position;
@@ -542,6 +578,9 @@ import { createSheets } from "./sheets.js";
     applyLanguage();
     start();
   }
+
+  // The service worker keeps the app shell for offline use (sw.js).
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();

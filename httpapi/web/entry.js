@@ -6,7 +6,7 @@
 import { $, h } from "./dom.js";
 import { beijingNowLocalInput } from "./format.js";
 
-export function createEntry({ state, t, api, fillItemSelect }) {
+export function createEntry({ state, t, api, fillItemSelect, outbox }) {
   // ---------------------------------------------------------------- data entry
 
   function newIdempotencyKey() {
@@ -230,6 +230,11 @@ export function createEntry({ state, t, api, fillItemSelect }) {
       result.replaceChildren(t("submitting"));
       return;
     }
+    if (outcome.queued) {
+      result.classList.add("ok");
+      result.replaceChildren(t("entryQueued"));
+      return;
+    }
     const first = (outcome.results || [])[0] || {};
     result.classList.add("ok");
     result.replaceChildren(first.duplicate
@@ -237,31 +242,61 @@ export function createEntry({ state, t, api, fillItemSelect }) {
       : t("recorded", { position: first.position, id: first.event_id }));
   }
 
+  // keepForm clears the form for the next entry of the same kind, place
+  // and campaign.
+  function keepForm() {
+    const keep = { type: $("entry-type").value, county: $("f-county").value, campaign: $("f-campaign").value };
+    resetEntryForm();
+    $("entry-type").value = keep.type;
+    $("f-county").value = keep.county;
+    $("f-campaign").value = keep.campaign;
+    showEntryType();
+  }
+
+  // queueEntry keeps the entry in the outbox, with its idempotency key, to
+  // send when the network returns.
+  async function queueEntry(entry) {
+    const data = entry.data || {};
+    await outbox.queue(entry, [entry.type, data.donation_id || data.delivery_id || data.session_id || data.service_id || "", entry.county].join(" "));
+    keepForm();
+    state.entryOutcome = { queued: true };
+  }
+
   async function submitEntry(event) {
     event.preventDefault();
     const submit = $("entry-submit");
     if (submit.disabled) return;
-    const body = JSON.stringify(buildEvent());
+    const entry = buildEvent();
+    const body = JSON.stringify(entry);
     submit.disabled = true;
     state.entryOutcome = { pending: true };
     state.violations = [];
     clearViolations();
     renderEntryOutcome();
     try {
-      const response = await api("/api/v1/events", { method: "POST", body });
-      const results = (response.body && response.body.results) || [];
-      const keep = { type: $("entry-type").value, county: $("f-county").value, campaign: $("f-campaign").value };
-      resetEntryForm();
-      $("entry-type").value = keep.type;
-      $("f-county").value = keep.county;
-      $("f-campaign").value = keep.campaign;
-      showEntryType();
-      state.entryOutcome = { results };
+      if (!navigator.onLine && outbox) {
+        await queueEntry(entry);
+      } else {
+        const response = await api("/api/v1/events", { method: "POST", body });
+        const results = (response.body && response.body.results) || [];
+        keepForm();
+        state.entryOutcome = { results };
+      }
     } catch (err) {
-      // Nothing was written, or (network failure) we cannot know: the
-      // idempotency key is kept so a retry cannot write the entry twice.
-      state.entryOutcome = { error: err };
-      state.violations = err.violations || [];
+      if (err.status === 0 && outbox) {
+        // No answer: the network is down, or the answer was lost. The
+        // outbox sends it again with the same key, which records it once.
+        try {
+          await queueEntry(entry);
+        } catch (queueErr) {
+          state.entryOutcome = { error: queueErr };
+        }
+      } else {
+        // Nothing was written: the idempotency key is kept so a retry
+        // cannot write the entry twice.
+        state.entryOutcome = { error: err };
+        state.violations = err.violations || [];
+      }
     } finally {
       submit.disabled = false;
     }

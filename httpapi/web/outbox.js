@@ -1,0 +1,115 @@
+// The outbox: entries made while the network is down wait here (IndexedDB,
+// on this device only) with their idempotency keys, and are sent when it
+// returns. A send whose answer was lost is safe to repeat: the key makes
+// the ledger record it once. An entry the ledger refuses stays, with the
+// refusal shown, for the clerk to fix in the form or discard. The token is
+// never stored here.
+
+import { $, h } from "./dom.js";
+
+const DATABASE = "ledger-outbox";
+const STORE = "entries";
+// outboxEntriesMax bounds what one device keeps waiting.
+const OUTBOX_ENTRIES_MAX = 500;
+
+function request(idbRequest) {
+  return new Promise((resolve, reject) => {
+    idbRequest.onsuccess = () => resolve(idbRequest.result);
+    idbRequest.onerror = () => reject(idbRequest.error);
+  });
+}
+
+function openDatabase() {
+  const opening = indexedDB.open(DATABASE, 1);
+  opening.onupgradeneeded = () => opening.result.createObjectStore(STORE, { keyPath: "key" });
+  return request(opening);
+}
+
+async function withStore(mode, use) {
+  const database = await openDatabase();
+  try {
+    const transaction = database.transaction(STORE, mode);
+    const result = await use(transaction.objectStore(STORE));
+    await new Promise((resolve, reject) => {
+      transaction.oncomplete = resolve;
+      transaction.onerror = () => reject(transaction.error);
+    });
+    return result;
+  } finally {
+    database.close();
+  }
+}
+
+export function createOutbox({ t, api, onRecorded }) {
+  let items = [];
+  let flushing = false;
+  let started = false;
+
+  async function load() {
+    items = await withStore("readonly", (store) => request(store.getAll()));
+    items.sort((a, b) => a.created - b.created);
+    render();
+  }
+
+  // queue keeps an entry (the request body, with its idempotency key) to
+  // send when the network returns.
+  async function queue(entry, summary) {
+    if (items.length >= OUTBOX_ENTRIES_MAX) throw new Error(t("outboxFull"));
+    const item = { key: entry.idempotency_key, body: JSON.stringify(entry), summary, created: Date.now(), refused: null };
+    await withStore("readwrite", (store) => request(store.put(item)));
+    await load();
+  }
+
+  async function discard(key) {
+    await withStore("readwrite", (store) => request(store.delete(key)));
+    await load();
+  }
+
+  // flush sends what waits, oldest first. A network failure stops it (the
+  // rest waits for the next "online"); a refusal is kept with its reason.
+  async function flush() {
+    if (flushing || !navigator.onLine) return;
+    flushing = true;
+    try {
+      await load();
+      for (const item of items.filter((entry) => !entry.refused)) {
+        try {
+          await api("/api/v1/events", { method: "POST", body: item.body });
+          await withStore("readwrite", (store) => request(store.delete(item.key)));
+          if (onRecorded) onRecorded();
+        } catch (err) {
+          if (err.status === 0) break;
+          item.refused = { message: err.message || String(err), violations: err.violations || [] };
+          await withStore("readwrite", (store) => request(store.put(item)));
+        }
+      }
+    } finally {
+      flushing = false;
+      await load();
+    }
+  }
+
+  function render() {
+    const box = $("outbox");
+    if (!box) return;
+    const waiting = items.filter((item) => !item.refused).length;
+    box.hidden = items.length === 0;
+    box.dataset.waiting = String(waiting);
+    box.dataset.refused = String(items.length - waiting);
+    $("outbox-count").textContent = t("outboxWaiting", { count: String(waiting) });
+    $("outbox-list").replaceChildren(...items.map((item) => h("li", { class: item.refused ? "refused" : "waiting", "data-key": item.key },
+      h("span", null, item.summary || item.key),
+      h("span", { class: "state" }, item.refused ? t("outboxRefused") : t("outboxPending")),
+      item.refused ? h("span", { class: "why" }, [item.refused.message].concat(item.refused.violations.map((v) => v.field + ": " + v.rule)).join("；")) : null,
+      item.refused ? h("button", { class: "link", type: "button", onclick: () => discard(item.key) }, t("outboxDiscard")) : null)));
+  }
+
+  function start() {
+    if (started) return;
+    started = true;
+    window.addEventListener("online", () => flush());
+    load().then(() => flush());
+  }
+
+  return { queue, flush, render, start };
+}
