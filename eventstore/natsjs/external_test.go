@@ -131,7 +131,10 @@ func TestUnexpectedBatchAnswerReportsWhatWasStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "LEDGER", Subjects: []string{"ledger.events.>"}, DenyDelete: true, DenyPurge: true}); err != nil {
+	// The stream takes messages of at most 2 KiB: the server refuses a
+	// larger one on its own, whatever else the batch holds.
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "LEDGER", Subjects: []string{"ledger.events.>"}, DenyDelete: true, DenyPurge: true,
+		MaxMsgSize: 2048}); err != nil {
 		t.Fatal(err)
 	}
 	store, err := natsjs.Open(ctx, connection, natsjs.Options{})
@@ -151,9 +154,13 @@ func TestUnexpectedBatchAnswerReportsWhatWasStored(t *testing.T) {
 	if err != nil || len(positions) != 3 || positions[0] != 1 || positions[2] != 3 {
 		t.Fatalf("a batch the server wrote whole, message by message: positions %v, %v; want 1..3 and no error", positions, err)
 	}
-	// A stale expected version: the old server refuses the first message
-	// and stores the other two.
-	_, err = store.Append(ctx, eventstore.AggregateAppend{Aggregate: aggregate, ExpectedVersion: 1, Events: []domain.Event{donation(4), donation(5), donation(6)}})
+	// The first message is too large: the old server refuses it and stores
+	// the other two, since it does not keep the batch whole.
+	large := donation(4)
+	data := large.Data.(domain.DonationReceived)
+	data.Note = strings.Repeat("备注", 600)
+	large.Data = data
+	_, err = store.Append(ctx, eventstore.AggregateAppend{Aggregate: aggregate, ExpectedVersion: 3, Events: []domain.Event{large, donation(5), donation(6)}})
 	if err == nil || !strings.Contains(err.Error(), "NOT ATOMIC") || !strings.Contains(err.Error(), "stored 2 of 3 events (at positions [4 5])") {
 		t.Fatalf("a batch the server broke up: %v; want it named as 2 of 3 stored at 4 and 5", err)
 	}
