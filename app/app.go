@@ -147,25 +147,32 @@ func (l *Ledger) Runner(ctx context.Context, progress projections.Progress) (*pr
 // stamp names the tree an answer as of position was computed from. The
 // followed tree is used when there is one; else the tree is opened once.
 func (l *Ledger) stamp(ctx context.Context, position uint64) (*projections.TreeStamp, error) {
+	tree, err := l.merkleTree(ctx)
+	if tree == nil || err != nil {
+		return nil, err
+	}
+	return integrity.Stamp(tree, position)
+}
+
+// merkleTree is the followed tree, or the tree opened once; nil when the
+// ledger has none.
+func (l *Ledger) merkleTree(ctx context.Context) (*integrity.Tree, error) {
 	l.mu.Lock()
 	tree := l.tree
 	l.mu.Unlock()
-	if tree == nil {
-		if l.parts.Tree == nil {
-			return nil, nil
-		}
-		opened, err := l.parts.Tree(ctx)
-		if err != nil {
-			return nil, err
-		}
-		l.mu.Lock()
-		if l.tree == nil {
-			l.tree = opened
-		}
-		tree = l.tree
-		l.mu.Unlock()
+	if tree != nil || l.parts.Tree == nil {
+		return tree, nil
 	}
-	return integrity.Stamp(tree, position)
+	opened, err := l.parts.Tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tree == nil {
+		l.tree = opened
+	}
+	return l.tree, nil
 }
 
 // Record appends events atomically (ledger.Service.Record).

@@ -313,6 +313,8 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	}
 	served := map[string]bool{}
 	for _, route := range server.API.Routes() {
+		// A Go pattern's rest-of-path wildcard {path...} is OpenAPI's {path}.
+		route = strings.ReplaceAll(route, "...}", "}")
 		served[route] = true
 		if !documented[route] {
 			t.Errorf("route %s is not in openapi.json", route)

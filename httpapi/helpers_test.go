@@ -11,6 +11,7 @@ import (
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
 	"github.com/ordos-union/ledger/httpapi"
+	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/ledger"
 	"github.com/ordos-union/ledger/privacy"
 	"github.com/ordos-union/ledger/projections"
@@ -77,7 +78,8 @@ func startTestServer(t testing.TB, options ...func(*httpapi.Options)) *testServe
 	// The use cases run on the API's clock: a test that moves it moves
 	// what decisions are dated.
 	use := app.New(app.Parts{Store: store, Service: service, Catalog: service.Catalog(), Sealer: sealer, Checkpoints: checkpoints,
-		AccessLog: privacy.NewAccessLog(accessLog, eventstoretest.Clock), Clock: apiOptions.Clock, Signed: signed})
+		AccessLog: privacy.NewAccessLog(accessLog, eventstoretest.Clock), Clock: apiOptions.Clock, Signed: signed,
+		Tree: func(ctx context.Context) (*integrity.Tree, error) { return integrity.CopyTree(ctx, store, "") }})
 	use.Follow(runner, projection, nil)
 	apiOptions.Ledger = use
 	api = httpapi.New(apiOptions)

@@ -63,6 +63,9 @@ type Options struct {
 	// with bursts of 200).
 	RateRequestsPerSecond float64
 	RateBurst             int
+	// TlogPublic serves the log as tlog-tiles (/tlog/) to anyone; by
+	// default only tokens that may inspect the log read it.
+	TlogPublic bool
 }
 
 // Server is the HTTP side of the ledger.
@@ -126,6 +129,7 @@ func New(options Options) *Server {
 		{method: "GET", path: "/api/v1/projections", access: accessRead, handler: s.projectionStatus},
 		{method: "GET", path: "/api/v1/reports/month/{month}", access: accessRead, handler: s.monthReport},
 		{method: "GET", path: "/api/v1/templates/{type}", access: accessRead, handler: s.sheetTemplate},
+		{method: "GET", path: "/tlog/{path...}", access: accessInspect, public: options.TlogPublic, handler: s.logFile},
 		{method: "POST", path: "/api/v1/imports", access: accessRecord, handler: s.sheetImport, bodyBytesMax: sheets.FileBytesMax},
 		{method: "GET", path: "/api/v1/live", access: accessRead, handler: s.hub.serve},
 		{method: "GET", path: "/api/v1/reconciliation", access: accessFinance, handler: s.reconciliation},

@@ -79,6 +79,7 @@ func commands() []command {
 		{"repair", "mend what the log can mend of what doctor finds (checkpoint, tree file, secrets' modes), then run doctor", runRepair},
 		{"export-audit", "write a self-contained audit bundle for a period", runExportAudit},
 		{"verify-bundle", "verify an audit bundle offline and recompute its totals", runVerifyBundle},
+		{"tiles", "export the log in the C2SP tlog-tiles layout for mirrors (tiles export DIR)", runTiles},
 		{"report", "write the printable monthly report (A4 HTML, Chinese or English) bound to the signed log by a seal and QR code", runReport},
 		{"verify-report", "check a printed report (its HTML or the seal its QR code carries) against the signed log", runVerifyReport},
 	}

@@ -28,6 +28,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	httpAddress := flags.String("http", envOr("LEDGER_HTTP", "127.0.0.1:8080"), "address of the HTTP API and dashboard (env LEDGER_HTTP; port 0 picks a free one)")
 	var cluster clusterFlags
 	cluster.register(flags)
+	tlogPublic := flags.Bool("tlog-public", false, "serve the log as tlog-tiles under /tlog/ to anyone, for mirrors and witnesses (default: only tokens that may inspect the log)")
 	tokensFile := flags.String("tokens", os.Getenv("LEDGER_TOKENS_FILE"), "JSON file of API tokens {\"tokens\":[{\"name\",\"role\",\"token\"}]} (env LEDGER_TOKENS_FILE; or LEDGER_TOKENS=name:role:token,...); without either, tokens are made and kept in DIR/tokens.json")
 	if err := parse(flags, args); err != nil {
 		return err
@@ -61,7 +62,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	// The API is made first: the live totals tell it of every event they
 	// fold in, from the first catch-up on.
-	api := httpapi.New(httpapi.Options{Ledger: ledger.App, Tokens: tokens, Logger: env.logger})
+	api := httpapi.New(httpapi.Options{Ledger: ledger.App, Tokens: tokens, Logger: env.logger, TlogPublic: *tlogPublic})
 	running, err := ledger.Run(ctx, node.RunOptions{Holder: cluster.serverName + "-" + strconv.Itoa(os.Getpid()),
 		OnApply: api.OnApply, Progress: newProgress(env, "totals")})
 	if err != nil {
