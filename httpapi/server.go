@@ -620,12 +620,9 @@ func (s *Server) totals(w http.ResponseWriter, r *http.Request, _ identity) erro
 // policy lets it keep its inline style and QR image, and nothing else.
 func (s *Server) monthReport(w http.ResponseWriter, r *http.Request, _ identity) error {
 	parameters := r.URL.Query()
-	lang := parameters.Get("lang")
-	if lang == "" {
-		lang = "zh"
-	}
-	if lang != "zh" && lang != "en" {
-		return &apiError{status: http.StatusBadRequest, code: "invalid", message: "lang: must be zh or en"}
+	lang, err := languageOf(parameters.Get("lang"))
+	if err != nil {
+		return err
 	}
 	monthly, err := s.options.Ledger.Report(r.Context(), app.ReportRequest{Month: r.PathValue("month"), County: parameters.Get("county"),
 		Campaign: parameters.Get("campaign")})

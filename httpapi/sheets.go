@@ -55,12 +55,9 @@ type sheetProblem struct {
 // rows. A sheet with invalid rows answers 422 with the rows.
 func (s *Server) sheetImport(w http.ResponseWriter, r *http.Request, who identity) error {
 	query := r.URL.Query()
-	lang := query.Get("lang")
-	if lang == "" {
-		lang = "zh"
-	}
-	if lang != "zh" && lang != "en" {
-		return &domain.ValidationError{Violations: []domain.Violation{{Field: "lang", Rule: "must be zh or en"}}}
+	lang, err := languageOf(query.Get("lang"))
+	if err != nil {
+		return err
 	}
 	content, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -142,4 +139,15 @@ func sheetProblems(layout sheets.Layout, row int, err error, lang string) []shee
 		return problems
 	}
 	return []sheetProblem{{Rule: err.Error(), Where: layout.Where(row, "", lang)}}
+}
+
+// languageOf reads a lang parameter: zh (the default) or en.
+func languageOf(text string) (string, error) {
+	switch text {
+	case "", "zh":
+		return "zh", nil
+	case "en":
+		return "en", nil
+	}
+	return "", &domain.ValidationError{Violations: []domain.Violation{{Field: "lang", Rule: "must be zh or en"}}}
 }

@@ -407,9 +407,17 @@ func transient(err error) bool {
 }
 
 // findWritten finds where an append's events landed when their first
-// publish went unanswered, reading each aggregate from its expected version.
+// publish went unanswered: ok only when every one of them is in the log.
 func (s *Store) findWritten(ctx context.Context, parts []eventstore.AggregateAppend) ([]uint64, bool) {
-	found := map[string]uint64{}
+	positions, found, err := s.stored(ctx, parts)
+	return positions, err == nil && found == len(positions)
+}
+
+// stored reads each part's aggregate from its expected version and finds
+// the append's events by id: their positions in the append's order (0 for
+// one not in the log) and how many were found.
+func (s *Store) stored(ctx context.Context, parts []eventstore.AggregateAppend) (positions []uint64, found int, err error) {
+	at := map[string]uint64{}
 	for _, part := range parts {
 		from := part.ExpectedVersion
 		if from == eventstore.AnyVersion {
@@ -417,22 +425,21 @@ func (s *Store) findWritten(ctx context.Context, parts []eventstore.AggregateApp
 		}
 		for record, err := range s.Read(ctx, from, eventstore.Filter{AggregateKind: part.Aggregate.Kind, AggregateID: part.Aggregate.ID}) {
 			if err != nil {
-				return nil, false
+				return nil, 0, err
 			}
-			found[record.Event.ID.String()] = record.Position
+			at[record.Event.ID.String()] = record.Position
 		}
 	}
-	var positions []uint64
 	for _, part := range parts {
 		for _, event := range part.Events {
-			position, ok := found[event.ID.String()]
-			if !ok {
-				return nil, false
-			}
+			position, ok := at[event.ID.String()]
 			positions = append(positions, position)
+			if ok {
+				found++
+			}
 		}
 	}
-	return positions, true
+	return positions, found, nil
 }
 
 // messages encodes the parts, with the expected-version check on the first
@@ -544,39 +551,26 @@ func (s *Store) publishBatch(ctx context.Context, parts []eventstore.AggregateAp
 // exactly that: all of it stored is success, and a part of it is named
 // position by position, never reported as nothing.
 func (s *Store) unexpectedBatchAnswer(ctx context.Context, parts []eventstore.AggregateAppend, ack publishAck, sent int) ([]uint64, error) {
-	stored := map[string]uint64{}
-	for _, part := range parts {
-		from := part.ExpectedVersion
-		if from == eventstore.AnyVersion {
-			from = 0
-		}
-		for record, err := range s.Read(ctx, from, eventstore.Filter{AggregateKind: part.Aggregate.Kind, AggregateID: part.Aggregate.ID}) {
-			if err != nil {
-				return nil, fmt.Errorf("append batch: the server answered %d of %d with batch %q, and what it stored cannot be read: %w: %w",
-					ack.Count, sent, ack.BatchID, domain.ErrUnavailable, err)
-			}
-			stored[record.Event.ID.String()] = record.Position
-		}
+	positions, found, err := s.stored(ctx, parts)
+	if err != nil {
+		return nil, fmt.Errorf("append batch: the server answered %d of %d with batch %q, and what it stored cannot be read: %w: %w",
+			ack.Count, sent, ack.BatchID, domain.ErrUnavailable, err)
 	}
-	var positions, found []uint64
-	for _, part := range parts {
-		for _, event := range part.Events {
-			position, ok := stored[event.ID.String()]
-			positions = append(positions, position)
-			if ok {
-				found = append(found, position)
-			}
-		}
-	}
-	if len(found) == sent {
+	switch found {
+	case sent:
 		s.logger.Warn("append batch: unexpected answer, but every event is stored", "count", ack.Count, "sent", sent)
 		return positions, nil
-	}
-	if len(found) == 0 {
+	case 0:
 		return nil, fmt.Errorf("append batch: the server answered %d of %d and stored none of them: %w", ack.Count, sent, domain.ErrUnavailable)
 	}
+	var at []uint64
+	for _, position := range positions {
+		if position != 0 {
+			at = append(at, position)
+		}
+	}
 	return nil, fmt.Errorf("append batch: NOT ATOMIC: the server stored %d of %d events (at positions %v) and not the rest: "+
-		"it did not keep the batch whole (nats-server %s): %w", len(found), sent, found, s.connection.ConnectedServerVersion(), domain.ErrUnavailable)
+		"it did not keep the batch whole (nats-server %s): %w", found, sent, at, s.connection.ConnectedServerVersion(), domain.ErrUnavailable)
 }
 
 // publishError turns a JetStream answer into the contract's errors.
