@@ -40,6 +40,13 @@ func TestTlogTilesOverHTTP(t *testing.T) {
 		server := startTestServer(t, func(options *httpapi.Options) { options.TlogPublic = public })
 		for i := range 3 {
 			donation := eventstoretest.Donation("general", "150626", "D-T-"+string(rune('1'+i)), 100)
+			if i == 2 {
+				// A person's donation: the entries carry it sealed.
+				data := donation.Data.(domain.DonationReceived)
+				data.DonorKind, data.DonorOrg = "individual", ""
+				donation.Data = data
+				donation.Personal = &domain.Personal{Donor: &domain.Person{SubjectID: "donor-t", Name: "王某某", Phone: "13900000009"}}
+			}
 			if _, err := server.Service.Record(context.Background(), []domain.Event{donation}); err != nil {
 				t.Fatal(err)
 			}
@@ -64,6 +71,9 @@ func TestTlogTilesOverHTTP(t *testing.T) {
 		entries, err := integrity.SplitBundle(bundle.body)
 		if bundle.status != http.StatusOK || err != nil || len(entries) != 3 || !strings.Contains(string(entries[2]), "D-T-3") {
 			t.Fatalf("entry bundle: %d, %d entries, %v", bundle.status, len(entries), err)
+		}
+		if strings.Contains(string(bundle.body), "王某某") || strings.Contains(string(bundle.body), "13900000009") {
+			t.Fatal("the published entries show a person's name or phone: personal data must stay sealed")
 		}
 		if beyond := call(t, "GET", server.URL+"/tlog/tile/0/000.p/4", token, ""); beyond.status != http.StatusNotFound {
 			t.Fatalf("a tile beyond the signed tree: %d, want 404", beyond.status)

@@ -19,6 +19,12 @@ import (
 	"github.com/ordos-union/ledger/ledger"
 )
 
+// Limits of an XLSX's contents, unit last.
+const (
+	unzipBytesMax    = 64 << 20
+	unzipXMLBytesMax = 32 << 20
+)
+
 // Rules of a cell, in Chinese and English, for errors a clerk reads.
 const (
 	ruleRequired = "必填 (is required)"
@@ -68,7 +74,9 @@ func Read(content []byte) (Layout, []ledger.Line, error) {
 // layout's headers, with raw cell values (numbers as numbers, dates as
 // serial days).
 func workbookRows(content []byte) ([][]string, error) {
-	book, err := excelize.OpenReader(bytes.NewReader(content))
+	// An XLSX is a zip: what it may unpack to is bounded too, so a small
+	// file cannot fill memory.
+	book, err := excelize.OpenReader(bytes.NewReader(content), excelize.Options{UnzipSizeLimit: unzipBytesMax, UnzipXMLSizeLimit: unzipXMLBytesMax})
 	if err != nil {
 		return nil, fmt.Errorf("not a readable XLSX workbook: %v: %w", err, domain.ErrInvalid)
 	}
