@@ -56,7 +56,9 @@ type Ledger struct {
 	runner *projections.Runner
 	totals *projections.TotalsProjection
 	tree   *integrity.Tree
-	index  *projections.Index
+	// treeFollowed says tree is kept up with the log by a running server.
+	treeFollowed bool
+	index        *projections.Index
 }
 
 // New makes the use cases over the parts.
@@ -76,6 +78,7 @@ func (l *Ledger) Follow(runner *projections.Runner, totals *projections.TotalsPr
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.runner, l.totals, l.tree = runner, totals, tree
+	l.treeFollowed = tree != nil
 }
 
 // UseIndex hands the ledger the entity index a running server keeps up
@@ -147,30 +150,33 @@ func (l *Ledger) Runner(ctx context.Context, progress projections.Progress) (*pr
 // stamp names the tree an answer as of position was computed from. The
 // followed tree is used when there is one; else the tree is opened once.
 func (l *Ledger) stamp(ctx context.Context, position uint64) (*projections.TreeStamp, error) {
-	tree, err := l.merkleTree(ctx)
+	tree, err := l.merkleTree(ctx, position)
 	if tree == nil || err != nil {
 		return nil, err
 	}
 	return integrity.Stamp(tree, position)
 }
 
-// merkleTree is the followed tree, or the tree opened once; nil when the
-// ledger has none.
-func (l *Ledger) merkleTree(ctx context.Context) (*integrity.Tree, error) {
-	l.mu.Lock()
-	tree := l.tree
-	l.mu.Unlock()
-	if tree != nil || l.parts.Tree == nil {
-		return tree, nil
-	}
-	opened, err := l.parts.Tree(ctx)
-	if err != nil {
-		return nil, err
-	}
+// merkleTree is the followed tree, or the tree opened once and caught up
+// with the log whenever it has fewer than size leaves (a followed tree
+// keeps pace by itself); nil when the ledger has none.
+func (l *Ledger) merkleTree(ctx context.Context, size uint64) (*integrity.Tree, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.tree == nil {
+		if l.parts.Tree == nil {
+			return nil, nil
+		}
+		opened, err := l.parts.Tree(ctx)
+		if err != nil {
+			return nil, err
+		}
 		l.tree = opened
+	}
+	if !l.treeFollowed && uint64(l.tree.Size()) < size {
+		if err := integrity.CatchUp(ctx, l.parts.Store, l.tree); err != nil {
+			return nil, err
+		}
 	}
 	return l.tree, nil
 }

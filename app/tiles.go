@@ -39,7 +39,7 @@ func (l *Ledger) LogFile(ctx context.Context, path string) (content []byte, immu
 		content, err = integrity.EntryBundle(ctx, l.parts.Store, tile, checkpoint.Size)
 		return content, immutable, err
 	}
-	tree, err := l.merkleTree(ctx)
+	tree, err := l.merkleTree(ctx, uint64(checkpoint.Size))
 	if err != nil {
 		return nil, false, err
 	}
