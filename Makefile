@@ -56,11 +56,14 @@ serve: build
 
 # Every test, against real embedded JetStream servers (file and memory
 # storage), the built binary, and the fuzz seed corpora; then the linters.
-# The three-process cluster fault test runs after them without the race
-# detector: three race-instrumented servers on two cores spend their time
-# electing leaders.
+# The cluster tests that kill and restart nodes run after them, one at a
+# time and without the race detector: three race-instrumented servers on
+# two cores, beside every other package's tests, spend their time electing
+# leaders.
+CLUSTER_TESTS := ^TestClusterSurvives
 test: lint cross-check bin/nats
-	LEDGER_NATS_CLI=$(abspath bin/nats) $(GO) test -race -count=1 -timeout 10m ./...
+	LEDGER_NATS_CLI=$(abspath bin/nats) $(GO) test -race -count=1 -timeout 10m -skip '$(CLUSTER_TESTS)' ./...
+	$(GO) test -count=1 -timeout 15m -run '$(CLUSTER_TESTS)' ./eventstore/natsjs/
 	LEDGER_CLUSTER_FAULTS=1 $(GO) test -count=1 -timeout 5m -run '^TestFaultClusterLosesNodes$$' ./cmd/ledger/
 
 # The cluster tests STRESS_RUNS times (default 10) with two busy loops on

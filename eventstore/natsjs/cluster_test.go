@@ -98,6 +98,8 @@ func clientURLs(nodes []*clusterNode) string {
 const (
 	clusterTestMinutes = 6
 	catchUpSecondsMax  = 180
+	// clusterLookSeconds bounds one look at the stream's state.
+	clusterLookSeconds = 10
 )
 
 func TestClusterSurvivesLosingTheStreamLeader(t *testing.T) {
@@ -186,11 +188,15 @@ func TestClusterSurvivesLosingTheStreamLeader(t *testing.T) {
 	// returning node as a current replica with no lag, holding every event.
 	returning, _ := jetstream.New(direct)
 	natsjstest.CheckFor(t, catchUpSecondsMax*time.Second, func() error {
-		stream, err := returning.Stream(ctx, "LEDGER")
+		// Each look has its own deadline: the wait is CheckFor's, and an
+		// expired test context must not hide what the cluster says.
+		look, cancel := context.WithTimeout(context.Background(), clusterLookSeconds*time.Second)
+		defer cancel()
+		stream, err := returning.Stream(look, "LEDGER")
 		if err != nil {
 			return err
 		}
-		info, err := stream.Info(ctx)
+		info, err := stream.Info(look)
 		if err != nil {
 			return err
 		}
@@ -263,7 +269,9 @@ func TestClusterSurvivesLosingAFollower(t *testing.T) {
 		t.Fatal(err)
 	}
 	natsjstest.CheckFor(t, catchUpSecondsMax*time.Second, func() error {
-		info, err := stream.Info(ctx)
+		look, cancel := context.WithTimeout(context.Background(), clusterLookSeconds*time.Second)
+		defer cancel()
+		info, err := stream.Info(look)
 		if err != nil {
 			return err
 		}
