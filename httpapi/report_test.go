@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore/eventstoretest"
 	"github.com/ordos-union/ledger/httpapi"
-	"github.com/ordos-union/ledger/integrity"
 )
 
 // The printable monthly report comes over the API as an HTML file bound to
@@ -31,17 +29,7 @@ func TestMonthReportOverHTTP(t *testing.T) {
 	if reply := call(t, "GET", url, viewer, ""); reply.status != http.StatusNotFound || !strings.Contains(string(reply.body), "no signed checkpoint yet") {
 		t.Fatalf("report without a signed checkpoint: %d %s", reply.status, reply.body)
 	}
-	keys, err := integrity.LoadOrCreateKeys(filepath.Join(t.TempDir(), "keys"), "", "test-ledger")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tree, err := integrity.CopyTree(ctx, server.Store, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := integrity.WriteCheckpoint(ctx, server.Signed, tree, keys, time.Now(), ""); err != nil {
-		t.Fatal(err)
-	}
+	signCheckpoint(t, server)
 	reply := call(t, "GET", url, viewer, "")
 	if reply.status != http.StatusOK || !strings.HasPrefix(reply.header.Get("Content-Type"), "text/html") ||
 		!strings.Contains(reply.header.Get("Content-Disposition"), `filename="report-2022-06.html"`) {

@@ -1,15 +1,13 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/ordos-union/ledger/httpapi"
+	"github.com/ordos-union/ledger/sheets/sheetstest"
 )
 
 // filledDonations is the donations template from the API with rows in it.
@@ -19,25 +17,7 @@ func filledDonations(t *testing.T, server *testServer, rows [][]any) []byte {
 	if reply.status != http.StatusOK || !strings.Contains(reply.header.Get("Content-Disposition"), "donation_received.xlsx") {
 		t.Fatalf("template: %d %v", reply.status, reply.header)
 	}
-	book, err := excelize.OpenReader(bytes.NewReader(reply.body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer book.Close()
-	sheet := book.GetSheetName(0)
-	for r, row := range rows {
-		for c, value := range row {
-			cell, _ := excelize.CoordinatesToCellName(c+1, r+3)
-			if err := book.SetCellValue(sheet, cell, value); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	var out bytes.Buffer
-	if _, err := book.WriteTo(&out); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
+	return sheetstest.Fill(t, reply.body, rows)
 }
 
 type importReply struct {

@@ -8,30 +8,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/ordos-union/ledger/sheets/sheetstest"
 )
 
-// fillTemplate writes rows into a template made by `ledger template`, from
-// its third row, and returns the filled file.
+// fillTemplate writes rows into a template made by `ledger template` and
+// returns the filled file.
 func fillTemplate(t *testing.T, template string, rows [][]any) string {
 	t.Helper()
-	book, err := excelize.OpenFile(template)
+	content, err := os.ReadFile(template)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer book.Close()
-	sheet := book.GetSheetName(0)
-	for r, row := range rows {
-		for c, value := range row {
-			cell, _ := excelize.CoordinatesToCellName(c+1, r+3)
-			if err := book.SetCellValue(sheet, cell, value); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	filled := filepath.Join(t.TempDir(), filepath.Base(template))
-	if err := book.SaveAs(filled); err != nil {
+	if err := os.WriteFile(filled, sheetstest.Fill(t, content, rows), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return filled

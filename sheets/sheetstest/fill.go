@@ -1,0 +1,38 @@
+// Package sheetstest fills spreadsheet templates for tests, as a clerk
+// would.
+package sheetstest
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// firstEntryRow is the template's first row below its two header rows.
+const firstEntryRow = 3
+
+// Fill writes rows into a template made by sheets.Template, from its first
+// entry row, and returns the filled workbook.
+func Fill(tb testing.TB, template []byte, rows [][]any) []byte {
+	tb.Helper()
+	book, err := excelize.OpenReader(bytes.NewReader(template))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer book.Close()
+	sheet := book.GetSheetName(0)
+	for r, row := range rows {
+		for c, value := range row {
+			cell, _ := excelize.CoordinatesToCellName(c+1, r+firstEntryRow)
+			if err := book.SetCellValue(sheet, cell, value); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	var out bytes.Buffer
+	if _, err := book.WriteTo(&out); err != nil {
+		tb.Fatal(err)
+	}
+	return out.Bytes()
+}
