@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -81,5 +82,28 @@ func TestTlogTilesOverHTTP(t *testing.T) {
 		if bad := call(t, "GET", server.URL+"/tlog/tile/8/0/000", token, ""); bad.status != http.StatusBadRequest {
 			t.Fatalf("a Go checksum database path: %d, want 400", bad.status)
 		}
+	}
+}
+
+// A full tile never changes, so it is served to be cached for good.
+func TestFullTileIsImmutable(t *testing.T) {
+	server := startTestServer(t)
+	events := make([]domain.Event, 256)
+	for i := range events {
+		events[i] = eventstoretest.Donation("general", "150626", fmt.Sprintf("D-F-%d", i), 100)
+	}
+	if _, err := server.Service.Record(context.Background(), events); err != nil {
+		t.Fatal(err)
+	}
+	signCheckpoint(t, server)
+	auditor := server.Tokens[httpapi.RoleAuditor]
+	for _, path := range []string{"/tlog/tile/0/000", "/tlog/tile/entries/000"} {
+		reply := call(t, "GET", server.URL+path, auditor, "")
+		if reply.status != http.StatusOK || reply.header.Get("Cache-Control") != "private, max-age=31536000, immutable" {
+			t.Fatalf("%s: %d, Cache-Control %q", path, reply.status, reply.header.Get("Cache-Control"))
+		}
+	}
+	if hashes := call(t, "GET", server.URL+"/tlog/tile/0/000", auditor, ""); len(hashes.body) != 256*32 {
+		t.Fatalf("a full hash tile holds %d bytes, want %d", len(hashes.body), 256*32)
 	}
 }
