@@ -10,10 +10,8 @@ import (
 	"time"
 
 	"github.com/ordos-union/ledger/domain"
-	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/node"
-	"github.com/ordos-union/ledger/projections"
 )
 
 func runCheckpoint(ctx context.Context, env *environment, args []string) error {
@@ -239,53 +237,21 @@ func runExportAudit(ctx context.Context, env *environment, args []string) error 
 	if err != nil {
 		return usagef("--to: %v", err)
 	}
-	from, err := time.ParseInLocation(time.DateOnly, *fromText, projections.Beijing)
+	from, err := domain.ParseStart(*fromText)
 	if err != nil {
-		if from, err = time.Parse(time.RFC3339, *fromText); err != nil {
-			return usagef("--from %q: use RFC 3339 or a date", *fromText)
-		}
+		return usagef("--from: %v", err)
 	}
 	opened, err := store.open(ctx, env, serverOptions{})
 	if err != nil {
 		return err
 	}
 	defer opened.Close()
-	keys, tree, err := opened.SigningTree(ctx)
+	export, err := opened.ExportAudit(ctx, flags.Arg(0), from, to)
 	if err != nil {
 		return err
 	}
-	// The bundle ends at a checkpoint of the whole log as it is now.
-	checkpoint, _, err := opened.WriteCheckpoint(ctx, tree, keys, time.Now())
-	if err != nil {
-		return err
-	}
-	var events [][]byte
-	for record, err := range opened.Store.Read(ctx, 0, eventstore.Filter{}) {
-		if err != nil {
-			return err
-		}
-		if int64(record.Position) > checkpoint.Size {
-			break
-		}
-		events = append(events, record.Data)
-	}
-	all, err := opened.Signed.All(ctx)
-	if err != nil {
-		return err
-	}
-	var covered [][]byte
-	for _, signed := range all {
-		parsed, err := integrity.ParseCheckpointNote(signed)
-		if err == nil && parsed.Size <= checkpoint.Size {
-			covered = append(covered, signed)
-		}
-	}
-	report, err := integrity.ExportBundle(ctx, flags.Arg(0), events, covered, keys, from, to)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.stdout, "wrote %s: %d events, %d checkpoints, totals for %s to %s at tree size %d root %s\n",
-		flags.Arg(0), len(events), len(covered), from.Format(time.DateOnly), to.Format(time.DateOnly), report.Tree.Size, report.Tree.Root)
+	fmt.Fprintf(env.stdout, "wrote %s: %d events, %d checkpoints, totals for %s to %s at tree size %d root %s\n", flags.Arg(0),
+		export.Events, export.Checkpoints, from.Format(time.DateOnly), to.Format(time.DateOnly), export.Report.Tree.Size, export.Report.Tree.Root)
 	return nil
 }
 

@@ -8,11 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
-	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/reconcile"
 	"github.com/ordos-union/ledger/reconcile/statement"
 	"github.com/ordos-union/ledger/report"
@@ -258,30 +256,19 @@ func runPeriod(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	var data domain.Payload = domain.PeriodClosed{Month: flags.Arg(0), Note: *note}
+	text := *note
 	if kind == "reopen" {
-		data = domain.PeriodReopened{Month: flags.Arg(0), Reason: *reason}
+		text = *reason
 	}
-	event := domain.Event{Type: data.EventType(), County: opened.Catalog.CityCode(), OccurredAt: time.Now(), Actor: *actor, Data: data}
-	results, err := opened.Service.Record(ctx, []domain.Event{event})
+	change, err := opened.ChangePeriod(ctx, kind == "reopen", flags.Arg(0), text, *actor)
 	if err != nil {
 		return flagged(err, map[string]string{"month": "YYYY-MM", "reason": "--reason", "note": "--note", "actor": "--actor"})
 	}
-	fmt.Fprintf(env.stdout, "recorded %s %s at position %d\n", event.Type, results[0].EventID, results[0].Position)
-	if kind == "close" {
-		// Every month close gets a checkpoint. The close itself is recorded
-		// either way; a checkpoint that could not be signed is said, and
-		// `ledger checkpoint` signs one later.
-		keys, tree, err := opened.SigningTree(ctx)
-		if err == nil {
-			var checkpoint integrity.Checkpoint
-			if checkpoint, _, err = opened.WriteCheckpoint(ctx, tree, keys, time.Now()); err == nil {
-				fmt.Fprintf(env.stdout, "checkpoint of %d events signed at the close\n", checkpoint.Size)
-			}
-		}
-		if err != nil {
-			fmt.Fprintf(env.stderr, "ledger period: the close is recorded but no checkpoint was signed: %v\n", err)
-		}
+	fmt.Fprintf(env.stdout, "recorded %s %s at position %d\n", change.Event.Type, change.Result.EventID, change.Result.Position)
+	if change.Checkpoint != nil {
+		fmt.Fprintf(env.stdout, "checkpoint of %d events signed at the close\n", change.Checkpoint.Size)
+	} else if change.CheckpointErr != nil {
+		fmt.Fprintf(env.stderr, "ledger period: the close is recorded but no checkpoint was signed: %v\n", change.CheckpointErr)
 	}
 	return nil
 }
