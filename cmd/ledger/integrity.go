@@ -15,10 +15,8 @@ import (
 )
 
 func runCheckpoint(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "checkpoint", "\n\nSigns the Merkle tree over the whole log and stores the checkpoint in the append-only checkpoint stream.")
-	var store storeFlags
-	store.register(flags)
-	opened, err := openParsed(ctx, env, flags, &store, args, -1, "")
+	flags, store := newLedgerFlags(env, "checkpoint", "\n\nSigns the Merkle tree over the whole log and stores the checkpoint in the append-only checkpoint stream.")
+	opened, err := openParsed(ctx, env, flags, store, args, -1, "")
 	if err != nil {
 		return err
 	}
@@ -36,9 +34,7 @@ func runCheckpoint(ctx context.Context, env *environment, args []string) error {
 }
 
 func runPubkey(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "pubkey", "\n\nPrints the verifier key auditors check checkpoints, proofs and bundles with.")
-	var store storeFlags
-	store.register(flags)
+	flags, store := newLedgerFlags(env, "pubkey", "\n\nPrints the verifier key auditors check checkpoints, proofs and bundles with.")
 	if err := parse(flags, args); err != nil {
 		return err
 	}
@@ -51,12 +47,10 @@ func runPubkey(ctx context.Context, env *environment, args []string) error {
 }
 
 func runProof(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "proof", "ID [--out FILE]\n\nPrints an inclusion proof of the event (an event id, or the latest event of an entry id) against the latest checkpoint.")
-	var store storeFlags
-	store.register(flags)
+	flags, store := newLedgerFlags(env, "proof", "ID [--out FILE]\n\nPrints an inclusion proof of the event (an event id, or the latest event of an entry id) against the latest checkpoint.")
 	out := flags.String("out", "", "write the proof to this new file (mode 0600) instead of standard output")
 	force := flags.Bool("force", false, "replace an existing --out file")
-	opened, err := openParsed(ctx, env, flags, &store, args, 1, "give one ID")
+	opened, err := openParsed(ctx, env, flags, store, args, 1, "give one ID")
 	if err != nil {
 		return err
 	}
@@ -127,10 +121,8 @@ func runVerifyProof(_ context.Context, env *environment, args []string) error {
 }
 
 func runVerify(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "verify", "[--key KEY] [--trusted CHECKPOINT_FILE] [--json]\n\nRecomputes the Merkle tree from the raw log and checks every checkpoint and every event; names the first bad position.\n"+
+	flags, store := newLedgerFlags(env, "verify", "[--key KEY] [--trusted CHECKPOINT_FILE] [--json]\n\nRecomputes the Merkle tree from the raw log and checks every checkpoint and every event; names the first bad position.\n"+
 		"Fails when signed checkpoints this data directory saw are gone, and when the log is not consistent with a --trusted checkpoint.")
-	var store storeFlags
-	store.register(flags)
 	key := flags.String("key", "", "verifier key to check checkpoints with (default: the data directory's)")
 	var trusted []string
 	flags.Func("trusted", "a signed checkpoint you kept (as `ledger checkpoint` prints it); the log must be consistent with it (repeatable)", func(path string) error {
@@ -138,7 +130,7 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 		return nil
 	})
 	asJSON := flags.Bool("json", false, "print the report as JSON")
-	opened, err := openParsed(ctx, env, flags, &store, args, -1, "")
+	opened, err := openParsed(ctx, env, flags, store, args, -1, "")
 	if err != nil {
 		return err
 	}
@@ -216,9 +208,7 @@ func readCheckpointFile(path string) ([]byte, error) {
 }
 
 func runExportAudit(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "export-audit", "--from T --to T OUT\n\nWrites a self-contained audit bundle: events, checkpoints, consistency proofs, verifier key and the period's totals.")
-	var store storeFlags
-	store.register(flags)
+	flags, store := newLedgerFlags(env, "export-audit", "--from T --to T OUT\n\nWrites a self-contained audit bundle: events, checkpoints, consistency proofs, verifier key and the period's totals.")
 	fromText := flags.String("from", "", "start of the period (RFC 3339, or a date: its start in Beijing time)")
 	toText := flags.String("to", "", "end of the period (RFC 3339, or a date: its end in Beijing time)")
 	force := flags.Bool("force", false, "write into an existing OUT directory, replacing its bundle files")

@@ -11,10 +11,8 @@ import (
 )
 
 func runForget(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "forget", "SUBJECT --reason R\n\nErases a data subject: destroys the key their personal data is sealed with and records who, when and why.\n"+
+	flags, store := newLedgerFlags(env, "forget", "SUBJECT --reason R\n\nErases a data subject: destroys the key their personal data is sealed with and records who, when and why.\n"+
 		"Their entries, every total and every proof stay as they were; their personal fields read as erased everywhere.")
-	var store storeFlags
-	store.register(flags)
 	reason := flags.String("reason", "", "why (required), e.g. 本人依《个人信息保护法》申请删除")
 	actor := flags.String("actor", envOr("LEDGER_ACTOR", envOr("USER", "admin")), "who erases")
 	if err := parse(flags, args); err != nil {
@@ -76,13 +74,11 @@ func readErasures(path string) ([]string, error) {
 // runErasures lists every subject the ledger has erased, for restore's
 // --erasures.
 func runErasures(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "erasures", "[--out FILE]\n\nLists every erased data subject, one a line: give the list to `ledger restore --erasures FILE` so that a\n"+
+	flags, store := newLedgerFlags(env, "erasures", "[--out FILE]\n\nLists every erased data subject, one a line: give the list to `ledger restore --erasures FILE` so that a\n"+
 		"backup taken before an erasure does not bring the person back.")
-	var store storeFlags
-	store.register(flags)
 	out := flags.String("out", "", "write the list to this new file (mode 0600) instead of standard output")
 	force := flags.Bool("force", false, "replace an existing --out file")
-	opened, err := openParsed(ctx, env, flags, &store, args, -1, "")
+	opened, err := openParsed(ctx, env, flags, store, args, -1, "")
 	if err != nil {
 		return err
 	}
@@ -110,11 +106,9 @@ func runErasures(ctx context.Context, env *environment, args []string) error {
 
 // runAccessLog prints the recorded reads of personal data.
 func runAccessLog(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "access-log", "[--json]\n\nLists every recorded read of personal data: when, who, in what role, through which route or command, whose data.")
-	var store storeFlags
-	store.register(flags)
+	flags, store := newLedgerFlags(env, "access-log", "[--json]\n\nLists every recorded read of personal data: when, who, in what role, through which route or command, whose data.")
 	asJSON := flags.Bool("json", false, "print the records as JSON")
-	opened, err := openParsed(ctx, env, flags, &store, args, -1, "")
+	opened, err := openParsed(ctx, env, flags, store, args, -1, "")
 	if err != nil {
 		return err
 	}

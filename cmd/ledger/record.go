@@ -22,12 +22,10 @@ func runRecord(ctx context.Context, env *environment, args []string) error {
 			return runRecordShortcut(ctx, env, args[0], args[1:])
 		}
 	}
-	flags := newFlags(env, "record", "FILE|- [--skip-invalid]\n       ledger record donation|allocation|delivery|training|service|void --help\n\n"+
+	flags, store := newLedgerFlags(env, "record", "FILE|- [--skip-invalid]\n       ledger record donation|allocation|delivery|training|service|void --help\n\n"+
 		"FILE holds events as JSON Lines, a JSON array or one JSON object (see docs/EVENTS.md).\n"+
 		"Every line is checked first: one bad line writes nothing (unless --skip-invalid).\n"+
 		"Events are then written in atomic batches of up to 1000.")
-	var store storeFlags
-	store.register(flags)
 	skipInvalid := flags.Bool("skip-invalid", false, "write the valid lines and report the invalid ones, instead of writing nothing")
 	asJSON := flags.Bool("json", false, "print results as JSON lines")
 	if err := parse(flags, args); err != nil {
@@ -191,12 +189,10 @@ func registerShortcut(flags *flag.FlagSet, s *app.Shortcut) {
 }
 
 func runRecordShortcut(ctx context.Context, env *environment, kind string, args []string) error {
-	flags := newFlags(env, "record "+kind, "[flags]")
-	var store storeFlags
-	store.register(flags)
+	flags, store := newLedgerFlags(env, "record "+kind, "[flags]")
 	shortcut := app.Shortcut{Kind: kind}
 	registerShortcut(flags, &shortcut)
-	opened, err := openParsed(ctx, env, flags, &store, args, 0, "")
+	opened, err := openParsed(ctx, env, flags, store, args, 0, "")
 	if err != nil {
 		return err
 	}

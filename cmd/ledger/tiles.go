@@ -13,12 +13,10 @@ func runTiles(ctx context.Context, env *environment, args []string) error {
 	if len(args) == 0 || args[0] != "export" {
 		return usagef("tiles needs export DIR")
 	}
-	flags := newFlags(env, "tiles export", "DIR\n\nWrites the log in the C2SP tlog-tiles layout (checkpoint, tile/<L>/<N>, tile/entries/<N>) for the newest signed\n"+
+	flags, store := newLedgerFlags(env, "tiles export", "DIR\n\nWrites the log in the C2SP tlog-tiles layout (checkpoint, tile/<L>/<N>, tile/entries/<N>) for the newest signed\n"+
 		"checkpoint, for publishing on any static web server or object store. Entries are the events as stored: sealed personal\n"+
 		"data stays sealed.")
-	var store storeFlags
-	store.register(flags)
-	opened, err := openParsed(ctx, env, flags, &store, args[1:], 1, "give one DIR")
+	opened, err := openParsed(ctx, env, flags, store, args[1:], 1, "give one DIR")
 	if err != nil {
 		return err
 	}
