@@ -19,8 +19,8 @@ import (
 // changed on the page is named.
 func TestPrintedReportReadsBack(t *testing.T) {
 	monthly := &app.MonthReport{Month: "2022-06", Seal: "ledger-report/v1 month=2022-06 size=3",
-		Rows: []projections.Row{{County: "150626", Figures: projections.Figures{Received: 123456, Deliveries: 2}}},
-		All:  []projections.Row{{County: "all", Figures: projections.Figures{Received: 123456, Deliveries: 2}}},
+		Rows:       []projections.Row{{County: "150626", Figures: projections.Figures{Received: 123456, Deliveries: 2}}},
+		All:        []projections.Row{{County: "all", Figures: projections.Figures{Received: 123456, Deliveries: 2}}},
 		Checkpoint: integrity.Checkpoint{Origin: "test", Size: 3, Time: time.Date(2022, 7, 1, 0, 0, 0, 0, domain.Beijing)}}
 	var page bytes.Buffer
 	if err := report.Paper(&page, monthly, domain.DefaultCatalog(), "en"); err != nil {
