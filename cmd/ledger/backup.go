@@ -82,8 +82,8 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 	var erased []string
 	if *erasures != "" {
 		var err error
-		if erased, err = readErasures(*erasures); err != nil {
-			return err
+		if erased, err = backup.ReadErasures(*erasures); err != nil {
+			return usagef("--erasures: %v", err)
 		}
 	}
 	saved, err := backup.Open(flags.Arg(0), identities)

@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
-	"strings"
 
+	"github.com/ordos-union/ledger/backup"
 	"github.com/ordos-union/ledger/report"
 )
 
@@ -39,38 +37,6 @@ func runForget(ctx context.Context, env *environment, args []string) error {
 	return nil
 }
 
-// erasuresBytesMax bounds an erasure list read by restore.
-const erasuresBytesMax = 16 << 20
-
-// readErasures reads a list of erased subjects: one id a line, blank lines
-// and lines starting with # skipped.
-func readErasures(path string) ([]string, error) {
-	file, err := os.Open(path)
-	if err != nil {
-		return nil, usagef("--erasures: %v", err)
-	}
-	defer file.Close()
-	content, err := io.ReadAll(io.LimitReader(file, erasuresBytesMax+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(content) > erasuresBytesMax {
-		return nil, usagef("--erasures %s: larger than %d bytes", path, erasuresBytesMax)
-	}
-	var subjects []string
-	for number, line := range strings.Split(string(content), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if strings.ContainsAny(line, " \t") {
-			return nil, usagef("--erasures %s line %d: one subject id a line, not %q", path, number+1, line)
-		}
-		subjects = append(subjects, line)
-	}
-	return subjects, nil
-}
-
 // runErasures lists every subject the ledger has erased, for restore's
 // --erasures.
 func runErasures(ctx context.Context, env *environment, args []string) error {
@@ -87,20 +53,15 @@ func runErasures(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	var list strings.Builder
-	list.WriteString("# data subjects erased from the ledger, one a line (ledger erasures)\n")
-	for _, subject := range erased {
-		list.WriteString(subject + "\n")
-	}
-	count := len(erased)
+	list := backup.ErasuresList(erased)
 	if *out == "" {
-		fmt.Fprint(env.stdout, list.String())
-		return nil
-	}
-	if err := writeOutput(*out, []byte(list.String()), *force); err != nil {
+		_, err := env.stdout.Write(list)
 		return err
 	}
-	fmt.Fprintf(env.stderr, "wrote %d erased subjects to %s\n", count, *out)
+	if err := writeOutput(*out, list, *force); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stderr, "wrote %d erased subjects to %s\n", len(erased), *out)
 	return nil
 }
 
