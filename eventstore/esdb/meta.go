@@ -85,7 +85,7 @@ func (s *Store) oneOf(ctx context.Context, stream string, options esdb.ReadStrea
 		return nil, fmt.Errorf("read %s: %w: %w", stream, domain.ErrUnavailable, err)
 	}
 	defer reader.Close()
-	resolved, err := reader.Recv()
+	resolved, err := s.recv(reader)
 	switch {
 	case errors.Is(err, io.EOF), isMissingStream(err):
 		return nil, nil
@@ -147,7 +147,7 @@ func (s *Store) streamsStartingWith(ctx context.Context, prefix string) ([]strin
 		}
 		read := 0
 		for {
-			resolved, err := reader.Recv()
+			resolved, err := s.recv(reader)
 			if errors.Is(err, io.EOF) {
 				break
 			}
@@ -201,7 +201,7 @@ func (c *Checkpoints) Load(ctx context.Context, name string) (eventstore.Checkpo
 	}
 	defer reader.Close()
 	for {
-		resolved, err := reader.Recv()
+		resolved, err := c.store.recv(reader)
 		if errors.Is(err, io.EOF) || isMissingStream(err) {
 			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: %w", name, domain.ErrNotFound)
 		}
@@ -234,7 +234,7 @@ func (c *Checkpoints) loadParts(ctx context.Context, name, stream string, manife
 	defer reader.Close()
 	parts := make([][]byte, 0, manifest.Parts)
 	for range manifest.Parts {
-		resolved, err := reader.Recv()
+		resolved, err := c.store.recv(reader)
 		if err != nil {
 			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: part %d: %w", name, len(parts)+1, err)
 		}
@@ -441,7 +441,7 @@ func (c *SignedCheckpoints) All(ctx context.Context) ([][]byte, error) {
 		}
 		read := 0
 		for {
-			resolved, err := reader.Recv()
+			resolved, err := c.store.recv(reader)
 			if errors.Is(err, io.EOF) {
 				break
 			}

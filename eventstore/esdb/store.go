@@ -33,7 +33,9 @@ const readPageEventsMax = 512
 // It costs 16 bytes per event (16 MiB per million) and one pass over $all at
 // start.
 type Store struct {
-	client *esdb.Client
+	// client is the connection the store owns: it makes a new EventStoreDB
+	// client when one fails and rides out an outage (connection.go).
+	client *connection
 	prefix string
 	logger *slog.Logger
 	// appendBytesMax is the most one append may carry (Options).
@@ -62,6 +64,9 @@ type Options struct {
 	// metadata and type of every event) one append may carry.
 	// appendBytesMaxDefault if zero.
 	AppendBytesMax int
+	// ReconnectWindow is how long a call keeps trying through an outage
+	// before it fails with ErrUnavailable; reconnectWindowSeconds if zero.
+	ReconnectWindow time.Duration
 }
 
 // appendBytesMaxDefault is EventStoreDB's default MaxAppendSize (1 MiB, up
@@ -155,8 +160,9 @@ func Open(ctx context.Context, connection string, options Options) (*Store, erro
 		return nil, fmt.Errorf("esdb connection string: %w", err)
 	}
 	config.Logger = clientLogging(options.Logger)
-	client, err := esdb.NewClient(config)
-	if err != nil {
+	// The client connects on its first call: making one checks the
+	// configuration only, so a bad one is reported here.
+	if _, err := esdb.NewClient(config); err != nil {
 		return nil, fmt.Errorf("connect to EventStoreDB: %w", err)
 	}
 	logger := options.Logger
@@ -166,10 +172,19 @@ func Open(ctx context.Context, connection string, options Options) (*Store, erro
 	if options.AppendBytesMax <= 0 {
 		options.AppendBytesMax = appendBytesMaxDefault
 	}
+	client := newConnection(func() (eventStoreClient, error) { return esdb.NewClient(config) }, logger)
+	// A server that cannot be reached at open is more likely misnamed
+	// than restarting: the open fails at once, and the window applies
+	// from then on.
+	client.window = 0
 	store := &Store{client: client, prefix: options.StreamPrefix, logger: logger, appendBytesMax: options.AppendBytesMax}
 	if err := store.refresh(ctx); err != nil {
 		_ = client.Close()
 		return nil, fmt.Errorf("EventStoreDB at %s: %w: %w", serverAddress(config), domain.ErrUnavailable, err)
+	}
+	client.window = reconnectWindowSeconds * time.Second
+	if options.ReconnectWindow > 0 {
+		client.window = options.ReconnectWindow
 	}
 	return store, nil
 }
@@ -207,7 +222,7 @@ func (s *Store) refresh(ctx context.Context) error {
 		}
 		read := 0
 		for {
-			resolved, err := stream.Recv()
+			resolved, err := s.recv(stream)
 			if errors.Is(err, io.EOF) {
 				break
 			}
@@ -233,6 +248,16 @@ func (s *Store) refresh(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// recv reads the next event of a read, handing a failure to the
+// connection so that a dead client is replaced before the next call.
+func (s *Store) recv(reader *esdb.ReadStream) (*esdb.ResolvedEvent, error) {
+	resolved, err := reader.Recv()
+	if err != nil && !errors.Is(err, io.EOF) {
+		s.client.failed(err)
+	}
+	return resolved, err
 }
 
 // After reports whether commit position a comes after b in $all.
@@ -283,7 +308,7 @@ func (s *Store) lastEvent(ctx context.Context, aggregate domain.AggregateRef) (L
 		return LastEvent{}, err
 	}
 	defer stream.Close()
-	resolved, err := stream.Recv()
+	resolved, err := s.recv(stream)
 	switch {
 	case errors.Is(err, io.EOF):
 		return LastEvent{}, nil
@@ -391,7 +416,7 @@ func (s *Store) written(ctx context.Context, part eventstore.AggregateAppend, re
 	defer stream.Close()
 	positions := make([]uint64, 0, count)
 	for i := range part.Events {
-		resolved, err := stream.Recv()
+		resolved, err := s.recv(stream)
 		if err != nil {
 			return nil, fmt.Errorf("read back %s: %w", StreamName(s.prefix, part.Aggregate), err)
 		}
@@ -504,7 +529,7 @@ func (s *Store) firstRevisionAfter(ctx context.Context, stream string, from uint
 	}
 	defer reader.Close()
 	for {
-		resolved, err := reader.Recv()
+		resolved, err := s.recv(reader)
 		if errors.Is(err, io.EOF) || isMissingStream(err) {
 			// Every event read is after from: from the start, then.
 			return 0, nil
@@ -536,7 +561,7 @@ func (s *Store) readAggregatePage(ctx context.Context, reader *esdb.ReadStream, 
 	yield func(eventstore.Record, error) bool) (int, bool, error) {
 	read := 0
 	for {
-		resolved, err := reader.Recv()
+		resolved, err := s.recv(reader)
 		if errors.Is(err, io.EOF) || isMissingStream(err) {
 			return read, false, nil
 		}
@@ -648,7 +673,7 @@ func (s *Store) readPage(stream *esdb.ReadStream, next *uint64, head uint64, sta
 	yield func(numberedEvent, error) bool) (int, bool, error) {
 	read := 0
 	for *next <= head {
-		resolved, err := stream.Recv()
+		resolved, err := s.recv(stream)
 		if errors.Is(err, io.EOF) {
 			return read, false, nil
 		}
@@ -761,6 +786,7 @@ func (s *Store) follow(ctx context.Context, last *uint64, filter eventstore.Filt
 	for ctx.Err() == nil {
 		update := subscription.Recv()
 		if update.SubscriptionDropped != nil {
+			s.client.failed(update.SubscriptionDropped.Error)
 			return false, fmt.Errorf("subscription dropped: %w", update.SubscriptionDropped.Error)
 		}
 		if update.EventAppeared == nil {
@@ -817,7 +843,7 @@ func (s *Store) Get(ctx context.Context, position uint64) (eventstore.Record, er
 		return eventstore.Record{}, fmt.Errorf("read position %d: %w", position, err)
 	}
 	defer stream.Close()
-	resolved, err := stream.Recv()
+	resolved, err := s.recv(stream)
 	if err != nil {
 		return eventstore.Record{}, fmt.Errorf("read position %d: %w", position, err)
 	}
