@@ -133,45 +133,24 @@ func metadataDue(revision, written, young uint64) bool {
 }
 
 // streamsStartingWith lists the streams of $all whose names start with
-// prefix, in the order first written. It reads the whole of $all: it serves
-// exports, which are rare, and needs no index to keep in step.
+// prefix, in the order first written. It reads their events in $all,
+// filtered on the server, so the ledger's events and other side streams
+// do not cross the network; it serves exports, which are rare, and needs
+// no index to keep in step.
 func (s *Store) streamsStartingWith(ctx context.Context, prefix string) ([]string, error) {
 	var names []string
 	seen := map[string]bool{}
-	var from esdb.AllPosition = esdb.Start{}
-	var last *esdb.Position
-	for {
-		reader, err := s.client.ReadAll(ctx, esdb.ReadAllOptions{From: from}, readPageEventsMax)
-		if err != nil {
-			return nil, fmt.Errorf("read $all: %w", err)
+	err := s.catchUp(ctx, nil, []string{prefix}, func(recorded *esdb.RecordedEvent) error {
+		if strings.HasPrefix(recorded.StreamID, prefix) && !seen[recorded.StreamID] {
+			seen[recorded.StreamID] = true
+			names = append(names, recorded.StreamID)
 		}
-		read := 0
-		for {
-			resolved, err := s.recv(reader)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				reader.Close()
-				return nil, fmt.Errorf("read $all: %w", err)
-			}
-			read++
-			recorded := resolved.OriginalEvent()
-			if last != nil && !After(recorded.Position, *last) {
-				continue
-			}
-			position := recorded.Position
-			from, last = position, &position
-			if strings.HasPrefix(recorded.StreamID, prefix) && !seen[recorded.StreamID] {
-				seen[recorded.StreamID] = true
-				names = append(names, recorded.StreamID)
-			}
-		}
-		reader.Close()
-		if read < readPageEventsMax {
-			return names, nil
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return names, nil
 }
 
 // Checkpoints keeps projection checkpoints and leases in EventStoreDB, one

@@ -41,13 +41,16 @@ type Store struct {
 	// appendBytesMax is the most one append may carry (Options).
 	appendBytesMax int
 
+	// refreshing lets one refresh of the index run at a time; a refresh
+	// reads the network, so it is not the mutex.
+	refreshing chan struct{}
+	// mutex guards positions and scanned, and is never held across a call
+	// to the server.
 	mutex sync.Mutex
 	// positions[n-1] is the commit position of ledger position n.
 	positions []esdb.Position
-	// scanned is the last position of $all the index has read, in any
-	// stream: the next refresh starts there rather than at the last ledger
-	// event, so other writes (lease renewals, checkpoints, other
-	// applications) are read once, not at every refresh.
+	// scanned is the last position of $all the index has read: the next
+	// refresh starts after it.
 	scanned *esdb.Position
 }
 
@@ -177,7 +180,7 @@ func Open(ctx context.Context, connection string, options Options) (*Store, erro
 	// than restarting: the open fails at once, and the window applies
 	// from then on.
 	client.window = 0
-	store := &Store{client: client, prefix: options.StreamPrefix, logger: logger, appendBytesMax: options.AppendBytesMax}
+	store := newStore(client, options.StreamPrefix, logger, options.AppendBytesMax)
 	if err := store.refresh(ctx); err != nil {
 		_ = client.Close()
 		return nil, fmt.Errorf("EventStoreDB at %s: %w: %w", serverAddress(config), domain.ErrUnavailable, err)
@@ -187,6 +190,11 @@ func Open(ctx context.Context, connection string, options Options) (*Store, erro
 		client.window = options.ReconnectWindow
 	}
 	return store, nil
+}
+
+// newStore makes a store on a connection, with an empty index.
+func newStore(client *connection, prefix string, logger *slog.Logger, appendBytesMax int) *Store {
+	return &Store{client: client, prefix: prefix, logger: logger, appendBytesMax: appendBytesMax, refreshing: make(chan struct{}, 1)}
 }
 
 // StreamOf is the stream an event belongs in.
@@ -208,46 +216,38 @@ func serverAddress(config *esdb.Configuration) string {
 func (s *Store) Close() error { return s.client.Close() }
 
 // refresh extends the position index with ledger events appended since.
+// Refreshes take turns (they extend one index), but the store's mutex is
+// held only to read and extend the index, never across the read of $all:
+// Head, Get and every read would otherwise wait on the network behind it.
 func (s *Store) refresh(ctx context.Context) error {
+	select {
+	case s.refreshing <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.refreshing }()
 	s.mutex.Lock()
-	defer s.mutex.Unlock()
-	var from esdb.AllPosition = esdb.Start{}
-	if s.scanned != nil {
-		from = *s.scanned
+	from := s.scanned
+	s.mutex.Unlock()
+	var found []esdb.Position
+	var last *esdb.Position
+	err := s.catchUp(ctx, from, ledgerPrefixes(s.prefix), func(recorded *esdb.RecordedEvent) error {
+		position := recorded.Position
+		last = &position
+		if IsLedgerStream(s.prefix, recorded.StreamID) {
+			found = append(found, position)
+		}
+		return nil
+	})
+	// What was read before a failure is a whole stretch of the log in
+	// order: it is kept, and the next refresh goes on after it.
+	s.mutex.Lock()
+	s.positions = append(s.positions, found...)
+	if last != nil {
+		s.scanned = last
 	}
-	for {
-		stream, err := s.client.ReadAll(ctx, esdb.ReadAllOptions{From: from}, readPageEventsMax)
-		if err != nil {
-			return fmt.Errorf("read $all: %w", err)
-		}
-		read := 0
-		for {
-			resolved, err := s.recv(stream)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				stream.Close()
-				return fmt.Errorf("read $all: %w", err)
-			}
-			read++
-			recorded := resolved.OriginalEvent()
-			// A read from a position starts with the event there, which
-			// the last read ended on.
-			if s.scanned != nil && !After(recorded.Position, *s.scanned) {
-				continue
-			}
-			position := recorded.Position
-			s.scanned, from = &position, position
-			if IsLedgerStream(s.prefix, recorded.StreamID) {
-				s.positions = append(s.positions, recorded.Position)
-			}
-		}
-		stream.Close()
-		if read < readPageEventsMax {
-			return nil
-		}
-	}
+	s.mutex.Unlock()
+	return err
 }
 
 // recv reads the next event of a read, handing a failure to the
@@ -443,8 +443,8 @@ func (s *Store) written(ctx context.Context, part eventstore.AggregateAppend, re
 
 // Read yields the ledger's events after position from, up to the head as
 // of the call. A read of one aggregate reads its stream; any other reads
-// $all, which the client reads without a server-side filter, so the filter
-// is applied to the decoded events.
+// the ledger's part of $all, filtered on the server by stream name, and
+// applies the rest of the filter to the decoded events.
 func (s *Store) Read(ctx context.Context, from uint64, filter eventstore.Filter) iter.Seq2[eventstore.Record, error] {
 	if filter.AggregateKind != "" && filter.AggregateID != "" {
 		return s.readAggregate(ctx, from, filter)
@@ -631,8 +631,8 @@ type numberedEvent struct {
 }
 
 // scan yields the ledger's events after position from with their ledger
-// positions, up to the head as of the call, reading $all forward in pages
-// from the commit position of the first one.
+// positions, up to the head as of the call, reading the ledger's part of
+// $all (filtered on the server) after the commit position of position from.
 func (s *Store) scan(ctx context.Context, from uint64) iter.Seq2[numberedEvent, error] {
 	return func(yield func(numberedEvent, error) bool) {
 		if err := s.refresh(ctx); err != nil {
@@ -641,66 +641,39 @@ func (s *Store) scan(ctx context.Context, from uint64) iter.Seq2[numberedEvent, 
 		}
 		s.mutex.Lock()
 		head := uint64(len(s.positions))
-		var start esdb.Position
-		if from < head {
-			start = s.positions[from]
+		var start *esdb.Position
+		if from > 0 && from <= head {
+			position := s.positions[from-1]
+			start = &position
 		}
 		s.mutex.Unlock()
+		if from >= head {
+			return
+		}
 		next := from + 1
-		for next <= head {
-			stream, err := s.client.ReadAll(ctx, esdb.ReadAllOptions{From: start}, readPageEventsMax)
-			if err != nil {
-				yield(numberedEvent{}, fmt.Errorf("read $all: %w", err))
-				return
+		stopped := false
+		err := s.catchUp(ctx, start, ledgerPrefixes(s.prefix), func(recorded *esdb.RecordedEvent) error {
+			if !IsLedgerStream(s.prefix, recorded.StreamID) {
+				return nil
 			}
-			read, stop, err := s.readPage(stream, &next, head, &start, yield)
-			stream.Close()
-			if err != nil {
-				yield(numberedEvent{}, err)
-				return
+			if want := s.positionOf(next); want != recorded.Position {
+				return fmt.Errorf("position %d: $all has commit %d where the index has %d", next, recorded.Position.Commit, want.Commit)
 			}
-			if stop || read < readPageEventsMax {
-				return
+			position := next
+			next++
+			if !yield(numberedEvent{position: position, recorded: recorded}, nil) {
+				stopped = true
+				return errCaughtUp
 			}
+			if next > head {
+				return errCaughtUp
+			}
+			return nil
+		})
+		if err != nil && !stopped {
+			yield(numberedEvent{}, err)
 		}
 	}
-}
-
-// readPage yields the ledger events of one page of $all, numbering them from
-// *next, and leaves *start at the page's last commit position. It reports
-// how many events of any stream it read and whether the reader stopped.
-func (s *Store) readPage(stream *esdb.ReadStream, next *uint64, head uint64, start *esdb.Position,
-	yield func(numberedEvent, error) bool) (int, bool, error) {
-	read := 0
-	for *next <= head {
-		resolved, err := s.recv(stream)
-		if errors.Is(err, io.EOF) {
-			return read, false, nil
-		}
-		if err != nil {
-			return read, false, fmt.Errorf("read $all: %w", err)
-		}
-		read++
-		recorded := resolved.OriginalEvent()
-		// A page after the first starts with the event the last one ended
-		// on; it was yielded already.
-		if read == 1 && recorded.Position == *start && *next > 1 && s.positionOf(*next-1) == *start {
-			continue
-		}
-		*start = recorded.Position
-		if !IsLedgerStream(s.prefix, recorded.StreamID) {
-			continue
-		}
-		if want := s.positionOf(*next); want != recorded.Position {
-			return read, false, fmt.Errorf("position %d: $all has commit %d where the index has %d", *next, recorded.Position.Commit, want.Commit)
-		}
-		position := *next
-		*next++
-		if !yield(numberedEvent{position: position, recorded: recorded}, nil) {
-			return read, true, nil
-		}
-	}
-	return read, true, nil
 }
 
 // positionOf is the commit position of a ledger position the index holds.
@@ -773,12 +746,7 @@ func (s *Store) follow(ctx context.Context, last *uint64, filter eventstore.Filt
 		}
 		start = s.positionOf(*last)
 	}
-	var prefixes []string
-	for _, kind := range domain.AggregateKinds {
-		prefixes = append(prefixes, s.prefix+kind+"-")
-	}
-	subscription, err := s.client.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{From: start,
-		Filter: &esdb.SubscriptionFilter{Type: esdb.StreamFilterType, Prefixes: prefixes}})
+	subscription, err := s.client.SubscribeToAll(ctx, catchUpOptions(start, ledgerPrefixes(s.prefix)))
 	if err != nil {
 		return false, fmt.Errorf("subscribe to $all: %w", err)
 	}
