@@ -39,6 +39,15 @@ const (
 	reconnectPauseMaxMs = 2000
 )
 
+// appendAttemptDeadlineSeconds bounds one attempt of an append. An append
+// repeated while its first attempt is written but not yet replicated is
+// recognised by the server as the same write, which does not answer it
+// until that write commits; with the client's default deadline the caller
+// waits ten seconds for nothing. A shorter one lets the connection ask
+// again (an append expecting a revision), and the repeat then finds the
+// write committed.
+const appendAttemptDeadlineSeconds = 5
+
 // requiresLeaderHeader is the gRPC header that makes a follower refuse a
 // call (NotLeader, naming the leader, which the client then connects to)
 // instead of answering from its own, possibly lagging, copy.
@@ -308,6 +317,10 @@ func appendKind(expected esdb.ExpectedRevision) callKind {
 // AppendToStream appends; an append expecting a revision is repeated
 // through an outage, one expecting any revision only where nothing was sent.
 func (c *connection) AppendToStream(ctx context.Context, stream string, options esdb.AppendToStreamOptions, events ...esdb.EventData) (*esdb.WriteResult, error) {
+	if options.Deadline == nil {
+		deadline := appendAttemptDeadlineSeconds * time.Second
+		options.Deadline = &deadline
+	}
 	var result *esdb.WriteResult
 	err := c.do(ctx, appendKind(options.ExpectedRevision), func(ctx context.Context, client eventStoreClient) error {
 		var err error

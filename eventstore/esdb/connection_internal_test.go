@@ -40,6 +40,7 @@ func closedClientError(t *testing.T) error {
 	if err != nil {
 		t.Fatal(err)
 	}
+	config.Logger = clientLogging(nil)
 	client, err := esdb.NewClient(config)
 	if err != nil {
 		t.Fatal(err)
@@ -132,6 +133,8 @@ type fakeClient struct {
 	calls    int
 	closed   bool
 	contexts []context.Context
+	// deadlines are the appends' per-attempt deadlines.
+	deadlines []time.Duration
 }
 
 func (f *fakeClient) answer(ctx context.Context) error {
@@ -147,7 +150,12 @@ func (f *fakeClient) answer(ctx context.Context) error {
 	return err
 }
 
-func (f *fakeClient) AppendToStream(ctx context.Context, _ string, _ esdb.AppendToStreamOptions, _ ...esdb.EventData) (*esdb.WriteResult, error) {
+func (f *fakeClient) AppendToStream(ctx context.Context, _ string, options esdb.AppendToStreamOptions, _ ...esdb.EventData) (*esdb.WriteResult, error) {
+	f.mutex.Lock()
+	if options.Deadline != nil {
+		f.deadlines = append(f.deadlines, *options.Deadline)
+	}
+	f.mutex.Unlock()
 	if err := f.answer(ctx); err != nil {
 		return nil, err
 	}
@@ -296,6 +304,7 @@ func TestConnectionOutlivesARealClientThatGaveUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	config.Logger = clientLogging(nil)
 	var made []*esdb.Client
 	c := newConnection(func() (eventStoreClient, error) {
 		client, err := esdb.NewClient(config)
@@ -327,5 +336,28 @@ func TestConnectionOutlivesARealClientThatGaveUp(t *testing.T) {
 	dialled := len(made)
 	if _, err := c.ReadAll(context.Background(), esdb.ReadAllOptions{}, 1); !errors.Is(err, errClosed) || len(made) != dialled {
 		t.Fatalf("after Close: %v with %d new clients", err, len(made)-dialled)
+	}
+}
+
+// A repeated append that meets its first attempt not yet replicated gets
+// no answer; each attempt is bounded by appendAttemptDeadlineSeconds, not
+// the client's ten seconds, and the repeat that follows gets the answer.
+// A deadline the caller set is kept.
+func TestEachAppendAttemptIsBounded(t *testing.T) {
+	client := &fakeClient{errs: []error{clientError(t, esdb.ErrorCodeDeadlineExceeded)}}
+	c, _, _ := fakeConnection(client)
+	if _, err := c.AppendToStream(context.Background(), "s", esdb.AppendToStreamOptions{ExpectedRevision: esdb.Revision(3)}); err != nil {
+		t.Fatal(err)
+	}
+	want := appendAttemptDeadlineSeconds * time.Second
+	if len(client.deadlines) != 2 || client.deadlines[0] != want || client.deadlines[1] != want {
+		t.Fatalf("attempt deadlines %v, want two of %s", client.deadlines, want)
+	}
+	own := time.Second
+	if _, err := c.AppendToStream(context.Background(), "s", esdb.AppendToStreamOptions{ExpectedRevision: esdb.Revision(3), Deadline: &own}); err != nil {
+		t.Fatal(err)
+	}
+	if client.deadlines[2] != own {
+		t.Fatalf("the caller's deadline became %s", client.deadlines[2])
 	}
 }

@@ -64,7 +64,7 @@ func (r *recordingEraser) DeleteStream(_ context.Context, stream string, _ esdb.
 func TestDestroyKeyLeavesNothingSecretBehind(t *testing.T) {
 	key := bytes.Repeat([]byte{0xAB}, 32)
 	eraser := &recordingEraser{revision: 0}
-	if err := destroyKeyStream(context.Background(), eraser, "ledger-key-41"); err != nil {
+	if err := destroyKeyStream(context.Background(), eraser, "ledger-key-41", "ledger"); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"append ledger-key-41", "metadata ledger-key-41", "delete ledger-key-41"}
@@ -80,7 +80,7 @@ func TestDestroyKeyLeavesNothingSecretBehind(t *testing.T) {
 	}
 	for _, failing := range want {
 		eraser := &recordingEraser{failAt: failing}
-		err := destroyKeyStream(context.Background(), eraser, "ledger-key-41")
+		err := destroyKeyStream(context.Background(), eraser, "ledger-key-41", "ledger")
 		if err == nil || eraser.calls[len(eraser.calls)-1] != failing {
 			t.Fatalf("with %q failing: %v after %v; want an error and no call after it", failing, err, eraser.calls)
 		}

@@ -325,7 +325,14 @@ func (c *Checkpoints) Claim(ctx context.Context, name, holder string, ttl time.D
 		return false, fmt.Errorf("claim %s: %w", name, err)
 	}
 	if metadataDue(result.NextExpectedVersion, 1, 0) {
-		return true, c.store.keepLast(ctx, stream)
+		// The lease is held once its event is appended; the cap only
+		// keeps the stream short. Reporting its failure as the claim's
+		// would have the caller give up a lease it holds (an error means
+		// "not held", see eventstore.Leases), so it is logged, and a
+		// later renewal sets the cap again.
+		if err := c.store.keepLast(ctx, stream); err != nil {
+			c.store.logger.Warn("lease held, but its stream's cap was not set; a later renewal sets it", "lease", name, "error", err)
+		}
 	}
 	return true, nil
 }
@@ -490,10 +497,46 @@ func (k *Keystore) CreateKey(ctx context.Context, subject string) ([]byte, error
 }
 
 func (k *Keystore) put(ctx context.Context, subject string, key []byte) error {
-	_, err := k.store.client.AppendToStream(ctx, k.store.keyStream(subject), esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}},
+	if err := putKey(ctx, k.store.client, k.store.keyStream(subject), k.store.user, key); err != nil {
+		return fmt.Errorf("create key of %s: %w", subject, err)
+	}
+	return nil
+}
+
+// keyStreamAdminRole is EventStoreDB's administrators' role.
+const keyStreamAdminRole = "$admins"
+
+// keyStreamACL lets only administrators and the ledger's own user (user,
+// from the connection string; none when it connects as an administrator
+// or anonymously) read, write, delete or change a key stream. By default
+// any authenticated user may read a user stream, and a key makes a
+// person's data readable.
+func keyStreamACL(user string) esdb.Acl {
+	roles := []string{keyStreamAdminRole}
+	if user != "" {
+		roles = append(roles, user)
+	}
+	var acl esdb.Acl
+	acl.AddReadRoles(roles...)
+	acl.AddWriteRoles(roles...)
+	acl.AddDeleteRoles(roles...)
+	acl.AddMetaReadRoles(roles...)
+	acl.AddMetaWriteRoles(roles...)
+	return acl
+}
+
+// putKey writes a key stream's ACL and then the key: set the other way
+// round, the key would be readable by any user until the ACL landed.
+func putKey(ctx context.Context, client keyEraser, stream, user string, key []byte) error {
+	var metadata esdb.StreamMetadata
+	metadata.SetAcl(keyStreamACL(user))
+	if _, err := client.SetStreamMetadata(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}}, metadata); err != nil {
+		return fmt.Errorf("restrict the key stream to the ledger: %w: %w", domain.ErrUnavailable, err)
+	}
+	_, err := client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}},
 		esdb.EventData{EventType: subjectKeyEventType, ContentType: esdb.ContentTypeBinary, Data: key})
 	if err != nil {
-		return fmt.Errorf("create key of %s: %w: %w", subject, domain.ErrUnavailable, err)
+		return fmt.Errorf("%w: %w", domain.ErrUnavailable, err)
 	}
 	return nil
 }
@@ -508,7 +551,7 @@ func (k *Keystore) Destroy(ctx context.Context, subject string) error {
 	if _, err := k.Key(ctx, subject); err != nil {
 		return err
 	}
-	if err := destroyKeyStream(ctx, k.store.client, k.store.keyStream(subject)); err != nil {
+	if err := destroyKeyStream(ctx, k.store.client, k.store.keyStream(subject), k.store.user); err != nil {
 		return fmt.Errorf("destroy key of %s: %w", subject, err)
 	}
 	return nil
@@ -528,8 +571,10 @@ var _ keyEraser = (*esdb.Client)(nil)
 // destroyKeyStream appends the marker, truncates the stream before it and
 // deletes the stream; it stops at the first call that fails, so a key is
 // never reported destroyed while its bytes may survive a scavenge as the
-// stream's last event.
-func destroyKeyStream(ctx context.Context, client keyEraser, stream string) error {
+// stream's last event. The truncating metadata keeps the stream's ACL
+// (metadata is replaced whole), so the key's bytes stay closed to other
+// users until the scavenge.
+func destroyKeyStream(ctx context.Context, client keyEraser, stream, user string) error {
 	marker, err := client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.StreamExists{}},
 		esdb.EventData{EventType: subjectKeyDestroyedEventType, ContentType: esdb.ContentTypeJson, Data: []byte(`{"destroyed":true}`)})
 	if err != nil {
@@ -537,6 +582,7 @@ func destroyKeyStream(ctx context.Context, client keyEraser, stream string) erro
 	}
 	var metadata esdb.StreamMetadata
 	metadata.SetTruncateBefore(marker.NextExpectedVersion)
+	metadata.SetAcl(keyStreamACL(user))
 	if _, err := client.SetStreamMetadata(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}}, metadata); err != nil {
 		return fmt.Errorf("truncate the key stream before the marker: %w: %w", domain.ErrUnavailable, err)
 	}

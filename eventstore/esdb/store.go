@@ -37,6 +37,9 @@ type Store struct {
 	// client when one fails and rides out an outage (connection.go).
 	client *connection
 	prefix string
+	// user is the user the connection string names, granted the key
+	// streams beside administrators ("" if none).
+	user   string
 	logger *slog.Logger
 	// appendBytesMax is the most one append may carry (Options).
 	appendBytesMax int
@@ -181,6 +184,7 @@ func Open(ctx context.Context, connection string, options Options) (*Store, erro
 	// from then on.
 	client.window = 0
 	store := newStore(client, options.StreamPrefix, logger, options.AppendBytesMax)
+	store.user = config.Username
 	if err := store.refresh(ctx); err != nil {
 		_ = client.Close()
 		return nil, fmt.Errorf("EventStoreDB at %s: %w: %w", serverAddress(config), domain.ErrUnavailable, err)
@@ -736,16 +740,9 @@ func (s *Store) follow(ctx context.Context, last *uint64, filter eventstore.Filt
 			return true, nil
 		}
 	}
-	var start esdb.AllPosition = esdb.Start{}
-	if *last > 0 {
-		s.mutex.Lock()
-		known := uint64(len(s.positions))
-		s.mutex.Unlock()
-		if *last > known {
-			return false, fmt.Errorf("subscribe after position %d: the log has %d events", *last, known)
-		}
-		start = s.positionOf(*last)
-	}
+	s.mutex.Lock()
+	start := subscribeStart(*last, s.positions)
+	s.mutex.Unlock()
 	subscription, err := s.client.SubscribeToAll(ctx, catchUpOptions(start, ledgerPrefixes(s.prefix)))
 	if err != nil {
 		return false, fmt.Errorf("subscribe to $all: %w", err)
@@ -787,6 +784,20 @@ func (s *Store) follow(ctx context.Context, last *uint64, filter eventstore.Filt
 		}
 	}
 	return true, nil
+}
+
+// subscribeStart is where in $all a subscription after ledger position
+// last starts: after last's commit position. A start beyond the log is
+// not an error (the contract's Subscribe goes on with new events, and a
+// JetStream consumer started beyond its stream waits for the sequence):
+// the subscription starts after the log's last event, and the events up
+// to last are passed over as they come.
+func subscribeStart(last uint64, positions []esdb.Position) esdb.AllPosition {
+	known := min(last, uint64(len(positions)))
+	if known == 0 {
+		return esdb.Start{}
+	}
+	return positions[known-1]
 }
 
 // Get reads the event at a ledger position.
