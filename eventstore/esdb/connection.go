@@ -57,6 +57,7 @@ const requiresLeaderHeader = "requires-leader"
 // *esdb.Client has it, and tests give fakes.
 type eventStoreClient interface {
 	keyEraser
+	GetStreamMetadata(ctx context.Context, stream string, options esdb.ReadStreamOptions) (*esdb.StreamMetadata, error)
 	ReadStream(ctx context.Context, stream string, options esdb.ReadStreamOptions, count uint64) (*esdb.ReadStream, error)
 	ReadAll(ctx context.Context, options esdb.ReadAllOptions, count uint64) (*esdb.ReadStream, error)
 	SubscribeToAll(ctx context.Context, options esdb.SubscribeToAllOptions) (*esdb.Subscription, error)
@@ -339,6 +340,17 @@ func (c *connection) SetStreamMetadata(ctx context.Context, stream string, optio
 		return err
 	})
 	return result, err
+}
+
+// GetStreamMetadata reads a stream's metadata.
+func (c *connection) GetStreamMetadata(ctx context.Context, stream string, options esdb.ReadStreamOptions) (*esdb.StreamMetadata, error) {
+	var metadata *esdb.StreamMetadata
+	err := c.do(ctx, readCall, func(ctx context.Context, client eventStoreClient) error {
+		var err error
+		metadata, err = client.GetStreamMetadata(ctx, stream, options)
+		return err
+	})
+	return metadata, err
 }
 
 // DeleteStream soft-deletes a stream.

@@ -176,6 +176,13 @@ func (f *fakeClient) DeleteStream(ctx context.Context, _ string, _ esdb.DeleteSt
 	return &esdb.DeleteResult{}, nil
 }
 
+func (f *fakeClient) GetStreamMetadata(ctx context.Context, _ string, _ esdb.ReadStreamOptions) (*esdb.StreamMetadata, error) {
+	if err := f.answer(ctx); err != nil {
+		return nil, err
+	}
+	return &esdb.StreamMetadata{}, nil
+}
+
 func (f *fakeClient) ReadStream(ctx context.Context, _ string, _ esdb.ReadStreamOptions, _ uint64) (*esdb.ReadStream, error) {
 	return nil, f.answer(ctx)
 }
@@ -281,11 +288,12 @@ func TestEveryCallRequiresTheLeader(t *testing.T) {
 	_, _ = c.AppendToStream(ctx, "s", esdb.AppendToStreamOptions{})
 	_, _ = c.SetStreamMetadata(ctx, "s", esdb.AppendToStreamOptions{}, esdb.StreamMetadata{})
 	_, _ = c.DeleteStream(ctx, "s", esdb.DeleteStreamOptions{})
+	_, _ = c.GetStreamMetadata(ctx, "s", esdb.ReadStreamOptions{})
 	_, _ = c.ReadStream(ctx, "s", esdb.ReadStreamOptions{}, 1)
 	_, _ = c.ReadAll(ctx, esdb.ReadAllOptions{}, 1)
 	_, _ = c.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{})
-	if len(client.contexts) != 6 {
-		t.Fatalf("%d calls reached the client, want 6", len(client.contexts))
+	if len(client.contexts) != 7 {
+		t.Fatalf("%d calls reached the client, want 7", len(client.contexts))
 	}
 	for i, called := range client.contexts {
 		outgoing, _ := metadata.FromOutgoingContext(called)

@@ -22,6 +22,8 @@ type recordingEraser struct {
 	failAt   string
 	// revision is the stream's last revision before the marker.
 	revision uint64
+	// current is the stream's metadata before any call.
+	current *esdb.StreamMetadata
 }
 
 func (r *recordingEraser) call(name string) error {
@@ -41,6 +43,25 @@ func (r *recordingEraser) AppendToStream(_ context.Context, stream string, _ esd
 	}
 	r.revision += uint64(len(events))
 	return &esdb.WriteResult{NextExpectedVersion: r.revision}, nil
+}
+
+// GetStreamMetadata answers the metadata last set, or, before any, the
+// stream's current (nil: the stream has none).
+func (r *recordingEraser) GetStreamMetadata(_ context.Context, stream string, options esdb.ReadStreamOptions) (*esdb.StreamMetadata, error) {
+	if err := r.call("read metadata " + stream); err != nil {
+		return nil, err
+	}
+	if _, backwards := options.From.(esdb.End); !backwards || options.Direction != esdb.Backwards {
+		return nil, fmt.Errorf("metadata read from %v %v: the one in force is the last", options.Direction, options.From)
+	}
+	if len(r.metadata) > 0 {
+		last := r.metadata[len(r.metadata)-1]
+		return &last, nil
+	}
+	if r.current != nil {
+		return r.current, nil
+	}
+	return &esdb.StreamMetadata{}, nil
 }
 
 func (r *recordingEraser) SetStreamMetadata(_ context.Context, stream string, _ esdb.AppendToStreamOptions, metadata esdb.StreamMetadata) (*esdb.WriteResult, error) {

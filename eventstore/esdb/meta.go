@@ -525,15 +525,37 @@ func keyStreamACL(user string) esdb.Acl {
 	return acl
 }
 
+// keyWriter is what writing a key asks of the EventStoreDB client
+// (*esdb.Client has it).
+type keyWriter interface {
+	GetStreamMetadata(ctx context.Context, stream string, options esdb.ReadStreamOptions) (*esdb.StreamMetadata, error)
+	SetStreamMetadata(ctx context.Context, stream string, options esdb.AppendToStreamOptions, metadata esdb.StreamMetadata) (*esdb.WriteResult, error)
+	AppendToStream(ctx context.Context, stream string, options esdb.AppendToStreamOptions, events ...esdb.EventData) (*esdb.WriteResult, error)
+}
+
+var _ keyWriter = (*esdb.Client)(nil)
+
 // putKey writes a key stream's ACL and then the key: set the other way
-// round, the key would be readable by any user until the ACL landed.
-func putKey(ctx context.Context, client keyEraser, stream, user string, key []byte) error {
+// round, the key would be readable by any user until the ACL landed. The
+// stream's metadata is kept but for the ACL, since metadata is replaced
+// whole: a subject whose key was erased has a truncated, deleted stream,
+// and metadata without its truncation would bring the old key back.
+func putKey(ctx context.Context, client keyWriter, stream, user string, key []byte) error {
+	// The client reads the first metadata event unless told to read the
+	// last, which is the one in force.
+	current, err := client.GetStreamMetadata(ctx, stream, esdb.ReadStreamOptions{Direction: esdb.Backwards, From: esdb.End{}})
+	if err != nil && !isMissingStream(err) {
+		return fmt.Errorf("read the key stream's metadata: %w: %w", domain.ErrUnavailable, err)
+	}
 	var metadata esdb.StreamMetadata
+	if err == nil && current != nil {
+		metadata = *current
+	}
 	metadata.SetAcl(keyStreamACL(user))
 	if _, err := client.SetStreamMetadata(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}}, metadata); err != nil {
 		return fmt.Errorf("restrict the key stream to the ledger: %w: %w", domain.ErrUnavailable, err)
 	}
-	_, err := client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}},
+	_, err = client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}},
 		esdb.EventData{EventType: subjectKeyEventType, ContentType: esdb.ContentTypeBinary, Data: key})
 	if err != nil {
 		return fmt.Errorf("%w: %w", domain.ErrUnavailable, err)

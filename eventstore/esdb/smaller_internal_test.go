@@ -87,7 +87,7 @@ func TestKeyStreamsAreClosedToOtherUsers(t *testing.T) {
 	if err := putKey(context.Background(), eraser, "meta-ledger-key-41", "ledger", key); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"metadata meta-ledger-key-41", "append meta-ledger-key-41"}
+	want := []string{"read metadata meta-ledger-key-41", "metadata meta-ledger-key-41", "append meta-ledger-key-41"}
 	if !slices.Equal(eraser.calls, want) {
 		t.Fatalf("calls %v, want %v: the ACL before the key", eraser.calls, want)
 	}
@@ -113,6 +113,18 @@ func TestKeyStreamsAreClosedToOtherUsers(t *testing.T) {
 	if acl := keyStreamACL(""); !slices.Equal(acl.ReadRoles(), []string{keyStreamAdminRole}) {
 		t.Fatalf("without a user the readers are %v, want administrators only", acl.ReadRoles())
 	}
+	// A subject whose key was erased gets a new key; the old stream's
+	// truncation stays in force, or the old key would be readable again.
+	var erased esdb.StreamMetadata
+	erased.SetTruncateBefore(2)
+	again := &recordingEraser{current: &erased}
+	if err := putKey(context.Background(), again, "meta-ledger-key-41", "ledger", key); err != nil {
+		t.Fatal(err)
+	}
+	if truncate := again.metadata[0].TruncateBefore(); truncate == nil || *truncate != 2 {
+		t.Fatalf("truncate before %v after a new key, want the erasure's 2 kept", truncate)
+	}
+	checkACL(again.metadata[0])
 	failing := &recordingEraser{failAt: "metadata meta-ledger-key-41"}
 	if err := putKey(context.Background(), failing, "meta-ledger-key-41", "ledger", key); err == nil || len(failing.written) != 0 {
 		t.Fatalf("with the ACL refused: %v, wrote %d events; want an error and no key written", err, len(failing.written))
