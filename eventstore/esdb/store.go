@@ -30,8 +30,8 @@ const readPageEventsMax = 512
 // position, with gaps and with other applications' events between. The store
 // therefore keeps an index from ledger position to commit position, built by
 // reading the ledger's part of $all at open and extended as the log grows.
-// It costs 16 bytes per event (16 MiB per million) and one pass over $all at
-// start.
+// It costs 16 bytes per event (16 MiB per million) and, at start, one pass
+// over the ledger's events in $all, filtered on the server (catchup.go).
 type Store struct {
 	// client is the connection the store owns: it makes a new EventStoreDB
 	// client when one fails and rides out an outage (connection.go).
