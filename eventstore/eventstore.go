@@ -246,6 +246,17 @@ type CheckpointArchive interface {
 	Import(ctx context.Context, checkpoints []Checkpoint) error
 }
 
+// SaveAll saves checkpoints one by one, as a store's Import does for a
+// restore; the first that cannot be saved stops it.
+func SaveAll(ctx context.Context, store CheckpointStore, checkpoints []Checkpoint) error {
+	for _, checkpoint := range checkpoints {
+		if err := store.Save(ctx, checkpoint); err != nil {
+			return fmt.Errorf("import checkpoint %s: %w", checkpoint.Name, err)
+		}
+	}
+	return nil
+}
+
 // SignedCheckpointLog keeps the signed tree checkpoints, append-only like
 // the ledger itself.
 type SignedCheckpointLog interface {

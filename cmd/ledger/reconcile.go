@@ -125,10 +125,14 @@ func flagged(err error, names map[string]string) error {
 	return err
 }
 
-// reconcileNow is the reconciliation with pledges aged as of --as-of.
-func reconcileNow(ctx context.Context, opened *opened, asOf string) (reconcile.Result, error) {
+// reconcileNow is the reconciliation with pledges aged as of --as-of; the
+// read of the donors' data it holds is logged as the command's.
+func reconcileNow(ctx context.Context, opened *opened, asOf, command string) (reconcile.Result, error) {
 	_, result, err := opened.App.Reconciliation(ctx, asOf)
-	return result, flagged(err, map[string]string{"as_of": "--as-of"})
+	if err != nil {
+		return result, flagged(err, map[string]string{"as_of": "--as-of"})
+	}
+	return result, opened.RecordOperatorAccess(ctx, operator(), command)
 }
 
 func runReconcileReport(ctx context.Context, env *environment, args []string) error {
@@ -153,11 +157,8 @@ func runReconcileReport(ctx context.Context, env *environment, args []string) er
 		return err
 	}
 	defer opened.Close()
-	result, err := reconcileNow(ctx, opened, *asOfText)
+	result, err := reconcileNow(ctx, opened, *asOfText, "ledger reconcile report")
 	if err != nil {
-		return err
-	}
-	if err := opened.RecordOperatorAccess(ctx, operator(), "ledger reconcile report"); err != nil {
 		return err
 	}
 	writer := env.stdout
@@ -275,11 +276,8 @@ func runPledges(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	result, err := reconcileNow(ctx, opened, *asOfText)
+	result, err := reconcileNow(ctx, opened, *asOfText, "ledger pledges")
 	if err != nil {
-		return err
-	}
-	if err := opened.RecordOperatorAccess(ctx, operator(), "ledger pledges"); err != nil {
 		return err
 	}
 	if *asJSON {

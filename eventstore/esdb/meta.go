@@ -360,12 +360,7 @@ func (c *Checkpoints) Export(ctx context.Context) ([]eventstore.Checkpoint, erro
 
 // Import saves checkpoints, for restores.
 func (c *Checkpoints) Import(ctx context.Context, checkpoints []eventstore.Checkpoint) error {
-	for _, checkpoint := range checkpoints {
-		if err := c.Save(ctx, checkpoint); err != nil {
-			return err
-		}
-	}
-	return nil
+	return eventstore.SaveAll(ctx, c, checkpoints)
 }
 
 // SignedCheckpoints keeps signed tree checkpoints in one append-only

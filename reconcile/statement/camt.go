@@ -17,12 +17,7 @@ import (
 // name so that every version (camt.053.001.02 … .13) reads the same.
 type camtStatement struct {
 	Acct struct {
-		ID struct {
-			IBAN string `xml:"IBAN"`
-			Othr struct {
-				ID string `xml:"Id"`
-			} `xml:"Othr"`
-		} `xml:"Id"`
+		camtAccountRef
 		Ccy string `xml:"Ccy"`
 	} `xml:"Acct"`
 	Bal  []camtBalance `xml:"Bal"`
@@ -75,8 +70,8 @@ type camtAccountRef struct {
 }
 
 func (a camtAccountRef) id() string {
-	if a.ID.IBAN != "" {
-		return strings.TrimSpace(a.ID.IBAN)
+	if iban := strings.TrimSpace(a.ID.IBAN); iban != "" {
+		return iban
 	}
 	return strings.TrimSpace(a.ID.Othr.ID)
 }
@@ -189,10 +184,7 @@ func ParseCAMT053(data []byte) (Statement, error) {
 		if len(stmts) == 1 {
 			where = "Stmt"
 		}
-		account := strings.TrimSpace(st.Acct.ID.IBAN)
-		if account == "" {
-			account = strings.TrimSpace(st.Acct.ID.Othr.ID)
-		}
+		account := st.Acct.id()
 		if si == 0 {
 			out.Account = account
 		} else if account != out.Account {
