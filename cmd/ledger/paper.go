@@ -76,16 +76,9 @@ func runVerifyReport(ctx context.Context, env *environment, args []string) error
 		return err
 	}
 	defer opened.Close()
-	seal, printed := flags.Arg(0), map[string]string(nil)
-	if content, err := os.ReadFile(flags.Arg(0)); err == nil {
-		match := sealInHTML.FindSubmatch(content)
-		if match == nil {
-			return fmt.Errorf("%s holds no report seal: %w", flags.Arg(0), app.ErrReportMismatch)
-		}
-		seal, printed = html.UnescapeString(string(match[1])), map[string]string{}
-		for _, cell := range printedCell.FindAllSubmatch(content, -1) {
-			printed[html.UnescapeString(string(cell[1]))] = html.UnescapeString(string(cell[2]))
-		}
+	seal, printed, err := readSeal(flags.Arg(0))
+	if err != nil {
+		return err
 	}
 	verifier, err := verifierFlag(*key)
 	if err != nil {
@@ -95,6 +88,30 @@ func runVerifyReport(ctx context.Context, env *environment, args []string) error
 	if err != nil {
 		return err
 	}
+	return reportVerified(env, monthly, printed)
+}
+
+// readSeal reads what verify-report is given: a report's HTML file (its
+// seal and every printed figure) or the seal's text (no figures).
+func readSeal(arg string) (seal string, printed map[string]string, err error) {
+	content, err := os.ReadFile(arg)
+	if err != nil {
+		return arg, nil, nil
+	}
+	match := sealInHTML.FindSubmatch(content)
+	if match == nil {
+		return "", nil, fmt.Errorf("%s holds no report seal: %w", arg, app.ErrReportMismatch)
+	}
+	printed = map[string]string{}
+	for _, cell := range printedCell.FindAllSubmatch(content, -1) {
+		printed[html.UnescapeString(string(cell[1]))] = html.UnescapeString(string(cell[2]))
+	}
+	return html.UnescapeString(string(match[1])), printed, nil
+}
+
+// reportVerified checks the printed figures, if any, against the report
+// recomputed from the signed log, and says so.
+func reportVerified(env *environment, monthly *app.MonthReport, printed map[string]string) error {
 	if printed != nil {
 		want := report.PrintedFigures(monthly)
 		for cell, text := range printed {
