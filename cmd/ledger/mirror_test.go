@@ -115,7 +115,9 @@ func TestEndToEndMirror(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var totals struct{ All []struct{ Period, Received string } }
+	var totals struct {
+		All []struct{ Period, Received string }
+	}
 	byMonth := runLedger(t, "", "mirror", "totals", dir, "--key", keyFile, "--by", "month", "--format", "json")
 	if err := json.Unmarshal([]byte(byMonth.stdout), &totals); err != nil {
 		t.Fatalf("%v\n%s", err, byMonth.stdout)
