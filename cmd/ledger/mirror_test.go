@@ -161,6 +161,12 @@ func TestEndToEndMirror(t *testing.T) {
 		t.Fatalf("after growing, the mirror's totals differ from the ledger's:\nmirror: %s\nledger: %s", got, want)
 	}
 
+	asOf := runLedger(t, "", "mirror", "totals", dir, "--key", keyFile, "--as-of", "2022-06-30", "--format", "json")
+	ledgerAsOf := runLedger(t, "", "totals", "--data", data, "--as-of", "2022-06-30", "--format", "json")
+	if got, want := totalsFigures(t, []byte(asOf.stdout)), totalsFigures(t, []byte(ledgerAsOf.stdout)); got != want {
+		t.Fatalf("as of 2022-06-30, the mirror's totals differ from the ledger's:\nmirror: %s\nledger: %s", got, want)
+	}
+
 	// One more event; the published hash tile is then changed by a byte.
 	runLedger(t, recordedDonation("mirror-last", 200)+"\n", "record", "-", "--data", data).expect(t, 0)
 	runLedger(t, "", "checkpoint", "--data", data).expect(t, 0)
