@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gofrs/flock"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -61,7 +62,11 @@ const (
 	historyDivider  = "---\n"
 	stagingPrefix   = ".incoming-"
 	temporaryPrefix = ".tmp-"
+	lockFile        = ".lock"
 )
+
+// ErrBusy says another run is updating the mirror directory.
+var ErrBusy = errors.New("another mirror run is updating the directory")
 
 // ErrInconsistent says the server's new checkpoint does not extend the
 // one the mirror kept: history was rewritten, or the tree shrank. The
@@ -117,6 +122,17 @@ func Update(ctx context.Context, options Options) (Result, error) {
 	if err := os.MkdirAll(options.Dir, 0o755); err != nil {
 		return Result{}, fmt.Errorf("mirror: %w", err)
 	}
+	// One run at a time: a second would take the first's staged tiles
+	// for leftovers and remove them.
+	lock := flock.New(filepath.Join(options.Dir, lockFile))
+	locked, err := lock.TryLock()
+	if err != nil {
+		return Result{}, fmt.Errorf("mirror: lock %s: %w", options.Dir, err)
+	}
+	if !locked {
+		return Result{}, fmt.Errorf("mirror %s: %w", options.Dir, ErrBusy)
+	}
+	defer lock.Unlock()
 	if err := removeLeftovers(options.Dir); err != nil {
 		return Result{}, err
 	}
@@ -310,6 +326,9 @@ func keep(dir, staging string, checkpoint integrity.Checkpoint, signed, keptSign
 			if err := os.Remove(path); err != nil {
 				return fmt.Errorf("mirror: %w", err)
 			}
+			// The ".p" directory goes too once empty; one still holding
+			// a tile stays (Remove refuses it).
+			_ = os.Remove(filepath.Dir(path))
 		}
 		return nil
 	})

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gofrs/flock"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -159,7 +160,7 @@ func TestMirrorFetchesIncrementally(t *testing.T) {
 	if got := server.fetched(); !slices.Equal(got, want) {
 		t.Fatalf("second mirror fetched %v, want %v", got, want)
 	}
-	for _, stale := range []string{"tile/0/001.p/44", "tile/entries/001.p/44", "tile/1/000.p/1"} {
+	for _, stale := range []string{"tile/0/001.p/44", "tile/entries/001.p/44", "tile/1/000.p/1", "tile/0/001.p", "tile/entries/001.p"} {
 		if _, err := os.Stat(filepath.Join(dir, stale)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s of the older tree is still in the mirror: %v", stale, err)
 		}
@@ -387,7 +388,9 @@ func TestMirrorRefusesARewrittenHistory(t *testing.T) {
 }
 
 // A run cut short keeps nothing half done: the next run resumes, and a
-// kept tile damaged on disk is caught offline.
+// kept tile damaged on disk is caught offline and mended by the next run.
+// A mirror opens only with the key it was made with, and runs one at a
+// time.
 func TestMirrorResumesAfterAFailureAndChecksItsDisk(t *testing.T) {
 	ctx := context.Background()
 	keys := testKeys(t)
@@ -408,8 +411,19 @@ func TestMirrorResumesAfterAFailureAndChecksItsDisk(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "checkpoint")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a failed first run kept a checkpoint: %v", err)
 	}
-	if leftovers, _ := filepath.Glob(filepath.Join(dir, ".*")); len(leftovers) != 0 {
+	if leftovers, _ := filepath.Glob(filepath.Join(dir, ".[it]*")); len(leftovers) != 0 {
 		t.Fatalf("a failed run left %v", leftovers)
+	}
+	// What a crash in the middle of a run leaves: a staging directory and
+	// a temporary file never renamed. The next run removes them.
+	crashed := []string{filepath.Join(dir, ".incoming-1", "tile", "0", "000"), filepath.Join(dir, "tile", "0", ".tmp-2")}
+	for _, path := range crashed {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("half a tile"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	publish(t, server.dir, keys, entries("e", 0, 300))
 	server.fetched()
@@ -418,6 +432,11 @@ func TestMirrorResumesAfterAFailureAndChecksItsDisk(t *testing.T) {
 	}
 	if _, err := mirror.Open(dir, keys.Verifier); err != nil {
 		t.Fatal(err)
+	}
+	for _, path := range crashed {
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s, left by a crash, is still there: %v", path, err)
+		}
 	}
 	flip(t, dir, "tile/0/000", 7)
 	if _, err := mirror.Open(dir, keys.Verifier); !errors.Is(err, mirror.ErrTileMismatch) || !strings.Contains(err.Error(), "tile/0/000:") {
@@ -432,5 +451,19 @@ func TestMirrorResumesAfterAFailureAndChecksItsDisk(t *testing.T) {
 	}
 	if _, err := mirror.Open(dir, keys.Verifier); err != nil {
 		t.Fatalf("after mending: %v", err)
+	}
+	// A mirror opened with another key is refused: its kept checkpoint
+	// does not verify.
+	if _, err := mirror.Open(dir, testKeys(t).Verifier); !errors.Is(err, integrity.ErrBadCheckpoint) {
+		t.Fatalf("a mirror opened with another key: %v", err)
+	}
+	// One run at a time.
+	held := flock.New(filepath.Join(dir, ".lock"))
+	if locked, err := held.TryLock(); !locked || err != nil {
+		t.Fatalf("lock: %v, %v", locked, err)
+	}
+	defer held.Unlock()
+	if _, err := mirror.Update(ctx, options); !errors.Is(err, mirror.ErrBusy) {
+		t.Fatalf("a run while another holds the directory: %v", err)
 	}
 }
