@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -97,7 +98,7 @@ func bundleTile(n, size int64) tlog.Tile {
 // consistency proof), and every hash tile must be, byte for byte, the one
 // that tree gives. It returns the rebuilt tree. A tile that does not match
 // is named.
-func check(files *tileFiles, checkpoint, kept integrity.Checkpoint) (*integrity.Tree, error) {
+func check(ctx context.Context, files *tileFiles, checkpoint, kept integrity.Checkpoint) (*integrity.Tree, error) {
 	tree, err := integrity.NewTree(&integrity.MemoryHashes{})
 	if err != nil {
 		return nil, err
@@ -106,6 +107,10 @@ func check(files *tileFiles, checkpoint, kept integrity.Checkpoint) (*integrity.
 	for _, tile := range tiles {
 		if tile.L != -1 {
 			continue
+		}
+		// A large log takes a while to hash: a cancelled run stops.
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 		entries, err := files.entries(tile)
 		if err != nil {

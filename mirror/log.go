@@ -37,7 +37,7 @@ type Log struct {
 // verifier checks, and every kept tile, checked against that checkpoint
 // as Update checks them, so what the Log yields is what the ledger
 // signed, even if the directory was changed after mirroring.
-func Open(dir string, verifier note.Verifier) (*Log, error) {
+func Open(ctx context.Context, dir string, verifier note.Verifier) (*Log, error) {
 	if verifier == nil {
 		return nil, errors.New("mirror: a verifier key is required")
 	}
@@ -49,7 +49,7 @@ func Open(dir string, verifier note.Verifier) (*Log, error) {
 		return nil, fmt.Errorf("%s holds no checkpoint: mirror a ledger into it first (ledger mirror URL DIR): %w", dir, fs.ErrNotExist)
 	}
 	files := &tileFiles{dirs: []string{dir}}
-	tree, err := check(files, checkpoint, integrity.Checkpoint{})
+	tree, err := check(ctx, files, checkpoint, integrity.Checkpoint{})
 	if err != nil {
 		return nil, err
 	}

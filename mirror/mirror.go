@@ -177,7 +177,7 @@ func Update(ctx context.Context, options Options) (Result, error) {
 		}
 	}
 	source := &tileFiles{dirs: []string{staging, options.Dir}}
-	_, err = check(source, checkpoint, kept)
+	_, err = check(ctx, source, checkpoint, kept)
 	if err != nil && !errors.Is(err, ErrInconsistent) && len(reused) > 0 {
 		// The kept full tiles were checked against the kept checkpoint,
 		// but a server that rewrote their history serves other ones: fetch
@@ -189,7 +189,7 @@ func Update(ctx context.Context, options Options) (Result, error) {
 				return result, err
 			}
 		}
-		if _, again := check(source, checkpoint, kept); again == nil || errors.Is(again, ErrInconsistent) {
+		if _, again := check(ctx, source, checkpoint, kept); again == nil || errors.Is(again, ErrInconsistent) {
 			err = again
 		}
 	}

@@ -165,7 +165,7 @@ func TestMirrorFetchesIncrementally(t *testing.T) {
 			t.Errorf("%s of the older tree is still in the mirror: %v", stale, err)
 		}
 	}
-	opened, err := mirror.Open(dir, keys.Verifier)
+	opened, err := mirror.Open(ctx, dir, keys.Verifier)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,7 +430,7 @@ func TestMirrorResumesAfterAFailureAndChecksItsDisk(t *testing.T) {
 	if _, err := mirror.Update(ctx, options); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := mirror.Open(dir, keys.Verifier); err != nil {
+	if _, err := mirror.Open(ctx, dir, keys.Verifier); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range crashed {
@@ -439,7 +439,7 @@ func TestMirrorResumesAfterAFailureAndChecksItsDisk(t *testing.T) {
 		}
 	}
 	flip(t, dir, "tile/0/000", 7)
-	if _, err := mirror.Open(dir, keys.Verifier); !errors.Is(err, mirror.ErrTileMismatch) || !strings.Contains(err.Error(), "tile/0/000:") {
+	if _, err := mirror.Open(ctx, dir, keys.Verifier); !errors.Is(err, mirror.ErrTileMismatch) || !strings.Contains(err.Error(), "tile/0/000:") {
 		t.Fatalf("a kept tile damaged on disk, opened offline: %v", err)
 	}
 	// Mirroring again fetches the damaged full tile afresh and mends it.
@@ -449,12 +449,12 @@ func TestMirrorResumesAfterAFailureAndChecksItsDisk(t *testing.T) {
 	if !slices.Contains(server.fetched(), "tile/0/000") {
 		t.Fatal("the damaged kept tile was not fetched again")
 	}
-	if _, err := mirror.Open(dir, keys.Verifier); err != nil {
+	if _, err := mirror.Open(ctx, dir, keys.Verifier); err != nil {
 		t.Fatalf("after mending: %v", err)
 	}
 	// A mirror opened with another key is refused: its kept checkpoint
 	// does not verify.
-	if _, err := mirror.Open(dir, testKeys(t).Verifier); !errors.Is(err, integrity.ErrBadCheckpoint) {
+	if _, err := mirror.Open(ctx, dir, testKeys(t).Verifier); !errors.Is(err, integrity.ErrBadCheckpoint) {
 		t.Fatalf("a mirror opened with another key: %v", err)
 	}
 	// One run at a time.

@@ -64,7 +64,7 @@ func requiredKey(key string) (note.Verifier, error) {
 
 // openMirror parses a mirror reading command's flags and opens DIR,
 // checking every kept tile against the kept checkpoint.
-func openMirror(flags *flag.FlagSet, args []string, positional int, usage string) (*mirror.Log, note.Verifier, *domain.Catalog, error) {
+func openMirror(ctx context.Context, flags *flag.FlagSet, args []string, positional int, usage string) (*mirror.Log, note.Verifier, *domain.Catalog, error) {
 	key := flags.String("key", "", "the ledger's verifier key, or a file holding it (required)")
 	catalog := flags.String("catalog", os.Getenv("LEDGER_CATALOG"), "the ledger's catalog JSON, if it replaced the built-in lists (env LEDGER_CATALOG)")
 	if err := parse(flags, args); err != nil {
@@ -81,7 +81,7 @@ func openMirror(flags *flag.FlagSet, args []string, positional int, usage string
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	log, err := mirror.Open(flags.Arg(0), verifier)
+	log, err := mirror.Open(ctx, flags.Arg(0), verifier)
 	return log, verifier, loaded, err
 }
 
@@ -89,7 +89,7 @@ func runMirrorVerify(ctx context.Context, env *environment, args []string) error
 	flags := newFlags(env, "mirror verify", "DIR --key KEY [--json]\n\nVerifies a mirror offline: every tile against the kept checkpoint, then the ledger's "+
 		"own verification over the entries (each decodes and validates; every accepted checkpoint matches and extends the one before).")
 	asJSON := flags.Bool("json", false, "print the report as JSON")
-	log, verifier, catalog, err := openMirror(flags, args, 1, "give one DIR")
+	log, verifier, catalog, err := openMirror(ctx, flags, args, 1, "give one DIR")
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func runMirrorTotals(ctx context.Context, env *environment, args []string) error
 	flags.StringVar(&options.asOf, "as-of", "", "count what occurred at or before this instant (RFC 3339 or YYYY-MM-DD, end of day)")
 	flags.StringVar(&options.knownAt, "known-at", "", "count what the ledger had recorded by this instant")
 	flags.StringVar(&options.format, "format", "table", "table, json or csv")
-	log, _, catalog, err := openMirror(flags, args, 1, "give one DIR")
+	log, _, catalog, err := openMirror(ctx, flags, args, 1, "give one DIR")
 	if err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func parseInstant(text, name string) (time.Time, error) {
 func runMirrorVerifyReport(ctx context.Context, env *environment, args []string) error {
 	flags := newFlags(env, "mirror verify-report", "DIR FILE.html|SEAL --key KEY\n\nChecks a printed report against a mirror, offline: "+
 		"its checkpoint must be one the mirror accepted, and the figures recomputed from the mirrored entries must be the printed ones.")
-	log, verifier, catalog, err := openMirror(flags, args, 2, "give DIR and one FILE or SEAL")
+	log, verifier, catalog, err := openMirror(ctx, flags, args, 2, "give DIR and one FILE or SEAL")
 	if err != nil {
 		return err
 	}
