@@ -49,10 +49,12 @@ const (
 	leavesMax = 1 << 24
 )
 
-// Timeouts of the default HTTP client.
+// Timeouts of the default HTTP client: a whole request (a full entry
+// bundle is at most 16 MiB), and the TLS handshake; connecting keeps
+// net/http's default transport's own bound.
 const (
-	requestTimeoutSeconds = 60
-	dialTimeoutSeconds    = 10
+	requestTimeoutSeconds   = 60
+	handshakeTimeoutSeconds = 10
 )
 
 // Files of a mirror directory besides the tiles.
@@ -385,7 +387,7 @@ type fetcher struct {
 
 func defaultClient() *http.Client {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.TLSHandshakeTimeout = dialTimeoutSeconds * time.Second
+	transport.TLSHandshakeTimeout = handshakeTimeoutSeconds * time.Second
 	transport.ResponseHeaderTimeout = requestTimeoutSeconds * time.Second
 	return &http.Client{Timeout: requestTimeoutSeconds * time.Second, Transport: transport}
 }
