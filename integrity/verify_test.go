@@ -542,3 +542,27 @@ func TestVerifyOldSchemaVersion(t *testing.T) {
 		t.Fatal("a version 1 event whose header claims version 2 verifies clean")
 	}
 }
+
+// A bare copy (a tlog-tiles mirror keeps only the stored bytes) has no
+// headers or subjects to check: with Bare their absence is no problem,
+// while the events, the tree and the checkpoints are still checked.
+func TestVerifyBareCopy(t *testing.T) {
+	log := newVerifyLog(t)
+	bare := log.clone()
+	for i := range bare {
+		bare[i].Header, bare[i].Subject = nil, ""
+	}
+	input := log.input(bare, false)
+	input.Placement = nil
+	if report := verify(t, input); !hasProblem(report, 1, "header Ledger-") {
+		t.Fatalf("messages without headers, not bare: %+v", report.Problems)
+	}
+	input.Bare = true
+	if report := verify(t, input); !report.OK() || report.Events != 20 || report.Checkpoints != 3 {
+		t.Fatalf("a bare copy of a clean log: %+v", report)
+	}
+	flipActor(t, bare[11].Data)
+	input = log.input(bare, false)
+	input.Bare, input.Placement = true, nil
+	wantFirstBad(t, verify(t, input), rangeStart(12), "does not match the log")
+}

@@ -80,6 +80,7 @@ func commands() []command {
 		{"export-audit", "write a self-contained audit bundle for a period", runExportAudit},
 		{"verify-bundle", "verify an audit bundle offline and recompute its totals", runVerifyBundle},
 		{"tiles", "export the log in the C2SP tlog-tiles layout for mirrors (tiles export DIR)", runTiles},
+		{"mirror", "keep a verified copy of a ledger's tlog-tiles (mirror URL DIR --key KEY); verify, totals, verify-report on it offline", runMirror},
 		{"report", "write the printable monthly report (A4 HTML, Chinese or English) bound to the signed log by a seal and QR code", runReport},
 		{"verify-report", "check a printed report (its HTML or the seal its QR code carries) against the signed log", runVerifyReport},
 	}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/mirror"
+	"github.com/ordos-union/ledger/projections"
+	"github.com/ordos-union/ledger/report"
+)
+
+// runMirror keeps an auditor's copy of a ledger's tlog-tiles (package
+// mirror) and reads it offline: verify, totals, verify-report.
+func runMirror(ctx context.Context, env *environment, args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "verify":
+			return runMirrorVerify(ctx, env, args[1:])
+		case "totals":
+			return runMirrorTotals(ctx, env, args[1:])
+		case "verify-report":
+			return runMirrorVerifyReport(ctx, env, args[1:])
+		}
+	}
+	flags := newFlags(env, "mirror", "URL DIR --key KEY [--token TOKEN]\n       ledger mirror verify|totals|verify-report DIR ... --key KEY\n\n"+
+		"Fetches the ledger's signed checkpoint and the tlog-tiles DIR lacks from URL (the /tlog/ prefix of `ledger serve`, or\n"+
+		"where `ledger tiles export` was published), checks the signature, every tile against the signed tree and consistency\n"+
+		"with the checkpoint DIR kept, and only then keeps them. `mirror verify`, `mirror totals` and `mirror verify-report` read DIR offline.")
+	key := flags.String("key", "", "the ledger's verifier key, or a file holding it (required; get it from the ledger's operators, not the server)")
+	token := flags.String("token", os.Getenv("LEDGER_TLOG_TOKEN"), "bearer token, when the server serves /tlog/ only to tokens (env LEDGER_TLOG_TOKEN)")
+	if err := parse(flags, args); err != nil {
+		return err
+	}
+	if flags.NArg() != 2 {
+		return usagef("give URL and DIR")
+	}
+	verifier, err := requiredKey(*key)
+	if err != nil {
+		return err
+	}
+	result, err := mirror.Update(ctx, mirror.Options{URL: flags.Arg(0), Dir: flags.Arg(1), Verifier: verifier, Token: *token})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "OK: %s keeps %d entries (before: %d), root %s, checkpoint signed %s by %s; fetched %d files\n",
+		flags.Arg(1), result.Checkpoint.Size, result.Previous, result.Checkpoint.Root, result.Checkpoint.Time.Format("2006-01-02 15:04:05"),
+		verifier.Name(), len(result.Fetched))
+	return nil
+}
+
+// requiredKey reads --key, which the mirror commands cannot do without.
+func requiredKey(key string) (note.Verifier, error) {
+	if key == "" {
+		return nil, usagef("give --key: the ledger's verifier key (ledger pubkey prints it)")
+	}
+	return verifierFlag(key)
+}
+
+// openMirror parses a mirror reading command's flags and opens DIR,
+// checking every kept tile against the kept checkpoint.
+func openMirror(ctx context.Context, flags *flag.FlagSet, args []string, positional int, usage string) (*mirror.Log, note.Verifier, *domain.Catalog, error) {
+	key := flags.String("key", "", "the ledger's verifier key, or a file holding it (required)")
+	catalog := flags.String("catalog", os.Getenv("LEDGER_CATALOG"), "the ledger's catalog JSON, if it replaced the built-in lists (env LEDGER_CATALOG)")
+	if err := parse(flags, args); err != nil {
+		return nil, nil, nil, err
+	}
+	if flags.NArg() != positional {
+		return nil, nil, nil, usagef("%s", usage)
+	}
+	verifier, err := requiredKey(*key)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	loaded, err := (&storeFlags{catalog: *catalog}).loadCatalog()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	log, err := mirror.Open(ctx, flags.Arg(0), verifier)
+	return log, verifier, loaded, err
+}
+
+func runMirrorVerify(ctx context.Context, env *environment, args []string) error {
+	flags := newFlags(env, "mirror verify", "DIR --key KEY [--json]\n\nVerifies a mirror offline: every tile against the kept checkpoint, then the ledger's "+
+		"own verification over the entries (each decodes and validates; every accepted checkpoint matches and extends the one before).")
+	asJSON := flags.Bool("json", false, "print the report as JSON")
+	log, verifier, catalog, err := openMirror(ctx, flags, args, 1, "give one DIR")
+	if err != nil {
+		return err
+	}
+	verified, err := log.Verify(ctx, verifier, catalog)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if err := printJSON(env, verified); err != nil {
+			return err
+		}
+	}
+	for _, problem := range verified.Problems {
+		switch {
+		case *asJSON:
+		case problem.Position > 0:
+			fmt.Fprintf(env.stdout, "position %d: %s\n", problem.Position, problem.What)
+		default:
+			fmt.Fprintf(env.stdout, "%s\n", problem.What)
+		}
+	}
+	if first, bad := verified.FirstBad(); bad {
+		return fmt.Errorf("verification failed: first bad position %d: %s", first.Position, first.What)
+	}
+	if !*asJSON {
+		fmt.Fprintf(env.stdout, "OK: %d entries, %d checkpoints verified offline; tree root %s\n", verified.Events, verified.Checkpoints, verified.Root)
+	}
+	return nil
+}
+
+func runMirrorTotals(ctx context.Context, env *environment, args []string) error {
+	flags := newFlags(env, "mirror totals", "DIR --key KEY [--county CODE] [--campaign CODE] [--as-of T] [--known-at T] [--by day|month|year] [--format table|json|csv]\n\n"+
+		"Totals from a mirror, offline: the ledger's totals projection folded over the mirrored entries.")
+	var options totalsOptions
+	flags.StringVar(&options.county, "county", "", "only this region")
+	flags.StringVar(&options.campaign, "campaign", "", "only this campaign")
+	flags.StringVar(&options.by, "by", "", "group by day, month or year of occurred-at (Beijing time)")
+	flags.StringVar(&options.asOf, "as-of", "", "count what occurred at or before this instant (RFC 3339 or YYYY-MM-DD, end of day)")
+	flags.StringVar(&options.knownAt, "known-at", "", "count what the ledger had recorded by this instant")
+	flags.StringVar(&options.format, "format", "table", "table, json or csv")
+	log, _, catalog, err := openMirror(ctx, flags, args, 1, "give one DIR")
+	if err != nil {
+		return err
+	}
+	at, err := parseInstant(options.asOf, "--as-of")
+	if err != nil {
+		return err
+	}
+	known, err := parseInstant(options.knownAt, "--known-at")
+	if err != nil {
+		return err
+	}
+	answer, err := log.Totals(ctx, projections.Query{County: options.county, Campaign: options.campaign, By: options.by}, at, known)
+	if err != nil {
+		return flagged(err, totalsFlags)
+	}
+	switch options.format {
+	case "json":
+		return printJSON(env, answer)
+	case "csv":
+		return report.TotalsCSV(env.stdout, answer, catalog.RegionName)
+	case "table":
+		report.TotalsTable(env.stdout, answer, catalog.RegionName, options.asOf, options.knownAt)
+		return nil
+	}
+	return usagef("--format must be table, json or csv")
+}
+
+// parseInstant reads an optional instant flag; empty is no bound.
+func parseInstant(text, name string) (time.Time, error) {
+	if text == "" {
+		return time.Time{}, nil
+	}
+	at, err := domain.ParseInstant(text)
+	if err != nil {
+		return time.Time{}, usagef("%s: %v", name, err)
+	}
+	return at, nil
+}
+
+func runMirrorVerifyReport(ctx context.Context, env *environment, args []string) error {
+	flags := newFlags(env, "mirror verify-report", "DIR FILE.html|SEAL --key KEY\n\nChecks a printed report against a mirror, offline: "+
+		"its checkpoint must be one the mirror accepted, and the figures recomputed from the mirrored entries must be the printed ones.")
+	log, verifier, catalog, err := openMirror(ctx, flags, args, 2, "give DIR and one FILE or SEAL")
+	if err != nil {
+		return err
+	}
+	seal, printed := flags.Arg(1), map[string]string(nil)
+	if page, err := os.ReadFile(flags.Arg(1)); err == nil {
+		if seal, printed, err = report.ReadPrinted(page); err != nil {
+			return fmt.Errorf("%s: %w", flags.Arg(1), err)
+		}
+	}
+	monthly, err := log.VerifyReport(ctx, seal, verifier, catalog)
+	if err != nil {
+		return err
+	}
+	if printed != nil {
+		if err := report.CheckPrinted(monthly, printed); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(env.stdout, "OK: the report of %s (%s) is what the mirror's first %d entries say, under the checkpoint signed by %s at %s\n",
+		monthly.Month, strings.TrimSpace(monthly.County+" "+monthly.Campaign), monthly.Checkpoint.Size, monthly.Checkpoint.Origin,
+		monthly.Checkpoint.Time.Format("2006-01-02 15:04:05"))
+	return nil
+}
