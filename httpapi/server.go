@@ -563,22 +563,13 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity
 	next := after
 	granted := s.personalGranted(who)
 	var readSubjects []string
-	for record, err := range s.options.Ledger.Store().Read(r.Context(), after, filter) {
+	for listed, err := range s.options.Ledger.Events(r.Context(), app.EventsQuery{After: after, Filter: filter, Personal: granted}) {
 		if err != nil {
 			return err
 		}
-		event := record.Event
-		if granted {
-			if err := s.options.Ledger.Sealer().Unseal(r.Context(), &event); err != nil {
-				return err
-			}
-			readSubjects = append(readSubjects, privacy.Subjects(event)...)
-		} else {
-			// Personal data is for tokens granted it.
-			event.Personal = nil
-		}
-		page = append(page, storedEvent{Position: record.Position, Event: event})
-		next = record.Position
+		readSubjects = append(readSubjects, listed.Subjects...)
+		page = append(page, storedEvent{Position: listed.Position, Event: listed.Event})
+		next = listed.Position
 		if uint64(len(page)) >= limit {
 			break
 		}

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
-	"github.com/ordos-union/ledger/privacy"
 	"github.com/ordos-union/ledger/report"
 )
 
@@ -49,35 +49,29 @@ func runEvents(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 	}
-	read := opened.Store.Read
-	if *follow {
-		read = opened.Store.Subscribe
-	}
 	printed := 0
-	for record, err := range read(ctx, *after, filter) {
+	query := app.EventsQuery{After: *after, Filter: filter, Follow: *follow, Personal: *personal}
+	for listed, err := range opened.App.Events(ctx, query) {
 		if err != nil {
 			return err
 		}
-		if *personal {
-			event := record.Event
-			if err := opened.Sealer.Unseal(ctx, &event); err != nil {
+		switch {
+		case *personal:
+			env.logger.Info("personal data read", "event", listed.Event.ID.String(), "subjects", listed.Subjects)
+		}
+		switch {
+		case *personal && *asJSON:
+			line, err := listed.Event.Marshal()
+			if err != nil {
 				return err
 			}
-			env.logger.Info("personal data read", "event", event.ID.String(), "subjects", privacy.Subjects(event))
-			event.Sealed = nil
-			if *asJSON {
-				line, err := event.Marshal()
-				if err != nil {
-					return err
-				}
-				fmt.Fprintln(env.stdout, string(line))
-			} else {
-				fmt.Fprintln(env.stdout, report.EventLine(record, opened.Catalog.RegionName), report.PersonalSummary(event.Personal))
-			}
-		} else if *asJSON {
-			fmt.Fprintln(env.stdout, string(record.Data))
-		} else {
-			fmt.Fprintln(env.stdout, report.EventLine(record, opened.Catalog.RegionName))
+			fmt.Fprintln(env.stdout, string(line))
+		case *personal:
+			fmt.Fprintln(env.stdout, report.EventLine(listed.Record, opened.Catalog.RegionName), report.PersonalSummary(listed.Event.Personal))
+		case *asJSON:
+			fmt.Fprintln(env.stdout, string(listed.Data))
+		default:
+			fmt.Fprintln(env.stdout, report.EventLine(listed.Record, opened.Catalog.RegionName))
 		}
 		printed++
 		if *limit > 0 && printed >= *limit {
