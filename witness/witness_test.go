@@ -272,3 +272,39 @@ func TestNewVerifierRefusesALedgerKey(t *testing.T) {
 		t.Fatalf("a ledger's Ed25519 note key as a witness key: %v, want %v", err, ErrBadKey)
 	}
 }
+
+func TestPolicyCountsValidCosignaturesOnly(t *testing.T) {
+	keys := newKeys(t)
+	w := startWitness(t, t.TempDir(), keys.Verifier)
+	log := newTestLog(t, keys).append("true", 1, 3)
+	signed := log.signed()
+	lines, err := NewClient(w.server.URL, w.verifier).Cosign(context.Background(), signed, log.tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cosigned := append(bytes.Clone(signed), lines...)
+	other, err := LoadOrCreateSigner(t.TempDir(), "other.example/witness")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	policy := integrity.WitnessPolicy{Witnesses: []note.Verifier{w.verifier, other.Verifier(), w.verifier}, Quorum: 1}
+	if cosigners, err := policy.Check(cosigned); err != nil || strings.Join(cosigners, ",") != "witness.example/w1" {
+		t.Fatalf("quorum 1: %v %v", cosigners, err)
+	}
+	// The same witness named twice counts once.
+	policy.Quorum = 2
+	if _, err := policy.Check(cosigned); !errors.Is(err, integrity.ErrWitnessQuorum) || !strings.Contains(err.Error(), "no cosignature of other.example/witness+") {
+		t.Fatalf("quorum 2 with one cosignature: %v, want %v naming the other witness", err, integrity.ErrWitnessQuorum)
+	}
+	// A cosignature line of a policy key that does not verify is named.
+	policy.Quorum = 1
+	forged := bytes.Replace(cosigned, []byte("\n3\n"), []byte("\n4\n"), 1)
+	if _, err := policy.Check(forged); err == nil || !strings.Contains(err.Error(), "the cosignature of witness witness.example/w1 does not verify") {
+		t.Fatalf("a cosignature over another checkpoint: %v", err)
+	}
+	// The bare checkpoint has none.
+	if _, err := policy.Check(signed); !errors.Is(err, integrity.ErrWitnessQuorum) {
+		t.Fatalf("no cosignature: %v, want %v", err, integrity.ErrWitnessQuorum)
+	}
+}

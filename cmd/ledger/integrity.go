@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ordos-union/ledger/domain"
@@ -20,11 +21,14 @@ func runCheckpoint(ctx context.Context, env *environment, args []string) error {
 	flags := newFlags(env, "checkpoint", "\n\nSigns the Merkle tree over the whole log and stores the checkpoint in the append-only checkpoint stream.")
 	var store storeFlags
 	store.register(flags)
+	var witnesses witnessFlags
+	witnesses.register(flags)
 	opened, err := openParsed(ctx, env, flags, &store, args, -1, "")
 	if err != nil {
 		return err
 	}
 	defer opened.Close()
+	opened.Cosign = witnesses.cosigner(env.logger)
 	keys, tree, err := opened.SigningTree(ctx)
 	if err != nil {
 		return err
@@ -129,7 +133,7 @@ func runVerifyProof(_ context.Context, env *environment, args []string) error {
 }
 
 func runVerify(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "verify", "[--key KEY] [--trusted CHECKPOINT_FILE] [--json]\n\nRecomputes the Merkle tree from the raw log and checks every checkpoint and every event; names the first bad position.\n"+
+	flags := newFlags(env, "verify", "[--key KEY] [--trusted CHECKPOINT_FILE] [--witness KEY... [--witness-quorum N]] [--json]\n\nRecomputes the Merkle tree from the raw log and checks every checkpoint and every event; names the first bad position.\n"+
 		"Fails when signed checkpoints this data directory saw are gone, and when the log is not consistent with a --trusted checkpoint.")
 	var store storeFlags
 	store.register(flags)
@@ -140,12 +144,17 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 		return nil
 	})
 	asJSON := flags.Bool("json", false, "print the report as JSON")
+	var witnesses witnessPolicyFlags
+	witnesses.register(flags)
 	opened, err := openParsed(ctx, env, flags, &store, args, -1, "")
 	if err != nil {
 		return err
 	}
 	defer opened.Close()
 	var request node.VerifyRequest
+	if request.Witnesses, err = witnesses.policy(); err != nil {
+		return err
+	}
 	if *key != "" {
 		if request.Verifier, err = integrity.NewVerifier(*key); err != nil {
 			return usagef("%v", err)
@@ -188,6 +197,9 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(env.stdout, "OK: %d events, %d checkpoints verified", report.Events, report.Checkpoints)
 		if len(request.Trusted) > 0 {
 			fmt.Fprintf(env.stdout, ", consistent with %d trusted checkpoints", len(request.Trusted))
+		}
+		if request.Witnesses != nil {
+			fmt.Fprintf(env.stdout, ", the newest cosigned by %s", strings.Join(report.Cosigners, ", "))
 		}
 		fmt.Fprintf(env.stdout, "; tree root %s\n", report.Root)
 	}
