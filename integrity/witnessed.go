@@ -1,8 +1,11 @@
 package integrity
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
@@ -104,4 +107,20 @@ func checkWitnesses(report *Report, input VerifyInput) {
 		return
 	}
 	report.add(0, "%v: no checkpoint signed by the ledger's key, so none cosigned by a witness", ErrWitnessQuorum)
+}
+
+// CheckBundleWitnesses checks the policy on an audit bundle's last
+// checkpoint, the one its events and totals are bound to; VerifyBundle
+// checks the rest. A checkpoint's cosignatures travel in its note.
+func CheckBundleWitnesses(dir string, policy WitnessPolicy) ([]string, error) {
+	notes, err := os.ReadFile(filepath.Join(dir, bundleCheckpoints))
+	if err != nil {
+		return nil, err
+	}
+	texts := bytes.Split(notes, []byte(checkpointDivider))
+	cosigners, err := policy.Check(texts[len(texts)-1])
+	if err != nil {
+		return cosigners, fmt.Errorf("the bundle's last checkpoint: %w", err)
+	}
+	return cosigners, nil
 }

@@ -236,6 +236,8 @@ func runExportAudit(ctx context.Context, env *environment, args []string) error 
 	fromText := flags.String("from", "", "start of the period (RFC 3339, or a date: its start in Beijing time)")
 	toText := flags.String("to", "", "end of the period (RFC 3339, or a date: its end in Beijing time)")
 	force := flags.Bool("force", false, "write into an existing OUT directory, replacing its bundle files")
+	var witnesses witnessFlags
+	witnesses.register(flags)
 	if err := parse(flags, args); err != nil {
 		return err
 	}
@@ -262,6 +264,7 @@ func runExportAudit(ctx context.Context, env *environment, args []string) error 
 		return err
 	}
 	defer opened.Close()
+	opened.Cosign = witnesses.cosigner(env.logger)
 	keys, tree, err := opened.SigningTree(ctx)
 	if err != nil {
 		return err
@@ -302,13 +305,19 @@ func runExportAudit(ctx context.Context, env *environment, args []string) error 
 }
 
 func runVerifyBundle(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "verify-bundle", "DIR --key KEY\n\nVerifies an audit bundle offline and recomputes its totals report.")
+	flags := newFlags(env, "verify-bundle", "DIR --key KEY [--witness KEY... [--witness-quorum N]]\n\nVerifies an audit bundle offline and recomputes its totals report.")
 	key := flags.String("key", "", "the verifier key, or a file holding it (never the one inside the bundle)")
+	var witnesses witnessPolicyFlags
+	witnesses.register(flags)
 	if err := parse(flags, args); err != nil {
 		return err
 	}
 	if flags.NArg() != 1 || *key == "" {
 		return usagef("give one DIR and --key")
+	}
+	policy, err := witnesses.policy()
+	if err != nil {
+		return err
 	}
 	verifier, err := integrity.NewVerifier(*key)
 	if err != nil {
@@ -318,7 +327,15 @@ func runVerifyBundle(ctx context.Context, env *environment, args []string) error
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "OK: %d events verified against the signed checkpoints; the totals report matches, tree size %d root %s\n",
-		report.Tree.Size, report.Tree.Size, report.Tree.Root)
+	cosigned := ""
+	if policy != nil {
+		cosigners, err := integrity.CheckBundleWitnesses(flags.Arg(0), *policy)
+		if err != nil {
+			return err
+		}
+		cosigned = ", cosigned by " + strings.Join(cosigners, ", ")
+	}
+	fmt.Fprintf(env.stdout, "OK: %d events verified against the signed checkpoints; the totals report matches, tree size %d root %s%s\n",
+		report.Tree.Size, report.Tree.Size, report.Tree.Root, cosigned)
 	return nil
 }

@@ -106,6 +106,19 @@ func TestWitnessedCheckpointsAndVerifyPolicy(t *testing.T) {
 	runLedger(t, "", "verify", "--data", data, "--witness", key, "--witness", otherKey, "--witness-quorum", "2").
 		expect(t, 1, "1 of the 2 witnesses given cosigned, the quorum is 2")
 	runLedger(t, "", "verify", "--data", data, "--witness", key, "--witness", otherKey).expect(t, 0, "OK")
+	// An audit bundle ends at a checkpoint export-audit signs, cosigned
+	// when it names the witness; verify-bundle takes the same policy.
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	runLedger(t, "", "export-audit", "--data", data, "--from", "2022-06-01", "--to", "2022-06-30", "--witness", url+"="+key, bundle).
+		expect(t, 0, "2 events")
+	runLedger(t, "", "verify-bundle", bundle, "--key", logKey, "--witness", key).
+		expect(t, 0, "the totals report matches, tree size 2 root ", ", cosigned by audit-bureau.example/witness")
+	runLedger(t, "", "verify-bundle", bundle, "--key", logKey, "--witness", otherKey).
+		expect(t, 1, "the bundle's last checkpoint: witness quorum not met: 0 of the 1 witnesses given cosigned")
+	uncosigned := filepath.Join(t.TempDir(), "bundle")
+	runLedger(t, "", "export-audit", "--data", data, "--from", "2022-06-01", "--to", "2022-06-30", uncosigned).expect(t, 0, "2 events")
+	runLedger(t, "", "verify-bundle", uncosigned, "--key", logKey).expect(t, 0, "the totals report matches")
+	runLedger(t, "", "verify-bundle", uncosigned, "--key", logKey, "--witness", key).expect(t, 1, "witness quorum not met")
 	// A ledger's checkpoint key is no witness key.
 	runLedger(t, "", "verify", "--data", data, "--witness", logKey).expect(t, 2, "no witness key")
 
@@ -127,7 +140,7 @@ func TestWitnessedCheckpointsAndVerifyPolicy(t *testing.T) {
 		t.Fatal("serve did not stop within 60 s")
 	}
 	runLedger(t, "", "verify", "--data", data, "--witness", key).
-		expect(t, 0, "OK: 3 events, 2 checkpoints verified, the newest cosigned by audit-bureau.example/witness")
+		expect(t, 0, "OK: 3 events, 4 checkpoints verified, the newest cosigned by audit-bureau.example/witness")
 
 	// The same signing key, another history from position 2 on, signed
 	// again and larger: the witness refuses it, the checkpoint is stored
