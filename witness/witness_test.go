@@ -248,8 +248,15 @@ func TestWitnessRefusesUnknownLogsAndBadRequests(t *testing.T) {
 			t.Fatalf("malformed body %q: %d, want 400", body[:12], status)
 		}
 	}
+	if status, _, _ := w.post(t, "old 0\n\n"+signed+strings.Repeat("x", requestBytesMax)); status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a body over %d bytes: %d, want 413", requestBytesMax, status)
+	}
+	hashLine := "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+	if status, _, _ := w.post(t, "old 1\n"+strings.Repeat(hashLine, proofLinesMax+1)+"\n"+signed); status != http.StatusBadRequest {
+		t.Fatalf("%d proof lines: %d, want 400", proofLinesMax+1, status)
+	}
 	// A proof from the empty tree must be empty.
-	if status, _, _ := w.post(t, "old 0\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n"+signed); status != http.StatusUnprocessableEntity {
+	if status, _, _ := w.post(t, "old 0\n"+hashLine+"\n"+signed); status != http.StatusUnprocessableEntity {
 		t.Fatalf("a proof from size 0: %d, want 422", status)
 	}
 	// Nothing was cosigned by any of these.

@@ -17,6 +17,13 @@ import (
 	"github.com/ordos-union/ledger/witness"
 )
 
+// Limits of the witness's HTTP server, unit last: a client that sends its
+// request slowly holds a connection no longer than this.
+const (
+	witnessReadHeaderTimeoutSeconds = 10
+	witnessReadTimeoutSeconds       = 30
+)
+
 func runWitness(ctx context.Context, env *environment, args []string) error {
 	flags := newFlags(env, "witness", "--dir DIR --log VERIFIERKEY... [--listen ADDRESS] [--name NAME]\n\n"+
 		"Runs a C2SP tlog-witness (POST /add-checkpoint) for the ledgers whose verifier keys are given: it cosigns a checkpoint\n"+
@@ -47,7 +54,8 @@ func runWitness(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *listen, err)
 	}
-	server := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	server := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: witnessReadHeaderTimeoutSeconds * time.Second,
+		ReadTimeout: witnessReadTimeoutSeconds * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
 	serving := make(chan error, 1)
 	go func() { serving <- server.Serve(listener) }()
 	fmt.Fprintf(env.stdout, "witness %s on http://%s for %d ledgers; its key (for serve --witness and verify --witness): %s\n",
