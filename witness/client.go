@@ -31,6 +31,11 @@ const (
 	responseBytesMax = 16 << 10
 )
 
+// WitnessesMax bounds the witnesses a ledger names: each adds a signature
+// line to every stored checkpoint, and golang.org/x/mod/sumdb/note opens
+// a note of at most 100 signatures.
+const WitnessesMax = 32
+
 // Prover proves the tree of size newer extends the one of size older
 // (integrity.Tree does).
 type Prover interface {

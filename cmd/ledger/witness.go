@@ -79,6 +79,9 @@ func (f *witnessFlags) register(flags *flag.FlagSet) {
 		if !ok || url == "" {
 			return errors.New("want URL=KEY")
 		}
+		if len(f.witnesses) == witness.WitnessesMax {
+			return fmt.Errorf("at most %d witnesses", witness.WitnessesMax)
+		}
 		verifier, err := witness.NewVerifier(key)
 		if err == nil {
 			f.witnesses = append(f.witnesses, witness.NewClient(url, verifier))
