@@ -106,26 +106,22 @@ func TestWitnessedCheckpointsAndVerifyPolicy(t *testing.T) {
 	runLedger(t, "", "verify", "--data", data, "--witness", key, "--witness", otherKey, "--witness-quorum", "2").
 		expect(t, 1, "1 of the 2 witnesses given cosigned, the quorum is 2")
 	runLedger(t, "", "verify", "--data", data, "--witness", key, "--witness", otherKey).expect(t, 0, "OK")
-	// An audit bundle ends at a checkpoint export-audit signs, cosigned
-	// when it names the witness; verify-bundle takes the same policy.
-	bundle := filepath.Join(t.TempDir(), "bundle")
-	runLedger(t, "", "export-audit", "--data", data, "--from", "2022-06-01", "--to", "2022-06-30", "--witness", url+"="+key, bundle).
-		expect(t, 0, "2 events")
-	runLedger(t, "", "verify-bundle", bundle, "--key", logKey, "--witness", key).
-		expect(t, 0, "the totals report matches, tree size 2 root ", ", cosigned by audit-bureau.example/witness")
-	runLedger(t, "", "verify-bundle", bundle, "--key", logKey, "--witness", otherKey).
-		expect(t, 1, "the bundle's last checkpoint: witness quorum not met: 0 of the 1 witnesses given cosigned")
-	uncosigned := filepath.Join(t.TempDir(), "bundle")
-	runLedger(t, "", "export-audit", "--data", data, "--from", "2022-06-01", "--to", "2022-06-30", uncosigned).expect(t, 0, "2 events")
-	runLedger(t, "", "verify-bundle", uncosigned, "--key", logKey).expect(t, 0, "the totals report matches")
-	runLedger(t, "", "verify-bundle", uncosigned, "--key", logKey, "--witness", key).expect(t, 1, "witness quorum not met")
 	// A ledger's checkpoint key is no witness key.
 	runLedger(t, "", "verify", "--data", data, "--witness", logKey).expect(t, 2, "no witness key")
 
-	// serve sends its checkpoints (here the last one, at shutdown) to the
-	// witness too, which cosigns the grown log from the size it holds.
+	// serve publishes the cosigned checkpoint and sends its own (here the
+	// last one, at shutdown) to the witness too, which cosigns the grown log
+	// from the size it holds.
 	record(data, 3, "300.00")
-	served := startServe(t, data, "--witness", url+"="+key)
+	served := startServe(t, data, "--witness", url+"="+key, "--tlog-public")
+	// The log's published checkpoint is the stored one, cosigned.
+	published, err := served.get("/tlog/checkpoint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := note.Open(published, note.VerifierList(witnessKey)); err != nil {
+		t.Fatalf("/tlog/checkpoint carries no valid cosignature: %v\n%s", err, published)
+	}
 	if err := served.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +136,21 @@ func TestWitnessedCheckpointsAndVerifyPolicy(t *testing.T) {
 		t.Fatal("serve did not stop within 60 s")
 	}
 	runLedger(t, "", "verify", "--data", data, "--witness", key).
-		expect(t, 0, "OK: 3 events, 4 checkpoints verified, the newest cosigned by audit-bureau.example/witness")
+		expect(t, 0, "OK: 3 events, 2 checkpoints verified, the newest cosigned by audit-bureau.example/witness")
+
+	// An audit bundle ends at a checkpoint export-audit signs, cosigned
+	// when it names the witness; verify-bundle takes the same policy.
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	runLedger(t, "", "export-audit", "--data", data, "--from", "2022-06-01", "--to", "2022-06-30", "--witness", url+"="+key, bundle).
+		expect(t, 0, "3 events")
+	runLedger(t, "", "verify-bundle", bundle, "--key", logKey, "--witness", key).
+		expect(t, 0, "the totals report matches, tree size 3 root ", ", cosigned by audit-bureau.example/witness")
+	runLedger(t, "", "verify-bundle", bundle, "--key", logKey, "--witness", otherKey).
+		expect(t, 1, "the bundle's last checkpoint: witness quorum not met: 0 of the 1 witnesses given cosigned")
+	uncosigned := filepath.Join(t.TempDir(), "bundle")
+	runLedger(t, "", "export-audit", "--data", data, "--from", "2022-06-01", "--to", "2022-06-30", uncosigned).expect(t, 0, "3 events")
+	runLedger(t, "", "verify-bundle", uncosigned, "--key", logKey).expect(t, 0, "the totals report matches")
+	runLedger(t, "", "verify-bundle", uncosigned, "--key", logKey, "--witness", key).expect(t, 1, "witness quorum not met")
 
 	// The same signing key, another history from position 2 on, signed
 	// again and larger: the witness refuses it, the checkpoint is stored
