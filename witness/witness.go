@@ -101,6 +101,10 @@ func Open(config Config) (*Witness, error) {
 // Close releases the directory.
 func (w *Witness) Close() error { return w.lock.Unlock() }
 
+// Name is the witness key's name: the one it was made with, whatever name
+// a later start is given.
+func (w *Witness) Name() string { return w.signer.Name() }
+
 // VerifierKey is the witness's cosignature verifier key, for auditors.
 func (w *Witness) VerifierKey() string { return w.signer.Verifier().String() }
 

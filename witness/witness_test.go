@@ -268,9 +268,20 @@ func TestWitnessRefusesUnknownLogsAndBadRequests(t *testing.T) {
 func TestWitnessDirectoryHasOneProcess(t *testing.T) {
 	keys := newKeys(t)
 	dir := t.TempDir()
-	startWitness(t, dir, keys.Verifier)
+	first := startWitness(t, dir, keys.Verifier)
 	if _, err := Open(Config{Dir: dir, Name: "witness.example/w1", Logs: []note.Verifier{keys.Verifier}}); !errors.Is(err, ErrDirInUse) {
 		t.Fatalf("a second witness on the directory: %v, want %v", err, ErrDirInUse)
+	}
+	// Once the first stopped, the directory opens again, with the key it
+	// holds: a new name does not make a new key.
+	first.stop()
+	again, err := Open(Config{Dir: dir, Name: "renamed.example/w2", Logs: []note.Verifier{keys.Verifier}})
+	if err != nil {
+		t.Fatalf("the directory after the first witness stopped: %v", err)
+	}
+	defer again.Close()
+	if again.Name() != "witness.example/w1" || again.VerifierKey() != first.witness.VerifierKey() {
+		t.Fatalf("reopened as %s with key %s, want the first key %s", again.Name(), again.VerifierKey(), first.witness.VerifierKey())
 	}
 }
 

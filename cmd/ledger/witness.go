@@ -59,7 +59,7 @@ func runWitness(ctx context.Context, env *environment, args []string) error {
 	serving := make(chan error, 1)
 	go func() { serving <- server.Serve(listener) }()
 	fmt.Fprintf(env.stdout, "witness %s on http://%s for %d ledgers; its key (for serve --witness and verify --witness): %s\n",
-		*name, listener.Addr(), len(logs), w.VerifierKey())
+		w.Name(), listener.Addr(), len(logs), w.VerifierKey())
 	select {
 	case <-ctx.Done():
 	case err := <-serving:
