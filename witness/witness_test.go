@@ -326,3 +326,60 @@ func TestPolicyCountsValidCosignaturesOnly(t *testing.T) {
 		t.Fatalf("no cosignature: %v, want %v", err, integrity.ErrWitnessQuorum)
 	}
 }
+
+// Checking a request against the remembered size and remembering the new
+// one happen together: of requests racing from every size to the next, the
+// witness ends at the largest it cosigned, never rolled back.
+func TestWitnessNeverRollsBackUnderConcurrentRequests(t *testing.T) {
+	keys := newKeys(t)
+	w := startWitness(t, t.TempDir(), keys.Verifier)
+	const sizeMax = 24
+	log := newTestLog(t, keys)
+	bodies := make([]string, sizeMax+1)
+	for size := 1; size <= sizeMax; size++ {
+		log.append("true", size, size)
+		body := fmt.Sprintf("old %d\n", size-1)
+		if size > 1 {
+			proof, err := log.tree.ProveConsistency(int64(size), int64(size-1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, hash := range proof {
+				body += hash.String() + "\n"
+			}
+		}
+		bodies[size] = body + "\n" + string(log.signed())
+	}
+	type answer struct{ size, status int }
+	answers := make(chan answer, sizeMax)
+	for size := 1; size <= sizeMax; size++ {
+		go func() {
+			response, err := http.Post(w.server.URL+"/add-checkpoint", "text/plain", strings.NewReader(bodies[size]))
+			if err != nil {
+				answers <- answer{size, 0}
+				return
+			}
+			response.Body.Close()
+			answers <- answer{size, response.StatusCode}
+		}()
+	}
+	largest := 0
+	for range sizeMax {
+		got := <-answers
+		switch got.status {
+		case http.StatusOK:
+			largest = max(largest, got.size)
+		case http.StatusConflict:
+		default:
+			t.Fatalf("size %d: %d, want 200 or 409", got.size, got.status)
+		}
+	}
+	if largest == 0 {
+		t.Fatal("no request was cosigned")
+	}
+	// The witness holds the largest size it cosigned: a request from it
+	// is answered 409 with exactly that size.
+	if status, body, _ := w.post(t, "old 0\n\n"+bodies[1][strings.Index(bodies[1], "\n\n")+2:]); status != http.StatusConflict || body != fmt.Sprintf("%d\n", largest) {
+		t.Fatalf("after the race the witness holds %q (%d), want %d", body, status, largest)
+	}
+}
