@@ -49,3 +49,39 @@ func (l *Ledger) LogFile(ctx context.Context, path string) (content []byte, immu
 	content, err = integrity.TileData(tree, tile, checkpoint.Size)
 	return content, immutable, err
 }
+
+// TilesExport is what ExportTiles wrote.
+type TilesExport struct {
+	Tiles int
+	Size  int64
+}
+
+// ExportTiles writes the log in the tlog-tiles layout, as LogFile serves
+// it, for the newest signed checkpoint: every tile, then the checkpoint
+// last, so a reader that finds the checkpoint finds every tile it names.
+// write puts one file in place (its name uses forward slashes).
+func (l *Ledger) ExportTiles(ctx context.Context, write func(name string, content []byte) error) (TilesExport, error) {
+	signed, _, err := l.LogFile(ctx, "checkpoint")
+	if err != nil {
+		return TilesExport{}, fmt.Errorf("tiles need a signed checkpoint (ledger checkpoint): %w", err)
+	}
+	checkpoint, err := integrity.ParseCheckpointNote(signed)
+	if err != nil {
+		return TilesExport{}, err
+	}
+	tiles := integrity.Tiles(checkpoint.Size)
+	for _, tile := range tiles {
+		path := integrity.TilePath(tile)
+		content, _, err := l.LogFile(ctx, path)
+		if err != nil {
+			return TilesExport{}, fmt.Errorf("%s: %w", path, err)
+		}
+		if err := write(path, content); err != nil {
+			return TilesExport{}, err
+		}
+	}
+	if err := write("checkpoint", signed); err != nil {
+		return TilesExport{}, err
+	}
+	return TilesExport{Tiles: len(tiles), Size: checkpoint.Size}, nil
+}

@@ -232,7 +232,10 @@ type CheckpointStore interface {
 // silent.
 type Leases interface {
 	// Claim takes or renews the lease on name for holder until now+ttl and
-	// reports whether holder has it.
+	// reports whether holder has it. An error means the claim could not be
+	// decided and held is then false: a store never answers (true, err),
+	// since callers treat any error as the lease not held. Housekeeping
+	// that fails after the lease was taken is the store's to log.
 	Claim(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (bool, error)
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/privacy"
 )
 
 // ErrDiverged says the target holds events that are not the source's.
@@ -37,6 +38,22 @@ type Report struct {
 	// stored bytes, in order.
 	SourceHash string `json:"source_hash"`
 	TargetHash string `json:"target_hash"`
+	// KeysCopied counts the personal-data keys CopyKeys copied.
+	KeysCopied int `json:"personal_data_keys_copied"`
+}
+
+// CopyKeys copies the personal-data keys, without which the copied sealed
+// personal data could not be read. Keys of erased subjects are gone from the
+// source and stay gone; a key the target holds already is left as it is.
+func CopyKeys(ctx context.Context, from, to privacy.KeyArchive) (int, error) {
+	keys, err := from.Export(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read personal-data keys: %w", err)
+	}
+	if err := to.Import(ctx, keys); err != nil {
+		return 0, fmt.Errorf("copy personal-data keys: %w", err)
+	}
+	return len(keys), nil
 }
 
 // Options tune a copy.

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"html"
 	"html/template"
 	"image/png"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -89,6 +91,41 @@ func PrintedFigures(report *app.MonthReport) map[string]string {
 		}
 	}
 	return figures
+}
+
+// sealInHTML finds a printed report's seal in its HTML.
+var sealInHTML = regexp.MustCompile(`<meta name="` + SealMetaName + `" content="([^"]*)">`)
+
+// printedCell finds the figure cells of a printed report.
+var printedCell = regexp.MustCompile(`<td class="num" data-key="([^"]+)">([^<]*)</td>`)
+
+// ReadPrinted reads back a report's HTML as Paper wrote it: its seal and
+// the figures it prints, by key.
+func ReadPrinted(page []byte) (seal string, figures map[string]string, err error) {
+	match := sealInHTML.FindSubmatch(page)
+	if match == nil {
+		return "", nil, fmt.Errorf("no report seal in the page: %w", app.ErrReportMismatch)
+	}
+	figures = map[string]string{}
+	for _, cell := range printedCell.FindAllSubmatch(page, -1) {
+		figures[html.UnescapeString(string(cell[1]))] = html.UnescapeString(string(cell[2]))
+	}
+	return html.UnescapeString(string(match[1])), figures, nil
+}
+
+// CheckPrinted compares the figures a page prints with those the signed
+// log gives for its report; the first that differs is named.
+func CheckPrinted(report *app.MonthReport, printed map[string]string) error {
+	want := PrintedFigures(report)
+	for cell, text := range printed {
+		if want[cell] != text {
+			return fmt.Errorf("the printed figure %s is %s, but the signed log says %s: %w", cell, text, want[cell], app.ErrReportMismatch)
+		}
+	}
+	if len(printed) != len(want) {
+		return fmt.Errorf("the report prints %d figures, the signed log has %d: %w", len(printed), len(want), app.ErrReportMismatch)
+	}
+	return nil
 }
 
 type paperCell struct{ Key, Text string }

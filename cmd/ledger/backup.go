@@ -14,10 +14,8 @@ import (
 )
 
 func runBackup(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "backup", "OUT --recipient AGE_PUBLIC_KEY\n\nWrites a consistent backup of the ledger stream, its checkpoints, projection checkpoints and personal-data keys to the\n"+
+	flags, store := newLedgerFlags(env, "backup", "OUT --recipient AGE_PUBLIC_KEY\n\nWrites a consistent backup of the ledger stream, its checkpoints, projection checkpoints and personal-data keys to the\n"+
 		"new directory OUT, encrypted with age to each --recipient (make a key pair with `ledger backup-key --out FILE`).")
-	var store storeFlags
-	store.register(flags)
 	var options backup.Options
 	flags.Func("recipient", "age public key (age1…) or a file of them to encrypt the backup to (repeatable)", func(value string) error {
 		recipients, err := backup.ParseRecipient(value)
@@ -61,10 +59,8 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 }
 
 func runRestore(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "restore", "BACKUP --data NEWDIR [--identity FILE] [--erasures FILE]\n\nRestores a backup into an empty ledger: every event at its original position, the checkpoints and the projection checkpoints;\n"+
+	flags, store := newLedgerFlags(env, "restore", "BACKUP --data NEWDIR [--identity FILE] [--erasures FILE]\n\nRestores a backup into an empty ledger: every event at its original position, the checkpoints and the projection checkpoints;\n"+
 		"re-applies the erasures listed in --erasures (`ledger erasures` on the live ledger writes the list); then verifies it.")
-	var store storeFlags
-	store.register(flags)
 	identity := flags.String("identity", "", "age identity file that opens an encrypted backup (as `ledger backup-key` wrote it)")
 	erasures := flags.String("erasures", "", "file of erased data subjects, one a line (`ledger erasures --out FILE` on the live ledger): their keys are destroyed again and the erasures recorded")
 	if err := parse(flags, args); err != nil {
@@ -86,8 +82,8 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 	var erased []string
 	if *erasures != "" {
 		var err error
-		if erased, err = readErasures(*erasures); err != nil {
-			return err
+		if erased, err = backup.ReadErasures(*erasures); err != nil {
+			return usagef("--erasures: %v", err)
 		}
 	}
 	saved, err := backup.Open(flags.Arg(0), identities)

@@ -10,10 +10,8 @@ import (
 )
 
 func runDemo(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "demo", "[--data DIR]")
-	var store storeFlags
-	store.register(flags)
-	opened, err := openParsed(ctx, env, flags, &store, args, 0, "")
+	flags, store := newLedgerFlags(env, "demo", "[--data DIR]")
+	opened, err := openParsed(ctx, env, flags, store, args, 0, "")
 	if err != nil {
 		return err
 	}

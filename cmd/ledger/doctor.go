@@ -8,13 +8,11 @@ import (
 // runDoctor checks every store the ledger keeps and says what is wrong and
 // what repairs it; the exit status tells a script whether all is well.
 func runDoctor(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "doctor", "[--json]\n\nChecks every store the ledger keeps (the log, the projection checkpoint, the tree file, the signed checkpoints,\n"+
+	flags, store := newLedgerFlags(env, "doctor", "[--json]\n\nChecks every store the ledger keeps (the log, the projection checkpoint, the tree file, the signed checkpoints,\n"+
 		"the personal-data keys, the data directory's secrets), says what is wrong in plain words and what command repairs it.\n"+
 		"Exits 1 when anything is wrong. It changes nothing.")
-	var store storeFlags
-	store.register(flags)
 	asJSON := flags.Bool("json", false, "print the findings as JSON")
-	opened, err := openParsed(ctx, env, flags, &store, args, 0, "")
+	opened, err := openParsed(ctx, env, flags, store, args, 0, "")
 	if err != nil {
 		return err
 	}
@@ -57,11 +55,9 @@ func runDoctor(ctx context.Context, env *environment, args []string) error {
 // runRepair mends what the log can mend of what the doctor finds, then
 // runs the doctor again.
 func runRepair(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "repair", "\n\nMends what the log can mend of what `ledger doctor` finds: rebuilds a damaged projection checkpoint, makes a\n"+
+	flags, store := newLedgerFlags(env, "repair", "\n\nMends what the log can mend of what `ledger doctor` finds: rebuilds a damaged projection checkpoint, makes a\n"+
 		"damaged tree file again from the log, makes the data directory's secrets their owner's alone. Then runs the doctor.")
-	var store storeFlags
-	store.register(flags)
-	opened, err := openParsed(ctx, env, flags, &store, args, 0, "")
+	opened, err := openParsed(ctx, env, flags, store, args, 0, "")
 	if err != nil {
 		return err
 	}

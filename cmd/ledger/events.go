@@ -12,9 +12,7 @@ import (
 )
 
 func runEvents(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "events", "[--county CODE] [--campaign CODE] [--type TYPE] [--after POSITION] [--follow] [--json]")
-	var store storeFlags
-	store.register(flags)
+	flags, store := newLedgerFlags(env, "events", "[--county CODE] [--campaign CODE] [--type TYPE] [--after POSITION] [--follow] [--json]")
 	county := flags.String("county", "", "only events of this region")
 	campaign := flags.String("campaign", "", "only events of this campaign")
 	eventType := flags.String("type", "", "only events of this type, e.g. donation_received")

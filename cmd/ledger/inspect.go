@@ -20,11 +20,9 @@ func printJSON(env *environment, value any) error {
 }
 
 func runAudit(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "audit", "ID [--json]\n\nID is an event id, a donation/allocation/delivery/session/service id, a campaign code or a region code.")
-	var store storeFlags
-	store.register(flags)
+	flags, store := newLedgerFlags(env, "audit", "ID [--json]\n\nID is an event id, a donation/allocation/delivery/session/service id, a campaign code or a region code.")
 	asJSON := flags.Bool("json", false, "print the trail as JSON")
-	opened, err := openParsed(ctx, env, flags, &store, args, 1, "give one ID")
+	opened, err := openParsed(ctx, env, flags, store, args, 1, "give one ID")
 	if err != nil {
 		return err
 	}
@@ -41,12 +39,10 @@ func runAudit(ctx context.Context, env *environment, args []string) error {
 }
 
 func runTrace(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "trace", "ID [--json]\n\nID is a money donation's id (forward: what it paid for) or a delivery, session or service id (back: who paid).\n"+
+	flags, store := newLedgerFlags(env, "trace", "ID [--json]\n\nID is a money donation's id (forward: what it paid for) or a delivery, session or service id (back: who paid).\n"+
 		"Rule: funded_by on a spending entry first; the rest first-in first-out from the campaign's money donations in the order received.")
-	var store storeFlags
-	store.register(flags)
 	asJSON := flags.Bool("json", false, "print the trace as JSON")
-	opened, err := openParsed(ctx, env, flags, &store, args, 1, "give one ID")
+	opened, err := openParsed(ctx, env, flags, store, args, 1, "give one ID")
 	if err != nil {
 		return err
 	}
@@ -63,11 +59,9 @@ func runTrace(ctx context.Context, env *environment, args []string) error {
 }
 
 func runProjections(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "projections", "[--json]")
-	var store storeFlags
-	store.register(flags)
+	flags, store := newLedgerFlags(env, "projections", "[--json]")
 	asJSON := flags.Bool("json", false, "print the status as JSON")
-	opened, err := openParsed(ctx, env, flags, &store, args, -1, "")
+	opened, err := openParsed(ctx, env, flags, store, args, -1, "")
 	if err != nil {
 		return err
 	}
@@ -88,9 +82,7 @@ func runProjections(ctx context.Context, env *environment, args []string) error 
 }
 
 func runRebuild(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "rebuild", "[NAME]\n\nNAME is a projection (totals, the default).")
-	var store storeFlags
-	store.register(flags)
+	flags, store := newLedgerFlags(env, "rebuild", "[NAME]\n\nNAME is a projection (totals, the default).")
 	if err := parse(flags, args); err != nil {
 		return err
 	}

@@ -11,19 +11,15 @@ import (
 	"time"
 
 	"github.com/ordos-union/ledger/domain"
-	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/node"
-	"github.com/ordos-union/ledger/projections"
 )
 
 func runCheckpoint(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "checkpoint", "\n\nSigns the Merkle tree over the whole log and stores the checkpoint in the append-only checkpoint stream.")
-	var store storeFlags
-	store.register(flags)
+	flags, store := newLedgerFlags(env, "checkpoint", "\n\nSigns the Merkle tree over the whole log and stores the checkpoint in the append-only checkpoint stream.")
 	var witnesses witnessFlags
 	witnesses.register(flags)
-	opened, err := openParsed(ctx, env, flags, &store, args, -1, "")
+	opened, err := openParsed(ctx, env, flags, store, args, -1, "")
 	if err != nil {
 		return err
 	}
@@ -42,9 +38,7 @@ func runCheckpoint(ctx context.Context, env *environment, args []string) error {
 }
 
 func runPubkey(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "pubkey", "\n\nPrints the verifier key auditors check checkpoints, proofs and bundles with.")
-	var store storeFlags
-	store.register(flags)
+	flags, store := newLedgerFlags(env, "pubkey", "\n\nPrints the verifier key auditors check checkpoints, proofs and bundles with.")
 	if err := parse(flags, args); err != nil {
 		return err
 	}
@@ -57,12 +51,10 @@ func runPubkey(ctx context.Context, env *environment, args []string) error {
 }
 
 func runProof(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "proof", "ID [--out FILE]\n\nPrints an inclusion proof of the event (an event id, or the latest event of an entry id) against the latest checkpoint.")
-	var store storeFlags
-	store.register(flags)
+	flags, store := newLedgerFlags(env, "proof", "ID [--out FILE]\n\nPrints an inclusion proof of the event (an event id, or the latest event of an entry id) against the latest checkpoint.")
 	out := flags.String("out", "", "write the proof to this new file (mode 0600) instead of standard output")
 	force := flags.Bool("force", false, "replace an existing --out file")
-	opened, err := openParsed(ctx, env, flags, &store, args, 1, "give one ID")
+	opened, err := openParsed(ctx, env, flags, store, args, 1, "give one ID")
 	if err != nil {
 		return err
 	}
@@ -133,10 +125,8 @@ func runVerifyProof(_ context.Context, env *environment, args []string) error {
 }
 
 func runVerify(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "verify", "[--key KEY] [--trusted CHECKPOINT_FILE] [--witness KEY... [--witness-quorum N]] [--json]\n\nRecomputes the Merkle tree from the raw log and checks every checkpoint and every event; names the first bad position.\n"+
+	flags, store := newLedgerFlags(env, "verify", "[--key KEY] [--trusted CHECKPOINT_FILE] [--witness KEY... [--witness-quorum N]] [--json]\n\nRecomputes the Merkle tree from the raw log and checks every checkpoint and every event; names the first bad position.\n"+
 		"Fails when signed checkpoints this data directory saw are gone, and when the log is not consistent with a --trusted checkpoint.")
-	var store storeFlags
-	store.register(flags)
 	key := flags.String("key", "", "verifier key to check checkpoints with (default: the data directory's)")
 	var trusted []string
 	flags.Func("trusted", "a signed checkpoint you kept (as `ledger checkpoint` prints it); the log must be consistent with it (repeatable)", func(path string) error {
@@ -146,7 +136,7 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 	asJSON := flags.Bool("json", false, "print the report as JSON")
 	var witnesses witnessPolicyFlags
 	witnesses.register(flags)
-	opened, err := openParsed(ctx, env, flags, &store, args, -1, "")
+	opened, err := openParsed(ctx, env, flags, store, args, -1, "")
 	if err != nil {
 		return err
 	}
@@ -230,9 +220,7 @@ func readCheckpointFile(path string) ([]byte, error) {
 }
 
 func runExportAudit(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "export-audit", "--from T --to T OUT\n\nWrites a self-contained audit bundle: events, checkpoints, consistency proofs, verifier key and the period's totals.")
-	var store storeFlags
-	store.register(flags)
+	flags, store := newLedgerFlags(env, "export-audit", "--from T --to T OUT\n\nWrites a self-contained audit bundle: events, checkpoints, consistency proofs, verifier key and the period's totals.")
 	fromText := flags.String("from", "", "start of the period (RFC 3339, or a date: its start in Beijing time)")
 	toText := flags.String("to", "", "end of the period (RFC 3339, or a date: its end in Beijing time)")
 	force := flags.Bool("force", false, "write into an existing OUT directory, replacing its bundle files")
@@ -253,11 +241,9 @@ func runExportAudit(ctx context.Context, env *environment, args []string) error 
 	if err != nil {
 		return usagef("--to: %v", err)
 	}
-	from, err := time.ParseInLocation(time.DateOnly, *fromText, projections.Beijing)
+	from, err := domain.ParseStart(*fromText)
 	if err != nil {
-		if from, err = time.Parse(time.RFC3339, *fromText); err != nil {
-			return usagef("--from %q: use RFC 3339 or a date", *fromText)
-		}
+		return usagef("--from: %v", err)
 	}
 	opened, err := store.open(ctx, env, serverOptions{})
 	if err != nil {
@@ -265,42 +251,12 @@ func runExportAudit(ctx context.Context, env *environment, args []string) error 
 	}
 	defer opened.Close()
 	opened.Cosign = witnesses.cosigner(env.logger)
-	keys, tree, err := opened.SigningTree(ctx)
+	export, err := opened.ExportAudit(ctx, flags.Arg(0), from, to)
 	if err != nil {
 		return err
 	}
-	// The bundle ends at a checkpoint of the whole log as it is now.
-	checkpoint, _, err := opened.WriteCheckpoint(ctx, tree, keys, time.Now())
-	if err != nil {
-		return err
-	}
-	var events [][]byte
-	for record, err := range opened.Store.Read(ctx, 0, eventstore.Filter{}) {
-		if err != nil {
-			return err
-		}
-		if int64(record.Position) > checkpoint.Size {
-			break
-		}
-		events = append(events, record.Data)
-	}
-	all, err := opened.Signed.All(ctx)
-	if err != nil {
-		return err
-	}
-	var covered [][]byte
-	for _, signed := range all {
-		parsed, err := integrity.ParseCheckpointNote(signed)
-		if err == nil && parsed.Size <= checkpoint.Size {
-			covered = append(covered, signed)
-		}
-	}
-	report, err := integrity.ExportBundle(ctx, flags.Arg(0), events, covered, keys, from, to)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.stdout, "wrote %s: %d events, %d checkpoints, totals for %s to %s at tree size %d root %s\n",
-		flags.Arg(0), len(events), len(covered), from.Format(time.DateOnly), to.Format(time.DateOnly), report.Tree.Size, report.Tree.Root)
+	fmt.Fprintf(env.stdout, "wrote %s: %d events, %d checkpoints, totals for %s to %s at tree size %d root %s\n", flags.Arg(0),
+		export.Events, export.Checkpoints, from.Format(time.DateOnly), to.Format(time.DateOnly), export.Report.Tree.Size, export.Report.Tree.Root)
 	return nil
 }
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/ordos-union/ledger/migrate"
 	"github.com/ordos-union/ledger/node"
-	"github.com/ordos-union/ledger/privacy"
 )
 
 func runMigrate(ctx context.Context, env *environment, args []string) error {
@@ -42,13 +41,9 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("open --to %s: %w", node.RedactedURL(*to), err)
 	}
 	defer target.Close()
-	report := struct {
-		migrate.Report
-		KeysCopied int `json:"personal_data_keys_copied"`
-	}{}
-	report.Report, err = migrate.Copy(ctx, source.Store, target.Store, migrate.Options{Progress: newProgress(env, "migrate")})
+	report, err := migrate.Copy(ctx, source.Store, target.Store, migrate.Options{Progress: newProgress(env, "migrate")})
 	if err == nil {
-		report.KeysCopied, err = copyKeys(ctx, source.Keystore, target.Keystore)
+		report.KeysCopied, err = migrate.CopyKeys(ctx, source.Keystore, target.Keystore)
 	}
 	encoded, _ := json.MarshalIndent(report, "", "  ")
 	if err != nil {
@@ -57,20 +52,6 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "%s\n", encoded)
 	return nil
-}
-
-// copyKeys copies the personal-data keys, without which the copied sealed
-// personal data could not be read. Keys of erased subjects are gone from the
-// source and stay gone.
-func copyKeys(ctx context.Context, from, to privacy.KeyArchive) (int, error) {
-	keys, err := from.Export(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("read personal-data keys: %w", err)
-	}
-	if err := to.Import(ctx, keys); err != nil {
-		return 0, fmt.Errorf("copy personal-data keys: %w", err)
-	}
-	return len(keys), nil
 }
 
 // openStoreURL opens the ledger a migration URL names, through the same

@@ -108,3 +108,12 @@ func openParsed(ctx context.Context, env *environment, flags *flag.FlagSet, stor
 	}
 	return store.open(ctx, env, serverOptions{})
 }
+
+// newLedgerFlags is newFlags with the store flags of every command that
+// works on a ledger.
+func newLedgerFlags(env *environment, name, synopsis string) (*flag.FlagSet, *storeFlags) {
+	flags := newFlags(env, name, synopsis)
+	store := &storeFlags{}
+	store.register(flags)
+	return flags, store
+}

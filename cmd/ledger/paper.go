@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"html"
 	"os"
-	"regexp"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
@@ -20,18 +18,16 @@ import (
 var reportFlags = map[string]string{"month": "--month", "county": "--county", "campaign": "--campaign"}
 
 func runReport(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "report", "--month YYYY-MM [--county CODE] [--campaign CODE] [--lang zh|en] --out FILE\n\n"+
+	flags, store := newLedgerFlags(env, "report", "--month YYYY-MM [--county CODE] [--campaign CODE] [--lang zh|en] --out FILE\n\n"+
 		"Writes the printable monthly report (HTML for A4 paper: print it, or save it as PDF, from a browser), bound to the newest\n"+
 		"signed checkpoint by a seal printed as text and as a QR code; `ledger verify-report` checks a printed report against the log.")
-	var store storeFlags
-	store.register(flags)
 	month := flags.String("month", "", "the month, YYYY-MM (required)")
 	county := flags.String("county", "", "one region (default: the whole federation)")
 	campaign := flags.String("campaign", "", "one campaign (default: all)")
 	lang := flags.String("lang", "zh", "zh or en")
 	out := flags.String("out", "", "write the report to this new file, mode 0600 (required)")
 	force := flags.Bool("force", false, "replace an existing --out file")
-	opened, err := openParsed(ctx, env, flags, &store, args, 0, "")
+	opened, err := openParsed(ctx, env, flags, store, args, 0, "")
 	if err != nil {
 		return err
 	}
@@ -58,33 +54,20 @@ func runReport(ctx context.Context, env *environment, args []string) error {
 	return nil
 }
 
-// sealInHTML finds a printed report's seal in its HTML.
-var sealInHTML = regexp.MustCompile(`<meta name="` + report.SealMetaName + `" content="([^"]*)">`)
-
-// printedCell finds the figure cells of a printed report.
-var printedCell = regexp.MustCompile(`<td class="num" data-key="([^"]+)">([^<]*)</td>`)
-
 func runVerifyReport(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "verify-report", "FILE.html|SEAL [--key KEY]\n\n"+
+	flags, store := newLedgerFlags(env, "verify-report", "FILE.html|SEAL [--key KEY]\n\n"+
 		"Checks a printed report against the ledger: the signed checkpoint it names, the figures recomputed from the log's first\n"+
 		"events, and, given the HTML, every printed figure. SEAL is the text the report's QR code carries.")
-	var store storeFlags
-	store.register(flags)
 	key := flags.String("key", "", "the verifier key (default: the data directory's own)")
-	opened, err := openParsed(ctx, env, flags, &store, args, 1, "give one FILE or SEAL")
+	opened, err := openParsed(ctx, env, flags, store, args, 1, "give one FILE or SEAL")
 	if err != nil {
 		return err
 	}
 	defer opened.Close()
 	seal, printed := flags.Arg(0), map[string]string(nil)
-	if content, err := os.ReadFile(flags.Arg(0)); err == nil {
-		match := sealInHTML.FindSubmatch(content)
-		if match == nil {
-			return fmt.Errorf("%s holds no report seal: %w", flags.Arg(0), app.ErrReportMismatch)
-		}
-		seal, printed = html.UnescapeString(string(match[1])), map[string]string{}
-		for _, cell := range printedCell.FindAllSubmatch(content, -1) {
-			printed[html.UnescapeString(string(cell[1]))] = html.UnescapeString(string(cell[2]))
+	if page, err := os.ReadFile(flags.Arg(0)); err == nil {
+		if seal, printed, err = report.ReadPrinted(page); err != nil {
+			return fmt.Errorf("%s: %w", flags.Arg(0), err)
 		}
 	}
 	verifier, err := verifierFlag(*key)
@@ -96,14 +79,8 @@ func runVerifyReport(ctx context.Context, env *environment, args []string) error
 		return err
 	}
 	if printed != nil {
-		want := report.PrintedFigures(monthly)
-		for cell, text := range printed {
-			if want[cell] != text {
-				return fmt.Errorf("the printed figure %s is %s, but the signed log says %s: %w", cell, text, want[cell], app.ErrReportMismatch)
-			}
-		}
-		if len(printed) != len(want) {
-			return fmt.Errorf("the report prints %d figures, the signed log has %d: %w", len(printed), len(want), app.ErrReportMismatch)
+		if err := report.CheckPrinted(monthly, printed); err != nil {
+			return err
 		}
 	}
 	fmt.Fprintf(env.stdout, "OK: the report of %s (%s) is what the log's first %d events say, under the checkpoint signed by %s at %s\n",

@@ -1,23 +1,15 @@
 package main
 
 import (
-	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/ordos-union/ledger/projections"
+	"github.com/ordos-union/ledger/report"
 )
 
-// Limits of progress output, unit last.
-const (
-	progressRedrawMs = 100
-	progressLogMs    = 5000
-	progressBarCells = 30
-)
-
-// newProgress draws a bar with events/s and ETA on a terminal, and writes a
-// plain line every few seconds when standard error is a file or a pipe.
+// newProgress shows long work's progress on standard error: a bar on a
+// terminal, a plain line every few seconds in a file or a pipe.
 func newProgress(env *environment, label string) projections.Progress {
 	terminal := false
 	if file, ok := env.stderr.(*os.File); ok {
@@ -25,47 +17,5 @@ func newProgress(env *environment, label string) projections.Progress {
 			terminal = true
 		}
 	}
-	started := time.Now()
-	var last time.Time
-	shown := false
-	return func(done, total uint64) {
-		now := time.Now()
-		finished := done >= total
-		interval := progressLogMs * time.Millisecond
-		if terminal {
-			interval = progressRedrawMs * time.Millisecond
-		}
-		// Quick work shows nothing; long work shows progress from the
-		// first interval on, and its end.
-		if now.Sub(started) < interval && !shown {
-			return
-		}
-		if !finished && now.Sub(last) < interval {
-			return
-		}
-		last, shown = now, true
-		elapsed := now.Sub(started).Seconds()
-		rate := 0.0
-		if elapsed > 0 {
-			rate = float64(done) / elapsed
-		}
-		eta := "-"
-		if rate > 0 && total > done {
-			eta = (time.Duration(float64(total-done)/rate) * time.Second).Round(time.Second).String()
-		}
-		percent := 100.0
-		if total > 0 {
-			percent = 100 * float64(done) / float64(total)
-		}
-		if terminal {
-			filled := int(percent / 100 * progressBarCells)
-			bar := strings.Repeat("=", filled) + strings.Repeat(" ", progressBarCells-filled)
-			fmt.Fprintf(env.stderr, "\r%s [%s] %5.1f%% %d/%d events %.0f events/s ETA %s ", label, bar, percent, done, total, rate, eta)
-			if finished {
-				fmt.Fprintln(env.stderr)
-			}
-			return
-		}
-		fmt.Fprintf(env.stderr, "%s: %.1f%% %d/%d events, %.0f events/s, ETA %s\n", label, percent, done, total, rate, eta)
-	}
+	return report.Progress(env.stderr, terminal, label, time.Now)
 }

@@ -8,11 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
-	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/reconcile"
 	"github.com/ordos-union/ledger/reconcile/statement"
 	"github.com/ordos-union/ledger/report"
@@ -38,12 +36,10 @@ func runReconcile(ctx context.Context, env *environment, args []string) error {
 }
 
 func runReconcileImport(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "reconcile import", "FILE [--profile NAME] [--account ACCT] [--dry-run] [--strict] [--accept-balance-gap]\n\n"+
+	flags, store := newLedgerFlags(env, "reconcile import", "FILE [--profile NAME] [--account ACCT] [--dry-run] [--strict] [--accept-balance-gap]\n\n"+
 		"Imports a bank statement (CSV in GBK/GB18030 or UTF-8, CAMT.053 XML, or XLSX). A line is the bank's: importing the same\n"+
 		"statement again, under any name, in any encoding or by any clerk, adds nothing; an overlapping statement adds only its\n"+
 		"new lines. Balances must add up, and the opening balance must be the ledger's balance before the statement's first day.")
-	var store storeFlags
-	store.register(flags)
 	profile := flags.String("profile", "", "column profile of CSV and XLSX statements: "+strings.Join(statement.ProfileNames(), ", ")+
 		" (default: detected from the headers)")
 	account := flags.String("account", "", "our bank account number (default: the one the statement states)")
@@ -136,9 +132,7 @@ func reconcileNow(ctx context.Context, opened *opened, asOf string) (reconcile.R
 }
 
 func runReconcileReport(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "reconcile report", "[--format table|json|csv|xlsx] [--out FILE] [--as-of DATE]")
-	var store storeFlags
-	store.register(flags)
+	flags, store := newLedgerFlags(env, "reconcile report", "[--format table|json|csv|xlsx] [--out FILE] [--as-of DATE]")
 	asOfText := flags.String("as-of", "", "age outstanding pledges as of this day (YYYY-MM-DD, Beijing time; default now)")
 	format := flags.String("format", "table", "table, json, csv (Chinese headers, UTF-8 with BOM) or xlsx")
 	out := flags.String("out", "", "write to this new file, mode 0600 (required for xlsx)")
@@ -198,9 +192,7 @@ var decisionFlags = map[string]string{"reason": "--reason", "note": "--note", "a
 	"decision_event_id": "ID", "actor": "--actor"}
 
 func runReconcileDecision(ctx context.Context, env *environment, kind string, args []string) error {
-	flags := newFlags(env, "reconcile "+kind, "ID [--reason R] [--note N]")
-	var store storeFlags
-	store.register(flags)
+	flags, store := newLedgerFlags(env, "reconcile "+kind, "ID [--reason R] [--note N]")
 	reason := flags.String("reason", "", "why (required for reject, write-off and undo)")
 	note := flags.String("note", "", "a note on a confirmation")
 	actor := flags.String("actor", envOr("LEDGER_ACTOR", envOr("USER", "finance")), "who decides")
@@ -241,9 +233,7 @@ func runPeriod(ctx context.Context, env *environment, args []string) error {
 		return usagef("period needs close YYYY-MM or reopen YYYY-MM --reason R")
 	}
 	kind := args[0]
-	flags := newFlags(env, "period "+kind, "YYYY-MM [--reason R] [--note N]")
-	var store storeFlags
-	store.register(flags)
+	flags, store := newLedgerFlags(env, "period "+kind, "YYYY-MM [--reason R] [--note N]")
 	reason := flags.String("reason", "", "why it is reopened (required for reopen)")
 	note := flags.String("note", "", "a note on the close")
 	actor := flags.String("actor", envOr("LEDGER_ACTOR", envOr("USER", "finance")), "who closes or reopens")
@@ -258,42 +248,29 @@ func runPeriod(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	var data domain.Payload = domain.PeriodClosed{Month: flags.Arg(0), Note: *note}
+	text := *note
 	if kind == "reopen" {
-		data = domain.PeriodReopened{Month: flags.Arg(0), Reason: *reason}
+		text = *reason
 	}
-	event := domain.Event{Type: data.EventType(), County: opened.Catalog.CityCode(), OccurredAt: time.Now(), Actor: *actor, Data: data}
-	results, err := opened.Service.Record(ctx, []domain.Event{event})
+	change, err := opened.ChangePeriod(ctx, kind == "reopen", flags.Arg(0), text, *actor)
 	if err != nil {
 		return flagged(err, map[string]string{"month": "YYYY-MM", "reason": "--reason", "note": "--note", "actor": "--actor"})
 	}
-	fmt.Fprintf(env.stdout, "recorded %s %s at position %d\n", event.Type, results[0].EventID, results[0].Position)
-	if kind == "close" {
-		// Every month close gets a checkpoint. The close itself is recorded
-		// either way; a checkpoint that could not be signed is said, and
-		// `ledger checkpoint` signs one later.
-		keys, tree, err := opened.SigningTree(ctx)
-		if err == nil {
-			var checkpoint integrity.Checkpoint
-			if checkpoint, _, err = opened.WriteCheckpoint(ctx, tree, keys, time.Now()); err == nil {
-				fmt.Fprintf(env.stdout, "checkpoint of %d events signed at the close\n", checkpoint.Size)
-			}
-		}
-		if err != nil {
-			fmt.Fprintf(env.stderr, "ledger period: the close is recorded but no checkpoint was signed: %v\n", err)
-		}
+	fmt.Fprintf(env.stdout, "recorded %s %s at position %d\n", change.Event.Type, change.Result.EventID, change.Result.Position)
+	if change.Checkpoint != nil {
+		fmt.Fprintf(env.stdout, "checkpoint of %d events signed at the close\n", change.Checkpoint.Size)
+	} else if change.CheckpointErr != nil {
+		fmt.Fprintf(env.stderr, "ledger period: the close is recorded but no checkpoint was signed: %v\n", change.CheckpointErr)
 	}
 	return nil
 }
 
 func runPledges(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "pledges", "[--json] [--as-of DATE]\n\nOutstanding pledges with ageing (0-30, 31-90, 90+ days) per donor, campaign and county,\n"+
+	flags, store := newLedgerFlags(env, "pledges", "[--json] [--as-of DATE]\n\nOutstanding pledges with ageing (0-30, 31-90, 90+ days) per donor, campaign and county,\n"+
 		"as of a day (closing June: --as-of 2022-06-30): later pledges are left out, and a pledge received later was still outstanding.")
-	var store storeFlags
-	store.register(flags)
 	asJSON := flags.Bool("json", false, "print as JSON")
 	asOfText := flags.String("as-of", "", "age pledges as of this day (YYYY-MM-DD, Beijing time; default now)")
-	opened, err := openParsed(ctx, env, flags, &store, args, -1, "")
+	opened, err := openParsed(ctx, env, flags, store, args, -1, "")
 	if err != nil {
 		return err
 	}

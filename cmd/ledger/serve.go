@@ -20,9 +20,7 @@ import (
 const shutdownTimeoutSeconds = 10
 
 func runServe(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "serve", "[--data DIR] [--http ADDRESS] [--host ADDRESS] [--port PORT] [--tokens FILE]")
-	var store storeFlags
-	store.register(flags)
+	flags, store := newLedgerFlags(env, "serve", "[--data DIR] [--http ADDRESS] [--host ADDRESS] [--port PORT] [--tokens FILE]")
 	host := flags.String("host", "127.0.0.1", "address the embedded NATS server listens on for other processes")
 	port := flags.Int("port", 4222, "port of the embedded NATS server (-1 picks a free one)")
 	httpAddress := flags.String("http", envOr("LEDGER_HTTP", "127.0.0.1:8080"), "address of the HTTP API and dashboard (env LEDGER_HTTP; port 0 picks a free one)")
@@ -80,7 +78,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	serving := make(chan error, 1)
 	go func() { serving <- httpServer.Serve(listener) }()
-	printServing(env, ledger, &store, running.Head(), "http://"+listener.Addr().String(), tokenNote, firstAdmin, *tokensFile)
+	printServing(env, ledger, store, running.Head(), "http://"+listener.Addr().String(), tokenNote, firstAdmin, *tokensFile)
 
 	select {
 	case <-ctx.Done():

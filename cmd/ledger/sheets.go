@@ -21,11 +21,9 @@ func sheetTypes() string {
 }
 
 func runTemplate(_ context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "template", "--type TYPE --out FILE.xlsx\n\n"+
+	flags, store := newLedgerFlags(env, "template", "--type TYPE --out FILE.xlsx\n\n"+
 		"Writes an empty spreadsheet (台账) for one entry type: Chinese headers with English below, drop-down lists from the\n"+
 		"catalog, money as yuan, dates as dates, and an instructions sheet with an example row. TYPE is one of "+sheetTypes()+".")
-	var store storeFlags
-	store.register(flags)
 	eventType := flags.String("type", "", "the entry type (required)")
 	out := flags.String("out", "", "write the workbook to this new file, mode 0600 (required)")
 	force := flags.Bool("force", false, "replace an existing --out file")
@@ -54,12 +52,10 @@ func runTemplate(_ context.Context, env *environment, args []string) error {
 }
 
 func runImport(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "import", "FILE.xlsx|FILE.csv [--skip-invalid] [--dry-run] [--lang zh|en]\n\n"+
+	flags, store := newLedgerFlags(env, "import", "FILE.xlsx|FILE.csv [--skip-invalid] [--dry-run] [--lang zh|en]\n\n"+
 		"Records the entries of a filled template (ledger template), or of a CSV (UTF-8 or GBK) with the same headers.\n"+
 		"Every row is checked first; one bad row writes nothing (unless --skip-invalid). Each row's idempotency key comes\n"+
 		"from its content, so importing the same sheet again, or with rows added at the bottom, records only what is new.")
-	var store storeFlags
-	store.register(flags)
 	skipInvalid := flags.Bool("skip-invalid", false, "record the valid rows and report the invalid ones, instead of recording nothing")
 	dryRun := flags.Bool("dry-run", false, "check every row and record nothing")
 	lang := flags.String("lang", "zh", "the language of the problems: zh or en")

@@ -19,9 +19,7 @@ type totalsOptions struct {
 }
 
 func runTotals(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "totals", "[--county CODE] [--campaign CODE] [--as-of T] [--known-at T] [--by day|month|year] [--format table|json|csv]")
-	var store storeFlags
-	store.register(flags)
+	flags, store := newLedgerFlags(env, "totals", "[--county CODE] [--campaign CODE] [--as-of T] [--known-at T] [--by day|month|year] [--format table|json|csv]")
 	var options totalsOptions
 	flags.StringVar(&options.county, "county", "", "only this region")
 	flags.StringVar(&options.campaign, "campaign", "", "only this campaign")

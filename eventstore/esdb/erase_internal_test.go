@@ -22,6 +22,8 @@ type recordingEraser struct {
 	failAt   string
 	// revision is the stream's last revision before the marker.
 	revision uint64
+	// current is the stream's metadata before any call.
+	current *esdb.StreamMetadata
 }
 
 func (r *recordingEraser) call(name string) error {
@@ -41,6 +43,25 @@ func (r *recordingEraser) AppendToStream(_ context.Context, stream string, _ esd
 	}
 	r.revision += uint64(len(events))
 	return &esdb.WriteResult{NextExpectedVersion: r.revision}, nil
+}
+
+// GetStreamMetadata answers the metadata last set, or, before any, the
+// stream's current (nil: the stream has none).
+func (r *recordingEraser) GetStreamMetadata(_ context.Context, stream string, options esdb.ReadStreamOptions) (*esdb.StreamMetadata, error) {
+	if err := r.call("read metadata " + stream); err != nil {
+		return nil, err
+	}
+	if _, backwards := options.From.(esdb.End); !backwards || options.Direction != esdb.Backwards {
+		return nil, fmt.Errorf("metadata read from %v %v: the one in force is the last", options.Direction, options.From)
+	}
+	if len(r.metadata) > 0 {
+		last := r.metadata[len(r.metadata)-1]
+		return &last, nil
+	}
+	if r.current != nil {
+		return r.current, nil
+	}
+	return &esdb.StreamMetadata{}, nil
 }
 
 func (r *recordingEraser) SetStreamMetadata(_ context.Context, stream string, _ esdb.AppendToStreamOptions, metadata esdb.StreamMetadata) (*esdb.WriteResult, error) {
@@ -64,7 +85,7 @@ func (r *recordingEraser) DeleteStream(_ context.Context, stream string, _ esdb.
 func TestDestroyKeyLeavesNothingSecretBehind(t *testing.T) {
 	key := bytes.Repeat([]byte{0xAB}, 32)
 	eraser := &recordingEraser{revision: 0}
-	if err := destroyKeyStream(context.Background(), eraser, "ledger-key-41"); err != nil {
+	if err := destroyKeyStream(context.Background(), eraser, "ledger-key-41", "ledger"); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"append ledger-key-41", "metadata ledger-key-41", "delete ledger-key-41"}
@@ -80,7 +101,7 @@ func TestDestroyKeyLeavesNothingSecretBehind(t *testing.T) {
 	}
 	for _, failing := range want {
 		eraser := &recordingEraser{failAt: failing}
-		err := destroyKeyStream(context.Background(), eraser, "ledger-key-41")
+		err := destroyKeyStream(context.Background(), eraser, "ledger-key-41", "ledger")
 		if err == nil || eraser.calls[len(eraser.calls)-1] != failing {
 			t.Fatalf("with %q failing: %v after %v; want an error and no call after it", failing, err, eraser.calls)
 		}

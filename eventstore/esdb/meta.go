@@ -85,7 +85,7 @@ func (s *Store) oneOf(ctx context.Context, stream string, options esdb.ReadStrea
 		return nil, fmt.Errorf("read %s: %w: %w", stream, domain.ErrUnavailable, err)
 	}
 	defer reader.Close()
-	resolved, err := reader.Recv()
+	resolved, err := s.recv(reader)
 	switch {
 	case errors.Is(err, io.EOF), isMissingStream(err):
 		return nil, nil
@@ -133,45 +133,24 @@ func metadataDue(revision, written, young uint64) bool {
 }
 
 // streamsStartingWith lists the streams of $all whose names start with
-// prefix, in the order first written. It reads the whole of $all: it serves
-// exports, which are rare, and needs no index to keep in step.
+// prefix, in the order first written. It reads their events in $all,
+// filtered on the server, so the ledger's events and other side streams
+// do not cross the network; it serves exports, which are rare, and needs
+// no index to keep in step.
 func (s *Store) streamsStartingWith(ctx context.Context, prefix string) ([]string, error) {
 	var names []string
 	seen := map[string]bool{}
-	var from esdb.AllPosition = esdb.Start{}
-	var last *esdb.Position
-	for {
-		reader, err := s.client.ReadAll(ctx, esdb.ReadAllOptions{From: from}, readPageEventsMax)
-		if err != nil {
-			return nil, fmt.Errorf("read $all: %w", err)
+	err := s.catchUp(ctx, nil, []string{prefix}, func(recorded *esdb.RecordedEvent) error {
+		if strings.HasPrefix(recorded.StreamID, prefix) && !seen[recorded.StreamID] {
+			seen[recorded.StreamID] = true
+			names = append(names, recorded.StreamID)
 		}
-		read := 0
-		for {
-			resolved, err := reader.Recv()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				reader.Close()
-				return nil, fmt.Errorf("read $all: %w", err)
-			}
-			read++
-			recorded := resolved.OriginalEvent()
-			if last != nil && !After(recorded.Position, *last) {
-				continue
-			}
-			position := recorded.Position
-			from, last = position, &position
-			if strings.HasPrefix(recorded.StreamID, prefix) && !seen[recorded.StreamID] {
-				seen[recorded.StreamID] = true
-				names = append(names, recorded.StreamID)
-			}
-		}
-		reader.Close()
-		if read < readPageEventsMax {
-			return names, nil
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return names, nil
 }
 
 // Checkpoints keeps projection checkpoints and leases in EventStoreDB, one
@@ -201,7 +180,7 @@ func (c *Checkpoints) Load(ctx context.Context, name string) (eventstore.Checkpo
 	}
 	defer reader.Close()
 	for {
-		resolved, err := reader.Recv()
+		resolved, err := c.store.recv(reader)
 		if errors.Is(err, io.EOF) || isMissingStream(err) {
 			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: %w", name, domain.ErrNotFound)
 		}
@@ -234,7 +213,7 @@ func (c *Checkpoints) loadParts(ctx context.Context, name, stream string, manife
 	defer reader.Close()
 	parts := make([][]byte, 0, manifest.Parts)
 	for range manifest.Parts {
-		resolved, err := reader.Recv()
+		resolved, err := c.store.recv(reader)
 		if err != nil {
 			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint %s: part %d: %w", name, len(parts)+1, err)
 		}
@@ -346,7 +325,14 @@ func (c *Checkpoints) Claim(ctx context.Context, name, holder string, ttl time.D
 		return false, fmt.Errorf("claim %s: %w", name, err)
 	}
 	if metadataDue(result.NextExpectedVersion, 1, 0) {
-		return true, c.store.keepLast(ctx, stream)
+		// The lease is held once its event is appended; the cap only
+		// keeps the stream short. Reporting its failure as the claim's
+		// would have the caller give up a lease it holds (an error means
+		// "not held", see eventstore.Leases), so it is logged, and a
+		// later renewal sets the cap again.
+		if err := c.store.keepLast(ctx, stream); err != nil {
+			c.store.logger.Warn("lease held, but its stream's cap was not set; a later renewal sets it", "lease", name, "error", err)
+		}
 	}
 	return true, nil
 }
@@ -441,7 +427,7 @@ func (c *SignedCheckpoints) All(ctx context.Context) ([][]byte, error) {
 		}
 		read := 0
 		for {
-			resolved, err := reader.Recv()
+			resolved, err := c.store.recv(reader)
 			if errors.Is(err, io.EOF) {
 				break
 			}
@@ -511,10 +497,68 @@ func (k *Keystore) CreateKey(ctx context.Context, subject string) ([]byte, error
 }
 
 func (k *Keystore) put(ctx context.Context, subject string, key []byte) error {
-	_, err := k.store.client.AppendToStream(ctx, k.store.keyStream(subject), esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}},
+	if err := putKey(ctx, k.store.client, k.store.keyStream(subject), k.store.user, key); err != nil {
+		return fmt.Errorf("create key of %s: %w", subject, err)
+	}
+	return nil
+}
+
+// keyStreamAdminRole is EventStoreDB's administrators' role.
+const keyStreamAdminRole = "$admins"
+
+// keyStreamACL lets only administrators and the ledger's own user (user,
+// from the connection string; none when it connects as an administrator
+// or anonymously) read, write, delete or change a key stream. By default
+// any authenticated user may read a user stream, and a key makes a
+// person's data readable.
+func keyStreamACL(user string) esdb.Acl {
+	roles := []string{keyStreamAdminRole}
+	if user != "" {
+		roles = append(roles, user)
+	}
+	var acl esdb.Acl
+	acl.AddReadRoles(roles...)
+	acl.AddWriteRoles(roles...)
+	acl.AddDeleteRoles(roles...)
+	acl.AddMetaReadRoles(roles...)
+	acl.AddMetaWriteRoles(roles...)
+	return acl
+}
+
+// keyWriter is what writing a key asks of the EventStoreDB client
+// (*esdb.Client has it).
+type keyWriter interface {
+	GetStreamMetadata(ctx context.Context, stream string, options esdb.ReadStreamOptions) (*esdb.StreamMetadata, error)
+	SetStreamMetadata(ctx context.Context, stream string, options esdb.AppendToStreamOptions, metadata esdb.StreamMetadata) (*esdb.WriteResult, error)
+	AppendToStream(ctx context.Context, stream string, options esdb.AppendToStreamOptions, events ...esdb.EventData) (*esdb.WriteResult, error)
+}
+
+var _ keyWriter = (*esdb.Client)(nil)
+
+// putKey writes a key stream's ACL and then the key: set the other way
+// round, the key would be readable by any user until the ACL landed. The
+// stream's metadata is kept but for the ACL, since metadata is replaced
+// whole: a subject whose key was erased has a truncated, deleted stream,
+// and metadata without its truncation would bring the old key back.
+func putKey(ctx context.Context, client keyWriter, stream, user string, key []byte) error {
+	// The client reads the first metadata event unless told to read the
+	// last, which is the one in force.
+	current, err := client.GetStreamMetadata(ctx, stream, esdb.ReadStreamOptions{Direction: esdb.Backwards, From: esdb.End{}})
+	if err != nil && !isMissingStream(err) {
+		return fmt.Errorf("read the key stream's metadata: %w: %w", domain.ErrUnavailable, err)
+	}
+	var metadata esdb.StreamMetadata
+	if err == nil && current != nil {
+		metadata = *current
+	}
+	metadata.SetAcl(keyStreamACL(user))
+	if _, err := client.SetStreamMetadata(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}}, metadata); err != nil {
+		return fmt.Errorf("restrict the key stream to the ledger: %w: %w", domain.ErrUnavailable, err)
+	}
+	_, err = client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}},
 		esdb.EventData{EventType: subjectKeyEventType, ContentType: esdb.ContentTypeBinary, Data: key})
 	if err != nil {
-		return fmt.Errorf("create key of %s: %w: %w", subject, domain.ErrUnavailable, err)
+		return fmt.Errorf("%w: %w", domain.ErrUnavailable, err)
 	}
 	return nil
 }
@@ -529,7 +573,7 @@ func (k *Keystore) Destroy(ctx context.Context, subject string) error {
 	if _, err := k.Key(ctx, subject); err != nil {
 		return err
 	}
-	if err := destroyKeyStream(ctx, k.store.client, k.store.keyStream(subject)); err != nil {
+	if err := destroyKeyStream(ctx, k.store.client, k.store.keyStream(subject), k.store.user); err != nil {
 		return fmt.Errorf("destroy key of %s: %w", subject, err)
 	}
 	return nil
@@ -549,8 +593,10 @@ var _ keyEraser = (*esdb.Client)(nil)
 // destroyKeyStream appends the marker, truncates the stream before it and
 // deletes the stream; it stops at the first call that fails, so a key is
 // never reported destroyed while its bytes may survive a scavenge as the
-// stream's last event.
-func destroyKeyStream(ctx context.Context, client keyEraser, stream string) error {
+// stream's last event. The truncating metadata keeps the stream's ACL
+// (metadata is replaced whole), so the key's bytes stay closed to other
+// users until the scavenge.
+func destroyKeyStream(ctx context.Context, client keyEraser, stream, user string) error {
 	marker, err := client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.StreamExists{}},
 		esdb.EventData{EventType: subjectKeyDestroyedEventType, ContentType: esdb.ContentTypeJson, Data: []byte(`{"destroyed":true}`)})
 	if err != nil {
@@ -558,6 +604,7 @@ func destroyKeyStream(ctx context.Context, client keyEraser, stream string) erro
 	}
 	var metadata esdb.StreamMetadata
 	metadata.SetTruncateBefore(marker.NextExpectedVersion)
+	metadata.SetAcl(keyStreamACL(user))
 	if _, err := client.SetStreamMetadata(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}}, metadata); err != nil {
 		return fmt.Errorf("truncate the key stream before the marker: %w: %w", domain.ErrUnavailable, err)
 	}

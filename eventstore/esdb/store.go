@@ -30,22 +30,30 @@ const readPageEventsMax = 512
 // position, with gaps and with other applications' events between. The store
 // therefore keeps an index from ledger position to commit position, built by
 // reading the ledger's part of $all at open and extended as the log grows.
-// It costs 16 bytes per event (16 MiB per million) and one pass over $all at
-// start.
+// It costs 16 bytes per event (16 MiB per million) and, at start, one pass
+// over the ledger's events in $all, filtered on the server (catchup.go).
 type Store struct {
-	client *esdb.Client
+	// client is the connection the store owns: it makes a new EventStoreDB
+	// client when one fails and rides out an outage (connection.go).
+	client *connection
 	prefix string
+	// user is the user the connection string names, granted the key
+	// streams beside administrators ("" if none).
+	user   string
 	logger *slog.Logger
 	// appendBytesMax is the most one append may carry (Options).
 	appendBytesMax int
 
+	// refreshing lets one refresh of the index run at a time; a refresh
+	// reads the network, so it is not the mutex.
+	refreshing chan struct{}
+	// mutex guards positions and scanned, and is never held across a call
+	// to the server.
 	mutex sync.Mutex
 	// positions[n-1] is the commit position of ledger position n.
 	positions []esdb.Position
-	// scanned is the last position of $all the index has read, in any
-	// stream: the next refresh starts there rather than at the last ledger
-	// event, so other writes (lease renewals, checkpoints, other
-	// applications) are read once, not at every refresh.
+	// scanned is the last position of $all the index has read: the next
+	// refresh starts after it.
 	scanned *esdb.Position
 }
 
@@ -62,6 +70,9 @@ type Options struct {
 	// metadata and type of every event) one append may carry.
 	// appendBytesMaxDefault if zero.
 	AppendBytesMax int
+	// ReconnectWindow is how long a call keeps trying through an outage
+	// before it fails with ErrUnavailable; reconnectWindowSeconds if zero.
+	ReconnectWindow time.Duration
 }
 
 // appendBytesMaxDefault is EventStoreDB's default MaxAppendSize (1 MiB, up
@@ -155,8 +166,9 @@ func Open(ctx context.Context, connection string, options Options) (*Store, erro
 		return nil, fmt.Errorf("esdb connection string: %w", err)
 	}
 	config.Logger = clientLogging(options.Logger)
-	client, err := esdb.NewClient(config)
-	if err != nil {
+	// The client connects on its first call: making one checks the
+	// configuration only, so a bad one is reported here.
+	if _, err := esdb.NewClient(config); err != nil {
 		return nil, fmt.Errorf("connect to EventStoreDB: %w", err)
 	}
 	logger := options.Logger
@@ -166,12 +178,27 @@ func Open(ctx context.Context, connection string, options Options) (*Store, erro
 	if options.AppendBytesMax <= 0 {
 		options.AppendBytesMax = appendBytesMaxDefault
 	}
-	store := &Store{client: client, prefix: options.StreamPrefix, logger: logger, appendBytesMax: options.AppendBytesMax}
+	client := newConnection(func() (eventStoreClient, error) { return esdb.NewClient(config) }, logger)
+	// A server that cannot be reached at open is more likely misnamed
+	// than restarting: the open fails at once, and the window applies
+	// from then on.
+	client.window = 0
+	store := newStore(client, options.StreamPrefix, logger, options.AppendBytesMax)
+	store.user = config.Username
 	if err := store.refresh(ctx); err != nil {
 		_ = client.Close()
 		return nil, fmt.Errorf("EventStoreDB at %s: %w: %w", serverAddress(config), domain.ErrUnavailable, err)
 	}
+	client.window = reconnectWindowSeconds * time.Second
+	if options.ReconnectWindow > 0 {
+		client.window = options.ReconnectWindow
+	}
 	return store, nil
+}
+
+// newStore makes a store on a connection, with an empty index.
+func newStore(client *connection, prefix string, logger *slog.Logger, appendBytesMax int) *Store {
+	return &Store{client: client, prefix: prefix, logger: logger, appendBytesMax: appendBytesMax, refreshing: make(chan struct{}, 1)}
 }
 
 // StreamOf is the stream an event belongs in.
@@ -193,46 +220,48 @@ func serverAddress(config *esdb.Configuration) string {
 func (s *Store) Close() error { return s.client.Close() }
 
 // refresh extends the position index with ledger events appended since.
+// Refreshes take turns (they extend one index), but the store's mutex is
+// held only to read and extend the index, never across the read of $all:
+// Head, Get and every read would otherwise wait on the network behind it.
 func (s *Store) refresh(ctx context.Context) error {
+	select {
+	case s.refreshing <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.refreshing }()
 	s.mutex.Lock()
-	defer s.mutex.Unlock()
-	var from esdb.AllPosition = esdb.Start{}
-	if s.scanned != nil {
-		from = *s.scanned
+	from := s.scanned
+	s.mutex.Unlock()
+	var found []esdb.Position
+	var last *esdb.Position
+	err := s.catchUp(ctx, from, ledgerPrefixes(s.prefix), func(recorded *esdb.RecordedEvent) error {
+		position := recorded.Position
+		last = &position
+		if IsLedgerStream(s.prefix, recorded.StreamID) {
+			found = append(found, position)
+		}
+		return nil
+	})
+	// What was read before a failure is a whole stretch of the log in
+	// order: it is kept, and the next refresh goes on after it.
+	s.mutex.Lock()
+	s.positions = append(s.positions, found...)
+	if last != nil {
+		s.scanned = last
 	}
-	for {
-		stream, err := s.client.ReadAll(ctx, esdb.ReadAllOptions{From: from}, readPageEventsMax)
-		if err != nil {
-			return fmt.Errorf("read $all: %w", err)
-		}
-		read := 0
-		for {
-			resolved, err := stream.Recv()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				stream.Close()
-				return fmt.Errorf("read $all: %w", err)
-			}
-			read++
-			recorded := resolved.OriginalEvent()
-			// A read from a position starts with the event there, which
-			// the last read ended on.
-			if s.scanned != nil && !After(recorded.Position, *s.scanned) {
-				continue
-			}
-			position := recorded.Position
-			s.scanned, from = &position, position
-			if IsLedgerStream(s.prefix, recorded.StreamID) {
-				s.positions = append(s.positions, recorded.Position)
-			}
-		}
-		stream.Close()
-		if read < readPageEventsMax {
-			return nil
-		}
+	s.mutex.Unlock()
+	return err
+}
+
+// recv reads the next event of a read, handing a failure to the
+// connection so that a dead client is replaced before the next call.
+func (s *Store) recv(reader *esdb.ReadStream) (*esdb.ResolvedEvent, error) {
+	resolved, err := reader.Recv()
+	if err != nil && !errors.Is(err, io.EOF) {
+		s.client.failed(err)
 	}
+	return resolved, err
 }
 
 // After reports whether commit position a comes after b in $all.
@@ -283,7 +312,7 @@ func (s *Store) lastEvent(ctx context.Context, aggregate domain.AggregateRef) (L
 		return LastEvent{}, err
 	}
 	defer stream.Close()
-	resolved, err := stream.Recv()
+	resolved, err := s.recv(stream)
 	switch {
 	case errors.Is(err, io.EOF):
 		return LastEvent{}, nil
@@ -391,7 +420,7 @@ func (s *Store) written(ctx context.Context, part eventstore.AggregateAppend, re
 	defer stream.Close()
 	positions := make([]uint64, 0, count)
 	for i := range part.Events {
-		resolved, err := stream.Recv()
+		resolved, err := s.recv(stream)
 		if err != nil {
 			return nil, fmt.Errorf("read back %s: %w", StreamName(s.prefix, part.Aggregate), err)
 		}
@@ -418,8 +447,8 @@ func (s *Store) written(ctx context.Context, part eventstore.AggregateAppend, re
 
 // Read yields the ledger's events after position from, up to the head as
 // of the call. A read of one aggregate reads its stream; any other reads
-// $all, which the client reads without a server-side filter, so the filter
-// is applied to the decoded events.
+// the ledger's part of $all, filtered on the server by stream name, and
+// applies the rest of the filter to the decoded events.
 func (s *Store) Read(ctx context.Context, from uint64, filter eventstore.Filter) iter.Seq2[eventstore.Record, error] {
 	if filter.AggregateKind != "" && filter.AggregateID != "" {
 		return s.readAggregate(ctx, from, filter)
@@ -504,7 +533,7 @@ func (s *Store) firstRevisionAfter(ctx context.Context, stream string, from uint
 	}
 	defer reader.Close()
 	for {
-		resolved, err := reader.Recv()
+		resolved, err := s.recv(reader)
 		if errors.Is(err, io.EOF) || isMissingStream(err) {
 			// Every event read is after from: from the start, then.
 			return 0, nil
@@ -536,7 +565,7 @@ func (s *Store) readAggregatePage(ctx context.Context, reader *esdb.ReadStream, 
 	yield func(eventstore.Record, error) bool) (int, bool, error) {
 	read := 0
 	for {
-		resolved, err := reader.Recv()
+		resolved, err := s.recv(reader)
 		if errors.Is(err, io.EOF) || isMissingStream(err) {
 			return read, false, nil
 		}
@@ -606,8 +635,8 @@ type numberedEvent struct {
 }
 
 // scan yields the ledger's events after position from with their ledger
-// positions, up to the head as of the call, reading $all forward in pages
-// from the commit position of the first one.
+// positions, up to the head as of the call, reading the ledger's part of
+// $all (filtered on the server) after the commit position of position from.
 func (s *Store) scan(ctx context.Context, from uint64) iter.Seq2[numberedEvent, error] {
 	return func(yield func(numberedEvent, error) bool) {
 		if err := s.refresh(ctx); err != nil {
@@ -616,66 +645,39 @@ func (s *Store) scan(ctx context.Context, from uint64) iter.Seq2[numberedEvent, 
 		}
 		s.mutex.Lock()
 		head := uint64(len(s.positions))
-		var start esdb.Position
-		if from < head {
-			start = s.positions[from]
+		var start *esdb.Position
+		if from > 0 && from <= head {
+			position := s.positions[from-1]
+			start = &position
 		}
 		s.mutex.Unlock()
+		if from >= head {
+			return
+		}
 		next := from + 1
-		for next <= head {
-			stream, err := s.client.ReadAll(ctx, esdb.ReadAllOptions{From: start}, readPageEventsMax)
-			if err != nil {
-				yield(numberedEvent{}, fmt.Errorf("read $all: %w", err))
-				return
+		stopped := false
+		err := s.catchUp(ctx, start, ledgerPrefixes(s.prefix), func(recorded *esdb.RecordedEvent) error {
+			if !IsLedgerStream(s.prefix, recorded.StreamID) {
+				return nil
 			}
-			read, stop, err := s.readPage(stream, &next, head, &start, yield)
-			stream.Close()
-			if err != nil {
-				yield(numberedEvent{}, err)
-				return
+			if want := s.positionOf(next); want != recorded.Position {
+				return fmt.Errorf("position %d: $all has commit %d where the index has %d", next, recorded.Position.Commit, want.Commit)
 			}
-			if stop || read < readPageEventsMax {
-				return
+			position := next
+			next++
+			if !yield(numberedEvent{position: position, recorded: recorded}, nil) {
+				stopped = true
+				return errCaughtUp
 			}
+			if next > head {
+				return errCaughtUp
+			}
+			return nil
+		})
+		if err != nil && !stopped {
+			yield(numberedEvent{}, err)
 		}
 	}
-}
-
-// readPage yields the ledger events of one page of $all, numbering them from
-// *next, and leaves *start at the page's last commit position. It reports
-// how many events of any stream it read and whether the reader stopped.
-func (s *Store) readPage(stream *esdb.ReadStream, next *uint64, head uint64, start *esdb.Position,
-	yield func(numberedEvent, error) bool) (int, bool, error) {
-	read := 0
-	for *next <= head {
-		resolved, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			return read, false, nil
-		}
-		if err != nil {
-			return read, false, fmt.Errorf("read $all: %w", err)
-		}
-		read++
-		recorded := resolved.OriginalEvent()
-		// A page after the first starts with the event the last one ended
-		// on; it was yielded already.
-		if read == 1 && recorded.Position == *start && *next > 1 && s.positionOf(*next-1) == *start {
-			continue
-		}
-		*start = recorded.Position
-		if !IsLedgerStream(s.prefix, recorded.StreamID) {
-			continue
-		}
-		if want := s.positionOf(*next); want != recorded.Position {
-			return read, false, fmt.Errorf("position %d: $all has commit %d where the index has %d", *next, recorded.Position.Commit, want.Commit)
-		}
-		position := *next
-		*next++
-		if !yield(numberedEvent{position: position, recorded: recorded}, nil) {
-			return read, true, nil
-		}
-	}
-	return read, true, nil
 }
 
 // positionOf is the commit position of a ledger position the index holds.
@@ -738,22 +740,10 @@ func (s *Store) follow(ctx context.Context, last *uint64, filter eventstore.Filt
 			return true, nil
 		}
 	}
-	var start esdb.AllPosition = esdb.Start{}
-	if *last > 0 {
-		s.mutex.Lock()
-		known := uint64(len(s.positions))
-		s.mutex.Unlock()
-		if *last > known {
-			return false, fmt.Errorf("subscribe after position %d: the log has %d events", *last, known)
-		}
-		start = s.positionOf(*last)
-	}
-	var prefixes []string
-	for _, kind := range domain.AggregateKinds {
-		prefixes = append(prefixes, s.prefix+kind+"-")
-	}
-	subscription, err := s.client.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{From: start,
-		Filter: &esdb.SubscriptionFilter{Type: esdb.StreamFilterType, Prefixes: prefixes}})
+	s.mutex.Lock()
+	start := subscribeStart(*last, s.positions)
+	s.mutex.Unlock()
+	subscription, err := s.client.SubscribeToAll(ctx, catchUpOptions(start, ledgerPrefixes(s.prefix)))
 	if err != nil {
 		return false, fmt.Errorf("subscribe to $all: %w", err)
 	}
@@ -761,6 +751,7 @@ func (s *Store) follow(ctx context.Context, last *uint64, filter eventstore.Filt
 	for ctx.Err() == nil {
 		update := subscription.Recv()
 		if update.SubscriptionDropped != nil {
+			s.client.failed(update.SubscriptionDropped.Error)
 			return false, fmt.Errorf("subscription dropped: %w", update.SubscriptionDropped.Error)
 		}
 		if update.EventAppeared == nil {
@@ -795,6 +786,20 @@ func (s *Store) follow(ctx context.Context, last *uint64, filter eventstore.Filt
 	return true, nil
 }
 
+// subscribeStart is where in $all a subscription after ledger position
+// last starts: after last's commit position. A start beyond the log is
+// not an error (the contract's Subscribe goes on with new events, and a
+// JetStream consumer started beyond its stream waits for the sequence):
+// the subscription starts after the log's last event, and the events up
+// to last are passed over as they come.
+func subscribeStart(last uint64, positions []esdb.Position) esdb.AllPosition {
+	known := min(last, uint64(len(positions)))
+	if known == 0 {
+		return esdb.Start{}
+	}
+	return positions[known-1]
+}
+
 // Get reads the event at a ledger position.
 func (s *Store) Get(ctx context.Context, position uint64) (eventstore.Record, error) {
 	s.mutex.Lock()
@@ -817,7 +822,7 @@ func (s *Store) Get(ctx context.Context, position uint64) (eventstore.Record, er
 		return eventstore.Record{}, fmt.Errorf("read position %d: %w", position, err)
 	}
 	defer stream.Close()
-	resolved, err := stream.Recv()
+	resolved, err := s.recv(stream)
 	if err != nil {
 		return eventstore.Record{}, fmt.Errorf("read position %d: %w", position, err)
 	}

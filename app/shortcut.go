@@ -1,0 +1,193 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/ordos-union/ledger/domain"
+)
+
+// Shortcut is one entry given field by field, as a clerk types it on the
+// command line (`ledger record donation --amount 5000.00 …`): money in
+// yuan, goods as item:quantity:value, the time as a date or an instant.
+// Its field names (the JSON tags) are what its errors name, so a front end
+// can say which of its own inputs was wrong.
+type Shortcut struct {
+	// Kind is donation, allocation, delivery, training, service or void.
+	Kind       string `json:"kind"`
+	Campaign   string `json:"campaign"`
+	County     string `json:"county"`
+	OccurredAt string `json:"occurred_at"`
+	Actor      string `json:"actor"`
+	Key        string `json:"key"`
+	Note       string `json:"note"`
+	// Amount is yuan: a donation's or allocation's amount, or what a
+	// delivery, training or service spent.
+	Amount string `json:"amount"`
+	// Items is goods as "drinking-water:100:3000.00,sunscreen:50:1500".
+	Items        string `json:"items"`
+	DonorKind    string `json:"donor_kind"`
+	DonorOrg     string `json:"donor_org"`
+	DonorName    string `json:"donor_name"`
+	DonorPhone   string `json:"donor_phone"`
+	BankRef      string `json:"bank_ref"`
+	From         string `json:"from"`
+	Group        string `json:"group"`
+	SiteKind     string `json:"site_kind"`
+	SiteName     string `json:"site"`
+	Topic        string `json:"topic"`
+	Title        string `json:"title"`
+	Format       string `json:"format"`
+	Venue        string `json:"venue"`
+	Service      string `json:"service"`
+	Target       string `json:"target"`
+	Reason       string `json:"reason"`
+	Headcount    int64  `json:"headcount"`
+	Participants int64  `json:"participants"`
+	Minutes      int64  `json:"minutes"`
+	Count        int64  `json:"count"`
+	PersonTimes  int64  `json:"person_times"`
+}
+
+// ShortcutKinds are the kinds of entry a Shortcut records.
+var ShortcutKinds = []string{"donation", "allocation", "delivery", "training", "service", "void"}
+
+// ShortcutEvent builds the event a shortcut describes. Its own fields'
+// errors are a *domain.ValidationError naming the fields by their JSON
+// names; the event itself is validated when it is recorded.
+func (l *Ledger) ShortcutEvent(ctx context.Context, shortcut Shortcut) (domain.Event, error) {
+	var problems []domain.Violation
+	bad := func(field, format string, args ...any) {
+		problems = append(problems, domain.Violation{Field: field, Rule: fmt.Sprintf(format, args...)})
+	}
+	var money domain.Money
+	if shortcut.Amount != "" {
+		var err error
+		if money, err = domain.ParseYuan(shortcut.Amount); err != nil {
+			bad("amount", "%v", err)
+		}
+	}
+	goods, rule := parseItems(shortcut.Items)
+	if rule != "" {
+		bad("items", "%s", rule)
+	}
+	occurred := l.parts.Clock()
+	switch {
+	case shortcut.OccurredAt == "" && shortcut.Key != "":
+		// "now" differs on every run, so a repeated command would carry
+		// different content under the same key and be refused.
+		bad("key", "needs occurred_at, so that repeating it records the same entry")
+	case shortcut.OccurredAt != "":
+		var err error
+		if occurred, err = domain.ParseStart(shortcut.OccurredAt); err != nil {
+			bad("occurred_at", "%v", err)
+		}
+	}
+	if shortcut.Kind == "void" {
+		if _, err := uuid.Parse(shortcut.Target); err != nil {
+			bad("target", "%q is not an event id (a UUID)", shortcut.Target)
+		}
+	}
+	if len(problems) > 0 {
+		return domain.Event{}, &domain.ValidationError{Violations: problems}
+	}
+	if shortcut.Kind == "void" {
+		// A clerk knows the entry's id, not its campaign and county: they
+		// are the voided entry's.
+		original, err := l.Find(ctx, shortcut.Target)
+		if err != nil {
+			return domain.Event{}, fmt.Errorf("void %s: %w", shortcut.Target, err)
+		}
+		shortcut.County, shortcut.Campaign = original.Event.County, original.Event.Aggregate.ID
+	}
+	data, personal, err := shortcut.payload(money, goods, l.parts.Catalog.CityCode())
+	if err != nil {
+		return domain.Event{}, err
+	}
+	return domain.Event{Type: data.EventType(), County: shortcut.County, OccurredAt: occurred, Actor: shortcut.Actor,
+		IdempotencyKey: shortcut.Key, Data: data, Personal: personal}, nil
+}
+
+// entityID derives the entity's id from the idempotency key, so a repeated
+// command builds the same entry, or makes a fresh one.
+func (s *Shortcut) entityID(prefix string) string {
+	if s.Key != "" {
+		return prefix + "-" + uuid.NewSHA1(uuid.NameSpaceOID, []byte(s.Key)).String()[:18]
+	}
+	return prefix + "-" + uuid.Must(uuid.NewV7()).String()
+}
+
+// parseItems reads "drinking-water:100:3000.00,sunscreen:50:1500" as
+// item:quantity:value-in-yuan; a non-empty rule says what is wrong.
+func parseItems(text string) ([]domain.GoodsItem, string) {
+	if text == "" {
+		return nil, ""
+	}
+	var items []domain.GoodsItem
+	for field := range strings.SplitSeq(text, ",") {
+		parts := strings.Split(strings.TrimSpace(field), ":")
+		if len(parts) != 3 {
+			return nil, fmt.Sprintf("%q: each item is item:quantity:value, e.g. drinking-water:100:3000.00", field)
+		}
+		quantity, err := strconv.ParseInt(parts[1], 10, 64)
+		if err != nil {
+			return nil, fmt.Sprintf("%q: quantity must be an integer", field)
+		}
+		value, err := domain.ParseYuan(parts[2])
+		if err != nil {
+			return nil, fmt.Sprintf("%q: value: %v", field, err)
+		}
+		items = append(items, domain.GoodsItem{Item: parts[0], Quantity: quantity, Value: value})
+	}
+	return items, ""
+}
+
+// payload builds the entry's data and personal part.
+func (s *Shortcut) payload(money domain.Money, goods []domain.GoodsItem, cityCode string) (domain.Payload, *domain.Personal, error) {
+	var site *domain.Site
+	if s.SiteKind != "" || s.SiteName != "" {
+		site = &domain.Site{Kind: s.SiteKind, Name: s.SiteName}
+	}
+	switch s.Kind {
+	case "donation":
+		form := domain.FormMoney
+		if len(goods) > 0 {
+			form = domain.FormGoods
+		}
+		var personal *domain.Personal
+		if s.DonorName != "" || s.DonorPhone != "" {
+			personal = &domain.Personal{Donor: &domain.Person{Name: s.DonorName, Phone: s.DonorPhone}}
+		}
+		return domain.DonationReceived{DonationID: s.entityID("D"), Campaign: s.Campaign, DonorKind: s.DonorKind,
+			DonorOrg: s.DonorOrg, Form: form, Amount: money, Items: goods, BankReference: s.BankRef, Note: s.Note}, personal, nil
+	case "allocation":
+		source := s.From
+		if source == "" {
+			source = cityCode
+		}
+		return domain.FundsAllocated{AllocationID: s.entityID("A"), Campaign: s.Campaign, FromCounty: source,
+			ToCounty: s.County, Amount: money, Purpose: s.Note}, nil, nil
+	case "delivery":
+		delivery := domain.SuppliesDelivered{DeliveryID: s.entityID("V"), Campaign: s.Campaign,
+			BeneficiaryGroup: s.Group, Headcount: s.Headcount, Items: goods, Spent: money, Note: s.Note}
+		if site != nil {
+			delivery.Site = *site
+		}
+		return delivery, nil, nil
+	case "training":
+		return domain.TrainingHeld{SessionID: s.entityID("S"), Campaign: s.Campaign, Topic: s.Topic, Title: s.Title,
+			Format: s.Format, Participants: s.Participants, DurationMinutes: s.Minutes, Venue: s.Venue,
+			BeneficiaryGroup: s.Group, Cost: money}, nil, nil
+	case "service":
+		return domain.ServiceProvided{ServiceID: s.entityID("SV"), Campaign: s.Campaign, Kind: s.Service,
+			BeneficiaryGroup: s.Group, Count: s.Count, PersonTimes: s.PersonTimes, Site: site, Cost: money, Note: s.Note}, nil, nil
+	case "void":
+		return domain.EntryVoided{Campaign: s.Campaign, TargetEventID: s.Target, Reason: s.Reason}, nil, nil
+	}
+	return nil, nil, &domain.ValidationError{Violations: []domain.Violation{{Field: "kind",
+		Rule: "must be one of " + strings.Join(ShortcutKinds, ", ")}}}
+}

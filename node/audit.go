@@ -1,0 +1,97 @@
+package node
+
+import (
+	"context"
+	"time"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/integrity"
+	"github.com/ordos-union/ledger/ledger"
+)
+
+// AuditExport is what ExportAudit wrote.
+type AuditExport struct {
+	Events      int
+	Checkpoints int
+	Report      integrity.PeriodReport
+}
+
+// ExportAudit writes a self-contained audit bundle of the period [from,
+// to] to dir: it signs a checkpoint of the whole log as it is now, so the
+// bundle ends at a checkpoint, and takes every event and every signed
+// checkpoint up to it.
+func (n *Node) ExportAudit(ctx context.Context, dir string, from, to time.Time) (AuditExport, error) {
+	keys, tree, err := n.SigningTree(ctx)
+	if err != nil {
+		return AuditExport{}, err
+	}
+	checkpoint, _, err := n.WriteCheckpoint(ctx, tree, keys, time.Now())
+	if err != nil {
+		return AuditExport{}, err
+	}
+	var events [][]byte
+	for record, err := range n.Store.Read(ctx, 0, eventstore.Filter{}) {
+		if err != nil {
+			return AuditExport{}, err
+		}
+		if int64(record.Position) > checkpoint.Size {
+			break
+		}
+		events = append(events, record.Data)
+	}
+	all, err := n.Signed.All(ctx)
+	if err != nil {
+		return AuditExport{}, err
+	}
+	var covered [][]byte
+	for _, signed := range all {
+		parsed, err := integrity.ParseCheckpointNote(signed)
+		if err == nil && parsed.Size <= checkpoint.Size {
+			covered = append(covered, signed)
+		}
+	}
+	report, err := integrity.ExportBundle(ctx, dir, events, covered, keys, from, to)
+	if err != nil {
+		return AuditExport{}, err
+	}
+	return AuditExport{Events: len(events), Checkpoints: len(covered), Report: report}, nil
+}
+
+// PeriodChange is what ChangePeriod recorded.
+type PeriodChange struct {
+	Event  domain.Event
+	Result ledger.Result
+	// Checkpoint is the one signed at a close; CheckpointErr says why none
+	// was (the close is recorded either way, and `ledger checkpoint` signs
+	// one later).
+	Checkpoint    *integrity.Checkpoint
+	CheckpointErr error
+}
+
+// ChangePeriod closes a month (entries dated in it are then refused) and
+// signs a checkpoint at the close, or reopens it with a reason.
+func (n *Node) ChangePeriod(ctx context.Context, reopen bool, month, reasonOrNote, actor string) (PeriodChange, error) {
+	var data domain.Payload = domain.PeriodClosed{Month: month, Note: reasonOrNote}
+	if reopen {
+		data = domain.PeriodReopened{Month: month, Reason: reasonOrNote}
+	}
+	event := domain.Event{Type: data.EventType(), County: n.Catalog.CityCode(), OccurredAt: time.Now(), Actor: actor, Data: data}
+	results, err := n.Service.Record(ctx, []domain.Event{event})
+	if err != nil {
+		return PeriodChange{}, err
+	}
+	change := PeriodChange{Event: event, Result: results[0]}
+	if reopen {
+		return change, nil
+	}
+	keys, tree, err := n.SigningTree(ctx)
+	if err == nil {
+		var checkpoint integrity.Checkpoint
+		if checkpoint, _, err = n.WriteCheckpoint(ctx, tree, keys, time.Now()); err == nil {
+			change.Checkpoint = &checkpoint
+		}
+	}
+	change.CheckpointErr = err
+	return change, nil
+}
