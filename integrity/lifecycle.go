@@ -105,11 +105,20 @@ func Stamp(tree *Tree, position uint64) (*projections.TreeStamp, error) {
 	return &projections.TreeStamp{Size: int64(position), Root: root.String()}, nil
 }
 
-// WriteCheckpoint signs the tree at its size, appends the note to the
-// signed checkpoint log, and remembers it in the seen record at seenPath
-// (when there is one).
+// Cosigner asks witnesses to cosign a freshly signed checkpoint and
+// returns the note to store: the checkpoint with the cosignature lines it
+// got appended, or the checkpoint alone when no witness gave one.
+type Cosigner func(ctx context.Context, signed []byte, tree *Tree) []byte
+
+// WriteCheckpoint signs the tree at its size, has it cosigned (when
+// cosign is not nil), appends the note to the signed checkpoint log, and
+// remembers it in the seen record at seenPath (when there is one). The
+// cosignatures are stored in the checkpoint's own note, after the ledger's
+// signature: the signed text is the same, every reader of the checkpoint
+// ignores signatures of keys it does not know, and /tlog/checkpoint serves
+// the checkpoint cosigned, as witnessed logs do.
 func WriteCheckpoint(ctx context.Context, log eventstore.SignedCheckpointLog, tree *Tree, keys Keys, now time.Time,
-	seenPath string) (Checkpoint, []byte, error) {
+	seenPath string, cosign Cosigner) (Checkpoint, []byte, error) {
 	if err := tree.Sync(); err != nil {
 		return Checkpoint{}, nil, err
 	}
@@ -122,6 +131,9 @@ func WriteCheckpoint(ctx context.Context, log eventstore.SignedCheckpointLog, tr
 	signed, err := checkpoint.Sign(keys.Signer)
 	if err != nil {
 		return Checkpoint{}, nil, err
+	}
+	if cosign != nil {
+		signed = cosign(ctx, signed, tree)
 	}
 	if err := log.Append(ctx, signed); err != nil {
 		return Checkpoint{}, nil, err

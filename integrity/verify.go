@@ -48,6 +48,9 @@ type VerifyInput struct {
 	// bytes, such as a tlog-tiles mirror: there are no headers to check
 	// against the events, and their absence is no problem.
 	Bare bool
+	// Witnesses, when set, is how many of which witnesses must have
+	// cosigned the newest checkpoint.
+	Witnesses *WitnessPolicy
 }
 
 // TrustedCheckpoint is a signed checkpoint from outside the ledger and
@@ -73,6 +76,9 @@ type Report struct {
 	// crash left out of the ledger's tree file, events no signed checkpoint
 	// covers yet.
 	Notes []Problem `json:"notes,omitempty"`
+	// Cosigners are the witnesses of the policy whose cosignature on the
+	// newest checkpoint verifies.
+	Cosigners []string `json:"cosigners,omitempty"`
 }
 
 // problemsMax bounds the problems a report lists; the first is what matters.
@@ -163,6 +169,7 @@ func Verify(ctx context.Context, input VerifyInput) (Report, error) {
 	}
 	checkCheckpoints(&report, input, tree, treeProblems)
 	checkHistory(&report, input, tree)
+	checkWitnesses(&report, input)
 	if len(beyondFile) > 0 {
 		report.Notes = append(report.Notes, Problem{Position: beyondFile[0], What: fmt.Sprintf(
 			"positions %d-%d are not in the ledger's tree file (it ends at %d): normal after a crash; the ledger adds them when it next opens the file",

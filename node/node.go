@@ -110,7 +110,10 @@ type Node struct {
 	// SeenPath is the data directory's record of the checkpoint stream
 	// (integrity.SeenCheckpoints); empty when the ledger was reached with
 	// an external NATS, whose history is not this directory's.
-	SeenPath   string
+	SeenPath string
+	// Cosign, when set, has witnesses cosign every checkpoint before it is
+	// stored.
+	Cosign     integrity.Cosigner
 	signingKey string
 	replicas   int
 	// viaHolder says the ledger was reached through the running ledger

@@ -48,9 +48,10 @@ func (n *Node) SigningTree(ctx context.Context) (integrity.Keys, *integrity.Tree
 	return keys, tree, nil
 }
 
-// WriteCheckpoint signs the tree at its size and stores the note.
+// WriteCheckpoint signs the tree at its size, has the witnesses cosign it
+// (when Cosign is set) and stores the note.
 func (n *Node) WriteCheckpoint(ctx context.Context, tree *integrity.Tree, keys integrity.Keys, now time.Time) (integrity.Checkpoint, []byte, error) {
-	return integrity.WriteCheckpoint(ctx, n.Signed, tree, keys, now, n.SeenPath)
+	return integrity.WriteCheckpoint(ctx, n.Signed, tree, keys, now, n.SeenPath, n.Cosign)
 }
 
 // SawCheckpoints remembers how many checkpoints the stream held and the

@@ -23,6 +23,8 @@ type VerifyRequest struct {
 	// Trusted are signed checkpoints kept outside the ledger: the log
 	// must be consistent with each.
 	Trusted []integrity.TrustedCheckpoint
+	// Witnesses, when set, must have cosigned the newest checkpoint.
+	Witnesses *integrity.WitnessPolicy
 	// Progress hears how many events were read of the head; may be nil.
 	Progress func(done, total uint64)
 }
@@ -41,7 +43,7 @@ type Verification struct {
 // position whose bytes changed. A verified log's checkpoints are then
 // remembered as seen. A lost keystore is reported too, not silent.
 func (n *Node) Verify(ctx context.Context, request VerifyRequest) (Verification, error) {
-	input := integrity.VerifyInput{Catalog: n.Catalog, Trusted: request.Trusted}
+	input := integrity.VerifyInput{Catalog: n.Catalog, Trusted: request.Trusted, Witnesses: request.Witnesses}
 	if request.Verifier != nil {
 		input.Verifier = request.Verifier
 	} else {

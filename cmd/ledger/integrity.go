@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ordos-union/ledger/domain"
@@ -16,11 +17,14 @@ import (
 
 func runCheckpoint(ctx context.Context, env *environment, args []string) error {
 	flags, store := newLedgerFlags(env, "checkpoint", "\n\nSigns the Merkle tree over the whole log and stores the checkpoint in the append-only checkpoint stream.")
+	var witnesses witnessFlags
+	witnesses.register(flags)
 	opened, err := openParsed(ctx, env, flags, store, args, -1, "")
 	if err != nil {
 		return err
 	}
 	defer opened.Close()
+	opened.Cosign = witnesses.cosigner(env.logger)
 	keys, tree, err := opened.SigningTree(ctx)
 	if err != nil {
 		return err
@@ -121,7 +125,7 @@ func runVerifyProof(_ context.Context, env *environment, args []string) error {
 }
 
 func runVerify(ctx context.Context, env *environment, args []string) error {
-	flags, store := newLedgerFlags(env, "verify", "[--key KEY] [--trusted CHECKPOINT_FILE] [--json]\n\nRecomputes the Merkle tree from the raw log and checks every checkpoint and every event; names the first bad position.\n"+
+	flags, store := newLedgerFlags(env, "verify", "[--key KEY] [--trusted CHECKPOINT_FILE] [--witness KEY... [--witness-quorum N]] [--json]\n\nRecomputes the Merkle tree from the raw log and checks every checkpoint and every event; names the first bad position.\n"+
 		"Fails when signed checkpoints this data directory saw are gone, and when the log is not consistent with a --trusted checkpoint.")
 	key := flags.String("key", "", "verifier key to check checkpoints with (default: the data directory's)")
 	var trusted []string
@@ -130,12 +134,17 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 		return nil
 	})
 	asJSON := flags.Bool("json", false, "print the report as JSON")
+	var witnesses witnessPolicyFlags
+	witnesses.register(flags)
 	opened, err := openParsed(ctx, env, flags, store, args, -1, "")
 	if err != nil {
 		return err
 	}
 	defer opened.Close()
 	var request node.VerifyRequest
+	if request.Witnesses, err = witnesses.policy(); err != nil {
+		return err
+	}
 	if *key != "" {
 		if request.Verifier, err = integrity.NewVerifier(*key); err != nil {
 			return usagef("%v", err)
@@ -179,6 +188,9 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 		if len(request.Trusted) > 0 {
 			fmt.Fprintf(env.stdout, ", consistent with %d trusted checkpoints", len(request.Trusted))
 		}
+		if request.Witnesses != nil {
+			fmt.Fprintf(env.stdout, ", the newest cosigned by %s", strings.Join(report.Cosigners, ", "))
+		}
 		fmt.Fprintf(env.stdout, "; tree root %s\n", report.Root)
 	}
 	return nil
@@ -212,6 +224,8 @@ func runExportAudit(ctx context.Context, env *environment, args []string) error 
 	fromText := flags.String("from", "", "start of the period (RFC 3339, or a date: its start in Beijing time)")
 	toText := flags.String("to", "", "end of the period (RFC 3339, or a date: its end in Beijing time)")
 	force := flags.Bool("force", false, "write into an existing OUT directory, replacing its bundle files")
+	var witnesses witnessFlags
+	witnesses.register(flags)
 	if err := parse(flags, args); err != nil {
 		return err
 	}
@@ -236,6 +250,7 @@ func runExportAudit(ctx context.Context, env *environment, args []string) error 
 		return err
 	}
 	defer opened.Close()
+	opened.Cosign = witnesses.cosigner(env.logger)
 	export, err := opened.ExportAudit(ctx, flags.Arg(0), from, to)
 	if err != nil {
 		return err
@@ -246,13 +261,19 @@ func runExportAudit(ctx context.Context, env *environment, args []string) error 
 }
 
 func runVerifyBundle(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "verify-bundle", "DIR --key KEY\n\nVerifies an audit bundle offline and recomputes its totals report.")
+	flags := newFlags(env, "verify-bundle", "DIR --key KEY [--witness KEY... [--witness-quorum N]]\n\nVerifies an audit bundle offline and recomputes its totals report.")
 	key := flags.String("key", "", "the verifier key, or a file holding it (never the one inside the bundle)")
+	var witnesses witnessPolicyFlags
+	witnesses.register(flags)
 	if err := parse(flags, args); err != nil {
 		return err
 	}
 	if flags.NArg() != 1 || *key == "" {
 		return usagef("give one DIR and --key")
+	}
+	policy, err := witnesses.policy()
+	if err != nil {
+		return err
 	}
 	verifier, err := integrity.NewVerifier(*key)
 	if err != nil {
@@ -262,7 +283,15 @@ func runVerifyBundle(ctx context.Context, env *environment, args []string) error
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "OK: %d events verified against the signed checkpoints; the totals report matches, tree size %d root %s\n",
-		report.Tree.Size, report.Tree.Size, report.Tree.Root)
+	cosigned := ""
+	if policy != nil {
+		cosigners, err := integrity.CheckBundleWitnesses(flags.Arg(0), *policy)
+		if err != nil {
+			return err
+		}
+		cosigned = ", cosigned by " + strings.Join(cosigners, ", ")
+	}
+	fmt.Fprintf(env.stdout, "OK: %d events verified against the signed checkpoints; the totals report matches, tree size %d root %s%s\n",
+		report.Tree.Size, report.Tree.Size, report.Tree.Root, cosigned)
 	return nil
 }

@@ -26,6 +26,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	httpAddress := flags.String("http", envOr("LEDGER_HTTP", "127.0.0.1:8080"), "address of the HTTP API and dashboard (env LEDGER_HTTP; port 0 picks a free one)")
 	var cluster clusterFlags
 	cluster.register(flags)
+	var witnesses witnessFlags
+	witnesses.register(flags)
 	tlogPublic := flags.Bool("tlog-public", false, "serve the log as tlog-tiles under /tlog/ to anyone, for mirrors and witnesses (default: only tokens that may inspect the log)")
 	tokensFile := flags.String("tokens", os.Getenv("LEDGER_TOKENS_FILE"), "JSON file of API tokens {\"tokens\":[{\"name\",\"role\",\"token\"}]} (env LEDGER_TOKENS_FILE; or LEDGER_TOKENS=name:role:token,...); without either, tokens are made and kept in DIR/tokens.json")
 	if err := parse(flags, args); err != nil {
@@ -49,6 +51,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer ledger.Close()
+	ledger.Cosign = witnesses.cosigner(env.logger)
 	tokens, tokenNote, firstAdmin, err := httpapi.LoadServerTokens(*tokensFile, os.Getenv("LEDGER_TOKENS"), store.dataDir)
 	if err != nil {
 		return err

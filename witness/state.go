@@ -1,0 +1,83 @@
+package witness
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// logState is what a witness remembers of one log: the newest checkpoint
+// it cosigned. It only ever moves to a larger, consistent tree.
+type logState struct {
+	Origin string `json:"origin"`
+	// LogKey is the log's verifier key, naming the log with its origin.
+	LogKey string    `json:"log_key"`
+	Size   int64     `json:"size"`
+	Root   tlog.Hash `json:"root"`
+	// Checkpoint is the cosigned checkpoint note: the log's signature
+	// and the witness's cosignature, the evidence of what was answered.
+	Checkpoint string `json:"checkpoint"`
+}
+
+// stateFileBytesMax bounds a log's state file: one checkpoint note.
+const stateFileBytesMax = 64 << 10
+
+// logsDir holds the state files, one a log.
+const logsDir = "logs"
+
+// stateFile is where the state of the log with this origin and verifier
+// key is kept: the file name is a hash of both, so any origin is a safe
+// name.
+func stateFile(dir, origin string, verifier note.Verifier) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\n%s\n%08x", origin, verifier.Name(), verifier.KeyHash()))
+	return filepath.Join(dir, logsDir, hex.EncodeToString(sum[:16])+".json")
+}
+
+// loadState reads a log's state; a missing file is a log never cosigned.
+// A damaged file is an error: starting from nothing would let the witness
+// cosign a smaller or different tree, the very thing it is there to refuse.
+func loadState(path string) (logState, bool, error) {
+	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return logState{}, false, nil
+	}
+	if err != nil {
+		return logState{}, false, fmt.Errorf("witness state: %w", err)
+	}
+	if info.Size() > stateFileBytesMax {
+		return logState{}, false, fmt.Errorf("witness state %s: larger than %d bytes", path, stateFileBytesMax)
+	}
+	content, err := os.ReadFile(path)
+	if err != nil {
+		return logState{}, false, fmt.Errorf("witness state: %w", err)
+	}
+	var state logState
+	if err := json.Unmarshal(content, &state); err != nil {
+		return logState{}, false, fmt.Errorf("witness state %s: %w (never remove it: the witness would forget what it cosigned)", path, err)
+	}
+	return state, true, nil
+}
+
+// save writes the state whole or not at all (mode 0600) and syncs it
+// before the witness answers.
+func (s logState) save(path string) error {
+	content, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("save witness state: %w", err)
+	}
+	if err := writeFileSynced(path, append(content, '\n'), 0o600); err != nil {
+		return fmt.Errorf("save witness state: %w", err)
+	}
+	return nil
+}
