@@ -103,14 +103,15 @@ func (l *Log) Entries(ctx context.Context) iter.Seq2[integrity.Message, error] {
 // Verify runs the ledger's own verification (integrity.Verify) over the
 // mirror: every entry decodes and validates against the catalog, the tree
 // rebuilt from them has every accepted checkpoint's root, and each
-// checkpoint is consistent with the one before it.
-func (l *Log) Verify(ctx context.Context, verifier note.Verifier, catalog *domain.Catalog) (integrity.Report, error) {
+// checkpoint is consistent with the one before it; with a witness policy,
+// enough of its witnesses cosigned the newest checkpoint.
+func (l *Log) Verify(ctx context.Context, verifier note.Verifier, catalog *domain.Catalog, witnesses *integrity.WitnessPolicy) (integrity.Report, error) {
 	history, err := l.History()
 	if err != nil {
 		return integrity.Report{}, err
 	}
 	return integrity.Verify(ctx, integrity.VerifyInput{Messages: l.Entries(ctx), Checkpoints: history, Verifier: verifier,
-		Catalog: catalog, Bare: true})
+		Catalog: catalog, Bare: true, Witnesses: witnesses})
 }
 
 // Totals folds the mirror's entries with the ledger's totals projection

@@ -162,26 +162,8 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		if err := printJSON(env, report.Report); err != nil {
-			return err
-		}
-	} else {
-		for _, problem := range report.Problems {
-			if problem.Position > 0 {
-				fmt.Fprintf(env.stdout, "position %d: %s\n", problem.Position, problem.What)
-			} else {
-				fmt.Fprintf(env.stdout, "%s\n", problem.What)
-			}
-		}
-	}
-	if !*asJSON {
-		for _, note := range report.Notes {
-			fmt.Fprintf(env.stdout, "note: %s\n", note.What)
-		}
-	}
-	if first, bad := report.FirstBad(); bad {
-		return fmt.Errorf("verification failed: first bad position %d: %s", first.Position, first.What)
+	if err := printVerification(env, report.Report, *asJSON); err != nil {
+		return err
 	}
 	if !*asJSON {
 		fmt.Fprintf(env.stdout, "OK: %d events, %d checkpoints verified", report.Events, report.Checkpoints)
@@ -192,6 +174,31 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 			fmt.Fprintf(env.stdout, ", the newest cosigned by %s", strings.Join(report.Cosigners, ", "))
 		}
 		fmt.Fprintf(env.stdout, "; tree root %s\n", report.Root)
+	}
+	return nil
+}
+
+// printVerification prints a verification's report, as JSON or as its
+// problems and notes, and fails naming its first bad position.
+func printVerification(env *environment, verified integrity.Report, asJSON bool) error {
+	if asJSON {
+		if err := printJSON(env, verified); err != nil {
+			return err
+		}
+	} else {
+		for _, problem := range verified.Problems {
+			if problem.Position > 0 {
+				fmt.Fprintf(env.stdout, "position %d: %s\n", problem.Position, problem.What)
+			} else {
+				fmt.Fprintf(env.stdout, "%s\n", problem.What)
+			}
+		}
+		for _, note := range verified.Notes {
+			fmt.Fprintf(env.stdout, "note: %s\n", note.What)
+		}
+	}
+	if first, bad := verified.FirstBad(); bad {
+		return fmt.Errorf("verification failed: first bad position %d: %s", first.Position, first.What)
 	}
 	return nil
 }

@@ -87,33 +87,25 @@ func openMirror(ctx context.Context, flags *flag.FlagSet, args []string, positio
 }
 
 func runMirrorVerify(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "mirror verify", "DIR --key KEY [--json]\n\nVerifies a mirror offline: every tile against the kept checkpoint, then the ledger's "+
+	flags := newFlags(env, "mirror verify", "DIR --key KEY [--witness KEY... [--witness-quorum N]] [--json]\n\nVerifies a mirror offline: every tile against the kept checkpoint, then the ledger's "+
 		"own verification over the entries (each decodes and validates; every accepted checkpoint matches and extends the one before).")
 	asJSON := flags.Bool("json", false, "print the report as JSON")
+	var witnesses witnessPolicyFlags
+	witnesses.register(flags)
 	log, verifier, catalog, err := openMirror(ctx, flags, args, 1, "give one DIR")
 	if err != nil {
 		return err
 	}
-	verified, err := log.Verify(ctx, verifier, catalog)
+	policy, err := witnesses.policy()
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		if err := printJSON(env, verified); err != nil {
-			return err
-		}
+	verified, err := log.Verify(ctx, verifier, catalog, policy)
+	if err != nil {
+		return err
 	}
-	for _, problem := range verified.Problems {
-		switch {
-		case *asJSON:
-		case problem.Position > 0:
-			fmt.Fprintf(env.stdout, "position %d: %s\n", problem.Position, problem.What)
-		default:
-			fmt.Fprintf(env.stdout, "%s\n", problem.What)
-		}
-	}
-	if first, bad := verified.FirstBad(); bad {
-		return fmt.Errorf("verification failed: first bad position %d: %s", first.Position, first.What)
+	if err := printVerification(env, verified, *asJSON); err != nil {
+		return err
 	}
 	if !*asJSON {
 		fmt.Fprintf(env.stdout, "OK: %d entries, %d checkpoints verified offline; tree root %s\n", verified.Events, verified.Checkpoints, verified.Root)
@@ -125,12 +117,7 @@ func runMirrorTotals(ctx context.Context, env *environment, args []string) error
 	flags := newFlags(env, "mirror totals", "DIR --key KEY [--county CODE] [--campaign CODE] [--as-of T] [--known-at T] [--by day|month|year] [--format table|json|csv]\n\n"+
 		"Totals from a mirror, offline: the ledger's totals projection folded over the mirrored entries.")
 	var options totalsOptions
-	flags.StringVar(&options.county, "county", "", "only this region")
-	flags.StringVar(&options.campaign, "campaign", "", "only this campaign")
-	flags.StringVar(&options.by, "by", "", "group by day, month or year of occurred-at (Beijing time)")
-	flags.StringVar(&options.asOf, "as-of", "", "count what occurred at or before this instant (RFC 3339 or YYYY-MM-DD, end of day)")
-	flags.StringVar(&options.knownAt, "known-at", "", "count what the ledger had recorded by this instant")
-	flags.StringVar(&options.format, "format", "table", "table, json or csv")
+	options.register(flags)
 	log, _, catalog, err := openMirror(ctx, flags, args, 1, "give one DIR")
 	if err != nil {
 		return err

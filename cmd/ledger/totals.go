@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 
 	"github.com/ordos-union/ledger/app"
@@ -18,15 +19,19 @@ type totalsOptions struct {
 	knownAt  string
 }
 
+func (o *totalsOptions) register(flags *flag.FlagSet) {
+	flags.StringVar(&o.county, "county", "", "only this region")
+	flags.StringVar(&o.campaign, "campaign", "", "only this campaign")
+	flags.StringVar(&o.by, "by", "", "group by day, month or year of occurred-at (Beijing time)")
+	flags.StringVar(&o.asOf, "as-of", "", "count what occurred at or before this instant (RFC 3339 or YYYY-MM-DD, end of day): what really happened by then")
+	flags.StringVar(&o.knownAt, "known-at", "", "count what the ledger had recorded by this instant: what was reported then")
+	flags.StringVar(&o.format, "format", "table", "table, json or csv")
+}
+
 func runTotals(ctx context.Context, env *environment, args []string) error {
 	flags, store := newLedgerFlags(env, "totals", "[--county CODE] [--campaign CODE] [--as-of T] [--known-at T] [--by day|month|year] [--format table|json|csv]")
 	var options totalsOptions
-	flags.StringVar(&options.county, "county", "", "only this region")
-	flags.StringVar(&options.campaign, "campaign", "", "only this campaign")
-	flags.StringVar(&options.by, "by", "", "group by day, month or year of occurred-at (Beijing time)")
-	flags.StringVar(&options.asOf, "as-of", "", "count what occurred at or before this instant (RFC 3339 or YYYY-MM-DD, end of day): what really happened by then")
-	flags.StringVar(&options.knownAt, "known-at", "", "count what the ledger had recorded by this instant: what was reported then")
-	flags.StringVar(&options.format, "format", "table", "table, json or csv")
+	options.register(flags)
 	if err := parse(flags, args); err != nil {
 		return err
 	}

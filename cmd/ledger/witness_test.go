@@ -122,6 +122,13 @@ func TestWitnessedCheckpointsAndVerifyPolicy(t *testing.T) {
 	if _, err := note.Open(published, note.VerifierList(witnessKey)); err != nil {
 		t.Fatalf("/tlog/checkpoint carries no valid cosignature: %v\n%s", err, published)
 	}
+	// An auditor's mirror keeps the cosigned checkpoint, and its offline
+	// verification takes the same witness policy.
+	mirrored := filepath.Join(t.TempDir(), "mirror")
+	runLedger(t, "", "mirror", served.httpURL+"/tlog/", mirrored, "--key", logKey).expect(t, 0, "OK: ")
+	runLedger(t, "", "mirror", "verify", mirrored, "--key", logKey, "--witness", key).expect(t, 0, "OK: 2 entries, 1 checkpoints verified offline")
+	runLedger(t, "", "mirror", "verify", mirrored, "--key", logKey, "--witness", otherKey).
+		expect(t, 1, "witness quorum not met: 0 of the 1 witnesses given cosigned")
 	if err := served.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
