@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/ordos-union/ledger/internal/atomicfile"
 )
 
 // SeenCheckpoints is what a data directory remembers of the signed
@@ -79,23 +81,7 @@ func (s SeenCheckpoints) Save(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("save seen checkpoints: %w", err)
 	}
-	temporary, err := os.CreateTemp(filepath.Dir(path), ".seen-*")
-	if err != nil {
-		return fmt.Errorf("save seen checkpoints: %w", err)
-	}
-	defer os.Remove(temporary.Name())
-	if _, err := temporary.Write(append(content, '\n')); err != nil {
-		_ = temporary.Close()
-		return fmt.Errorf("save seen checkpoints: %w", err)
-	}
-	if err := temporary.Sync(); err != nil {
-		_ = temporary.Close()
-		return fmt.Errorf("save seen checkpoints: %w", err)
-	}
-	if err := temporary.Close(); err != nil {
-		return fmt.Errorf("save seen checkpoints: %w", err)
-	}
-	if err := os.Rename(temporary.Name(), path); err != nil {
+	if err := atomicfile.Write(path, append(content, '\n'), 0o600); err != nil {
 		return fmt.Errorf("save seen checkpoints: %w", err)
 	}
 	return nil

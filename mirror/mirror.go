@@ -32,6 +32,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/ordos-union/ledger/integrity"
+	"github.com/ordos-union/ledger/internal/atomicfile"
 )
 
 // Sizes a mirror accepts from a server, so a hostile or broken one cannot
@@ -59,12 +60,11 @@ const (
 
 // Files of a mirror directory besides the tiles.
 const (
-	checkpointFile  = "checkpoint"
-	historyFile     = "checkpoints.note"
-	historyDivider  = "---\n"
-	stagingPrefix   = ".incoming-"
-	temporaryPrefix = ".tmp-"
-	lockFile        = ".lock"
+	checkpointFile = "checkpoint"
+	historyFile    = "checkpoints.note"
+	historyDivider = "---\n"
+	stagingPrefix  = ".incoming-"
+	lockFile       = ".lock"
 )
 
 // ErrBusy says another run is updating the mirror directory.
@@ -263,7 +263,7 @@ func removeLeftovers(dir string) error {
 			return err
 		}
 		name := entry.Name()
-		if path != dir && (strings.HasPrefix(name, stagingPrefix) || strings.HasPrefix(name, temporaryPrefix)) {
+		if path != dir && (strings.HasPrefix(name, stagingPrefix) || strings.HasPrefix(name, atomicfile.TemporaryPrefix)) {
 			if err := os.RemoveAll(path); err != nil {
 				return fmt.Errorf("mirror: %w", err)
 			}
@@ -343,25 +343,7 @@ func writeAtomic(path string, content []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("mirror: %w", err)
 	}
-	file, err := os.CreateTemp(filepath.Dir(path), temporaryPrefix)
-	if err != nil {
-		return fmt.Errorf("mirror: %w", err)
-	}
-	_, err = file.Write(content)
-	if err == nil {
-		err = file.Sync()
-	}
-	if closeErr := file.Close(); err == nil {
-		err = closeErr
-	}
-	if err == nil {
-		err = os.Chmod(file.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(file.Name(), path)
-	}
-	if err != nil {
-		_ = os.Remove(file.Name())
+	if err := atomicfile.Write(path, content, 0o644); err != nil {
 		return fmt.Errorf("mirror: write %s: %w", path, err)
 	}
 	return nil

@@ -31,6 +31,8 @@ import (
 
 	"filippo.io/torchwood"
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/ordos-union/ledger/internal/atomicfile"
 )
 
 // cosignatureV1Type is the vkey signature type byte of an Ed25519
@@ -61,7 +63,7 @@ func LoadOrCreateSigner(dir, name string) (*torchwood.CosignatureSigner, error) 
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create witness key: %w", err)
 		}
-		if err := writeFileSynced(path, []byte(skey+"\n"), 0o600); err != nil {
+		if err := atomicfile.Write(path, []byte(skey+"\n"), 0o600); err != nil {
 			return nil, fmt.Errorf("create witness key: %w", err)
 		}
 		content = []byte(skey)
@@ -74,7 +76,7 @@ func LoadOrCreateSigner(dir, name string) (*torchwood.CosignatureSigner, error) 
 	}
 	// The verifier key is rewritten at every start: it is derived, and a
 	// stale one would mislead whoever copies it to the ledgers' auditors.
-	if err := writeFileSynced(filepath.Join(dir, verifierKeyFile), []byte(signer.Verifier().String()+"\n"), 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, verifierKeyFile), []byte(signer.Verifier().String()+"\n"), 0o644); err != nil {
 		return nil, fmt.Errorf("write witness verifier key: %w", err)
 	}
 	return signer, nil
@@ -156,44 +158,4 @@ func (v *verifier) Verify(msg, sig []byte) bool {
 	}
 	signed := append([]byte("cosignature/v1\ntime "+strconv.FormatUint(timestamp, 10)+"\n"), msg...)
 	return ed25519.Verify(v.key, signed, sig[8:])
-}
-
-// writeFileSynced writes the file whole or not at all: a temporary file in
-// the same directory, synced and renamed over path, and the directory
-// synced, so a crash leaves the old content or the new, never a part, and a
-// restart sees what was answered.
-func writeFileSynced(path string, content []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	temporary, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(temporary.Name())
-	if err := temporary.Chmod(mode); err != nil {
-		_ = temporary.Close()
-		return err
-	}
-	if _, err := temporary.Write(content); err != nil {
-		_ = temporary.Close()
-		return err
-	}
-	if err := temporary.Sync(); err != nil {
-		_ = temporary.Close()
-		return err
-	}
-	if err := temporary.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(temporary.Name(), path); err != nil {
-		return err
-	}
-	directory, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer directory.Close()
-	// Some systems cannot sync a directory; the rename is then as durable
-	// as they make it.
-	_ = directory.Sync()
-	return nil
 }

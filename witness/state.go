@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/ordos-union/ledger/internal/atomicfile"
 )
 
 // logState is what a witness remembers of one log: the newest checkpoint
@@ -76,7 +78,7 @@ func (s logState) save(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("save witness state: %w", err)
 	}
-	if err := writeFileSynced(path, append(content, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(path, append(content, '\n'), 0o600); err != nil {
 		return fmt.Errorf("save witness state: %w", err)
 	}
 	return nil
