@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/ordos-union/ledger/internal/atomicfile"
 )
 
 // LoadServerTokens reads the tokens file, or the tokens text (name:role:
@@ -46,7 +48,9 @@ func LoadServerTokens(tokensFile, tokensText, dataDir string) (*Tokens, string, 
 		if content, err = json.MarshalIndent(map[string]any{"tokens": made}, "", "  "); err != nil {
 			return nil, "", "", err
 		}
-		if err := os.WriteFile(path, content, 0o600); err != nil {
+		// Written whole or not at all: a torn token file would stop the
+		// next start.
+		if err := atomicfile.Write(path, content, 0o600); err != nil {
 			return nil, "", "", err
 		}
 		note = "new tokens written to " + path

@@ -13,6 +13,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/ordos-union/ledger/internal/atomicfile"
 )
 
 // Checkpoint is a commitment to the log's first Size events: the C2SP
@@ -118,10 +120,12 @@ func LoadOrCreateKeys(dir, file, name string) (Keys, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return Keys{}, err
 		}
-		if err := os.WriteFile(path, []byte(skey+"\n"), 0o600); err != nil {
+		// Written whole or not at all: a torn key would stop the ledger
+		// signing, or worse, be taken for a restore without its key.
+		if err := atomicfile.Write(path, []byte(skey+"\n"), 0o600); err != nil {
 			return Keys{}, fmt.Errorf("create signing key: %w", err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, verifierKeyFile), []byte(vkey+"\n"), 0o644); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, verifierKeyFile), []byte(vkey+"\n"), 0o644); err != nil {
 			return Keys{}, fmt.Errorf("create signing key: %w", err)
 		}
 		content = []byte(skey)
