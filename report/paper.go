@@ -334,7 +334,7 @@ footer img { width: 34mm; height: 34mm; }
 footer .seal { font-family: monospace; font-size: 7pt; word-break: break-all; }
 footer p { margin: 2px 0; font-size: 8pt; }
 figure.trend { margin: 4px 0 2px; page-break-inside: avoid; }
-figure.trend svg { width: 100%; height: auto; max-height: 72mm; }
+figure.trend > svg { width: 100%; height: auto; max-height: 72mm; }
 figure.trend figcaption { font-size: 8pt; color: #444; }
 .trend .grid line { stroke: #ccc; stroke-width: 1; }
 .trend text { font-size: 11px; fill: #333; }
@@ -344,7 +344,7 @@ figure.trend figcaption { font-size: 8pt; color: #444; }
 .trend rect.spent { fill: #999; }
 .trend polyline.reached { fill: none; stroke: #1d5fa8; stroke-width: 2; }
 .trend circle.reached { fill: #1d5fa8; }
-.legend svg { width: 10px; height: 10px; vertical-align: middle; margin: 0 2px 0 8px; }
+figure.trend .legend svg { width: 10px; height: 10px; vertical-align: middle; margin: 0 2px 0 8px; }
 `
 
 // PaperStyleHash is the CSP source ('sha256-…') of the printed report's
@@ -380,7 +380,7 @@ var paperTemplate = template.Must(template.New("paper").Parse(`<!DOCTYPE html>
 <title id="trend-title">{{$.T.Trend}} · {{$.Campaign}}</title>
 <desc id="trend-desc">{{$.T.TrendDesc}}</desc>
 <g class="grid">{{range .Ticks}}<line x1="{{$.Trend.Left}}" y1="{{.Y}}" x2="{{$.Trend.Right}}" y2="{{.Y}}"/><text class="axis-money" x="{{$.Trend.Left}}" dx="-4" y="{{.Y}}" dy="4">{{.Money}}</text><text x="{{$.Trend.Right}}" dx="4" y="{{.Y}}" dy="4">{{.Ppl}}</text>{{end}}
-<text class="axis-money" x="{{.Left}}" dx="-4" y="{{.Top}}" dy="-3">{{$.T.MoneyAxis}}</text><text x="{{.Right}}" dx="4" y="{{.Top}}" dy="-3">{{$.T.PeopleAxis}}</text></g>
+<text class="axis-money" x="{{.Left}}" dx="-4" y="{{.Top}}" dy="-12">{{$.T.MoneyAxis}}</text><text x="{{.Right}}" dx="4" y="{{.Top}}" dy="-12">{{$.T.PeopleAxis}}</text></g>
 {{range .Months}}<g class="month" data-period="{{.Period}}">{{range .Bars}}<rect class="{{.Class}}" data-key="{{.Key}}" data-fen="{{.Value}}" x="{{.X}}" y="{{.Y}}" width="{{.Width}}" height="{{.Height}}"><title>{{.Title}}</title></rect>{{end}}<text class="month-label" x="{{.LabelX}}" y="{{.LabelY}}">{{.Period}}</text></g>
 {{end}}<polyline class="reached" points="{{.Line}}"/>
 {{range .Months}}{{with .Point}}<circle class="{{.Class}}" data-key="{{.Key}}" data-count="{{.Value}}" cx="{{.X}}" cy="{{.Y}}" r="{{$.Trend.Radius}}"><title>{{.Title}}</title></circle>{{end}}

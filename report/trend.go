@@ -17,7 +17,7 @@ const (
 	// axis on the right and the month labels below.
 	trendLeftUnits   = 78
 	trendRightUnits  = 52
-	trendTopUnits    = 14
+	trendTopUnits    = 26
 	trendBottomUnits = 30
 	// A bar is at most this wide, so a campaign of one or two months
 	// does not print as two slabs.
