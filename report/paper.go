@@ -362,8 +362,7 @@ var paperTemplate = template.Must(template.New("paper").Parse(`<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="` + SealMetaName + `" content="{{.SealMeta}}">
 <title>{{.T.Union}} · {{.T.Title}} · {{.Month}}</title>
-<style>
-` + paperStyle + `</style>
+<style>` + paperStyle + `</style>
 </head>
 <body>
 <header><div class="union">{{.T.Union}}</div><h1>{{.T.Title}}</h1></header>

@@ -2,6 +2,8 @@ package report_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"strings"
@@ -167,5 +169,26 @@ func TestCampaignReportDrawsItsTrend(t *testing.T) {
 	}
 	if strings.Contains(page.String(), "<svg xmlns=") || strings.Contains(page.String(), `data-key="trend/`) {
 		t.Fatalf("a report without a trend prints a chart")
+	}
+}
+
+// TestPaperStyleHashIsTheStyleElements: the hash the dashboard's policy
+// lets through is the hash of the style element a report carries, so a
+// report opened from the dashboard keeps its layout.
+func TestPaperStyleHashIsTheStyleElements(t *testing.T) {
+	monthly := &app.MonthReport{Month: "2022-06", Seal: "ledger-report/1 month=2022-06",
+		Checkpoint: integrity.Checkpoint{Origin: "test", Size: 1, Time: time.Date(2022, 7, 1, 0, 0, 0, 0, domain.Beijing)}}
+	var page bytes.Buffer
+	if err := report.Paper(&page, monthly, domain.DefaultCatalog(), "zh"); err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(page.String(), "<style>")
+	style, _, found := strings.Cut(rest, "</style>")
+	if !found {
+		t.Fatal("the report has no style element")
+	}
+	sum := sha256.Sum256([]byte(style))
+	if want := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"; report.PaperStyleHash() != want {
+		t.Fatalf("PaperStyleHash is %s, the style element's hash %s", report.PaperStyleHash(), want)
 	}
 }
