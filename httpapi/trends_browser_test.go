@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,17 @@ func TestBrowserTrendsAndReportLink(t *testing.T) {
 	if label := browser.eval("labels", `(() => { const svg = document.querySelector("#trend-chart svg");
 		return svg.getAttribute("role") + "|" + svg.querySelector("title").textContent + "|" + document.querySelectorAll("#trend-table tbody tr").length; })()`); !strings.HasPrefix(label, "img|逐月趋势") || !strings.HasSuffix(label, "|2") {
 		t.Fatalf("the chart's role, title and table rows: %q", label)
+	}
+	// A picture of the card for a person to look at, kept where the
+	// dashboard test keeps its own (LEDGER_ARTIFACTS_DIR).
+	if artifacts := os.Getenv("LEDGER_ARTIFACTS_DIR"); artifacts != "" {
+		image, err := chromedp.Run(headless.tab, chromedp.Screenshot(chromedp.ID("trend-card")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(artifacts, "dashboard-trends.png"), image, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	browser.do("switch to English", chromedp.Click(chromedp.ID("lang-toggle")))
 	browser.waitFor("English labels", `document.querySelector("#trend-chart svg title").textContent.startsWith("Month by month")`, wait)
