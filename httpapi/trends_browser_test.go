@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -121,6 +122,16 @@ func TestBrowserTrendsAndReportLink(t *testing.T) {
 		return svg.getAttribute("role") + "|" + svg.querySelector("title").textContent + "|" + document.querySelectorAll("#trend-table tbody tr").length; })()`); !strings.HasPrefix(label, "img|逐月趋势") || !strings.HasSuffix(label, "|2") {
 		t.Fatalf("the chart's role, title and table rows: %q", label)
 	}
+	// A donation recorded now, for June, reaches the chart through the
+	// live stream: June's received bar carries its fen too.
+	status, body := browserPost(ctx, t, server.URL, server.Tokens[httpapi.RoleClerk],
+		browserDonation("D-TREND-1", "150626", "1234.56", "某公司", "2022-06-30T10:00:00+08:00"))
+	if status != http.StatusCreated && status != http.StatusOK {
+		t.Fatalf("record a June donation: %d %s", status, body)
+	}
+	browser.waitFor("the live chart", `document.querySelector("#trend-chart g.trend-month[data-period='2022-06'] rect[data-series='received']").dataset.fen === "`+
+		strconv.FormatInt(want[0].Received+123456, 10)+`"`, wait)
+
 	// A picture of the card for a person to look at, kept where the
 	// dashboard test keeps its own (LEDGER_ARTIFACTS_DIR).
 	if artifacts := os.Getenv("LEDGER_ARTIFACTS_DIR"); artifacts != "" {
@@ -138,7 +149,9 @@ func TestBrowserTrendsAndReportLink(t *testing.T) {
 	browser.waitFor("Chinese labels", `document.querySelector("#trend-chart svg title").textContent.startsWith("逐月趋势")`, wait)
 
 	// The report link: July's report of the campaign opens in a new window
-	// as a blob: URL; no address carries the token.
+	// as a blob: URL; no address carries the token. The report is bound to
+	// the checkpoint signed before the June donation above, so its chart
+	// draws the figures the API gave then.
 	if month := browser.eval("report month", `document.getElementById("report-month").value`); month != "2022-07" {
 		t.Fatalf("the report month offered first is %q, want the newest, 2022-07", month)
 	}

@@ -166,7 +166,7 @@ import { createTrends } from "./trends.js";
   // The live stream and the feed (live.js). Functions declared further
   // down are hoisted, so they can be handed over here.
   const { renderLiveStatus, startLive, stopLive, renderFeed } = createLive({ state, t, api, typeText, regionText, labelText,
-    lookupAudit, forgetToken, showLogin, totalsView, financePage, INSPECTING_ROLES, FEED_MAX, RECONNECT_MS });
+    lookupAudit, forgetToken, showLogin, totalsView, financePage, trends, INSPECTING_ROLES, FEED_MAX, RECONNECT_MS });
 
   // ---------------------------------------------------------------- language
 

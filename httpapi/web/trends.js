@@ -27,6 +27,9 @@ const BAR_MAX_UNITS = 40;
 const POINT_RADIUS_UNITS = 4;
 // Each axis is divided into this many steps.
 const TICKS_COUNT = 4;
+// New totals on the live stream reload the chart at most this often: it
+// is one by-month query for what is shown.
+const REFRESH_MS = 1000;
 // An opened report's blob: URL is released when the next one is opened,
 // or after this long, by which time its window has long read it.
 const REPORT_URL_KEEP_MS = 600000;
@@ -72,7 +75,7 @@ export function createTrends({ state, t, token, labelText, regionText }) {
   // drawn answer is of (the next one may still be on its way), and the
   // report link opens the report of what is shown.
   const trend = { campaign: "", county: "", answer: null, shown: { campaign: "", county: "" }, error: "", loading: false, request: 0,
-    reportURL: "", reportTimer: 0 };
+    reportURL: "", reportTimer: 0, refreshTimer: 0 };
 
   function fillControls() {
     const fill = (select, options, chosen) => {
@@ -269,6 +272,16 @@ export function createTrends({ state, t, token, labelText, regionText }) {
     $("report-open").addEventListener("click", openReport);
   }
 
+  // scheduleRefresh reloads the chart after the live stream said the
+  // totals changed, at most once in REFRESH_MS.
+  function scheduleRefresh() {
+    if (trend.refreshTimer || !state.catalog) return;
+    trend.refreshTimer = window.setTimeout(() => {
+      trend.refreshTimer = 0;
+      load();
+    }, REFRESH_MS);
+  }
+
   // start shows the card for a signed-in dashboard with its catalog.
   function start() {
     fillControls();
@@ -282,5 +295,5 @@ export function createTrends({ state, t, token, labelText, regionText }) {
     render();
   }
 
-  return { wire, start, relabel, load };
+  return { wire, start, relabel, load, scheduleRefresh };
 }
