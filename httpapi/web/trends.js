@@ -226,6 +226,9 @@ export function createTrends({ state, t, token, labelText, regionText }) {
     const status = $("report-status");
     const link = $("report-link");
     const opened = window.open("", "_blank");
+    // The report needs nothing of the dashboard: its window gets no handle
+    // back to it.
+    if (opened) opened.opener = null;
     status.textContent = t("reportOpening");
     const query = new URLSearchParams({ lang: state.lang });
     if (trend.shown.campaign) query.set("campaign", trend.shown.campaign);
