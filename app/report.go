@@ -41,6 +41,11 @@ type MonthReport struct {
 	Rows    []projections.Row        `json:"rows"`
 	All     []projections.Row        `json:"all"`
 	Changes []projections.AuditEntry `json:"changes"`
+	// Trend is a campaign report's months, from the campaign's first
+	// month with entries through the report's month, each summed over the
+	// report's regions: the figures the printed trend chart draws. It is
+	// empty unless the report is of one campaign, and the seal binds it.
+	Trend []projections.Row `json:"trend,omitempty"`
 	// Checkpoint is the signed checkpoint the figures are bound to, and
 	// Signed the signed note itself.
 	Checkpoint integrity.Checkpoint `json:"-"`
@@ -52,6 +57,9 @@ type MonthReport struct {
 
 // ReportSeal is a printed report's seal, read back.
 type ReportSeal struct {
+	// Version is the seal's format: 1 binds the month's figures and
+	// changes, 2 also the campaign's trend.
+	Version                 int
 	Month, County, Campaign string
 	Size                    uint64
 	Root                    string
@@ -61,8 +69,18 @@ type ReportSeal struct {
 // ErrReportMismatch says a printed report is not what the signed log says.
 var ErrReportMismatch = errors.New("the report does not match the signed log")
 
-// reportSealVersion starts every seal.
-const reportSealVersion = "ledger-report/1"
+// reportSealPrefix starts every seal, followed by its version.
+const reportSealPrefix = "ledger-report/"
+
+// Seal versions: a report without a trend (the whole federation's, or
+// any printed before trends existed) is sealed as version 1, whose digest
+// is unchanged, so every seal printed so far still verifies; a campaign
+// report with its trend is sealed as version 2, whose digest covers the
+// trend too.
+const (
+	reportSealFigures = 1
+	reportSealTrend   = 2
+)
 
 // Report is the monthly report, bound to the newest signed checkpoint (or
 // to request.Through). Errors name the fields month, county and campaign.
@@ -111,11 +129,20 @@ func (l *Ledger) Report(ctx context.Context, request ReportRequest) (*MonthRepor
 	if report.Changes, err = l.monthChanges(ctx, request, start, end, size); err != nil {
 		return nil, err
 	}
+	if request.Campaign != "" {
+		if report.Trend, err = l.campaignTrend(ctx, request, end, size); err != nil {
+			return nil, err
+		}
+	}
 	digest, err := figuresDigest(report)
 	if err != nil {
 		return nil, err
 	}
-	report.Seal = strings.Join([]string{reportSealVersion, "month=" + request.Month, "county=" + request.County,
+	version := reportSealFigures
+	if len(report.Trend) > 0 {
+		version = reportSealTrend
+	}
+	report.Seal = strings.Join([]string{reportSealPrefix + strconv.Itoa(version), "month=" + request.Month, "county=" + request.County,
 		"campaign=" + request.Campaign, "size=" + strconv.FormatUint(size, 10),
 		"root=" + base64.StdEncoding.EncodeToString(checkpoint.Root[:]), "figures=" + digest}, " ")
 	return report, nil
@@ -156,6 +183,23 @@ func (l *Ledger) checkpointFor(ctx context.Context, through uint64) ([]byte, int
 	return nil, integrity.Checkpoint{}, fmt.Errorf("report: no signed checkpoint of %d events: %w", through, domain.ErrNotFound)
 }
 
+// campaignTrend is a campaign's figures per month, from its first entry
+// through the end of the report's month, among the first size events,
+// summed over the report's region (or all regions). It comes from the
+// same fold as the month's figures, so the trend's last month is the
+// month's total.
+func (l *Ledger) campaignTrend(ctx context.Context, request ReportRequest, end time.Time, size uint64) ([]projections.Row, error) {
+	totals, err := projections.FoldTotals(ctx, l.parts.Store, projections.TotalsOptions{AsOf: end, Through: size}, time.Time{}, request.Campaign)
+	if err != nil {
+		return nil, err
+	}
+	answer, err := totals.Query(projections.Query{County: request.County, Campaign: request.Campaign, By: projections.ByMonth})
+	if err != nil {
+		return nil, err
+	}
+	return answer.All, nil
+}
+
 // monthChanges are the voids and corrections, among the first size
 // events, of entries that occurred in the month, with their reasons.
 func (l *Ledger) monthChanges(ctx context.Context, request ReportRequest, start, end time.Time, size uint64) ([]projections.AuditEntry, error) {
@@ -194,11 +238,14 @@ func (l *Ledger) monthChanges(ctx context.Context, request ReportRequest, start,
 // figuresDigest is the SHA-256 of the report's figures and changes as
 // JSON: what the seal binds.
 func figuresDigest(report *MonthReport) (string, error) {
+	// The trend is left out when empty, so a report without one has the
+	// digest version 1 gave it.
 	content, err := json.Marshal(struct {
 		Rows    []projections.Row        `json:"rows"`
 		All     []projections.Row        `json:"all"`
 		Changes []projections.AuditEntry `json:"changes"`
-	}{report.Rows, report.All, report.Changes})
+		Trend   []projections.Row        `json:"trend,omitempty"`
+	}{report.Rows, report.All, report.Changes, report.Trend})
 	if err != nil {
 		return "", err
 	}
@@ -209,8 +256,15 @@ func figuresDigest(report *MonthReport) (string, error) {
 // ParseReportSeal reads a seal line.
 func ParseReportSeal(text string) (ReportSeal, error) {
 	fields := strings.Fields(strings.TrimSpace(text))
-	if len(fields) != 7 || fields[0] != reportSealVersion {
-		return ReportSeal{}, fmt.Errorf("not a report seal (%s with six fields): %w", reportSealVersion, domain.ErrInvalid)
+	version := 0
+	if len(fields) == 7 {
+		if number, ok := strings.CutPrefix(fields[0], reportSealPrefix); ok {
+			version, _ = strconv.Atoi(number)
+		}
+	}
+	if version != reportSealFigures && version != reportSealTrend {
+		return ReportSeal{}, fmt.Errorf("not a report seal (%s%d or %s%d with six fields): %w", reportSealPrefix, reportSealFigures,
+			reportSealPrefix, reportSealTrend, domain.ErrInvalid)
 	}
 	values := map[string]string{}
 	for _, field := range fields[1:] {
@@ -224,7 +278,7 @@ func ParseReportSeal(text string) (ReportSeal, error) {
 	if err != nil || size == 0 {
 		return ReportSeal{}, fmt.Errorf("report seal size %q: %w", values["size"], domain.ErrInvalid)
 	}
-	return ReportSeal{Month: values["month"], County: values["county"], Campaign: values["campaign"], Size: size,
+	return ReportSeal{Version: version, Month: values["month"], County: values["county"], Campaign: values["campaign"], Size: size,
 		Root: values["root"], Figures: values["figures"]}, nil
 }
 
@@ -236,6 +290,12 @@ func (l *Ledger) VerifyReport(ctx context.Context, seal ReportSeal) (*MonthRepor
 	report, err := l.Report(ctx, ReportRequest{Month: seal.Month, County: seal.County, Campaign: seal.Campaign, Through: seal.Size})
 	if err != nil {
 		return nil, err
+	}
+	// A version 1 seal was printed without the trend (before trends, or
+	// for a report that has none), so the trend is neither compared nor
+	// shown as printed.
+	if seal.Version == reportSealFigures {
+		report.Trend = nil
 	}
 	if root := base64.StdEncoding.EncodeToString(report.Checkpoint.Root[:]); root != seal.Root {
 		return report, fmt.Errorf("the report names root %s for %d events, but the signed checkpoint of that size says %s: %w",

@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+
+	"github.com/ordos-union/ledger/report"
 )
 
 //go:embed web
@@ -18,8 +20,13 @@ func webHandler() http.Handler {
 		panic(err)
 	}
 	fileServer := http.FileServer(http.FS(files))
+	// The dashboard opens a printable report as a blob: URL (trends.js),
+	// and such a page keeps the policy of the page that made it: the
+	// report's one inline style sheet is let through by its hash, and no
+	// other inline style.
+	policy := "default-src 'self'; img-src 'self' data:; style-src 'self' " + report.PaperStyleHash() + "; script-src 'self'; connect-src 'self'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'")
+		w.Header().Set("Content-Security-Policy", policy)
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		switch path.Ext(r.URL.Path) {

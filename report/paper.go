@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"html"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +36,7 @@ type paperText struct {
 	Received, Goods, AllocatedIn, AllocatedOut, Spent, Balance, Reached, Sessions, Participants          string
 	Services, PersonTimes, ByGroup, Group, People, Delivered, Item, Quantity, Value, ByKind, Kind, Count string
 	Changes, NoChanges, Position, Type, Occurred, Actor, Reason, What, Binding, Verify, Money            string
+	Trend, TrendDesc, TrendNote, Month, MoneyAxis, PeopleAxis                                            string
 }
 
 var paperTexts = map[string]paperText{
@@ -45,7 +48,9 @@ var paperTexts = map[string]paperText{
 		ByKind: "服务项目", Kind: "项目", Count: "次数", Changes: "本月作废与更正", NoChanges: "本月无作废或更正。",
 		Position: "序号", Type: "类型", Occurred: "发生时间", Actor: "录入人", Reason: "原因", What: "内容",
 		Binding: "本报告依据账本前 %d 条记录（默克尔树根 %s），与 %s 于 %s 签署的检查点一致。",
-		Verify:  "核验：ledger verify-report 本文件 --data 数据目录（或扫描二维码取得校验码）。", Money: "金额单位：元"},
+		Verify:  "核验：ledger verify-report 本文件 --data 数据目录（或扫描二维码取得校验码）。", Money: "金额单位：元",
+		Trend: "本活动逐月趋势", TrendDesc: "每月两根柱为收到捐款与支出（元，左轴），折线为受益人数（人，右轴），自活动首月至本报告期。",
+		TrendNote: "本图按下表数字绘制；表中数字与上表一样受页脚校验码约束。", Month: "月份", MoneyAxis: "元", PeopleAxis: "人"},
 	"en": {Lang: "en", Title: "Monthly report of worker services", Union: "Ordos Federation of Trade Unions", Period: "Period",
 		Scope: "Scope", AllRegions: "all regions", AllCampaigns: "all campaigns", Campaign: "Campaign", Region: "Region", Total: "Total",
 		Received: "Received", Goods: "Goods donated", AllocatedIn: "Allocated in", AllocatedOut: "Allocated out", Spent: "Spent",
@@ -55,7 +60,10 @@ var paperTexts = map[string]paperText{
 		Kind: "Kind", Count: "Count", Changes: "Voids and corrections of the month", NoChanges: "No void or correction this month.",
 		Position: "Position", Type: "Type", Occurred: "Occurred", Actor: "Recorded by", Reason: "Reason", What: "What",
 		Binding: "This report is what the ledger's first %d events say (Merkle root %s), as the checkpoint %s signed at %s commits to.",
-		Verify:  "Verify: ledger verify-report this-file --data DIR (or scan the QR code for the seal).", Money: "Amounts in yuan"},
+		Verify:  "Verify: ledger verify-report this-file --data DIR (or scan the QR code for the seal).", Money: "Amounts in yuan",
+		Trend: "The campaign month by month", TrendDesc: "Two bars a month, money received and spent (yuan, left axis), and a line of people reached (right axis), from the campaign's first month to this report's.",
+		TrendNote: "The chart draws the figures of the table below; the seal in the footer binds them like every other figure.",
+		Month:     "Month", MoneyAxis: "yuan", PeopleAxis: "people"},
 }
 
 // PaperLanguages are the languages a printed report comes in.
@@ -90,6 +98,18 @@ func PrintedFigures(report *app.MonthReport) map[string]string {
 			figures[row.County+"/"+column.key] = column.value(row.Figures)
 		}
 	}
+	// A campaign report also prints its trend: the table's cells, and the
+	// figure each mark of the chart draws (fen, people) under "chart/".
+	for key, text := range trendFigures(report.Trend) {
+		figures[key] = text
+	}
+	if trend := trendOf(report.Trend, paperTexts["en"]); trend != nil {
+		for _, month := range trend.Months {
+			for _, mark := range append(append([]trendMark{}, month.Bars...), month.Point) {
+				figures["chart/"+mark.Key] = strconv.FormatInt(mark.Value, 10)
+			}
+		}
+	}
 	return figures
 }
 
@@ -98,6 +118,9 @@ var sealInHTML = regexp.MustCompile(`<meta name="` + SealMetaName + `" content="
 
 // printedCell finds the figure cells of a printed report.
 var printedCell = regexp.MustCompile(`<td class="num" data-key="([^"]+)">([^<]*)</td>`)
+
+// printedMark finds the figures the chart's marks draw.
+var printedMark = regexp.MustCompile(`<(?:rect|circle) class="[^"]*" data-key="([^"]+)" data-(?:fen|count)="([^"]*)"`)
 
 // ReadPrinted reads back a report's HTML as Paper wrote it: its seal and
 // the figures it prints, by key.
@@ -109,6 +132,9 @@ func ReadPrinted(page []byte) (seal string, figures map[string]string, err error
 	figures = map[string]string{}
 	for _, cell := range printedCell.FindAllSubmatch(page, -1) {
 		figures[html.UnescapeString(string(cell[1]))] = html.UnescapeString(string(cell[2]))
+	}
+	for _, mark := range printedMark.FindAllSubmatch(page, -1) {
+		figures["chart/"+html.UnescapeString(string(mark[1]))] = html.UnescapeString(string(mark[2]))
 	}
 	return html.UnescapeString(string(match[1])), figures, nil
 }
@@ -154,6 +180,7 @@ type paperData struct {
 	Binding                string
 	Seal, SealMeta         string
 	QR                     template.URL
+	Trend                  *paperTrend
 }
 
 // Paper writes a monthly report as a self-contained HTML page laid out
@@ -205,6 +232,7 @@ func Paper(out io.Writer, report *app.MonthReport, catalog *domain.Catalog, lang
 			Occurred: change.OccurredAt.In(domain.Beijing).Format("2006-01-02 15:04"), Actor: change.Actor, Reason: change.Reason,
 			Region: catalog.RegionName(change.County), What: change.Summary})
 	}
+	data.Trend = trendOf(report.Trend, text)
 	root := base64.StdEncoding.EncodeToString(report.Checkpoint.Root[:])
 	data.Binding = fmt.Sprintf(text.Binding, report.Checkpoint.Size, root, report.Checkpoint.Origin,
 		report.Checkpoint.Time.In(domain.Beijing).Format("2006-01-02 15:04:05"))
@@ -284,14 +312,10 @@ func qrDataURL(seal string) (template.URL, error) {
 	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(image.Bytes())), nil
 }
 
-var paperTemplate = template.Must(template.New("paper").Parse(`<!DOCTYPE html>
-<html lang="{{.T.Lang}}">
-<head>
-<meta charset="utf-8">
-<meta name="` + SealMetaName + `" content="{{.SealMeta}}">
-<title>{{.T.Union}} · {{.T.Title}} · {{.Month}}</title>
-<style>
-@page { size: A4; margin: 14mm 12mm; }
+// paperStyle is the printed report's whole style sheet. It is a constant,
+// so its hash (PaperStyleHash) can let exactly this style sheet through a
+// page's Content-Security-Policy.
+const paperStyle = `@page { size: A4; margin: 14mm 12mm; }
 body { font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", sans-serif; font-size: 10pt; color: #111; margin: 0; }
 header { text-align: center; border-bottom: 2px solid #b00; padding-bottom: 6px; margin-bottom: 10px; }
 header .union { font-size: 16pt; font-weight: bold; color: #b00; letter-spacing: 2px; }
@@ -309,7 +333,36 @@ footer { margin-top: 14px; border-top: 1px solid #999; padding-top: 6px; display
 footer img { width: 34mm; height: 34mm; }
 footer .seal { font-family: monospace; font-size: 7pt; word-break: break-all; }
 footer p { margin: 2px 0; font-size: 8pt; }
-</style>
+figure.trend { margin: 4px 0 2px; page-break-inside: avoid; }
+figure.trend > svg { width: 100%; height: auto; max-height: 72mm; }
+figure.trend figcaption { font-size: 8pt; color: #444; }
+.trend .grid line { stroke: #ccc; stroke-width: 1; }
+.trend text { font-size: 11px; fill: #333; }
+.trend text.axis-money { text-anchor: end; }
+.trend text.month-label { text-anchor: middle; }
+.trend rect.received { fill: #b00; }
+.trend rect.spent { fill: #999; }
+.trend polyline.reached { fill: none; stroke: #1d5fa8; stroke-width: 2; }
+.trend circle.reached { fill: #1d5fa8; }
+figure.trend .legend svg { width: 10px; height: 10px; vertical-align: middle; margin: 0 2px 0 8px; }
+`
+
+// PaperStyleHash is the CSP source ('sha256-…') of the printed report's
+// style element, for a page that shows a report under a policy of its own
+// (the dashboard opens it as a blob: URL, which keeps the dashboard's
+// policy).
+func PaperStyleHash() string {
+	sum := sha256.Sum256([]byte(paperStyle))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
+
+var paperTemplate = template.Must(template.New("paper").Parse(`<!DOCTYPE html>
+<html lang="{{.T.Lang}}">
+<head>
+<meta charset="utf-8">
+<meta name="` + SealMetaName + `" content="{{.SealMeta}}">
+<title>{{.T.Union}} · {{.T.Title}} · {{.Month}}</title>
+<style>` + paperStyle + `</style>
 </head>
 <body>
 <header><div class="union">{{.T.Union}}</div><h1>{{.T.Title}}</h1></header>
@@ -320,7 +373,23 @@ footer p { margin: 2px 0; font-size: 8pt; }
 {{range .Rows}}<tr{{if .Total}} class="total"{{end}}><th scope="row">{{.Label}}</th>{{range .Cells}}<td class="num" data-key="{{.Key}}">{{.Text}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
-<div class="columns">
+{{with .Trend}}<h2>{{$.T.Trend}}</h2>
+<figure class="trend">
+<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {{.Width}} {{.Height}}" role="img" aria-labelledby="trend-title trend-desc">
+<title id="trend-title">{{$.T.Trend}} · {{$.Campaign}}</title>
+<desc id="trend-desc">{{$.T.TrendDesc}}</desc>
+<g class="grid">{{range .Ticks}}<line x1="{{$.Trend.Left}}" y1="{{.Y}}" x2="{{$.Trend.Right}}" y2="{{.Y}}"/><text class="axis-money" x="{{$.Trend.Left}}" dx="-4" y="{{.Y}}" dy="4">{{.Money}}</text><text x="{{$.Trend.Right}}" dx="4" y="{{.Y}}" dy="4">{{.Ppl}}</text>{{end}}
+<text class="axis-money" x="{{.Left}}" dx="-4" y="{{.Top}}" dy="-12">{{$.T.MoneyAxis}}</text><text x="{{.Right}}" dx="4" y="{{.Top}}" dy="-12">{{$.T.PeopleAxis}}</text></g>
+{{range .Months}}<g class="month" data-period="{{.Period}}">{{range .Bars}}<rect class="{{.Class}}" data-key="{{.Key}}" data-fen="{{.Value}}" x="{{.X}}" y="{{.Y}}" width="{{.Width}}" height="{{.Height}}"><title>{{.Title}}</title></rect>{{end}}<text class="month-label" x="{{.LabelX}}" y="{{.LabelY}}">{{.Period}}</text></g>
+{{end}}<polyline class="reached" points="{{.Line}}"/>
+{{range .Months}}{{with .Point}}<circle class="{{.Class}}" data-key="{{.Key}}" data-count="{{.Value}}" cx="{{.X}}" cy="{{.Y}}" r="{{$.Trend.Radius}}"><title>{{.Title}}</title></circle>{{end}}
+{{end}}</svg>
+<figcaption><span class="legend"><svg viewBox="0 0 10 10" aria-hidden="true"><rect class="received" width="10" height="10"/></svg>{{$.T.Received}}<svg viewBox="0 0 10 10" aria-hidden="true"><rect class="spent" width="10" height="10"/></svg>{{$.T.Spent}}<svg viewBox="0 0 10 10" aria-hidden="true"><circle class="reached" cx="5" cy="5" r="4"/></svg>{{$.T.Reached}}</span> — {{$.T.TrendNote}}</figcaption>
+</figure>
+<table class="trend-table"><thead><tr>{{range .Headers}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
+{{range .Months}}<tr><th scope="row">{{.Period}}</th>{{range .Cells}}<td class="num" data-key="{{.Key}}">{{.Text}}</td>{{end}}</tr>
+{{end}}</tbody></table>
+{{end}}<div class="columns">
 <section><h2>{{.T.ByGroup}}</h2><table><thead><tr><th>{{.T.Group}}</th><th>{{.T.People}}</th></tr></thead><tbody>
 {{range .Groups}}<tr><td>{{.Label}}</td><td class="num">{{.Count}}</td></tr>{{end}}</tbody></table></section>
 <section><h2>{{.T.Delivered}}</h2><table><thead><tr><th>{{.T.Item}}</th><th>{{.T.Quantity}}</th><th>{{.T.Value}}</th></tr></thead><tbody>

@@ -10,12 +10,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
+	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/report"
 )
 
@@ -113,6 +115,66 @@ func TestPrintedReportIsBoundToTheSignedLog(t *testing.T) {
 	runLedger(t, "", "verify-report", edited, "--data", data).expect(t, 1, "the printed figure all/received is 9,", "the signed log says "+received)
 	badSeal := regexp.MustCompile(`figures=[0-9a-f]{4}`).ReplaceAllString(decoded.GetText(), "figures=0000")
 	runLedger(t, "", "verify-report", badSeal, "--data", data).expect(t, 1, "are not what the log's first 121 events say")
+
+	// The summer campaign's July report carries the campaign's trend: June
+	// and July, with the figures `ledger totals --by month --campaign`
+	// gives, in the table and on the chart's bars; it prints on A4 with
+	// the chart, is sealed as version 2, and verify-report accepts it.
+	campaignPage := filepath.Join(t.TempDir(), "report-2022-07-summer.html")
+	runLedger(t, "", "report", "--data", data, "--month", "2022-07", "--campaign", "2022-summer-cooling", "--out", campaignPage).expect(t, 0)
+	campaign, err := os.ReadFile(campaignPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var byMonth struct {
+		All []struct{ Period, Received, Spent string }
+	}
+	out = runLedger(t, "", "totals", "--data", data, "--by", "month", "--campaign", "2022-summer-cooling", "--format", "json")
+	if err := json.Unmarshal([]byte(out.stdout), &byMonth); err != nil {
+		t.Fatalf("totals: %v\n%s", err, out.stdout)
+	}
+	if len(byMonth.All) != 2 {
+		t.Fatalf("the summer campaign has %d months, want June and July:\n%s", len(byMonth.All), out.stdout)
+	}
+	if groups := strings.Count(string(campaign), `<g class="month" data-period="`); groups != len(byMonth.All) {
+		t.Fatalf("the campaign report's chart has %d month groups, want %d", groups, len(byMonth.All))
+	}
+	for _, row := range byMonth.All {
+		for key, yuan := range map[string]string{"received": row.Received, "spent": row.Spent} {
+			cell := `data-key="trend/` + row.Period + `/` + key + `">` + report.GroupDigits(yuan) + `<`
+			fen, err := domain.ParseYuan(yuan)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bar := `data-key="trend/` + row.Period + `/` + key + `" data-fen="` + strconv.FormatInt(int64(fen), 10) + `"`
+			if !strings.Contains(string(campaign), cell) || !strings.Contains(string(campaign), bar) {
+				t.Fatalf("the campaign report lacks %s or %s", cell, bar)
+			}
+		}
+	}
+	if !strings.Contains(string(campaign), `content="ledger-report/2 month=2022-07 county= campaign=2022-summer-cooling `) {
+		t.Fatalf("the campaign report is not sealed as version 2")
+	}
+	campaignPDF := filepath.Join(t.TempDir(), "campaign.pdf")
+	print = exec.Command("/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer", "--print-to-pdf="+campaignPDF, "file://"+campaignPage)
+	if output, err := print.CombinedOutput(); err != nil {
+		t.Fatalf("print the campaign report to PDF: %v\n%s", err, output)
+	}
+	if text, err = exec.Command("pdftotext", "-layout", campaignPDF, "-").Output(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"本活动逐月趋势", "2022-06", "2022-07", report.GroupDigits(byMonth.All[0].Spent)} {
+		if !strings.Contains(string(text), want) {
+			t.Fatalf("the campaign report's PDF text lacks %q:\n%s", want, text)
+		}
+	}
+	runLedger(t, "", "verify-report", campaignPage, "--data", data).expect(t, 0, "OK: the report of 2022-07")
+	forged = strings.Replace(string(campaign), `data-key="trend/2022-06/spent" data-fen="`, `data-key="trend/2022-06/spent" data-fen="1`, 1)
+	if err := os.WriteFile(edited, []byte(forged), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "verify-report", edited, "--data", data).expect(t, 1, "chart/trend/2022-06/spent")
+
 	// A later entry does not change a report bound to the checkpoint.
 	runLedger(t, goodLine+"\n", "record", "-", "--data", data).expect(t, 0)
 	runLedger(t, "", "verify-report", page, "--data", data).expect(t, 0, "OK")

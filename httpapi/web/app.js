@@ -8,7 +8,8 @@
 // in Chinese and English), dom.js (building elements), format.js (money in
 // fen, Beijing times), api.js (the API client), totals.js (the county
 // table, chart, map and campaigns), entry.js (the entry form), finance.js
-// (the finance page), live.js (the live stream and the feed), and this
+// (the finance page), live.js (the live stream and the feed), trends.js
+// (the month-by-month chart and the printable report's link), and this
 // file: session, language, audit and views.
 //
 // Security rule of these files: text that comes from the API (names,
@@ -26,6 +27,7 @@ import { createFinance, newFinanceState } from "./finance.js";
 import { createLive } from "./live.js";
 import { createSheets } from "./sheets.js";
 import { createOutbox } from "./outbox.js";
+import { createTrends } from "./trends.js";
 
 (function () {
   const TOKEN_KEY = "ledger.token";
@@ -158,10 +160,13 @@ import { createOutbox } from "./outbox.js";
   // The spreadsheet import (sheets.js).
   const sheets = createSheets({ state, t, api, token: () => state.token });
 
+  // The month-by-month chart and the report link (trends.js).
+  const trends = createTrends({ state, t, token: () => state.token, labelText, regionText });
+
   // The live stream and the feed (live.js). Functions declared further
   // down are hoisted, so they can be handed over here.
   const { renderLiveStatus, startLive, stopLive, renderFeed } = createLive({ state, t, api, typeText, regionText, labelText,
-    lookupAudit, forgetToken, showLogin, totalsView, financePage, INSPECTING_ROLES, FEED_MAX, RECONNECT_MS });
+    lookupAudit, forgetToken, showLogin, totalsView, financePage, trends, INSPECTING_ROLES, FEED_MAX, RECONNECT_MS });
 
   // ---------------------------------------------------------------- language
 
@@ -189,6 +194,7 @@ import { createOutbox } from "./outbox.js";
       totalsView.buildMap();
       totalsView.renderTotals();
       totalsView.renderCampaigns();
+      trends.relabel();
       renderFeed();
       renderAudit();
       entryForm.readItemLines();
@@ -361,6 +367,7 @@ import { createOutbox } from "./outbox.js";
     state.loadedPosition = state.position;
     const first = state.position > REPLAY_ENTRIES ? state.position - REPLAY_ENTRIES : Math.min(state.position, 1);
     startLive(first);
+    trends.start();
     totalsView.refreshCampaigns((state.catalog.campaigns || []).map((c) => c.code));
   }
 
@@ -519,6 +526,7 @@ import { createOutbox } from "./outbox.js";
 
   function wire() {
     sheets.wireSheets();
+    trends.wire();
     $("lang-toggle").addEventListener("click", () => setLanguage(state.lang === "zh" ? "en" : "zh"));
     $("sign-out").addEventListener("click", () => {
       forgetToken();

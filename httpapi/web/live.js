@@ -7,7 +7,7 @@ import { $, h } from "./dom.js";
 import { formatTime } from "./format.js";
 
 export function createLive({ state, t, api, typeText, regionText, labelText, lookupAudit, forgetToken, showLogin,
-  totalsView, financePage, INSPECTING_ROLES, FEED_MAX, RECONNECT_MS }) {
+  totalsView, financePage, trends, INSPECTING_ROLES, FEED_MAX, RECONNECT_MS }) {
   // ---------------------------------------------------------------- live stream
 
   function renderLiveStatus(next) {
@@ -36,6 +36,7 @@ export function createLive({ state, t, api, typeText, regionText, labelText, loo
       const changed = !state.totals || answer.position !== state.totals.position;
       totalsView.applyTotals(answer);
       if (changed) financePage.scheduleFinanceRefresh();
+      if (changed) trends.scheduleRefresh();
       if (changed) {
         // Entries name their campaigns; a change without one (a missed
         // entry) is caught by checking that the campaigns add up.

@@ -1,0 +1,56 @@
+package app
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"testing"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/projections"
+)
+
+// A report without a trend has the digest version 1 gave it (the figures
+// and changes only), so seals printed before trends existed still verify;
+// a trend changes the digest, so the seal binds it.
+func TestReportDigestKeepsVersionOne(t *testing.T) {
+	report := &MonthReport{Month: "2022-06", Campaign: "general",
+		Rows:    []projections.Row{{County: "150626", Period: "2022-06", Figures: projections.Figures{Received: 500_000}}},
+		All:     []projections.Row{{County: "all", Period: "2022-06", Figures: projections.Figures{Received: 500_000}}},
+		Changes: []projections.AuditEntry{{Position: 7, Type: domain.TypeEntryVoided, Reason: "typed twice"}}}
+	// The version 1 digest, as it was computed before trends.
+	old, err := json.Marshal(struct {
+		Rows    []projections.Row        `json:"rows"`
+		All     []projections.Row        `json:"all"`
+		Changes []projections.AuditEntry `json:"changes"`
+	}{report.Rows, report.All, report.Changes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(old)
+	digest, err := figuresDigest(report)
+	if err != nil || digest != hex.EncodeToString(sum[:]) {
+		t.Fatalf("a report without a trend digests to %s (%v), version 1 gave %x", digest, err, sum)
+	}
+	report.Trend = []projections.Row{{County: "all", Period: "2022-06", Figures: projections.Figures{Received: 500_000}}}
+	if withTrend, err := figuresDigest(report); err != nil || withTrend == digest {
+		t.Fatalf("the trend does not change the digest (%v)", err)
+	}
+}
+
+// Seals of versions 1 and 2 are read, with their version; anything else
+// is not a seal.
+func TestParseReportSealVersions(t *testing.T) {
+	rest := " month=2022-06 county= campaign=general size=3 root=AAAA figures=00"
+	for text, version := range map[string]int{"ledger-report/1" + rest: 1, "ledger-report/2" + rest: 2} {
+		seal, err := ParseReportSeal(text)
+		if err != nil || seal.Version != version || seal.Campaign != "general" || seal.Size != 3 {
+			t.Fatalf("%q: %+v, %v", text, seal, err)
+		}
+	}
+	for _, text := range []string{"ledger-report/3" + rest, "1" + rest, "ledger-report/1 month=2022-06"} {
+		if _, err := ParseReportSeal(text); err == nil {
+			t.Fatalf("%q is read as a seal", text)
+		}
+	}
+}
