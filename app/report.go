@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/integrity"
@@ -311,3 +313,51 @@ func (l *Ledger) VerifyReport(ctx context.Context, seal ReportSeal) (*MonthRepor
 	}
 	return report, nil
 }
+
+// Copy is a copy of a ledger's log kept apart from it, such as an
+// auditor's mirror or an audit bundle: its events as a read-only store,
+// the signed checkpoints kept with them, the catalog they were recorded
+// under and the key the checkpoints must be signed with.
+type Copy struct {
+	Store       eventstore.Store
+	Checkpoints [][]byte
+	Catalog     *domain.Catalog
+	Verifier    note.Verifier
+}
+
+// VerifyReportOnCopy checks a printed report's seal against a copy of the
+// log with the ledger's own use case (VerifyReport): the seal's checkpoint
+// must be one the copy holds, signed with the copy's key, and the figures
+// recomputed from its first events must be the seal's.
+func VerifyReportOnCopy(ctx context.Context, sealText string, copied Copy) (*MonthReport, error) {
+	seal, err := ParseReportSeal(sealText)
+	if err != nil {
+		return nil, err
+	}
+	ledger := New(Parts{Store: copied.Store, Catalog: copied.Catalog, Signed: signedList(copied.Checkpoints)})
+	report, err := ledger.VerifyReport(ctx, seal)
+	if err != nil {
+		return report, err
+	}
+	if _, err := integrity.OpenCheckpoint([]byte(report.Signed), copied.Verifier); err != nil {
+		return report, fmt.Errorf("the checkpoint the report is bound to is not signed by this key: %w", err)
+	}
+	return report, nil
+}
+
+// signedList is a copy's signed checkpoints as the ledger's checkpoint
+// stream, read-only.
+type signedList [][]byte
+
+func (s signedList) Append(context.Context, []byte) error {
+	return fmt.Errorf("a copy of the log is read-only: %w", eventstore.ErrUnsupported)
+}
+
+func (s signedList) Latest(context.Context) ([]byte, error) {
+	if len(s) == 0 {
+		return nil, domain.ErrNotFound
+	}
+	return s[len(s)-1], nil
+}
+
+func (s signedList) All(context.Context) ([][]byte, error) { return s, nil }

@@ -151,9 +151,23 @@ func ExportBundle(ctx context.Context, dir string, events [][]byte, signed [][]b
 // the last checkpoint, and the report recomputed from the events, which must
 // match the stored one bit for bit.
 func VerifyBundle(ctx context.Context, dir string, verifier note.Verifier) (PeriodReport, error) {
+	bundle, err := OpenBundle(ctx, dir, verifier)
+	return bundle.Report, err
+}
+
+// Bundle is an audit bundle opened and verified: its events as stored,
+// its signed checkpoints, and its period's totals report.
+type Bundle struct {
+	Events      [][]byte
+	Checkpoints [][]byte
+	Report      PeriodReport
+}
+
+// OpenBundle reads a bundle and checks it as VerifyBundle does.
+func OpenBundle(ctx context.Context, dir string, verifier note.Verifier) (Bundle, error) {
 	file, err := os.Open(filepath.Join(dir, bundleEvents))
 	if err != nil {
-		return PeriodReport{}, err
+		return Bundle{}, err
 	}
 	defer file.Close()
 	var events [][]byte
@@ -164,79 +178,79 @@ func VerifyBundle(ctx context.Context, dir string, verifier note.Verifier) (Peri
 		data := append([]byte(nil), scanner.Bytes()...)
 		events = append(events, data)
 		if err := tree.Append(data); err != nil {
-			return PeriodReport{}, err
+			return Bundle{}, err
 		}
 	}
 	if err := scanner.Err(); err != nil {
-		return PeriodReport{}, fmt.Errorf("%s: %w", bundleEvents, err)
+		return Bundle{}, fmt.Errorf("%s: %w", bundleEvents, err)
 	}
 	notes, err := os.ReadFile(filepath.Join(dir, bundleCheckpoints))
 	if err != nil {
-		return PeriodReport{}, err
+		return Bundle{}, err
 	}
 	var last Checkpoint
 	texts := bytes.Split(notes, []byte(checkpointDivider))
 	for i, text := range texts {
 		checkpoint, err := OpenCheckpoint(text, verifier)
 		if err != nil {
-			return PeriodReport{}, fmt.Errorf("checkpoint %d: %w", i+1, err)
+			return Bundle{}, fmt.Errorf("checkpoint %d: %w", i+1, err)
 		}
 		if checkpoint.Size > tree.Size() {
-			return PeriodReport{}, fmt.Errorf("checkpoint %d commits to %d events; the bundle has %d", i+1, checkpoint.Size, tree.Size())
+			return Bundle{}, fmt.Errorf("checkpoint %d commits to %d events; the bundle has %d", i+1, checkpoint.Size, tree.Size())
 		}
 		root, err := tree.Root(checkpoint.Size)
 		if err != nil {
-			return PeriodReport{}, err
+			return Bundle{}, err
 		}
 		if root != checkpoint.Root {
-			return PeriodReport{}, fmt.Errorf("checkpoint %d (size %d) does not match the bundle's events: one was changed", i+1, checkpoint.Size)
+			return Bundle{}, fmt.Errorf("checkpoint %d (size %d) does not match the bundle's events: one was changed", i+1, checkpoint.Size)
 		}
 		last = checkpoint
 	}
 	if last.Size != tree.Size() {
-		return PeriodReport{}, fmt.Errorf("the last checkpoint covers %d events; the bundle has %d", last.Size, tree.Size())
+		return Bundle{}, fmt.Errorf("the last checkpoint covers %d events; the bundle has %d", last.Size, tree.Size())
 	}
 	var proofs []ConsistencyProof
 	proofJSON, err := os.ReadFile(filepath.Join(dir, bundleConsistency))
 	if err != nil {
-		return PeriodReport{}, err
+		return Bundle{}, err
 	}
 	if err := json.Unmarshal(proofJSON, &proofs); err != nil {
-		return PeriodReport{}, fmt.Errorf("%s: %w", bundleConsistency, err)
+		return Bundle{}, fmt.Errorf("%s: %w", bundleConsistency, err)
 	}
 	// One proof links each checkpoint to the next: none may go missing.
 	if len(proofs) != len(texts)-1 {
-		return PeriodReport{}, fmt.Errorf("%d checkpoints need %d consistency proofs, the bundle has %d", len(texts), len(texts)-1, len(proofs))
+		return Bundle{}, fmt.Errorf("%d checkpoints need %d consistency proofs, the bundle has %d", len(texts), len(texts)-1, len(proofs))
 	}
 	for i, proof := range proofs {
 		if proof.Older != string(texts[i]) || proof.Newer != string(texts[i+1]) {
-			return PeriodReport{}, fmt.Errorf("consistency proof %d does not link checkpoints %d and %d", i+1, i+1, i+2)
+			return Bundle{}, fmt.Errorf("consistency proof %d does not link checkpoints %d and %d", i+1, i+1, i+2)
 		}
 		if err := proof.Check(verifier); err != nil {
-			return PeriodReport{}, fmt.Errorf("consistency proof %d: %w", i+1, err)
+			return Bundle{}, fmt.Errorf("consistency proof %d: %w", i+1, err)
 		}
 	}
 	storedReport, err := os.ReadFile(filepath.Join(dir, bundleReport))
 	if err != nil {
-		return PeriodReport{}, err
+		return Bundle{}, err
 	}
 	var stated PeriodReport
 	if err := json.Unmarshal(storedReport, &stated); err != nil {
-		return PeriodReport{}, fmt.Errorf("%s: %w", bundleReport, err)
+		return Bundle{}, fmt.Errorf("%s: %w", bundleReport, err)
 	}
 	stamp := projections.TreeStamp{Size: last.Size, Root: last.Root.String()}
 	recomputed, err := ComputeReport(ctx, events, stated.From, stated.To, stamp)
 	if err != nil {
-		return PeriodReport{}, err
+		return Bundle{}, err
 	}
 	again, err := json.MarshalIndent(recomputed, "", "  ")
 	if err != nil {
-		return PeriodReport{}, err
+		return Bundle{}, err
 	}
 	if !bytes.Equal(append(again, '\n'), storedReport) {
-		return PeriodReport{}, fmt.Errorf("%s does not match the totals recomputed from the events", bundleReport)
+		return Bundle{}, fmt.Errorf("%s does not match the totals recomputed from the events", bundleReport)
 	}
-	return recomputed, nil
+	return Bundle{Events: events, Checkpoints: texts, Report: recomputed}, nil
 }
 
 // writeNewFile replaces a bundle file with a new one, mode 0600, never

@@ -137,41 +137,12 @@ func (l *Log) Totals(ctx context.Context, query projections.Query, asOf, knownAt
 // mirror accepted, signed with the verifier's key, and the figures
 // recomputed from its first entries must be the seal's.
 func (l *Log) VerifyReport(ctx context.Context, sealText string, verifier note.Verifier, catalog *domain.Catalog) (*app.MonthReport, error) {
-	seal, err := app.ParseReportSeal(sealText)
-	if err != nil {
-		return nil, err
-	}
 	history, err := l.History()
 	if err != nil {
 		return nil, err
 	}
-	ledger := app.New(app.Parts{Store: l.Store(), Catalog: catalog, Signed: signedLog(history)})
-	report, err := ledger.VerifyReport(ctx, seal)
-	if err != nil {
-		return report, err
-	}
-	if _, err := integrity.OpenCheckpoint([]byte(report.Signed), verifier); err != nil {
-		return report, fmt.Errorf("the checkpoint the report is bound to is not signed by this key: %w", err)
-	}
-	return report, nil
+	return app.VerifyReportOnCopy(ctx, sealText, app.Copy{Store: l.Store(), Checkpoints: history, Catalog: catalog, Verifier: verifier})
 }
-
-// signedLog is the mirror's accepted checkpoints as the ledger's
-// checkpoint stream, read-only.
-type signedLog [][]byte
-
-func (s signedLog) Append(context.Context, []byte) error {
-	return fmt.Errorf("a mirror is read-only: %w", eventstore.ErrUnsupported)
-}
-
-func (s signedLog) Latest(context.Context) ([]byte, error) {
-	if len(s) == 0 {
-		return nil, domain.ErrNotFound
-	}
-	return s[len(s)-1], nil
-}
-
-func (s signedLog) All(context.Context) ([][]byte, error) { return s, nil }
 
 // Store is the mirror's entries as a read-only event store, so the
 // ledger's projections and use cases read them as they read the ledger.

@@ -5,11 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/mirror"
 	"github.com/ordos-union/ledger/projections"
@@ -165,23 +165,7 @@ func runMirrorVerifyReport(ctx context.Context, env *environment, args []string)
 	if err != nil {
 		return err
 	}
-	seal, printed := flags.Arg(1), map[string]string(nil)
-	if page, err := os.ReadFile(flags.Arg(1)); err == nil {
-		if seal, printed, err = report.ReadPrinted(page); err != nil {
-			return fmt.Errorf("%s: %w", flags.Arg(1), err)
-		}
-	}
-	monthly, err := log.VerifyReport(ctx, seal, verifier, catalog)
-	if err != nil {
-		return err
-	}
-	if printed != nil {
-		if err := report.CheckPrinted(monthly, printed); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(env.stdout, "OK: the report of %s (%s) is what the mirror's first %d entries say, under the checkpoint signed by %s at %s\n",
-		monthly.Month, strings.TrimSpace(monthly.County+" "+monthly.Campaign), monthly.Checkpoint.Size, monthly.Checkpoint.Origin,
-		monthly.Checkpoint.Time.Format("2006-01-02 15:04:05"))
-	return nil
+	return checkPrintedReport(env, flags.Arg(1), "the mirror's", func(seal string) (*app.MonthReport, error) {
+		return log.VerifyReport(ctx, seal, verifier, catalog)
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/ordos-union/ledger/app"
+	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/report"
 )
@@ -55,26 +56,66 @@ func runReport(ctx context.Context, env *environment, args []string) error {
 }
 
 func runVerifyReport(ctx context.Context, env *environment, args []string) error {
-	flags, store := newLedgerFlags(env, "verify-report", "FILE.html|SEAL [--key KEY]\n\n"+
-		"Checks a printed report against the ledger: the signed checkpoint it names, the figures recomputed from the log's first\n"+
-		"events, and, given the HTML, every printed figure. SEAL is the text the report's QR code carries.")
-	key := flags.String("key", "", "the verifier key (default: the data directory's own)")
-	opened, err := openParsed(ctx, env, flags, store, args, 1, "give one FILE or SEAL")
-	if err != nil {
+	flags, store := newLedgerFlags(env, "verify-report", "FILE.html|SEAL [--key KEY] [--bundle DIR]\n\n"+
+		"Checks a printed report against the ledger, or offline against an audit bundle (ledger export-audit): the signed\n"+
+		"checkpoint it names, the figures recomputed from the log's first events, and, given the HTML, every printed figure.\n"+
+		"SEAL is the text the report's QR code carries.")
+	key := flags.String("key", "", "the verifier key (default: the data directory's own; required with --bundle)")
+	bundle := flags.String("bundle", "", "check against this audit bundle instead of the ledger, offline")
+	if err := parse(flags, args); err != nil {
 		return err
 	}
-	defer opened.Close()
-	seal, printed := flags.Arg(0), map[string]string(nil)
-	if page, err := os.ReadFile(flags.Arg(0)); err == nil {
-		if seal, printed, err = report.ReadPrinted(page); err != nil {
-			return fmt.Errorf("%s: %w", flags.Arg(0), err)
+	if flags.NArg() != 1 {
+		return usagef("give one FILE or SEAL")
+	}
+	if *bundle != "" {
+		verifier, err := requiredKey(*key)
+		if err != nil {
+			return err
 		}
+		opened, err := integrity.OpenBundle(ctx, *bundle, verifier)
+		if err != nil {
+			return fmt.Errorf("%s: %w", *bundle, err)
+		}
+		events, err := eventstore.NewFrozen(opened.Events)
+		if err != nil {
+			return fmt.Errorf("%s: %w", *bundle, err)
+		}
+		catalog, err := store.loadCatalog()
+		if err != nil {
+			return err
+		}
+		copied := app.Copy{Store: events, Checkpoints: opened.Checkpoints, Catalog: catalog, Verifier: verifier}
+		return checkPrintedReport(env, flags.Arg(0), "the bundle's", func(seal string) (*app.MonthReport, error) {
+			return app.VerifyReportOnCopy(ctx, seal, copied)
+		})
 	}
 	verifier, err := verifierFlag(*key)
 	if err != nil {
 		return err
 	}
-	monthly, err := opened.VerifyReport(ctx, seal, verifier)
+	opened, err := store.open(ctx, env, serverOptions{})
+	if err != nil {
+		return err
+	}
+	defer opened.Close()
+	return checkPrintedReport(env, flags.Arg(0), "the log's", func(seal string) (*app.MonthReport, error) {
+		return opened.VerifyReport(ctx, seal, verifier)
+	})
+}
+
+// checkPrintedReport checks a printed report (its HTML file, or the seal
+// its QR code carries) with verify, which recomputes the report the seal
+// names from a log (whose: "the log's"), and compares every printed
+// figure with it.
+func checkPrintedReport(env *environment, fileOrSeal, whose string, verify func(seal string) (*app.MonthReport, error)) error {
+	seal, printed := fileOrSeal, map[string]string(nil)
+	if page, err := os.ReadFile(fileOrSeal); err == nil {
+		if seal, printed, err = report.ReadPrinted(page); err != nil {
+			return fmt.Errorf("%s: %w", fileOrSeal, err)
+		}
+	}
+	monthly, err := verify(seal)
 	if err != nil {
 		return err
 	}
@@ -83,8 +124,8 @@ func runVerifyReport(ctx context.Context, env *environment, args []string) error
 			return err
 		}
 	}
-	fmt.Fprintf(env.stdout, "OK: the report of %s (%s) is what the log's first %d events say, under the checkpoint signed by %s at %s\n",
-		monthly.Month, strings.TrimSpace(monthly.County+" "+monthly.Campaign), monthly.Checkpoint.Size, monthly.Checkpoint.Origin,
+	fmt.Fprintf(env.stdout, "OK: the report of %s (%s) is what %s first %d events say, under the checkpoint signed by %s at %s\n",
+		monthly.Month, strings.TrimSpace(monthly.County+" "+monthly.Campaign), whose, monthly.Checkpoint.Size, monthly.Checkpoint.Origin,
 		monthly.Checkpoint.Time.Format("2006-01-02 15:04:05"))
 	return nil
 }

@@ -115,6 +115,15 @@ func TestPrintedReportIsBoundToTheSignedLog(t *testing.T) {
 	runLedger(t, "", "verify-report", edited, "--data", data).expect(t, 1, "the printed figure all/received is 9,", "the signed log says "+received)
 	badSeal := regexp.MustCompile(`figures=[0-9a-f]{4}`).ReplaceAllString(decoded.GetText(), "figures=0000")
 	runLedger(t, "", "verify-report", badSeal, "--data", data).expect(t, 1, "are not what the log's first 121 events say")
+	// Offline, an audit bundle answers the same: the page checks against
+	// the bundle's events and checkpoints with the verifier key alone.
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	runLedger(t, "", "export-audit", "--data", data, "--from", "2022-06-01", "--to", "2022-06-30", bundle).expect(t, 0)
+	verifierKey := strings.TrimSpace(runLedger(t, "", "pubkey", "--data", data).stdout)
+	runLedger(t, "", "verify-report", page, "--bundle", bundle, "--key", verifierKey).
+		expect(t, 0, "OK: the report of 2022-06", "the bundle's first 121 events")
+	runLedger(t, "", "verify-report", edited, "--bundle", bundle, "--key", verifierKey).expect(t, 1, "the printed figure all/received is 9,")
+	runLedger(t, "", "verify-report", page, "--bundle", bundle).expect(t, 2, "give --key")
 
 	// The summer campaign's July report carries the campaign's trend: June
 	// and July, with the figures `ledger totals --by month --campaign`
