@@ -51,7 +51,7 @@ var (
 func syntheticEvent(n int) domain.Event {
 	county := syntheticCounties[n%len(syntheticCounties)]
 	campaign := syntheticCampaigns[(n/len(syntheticCounties))%len(syntheticCampaigns)]
-	occurred := time.Date(2022, 1, 1, 9, 0, 0, 0, projections.Beijing).Add(time.Duration(n%365) * 24 * time.Hour)
+	occurred := time.Date(2022, 1, 1, 9, 0, 0, 0, domain.Beijing).Add(time.Duration(n%365) * 24 * time.Hour)
 	event := domain.Event{
 		ID: uuid.Must(uuid.NewV7()), SchemaVersion: domain.SchemaVersion, County: county, OccurredAt: occurred,
 		RecordedAt: time.Now().UTC(), Actor: "clerk-" + county, IdempotencyKey: "bench-" + strconv.Itoa(n),

@@ -36,10 +36,8 @@ var Counties = []string{"150602", "150603", "150621", "150622", "150623", "15062
 
 const city = "150600"
 
-var beijing = domain.Beijing
-
 func day(month time.Month, date, hour int) time.Time {
-	return time.Date(2022, month, date, hour, 0, 0, 0, beijing)
+	return time.Date(2022, month, date, hour, 0, 0, 0, domain.Beijing)
 }
 
 type builder struct {

@@ -32,8 +32,8 @@ type bundleFixture struct {
 }
 
 var (
-	bundleFrom = time.Date(2022, 6, 1, 0, 0, 0, 0, projections.Beijing)
-	bundleTo   = time.Date(2022, 7, 31, 23, 59, 59, 0, projections.Beijing)
+	bundleFrom = time.Date(2022, 6, 1, 0, 0, 0, 0, domain.Beijing)
+	bundleTo   = time.Date(2022, 7, 31, 23, 59, 59, 0, domain.Beijing)
 )
 
 func newBundle(t *testing.T) *bundleFixture {

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/integrity"
@@ -209,7 +210,7 @@ func (r *Running) checkpointPeriodically(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-ticker.C:
-			monthChanged := now.In(projections.Beijing).Month() != lastAt.In(projections.Beijing).Month()
+			monthChanged := now.In(domain.Beijing).Month() != lastAt.In(domain.Beijing).Month()
 			due := now.Sub(lastAt) >= checkpointIntervalMinutes*time.Minute && r.tree.Size() != lastSize
 			if (!due && !monthChanged) || !r.leased.Load() {
 				continue

@@ -157,9 +157,6 @@ type TotalsOptions struct {
 	Through uint64
 }
 
-// Beijing is China Standard Time, the default zone of periods.
-var Beijing = domain.Beijing
-
 // Totals folds events into figures per region, campaign and day. Voids and
 // corrections are applied to the cell of the entry they change: a voided entry
 // counts for nothing, a corrected one counts as corrected, and the cell says
@@ -177,7 +174,7 @@ type Totals struct {
 // NewTotals returns empty totals.
 func NewTotals(options TotalsOptions) *Totals {
 	if options.Zone == nil {
-		options.Zone = Beijing
+		options.Zone = domain.Beijing
 	}
 	return &Totals{options: options, cells: map[cellKey]*Figures{}, dayNames: map[int64]string{}}
 }

@@ -980,7 +980,7 @@ func TestTimeTravelBoundaries(t *testing.T) {
 		days[row.Period] = row.Received
 	}
 	if days["2022-06-30"] != 123000 || days["2022-07-01"] != 400 || len(days) != 2 {
-		t.Errorf("received by Beijing day = %v, want 2022-06-30: 1230.00 and 2022-07-01: 4.00", days)
+		t.Errorf("received by domain.Beijing day = %v, want 2022-06-30: 1230.00 and 2022-07-01: 4.00", days)
 	}
 
 	// A back-dated entry recorded an hour later.

@@ -118,7 +118,7 @@ func BuildBook(ctx context.Context, store eventstore.Store, unseal Unsealer) (*B
 		case domain.BankLineImported:
 			line := Line{LineID: data.LineID, Account: data.Account, Serial: data.Serial, Amount: data.Amount,
 				Remark: data.Remark, Balance: data.Balance, Position: record.Position}
-			line.Date, _ = time.ParseInLocation(time.DateOnly, data.BookedOn, beijing)
+			line.Date, _ = time.ParseInLocation(time.DateOnly, data.BookedOn, domain.Beijing)
 			if event.Personal != nil && event.Personal.Donor != nil {
 				line.Counterparty = event.Personal.Donor.Name
 				line.CounterpartyAccount = event.Personal.Donor.BankAccount
@@ -196,5 +196,3 @@ func donorName(organisation string, personal *domain.Personal) string {
 	}
 	return ""
 }
-
-var beijing = domain.Beijing

@@ -45,7 +45,7 @@ type cell struct {
 func text(value string) cell         { return cell{text: value} }
 func amount(value domain.Money) cell { return cell{text: value.String(), amount: true} }
 func number(value int) cell          { return cell{text: strconv.Itoa(value), amount: false} }
-func date(value time.Time) cell      { return cell{text: value.In(beijing).Format(time.DateOnly)} }
+func date(value time.Time) cell      { return cell{text: value.In(domain.Beijing).Format(time.DateOnly)} }
 func position(value uint64) cell     { return cell{text: strconv.FormatUint(value, 10)} }
 func similarity(value float64) cell  { return cell{text: strconv.FormatFloat(value, 'f', 2, 64)} }
 

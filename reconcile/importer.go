@@ -208,12 +208,12 @@ func PlanImport(book *Book, parsed statement.Statement, request ImportRequest) (
 			last = entry.line.Date
 		}
 	}
-	plan.FirstDate, plan.LastDate = first.In(beijing).Format(time.DateOnly), last.In(beijing).Format(time.DateOnly)
+	plan.FirstDate, plan.LastDate = first.In(domain.Beijing).Format(time.DateOnly), last.In(domain.Beijing).Format(time.DateOnly)
 
 	newIDs := map[string]bool{}
 	for _, entry := range lines {
 		line := entry.line
-		planned := PlannedLine{LineID: entry.id, Serial: line.Serial, Date: line.Date.In(beijing).Format(time.DateOnly), Amount: line.Amount,
+		planned := PlannedLine{LineID: entry.id, Serial: line.Serial, Date: line.Date.In(domain.Beijing).Format(time.DateOnly), Amount: line.Amount,
 			Balance: line.Balance, Counterparty: line.Counterparty, Remark: line.Remark, Where: line.Source}
 		stored, known := existing[entry.id]
 		if !known {
@@ -222,7 +222,7 @@ func PlanImport(book *Book, parsed statement.Statement, request ImportRequest) (
 			continue
 		}
 		plan.Already = append(plan.Already, planned)
-		storedDate := stored.Date.In(beijing).Format(time.DateOnly)
+		storedDate := stored.Date.In(domain.Beijing).Format(time.DateOnly)
 		switch {
 		case stored.Amount != line.Amount || storedDate != planned.Date:
 			plan.Problems = append(plan.Problems, fmt.Sprintf("%s (serial %s): the ledger has this line as %s yuan on %s, the statement says %s yuan on %s",
@@ -280,8 +280,8 @@ func PlanImport(book *Book, parsed statement.Statement, request ImportRequest) (
 }
 
 func startOfDay(instant time.Time) time.Time {
-	year, month, day := instant.In(beijing).Date()
-	return time.Date(year, month, day, 0, 0, 0, 0, beijing)
+	year, month, day := instant.In(domain.Beijing).Date()
+	return time.Date(year, month, day, 0, 0, 0, 0, domain.Beijing)
 }
 
 // lines2events makes the bank_line_imported event of every new line, keyed
@@ -295,7 +295,7 @@ func lines2events(code string, request ImportRequest, parsed statement.Statement
 		if !ok || !newIDs[id] {
 			continue
 		}
-		data := domain.BankLineImported{Account: code, LineID: id, Serial: line.Serial, BookedOn: line.Date.In(beijing).Format(time.DateOnly),
+		data := domain.BankLineImported{Account: code, LineID: id, Serial: line.Serial, BookedOn: line.Date.In(domain.Beijing).Format(time.DateOnly),
 			Amount: line.Amount, Balance: line.Balance, Remark: truncateRunes(line.Remark, 2000)}
 		event := domain.Event{Type: domain.TypeBankLineImported, County: request.County, OccurredAt: line.Date, Actor: request.Actor,
 			IdempotencyKey: "bankline-" + id, Data: data}

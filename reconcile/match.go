@@ -220,7 +220,7 @@ func Reconcile(book *Book, options Options) Result {
 	m.result = Result{Position: book.Position, Matched: []Match{}, Suggested: []Match{}, WrittenOff: []WriteOff{},
 		Refunds: []Match{}, Fees: []Fee{}, PrintedTwice: []PrintedTwiceRow{},
 		UnmatchedLines: []Line{}, UnmatchedDonations: []Donation{}, Duplicates: [][]Line{}, Outstanding: []Outstanding{},
-		AsOf: options.Now.In(beijing).Format(time.DateOnly)}
+		AsOf: options.Now.In(domain.Beijing).Format(time.DateOnly)}
 	for _, line := range book.Lines {
 		m.lineLeft[line.LineID] = abs(line.Amount)
 	}

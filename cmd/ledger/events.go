@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
@@ -17,7 +16,7 @@ func runEvents(ctx context.Context, env *environment, args []string) error {
 	campaign := flags.String("campaign", "", "only events of this campaign")
 	eventType := flags.String("type", "", "only events of this type, e.g. donation_received")
 	after := flags.Uint64("after", 0, "start after this log position")
-	since := flags.String("since", "", "only events recorded at or after this time (RFC 3339)")
+	since := flags.String("since", "", "only events recorded at or after this instant (RFC 3339, or a day: its start in Beijing time)")
 	limit := flags.Int("limit", 0, "stop after this many events (0: no limit)")
 	follow := flags.Bool("follow", false, "keep printing new events until interrupted")
 	asJSON := flags.Bool("json", false, "print each event as stored, one JSON object a line")
@@ -33,9 +32,9 @@ func runEvents(ctx context.Context, env *environment, args []string) error {
 		filter.AggregateKind, filter.AggregateID = domain.AggregateCampaign, *campaign
 	}
 	if *since != "" {
-		parsed, err := time.Parse(time.RFC3339, *since)
+		parsed, err := domain.ParseStart(*since)
 		if err != nil {
-			return usagef("--since %q: use RFC 3339, e.g. 2022-06-01T00:00:00+08:00", *since)
+			return usagef("--since: %v", err)
 		}
 		filter.RecordedFrom = parsed
 	}

@@ -340,8 +340,8 @@ func camtMoney(a camtAmount, indicator string) (domain.Money, error) {
 func camtTime(d camtDate) (time.Time, error) {
 	if dt := strings.TrimSpace(d.DtTm); dt != "" {
 		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999"} {
-			if t, err := time.ParseInLocation(layout, dt, Beijing); err == nil {
-				return t.In(Beijing), nil
+			if t, err := time.ParseInLocation(layout, dt, domain.Beijing); err == nil {
+				return t.In(domain.Beijing), nil
 			}
 		}
 		return time.Time{}, fmt.Errorf("<DtTm> %q is not a date and time like 2022-07-04T10:20:30+08:00", dt)
@@ -354,7 +354,7 @@ func camtTime(d camtDate) (time.Time, error) {
 	if len(day) > 10 { // xs:date may carry a zone: 2022-07-04+08:00
 		day = day[:10]
 	}
-	t, err := time.ParseInLocation("2006-01-02", day, Beijing)
+	t, err := time.ParseInLocation("2006-01-02", day, domain.Beijing)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("<Dt> %q is not a date like 2022-07-04", dt)
 	}

@@ -27,9 +27,6 @@ const (
 	MaxLines    = 1_000_000 // statement lines
 )
 
-// Beijing is the time zone of dates a statement gives without a zone.
-var Beijing = domain.Beijing
-
 // Line is one booked transaction of a statement.
 type Line struct {
 	Number              int           // 1-based line number within the statement (for messages)

@@ -37,7 +37,7 @@ func yuan(t testing.TB, s string) domain.Money {
 }
 
 func beijing(y int, m time.Month, d, hh, mm, ss int) time.Time {
-	return time.Date(y, m, d, hh, mm, ss, 0, statement.Beijing)
+	return time.Date(y, m, d, hh, mm, ss, 0, domain.Beijing)
 }
 
 // gbkToUTF8 decodes a GBK fixture for tampering in tests.

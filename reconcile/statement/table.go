@@ -574,11 +574,11 @@ func (t *table) parseDate(s string) (time.Time, error) {
 		return time.Time{}, errNotDate
 	}
 	for _, layout := range t.profile.DateLayouts {
-		if d, err := time.ParseInLocation(layout, s, Beijing); err == nil {
+		if d, err := time.ParseInLocation(layout, s, domain.Beijing); err == nil {
 			if d.Year() < 1900 || d.Year() > 2200 {
 				return time.Time{}, errNotDate
 			}
-			return d.In(Beijing), nil
+			return d.In(domain.Beijing), nil
 		}
 	}
 	if t.serialDates {
@@ -603,7 +603,7 @@ func (t *table) withTime(date time.Time, s string) time.Time {
 	}
 	if t.serialDates && strings.HasPrefix(s, "0.") {
 		if d, ok := excelSerial(s, true); ok { // a bare time: a fraction of a day
-			return date.Add(d.Sub(time.Date(1904, 1, 1, 0, 0, 0, 0, Beijing)))
+			return date.Add(d.Sub(time.Date(1904, 1, 1, 0, 0, 0, 0, domain.Beijing)))
 		}
 	}
 	if full, err := t.parseDate(s); err == nil {
@@ -629,9 +629,9 @@ func excelSerial(s string, date1904 bool) (time.Time, bool) {
 	if days > 2958465 { // 9999-12-31
 		return time.Time{}, false
 	}
-	base := time.Date(1899, 12, 30, 0, 0, 0, 0, Beijing)
+	base := time.Date(1899, 12, 30, 0, 0, 0, 0, domain.Beijing)
 	if date1904 {
-		base = time.Date(1904, 1, 1, 0, 0, 0, 0, Beijing)
+		base = time.Date(1904, 1, 1, 0, 0, 0, 0, domain.Beijing)
 	} else if days < 60 {
 		base = base.AddDate(0, 0, 1) // Excel's phantom 1900-02-29
 	}
