@@ -34,8 +34,18 @@ import (
 // the caller was asked for something impossible, and nothing was opened.
 var ErrConfig = errors.New("configuration")
 
+// ConfigError says which configuration cannot work, in words a front end
+// shows as they are (a usage error on the command line). It matches
+// ErrConfig.
+type ConfigError struct{ Message string }
+
+func (e *ConfigError) Error() string { return ErrConfig.Error() + ": " + e.Message }
+
+// Is makes errors.Is(err, ErrConfig) true.
+func (e *ConfigError) Is(target error) bool { return target == ErrConfig }
+
 func configf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))
+	return &ConfigError{Message: fmt.Sprintf(format, args...)}
 }
 
 // Config is how to reach and run one ledger.

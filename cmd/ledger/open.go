@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/node"
@@ -82,8 +81,9 @@ func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOp
 	opened, err := node.Open(ctx, node.Config{Store: f.store, DataDir: f.dataDir, NATSURL: f.natsURL, NATSCreds: f.natsCreds,
 		SyncAlways: f.sync == "always", Replicas: f.replicas, SigningKey: f.signingKey, Catalog: catalog, Server: listen,
 		Logger: env.logger, Notice: func(message string) { fmt.Fprintf(env.stderr, "ledger: %s\n", message) }})
-	if errors.Is(err, node.ErrConfig) {
-		return nil, usagef("%s", strings.TrimPrefix(err.Error(), node.ErrConfig.Error()+": "))
+	var config *node.ConfigError
+	if errors.As(err, &config) {
+		return nil, usagef("%s", config.Message)
 	}
 	return opened, err
 }
