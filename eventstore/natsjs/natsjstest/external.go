@@ -3,6 +3,7 @@ package natsjstest
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,11 +31,32 @@ func RunExternalServer(tb testing.TB, binary string) string {
 // test stops it too), so another server can take the same store over.
 func RunExternalServerIn(tb testing.TB, binary, storeDir string) (url string, stop func()) {
 	tb.Helper()
+	return runExternal(tb, binary, []string{"-js", "-a", "127.0.0.1", "-p", "-1", "-sd", storeDir}, nil)
+}
+
+// RunExternalConfig starts binary as a separate nats-server process with
+// the config file, whose $NAME variables the server reads from env (added
+// to the test's environment), and returns its client URL and a function
+// that kills it (at most once; the end of the test kills it too). The
+// config should listen on port -1: the URL is read from the ports file the
+// server writes.
+func RunExternalConfig(tb testing.TB, binary, configFile string, env []string) (url string, stop func()) {
+	tb.Helper()
+	return runExternal(tb, binary, []string{"-c", configFile}, env)
+}
+
+// externalStartSecondsMax bounds the wait for a server to listen; it is
+// generous because the test machine's cores may all be busy.
+const externalStartSecondsMax = 120
+
+func runExternal(tb testing.TB, binary string, args, env []string) (url string, stop func()) {
+	tb.Helper()
 	if _, err := os.Stat(binary); err != nil {
 		tb.Fatalf("the test needs the nats-server at %s (Debian: apt-get install -y nats-server; .ci/run installs it): %v", binary, err)
 	}
 	dir := tb.TempDir()
-	command := exec.Command(binary, "-js", "-a", "127.0.0.1", "-p", "-1", "-sd", storeDir, "--ports_file_dir", dir)
+	command := exec.Command(binary, append(args, "--ports_file_dir", dir)...)
+	command.Env = append(os.Environ(), env...)
 	command.Stdout, command.Stderr = os.Stderr, os.Stderr
 	if err := command.Start(); err != nil {
 		tb.Fatalf("start %s: %v", binary, err)
@@ -50,7 +72,7 @@ func RunExternalServerIn(tb testing.TB, binary, storeDir string) (url string, st
 	// The server writes its ports to a file named for its process once it
 	// listens.
 	portsFile := filepath.Join(dir, fmt.Sprintf("%s_%d.ports", filepath.Base(binary), command.Process.Pid))
-	CheckFor(tb, 120*time.Second, func() error {
+	CheckFor(tb, externalStartSecondsMax*time.Second, func() error {
 		content, err := os.ReadFile(portsFile)
 		if err != nil {
 			return fmt.Errorf("%s has not written its ports: %w", binary, err)
@@ -65,6 +87,26 @@ func RunExternalServerIn(tb testing.TB, binary, storeDir string) (url string, st
 		return nil
 	})
 	return url, stop
+}
+
+// FreePorts finds count TCP ports free on 127.0.0.1 now, for the cluster
+// routes a config must name before its servers start.
+func FreePorts(tb testing.TB, count int) []int {
+	tb.Helper()
+	var ports []int
+	var listeners []net.Listener
+	for range count {
+		listener, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		listeners = append(listeners, listener)
+		ports = append(ports, listener.Addr().(*net.TCPAddr).Port)
+	}
+	for _, listener := range listeners {
+		_ = listener.Close()
+	}
+	return ports
 }
 
 // PinnedServer builds the nats-server that go.mod pins as a program of its
