@@ -3,16 +3,10 @@ package natsjs_test
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -302,7 +296,7 @@ func TestClusterRoutesUseTLSWhenGivenCertificates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certificates := writeClusterCertificates(t, t.TempDir())
+	certificates := natsjstest.WriteClusterCertificates(t, t.TempDir())
 	nodes := startClusterWith(t, credentials, certificates)
 	checkFor(t, 60*time.Second, func() error {
 		for _, node := range nodes {
@@ -339,49 +333,4 @@ func TestClusterRoutesUseTLSWhenGivenCertificates(t *testing.T) {
 	if err == nil {
 		t.Fatal("a route without a client certificate was served")
 	}
-}
-
-// writeClusterCertificates makes a CA and one certificate for 127.0.0.1
-// that every node uses, as PEM files in dir.
-func writeClusterCertificates(t *testing.T, dir string) *natsjs.ClusterTLS {
-	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	notBefore := time.Now().Add(-time.Hour)
-	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ledger test CA"},
-		NotBefore: notBefore, NotAfter: notBefore.Add(48 * time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nodeKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	node := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "ledger node"},
-		NotBefore: notBefore, NotAfter: notBefore.Add(48 * time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		DNSNames: []string{"localhost"}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
-	nodeDER, err := x509.CreateCertificate(rand.Reader, node, ca, &nodeKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nodeKeyDER, err := x509.MarshalECPrivateKey(nodeKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := &natsjs.ClusterTLS{CertFile: filepath.Join(dir, "node.pem"), KeyFile: filepath.Join(dir, "node-key.pem"), CAFile: filepath.Join(dir, "ca.pem")}
-	for path, block := range map[string]*pem.Block{
-		files.CAFile:   {Type: "CERTIFICATE", Bytes: caDER},
-		files.CertFile: {Type: "CERTIFICATE", Bytes: nodeDER},
-		files.KeyFile:  {Type: "EC PRIVATE KEY", Bytes: nodeKeyDER},
-	} {
-		if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return files
 }
