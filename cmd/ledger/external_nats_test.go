@@ -196,3 +196,11 @@ func describe(permissions *server.Permissions) string {
 	}
 	return "publish: " + list(permissions.Publish) + "; subscribe: " + list(permissions.Subscribe)
 }
+
+// serve --nats runs no NATS server, so the embedded server's flags are
+// refused rather than ignored.
+func TestServeWithNATSRefusesEmbeddedServerFlags(t *testing.T) {
+	data := t.TempDir()
+	runLedger(t, "", "serve", "--nats", "nats://127.0.0.1:1", "--data", data, "--port", "4333", "--cluster-name", "c").
+		expect(t, 2, "--cluster-name, --port set the embedded NATS server")
+}

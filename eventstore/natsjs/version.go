@@ -22,6 +22,10 @@ import (
 // promises quietly.
 var serverVersionMin = [3]int{2, 12, 0}
 
+// MinServerVersion is the oldest nats-server release the ledger appends
+// on, as the docs state it ("2.12").
+func MinServerVersion() string { return fmt.Sprintf("%d.%d", serverVersionMin[0], serverVersionMin[1]) }
+
 // ErrServerTooOld says the NATS server cannot keep the ledger's promises;
 // it wraps eventstore.ErrUnsupported.
 var ErrServerTooOld = fmt.Errorf("nats-server too old: %w", eventstore.ErrUnsupported)
