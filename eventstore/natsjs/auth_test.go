@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -332,5 +333,50 @@ func TestClusterRoutesUseTLSWhenGivenCertificates(t *testing.T) {
 	}
 	if err == nil {
 		t.Fatal("a route without a client certificate was served")
+	}
+}
+
+// On the embedded cluster the runtime user, an ordinary one, reads every
+// node's version: the store names the three nodes it checked and nothing
+// it could not.
+func TestClusterNodesVersionsAreRead(t *testing.T) {
+	dir := t.TempDir()
+	credentials, _, err := natsjs.LoadOrCreateCredentials(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := startClusterWith(t, credentials, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	operator, err := nats.Connect(clientURLs(nodes), credentials.ConnectOptions(natsjs.RoleOperator)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer operator.Close()
+	provisioned, err := natsjs.Open(ctx, operator, natsjs.Options{Replicas: 3, RetryWindow: 60 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = provisioned.Close()
+	runtime, err := nats.Connect(clientURLs(nodes), credentials.ConnectOptions(natsjs.RoleRuntime)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer runtime.Close()
+	store, err := natsjs.Open(ctx, runtime, natsjs.Options{Replicas: 3, RetryWindow: 60 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var names []string
+	for _, node := range store.ServerNodes() {
+		names = append(names, node.Name)
+		if node.Version != runtime.ConnectedServerVersion() {
+			t.Errorf("node %s version %q, want %q", node.Name, node.Version, runtime.ConnectedServerVersion())
+		}
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"n1", "n2", "n3"}) || store.VersionNote() != "" {
+		t.Fatalf("checked nodes %v (note %q), want n1, n2 and n3", names, store.VersionNote())
 	}
 }
