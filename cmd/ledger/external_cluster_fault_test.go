@@ -104,7 +104,9 @@ func TestFaultExternalClusterLosesStreamLeader(t *testing.T) {
 
 	var mu sync.Mutex
 	acknowledged := map[string]bool{}
-	var lastAck time.Time
+	// killed is when the leader's process was killed; firstAfter the first
+	// acknowledgement of an append sent after that.
+	var lastAck, killed, firstAfter time.Time
 	stop := make(chan struct{})
 	var writers sync.WaitGroup
 	client := &http.Client{Timeout: 40 * time.Second}
@@ -132,9 +134,15 @@ func TestFaultExternalClusterLosesStreamLeader(t *testing.T) {
 				// A retry goes to the next serve node with the same key: at
 				// most once is the key's promise, at least once the retry's.
 				for attempt := range 30 {
+					mu.Lock()
+					sentAfterKill := !killed.IsZero()
+					mu.Unlock()
 					if post(nodes[(writer+attempt)%3], key, writer, i) {
 						mu.Lock()
 						acknowledged[key], lastAck = true, time.Now()
+						if sentAfterKill && firstAfter.IsZero() {
+							firstAfter = lastAck
+						}
 						mu.Unlock()
 						break
 					}
@@ -181,18 +189,20 @@ func TestFaultExternalClusterLosesStreamLeader(t *testing.T) {
 	})
 	before := count()
 	stops[leader]()
-	killed := time.Now()
+	mu.Lock()
+	killed = time.Now()
+	mu.Unlock()
 	natsjstest.CheckFor(t, 120*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()
-		if len(acknowledged) <= before+50 || !lastAck.After(killed) {
+		if len(acknowledged) <= before+50 || firstAfter.IsZero() {
 			return fmt.Errorf("%d appends acknowledged since nats-server %s was killed, want 50", len(acknowledged)-before, leader)
 		}
 		return nil
 	})
 	mu.Lock()
-	t.Logf("nats-server %s, the stream leader, SIGKILLed after %d acknowledged appends; %d more since, the last %s after the kill",
-		leader, before, len(acknowledged)-before, lastAck.Sub(killed).Round(time.Millisecond))
+	t.Logf("nats-server %s, the stream leader, SIGKILLed after %d acknowledged appends; the first append sent after it was acknowledged %s later; %d more in %s",
+		leader, before, firstAfter.Sub(killed).Round(time.Millisecond), len(acknowledged)-before, lastAck.Sub(killed).Round(time.Millisecond))
 	mu.Unlock()
 	close(stop)
 	writers.Wait()
@@ -238,6 +248,14 @@ func TestFaultExternalClusterLosesStreamLeader(t *testing.T) {
 			t.Errorf("%s stored %d times", key, times)
 		}
 	}
-	runLedger(t, "", "verify", "--nats", cluster, "--nats-creds", runtimeSeed, "--data", shared).expect(t, 0, "OK:")
-	t.Logf("%d appends acknowledged, %d events stored, each once; verify OK", len(acknowledged), len(seen))
+	// The log holds those events and nothing else, and the lease holder
+	// signed checkpoints over it (at least the last one, at its stop).
+	verify := runLedger(t, "", "verify", "--nats", cluster, "--nats-creds", runtimeSeed, "--data", shared)
+	verify.expect(t, 0, "OK:")
+	var verifiedEvents, verifiedCheckpoints int
+	if _, err := fmt.Sscanf(verify.stdout, "OK: %d events, %d checkpoints verified", &verifiedEvents, &verifiedCheckpoints); err != nil ||
+		verifiedEvents != len(seen) || verifiedCheckpoints < 1 {
+		t.Fatalf("verify: %q; want all %d events and at least one checkpoint the serve nodes signed", verify.stdout, len(seen))
+	}
+	t.Logf("%d appends acknowledged, %d events stored, each once; verify OK with %d checkpoints", len(acknowledged), len(seen), verifiedCheckpoints)
 }
