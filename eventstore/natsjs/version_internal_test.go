@@ -18,7 +18,7 @@ func TestNodeVersionsNeedTheAccountToAsk(t *testing.T) {
 	denied := &server.Permissions{Publish: &server.SubjectPermission{Allow: []string{">"}, Deny: []string{accountStatzPingSubject}}}
 	natsServer, err := server.NewServer(&server.Options{ServerName: "solo", Host: "127.0.0.1", Port: -1, NoSigs: true, NoLog: true,
 		Cluster: server.ClusterOpts{Name: "lone", Host: "127.0.0.1", Port: -1},
-		Users: []*server.User{{Username: "asks", Password: "asks-password"}, {Username: "denied", Password: "denied-password", Permissions: denied}}})
+		Users:   []*server.User{{Username: "asks", Password: "asks-password"}, {Username: "denied", Password: "denied-password", Permissions: denied}}})
 	if err != nil {
 		t.Fatal(err)
 	}
