@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 )
@@ -55,4 +56,19 @@ func Credential(dataDir, role string) ([]byte, error) {
 		return nil, err
 	}
 	return credentials.Seed(natsjs.Role(role))
+}
+
+// ServerEnvironment is what docs/examples/nats-accounts.conf reads from
+// the environment: the public nkeys of the data directory's users, as
+// NAME=VALUE. A public key is safe to print; the seeds stay in the folder.
+func ServerEnvironment(dataDir string) ([]string, error) {
+	credentials, err := natsjs.LoadCredentials(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	var environment []string
+	for _, role := range natsjs.Roles {
+		environment = append(environment, "LEDGER_"+strings.ToUpper(string(role))+"_NKEY="+credentials.PublicKey(role))
+	}
+	return environment, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -38,7 +39,17 @@ func (n *Node) Doctor(ctx context.Context) ([]Finding, error) {
 		if readOnly := n.JetStream.ReadOnly(); readOnly != nil {
 			add("NATS server", true, "upgrade the NATS server (or every node of the cluster) to 2.12 or later", "%v", readOnly)
 		} else {
-			add("NATS server", false, "", "nats-server %s: atomic batches and expected-version checks", n.Conn.ConnectedServerVersion())
+			var checked []string
+			for _, server := range n.JetStream.ServerNodes() {
+				checked = append(checked, server.Version+" on "+server.Name)
+			}
+			add("NATS server", false, "", "nats-server %s: atomic batches and expected-version checks", strings.Join(checked, ", "))
+		}
+		// A cluster whose other nodes could not be asked is not a fault
+		// of the ledger's, but the person running it should know what was
+		// not checked.
+		if note := n.JetStream.VersionNote(); note != "" {
+			add("NATS server", false, "", "%s", note)
 		}
 	}
 	head, err := n.Store.Head(ctx)

@@ -174,9 +174,11 @@ func (n *Node) Announce() error {
 	return n.lock.Announce(natsjs.DataDirHolder{PID: os.Getpid(), NATSURL: url})
 }
 
-// Open reaches the ledger: an external NATS when NATSURL is given; else
-// the data directory with an embedded server; and when a running ledger
-// holds the directory, the NATS that ledger announced.
+// Open reaches the ledger: an external NATS when NATSURL is given (a
+// listening ledger, serve, then holds the data directory as a client of
+// that NATS, running no server of its own); else the data directory with
+// an embedded server; and when a running ledger holds the directory, the
+// NATS that ledger announced.
 func Open(ctx context.Context, config Config) (*Node, error) {
 	if config.Logger == nil {
 		config.Logger = slog.New(slog.DiscardHandler)
@@ -199,6 +201,11 @@ func Open(ctx context.Context, config Config) (*Node, error) {
 		return openEventStoreDB(ctx, config, result)
 	}
 	natsURL := config.NATSURL
+	if natsURL != "" && config.Server.Listen {
+		if err := result.lockAsClient(config); err != nil {
+			return nil, err
+		}
+	}
 	if natsURL == "" {
 		lock, holder, err := natsjs.LockDataDir(config.DataDir)
 		switch {
@@ -259,6 +266,25 @@ func Open(ctx context.Context, config Config) (*Node, error) {
 	}
 	result.finish()
 	return result, nil
+}
+
+// lockAsClient holds the data directory of a long-running ledger that is a
+// client of an external NATS (serve --nats): the tree file, the tokens and
+// the signing key there are this node's own, and two processes must not
+// keep one tree file. The embedded server's settings do not apply.
+func (n *Node) lockAsClient(config Config) error {
+	if config.Server.Cluster.Name != "" {
+		return configf("the cluster flags join the embedded NATS server to a cluster; with --nats the NATS servers form their own cluster")
+	}
+	lock, _, err := natsjs.LockDataDir(config.DataDir)
+	if errors.Is(err, natsjs.ErrDataDirInUse) {
+		return fmt.Errorf("%w; give each serve process its own --data", err)
+	}
+	if err != nil {
+		return err
+	}
+	n.lock = lock
+	return nil
 }
 
 // openJetStream opens the log and its side streams over the connection.

@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/ordos-union/ledger/eventstore/natsjs"
 )
 
 // The README's project structure names every package of the module, and
@@ -38,6 +40,22 @@ func TestDocsNameEveryPackage(t *testing.T) {
 		}
 		if !strings.Contains(path, "/") && !strings.Contains(string(architecture), "| `"+path+"` |") {
 			t.Errorf("docs/ARCHITECTURE.md's table has no row for %s", path)
+		}
+	}
+}
+
+// The README and docs/OPERATIONS.md state the nats-server version the
+// ledger checks for (TestOldNATSServerIsRefusedClearly and
+// TestClusterNodeTooOldIsRefused show what happens below it).
+func TestDocsStateMinimumNATSServer(t *testing.T) {
+	for _, document := range []string{"../../README.md", "../../docs/OPERATIONS.md"} {
+		content, err := os.ReadFile(document)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "nats-server " + natsjs.MinServerVersion() + " or later"
+		if !strings.Contains(strings.Join(strings.Fields(string(content)), " "), want) {
+			t.Errorf("%s does not say %q", document, want)
 		}
 	}
 }

@@ -4,7 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,51 +13,66 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/nats-io/nkeys"
 
+	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
 )
 
-// The permissions docs/OPERATIONS.md gives for a production NATS server
-// hold: its authorization block, as printed there, run by a real server.
-// Anonymous clients are refused; the runtime user cannot make the streams
-// but works once the operator made them, and cannot delete them; the
-// watcher cannot publish to the log.
-func TestOperationsDocNATSConfigHolds(t *testing.T) {
+// exampleConfig reads a file of docs/examples and checks that
+// docs/OPERATIONS.md shows it verbatim: what the doc gives is what the
+// tests run.
+func exampleConfig(t *testing.T, name string) string {
+	t.Helper()
+	content, err := os.ReadFile(filepath.Join("..", "..", "docs", "examples", name))
+	if err != nil {
+		t.Fatal(err)
+	}
 	document, err := os.ReadFile(filepath.Join("..", "..", "docs", "OPERATIONS.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	block := regexp.MustCompile("(?s)```hcl\n(.*?)```").FindSubmatch(document)
-	if block == nil {
-		t.Fatal("docs/OPERATIONS.md has no hcl block")
+	if !strings.Contains(string(document), "```hcl\n"+string(content)+"```") {
+		t.Fatalf("docs/OPERATIONS.md does not show docs/examples/%s verbatim in an hcl block", name)
 	}
-	authorization := string(block[1])
-	start := strings.LastIndex(authorization, "\nauthorization {")
-	if start < 0 {
-		t.Fatal("the hcl block has no authorization section")
+	return string(content)
+}
+
+// serverEnvironment makes a data directory's NATS credentials as a
+// federation would (nats-credentials init) and puts the public keys that
+// nats-credentials server-env prints into the test's environment, where
+// nats-server reads the variables docs/examples/nats-accounts.conf names.
+func serverEnvironment(t *testing.T, data string) []string {
+	t.Helper()
+	runLedger(t, "", "nats-credentials", "init", "--data", data).expect(t, 0, "made NATS credentials")
+	printed := runLedger(t, "", "nats-credentials", "server-env", "--data", data)
+	printed.expect(t, 0, "LEDGER_OPERATOR_NKEY=U", "LEDGER_RUNTIME_NKEY=U", "LEDGER_WATCHER_NKEY=U")
+	environment := strings.Fields(printed.stdout)
+	for _, line := range environment {
+		name, value, _ := strings.Cut(line, "=")
+		t.Setenv(name, value)
 	}
-	authorization = authorization[start:]
+	return environment
+}
+
+// The account and permissions docs/OPERATIONS.md gives for a NATS server
+// of the federation's own hold: docs/examples/nats-accounts.conf, shown
+// verbatim in the doc, has the embedded server's permission lists, and a
+// real server running it refuses anonymous clients, lets the runtime user
+// work once the operator made the streams but neither make nor delete
+// them, and keeps the watcher from the log.
+func TestOperationsDocNATSConfigHolds(t *testing.T) {
+	accounts := exampleConfig(t, "nats-accounts.conf")
 	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	serverEnvironment(t, data)
 	seeds := map[string]string{}
-	for _, role := range []string{"OPERATOR", "RUNTIME", "WATCHER"} {
-		pair, err := nkeys.CreateUser()
-		if err != nil {
-			t.Fatal(err)
-		}
-		public, _ := pair.PublicKey()
-		seed, _ := pair.Seed()
-		seeds[role] = filepath.Join(dir, strings.ToLower(role)+".nk")
-		if err := os.WriteFile(seeds[role], seed, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		placeholder := "U" + role + "..."
-		if !strings.Contains(authorization, placeholder) {
-			t.Fatalf("the doc's config has no %s", placeholder)
-		}
-		authorization = strings.ReplaceAll(authorization, placeholder, public)
+	for _, role := range natsjs.Roles {
+		seeds[strings.ToUpper(string(role))] = natsjs.SeedFile(data, role)
 	}
-	config := "listen: 127.0.0.1:-1\njetstream { store_dir: " + filepath.Join(dir, "store") + " }\n" + authorization
+	if err := os.WriteFile(filepath.Join(dir, "nats-accounts.conf"), []byte(accounts), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	config := "listen: 127.0.0.1:-1\njetstream { store_dir: " + strconv.Quote(filepath.Join(dir, "store")) + " }\ninclude ./nats-accounts.conf\n"
 	configFile := filepath.Join(dir, "nats-server.conf")
 	if err := os.WriteFile(configFile, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
@@ -64,6 +80,27 @@ func TestOperationsDocNATSConfigHolds(t *testing.T) {
 	options, err := server.ProcessConfigFile(configFile)
 	if err != nil {
 		t.Fatalf("the doc's config does not parse: %v", err)
+	}
+	credentials, err := natsjs.LoadCredentials(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]*server.Permissions{
+		credentials.PublicKey(natsjs.RoleRuntime):  natsjs.RuntimePermissions([]string{"LEDGER", natsjs.SignedCheckpointStream, natsjs.AccessLogStream}),
+		credentials.PublicKey(natsjs.RoleWatcher):  natsjs.WatcherPermissions(),
+		credentials.PublicKey(natsjs.RoleOperator): nil,
+	}
+	if len(options.Nkeys) != len(want) {
+		t.Fatalf("the doc's config has %d users, want %d", len(options.Nkeys), len(want))
+	}
+	for _, user := range options.Nkeys {
+		wanted, known := want[user.Nkey]
+		if !known || user.Account == nil || user.Account.Name != "LEDGER" {
+			t.Fatalf("user %s of the doc's config is not one of the ledger's in account LEDGER", user.Nkey)
+		}
+		if !samePermissions(user.Permissions, wanted) {
+			t.Errorf("user %s: the doc's permissions %+v differ from the embedded server's %+v", user.Nkey, describe(user.Permissions), describe(wanted))
+		}
 	}
 	options.NoSigs, options.NoLog = true, true
 	natsServer, err := server.NewServer(options)
@@ -140,4 +177,30 @@ func TestOldNATSServerIsRefusedClearly(t *testing.T) {
 	if got := countEvents(t, "--nats", older); got != 1 {
 		t.Fatalf("%d events on the old server after refused appends, want 1", got)
 	}
+}
+
+// samePermissions compares two users' permissions as sets of subjects.
+func samePermissions(a, b *server.Permissions) bool { return describe(a) == describe(b) }
+
+// describe lists a user's permissions, each list sorted.
+func describe(permissions *server.Permissions) string {
+	if permissions == nil {
+		return "all"
+	}
+	list := func(subjects *server.SubjectPermission) string {
+		if subjects == nil {
+			return "-"
+		}
+		allow, deny := slices.Sorted(slices.Values(subjects.Allow)), slices.Sorted(slices.Values(subjects.Deny))
+		return "allow " + strings.Join(allow, " ") + " deny " + strings.Join(deny, " ")
+	}
+	return "publish: " + list(permissions.Publish) + "; subscribe: " + list(permissions.Subscribe)
+}
+
+// serve --nats runs no NATS server, so the embedded server's flags are
+// refused rather than ignored.
+func TestServeWithNATSRefusesEmbeddedServerFlags(t *testing.T) {
+	data := t.TempDir()
+	runLedger(t, "", "serve", "--nats", "nats://127.0.0.1:1", "--data", data, "--port", "4333", "--cluster-name", "c").
+		expect(t, 2, "--cluster-name, --port set the embedded NATS server")
 }

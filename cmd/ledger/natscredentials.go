@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/ordos-union/ledger/node"
 )
@@ -14,17 +15,18 @@ import (
 // as, for --nats-creds on another machine) are handed out; the operator
 // credential stays in the data directory.
 func runNATSCredentials(_ context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "nats-credentials", "init | watcher | runtime [--data DIR] [--out FILE]\n\n"+
+	flags := newFlags(env, "nats-credentials", "init | watcher | runtime | server-env [--data DIR] [--out FILE]\n\n"+
 		"init makes the credentials of the embedded NATS server in DIR/nats (done by the first start too; a cluster's nodes\n"+
 		"share one set: make it once and copy the folder). watcher and runtime print that user's nkey seed, or write it\n"+
-		"to --out (mode 0600), for `nats --nkey FILE` or `ledger --nats URL --nats-creds FILE`.")
+		"to --out (mode 0600), for `nats --nkey FILE` or `ledger --nats URL --nats-creds FILE`. server-env prints the users'\n"+
+		"public keys as the environment docs/examples/nats-accounts.conf reads, for a NATS cluster of your own.")
 	dataDir := flags.String("data", envOr("LEDGER_DATA", "./ledger-data"), "data directory (env LEDGER_DATA)")
 	out := flags.String("out", "", "write the seed to this file (mode 0600) instead of standard output")
 	if err := parse(flags, args); err != nil {
 		return err
 	}
 	if flags.NArg() != 1 {
-		return usagef("give one of init, watcher, runtime")
+		return usagef("give one of init, watcher, runtime, server-env")
 	}
 	switch what := flags.Arg(0); what {
 	case "init":
@@ -33,6 +35,13 @@ func runNATSCredentials(_ context.Context, env *environment, args []string) erro
 			return err
 		}
 		fmt.Fprintf(env.stdout, "made NATS credentials in %s (operator, runtime, watcher and the cluster route secret)\n", dir)
+		return nil
+	case "server-env":
+		environment, err := node.ServerEnvironment(*dataDir)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(env.stdout, strings.Join(environment, "\n"))
 		return nil
 	case node.HandedOutRoles[0], node.HandedOutRoles[1]:
 		seed, err := node.Credential(*dataDir, what)
@@ -53,6 +62,6 @@ func runNATSCredentials(_ context.Context, env *environment, args []string) erro
 			what, *out, *out, node.LiveTotalsBucket)
 		return nil
 	default:
-		return usagef("unknown %q: give init, watcher or runtime (the operator credential is not handed out)", what)
+		return usagef("unknown %q: give init, watcher, runtime or server-env (the operator credential is not handed out)", what)
 	}
 }

@@ -20,7 +20,7 @@ import (
 const shutdownTimeoutSeconds = 10
 
 func runServe(ctx context.Context, env *environment, args []string) error {
-	flags, store := newLedgerFlags(env, "serve", "[--data DIR] [--http ADDRESS] [--host ADDRESS] [--port PORT] [--tokens FILE]")
+	flags, store := newLedgerFlags(env, "serve", "[--data DIR] [--http ADDRESS] [--host ADDRESS] [--port PORT] [--tokens FILE] [--nats URL --nats-creds FILE]")
 	host := flags.String("host", "127.0.0.1", "address the embedded NATS server listens on for other processes")
 	port := flags.Int("port", 4222, "port of the embedded NATS server (-1 picks a free one)")
 	httpAddress := flags.String("http", envOr("LEDGER_HTTP", "127.0.0.1:8080"), "address of the HTTP API and dashboard (env LEDGER_HTTP; port 0 picks a free one)")
@@ -37,7 +37,17 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return usagef("unexpected arguments %v", flags.Args())
 	}
 	if store.natsURL != "" {
-		return usagef("serve runs its own NATS server; --nats is for the other commands")
+		// A client of the federation's own NATS runs no server: the
+		// embedded server's flags would be silently ignored.
+		var embeddedOnly []string
+		flags.Visit(func(set *flag.Flag) {
+			if set.Name == "host" || set.Name == "port" || strings.HasPrefix(set.Name, "cluster-") || set.Name == "routes" {
+				embeddedOnly = append(embeddedOnly, "--"+set.Name)
+			}
+		})
+		if len(embeddedOnly) > 0 {
+			return usagef("%s set the embedded NATS server; with --nats serve is a client of that NATS and runs none", strings.Join(embeddedOnly, ", "))
+		}
 	}
 	if store.store != "" && cluster.name != "" {
 		return usagef("--cluster-name joins a JetStream cluster; on EventStoreDB run any number of serve processes against the same database, each with its own --data")
@@ -115,6 +125,9 @@ func printServing(env *environment, ledger *opened, store *storeFlags, head uint
 	if ledger.Server != nil {
 		fmt.Fprintf(env.stdout, "ledger serving %s (%d events) on NATS %s; durability: sync %s.\n", store.dataDir, head, url, store.sync)
 		fmt.Fprintf(env.stdout, "NATS clients authenticate: the watcher's credential (live totals only) comes from `ledger nats-credentials watcher --data %s`.\n", store.dataDir)
+	} else if ledger.JetStream != nil {
+		fmt.Fprintf(env.stdout, "ledger serving NATS %s (%d events) as its client; tokens, signing key and tree file in %s.\n",
+			ledger.Location, head, store.dataDir)
 	} else {
 		fmt.Fprintf(env.stdout, "ledger serving EventStoreDB at %s (%d events); tokens and signing key in %s.\n", ledger.Location, head, store.dataDir)
 	}

@@ -3,19 +3,14 @@ package natsjs_test
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -302,7 +297,7 @@ func TestClusterRoutesUseTLSWhenGivenCertificates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certificates := writeClusterCertificates(t, t.TempDir())
+	certificates := natsjstest.WriteClusterCertificates(t, t.TempDir())
 	nodes := startClusterWith(t, credentials, certificates)
 	checkFor(t, 60*time.Second, func() error {
 		for _, node := range nodes {
@@ -341,47 +336,47 @@ func TestClusterRoutesUseTLSWhenGivenCertificates(t *testing.T) {
 	}
 }
 
-// writeClusterCertificates makes a CA and one certificate for 127.0.0.1
-// that every node uses, as PEM files in dir.
-func writeClusterCertificates(t *testing.T, dir string) *natsjs.ClusterTLS {
-	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+// On the embedded cluster the runtime user, an ordinary one, reads every
+// node's version: the store names the three nodes it checked and nothing
+// it could not.
+func TestClusterNodesVersionsAreRead(t *testing.T) {
+	dir := t.TempDir()
+	credentials, _, err := natsjs.LoadOrCreateCredentials(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	notBefore := time.Now().Add(-time.Hour)
-	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ledger test CA"},
-		NotBefore: notBefore, NotAfter: notBefore.Add(48 * time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	nodes := startClusterWith(t, credentials, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	operator, err := nats.Connect(clientURLs(nodes), credentials.ConnectOptions(natsjs.RoleOperator)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nodeKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	defer operator.Close()
+	provisioned, err := natsjs.Open(ctx, operator, natsjs.Options{Replicas: 3, RetryWindow: 60 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	node := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "ledger node"},
-		NotBefore: notBefore, NotAfter: notBefore.Add(48 * time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		DNSNames: []string{"localhost"}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
-	nodeDER, err := x509.CreateCertificate(rand.Reader, node, ca, &nodeKey.PublicKey, caKey)
+	_ = provisioned.Close()
+	runtime, err := nats.Connect(clientURLs(nodes), credentials.ConnectOptions(natsjs.RoleRuntime)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nodeKeyDER, err := x509.MarshalECPrivateKey(nodeKey)
+	defer runtime.Close()
+	store, err := natsjs.Open(ctx, runtime, natsjs.Options{Replicas: 3, RetryWindow: 60 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := &natsjs.ClusterTLS{CertFile: filepath.Join(dir, "node.pem"), KeyFile: filepath.Join(dir, "node-key.pem"), CAFile: filepath.Join(dir, "ca.pem")}
-	for path, block := range map[string]*pem.Block{
-		files.CAFile:   {Type: "CERTIFICATE", Bytes: caDER},
-		files.CertFile: {Type: "CERTIFICATE", Bytes: nodeDER},
-		files.KeyFile:  {Type: "EC PRIVATE KEY", Bytes: nodeKeyDER},
-	} {
-		if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-			t.Fatal(err)
+	defer store.Close()
+	var names []string
+	for _, node := range store.ServerNodes() {
+		names = append(names, node.Name)
+		if node.Version != runtime.ConnectedServerVersion() {
+			t.Errorf("node %s version %q, want %q", node.Name, node.Version, runtime.ConnectedServerVersion())
 		}
 	}
-	return files
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"n1", "n2", "n3"}) || store.VersionNote() != "" {
+		t.Fatalf("checked nodes %v (note %q), want n1, n2 and n3", names, store.VersionNote())
+	}
 }

@@ -3,6 +3,8 @@ package natsjs_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -167,4 +169,48 @@ func TestUnexpectedBatchAnswerReportsWhatWasStored(t *testing.T) {
 	if head, err := store.Head(ctx); err != nil || head != 5 {
 		t.Fatalf("head %d (%v), want 5", head, err)
 	}
+}
+
+// mixedClusterConfig is one node of a two-node cluster on 127.0.0.1:
+// routes to both nodes' ports, JetStream in storeDir.
+func mixedClusterConfig(t *testing.T, name string, routePort int, routePorts []int) string {
+	t.Helper()
+	var routes []string
+	for _, port := range routePorts {
+		routes = append(routes, "nats-route://127.0.0.1:"+strconv.Itoa(port))
+	}
+	config := "server_name: " + name + "\nlisten: 127.0.0.1:-1\njetstream { store_dir: " + strconv.Quote(filepath.Join(t.TempDir(), "store")) + " }\n" +
+		"cluster { name: mixed, listen: 127.0.0.1:" + strconv.Itoa(routePort) + ", routes: [" + strings.Join(routes, ", ") + "] }\n"
+	path := filepath.Join(t.TempDir(), name+".conf")
+	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// On a cluster the connected server is not the only one checked: a node
+// of the cluster older than the ledger needs (Debian's 2.9.10 beside the
+// pinned server) is found by asking every node for its version, and the
+// ledger refuses by that node's name and version, although the server it
+// is connected to is new enough.
+func TestClusterNodeTooOldIsRefused(t *testing.T) {
+	ctx := context.Background()
+	ports := natsjstest.FreePorts(t, 2)
+	newer, _ := natsjstest.RunExternalConfig(t, natsjstest.PinnedServer(t), mixedClusterConfig(t, "new-node", ports[0], ports), nil)
+	natsjstest.RunExternalConfig(t, natsjstest.DebianNATSServer, mixedClusterConfig(t, "old-node", ports[1], ports), nil)
+	connection := connectURL(t, newer)
+	// The route is up once the connected server tells its clients of the
+	// other node's client URL.
+	natsjstest.CheckFor(t, 60*time.Second, func() error {
+		if len(connection.DiscoveredServers()) == 0 {
+			return errors.New("the new node has not told of the old one")
+		}
+		return nil
+	})
+	_, err := natsjs.Open(ctx, connection, natsjs.Options{})
+	if !errors.Is(err, natsjs.ErrServerTooOld) || !strings.Contains(err.Error(), "nats-server 2.9.10 on node old-node of cluster mixed") ||
+		!strings.Contains(err.Error(), "2.12 or later") {
+		t.Fatalf("open through the new node of a cluster with an old one: %v; want a refusal naming old-node and 2.9.10", err)
+	}
+	t.Logf("refused: %v", err)
 }

@@ -106,6 +106,10 @@ type Store struct {
 	// readOnly, when set, is why appends are refused: the server is too
 	// old to keep the ledger's promises. Reads still work.
 	readOnly error
+	// nodes are the servers whose versions were checked; versionNote says
+	// which could not be.
+	nodes       []ServerNode
+	versionNote string
 
 	queue     chan *pendingAppend
 	closeOnce sync.Once
@@ -169,7 +173,10 @@ func Open(ctx context.Context, connection *nats.Conn, options Options) (*Store, 
 	}
 	// A server too old for atomic batches may still serve an existing log
 	// to read; it is not asked to create or change anything.
-	readOnly := checkServerVersion(connection)
+	nodes, versionNote, readOnly := checkServerVersions(ctx, connection)
+	if versionNote != "" {
+		options.Logger.Warn("not every NATS server's version was checked", "reason", versionNote)
+	}
 	var stream jetstream.Stream
 	if readOnly != nil {
 		stream, err = js.Stream(ctx, options.StreamName)
@@ -177,7 +184,7 @@ func Open(ctx context.Context, connection *nats.Conn, options Options) (*Store, 
 			return nil, fmt.Errorf("open event store: %w", readOnly)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("open event store: stream %s: %w", options.StreamName, err)
+			return nil, fmt.Errorf("open event store: %w; and stream %s cannot be read: %w", readOnly, options.StreamName, err)
 		}
 		options.Logger.Warn("the event store is read-only", "reason", readOnly.Error())
 	} else {
@@ -196,13 +203,15 @@ func Open(ctx context.Context, connection *nats.Conn, options Options) (*Store, 
 		}
 	}
 	store := &Store{
-		readOnly:   readOnly,
-		connection: connection,
-		js:         js,
-		stream:     stream,
-		options:    options,
-		logger:     options.Logger,
-		done:       make(chan struct{}),
+		readOnly:    readOnly,
+		nodes:       nodes,
+		versionNote: versionNote,
+		connection:  connection,
+		js:          js,
+		stream:      stream,
+		options:     options,
+		logger:      options.Logger,
+		done:        make(chan struct{}),
 	}
 	if options.GroupCommit {
 		store.queue = make(chan *pendingAppend, groupQueueDepthMax)
