@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/ordos-union/ledger/internal/atomicfile"
 )
@@ -74,14 +73,7 @@ func (s SeenCheckpoints) Holds(checkpoints [][]byte) bool {
 
 // Save writes the file whole or not at all (mode 0600).
 func (s SeenCheckpoints) Save(path string) error {
-	content, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("save seen checkpoints: %w", err)
-	}
-	if err := atomicfile.Write(path, append(content, '\n'), 0o600); err != nil {
+	if err := atomicfile.WritePrivateJSON(path, s); err != nil {
 		return fmt.Errorf("save seen checkpoints: %w", err)
 	}
 	return nil

@@ -71,14 +71,7 @@ func loadState(path string) (logState, bool, error) {
 // save writes the state whole or not at all (mode 0600) and syncs it
 // before the witness answers.
 func (s logState) save(path string) error {
-	content, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("save witness state: %w", err)
-	}
-	if err := atomicfile.Write(path, append(content, '\n'), 0o600); err != nil {
+	if err := atomicfile.WritePrivateJSON(path, s); err != nil {
 		return fmt.Errorf("save witness state: %w", err)
 	}
 	return nil

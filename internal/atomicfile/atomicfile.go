@@ -5,6 +5,7 @@
 package atomicfile
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 )
@@ -50,4 +51,17 @@ func Write(path string, content []byte, mode os.FileMode) error {
 	// as they make it.
 	_ = directory.Sync()
 	return nil
+}
+
+// WritePrivateJSON writes value as indented JSON, readable by its owner
+// only, making the directory (owner only) if needed.
+func WritePrivateJSON(path string, value any) error {
+	content, err := json.MarshalIndent(value, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	return Write(path, append(content, '\n'), 0o600)
 }
