@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/windows/svc"
@@ -27,7 +28,7 @@ const (
 // the work, and the handler below only translates the SCM's requests and
 // statuses. It returns once the SCM has been told the service stopped,
 // with program's error. Started from a console, it returns
-// ErrNotUnderManager.
+// ErrNotUnderManager; dataDir must be a full path.
 func RunUnderManager(ctx context.Context, dataDir string, program Program) error {
 	isService, err := svc.IsWindowsService()
 	if err != nil {
@@ -35,6 +36,11 @@ func RunUnderManager(ctx context.Context, dataDir string, program Program) error
 	}
 	if !isService {
 		return ErrNotUnderManager
+	}
+	// A service starts in the Windows system directory: a relative data
+	// directory would put the ledger there.
+	if !filepath.IsAbs(dataDir) {
+		return fmt.Errorf("service: the data directory %q is not a full path", dataDir)
 	}
 	log, err := OpenLog(dataDir)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -96,11 +97,7 @@ func main() {
 }
 
 func run(ctx context.Context, env *environment, args []string) int {
-	level := slog.LevelWarn
-	if os.Getenv("LEDGER_DEBUG") != "" {
-		level = slog.LevelDebug
-	}
-	env.logger = slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
+	env.logger = newLogger(env.stderr)
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(env.stdout)
 		if len(args) == 0 {
@@ -130,6 +127,22 @@ func run(ctx context.Context, env *environment, args []string) int {
 	fmt.Fprintf(env.stderr, "ledger: unknown command %q\n\n", args[0])
 	printUsage(env.stderr)
 	return exitUsage
+}
+
+// newLogger logs warnings and errors to w, and everything with
+// LEDGER_DEBUG set.
+func newLogger(w io.Writer) *slog.Logger {
+	level := slog.LevelWarn
+	if os.Getenv("LEDGER_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// writingTo is env with its output and its log sent to w: a service has no
+// console, and nothing to read on its standard input.
+func (env *environment) writingTo(w io.Writer) *environment {
+	return &environment{stdin: strings.NewReader(""), stdout: w, stderr: w, logger: newLogger(w)}
 }
 
 func printUsage(out io.Writer) {

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -14,13 +16,14 @@ import (
 
 	"github.com/ordos-union/ledger/httpapi"
 	"github.com/ordos-union/ledger/node"
+	"github.com/ordos-union/ledger/service"
 )
 
 // shutdownTimeoutSeconds bounds the drain of HTTP requests at shutdown.
 const shutdownTimeoutSeconds = 10
 
 func runServe(ctx context.Context, env *environment, args []string) error {
-	flags, store := newLedgerFlags(env, "serve", "[--data DIR] [--http ADDRESS] [--host ADDRESS] [--port PORT] [--tokens FILE]")
+	flags, store := newLedgerFlags(env, "serve", "[--data DIR] [--http ADDRESS] [--host ADDRESS] [--port PORT] [--tokens FILE] [--service]")
 	host := flags.String("host", "127.0.0.1", "address the embedded NATS server listens on for other processes")
 	port := flags.Int("port", 4222, "port of the embedded NATS server (-1 picks a free one)")
 	httpAddress := flags.String("http", envOr("LEDGER_HTTP", "127.0.0.1:8080"), "address of the HTTP API and dashboard (env LEDGER_HTTP; port 0 picks a free one)")
@@ -29,6 +32,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	var witnesses witnessFlags
 	witnesses.register(flags)
 	tlogPublic := flags.Bool("tlog-public", false, "serve the log as tlog-tiles under /tlog/ to anyone, for mirrors and witnesses (default: only tokens that may inspect the log)")
+	asService := flags.Bool("service", false, "run under the Windows Service Control Manager, logging to ledger-service.log in --data (a full path); see docs/OPERATIONS.md")
 	tokensFile := flags.String("tokens", os.Getenv("LEDGER_TOKENS_FILE"), "JSON file of API tokens {\"tokens\":[{\"name\",\"role\",\"token\"}]} (env LEDGER_TOKENS_FILE; or LEDGER_TOKENS=name:role:token,...); without either, tokens are made and kept in DIR/tokens.json")
 	if err := parse(flags, args); err != nil {
 		return err
@@ -46,60 +50,94 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	ledger, err := store.open(ctx, env, serverOptions{Listen: true, Host: *host, Port: *port, Cluster: clusterConfig})
-	if err != nil {
-		return err
-	}
-	defer ledger.Close()
-	ledger.Cosign = witnesses.cosigner(env.logger)
-	tokens, tokenNote, firstAdmin, err := httpapi.LoadServerTokens(*tokensFile, os.Getenv("LEDGER_TOKENS"), store.dataDir)
-	if err != nil {
-		return err
-	}
-	// Commands on the same data directory reach a JetStream ledger through
-	// this server's NATS; an EventStoreDB ledger they reach directly.
-	if err := ledger.Announce(); err != nil {
-		return err
-	}
-	// The API is made first: the live totals tell it of every event they
-	// fold in, from the first catch-up on.
-	api := httpapi.New(httpapi.Options{Ledger: ledger.App, Tokens: tokens, Logger: env.logger, TlogPublic: *tlogPublic})
-	running, err := ledger.Run(ctx, node.RunOptions{Holder: cluster.serverName + "-" + strconv.Itoa(os.Getpid()),
-		OnApply: api.OnApply, Progress: newProgress(env, "totals")})
-	if err != nil {
-		return err
-	}
-	api.SetHealthCheck(running.Problem)
-	listener, err := net.Listen("tcp", *httpAddress)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *httpAddress, err)
-	}
-	httpServer := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		BaseContext: func(net.Listener) context.Context { return ctx }}
-	serving := make(chan error, 1)
-	go func() { serving <- httpServer.Serve(listener) }()
-	printServing(env, ledger, store, running.Head(), "http://"+listener.Addr().String(), tokenNote, firstAdmin, *tokensFile)
-
-	select {
-	case <-ctx.Done():
-	case err := <-serving:
-		return fmt.Errorf("http: %w", err)
-	case <-running.Followed():
-		if err := running.FollowError(); err != nil {
-			return fmt.Errorf("totals projection: %w", err)
+	serve := func(ctx context.Context, env *environment, ready func()) error {
+		ledger, err := store.open(ctx, env, serverOptions{Listen: true, Host: *host, Port: *port, Cluster: clusterConfig})
+		if err != nil {
+			return err
 		}
+		defer ledger.Close()
+		ledger.Cosign = witnesses.cosigner(env.logger)
+		tokens, tokenNote, firstAdmin, err := httpapi.LoadServerTokens(*tokensFile, os.Getenv("LEDGER_TOKENS"), store.dataDir)
+		if err != nil {
+			return err
+		}
+		// Commands on the same data directory reach a JetStream ledger through
+		// this server's NATS; an EventStoreDB ledger they reach directly.
+		if err := ledger.Announce(); err != nil {
+			return err
+		}
+		// The API is made first: the live totals tell it of every event they
+		// fold in, from the first catch-up on.
+		api := httpapi.New(httpapi.Options{Ledger: ledger.App, Tokens: tokens, Logger: env.logger, TlogPublic: *tlogPublic})
+		running, err := ledger.Run(ctx, node.RunOptions{Holder: cluster.serverName + "-" + strconv.Itoa(os.Getpid()),
+			OnApply: api.OnApply, Progress: newProgress(env, "totals")})
+		if err != nil {
+			return err
+		}
+		api.SetHealthCheck(running.Problem)
+		listener, err := net.Listen("tcp", *httpAddress)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", *httpAddress, err)
+		}
+		httpServer := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+			BaseContext: func(net.Listener) context.Context { return ctx }}
+		serving := make(chan error, 1)
+		go func() { serving <- httpServer.Serve(listener) }()
+		if *asService {
+			// The admin's link is shown once on a terminal; a service has none,
+			// and its log is no place for a token: the banner then points to
+			// tokens.json instead.
+			firstAdmin = ""
+		}
+		printServing(env, ledger, store, running.Head(), "http://"+listener.Addr().String(), tokenNote, firstAdmin, *tokensFile)
+		// The ledger serves: a service manager may now say it runs.
+		ready()
+
+		select {
+		case <-ctx.Done():
+		case err := <-serving:
+			return fmt.Errorf("http: %w", err)
+		case <-running.Followed():
+			if err := running.FollowError(); err != nil {
+				return fmt.Errorf("totals projection: %w", err)
+			}
+		}
+		fmt.Fprintln(env.stdout, "ledger: shutting down")
+		api.Close()
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeoutSeconds*time.Second)
+		defer cancel()
+		if err := httpServer.Shutdown(shutdownCtx); err != nil {
+			env.logger.Warn("http shutdown", "error", err)
+		}
+		if err := running.Stop(context.WithoutCancel(ctx)); err != nil && ctx.Err() == nil {
+			return err
+		}
+		return nil
 	}
-	fmt.Fprintln(env.stdout, "ledger: shutting down")
-	api.Close()
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeoutSeconds*time.Second)
-	defer cancel()
-	if err := httpServer.Shutdown(shutdownCtx); err != nil {
-		env.logger.Warn("http shutdown", "error", err)
+	if *asService {
+		return serveAsService(ctx, env, store.dataDir, serve)
 	}
-	if err := running.Stop(context.WithoutCancel(ctx)); err != nil && ctx.Err() == nil {
-		return err
+	return serve(ctx, env, func() {})
+}
+
+// underManager runs a program under the Windows Service Control Manager;
+// tests replace it with a fake manager driving the same state machine.
+var underManager = service.RunUnderManager
+
+// serveAsService runs serve under the Windows Service Control Manager
+// (package service): the service log in the data directory takes what
+// serve would print on a console.
+func serveAsService(ctx context.Context, env *environment, dataDir string, serve func(context.Context, *environment, func()) error) error {
+	err := underManager(ctx, dataDir, func(ctx context.Context, log io.Writer, ready func()) error {
+		return serve(ctx, env.writingTo(log), ready)
+	})
+	switch {
+	case errors.Is(err, service.ErrUnsupported):
+		return usagef("--service runs ledger under the Windows Service Control Manager; on Linux use the systemd unit in docs/OPERATIONS.md")
+	case errors.Is(err, service.ErrNotUnderManager):
+		return usagef("--service is for the Windows Service Control Manager (docs/OPERATIONS.md shows how to install the service); on a console run serve without it")
 	}
-	return nil
+	return err
 }
 
 // printServing is the banner: where the ledger is, how many events it
