@@ -10,3 +10,15 @@ import "context"
 func RunUnderManager(ctx context.Context, dataDir string, program Program) error {
 	return ErrUnsupported
 }
+
+// Install registers a Windows service; elsewhere it refuses with
+// ErrUnsupported.
+func Install(installation Installation) error {
+	return ErrUnsupported
+}
+
+// Uninstall removes a Windows service; elsewhere it refuses with
+// ErrUnsupported.
+func Uninstall(name string) error {
+	return ErrUnsupported
+}

@@ -49,6 +49,7 @@ type environment struct {
 func commands() []command {
 	return []command{
 		{"serve", "serve the HTTP API and dashboard over the ledger (embedded NATS JetStream, or --store esdb://) until interrupted", runServe},
+		{"service", "install or uninstall `serve --service` as a Windows service (service install --data DIR [serve flags])", runService},
 		{"record", "append events from a JSON/JSONL file, or one entry from flags (record donation|allocation|delivery|training|service|void)", runRecord},
 		{"template", "write an empty spreadsheet (台账) for one entry type, with drop-down lists from the catalog", runTemplate},
 		{"import", "record the entries of a filled spreadsheet (XLSX, or CSV in UTF-8 or GBK), all or nothing", runImport},

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -156,5 +157,71 @@ func TestServeUnderServiceMachine(t *testing.T) {
 	}
 	if content, err = os.ReadFile(logPath); err != nil || !bytes.Contains(content, []byte("ledger: shutting down")) {
 		t.Fatalf("the service log does not show the shutdown (%v):\n%s", err, content)
+	}
+}
+
+// service install keeps --data (made absolute: a service starts in the
+// system directory) and --name, and hands every other argument to serve
+// untouched, values that look like flags included.
+func TestParseServiceArgs(t *testing.T) {
+	options, err := parseServiceArgs([]string{"--data", "rel/data", "--http", "0.0.0.0:8080", "--port", "-1",
+		"--name=ledger-test", "--tlog-public", "--tokens", `C:\ledger\tokens.json`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantData, err := filepath.Abs("rel/data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if options.dataDir != wantData || !filepath.IsAbs(options.dataDir) {
+		t.Fatalf("data %q, want %q", options.dataDir, wantData)
+	}
+	if options.name != "ledger-test" {
+		t.Fatalf("name %q", options.name)
+	}
+	want := []string{"--http", "0.0.0.0:8080", "--port", "-1", "--tlog-public", "--tokens", `C:\ledger\tokens.json`}
+	if strings.Join(options.serveArgs, "|") != strings.Join(want, "|") {
+		t.Fatalf("serve arguments %q, want %q", options.serveArgs, want)
+	}
+	if options, err := parseServiceArgs(nil); err != nil || options.name != "ledger" || options.dataDir != "" {
+		t.Fatalf("defaults: %+v, %v", options, err)
+	}
+	for _, args := range [][]string{{"--service"}, {"--data"}, {"--name", "two words"}, {"--name="}} {
+		var usage usageError
+		if _, err := parseServiceArgs(args); !errors.As(err, &usage) {
+			t.Errorf("%q: %v, want a usage error", args, err)
+		}
+	}
+}
+
+// Off Windows, service install and uninstall are usage errors that point
+// to systemd, and the data directory is not made; a missing or unknown
+// action is a usage error everywhere.
+func TestServiceCommandUsage(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	type usageCase struct {
+		args []string
+		want string
+	}
+	cases := []usageCase{
+		{[]string{"service"}, "give install or uninstall"},
+		{[]string{"service", "start"}, `unknown action "start"`},
+		{[]string{"service", "install"}, "service install needs --data DIR"},
+		{[]string{"service", "uninstall", "--data", dir}, "service uninstall takes only --name"},
+	}
+	if runtime.GOOS != "windows" {
+		systemd := "service installs ledger with the Windows Service Control Manager; on Linux use the systemd unit in docs/OPERATIONS.md"
+		cases = append(cases, usageCase{[]string{"service", "install", "--data", dir, "--http", "0.0.0.0:8080"}, systemd},
+			usageCase{[]string{"service", "uninstall"}, systemd})
+	}
+	for _, c := range cases {
+		var out bytes.Buffer
+		env := &environment{stdin: strings.NewReader(""), stdout: &out, stderr: &out}
+		if code := run(context.Background(), env, c.args); code != exitUsage || !strings.Contains(out.String(), c.want) {
+			t.Errorf("%q: exit %d, output:\n%s\nwant exit %d and %q", c.args, code, out.String(), exitUsage, c.want)
+		}
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the data directory was made: %v", err)
 	}
 }
