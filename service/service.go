@@ -6,6 +6,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -106,7 +107,8 @@ type Options struct {
 // StartPending at once; Running when run calls ready; StopPending when a
 // Stop or Shutdown request comes (or ctx ends), which cancels run's
 // context; and Stopped, with the exit code of run's error, when run
-// returns. Interrogate reports the current status again; other requests
+// returns (0 for context.Canceled after a stop: the stop it was asked
+// for). Interrogate reports the current status again; other requests
 // are ignored. Run returns the final, Stopped status. report is called
 // from Run's goroutine only, one status at a time.
 func Run(ctx context.Context, requests <-chan Request, report func(Status), run RunFunc, options Options) Status {
@@ -140,6 +142,12 @@ func Run(ctx context.Context, requests <-chan Request, report func(Status), run 
 		select {
 		case err := <-done:
 			final := Status{State: Stopped, ExitCode: exitCode(err), Err: err}
+			// A program stopped while it was still starting may return
+			// the cancellation itself: it did what it was asked, and an
+			// exit code would make the manager's recovery restart it.
+			if current.State == StopPending && errors.Is(err, context.Canceled) {
+				final.ExitCode = 0
+			}
 			report(final)
 			return final
 		case <-readyCh:

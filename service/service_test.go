@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -268,6 +269,30 @@ func TestStopBeforeReady(t *testing.T) {
 	h.expect(StopPending, false, 0)
 	h.exit <- nil
 	h.expect(Stopped, false, 0)
+	h.finished()
+}
+
+// A program stopped before it was ready may return the cancellation: that
+// is the stop it was asked for, exit code 0 (a failure's code would make
+// Windows restart it); the same error unasked is a failure.
+func TestCancelledByStopIsClean(t *testing.T) {
+	h := start(t, context.Background(), Options{})
+	h.expect(StartPending, false, 0)
+	h.send(Stop)
+	h.expect(StopPending, false, 0)
+	h.cancelled()
+	h.exit <- fmt.Errorf("open store: %w", h.ctx.Err())
+	if stopped := h.expect(Stopped, false, 0); stopped.ExitCode != 0 || !errors.Is(stopped.Err, context.Canceled) {
+		t.Fatalf("exit code %d, error %v; want 0 and the cancellation kept", stopped.ExitCode, stopped.Err)
+	}
+	h.finished()
+
+	h = start(t, context.Background(), Options{})
+	h.expect(StartPending, false, 0)
+	h.exit <- fmt.Errorf("open store: %w", context.Canceled)
+	if stopped := h.expect(Stopped, false, 0); stopped.ExitCode != 1 {
+		t.Fatalf("unasked cancellation: exit code %d, want 1", stopped.ExitCode)
+	}
 	h.finished()
 }
 
