@@ -83,13 +83,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			BaseContext: func(net.Listener) context.Context { return ctx }}
 		serving := make(chan error, 1)
 		go func() { serving <- httpServer.Serve(listener) }()
-		if *asService {
-			// The admin's link is shown once on a terminal; a service has none,
-			// and its log is no place for a token: the banner then points to
-			// tokens.json instead.
-			firstAdmin = ""
-		}
-		printServing(env, ledger, store, running.Head(), "http://"+listener.Addr().String(), tokenNote, firstAdmin, *tokensFile)
+		printServing(env, ledger, store, running.Head(), "http://"+listener.Addr().String(), tokenNote, firstAdmin, *tokensFile, *asService)
 		// The ledger serves: a service manager may now say it runs.
 		ready()
 
@@ -141,10 +135,18 @@ func serveAsService(ctx context.Context, env *environment, dataDir string, serve
 }
 
 // printServing is the banner: where the ledger is, how many events it
-// has, where the API is and how to sign in. The banner counts the events
+// has, where the API is, how to sign in and how it stops. The banner counts the events
 // folded so far: asking the store for its head could fail while a cluster
 // elects a leader, and that is no reason to stop a server that is up.
-func printServing(env *environment, ledger *opened, store *storeFlags, head uint64, address, tokenNote, firstAdmin, tokensFile string) {
+func printServing(env *environment, ledger *opened, store *storeFlags, head uint64, address, tokenNote, firstAdmin, tokensFile string, asService bool) {
+	stops := "Ctrl-C stops."
+	if asService {
+		stops = "The Service Control Manager stops it."
+		// The admin's link is shown once on a terminal; a service has
+		// none, and its log is no place for a token: the banner then
+		// points to tokens.json instead.
+		firstAdmin = ""
+	}
 	url := ""
 	if ledger.Server != nil {
 		url = ledger.Server.ClientURL()
@@ -156,7 +158,7 @@ func printServing(env *environment, ledger *opened, store *storeFlags, head uint
 	} else {
 		fmt.Fprintf(env.stdout, "ledger serving EventStoreDB at %s (%d events); tokens and signing key in %s.\n", ledger.Location, head, store.dataDir)
 	}
-	fmt.Fprintf(env.stdout, "HTTP API and dashboard on %s (%s). Ctrl-C stops.\n", address, tokenNote)
+	fmt.Fprintf(env.stdout, "HTTP API and dashboard on %s (%s). %s\n", address, tokenNote, stops)
 	// The link carries the admin's token: it is shown once, when the
 	// tokens are made, and never again in a log or on a terminal.
 	if firstAdmin != "" {

@@ -113,6 +113,9 @@ func TestServeUnderServiceMachine(t *testing.T) {
 	if bytes.Contains(content, []byte("token=")) {
 		t.Fatalf("the service log holds a token:\n%s", content)
 	}
+	if bytes.Contains(content, []byte("Ctrl-C")) || !bytes.Contains(content, []byte("The Service Control Manager stops it.")) {
+		t.Fatalf("the banner does not say the SCM stops the service:\n%s", content)
+	}
 	if !bytes.Contains(content, []byte("tokens.json")) {
 		t.Fatalf("the banner does not point to tokens.json:\n%s", content)
 	}
