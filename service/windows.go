@@ -27,7 +27,7 @@ const (
 // Manager started, logging to LogName in dataDir; the machine in Run does
 // the work, and the handler below only translates the SCM's requests and
 // statuses. It returns once the SCM has been told the service stopped,
-// with program's error. Started from a console, it returns
+// with program's error when the exit code told was not 0. Started from a console, it returns
 // ErrNotUnderManager; dataDir must be a full path.
 func RunUnderManager(ctx context.Context, dataDir string, program Program) error {
 	isService, err := svc.IsWindowsService()
@@ -53,6 +53,11 @@ func RunUnderManager(ctx context.Context, dataDir string, program Program) error
 	if err := svc.Run("ledger", h); err != nil {
 		h.logger.Error("service dispatcher", "error", err)
 		return fmt.Errorf("service: %w", err)
+	}
+	// The process's exit status agrees with what the SCM was told: a
+	// cancellation after the stop asked for is no failure.
+	if h.final.ExitCode == 0 {
+		return nil
 	}
 	return h.final.Err
 }
