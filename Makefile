@@ -40,10 +40,11 @@ release:
 	done
 	cd dist && sha256sum ledger-* > SHA256SUMS && cat SHA256SUMS
 
-# Type-checks the command and everything under it for the other targets.
+# Type-checks the command and everything under it for the other targets,
+# and vets package service, whose Windows adapter builds on Windows only.
 cross-check:
 	@for target in $(CROSS_TARGETS); do \
-		echo "vet for $$target"; GOOS=$${target%/*} GOARCH=$${target#*/} CGO_ENABLED=0 $(GO) vet ./cmd/ledger || exit 1; \
+		echo "vet for $$target"; GOOS=$${target%/*} GOARCH=$${target#*/} CGO_ENABLED=0 $(GO) vet ./cmd/ledger ./service || exit 1; \
 	done
 
 # Load the demo data set from the 2022 report into $(DATA) and print totals.

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -48,6 +49,7 @@ type environment struct {
 func commands() []command {
 	return []command{
 		{"serve", "serve the HTTP API and dashboard over the ledger (embedded NATS JetStream, or --store esdb://) until interrupted", runServe},
+		{"service", "install or uninstall `serve --service` as a Windows service (service install --data DIR [serve flags])", runService},
 		{"record", "append events from a JSON/JSONL file, or one entry from flags (record donation|allocation|delivery|training|service|void)", runRecord},
 		{"template", "write an empty spreadsheet (台账) for one entry type, with drop-down lists from the catalog", runTemplate},
 		{"import", "record the entries of a filled spreadsheet (XLSX, or CSV in UTF-8 or GBK), all or nothing", runImport},
@@ -96,11 +98,7 @@ func main() {
 }
 
 func run(ctx context.Context, env *environment, args []string) int {
-	level := slog.LevelWarn
-	if os.Getenv("LEDGER_DEBUG") != "" {
-		level = slog.LevelDebug
-	}
-	env.logger = slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
+	env.logger = newLogger(env.stderr)
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(env.stdout)
 		if len(args) == 0 {
@@ -130,6 +128,22 @@ func run(ctx context.Context, env *environment, args []string) int {
 	fmt.Fprintf(env.stderr, "ledger: unknown command %q\n\n", args[0])
 	printUsage(env.stderr)
 	return exitUsage
+}
+
+// newLogger logs warnings and errors to w, and everything with
+// LEDGER_DEBUG set.
+func newLogger(w io.Writer) *slog.Logger {
+	level := slog.LevelWarn
+	if os.Getenv("LEDGER_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// writingTo is env with its output and its log sent to w: a service has no
+// console, and nothing to read on its standard input.
+func (env *environment) writingTo(w io.Writer) *environment {
+	return &environment{stdin: strings.NewReader(""), stdout: w, stderr: w, logger: newLogger(w)}
 }
 
 func printUsage(out io.Writer) {

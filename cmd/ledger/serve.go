@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -14,28 +16,59 @@ import (
 
 	"github.com/ordos-union/ledger/httpapi"
 	"github.com/ordos-union/ledger/node"
+	"github.com/ordos-union/ledger/service"
 )
 
 // shutdownTimeoutSeconds bounds the drain of HTTP requests at shutdown.
 const shutdownTimeoutSeconds = 10
 
+// serveOptions are serve's flags, checked.
+type serveOptions struct {
+	store       *storeFlags
+	cluster     clusterFlags
+	witnesses   witnessFlags
+	server      serverOptions
+	httpAddress string
+	tokensFile  string
+	tlogPublic  bool
+	asService   bool
+}
+
 func runServe(ctx context.Context, env *environment, args []string) error {
-	flags, store := newLedgerFlags(env, "serve", "[--data DIR] [--http ADDRESS] [--host ADDRESS] [--port PORT] [--tokens FILE] [--nats URL --nats-creds FILE]")
+	flags, store := newLedgerFlags(env, "serve", "[--data DIR] [--http ADDRESS] [--host ADDRESS] [--port PORT] [--tokens FILE] [--nats URL --nats-creds FILE] [--service]")
+	options := serveOptions{store: store}
 	host := flags.String("host", "127.0.0.1", "address the embedded NATS server listens on for other processes")
 	port := flags.Int("port", 4222, "port of the embedded NATS server (-1 picks a free one)")
-	httpAddress := flags.String("http", envOr("LEDGER_HTTP", "127.0.0.1:8080"), "address of the HTTP API and dashboard (env LEDGER_HTTP; port 0 picks a free one)")
-	var cluster clusterFlags
-	cluster.register(flags)
-	var witnesses witnessFlags
-	witnesses.register(flags)
-	tlogPublic := flags.Bool("tlog-public", false, "serve the log as tlog-tiles under /tlog/ to anyone, for mirrors and witnesses (default: only tokens that may inspect the log)")
-	tokensFile := flags.String("tokens", os.Getenv("LEDGER_TOKENS_FILE"), "JSON file of API tokens {\"tokens\":[{\"name\",\"role\",\"token\"}]} (env LEDGER_TOKENS_FILE; or LEDGER_TOKENS=name:role:token,...); without either, tokens are made and kept in DIR/tokens.json")
+	flags.StringVar(&options.httpAddress, "http", envOr("LEDGER_HTTP", "127.0.0.1:8080"), "address of the HTTP API and dashboard (env LEDGER_HTTP; port 0 picks a free one)")
+	options.cluster.register(flags)
+	options.witnesses.register(flags)
+	flags.BoolVar(&options.tlogPublic, "tlog-public", false, "serve the log as tlog-tiles under /tlog/ to anyone, for mirrors and witnesses (default: only tokens that may inspect the log)")
+	flags.BoolVar(&options.asService, "service", false, "run under the Windows Service Control Manager, logging to ledger-service.log in --data (a full path); see docs/OPERATIONS.md")
+	flags.StringVar(&options.tokensFile, "tokens", os.Getenv("LEDGER_TOKENS_FILE"), "JSON file of API tokens {\"tokens\":[{\"name\",\"role\",\"token\"}]} (env LEDGER_TOKENS_FILE; or LEDGER_TOKENS=name:role:token,...); without either, tokens are made and kept in DIR/tokens.json")
 	if err := parse(flags, args); err != nil {
 		return err
 	}
 	if flags.NArg() > 0 {
 		return usagef("unexpected arguments %v", flags.Args())
 	}
+	if err := checkServeFlags(flags, store, options.cluster); err != nil {
+		return err
+	}
+	cluster, err := options.cluster.config()
+	if err != nil {
+		return err
+	}
+	options.server = serverOptions{Listen: true, Host: *host, Port: *port, Cluster: cluster}
+	if options.asService {
+		return serveAsService(ctx, env, store.dataDir, func(ctx context.Context, env *environment, ready func()) error {
+			return serve(ctx, env, options, ready)
+		})
+	}
+	return serve(ctx, env, options, func() {})
+}
+
+// checkServeFlags refuses flags that cannot work together.
+func checkServeFlags(flags *flag.FlagSet, store *storeFlags, cluster clusterFlags) error {
 	if store.natsURL != "" {
 		// A client of the federation's own NATS runs no server: the
 		// embedded server's flags would be silently ignored.
@@ -52,17 +85,19 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if store.store != "" && cluster.name != "" {
 		return usagef("--cluster-name joins a JetStream cluster; on EventStoreDB run any number of serve processes against the same database, each with its own --data")
 	}
-	clusterConfig, err := cluster.config()
-	if err != nil {
-		return err
-	}
-	ledger, err := store.open(ctx, env, serverOptions{Listen: true, Host: *host, Port: *port, Cluster: clusterConfig})
+	return nil
+}
+
+// serve runs the ledger with its HTTP API and dashboard until ctx ends,
+// calling ready once it serves.
+func serve(ctx context.Context, env *environment, options serveOptions, ready func()) error {
+	ledger, err := options.store.open(ctx, env, options.server)
 	if err != nil {
 		return err
 	}
 	defer ledger.Close()
-	ledger.Cosign = witnesses.cosigner(env.logger)
-	tokens, tokenNote, firstAdmin, err := httpapi.LoadServerTokens(*tokensFile, os.Getenv("LEDGER_TOKENS"), store.dataDir)
+	ledger.Cosign = options.witnesses.cosigner(env.logger)
+	tokens, tokenNote, firstAdmin, err := httpapi.LoadServerTokens(options.tokensFile, os.Getenv("LEDGER_TOKENS"), options.store.dataDir)
 	if err != nil {
 		return err
 	}
@@ -73,22 +108,24 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	// The API is made first: the live totals tell it of every event they
 	// fold in, from the first catch-up on.
-	api := httpapi.New(httpapi.Options{Ledger: ledger.App, Tokens: tokens, Logger: env.logger, TlogPublic: *tlogPublic})
-	running, err := ledger.Run(ctx, node.RunOptions{Holder: cluster.serverName + "-" + strconv.Itoa(os.Getpid()),
+	api := httpapi.New(httpapi.Options{Ledger: ledger.App, Tokens: tokens, Logger: env.logger, TlogPublic: options.tlogPublic})
+	running, err := ledger.Run(ctx, node.RunOptions{Holder: options.cluster.serverName + "-" + strconv.Itoa(os.Getpid()),
 		OnApply: api.OnApply, Progress: newProgress(env, "totals")})
 	if err != nil {
 		return err
 	}
 	api.SetHealthCheck(running.Problem)
-	listener, err := net.Listen("tcp", *httpAddress)
+	listener, err := net.Listen("tcp", options.httpAddress)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *httpAddress, err)
+		return fmt.Errorf("listen on %s: %w", options.httpAddress, err)
 	}
 	httpServer := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	serving := make(chan error, 1)
 	go func() { serving <- httpServer.Serve(listener) }()
-	printServing(env, ledger, store, running.Head(), "http://"+listener.Addr().String(), tokenNote, firstAdmin, *tokensFile)
+	printServing(env, ledger, options.store, running.Head(), "http://"+listener.Addr().String(), tokenNote, firstAdmin, options.tokensFile, options.asService)
+	// The ledger serves: a service manager may now say it runs.
+	ready()
 
 	select {
 	case <-ctx.Done():
@@ -112,11 +149,39 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	return nil
 }
 
+// underManager runs a program under the Windows Service Control Manager;
+// tests replace it with a fake manager driving the same state machine.
+var underManager = service.RunUnderManager
+
+// serveAsService runs serve under the Windows Service Control Manager
+// (package service): the service log in the data directory takes what
+// serve would print on a console.
+func serveAsService(ctx context.Context, env *environment, dataDir string, serve func(context.Context, *environment, func()) error) error {
+	err := underManager(ctx, dataDir, func(ctx context.Context, log io.Writer, ready func()) error {
+		return serve(ctx, env.writingTo(log), ready)
+	})
+	switch {
+	case errors.Is(err, service.ErrUnsupported):
+		return usagef("--service runs ledger under the Windows Service Control Manager; on Linux use the systemd unit in docs/OPERATIONS.md")
+	case errors.Is(err, service.ErrNotUnderManager):
+		return usagef("--service is for the Windows Service Control Manager (docs/OPERATIONS.md shows how to install the service); on a console run serve without it")
+	}
+	return err
+}
+
 // printServing is the banner: where the ledger is, how many events it
-// has, where the API is and how to sign in. The banner counts the events
+// has, where the API is, how to sign in and how it stops. The banner counts the events
 // folded so far: asking the store for its head could fail while a cluster
 // elects a leader, and that is no reason to stop a server that is up.
-func printServing(env *environment, ledger *opened, store *storeFlags, head uint64, address, tokenNote, firstAdmin, tokensFile string) {
+func printServing(env *environment, ledger *opened, store *storeFlags, head uint64, address, tokenNote, firstAdmin, tokensFile string, asService bool) {
+	stops := "Ctrl-C stops."
+	if asService {
+		stops = "The Service Control Manager stops it."
+		// The admin's link is shown once on a terminal; a service has
+		// none, and its log is no place for a token: the banner then
+		// points to tokens.json instead.
+		firstAdmin = ""
+	}
 	url := ""
 	if ledger.Server != nil {
 		url = ledger.Server.ClientURL()
@@ -131,7 +196,7 @@ func printServing(env *environment, ledger *opened, store *storeFlags, head uint
 	} else {
 		fmt.Fprintf(env.stdout, "ledger serving EventStoreDB at %s (%d events); tokens and signing key in %s.\n", ledger.Location, head, store.dataDir)
 	}
-	fmt.Fprintf(env.stdout, "HTTP API and dashboard on %s (%s). Ctrl-C stops.\n", address, tokenNote)
+	fmt.Fprintf(env.stdout, "HTTP API and dashboard on %s (%s). %s\n", address, tokenNote, stops)
 	// The link carries the admin's token: it is shown once, when the
 	// tokens are made, and never again in a log or on a terminal.
 	if firstAdmin != "" {
