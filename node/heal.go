@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
 	"github.com/ordos-union/ledger/domain"
@@ -350,4 +351,86 @@ func (n *Node) startAgain(ctx context.Context) error {
 		return fmt.Errorf("%w: the log is empty after the restart", domain.ErrUnavailable)
 	}
 	return nil
+}
+
+// replicaResyncSecondsMax bounds how long ResyncReplica waits for the node
+// to take the log whole from its peers: generous, for a large log on a
+// busy machine.
+const replicaResyncSecondsMax = 600
+
+// replicaLookIntervalMs is how often ResyncReplica looks at the node's copy.
+const replicaLookIntervalMs = 100
+
+// ReplicaResynced says what ResyncReplica did.
+type ReplicaResynced struct {
+	// Kept is where the node's damaged copy of the log was moved.
+	Kept string
+	// Events is how many events the node's own copy holds again.
+	Events uint64
+}
+
+// ResyncReplica heals this cluster node's copy of the log: with the node
+// stopped (the data directory not held by `ledger serve`), its copy is set
+// aside (natsjs.SetAsideReplica), the node started, and the wait lasts
+// until its own copy holds every position the stream holds, taken from
+// its peers; then the node stops again. JetStream does not notice a
+// damaged block on a replica by itself: see natsjs.SetAsideReplica.
+func ResyncReplica(ctx context.Context, config Config) (ReplicaResynced, error) {
+	var result ReplicaResynced
+	if config.Server.Cluster.Name == "" || config.NATSURL != "" || config.Store != "" {
+		return result, configf("resyncing a replica works on a cluster node's data directory, with its cluster flags")
+	}
+	lock, _, err := natsjs.LockDataDir(config.DataDir)
+	if err != nil {
+		return result, fmt.Errorf("%w: stop `ledger serve` on this node first", err)
+	}
+	if err := lock.Release(); err != nil {
+		return result, err
+	}
+	if result.Kept, err = natsjs.SetAsideReplica(config.DataDir, ledgerStreamName); err != nil {
+		return result, err
+	}
+	opened, err := Open(ctx, config)
+	if err != nil {
+		return result, fmt.Errorf("start the node again (its damaged copy is in %s): %w", result.Kept, err)
+	}
+	defer opened.Close()
+	deadline := time.Now().Add(replicaResyncSecondsMax * time.Second)
+	for {
+		held, want, err := opened.replicaLevel(ctx)
+		if err == nil && held == want && want > 0 {
+			result.Events = held
+			return result, nil
+		}
+		if time.Now().After(deadline) {
+			return result, fmt.Errorf("%w: the node holds %d of the log's %d events after %d s (%v); it goes on taking them from its peers while it runs",
+				domain.ErrUnavailable, held, want, replicaResyncSecondsMax, err)
+		}
+		select {
+		case <-ctx.Done():
+			return result, ctx.Err()
+		case <-time.After(replicaLookIntervalMs * time.Millisecond):
+		}
+	}
+}
+
+// replicaLevel is how many events this node's own copy of the log holds
+// with none missing, and how many the log holds.
+func (n *Node) replicaLevel(ctx context.Context) (held, want uint64, err error) {
+	want, err = n.Store.Head(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	info, err := n.Server.Jsz(&server.JSzOptions{Accounts: true, Streams: true})
+	if err != nil {
+		return 0, want, err
+	}
+	for _, account := range info.AccountDetails {
+		for _, stream := range account.Streams {
+			if stream.Name == ledgerStreamName && stream.State.NumDeleted == 0 && stream.State.FirstSeq <= 1 {
+				return stream.State.Msgs, want, nil
+			}
+		}
+	}
+	return 0, want, fmt.Errorf("this node holds no whole copy of %s yet", ledgerStreamName)
 }

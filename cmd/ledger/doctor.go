@@ -65,18 +65,35 @@ func runDoctor(ctx context.Context, env *environment, args []string) error {
 // back from a backup the positions the log lost when asked, then runs the
 // doctor again.
 func runRepair(ctx context.Context, env *environment, args []string) error {
-	flags, store := newLedgerFlags(env, "repair", "[--from-backup DIR [--identity FILE]]\n\nMends what the log can mend of what `ledger doctor` finds: rebuilds a damaged projection checkpoint, makes a\n"+
+	flags, store := newLedgerFlags(env, "repair", "[--from-backup DIR [--identity FILE]] | --resync-replica CLUSTER FLAGS\n\nMends what the log can mend of what `ledger doctor` finds: rebuilds a damaged projection checkpoint, makes a\n"+
 		"damaged tree file again from the log, makes the data directory's secrets their owner's alone. With --from-backup it also\n"+
 		"puts back the positions the log lost, from a backup `ledger backup` wrote, when their bytes are the ones the signed\n"+
 		"checkpoints commit to: the log is rebuilt beside the damaged one, verified, and swapped in; the damaged one is kept in\n"+
-		"DATA/damaged-log-TIME for you to delete. Then runs the doctor.")
-	fromBackup := flags.String("from-backup", "", "backup directory (`ledger backup`) to put the log's lost positions back from")
-	identity := flags.String("identity", "", "age identity file that opens an encrypted --from-backup (as `ledger backup-key` wrote it)")
+		"DATA/damaged-log-TIME for you to delete. Then runs the doctor.\n"+
+		"With --resync-replica, on a stopped cluster node, it sets the node's copy of the log aside and takes it whole from its peers.")
+	fromBackup := flags.String("from-backup", "", "backup `DIR` (made by ledger backup) to put the log's lost positions back from")
+	identity := flags.String("identity", "", "age identity `FILE` that opens an encrypted --from-backup (as ledger backup-key wrote it)")
+	resync := flags.Bool("resync-replica", false, "on a cluster node whose copy of the log is damaged, with ledger serve stopped and the node's cluster flags: "+
+		"set its copy aside (DATA/damaged-replica-TIME) and take the log whole from its peers")
+	var cluster clusterFlags
+	cluster.register(flags)
 	if err := parse(flags, args); err != nil {
 		return err
 	}
 	if flags.NArg() > 0 {
 		return usagef("unexpected arguments %v", flags.Args())
+	}
+	if *resync {
+		return resyncReplica(ctx, env, store, cluster, *fromBackup != "")
+	}
+	// The cluster flags are for --resync-replica alone (their defaults
+	// from the environment are not a request for it).
+	clusterFlagSet := false
+	flags.Visit(func(set *flag.Flag) {
+		clusterFlagSet = clusterFlagSet || set.Name == "server-name" || strings.HasPrefix(set.Name, "cluster-") || set.Name == "routes"
+	})
+	if clusterFlagSet {
+		return usagef("the cluster flags go with --resync-replica")
 	}
 	if *identity != "" && *fromBackup == "" {
 		return usagef("--identity goes with --from-backup")
@@ -158,4 +175,38 @@ func positionList(positions []uint64) string {
 		parts = append(parts, strconv.FormatUint(position, 10))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// resyncReplica heals a cluster node's damaged copy of the log from its
+// peers (node.ResyncReplica).
+func resyncReplica(ctx context.Context, env *environment, store *storeFlags, cluster clusterFlags, fromBackup bool) error {
+	if fromBackup {
+		return usagef("--resync-replica takes the log from the cluster's other nodes, --from-backup from a backup: give one")
+	}
+	if cluster.name == "" || store.natsURL != "" || store.store != "" {
+		return usagef("--resync-replica works on a cluster node's --data with its --cluster-name, --cluster-listen, --routes and --server-name")
+	}
+	clusterConfig, err := cluster.config()
+	if err != nil {
+		return err
+	}
+	// The node listens on a free client port while it takes the log: its
+	// routes are what its peers reach it by.
+	config, err := store.config(env, serverOptions{Listen: true, Host: "127.0.0.1", Port: -1, Cluster: clusterConfig})
+	if err != nil {
+		return err
+	}
+	resynced, err := node.ResyncReplica(ctx, config)
+	if errors.Is(err, node.ErrConfig) {
+		return usagef("%s", strings.TrimPrefix(err.Error(), node.ErrConfig.Error()+": "))
+	}
+	if resynced.Kept != "" {
+		fmt.Fprintf(env.stdout, "set this node's copy of the log aside in %s\n", resynced.Kept)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "repaired: this node's copy of the log holds all %d events again, taken from its peers; delete %s once you are satisfied\n",
+		resynced.Events, resynced.Kept)
+	return nil
 }
