@@ -77,7 +77,8 @@ func damagedWithBackup(t *testing.T, plaintext bool) (data, saved, identity stri
 func TestRepairFromBackupRestoresALostPosition(t *testing.T) {
 	data, saved, identity, lost, totals := damagedWithBackup(t, false)
 	lostText := "the log lacks 1 position(s) (" + strconv.Itoa(lost) + ")"
-	runLedger(t, "", "doctor", "--data", data).expect(t, 1, "PROBLEM  log: lost 1 of its 123 positions")
+	runLedger(t, "", "doctor", "--data", data).expect(t, 1, "PROBLEM  log: lost 1 of its 123 positions, the first "+strconv.Itoa(lost),
+		"repair: `ledger verify` names them; `ledger repair --from-backup DIR` puts them back")
 	runLedger(t, "", "verify", "--data", data).expect(t, 1, "first bad position "+strconv.Itoa(lost), "missing: the log jumps")
 	// A rebuild reads past the lost position and warns; so does every
 	// totals answer from the checkpoint it saved.
