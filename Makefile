@@ -64,7 +64,7 @@ CLUSTER_TESTS := ^TestClusterSurvives
 test: lint cross-check bin/nats
 	LEDGER_NATS_CLI=$(abspath bin/nats) $(GO) test -race -count=1 -timeout 10m -skip '$(CLUSTER_TESTS)' ./...
 	$(GO) test -count=1 -timeout 15m -run '$(CLUSTER_TESTS)' ./eventstore/natsjs/ ./node/
-	LEDGER_CLUSTER_FAULTS=1 $(GO) test -count=1 -timeout 5m -run '^TestFaultClusterLosesNodes$$' ./cmd/ledger/
+	LEDGER_CLUSTER_FAULTS=1 $(GO) test -count=1 -timeout 8m -run '^(TestFaultClusterLosesNodes|TestFaultClusterReplicaResync)$$' ./cmd/ledger/
 
 # The cluster tests STRESS_RUNS times (default 10) with two busy loops on
 # the machine, as a CI whose two cores are busy has: every run must pass.
