@@ -151,6 +151,12 @@ func (n *Node) RestoreLost(ctx context.Context, source LostSource) (LogRestored,
 	}
 	_ = os.RemoveAll(staging)
 	result.Restored, result.Events, result.Kept = lost, head, kept
+	// The log the restarted server serves is verified once more: the files
+	// moved are the ones verified, but only a read proves the server took
+	// them as they were.
+	if err := n.verifyRebuilt(ctx, n.JetStream.Raw(ctx, 0), head); err != nil {
+		return result, fmt.Errorf("the swapped-in log does not verify (the damaged one is kept in %s): %w", kept, err)
+	}
 	// The totals' checkpoint counted the log with its gap (and says so in
 	// every answer): it is folded again from the whole log.
 	runner := projections.NewRunner(n.Store, n.Checkpoints, projections.NewTotalsProjection(), projections.RunnerOptions{Logger: n.logger})
