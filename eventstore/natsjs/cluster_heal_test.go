@@ -38,9 +38,12 @@ func replicaState(natsServer *server.Server) (server.StreamState, error) {
 }
 
 // A follower's block file is damaged while it is down: one byte of one
-// event changed. JetStream drops that message when the follower starts
-// again; the follower then takes it back from its peers, and every event
-// is readable from it with the bytes the leader holds.
+// event changed. Started again, the follower's index claims every event,
+// and once it leads it answers the damaged position with "message not
+// found": JetStream does not heal it by itself. With its copy set aside
+// (natsjs.SetAsideReplica) and started again, it takes the stream whole
+// from its peers, and every event reads from it, as it leads, with the
+// bytes written.
 func TestClusterSurvivesADamagedReplica(t *testing.T) {
 	const events = 30
 	nodes := startCluster(t)
