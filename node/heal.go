@@ -35,6 +35,9 @@ const (
 	healKeptDirPrefix = "damaged-log-"
 	// ledgerStreamName is the JetStream stream that holds the log.
 	ledgerStreamName = "LEDGER"
+	// stagingReadyMinutes bounds the staging server's start, as the
+	// embedded server's own.
+	stagingReadyMinutes = 2
 )
 
 // LostSource hands the bytes a source (a backup) holds for a position of
@@ -240,7 +243,7 @@ func (n *Node) stageLog(ctx context.Context, staging string, messages iter.Seq2[
 	}
 	// The staging server serves this process alone: no port, no users.
 	stagingServer, err := natsjs.StartServer(natsjs.ServerOptions{DataDir: staging, ServerName: "ledger-repair", SyncAlways: true,
-		ReadyTimeout: 2 * time.Minute})
+		ReadyTimeout: stagingReadyMinutes * time.Minute})
 	if err != nil {
 		return err
 	}

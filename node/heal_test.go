@@ -28,6 +28,9 @@ const resyncTestMinutes = 10
 // every acknowledged event.
 const replicaCatchUpSecondsMax = 180
 
+// peerReadyMinutes bounds a peer's start while the cluster forms.
+const peerReadyMinutes = 2
+
 func freeClusterPort(t *testing.T) int {
 	t.Helper()
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
@@ -61,7 +64,7 @@ func TestClusterSurvivesResyncingADamagedReplica(t *testing.T) {
 		go func() {
 			var err error
 			peers[i], err = natsjs.StartServer(natsjs.ServerOptions{DataDir: t.TempDir(), Listen: true, Port: -1, ServerName: fmt.Sprintf("peer%d", i+1),
-				ClusterName: "ledger-resync", ClusterPort: ports[i], Routes: routes, Credentials: credentials, ReadyTimeout: 2 * time.Minute})
+				ClusterName: "ledger-resync", ClusterPort: ports[i], Routes: routes, Credentials: credentials, ReadyTimeout: peerReadyMinutes * time.Minute})
 			started <- err
 		}()
 	}

@@ -23,6 +23,8 @@ import (
 const (
 	resyncCatchUpSecondsMax = 180
 	resyncLookSeconds       = 10
+	// resyncPeerReadyMinutes bounds a peer's start while the cluster forms.
+	resyncPeerReadyMinutes = 2
 )
 
 // A cluster node's block file is damaged while its `ledger serve` is
@@ -56,7 +58,7 @@ func TestFaultClusterReplicaResync(t *testing.T) {
 			var err error
 			peers[i], err = natsjs.StartServer(natsjs.ServerOptions{DataDir: t.TempDir(), Listen: true, Port: -1,
 				ServerName: fmt.Sprintf("peer%d", i+1), ClusterName: "ledger-resync", ClusterPort: ports[i], Routes: routes,
-				Credentials: credentials, ReadyTimeout: 2 * time.Minute})
+				Credentials: credentials, ReadyTimeout: resyncPeerReadyMinutes * time.Minute})
 			started <- err
 		}()
 	}
