@@ -228,4 +228,8 @@ func TestRepairFromBackupRefusesUnverifiableBytes(t *testing.T) {
 	if verifyAfter.stdout != verifyBefore.stdout {
 		t.Fatalf("verify after the refused repairs:\n%s\nwant as before:\n%s", verifyAfter.stdout, verifyBefore.stdout)
 	}
+	// The log's files are the running server's while `serve` holds the
+	// directory: the repair refuses, and says to stop it.
+	startServe(t, data)
+	runLedger(t, "", "repair", "--data", data, "--from-backup", saved).expect(t, 2, "with `ledger serve` stopped")
 }
