@@ -66,8 +66,8 @@ serve: build
 CLUSTER_TESTS := ^TestClusterSurvives
 test: lint cross-check bin/nats
 	LEDGER_NATS_CLI=$(abspath bin/nats) $(GO) test -race -count=1 -timeout 10m -skip '$(CLUSTER_TESTS)' ./...
-	$(GO) test -count=1 -timeout 15m -run '$(CLUSTER_TESTS)' ./eventstore/natsjs/
-	LEDGER_CLUSTER_FAULTS=1 $(GO) test -count=1 -timeout 8m -run '^(TestFaultClusterLosesNodes|TestFaultExternalClusterLosesStreamLeader)$$' ./cmd/ledger/
+	$(GO) test -count=1 -timeout 15m -run '$(CLUSTER_TESTS)' ./eventstore/natsjs/ ./node/
+	LEDGER_CLUSTER_FAULTS=1 $(GO) test -count=1 -timeout 8m -run '^(TestFaultClusterLosesNodes|TestFaultExternalClusterLosesStreamLeader|TestFaultClusterReplicaResync)$$' ./cmd/ledger/
 
 # The cluster tests STRESS_RUNS times (default 10) with two busy loops on
 # the machine, as a CI whose two cores are busy has: every run must pass.
@@ -76,7 +76,7 @@ stress-cluster:
 	@busy=""; for core in 1 2; do (while :; do :; done) & busy="$$busy $$!"; done; \
 	trap 'kill $$busy' EXIT INT TERM; failed=0; \
 	for run in $$(seq $(STRESS_RUNS)); do \
-		if $(GO) test -count=1 -timeout 20m -run '^TestCluster' ./eventstore/natsjs/ >/tmp/stress-cluster-$$run.log 2>&1; \
+		if $(GO) test -count=1 -timeout 20m -run '^TestCluster' ./eventstore/natsjs/ ./node/ >/tmp/stress-cluster-$$run.log 2>&1; \
 		then echo "run $$run: pass"; else echo "run $$run: FAIL (/tmp/stress-cluster-$$run.log)"; failed=$$((failed+1)); fi; \
 	done; echo "$$failed of $(STRESS_RUNS) runs failed"; test $$failed -eq 0
 

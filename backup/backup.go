@@ -221,6 +221,8 @@ type Backup struct {
 	Manifest Manifest
 	files    files
 	events   []byte
+	// byPosition indexes events by position, made at the first Event.
+	byPosition map[uint64]natsjs.RawMessage
 }
 
 // Open reads a backup's manifest and its log, checking the log against
@@ -344,4 +346,38 @@ func (b *Backup) Restore(ctx context.Context, ledger *node.Node) (Restored, erro
 		}
 	}
 	return restored, ledger.Keystore.Import(ctx, keys)
+}
+
+// Event is the message the backup holds at a position of the log, with
+// the subject and the ledger's headers it was stored with, for putting a
+// lost position back (node.RestoreLost); false when the backup has none.
+func (b *Backup) Event(position uint64) (natsjs.RawMessage, bool) {
+	if b.byPosition == nil {
+		b.byPosition = map[uint64]natsjs.RawMessage{}
+		for line := range strings.SplitSeq(strings.TrimSpace(string(b.events)), "\n") {
+			var stored event
+			if line == "" || json.Unmarshal([]byte(line), &stored) != nil {
+				continue
+			}
+			data, err := base64.StdEncoding.DecodeString(stored.Data)
+			if err != nil {
+				continue
+			}
+			header := nats.Header{}
+			for name, value := range stored.Headers {
+				header.Set(name, value)
+			}
+			b.byPosition[stored.Position] = natsjs.RawMessage{Position: stored.Position, Subject: stored.Subject, Header: header, Data: data}
+		}
+	}
+	message, ok := b.byPosition[position]
+	return message, ok
+}
+
+// RestoreLost puts back the positions the ledger's log lost from this
+// backup, when their bytes are the ones the signed checkpoints commit to
+// (node.RestoreLost); node.ErrUnrepairable when the backup lacks them or
+// holds other bytes, and then nothing changed.
+func (b *Backup) RestoreLost(ctx context.Context, ledger *node.Node) (node.LogRestored, error) {
+	return ledger.RestoreLost(ctx, b.Event)
 }

@@ -108,7 +108,8 @@ func (n *Node) checkLog(ctx context.Context, head uint64, add func(string, bool,
 		missing = append(missing, expected)
 	}
 	if len(missing) > 0 {
-		add("log", true, "`ledger verify` names them; restore the ledger from a backup into a new data directory (`ledger restore`)",
+		add("log", true, "`ledger verify` names them; `ledger repair --from-backup DIR` puts them back from a backup when its bytes for "+
+			"them verify against the signed checkpoints (else restore the ledger from a backup into a new data directory: `ledger restore`)",
 			"lost %d of its %d positions, the first %d", len(missing), head, missing[0])
 	} else {
 		add("log", false, "", "%d events, no position missing", head)

@@ -130,8 +130,11 @@ type Node struct {
 	// that holds the data directory: its tree file is this log's.
 	viaHolder bool
 	logger    *slog.Logger
-	lock      *natsjs.DataDirLock
-	closers   []func() error
+	// config is what the node was opened with, to start its embedded
+	// server again (RestoreLost).
+	config  Config
+	lock    *natsjs.DataDirLock
+	closers []func() error
 }
 
 // CheckpointStore is what the ledger needs of projection checkpoints.
@@ -193,7 +196,7 @@ func Open(ctx context.Context, config Config) (*Node, error) {
 		config.Replicas = 1
 	}
 	result := &Node{Catalog: config.Catalog, DataDir: config.DataDir, signingKey: config.SigningKey, replicas: config.Replicas,
-		logger: config.Logger}
+		logger: config.Logger, config: config}
 	if config.NATSURL == "" {
 		result.SeenPath = integrity.SeenCheckpointsPath(config.DataDir)
 	}

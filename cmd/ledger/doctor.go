@@ -2,7 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"strconv"
+	"strings"
+
+	"filippo.io/age"
+
+	"github.com/ordos-union/ledger/backup"
+	"github.com/ordos-union/ledger/node"
 )
 
 // runDoctor checks every store the ledger keeps and says what is wrong and
@@ -52,14 +61,85 @@ func runDoctor(ctx context.Context, env *environment, args []string) error {
 	return nil
 }
 
-// runRepair mends what the log can mend of what the doctor finds, then
-// runs the doctor again.
+// runRepair mends what the log can mend of what the doctor finds, puts
+// back from a backup the positions the log lost when asked, then runs the
+// doctor again.
 func runRepair(ctx context.Context, env *environment, args []string) error {
-	flags, store := newLedgerFlags(env, "repair", "\n\nMends what the log can mend of what `ledger doctor` finds: rebuilds a damaged projection checkpoint, makes a\n"+
-		"damaged tree file again from the log, makes the data directory's secrets their owner's alone. Then runs the doctor.")
-	opened, err := openParsed(ctx, env, flags, store, args, 0, "")
+	flags, store := newLedgerFlags(env, "repair", "[--from-backup DIR [--identity FILE]] | --resync-replica CLUSTER FLAGS\n\nMends what the log can mend of what `ledger doctor` finds: rebuilds a damaged projection checkpoint, makes a\n"+
+		"damaged tree file again from the log, makes the data directory's secrets their owner's alone. With --from-backup it also\n"+
+		"puts back the positions the log lost, from a backup `ledger backup` wrote, when their bytes are the ones the signed\n"+
+		"checkpoints commit to: the log is rebuilt beside the damaged one, verified, and swapped in; the damaged one is kept in\n"+
+		"DATA/damaged-log-TIME for you to delete. Then runs the doctor.\n"+
+		"With --resync-replica, on a stopped cluster node, it sets the node's copy of the log aside and takes it whole from its peers.")
+	fromBackup := flags.String("from-backup", "", "backup `DIR` (made by ledger backup) to put the log's lost positions back from")
+	identity := flags.String("identity", "", "age identity `FILE` that opens an encrypted --from-backup (as ledger backup-key wrote it)")
+	resync := flags.Bool("resync-replica", false, "on a cluster node whose copy of the log is damaged, with ledger serve stopped and the node's cluster flags: "+
+		"set its copy aside (DATA/damaged-replica-TIME) and take the log whole from its peers")
+	var cluster clusterFlags
+	cluster.register(flags)
+	if err := parse(flags, args); err != nil {
+		return err
+	}
+	if flags.NArg() > 0 {
+		return usagef("unexpected arguments %v", flags.Args())
+	}
+	if *resync {
+		return resyncReplica(ctx, env, store, cluster, *fromBackup != "")
+	}
+	// The cluster flags are for --resync-replica alone (their defaults
+	// from the environment are not a request for it).
+	clusterFlagSet := false
+	flags.Visit(func(set *flag.Flag) {
+		clusterFlagSet = clusterFlagSet || set.Name == "server-name" || strings.HasPrefix(set.Name, "cluster-") || set.Name == "routes"
+	})
+	if clusterFlagSet {
+		return usagef("the cluster flags go with --resync-replica")
+	}
+	if *identity != "" && *fromBackup == "" {
+		return usagef("--identity goes with --from-backup")
+	}
+	var saved *backup.Backup
+	if *fromBackup != "" {
+		if err := store.jetStreamOnly("repair --from-backup"); err != nil {
+			return err
+		}
+		var identities []age.Identity
+		if *identity != "" {
+			var err error
+			if identities, err = backup.ParseIdentities(*identity); err != nil {
+				return usagef("--%v", err)
+			}
+		}
+		var err error
+		saved, err = backup.Open(*fromBackup, identities)
+		if errors.Is(err, backup.ErrEncrypted) {
+			return usagef("the backup is encrypted: give --identity FILE with the age identity of one of its recipients")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	opened, err := store.open(ctx, env, serverOptions{})
 	if err != nil {
 		return err
+	}
+	if saved != nil {
+		restored, err := saved.RestoreLost(ctx, opened)
+		if errors.Is(err, node.ErrConfig) {
+			opened.Close()
+			return usagef("%s", strings.TrimPrefix(err.Error(), node.ErrConfig.Error()+": "))
+		}
+		if err != nil {
+			opened.Close()
+			return err
+		}
+		if len(restored.Restored) == 0 {
+			fmt.Fprintln(env.stdout, "the log lost no position: nothing to put back from the backup")
+		} else {
+			fmt.Fprintf(env.stdout, "repaired: put back %d lost position(s) (%s) from the backup; the rebuilt log of %d events verifies against every signed checkpoint\n",
+				len(restored.Restored), positionList(restored.Restored), restored.Events)
+			fmt.Fprintf(env.stdout, "the damaged log's files are kept in %s: delete them once you are satisfied\n", restored.Kept)
+		}
 	}
 	done, err := opened.Repair(ctx)
 	for _, action := range done {
@@ -72,5 +152,61 @@ func runRepair(ctx context.Context, env *environment, args []string) error {
 	if len(done) == 0 {
 		fmt.Fprintln(env.stdout, "nothing the log can mend")
 	}
-	return runDoctor(ctx, env, args)
+	// The doctor is given the store flags the repair was given.
+	var doctorArgs []string
+	flags.Visit(func(set *flag.Flag) {
+		if set.Name != "from-backup" && set.Name != "identity" {
+			doctorArgs = append(doctorArgs, "--"+set.Name+"="+set.Value.String())
+		}
+	})
+	return runDoctor(ctx, env, doctorArgs)
+}
+
+// positionListMax bounds the positions a message lists one by one.
+const positionListMax = 10
+
+func positionList(positions []uint64) string {
+	var parts []string
+	for i, position := range positions {
+		if i == positionListMax {
+			parts = append(parts, fmt.Sprintf("and %d more", len(positions)-positionListMax))
+			break
+		}
+		parts = append(parts, strconv.FormatUint(position, 10))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// resyncReplica heals a cluster node's damaged copy of the log from its
+// peers (node.ResyncReplica).
+func resyncReplica(ctx context.Context, env *environment, store *storeFlags, cluster clusterFlags, fromBackup bool) error {
+	if fromBackup {
+		return usagef("--resync-replica takes the log from the cluster's other nodes, --from-backup from a backup: give one")
+	}
+	if cluster.name == "" || store.natsURL != "" || store.store != "" {
+		return usagef("--resync-replica works on a cluster node's --data with its --cluster-name, --cluster-listen, --routes and --server-name")
+	}
+	clusterConfig, err := cluster.config()
+	if err != nil {
+		return err
+	}
+	// The node listens on a free client port while it takes the log: its
+	// routes are what its peers reach it by.
+	config, err := store.config(env, serverOptions{Listen: true, Host: "127.0.0.1", Port: -1, Cluster: clusterConfig})
+	if err != nil {
+		return err
+	}
+	resynced, err := node.ResyncReplica(ctx, config)
+	if errors.Is(err, node.ErrConfig) {
+		return usagef("%s", strings.TrimPrefix(err.Error(), node.ErrConfig.Error()+": "))
+	}
+	if resynced.Kept != "" {
+		fmt.Fprintf(env.stdout, "set this node's copy of the log aside in %s\n", resynced.Kept)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "repaired: this node's copy of the log holds all %d events again, taken from its peers; delete %s once you are satisfied\n",
+		resynced.Events, resynced.Kept)
+	return nil
 }

@@ -110,7 +110,7 @@ func TestDoctorNamesALostPosition(t *testing.T) {
 	if err := os.WriteFile(blocks[0], content, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	runLedger(t, "", "doctor", "--data", data).expect(t, 1, "PROBLEM  log: lost 1 of its 121 positions", "restore the ledger from a backup")
+	runLedger(t, "", "doctor", "--data", data).expect(t, 1, "PROBLEM  log: lost 1 of its 121 positions", "ledger repair --from-backup DIR")
 	runLedger(t, "", "verify", "--data", data).expect(t, 1, "missing: the log jumps")
 	// The figures say so too: a rebuild reads past the lost position and
 	// warns, and so does every totals answer from the checkpoint it saved.

@@ -71,21 +71,30 @@ type serverOptions = node.ServerConfig
 // open reaches the ledger the flags name (node.Open). A configuration
 // that cannot work is a usage error.
 func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOptions) (*opened, error) {
-	catalog, err := f.loadCatalog()
+	config, err := f.config(env, listen)
 	if err != nil {
 		return nil, err
 	}
-	if f.sync != "always" && f.sync != "interval" {
-		return nil, usagef("--sync must be always or interval, not %q", f.sync)
-	}
-	opened, err := node.Open(ctx, node.Config{Store: f.store, DataDir: f.dataDir, NATSURL: f.natsURL, NATSCreds: f.natsCreds,
-		SyncAlways: f.sync == "always", Replicas: f.replicas, SigningKey: f.signingKey, Catalog: catalog, Server: listen,
-		Logger: env.logger, Notice: func(message string) { fmt.Fprintf(env.stderr, "ledger: %s\n", message) }})
-	var config *node.ConfigError
-	if errors.As(err, &config) {
-		return nil, usagef("%s", config.Message)
+	opened, err := node.Open(ctx, config)
+	var configError *node.ConfigError
+	if errors.As(err, &configError) {
+		return nil, usagef("%s", configError.Message)
 	}
 	return opened, err
+}
+
+// config is the node configuration the flags name.
+func (f *storeFlags) config(env *environment, listen serverOptions) (node.Config, error) {
+	catalog, err := f.loadCatalog()
+	if err != nil {
+		return node.Config{}, err
+	}
+	if f.sync != "always" && f.sync != "interval" {
+		return node.Config{}, usagef("--sync must be always or interval, not %q", f.sync)
+	}
+	return node.Config{Store: f.store, DataDir: f.dataDir, NATSURL: f.natsURL, NATSCreds: f.natsCreds,
+		SyncAlways: f.sync == "always", Replicas: f.replicas, SigningKey: f.signingKey, Catalog: catalog, Server: listen,
+		Logger: env.logger, Notice: func(message string) { fmt.Fprintf(env.stderr, "ledger: %s\n", message) }}, nil
 }
 
 // operator names who runs the command, for the access log.
