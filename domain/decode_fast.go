@@ -1,0 +1,512 @@
+package domain
+
+import (
+	"encoding"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// The stored-event fast path. Replaying the log decodes every stored event,
+// and the strict decoding (two json.Decoders, one for the envelope and one
+// for the payload, each scanning its input twice and copying it into a
+// buffer of its own) costs more than fetching the event. The fast path reads
+// the envelope in one hand-written pass, checks the payload's keys against
+// its type in the same pass, and decodes the payload once with
+// json.Unmarshal.
+//
+// It accepts only what it is sure of: plain JSON as the ledger writes it,
+// every key known and spelled exactly, no key twice, no escapes in the
+// envelope's strings. Anything else (a syntax error, an unknown or
+// differently cased key, a null, an escape, a value of the wrong kind) makes
+// it give up, and the strict decoding runs as before and reports exactly
+// what it always reported. So the fast path can never accept an event the
+// strict one refuses, nor decode one differently; FuzzDecodeStoredFast
+// checks both on arbitrary input.
+
+// decodeStoredFast decodes a stored event, or says it is not sure (ok
+// false) and the strict decoding must decide.
+func decodeStoredFast(raw []byte) (event Event, ok bool) {
+	parser := fastParser{raw: raw}
+	var wire struct {
+		id, eventType, occurredAt, recordedAt []byte
+		seen                                  uint32
+		data                                  []byte
+		personal                              *Personal
+		sealed                                []SealedPerson
+	}
+	if !parser.object(func(key []byte) bool {
+		field := envelopeField(key)
+		if field < 0 || wire.seen&(1<<field) != 0 {
+			return false
+		}
+		wire.seen |= 1 << field
+		switch field {
+		case fieldID:
+			wire.id, ok = parser.plainString()
+		case fieldType:
+			wire.eventType, ok = parser.plainString()
+		case fieldSchemaVersion:
+			event.SchemaVersion, ok = parser.integer()
+		case fieldAggregate:
+			event.Aggregate, ok = parser.aggregate()
+		case fieldCounty:
+			event.County, ok = parser.text()
+		case fieldOccurredAt:
+			wire.occurredAt, ok = parser.plainString()
+		case fieldRecordedAt:
+			wire.recordedAt, ok = parser.plainString()
+		case fieldActor:
+			event.Actor, ok = parser.text()
+		case fieldCorrelationID:
+			event.CorrelationID, ok = parser.text()
+		case fieldCausationID:
+			event.CausationID, ok = parser.text()
+		case fieldIdempotencyKey:
+			event.IdempotencyKey, ok = parser.text()
+		case fieldData:
+			// The payload's keys are checked once its type is known.
+			wire.data, ok = parser.value(nil)
+		case fieldPersonal:
+			ok = parser.strict(&wire.personal)
+		case fieldSealed:
+			ok = parser.strict(&wire.sealed)
+		}
+		return ok
+	}) || !parser.end() {
+		return Event{}, false
+	}
+	eventType, known := internEventType(wire.eventType)
+	payload := newPayload(eventType)
+	// A payload that is no object (a null above all, which the strict
+	// path reports as missing) is the strict path's to judge.
+	if !known || payload == nil || len(wire.data) == 0 || wire.data[0] != '{' || wire.occurredAt == nil {
+		return Event{}, false
+	}
+	event.Type = eventType
+	event.Personal, event.Sealed = wire.personal, wire.sealed
+	if wire.id != nil {
+		id, err := uuid.ParseBytes(wire.id)
+		// ParseBytes takes forms the strict path's uuid.Parse also takes;
+		// an error there is the strict path's to report.
+		if err != nil || len(wire.id) == 0 {
+			return Event{}, false
+		}
+		event.ID = id
+	}
+	var err error
+	if event.OccurredAt, err = time.Parse(time.RFC3339Nano, string(wire.occurredAt)); err != nil {
+		return Event{}, false
+	}
+	if len(wire.recordedAt) > 0 {
+		if event.RecordedAt, err = time.Parse(time.RFC3339Nano, string(wire.recordedAt)); err != nil {
+			return Event{}, false
+		}
+	}
+	data := json.RawMessage(wire.data)
+	if event.SchemaVersion > 0 && event.SchemaVersion < CurrentVersion(eventType) {
+		upcasted, err := upcast(eventType, event.SchemaVersion, data)
+		if err != nil {
+			return Event{}, false
+		}
+		data = upcasted
+		event.UpcastFrom, event.SchemaVersion = event.SchemaVersion, CurrentVersion(eventType)
+	}
+	// The payload's keys must all be its type's, spelled exactly, as the
+	// strict decoder's DisallowUnknownFields demands; json.Unmarshal then
+	// checks the syntax and the kinds of the values.
+	check := fastParser{raw: data}
+	if _, ok := check.value(schemaOf(reflect.TypeOf(payload).Elem())); !ok || !check.end() {
+		return Event{}, false
+	}
+	if err := json.Unmarshal(data, payload); err != nil {
+		return Event{}, false
+	}
+	event.Data = derefPayload(payload)
+	return event, true
+}
+
+// The envelope's fields, by their bit in fastParser's record of keys seen.
+const (
+	fieldID = iota
+	fieldType
+	fieldSchemaVersion
+	fieldAggregate
+	fieldCounty
+	fieldOccurredAt
+	fieldRecordedAt
+	fieldActor
+	fieldCorrelationID
+	fieldCausationID
+	fieldIdempotencyKey
+	fieldData
+	fieldPersonal
+	fieldSealed
+)
+
+// envelopeField is the field a key names exactly, or -1.
+func envelopeField(key []byte) int {
+	switch string(key) {
+	case "id":
+		return fieldID
+	case "type":
+		return fieldType
+	case "schema_version":
+		return fieldSchemaVersion
+	case "aggregate":
+		return fieldAggregate
+	case "county":
+		return fieldCounty
+	case "occurred_at":
+		return fieldOccurredAt
+	case "recorded_at":
+		return fieldRecordedAt
+	case "actor":
+		return fieldActor
+	case "correlation_id":
+		return fieldCorrelationID
+	case "causation_id":
+		return fieldCausationID
+	case "idempotency_key":
+		return fieldIdempotencyKey
+	case "data":
+		return fieldData
+	case "personal":
+		return fieldPersonal
+	case "sealed_personal":
+		return fieldSealed
+	}
+	return -1
+}
+
+// internEventType returns the known type spelled by text without making a
+// string of it.
+func internEventType(text []byte) (EventType, bool) {
+	for _, eventType := range allEventTypes {
+		if string(eventType) == string(text) {
+			return eventType, true
+		}
+	}
+	return "", false
+}
+
+// allEventTypes lists every type newPayload knows, for internEventType.
+var allEventTypes = []EventType{
+	TypeDonationPledged, TypeDonationReceived, TypeFundsAllocated, TypeSuppliesDelivered, TypeTrainingHeld,
+	TypeServiceProvided, TypeEntryVoided, TypeEntryCorrected, TypeBankLineImported, TypeMatchConfirmed,
+	TypeMatchRejected, TypeFeeWrittenOff, TypeDecisionUndone, TypePeriodClosed, TypePeriodReopened,
+	TypeSubjectErased, TypeStatementImported, TypeRefundPaired, TypeLineWrittenOff,
+}
+
+// fastParser reads plain JSON from raw at offset. Every method reports
+// false when the input is anything it is not sure of.
+type fastParser struct {
+	raw    []byte
+	offset int
+}
+
+func (p *fastParser) space() {
+	for p.offset < len(p.raw) {
+		switch p.raw[p.offset] {
+		case ' ', '\t', '\n', '\r':
+			p.offset++
+		default:
+			return
+		}
+	}
+}
+
+// end says only white space follows.
+func (p *fastParser) end() bool {
+	p.space()
+	return p.offset == len(p.raw)
+}
+
+// next skips white space and reports whether the next byte is want,
+// consuming it if so.
+func (p *fastParser) next(want byte) bool {
+	p.space()
+	if p.offset < len(p.raw) && p.raw[p.offset] == want {
+		p.offset++
+		return true
+	}
+	return false
+}
+
+// object reads an object, calling member with each key while the parser
+// stands before the key's value, which member must read.
+func (p *fastParser) object(member func(key []byte) bool) bool {
+	if !p.next('{') {
+		return false
+	}
+	if p.next('}') {
+		return true
+	}
+	for {
+		key, ok := p.plainString()
+		if !ok || !p.next(':') || !member(key) {
+			return false
+		}
+		if p.next(',') {
+			continue
+		}
+		return p.next('}')
+	}
+}
+
+// plainString reads a string without escapes and returns its bytes.
+// Control characters are a syntax error, escapes the strict path's to
+// unquote.
+func (p *fastParser) plainString() ([]byte, bool) {
+	if !p.next('"') {
+		return nil, false
+	}
+	start := p.offset
+	for p.offset < len(p.raw) {
+		c := p.raw[p.offset]
+		switch {
+		case c == '"':
+			p.offset++
+			return p.raw[start : p.offset-1], true
+		case c == '\\' || c < 0x20:
+			return nil, false
+		}
+		p.offset++
+	}
+	return nil, false
+}
+
+func (p *fastParser) text() (string, bool) {
+	text, ok := p.plainString()
+	return string(text), ok
+}
+
+// integerDigitsMax keeps an integer far inside int64.
+const integerDigitsMax = 15
+
+// integer reads a JSON integer: an optional minus and digits, with no
+// leading zero, fraction or exponent.
+func (p *fastParser) integer() (int, bool) {
+	p.space()
+	negative := p.offset < len(p.raw) && p.raw[p.offset] == '-'
+	if negative {
+		p.offset++
+	}
+	start, value := p.offset, 0
+	for p.offset < len(p.raw) && p.raw[p.offset] >= '0' && p.raw[p.offset] <= '9' {
+		value = value*10 + int(p.raw[p.offset]-'0')
+		p.offset++
+	}
+	digits := p.offset - start
+	if digits == 0 || digits > integerDigitsMax || (digits > 1 && p.raw[start] == '0') {
+		return 0, false
+	}
+	if p.offset < len(p.raw) {
+		switch p.raw[p.offset] {
+		case '.', 'e', 'E':
+			return 0, false
+		}
+	}
+	if negative {
+		value = -value
+	}
+	return value, true
+}
+
+// aggregate reads an aggregate's object of kind and id.
+func (p *fastParser) aggregate() (AggregateRef, bool) {
+	var aggregate AggregateRef
+	var kindSeen, idSeen, ok bool
+	read := p.object(func(key []byte) bool {
+		switch {
+		case string(key) == "kind" && !kindSeen:
+			kindSeen = true
+			aggregate.Kind, ok = p.text()
+		case string(key) == "id" && !idSeen:
+			idSeen = true
+			aggregate.ID, ok = p.text()
+		default:
+			return false
+		}
+		return ok
+	})
+	return aggregate, read
+}
+
+// strict decodes the value at the offset, an object of the ledger's
+// rarer envelope fields, with the strict decoder, into target.
+func (p *fastParser) strict(target any) bool {
+	value, ok := p.value(nil)
+	return ok && value[0] != 'n' && strictUnmarshal(value, target) == nil
+}
+
+// value skips one value and returns its bytes. With a schema, every key of
+// every object in it must be one the schema's type has, spelled exactly;
+// without one (a value an Unmarshaler or a json.RawMessage reads), keys are
+// not looked at. The syntax is only followed, not checked: the decoder
+// the value goes to checks it.
+func (p *fastParser) value(schema *keySchema) ([]byte, bool) {
+	p.space()
+	if p.offset >= len(p.raw) {
+		return nil, false
+	}
+	start := p.offset
+	switch p.raw[p.offset] {
+	case '{':
+		if !p.object(func(key []byte) bool {
+			var child *keySchema
+			if schema != nil {
+				field, known := schema.fields[string(key)]
+				if !known {
+					return false
+				}
+				child = field
+			}
+			_, ok := p.value(child)
+			return ok
+		}) {
+			return nil, false
+		}
+	case '[':
+		p.offset++
+		var element *keySchema
+		if schema != nil {
+			element = schema.element
+		}
+		if !p.next(']') {
+			for {
+				if _, ok := p.value(element); !ok {
+					return nil, false
+				}
+				if p.next(',') {
+					continue
+				}
+				if !p.next(']') {
+					return nil, false
+				}
+				break
+			}
+		}
+	case '"':
+		// Escapes are allowed in values: only the end of the string is
+		// looked for.
+		p.offset++
+		for {
+			if p.offset >= len(p.raw) {
+				return nil, false
+			}
+			c := p.raw[p.offset]
+			p.offset++
+			if c == '"' {
+				break
+			}
+			if c == '\\' {
+				p.offset++
+			}
+		}
+	default:
+		for p.offset < len(p.raw) {
+			switch p.raw[p.offset] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return p.raw[start:p.offset], p.offset > start
+			}
+			p.offset++
+		}
+	}
+	return p.raw[start:p.offset], p.offset > start
+}
+
+// keySchema is what keys a JSON object may have where a struct is decoded,
+// and the schema of each key's value; element is the schema of a list's
+// elements. A nil schema checks no keys.
+type keySchema struct {
+	fields  map[string]*keySchema
+	element *keySchema
+}
+
+var (
+	schemas      sync.Map // reflect.Type → *keySchema
+	unmarshalers = []reflect.Type{
+		reflect.TypeFor[json.Unmarshaler](), reflect.TypeFor[encoding.TextUnmarshaler](),
+	}
+)
+
+// schemaOf builds the schema of a type as encoding/json decodes into it:
+// the fields it knows by their exact names (the strict decoder also knows
+// them in other cases, which the fast path leaves to it), embedded
+// structs' fields as their own, nothing for types that decode themselves.
+func schemaOf(t reflect.Type) *keySchema {
+	if cached, ok := schemas.Load(t); ok {
+		return cached.(*keySchema)
+	}
+	schema := buildSchema(t, map[reflect.Type]*keySchema{})
+	schemas.Store(t, schema)
+	return schema
+}
+
+func buildSchema(t reflect.Type, building map[reflect.Type]*keySchema) *keySchema {
+	for _, unmarshaler := range unmarshalers {
+		if t.Implements(unmarshaler) || reflect.PointerTo(t).Implements(unmarshaler) {
+			return nil
+		}
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return buildSchema(t.Elem(), building)
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return nil
+		}
+		return &keySchema{element: buildSchema(t.Elem(), building)}
+	case reflect.Struct:
+		if schema, ok := building[t]; ok {
+			return schema
+		}
+		schema := &keySchema{fields: map[string]*keySchema{}}
+		building[t] = schema
+		addFields(schema, t, building)
+		return schema
+	}
+	return nil
+}
+
+// addFields adds t's fields to schema, promoting those of embedded
+// structs as encoding/json does.
+func addFields(schema *keySchema, t reflect.Type, building map[reflect.Type]*keySchema) {
+	for i := range t.NumField() {
+		field := t.Field(i)
+		tag := field.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if field.Anonymous && name == "" {
+			embedded := field.Type
+			if embedded.Kind() == reflect.Pointer {
+				embedded = embedded.Elem()
+			}
+			if embedded.Kind() == reflect.Struct {
+				addFields(schema, embedded, building)
+				continue
+			}
+		}
+		if !field.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = field.Name
+		}
+		if _, taken := schema.fields[name]; taken {
+			// Two fields of one name: encoding/json's rules for which
+			// wins are the strict path's to apply.
+			schema.fields[name] = nil
+			delete(schema.fields, name)
+			continue
+		}
+		schema.fields[name] = buildSchema(field.Type, building)
+	}
+}
