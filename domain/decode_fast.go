@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
 	"reflect"
@@ -116,9 +117,16 @@ func decodeStoredFast(raw []byte) (event Event, ok bool) {
 		data = upcasted
 		event.UpcastFrom, event.SchemaVersion = event.SchemaVersion, CurrentVersion(eventType)
 	}
+	direct := fastParser{raw: data}
+	if direct.decode(planOf(reflect.TypeOf(payload).Elem()), reflect.ValueOf(payload).Elem()) && direct.end() {
+		event.Data = derefPayload(payload)
+		return event, true
+	}
 	// The payload's keys must all be its type's, spelled exactly, as the
 	// strict decoder's DisallowUnknownFields demands; json.Unmarshal then
-	// checks the syntax and the kinds of the values.
+	// checks the syntax and the kinds of the values, into a fresh payload
+	// (the direct decoding may have filled part of the other).
+	payload = newPayload(eventType)
 	check := fastParser{raw: data}
 	if _, ok := check.value(schemaOf(reflect.TypeOf(payload).Elem())); !ok || !check.end() {
 		return Event{}, false
@@ -509,4 +517,264 @@ func addFields(schema *keySchema, t reflect.Type, building map[reflect.Type]*key
 		}
 		schema.fields[name] = buildSchema(field.Type, building)
 	}
+}
+
+// The payload's direct decoding. Most payloads hold only strings without
+// escapes, integers, amounts, lists and nested objects: those are decoded
+// here in the pass that checks their keys, with no second scan. A plan says
+// how each type is decoded; a type it has no way for (a map, an interface,
+// a float, an Unmarshaler other than Money and json.RawMessage, an embedded
+// pointer) and any value it is not sure of (a null, an escape, a key twice,
+// a number for an amount) make it give up, and json.Unmarshal decodes the
+// payload as before.
+
+type planKind int
+
+const (
+	planUnsupported planKind = iota
+	planString
+	planInt
+	planUint
+	planBool
+	planMoney
+	planRawMessage
+	planStruct
+	planPointer
+	planSlice
+)
+
+// decodePlan is how to decode a JSON value into one type.
+type decodePlan struct {
+	kind   planKind
+	typ    reflect.Type
+	fields map[string]planField
+	elem   *decodePlan
+}
+
+// planField is a struct field a key decodes into: its index path (through
+// embedded structs), its order among the struct's keys, for finding a key
+// given twice, and its plan.
+type planField struct {
+	index []int
+	order int
+	plan  *decodePlan
+}
+
+// structFieldsMax bounds the keys a directly decoded struct may have, so
+// that the keys seen fit one uint64.
+const structFieldsMax = 64
+
+var (
+	plans          sync.Map // reflect.Type → *decodePlan
+	moneyType      = reflect.TypeFor[Money]()
+	rawMessageType = reflect.TypeFor[json.RawMessage]()
+)
+
+func planOf(t reflect.Type) *decodePlan {
+	if cached, ok := plans.Load(t); ok {
+		return cached.(*decodePlan)
+	}
+	plan := buildPlan(t, map[reflect.Type]*decodePlan{})
+	plans.Store(t, plan)
+	return plan
+}
+
+func buildPlan(t reflect.Type, building map[reflect.Type]*decodePlan) *decodePlan {
+	if plan, ok := building[t]; ok {
+		return plan
+	}
+	plan := &decodePlan{typ: t}
+	building[t] = plan
+	switch {
+	case t == moneyType:
+		plan.kind = planMoney
+		return plan
+	case t == rawMessageType:
+		plan.kind = planRawMessage
+		return plan
+	}
+	for _, unmarshaler := range unmarshalers {
+		if t.Implements(unmarshaler) || reflect.PointerTo(t).Implements(unmarshaler) {
+			return plan
+		}
+	}
+	switch t.Kind() {
+	case reflect.String:
+		plan.kind = planString
+	case reflect.Int, reflect.Int64:
+		plan.kind = planInt
+	case reflect.Uint, reflect.Uint64:
+		plan.kind = planUint
+	case reflect.Bool:
+		plan.kind = planBool
+	case reflect.Pointer:
+		plan.kind, plan.elem = planPointer, buildPlan(t.Elem(), building)
+	case reflect.Slice:
+		if t.Elem().Kind() != reflect.Uint8 {
+			plan.kind, plan.elem = planSlice, buildPlan(t.Elem(), building)
+		}
+	case reflect.Struct:
+		plan.fields = map[string]planField{}
+		if planFields(plan, t, nil, building) && len(plan.fields) <= structFieldsMax {
+			plan.kind = planStruct
+		}
+	}
+	return plan
+}
+
+// planFields adds t's fields to plan, embedded structs' as its own, and
+// says whether every one can be decoded directly.
+func planFields(plan *decodePlan, t reflect.Type, within []int, building map[reflect.Type]*decodePlan) bool {
+	for i := range t.NumField() {
+		field := t.Field(i)
+		index := append(append([]int(nil), within...), i)
+		tag := field.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, options, _ := strings.Cut(tag, ",")
+		if strings.Contains(","+options+",", ",string,") {
+			// A number or bool written as a string is encoding/json's
+			// to read.
+			return false
+		}
+		if field.Anonymous && name == "" {
+			switch {
+			case field.Type.Kind() == reflect.Struct:
+				if !planFields(plan, field.Type, index, building) {
+					return false
+				}
+				continue
+			case field.Type.Kind() == reflect.Pointer:
+				return false
+			}
+		}
+		if !field.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = field.Name
+		}
+		if _, taken := plan.fields[name]; taken {
+			return false
+		}
+		plan.fields[name] = planField{index: index, order: len(plan.fields), plan: buildPlan(field.Type, building)}
+	}
+	return true
+}
+
+// decode reads the value at the offset into target as plan says, or
+// reports false.
+func (p *fastParser) decode(plan *decodePlan, target reflect.Value) bool {
+	switch plan.kind {
+	case planString:
+		text, ok := p.plainString()
+		if ok {
+			target.SetString(string(text))
+		}
+		return ok
+	case planInt:
+		value, ok := p.integer()
+		if ok {
+			target.SetInt(int64(value))
+		}
+		return ok
+	case planUint:
+		p.space()
+		if p.offset < len(p.raw) && p.raw[p.offset] == '-' {
+			return false
+		}
+		value, ok := p.integer()
+		if ok {
+			target.SetUint(uint64(value))
+		}
+		return ok
+	case planBool:
+		return p.boolean(target)
+	case planMoney:
+		// Money.UnmarshalJSON reads a string without escapes as
+		// parseYuan of its bytes; anything else is its own to read.
+		text, ok := p.plainString()
+		if ok {
+			target.SetInt(int64(parseYuan(string(text))))
+		}
+		return ok
+	case planRawMessage:
+		value, ok := p.value(nil)
+		if !ok || value[0] == 'n' || !json.Valid(value) {
+			return false
+		}
+		target.SetBytes(append([]byte(nil), value...))
+		return true
+	case planPointer:
+		p.space()
+		if p.offset >= len(p.raw) || p.raw[p.offset] == 'n' {
+			return false
+		}
+		value := reflect.New(plan.elem.typ)
+		if !p.decode(plan.elem, value.Elem()) {
+			return false
+		}
+		target.Set(value)
+		return true
+	case planSlice:
+		return p.list(plan, target)
+	case planStruct:
+		var seen uint64
+		return p.object(func(key []byte) bool {
+			field, known := plan.fields[string(key)]
+			if !known || seen&(1<<field.order) != 0 {
+				return false
+			}
+			seen |= 1 << field.order
+			return p.decode(field.plan, target.FieldByIndex(field.index))
+		})
+	}
+	return false
+}
+
+// list reads a JSON array into a slice; an empty one is an empty slice, not
+// nil, as encoding/json makes it.
+func (p *fastParser) list(plan *decodePlan, target reflect.Value) bool {
+	if !p.next('[') {
+		return false
+	}
+	slice := reflect.MakeSlice(plan.typ, 0, 0)
+	if !p.next(']') {
+		for {
+			slice = reflect.Append(slice, reflect.Zero(plan.elem.typ))
+			if !p.decode(plan.elem, slice.Index(slice.Len()-1)) {
+				return false
+			}
+			if p.next(',') {
+				continue
+			}
+			if !p.next(']') {
+				return false
+			}
+			break
+		}
+	}
+	target.Set(slice)
+	return true
+}
+
+// boolean reads true or false.
+func (p *fastParser) boolean(target reflect.Value) bool {
+	p.space()
+	for _, literal := range [...]string{"true", "false"} {
+		if bytes.HasPrefix(p.raw[p.offset:], []byte(literal)) {
+			p.offset += len(literal)
+			if p.offset < len(p.raw) {
+				switch p.raw[p.offset] {
+				case ',', '}', ']', ' ', '\t', '\n', '\r':
+				default:
+					return false
+				}
+			}
+			target.SetBool(literal == "true")
+			return true
+		}
+	}
+	return false
 }
