@@ -187,11 +187,10 @@ func (v Validator) checkItems(problems *violations, field string, items []GoodsI
 	}
 	var total Money
 	for i, item := range items {
-		path := fmt.Sprintf("%s[%d]", field, i)
-		v.checkCode(problems, path+".item", "item kind", item.Item)
-		checkText(problems, path+".unit", item.Unit, 16, false)
-		checkCount(problems, path+".quantity", item.Quantity, false)
-		checkMoney(problems, path+".value", item.Value, true)
+		v.checkCode(problems, fieldPath(field, i, "item"), "item kind", item.Item)
+		checkText(problems, fieldPath(field, i, "unit"), item.Unit, 16, false)
+		checkCount(problems, fieldPath(field, i, "quantity"), item.Quantity, false)
+		checkMoney(problems, fieldPath(field, i, "value"), item.Value, true)
 		if item.Value.problem() == "" {
 			total += item.Value
 		}
@@ -207,13 +206,12 @@ func checkFundings(problems *violations, field string, fundings []Funding, spent
 	var total Money
 	seen := map[string]bool{}
 	for i, funding := range fundings {
-		path := fmt.Sprintf("%s[%d]", field, i)
-		checkEntityID(problems, path+".donation_id", funding.DonationID)
+		checkEntityID(problems, fieldPath(field, i, "donation_id"), funding.DonationID)
 		if seen[funding.DonationID] {
-			problems.add(path+".donation_id", "names the same donation twice")
+			problems.add(fieldPath(field, i, "donation_id"), "names the same donation twice")
 		}
 		seen[funding.DonationID] = true
-		checkMoney(problems, path+".amount", funding.Amount, true)
+		checkMoney(problems, fieldPath(field, i, "amount"), funding.Amount, true)
 		if funding.Amount.problem() == "" {
 			total += funding.Amount
 		}
@@ -224,7 +222,7 @@ func checkFundings(problems *violations, field string, fundings []Funding, spent
 }
 
 func (v Validator) validatePayload(problems *violations, path string, payload Payload, county string) {
-	at := func(field string) string { return path + "." + field }
+	at := func(field string) string { return fieldPath(path, -1, field) }
 	if IsFinance(payload.EventType()) {
 		v.validateFinance(problems, at, payload)
 		return
@@ -335,8 +333,8 @@ func checkTarget(problems *violations, field, id string) {
 }
 
 func (v Validator) checkSite(problems *violations, field string, site Site) {
-	v.checkCode(problems, field+".kind", "site kind", site.Kind)
-	checkText(problems, field+".name", site.Name, shortTextRunesMax, true)
+	v.checkCode(problems, fieldPath(field, -1, "kind"), "site kind", site.Kind)
+	checkText(problems, fieldPath(field, -1, "name"), site.Name, shortTextRunesMax, true)
 }
 
 func (v Validator) checkDonation(problems *violations, at func(string) string, donorKind, donorOrg, form string, amount Money, items []GoodsItem) {
