@@ -34,6 +34,9 @@ const (
 var earliestOccurredAt = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 var (
+	// entityIDPattern and keyPattern are what isEntityID and isKey match,
+	// by hand: every event has a key and most an entity id, and a
+	// regular expression costs more than decoding a field.
 	entityIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 	keyPattern      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
 	phonePattern    = regexp.MustCompile(`^\+?[0-9][0-9 -]{4,19}$`)
@@ -94,7 +97,7 @@ func checkKey(problems *violations, field, key string) {
 	case key == "":
 	case len(key) > keyBytesMax:
 		problems.add(field, "must be at most %d bytes", keyBytesMax)
-	case !keyPattern.MatchString(key):
+	case !isKey(key):
 		problems.add(field, "must use only letters, digits and . _ : - (and start with a letter or digit)")
 	}
 }
@@ -147,10 +150,37 @@ func checkText(problems *violations, field, text string, runesMax int, required 
 	}
 }
 
+// entityIDBytesMax is the longest entity id, in bytes (ASCII only).
+const entityIDBytesMax = 64
+
+// isEntityID matches entityIDPattern.
+func isEntityID(id string) bool {
+	return len(id) <= entityIDBytesMax && matchesCode(id, "._-")
+}
+
+// isKey matches keyPattern.
+func isKey(key string) bool { return matchesCode(key, "._:-") }
+
+// matchesCode says text is an ASCII letter or digit followed by letters,
+// digits and the punctuation given.
+func matchesCode(text, punctuation string) bool {
+	if text == "" {
+		return false
+	}
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		alphanumeric := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alphanumeric && (i == 0 || strings.IndexByte(punctuation, c) < 0) {
+			return false
+		}
+	}
+	return true
+}
+
 func checkEntityID(problems *violations, field, id string) {
 	if id == "" {
 		problems.add(field, "is required")
-	} else if !entityIDPattern.MatchString(id) {
+	} else if !isEntityID(id) {
 		problems.add(field, "must be 1-64 letters, digits, '.', '_' or '-'")
 	}
 }
