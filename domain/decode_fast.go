@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -56,13 +57,14 @@ func decodeStoredFast(raw []byte) (event Event, ok bool) {
 		case fieldAggregate:
 			event.Aggregate, ok = parser.aggregate()
 		case fieldCounty:
-			event.County, ok = parser.text()
+			event.County, ok = parser.code()
 		case fieldOccurredAt:
 			wire.occurredAt, ok = parser.plainString()
 		case fieldRecordedAt:
 			wire.recordedAt, ok = parser.plainString()
 		case fieldActor:
-			event.Actor, ok = parser.text()
+			// Actors are the clerks: few, and in every event.
+			event.Actor, ok = parser.code()
 		case fieldCorrelationID:
 			event.CorrelationID, ok = parser.text()
 		case fieldCausationID:
@@ -293,6 +295,62 @@ func (p *fastParser) text() (string, bool) {
 	return string(text), ok
 }
 
+// code reads a string of few values, shared through internCode.
+func (p *fastParser) code() (string, bool) {
+	text, ok := p.plainString()
+	return internCode(text), ok
+}
+
+// codeFields are the payload fields whose values come from the catalog or a
+// short list: the same few strings in event after event.
+var codeFields = map[string]bool{
+	"campaign": true, "kind": true, "beneficiary_group": true, "form": true, "donor_kind": true,
+	"county": true, "from_county": true, "to_county": true, "unit": true, "topic": true,
+	"item": true, "format": true, "role": true,
+}
+
+// codesMax bounds the strings internCode shares, in strings: far more than
+// a catalog holds, so that a log of many distinct values cannot grow it
+// without end (those are then allocated as any other string).
+const codesMax = 4096
+
+var (
+	// codes is read without a lock and replaced whole when a string is
+	// added, which happens only until every code has been seen.
+	codes      atomic.Pointer[map[string]string]
+	codesAdder sync.Mutex
+)
+
+// internCode returns text as a string shared by every decoding of the
+// same bytes, so that the codes of millions of events cost one string
+// each, not one per event.
+func internCode(text []byte) string {
+	if known := codes.Load(); known != nil {
+		if code, ok := (*known)[string(text)]; ok {
+			return code
+		}
+	}
+	code := string(text)
+	codesAdder.Lock()
+	defer codesAdder.Unlock()
+	known := codes.Load()
+	var grown map[string]string
+	if known != nil {
+		if len(*known) >= codesMax {
+			return code
+		}
+		grown = make(map[string]string, len(*known)+1)
+		for k, v := range *known {
+			grown[k] = v
+		}
+	} else {
+		grown = map[string]string{}
+	}
+	grown[code] = code
+	codes.Store(&grown)
+	return code
+}
+
 // integerDigitsMax keeps an integer far inside int64.
 const integerDigitsMax = 15
 
@@ -333,10 +391,10 @@ func (p *fastParser) aggregate() (AggregateRef, bool) {
 		switch {
 		case string(key) == "kind" && !kindSeen:
 			kindSeen = true
-			aggregate.Kind, ok = p.text()
+			aggregate.Kind, ok = p.code()
 		case string(key) == "id" && !idSeen:
 			idSeen = true
-			aggregate.ID, ok = p.text()
+			aggregate.ID, ok = p.code()
 		default:
 			return false
 		}
@@ -533,6 +591,9 @@ type planKind int
 const (
 	planUnsupported planKind = iota
 	planString
+	// planCode is a string of few values (a campaign, a county, a kind),
+	// shared rather than allocated for every event.
+	planCode
 	planInt
 	planUint
 	planBool
@@ -658,7 +719,11 @@ func planFields(plan *decodePlan, t reflect.Type, within []int, building map[ref
 		if _, taken := plan.fields[name]; taken {
 			return false
 		}
-		plan.fields[name] = planField{index: index, order: len(plan.fields), plan: buildPlan(field.Type, building)}
+		fieldPlan := buildPlan(field.Type, building)
+		if fieldPlan.kind == planString && codeFields[name] {
+			fieldPlan = &decodePlan{kind: planCode, typ: field.Type}
+		}
+		plan.fields[name] = planField{index: index, order: len(plan.fields), plan: fieldPlan}
 	}
 	return true
 }
@@ -671,6 +736,12 @@ func (p *fastParser) decode(plan *decodePlan, target reflect.Value) bool {
 		text, ok := p.plainString()
 		if ok {
 			target.SetString(string(text))
+		}
+		return ok
+	case planCode:
+		text, ok := p.plainString()
+		if ok {
+			target.SetString(internCode(text))
 		}
 		return ok
 	case planInt:
