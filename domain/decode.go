@@ -293,7 +293,11 @@ func pathAt(raw []byte, offset int64) string {
 	found := "$"
 	walkJSON(raw, func(path string, _ bool, start, end int64) bool {
 		if offset >= start && offset < end {
-			found = path
+			// A document that is one bare value has no field path:
+			// that is the document itself, "$".
+			if path != "" {
+				found = path
+			}
 			return false
 		}
 		return true
