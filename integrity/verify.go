@@ -141,16 +141,18 @@ const verifyBatchMessages = 256
 // the memory a fast reader can hold.
 const verifyBatchesAhead = 4
 
-// messageBatch is a run of messages in log order, or the error that ended
-// the reading.
+// messageBatch is a run of messages in log order with their leaf hashes,
+// or the error that ended the reading.
 type messageBatch struct {
 	messages []Message
+	leaves   []tlog.Hash
 	err      error
 }
 
-// readAhead ranges over messages on its own goroutine and hands them on in
-// batches, so that reading (the client's fetching and parsing) runs on one
-// core while decoding and hashing run on the other. It stops when done is
+// readAhead ranges over messages on its own goroutine, hashes each as a
+// leaf and hands them on in batches, so that reading and hashing (the
+// client's fetching and parsing, SHA-256 over every byte) run on one core
+// while decoding and checking run on the other. It stops when done is
 // closed.
 func readAhead(messages iter.Seq2[Message, error], done <-chan struct{}) <-chan messageBatch {
 	out := make(chan messageBatch, verifyBatchesAhead)
@@ -164,25 +166,30 @@ func readAhead(messages iter.Seq2[Message, error], done <-chan struct{}) <-chan 
 				return false
 			}
 		}
-		batch := make([]Message, 0, verifyBatchMessages)
+		hasher := newLeafHasher()
+		fresh := func() messageBatch {
+			return messageBatch{messages: make([]Message, 0, verifyBatchMessages), leaves: make([]tlog.Hash, 0, verifyBatchMessages)}
+		}
+		batch := fresh()
 		for message, err := range messages {
 			if err != nil {
-				if len(batch) > 0 && !send(messageBatch{messages: batch}) {
+				if len(batch.messages) > 0 && !send(batch) {
 					return
 				}
 				send(messageBatch{err: err})
 				return
 			}
-			batch = append(batch, message)
-			if len(batch) == verifyBatchMessages {
-				if !send(messageBatch{messages: batch}) {
+			batch.messages = append(batch.messages, message)
+			batch.leaves = append(batch.leaves, hasher.leaf(message.Data))
+			if len(batch.messages) == verifyBatchMessages {
+				if !send(batch) {
 					return
 				}
-				batch = make([]Message, 0, verifyBatchMessages)
+				batch = fresh()
 			}
 		}
-		if len(batch) > 0 {
-			send(messageBatch{messages: batch})
+		if len(batch.messages) > 0 {
+			send(batch)
 		}
 	}()
 	return out
@@ -216,7 +223,6 @@ func (h *leafHasher) leaf(data []byte) tlog.Hash {
 func Verify(ctx context.Context, input VerifyInput) (Report, error) {
 	var report Report
 	tree, _ := NewTree(&MemoryHashes{})
-	hasher := newLeafHasher()
 	expected := uint64(1)
 	var treeProblems, beyondFile []uint64
 	done := make(chan struct{})
@@ -225,8 +231,8 @@ func Verify(ctx context.Context, input VerifyInput) (Report, error) {
 		if batch.err != nil {
 			return report, batch.err
 		}
-		for _, message := range batch.messages {
-			if err := verifyMessage(&report, input, tree, hasher, message, &expected, &treeProblems, &beyondFile); err != nil {
+		for i, message := range batch.messages {
+			if err := verifyMessage(&report, input, tree, message, batch.leaves[i], &expected, &treeProblems, &beyondFile); err != nil {
 				return report, err
 			}
 		}
@@ -255,9 +261,9 @@ func Verify(ctx context.Context, input VerifyInput) (Report, error) {
 }
 
 // verifyMessage checks one message in log order: its position follows the
-// one before, its leaf joins the tree and matches the tree file's, and its
+// one before, its leaf (hashed by readAhead) joins the tree and matches the tree file's, and its
 // event decodes, validates and matches its headers and subject.
-func verifyMessage(report *Report, input VerifyInput, tree *Tree, hasher *leafHasher, message Message,
+func verifyMessage(report *Report, input VerifyInput, tree *Tree, message Message, leaf tlog.Hash,
 	expected *uint64, treeProblems, beyondFile *[]uint64) error {
 	if message.Position != *expected {
 		report.add(*expected, "missing: the log jumps from position %d to %d (events were dropped)", *expected-1, message.Position)
@@ -265,7 +271,6 @@ func verifyMessage(report *Report, input VerifyInput, tree *Tree, hasher *leafHa
 		*treeProblems = append(*treeProblems, *expected)
 	}
 	*expected = message.Position + 1
-	leaf := hasher.leaf(message.Data)
 	if err := tree.AppendLeaf(leaf); err != nil {
 		return err
 	}
