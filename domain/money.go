@@ -112,6 +112,13 @@ func (m *Money) UnmarshalJSON(data []byte) error {
 		*m = moneyNotString
 		return nil
 	}
+	// A string without escapes is its own bytes between the quotes: the
+	// common case needs no second JSON decoder. Whatever else a string
+	// holds is no decimal either way, so it cannot read otherwise.
+	if inner := data[1 : len(data)-1]; bytes.IndexByte(inner, '\\') < 0 && bytes.IndexByte(inner, '"') < 0 {
+		*m = parseYuan(string(inner))
+		return nil
+	}
 	var text string
 	if err := jsonUnmarshal(data, &text); err != nil {
 		*m = moneyMalformed

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 )
@@ -34,6 +35,20 @@ var upcasters = map[EventType]map[int]upcaster{
 	TypeTrainingHeld: {1: trainingFormatWordsToCodes},
 }
 
+// upcasterPrefilters[type][v] says whether the upcaster from v can change a
+// payload at all, from its bytes: one that cannot is left as it is without
+// decoding it into a map, which replaying a log of old events would do for
+// every one of them. A step without a prefilter is always run.
+var upcasterPrefilters = map[EventType]map[int]func(raw []byte) bool{
+	TypeTrainingHeld: {1: mayHoldFormatWords},
+}
+
+// mayHoldFormatWords: every word trainingFormatWordsToCodes replaces holds
+// 线, written as it is or escaped (and an escape may also spell the key).
+func mayHoldFormatWords(raw []byte) bool {
+	return bytes.Contains(raw, []byte("线")) || bytes.Contains(raw, []byte(`\u`))
+}
+
 var trainingFormatCodes = map[string]string{"线上": FormatOnline, "线下": FormatOffline, "线上线下": FormatBoth, "线上+线下": FormatBoth}
 
 func trainingFormatWordsToCodes(data map[string]json.RawMessage) (bool, error) {
@@ -59,6 +74,17 @@ func trainingFormatWordsToCodes(data map[string]json.RawMessage) (bool, error) {
 func upcast(eventType EventType, from int, raw json.RawMessage) (json.RawMessage, error) {
 	current := CurrentVersion(eventType)
 	if from >= current {
+		return raw, nil
+	}
+	mayChange := false
+	for version := from; version < current; version++ {
+		if upcasters[eventType][version] == nil {
+			return nil, fmt.Errorf("no upcaster from %s v%d to v%d", eventType, version, version+1)
+		}
+		prefilter := upcasterPrefilters[eventType][version]
+		mayChange = mayChange || prefilter == nil || prefilter(raw)
+	}
+	if !mayChange {
 		return raw, nil
 	}
 	var data map[string]json.RawMessage

@@ -34,6 +34,9 @@ const (
 var earliestOccurredAt = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 var (
+	// entityIDPattern and keyPattern are what isEntityID and isKey match,
+	// by hand: every event has a key and most an entity id, and a
+	// regular expression costs more than decoding a field.
 	entityIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 	keyPattern      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
 	phonePattern    = regexp.MustCompile(`^\+?[0-9][0-9 -]{4,19}$`)
@@ -94,7 +97,7 @@ func checkKey(problems *violations, field, key string) {
 	case key == "":
 	case len(key) > keyBytesMax:
 		problems.add(field, "must be at most %d bytes", keyBytesMax)
-	case !keyPattern.MatchString(key):
+	case !isKey(key):
 		problems.add(field, "must use only letters, digits and . _ : - (and start with a letter or digit)")
 	}
 }
@@ -147,10 +150,37 @@ func checkText(problems *violations, field, text string, runesMax int, required 
 	}
 }
 
+// entityIDBytesMax is the longest entity id, in bytes (ASCII only).
+const entityIDBytesMax = 64
+
+// isEntityID matches entityIDPattern.
+func isEntityID(id string) bool {
+	return len(id) <= entityIDBytesMax && matchesCode(id, "._-")
+}
+
+// isKey matches keyPattern.
+func isKey(key string) bool { return matchesCode(key, "._:-") }
+
+// matchesCode says text is an ASCII letter or digit followed by letters,
+// digits and the punctuation given.
+func matchesCode(text, punctuation string) bool {
+	if text == "" {
+		return false
+	}
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		alphanumeric := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alphanumeric && (i == 0 || strings.IndexByte(punctuation, c) < 0) {
+			return false
+		}
+	}
+	return true
+}
+
 func checkEntityID(problems *violations, field, id string) {
 	if id == "" {
 		problems.add(field, "is required")
-	} else if !entityIDPattern.MatchString(id) {
+	} else if !isEntityID(id) {
 		problems.add(field, "must be 1-64 letters, digits, '.', '_' or '-'")
 	}
 }
@@ -187,11 +217,10 @@ func (v Validator) checkItems(problems *violations, field string, items []GoodsI
 	}
 	var total Money
 	for i, item := range items {
-		path := fmt.Sprintf("%s[%d]", field, i)
-		v.checkCode(problems, path+".item", "item kind", item.Item)
-		checkText(problems, path+".unit", item.Unit, 16, false)
-		checkCount(problems, path+".quantity", item.Quantity, false)
-		checkMoney(problems, path+".value", item.Value, true)
+		v.checkCode(problems, fieldPath(field, i, "item"), "item kind", item.Item)
+		checkText(problems, fieldPath(field, i, "unit"), item.Unit, 16, false)
+		checkCount(problems, fieldPath(field, i, "quantity"), item.Quantity, false)
+		checkMoney(problems, fieldPath(field, i, "value"), item.Value, true)
 		if item.Value.problem() == "" {
 			total += item.Value
 		}
@@ -207,13 +236,12 @@ func checkFundings(problems *violations, field string, fundings []Funding, spent
 	var total Money
 	seen := map[string]bool{}
 	for i, funding := range fundings {
-		path := fmt.Sprintf("%s[%d]", field, i)
-		checkEntityID(problems, path+".donation_id", funding.DonationID)
+		checkEntityID(problems, fieldPath(field, i, "donation_id"), funding.DonationID)
 		if seen[funding.DonationID] {
-			problems.add(path+".donation_id", "names the same donation twice")
+			problems.add(fieldPath(field, i, "donation_id"), "names the same donation twice")
 		}
 		seen[funding.DonationID] = true
-		checkMoney(problems, path+".amount", funding.Amount, true)
+		checkMoney(problems, fieldPath(field, i, "amount"), funding.Amount, true)
 		if funding.Amount.problem() == "" {
 			total += funding.Amount
 		}
@@ -224,7 +252,7 @@ func checkFundings(problems *violations, field string, fundings []Funding, spent
 }
 
 func (v Validator) validatePayload(problems *violations, path string, payload Payload, county string) {
-	at := func(field string) string { return path + "." + field }
+	at := func(field string) string { return fieldPath(path, -1, field) }
 	if IsFinance(payload.EventType()) {
 		v.validateFinance(problems, at, payload)
 		return
@@ -335,8 +363,8 @@ func checkTarget(problems *violations, field, id string) {
 }
 
 func (v Validator) checkSite(problems *violations, field string, site Site) {
-	v.checkCode(problems, field+".kind", "site kind", site.Kind)
-	checkText(problems, field+".name", site.Name, shortTextRunesMax, true)
+	v.checkCode(problems, fieldPath(field, -1, "kind"), "site kind", site.Kind)
+	checkText(problems, fieldPath(field, -1, "name"), site.Name, shortTextRunesMax, true)
 }
 
 func (v Validator) checkDonation(problems *violations, at func(string) string, donorKind, donorOrg, form string, amount Money, items []GoodsItem) {

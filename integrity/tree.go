@@ -58,6 +58,20 @@ func (m *MemoryHashes) Append(hashes []tlog.Hash) error {
 
 func (m *MemoryHashes) Sync() error { return nil }
 
+// appendLeaf stores leaf n and the hashes of the subtrees it completes, as
+// tlog.StoredHashesForRecordHash does: each trailing one bit of n completes
+// a subtree, whose hash joins the left sibling stored at that level with
+// the hash built so far.
+func (m *MemoryHashes) appendLeaf(n int64, leaf tlog.Hash) {
+	m.hashes = append(m.hashes, leaf)
+	hash := leaf
+	for level := 0; (n>>level)&1 == 1; level++ {
+		left := m.hashes[tlog.StoredHashIndex(level, n>>level-1)]
+		hash = tlog.NodeHash(left, hash)
+		m.hashes = append(m.hashes, hash)
+	}
+}
+
 // FileHashes keeps hashes in an append-only file, 32 bytes each, so the
 // tree survives restarts without rehashing the log. The file is a cache: it
 // can always be rebuilt from the log, and Verify checks it against the log.
@@ -201,6 +215,30 @@ func (t *Tree) Append(data []byte) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	hashes, err := tlog.StoredHashes(t.size, data, t.storage)
+	if err != nil {
+		return fmt.Errorf("tree append %d: %w", t.size, err)
+	}
+	if err := t.storage.Append(hashes); err != nil {
+		return err
+	}
+	t.size++
+	return nil
+}
+
+// AppendLeaf adds the next leaf by its RFC 6962 leaf hash, for a caller
+// that has hashed the stored bytes already (verify compares that hash with
+// the tree file's): each event is then hashed once, not twice.
+func (t *Tree) AppendLeaf(leaf tlog.Hash) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if memory, ok := t.storage.(*MemoryHashes); ok {
+		// In memory the hashes of the subtrees this leaf completes are
+		// read in place, with no slice per leaf: verify appends millions.
+		memory.appendLeaf(t.size, leaf)
+		t.size++
+		return nil
+	}
+	hashes, err := tlog.StoredHashesForRecordHash(t.size, leaf, t.storage)
 	if err != nil {
 		return fmt.Errorf("tree append %d: %w", t.size, err)
 	}

@@ -382,3 +382,43 @@ func appendFile(t *testing.T, path string, data []byte) {
 		t.Fatal(err)
 	}
 }
+
+// AppendLeaf, which verify uses with a leaf it hashed itself, builds the
+// same tree as Append, in memory (its own path) and in a file (tlog's), and
+// both match RFC 6962 at every size.
+func TestAppendLeafBuildsTheSameTree(t *testing.T) {
+	const leavesCount = 70
+	file, err := integrity.OpenFileHashes(filepath.Join(t.TempDir(), "hashes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	byData, _ := integrity.NewTree(&integrity.MemoryHashes{})
+	byLeafInMemory, _ := integrity.NewTree(&integrity.MemoryHashes{})
+	byLeafInFile, err := integrity.NewTree(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data [][]byte
+	for i := range leavesCount {
+		data = append(data, leafData(i))
+		if err := byData.Append(leafData(i)); err != nil {
+			t.Fatal(err)
+		}
+		for _, tree := range []*integrity.Tree{byLeafInMemory, byLeafInFile} {
+			if err := tree.AppendLeaf(tlog.RecordHash(leafData(i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := rfc6962Root(data)
+		for name, tree := range map[string]*integrity.Tree{"Append": byData, "AppendLeaf in memory": byLeafInMemory, "AppendLeaf in a file": byLeafInFile} {
+			root, err := tree.Root(int64(i + 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if root != want {
+				t.Fatalf("%s: root of %d leaves is %s, want %s", name, i+1, root, tlog.Hash(want))
+			}
+		}
+	}
+}

@@ -2,11 +2,16 @@ package integrity
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"hash"
 	"iter"
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/google/uuid"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -15,12 +20,18 @@ import (
 	"github.com/ordos-union/ledger/eventstore"
 )
 
-// Message is a stored message as verification sees it.
+// Message is a stored message as verification sees it. Verify reads it on
+// another goroutine than the one that yields it, so a yielded Data must not
+// change afterwards.
 type Message struct {
 	Position uint64
 	Subject  string
 	Header   map[string]string
-	Data     []byte
+	// Headers are the headers as NATS keeps them (a name's values, the
+	// first of which counts), read when Header is nil: a reader passes
+	// them on as they are instead of building a map per message.
+	Headers map[string][]string
+	Data    []byte
 }
 
 // VerifyInput is what Verify checks.
@@ -121,6 +132,91 @@ func (r *Report) add(position uint64, format string, args ...any) {
 	}
 }
 
+// verifyBatchMessages is how many messages the reading goroutine hands the
+// checking one at a time: enough that the hand-over costs little per
+// message, few enough that both start at once.
+const verifyBatchMessages = 256
+
+// verifyBatchesAhead bounds the batches read ahead of the checking, and so
+// the memory a fast reader can hold.
+const verifyBatchesAhead = 4
+
+// messageBatch is a run of messages in log order with their leaf hashes,
+// or the error that ended the reading.
+type messageBatch struct {
+	messages []Message
+	leaves   []tlog.Hash
+	err      error
+}
+
+// readAhead ranges over messages on its own goroutine, hashes each as a
+// leaf and hands them on in batches, so that reading and hashing (the
+// client's fetching and parsing, SHA-256 over every byte) run on one core
+// while decoding and checking run on the other. It stops when done is
+// closed.
+func readAhead(messages iter.Seq2[Message, error], done <-chan struct{}) <-chan messageBatch {
+	out := make(chan messageBatch, verifyBatchesAhead)
+	go func() {
+		defer close(out)
+		send := func(batch messageBatch) bool {
+			select {
+			case out <- batch:
+				return true
+			case <-done:
+				return false
+			}
+		}
+		hasher := newLeafHasher()
+		fresh := func() messageBatch {
+			return messageBatch{messages: make([]Message, 0, verifyBatchMessages), leaves: make([]tlog.Hash, 0, verifyBatchMessages)}
+		}
+		batch := fresh()
+		for message, err := range messages {
+			if err != nil {
+				if len(batch.messages) > 0 && !send(batch) {
+					return
+				}
+				send(messageBatch{err: err})
+				return
+			}
+			batch.messages = append(batch.messages, message)
+			batch.leaves = append(batch.leaves, hasher.leaf(message.Data))
+			if len(batch.messages) == verifyBatchMessages {
+				if !send(batch) {
+					return
+				}
+				batch = fresh()
+			}
+		}
+		if len(batch.messages) > 0 {
+			send(batch)
+		}
+	}()
+	return out
+}
+
+// leafHasher computes RFC 6962 leaf hashes, SHA-256(0x00 || data), with one
+// reused digest: tlog.RecordHash allocates a digest for every leaf.
+type leafHasher struct {
+	digest hash.Hash
+	sum    []byte
+}
+
+func newLeafHasher() *leafHasher {
+	return &leafHasher{digest: sha256.New(), sum: make([]byte, 0, sha256.Size)}
+}
+
+var leafPrefix = []byte{0x00}
+
+func (h *leafHasher) leaf(data []byte) tlog.Hash {
+	h.digest.Reset()
+	h.digest.Write(leafPrefix)
+	h.digest.Write(data)
+	var leaf tlog.Hash
+	copy(leaf[:], h.digest.Sum(h.sum[:0]))
+	return leaf
+}
+
 // Verify recomputes the tree from the raw log, checks every event's own
 // integrity, every checkpoint's signature, root and consistency with the one
 // before it, and reports problems in position order.
@@ -129,38 +225,16 @@ func Verify(ctx context.Context, input VerifyInput) (Report, error) {
 	tree, _ := NewTree(&MemoryHashes{})
 	expected := uint64(1)
 	var treeProblems, beyondFile []uint64
-	for message, err := range input.Messages {
-		if err != nil {
-			return report, err
+	done := make(chan struct{})
+	defer close(done)
+	for batch := range readAhead(input.Messages, done) {
+		if batch.err != nil {
+			return report, batch.err
 		}
-		if message.Position != expected {
-			report.add(expected, "missing: the log jumps from position %d to %d (events were dropped)", expected-1, message.Position)
-			// JetStream numbers positions itself: a gap is a fact.
-			treeProblems = append(treeProblems, expected)
-		}
-		expected = message.Position + 1
-		if err := tree.Append(message.Data); err != nil {
-			return report, err
-		}
-		report.Events++
-		leaf := tlog.RecordHash(message.Data)
-		if input.StoredLeaf != nil {
-			// The ledger hashed position p as leaf p-1 when it appended it.
-			index := int64(message.Position) - 1
-			if stored, ok := input.StoredLeaf(index); ok && stored != leaf {
-				report.add(message.Position, "the stored bytes differ from those the ledger hashed when it appended them")
-				treeProblems = append(treeProblems, message.Position)
-			} else if !ok && index >= input.StoredSize {
-				// A crash between the append and the tree file's write
-				// leaves events out of the file: no failure by itself. A
-				// signed checkpoint over them checks them; beyond the
-				// newest one they are reported as not yet covered.
-				beyondFile = append(beyondFile, message.Position)
+		for i, message := range batch.messages {
+			if err := verifyMessage(&report, input, tree, message, batch.leaves[i], &expected, &treeProblems, &beyondFile); err != nil {
+				return report, err
 			}
-		}
-		checkEvent(&report, input, message)
-		if input.Progress != nil {
-			input.Progress(message.Position)
 		}
 	}
 	if input.StoredLeaf != nil && input.StoredSize >= int64(expected) {
@@ -186,6 +260,42 @@ func Verify(ctx context.Context, input VerifyInput) (Report, error) {
 	return report, nil
 }
 
+// verifyMessage checks one message in log order: its position follows the
+// one before, its leaf (hashed by readAhead) joins the tree and matches the tree file's, and its
+// event decodes, validates and matches its headers and subject.
+func verifyMessage(report *Report, input VerifyInput, tree *Tree, message Message, leaf tlog.Hash,
+	expected *uint64, treeProblems, beyondFile *[]uint64) error {
+	if message.Position != *expected {
+		report.add(*expected, "missing: the log jumps from position %d to %d (events were dropped)", *expected-1, message.Position)
+		// JetStream numbers positions itself: a gap is a fact.
+		*treeProblems = append(*treeProblems, *expected)
+	}
+	*expected = message.Position + 1
+	if err := tree.AppendLeaf(leaf); err != nil {
+		return err
+	}
+	report.Events++
+	if input.StoredLeaf != nil {
+		// The ledger hashed position p as leaf p-1 when it appended it.
+		index := int64(message.Position) - 1
+		if stored, ok := input.StoredLeaf(index); ok && stored != leaf {
+			report.add(message.Position, "the stored bytes differ from those the ledger hashed when it appended them")
+			*treeProblems = append(*treeProblems, message.Position)
+		} else if !ok && index >= input.StoredSize {
+			// A crash between the append and the tree file's write
+			// leaves events out of the file: no failure by itself. A
+			// signed checkpoint over them checks them; beyond the
+			// newest one they are reported as not yet covered.
+			*beyondFile = append(*beyondFile, message.Position)
+		}
+	}
+	checkEvent(report, input, message)
+	if input.Progress != nil {
+		input.Progress(message.Position)
+	}
+	return nil
+}
+
 func checkEvent(report *Report, input VerifyInput, message Message) {
 	event, err := domain.DecodeStoredEvent(message.Data)
 	if err != nil {
@@ -200,14 +310,21 @@ func checkEvent(report *Report, input VerifyInput, message Message) {
 	if input.Bare {
 		return
 	}
-	want := map[string]string{
-		"Ledger-Event-Id":       event.ID.String(),
-		"Ledger-Event-Type":     string(event.Type),
-		"Ledger-Schema-Version": strconv.Itoa(eventstore.StoredVersion(event)),
+	// The id is compared in its canonical text without building a string
+	// per event; the version is a small number, whose text Itoa does not
+	// allocate.
+	var id [uuidTextBytes]byte
+	encodeUUID(&id, event.ID)
+	if got := input.headerValue(message, "Ledger-Event-Id"); got != string(id[:]) {
+		report.add(message.Position, "header %s is %q but the event says %q", "Ledger-Event-Id", got, string(id[:]))
 	}
-	for header, value := range want {
-		if got := input.headerValue(message, header); got != value {
-			report.add(message.Position, "header %s is %q but the event says %q", header, got, value)
+	want := [...]struct{ header, value string }{
+		{"Ledger-Event-Type", string(event.Type)},
+		{"Ledger-Schema-Version", strconv.Itoa(eventstore.StoredVersion(event))},
+	}
+	for _, header := range want {
+		if got := input.headerValue(message, header.header); got != header.value {
+			report.add(message.Position, "header %s is %q but the event says %q", header.header, got, header.value)
 		}
 	}
 	if input.Placement == nil {
@@ -219,10 +336,31 @@ func checkEvent(report *Report, input VerifyInput, message Message) {
 }
 
 func (input VerifyInput) headerValue(message Message, name string) string {
-	if message.Header == nil {
-		return ""
+	if message.Header != nil {
+		return message.Header[name]
 	}
-	return message.Header[name]
+	if values := message.Headers[name]; len(values) > 0 {
+		return values[0]
+	}
+	return ""
+}
+
+// uuidTextBytes is the length of a UUID's canonical text, in bytes.
+const uuidTextBytes = 36
+
+// encodeUUID writes id's canonical text, what uuid.UUID.String returns,
+// into buffer: verify compares it with a header for every event, and a
+// string per event would be garbage.
+func encodeUUID(buffer *[uuidTextBytes]byte, id uuid.UUID) {
+	hex.Encode(buffer[0:8], id[0:4])
+	buffer[8] = '-'
+	hex.Encode(buffer[9:13], id[4:6])
+	buffer[13] = '-'
+	hex.Encode(buffer[14:18], id[6:8])
+	buffer[18] = '-'
+	hex.Encode(buffer[19:23], id[8:10])
+	buffer[23] = '-'
+	hex.Encode(buffer[24:], id[10:])
 }
 
 // checkCheckpoints checks every checkpoint. treeProblems are the positions,

@@ -81,10 +81,10 @@ func (n *Node) StoredMessages(ctx context.Context) (iter.Seq2[integrity.Message,
 	}
 	return func(yield func(integrity.Message, error) bool) {
 		for raw, err := range n.JetStream.Raw(ctx, 0) {
-			message := integrity.Message{Position: raw.Position, Subject: raw.Subject, Data: raw.Data, Header: map[string]string{}}
-			for name := range raw.Header {
-				message.Header[name] = raw.Header.Get(name)
-			}
+			// NATS headers are read as they are, a name's first value
+			// counting as nats.Header.Get counts it, with no map built
+			// per message.
+			message := integrity.Message{Position: raw.Position, Subject: raw.Subject, Data: raw.Data, Headers: raw.Header}
 			if !yield(message, err) || err != nil {
 				return
 			}

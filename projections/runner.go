@@ -75,7 +75,17 @@ type Runner struct {
 	rebuiltBecause     string
 	// gaps are the positions the log lacked where this runner read it.
 	gaps Gaps
+	// recent holds the last records applied, each at its position modulo
+	// the length: a void or correction usually names an entry shortly
+	// before it, which is then found here rather than fetched from the
+	// store, a round trip to the server for every one of them.
+	recent []eventstore.Record
 }
+
+// recentRecordsCount is how many of the last applied records a runner
+// keeps for the lookups of voids and corrections, in records (about a
+// kilobyte each).
+const recentRecordsCount = 1024
 
 // NewRunner returns a runner; call Load before anything else.
 func NewRunner(store eventstore.Store, checkpoints eventstore.CheckpointStore, projection Projection, options RunnerOptions) *Runner {
@@ -152,6 +162,9 @@ func StateDigest(state []byte) string {
 func (r *Runner) resetLocked(reason string) {
 	r.projection.Reset()
 	r.position, r.lastRecordedAt, r.gaps = 0, time.Time{}, Gaps{}
+	// The log may have been replaced (that is one reason for a reset):
+	// what was read before is not looked up again.
+	r.recent = nil
 	r.rebuiltBecause = reason
 }
 
@@ -232,16 +245,32 @@ func (r *Runner) apply(ctx context.Context, record eventstore.Record) error {
 			return fmt.Errorf("projection %s at position %d: %w", r.projection.Name(), record.Position, err)
 		}
 	}
-	if err := r.projection.Apply(ctx, record, r.store.Get); err != nil {
+	if err := r.projection.Apply(ctx, record, r.lookupLocked); err != nil {
 		r.mu.Unlock()
 		return fmt.Errorf("projection %s at position %d: %w", r.projection.Name(), record.Position, err)
 	}
+	if r.recent == nil {
+		r.recent = make([]eventstore.Record, recentRecordsCount)
+	}
+	r.recent[record.Position%recentRecordsCount] = record
 	r.position, r.lastRecordedAt = record.Position, record.Event.RecordedAt
 	r.mu.Unlock()
 	if r.options.OnApply != nil {
 		r.options.OnApply(record)
 	}
 	return nil
+}
+
+// lookupLocked reads the record at position for a projection: from the
+// recent records applied when it is one of them (the same stored bytes,
+// decoded the same way), else from the store.
+func (r *Runner) lookupLocked(ctx context.Context, position uint64) (eventstore.Record, error) {
+	if len(r.recent) > 0 && position > 0 {
+		if record := r.recent[position%recentRecordsCount]; record.Position == position {
+			return record, nil
+		}
+	}
+	return r.store.Get(ctx, position)
 }
 
 // Save writes the state and position as one checkpoint.

@@ -246,22 +246,24 @@ func (s *Store) readOnce(ctx context.Context, filter eventstore.Filter, pass *re
 	// bounds how far ahead it runs.
 	decodeCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	decoded := make(chan decodedRecord, readDecodeAheadRecords)
+	decoded := make(chan []decodedRecord, readDecodeAheadRecords/readDecodeBatchRecords)
 	go decodeAhead(decodeCtx, messages, pass.follow, pass.head, decoded)
-	for next := range decoded {
-		if next.err != nil {
-			if ctx.Err() != nil && pass.follow {
+	for batch := range decoded {
+		for _, next := range batch {
+			if next.err != nil {
+				if ctx.Err() != nil && pass.follow {
+					return nil
+				}
+				return next.err
+			}
+			position := next.record.Position
+			if pass.whole && (pass.started || !pass.byTime) && position != pass.from+1 {
+				return &shortReadError{expected: pass.from + 1, got: position}
+			}
+			pass.from, pass.started = position, true
+			if filter.Matches(next.record.Event) && !yield(next.record, nil) {
 				return nil
 			}
-			return next.err
-		}
-		position := next.record.Position
-		if pass.whole && (pass.started || !pass.byTime) && position != pass.from+1 {
-			return &shortReadError{expected: pass.from + 1, got: position}
-		}
-		pass.from, pass.started = position, true
-		if filter.Matches(next.record.Event) && !yield(next.record, nil) {
-			return nil
 		}
 	}
 	return pass.ended()
@@ -283,18 +285,37 @@ func (p *readPass) ended() error {
 // readDecodeAheadRecords bounds the records decoded ahead of the reader.
 const readDecodeAheadRecords = 1024
 
+// readDecodeBatchRecords is how many records a read up to the head hands
+// the reader at once: one hand-over per record would wake the reader, which
+// folds faster than records decode, for every record. A read that follows
+// the log hands each record on as it comes, since the next may be long in
+// coming.
+const readDecodeBatchRecords = 64
+
 type decodedRecord struct {
 	record eventstore.Record
 	err    error
 }
 
 // decodeAhead fetches and decodes messages until the log's end (when not
-// following), an error, or ctx ends; it closes out when done.
-func decodeAhead(ctx context.Context, messages jetstream.MessagesContext, follow bool, head uint64, out chan<- decodedRecord) {
+// following), an error, or ctx ends, and hands them on in batches; it
+// closes out when done.
+func decodeAhead(ctx context.Context, messages jetstream.MessagesContext, follow bool, head uint64, out chan<- []decodedRecord) {
 	defer close(out)
-	send := func(next decodedRecord) bool {
+	batchMax := readDecodeBatchRecords
+	if follow {
+		batchMax = 1
+	}
+	batch := make([]decodedRecord, 0, batchMax)
+	// add appends next and hands the batch on when it is full or last.
+	add := func(next decodedRecord, last bool) bool {
+		batch = append(batch, next)
+		if len(batch) < batchMax && !last {
+			return true
+		}
 		select {
-		case out <- next:
+		case out <- batch:
+			batch = make([]decodedRecord, 0, batchMax)
 			return true
 		case <-ctx.Done():
 			return false
@@ -306,19 +327,17 @@ func decodeAhead(ctx context.Context, messages jetstream.MessagesContext, follow
 			if ctx.Err() != nil {
 				err = ctx.Err()
 			}
-			send(decodedRecord{err: fmt.Errorf("read: %w", err)})
+			add(decodedRecord{err: fmt.Errorf("read: %w", err)}, true)
 			return
 		}
 		metadata, err := message.Metadata()
 		if err != nil {
-			send(decodedRecord{err: fmt.Errorf("read: metadata: %w", err)})
+			add(decodedRecord{err: fmt.Errorf("read: metadata: %w", err)}, true)
 			return
 		}
 		record, err := decodeRecord(metadata.Sequence.Stream, message.Data())
-		if !send(decodedRecord{record: record, err: err}) || err != nil {
-			return
-		}
-		if !follow && (metadata.NumPending == 0 || metadata.Sequence.Stream >= head) {
+		last := err != nil || (!follow && (metadata.NumPending == 0 || metadata.Sequence.Stream >= head))
+		if !add(decodedRecord{record: record, err: err}, last) || last {
 			return
 		}
 	}
