@@ -65,7 +65,7 @@ serve: build
 # leader under three `serve --nats` nodes.
 CLUSTER_TESTS := ^TestClusterSurvives
 test: lint cross-check bin/nats
-	LEDGER_NATS_CLI=$(abspath bin/nats) $(GO) test -race -count=1 -timeout 10m -skip '$(CLUSTER_TESTS)' ./...
+	LEDGER_NATS_CLI=$(abspath bin/nats) $(GO) test -race -count=1 -timeout 20m -skip '$(CLUSTER_TESTS)' ./...
 	$(GO) test -count=1 -timeout 15m -run '$(CLUSTER_TESTS)' ./eventstore/natsjs/ ./node/
 	LEDGER_CLUSTER_FAULTS=1 $(GO) test -count=1 -timeout 8m -run '^(TestFaultClusterLosesNodes|TestFaultExternalClusterLosesStreamLeader|TestFaultClusterReplicaResync)$$' ./cmd/ledger/
 
