@@ -252,8 +252,12 @@ func TestFaultExternalClusterLosesStreamLeader(t *testing.T) {
 	// signed checkpoints over it (at least the last one, at its stop).
 	verify := runLedger(t, "", "verify", "--nats", cluster, "--nats-creds", runtimeSeed, "--data", shared)
 	verify.expect(t, 0, "OK:")
+	// Events after the newest checkpoint come with a note before the OK
+	// line (the lease holder may stop before its tree has caught up): they
+	// are verified all the same.
 	var verifiedEvents, verifiedCheckpoints int
-	if _, err := fmt.Sscanf(verify.stdout, "OK: %d events, %d checkpoints verified", &verifiedEvents, &verifiedCheckpoints); err != nil ||
+	okLine := verify.stdout[strings.Index(verify.stdout, "OK: "):]
+	if _, err := fmt.Sscanf(okLine, "OK: %d events, %d checkpoints verified", &verifiedEvents, &verifiedCheckpoints); err != nil ||
 		verifiedEvents != len(seen) || verifiedCheckpoints < 1 {
 		t.Fatalf("verify: %q; want all %d events and at least one checkpoint the serve nodes signed", verify.stdout, len(seen))
 	}
