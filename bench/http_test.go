@@ -113,9 +113,15 @@ func post(client *http.Client, url string, body []byte) error {
 		return err
 	}
 	defer reply.Body.Close()
+	// The answer is read to its end, as any client that keeps its
+	// connection does: net/http reuses a connection only when its last
+	// body was read whole, and without this every request paid a new TCP
+	// connection (a dial and an accept) that no real client pays.
+	var message bytes.Buffer
+	if _, err := message.ReadFrom(reply.Body); err != nil {
+		return err
+	}
 	if reply.StatusCode != http.StatusCreated {
-		var message bytes.Buffer
-		_, _ = message.ReadFrom(reply.Body)
 		return fmt.Errorf("status %d: %s", reply.StatusCode, message.String())
 	}
 	return nil

@@ -36,6 +36,10 @@ type Campaign struct {
 	receipts  map[string]int       // donation id → active receipts (0 or 1)
 	moneyForm map[string]bool      // donation id → received as money
 	keys      map[string]KeyRecord
+	// unconfirmedKeys are the keys of events applied before their append
+	// was acknowledged (position 0), so Confirm visits them alone rather
+	// than every key the campaign ever saw.
+	unconfirmedKeys []string
 }
 
 // KeyRecord remembers what an idempotency key wrote, so a retry years later
@@ -100,12 +104,27 @@ func (c *Campaign) Confirm(version uint64, positions map[uuid.UUID]uint64) {
 			}
 		}
 	}
-	for key, record := range c.keys {
-		if position, ok := positions[record.EventID]; ok && record.Position == 0 {
-			record.Position = position
-			c.keys[key] = record
+	c.unconfirmedKeys = confirmKeys(c.keys, c.unconfirmedKeys, positions)
+}
+
+// confirmKeys gives each unconfirmed key whose event is in positions its
+// position, and returns the keys still unconfirmed.
+func confirmKeys(keys map[string]KeyRecord, unconfirmed []string, positions map[uuid.UUID]uint64) []string {
+	still := unconfirmed[:0]
+	for _, key := range unconfirmed {
+		record, ok := keys[key]
+		if !ok || record.Position != 0 {
+			continue
 		}
+		if position, found := positions[record.EventID]; found {
+			record.Position = position
+			keys[key] = record
+			continue
+		}
+		still = append(still, key)
 	}
+	clear(unconfirmed[len(still):])
+	return still
 }
 
 // Balance is the money a level of the fund holds now.
@@ -390,6 +409,9 @@ func (c *Campaign) Apply(event Event, position uint64) {
 	if event.IdempotencyKey != "" {
 		hash, _ := event.ContentHash()
 		c.keys[event.IdempotencyKey] = KeyRecord{EventID: event.ID, ContentHash: hash, Position: position}
+		if position == 0 {
+			c.unconfirmedKeys = append(c.unconfirmedKeys, event.IdempotencyKey)
+		}
 	}
 	if position > c.Version {
 		c.Version = position

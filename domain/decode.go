@@ -54,8 +54,8 @@ func DecodeEvent(raw []byte) (Event, error) { return decodeEvent(raw, EventBytes
 // the version as stored.
 func DecodeStoredEvent(raw []byte) (Event, error) { return decodeEvent(raw, StoredEventBytesMax, true) }
 
-// fastPathOff turns the stored-event fast path off, for the tests that
-// hold it to the strict path.
+// fastPathOff turns the fast paths off, for the tests that hold them to
+// the strict path.
 var fastPathOff bool
 
 func decodeEvent(raw []byte, bytesMax int, stored bool) (Event, error) {
@@ -69,6 +69,18 @@ func decodeEvent(raw []byte, bytesMax int, stored bool) (Event, error) {
 		problems.add(pathAt(raw, int64(offset)), "must be valid UTF-8 (invalid byte at offset %d)", offset)
 		return Event{}, problems.err()
 	}
+	// The fast path accepts only what the strict path below accepts and
+	// decodes it the same way (see decode_fast.go); whatever it is not
+	// sure of, the strict path decides and reports.
+	if !fastPathOff {
+		decodeFast := decodeStoredFast
+		if !stored {
+			decodeFast = decodeClientFast
+		}
+		if event, ok := decodeFast(raw); ok {
+			return event, nil
+		}
+	}
 	// A key given twice is read as its last value by encoding/json: what
 	// the client meant is unknowable, so a client's event with one is
 	// refused. The ledger's own stored events never have one.
@@ -76,11 +88,6 @@ func decodeEvent(raw []byte, bytesMax int, stored bool) (Event, error) {
 		if path, found := duplicateKey(raw); found {
 			problems.add(path, "appears twice in the same object; give each field once")
 			return Event{}, problems.err()
-		}
-	}
-	if stored && !fastPathOff {
-		if event, ok := decodeStoredFast(raw); ok {
-			return event, nil
 		}
 	}
 	var wire wireEvent

@@ -74,3 +74,45 @@ func BenchmarkDecodeStored(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkDecodeEvent compares, on the current fixtures in the form a
+// client sends, DecodeEvent with its fast path and the strict decoding
+// alone.
+func BenchmarkDecodeEvent(b *testing.B) {
+	fixtures, err := filepath.Glob(filepath.Join("testdata", "events", "*", "*.json"))
+	if err != nil || len(fixtures) == 0 {
+		b.Fatalf("no fixtures: %v", err)
+	}
+	var events [][]byte
+	for _, path := range fixtures {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		form := clientForm(raw)
+		if _, ok := decodeClientFast(form); ok {
+			events = append(events, form)
+		}
+	}
+	if len(events) == 0 {
+		b.Fatal("no fixture takes the fast path")
+	}
+	b.Run("DecodeEvent", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if _, err := DecodeEvent(events[i%len(events)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("strict", func(b *testing.B) {
+		b.ReportAllocs()
+		fastPathOff = true
+		defer func() { fastPathOff = false }()
+		for i := 0; b.Loop(); i++ {
+			if _, err := DecodeEvent(events[i%len(events)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -30,10 +30,26 @@ import (
 // strict one refuses, nor decode one differently; FuzzDecodeStoredFast
 // checks both on arbitrary input.
 
+// The same pass reads a client's event (DecodeEvent), where the strict path
+// also refuses a key given twice anywhere in the document and never upcasts.
+// For a client's event the fast path is stricter still: it refuses a key
+// twice in every object it reads itself; it searches the values it hands to
+// a decoder (personal data, a correction's replacement, a payload it cannot
+// decode directly) for a key twice first; it gives up on an older schema
+// version; and it shares no strings between events, so that input from
+// outside cannot grow what the process keeps. FuzzDecodeEventFast holds it
+// to the strict path as FuzzDecodeStoredFast does for stored events.
+
 // decodeStoredFast decodes a stored event, or says it is not sure (ok
 // false) and the strict decoding must decide.
-func decodeStoredFast(raw []byte) (event Event, ok bool) {
-	parser := fastParser{raw: raw}
+func decodeStoredFast(raw []byte) (Event, bool) { return decodeFast(raw, false) }
+
+// decodeClientFast decodes an event a client sent, or says it is not sure
+// (ok false) and the strict decoding must decide.
+func decodeClientFast(raw []byte) (Event, bool) { return decodeFast(raw, true) }
+
+func decodeFast(raw []byte, client bool) (event Event, ok bool) {
+	parser := fastParser{raw: raw, client: client}
 	var wire struct {
 		id, eventType, occurredAt, recordedAt []byte
 		seen                                  uint32
@@ -112,6 +128,11 @@ func decodeStoredFast(raw []byte) (event Event, ok bool) {
 	}
 	data := json.RawMessage(wire.data)
 	if event.SchemaVersion > 0 && event.SchemaVersion < CurrentVersion(eventType) {
+		if client {
+			// A client's event is never upcast: how the strict path reads
+			// an older version is its own to say.
+			return Event{}, false
+		}
 		upcasted, err := upcast(eventType, event.SchemaVersion, data)
 		if err != nil {
 			return Event{}, false
@@ -119,10 +140,15 @@ func decodeStoredFast(raw []byte) (event Event, ok bool) {
 		data = upcasted
 		event.UpcastFrom, event.SchemaVersion = event.SchemaVersion, CurrentVersion(eventType)
 	}
-	direct := fastParser{raw: data}
+	direct := fastParser{raw: data, client: client}
 	if direct.decode(planOf(reflect.TypeOf(payload).Elem()), reflect.ValueOf(payload).Elem()) && direct.end() {
 		event.Data = derefPayload(payload)
 		return event, true
+	}
+	if !direct.uniqueKeys(data) {
+		// The check below does not look for a key given twice, which a
+		// client's event must not have: the strict path names it.
+		return Event{}, false
 	}
 	// The payload's keys must all be its type's, spelled exactly, as the
 	// strict decoder's DisallowUnknownFields demands; json.Unmarshal then
@@ -217,6 +243,9 @@ var allEventTypes = []EventType{
 type fastParser struct {
 	raw    []byte
 	offset int
+	// client says the input came from outside the ledger: values handed
+	// to a decoder must hold no key twice, and no string is shared.
+	client bool
 }
 
 func (p *fastParser) space() {
@@ -298,7 +327,27 @@ func (p *fastParser) text() (string, bool) {
 // code reads a string of few values, shared through internCode.
 func (p *fastParser) code() (string, bool) {
 	text, ok := p.plainString()
-	return internCode(text), ok
+	return p.share(text), ok
+}
+
+// share returns text as a string shared through internCode, or, for input
+// from outside the ledger, as a string of its own: a client could otherwise
+// fill the shared table with values that are no codes at all.
+func (p *fastParser) share(text []byte) string {
+	if p.client {
+		return string(text)
+	}
+	return internCode(text)
+}
+
+// uniqueKeys says whether value, which a decoder will read, is fit for
+// the parser's input: for a client's, no object in it has a key twice.
+func (p *fastParser) uniqueKeys(value []byte) bool {
+	if !p.client {
+		return true
+	}
+	_, found := duplicateKey(value)
+	return !found
 }
 
 // codeFields are the payload fields whose values come from the catalog or a
@@ -407,7 +456,7 @@ func (p *fastParser) aggregate() (AggregateRef, bool) {
 // rarer envelope fields, with the strict decoder, into target.
 func (p *fastParser) strict(target any) bool {
 	value, ok := p.value(nil)
-	return ok && value[0] != 'n' && strictUnmarshal(value, target) == nil
+	return ok && value[0] != 'n' && p.uniqueKeys(value) && strictUnmarshal(value, target) == nil
 }
 
 // value skips one value and returns its bytes. With a schema, every key of
@@ -741,7 +790,7 @@ func (p *fastParser) decode(plan *decodePlan, target reflect.Value) bool {
 	case planCode:
 		text, ok := p.plainString()
 		if ok {
-			target.SetString(internCode(text))
+			target.SetString(p.share(text))
 		}
 		return ok
 	case planInt:
@@ -772,7 +821,7 @@ func (p *fastParser) decode(plan *decodePlan, target reflect.Value) bool {
 		return ok
 	case planRawMessage:
 		value, ok := p.value(nil)
-		if !ok || value[0] == 'n' || !json.Valid(value) {
+		if !ok || value[0] == 'n' || !json.Valid(value) || !p.uniqueKeys(value) {
 			return false
 		}
 		target.SetBytes(append([]byte(nil), value...))

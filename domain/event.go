@@ -452,14 +452,16 @@ func (e Event) ContentHash() (string, error) {
 		Personal   *Personal      `json:"personal,omitempty"`
 		Sealed     []sealedDigest `json:"sealed,omitempty"`
 	}{e.Type, e.Aggregate, e.County, e.OccurredAt.UTC(), e.Actor, data, e.Personal, sealedDigests(e.Sealed)}
-	var buffer bytes.Buffer
-	encoder := json.NewEncoder(&buffer)
+	// The encoding goes straight into the digest: the same bytes as
+	// encoding into a buffer and hashing that, without the buffer.
+	digest := sha256.New()
+	encoder := json.NewEncoder(digest)
 	encoder.SetEscapeHTML(false)
 	if err := encoder.Encode(content); err != nil {
 		return "", fmt.Errorf("content hash: %w", err)
 	}
-	sum := sha256.Sum256(buffer.Bytes())
-	return hex.EncodeToString(sum[:]), nil
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(digest.Sum(sum[:0])), nil
 }
 
 // Marshal encodes an event in its stored form.

@@ -88,12 +88,27 @@ func (m Money) String() string {
 	if m.sentinel() {
 		return "invalid"
 	}
-	sign := ""
+	var buffer [moneyTextBytesMax]byte
+	return string(m.appendYuan(buffer[:0]))
+}
+
+// moneyTextBytesMax is the longest yuan text of an amount, in bytes: a
+// minus, 17 digits of yuan, the point and two of fen.
+const moneyTextBytesMax = 21
+
+// appendYuan appends the amount as yuan with two decimals ("-1234.50").
+// Every event's encoding and content hash writes its amounts, so it avoids
+// fmt; the sentinels, which the callers refuse first, are below every amount
+// whose negation overflows.
+func (m Money) appendYuan(buffer []byte) []byte {
 	value := int64(m)
 	if value < 0 {
-		sign, value = "-", -value
+		buffer = append(buffer, '-')
+		value = -value
 	}
-	return fmt.Sprintf("%s%d.%02d", sign, value/100, value%100)
+	buffer = strconv.AppendInt(buffer, value/100, 10)
+	fen := value % 100
+	return append(buffer, '.', byte('0'+fen/10), byte('0'+fen%10))
 }
 
 // MarshalJSON writes the yuan string.
@@ -101,7 +116,10 @@ func (m Money) MarshalJSON() ([]byte, error) {
 	if m.sentinel() {
 		return nil, fmt.Errorf("marshal money: invalid amount")
 	}
-	return []byte(`"` + m.String() + `"`), nil
+	buffer := make([]byte, 0, moneyTextBytesMax+2)
+	buffer = append(buffer, '"')
+	buffer = m.appendYuan(buffer)
+	return append(buffer, '"'), nil
 }
 
 // UnmarshalJSON reads a yuan string. It never returns an error: a bad value

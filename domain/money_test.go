@@ -2,6 +2,8 @@ package domain_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -213,4 +215,31 @@ func fmtAny(value any) string {
 		return "number " + number.String()
 	}
 	return "string " + value.(string)
+}
+
+// The yuan text is what fmt wrote before it was written by hand: every
+// amount from the largest down to the smallest that is no sentinel.
+func TestMoneyTextAsFmtWroteIt(t *testing.T) {
+	byFmt := func(value int64) string {
+		sign := ""
+		if value < 0 {
+			sign, value = "-", -value
+		}
+		return fmt.Sprintf("%s%d.%02d", sign, value/100, value%100)
+	}
+	amounts := []int64{0, 1, 9, 10, 99, 100, 101, 12345, -1, -10, -99, -100, -12345,
+		math.MaxInt64, math.MaxInt64 - 1, math.MinInt64 + 4, math.MinInt64 + 5, int64(domain.AmountFenMax), -int64(domain.AmountFenMax)}
+	for value := int64(-1000); value <= 1000; value++ {
+		amounts = append(amounts, value)
+	}
+	for _, value := range amounts {
+		money := domain.Money(value)
+		if got, want := money.String(), byFmt(value); got != want {
+			t.Errorf("Money(%d).String() = %q, fmt wrote %q", value, got, want)
+		}
+		encoded, err := money.MarshalJSON()
+		if err != nil || string(encoded) != `"`+byFmt(value)+`"` {
+			t.Errorf("Money(%d).MarshalJSON() = %s, %v", value, encoded, err)
+		}
+	}
 }

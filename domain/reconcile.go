@@ -473,6 +473,9 @@ func (c *Campaign) Revision() uint64 { return c.Version }
 type keyIndex struct {
 	keys    map[string]KeyRecord
 	version uint64
+	// unconfirmed are the keys remembered at position 0, waiting for
+	// Confirm, which visits them alone.
+	unconfirmed []string
 }
 
 func (k *keyIndex) Key(key string) (KeyRecord, bool) {
@@ -484,6 +487,9 @@ func (k *keyIndex) remember(event Event, position uint64) {
 	if event.IdempotencyKey != "" {
 		hash, _ := event.ContentHash()
 		k.keys[event.IdempotencyKey] = KeyRecord{EventID: event.ID, ContentHash: hash, Position: position}
+		if position == 0 {
+			k.unconfirmed = append(k.unconfirmed, event.IdempotencyKey)
+		}
 	}
 	if position > k.version {
 		k.version = position
@@ -492,12 +498,7 @@ func (k *keyIndex) remember(event Event, position uint64) {
 
 func (k *keyIndex) Confirm(version uint64, positions map[uuid.UUID]uint64) {
 	k.version = version
-	for key, record := range k.keys {
-		if position, ok := positions[record.EventID]; ok && record.Position == 0 {
-			record.Position = position
-			k.keys[key] = record
-		}
-	}
+	k.unconfirmed = confirmKeys(k.keys, k.unconfirmed, positions)
 }
 
 func (k *keyIndex) Revision() uint64 { return k.version }

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -16,8 +18,26 @@ func FuzzRecordBody(f *testing.F) {
 	f.Add([]byte(`{"events":[]}`))
 	f.Add([]byte(`{"events":{}}`))
 	f.Add([]byte("\xff\xfe"))
+	f.Add([]byte(`{"\u0065vents":[]}`))
+	f.Add([]byte(`{"events":[],"events":[]}`))
+	f.Add([]byte(`{"type":"x","events":[]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		raws, _, err := splitEvents(body)
+		raws, batch, err := splitEvents(body)
+		// The shortcut for a single event decides as the decoding into a
+		// map it spares did.
+		if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '{' {
+			var probe map[string]json.RawMessage
+			if json.Unmarshal(trimmed, &probe) == nil {
+				_, hasEvents := probe["events"]
+				single := !hasEvents || len(probe) != 1
+				if single && (err != nil || batch || len(raws) != 1 || !bytes.Equal(raws[0], trimmed)) {
+					t.Fatalf("a single event read as batch %v, %d events, error %v: %q", batch, len(raws), err, body)
+				}
+				if !single && err == nil && !batch {
+					t.Fatalf("a batch read as a single event: %q", body)
+				}
+			}
+		}
 		if err != nil {
 			if !errors.Is(err, domain.ErrInvalid) {
 				t.Fatalf("error %v is not ErrInvalid", err)

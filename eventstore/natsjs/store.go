@@ -5,7 +5,6 @@ package natsjs
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -497,12 +496,9 @@ func (s *Store) request(ctx context.Context, message *nats.Msg) (publishAck, err
 	if err != nil {
 		return publishAck{}, err
 	}
-	var response struct {
-		publishAck
-		Error *apiError `json:"error"`
-	}
-	if err := json.Unmarshal(reply.Data, &response); err != nil {
-		return publishAck{}, fmt.Errorf("decode publish ack: %w", err)
+	response, err := decodeAck(reply.Data)
+	if err != nil {
+		return publishAck{}, err
 	}
 	if response.Error != nil {
 		return response.publishAck, response.Error
