@@ -128,23 +128,17 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 }
 
 // reapplyErasures erases again the subjects erased since the backup was
-// taken: a backup taken before someone was forgotten still holds their
-// key, and the erasures since are applied before anyone reads it.
+// taken (app.ReapplyErasures) and says what became of each.
 func reapplyErasures(ctx context.Context, env *environment, opened *opened, erased []string, listFile string) error {
-	failed := 0
-	for _, subject := range erased {
-		outcome, _, err := opened.App.Forget(ctx, subject, "erasure re-applied at restore from "+filepath.Base(listFile), "ledger-restore")
-		if err != nil {
-			failed++
-			fmt.Fprintf(env.stdout, "could not re-apply the erasure of %s: %v\n", subject, err)
-			continue
+	done, err := opened.App.ReapplyErasures(ctx, erased, filepath.Base(listFile), "ledger-restore")
+	for _, reapplied := range done {
+		if reapplied.Err != nil {
+			fmt.Fprintf(env.stdout, "could not re-apply the erasure of %s: %v\n", reapplied.Subject, reapplied.Err)
+		} else {
+			fmt.Fprintf(env.stdout, "re-applied the erasure of %s: %s\n", reapplied.Subject, reapplied.Outcome)
 		}
-		fmt.Fprintf(env.stdout, "re-applied the erasure of %s: %s\n", subject, outcome)
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d erasures could not be re-applied: do not hand this ledger out until they are (ledger forget SUBJECT)", failed, len(erased))
-	}
-	return nil
+	return err
 }
 
 // runBackupKey makes an age key pair for backups: the identity goes to a

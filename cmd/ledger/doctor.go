@@ -5,13 +5,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
 	"filippo.io/age"
 
+	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/backup"
 	"github.com/ordos-union/ledger/node"
+	"github.com/ordos-union/ledger/report"
 )
 
 // runDoctor checks every store the ledger keeps and says what is wrong and
@@ -30,29 +33,10 @@ func runDoctor(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	problems := 0
-	for _, finding := range findings {
-		if finding.Problem {
-			problems++
-		}
+	if err := show(env, *asJSON, findings, func(out io.Writer) { report.FindingsText(out, findings) }); err != nil {
+		return err
 	}
-	if *asJSON {
-		if err := printJSON(env, findings); err != nil {
-			return err
-		}
-	} else {
-		for _, finding := range findings {
-			mark := "ok     "
-			if finding.Problem {
-				mark = "PROBLEM"
-			}
-			fmt.Fprintf(env.stdout, "%s  %s: %s\n", mark, finding.Store, finding.What)
-			if finding.Repair != "" {
-				fmt.Fprintf(env.stdout, "         repair: %s\n", finding.Repair)
-			}
-		}
-	}
-	if problems > 0 {
+	if problems := app.Problems(findings); problems > 0 {
 		return fmt.Errorf("problems found: %d", problems)
 	}
 	if !*asJSON {

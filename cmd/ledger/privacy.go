@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/ordos-union/ledger/backup"
 	"github.com/ordos-union/ledger/report"
@@ -78,9 +79,5 @@ func runAccessLog(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return printJSON(env, records)
-	}
-	report.AccessLogText(env.stdout, records)
-	return nil
+	return show(env, *asJSON, records, func(out io.Writer) { report.AccessLogText(out, records) })
 }

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -161,30 +161,14 @@ func runReconcileReport(ctx context.Context, env *environment, args []string) er
 	if err != nil {
 		return err
 	}
-	writer := env.stdout
-	if *out != "" {
-		file, err := createOutput(*out, *force)
-		if err != nil {
-			return err
-		}
-		defer file.Close()
-		writer = file
+	if *out == "" {
+		return report.WriteReconciliation(env.stdout, result, *format)
 	}
-	switch *format {
-	case "json":
-		encoded, err := json.MarshalIndent(result, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintln(writer, string(encoded))
+	var written bytes.Buffer
+	if err := report.WriteReconciliation(&written, result, *format); err != nil {
 		return err
-	case "csv":
-		return result.WriteCSV(writer)
-	case "xlsx":
-		return result.WriteXLSX(writer)
 	}
-	report.ReconciliationText(writer, result)
-	return nil
+	return writeOutput(*out, written.Bytes(), *force)
 }
 
 // decisionFlags names the flag or argument behind each field of a
