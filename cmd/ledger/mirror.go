@@ -35,11 +35,8 @@ func runMirror(ctx context.Context, env *environment, args []string) error {
 		"with the checkpoint DIR kept, and only then keeps them. `mirror verify`, `mirror totals` and `mirror verify-report` read DIR offline.")
 	key := flags.String("key", "", "the ledger's verifier key, or a file holding it (required; get it from the ledger's operators, not the server)")
 	token := flags.String("token", os.Getenv("LEDGER_TLOG_TOKEN"), "bearer token, when the server serves /tlog/ only to tokens (env LEDGER_TLOG_TOKEN)")
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, 2, "give URL and DIR"); err != nil {
 		return err
-	}
-	if flags.NArg() != 2 {
-		return usagef("give URL and DIR")
 	}
 	verifier, err := requiredKey(*key)
 	if err != nil {

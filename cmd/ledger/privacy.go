@@ -14,11 +14,8 @@ func runForget(ctx context.Context, env *environment, args []string) error {
 		"Their entries, every total and every proof stay as they were; their personal fields read as erased everywhere.")
 	reason := flags.String("reason", "", "why (required), e.g. 本人依《个人信息保护法》申请删除")
 	actor := flags.String("actor", envOr("LEDGER_ACTOR", envOr("USER", "admin")), "who erases")
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, 1, "give one SUBJECT id"); err != nil {
 		return err
-	}
-	if flags.NArg() != 1 {
-		return usagef("give one SUBJECT id")
 	}
 	subject := flags.Arg(0)
 	opened, err := store.open(ctx, env, serverOptions{})

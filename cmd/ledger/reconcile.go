@@ -47,11 +47,8 @@ func runReconcileImport(ctx context.Context, env *environment, args []string) er
 	dryRun := flags.Bool("dry-run", false, "show what would be imported and write nothing")
 	strict := flags.Bool("strict", false, "refuse a statement whose printed totals (合计) disagree with its lines")
 	acceptGap := flags.Bool("accept-balance-gap", false, "import although the opening balance disagrees with the ledger (recorded with the import)")
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, 1, "give one statement FILE"); err != nil {
 		return err
-	}
-	if flags.NArg() != 1 {
-		return usagef("give one statement FILE")
 	}
 	data, err := readStatement(flags.Arg(0))
 	if err != nil {
@@ -182,11 +179,8 @@ func runReconcileDecision(ctx context.Context, env *environment, kind string, ar
 	note := flags.String("note", "", "a note on a confirmation")
 	actor := flags.String("actor", envOr("LEDGER_ACTOR", envOr("USER", "finance")), "who decides")
 	amountText := flags.String("amount", "", "write-off: the amount (default: the whole line)")
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, 1, "give one ID"); err != nil {
 		return err
-	}
-	if flags.NArg() != 1 {
-		return usagef("give one ID")
 	}
 	if (kind == "reject" || kind == "write-off" || kind == "undo") && strings.TrimSpace(*reason) == "" {
 		return usagef("--reason is required: say why you %s it", kind)

@@ -28,11 +28,8 @@ func runRecord(ctx context.Context, env *environment, args []string) error {
 		"Events are then written in atomic batches of up to 1000.")
 	skipInvalid := flags.Bool("skip-invalid", false, "write the valid lines and report the invalid ones, instead of writing nothing")
 	asJSON := flags.Bool("json", false, "print results as JSON lines")
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, 1, "give one FILE, or - for standard input"); err != nil {
 		return err
-	}
-	if flags.NArg() != 1 {
-		return usagef("give one FILE, or - for standard input")
 	}
 	input := env.stdin
 	if name := flags.Arg(0); name != "-" {

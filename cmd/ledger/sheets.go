@@ -61,11 +61,8 @@ func runImport(ctx context.Context, env *environment, args []string) error {
 	lang := flags.String("lang", "zh", "the language of the problems: zh or en")
 	actor := flags.String("actor", operator(), "who records the entries")
 	asJSON := flags.Bool("json", false, "print results as JSON lines")
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, 1, "give one FILE"); err != nil {
 		return err
-	}
-	if flags.NArg() != 1 {
-		return usagef("give one FILE")
 	}
 	if *lang != "zh" && *lang != "en" {
 		return usagef("--lang must be zh or en")

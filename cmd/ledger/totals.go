@@ -32,11 +32,8 @@ func runTotals(ctx context.Context, env *environment, args []string) error {
 	flags, store := newLedgerFlags(env, "totals", "[--county CODE] [--campaign CODE] [--as-of T] [--known-at T] [--by day|month|year] [--format table|json|csv]")
 	var options totalsOptions
 	options.register(flags)
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, 0, ""); err != nil {
 		return err
-	}
-	if flags.NArg() > 0 {
-		return usagef("unexpected arguments %v", flags.Args())
 	}
 	switch options.format {
 	case "table", "json", "csv":
