@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -50,7 +49,7 @@ func runReconcileImport(ctx context.Context, env *environment, args []string) er
 	if err := parseArgs(flags, args, 1, "give one statement FILE"); err != nil {
 		return err
 	}
-	data, err := readStatement(flags.Arg(0))
+	data, err := statement.ReadFile(flags.Arg(0))
 	if err != nil {
 		return err
 	}
@@ -70,19 +69,6 @@ func runReconcileImport(ctx context.Context, env *environment, args []string) er
 
 // importFlags names the flag behind each field of an import's errors.
 var importFlags = map[string]string{"account": "--account"}
-
-// readStatement reads a statement file, refusing one larger than a
-// statement can be before reading it whole.
-func readStatement(path string) ([]byte, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if info.Size() > statement.MaxFileSize {
-		return nil, fmt.Errorf("%s is %d bytes, more than a statement's limit of %d bytes (64 MiB): split it", path, info.Size(), statement.MaxFileSize)
-	}
-	return os.ReadFile(path)
-}
 
 // flagged rewrites the fields of a validation error or refusal into the
 // flags that set them ("--reason is required"), and makes it a usage error;
