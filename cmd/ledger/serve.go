@@ -19,9 +19,6 @@ import (
 	"github.com/ordos-union/ledger/service"
 )
 
-// shutdownTimeoutSeconds bounds the drain of HTTP requests at shutdown.
-const shutdownTimeoutSeconds = 10
-
 // serveOptions are serve's flags, checked.
 type serveOptions struct {
 	store       *storeFlags
@@ -110,21 +107,18 @@ func serve(ctx context.Context, env *environment, options serveOptions, ready fu
 		return err
 	}
 	api.SetHealthCheck(running.Problem)
-	listener, err := net.Listen("tcp", options.httpAddress)
+	httpServer, err := serveHTTP(ctx, options.httpAddress, &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout: 2 * time.Minute})
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", options.httpAddress, err)
+		return err
 	}
-	httpServer := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		BaseContext: func(net.Listener) context.Context { return ctx }}
-	serving := make(chan error, 1)
-	go func() { serving <- httpServer.Serve(listener) }()
-	printServing(env, ledger, options.store, running.Head(), "http://"+listener.Addr().String(), tokenNote, firstAdmin, options.tokensFile, options.asService)
+	printServing(env, ledger, options.store, running.Head(), httpServer.address, tokenNote, firstAdmin, options.tokensFile, options.asService)
 	// The ledger serves: a service manager may now say it runs.
 	ready()
 
 	select {
 	case <-ctx.Done():
-	case err := <-serving:
+	case err := <-httpServer.failed:
 		return fmt.Errorf("http: %w", err)
 	case <-running.Followed():
 		if err := running.FollowError(); err != nil {
@@ -133,9 +127,7 @@ func serve(ctx context.Context, env *environment, options serveOptions, ready fu
 	}
 	fmt.Fprintln(env.stdout, "ledger: shutting down")
 	api.Close()
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeoutSeconds*time.Second)
-	defer cancel()
-	if err := httpServer.Shutdown(shutdownCtx); err != nil {
+	if err := httpServer.shutdown(ctx); err != nil {
 		env.logger.Warn("http shutdown", "error", err)
 	}
 	if err := running.Stop(context.WithoutCancel(ctx)); err != nil && ctx.Err() == nil {
