@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -193,12 +192,7 @@ func WriteReconciliation(writer io.Writer, result reconcile.Result, format strin
 		ReconciliationText(writer, result)
 		return nil
 	case "json":
-		encoded, err := json.MarshalIndent(result, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintln(writer, string(encoded))
-		return err
+		return WriteJSON(writer, result)
 	case "csv":
 		return result.WriteCSV(writer)
 	case "xlsx":

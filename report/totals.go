@@ -40,6 +40,17 @@ func figureCells(f projections.Figures, grouped bool) []string {
 		Count(f.Services), Count(f.PersonTimes), Count(f.Voided), Count(f.Corrected)}
 }
 
+// WriteJSON writes a value as indented JSON and a newline: every answer a
+// command prints as JSON is written this way.
+func WriteJSON(out io.Writer, value any) error {
+	encoded, err := json.MarshalIndent(value, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(out, string(encoded))
+	return err
+}
+
 // TotalsFormats are the formats WriteTotals writes.
 var TotalsFormats = []string{"table", "json", "csv"}
 
@@ -52,12 +63,7 @@ func WriteTotals(out io.Writer, answer projections.Answer, name RegionName, form
 		TotalsTable(out, answer, name, asOf, knownAt)
 		return nil
 	case "json":
-		encoded, err := json.MarshalIndent(answer, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintln(out, string(encoded))
-		return err
+		return WriteJSON(out, answer)
 	case "csv":
 		return TotalsCSV(out, answer, name)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -10,21 +9,11 @@ import (
 	"github.com/ordos-union/ledger/report"
 )
 
-// printJSON writes a value as indented JSON.
-func printJSON(env *environment, value any) error {
-	encoded, err := json.MarshalIndent(value, "", "  ")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(env.stdout, string(encoded))
-	return nil
-}
-
 // show prints a command's answer: as indented JSON when asJSON, else as
 // text writes it for people.
 func show(env *environment, asJSON bool, value any, text func(io.Writer)) error {
 	if asJSON {
-		return printJSON(env, value)
+		return report.WriteJSON(env.stdout, value)
 	}
 	text(env.stdout)
 	return nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -244,9 +245,5 @@ func runPledges(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return printJSON(env, result.Outstanding)
-	}
-	report.PledgesTable(env.stdout, result, opened.Catalog.RegionName)
-	return nil
+	return show(env, *asJSON, result.Outstanding, func(out io.Writer) { report.PledgesTable(out, result, opened.Catalog.RegionName) })
 }
