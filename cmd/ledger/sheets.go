@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/ordos-union/ledger/domain"
@@ -67,21 +65,9 @@ func runImport(ctx context.Context, env *environment, args []string) error {
 	if *lang != "zh" && *lang != "en" {
 		return usagef("--lang must be zh or en")
 	}
-	file, err := os.Open(flags.Arg(0))
+	layout, lines, err := sheets.ReadFile(flags.Arg(0))
 	if err != nil {
 		return err
-	}
-	defer file.Close()
-	content, err := io.ReadAll(io.LimitReader(file, sheets.FileBytesMax+1))
-	if err != nil {
-		return err
-	}
-	layout, lines, err := sheets.Read(content)
-	if err != nil {
-		return err
-	}
-	if len(lines) == 0 {
-		return fmt.Errorf("%s has no entries below its headers", flags.Arg(0))
 	}
 	for i := range lines {
 		lines[i].Event.Actor = *actor
