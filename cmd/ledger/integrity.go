@@ -27,11 +27,7 @@ func runCheckpoint(ctx context.Context, env *environment, args []string) error {
 	}
 	defer opened.Close()
 	opened.Cosign = witnesses.cosigner(env.logger)
-	keys, tree, err := opened.SigningTree(ctx)
-	if err != nil {
-		return err
-	}
-	_, signed, err := opened.WriteCheckpoint(ctx, tree, keys, time.Now())
+	signed, err := opened.Checkpoint(ctx, time.Now())
 	if err != nil {
 		return err
 	}
@@ -61,23 +57,7 @@ func runProof(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	record, err := opened.App.Find(ctx, flags.Arg(0))
-	if err != nil {
-		return err
-	}
-	signed, err := opened.Signed.Latest(ctx)
-	if err != nil {
-		return err
-	}
-	checkpoint, err := integrity.ParseCheckpointNote(signed)
-	if err != nil {
-		return err
-	}
-	tree, err := opened.OpenTree(ctx)
-	if err != nil {
-		return err
-	}
-	proof, err := integrity.ProveInclusion(tree, signed, checkpoint, record.Position, record.Data)
+	proof, err := opened.Prove(ctx, flags.Arg(0))
 	if err != nil {
 		return err
 	}
