@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"iter"
+	"time"
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
@@ -12,8 +13,15 @@ import (
 // EventsQuery says which events of the log to list.
 type EventsQuery struct {
 	// After is the log position to start after.
-	After  uint64
-	Filter eventstore.Filter
+	After uint64
+	// County, Campaign and Type keep only the events of a region, of a
+	// campaign and of a type; RecordedFrom only those recorded at or after
+	// an instant. Empty keeps all.
+	County, Campaign string
+	Type             domain.EventType
+	RecordedFrom     time.Time
+	// Limit stops the listing after this many events; 0 does not.
+	Limit int
 	// Follow goes on with new events as they are appended, until ctx ends.
 	Follow bool
 	// Personal opens each event's sealed personal data (erased persons
@@ -34,6 +42,16 @@ type ListedEvent struct {
 	Subjects []string
 }
 
+// filter is the store's filter for the query: a campaign is the
+// aggregate its events belong to.
+func (q EventsQuery) filter() eventstore.Filter {
+	filter := eventstore.Filter{County: q.County, Type: q.Type, RecordedFrom: q.RecordedFrom}
+	if q.Campaign != "" {
+		filter.AggregateKind, filter.AggregateID = domain.AggregateCampaign, q.Campaign
+	}
+	return filter
+}
+
 // Events lists the log's events in order, for the command line's `events`
 // and the API's GET /api/v1/events alike.
 func (l *Ledger) Events(ctx context.Context, query EventsQuery) iter.Seq2[ListedEvent, error] {
@@ -42,24 +60,28 @@ func (l *Ledger) Events(ctx context.Context, query EventsQuery) iter.Seq2[Listed
 		read = l.parts.Store.Subscribe
 	}
 	return func(yield func(ListedEvent, error) bool) {
-		for record, err := range read(ctx, query.After, query.Filter) {
+		listed := 0
+		for record, err := range read(ctx, query.After, query.filter()) {
 			if err != nil {
 				yield(ListedEvent{}, err)
 				return
 			}
-			listed := ListedEvent{Record: record, Event: record.Event}
+			event := ListedEvent{Record: record, Event: record.Event}
 			if query.Personal && l.parts.Sealer != nil {
-				if err := l.parts.Sealer.Unseal(ctx, &listed.Event); err != nil {
+				if err := l.parts.Sealer.Unseal(ctx, &event.Event); err != nil {
 					yield(ListedEvent{}, err)
 					return
 				}
-				listed.Subjects = privacy.Subjects(listed.Event)
+				event.Subjects = privacy.Subjects(event.Event)
 				// The opened part stands for the sealed one.
-				listed.Event.Sealed = nil
+				event.Event.Sealed = nil
 			} else {
-				listed.Event.Personal = nil
+				event.Event.Personal = nil
 			}
-			if !yield(listed, nil) {
+			if !yield(event, nil) {
+				return
+			}
+			if listed++; query.Limit > 0 && listed >= query.Limit {
 				return
 			}
 		}

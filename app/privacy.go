@@ -46,3 +46,33 @@ func (l *Ledger) Erasures(ctx context.Context) ([]string, error) {
 	}
 	return subjects, nil
 }
+
+// Reapplied is what re-applying one erasure at a restore did: the
+// outcome Forget reported, or why it could not.
+type Reapplied struct {
+	Subject string
+	Outcome string
+	Err     error
+}
+
+// ReapplyErasures erases again the subjects erased since a backup was
+// taken (listed in the file named source): a backup taken before someone
+// was forgotten still holds their key, and the erasures since must be
+// applied before anyone reads it. Every subject is tried; the error says
+// how many could not be, and that the ledger must not be handed out until
+// they are.
+func (l *Ledger) ReapplyErasures(ctx context.Context, subjects []string, source, actor string) ([]Reapplied, error) {
+	done := make([]Reapplied, 0, len(subjects))
+	failed := 0
+	for _, subject := range subjects {
+		outcome, _, err := l.Forget(ctx, subject, "erasure re-applied at restore from "+source, actor)
+		if err != nil {
+			failed++
+		}
+		done = append(done, Reapplied{Subject: subject, Outcome: outcome, Err: err})
+	}
+	if failed > 0 {
+		return done, fmt.Errorf("%d of %d erasures could not be re-applied: do not hand this ledger out until they are (ledger forget SUBJECT)", failed, len(subjects))
+	}
+	return done, nil
+}

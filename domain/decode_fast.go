@@ -555,12 +555,20 @@ var (
 // them in other cases, which the fast path leaves to it), embedded
 // structs' fields as their own, nothing for types that decode themselves.
 func schemaOf(t reflect.Type) *keySchema {
-	if cached, ok := schemas.Load(t); ok {
-		return cached.(*keySchema)
+	return cachedFor(&schemas, t, buildSchema)
+}
+
+// cachedFor is what build makes of a type, made once per type and kept in
+// cache: the schemas and the decoding plans are each built this way.
+// Two goroutines may build the same type at once; both results are
+// equal, and the one stored last is kept.
+func cachedFor[T any](cache *sync.Map, t reflect.Type, build func(reflect.Type, map[reflect.Type]*T) *T) *T {
+	if cached, ok := cache.Load(t); ok {
+		return cached.(*T)
 	}
-	schema := buildSchema(t, map[reflect.Type]*keySchema{})
-	schemas.Store(t, schema)
-	return schema
+	built := build(t, map[reflect.Type]*T{})
+	cache.Store(t, built)
+	return built
 }
 
 func buildSchema(t reflect.Type, building map[reflect.Type]*keySchema) *keySchema {
@@ -681,12 +689,7 @@ var (
 )
 
 func planOf(t reflect.Type) *decodePlan {
-	if cached, ok := plans.Load(t); ok {
-		return cached.(*decodePlan)
-	}
-	plan := buildPlan(t, map[reflect.Type]*decodePlan{})
-	plans.Store(t, plan)
-	return plan
+	return cachedFor(&plans, t, buildPlan)
 }
 
 func buildPlan(t reflect.Type, building map[reflect.Type]*decodePlan) *decodePlan {

@@ -257,6 +257,24 @@ func SaveAll(ctx context.Context, store CheckpointStore, checkpoints []Checkpoin
 	return nil
 }
 
+// LoadAll loads the named checkpoints, as a store's Export does for a
+// backup. A name whose checkpoint is gone since it was listed is left
+// out; the first that cannot be loaded otherwise stops it.
+func LoadAll(ctx context.Context, store CheckpointStore, names []string) ([]Checkpoint, error) {
+	var checkpoints []Checkpoint
+	for _, name := range names {
+		checkpoint, err := store.Load(ctx, name)
+		if errors.Is(err, domain.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("export checkpoint %s: %w", name, err)
+		}
+		checkpoints = append(checkpoints, checkpoint)
+	}
+	return checkpoints, nil
+}
+
 // SignedCheckpointLog keeps the signed tree checkpoints, append-only like
 // the ledger itself.
 type SignedCheckpointLog interface {

@@ -573,10 +573,6 @@ type storedEvent struct {
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity) error {
 	query := r.URL.Query()
-	filter := eventstore.Filter{County: query.Get("county"), Type: domain.EventType(query.Get("type"))}
-	if campaign := query.Get("campaign"); campaign != "" {
-		filter.AggregateKind, filter.AggregateID = domain.AggregateCampaign, campaign
-	}
 	after, err := uintParameter(query.Get("after"), "after", 0)
 	if err != nil {
 		return err
@@ -592,16 +588,15 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity
 	next := after
 	granted := s.personalGranted(who)
 	var readSubjects []string
-	for listed, err := range s.options.Ledger.Events(r.Context(), app.EventsQuery{After: after, Filter: filter, Personal: granted}) {
+	events := app.EventsQuery{After: after, County: query.Get("county"), Campaign: query.Get("campaign"),
+		Type: domain.EventType(query.Get("type")), Limit: int(limit), Personal: granted}
+	for listed, err := range s.options.Ledger.Events(r.Context(), events) {
 		if err != nil {
 			return err
 		}
 		readSubjects = append(readSubjects, listed.Subjects...)
 		page = append(page, storedEvent{Position: listed.Position, Event: listed.Event})
 		next = listed.Position
-		if uint64(len(page)) >= limit {
-			break
-		}
 	}
 	// Every read of personal data is itself recorded, before it is sent.
 	if len(readSubjects) > 0 {

@@ -5,9 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/internal/atomicfile"
 	"github.com/ordos-union/ledger/projections"
 )
 
@@ -139,7 +138,9 @@ func ExportBundle(ctx context.Context, dir string, events [][]byte, signed [][]b
 	files := map[string][]byte{bundleEvents: lines.Bytes(), bundleCheckpoints: notes.Bytes(), bundleConsistency: proofJSON,
 		bundleKey: []byte(keys.VerifierKey + "\n"), bundleReport: append(reportJSON, '\n')}
 	for name, content := range files {
-		if err := writeNewFile(filepath.Join(dir, name), content); err != nil {
+		// Written whole and renamed over the old name, mode 0600: a
+		// symbolic link left in its place is replaced, never followed.
+		if err := atomicfile.Write(filepath.Join(dir, name), content, 0o600); err != nil {
 			return PeriodReport{}, err
 		}
 	}
@@ -251,23 +252,4 @@ func OpenBundle(ctx context.Context, dir string, verifier note.Verifier) (Bundle
 		return Bundle{}, fmt.Errorf("%s does not match the totals recomputed from the events", bundleReport)
 	}
 	return Bundle{Events: events, Checkpoints: texts, Report: recomputed}, nil
-}
-
-// writeNewFile replaces a bundle file with a new one, mode 0600, never
-// writing through a symbolic link left in its place: the old name is
-// removed and the new file made with O_EXCL, which refuses any existing
-// name.
-func writeNewFile(path string, content []byte) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := file.Write(content); err != nil {
-		_ = file.Close()
-		return err
-	}
-	return file.Close()
 }

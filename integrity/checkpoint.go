@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -182,4 +183,27 @@ func ParseCheckpointNote(signed []byte) (Checkpoint, error) {
 		text = text[:i+1]
 	}
 	return ParseCheckpoint(text)
+}
+
+// CheckpointFileBytesMax bounds a signed checkpoint an auditor hands in
+// from outside the ledger: a note is a few hundred bytes, and anything
+// much larger is some other file.
+const CheckpointFileBytesMax = 64 << 10
+
+// ReadCheckpointNote reads a signed checkpoint note kept outside the
+// ledger (as `ledger checkpoint` printed it). Something larger than
+// CheckpointFileBytesMax, or that does not parse as a checkpoint, is
+// refused with ErrBadCheckpoint; a failure to read is returned as it is.
+func ReadCheckpointNote(r io.Reader) ([]byte, error) {
+	content, err := io.ReadAll(io.LimitReader(r, CheckpointFileBytesMax+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(content) > CheckpointFileBytesMax {
+		return nil, fmt.Errorf("%w: larger than %d bytes, not a checkpoint", ErrBadCheckpoint, CheckpointFileBytesMax)
+	}
+	if _, err := ParseCheckpointNote(content); err != nil {
+		return nil, fmt.Errorf("%w: not a signed checkpoint: %w", ErrBadCheckpoint, err)
+	}
+	return content, nil
 }

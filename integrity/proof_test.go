@@ -418,3 +418,23 @@ func TestKeys(t *testing.T) {
 		}
 	}
 }
+
+// A checkpoint handed in from outside reads back as it was signed; a file
+// too large to be one, or that is no checkpoint, is refused as a bad
+// checkpoint rather than read whole.
+func TestReadCheckpointNote(t *testing.T) {
+	keys := newKeys(t)
+	_, signed := signAt(t, keys, proofTree(t, 3), 3)
+	got, err := integrity.ReadCheckpointNote(bytes.NewReader(signed))
+	if err != nil || !bytes.Equal(got, signed) {
+		t.Fatalf("ReadCheckpointNote = %q, %v; want the note", got, err)
+	}
+	for name, content := range map[string][]byte{
+		"not a checkpoint": []byte(`{"tokens":[]}`),
+		"too large":        bytes.Repeat([]byte("x"), integrity.CheckpointFileBytesMax+1),
+	} {
+		if _, err := integrity.ReadCheckpointNote(bytes.NewReader(content)); !errors.Is(err, integrity.ErrBadCheckpoint) {
+			t.Errorf("%s: want ErrBadCheckpoint, got %v", name, err)
+		}
+	}
+}

@@ -210,19 +210,10 @@ func (t *Tree) Size() int64 {
 	return t.size
 }
 
-// Append adds the next leaf: the stored bytes of the next event.
+// Append adds the next leaf: the stored bytes of the next event, by
+// their RFC 6962 leaf hash (what tlog.StoredHashes hashes them to).
 func (t *Tree) Append(data []byte) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	hashes, err := tlog.StoredHashes(t.size, data, t.storage)
-	if err != nil {
-		return fmt.Errorf("tree append %d: %w", t.size, err)
-	}
-	if err := t.storage.Append(hashes); err != nil {
-		return err
-	}
-	t.size++
-	return nil
+	return t.AppendLeaf(tlog.RecordHash(data))
 }
 
 // AppendLeaf adds the next leaf by its RFC 6962 leaf hash, for a caller

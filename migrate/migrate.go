@@ -56,6 +56,25 @@ func CopyKeys(ctx context.Context, from, to privacy.KeyArchive) (int, error) {
 	return len(keys), nil
 }
 
+// Ledger is what a migration copies: the log, and the personal-data keys
+// its sealed personal data is read with.
+type Ledger struct {
+	Store eventstore.Store
+	Keys  privacy.KeyArchive
+}
+
+// CopyLedger copies the source's history (Copy) and then its personal-data
+// keys (CopyKeys): the keys only once the log is a verified copy, so that a
+// failed copy leaves no keys without their data. The report says both.
+func CopyLedger(ctx context.Context, source, target Ledger, options Options) (Report, error) {
+	report, err := Copy(ctx, source.Store, target.Store, options)
+	if err != nil {
+		return report, err
+	}
+	report.KeysCopied, err = CopyKeys(ctx, source.Keys, target.Keys)
+	return report, err
+}
+
 // Options tune a copy.
 type Options struct {
 	// Progress, if set, is told how many events of how many are done.

@@ -196,3 +196,37 @@ func TestStoredBytesMustMatchTheEvent(t *testing.T) {
 		t.Fatalf("head = %d after refused appends", head)
 	}
 }
+
+// ledgerOn is a JetStream ledger's log and keystore on a server of its own.
+func ledgerOn(t *testing.T) migrate.Ledger {
+	t.Helper()
+	connection := natsjstest.Connect(t, natsjstest.RunServer(t, t.TempDir(), false))
+	keys, err := natsjs.OpenKeystore(context.Background(), connection, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return migrate.Ledger{Store: natsjstest.Open(t, connection, natsjs.Options{}), Keys: keys}
+}
+
+// A ledger's copy takes the personal-data keys with the log, so that the
+// copied sealed data can still be read; the report counts both.
+func TestCopyLedgerTakesTheKeysWithTheLog(t *testing.T) {
+	ctx := context.Background()
+	from, to := ledgerOn(t), ledgerOn(t)
+	appendOne(t, from.Store, stored(eventstoretest.Donation("general", "150602", "D-1", 100)))
+	key, err := from.Keys.CreateKey(ctx, "subject-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := migrate.CopyLedger(ctx, from, to, migrate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Copied != 1 || report.KeysCopied != 1 {
+		t.Fatalf("report = %+v, want 1 event and 1 key copied", report)
+	}
+	copied, err := to.Keys.Key(ctx, "subject-1")
+	if err != nil || string(copied) != string(key) {
+		t.Fatalf("the target's key of subject-1 = %x, %v; want the source's", copied, err)
+	}
+}

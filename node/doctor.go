@@ -10,30 +10,22 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/projections"
 )
 
-// Finding is what the doctor found in one store the ledger keeps: well, or
-// a problem in plain words and the command that repairs it.
-type Finding struct {
-	Store   string `json:"store"`
-	Problem bool   `json:"problem"`
-	What    string `json:"what"`
-	Repair  string `json:"repair,omitempty"`
-}
-
 // Doctor checks every store the ledger keeps: the log (read whole, for
 // positions it lost), the projection checkpoint, the tree file (against
 // the log), the signed checkpoints (against what this directory saw), the
 // personal-data keys, and the files of the data directory that must be
 // its owner's alone. It changes nothing.
-func (n *Node) Doctor(ctx context.Context) ([]Finding, error) {
-	var findings []Finding
+func (n *Node) Doctor(ctx context.Context) ([]app.Finding, error) {
+	var findings []app.Finding
 	add := func(store string, problem bool, repair string, format string, args ...any) {
-		findings = append(findings, Finding{Store: store, Problem: problem, What: fmt.Sprintf(format, args...), Repair: repair})
+		findings = append(findings, app.Finding{Store: store, Problem: problem, What: fmt.Sprintf(format, args...), Repair: repair})
 	}
 	if n.JetStream != nil {
 		if readOnly := n.JetStream.ReadOnly(); readOnly != nil {

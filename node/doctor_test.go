@@ -29,7 +29,7 @@ func TestDoctorRecognisesDamagedCheckpoints(t *testing.T) {
 	if _, err := ledger.App.Totals(ctx, app.TotalsRequest{}); err != nil {
 		t.Fatal(err)
 	}
-	finding := func() node.Finding {
+	finding := func() app.Finding {
 		t.Helper()
 		findings, err := ledger.Doctor(ctx)
 		if err != nil {
@@ -41,7 +41,7 @@ func TestDoctorRecognisesDamagedCheckpoints(t *testing.T) {
 			}
 		}
 		t.Fatalf("no finding about the projection checkpoint: %+v", findings)
-		return node.Finding{}
+		return app.Finding{}
 	}
 	if got := finding(); got.Problem || !strings.Contains(got.What, "at position 1 of 1") {
 		t.Fatalf("sound checkpoint: %+v", got)

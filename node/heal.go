@@ -16,7 +16,6 @@ import (
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/integrity"
-	"github.com/ordos-union/ledger/projections"
 )
 
 // ErrUnrepairable says the positions the log lost cannot be put back from
@@ -162,8 +161,7 @@ func (n *Node) RestoreLost(ctx context.Context, source LostSource) (LogRestored,
 	}
 	// The totals' checkpoint counted the log with its gap (and says so in
 	// every answer): it is folded again from the whole log.
-	runner := projections.NewRunner(n.Store, n.Checkpoints, projections.NewTotalsProjection(), projections.RunnerOptions{Logger: n.logger})
-	if err := runner.Rebuild(ctx, nil); err != nil {
+	if err := n.totalsRunner().Rebuild(ctx, nil); err != nil {
 		return result, fmt.Errorf("the log is whole again, but the totals could not be rebuilt (run `ledger rebuild totals`): %w", err)
 	}
 	return result, nil

@@ -150,16 +150,7 @@ func (n *Node) Close() {
 	for _, closer := range n.closers {
 		_ = closer()
 	}
-	if n.Store != nil {
-		_ = n.Store.Close()
-	}
-	if n.Conn != nil {
-		n.Conn.Close()
-	}
-	if n.Server != nil {
-		n.Server.Shutdown()
-		n.Server.WaitForShutdown()
-	}
+	n.stopEmbedded()
 	_ = n.lock.Release()
 }
 

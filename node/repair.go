@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/ordos-union/ledger/integrity"
-	"github.com/ordos-union/ledger/projections"
 )
 
 // Repair mends what the doctor finds that the log itself can mend: a
@@ -30,8 +29,7 @@ func (n *Node) Repair(ctx context.Context) ([]string, error) {
 		}
 		switch {
 		case strings.HasPrefix(finding.Store, "projection checkpoint"):
-			runner := projections.NewRunner(n.Store, n.Checkpoints, projections.NewTotalsProjection(), projections.RunnerOptions{Logger: n.logger})
-			if err := runner.Rebuild(ctx, nil); err != nil {
+			if err := n.totalsRunner().Rebuild(ctx, nil); err != nil {
 				return done, err
 			}
 			done = append(done, "rebuilt the totals from the log and saved their checkpoint")

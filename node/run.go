@@ -10,6 +10,7 @@ import (
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/integrity"
+	"github.com/ordos-union/ledger/internal/tick"
 	"github.com/ordos-union/ledger/projections"
 )
 
@@ -186,42 +187,26 @@ func (r *Running) claim(ctx context.Context, holder string) {
 }
 
 func (r *Running) keepLease(ctx context.Context, holder string) {
-	ticker := time.NewTicker(leaseSeconds * time.Second / 3)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-			r.claim(ctx, holder)
-		}
-	}
+	tick.Every(ctx, leaseSeconds*time.Second/3, func(time.Time) { r.claim(ctx, holder) })
 }
 
 // checkpointPeriodically signs the tree every checkpointIntervalMinutes
 // when it grew, and always when a month ends in Beijing time: every month
 // close has a checkpoint. Only the lease holder signs.
 func (r *Running) checkpointPeriodically(ctx context.Context) {
-	ticker := time.NewTicker(checkpointCheckSeconds * time.Second)
-	defer ticker.Stop()
 	lastSize, lastAt := int64(-1), time.Now()
-	for {
-		select {
-		case <-ctx.Done():
+	tick.Every(ctx, checkpointCheckSeconds*time.Second, func(now time.Time) {
+		monthChanged := now.In(domain.Beijing).Month() != lastAt.In(domain.Beijing).Month()
+		due := now.Sub(lastAt) >= checkpointIntervalMinutes*time.Minute && r.tree.Size() != lastSize
+		if (!due && !monthChanged) || !r.leased.Load() {
 			return
-		case now := <-ticker.C:
-			monthChanged := now.In(domain.Beijing).Month() != lastAt.In(domain.Beijing).Month()
-			due := now.Sub(lastAt) >= checkpointIntervalMinutes*time.Minute && r.tree.Size() != lastSize
-			if (!due && !monthChanged) || !r.leased.Load() {
-				continue
-			}
-			checkpoint, _, err := r.node.WriteCheckpoint(ctx, r.tree, r.keys, now)
-			if err != nil {
-				r.node.logger.Warn("checkpoint", "error", err)
-				continue
-			}
-			lastSize, lastAt = checkpoint.Size, now
-			r.node.logger.Info("checkpoint", "size", checkpoint.Size, "root", checkpoint.Root.String())
 		}
-	}
+		checkpoint, _, err := r.node.WriteCheckpoint(ctx, r.tree, r.keys, now)
+		if err != nil {
+			r.node.logger.Warn("checkpoint", "error", err)
+			return
+		}
+		lastSize, lastAt = checkpoint.Size, now
+		r.node.logger.Info("checkpoint", "size", checkpoint.Size, "root", checkpoint.Root.String())
+	})
 }

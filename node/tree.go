@@ -91,3 +91,37 @@ func (n *Node) StoredMessages(ctx context.Context) (iter.Seq2[integrity.Message,
 		}
 	}, n.JetStream.Subject
 }
+
+// Checkpoint signs the tree over the whole log now, has the witnesses
+// cosign it (when Cosign is set), stores it, and returns the signed note.
+func (n *Node) Checkpoint(ctx context.Context, now time.Time) ([]byte, error) {
+	keys, tree, err := n.SigningTree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	_, signed, err := n.WriteCheckpoint(ctx, tree, keys, now)
+	return signed, err
+}
+
+// Prove is an inclusion proof of an event (an event id, or the latest
+// event of an entry id) against the newest signed checkpoint, which an
+// auditor checks with the verifier key alone.
+func (n *Node) Prove(ctx context.Context, id string) (integrity.InclusionProof, error) {
+	record, err := n.App.Find(ctx, id)
+	if err != nil {
+		return integrity.InclusionProof{}, err
+	}
+	signed, err := n.Signed.Latest(ctx)
+	if err != nil {
+		return integrity.InclusionProof{}, err
+	}
+	checkpoint, err := integrity.ParseCheckpointNote(signed)
+	if err != nil {
+		return integrity.InclusionProof{}, err
+	}
+	tree, err := n.OpenTree(ctx)
+	if err != nil {
+		return integrity.InclusionProof{}, err
+	}
+	return integrity.ProveInclusion(tree, signed, checkpoint, record.Position, record.Data)
+}

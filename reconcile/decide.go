@@ -38,12 +38,7 @@ func (r Result) Decision(book *Book, request DecisionRequest) (domain.Payload, e
 	}
 	switch request.Action {
 	case ActionConfirm, ActionReject:
-		var found *Match
-		for i := range r.Suggested {
-			if r.Suggested[i].ID == request.ID {
-				found = &r.Suggested[i]
-			}
-		}
+		found := lastWhere(r.Suggested, func(match *Match) bool { return match.ID == request.ID })
 		if found == nil {
 			return nil, fmt.Errorf("no open suggestion %s: %w", request.ID, domain.ErrNotFound)
 		}
@@ -104,12 +99,7 @@ func (r Result) Decision(book *Book, request DecisionRequest) (domain.Payload, e
 // donation was recorded with its match, and writing it off again would
 // count it twice.
 func (r Result) writeOff(book *Book, request DecisionRequest) (domain.Payload, error) {
-	var line *Line
-	for i := range book.Lines {
-		if book.Lines[i].LineID == request.ID {
-			line = &book.Lines[i]
-		}
-	}
+	line := lastWhere(book.Lines, func(line *Line) bool { return line.LineID == request.ID })
 	if line == nil {
 		return nil, fmt.Errorf("no bank line %s: %w", request.ID, domain.ErrNotFound)
 	}
@@ -153,4 +143,17 @@ func (r Result) writeOff(book *Book, request DecisionRequest) (domain.Payload, e
 		return nil, refuse("amount", "line %s is money in and is written off whole (%s yuan), or matched; a fee is money out", line.LineID, left)
 	}
 	return domain.LineWrittenOff{Account: line.Account, LineID: line.LineID, Amount: amount, Reason: request.Reason}, nil
+}
+
+// lastWhere is the last item that matches, in place; nil when none does.
+// The ids it is asked for are unique within a result and a book, so the
+// last is the only one; the last is what the decisions always took.
+func lastWhere[T any](items []T, match func(*T) bool) *T {
+	var found *T
+	for i := range items {
+		if match(&items[i]) {
+			found = &items[i]
+		}
+	}
+	return found
 }

@@ -166,61 +166,51 @@ func (f *flows) add(amount domain.Money) {
 	}
 }
 
-func summary(key, item string, count int, f flows) Summary {
+// summed is a part's summary: how many it holds (count), and the amount
+// of each of its items added up as money in and money out.
+func summed[T any](key, item string, count int, items []T, amount func(T) domain.Money) Summary {
+	var f flows
+	for _, each := range items {
+		f.add(amount(each))
+	}
 	return Summary{Key: key, Item: item, Count: count, Amount: f.in + f.out, In: f.in, Out: f.out}
+}
+
+// linesOf is every bank line of the matches: a match counts as one, but
+// its lines move money in or out each by its own sign.
+func linesOf(matches []Match) []Line {
+	var lines []Line
+	for _, match := range matches {
+		lines = append(lines, match.Lines...)
+	}
+	return lines
 }
 
 // Summaries adds each part of the result up.
 func (r Result) Summaries() []Summary {
-	sumMatches := func(matches []Match) flows {
-		var f flows
-		for _, match := range matches {
-			for _, line := range match.Lines {
-				f.add(line.Amount)
+	lineAmount := func(line Line) domain.Money { return line.Amount }
+	return []Summary{
+		summed("matched", "已匹配 matched", len(r.Matched), linesOf(r.Matched), lineAmount),
+		summed("suggested", "待确认 suggested", len(r.Suggested), linesOf(r.Suggested), lineAmount),
+		summed("unmatched_lines", "未匹配流水 unmatched lines", len(r.UnmatchedLines), r.UnmatchedLines, lineAmount),
+		summed("unmatched_donations", "未到账捐赠 unmatched donations", len(r.UnmatchedDonations), r.UnmatchedDonations,
+			func(donation Donation) domain.Money { return donation.Amount }),
+		summed("refunds", "退回 refunds", len(r.Refunds), linesOf(r.Refunds), lineAmount),
+		summed("fees", "手续费 fees", len(r.Fees), r.Fees, func(fee Fee) domain.Money { return -fee.Amount }),
+		// A charge written off is money out, money in written off is in.
+		summed("written_off", "已核销 written off", len(r.WrittenOff), r.WrittenOff, func(line WriteOff) domain.Money {
+			if line.Amount < 0 {
+				return -line.WrittenOff
 			}
-		}
-		return f
+			return line.WrittenOff
+		}),
+		summed("printed_twice", "银行重复打印 printed twice", len(r.PrintedTwice), r.PrintedTwice, func(row PrintedTwiceRow) domain.Money { return row.Amount }),
+		// Possible duplicates are counted, not added up: each is a
+		// question, not money that moved.
+		{Key: "duplicates", Item: "疑似重复 possible duplicates", Count: len(r.Duplicates)},
+		summed("outstanding_pledges", "未兑现认捐 outstanding pledges", len(r.Outstanding), r.Outstanding,
+			func(pledge Outstanding) domain.Money { return pledge.Amount }),
 	}
-	var summaries []Summary
-	summaries = append(summaries, summary("matched", "已匹配 matched", len(r.Matched), sumMatches(r.Matched)))
-	summaries = append(summaries, summary("suggested", "待确认 suggested", len(r.Suggested), sumMatches(r.Suggested)))
-	var lines flows
-	for _, line := range r.UnmatchedLines {
-		lines.add(line.Amount)
-	}
-	summaries = append(summaries, summary("unmatched_lines", "未匹配流水 unmatched lines", len(r.UnmatchedLines), lines))
-	var donations flows
-	for _, donation := range r.UnmatchedDonations {
-		donations.add(donation.Amount)
-	}
-	summaries = append(summaries, summary("unmatched_donations", "未到账捐赠 unmatched donations", len(r.UnmatchedDonations), donations))
-	summaries = append(summaries, summary("refunds", "退回 refunds", len(r.Refunds), sumMatches(r.Refunds)))
-	var fees flows
-	for _, fee := range r.Fees {
-		fees.add(-fee.Amount)
-	}
-	summaries = append(summaries, summary("fees", "手续费 fees", len(r.Fees), fees))
-	var written flows
-	for _, line := range r.WrittenOff {
-		if line.Amount < 0 {
-			written.add(-line.WrittenOff)
-		} else {
-			written.add(line.WrittenOff)
-		}
-	}
-	summaries = append(summaries, summary("written_off", "已核销 written off", len(r.WrittenOff), written))
-	var printed flows
-	for _, row := range r.PrintedTwice {
-		printed.add(row.Amount)
-	}
-	summaries = append(summaries, summary("printed_twice", "银行重复打印 printed twice", len(r.PrintedTwice), printed))
-	summaries = append(summaries, summary("duplicates", "疑似重复 possible duplicates", len(r.Duplicates), flows{}))
-	var pledges flows
-	for _, pledge := range r.Outstanding {
-		pledges.add(pledge.Amount)
-	}
-	summaries = append(summaries, summary("outstanding_pledges", "未兑现认捐 outstanding pledges", len(r.Outstanding), pledges))
-	return summaries
 }
 
 func (r Result) summaryRows() []row {

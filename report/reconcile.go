@@ -182,3 +182,21 @@ func PledgesTable(out io.Writer, result reconcile.Result, name RegionName) {
 	fmt.Fprintf(out, "\nAs of %s: 0-30 days ¥%s · 31-90 days ¥%s · 90+ days ¥%s\n", result.AsOf, Yuan(totals[reconcile.Bucket0to30]),
 		Yuan(totals[reconcile.Bucket31to90]), Yuan(totals[reconcile.BucketOver90]))
 }
+
+// WriteReconciliation writes the reconciliation in a format: table (the
+// text report), json (indented), csv (Chinese headers, UTF-8 with BOM) or
+// xlsx.
+func WriteReconciliation(writer io.Writer, result reconcile.Result, format string) error {
+	switch format {
+	case "table":
+		ReconciliationText(writer, result)
+		return nil
+	case "json":
+		return WriteJSON(writer, result)
+	case "csv":
+		return result.WriteCSV(writer)
+	case "xlsx":
+		return result.WriteXLSX(writer)
+	}
+	return fmt.Errorf("no reconciliation format %q: table, json, csv or xlsx", format)
+}

@@ -2,6 +2,8 @@ package report_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 
@@ -63,5 +65,28 @@ func TestTotalsTableSaysWhatItCounts(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "150626,150626,,0.00,5000.00,") || !strings.HasPrefix(out.String(), "# log position,42,tree root,abc\n") {
 		t.Errorf("totals CSV = %q", out.String())
+	}
+}
+
+// WriteTotals writes each format it names, JSON as the answer itself, and
+// refuses one it does not know.
+func TestWriteTotalsInEachFormat(t *testing.T) {
+	answer := projections.Answer{Position: 42, Rows: []projections.Row{{County: "150626", Figures: projections.Figures{Received: 500_000}}}}
+	name := func(code string) string { return code }
+	for _, format := range report.TotalsFormats {
+		var out bytes.Buffer
+		if err := report.WriteTotals(&out, answer, name, format, "", ""); err != nil || out.Len() == 0 {
+			t.Errorf("format %s: %v, wrote %d bytes", format, err, out.Len())
+		}
+		if format != "json" {
+			continue
+		}
+		var decoded projections.Answer
+		if err := json.Unmarshal(out.Bytes(), &decoded); err != nil || decoded.Position != 42 || len(decoded.Rows) != 1 {
+			t.Errorf("JSON %s does not read back as the answer: %v", out.String(), err)
+		}
+	}
+	if err := report.WriteTotals(io.Discard, answer, name, "xml", "", ""); err == nil {
+		t.Error("format xml was written")
 	}
 }

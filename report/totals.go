@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -37,6 +38,36 @@ func figureCells(f projections.Figures, grouped bool) []string {
 	return []string{money(f.Pledged), money(f.Received), money(f.GoodsReceivedValue), money(f.AllocatedIn), money(f.AllocatedOut),
 		money(f.Spent), money(f.Balance()), Count(f.Deliveries), Count(f.PeopleReached), Count(f.Sessions), Count(f.Participants),
 		Count(f.Services), Count(f.PersonTimes), Count(f.Voided), Count(f.Corrected)}
+}
+
+// WriteJSON writes a value as indented JSON and a newline: every answer a
+// command prints as JSON is written this way.
+func WriteJSON(out io.Writer, value any) error {
+	encoded, err := json.MarshalIndent(value, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(out, string(encoded))
+	return err
+}
+
+// TotalsFormats are the formats WriteTotals writes.
+var TotalsFormats = []string{"table", "json", "csv"}
+
+// WriteTotals writes a totals answer in a format: table (TotalsTable,
+// saying the instants asOf and knownAt asked for), json (indented) or csv
+// (TotalsCSV).
+func WriteTotals(out io.Writer, answer projections.Answer, name RegionName, format, asOf, knownAt string) error {
+	switch format {
+	case "table":
+		TotalsTable(out, answer, name, asOf, knownAt)
+		return nil
+	case "json":
+		return WriteJSON(out, answer)
+	case "csv":
+		return TotalsCSV(out, answer, name)
+	}
+	return fmt.Errorf("no totals format %q: table, json or csv", format)
 }
 
 // TotalsCSV writes a totals answer as CSV: the tree it was computed from

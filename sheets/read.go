@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,29 @@ const (
 	ruleCount    = "必须是整数 (must be a whole number)"
 	ruleDate     = "必须是日期，如 2022-06-15 (must be a date such as 2022-06-15)"
 )
+
+// ReadFile reads a filled sheet from a file (Read), refusing one larger
+// than FileBytesMax without reading it whole, and one with no entries
+// below its headers.
+func ReadFile(path string) (Layout, []ledger.Line, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return Layout{}, nil, err
+	}
+	defer file.Close()
+	content, err := io.ReadAll(io.LimitReader(file, FileBytesMax+1))
+	if err != nil {
+		return Layout{}, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	layout, lines, err := Read(content)
+	if err != nil {
+		return Layout{}, nil, err
+	}
+	if len(lines) == 0 {
+		return Layout{}, nil, fmt.Errorf("%s has no entries below its headers", path)
+	}
+	return layout, lines, nil
+}
 
 // Read parses a filled sheet (XLSX, or CSV in UTF-8 or GBK) into entries,
 // one line per row numbered as the spreadsheet numbers it. A row that

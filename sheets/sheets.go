@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ordos-union/ledger/domain"
@@ -67,32 +68,41 @@ func common(id, idEnglish, idField string) []column {
 	}
 }
 
+// goods are the columns of one line of goods: what, how many, and what
+// it is worth. A delivery must name them; a donation of money leaves them
+// empty.
+func goods(required bool) []column {
+	return []column{
+		{header: "物资", english: "Item", field: "data.items.0.item", kind: kindCode, list: listItems, required: required},
+		{header: "数量", english: "Quantity", field: "data.items.0.quantity", kind: kindCount, required: required},
+		{header: "物资价值（元）", english: "Items value (yuan)", field: "data.items.0.value", kind: kindMoney, required: required},
+	}
+}
+
 // Layouts are the sheets, one per entry type the offices keep.
 var Layouts = []Layout{
-	{Type: domain.TypeDonationReceived, Title: "捐赠台账", columns: append(common("捐赠编号", "Donation id", "data.donation_id"),
-		column{header: "捐赠方类型", english: "Donor kind", field: "data.donor_kind", kind: kindCode, list: listDonorKinds, required: true},
-		column{header: "捐赠单位", english: "Donor organisation", field: "data.donor_organisation", kind: kindText},
-		column{header: "形式", english: "Form", field: "data.form", kind: kindCode, list: listForms, required: true},
-		column{header: "金额（元）", english: "Amount (yuan)", field: "data.amount", kind: kindMoney},
-		column{header: "物资", english: "Item", field: "data.items.0.item", kind: kindCode, list: listItems},
-		column{header: "数量", english: "Quantity", field: "data.items.0.quantity", kind: kindCount},
-		column{header: "物资价值（元）", english: "Items value (yuan)", field: "data.items.0.value", kind: kindMoney},
-		column{header: "银行流水号", english: "Bank reference", field: "data.bank_reference", kind: kindText},
-		column{header: "备注", english: "Note", field: "data.note", kind: kindText})},
+	{Type: domain.TypeDonationReceived, Title: "捐赠台账", columns: slices.Concat(common("捐赠编号", "Donation id", "data.donation_id"), []column{
+		{header: "捐赠方类型", english: "Donor kind", field: "data.donor_kind", kind: kindCode, list: listDonorKinds, required: true},
+		{header: "捐赠单位", english: "Donor organisation", field: "data.donor_organisation", kind: kindText},
+		{header: "形式", english: "Form", field: "data.form", kind: kindCode, list: listForms, required: true},
+		{header: "金额（元）", english: "Amount (yuan)", field: "data.amount", kind: kindMoney},
+	}, goods(false), []column{
+		{header: "银行流水号", english: "Bank reference", field: "data.bank_reference", kind: kindText},
+		{header: "备注", english: "Note", field: "data.note", kind: kindText},
+	})},
 	{Type: domain.TypeFundsAllocated, Title: "拨款台账", columns: append(common("拨款编号", "Allocation id", "data.allocation_id"),
 		column{header: "拨出地区", english: "From region", field: "data.from_county", kind: kindCode, list: listRegions, required: true},
 		column{header: "金额（元）", english: "Amount (yuan)", field: "data.amount", kind: kindMoney, required: true},
 		column{header: "用途", english: "Purpose", field: "data.purpose", kind: kindText})},
-	{Type: domain.TypeSuppliesDelivered, Title: "配送台账", columns: append(common("配送编号", "Delivery id", "data.delivery_id"),
-		column{header: "站点类型", english: "Site kind", field: "data.site.kind", kind: kindCode, list: listSites, required: true},
-		column{header: "站点名称", english: "Site name", field: "data.site.name", kind: kindText, required: true},
-		column{header: "受益群体", english: "Beneficiary group", field: "data.beneficiary_group", kind: kindCode, list: listGroups, required: true},
-		column{header: "受益人数", english: "Headcount", field: "data.headcount", kind: kindCount, required: true},
-		column{header: "物资", english: "Item", field: "data.items.0.item", kind: kindCode, list: listItems, required: true},
-		column{header: "数量", english: "Quantity", field: "data.items.0.quantity", kind: kindCount, required: true},
-		column{header: "物资价值（元）", english: "Items value (yuan)", field: "data.items.0.value", kind: kindMoney, required: true},
-		column{header: "支出（元）", english: "Spent (yuan)", field: "data.spent", kind: kindMoney},
-		column{header: "备注", english: "Note", field: "data.note", kind: kindText})},
+	{Type: domain.TypeSuppliesDelivered, Title: "配送台账", columns: slices.Concat(common("配送编号", "Delivery id", "data.delivery_id"), []column{
+		{header: "站点类型", english: "Site kind", field: "data.site.kind", kind: kindCode, list: listSites, required: true},
+		{header: "站点名称", english: "Site name", field: "data.site.name", kind: kindText, required: true},
+		{header: "受益群体", english: "Beneficiary group", field: "data.beneficiary_group", kind: kindCode, list: listGroups, required: true},
+		{header: "受益人数", english: "Headcount", field: "data.headcount", kind: kindCount, required: true},
+	}, goods(true), []column{
+		{header: "支出（元）", english: "Spent (yuan)", field: "data.spent", kind: kindMoney},
+		{header: "备注", english: "Note", field: "data.note", kind: kindText},
+	})},
 	{Type: domain.TypeTrainingHeld, Title: "培训台账", columns: append(common("培训编号", "Session id", "data.session_id"),
 		column{header: "主题", english: "Topic", field: "data.topic", kind: kindCode, list: listTopics, required: true},
 		column{header: "标题", english: "Title", field: "data.title", kind: kindText, required: true},

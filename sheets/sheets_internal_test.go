@@ -2,6 +2,8 @@ package sheets
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -65,5 +67,28 @@ func TestTemplatesCarryHeadersAndLists(t *testing.T) {
 			t.Fatalf("%s: an empty template reads as %s with %d lines (%v)", layout.Type, read.Type, len(lines), err)
 		}
 		book.Close()
+	}
+}
+
+// A sheet file reads into its layout and one line per row; a sheet with
+// its headers and no rows is refused, not recorded as nothing.
+func TestReadFileWantsEntries(t *testing.T) {
+	headers := "捐赠编号,地区,活动,日期,捐赠方类型,捐赠单位,形式,金额（元）,物资,数量,物资价值（元）,银行流水号,备注\r\n" +
+		"Donation id,Region,Campaign,Date,Donor kind,Donor organisation,Form,Amount (yuan),Item,Quantity,Items value (yuan),Bank reference,Note\r\n"
+	dir := t.TempDir()
+	filled := filepath.Join(dir, "filled.csv")
+	if err := os.WriteFile(filled, []byte(headers+"D-C-1,150626,general,2022/6/20,enterprise,伊金霍洛某矿业,money,888.80,,,,,\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	layout, lines, err := ReadFile(filled)
+	if err != nil || layout.Type != domain.TypeDonationReceived || len(lines) != 1 {
+		t.Fatalf("ReadFile = %v, %d lines, %v; want one donation", layout.Type, len(lines), err)
+	}
+	empty := filepath.Join(dir, "empty.csv")
+	if err := os.WriteFile(empty, []byte(headers), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ReadFile(empty); err == nil || !strings.Contains(err.Error(), "no entries below its headers") {
+		t.Fatalf("a sheet of headers alone: %v", err)
 	}
 }

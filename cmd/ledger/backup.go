@@ -24,11 +24,8 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 	})
 	plaintext := flags.Bool("plaintext", false, "write the backup in the clear: it then reveals every person's data to whoever reads it")
 	flags.BoolVar(&options.WithSigningKey, "with-signing-key", false, "include the checkpoint signing key: whoever holds the backup can then sign checkpoints as the ledger")
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, 1, "give one OUT directory"); err != nil {
 		return err
-	}
-	if flags.NArg() != 1 {
-		return usagef("give one OUT directory")
 	}
 	if err := store.jetStreamOnly("backup"); err != nil {
 		return err
@@ -63,21 +60,11 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 		"re-applies the erasures listed in --erasures (`ledger erasures` on the live ledger writes the list); then verifies it.")
 	identity := flags.String("identity", "", "age identity file that opens an encrypted backup (as `ledger backup-key` wrote it)")
 	erasures := flags.String("erasures", "", "file of erased data subjects, one a line (`ledger erasures --out FILE` on the live ledger): their keys are destroyed again and the erasures recorded")
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, 1, "give one BACKUP directory"); err != nil {
 		return err
-	}
-	if flags.NArg() != 1 {
-		return usagef("give one BACKUP directory")
 	}
 	if err := store.jetStreamOnly("restore"); err != nil {
 		return err
-	}
-	var identities []age.Identity
-	if *identity != "" {
-		var err error
-		if identities, err = backup.ParseIdentities(*identity); err != nil {
-			return usagef("--%v", err)
-		}
 	}
 	var erased []string
 	if *erasures != "" {
@@ -86,10 +73,7 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 			return usagef("--erasures: %v", err)
 		}
 	}
-	saved, err := backup.Open(flags.Arg(0), identities)
-	if errors.Is(err, backup.ErrEncrypted) {
-		return usagef("the backup is encrypted: give --identity FILE with the age identity of one of its recipients")
-	}
+	saved, err := openBackup(flags.Arg(0), *identity)
 	if err != nil {
 		return err
 	}
@@ -127,24 +111,35 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 	return runVerify(ctx, env, verifyArgs)
 }
 
-// reapplyErasures erases again the subjects erased since the backup was
-// taken: a backup taken before someone was forgotten still holds their
-// key, and the erasures since are applied before anyone reads it.
-func reapplyErasures(ctx context.Context, env *environment, opened *opened, erased []string, listFile string) error {
-	failed := 0
-	for _, subject := range erased {
-		outcome, _, err := opened.App.Forget(ctx, subject, "erasure re-applied at restore from "+filepath.Base(listFile), "ledger-restore")
-		if err != nil {
-			failed++
-			fmt.Fprintf(env.stdout, "could not re-apply the erasure of %s: %v\n", subject, err)
-			continue
+// openBackup opens the backup in dir, with the age identity in the file
+// identityFile when it is encrypted (backup.Open).
+func openBackup(dir, identityFile string) (*backup.Backup, error) {
+	var identities []age.Identity
+	if identityFile != "" {
+		var err error
+		if identities, err = backup.ParseIdentities(identityFile); err != nil {
+			return nil, usagef("--%v", err)
 		}
-		fmt.Fprintf(env.stdout, "re-applied the erasure of %s: %s\n", subject, outcome)
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d erasures could not be re-applied: do not hand this ledger out until they are (ledger forget SUBJECT)", failed, len(erased))
+	saved, err := backup.Open(dir, identities)
+	if errors.Is(err, backup.ErrEncrypted) {
+		return nil, usagef("the backup is encrypted: give --identity FILE with the age identity of one of its recipients")
 	}
-	return nil
+	return saved, err
+}
+
+// reapplyErasures erases again the subjects erased since the backup was
+// taken (app.ReapplyErasures) and says what became of each.
+func reapplyErasures(ctx context.Context, env *environment, opened *opened, erased []string, listFile string) error {
+	done, err := opened.App.ReapplyErasures(ctx, erased, filepath.Base(listFile), "ledger-restore")
+	for _, reapplied := range done {
+		if reapplied.Err != nil {
+			fmt.Fprintf(env.stdout, "could not re-apply the erasure of %s: %v\n", reapplied.Subject, reapplied.Err)
+		} else {
+			fmt.Fprintf(env.stdout, "re-applied the erasure of %s: %s\n", reapplied.Subject, reapplied.Outcome)
+		}
+	}
+	return err
 }
 
 // runBackupKey makes an age key pair for backups: the identity goes to a

@@ -3,15 +3,15 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
-	"filippo.io/age"
-
+	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/backup"
 	"github.com/ordos-union/ledger/node"
+	"github.com/ordos-union/ledger/report"
 )
 
 // runDoctor checks every store the ledger keeps and says what is wrong and
@@ -30,29 +30,10 @@ func runDoctor(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	problems := 0
-	for _, finding := range findings {
-		if finding.Problem {
-			problems++
-		}
+	if err := show(env, *asJSON, findings, func(out io.Writer) { report.FindingsText(out, findings) }); err != nil {
+		return err
 	}
-	if *asJSON {
-		if err := printJSON(env, findings); err != nil {
-			return err
-		}
-	} else {
-		for _, finding := range findings {
-			mark := "ok     "
-			if finding.Problem {
-				mark = "PROBLEM"
-			}
-			fmt.Fprintf(env.stdout, "%s  %s: %s\n", mark, finding.Store, finding.What)
-			if finding.Repair != "" {
-				fmt.Fprintf(env.stdout, "         repair: %s\n", finding.Repair)
-			}
-		}
-	}
-	if problems > 0 {
+	if problems := app.Problems(findings); problems > 0 {
 		return fmt.Errorf("problems found: %d", problems)
 	}
 	if !*asJSON {
@@ -77,22 +58,15 @@ func runRepair(ctx context.Context, env *environment, args []string) error {
 		"set its copy aside (DATA/damaged-replica-TIME) and take the log whole from its peers")
 	var cluster clusterFlags
 	cluster.register(flags)
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, 0, ""); err != nil {
 		return err
-	}
-	if flags.NArg() > 0 {
-		return usagef("unexpected arguments %v", flags.Args())
 	}
 	if *resync {
 		return resyncReplica(ctx, env, store, cluster, *fromBackup != "")
 	}
 	// The cluster flags are for --resync-replica alone (their defaults
 	// from the environment are not a request for it).
-	clusterFlagSet := false
-	flags.Visit(func(set *flag.Flag) {
-		clusterFlagSet = clusterFlagSet || set.Name == "server-name" || strings.HasPrefix(set.Name, "cluster-") || set.Name == "routes"
-	})
-	if clusterFlagSet {
+	if len(given(flags, func(name string) bool { return name == "server-name" || isClusterFlag(name) })) > 0 {
 		return usagef("the cluster flags go with --resync-replica")
 	}
 	if *identity != "" && *fromBackup == "" {
@@ -103,19 +77,8 @@ func runRepair(ctx context.Context, env *environment, args []string) error {
 		if err := store.jetStreamOnly("repair --from-backup"); err != nil {
 			return err
 		}
-		var identities []age.Identity
-		if *identity != "" {
-			var err error
-			if identities, err = backup.ParseIdentities(*identity); err != nil {
-				return usagef("--%v", err)
-			}
-		}
 		var err error
-		saved, err = backup.Open(*fromBackup, identities)
-		if errors.Is(err, backup.ErrEncrypted) {
-			return usagef("the backup is encrypted: give --identity FILE with the age identity of one of its recipients")
-		}
-		if err != nil {
+		if saved, err = openBackup(*fromBackup, *identity); err != nil {
 			return err
 		}
 	}
@@ -124,21 +87,9 @@ func runRepair(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	if saved != nil {
-		restored, err := saved.RestoreLost(ctx, opened)
-		if errors.Is(err, node.ErrConfig) {
-			opened.Close()
-			return usagef("%s", strings.TrimPrefix(err.Error(), node.ErrConfig.Error()+": "))
-		}
-		if err != nil {
+		if err := putBackLost(ctx, env, opened, saved); err != nil {
 			opened.Close()
 			return err
-		}
-		if len(restored.Restored) == 0 {
-			fmt.Fprintln(env.stdout, "the log lost no position: nothing to put back from the backup")
-		} else {
-			fmt.Fprintf(env.stdout, "repaired: put back %d lost position(s) (%s) from the backup; the rebuilt log of %d events verifies against every signed checkpoint\n",
-				len(restored.Restored), positionList(restored.Restored), restored.Events)
-			fmt.Fprintf(env.stdout, "the damaged log's files are kept in %s: delete them once you are satisfied\n", restored.Kept)
 		}
 	}
 	done, err := opened.Repair(ctx)
@@ -154,12 +105,30 @@ func runRepair(ctx context.Context, env *environment, args []string) error {
 	}
 	// The doctor is given the store flags the repair was given.
 	var doctorArgs []string
-	flags.Visit(func(set *flag.Flag) {
-		if set.Name != "from-backup" && set.Name != "identity" {
-			doctorArgs = append(doctorArgs, "--"+set.Name+"="+set.Value.String())
-		}
-	})
+	for _, set := range given(flags, func(name string) bool { return name != "from-backup" && name != "identity" }) {
+		doctorArgs = append(doctorArgs, "--"+set.Name+"="+set.Value.String())
+	}
 	return runDoctor(ctx, env, doctorArgs)
+}
+
+// putBackLost puts back from a backup the positions the log lost
+// (backup.RestoreLost) and says what it did.
+func putBackLost(ctx context.Context, env *environment, opened *opened, saved *backup.Backup) error {
+	restored, err := saved.RestoreLost(ctx, opened)
+	if errors.Is(err, node.ErrConfig) {
+		return usagef("%s", strings.TrimPrefix(err.Error(), node.ErrConfig.Error()+": "))
+	}
+	if err != nil {
+		return err
+	}
+	if len(restored.Restored) == 0 {
+		fmt.Fprintln(env.stdout, "the log lost no position: nothing to put back from the backup")
+		return nil
+	}
+	fmt.Fprintf(env.stdout, "repaired: put back %d lost position(s) (%s) from the backup; the rebuilt log of %d events verifies against every signed checkpoint\n",
+		len(restored.Restored), positionList(restored.Restored), restored.Events)
+	fmt.Fprintf(env.stdout, "the damaged log's files are kept in %s: delete them once you are satisfied\n", restored.Kept)
+	return nil
 }
 
 // positionListMax bounds the positions a message lists one by one.

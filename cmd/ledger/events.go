@@ -6,7 +6,6 @@ import (
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
-	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/report"
 )
 
@@ -21,22 +20,17 @@ func runEvents(ctx context.Context, env *environment, args []string) error {
 	follow := flags.Bool("follow", false, "keep printing new events until interrupted")
 	asJSON := flags.Bool("json", false, "print each event as stored, one JSON object a line")
 	personal := flags.Bool("personal", false, "open sealed personal data (erased persons read as erased); with --json, prints events with their personal part")
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, 0, ""); err != nil {
 		return err
 	}
-	if flags.NArg() > 0 {
-		return usagef("unexpected arguments %v", flags.Args())
-	}
-	filter := eventstore.Filter{County: *county, Type: domain.EventType(*eventType)}
-	if *campaign != "" {
-		filter.AggregateKind, filter.AggregateID = domain.AggregateCampaign, *campaign
-	}
+	query := app.EventsQuery{After: *after, County: *county, Campaign: *campaign, Type: domain.EventType(*eventType), Limit: *limit,
+		Follow: *follow, Personal: *personal}
 	if *since != "" {
 		parsed, err := domain.ParseStart(*since)
 		if err != nil {
 			return usagef("--since: %v", err)
 		}
-		filter.RecordedFrom = parsed
+		query.RecordedFrom = parsed
 	}
 	opened, err := store.open(ctx, env, serverOptions{})
 	if err != nil {
@@ -49,36 +43,40 @@ func runEvents(ctx context.Context, env *environment, args []string) error {
 		}
 	}
 	printed := 0
-	query := app.EventsQuery{After: *after, Filter: filter, Follow: *follow, Personal: *personal}
 	for listed, err := range opened.App.Events(ctx, query) {
 		if err != nil {
 			return err
 		}
-		switch {
-		case *personal:
-			env.logger.Info("personal data read", "event", listed.Event.ID.String(), "subjects", listed.Subjects)
-		}
-		switch {
-		case *personal && *asJSON:
-			line, err := listed.Event.Marshal()
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(env.stdout, string(line))
-		case *personal:
-			fmt.Fprintln(env.stdout, report.EventLine(listed.Record, opened.Catalog.RegionName), report.PersonalSummary(listed.Event.Personal))
-		case *asJSON:
-			fmt.Fprintln(env.stdout, string(listed.Data))
-		default:
-			fmt.Fprintln(env.stdout, report.EventLine(listed.Record, opened.Catalog.RegionName))
+		if err := printEvent(env, listed, opened.Catalog.RegionName, *personal, *asJSON); err != nil {
+			return err
 		}
 		printed++
-		if *limit > 0 && printed >= *limit {
-			break
-		}
 	}
 	if !*asJSON && !*follow {
 		fmt.Fprintf(env.stderr, "%d events\n", printed)
+	}
+	return nil
+}
+
+// printEvent prints one listed event: as a line for people or as JSON,
+// with its personal part opened when personal (and the read logged).
+func printEvent(env *environment, listed app.ListedEvent, name report.RegionName, personal, asJSON bool) error {
+	if personal {
+		env.logger.Info("personal data read", "event", listed.Event.ID.String(), "subjects", listed.Subjects)
+	}
+	switch {
+	case personal && asJSON:
+		line, err := listed.Event.Marshal()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(env.stdout, string(line))
+	case personal:
+		fmt.Fprintln(env.stdout, report.EventLine(listed.Record, name), report.PersonalSummary(listed.Event.Personal))
+	case asJSON:
+		fmt.Fprintln(env.stdout, string(listed.Data))
+	default:
+		fmt.Fprintln(env.stdout, report.EventLine(listed.Record, name))
 	}
 	return nil
 }

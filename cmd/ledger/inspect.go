@@ -2,20 +2,20 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/ordos-union/ledger/projections"
 	"github.com/ordos-union/ledger/report"
 )
 
-// printJSON writes a value as indented JSON.
-func printJSON(env *environment, value any) error {
-	encoded, err := json.MarshalIndent(value, "", "  ")
-	if err != nil {
-		return err
+// show prints a command's answer: as indented JSON when asJSON, else as
+// text writes it for people.
+func show(env *environment, asJSON bool, value any, text func(io.Writer)) error {
+	if asJSON {
+		return report.WriteJSON(env.stdout, value)
 	}
-	fmt.Fprintln(env.stdout, string(encoded))
+	text(env.stdout)
 	return nil
 }
 
@@ -31,11 +31,7 @@ func runAudit(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return printJSON(env, trail)
-	}
-	report.AuditText(env.stdout, trail, opened.Catalog.RegionName)
-	return nil
+	return show(env, *asJSON, trail, func(out io.Writer) { report.AuditText(out, trail, opened.Catalog.RegionName) })
 }
 
 func runTrace(ctx context.Context, env *environment, args []string) error {
@@ -51,11 +47,7 @@ func runTrace(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return printJSON(env, trace)
-	}
-	report.TraceText(env.stdout, trace, opened.Catalog.RegionName)
-	return nil
+	return show(env, *asJSON, trace, func(out io.Writer) { report.TraceText(out, trace, opened.Catalog.RegionName) })
 }
 
 func runProjections(ctx context.Context, env *environment, args []string) error {
@@ -66,19 +58,11 @@ func runProjections(ctx context.Context, env *environment, args []string) error 
 		return err
 	}
 	defer opened.Close()
-	runner := projections.NewRunner(opened.Store, opened.Checkpoints, projections.NewTotalsProjection(), projections.RunnerOptions{Logger: env.logger})
-	if err := runner.Load(ctx); err != nil {
-		return err
-	}
-	status, err := runner.Status(ctx)
+	status, err := opened.SavedProjectionStatus(ctx)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return printJSON(env, []projections.Status{status})
-	}
-	report.ProjectionStatusText(env.stdout, status)
-	return nil
+	return show(env, *asJSON, []projections.Status{status}, func(out io.Writer) { report.ProjectionStatusText(out, status) })
 }
 
 func runRebuild(ctx context.Context, env *environment, args []string) error {
@@ -94,11 +78,7 @@ func runRebuild(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	runner := projections.NewRunner(opened.Store, opened.Checkpoints, projections.NewTotalsProjection(), projections.RunnerOptions{Logger: env.logger})
-	if err := runner.Rebuild(ctx, newProgress(env, "rebuild totals")); err != nil {
-		return err
-	}
-	status, err := runner.Status(ctx)
+	status, err := opened.RebuildTotals(ctx, newProgress(env, "rebuild totals"))
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -13,6 +14,7 @@ import (
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/node"
+	"github.com/ordos-union/ledger/report"
 )
 
 func runCheckpoint(ctx context.Context, env *environment, args []string) error {
@@ -25,11 +27,7 @@ func runCheckpoint(ctx context.Context, env *environment, args []string) error {
 	}
 	defer opened.Close()
 	opened.Cosign = witnesses.cosigner(env.logger)
-	keys, tree, err := opened.SigningTree(ctx)
-	if err != nil {
-		return err
-	}
-	_, signed, err := opened.WriteCheckpoint(ctx, tree, keys, time.Now())
+	signed, err := opened.Checkpoint(ctx, time.Now())
 	if err != nil {
 		return err
 	}
@@ -59,23 +57,7 @@ func runProof(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	record, err := opened.App.Find(ctx, flags.Arg(0))
-	if err != nil {
-		return err
-	}
-	signed, err := opened.Signed.Latest(ctx)
-	if err != nil {
-		return err
-	}
-	checkpoint, err := integrity.ParseCheckpointNote(signed)
-	if err != nil {
-		return err
-	}
-	tree, err := opened.OpenTree(ctx)
-	if err != nil {
-		return err
-	}
-	proof, err := integrity.ProveInclusion(tree, signed, checkpoint, record.Position, record.Data)
+	proof, err := opened.Prove(ctx, flags.Arg(0))
 	if err != nil {
 		return err
 	}
@@ -181,21 +163,8 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 // printVerification prints a verification's report, as JSON or as its
 // problems and notes, and fails naming its first bad position.
 func printVerification(env *environment, verified integrity.Report, asJSON bool) error {
-	if asJSON {
-		if err := printJSON(env, verified); err != nil {
-			return err
-		}
-	} else {
-		for _, problem := range verified.Problems {
-			if problem.Position > 0 {
-				fmt.Fprintf(env.stdout, "position %d: %s\n", problem.Position, problem.What)
-			} else {
-				fmt.Fprintf(env.stdout, "%s\n", problem.What)
-			}
-		}
-		for _, note := range verified.Notes {
-			fmt.Fprintf(env.stdout, "note: %s\n", note.What)
-		}
+	if err := show(env, asJSON, verified, func(out io.Writer) { report.VerificationText(out, verified) }); err != nil {
+		return err
 	}
 	if first, bad := verified.FirstBad(); bad {
 		return fmt.Errorf("verification failed: first bad position %d: %s", first.Position, first.What)
@@ -203,25 +172,21 @@ func printVerification(env *environment, verified integrity.Report, asJSON bool)
 	return nil
 }
 
-// trustedCheckpointBytesMax bounds a checkpoint file an auditor hands in.
-const trustedCheckpointBytesMax = 64 << 10
-
-// readCheckpointFile reads a signed checkpoint note kept outside the ledger.
+// readCheckpointFile reads a signed checkpoint note kept outside the
+// ledger (integrity.ReadCheckpointNote); a file that cannot be opened or
+// is no checkpoint is a usage error.
 func readCheckpointFile(path string) ([]byte, error) {
 	file, err := os.Open(path)
 	if err != nil {
 		return nil, usagef("--trusted: %v", err)
 	}
 	defer file.Close()
-	content, err := io.ReadAll(io.LimitReader(file, trustedCheckpointBytesMax+1))
-	if err != nil {
+	content, err := integrity.ReadCheckpointNote(file)
+	switch {
+	case errors.Is(err, integrity.ErrBadCheckpoint):
+		return nil, usagef("--trusted %s: %s", path, strings.TrimPrefix(err.Error(), integrity.ErrBadCheckpoint.Error()+": "))
+	case err != nil:
 		return nil, fmt.Errorf("--trusted %s: %w", path, err)
-	}
-	if len(content) > trustedCheckpointBytesMax {
-		return nil, usagef("--trusted %s: larger than %d bytes, not a checkpoint", path, trustedCheckpointBytesMax)
-	}
-	if _, err := integrity.ParseCheckpointNote(content); err != nil {
-		return nil, usagef("--trusted %s: not a signed checkpoint: %v", path, err)
 	}
 	return content, nil
 }

@@ -166,6 +166,18 @@ func newFlags(env *environment, name, synopsis string) *flag.FlagSet {
 	return flags
 }
 
+// given lists the flags set on the command line whose names match, in
+// the order of their names.
+func given(flags *flag.FlagSet, match func(name string) bool) []*flag.Flag {
+	var set []*flag.Flag
+	flags.Visit(func(f *flag.Flag) {
+		if match(f.Name) {
+			set = append(set, f)
+		}
+	})
+	return set
+}
+
 // parse parses flags before, between and after positional arguments
 // ("record FILE --data DIR" works), and turns parse errors into usage errors.
 // Everything after "--" is positional.

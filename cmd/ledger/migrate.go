@@ -41,10 +41,8 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("open --to %s: %w", node.RedactedURL(*to), err)
 	}
 	defer target.Close()
-	report, err := migrate.Copy(ctx, source.Store, target.Store, migrate.Options{Progress: newProgress(env, "migrate")})
-	if err == nil {
-		report.KeysCopied, err = migrate.CopyKeys(ctx, source.Keystore, target.Keystore)
-	}
+	report, err := migrate.CopyLedger(ctx, migrate.Ledger{Store: source.Store, Keys: source.Keystore},
+		migrate.Ledger{Store: target.Store, Keys: target.Keystore}, migrate.Options{Progress: newProgress(env, "migrate")})
 	encoded, _ := json.MarshalIndent(report, "", "  ")
 	if err != nil {
 		fmt.Fprintf(env.stderr, "%s\n", encoded)

@@ -35,11 +35,8 @@ func runMirror(ctx context.Context, env *environment, args []string) error {
 		"with the checkpoint DIR kept, and only then keeps them. `mirror verify`, `mirror totals` and `mirror verify-report` read DIR offline.")
 	key := flags.String("key", "", "the ledger's verifier key, or a file holding it (required; get it from the ledger's operators, not the server)")
 	token := flags.String("token", os.Getenv("LEDGER_TLOG_TOKEN"), "bearer token, when the server serves /tlog/ only to tokens (env LEDGER_TLOG_TOKEN)")
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, 2, "give URL and DIR"); err != nil {
 		return err
-	}
-	if flags.NArg() != 2 {
-		return usagef("give URL and DIR")
 	}
 	verifier, err := requiredKey(*key)
 	if err != nil {
@@ -68,11 +65,8 @@ func requiredKey(key string) (note.Verifier, error) {
 func openMirror(ctx context.Context, flags *flag.FlagSet, args []string, positional int, usage string) (*mirror.Log, note.Verifier, *domain.Catalog, error) {
 	key := flags.String("key", "", "the ledger's verifier key, or a file holding it (required)")
 	catalog := flags.String("catalog", os.Getenv("LEDGER_CATALOG"), "the ledger's catalog JSON, if it replaced the built-in lists (env LEDGER_CATALOG)")
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, positional, usage); err != nil {
 		return nil, nil, nil, err
-	}
-	if flags.NArg() != positional {
-		return nil, nil, nil, usagef("%s", usage)
 	}
 	verifier, err := requiredKey(*key)
 	if err != nil {
@@ -122,6 +116,9 @@ func runMirrorTotals(ctx context.Context, env *environment, args []string) error
 	if err != nil {
 		return err
 	}
+	if err := options.check(); err != nil {
+		return err
+	}
 	at, err := parseInstant(options.asOf, "--as-of")
 	if err != nil {
 		return err
@@ -134,16 +131,7 @@ func runMirrorTotals(ctx context.Context, env *environment, args []string) error
 	if err != nil {
 		return flagged(err, totalsFlags)
 	}
-	switch options.format {
-	case "json":
-		return printJSON(env, answer)
-	case "csv":
-		return report.TotalsCSV(env.stdout, answer, catalog.RegionName)
-	case "table":
-		report.TotalsTable(env.stdout, answer, catalog.RegionName, options.asOf, options.knownAt)
-		return nil
-	}
-	return usagef("--format must be table, json or csv")
+	return report.WriteTotals(env.stdout, answer, catalog.RegionName, options.format, options.asOf, options.knownAt)
 }
 
 // parseInstant reads an optional instant flag; empty is no bound.

@@ -22,11 +22,8 @@ func runNATSCredentials(_ context.Context, env *environment, args []string) erro
 		"public keys as the environment docs/examples/nats-accounts.conf reads, for a NATS cluster of your own.")
 	dataDir := flags.String("data", envOr("LEDGER_DATA", "./ledger-data"), "data directory (env LEDGER_DATA)")
 	out := flags.String("out", "", "write the seed to this file (mode 0600) instead of standard output")
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, 1, "give one of init, watcher, runtime, server-env"); err != nil {
 		return err
-	}
-	if flags.NArg() != 1 {
-		return usagef("give one of init, watcher, runtime, server-env")
 	}
 	switch what := flags.Arg(0); what {
 	case "init":

@@ -100,22 +100,30 @@ func (f *storeFlags) config(env *environment, listen serverOptions) (node.Config
 // operator names who runs the command, for the access log.
 func operator() string { return envOr("LEDGER_ACTOR", envOr("USER", "operator")) }
 
-// openParsed is how a command on a ledger starts: parse its flags, want
-// exactly positional arguments (0: none; -1: any number), and open the
-// ledger the store flags name. usage says what to give when the
-// arguments are wrong ("give one ID").
+// openParsed is how a command on a ledger starts: parse its flags and
+// arguments (parseArgs), and open the ledger the store flags name.
 func openParsed(ctx context.Context, env *environment, flags *flag.FlagSet, store *storeFlags, args []string, positional int,
 	usage string) (*opened, error) {
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, positional, usage); err != nil {
 		return nil, err
+	}
+	return store.open(ctx, env, serverOptions{})
+}
+
+// parseArgs parses a command's flags and wants exactly positional
+// arguments (0: none; -1: any number); usage says what to give when the
+// arguments are wrong ("give one ID").
+func parseArgs(flags *flag.FlagSet, args []string, positional int, usage string) error {
+	if err := parse(flags, args); err != nil {
+		return err
 	}
 	switch {
 	case positional == 0 && flags.NArg() > 0:
-		return nil, usagef("unexpected arguments %v", flags.Args())
+		return usagef("unexpected arguments %v", flags.Args())
 	case positional > 0 && flags.NArg() != positional:
-		return nil, usagef("%s", usage)
+		return usagef("%s", usage)
 	}
-	return store.open(ctx, env, serverOptions{})
+	return nil
 }
 
 // newLedgerFlags is newFlags with the store flags of every command that

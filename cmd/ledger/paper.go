@@ -62,11 +62,8 @@ func runVerifyReport(ctx context.Context, env *environment, args []string) error
 		"SEAL is the text the report's QR code carries.")
 	key := flags.String("key", "", "the verifier key (default: the data directory's own; required with --bundle)")
 	bundle := flags.String("bundle", "", "check against this audit bundle instead of the ledger, offline")
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, 1, "give one FILE or SEAL"); err != nil {
 		return err
-	}
-	if flags.NArg() != 1 {
-		return usagef("give one FILE or SEAL")
 	}
 	if *bundle != "" {
 		verifier, err := requiredKey(*key)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/ordos-union/ledger/backup"
 	"github.com/ordos-union/ledger/report"
@@ -13,17 +14,11 @@ func runForget(ctx context.Context, env *environment, args []string) error {
 		"Their entries, every total and every proof stay as they were; their personal fields read as erased everywhere.")
 	reason := flags.String("reason", "", "why (required), e.g. 本人依《个人信息保护法》申请删除")
 	actor := flags.String("actor", envOr("LEDGER_ACTOR", envOr("USER", "admin")), "who erases")
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	if flags.NArg() != 1 {
-		return usagef("give one SUBJECT id")
-	}
-	subject := flags.Arg(0)
-	opened, err := store.open(ctx, env, serverOptions{})
+	opened, err := openParsed(ctx, env, flags, store, args, 1, "give one SUBJECT id")
 	if err != nil {
 		return err
 	}
+	subject := flags.Arg(0)
 	defer opened.Close()
 	outcome, already, err := opened.App.Forget(ctx, subject, *reason, *actor)
 	if err != nil {
@@ -78,9 +73,5 @@ func runAccessLog(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return printJSON(env, records)
-	}
-	report.AccessLogText(env.stdout, records)
-	return nil
+	return show(env, *asJSON, records, func(out io.Writer) { report.AccessLogText(out, records) })
 }

@@ -1,11 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -47,13 +47,10 @@ func runReconcileImport(ctx context.Context, env *environment, args []string) er
 	dryRun := flags.Bool("dry-run", false, "show what would be imported and write nothing")
 	strict := flags.Bool("strict", false, "refuse a statement whose printed totals (合计) disagree with its lines")
 	acceptGap := flags.Bool("accept-balance-gap", false, "import although the opening balance disagrees with the ledger (recorded with the import)")
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, 1, "give one statement FILE"); err != nil {
 		return err
 	}
-	if flags.NArg() != 1 {
-		return usagef("give one statement FILE")
-	}
-	data, err := readStatement(flags.Arg(0))
+	data, err := statement.ReadFile(flags.Arg(0))
 	if err != nil {
 		return err
 	}
@@ -73,19 +70,6 @@ func runReconcileImport(ctx context.Context, env *environment, args []string) er
 
 // importFlags names the flag behind each field of an import's errors.
 var importFlags = map[string]string{"account": "--account"}
-
-// readStatement reads a statement file, refusing one larger than a
-// statement can be before reading it whole.
-func readStatement(path string) ([]byte, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if info.Size() > statement.MaxFileSize {
-		return nil, fmt.Errorf("%s is %d bytes, more than a statement's limit of %d bytes (64 MiB): split it", path, info.Size(), statement.MaxFileSize)
-	}
-	return os.ReadFile(path)
-}
 
 // flagged rewrites the fields of a validation error or refusal into the
 // flags that set them ("--reason is required"), and makes it a usage error;
@@ -161,30 +145,14 @@ func runReconcileReport(ctx context.Context, env *environment, args []string) er
 	if err != nil {
 		return err
 	}
-	writer := env.stdout
-	if *out != "" {
-		file, err := createOutput(*out, *force)
-		if err != nil {
-			return err
-		}
-		defer file.Close()
-		writer = file
+	if *out == "" {
+		return report.WriteReconciliation(env.stdout, result, *format)
 	}
-	switch *format {
-	case "json":
-		encoded, err := json.MarshalIndent(result, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintln(writer, string(encoded))
+	var written bytes.Buffer
+	if err := report.WriteReconciliation(&written, result, *format); err != nil {
 		return err
-	case "csv":
-		return result.WriteCSV(writer)
-	case "xlsx":
-		return result.WriteXLSX(writer)
 	}
-	report.ReconciliationText(writer, result)
-	return nil
+	return writeOutput(*out, written.Bytes(), *force)
 }
 
 // decisionFlags names the flag or argument behind each field of a
@@ -198,11 +166,8 @@ func runReconcileDecision(ctx context.Context, env *environment, kind string, ar
 	note := flags.String("note", "", "a note on a confirmation")
 	actor := flags.String("actor", envOr("LEDGER_ACTOR", envOr("USER", "finance")), "who decides")
 	amountText := flags.String("amount", "", "write-off: the amount (default: the whole line)")
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, 1, "give one ID"); err != nil {
 		return err
-	}
-	if flags.NArg() != 1 {
-		return usagef("give one ID")
 	}
 	if (kind == "reject" || kind == "write-off" || kind == "undo") && strings.TrimSpace(*reason) == "" {
 		return usagef("--reason is required: say why you %s it", kind)
@@ -280,9 +245,5 @@ func runPledges(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return printJSON(env, result.Outstanding)
-	}
-	report.PledgesTable(env.stdout, result, opened.Catalog.RegionName)
-	return nil
+	return show(env, *asJSON, result.Outstanding, func(out io.Writer) { report.PledgesTable(out, result, opened.Catalog.RegionName) })
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/ledger"
+	"github.com/ordos-union/ledger/report"
 )
 
 func runRecord(ctx context.Context, env *environment, args []string) error {
@@ -28,11 +28,8 @@ func runRecord(ctx context.Context, env *environment, args []string) error {
 		"Events are then written in atomic batches of up to 1000.")
 	skipInvalid := flags.Bool("skip-invalid", false, "write the valid lines and report the invalid ones, instead of writing nothing")
 	asJSON := flags.Bool("json", false, "print results as JSON lines")
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, 1, "give one FILE, or - for standard input"); err != nil {
 		return err
-	}
-	if flags.NArg() != 1 {
-		return usagef("give one FILE, or - for standard input")
 	}
 	input := env.stdin
 	if name := flags.Arg(0); name != "-" {
@@ -68,31 +65,26 @@ type recordOptions struct {
 	dryRun bool
 }
 
-func lineWhere(number int, field string) string {
-	if field == "" || field == "$" {
-		return fmt.Sprintf("line %d", number)
-	}
-	return fmt.Sprintf("line %d: %s", number, field)
-}
-
 func recordLines(ctx context.Context, env *environment, use *app.Ledger, lines []ledger.Line, options recordOptions) error {
 	if options.where == nil {
-		options.where = lineWhere
+		options.where = report.LineWhere
 	}
-	report, err := use.RecordLines(ctx, lines, app.LinesOptions{SkipInvalid: options.skipInvalid, DryRun: options.dryRun})
-	for _, outcome := range report.Outcomes {
+	recorded, err := use.RecordLines(ctx, lines, app.LinesOptions{SkipInvalid: options.skipInvalid, DryRun: options.dryRun})
+	for _, outcome := range recorded.Outcomes {
 		switch {
 		case outcome.Err != nil:
-			printLineError(env, outcome.Number, outcome.Err, options.where)
+			report.LineErrorText(env.stderr, outcome.Number, outcome.Err, options.where)
 		case outcome.Result.EventID != uuid.Nil:
-			printResult(env, outcome.Number, outcome.Event, outcome.Result, options.asJSON)
+			if err := report.RecordedText(env.stdout, outcome.Number, outcome.Event, outcome.Result, options.asJSON); err != nil {
+				return err
+			}
 		}
 	}
 	var batch *app.BatchError
 	switch {
 	case errors.Is(err, app.ErrInvalidLines):
-		return fmt.Errorf("%d of %d lines are invalid; nothing was written (fix them, or use --skip-invalid)", report.Invalid, len(lines))
-	case errors.As(err, &batch) && batch.Written == 0 && len(batch.Lines) == len(lines)-report.Invalid:
+		return fmt.Errorf("%d of %d lines are invalid; nothing was written (fix them, or use --skip-invalid)", recorded.Invalid, len(lines))
+	case errors.As(err, &batch) && batch.Written == 0 && len(batch.Lines) == len(lines)-recorded.Invalid:
 		return fmt.Errorf("nothing was written: %s", renumber(batch.Err, batch.Lines, options.where))
 	case errors.As(err, &batch):
 		return fmt.Errorf("lines %d-%d (none of them written; %d earlier events were): %s",
@@ -101,13 +93,13 @@ func recordLines(ctx context.Context, env *environment, use *app.Ledger, lines [
 		return err
 	}
 	if options.dryRun {
-		fmt.Fprintf(env.stdout, "%d lines are valid; nothing was written (dry run)\n", len(lines)-report.Invalid)
+		fmt.Fprintf(env.stdout, "%d lines are valid; nothing was written (dry run)\n", len(lines)-recorded.Invalid)
 		return nil
 	}
 	fmt.Fprintf(env.stderr, "recorded %d events, %d already recorded (same idempotency key), %d invalid skipped\n",
-		report.Recorded, report.Duplicates, report.Invalid)
-	if report.Invalid > 0 {
-		return fmt.Errorf("%d invalid lines were skipped", report.Invalid)
+		recorded.Recorded, recorded.Duplicates, recorded.Invalid)
+	if recorded.Invalid > 0 {
+		return fmt.Errorf("%d invalid lines were skipped", recorded.Invalid)
 	}
 	return nil
 }
@@ -121,33 +113,6 @@ func renumber(err error, numbers []int, where func(number int, field string) str
 		}
 		return where(numbers[event-1], field)
 	})
-}
-
-func printLineError(env *environment, number int, err error, where func(number int, field string) string) {
-	var validation *domain.ValidationError
-	if errors.As(err, &validation) {
-		for _, violation := range validation.Violations {
-			fmt.Fprintf(env.stderr, "%s: %s\n", where(number, violation.Field), violation.Rule)
-		}
-		return
-	}
-	fmt.Fprintf(env.stderr, "%s: %v\n", where(number, ""), err)
-}
-
-func printResult(env *environment, number int, event domain.Event, result ledger.Result, asJSON bool) {
-	if asJSON {
-		line, _ := json.Marshal(struct {
-			Line int `json:"line"`
-			ledger.Result
-		}{number, result})
-		fmt.Fprintln(env.stdout, string(line))
-		return
-	}
-	state := "recorded"
-	if result.Duplicate {
-		state = "already recorded"
-	}
-	fmt.Fprintf(env.stdout, "line %d: %s %s %s at position %d\n", number, state, event.Type, result.EventID, result.Position)
 }
 
 // shortcutFlagNames names the flag behind each field of a shortcut's errors.

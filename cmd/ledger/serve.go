@@ -9,18 +9,15 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ordos-union/ledger/httpapi"
 	"github.com/ordos-union/ledger/node"
+	"github.com/ordos-union/ledger/report"
 	"github.com/ordos-union/ledger/service"
 )
-
-// shutdownTimeoutSeconds bounds the drain of HTTP requests at shutdown.
-const shutdownTimeoutSeconds = 10
 
 // serveOptions are serve's flags, checked.
 type serveOptions struct {
@@ -45,11 +42,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	flags.BoolVar(&options.tlogPublic, "tlog-public", false, "serve the log as tlog-tiles under /tlog/ to anyone, for mirrors and witnesses (default: only tokens that may inspect the log)")
 	flags.BoolVar(&options.asService, "service", false, "run under the Windows Service Control Manager, logging to ledger-service.log in --data (a full path); see docs/OPERATIONS.md")
 	flags.StringVar(&options.tokensFile, "tokens", os.Getenv("LEDGER_TOKENS_FILE"), "JSON file of API tokens {\"tokens\":[{\"name\",\"role\",\"token\"}]} (env LEDGER_TOKENS_FILE; or LEDGER_TOKENS=name:role:token,...); without either, tokens are made and kept in DIR/tokens.json")
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, 0, ""); err != nil {
 		return err
-	}
-	if flags.NArg() > 0 {
-		return usagef("unexpected arguments %v", flags.Args())
 	}
 	if err := checkServeFlags(flags, store, options.cluster); err != nil {
 		return err
@@ -73,11 +67,9 @@ func checkServeFlags(flags *flag.FlagSet, store *storeFlags, cluster clusterFlag
 		// A client of the federation's own NATS runs no server: the
 		// embedded server's flags would be silently ignored.
 		var embeddedOnly []string
-		flags.Visit(func(set *flag.Flag) {
-			if set.Name == "host" || set.Name == "port" || strings.HasPrefix(set.Name, "cluster-") || set.Name == "routes" {
-				embeddedOnly = append(embeddedOnly, "--"+set.Name)
-			}
-		})
+		for _, set := range given(flags, func(name string) bool { return name == "host" || name == "port" || isClusterFlag(name) }) {
+			embeddedOnly = append(embeddedOnly, "--"+set.Name)
+		}
 		if len(embeddedOnly) > 0 {
 			return usagef("%s set the embedded NATS server; with --nats serve is a client of that NATS and runs none", strings.Join(embeddedOnly, ", "))
 		}
@@ -115,21 +107,18 @@ func serve(ctx context.Context, env *environment, options serveOptions, ready fu
 		return err
 	}
 	api.SetHealthCheck(running.Problem)
-	listener, err := net.Listen("tcp", options.httpAddress)
+	httpServer, err := serveHTTP(ctx, options.httpAddress, &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout: 2 * time.Minute})
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", options.httpAddress, err)
+		return err
 	}
-	httpServer := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		BaseContext: func(net.Listener) context.Context { return ctx }}
-	serving := make(chan error, 1)
-	go func() { serving <- httpServer.Serve(listener) }()
-	printServing(env, ledger, options.store, running.Head(), "http://"+listener.Addr().String(), tokenNote, firstAdmin, options.tokensFile, options.asService)
+	printServing(env, ledger, options.store, running.Head(), httpServer.address, tokenNote, firstAdmin, options.tokensFile, options.asService)
 	// The ledger serves: a service manager may now say it runs.
 	ready()
 
 	select {
 	case <-ctx.Done():
-	case err := <-serving:
+	case err := <-httpServer.failed:
 		return fmt.Errorf("http: %w", err)
 	case <-running.Followed():
 		if err := running.FollowError(); err != nil {
@@ -138,9 +127,7 @@ func serve(ctx context.Context, env *environment, options serveOptions, ready fu
 	}
 	fmt.Fprintln(env.stdout, "ledger: shutting down")
 	api.Close()
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeoutSeconds*time.Second)
-	defer cancel()
-	if err := httpServer.Shutdown(shutdownCtx); err != nil {
+	if err := httpServer.shutdown(ctx); err != nil {
 		env.logger.Warn("http shutdown", "error", err)
 	}
 	if err := running.Stop(context.WithoutCancel(ctx)); err != nil && ctx.Err() == nil {
@@ -169,42 +156,19 @@ func serveAsService(ctx context.Context, env *environment, dataDir string, serve
 	return err
 }
 
-// printServing is the banner: where the ledger is, how many events it
-// has, where the API is, how to sign in and how it stops. The banner counts the events
-// folded so far: asking the store for its head could fail while a cluster
-// elects a leader, and that is no reason to stop a server that is up.
+// printServing logs where the ledger serves and prints the banner
+// (report.ServingText). The banner counts the events folded so far:
+// asking the store for its head could fail while a cluster elects a
+// leader, and that is no reason to stop a server that is up.
 func printServing(env *environment, ledger *opened, store *storeFlags, head uint64, address, tokenNote, firstAdmin, tokensFile string, asService bool) {
-	stops := "Ctrl-C stops."
-	if asService {
-		stops = "The Service Control Manager stops it."
-		// The admin's link is shown once on a terminal; a service has
-		// none, and its log is no place for a token: the banner then
-		// points to tokens.json instead.
-		firstAdmin = ""
-	}
 	url := ""
 	if ledger.Server != nil {
 		url = ledger.Server.ClientURL()
 	}
 	env.logger.Info("serving", "store", ledger.Location, "nats_url", url, "http", address, "head", head)
-	if ledger.Server != nil {
-		fmt.Fprintf(env.stdout, "ledger serving %s (%d events) on NATS %s; durability: sync %s.\n", store.dataDir, head, url, store.sync)
-		fmt.Fprintf(env.stdout, "NATS clients authenticate: the watcher's credential (live totals only) comes from `ledger nats-credentials watcher --data %s`.\n", store.dataDir)
-	} else if ledger.JetStream != nil {
-		fmt.Fprintf(env.stdout, "ledger serving NATS %s (%d events) as its client; tokens, signing key and tree file in %s.\n",
-			ledger.Location, head, store.dataDir)
-	} else {
-		fmt.Fprintf(env.stdout, "ledger serving EventStoreDB at %s (%d events); tokens and signing key in %s.\n", ledger.Location, head, store.dataDir)
-	}
-	fmt.Fprintf(env.stdout, "HTTP API and dashboard on %s (%s). %s\n", address, tokenNote, stops)
-	// The link carries the admin's token: it is shown once, when the
-	// tokens are made, and never again in a log or on a terminal.
-	if firstAdmin != "" {
-		fmt.Fprintf(env.stdout, "Dashboard as the local admin (shown once; the token is in %s): %s/?token=%s\n",
-			filepath.Join(store.dataDir, "tokens.json"), address, firstAdmin)
-	} else if tokensFile == "" && os.Getenv("LEDGER_TOKENS") == "" {
-		fmt.Fprintf(env.stdout, "Dashboard: %s/ (sign in with the local-admin token in %s)\n", address, filepath.Join(store.dataDir, "tokens.json"))
-	}
+	report.ServingText(env.stdout, report.Serving{DataDir: store.dataDir, Sync: store.sync, Head: head, Embedded: ledger.Server != nil,
+		NATSURL: url, Client: ledger.Server == nil && ledger.JetStream != nil, Location: ledger.Location, Address: address, TokenNote: tokenNote,
+		FirstAdmin: firstAdmin, TokensGiven: tokensFile != "" || os.Getenv("LEDGER_TOKENS") != "", AsService: asService})
 }
 
 // clusterFlags join the embedded server to a JetStream cluster.
@@ -221,6 +185,11 @@ func (c *clusterFlags) register(flags *flag.FlagSet) {
 	flags.StringVar(&c.key, "cluster-tls-key", os.Getenv("LEDGER_CLUSTER_TLS_KEY"), "PEM private key of --cluster-tls-cert")
 	flags.StringVar(&c.ca, "cluster-tls-ca", os.Getenv("LEDGER_CLUSTER_TLS_CA"), "PEM CA that every cluster node's certificate must be signed by")
 }
+
+// isClusterFlag says whether a flag joins the embedded server to a
+// cluster (--server-name, which names a serve process on any store, is
+// not one).
+func isClusterFlag(name string) bool { return strings.HasPrefix(name, "cluster-") || name == "routes" }
 
 // config is the node's cluster settings, checked.
 func (c *clusterFlags) config() (node.ClusterConfig, error) {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/ordos-union/ledger/domain"
@@ -61,30 +59,15 @@ func runImport(ctx context.Context, env *environment, args []string) error {
 	lang := flags.String("lang", "zh", "the language of the problems: zh or en")
 	actor := flags.String("actor", operator(), "who records the entries")
 	asJSON := flags.Bool("json", false, "print results as JSON lines")
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, 1, "give one FILE"); err != nil {
 		return err
-	}
-	if flags.NArg() != 1 {
-		return usagef("give one FILE")
 	}
 	if *lang != "zh" && *lang != "en" {
 		return usagef("--lang must be zh or en")
 	}
-	file, err := os.Open(flags.Arg(0))
+	layout, lines, err := sheets.ReadFile(flags.Arg(0))
 	if err != nil {
 		return err
-	}
-	defer file.Close()
-	content, err := io.ReadAll(io.LimitReader(file, sheets.FileBytesMax+1))
-	if err != nil {
-		return err
-	}
-	layout, lines, err := sheets.Read(content)
-	if err != nil {
-		return err
-	}
-	if len(lines) == 0 {
-		return fmt.Errorf("%s has no entries below its headers", flags.Arg(0))
 	}
 	for i := range lines {
 		lines[i].Event.Actor = *actor

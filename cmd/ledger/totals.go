@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/projections"
@@ -28,20 +29,23 @@ func (o *totalsOptions) register(flags *flag.FlagSet) {
 	flags.StringVar(&o.format, "format", "table", "table, json or csv")
 }
 
+// check refuses a format WriteTotals does not write.
+func (o *totalsOptions) check() error {
+	if !slices.Contains(report.TotalsFormats, o.format) {
+		return usagef("--format must be table, json or csv")
+	}
+	return nil
+}
+
 func runTotals(ctx context.Context, env *environment, args []string) error {
 	flags, store := newLedgerFlags(env, "totals", "[--county CODE] [--campaign CODE] [--as-of T] [--known-at T] [--by day|month|year] [--format table|json|csv]")
 	var options totalsOptions
 	options.register(flags)
-	if err := parse(flags, args); err != nil {
+	if err := parseArgs(flags, args, 0, ""); err != nil {
 		return err
 	}
-	if flags.NArg() > 0 {
-		return usagef("unexpected arguments %v", flags.Args())
-	}
-	switch options.format {
-	case "table", "json", "csv":
-	default:
-		return usagef("--format must be table, json or csv")
+	if err := options.check(); err != nil {
+		return err
 	}
 	opened, err := store.open(ctx, env, serverOptions{})
 	if err != nil {
@@ -69,12 +73,5 @@ func printTotals(ctx context.Context, env *environment, opened *opened, options 
 	for _, warning := range answer.Warnings {
 		fmt.Fprintf(env.stderr, "ledger totals: WARNING: %s\n", warning)
 	}
-	switch options.format {
-	case "json":
-		return printJSON(env, answer)
-	case "csv":
-		return report.TotalsCSV(env.stdout, answer, opened.Catalog.RegionName)
-	}
-	report.TotalsTable(env.stdout, answer, opened.Catalog.RegionName, options.asOf, options.knownAt)
-	return nil
+	return report.WriteTotals(env.stdout, answer, opened.Catalog.RegionName, options.format, options.asOf, options.knownAt)
 }

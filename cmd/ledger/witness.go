@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -50,24 +49,19 @@ func runWitness(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer w.Close()
-	listener, err := net.Listen("tcp", *listen)
+	server, err := serveHTTP(ctx, *listen, &http.Server{Handler: w.Handler(), ReadHeaderTimeout: witnessReadHeaderTimeoutSeconds * time.Second,
+		ReadTimeout: witnessReadTimeoutSeconds * time.Second})
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *listen, err)
+		return err
 	}
-	server := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: witnessReadHeaderTimeoutSeconds * time.Second,
-		ReadTimeout: witnessReadTimeoutSeconds * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
-	serving := make(chan error, 1)
-	go func() { serving <- server.Serve(listener) }()
-	fmt.Fprintf(env.stdout, "witness %s on http://%s for %d ledgers; its key (for serve --witness and verify --witness): %s\n",
-		w.Name(), listener.Addr(), len(logs), w.VerifierKey())
+	fmt.Fprintf(env.stdout, "witness %s on %s for %d ledgers; its key (for serve --witness and verify --witness): %s\n",
+		w.Name(), server.address, len(logs), w.VerifierKey())
 	select {
 	case <-ctx.Done():
-	case err := <-serving:
+	case err := <-server.failed:
 		return fmt.Errorf("http: %w", err)
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeoutSeconds*time.Second)
-	defer cancel()
-	return server.Shutdown(shutdownCtx)
+	return server.shutdown(ctx)
 }
 
 // witnessFlags name the witnesses a ledger sends its checkpoints to.

@@ -344,18 +344,11 @@ func (c *Checkpoints) Export(ctx context.Context) ([]eventstore.Checkpoint, erro
 	if err != nil {
 		return nil, fmt.Errorf("export checkpoints: %w", err)
 	}
-	var checkpoints []eventstore.Checkpoint
+	names := make([]string, 0, len(streams))
 	for _, stream := range streams {
-		checkpoint, err := c.Load(ctx, strings.TrimPrefix(stream, prefix))
-		if errors.Is(err, domain.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		checkpoints = append(checkpoints, checkpoint)
+		names = append(names, strings.TrimPrefix(stream, prefix))
 	}
-	return checkpoints, nil
+	return eventstore.LoadAll(ctx, c, names)
 }
 
 // Import saves checkpoints, for restores.

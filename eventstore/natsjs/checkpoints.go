@@ -116,18 +116,14 @@ func (c *Checkpoints) Export(ctx context.Context) ([]eventstore.Checkpoint, erro
 	if err != nil {
 		return nil, fmt.Errorf("export checkpoints: %w", err)
 	}
-	var checkpoints []eventstore.Checkpoint
+	// The projections' leases share the bucket; they are no checkpoints.
+	var names []string
 	for key := range keys.Keys() {
-		if strings.HasPrefix(key, "lease.") {
-			continue
+		if !strings.HasPrefix(key, "lease.") {
+			names = append(names, key)
 		}
-		checkpoint, err := c.Load(ctx, key)
-		if err != nil {
-			return nil, err
-		}
-		checkpoints = append(checkpoints, checkpoint)
 	}
-	return checkpoints, nil
+	return eventstore.LoadAll(ctx, c, names)
 }
 
 // Import saves checkpoints, for restores.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/ordos-union/ledger/internal/tick"
 )
 
 // Provision makes every stream and bucket the ledger uses, as the
@@ -198,14 +199,5 @@ func (g *Guard) Problem() error {
 
 // Run checks every interval until ctx ends.
 func (g *Guard) Run(ctx context.Context, interval time.Duration) {
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-			_ = g.Check(ctx)
-		}
-	}
+	tick.Every(ctx, interval, func(time.Time) { _ = g.Check(ctx) })
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/ordos-union/ledger/internal/tick"
 )
 
 // LiveTotalsBucket is the KV bucket programs watch for live totals: one key
@@ -72,26 +73,22 @@ func (l *LiveTotals) Run(ctx context.Context) {
 	if l == nil {
 		return
 	}
-	ticker := time.NewTicker(liveFlushIntervalMs * time.Millisecond)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
+	tick.Every(ctx, liveFlushIntervalMs*time.Millisecond, func(time.Time) { l.flush(ctx) })
+}
+
+// flush puts the totals of the keys changed since the last flush.
+func (l *LiveTotals) flush(ctx context.Context) {
+	l.mu.Lock()
+	dirty := l.dirty
+	l.dirty = map[[2]string]bool{}
+	l.mu.Unlock()
+	for key := range dirty {
+		value, err := l.compute(key[0], key[1])
+		if err == nil {
+			_, err = l.kv.Put(ctx, key[0]+"."+key[1], value)
 		}
-		l.mu.Lock()
-		dirty := l.dirty
-		l.dirty = map[[2]string]bool{}
-		l.mu.Unlock()
-		for key := range dirty {
-			value, err := l.compute(key[0], key[1])
-			if err == nil {
-				_, err = l.kv.Put(ctx, key[0]+"."+key[1], value)
-			}
-			if err != nil && ctx.Err() == nil {
-				l.logger.Warn("live totals put", "key", key[0]+"."+key[1], "error", err)
-			}
+		if err != nil && ctx.Err() == nil {
+			l.logger.Warn("live totals put", "key", key[0]+"."+key[1], "error", err)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -142,6 +143,19 @@ func rootIsDocument(text []byte) bool {
 		name = name[i+1:]
 	}
 	return name == "Document"
+}
+
+// ReadFile reads a statement file, refusing one larger than a statement
+// can be (MaxFileSize) before reading it whole.
+func ReadFile(path string) ([]byte, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if info.Size() > MaxFileSize {
+		return nil, fmt.Errorf("%s is %d bytes, more than a statement's limit of %d bytes (64 MiB): split it", path, info.Size(), MaxFileSize)
+	}
+	return os.ReadFile(path)
 }
 
 func checkSize(what string, data []byte) error {

@@ -2,6 +2,7 @@ package statement_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -908,5 +909,32 @@ func TestFooterTotalsAreCheckedAgainstTheLines(t *testing.T) {
 	}
 	if parsed.Footer != nil {
 		t.Fatalf("a page subtotal was read as the footer: %+v", parsed.Footer)
+	}
+}
+
+// A statement file is read whole; one larger than a statement can be is
+// refused by its size, before it is read.
+func TestReadFileRefusesOversizedFiles(t *testing.T) {
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small.csv")
+	if err := os.WriteFile(small, []byte("日期,金额\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := statement.ReadFile(small); err != nil || string(data) != "日期,金额\n" {
+		t.Fatalf("ReadFile = %q, %v", data, err)
+	}
+	// A sparse file: its size is what is checked, and nothing is read.
+	large := filepath.Join(dir, "large.csv")
+	if err := os.WriteFile(large, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(large, statement.MaxFileSize+1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := statement.ReadFile(large); err == nil || !strings.Contains(err.Error(), "split it") {
+		t.Fatalf("oversized file: %v", err)
+	}
+	if _, err := statement.ReadFile(filepath.Join(dir, "missing.csv")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing file: %v", err)
 	}
 }

@@ -1,0 +1,55 @@
+package report
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/ledger"
+)
+
+// LineWhere names an input line's field for people ("line 7:
+// data.amount"), or the line alone when the problem is the whole event.
+func LineWhere(number int, field string) string {
+	if field == "" || field == "$" {
+		return fmt.Sprintf("line %d", number)
+	}
+	return fmt.Sprintf("line %d: %s", number, field)
+}
+
+// LineErrorText prints why an input line was refused: each violation of a
+// validation error at its field, as where names it, or the error whole.
+func LineErrorText(out io.Writer, number int, err error, where func(number int, field string) string) {
+	var validation *domain.ValidationError
+	if errors.As(err, &validation) {
+		for _, violation := range validation.Violations {
+			fmt.Fprintf(out, "%s: %s\n", where(number, violation.Field), violation.Rule)
+		}
+		return
+	}
+	fmt.Fprintf(out, "%s: %v\n", where(number, ""), err)
+}
+
+// RecordedText prints what became of a recorded input line: for people,
+// or as one JSON object with the line's number and the write's result.
+func RecordedText(out io.Writer, number int, event domain.Event, result ledger.Result, asJSON bool) error {
+	if asJSON {
+		line, err := json.Marshal(struct {
+			Line int `json:"line"`
+			ledger.Result
+		}{number, result})
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(out, string(line))
+		return err
+	}
+	state := "recorded"
+	if result.Duplicate {
+		state = "already recorded"
+	}
+	_, err := fmt.Fprintf(out, "line %d: %s %s %s at position %d\n", number, state, event.Type, result.EventID, result.Position)
+	return err
+}
