@@ -134,25 +134,7 @@ func TestClusterSurvivesResyncingADamagedReplica(t *testing.T) {
 	})
 	ledger.Close()
 
-	damaged := []byte("D-DAMAGE-15")
-	blocks, _ := filepath.Glob(filepath.Join(data, "jetstream", "*", "streams", "LEDGER", "msgs", "*.blk"))
-	changed := 0
-	for _, block := range blocks {
-		content, err := os.ReadFile(block)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if at := bytes.Index(content, damaged); at >= 0 {
-			content[at+2] ^= 0x01
-			if err := os.WriteFile(block, content, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			changed++
-		}
-	}
-	if changed != 1 {
-		t.Fatalf("changed %d block files of the node, want 1: %v", changed, blocks)
-	}
+	natsjstest.DamageStoredEvent(t, data, "D-DAMAGE-15")
 
 	resynced, err := node.ResyncReplica(ctx, config)
 	if err != nil {

@@ -124,7 +124,7 @@ func TestFaultClusterReplicaResync(t *testing.T) {
 	}
 	_ = serve.cmd.Wait()
 
-	damageLogEvent(t, data, "D-U-1")
+	natsjstest.DamageStoredEvent(t, data, "D-U-1")
 	repaired := runLedger(t, "", append([]string{"repair", "--data", data, "--resync-replica"}, clusterArgs...)...)
 	repaired.expect(t, 0, "set this node's copy of the log aside in "+filepath.Join(data, "damaged-replica-"),
 		"repaired: this node's copy of the log holds all 2 events again, taken from its peers")

@@ -6,40 +6,13 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 )
-
-// damageLogEvent changes one byte inside the stored event containing text
-// in the log's block files, with no ledger running: JetStream drops that
-// message when it next reads the block.
-func damageLogEvent(t *testing.T, data, text string) {
-	t.Helper()
-	blocks, err := filepath.Glob(filepath.Join(data, "jetstream", "*", "streams", "LEDGER", "msgs", "*.blk"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	changed := 0
-	for _, block := range blocks {
-		content, err := os.ReadFile(block)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if at := bytes.Index(content, []byte(text)); at >= 0 {
-			content[at+2] ^= 0x01
-			if err := os.WriteFile(block, content, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			changed++
-		}
-	}
-	if changed != 1 {
-		t.Fatalf("%q found in %d block files, want 1", text, changed)
-	}
-}
 
 // damagedWithBackup is a ledger with a signed checkpoint, an encrypted
 // backup of it, two more events and then one event of the backed-up part
@@ -65,7 +38,7 @@ func damagedWithBackup(t *testing.T, plaintext bool) (data, saved, identity stri
 	before := runLedger(t, "", "totals", "--data", data)
 	before.expect(t, 0)
 	lost = positionOf(t, data, `"D-SUM-04"`)
-	damageLogEvent(t, data, "D-SUM-04")
+	natsjstest.DamageStoredEvent(t, data, "D-SUM-04")
 	return data, saved, identity, lost, before.stdout
 }
 

@@ -17,7 +17,6 @@ import (
 	"github.com/ordos-union/ledger/eventstore/eventstoretest"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
-	"github.com/ordos-union/ledger/ledger"
 )
 
 // replicaState is the ledger stream as one server of the cluster holds it:
@@ -47,19 +46,8 @@ func replicaState(natsServer *server.Server) (server.StreamState, error) {
 func TestClusterSurvivesADamagedReplica(t *testing.T) {
 	const events = 30
 	nodes := startCluster(t)
-	ctx, cancel := context.WithTimeout(context.Background(), clusterTestMinutes*time.Minute)
-	defer cancel()
-	connection, err := nats.Connect(clientURLs(nodes), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer connection.Close()
-	store, err := natsjs.Open(ctx, connection, natsjs.Options{Replicas: 3, RetryWindow: 60 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	service := ledger.New(store, ledger.Options{Clock: eventstoretest.Clock})
+	opened := openClusterLedger(t, nodes, natsjs.Options{RetryWindow: 60 * time.Second})
+	ctx, connection, store, service := opened.ctx, opened.connection, opened.store, opened.service
 	for i := range events {
 		event := eventstoretest.Donation("general", "150626", fmt.Sprintf("D-DAMAGE-%02d", i), 100)
 		if _, err := service.Record(ctx, []domain.Event{event}); err != nil {
@@ -115,27 +103,7 @@ func TestClusterSurvivesADamagedReplica(t *testing.T) {
 	follower.server = nil
 
 	damaged := []byte("D-DAMAGE-15")
-	blocks, err := filepath.Glob(filepath.Join(follower.options.DataDir, "jetstream", "*", "streams", "LEDGER", "msgs", "*.blk"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	changed := 0
-	for _, block := range blocks {
-		content, err := os.ReadFile(block)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if at := bytes.Index(content, damaged); at >= 0 {
-			content[at+2] ^= 0x01
-			if err := os.WriteFile(block, content, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			changed++
-		}
-	}
-	if changed != 1 {
-		t.Fatalf("changed %d block files of %s, want 1: %v", changed, follower.options.ServerName, blocks)
-	}
+	natsjstest.DamageStoredEvent(t, follower.options.DataDir, string(damaged))
 	follower.server, err = natsjs.StartServer(follower.options)
 	if err != nil {
 		t.Fatal(err)

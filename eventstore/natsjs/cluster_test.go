@@ -102,21 +102,38 @@ const (
 	clusterLookSeconds = 10
 )
 
-func TestClusterSurvivesLosingTheStreamLeader(t *testing.T) {
-	nodes := startCluster(t)
+// clusterLedger is a ledger service on a three-replica store of a running
+// cluster: the test's context, its connection, the store and the service,
+// all closed when the test ends, before the nodes stop.
+type clusterLedger struct {
+	ctx        context.Context
+	connection *nats.Conn
+	store      *natsjs.Store
+	service    *ledger.Service
+}
+
+func openClusterLedger(t *testing.T, nodes []*clusterNode, options natsjs.Options) clusterLedger {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), clusterTestMinutes*time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 	connection, err := nats.Connect(clientURLs(nodes), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer connection.Close()
-	store, err := natsjs.Open(ctx, connection, natsjs.Options{Replicas: 3, RetryWindow: 60 * time.Second})
+	t.Cleanup(connection.Close)
+	options.Replicas = 3
+	store, err := natsjs.Open(ctx, connection, options)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
-	service := ledger.New(store, ledger.Options{Clock: eventstoretest.Clock})
+	t.Cleanup(func() { _ = store.Close() })
+	return clusterLedger{ctx: ctx, connection: connection, store: store, service: ledger.New(store, ledger.Options{Clock: eventstoretest.Clock})}
+}
+
+func TestClusterSurvivesLosingTheStreamLeader(t *testing.T) {
+	nodes := startCluster(t)
+	opened := openClusterLedger(t, nodes, natsjs.Options{RetryWindow: 60 * time.Second})
+	ctx, connection, store, service := opened.ctx, opened.connection, opened.store, opened.service
 	acknowledged := map[string]uint64{}
 	appendOne := func(i int) {
 		event := eventstoretest.Donation("general", "150626", fmt.Sprintf("D-%d", i), 100)
@@ -215,19 +232,8 @@ func TestClusterSurvivesLosingTheStreamLeader(t *testing.T) {
 // Losing a follower does not stop appends at all; the follower catches up.
 func TestClusterSurvivesLosingAFollower(t *testing.T) {
 	nodes := startCluster(t)
-	ctx, cancel := context.WithTimeout(context.Background(), clusterTestMinutes*time.Minute)
-	defer cancel()
-	connection, err := nats.Connect(clientURLs(nodes), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer connection.Close()
-	store, err := natsjs.Open(ctx, connection, natsjs.Options{Replicas: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	service := ledger.New(store, ledger.Options{Clock: eventstoretest.Clock})
+	opened := openClusterLedger(t, nodes, natsjs.Options{})
+	ctx, connection, service := opened.ctx, opened.connection, opened.service
 	appendOne := func(i int) time.Duration {
 		started := time.Now()
 		event := eventstoretest.Donation("general", "150626", fmt.Sprintf("D-%d", i), 100)

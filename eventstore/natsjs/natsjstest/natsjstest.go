@@ -4,7 +4,10 @@
 package natsjstest
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -75,5 +78,35 @@ func CheckFor(tb testing.TB, deadline time.Duration, check func() error) {
 			tb.Fatalf("after %s: %v", deadline, err)
 		}
 		<-time.After(checkIntervalMs * time.Millisecond)
+	}
+}
+
+// DamageStoredEvent changes one byte inside the stored event holding text
+// in the LEDGER stream's block files under a server's store directory
+// (dir/jetstream/…), with no server running on it, as a disk going bad
+// would: JetStream drops the message, or its replica answers it as not
+// found, when it next reads the block. Exactly one block must hold text.
+func DamageStoredEvent(tb testing.TB, dir, text string) {
+	tb.Helper()
+	blocks, err := filepath.Glob(filepath.Join(dir, "jetstream", "*", "streams", "LEDGER", "msgs", "*.blk"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	changed := 0
+	for _, block := range blocks {
+		content, err := os.ReadFile(block)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if at := bytes.Index(content, []byte(text)); at >= 0 {
+			content[at+2] ^= 0x01
+			if err := os.WriteFile(block, content, 0o600); err != nil {
+				tb.Fatal(err)
+			}
+			changed++
+		}
+	}
+	if changed != 1 {
+		tb.Fatalf("%q found in %d block files of %s, want 1: %v", text, changed, dir, blocks)
 	}
 }
