@@ -148,19 +148,19 @@ func reapplyErasures(ctx context.Context, env *environment, opened *opened, eras
 func runBackupKey(_ context.Context, env *environment, args []string) error {
 	flags := newFlags(env, "backup-key", "--out FILE\n\nMakes an age X25519 key pair: writes the identity (secret) to FILE, mode 0600, and prints the recipient (public key)\n"+
 		"to give `ledger backup --recipient`. Keep the identity apart from the backups: it is what opens them.")
-	out := flags.String("out", "", "file for the identity (required)")
-	force := flags.Bool("force", false, "replace an existing --out file")
+	var out outputFlags
+	out.register(flags, "file for the identity (required)")
 	if err := parse(flags, args); err != nil {
 		return err
 	}
-	if *out == "" || flags.NArg() > 0 {
+	if out.path == "" || flags.NArg() > 0 {
 		return usagef("give --out FILE")
 	}
 	content, recipient, err := backup.NewIdentity(time.Now())
 	if err != nil {
 		return err
 	}
-	if err := writeOutput(*out, []byte(content), *force); err != nil {
+	if err := out.write(env, []byte(content)); err != nil {
 		return err
 	}
 	fmt.Fprintln(env.stdout, recipient)

@@ -50,8 +50,8 @@ func runPubkey(ctx context.Context, env *environment, args []string) error {
 
 func runProof(ctx context.Context, env *environment, args []string) error {
 	flags, store := newLedgerFlags(env, "proof", "ID [--out FILE]\n\nPrints an inclusion proof of the event (an event id, or the latest event of an entry id) against the latest checkpoint.")
-	out := flags.String("out", "", "write the proof to this new file (mode 0600) instead of standard output")
-	force := flags.Bool("force", false, "replace an existing --out file")
+	var out outputFlags
+	out.register(flags, "write the proof to this new file (mode 0600) instead of standard output")
 	opened, err := openParsed(ctx, env, flags, store, args, 1, "give one ID")
 	if err != nil {
 		return err
@@ -65,11 +65,7 @@ func runProof(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *out != "" {
-		return writeOutput(*out, append(encoded, '\n'), *force)
-	}
-	fmt.Fprintln(env.stdout, string(encoded))
-	return nil
+	return out.write(env, append(encoded, '\n'))
 }
 
 func runVerifyProof(_ context.Context, env *environment, args []string) error {

@@ -98,7 +98,7 @@ func (f *storeFlags) config(env *environment, listen serverOptions) (node.Config
 }
 
 // operator names who runs the command, for the access log.
-func operator() string { return envOr("LEDGER_ACTOR", envOr("USER", "operator")) }
+func operator() string { return actorNamed("operator") }
 
 // openParsed is how a command on a ledger starts: parse its flags and
 // arguments (parseArgs), and open the ledger the store flags name.

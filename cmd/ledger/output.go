@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"io/fs"
 	"os"
 
@@ -28,3 +29,34 @@ func writeOutput(path string, content []byte, force bool) error {
 	}
 	return atomicfile.Write(path, content, 0o600)
 }
+
+// outputFlags are --out FILE and --force: the file a command writes its
+// report, proof or key to, through writeOutput.
+type outputFlags struct {
+	path  string
+	force bool
+}
+
+// register declares --out with usage, and --force.
+func (o *outputFlags) register(flags *flag.FlagSet, usage string) {
+	flags.StringVar(&o.path, "out", "", usage)
+	flags.BoolVar(&o.force, "force", false, "replace an existing --out file")
+}
+
+// write writes content to --out, or to standard output when none was given.
+func (o *outputFlags) write(env *environment, content []byte) error {
+	if o.path == "" {
+		_, err := env.stdout.Write(content)
+		return err
+	}
+	return writeOutput(o.path, content, o.force)
+}
+
+// actorFlag declares --actor: who the command acts as, LEDGER_ACTOR or else
+// the login name or else fallback.
+func actorFlag(flags *flag.FlagSet, fallback, usage string) *string {
+	return flags.String("actor", actorNamed(fallback), usage)
+}
+
+// actorNamed is LEDGER_ACTOR, or else the login name, or else fallback.
+func actorNamed(fallback string) string { return envOr("LEDGER_ACTOR", envOr("USER", fallback)) }

@@ -26,14 +26,14 @@ func runReport(ctx context.Context, env *environment, args []string) error {
 	county := flags.String("county", "", "one region (default: the whole federation)")
 	campaign := flags.String("campaign", "", "one campaign (default: all)")
 	lang := flags.String("lang", "zh", "zh or en")
-	out := flags.String("out", "", "write the report to this new file, mode 0600 (required)")
-	force := flags.Bool("force", false, "replace an existing --out file")
+	var out outputFlags
+	out.register(flags, "write the report to this new file, mode 0600 (required)")
 	opened, err := openParsed(ctx, env, flags, store, args, 0, "")
 	if err != nil {
 		return err
 	}
 	defer opened.Close()
-	if *out == "" {
+	if out.path == "" {
 		return usagef("give --out FILE")
 	}
 	if *lang != "zh" && *lang != "en" {
@@ -47,11 +47,11 @@ func runReport(ctx context.Context, env *environment, args []string) error {
 	if err := report.Paper(&page, monthly, opened.Catalog, *lang); err != nil {
 		return err
 	}
-	if err := writeOutput(*out, page.Bytes(), *force); err != nil {
+	if err := out.write(env, page.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "wrote the report of %s to %s, bound to the signed checkpoint of %d events\nseal: %s\n",
-		*month, *out, monthly.Checkpoint.Size, monthly.Seal)
+		*month, out.path, monthly.Checkpoint.Size, monthly.Seal)
 	return nil
 }
 

@@ -13,7 +13,7 @@ func runForget(ctx context.Context, env *environment, args []string) error {
 	flags, store := newLedgerFlags(env, "forget", "SUBJECT --reason R\n\nErases a data subject: destroys the key their personal data is sealed with and records who, when and why.\n"+
 		"Their entries, every total and every proof stay as they were; their personal fields read as erased everywhere.")
 	reason := flags.String("reason", "", "why (required), e.g. 本人依《个人信息保护法》申请删除")
-	actor := flags.String("actor", envOr("LEDGER_ACTOR", envOr("USER", "admin")), "who erases")
+	actor := actorFlag(flags, "admin", "who erases")
 	opened, err := openParsed(ctx, env, flags, store, args, 1, "give one SUBJECT id")
 	if err != nil {
 		return err
@@ -37,8 +37,8 @@ func runForget(ctx context.Context, env *environment, args []string) error {
 func runErasures(ctx context.Context, env *environment, args []string) error {
 	flags, store := newLedgerFlags(env, "erasures", "[--out FILE]\n\nLists every erased data subject, one a line: give the list to `ledger restore --erasures FILE` so that a\n"+
 		"backup taken before an erasure does not bring the person back.")
-	out := flags.String("out", "", "write the list to this new file (mode 0600) instead of standard output")
-	force := flags.Bool("force", false, "replace an existing --out file")
+	var out outputFlags
+	out.register(flags, "write the list to this new file (mode 0600) instead of standard output")
 	opened, err := openParsed(ctx, env, flags, store, args, -1, "")
 	if err != nil {
 		return err
@@ -48,15 +48,10 @@ func runErasures(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	list := backup.ErasuresList(erased)
-	if *out == "" {
-		_, err := env.stdout.Write(list)
+	if err := out.write(env, backup.ErasuresList(erased)); err != nil || out.path == "" {
 		return err
 	}
-	if err := writeOutput(*out, list, *force); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.stderr, "wrote %d erased subjects to %s\n", len(erased), *out)
+	fmt.Fprintf(env.stderr, "wrote %d erased subjects to %s\n", len(erased), out.path)
 	return nil
 }
 

@@ -43,7 +43,7 @@ func runReconcileImport(ctx context.Context, env *environment, args []string) er
 	profile := flags.String("profile", "", "column profile of CSV and XLSX statements: "+strings.Join(statement.ProfileNames(), ", ")+
 		" (default: detected from the headers)")
 	account := flags.String("account", "", "our bank account number (default: the one the statement states)")
-	actor := flags.String("actor", envOr("LEDGER_ACTOR", envOr("USER", "finance")), "who imports it")
+	actor := actorFlag(flags, "finance", "who imports it")
 	dryRun := flags.Bool("dry-run", false, "show what would be imported and write nothing")
 	strict := flags.Bool("strict", false, "refuse a statement whose printed totals (合计) disagree with its lines")
 	acceptGap := flags.Bool("accept-balance-gap", false, "import although the opening balance disagrees with the ledger (recorded with the import)")
@@ -123,12 +123,12 @@ func runReconcileReport(ctx context.Context, env *environment, args []string) er
 	flags, store := newLedgerFlags(env, "reconcile report", "[--format table|json|csv|xlsx] [--out FILE] [--as-of DATE]")
 	asOfText := flags.String("as-of", "", "age outstanding pledges as of this day (YYYY-MM-DD, Beijing time; default now)")
 	format := flags.String("format", "table", "table, json, csv (Chinese headers, UTF-8 with BOM) or xlsx")
-	out := flags.String("out", "", "write to this new file, mode 0600 (required for xlsx)")
-	force := flags.Bool("force", false, "replace an existing --out file")
+	var out outputFlags
+	out.register(flags, "write to this new file, mode 0600 (required for xlsx)")
 	if err := parse(flags, args); err != nil {
 		return err
 	}
-	if *format == "xlsx" && *out == "" {
+	if *format == "xlsx" && out.path == "" {
 		return usagef("--format xlsx needs --out FILE")
 	}
 	switch *format {
@@ -145,14 +145,11 @@ func runReconcileReport(ctx context.Context, env *environment, args []string) er
 	if err != nil {
 		return err
 	}
-	if *out == "" {
-		return report.WriteReconciliation(env.stdout, result, *format)
-	}
 	var written bytes.Buffer
 	if err := report.WriteReconciliation(&written, result, *format); err != nil {
 		return err
 	}
-	return writeOutput(*out, written.Bytes(), *force)
+	return out.write(env, written.Bytes())
 }
 
 // decisionFlags names the flag or argument behind each field of a
@@ -164,7 +161,7 @@ func runReconcileDecision(ctx context.Context, env *environment, kind string, ar
 	flags, store := newLedgerFlags(env, "reconcile "+kind, "ID [--reason R] [--note N]")
 	reason := flags.String("reason", "", "why (required for reject, write-off and undo)")
 	note := flags.String("note", "", "a note on a confirmation")
-	actor := flags.String("actor", envOr("LEDGER_ACTOR", envOr("USER", "finance")), "who decides")
+	actor := actorFlag(flags, "finance", "who decides")
 	amountText := flags.String("amount", "", "write-off: the amount (default: the whole line)")
 	if err := parseArgs(flags, args, 1, "give one ID"); err != nil {
 		return err
@@ -202,7 +199,7 @@ func runPeriod(ctx context.Context, env *environment, args []string) error {
 	flags, store := newLedgerFlags(env, "period "+kind, "YYYY-MM [--reason R] [--note N]")
 	reason := flags.String("reason", "", "why it is reopened (required for reopen)")
 	note := flags.String("note", "", "a note on the close")
-	actor := flags.String("actor", envOr("LEDGER_ACTOR", envOr("USER", "finance")), "who closes or reopens")
+	actor := actorFlag(flags, "finance", "who closes or reopens")
 	if err := parse(flags, args[1:]); err != nil {
 		return err
 	}

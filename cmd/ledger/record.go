@@ -125,7 +125,7 @@ func registerShortcut(flags *flag.FlagSet, s *app.Shortcut) {
 	flags.StringVar(&s.Campaign, "campaign", "general", "campaign code (see the catalog)")
 	flags.StringVar(&s.County, "county", "", "region code, e.g. 150626 for 乌审旗 Uxin")
 	flags.StringVar(&s.OccurredAt, "occurred-at", "", "when it happened, RFC 3339 or YYYY-MM-DD in Beijing time (default: now)")
-	flags.StringVar(&s.Actor, "actor", envOr("LEDGER_ACTOR", envOr("USER", "cli")), "who records it (env LEDGER_ACTOR)")
+	flags.StringVar(&s.Actor, "actor", actorNamed("cli"), "who records it (env LEDGER_ACTOR)")
 	flags.StringVar(&s.Key, "key", "", "idempotency key: repeating the command with the same key records once (no personal data)")
 	flags.StringVar(&s.Note, "note", "", "free note")
 	flags.StringVar(&s.Amount, "amount", "", "amount in yuan, e.g. 5000.00 (donation, allocation); spent or cost for delivery, training, service")

@@ -23,12 +23,12 @@ func runTemplate(_ context.Context, env *environment, args []string) error {
 		"Writes an empty spreadsheet (台账) for one entry type: Chinese headers with English below, drop-down lists from the\n"+
 		"catalog, money as yuan, dates as dates, and an instructions sheet with an example row. TYPE is one of "+sheetTypes()+".")
 	eventType := flags.String("type", "", "the entry type (required)")
-	out := flags.String("out", "", "write the workbook to this new file, mode 0600 (required)")
-	force := flags.Bool("force", false, "replace an existing --out file")
+	var out outputFlags
+	out.register(flags, "write the workbook to this new file, mode 0600 (required)")
 	if err := parse(flags, args); err != nil {
 		return err
 	}
-	if *eventType == "" || *out == "" || flags.NArg() > 0 {
+	if *eventType == "" || out.path == "" || flags.NArg() > 0 {
 		return usagef("give --type TYPE and --out FILE")
 	}
 	if _, ok := sheets.LayoutOf(domain.EventType(*eventType)); !ok {
@@ -42,10 +42,10 @@ func runTemplate(_ context.Context, env *environment, args []string) error {
 	if err := sheets.Template(&book, catalog, domain.EventType(*eventType)); err != nil {
 		return err
 	}
-	if err := writeOutput(*out, book.Bytes(), *force); err != nil {
+	if err := out.write(env, book.Bytes()); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "wrote the %s template to %s\n", *eventType, *out)
+	fmt.Fprintf(env.stdout, "wrote the %s template to %s\n", *eventType, out.path)
 	return nil
 }
 
