@@ -451,7 +451,7 @@ type recordResponse struct {
 }
 
 func (s *Server) record(w http.ResponseWriter, r *http.Request, who identity) error {
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
 		return err
 	}
@@ -574,6 +574,39 @@ func appendUUID(text []byte, id uuid.UUID) []byte {
 		text = append(text, digits[octet>>4], digits[octet&0x0f])
 	}
 	return text
+}
+
+// bodyPresizeBytesMax is the most readBody sets aside before the body has
+// arrived: a client that announces a large body and sends little of it
+// does not make the server hold what it announced.
+const bodyPresizeBytesMax = 64 << 10
+
+// readBody reads a request's body whole, as io.ReadAll does, into a buffer
+// sized to the length the request announces (up to bodyPresizeBytesMax;
+// a longer body grows it as it arrives): io.ReadAll starts at 512 bytes
+// and grows, and most single events are a little longer than that. The
+// body's own limit (http.MaxBytesReader) still applies as it reads.
+func readBody(r *http.Request) ([]byte, error) {
+	size := int64(512)
+	if r.ContentLength > 0 {
+		size = min(r.ContentLength, bodyPresizeBytesMax)
+	}
+	// One byte more than announced, so the read that meets the end of the
+	// body finds room and does not grow the buffer.
+	body := make([]byte, 0, size+1)
+	for {
+		n, err := r.Body.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if err == io.EOF {
+			return body, nil
+		}
+		if err != nil {
+			return body, err
+		}
+		if len(body) == cap(body) {
+			body = append(body, 0)[:len(body)]
+		}
+	}
 }
 
 // splitEvents reads one event, a JSON array of events, or {"events": [...]}.
