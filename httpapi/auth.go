@@ -46,7 +46,8 @@ const tokenBytesMin = 16
 // Tokens checks bearer tokens. It keeps only SHA-256 digests and compares
 // them in constant time.
 type Tokens struct {
-	entries []tokenEntry
+	// entries are who holds each token.
+	entries []identity
 	// digests are the entries' digests in the same order, kept together
 	// and as words so that a lookup, which compares every one of them,
 	// reads one short run of memory.
@@ -59,6 +60,8 @@ type Tokens struct {
 // checking a request's token.
 type digestWords [sha256.Size / 8]uint64
 
+// wordsOf reads a digest as four little-endian words. Any fixed order
+// would do, as long as every digest is read the same way.
 func wordsOf(digest [sha256.Size]byte) digestWords {
 	var words digestWords
 	for i := range words {
@@ -74,12 +77,6 @@ func wordsOf(digest [sha256.Size]byte) digestWords {
 func sameDigest(a, b digestWords) int {
 	difference := (a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3])
 	return subtle.ConstantTimeEq(int32(uint32(difference>>32)|uint32(difference)), 0)
-}
-
-type tokenEntry struct {
-	name     string
-	role     Role
-	personal bool
 }
 
 // NewTokens checks and indexes tokens.
@@ -101,7 +98,7 @@ func NewTokens(tokens []Token) (*Tokens, error) {
 		if token.Personal && token.Role != RoleAuditor && token.Role != RoleAdmin && token.Role != RoleFinance {
 			return nil, fmt.Errorf("token %d (%s): only finance, auditors and admins may be granted personal data", i+1, token.Name)
 		}
-		result.entries = append(result.entries, tokenEntry{name: token.Name, role: token.Role, personal: token.Personal})
+		result.entries = append(result.entries, identity{name: token.Name, role: token.Role, personal: token.Personal})
 		result.digests = append(result.digests, wordsOf(digest))
 	}
 	return result, nil
@@ -159,8 +156,7 @@ func (t *Tokens) lookupDigest(digest digestWords) (identity, bool) {
 	if found < 0 {
 		return identity{}, false
 	}
-	entry := t.entries[found]
-	return identity{name: entry.name, role: entry.role, personal: entry.personal}, true
+	return t.entries[found], true
 }
 
 // allows says whether a role may use an access level.
