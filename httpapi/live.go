@@ -122,12 +122,19 @@ func (h *hub) send(client *liveClient, message liveMessage) {
 func (h *hub) publish(record eventstore.Record) {
 	h.mu.Lock()
 	h.dirty = true
+	// With no client connected the entry is not encoded at all: every
+	// append passes here, and most servers have no live client most of the
+	// time. A client that connects after this check has missed nothing it
+	// was promised: one that names its last seen entry is replayed from the
+	// log after it registers, and one that does not gets entries from its
+	// arrival on.
+	listening := len(h.clients) > 0
 	h.mu.Unlock()
 	select {
 	case h.wake <- struct{}{}:
 	default:
 	}
-	if !shownLive(record) {
+	if !listening || !shownLive(record) {
 		return
 	}
 	data, err := json.Marshal(feedEntry(record))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,7 +19,7 @@ type metrics struct {
 	mu             sync.Mutex
 	appends        uint64
 	rejections     map[string]uint64
-	requests       map[string]uint64
+	requests       map[requestKey]uint64
 	appendBuckets  []uint64
 	appendSum      float64
 	appendCount    uint64
@@ -26,7 +27,7 @@ type metrics struct {
 }
 
 func newMetrics() *metrics {
-	return &metrics{rejections: map[string]uint64{}, requests: map[string]uint64{}, appendBuckets: make([]uint64, len(appendSecondsBuckets))}
+	return &metrics{rejections: map[string]uint64{}, requests: map[requestKey]uint64{}, appendBuckets: make([]uint64, len(appendSecondsBuckets))}
 }
 
 func (m *metrics) appended() {
@@ -57,10 +58,43 @@ func (m *metrics) observeAppend(elapsed time.Duration, ok bool) {
 	}
 }
 
+// requestKey counts the requests of one route that ended with one status.
+// A struct, not a formatted string, so that counting a request allocates
+// nothing: the string form is only made when the metrics are scraped.
+type requestKey struct {
+	route  string
+	status int
+}
+
 func (m *metrics) observeRequest(route string, status int, _ time.Duration) {
 	m.mu.Lock()
-	m.requests[fmt.Sprintf("%s\x00%d", route, status)]++
+	m.requests[requestKey{route: route, status: status}]++
 	m.mu.Unlock()
+}
+
+// sortedRequestKeys orders the request counters as their labels read,
+// route then status as text, which is the order the scrape has always
+// listed them in.
+func sortedRequestKeys(requests map[requestKey]uint64) []requestKey {
+	keys := make([]requestKey, 0, len(requests))
+	for key := range requests {
+		keys = append(keys, key)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].route != keys[j].route {
+			return keys[i].route < keys[j].route
+		}
+		return strconv.Itoa(keys[i].status) < strconv.Itoa(keys[j].status)
+	})
+	return keys
+}
+
+// writeRequests writes the request counters, one line a route and status;
+// the caller holds m.mu.
+func (m *metrics) writeRequests(out *strings.Builder) {
+	for _, key := range sortedRequestKeys(m.requests) {
+		fmt.Fprintf(out, "ledger_http_requests_total{route=%q,status=%q} %d\n", key.route, strconv.Itoa(key.status), m.requests[key])
+	}
 }
 
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request, _ identity) error {
@@ -79,10 +113,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request, _ identity
 	fmt.Fprintf(&out, "ledger_append_seconds_bucket{le=\"+Inf\"} %d\nledger_append_seconds_sum %g\nledger_append_seconds_count %d\n",
 		m.appendCount, m.appendSum, m.appendCount)
 	fmt.Fprintf(&out, "# HELP ledger_http_requests_total HTTP requests by route and status.\n# TYPE ledger_http_requests_total counter\n")
-	for _, key := range sortedKeys(m.requests) {
-		route, status, _ := strings.Cut(key, "\x00")
-		fmt.Fprintf(&out, "ledger_http_requests_total{route=%q,status=%q} %d\n", route, status, m.requests[key])
-	}
+	m.writeRequests(&out)
 	m.mu.Unlock()
 	fmt.Fprintf(&out, "# HELP ledger_live_clients Live (SSE) clients connected.\n# TYPE ledger_live_clients gauge\nledger_live_clients %d\n", s.hub.clientCount())
 	fmt.Fprintf(&out, "# HELP ledger_live_clients_dropped_total Live clients dropped for reading too slowly.\n# TYPE ledger_live_clients_dropped_total counter\nledger_live_clients_dropped_total %d\n", s.hub.droppedCount())
