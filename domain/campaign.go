@@ -3,6 +3,8 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 )
@@ -134,40 +136,79 @@ func (c *Campaign) Balance(region string) Money { return c.pots[region] }
 func (c *Campaign) Len() int { return len(c.entries) }
 
 // effect is what an entry changes: signed amounts per pot and per donation.
+// An entry touches one or two pots and a few donations, and every Decide
+// and Apply builds one, so each is a short list in the order first touched
+// rather than a map: four maps, and the sorted keys the checks walk, cost
+// more than the lists' few small slices. The zero value is empty.
 type effect struct {
-	pots     map[string]Money
-	received map[string]Money
-	spent    map[string]Money
-	receipts map[string]int
+	pots     deltas[Money]
+	received deltas[Money]
+	spent    deltas[Money]
+	receipts deltas[int]
 }
 
-func newEffect() effect {
-	return effect{pots: map[string]Money{}, received: map[string]Money{}, spent: map[string]Money{}, receipts: map[string]int{}}
+// delta is the change of one pot's or one donation's figure.
+type delta[V Money | int] struct {
+	key    string
+	amount V
 }
 
-func (e effect) add(payload Payload, county string, sign Money) {
-	spend := func(amount Money, fundings []Funding) {
-		e.pots[county] -= sign * amount
-		for _, funding := range fundings {
-			e.spent[funding.DonationID] += sign * funding.Amount
+// deltas holds each key once, as a map would: a key touched with a zero
+// amount is still there, and still checked.
+type deltas[V Money | int] []delta[V]
+
+func (d *deltas[V]) add(key string, amount V) {
+	for i := range *d {
+		if (*d)[i].key == key {
+			(*d)[i].amount += amount
+			return
 		}
 	}
+	*d = append(*d, delta[V]{key: key, amount: amount})
+}
+
+// of is the change of key (zero when it is not touched).
+func (d deltas[V]) of(key string) V {
+	for _, each := range d {
+		if each.key == key {
+			return each.amount
+		}
+	}
+	return 0
+}
+
+// sort puts the list in key order: the checks report the first refusal in
+// that order, as they did when the keys were sorted out of maps.
+func (d deltas[V]) sort() {
+	slices.SortFunc(d, func(a, b delta[V]) int { return strings.Compare(a.key, b.key) })
+}
+
+// spend takes amount out of the county's pot, and each funding's share out
+// of its donation.
+func (e *effect) spend(county string, sign, amount Money, fundings []Funding) {
+	e.pots.add(county, -sign*amount)
+	for _, funding := range fundings {
+		e.spent.add(funding.DonationID, sign*funding.Amount)
+	}
+}
+
+func (e *effect) add(payload Payload, county string, sign Money) {
 	switch p := payload.(type) {
 	case DonationReceived:
-		e.receipts[p.DonationID] += int(sign)
+		e.receipts.add(p.DonationID, int(sign))
 		if p.Form == FormMoney {
-			e.pots[county] += sign * p.Amount
-			e.received[p.DonationID] += sign * p.Amount
+			e.pots.add(county, sign*p.Amount)
+			e.received.add(p.DonationID, sign*p.Amount)
 		}
 	case FundsAllocated:
-		e.pots[p.FromCounty] -= sign * p.Amount
-		e.pots[p.ToCounty] += sign * p.Amount
+		e.pots.add(p.FromCounty, -sign*p.Amount)
+		e.pots.add(p.ToCounty, sign*p.Amount)
 	case SuppliesDelivered:
-		spend(p.Spent, p.FundedBy)
+		e.spend(county, sign, p.Spent, p.FundedBy)
 	case TrainingHeld:
-		spend(p.Cost, p.FundedBy)
+		e.spend(county, sign, p.Cost, p.FundedBy)
 	case ServiceProvided:
-		spend(p.Cost, p.FundedBy)
+		e.spend(county, sign, p.Cost, p.FundedBy)
 	}
 }
 
@@ -176,7 +217,7 @@ func (e effect) add(payload Payload, county string, sign Money) {
 // whose replacement is malformed; it changes nothing. For a correction it
 // decodes the replacement into the target's type, so call it before Apply.
 func (c *Campaign) Decide(event *Event, validator Validator) error {
-	change := newEffect()
+	var change effect
 	switch p := event.Data.(type) {
 	case EntryVoided:
 		target, err := c.activeTarget("data.target_event_id", p.TargetEventID)
@@ -324,8 +365,10 @@ func (c *Campaign) checkFundings(payload Payload) error {
 }
 
 func (c *Campaign) checkEffect(change effect) error {
-	for _, region := range sortedKeys(change.pots) {
-		if balance := c.pots[region] + change.pots[region]; balance < 0 {
+	change.pots.sort()
+	for _, pot := range change.pots {
+		region := pot.key
+		if balance := c.pots[region] + pot.amount; balance < 0 {
 			level := "county " + region
 			if region == c.cityCode {
 				level = "the city level (" + region + ")"
@@ -334,14 +377,32 @@ func (c *Campaign) checkEffect(change effect) error {
 				"received (it holds %s yuan)", c.Ref.ID, level, balance, c.pots[region])
 		}
 	}
-	for _, donation := range sortedKeys(change.receipts) {
-		if receipts := c.receipts[donation] + change.receipts[donation]; receipts > 1 {
-			return rejectf("data.donation_id", "donation %s would be received twice", donation)
+	change.receipts.sort()
+	for _, receipt := range change.receipts {
+		if receipts := c.receipts[receipt.key] + receipt.amount; receipts > 1 {
+			return rejectf("data.donation_id", "donation %s would be received twice", receipt.key)
 		}
 	}
-	for _, donation := range unionKeys(change.spent, change.received) {
-		spent := c.spent[donation] + change.spent[donation]
-		received := c.received[donation] + change.received[donation]
+	// Every donation either list touches, once, in key order.
+	change.spent.sort()
+	change.received.sort()
+	spentAt, receivedAt := 0, 0
+	for spentAt < len(change.spent) || receivedAt < len(change.received) {
+		var donation string
+		switch {
+		case receivedAt == len(change.received) || (spentAt < len(change.spent) && change.spent[spentAt].key < change.received[receivedAt].key):
+			donation = change.spent[spentAt].key
+			spentAt++
+		case spentAt == len(change.spent) || change.received[receivedAt].key < change.spent[spentAt].key:
+			donation = change.received[receivedAt].key
+			receivedAt++
+		default:
+			donation = change.spent[spentAt].key
+			spentAt++
+			receivedAt++
+		}
+		spent := c.spent[donation] + change.spent.of(donation)
+		received := c.received[donation] + change.received.of(donation)
 		if spent > received {
 			return rejectf("", "donation %s would pay for %s yuan of entries but brought in %s yuan",
 				donation, spent, received)
@@ -353,7 +414,7 @@ func (c *Campaign) checkEffect(change effect) error {
 // Apply folds a stored event into the state. It never refuses: the event was
 // checked when it was written.
 func (c *Campaign) Apply(event Event, position uint64) {
-	change := newEffect()
+	var change effect
 	switch p := event.Data.(type) {
 	case EntryVoided:
 		targetID, _ := uuid.Parse(p.TargetEventID)
@@ -392,17 +453,17 @@ func (c *Campaign) Apply(event Event, position uint64) {
 			c.moneyForm[received.DonationID] = received.Form == FormMoney
 		}
 	}
-	for region, delta := range change.pots {
-		c.pots[region] += delta
+	for _, pot := range change.pots {
+		c.pots[pot.key] += pot.amount
 	}
-	for donation, delta := range change.received {
-		c.received[donation] += delta
+	for _, donation := range change.received {
+		c.received[donation.key] += donation.amount
 	}
-	for donation, delta := range change.spent {
-		c.spent[donation] += delta
+	for _, donation := range change.spent {
+		c.spent[donation.key] += donation.amount
 	}
-	for donation, delta := range change.receipts {
-		c.receipts[donation] += delta
+	for _, donation := range change.receipts {
+		c.receipts[donation.key] += donation.amount
 	}
 	c.entries[event.ID] = &campaignEntry{eventType: event.Type, county: event.County, payload: event.Data,
 		position: position, effectivePosition: position}
@@ -459,15 +520,4 @@ func sortedKeys[V any](values map[string]V) []string {
 	}
 	sortStrings(keys)
 	return keys
-}
-
-func unionKeys(first, second map[string]Money) []string {
-	union := map[string]Money{}
-	for key := range first {
-		union[key] = 0
-	}
-	for key := range second {
-		union[key] = 0
-	}
-	return sortedKeys(union)
 }
