@@ -138,13 +138,28 @@ func (c *Campaign) Len() int { return len(c.entries) }
 // effect is what an entry changes: signed amounts per pot and per donation.
 // An entry touches one or two pots and a few donations, and every Decide
 // and Apply builds one, so each is a short list in the order first touched
-// rather than a map: four maps, and the sorted keys the checks walk, cost
-// more than the lists' few small slices. The zero value is empty.
+// rather than a map, with room on the stack for the common case: four maps
+// and the sorted keys the checks walk cost more.
 type effect struct {
 	pots     deltas[Money]
 	received deltas[Money]
 	spent    deltas[Money]
 	receipts deltas[int]
+}
+
+// effectDeltasMax is the room each list of an effect starts with, more
+// than an entry touches in the common case; a longer list grows on the heap.
+const effectDeltasMax = 4
+
+// newEffect returns an empty effect. Inlined, the lists' room is on the
+// caller's stack.
+func newEffect() effect {
+	return effect{
+		pots:     make(deltas[Money], 0, effectDeltasMax),
+		received: make(deltas[Money], 0, effectDeltasMax),
+		spent:    make(deltas[Money], 0, effectDeltasMax),
+		receipts: make(deltas[int], 0, effectDeltasMax),
+	}
 }
 
 // delta is the change of one pot's or one donation's figure.
@@ -157,14 +172,17 @@ type delta[V Money | int] struct {
 // amount is still there, and still checked.
 type deltas[V Money | int] []delta[V]
 
-func (d *deltas[V]) add(key string, amount V) {
-	for i := range *d {
-		if (*d)[i].key == key {
-			(*d)[i].amount += amount
-			return
+// add returns the list with amount added to key's change. It takes and
+// returns the list by value, so a list that starts on the caller's stack
+// stays there while it fits.
+func (d deltas[V]) add(key string, amount V) deltas[V] {
+	for i := range d {
+		if d[i].key == key {
+			d[i].amount += amount
+			return d
 		}
 	}
-	*d = append(*d, delta[V]{key: key, amount: amount})
+	return append(d, delta[V]{key: key, amount: amount})
 }
 
 // of is the change of key (zero when it is not touched).
@@ -185,31 +203,34 @@ func (d deltas[V]) sort() {
 
 // spend takes amount out of the county's pot, and each funding's share out
 // of its donation.
-func (e *effect) spend(county string, sign, amount Money, fundings []Funding) {
-	e.pots.add(county, -sign*amount)
+func (e effect) spend(county string, sign, amount Money, fundings []Funding) effect {
+	e.pots = e.pots.add(county, -sign*amount)
 	for _, funding := range fundings {
-		e.spent.add(funding.DonationID, sign*funding.Amount)
+		e.spent = e.spent.add(funding.DonationID, sign*funding.Amount)
 	}
+	return e
 }
 
-func (e *effect) add(payload Payload, county string, sign Money) {
+// add returns the effect with the payload's added, by value as deltas.add.
+func (e effect) add(payload Payload, county string, sign Money) effect {
 	switch p := payload.(type) {
 	case DonationReceived:
-		e.receipts.add(p.DonationID, int(sign))
+		e.receipts = e.receipts.add(p.DonationID, int(sign))
 		if p.Form == FormMoney {
-			e.pots.add(county, sign*p.Amount)
-			e.received.add(p.DonationID, sign*p.Amount)
+			e.pots = e.pots.add(county, sign*p.Amount)
+			e.received = e.received.add(p.DonationID, sign*p.Amount)
 		}
 	case FundsAllocated:
-		e.pots.add(p.FromCounty, -sign*p.Amount)
-		e.pots.add(p.ToCounty, sign*p.Amount)
+		e.pots = e.pots.add(p.FromCounty, -sign*p.Amount)
+		e.pots = e.pots.add(p.ToCounty, sign*p.Amount)
 	case SuppliesDelivered:
-		e.spend(county, sign, p.Spent, p.FundedBy)
+		return e.spend(county, sign, p.Spent, p.FundedBy)
 	case TrainingHeld:
-		e.spend(county, sign, p.Cost, p.FundedBy)
+		return e.spend(county, sign, p.Cost, p.FundedBy)
 	case ServiceProvided:
-		e.spend(county, sign, p.Cost, p.FundedBy)
+		return e.spend(county, sign, p.Cost, p.FundedBy)
 	}
+	return e
 }
 
 // Decide checks whether a new event may be appended to the campaign. It
@@ -217,7 +238,7 @@ func (e *effect) add(payload Payload, county string, sign Money) {
 // whose replacement is malformed; it changes nothing. For a correction it
 // decodes the replacement into the target's type, so call it before Apply.
 func (c *Campaign) Decide(event *Event, validator Validator) error {
-	var change effect
+	change := newEffect()
 	switch p := event.Data.(type) {
 	case EntryVoided:
 		target, err := c.activeTarget("data.target_event_id", p.TargetEventID)
@@ -228,7 +249,7 @@ func (c *Campaign) Decide(event *Event, validator Validator) error {
 			return err
 		}
 		event.Data = p
-		change.add(target.payload, target.county, -1)
+		change = change.add(target.payload, target.county, -1)
 	case *EntryCorrected:
 		target, err := c.activeTarget("data.target_event_id", p.TargetEventID)
 		if err != nil {
@@ -248,8 +269,8 @@ func (c *Campaign) Decide(event *Event, validator Validator) error {
 		if EntityID(replacement) != EntityID(target.payload) {
 			return rejectf("data.replacement", "must keep the id %q of the entry it corrects", EntityID(target.payload))
 		}
-		change.add(target.payload, target.county, -1)
-		change.add(replacement, event.County, +1)
+		change = change.add(target.payload, target.county, -1)
+		change = change.add(replacement, event.County, +1)
 		if err := c.checkFundings(replacement); err != nil {
 			return err
 		}
@@ -260,7 +281,7 @@ func (c *Campaign) Decide(event *Event, validator Validator) error {
 		if err := c.checkFundings(event.Data); err != nil {
 			return err
 		}
-		change.add(event.Data, event.County, +1)
+		change = change.add(event.Data, event.County, +1)
 	}
 	return c.checkEffect(change)
 }
@@ -414,12 +435,12 @@ func (c *Campaign) checkEffect(change effect) error {
 // Apply folds a stored event into the state. It never refuses: the event was
 // checked when it was written.
 func (c *Campaign) Apply(event Event, position uint64) {
-	var change effect
+	change := newEffect()
 	switch p := event.Data.(type) {
 	case EntryVoided:
 		targetID, _ := uuid.Parse(p.TargetEventID)
 		if target := c.entries[targetID]; target != nil {
-			change.add(target.payload, target.county, -1)
+			change = change.add(target.payload, target.county, -1)
 			target.voidedBy = event.ID
 			if key := entityKey(target.payload); key != "" && c.entities[key] == targetID {
 				delete(c.entities, key)
@@ -436,8 +457,8 @@ func (c *Campaign) Apply(event Event, position uint64) {
 				}
 				replacement, p.replacement = decoded, decoded
 			}
-			change.add(target.payload, target.county, -1)
-			change.add(replacement, event.County, +1)
+			change = change.add(target.payload, target.county, -1)
+			change = change.add(replacement, event.County, +1)
 			target.payload, target.county = replacement, event.County
 			target.effectivePosition = position
 			if received, ok := replacement.(DonationReceived); ok {
@@ -445,7 +466,7 @@ func (c *Campaign) Apply(event Event, position uint64) {
 			}
 		}
 	default:
-		change.add(event.Data, event.County, +1)
+		change = change.add(event.Data, event.County, +1)
 		if key := entityKey(event.Data); key != "" {
 			c.entities[key] = event.ID
 		}
