@@ -65,7 +65,8 @@ func (e Event) ContentHash() (string, error) {
 		var scratch [contentHashBytesMax]byte
 		if encoded, ok := appendContentFast(scratch[:0], content); ok {
 			sum := sha256.Sum256(encoded)
-			return hex.EncodeToString(sum[:]), nil
+			var text [2 * sha256.Size]byte
+			return string(hex.AppendEncode(text[:0], sum[:])), nil
 		}
 	}
 	// The encoding goes straight into the digest: the same bytes as
