@@ -30,13 +30,12 @@ type Campaign struct {
 	Version  uint64
 	cityCode string
 
-	entries   map[uuid.UUID]*campaignEntry
-	entities  map[string]uuid.UUID // "type:id" of an active entry → its event
-	pots      map[string]Money     // region code → money it holds
-	received  map[string]Money     // donation id → money received
-	spent     map[string]Money     // donation id → money spent through funded_by
-	receipts  map[string]int       // donation id → active receipts (0 or 1)
-	moneyForm map[string]bool      // donation id → received as money
+	entries  map[uuid.UUID]*campaignEntry
+	entities map[entityRef]uuid.UUID // type and id of an active entry → its event
+	pots     map[string]Money        // region code → money it holds
+	// donations hold each donation's figures in one entry, so that a new
+	// donation is one map insert rather than one in each of four maps.
+	donations map[string]*donationFigures // donation id → its figures
 	keys      map[string]KeyRecord
 	// unconfirmedKeys are the keys of events applied before their append
 	// was acknowledged (position 0), so Confirm visits them alone rather
@@ -69,12 +68,9 @@ func NewCampaign(code, cityCode string) *Campaign {
 		Ref:       AggregateRef{Kind: AggregateCampaign, ID: code},
 		cityCode:  cityCode,
 		entries:   map[uuid.UUID]*campaignEntry{},
-		entities:  map[string]uuid.UUID{},
+		entities:  map[entityRef]uuid.UUID{},
 		pots:      map[string]Money{},
-		received:  map[string]Money{},
-		spent:     map[string]Money{},
-		receipts:  map[string]int{},
-		moneyForm: map[string]bool{},
+		donations: map[string]*donationFigures{},
 		keys:      map[string]KeyRecord{},
 	}
 }
@@ -127,6 +123,34 @@ func confirmKeys(keys map[string]KeyRecord, unconfirmed []string, positions map[
 	}
 	clear(unconfirmed[len(still):])
 	return still
+}
+
+// donationFigures are what a campaign knows of one donation.
+type donationFigures struct {
+	received  Money // money received
+	spent     Money // money spent through funded_by
+	receipts  int   // active receipts (0 or 1)
+	moneyForm bool  // received as money
+}
+
+// figuresOf is a donation's figures, all zero for a donation the campaign
+// has not seen.
+func (c *Campaign) figuresOf(donation string) donationFigures {
+	if figures := c.donations[donation]; figures != nil {
+		return *figures
+	}
+	return donationFigures{}
+}
+
+// figures is a donation's figures to change, made when the campaign has
+// not seen the donation.
+func (c *Campaign) figures(donation string) *donationFigures {
+	figures := c.donations[donation]
+	if figures == nil {
+		figures = &donationFigures{}
+		c.donations[donation] = figures
+	}
+	return figures
 }
 
 // Balance is the money a level of the fund holds now.
@@ -321,16 +345,26 @@ func locate(given TargetLocation, target *campaignEntry, id string) (TargetLocat
 	return location, nil
 }
 
-func entityKey(payload Payload) string {
+// entityRef names the thing an entry is about by its type and id. It is a
+// pair rather than one "type:id" string so that every Decide and Apply
+// looks the entry up without building a string.
+type entityRef struct {
+	eventType EventType
+	id        string
+}
+
+// entityKey is the payload's entity, and whether it has one (voids and
+// corrections have none).
+func entityKey(payload Payload) (entityRef, bool) {
 	if id := EntityID(payload); id != "" {
-		return string(payload.EventType()) + ":" + id
+		return entityRef{eventType: payload.EventType(), id: id}, true
 	}
-	return ""
+	return entityRef{}, false
 }
 
 func (c *Campaign) checkNewEntity(payload Payload) error {
-	key := entityKey(payload)
-	if key == "" {
+	key, ok := entityKey(payload)
+	if !ok {
 		return nil
 	}
 	if existing, ok := c.entities[key]; ok {
@@ -377,7 +411,7 @@ func fundingsOf(payload Payload) []Funding {
 
 func (c *Campaign) checkFundings(payload Payload) error {
 	for i, funding := range fundingsOf(payload) {
-		if c.receipts[funding.DonationID] == 0 || !c.moneyForm[funding.DonationID] {
+		if figures := c.figuresOf(funding.DonationID); figures.receipts == 0 || !figures.moneyForm {
 			return rejectf(fmt.Sprintf("data.funded_by[%d].donation_id", i),
 				"donation %s has no money received in campaign %s", funding.DonationID, c.Ref.ID)
 		}
@@ -400,7 +434,7 @@ func (c *Campaign) checkEffect(change effect) error {
 	}
 	change.receipts.sort()
 	for _, receipt := range change.receipts {
-		if receipts := c.receipts[receipt.key] + receipt.amount; receipts > 1 {
+		if receipts := c.figuresOf(receipt.key).receipts + receipt.amount; receipts > 1 {
 			return rejectf("data.donation_id", "donation %s would be received twice", receipt.key)
 		}
 	}
@@ -422,8 +456,9 @@ func (c *Campaign) checkEffect(change effect) error {
 			spentAt++
 			receivedAt++
 		}
-		spent := c.spent[donation] + change.spent.of(donation)
-		received := c.received[donation] + change.received.of(donation)
+		figures := c.figuresOf(donation)
+		spent := figures.spent + change.spent.of(donation)
+		received := figures.received + change.received.of(donation)
 		if spent > received {
 			return rejectf("", "donation %s would pay for %s yuan of entries but brought in %s yuan",
 				donation, spent, received)
@@ -442,7 +477,7 @@ func (c *Campaign) Apply(event Event, position uint64) {
 		if target := c.entries[targetID]; target != nil {
 			change = change.add(target.payload, target.county, -1)
 			target.voidedBy = event.ID
-			if key := entityKey(target.payload); key != "" && c.entities[key] == targetID {
+			if key, ok := entityKey(target.payload); ok && c.entities[key] == targetID {
 				delete(c.entities, key)
 			}
 		}
@@ -462,29 +497,29 @@ func (c *Campaign) Apply(event Event, position uint64) {
 			target.payload, target.county = replacement, event.County
 			target.effectivePosition = position
 			if received, ok := replacement.(DonationReceived); ok {
-				c.moneyForm[received.DonationID] = received.Form == FormMoney
+				c.figures(received.DonationID).moneyForm = received.Form == FormMoney
 			}
 		}
 	default:
 		change = change.add(event.Data, event.County, +1)
-		if key := entityKey(event.Data); key != "" {
+		if key, ok := entityKey(event.Data); ok {
 			c.entities[key] = event.ID
 		}
 		if received, ok := event.Data.(DonationReceived); ok {
-			c.moneyForm[received.DonationID] = received.Form == FormMoney
+			c.figures(received.DonationID).moneyForm = received.Form == FormMoney
 		}
 	}
 	for _, pot := range change.pots {
 		c.pots[pot.key] += pot.amount
 	}
 	for _, donation := range change.received {
-		c.received[donation.key] += donation.amount
+		c.figures(donation.key).received += donation.amount
 	}
 	for _, donation := range change.spent {
-		c.spent[donation.key] += donation.amount
+		c.figures(donation.key).spent += donation.amount
 	}
 	for _, donation := range change.receipts {
-		c.receipts[donation.key] += donation.amount
+		c.figures(donation.key).receipts += donation.amount
 	}
 	c.entries[event.ID] = &campaignEntry{eventType: event.Type, county: event.County, payload: event.Data,
 		position: position, effectivePosition: position}
