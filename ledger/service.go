@@ -528,6 +528,11 @@ func (s *Service) checkPeriod(ctx context.Context, event domain.Event) error {
 	if err != nil {
 		return err
 	}
+	if !periods.MayHaveClosed() {
+		// Naming the month formats a time: not worth it for every entry
+		// of a ledger whose finance has closed no month yet.
+		return nil
+	}
 	month := domain.MonthOf(event.OccurredAt)
 	if !periods.Closed(month) {
 		return nil
