@@ -3,6 +3,8 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 )
@@ -28,13 +30,12 @@ type Campaign struct {
 	Version  uint64
 	cityCode string
 
-	entries   map[uuid.UUID]*campaignEntry
-	entities  map[string]uuid.UUID // "type:id" of an active entry → its event
-	pots      map[string]Money     // region code → money it holds
-	received  map[string]Money     // donation id → money received
-	spent     map[string]Money     // donation id → money spent through funded_by
-	receipts  map[string]int       // donation id → active receipts (0 or 1)
-	moneyForm map[string]bool      // donation id → received as money
+	entries  map[uuid.UUID]*campaignEntry
+	entities map[entityRef]uuid.UUID // type and id of an active entry → its event
+	pots     map[string]Money        // region code → money it holds
+	// donations hold each donation's figures in one entry, so that a new
+	// donation is one map insert rather than one in each of four maps.
+	donations map[string]*donationFigures // donation id → its figures
 	keys      map[string]KeyRecord
 	// unconfirmedKeys are the keys of events applied before their append
 	// was acknowledged (position 0), so Confirm visits them alone rather
@@ -67,12 +68,9 @@ func NewCampaign(code, cityCode string) *Campaign {
 		Ref:       AggregateRef{Kind: AggregateCampaign, ID: code},
 		cityCode:  cityCode,
 		entries:   map[uuid.UUID]*campaignEntry{},
-		entities:  map[string]uuid.UUID{},
+		entities:  map[entityRef]uuid.UUID{},
 		pots:      map[string]Money{},
-		received:  map[string]Money{},
-		spent:     map[string]Money{},
-		receipts:  map[string]int{},
-		moneyForm: map[string]bool{},
+		donations: map[string]*donationFigures{},
 		keys:      map[string]KeyRecord{},
 	}
 }
@@ -127,6 +125,34 @@ func confirmKeys(keys map[string]KeyRecord, unconfirmed []string, positions map[
 	return still
 }
 
+// donationFigures are what a campaign knows of one donation.
+type donationFigures struct {
+	received  Money // money received
+	spent     Money // money spent through funded_by
+	receipts  int   // active receipts (0 or 1)
+	moneyForm bool  // received as money
+}
+
+// figuresOf is a donation's figures, all zero for a donation the campaign
+// has not seen.
+func (c *Campaign) figuresOf(donation string) donationFigures {
+	if figures := c.donations[donation]; figures != nil {
+		return *figures
+	}
+	return donationFigures{}
+}
+
+// figures is a donation's figures to change, made when the campaign has
+// not seen the donation.
+func (c *Campaign) figures(donation string) *donationFigures {
+	figures := c.donations[donation]
+	if figures == nil {
+		figures = &donationFigures{}
+		c.donations[donation] = figures
+	}
+	return figures
+}
+
 // Balance is the money a level of the fund holds now.
 func (c *Campaign) Balance(region string) Money { return c.pots[region] }
 
@@ -134,41 +160,101 @@ func (c *Campaign) Balance(region string) Money { return c.pots[region] }
 func (c *Campaign) Len() int { return len(c.entries) }
 
 // effect is what an entry changes: signed amounts per pot and per donation.
+// An entry touches one or two pots and a few donations, and every Decide
+// and Apply builds one, so each is a short list in the order first touched
+// rather than a map, with room on the stack for the common case: four maps
+// and the sorted keys the checks walk cost more.
 type effect struct {
-	pots     map[string]Money
-	received map[string]Money
-	spent    map[string]Money
-	receipts map[string]int
+	pots     deltas[Money]
+	received deltas[Money]
+	spent    deltas[Money]
+	receipts deltas[int]
 }
 
+// effectDeltasMax is the room each list of an effect starts with, more
+// than an entry touches in the common case; a longer list grows on the heap.
+const effectDeltasMax = 4
+
+// newEffect returns an empty effect. Inlined, the lists' room is on the
+// caller's stack.
 func newEffect() effect {
-	return effect{pots: map[string]Money{}, received: map[string]Money{}, spent: map[string]Money{}, receipts: map[string]int{}}
+	return effect{
+		pots:     make(deltas[Money], 0, effectDeltasMax),
+		received: make(deltas[Money], 0, effectDeltasMax),
+		spent:    make(deltas[Money], 0, effectDeltasMax),
+		receipts: make(deltas[int], 0, effectDeltasMax),
+	}
 }
 
-func (e effect) add(payload Payload, county string, sign Money) {
-	spend := func(amount Money, fundings []Funding) {
-		e.pots[county] -= sign * amount
-		for _, funding := range fundings {
-			e.spent[funding.DonationID] += sign * funding.Amount
+// delta is the change of one pot's or one donation's figure.
+type delta[V Money | int] struct {
+	key    string
+	amount V
+}
+
+// deltas holds each key once, as a map would: a key touched with a zero
+// amount is still there, and still checked.
+type deltas[V Money | int] []delta[V]
+
+// add returns the list with amount added to key's change. It takes and
+// returns the list by value, so a list that starts on the caller's stack
+// stays there while it fits.
+func (d deltas[V]) add(key string, amount V) deltas[V] {
+	for i := range d {
+		if d[i].key == key {
+			d[i].amount += amount
+			return d
 		}
 	}
+	return append(d, delta[V]{key: key, amount: amount})
+}
+
+// of is the change of key (zero when it is not touched).
+func (d deltas[V]) of(key string) V {
+	for _, each := range d {
+		if each.key == key {
+			return each.amount
+		}
+	}
+	return 0
+}
+
+// sort puts the list in key order: the checks report the first refusal in
+// that order, as they did when the keys were sorted out of maps.
+func (d deltas[V]) sort() {
+	slices.SortFunc(d, func(a, b delta[V]) int { return strings.Compare(a.key, b.key) })
+}
+
+// spend takes amount out of the county's pot, and each funding's share out
+// of its donation.
+func (e effect) spend(county string, sign, amount Money, fundings []Funding) effect {
+	e.pots = e.pots.add(county, -sign*amount)
+	for _, funding := range fundings {
+		e.spent = e.spent.add(funding.DonationID, sign*funding.Amount)
+	}
+	return e
+}
+
+// add returns the effect with the payload's added, by value as deltas.add.
+func (e effect) add(payload Payload, county string, sign Money) effect {
 	switch p := payload.(type) {
 	case DonationReceived:
-		e.receipts[p.DonationID] += int(sign)
+		e.receipts = e.receipts.add(p.DonationID, int(sign))
 		if p.Form == FormMoney {
-			e.pots[county] += sign * p.Amount
-			e.received[p.DonationID] += sign * p.Amount
+			e.pots = e.pots.add(county, sign*p.Amount)
+			e.received = e.received.add(p.DonationID, sign*p.Amount)
 		}
 	case FundsAllocated:
-		e.pots[p.FromCounty] -= sign * p.Amount
-		e.pots[p.ToCounty] += sign * p.Amount
+		e.pots = e.pots.add(p.FromCounty, -sign*p.Amount)
+		e.pots = e.pots.add(p.ToCounty, sign*p.Amount)
 	case SuppliesDelivered:
-		spend(p.Spent, p.FundedBy)
+		return e.spend(county, sign, p.Spent, p.FundedBy)
 	case TrainingHeld:
-		spend(p.Cost, p.FundedBy)
+		return e.spend(county, sign, p.Cost, p.FundedBy)
 	case ServiceProvided:
-		spend(p.Cost, p.FundedBy)
+		return e.spend(county, sign, p.Cost, p.FundedBy)
 	}
+	return e
 }
 
 // Decide checks whether a new event may be appended to the campaign. It
@@ -187,7 +273,7 @@ func (c *Campaign) Decide(event *Event, validator Validator) error {
 			return err
 		}
 		event.Data = p
-		change.add(target.payload, target.county, -1)
+		change = change.add(target.payload, target.county, -1)
 	case *EntryCorrected:
 		target, err := c.activeTarget("data.target_event_id", p.TargetEventID)
 		if err != nil {
@@ -207,8 +293,8 @@ func (c *Campaign) Decide(event *Event, validator Validator) error {
 		if EntityID(replacement) != EntityID(target.payload) {
 			return rejectf("data.replacement", "must keep the id %q of the entry it corrects", EntityID(target.payload))
 		}
-		change.add(target.payload, target.county, -1)
-		change.add(replacement, event.County, +1)
+		change = change.add(target.payload, target.county, -1)
+		change = change.add(replacement, event.County, +1)
 		if err := c.checkFundings(replacement); err != nil {
 			return err
 		}
@@ -219,7 +305,7 @@ func (c *Campaign) Decide(event *Event, validator Validator) error {
 		if err := c.checkFundings(event.Data); err != nil {
 			return err
 		}
-		change.add(event.Data, event.County, +1)
+		change = change.add(event.Data, event.County, +1)
 	}
 	return c.checkEffect(change)
 }
@@ -259,16 +345,26 @@ func locate(given TargetLocation, target *campaignEntry, id string) (TargetLocat
 	return location, nil
 }
 
-func entityKey(payload Payload) string {
+// entityRef names the thing an entry is about by its type and id. It is a
+// pair rather than one "type:id" string so that every Decide and Apply
+// looks the entry up without building a string.
+type entityRef struct {
+	eventType EventType
+	id        string
+}
+
+// entityKey is the payload's entity, and whether it has one (voids and
+// corrections have none).
+func entityKey(payload Payload) (entityRef, bool) {
 	if id := EntityID(payload); id != "" {
-		return string(payload.EventType()) + ":" + id
+		return entityRef{eventType: payload.EventType(), id: id}, true
 	}
-	return ""
+	return entityRef{}, false
 }
 
 func (c *Campaign) checkNewEntity(payload Payload) error {
-	key := entityKey(payload)
-	if key == "" {
+	key, ok := entityKey(payload)
+	if !ok {
 		return nil
 	}
 	if existing, ok := c.entities[key]; ok {
@@ -315,7 +411,7 @@ func fundingsOf(payload Payload) []Funding {
 
 func (c *Campaign) checkFundings(payload Payload) error {
 	for i, funding := range fundingsOf(payload) {
-		if c.receipts[funding.DonationID] == 0 || !c.moneyForm[funding.DonationID] {
+		if figures := c.figuresOf(funding.DonationID); figures.receipts == 0 || !figures.moneyForm {
 			return rejectf(fmt.Sprintf("data.funded_by[%d].donation_id", i),
 				"donation %s has no money received in campaign %s", funding.DonationID, c.Ref.ID)
 		}
@@ -324,8 +420,10 @@ func (c *Campaign) checkFundings(payload Payload) error {
 }
 
 func (c *Campaign) checkEffect(change effect) error {
-	for _, region := range sortedKeys(change.pots) {
-		if balance := c.pots[region] + change.pots[region]; balance < 0 {
+	change.pots.sort()
+	for _, pot := range change.pots {
+		region := pot.key
+		if balance := c.pots[region] + pot.amount; balance < 0 {
 			level := "county " + region
 			if region == c.cityCode {
 				level = "the city level (" + region + ")"
@@ -334,14 +432,33 @@ func (c *Campaign) checkEffect(change effect) error {
 				"received (it holds %s yuan)", c.Ref.ID, level, balance, c.pots[region])
 		}
 	}
-	for _, donation := range sortedKeys(change.receipts) {
-		if receipts := c.receipts[donation] + change.receipts[donation]; receipts > 1 {
-			return rejectf("data.donation_id", "donation %s would be received twice", donation)
+	change.receipts.sort()
+	for _, receipt := range change.receipts {
+		if receipts := c.figuresOf(receipt.key).receipts + receipt.amount; receipts > 1 {
+			return rejectf("data.donation_id", "donation %s would be received twice", receipt.key)
 		}
 	}
-	for _, donation := range unionKeys(change.spent, change.received) {
-		spent := c.spent[donation] + change.spent[donation]
-		received := c.received[donation] + change.received[donation]
+	// Every donation either list touches, once, in key order.
+	change.spent.sort()
+	change.received.sort()
+	spentAt, receivedAt := 0, 0
+	for spentAt < len(change.spent) || receivedAt < len(change.received) {
+		var donation string
+		switch {
+		case receivedAt == len(change.received) || (spentAt < len(change.spent) && change.spent[spentAt].key < change.received[receivedAt].key):
+			donation = change.spent[spentAt].key
+			spentAt++
+		case spentAt == len(change.spent) || change.received[receivedAt].key < change.spent[spentAt].key:
+			donation = change.received[receivedAt].key
+			receivedAt++
+		default:
+			donation = change.spent[spentAt].key
+			spentAt++
+			receivedAt++
+		}
+		figures := c.figuresOf(donation)
+		spent := figures.spent + change.spent.of(donation)
+		received := figures.received + change.received.of(donation)
 		if spent > received {
 			return rejectf("", "donation %s would pay for %s yuan of entries but brought in %s yuan",
 				donation, spent, received)
@@ -358,9 +475,9 @@ func (c *Campaign) Apply(event Event, position uint64) {
 	case EntryVoided:
 		targetID, _ := uuid.Parse(p.TargetEventID)
 		if target := c.entries[targetID]; target != nil {
-			change.add(target.payload, target.county, -1)
+			change = change.add(target.payload, target.county, -1)
 			target.voidedBy = event.ID
-			if key := entityKey(target.payload); key != "" && c.entities[key] == targetID {
+			if key, ok := entityKey(target.payload); ok && c.entities[key] == targetID {
 				delete(c.entities, key)
 			}
 		}
@@ -375,34 +492,34 @@ func (c *Campaign) Apply(event Event, position uint64) {
 				}
 				replacement, p.replacement = decoded, decoded
 			}
-			change.add(target.payload, target.county, -1)
-			change.add(replacement, event.County, +1)
+			change = change.add(target.payload, target.county, -1)
+			change = change.add(replacement, event.County, +1)
 			target.payload, target.county = replacement, event.County
 			target.effectivePosition = position
 			if received, ok := replacement.(DonationReceived); ok {
-				c.moneyForm[received.DonationID] = received.Form == FormMoney
+				c.figures(received.DonationID).moneyForm = received.Form == FormMoney
 			}
 		}
 	default:
-		change.add(event.Data, event.County, +1)
-		if key := entityKey(event.Data); key != "" {
+		change = change.add(event.Data, event.County, +1)
+		if key, ok := entityKey(event.Data); ok {
 			c.entities[key] = event.ID
 		}
 		if received, ok := event.Data.(DonationReceived); ok {
-			c.moneyForm[received.DonationID] = received.Form == FormMoney
+			c.figures(received.DonationID).moneyForm = received.Form == FormMoney
 		}
 	}
-	for region, delta := range change.pots {
-		c.pots[region] += delta
+	for _, pot := range change.pots {
+		c.pots[pot.key] += pot.amount
 	}
-	for donation, delta := range change.received {
-		c.received[donation] += delta
+	for _, donation := range change.received {
+		c.figures(donation.key).received += donation.amount
 	}
-	for donation, delta := range change.spent {
-		c.spent[donation] += delta
+	for _, donation := range change.spent {
+		c.figures(donation.key).spent += donation.amount
 	}
-	for donation, delta := range change.receipts {
-		c.receipts[donation] += delta
+	for _, donation := range change.receipts {
+		c.figures(donation.key).receipts += donation.amount
 	}
 	c.entries[event.ID] = &campaignEntry{eventType: event.Type, county: event.County, payload: event.Data,
 		position: position, effectivePosition: position}
@@ -459,15 +576,4 @@ func sortedKeys[V any](values map[string]V) []string {
 	}
 	sortStrings(keys)
 	return keys
-}
-
-func unionKeys(first, second map[string]Money) []string {
-	union := map[string]Money{}
-	for key := range first {
-		union[key] = 0
-	}
-	for key := range second {
-		union[key] = 0
-	}
-	return sortedKeys(union)
 }

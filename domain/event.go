@@ -5,8 +5,6 @@ package domain
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -425,44 +423,6 @@ func EntityID(payload Payload) string {
 func jsonUnmarshal(data []byte, target any) error { return json.Unmarshal(data, target) }
 
 func sortStrings(values []string) { sort.Strings(values) }
-
-// ContentHash identifies what an event says, leaving out what the ledger adds
-// (id, recorded-at) and request bookkeeping (correlation and causation ids).
-// A retry with the same idempotency key must have the same content hash.
-func (e Event) ContentHash() (string, error) {
-	// Where the target sits is the ledger's addition, not the client's
-	// content: a retry without it is the same request.
-	data := e.Data
-	switch p := data.(type) {
-	case EntryVoided:
-		p.TargetLocation = TargetLocation{}
-		data = p
-	case *EntryCorrected:
-		copied := *p
-		copied.TargetLocation = TargetLocation{}
-		data = &copied
-	}
-	content := struct {
-		Type       EventType      `json:"type"`
-		Aggregate  AggregateRef   `json:"aggregate"`
-		County     string         `json:"county"`
-		OccurredAt time.Time      `json:"occurred_at"`
-		Actor      string         `json:"actor"`
-		Data       Payload        `json:"data"`
-		Personal   *Personal      `json:"personal,omitempty"`
-		Sealed     []sealedDigest `json:"sealed,omitempty"`
-	}{e.Type, e.Aggregate, e.County, e.OccurredAt.UTC(), e.Actor, data, e.Personal, sealedDigests(e.Sealed)}
-	// The encoding goes straight into the digest: the same bytes as
-	// encoding into a buffer and hashing that, without the buffer.
-	digest := sha256.New()
-	encoder := json.NewEncoder(digest)
-	encoder.SetEscapeHTML(false)
-	if err := encoder.Encode(content); err != nil {
-		return "", fmt.Errorf("content hash: %w", err)
-	}
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(digest.Sum(sum[:0])), nil
-}
 
 // Marshal encodes an event in its stored form.
 func (e Event) Marshal() ([]byte, error) {

@@ -709,6 +709,10 @@ func NewPeriods() *Periods {
 // Closed reports whether a month (YYYY-MM) is closed.
 func (p *Periods) Closed(month string) bool { return p.closed[month] }
 
+// MayHaveClosed reports whether any month may be closed: false means that
+// Closed is false for every month, so a caller need not name the month.
+func (p *Periods) MayHaveClosed() bool { return len(p.closed) > 0 }
+
 // Decide checks a close or reopening.
 func (p *Periods) Decide(event *Event, _ Validator) error {
 	switch data := event.Data.(type) {

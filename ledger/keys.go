@@ -44,12 +44,13 @@ type keyIndex struct {
 	caughtUp time.Time
 	position uint64
 	keys     map[string]keyUse
-	// aggregates holds one copy of each aggregate's name.
-	aggregates map[string]string
+	// aggregates holds one copy of each aggregate's name, found by the
+	// aggregate itself so that noting an event builds no name.
+	aggregates map[domain.AggregateRef]string
 }
 
 func newKeyIndex(store eventstore.Store) *keyIndex {
-	index := &keyIndex{store: store, keys: map[string]keyUse{}, aggregates: map[string]string{}}
+	index := &keyIndex{store: store, keys: map[string]keyUse{}, aggregates: map[domain.AggregateRef]string{}}
 	if deduplicator, ok := store.(eventstore.Deduplicator); ok {
 		index.freshFor = deduplicator.DeduplicationWindow() / 2
 	}
@@ -65,22 +66,33 @@ func (k *keyIndex) lookup(ctx context.Context, key string) (keyUse, bool, error)
 		// rest to the store's own window.
 		return use, found, nil
 	}
+	if err := k.catchUpLocked(ctx); err != nil {
+		return keyUse{}, false, err
+	}
+	use, found := k.keys[key]
+	return use, found, nil
+}
+
+// catchUpLocked reads the log from where the index stands to the head. It
+// is apart from lookup because a loop over the store's iterator puts its
+// variables on the heap on entry to the function that holds it, and
+// lookup is entered for every keyed event.
+func (k *keyIndex) catchUpLocked(ctx context.Context) error {
 	started := time.Now()
 	head, err := k.store.Head(ctx)
 	if err != nil {
-		return keyUse{}, false, fmt.Errorf("idempotency keys: %w", err)
+		return fmt.Errorf("idempotency keys: %w", err)
 	}
 	if head > k.position {
 		for record, err := range k.store.Read(ctx, k.position, eventstore.Filter{}) {
 			if err != nil {
-				return keyUse{}, false, fmt.Errorf("idempotency keys: %w", err)
+				return fmt.Errorf("idempotency keys: %w", err)
 			}
 			k.addLocked(record.Event, record.Position)
 		}
 	}
 	k.caughtUp = started
-	use, found := k.keys[key]
-	return use, found, nil
+	return nil
 }
 
 // noted takes in events this service has just written at positions; if
@@ -114,11 +126,10 @@ func (k *keyIndex) addLocked(event domain.Event, position uint64) {
 	if _, seen := k.keys[event.IdempotencyKey]; seen {
 		return
 	}
-	aggregate := event.Aggregate.String()
-	if kept, ok := k.aggregates[aggregate]; ok {
-		aggregate = kept
-	} else {
-		k.aggregates[aggregate] = aggregate
+	aggregate, ok := k.aggregates[event.Aggregate]
+	if !ok {
+		aggregate = event.Aggregate.String()
+		k.aggregates[event.Aggregate] = aggregate
 	}
 	k.keys[event.IdempotencyKey] = keyUse{aggregate: aggregate, eventID: event.ID, position: position}
 }

@@ -5,12 +5,14 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,8 +48,10 @@ type Service struct {
 	clock     func() time.Time
 	logger    *slog.Logger
 
-	mu        sync.Mutex
-	campaigns map[string]*campaignSlot
+	mu sync.Mutex
+	// campaigns are keyed by the aggregate itself: its name would be
+	// built anew for every event of every request.
+	campaigns map[domain.AggregateRef]*campaignSlot
 	uses      uint64
 	// keys knows which aggregate used each idempotency key first.
 	keys *keyIndex
@@ -99,7 +103,7 @@ func New(store eventstore.Store, options Options) *Service {
 		validator: domain.Validator{Catalog: options.Catalog, Now: options.Clock},
 		clock:     options.Clock,
 		logger:    options.Logger,
-		campaigns: map[string]*campaignSlot{},
+		campaigns: map[domain.AggregateRef]*campaignSlot{},
 		keys:      newKeyIndex(store),
 	}
 }
@@ -155,6 +159,11 @@ func (s *Service) Record(ctx context.Context, events []domain.Event) ([]Result, 
 	for i, event := range events {
 		var err error
 		checked[i], err = s.Check(event)
+		if err == nil {
+			// Placing no error in the batch costs two allocations per
+			// event of a bulk request, for nothing.
+			continue
+		}
 		var validation *domain.ValidationError
 		if errors.As(domain.InEvent(err, i), &validation) {
 			violations = append(violations, validation.Violations...)
@@ -232,39 +241,60 @@ func (s *Service) RecordChecked(ctx context.Context, events []Checked) ([]Result
 	return s.recordLocked(ctx, prepared, slots)
 }
 
-// lockCampaigns takes the slot of every campaign of the request, in code
-// order so two requests never wait on each other in a cycle.
-func (s *Service) lockCampaigns(events []domain.Event) map[string]*campaignSlot {
-	refs := map[string]domain.AggregateRef{}
+// lockScanAggregatesMax is how many aggregates of a request lockCampaigns
+// looks back over before it keeps a set of them instead.
+const lockScanAggregatesMax = 8
+
+// lockCampaigns takes the slot of every aggregate of the request, in the
+// order of their kinds and then their ids, so two requests never wait on
+// each other in a cycle.
+func (s *Service) lockCampaigns(events []domain.Event) map[domain.AggregateRef]*campaignSlot {
+	var ordered []domain.AggregateRef
+	// Requests hold one aggregate, or a few: a look back over those seen
+	// is quicker than a set, which is made only for a request of many.
+	var seen map[domain.AggregateRef]bool
 	for _, event := range events {
-		refs[event.Aggregate.String()] = event.Aggregate
+		ref := event.Aggregate
+		switch {
+		case seen != nil:
+			if seen[ref] {
+				continue
+			}
+			seen[ref] = true
+		case slices.Contains(ordered, ref):
+			continue
+		case len(ordered) == lockScanAggregatesMax:
+			seen = make(map[domain.AggregateRef]bool, 2*lockScanAggregatesMax)
+			for _, each := range ordered {
+				seen[each] = true
+			}
+			seen[ref] = true
+		}
+		ordered = append(ordered, ref)
 	}
-	ordered := make([]string, 0, len(refs))
-	for key := range refs {
-		ordered = append(ordered, key)
-	}
-	sort.Strings(ordered)
-	slots := make(map[string]*campaignSlot, len(ordered))
-	for _, key := range ordered {
-		slot := s.slot(refs[key])
+	slices.SortFunc(ordered, func(a, b domain.AggregateRef) int {
+		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.ID, b.ID))
+	})
+	slots := make(map[domain.AggregateRef]*campaignSlot, len(ordered))
+	for _, ref := range ordered {
+		slot := s.slot(ref)
 		slot.mu.Lock()
-		slots[key] = slot
+		slots[ref] = slot
 	}
 	return slots
 }
 
 func (s *Service) slot(ref domain.AggregateRef) *campaignSlot {
-	code := ref.String()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.uses++
-	slot, ok := s.campaigns[code]
+	slot, ok := s.campaigns[ref]
 	if !ok {
 		if len(s.campaigns) >= campaignsCachedMax {
 			s.evictLocked()
 		}
 		slot = &campaignSlot{ref: ref}
-		s.campaigns[code] = slot
+		s.campaigns[ref] = slot
 	}
 	slot.lastUsed = s.uses
 	return slot
@@ -273,20 +303,21 @@ func (s *Service) slot(ref domain.AggregateRef) *campaignSlot {
 // evictLocked drops the state of the least recently used campaign that no
 // request holds.
 func (s *Service) evictLocked() {
-	var oldestCode string
+	var oldestRef domain.AggregateRef
 	var oldest uint64
-	for code, slot := range s.campaigns {
-		if (oldestCode == "" || slot.lastUsed < oldest) && slot.mu.TryLock() {
+	found := false
+	for ref, slot := range s.campaigns {
+		if (!found || slot.lastUsed < oldest) && slot.mu.TryLock() {
 			slot.mu.Unlock()
-			oldestCode, oldest = code, slot.lastUsed
+			oldestRef, oldest, found = ref, slot.lastUsed, true
 		}
 	}
-	if oldestCode != "" {
-		delete(s.campaigns, oldestCode)
+	if found {
+		delete(s.campaigns, oldestRef)
 	}
 }
 
-func (s *Service) recordLocked(ctx context.Context, events []domain.Event, slots map[string]*campaignSlot) ([]Result, error) {
+func (s *Service) recordLocked(ctx context.Context, events []domain.Event, slots map[domain.AggregateRef]*campaignSlot) ([]Result, error) {
 	var lastErr error
 	for attempt := 1; attempt <= appendAttemptsMax; attempt++ {
 		results, retry, err := s.attempt(ctx, events, slots, attempt)
@@ -307,24 +338,24 @@ func (s *Service) recordLocked(ctx context.Context, events []domain.Event, slots
 
 // attempt decides and appends once. It reports retry when the campaign moved
 // under it and a fresh look may change the answer.
-func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[string]*campaignSlot, attempt int) ([]Result, bool, error) {
+func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[domain.AggregateRef]*campaignSlot, attempt int) ([]Result, bool, error) {
 	// The cached state is used as it is: if another writer moved the
 	// campaign, the expected-version check fails and the retry reads what
 	// changed. Only a first use, or a retry, reads the log.
-	caughtUp := map[string]bool{}
-	for code, slot := range slots {
+	caughtUp := map[domain.AggregateRef]bool{}
+	for ref, slot := range slots {
 		if slot.state != nil && attempt == 1 {
 			continue
 		}
-		if _, err := s.catchUp(ctx, code, slot); err != nil {
+		if _, err := s.catchUp(ctx, ref.String(), slot); err != nil {
 			return nil, false, err
 		}
-		caughtUp[code] = true
+		caughtUp[ref] = true
 	}
 	results := make([]Result, len(events))
-	versions := map[string]uint64{}
-	for code, slot := range slots {
-		versions[code] = slot.state.Revision()
+	versions := map[domain.AggregateRef]uint64{}
+	for ref, slot := range slots {
+		versions[ref] = slot.state.Revision()
 	}
 	// Any failure after the first Apply leaves tentative events in a state:
 	// drop those states so the next use re-reads the log.
@@ -337,11 +368,11 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 		}
 	}()
 	var parts []eventstore.AggregateAppend
-	partIndex := map[string]int{}
+	partIndex := map[domain.AggregateRef]int{}
 	var written []int
 	for i := range events {
 		event := &events[i]
-		key := event.Aggregate.String()
+		key := event.Aggregate
 		state := slots[key].state
 		if event.IdempotencyKey != "" {
 			if record, found := state.Key(event.IdempotencyKey); found {
@@ -361,7 +392,7 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 			if err != nil {
 				return nil, false, err
 			}
-			if found && use.aggregate != key {
+			if found && use.aggregate != key.String() {
 				dirty = dirty || len(written) > 0
 				return nil, false, &domain.KeyReusedError{Event: i + 1, Key: event.IdempotencyKey, EventID: use.eventID.String(),
 					Position: use.position, Aggregate: use.aggregate}
@@ -434,7 +465,7 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 			partPositions[event.ID] = positions[cursor]
 			cursor++
 		}
-		slots[part.Aggregate.String()].state.Confirm(positions[cursor-1], partPositions)
+		slots[part.Aggregate].state.Confirm(positions[cursor-1], partPositions)
 		if part.Aggregate.Kind == domain.AggregatePeriods {
 			// This process closed or reopened a month: see it at once.
 			s.periodsMu.Lock()
@@ -497,6 +528,11 @@ func (s *Service) checkPeriod(ctx context.Context, event domain.Event) error {
 	if err != nil {
 		return err
 	}
+	if !periods.MayHaveClosed() {
+		// Naming the month formats a time: not worth it for every entry
+		// of a ledger whose finance has closed no month yet.
+		return nil
+	}
 	month := domain.MonthOf(event.OccurredAt)
 	if !periods.Closed(month) {
 		return nil
@@ -531,15 +567,27 @@ func (s *Service) closedPeriods(ctx context.Context) (*domain.Periods, error) {
 		return nil, err
 	}
 	if s.periods == nil || version != s.periodsVersion {
-		periods := domain.NewPeriods()
-		for record, err := range s.store.Read(ctx, 0, eventstore.Filter{AggregateKind: ref.Kind, AggregateID: ref.ID}) {
-			if err != nil {
-				return nil, err
-			}
-			periods.Apply(record.Event, record.Position)
+		periods, err := s.readPeriods(ctx, ref)
+		if err != nil {
+			return nil, err
 		}
 		s.periods, s.periodsVersion = periods, version
 	}
 	s.periodsRead = time.Now()
 	return s.periods, nil
+}
+
+// readPeriods folds the periods aggregate from the log. It is apart from
+// closedPeriods because a loop over the store's iterator puts its
+// variables on the heap on entry to the function that holds it, and
+// closedPeriods is entered for every campaign entry.
+func (s *Service) readPeriods(ctx context.Context, ref domain.AggregateRef) (*domain.Periods, error) {
+	periods := domain.NewPeriods()
+	for record, err := range s.store.Read(ctx, 0, eventstore.Filter{AggregateKind: ref.Kind, AggregateID: ref.ID}) {
+		if err != nil {
+			return nil, err
+		}
+		periods.Apply(record.Event, record.Position)
+	}
+	return periods, nil
 }
