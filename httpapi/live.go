@@ -85,13 +85,17 @@ type hub struct {
 	perToken map[string]int
 	dirty    bool
 	closed   bool
-	dropped  atomic.Uint64
-	wake     chan struct{}
-	done     chan struct{}
+	// totals computes a filter's totals message: totalsMessage, or a
+	// test's stand-in that fails.
+	totals  func(ctx context.Context, county, campaign string) (liveMessage, error)
+	dropped atomic.Uint64
+	wake    chan struct{}
+	done    chan struct{}
 }
 
 func newHub(server *Server, logger *slog.Logger) *hub {
 	h := &hub{server: server, logger: logger, clients: map[*liveClient]struct{}{}, perToken: map[string]int{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	h.totals = h.totalsMessage
 	go h.pushTotals()
 	return h
 }
@@ -117,11 +121,11 @@ func (h *hub) send(client *liveClient, message liveMessage) {
 	}
 }
 
-// publish tells the clients that want it about a new entry and marks the
-// totals changed.
+// publish tells the clients that want it about a new entry, then marks the
+// totals changed: the entry is queued before the totals it changes can be,
+// so a client sees an append's entry before its figure.
 func (h *hub) publish(record eventstore.Record) {
 	h.mu.Lock()
-	h.dirty = true
 	// With no client connected the entry is not encoded at all: every
 	// append passes here, and most servers have no live client most of the
 	// time. A client that connects after this check has missed nothing it
@@ -130,25 +134,33 @@ func (h *hub) publish(record eventstore.Record) {
 	// arrival on.
 	listening := len(h.clients) > 0
 	h.mu.Unlock()
+	if listening && shownLive(record) {
+		h.sendEntry(record)
+	}
+	h.mu.Lock()
+	h.dirty = true
+	h.mu.Unlock()
 	select {
 	case h.wake <- struct{}{}:
 	default:
 	}
-	if !listening || !shownLive(record) {
-		return
-	}
+}
+
+// sendEntry queues an entry for the clients whose filter it passes.
+func (h *hub) sendEntry(record eventstore.Record) {
 	data, err := json.Marshal(feedEntry(record))
 	if err != nil {
+		h.logger.Error("live entry", "position", record.Position, "error", err)
 		return
 	}
 	message := liveMessage{id: record.Position, event: "entry", data: data}
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	for client := range h.clients {
 		if client.wants(record.Event.County, record.Event.Aggregate.ID) {
 			h.send(client, message)
 		}
 	}
-	h.mu.Unlock()
 }
 
 // pushTotals sends changed totals as soon as they change, at most once
@@ -170,19 +182,25 @@ func (h *hub) pushTotals() {
 			timer.Reset(wait)
 			continue
 		}
-		if h.pushChanged() {
+		pushed, failed := h.pushChanged()
+		if pushed {
 			last = time.Now()
+		}
+		if failed {
+			// The totals stay marked changed; the next window tries again.
+			timer.Reset(window)
 		}
 	}
 }
 
 // pushChanged sends the totals to every client when something changed, and
-// says whether it did.
-func (h *hub) pushChanged() bool {
+// says whether it did, and whether computing them failed for any client
+// (the totals are then marked changed again, so no change is lost).
+func (h *hub) pushChanged() (pushed, failed bool) {
 	h.mu.Lock()
 	if !h.dirty || len(h.clients) == 0 {
 		h.mu.Unlock()
-		return false
+		return false, false
 	}
 	h.dirty = false
 	filters := map[[2]string][]*liveClient{}
@@ -192,9 +210,12 @@ func (h *hub) pushChanged() bool {
 	}
 	h.mu.Unlock()
 	for key, clients := range filters {
-		message, err := h.totalsMessage(context.Background(), key[0], key[1])
+		message, err := h.totals(context.Background(), key[0], key[1])
 		if err != nil {
 			h.logger.Error("live totals", "error", err)
+			h.mu.Lock()
+			h.dirty, failed = true, true
+			h.mu.Unlock()
 			continue
 		}
 		h.mu.Lock()
@@ -205,7 +226,7 @@ func (h *hub) pushChanged() bool {
 		}
 		h.mu.Unlock()
 	}
-	return true
+	return true, failed
 }
 
 func (h *hub) totalsMessage(ctx context.Context, county, campaign string) (liveMessage, error) {
