@@ -66,6 +66,8 @@ type campaignEntries struct {
 	// broken says an event could not be taken in: traces of the campaign
 	// read the log.
 	broken bool
+	// links answer a trace without a pass over every entry.
+	links flowLinks
 }
 
 // at finds an entry by its position (-1: none).
@@ -118,7 +120,9 @@ func (x *Index) Add(record eventstore.Record) {
 	}
 	x.position = record.Position
 	x.events[event.ID] = record.Position
-	x.addFlow(record)
+	// The flow entries are taken in last, when the event is found by its
+	// entity id as well: linking a campaign's money looks entries up by it.
+	defer x.addFlow(record)
 	var target string
 	switch data := event.Data.(type) {
 	case domain.EntryVoided:
@@ -162,11 +166,40 @@ func (x *Index) addFlow(record eventstore.Record) {
 		}
 		return -1
 	}
+	// The entry the event changes, and what it was, for the links.
+	changed, before := -1, flowEntry{}
+	var target string
+	switch data := record.Event.Data.(type) {
+	case domain.EntryVoided:
+		target = data.TargetEventID
+	case *domain.EntryCorrected:
+		target = data.TargetEventID
+	}
+	if target != "" {
+		if id, err := uuid.Parse(target); err == nil {
+			if changed = find(id); changed >= 0 {
+				before = campaign.entries[changed]
+			}
+		}
+	}
+	added := len(campaign.entries)
 	if err := campaign.entries.fold(record, find); err != nil {
 		// A correction the ledger accepted always resolves; if one does
 		// not, the trace reads the campaign from the log and says why.
 		x.logger.Warn("entity index: a correction does not resolve", "position", record.Position, "error", err)
 		campaign.broken = true
+		return
+	}
+	if campaign.broken {
+		return
+	}
+	if len(campaign.entries) > added {
+		changed, before = added, flowEntry{}
+		campaign.links.money.grow()
+		campaign.links.need.grow()
+	}
+	if changed >= 0 {
+		x.linkChanged(campaign, changed, before)
 	}
 }
 
@@ -225,28 +258,34 @@ func (x *Index) trace(ctx context.Context, store eventstore.Store, trace *Trace,
 	if kept != nil {
 		entries, trace.Position = kept.entries, kept.last
 	}
-	if len(tail) > 0 && tail[len(tail)-1].Position > x.position {
-		// The campaign moved on past the index: its newest events are
-		// folded into a copy of its entries. An entry is found by looking
-		// back from the newest (the tail is short).
-		entries = slices.Clone(entries)
-		find := func(id uuid.UUID) int {
-			for i := len(entries) - 1; i >= 0; i-- {
-				if entries[i].eventID == id {
-					return i
-				}
-			}
-			return -1
+	moved := len(tail) > 0 && tail[len(tail)-1].Position > x.position
+	if !moved {
+		// The index has every event of the campaign: its links answer.
+		if kept != nil {
+			trace.Donation, trace.Spending = x.linkOne(kept, id)
 		}
-		for _, record := range tail {
-			if record.Position <= x.position {
-				continue
+		return true, nil
+	}
+	// The campaign moved on past the index: its newest events are
+	// folded into a copy of its entries. An entry is found by looking
+	// back from the newest (the tail is short).
+	entries = slices.Clone(entries)
+	find := func(id uuid.UUID) int {
+		for i := len(entries) - 1; i >= 0; i-- {
+			if entries[i].eventID == id {
+				return i
 			}
-			if err := entries.fold(record, find); err != nil {
-				return false, err
-			}
-			trace.Position = record.Position
 		}
+		return -1
+	}
+	for _, record := range tail {
+		if record.Position <= x.position {
+			continue
+		}
+		if err := entries.fold(record, find); err != nil {
+			return false, err
+		}
+		trace.Position = record.Position
 	}
 	trace.Donation, trace.Spending = entries.linkFor(id)
 	return true, nil
