@@ -173,7 +173,7 @@ func (x *Index) setNeed(campaign *campaignEntries, i int) {
 	var need domain.Money
 	if entry.activeSpending() {
 		need = entry.amount
-		for _, funding := range entry.fundings {
+		for _, funding := range entry.fundings() {
 			if x.donationFor(campaign, funding.DonationID) >= 0 {
 				need -= funding.Amount
 			}
@@ -201,13 +201,13 @@ func (x *Index) linkChanged(campaign *campaignEntries, i int, before flowEntry) 
 	}
 	var ids []string
 	if before.activeSpending() {
-		for _, funding := range before.fundings {
+		for _, funding := range before.fundings() {
 			links.named[funding.DonationID] -= funding.Amount
 			ids = append(ids, funding.DonationID)
 		}
 	}
 	if after.activeSpending() {
-		for _, funding := range after.fundings {
+		for _, funding := range after.fundings() {
 			links.named[funding.DonationID] += funding.Amount
 			if named := links.namedBy[funding.DonationID]; len(named) == 0 || named[len(named)-1] != i {
 				links.namedBy[funding.DonationID] = append(named, i)
@@ -245,7 +245,7 @@ func (x *Index) linkChanged(campaign *campaignEntries, i int, before flowEntry) 
 func (x *Index) linkOne(campaign *campaignEntries, id string) (*DonationFlow, *SpendingFlow) {
 	entries, links := campaign.entries, &campaign.links
 	funded := func(giver, spender int, amount domain.Money, rule string) Funded {
-		return Funded{DonationID: entries[giver].entity, EntityID: entries[spender].entity, Type: string(entries[spender].kind),
+		return Funded{DonationID: entries[giver].entity, EntityID: entries[spender].entity, Type: string(entries[spender].kind()),
 			County: entries[spender].county, Amount: amount, Rule: rule}
 	}
 	var donation *DonationFlow
@@ -263,7 +263,7 @@ func (x *Index) linkOne(campaign *campaignEntries, id string) (*DonationFlow, *S
 			if !entries[spender].activeSpending() {
 				continue
 			}
-			for _, funding := range entries[spender].fundings {
+			for _, funding := range entries[spender].fundings() {
 				if funding.DonationID == id {
 					pay(spender, funding.Amount, RuleExplicit)
 				}
@@ -285,9 +285,9 @@ func (x *Index) linkOne(campaign *campaignEntries, id string) (*DonationFlow, *S
 	var spend *SpendingFlow
 	if spender := x.spendingFor(campaign, id); spender >= 0 {
 		entry := entries[spender]
-		spend = &SpendingFlow{EntityID: entry.entity, Type: string(entry.kind), County: entry.county,
+		spend = &SpendingFlow{EntityID: entry.entity, Type: string(entry.kind()), County: entry.county,
 			Position: entry.position, Amount: entry.amount, FundedBy: []Funded{}}
-		for _, funding := range entry.fundings {
+		for _, funding := range entry.fundings() {
 			if giver := x.donationFor(campaign, funding.DonationID); giver >= 0 {
 				spend.FundedBy = append(spend.FundedBy, funded(giver, spender, funding.Amount, RuleExplicit))
 			}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+	"unsafe"
 
 	"github.com/google/uuid"
 
@@ -160,5 +161,13 @@ func TestLinksAnswerAsLinkingTheWholeCampaign(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A flow entry stays as compact as its comment says: the entity index
+// keeps one for each donation and spending entry of the log.
+func TestFlowEntryIsCompact(t *testing.T) {
+	if size := unsafe.Sizeof(flowEntry{}); size != 64 {
+		t.Fatalf("a flow entry takes %d bytes, want 64", size)
 	}
 }

@@ -71,15 +71,7 @@ type campaignEntries struct {
 }
 
 // at finds an entry by its position (-1: none).
-func (c *campaignEntries) at(position uint64) int {
-	i, found := slices.BinarySearchFunc(c.entries, position, func(entry flowEntry, position uint64) int {
-		return cmp.Compare(entry.position, position)
-	})
-	if !found {
-		return -1
-	}
-	return i
-}
+func (c *campaignEntries) at(position uint64) int { return c.entries.at(position) }
 
 // NewIndex returns an empty index; Follow fills it.
 func NewIndex(logger *slog.Logger) *Index {
@@ -267,21 +259,25 @@ func (x *Index) trace(ctx context.Context, store eventstore.Store, trace *Trace,
 		return true, nil
 	}
 	// The campaign moved on past the index: its newest events are
-	// folded into a copy of its entries. An entry is found by looking
-	// back from the newest (the tail is short).
+	// folded into a copy of its entries. An entry is found by its
+	// position, which the index or the tail gives.
 	entries = slices.Clone(entries)
+	newer := map[uuid.UUID]uint64{}
 	find := func(id uuid.UUID) int {
-		for i := len(entries) - 1; i >= 0; i-- {
-			if entries[i].eventID == id {
-				return i
-			}
+		position, ok := x.events[id]
+		if !ok {
+			position, ok = newer[id]
 		}
-		return -1
+		if !ok {
+			return -1
+		}
+		return entries.at(position)
 	}
 	for _, record := range tail {
 		if record.Position <= x.position {
 			continue
 		}
+		newer[record.Event.ID] = record.Position
 		if err := entries.fold(record, find); err != nil {
 			return false, err
 		}
