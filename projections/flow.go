@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -68,31 +69,56 @@ type FundFlow struct {
 
 // flowEntry is what a fund flow needs of one donation or spending entry,
 // as corrected so far: compact, so the entity index can keep every
-// campaign's entries in memory.
+// campaign's entries in memory (64 bytes an entry).
 type flowEntry struct {
 	position uint64
-	eventID  uuid.UUID
-	kind     domain.EventType
 	county   string
 	entity   string
 	// amount is a money donation's amount, or what a spending entry spent.
-	amount   domain.Money
-	fundings []domain.Funding
+	amount domain.Money
+	// named holds the donations a spending entry names in funded_by (nil:
+	// none). It is a pointer because most entries name none, and a nil
+	// pointer costs a third of an empty slice.
+	named    *[]domain.Funding
+	kindCode flowKind
 	donation bool
 	voided   bool
+}
+
+// flowKind is the event type of a flow entry, one of flowKinds, kept in a
+// byte instead of a string.
+type flowKind uint8
+
+// flowKinds are the event types of the entries a fund flow takes in, in
+// the order of their flowKind.
+var flowKinds = [...]domain.EventType{domain.TypeDonationReceived, domain.TypeSuppliesDelivered, domain.TypeTrainingHeld, domain.TypeServiceProvided}
+
+// kind is the entry's event type.
+func (e *flowEntry) kind() domain.EventType { return flowKinds[e.kindCode] }
+
+// fundings are the donations a spending entry names in funded_by.
+func (e *flowEntry) fundings() []domain.Funding {
+	if e.named == nil {
+		return nil
+	}
+	return *e.named
 }
 
 // set takes an entry's payload (recorded or corrected) in.
 func (e *flowEntry) set(payload domain.Payload, county string) {
 	e.county, e.entity = county, domain.EntityID(payload)
-	e.amount, e.fundings, e.donation = 0, nil, false
+	e.amount, e.named, e.donation = 0, nil, false
 	switch p := payload.(type) {
 	case domain.DonationReceived:
 		if p.Form == domain.FormMoney {
 			e.amount, e.donation = p.Amount, true
 		}
 	default:
-		e.amount, e.fundings = spending(p)
+		var fundings []domain.Funding
+		e.amount, fundings = spending(p)
+		if len(fundings) > 0 {
+			e.named = &fundings
+		}
 	}
 }
 
@@ -111,18 +137,31 @@ func (entries *flowEntries) fold(record eventstore.Record, find func(uuid.UUID) 
 	case *domain.EntryCorrected:
 		if i := find(uuid.MustParse(data.TargetEventID)); i >= 0 {
 			entry := &(*entries)[i]
-			replacement, err := domain.ResolveCorrection(data, entry.kind)
+			replacement, err := domain.ResolveCorrection(data, entry.kind())
 			if err != nil {
 				return err
 			}
 			entry.set(replacement, event.County)
 		}
 	case domain.DonationReceived, domain.SuppliesDelivered, domain.TrainingHeld, domain.ServiceProvided:
-		entry := flowEntry{position: record.Position, eventID: event.ID, kind: event.Type}
+		// The payload's type is the event's: the log decodes a payload by
+		// its event type, one type to each.
+		entry := flowEntry{position: record.Position, kindCode: flowKind(slices.Index(flowKinds[:], data.EventType()))}
 		entry.set(data, event.County)
 		*entries = append(*entries, entry)
 	}
 	return nil
+}
+
+// at finds an entry by its position (-1: none).
+func (entries flowEntries) at(position uint64) int {
+	i, found := slices.BinarySearchFunc(entries, position, func(entry flowEntry, position uint64) int {
+		return cmp.Compare(entry.position, position)
+	})
+	if !found {
+		return -1
+	}
+	return i
 }
 
 // BuildFundFlow folds one campaign's events into its fund flow.
@@ -179,9 +218,9 @@ func (entries flowEntries) link() ([]*DonationFlow, []*SpendingFlow) {
 			donations[entry.entity] = donation
 			donationFlows = append(donationFlows, donation)
 		case entry.amount > 0:
-			spendingFlows = append(spendingFlows, &SpendingFlow{EntityID: entry.entity, Type: string(entry.kind),
+			spendingFlows = append(spendingFlows, &SpendingFlow{EntityID: entry.entity, Type: string(entry.kind()),
 				County: entry.county, Position: entry.position, Amount: entry.amount, FundedBy: []Funded{}})
-			named = append(named, entry.fundings)
+			named = append(named, entry.fundings())
 		}
 	}
 	for i := range spendingFlows {
@@ -344,7 +383,7 @@ func (entries flowEntries) linkFor(id string) (*DonationFlow, *SpendingFlow) {
 	var spend *SpendingFlow
 	if target.spending >= 0 {
 		entry := entries[spendings[target.spending]]
-		spend = &SpendingFlow{EntityID: entry.entity, Type: string(entry.kind), County: entry.county,
+		spend = &SpendingFlow{EntityID: entry.entity, Type: string(entry.kind()), County: entry.county,
 			Position: entry.position, Amount: entry.amount, FundedBy: []Funded{}}
 	}
 	remaining := make([]domain.Money, len(donations))
@@ -357,7 +396,7 @@ func (entries flowEntries) linkFor(id string) (*DonationFlow, *SpendingFlow) {
 	pay := func(ordinal, spending int, amount domain.Money, rule string) {
 		remaining[ordinal] -= amount
 		spender, giver := entries[spendings[spending]], entries[donations[ordinal]]
-		funded := Funded{DonationID: giver.entity, EntityID: spender.entity, Type: string(spender.kind), County: spender.county, Amount: amount, Rule: rule}
+		funded := Funded{DonationID: giver.entity, EntityID: spender.entity, Type: string(spender.kind()), County: spender.county, Amount: amount, Rule: rule}
 		if ordinal == target.donation {
 			donation.Paid = append(donation.Paid, funded)
 			donation.Remaining -= amount
@@ -369,7 +408,7 @@ func (entries flowEntries) linkFor(id string) (*DonationFlow, *SpendingFlow) {
 	unpaid := make([]domain.Money, len(spendings))
 	for spending, i := range spendings {
 		unpaid[spending] = entries[i].amount
-		for _, funding := range entries[i].fundings {
+		for _, funding := range entries[i].fundings() {
 			if byID == nil {
 				byID = make(map[string]int, len(donations))
 				for ordinal, j := range donations {

@@ -66,18 +66,12 @@ type campaignEntries struct {
 	// broken says an event could not be taken in: traces of the campaign
 	// read the log.
 	broken bool
+	// links answer a trace without a pass over every entry.
+	links flowLinks
 }
 
 // at finds an entry by its position (-1: none).
-func (c *campaignEntries) at(position uint64) int {
-	i, found := slices.BinarySearchFunc(c.entries, position, func(entry flowEntry, position uint64) int {
-		return cmp.Compare(entry.position, position)
-	})
-	if !found {
-		return -1
-	}
-	return i
-}
+func (c *campaignEntries) at(position uint64) int { return c.entries.at(position) }
 
 // NewIndex returns an empty index; Follow fills it.
 func NewIndex(logger *slog.Logger) *Index {
@@ -118,7 +112,9 @@ func (x *Index) Add(record eventstore.Record) {
 	}
 	x.position = record.Position
 	x.events[event.ID] = record.Position
-	x.addFlow(record)
+	// The flow entries are taken in last, when the event is found by its
+	// entity id as well: linking a campaign's money looks entries up by it.
+	defer x.addFlow(record)
 	var target string
 	switch data := event.Data.(type) {
 	case domain.EntryVoided:
@@ -162,11 +158,40 @@ func (x *Index) addFlow(record eventstore.Record) {
 		}
 		return -1
 	}
+	// The entry the event changes, and what it was, for the links.
+	changed, before := -1, flowEntry{}
+	var target string
+	switch data := record.Event.Data.(type) {
+	case domain.EntryVoided:
+		target = data.TargetEventID
+	case *domain.EntryCorrected:
+		target = data.TargetEventID
+	}
+	if target != "" {
+		if id, err := uuid.Parse(target); err == nil {
+			if changed = find(id); changed >= 0 {
+				before = campaign.entries[changed]
+			}
+		}
+	}
+	added := len(campaign.entries)
 	if err := campaign.entries.fold(record, find); err != nil {
 		// A correction the ledger accepted always resolves; if one does
 		// not, the trace reads the campaign from the log and says why.
 		x.logger.Warn("entity index: a correction does not resolve", "position", record.Position, "error", err)
 		campaign.broken = true
+		return
+	}
+	if campaign.broken {
+		return
+	}
+	if len(campaign.entries) > added {
+		changed, before = added, flowEntry{}
+		campaign.links.money.grow()
+		campaign.links.need.grow()
+	}
+	if changed >= 0 {
+		x.linkChanged(campaign, changed, before)
 	}
 }
 
@@ -225,28 +250,38 @@ func (x *Index) trace(ctx context.Context, store eventstore.Store, trace *Trace,
 	if kept != nil {
 		entries, trace.Position = kept.entries, kept.last
 	}
-	if len(tail) > 0 && tail[len(tail)-1].Position > x.position {
-		// The campaign moved on past the index: its newest events are
-		// folded into a copy of its entries. An entry is found by looking
-		// back from the newest (the tail is short).
-		entries = slices.Clone(entries)
-		find := func(id uuid.UUID) int {
-			for i := len(entries) - 1; i >= 0; i-- {
-				if entries[i].eventID == id {
-					return i
-				}
-			}
+	moved := len(tail) > 0 && tail[len(tail)-1].Position > x.position
+	if !moved {
+		// The index has every event of the campaign: its links answer.
+		if kept != nil {
+			trace.Donation, trace.Spending = x.linkOne(kept, id)
+		}
+		return true, nil
+	}
+	// The campaign moved on past the index: its newest events are
+	// folded into a copy of its entries. An entry is found by its
+	// position, which the index or the tail gives.
+	entries = slices.Clone(entries)
+	newer := map[uuid.UUID]uint64{}
+	find := func(id uuid.UUID) int {
+		position, ok := x.events[id]
+		if !ok {
+			position, ok = newer[id]
+		}
+		if !ok {
 			return -1
 		}
-		for _, record := range tail {
-			if record.Position <= x.position {
-				continue
-			}
-			if err := entries.fold(record, find); err != nil {
-				return false, err
-			}
-			trace.Position = record.Position
+		return entries.at(position)
+	}
+	for _, record := range tail {
+		if record.Position <= x.position {
+			continue
 		}
+		newer[record.Event.ID] = record.Position
+		if err := entries.fold(record, find); err != nil {
+			return false, err
+		}
+		trace.Position = record.Position
 	}
 	trace.Donation, trace.Spending = entries.linkFor(id)
 	return true, nil

@@ -1,0 +1,173 @@
+package projections
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"unsafe"
+
+	"github.com/google/uuid"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
+)
+
+// The sum tree's sums, amounts and searches agree with a plain slice of
+// amounts as entries are added and changed.
+func TestSumTreeAgreesWithASlice(t *testing.T) {
+	random := rand.New(rand.NewPCG(1, 2))
+	var tree sumTree
+	var amounts []domain.Money
+	for step := range 3000 {
+		if len(amounts) == 0 || random.IntN(3) == 0 {
+			tree.grow()
+			amounts = append(amounts, 0)
+		}
+		entry := random.IntN(len(amounts))
+		amount := domain.Money(random.IntN(4))
+		tree.set(entry, amount)
+		amounts[entry] = amount
+		var sum domain.Money
+		for i, amount := range amounts {
+			if got := tree.sumBefore(i); got != sum {
+				t.Fatalf("step %d: sum before %d = %d, want %d", step, i, got, sum)
+			}
+			if got := tree.at(i); got != amount {
+				t.Fatalf("step %d: amount of %d = %d, want %d", step, i, got, amount)
+			}
+			sum += amount
+		}
+		if tree.total() != sum {
+			t.Fatalf("step %d: total %d, want %d", step, tree.total(), sum)
+		}
+		for past := domain.Money(-1); past <= sum+1; past++ {
+			want, running := len(amounts), domain.Money(0)
+			for i, amount := range amounts {
+				if running += amount; running > past {
+					want = i
+					break
+				}
+			}
+			if got := tree.firstPast(past); got != want {
+				t.Fatalf("step %d: first past %d = %d, want %d (amounts %v)", step, past, got, want, amounts)
+			}
+		}
+	}
+}
+
+// linkHistory writes random campaign histories straight into an index:
+// money and goods donations, spendings that name donations (some that do
+// not exist, some more than they hold), voids, and corrections that change
+// amounts, named donations and even entity ids, over a few ids so that ids
+// repeat.
+type linkHistory struct {
+	random *rand.Rand
+	index  *Index
+	// events are the recorded events of every kind, by position - 1.
+	events   []domain.Event
+	position uint64
+}
+
+var linkIDs = []string{"D-1", "D-2", "D-3", "D-4", "X-1", "X-2", "X-3"}
+
+func (h *linkHistory) id() string { return linkIDs[h.random.IntN(len(linkIDs))] }
+
+func (h *linkHistory) money() domain.Money { return domain.Money(h.random.IntN(6) * 100) }
+
+func (h *linkHistory) fundings() []domain.Funding {
+	var fundings []domain.Funding
+	for range h.random.IntN(3) {
+		fundings = append(fundings, domain.Funding{DonationID: h.id(), Amount: h.money()})
+	}
+	return fundings
+}
+
+// payload is a random payload of an entry type that takes part in a fund
+// flow.
+func (h *linkHistory) payload(kind domain.EventType, campaign string) domain.Payload {
+	switch kind {
+	case domain.TypeDonationReceived:
+		form := domain.FormMoney
+		if h.random.IntN(5) == 0 {
+			form = domain.FormGoods
+		}
+		return domain.DonationReceived{DonationID: h.id(), Campaign: campaign, Form: form, Amount: h.money()}
+	case domain.TypeSuppliesDelivered:
+		return domain.SuppliesDelivered{DeliveryID: h.id(), Campaign: campaign, Spent: h.money(), FundedBy: h.fundings()}
+	case domain.TypeTrainingHeld:
+		return domain.TrainingHeld{SessionID: h.id(), Campaign: campaign, Cost: h.money(), FundedBy: h.fundings()}
+	default:
+		return domain.ServiceProvided{ServiceID: h.id(), Campaign: campaign, Cost: h.money(), FundedBy: h.fundings()}
+	}
+}
+
+// step adds one random event to the index.
+func (h *linkHistory) step(t *testing.T) {
+	t.Helper()
+	campaign := "main"
+	if h.random.IntN(6) == 0 {
+		campaign = "other"
+	}
+	kinds := []domain.EventType{domain.TypeDonationReceived, domain.TypeDonationReceived, domain.TypeSuppliesDelivered, domain.TypeTrainingHeld, domain.TypeServiceProvided}
+	event := domain.Event{ID: uuid.New(), County: fmt.Sprintf("15060%d", h.random.IntN(3)),
+		Aggregate: domain.AggregateRef{Kind: domain.AggregateCampaign, ID: campaign}}
+	choice := h.random.IntN(10)
+	switch {
+	case choice < 2 && len(h.events) > 0:
+		target := h.events[h.random.IntN(len(h.events))]
+		event.Aggregate, event.Type = target.Aggregate, domain.TypeEntryVoided
+		event.Data = domain.EntryVoided{Campaign: target.Aggregate.ID, TargetEventID: target.ID.String()}
+	case choice < 4 && len(h.events) > 0:
+		target := h.events[h.random.IntN(len(h.events))]
+		if target.Type == domain.TypeEntryVoided || target.Type == domain.TypeEntryCorrected {
+			return
+		}
+		raw, err := json.Marshal(h.payload(target.Type, target.Aggregate.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		event.Aggregate, event.Type = target.Aggregate, domain.TypeEntryCorrected
+		event.Data = &domain.EntryCorrected{Campaign: target.Aggregate.ID, TargetEventID: target.ID.String(), Replacement: raw}
+	default:
+		event.Type = kinds[h.random.IntN(len(kinds))]
+		event.Data = h.payload(event.Type, campaign)
+	}
+	h.position++
+	h.events = append(h.events, event)
+	h.index.Add(eventstore.Record{Position: h.position, Event: event})
+}
+
+// The links the index keeps give every id of a campaign the trace the
+// whole campaign's linking gives, payment for payment, after every event
+// of random histories.
+func TestLinksAnswerAsLinkingTheWholeCampaign(t *testing.T) {
+	for seed := uint64(1); seed <= 40; seed++ {
+		h := &linkHistory{random: rand.New(rand.NewPCG(seed, 17)), index: NewIndex(nil)}
+		for step := range 150 {
+			h.step(t)
+			for campaign, kept := range h.index.flows {
+				if kept.broken {
+					t.Fatalf("seed %d step %d: campaign %s broken", seed, step, campaign)
+				}
+				for _, id := range linkIDs {
+					wantDonation, wantSpending := kept.entries.linkFor(id)
+					gotDonation, gotSpending := h.index.linkOne(kept, id)
+					if !reflect.DeepEqual(gotDonation, wantDonation) || !reflect.DeepEqual(gotSpending, wantSpending) {
+						t.Fatalf("seed %d step %d, campaign %s, id %s:\n got %+v %+v\nwant %+v %+v", seed, step, campaign, id,
+							gotDonation, gotSpending, wantDonation, wantSpending)
+					}
+				}
+			}
+		}
+	}
+}
+
+// A flow entry stays as compact as its comment says: the entity index
+// keeps one for each donation and spending entry of the log.
+func TestFlowEntryIsCompact(t *testing.T) {
+	if size := unsafe.Sizeof(flowEntry{}); size != 64 {
+		t.Fatalf("a flow entry takes %d bytes, want 64", size)
+	}
+}
