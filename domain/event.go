@@ -426,6 +426,17 @@ func sortStrings(values []string) { sort.Strings(values) }
 
 // Marshal encodes an event in its stored form.
 func (e Event) Marshal() ([]byte, error) {
+	if !fastPathOff {
+		if encoded, ok := appendEventFast(make([]byte, 0, eventBytesGuess), e); ok {
+			return encoded, nil
+		}
+	}
+	return e.marshalStrict()
+}
+
+// marshalStrict is Marshal through encoding/json: the definition of the
+// stored bytes, which the fast path is held to.
+func (e Event) marshalStrict() ([]byte, error) {
 	var buffer bytes.Buffer
 	encoder := json.NewEncoder(&buffer)
 	encoder.SetEscapeHTML(false)
