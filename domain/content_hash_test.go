@@ -3,8 +3,6 @@ package domain
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -42,51 +40,14 @@ func checkContentFast(t *testing.T, event Event) {
 	}
 }
 
-// FuzzContentHashFast builds events of every payload the fast path knows,
-// and one it does not, from arbitrary strings, amounts and times, and holds
-// the fast path to encoding/json on each (see checkContentFast).
+// FuzzContentHashFast holds the content hash's fast path to encoding/json
+// on the events fuzzEvents builds (see checkContentFast).
 func FuzzContentHashFast(f *testing.F) {
-	f.Add(uint8(0), "150626", "clerk-test", "D-1", "bench-0", "鄂尔多斯市某能源有限公司", "", int64(10017), int64(1656633600), int64(0), 8*3600)
-	f.Add(uint8(1), "150602", "a\"b", "D-2", "c\\d", "line\nbreak", "\u2028", int64(0), int64(-62135596800), int64(1), 0)
-	f.Add(uint8(2), "150621", "<&>", "A-1", "x", "\x7f", "\xff", int64(-5), int64(253402300799), int64(999999999), -3600)
-	f.Add(uint8(3), "", "", "", "", "", "", int64(-1<<63), int64(1<<62), int64(-1), 1)
-	f.Add(uint8(4), "150626", "\t", "S-1", "bench-1", "é", "😀", int64(99), int64(0), int64(123456789), 0)
+	addFuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, kind uint8, county, actor, id, campaign, text, note string, amount, unixSeconds, nanoseconds int64, zoneSeconds int) {
-		zone := time.FixedZone("Z", zoneSeconds%(24*3600))
-		occurredAt := time.Unix(unixSeconds, nanoseconds%1_000_000_000).In(zone)
-		var data Payload
-		switch kind % 5 {
-		case 0:
-			data = DonationReceived{DonationID: id, Campaign: campaign, DonorKind: text, DonorOrg: note, Form: county,
-				Amount: Money(amount), BankReference: text, Note: note}
-		case 1:
-			data = DonationPledged{DonationID: id, Campaign: campaign, DonorKind: note, DonorOrg: text, Form: actor,
-				Amount: Money(amount), Note: text}
-		case 2:
-			data = FundsAllocated{AllocationID: id, Campaign: campaign, FromCounty: county, ToCounty: text,
-				Amount: Money(amount), Purpose: note}
-		case 3:
-			data = EntryVoided{Campaign: campaign, TargetEventID: id, Reason: text, ClosedPeriod: note,
-				TargetLocation: TargetLocation{TargetPosition: uint64(amount), EffectivePosition: uint64(nanoseconds)}}
-		default:
-			data = SuppliesDelivered{DeliveryID: id, Campaign: campaign, BeneficiaryGroup: text, Note: note, Spent: Money(amount)}
+		for _, event := range fuzzEvents(kind, county, actor, id, campaign, text, note, amount, unixSeconds, nanoseconds, zoneSeconds) {
+			checkContentFast(t, event)
 		}
-		event := Event{ID: uuid.Must(uuid.NewV7()), Type: data.EventType(), SchemaVersion: SchemaVersion,
-			Aggregate: AggregateRef{Kind: AggregateCampaign, ID: campaign}, County: county, OccurredAt: occurredAt,
-			RecordedAt: time.Now(), Actor: actor, IdempotencyKey: id, Data: data}
-		checkContentFast(t, event)
-		// The same content with goods, personal data or nothing at all
-		// is encoding/json's to write; the answer must not change.
-		withGoods := event
-		withGoods.Data = DonationReceived{DonationID: id, Campaign: campaign, Form: FormGoods,
-			Items: []GoodsItem{{Item: text, Quantity: amount, Value: Money(amount)}}}
-		checkContentFast(t, withGoods)
-		withPersonal := event
-		withPersonal.Personal = &Personal{Donor: &Person{SubjectID: id, Name: text}}
-		checkContentFast(t, withPersonal)
-		withoutData := event
-		withoutData.Data = nil
-		checkContentFast(t, withoutData)
 	})
 }
 
@@ -94,28 +55,11 @@ func FuzzContentHashFast(f *testing.F) {
 // fast path and without it, and the common money entries among them take
 // the fast path (else it would be measured, not used).
 func TestContentHashFixtures(t *testing.T) {
-	fixtures, err := filepath.Glob(filepath.Join("testdata", "events", "*", "*.json"))
-	if err != nil || len(fixtures) == 0 {
-		t.Fatalf("no fixtures: %v", err)
-	}
-	fast := 0
-	for _, path := range fixtures {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		event, err := DecodeStoredEvent(raw)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
+	eachFixture(t, "the content hash's", func(event Event) bool {
 		checkContentFast(t, event)
-		if _, ok := appendContentFast(nil, contentOf(event)); ok {
-			fast++
-		}
-	}
-	if fast == 0 {
-		t.Fatal("no fixture takes the content hash's fast path")
-	}
+		_, ok := appendContentFast(nil, contentOf(event))
+		return ok
+	})
 }
 
 // A money donation as the benchmarks and most clerks record it, with a
