@@ -221,18 +221,13 @@ func (l *Ledger) monthChanges(ctx context.Context, request ReportRequest, start,
 		if event.OccurredAt.Before(start) || event.OccurredAt.After(end) {
 			continue
 		}
-		entry := projections.AuditEntry{Position: record.Position, EventID: event.ID.String(), Type: event.Type, Actor: event.Actor,
-			RecordedAt: event.RecordedAt, OccurredAt: event.OccurredAt, County: event.County, Campaign: event.Aggregate.ID,
-			Summary: projections.Describe(event.Data)}
-		switch data := event.Data.(type) {
-		case domain.EntryVoided:
-			entry.Reason = data.Reason
-		case *domain.EntryCorrected:
-			entry.Reason = data.Reason
-		default:
+		amendment, ok := domain.AmendmentOf(event.Data)
+		if !ok {
 			continue
 		}
-		changes = append(changes, entry)
+		changes = append(changes, projections.AuditEntry{Position: record.Position, EventID: event.ID.String(), Type: event.Type,
+			Actor: event.Actor, RecordedAt: event.RecordedAt, OccurredAt: event.OccurredAt, County: event.County,
+			Campaign: event.Aggregate.ID, Summary: projections.Describe(event.Data), Reason: amendment.Reason})
 	}
 	return changes, nil
 }

@@ -258,6 +258,26 @@ type EntryVoided struct {
 	TargetLocation
 }
 
+// Amendment is what a void and a correction both say: which entry they
+// change, why, and the closed month they deliberately land in, if any.
+type Amendment struct {
+	TargetEventID string
+	Reason        string
+	ClosedPeriod  string
+}
+
+// AmendmentOf is the amendment a payload makes; ok is false for a payload
+// that is neither a void nor a correction.
+func AmendmentOf(payload Payload) (amendment Amendment, ok bool) {
+	switch data := payload.(type) {
+	case EntryVoided:
+		return Amendment{data.TargetEventID, data.Reason, data.ClosedPeriod}, true
+	case *EntryCorrected:
+		return Amendment{data.TargetEventID, data.Reason, data.ClosedPeriod}, true
+	}
+	return Amendment{}, false
+}
+
 // TargetLocation says where a voided or corrected entry sits in the log: the
 // original event, and the event whose payload is in effect (the original, or
 // its last correction). The ledger fills both when it records the void or

@@ -537,13 +537,8 @@ func (s *Service) checkPeriod(ctx context.Context, event domain.Event) error {
 	if !periods.Closed(month) {
 		return nil
 	}
-	named := ""
-	switch data := event.Data.(type) {
-	case domain.EntryVoided:
-		named = data.ClosedPeriod
-	case *domain.EntryCorrected:
-		named = data.ClosedPeriod
-	}
+	amendment, _ := domain.AmendmentOf(event.Data)
+	named := amendment.ClosedPeriod
 	if named == month {
 		return nil
 	}

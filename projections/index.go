@@ -115,15 +115,8 @@ func (x *Index) Add(record eventstore.Record) {
 	// The flow entries are taken in last, when the event is found by its
 	// entity id as well: linking a campaign's money looks entries up by it.
 	defer x.addFlow(record)
-	var target string
-	switch data := event.Data.(type) {
-	case domain.EntryVoided:
-		target = data.TargetEventID
-	case *domain.EntryCorrected:
-		target = data.TargetEventID
-	}
-	if target != "" {
-		if id, err := uuid.Parse(target); err == nil {
+	if amendment, ok := domain.AmendmentOf(event.Data); ok {
+		if id, err := uuid.Parse(amendment.TargetEventID); err == nil {
 			x.targets[id] = append(x.targets[id], record.Position)
 		}
 		return
@@ -160,15 +153,8 @@ func (x *Index) addFlow(record eventstore.Record) {
 	}
 	// The entry the event changes, and what it was, for the links.
 	changed, before := -1, flowEntry{}
-	var target string
-	switch data := record.Event.Data.(type) {
-	case domain.EntryVoided:
-		target = data.TargetEventID
-	case *domain.EntryCorrected:
-		target = data.TargetEventID
-	}
-	if target != "" {
-		if id, err := uuid.Parse(target); err == nil {
+	if amendment, ok := domain.AmendmentOf(record.Event.Data); ok {
+		if id, err := uuid.Parse(amendment.TargetEventID); err == nil {
 			if changed = find(id); changed >= 0 {
 				before = campaign.entries[changed]
 			}
