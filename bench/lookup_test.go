@@ -83,8 +83,11 @@ func BenchmarkEntityLookups(b *testing.B) {
 		indexed := app.New(app.Parts{Store: store, Service: service, Catalog: service.Catalog()})
 		indexed.UseIndex(index)
 		unindexed := app.New(app.Parts{Store: store, Service: service, Catalog: service.Catalog()})
-		withIndex := httptest.NewServer(httpapi.New(httpapi.Options{Ledger: indexed, Tokens: tokens, RateRequestsPerSecond: 1e9, RateBurst: 1e9}).Handler())
-		withoutIndex := httptest.NewServer(httpapi.New(httpapi.Options{Ledger: unindexed, Tokens: tokens, RateRequestsPerSecond: 1e9, RateBurst: 1e9}).Handler())
+		// The APIs are closed at the end: an open one keeps its live hub,
+		// and through it the index, alive for the benchmarks after this.
+		indexedAPI := httpapi.New(httpapi.Options{Ledger: indexed, Tokens: tokens, RateRequestsPerSecond: 1e9, RateBurst: 1e9})
+		unindexedAPI := httpapi.New(httpapi.Options{Ledger: unindexed, Tokens: tokens, RateRequestsPerSecond: 1e9, RateBurst: 1e9})
+		withIndex, withoutIndex := httptest.NewServer(indexedAPI.Handler()), httptest.NewServer(unindexedAPI.Handler())
 
 		random := rand.New(rand.NewPCG(uint64(size), 7))
 		// Sessions are events n%4 == 2 and money donations n%4 == 0 of the
@@ -109,6 +112,8 @@ func BenchmarkEntityLookups(b *testing.B) {
 			size, built.Round(time.Millisecond), float64(size)/built.Seconds(), heapPerEvent))
 		withIndex.Close()
 		withoutIndex.Close()
+		indexedAPI.Close()
+		unindexedAPI.Close()
 		cancel()
 		<-followed
 	}

@@ -3,6 +3,8 @@ package domain
 import (
 	"strconv"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Every append encodes its events to the bytes the log keeps, and
@@ -26,7 +28,7 @@ func appendEventFast(buffer []byte, e Event) ([]byte, bool) {
 	}
 	ok := true
 	buffer = append(buffer, `{"id":"`...)
-	buffer = appendUUID(buffer, e.ID)
+	buffer = AppendUUID(buffer, e.ID)
 	buffer = append(buffer, `","type":`...)
 	buffer, ok = appendPlainString(buffer, string(e.Type), ok)
 	buffer = append(buffer, `,"schema_version":`...)
@@ -53,9 +55,10 @@ func appendEventFast(buffer []byte, e Event) ([]byte, bool) {
 	return append(buffer, '}'), true
 }
 
-// appendUUID writes the canonical text form of an id, as its MarshalText
-// does.
-func appendUUID(buffer []byte, id [16]byte) []byte {
+// AppendUUID appends an id in its canonical text form, lower-case hex in
+// groups of 8-4-4-4-12, as uuid.UUID's MarshalText writes it, without the
+// allocation of String.
+func AppendUUID(buffer []byte, id uuid.UUID) []byte {
 	const digits = "0123456789abcdef"
 	for i, b := range id {
 		if i == 4 || i == 6 || i == 8 || i == 10 {

@@ -19,7 +19,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
@@ -553,7 +552,7 @@ func appendRecordResponse(answer []byte, results []ledger.Result) []byte {
 			answer = append(answer, ',')
 		}
 		answer = append(answer, `{"event_id":"`...)
-		answer = appendUUID(answer, result.EventID)
+		answer = domain.AppendUUID(answer, result.EventID)
 		answer = append(answer, `","position":`...)
 		answer = strconv.AppendUint(answer, result.Position, 10)
 		answer = append(answer, `,"duplicate":`...)
@@ -561,19 +560,6 @@ func appendRecordResponse(answer []byte, results []ledger.Result) []byte {
 		answer = append(answer, '}')
 	}
 	return append(answer, "]}\n"...)
-}
-
-// appendUUID appends an id in its canonical text form, lower-case hex in
-// groups of 8-4-4-4-12, as uuid.UUID's MarshalText writes it.
-func appendUUID(text []byte, id uuid.UUID) []byte {
-	const digits = "0123456789abcdef"
-	for i, octet := range id {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			text = append(text, '-')
-		}
-		text = append(text, digits[octet>>4], digits[octet&0x0f])
-	}
-	return text
 }
 
 // bodyPresizeBytesMax is the most readBody sets aside before the body has
