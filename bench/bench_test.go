@@ -37,7 +37,11 @@ const (
 	bulkBatchEventsMax  = 1000
 	durableWritersCount = 32
 	durableEventsCount  = 3200
-	campaignsCount      = 64
+	// durableRawBatchEventsMax is the atomic batch of a raw durable
+	// writer: as many events as the ledger's group commit puts in one
+	// batch when all 32 writers wait at once.
+	durableRawBatchEventsMax = 32
+	campaignsCount           = 64
 )
 
 type rig struct {
@@ -89,13 +93,23 @@ func donation(campaign string, n int) domain.Event {
 // is partly about), with the same headers as the store's, so raw JetStream
 // publishes the same bytes.
 func rawMessage(b *testing.B, event domain.Event, expected uint64, withExpectation bool) *nats.Msg {
+	message, err := encodeRawMessage(event, expected, withExpectation)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return message
+}
+
+// encodeRawMessage is rawMessage for a writer goroutine, which must not
+// stop the benchmark itself: it returns the error.
+func encodeRawMessage(event domain.Event, expected uint64, withExpectation bool) (*nats.Msg, error) {
 	event.ID = uuid.Must(uuid.NewV7())
 	event.RecordedAt = time.Now().UTC()
 	event.SchemaVersion = domain.SchemaVersion
 	event.Aggregate = domain.AggregateRef{Kind: domain.AggregateCampaign, ID: event.Data.CampaignCode()}
 	data, err := json.Marshal(event)
 	if err != nil {
-		b.Fatal(err)
+		return nil, err
 	}
 	message := nats.NewMsg("ledger.events.campaign." + event.Aggregate.ID + ".raw." + string(event.Type))
 	message.Data = data
@@ -107,7 +121,7 @@ func rawMessage(b *testing.B, event domain.Event, expected uint64, withExpectati
 		message.Header.Set("Nats-Expected-Last-Subject-Sequence", strconv.FormatUint(expected, 10))
 		message.Header.Set("Nats-Expected-Last-Subject-Sequence-Subject", "ledger.events.campaign."+event.Aggregate.ID+".raw.>")
 	}
-	return message
+	return message, nil
 }
 
 type measurement struct {
@@ -286,35 +300,18 @@ func BenchmarkBulkAppend(b *testing.B) {
 	b.Run("raw-atomic-batch", func(b *testing.B) {
 		for b.Loop() {
 			r := newRig(b, false, false)
-			ctx := context.Background()
 			var last uint64
 			start := time.Now()
 			for batch := 0; batch < bulkEventsCount/bulkBatchEventsMax; batch++ {
-				batchID := uuid.NewString()
-				for i := range bulkBatchEventsMax {
-					message := rawMessage(b, donation("bench-0", batch*bulkBatchEventsMax+i), last, i == 0)
-					message.Header.Set("Nats-Batch-Id", batchID)
-					message.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
-					if i < bulkBatchEventsMax-1 {
-						if err := r.connection.PublishMsg(message); err != nil {
-							b.Fatal(err)
-						}
-						continue
-					}
-					message.Header.Set("Nats-Batch-Commit", "1")
-					reply, err := r.connection.RequestMsgWithContext(ctx, message)
-					if err != nil {
-						b.Fatal(err)
-					}
-					var ack struct {
-						Sequence uint64 `json:"seq"`
-						Error    any    `json:"error"`
-					}
-					if err := json.Unmarshal(reply.Data, &ack); err != nil || ack.Error != nil {
-						b.Fatalf("batch: %s", reply.Data)
-					}
-					last = ack.Sequence
+				events := make([]domain.Event, bulkBatchEventsMax)
+				for i := range events {
+					events[i] = donation("bench-0", batch*bulkBatchEventsMax+i)
 				}
+				sequence, err := publishRawBatch(r, events, last, true)
+				if err != nil {
+					b.Fatal(err)
+				}
+				last = sequence
 			}
 			m := measurement{events: bulkEventsCount, elapsed: time.Since(start)}
 			report(b, m)
@@ -380,6 +377,54 @@ func BenchmarkDurableAppend(b *testing.B) {
 			keep("durable/raw-concurrent", m)
 		}
 	})
+	b.Run("raw-async", func(b *testing.B) {
+		for b.Loop() {
+			r := newRig(b, true, false)
+			m := eachWriter(b, func(writer, count int) error {
+				for i := range count {
+					message, err := encodeRawMessage(donation(fmt.Sprintf("bench-%d", writer), i), 0, false)
+					if err != nil {
+						return err
+					}
+					if _, err := r.js.PublishMsgAsync(message, jetstream.WithStallWait(10*time.Second)); err != nil {
+						return err
+					}
+				}
+				return nil
+			}, func() error {
+				select {
+				case <-r.js.PublishAsyncComplete():
+				case <-time.After(time.Minute):
+					return fmt.Errorf("async publishes not acknowledged within a minute")
+				}
+				if head, err := r.store.Head(context.Background()); err != nil || head != durableEventsCount {
+					return fmt.Errorf("raw async publishes stored %d of %d messages (%v)", head, durableEventsCount, err)
+				}
+				return nil
+			})
+			report(b, m)
+			keep("durable/raw-async", m)
+		}
+	})
+	b.Run("raw-atomic-batch", func(b *testing.B) {
+		for b.Loop() {
+			r := newRig(b, true, false)
+			m := eachWriter(b, func(writer, count int) error {
+				for first := 0; first < count; first += durableRawBatchEventsMax {
+					var events []domain.Event
+					for i := first; i < min(first+durableRawBatchEventsMax, count); i++ {
+						events = append(events, donation(fmt.Sprintf("bench-%d", writer), i))
+					}
+					if _, err := publishRawBatch(r, events, 0, false); err != nil {
+						return err
+					}
+				}
+				return nil
+			}, nil)
+			report(b, m)
+			keep("durable/raw-batch", m)
+		}
+	})
 	b.Run("ledger-grouped", func(b *testing.B) {
 		for b.Loop() {
 			r := newRig(b, true, true)
@@ -406,6 +451,74 @@ func BenchmarkDurableAppend(b *testing.B) {
 	// writer is reported on its own line above, as a figure, not a ratio.
 	ratio(b, "durable, 32 writers: ledger ungrouped vs raw (fsync always)", "durable/ledger-ungrouped", "durable/raw-concurrent")
 	ratio(b, "durable, 32 writers: ledger grouped vs raw (fsync always)", "durable/ledger-grouped", "durable/raw-concurrent")
+	ratio(b, "durable, 32 writers: ledger grouped vs raw async publishes (fsync always)", "durable/ledger-grouped", "durable/raw-async")
+	ratio(b, "durable, 32 writers: ledger grouped vs raw atomic batches (fsync always)", "durable/ledger-grouped", "durable/raw-batch")
+}
+
+// publishRawBatch commits events as one JetStream atomic batch with the
+// headers the ledger's messages carry (the expectation on the first when
+// withExpectation), and returns the sequence of its last message.
+func publishRawBatch(r *rig, events []domain.Event, last uint64, withExpectation bool) (uint64, error) {
+	batchID := uuid.NewString()
+	for i, event := range events {
+		message, err := encodeRawMessage(event, last, withExpectation && i == 0)
+		if err != nil {
+			return 0, err
+		}
+		message.Header.Set("Nats-Batch-Id", batchID)
+		message.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
+		if i < len(events)-1 {
+			if err := r.connection.PublishMsg(message); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		message.Header.Set("Nats-Batch-Commit", "1")
+		reply, err := r.connection.RequestMsgWithContext(context.Background(), message)
+		if err != nil {
+			return 0, err
+		}
+		var ack struct {
+			Sequence uint64 `json:"seq"`
+			Error    any    `json:"error"`
+		}
+		if err := json.Unmarshal(reply.Data, &ack); err != nil || ack.Error != nil {
+			return 0, fmt.Errorf("batch: %s", reply.Data)
+		}
+		return ack.Sequence, nil
+	}
+	return last, nil
+}
+
+// eachWriter runs write on durableWritersCount goroutines, each with its
+// share of durableEventsCount events to write its own way, then settle (when
+// given) to wait for what they sent; the time runs until both are done.
+func eachWriter(b *testing.B, write func(writer, count int) error, settle func() error) measurement {
+	perWriter := durableEventsCount / durableWritersCount
+	var wait sync.WaitGroup
+	errs := make(chan error, durableWritersCount+1)
+	start := time.Now()
+	for writer := range durableWritersCount {
+		wait.Add(1)
+		go func() {
+			defer wait.Done()
+			if err := write(writer, perWriter); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wait.Wait()
+	if settle != nil {
+		if err := settle(); err != nil {
+			errs <- err
+		}
+	}
+	m := measurement{events: perWriter * durableWritersCount, elapsed: time.Since(start)}
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	return m
 }
 
 func concurrently(b *testing.B, write func(writer, i int) error) measurement {
