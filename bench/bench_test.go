@@ -449,8 +449,8 @@ func BenchmarkDurableAppend(b *testing.B) {
 	})
 	// Rows compare the same number of writers: 32 against 32. The one raw
 	// writer is reported on its own line above, as a figure, not a ratio.
-	ratio(b, "durable, 32 writers: ledger ungrouped vs raw (fsync always)", "durable/ledger-ungrouped", "durable/raw-concurrent")
-	ratio(b, "durable, 32 writers: ledger grouped vs raw (fsync always)", "durable/ledger-grouped", "durable/raw-concurrent")
+	ratio(b, "durable, 32 writers: ledger ungrouped vs raw sync publishes (fsync always)", "durable/ledger-ungrouped", "durable/raw-concurrent")
+	ratio(b, "durable, 32 writers: ledger grouped vs raw sync publishes (fsync always)", "durable/ledger-grouped", "durable/raw-concurrent")
 	ratio(b, "durable, 32 writers: ledger grouped vs raw async publishes (fsync always)", "durable/ledger-grouped", "durable/raw-async")
 	ratio(b, "durable, 32 writers: ledger grouped vs raw atomic batches (fsync always)", "durable/ledger-grouped", "durable/raw-batch")
 }

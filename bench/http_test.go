@@ -287,9 +287,9 @@ func BenchmarkHTTPAppend(b *testing.B) {
 			keep("http/batch", m)
 		}
 	})
-	ratio(b, "HTTP single (ledger=HTTP, raw=in-process)", "http/single", "http/in-process-single")
-	ratio(b, "HTTP single, lean client (ledger=HTTP, raw=in-process)", "http/single-lean", "http/in-process-single")
-	ratio(b, "HTTP batch (ledger=HTTP, raw=in-process)", "http/batch", "http/in-process-batch")
+	ratio(b, "HTTP single (ledger=HTTP, raw=in-process; file, no fsync)", "http/single", "http/in-process-single")
+	ratio(b, "HTTP single, lean client (ledger=HTTP, raw=in-process; file, no fsync)", "http/single-lean", "http/in-process-single")
+	ratio(b, "HTTP batch (ledger=HTTP, raw=in-process; file, no fsync)", "http/batch", "http/in-process-batch")
 }
 
 // BenchmarkLiveDelivery: 50 SSE clients connected; events appended at a
@@ -399,11 +399,11 @@ func BenchmarkLiveDelivery(b *testing.B) {
 		b.ReportMetric(float64(m.percentile(0.5).Microseconds()), "p50-µs")
 		b.ReportMetric(float64(m.percentile(0.99).Microseconds()), "p99-µs")
 		b.ReportMetric(float64(len(latencies))/float64(total*liveClientsCount), "delivered-fraction")
-		summarize(fmt.Sprintf("LIVE append → SSE delivery, %d clients, %.0f appends/s: p50 %s, p99 %s, %d of %d deliveries",
+		summarize(fmt.Sprintf("LIVE append → SSE delivery, %d clients, %.0f appends/s (file, no fsync): p50 %s, p99 %s, %d of %d deliveries",
 			liveClientsCount, float64(total)/elapsed.Seconds(), m.percentile(0.5), m.percentile(0.99), len(latencies), total*liveClientsCount))
 		totals := measurement{latencies: totalsLatencies(arrivals, acknowledged)}
 		b.ReportMetric(float64(totals.percentile(0.99).Microseconds()), "totals-p99-µs")
-		summarize(fmt.Sprintf("LIVE totals, append acknowledged → figure on the stream, %d clients, %.0f appends/s: p50 %s, p99 %s, %d figures",
+		summarize(fmt.Sprintf("LIVE totals, append acknowledged → figure on the stream, %d clients, %.0f appends/s (file, no fsync): p50 %s, p99 %s, %d figures",
 			liveClientsCount, float64(total)/elapsed.Seconds(), totals.percentile(0.5), totals.percentile(0.99), len(totals.latencies)))
 	}
 }

@@ -139,7 +139,7 @@ func BenchmarkTreeCost(b *testing.B) {
 			keep("tree/with", m)
 		}
 	})
-	ratio(b, "bulk append with totals+tree follower vs without", "tree/with", "tree/without")
+	ratio(b, "bulk append with totals+tree follower vs without (file, no fsync)", "tree/with", "tree/without")
 }
 
 // allocationCount is the process's heap allocations when a measurement
