@@ -21,7 +21,7 @@ VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 
 
 # Every parser of outside input has a fuzz target with a seed corpus in its
 # package's testdata/fuzz.
-FUZZ_TARGETS := ./domain/:FuzzDecodeEvent ./domain/:FuzzDecodeStoredFast ./domain/:FuzzDecodeEventFast ./domain/:FuzzContentHashFast ./domain/:FuzzMarshalFast ./domain/:FuzzEffectDeltas ./eventstore/natsjs/:FuzzReadAck ./httpapi/:FuzzRecordBody ./integrity/:FuzzInclusionProof \
+FUZZ_TARGETS := ./domain/:FuzzDecodeEvent ./domain/:FuzzDecodeStoredFast ./domain/:FuzzDecodeEventFast ./domain/:FuzzFastEncoders ./domain/:FuzzEffectDeltas ./eventstore/natsjs/:FuzzReadAck ./httpapi/:FuzzRecordBody ./integrity/:FuzzInclusionProof \
 	./integrity/:FuzzParseCheckpoint ./reconcile/statement/:FuzzParseCSV ./witness/:FuzzAddCheckpoint
 
 all: build

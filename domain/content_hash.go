@@ -20,7 +20,7 @@ import (
 // encoding/json writes; anything else (another payload type, goods items,
 // personal data, a string with characters encoding/json escapes, a time or
 // an amount it would refuse) goes to encoding/json, which decides as it
-// always did. FuzzContentHashFast holds the two to the same bytes.
+// always did. FuzzFastEncoders holds the two to the same bytes.
 
 // contentHashBytesMax is the stack room for the content of a common
 // event; a longer one grows onto the heap and still takes the fast path.

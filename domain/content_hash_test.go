@@ -40,17 +40,6 @@ func checkContentFast(t *testing.T, event Event) {
 	}
 }
 
-// FuzzContentHashFast holds the content hash's fast path to encoding/json
-// on the events fuzzEvents builds (see checkContentFast).
-func FuzzContentHashFast(f *testing.F) {
-	addFuzzSeeds(f)
-	f.Fuzz(func(t *testing.T, kind uint8, county, actor, id, campaign, text, note string, amount, unixSeconds, nanoseconds int64, zoneSeconds int) {
-		for _, event := range fuzzEvents(kind, county, actor, id, campaign, text, note, amount, unixSeconds, nanoseconds, zoneSeconds) {
-			checkContentFast(t, event)
-		}
-	})
-}
-
 // The stored fixtures of every type and version hash the same with the
 // fast path and without it, and the common money entries among them take
 // the fast path (else it would be measured, not used).

@@ -13,6 +13,19 @@ import (
 // encoding/json on the same inputs: the fuzz seeds and events below, and
 // every stored fixture.
 
+// FuzzFastEncoders holds both hand-written encoders to encoding/json on the
+// events fuzzEvents builds: the content hash's (checkContentFast) and
+// Marshal's (checkMarshalFast).
+func FuzzFastEncoders(f *testing.F) {
+	addFuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, kind uint8, county, actor, id, campaign, text, note string, amount, unixSeconds, nanoseconds int64, zoneSeconds int) {
+		for _, event := range fuzzEvents(kind, county, actor, id, campaign, text, note, amount, unixSeconds, nanoseconds, zoneSeconds) {
+			checkContentFast(t, event)
+			checkMarshalFast(t, event)
+		}
+	})
+}
+
 // addFuzzSeeds adds inputs for fuzzEvents that reach the edges: strings
 // encoding/json escapes, invalid UTF-8, the extreme times and amounts,
 // zones of a day or more.

@@ -13,7 +13,7 @@ import (
 // the ledger's own work on an append after the content hash. The common
 // events (no personal data, a payload the content hash also writes by hand)
 // are encoded here into the bytes encoding/json writes; anything else goes
-// to encoding/json. FuzzMarshalFast and TestMarshalFastCoversEveryField hold
+// to encoding/json. FuzzFastEncoders and TestMarshalFastCoversEveryField hold
 // the two to the same bytes.
 
 // eventBytesGuess is the room set aside for a common event's encoding: a

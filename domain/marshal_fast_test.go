@@ -31,17 +31,6 @@ func checkMarshalFast(t *testing.T, event Event) {
 	}
 }
 
-// FuzzMarshalFast holds Marshal's fast path to encoding/json on the
-// events fuzzEvents builds (see checkMarshalFast).
-func FuzzMarshalFast(f *testing.F) {
-	addFuzzSeeds(f)
-	f.Fuzz(func(t *testing.T, kind uint8, county, actor, id, campaign, text, note string, amount, unixSeconds, nanoseconds int64, zoneSeconds int) {
-		for _, event := range fuzzEvents(kind, county, actor, id, campaign, text, note, amount, unixSeconds, nanoseconds, zoneSeconds) {
-			checkMarshalFast(t, event)
-		}
-	})
-}
-
 // A field added to the envelope or to a payload the fast path writes by
 // hand is caught here, not left out of the stored bytes: every string and
 // number field is set by reflection, whatever its name, and the two paths
