@@ -131,21 +131,21 @@ func (x *Index) entriesWith(campaign *campaignEntries, id string) []int {
 // last active money donation with that id, as link resolves it (-1: none).
 // Called with x.mu held.
 func (x *Index) donationFor(campaign *campaignEntries, id string) int {
-	found := -1
-	for _, i := range x.entriesWith(campaign, id) {
-		if campaign.entries[i].activeDonation() {
-			found = i
-		}
-	}
-	return found
+	return x.lastWith(campaign, id, (*flowEntry).activeDonation)
 }
 
 // spendingFor is the campaign's last active spending entry with id (-1:
 // none). Called with x.mu held.
 func (x *Index) spendingFor(campaign *campaignEntries, id string) int {
+	return x.lastWith(campaign, id, (*flowEntry).activeSpending)
+}
+
+// lastWith is the campaign's last entry with id that active accepts (-1:
+// none). Called with x.mu held.
+func (x *Index) lastWith(campaign *campaignEntries, id string, active func(*flowEntry) bool) int {
 	found := -1
 	for _, i := range x.entriesWith(campaign, id) {
-		if campaign.entries[i].activeSpending() {
+		if active(&campaign.entries[i]) {
 			found = i
 		}
 	}
