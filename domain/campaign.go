@@ -36,11 +36,9 @@ type Campaign struct {
 	// donations hold each donation's figures in one entry, so that a new
 	// donation is one map insert rather than one in each of four maps.
 	donations map[string]*donationFigures // donation id → its figures
-	keys      map[string]KeyRecord
-	// unconfirmedKeys are the keys of events applied before their append
-	// was acknowledged (position 0), so Confirm visits them alone rather
-	// than every key the campaign ever saw.
-	unconfirmedKeys []string
+	// keyed remembers what each idempotency key wrote; the campaign keeps
+	// its version itself (Version), so keyed's stays unused.
+	keyed keyIndex
 }
 
 // KeyRecord remembers what an idempotency key wrote, so a retry years later
@@ -71,15 +69,12 @@ func NewCampaign(code, cityCode string) *Campaign {
 		entities:  map[entityRef]uuid.UUID{},
 		pots:      map[string]Money{},
 		donations: map[string]*donationFigures{},
-		keys:      map[string]KeyRecord{},
+		keyed:     keyIndex{keys: map[string]KeyRecord{}},
 	}
 }
 
 // Key returns what an idempotency key wrote in this campaign, if anything.
-func (c *Campaign) Key(key string) (KeyRecord, bool) {
-	record, ok := c.keys[key]
-	return record, ok
-}
+func (c *Campaign) Key(key string) (KeyRecord, bool) { return c.keyed.Key(key) }
 
 // Confirm records where the store put events applied before their append
 // was acknowledged: the aggregate's version, each event's position and each
@@ -102,7 +97,7 @@ func (c *Campaign) Confirm(version uint64, positions map[uuid.UUID]uint64) {
 			}
 		}
 	}
-	c.unconfirmedKeys = confirmKeys(c.keys, c.unconfirmedKeys, positions)
+	c.keyed.unconfirmed = confirmKeys(c.keyed.keys, c.keyed.unconfirmed, positions)
 }
 
 // confirmKeys gives each unconfirmed key whose event is in positions its
@@ -523,13 +518,7 @@ func (c *Campaign) Apply(event Event, position uint64) {
 	}
 	c.entries[event.ID] = &campaignEntry{eventType: event.Type, county: event.County, payload: event.Data,
 		position: position, effectivePosition: position}
-	if event.IdempotencyKey != "" {
-		hash, _ := event.ContentHash()
-		c.keys[event.IdempotencyKey] = KeyRecord{EventID: event.ID, ContentHash: hash, Position: position}
-		if position == 0 {
-			c.unconfirmedKeys = append(c.unconfirmedKeys, event.IdempotencyKey)
-		}
-	}
+	c.keyed.rememberKey(event, position)
 	if position > c.Version {
 		c.Version = position
 	}

@@ -484,15 +484,22 @@ func (k *keyIndex) Key(key string) (KeyRecord, bool) {
 }
 
 func (k *keyIndex) remember(event Event, position uint64) {
-	if event.IdempotencyKey != "" {
-		hash, _ := event.ContentHash()
-		k.keys[event.IdempotencyKey] = KeyRecord{EventID: event.ID, ContentHash: hash, Position: position}
-		if position == 0 {
-			k.unconfirmed = append(k.unconfirmed, event.IdempotencyKey)
-		}
-	}
+	k.rememberKey(event, position)
 	if position > k.version {
 		k.version = position
+	}
+}
+
+// rememberKey remembers what the event's idempotency key wrote, if it has
+// one; at position 0 the key waits for Confirm.
+func (k *keyIndex) rememberKey(event Event, position uint64) {
+	if event.IdempotencyKey == "" {
+		return
+	}
+	hash, _ := event.ContentHash()
+	k.keys[event.IdempotencyKey] = KeyRecord{EventID: event.ID, ContentHash: hash, Position: position}
+	if position == 0 {
+		k.unconfirmed = append(k.unconfirmed, event.IdempotencyKey)
 	}
 }
 
