@@ -175,6 +175,27 @@ func (c *leanClient) post(body []byte) error {
 	return nil
 }
 
+// postSingles posts httpSingleRequestsCount single events, one at a time,
+// each body made before the clock starts, and reports the measurement.
+func postSingles(b *testing.B, post func(body []byte) error) measurement {
+	bodies := make([][]byte, httpSingleRequestsCount)
+	for i := range bodies {
+		bodies[i] = eventJSON(b, donation("bench-0", i))
+	}
+	m := measurement{events: httpSingleRequestsCount}
+	started := time.Now()
+	for _, body := range bodies {
+		began := time.Now()
+		if err := post(body); err != nil {
+			b.Fatal(err)
+		}
+		m.latencies = append(m.latencies, time.Since(began))
+	}
+	m.elapsed = time.Since(started)
+	report(b, m)
+	return m
+}
+
 // BenchmarkHTTPAppend: POST /api/v1/events over loopback against
 // Service.Record in the same process, single events and batches of 1000;
 // single events both with net/http's client and with a lean one.
@@ -200,44 +221,14 @@ func BenchmarkHTTPAppend(b *testing.B) {
 		for b.Loop() {
 			r := newHTTPRig(b)
 			client := &http.Client{Timeout: 30 * time.Second}
-			bodies := make([][]byte, httpSingleRequestsCount)
-			for i := range bodies {
-				bodies[i] = eventJSON(b, donation("bench-0", i))
-			}
-			m := measurement{events: httpSingleRequestsCount}
-			started := time.Now()
-			for _, body := range bodies {
-				began := time.Now()
-				if err := post(client, r.url, body); err != nil {
-					b.Fatal(err)
-				}
-				m.latencies = append(m.latencies, time.Since(began))
-			}
-			m.elapsed = time.Since(started)
-			report(b, m)
-			keep("http/single", m)
+			keep("http/single", postSingles(b, func(body []byte) error { return post(client, r.url, body) }))
 		}
 	})
 	b.Run("http-single-lean-client", func(b *testing.B) {
 		for b.Loop() {
 			r := newHTTPRig(b)
 			client := newLeanClient(b, r.url)
-			bodies := make([][]byte, httpSingleRequestsCount)
-			for i := range bodies {
-				bodies[i] = eventJSON(b, donation("bench-0", i))
-			}
-			m := measurement{events: httpSingleRequestsCount}
-			started := time.Now()
-			for _, body := range bodies {
-				began := time.Now()
-				if err := client.post(body); err != nil {
-					b.Fatal(err)
-				}
-				m.latencies = append(m.latencies, time.Since(began))
-			}
-			m.elapsed = time.Since(started)
-			report(b, m)
-			keep("http/single-lean", m)
+			keep("http/single-lean", postSingles(b, client.post))
 		}
 	})
 	b.Run("in-process-batch", func(b *testing.B) {
