@@ -128,6 +128,20 @@ type measurement struct {
 	events    int
 	elapsed   time.Duration
 	latencies []time.Duration
+	// writers is how many writers wrote concurrently; zero is one.
+	writers int
+}
+
+// writerCount is how many writers a measurement had.
+func (m measurement) writerCount() int { return max(m.writers, 1) }
+
+// sameWriters refuses a comparison of unequal numbers of writers: a ratio
+// of 32 ledger writers to one raw writer says nothing about the ledger.
+func sameWriters(ledger, raw measurement) error {
+	if ledger.writerCount() != raw.writerCount() {
+		return fmt.Errorf("ledger had %d writers and raw %d: a ratio compares equal numbers", ledger.writerCount(), raw.writerCount())
+	}
+	return nil
 }
 
 func (m measurement) perSecond() float64 { return float64(m.events) / m.elapsed.Seconds() }
@@ -167,6 +181,9 @@ func ratio(b *testing.B, title, ledgerName, rawName string) {
 	rawFigure, okRaw := results.figures[rawName]
 	if !okLedger || !okRaw {
 		return
+	}
+	if err := sameWriters(ledgerFigure, rawFigure); err != nil {
+		b.Fatalf("%s: %v", title, err)
 	}
 	line := fmt.Sprintf("RATIO %-44s ledger %9.0f events/s, raw %9.0f events/s: ledger/raw = %.2f",
 		title, ledgerFigure.perSecond(), rawFigure.perSecond(), ledgerFigure.perSecond()/rawFigure.perSecond())
@@ -513,7 +530,7 @@ func eachWriter(b *testing.B, write func(writer, count int) error, settle func()
 			errs <- err
 		}
 	}
-	m := measurement{events: perWriter * durableWritersCount, elapsed: time.Since(start)}
+	m := measurement{events: perWriter * durableWritersCount, elapsed: time.Since(start), writers: durableWritersCount}
 	close(errs)
 	for err := range errs {
 		b.Fatal(err)
@@ -542,7 +559,7 @@ func concurrently(b *testing.B, write func(writer, i int) error) measurement {
 		}()
 	}
 	wait.Wait()
-	m := measurement{events: perWriter * durableWritersCount, elapsed: time.Since(start)}
+	m := measurement{events: perWriter * durableWritersCount, elapsed: time.Since(start), writers: durableWritersCount}
 	close(errs)
 	for err := range errs {
 		b.Fatal(err)

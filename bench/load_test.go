@@ -156,7 +156,7 @@ func sustain(b *testing.B, write func(client, i int) error) measurement {
 	if len(failures) > 0 {
 		b.Fatal(failures[0])
 	}
-	m := measurement{events: len(latencies), elapsed: time.Since(started), latencies: latencies}
+	m := measurement{events: len(latencies), elapsed: time.Since(started), latencies: latencies, writers: loadClients}
 	b.ReportMetric(float64(peakRSS)/mebibyte, "peak-rss-MiB")
 	b.ReportMetric(float64(peakHeap)/mebibyte, "peak-heap-MiB")
 	return m

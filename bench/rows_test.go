@@ -38,3 +38,17 @@ func TestEveryAppendRowNamesItsFsyncSetting(t *testing.T) {
 		t.Fatalf("found %d rows; the pattern no longer finds the benchmarks' rows", rows)
 	}
 }
+
+// A ratio of unequal numbers of writers is refused, as README says the
+// rows compare equal numbers: ratio fails the benchmark on sameWriters.
+func TestRatioRefusesUnequalWriters(t *testing.T) {
+	if err := sameWriters(measurement{writers: durableWritersCount}, measurement{}); err == nil {
+		t.Fatal("32 ledger writers against one raw writer were compared")
+	}
+	if err := sameWriters(measurement{writers: durableWritersCount}, measurement{writers: durableWritersCount}); err != nil {
+		t.Fatalf("equal writers refused: %v", err)
+	}
+	if err := sameWriters(measurement{}, measurement{writers: 1}); err != nil {
+		t.Fatalf("one writer each refused: %v", err)
+	}
+}
