@@ -150,6 +150,9 @@ func (n *Node) Close() {
 	for _, closer := range n.closers {
 		_ = closer()
 	}
+	// A command may close its ledger early to hand the data directory
+	// on, and close it again on the way out: the second close does nothing.
+	n.closers = nil
 	n.stopEmbedded()
 	_ = n.lock.Release()
 }

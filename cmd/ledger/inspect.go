@@ -1,90 +1,60 @@
 package main
 
 import (
-	"context"
-	"fmt"
+	"flag"
 	"io"
 
 	"github.com/ordos-union/ledger/projections"
 	"github.com/ordos-union/ledger/report"
 )
 
-// show prints a command's answer: as indented JSON when asJSON, else as
-// text writes it for people.
-func show(env *environment, asJSON bool, value any, text func(io.Writer)) error {
-	if asJSON {
-		return report.WriteJSON(env.stdout, value)
-	}
-	text(env.stdout)
-	return nil
-}
+var runAudit = ledgerCommand(commandSpec{name: "audit", args: 1, argsWanted: "give one ID", usage: "ID [--json]\n\n" +
+	"ID is an event id, a donation/allocation/delivery/session/service id, a campaign code or a region code."},
+	func(flags *flag.FlagSet) action {
+		asJSON := flags.Bool("json", false, "print the trail as JSON")
+		return func(c *call) error {
+			trail, err := c.ledger.App.Audit(c.ctx, c.arg(0))
+			return c.answer(trail, err, *asJSON, func(out io.Writer) { report.AuditText(out, trail, c.ledger.Catalog.RegionName) })
+		}
+	})
 
-func runAudit(ctx context.Context, env *environment, args []string) error {
-	flags, store := newLedgerFlags(env, "audit", "ID [--json]\n\nID is an event id, a donation/allocation/delivery/session/service id, a campaign code or a region code.")
-	asJSON := flags.Bool("json", false, "print the trail as JSON")
-	opened, err := openParsed(ctx, env, flags, store, args, 1, "give one ID")
-	if err != nil {
-		return err
-	}
-	defer opened.Close()
-	trail, err := opened.App.Audit(ctx, flags.Arg(0))
-	if err != nil {
-		return err
-	}
-	return show(env, *asJSON, trail, func(out io.Writer) { report.AuditText(out, trail, opened.Catalog.RegionName) })
-}
+var runTrace = ledgerCommand(commandSpec{name: "trace", args: 1, argsWanted: "give one ID", usage: "ID [--json]\n\n" +
+	"ID is a money donation's id (forward: what it paid for) or a delivery, session or service id (back: who paid).\n" +
+	"Rule: funded_by on a spending entry first; the rest first-in first-out from the campaign's money donations in the order received."},
+	func(flags *flag.FlagSet) action {
+		asJSON := flags.Bool("json", false, "print the trace as JSON")
+		return func(c *call) error {
+			trace, err := c.ledger.App.Trace(c.ctx, c.arg(0))
+			return c.answer(trace, err, *asJSON, func(out io.Writer) { report.TraceText(out, trace, c.ledger.Catalog.RegionName) })
+		}
+	})
 
-func runTrace(ctx context.Context, env *environment, args []string) error {
-	flags, store := newLedgerFlags(env, "trace", "ID [--json]\n\nID is a money donation's id (forward: what it paid for) or a delivery, session or service id (back: who paid).\n"+
-		"Rule: funded_by on a spending entry first; the rest first-in first-out from the campaign's money donations in the order received.")
-	asJSON := flags.Bool("json", false, "print the trace as JSON")
-	opened, err := openParsed(ctx, env, flags, store, args, 1, "give one ID")
-	if err != nil {
-		return err
-	}
-	defer opened.Close()
-	trace, err := opened.App.Trace(ctx, flags.Arg(0))
-	if err != nil {
-		return err
-	}
-	return show(env, *asJSON, trace, func(out io.Writer) { report.TraceText(out, trace, opened.Catalog.RegionName) })
-}
-
-func runProjections(ctx context.Context, env *environment, args []string) error {
-	flags, store := newLedgerFlags(env, "projections", "[--json]")
+var runProjections = ledgerCommand(commandSpec{name: "projections", args: -1, usage: "[--json]"}, func(flags *flag.FlagSet) action {
 	asJSON := flags.Bool("json", false, "print the status as JSON")
-	opened, err := openParsed(ctx, env, flags, store, args, -1, "")
-	if err != nil {
-		return err
+	return func(c *call) error {
+		status, err := c.ledger.SavedProjectionStatus(c.ctx)
+		return c.answer([]projections.Status{status}, err, *asJSON, func(out io.Writer) { report.ProjectionStatusText(out, status) })
 	}
-	defer opened.Close()
-	status, err := opened.SavedProjectionStatus(ctx)
-	if err != nil {
-		return err
-	}
-	return show(env, *asJSON, []projections.Status{status}, func(out io.Writer) { report.ProjectionStatusText(out, status) })
-}
+})
 
-func runRebuild(ctx context.Context, env *environment, args []string) error {
-	flags, store := newLedgerFlags(env, "rebuild", "[NAME]\n\nNAME is a projection (totals, the default).")
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	if flags.NArg() > 1 || (flags.NArg() == 1 && flags.Arg(0) != "totals") {
-		return usagef("the projections are: totals")
-	}
-	opened, err := store.open(ctx, env, serverOptions{})
-	if err != nil {
-		return err
-	}
-	defer opened.Close()
-	status, err := opened.RebuildTotals(ctx, newProgress(env, "rebuild totals"))
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.stdout, "rebuilt totals to log position %d\n", status.Position)
-	if status.LogDamage != "" {
-		fmt.Fprintf(env.stderr, "ledger rebuild: WARNING: %s\n", status.LogDamage)
-	}
-	return nil
-}
+var runRebuild = storeCommand(commandSpec{name: "rebuild", args: -1, usage: "[NAME]\n\nNAME is a projection (totals, the default)."},
+	func(flags *flag.FlagSet) action {
+		return func(c *call) error {
+			if c.flags.NArg() > 1 || (c.flags.NArg() == 1 && c.arg(0) != "totals") {
+				return usagef("the projections are: totals")
+			}
+			opened, err := c.open()
+			if err != nil {
+				return err
+			}
+			status, err := opened.RebuildTotals(c.ctx, newProgress(c.env, "rebuild totals"))
+			if err != nil {
+				return err
+			}
+			c.printf("rebuilt totals to log position %d\n", status.Position)
+			if status.LogDamage != "" {
+				c.warnf("ledger rebuild: WARNING: %s\n", status.LogDamage)
+			}
+			return nil
+		}
+	})
