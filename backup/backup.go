@@ -299,20 +299,11 @@ func (b *Backup) Restore(ctx context.Context, ledger *node.Node) (Restored, erro
 		if line == "" {
 			continue
 		}
-		var stored event
-		if err := json.Unmarshal([]byte(line), &stored); err != nil {
-			return restored, fmt.Errorf("%s line %d: %w", eventsName, i+1, err)
-		}
-		data, err := base64.StdEncoding.DecodeString(stored.Data)
+		message, err := parseEvent(line)
 		if err != nil {
 			return restored, fmt.Errorf("%s line %d: %w", eventsName, i+1, err)
 		}
-		header := nats.Header{}
-		for name, value := range stored.Headers {
-			header.Set(name, value)
-		}
-		if err := ledger.JetStream.RestoreRaw(ctx, natsjs.RawMessage{Position: stored.Position, Subject: stored.Subject, Header: header,
-			Data: data}); err != nil {
+		if err := ledger.JetStream.RestoreRaw(ctx, message); err != nil {
 			return restored, err
 		}
 		restored.Events++
@@ -355,23 +346,32 @@ func (b *Backup) Event(position uint64) (natsjs.RawMessage, bool) {
 	if b.byPosition == nil {
 		b.byPosition = map[uint64]natsjs.RawMessage{}
 		for line := range strings.SplitSeq(strings.TrimSpace(string(b.events)), "\n") {
-			var stored event
-			if line == "" || json.Unmarshal([]byte(line), &stored) != nil {
-				continue
+			// A line restore would refuse is no position to put back.
+			if message, err := parseEvent(line); line != "" && err == nil {
+				b.byPosition[message.Position] = message
 			}
-			data, err := base64.StdEncoding.DecodeString(stored.Data)
-			if err != nil {
-				continue
-			}
-			header := nats.Header{}
-			for name, value := range stored.Headers {
-				header.Set(name, value)
-			}
-			b.byPosition[stored.Position] = natsjs.RawMessage{Position: stored.Position, Subject: stored.Subject, Header: header, Data: data}
 		}
 	}
 	message, ok := b.byPosition[position]
 	return message, ok
+}
+
+// parseEvent reads one line of the backup's events file: a message at
+// its position, with its subject, headers and bytes as they were stored.
+func parseEvent(line string) (natsjs.RawMessage, error) {
+	var stored event
+	if err := json.Unmarshal([]byte(line), &stored); err != nil {
+		return natsjs.RawMessage{}, err
+	}
+	data, err := base64.StdEncoding.DecodeString(stored.Data)
+	if err != nil {
+		return natsjs.RawMessage{}, err
+	}
+	header := nats.Header{}
+	for name, value := range stored.Headers {
+		header.Set(name, value)
+	}
+	return natsjs.RawMessage{Position: stored.Position, Subject: stored.Subject, Header: header, Data: data}, nil
 }
 
 // RestoreLost puts back the positions the ledger's log lost from this
