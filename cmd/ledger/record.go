@@ -2,117 +2,65 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-
-	"github.com/google/uuid"
+	"slices"
 
 	"github.com/ordos-union/ledger/app"
-	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/ledger"
 	"github.com/ordos-union/ledger/report"
 )
 
+// runRecord records a file of events, or one entry from flags when its
+// first argument is a kind (`ledger record donation …`).
 func runRecord(ctx context.Context, env *environment, args []string) error {
-	if len(args) > 0 {
-		switch args[0] {
-		case "donation", "allocation", "delivery", "training", "service", "void":
-			return runRecordShortcut(ctx, env, args[0], args[1:])
-		}
+	if len(args) > 0 && slices.Contains(app.ShortcutKinds, args[0]) {
+		return recordShortcut(args[0])(ctx, env, args[1:])
 	}
-	flags, store := newLedgerFlags(env, "record", "FILE|- [--skip-invalid]\n       ledger record donation|allocation|delivery|training|service|void --help\n\n"+
-		"FILE holds events as JSON Lines, a JSON array or one JSON object (see docs/EVENTS.md).\n"+
-		"Every line is checked first: one bad line writes nothing (unless --skip-invalid).\n"+
-		"Events are then written in atomic batches of up to 1000.")
-	skipInvalid := flags.Bool("skip-invalid", false, "write the valid lines and report the invalid ones, instead of writing nothing")
-	asJSON := flags.Bool("json", false, "print results as JSON lines")
-	if err := parseArgs(flags, args, 1, "give one FILE, or - for standard input"); err != nil {
-		return err
-	}
-	input := env.stdin
-	if name := flags.Arg(0); name != "-" {
-		file, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer file.Close()
-		input = file
-	}
-	lines, err := ledger.ReadEvents(input)
-	if err != nil {
-		return err
-	}
-	if len(lines) == 0 {
-		return fmt.Errorf("no events in the input")
-	}
-	opened, err := store.open(ctx, env, serverOptions{})
-	if err != nil {
-		return err
-	}
-	defer opened.Close()
-	return recordLines(ctx, env, opened.App, lines, recordOptions{skipInvalid: *skipInvalid, asJSON: *asJSON})
+	return runRecordFile(ctx, env, args)
 }
 
-// recordOptions say how recordLines works and reports.
-type recordOptions struct {
-	skipInvalid, asJSON bool
-	// where names a line's field for people ("line 7: data.amount");
-	// nil is that form.
-	where func(number int, field string) string
-	// dryRun checks every line and writes nothing.
-	dryRun bool
-}
-
-func recordLines(ctx context.Context, env *environment, use *app.Ledger, lines []ledger.Line, options recordOptions) error {
-	if options.where == nil {
-		options.where = report.LineWhere
-	}
-	recorded, err := use.RecordLines(ctx, lines, app.LinesOptions{SkipInvalid: options.skipInvalid, DryRun: options.dryRun})
-	for _, outcome := range recorded.Outcomes {
-		switch {
-		case outcome.Err != nil:
-			report.LineErrorText(env.stderr, outcome.Number, outcome.Err, options.where)
-		case outcome.Result.EventID != uuid.Nil:
-			if err := report.RecordedText(env.stdout, outcome.Number, outcome.Event, outcome.Result, options.asJSON); err != nil {
+// runRecordFile reads the whole file before it opens the ledger, so that
+// an unreadable or empty one leaves the ledger alone.
+var runRecordFile = storeCommand(commandSpec{name: "record", args: 1, argsWanted: "give one FILE, or - for standard input",
+	usage: "FILE|- [--skip-invalid]\n       ledger record donation|allocation|delivery|training|service|void --help\n\n" +
+		"FILE holds events as JSON Lines, a JSON array or one JSON object (see docs/EVENTS.md).\n" +
+		"Every line is checked first: one bad line writes nothing (unless --skip-invalid).\n" +
+		"Events are then written in atomic batches of up to 1000."},
+	func(flags *flag.FlagSet) action {
+		skipInvalid := flags.Bool("skip-invalid", false, "write the valid lines and report the invalid ones, instead of writing nothing")
+		asJSON := flags.Bool("json", false, "print results as JSON lines")
+		return func(c *call) error {
+			input := c.env.stdin
+			if name := c.arg(0); name != "-" {
+				file, err := os.Open(name)
+				if err != nil {
+					return err
+				}
+				defer file.Close()
+				input = file
+			}
+			lines, err := ledger.ReadEvents(input)
+			if err != nil {
 				return err
 			}
+			if len(lines) == 0 {
+				return fmt.Errorf("no events in the input")
+			}
+			opened, err := c.open()
+			if err != nil {
+				return err
+			}
+			return c.recordLines(opened.App, lines, *skipInvalid, report.LinesShown{AsJSON: *asJSON})
 		}
-	}
-	var batch *app.BatchError
-	switch {
-	case errors.Is(err, app.ErrInvalidLines):
-		return fmt.Errorf("%d of %d lines are invalid; nothing was written (fix them, or use --skip-invalid)", recorded.Invalid, len(lines))
-	case errors.As(err, &batch) && batch.Written == 0 && len(batch.Lines) == len(lines)-recorded.Invalid:
-		return fmt.Errorf("nothing was written: %s", renumber(batch.Err, batch.Lines, options.where))
-	case errors.As(err, &batch):
-		return fmt.Errorf("lines %d-%d (none of them written; %d earlier events were): %s",
-			batch.Lines[0], batch.Lines[len(batch.Lines)-1], batch.Written, renumber(batch.Err, batch.Lines, options.where))
-	case err != nil:
-		return err
-	}
-	if options.dryRun {
-		fmt.Fprintf(env.stdout, "%d lines are valid; nothing was written (dry run)\n", len(lines)-recorded.Invalid)
-		return nil
-	}
-	fmt.Fprintf(env.stderr, "recorded %d events, %d already recorded (same idempotency key), %d invalid skipped\n",
-		recorded.Recorded, recorded.Duplicates, recorded.Invalid)
-	if recorded.Invalid > 0 {
-		return fmt.Errorf("%d invalid lines were skipped", recorded.Invalid)
-	}
-	return nil
-}
-
-// renumber names each problem of a batch's error by the input line its
-// event came from.
-func renumber(err error, numbers []int, where func(number int, field string) string) string {
-	return domain.DescribeAt(err, func(event int, field string) string {
-		if event > len(numbers) {
-			return fmt.Sprintf("events[%d]", event-1)
-		}
-		return where(numbers[event-1], field)
 	})
+
+// recordLines records numbered lines (app.Ledger.RecordLines), all or
+// nothing unless skipInvalid, and prints what became of them.
+func (c *call) recordLines(use *app.Ledger, lines []ledger.Line, skipInvalid bool, shown report.LinesShown) error {
+	recorded, err := use.RecordLines(c.ctx, lines, app.LinesOptions{SkipInvalid: skipInvalid, DryRun: shown.DryRun})
+	return report.RecordedLinesText(c.env.stdout, c.env.stderr, recorded, err, shown)
 }
 
 // shortcutFlagNames names the flag behind each field of a shortcut's errors.
@@ -153,18 +101,18 @@ func registerShortcut(flags *flag.FlagSet, s *app.Shortcut) {
 	flags.StringVar(&s.Reason, "reason", "", "void: why")
 }
 
-func runRecordShortcut(ctx context.Context, env *environment, kind string, args []string) error {
-	flags, store := newLedgerFlags(env, "record "+kind, "[flags]")
-	shortcut := app.Shortcut{Kind: kind}
-	registerShortcut(flags, &shortcut)
-	opened, err := openParsed(ctx, env, flags, store, args, 0, "")
-	if err != nil {
-		return err
-	}
-	defer opened.Close()
-	event, err := opened.App.ShortcutEvent(ctx, shortcut)
-	if err != nil {
-		return flagged(err, shortcutFlagNames)
-	}
-	return recordLines(ctx, env, opened.App, []ledger.Line{{Number: 1, Event: event}}, recordOptions{})
+// recordShortcut is `ledger record KIND`: one entry of that kind from
+// flags. Its name holds the kind, so it is made for each call.
+func recordShortcut(kind string) runFunc {
+	return ledgerCommand(commandSpec{name: "record " + kind, usage: "[flags]"}, func(flags *flag.FlagSet) action {
+		shortcut := app.Shortcut{Kind: kind}
+		registerShortcut(flags, &shortcut)
+		return func(c *call) error {
+			event, err := c.ledger.App.ShortcutEvent(c.ctx, shortcut)
+			if err != nil {
+				return flagged(err, shortcutFlagNames)
+			}
+			return c.recordLines(c.ledger.App, []ledger.Line{{Number: 1, Event: event}}, false, report.LinesShown{})
+		}
+	})
 }

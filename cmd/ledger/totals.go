@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/ordos-union/ledger/app"
-	"github.com/ordos-union/ledger/projections"
 	"github.com/ordos-union/ledger/report"
 )
 
@@ -37,38 +36,34 @@ func (o *totalsOptions) check() error {
 	return nil
 }
 
-func runTotals(ctx context.Context, env *environment, args []string) error {
-	flags, store := newLedgerFlags(env, "totals", "[--county CODE] [--campaign CODE] [--as-of T] [--known-at T] [--by day|month|year] [--format table|json|csv]")
-	var options totalsOptions
-	options.register(flags)
-	if err := parseArgs(flags, args, 0, ""); err != nil {
-		return err
-	}
-	if err := options.check(); err != nil {
-		return err
-	}
-	opened, err := store.open(ctx, env, serverOptions{})
-	if err != nil {
-		return err
-	}
-	defer opened.Close()
-	return printTotals(ctx, env, opened, options)
-}
+// runTotals checks --format before it opens the ledger.
+var runTotals = storeCommand(commandSpec{name: "totals",
+	usage: "[--county CODE] [--campaign CODE] [--as-of T] [--known-at T] [--by day|month|year] [--format table|json|csv]"},
+	func(flags *flag.FlagSet) action {
+		var options totalsOptions
+		options.register(flags)
+		return func(c *call) error {
+			if err := options.check(); err != nil {
+				return err
+			}
+			opened, err := c.open()
+			if err != nil {
+				return err
+			}
+			return printTotals(c.ctx, c.env, opened, options)
+		}
+	})
 
 // totalsFlags names the flag behind each field of a totals question.
 var totalsFlags = map[string]string{"by": "--by", "as_of": "--as-of", "known_at": "--known-at"}
 
-// totalsAnswer asks the use case (app.Ledger.Totals), the same as the API.
-func totalsAnswer(ctx context.Context, env *environment, opened *opened, options totalsOptions) (projections.Answer, error) {
+// printTotals asks the use case (app.Ledger.Totals), the same as the API,
+// and prints its answer as --format says.
+func printTotals(ctx context.Context, env *environment, opened *opened, options totalsOptions) error {
 	answer, err := opened.App.Totals(ctx, app.TotalsRequest{County: options.county, Campaign: options.campaign, By: options.by,
 		AsOf: options.asOf, KnownAt: options.knownAt, Progress: newProgress(env, "totals")})
-	return answer, flagged(err, totalsFlags)
-}
-
-func printTotals(ctx context.Context, env *environment, opened *opened, options totalsOptions) error {
-	answer, err := totalsAnswer(ctx, env, opened, options)
 	if err != nil {
-		return err
+		return flagged(err, totalsFlags)
 	}
 	for _, warning := range answer.Warnings {
 		fmt.Fprintf(env.stderr, "ledger totals: WARNING: %s\n", warning)

@@ -1,0 +1,139 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/ordos-union/ledger/app"
+	"github.com/ordos-union/ledger/domain"
+)
+
+// LinesShown says how RecordedLinesText names and prints the lines of a
+// file or a sheet.
+type LinesShown struct {
+	// Where names a line's field for people ("line 7: data.amount"); nil
+	// is LineWhere. A sheet names its own rows and columns.
+	Where func(number int, field string) string
+	// AsJSON prints each written line as one JSON object.
+	AsJSON bool
+	// DryRun says the lines were only checked, so the count says nothing
+	// was written.
+	DryRun bool
+}
+
+// RecordedLinesText prints what app.Ledger.RecordLines did with numbered
+// lines, given its report and its error: each refused line's problems to
+// problems, each written line to out, then the count. It returns why the
+// command that gave the lines fails, in the lines' own numbers (the store
+// numbers a batch's events from 1), or nil when every line was recorded.
+func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err error, shown LinesShown) error {
+	if shown.Where == nil {
+		shown.Where = LineWhere
+	}
+	for _, outcome := range recorded.Outcomes {
+		switch {
+		case outcome.Err != nil:
+			LineErrorText(problems, outcome.Number, outcome.Err, shown.Where)
+		case outcome.Result.EventID != uuid.Nil:
+			if err := RecordedText(out, outcome.Number, outcome.Event, outcome.Result, shown.AsJSON); err != nil {
+				return err
+			}
+		}
+	}
+	// RecordLines reports every line it was given, refused or not.
+	lines := len(recorded.Outcomes)
+	var batch *app.BatchError
+	switch {
+	case errors.Is(err, app.ErrInvalidLines):
+		return fmt.Errorf("%d of %d lines are invalid; nothing was written (fix them, or use --skip-invalid)", recorded.Invalid, lines)
+	case errors.As(err, &batch) && batch.Written == 0 && len(batch.Lines) == lines-recorded.Invalid:
+		return fmt.Errorf("nothing was written: %s", renumber(batch.Err, batch.Lines, shown.Where))
+	case errors.As(err, &batch):
+		return fmt.Errorf("lines %d-%d (none of them written; %d earlier events were): %s",
+			batch.Lines[0], batch.Lines[len(batch.Lines)-1], batch.Written, renumber(batch.Err, batch.Lines, shown.Where))
+	case err != nil:
+		return err
+	}
+	if shown.DryRun {
+		fmt.Fprintf(out, "%d lines are valid; nothing was written (dry run)\n", lines-recorded.Invalid)
+		return nil
+	}
+	fmt.Fprintf(problems, "recorded %d events, %d already recorded (same idempotency key), %d invalid skipped\n",
+		recorded.Recorded, recorded.Duplicates, recorded.Invalid)
+	if recorded.Invalid > 0 {
+		return fmt.Errorf("%d invalid lines were skipped", recorded.Invalid)
+	}
+	return nil
+}
+
+// renumber names each problem of a batch's error by the input line its
+// event came from.
+func renumber(err error, numbers []int, where func(number int, field string) string) string {
+	return domain.DescribeAt(err, func(event int, field string) string {
+		if event > len(numbers) {
+			return fmt.Sprintf("events[%d]", event-1)
+		}
+		return where(numbers[event-1], field)
+	})
+}
+
+// FieldsNamed rewrites the fields of a validation error or of a refusal
+// into the names a front end gives them (a command's flags: "--reason is
+// required"), since its users never see the fields. called says the error
+// is about named fields alone, so about how the front end was called; an
+// error about anything else comes back as it is.
+func FieldsNamed(err error, names map[string]string) (called bool, named error) {
+	field := func(path string) (string, bool) {
+		name, ok := names[strings.TrimPrefix(path, "data.")]
+		return name, ok
+	}
+	var validation *domain.ValidationError
+	if errors.As(err, &validation) {
+		messages := make([]string, len(validation.Violations))
+		called = true
+		for i, violation := range validation.Violations {
+			if name, ok := field(violation.Field); ok {
+				messages[i] = name + " " + violation.Rule
+			} else {
+				called = false
+				messages[i] = violation.String()
+			}
+		}
+		if called {
+			return true, errors.New(strings.Join(messages, "; "))
+		}
+		return false, fmt.Errorf("%s: %w", strings.Join(messages, "; "), domain.ErrInvalid)
+	}
+	var rule *domain.RuleError
+	if errors.As(err, &rule) {
+		if name, ok := field(rule.Field); ok {
+			return false, fmt.Errorf("%s: %s: %w", name, rule.Rule, domain.ErrRejected)
+		}
+	}
+	return false, err
+}
+
+// ListedEventText prints one event of app.Ledger.Events: as a line for
+// people or as stored, one JSON object a line; with its personal part
+// opened when personal.
+func ListedEventText(out io.Writer, listed app.ListedEvent, name RegionName, personal, asJSON bool) error {
+	switch {
+	case personal && asJSON:
+		line, err := listed.Event.Marshal()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, string(line))
+	case personal:
+		fmt.Fprintln(out, EventLine(listed.Record, name), PersonalSummary(listed.Event.Personal))
+	case asJSON:
+		fmt.Fprintln(out, string(listed.Data))
+	default:
+		fmt.Fprintln(out, EventLine(listed.Record, name))
+	}
+	return nil
+}

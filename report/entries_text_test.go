@@ -1,0 +1,106 @@
+package report_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/ordos-union/ledger/app"
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/ledger"
+	"github.com/ordos-union/ledger/report"
+)
+
+// What became of the lines is printed line by line, and the command's
+// failure names the lines by their own numbers: a refused batch's events
+// are numbered from 1 within the batch.
+func TestRecordedLinesText(t *testing.T) {
+	id := uuid.MustParse("0194e2a0-0000-7000-8000-000000000001")
+	event := domain.Event{Type: domain.TypeDonationReceived}
+	invalid := app.LineOutcome{Number: 2, Err: &domain.ValidationError{Violations: []domain.Violation{{Field: "data.amount", Rule: "must be positive"}}}}
+	written := app.LineOutcome{Number: 1, Event: event, Result: ledger.Result{EventID: id, Position: 7}}
+	unwritten := app.LineOutcome{Number: 3, Event: event}
+	refused := &domain.RuleError{Event: 2, Field: "amount", Rule: "more than the county holds"}
+	for _, test := range []struct {
+		name          string
+		recorded      app.LinesReport
+		err           error
+		shown         report.LinesShown
+		out, problems string
+		failure       string
+	}{
+		{name: "an invalid line writes nothing", recorded: app.LinesReport{Outcomes: []app.LineOutcome{unwritten, invalid}, Invalid: 1},
+			err:      fmt.Errorf("1 of 2 lines: %w", app.ErrInvalidLines),
+			problems: "line 2: data.amount: must be positive\n",
+			failure:  "1 of 2 lines are invalid; nothing was written (fix them, or use --skip-invalid)"},
+		{name: "the only batch refused", recorded: app.LinesReport{Outcomes: []app.LineOutcome{unwritten, invalid, {Number: 4}}, Invalid: 1},
+			err: &app.BatchError{Lines: []int{3, 4}, Err: refused}, problems: "line 2: data.amount: must be positive\n",
+			failure: "nothing was written: rejected: line 4: amount: more than the county holds"},
+		{name: "a later batch refused", recorded: app.LinesReport{Outcomes: []app.LineOutcome{written, unwritten, {Number: 4}}, Recorded: 1},
+			err:     &app.BatchError{Lines: []int{3, 4}, Written: 1, Err: refused},
+			shown:   report.LinesShown{Where: func(row int, field string) string { return fmt.Sprintf("row %d %s", row, field) }},
+			out:     "line 1: recorded donation_received " + id.String() + " at position 7\n",
+			failure: "lines 3-4 (none of them written; 1 earlier events were): rejected: row 4 amount: more than the county holds"},
+		{name: "a dry run", recorded: app.LinesReport{Outcomes: []app.LineOutcome{unwritten, invalid}, Invalid: 1},
+			shown: report.LinesShown{DryRun: true}, out: "1 lines are valid; nothing was written (dry run)\n",
+			problems: "line 2: data.amount: must be positive\n"},
+		{name: "invalid lines skipped", recorded: app.LinesReport{Outcomes: []app.LineOutcome{written, invalid}, Recorded: 1, Invalid: 1},
+			out:      "line 1: recorded donation_received " + id.String() + " at position 7\n",
+			problems: "line 2: data.amount: must be positive\nrecorded 1 events, 0 already recorded (same idempotency key), 1 invalid skipped\n",
+			failure:  "1 invalid lines were skipped"},
+		{name: "every line recorded", recorded: app.LinesReport{Outcomes: []app.LineOutcome{written}, Recorded: 1},
+			out:      "line 1: recorded donation_received " + id.String() + " at position 7\n",
+			problems: "recorded 1 events, 0 already recorded (same idempotency key), 0 invalid skipped\n"},
+		{name: "another error", recorded: app.LinesReport{Outcomes: []app.LineOutcome{unwritten}}, err: errors.New("store unavailable"),
+			failure: "store unavailable"},
+	} {
+		var out, problems bytes.Buffer
+		err := report.RecordedLinesText(&out, &problems, test.recorded, test.err, test.shown)
+		failure := ""
+		if err != nil {
+			failure = err.Error()
+		}
+		if out.String() != test.out || problems.String() != test.problems || failure != test.failure {
+			t.Errorf("%s: printed\n%q\nand\n%q\nfailing with %q; want\n%q\nand\n%q\nfailing with %q", test.name, out.String(), problems.String(),
+				failure, test.out, test.problems, test.failure)
+		}
+	}
+}
+
+// A validation error about named fields alone is about how the front end
+// was called; one naming other fields too stays invalid input, and a
+// refusal at a named field stays a refusal.
+func TestFieldsNamed(t *testing.T) {
+	names := map[string]string{"reason": "--reason", "amount": "--amount"}
+	violations := func(fields ...string) error {
+		invalid := &domain.ValidationError{}
+		for _, field := range fields {
+			invalid.Violations = append(invalid.Violations, domain.Violation{Field: field, Rule: "is required"})
+		}
+		return invalid
+	}
+	other := errors.New("store unavailable")
+	for _, test := range []struct {
+		err    error
+		called bool
+		named  string
+		is     error
+	}{
+		{err: violations("reason", "data.amount"), called: true, named: "--reason is required; --amount is required"},
+		{err: violations("reason", "county"), named: "--reason is required; county: is required: invalid input", is: domain.ErrInvalid},
+		{err: &domain.RuleError{Field: "data.amount", Rule: "more than the line"}, named: "--amount: more than the line: rejected by a business rule", is: domain.ErrRejected},
+		{err: &domain.RuleError{Field: "county", Rule: "closed"}, named: "rejected: county: closed", is: domain.ErrRejected},
+		{err: other, named: "store unavailable", is: other},
+	} {
+		called, named := report.FieldsNamed(test.err, names)
+		if called != test.called || named.Error() != test.named || (test.is != nil && !errors.Is(named, test.is)) {
+			t.Errorf("FieldsNamed(%v) = %v, %q; want %v, %q (is %v)", test.err, called, named, test.called, test.named, test.is)
+		}
+	}
+	if called, named := report.FieldsNamed(nil, names); called || named != nil {
+		t.Errorf("FieldsNamed(nil) = %v, %v; want false, nil", called, named)
+	}
+}
