@@ -86,8 +86,9 @@ var runVerifyProof = plainCommand(commandSpec{name: "verify-proof", args: -1, us
 		}
 	})
 
-// runVerify checks its flags once the ledger is open: a bad --key or
-// --trusted is named after a ledger that cannot be opened, as it always was.
+// runVerify reads --key, --trusted and the witness policy only once the
+// ledger is open, as it always has: a ledger that cannot be opened is
+// named before them.
 var runVerify = ledgerCommand(commandSpec{name: "verify", args: -1,
 	usage: "[--key KEY] [--trusted CHECKPOINT_FILE] [--witness KEY... [--witness-quorum N]] [--json]\n\n" +
 		"Recomputes the Merkle tree from the raw log and checks every checkpoint and every event; names the first bad position.\n" +
