@@ -1,8 +1,8 @@
 package main
 
 import (
-	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -11,105 +11,113 @@ import (
 
 	"github.com/ordos-union/ledger/backup"
 	"github.com/ordos-union/ledger/integrity"
+	"github.com/ordos-union/ledger/report"
 )
 
-func runBackup(ctx context.Context, env *environment, args []string) error {
-	flags, store := newLedgerFlags(env, "backup", "OUT --recipient AGE_PUBLIC_KEY\n\nWrites a consistent backup of the ledger stream, its checkpoints, projection checkpoints and personal-data keys to the\n"+
-		"new directory OUT, encrypted with age to each --recipient (make a key pair with `ledger backup-key --out FILE`).")
-	var options backup.Options
-	flags.Func("recipient", "age public key (age1…) or a file of them to encrypt the backup to (repeatable)", func(value string) error {
-		recipients, err := backup.ParseRecipient(value)
-		options.Recipients = append(options.Recipients, recipients...)
-		return err
-	})
-	plaintext := flags.Bool("plaintext", false, "write the backup in the clear: it then reveals every person's data to whoever reads it")
-	flags.BoolVar(&options.WithSigningKey, "with-signing-key", false, "include the checkpoint signing key: whoever holds the backup can then sign checkpoints as the ledger")
-	if err := parseArgs(flags, args, 1, "give one OUT directory"); err != nil {
-		return err
-	}
-	if err := store.jetStreamOnly("backup"); err != nil {
-		return err
-	}
-	if len(options.Recipients) == 0 && !*plaintext {
-		return usagef("a backup holds the keys to every person's data: give --recipient AGE_PUBLIC_KEY (make one with " +
-			"`ledger backup-key --out FILE`), or --plaintext to write it in the clear")
-	}
-	if len(options.Recipients) > 0 && *plaintext {
-		return usagef("--plaintext and --recipient exclude each other")
-	}
-	opened, err := store.open(ctx, env, serverOptions{})
-	if err != nil {
-		return err
-	}
-	defer opened.Close()
-	manifest, err := backup.Write(ctx, opened, flags.Arg(0), options)
-	if err != nil {
-		return err
-	}
-	how := "in the clear"
-	if manifest.Encrypted {
-		how = fmt.Sprintf("encrypted to %d recipients", len(options.Recipients))
-	}
-	fmt.Fprintf(env.stdout, "backed up %d events (head %d), %d checkpoints and %d projection checkpoints to %s, %s\n",
-		manifest.Events, manifest.Head, manifest.Checkpoints, manifest.Projections, flags.Arg(0), how)
-	return nil
-}
-
-func runRestore(ctx context.Context, env *environment, args []string) error {
-	flags, store := newLedgerFlags(env, "restore", "BACKUP --data NEWDIR [--identity FILE] [--erasures FILE]\n\nRestores a backup into an empty ledger: every event at its original position, the checkpoints and the projection checkpoints;\n"+
-		"re-applies the erasures listed in --erasures (`ledger erasures` on the live ledger writes the list); then verifies it.")
-	identity := flags.String("identity", "", "age identity file that opens an encrypted backup (as `ledger backup-key` wrote it)")
-	erasures := flags.String("erasures", "", "file of erased data subjects, one a line (`ledger erasures --out FILE` on the live ledger): their keys are destroyed again and the erasures recorded")
-	if err := parseArgs(flags, args, 1, "give one BACKUP directory"); err != nil {
-		return err
-	}
-	if err := store.jetStreamOnly("restore"); err != nil {
-		return err
-	}
-	var erased []string
-	if *erasures != "" {
-		var err error
-		if erased, err = backup.ReadErasures(*erasures); err != nil {
-			return usagef("--erasures: %v", err)
-		}
-	}
-	saved, err := openBackup(flags.Arg(0), *identity)
-	if err != nil {
-		return err
-	}
-	if store.natsURL == "" {
-		if err := saved.WriteKeys(store.dataDir); err != nil {
+// runBackup checks its flags before it opens the ledger.
+var runBackup = storeCommand(commandSpec{name: "backup", args: 1, argsWanted: "give one OUT directory", usage: "OUT --recipient AGE_PUBLIC_KEY\n\n" +
+	"Writes a consistent backup of the ledger stream, its checkpoints, projection checkpoints and personal-data keys to the\n" +
+	"new directory OUT, encrypted with age to each --recipient (make a key pair with `ledger backup-key --out FILE`)."},
+	func(flags *flag.FlagSet) action {
+		var options backup.Options
+		flags.Func("recipient", "age public key (age1…) or a file of them to encrypt the backup to (repeatable)", func(value string) error {
+			recipients, err := backup.ParseRecipient(value)
+			options.Recipients = append(options.Recipients, recipients...)
 			return err
+		})
+		plaintext := flags.Bool("plaintext", false, "write the backup in the clear: it then reveals every person's data to whoever reads it")
+		flags.BoolVar(&options.WithSigningKey, "with-signing-key", false,
+			"include the checkpoint signing key: whoever holds the backup can then sign checkpoints as the ledger")
+		return func(c *call) error {
+			if err := c.store.jetStreamOnly("backup"); err != nil {
+				return err
+			}
+			if len(options.Recipients) == 0 && !*plaintext {
+				return usagef("a backup holds the keys to every person's data: give --recipient AGE_PUBLIC_KEY (make one with " +
+					"`ledger backup-key --out FILE`), or --plaintext to write it in the clear")
+			}
+			if len(options.Recipients) > 0 && *plaintext {
+				return usagef("--plaintext and --recipient exclude each other")
+			}
+			opened, err := c.open()
+			if err != nil {
+				return err
+			}
+			manifest, err := backup.Write(c.ctx, opened, c.arg(0), options)
+			if err != nil {
+				return err
+			}
+			how := "in the clear"
+			if manifest.Encrypted {
+				how = fmt.Sprintf("encrypted to %d recipients", len(options.Recipients))
+			}
+			c.printf("backed up %d events (head %d), %d checkpoints and %d projection checkpoints to %s, %s\n",
+				manifest.Events, manifest.Head, manifest.Checkpoints, manifest.Projections, c.arg(0), how)
+			return nil
 		}
-	}
-	opened, err := store.open(ctx, env, serverOptions{})
-	if err != nil {
-		return err
-	}
-	defer opened.Close()
-	restored, err := saved.Restore(ctx, opened)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.stdout, "restored %d events, %d checkpoints and %d projection checkpoints\n", restored.Events, restored.Checkpoints, restored.Projections)
-	if err := reapplyErasures(ctx, env, opened, erased, *erasures); err != nil {
-		return err
-	}
-	fmt.Fprintln(env.stdout, "verifying")
-	opened.Close()
-	verifyArgs := []string{"--data", store.dataDir}
-	if store.natsURL != "" {
-		verifyArgs = []string{"--nats", store.natsURL}
-	}
-	if key, ok := saved.VerifierKey(); ok {
-		verifyArgs = append(verifyArgs, "--key", key)
-	}
-	if !saved.Manifest.SigningKey && store.natsURL == "" {
-		fmt.Fprintf(env.stdout, "the backup holds no signing key (taken without --with-signing-key): put the ledger's key in %s "+
-			"or give serve --signing-key FILE, else new checkpoints are signed with a new key\n", filepath.Join(integrity.Dir(store.dataDir), "signing.key"))
-	}
-	return runVerify(ctx, env, verifyArgs)
-}
+	})
+
+// runRestore checks its flags and opens the backup before it opens the
+// ledger, and closes the ledger before it runs verify on it.
+var runRestore = storeCommand(commandSpec{name: "restore", args: 1, argsWanted: "give one BACKUP directory",
+	usage: "BACKUP --data NEWDIR [--identity FILE] [--erasures FILE]\n\n" +
+		"Restores a backup into an empty ledger: every event at its original position, the checkpoints and the projection checkpoints;\n" +
+		"re-applies the erasures listed in --erasures (`ledger erasures` on the live ledger writes the list); then verifies it."},
+	func(flags *flag.FlagSet) action {
+		identity := flags.String("identity", "", "age identity file that opens an encrypted backup (as `ledger backup-key` wrote it)")
+		erasures := flags.String("erasures", "", "file of erased data subjects, one a line (`ledger erasures --out FILE` on the live ledger): "+
+			"their keys are destroyed again and the erasures recorded")
+		return func(c *call) error {
+			if err := c.store.jetStreamOnly("restore"); err != nil {
+				return err
+			}
+			var erased []string
+			if *erasures != "" {
+				var err error
+				if erased, err = backup.ReadErasures(*erasures); err != nil {
+					return usagef("--erasures: %v", err)
+				}
+			}
+			saved, err := openBackup(c.arg(0), *identity)
+			if err != nil {
+				return err
+			}
+			external := c.store.natsURL != ""
+			if !external {
+				if err := saved.WriteKeys(c.store.dataDir); err != nil {
+					return err
+				}
+			}
+			opened, err := c.open()
+			if err != nil {
+				return err
+			}
+			restored, err := saved.Restore(c.ctx, opened)
+			if err != nil {
+				return err
+			}
+			c.printf("restored %d events, %d checkpoints and %d projection checkpoints\n", restored.Events, restored.Checkpoints, restored.Projections)
+			done, err := opened.App.ReapplyErasures(c.ctx, erased, filepath.Base(*erasures), "ledger-restore")
+			report.ReappliedText(c.env.stdout, done)
+			if err != nil {
+				return err
+			}
+			c.printf("verifying\n")
+			opened.Close()
+			verifyArgs := []string{"--data", c.store.dataDir}
+			if external {
+				verifyArgs = []string{"--nats", c.store.natsURL}
+			}
+			if key, ok := saved.VerifierKey(); ok {
+				verifyArgs = append(verifyArgs, "--key", key)
+			}
+			if !saved.Manifest.SigningKey && !external {
+				c.printf("the backup holds no signing key (taken without --with-signing-key): put the ledger's key in %s "+
+					"or give serve --signing-key FILE, else new checkpoints are signed with a new key\n", filepath.Join(integrity.Dir(c.store.dataDir), "signing.key"))
+			}
+			return runVerify(c.ctx, c.env, verifyArgs)
+		}
+	})
 
 // openBackup opens the backup in dir, with the age identity in the file
 // identityFile when it is encrypted (backup.Open).
@@ -128,41 +136,27 @@ func openBackup(dir, identityFile string) (*backup.Backup, error) {
 	return saved, err
 }
 
-// reapplyErasures erases again the subjects erased since the backup was
-// taken (app.ReapplyErasures) and says what became of each.
-func reapplyErasures(ctx context.Context, env *environment, opened *opened, erased []string, listFile string) error {
-	done, err := opened.App.ReapplyErasures(ctx, erased, filepath.Base(listFile), "ledger-restore")
-	for _, reapplied := range done {
-		if reapplied.Err != nil {
-			fmt.Fprintf(env.stdout, "could not re-apply the erasure of %s: %v\n", reapplied.Subject, reapplied.Err)
-		} else {
-			fmt.Fprintf(env.stdout, "re-applied the erasure of %s: %s\n", reapplied.Subject, reapplied.Outcome)
-		}
-	}
-	return err
-}
-
 // runBackupKey makes an age key pair for backups: the identity goes to a
 // new file only its owner can read, the recipient (public key) is printed
 // for `ledger backup --recipient`.
-func runBackupKey(_ context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "backup-key", "--out FILE\n\nMakes an age X25519 key pair: writes the identity (secret) to FILE, mode 0600, and prints the recipient (public key)\n"+
-		"to give `ledger backup --recipient`. Keep the identity apart from the backups: it is what opens them.")
-	var out outputFlags
-	out.register(flags, "file for the identity (required)")
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	if out.path == "" || flags.NArg() > 0 {
-		return usagef("give --out FILE")
-	}
-	content, recipient, err := backup.NewIdentity(time.Now())
-	if err != nil {
-		return err
-	}
-	if err := out.write(env, []byte(content)); err != nil {
-		return err
-	}
-	fmt.Fprintln(env.stdout, recipient)
-	return nil
-}
+var runBackupKey = plainCommand(commandSpec{name: "backup-key", args: -1, usage: "--out FILE\n\n" +
+	"Makes an age X25519 key pair: writes the identity (secret) to FILE, mode 0600, and prints the recipient (public key)\n" +
+	"to give `ledger backup --recipient`. Keep the identity apart from the backups: it is what opens them."},
+	func(flags *flag.FlagSet) action {
+		var out outputFlags
+		out.register(flags, "file for the identity (required)")
+		return func(c *call) error {
+			if out.path == "" || c.flags.NArg() > 0 {
+				return usagef("give --out FILE")
+			}
+			content, recipient, err := backup.NewIdentity(time.Now())
+			if err != nil {
+				return err
+			}
+			if err := out.write(c.env, []byte(content)); err != nil {
+				return err
+			}
+			c.printf("%s\n", recipient)
+			return nil
+		}
+	})

@@ -1,9 +1,8 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -17,249 +16,217 @@ import (
 	"github.com/ordos-union/ledger/report"
 )
 
-func runCheckpoint(ctx context.Context, env *environment, args []string) error {
-	flags, store := newLedgerFlags(env, "checkpoint", "\n\nSigns the Merkle tree over the whole log and stores the checkpoint in the append-only checkpoint stream.")
-	var witnesses witnessFlags
-	witnesses.register(flags)
-	opened, err := openParsed(ctx, env, flags, store, args, -1, "")
-	if err != nil {
-		return err
-	}
-	defer opened.Close()
-	opened.Cosign = witnesses.cosigner(env.logger)
-	signed, err := opened.Checkpoint(ctx, time.Now())
-	if err != nil {
-		return err
-	}
-	fmt.Fprint(env.stdout, string(signed))
-	return nil
-}
-
-func runPubkey(ctx context.Context, env *environment, args []string) error {
-	flags, store := newLedgerFlags(env, "pubkey", "\n\nPrints the verifier key auditors check checkpoints, proofs and bundles with.")
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	keys, err := integrity.LoadDataDirKeys(store.dataDir, store.signingKey)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(env.stdout, keys.VerifierKey)
-	return nil
-}
-
-func runProof(ctx context.Context, env *environment, args []string) error {
-	flags, store := newLedgerFlags(env, "proof", "ID [--out FILE]\n\nPrints an inclusion proof of the event (an event id, or the latest event of an entry id) against the latest checkpoint.")
-	var out outputFlags
-	out.register(flags, "write the proof to this new file (mode 0600) instead of standard output")
-	opened, err := openParsed(ctx, env, flags, store, args, 1, "give one ID")
-	if err != nil {
-		return err
-	}
-	defer opened.Close()
-	proof, err := opened.Prove(ctx, flags.Arg(0))
-	if err != nil {
-		return err
-	}
-	encoded, err := integrity.MarshalIndent(proof)
-	if err != nil {
-		return err
-	}
-	return out.write(env, append(encoded, '\n'))
-}
-
-func runVerifyProof(_ context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "verify-proof", "FILE --key KEY\n\nChecks an inclusion proof offline with nothing but the verifier key (the key text, or a file holding it).")
-	key := flags.String("key", "", "the verifier key, or a file holding it")
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	if flags.NArg() != 1 || *key == "" {
-		return usagef("give one FILE and --key")
-	}
-	verifier, err := integrity.NewVerifier(*key)
-	if err != nil {
-		return usagef("%v", err)
-	}
-	content, err := os.ReadFile(flags.Arg(0))
-	if err != nil {
-		return err
-	}
-	var proof integrity.InclusionProof
-	if err := json.Unmarshal(content, &proof); err != nil {
-		return fmt.Errorf("%s: not a proof: %w", flags.Arg(0), err)
-	}
-	checkpoint, stored, err := proof.Check(verifier)
-	if err != nil {
-		return err
-	}
-	event, err := domain.DecodeStoredEvent(stored)
-	if err != nil {
-		return fmt.Errorf("the proven bytes are not an event: %w", err)
-	}
-	fmt.Fprintf(env.stdout, "OK: event %s (%s) at position %d is in the log of %d events with root %s, checkpoint signed %s by %s\n",
-		event.ID, event.Type, proof.Position, checkpoint.Size, checkpoint.Root, checkpoint.Time.Format(time.RFC3339), verifier.Name())
-	return nil
-}
-
-func runVerify(ctx context.Context, env *environment, args []string) error {
-	flags, store := newLedgerFlags(env, "verify", "[--key KEY] [--trusted CHECKPOINT_FILE] [--witness KEY... [--witness-quorum N]] [--json]\n\nRecomputes the Merkle tree from the raw log and checks every checkpoint and every event; names the first bad position.\n"+
-		"Fails when signed checkpoints this data directory saw are gone, and when the log is not consistent with a --trusted checkpoint.")
-	key := flags.String("key", "", "verifier key to check checkpoints with (default: the data directory's)")
-	var trusted []string
-	flags.Func("trusted", "a signed checkpoint you kept (as `ledger checkpoint` prints it); the log must be consistent with it (repeatable)", func(path string) error {
-		trusted = append(trusted, path)
-		return nil
+var runCheckpoint = ledgerCommand(commandSpec{name: "checkpoint", args: -1,
+	usage: "\n\nSigns the Merkle tree over the whole log and stores the checkpoint in the append-only checkpoint stream."},
+	func(flags *flag.FlagSet) action {
+		var witnesses witnessFlags
+		witnesses.register(flags)
+		return func(c *call) error {
+			c.ledger.Cosign = witnesses.cosigner(c.env.logger)
+			signed, err := c.ledger.Checkpoint(c.ctx, time.Now())
+			if err != nil {
+				return err
+			}
+			c.printf("%s", signed)
+			return nil
+		}
 	})
-	asJSON := flags.Bool("json", false, "print the report as JSON")
-	var witnesses witnessPolicyFlags
-	witnesses.register(flags)
-	opened, err := openParsed(ctx, env, flags, store, args, -1, "")
-	if err != nil {
-		return err
-	}
-	defer opened.Close()
-	var request node.VerifyRequest
-	if request.Witnesses, err = witnesses.policy(); err != nil {
-		return err
-	}
-	if *key != "" {
-		if request.Verifier, err = integrity.NewVerifier(*key); err != nil {
-			return usagef("%v", err)
-		}
-	}
-	for _, path := range trusted {
-		signed, err := readCheckpointFile(path)
-		if err != nil {
-			return err
-		}
-		request.Trusted = append(request.Trusted, integrity.TrustedCheckpoint{Source: "trusted checkpoint " + path, Signed: signed})
-	}
-	request.Progress = newProgress(env, "verify")
-	report, err := opened.Verify(ctx, request)
-	if err != nil {
-		return err
-	}
-	if err := printVerification(env, report.Report, *asJSON); err != nil {
-		return err
-	}
-	if !*asJSON {
-		fmt.Fprintf(env.stdout, "OK: %d events, %d checkpoints verified", report.Events, report.Checkpoints)
-		if len(request.Trusted) > 0 {
-			fmt.Fprintf(env.stdout, ", consistent with %d trusted checkpoints", len(request.Trusted))
-		}
-		if request.Witnesses != nil {
-			fmt.Fprintf(env.stdout, ", the newest cosigned by %s", strings.Join(report.Cosigners, ", "))
-		}
-		fmt.Fprintf(env.stdout, "; tree root %s\n", report.Root)
-	}
-	return nil
-}
 
-// printVerification prints a verification's report, as JSON or as its
-// problems and notes, and fails naming its first bad position.
-func printVerification(env *environment, verified integrity.Report, asJSON bool) error {
-	if err := show(env, asJSON, verified, func(out io.Writer) { report.VerificationText(out, verified) }); err != nil {
+// runPubkey reads the key from the data directory: it needs no ledger.
+var runPubkey = storeCommand(commandSpec{name: "pubkey", args: -1, usage: "\n\nPrints the verifier key auditors check checkpoints, proofs and bundles with."},
+	func(*flag.FlagSet) action {
+		return func(c *call) error {
+			keys, err := integrity.LoadDataDirKeys(c.store.dataDir, c.store.signingKey)
+			if err != nil {
+				return err
+			}
+			c.printf("%s\n", keys.VerifierKey)
+			return nil
+		}
+	})
+
+var runProof = ledgerCommand(commandSpec{name: "proof", args: 1, argsWanted: "give one ID", usage: "ID [--out FILE]\n\n" +
+	"Prints an inclusion proof of the event (an event id, or the latest event of an entry id) against the latest checkpoint."},
+	func(flags *flag.FlagSet) action {
+		var out outputFlags
+		out.register(flags, "write the proof to this new file (mode 0600) instead of standard output")
+		return func(c *call) error {
+			proof, err := c.ledger.Prove(c.ctx, c.arg(0))
+			if err != nil {
+				return err
+			}
+			encoded, err := integrity.MarshalIndent(proof)
+			if err != nil {
+				return err
+			}
+			return out.write(c.env, append(encoded, '\n'))
+		}
+	})
+
+var runVerifyProof = plainCommand(commandSpec{name: "verify-proof", args: -1, usage: "FILE --key KEY\n\n" +
+	"Checks an inclusion proof offline with nothing but the verifier key (the key text, or a file holding it)."},
+	func(flags *flag.FlagSet) action {
+		key := flags.String("key", "", "the verifier key, or a file holding it")
+		return func(c *call) error {
+			if c.flags.NArg() != 1 || *key == "" {
+				return usagef("give one FILE and --key")
+			}
+			verifier, err := integrity.NewVerifier(*key)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			proven, err := integrity.CheckProofFile(c.arg(0), verifier)
+			if err != nil {
+				return err
+			}
+			checkpoint := proven.Checkpoint
+			c.printf("OK: event %s (%s) at position %d is in the log of %d events with root %s, checkpoint signed %s by %s\n", proven.Event.ID,
+				proven.Event.Type, proven.Proof.Position, checkpoint.Size, checkpoint.Root, checkpoint.Time.Format(time.RFC3339), verifier.Name())
+			return nil
+		}
+	})
+
+// runVerify reads --key, --trusted and the witness policy only once the
+// ledger is open, as it always has: a ledger that cannot be opened is
+// named before them.
+var runVerify = ledgerCommand(commandSpec{name: "verify", args: -1,
+	usage: "[--key KEY] [--trusted CHECKPOINT_FILE] [--witness KEY... [--witness-quorum N]] [--json]\n\n" +
+		"Recomputes the Merkle tree from the raw log and checks every checkpoint and every event; names the first bad position.\n" +
+		"Fails when signed checkpoints this data directory saw are gone, and when the log is not consistent with a --trusted checkpoint."},
+	func(flags *flag.FlagSet) action {
+		key := flags.String("key", "", "verifier key to check checkpoints with (default: the data directory's)")
+		var trusted []string
+		flags.Func("trusted", "a signed checkpoint you kept (as `ledger checkpoint` prints it); the log must be consistent with it (repeatable)", func(path string) error {
+			trusted = append(trusted, path)
+			return nil
+		})
+		asJSON := flags.Bool("json", false, "print the report as JSON")
+		var witnesses witnessPolicyFlags
+		witnesses.register(flags)
+		return func(c *call) error {
+			var request node.VerifyRequest
+			var err error
+			if request.Witnesses, err = witnesses.policy(); err != nil {
+				return err
+			}
+			if *key != "" {
+				if request.Verifier, err = integrity.NewVerifier(*key); err != nil {
+					return usagef("%v", err)
+				}
+			}
+			for _, path := range trusted {
+				checkpoint, opened, err := integrity.ReadTrustedCheckpoint(path)
+				switch {
+				case !opened:
+					return usagef("--trusted: %v", err)
+				case errors.Is(err, integrity.ErrBadCheckpoint):
+					return usagef("--trusted %s: %s", path, strings.TrimPrefix(err.Error(), integrity.ErrBadCheckpoint.Error()+": "))
+				case err != nil:
+					return fmt.Errorf("--trusted %s: %w", path, err)
+				}
+				request.Trusted = append(request.Trusted, checkpoint)
+			}
+			request.Progress = newProgress(c.env, "verify")
+			verified, err := c.ledger.Verify(c.ctx, request)
+			if err != nil {
+				return err
+			}
+			return c.verification(verified.Report, *asJSON, func(out io.Writer) {
+				report.VerifiedText(out, verified.Report, len(request.Trusted), request.Witnesses != nil)
+			})
+		}
+	})
+
+// verification prints a verification's report, as JSON or as its problems
+// and notes, and fails naming its first bad position; when none is bad,
+// text also gets ok, the summary.
+func (c *call) verification(verified integrity.Report, asJSON bool, ok func(io.Writer)) error {
+	if err := show(c.env, asJSON, verified, func(out io.Writer) { report.VerificationText(out, verified) }); err != nil {
 		return err
 	}
 	if first, bad := verified.FirstBad(); bad {
 		return fmt.Errorf("verification failed: first bad position %d: %s", first.Position, first.What)
 	}
+	if !asJSON {
+		ok(c.env.stdout)
+	}
 	return nil
 }
 
-// readCheckpointFile reads a signed checkpoint note kept outside the
-// ledger (integrity.ReadCheckpointNote); a file that cannot be opened or
-// is no checkpoint is a usage error.
-func readCheckpointFile(path string) ([]byte, error) {
-	file, err := os.Open(path)
-	if err != nil {
-		return nil, usagef("--trusted: %v", err)
-	}
-	defer file.Close()
-	content, err := integrity.ReadCheckpointNote(file)
-	switch {
-	case errors.Is(err, integrity.ErrBadCheckpoint):
-		return nil, usagef("--trusted %s: %s", path, strings.TrimPrefix(err.Error(), integrity.ErrBadCheckpoint.Error()+": "))
-	case err != nil:
-		return nil, fmt.Errorf("--trusted %s: %w", path, err)
-	}
-	return content, nil
-}
-
-func runExportAudit(ctx context.Context, env *environment, args []string) error {
-	flags, store := newLedgerFlags(env, "export-audit", "--from T --to T OUT\n\nWrites a self-contained audit bundle: events, checkpoints, consistency proofs, verifier key and the period's totals.")
-	fromText := flags.String("from", "", "start of the period (RFC 3339, or a date: its start in Beijing time)")
-	toText := flags.String("to", "", "end of the period (RFC 3339, or a date: its end in Beijing time)")
-	force := flags.Bool("force", false, "write into an existing OUT directory, replacing its bundle files")
-	var witnesses witnessFlags
-	witnesses.register(flags)
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	if flags.NArg() != 1 || *fromText == "" || *toText == "" {
-		return usagef("give --from, --to and one OUT directory")
-	}
-	if info, err := os.Lstat(flags.Arg(0)); err == nil && (info.Mode()&fs.ModeSymlink != 0 || !info.IsDir()) {
-		return usagef("%s exists and is not a directory (a symbolic link is not followed)", flags.Arg(0))
-	} else if err == nil && !*force {
-		return usagef("%s exists: give --force to replace the bundle in it", flags.Arg(0))
-	}
-	to, err := domain.ParseInstant(*toText)
-	if err != nil {
-		return usagef("--to: %v", err)
-	}
-	from, err := domain.ParseStart(*fromText)
-	if err != nil {
-		return usagef("--from: %v", err)
-	}
-	opened, err := store.open(ctx, env, serverOptions{})
-	if err != nil {
-		return err
-	}
-	defer opened.Close()
-	opened.Cosign = witnesses.cosigner(env.logger)
-	export, err := opened.ExportAudit(ctx, flags.Arg(0), from, to)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.stdout, "wrote %s: %d events, %d checkpoints, totals for %s to %s at tree size %d root %s\n", flags.Arg(0),
-		export.Events, export.Checkpoints, from.Format(time.DateOnly), to.Format(time.DateOnly), export.Report.Tree.Size, export.Report.Tree.Root)
-	return nil
-}
-
-func runVerifyBundle(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "verify-bundle", "DIR --key KEY [--witness KEY... [--witness-quorum N]]\n\nVerifies an audit bundle offline and recomputes its totals report.")
-	key := flags.String("key", "", "the verifier key, or a file holding it (never the one inside the bundle)")
-	var witnesses witnessPolicyFlags
-	witnesses.register(flags)
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	if flags.NArg() != 1 || *key == "" {
-		return usagef("give one DIR and --key")
-	}
-	policy, err := witnesses.policy()
-	if err != nil {
-		return err
-	}
-	verifier, err := integrity.NewVerifier(*key)
-	if err != nil {
-		return usagef("%v", err)
-	}
-	report, err := integrity.VerifyBundle(ctx, flags.Arg(0), verifier)
-	if err != nil {
-		return err
-	}
-	cosigned := ""
-	if policy != nil {
-		cosigners, err := integrity.CheckBundleWitnesses(flags.Arg(0), *policy)
-		if err != nil {
-			return err
+// runExportAudit checks its flags and OUT before it opens the ledger.
+var runExportAudit = storeCommand(commandSpec{name: "export-audit", args: -1, usage: "--from T --to T OUT\n\n" +
+	"Writes a self-contained audit bundle: events, checkpoints, consistency proofs, verifier key and the period's totals."},
+	func(flags *flag.FlagSet) action {
+		fromText := flags.String("from", "", "start of the period (RFC 3339, or a date: its start in Beijing time)")
+		toText := flags.String("to", "", "end of the period (RFC 3339, or a date: its end in Beijing time)")
+		force := flags.Bool("force", false, "write into an existing OUT directory, replacing its bundle files")
+		var witnesses witnessFlags
+		witnesses.register(flags)
+		return func(c *call) error {
+			out := c.arg(0)
+			if c.flags.NArg() != 1 || *fromText == "" || *toText == "" {
+				return usagef("give --from, --to and one OUT directory")
+			}
+			if info, err := os.Lstat(out); err == nil && (info.Mode()&fs.ModeSymlink != 0 || !info.IsDir()) {
+				return usagef("%s exists and is not a directory (a symbolic link is not followed)", out)
+			} else if err == nil && !*force {
+				return usagef("%s exists: give --force to replace the bundle in it", out)
+			}
+			to, err := domain.ParseInstant(*toText)
+			if err != nil {
+				return usagef("--to: %v", err)
+			}
+			from, err := domain.ParseStart(*fromText)
+			if err != nil {
+				return usagef("--from: %v", err)
+			}
+			opened, err := c.open()
+			if err != nil {
+				return err
+			}
+			opened.Cosign = witnesses.cosigner(c.env.logger)
+			export, err := opened.ExportAudit(c.ctx, out, from, to)
+			if err != nil {
+				return err
+			}
+			c.printf("wrote %s: %d events, %d checkpoints, totals for %s to %s at tree size %d root %s\n", out, export.Events,
+				export.Checkpoints, from.Format(time.DateOnly), to.Format(time.DateOnly), export.Report.Tree.Size, export.Report.Tree.Root)
+			return nil
 		}
-		cosigned = ", cosigned by " + strings.Join(cosigners, ", ")
-	}
-	fmt.Fprintf(env.stdout, "OK: %d events verified against the signed checkpoints; the totals report matches, tree size %d root %s%s\n",
-		report.Tree.Size, report.Tree.Size, report.Tree.Root, cosigned)
-	return nil
-}
+	})
+
+var runVerifyBundle = plainCommand(commandSpec{name: "verify-bundle", args: -1, usage: "DIR --key KEY [--witness KEY... [--witness-quorum N]]\n\n" +
+	"Verifies an audit bundle offline and recomputes its totals report."},
+	func(flags *flag.FlagSet) action {
+		key := flags.String("key", "", "the verifier key, or a file holding it (never the one inside the bundle)")
+		var witnesses witnessPolicyFlags
+		witnesses.register(flags)
+		return func(c *call) error {
+			if c.flags.NArg() != 1 || *key == "" {
+				return usagef("give one DIR and --key")
+			}
+			policy, err := witnesses.policy()
+			if err != nil {
+				return err
+			}
+			verifier, err := integrity.NewVerifier(*key)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			verified, err := integrity.VerifyBundle(c.ctx, c.arg(0), verifier)
+			if err != nil {
+				return err
+			}
+			cosigned := ""
+			if policy != nil {
+				cosigners, err := integrity.CheckBundleWitnesses(c.arg(0), *policy)
+				if err != nil {
+					return err
+				}
+				cosigned = ", cosigned by " + strings.Join(cosigners, ", ")
+			}
+			c.printf("OK: %d events verified against the signed checkpoints; the totals report matches, tree size %d root %s%s\n",
+				verified.Tree.Size, verified.Tree.Size, verified.Tree.Root, cosigned)
+			return nil
+		}
+	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -29,28 +30,32 @@ func runMirror(ctx context.Context, env *environment, args []string) error {
 			return runMirrorVerifyReport(ctx, env, args[1:])
 		}
 	}
-	flags := newFlags(env, "mirror", "URL DIR --key KEY [--token TOKEN]\n       ledger mirror verify|totals|verify-report DIR ... --key KEY\n\n"+
-		"Fetches the ledger's signed checkpoint and the tlog-tiles DIR lacks from URL (the /tlog/ prefix of `ledger serve`, or\n"+
-		"where `ledger tiles export` was published), checks the signature, every tile against the signed tree and consistency\n"+
-		"with the checkpoint DIR kept, and only then keeps them. `mirror verify`, `mirror totals` and `mirror verify-report` read DIR offline.")
-	key := flags.String("key", "", "the ledger's verifier key, or a file holding it (required; get it from the ledger's operators, not the server)")
-	token := flags.String("token", os.Getenv("LEDGER_TLOG_TOKEN"), "bearer token, when the server serves /tlog/ only to tokens (env LEDGER_TLOG_TOKEN)")
-	if err := parseArgs(flags, args, 2, "give URL and DIR"); err != nil {
-		return err
-	}
-	verifier, err := requiredKey(*key)
-	if err != nil {
-		return err
-	}
-	result, err := mirror.Update(ctx, mirror.Options{URL: flags.Arg(0), Dir: flags.Arg(1), Verifier: verifier, Token: *token})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.stdout, "OK: %s keeps %d entries (before: %d), root %s, checkpoint signed %s by %s; fetched %d files\n",
-		flags.Arg(1), result.Checkpoint.Size, result.Previous, result.Checkpoint.Root, result.Checkpoint.Time.Format("2006-01-02 15:04:05"),
-		verifier.Name(), len(result.Fetched))
-	return nil
+	return runMirrorUpdate(ctx, env, args)
 }
+
+var runMirrorUpdate = plainCommand(commandSpec{name: "mirror", args: 2, argsWanted: "give URL and DIR",
+	usage: "URL DIR --key KEY [--token TOKEN]\n       ledger mirror verify|totals|verify-report DIR ... --key KEY\n\n" +
+		"Fetches the ledger's signed checkpoint and the tlog-tiles DIR lacks from URL (the /tlog/ prefix of `ledger serve`, or\n" +
+		"where `ledger tiles export` was published), checks the signature, every tile against the signed tree and consistency\n" +
+		"with the checkpoint DIR kept, and only then keeps them. `mirror verify`, `mirror totals` and `mirror verify-report` read DIR offline."},
+	func(flags *flag.FlagSet) action {
+		key := flags.String("key", "", "the ledger's verifier key, or a file holding it (required; get it from the ledger's operators, not the server)")
+		token := flags.String("token", os.Getenv("LEDGER_TLOG_TOKEN"), "bearer token, when the server serves /tlog/ only to tokens (env LEDGER_TLOG_TOKEN)")
+		return func(c *call) error {
+			verifier, err := requiredKey(*key)
+			if err != nil {
+				return err
+			}
+			result, err := mirror.Update(c.ctx, mirror.Options{URL: c.arg(0), Dir: c.arg(1), Verifier: verifier, Token: *token})
+			if err != nil {
+				return err
+			}
+			c.printf("OK: %s keeps %d entries (before: %d), root %s, checkpoint signed %s by %s; fetched %d files\n",
+				c.arg(1), result.Checkpoint.Size, result.Previous, result.Checkpoint.Root, result.Checkpoint.Time.Format("2006-01-02 15:04:05"),
+				verifier.Name(), len(result.Fetched))
+			return nil
+		}
+	})
 
 // requiredKey reads --key, which the mirror commands cannot do without.
 func requiredKey(key string) (note.Verifier, error) {
@@ -60,79 +65,87 @@ func requiredKey(key string) (note.Verifier, error) {
 	return verifierFlag(key)
 }
 
-// openMirror parses a mirror reading command's flags and opens DIR,
-// checking every kept tile against the kept checkpoint.
-func openMirror(ctx context.Context, flags *flag.FlagSet, args []string, positional int, usage string) (*mirror.Log, note.Verifier, *domain.Catalog, error) {
-	key := flags.String("key", "", "the ledger's verifier key, or a file holding it (required)")
-	catalog := flags.String("catalog", os.Getenv("LEDGER_CATALOG"), "the ledger's catalog JSON, if it replaced the built-in lists (env LEDGER_CATALOG)")
-	if err := parseArgs(flags, args, positional, usage); err != nil {
-		return nil, nil, nil, err
-	}
-	verifier, err := requiredKey(*key)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	loaded, err := (&storeFlags{catalog: *catalog}).loadCatalog()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	log, err := mirror.Open(ctx, flags.Arg(0), verifier)
-	return log, verifier, loaded, err
+// mirrored is the mirror a reading command opened, with the verifier key
+// and the catalog its flags named.
+type mirrored struct {
+	log      *mirror.Log
+	verifier note.Verifier
+	catalog  *domain.Catalog
 }
 
-func runMirrorVerify(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "mirror verify", "DIR --key KEY [--witness KEY... [--witness-quorum N]] [--json]\n\nVerifies a mirror offline: every tile against the kept checkpoint, then the ledger's "+
-		"own verification over the entries (each decodes and validates; every accepted checkpoint matches and extends the one before).")
-	asJSON := flags.Bool("json", false, "print the report as JSON")
-	var witnesses witnessPolicyFlags
-	witnesses.register(flags)
-	log, verifier, catalog, err := openMirror(ctx, flags, args, 1, "give one DIR")
-	if err != nil {
-		return err
-	}
-	policy, err := witnesses.policy()
-	if err != nil {
-		return err
-	}
-	verified, err := log.Verify(ctx, verifier, catalog, policy)
-	if err != nil {
-		return err
-	}
-	if err := printVerification(env, verified, *asJSON); err != nil {
-		return err
-	}
-	if !*asJSON {
-		fmt.Fprintf(env.stdout, "OK: %d entries, %d checkpoints verified offline; tree root %s\n", verified.Events, verified.Checkpoints, verified.Root)
-	}
-	return nil
+// mirrorCommand is a command that reads a mirror offline: beside its own
+// flags it takes --key and --catalog, and the mirror in DIR (its first
+// argument) is opened, every kept tile checked against the kept
+// checkpoint, before declare's action runs.
+func mirrorCommand(spec commandSpec, declare func(flags *flag.FlagSet) func(c *call, m mirrored) error) runFunc {
+	return plainCommand(spec, func(flags *flag.FlagSet) action {
+		key := flags.String("key", "", "the ledger's verifier key, or a file holding it (required)")
+		catalog := flags.String("catalog", os.Getenv("LEDGER_CATALOG"), "the ledger's catalog JSON, if it replaced the built-in lists (env LEDGER_CATALOG)")
+		act := declare(flags)
+		return func(c *call) error {
+			var m mirrored
+			var err error
+			if m.verifier, err = requiredKey(*key); err != nil {
+				return err
+			}
+			if m.catalog, err = (&storeFlags{catalog: *catalog}).loadCatalog(); err != nil {
+				return err
+			}
+			if m.log, err = mirror.Open(c.ctx, c.arg(0), m.verifier); err != nil {
+				return err
+			}
+			return act(c, m)
+		}
+	})
 }
 
-func runMirrorTotals(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "mirror totals", "DIR --key KEY [--county CODE] [--campaign CODE] [--as-of T] [--known-at T] [--by day|month|year] [--format table|json|csv]\n\n"+
-		"Totals from a mirror, offline: the ledger's totals projection folded over the mirrored entries.")
-	var options totalsOptions
-	options.register(flags)
-	log, _, catalog, err := openMirror(ctx, flags, args, 1, "give one DIR")
-	if err != nil {
-		return err
-	}
-	if err := options.check(); err != nil {
-		return err
-	}
-	at, err := parseInstant(options.asOf, "--as-of")
-	if err != nil {
-		return err
-	}
-	known, err := parseInstant(options.knownAt, "--known-at")
-	if err != nil {
-		return err
-	}
-	answer, err := log.Totals(ctx, projections.Query{County: options.county, Campaign: options.campaign, By: options.by}, at, known)
-	if err != nil {
-		return flagged(err, totalsFlags)
-	}
-	return report.WriteTotals(env.stdout, answer, catalog.RegionName, options.format, options.asOf, options.knownAt)
-}
+var runMirrorVerify = mirrorCommand(commandSpec{name: "mirror verify", args: 1, argsWanted: "give one DIR",
+	usage: "DIR --key KEY [--witness KEY... [--witness-quorum N]] [--json]\n\nVerifies a mirror offline: every tile against the kept checkpoint, then the ledger's " +
+		"own verification over the entries (each decodes and validates; every accepted checkpoint matches and extends the one before)."},
+	func(flags *flag.FlagSet) func(c *call, m mirrored) error {
+		asJSON := flags.Bool("json", false, "print the report as JSON")
+		var witnesses witnessPolicyFlags
+		witnesses.register(flags)
+		return func(c *call, m mirrored) error {
+			policy, err := witnesses.policy()
+			if err != nil {
+				return err
+			}
+			verified, err := m.log.Verify(c.ctx, m.verifier, m.catalog, policy)
+			if err != nil {
+				return err
+			}
+			return c.verification(verified, *asJSON, func(out io.Writer) {
+				fmt.Fprintf(out, "OK: %d entries, %d checkpoints verified offline; tree root %s\n", verified.Events, verified.Checkpoints, verified.Root)
+			})
+		}
+	})
+
+var runMirrorTotals = mirrorCommand(commandSpec{name: "mirror totals", args: 1, argsWanted: "give one DIR",
+	usage: "DIR --key KEY [--county CODE] [--campaign CODE] [--as-of T] [--known-at T] [--by day|month|year] [--format table|json|csv]\n\n" +
+		"Totals from a mirror, offline: the ledger's totals projection folded over the mirrored entries."},
+	func(flags *flag.FlagSet) func(c *call, m mirrored) error {
+		var options totalsOptions
+		options.register(flags)
+		return func(c *call, m mirrored) error {
+			if err := options.check(); err != nil {
+				return err
+			}
+			at, err := parseInstant(options.asOf, "--as-of")
+			if err != nil {
+				return err
+			}
+			known, err := parseInstant(options.knownAt, "--known-at")
+			if err != nil {
+				return err
+			}
+			answer, err := m.log.Totals(c.ctx, projections.Query{County: options.county, Campaign: options.campaign, By: options.by}, at, known)
+			if err != nil {
+				return flagged(err, totalsFlags)
+			}
+			return report.WriteTotals(c.env.stdout, answer, m.catalog.RegionName, options.format, options.asOf, options.knownAt)
+		}
+	})
 
 // parseInstant reads an optional instant flag; empty is no bound.
 func parseInstant(text, name string) (time.Time, error) {
@@ -146,14 +159,13 @@ func parseInstant(text, name string) (time.Time, error) {
 	return at, nil
 }
 
-func runMirrorVerifyReport(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "mirror verify-report", "DIR FILE.html|SEAL --key KEY\n\nChecks a printed report against a mirror, offline: "+
-		"its checkpoint must be one the mirror accepted, and the figures recomputed from the mirrored entries must be the printed ones.")
-	log, verifier, catalog, err := openMirror(ctx, flags, args, 2, "give DIR and one FILE or SEAL")
-	if err != nil {
-		return err
-	}
-	return checkPrintedReport(env, flags.Arg(1), "the mirror's", func(seal string) (*app.MonthReport, error) {
-		return log.VerifyReport(ctx, seal, verifier, catalog)
+var runMirrorVerifyReport = mirrorCommand(commandSpec{name: "mirror verify-report", args: 2, argsWanted: "give DIR and one FILE or SEAL",
+	usage: "DIR FILE.html|SEAL --key KEY\n\nChecks a printed report against a mirror, offline: " +
+		"its checkpoint must be one the mirror accepted, and the figures recomputed from the mirrored entries must be the printed ones."},
+	func(*flag.FlagSet) func(c *call, m mirrored) error {
+		return func(c *call, m mirrored) error {
+			return c.checkPrinted(c.arg(1), "the mirror's", func(seal string) (*app.MonthReport, error) {
+				return m.log.VerifyReport(c.ctx, seal, m.verifier, m.catalog)
+			})
+		}
 	})
-}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,46 +22,45 @@ const (
 	witnessReadTimeoutSeconds       = 30
 )
 
-func runWitness(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "witness", "--dir DIR --log VERIFIERKEY... [--listen ADDRESS] [--name NAME]\n\n"+
-		"Runs a C2SP tlog-witness (POST /add-checkpoint) for the ledgers whose verifier keys are given: it cosigns a checkpoint\n"+
-		"only if it extends the last one it cosigned for that ledger, and remembers that one in DIR across restarts.")
-	listen := flags.String("listen", "127.0.0.1:8090", "address the witness listens on (port 0 picks a free one)")
-	dir := flags.String("dir", "", "directory of the witness's key (made at first start, mode 0600) and its record of each ledger")
-	name := flags.String("name", "ledger-witness", "the witness key's name, when the key is made")
-	var logs []note.Verifier
-	flags.Func("log", "a ledger's verifier key (as ledger pubkey prints it), or a file holding it (repeatable)", func(key string) error {
-		verifier, err := integrity.NewVerifier(key)
-		if err == nil {
-			logs = append(logs, verifier)
+var runWitness = plainCommand(commandSpec{name: "witness", args: -1, usage: "--dir DIR --log VERIFIERKEY... [--listen ADDRESS] [--name NAME]\n\n" +
+	"Runs a C2SP tlog-witness (POST /add-checkpoint) for the ledgers whose verifier keys are given: it cosigns a checkpoint\n" +
+	"only if it extends the last one it cosigned for that ledger, and remembers that one in DIR across restarts."},
+	func(flags *flag.FlagSet) action {
+		listen := flags.String("listen", "127.0.0.1:8090", "address the witness listens on (port 0 picks a free one)")
+		dir := flags.String("dir", "", "directory of the witness's key (made at first start, mode 0600) and its record of each ledger")
+		name := flags.String("name", "ledger-witness", "the witness key's name, when the key is made")
+		var logs []note.Verifier
+		flags.Func("log", "a ledger's verifier key (as ledger pubkey prints it), or a file holding it (repeatable)", func(key string) error {
+			verifier, err := integrity.NewVerifier(key)
+			if err == nil {
+				logs = append(logs, verifier)
+			}
+			return err
+		})
+		return func(c *call) error {
+			if *dir == "" || len(logs) == 0 || c.flags.NArg() > 0 {
+				return usagef("give --dir and at least one --log")
+			}
+			w, err := witness.Open(witness.Config{Dir: *dir, Name: *name, Logs: logs, Logger: c.env.logger})
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			server, err := serveHTTP(c.ctx, *listen, &http.Server{Handler: w.Handler(), ReadHeaderTimeout: witnessReadHeaderTimeoutSeconds * time.Second,
+				ReadTimeout: witnessReadTimeoutSeconds * time.Second})
+			if err != nil {
+				return err
+			}
+			c.printf("witness %s on %s for %d ledgers; its key (for serve --witness and verify --witness): %s\n",
+				w.Name(), server.address, len(logs), w.VerifierKey())
+			select {
+			case <-c.ctx.Done():
+			case err := <-server.failed:
+				return fmt.Errorf("http: %w", err)
+			}
+			return server.shutdown(c.ctx)
 		}
-		return err
 	})
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	if *dir == "" || len(logs) == 0 || flags.NArg() > 0 {
-		return usagef("give --dir and at least one --log")
-	}
-	w, err := witness.Open(witness.Config{Dir: *dir, Name: *name, Logs: logs, Logger: env.logger})
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	server, err := serveHTTP(ctx, *listen, &http.Server{Handler: w.Handler(), ReadHeaderTimeout: witnessReadHeaderTimeoutSeconds * time.Second,
-		ReadTimeout: witnessReadTimeoutSeconds * time.Second})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.stdout, "witness %s on %s for %d ledgers; its key (for serve --witness and verify --witness): %s\n",
-		w.Name(), server.address, len(logs), w.VerifierKey())
-	select {
-	case <-ctx.Done():
-	case err := <-server.failed:
-		return fmt.Errorf("http: %w", err)
-	}
-	return server.shutdown(ctx)
-}
 
 // witnessFlags name the witnesses a ledger sends its checkpoints to.
 type witnessFlags struct{ witnesses witness.Witnesses }

@@ -1,0 +1,70 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/ordos-union/ledger/app"
+	"github.com/ordos-union/ledger/integrity"
+)
+
+// VerifiedText writes the line a ledger's verification ends with when it
+// found nothing bad: the events and checkpoints verified, how many trusted
+// checkpoints the log is consistent with, who cosigned the newest
+// checkpoint when a witness policy asked (witnessed), and the tree root.
+func VerifiedText(out io.Writer, verified integrity.Report, trusted int, witnessed bool) {
+	fmt.Fprintf(out, "OK: %d events, %d checkpoints verified", verified.Events, verified.Checkpoints)
+	if trusted > 0 {
+		fmt.Fprintf(out, ", consistent with %d trusted checkpoints", trusted)
+	}
+	if witnessed {
+		fmt.Fprintf(out, ", the newest cosigned by %s", strings.Join(verified.Cosigners, ", "))
+	}
+	fmt.Fprintf(out, "; tree root %s\n", verified.Root)
+}
+
+// VerifyPrinted checks a printed report, given as its HTML file or as the
+// seal its QR code carries: verify recomputes the report the seal names
+// from a log, and every figure the page prints must be the recomputed one
+// (CheckPrinted). What is not a readable file is taken for a seal, since
+// a seal typed in from paper names no file.
+func VerifyPrinted(fileOrSeal string, verify func(seal string) (*app.MonthReport, error)) (*app.MonthReport, error) {
+	seal, printed := fileOrSeal, map[string]string(nil)
+	if page, err := os.ReadFile(fileOrSeal); err == nil {
+		if seal, printed, err = ReadPrinted(page); err != nil {
+			return nil, fmt.Errorf("%s: %w", fileOrSeal, err)
+		}
+	}
+	monthly, err := verify(seal)
+	if err != nil {
+		return nil, err
+	}
+	if printed != nil {
+		if err := CheckPrinted(monthly, printed); err != nil {
+			return nil, err
+		}
+	}
+	return monthly, nil
+}
+
+// PrintedVerifiedText writes that a printed report is what a log (whose:
+// "the log's") says, under which signed checkpoint.
+func PrintedVerifiedText(out io.Writer, monthly *app.MonthReport, whose string) {
+	fmt.Fprintf(out, "OK: the report of %s (%s) is what %s first %d events say, under the checkpoint signed by %s at %s\n",
+		monthly.Month, strings.TrimSpace(monthly.County+" "+monthly.Campaign), whose, monthly.Checkpoint.Size, monthly.Checkpoint.Origin,
+		monthly.Checkpoint.Time.Format("2006-01-02 15:04:05"))
+}
+
+// ReappliedText writes what became of each erasure a restore applied
+// again (app.Ledger.ReapplyErasures), one subject a line.
+func ReappliedText(out io.Writer, done []app.Reapplied) {
+	for _, reapplied := range done {
+		if reapplied.Err != nil {
+			fmt.Fprintf(out, "could not re-apply the erasure of %s: %v\n", reapplied.Subject, reapplied.Err)
+		} else {
+			fmt.Fprintf(out, "re-applied the erasure of %s: %s\n", reapplied.Subject, reapplied.Outcome)
+		}
+	}
+}
