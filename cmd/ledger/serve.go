@@ -59,7 +59,7 @@ var runServe = storeCommand(commandSpec{name: "serve",
 			}
 			options.server = serverOptions{Listen: true, Host: *host, Port: *port, Cluster: cluster}
 			if options.asService {
-				return serveAsService(c, func(c *call, ready func()) error { return serve(c, options, ready) })
+				return serveAsService(c, options)
 			}
 			return serve(c, options, func() {})
 		}
@@ -148,11 +148,11 @@ var underManager = service.RunUnderManager
 // context and the service log in the data directory taking what serve
 // would print on a console. That call closes the ledger before the
 // manager hears that the service stopped.
-func serveAsService(c *call, serve func(c *call, ready func()) error) error {
+func serveAsService(c *call, options serveOptions) error {
 	err := underManager(c.ctx, c.store.dataDir, func(ctx context.Context, log io.Writer, ready func()) error {
 		asService := &call{ctx: ctx, env: c.env.writingTo(log), flags: c.flags, store: c.store}
 		defer asService.close()
-		return serve(asService, ready)
+		return serve(asService, options, ready)
 	})
 	switch {
 	case errors.Is(err, service.ErrUnsupported):
