@@ -11,7 +11,7 @@ import (
 )
 
 // runMigrate copies the whole history from one store to another. The
-// store flags other than the store's place apply to both (openURL).
+// store flags other than the store's place apply to both (openStoreURL).
 var runMigrate = storeCommand(commandSpec{name: "migrate", args: -1, usage: "--from URL --to URL\n\n" +
 	"Copies the whole history from one store to another in log order, keeping event ids and stored bytes,\n" +
 	"then checks counts and a content hash of both. Rerunning continues an interrupted copy; on a finished\n" +
@@ -29,14 +29,16 @@ var runMigrate = storeCommand(commandSpec{name: "migrate", args: -1, usage: "--f
 			if *from == *to {
 				return usagef("--from and --to are the same store")
 			}
-			source, err := c.openURL(*from)
+			source, err := openStoreURL(c, *from)
 			if err != nil {
 				return fmt.Errorf("open --from %s: %w", node.RedactedURL(*from), err)
 			}
-			target, err := c.openURL(*to)
+			defer source.Close()
+			target, err := openStoreURL(c, *to)
 			if err != nil {
 				return fmt.Errorf("open --to %s: %w", node.RedactedURL(*to), err)
 			}
+			defer target.Close()
 			copied, err := migrate.CopyLedger(c.ctx, migrate.Ledger{Store: source.Store, Keys: source.Keystore},
 				migrate.Ledger{Store: target.Store, Keys: target.Keystore}, migrate.Options{Progress: newProgress(c.env, "migrate")})
 			// What was copied is said on failure too, on standard error.
@@ -49,10 +51,10 @@ var runMigrate = storeCommand(commandSpec{name: "migrate", args: -1, usage: "--f
 		}
 	})
 
-// openURL opens the ledger a migration URL names, through the same path
-// every command takes: the store flags with the store's place replaced.
-// The call closes it when it ends, as it does what call.open opens.
-func (c *call) openURL(url string) (*opened, error) {
+// openStoreURL opens the ledger a migration URL names, through the same
+// path every command takes: the call's store flags with the store's place
+// replaced. Unlike call.open, it leaves closing the ledger to the caller.
+func openStoreURL(c *call, url string) (*opened, error) {
 	store := *c.store
 	switch {
 	case strings.HasPrefix(url, "esdb://"), strings.HasPrefix(url, "esdb+discover://"):
@@ -64,10 +66,5 @@ func (c *call) openURL(url string) (*opened, error) {
 	default:
 		store.store, store.natsURL, store.dataDir = "", "", strings.TrimPrefix(url, "dir:")
 	}
-	opened, err := store.open(c.ctx, c.env, serverOptions{})
-	if err != nil {
-		return nil, err
-	}
-	c.closers = append(c.closers, func() { opened.Close() })
-	return opened, nil
+	return store.open(c.ctx, c.env, serverOptions{})
 }
