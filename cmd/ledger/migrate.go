@@ -1,69 +1,70 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
+	"flag"
 	"fmt"
 	"strings"
 
 	"github.com/ordos-union/ledger/migrate"
 	"github.com/ordos-union/ledger/node"
+	"github.com/ordos-union/ledger/report"
 )
 
-func runMigrate(ctx context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "migrate", "--from URL --to URL\n\n"+
-		"Copies the whole history from one store to another in log order, keeping event ids and stored bytes,\n"+
-		"then checks counts and a content hash of both. Rerunning continues an interrupted copy; on a finished\n"+
-		"one it copies nothing and checks again. A URL is a data directory (dir:PATH or a plain path, run by an\n"+
-		"embedded server), nats://HOST:PORT (a running NATS JetStream) or esdb://HOST:2113?tls=false (EventStoreDB).\n"+
-		"The personal-data keys are copied too. Signed and projection checkpoints\n"+
-		"stay behind: projections rebuild, and `ledger checkpoint` signs the copied tree.")
-	from := flags.String("from", "", "store to copy from")
-	to := flags.String("to", "", "store to copy into (empty, or an earlier copy of the source)")
-	var base storeFlags
-	base.register(flags)
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	if *from == "" || *to == "" {
-		return usagef("give both --from and --to")
-	}
-	if *from == *to {
-		return usagef("--from and --to are the same store")
-	}
-	source, err := openStoreURL(ctx, env, base, *from)
-	if err != nil {
-		return fmt.Errorf("open --from %s: %w", node.RedactedURL(*from), err)
-	}
-	defer source.Close()
-	target, err := openStoreURL(ctx, env, base, *to)
-	if err != nil {
-		return fmt.Errorf("open --to %s: %w", node.RedactedURL(*to), err)
-	}
-	defer target.Close()
-	report, err := migrate.CopyLedger(ctx, migrate.Ledger{Store: source.Store, Keys: source.Keystore},
-		migrate.Ledger{Store: target.Store, Keys: target.Keystore}, migrate.Options{Progress: newProgress(env, "migrate")})
-	encoded, _ := json.MarshalIndent(report, "", "  ")
-	if err != nil {
-		fmt.Fprintf(env.stderr, "%s\n", encoded)
-		return err
-	}
-	fmt.Fprintf(env.stdout, "%s\n", encoded)
-	return nil
-}
+// runMigrate copies the whole history from one store to another. The
+// store flags other than the store's place apply to both (openStoreURL).
+var runMigrate = storeCommand(commandSpec{name: "migrate", args: -1, usage: "--from URL --to URL\n\n" +
+	"Copies the whole history from one store to another in log order, keeping event ids and stored bytes,\n" +
+	"then checks counts and a content hash of both. Rerunning continues an interrupted copy; on a finished\n" +
+	"one it copies nothing and checks again. A URL is a data directory (dir:PATH or a plain path, run by an\n" +
+	"embedded server), nats://HOST:PORT (a running NATS JetStream) or esdb://HOST:2113?tls=false (EventStoreDB).\n" +
+	"The personal-data keys are copied too. Signed and projection checkpoints\n" +
+	"stay behind: projections rebuild, and `ledger checkpoint` signs the copied tree."},
+	func(flags *flag.FlagSet) action {
+		from := flags.String("from", "", "store to copy from")
+		to := flags.String("to", "", "store to copy into (empty, or an earlier copy of the source)")
+		return func(c *call) error {
+			if *from == "" || *to == "" {
+				return usagef("give both --from and --to")
+			}
+			if *from == *to {
+				return usagef("--from and --to are the same store")
+			}
+			source, err := openStoreURL(c, *from)
+			if err != nil {
+				return fmt.Errorf("open --from %s: %w", node.RedactedURL(*from), err)
+			}
+			defer source.Close()
+			target, err := openStoreURL(c, *to)
+			if err != nil {
+				return fmt.Errorf("open --to %s: %w", node.RedactedURL(*to), err)
+			}
+			defer target.Close()
+			copied, err := migrate.CopyLedger(c.ctx, migrate.Ledger{Store: source.Store, Keys: source.Keystore},
+				migrate.Ledger{Store: target.Store, Keys: target.Keystore}, migrate.Options{Progress: newProgress(c.env, "migrate")})
+			// What was copied is said on failure too, on standard error.
+			out := c.env.stdout
+			if err != nil {
+				out = c.env.stderr
+			}
+			_ = report.WriteJSON(out, copied)
+			return err
+		}
+	})
 
 // openStoreURL opens the ledger a migration URL names, through the same
-// path every command takes.
-func openStoreURL(ctx context.Context, env *environment, base storeFlags, url string) (*opened, error) {
+// path every command takes: the call's store flags with the store's place
+// replaced. Unlike call.open, it leaves closing the ledger to the caller.
+func openStoreURL(c *call, url string) (*opened, error) {
+	store := *c.store
 	switch {
 	case strings.HasPrefix(url, "esdb://"), strings.HasPrefix(url, "esdb+discover://"):
-		base.store, base.natsURL = url, ""
+		store.store, store.natsURL = url, ""
 	case strings.HasPrefix(url, "nats://"), strings.HasPrefix(url, "tls://"):
-		base.store, base.natsURL, base.dataDir = "", url, ""
+		store.store, store.natsURL, store.dataDir = "", url, ""
 	case strings.Contains(url, "://"):
 		return nil, usagef("unknown store %q: use dir:PATH, nats://HOST:PORT or esdb://HOST:PORT", node.RedactedURL(url))
 	default:
-		base.store, base.natsURL, base.dataDir = "", "", strings.TrimPrefix(url, "dir:")
+		store.store, store.natsURL, store.dataDir = "", "", strings.TrimPrefix(url, "dir:")
 	}
-	return base.open(ctx, env, serverOptions{})
+	return store.open(c.ctx, c.env, serverOptions{})
 }

@@ -21,7 +21,6 @@ import (
 
 // serveOptions are serve's flags, checked.
 type serveOptions struct {
-	store       *storeFlags
 	cluster     clusterFlags
 	witnesses   witnessFlags
 	server      serverOptions
@@ -31,65 +30,69 @@ type serveOptions struct {
 	asService   bool
 }
 
-func runServe(ctx context.Context, env *environment, args []string) error {
-	flags, store := newLedgerFlags(env, "serve", "[--data DIR] [--http ADDRESS] [--host ADDRESS] [--port PORT] [--tokens FILE] [--nats URL --nats-creds FILE] [--service]")
-	options := serveOptions{store: store}
-	host := flags.String("host", "127.0.0.1", "address the embedded NATS server listens on for other processes")
-	port := flags.Int("port", 4222, "port of the embedded NATS server (-1 picks a free one)")
-	flags.StringVar(&options.httpAddress, "http", envOr("LEDGER_HTTP", "127.0.0.1:8080"), "address of the HTTP API and dashboard (env LEDGER_HTTP; port 0 picks a free one)")
-	options.cluster.register(flags)
-	options.witnesses.register(flags)
-	flags.BoolVar(&options.tlogPublic, "tlog-public", false, "serve the log as tlog-tiles under /tlog/ to anyone, for mirrors and witnesses (default: only tokens that may inspect the log)")
-	flags.BoolVar(&options.asService, "service", false, "run under the Windows Service Control Manager, logging to ledger-service.log in --data (a full path); see docs/OPERATIONS.md")
-	flags.StringVar(&options.tokensFile, "tokens", os.Getenv("LEDGER_TOKENS_FILE"), "JSON file of API tokens {\"tokens\":[{\"name\",\"role\",\"token\"}]} (env LEDGER_TOKENS_FILE; or LEDGER_TOKENS=name:role:token,...); without either, tokens are made and kept in DIR/tokens.json")
-	if err := parseArgs(flags, args, 0, ""); err != nil {
-		return err
-	}
-	if err := checkServeFlags(flags, store, options.cluster); err != nil {
-		return err
-	}
-	cluster, err := options.cluster.config()
-	if err != nil {
-		return err
-	}
-	options.server = serverOptions{Listen: true, Host: *host, Port: *port, Cluster: cluster}
-	if options.asService {
-		return serveAsService(ctx, env, store.dataDir, func(ctx context.Context, env *environment, ready func()) error {
-			return serve(ctx, env, options, ready)
-		})
-	}
-	return serve(ctx, env, options, func() {})
-}
+// runServe serves until interrupted, or under the Windows Service Control
+// Manager with --service: then the manager's context and its log are the
+// call's (serveAsService).
+var runServe = storeCommand(commandSpec{name: "serve",
+	usage: "[--data DIR] [--http ADDRESS] [--host ADDRESS] [--port PORT] [--tokens FILE] [--nats URL --nats-creds FILE] [--service]"},
+	func(flags *flag.FlagSet) action {
+		var options serveOptions
+		host := flags.String("host", "127.0.0.1", "address the embedded NATS server listens on for other processes")
+		port := flags.Int("port", 4222, "port of the embedded NATS server (-1 picks a free one)")
+		flags.StringVar(&options.httpAddress, "http", envOr("LEDGER_HTTP", "127.0.0.1:8080"),
+			"address of the HTTP API and dashboard (env LEDGER_HTTP; port 0 picks a free one)")
+		options.cluster.register(flags)
+		options.witnesses.register(flags)
+		flags.BoolVar(&options.tlogPublic, "tlog-public", false,
+			"serve the log as tlog-tiles under /tlog/ to anyone, for mirrors and witnesses (default: only tokens that may inspect the log)")
+		flags.BoolVar(&options.asService, "service", false,
+			"run under the Windows Service Control Manager, logging to ledger-service.log in --data (a full path); see docs/OPERATIONS.md")
+		flags.StringVar(&options.tokensFile, "tokens", os.Getenv("LEDGER_TOKENS_FILE"), "JSON file of API tokens {\"tokens\":[{\"name\",\"role\",\"token\"}]} "+
+			"(env LEDGER_TOKENS_FILE; or LEDGER_TOKENS=name:role:token,...); without either, tokens are made and kept in DIR/tokens.json")
+		return func(c *call) error {
+			if err := checkServeFlags(c, options.cluster); err != nil {
+				return err
+			}
+			cluster, err := options.cluster.config()
+			if err != nil {
+				return err
+			}
+			options.server = serverOptions{Listen: true, Host: *host, Port: *port, Cluster: cluster}
+			if options.asService {
+				return serveAsService(c, options)
+			}
+			return serve(c, options, func() {})
+		}
+	})
 
 // checkServeFlags refuses flags that cannot work together.
-func checkServeFlags(flags *flag.FlagSet, store *storeFlags, cluster clusterFlags) error {
-	if store.natsURL != "" {
+func checkServeFlags(c *call, cluster clusterFlags) error {
+	if c.store.natsURL != "" {
 		// A client of the federation's own NATS runs no server: the
 		// embedded server's flags would be silently ignored.
 		var embeddedOnly []string
-		for _, set := range given(flags, func(name string) bool { return name == "host" || name == "port" || isClusterFlag(name) }) {
+		for _, set := range given(c.flags, func(name string) bool { return name == "host" || name == "port" || isClusterFlag(name) }) {
 			embeddedOnly = append(embeddedOnly, "--"+set.Name)
 		}
 		if len(embeddedOnly) > 0 {
 			return usagef("%s set the embedded NATS server; with --nats serve is a client of that NATS and runs none", strings.Join(embeddedOnly, ", "))
 		}
 	}
-	if store.store != "" && cluster.name != "" {
+	if c.store.store != "" && cluster.name != "" {
 		return usagef("--cluster-name joins a JetStream cluster; on EventStoreDB run any number of serve processes against the same database, each with its own --data")
 	}
 	return nil
 }
 
-// serve runs the ledger with its HTTP API and dashboard until ctx ends,
-// calling ready once it serves.
-func serve(ctx context.Context, env *environment, options serveOptions, ready func()) error {
-	ledger, err := options.store.open(ctx, env, options.server)
+// serve runs the ledger with its HTTP API and dashboard until the call's
+// context ends, calling ready once it serves.
+func serve(c *call, options serveOptions, ready func()) error {
+	ledger, err := c.openListening(options.server)
 	if err != nil {
 		return err
 	}
-	defer ledger.Close()
-	ledger.Cosign = options.witnesses.cosigner(env.logger)
-	tokens, tokenNote, firstAdmin, err := httpapi.LoadServerTokens(options.tokensFile, os.Getenv("LEDGER_TOKENS"), options.store.dataDir)
+	ledger.Cosign = options.witnesses.cosigner(c.env.logger)
+	tokens, tokenNote, firstAdmin, err := httpapi.LoadServerTokens(options.tokensFile, os.Getenv("LEDGER_TOKENS"), c.store.dataDir)
 	if err != nil {
 		return err
 	}
@@ -100,24 +103,24 @@ func serve(ctx context.Context, env *environment, options serveOptions, ready fu
 	}
 	// The API is made first: the live totals tell it of every event they
 	// fold in, from the first catch-up on.
-	api := httpapi.New(httpapi.Options{Ledger: ledger.App, Tokens: tokens, Logger: env.logger, TlogPublic: options.tlogPublic})
-	running, err := ledger.Run(ctx, node.RunOptions{Holder: options.cluster.serverName + "-" + strconv.Itoa(os.Getpid()),
-		OnApply: api.OnApply, Progress: newProgress(env, "totals")})
+	api := httpapi.New(httpapi.Options{Ledger: ledger.App, Tokens: tokens, Logger: c.env.logger, TlogPublic: options.tlogPublic})
+	running, err := ledger.Run(c.ctx, node.RunOptions{Holder: options.cluster.serverName + "-" + strconv.Itoa(os.Getpid()),
+		OnApply: api.OnApply, Progress: newProgress(c.env, "totals")})
 	if err != nil {
 		return err
 	}
 	api.SetHealthCheck(running.Problem)
-	httpServer, err := serveHTTP(ctx, options.httpAddress, &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second,
+	httpServer, err := serveHTTP(c.ctx, options.httpAddress, &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout: 2 * time.Minute})
 	if err != nil {
 		return err
 	}
-	printServing(env, ledger, options.store, running.Head(), httpServer.address, tokenNote, firstAdmin, options.tokensFile, options.asService)
+	printServing(c, ledger, running.Head(), httpServer.address, tokenNote, firstAdmin, options)
 	// The ledger serves: a service manager may now say it runs.
 	ready()
 
 	select {
-	case <-ctx.Done():
+	case <-c.ctx.Done():
 	case err := <-httpServer.failed:
 		return fmt.Errorf("http: %w", err)
 	case <-running.Followed():
@@ -125,12 +128,12 @@ func serve(ctx context.Context, env *environment, options serveOptions, ready fu
 			return fmt.Errorf("totals projection: %w", err)
 		}
 	}
-	fmt.Fprintln(env.stdout, "ledger: shutting down")
+	c.printf("ledger: shutting down\n")
 	api.Close()
-	if err := httpServer.shutdown(ctx); err != nil {
-		env.logger.Warn("http shutdown", "error", err)
+	if err := httpServer.shutdown(c.ctx); err != nil {
+		c.env.logger.Warn("http shutdown", "error", err)
 	}
-	if err := running.Stop(context.WithoutCancel(ctx)); err != nil && ctx.Err() == nil {
+	if err := running.Stop(context.WithoutCancel(c.ctx)); err != nil && c.ctx.Err() == nil {
 		return err
 	}
 	return nil
@@ -141,11 +144,15 @@ func serve(ctx context.Context, env *environment, options serveOptions, ready fu
 var underManager = service.RunUnderManager
 
 // serveAsService runs serve under the Windows Service Control Manager
-// (package service): the service log in the data directory takes what
-// serve would print on a console.
-func serveAsService(ctx context.Context, env *environment, dataDir string, serve func(context.Context, *environment, func()) error) error {
-	err := underManager(ctx, dataDir, func(ctx context.Context, log io.Writer, ready func()) error {
-		return serve(ctx, env.writingTo(log), ready)
+// (package service): serve runs on a call of its own, with the manager's
+// context and the service log in the data directory taking what serve
+// would print on a console. That call closes the ledger before the
+// manager hears that the service stopped.
+func serveAsService(c *call, options serveOptions) error {
+	err := underManager(c.ctx, c.store.dataDir, func(ctx context.Context, log io.Writer, ready func()) error {
+		asService := &call{ctx: ctx, env: c.env.writingTo(log), flags: c.flags, store: c.store}
+		defer asService.close()
+		return serve(asService, options, ready)
 	})
 	switch {
 	case errors.Is(err, service.ErrUnsupported):
@@ -160,15 +167,15 @@ func serveAsService(ctx context.Context, env *environment, dataDir string, serve
 // (report.ServingText). The banner counts the events folded so far:
 // asking the store for its head could fail while a cluster elects a
 // leader, and that is no reason to stop a server that is up.
-func printServing(env *environment, ledger *opened, store *storeFlags, head uint64, address, tokenNote, firstAdmin, tokensFile string, asService bool) {
+func printServing(c *call, ledger *opened, head uint64, address, tokenNote, firstAdmin string, options serveOptions) {
 	url := ""
 	if ledger.Server != nil {
 		url = ledger.Server.ClientURL()
 	}
-	env.logger.Info("serving", "store", ledger.Location, "nats_url", url, "http", address, "head", head)
-	report.ServingText(env.stdout, report.Serving{DataDir: store.dataDir, Sync: store.sync, Head: head, Embedded: ledger.Server != nil,
+	c.env.logger.Info("serving", "store", ledger.Location, "nats_url", url, "http", address, "head", head)
+	report.ServingText(c.env.stdout, report.Serving{DataDir: c.store.dataDir, Sync: c.store.sync, Head: head, Embedded: ledger.Server != nil,
 		NATSURL: url, Client: ledger.Server == nil && ledger.JetStream != nil, Location: ledger.Location, Address: address, TokenNote: tokenNote,
-		FirstAdmin: firstAdmin, TokensGiven: tokensFile != "" || os.Getenv("LEDGER_TOKENS") != "", AsService: asService})
+		FirstAdmin: firstAdmin, TokensGiven: options.tokensFile != "" || os.Getenv("LEDGER_TOKENS") != "", AsService: options.asService})
 }
 
 // clusterFlags join the embedded server to a JetStream cluster.

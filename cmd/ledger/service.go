@@ -15,7 +15,10 @@ const serviceSynopsis = "install --data DIR [--name NAME] [serve flags...] | uni
 
 // runService installs `ledger serve --service` with the Windows Service
 // Control Manager, or removes it. The work is package service's; this
-// parses the command line.
+// parses the command line. It is no plainCommand: the serve flags after
+// install pass through to the service's command line unparsed
+// (parseServiceArgs), which a flag set would refuse, and its help is not
+// a flag set's.
 func runService(ctx context.Context, env *environment, args []string) error {
 	if len(args) == 0 {
 		return usagef("give install or uninstall: ledger service %s", serviceSynopsis)

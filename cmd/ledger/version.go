@@ -1,38 +1,23 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"runtime"
+	"flag"
 	"runtime/debug"
+
+	"github.com/ordos-union/ledger/report"
 )
 
 // version is the release, stamped by `make build` and `make release`
 // (-ldflags "-X main.version=…"); a plain `go build` leaves "dev".
 var version = "dev"
 
-func runVersion(_ context.Context, env *environment, args []string) error {
-	flags := newFlags(env, "version", "\n\nPrints the version, the commit and the build date, and the Go and target it was built with.")
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	commit, built, modified := "unknown", "unknown", ""
-	// The go command stamps the commit and its date into a build from a
-	// git checkout.
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, setting := range info.Settings {
-			switch setting.Key {
-			case "vcs.revision":
-				commit = setting.Value
-			case "vcs.time":
-				built = setting.Value
-			case "vcs.modified":
-				if setting.Value == "true" {
-					modified = " (with uncommitted changes)"
-				}
-			}
+// runVersion says which build this is, for a bug report or an upgrade.
+var runVersion = plainCommand(commandSpec{name: "version", args: -1,
+	usage: "\n\nPrints the version, the commit and the build date, and the Go and target it was built with."},
+	func(flags *flag.FlagSet) action {
+		return func(c *call) error {
+			info, _ := debug.ReadBuildInfo()
+			report.VersionText(c.env.stdout, version, info)
+			return nil
 		}
-	}
-	fmt.Fprintf(env.stdout, "ledger %s\ncommit %s%s\ndate %s\n%s %s/%s\n", version, commit, modified, built, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	return nil
-}
+	})
