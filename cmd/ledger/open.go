@@ -100,16 +100,6 @@ func (f *storeFlags) config(env *environment, listen serverOptions) (node.Config
 // operator names who runs the command, for the access log.
 func operator() string { return actorNamed("operator") }
 
-// openParsed is how a command on a ledger starts: parse its flags and
-// arguments (parseArgs), and open the ledger the store flags name.
-func openParsed(ctx context.Context, env *environment, flags *flag.FlagSet, store *storeFlags, args []string, positional int,
-	usage string) (*opened, error) {
-	if err := parseArgs(flags, args, positional, usage); err != nil {
-		return nil, err
-	}
-	return store.open(ctx, env, serverOptions{})
-}
-
 // parseArgs parses a command's flags and wants exactly positional
 // arguments (0: none; -1: any number); usage says what to give when the
 // arguments are wrong ("give one ID").
