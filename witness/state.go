@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -37,7 +38,10 @@ const logsDir = "logs"
 
 // stateFile is where the state of the log with this origin and verifier
 // key is kept: the file name is a hash of both, so any origin is a safe
-// name.
+// name. A witness keeps one record per origin (ErrSharedOrigin), so this is
+// the origin's record; the key stays in the name so that the directories
+// of earlier versions, which kept a record per origin and key, open
+// unchanged, and checkRecords finds a record of another key.
 func stateFile(dir, origin string, verifier note.Verifier) string {
 	sum := sha256.Sum256(fmt.Appendf(nil, "%s\n%s\n%08x", origin, verifier.Name(), verifier.KeyHash()))
 	return filepath.Join(dir, logsDir, hex.EncodeToString(sum[:16])+".json")
@@ -73,6 +77,42 @@ func loadState(path string) (logState, bool, error) {
 func (s logState) save(path string) error {
 	if err := atomicfile.WritePrivateJSON(path, s); err != nil {
 		return fmt.Errorf("save witness state: %w", err)
+	}
+	return nil
+}
+
+// checkRecords refuses a directory holding a record, under an origin the
+// witness is given, of another key than the one given for it: the witness
+// has cosigned that key's checkpoints under the origin, and cosigning this
+// key's now would let that key sign them as forks of its own log, or this
+// key sign the old ones (ErrSharedOrigin). Earlier versions kept such
+// records side by side for ledgers sharing an origin; none of them is
+// chosen or removed here, since any choice makes forks of the others.
+func checkRecords(dir string, logs map[string]note.Verifier) error {
+	entries, err := os.ReadDir(filepath.Join(dir, logsDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("witness records: %w", err)
+	}
+	for _, entry := range entries {
+		name := entry.Name()
+		if !entry.Type().IsRegular() || strings.HasPrefix(name, atomicfile.TemporaryPrefix) || filepath.Ext(name) != ".json" {
+			continue
+		}
+		path := filepath.Join(dir, logsDir, name)
+		state, _, err := loadState(path)
+		if err != nil {
+			return err
+		}
+		log, ok := logs[state.Origin]
+		if !ok || path == stateFile(dir, state.Origin, log) {
+			continue
+		}
+		return fmt.Errorf("witness: %s is the record of the ledger key %s, whose checkpoints this witness cosigned under the origin %q, "+
+			"and it is given the key %s of that origin; a cosignature does not name the key, so what it cosigned for one would verify for the other (%w): "+
+			"run a witness directory of its own for %s", path, state.LogKey, state.Origin, logID(log), ErrSharedOrigin, logID(log))
 	}
 	return nil
 }

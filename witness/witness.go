@@ -39,7 +39,8 @@ type Config struct {
 	// Name is the witness key's name, made at first start.
 	Name string
 	// Logs are the verifier keys of the logs it witnesses; a log's origin
-	// is its key's name, as the ledger signs.
+	// is its key's name, as the ledger signs. No two keys may share an
+	// origin (ErrSharedOrigin).
 	Logs   []note.Verifier
 	Logger *slog.Logger
 }
@@ -51,8 +52,8 @@ type Config struct {
 type Witness struct {
 	dir    string
 	signer *torchwood.CosignatureSigner
-	// logs are the known logs by origin; several keys may share one.
-	logs   map[string][]note.Verifier
+	// logs are the known logs by origin, one key each: see ErrSharedOrigin.
+	logs   map[string]note.Verifier
 	logger *slog.Logger
 	lock   *flock.Flock
 
@@ -63,6 +64,26 @@ type Witness struct {
 // ErrDirInUse says another witness process holds the directory.
 var ErrDirInUse = errors.New("witness directory in use")
 
+// ErrSharedOrigin says the witness was given two logs of one origin, or a
+// log whose origin its directory already witnessed for another key.
+//
+// A cosignature covers the checkpoint's text: its origin, size and root,
+// never the key that signed it. Whatever the witness cosigned for one
+// key of an origin therefore verifies, with that cosignature, for any
+// other key of the origin that signs the same text. With the keys kept
+// apart (a record per origin and key), a ledger's operator needs only to
+// sign another ledger's cosigned checkpoint, or have another known key
+// sign a fork first, to show a witnessed fork of their own ledger.
+// Checking every key that signed the note does not close this: the
+// witness never sees a signature added after it answered.
+//
+// So, as in c2sp.org/tlog-witness where an origin names one log, one
+// witness keeps one history per origin: everything it cosigned for an
+// origin is one consistent tree. The ledgers all sign with the origin
+// integrity.Origin, so a witness directory (one witness key) witnesses
+// one ledger; several ledgers need a witness directory each.
+var ErrSharedOrigin = errors.New("one witness witnesses one log per origin")
+
 // Open loads or makes the witness's key and takes its directory: a second
 // process on the same records could cosign behind the first one's back.
 func Open(config Config) (*Witness, error) {
@@ -71,6 +92,18 @@ func Open(config Config) (*Witness, error) {
 	}
 	if config.Logger == nil {
 		config.Logger = slog.New(slog.DiscardHandler)
+	}
+	// The configuration is checked before the directory is touched.
+	logs := map[string]note.Verifier{}
+	for _, log := range config.Logs {
+		known, ok := logs[log.Name()]
+		switch {
+		case !ok:
+			logs[log.Name()] = log
+		case logID(known) != logID(log):
+			return nil, fmt.Errorf("witness: the ledger keys %s and %s share the origin %q, and a cosignature does not name the key: "+
+				"what the witness cosigned for one would verify for the other (%w); run a witness directory for each", logID(known), logID(log), log.Name(), ErrSharedOrigin)
+		}
 	}
 	signer, err := LoadOrCreateSigner(config.Dir, config.Name)
 	if err != nil {
@@ -84,19 +117,15 @@ func Open(config Config) (*Witness, error) {
 	if !held {
 		return nil, fmt.Errorf("%s: %w", config.Dir, ErrDirInUse)
 	}
-	w := &Witness{dir: config.Dir, signer: signer, logs: map[string][]note.Verifier{}, logger: config.Logger, lock: lock,
-		states: map[string]logState{}}
-	seen := map[string]bool{}
-	for _, log := range config.Logs {
-		id := fmt.Sprintf("%s+%08x", log.Name(), log.KeyHash())
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		w.logs[log.Name()] = append(w.logs[log.Name()], log)
+	if err := checkRecords(config.Dir, logs); err != nil {
+		_ = lock.Unlock()
+		return nil, err
 	}
-	return w, nil
+	return &Witness{dir: config.Dir, signer: signer, logs: logs, logger: config.Logger, lock: lock, states: map[string]logState{}}, nil
 }
+
+// logID names a log by its origin and key hash, as its record does.
+func logID(log note.Verifier) string { return fmt.Sprintf("%s+%08x", log.Name(), log.KeyHash()) }
 
 // Close releases the directory.
 func (w *Witness) Close() error { return w.lock.Unlock() }
@@ -163,11 +192,15 @@ func (w *Witness) AddCheckpoint(body []byte) ([]byte, error) {
 		return nil, refused
 	}
 	origin, _, _ := strings.Cut(string(signed), "\n")
-	candidates := w.logs[origin]
-	if len(candidates) == 0 {
+	log, ok := w.logs[origin]
+	if !ok {
 		return nil, refuse(http.StatusNotFound, "unknown log origin %q", origin)
 	}
-	opened, err := note.Open(signed, note.VerifierList(candidates...))
+	// The origin's one key must have signed; signatures by other keys,
+	// known elsewhere or not, are ignored, as the specification says. The
+	// checkpoint is checked against the origin's record whoever else signed
+	// it, since the cosignature will verify with any of them.
+	opened, err := note.Open(signed, note.VerifierList(log))
 	var unverified *note.UnverifiedNoteError
 	var invalid *note.InvalidSignatureError
 	switch {
@@ -178,7 +211,6 @@ func (w *Witness) AddCheckpoint(body []byte) ([]byte, error) {
 	case err != nil:
 		return nil, refuse(http.StatusBadRequest, "the checkpoint is no signed note: %v", err)
 	}
-	log := logOf(candidates, opened.Sigs)
 	checkpoint, err := torchwood.ParseCheckpoint(opened.Text)
 	if err != nil || checkpoint.Origin != origin {
 		return nil, refuse(http.StatusBadRequest, "the note is no checkpoint")
@@ -217,7 +249,7 @@ func (w *Witness) AddCheckpoint(body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	next := logState{Origin: origin, LogKey: fmt.Sprintf("%s+%08x", log.Name(), log.KeyHash()), Size: checkpoint.N,
+	next := logState{Origin: origin, LogKey: logID(log), Size: checkpoint.N,
 		Root: checkpoint.Hash, Checkpoint: string(signed) + string(line)}
 	if err := next.save(path); err != nil {
 		return nil, err
@@ -248,19 +280,6 @@ func (w *Witness) cosign(text string) ([]byte, error) {
 	}
 	prefixed := binary.BigEndian.AppendUint32(nil, w.signer.KeyHash())
 	return fmt.Appendf(nil, "— %s %s\n", w.signer.Name(), base64.StdEncoding.EncodeToString(append(prefixed, signature...))), nil
-}
-
-// logOf is the known log whose key made one of the verified signatures.
-func logOf(candidates []note.Verifier, signatures []note.Signature) note.Verifier {
-	for _, signature := range signatures {
-		for _, candidate := range candidates {
-			if candidate.Name() == signature.Name && candidate.KeyHash() == signature.Hash {
-				return candidate
-			}
-		}
-	}
-	// note.Open verified at least one signature, each by a candidate.
-	return candidates[0]
 }
 
 // parseRequest splits an add-checkpoint body.
