@@ -10,10 +10,13 @@
 // signatures, made with filippo.io/torchwood's signer; anyone checks them
 // with golang.org/x/mod/sumdb/note and the witness's verifier key.
 //
-// The ledgers all sign with the origin "ordos-union-ledger", so unlike the
-// specification, where a log is its origin line, a witness knows a log by
-// its origin and its verifier key: two ledgers with distinct keys are two
-// logs with distinct records.
+// As in the specification, an origin names one log: a witness keeps one
+// history per origin and is given one verifier key for it. A cosignature
+// covers the checkpoint's text, which names the origin and not the key, so
+// a witness that cosigned two histories under one origin would vouch for
+// either one under the other's key. The ledgers all sign with the origin
+// "ordos-union-ledger", so a witness directory (one witness key) witnesses
+// one ledger, and refuses a second (ErrSharedOrigin).
 package witness
 
 import (

@@ -23,8 +23,9 @@ const (
 )
 
 var runWitness = plainCommand(commandSpec{name: "witness", args: -1, usage: "--dir DIR --log VERIFIERKEY... [--listen ADDRESS] [--name NAME]\n\n" +
-	"Runs a C2SP tlog-witness (POST /add-checkpoint) for the ledgers whose verifier keys are given: it cosigns a checkpoint\n" +
-	"only if it extends the last one it cosigned for that ledger, and remembers that one in DIR across restarts."},
+	"Runs a C2SP tlog-witness (POST /add-checkpoint) for the ledger whose verifier key is given: it cosigns a checkpoint\n" +
+	"only if it extends the last one it cosigned for that ledger, and remembers that one in DIR across restarts. The ledgers\n" +
+	"share one origin and a cosignature does not name the key, so a witness DIR witnesses one ledger: run one for each."},
 	func(flags *flag.FlagSet) action {
 		listen := flags.String("listen", "127.0.0.1:8090", "address the witness listens on (port 0 picks a free one)")
 		dir := flags.String("dir", "", "directory of the witness's key (made at first start, mode 0600) and its record of each ledger")
