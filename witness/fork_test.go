@@ -147,3 +147,44 @@ func TestWitnessDirectoryWitnessesOneLogPerOrigin(t *testing.T) {
 		t.Fatalf("B after the refused start: %d %q, want 409 6", status, answer)
 	}
 }
+
+// A directory of an earlier version that witnessed two ledgers of the
+// origin, a record for each, is refused for either: whatever it cosigns
+// for one now verifies for the other's key.
+func TestWitnessRefusesADirectoryOfSeveralLedgers(t *testing.T) {
+	keysA, keysB := newKeys(t), newKeys(t)
+	dir := t.TempDir()
+	w := startWitness(t, dir, keysA.Verifier)
+	if status, answer, _ := w.post(t, "old 0\n\n"+string(newTestLog(t, keysA).append("a", 1, 4).signed())); status != http.StatusOK {
+		t.Fatalf("A's checkpoint: %d %q", status, answer)
+	}
+	w.stop()
+	// B's record, as an earlier version kept it beside A's.
+	signedB := newTestLog(t, keysB).append("b", 1, 6).signed()
+	checkpoint, err := integrity.ParseCheckpointNote(signedB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	record := logState{Origin: integrity.Origin, LogKey: logID(keysB.Verifier), Size: checkpoint.Size, Root: checkpoint.Root, Checkpoint: string(signedB)}
+	if err := record.save(stateFile(dir, integrity.Origin, keysB.Verifier)); err != nil {
+		t.Fatal(err)
+	}
+	for _, keys := range []integrity.Keys{keysA, keysB} {
+		opened, err := Open(Config{Dir: dir, Name: "witness.example/w1", Logs: []note.Verifier{keys.Verifier}})
+		if err == nil {
+			_ = opened.Close()
+			t.Fatalf("the directory of A and B opened for %s", logID(keys.Verifier))
+		}
+		if !errors.Is(err, ErrSharedOrigin) {
+			t.Fatalf("the directory of A and B opened for %s: %v, want %v", logID(keys.Verifier), err, ErrSharedOrigin)
+		}
+	}
+	// A refused configuration leaves a new directory untouched: no key is
+	// made for a witness that does not start.
+	fresh := t.TempDir()
+	if openBoth(t, fresh, keysA, keysB) == nil {
+		if _, err := os.Stat(filepath.Join(fresh, signingKeyFile)); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("the refused witness made its key: %v", err)
+		}
+	}
+}
