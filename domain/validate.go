@@ -479,7 +479,6 @@ func checkPerson(problems *violations, field string, person Person) {
 	checkKey(problems, field+".subject_id", person.SubjectID)
 	if account := strings.ReplaceAll(person.BankAccount, " ", ""); account != "" &&
 		(!bankAccountPattern.MatchString(account) || len(account)-strings.Count(account, "*") < bankAccountDigitsMin) {
-		problems.add(field+".bank_account", "must be 6-32 letters and digits, or * where the bank masks a digit, with at least %d letters or digits",
-			bankAccountDigitsMin)
+		problems.add(field+".bank_account", "must be 6-32 letters and digits (or * where the bank masks one), at least %d of them unmasked", bankAccountDigitsMin)
 	}
 }

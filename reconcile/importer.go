@@ -180,7 +180,7 @@ const (
 	// a refusal names one by one, in problems: a column the ledger cannot
 	// take breaks a rule on every line, and one message of thousands
 	// helps nobody. The rest are counted.
-	invalidShownMax = 20
+	invalidShownMax = 10
 )
 
 // PlanImport compares a parsed statement with the book. A line is new when

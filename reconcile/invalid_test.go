@@ -93,7 +93,7 @@ func TestMaskedCounterpartyAccountImportsAsPrinted(t *testing.T) {
 // rule of the ledger writes nothing, in the preview as in the import, and
 // the refusal names the line's cell in the file, not an event's field.
 func TestLateBadLineOfALargeStatementWritesNothing(t *testing.T) {
-	const lines, bad = 3*domain.StatementPartLinesMax, 900
+	const lines, bad = 3 * domain.StatementPartLinesMax, 900
 	b := newBooks(t)
 	data := genericStatement(lines, func(n int) string {
 		if n == bad {
@@ -134,9 +134,9 @@ func TestLateBadLineOfALargeStatementWritesNothing(t *testing.T) {
 }
 
 // A column the ledger cannot take breaks a rule on every line; the
-// refusal names the first 20 and counts the rest.
+// refusal names the first 10 and counts the rest.
 func TestEveryLineBadNamesABoundedList(t *testing.T) {
-	const lines, shown = 1000, 20
+	const lines, shown = 1000, 10
 	b := newBooks(t)
 	data := genericStatement(lines, func(n int) string { return fmt.Sprintf("%04d", n) })
 	plan := b.preview("short-accounts.csv", data)
