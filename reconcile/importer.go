@@ -215,7 +215,7 @@ func PlanImport(book *Book, parsed statement.Statement, request ImportRequest) (
 	plan := ImportPlan{StatementHeader: domain.StatementHeader{Account: code, File: truncateRunes(request.FileName, 200),
 		Format: parsed.Format, Profile: parsed.Profile, Opening: parsed.Opening, Closing: parsed.Closing},
 		New: []PlannedLine{}, Already: []PlannedLine{},
-		PrintedTwice: []domain.PrintedTwice{}, Warnings: []string{}, Problems: []string{}}
+		PrintedTwice: []domain.PrintedTwice{}, Warnings: []string{}, Problems: []string{}, Invalid: []LineProblem{}}
 	if plan.Format != "csv" && plan.Format != "xlsx" {
 		plan.Profile = ""
 	}
