@@ -384,12 +384,15 @@ func (p *ImportPlan) check(batches [][]domain.Event, parsed statement.Statement,
 			data, isLine := event.Data.(domain.BankLineImported)
 			for _, violation := range validation.Violations {
 				problem := LineProblem{Field: violation.Field, Rule: violation.Rule}
-				if isLine {
-					if line, ok := lineOf[data.LineID]; ok {
-						if field, ofLine := lineFields[violation.Field]; ofLine {
-							problem = LineProblem{Line: line.Number, Where: parsed.Where(line, field), Field: string(field), Rule: violation.Rule}
-						}
+				if line, ok := lineOf[data.LineID]; ok && isLine && !importFields[violation.Field] {
+					// A field the line's cells do not hold (its key, say)
+					// is named by the line's row and the event's field.
+					field, inCell := lineFields[violation.Field]
+					name := string(field)
+					if !inCell {
+						name = violation.Field
 					}
+					problem = LineProblem{Line: line.Number, Where: parsed.Where(line, field), Field: name, Rule: violation.Rule}
 				}
 				if !seen[problem] {
 					seen[problem] = true
@@ -411,6 +414,10 @@ func (p *ImportPlan) check(batches [][]domain.Event, parsed statement.Statement,
 	}
 	return nil
 }
+
+// importFields are the fields of a bank_line_imported event that the
+// import sets alike on every line: a rule they break is named once.
+var importFields = map[string]bool{"actor": true, "county": true, "data.account": true}
 
 // lineFields are the fields of a bank_line_imported event that hold what
 // a statement line says, and the line's field each comes from.

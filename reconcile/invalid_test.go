@@ -160,3 +160,18 @@ func TestEveryLineBadNamesABoundedList(t *testing.T) {
 		t.Fatalf("the refused import moved the log to %d", head)
 	}
 }
+
+// A rule that the import breaks alike on every line (the actor's name is
+// too long) is named once, by its field, not once per line.
+func TestARuleOfTheImportIsNamedOnce(t *testing.T) {
+	b := newBooks(t)
+	data := genericStatement(domain.StatementPartLinesMax+1, plainAccount)
+	_, err := b.importData("actor.csv", data, "generic", reconcile.ImportRequest{Actor: strings.Repeat("财", 65)})
+	var validation *domain.ValidationError
+	if !errors.As(err, &validation) || len(validation.Violations) != 1 || validation.Violations[0].Field != "actor" {
+		t.Fatalf("import: %v", err)
+	}
+	if head := headOf(t, b); head != 0 {
+		t.Fatalf("the refused import moved the log to %d", head)
+	}
+}
