@@ -79,8 +79,18 @@ func (l *Ledger) ImportStatement(ctx context.Context, request StatementRequest) 
 	if err != nil {
 		return reconcile.ImportResult{}, parsed, invalid("file", err.Error())
 	}
+	// The preview checks the events with the rules the service records
+	// them by, so it refuses what the import would.
+	check := domain.Validator{Catalog: l.parts.Catalog, Now: l.Now}.Validate
+	if l.parts.Service != nil {
+		check = func(event domain.Event) error {
+			_, err := l.parts.Service.Check(event)
+			return err
+		}
+	}
 	plan := reconcile.ImportRequest{Account: request.Account, FileName: request.FileName, Actor: request.Actor,
-		County: l.parts.Catalog.CityCode(), Strict: request.Strict, AcceptBalanceGap: request.AcceptBalanceGap, Now: l.Now()}
+		County: l.parts.Catalog.CityCode(), Strict: request.Strict, AcceptBalanceGap: request.AcceptBalanceGap, Now: l.Now(),
+		Check: check}
 	if !request.Preview {
 		result, err := reconcile.Import(ctx, l.parts.Store, l.parts.Service, l.Unseal(), parsed, plan)
 		return result, parsed, err

@@ -41,7 +41,15 @@ var (
 	keyPattern      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
 	phonePattern    = regexp.MustCompile(`^\+?[0-9][0-9 -]{4,19}$`)
 	idNumberPattern = regexp.MustCompile(`^[0-9A-Za-z]{6,32}$`)
+	// bankAccountPattern also takes *: Chinese banks print a counterparty's
+	// account masked (6222****1222), and a bank line holds what the bank
+	// printed. At least bankAccountDigitsMin of it must be letters or digits.
+	bankAccountPattern = regexp.MustCompile(`^[0-9A-Za-z*]{6,32}$`)
 )
+
+// bankAccountDigitsMin is how many letters or digits a bank account must
+// show, masked or not: an account of stars alone names nothing.
+const bankAccountDigitsMin = 4
 
 // Validator checks events against the catalog and the clock.
 type Validator struct {
@@ -469,7 +477,8 @@ func checkPerson(problems *violations, field string, person Person) {
 		problems.add(field+".id_number", "must be 6-32 letters and digits")
 	}
 	checkKey(problems, field+".subject_id", person.SubjectID)
-	if person.BankAccount != "" && !idNumberPattern.MatchString(strings.ReplaceAll(person.BankAccount, " ", "")) {
-		problems.add(field+".bank_account", "must be 6-32 letters and digits")
+	if account := strings.ReplaceAll(person.BankAccount, " ", ""); account != "" &&
+		(!bankAccountPattern.MatchString(account) || len(account)-strings.Count(account, "*") < bankAccountDigitsMin) {
+		problems.add(field+".bank_account", "must be 6-32 letters and digits (or * where the bank masks one), at least %d of them unmasked", bankAccountDigitsMin)
 	}
 }

@@ -61,6 +61,12 @@ type ImportRequest struct {
 	// missing); the gap is recorded as a warning of the import.
 	AcceptBalanceGap bool
 	Now              time.Time
+	// Check applies the ledger's rules to one event, as recording it
+	// would (ledger.Service.Check). The plan checks every event it would
+	// write with it, so a preview refuses what the import would. Nil takes
+	// domain.Validator with the default catalog and Now as the clock;
+	// Import takes its recorder's Check when it has one.
+	Check func(domain.Event) error
 }
 
 // PlannedLine is one statement line as the import sees it.
@@ -90,19 +96,74 @@ type ImportPlan struct {
 	// Warnings are recorded with the import; Problems refuse it.
 	Warnings []string `json:"warnings"`
 	Problems []string `json:"problems"`
+	// Invalid are the ledger's rules that the events of the statement's
+	// lines would break, in statement order, each naming its line and
+	// cell; at most invalidShownMax, and InvalidMore counts the rest. Each
+	// is also the last of Problems, as text, so that every reader of
+	// Problems sees the import refused.
+	Invalid     []LineProblem `json:"invalid"`
+	InvalidMore int           `json:"invalid_more"`
 	// Batches are the events to write, each one atomic batch: a part's new
 	// lines and the statement_imported event that lists them.
 	Batches [][]domain.Event `json:"-"`
 }
 
-// Refused is the error of a plan with problems, naming every one.
+// LineProblem is a rule of the ledger that the event of a statement line
+// would break: which line, where in the file, what the line says there and
+// the rule. A rule about the import itself (the actor, say) has no line.
+type LineProblem struct {
+	// Line is the line's number within the statement (1-based), 0 for a
+	// rule about the import rather than one line.
+	Line int `json:"line,omitempty"`
+	// Where names the cell, with its column's header ("csv line 900,
+	// column 5 (对方账号)"), or the row when the cell is not known.
+	Where string `json:"where,omitempty"`
+	// Field is what the line says there ("counterparty account"), or the
+	// event's field for a rule about the import ("actor").
+	Field string `json:"field"`
+	Rule  string `json:"rule"`
+}
+
+// Violation is the problem as a domain violation: the statement's cell is
+// its field, so a front end names the line and column, not the event.
+func (l LineProblem) Violation() domain.Violation {
+	if l.Where == "" {
+		return domain.Violation{Field: l.Field, Rule: l.Rule}
+	}
+	return domain.Violation{Field: l.Where, Rule: l.Field + " " + l.Rule}
+}
+
+func (l LineProblem) String() string { return l.Violation().String() }
+
+// invalidMore is the last problem of a plan whose lines break more rules
+// than it names.
+func (p ImportPlan) invalidMore() string {
+	return fmt.Sprintf("and %d more: only the first %d problems of the lines are named", p.InvalidMore, invalidShownMax)
+}
+
+// Refused is the error of a plan with problems, naming every one: the
+// statement's problems, then the rules its lines break, each as a
+// violation of the line's cell.
 func (p ImportPlan) Refused() error {
 	if len(p.Problems) == 0 {
 		return nil
 	}
-	violations := make([]domain.Violation, len(p.Problems))
-	for i, problem := range p.Problems {
-		violations[i] = domain.Violation{Field: "statement", Rule: problem}
+	// The line problems are the last of Problems, as text; they are named
+	// here as data instead.
+	named := len(p.Invalid)
+	if p.InvalidMore > 0 {
+		named++
+	}
+	general := p.Problems[:max(0, len(p.Problems)-named)]
+	violations := make([]domain.Violation, 0, len(general)+named)
+	for _, problem := range general {
+		violations = append(violations, domain.Violation{Field: "statement", Rule: problem})
+	}
+	for _, problem := range p.Invalid {
+		violations = append(violations, problem.Violation())
+	}
+	if p.InvalidMore > 0 {
+		violations = append(violations, domain.Violation{Field: "statement", Rule: p.invalidMore()})
 	}
 	return fmt.Errorf("nothing imported: %w", &domain.ValidationError{Violations: violations})
 }
@@ -115,6 +176,11 @@ const (
 	// importAttemptsMax bounds the fresh looks at the log when another
 	// clerk imports the same lines at the same moment.
 	importAttemptsMax = 3
+	// invalidShownMax bounds the broken rules of a statement's lines that
+	// a refusal names one by one, in problems: a column the ledger cannot
+	// take breaks a rule on every line, and one message of thousands
+	// helps nobody. The rest are counted.
+	invalidShownMax = 10
 )
 
 // PlanImport compares a parsed statement with the book. A line is new when
@@ -149,7 +215,7 @@ func PlanImport(book *Book, parsed statement.Statement, request ImportRequest) (
 	plan := ImportPlan{StatementHeader: domain.StatementHeader{Account: code, File: truncateRunes(request.FileName, 200),
 		Format: parsed.Format, Profile: parsed.Profile, Opening: parsed.Opening, Closing: parsed.Closing},
 		New: []PlannedLine{}, Already: []PlannedLine{},
-		PrintedTwice: []domain.PrintedTwice{}, Warnings: []string{}, Problems: []string{}}
+		PrintedTwice: []domain.PrintedTwice{}, Warnings: []string{}, Problems: []string{}, Invalid: []LineProblem{}}
 	if plan.Format != "csv" && plan.Format != "xlsx" {
 		plan.Profile = ""
 	}
@@ -272,11 +338,98 @@ func PlanImport(book *Book, parsed statement.Statement, request ImportRequest) (
 			plan.Warnings = append(plan.Warnings, err.Error())
 		}
 	}
-	if len(plan.Problems) > 0 || len(plan.New) == 0 {
+	if len(plan.New) == 0 {
 		return plan, nil
 	}
-	plan.Batches = plan.batches(lines2events(code, request, parsed, idOfNumber, newIDs), request)
+	// Every event the import would write is checked now, before anything
+	// is written and whatever else refuses the statement, so a preview
+	// names every problem and refuses exactly what the import would.
+	events := lines2events(code, request, parsed, idOfNumber, newIDs)
+	batches := plan.batches(events, request)
+	lineOf := make(map[string]statement.Line, len(lines))
+	for _, entry := range lines {
+		lineOf[entry.id] = entry.line
+	}
+	if err := plan.check(batches, parsed, lineOf, request); err != nil {
+		return plan, err
+	}
+	if len(plan.Problems) == 0 {
+		plan.Batches = batches
+	}
 	return plan, nil
+}
+
+// check applies the ledger's rules to every event of the batches, and
+// adds the rules they break to the plan's problems: a line's by its line
+// and cell in the statement, the import's own (the actor, say) once.
+func (p *ImportPlan) check(batches [][]domain.Event, parsed statement.Statement, lineOf map[string]statement.Line,
+	request ImportRequest) error {
+	check := request.Check
+	if check == nil {
+		validator := domain.Validator{Catalog: domain.DefaultCatalog(), Now: func() time.Time { return request.Now }}
+		check = validator.Validate
+	}
+	var problems []LineProblem
+	seen := map[LineProblem]bool{}
+	for _, batch := range batches {
+		for _, event := range batch {
+			err := check(event)
+			if err == nil {
+				continue
+			}
+			var validation *domain.ValidationError
+			if !errors.As(err, &validation) {
+				return err
+			}
+			data, isLine := event.Data.(domain.BankLineImported)
+			for _, violation := range validation.Violations {
+				problem := LineProblem{Field: violation.Field, Rule: violation.Rule}
+				if line, ok := lineOf[data.LineID]; ok && isLine && !importFields[violation.Field] {
+					// A field the line's cells do not hold (its key, say)
+					// is named by the line's row and the event's field.
+					field, inCell := lineFields[violation.Field]
+					name := string(field)
+					if !inCell {
+						name = violation.Field
+					}
+					problem = LineProblem{Line: line.Number, Where: parsed.Where(line, field), Field: name, Rule: violation.Rule}
+				}
+				if !seen[problem] {
+					seen[problem] = true
+					problems = append(problems, problem)
+				}
+			}
+		}
+	}
+	// Statement order: the import's own problems first, then line by line.
+	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Line < problems[j].Line })
+	shown := problems[:min(len(problems), invalidShownMax)]
+	p.Invalid = append(p.Invalid, shown...)
+	p.InvalidMore = len(problems) - len(shown)
+	for _, problem := range shown {
+		p.Problems = append(p.Problems, problem.String())
+	}
+	if p.InvalidMore > 0 {
+		p.Problems = append(p.Problems, p.invalidMore())
+	}
+	return nil
+}
+
+// importFields are the fields of a bank_line_imported event that the
+// import sets alike on every line: a rule they break is named once.
+var importFields = map[string]bool{"actor": true, "county": true, "data.account": true}
+
+// lineFields are the fields of a bank_line_imported event that hold what
+// a statement line says, and the line's field each comes from.
+var lineFields = map[string]statement.Field{
+	"occurred_at":                 statement.FieldDate,
+	"data.booked_on":              statement.FieldDate,
+	"data.serial":                 statement.FieldSerial,
+	"data.amount":                 statement.FieldAmount,
+	"data.balance":                statement.FieldBalance,
+	"data.remark":                 statement.FieldRemark,
+	"personal.donor.name":         statement.FieldCounterparty,
+	"personal.donor.bank_account": statement.FieldCounterpartyAccount,
 }
 
 func startOfDay(instant time.Time) time.Time {
@@ -395,8 +548,29 @@ type ImportResult struct {
 // part. When another clerk writes the same lines between the plan and the
 // write, the plan is made again from the log: an import never fails
 // because the lines it brings are there already.
+//
+// The parts are separate appends because a statement may hold more lines
+// than one atomic batch can (eventstore.BatchEventsMax): each part is one
+// batch of its lines and the statement_imported event that lists them, so
+// every written part says which import it was. What can be known before
+// writing is checked for all parts first: the plan applies the ledger's
+// rules to every event (request.Check, or the recorder's own Check), so a
+// statement the ledger would refuse writes no part at all. What cannot be
+// known is what another writer appends to the account between two parts:
+// a line of the same id with other content, written by a concurrent
+// import of another statement, refuses a later part after the earlier
+// ones are written. The error then says how many lines were written, and
+// the result holds the plan.
 func Import(ctx context.Context, store eventstore.Store, recorder Recorder, unseal Unsealer, parsed statement.Statement,
 	request ImportRequest) (ImportResult, error) {
+	if checker, ok := recorder.(interface {
+		Check(domain.Event) (ledger.Checked, error)
+	}); ok && request.Check == nil {
+		request.Check = func(event domain.Event) error {
+			_, err := checker.Check(event)
+			return err
+		}
+	}
 	var result ImportResult
 	for attempt := 1; ; attempt++ {
 		book, err := BuildBook(ctx, store, unseal)
@@ -409,6 +583,10 @@ func Import(ctx context.Context, store eventstore.Store, recorder Recorder, unse
 		}
 		if err := plan.Refused(); err != nil {
 			result.ImportPlan = plan
+			if result.Written > 0 {
+				// A part written by an earlier attempt stays written.
+				return result, fmt.Errorf("import: %d lines were written, then the statement was refused: %w", result.Written, errors.Unwrap(err))
+			}
 			return result, err
 		}
 		written := 0
@@ -427,6 +605,7 @@ func Import(ctx context.Context, store eventstore.Store, recorder Recorder, unse
 		raced := errors.Is(err, domain.ErrIdempotencyKeyReused) || errors.Is(err, domain.ErrRejected) || errors.Is(err, domain.ErrConflict)
 		if !raced || attempt == importAttemptsMax {
 			if result.Written > 0 {
+				result.ImportPlan = plan
 				return result, fmt.Errorf("import: %d lines were written before: %w", result.Written, err)
 			}
 			return result, fmt.Errorf("import: %w", err)

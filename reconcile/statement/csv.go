@@ -59,11 +59,12 @@ func parseCSVWith(text []byte, sep rune, p Profile) (Statement, error) {
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
 	r.ReuseRecord = true
+	cells := &layout{format: "csv"}
 	t := &table{
 		profile:  p,
-		stmt:     Statement{Format: "csv", Profile: p.Name},
+		stmt:     Statement{Format: "csv", Profile: p.Name, layout: cells},
 		rowName:  func(row int) string { return fmt.Sprintf("csv line %d", row) },
-		cellName: func(row, col int) string { return fmt.Sprintf("csv line %d, column %d", row, col+1) },
+		cellName: cells.cellName,
 	}
 	for {
 		record, err := r.Read()

@@ -39,6 +39,11 @@ type Line struct {
 	Remark              string        // 摘要/附言/用途 (joined with " / " if several columns)
 	Balance             *domain.Money // running balance after the line (余额), if the statement has it
 	Source              string        // where the line is in the file: "csv line 9", "sheet 明细 row 9", "Ntry 3"
+	// row is the line's row in a CSV or XLSX file (1-based), 0 in a
+	// CAMT.053 statement; fromParty says the counterparty was read from the
+	// payer or payee columns. Statement.Where names cells with them.
+	row       int
+	fromParty bool
 }
 
 // Statement is a parsed bank statement.
@@ -52,6 +57,9 @@ type Statement struct {
 	// Footer is the grand total (合计) the statement prints below its
 	// lines, when it prints money in and money out apart.
 	Footer *Totals
+	// layout names the cells of a CSV or XLSX statement (Where); nil for
+	// CAMT.053.
+	layout *layout
 }
 
 // Totals are a statement's printed sums of money in and money out.

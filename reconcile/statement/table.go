@@ -55,6 +55,9 @@ func (t *table) row(rowNumber int, cells []string) error {
 	if t.cols == nil {
 		if cols, ok := t.findHeader(cells); ok {
 			t.cols = cols
+			if t.stmt.layout != nil {
+				t.stmt.layout.cols = cols
+			}
 			return nil
 		}
 		if t.rowsSeen > maxHeaderSearch {
@@ -439,8 +442,10 @@ func (t *table) line(rowNumber int, cells []string) error {
 		CounterpartyAccount: cleanAccount(t.cell(cells, c.counterpartyAccount)),
 		Balance:             balance,
 		Source:              t.rowName(rowNumber),
+		row:                 rowNumber,
 	}
 	if l.Counterparty == "" && l.CounterpartyAccount == "" {
+		l.fromParty = true
 		if amount >= 0 {
 			l.Counterparty, l.CounterpartyAccount = t.cell(cells, c.payer), cleanAccount(t.cell(cells, c.payerAccount))
 		} else {

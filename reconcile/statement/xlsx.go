@@ -46,20 +46,15 @@ func ParseXLSX(data []byte, profile string) (s Statement, err error) {
 	if err != nil {
 		return Statement{}, fmt.Errorf("statement: xlsx: %v", err)
 	}
+	cells := &layout{format: "xlsx", sheet: sheet}
 	t := &table{
 		profile:     p,
-		stmt:        Statement{Format: "xlsx", Profile: p.Name},
+		stmt:        Statement{Format: "xlsx", Profile: p.Name, layout: cells},
 		serialDates: true,
 		date1904:    props.Date1904 != nil && *props.Date1904,
 		roundExcel:  true,
 		rowName:     func(row int) string { return fmt.Sprintf("sheet %s row %d", sheet, row) },
-		cellName: func(row, col int) string {
-			name, err := excelize.CoordinatesToCellName(col+1, row)
-			if err != nil {
-				return fmt.Sprintf("sheet %s row %d column %d", sheet, row, col+1)
-			}
-			return fmt.Sprintf("sheet %s cell %s", sheet, name)
-		},
+		cellName:    cells.cellName,
 	}
 	rows, err := f.Rows(sheet)
 	if err != nil {
