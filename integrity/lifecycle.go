@@ -3,6 +3,7 @@ package integrity
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -40,7 +41,10 @@ func LoadDataDirKeys(dataDir, signingKey string) (Keys, error) {
 // OpenTree opens the tree kept in the file at path, or a tree in memory
 // when path is empty, and appends every event of the log it does not have
 // yet. A file that a crash left with part of a record is a cache of the
-// log, so it is rebuilt. close releases the file.
+// log, so it is rebuilt. A path holding anything but a regular file gives
+// ErrTreeFileNotRegular and is left alone: it is not the ledger's to
+// remove, and the caller reads on with a tree in memory. close releases
+// the file.
 func OpenTree(ctx context.Context, store eventstore.Store, path string) (tree *Tree, close func() error, err error) {
 	var storage HashStorage = &MemoryHashes{}
 	close = func() error { return nil }
@@ -177,19 +181,18 @@ const treeCopyBytesMax = 1 << 30
 // records it holds as this moment) into a tree in memory, and catches it up
 // with the log. A command on a data directory a running ledger holds then
 // does not rebuild the tree from the first event. A file that is missing,
-// too large or unreadable gives the tree rebuilt from the log instead: the
-// file is a cache and never stops a read.
+// too large, unreadable or not a regular file (a link is not followed)
+// gives the tree rebuilt from the log instead: the file is a cache and
+// never stops a read.
 func CopyTree(ctx context.Context, store eventstore.Store, path string) (*Tree, error) {
 	hashes := &MemoryHashes{}
-	if info, err := os.Stat(path); err == nil && info.Size() <= treeCopyBytesMax {
-		if content, err := os.ReadFile(path); err == nil {
-			count := int64(len(content) / tlog.HashSize)
-			size := int64(sort.Search(int(count)+1, func(n int) bool { return tlog.StoredHashCount(int64(n)) > count })) - 1
-			whole := tlog.StoredHashCount(max(size, 0))
-			hashes.hashes = make([]tlog.Hash, whole)
-			for i := range hashes.hashes {
-				copy(hashes.hashes[i][:], content[int64(i)*tlog.HashSize:])
-			}
+	if content, err := readRegular(path, treeCopyBytesMax); err == nil {
+		count := int64(len(content) / tlog.HashSize)
+		size := int64(sort.Search(int(count)+1, func(n int) bool { return tlog.StoredHashCount(int64(n)) > count })) - 1
+		whole := tlog.StoredHashCount(max(size, 0))
+		hashes.hashes = make([]tlog.Hash, whole)
+		for i := range hashes.hashes {
+			copy(hashes.hashes[i][:], content[int64(i)*tlog.HashSize:])
 		}
 	}
 	tree, err := NewTree(hashes)
@@ -197,4 +200,22 @@ func CopyTree(ctx context.Context, store eventstore.Store, path string) (*Tree, 
 		return nil, err
 	}
 	return tree, CatchUp(ctx, store, tree)
+}
+
+// readRegular reads the regular file at path, at most limit bytes of it,
+// without following a link: what is read is the data directory's own file.
+func readRegular(path string, limit int64) ([]byte, error) {
+	file, err := openRegular(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	info, err := file.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if info.Size() > limit {
+		return nil, fmt.Errorf("%s holds %d bytes, more than %d", path, info.Size(), limit)
+	}
+	return io.ReadAll(io.LimitReader(file, limit))
 }

@@ -72,4 +72,21 @@ func TestCopyTreeGivesTheRootOfTheLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("no file")
+	// What is at the path and not a regular file is no tree file; a link
+	// is not followed, even to a file of the right size.
+	if err := os.Mkdir(path, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	check("a directory")
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := filepath.Join(t.TempDir(), "other")
+	if err := os.WriteFile(elsewhere, make([]byte, info.Size()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, path); err != nil {
+		t.Fatal(err)
+	}
+	check("a link to another file")
 }

@@ -82,13 +82,88 @@ type FileHashes struct {
 	pending []tlog.Hash
 }
 
+// ErrTreeFileNotRegular is what opening the tree file gives when its path
+// holds something other than a regular file: a directory, a symbolic link,
+// a device. The file is a cache, so a caller reads on with a tree rebuilt
+// from the log and leaves the thing where it is for a repair to set aside;
+// the ledger never follows a link to write its hashes elsewhere.
+var ErrTreeFileNotRegular = errors.New("the tree file is not a regular file")
+
+// TreeFileKind says what is at path when it is not a regular file (for a
+// report: "a directory", "a symbolic link"), and "" when it is one or when
+// nothing is there. A link is not followed.
+func TreeFileKind(path string) string {
+	info, err := os.Lstat(path)
+	if err != nil {
+		return ""
+	}
+	return notRegular(info)
+}
+
+// notRegular names the kind of a file that is not a regular one, and is ""
+// for a regular file.
+func notRegular(info os.FileInfo) string {
+	mode := info.Mode()
+	switch {
+	case mode.IsRegular():
+		return ""
+	case mode&os.ModeSymlink != 0:
+		return "a symbolic link"
+	case mode.IsDir():
+		return "a directory"
+	case mode&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case mode&os.ModeSocket != 0:
+		return "a socket"
+	case mode&(os.ModeDevice|os.ModeCharDevice) != 0:
+		return "a device"
+	}
+	return "not a regular file"
+}
+
+// openRegular opens the regular file at path (creating it when flag says
+// so) without following a link at path: what is there is checked before
+// the open, and the file opened is checked to be the one at path after it,
+// so a link or directory put there meanwhile is refused too. Windows has no
+// O_NOFOLLOW, hence the two checks rather than a flag.
+func openRegular(path string, flag int, perm os.FileMode) (*os.File, error) {
+	if info, err := os.Lstat(path); err == nil {
+		if kind := notRegular(info); kind != "" {
+			return nil, fmt.Errorf("%w: %s is %s", ErrTreeFileNotRegular, path, kind)
+		}
+	}
+	file, err := os.OpenFile(path, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	opened, err := file.Stat()
+	if err != nil {
+		file.Close()
+		return nil, err
+	}
+	there, err := os.Lstat(path)
+	if err != nil {
+		file.Close()
+		return nil, err
+	}
+	if kind := notRegular(there); kind != "" || !opened.Mode().IsRegular() || !os.SameFile(opened, there) {
+		file.Close()
+		if kind == "" {
+			kind = "not the file that was opened"
+		}
+		return nil, fmt.Errorf("%w: %s is %s", ErrTreeFileNotRegular, path, kind)
+	}
+	return file, nil
+}
+
 // OpenFileHashes opens or creates the file. A torn last hash (a crash in
-// the middle of a write) is cut off.
+// the middle of a write) is cut off. A path that holds anything but a
+// regular file gives ErrTreeFileNotRegular.
 func OpenFileHashes(path string) (*FileHashes, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("open tree hashes: %w", err)
 	}
-	file, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
+	file, err := openRegular(path, os.O_RDWR|os.O_CREATE, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("open tree hashes: %w", err)
 	}
@@ -130,6 +205,32 @@ func (f *FileHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 		}
 	}
 	return out, nil
+}
+
+// readRun reads the hashes from start on into out, the written ones with
+// one read: verify compares the whole file with the tree it recomputes,
+// and ReadHashes would read one hash a call.
+func (f *FileHashes) readRun(start int64, out []tlog.Hash) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	end := start + int64(len(out))
+	if start < 0 || end > f.count+int64(len(f.pending)) {
+		return fmt.Errorf("hashes %d-%d not stored (have %d)", start, end-1, f.count+int64(len(f.pending)))
+	}
+	written := max(min(end, f.count)-start, 0)
+	if written > 0 {
+		buffer := make([]byte, written*tlog.HashSize)
+		if _, err := f.file.ReadAt(buffer, start*tlog.HashSize); err != nil {
+			return fmt.Errorf("read tree hashes %d-%d: %w", start, start+written-1, err)
+		}
+		for i := range written {
+			copy(out[i][:], buffer[i*tlog.HashSize:])
+		}
+	}
+	for i := written; i < int64(len(out)); i++ {
+		out[i] = f.pending[start+i-f.count]
+	}
+	return nil
 }
 
 // pendingHashesMax bounds the hashes held before they are written.

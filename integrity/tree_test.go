@@ -2,9 +2,11 @@ package integrity_test
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -420,5 +422,50 @@ func TestAppendLeafBuildsTheSameTree(t *testing.T) {
 				t.Fatalf("%s: root of %d leaves is %s, want %s", name, i+1, root, tlog.Hash(want))
 			}
 		}
+	}
+}
+
+// The tree file's path holding a directory or a link is refused as what
+// it is, without following the link or touching what it leads to, and a
+// copy of the tree reads the log instead.
+func TestTreeFileMustBeARegularFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "hashes")
+	if err := os.Mkdir(path, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := integrity.OpenFileHashes(path); !errors.Is(err, integrity.ErrTreeFileNotRegular) || !strings.Contains(err.Error(), "a directory") {
+		t.Fatalf("a directory opened as the tree file: %v", err)
+	}
+	if kind := integrity.TreeFileKind(path); kind != "a directory" {
+		t.Fatalf("kind %q", kind)
+	}
+	elsewhere := filepath.Join(t.TempDir(), "other")
+	if err := os.WriteFile(elsewhere, []byte("not hashes"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(elsewhere, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := integrity.OpenFileHashes(link); !errors.Is(err, integrity.ErrTreeFileNotRegular) || !strings.Contains(err.Error(), "a symbolic link") {
+		t.Fatalf("a link opened as the tree file: %v", err)
+	}
+	dangling := filepath.Join(dir, "dangling")
+	target := filepath.Join(t.TempDir(), "made")
+	if err := os.Symlink(target, dangling); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := integrity.OpenFileHashes(dangling); !errors.Is(err, integrity.ErrTreeFileNotRegular) {
+		t.Fatalf("a dangling link opened as the tree file: %v", err)
+	}
+	if _, err := os.Lstat(target); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("opening made the file a dangling link leads to: %v", err)
+	}
+	if content, err := os.ReadFile(elsewhere); err != nil || string(content) != "not hashes" {
+		t.Fatalf("the link's target changed: %q %v", content, err)
+	}
+	if kind := integrity.TreeFileKind(filepath.Join(dir, "none")); kind != "" {
+		t.Fatalf("nothing there is %q", kind)
 	}
 }

@@ -43,7 +43,12 @@ type VerifyInput struct {
 	// appended position n+1 (its tree file), and whether it has one.
 	StoredLeaf func(n int64) (tlog.Hash, bool)
 	StoredSize int64
-	Catalog    *domain.Catalog
+	// StoredHashes, if set, reads every hash of the same tree file (the
+	// leaves and the inner hashes of complete subtrees, tlog's layout):
+	// its inner hashes are compared with the recomputed tree's, since a
+	// damaged one gives wrong roots and proofs while every leaf is right.
+	StoredHashes StoredHashes
+	Catalog      *domain.Catalog
 	// Placement names where an event must be stored: its JetStream
 	// subject, or its EventStoreDB stream. Message.Subject is checked
 	// against it.
@@ -62,6 +67,14 @@ type VerifyInput struct {
 	// Witnesses, when set, is how many of which witnesses must have
 	// cosigned the newest checkpoint.
 	Witnesses *WitnessPolicy
+}
+
+// StoredHashes reads a tree file's hashes for verification: FileHashes,
+// or any store of hashes in tlog's layout.
+type StoredHashes interface {
+	tlog.HashReader
+	// Count is how many hashes are stored.
+	Count() int64
 }
 
 // TrustedCheckpoint is a signed checkpoint from outside the ledger and
@@ -87,6 +100,14 @@ type Report struct {
 	// crash left out of the ledger's tree file, events no signed checkpoint
 	// covers yet.
 	Notes []Problem `json:"notes,omitempty"`
+	// TreeFile is damage found in the ledger's tree file, a cache of the
+	// log's hashes, where the log itself verified: a leaf hash that
+	// differs from the log's where a signed checkpoint proves the log's
+	// bytes, or an inner hash that differs although the file's leaves
+	// under it agree with the log. It is no failure of the log; the
+	// auditor is told which of the two changed, and `ledger repair` makes
+	// the file again.
+	TreeFile []Problem `json:"tree_file,omitempty"`
 	// Cosigners are the witnesses of the policy whose cosignature on the
 	// newest checkpoint verifies.
 	Cosigners []string `json:"cosigners,omitempty"`
@@ -126,10 +147,15 @@ func (r *Report) noteUncovered(input VerifyInput, last uint64) {
 		"positions %d-%d are not yet covered by a signed checkpoint (%s): `ledger checkpoint` signs one", newest+1, last, covers)})
 }
 
-func (r *Report) add(position uint64, format string, args ...any) {
+// add lists a problem, and says at which index of Problems (-1: the list
+// was full), so that a leaf's problem can be judged again once the signed
+// checkpoints are known.
+func (r *Report) add(position uint64, format string, args ...any) int {
 	if len(r.Problems) < problemsMax {
 		r.Problems = append(r.Problems, Problem{Position: position, What: fmt.Sprintf(format, args...)})
+		return len(r.Problems) - 1
 	}
+	return -1
 }
 
 // verifyBatchMessages is how many messages the reading goroutine hands the
@@ -219,12 +245,14 @@ func (h *leafHasher) leaf(data []byte) tlog.Hash {
 
 // Verify recomputes the tree from the raw log, checks every event's own
 // integrity, every checkpoint's signature, root and consistency with the one
-// before it, and reports problems in position order.
+// before it, and reports problems in position order. Where the tree file
+// disagrees with the log, the signed checkpoints say which of the two
+// changed: damage to the file alone is reported in TreeFile, and fails
+// nothing.
 func Verify(ctx context.Context, input VerifyInput) (Report, error) {
 	var report Report
 	tree, _ := NewTree(&MemoryHashes{})
-	expected := uint64(1)
-	var treeProblems, beyondFile []uint64
+	w := walk{expected: 1}
 	done := make(chan struct{})
 	defer close(done)
 	for batch := range readAhead(input.Messages, done) {
@@ -232,24 +260,26 @@ func Verify(ctx context.Context, input VerifyInput) (Report, error) {
 			return report, batch.err
 		}
 		for i, message := range batch.messages {
-			if err := verifyMessage(&report, input, tree, message, batch.leaves[i], &expected, &treeProblems, &beyondFile); err != nil {
+			if err := verifyMessage(&report, input, tree, message, batch.leaves[i], &w); err != nil {
 				return report, err
 			}
 		}
 	}
-	if input.StoredLeaf != nil && input.StoredSize >= int64(expected) {
-		report.add(expected, "missing: the ledger's own tree has %d events but the log ends at %d", input.StoredSize, expected-1)
-		treeProblems = append(treeProblems, expected)
+	if input.StoredLeaf != nil && input.StoredSize >= int64(w.expected) {
+		report.add(w.expected, "missing: the ledger's own tree has %d events but the log ends at %d", input.StoredSize, w.expected-1)
+		w.treeProblems = append(w.treeProblems, w.expected)
 	}
-	checkCheckpoints(&report, input, tree, treeProblems)
+	judgeLeaves(&report, input, tree, &w)
+	checkStoredInner(&report, input, tree, &w)
+	checkCheckpoints(&report, input, tree, w.treeProblems)
 	checkHistory(&report, input, tree)
 	checkWitnesses(&report, input)
-	if len(beyondFile) > 0 {
-		report.Notes = append(report.Notes, Problem{Position: beyondFile[0], What: fmt.Sprintf(
+	if len(w.beyondFile) > 0 {
+		report.Notes = append(report.Notes, Problem{Position: w.beyondFile[0], What: fmt.Sprintf(
 			"positions %d-%d are not in the ledger's tree file (it ends at %d): normal after a crash; the ledger adds them when it next opens the file",
-			beyondFile[0], beyondFile[len(beyondFile)-1], input.StoredSize)})
+			w.beyondFile[0], w.beyondFile[len(w.beyondFile)-1], input.StoredSize)})
 	}
-	report.noteUncovered(input, expected-1)
+	report.noteUncovered(input, w.expected-1)
 	if root, err := tree.Root(tree.Size()); err == nil {
 		report.Root = root
 	}
@@ -260,17 +290,42 @@ func Verify(ctx context.Context, input VerifyInput) (Report, error) {
 	return report, nil
 }
 
+// walk is what verification gathers while it reads the log in order.
+type walk struct {
+	// expected is the position the next message should have.
+	expected uint64
+	// jumped says a position was not the one expected: the recomputed
+	// tree's leaves no longer line up with the tree file's.
+	jumped bool
+	// treeProblems are the positions, in order, where the log is known
+	// to have changed (see checkCheckpoints).
+	treeProblems []uint64
+	// beyondFile are the positions after the end of the tree file.
+	beyondFile []uint64
+	// mismatches are the positions whose leaf differs from the tree
+	// file's, judged once the signed checkpoints are known.
+	mismatches []leafMismatch
+}
+
+// leafMismatch is a position whose stored bytes hash to another leaf than
+// the tree file holds, and the index of its problem in the report's
+// Problems (-1: the list was full).
+type leafMismatch struct {
+	position uint64
+	problem  int
+}
+
 // verifyMessage checks one message in log order: its position follows the
 // one before, its leaf (hashed by readAhead) joins the tree and matches the tree file's, and its
 // event decodes, validates and matches its headers and subject.
-func verifyMessage(report *Report, input VerifyInput, tree *Tree, message Message, leaf tlog.Hash,
-	expected *uint64, treeProblems, beyondFile *[]uint64) error {
-	if message.Position != *expected {
-		report.add(*expected, "missing: the log jumps from position %d to %d (events were dropped)", *expected-1, message.Position)
+func verifyMessage(report *Report, input VerifyInput, tree *Tree, message Message, leaf tlog.Hash, w *walk) error {
+	if message.Position != w.expected {
+		report.add(w.expected, "missing: the log jumps from position %d to %d (events were dropped)", w.expected-1, message.Position)
 		// JetStream numbers positions itself: a gap is a fact.
-		*treeProblems = append(*treeProblems, *expected)
+		w.treeProblems = append(w.treeProblems, w.expected)
+		w.jumped = true
 	}
-	*expected = message.Position + 1
+	w.expected = message.Position + 1
 	if err := tree.AppendLeaf(leaf); err != nil {
 		return err
 	}
@@ -279,20 +334,197 @@ func verifyMessage(report *Report, input VerifyInput, tree *Tree, message Messag
 		// The ledger hashed position p as leaf p-1 when it appended it.
 		index := int64(message.Position) - 1
 		if stored, ok := input.StoredLeaf(index); ok && stored != leaf {
-			report.add(message.Position, "the stored bytes differ from those the ledger hashed when it appended them")
-			*treeProblems = append(*treeProblems, message.Position)
+			// Listed now, so that it comes before the event's other
+			// problems at this position; judgeLeaves says later whether
+			// the log or the tree file changed.
+			problem := report.add(message.Position, "the stored bytes differ from those the ledger hashed when it appended them")
+			w.mismatches = append(w.mismatches, leafMismatch{position: message.Position, problem: problem})
+			w.treeProblems = append(w.treeProblems, message.Position)
 		} else if !ok && index >= input.StoredSize {
 			// A crash between the append and the tree file's write
 			// leaves events out of the file: no failure by itself. A
 			// signed checkpoint over them checks them; beyond the
 			// newest one they are reported as not yet covered.
-			*beyondFile = append(*beyondFile, message.Position)
+			w.beyondFile = append(w.beyondFile, message.Position)
 		}
 	}
 	checkEvent(report, input, message)
 	if input.Progress != nil {
 		input.Progress(message.Position)
 	}
+	return nil
+}
+
+// signedCover is a signed checkpoint that opens with the verifier, for
+// judging a leaf the tree file disagrees on: its size, whether the tree
+// recomputed from the log has its root, and its name for the report.
+type signedCover struct {
+	size    int64
+	matches bool
+	name    string
+}
+
+// signedCovers opens every signed checkpoint verification knows of: the
+// stream's, the trusted ones and the newest this data directory saw. One
+// that does not open proves nothing, and is reported where it is checked.
+func signedCovers(input VerifyInput, tree *Tree) []signedCover {
+	var covers []signedCover
+	consider := func(name string, signed []byte) {
+		checkpoint, err := OpenCheckpoint(signed, input.Verifier)
+		if err != nil {
+			return
+		}
+		cover := signedCover{size: checkpoint.Size, name: fmt.Sprintf("%s (size %d)", name, checkpoint.Size)}
+		if checkpoint.Size <= tree.Size() {
+			root, err := tree.Root(checkpoint.Size)
+			cover.matches = err == nil && root == checkpoint.Root
+		}
+		covers = append(covers, cover)
+	}
+	for i, signed := range input.Checkpoints {
+		consider(fmt.Sprintf("signed checkpoint %d", i+1), signed)
+	}
+	for _, kept := range input.Trusted {
+		consider(kept.Source, kept.Signed)
+	}
+	if input.Seen.Newest != "" {
+		consider("the newest checkpoint this data directory saw", []byte(input.Seen.Newest))
+	}
+	return covers
+}
+
+// judgeLeaves says, for each position whose leaf differs from the tree
+// file's, which of the two changed. When every signed checkpoint covering
+// the position has the root of the tree recomputed from the log, the log's
+// bytes there are the ones signed, so the file is damaged: that goes to
+// TreeFile and fails nothing. When one of them does not match, the log
+// changed, and the problem stays as it is. When none covers the position,
+// nothing can tell the two apart, and the problem says so.
+func judgeLeaves(report *Report, input VerifyInput, tree *Tree, w *walk) {
+	if len(w.mismatches) == 0 {
+		return
+	}
+	covers := signedCovers(input, tree)
+	fileDamaged := map[uint64]bool{}
+	dropped := map[int]bool{}
+	for _, mismatch := range w.mismatches {
+		covered, intact := false, true
+		var by *signedCover
+		for i, cover := range covers {
+			if cover.size < int64(mismatch.position) {
+				continue
+			}
+			covered = true
+			if !cover.matches {
+				intact = false
+			} else if by == nil || cover.size < by.size {
+				by = &covers[i]
+			}
+		}
+		switch {
+		case covered && intact:
+			fileDamaged[mismatch.position] = true
+			if mismatch.problem >= 0 {
+				dropped[mismatch.problem] = true
+			}
+			report.TreeFile = append(report.TreeFile, Problem{Position: mismatch.position, What: fmt.Sprintf(
+				"its leaf hash for position %d differs from the log's, but %s proves the log's bytes there are the ones signed: "+
+					"the tree file (a cache) is damaged, not the log; `ledger repair` makes it again from the log",
+				mismatch.position, by.name)})
+		case !covered && mismatch.problem >= 0:
+			report.Problems[mismatch.problem].What = "the stored bytes differ from those the ledger's tree file holds for this position, " +
+				"and no signed checkpoint covers it to tell which changed: either the log or the tree file changed here"
+		}
+	}
+	if len(fileDamaged) == 0 {
+		return
+	}
+	kept := report.Problems[:0]
+	for i, problem := range report.Problems {
+		if !dropped[i] {
+			kept = append(kept, problem)
+		}
+	}
+	report.Problems = kept
+	positions := w.treeProblems[:0]
+	for _, position := range w.treeProblems {
+		if !fileDamaged[position] {
+			positions = append(positions, position)
+		}
+	}
+	w.treeProblems = positions
+}
+
+// storedHashesRun is how many of the tree file's hashes are read at once
+// to compare them with the recomputed tree's.
+const storedHashesRun = 4096
+
+// checkStoredInner compares the tree file's inner hashes with those of the
+// tree recomputed from the log. An inner hash is a function of the leaves
+// under it, so one that differs while the file's leaves under it agree
+// with the log is damage to the file, whatever the checkpoints say; one
+// over a leaf that differs adds nothing to that leaf's problem. Only the
+// first is named, as the doctor names it; the file is remade whole. After
+// a gap in the log the two trees no longer line up, and the gap is the
+// answer.
+func checkStoredInner(report *Report, input VerifyInput, tree *Tree, w *walk) {
+	memory, ok := tree.storage.(*MemoryHashes)
+	if input.StoredHashes == nil || w.jumped || !ok {
+		return
+	}
+	count := input.StoredHashes.Count()
+	compared := min(count, int64(len(memory.hashes)))
+	run := make([]tlog.Hash, storedHashesRun)
+	for start := int64(0); start < compared; start += storedHashesRun {
+		hashes := run[:min(storedHashesRun, compared-start)]
+		if err := readStoredHashes(input.StoredHashes, start, hashes); err != nil {
+			report.TreeFile = append(report.TreeFile, Problem{What: fmt.Sprintf(
+				"its hashes cannot be read to compare them with the log's (%v): `ledger repair` makes it again from the log", err)})
+			return
+		}
+		for i, hash := range hashes {
+			index := start + int64(i)
+			if hash == memory.hashes[index] {
+				continue
+			}
+			level, n := tlog.SplitStoredHashIndex(index)
+			if level == 0 {
+				continue // a leaf: judgeLeaves has judged it
+			}
+			first, last := uint64(n<<level)+1, uint64((n+1)<<level)
+			if w.mismatchBetween(first, last) {
+				continue
+			}
+			report.TreeFile = append(report.TreeFile, Problem{Position: first, What: fmt.Sprintf(
+				"its hash %d of %d (over positions %d-%d) differs from the one the log gives, while its leaf hashes there agree with the log: "+
+					"the tree file (a cache) is damaged, not the log; `ledger repair` makes it again from the log", index, count, first, last)})
+			return
+		}
+	}
+}
+
+// mismatchBetween says whether a leaf differs from the tree file's at a
+// position from first to last; the mismatches are in position order.
+func (w *walk) mismatchBetween(first, last uint64) bool {
+	at := sort.Search(len(w.mismatches), func(i int) bool { return w.mismatches[i].position >= first })
+	return at < len(w.mismatches) && w.mismatches[at].position <= last
+}
+
+// readStoredHashes reads the stored hashes from start on into out: a tree
+// file with one read, any other store by their indexes.
+func readStoredHashes(stored StoredHashes, start int64, out []tlog.Hash) error {
+	if file, ok := stored.(*FileHashes); ok {
+		return file.readRun(start, out)
+	}
+	indexes := make([]int64, len(out))
+	for i := range indexes {
+		indexes[i] = start + int64(i)
+	}
+	hashes, err := stored.ReadHashes(indexes)
+	if err != nil {
+		return err
+	}
+	copy(out, hashes)
 	return nil
 }
 

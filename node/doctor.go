@@ -144,6 +144,14 @@ func (n *Node) checkTreeFile(tree *logTree, head uint64, add func(string, bool, 
 		return // a ledger reached with --nats keeps no tree file here
 	}
 	repair := fmt.Sprintf("remove %s: it is a cache, rebuilt from the log when the ledger next opens it", path)
+	if kind := integrity.TreeFileKind(path); kind != "" {
+		// Not the ledger's file: it is neither read (a link is not
+		// followed) nor removed, but set aside, since what someone put
+		// there may matter to them.
+		add(store, true, fmt.Sprintf("move %s aside: `ledger repair` does, and makes the file again from the log", path),
+			"is %s, not a file: reads use a tree rebuilt from the log meanwhile", kind)
+		return
+	}
 	content, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):

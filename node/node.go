@@ -399,7 +399,9 @@ func refuseEmptyRestart(ctx context.Context, dataDir string, connection *nats.Co
 		return err
 	}
 	var treeBytes int64
-	if info, err := os.Stat(integrity.TreeFilePath(dataDir)); err == nil {
+	// Only a regular file counts: a directory's size says nothing of the
+	// log, and a link is not followed.
+	if info, err := os.Lstat(integrity.TreeFilePath(dataDir)); err == nil && info.Mode().IsRegular() {
 		treeBytes = info.Size()
 	}
 	if seen.Count == 0 && treeBytes == 0 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/ordos-union/ledger/integrity"
 )
@@ -33,12 +34,18 @@ func (n *Node) Repair(ctx context.Context) ([]string, error) {
 				return done, err
 			}
 			done = append(done, "rebuilt the totals from the log and saved their checkpoint")
-		case finding.Store == "tree file" && strings.HasPrefix(finding.Repair, "remove "):
+		case finding.Store == "tree file" && (strings.HasPrefix(finding.Repair, "remove ") || strings.HasPrefix(finding.Repair, "move ")):
 			if !n.HoldsDataDir() {
 				return done, errors.New("the tree file is the running ledger's: stop `ledger serve`, then repair")
 			}
 			path := integrity.TreeFilePath(n.DataDir)
-			if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			if kind := integrity.TreeFileKind(path); kind != "" {
+				aside, err := setAside(path)
+				if err != nil {
+					return done, err
+				}
+				done = append(done, fmt.Sprintf("moved %s, which was %s, aside to %s", path, kind, aside))
+			} else if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return done, err
 			}
 			tree, err := n.OpenTree(ctx)
@@ -55,4 +62,27 @@ func (n *Node) Repair(ctx context.Context) ([]string, error) {
 		}
 	}
 	return done, nil
+}
+
+// setAside renames what is at path (a directory, a link: renamed itself,
+// never followed) to a name next to it that nothing has, and returns that
+// name. It is not removed: it is not the ledger's, and may matter to
+// whoever put it there.
+func setAside(path string) (string, error) {
+	stamp := time.Now().UTC().Format("20060102T150405Z")
+	for i := 0; i < 100; i++ {
+		aside := fmt.Sprintf("%s.set-aside-%s", path, stamp)
+		if i > 0 {
+			aside = fmt.Sprintf("%s-%d", aside, i)
+		}
+		// Rename would replace a file of that name, so only a free name
+		// is taken; the directory's lock keeps other ledgers out.
+		if _, err := os.Lstat(aside); errors.Is(err, os.ErrNotExist) {
+			if err := os.Rename(path, aside); err != nil {
+				return "", fmt.Errorf("set the tree file aside: %w", err)
+			}
+			return aside, nil
+		}
+	}
+	return "", fmt.Errorf("set the tree file aside: no free name next to %s", path)
 }

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"strconv"
 	"time"
@@ -19,7 +20,10 @@ func (n *Node) Keys() (integrity.Keys, error) {
 // OpenTree opens the tree this node may keep (the data directory's file
 // when it holds the directory; a copy of it when the running ledger that
 // holds the directory was reached; else one in memory rebuilt from the
-// log), caught up with the log. The node closes it.
+// log), caught up with the log. The node closes it. The file is a cache:
+// a path that holds something else (a directory, a link) does not stop a
+// read; the tree is rebuilt in memory with a warning, and `ledger repair`
+// sets the thing aside.
 func (n *Node) OpenTree(ctx context.Context) (*integrity.Tree, error) {
 	if n.viaHolder {
 		// The running ledger keeps the file; a copy of it spares reading
@@ -27,6 +31,11 @@ func (n *Node) OpenTree(ctx context.Context) (*integrity.Tree, error) {
 		return integrity.CopyTree(ctx, n.Store, integrity.TreeFilePath(n.DataDir))
 	}
 	tree, closeTree, err := integrity.OpenTree(ctx, n.Store, n.TreeFile())
+	if errors.Is(err, integrity.ErrTreeFileNotRegular) {
+		n.logger.Warn("the tree file is damaged; using a tree rebuilt from the log in memory (`ledger repair` sets it aside and makes the file again)",
+			"error", err)
+		tree, closeTree, err = integrity.OpenTree(ctx, n.Store, "")
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -62,7 +62,8 @@ func (n *Node) Verify(ctx context.Context, request VerifyRequest) (Verification,
 			return Verification{}, err
 		}
 	}
-	if closeTree := n.storedTree(&input); closeTree != nil {
+	closeTree, notFile := n.storedTree(&input)
+	if closeTree != nil {
 		defer closeTree()
 	}
 	head, err := n.Store.Head(ctx)
@@ -76,6 +77,9 @@ func (n *Node) Verify(ctx context.Context, request VerifyRequest) (Verification,
 	report, err := integrity.Verify(ctx, input)
 	if err != nil {
 		return Verification{}, err
+	}
+	if notFile != "" {
+		report.TreeFile = append(report.TreeFile, integrity.Problem{What: notFile})
 	}
 	verification := Verification{Report: report}
 	if verification.LostKeys, err = n.lostKeys(ctx); err != nil {
@@ -95,20 +99,29 @@ func (n *Node) Verify(ctx context.Context, request VerifyRequest) (Verification,
 
 // storedTree hands verification the ledger's own tree file, read only,
 // when this process holds the data directory; another process holding it,
-// or no file, leaves checkpoints alone to narrow a change to a range.
-func (n *Node) storedTree(input *integrity.VerifyInput) (closeTree func() error) {
+// or no file, leaves checkpoints alone to narrow a change to a range. A
+// path that holds something other than a regular file is no tree file:
+// notFile says what is there, for the report, and no link is followed.
+func (n *Node) storedTree(input *integrity.VerifyInput) (closeTree func() error, notFile string) {
 	path := integrity.TreeFilePath(n.DataDir)
-	if _, err := os.Stat(path); !n.HoldsDataDir() || err != nil {
-		return nil
+	if !n.HoldsDataDir() {
+		return nil, ""
+	}
+	if kind := integrity.TreeFileKind(path); kind != "" {
+		return nil, fmt.Sprintf("%s is %s, not the ledger's tree file: the log was verified without it; "+
+			"`ledger repair` sets it aside and makes the file again from the log", path, kind)
+	}
+	if _, err := os.Lstat(path); err != nil {
+		return nil, ""
 	}
 	file, err := integrity.OpenFileHashes(path)
 	if err != nil {
-		return nil
+		return nil, ""
 	}
 	stored, err := integrity.NewTree(file)
 	if err != nil {
 		_ = file.Close()
-		return nil
+		return nil, ""
 	}
 	input.StoredSize = stored.Size()
 	input.StoredLeaf = func(index int64) (tlog.Hash, bool) {
@@ -118,7 +131,8 @@ func (n *Node) storedTree(input *integrity.VerifyInput) (closeTree func() error)
 		leaf, err := stored.Leaf(index)
 		return leaf, err == nil
 	}
-	return file.Close
+	input.StoredHashes = file
+	return file.Close, ""
 }
 
 // lostKeys finds sealed subjects whose key is missing although they were

@@ -24,7 +24,9 @@ func FindingsText(out io.Writer, findings []app.Finding) {
 }
 
 // VerificationText prints a verification's problems, each at its position
-// when it has one, then its notes.
+// when it has one, then its notes, then the damage it found in the tree
+// file, each line marked as the file's so that no one reads it as the
+// log's.
 func VerificationText(out io.Writer, verified integrity.Report) {
 	for _, problem := range verified.Problems {
 		if problem.Position > 0 {
@@ -35,5 +37,8 @@ func VerificationText(out io.Writer, verified integrity.Report) {
 	}
 	for _, note := range verified.Notes {
 		fmt.Fprintf(out, "note: %s\n", note.What)
+	}
+	for _, damage := range verified.TreeFile {
+		fmt.Fprintf(out, "tree file damaged: %s\n", damage.What)
 	}
 }

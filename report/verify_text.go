@@ -13,7 +13,9 @@ import (
 // VerifiedText writes the line a ledger's verification ends with when it
 // found nothing bad: the events and checkpoints verified, how many trusted
 // checkpoints the log is consistent with, who cosigned the newest
-// checkpoint when a witness policy asked (witnessed), and the tree root.
+// checkpoint when a witness policy asked (witnessed), and the tree root;
+// then, when the tree file alone is damaged, that the log verified and
+// what repairs the file.
 func VerifiedText(out io.Writer, verified integrity.Report, trusted int, witnessed bool) {
 	fmt.Fprintf(out, "OK: %d events, %d checkpoints verified", verified.Events, verified.Checkpoints)
 	if trusted > 0 {
@@ -23,6 +25,12 @@ func VerifiedText(out io.Writer, verified integrity.Report, trusted int, witness
 		fmt.Fprintf(out, ", the newest cosigned by %s", strings.Join(verified.Cosigners, ", "))
 	}
 	fmt.Fprintf(out, "; tree root %s\n", verified.Root)
+	if len(verified.TreeFile) > 0 {
+		// The log passed: the line says so before it names the cache,
+		// since an auditor must not take the file's damage for the log's.
+		fmt.Fprintln(out, "The log verified; only the tree file, a cache of its hashes, is damaged (above): "+
+			"`ledger repair` makes it again from the log, and `ledger doctor` names it until then.")
+	}
 }
 
 // VerifyPrinted checks a printed report, given as its HTML file or as the
