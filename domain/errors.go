@@ -47,10 +47,11 @@ type Violation struct {
 // Path names where the violation is: events[i].field within a batch.
 func (v Violation) Path() string { return eventPath(v.Event, v.Field) }
 
-func (v Violation) String() string { return v.Path() + ": " + v.rule(RepeatsEvent) }
+func (v Violation) String() string { return v.Path() + ": " + v.RuleWith(RepeatsEvent) }
 
-// rule is the rule with the other event it repeats, named by repeats.
-func (v Violation) rule(repeats func(other int) string) string {
+// RuleWith is the rule followed by the other event of the batch it
+// repeats, if any, as repeats names it (a spreadsheet's 与第 3 行重复).
+func (v Violation) RuleWith(repeats func(other int) string) string {
 	return withOther(v.Rule, v.Other, repeats)
 }
 
@@ -60,7 +61,7 @@ func (v Violation) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Field string `json:"field"`
 		Rule  string `json:"rule"`
-	}{v.Path(), v.rule(RepeatsEvent)})
+	}{v.Path(), v.RuleWith(RepeatsEvent)})
 }
 
 // RepeatsEvent names the other event of a batch a problem is about as the
@@ -192,14 +193,14 @@ func DescribeOther(err error, place func(event int, field string) string, repeat
 	case errors.As(err, &validation):
 		lines := make([]string, len(validation.Violations))
 		for i, violation := range validation.Violations {
-			lines[i] = at(violation.Event, violation.Field) + violation.rule(repeats)
+			lines[i] = at(violation.Event, violation.Field) + violation.RuleWith(repeats)
 		}
 		return "invalid input: " + strings.Join(lines, "; ")
 	case errors.As(err, &rule):
 		if rule.Event == 0 && rule.Field == "" {
-			return "rejected: " + rule.rule(repeats)
+			return "rejected: " + rule.RuleWith(repeats)
 		}
-		return "rejected: " + at(rule.Event, rule.Field) + rule.rule(repeats)
+		return "rejected: " + at(rule.Event, rule.Field) + rule.RuleWith(repeats)
 	case errors.As(err, &reused):
 		return at(reused.Event, "idempotency_key") + reused.detail()
 	case err == nil:
@@ -219,13 +220,14 @@ func (e *RuleError) Unwrap() error { return e.Cause }
 
 func (e *RuleError) Error() string {
 	if path := e.Path(); path != "" {
-		return "rejected: " + path + ": " + e.rule(RepeatsEvent)
+		return "rejected: " + path + ": " + e.RuleWith(RepeatsEvent)
 	}
-	return "rejected: " + e.rule(RepeatsEvent)
+	return "rejected: " + e.RuleWith(RepeatsEvent)
 }
 
-// rule is the rule with the other event it is about, named by repeats.
-func (e *RuleError) rule(repeats func(other int) string) string {
+// RuleWith is the rule followed by the other event of the batch it is
+// about, if any, as repeats names it (a spreadsheet's 与第 3 行重复).
+func (e *RuleError) RuleWith(repeats func(other int) string) string {
 	return withOther(e.Rule, e.Other, repeats)
 }
 
