@@ -283,7 +283,7 @@ func (s *Service) prepare(events []Checked) ([]domain.Event, error) {
 		if event.IdempotencyKey != "" {
 			if first, seen := keys[event.IdempotencyKey]; seen {
 				violations = append(violations, domain.Violation{Event: i + 1, Field: "idempotency_key",
-					Rule: "is the key of another event of the same request too", Other: first + 1})
+					Rule: "is the key of another entry of the same input too", Other: first + 1})
 			}
 			keys[event.IdempotencyKey] = i
 		}
