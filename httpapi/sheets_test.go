@@ -126,3 +126,29 @@ func TestSpreadsheetImportOfManyRowsTriesThemAllFirst(t *testing.T) {
 		t.Fatalf("skip_invalid recorded %d events, want %d", head, count-1)
 	}
 }
+
+// A batch whose events repeat an earlier one of it, by donation id or by
+// idempotency key, is refused naming that event by its place in the
+// batch, never by the id of an event that was not written.
+func TestRecordBatchNamesTheEventItRepeats(t *testing.T) {
+	server := startTestServer(t)
+	clerk := server.Tokens[httpapi.RoleClerk]
+	url := server.URL + "/api/v1/events"
+	twice := `{"events":[` + donation("k-1", "D-1", "1.00") + "," + donation("k-2", "D-2", "2.00") + "," + donation("k-3", "D-2", "3.00") + `]}`
+	got := call(t, "POST", url, clerk, twice)
+	body := string(got.body)
+	if got.status != http.StatusUnprocessableEntity || !strings.Contains(body, `"field":"events[2].data.donation_id"`) ||
+		!strings.Contains(body, "donation D-2 is received twice in the same input; a donation is received once (repeats events[1])") ||
+		strings.Contains(body, "by event") {
+		t.Fatalf("a donation received twice in a batch: %d %s", got.status, body)
+	}
+	keyed := `{"events":[` + donation("k-4", "D-4", "1.00") + "," + donation("k-4", "D-5", "2.00") + `]}`
+	got = call(t, "POST", url, clerk, keyed)
+	if body := string(got.body); got.status != http.StatusBadRequest ||
+		!strings.Contains(body, `"field":"events[1].idempotency_key","rule":"is the key of another entry of the same input too (repeats events[0])"`) {
+		t.Fatalf("a key used twice in a batch: %d %s", got.status, body)
+	}
+	if head := server.head(t); head != 0 {
+		t.Fatalf("refused batches wrote %d events", head)
+	}
+}
