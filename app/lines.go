@@ -124,7 +124,7 @@ func (l *Ledger) RecordLines(ctx context.Context, lines []ledger.Line, options L
 		end := min(start+eventstore.BatchEventsMax, len(valid))
 		results, err := l.parts.Service.RecordChecked(ctx, checked[start:end])
 		if err != nil {
-			return report, &BatchError{Lines: l.numbers(report, valid[start:end]), Written: report.Recorded, Err: err}
+			return report, &BatchError{Lines: lineNumbers(report, valid[start:end]), Written: report.Recorded, Err: err}
 		}
 		for j, result := range results {
 			report.Outcomes[valid[start+j]].Result = result
@@ -138,8 +138,8 @@ func (l *Ledger) RecordLines(ctx context.Context, lines []ledger.Line, options L
 	return report, nil
 }
 
-// numbers are the line numbers of the outcomes at indexes.
-func (l *Ledger) numbers(report LinesReport, indexes []int) []int {
+// lineNumbers are the line numbers of the outcomes at indexes.
+func lineNumbers(report LinesReport, indexes []int) []int {
 	numbers := make([]int, len(indexes))
 	for j, i := range indexes {
 		numbers[j] = report.Outcomes[i].Number
@@ -157,7 +157,7 @@ func (l *Ledger) tryLines(ctx context.Context, report *LinesReport, valid []int,
 		if err == nil {
 			return valid, checked, nil
 		}
-		numbers := l.numbers(*report, valid)
+		numbers := lineNumbers(*report, valid)
 		refused := lineErrors(err, numbers)
 		if refused == nil {
 			// Not about any one line (the store is unavailable): as a
