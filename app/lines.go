@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/google/uuid"
+
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/ledger"
@@ -20,7 +22,9 @@ type LinesOptions struct {
 }
 
 // LineOutcome is what became of one line: recorded (or found recorded
-// before: Duplicate), or refused with Err.
+// before: Duplicate), or refused with Err. Err is about the line alone; a
+// rule it breaks together with another line (a donation received twice)
+// has that line's Number as its Other.
 type LineOutcome struct {
 	Number int
 	Event  domain.Event
@@ -54,11 +58,37 @@ func (e *BatchError) Error() string {
 
 func (e *BatchError) Unwrap() error { return e.Err }
 
+// skippedLinesMax bounds the lines breaking a rule of the ledger that
+// SkipInvalid skips: each one found tries the remaining lines again, and
+// an input with more of them is more likely wrong as a whole.
+const skippedLinesMax = 100
+
+// SkipError says SkipInvalid met more lines breaking a rule of the ledger
+// than it skips (Max): nothing was recorded. Err is the refusal that went
+// past the limit, a *BatchError.
+type SkipError struct {
+	Max int
+	Err error
+}
+
+func (e *SkipError) Error() string {
+	return fmt.Sprintf("more than %d lines break a rule of the ledger, the most that are skipped: nothing was recorded: %v", e.Max, e.Err)
+}
+
+func (e *SkipError) Unwrap() error { return e.Err }
+
 // RecordLines records numbered lines of entries (a file, a spreadsheet):
 // every line is checked first, and one bad line records nothing unless
 // options.SkipInvalid; the valid ones are then recorded in atomic batches
-// of up to eventstore.BatchEventsMax. The report says what became of each
-// line; a refused batch is a *BatchError.
+// of up to eventstore.BatchEventsMax. Lines of more than one batch, and
+// every dry run or skipping run, are first tried whole against the
+// ledger's rules (ledger.Service.Try), so a line that breaks one (the
+// second receipt of a donation, 1200 lines on) records nothing as well: a
+// *BatchError of every valid line, none written. With SkipInvalid such a
+// line is reported and skipped as an invalid one, up to skippedLinesMax of
+// them (then a *SkipError). The report says what became of each line; a
+// batch refused after the try (another writer came in between) is a
+// *BatchError naming what earlier batches wrote.
 func (l *Ledger) RecordLines(ctx context.Context, lines []ledger.Line, options LinesOptions) (LinesReport, error) {
 	var report LinesReport
 	var valid []int
@@ -81,6 +111,12 @@ func (l *Ledger) RecordLines(ctx context.Context, lines []ledger.Line, options L
 	if report.Invalid > 0 && !options.SkipInvalid {
 		return report, fmt.Errorf("%d of %d lines: %w", report.Invalid, len(lines), ErrInvalidLines)
 	}
+	if len(valid) > 0 && (options.DryRun || options.SkipInvalid || len(valid) > eventstore.BatchEventsMax) {
+		var err error
+		if valid, checked, err = l.tryLines(ctx, &report, valid, checked, options.SkipInvalid); err != nil {
+			return report, err
+		}
+	}
 	if options.DryRun {
 		return report, nil
 	}
@@ -88,11 +124,7 @@ func (l *Ledger) RecordLines(ctx context.Context, lines []ledger.Line, options L
 		end := min(start+eventstore.BatchEventsMax, len(valid))
 		results, err := l.parts.Service.RecordChecked(ctx, checked[start:end])
 		if err != nil {
-			batch := &BatchError{Written: report.Recorded, Err: err}
-			for _, i := range valid[start:end] {
-				batch.Lines = append(batch.Lines, report.Outcomes[i].Number)
-			}
-			return report, batch
+			return report, &BatchError{Lines: lineNumbers(report, valid[start:end]), Written: report.Recorded, Err: err}
 		}
 		for j, result := range results {
 			report.Outcomes[valid[start+j]].Result = result
@@ -104,4 +136,94 @@ func (l *Ledger) RecordLines(ctx context.Context, lines []ledger.Line, options L
 		}
 	}
 	return report, nil
+}
+
+// lineNumbers are the line numbers of the outcomes at indexes.
+func lineNumbers(report LinesReport, indexes []int) []int {
+	numbers := make([]int, len(indexes))
+	for j, i := range indexes {
+		numbers[j] = report.Outcomes[i].Number
+	}
+	return numbers
+}
+
+// tryLines tries the valid lines (outcomes at valid, checked) against the
+// ledger's rules, writing nothing. A refusal is a *BatchError of them all,
+// unless skip: then each line the refusal is about becomes an invalid
+// outcome and the rest is tried again. It returns the lines still valid.
+func (l *Ledger) tryLines(ctx context.Context, report *LinesReport, valid []int, checked []ledger.Checked, skip bool) ([]int, []ledger.Checked, error) {
+	for skipped := 0; len(checked) > 0; {
+		_, err := l.parts.Service.Try(ctx, checked)
+		if err == nil {
+			return valid, checked, nil
+		}
+		numbers := lineNumbers(*report, valid)
+		refused := lineErrors(err, numbers)
+		if refused == nil {
+			// Not about any one line (the store is unavailable): as a
+			// failed write would be.
+			return valid, checked, err
+		}
+		batch := &BatchError{Lines: numbers, Err: err}
+		if !skip {
+			return valid, checked, batch
+		}
+		if skipped+len(refused) > skippedLinesMax {
+			return valid, checked, &SkipError{Max: skippedLinesMax, Err: batch}
+		}
+		keptValid, keptChecked := valid[:0:0], checked[:0:0]
+		for j, i := range valid {
+			if lineErr, ok := refused[j+1]; ok {
+				report.Outcomes[i].Err = lineErr
+				report.Invalid++
+				skipped++
+				continue
+			}
+			keptValid, keptChecked = append(keptValid, i), append(keptChecked, checked[j])
+		}
+		valid, checked = keptValid, keptChecked
+	}
+	return valid, checked, nil
+}
+
+// lineErrors splits a refusal of events (1-based places in a request) into
+// each event's own error, about the event alone, with any other event it
+// names (Other) as its line number. It returns nil when the refusal is
+// not about events of the request alone.
+func lineErrors(err error, numbers []int) map[int]error {
+	line := func(other int) int {
+		if other < 1 || other > len(numbers) {
+			return 0
+		}
+		return numbers[other-1]
+	}
+	var validation *domain.ValidationError
+	var rule *domain.RuleError
+	var reused *domain.KeyReusedError
+	switch {
+	case errors.As(err, &validation):
+		byEvent := map[int][]domain.Violation{}
+		for _, violation := range validation.Violations {
+			if violation.Event < 1 || violation.Event > len(numbers) {
+				return nil
+			}
+			event := violation.Event
+			violation.Event, violation.Other = 0, line(violation.Other)
+			byEvent[event] = append(byEvent[event], violation)
+		}
+		errs := make(map[int]error, len(byEvent))
+		for event, violations := range byEvent {
+			errs[event] = &domain.ValidationError{Violations: violations}
+		}
+		return errs
+	case errors.As(err, &rule) && rule.Event >= 1 && rule.Event <= len(numbers):
+		alone := *rule
+		alone.Event, alone.Other, alone.OtherID = 0, line(rule.Other), uuid.Nil
+		return map[int]error{rule.Event: &alone}
+	case errors.As(err, &reused) && reused.Event >= 1 && reused.Event <= len(numbers):
+		alone := *reused
+		alone.Event = 0
+		return map[int]error{reused.Event: &alone}
+	}
+	return nil
 }

@@ -317,6 +317,11 @@ func (c *Campaign) activeTarget(field, id string) (*campaignEntry, error) {
 	if target.eventType == TypeEntryVoided || target.eventType == TypeEntryCorrected {
 		return nil, rejectf(field, "entry %s is itself a %s; void or correct the original entry", id, target.eventType)
 	}
+	if voider := c.entries[target.voidedBy]; voider != nil && voider.position == 0 {
+		// Voided by an earlier entry of the same request, not written.
+		return nil, &RuleError{Field: field, OtherID: target.voidedBy,
+			Rule: fmt.Sprintf("entry %s is voided by another entry of the same input already", id)}
+	}
 	if target.voidedBy != uuid.Nil {
 		return nil, rejectf(field, "entry %s was already voided by event %s", id, target.voidedBy)
 	}
@@ -363,6 +368,19 @@ func (c *Campaign) checkNewEntity(payload Payload) error {
 		return nil
 	}
 	if existing, ok := c.entities[key]; ok {
+		if entry := c.entries[existing]; entry != nil && entry.position == 0 {
+			// The other entry is of the same request and not written:
+			// its id means nothing to anyone, its place in the request
+			// does (the ledger fills it in from OtherID).
+			twice := map[EventType]string{
+				TypeDonationPledged:  "donation %s is pledged twice in the same input",
+				TypeDonationReceived: "donation %s is received twice in the same input; a donation is received once",
+			}[payload.EventType()]
+			if twice == "" {
+				twice = "%s is recorded twice in the same input; an entry is recorded once"
+			}
+			return &RuleError{Field: "data." + idField(payload), Rule: fmt.Sprintf(twice, EntityID(payload)), OtherID: existing}
+		}
 		what := map[EventType]string{
 			TypeDonationPledged: "donation %s was already pledged by event %s",
 			TypeDonationReceived: "donation %s was already received by event %s; a donation is received once " +

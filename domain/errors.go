@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/google/uuid"
 )
 
 // Sentinel errors. Callers test for them with errors.Is; the HTTP layer maps
@@ -36,12 +38,22 @@ type Violation struct {
 	Event int    `json:"-"`
 	Field string `json:"field"`
 	Rule  string `json:"rule"`
+	// Other is the 1-based place of another event of the same batch the
+	// event repeats (the first use of an idempotency key); 0 for none. A
+	// front end names it its own way, as it names Event.
+	Other int `json:"-"`
 }
 
 // Path names where the violation is: events[i].field within a batch.
 func (v Violation) Path() string { return eventPath(v.Event, v.Field) }
 
-func (v Violation) String() string { return v.Path() + ": " + v.Rule }
+func (v Violation) String() string { return v.Path() + ": " + v.RuleWith(RepeatsEvent) }
+
+// RuleWith is the rule followed by the other event of the batch it
+// repeats, if any, as repeats names it (a spreadsheet's 与第 3 行重复).
+func (v Violation) RuleWith(repeats func(other int) string) string {
+	return withOther(v.Rule, v.Other, repeats)
+}
 
 // MarshalJSON writes the path as the field, so clients of a batch read
 // which event as before.
@@ -49,7 +61,19 @@ func (v Violation) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Field string `json:"field"`
 		Rule  string `json:"rule"`
-	}{v.Path(), v.Rule})
+	}{v.Path(), v.RuleWith(RepeatsEvent)})
+}
+
+// RepeatsEvent names the other event of a batch a problem is about as the
+// API does: "repeats events[2]".
+func RepeatsEvent(other int) string { return "repeats " + eventPath(other, "") }
+
+// withOther is rule followed by the other event repeats names, if any.
+func withOther(rule string, other int, repeats func(other int) string) string {
+	if other == 0 {
+		return rule
+	}
+	return rule + " (" + repeats(other) + ")"
 }
 
 // eventPath is field within the event-th event of a batch (1-based), or
@@ -88,6 +112,15 @@ type RuleError struct {
 	Field string
 	Rule  string
 	Cause error
+	// Other is the 1-based place of another event of the same batch that
+	// breaks the rule together with this one (an earlier receipt of the
+	// same donation); 0 for none. A front end names it its own way.
+	Other int
+	// OtherID is the id of that other event while it is not written yet:
+	// the aggregate knows events by id, and the ledger, which knows the
+	// batch, turns it into Other. It is never shown: the event does not
+	// exist for anyone else.
+	OtherID uuid.UUID
 }
 
 // Path names where the rule broke: events[i].field within a batch.
@@ -121,20 +154,29 @@ func (e *KeyReusedError) detail() string {
 
 // Describe renders err naming the event of a batch each problem is about
 // with place (the command line's "line 7"); problems about no one event,
-// and other errors, read as Error does.
+// and other errors, read as Error does. Another event of the batch a
+// problem repeats is named "repeats " and its place.
 func Describe(err error, place func(event int) string) string {
-	return DescribeAt(err, func(event int, field string) string {
+	return DescribeOther(err, func(event int, field string) string {
 		if field == "" || field == "$" {
 			return place(event)
 		}
 		return place(event) + ": " + field
-	})
+	}, func(other int) string { return "repeats " + place(other) })
 }
 
 // DescribeAt is Describe with place naming the event and the field
 // together (a spreadsheet's 第 7 行「金额（元）」); field is empty for a
-// problem about the whole event.
+// problem about the whole event. Another event of the batch a problem
+// repeats is named "repeats " and its place.
 func DescribeAt(err error, place func(event int, field string) string) string {
+	return DescribeOther(err, place, func(other int) string { return "repeats " + place(other, "") })
+}
+
+// DescribeOther is DescribeAt with repeats naming the other event of the
+// batch a problem repeats in the front end's own words (a spreadsheet's
+// 与第 3 行重复).
+func DescribeOther(err error, place func(event int, field string) string, repeats func(other int) string) string {
 	at := func(event int, field string) string {
 		if event == 0 {
 			return eventPath(0, field) + ": "
@@ -151,14 +193,14 @@ func DescribeAt(err error, place func(event int, field string) string) string {
 	case errors.As(err, &validation):
 		lines := make([]string, len(validation.Violations))
 		for i, violation := range validation.Violations {
-			lines[i] = at(violation.Event, violation.Field) + violation.Rule
+			lines[i] = at(violation.Event, violation.Field) + violation.RuleWith(repeats)
 		}
 		return "invalid input: " + strings.Join(lines, "; ")
 	case errors.As(err, &rule):
 		if rule.Event == 0 && rule.Field == "" {
-			return "rejected: " + rule.Rule
+			return "rejected: " + rule.RuleWith(repeats)
 		}
-		return "rejected: " + at(rule.Event, rule.Field) + rule.Rule
+		return "rejected: " + at(rule.Event, rule.Field) + rule.RuleWith(repeats)
 	case errors.As(err, &reused):
 		return at(reused.Event, "idempotency_key") + reused.detail()
 	case err == nil:
@@ -178,9 +220,15 @@ func (e *RuleError) Unwrap() error { return e.Cause }
 
 func (e *RuleError) Error() string {
 	if path := e.Path(); path != "" {
-		return "rejected: " + path + ": " + e.Rule
+		return "rejected: " + path + ": " + e.RuleWith(RepeatsEvent)
 	}
-	return "rejected: " + e.Rule
+	return "rejected: " + e.RuleWith(RepeatsEvent)
+}
+
+// RuleWith is the rule followed by the other event of the batch it is
+// about, if any, as repeats names it (a spreadsheet's 与第 3 行重复).
+func (e *RuleError) RuleWith(repeats func(other int) string) string {
+	return withOther(e.Rule, e.Other, repeats)
 }
 
 // Is makes errors.Is(err, ErrRejected) true.

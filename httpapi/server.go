@@ -298,7 +298,7 @@ func (s *Server) toAPIError(r *http.Request, err error) *apiError {
 			violations: validation.Violations}
 	case errors.As(err, &rule):
 		return &apiError{status: http.StatusUnprocessableEntity, code: "rejected", message: rule.Error() + "; nothing was written",
-			violations: []domain.Violation{{Event: rule.Event, Field: rule.Field, Rule: rule.Rule}}}
+			violations: []domain.Violation{{Event: rule.Event, Field: rule.Field, Rule: rule.Rule, Other: rule.Other}}}
 	case errors.Is(err, domain.ErrIdempotencyKeyReused):
 		return &apiError{status: http.StatusConflict, code: "idempotency_key_reused", message: err.Error()}
 	case errors.Is(err, domain.ErrConflict):

@@ -97,20 +97,40 @@ func (s *Server) sheetImport(w http.ResponseWriter, r *http.Request, who identit
 	body := map[string]any{"sheet": layout.Title, "type": layout.Type, "dry_run": options.DryRun, "rows": rows,
 		"recorded": report.Recorded, "duplicates": report.Duplicates, "invalid": report.Invalid}
 	var batch *app.BatchError
+	var skip *app.SkipError
 	switch {
 	case errors.Is(err, app.ErrInvalidLines):
 		body["error"] = map[string]any{"code": "invalid", "message": "some rows are invalid; nothing was recorded"}
 		writeJSON(w, http.StatusUnprocessableEntity, body)
 		return nil
-	case errors.As(err, &batch) && errors.Is(batch.Err, domain.ErrRejected):
-		// A business rule refused the rows (an overspend): say which row.
-		message := domain.DescribeAt(batch.Err, func(event int, field string) string {
+	case errors.As(err, &batch) && (errors.Is(batch.Err, domain.ErrRejected) || errors.Is(batch.Err, domain.ErrInvalid)):
+		// A rule refused the rows (an overspend, a donation received
+		// twice): say which row, and what was recorded before it.
+		message := domain.DescribeOther(batch.Err, func(event int, field string) string {
 			if event > len(batch.Lines) {
 				return fmt.Sprintf("events[%d]", event-1)
 			}
 			return layout.Where(batch.Lines[event-1], field, lang)
+		}, func(other int) string {
+			if other > len(batch.Lines) {
+				return domain.RepeatsEvent(other)
+			}
+			return layout.Repeats(batch.Lines[other-1], lang)
 		})
-		body["error"] = map[string]any{"code": "rejected", "message": message + "; nothing was recorded"}
+		code := "rejected"
+		if !errors.Is(batch.Err, domain.ErrRejected) {
+			code = "invalid"
+		}
+		switch {
+		case errors.As(err, &skip):
+			message = fmt.Sprintf("%s; more than %d rows break a rule of the ledger, the most that are skipped; nothing was recorded", message, skip.Max)
+		case batch.Written > 0:
+			message = fmt.Sprintf("%s; rows %d-%d were not recorded, the %d entries before them were", message,
+				batch.Lines[0], batch.Lines[len(batch.Lines)-1], batch.Written)
+		default:
+			message += "; nothing was recorded"
+		}
+		body["error"] = map[string]any{"code": code, "message": message}
 		writeJSON(w, http.StatusUnprocessableEntity, body)
 		return nil
 	case errors.As(err, &batch):
@@ -127,16 +147,23 @@ func (s *Server) sheetImport(w http.ResponseWriter, r *http.Request, who identit
 	return nil
 }
 
-// sheetProblems are a row's problems named by column.
+// sheetProblems are a row's problems named by column, and any other row
+// one repeats by its number.
 func sheetProblems(layout sheets.Layout, row int, err error, lang string) []sheetProblem {
+	repeats := func(other int) string { return layout.Repeats(other, lang) }
 	var validation *domain.ValidationError
-	if errors.As(err, &validation) {
+	var rule *domain.RuleError
+	switch {
+	case errors.As(err, &validation):
 		problems := make([]sheetProblem, len(validation.Violations))
 		for i, violation := range validation.Violations {
-			problems[i] = sheetProblem{Column: layout.Header(violation.Field, lang), Field: violation.Field, Rule: violation.Rule,
+			problems[i] = sheetProblem{Column: layout.Header(violation.Field, lang), Field: violation.Field, Rule: violation.RuleWith(repeats),
 				Where: layout.Where(row, violation.Field, lang)}
 		}
 		return problems
+	case errors.As(err, &rule) && rule.Event == 0:
+		return []sheetProblem{{Column: layout.Header(rule.Field, lang), Field: rule.Field, Rule: rule.RuleWith(repeats),
+			Where: layout.Where(row, rule.Field, lang)}}
 	}
 	return []sheetProblem{{Rule: err.Error(), Where: layout.Where(row, "", lang)}}
 }

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -84,5 +85,70 @@ func TestSpreadsheetImportOverHTTP(t *testing.T) {
 	}
 	if status, _ := postSheet(t, server, clerk, "", []byte("not,a,template\n1,2,3\n")); status != http.StatusBadRequest {
 		t.Fatalf("a sheet without a template's headers: %d, want 400", status)
+	}
+}
+
+// A sheet of more rows than one batch whose last row receives the first
+// row's donation again records nothing, and the answer says so and names
+// both rows; with skip_invalid=true that row alone is left out.
+func TestSpreadsheetImportOfManyRowsTriesThemAllFirst(t *testing.T) {
+	server := startTestServer(t)
+	clerk := server.Tokens[httpapi.RoleClerk]
+	const count = 1501
+	rows := make([][]any, count)
+	for i := range rows {
+		id := fmt.Sprintf("D-M-%d", i)
+		if i == count-1 {
+			id = "D-M-0"
+		}
+		rows[i] = []any{id, "150626 乌审旗 Uxin", "general 日常帮扶", "2022-06-15", "enterprise 企业", "某公司", "money 资金", i + 1}
+	}
+	sheet := filledDonations(t, server, rows)
+	status, refused := postSheet(t, server, clerk, "", sheet)
+	if status != http.StatusUnprocessableEntity || refused.Recorded != 0 || refused.Error == nil ||
+		!strings.Contains(refused.Error.Message, "第 1503 行「捐赠编号」: donation D-M-0 is received twice in the same input") ||
+		!strings.Contains(refused.Error.Message, "与第 3 行重复") || !strings.HasSuffix(refused.Error.Message, "; nothing was recorded") {
+		t.Fatalf("a sheet with a late repeat: %d, recorded %d, %+v", status, refused.Recorded, refused.Error)
+	}
+	if head := server.head(t); head != 0 {
+		t.Fatalf("a refused sheet recorded %d events", head)
+	}
+	status, skipped := postSheet(t, server, clerk, "?skip_invalid=true", sheet)
+	if status != http.StatusCreated || skipped.Recorded != count-1 || skipped.Invalid != 1 {
+		t.Fatalf("skip_invalid: %d, recorded %d, invalid %d, %+v", status, skipped.Recorded, skipped.Invalid, skipped.Error)
+	}
+	last := skipped.Rows[count-1]
+	if last.Status != "invalid" || len(last.Problems) != 1 || last.Problems[0].Where != "第 1503 行「捐赠编号」" ||
+		!strings.Contains(last.Problems[0].Rule, "(与第 3 行重复)") {
+		t.Fatalf("the skipped row: %+v", last)
+	}
+	if head := server.head(t); head != count-1 {
+		t.Fatalf("skip_invalid recorded %d events, want %d", head, count-1)
+	}
+}
+
+// A batch whose events repeat an earlier one of it, by donation id or by
+// idempotency key, is refused naming that event by its place in the
+// batch, never by the id of an event that was not written.
+func TestRecordBatchNamesTheEventItRepeats(t *testing.T) {
+	server := startTestServer(t)
+	clerk := server.Tokens[httpapi.RoleClerk]
+	url := server.URL + "/api/v1/events"
+	twice := `{"events":[` + donation("k-1", "D-1", "1.00") + "," + donation("k-2", "D-2", "2.00") + "," + donation("k-3", "D-2", "3.00") + `]}`
+	got := call(t, "POST", url, clerk, twice)
+	body := string(got.body)
+	if got.status != http.StatusUnprocessableEntity || !strings.Contains(body, `"field":"events[2].data.donation_id"`) ||
+		!strings.Contains(body, "donation D-2 is received twice in the same input; a donation is received once (repeats events[1])") ||
+		strings.Contains(body, "by event") {
+		t.Fatalf("a donation received twice in a batch: %d %s", got.status, body)
+	}
+	keyed := `{"events":[` + donation("k-4", "D-4", "1.00") + "," + donation("k-4", "D-5", "2.00") + `]}`
+	got = call(t, "POST", url, clerk, keyed)
+	if body := string(got.body); got.status != http.StatusBadRequest ||
+		!strings.Contains(body, `"field":"events[1].idempotency_key","rule":"is the key of another entry of the same input too (repeats events[0])"`) {
+		t.Fatalf("a key used twice in a batch: %d %s", got.status, body)
+	}
+	if head := server.head(t); head != 0 {
+		t.Fatalf("refused batches wrote %d events", head)
 	}
 }

@@ -192,6 +192,86 @@ func (s *Service) RecordChecked(ctx context.Context, events []Checked) ([]Result
 	if err := checkBatchSize(len(events)); err != nil {
 		return nil, err
 	}
+	prepared, err := s.prepare(events)
+	if err != nil {
+		return nil, err
+	}
+	if s.sealer != nil {
+		for i := range prepared {
+			if err := s.sealer.Seal(ctx, &prepared[i]); err != nil {
+				return nil, fmt.Errorf("record: %w", err)
+			}
+		}
+	}
+	slots := s.lockCampaigns(prepared)
+	defer func() {
+		for _, slot := range slots {
+			slot.mu.Unlock()
+		}
+	}()
+	return s.recordLocked(ctx, prepared, slots)
+}
+
+// TriedEventsMax bounds the events one Try checks: as many as an input
+// file holds.
+const TriedEventsMax = InputEventsMax
+
+// Try checks events Check has checked against the ledger's rules as
+// RecordChecked would record them, all in one request, and writes nothing:
+// a file of more events than one atomic batch holds is checked whole
+// before any of it is written. A key that already wrote the same content
+// gives its original result (Duplicate); the other results are empty. It
+// holds the events' aggregates while it decides, then drops the states it
+// applied them to, so the next use reads the log again.
+func (s *Service) Try(ctx context.Context, events []Checked) ([]Result, error) {
+	switch {
+	case len(events) == 0:
+		return nil, checkBatchSize(0)
+	case len(events) > TriedEventsMax:
+		return nil, &domain.ValidationError{Violations: []domain.Violation{{Field: "events",
+			Rule: fmt.Sprintf("must hold at most %d events to be tried, not %d", TriedEventsMax, len(events))}}}
+	}
+	prepared, err := s.prepare(events)
+	if err != nil {
+		return nil, err
+	}
+	if s.sealer != nil {
+		for i := range prepared {
+			// Only a keyed event is compared with what was written, and
+			// sealing one that is not would make keys for nothing.
+			if prepared[i].IdempotencyKey == "" {
+				continue
+			}
+			if err := s.sealer.SealKnown(ctx, &prepared[i]); err != nil {
+				return nil, fmt.Errorf("try: %w", err)
+			}
+		}
+	}
+	slots := s.lockCampaigns(prepared)
+	defer func() {
+		for _, slot := range slots {
+			slot.mu.Unlock()
+		}
+	}()
+	// A try reads every aggregate up to date, so a refusal is never one
+	// of a stale cache that a retry would lift.
+	decided, _, err := s.decide(ctx, prepared, slots, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, part := range decided.parts {
+		slots[part.Aggregate].state = nil
+	}
+	for _, i := range decided.written {
+		decided.results[i] = Result{}
+	}
+	return decided.results, nil
+}
+
+// prepare is what RecordChecked and Try do before they decide: it refuses
+// an event Check has not checked, an idempotency key used twice, and a
+// sealed personal part, and gives each event an id and the time.
+func (s *Service) prepare(events []Checked) ([]domain.Event, error) {
 	prepared := make([]domain.Event, len(events))
 	var violations []domain.Violation
 	keys := map[string]int{}
@@ -203,7 +283,7 @@ func (s *Service) RecordChecked(ctx context.Context, events []Checked) ([]Result
 		if event.IdempotencyKey != "" {
 			if first, seen := keys[event.IdempotencyKey]; seen {
 				violations = append(violations, domain.Violation{Event: i + 1, Field: "idempotency_key",
-					Rule: fmt.Sprintf("is used by events[%d] of the same request too", first)})
+					Rule: "is the key of another entry of the same input too", Other: first + 1})
 			}
 			keys[event.IdempotencyKey] = i
 		}
@@ -226,19 +306,8 @@ func (s *Service) RecordChecked(ctx context.Context, events []Checked) ([]Result
 			return nil, &domain.ValidationError{Violations: []domain.Violation{{Event: i + 1, Field: "sealed_personal",
 				Rule: "is written by the ledger: send personal instead"}}}
 		}
-		if s.sealer != nil {
-			if err := s.sealer.Seal(ctx, &prepared[i]); err != nil {
-				return nil, fmt.Errorf("record: %w", err)
-			}
-		}
 	}
-	slots := s.lockCampaigns(prepared)
-	defer func() {
-		for _, slot := range slots {
-			slot.mu.Unlock()
-		}
-	}()
-	return s.recordLocked(ctx, prepared, slots)
+	return prepared, nil
 }
 
 // lockScanAggregatesMax is how many aggregates of a request lockCampaigns
@@ -342,13 +411,39 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 	// The cached state is used as it is: if another writer moved the
 	// campaign, the expected-version check fails and the retry reads what
 	// changed. Only a first use, or a retry, reads the log.
+	decided, retry, err := s.decide(ctx, events, slots, attempt == 1)
+	if err != nil || retry {
+		return nil, retry, err
+	}
+	if len(decided.written) == 0 {
+		return decided.results, false, nil
+	}
+	return s.appendDecided(ctx, events, slots, attempt, decided)
+}
+
+// decision is what decide made of a request: each event's result so far
+// (a duplicate's is final), the appends of the others by aggregate, and
+// which events those are.
+type decision struct {
+	results []Result
+	parts   []eventstore.AggregateAppend
+	written []int
+}
+
+// decide checks each event against its aggregate's state, with the
+// request's earlier events applied tentatively, as recording and trying
+// both do. cached uses a state the service holds without reading the log;
+// a refusal by a cached state that may be behind reports retry. On an
+// error it drops the states it changed; on success they hold the
+// tentative events until the caller confirms or drops them.
+func (s *Service) decide(ctx context.Context, events []domain.Event, slots map[domain.AggregateRef]*campaignSlot, cached bool) (decision, bool, error) {
 	caughtUp := map[domain.AggregateRef]bool{}
 	for ref, slot := range slots {
-		if slot.state != nil && attempt == 1 {
+		if slot.state != nil && cached {
 			continue
 		}
 		if _, err := s.catchUp(ctx, ref.String(), slot); err != nil {
-			return nil, false, err
+			return decision{}, false, err
 		}
 		caughtUp[ref] = true
 	}
@@ -378,11 +473,11 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 			if record, found := state.Key(event.IdempotencyKey); found {
 				hash, err := event.ContentHash()
 				if err != nil {
-					return nil, false, err
+					return decision{}, false, err
 				}
 				if record.ContentHash != hash {
 					dirty = dirty || len(written) > 0
-					return nil, false, keyReusedError(i, event.IdempotencyKey, record)
+					return decision{}, false, keyReusedError(i, event.IdempotencyKey, record)
 				}
 				results[i] = Result{EventID: record.EventID, Position: record.Position, Duplicate: true}
 				continue
@@ -390,11 +485,11 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 			// Not this campaign's key: another aggregate may have used it.
 			use, found, err := s.keys.lookup(ctx, event.IdempotencyKey)
 			if err != nil {
-				return nil, false, err
+				return decision{}, false, err
 			}
 			if found && use.aggregate != key.String() {
 				dirty = dirty || len(written) > 0
-				return nil, false, &domain.KeyReusedError{Event: i + 1, Key: event.IdempotencyKey, EventID: use.eventID.String(),
+				return decision{}, false, &domain.KeyReusedError{Event: i + 1, Key: event.IdempotencyKey, EventID: use.eventID.String(),
 					Position: use.position, Aggregate: use.aggregate}
 			}
 		}
@@ -409,14 +504,14 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 				// only if the campaign is where the state says it is.
 				current, versionErr := s.store.AggregateVersion(ctx, event.Aggregate)
 				if versionErr != nil {
-					return nil, false, versionErr
+					return decision{}, false, versionErr
 				}
 				if current != versions[key] {
 					dirty = true
-					return nil, true, err
+					return decision{}, true, err
 				}
 			}
-			return nil, false, prefixRule(err, i)
+			return decision{}, false, prefixRule(err, i, events[:i])
 		}
 		state.Apply(*event, 0)
 		dirty = true
@@ -429,10 +524,25 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 		parts[index].Events = append(parts[index].Events, *event)
 		written = append(written, i)
 	}
-	if len(written) == 0 {
-		dirty = false
-		return results, false, nil
-	}
+	dirty = false
+	return decision{results: results, parts: parts, written: written}, false, nil
+}
+
+// appendDecided appends what decide made of a request and confirms it in
+// the states.
+func (s *Service) appendDecided(ctx context.Context, events []domain.Event, slots map[domain.AggregateRef]*campaignSlot, attempt int,
+	decided decision) ([]Result, bool, error) {
+	results, parts, written := decided.results, decided.parts, decided.written
+	// A failed append leaves the tentative events in the states: drop
+	// those states so the next use re-reads the log.
+	dirty := true
+	defer func() {
+		if dirty {
+			for _, slot := range slots {
+				slot.state = nil
+			}
+		}
+	}()
 	positions, err := s.store.Append(ctx, parts...)
 	if errors.Is(err, domain.ErrConflict) {
 		return nil, true, err
@@ -515,8 +625,23 @@ func keyReusedError(index int, key string, record domain.KeyRecord) error {
 	return &domain.KeyReusedError{Event: index + 1, Key: key, EventID: record.EventID.String(), Position: record.Position}
 }
 
-// prefixRule places a refusal in the index-th event of the batch.
-func prefixRule(err error, index int) error { return domain.InEvent(err, index) }
+// prefixRule places a refusal in the index-th event of the batch, and
+// names the earlier event of the batch it is about by its place: that
+// event is not written, so its id means nothing to anyone.
+func prefixRule(err error, index int, earlier []domain.Event) error {
+	placed := domain.InEvent(err, index)
+	var rule *domain.RuleError
+	if !errors.As(placed, &rule) || rule.OtherID == uuid.Nil {
+		return placed
+	}
+	for j := range earlier {
+		if earlier[j].ID == rule.OtherID {
+			rule.Other = j + 1
+			break
+		}
+	}
+	return placed
+}
 
 // checkPeriod refuses a campaign entry that occurred in a month finance has
 // closed, unless it is a void or correction that names that month.

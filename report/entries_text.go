@@ -18,6 +18,9 @@ type LinesShown struct {
 	// Where names a line's field for people ("line 7: data.amount"); nil
 	// is LineWhere. A sheet names its own rows and columns.
 	Where func(number int, field string) string
+	// Repeats names the other line a line's problem repeats ("repeats
+	// line 3"); nil is "repeats " and the line as Where names it.
+	Repeats func(number int) string
 	// AsJSON prints each written line as one JSON object.
 	AsJSON bool
 	// DryRun says the lines were only checked, so the count says nothing
@@ -34,10 +37,13 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 	if shown.Where == nil {
 		shown.Where = LineWhere
 	}
+	if shown.Repeats == nil {
+		shown.Repeats = func(number int) string { return "repeats " + shown.Where(number, "") }
+	}
 	for _, outcome := range recorded.Outcomes {
 		switch {
 		case outcome.Err != nil:
-			LineErrorText(problems, outcome.Number, outcome.Err, shown.Where)
+			lineErrorText(problems, outcome.Number, outcome.Err, shown.Where, shown.Repeats)
 		case outcome.Result.EventID != uuid.Nil:
 			if err := RecordedText(out, outcome.Number, outcome.Event, outcome.Result, shown.AsJSON); err != nil {
 				return err
@@ -47,14 +53,18 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 	// RecordLines reports every line it was given, refused or not.
 	lines := len(recorded.Outcomes)
 	var batch *app.BatchError
+	var skip *app.SkipError
 	switch {
 	case errors.Is(err, app.ErrInvalidLines):
 		return fmt.Errorf("%d of %d lines are invalid; nothing was written (fix them, or use --skip-invalid)", recorded.Invalid, lines)
+	case errors.As(err, &skip) && errors.As(skip.Err, &batch):
+		return fmt.Errorf("more than %d lines break a rule of the ledger, the most that are skipped; nothing was written: %s",
+			skip.Max, renumber(batch.Err, batch.Lines, shown))
 	case errors.As(err, &batch) && batch.Written == 0 && len(batch.Lines) == lines-recorded.Invalid:
-		return fmt.Errorf("nothing was written: %s", renumber(batch.Err, batch.Lines, shown.Where))
+		return fmt.Errorf("nothing was written: %s", renumber(batch.Err, batch.Lines, shown))
 	case errors.As(err, &batch):
 		return fmt.Errorf("lines %d-%d (none of them written; %d earlier events were): %s",
-			batch.Lines[0], batch.Lines[len(batch.Lines)-1], batch.Written, renumber(batch.Err, batch.Lines, shown.Where))
+			batch.Lines[0], batch.Lines[len(batch.Lines)-1], batch.Written, renumber(batch.Err, batch.Lines, shown))
 	case err != nil:
 		return err
 	}
@@ -70,14 +80,19 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 	return nil
 }
 
-// renumber names each problem of a batch's error by the input line its
-// event came from.
-func renumber(err error, numbers []int, where func(number int, field string) string) string {
-	return domain.DescribeAt(err, func(event int, field string) string {
+// renumber names each problem of a batch's error, and any other event of
+// the batch it repeats, by the input line its event came from.
+func renumber(err error, numbers []int, shown LinesShown) string {
+	return domain.DescribeOther(err, func(event int, field string) string {
 		if event > len(numbers) {
 			return fmt.Sprintf("events[%d]", event-1)
 		}
-		return where(numbers[event-1], field)
+		return shown.Where(numbers[event-1], field)
+	}, func(other int) string {
+		if other > len(numbers) {
+			return domain.RepeatsEvent(other)
+		}
+		return shown.Repeats(numbers[other-1])
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -102,5 +103,35 @@ func TestFieldsNamed(t *testing.T) {
 	}
 	if called, named := report.FieldsNamed(nil, names); called || named != nil {
 		t.Errorf("FieldsNamed(nil) = %v, %v; want false, nil", called, named)
+	}
+}
+
+// A problem that repeats another line names that line as the front end
+// does, by its own number; skipping that stopped at its limit says so.
+func TestRecordedLinesTextNamesTheLineAProblemRepeats(t *testing.T) {
+	twice := &domain.RuleError{Event: 2, Field: "data.donation_id", Rule: "donation D-1 is received twice", Other: 1}
+	recorded := app.LinesReport{Outcomes: []app.LineOutcome{{Number: 3}, {Number: 5}}}
+	shown := report.LinesShown{Where: func(row int, field string) string { return fmt.Sprintf("row %d %s", row, field) },
+		Repeats: func(row int) string { return fmt.Sprintf("same as row %d", row) }}
+	for _, test := range []struct {
+		err     error
+		failure string
+	}{
+		{&app.BatchError{Lines: []int{3, 5}, Err: twice}, "nothing was written: rejected: row 5 data.donation_id: donation D-1 is received twice (same as row 3)"},
+		{&app.SkipError{Max: 100, Err: &app.BatchError{Lines: []int{3, 5}, Err: twice}}, "more than 100 lines break a rule of the ledger, " +
+			"the most that are skipped; nothing was written: rejected: row 5 data.donation_id: donation D-1 is received twice (same as row 3)"},
+	} {
+		var out, problems bytes.Buffer
+		if err := report.RecordedLinesText(&out, &problems, recorded, test.err, shown); err == nil || err.Error() != test.failure {
+			t.Errorf("failing with %v, want %q", err, test.failure)
+		}
+	}
+	// A skipped line's own refusal names the line it repeats by number.
+	skipped := app.LinesReport{Outcomes: []app.LineOutcome{{Number: 3}, {Number: 5, Err: &domain.RuleError{Field: "data.donation_id",
+		Rule: "donation D-1 is received twice", Other: 3}}}, Invalid: 1}
+	var out, problems bytes.Buffer
+	_ = report.RecordedLinesText(&out, &problems, skipped, nil, report.LinesShown{})
+	if want := "line 5: data.donation_id: rejected: donation D-1 is received twice (repeats line 3)\n"; !strings.HasPrefix(problems.String(), want) {
+		t.Errorf("printed %q, want it to start with %q", problems.String(), want)
 	}
 }

@@ -20,16 +20,28 @@ func LineWhere(number int, field string) string {
 }
 
 // LineErrorText prints why an input line was refused: each violation of a
-// validation error at its field, as where names it, or the error whole.
+// validation error, or the broken rule, at its field, as where names it,
+// or the error whole. Another line the problem repeats is named "repeats "
+// and where it is.
 func LineErrorText(out io.Writer, number int, err error, where func(number int, field string) string) {
+	lineErrorText(out, number, err, where, func(other int) string { return "repeats " + where(other, "") })
+}
+
+// lineErrorText is LineErrorText with repeats naming the other line a
+// problem repeats.
+func lineErrorText(out io.Writer, number int, err error, where func(number int, field string) string, repeats func(other int) string) {
 	var validation *domain.ValidationError
-	if errors.As(err, &validation) {
+	var rule *domain.RuleError
+	switch {
+	case errors.As(err, &validation):
 		for _, violation := range validation.Violations {
-			fmt.Fprintf(out, "%s: %s\n", where(number, violation.Field), violation.Rule)
+			fmt.Fprintf(out, "%s: %s\n", where(number, violation.Field), violation.RuleWith(repeats))
 		}
-		return
+	case errors.As(err, &rule) && rule.Event == 0:
+		fmt.Fprintf(out, "%s: rejected: %s\n", where(number, rule.Field), rule.RuleWith(repeats))
+	default:
+		fmt.Fprintf(out, "%s: %v\n", where(number, ""), err)
 	}
-	fmt.Fprintf(out, "%s: %v\n", where(number, ""), err)
 }
 
 // RecordedText prints what became of a recorded input line: for people,

@@ -162,6 +162,15 @@ func (l Layout) Where(row int, field, lang string) string {
 	return fmt.Sprintf("第 %d 行「%s」", row, header)
 }
 
+// Repeats names the other row a row's problem repeats, for people:
+// 与第 3 行重复 in Chinese, "repeats row 3" in English.
+func (l Layout) Repeats(row int, lang string) string {
+	if lang == "en" {
+		return fmt.Sprintf("repeats row %d", row)
+	}
+	return fmt.Sprintf("与第 %d 行重复", row)
+}
+
 // rowKey is an entry's idempotency key, made from its content: the same
 // row imported again is the same entry.
 func rowKey(eventType domain.EventType, fields map[string]any) string {

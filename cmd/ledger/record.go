@@ -27,7 +27,8 @@ var runRecordFile = storeCommand(commandSpec{name: "record", args: 1, argsWanted
 	usage: "FILE|- [--skip-invalid]\n       ledger record donation|allocation|delivery|training|service|void --help\n\n" +
 		"FILE holds events as JSON Lines, a JSON array or one JSON object (see docs/EVENTS.md).\n" +
 		"Every line is checked first: one bad line writes nothing (unless --skip-invalid).\n" +
-		"Events are then written in atomic batches of up to 1000."},
+		"Events are then written in atomic batches of up to 1000; a file of more is first checked whole\n" +
+		"against the ledger's rules, so a rule broken in a later batch writes nothing either."},
 	func(flags *flag.FlagSet) action {
 		skipInvalid := flags.Bool("skip-invalid", false, "write the valid lines and report the invalid ones, instead of writing nothing")
 		asJSON := flags.Bool("json", false, "print results as JSON lines")

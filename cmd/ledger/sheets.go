@@ -78,6 +78,7 @@ var runImport = storeCommand(commandSpec{name: "import", args: 1, argsWanted: "g
 				return err
 			}
 			where := func(row int, field string) string { return layout.Where(row, field, *lang) }
-			return c.recordLines(opened.App, lines, *skipInvalid, report.LinesShown{AsJSON: *asJSON, Where: where, DryRun: *dryRun})
+			repeats := func(row int) string { return layout.Repeats(row, *lang) }
+			return c.recordLines(opened.App, lines, *skipInvalid, report.LinesShown{AsJSON: *asJSON, Where: where, Repeats: repeats, DryRun: *dryRun})
 		}
 	})

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// donationLine is a JSON line receiving donation id.
+func donationLine(id string) string {
+	return `{"type":"donation_received","county":"150626","occurred_at":"2022-06-15T09:30:00+08:00","actor":"clerk-uxin",` +
+		`"data":{"donation_id":"` + id + `","campaign":"general","donor_kind":"enterprise","donor_organisation":"乌审旗某公司",` +
+		`"form":"money","amount":"1.00"}}`
+}
+
+// A file of more lines than one batch whose last line receives the first
+// line's donation again writes nothing and names both lines; with
+// --skip-invalid it writes every other line.
+func TestRecordRefusesALateRepeatBeforeWritingAnything(t *testing.T) {
+	data := t.TempDir()
+	const count = 1501
+	var lines strings.Builder
+	for i := range count - 1 {
+		lines.WriteString(donationLine(fmt.Sprintf("D-L-%d", i)) + "\n")
+	}
+	lines.WriteString(donationLine("D-L-0") + "\n")
+	file := filepath.Join(t.TempDir(), "entries.jsonl")
+	if err := os.WriteFile(file, []byte(lines.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := runLedger(t, "", "record", file, "--data", data)
+	out.expect(t, 1, "nothing was written: rejected: line 1501: data.donation_id: donation D-L-0 is received twice in the same input",
+		"(repeats line 1)")
+	if strings.Contains(out.stderr, "earlier events were") {
+		t.Fatalf("the refusal says something was written:\n%s", out.stderr)
+	}
+	if got := countEvents(t, "--data", data); got != 0 {
+		t.Fatalf("%d events written from a refused file", got)
+	}
+	runLedger(t, "", "record", file, "--data", data, "--skip-invalid").expect(t, 1,
+		"line 1501: data.donation_id: rejected: donation D-L-0 is received twice", "recorded 1500 events", "1 invalid lines were skipped")
+	if got := countEvents(t, "--data", data); got != count-1 {
+		t.Fatalf("%d events after --skip-invalid, want %d", got, count-1)
+	}
+}
+
+// Two rows of a sheet receiving one donation, or two identical rows, are
+// refused naming the row they repeat as the clerk sees it, never an event
+// that was not written nor events[0]; a dry run says the same.
+func TestImportNamesTheRowARowRepeats(t *testing.T) {
+	data := t.TempDir()
+	template := filepath.Join(t.TempDir(), "donation_received.xlsx")
+	runLedger(t, "", "template", "--type", "donation_received", "--out", template).expect(t, 0)
+	row := func(id string, amount any) []any {
+		return []any{id, "150626 乌审旗 Uxin", "general 日常帮扶", june15, "enterprise 企业", "某公司", "money 资金", amount}
+	}
+	twice := fillTemplate(t, template, [][]any{row("D-Z-1", 10), row("D-Z-2", 20), row("D-Z-2", 30)})
+	for _, args := range [][]string{{}, {"--dry-run"}} {
+		out := runLedger(t, "", append([]string{"import", twice, "--data", data}, args...)...)
+		out.expect(t, 1, "nothing was written: rejected: 第 5 行「捐赠编号」: donation D-Z-2 is received twice in the same input", "(与第 4 行重复)")
+		if strings.Contains(out.stderr, "by event") {
+			t.Fatalf("the refusal names an event that was not written:\n%s", out.stderr)
+		}
+	}
+	runLedger(t, "", "import", twice, "--data", data, "--lang", "en").expect(t, 1, `row 5, "Donation id"`, "(repeats row 4)")
+	same := fillTemplate(t, template, [][]any{row("D-Z-1", 10), row("D-Z-1", 10)})
+	out := runLedger(t, "", "import", same, "--data", data)
+	out.expect(t, 1, "第 4 行「idempotency_key」: is the key of another entry of the same input too (与第 3 行重复)")
+	if strings.Contains(out.stderr, "events[") {
+		t.Fatalf("the refusal names an event by its place in a request:\n%s", out.stderr)
+	}
+	if got := countEvents(t, "--data", data); got != 0 {
+		t.Fatalf("%d events written from refused sheets", got)
+	}
+}
