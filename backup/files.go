@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"github.com/ordos-union/ledger/internal/private"
 )
 
 // files writes and reads the files of a backup directory. An
@@ -138,9 +140,11 @@ func ParseRecipient(value string) ([]age.Recipient, error) {
 }
 
 // ParseIdentities reads an age identity file (as `ledger backup-key`
-// writes it).
+// writes it, mode 0600). One that group or other users may read or write
+// is refused (private.ExposedError): it opens every backup, and with it
+// every person's data.
 func ParseIdentities(path string) ([]age.Identity, error) {
-	file, err := os.Open(path)
+	file, err := private.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}

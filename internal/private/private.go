@@ -35,11 +35,9 @@ func (e *ExposedError) Error() string {
 }
 
 // checkSecret refuses a secret file with any group or other permission
-// bit, and anything that is not a regular file.
+// bit. Only the bits are asked: a secret handed over through a pipe of
+// the caller's own (`--tokens <(…)`) is still one.
 func checkSecret(path string, info fs.FileInfo) error {
-	if !info.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file: a secret must be a file of its own", path)
-	}
 	if modesApply && info.Mode().Perm()&0o077 != 0 {
 		return &ExposedError{Path: path, Mode: info.Mode()}
 	}

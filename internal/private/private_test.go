@@ -61,6 +61,9 @@ func TestSecretFileModes(t *testing.T) {
 	if _, err := private.ReadFile(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a missing secret: %v, want fs.ErrNotExist", err)
 	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := private.ReadFile(dir); err == nil || private.IsExposed(err) {
 		t.Errorf("a directory read as a secret: %v", err)
 	}
