@@ -147,10 +147,21 @@ func Write(ctx context.Context, ledger *node.Node, dir string, options Options) 
 		keyFiles = append(keyFiles, signingKeyName)
 	}
 	for _, name := range keyFiles {
-		if content, err := os.ReadFile(filepath.Join(integrity.Dir(ledger.DataDir), name)); err == nil {
-			if err := out.write(name, content); err != nil {
-				return Manifest{}, err
-			}
+		read := os.ReadFile
+		if name == signingKeyName {
+			// A signing key others could read is no longer the ledger's
+			// alone: it is refused (private.ExposedError), not copied on.
+			read = private.ReadFile
+		}
+		content, err := read(filepath.Join(integrity.Dir(ledger.DataDir), name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return Manifest{}, err
+		}
+		if err := out.write(name, content); err != nil {
+			return Manifest{}, err
 		}
 	}
 	manifest := Manifest{Head: head, Events: count, Checkpoints: len(covered), Projections: len(projections),

@@ -95,4 +95,20 @@ func TestBackupDirectoryIsItsOwnersAlone(t *testing.T) {
 	}
 	runLedger(t, "", "restore", own, "--data", filepath.Join(t.TempDir(), "d"), "--erasures", erasures).expect(t, 0,
 		"restored 121 events", "OK: 121 events")
+
+	// A signing key others could read is not copied into a backup.
+	key := filepath.Join(data, "integrity", "signing.key")
+	if err := os.Chmod(key, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "backup", filepath.Join(t.TempDir(), "e"), "--data", data, "--plaintext", "--with-signing-key").expect(t, 1,
+		key+" is mode 0644", "chmod 600 "+key)
+	if err := os.Chmod(key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	withKey := filepath.Join(t.TempDir(), "f")
+	runLedger(t, "", "backup", withKey, "--data", data, "--plaintext", "--with-signing-key").expect(t, 0, "backed up 121 events")
+	if info, err := os.Stat(filepath.Join(withKey, "signing.key")); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("the backup's signing key: %v %v, want a file of mode 0600", info, err)
+	}
 }
