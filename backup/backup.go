@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +23,8 @@ import (
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/integrity"
+	"github.com/ordos-union/ledger/internal/atomicfile"
+	"github.com/ordos-union/ledger/internal/private"
 	"github.com/ordos-union/ledger/node"
 )
 
@@ -89,17 +92,21 @@ type Options struct {
 // the backup covers; the personal-data keys (without them a restored
 // ledger could not read anyone's personal data); the verifier key, and the
 // signing key when asked.
+//
+// The directory is made mode 0700 (an existing empty one of ours is made
+// so); one another user owns or may write is refused before anything is
+// written, for they could put a link where a backup file is about to be
+// made. Every file is new, mode 0600 (files.open).
 func Write(ctx context.Context, ledger *node.Node, dir string, options Options) (Manifest, error) {
 	if ledger.JetStream == nil {
 		return Manifest{}, errors.New("backup works on the JetStream store")
 	}
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return Manifest{}, fmt.Errorf("%s is not empty: a backup goes to a new directory", dir)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	root, err := openNewDir(dir)
+	if err != nil {
 		return Manifest{}, err
 	}
-	out := files{dir: dir, recipients: options.Recipients}
+	defer root.Close()
+	out := files{dir: dir, root: root, recipients: options.Recipients}
 	projections, err := ledger.Checkpoints.Export(ctx)
 	if err != nil {
 		return Manifest{}, err
@@ -140,10 +147,21 @@ func Write(ctx context.Context, ledger *node.Node, dir string, options Options) 
 		keyFiles = append(keyFiles, signingKeyName)
 	}
 	for _, name := range keyFiles {
-		if content, err := os.ReadFile(filepath.Join(integrity.Dir(ledger.DataDir), name)); err == nil {
-			if err := out.write(name, content); err != nil {
-				return Manifest{}, err
-			}
+		read := os.ReadFile
+		if name == signingKeyName {
+			// A signing key others could read is no longer the ledger's
+			// alone: it is refused (private.ExposedError), not copied on.
+			read = private.ReadFile
+		}
+		content, err := read(filepath.Join(integrity.Dir(ledger.DataDir), name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return Manifest{}, err
+		}
+		if err := out.write(name, content); err != nil {
+			return Manifest{}, err
 		}
 	}
 	manifest := Manifest{Head: head, Events: count, Checkpoints: len(covered), Projections: len(projections),
@@ -153,7 +171,35 @@ func Write(ctx context.Context, ledger *node.Node, dir string, options Options) 
 	if err != nil {
 		return Manifest{}, err
 	}
-	return manifest, os.WriteFile(filepath.Join(dir, manifestName), append(content, '\n'), 0o600)
+	return manifest, out.writeClear(manifestName, append(content, '\n'))
+}
+
+// openNewDir makes or takes the backup directory (private.OpenDir) and
+// checks it is empty: a backup is never mixed with other files.
+func openNewDir(dir string) (*os.Root, error) {
+	root, err := private.OpenDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("backup directory: %w", err)
+	}
+	entries, err := readRoot(root)
+	if err == nil && len(entries) > 0 {
+		err = fmt.Errorf("%s is not empty: a backup goes to a new directory", dir)
+	}
+	if err != nil {
+		_ = root.Close()
+		return nil, err
+	}
+	return root, nil
+}
+
+// readRoot names what the opened directory holds.
+func readRoot(root *os.Root) ([]os.DirEntry, error) {
+	listing, err := root.Open(".")
+	if err != nil {
+		return nil, err
+	}
+	defer listing.Close()
+	return listing.ReadDir(0)
 }
 
 // writeEvents writes every message of the log up to head, and returns how
@@ -228,9 +274,21 @@ type Backup struct {
 // Open reads a backup's manifest and its log, checking the log against
 // the manifest's hash. An encrypted backup needs identities
 // (ErrEncrypted without).
+//
+// A backup directory, or a file of it, that other users may write is
+// refused: they could have replaced the events, the keys or the verifier
+// key the restore is checked with.
 func Open(dir string, identities []age.Identity) (*Backup, error) {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := private.CheckNotWritable(dir, info); err != nil {
+		return nil, fmt.Errorf("backup: %w", err)
+	}
+	backupFiles := files{dir: dir, identities: identities}
 	var manifest Manifest
-	content, err := os.ReadFile(filepath.Join(dir, manifestName))
+	content, err := backupFiles.read(manifestName, false)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +298,21 @@ func Open(dir string, identities []age.Identity) (*Backup, error) {
 	if manifest.Encrypted && len(identities) == 0 {
 		return nil, ErrEncrypted
 	}
-	opened := &Backup{Manifest: manifest, files: files{dir: dir, identities: identities}}
+	// Every file is read again when it is used; checked here as well, a
+	// backup others may have changed is refused before anything is
+	// restored from it.
+	for _, name := range []string{eventsName, checkpointsName, projectionsName, keysName, signingKeyName, verifierKeyName} {
+		path := filepath.Join(dir, name)
+		if manifest.Encrypted {
+			path += backupAgeSuffix
+		}
+		if info, err := os.Stat(path); err == nil {
+			if err := private.CheckNotWritable(path, info); err != nil {
+				return nil, fmt.Errorf("backup: %w", err)
+			}
+		}
+	}
+	opened := &Backup{Manifest: manifest, files: backupFiles}
 	if opened.events, err = opened.read(eventsName); err != nil {
 		return nil, err
 	}
@@ -251,6 +323,17 @@ func Open(dir string, identities []age.Identity) (*Backup, error) {
 }
 
 func (b *Backup) read(name string) ([]byte, error) { return b.files.read(name, b.Manifest.Encrypted) }
+
+// readIfThere reads a file a backup may lack (false when it does). Any
+// other failure is an error: a file that does not decrypt, or that is
+// refused, is not quietly restored as nothing.
+func (b *Backup) readIfThere(name string) ([]byte, bool, error) {
+	content, err := b.read(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	return content, err == nil, err
+}
 
 // VerifierKey is the verifier key the backup holds, if any.
 func (b *Backup) VerifierKey() (string, bool) {
@@ -268,10 +351,17 @@ func (b *Backup) WriteKeys(dataDir string) error {
 		return err
 	}
 	for _, name := range []string{signingKeyName, verifierKeyName} {
-		if key, err := b.read(name); err == nil {
-			if err := os.WriteFile(filepath.Join(integrity.Dir(dataDir), name), key, 0o600); err != nil {
-				return err
-			}
+		key, found, err := b.readIfThere(name)
+		if err != nil {
+			return err
+		}
+		if !found {
+			continue
+		}
+		// Written beside the name and renamed over it: never through a
+		// link that stands there.
+		if err := atomicfile.Write(filepath.Join(integrity.Dir(dataDir), name), key, 0o600); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -321,7 +411,9 @@ func (b *Backup) Restore(ctx context.Context, ledger *node.Node) (Restored, erro
 		}
 	}
 	var projections []eventstore.Checkpoint
-	if content, err := b.read(projectionsName); err == nil {
+	if content, found, err := b.readIfThere(projectionsName); err != nil {
+		return restored, err
+	} else if found {
 		if err := json.Unmarshal(content, &projections); err != nil {
 			return restored, fmt.Errorf("%s: %w", projectionsName, err)
 		}
@@ -331,7 +423,9 @@ func (b *Backup) Restore(ctx context.Context, ledger *node.Node) (Restored, erro
 	}
 	restored.Projections = len(projections)
 	var keys map[string][]byte
-	if content, err := b.read(keysName); err == nil {
+	if content, found, err := b.readIfThere(keysName); err != nil {
+		return restored, err
+	} else if found {
 		if err := json.Unmarshal(content, &keys); err != nil {
 			return restored, fmt.Errorf("%s: %w", keysName, err)
 		}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/ordos-union/ledger/internal/private"
 )
 
 // erasuresBytesMax bounds an erasure list read at restore.
@@ -26,13 +28,22 @@ func ErasuresList(subjects []string) []byte {
 
 // ReadErasures reads a list of erased subjects: one id a line, blank lines
 // and lines starting with # skipped. A backup taken before an erasure
-// still holds the subject's key; restore destroys it again.
+// still holds the subject's key; restore destroys it again. A list other
+// users may write is refused: one who took a line out would have a
+// forgotten person's data back.
 func ReadErasures(path string) ([]string, error) {
 	file, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer file.Close()
+	info, err := file.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if err := private.CheckNotWritable(path, info); err != nil {
+		return nil, err
+	}
 	content, err := io.ReadAll(io.LimitReader(file, erasuresBytesMax+1))
 	if err != nil {
 		return nil, err

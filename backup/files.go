@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"github.com/ordos-union/ledger/internal/private"
 )
 
 // files writes and reads the files of a backup directory. An
@@ -20,7 +22,11 @@ import (
 // recipient given (X25519 keys): whoever takes a copy without one of the
 // matching identities reads nothing of it but the manifest's counts.
 type files struct {
-	dir        string
+	dir string
+	// root is the directory being written, opened once it was found to be
+	// its owner's alone (private.OpenDir): every file is made through it,
+	// so a directory renamed into its name meanwhile is not written to.
+	root       *os.Root
 	recipients []age.Recipient
 	identities []age.Identity
 }
@@ -30,14 +36,22 @@ const backupAgeSuffix = ".age"
 
 func (b files) encrypted() bool { return len(b.recipients) > 0 }
 
-// create makes a new file of the backup (mode 0600, never over an existing
-// one); what is written to it is encrypted when the backup is.
+// open makes a new file of the backup, mode 0600. O_EXCL makes it never
+// an existing one: not a file someone put there, and not a symbolic link
+// (with O_CREATE|O_EXCL the system refuses a link, wherever it points),
+// so a backup never writes through one into a file of someone else's.
+func (b files) open(name string) (*os.File, error) {
+	return b.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+}
+
+// create makes a new file of the backup (through open); what is written to
+// it is encrypted when the backup is.
 func (b files) create(name string) (io.WriteCloser, error) {
-	path := filepath.Join(b.dir, name)
+	path := name
 	if b.encrypted() {
 		path += backupAgeSuffix
 	}
-	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	file, err := b.open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -52,11 +66,26 @@ func (b files) create(name string) (io.WriteCloser, error) {
 	return sealedFile{WriteCloser: sealed, file: file}, nil
 }
 
+// write writes a new file of the backup, encrypted when the backup is.
 func (b files) write(name string, content []byte) error {
 	writer, err := b.create(name)
 	if err != nil {
 		return err
 	}
+	return writeAll(writer, content)
+}
+
+// writeClear writes a new file of the backup in the clear whatever the
+// backup is: the manifest, which says how to read the rest.
+func (b files) writeClear(name string, content []byte) error {
+	file, err := b.open(name)
+	if err != nil {
+		return err
+	}
+	return writeAll(syncedFile{file}, content)
+}
+
+func writeAll(writer io.WriteCloser, content []byte) error {
 	if _, err := writer.Write(content); err != nil {
 		_ = writer.Close()
 		return err
@@ -65,17 +94,29 @@ func (b files) write(name string, content []byte) error {
 }
 
 // read returns a file's content, decrypted with the identities when the
-// backup is encrypted. A missing file is fs.ErrNotExist either way.
+// backup is encrypted. A missing file is fs.ErrNotExist either way. A
+// file that other users may write is refused: its content could be theirs
+// (age encrypts to a public key, so anyone can make a file it opens).
 func (b files) read(name string, encrypted bool) ([]byte, error) {
 	path := filepath.Join(b.dir, name)
-	if !encrypted {
-		return os.ReadFile(path)
+	if encrypted {
+		path += backupAgeSuffix
 	}
-	file, err := os.Open(path + backupAgeSuffix)
+	file, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer file.Close()
+	info, err := file.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if err := private.CheckNotWritable(path, info); err != nil {
+		return nil, err
+	}
+	if !encrypted {
+		return io.ReadAll(file)
+	}
 	plain, err := age.Decrypt(file, b.identities...)
 	var noMatch *age.NoIdentityMatchError
 	if errors.As(err, &noMatch) {
@@ -138,9 +179,11 @@ func ParseRecipient(value string) ([]age.Recipient, error) {
 }
 
 // ParseIdentities reads an age identity file (as `ledger backup-key`
-// writes it).
+// writes it, mode 0600). One that group or other users may read or write
+// is refused (private.ExposedError): it opens every backup, and with it
+// every person's data.
 func ParseIdentities(path string) ([]age.Identity, error) {
-	file, err := os.Open(path)
+	file, err := private.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}

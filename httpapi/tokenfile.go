@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/ordos-union/ledger/internal/atomicfile"
+	"github.com/ordos-union/ledger/internal/private"
 )
 
 // LoadServerTokens reads the tokens file, or the tokens text (name:role:
@@ -18,9 +19,14 @@ import (
 // a note of where they came from and, for the data directory's own tokens
 // when it made them, the local admin's token, so the person who started
 // the server can open the dashboard once.
+//
+// A tokens file that group or other users may read or write is refused
+// (private.ExposedError), --tokens FILE and the data directory's alike:
+// whoever read a token acts with its role, and whoever may write the file
+// gives themselves one.
 func LoadServerTokens(tokensFile, tokensText, dataDir string) (*Tokens, string, string, error) {
 	if tokensFile != "" {
-		handle, err := os.Open(tokensFile)
+		handle, err := private.Open(tokensFile)
 		if err != nil {
 			return nil, "", "", err
 		}
@@ -33,7 +39,7 @@ func LoadServerTokens(tokensFile, tokensText, dataDir string) (*Tokens, string, 
 		return tokens, "tokens from LEDGER_TOKENS", "", err
 	}
 	path := filepath.Join(dataDir, "tokens.json")
-	content, err := os.ReadFile(path)
+	content, err := private.ReadFile(path)
 	note := "tokens in " + path
 	made := errors.Is(err, os.ErrNotExist)
 	if made {

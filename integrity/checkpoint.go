@@ -16,6 +16,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/ordos-union/ledger/internal/atomicfile"
+	"github.com/ordos-union/ledger/internal/private"
 )
 
 // Checkpoint is a commitment to the log's first Size events: the C2SP
@@ -99,13 +100,15 @@ const (
 var ErrNoSigningKey = errors.New("signing key missing")
 
 // LoadOrCreateKeys reads the signing key from file, or from dir, creating
-// an Ed25519 key there (mode 0600) at first start.
+// an Ed25519 key there (mode 0600) at first start. A key that group or
+// other users may read or write is refused (private.ExposedError):
+// whoever read it can sign checkpoints as the ledger.
 func LoadOrCreateKeys(dir, file, name string) (Keys, error) {
 	path := file
 	if path == "" {
 		path = filepath.Join(dir, signingKeyFile)
 	}
-	content, err := os.ReadFile(path)
+	content, err := private.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) && file == "" {
 		// A verifier key without its signing key is a ledger restored
 		// without the key: signing with a new one would quietly make every

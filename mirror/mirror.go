@@ -33,6 +33,7 @@ import (
 
 	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/internal/atomicfile"
+	"github.com/ordos-union/ledger/internal/private"
 )
 
 // Sizes a mirror accepts from a server, so a hostile or broken one cannot
@@ -66,6 +67,20 @@ const (
 	stagingPrefix  = ".incoming-"
 	lockFile       = ".lock"
 )
+
+// modes are the modes of what a mirror writes. A log served to anyone may
+// be mirrored for anyone to read (0644, directories 0755); one the server
+// gives only for a token is not public, and its entry bundles are the
+// stored events themselves, so its mirror is its owner's alone (0600,
+// directories 0700).
+type modes struct{ file, dir os.FileMode }
+
+func modesFor(token string) modes {
+	if token != "" {
+		return modes{file: 0o600, dir: 0o700}
+	}
+	return modes{file: 0o644, dir: 0o755}
+}
 
 // ErrBusy says another run is updating the mirror directory.
 var ErrBusy = errors.New("another mirror run is updating the directory")
@@ -121,8 +136,9 @@ func Update(ctx context.Context, options Options) (Result, error) {
 	if !strings.HasSuffix(base.Path, "/") {
 		base.Path += "/"
 	}
-	if err := os.MkdirAll(options.Dir, 0o755); err != nil {
-		return Result{}, fmt.Errorf("mirror: %w", err)
+	modes := modesFor(options.Token)
+	if err := makeDir(options.Dir, modes); err != nil {
+		return Result{}, err
 	}
 	// One run at a time: a second would take the first's staged tiles
 	// for leftovers and remove them.
@@ -142,7 +158,7 @@ func Update(ctx context.Context, options Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	fetcher := &fetcher{base: base, token: options.Token, client: options.Client}
+	fetcher := &fetcher{base: base, token: options.Token, client: options.Client, modes: modes}
 	if fetcher.client == nil {
 		fetcher.client = defaultClient()
 	}
@@ -198,10 +214,29 @@ func Update(ctx context.Context, options Options) (Result, error) {
 	if err != nil {
 		return result, err
 	}
-	if err := keep(options.Dir, staging, checkpoint, signed, keptSigned); err != nil {
+	if err := keep(options.Dir, staging, checkpoint, signed, keptSigned, modes); err != nil {
 		return result, err
 	}
 	return result, nil
+}
+
+// makeDir makes the mirror directory. A private log's is made 0700, or an
+// existing one made its owner's alone, which puts what it already holds
+// out of others' reach too; one another user owns or may write is refused
+// (private.OpenDir), for they could read the tiles through links or
+// directories they put there.
+func makeDir(dir string, modes modes) error {
+	if modes.dir&0o077 != 0 {
+		if err := os.MkdirAll(dir, modes.dir); err != nil {
+			return fmt.Errorf("mirror: %w", err)
+		}
+		return nil
+	}
+	root, err := private.OpenDir(dir)
+	if err != nil {
+		return fmt.Errorf("mirror: %w", err)
+	}
+	return root.Close()
 }
 
 // checkGrowth refuses a checkpoint that cannot extend the kept one before
@@ -279,7 +314,7 @@ func removeLeftovers(dir string) error {
 // checkpoint (last: a reader that finds it finds every tile it names),
 // then removes partial tiles of the older tree, which no checkpoint the
 // mirror keeps names any more.
-func keep(dir, staging string, checkpoint integrity.Checkpoint, signed, keptSigned []byte) error {
+func keep(dir, staging string, checkpoint integrity.Checkpoint, signed, keptSigned []byte, modes modes) error {
 	wanted := map[string]bool{}
 	for _, tile := range integrity.Tiles(checkpoint.Size) {
 		wanted[integrity.TilePath(tile)] = true
@@ -290,7 +325,7 @@ func keep(dir, staging string, checkpoint integrity.Checkpoint, signed, keptSign
 			continue
 		}
 		to := filepath.Join(dir, filepath.FromSlash(path))
-		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(to), modes.dir); err != nil {
 			return fmt.Errorf("mirror: %w", err)
 		}
 		if err := os.Rename(from, to); err != nil {
@@ -305,11 +340,11 @@ func keep(dir, staging string, checkpoint integrity.Checkpoint, signed, keptSign
 		if len(history) > 0 {
 			history = append(history, historyDivider...)
 		}
-		if err := writeAtomic(filepath.Join(dir, historyFile), append(history, signed...)); err != nil {
+		if err := writeAtomic(filepath.Join(dir, historyFile), append(history, signed...), modes); err != nil {
 			return err
 		}
 	}
-	if err := writeAtomic(filepath.Join(dir, checkpointFile), signed); err != nil {
+	if err := writeAtomic(filepath.Join(dir, checkpointFile), signed, modes); err != nil {
 		return err
 	}
 	tiles := filepath.Join(dir, "tile")
@@ -338,12 +373,12 @@ func keep(dir, staging string, checkpoint integrity.Checkpoint, signed, keptSign
 
 // writeAtomic writes a file under a temporary name, syncs it and renames
 // it into place, so a crash leaves the old file or the new one, never
-// half a tile.
-func writeAtomic(path string, content []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+// half a tile; with the modes of the mirror's log.
+func writeAtomic(path string, content []byte, modes modes) error {
+	if err := os.MkdirAll(filepath.Dir(path), modes.dir); err != nil {
 		return fmt.Errorf("mirror: %w", err)
 	}
-	if err := atomicfile.Write(path, content, 0o644); err != nil {
+	if err := atomicfile.Write(path, content, modes.file); err != nil {
 		return fmt.Errorf("mirror: write %s: %w", path, err)
 	}
 	return nil
@@ -357,7 +392,7 @@ func (f *fetcher) stage(ctx context.Context, staging string, tile tlog.Tile, res
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(staging, filepath.FromSlash(path)), content)
+	return writeAtomic(filepath.Join(staging, filepath.FromSlash(path)), content, f.modes)
 }
 
 // fetcher GETs files below the log's prefix.
@@ -365,6 +400,8 @@ type fetcher struct {
 	base   *url.URL
 	token  string
 	client *http.Client
+	// modes are those of the staged tiles, kept as they are staged.
+	modes modes
 }
 
 func defaultClient() *http.Client {

@@ -36,6 +36,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/ordos-union/ledger/internal/atomicfile"
+	"github.com/ordos-union/ledger/internal/private"
 )
 
 // cosignatureV1Type is the vkey signature type byte of an Ed25519
@@ -52,18 +53,26 @@ const (
 )
 
 // LoadOrCreateSigner reads the witness's signing key from dir, creating an
-// Ed25519 key named name there (mode 0600, in a directory of mode 0700) at
-// first start, with its verifier key beside it. The key is kept in the
-// note private key format; the cosignature key is its Ed25519 key.
+// Ed25519 key named name there (mode 0600) at first start, with its
+// verifier key beside it. The key is kept in the note private key format;
+// the cosignature key is its Ed25519 key.
+//
+// The directory is made mode 0700, or an existing one made its owner's
+// alone; one another user owns or may write is refused, for they could
+// replace the key or the records of what the witness cosigned. A key
+// that group or other users may read or write is refused
+// (private.ExposedError): whoever read it can cosign as the witness.
 func LoadOrCreateSigner(dir, name string) (*torchwood.CosignatureSigner, error) {
+	root, err := private.OpenDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("witness directory: %w", err)
+	}
+	_ = root.Close()
 	path := filepath.Join(dir, signingKeyFile)
-	content, err := os.ReadFile(path)
+	content, err := private.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		skey, _, err := note.GenerateKey(rand.Reader, name)
 		if err != nil {
-			return nil, fmt.Errorf("create witness key: %w", err)
-		}
-		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create witness key: %w", err)
 		}
 		if err := atomicfile.Write(path, []byte(skey+"\n"), 0o600); err != nil {

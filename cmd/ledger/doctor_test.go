@@ -49,10 +49,12 @@ func TestDoctorNamesProblemsAndTheirRepairs(t *testing.T) {
 	runLedger(t, "", "doctor", "--data", data).expect(t, 0, "all well")
 
 	// ledger repair does both repairs itself, and leaves the doctor clean.
+	// A key others can read signs nothing until it is its owner's alone.
+	runLedger(t, "", "checkpoint", "--data", data).expect(t, 0)
 	if err := os.Chmod(key, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	runLedger(t, "", "checkpoint", "--data", data).expect(t, 0)
+	runLedger(t, "", "checkpoint", "--data", data).expect(t, 1, key+" is mode 0644", "chmod 600 "+key)
 	content, err = os.ReadFile(hashes)
 	if err != nil {
 		t.Fatal(err)

@@ -9,12 +9,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
+
+	"github.com/ordos-union/ledger/internal/private"
 )
 
 // Role names one NATS user of the embedded server. Each has its own nkey
@@ -91,7 +92,7 @@ func LoadCredentials(dataDir string) (*Credentials, error) {
 	credentials := &Credentials{dir: dir, users: map[Role]nkeys.KeyPair{}, ProtectedStreams: defaultProtectedStreams()}
 	for _, role := range Roles {
 		path := SeedFile(dataDir, role)
-		seed, err := readSecretFile(path)
+		seed, err := private.ReadFile(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s: %w", path, ErrNoCredentials)
 		}
@@ -107,7 +108,7 @@ func LoadCredentials(dataDir string) (*Credentials, error) {
 		}
 		credentials.users[role] = pair
 	}
-	secret, err := readSecretFile(filepath.Join(dir, routeSecretFile))
+	secret, err := private.ReadFile(filepath.Join(dir, routeSecretFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, routeSecretFile), ErrNoCredentials)
 	}
@@ -187,19 +188,6 @@ func writeSecretFile(path string, content []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return file.Close()
-}
-
-// readSecretFile reads a credential, refusing one that the file's group or
-// other users may read or write.
-func readSecretFile(path string) ([]byte, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if runtime.GOOS != "windows" && info.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("%s is mode %04o: a credential must be readable by its owner only (chmod 600 %s)", path, info.Mode().Perm(), path)
-	}
-	return os.ReadFile(path)
 }
 
 func defaultProtectedStreams() []string {
@@ -285,7 +273,7 @@ func WatcherPermissions() *server.Permissions {
 // with a credentials file: a JWT .creds file (decentralised auth) or an
 // nkey seed file such as DATA/nats/runtime.nk.
 func ConnectOptionFromFile(path string) (nats.Option, error) {
-	content, err := readSecretFile(path)
+	content, err := private.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("NATS credentials: %w", err)
 	}
