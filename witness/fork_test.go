@@ -138,7 +138,7 @@ func TestWitnessDirectoryWitnessesOneLogPerOrigin(t *testing.T) {
 		witnessedFork(t, w, keysB, textOf(signedA), status, answer)
 		t.Fatal("the directory that witnessed B opened for A")
 	}
-	if !errors.Is(err, ErrSharedOrigin) || !strings.Contains(err.Error(), keysB.VerifierKey[:strings.LastIndex(keysB.VerifierKey, "+")]) {
+	if !errors.Is(err, ErrSharedOrigin) || !strings.Contains(err.Error(), fmt.Sprintf("%s+%08x", keysB.Verifier.Name(), keysB.Verifier.KeyHash())) {
 		t.Fatalf("the directory of B opened for A: %v, want %v naming B's key", err, ErrSharedOrigin)
 	}
 	// B's own witness opens again and goes on from its record.
