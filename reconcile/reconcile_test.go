@@ -31,6 +31,9 @@ type books struct {
 	// secret in it, as the application makes them.
 	keys *natsjs.Keystore
 	ids  reconcile.LineIDs
+	// stop ends the ledger's process: the store, the connection and the
+	// server.
+	stop func()
 }
 
 func newBooks(t *testing.T) *books {
@@ -41,7 +44,8 @@ func newBooks(t *testing.T) *books {
 // keystore on file, as a ledger keeps it.
 func openBooks(t *testing.T, dir string, storage natsjs.Storage) *books {
 	t.Helper()
-	connection := natsjstest.Connect(t, natsjstest.RunServer(t, dir, false))
+	natsServer := natsjstest.RunServer(t, dir, false)
+	connection := natsjstest.Connect(t, natsServer)
 	store := natsjstest.Open(t, connection, natsjs.Options{Storage: storage})
 	keys, err := natsjs.OpenKeystore(context.Background(), connection, 1)
 	if err != nil {
@@ -51,7 +55,13 @@ func openBooks(t *testing.T, dir string, storage natsjs.Storage) *books {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &books{t: t, store: store, service: ledger.New(store, ledger.Options{Clock: clock}), keys: keys, ids: ids}
+	stop := func() {
+		_ = store.Close()
+		connection.Close()
+		natsServer.Shutdown()
+		natsServer.WaitForShutdown()
+	}
+	return &books{t: t, store: store, service: ledger.New(store, ledger.Options{Clock: clock}), keys: keys, ids: ids, stop: stop}
 }
 
 func (b *books) record(events ...domain.Event) []ledger.Result {
