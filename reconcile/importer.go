@@ -262,7 +262,8 @@ const (
 )
 
 // PlanImport compares a parsed statement with the book. A line is new when
-// its id is not in the account; a line already there must say what the
+// its id is not in the account, nor its legacy (unkeyed) id, which lines
+// imported before the ids were keyed keep; a line already there must say what the
 // bank said before, balance included. The statement's opening balance must
 // be the ledger's balance after its last line before the statement's first
 // day, where both are known.
