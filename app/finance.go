@@ -88,9 +88,15 @@ func (l *Ledger) ImportStatement(ctx context.Context, request StatementRequest) 
 			return err
 		}
 	}
+	// The preview makes the ids' secret too, on a ledger's first
+	// statement: it shows the ids the import will write.
+	ids, err := reconcile.NewLineIDs(ctx, l.parts.Keystore)
+	if err != nil {
+		return reconcile.ImportResult{}, parsed, err
+	}
 	plan := reconcile.ImportRequest{Account: request.Account, FileName: request.FileName, Actor: request.Actor,
 		County: l.parts.Catalog.CityCode(), Strict: request.Strict, AcceptBalanceGap: request.AcceptBalanceGap, Now: l.Now(),
-		Check: check}
+		Check: check, LineIDs: ids}
 	if !request.Preview {
 		result, err := reconcile.Import(ctx, l.parts.Store, l.parts.Service, l.Unseal(), parsed, plan)
 		return result, parsed, err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/privacy"
 )
 
 // Forget erases a data subject: it records who, when and why, and destroys
@@ -15,6 +16,12 @@ import (
 // says what must still be done, and it can be run again. already says the
 // subject had been erased before.
 func (l *Ledger) Forget(ctx context.Context, subject, reason, actor string) (outcome string, already bool, err error) {
+	if privacy.Reserved(subject) {
+		// The ledger's own secrets are no person's: destroying the one
+		// bank lines' ids are keyed with would make a statement imported
+		// again look new, and write its lines twice.
+		return "", false, invalid("subject", fmt.Sprintf("%s is the ledger's own secret, not a person's, and cannot be forgotten", subject))
+	}
 	event := domain.Event{Type: domain.TypeSubjectErased, County: l.parts.Catalog.CityCode(), OccurredAt: l.Now(), Actor: actor,
 		Data: domain.SubjectErased{SubjectID: subject, Reason: reason}}
 	results, err := l.Record(ctx, []domain.Event{event})

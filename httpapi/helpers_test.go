@@ -56,7 +56,8 @@ func startTestServer(t testing.TB, options ...func(*httpapi.Options)) *testServe
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealer := privacy.NewSealer(privacy.NewMemoryKeystore(), nil)
+	keys := privacy.NewMemoryKeystore()
+	sealer := privacy.NewSealer(keys, nil)
 	service := ledger.New(store, ledger.Options{Clock: eventstoretest.Clock, Sealer: sealer})
 	var tokens []httpapi.Token
 	for role, token := range testTokens {
@@ -77,7 +78,7 @@ func startTestServer(t testing.TB, options ...func(*httpapi.Options)) *testServe
 	}
 	// The use cases run on the API's clock: a test that moves it moves
 	// what decisions are dated.
-	use := app.New(app.Parts{Store: store, Service: service, Catalog: service.Catalog(), Sealer: sealer, Checkpoints: checkpoints,
+	use := app.New(app.Parts{Store: store, Service: service, Catalog: service.Catalog(), Sealer: sealer, Keystore: keys, Checkpoints: checkpoints,
 		AccessLog: privacy.NewAccessLog(accessLog, eventstoretest.Clock), Clock: apiOptions.Clock, Signed: signed,
 		Tree: func(ctx context.Context) (*integrity.Tree, error) { return integrity.CopyTree(ctx, store, "") }})
 	use.Follow(runner, projection, nil)

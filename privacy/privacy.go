@@ -17,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -25,6 +27,26 @@ import (
 
 // KeyBytes is the size of a subject key: AES-256.
 const KeyBytes = 32
+
+// ReservedSubjectPrefix begins the keystore subjects that hold the
+// ledger's own secrets (BankLineIDSecret) rather than a person's key. No
+// person's subject id can begin with it: a subject id is a key (letters,
+// digits and . _ : -, domain.Validator checks it), and a key holds no "/".
+// The keystores store any subject alike, so the secrets are backed up,
+// restored and migrated with the people's keys.
+const ReservedSubjectPrefix = "ledger/"
+
+// BankLineIDSecret is the keystore subject of the secret that bank lines'
+// ids are keyed with (reconcile.LineIDs): an unkeyed hash of a line's
+// content would let anyone shown the line's other fields guess the
+// counterparty's name from its id. It is made on first use and lives with
+// the people's keys, so a restored or migrated ledger computes the same ids.
+const BankLineIDSecret = ReservedSubjectPrefix + "bank-line-ids"
+
+// Reserved reports whether a subject names one of the ledger's own secrets:
+// such a subject is never sealed under and never forgotten, since no person
+// owns it and destroying it would break what the ledger computes with it.
+func Reserved(subject string) bool { return strings.HasPrefix(subject, ReservedSubjectPrefix) }
 
 // Keystore keeps one key per data subject.
 type Keystore interface {
@@ -108,6 +130,11 @@ func (s *Sealer) seal(ctx context.Context, event *domain.Event, keyOf func(ctx c
 	for i, p := range people(event.Personal) {
 		if p.person.SubjectID == "" {
 			p.person.SubjectID = subjectFor(event.IdempotencyKey, p.role, i)
+		}
+		if Reserved(p.person.SubjectID) {
+			// Validation refuses such an id already; sealing a person
+			// under the ledger's own secret would hand it to erasure.
+			return fmt.Errorf("seal: %s is reserved for the ledger's own secrets: %w", p.person.SubjectID, domain.ErrInvalid)
 		}
 		key, err := keyOf(ctx, p.person.SubjectID)
 		if err != nil {
@@ -223,15 +250,21 @@ func Subjects(event domain.Event) []string {
 	return out
 }
 
-// MemoryKeystore keeps keys in memory, for tests and tools.
+// MemoryKeystore keeps keys in memory, for tests and tools. It is safe for
+// concurrent use, as a ledger's keystore must be.
 type MemoryKeystore struct {
+	mu   sync.Mutex
 	keys map[string][]byte
 }
+
+var _ KeyArchive = (*MemoryKeystore)(nil)
 
 // NewMemoryKeystore returns an empty keystore.
 func NewMemoryKeystore() *MemoryKeystore { return &MemoryKeystore{keys: map[string][]byte{}} }
 
 func (m *MemoryKeystore) Key(_ context.Context, subject string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	key, ok := m.keys[subject]
 	if !ok {
 		return nil, fmt.Errorf("key of %s: %w", subject, domain.ErrNotFound)
@@ -239,8 +272,10 @@ func (m *MemoryKeystore) Key(_ context.Context, subject string) ([]byte, error) 
 	return key, nil
 }
 
-func (m *MemoryKeystore) CreateKey(ctx context.Context, subject string) ([]byte, error) {
-	if key, err := m.Key(ctx, subject); err == nil {
+func (m *MemoryKeystore) CreateKey(_ context.Context, subject string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if key, ok := m.keys[subject]; ok {
 		return key, nil
 	}
 	key := make([]byte, KeyBytes)
@@ -252,6 +287,31 @@ func (m *MemoryKeystore) CreateKey(ctx context.Context, subject string) ([]byte,
 }
 
 func (m *MemoryKeystore) Destroy(_ context.Context, subject string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	delete(m.keys, subject)
+	return nil
+}
+
+// Export returns every key.
+func (m *MemoryKeystore) Export(context.Context) (map[string][]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string][]byte, len(m.keys))
+	for subject, key := range m.keys {
+		out[subject] = key
+	}
+	return out, nil
+}
+
+// Import stores keys, leaving a subject that has one unchanged.
+func (m *MemoryKeystore) Import(_ context.Context, keys map[string][]byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for subject, key := range keys {
+		if _, ok := m.keys[subject]; !ok {
+			m.keys[subject] = key
+		}
+	}
 	return nil
 }

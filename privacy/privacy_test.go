@@ -3,6 +3,8 @@ package privacy_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -96,5 +98,32 @@ func TestMissingOrWrongKeyReadsAsErased(t *testing.T) {
 	}
 	if !copied.Personal.Donor.Erased {
 		t.Fatal("a sealed record opened in another event")
+	}
+}
+
+// The ledger's own secrets are kept under reserved subjects that no
+// person's subject id can be (a subject id is a key, and holds no "/"):
+// nobody is sealed under one.
+func TestReservedSubjectsAreNoPersons(t *testing.T) {
+	if !privacy.Reserved(privacy.BankLineIDSecret) || privacy.Reserved("donor-1") || privacy.Reserved("subject-0123") {
+		t.Fatal("Reserved does not tell the ledger's secrets from people")
+	}
+	problems := domain.Validator{Catalog: domain.DefaultCatalog()}.Validate(domain.Event{Type: domain.TypeSubjectErased,
+		Data: domain.SubjectErased{SubjectID: privacy.BankLineIDSecret, Reason: "test"}})
+	if problems == nil || !strings.Contains(problems.Error(), "data.subject_id") {
+		t.Fatalf("a subject id naming the ledger's secret passes validation: %v", problems)
+	}
+	keys := privacy.NewMemoryKeystore()
+	secret, err := keys.CreateKey(context.Background(), privacy.BankLineIDSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	event := domain.Event{ID: uuid.Must(uuid.NewV7()), Personal: &domain.Personal{
+		Donor: &domain.Person{SubjectID: privacy.BankLineIDSecret, Name: "张三"}}}
+	if err := privacy.NewSealer(keys, nil).Seal(context.Background(), &event); !errors.Is(err, domain.ErrInvalid) {
+		t.Fatalf("sealing a person under the ledger's secret: %v, want ErrInvalid", err)
+	}
+	if kept, err := keys.Key(context.Background(), privacy.BankLineIDSecret); err != nil || !bytes.Equal(kept, secret) {
+		t.Fatalf("the secret after a refused seal: %v", err)
 	}
 }

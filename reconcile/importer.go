@@ -2,18 +2,22 @@ package reconcile
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/ledger"
+	"github.com/ordos-union/ledger/privacy"
 	"github.com/ordos-union/ledger/reconcile/statement"
 )
 
@@ -29,11 +33,77 @@ func AccountCode(account string) string {
 	return code
 }
 
-// LineID is a bank line's stable id: from the serial when there is one,
-// else from what the line says and how many equal lines came before it in
-// the same statement. Importing the same file, or an overlapping one, gives
-// the same ids, and so writes nothing twice.
-func LineID(account string, line statement.Line, occurrence int) string {
+// LineIDs makes bank lines' ids: "L-" and 20 hex digits of an HMAC-SHA-256,
+// keyed with the ledger's secret (privacy.BankLineIDSecret), of the line's
+// account and serial, or, without a serial, of what the line says and how
+// many equal lines came before it in the same statement. Importing the same
+// file, or an overlapping one, gives the same ids, and so writes nothing
+// twice. The key is what keeps the id from telling the counterparty's name:
+// every other field of a line is shown to readers without the personal-data
+// grant, and the id stays in the log (and in exported tiles and mirrors)
+// after the person is erased, so an unkeyed hash could be recomputed for
+// every likely name until one matched.
+type LineIDs struct{ key []byte }
+
+// NewLineIDs returns the ledger's line ids, with the secret from its
+// keystore, made there on first use. Backups, restores and migrations copy
+// the keystore, secret included, so a copied ledger computes the same ids.
+func NewLineIDs(ctx context.Context, keys privacy.Keystore) (LineIDs, error) {
+	if keys == nil {
+		return LineIDs{}, errors.New("bank line ids: the ledger has no keystore for their secret")
+	}
+	key, err := keys.CreateKey(ctx, privacy.BankLineIDSecret)
+	if err != nil {
+		return LineIDs{}, fmt.Errorf("bank line ids: %w", err)
+	}
+	return LineIDs{key: key}, nil
+}
+
+// ID is the id of a line of the account, the occurrence-th (from 0) of the
+// statement's lines with its content (contentKey), when it has no serial.
+func (ids LineIDs) ID(account string, line statement.Line, occurrence int) string {
+	mac := hmac.New(sha256.New, ids.key)
+	// Every field is written with its length, so no two different lines
+	// write the same bytes, whatever their fields hold ("|" included).
+	write := func(field string) {
+		var size [binary.MaxVarintLen64]byte
+		mac.Write(size[:binary.PutUvarint(size[:], uint64(len(field)))])
+		mac.Write([]byte(field))
+	}
+	write("bank-line-id/1")
+	write(account)
+	if line.Serial != "" {
+		write("serial")
+		write(line.Serial)
+	} else {
+		write("content")
+		write(contentKey(line))
+		write(strconv.Itoa(occurrence))
+	}
+	return "L-" + hex.EncodeToString(mac.Sum(nil))[:20]
+}
+
+// contentKey is what a line without a serial is told apart by: its day,
+// amount, counterparty and remark, each with its length so that no two
+// different lines share one. The counterparty stays in it: without it, two
+// lines alike but for who sent them would be counted as one content, and
+// an overlapping statement, whose count starts again, would give the second
+// line the first one's id and lose it.
+func contentKey(line statement.Line) string {
+	var key strings.Builder
+	for _, field := range []string{line.Date.In(domain.Beijing).Format(time.DateOnly), line.Amount.String(), line.Counterparty, line.Remark} {
+		fmt.Fprintf(&key, "%d:%s", len(field), field)
+	}
+	return key.String()
+}
+
+// legacyLineID is the id lines were given before ids were keyed: an unkeyed
+// SHA-256 of the line's fields, from which a reader shown every other field
+// could guess the counterparty's name. It is kept only to recognise the
+// lines ledgers already hold under such ids (the log is immutable, so they
+// keep them), so that importing their statement again writes nothing; a new
+// line is never given one.
+func legacyLineID(account string, line statement.Line, occurrence int) string {
 	identity := account + "|" + line.Serial
 	if line.Serial == "" {
 		identity = fmt.Sprintf("%s|%s|%s|%s|%s|%d", account, line.Date.Format(time.DateOnly), line.Amount, line.Counterparty,
@@ -41,6 +111,11 @@ func LineID(account string, line statement.Line, occurrence int) string {
 	}
 	sum := sha256.Sum256([]byte(identity))
 	return "L-" + hex.EncodeToString(sum[:])[:20]
+}
+
+// legacyContentKey is what legacyLineID counted equal lines by.
+func legacyContentKey(line statement.Line) string {
+	return fmt.Sprintf("%s|%s|%s|%s", line.Date.Format(time.DateOnly), line.Amount, line.Counterparty, line.Remark)
 }
 
 // ImportRequest is what a clerk asks for when importing a statement.
@@ -67,6 +142,9 @@ type ImportRequest struct {
 	// domain.Validator with the default catalog and Now as the clock;
 	// Import takes its recorder's Check when it has one.
 	Check func(domain.Event) error
+	// LineIDs gives new lines their ids (NewLineIDs on the ledger's
+	// keystore); required.
+	LineIDs LineIDs
 }
 
 // PlannedLine is one statement line as the import sees it.
@@ -184,7 +262,8 @@ const (
 )
 
 // PlanImport compares a parsed statement with the book. A line is new when
-// its id is not in the account; a line already there must say what the
+// its id is not in the account, nor its legacy (unkeyed) id, which lines
+// imported before the ids were keyed keep; a line already there must say what the
 // bank said before, balance included. The statement's opening balance must
 // be the ledger's balance after its last line before the statement's first
 // day, where both are known.
@@ -204,6 +283,9 @@ func PlanImport(book *Book, parsed statement.Statement, request ImportRequest) (
 	if code == "" {
 		return ImportPlan{}, &domain.ValidationError{Violations: []domain.Violation{{Field: "account",
 			Rule: fmt.Sprintf("%q has no letters or digits", account)}}}
+	}
+	if len(request.LineIDs.key) == 0 {
+		return ImportPlan{}, errors.New("import: no secret for the lines' ids (ImportRequest.LineIDs)")
 	}
 	if len(parsed.Lines) == 0 {
 		return ImportPlan{}, &domain.ValidationError{Violations: []domain.Violation{{Field: "statement", Rule: "has no lines"}}}
@@ -236,15 +318,23 @@ func PlanImport(book *Book, parsed statement.Statement, request ImportRequest) (
 	}
 	var lines []numbered
 	idOfNumber := map[int]string{}
-	occurrences := map[string]int{}
+	occurrences, legacyOccurrences := map[string]int{}, map[string]int{}
 	for _, line := range parsed.Lines {
 		if _, repeat := repeats[line.Number]; repeat {
 			continue
 		}
-		key := fmt.Sprintf("%s|%s|%s|%s", line.Date.Format(time.DateOnly), line.Amount, line.Counterparty, line.Remark)
-		occurrence := occurrences[key]
+		key, legacyKey := contentKey(line), legacyContentKey(line)
+		id := request.LineIDs.ID(code, line, occurrences[key])
+		// A line the account holds under its legacy (unkeyed) id is the
+		// same line: it keeps the id it was stored with.
+		if _, keyed := existing[id]; !keyed {
+			legacy := legacyLineID(code, line, legacyOccurrences[legacyKey])
+			if _, stored := existing[legacy]; stored {
+				id = legacy
+			}
+		}
 		occurrences[key]++
-		id := LineID(code, line, occurrence)
+		legacyOccurrences[legacyKey]++
 		idOfNumber[line.Number] = id
 		lines = append(lines, numbered{line, id})
 	}

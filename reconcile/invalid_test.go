@@ -49,7 +49,7 @@ func (b *books) preview(name string, data []byte) reconcile.ImportPlan {
 		b.t.Fatal(err)
 	}
 	plan, err := reconcile.PlanImport(book, parsed, reconcile.ImportRequest{FileName: name, County: "150600", Actor: "finance",
-		Now: clock(), Check: func(event domain.Event) error {
+		Now: clock(), LineIDs: b.ids, Check: func(event domain.Event) error {
 			_, err := b.service.Check(event)
 			return err
 		}})

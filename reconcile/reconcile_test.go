@@ -27,11 +27,41 @@ type books struct {
 	t       *testing.T
 	store   eventstore.Store
 	service *ledger.Service
+	// keys is the ledger's keystore, and ids the line ids keyed with the
+	// secret in it, as the application makes them.
+	keys *natsjs.Keystore
+	ids  reconcile.LineIDs
+	// stop ends the ledger's process: the store, the connection and the
+	// server.
+	stop func()
 }
 
 func newBooks(t *testing.T) *books {
-	store := natsjstest.Store(t, natsjs.Options{Storage: natsjs.MemoryStorage}, false)
-	return &books{t: t, store: store, service: ledger.New(store, ledger.Options{Clock: clock})}
+	return openBooks(t, t.TempDir(), natsjs.MemoryStorage)
+}
+
+// openBooks starts a ledger storing in dir: the log in storage, the
+// keystore on file, as a ledger keeps it.
+func openBooks(t *testing.T, dir string, storage natsjs.Storage) *books {
+	t.Helper()
+	natsServer := natsjstest.RunServer(t, dir, false)
+	connection := natsjstest.Connect(t, natsServer)
+	store := natsjstest.Open(t, connection, natsjs.Options{Storage: storage})
+	keys, err := natsjs.OpenKeystore(context.Background(), connection, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := reconcile.NewLineIDs(context.Background(), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := func() {
+		_ = store.Close()
+		connection.Close()
+		natsServer.Shutdown()
+		natsServer.WaitForShutdown()
+	}
+	return &books{t: t, store: store, service: ledger.New(store, ledger.Options{Clock: clock}), keys: keys, ids: ids, stop: stop}
 }
 
 func (b *books) record(events ...domain.Event) []ledger.Result {
@@ -101,6 +131,7 @@ func (b *books) importData(name string, data []byte, profile string, request rec
 		b.t.Fatalf("parse %s: %v", name, err)
 	}
 	request.FileName, request.County, request.Now = name, "150600", clock()
+	request.LineIDs = b.ids
 	return reconcile.Import(context.Background(), b.store, b.service, nil, parsed, request)
 }
 

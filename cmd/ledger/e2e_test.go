@@ -434,6 +434,33 @@ func TestEndToEndMigrate(t *testing.T) {
 	runLedger(t, "", "migrate", "--from", from, "--to", "ftp://x").expect(t, 2, "unknown store")
 }
 
+// Bank lines' ids are keyed with a secret in the keystore: a new process,
+// a restored backup and a migrated copy all compute the ids the original
+// gave, so importing the statement again writes nothing anywhere; the
+// migration counts the secret among the keys it copies.
+func TestEndToEndLineIDsSurviveRestoreAndMigrate(t *testing.T) {
+	data := t.TempDir()
+	statementFile := filepath.Join(t.TempDir(), "no-serials.csv")
+	if err := os.WriteFile(statementFile, []byte("日期,流水号,摘要,对方户名,对方账号,交易金额\n"+
+		"2022-06-23,,会费,王小明,6222 0000 1111,66.00\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	importInto := func(dir string) outcome {
+		return runLedger(t, "", "reconcile", "import", statementFile, "--account", "icbc-test-account", "--data", dir)
+	}
+	importInto(data).expect(t, 0, "1 lines imported")
+	importInto(data).expect(t, 0, "0 lines imported, 1 already in the ledger")
+	backup := filepath.Join(t.TempDir(), "backup")
+	runLedger(t, "", "backup", backup, "--data", data, "--plaintext").expect(t, 0)
+	restored := filepath.Join(t.TempDir(), "restored")
+	runLedger(t, "", "restore", backup, "--data", restored).expect(t, 0)
+	importInto(restored).expect(t, 0, "0 lines imported, 1 already in the ledger")
+	to := t.TempDir()
+	// The counterparty's key and the ledger's line-id secret.
+	runLedger(t, "", "migrate", "--from", data, "--to", "dir:"+to).expect(t, 0, `"personal_data_keys_copied": 2`)
+	importInto(to).expect(t, 0, "0 lines imported, 1 already in the ledger")
+}
+
 func gbkToUTF8(t *testing.T, gbk []byte) string {
 	t.Helper()
 	decoded, err := simplifiedchinese.GBK.NewDecoder().Bytes(gbk)
