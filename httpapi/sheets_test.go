@@ -86,3 +86,38 @@ func TestSpreadsheetImportOverHTTP(t *testing.T) {
 		t.Fatalf("a sheet without a template's headers: %d, want 400", status)
 	}
 }
+
+// The import's flags read as the statement route's do: dry_run=1 previews
+// (it once recorded the sheet, as only "true" counted), and a flag that is
+// neither true nor false is refused naming it, with nothing recorded.
+func TestSpreadsheetImportFlagsAreStrict(t *testing.T) {
+	server := startTestServer(t)
+	clerk := server.Tokens[httpapi.RoleClerk]
+	good := filledDonations(t, server, [][]any{
+		{"D-F-1", "150626 乌审旗 Uxin", "general 日常帮扶", "2022-06-15", "enterprise 企业", "某公司", "money 资金", 5000},
+	})
+	status, preview := postSheet(t, server, clerk, "?dry_run=1", good)
+	if status != http.StatusOK || preview.Recorded != 0 || len(preview.Rows) != 1 || preview.Rows[0].Status != "valid" {
+		t.Fatalf("dry_run=1: %d %+v, want a preview", status, preview)
+	}
+	for _, query := range []string{"?dry_run=yes", "?dry_run=TRUE", "?dry_run=", "?skip_invalid=on", "?dry_run=true&skip_invalid=2"} {
+		reply := call(t, "POST", server.URL+"/api/v1/imports"+query, clerk, string(good))
+		name, _, _ := strings.Cut(query[strings.LastIndex(query, "?")+1:], "=")
+		if strings.Contains(query, "&") {
+			name = "skip_invalid"
+		}
+		if query == "?dry_run=" {
+			// An empty value is an absent flag, as on the statement route.
+			if reply.status != http.StatusCreated {
+				t.Fatalf("%s: %d %s, want the sheet recorded", query, reply.status, reply.body)
+			}
+			continue
+		}
+		if reply.status != http.StatusBadRequest || !strings.Contains(string(reply.body), `"field":"`+name+`"`) {
+			t.Fatalf("%s: %d %s, want 400 naming %s", query, reply.status, reply.body, name)
+		}
+	}
+	if head := server.head(t); head != 1 {
+		t.Fatalf("the log holds %d events, want only the one the plain import recorded", head)
+	}
+}
