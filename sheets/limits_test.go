@@ -1,0 +1,172 @@
+package sheets
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/ordos-union/ledger/domain"
+)
+
+// handMadeBook is a minimal XLSX written by hand, as an attacker would:
+// one sheet whose rows are given as the XML of their cells, keyed by row
+// number (inline strings, so no shared strings part is needed).
+func handMadeBook(t testing.TB, rows func(sheet *strings.Builder)) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	archive := zip.NewWriter(&out)
+	add := func(name, body string) {
+		writer, err := archive.Create(name)
+		if err == nil {
+			_, err = writer.Write([]byte(body))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>`)
+	add("_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)
+	add("xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`)
+	add("xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`)
+	var sheet strings.Builder
+	sheet.WriteString(`<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
+	rows(&sheet)
+	sheet.WriteString(`</sheetData></worksheet>`)
+	add("xl/worksheets/sheet1.xml", sheet.String())
+	if err := archive.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// inline is the XML of a cell holding text.
+func inline(cell, text string) string {
+	return fmt.Sprintf(`<c r="%s" t="inlineStr"><is><t>%s</t></is></c>`, cell, text)
+}
+
+// donationHeaders writes row 1 with the donations template's Chinese
+// headers, so the sheet is read as that layout.
+func donationHeaders(sheet *strings.Builder) {
+	sheet.WriteString(`<row r="1">`)
+	for i, column := range Layouts[0].columns {
+		sheet.WriteString(inline(fmt.Sprintf("%c1", 'A'+i), column.header))
+	}
+	sheet.WriteString(`</row>`)
+}
+
+// allocatedBytes is what reading content allocates, in total.
+func allocatedBytes(content []byte) (uint64, error) {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, _, err := Read(content)
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc, err
+}
+
+// A row with a value in column XFD is refused when it is read, and reading
+// it costs that one row: the whole sheet was once read first, each row
+// padded to its last cell, so 1,000 such rows (22 KB) took 4.5 GiB. The
+// refusal names the row, the column and the limit.
+func TestWideSheetIsRefusedInBoundedMemory(t *testing.T) {
+	const rows = 1000
+	wide := handMadeBook(t, func(sheet *strings.Builder) {
+		donationHeaders(sheet)
+		for row := 2; row <= rows; row++ {
+			fmt.Fprintf(sheet, `<row r="%d">%s</row>`, row, inline(fmt.Sprintf("XFD%d", row), "x"))
+		}
+	})
+	allocated, err := allocatedBytes(wide)
+	t.Logf("%d-byte sheet of %d rows, one cell in column XFD each: %d KiB allocated, %v", len(wide), rows, allocated>>10, err)
+	if err == nil || !errors.Is(err, domain.ErrInvalid) || !strings.Contains(err.Error(), "row 2 has a value in column XFD") ||
+		!strings.Contains(err.Error(), fmt.Sprintf("at most %d columns", sheetColumnsMax)) {
+		t.Fatalf("a sheet with a value in column XFD: %v", err)
+	}
+	if allocated > 8<<20 {
+		t.Fatalf("refusing the wide sheet allocated %d MiB, want under 8 MiB", allocated>>20)
+	}
+	// Without a template's headers the sheet is refused as before, at the
+	// cost of its first row.
+	headless := handMadeBook(t, func(sheet *strings.Builder) {
+		for row := 1; row <= rows; row++ {
+			fmt.Fprintf(sheet, `<row r="%d">%s</row>`, row, inline(fmt.Sprintf("XFD%d", row), "x"))
+		}
+	})
+	allocated, err = allocatedBytes(headless)
+	if err == nil || !strings.Contains(err.Error(), "no sheet of the workbook has the headers") || allocated > 8<<20 {
+		t.Fatalf("a headless wide sheet: %v, %d KiB allocated", err, allocated>>10)
+	}
+}
+
+// A value below the rowsMax entries is refused where it is met, without
+// keeping the empty rows above it: one cell in the sheet's last row
+// (1,048,576) costs no more than a small sheet.
+func TestLongSheetIsRefusedInBoundedMemory(t *testing.T) {
+	for _, last := range []int{rowsMax + headerRows + 1, 1 << 20} {
+		long := handMadeBook(t, func(sheet *strings.Builder) {
+			donationHeaders(sheet)
+			fmt.Fprintf(sheet, `<row r="%d">%s</row>`, last, inline(fmt.Sprintf("A%d", last), "D-1"))
+		})
+		allocated, err := allocatedBytes(long)
+		if err == nil || !errors.Is(err, domain.ErrInvalid) || !strings.Contains(err.Error(), fmt.Sprintf("the sheet has %d rows, at most %d entries", last, rowsMax)) {
+			t.Fatalf("a value in row %d: %v", last, err)
+		}
+		if allocated > 8<<20 {
+			t.Fatalf("refusing a value in row %d allocated %d MiB, want under 8 MiB", last, allocated>>20)
+		}
+	}
+	// The last row an entry may take is read.
+	edge := handMadeBook(t, func(sheet *strings.Builder) {
+		donationHeaders(sheet)
+		fmt.Fprintf(sheet, `<row r="%d">%s</row>`, rowsMax+headerRows, inline(fmt.Sprintf("A%d", rowsMax+headerRows), "D-1"))
+	})
+	if _, lines, err := Read(edge); err != nil || len(lines) != 1 || lines[0].Number != rowsMax+headerRows {
+		t.Fatalf("a value in row %d: %d lines, %v", rowsMax+headerRows, len(lines), err)
+	}
+}
+
+// Every template fits the column limit with room for a clerk's own
+// columns; a row using the room is read, one beyond it refused, in a
+// workbook and in a CSV alike (where empty fields at a row's end do not
+// count).
+func TestSheetColumnsLimit(t *testing.T) {
+	for _, layout := range Layouts {
+		if len(layout.columns)+8 > sheetColumnsMax {
+			t.Errorf("%s has %d columns: sheetColumnsMax %d leaves too little room", layout.Type, len(layout.columns), sheetColumnsMax)
+		}
+	}
+	headers := make([]string, len(Layouts[0].columns))
+	for i, column := range Layouts[0].columns {
+		headers[i] = column.header
+	}
+	row := func(width int) string {
+		cells := make([]string, width)
+		cells[0] = "D-1"
+		cells[width-1] = "own note"
+		return strings.Join(cells, ",")
+	}
+	fits := strings.Join(headers, ",") + "\nDonation id\n" + row(sheetColumnsMax) + strings.Repeat(",", 1000) + "\n"
+	if _, lines, err := Read([]byte(fits)); err != nil || len(lines) != 1 {
+		t.Fatalf("a CSV row of %d columns: %d lines, %v", sheetColumnsMax, len(lines), err)
+	}
+	wide := strings.Join(headers, ",") + "\nDonation id\n" + row(sheetColumnsMax+1) + "\n"
+	if _, _, err := Read([]byte(wide)); err == nil || !errors.Is(err, domain.ErrInvalid) || !strings.Contains(err.Error(), "row 3 has a value in column AG (column 33)") {
+		t.Fatalf("a CSV row of %d columns: %v", sheetColumnsMax+1, err)
+	}
+	book := func(width int) []byte {
+		return handMadeBook(t, func(sheet *strings.Builder) {
+			donationHeaders(sheet)
+			fmt.Fprintf(sheet, `<row r="3">%s%s</row>`, inline("A3", "D-1"), inline(fmt.Sprintf("%c%c3", 'A'+(width-1)/26-1, 'A'+(width-1)%26), "own note"))
+		})
+	}
+	if _, lines, err := Read(book(sheetColumnsMax)); err != nil || len(lines) != 1 {
+		t.Fatalf("a workbook row of %d columns: %d lines, %v", sheetColumnsMax, len(lines), err)
+	}
+	if _, _, err := Read(book(sheetColumnsMax + 1)); err == nil || !strings.Contains(err.Error(), "sheet Sheet1: row 3 has a value in column AG") {
+		t.Fatalf("a workbook row of %d columns: %v", sheetColumnsMax+1, err)
+	}
+}
