@@ -10,6 +10,12 @@ import (
 // xlsxUnzipLimit caps how much a workbook may inflate to, against zip bombs.
 const xlsxUnzipLimit = 1 << 30
 
+// xlsxColumnsMax caps the columns of a statement row: banks export a few
+// dozen at most. excelize pads a row with an empty string for every column
+// up to its last cell, so without a cap one cell in column XFD per row made
+// 16,384 strings of every row.
+const xlsxColumnsMax = 256
+
 // ParseXLSX reads the first sheet of a bank's XLSX export with a profile (""
 // means "generic"), like ParseCSV. Cells are read as stored, not as
 // formatted: numbers come as their decimal text (rounded to Excel's 15
@@ -72,6 +78,13 @@ func ParseXLSX(data []byte, profile string) (s Statement, err error) {
 		cells, err := rows.Columns(excelize.Options{RawCellValue: true})
 		if err != nil {
 			return Statement{}, fmt.Errorf("statement: xlsx: sheet %s row %d: %v", sheet, rowNumber, err)
+		}
+		if len(cells) > xlsxColumnsMax {
+			// The row was padded to its last cell once, here; it is refused
+			// before any more rows are read.
+			last, _ := excelize.ColumnNumberToName(len(cells))
+			return Statement{}, fmt.Errorf("statement: xlsx: sheet %s row %d has a value in column %s (column %d), more than the limit of %d columns; remove what is right of the statement",
+				sheet, rowNumber, last, len(cells), xlsxColumnsMax)
 		}
 		if err := t.row(rowNumber, cells); err != nil {
 			return Statement{}, err
