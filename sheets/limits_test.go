@@ -170,3 +170,28 @@ func TestSheetColumnsLimit(t *testing.T) {
 		t.Fatalf("a workbook row of %d columns: %v", sheetColumnsMax+1, err)
 	}
 }
+
+// A row of cells written without references is numbered one cell after
+// another, past column XFD, and excelize parses all of it before the
+// reader can count it: such a row is refused by counting its cells first
+// (xlsxlimit), at little cost. A 65 KB file of one such row once
+// allocated 1.5 GiB.
+func TestRowOfUnnumberedCellsIsRefusedInBoundedMemory(t *testing.T) {
+	const cells = 200_000
+	book := handMadeBook(t, func(sheet *strings.Builder) {
+		donationHeaders(sheet)
+		sheet.WriteString(`<row r="2">`)
+		for range cells {
+			sheet.WriteString(`<c><v>1</v></c>`)
+		}
+		sheet.WriteString(`</row>`)
+	})
+	allocated, err := allocatedBytes(book)
+	t.Logf("%d-byte sheet, a row of %d cells without references: %d KiB allocated, %v", len(book), cells, allocated>>10, err)
+	if err == nil || !errors.Is(err, domain.ErrInvalid) || !strings.Contains(err.Error(), "xl/worksheets/sheet1.xml: row 2 of the part has more than 16384 cells") {
+		t.Fatalf("a row of %d cells: %v", cells, err)
+	}
+	if allocated > 8<<20 {
+		t.Fatalf("refusing the row allocated %d MiB, want under 8 MiB", allocated>>20)
+	}
+}

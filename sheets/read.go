@@ -18,6 +18,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/internal/xlsxlimit"
 	"github.com/ordos-union/ledger/ledger"
 )
 
@@ -110,6 +111,11 @@ func Read(content []byte) (Layout, []ledger.Line, error) {
 func workbookRows(content []byte) ([][]string, error) {
 	// An XLSX is a zip: what it may unpack to is bounded too, so a small
 	// file cannot fill memory.
+	// excelize parses a whole row before it answers with it: a row of
+	// millions of cells is refused by counting them first.
+	if err := xlsxlimit.Check(content, unzipBytesMax); err != nil {
+		return nil, fmt.Errorf("%v: %w", err, domain.ErrInvalid)
+	}
 	book, err := excelize.OpenReader(bytes.NewReader(content), excelize.Options{UnzipSizeLimit: unzipBytesMax, UnzipXMLSizeLimit: unzipXMLBytesMax})
 	if err != nil {
 		return nil, fmt.Errorf("not a readable XLSX workbook: %v: %w", err, domain.ErrInvalid)
@@ -178,9 +184,12 @@ func sheetRows(book *excelize.File, sheet string) (rows [][]string, found bool, 
 
 // tooWide refuses a row with a value beyond sheetColumnsMax columns.
 func tooWide(row, columns int) error {
-	last, _ := excelize.ColumnNumberToName(columns)
-	return fmt.Errorf("row %d has a value in column %s (column %d), at most %d columns (the template's and a few of your own): %w",
-		row, last, columns, sheetColumnsMax, domain.ErrInvalid)
+	column := strconv.Itoa(columns)
+	if name, err := excelize.ColumnNumberToName(columns); err == nil {
+		column = fmt.Sprintf("%s (column %d)", name, columns)
+	}
+	return fmt.Errorf("row %d has a value in column %s, at most %d columns (the template's and a few of your own): %w",
+		row, column, sheetColumnsMax, domain.ErrInvalid)
 }
 
 // tooManyRows refuses a sheet with a value below its rowsMax entries.

@@ -16,6 +16,22 @@ import (
 // column given (inline strings, so no shared strings part is needed).
 func handMadeStatement(t testing.TB, rows int, column string) []byte {
 	t.Helper()
+	var more strings.Builder
+	for row := 3; row < 3+rows; row++ {
+		fmt.Fprintf(&more, `<row r="%d">%s</row>`, row, inlineCell(fmt.Sprintf("%s%d", column, row), "x"))
+	}
+	return handMadeStatementRows(t, more.String())
+}
+
+// inlineCell is the XML of a cell holding text.
+func inlineCell(cell, text string) string {
+	return fmt.Sprintf(`<c r="%s" t="inlineStr"><is><t>%s</t></is></c>`, cell, text)
+}
+
+// handMadeStatementRows is the header row and one line, then the rows
+// given as XML.
+func handMadeStatementRows(t testing.TB, rows string) []byte {
+	t.Helper()
 	var out bytes.Buffer
 	archive := zip.NewWriter(&out)
 	add := func(name, body string) {
@@ -31,16 +47,12 @@ func handMadeStatement(t testing.TB, rows int, column string) []byte {
 	add("_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)
 	add("xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`)
 	add("xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`)
-	inline := func(cell, text string) string {
-		return fmt.Sprintf(`<c r="%s" t="inlineStr"><is><t>%s</t></is></c>`, cell, text)
-	}
+	inline := inlineCell
 	var sheet strings.Builder
 	sheet.WriteString(`<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
 	sheet.WriteString(`<row r="1">` + inline("A1", "Date") + inline("B1", "Description") + inline("C1", "Amount") + `</row>`)
 	sheet.WriteString(`<row r="2">` + inline("A2", "2022-07-01") + inline("B2", "Donation") + inline("C2", "1000.50") + `</row>`)
-	for row := 3; row < 3+rows; row++ {
-		fmt.Fprintf(&sheet, `<row r="%d">%s</row>`, row, inline(fmt.Sprintf("%s%d", column, row), "x"))
-	}
+	sheet.WriteString(rows)
 	sheet.WriteString(`</sheetData></worksheet>`)
 	add("xl/worksheets/sheet1.xml", sheet.String())
 	if err := archive.Close(); err != nil {
@@ -75,5 +87,26 @@ func TestWideStatementRowIsRefusedInBoundedMemory(t *testing.T) {
 	}
 	if _, err := statement.ParseXLSX(handMadeStatement(t, 10, "IW"), "generic"); err == nil || !strings.Contains(err.Error(), "column IW (column 257)") {
 		t.Fatalf("a note in column IW (257): %v", err)
+	}
+}
+
+// A statement row of cells written without references, numbered past
+// column XFD, is refused by counting its cells before excelize parses it.
+func TestStatementRowOfUnnumberedCellsIsRefusedInBoundedMemory(t *testing.T) {
+	const cells = 200_000
+	row := `<row r="3">` + strings.Repeat(`<c><v>1</v></c>`, cells) + `</row>`
+	book := handMadeStatementRows(t, row)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := statement.ParseXLSX(book, "generic")
+	runtime.ReadMemStats(&after)
+	allocated := after.TotalAlloc - before.TotalAlloc
+	t.Logf("%d-byte statement, a row of %d cells without references: %d KiB allocated, %v", len(book), cells, allocated>>10, err)
+	if err == nil || !strings.Contains(err.Error(), "row 3 of the part has more than 16384 cells") {
+		t.Fatalf("a row of %d cells: %v", cells, err)
+	}
+	if allocated > 8<<20 {
+		t.Fatalf("refusing the row allocated %d MiB, want under 8 MiB", allocated>>20)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/ordos-union/ledger/internal/xlsxlimit"
 )
 
 // xlsxUnzipLimit caps how much a workbook may inflate to, against zip bombs.
@@ -35,6 +37,11 @@ func ParseXLSX(data []byte, profile string) (s Statement, err error) {
 			s, err = Statement{}, fmt.Errorf("statement: xlsx: malformed workbook: %v", r)
 		}
 	}()
+	// excelize parses a whole row before it answers with it: a row of
+	// millions of cells is refused by counting them first.
+	if err := xlsxlimit.Check(data, xlsxUnzipLimit); err != nil {
+		return Statement{}, fmt.Errorf("statement: xlsx: %v", err)
+	}
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
 		UnzipSizeLimit:    xlsxUnzipLimit,
 		UnzipXMLSizeLimit: 64 << 20,
@@ -82,9 +89,12 @@ func ParseXLSX(data []byte, profile string) (s Statement, err error) {
 		if len(cells) > xlsxColumnsMax {
 			// The row was padded to its last cell once, here; it is refused
 			// before any more rows are read.
-			last, _ := excelize.ColumnNumberToName(len(cells))
-			return Statement{}, fmt.Errorf("statement: xlsx: sheet %s row %d has a value in column %s (column %d), more than the limit of %d columns; remove what is right of the statement",
-				sheet, rowNumber, last, len(cells), xlsxColumnsMax)
+			column := fmt.Sprint(len(cells))
+			if name, err := excelize.ColumnNumberToName(len(cells)); err == nil {
+				column = fmt.Sprintf("%s (column %d)", name, len(cells))
+			}
+			return Statement{}, fmt.Errorf("statement: xlsx: sheet %s row %d has a value in column %s, more than the limit of %d columns; remove what is right of the statement",
+				sheet, rowNumber, column, xlsxColumnsMax)
 		}
 		if err := t.row(rowNumber, cells); err != nil {
 			return Statement{}, err

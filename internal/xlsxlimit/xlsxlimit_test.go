@@ -1,0 +1,85 @@
+package xlsxlimit
+
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// book zips parts given by name.
+func book(t *testing.T, parts map[string]string) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	archive := zip.NewWriter(&out)
+	for name, body := range parts {
+		writer, err := archive.Create(name)
+		if err == nil {
+			_, err = writer.Write([]byte(body))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := archive.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// sheet is a worksheet part whose rows hold the given numbers of cells,
+// written without references, each tag as given (so a prefix or
+// whitespace can be tried).
+func sheet(open string, cells ...int) string {
+	var out strings.Builder
+	out.WriteString(`<?xml version="1.0"?><worksheet><sheetData>`)
+	for _, count := range cells {
+		out.WriteString(`<row>`)
+		for range count {
+			out.WriteString(open + `<v>1</v></c>`)
+		}
+		out.WriteString(`</row>`)
+	}
+	out.WriteString(`</sheetData></worksheet>`)
+	return out.String()
+}
+
+// A row of more cells than Excel has columns is refused wherever its part
+// lives and however its tags are written; rows up to the limit, and many
+// of them, pass; the scan allocates little whatever the part holds.
+func TestCheckCountsTheCellsOfEachRow(t *testing.T) {
+	for _, open := range []string{`<c>`, `<c r="A1" t="n">`, `<x:c>`, "<c\n>", `<` + strings.Repeat("p", 200) + `:c>`} {
+		refused := book(t, map[string]string{"any/where.bin": sheet(open, 3, RowCellsMax+1)})
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		err := Check(refused, 64<<20)
+		runtime.ReadMemStats(&after)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("any/where.bin: row 2 of the part has more than %d cells", RowCellsMax)) {
+			t.Fatalf("%q: a row of %d cells: %v", open, RowCellsMax+1, err)
+		}
+		if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 1<<20 {
+			t.Fatalf("%q: the scan allocated %d KiB", open, allocated>>10)
+		}
+		if err := Check(book(t, map[string]string{"xl/worksheets/sheet1.xml": sheet(open, RowCellsMax, RowCellsMax, 5)}), 64<<20); err != nil {
+			t.Fatalf("%q: rows of at most %d cells: %v", open, RowCellsMax, err)
+		}
+	}
+	// Elements that only begin with c, or end tags, are not cells.
+	others := `<row>` + strings.Repeat(`<col/><cols></cols><x:color/></c>`, RowCellsMax) + `</row>`
+	if err := Check(book(t, map[string]string{"xl/styles.xml": others}), 64<<20); err != nil {
+		t.Fatalf("elements that are not cells were counted: %v", err)
+	}
+	big := book(t, map[string]string{"a.xml": strings.Repeat("x", 1000), "b.xml": strings.Repeat("y", 1000)})
+	if err := Check(big, 1500); err == nil || !strings.Contains(err.Error(), "unpacks to more than 1500 bytes") {
+		t.Fatalf("parts of 2000 bytes against a limit of 1500: %v", err)
+	}
+	if err := Check(big, 2000); err != nil {
+		t.Fatalf("parts of 2000 bytes against a limit of 2000: %v", err)
+	}
+	if err := Check([]byte("PK\x03\x04 not a zip"), 1<<20); err != nil {
+		t.Fatalf("a broken zip is left to excelize: %v", err)
+	}
+}
