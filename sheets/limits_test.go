@@ -13,9 +13,16 @@ import (
 )
 
 // handMadeBook is a minimal XLSX written by hand, as an attacker would:
-// one sheet whose rows are given as the XML of their cells, keyed by row
-// number (inline strings, so no shared strings part is needed).
+// one sheet whose rows are written as XML (inline strings, so no shared
+// strings part is needed).
 func handMadeBook(t testing.TB, rows func(sheet *strings.Builder)) []byte {
+	t.Helper()
+	return handMadeSheets(t, 1, func(_ int, sheet *strings.Builder) { rows(sheet) })
+}
+
+// handMadeSheets is a hand-made XLSX of count sheets, S1 to Sn, each one's
+// rows written as XML by rows.
+func handMadeSheets(t testing.TB, count int, rows func(i int, sheet *strings.Builder)) []byte {
 	t.Helper()
 	var out bytes.Buffer
 	archive := zip.NewWriter(&out)
@@ -28,15 +35,21 @@ func handMadeBook(t testing.TB, rows func(sheet *strings.Builder)) []byte {
 			t.Fatal(err)
 		}
 	}
-	add("[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>`)
+	var types, sheets, relations strings.Builder
+	for i := 1; i <= count; i++ {
+		fmt.Fprintf(&types, `<Override PartName="/xl/worksheets/sheet%d.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`, i)
+		fmt.Fprintf(&sheets, `<sheet name="Sheet%d" sheetId="%d" r:id="rId%d"/>`, i, i, i)
+		fmt.Fprintf(&relations, `<Relationship Id="rId%d" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet%d.xml"/>`, i, i)
+		var sheet strings.Builder
+		sheet.WriteString(`<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
+		rows(i, &sheet)
+		sheet.WriteString(`</sheetData></worksheet>`)
+		add(fmt.Sprintf("xl/worksheets/sheet%d.xml", i), sheet.String())
+	}
+	add("[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>`+types.String()+`</Types>`)
 	add("_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)
-	add("xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`)
-	add("xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`)
-	var sheet strings.Builder
-	sheet.WriteString(`<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
-	rows(&sheet)
-	sheet.WriteString(`</sheetData></worksheet>`)
-	add("xl/worksheets/sheet1.xml", sheet.String())
+	add("xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>`+sheets.String()+`</sheets></workbook>`)
+	add("xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`+relations.String()+`</Relationships>`)
 	if err := archive.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -173,9 +186,9 @@ func TestSheetColumnsLimit(t *testing.T) {
 
 // A row of cells written without references is numbered one cell after
 // another, past column XFD, and excelize parses all of it before the
-// reader can count it: such a row is refused by counting its cells first
-// (xlsxlimit), at little cost. A 65 KB file of one such row once
-// allocated 1.5 GiB.
+// reader can count it: a row of more than workbookRowCellsMax cells is
+// refused by counting them first (xlsxlimit), at little cost. A 65 KB
+// file of one such row once allocated 1.5 GiB.
 func TestRowOfUnnumberedCellsIsRefusedInBoundedMemory(t *testing.T) {
 	const cells = 200_000
 	book := handMadeBook(t, func(sheet *strings.Builder) {
@@ -188,10 +201,42 @@ func TestRowOfUnnumberedCellsIsRefusedInBoundedMemory(t *testing.T) {
 	})
 	allocated, err := allocatedBytes(book)
 	t.Logf("%d-byte sheet, a row of %d cells without references: %d KiB allocated, %v", len(book), cells, allocated>>10, err)
-	if err == nil || !errors.Is(err, domain.ErrInvalid) || !strings.Contains(err.Error(), "xl/worksheets/sheet1.xml: row 2 of the part has more than 16384 cells") {
+	if err == nil || !errors.Is(err, domain.ErrInvalid) || !strings.Contains(err.Error(), "xl/worksheets/sheet1.xml: row 2 of the part has more than 1024 cells") {
 		t.Fatalf("a row of %d cells: %v", cells, err)
 	}
 	if allocated > 8<<20 {
 		t.Fatalf("refusing the row allocated %d MiB, want under 8 MiB", allocated>>20)
+	}
+}
+
+// The first row of each sheet is read to look for a template's headers:
+// a workbook of as many sheets as it may have, each with a first row as
+// wide as it may be, costs tens of MiB at most; one sheet more is refused
+// before any is read.
+func TestManySheetsCostLittle(t *testing.T) {
+	wide := func(_ int, sheet *strings.Builder) {
+		sheet.WriteString(`<row r="1">` + strings.Repeat(`<c><v>1</v></c>`, workbookRowCellsMax) + `</row>`)
+		sheet.WriteString(`<row r="2">` + inline("XFD2", "x") + `</row>`)
+	}
+	allocated, err := allocatedBytes(handMadeSheets(t, workbookSheetsMax, wide))
+	t.Logf("%d sheets, each a first row of %d cells: %d KiB allocated, %v", workbookSheetsMax, workbookRowCellsMax, allocated>>10, err)
+	if err == nil || !strings.Contains(err.Error(), "no sheet of the workbook has the headers") {
+		t.Fatalf("%d sheets without headers: %v", workbookSheetsMax, err)
+	}
+	if allocated > 48<<20 {
+		t.Fatalf("searching %d sheets allocated %d MiB, want under 48 MiB", workbookSheetsMax, allocated>>20)
+	}
+	if _, _, err := Read(handMadeSheets(t, workbookSheetsMax+1, wide)); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("the workbook has %d sheets, at most %d", workbookSheetsMax+1, workbookSheetsMax)) {
+		t.Fatalf("%d sheets: %v", workbookSheetsMax+1, err)
+	}
+	// The template's sheet may come after others.
+	last := handMadeSheets(t, 3, func(i int, sheet *strings.Builder) {
+		if i == 3 {
+			donationHeaders(sheet)
+			sheet.WriteString(`<row r="3">` + inline("A3", "D-1") + `</row>`)
+		}
+	})
+	if _, lines, err := Read(last); err != nil || len(lines) != 1 {
+		t.Fatalf("the template's sheet third of three: %d lines, %v", len(lines), err)
 	}
 }

@@ -17,21 +17,22 @@ import (
 )
 
 // RowCellsMax is Excel's own number of columns (A to XFD): no spreadsheet
-// program writes a row with more cells.
+// program writes a row with more cells. A caller may hold rows to fewer.
 const RowCellsMax = 16_384
 
 // scanBufferBytes is the read buffer of the scan.
 const scanBufferBytes = 64 << 10
 
 // Check refuses a workbook (the bytes of an XLSX, a zip) with a row of
-// more than RowCellsMax cells in any part, or whose parts unpack to more
-// than unzipBytesMax bytes in all. Every part is scanned, whatever its
+// more than rowCellsMax cells in any part (at most RowCellsMax), or whose
+// parts unpack to more than unzipBytesMax bytes in all. Every part is scanned, whatever its
 // name: a worksheet may live at any path its relationships name. An
 // element whose local name is c counts as a cell and one named row starts
 // a new row; a comment or CDATA holding such text can only count more
 // cells, never fewer. What does not unpack is left to excelize, which
 // unpacks with the same archive/zip, to refuse in its own words.
-func Check(content []byte, unzipBytesMax int64) error {
+func Check(content []byte, unzipBytesMax int64, rowCellsMax int) error {
+	rowCellsMax = min(rowCellsMax, RowCellsMax)
 	archive, err := zip.NewReader(bytes.NewReader(content), int64(len(content)))
 	if err != nil {
 		return nil
@@ -45,7 +46,7 @@ func Check(content []byte, unzipBytesMax int64) error {
 		}
 		limited := &io.LimitedReader{R: part, N: remaining + 1}
 		buffer.Reset(limited)
-		err = scan(buffer, file.Name)
+		err = scan(buffer, file.Name, rowCellsMax)
 		part.Close()
 		remaining -= (remaining + 1) - limited.N
 		if remaining < 0 {
@@ -60,7 +61,7 @@ func Check(content []byte, unzipBytesMax int64) error {
 
 // scan counts the cells of each row of one part, until the part ends or
 // does not unpack.
-func scan(in *bufio.Reader, name string) error {
+func scan(in *bufio.Reader, name string, rowCellsMax int) error {
 	rows, cells := 0, 0
 	for {
 		// Skip to the next tag.
@@ -75,8 +76,8 @@ func scan(in *bufio.Reader, name string) error {
 			rows, cells = rows+1, 0
 		case "c":
 			cells++
-			if cells > RowCellsMax {
-				return fmt.Errorf("%s: row %d of the part has more than %d cells, the most a spreadsheet row has (column XFD)", name, rows, RowCellsMax)
+			if cells > rowCellsMax {
+				return fmt.Errorf("%s: row %d of the part has more than %d cells, the most a row may have", name, rows, rowCellsMax)
 			}
 		}
 	}

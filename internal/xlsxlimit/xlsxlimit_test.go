@@ -55,7 +55,7 @@ func TestCheckCountsTheCellsOfEachRow(t *testing.T) {
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		err := Check(refused, 64<<20)
+		err := Check(refused, 64<<20, RowCellsMax)
 		runtime.ReadMemStats(&after)
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("any/where.bin: row 2 of the part has more than %d cells", RowCellsMax)) {
 			t.Fatalf("%q: a row of %d cells: %v", open, RowCellsMax+1, err)
@@ -63,23 +63,31 @@ func TestCheckCountsTheCellsOfEachRow(t *testing.T) {
 		if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 1<<20 {
 			t.Fatalf("%q: the scan allocated %d KiB", open, allocated>>10)
 		}
-		if err := Check(book(t, map[string]string{"xl/worksheets/sheet1.xml": sheet(open, RowCellsMax, RowCellsMax, 5)}), 64<<20); err != nil {
+		if err := Check(book(t, map[string]string{"xl/worksheets/sheet1.xml": sheet(open, RowCellsMax, RowCellsMax, 5)}), 64<<20, RowCellsMax); err != nil {
 			t.Fatalf("%q: rows of at most %d cells: %v", open, RowCellsMax, err)
 		}
 	}
 	// Elements that only begin with c, or end tags, are not cells.
 	others := `<row>` + strings.Repeat(`<col/><cols></cols><x:color/></c>`, RowCellsMax) + `</row>`
-	if err := Check(book(t, map[string]string{"xl/styles.xml": others}), 64<<20); err != nil {
+	if err := Check(book(t, map[string]string{"xl/styles.xml": others}), 64<<20, RowCellsMax); err != nil {
 		t.Fatalf("elements that are not cells were counted: %v", err)
 	}
 	big := book(t, map[string]string{"a.xml": strings.Repeat("x", 1000), "b.xml": strings.Repeat("y", 1000)})
-	if err := Check(big, 1500); err == nil || !strings.Contains(err.Error(), "unpacks to more than 1500 bytes") {
+	if err := Check(big, 1500, RowCellsMax); err == nil || !strings.Contains(err.Error(), "unpacks to more than 1500 bytes") {
 		t.Fatalf("parts of 2000 bytes against a limit of 1500: %v", err)
 	}
-	if err := Check(big, 2000); err != nil {
+	if err := Check(big, 2000, RowCellsMax); err != nil {
 		t.Fatalf("parts of 2000 bytes against a limit of 2000: %v", err)
 	}
-	if err := Check([]byte("PK\x03\x04 not a zip"), 1<<20); err != nil {
+	// A caller may hold rows to fewer cells, never to more than Excel has.
+	narrow := book(t, map[string]string{"s.xml": sheet("<c>", 10, 11)})
+	if err := Check(narrow, 1<<20, 10); err == nil || !strings.Contains(err.Error(), "s.xml: row 2 of the part has more than 10 cells") {
+		t.Fatalf("a row of 11 cells held to 10: %v", err)
+	}
+	if err := Check(book(t, map[string]string{"s.xml": sheet("<c>", RowCellsMax+1)}), 1<<20, 1<<30); err == nil {
+		t.Fatalf("a row of %d cells passed a limit above Excel's", RowCellsMax+1)
+	}
+	if err := Check([]byte("PK\x03\x04 not a zip"), 1<<20, RowCellsMax); err != nil {
 		t.Fatalf("a broken zip is left to excelize: %v", err)
 	}
 }
