@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/sheets/sheetstest"
 )
 
 // handMadeBook is a minimal XLSX written by hand, as an attacker would:
@@ -238,5 +239,71 @@ func TestManySheetsCostLittle(t *testing.T) {
 	})
 	if _, lines, err := Read(last); err != nil || len(lines) != 1 {
 		t.Fatalf("the template's sheet third of three: %d lines, %v", len(lines), err)
+	}
+}
+
+// sharedStringsBook is a workbook whose one cell names a shared string,
+// with count tiny shared strings.
+func sharedStringsBook(t *testing.T, count int) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	archive := zip.NewWriter(&out)
+	add := func(name, body string) {
+		writer, err := archive.Create(name)
+		if err == nil {
+			_, err = writer.Write([]byte(body))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>`)
+	add("_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)
+	add("xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`)
+	add("xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>`)
+	add("xl/worksheets/sheet1.xml", `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>`)
+	add("xl/sharedStrings.xml", `<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">`+strings.Repeat(`<si><t>x</t></si>`, count)+`</sst>`)
+	if err := archive.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// excelize decodes the shared strings whole, at some hundreds of bytes a
+// string: a workbook of more elements besides its cells than
+// workbookElementsMax is refused by counting them first. 1,000,000 tiny
+// strings (a 40 KB file) allocated about a gigabyte.
+func TestManySharedStringsAreRefusedInBoundedMemory(t *testing.T) {
+	const count = 1_000_000
+	book := sharedStringsBook(t, count)
+	allocated, err := allocatedBytes(book)
+	t.Logf("%d-byte workbook of %d shared strings: %d KiB allocated, %v", len(book), count, allocated>>10, err)
+	if err == nil || !errors.Is(err, domain.ErrInvalid) || !strings.Contains(err.Error(), fmt.Sprintf("more than %d elements besides its cells", workbookElementsMax)) {
+		t.Fatalf("%d shared strings: %v", count, err)
+	}
+	if allocated > 8<<20 {
+		t.Fatalf("refusing %d shared strings allocated %d MiB, want under 8 MiB", count, allocated>>20)
+	}
+}
+
+// A full sheet, rowsMax entries each with four texts of its own (id,
+// donor, bank reference, note), is within every limit and reads whole.
+func TestFullSheetOfTextsReads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills 20,000 rows")
+	}
+	var template bytes.Buffer
+	if err := Template(&template, domain.DefaultCatalog(), domain.TypeDonationReceived); err != nil {
+		t.Fatal(err)
+	}
+	rows := make([][]any, rowsMax)
+	for i := range rows {
+		rows[i] = []any{fmt.Sprintf("D-%d", i), "150626 乌审旗 Uxin", "general 日常帮扶", "2022-06-15", "enterprise 企业", fmt.Sprintf("某公司 %d", i),
+			"money 资金", 100 + i, "", "", "", fmt.Sprintf("ICBC-%d", i), fmt.Sprintf("第 %d 笔", i)}
+	}
+	filled := sheetstest.Fill(t, template.Bytes(), rows)
+	layout, lines, err := Read(filled)
+	if err != nil || layout.Type != domain.TypeDonationReceived || len(lines) != rowsMax || lines[rowsMax-1].Number != rowsMax+headerRows || lines[rowsMax-1].Err != nil {
+		t.Fatalf("a full sheet: %s, %d lines, %v", layout.Type, len(lines), err)
 	}
 }

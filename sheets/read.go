@@ -35,6 +35,11 @@ const (
 	// look for headers, and a cell costs excelize about 700 bytes: with
 	// Excel's 16,384 a 27 KB workbook of 32 sheets made 348 MiB of garbage.
 	workbookRowCellsMax = 1024
+	// workbookElementsMax caps the elements of a workbook besides its
+	// cells: shared strings, styles, names, which excelize decodes whole at
+	// some hundreds of bytes each (an 80 KB workbook of tiny shared strings
+	// took 2 GiB). Ten an entry is several distinct texts a row and room.
+	workbookElementsMax = 10 * rowsMax
 )
 
 // Rules of a cell, in Chinese and English, for errors a clerk reads.
@@ -117,9 +122,10 @@ func Read(content []byte) (Layout, []ledger.Line, error) {
 func workbookRows(content []byte) ([][]string, error) {
 	// An XLSX is a zip: what it may unpack to is bounded too, so a small
 	// file cannot fill memory.
-	// excelize parses a whole row before it answers with it: a row of
-	// millions of cells is refused by counting them first.
-	if err := xlsxlimit.Check(content, unzipBytesMax, workbookRowCellsMax); err != nil {
+	// excelize parses a whole row before it answers with it, and the
+	// shared strings and styles whole: a row of millions of cells, or
+	// millions of strings, are refused by counting them first.
+	if err := xlsxlimit.Check(content, xlsxlimit.Limits{UnzipBytesMax: unzipBytesMax, RowCellsMax: workbookRowCellsMax, ElementsMax: workbookElementsMax}); err != nil {
 		return nil, fmt.Errorf("%v: %w", err, domain.ErrInvalid)
 	}
 	book, err := excelize.OpenReader(bytes.NewReader(content), excelize.Options{UnzipSizeLimit: unzipBytesMax, UnzipXMLSizeLimit: unzipXMLBytesMax})

@@ -39,7 +39,7 @@ func ParseXLSX(data []byte, profile string) (s Statement, err error) {
 	}()
 	// excelize parses a whole row before it answers with it: a row of
 	// millions of cells is refused by counting them first.
-	if err := xlsxlimit.Check(data, xlsxUnzipLimit, xlsxlimit.RowCellsMax); err != nil {
+	if err := xlsxlimit.Check(data, xlsxlimit.Limits{UnzipBytesMax: xlsxUnzipLimit, RowCellsMax: xlsxlimit.RowCellsMax}); err != nil {
 		return Statement{}, fmt.Errorf("statement: xlsx: %v", err)
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
