@@ -38,7 +38,8 @@ const (
 	// workbookElementsMax caps the elements of a workbook besides its
 	// cells: shared strings, styles, names, which excelize decodes whole at
 	// some hundreds of bytes each (an 80 KB workbook of tiny shared strings
-	// took 2 GiB). Ten an entry is several distinct texts a row and room.
+	// took 2 GiB). Ten for each entry leaves room for several distinct
+	// texts on every row.
 	workbookElementsMax = 10 * rowsMax
 )
 
@@ -120,14 +121,14 @@ func Read(content []byte) (Layout, []ledger.Line, error) {
 // every row to its last cell, so one cell in column XFD per row made
 // 16,384 strings of each, and a 12 KB upload took a gigabyte.
 func workbookRows(content []byte) ([][]string, error) {
-	// An XLSX is a zip: what it may unpack to is bounded too, so a small
-	// file cannot fill memory.
 	// excelize parses a whole row before it answers with it, and the
 	// shared strings and styles whole: a row of millions of cells, or
 	// millions of strings, are refused by counting them first.
 	if err := xlsxlimit.Check(content, xlsxlimit.Limits{UnzipBytesMax: unzipBytesMax, RowCellsMax: workbookRowCellsMax, ElementsMax: workbookElementsMax}); err != nil {
 		return nil, fmt.Errorf("%v: %w", err, domain.ErrInvalid)
 	}
+	// An XLSX is a zip: what it may unpack to is bounded too, so a small
+	// file cannot fill memory.
 	book, err := excelize.OpenReader(bytes.NewReader(content), excelize.Options{UnzipSizeLimit: unzipBytesMax, UnzipXMLSizeLimit: unzipXMLBytesMax})
 	if err != nil {
 		return nil, fmt.Errorf("not a readable XLSX workbook: %v: %w", err, domain.ErrInvalid)
