@@ -60,8 +60,8 @@ func (s *Server) sheetImport(w http.ResponseWriter, r *http.Request, who identit
 		return err
 	}
 	// A flag that is not true or false (1 or 0) is refused before the body
-	// is read, never taken for false:
-	// "dry_run=1" once recorded the sheet it meant to preview.
+	// is read, never taken for false: "dry_run=1" once recorded the sheet
+	// it meant to preview.
 	var options app.LinesOptions
 	if options.DryRun, err = queryFlag(query, "dry_run"); err != nil {
 		return err
