@@ -127,7 +127,10 @@ func ParseTokens(text string) (*Tokens, error) {
 		}
 		parts := strings.SplitN(field, ":", 3)
 		if len(parts) != 3 {
-			return nil, fmt.Errorf("tokens: %q must be name:role:token", parts[0])
+			// A malformed entry is named by its place, counted as NewTokens
+			// counts, and never quoted: with a separator missing, any part
+			// of it may be the secret, and errors reach logs and terminals.
+			return nil, fmt.Errorf("token %d: must be name:role:token, and it has %d of those parts (the entry is not shown, as it may hold a token)", len(tokens)+1, len(parts))
 		}
 		tokens = append(tokens, Token{Name: parts[0], Role: Role(parts[1]), Token: parts[2]})
 	}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"crypto/sha256"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -60,6 +61,28 @@ func BenchmarkTokenLookup(b *testing.B) {
 	for b.Loop() {
 		if _, ok := tokens.lookup("bench-token-0123456789abcdef"); !ok {
 			b.Fatal("the token was not found")
+		}
+	}
+}
+
+// A malformed LEDGER_TOKENS entry is named by its place, never quoted: the
+// part that is not a name and role may be the secret itself.
+func TestParseTokensNeverEchoesAnEntry(t *testing.T) {
+	const secret = "Sup3rS3cretT0kenValue"
+	for text, place := range map[string]string{
+		"alice:admin:aaaaaaaaaaaaaaaaaaaa,bob-admin-" + secret: "token 2:",
+		"alice:admin:aaaaaaaaaaaaaaaaaaaa,bob:" + secret:       "token 2:",
+		" , " + secret + ",alice:admin:aaaaaaaaaaaaaaaaaaaa":   "token 1:",
+	} {
+		_, err := ParseTokens(text)
+		if err == nil {
+			t.Fatalf("ParseTokens(%q) accepted a malformed entry", text)
+		}
+		if strings.Contains(err.Error(), "Sup3r") || strings.Contains(err.Error(), "bob") {
+			t.Errorf("ParseTokens error shows the entry: %v", err)
+		}
+		if !strings.HasPrefix(err.Error(), place) || !strings.Contains(err.Error(), "name:role:token") {
+			t.Errorf("ParseTokens error %q does not name the entry as %q and the form it must have", err, place)
 		}
 	}
 }

@@ -42,22 +42,13 @@ func (s *Server) statementImport(w http.ResponseWriter, r *http.Request, who ide
 		return &apiError{status: http.StatusForbidden, code: "forbidden", message: "only finance and admins import bank statements"}
 	}
 	query := r.URL.Query()
-	flag := func(name string) (bool, error) {
-		switch query.Get(name) {
-		case "", "false", "0":
-			return false, nil
-		case "true", "1":
-			return true, nil
-		}
-		return false, &domain.ValidationError{Violations: []domain.Violation{{Field: name, Rule: "must be true or false"}}}
-	}
 	request := app.StatementRequest{FileName: query.Get("file"), Profile: query.Get("profile"), Account: query.Get("account"), Actor: who.name}
 	var err error
 	for _, option := range []struct {
 		name   string
 		target *bool
 	}{{"preview", &request.Preview}, {"strict", &request.Strict}, {"accept_balance_gap", &request.AcceptBalanceGap}} {
-		if *option.target, err = flag(option.name); err != nil {
+		if *option.target, err = queryFlag(query, option.name); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"container/heap"
 	"fmt"
 	"net/http"
 	"sort"
@@ -139,26 +140,38 @@ func sortedKeys[V any](values map[string]V) []string {
 	return keys
 }
 
-// limiter is a token bucket per API token.
+// limiter is a token bucket per key: per API token, and per remote
+// address for failed logins.
 type limiter struct {
 	mu      sync.Mutex
 	rate    float64
 	burst   float64
 	clock   func() time.Time
 	buckets map[string]*bucket
+	// byFull orders the buckets by the instant each holds a full burst
+	// again, the soonest first: the bucket evicted when there is no room.
+	byFull bucketHeap
+	// bucketsMax bounds the buckets kept (limiterBucketsMax).
+	bucketsMax int
 }
 
 type bucket struct {
+	key    string
 	tokens float64
 	last   time.Time
+	// full is when the bucket holds a full burst again; from then on it is
+	// the same as no bucket at all.
+	full time.Time
+	// index is the bucket's place in byFull.
+	index int
 }
 
-// limiterBucketsMax bounds the buckets kept: one per configured token, so
-// this is only a guard.
+// limiterBucketsMax bounds the buckets kept: one per configured token, or
+// per remote address that sent a wrong token recently.
 const limiterBucketsMax = 10_000
 
 func newLimiter(rate float64, burst int, clock func() time.Time) *limiter {
-	return &limiter{rate: rate, burst: float64(burst), clock: clock, buckets: map[string]*bucket{}}
+	return &limiter{rate: rate, burst: float64(burst), clock: clock, buckets: map[string]*bucket{}, bucketsMax: limiterBucketsMax}
 }
 
 // exhausted tells whether key has no credit left, without spending any.
@@ -178,17 +191,55 @@ func (l *limiter) allow(key string) bool {
 	now := l.clock()
 	b, ok := l.buckets[key]
 	if !ok {
-		if len(l.buckets) >= limiterBucketsMax {
-			clear(l.buckets)
+		if len(l.buckets) >= l.bucketsMax {
+			// Room is made by dropping the one bucket that is full soonest:
+			// dropping a bucket gives its key a full burst back, and this one
+			// gives back the least (nothing, if it is already full). Emptying
+			// every bucket instead let anyone with enough addresses wipe an
+			// exhausted address's count.
+			evicted := heap.Pop(&l.byFull).(*bucket)
+			delete(l.buckets, evicted.key)
 		}
-		b = &bucket{tokens: l.burst, last: now}
+		b = &bucket{key: key, tokens: l.burst, last: now, full: now}
 		l.buckets[key] = b
+		heap.Push(&l.byFull, b)
 	}
 	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
 	b.last = now
-	if b.tokens < 1 {
-		return false
+	allowed := b.tokens >= 1
+	if allowed {
+		b.tokens--
 	}
-	b.tokens--
-	return true
+	b.full = now
+	if l.rate > 0 {
+		b.full = now.Add(time.Duration((l.burst - b.tokens) / l.rate * float64(time.Second)))
+	}
+	heap.Fix(&l.byFull, b.index)
+	return allowed
+}
+
+// bucketHeap is a min-heap of buckets by the instant each is full again.
+// That order does not change as time passes (every bucket refills at the
+// same rate), so it only needs fixing when a bucket is spent from.
+type bucketHeap []*bucket
+
+func (h bucketHeap) Len() int           { return len(h) }
+func (h bucketHeap) Less(i, j int) bool { return h[i].full.Before(h[j].full) }
+func (h bucketHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+
+func (h *bucketHeap) Push(x any) {
+	b := x.(*bucket)
+	b.index = len(*h)
+	*h = append(*h, b)
+}
+
+func (h *bucketHeap) Pop() any {
+	old := *h
+	b := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return b
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -708,6 +709,20 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": page, "next_after": next})
 	return nil
+}
+
+// queryFlag reads a boolean query parameter: absent, "false" or "0" is
+// false, "true" or "1" is true, and anything else is refused naming the
+// parameter, never taken for false: a request that meant to preview must
+// not record.
+func queryFlag(query url.Values, name string) (bool, error) {
+	switch query.Get(name) {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	}
+	return false, &domain.ValidationError{Violations: []domain.Violation{{Field: name, Rule: "must be true or false (or 1 or 0)"}}}
 }
 
 func uintParameter(text, name string, fallback uint64) (uint64, error) {

@@ -59,6 +59,16 @@ func (s *Server) sheetImport(w http.ResponseWriter, r *http.Request, who identit
 	if err != nil {
 		return err
 	}
+	// A flag that is not true or false (1 or 0) is refused before the body
+	// is read, never taken for false: "dry_run=1" once recorded the sheet
+	// it meant to preview.
+	var options app.LinesOptions
+	if options.DryRun, err = queryFlag(query, "dry_run"); err != nil {
+		return err
+	}
+	if options.SkipInvalid, err = queryFlag(query, "skip_invalid"); err != nil {
+		return err
+	}
 	content, err := io.ReadAll(r.Body)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
@@ -77,7 +87,6 @@ func (s *Server) sheetImport(w http.ResponseWriter, r *http.Request, who identit
 	for i := range lines {
 		lines[i].Event.Actor = who.name
 	}
-	options := app.LinesOptions{DryRun: query.Get("dry_run") == "true", SkipInvalid: query.Get("skip_invalid") == "true"}
 	report, err := s.options.Ledger.RecordLines(r.Context(), lines, options)
 	rows := make([]sheetRow, len(report.Outcomes))
 	for i, outcome := range report.Outcomes {

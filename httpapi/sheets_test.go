@@ -1,9 +1,12 @@
 package httpapi_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -150,5 +153,105 @@ func TestRecordBatchNamesTheEventItRepeats(t *testing.T) {
 	}
 	if head := server.head(t); head != 0 {
 		t.Fatalf("refused batches wrote %d events", head)
+	}
+}
+
+// The import's flags read as the statement route's do: dry_run=1 previews
+// (it once recorded the sheet, as only "true" counted), and a flag that is
+// neither true nor false is refused naming it, with nothing recorded.
+func TestSpreadsheetImportFlagsAreStrict(t *testing.T) {
+	server := startTestServer(t)
+	clerk := server.Tokens[httpapi.RoleClerk]
+	good := filledDonations(t, server, [][]any{
+		{"D-F-1", "150626 乌审旗 Uxin", "general 日常帮扶", "2022-06-15", "enterprise 企业", "某公司", "money 资金", 5000},
+	})
+	status, preview := postSheet(t, server, clerk, "?dry_run=1", good)
+	if status != http.StatusOK || preview.Recorded != 0 || len(preview.Rows) != 1 || preview.Rows[0].Status != "valid" {
+		t.Fatalf("dry_run=1: %d %+v, want a preview", status, preview)
+	}
+	for _, query := range []string{"?dry_run=yes", "?dry_run=TRUE", "?dry_run=", "?skip_invalid=on", "?dry_run=true&skip_invalid=2"} {
+		reply := call(t, "POST", server.URL+"/api/v1/imports"+query, clerk, string(good))
+		name, _, _ := strings.Cut(query[strings.LastIndex(query, "?")+1:], "=")
+		if strings.Contains(query, "&") {
+			name = "skip_invalid"
+		}
+		if query == "?dry_run=" {
+			// An empty value is an absent flag, as on the statement route.
+			if reply.status != http.StatusCreated {
+				t.Fatalf("%s: %d %s, want the sheet recorded", query, reply.status, reply.body)
+			}
+			continue
+		}
+		if reply.status != http.StatusBadRequest || !strings.Contains(string(reply.body), `"field":"`+name+`"`) {
+			t.Fatalf("%s: %d %s, want 400 naming %s", query, reply.status, reply.body, name)
+		}
+	}
+	if head := server.head(t); head != 1 {
+		t.Fatalf("the log holds %d events, want only the one the plain import recorded", head)
+	}
+}
+
+// wideBook is a hand-made XLSX of the donations headers and rows of one
+// cell each in column XFD, as the security review built it.
+func wideBook(t *testing.T, rows int) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	archive := zip.NewWriter(&out)
+	add := func(name, body string) {
+		writer, err := archive.Create(name)
+		if err == nil {
+			_, err = writer.Write([]byte(body))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>`)
+	add("_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)
+	add("xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`)
+	add("xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`)
+	inline := func(cell, text string) string {
+		return fmt.Sprintf(`<c r="%s" t="inlineStr"><is><t>%s</t></is></c>`, cell, text)
+	}
+	var sheet strings.Builder
+	sheet.WriteString(`<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">`)
+	for i, header := range strings.Split("捐赠编号,地区,活动,日期,捐赠方类型,捐赠单位,形式,金额（元）,物资,数量,物资价值（元）,银行流水号,备注", ",") {
+		sheet.WriteString(inline(fmt.Sprintf("%c1", 'A'+i), header))
+	}
+	sheet.WriteString(`</row>`)
+	for row := 2; row <= rows; row++ {
+		fmt.Fprintf(&sheet, `<row r="%d">%s</row>`, row, inline(fmt.Sprintf("XFD%d", row), "x"))
+	}
+	sheet.WriteString(`</sheetData></worksheet>`)
+	add("xl/worksheets/sheet1.xml", sheet.String())
+	if err := archive.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// A clerk's upload of a few kilobytes with a cell in column XFD on each
+// row once took about a gigabyte of the server's memory (475 MB a thousand
+// rows): it is refused with 400 naming the row, the column and the limit,
+// and answering it allocates little (the bound is loose, as the embedded
+// server allocates alongside).
+func TestSpreadsheetImportRefusesAWideSheet(t *testing.T) {
+	server := startTestServer(t)
+	wide := wideBook(t, 2000)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	reply := call(t, "POST", server.URL+"/api/v1/imports", server.Tokens[httpapi.RoleClerk], string(wide))
+	runtime.ReadMemStats(&after)
+	allocated := after.TotalAlloc - before.TotalAlloc
+	t.Logf("a %d-byte sheet of 2,000 rows with a cell in column XFD: %d %s, %d KiB allocated", len(wide), reply.status, reply.body, allocated>>10)
+	if reply.status != http.StatusBadRequest || !strings.Contains(string(reply.body), "row 2 has a value in column XFD") || !strings.Contains(string(reply.body), "at most 32 columns") {
+		t.Fatalf("a sheet with a cell in column XFD: %d %s", reply.status, reply.body)
+	}
+	if allocated > 64<<20 {
+		t.Fatalf("refusing the wide sheet allocated %d MiB, want well under 64 MiB", allocated>>20)
+	}
+	if head := server.head(t); head != 0 {
+		t.Fatalf("a refused sheet left %d events", head)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/internal/xlsxlimit"
 	"github.com/ordos-union/ledger/ledger"
 )
 
@@ -24,6 +26,21 @@ import (
 const (
 	unzipBytesMax    = 64 << 20
 	unzipXMLBytesMax = 32 << 20
+	// workbookSheetsMax caps the sheets of a workbook, each of which may be
+	// searched for a template's headers.
+	workbookSheetsMax = 32
+	// workbookRowCellsMax caps the cells of a row on any sheet of the
+	// workbook, counted before excelize parses a row (sheetColumnsMax holds
+	// the template's sheet to less). Each sheet's first row is parsed to
+	// look for headers, and a cell costs excelize about 700 bytes: with
+	// Excel's 16,384 a 27 KB workbook of 32 sheets made 348 MiB of garbage.
+	workbookRowCellsMax = 1024
+	// workbookElementsMax caps the elements of a workbook besides its
+	// cells: shared strings, styles, names, which excelize decodes whole at
+	// some hundreds of bytes each (an 80 KB workbook of tiny shared strings
+	// took 2 GiB). Ten for each entry leaves room for several distinct
+	// texts on every row.
+	workbookElementsMax = 10 * rowsMax
 )
 
 // Rules of a cell, in Chinese and English, for errors a clerk reads.
@@ -77,7 +94,7 @@ func Read(content []byte) (Layout, []ledger.Line, error) {
 		return Layout{}, nil, err
 	}
 	if len(rows) > rowsMax+headerRows {
-		return Layout{}, nil, fmt.Errorf("the sheet has %d rows, at most %d entries: %w", len(rows), rowsMax, domain.ErrInvalid)
+		return Layout{}, nil, tooManyRows(len(rows))
 	}
 	layout, positions, err := layoutOf(rows)
 	if err != nil {
@@ -97,7 +114,19 @@ func Read(content []byte) (Layout, []ledger.Line, error) {
 // workbookRows are the rows of the workbook's first sheet that has a
 // layout's headers, with raw cell values (numbers as numbers, dates as
 // serial days).
+//
+// The rows are streamed, and each is checked as it is read: a sheet with
+// a row wider than sheetColumnsMax, or with a value below the rowsMax
+// entries, is refused there. Reading the whole sheet first (GetRows) pads
+// every row to its last cell, so one cell in column XFD per row made
+// 16,384 strings of each, and a 12 KB upload took a gigabyte.
 func workbookRows(content []byte) ([][]string, error) {
+	// excelize parses a whole row before it answers with it, and the
+	// shared strings and styles whole: a row of millions of cells, or
+	// millions of strings, are refused by counting them first.
+	if err := xlsxlimit.Check(content, xlsxlimit.Limits{UnzipBytesMax: unzipBytesMax, RowCellsMax: workbookRowCellsMax, ElementsMax: workbookElementsMax}); err != nil {
+		return nil, fmt.Errorf("%v: %w", err, domain.ErrInvalid)
+	}
 	// An XLSX is a zip: what it may unpack to is bounded too, so a small
 	// file cannot fill memory.
 	book, err := excelize.OpenReader(bytes.NewReader(content), excelize.Options{UnzipSizeLimit: unzipBytesMax, UnzipXMLSizeLimit: unzipXMLBytesMax})
@@ -105,21 +134,89 @@ func workbookRows(content []byte) ([][]string, error) {
 		return nil, fmt.Errorf("not a readable XLSX workbook: %v: %w", err, domain.ErrInvalid)
 	}
 	defer book.Close()
-	for _, sheet := range book.GetSheetList() {
-		rows, err := book.GetRows(sheet, excelize.Options{RawCellValue: true})
+	list := book.GetSheetList()
+	if len(list) > workbookSheetsMax {
+		return nil, fmt.Errorf("the workbook has %d sheets, at most %d: %w", len(list), workbookSheetsMax, domain.ErrInvalid)
+	}
+	for _, sheet := range list {
+		rows, found, err := sheetRows(book, sheet)
 		if err != nil {
-			return nil, fmt.Errorf("sheet %s: %v: %w", sheet, err, domain.ErrInvalid)
+			return nil, fmt.Errorf("sheet %s: %w", sheet, err)
 		}
-		if len(rows) > 0 {
-			if _, _, err := layoutOf(rows); err == nil {
-				return rows, nil
-			}
+		if found {
+			return rows, nil
 		}
 	}
 	return nil, fmt.Errorf("no sheet of the workbook has the headers of a template (ledger template): %w", domain.ErrInvalid)
 }
 
+// sheetRows reads one sheet whose first row has a layout's headers, row by
+// row; found is false, with nothing more read, when the first row has no
+// layout's headers. Empty rows at the bottom are left off, as GetRows
+// leaves them.
+func sheetRows(book *excelize.File, sheet string) (rows [][]string, found bool, err error) {
+	iterator, err := book.Rows(sheet)
+	if err != nil {
+		return nil, false, fmt.Errorf("%v: %w", err, domain.ErrInvalid)
+	}
+	defer iterator.Close()
+	// used is how many rows are kept: up to the last with a value.
+	used := 0
+	for number := 1; iterator.Next(); number++ {
+		// Columns pads a row to its last cell before answering: that one
+		// row is the most a sheet costs before it is refused.
+		cells, err := iterator.Columns(excelize.Options{RawCellValue: true})
+		if err != nil {
+			return nil, false, fmt.Errorf("row %d: %v: %w", number, err, domain.ErrInvalid)
+		}
+		if number == 1 {
+			if _, _, err := layoutOf([][]string{cells}); err != nil {
+				return nil, false, nil
+			}
+		}
+		if len(cells) == 0 {
+			if number <= rowsMax+headerRows {
+				rows = append(rows, nil)
+			}
+			continue
+		}
+		if len(cells) > sheetColumnsMax {
+			return nil, true, tooWide(number, len(cells))
+		}
+		if number > rowsMax+headerRows {
+			return nil, true, tooManyRows(number)
+		}
+		rows = append(rows, cells)
+		used = number
+	}
+	if err := iterator.Error(); err != nil {
+		return nil, false, fmt.Errorf("%v: %w", err, domain.ErrInvalid)
+	}
+	if len(rows) == 0 {
+		// A sheet without rows has no headers either.
+		return nil, false, nil
+	}
+	return rows[:used], true, nil
+}
+
+// tooWide refuses a row with a value beyond sheetColumnsMax columns.
+func tooWide(row, columns int) error {
+	column := strconv.Itoa(columns)
+	if name, err := excelize.ColumnNumberToName(columns); err == nil {
+		column = fmt.Sprintf("%s (column %d)", name, columns)
+	}
+	return fmt.Errorf("row %d has a value in column %s, at most %d columns (the template's and a few of your own): %w",
+		row, column, sheetColumnsMax, domain.ErrInvalid)
+}
+
+// tooManyRows refuses a sheet with a value below its rowsMax entries.
+func tooManyRows(rows int) error {
+	return fmt.Errorf("the sheet has %d rows, at most %d entries: %w", rows, rowsMax, domain.ErrInvalid)
+}
+
 // csvRows reads CSV in UTF-8 (with or without a byte order mark) or GBK.
+// Empty fields at the end of a row are left off, and a row with a value
+// beyond sheetColumnsMax columns is refused, as in a workbook.
 func csvRows(content []byte) ([][]string, error) {
 	content = bytes.TrimPrefix(content, []byte("\xEF\xBB\xBF"))
 	if !utf8.Valid(content) {
@@ -131,6 +228,9 @@ func csvRows(content []byte) ([][]string, error) {
 	}
 	reader := csv.NewReader(bytes.NewReader(content))
 	reader.FieldsPerRecord = -1
+	// One record's fields are held at a time; the rows kept are copies cut
+	// to their width.
+	reader.ReuseRecord = true
 	var rows [][]string
 	for {
 		row, err := reader.Read()
@@ -143,7 +243,14 @@ func csvRows(content []byte) ([][]string, error) {
 		if len(rows) > rowsMax+headerRows {
 			return rows, nil
 		}
-		rows = append(rows, row)
+		width := len(row)
+		for width > 0 && row[width-1] == "" {
+			width--
+		}
+		if width > sheetColumnsMax {
+			return nil, tooWide(len(rows)+1, width)
+		}
+		rows = append(rows, slices.Clone(row[:width]))
 	}
 }
 

@@ -24,6 +24,10 @@ const (
 	FileBytesMax = 8 << 20
 	// rowsMax caps the rows of one sheet.
 	rowsMax = 20_000
+	// sheetColumnsMax caps the columns of a sheet's row: the widest
+	// template has 14, and a clerk may keep a few columns of their own to
+	// the right, which are not read.
+	sheetColumnsMax = 32
 	// headerRows are the rows above the first entry: Chinese headers, then
 	// English ones.
 	headerRows = 2

@@ -5,10 +5,18 @@ import (
 	"fmt"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/ordos-union/ledger/internal/xlsxlimit"
 )
 
 // xlsxUnzipLimit caps how much a workbook may inflate to, against zip bombs.
 const xlsxUnzipLimit = 1 << 30
+
+// xlsxColumnsMax caps the columns of a statement row: banks export a few
+// dozen at most. excelize pads a row with an empty string for every column
+// up to its last cell, so without a cap one cell in column XFD per row made
+// 16,384 strings of every row.
+const xlsxColumnsMax = 256
 
 // ParseXLSX reads the first sheet of a bank's XLSX export with a profile (""
 // means "generic"), like ParseCSV. Cells are read as stored, not as
@@ -29,6 +37,11 @@ func ParseXLSX(data []byte, profile string) (s Statement, err error) {
 			s, err = Statement{}, fmt.Errorf("statement: xlsx: malformed workbook: %v", r)
 		}
 	}()
+	// excelize parses a whole row before it answers with it: a row of
+	// millions of cells is refused by counting them first.
+	if err := xlsxlimit.Check(data, xlsxlimit.Limits{UnzipBytesMax: xlsxUnzipLimit, RowCellsMax: xlsxlimit.RowCellsMax}); err != nil {
+		return Statement{}, fmt.Errorf("statement: xlsx: %v", err)
+	}
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
 		UnzipSizeLimit:    xlsxUnzipLimit,
 		UnzipXMLSizeLimit: 64 << 20,
@@ -67,6 +80,16 @@ func ParseXLSX(data []byte, profile string) (s Statement, err error) {
 		cells, err := rows.Columns(excelize.Options{RawCellValue: true})
 		if err != nil {
 			return Statement{}, fmt.Errorf("statement: xlsx: sheet %s row %d: %v", sheet, rowNumber, err)
+		}
+		if len(cells) > xlsxColumnsMax {
+			// The row was padded to its last cell once, here; it is refused
+			// before any more rows are read.
+			column := fmt.Sprint(len(cells))
+			if name, err := excelize.ColumnNumberToName(len(cells)); err == nil {
+				column = fmt.Sprintf("%s (column %d)", name, len(cells))
+			}
+			return Statement{}, fmt.Errorf("statement: xlsx: sheet %s row %d has a value in column %s, more than the limit of %d columns; remove what is right of the statement",
+				sheet, rowNumber, column, xlsxColumnsMax)
 		}
 		if err := t.row(rowNumber, cells); err != nil {
 			return Statement{}, err
