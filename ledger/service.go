@@ -380,6 +380,14 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[
 				if err != nil {
 					return nil, false, err
 				}
+				if canonical, ok := domain.CanonicalRetry(state, *event); ok && record.ContentHash != hash {
+					// A correction is stored with its replacement encoded
+					// again (Decide): the retry is the same request if that
+					// is what it says.
+					if hash, err = canonical.ContentHash(); err != nil {
+						return nil, false, err
+					}
+				}
 				if record.ContentHash != hash {
 					dirty = dirty || len(written) > 0
 					return nil, false, keyReusedError(i, event.IdempotencyKey, record)
