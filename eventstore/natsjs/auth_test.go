@@ -483,6 +483,11 @@ func TestProvisionHardensAnOlderKeystore(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// The runtime may not update it, and says who can.
+	runtime := connectAs(t, natsServer, credentials, natsjs.RoleRuntime)
+	if _, err := natsjs.OpenKeystore(ctx, runtime, 1); !errors.Is(err, natsjs.ErrPermissionDenied) || !strings.Contains(err.Error(), "ledger doctor") {
+		t.Fatalf("the runtime opening an older keystore: %v, want a refusal naming ledger doctor", err)
+	}
 	if err := natsjs.Provision(ctx, operator, natsjs.Options{}); err != nil {
 		t.Fatal(err)
 	}
