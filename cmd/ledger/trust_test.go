@@ -145,6 +145,14 @@ func TestNATSPortEnforcesRoles(t *testing.T) {
 		t.Fatalf("the handed-out seed: %v %v, want mode 0600", info, err)
 	}
 	runLedger(t, "", "nats-credentials", "operator", "--data", data).expect(t, 2, "not handed out")
+	// The runtime's is handed out for other nodes of the ledger, with a
+	// warning of what it can do, on standard error (the seed alone is on
+	// standard output).
+	runtimeSeed := runLedger(t, "", "nats-credentials", "runtime", "--data", data)
+	runtimeSeed.expect(t, 0, "reads every personal-data key")
+	if !strings.HasPrefix(runtimeSeed.stdout, "SU") || strings.Contains(runtimeSeed.stdout, "personal-data") {
+		t.Fatalf("nats-credentials runtime printed on standard output:\n%s", runtimeSeed.stdout)
+	}
 	followLiveTotals(t, url, seed, "150626.general", `received ¥1.00`)
 
 	// The runtime user may not remove the log or the checkpoints.
