@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -285,6 +287,15 @@ func (c *Campaign) Decide(event *Event, validator Validator) error {
 		if err := validator.Validate(*event); err != nil {
 			return err
 		}
+		// What is stored is the replacement as decoded, encoded again,
+		// never the client's bytes: those could hold what decoding drops
+		// or merges (a key in another case, read as the field it folds
+		// to), which would then sit in the log in plain text, outside the
+		// sealed personal data and beyond erasure. Only a valid payload
+		// encodes (an invalid amount does not), hence after Validate.
+		if p.Replacement, err = encodeReplacement(replacement); err != nil {
+			return err
+		}
 		if EntityID(replacement) != EntityID(target.payload) {
 			return rejectf("data.replacement", "must keep the id %q of the entry it corrects", EntityID(target.payload))
 		}
@@ -560,6 +571,54 @@ func decodeReplacement(raw []byte, targetType EventType) (Payload, error) {
 		return nil, problems.err()
 	}
 	return derefPayload(payload), nil
+}
+
+// encodeReplacement encodes a decoded replacement as the ledger stores it:
+// encoding/json's bytes, without the HTML escaping nothing here needs, as
+// the ledger writes its events.
+func encodeReplacement(replacement Payload) (json.RawMessage, error) {
+	var buffer bytes.Buffer
+	encoder := json.NewEncoder(&buffer)
+	encoder.SetEscapeHTML(false)
+	if err := encoder.Encode(replacement); err != nil {
+		return nil, fmt.Errorf("encode the replacement: %w", err)
+	}
+	return bytes.TrimSuffix(buffer.Bytes(), []byte("\n")), nil
+}
+
+// CanonicalRetry returns the event as Decide would store it when it is a
+// correction of an entry state holds: its replacement decoded against the
+// target's type and encoded again. A retry of a correction (same
+// idempotency key) carries the client's bytes again, while the ledger
+// stored, and hashed, the re-encoded ones; the retry is the same request
+// when either hash matches. ok is false when there is nothing to redo.
+func CanonicalRetry(state Aggregate, event Event) (Event, bool) {
+	campaign, isCampaign := state.(*Campaign)
+	correction, isCorrection := event.Data.(*EntryCorrected)
+	if !isCampaign || !isCorrection {
+		return event, false
+	}
+	targetID, err := uuid.Parse(correction.TargetEventID)
+	if err != nil {
+		return event, false
+	}
+	target, found := campaign.entries[targetID]
+	if !found {
+		return event, false
+	}
+	replacement, err := decodeReplacement(correction.Replacement, target.eventType)
+	if err != nil {
+		return event, false
+	}
+	encoded, err := encodeReplacement(replacement)
+	if err != nil {
+		return event, false
+	}
+	copied := *correction
+	copied.Replacement = encoded
+	copied.replacement = replacement
+	event.Data = &copied
+	return event, true
 }
 
 // ResolveCorrection decodes a stored correction's replacement against the

@@ -553,6 +553,40 @@ func TestCampaignCorrections(t *testing.T) {
 	})
 }
 
+// A correction stores its replacement as the ledger decoded and encoded
+// it again, not as the client sent it: a key in another case, which
+// decoding reads as the field it folds to, leaves no trace in the log.
+func TestCampaignCorrectionStoresTheDecodedReplacement(t *testing.T) {
+	log := newCampaignLog(t)
+	entry := log.record(receipt(uxin, "D-1", "5000.00"))
+	sent := `{ "DONATION_ID":"D-1", "campaign":"` + cooling + `", "Donor_Kind":"enterprise",` +
+		` "donor_organisation":"鄂尔多斯市某能源有限公司", "form":"money", "amount":"4000.00" }`
+	corrected := log.record(correction(uxin, entry.ID, sent))
+	stored := string(corrected.Data.(*domain.EntryCorrected).Replacement)
+	want := `{"donation_id":"D-1","campaign":"` + cooling + `","donor_kind":"enterprise","donor_organisation":"鄂尔多斯市某能源有限公司","form":"money","amount":"4000.00"}`
+	if stored != want {
+		t.Fatalf("stored replacement\n%s\nwant\n%s", stored, want)
+	}
+	encoded, err := corrected.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(encoded), "DONATION_ID") || strings.Contains(string(encoded), "Donor_Kind") {
+		t.Fatalf("the stored event keeps the client's keys: %s", encoded)
+	}
+	// A retry with the client's bytes is the same request: one of its two
+	// content hashes is the one the ledger recorded for the correction.
+	retry := log.prepare(correction(uxin, entry.ID, sent))
+	canonical, ok := domain.CanonicalRetry(log.campaign, retry)
+	if !ok {
+		t.Fatal("CanonicalRetry did not recognise a correction of a known entry")
+	}
+	recorded, _ := corrected.ContentHash()
+	if again, _ := canonical.ContentHash(); again != recorded {
+		t.Fatalf("the retry's canonical content hash %s differs from the correction's %s", again, recorded)
+	}
+}
+
 // TestCampaignCorrectionReplacementValidated: the replacement is decoded
 // against the target's type only in Decide, which reports its problems as
 // validation errors under data.replacement.

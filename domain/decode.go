@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -266,8 +267,11 @@ func invalidUTF8Offset(raw []byte) int {
 }
 
 // duplicateKey finds the first key that appears twice in one JSON object
-// and returns its path ("data.amount"). Malformed JSON finds nothing: the
-// strict decoding after it names that problem.
+// and returns its path ("data.amount"). Keys are compared as encoding/json
+// matches them to fields, ignoring case: {"DONOR_KIND": …, "donor_kind": …}
+// fills one field twice, the last value winning, just as an exact
+// duplicate does. Malformed JSON finds nothing: the strict decoding after
+// it names that problem.
 func duplicateKey(raw []byte) (string, bool) {
 	var found string
 	keys := map[string]bool{}
@@ -275,22 +279,58 @@ func duplicateKey(raw []byte) (string, bool) {
 		if !isKey {
 			return true
 		}
-		if keys[path] {
+		folded := foldKey(path)
+		if keys[folded] {
 			found = path
 			return false
 		}
-		keys[path] = true
+		keys[folded] = true
 		return true
 	}, func(objectPath string) {
 		// An object opens: its keys start afresh, which matters for the
 		// objects of an array, which share one path.
+		folded := foldKey(objectPath)
 		for key := range keys {
-			if objectPath == "" || strings.HasPrefix(key, objectPath+".") {
+			if folded == "" || strings.HasPrefix(key, folded+".") {
 				delete(keys, key)
 			}
 		}
 	})
 	return found, found != ""
+}
+
+// foldKey folds a key (or a path of keys) as encoding/json does when it
+// matches a key to a field (its foldName): ASCII letters upper-cased, any
+// other rune replaced by the smallest rune of its Unicode fold set, so
+// that "K" (the Kelvin sign) and "ſ" (the long s) fold as "K" and "S" do.
+// The separators of a path fold to themselves.
+func foldKey(key string) string {
+	folded := make([]byte, 0, len(key))
+	for i := 0; i < len(key); {
+		if c := key[i]; c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			folded = append(folded, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(key[i:])
+		folded = utf8.AppendRune(folded, foldRune(r))
+		i += size
+	}
+	return string(folded)
+}
+
+// foldRune is the smallest rune of r's fold set, as encoding/json's.
+func foldRune(r rune) rune {
+	for {
+		next := unicode.SimpleFold(r)
+		if next <= r {
+			return next
+		}
+		r = next
+	}
 }
 
 // pathAt names the field whose key or value holds byte offset in raw ("$"

@@ -296,6 +296,12 @@ func TestValidationRules(t *testing.T) {
 		{name: "bidi isolate in note", raw: setData(received, "note", "\u2066收到\u2069"), stage: "validate", field: "data.note", phrase: "bidirectional override or isolate"},
 		{name: "amount given twice", raw: []byte(strings.Replace(string(received), `"amount":`, `"amount":"1.00","amount":`, 1)), stage: "decode", field: "data.amount", phrase: "appears twice"},
 		{name: "type given twice", raw: []byte(strings.Replace(string(received), `"county":`, `"type":"donation_received","county":`, 1)), stage: "decode", field: "type", phrase: "appears twice"},
+		// encoding/json matches keys to fields ignoring case (and folding
+		// the Kelvin sign as K): a key in another case fills the same field.
+		{name: "amount given twice, once in capitals", raw: []byte(strings.Replace(string(received), `"amount":`, `"AMOUNT":"1.00","amount":`, 1)), stage: "decode", field: "data.amount", phrase: "appears twice"},
+		{name: "county given twice, once capitalised", raw: []byte(strings.Replace(string(received), `"county":`, `"County":"150603","county":`, 1)), stage: "decode", field: "county", phrase: "appears twice"},
+		{name: "donor_kind given twice, once with the Kelvin sign", raw: []byte(strings.Replace(string(received), `"donor_kind":`, "\"donor_\u212aind\":\"individual\",\"donor_kind\":", 1)), stage: "decode", field: "data.donor_kind", phrase: "appears twice"},
+		{name: "replacement key twice in another case", raw: []byte(strings.Replace(string(corrected), `"replacement":{`, `"replacement":{"DONOR_KIND":"张三 身份证110101199001011234",`, 1)), stage: "decode", field: "data.replacement.donor_kind", phrase: "appears twice"},
 		{name: "key twice inside an item", raw: []byte(strings.Replace(string(delivered), `"quantity":40`, `"quantity":4,"quantity":40`, 1)), stage: "decode", field: "data.items[].quantity", phrase: "appears twice"},
 		{name: "entity id with a space", raw: setData(received, "donation_id", "D 1"), stage: "validate", field: "data.donation_id", phrase: "must be 1-64 letters, digits"},
 		{name: "idempotency key with a slash", raw: setTop(received, "idempotency_key", "recv/D-1"), stage: "validate", field: "idempotency_key", phrase: "must use only letters, digits"},

@@ -475,6 +475,14 @@ func (s *Service) decide(ctx context.Context, events []domain.Event, slots map[d
 				if err != nil {
 					return decision{}, false, err
 				}
+				if canonical, ok := domain.CanonicalRetry(state, *event); ok && record.ContentHash != hash {
+					// A correction is stored with its replacement encoded
+					// again (Decide): the retry is the same request if that
+					// is what it says.
+					if hash, err = canonical.ContentHash(); err != nil {
+						return decision{}, false, err
+					}
+				}
 				if record.ContentHash != hash {
 					dirty = dirty || len(written) > 0
 					return decision{}, false, keyReusedError(i, event.IdempotencyKey, record)

@@ -301,3 +301,31 @@ func TestRecordStampsCurrentVersion(t *testing.T) {
 		t.Fatalf("format read back as %q, want %q", format, domain.FormatBoth)
 	}
 }
+
+// A correction is stored with its replacement re-encoded from its decoding
+// (keys in the payload's order, not the client's); a retry with the same
+// idempotency key, sending the client's bytes again, is still the same
+// request and answered as a duplicate, not refused as a reused key.
+func TestCorrectionRetryIsTheSameRequest(t *testing.T) {
+	service, store := newLedger(t)
+	results := record(t, service, eventstoretest.Donation("general", "150626", "D-1", 100000))
+	correct := func() domain.Event {
+		// json.Marshal of a map sorts the keys: not the order the ledger
+		// encodes a donation in.
+		replacement, _ := json.Marshal(map[string]any{"donation_id": "D-1", "campaign": "general", "donor_kind": "enterprise",
+			"donor_organisation": "某公司", "form": "money", "amount": "1200.00"})
+		return domain.Event{Type: domain.TypeEntryCorrected, County: "150626", OccurredAt: eventstoretest.Clock(), Actor: "finance",
+			IdempotencyKey: "correct-D-1",
+			Data: &domain.EntryCorrected{Campaign: "general", TargetEventID: results[0].EventID.String(),
+				Reason: "与银行对账单核对", Replacement: replacement}}
+	}
+	first := record(t, service, correct())
+	head, _ := store.Head(context.Background())
+	again := record(t, service, correct())
+	if !again[0].Duplicate || again[0].EventID != first[0].EventID {
+		t.Fatalf("retry: %+v, want a duplicate of %s", again[0], first[0].EventID)
+	}
+	if after, _ := store.Head(context.Background()); after != head {
+		t.Fatalf("the retry moved the head from %d to %d", head, after)
+	}
+}

@@ -36,11 +36,19 @@ func MakeCredentials(dataDir string) (string, error) {
 	return natsjs.CredentialsDir(dataDir), nil
 }
 
-// HandedOutRoles are the NATS users whose credential may be given to
-// another program: the watcher (reads the live totals bucket) and the
-// runtime (what the ledger's commands run as). The operator's stays in the
+// HandedOutRoles are the NATS users whose credential may be given out:
+// the watcher (reads the live totals bucket), for any program, and the
+// runtime (what the ledger's commands run as), for another node of the
+// same ledger only, which needs it to run against the federation's own
+// NATS. The runtime reads every personal-data key and may destroy keys one
+// at a time (forget needs both), so it is the ledger's own credential, not
+// a program's; docs/OPERATIONS.md says so. The operator's stays in the
 // data directory.
-var HandedOutRoles = []string{string(natsjs.RoleWatcher), string(natsjs.RoleRuntime)}
+var HandedOutRoles = []string{string(natsjs.RoleWatcher), RoleRuntime}
+
+// RoleRuntime names the runtime user, whose credential is handed out with
+// a warning.
+const RoleRuntime = string(natsjs.RoleRuntime)
 
 // Credential is the nkey seed of one handed-out role.
 func Credential(dataDir, role string) ([]byte, error) {

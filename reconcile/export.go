@@ -10,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/internal/csvsafe"
 )
 
 // Sheets of the export, in Chinese first (what finance reads), English after.
@@ -274,7 +275,9 @@ func (r Result) WriteXLSX(out io.Writer) error {
 
 // WriteCSV writes the result as one CSV: a section column, then the
 // section's cells, with a UTF-8 byte order mark so Excel and WPS read the
-// Chinese headers.
+// Chinese headers. Text cells (remarks, counterparties, names: much of it
+// from bank statements) go through csvsafe.Text, so that none is run as a
+// formula; amounts are written as the numbers they are.
 func (r Result) WriteCSV(out io.Writer) error {
 	if _, err := out.Write([]byte("\ufeff")); err != nil {
 		return err
@@ -288,7 +291,11 @@ func (r Result) WriteCSV(out io.Writer) error {
 		for _, line := range rows[sheet] {
 			record := []string{sheet}
 			for _, value := range line.cells {
-				record = append(record, value.text)
+				if value.amount {
+					record = append(record, value.text)
+				} else {
+					record = append(record, csvsafe.Text(value.text))
+				}
 			}
 			if err := writer.Write(record); err != nil {
 				return err

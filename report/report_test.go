@@ -90,3 +90,19 @@ func TestWriteTotalsInEachFormat(t *testing.T) {
 		t.Error("format xml was written")
 	}
 }
+
+// The totals CSV's text cells (region code, name, period) cannot be run as
+// formulas, whatever a region is named; its figures stay numbers, a
+// negative balance included.
+func TestTotalsCSVCarriesNoFormula(t *testing.T) {
+	answer := projections.Answer{Position: 1,
+		Rows: []projections.Row{{County: "150626", Period: "2022-06", Figures: projections.Figures{Spent: 500}}}}
+	var out bytes.Buffer
+	if err := report.TotalsCSV(&out, answer, func(string) string { return `=HYPERLINK("http://evil.example","旗")` }); err != nil {
+		t.Fatal(err)
+	}
+	want := `150626,"'=HYPERLINK(""http://evil.example"",""旗"")",2022-06,0.00,0.00,0.00,0.00,0.00,5.00,-5.00,`
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("totals CSV =\n%s\nwant a row starting\n%s", out.String(), want)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/ordos-union/ledger/internal/csvsafe"
 	"github.com/ordos-union/ledger/projections"
 )
 
@@ -72,7 +73,10 @@ func WriteTotals(out io.Writer, answer projections.Answer, name RegionName, form
 
 // TotalsCSV writes a totals answer as CSV: the tree it was computed from
 // in a comment row, then a row per region and period, amounts in yuan
-// without separators.
+// without separators. The text cells (the region's code, name and period)
+// go through csvsafe.Text, as every CSV the ledger writes does, so that a
+// name from the catalog is never run as a formula; the figures are
+// numbers and stay so (a negative balance included).
 func TotalsCSV(out io.Writer, answer projections.Answer, name RegionName) error {
 	writer := csv.NewWriter(out)
 	if answer.Tree != nil {
@@ -80,7 +84,7 @@ func TotalsCSV(out io.Writer, answer projections.Answer, name RegionName) error 
 	}
 	_ = writer.Write(append([]string{"county", "county_name", "period"}, figureHeaders[1]...))
 	for _, row := range append(answer.Rows, answer.All...) {
-		_ = writer.Write(append([]string{row.County, regionLabel(name, row.County), row.Period}, figureCells(row.Figures, false)...))
+		_ = writer.Write(append(csvsafe.Texts(row.County, regionLabel(name, row.County), row.Period), figureCells(row.Figures, false)...))
 	}
 	writer.Flush()
 	return writer.Error()

@@ -10,15 +10,16 @@ import (
 )
 
 // runNATSCredentials makes the data directory's NATS credentials, or
-// hands one role's credential to another program. Only the watcher (read
-// the live totals bucket) and the runtime (what the ledger's commands run
-// as, for --nats-creds on another machine) are handed out; the operator
-// credential stays in the data directory.
+// hands one role's credential out. Only the watcher (read the live totals
+// bucket, for any program) and the runtime (what the ledger's commands run
+// as, for --nats-creds of another ledger node) are handed out; the
+// operator credential stays in the data directory.
 var runNATSCredentials = plainCommand(commandSpec{name: "nats-credentials", args: 1, argsWanted: "give one of init, watcher, runtime, server-env",
 	usage: "init | watcher | runtime | server-env [--data DIR] [--out FILE]\n\n" +
 		"init makes the credentials of the embedded NATS server in DIR/nats (done by the first start too; a cluster's nodes\n" +
 		"share one set: make it once and copy the folder). watcher and runtime print that user's nkey seed, or write it\n" +
-		"to --out (mode 0600), for `nats --nkey FILE` or `ledger --nats URL --nats-creds FILE`. server-env prints the users'\n" +
+		"to --out (mode 0600): the watcher's for dashboards (`nats --nkey FILE kv watch`), the runtime's only for another\n" +
+		"node of this ledger (`ledger --nats URL --nats-creds FILE`), as it reads every personal-data key. server-env prints the users'\n" +
 		"public keys as the environment docs/examples/nats-accounts.conf reads, for a NATS cluster of your own."},
 	func(flags *flag.FlagSet) action {
 		dataDir := flags.String("data", envOr("LEDGER_DATA", "./ledger-data"), "data directory (env LEDGER_DATA)")
@@ -54,12 +55,22 @@ func handOutCredential(c *call, dataDir, role, out string) error {
 	if err != nil {
 		return err
 	}
+	if role == node.RoleRuntime {
+		// Whoever holds it reads everyone's personal-data keys and can
+		// destroy them one by one: say so each time it leaves the directory.
+		c.warnf("the runtime credential is this ledger's own: it reads every personal-data key and can destroy keys one at a time; " +
+			"give it only to another node of this ledger (--nats-creds), never to a dashboard or script (give those the watcher's)\n")
+	}
 	if out == "" {
 		c.printf("%s\n", seed)
 		return nil
 	}
 	if err := writeOutput(out, append(seed, '\n'), false); err != nil {
 		return err
+	}
+	if role == node.RoleRuntime {
+		c.warnf("wrote the runtime credential to %s; e.g. ledger serve --nats URL --nats-creds %s\n", out, out)
+		return nil
 	}
 	c.warnf("wrote the %s credential to %s; e.g. nats --server nats://127.0.0.1:4222 --nkey %s kv watch %s\n", role, out, out, node.LiveTotalsBucket)
 	return nil

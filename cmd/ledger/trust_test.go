@@ -145,6 +145,14 @@ func TestNATSPortEnforcesRoles(t *testing.T) {
 		t.Fatalf("the handed-out seed: %v %v, want mode 0600", info, err)
 	}
 	runLedger(t, "", "nats-credentials", "operator", "--data", data).expect(t, 2, "not handed out")
+	// The runtime's is handed out for other nodes of the ledger, with a
+	// warning of what it can do, on standard error (the seed alone is on
+	// standard output).
+	runtimeSeed := runLedger(t, "", "nats-credentials", "runtime", "--data", data)
+	runtimeSeed.expect(t, 0, "reads every personal-data key")
+	if !strings.HasPrefix(runtimeSeed.stdout, "SU") || strings.Contains(runtimeSeed.stdout, "personal-data") {
+		t.Fatalf("nats-credentials runtime printed on standard output:\n%s", runtimeSeed.stdout)
+	}
 	followLiveTotals(t, url, seed, "150626.general", `received ¥1.00`)
 
 	// The runtime user may not remove the log or the checkpoints.
@@ -161,6 +169,21 @@ func TestNATSPortEnforcesRoles(t *testing.T) {
 			return handle.Purge(ctx)
 		})
 	}
+	// Nor empty the personal-data keys in one go: no purge, no
+	// reconfiguration (it destroys one key at a time, for forget).
+	keys, err := runtime.Stream(context.Background(), natsjs.KeystoreStream)
+	if err != nil {
+		t.Fatalf("runtime cannot read the keystore's stream: %v", err)
+	}
+	refused(t, runtimeConnection, "$JS.API.STREAM.PURGE."+natsjs.KeystoreStream, func(ctx context.Context) error {
+		return keys.Purge(ctx)
+	})
+	shorter := keys.CachedInfo().Config
+	shorter.MaxAge = time.Second
+	refused(t, runtimeConnection, "$JS.API.STREAM.UPDATE."+natsjs.KeystoreStream, func(ctx context.Context) error {
+		_, err := runtime.UpdateStream(ctx, shorter)
+		return err
+	})
 	// Nothing the attempts did reached the log.
 	if got := countEvents(t, "--data", data); got != 1 {
 		t.Fatalf("%d events after the attempts, want 1", got)
@@ -366,7 +389,8 @@ func natsCLI(t *testing.T) string {
 // What was done to the landed ledger with the stock `nats` CLI no longer
 // works: no credentials, no access; the watcher's seed reads the live
 // totals with `kv get`/`kv watch` and removes nothing; with the runtime's
-// seed `stream rm LEDGER` and `stream rm LEDGER_CHECKPOINTS` are refused.
+// seed `stream rm LEDGER`, `stream rm LEDGER_CHECKPOINTS` and a purge of
+// KV_LEDGER_KEYS are refused.
 func TestStockNATSCLIHonoursRoles(t *testing.T) {
 	cli := natsCLI(t)
 	data := t.TempDir()
@@ -419,6 +443,14 @@ func TestStockNATSCLIHonoursRoles(t *testing.T) {
 				t.Fatalf("nats stream rm %s with %s: %v\n%s", stream, filepath.Base(seed), err, output)
 			}
 		}
+	}
+	// `nats stream purge` asks for a terminal before touching a bucket's
+	// stream, so the purge is sent as the plain request it is.
+	purge := "$JS.API.STREAM.PURGE." + natsjs.KeystoreStream
+	// The CLI reports the refusal but exits 0 (the request merely had no
+	// answer), so the output is what tells.
+	if output, err := nats(runtime, "request", purge, "{}"); !strings.Contains(output, "Permissions Violation") || strings.Contains(output, `"success"`) {
+		t.Fatalf("nats request %s with the runtime's seed: %v\n%s", purge, err, output)
 	}
 	if output, err := nats(runtime, "stream", "info", "LEDGER", "--json"); err != nil || !strings.Contains(output, `"messages": 1`) {
 		t.Fatalf("LEDGER after the attempts: %v\n%s", err, output)

@@ -46,6 +46,8 @@ var Roles = []Role{RoleOperator, RoleRuntime, RoleWatcher}
 const (
 	// LiveTotalsStream is the stream behind the live totals bucket.
 	LiveTotalsStream = "KV_" + LiveTotalsBucket
+	// KeystoreStream is the stream behind the personal-data keys bucket.
+	KeystoreStream = "KV_" + KeystoreBucket
 	// RuntimeInboxPrefix is where replies to the ledger's own requests go.
 	// It differs from the stock "_INBOX" so that the watcher, which may
 	// subscribe to "_INBOX.>" for its own replies, never sees the ledger's
@@ -234,12 +236,26 @@ func (c *Credentials) serverUsers() []*server.NkeyUser {
 // stream, or restore one from a snapshot. Deny-delete and deny-purge on
 // the streams stop deleting messages; only these permissions stop deleting
 // a whole stream.
+//
+// The personal-data keys (KeystoreStream) are not history but cannot be
+// rebuilt either: losing them erases everyone. The runtime may not purge,
+// create or reconfigure that stream (a smaller limit or a maximum age
+// would evict every key), so it cannot empty it in one request. It keeps
+// $JS.API.STREAM.MSG.DELETE on it, because that is how `forget` destroys
+// one subject's key (Keystore.Destroy, a secure delete of one message);
+// NATS permissions cannot tell one such delete from many, which is why the
+// runtime credential is the ledger's own and not a program's. The other
+// buckets (projection checkpoints, live totals) are caches the ledger
+// rebuilds from the log, and stay the runtime's to keep.
 func RuntimePermissions(protected []string) *server.Permissions {
 	deny := []string{"$JS.API.STREAM.DELETE.>", "$JS.API.STREAM.RESTORE.>"}
 	for _, stream := range protected {
 		for _, operation := range []string{"CREATE", "UPDATE", "PURGE", "MSG.DELETE"} {
 			deny = append(deny, "$JS.API.STREAM."+operation+"."+stream)
 		}
+	}
+	for _, operation := range []string{"CREATE", "UPDATE", "PURGE"} {
+		deny = append(deny, "$JS.API.STREAM."+operation+"."+KeystoreStream)
 	}
 	return &server.Permissions{Publish: &server.SubjectPermission{Allow: []string{">"}, Deny: deny}}
 }
@@ -248,6 +264,16 @@ func RuntimePermissions(protected []string) *server.Permissions {
 // watch with an ephemeral consumer) and nothing else: not the log, not the
 // keys, not the checkpoints, no publishing but the JetStream requests this
 // needs, and replies only on the stock inbox.
+//
+// A watcher's consumers do not stay: the live totals stream removes any
+// consumer, durable or not, that has had no client for
+// LiveTotalsConsumerIdle (OpenLiveTotals). Subject permissions cannot do
+// this alone: allowing only $JS.API.CONSUMER.CREATE.<stream>, on which the
+// server refuses a durable name, would break `nats kv watch`, because
+// nats.go (the stock CLI's too) names even its ephemeral ordered consumers
+// and asks on $JS.API.CONSUMER.CREATE.<stream>.<name>.<filter>, the subject
+// a durable consumer is asked for on as well; which of the two it is, is
+// in the request's body, which permissions do not see.
 func WatcherPermissions() *server.Permissions {
 	stream := LiveTotalsStream
 	return &server.Permissions{

@@ -380,3 +380,179 @@ func TestClusterNodesVersionsAreRead(t *testing.T) {
 		t.Fatalf("checked nodes %v (note %q), want n1, n2 and n3", names, store.VersionNote())
 	}
 }
+
+// keyCount is how many personal-data keys the keystore holds, as the
+// operator sees it.
+func keyCount(t *testing.T, operator *nats.Conn) uint64 {
+	t.Helper()
+	js, err := jetstream.New(operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := js.Stream(context.Background(), natsjs.KeystoreStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stream.CachedInfo().State.Msgs
+}
+
+// The runtime user, whose credential other ledger nodes are given, cannot
+// empty the personal-data keys in one go: no purge (whole or filtered), no
+// reconfiguration that would evict the keys, no roll-up publish. It still
+// destroys one subject's key, which is what `forget` does.
+func TestRuntimeCannotEmptyTheKeystore(t *testing.T) {
+	ctx := context.Background()
+	natsServer, credentials := authServer(t)
+	runtime := connectAs(t, natsServer, credentials, natsjs.RoleRuntime)
+	operator := connectAs(t, natsServer, credentials, natsjs.RoleOperator)
+	keys, err := natsjs.OpenKeystore(ctx, runtime, 1)
+	if err != nil {
+		t.Fatalf("the runtime cannot open the keystore: %v", err)
+	}
+	for _, subject := range []string{"donor-1", "donor-2", "donor-3"} {
+		if _, err := keys.CreateKey(ctx, subject); err != nil {
+			t.Fatal(err)
+		}
+	}
+	js, err := jetstream.New(runtime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := func() context.Context {
+		c, cancel := context.WithTimeout(ctx, 2*time.Second)
+		t.Cleanup(cancel)
+		return c
+	}
+	stream, err := js.Stream(ctx, natsjs.KeystoreStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Purge(short()); err == nil {
+		t.Fatal("the runtime purged the personal-data keys")
+	}
+	if err := stream.Purge(short(), jetstream.WithPurgeSubject("$KV."+natsjs.KeystoreBucket+".>")); err == nil {
+		t.Fatal("the runtime purged the personal-data keys by subject")
+	}
+	config := stream.CachedInfo().Config
+	config.MaxAge = time.Second
+	if _, err := js.UpdateStream(short(), config); err == nil {
+		t.Fatal("the runtime reconfigured the personal-data keys")
+	}
+	rollup := nats.NewMsg("$KV." + natsjs.KeystoreBucket + ".s.00")
+	rollup.Header.Set("Nats-Rollup", "all")
+	if _, err := js.PublishMsg(short(), rollup); err == nil {
+		t.Fatal("a roll-up publish replaced the personal-data keys")
+	}
+	if got := keyCount(t, operator); got != 3 {
+		t.Fatalf("%d keys after the runtime's attempts, want 3", got)
+	}
+	// What forget needs still works: one key destroyed, the others kept.
+	if err := keys.Destroy(ctx, "donor-2"); err != nil {
+		t.Fatalf("the runtime cannot destroy one key: %v", err)
+	}
+	if got := keyCount(t, operator); got != 2 {
+		t.Fatalf("%d keys after destroying one, want 2", got)
+	}
+	if _, err := keys.Key(ctx, "donor-1"); err != nil {
+		t.Fatalf("donor-1's key after destroying donor-2's: %v", err)
+	}
+}
+
+// A keystore made by an older ledger (roll-ups and purges allowed) is
+// hardened when the operator provisions the store.
+func TestProvisionHardensAnOlderKeystore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	credentials, _, err := natsjs.LoadOrCreateCredentials(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	natsServer, err := natsjs.StartServer(natsjs.ServerOptions{DataDir: dir, Credentials: credentials, Listen: true, Port: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { natsServer.Shutdown(); natsServer.WaitForShutdown() })
+	operator := connectAs(t, natsServer, credentials, natsjs.RoleOperator)
+	js, err := jetstream.New(operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
+		Name: natsjs.KeystoreStream, Subjects: []string{"$KV." + natsjs.KeystoreBucket + ".>"}, Storage: jetstream.FileStorage,
+		MaxMsgsPerSubject: 1, MaxMsgs: -1, MaxBytes: -1, Discard: jetstream.DiscardNew, AllowRollup: true, AllowDirect: true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The runtime may not update it, and says who can.
+	runtime := connectAs(t, natsServer, credentials, natsjs.RoleRuntime)
+	if _, err := natsjs.OpenKeystore(ctx, runtime, 1); !errors.Is(err, natsjs.ErrPermissionDenied) || !strings.Contains(err.Error(), "ledger doctor") {
+		t.Fatalf("the runtime opening an older keystore: %v, want a refusal naming ledger doctor", err)
+	}
+	if err := natsjs.Provision(ctx, operator, natsjs.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	stream, err := js.Stream(ctx, natsjs.KeystoreStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if config := stream.CachedInfo().Config; config.AllowRollup || !config.DenyPurge || config.DenyDelete {
+		t.Fatalf("the keystore after provisioning: allow_rollup %v deny_purge %v deny_delete %v, want false true false",
+			config.AllowRollup, config.DenyPurge, config.DenyDelete)
+	}
+}
+
+// The watcher's consumers do not stay: NATS permissions cannot refuse it
+// a durable consumer without breaking `nats kv watch` (both ask on the same
+// subject), so the live totals stream removes every consumer idle for
+// LiveTotalsConsumerIdle, durable ones included, and refuses one that asks
+// to be kept longer.
+func TestWatcherConsumersDoNotStay(t *testing.T) {
+	ctx := context.Background()
+	natsServer, credentials := authServer(t)
+	watcher := connectAs(t, natsServer, credentials, natsjs.RoleWatcher)
+	short := func() context.Context {
+		c, cancel := context.WithTimeout(ctx, 5*time.Second)
+		t.Cleanup(cancel)
+		return c
+	}
+	js, err := jetstream.New(watcher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateOrUpdateConsumer(short(), natsjs.LiveTotalsStream, jetstream.ConsumerConfig{Durable: "kept-long",
+		InactiveThreshold: time.Hour}); err == nil {
+		t.Fatal("the watcher created a consumer kept for an hour without a client")
+	}
+	if _, err := js.CreateOrUpdateConsumer(short(), natsjs.LiveTotalsStream, jetstream.ConsumerConfig{Durable: "kept"}); err != nil {
+		t.Fatalf("a durable consumer with no threshold of its own: %v", err)
+	}
+	old, err := watcher.JetStream(nats.UseLegacyDurableConsumers())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.AddConsumer(natsjs.LiveTotalsStream, &nats.ConsumerConfig{Durable: "kept-legacy", DeliverSubject: "_INBOX.kept",
+		AckPolicy: nats.AckNonePolicy}, nats.Context(short())); err == nil {
+		t.Fatal("the watcher created a durable consumer on $JS.API.CONSUMER.DURABLE.CREATE")
+	}
+	// Every consumer there is one the server removes once idle, whatever
+	// it asked for.
+	operator := connectAs(t, natsServer, credentials, natsjs.RoleOperator)
+	operatorJS, err := jetstream.New(operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := operatorJS.Stream(ctx, natsjs.LiveTotalsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for info := range stream.ListConsumers(ctx).Info() {
+		seen++
+		if got := info.Config.InactiveThreshold; got <= 0 || got > natsjs.LiveTotalsConsumerIdle {
+			t.Fatalf("consumer %s of the live totals stays %v without a client, want at most %v", info.Name, got, natsjs.LiveTotalsConsumerIdle)
+		}
+	}
+	if seen != 1 {
+		t.Fatalf("%d consumers on the live totals, want the one durable", seen)
+	}
+}

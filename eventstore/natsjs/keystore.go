@@ -42,12 +42,16 @@ func OpenKeystore(ctx context.Context, connection *nats.Conn, replicas int) (*Ke
 	}
 	// The bucket's stream is made here rather than by the KV API: KV
 	// streams refuse message deletes, and the keystore needs them, so that a
-	// destroyed key is overwritten on disk, not only hidden.
+	// destroyed key is overwritten on disk, not only hidden. It refuses
+	// purges and roll-ups, which the keystore never uses: a purge request,
+	// or a single publish with the header "Nats-Rollup: all", would
+	// otherwise destroy every key at once. A stream made before with
+	// roll-ups allowed is updated to this when the operator provisions it.
 	stream, err := createStream(ctx, js, jetstream.StreamConfig{
-		Name: "KV_" + KeystoreBucket, Description: "Personal-data keys, one per data subject; destroying one erases that person",
+		Name: KeystoreStream, Description: "Personal-data keys, one per data subject; destroying one erases that person",
 		Subjects: []string{"$KV." + KeystoreBucket + ".>"}, Storage: jetstream.FileStorage, Replicas: replicas,
-		MaxMsgsPerSubject: 1, MaxMsgs: -1, MaxBytes: -1, Discard: jetstream.DiscardNew, AllowRollup: true,
-		AllowDirect: true, DenyDelete: false, DenyPurge: false,
+		MaxMsgsPerSubject: 1, MaxMsgs: -1, MaxBytes: -1, Discard: jetstream.DiscardNew, AllowRollup: false,
+		AllowDirect: true, DenyDelete: false, DenyPurge: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open keystore: %w", err)

@@ -24,6 +24,33 @@ const liveFlushIntervalMs = 200
 // liveDirtyKeysMax bounds the keys waiting for a flush.
 const liveDirtyKeysMax = 10_000
 
+// LiveTotalsConsumerIdle is how long a consumer of the live totals may go
+// without a client before the server removes it. The watcher, whose
+// credential dashboards are given, may create consumers there, and NATS
+// permissions cannot keep those from being durable (see
+// WatcherPermissions): this limit, which the server applies to durable
+// consumers too, is what keeps them from staying on disk. Five minutes is
+// what nats.go's own ordered consumers ask for, so no smaller limit: a
+// consumer asking for more than the stream's limit is refused.
+const LiveTotalsConsumerIdle = 5 * time.Minute
+
+// limitIdleConsumers gives the live totals stream its consumer limit,
+// updating a stream made without one. The KV API cannot set it at
+// creation.
+func limitIdleConsumers(ctx context.Context, js jetstream.JetStream) error {
+	stream, err := js.Stream(ctx, LiveTotalsStream)
+	if err != nil {
+		return err
+	}
+	config := stream.CachedInfo().Config
+	if config.ConsumerLimits.InactiveThreshold == LiveTotalsConsumerIdle {
+		return nil
+	}
+	config.ConsumerLimits.InactiveThreshold = LiveTotalsConsumerIdle
+	_, err = js.UpdateStream(ctx, config)
+	return err
+}
+
 // LiveTotals keeps the live totals bucket current.
 type LiveTotals struct {
 	kv      jetstream.KeyValue
@@ -47,6 +74,9 @@ func OpenLiveTotals(ctx context.Context, connection *nats.Conn, replicas int, co
 		History: 1, Storage: jetstream.FileStorage, Replicas: replicas,
 	})
 	if err != nil {
+		return nil, fmt.Errorf("open live totals: %w", err)
+	}
+	if err := limitIdleConsumers(ctx, js); err != nil {
 		return nil, fmt.Errorf("open live totals: %w", err)
 	}
 	if logger == nil {

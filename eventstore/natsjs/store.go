@@ -746,7 +746,11 @@ func createStream(ctx context.Context, js jetstream.JetStream, config jetstream.
 				return fmt.Errorf("stream %s is missing and this NATS user may not create it: it was deleted behind the ledger's back; "+
 					"restore it from a backup: %w", config.Name, ErrPermissionDenied)
 			}
-			return fmt.Errorf("stream %s settings (%s) differ from the ledger's and this NATS user may not change them: %w",
+			// A stream an older version made (the keystore before it
+			// refused purges, say) is brought up to date by the operator,
+			// whom the runtime may not stand in for: say how.
+			return fmt.Errorf("stream %s settings (%s) differ from the ledger's and this NATS user may not change them "+
+				"(if a newer ledger changed them, run `ledger doctor` once with the operator's credential, --nats-creds DATA/nats/operator.nk): %w",
 				config.Name, strings.Join(drift, ", "), ErrPermissionDenied)
 		}
 		return err
