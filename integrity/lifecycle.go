@@ -121,13 +121,27 @@ type Cosigner func(ctx context.Context, signed []byte, tree *Tree) []byte
 // signature: the signed text is the same, every reader of the checkpoint
 // ignores signatures of keys it does not know, and /tlog/checkpoint serves
 // the checkpoint cosigned, as witnessed logs do.
-func WriteCheckpoint(ctx context.Context, log eventstore.SignedCheckpointLog, tree *Tree, keys Keys, now time.Time,
+//
+// It is the one place the ledger signs a tree, and it signs only a root
+// Tree.CheckedRoot established from the leaves and the log (store), never
+// one read from the stored inner hashes alone: a signed checkpoint is
+// permanent, and a damaged tree file must not make the ledger sign a root
+// that verify then reads as a rewritten history. A damaged tree gives
+// ErrTreeFileDamaged and nothing is signed. The newest checkpoint in log,
+// signed from a checked tree, spares reading the log for the leaves it
+// covers.
+func WriteCheckpoint(ctx context.Context, log eventstore.SignedCheckpointLog, store eventstore.Store, tree *Tree, keys Keys, now time.Time,
 	seenPath string, cosign Cosigner) (Checkpoint, []byte, error) {
 	if err := tree.Sync(); err != nil {
 		return Checkpoint{}, nil, err
 	}
-	size := tree.Size()
-	root, err := tree.Root(size)
+	var anchor *Checkpoint
+	if latest, err := log.Latest(ctx); err == nil && keys.Verifier != nil {
+		if parsed, err := OpenCheckpoint(latest, keys.Verifier); err == nil {
+			anchor = &parsed
+		}
+	}
+	size, root, err := tree.CheckedRoot(ctx, store, anchor)
 	if err != nil {
 		return Checkpoint{}, nil, err
 	}

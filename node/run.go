@@ -67,6 +67,7 @@ func (n *Node) Run(ctx context.Context, options RunOptions) (*Running, error) {
 		return nil, err
 	}
 	running := &Running{node: n, tree: tree, keys: keys, followed: make(chan struct{}), checkpointing: make(chan struct{})}
+	n.running = true
 	running.claim(ctx, options.Holder)
 	projection := projections.NewTotalsProjection()
 	var live *natsjs.LiveTotals

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"os"
 	"strconv"
 	"time"
 
@@ -58,9 +59,50 @@ func (n *Node) SigningTree(ctx context.Context) (integrity.Keys, *integrity.Tree
 }
 
 // WriteCheckpoint signs the tree at its size, has the witnesses cosign it
-// (when Cosign is set) and stores the note.
+// (when Cosign is set) and stores the note. A tree whose stored hashes are
+// damaged is not signed (integrity.ErrTreeFileDamaged): see
+// integrity.WriteCheckpoint.
 func (n *Node) WriteCheckpoint(ctx context.Context, tree *integrity.Tree, keys integrity.Keys, now time.Time) (integrity.Checkpoint, []byte, error) {
-	return integrity.WriteCheckpoint(ctx, n.Signed, tree, keys, now, n.SeenPath, n.Cosign)
+	return integrity.WriteCheckpoint(ctx, n.Signed, n.Store, tree, keys, now, n.SeenPath, n.Cosign)
+}
+
+// signOwnTree signs the tree a command opened for itself, as
+// WriteCheckpoint does. When the tree's stored hashes are damaged, the
+// tree is made again from the log and that one is signed: the tree file is
+// a cache, the log is what a checkpoint commits to, and whoever asked for
+// a checkpoint (`ledger checkpoint`, a period's close, an audit export)
+// wants one of the log, not an error about a cache the ledger can mend
+// itself. The file is made again only when this process keeps it and no
+// live tree of this process follows it (Run); else a tree rebuilt in
+// memory is signed and the file is left to `ledger repair`. What was done
+// is logged as a warning.
+func (n *Node) signOwnTree(ctx context.Context, tree *integrity.Tree, keys integrity.Keys, now time.Time) (integrity.Checkpoint, []byte, error) {
+	checkpoint, signed, err := n.WriteCheckpoint(ctx, tree, keys, now)
+	if !errors.Is(err, integrity.ErrTreeFileDamaged) {
+		return checkpoint, signed, err
+	}
+	rebuilt, how, rebuildErr := n.rebuildTree(ctx)
+	if rebuildErr != nil {
+		return integrity.Checkpoint{}, nil, errors.Join(err, rebuildErr)
+	}
+	n.logger.Warn("the tree file is damaged; the checkpoint is signed from a tree made again from the log", "damage", err, "tree", how)
+	return n.WriteCheckpoint(ctx, rebuilt, keys, now)
+}
+
+// rebuildTree makes the tree again from the log: the data directory's file
+// when this process keeps it (as `ledger repair` does) and nothing of this
+// process follows it, else a tree in memory. It says which.
+func (n *Node) rebuildTree(ctx context.Context) (*integrity.Tree, string, error) {
+	path := n.TreeFile()
+	if path == "" || n.viaHolder || n.running || integrity.TreeFileKind(path) != "" {
+		tree, _, err := integrity.OpenTree(ctx, n.Store, "")
+		return tree, "rebuilt in memory; `ledger repair` makes the file again", err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, "", err
+	}
+	tree, err := n.OpenTree(ctx)
+	return tree, "made the tree file again from the log", err
 }
 
 // SawCheckpoints remembers how many checkpoints the stream held and the
@@ -108,7 +150,7 @@ func (n *Node) Checkpoint(ctx context.Context, now time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, signed, err := n.WriteCheckpoint(ctx, tree, keys, now)
+	_, signed, err := n.signOwnTree(ctx, tree, keys, now)
 	return signed, err
 }
 
