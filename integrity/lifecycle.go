@@ -123,14 +123,14 @@ type Cosigner func(ctx context.Context, signed []byte, tree *Tree) []byte
 // the checkpoint cosigned, as witnessed logs do.
 //
 // It is the one place the ledger signs a tree, and it signs only a root
-// Tree.CheckedRoot established from the leaves and the log (store), never
+// Tree.CheckedRoot established from the leaves and the log (logBytes), never
 // one read from the stored inner hashes alone: a signed checkpoint is
 // permanent, and a damaged tree file must not make the ledger sign a root
 // that verify then reads as a rewritten history. A damaged tree gives
 // ErrTreeFileDamaged and nothing is signed. The newest checkpoint in log,
 // signed from a checked tree, spares reading the log for the leaves it
 // covers.
-func WriteCheckpoint(ctx context.Context, log eventstore.SignedCheckpointLog, store eventstore.Store, tree *Tree, keys Keys, now time.Time,
+func WriteCheckpoint(ctx context.Context, log eventstore.SignedCheckpointLog, logBytes LogBytes, tree *Tree, keys Keys, now time.Time,
 	seenPath string, cosign Cosigner) (Checkpoint, []byte, error) {
 	if err := tree.Sync(); err != nil {
 		return Checkpoint{}, nil, err
@@ -141,7 +141,7 @@ func WriteCheckpoint(ctx context.Context, log eventstore.SignedCheckpointLog, st
 			anchor = &parsed
 		}
 	}
-	size, root, err := tree.CheckedRoot(ctx, store, anchor)
+	size, root, err := tree.CheckedRoot(ctx, logBytes, anchor)
 	if err != nil {
 		return Checkpoint{}, nil, err
 	}

@@ -63,7 +63,7 @@ func (n *Node) SigningTree(ctx context.Context) (integrity.Keys, *integrity.Tree
 // damaged is not signed (integrity.ErrTreeFileDamaged): see
 // integrity.WriteCheckpoint.
 func (n *Node) WriteCheckpoint(ctx context.Context, tree *integrity.Tree, keys integrity.Keys, now time.Time) (integrity.Checkpoint, []byte, error) {
-	return integrity.WriteCheckpoint(ctx, n.Signed, n.Store, tree, keys, now, n.SeenPath, n.Cosign)
+	return integrity.WriteCheckpoint(ctx, n.Signed, n.logBytes, tree, keys, now, n.SeenPath, n.Cosign)
 }
 
 // signOwnTree signs the tree a command opened for itself, as
@@ -115,9 +115,21 @@ func (n *Node) SawCheckpoints(count int, newest []byte) error {
 // verification, and says where each event belongs: the JetStream subject,
 // or the EventStoreDB stream (whose envelope stands in for the headers).
 func (n *Node) StoredMessages(ctx context.Context) (iter.Seq2[integrity.Message, error], func(domain.Event) string) {
+	return n.storedMessages(ctx, 0)
+}
+
+// logBytes reads the log's stored bytes without decoding them, for a root
+// check (integrity.LogBytes).
+func (n *Node) logBytes(ctx context.Context, from uint64) iter.Seq2[integrity.Message, error] {
+	messages, _ := n.storedMessages(ctx, from)
+	return messages
+}
+
+// storedMessages is StoredMessages after position from.
+func (n *Node) storedMessages(ctx context.Context, from uint64) (iter.Seq2[integrity.Message, error], func(domain.Event) string) {
 	if n.EventStore != nil {
 		return func(yield func(integrity.Message, error) bool) {
-			for stored, err := range n.EventStore.Stored(ctx, 0) {
+			for stored, err := range n.EventStore.Stored(ctx, from) {
 				message := integrity.Message{Position: stored.Position, Subject: stored.Stream, Data: stored.Data, Header: map[string]string{}}
 				if stored.EnvelopeError == nil {
 					message.Header["Ledger-Event-Id"] = stored.Envelope.EventID
@@ -131,7 +143,7 @@ func (n *Node) StoredMessages(ctx context.Context) (iter.Seq2[integrity.Message,
 		}, n.EventStore.StreamOf
 	}
 	return func(yield func(integrity.Message, error) bool) {
-		for raw, err := range n.JetStream.Raw(ctx, 0) {
+		for raw, err := range n.JetStream.Raw(ctx, from) {
 			// NATS headers are read as they are, a name's first value
 			// counting as nats.Header.Get counts it, with no map built
 			// per message.
