@@ -135,13 +135,7 @@ func WriteCheckpoint(ctx context.Context, log eventstore.SignedCheckpointLog, lo
 	if err := tree.Sync(); err != nil {
 		return Checkpoint{}, nil, err
 	}
-	var anchor *Checkpoint
-	if latest, err := log.Latest(ctx); err == nil && keys.Verifier != nil {
-		if parsed, err := OpenCheckpoint(latest, keys.Verifier); err == nil {
-			anchor = &parsed
-		}
-	}
-	size, root, err := tree.CheckedRoot(ctx, logBytes, anchor)
+	size, root, err := tree.CheckedRoot(ctx, logBytes, LatestAnchor(ctx, log, keys))
 	if err != nil {
 		return Checkpoint{}, nil, err
 	}
@@ -168,6 +162,21 @@ func WriteCheckpoint(ctx context.Context, log eventstore.SignedCheckpointLog, lo
 		}
 	}
 	return checkpoint, signed, nil
+}
+
+// LatestAnchor is the newest checkpoint in log that keys verify, for a
+// root check to prove the stored leaves it covers with (Tree.CheckedRoot),
+// or nil when there is none.
+func LatestAnchor(ctx context.Context, log eventstore.SignedCheckpointLog, keys Keys) *Checkpoint {
+	latest, err := log.Latest(ctx)
+	if err != nil || keys.Verifier == nil {
+		return nil
+	}
+	checkpoint, err := OpenCheckpoint(latest, keys.Verifier)
+	if err != nil {
+		return nil
+	}
+	return &checkpoint
 }
 
 // SawCheckpoints records at seenPath that the checkpoint stream held count
