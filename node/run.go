@@ -71,7 +71,9 @@ func (n *Node) Run(ctx context.Context, options RunOptions) (*Running, error) {
 	// still be made again: a file damaged while the ledger was stopped
 	// would otherwise stamp every answer with a false root and stop every
 	// checkpoint until `ledger repair`. The newest checkpoint proves the
-	// leaves it covers, so the log is read only after it.
+	// leaves it covers, so the log is read only after it. A check that
+	// cannot be made (a log that lost positions) stops nothing here: the
+	// doctor names the log's damage, and a checkpoint checks again.
 	if _, _, damage := tree.CheckedRoot(ctx, n.logBytes, integrity.LatestAnchor(ctx, n.Signed, keys)); errors.Is(damage, integrity.ErrTreeFileDamaged) {
 		var how string
 		if tree, how, err = n.rebuildTree(ctx); err != nil {
@@ -79,7 +81,10 @@ func (n *Node) Run(ctx context.Context, options RunOptions) (*Running, error) {
 		}
 		n.logger.Warn("the tree file is damaged; the ledger follows a tree made again from the log", "damage", damage, "tree", how)
 	} else if damage != nil {
-		return nil, damage
+		if ctx.Err() != nil {
+			return nil, damage
+		}
+		n.logger.Warn("the tree could not be checked against the log", "error", damage)
 	}
 	running := &Running{node: n, tree: tree, keys: keys, followed: make(chan struct{}), checkpointing: make(chan struct{})}
 	n.running = true
