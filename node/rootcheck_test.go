@@ -71,7 +71,8 @@ func checkpointsAreTheLogs(t *testing.T, ledger *node.Node, want int) {
 // make the file again from the log and sign the log's root; a running
 // ledger makes it again when it starts, so its answers are stamped with
 // the log's root and its checkpoints (the last one at Stop) are the
-// log's. Verify passes afterwards, with nothing to say of the file.
+// log's. Verify passes afterwards, with nothing to say of the file. A
+// file damaged while the ledger runs stops its last checkpoint instead.
 func TestNoCheckpointSignsTheRootOfADamagedTreeFile(t *testing.T) {
 	ctx := context.Background()
 	onThePath := tlog.StoredHashIndex(2, 0)
@@ -141,5 +142,23 @@ func TestNoCheckpointSignsTheRootOfADamagedTreeFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkpointsAreTheLogs(t, ledger, 1)
+	})
+	t.Run("a running ledger, damaged meanwhile", func(t *testing.T) {
+		dir, _ := signedLedger(t, false)
+		ledger := openLedger(t, dir)
+		runCtx, stop := context.WithCancel(ctx)
+		running, err := ledger.Run(runCtx, node.RunOptions{Holder: "test"})
+		if err != nil {
+			stop()
+			t.Fatal(err)
+		}
+		flipStoredHash(t, dir, onThePath)
+		stop()
+		if err := running.Stop(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			t.Fatal(err)
+		}
+		if all, err := ledger.Signed.All(ctx); err != nil || len(all) != 0 {
+			t.Fatalf("the last checkpoint of a damaged tree was signed: %q %v", all, err)
+		}
 	})
 }
