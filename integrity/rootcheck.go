@@ -151,6 +151,8 @@ func (c *rootCheck) walk(ctx context.Context, size int64, logLeaf func(n int64) 
 	return nil
 }
 
+// damaged keeps err when it is the first damage found: the first hash that
+// differs is the one a report names.
 func (c *rootCheck) damaged(err error) {
 	if c.damage == nil {
 		c.damage = err
@@ -190,9 +192,9 @@ func (t *Tree) readStored(start int64, out []tlog.Hash) error {
 // from, are compared with the recomputed ones. The leaf hashes the storage
 // held when the tree was opened (a file another run wrote) are compared
 // with the log's (read with logBytes; when it is nil they are taken as
-// stored): unless the stored leaves up to the size of
-// anchor, a checkpoint the ledger signed, give its root, which proves them
-// without reading the log. Leaves the tree appended since it was opened
+// stored), unless the stored leaves up to the size of anchor, a checkpoint
+// the ledger signed, give its root, which proves them without reading the
+// log. Leaves the tree appended since it was opened
 // were hashed from the log already. Any difference gives
 // ErrTreeFileDamaged, naming the first hash that differs.
 //
