@@ -27,7 +27,7 @@ func signCheckpoint(t *testing.T, server *testServer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := integrity.WriteCheckpoint(ctx, server.Signed, tree, keys, time.Now(), "", nil); err != nil {
+	if _, _, err := integrity.WriteCheckpoint(ctx, server.Signed, integrity.StoreBytes(server.Store), tree, keys, time.Now(), "", nil); err != nil {
 		t.Fatal(err)
 	}
 }

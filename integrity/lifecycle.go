@@ -121,13 +121,21 @@ type Cosigner func(ctx context.Context, signed []byte, tree *Tree) []byte
 // signature: the signed text is the same, every reader of the checkpoint
 // ignores signatures of keys it does not know, and /tlog/checkpoint serves
 // the checkpoint cosigned, as witnessed logs do.
-func WriteCheckpoint(ctx context.Context, log eventstore.SignedCheckpointLog, tree *Tree, keys Keys, now time.Time,
+//
+// It is the one place the ledger signs a tree, and it signs only a root
+// Tree.CheckedRoot established from the leaves and the log (logBytes), never
+// one read from the stored inner hashes alone: a signed checkpoint is
+// permanent, and a damaged tree file must not make the ledger sign a root
+// that verify then reads as a rewritten history. A damaged tree gives
+// ErrTreeFileDamaged and nothing is signed. The newest checkpoint in log,
+// signed from a checked tree, spares reading the log for the leaves it
+// covers.
+func WriteCheckpoint(ctx context.Context, log eventstore.SignedCheckpointLog, logBytes LogBytes, tree *Tree, keys Keys, now time.Time,
 	seenPath string, cosign Cosigner) (Checkpoint, []byte, error) {
 	if err := tree.Sync(); err != nil {
 		return Checkpoint{}, nil, err
 	}
-	size := tree.Size()
-	root, err := tree.Root(size)
+	size, root, err := tree.CheckedRoot(ctx, logBytes, LatestAnchor(ctx, log, keys))
 	if err != nil {
 		return Checkpoint{}, nil, err
 	}
@@ -154,6 +162,21 @@ func WriteCheckpoint(ctx context.Context, log eventstore.SignedCheckpointLog, tr
 		}
 	}
 	return checkpoint, signed, nil
+}
+
+// LatestAnchor is the newest checkpoint in log that keys verify, for a
+// root check to prove the stored leaves it covers with (Tree.CheckedRoot),
+// or nil when there is none.
+func LatestAnchor(ctx context.Context, log eventstore.SignedCheckpointLog, keys Keys) *Checkpoint {
+	latest, err := log.Latest(ctx)
+	if err != nil || keys.Verifier == nil {
+		return nil
+	}
+	checkpoint, err := OpenCheckpoint(latest, keys.Verifier)
+	if err != nil {
+		return nil
+	}
+	return &checkpoint
 }
 
 // SawCheckpoints records at seenPath that the checkpoint stream held count

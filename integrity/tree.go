@@ -286,6 +286,16 @@ type Tree struct {
 	mu      sync.RWMutex
 	storage HashStorage
 	size    int64
+	// loaded is how many leaves the storage held when the tree was
+	// opened: their hashes were read, not hashed from the log by this
+	// tree, so a root check compares them with the log.
+	loaded int64
+	// checkMu makes root checks one at a time; checked and frontier,
+	// which it guards, are the size of the last tree a check established
+	// and the hashes of that tree's complete subtrees, largest first.
+	checkMu  sync.Mutex
+	checked  int64
+	frontier []subtree
 }
 
 // NewTree opens a tree on its storage, which may already hold a prefix.
@@ -301,7 +311,7 @@ func NewTree(storage HashStorage) (*Tree, error) {
 	if tlog.StoredHashCount(size) != count {
 		return nil, fmt.Errorf("tree storage holds %d hashes, which is no whole number of records; rebuild it", count)
 	}
-	return &Tree{storage: storage, size: size}, nil
+	return &Tree{storage: storage, size: size, loaded: size}, nil
 }
 
 // Size is how many leaves the tree has.

@@ -26,7 +26,7 @@ func (n *Node) ExportAudit(ctx context.Context, dir string, from, to time.Time) 
 	if err != nil {
 		return AuditExport{}, err
 	}
-	checkpoint, _, err := n.WriteCheckpoint(ctx, tree, keys, time.Now())
+	checkpoint, _, err := n.signOwnTree(ctx, tree, keys, time.Now())
 	if err != nil {
 		return AuditExport{}, err
 	}
@@ -88,7 +88,7 @@ func (n *Node) ChangePeriod(ctx context.Context, reopen bool, month, reasonOrNot
 	keys, tree, err := n.SigningTree(ctx)
 	if err == nil {
 		var checkpoint integrity.Checkpoint
-		if checkpoint, _, err = n.WriteCheckpoint(ctx, tree, keys, time.Now()); err == nil {
+		if checkpoint, _, err = n.signOwnTree(ctx, tree, keys, time.Now()); err == nil {
 			change.Checkpoint = &checkpoint
 		}
 	}

@@ -129,7 +129,10 @@ type Node struct {
 	// viaHolder says the ledger was reached through the running ledger
 	// that holds the data directory: its tree file is this log's.
 	viaHolder bool
-	logger    *slog.Logger
+	// running says Run made a live tree over the tree file, which a
+	// command of this process must not then remove and make again.
+	running bool
+	logger  *slog.Logger
 	// config is what the node was opened with, to start its embedded
 	// server again (RestoreLost).
 	config  Config

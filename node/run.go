@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -66,7 +67,27 @@ func (n *Node) Run(ctx context.Context, options RunOptions) (*Running, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The tree is checked before anything follows it, while the file can
+	// still be made again: a file damaged while the ledger was stopped
+	// would otherwise stamp every answer with a false root and stop every
+	// checkpoint until `ledger repair`. The newest checkpoint proves the
+	// leaves it covers, so the log is read only after it. A check that
+	// cannot be made (a log that lost positions) stops nothing here: the
+	// doctor names the log's damage, and a checkpoint checks again.
+	if _, _, damage := tree.CheckedRoot(ctx, n.logBytes, integrity.LatestAnchor(ctx, n.Signed, keys)); errors.Is(damage, integrity.ErrTreeFileDamaged) {
+		var how string
+		if tree, how, err = n.rebuildTree(ctx); err != nil {
+			return nil, errors.Join(damage, err)
+		}
+		n.logger.Warn("the tree file is damaged; the ledger follows a tree made again from the log", "damage", damage, "tree", how)
+	} else if damage != nil {
+		if ctx.Err() != nil {
+			return nil, damage
+		}
+		n.logger.Warn("the tree could not be checked against the log", "error", damage)
+	}
 	running := &Running{node: n, tree: tree, keys: keys, followed: make(chan struct{}), checkpointing: make(chan struct{})}
+	n.running = true
 	running.claim(ctx, options.Holder)
 	projection := projections.NewTotalsProjection()
 	var live *natsjs.LiveTotals

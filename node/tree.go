@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"os"
 	"strconv"
 	"time"
 
@@ -58,9 +59,50 @@ func (n *Node) SigningTree(ctx context.Context) (integrity.Keys, *integrity.Tree
 }
 
 // WriteCheckpoint signs the tree at its size, has the witnesses cosign it
-// (when Cosign is set) and stores the note.
+// (when Cosign is set) and stores the note. A tree whose stored hashes are
+// damaged is not signed (integrity.ErrTreeFileDamaged): see
+// integrity.WriteCheckpoint.
 func (n *Node) WriteCheckpoint(ctx context.Context, tree *integrity.Tree, keys integrity.Keys, now time.Time) (integrity.Checkpoint, []byte, error) {
-	return integrity.WriteCheckpoint(ctx, n.Signed, tree, keys, now, n.SeenPath, n.Cosign)
+	return integrity.WriteCheckpoint(ctx, n.Signed, n.logBytes, tree, keys, now, n.SeenPath, n.Cosign)
+}
+
+// signOwnTree signs the tree a command opened for itself, as
+// WriteCheckpoint does. When the tree's stored hashes are damaged, the
+// tree is made again from the log and that one is signed: the tree file is
+// a cache, the log is what a checkpoint commits to, and whoever asked for
+// a checkpoint (`ledger checkpoint`, a period's close, an audit export)
+// wants one of the log, not an error about a cache the ledger can mend
+// itself. The file is made again only when this process keeps it and no
+// live tree of this process follows it (Run); else a tree rebuilt in
+// memory is signed and the file is left to `ledger repair`. What was done
+// is logged as a warning.
+func (n *Node) signOwnTree(ctx context.Context, tree *integrity.Tree, keys integrity.Keys, now time.Time) (integrity.Checkpoint, []byte, error) {
+	checkpoint, signed, err := n.WriteCheckpoint(ctx, tree, keys, now)
+	if !errors.Is(err, integrity.ErrTreeFileDamaged) {
+		return checkpoint, signed, err
+	}
+	rebuilt, how, rebuildErr := n.rebuildTree(ctx)
+	if rebuildErr != nil {
+		return integrity.Checkpoint{}, nil, errors.Join(err, rebuildErr)
+	}
+	n.logger.Warn("the tree file is damaged; the checkpoint is signed from a tree made again from the log", "damage", err, "tree", how)
+	return n.WriteCheckpoint(ctx, rebuilt, keys, now)
+}
+
+// rebuildTree makes the tree again from the log: the data directory's file
+// when this process keeps it (as `ledger repair` does) and nothing of this
+// process follows it, else a tree in memory. It says which.
+func (n *Node) rebuildTree(ctx context.Context) (*integrity.Tree, string, error) {
+	path := n.TreeFile()
+	if path == "" || n.viaHolder || n.running || integrity.TreeFileKind(path) != "" {
+		tree, _, err := integrity.OpenTree(ctx, n.Store, "")
+		return tree, "rebuilt in memory; `ledger repair` makes the file again", err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, "", err
+	}
+	tree, err := n.OpenTree(ctx)
+	return tree, "made the tree file again from the log", err
 }
 
 // SawCheckpoints remembers how many checkpoints the stream held and the
@@ -73,9 +115,21 @@ func (n *Node) SawCheckpoints(count int, newest []byte) error {
 // verification, and says where each event belongs: the JetStream subject,
 // or the EventStoreDB stream (whose envelope stands in for the headers).
 func (n *Node) StoredMessages(ctx context.Context) (iter.Seq2[integrity.Message, error], func(domain.Event) string) {
+	return n.storedMessages(ctx, 0)
+}
+
+// logBytes reads the log's stored bytes without decoding them, for a root
+// check (integrity.LogBytes).
+func (n *Node) logBytes(ctx context.Context, from uint64) iter.Seq2[integrity.Message, error] {
+	messages, _ := n.storedMessages(ctx, from)
+	return messages
+}
+
+// storedMessages is StoredMessages after position from.
+func (n *Node) storedMessages(ctx context.Context, from uint64) (iter.Seq2[integrity.Message, error], func(domain.Event) string) {
 	if n.EventStore != nil {
 		return func(yield func(integrity.Message, error) bool) {
-			for stored, err := range n.EventStore.Stored(ctx, 0) {
+			for stored, err := range n.EventStore.Stored(ctx, from) {
 				message := integrity.Message{Position: stored.Position, Subject: stored.Stream, Data: stored.Data, Header: map[string]string{}}
 				if stored.EnvelopeError == nil {
 					message.Header["Ledger-Event-Id"] = stored.Envelope.EventID
@@ -89,7 +143,7 @@ func (n *Node) StoredMessages(ctx context.Context) (iter.Seq2[integrity.Message,
 		}, n.EventStore.StreamOf
 	}
 	return func(yield func(integrity.Message, error) bool) {
-		for raw, err := range n.JetStream.Raw(ctx, 0) {
+		for raw, err := range n.JetStream.Raw(ctx, from) {
 			// NATS headers are read as they are, a name's first value
 			// counting as nats.Header.Get counts it, with no map built
 			// per message.
@@ -108,7 +162,7 @@ func (n *Node) Checkpoint(ctx context.Context, now time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, signed, err := n.WriteCheckpoint(ctx, tree, keys, now)
+	_, signed, err := n.signOwnTree(ctx, tree, keys, now)
 	return signed, err
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,4 +72,32 @@ func TestDamagedTreeFileIsNotTampering(t *testing.T) {
 		runLedger(t, "", "repair", "--data", dir).expect(t, 0, "aside to "+hashes+".set-aside-", "made the tree file again from the log (121 events)",
 			"all well")
 	})
+}
+
+// A damaged inner hash on the root's path (hash 126, over positions 1-64
+// of 121) makes the tree file's root false. `ledger checkpoint` signs the
+// log's root anyway, and says it made the file again from the log: verify
+// then passes with nothing to say of the file, where a checkpoint of the
+// file's root would have read as a rewritten history for good. Whether a
+// checkpoint covers the damage already or none does.
+func TestCheckpointOfADamagedTreeFileSignsTheLogsRoot(t *testing.T) {
+	const hash126 = 126*32 + 5
+	for _, signed := range []bool{false, true} {
+		dir := t.TempDir()
+		checkpoints := 1
+		if signed {
+			dir, checkpoints = copyDataDir(t, verifiedDataDir(t)), 2
+		} else {
+			runLedger(t, "", "demo", "--data", dir).expect(t, 0)
+		}
+		flipTreeFileByte(t, dir, hash126)
+		runLedger(t, "", "checkpoint", "--data", dir).expect(t, 0, "ordos-union-ledger\n121\n", "its hash 126 (over positions 1-64",
+			"made the tree file again from the log")
+		out := runLedger(t, "", "verify", "--data", dir)
+		out.expect(t, 0, fmt.Sprintf("OK: 121 events, %d checkpoints verified", checkpoints))
+		if strings.Contains(out.stdout+out.stderr, "tree file damaged") || strings.Contains(out.stdout+out.stderr, "rewritten") {
+			t.Fatalf("signed %v: verify after the checkpoint:\n%s%s", signed, out.stdout, out.stderr)
+		}
+		runLedger(t, "", "doctor", "--data", dir).expect(t, 0)
+	}
 }
