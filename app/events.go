@@ -54,9 +54,12 @@ func (q EventsQuery) filter() eventstore.Filter {
 	return filter
 }
 
-// check refuses a filter no event can match: a region or campaign the
+// Check refuses a filter no event can match: a region or campaign the
 // catalog does not list, or an event type the ledger does not know.
-func (q EventsQuery) check(catalog *domain.Catalog) error {
+// Events checks it too; a front end that does something before it lists
+// (records a read of personal data) checks first, so a refused listing
+// leaves no trace. Errors name the fields county, campaign and type.
+func (q EventsQuery) Check(catalog *domain.Catalog) error {
 	if err := checkFilters(catalog, q.County, q.Campaign); err != nil {
 		return err
 	}
@@ -82,7 +85,7 @@ func (l *Ledger) Events(ctx context.Context, query EventsQuery) iter.Seq2[Listed
 		read = l.parts.Store.Subscribe
 	}
 	return func(yield func(ListedEvent, error) bool) {
-		if err := query.check(l.parts.Catalog); err != nil {
+		if err := query.Check(l.parts.Catalog); err != nil {
 			yield(ListedEvent{}, err)
 			return
 		}

@@ -39,6 +39,11 @@ var runEvents = storeCommand(commandSpec{name: "events",
 			if err != nil {
 				return err
 			}
+			// The filters are checked before the read of personal data is
+			// recorded: a refused listing reads nothing.
+			if err := query.Check(opened.App.Catalog()); err != nil {
+				return refusedFlags(err, eventsFlags)
+			}
 			if *personal {
 				if err := opened.RecordOperatorAccess(c.ctx, operator(), "ledger events --personal"); err != nil {
 					return err

@@ -33,6 +33,10 @@ func TestEndToEndReadsRefuseUnknownCodes(t *testing.T) {
 			t.Errorf("ledger %s printed an answer as well as refusing:\n%s%s", strings.Join(refused.args, " "), out.stdout, out.stderr)
 		}
 	}
+	// A refused listing of personal data read nothing, so no read of it
+	// is recorded.
+	runLedger(t, "", "events", "--data", data, "--personal", "--county", "999999").expect(t, 2, "--county must be a region code")
+	runLedger(t, "", "access-log", "--data", data).expect(t, 0, "0 reads of personal data recorded")
 	// Known codes still answer, even when nothing matches them.
 	runLedger(t, "", "totals", "--data", data, "--county", "150621").expect(t, 0, "As of log position 1")
 	runLedger(t, "", "events", "--data", data, "--county", "150626", "--type", "supplies_delivered").expect(t, 0, "0 events")
