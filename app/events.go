@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"iter"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ordos-union/ledger/domain"
@@ -52,14 +54,41 @@ func (q EventsQuery) filter() eventstore.Filter {
 	return filter
 }
 
+// Check refuses a filter no event can match: a region or campaign the
+// catalog does not list, or an event type the ledger does not know.
+// Events checks it too; a front end that does something before it lists
+// (records a read of personal data) checks first, so a refused listing
+// leaves no trace. Errors name the fields county, campaign and type.
+func (q EventsQuery) Check(catalog *domain.Catalog) error {
+	if err := checkFilters(catalog, q.County, q.Campaign); err != nil {
+		return err
+	}
+	if q.Type != "" && !slices.Contains(domain.EventTypes, q.Type) {
+		names := make([]string, len(domain.EventTypes))
+		for i, eventType := range domain.EventTypes {
+			names[i] = string(eventType)
+		}
+		return invalid("type", "must be an event type: "+strings.Join(names, ", "))
+	}
+	return nil
+}
+
 // Events lists the log's events in order, for the command line's `events`
-// and the API's GET /api/v1/events alike.
+// and the API's GET /api/v1/events alike. A region, campaign or type the
+// ledger does not know is refused before anything is read (the only
+// element yielded is the error), naming the field county, campaign or
+// type: no event carries such a code, so an empty listing would hide the
+// mistake.
 func (l *Ledger) Events(ctx context.Context, query EventsQuery) iter.Seq2[ListedEvent, error] {
 	read := l.parts.Store.Read
 	if query.Follow {
 		read = l.parts.Store.Subscribe
 	}
 	return func(yield func(ListedEvent, error) bool) {
+		if err := query.Check(l.parts.Catalog); err != nil {
+			yield(ListedEvent{}, err)
+			return
+		}
 		listed := 0
 		for record, err := range read(ctx, query.After, query.filter()) {
 			if err != nil {

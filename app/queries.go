@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/ordos-union/ledger/domain"
@@ -27,14 +28,12 @@ type TotalsRequest struct {
 
 // Totals answers a totals question: from the live projection when no
 // instant is asked for, else by folding the log. Every answer names the
-// Merkle tree it was computed from. Errors name the fields by, as_of and
-// known_at.
+// Merkle tree it was computed from. Errors name the fields by, county,
+// campaign, as_of and known_at.
 func (l *Ledger) Totals(ctx context.Context, request TotalsRequest) (projections.Answer, error) {
 	query := projections.Query{County: request.County, Campaign: request.Campaign, By: request.By}
-	switch query.By {
-	case projections.ByNone, projections.ByDay, projections.ByMonth, projections.ByYear:
-	default:
-		return projections.Answer{}, invalid("by", "must be day, month or year")
+	if err := CheckTotalsQuery(l.parts.Catalog, query); err != nil {
+		return projections.Answer{}, err
 	}
 	asOf, err := instant("as_of", request.AsOf)
 	if err != nil {
@@ -68,6 +67,37 @@ func (l *Ledger) Totals(ctx context.Context, request TotalsRequest) (projections
 	}
 	answer.Tree, err = l.stamp(ctx, answer.Position)
 	return answer, err
+}
+
+// CheckTotalsQuery refuses a totals question no answer fits: a grouping
+// other than day, month or year, or a region or campaign the catalog does
+// not list. Every event carries catalog codes, so a filter by any other
+// code (a typo such as 150699) would answer with empty figures, which read
+// as "nothing happened" instead of naming the mistake. It is exported for
+// the copies of a log that fold their own totals (package mirror). Errors
+// name the fields by, county and campaign.
+func CheckTotalsQuery(catalog *domain.Catalog, query projections.Query) error {
+	switch query.By {
+	case projections.ByNone, projections.ByDay, projections.ByMonth, projections.ByYear:
+	default:
+		return invalid("by", "must be day, month or year")
+	}
+	return checkFilters(catalog, query.County, query.Campaign)
+}
+
+// checkFilters refuses a region or a campaign the catalog does not list,
+// for every read that keeps only one region's or one campaign's entries;
+// empty keeps all. Errors name the fields county and campaign.
+func checkFilters(catalog *domain.Catalog, county, campaign string) error {
+	if county != "" {
+		if _, ok := catalog.Region(county); !ok {
+			return invalid("county", "must be a region code of the catalog")
+		}
+	}
+	if campaign != "" && !slices.ContainsFunc(catalog.Campaigns, func(label domain.Label) bool { return label.Code == campaign }) {
+		return invalid("campaign", "must be a campaign code of the catalog")
+	}
+	return nil
 }
 
 // LogDamage says which positions the log lacks, where the live totals or

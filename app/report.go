@@ -91,13 +91,8 @@ func (l *Ledger) Report(ctx context.Context, request ReportRequest) (*MonthRepor
 	if err != nil {
 		return nil, invalid("month", "must be a month such as 2022-06")
 	}
-	if request.County != "" {
-		if _, ok := l.parts.Catalog.Region(request.County); !ok {
-			return nil, invalid("county", "must be a region code of the catalog")
-		}
-	}
-	if request.Campaign != "" && !l.hasCampaign(request.Campaign) {
-		return nil, invalid("campaign", "must be a campaign code of the catalog")
+	if err := checkFilters(l.parts.Catalog, request.County, request.Campaign); err != nil {
+		return nil, err
 	}
 	if l.parts.Signed == nil {
 		return nil, fmt.Errorf("report: this ledger keeps no signed checkpoints: %w", domain.ErrNotFound)
@@ -148,15 +143,6 @@ func (l *Ledger) Report(ctx context.Context, request ReportRequest) (*MonthRepor
 		"campaign=" + request.Campaign, "size=" + strconv.FormatUint(size, 10),
 		"root=" + base64.StdEncoding.EncodeToString(checkpoint.Root[:]), "figures=" + digest}, " ")
 	return report, nil
-}
-
-func (l *Ledger) hasCampaign(code string) bool {
-	for _, campaign := range l.parts.Catalog.Campaigns {
-		if campaign.Code == code {
-			return true
-		}
-	}
-	return false
 }
 
 // checkpointFor is the newest signed checkpoint, or the one of size through.

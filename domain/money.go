@@ -43,7 +43,9 @@ func ParseYuan(text string) (Money, error) {
 	case moneyNotString, moneyMalformed:
 		return 0, fmt.Errorf("%q is not a yuan amount like 1250.50", text)
 	case moneyTooManyDecimal:
-		return 0, fmt.Errorf("%q has more than two decimals: %w", text, ErrTooManyDecimals)
+		// The sentinel's own text says what is wrong, so it is said once,
+		// after the amount, and errors.Is still finds it.
+		return 0, fmt.Errorf("%q has %w", text, ErrTooManyDecimals)
 	case moneyOverflow:
 		return 0, fmt.Errorf("%q is too large", text)
 	default:

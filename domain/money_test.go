@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -82,6 +83,19 @@ func TestParseYuanRefuses(t *testing.T) {
 				t.Errorf("ParseYuan(%q) error = %q, want it to contain %q", tc.text, err, tc.phrase)
 			}
 		})
+	}
+}
+
+// An amount finer than a fen is named once, with the rule said once (not
+// "has more than two decimals: more than two decimals"), and the error is
+// still ErrTooManyDecimals to errors.Is.
+func TestParseYuanSaysTooManyDecimalsOnce(t *testing.T) {
+	_, err := domain.ParseYuan("12.345")
+	if !errors.Is(err, domain.ErrTooManyDecimals) {
+		t.Fatalf("ParseYuan(12.345): %v; want ErrTooManyDecimals", err)
+	}
+	if want := `"12.345" has more than two decimals`; err.Error() != want {
+		t.Errorf("ParseYuan(12.345) error = %q, want %q", err, want)
 	}
 }
 

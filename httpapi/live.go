@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/projections"
 )
@@ -272,6 +273,13 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request, who identity) error 
 	query := r.URL.Query()
 	client := &liveClient{county: query.Get("county"), campaign: query.Get("campaign"),
 		messages: make(chan liveMessage, liveClientBufferMessages), gone: make(chan struct{})}
+	// The stream's totals are a totals question: a region or campaign the
+	// catalog does not list is refused here, as GET /api/v1/totals refuses
+	// it, before the client is registered; registered, its totals would
+	// fail at every push.
+	if err := app.CheckTotalsQuery(h.server.options.Ledger.Catalog(), projections.Query{County: client.county, Campaign: client.campaign}); err != nil {
+		return err
+	}
 	lastSeen, err := uintParameter(firstOf(r.Header.Get("Last-Event-ID"), query.Get("last_event_id")), "Last-Event-ID", 0)
 	if err != nil {
 		return err

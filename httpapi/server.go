@@ -295,17 +295,17 @@ func (s *Server) toAPIError(r *http.Request, err error) *apiError {
 		return &apiError{status: http.StatusRequestEntityTooLarge, code: "too_large",
 			message: fmt.Sprintf("request body is larger than %d bytes", requestBytesMax)}
 	case errors.As(err, &validation):
-		return &apiError{status: http.StatusBadRequest, code: "invalid", message: "the input breaks validation rules; nothing was written",
+		return &apiError{status: http.StatusBadRequest, code: "invalid", message: "the " + inputOf(r) + " breaks validation rules" + unwritten(r),
 			violations: validation.Violations}
 	case errors.As(err, &rule):
-		return &apiError{status: http.StatusUnprocessableEntity, code: "rejected", message: rule.Error() + "; nothing was written",
+		return &apiError{status: http.StatusUnprocessableEntity, code: "rejected", message: rule.Error() + unwritten(r),
 			violations: []domain.Violation{{Event: rule.Event, Field: rule.Field, Rule: rule.Rule, Other: rule.Other}}}
 	case errors.Is(err, domain.ErrIdempotencyKeyReused):
 		return &apiError{status: http.StatusConflict, code: "idempotency_key_reused", message: err.Error()}
 	case errors.Is(err, domain.ErrConflict):
 		return &apiError{status: http.StatusConflict, code: "conflict", message: "the campaign kept changing; try again"}
 	case errors.Is(err, eventstore.ErrUnsupported):
-		return &apiError{status: http.StatusUnprocessableEntity, code: "unsupported", message: err.Error() + "; nothing was written"}
+		return &apiError{status: http.StatusUnprocessableEntity, code: "unsupported", message: err.Error() + unwritten(r)}
 	case errors.Is(err, domain.ErrNotFound):
 		return &apiError{status: http.StatusNotFound, code: "not_found", message: err.Error()}
 	case errors.Is(err, domain.ErrInvalid):
@@ -316,6 +316,28 @@ func (s *Server) toAPIError(r *http.Request, err error) *apiError {
 	}
 	s.options.Logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "error", err)
 	return &apiError{status: http.StatusInternalServerError, code: "internal", message: "internal error"}
+}
+
+// reads says whether a request only reads: a GET or HEAD route writes
+// nothing, whatever it answers.
+func reads(r *http.Request) bool { return r.Method == http.MethodGet || r.Method == http.MethodHead }
+
+// inputOf is what a refused request's problems are in: a read has only
+// its query (the parameters and the path) to get wrong.
+func inputOf(r *http.Request) string {
+	if reads(r) {
+		return "query"
+	}
+	return "input"
+}
+
+// unwritten tells a refused write that nothing was written. A read is told
+// nothing: it never writes, and saying so would suggest it might have.
+func unwritten(r *http.Request) string {
+	if reads(r) {
+		return ""
+	}
+	return "; nothing was written"
 }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {

@@ -20,8 +20,16 @@ type AuditExport struct {
 // ExportAudit writes a self-contained audit bundle of the period [from,
 // to] to dir: it signs a checkpoint of the whole log as it is now, so the
 // bundle ends at a checkpoint, and takes every event and every signed
-// checkpoint up to it.
+// checkpoint up to it. A period whose end is before its start is refused,
+// naming the field to, before anything is signed or written.
 func (n *Node) ExportAudit(ctx context.Context, dir string, from, to time.Time) (AuditExport, error) {
+	// Such a period holds no entry, so its bundle would report empty
+	// totals for a period no one meant (the two dates given the wrong way
+	// round), and verify as if nothing had happened.
+	if to.Before(from) {
+		return AuditExport{}, &domain.ValidationError{Violations: []domain.Violation{{Field: "to",
+			Rule: "must not be before the start of the period (" + from.Format(time.RFC3339) + ")"}}}
+	}
 	keys, tree, err := n.SigningTree(ctx)
 	if err != nil {
 		return AuditExport{}, err

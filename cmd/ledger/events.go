@@ -8,6 +8,10 @@ import (
 	"github.com/ordos-union/ledger/report"
 )
 
+// eventsFlags names the flag behind each field of a listing the use case
+// (app.Ledger.Events) may refuse.
+var eventsFlags = map[string]string{"county": "--county", "campaign": "--campaign", "type": "--type"}
+
 // runEvents checks --since before it opens the ledger.
 var runEvents = storeCommand(commandSpec{name: "events",
 	usage: "[--county CODE] [--campaign CODE] [--type TYPE] [--after POSITION] [--follow] [--json]"},
@@ -35,6 +39,11 @@ var runEvents = storeCommand(commandSpec{name: "events",
 			if err != nil {
 				return err
 			}
+			// The filters are checked before the read of personal data is
+			// recorded: a refused listing reads nothing.
+			if err := query.Check(opened.App.Catalog()); err != nil {
+				return refusedFlags(err, eventsFlags)
+			}
 			if *personal {
 				if err := opened.RecordOperatorAccess(c.ctx, operator(), "ledger events --personal"); err != nil {
 					return err
@@ -43,7 +52,7 @@ var runEvents = storeCommand(commandSpec{name: "events",
 			printed := 0
 			for listed, err := range opened.App.Events(c.ctx, query) {
 				if err != nil {
-					return err
+					return refusedFlags(err, eventsFlags)
 				}
 				// Each read of personal data is logged as well as recorded once
 				// in the access log above.

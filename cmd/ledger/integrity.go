@@ -187,7 +187,7 @@ var runExportAudit = storeCommand(commandSpec{name: "export-audit", args: -1, us
 			opened.Cosign = witnesses.cosigner(c.env.logger)
 			export, err := opened.ExportAudit(c.ctx, out, from, to)
 			if err != nil {
-				return err
+				return refusedFlags(err, map[string]string{"from": "--from", "to": "--to"})
 			}
 			c.printf("wrote %s: %d events, %d checkpoints, totals for %s to %s at tree size %d root %s\n", out, export.Events,
 				export.Checkpoints, from.Format(time.DateOnly), to.Format(time.DateOnly), export.Report.Tree.Size, export.Report.Tree.Root)

@@ -139,7 +139,7 @@ var runMirrorTotals = mirrorCommand(commandSpec{name: "mirror totals", args: 1, 
 			if err != nil {
 				return err
 			}
-			answer, err := m.log.Totals(c.ctx, projections.Query{County: options.county, Campaign: options.campaign, By: options.by}, at, known)
+			answer, err := m.log.Totals(c.ctx, projections.Query{County: options.county, Campaign: options.campaign, By: options.by}, m.catalog, at, known)
 			if err != nil {
 				return flagged(err, totalsFlags)
 			}

@@ -85,6 +85,18 @@ func flagged(err error, names map[string]string) error {
 	return named
 }
 
+// refusedFlags makes err a usage error naming the flags when it refuses
+// those flags alone (as flagged does), and returns any other error as it
+// is: a command that also reads the log keeps a read error's own words
+// (the position of an event that does not decode, say), which flagged
+// would rewrite.
+func refusedFlags(err error, names map[string]string) error {
+	if called, named := report.FieldsNamed(err, names); called {
+		return usagef("%s", named)
+	}
+	return err
+}
+
 // reconcileNow is the reconciliation with pledges aged as of --as-of; the
 // read of the donors' data it holds is logged as the command's.
 func reconcileNow(ctx context.Context, opened *opened, asOf, command string) (reconcile.Result, error) {

@@ -55,7 +55,7 @@ var runTotals = storeCommand(commandSpec{name: "totals",
 	})
 
 // totalsFlags names the flag behind each field of a totals question.
-var totalsFlags = map[string]string{"by": "--by", "as_of": "--as-of", "known_at": "--known-at"}
+var totalsFlags = map[string]string{"by": "--by", "county": "--county", "campaign": "--campaign", "as_of": "--as-of", "known_at": "--known-at"}
 
 // printTotals asks the use case (app.Ledger.Totals), the same as the API,
 // and prints its answer as --format says.

@@ -1,0 +1,52 @@
+package node_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore/eventstoretest"
+	"github.com/ordos-union/ledger/node"
+)
+
+// An audit bundle of a period that ends before it starts (the dates given
+// the wrong way round) is refused naming the field to, before a
+// checkpoint is signed or the directory made; the same period the right
+// way round is written.
+func TestExportAuditRefusesAReversedPeriod(t *testing.T) {
+	ctx := context.Background()
+	ledger, err := node.Open(ctx, node.Config{DataDir: t.TempDir(), SyncAlways: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ledger.Close()
+	if _, err := ledger.App.Record(ctx, []domain.Event{eventstoretest.Donation("general", "150626", "D-1", 100000)}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2022, 6, 1, 0, 0, 0, 0, domain.Beijing)
+	end := time.Date(2022, 6, 30, 23, 59, 59, 0, domain.Beijing)
+	out := filepath.Join(t.TempDir(), "bundle")
+	_, err = ledger.ExportAudit(ctx, out, end, start)
+	var validation *domain.ValidationError
+	if !errors.As(err, &validation) || len(validation.Violations) != 1 || validation.Violations[0].Field != "to" {
+		t.Fatalf("export of a reversed period: %v; want a refusal naming to", err)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused export made %s: %v", out, err)
+	}
+	if signed, err := ledger.Signed.All(ctx); err != nil || len(signed) != 0 {
+		t.Errorf("the refused export signed %d checkpoints (%v); want none", len(signed), err)
+	}
+	export, err := ledger.ExportAudit(ctx, out, start, end)
+	if err != nil || export.Events != 1 {
+		t.Fatalf("export of the period the right way round: %+v, %v", export, err)
+	}
+	// A period of one instant holds what occurred at it: it is not reversed.
+	if _, err := ledger.ExportAudit(ctx, filepath.Join(t.TempDir(), "instant"), start, start); err != nil {
+		t.Errorf("export of a one-instant period: %v", err)
+	}
+}
