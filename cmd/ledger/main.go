@@ -77,7 +77,7 @@ func commands() []command {
 		{"proof", "print an inclusion proof of an event against the latest checkpoint", runProof},
 		{"verify-proof", "check an inclusion proof offline with the verifier key", runVerifyProof},
 		{"verify", "recompute the tree from the raw log; check every checkpoint and event", runVerify},
-		{"witness", "run a C2SP tlog-witness that cosigns ledgers' checkpoints only when they extend the last it cosigned", runWitness},
+		{"witness", "run a C2SP tlog-witness that cosigns a ledger's checkpoints only when they extend the last it cosigned", runWitness},
 		{"doctor", "check every store the ledger keeps and say what repairs what is wrong (exit 1 when anything is)", runDoctor},
 		{"repair", "mend what the log can mend of what doctor finds (checkpoint, tree file, secrets' modes), then run doctor", runRepair},
 		{"export-audit", "write a self-contained audit bundle for a period", runExportAudit},
