@@ -76,11 +76,16 @@ func OpenLiveTotals(ctx context.Context, connection *nats.Conn, replicas int, co
 	if err != nil {
 		return nil, fmt.Errorf("open live totals: %w", err)
 	}
-	if err := limitIdleConsumers(ctx, js); err != nil {
-		return nil, fmt.Errorf("open live totals: %w", err)
-	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	// The limit hardens the bucket against the watcher's durable consumers;
+	// the totals are served without it. Several nodes of a cluster starting
+	// together each ask for the same update of a replicated stream, and on
+	// a busy cluster the request can time out: that must not stop a node,
+	// which tries again at its next start (the update is idempotent).
+	if err := limitIdleConsumers(ctx, js); err != nil {
+		logger.Warn("live totals: the consumer limit is not set yet; watchers' consumers may stay until it is", "error", err)
 	}
 	return &LiveTotals{kv: kv, compute: compute, logger: logger, dirty: map[[2]string]bool{}}, nil
 }
