@@ -37,7 +37,19 @@ type Limits struct {
 	// worksheet's rows, cells and their values (row, c, v, f, is, t),
 	// which excelize streams and RowCellsMax bounds; zero means no cap.
 	ElementsMax int
+	// ElementsPerCellMax caps those elements relative to the cells: at most
+	// ElementsFree plus this many for each cell of the workbook; zero means
+	// no such cap. A large workbook may need many shared strings, but each
+	// one a program writes is there for a cell that shows it: a handful of
+	// cells and a million strings is no spreadsheet, only a way to make
+	// excelize decode a million strings.
+	ElementsPerCellMax int
 }
+
+// ElementsFree are the elements any workbook may have besides its cells
+// under ElementsPerCellMax: the styles, theme, names and properties an
+// office program writes into an empty workbook are a few hundred.
+const ElementsFree = 20_000
 
 // Check refuses a workbook (the bytes of an XLSX, a zip) beyond limits.
 // Every part is scanned, whatever its name: a worksheet may live at any
@@ -74,6 +86,10 @@ func Check(content []byte, limits Limits) error {
 			return err
 		}
 	}
+	if per := limits.ElementsPerCellMax; per > 0 && counts.elements > ElementsFree+per*counts.cells {
+		return fmt.Errorf("the workbook has %d elements besides its %d cells (shared strings, rich-text runs, styles, names), "+
+			"more than %d and %d for each cell", counts.elements, counts.cells, ElementsFree, per)
+	}
 	return nil
 }
 
@@ -81,6 +97,8 @@ func Check(content []byte, limits Limits) error {
 type counts struct {
 	limits   Limits
 	elements int
+	// cells counts the cells of every part.
+	cells int
 }
 
 // scan counts the cells of each row of one part, and its other elements,
@@ -100,13 +118,14 @@ func (c *counts) scan(in *bufio.Reader, name string) error {
 			rows, cells = rows+1, 0
 		case tagCell:
 			cells++
+			c.cells++
 			if cells > c.limits.RowCellsMax {
 				return fmt.Errorf("%s: row %d of the part has more than %d cells, the most a row may have", name, rows, c.limits.RowCellsMax)
 			}
 		case tagOther:
 			c.elements++
 			if c.limits.ElementsMax > 0 && c.elements > c.limits.ElementsMax {
-				return fmt.Errorf("%s: the workbook has more than %d elements besides its cells (shared strings, styles, names), the most it may have", name, c.limits.ElementsMax)
+				return fmt.Errorf("%s: the workbook has more than %d elements besides its cells (shared strings, rich-text runs, styles, names), the most it may have", name, c.limits.ElementsMax)
 			}
 		}
 	}

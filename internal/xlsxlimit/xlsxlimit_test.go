@@ -118,3 +118,27 @@ func TestCheckCountsTheOtherElements(t *testing.T) {
 		t.Fatalf("no element cap: %v", err)
 	}
 }
+
+// Under ElementsPerCellMax a workbook's other elements are paid for by its
+// cells: many strings for many cells pass, the same strings for one cell
+// do not, and the count is over every part, whatever order they come in.
+func TestCheckWeighsTheOtherElementsAgainstTheCells(t *testing.T) {
+	limits := Limits{UnzipBytesMax: 64 << 20, ElementsPerCellMax: 2}
+	manyStrings := `<sst>` + strings.Repeat(`<si><t>x</t><phoneticPr fontId="1"/></si>`, 30_000) + `</sst>`
+	cells := make([]int, 300)
+	for i := range cells {
+		cells[i] = 100
+	}
+	// 60,003 elements (the strings, the sst, the worksheet and its sheetData)
+	// against 20,000 free and 2 for each of 30,000 cells.
+	if err := Check(book(t, map[string]string{"xl/sharedStrings.xml": manyStrings, "xl/worksheets/sheet1.xml": sheet(`<c t="s">`, cells...)}), limits); err != nil {
+		t.Fatalf("30,000 strings for 30,000 cells: %v", err)
+	}
+	err := Check(book(t, map[string]string{"xl/sharedStrings.xml": manyStrings, "xl/worksheets/sheet1.xml": sheet(`<c t="s">`, 1)}), limits)
+	if err == nil || !strings.Contains(err.Error(), "60003 elements besides its 1 cells") || !strings.Contains(err.Error(), "more than 20000 and 2 for each cell") {
+		t.Fatalf("30,000 strings for one cell: %v", err)
+	}
+	if err := Check(book(t, map[string]string{"xl/sharedStrings.xml": manyStrings}), Limits{UnzipBytesMax: 64 << 20}); err != nil {
+		t.Fatalf("no cap relative to the cells: %v", err)
+	}
+}

@@ -110,3 +110,45 @@ func TestStatementRowOfUnnumberedCellsIsRefusedInBoundedMemory(t *testing.T) {
 		t.Fatalf("refusing the row allocated %d MiB, want under 8 MiB", allocated>>20)
 	}
 }
+
+// A statement of a few cells and a million tiny shared strings (a 40 KB
+// upload) is refused before excelize decodes the strings, which cost it
+// over half a gigabyte: a statement's strings are paid for by its cells
+// (xlsxElementsPerCellMax).
+func TestStatementOfManyStringsAndFewCellsIsRefusedInBoundedMemory(t *testing.T) {
+	const count = 1_000_000
+	var out bytes.Buffer
+	archive := zip.NewWriter(&out)
+	for name, body := range map[string]string{
+		"[Content_Types].xml":        `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>`,
+		"_rels/.rels":                `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`,
+		"xl/workbook.xml":            `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`,
+		"xl/_rels/workbook.xml.rels": `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>`,
+		"xl/worksheets/sheet1.xml":   `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>`,
+		"xl/sharedStrings.xml":       `<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">` + strings.Repeat(`<si><t>x</t></si>`, count) + `</sst>`,
+	} {
+		writer, err := archive.Create(name)
+		if err == nil {
+			_, err = writer.Write([]byte(body))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := archive.Close(); err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := statement.ParseXLSX(out.Bytes(), "generic")
+	runtime.ReadMemStats(&after)
+	allocated := after.TotalAlloc - before.TotalAlloc
+	t.Logf("%d-byte statement of one cell and %d shared strings: %d KiB allocated, %v", out.Len(), count, allocated>>10, err)
+	if err == nil || !strings.Contains(err.Error(), "elements besides its 1 cells") {
+		t.Fatalf("one cell and %d shared strings: %v", count, err)
+	}
+	if allocated > 16<<20 {
+		t.Fatalf("refusing one cell and %d shared strings allocated %d MiB, want under 16 MiB", count, allocated>>20)
+	}
+}

@@ -12,6 +12,15 @@ import (
 // xlsxUnzipLimit caps how much a workbook may inflate to, against zip bombs.
 const xlsxUnzipLimit = 1 << 30
 
+// xlsxElementsPerCellMax caps a statement's shared strings and other
+// elements at so many for each of its cells (xlsxlimit.ElementsPerCellMax):
+// excelize decodes them whole at some hundreds of bytes each, and a 125 KB
+// upload of three million tiny strings and one cell took 1.4 GB. A bank's
+// statement is large because it has many lines, whose cells pay for its
+// strings: one string a cell, with its phonetic properties and a few runs
+// of rich text, is under eight elements.
+const xlsxElementsPerCellMax = 8
+
 // xlsxColumnsMax caps the columns of a statement row: banks export a few
 // dozen at most. excelize pads a row with an empty string for every column
 // up to its last cell, so without a cap one cell in column XFD per row made
@@ -39,7 +48,8 @@ func ParseXLSX(data []byte, profile string) (s Statement, err error) {
 	}()
 	// excelize parses a whole row before it answers with it: a row of
 	// millions of cells is refused by counting them first.
-	if err := xlsxlimit.Check(data, xlsxlimit.Limits{UnzipBytesMax: xlsxUnzipLimit, RowCellsMax: xlsxlimit.RowCellsMax}); err != nil {
+	if err := xlsxlimit.Check(data, xlsxlimit.Limits{UnzipBytesMax: xlsxUnzipLimit, RowCellsMax: xlsxlimit.RowCellsMax,
+		ElementsPerCellMax: xlsxElementsPerCellMax}); err != nil {
 		return Statement{}, fmt.Errorf("statement: xlsx: %v", err)
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
