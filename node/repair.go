@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -85,4 +86,38 @@ func setAside(path string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("set the tree file aside: no free name next to %s", path)
+}
+
+// dataDirSecrets are the data directory's secret files, by path inside it:
+// the API tokens, the checkpoint signing key, and everything in nats/ (the
+// users' seeds and the cluster's route secret).
+func dataDirSecrets(dataDir string) []string {
+	paths := []string{filepath.Join(dataDir, "tokens.json"), filepath.Join(dataDir, "integrity", "signing.key")}
+	if entries, err := os.ReadDir(filepath.Join(dataDir, "nats")); err == nil {
+		for _, entry := range entries {
+			paths = append(paths, filepath.Join(dataDir, "nats", entry.Name()))
+		}
+	}
+	return paths
+}
+
+// TightenSecrets makes each secret of the data directory that others may
+// read its owner's alone, and says what it changed. It runs before the
+// ledger is opened: opening refuses an exposed secret (internal/private),
+// so the doctor's repair of one must come first. A symbolic link is
+// neither followed nor changed (the doctor names it), and only files of
+// this user are changed.
+func TightenSecrets(dataDir string) ([]string, error) {
+	var done []string
+	for _, path := range dataDirSecrets(dataDir) {
+		info, err := os.Lstat(path)
+		if err != nil || !info.Mode().IsRegular() || info.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(path, 0o600); err != nil {
+			return done, fmt.Errorf("make %s its owner's alone: %w", path, err)
+		}
+		done = append(done, fmt.Sprintf("made %s its owner's alone (it was mode %04o)", path, info.Mode().Perm()))
+	}
+	return done, nil
 }

@@ -9,26 +9,47 @@ import (
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/backup"
+	"github.com/ordos-union/ledger/internal/private"
 	"github.com/ordos-union/ledger/node"
 	"github.com/ordos-union/ledger/report"
 )
 
 // runDoctor checks every store the ledger keeps and says what is wrong and
 // what repairs it; the exit status tells a script whether all is well.
-var runDoctor = ledgerCommand(commandSpec{name: "doctor", usage: "[--json]\n\n" +
+var runDoctor = storeCommand(commandSpec{name: "doctor", usage: "[--json]\n\n" +
 	"Checks every store the ledger keeps (the log, the projection checkpoint, the tree file, the signed checkpoints,\n" +
 	"the personal-data keys, the data directory's secrets), says what is wrong in plain words and what command repairs it.\n" +
 	"Exits 1 when anything is wrong. It changes nothing."},
 	func(flags *flag.FlagSet) action {
 		asJSON := flags.Bool("json", false, "print the findings as JSON")
-		return func(c *call) error { return doctor(c, c.ledger, *asJSON) }
+		return func(c *call) error {
+			opened, err := c.open()
+			if private.IsExposed(err) {
+				// The ledger does not open with a secret others may read:
+				// that is the doctor's finding, not its failure.
+				return c.findings([]app.Finding{{Store: "secrets", Problem: true, What: err.Error(),
+					Repair: "ledger repair --data " + c.store.dataDir}}, *asJSON)
+			}
+			if err != nil {
+				return err
+			}
+			return doctor(c, opened, *asJSON)
+		}
 	})
 
 // doctor prints the findings of the ledger's doctor; any problem fails
 // the command, so that a script sees it in the exit status.
 func doctor(c *call, ledger *opened, asJSON bool) error {
 	findings, err := ledger.Doctor(c.ctx)
-	if err := c.answer(findings, err, asJSON, func(out io.Writer) { report.FindingsText(out, findings) }); err != nil {
+	if err != nil {
+		return err
+	}
+	return c.findings(findings, asJSON)
+}
+
+// findings prints the doctor's findings and fails on any problem.
+func (c *call) findings(findings []app.Finding, asJSON bool) error {
+	if err := c.answer(findings, nil, asJSON, func(out io.Writer) { report.FindingsText(out, findings) }); err != nil {
 		return err
 	}
 	if problems := app.Problems(findings); problems > 0 {
@@ -87,6 +108,15 @@ var runRepair = storeCommand(commandSpec{name: "repair", usage: "[--from-backup 
 // (backup.RestoreLost), mends what the log can mend, and runs the doctor
 // on the mended ledger, opened again.
 func repair(c *call, saved *backup.Backup) error {
+	// A secret others may read keeps the ledger from opening: it is made
+	// its owner's alone first.
+	tightened, err := node.TightenSecrets(c.store.dataDir)
+	for _, action := range tightened {
+		c.printf("repaired: %s\n", action)
+	}
+	if err != nil {
+		return err
+	}
 	opened, err := c.open()
 	if err != nil {
 		return err

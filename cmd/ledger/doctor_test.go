@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -148,4 +149,26 @@ func lostPosition(t *testing.T, data string) int {
 	}
 	position, _ := strconv.Atoi(match[1])
 	return position
+}
+
+// A NATS credential others may read keeps the ledger from opening; the
+// doctor names it as a finding (exit 1) instead of failing to start, and
+// repair makes it its owner's alone before it opens the ledger.
+func TestDoctorAndRepairMendAnExposedNATSCredential(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("file modes are not access control on Windows")
+	}
+	data := t.TempDir()
+	runLedger(t, "", "demo", "--data", data).expect(t, 0)
+	seed := filepath.Join(data, "nats", "runtime.nk")
+	if err := os.Chmod(seed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "doctor", "--data", data).expect(t, 1, "PROBLEM", "runtime.nk is mode 0644", "ledger repair --data "+data)
+	runLedger(t, "", "repair", "--data", data).expect(t, 0, "repaired: made "+seed+" its owner's alone (it was mode 0644)", "all well")
+	info, err := os.Stat(seed)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("after repair: %v, mode %v, want 0600", err, info.Mode().Perm())
+	}
+	runLedger(t, "", "doctor", "--data", data).expect(t, 0, "all well")
 }
