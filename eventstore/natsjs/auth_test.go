@@ -499,6 +499,14 @@ func TestProvisionHardensAnOlderKeystore(t *testing.T) {
 		t.Fatalf("the keystore after provisioning: allow_rollup %v deny_purge %v deny_delete %v, want false true false",
 			config.AllowRollup, config.DenyPurge, config.DenyDelete)
 	}
+	// What an older binary would do on opening it, and why docs/OPERATIONS.md
+	// says the upgrade is not undone by going back: the server keeps
+	// deny_purge, even for the operator.
+	older := stream.CachedInfo().Config
+	older.DenyPurge, older.AllowRollup = false, true
+	if _, err := js.UpdateStream(ctx, older); err == nil || !strings.Contains(err.Error(), "can not cancel deny purge") {
+		t.Fatalf("turning deny_purge off again: %v, want the server's refusal", err)
+	}
 }
 
 // The watcher's consumers do not stay: NATS permissions cannot refuse it
