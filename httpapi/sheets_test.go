@@ -1,8 +1,6 @@
 package httpapi_test
 
 import (
-	"archive/zip"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ordos-union/ledger/httpapi"
+	"github.com/ordos-union/ledger/internal/xlsxlimit/xlsxtest"
 	"github.com/ordos-union/ledger/sheets/sheetstest"
 )
 
@@ -195,39 +194,16 @@ func TestSpreadsheetImportFlagsAreStrict(t *testing.T) {
 // cell each in column XFD, as the security review built it.
 func wideBook(t *testing.T, rows int) []byte {
 	t.Helper()
-	var out bytes.Buffer
-	archive := zip.NewWriter(&out)
-	add := func(name, body string) {
-		writer, err := archive.Create(name)
-		if err == nil {
-			_, err = writer.Write([]byte(body))
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	add("[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>`)
-	add("_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)
-	add("xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`)
-	add("xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`)
-	inline := func(cell, text string) string {
-		return fmt.Sprintf(`<c r="%s" t="inlineStr"><is><t>%s</t></is></c>`, cell, text)
-	}
 	var sheet strings.Builder
-	sheet.WriteString(`<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">`)
+	sheet.WriteString(`<row r="1">`)
 	for i, header := range strings.Split("捐赠编号,地区,活动,日期,捐赠方类型,捐赠单位,形式,金额（元）,物资,数量,物资价值（元）,银行流水号,备注", ",") {
-		sheet.WriteString(inline(fmt.Sprintf("%c1", 'A'+i), header))
+		sheet.WriteString(xlsxtest.InlineCell(fmt.Sprintf("%c1", 'A'+i), header))
 	}
 	sheet.WriteString(`</row>`)
 	for row := 2; row <= rows; row++ {
-		fmt.Fprintf(&sheet, `<row r="%d">%s</row>`, row, inline(fmt.Sprintf("XFD%d", row), "x"))
+		fmt.Fprintf(&sheet, `<row r="%d">%s</row>`, row, xlsxtest.InlineCell(fmt.Sprintf("XFD%d", row), "x"))
 	}
-	sheet.WriteString(`</sheetData></worksheet>`)
-	add("xl/worksheets/sheet1.xml", sheet.String())
-	if err := archive.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
+	return xlsxtest.Workbook(t, "", sheet.String())
 }
 
 // A clerk's upload of a few kilobytes with a cell in column XFD on each

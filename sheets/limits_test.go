@@ -1,7 +1,6 @@
 package sheets
 
 import (
-	"archive/zip"
 	"bytes"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/internal/xlsxlimit/xlsxtest"
 	"github.com/ordos-union/ledger/sheets/sheetstest"
 )
 
@@ -21,46 +21,21 @@ func handMadeBook(t testing.TB, rows func(sheet *strings.Builder)) []byte {
 	return handMadeSheets(t, 1, func(_ int, sheet *strings.Builder) { rows(sheet) })
 }
 
-// handMadeSheets is a hand-made XLSX of count sheets, S1 to Sn, each one's
-// rows written as XML by rows.
+// handMadeSheets is a hand-made XLSX of count sheets, Sheet1 to SheetN,
+// each one's rows written as XML by rows.
 func handMadeSheets(t testing.TB, count int, rows func(i int, sheet *strings.Builder)) []byte {
 	t.Helper()
-	var out bytes.Buffer
-	archive := zip.NewWriter(&out)
-	add := func(name, body string) {
-		writer, err := archive.Create(name)
-		if err == nil {
-			_, err = writer.Write([]byte(body))
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	var types, sheets, relations strings.Builder
-	for i := 1; i <= count; i++ {
-		fmt.Fprintf(&types, `<Override PartName="/xl/worksheets/sheet%d.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`, i)
-		fmt.Fprintf(&sheets, `<sheet name="Sheet%d" sheetId="%d" r:id="rId%d"/>`, i, i, i)
-		fmt.Fprintf(&relations, `<Relationship Id="rId%d" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet%d.xml"/>`, i, i)
+	sheets := make([]string, count)
+	for i := range sheets {
 		var sheet strings.Builder
-		sheet.WriteString(`<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
-		rows(i, &sheet)
-		sheet.WriteString(`</sheetData></worksheet>`)
-		add(fmt.Sprintf("xl/worksheets/sheet%d.xml", i), sheet.String())
+		rows(i+1, &sheet)
+		sheets[i] = sheet.String()
 	}
-	add("[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>`+types.String()+`</Types>`)
-	add("_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)
-	add("xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>`+sheets.String()+`</sheets></workbook>`)
-	add("xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`+relations.String()+`</Relationships>`)
-	if err := archive.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
+	return xlsxtest.Workbook(t, "", sheets...)
 }
 
 // inline is the XML of a cell holding text.
-func inline(cell, text string) string {
-	return fmt.Sprintf(`<c r="%s" t="inlineStr"><is><t>%s</t></is></c>`, cell, text)
-}
+var inline = xlsxtest.InlineCell
 
 // donationHeaders writes row 1 with the donations template's Chinese
 // headers, so the sheet is read as that layout.
@@ -246,27 +221,7 @@ func TestManySheetsCostLittle(t *testing.T) {
 // with count tiny shared strings.
 func sharedStringsBook(t *testing.T, count int) []byte {
 	t.Helper()
-	var out bytes.Buffer
-	archive := zip.NewWriter(&out)
-	add := func(name, body string) {
-		writer, err := archive.Create(name)
-		if err == nil {
-			_, err = writer.Write([]byte(body))
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	add("[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>`)
-	add("_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)
-	add("xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`)
-	add("xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>`)
-	add("xl/worksheets/sheet1.xml", `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>`)
-	add("xl/sharedStrings.xml", `<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">`+strings.Repeat(`<si><t>x</t></si>`, count)+`</sst>`)
-	if err := archive.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
+	return xlsxtest.Workbook(t, strings.Repeat(`<si><t>x</t></si>`, count), `<row r="1"><c r="A1" t="s"><v>0</v></c></row>`)
 }
 
 // excelize decodes the shared strings whole, at some hundreds of bytes a

@@ -1,13 +1,12 @@
 package statement_test
 
 import (
-	"archive/zip"
-	"bytes"
 	"fmt"
 	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/ordos-union/ledger/internal/xlsxlimit/xlsxtest"
 	"github.com/ordos-union/ledger/reconcile/statement"
 )
 
@@ -24,41 +23,14 @@ func handMadeStatement(t testing.TB, rows int, column string) []byte {
 }
 
 // inlineCell is the XML of a cell holding text.
-func inlineCell(cell, text string) string {
-	return fmt.Sprintf(`<c r="%s" t="inlineStr"><is><t>%s</t></is></c>`, cell, text)
-}
+var inlineCell = xlsxtest.InlineCell
 
 // handMadeStatementRows is the header row and one line, then the rows
 // given as XML.
 func handMadeStatementRows(t testing.TB, rows string) []byte {
 	t.Helper()
-	var out bytes.Buffer
-	archive := zip.NewWriter(&out)
-	add := func(name, body string) {
-		writer, err := archive.Create(name)
-		if err == nil {
-			_, err = writer.Write([]byte(body))
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	add("[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>`)
-	add("_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)
-	add("xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`)
-	add("xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`)
-	inline := inlineCell
-	var sheet strings.Builder
-	sheet.WriteString(`<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
-	sheet.WriteString(`<row r="1">` + inline("A1", "Date") + inline("B1", "Description") + inline("C1", "Amount") + `</row>`)
-	sheet.WriteString(`<row r="2">` + inline("A2", "2022-07-01") + inline("B2", "Donation") + inline("C2", "1000.50") + `</row>`)
-	sheet.WriteString(rows)
-	sheet.WriteString(`</sheetData></worksheet>`)
-	add("xl/worksheets/sheet1.xml", sheet.String())
-	if err := archive.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
+	return xlsxtest.Workbook(t, "", `<row r="1">`+inlineCell("A1", "Date")+inlineCell("B1", "Description")+inlineCell("C1", "Amount")+`</row>`+
+		`<row r="2">`+inlineCell("A2", "2022-07-01")+inlineCell("B2", "Donation")+inlineCell("C2", "1000.50")+`</row>`+rows)
 }
 
 // A statement row with a value beyond xlsxColumnsMax (256) columns is
@@ -117,34 +89,14 @@ func TestStatementRowOfUnnumberedCellsIsRefusedInBoundedMemory(t *testing.T) {
 // (xlsxElementsPerCellMax).
 func TestStatementOfManyStringsAndFewCellsIsRefusedInBoundedMemory(t *testing.T) {
 	const count = 1_000_000
-	var out bytes.Buffer
-	archive := zip.NewWriter(&out)
-	for name, body := range map[string]string{
-		"[Content_Types].xml":        `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>`,
-		"_rels/.rels":                `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`,
-		"xl/workbook.xml":            `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`,
-		"xl/_rels/workbook.xml.rels": `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>`,
-		"xl/worksheets/sheet1.xml":   `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>`,
-		"xl/sharedStrings.xml":       `<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">` + strings.Repeat(`<si><t>x</t></si>`, count) + `</sst>`,
-	} {
-		writer, err := archive.Create(name)
-		if err == nil {
-			_, err = writer.Write([]byte(body))
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := archive.Close(); err != nil {
-		t.Fatal(err)
-	}
+	book := xlsxtest.Workbook(t, strings.Repeat(`<si><t>x</t></si>`, count), `<row r="1"><c r="A1" t="s"><v>0</v></c></row>`)
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	_, err := statement.ParseXLSX(out.Bytes(), "generic")
+	_, err := statement.ParseXLSX(book, "generic")
 	runtime.ReadMemStats(&after)
 	allocated := after.TotalAlloc - before.TotalAlloc
-	t.Logf("%d-byte statement of one cell and %d shared strings: %d KiB allocated, %v", out.Len(), count, allocated>>10, err)
+	t.Logf("%d-byte statement of one cell and %d shared strings: %d KiB allocated, %v", len(book), count, allocated>>10, err)
 	if err == nil || !strings.Contains(err.Error(), "elements besides its 1 cells") {
 		t.Fatalf("one cell and %d shared strings: %v", count, err)
 	}
