@@ -1,0 +1,167 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func testEnvironment() (*Environment, *bytes.Buffer, *bytes.Buffer) {
+	var stdout, stderr bytes.Buffer
+	return &Environment{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Logger: NewLogger(&stderr, false)}, &stdout, &stderr
+}
+
+// echo is a command that takes one argument and a --loud flag.
+func echo(ctx context.Context, env *Environment, args []string) error {
+	spec := Spec{Name: "echo", Usage: "WORD [--loud]", Args: 1, ArgsWanted: "give one WORD"}
+	c := NewCall(ctx, env, spec.NewFlags(env, "prog"))
+	loud := c.Flags.Bool("loud", false, "shout")
+	return c.Run(spec, args, func() error {
+		switch word := c.Arg(0); {
+		case word == "fail":
+			return errors.New("it failed")
+		case *loud:
+			c.Printf("%s!\n", strings.ToUpper(word))
+		default:
+			c.Printf("%s\n", word)
+		}
+		return nil
+	})
+}
+
+func TestProgramRunExitCodes(t *testing.T) {
+	program := Program{Name: "prog", Title: "prog: a test", Commands: []Command{{Name: "echo", Summary: "print a word", Run: echo}}}
+	cases := []struct {
+		args           []string
+		code           int
+		stdout, stderr string
+	}{
+		{[]string{"echo", "hi", "--loud"}, ExitOK, "HI!\n", ""},
+		{[]string{"echo", "--loud", "--", "--hi"}, ExitOK, "--HI!\n", ""},
+		{[]string{"echo"}, ExitUsage, "", "prog echo: give one WORD\nRun 'prog echo --help' for usage.\n"},
+		{[]string{"echo", "a", "--nope"}, ExitUsage, "", "flag provided but not defined: -nope"},
+		{[]string{"echo", "fail"}, ExitFailure, "", "prog echo: it failed\n"},
+		{[]string{"echo", "--help"}, ExitOK, "", "Usage: prog echo WORD [--loud]"},
+		{[]string{"nope"}, ExitUsage, "", `prog: unknown command "nope"`},
+		{[]string{"help"}, ExitOK, "  echo     print a word", ""},
+		{nil, ExitUsage, "Exit status: 0 ok, 1 failure, 2 usage.", ""},
+	}
+	for _, c := range cases {
+		env, stdout, stderr := testEnvironment()
+		code := program.Run(context.Background(), env, c.args)
+		if code != c.code || !strings.Contains(stdout.String(), c.stdout) || !strings.Contains(stderr.String(), c.stderr) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit %d with %q and %q", c.args, code, stdout, stderr, c.code, c.stdout, c.stderr)
+		}
+	}
+}
+
+func TestParseTakesFlagsAnywhere(t *testing.T) {
+	flags := flag.NewFlagSet("t", flag.ContinueOnError)
+	flags.SetOutput(io.Discard)
+	data := flags.String("data", "", "")
+	if err := Parse(flags, []string{"a", "--data", "D", "b", "--", "--c"}); err != nil {
+		t.Fatal(err)
+	}
+	if *data != "D" || strings.Join(flags.Args(), " ") != "a b --c" {
+		t.Fatalf("data %q, args %q", *data, flags.Args())
+	}
+	var usage UsageError
+	if err := ParseArgs(flags, []string{"x"}, 0, ""); !errors.As(err, &usage) || usage.Message != "unexpected arguments [x]" {
+		t.Fatalf("extra argument: %v", err)
+	}
+	if err := ParseArgs(flags, []string{"x", "y", "z"}, AnyArgs, ""); err != nil {
+		t.Fatalf("any number: %v", err)
+	}
+	if given := Given(flags, func(name string) bool { return name == "data" || name == "nope" }); len(given) != 1 || given[0].Name != "data" {
+		t.Fatalf("given %v, want --data alone", given)
+	}
+}
+
+func TestCallClosesLastFirstAndOnce(t *testing.T) {
+	env, _, _ := testEnvironment()
+	c := NewCall(context.Background(), env, flag.NewFlagSet("t", flag.ContinueOnError))
+	var closed []string
+	c.OnClose(func() { closed = append(closed, "first") })
+	c.OnClose(func() { closed = append(closed, "second") })
+	err := c.Run(Spec{Args: AnyArgs}, nil, func() error { c.Close(); return nil })
+	if err != nil || strings.Join(closed, ",") != "second,first" {
+		t.Fatalf("closed %v, %v", closed, err)
+	}
+}
+
+func TestWriteFileRefusesLinksAndExistingFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "report.csv")
+	if err := WriteFile(path, []byte("one"), false); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runtime.GOOS != "windows" && info.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, want 0600", info.Mode().Perm())
+	}
+	var usage UsageError
+	if err := WriteFile(path, []byte("two"), false); !errors.As(err, &usage) || !strings.Contains(err.Error(), "give --force") {
+		t.Fatalf("existing file: %v", err)
+	}
+	if err := WriteFile(dir, []byte("two"), true); !errors.As(err, &usage) || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("directory: %v", err)
+	}
+	if err := WriteFile(path, []byte("two"), true); err != nil {
+		t.Fatal(err)
+	}
+	if content, _ := os.ReadFile(path); string(content) != "two" {
+		t.Fatalf("content %q after --force", content)
+	}
+	link := filepath.Join(dir, "link.csv")
+	if err := os.Symlink(path, link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	if err := WriteFile(link, []byte("three"), true); !errors.As(err, &usage) || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("link: %v", err)
+	}
+	if content, _ := os.ReadFile(path); string(content) != "two" {
+		t.Fatalf("written through the link: %q", content)
+	}
+}
+
+func TestOutputWritesToStandardOutputWithoutAPath(t *testing.T) {
+	env, stdout, _ := testEnvironment()
+	var out Output
+	if err := out.Write(env, []byte("proof\n")); err != nil || stdout.String() != "proof\n" {
+		t.Fatalf("stdout %q, %v", stdout, err)
+	}
+}
+
+func TestHTTPServerServesUntilShutdown(t *testing.T) {
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "up") })
+	server, err := ServeHTTP(context.Background(), "127.0.0.1:0", &http.Server{Handler: handler})
+	if err != nil {
+		t.Fatal(err)
+	}
+	response, err := http.Get(server.Address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(response.Body)
+	response.Body.Close()
+	if string(body) != "up" {
+		t.Fatalf("body %q", body)
+	}
+	if err := server.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-server.Failed; !errors.Is(err, http.ErrServerClosed) {
+		t.Fatalf("after shutdown: %v", err)
+	}
+}
