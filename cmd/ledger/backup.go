@@ -11,11 +11,12 @@ import (
 
 	"github.com/ordos-union/ledger/backup"
 	"github.com/ordos-union/ledger/integrity"
+	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/report"
 )
 
 // runBackup checks its flags before it opens the ledger.
-var runBackup = storeCommand(commandSpec{name: "backup", args: 1, argsWanted: "give one OUT directory", usage: "OUT --recipient AGE_PUBLIC_KEY\n\n" +
+var runBackup = storeCommand(cli.Spec{Name: "backup", Args: 1, ArgsWanted: "give one OUT directory", Usage: "OUT --recipient AGE_PUBLIC_KEY\n\n" +
 	"Writes a consistent backup of the ledger stream, its checkpoints, projection checkpoints and personal-data keys to the\n" +
 	"new directory OUT, encrypted with age to each --recipient (make a key pair with `ledger backup-key --out FILE`)."},
 	func(flags *flag.FlagSet) action {
@@ -33,17 +34,17 @@ var runBackup = storeCommand(commandSpec{name: "backup", args: 1, argsWanted: "g
 				return err
 			}
 			if len(options.Recipients) == 0 && !*plaintext {
-				return usagef("a backup holds the keys to every person's data: give --recipient AGE_PUBLIC_KEY (make one with " +
+				return cli.Usagef("a backup holds the keys to every person's data: give --recipient AGE_PUBLIC_KEY (make one with " +
 					"`ledger backup-key --out FILE`), or --plaintext to write it in the clear")
 			}
 			if len(options.Recipients) > 0 && *plaintext {
-				return usagef("--plaintext and --recipient exclude each other")
+				return cli.Usagef("--plaintext and --recipient exclude each other")
 			}
 			opened, err := c.open()
 			if err != nil {
 				return err
 			}
-			manifest, err := backup.Write(c.ctx, opened, c.arg(0), options)
+			manifest, err := backup.Write(c.Ctx, opened, c.Arg(0), options)
 			if err != nil {
 				return err
 			}
@@ -51,16 +52,16 @@ var runBackup = storeCommand(commandSpec{name: "backup", args: 1, argsWanted: "g
 			if manifest.Encrypted {
 				how = fmt.Sprintf("encrypted to %d recipients", len(options.Recipients))
 			}
-			c.printf("backed up %d events (head %d), %d checkpoints and %d projection checkpoints to %s, %s\n",
-				manifest.Events, manifest.Head, manifest.Checkpoints, manifest.Projections, c.arg(0), how)
+			c.Printf("backed up %d events (head %d), %d checkpoints and %d projection checkpoints to %s, %s\n",
+				manifest.Events, manifest.Head, manifest.Checkpoints, manifest.Projections, c.Arg(0), how)
 			return nil
 		}
 	})
 
 // runRestore checks its flags and opens the backup before it opens the
 // ledger, and closes the ledger before it runs verify on it.
-var runRestore = storeCommand(commandSpec{name: "restore", args: 1, argsWanted: "give one BACKUP directory",
-	usage: "BACKUP --data NEWDIR [--identity FILE] [--erasures FILE]\n\n" +
+var runRestore = storeCommand(cli.Spec{Name: "restore", Args: 1, ArgsWanted: "give one BACKUP directory",
+	Usage: "BACKUP --data NEWDIR [--identity FILE] [--erasures FILE]\n\n" +
 		"Restores a backup into an empty ledger: every event at its original position, the checkpoints and the projection checkpoints;\n" +
 		"re-applies the erasures listed in --erasures (`ledger erasures` on the live ledger writes the list); then verifies it."},
 	func(flags *flag.FlagSet) action {
@@ -75,10 +76,10 @@ var runRestore = storeCommand(commandSpec{name: "restore", args: 1, argsWanted: 
 			if *erasures != "" {
 				var err error
 				if erased, err = backup.ReadErasures(*erasures); err != nil {
-					return usagef("--erasures: %v", err)
+					return cli.Usagef("--erasures: %v", err)
 				}
 			}
-			saved, err := openBackup(c.arg(0), *identity)
+			saved, err := openBackup(c.Arg(0), *identity)
 			if err != nil {
 				return err
 			}
@@ -92,17 +93,17 @@ var runRestore = storeCommand(commandSpec{name: "restore", args: 1, argsWanted: 
 			if err != nil {
 				return err
 			}
-			restored, err := saved.Restore(c.ctx, opened)
+			restored, err := saved.Restore(c.Ctx, opened)
 			if err != nil {
 				return err
 			}
-			c.printf("restored %d events, %d checkpoints and %d projection checkpoints\n", restored.Events, restored.Checkpoints, restored.Projections)
-			done, err := opened.App.ReapplyErasures(c.ctx, erased, filepath.Base(*erasures), "ledger-restore")
-			report.ReappliedText(c.env.stdout, done)
+			c.Printf("restored %d events, %d checkpoints and %d projection checkpoints\n", restored.Events, restored.Checkpoints, restored.Projections)
+			done, err := opened.App.ReapplyErasures(c.Ctx, erased, filepath.Base(*erasures), "ledger-restore")
+			report.ReappliedText(c.Env.Stdout, done)
 			if err != nil {
 				return err
 			}
-			c.printf("verifying\n")
+			c.Printf("verifying\n")
 			opened.Close()
 			verifyArgs := []string{"--data", c.store.dataDir}
 			if external {
@@ -112,10 +113,10 @@ var runRestore = storeCommand(commandSpec{name: "restore", args: 1, argsWanted: 
 				verifyArgs = append(verifyArgs, "--key", key)
 			}
 			if !saved.Manifest.SigningKey && !external {
-				c.printf("the backup holds no signing key (taken without --with-signing-key): put the ledger's key in %s "+
+				c.Printf("the backup holds no signing key (taken without --with-signing-key): put the ledger's key in %s "+
 					"or give serve --signing-key FILE, else new checkpoints are signed with a new key\n", filepath.Join(integrity.Dir(c.store.dataDir), "signing.key"))
 			}
-			return runVerify(c.ctx, c.env, verifyArgs)
+			return runVerify(c.Ctx, c.Env, verifyArgs)
 		}
 	})
 
@@ -126,12 +127,12 @@ func openBackup(dir, identityFile string) (*backup.Backup, error) {
 	if identityFile != "" {
 		var err error
 		if identities, err = backup.ParseIdentities(identityFile); err != nil {
-			return nil, usagef("--%v", err)
+			return nil, cli.Usagef("--%v", err)
 		}
 	}
 	saved, err := backup.Open(dir, identities)
 	if errors.Is(err, backup.ErrEncrypted) {
-		return nil, usagef("the backup is encrypted: give --identity FILE with the age identity of one of its recipients")
+		return nil, cli.Usagef("the backup is encrypted: give --identity FILE with the age identity of one of its recipients")
 	}
 	return saved, err
 }
@@ -139,24 +140,24 @@ func openBackup(dir, identityFile string) (*backup.Backup, error) {
 // runBackupKey makes an age key pair for backups: the identity goes to a
 // new file only its owner can read, the recipient (public key) is printed
 // for `ledger backup --recipient`.
-var runBackupKey = plainCommand(commandSpec{name: "backup-key", args: -1, usage: "--out FILE\n\n" +
+var runBackupKey = plainCommand(cli.Spec{Name: "backup-key", Args: cli.AnyArgs, Usage: "--out FILE\n\n" +
 	"Makes an age X25519 key pair: writes the identity (secret) to FILE, mode 0600, and prints the recipient (public key)\n" +
 	"to give `ledger backup --recipient`. Keep the identity apart from the backups: it is what opens them."},
 	func(flags *flag.FlagSet) action {
-		var out outputFlags
-		out.register(flags, "file for the identity (required)")
+		var out cli.Output
+		out.Register(flags, "file for the identity (required)")
 		return func(c *call) error {
-			if out.path == "" || c.flags.NArg() > 0 {
-				return usagef("give --out FILE")
+			if out.Path == "" || c.Flags.NArg() > 0 {
+				return cli.Usagef("give --out FILE")
 			}
 			content, recipient, err := backup.NewIdentity(time.Now())
 			if err != nil {
 				return err
 			}
-			if err := out.write(c.env, []byte(content)); err != nil {
+			if err := out.Write(c.Env, []byte(content)); err != nil {
 				return err
 			}
-			c.printf("%s\n", recipient)
+			c.Printf("%s\n", recipient)
 			return nil
 		}
 	})

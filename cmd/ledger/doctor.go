@@ -9,6 +9,7 @@ import (
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/backup"
+	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/internal/private"
 	"github.com/ordos-union/ledger/node"
 	"github.com/ordos-union/ledger/report"
@@ -16,7 +17,7 @@ import (
 
 // runDoctor checks every store the ledger keeps and says what is wrong and
 // what repairs it; the exit status tells a script whether all is well.
-var runDoctor = storeCommand(commandSpec{name: "doctor", usage: "[--json]\n\n" +
+var runDoctor = storeCommand(cli.Spec{Name: "doctor", Usage: "[--json]\n\n" +
 	"Checks every store the ledger keeps (the log, the projection checkpoint, the tree file, the signed checkpoints,\n" +
 	"the personal-data keys, the data directory's secrets), says what is wrong in plain words and what command repairs it.\n" +
 	"Exits 1 when anything is wrong. It changes nothing."},
@@ -40,7 +41,7 @@ var runDoctor = storeCommand(commandSpec{name: "doctor", usage: "[--json]\n\n" +
 // doctor prints the findings of the ledger's doctor; any problem fails
 // the command, so that a script sees it in the exit status.
 func doctor(c *call, ledger *opened, asJSON bool) error {
-	findings, err := ledger.Doctor(c.ctx)
+	findings, err := ledger.Doctor(c.Ctx)
 	if err != nil {
 		return err
 	}
@@ -49,14 +50,14 @@ func doctor(c *call, ledger *opened, asJSON bool) error {
 
 // findings prints the doctor's findings and fails on any problem.
 func (c *call) findings(findings []app.Finding, asJSON bool) error {
-	if err := c.answer(findings, nil, asJSON, func(out io.Writer) { report.FindingsText(out, findings) }); err != nil {
+	if err := c.Answer(findings, nil, asJSON, func(out io.Writer) { report.FindingsText(out, findings) }); err != nil {
 		return err
 	}
 	if problems := app.Problems(findings); problems > 0 {
 		return fmt.Errorf("problems found: %d", problems)
 	}
 	if !asJSON {
-		c.printf("all well\n")
+		c.Printf("all well\n")
 	}
 	return nil
 }
@@ -64,7 +65,7 @@ func (c *call) findings(findings []app.Finding, asJSON bool) error {
 // runRepair mends what the log can mend of what the doctor finds, puts
 // back from a backup the positions the log lost when asked, then runs the
 // doctor again.
-var runRepair = storeCommand(commandSpec{name: "repair", usage: "[--from-backup DIR [--identity FILE]] | --resync-replica CLUSTER FLAGS\n\n" +
+var runRepair = storeCommand(cli.Spec{Name: "repair", Usage: "[--from-backup DIR [--identity FILE]] | --resync-replica CLUSTER FLAGS\n\n" +
 	"Mends what the log can mend of what `ledger doctor` finds: rebuilds a damaged projection checkpoint, makes a\n" +
 	"damaged tree file again from the log, makes the data directory's secrets their owner's alone. With --from-backup it also\n" +
 	"puts back the positions the log lost, from a backup `ledger backup` wrote, when their bytes are the ones the signed\n" +
@@ -84,11 +85,11 @@ var runRepair = storeCommand(commandSpec{name: "repair", usage: "[--from-backup 
 			}
 			// The cluster flags are for --resync-replica alone (their
 			// defaults from the environment are not a request for it).
-			if len(given(c.flags, func(name string) bool { return name == "server-name" || isClusterFlag(name) })) > 0 {
-				return usagef("the cluster flags go with --resync-replica")
+			if len(cli.Given(c.Flags, func(name string) bool { return name == "server-name" || isClusterFlag(name) })) > 0 {
+				return cli.Usagef("the cluster flags go with --resync-replica")
 			}
 			if *identity != "" && *fromBackup == "" {
-				return usagef("--identity goes with --from-backup")
+				return cli.Usagef("--identity goes with --from-backup")
 			}
 			var saved *backup.Backup
 			if *fromBackup != "" {
@@ -112,7 +113,7 @@ func repair(c *call, saved *backup.Backup) error {
 	// its owner's alone first.
 	tightened, err := node.TightenSecrets(c.store.dataDir)
 	for _, action := range tightened {
-		c.printf("repaired: %s\n", action)
+		c.Printf("repaired: %s\n", action)
 	}
 	if err != nil {
 		return err
@@ -122,14 +123,14 @@ func repair(c *call, saved *backup.Backup) error {
 		return err
 	}
 	if saved != nil {
-		restored, err := saved.RestoreLost(c.ctx, opened)
+		restored, err := saved.RestoreLost(c.Ctx, opened)
 		if err != nil {
 			return configUsage(err)
 		}
-		report.LostRestoredText(c.env.stdout, restored.Restored, restored.Events, restored.Kept)
+		report.LostRestoredText(c.Env.Stdout, restored.Restored, restored.Events, restored.Kept)
 	}
-	done, err := opened.Repair(c.ctx)
-	report.RepairedText(c.env.stdout, done, err == nil)
+	done, err := opened.Repair(c.Ctx)
+	report.RepairedText(c.Env.Stdout, done, err == nil)
 	opened.Close()
 	if err != nil {
 		return err
@@ -144,10 +145,10 @@ func repair(c *call, saved *backup.Backup) error {
 // peers (node.ResyncReplica).
 func resyncReplica(c *call, cluster clusterFlags, fromBackup bool) error {
 	if fromBackup {
-		return usagef("--resync-replica takes the log from the cluster's other nodes, --from-backup from a backup: give one")
+		return cli.Usagef("--resync-replica takes the log from the cluster's other nodes, --from-backup from a backup: give one")
 	}
 	if cluster.name == "" || c.store.natsURL != "" || c.store.store != "" {
-		return usagef("--resync-replica works on a cluster node's --data with its --cluster-name, --cluster-listen, --routes and --server-name")
+		return cli.Usagef("--resync-replica works on a cluster node's --data with its --cluster-name, --cluster-listen, --routes and --server-name")
 	}
 	clusterConfig, err := cluster.config()
 	if err != nil {
@@ -155,15 +156,15 @@ func resyncReplica(c *call, cluster clusterFlags, fromBackup bool) error {
 	}
 	// The node listens on a free client port while it takes the log: its
 	// routes are what its peers reach it by.
-	config, err := c.store.config(c.env, serverOptions{Listen: true, Host: "127.0.0.1", Port: -1, Cluster: clusterConfig})
+	config, err := c.store.config(c.Env, serverOptions{Listen: true, Host: "127.0.0.1", Port: -1, Cluster: clusterConfig})
 	if err != nil {
 		return err
 	}
-	resynced, err := node.ResyncReplica(c.ctx, config)
+	resynced, err := node.ResyncReplica(c.Ctx, config)
 	if errors.Is(err, node.ErrConfig) {
 		return configUsage(err)
 	}
-	report.ReplicaResyncText(c.env.stdout, resynced.Kept, resynced.Events, err == nil)
+	report.ReplicaResyncText(c.Env.Stdout, resynced.Kept, resynced.Events, err == nil)
 	return err
 }
 
@@ -172,7 +173,7 @@ func resyncReplica(c *call, cluster clusterFlags, fromBackup bool) error {
 // are.
 func configUsage(err error) error {
 	if errors.Is(err, node.ErrConfig) {
-		return usagef("%s", strings.TrimPrefix(err.Error(), node.ErrConfig.Error()+": "))
+		return cli.Usagef("%s", strings.TrimPrefix(err.Error(), node.ErrConfig.Error()+": "))
 	}
 	return err
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/report"
 )
 
@@ -13,8 +14,8 @@ import (
 var eventsFlags = map[string]string{"county": "--county", "campaign": "--campaign", "type": "--type"}
 
 // runEvents checks --since before it opens the ledger.
-var runEvents = storeCommand(commandSpec{name: "events",
-	usage: "[--county CODE] [--campaign CODE] [--type TYPE] [--after POSITION] [--follow] [--json]"},
+var runEvents = storeCommand(cli.Spec{Name: "events",
+	Usage: "[--county CODE] [--campaign CODE] [--type TYPE] [--after POSITION] [--follow] [--json]"},
 	func(flags *flag.FlagSet) action {
 		county := flags.String("county", "", "only events of this region")
 		campaign := flags.String("campaign", "", "only events of this campaign")
@@ -31,7 +32,7 @@ var runEvents = storeCommand(commandSpec{name: "events",
 			if *since != "" {
 				parsed, err := domain.ParseStart(*since)
 				if err != nil {
-					return usagef("--since: %v", err)
+					return cli.Usagef("--since: %v", err)
 				}
 				query.RecordedFrom = parsed
 			}
@@ -45,27 +46,27 @@ var runEvents = storeCommand(commandSpec{name: "events",
 				return refusedFlags(err, eventsFlags)
 			}
 			if *personal {
-				if err := opened.RecordOperatorAccess(c.ctx, operator(), "ledger events --personal"); err != nil {
+				if err := opened.RecordOperatorAccess(c.Ctx, operator(), "ledger events --personal"); err != nil {
 					return err
 				}
 			}
 			printed := 0
-			for listed, err := range opened.App.Events(c.ctx, query) {
+			for listed, err := range opened.App.Events(c.Ctx, query) {
 				if err != nil {
 					return refusedFlags(err, eventsFlags)
 				}
 				// Each read of personal data is logged as well as recorded once
 				// in the access log above.
 				if *personal {
-					c.env.logger.Info("personal data read", "event", listed.Event.ID.String(), "subjects", listed.Subjects)
+					c.Env.Logger.Info("personal data read", "event", listed.Event.ID.String(), "subjects", listed.Subjects)
 				}
-				if err := report.ListedEventText(c.env.stdout, listed, opened.Catalog.RegionName, *personal, *asJSON); err != nil {
+				if err := report.ListedEventText(c.Env.Stdout, listed, opened.Catalog.RegionName, *personal, *asJSON); err != nil {
 					return err
 				}
 				printed++
 			}
 			if !*asJSON && !*follow {
-				c.warnf("%d events\n", printed)
+				c.Warnf("%d events\n", printed)
 			}
 			return nil
 		}

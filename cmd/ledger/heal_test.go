@@ -6,12 +6,13 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
 )
 
 // damagedWithBackup is a ledger with a signed checkpoint, an encrypted

@@ -12,46 +12,47 @@ import (
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/integrity"
+	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/node"
 	"github.com/ordos-union/ledger/report"
 )
 
-var runCheckpoint = ledgerCommand(commandSpec{name: "checkpoint", args: -1,
-	usage: "\n\nSigns the Merkle tree over the whole log and stores the checkpoint in the append-only checkpoint stream."},
+var runCheckpoint = ledgerCommand(cli.Spec{Name: "checkpoint", Args: cli.AnyArgs,
+	Usage: "\n\nSigns the Merkle tree over the whole log and stores the checkpoint in the append-only checkpoint stream."},
 	func(flags *flag.FlagSet) action {
 		var witnesses witnessFlags
 		witnesses.register(flags)
 		return func(c *call) error {
-			c.ledger.Cosign = witnesses.cosigner(c.env.logger)
-			signed, err := c.ledger.Checkpoint(c.ctx, time.Now())
+			c.ledger.Cosign = witnesses.cosigner(c.Env.Logger)
+			signed, err := c.ledger.Checkpoint(c.Ctx, time.Now())
 			if err != nil {
 				return err
 			}
-			c.printf("%s", signed)
+			c.Printf("%s", signed)
 			return nil
 		}
 	})
 
 // runPubkey reads the key from the data directory: it needs no ledger.
-var runPubkey = storeCommand(commandSpec{name: "pubkey", args: -1, usage: "\n\nPrints the verifier key auditors check checkpoints, proofs and bundles with."},
+var runPubkey = storeCommand(cli.Spec{Name: "pubkey", Args: cli.AnyArgs, Usage: "\n\nPrints the verifier key auditors check checkpoints, proofs and bundles with."},
 	func(*flag.FlagSet) action {
 		return func(c *call) error {
 			keys, err := integrity.LoadDataDirKeys(c.store.dataDir, c.store.signingKey)
 			if err != nil {
 				return err
 			}
-			c.printf("%s\n", keys.VerifierKey)
+			c.Printf("%s\n", keys.VerifierKey)
 			return nil
 		}
 	})
 
-var runProof = ledgerCommand(commandSpec{name: "proof", args: 1, argsWanted: "give one ID", usage: "ID [--out FILE]\n\n" +
+var runProof = ledgerCommand(cli.Spec{Name: "proof", Args: 1, ArgsWanted: "give one ID", Usage: "ID [--out FILE]\n\n" +
 	"Prints an inclusion proof of the event (an event id, or the latest event of an entry id) against the latest checkpoint."},
 	func(flags *flag.FlagSet) action {
-		var out outputFlags
-		out.register(flags, "write the proof to this new file (mode 0600) instead of standard output")
+		var out cli.Output
+		out.Register(flags, "write the proof to this new file (mode 0600) instead of standard output")
 		return func(c *call) error {
-			proof, err := c.ledger.Prove(c.ctx, c.arg(0))
+			proof, err := c.ledger.Prove(c.Ctx, c.Arg(0))
 			if err != nil {
 				return err
 			}
@@ -59,28 +60,28 @@ var runProof = ledgerCommand(commandSpec{name: "proof", args: 1, argsWanted: "gi
 			if err != nil {
 				return err
 			}
-			return out.write(c.env, append(encoded, '\n'))
+			return out.Write(c.Env, append(encoded, '\n'))
 		}
 	})
 
-var runVerifyProof = plainCommand(commandSpec{name: "verify-proof", args: -1, usage: "FILE --key KEY\n\n" +
+var runVerifyProof = plainCommand(cli.Spec{Name: "verify-proof", Args: cli.AnyArgs, Usage: "FILE --key KEY\n\n" +
 	"Checks an inclusion proof offline with nothing but the verifier key (the key text, or a file holding it)."},
 	func(flags *flag.FlagSet) action {
 		key := flags.String("key", "", "the verifier key, or a file holding it")
 		return func(c *call) error {
-			if c.flags.NArg() != 1 || *key == "" {
-				return usagef("give one FILE and --key")
+			if c.Flags.NArg() != 1 || *key == "" {
+				return cli.Usagef("give one FILE and --key")
 			}
 			verifier, err := integrity.NewVerifier(*key)
 			if err != nil {
-				return usagef("%v", err)
+				return cli.Usagef("%v", err)
 			}
-			proven, err := integrity.CheckProofFile(c.arg(0), verifier)
+			proven, err := integrity.CheckProofFile(c.Arg(0), verifier)
 			if err != nil {
 				return err
 			}
 			checkpoint := proven.Checkpoint
-			c.printf("OK: event %s (%s) at position %d is in the log of %d events with root %s, checkpoint signed %s by %s\n", proven.Event.ID,
+			c.Printf("OK: event %s (%s) at position %d is in the log of %d events with root %s, checkpoint signed %s by %s\n", proven.Event.ID,
 				proven.Event.Type, proven.Proof.Position, checkpoint.Size, checkpoint.Root, checkpoint.Time.Format(time.RFC3339), verifier.Name())
 			return nil
 		}
@@ -89,8 +90,8 @@ var runVerifyProof = plainCommand(commandSpec{name: "verify-proof", args: -1, us
 // runVerify reads --key, --trusted and the witness policy only once the
 // ledger is open, as it always has: a ledger that cannot be opened is
 // named before them.
-var runVerify = ledgerCommand(commandSpec{name: "verify", args: -1,
-	usage: "[--key KEY] [--trusted CHECKPOINT_FILE] [--witness KEY... [--witness-quorum N]] [--json]\n\n" +
+var runVerify = ledgerCommand(cli.Spec{Name: "verify", Args: cli.AnyArgs,
+	Usage: "[--key KEY] [--trusted CHECKPOINT_FILE] [--witness KEY... [--witness-quorum N]] [--json]\n\n" +
 		"Recomputes the Merkle tree from the raw log and checks every checkpoint and every event; names the first bad position.\n" +
 		"Fails when signed checkpoints this data directory saw are gone, and when the log is not consistent with a --trusted checkpoint."},
 	func(flags *flag.FlagSet) action {
@@ -111,23 +112,23 @@ var runVerify = ledgerCommand(commandSpec{name: "verify", args: -1,
 			}
 			if *key != "" {
 				if request.Verifier, err = integrity.NewVerifier(*key); err != nil {
-					return usagef("%v", err)
+					return cli.Usagef("%v", err)
 				}
 			}
 			for _, path := range trusted {
 				checkpoint, opened, err := integrity.ReadTrustedCheckpoint(path)
 				switch {
 				case !opened:
-					return usagef("--trusted: %v", err)
+					return cli.Usagef("--trusted: %v", err)
 				case errors.Is(err, integrity.ErrBadCheckpoint):
-					return usagef("--trusted %s: %s", path, strings.TrimPrefix(err.Error(), integrity.ErrBadCheckpoint.Error()+": "))
+					return cli.Usagef("--trusted %s: %s", path, strings.TrimPrefix(err.Error(), integrity.ErrBadCheckpoint.Error()+": "))
 				case err != nil:
 					return fmt.Errorf("--trusted %s: %w", path, err)
 				}
 				request.Trusted = append(request.Trusted, checkpoint)
 			}
-			request.Progress = newProgress(c.env, "verify")
-			verified, err := c.ledger.Verify(c.ctx, request)
+			request.Progress = cli.Progress(c.Env, "verify")
+			verified, err := c.ledger.Verify(c.Ctx, request)
 			if err != nil {
 				return err
 			}
@@ -141,20 +142,20 @@ var runVerify = ledgerCommand(commandSpec{name: "verify", args: -1,
 // and notes, and fails naming its first bad position; when none is bad,
 // text also gets ok, the summary.
 func (c *call) verification(verified integrity.Report, asJSON bool, ok func(io.Writer)) error {
-	if err := show(c.env, asJSON, verified, func(out io.Writer) { report.VerificationText(out, verified) }); err != nil {
+	if err := c.Show(verified, asJSON, func(out io.Writer) { report.VerificationText(out, verified) }); err != nil {
 		return err
 	}
 	if first, bad := verified.FirstBad(); bad {
 		return fmt.Errorf("verification failed: first bad position %d: %s", first.Position, first.What)
 	}
 	if !asJSON {
-		ok(c.env.stdout)
+		ok(c.Env.Stdout)
 	}
 	return nil
 }
 
 // runExportAudit checks its flags and OUT before it opens the ledger.
-var runExportAudit = storeCommand(commandSpec{name: "export-audit", args: -1, usage: "--from T --to T OUT\n\n" +
+var runExportAudit = storeCommand(cli.Spec{Name: "export-audit", Args: cli.AnyArgs, Usage: "--from T --to T OUT\n\n" +
 	"Writes a self-contained audit bundle: events, checkpoints, consistency proofs, verifier key and the period's totals."},
 	func(flags *flag.FlagSet) action {
 		fromText := flags.String("from", "", "start of the period (RFC 3339, or a date: its start in Beijing time)")
@@ -163,47 +164,47 @@ var runExportAudit = storeCommand(commandSpec{name: "export-audit", args: -1, us
 		var witnesses witnessFlags
 		witnesses.register(flags)
 		return func(c *call) error {
-			out := c.arg(0)
-			if c.flags.NArg() != 1 || *fromText == "" || *toText == "" {
-				return usagef("give --from, --to and one OUT directory")
+			out := c.Arg(0)
+			if c.Flags.NArg() != 1 || *fromText == "" || *toText == "" {
+				return cli.Usagef("give --from, --to and one OUT directory")
 			}
 			if info, err := os.Lstat(out); err == nil && (info.Mode()&fs.ModeSymlink != 0 || !info.IsDir()) {
-				return usagef("%s exists and is not a directory (a symbolic link is not followed)", out)
+				return cli.Usagef("%s exists and is not a directory (a symbolic link is not followed)", out)
 			} else if err == nil && !*force {
-				return usagef("%s exists: give --force to replace the bundle in it", out)
+				return cli.Usagef("%s exists: give --force to replace the bundle in it", out)
 			}
 			to, err := domain.ParseInstant(*toText)
 			if err != nil {
-				return usagef("--to: %v", err)
+				return cli.Usagef("--to: %v", err)
 			}
 			from, err := domain.ParseStart(*fromText)
 			if err != nil {
-				return usagef("--from: %v", err)
+				return cli.Usagef("--from: %v", err)
 			}
 			opened, err := c.open()
 			if err != nil {
 				return err
 			}
-			opened.Cosign = witnesses.cosigner(c.env.logger)
-			export, err := opened.ExportAudit(c.ctx, out, from, to)
+			opened.Cosign = witnesses.cosigner(c.Env.Logger)
+			export, err := opened.ExportAudit(c.Ctx, out, from, to)
 			if err != nil {
 				return refusedFlags(err, map[string]string{"from": "--from", "to": "--to"})
 			}
-			c.printf("wrote %s: %d events, %d checkpoints, totals for %s to %s at tree size %d root %s\n", out, export.Events,
+			c.Printf("wrote %s: %d events, %d checkpoints, totals for %s to %s at tree size %d root %s\n", out, export.Events,
 				export.Checkpoints, from.Format(time.DateOnly), to.Format(time.DateOnly), export.Report.Tree.Size, export.Report.Tree.Root)
 			return nil
 		}
 	})
 
-var runVerifyBundle = plainCommand(commandSpec{name: "verify-bundle", args: -1, usage: "DIR --key KEY [--witness KEY... [--witness-quorum N]]\n\n" +
+var runVerifyBundle = plainCommand(cli.Spec{Name: "verify-bundle", Args: cli.AnyArgs, Usage: "DIR --key KEY [--witness KEY... [--witness-quorum N]]\n\n" +
 	"Verifies an audit bundle offline and recomputes its totals report."},
 	func(flags *flag.FlagSet) action {
 		key := flags.String("key", "", "the verifier key, or a file holding it (never the one inside the bundle)")
 		var witnesses witnessPolicyFlags
 		witnesses.register(flags)
 		return func(c *call) error {
-			if c.flags.NArg() != 1 || *key == "" {
-				return usagef("give one DIR and --key")
+			if c.Flags.NArg() != 1 || *key == "" {
+				return cli.Usagef("give one DIR and --key")
 			}
 			policy, err := witnesses.policy()
 			if err != nil {
@@ -211,21 +212,21 @@ var runVerifyBundle = plainCommand(commandSpec{name: "verify-bundle", args: -1, 
 			}
 			verifier, err := integrity.NewVerifier(*key)
 			if err != nil {
-				return usagef("%v", err)
+				return cli.Usagef("%v", err)
 			}
-			verified, err := integrity.VerifyBundle(c.ctx, c.arg(0), verifier)
+			verified, err := integrity.VerifyBundle(c.Ctx, c.Arg(0), verifier)
 			if err != nil {
 				return err
 			}
 			cosigned := ""
 			if policy != nil {
-				cosigners, err := integrity.CheckBundleWitnesses(c.arg(0), *policy)
+				cosigners, err := integrity.CheckBundleWitnesses(c.Arg(0), *policy)
 				if err != nil {
 					return err
 				}
 				cosigned = ", cosigned by " + strings.Join(cosigners, ", ")
 			}
-			c.printf("OK: %d events verified against the signed checkpoints; the totals report matches, tree size %d root %s%s\n",
+			c.Printf("OK: %d events verified against the signed checkpoints; the totals report matches, tree size %d root %s%s\n",
 				verified.Tree.Size, verified.Tree.Size, verified.Tree.Root, cosigned)
 			return nil
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/migrate"
 	"github.com/ordos-union/ledger/node"
 	"github.com/ordos-union/ledger/report"
@@ -12,7 +13,7 @@ import (
 
 // runMigrate copies the whole history from one store to another. The
 // store flags other than the store's place apply to both (openStoreURL).
-var runMigrate = storeCommand(commandSpec{name: "migrate", args: -1, usage: "--from URL --to URL\n\n" +
+var runMigrate = storeCommand(cli.Spec{Name: "migrate", Args: cli.AnyArgs, Usage: "--from URL --to URL\n\n" +
 	"Copies the whole history from one store to another in log order, keeping event ids and stored bytes,\n" +
 	"then checks counts and a content hash of both. Rerunning continues an interrupted copy; on a finished\n" +
 	"one it copies nothing and checks again. A URL is a data directory (dir:PATH or a plain path, run by an\n" +
@@ -24,10 +25,10 @@ var runMigrate = storeCommand(commandSpec{name: "migrate", args: -1, usage: "--f
 		to := flags.String("to", "", "store to copy into (empty, or an earlier copy of the source)")
 		return func(c *call) error {
 			if *from == "" || *to == "" {
-				return usagef("give both --from and --to")
+				return cli.Usagef("give both --from and --to")
 			}
 			if *from == *to {
-				return usagef("--from and --to are the same store")
+				return cli.Usagef("--from and --to are the same store")
 			}
 			source, err := openStoreURL(c, *from)
 			if err != nil {
@@ -39,12 +40,12 @@ var runMigrate = storeCommand(commandSpec{name: "migrate", args: -1, usage: "--f
 				return fmt.Errorf("open --to %s: %w", node.RedactedURL(*to), err)
 			}
 			defer target.Close()
-			copied, err := migrate.CopyLedger(c.ctx, migrate.Ledger{Store: source.Store, Keys: source.Keystore},
-				migrate.Ledger{Store: target.Store, Keys: target.Keystore}, migrate.Options{Progress: newProgress(c.env, "migrate")})
+			copied, err := migrate.CopyLedger(c.Ctx, migrate.Ledger{Store: source.Store, Keys: source.Keystore},
+				migrate.Ledger{Store: target.Store, Keys: target.Keystore}, migrate.Options{Progress: cli.Progress(c.Env, "migrate")})
 			// What was copied is said on failure too, on standard error.
-			out := c.env.stdout
+			out := c.Env.Stdout
 			if err != nil {
-				out = c.env.stderr
+				out = c.Env.Stderr
 			}
 			_ = report.WriteJSON(out, copied)
 			return err
@@ -62,9 +63,9 @@ func openStoreURL(c *call, url string) (*opened, error) {
 	case strings.HasPrefix(url, "nats://"), strings.HasPrefix(url, "tls://"):
 		store.store, store.natsURL, store.dataDir = "", url, ""
 	case strings.Contains(url, "://"):
-		return nil, usagef("unknown store %q: use dir:PATH, nats://HOST:PORT or esdb://HOST:PORT", node.RedactedURL(url))
+		return nil, cli.Usagef("unknown store %q: use dir:PATH, nats://HOST:PORT or esdb://HOST:PORT", node.RedactedURL(url))
 	default:
 		store.store, store.natsURL, store.dataDir = "", "", strings.TrimPrefix(url, "dir:")
 	}
-	return store.open(c.ctx, c.env, serverOptions{})
+	return store.open(c.Ctx, c.Env, serverOptions{})
 }

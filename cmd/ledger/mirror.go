@@ -12,6 +12,7 @@ import (
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/mirror"
 	"github.com/ordos-union/ledger/projections"
 	"github.com/ordos-union/ledger/report"
@@ -19,7 +20,7 @@ import (
 
 // runMirror keeps an auditor's copy of a ledger's tlog-tiles (package
 // mirror) and reads it offline: verify, totals, verify-report.
-func runMirror(ctx context.Context, env *environment, args []string) error {
+func runMirror(ctx context.Context, env *cli.Environment, args []string) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "verify":
@@ -33,8 +34,8 @@ func runMirror(ctx context.Context, env *environment, args []string) error {
 	return runMirrorUpdate(ctx, env, args)
 }
 
-var runMirrorUpdate = plainCommand(commandSpec{name: "mirror", args: 2, argsWanted: "give URL and DIR",
-	usage: "URL DIR --key KEY [--token TOKEN]\n       ledger mirror verify|totals|verify-report DIR ... --key KEY\n\n" +
+var runMirrorUpdate = plainCommand(cli.Spec{Name: "mirror", Args: 2, ArgsWanted: "give URL and DIR",
+	Usage: "URL DIR --key KEY [--token TOKEN]\n       ledger mirror verify|totals|verify-report DIR ... --key KEY\n\n" +
 		"Fetches the ledger's signed checkpoint and the tlog-tiles DIR lacks from URL (the /tlog/ prefix of `ledger serve`, or\n" +
 		"where `ledger tiles export` was published), checks the signature, every tile against the signed tree and consistency\n" +
 		"with the checkpoint DIR kept, and only then keeps them. `mirror verify`, `mirror totals` and `mirror verify-report` read DIR offline."},
@@ -46,12 +47,12 @@ var runMirrorUpdate = plainCommand(commandSpec{name: "mirror", args: 2, argsWant
 			if err != nil {
 				return err
 			}
-			result, err := mirror.Update(c.ctx, mirror.Options{URL: c.arg(0), Dir: c.arg(1), Verifier: verifier, Token: *token})
+			result, err := mirror.Update(c.Ctx, mirror.Options{URL: c.Arg(0), Dir: c.Arg(1), Verifier: verifier, Token: *token})
 			if err != nil {
 				return err
 			}
-			c.printf("OK: %s keeps %d entries (before: %d), root %s, checkpoint signed %s by %s; fetched %d files\n",
-				c.arg(1), result.Checkpoint.Size, result.Previous, result.Checkpoint.Root, result.Checkpoint.Time.Format("2006-01-02 15:04:05"),
+			c.Printf("OK: %s keeps %d entries (before: %d), root %s, checkpoint signed %s by %s; fetched %d files\n",
+				c.Arg(1), result.Checkpoint.Size, result.Previous, result.Checkpoint.Root, result.Checkpoint.Time.Format("2006-01-02 15:04:05"),
 				verifier.Name(), len(result.Fetched))
 			return nil
 		}
@@ -60,7 +61,7 @@ var runMirrorUpdate = plainCommand(commandSpec{name: "mirror", args: 2, argsWant
 // requiredKey reads --key, which the mirror commands cannot do without.
 func requiredKey(key string) (note.Verifier, error) {
 	if key == "" {
-		return nil, usagef("give --key: the ledger's verifier key (ledger pubkey prints it)")
+		return nil, cli.Usagef("give --key: the ledger's verifier key (ledger pubkey prints it)")
 	}
 	return verifierFlag(key)
 }
@@ -77,7 +78,7 @@ type mirrored struct {
 // flags it takes --key and --catalog, and the mirror in DIR (its first
 // argument) is opened, every kept tile checked against the kept
 // checkpoint, before declare's action runs.
-func mirrorCommand(spec commandSpec, declare func(flags *flag.FlagSet) func(c *call, m mirrored) error) runFunc {
+func mirrorCommand(spec cli.Spec, declare func(flags *flag.FlagSet) func(c *call, m mirrored) error) cli.RunFunc {
 	return plainCommand(spec, func(flags *flag.FlagSet) action {
 		key := flags.String("key", "", "the ledger's verifier key, or a file holding it (required)")
 		catalog := flags.String("catalog", os.Getenv("LEDGER_CATALOG"), "the ledger's catalog JSON, if it replaced the built-in lists (env LEDGER_CATALOG)")
@@ -91,7 +92,7 @@ func mirrorCommand(spec commandSpec, declare func(flags *flag.FlagSet) func(c *c
 			if m.catalog, err = (&storeFlags{catalog: *catalog}).loadCatalog(); err != nil {
 				return err
 			}
-			if m.log, err = mirror.Open(c.ctx, c.arg(0), m.verifier); err != nil {
+			if m.log, err = mirror.Open(c.Ctx, c.Arg(0), m.verifier); err != nil {
 				return err
 			}
 			return act(c, m)
@@ -99,8 +100,8 @@ func mirrorCommand(spec commandSpec, declare func(flags *flag.FlagSet) func(c *c
 	})
 }
 
-var runMirrorVerify = mirrorCommand(commandSpec{name: "mirror verify", args: 1, argsWanted: "give one DIR",
-	usage: "DIR --key KEY [--witness KEY... [--witness-quorum N]] [--json]\n\nVerifies a mirror offline: every tile against the kept checkpoint, then the ledger's " +
+var runMirrorVerify = mirrorCommand(cli.Spec{Name: "mirror verify", Args: 1, ArgsWanted: "give one DIR",
+	Usage: "DIR --key KEY [--witness KEY... [--witness-quorum N]] [--json]\n\nVerifies a mirror offline: every tile against the kept checkpoint, then the ledger's " +
 		"own verification over the entries (each decodes and validates; every accepted checkpoint matches and extends the one before)."},
 	func(flags *flag.FlagSet) func(c *call, m mirrored) error {
 		asJSON := flags.Bool("json", false, "print the report as JSON")
@@ -111,7 +112,7 @@ var runMirrorVerify = mirrorCommand(commandSpec{name: "mirror verify", args: 1, 
 			if err != nil {
 				return err
 			}
-			verified, err := m.log.Verify(c.ctx, m.verifier, m.catalog, policy)
+			verified, err := m.log.Verify(c.Ctx, m.verifier, m.catalog, policy)
 			if err != nil {
 				return err
 			}
@@ -121,8 +122,8 @@ var runMirrorVerify = mirrorCommand(commandSpec{name: "mirror verify", args: 1, 
 		}
 	})
 
-var runMirrorTotals = mirrorCommand(commandSpec{name: "mirror totals", args: 1, argsWanted: "give one DIR",
-	usage: "DIR --key KEY [--county CODE] [--campaign CODE] [--as-of T] [--known-at T] [--by day|month|year] [--format table|json|csv]\n\n" +
+var runMirrorTotals = mirrorCommand(cli.Spec{Name: "mirror totals", Args: 1, ArgsWanted: "give one DIR",
+	Usage: "DIR --key KEY [--county CODE] [--campaign CODE] [--as-of T] [--known-at T] [--by day|month|year] [--format table|json|csv]\n\n" +
 		"Totals from a mirror, offline: the ledger's totals projection folded over the mirrored entries."},
 	func(flags *flag.FlagSet) func(c *call, m mirrored) error {
 		var options totalsOptions
@@ -139,11 +140,11 @@ var runMirrorTotals = mirrorCommand(commandSpec{name: "mirror totals", args: 1, 
 			if err != nil {
 				return err
 			}
-			answer, err := m.log.Totals(c.ctx, projections.Query{County: options.county, Campaign: options.campaign, By: options.by}, m.catalog, at, known)
+			answer, err := m.log.Totals(c.Ctx, projections.Query{County: options.county, Campaign: options.campaign, By: options.by}, m.catalog, at, known)
 			if err != nil {
 				return flagged(err, totalsFlags)
 			}
-			return report.WriteTotals(c.env.stdout, answer, m.catalog.RegionName, options.format, options.asOf, options.knownAt)
+			return report.WriteTotals(c.Env.Stdout, answer, m.catalog.RegionName, options.format, options.asOf, options.knownAt)
 		}
 	})
 
@@ -154,18 +155,18 @@ func parseInstant(text, name string) (time.Time, error) {
 	}
 	at, err := domain.ParseInstant(text)
 	if err != nil {
-		return time.Time{}, usagef("%s: %v", name, err)
+		return time.Time{}, cli.Usagef("%s: %v", name, err)
 	}
 	return at, nil
 }
 
-var runMirrorVerifyReport = mirrorCommand(commandSpec{name: "mirror verify-report", args: 2, argsWanted: "give DIR and one FILE or SEAL",
-	usage: "DIR FILE.html|SEAL --key KEY\n\nChecks a printed report against a mirror, offline: " +
+var runMirrorVerifyReport = mirrorCommand(cli.Spec{Name: "mirror verify-report", Args: 2, ArgsWanted: "give DIR and one FILE or SEAL",
+	Usage: "DIR FILE.html|SEAL --key KEY\n\nChecks a printed report against a mirror, offline: " +
 		"its checkpoint must be one the mirror accepted, and the figures recomputed from the mirrored entries must be the printed ones."},
 	func(*flag.FlagSet) func(c *call, m mirrored) error {
 		return func(c *call, m mirrored) error {
-			return c.checkPrinted(c.arg(1), "the mirror's", func(seal string) (*app.MonthReport, error) {
-				return m.log.VerifyReport(c.ctx, seal, m.verifier, m.catalog)
+			return c.checkPrinted(c.Arg(1), "the mirror's", func(seal string) (*app.MonthReport, error) {
+				return m.log.VerifyReport(c.Ctx, seal, m.verifier, m.catalog)
 			})
 		}
 	})

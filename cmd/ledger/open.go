@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/node"
 )
 
@@ -59,7 +60,7 @@ type opened = node.Node
 // jetStreamOnly refuses what only a JetStream ledger can do.
 func (f *storeFlags) jetStreamOnly(what string) error {
 	if f.store != "" {
-		return usagef("%s works on the JetStream store; for EventStoreDB use its own backups, or copy the ledger to a "+
+		return cli.Usagef("%s works on the JetStream store; for EventStoreDB use its own backups, or copy the ledger to a "+
 			"directory with `ledger migrate --from %s --to dir:PATH` (see docs/OPERATIONS.md)", what, node.RedactedURL(f.store))
 	}
 	return nil
@@ -70,7 +71,7 @@ type serverOptions = node.ServerConfig
 
 // open reaches the ledger the flags name (node.Open). A configuration
 // that cannot work is a usage error.
-func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOptions) (*opened, error) {
+func (f *storeFlags) open(ctx context.Context, env *cli.Environment, listen serverOptions) (*opened, error) {
 	config, err := f.config(env, listen)
 	if err != nil {
 		return nil, err
@@ -78,49 +79,24 @@ func (f *storeFlags) open(ctx context.Context, env *environment, listen serverOp
 	opened, err := node.Open(ctx, config)
 	var configError *node.ConfigError
 	if errors.As(err, &configError) {
-		return nil, usagef("%s", configError.Message)
+		return nil, cli.Usagef("%s", configError.Message)
 	}
 	return opened, err
 }
 
 // config is the node configuration the flags name.
-func (f *storeFlags) config(env *environment, listen serverOptions) (node.Config, error) {
+func (f *storeFlags) config(env *cli.Environment, listen serverOptions) (node.Config, error) {
 	catalog, err := f.loadCatalog()
 	if err != nil {
 		return node.Config{}, err
 	}
 	if f.sync != "always" && f.sync != "interval" {
-		return node.Config{}, usagef("--sync must be always or interval, not %q", f.sync)
+		return node.Config{}, cli.Usagef("--sync must be always or interval, not %q", f.sync)
 	}
 	return node.Config{Store: f.store, DataDir: f.dataDir, NATSURL: f.natsURL, NATSCreds: f.natsCreds,
 		SyncAlways: f.sync == "always", Replicas: f.replicas, SigningKey: f.signingKey, Catalog: catalog, Server: listen,
-		Logger: env.logger, Notice: func(message string) { fmt.Fprintf(env.stderr, "ledger: %s\n", message) }}, nil
+		Logger: env.Logger, Notice: func(message string) { fmt.Fprintf(env.Stderr, "ledger: %s\n", message) }}, nil
 }
 
 // operator names who runs the command, for the access log.
 func operator() string { return actorNamed("operator") }
-
-// parseArgs parses a command's flags and wants exactly positional
-// arguments (0: none; -1: any number); usage says what to give when the
-// arguments are wrong ("give one ID").
-func parseArgs(flags *flag.FlagSet, args []string, positional int, usage string) error {
-	if err := parse(flags, args); err != nil {
-		return err
-	}
-	switch {
-	case positional == 0 && flags.NArg() > 0:
-		return usagef("unexpected arguments %v", flags.Args())
-	case positional > 0 && flags.NArg() != positional:
-		return usagef("%s", usage)
-	}
-	return nil
-}
-
-// newLedgerFlags is newFlags with the store flags of every command that
-// works on a ledger.
-func newLedgerFlags(env *environment, name, synopsis string) (*flag.FlagSet, *storeFlags) {
-	flags := newFlags(env, name, synopsis)
-	store := &storeFlags{}
-	store.register(flags)
-	return flags, store
-}

@@ -10,13 +10,14 @@ import (
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/integrity"
+	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/report"
 )
 
 // reportFlags names the flag behind each field of a report request.
 var reportFlags = map[string]string{"month": "--month", "county": "--county", "campaign": "--campaign"}
 
-var runReport = ledgerCommand(commandSpec{name: "report", usage: "--month YYYY-MM [--county CODE] [--campaign CODE] [--lang zh|en] --out FILE\n\n" +
+var runReport = ledgerCommand(cli.Spec{Name: "report", Usage: "--month YYYY-MM [--county CODE] [--campaign CODE] [--lang zh|en] --out FILE\n\n" +
 	"Writes the printable monthly report (HTML for A4 paper: print it, or save it as PDF, from a browser), bound to the newest\n" +
 	"signed checkpoint by a seal printed as text and as a QR code; `ledger verify-report` checks a printed report against the log."},
 	func(flags *flag.FlagSet) action {
@@ -24,16 +25,16 @@ var runReport = ledgerCommand(commandSpec{name: "report", usage: "--month YYYY-M
 		county := flags.String("county", "", "one region (default: the whole federation)")
 		campaign := flags.String("campaign", "", "one campaign (default: all)")
 		lang := flags.String("lang", "zh", "zh or en")
-		var out outputFlags
-		out.register(flags, "write the report to this new file, mode 0600 (required)")
+		var out cli.Output
+		out.Register(flags, "write the report to this new file, mode 0600 (required)")
 		return func(c *call) error {
-			if out.path == "" {
-				return usagef("give --out FILE")
+			if out.Path == "" {
+				return cli.Usagef("give --out FILE")
 			}
 			if *lang != "zh" && *lang != "en" {
-				return usagef("--lang must be zh or en")
+				return cli.Usagef("--lang must be zh or en")
 			}
-			monthly, err := c.ledger.App.Report(c.ctx, app.ReportRequest{Month: *month, County: *county, Campaign: *campaign})
+			monthly, err := c.ledger.App.Report(c.Ctx, app.ReportRequest{Month: *month, County: *county, Campaign: *campaign})
 			if err != nil {
 				return flagged(err, reportFlags)
 			}
@@ -41,10 +42,10 @@ var runReport = ledgerCommand(commandSpec{name: "report", usage: "--month YYYY-M
 			if err := report.Paper(&page, monthly, c.ledger.Catalog, *lang); err != nil {
 				return err
 			}
-			if err := out.write(c.env, page.Bytes()); err != nil {
+			if err := out.Write(c.Env, page.Bytes()); err != nil {
 				return err
 			}
-			c.printf("wrote the report of %s to %s, bound to the signed checkpoint of %d events\nseal: %s\n", *month, out.path,
+			c.Printf("wrote the report of %s to %s, bound to the signed checkpoint of %d events\nseal: %s\n", *month, out.Path,
 				monthly.Checkpoint.Size, monthly.Seal)
 			return nil
 		}
@@ -52,8 +53,8 @@ var runReport = ledgerCommand(commandSpec{name: "report", usage: "--month YYYY-M
 
 // runVerifyReport opens the ledger only when no --bundle is given, and
 // after it has read --key.
-var runVerifyReport = storeCommand(commandSpec{name: "verify-report", args: 1, argsWanted: "give one FILE or SEAL",
-	usage: "FILE.html|SEAL [--key KEY] [--bundle DIR]\n\n" +
+var runVerifyReport = storeCommand(cli.Spec{Name: "verify-report", Args: 1, ArgsWanted: "give one FILE or SEAL",
+	Usage: "FILE.html|SEAL [--key KEY] [--bundle DIR]\n\n" +
 		"Checks a printed report against the ledger, or offline against an audit bundle (ledger export-audit): the signed\n" +
 		"checkpoint it names, the figures recomputed from the log's first events, and, given the HTML, every printed figure.\n" +
 		"SEAL is the text the report's QR code carries."},
@@ -72,8 +73,8 @@ var runVerifyReport = storeCommand(commandSpec{name: "verify-report", args: 1, a
 			if err != nil {
 				return err
 			}
-			return c.checkPrinted(c.arg(0), "the log's", func(seal string) (*app.MonthReport, error) {
-				return opened.VerifyReport(c.ctx, seal, verifier)
+			return c.checkPrinted(c.Arg(0), "the log's", func(seal string) (*app.MonthReport, error) {
+				return opened.VerifyReport(c.Ctx, seal, verifier)
 			})
 		}
 	})
@@ -86,7 +87,7 @@ func (c *call) checkPrintedOnBundle(dir, key string) error {
 	if err != nil {
 		return err
 	}
-	opened, err := integrity.OpenBundle(c.ctx, dir, verifier)
+	opened, err := integrity.OpenBundle(c.Ctx, dir, verifier)
 	if err != nil {
 		return fmt.Errorf("%s: %w", dir, err)
 	}
@@ -99,8 +100,8 @@ func (c *call) checkPrintedOnBundle(dir, key string) error {
 		return err
 	}
 	copied := app.Copy{Store: events, Checkpoints: opened.Checkpoints, Catalog: catalog, Verifier: verifier}
-	return c.checkPrinted(c.arg(0), "the bundle's", func(seal string) (*app.MonthReport, error) {
-		return app.VerifyReportOnCopy(c.ctx, seal, copied)
+	return c.checkPrinted(c.Arg(0), "the bundle's", func(seal string) (*app.MonthReport, error) {
+		return app.VerifyReportOnCopy(c.Ctx, seal, copied)
 	})
 }
 
@@ -112,7 +113,7 @@ func (c *call) checkPrinted(fileOrSeal, whose string, verify func(seal string) (
 	if err != nil {
 		return err
 	}
-	report.PrintedVerifiedText(c.env.stdout, monthly, whose)
+	report.PrintedVerifiedText(c.Env.Stdout, monthly, whose)
 	return nil
 }
 
@@ -123,7 +124,7 @@ func verifierFlag(key string) (note.Verifier, error) {
 	}
 	verifier, err := integrity.NewVerifier(key)
 	if err != nil {
-		return nil, usagef("--key: %v", err)
+		return nil, cli.Usagef("--key: %v", err)
 	}
 	return verifier, nil
 }

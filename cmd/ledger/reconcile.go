@@ -11,15 +11,16 @@ import (
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/ledger"
 	"github.com/ordos-union/ledger/reconcile"
 	"github.com/ordos-union/ledger/reconcile/statement"
 	"github.com/ordos-union/ledger/report"
 )
 
-func runReconcile(ctx context.Context, env *environment, args []string) error {
+func runReconcile(ctx context.Context, env *cli.Environment, args []string) error {
 	if len(args) == 0 {
-		return usagef("reconcile needs a subcommand: import, report, confirm, reject, write-off or undo")
+		return cli.Usagef("reconcile needs a subcommand: import, report, confirm, reject, write-off or undo")
 	}
 	switch args[0] {
 	case "import":
@@ -29,17 +30,17 @@ func runReconcile(ctx context.Context, env *environment, args []string) error {
 	case "confirm", "reject", "write-off", "undo":
 		return reconcileDecision(args[0])(ctx, env, args[1:])
 	case "-h", "--help", "help":
-		fmt.Fprintln(env.stdout, "Usage: ledger reconcile import FILE --profile NAME --account ACCT | report [--format table|json|csv|xlsx] [--out FILE] |\n"+
+		fmt.Fprintln(env.Stdout, "Usage: ledger reconcile import FILE --profile NAME --account ACCT | report [--format table|json|csv|xlsx] [--out FILE] |\n"+
 			"       confirm SUGGESTION-ID | reject SUGGESTION-ID --reason R | write-off LINE-ID --reason R | undo EVENT-ID --reason R")
 		return nil
 	}
-	return usagef("unknown reconcile subcommand %q", args[0])
+	return cli.Usagef("unknown reconcile subcommand %q", args[0])
 }
 
 // runReconcileImport reads the whole statement before it opens the
 // ledger, so that an unreadable one leaves the ledger alone.
-var runReconcileImport = storeCommand(commandSpec{name: "reconcile import", args: 1, argsWanted: "give one statement FILE",
-	usage: "FILE [--profile NAME] [--account ACCT] [--dry-run] [--strict] [--accept-balance-gap]\n\n" +
+var runReconcileImport = storeCommand(cli.Spec{Name: "reconcile import", Args: 1, ArgsWanted: "give one statement FILE",
+	Usage: "FILE [--profile NAME] [--account ACCT] [--dry-run] [--strict] [--accept-balance-gap]\n\n" +
 		"Imports a bank statement (CSV in GBK/GB18030 or UTF-8, CAMT.053 XML, or XLSX). A line is the bank's: importing the same\n" +
 		"statement again, under any name, in any encoding or by any clerk, adds nothing; an overlapping statement adds only its\n" +
 		"new lines. Balances must add up, and the opening balance must be the ledger's balance before the statement's first day."},
@@ -52,7 +53,7 @@ var runReconcileImport = storeCommand(commandSpec{name: "reconcile import", args
 		strict := flags.Bool("strict", false, "refuse a statement whose printed totals (合计) disagree with its lines")
 		acceptGap := flags.Bool("accept-balance-gap", false, "import although the opening balance disagrees with the ledger (recorded with the import)")
 		return func(c *call) error {
-			data, err := statement.ReadFile(c.arg(0))
+			data, err := statement.ReadFile(c.Arg(0))
 			if err != nil {
 				return err
 			}
@@ -60,12 +61,12 @@ var runReconcileImport = storeCommand(commandSpec{name: "reconcile import", args
 			if err != nil {
 				return err
 			}
-			result, parsed, err := opened.App.ImportStatement(c.ctx, app.StatementRequest{FileName: filepath.Base(c.arg(0)), Data: data,
+			result, parsed, err := opened.App.ImportStatement(c.Ctx, app.StatementRequest{FileName: filepath.Base(c.Arg(0)), Data: data,
 				Profile: *profile, Account: *account, Actor: *actor, Strict: *strict, AcceptBalanceGap: *acceptGap, Preview: *dryRun})
 			if err == nil && *dryRun {
 				err = result.Refused()
 			}
-			report.ImportText(c.env.stdout, c.arg(0), parsed, result, *dryRun)
+			report.ImportText(c.Env.Stdout, c.Arg(0), parsed, result, *dryRun)
 			return flagged(err, importFlags)
 		}
 	})
@@ -80,7 +81,7 @@ var importFlags = map[string]string{"account": "--account"}
 func flagged(err error, names map[string]string) error {
 	called, named := report.FieldsNamed(err, names)
 	if called {
-		return usagef("%s", named)
+		return cli.Usagef("%s", named)
 	}
 	return named
 }
@@ -92,7 +93,7 @@ func flagged(err error, names map[string]string) error {
 // would rewrite.
 func refusedFlags(err error, names map[string]string) error {
 	if called, named := report.FieldsNamed(err, names); called {
-		return usagef("%s", named)
+		return cli.Usagef("%s", named)
 	}
 	return err
 }
@@ -108,27 +109,27 @@ func reconcileNow(ctx context.Context, opened *opened, asOf, command string) (re
 }
 
 // runReconcileReport checks --format and --out before it opens the ledger.
-var runReconcileReport = storeCommand(commandSpec{name: "reconcile report", args: -1,
-	usage: "[--format table|json|csv|xlsx] [--out FILE] [--as-of DATE]"},
+var runReconcileReport = storeCommand(cli.Spec{Name: "reconcile report", Args: cli.AnyArgs,
+	Usage: "[--format table|json|csv|xlsx] [--out FILE] [--as-of DATE]"},
 	func(flags *flag.FlagSet) action {
 		asOfText := flags.String("as-of", "", "age outstanding pledges as of this day (YYYY-MM-DD, Beijing time; default now)")
 		format := flags.String("format", "table", "table, json, csv (Chinese headers, UTF-8 with BOM) or xlsx")
-		var out outputFlags
-		out.register(flags, "write to this new file, mode 0600 (required for xlsx)")
+		var out cli.Output
+		out.Register(flags, "write to this new file, mode 0600 (required for xlsx)")
 		return func(c *call) error {
-			if *format == "xlsx" && out.path == "" {
-				return usagef("--format xlsx needs --out FILE")
+			if *format == "xlsx" && out.Path == "" {
+				return cli.Usagef("--format xlsx needs --out FILE")
 			}
 			switch *format {
 			case "table", "json", "csv", "xlsx":
 			default:
-				return usagef("--format must be table, json, csv or xlsx")
+				return cli.Usagef("--format must be table, json, csv or xlsx")
 			}
 			opened, err := c.open()
 			if err != nil {
 				return err
 			}
-			result, err := reconcileNow(c.ctx, opened, *asOfText, "ledger reconcile report")
+			result, err := reconcileNow(c.Ctx, opened, *asOfText, "ledger reconcile report")
 			if err != nil {
 				return err
 			}
@@ -136,7 +137,7 @@ var runReconcileReport = storeCommand(commandSpec{name: "reconcile report", args
 			if err := report.WriteReconciliation(&written, result, *format); err != nil {
 				return err
 			}
-			return out.write(c.env, written.Bytes())
+			return out.Write(c.Env, written.Bytes())
 		}
 	})
 
@@ -148,8 +149,8 @@ var decisionFlags = map[string]string{"reason": "--reason", "note": "--note", "a
 // reconcileDecision is `ledger reconcile KIND ID`: it checks --reason
 // before it opens the ledger. Its name holds the kind, so it is made for
 // each call.
-func reconcileDecision(kind string) runFunc {
-	return storeCommand(commandSpec{name: "reconcile " + kind, args: 1, argsWanted: "give one ID", usage: "ID [--reason R] [--note N]"},
+func reconcileDecision(kind string) cli.RunFunc {
+	return storeCommand(cli.Spec{Name: "reconcile " + kind, Args: 1, ArgsWanted: "give one ID", Usage: "ID [--reason R] [--note N]"},
 		func(flags *flag.FlagSet) action {
 			reason := flags.String("reason", "", "why (required for reject, write-off and undo)")
 			note := flags.String("note", "", "a note on a confirmation")
@@ -157,21 +158,21 @@ func reconcileDecision(kind string) runFunc {
 			amountText := flags.String("amount", "", "write-off: the amount (default: the whole line)")
 			return func(c *call) error {
 				if (kind == "reject" || kind == "write-off" || kind == "undo") && strings.TrimSpace(*reason) == "" {
-					return usagef("--reason is required: say why you %s it", kind)
+					return cli.Usagef("--reason is required: say why you %s it", kind)
 				}
 				opened, err := c.open()
 				if err != nil {
 					return err
 				}
-				request := reconcile.DecisionRequest{Action: kind, ID: c.arg(0), Reason: *reason, Note: *note}
+				request := reconcile.DecisionRequest{Action: kind, ID: c.Arg(0), Reason: *reason, Note: *note}
 				if *amountText != "" {
 					amount, err := domain.ParseYuan(*amountText)
 					if err != nil {
-						return usagef("--amount: %v", err)
+						return cli.Usagef("--amount: %v", err)
 					}
 					request.Amount = &amount
 				}
-				event, result, err := opened.App.Decide(c.ctx, *actor, request)
+				event, result, err := opened.App.Decide(c.Ctx, *actor, request)
 				if err != nil {
 					return flagged(err, decisionFlags)
 				}
@@ -183,12 +184,12 @@ func reconcileDecision(kind string) runFunc {
 
 // printRecorded says where a finance decision or a period's change went.
 func (c *call) printRecorded(event domain.Event, result ledger.Result) {
-	c.printf("recorded %s %s at position %d\n", event.Type, result.EventID, result.Position)
+	c.Printf("recorded %s %s at position %d\n", event.Type, result.EventID, result.Position)
 }
 
-func runPeriod(ctx context.Context, env *environment, args []string) error {
+func runPeriod(ctx context.Context, env *cli.Environment, args []string) error {
 	if len(args) == 0 || (args[0] != "close" && args[0] != "reopen") {
-		return usagef("period needs close YYYY-MM or reopen YYYY-MM --reason R")
+		return cli.Usagef("period needs close YYYY-MM or reopen YYYY-MM --reason R")
 	}
 	return changePeriod(args[0])(ctx, env, args[1:])
 }
@@ -199,8 +200,8 @@ var periodFlags = map[string]string{"month": "YYYY-MM", "reason": "--reason", "n
 
 // changePeriod is `ledger period close|reopen YYYY-MM`. Its name holds the
 // kind, so it is made for each call.
-func changePeriod(kind string) runFunc {
-	return ledgerCommand(commandSpec{name: "period " + kind, args: 1, argsWanted: "give one month YYYY-MM", usage: "YYYY-MM [--reason R] [--note N]"},
+func changePeriod(kind string) cli.RunFunc {
+	return ledgerCommand(cli.Spec{Name: "period " + kind, Args: 1, ArgsWanted: "give one month YYYY-MM", Usage: "YYYY-MM [--reason R] [--note N]"},
 		func(flags *flag.FlagSet) action {
 			reason := flags.String("reason", "", "why it is reopened (required for reopen)")
 			note := flags.String("note", "", "a note on the close")
@@ -210,29 +211,29 @@ func changePeriod(kind string) runFunc {
 				if kind == "reopen" {
 					text = *reason
 				}
-				change, err := c.ledger.ChangePeriod(c.ctx, kind == "reopen", c.arg(0), text, *actor)
+				change, err := c.ledger.ChangePeriod(c.Ctx, kind == "reopen", c.Arg(0), text, *actor)
 				if err != nil {
 					return flagged(err, periodFlags)
 				}
 				c.printRecorded(change.Event, change.Result)
 				if change.Checkpoint != nil {
-					c.printf("checkpoint of %d events signed at the close\n", change.Checkpoint.Size)
+					c.Printf("checkpoint of %d events signed at the close\n", change.Checkpoint.Size)
 				} else if change.CheckpointErr != nil {
-					c.warnf("ledger period: the close is recorded but no checkpoint was signed: %v\n", change.CheckpointErr)
+					c.Warnf("ledger period: the close is recorded but no checkpoint was signed: %v\n", change.CheckpointErr)
 				}
 				return nil
 			}
 		})
 }
 
-var runPledges = ledgerCommand(commandSpec{name: "pledges", args: -1, usage: "[--json] [--as-of DATE]\n\n" +
+var runPledges = ledgerCommand(cli.Spec{Name: "pledges", Args: cli.AnyArgs, Usage: "[--json] [--as-of DATE]\n\n" +
 	"Outstanding pledges with ageing (0-30, 31-90, 90+ days) per donor, campaign and county,\n" +
 	"as of a day (closing June: --as-of 2022-06-30): later pledges are left out, and a pledge received later was still outstanding."},
 	func(flags *flag.FlagSet) action {
 		asJSON := flags.Bool("json", false, "print as JSON")
 		asOfText := flags.String("as-of", "", "age pledges as of this day (YYYY-MM-DD, Beijing time; default now)")
 		return func(c *call) error {
-			result, err := reconcileNow(c.ctx, c.ledger, *asOfText, "ledger pledges")
-			return c.answer(result.Outstanding, err, *asJSON, func(out io.Writer) { report.PledgesTable(out, result, c.ledger.Catalog.RegionName) })
+			result, err := reconcileNow(c.Ctx, c.ledger, *asOfText, "ledger pledges")
+			return c.Answer(result.Outstanding, err, *asJSON, func(out io.Writer) { report.PledgesTable(out, result, c.ledger.Catalog.RegionName) })
 		}
 	})

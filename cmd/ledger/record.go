@@ -8,13 +8,14 @@ import (
 	"slices"
 
 	"github.com/ordos-union/ledger/app"
+	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/ledger"
 	"github.com/ordos-union/ledger/report"
 )
 
 // runRecord records a file of events, or one entry from flags when its
 // first argument is a kind (`ledger record donation …`).
-func runRecord(ctx context.Context, env *environment, args []string) error {
+func runRecord(ctx context.Context, env *cli.Environment, args []string) error {
 	if len(args) > 0 && slices.Contains(app.ShortcutKinds, args[0]) {
 		return recordShortcut(args[0])(ctx, env, args[1:])
 	}
@@ -23,8 +24,8 @@ func runRecord(ctx context.Context, env *environment, args []string) error {
 
 // runRecordFile reads the whole file before it opens the ledger, so that
 // an unreadable or empty one leaves the ledger alone.
-var runRecordFile = storeCommand(commandSpec{name: "record", args: 1, argsWanted: "give one FILE, or - for standard input",
-	usage: "FILE|- [--skip-invalid]\n       ledger record donation|allocation|delivery|training|service|void --help\n\n" +
+var runRecordFile = storeCommand(cli.Spec{Name: "record", Args: 1, ArgsWanted: "give one FILE, or - for standard input",
+	Usage: "FILE|- [--skip-invalid]\n       ledger record donation|allocation|delivery|training|service|void --help\n\n" +
 		"FILE holds events as JSON Lines, a JSON array or one JSON object (see docs/EVENTS.md).\n" +
 		"Every line is checked first: one bad line writes nothing (unless --skip-invalid).\n" +
 		"Events are then written in atomic batches of up to 1000; a file of more is first checked whole\n" +
@@ -33,8 +34,8 @@ var runRecordFile = storeCommand(commandSpec{name: "record", args: 1, argsWanted
 		skipInvalid := flags.Bool("skip-invalid", false, "write the valid lines and report the invalid ones, instead of writing nothing")
 		asJSON := flags.Bool("json", false, "print results as JSON lines")
 		return func(c *call) error {
-			input := c.env.stdin
-			if name := c.arg(0); name != "-" {
+			input := c.Env.Stdin
+			if name := c.Arg(0); name != "-" {
 				file, err := os.Open(name)
 				if err != nil {
 					return err
@@ -60,8 +61,8 @@ var runRecordFile = storeCommand(commandSpec{name: "record", args: 1, argsWanted
 // recordLines records numbered lines (app.Ledger.RecordLines), all or
 // nothing unless skipInvalid, and prints what became of them.
 func (c *call) recordLines(use *app.Ledger, lines []ledger.Line, skipInvalid bool, shown report.LinesShown) error {
-	recorded, err := use.RecordLines(c.ctx, lines, app.LinesOptions{SkipInvalid: skipInvalid, DryRun: shown.DryRun})
-	return report.RecordedLinesText(c.env.stdout, c.env.stderr, recorded, err, shown)
+	recorded, err := use.RecordLines(c.Ctx, lines, app.LinesOptions{SkipInvalid: skipInvalid, DryRun: shown.DryRun})
+	return report.RecordedLinesText(c.Env.Stdout, c.Env.Stderr, recorded, err, shown)
 }
 
 // shortcutFlagNames names the flag behind each field of a shortcut's errors.
@@ -104,12 +105,12 @@ func registerShortcut(flags *flag.FlagSet, s *app.Shortcut) {
 
 // recordShortcut is `ledger record KIND`: one entry of that kind from
 // flags. Its name holds the kind, so it is made for each call.
-func recordShortcut(kind string) runFunc {
-	return ledgerCommand(commandSpec{name: "record " + kind, usage: "[flags]"}, func(flags *flag.FlagSet) action {
+func recordShortcut(kind string) cli.RunFunc {
+	return ledgerCommand(cli.Spec{Name: "record " + kind, Usage: "[flags]"}, func(flags *flag.FlagSet) action {
 		shortcut := app.Shortcut{Kind: kind}
 		registerShortcut(flags, &shortcut)
 		return func(c *call) error {
-			event, err := c.ledger.App.ShortcutEvent(c.ctx, shortcut)
+			event, err := c.ledger.App.ShortcutEvent(c.Ctx, shortcut)
 			if err != nil {
 				return flagged(err, shortcutFlagNames)
 			}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ordos-union/ledger/httpapi"
+	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/node"
 	"github.com/ordos-union/ledger/report"
 	"github.com/ordos-union/ledger/service"
@@ -33,8 +34,8 @@ type serveOptions struct {
 // runServe serves until interrupted, or under the Windows Service Control
 // Manager with --service: then the manager's context and its log are the
 // call's (serveAsService).
-var runServe = storeCommand(commandSpec{name: "serve",
-	usage: "[--data DIR] [--http ADDRESS] [--host ADDRESS] [--port PORT] [--tokens FILE] [--nats URL --nats-creds FILE] [--service]"},
+var runServe = storeCommand(cli.Spec{Name: "serve",
+	Usage: "[--data DIR] [--http ADDRESS] [--host ADDRESS] [--port PORT] [--tokens FILE] [--nats URL --nats-creds FILE] [--service]"},
 	func(flags *flag.FlagSet) action {
 		var options serveOptions
 		host := flags.String("host", "127.0.0.1", "address the embedded NATS server listens on for other processes")
@@ -71,15 +72,15 @@ func checkServeFlags(c *call, cluster clusterFlags) error {
 		// A client of the federation's own NATS runs no server: the
 		// embedded server's flags would be silently ignored.
 		var embeddedOnly []string
-		for _, set := range given(c.flags, func(name string) bool { return name == "host" || name == "port" || isClusterFlag(name) }) {
+		for _, set := range cli.Given(c.Flags, func(name string) bool { return name == "host" || name == "port" || isClusterFlag(name) }) {
 			embeddedOnly = append(embeddedOnly, "--"+set.Name)
 		}
 		if len(embeddedOnly) > 0 {
-			return usagef("%s set the embedded NATS server; with --nats serve is a client of that NATS and runs none", strings.Join(embeddedOnly, ", "))
+			return cli.Usagef("%s set the embedded NATS server; with --nats serve is a client of that NATS and runs none", strings.Join(embeddedOnly, ", "))
 		}
 	}
 	if c.store.store != "" && cluster.name != "" {
-		return usagef("--cluster-name joins a JetStream cluster; on EventStoreDB run any number of serve processes against the same database, each with its own --data")
+		return cli.Usagef("--cluster-name joins a JetStream cluster; on EventStoreDB run any number of serve processes against the same database, each with its own --data")
 	}
 	return nil
 }
@@ -91,7 +92,7 @@ func serve(c *call, options serveOptions, ready func()) error {
 	if err != nil {
 		return err
 	}
-	ledger.Cosign = options.witnesses.cosigner(c.env.logger)
+	ledger.Cosign = options.witnesses.cosigner(c.Env.Logger)
 	tokens, tokenNote, firstAdmin, err := httpapi.LoadServerTokens(options.tokensFile, os.Getenv("LEDGER_TOKENS"), c.store.dataDir)
 	if err != nil {
 		return err
@@ -103,37 +104,37 @@ func serve(c *call, options serveOptions, ready func()) error {
 	}
 	// The API is made first: the live totals tell it of every event they
 	// fold in, from the first catch-up on.
-	api := httpapi.New(httpapi.Options{Ledger: ledger.App, Tokens: tokens, Logger: c.env.logger, TlogPublic: options.tlogPublic})
-	running, err := ledger.Run(c.ctx, node.RunOptions{Holder: options.cluster.serverName + "-" + strconv.Itoa(os.Getpid()),
-		OnApply: api.OnApply, Progress: newProgress(c.env, "totals")})
+	api := httpapi.New(httpapi.Options{Ledger: ledger.App, Tokens: tokens, Logger: c.Env.Logger, TlogPublic: options.tlogPublic})
+	running, err := ledger.Run(c.Ctx, node.RunOptions{Holder: options.cluster.serverName + "-" + strconv.Itoa(os.Getpid()),
+		OnApply: api.OnApply, Progress: cli.Progress(c.Env, "totals")})
 	if err != nil {
 		return err
 	}
 	api.SetHealthCheck(running.Problem)
-	httpServer, err := serveHTTP(c.ctx, options.httpAddress, &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second,
+	httpServer, err := cli.ServeHTTP(c.Ctx, options.httpAddress, &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout: 2 * time.Minute})
 	if err != nil {
 		return err
 	}
-	printServing(c, ledger, running.Head(), httpServer.address, tokenNote, firstAdmin, options)
+	printServing(c, ledger, running.Head(), httpServer.Address, tokenNote, firstAdmin, options)
 	// The ledger serves: a service manager may now say it runs.
 	ready()
 
 	select {
-	case <-c.ctx.Done():
-	case err := <-httpServer.failed:
+	case <-c.Ctx.Done():
+	case err := <-httpServer.Failed:
 		return fmt.Errorf("http: %w", err)
 	case <-running.Followed():
 		if err := running.FollowError(); err != nil {
 			return fmt.Errorf("totals projection: %w", err)
 		}
 	}
-	c.printf("ledger: shutting down\n")
+	c.Printf("ledger: shutting down\n")
 	api.Close()
-	if err := httpServer.shutdown(c.ctx); err != nil {
-		c.env.logger.Warn("http shutdown", "error", err)
+	if err := httpServer.Shutdown(c.Ctx); err != nil {
+		c.Env.Logger.Warn("http shutdown", "error", err)
 	}
-	if err := running.Stop(context.WithoutCancel(c.ctx)); err != nil && c.ctx.Err() == nil {
+	if err := running.Stop(context.WithoutCancel(c.Ctx)); err != nil && c.Ctx.Err() == nil {
 		return err
 	}
 	return nil
@@ -149,16 +150,16 @@ var underManager = service.RunUnderManager
 // would print on a console. That call closes the ledger before the
 // manager hears that the service stopped.
 func serveAsService(c *call, options serveOptions) error {
-	err := underManager(c.ctx, c.store.dataDir, func(ctx context.Context, log io.Writer, ready func()) error {
-		asService := &call{ctx: ctx, env: c.env.writingTo(log), flags: c.flags, store: c.store}
-		defer asService.close()
+	err := underManager(c.Ctx, c.store.dataDir, func(ctx context.Context, log io.Writer, ready func()) error {
+		asService := &call{Call: cli.NewCall(ctx, c.Env.WritingTo(log, debugging()), c.Flags), store: c.store}
+		defer asService.Close()
 		return serve(asService, options, ready)
 	})
 	switch {
 	case errors.Is(err, service.ErrUnsupported):
-		return usagef("--service runs ledger under the Windows Service Control Manager; on Linux use the systemd unit in docs/OPERATIONS.md")
+		return cli.Usagef("--service runs ledger under the Windows Service Control Manager; on Linux use the systemd unit in docs/OPERATIONS.md")
 	case errors.Is(err, service.ErrNotUnderManager):
-		return usagef("--service is for the Windows Service Control Manager (docs/OPERATIONS.md shows how to install the service); on a console run serve without it")
+		return cli.Usagef("--service is for the Windows Service Control Manager (docs/OPERATIONS.md shows how to install the service); on a console run serve without it")
 	}
 	return err
 }
@@ -172,8 +173,8 @@ func printServing(c *call, ledger *opened, head uint64, address, tokenNote, firs
 	if ledger.Server != nil {
 		url = ledger.Server.ClientURL()
 	}
-	c.env.logger.Info("serving", "store", ledger.Location, "nats_url", url, "http", address, "head", head)
-	report.ServingText(c.env.stdout, report.Serving{DataDir: c.store.dataDir, Sync: c.store.sync, Head: head, Embedded: ledger.Server != nil,
+	c.Env.Logger.Info("serving", "store", ledger.Location, "nats_url", url, "http", address, "head", head)
+	report.ServingText(c.Env.Stdout, report.Serving{DataDir: c.store.dataDir, Sync: c.store.sync, Head: head, Embedded: ledger.Server != nil,
 		NATSURL: url, Client: ledger.Server == nil && ledger.JetStream != nil, Location: ledger.Location, Address: address, TokenNote: tokenNote,
 		FirstAdmin: firstAdmin, TokensGiven: options.tokensFile != "" || os.Getenv("LEDGER_TOKENS") != "", AsService: options.asService})
 }
@@ -206,21 +207,21 @@ func (c *clusterFlags) config() (node.ClusterConfig, error) {
 	}
 	clusterHost, clusterPort, err := net.SplitHostPort(c.listen)
 	if err != nil {
-		return cluster, usagef("--cluster-listen %q: %v", c.listen, err)
+		return cluster, cli.Usagef("--cluster-listen %q: %v", c.listen, err)
 	}
 	if cluster.Port, err = strconv.Atoi(clusterPort); err != nil {
-		return cluster, usagef("--cluster-listen %q: port is not a number", c.listen)
+		return cluster, cli.Usagef("--cluster-listen %q: port is not a number", c.listen)
 	}
 	cluster.Host = clusterHost
 	if c.routes == "" {
-		return cluster, usagef("--cluster-name needs --routes to the nodes")
+		return cluster, cli.Usagef("--cluster-name needs --routes to the nodes")
 	}
 	cluster.Routes = strings.Split(c.routes, ",")
 	switch {
 	case c.cert != "" && c.key != "" && c.ca != "":
 		cluster.TLS = &node.ClusterTLS{CertFile: c.cert, KeyFile: c.key, CAFile: c.ca}
 	case c.cert != "" || c.key != "" || c.ca != "":
-		return cluster, usagef("--cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca go together")
+		return cluster, cli.Usagef("--cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca go together")
 	}
 	return cluster, nil
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/service"
 )
 
@@ -19,13 +20,13 @@ const serviceSynopsis = "install --data DIR [--name NAME] [serve flags...] | uni
 // install pass through to the service's command line unparsed
 // (parseServiceArgs), which a flag set would refuse, and its help is not
 // a flag set's.
-func runService(ctx context.Context, env *environment, args []string) error {
+func runService(ctx context.Context, env *cli.Environment, args []string) error {
 	if len(args) == 0 {
-		return usagef("give install or uninstall: ledger service %s", serviceSynopsis)
+		return cli.Usagef("give install or uninstall: ledger service %s", serviceSynopsis)
 	}
 	action, rest := args[0], args[1:]
 	if action == "-h" || action == "--help" || action == "help" {
-		fmt.Fprintf(env.stderr, "Usage: ledger service %s\n\n"+
+		fmt.Fprintf(env.Stderr, "Usage: ledger service %s\n\n"+
 			"install registers `ledger serve --service --data DIR [serve flags...]` to start with Windows under the\n"+
 			"account NT SERVICE\\NAME (default name: ledger), restarted after a failure, and lets only that account\n"+
 			"and Administrators into DIR. uninstall removes the stopped service and leaves DIR. See docs/OPERATIONS.md.\n", serviceSynopsis)
@@ -38,7 +39,7 @@ func runService(ctx context.Context, env *environment, args []string) error {
 	switch action {
 	case "install":
 		if options.dataDir == "" {
-			return usagef("service install needs --data DIR: the service's data directory")
+			return cli.Usagef("service install needs --data DIR: the service's data directory")
 		}
 		executable, err := os.Executable()
 		if err != nil {
@@ -49,19 +50,19 @@ func runService(ctx context.Context, env *environment, args []string) error {
 		if err != nil {
 			return serviceError(err)
 		}
-		fmt.Fprintf(env.stdout, "installed service %s: %s %s\n"+
+		fmt.Fprintf(env.Stdout, "installed service %s: %s %s\n"+
 			"it starts with Windows; start it now with `sc.exe start %s`; its log is %s\n",
 			options.name, executable, strings.Join(serveArgs, " "), options.name, filepath.Join(options.dataDir, service.LogName))
 	case "uninstall":
 		if options.dataDir != "" || len(options.serveArgs) > 0 {
-			return usagef("service uninstall takes only --name")
+			return cli.Usagef("service uninstall takes only --name")
 		}
 		if err := service.Uninstall(options.name); err != nil {
 			return serviceError(err)
 		}
-		fmt.Fprintf(env.stdout, "removed service %s; its data directory is left as it was\n", options.name)
+		fmt.Fprintf(env.Stdout, "removed service %s; its data directory is left as it was\n", options.name)
 	default:
-		return usagef("unknown action %q: ledger service %s", action, serviceSynopsis)
+		return cli.Usagef("unknown action %q: ledger service %s", action, serviceSynopsis)
 	}
 	return nil
 }
@@ -70,7 +71,7 @@ func runService(ctx context.Context, env *environment, args []string) error {
 // instead.
 func serviceError(err error) error {
 	if errors.Is(err, service.ErrUnsupported) {
-		return usagef("service installs ledger with the Windows Service Control Manager; on Linux use the systemd unit in docs/OPERATIONS.md")
+		return cli.Usagef("service installs ledger with the Windows Service Control Manager; on Linux use the systemd unit in docs/OPERATIONS.md")
 	}
 	return err
 }
@@ -95,11 +96,11 @@ func parseServiceArgs(args []string) (serviceOptions, error) {
 			continue
 		}
 		if flagName == "service" {
-			return options, usagef("--service is added to the service's command line; leave it out")
+			return options, cli.Usagef("--service is added to the service's command line; leave it out")
 		}
 		if !hasValue {
 			if i+1 == len(args) {
-				return options, usagef("flag needs an argument: %s", arg)
+				return options, cli.Usagef("flag needs an argument: %s", arg)
 			}
 			i++
 			value = args[i]
@@ -108,12 +109,12 @@ func parseServiceArgs(args []string) (serviceOptions, error) {
 		case "data":
 			absolute, err := filepath.Abs(value)
 			if err != nil {
-				return options, usagef("--data %q: %v", value, err)
+				return options, cli.Usagef("--data %q: %v", value, err)
 			}
 			options.dataDir = absolute
 		case "name":
 			if value == "" || strings.ContainsAny(value, `\/ `) {
-				return options, usagef("--name %q: a service name has no spaces or slashes", value)
+				return options, cli.Usagef("--name %q: a service name has no spaces or slashes", value)
 			}
 			options.name = value
 		}

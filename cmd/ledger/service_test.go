@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ordos-union/ledger/eventstore/natsjs"
+	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/service"
 )
 
@@ -31,10 +32,10 @@ func TestServeServiceRefusedOffWindows(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "data")
 	var out bytes.Buffer
-	env := &environment{stdin: strings.NewReader(""), stdout: &out, stderr: &out}
+	env := &cli.Environment{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out}
 	code := run(context.Background(), env, []string{"serve", "--service", "--data", dir})
-	if code != exitUsage {
-		t.Fatalf("exit %d, want %d\n%s", code, exitUsage, out.String())
+	if code != cli.ExitUsage {
+		t.Fatalf("exit %d, want %d\n%s", code, cli.ExitUsage, out.String())
 	}
 	want := "--service runs ledger under the Windows Service Control Manager; on Linux use the systemd unit in docs/OPERATIONS.md"
 	if !strings.Contains(out.String(), want) {
@@ -67,7 +68,7 @@ func TestServeUnderServiceMachine(t *testing.T) {
 
 	dir := filepath.Join(t.TempDir(), "data")
 	var out bytes.Buffer
-	env := &environment{stdin: strings.NewReader(""), stdout: &out, stderr: &out}
+	env := &cli.Environment{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out}
 	exited := make(chan int, 1)
 	go func() {
 		exited <- run(context.Background(), env, []string{"serve", "--service", "--data", dir, "--port", "-1", "--http", "127.0.0.1:0"})
@@ -137,7 +138,7 @@ func TestServeUnderServiceMachine(t *testing.T) {
 	}
 	select {
 	case code := <-exited:
-		if code != exitOK {
+		if code != cli.ExitOK {
 			t.Fatalf("serve exited with %d\n%s", code, out.String())
 		}
 	case <-time.After(serviceWaitSeconds * time.Second):
@@ -190,7 +191,7 @@ func TestParseServiceArgs(t *testing.T) {
 		t.Fatalf("defaults: %+v, %v", options, err)
 	}
 	for _, args := range [][]string{{"--service"}, {"--data"}, {"--name", "two words"}, {"--name="}} {
-		var usage usageError
+		var usage cli.UsageError
 		if _, err := parseServiceArgs(args); !errors.As(err, &usage) {
 			t.Errorf("%q: %v, want a usage error", args, err)
 		}
@@ -219,9 +220,9 @@ func TestServiceCommandUsage(t *testing.T) {
 	}
 	for _, c := range cases {
 		var out bytes.Buffer
-		env := &environment{stdin: strings.NewReader(""), stdout: &out, stderr: &out}
-		if code := run(context.Background(), env, c.args); code != exitUsage || !strings.Contains(out.String(), c.want) {
-			t.Errorf("%q: exit %d, output:\n%s\nwant exit %d and %q", c.args, code, out.String(), exitUsage, c.want)
+		env := &cli.Environment{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out}
+		if code := run(context.Background(), env, c.args); code != cli.ExitUsage || !strings.Contains(out.String(), c.want) {
+			t.Errorf("%q: exit %d, output:\n%s\nwant exit %d and %q", c.args, code, out.String(), cli.ExitUsage, c.want)
 		}
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/report"
 	"github.com/ordos-union/ledger/sheets"
 )
@@ -19,19 +20,19 @@ func sheetTypes() string {
 }
 
 // runTemplate opens no ledger: the store flags only name the catalog.
-var runTemplate = storeCommand(commandSpec{name: "template", args: -1, usage: "--type TYPE --out FILE.xlsx\n\n" +
+var runTemplate = storeCommand(cli.Spec{Name: "template", Args: cli.AnyArgs, Usage: "--type TYPE --out FILE.xlsx\n\n" +
 	"Writes an empty spreadsheet (台账) for one entry type: Chinese headers with English below, drop-down lists from the\n" +
 	"catalog, money as yuan, dates as dates, and an instructions sheet with an example row. TYPE is one of " + sheetTypes() + "."},
 	func(flags *flag.FlagSet) action {
 		eventType := flags.String("type", "", "the entry type (required)")
-		var out outputFlags
-		out.register(flags, "write the workbook to this new file, mode 0600 (required)")
+		var out cli.Output
+		out.Register(flags, "write the workbook to this new file, mode 0600 (required)")
 		return func(c *call) error {
-			if *eventType == "" || out.path == "" || c.flags.NArg() > 0 {
-				return usagef("give --type TYPE and --out FILE")
+			if *eventType == "" || out.Path == "" || c.Flags.NArg() > 0 {
+				return cli.Usagef("give --type TYPE and --out FILE")
 			}
 			if _, ok := sheets.LayoutOf(domain.EventType(*eventType)); !ok {
-				return usagef("--type must be one of %s", sheetTypes())
+				return cli.Usagef("--type must be one of %s", sheetTypes())
 			}
 			catalog, err := c.store.loadCatalog()
 			if err != nil {
@@ -41,18 +42,18 @@ var runTemplate = storeCommand(commandSpec{name: "template", args: -1, usage: "-
 			if err := sheets.Template(&book, catalog, domain.EventType(*eventType)); err != nil {
 				return err
 			}
-			if err := out.write(c.env, book.Bytes()); err != nil {
+			if err := out.Write(c.Env, book.Bytes()); err != nil {
 				return err
 			}
-			c.printf("wrote the %s template to %s\n", *eventType, out.path)
+			c.Printf("wrote the %s template to %s\n", *eventType, out.Path)
 			return nil
 		}
 	})
 
 // runImport reads the whole sheet before it opens the ledger, so that an
 // unreadable one leaves the ledger alone.
-var runImport = storeCommand(commandSpec{name: "import", args: 1, argsWanted: "give one FILE",
-	usage: "FILE.xlsx|FILE.csv [--skip-invalid] [--dry-run] [--lang zh|en]\n\n" +
+var runImport = storeCommand(cli.Spec{Name: "import", Args: 1, ArgsWanted: "give one FILE",
+	Usage: "FILE.xlsx|FILE.csv [--skip-invalid] [--dry-run] [--lang zh|en]\n\n" +
 		"Records the entries of a filled template (ledger template), or of a CSV (UTF-8 or GBK) with the same headers.\n" +
 		"Every row is checked first; one bad row writes nothing (unless --skip-invalid). Each row's idempotency key comes\n" +
 		"from its content, so importing the same sheet again, or with rows added at the bottom, records only what is new."},
@@ -64,9 +65,9 @@ var runImport = storeCommand(commandSpec{name: "import", args: 1, argsWanted: "g
 		asJSON := flags.Bool("json", false, "print results as JSON lines")
 		return func(c *call) error {
 			if *lang != "zh" && *lang != "en" {
-				return usagef("--lang must be zh or en")
+				return cli.Usagef("--lang must be zh or en")
 			}
-			layout, lines, err := sheets.ReadFile(c.arg(0))
+			layout, lines, err := sheets.ReadFile(c.Arg(0))
 			if err != nil {
 				return err
 			}

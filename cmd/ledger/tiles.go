@@ -5,27 +5,28 @@ import (
 	"flag"
 
 	"github.com/ordos-union/ledger/integrity"
+	"github.com/ordos-union/ledger/internal/cli"
 )
 
 // runTiles has one subcommand: export.
-func runTiles(ctx context.Context, env *environment, args []string) error {
+func runTiles(ctx context.Context, env *cli.Environment, args []string) error {
 	if len(args) == 0 || args[0] != "export" {
-		return usagef("tiles needs export DIR")
+		return cli.Usagef("tiles needs export DIR")
 	}
 	return runTilesExport(ctx, env, args[1:])
 }
 
-var runTilesExport = ledgerCommand(commandSpec{name: "tiles export", args: 1, argsWanted: "give one DIR",
-	usage: "DIR\n\nWrites the log in the C2SP tlog-tiles layout (checkpoint, tile/<L>/<N>, tile/entries/<N>) for the newest signed\n" +
+var runTilesExport = ledgerCommand(cli.Spec{Name: "tiles export", Args: 1, ArgsWanted: "give one DIR",
+	Usage: "DIR\n\nWrites the log in the C2SP tlog-tiles layout (checkpoint, tile/<L>/<N>, tile/entries/<N>) for the newest signed\n" +
 		"checkpoint, for publishing on any static web server or object store. Entries are the events as stored: sealed personal\n" +
 		"data stays sealed."},
 	func(*flag.FlagSet) action {
 		return func(c *call) error {
-			export, err := c.ledger.App.ExportTiles(c.ctx, integrity.TileFileWriter(c.arg(0)))
+			export, err := c.ledger.App.ExportTiles(c.Ctx, integrity.TileFileWriter(c.Arg(0)))
 			if err != nil {
 				return err
 			}
-			c.printf("wrote %d tiles and the checkpoint of %d events to %s\n", export.Tiles, export.Size, c.arg(0))
+			c.Printf("wrote %d tiles and the checkpoint of %d events to %s\n", export.Tiles, export.Size, c.Arg(0))
 			return nil
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/ordos-union/ledger/app"
+	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/report"
 )
 
@@ -31,14 +32,14 @@ func (o *totalsOptions) register(flags *flag.FlagSet) {
 // check refuses a format WriteTotals does not write.
 func (o *totalsOptions) check() error {
 	if !slices.Contains(report.TotalsFormats, o.format) {
-		return usagef("--format must be table, json or csv")
+		return cli.Usagef("--format must be table, json or csv")
 	}
 	return nil
 }
 
 // runTotals checks --format before it opens the ledger.
-var runTotals = storeCommand(commandSpec{name: "totals",
-	usage: "[--county CODE] [--campaign CODE] [--as-of T] [--known-at T] [--by day|month|year] [--format table|json|csv]"},
+var runTotals = storeCommand(cli.Spec{Name: "totals",
+	Usage: "[--county CODE] [--campaign CODE] [--as-of T] [--known-at T] [--by day|month|year] [--format table|json|csv]"},
 	func(flags *flag.FlagSet) action {
 		var options totalsOptions
 		options.register(flags)
@@ -50,7 +51,7 @@ var runTotals = storeCommand(commandSpec{name: "totals",
 			if err != nil {
 				return err
 			}
-			return printTotals(c.ctx, c.env, opened, options)
+			return printTotals(c.Ctx, c.Env, opened, options)
 		}
 	})
 
@@ -59,14 +60,14 @@ var totalsFlags = map[string]string{"by": "--by", "county": "--county", "campaig
 
 // printTotals asks the use case (app.Ledger.Totals), the same as the API,
 // and prints its answer as --format says.
-func printTotals(ctx context.Context, env *environment, opened *opened, options totalsOptions) error {
+func printTotals(ctx context.Context, env *cli.Environment, opened *opened, options totalsOptions) error {
 	answer, err := opened.App.Totals(ctx, app.TotalsRequest{County: options.county, Campaign: options.campaign, By: options.by,
-		AsOf: options.asOf, KnownAt: options.knownAt, Progress: newProgress(env, "totals")})
+		AsOf: options.asOf, KnownAt: options.knownAt, Progress: cli.Progress(env, "totals")})
 	if err != nil {
 		return flagged(err, totalsFlags)
 	}
 	for _, warning := range answer.Warnings {
-		fmt.Fprintf(env.stderr, "ledger totals: WARNING: %s\n", warning)
+		fmt.Fprintf(env.Stderr, "ledger totals: WARNING: %s\n", warning)
 	}
-	return report.WriteTotals(env.stdout, answer, opened.Catalog.RegionName, options.format, options.asOf, options.knownAt)
+	return report.WriteTotals(env.Stdout, answer, opened.Catalog.RegionName, options.format, options.asOf, options.knownAt)
 }

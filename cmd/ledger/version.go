@@ -4,6 +4,7 @@ import (
 	"flag"
 	"runtime/debug"
 
+	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/report"
 )
 
@@ -12,12 +13,12 @@ import (
 var version = "dev"
 
 // runVersion says which build this is, for a bug report or an upgrade.
-var runVersion = plainCommand(commandSpec{name: "version", args: -1,
-	usage: "\n\nPrints the version, the commit and the build date, and the Go and target it was built with."},
+var runVersion = plainCommand(cli.Spec{Name: "version", Args: cli.AnyArgs,
+	Usage: "\n\nPrints the version, the commit and the build date, and the Go and target it was built with."},
 	func(flags *flag.FlagSet) action {
 		return func(c *call) error {
 			info, _ := debug.ReadBuildInfo()
-			report.VersionText(c.env.stdout, version, info)
+			report.VersionText(c.Env.Stdout, version, info)
 			return nil
 		}
 	})

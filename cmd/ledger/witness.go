@@ -12,6 +12,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/ordos-union/ledger/integrity"
+	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/witness"
 )
 
@@ -22,7 +23,7 @@ const (
 	witnessReadTimeoutSeconds       = 30
 )
 
-var runWitness = plainCommand(commandSpec{name: "witness", args: -1, usage: "--dir DIR --log VERIFIERKEY... [--listen ADDRESS] [--name NAME]\n\n" +
+var runWitness = plainCommand(cli.Spec{Name: "witness", Args: cli.AnyArgs, Usage: "--dir DIR --log VERIFIERKEY... [--listen ADDRESS] [--name NAME]\n\n" +
 	"Runs a C2SP tlog-witness (POST /add-checkpoint) for the ledger whose verifier key is given: it cosigns a checkpoint\n" +
 	"only if it extends the last one it cosigned for that ledger, and remembers that one in DIR across restarts. The ledgers\n" +
 	"share one origin and a cosignature does not name the key, so a witness DIR witnesses one ledger: run one for each."},
@@ -39,27 +40,27 @@ var runWitness = plainCommand(commandSpec{name: "witness", args: -1, usage: "--d
 			return err
 		})
 		return func(c *call) error {
-			if *dir == "" || len(logs) == 0 || c.flags.NArg() > 0 {
-				return usagef("give --dir and at least one --log")
+			if *dir == "" || len(logs) == 0 || c.Flags.NArg() > 0 {
+				return cli.Usagef("give --dir and at least one --log")
 			}
-			w, err := witness.Open(witness.Config{Dir: *dir, Name: *name, Logs: logs, Logger: c.env.logger})
+			w, err := witness.Open(witness.Config{Dir: *dir, Name: *name, Logs: logs, Logger: c.Env.Logger})
 			if err != nil {
 				return err
 			}
 			defer w.Close()
-			server, err := serveHTTP(c.ctx, *listen, &http.Server{Handler: w.Handler(), ReadHeaderTimeout: witnessReadHeaderTimeoutSeconds * time.Second,
+			server, err := cli.ServeHTTP(c.Ctx, *listen, &http.Server{Handler: w.Handler(), ReadHeaderTimeout: witnessReadHeaderTimeoutSeconds * time.Second,
 				ReadTimeout: witnessReadTimeoutSeconds * time.Second})
 			if err != nil {
 				return err
 			}
-			c.printf("witness %s on %s for %d ledgers; its key (for serve --witness and verify --witness): %s\n",
-				w.Name(), server.address, len(logs), w.VerifierKey())
+			c.Printf("witness %s on %s for %d ledgers; its key (for serve --witness and verify --witness): %s\n",
+				w.Name(), server.Address, len(logs), w.VerifierKey())
 			select {
-			case <-c.ctx.Done():
-			case err := <-server.failed:
+			case <-c.Ctx.Done():
+			case err := <-server.Failed:
 				return fmt.Errorf("http: %w", err)
 			}
-			return server.shutdown(c.ctx)
+			return server.Shutdown(c.Ctx)
 		}
 	})
 
@@ -113,7 +114,7 @@ func (f *witnessPolicyFlags) policy() (*integrity.WitnessPolicy, error) {
 		return nil, nil
 	}
 	if f.quorum < 1 || f.quorum > len(f.witnesses) {
-		return nil, usagef("--witness-quorum %d: give between 1 and the %d --witness keys", f.quorum, len(f.witnesses))
+		return nil, cli.Usagef("--witness-quorum %d: give between 1 and the %d --witness keys", f.quorum, len(f.witnesses))
 	}
 	return &integrity.WitnessPolicy{Witnesses: f.witnesses, Quorum: f.quorum}, nil
 }
