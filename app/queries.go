@@ -31,42 +31,70 @@ type TotalsRequest struct {
 // Merkle tree it was computed from. Errors name the fields by, county,
 // campaign, as_of and known_at.
 func (l *Ledger) Totals(ctx context.Context, request TotalsRequest) (projections.Answer, error) {
-	query := projections.Query{County: request.County, Campaign: request.Campaign, By: request.By}
-	if err := CheckTotalsQuery(l.parts.Catalog, query); err != nil {
-		return projections.Answer{}, err
-	}
-	asOf, err := instant("as_of", request.AsOf)
-	if err != nil {
-		return projections.Answer{}, err
-	}
-	knownAt, err := instant("known_at", request.KnownAt)
+	question, err := request.question(l.parts.Catalog)
 	if err != nil {
 		return projections.Answer{}, err
 	}
 	var answer projections.Answer
-	if asOf.IsZero() && knownAt.IsZero() {
+	if question.asOf.IsZero() && question.knownAt.IsZero() {
 		runner, projection, err := l.Runner(ctx, request.Progress)
 		if err != nil {
 			return projections.Answer{}, err
 		}
-		runner.View(func(uint64) { answer, err = projection.Query(query) })
+		runner.View(func(uint64) { answer, err = projection.Query(question.query) })
 		if err != nil {
 			return projections.Answer{}, err
 		}
-	} else {
-		totals, err := projections.FoldTotals(ctx, l.parts.Store, projections.TotalsOptions{AsOf: asOf}, knownAt, query.Campaign)
-		if err != nil {
-			return projections.Answer{}, err
-		}
-		if answer, err = totals.Query(query); err != nil {
-			return projections.Answer{}, err
-		}
+	} else if answer, err = question.fold(ctx, l.parts.Store); err != nil {
+		return projections.Answer{}, err
 	}
 	if err := l.LogDamage(); err != nil {
 		answer.Warnings = append(answer.Warnings, err.Error())
 	}
 	answer.Tree, err = l.stamp(ctx, answer.Position)
 	return answer, err
+}
+
+// TotalsOfCopy answers a totals question over a verified copy of a log
+// (a mirror's entries) by folding it: the same question, checked the same
+// way, as Ledger.Totals answers. The answer names no tree: the copy's
+// owner stamps it with the checkpoint it verified.
+func TotalsOfCopy(ctx context.Context, store eventstore.Store, catalog *domain.Catalog, request TotalsRequest) (projections.Answer, error) {
+	question, err := request.question(catalog)
+	if err != nil {
+		return projections.Answer{}, err
+	}
+	return question.fold(ctx, store)
+}
+
+// totalsQuestion is a checked totals request: what to sum, and the
+// instants it is asked as of (zero: none).
+type totalsQuestion struct {
+	query         projections.Query
+	asOf, knownAt time.Time
+}
+
+// question checks the request against the catalog and reads its instants.
+func (r TotalsRequest) question(catalog *domain.Catalog) (totalsQuestion, error) {
+	question := totalsQuestion{query: projections.Query{County: r.County, Campaign: r.Campaign, By: r.By}}
+	if err := CheckTotalsQuery(catalog, question.query); err != nil {
+		return question, err
+	}
+	var err error
+	if question.asOf, err = instant("as_of", r.AsOf); err != nil {
+		return question, err
+	}
+	question.knownAt, err = instant("known_at", r.KnownAt)
+	return question, err
+}
+
+// fold answers the question by folding the whole log.
+func (q totalsQuestion) fold(ctx context.Context, store eventstore.Store) (projections.Answer, error) {
+	totals, err := projections.FoldTotals(ctx, store, projections.TotalsOptions{AsOf: q.asOf}, q.knownAt, q.query.Campaign)
+	if err != nil {
+		return projections.Answer{}, err
+	}
+	return totals.Query(q.query)
 }
 
 // CheckTotalsQuery refuses a totals question no answer fits: a grouping

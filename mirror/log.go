@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -114,23 +113,15 @@ func (l *Log) Verify(ctx context.Context, verifier note.Verifier, catalog *domai
 		Catalog: catalog, Bare: true, Witnesses: witnesses})
 }
 
-// Totals folds the mirror's entries with the ledger's totals projection
-// (projections.FoldTotals), the same fold the ledger answers questions
-// about an instant with: what occurred by asOf, as recorded by knownAt
-// (zero: no bound). The question is checked as the ledger checks it
-// (app.CheckTotalsQuery) against the catalog the entries were recorded
-// with, so a region or campaign it does not list is refused rather than
-// answered with empty figures. The answer is stamped with the kept
-// checkpoint's tree.
-func (l *Log) Totals(ctx context.Context, query projections.Query, catalog *domain.Catalog, asOf, knownAt time.Time) (projections.Answer, error) {
-	if err := app.CheckTotalsQuery(catalog, query); err != nil {
-		return projections.Answer{}, err
-	}
-	totals, err := projections.FoldTotals(ctx, l.Store(), projections.TotalsOptions{AsOf: asOf}, knownAt, query.Campaign)
-	if err != nil {
-		return projections.Answer{}, err
-	}
-	answer, err := totals.Query(query)
+// Totals answers a totals question over the mirror's entries with the
+// ledger's own use case for a copy of its log (app.TotalsOfCopy): the
+// fold the ledger answers questions about an instant with, the question
+// checked as the ledger checks it against the catalog the entries were
+// recorded with, so a region or campaign it does not list is refused
+// rather than answered with empty figures. The answer is stamped with the
+// kept checkpoint's tree.
+func (l *Log) Totals(ctx context.Context, request app.TotalsRequest, catalog *domain.Catalog) (projections.Answer, error) {
+	answer, err := app.TotalsOfCopy(ctx, l.Store(), catalog, request)
 	if err != nil {
 		return projections.Answer{}, err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/mirror"
-	"github.com/ordos-union/ledger/projections"
 	"github.com/ordos-union/ledger/report"
 )
 
@@ -132,33 +130,13 @@ var runMirrorTotals = mirrorCommand(cli.Spec{Name: "mirror totals", Args: 1, Arg
 			if err := options.check(); err != nil {
 				return err
 			}
-			at, err := parseInstant(options.asOf, "--as-of")
-			if err != nil {
-				return err
-			}
-			known, err := parseInstant(options.knownAt, "--known-at")
-			if err != nil {
-				return err
-			}
-			answer, err := m.log.Totals(c.Ctx, projections.Query{County: options.county, Campaign: options.campaign, By: options.by}, m.catalog, at, known)
+			answer, err := m.log.Totals(c.Ctx, options.request(), m.catalog)
 			if err != nil {
 				return flagged(err, totalsFlags)
 			}
 			return report.WriteTotals(c.Env.Stdout, answer, m.catalog.RegionName, options.format, options.asOf, options.knownAt)
 		}
 	})
-
-// parseInstant reads an optional instant flag; empty is no bound.
-func parseInstant(text, name string) (time.Time, error) {
-	if text == "" {
-		return time.Time{}, nil
-	}
-	at, err := domain.ParseInstant(text)
-	if err != nil {
-		return time.Time{}, cli.Usagef("%s: %v", name, err)
-	}
-	return at, nil
-}
 
 var runMirrorVerifyReport = mirrorCommand(cli.Spec{Name: "mirror verify-report", Args: 2, ArgsWanted: "give DIR and one FILE or SEAL",
 	Usage: "DIR FILE.html|SEAL --key KEY\n\nChecks a printed report against a mirror, offline: " +

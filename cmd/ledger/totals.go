@@ -37,6 +37,11 @@ func (o *totalsOptions) check() error {
 	return nil
 }
 
+// request is the totals question the flags ask.
+func (o *totalsOptions) request() app.TotalsRequest {
+	return app.TotalsRequest{County: o.county, Campaign: o.campaign, By: o.by, AsOf: o.asOf, KnownAt: o.knownAt}
+}
+
 // runTotals checks --format before it opens the ledger.
 var runTotals = storeCommand(cli.Spec{Name: "totals",
 	Usage: "[--county CODE] [--campaign CODE] [--as-of T] [--known-at T] [--by day|month|year] [--format table|json|csv]"},
@@ -61,8 +66,9 @@ var totalsFlags = map[string]string{"by": "--by", "county": "--county", "campaig
 // printTotals asks the use case (app.Ledger.Totals), the same as the API,
 // and prints its answer as --format says.
 func printTotals(ctx context.Context, env *cli.Environment, opened *opened, options totalsOptions) error {
-	answer, err := opened.App.Totals(ctx, app.TotalsRequest{County: options.county, Campaign: options.campaign, By: options.by,
-		AsOf: options.asOf, KnownAt: options.knownAt, Progress: cli.Progress(env, "totals")})
+	request := options.request()
+	request.Progress = cli.Progress(env, "totals")
+	answer, err := opened.App.Totals(ctx, request)
 	if err != nil {
 		return flagged(err, totalsFlags)
 	}
