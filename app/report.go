@@ -306,6 +306,22 @@ type Copy struct {
 	Verifier    note.Verifier
 }
 
+// BundleCopy opens the audit bundle in dir (integrity.OpenBundle: every
+// event and checkpoint checked against verifier's signatures) as a copy
+// of the log the ledger's read-only use cases run on, offline; catalog is
+// the one its events were recorded under.
+func BundleCopy(ctx context.Context, dir string, verifier note.Verifier, catalog *domain.Catalog) (Copy, error) {
+	bundle, err := integrity.OpenBundle(ctx, dir, verifier)
+	if err != nil {
+		return Copy{}, fmt.Errorf("%s: %w", dir, err)
+	}
+	events, err := eventstore.NewFrozen(bundle.Events)
+	if err != nil {
+		return Copy{}, fmt.Errorf("%s: %w", dir, err)
+	}
+	return Copy{Store: events, Checkpoints: bundle.Checkpoints, Catalog: catalog, Verifier: verifier}, nil
+}
+
 // VerifyReportOnCopy checks a printed report's seal against a copy of the
 // log with the ledger's own use case (VerifyReport): the seal's checkpoint
 // must be one the copy holds, signed with the copy's key, and the figures

@@ -3,12 +3,10 @@ package main
 import (
 	"bytes"
 	"flag"
-	"fmt"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/ordos-union/ledger/app"
-	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/report"
@@ -87,19 +85,14 @@ func (c *call) checkPrintedOnBundle(dir, key string) error {
 	if err != nil {
 		return err
 	}
-	opened, err := integrity.OpenBundle(c.Ctx, dir, verifier)
-	if err != nil {
-		return fmt.Errorf("%s: %w", dir, err)
-	}
-	events, err := eventstore.NewFrozen(opened.Events)
-	if err != nil {
-		return fmt.Errorf("%s: %w", dir, err)
-	}
 	catalog, err := c.store.loadCatalog()
 	if err != nil {
 		return err
 	}
-	copied := app.Copy{Store: events, Checkpoints: opened.Checkpoints, Catalog: catalog, Verifier: verifier}
+	copied, err := app.BundleCopy(c.Ctx, dir, verifier, catalog)
+	if err != nil {
+		return err
+	}
 	return c.checkPrinted(c.Arg(0), "the bundle's", func(seal string) (*app.MonthReport, error) {
 		return app.VerifyReportOnCopy(c.Ctx, seal, copied)
 	})
