@@ -54,7 +54,7 @@ func Run(t *testing.T, harness Harness) {
 }
 
 // Clock is a fixed clock for events: 2022-07-01 09:00 Beijing time.
-var Clock = func() time.Time { return time.Date(2022, 7, 1, 9, 0, 0, 0, time.FixedZone("CST", 8*3600)) }
+var Clock = func() time.Time { return time.Date(2022, 7, 1, 9, 0, 0, 0, domain.Beijing) }
 
 // Donation returns a valid money donation received event in the campaign.
 func Donation(campaign, county, donationID string, fen domain.Money) domain.Event {
