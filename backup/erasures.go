@@ -3,7 +3,6 @@ package backup
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/ordos-union/ledger/internal/private"
@@ -32,18 +31,11 @@ func ErasuresList(subjects []string) []byte {
 // users may write is refused: one who took a line out would have a
 // forgotten person's data back.
 func ReadErasures(path string) ([]string, error) {
-	file, err := os.Open(path)
+	file, err := private.OpenNotWritable(path)
 	if err != nil {
 		return nil, err
 	}
 	defer file.Close()
-	info, err := file.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if err := private.CheckNotWritable(path, info); err != nil {
-		return nil, err
-	}
 	content, err := io.ReadAll(io.LimitReader(file, erasuresBytesMax+1))
 	if err != nil {
 		return nil, err

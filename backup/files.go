@@ -102,18 +102,11 @@ func (b files) read(name string, encrypted bool) ([]byte, error) {
 	if encrypted {
 		path += backupAgeSuffix
 	}
-	file, err := os.Open(path)
+	file, err := private.OpenNotWritable(path)
 	if err != nil {
 		return nil, err
 	}
 	defer file.Close()
-	info, err := file.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if err := private.CheckNotWritable(path, info); err != nil {
-		return nil, err
-	}
 	if !encrypted {
 		return io.ReadAll(file)
 	}

@@ -25,10 +25,16 @@ func init() {
 }
 
 // reconcile is the reconciliation as of the request's as_of (default
-// now). Matching reads names, so it always runs on the unsealed book; what
-// a reader is shown is decided apart, by shownTo.
-func (s *Server) reconcile(r *http.Request) (*reconcile.Book, reconcile.Result, error) {
-	return s.options.Ledger.Reconciliation(r.Context(), r.URL.Query().Get("as_of"))
+// now), as the reader may see it. Matching reads names, so it always runs
+// on the unsealed book; what a reader is shown is decided apart, by
+// shownTo. Every answer of the reconciliation comes through here, so none
+// can show names that shownTo would have withheld.
+func (s *Server) reconcile(r *http.Request, who identity) (reconcile.Result, error) {
+	_, result, err := s.options.Ledger.Reconciliation(r.Context(), r.URL.Query().Get("as_of"))
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	return s.shownTo(r, who, result)
 }
 
 // statementImport takes a bank statement as the request body (CSV in GBK
@@ -89,11 +95,8 @@ func (s *Server) shownTo(r *http.Request, who identity, result reconcile.Result)
 }
 
 func (s *Server) reconciliation(w http.ResponseWriter, r *http.Request, who identity) error {
-	_, result, err := s.reconcile(r)
+	result, err := s.reconcile(r, who)
 	if err != nil {
-		return err
-	}
-	if result, err = s.shownTo(r, who, result); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"summary": result.Summaries(), "reconciliation": result})
@@ -101,11 +104,8 @@ func (s *Server) reconciliation(w http.ResponseWriter, r *http.Request, who iden
 }
 
 func (s *Server) reconciliationExport(w http.ResponseWriter, r *http.Request, who identity) error {
-	_, result, err := s.reconcile(r)
+	result, err := s.reconcile(r, who)
 	if err != nil {
-		return err
-	}
-	if result, err = s.shownTo(r, who, result); err != nil {
 		return err
 	}
 	name := "reconciliation-" + result.AsOf
@@ -145,11 +145,8 @@ func (s *Server) reconciliationDecision(w http.ResponseWriter, r *http.Request, 
 }
 
 func (s *Server) pledges(w http.ResponseWriter, r *http.Request, who identity) error {
-	_, result, err := s.reconcile(r)
+	result, err := s.reconcile(r, who)
 	if err != nil {
-		return err
-	}
-	if result, err = s.shownTo(r, who, result); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"outstanding": result.Outstanding, "position": result.Position})

@@ -126,8 +126,8 @@ func New(options Options) *Server {
 		{method: "POST", path: "/api/v1/events", access: accessRecord, handler: s.record},
 		{method: "GET", path: "/api/v1/events", access: accessInspect, handler: s.listEvents},
 		{method: "GET", path: "/api/v1/totals", access: accessRead, handler: s.totals},
-		{method: "GET", path: "/api/v1/audit/{id}", access: accessInspect, handler: s.audit},
-		{method: "GET", path: "/api/v1/trace/{id}", access: accessInspect, handler: s.trace},
+		{method: "GET", path: "/api/v1/audit/{id}", access: accessInspect, handler: answerByID(options.Ledger.Audit)},
+		{method: "GET", path: "/api/v1/trace/{id}", access: accessInspect, handler: answerByID(options.Ledger.Trace)},
 		{method: "GET", path: "/api/v1/projections", access: accessRead, handler: s.projectionStatus},
 		{method: "GET", path: "/api/v1/reports/month/{month}", access: accessRead, handler: s.monthReport},
 		{method: "GET", path: "/api/v1/templates/{type}", access: accessRead, handler: s.sheetTemplate},
@@ -799,22 +799,19 @@ func (s *Server) liveTotals(ctx context.Context, query projections.Query) (proje
 	return s.options.Ledger.Totals(ctx, app.TotalsRequest{County: query.County, Campaign: query.Campaign, By: query.By})
 }
 
-func (s *Server) audit(w http.ResponseWriter, r *http.Request, _ identity) error {
-	trail, err := s.options.Ledger.Audit(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
+// answerByID is the handler of a read of one entity named by the path's
+// {id}: it answers what look says of it, or the error page of look's
+// error. The audit trail and the trace are two such reads, and answering
+// them through one handler keeps their errors and answers alike.
+func answerByID[T any](look func(ctx context.Context, id string) (T, error)) func(w http.ResponseWriter, r *http.Request, _ identity) error {
+	return func(w http.ResponseWriter, r *http.Request, _ identity) error {
+		answer, err := look(r.Context(), r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, answer)
+		return nil
 	}
-	writeJSON(w, http.StatusOK, trail)
-	return nil
-}
-
-func (s *Server) trace(w http.ResponseWriter, r *http.Request, _ identity) error {
-	trace, err := s.options.Ledger.Trace(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, trace)
-	return nil
 }
 
 func (s *Server) projectionStatus(w http.ResponseWriter, r *http.Request, _ identity) error {

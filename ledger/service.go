@@ -204,11 +204,7 @@ func (s *Service) RecordChecked(ctx context.Context, events []Checked) ([]Result
 		}
 	}
 	slots := s.lockCampaigns(prepared)
-	defer func() {
-		for _, slot := range slots {
-			slot.mu.Unlock()
-		}
-	}()
+	defer unlockCampaigns(slots)
 	return s.recordLocked(ctx, prepared, slots)
 }
 
@@ -248,11 +244,7 @@ func (s *Service) Try(ctx context.Context, events []Checked) ([]Result, error) {
 		}
 	}
 	slots := s.lockCampaigns(prepared)
-	defer func() {
-		for _, slot := range slots {
-			slot.mu.Unlock()
-		}
-	}()
+	defer unlockCampaigns(slots)
 	// A try reads every aggregate up to date, so a refusal is never one
 	// of a stale cache that a retry would lift.
 	decided, _, err := s.decide(ctx, prepared, slots, false)
@@ -351,6 +343,15 @@ func (s *Service) lockCampaigns(events []domain.Event) map[domain.AggregateRef]*
 		slots[ref] = slot
 	}
 	return slots
+}
+
+// unlockCampaigns lets go of the slots lockCampaigns took. Recording and
+// trying both hold their request's slots until they return, and release
+// them here, so that no way out of either leaves a slot locked.
+func unlockCampaigns(slots map[domain.AggregateRef]*campaignSlot) {
+	for _, slot := range slots {
+		slot.mu.Unlock()
+	}
 }
 
 func (s *Service) slot(ref domain.AggregateRef) *campaignSlot {

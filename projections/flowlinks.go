@@ -71,6 +71,26 @@ func (t *sumTree) firstPast(sum domain.Money) int {
 	return entry
 }
 
+// overlapping calls visit, in order, with each of the first entries
+// entries whose range of the running sum (from the sum before it to that
+// plus its own amount) shares some of [from, to), and with how much it
+// shares. A donation's payments are the spendings whose need overlaps its
+// money, and a spending's funders the donations whose money overlaps its
+// need: the one walk serves both, so the two sides of a link cannot come
+// to disagree. It costs the logarithm of the entries for each one visited.
+func (t *sumTree) overlapping(from, to domain.Money, entries int, visit func(entry int, overlap domain.Money)) {
+	for entry := t.firstPast(from); entry < entries; entry = t.firstPast(t.sumBefore(entry + 1)) {
+		start := t.sumBefore(entry)
+		if start >= to {
+			return
+		}
+		end := start + t.at(entry)
+		if overlap := min(end, to) - max(start, from); overlap > 0 {
+			visit(entry, overlap)
+		}
+	}
+}
+
 // flowLinks keeps what linking one donation or spending entry needs, up
 // to date as a campaign's entries change, so that a trace costs time in
 // the logarithm of the campaign's entries and in the number of the entry's
@@ -271,16 +291,9 @@ func (x *Index) linkOne(campaign *campaignEntries, id string) (*DonationFlow, *S
 		}
 		from := links.money.sumBefore(giver)
 		to := from + links.money.at(giver)
-		for spender := links.need.firstPast(from); spender < len(entries); spender = links.need.firstPast(links.need.sumBefore(spender + 1)) {
-			start := links.need.sumBefore(spender)
-			if start >= to {
-				break
-			}
-			end := start + links.need.at(spender)
-			if overlap := min(end, to) - max(start, from); overlap > 0 {
-				pay(spender, overlap, RuleFIFO)
-			}
-		}
+		links.need.overlapping(from, to, len(entries), func(spender int, overlap domain.Money) {
+			pay(spender, overlap, RuleFIFO)
+		})
 	}
 	var spend *SpendingFlow
 	if spender := x.spendingFor(campaign, id); spender >= 0 {
@@ -295,16 +308,9 @@ func (x *Index) linkOne(campaign *campaignEntries, id string) (*DonationFlow, *S
 		from := links.need.sumBefore(spender)
 		to := from + links.need.at(spender)
 		if to > from {
-			for giver := links.money.firstPast(from); giver < len(entries); giver = links.money.firstPast(links.money.sumBefore(giver + 1)) {
-				start := links.money.sumBefore(giver)
-				if start >= to {
-					break
-				}
-				end := start + links.money.at(giver)
-				if overlap := min(end, to) - max(start, from); overlap > 0 {
-					spend.FundedBy = append(spend.FundedBy, funded(giver, spender, overlap, RuleFIFO))
-				}
-			}
+			links.money.overlapping(from, to, len(entries), func(giver int, overlap domain.Money) {
+				spend.FundedBy = append(spend.FundedBy, funded(giver, spender, overlap, RuleFIFO))
+			})
 			if unfunded := to - max(from, links.money.total()); unfunded > 0 {
 				spend.FundedBy = append(spend.FundedBy, Funded{EntityID: spend.EntityID, Type: spend.Type, County: spend.County, Amount: unfunded, Rule: RuleUnfunded})
 			}

@@ -13,60 +13,49 @@ func (r Result) WithoutPersonal() Result {
 	withheld := r
 	withheld.Matched = withholdMatches(r.Matched)
 	withheld.Suggested = withholdMatches(r.Suggested)
-	if r.WrittenOff != nil {
-		withheld.WrittenOff = make([]WriteOff, len(r.WrittenOff))
-		for i, writeOff := range r.WrittenOff {
-			writeOff.Line = withholdLine(writeOff.Line)
-			withheld.WrittenOff[i] = writeOff
-		}
-	}
+	withheld.WrittenOff = withholdEach(r.WrittenOff, func(writeOff WriteOff) WriteOff {
+		writeOff.Line = withholdLine(writeOff.Line)
+		return writeOff
+	})
 	withheld.Refunds = withholdMatches(r.Refunds)
-	if r.PrintedTwice != nil {
-		withheld.PrintedTwice = make([]PrintedTwiceRow, len(r.PrintedTwice))
-		for i, row := range r.PrintedTwice {
-			row.Line = withholdLine(row.Line)
-			withheld.PrintedTwice[i] = row
-		}
-	}
+	withheld.PrintedTwice = withholdEach(r.PrintedTwice, func(row PrintedTwiceRow) PrintedTwiceRow {
+		row.Line = withholdLine(row.Line)
+		return row
+	})
 	withheld.UnmatchedLines = withholdLines(r.UnmatchedLines)
-	withheld.UnmatchedDonations = withholdDonations(r.UnmatchedDonations)
-	if r.Duplicates != nil {
-		withheld.Duplicates = make([][]Line, len(r.Duplicates))
-		for i, group := range r.Duplicates {
-			withheld.Duplicates[i] = withholdLines(group)
-		}
-	}
-	if r.Outstanding != nil {
-		withheld.Outstanding = make([]Outstanding, len(r.Outstanding))
-		for i, pledge := range r.Outstanding {
-			pledge.Donation = withholdDonation(pledge.Donation)
-			withheld.Outstanding[i] = pledge
-		}
-	}
+	withheld.UnmatchedDonations = withholdEach(r.UnmatchedDonations, withholdDonation)
+	withheld.Duplicates = withholdEach(r.Duplicates, withholdLines)
+	withheld.Outstanding = withholdEach(r.Outstanding, func(pledge Outstanding) Outstanding {
+		pledge.Donation = withholdDonation(pledge.Donation)
+		return pledge
+	})
 	return withheld
 }
 
-func withholdMatches(matches []Match) []Match {
-	if matches == nil {
+// withholdEach returns a copy of items with withhold applied to each. The
+// result never shares its backing array with items, so withholding never
+// changes the result the caller still holds; nil stays nil, so a list the
+// JSON answer leaves out (null) is still left out.
+func withholdEach[T any](items []T, withhold func(T) T) []T {
+	if items == nil {
 		return nil
 	}
-	out := make([]Match, len(matches))
-	for i, match := range matches {
-		match.Lines = withholdLines(match.Lines)
-		out[i] = match
+	out := make([]T, len(items))
+	for i, item := range items {
+		out[i] = withhold(item)
 	}
 	return out
 }
 
+func withholdMatches(matches []Match) []Match {
+	return withholdEach(matches, func(match Match) Match {
+		match.Lines = withholdLines(match.Lines)
+		return match
+	})
+}
+
 func withholdLines(lines []Line) []Line {
-	if lines == nil {
-		return nil
-	}
-	out := make([]Line, len(lines))
-	for i, line := range lines {
-		out[i] = withholdLine(line)
-	}
-	return out
+	return withholdEach(lines, withholdLine)
 }
 
 func withholdLine(line Line) Line {
@@ -75,17 +64,6 @@ func withholdLine(line Line) Line {
 	}
 	line.CounterpartyAccount = ""
 	return line
-}
-
-func withholdDonations(donations []Donation) []Donation {
-	if donations == nil {
-		return nil
-	}
-	out := make([]Donation, len(donations))
-	for i, donation := range donations {
-		out[i] = withholdDonation(donation)
-	}
-	return out
 }
 
 func withholdDonation(donation Donation) Donation {
@@ -98,21 +76,14 @@ func withholdDonation(donation Donation) Donation {
 // WithoutPersonal returns the plan with the counterparties' names withheld.
 func (p ImportPlan) WithoutPersonal() ImportPlan {
 	withheld := p
-	withheld.New = withholdPlanned(p.New)
-	withheld.Already = withholdPlanned(p.Already)
+	withheld.New = withholdEach(p.New, withholdPlanned)
+	withheld.Already = withholdEach(p.Already, withholdPlanned)
 	return withheld
 }
 
-func withholdPlanned(lines []PlannedLine) []PlannedLine {
-	if lines == nil {
-		return nil
+func withholdPlanned(line PlannedLine) PlannedLine {
+	if line.Counterparty != "" {
+		line.Counterparty = Withheld
 	}
-	out := make([]PlannedLine, len(lines))
-	for i, line := range lines {
-		if line.Counterparty != "" {
-			line.Counterparty = Withheld
-		}
-		out[i] = line
-	}
-	return out
+	return line
 }

@@ -308,6 +308,20 @@ func (c *connection) failed(err error) {
 
 // The calls the store makes, each through do.
 
+// doFor runs one client call through do and returns what the call
+// returned: every call below is that, and only the kind of call and the
+// client method differ. A result that came with an error is returned with
+// it, as do's last attempt left it.
+func doFor[T any](ctx context.Context, c *connection, kind callKind, call func(ctx context.Context, client eventStoreClient) (T, error)) (T, error) {
+	var result T
+	err := c.do(ctx, kind, func(ctx context.Context, client eventStoreClient) error {
+		var err error
+		result, err = call(ctx, client)
+		return err
+	})
+	return result, err
+}
+
 func appendKind(expected esdb.ExpectedRevision) callKind {
 	if _, any := expected.(esdb.Any); any || expected == nil {
 		return blindWrite
@@ -322,77 +336,49 @@ func (c *connection) AppendToStream(ctx context.Context, stream string, options 
 		deadline := appendAttemptDeadlineSeconds * time.Second
 		options.Deadline = &deadline
 	}
-	var result *esdb.WriteResult
-	err := c.do(ctx, appendKind(options.ExpectedRevision), func(ctx context.Context, client eventStoreClient) error {
-		var err error
-		result, err = client.AppendToStream(ctx, stream, options, events...)
-		return err
+	return doFor(ctx, c, appendKind(options.ExpectedRevision), func(ctx context.Context, client eventStoreClient) (*esdb.WriteResult, error) {
+		return client.AppendToStream(ctx, stream, options, events...)
 	})
-	return result, err
 }
 
 // SetStreamMetadata sets a stream's metadata.
 func (c *connection) SetStreamMetadata(ctx context.Context, stream string, options esdb.AppendToStreamOptions, metadata esdb.StreamMetadata) (*esdb.WriteResult, error) {
-	var result *esdb.WriteResult
-	err := c.do(ctx, repeatableWrite, func(ctx context.Context, client eventStoreClient) error {
-		var err error
-		result, err = client.SetStreamMetadata(ctx, stream, options, metadata)
-		return err
+	return doFor(ctx, c, repeatableWrite, func(ctx context.Context, client eventStoreClient) (*esdb.WriteResult, error) {
+		return client.SetStreamMetadata(ctx, stream, options, metadata)
 	})
-	return result, err
 }
 
 // GetStreamMetadata reads a stream's metadata.
 func (c *connection) GetStreamMetadata(ctx context.Context, stream string, options esdb.ReadStreamOptions) (*esdb.StreamMetadata, error) {
-	var metadata *esdb.StreamMetadata
-	err := c.do(ctx, readCall, func(ctx context.Context, client eventStoreClient) error {
-		var err error
-		metadata, err = client.GetStreamMetadata(ctx, stream, options)
-		return err
+	return doFor(ctx, c, readCall, func(ctx context.Context, client eventStoreClient) (*esdb.StreamMetadata, error) {
+		return client.GetStreamMetadata(ctx, stream, options)
 	})
-	return metadata, err
 }
 
 // DeleteStream soft-deletes a stream.
 func (c *connection) DeleteStream(ctx context.Context, stream string, options esdb.DeleteStreamOptions) (*esdb.DeleteResult, error) {
-	var result *esdb.DeleteResult
-	err := c.do(ctx, repeatableWrite, func(ctx context.Context, client eventStoreClient) error {
-		var err error
-		result, err = client.DeleteStream(ctx, stream, options)
-		return err
+	return doFor(ctx, c, repeatableWrite, func(ctx context.Context, client eventStoreClient) (*esdb.DeleteResult, error) {
+		return client.DeleteStream(ctx, stream, options)
 	})
-	return result, err
 }
 
 // ReadStream starts reading a stream.
 func (c *connection) ReadStream(ctx context.Context, stream string, options esdb.ReadStreamOptions, count uint64) (*esdb.ReadStream, error) {
-	var reader *esdb.ReadStream
-	err := c.do(ctx, readCall, func(ctx context.Context, client eventStoreClient) error {
-		var err error
-		reader, err = client.ReadStream(ctx, stream, options, count)
-		return err
+	return doFor(ctx, c, readCall, func(ctx context.Context, client eventStoreClient) (*esdb.ReadStream, error) {
+		return client.ReadStream(ctx, stream, options, count)
 	})
-	return reader, err
 }
 
 // ReadAll starts reading $all.
 func (c *connection) ReadAll(ctx context.Context, options esdb.ReadAllOptions, count uint64) (*esdb.ReadStream, error) {
-	var reader *esdb.ReadStream
-	err := c.do(ctx, readCall, func(ctx context.Context, client eventStoreClient) error {
-		var err error
-		reader, err = client.ReadAll(ctx, options, count)
-		return err
+	return doFor(ctx, c, readCall, func(ctx context.Context, client eventStoreClient) (*esdb.ReadStream, error) {
+		return client.ReadAll(ctx, options, count)
 	})
-	return reader, err
 }
 
 // SubscribeToAll starts a subscription to $all.
 func (c *connection) SubscribeToAll(ctx context.Context, options esdb.SubscribeToAllOptions) (*esdb.Subscription, error) {
-	var subscription *esdb.Subscription
-	err := c.do(ctx, readCall, func(ctx context.Context, client eventStoreClient) error {
-		var err error
-		subscription, err = client.SubscribeToAll(ctx, options)
-		return err
+	return doFor(ctx, c, readCall, func(ctx context.Context, client eventStoreClient) (*esdb.Subscription, error) {
+		return client.SubscribeToAll(ctx, options)
 	})
-	return subscription, err
 }

@@ -33,12 +33,9 @@ type Checkpoints struct {
 
 // OpenCheckpoints creates or opens the checkpoint bucket.
 func OpenCheckpoints(ctx context.Context, connection *nats.Conn, replicas int) (*Checkpoints, error) {
-	js, err := jetstream.New(connection)
+	js, replicas, err := jetStreamFor(connection, replicas)
 	if err != nil {
 		return nil, fmt.Errorf("open checkpoints: %w", err)
-	}
-	if replicas == 0 {
-		replicas = 1
 	}
 	kv, err := ensureKeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket:       CheckpointBucket,

@@ -33,12 +33,9 @@ type Keystore struct {
 
 // OpenKeystore creates or opens the keystore bucket.
 func OpenKeystore(ctx context.Context, connection *nats.Conn, replicas int) (*Keystore, error) {
-	js, err := jetstream.New(connection)
+	js, replicas, err := jetStreamFor(connection, replicas)
 	if err != nil {
 		return nil, fmt.Errorf("open keystore: %w", err)
-	}
-	if replicas == 0 {
-		replicas = 1
 	}
 	// The bucket's stream is made here rather than by the KV API: KV
 	// streams refuse message deletes, and the keystore needs them, so that a

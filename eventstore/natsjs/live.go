@@ -62,12 +62,9 @@ type LiveTotals struct {
 
 // OpenLiveTotals creates the bucket. compute returns the value of a key.
 func OpenLiveTotals(ctx context.Context, connection *nats.Conn, replicas int, compute func(county, campaign string) ([]byte, error), logger *slog.Logger) (*LiveTotals, error) {
-	js, err := jetstream.New(connection)
+	js, replicas, err := jetStreamFor(connection, replicas)
 	if err != nil {
 		return nil, fmt.Errorf("open live totals: %w", err)
-	}
-	if replicas == 0 {
-		replicas = 1
 	}
 	kv, err := ensureKeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket: LiveTotalsBucket, Description: "Live totals per region and campaign (<county>.<campaign>), derived from the ledger",

@@ -60,12 +60,9 @@ func OpenAccessLog(ctx context.Context, connection *nats.Conn, replicas int) (*S
 // openAppendOnly opens a stream of one subject that refuses deletes and
 // purges.
 func openAppendOnly(ctx context.Context, connection *nats.Conn, replicas int, name, subject, description string) (*SignedCheckpoints, error) {
-	js, err := jetstream.New(connection)
+	js, replicas, err := jetStreamFor(connection, replicas)
 	if err != nil {
 		return nil, err
-	}
-	if replicas == 0 {
-		replicas = 1
 	}
 	stream, err := createStream(ctx, js, jetstream.StreamConfig{
 		Name: name, Description: description,

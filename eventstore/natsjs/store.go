@@ -806,6 +806,22 @@ func StreamDrift(want, got jetstream.StreamConfig) []string {
 }
 
 // ensureKeyValue binds a bucket, creating it when it is missing.
+// jetStreamFor is the JetStream API over connection, and the number of
+// replicas a bucket or stream beside the log is made with: zero, what an
+// unset option holds, means one. The checkpoints, the keystore, the live
+// totals and the append-only logs all open this way, so they agree on
+// what zero means.
+func jetStreamFor(connection *nats.Conn, replicas int) (jetstream.JetStream, int, error) {
+	js, err := jetstream.New(connection)
+	if err != nil {
+		return nil, 0, err
+	}
+	if replicas == 0 {
+		replicas = 1
+	}
+	return js, replicas, nil
+}
+
 func ensureKeyValue(ctx context.Context, js jetstream.JetStream, config jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
 	var kv jetstream.KeyValue
 	err := whileForming(ctx, func(ctx context.Context) error {

@@ -17,6 +17,22 @@ export function createLive({ state, t, api, typeText, regionText, labelText, loo
     $("live-status-text").textContent = t(key);
   }
 
+  // onJSON hands handle the data of each event called name on the stream,
+  // parsed. The totals and the entries are both JSON; a message that does
+  // not parse is passed over, for both alike, rather than stopping the
+  // stream's handling of the next one.
+  function onJSON(source, name, handle) {
+    source.addEventListener(name, (event) => {
+      let data;
+      try {
+        data = JSON.parse(event.data);
+      } catch (err) {
+        return;
+      }
+      handle(data);
+    });
+  }
+
   function startLive(afterPosition) {
     stopLive();
     let url = "/api/v1/live?access_token=" + encodeURIComponent(state.token);
@@ -25,13 +41,7 @@ export function createLive({ state, t, api, typeText, regionText, labelText, loo
     const source = new EventSource(url);
     state.source = source;
     source.addEventListener("open", () => renderLiveStatus("live"));
-    source.addEventListener("totals", (event) => {
-      let answer;
-      try {
-        answer = JSON.parse(event.data);
-      } catch (err) {
-        return;
-      }
+    onJSON(source, "totals", (answer) => {
       renderLiveStatus("live");
       const changed = !state.totals || answer.position !== state.totals.position;
       totalsView.applyTotals(answer);
@@ -44,13 +54,7 @@ export function createLive({ state, t, api, typeText, regionText, labelText, loo
         totalsView.scheduleCampaignRefresh();
       }
     });
-    source.addEventListener("entry", (event) => {
-      let entry;
-      try {
-        entry = JSON.parse(event.data);
-      } catch (err) {
-        return;
-      }
+    onJSON(source, "entry", (entry) => {
       addFeedEntry(entry);
       if (entry && entry.position > state.loadedPosition && entry.campaign) {
         state.dirtyCampaigns.add(entry.campaign);

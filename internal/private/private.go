@@ -51,13 +51,21 @@ func checkSecret(path string, info fs.FileInfo) error {
 // rename changed meanwhile. A missing file is fs.ErrNotExist, as os.Open
 // says it.
 func Open(path string) (*os.File, error) {
+	return openChecked(path, checkSecret)
+}
+
+// openChecked opens path for reading and asks check about the opened
+// file's mode, closing the file if check refuses it. Checking the file
+// that was opened, rather than the name before the open, is what keeps a
+// link or a rename from slipping another file in between.
+func openChecked(path string, check func(path string, info fs.FileInfo) error) (*os.File, error) {
 	file, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	info, err := file.Stat()
 	if err == nil {
-		err = checkSecret(path, info)
+		err = check(path, info)
 	}
 	if err != nil {
 		_ = file.Close()
@@ -132,6 +140,15 @@ func CheckNotWritable(path string, info fs.FileInfo) error {
 			"make it writable by its owner only (chmod go-w %s) if nobody else has changed it", path, info.Mode().Perm(), path)
 	}
 	return nil
+}
+
+// OpenNotWritable opens a file for reading, refusing one that group or
+// other users may write (as CheckNotWritable says). The mode is checked on
+// the opened file, as Open does for a secret, so it is the mode of the
+// very file that is read. A missing file is fs.ErrNotExist, as os.Open
+// says it.
+func OpenNotWritable(path string) (*os.File, error) {
+	return openChecked(path, CheckNotWritable)
 }
 
 // IsExposed reports whether err is (or wraps) an ExposedError.

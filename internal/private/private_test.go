@@ -158,3 +158,30 @@ func TestCheckNotWritable(t *testing.T) {
 		}
 	}
 }
+
+// OpenNotWritable reads a file others may read but not write, refuses one
+// they may write with the fix named, and says a missing file is missing.
+func TestOpenNotWritable(t *testing.T) {
+	skipWithoutModes(t)
+	path := filepath.Join(t.TempDir(), "manifest.json")
+	if err := os.WriteFile(path, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file, err := private.OpenNotWritable(path)
+	if err != nil {
+		t.Fatalf("mode 0644: %v", err)
+	}
+	_ = file.Close()
+	if err := os.Chmod(path, 0o664); err != nil {
+		t.Fatal(err)
+	}
+	if file, err := private.OpenNotWritable(path); err == nil || !strings.Contains(err.Error(), "chmod go-w "+path) {
+		if file != nil {
+			_ = file.Close()
+		}
+		t.Errorf("mode 0664: %v", err)
+	}
+	if _, err := private.OpenNotWritable(path + ".missing"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a missing file: %v, want fs.ErrNotExist", err)
+	}
+}
