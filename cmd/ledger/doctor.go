@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/backup"
@@ -167,12 +166,17 @@ func resyncReplica(c *call, cluster clusterFlags, fromBackup bool) error {
 	return err
 }
 
-// configUsage makes a configuration that cannot work (node.ErrConfig) a
-// usage error, its message without the prefix; other errors stay as they
-// are.
+// configUsage makes a configuration that cannot work (node.ConfigError)
+// a usage error in the use case's words; other errors stay as they are.
+// A configuration error a use case wrapped keeps the context it was
+// wrapped in.
 func configUsage(err error) error {
-	if errors.Is(err, node.ErrConfig) {
-		return usagef("%s", strings.TrimPrefix(err.Error(), node.ErrConfig.Error()+": "))
+	var configError *node.ConfigError
+	switch {
+	case !errors.As(err, &configError):
+		return err
+	case error(configError) == err:
+		return usagef("%s", configError.Message)
 	}
-	return err
+	return usagef("%s", err)
 }
