@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"strings"
 	"time"
 
@@ -167,10 +165,11 @@ var runExportAudit = storeCommand(commandSpec{name: "export-audit", args: -1, us
 			if c.flags.NArg() != 1 || *fromText == "" || *toText == "" {
 				return usagef("give --from, --to and one OUT directory")
 			}
-			if info, err := os.Lstat(out); err == nil && (info.Mode()&fs.ModeSymlink != 0 || !info.IsDir()) {
-				return usagef("%s exists and is not a directory (a symbolic link is not followed)", out)
-			} else if err == nil && !*force {
-				return usagef("%s exists: give --force to replace the bundle in it", out)
+			switch err := integrity.CheckBundleDir(out, *force); {
+			case errors.Is(err, integrity.ErrBundleDirExists):
+				return usagef("%v: give --force to replace the bundle in it", err)
+			case err != nil:
+				return usagef("%v", err)
 			}
 			to, err := domain.ParseInstant(*toText)
 			if err != nil {
