@@ -508,7 +508,14 @@ func (n *Node) TotalsRunner(ctx context.Context, progress projections.Progress) 
 // (reader) is about to read personal data through a command (via): the
 // command line's reads are in the access log like the API's.
 func (n *Node) RecordOperatorAccess(ctx context.Context, reader, via string) error {
-	return n.AccessLog.Record(ctx, privacy.AccessRecord{Reader: reader, Role: "operator", Via: via})
+	return n.AccessLog.Record(ctx, OperatorAccess(reader, via))
+}
+
+// OperatorAccess is the access log's record of the data directory's
+// operator (reader) reading personal data through a command (via), for a
+// use case that records the read itself (app.Ledger.ListEvents).
+func OperatorAccess(reader, via string) privacy.AccessRecord {
+	return privacy.AccessRecord{Reader: reader, Role: "operator", Via: via}
 }
 
 // Unseal opens sealed personal data for readers this process serves
