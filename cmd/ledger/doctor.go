@@ -103,50 +103,41 @@ var runRepair = storeCommand(commandSpec{name: "repair", usage: "[--from-backup 
 		}
 	})
 
-// repair puts back from saved, when given, the positions the log lost
-// (backup.RestoreLost), mends what the log can mend, and runs the doctor
-// on the mended ledger, opened again.
+// repair runs the whole repair (node.RepairDataDir), putting back from
+// saved, when given, the positions the log lost, and prints what each step
+// did as it is done and then the doctor's findings on the mended ledger.
 func repair(c *call, saved *backup.Backup) error {
-	// A secret others may read keeps the ledger from opening: it is made
-	// its owner's alone first.
-	tightened, err := node.TightenSecrets(c.store.dataDir)
-	for _, action := range tightened {
-		c.printf("repaired: %s\n", action)
-	}
+	config, err := c.store.config(c.env, serverOptions{})
 	if err != nil {
 		return err
 	}
-	opened, err := c.open()
-	if err != nil {
-		return err
-	}
+	var lost node.LostSource
 	if saved != nil {
-		restored, err := saved.RestoreLost(c.ctx, opened)
-		if err != nil {
-			return configUsage(err)
-		}
-		report.LostRestoredText(c.env.stdout, restored.Restored, restored.Events, restored.Kept)
+		lost = saved.Event
 	}
-	done, err := opened.Repair(c.ctx)
-	report.RepairedText(c.env.stdout, done, err == nil)
-	opened.Close()
+	findings, err := node.RepairDataDir(c.ctx, config, lost, node.RepairSteps{
+		Tightened: func(actions []string) {
+			for _, action := range actions {
+				c.printf("repaired: %s\n", action)
+			}
+		},
+		LostRestored: func(restored node.LogRestored) {
+			report.LostRestoredText(c.env.stdout, restored.Restored, restored.Events, restored.Kept)
+		},
+		Repaired: func(done []string, finished bool) { report.RepairedText(c.env.stdout, done, finished) },
+	})
 	if err != nil {
-		return err
+		return configUsage(err)
 	}
-	if opened, err = c.open(); err != nil {
-		return err
-	}
-	return doctor(c, opened, false)
+	return c.findings(findings, false)
 }
 
 // resyncReplica heals a cluster node's damaged copy of the log from its
-// peers (node.ResyncReplica).
+// peers (node.ResyncReplica, which refuses what is not a cluster node's
+// data directory).
 func resyncReplica(c *call, cluster clusterFlags, fromBackup bool) error {
 	if fromBackup {
 		return usagef("--resync-replica takes the log from the cluster's other nodes, --from-backup from a backup: give one")
-	}
-	if cluster.name == "" || c.store.natsURL != "" || c.store.store != "" {
-		return usagef("--resync-replica works on a cluster node's --data with its --cluster-name, --cluster-listen, --routes and --server-name")
 	}
 	clusterConfig, err := cluster.config()
 	if err != nil {
