@@ -9,6 +9,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/backup"
 	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/report"
@@ -57,8 +58,9 @@ var runBackup = storeCommand(commandSpec{name: "backup", args: 1, argsWanted: "g
 		}
 	})
 
-// runRestore checks its flags and opens the backup before it opens the
-// ledger, and closes the ledger before it runs verify on it.
+// runRestore checks its flags and opens the backup before it restores it
+// (backup.RestoreLedger, which closes the ledger), then runs verify on the
+// restored ledger.
 var runRestore = storeCommand(commandSpec{name: "restore", args: 1, argsWanted: "give one BACKUP directory",
 	usage: "BACKUP --data NEWDIR [--identity FILE] [--erasures FILE]\n\n" +
 		"Restores a backup into an empty ledger: every event at its original position, the checkpoints and the projection checkpoints;\n" +
@@ -82,28 +84,21 @@ var runRestore = storeCommand(commandSpec{name: "restore", args: 1, argsWanted: 
 			if err != nil {
 				return err
 			}
-			external := c.store.natsURL != ""
-			if !external {
-				if err := saved.WriteKeys(c.store.dataDir); err != nil {
-					return err
-				}
-			}
-			opened, err := c.open()
+			config, err := c.store.config(c.env, serverOptions{})
 			if err != nil {
 				return err
 			}
-			restored, err := saved.Restore(c.ctx, opened)
+			err = saved.RestoreLedger(c.ctx, config, backup.Erasures{Subjects: erased, Source: filepath.Base(*erasures)}, backup.RestoreSteps{
+				Restored: func(restored backup.Restored) {
+					c.printf("restored %d events, %d checkpoints and %d projection checkpoints\n", restored.Events, restored.Checkpoints, restored.Projections)
+				},
+				Reapplied: func(done []app.Reapplied) { report.ReappliedText(c.env.stdout, done) },
+			})
 			if err != nil {
-				return err
-			}
-			c.printf("restored %d events, %d checkpoints and %d projection checkpoints\n", restored.Events, restored.Checkpoints, restored.Projections)
-			done, err := opened.App.ReapplyErasures(c.ctx, erased, filepath.Base(*erasures), "ledger-restore")
-			report.ReappliedText(c.env.stdout, done)
-			if err != nil {
-				return err
+				return configUsage(err)
 			}
 			c.printf("verifying\n")
-			opened.Close()
+			external := c.store.natsURL != ""
 			verifyArgs := []string{"--data", c.store.dataDir}
 			if external {
 				verifyArgs = []string{"--nats", c.store.natsURL}
