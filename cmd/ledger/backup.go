@@ -90,7 +90,7 @@ var runRestore = storeCommand(commandSpec{name: "restore", args: 1, argsWanted: 
 			}
 			err = saved.RestoreLedger(c.ctx, config, backup.Erasures{Subjects: erased, Source: filepath.Base(*erasures)}, backup.RestoreSteps{
 				Restored: func(restored backup.Restored) {
-					c.printf("restored %d events, %d checkpoints and %d projection checkpoints\n", restored.Events, restored.Checkpoints, restored.Projections)
+					report.RestoredText(c.env.stdout, restored.Events, restored.Checkpoints, restored.Projections)
 				},
 				Reapplied: func(done []app.Reapplied) { report.ReappliedText(c.env.stdout, done) },
 			})
