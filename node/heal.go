@@ -387,7 +387,7 @@ type ReplicaResynced struct {
 func ResyncReplica(ctx context.Context, config Config) (ReplicaResynced, error) {
 	var result ReplicaResynced
 	if config.Server.Cluster.Name == "" || config.NATSURL != "" || config.Store != "" {
-		return result, configf("--resync-replica works on a cluster node's --data with its --cluster-name, --cluster-listen, --routes and --server-name")
+		return result, configf("resyncing a replica works on a cluster node's data directory, with its cluster flags")
 	}
 	lock, _, err := natsjs.LockDataDir(config.DataDir)
 	if err != nil {

@@ -133,11 +133,13 @@ func repair(c *call, saved *backup.Backup) error {
 }
 
 // resyncReplica heals a cluster node's damaged copy of the log from its
-// peers (node.ResyncReplica, which refuses what is not a cluster node's
-// data directory).
+// peers (node.ResyncReplica).
 func resyncReplica(c *call, cluster clusterFlags, fromBackup bool) error {
 	if fromBackup {
 		return usagef("--resync-replica takes the log from the cluster's other nodes, --from-backup from a backup: give one")
+	}
+	if cluster.name == "" || c.store.natsURL != "" || c.store.store != "" {
+		return usagef("--resync-replica works on a cluster node's --data with its --cluster-name, --cluster-listen, --routes and --server-name")
 	}
 	clusterConfig, err := cluster.config()
 	if err != nil {
