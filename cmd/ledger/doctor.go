@@ -8,7 +8,6 @@ import (
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/backup"
-	"github.com/ordos-union/ledger/internal/private"
 	"github.com/ordos-union/ledger/node"
 	"github.com/ordos-union/ledger/report"
 )
@@ -22,29 +21,17 @@ var runDoctor = storeCommand(commandSpec{name: "doctor", usage: "[--json]\n\n" +
 	func(flags *flag.FlagSet) action {
 		asJSON := flags.Bool("json", false, "print the findings as JSON")
 		return func(c *call) error {
-			opened, err := c.open()
-			if private.IsExposed(err) {
-				// The ledger does not open with a secret others may read:
-				// that is the doctor's finding, not its failure.
-				return c.findings([]app.Finding{{Store: "secrets", Problem: true, What: err.Error(),
-					Repair: "ledger repair --data " + c.store.dataDir}}, *asJSON)
-			}
+			config, err := c.store.config(c.env, serverOptions{})
 			if err != nil {
 				return err
 			}
-			return doctor(c, opened, *asJSON)
+			findings, err := node.DoctorDataDir(c.ctx, config)
+			if err != nil {
+				return configUsage(err)
+			}
+			return c.findings(findings, *asJSON)
 		}
 	})
-
-// doctor prints the findings of the ledger's doctor; any problem fails
-// the command, so that a script sees it in the exit status.
-func doctor(c *call, ledger *opened, asJSON bool) error {
-	findings, err := ledger.Doctor(c.ctx)
-	if err != nil {
-		return err
-	}
-	return c.findings(findings, asJSON)
-}
 
 // findings prints the doctor's findings and fails on any problem.
 func (c *call) findings(findings []app.Finding, asJSON bool) error {
