@@ -116,3 +116,34 @@ func (l *Ledger) Events(ctx context.Context, query EventsQuery) iter.Seq2[Listed
 		}
 	}
 }
+
+// ListEvents is Events for one reader who may open personal data, as the
+// command line's `events --personal` reads: the query is checked first,
+// so that a refused listing leaves no trace; when it opens personal data
+// (Personal), the read is recorded in the access log as access says (who,
+// in what role, through what) before anything is read, for a read that
+// cannot be recorded must not happen; and each event's read is logged in
+// the process log with the data subjects it shows, as well as recorded
+// once. A ledger without an access log records nothing.
+func (l *Ledger) ListEvents(ctx context.Context, query EventsQuery, access privacy.AccessRecord) iter.Seq2[ListedEvent, error] {
+	return func(yield func(ListedEvent, error) bool) {
+		if err := query.Check(l.parts.Catalog); err != nil {
+			yield(ListedEvent{}, err)
+			return
+		}
+		if query.Personal && l.parts.AccessLog != nil {
+			if err := l.parts.AccessLog.Record(ctx, access); err != nil {
+				yield(ListedEvent{}, err)
+				return
+			}
+		}
+		for listed, err := range l.Events(ctx, query) {
+			if err == nil && query.Personal {
+				l.parts.Logger.Info("personal data read", "event", listed.Event.ID.String(), "subjects", listed.Subjects)
+			}
+			if !yield(listed, err) {
+				return
+			}
+		}
+	}
+}

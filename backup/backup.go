@@ -435,7 +435,8 @@ func (b *Backup) Restore(ctx context.Context, ledger *node.Node) (Restored, erro
 
 // Event is the message the backup holds at a position of the log, with
 // the subject and the ledger's headers it was stored with, for putting a
-// lost position back (node.RestoreLost); false when the backup has none.
+// lost position back (a node.LostSource, for node.RepairDataDir); false
+// when the backup has none.
 func (b *Backup) Event(position uint64) (natsjs.RawMessage, bool) {
 	if b.byPosition == nil {
 		b.byPosition = map[uint64]natsjs.RawMessage{}
@@ -466,12 +467,4 @@ func parseEvent(line string) (natsjs.RawMessage, error) {
 		header.Set(name, value)
 	}
 	return natsjs.RawMessage{Position: stored.Position, Subject: stored.Subject, Header: header, Data: data}, nil
-}
-
-// RestoreLost puts back the positions the ledger's log lost from this
-// backup, when their bytes are the ones the signed checkpoints commit to
-// (node.RestoreLost); node.ErrUnrepairable when the backup lacks them or
-// holds other bytes, and then nothing changed.
-func (b *Backup) RestoreLost(ctx context.Context, ledger *node.Node) (node.LogRestored, error) {
-	return ledger.RestoreLost(ctx, b.Event)
 }

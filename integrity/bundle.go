@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -76,6 +78,34 @@ func ComputeReport(ctx context.Context, events [][]byte, from, to time.Time, sta
 	answer.Tree = &stamp
 	return PeriodReport{From: from, To: to, Tree: stamp, Totals: answer,
 		Note: "Entries that occurred in [from, to] (Beijing months), with every void and correction in the log up to the tree size."}, nil
+}
+
+// ErrBundleDirNotDirectory is CheckBundleDir's refusal of a place that
+// is no directory: a file, or a symbolic link (not followed: another user
+// could point one at a directory of ours).
+var ErrBundleDirNotDirectory = errors.New("exists and is not a directory (a symbolic link is not followed)")
+
+// ErrBundleDirExists is CheckBundleDir's refusal of an existing directory
+// that was not to be replaced.
+var ErrBundleDirExists = errors.New("exists")
+
+// CheckBundleDir says whether ExportBundle may write a bundle into dir,
+// before anything is computed for it: a directory that is not there yet
+// is made; an existing one is taken only when replace (its bundle files
+// are replaced, other files left); a file or a symbolic link never. The
+// error names dir. A failure to look at dir other than its absence is
+// left to the writing, which names it.
+func CheckBundleDir(dir string, replace bool) error {
+	info, err := os.Lstat(dir)
+	switch {
+	case err != nil:
+		return nil
+	case info.Mode()&fs.ModeSymlink != 0 || !info.IsDir():
+		return fmt.Errorf("%s %w", dir, ErrBundleDirNotDirectory)
+	case !replace:
+		return fmt.Errorf("%s %w", dir, ErrBundleDirExists)
+	}
+	return nil
 }
 
 // ExportBundle writes a bundle of the first size events, the checkpoints up

@@ -66,6 +66,32 @@ func Credential(dataDir, role string) ([]byte, error) {
 	return credentials.Seed(natsjs.Role(role))
 }
 
+// HandedOut is a role's credential as it leaves the data directory.
+type HandedOut struct {
+	Role string
+	// Seed is the role's nkey seed.
+	Seed []byte
+	// LedgersOwn says it is the runtime's credential: whoever holds it
+	// reads everyone's personal-data keys and can destroy them one by
+	// one, so it goes only to another node of this ledger, and the person
+	// handing it out is told so each time.
+	LedgersOwn bool
+}
+
+// HandOut is the credential of a handed-out role (Credential). A data
+// directory without credentials yet (ErrNoCredentials) says how they are
+// made.
+func HandOut(dataDir, role string) (HandedOut, error) {
+	seed, err := Credential(dataDir, role)
+	if errors.Is(err, ErrNoCredentials) {
+		return HandedOut{}, fmt.Errorf("%w: start `ledger serve --data %s` once, or run `ledger nats-credentials init`", err, dataDir)
+	}
+	if err != nil {
+		return HandedOut{}, err
+	}
+	return HandedOut{Role: role, Seed: seed, LedgersOwn: role == RoleRuntime}, nil
+}
+
 // ServerEnvironment is what docs/examples/nats-accounts.conf reads from
 // the environment: the public nkeys of the data directory's users, as
 // NAME=VALUE. A public key is safe to print; the seeds stay in the folder.

@@ -290,3 +290,20 @@ func (n *Node) checkPrivateFiles(add func(string, bool, string, string, ...any))
 		add("NATS credentials", false, "", "only their owner reads them")
 	}
 }
+
+// DoctorDataDir is the doctor of the ledger config names, as `ledger
+// doctor` runs it: the ledger is opened, checked (Doctor) and closed. A
+// secret of the data directory that others may read keeps the ledger from
+// opening (internal/private): that is the doctor's finding, naming the
+// repair that makes it its owner's alone, not the doctor's failure.
+func DoctorDataDir(ctx context.Context, config Config) ([]app.Finding, error) {
+	opened, err := Open(ctx, config)
+	if private.IsExposed(err) {
+		return []app.Finding{{Store: "secrets", Problem: true, What: err.Error(), Repair: "ledger repair --data " + config.DataDir}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer opened.Close()
+	return opened.Doctor(ctx)
+}

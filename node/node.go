@@ -456,6 +456,29 @@ func (n *Node) finish() {
 		Checkpoints: n.Checkpoints, Tree: n.OpenTree, Logger: n.logger})
 }
 
+// ConfigForURL is base with the store's place replaced by the one a store
+// URL names, as `ledger migrate` takes its --from and --to: an
+// EventStoreDB URL (esdb://, esdb+discover://), a running NATS (nats://,
+// tls://), or a data directory run by an embedded server (dir:PATH or a
+// plain path). Everything else in base (credentials, replicas, the
+// catalog) applies to whichever store the URL names, so two stores are
+// reached the way every command reaches one. Another scheme is a
+// ConfigError.
+func ConfigForURL(base Config, storeURL string) (Config, error) {
+	config := base
+	switch {
+	case strings.HasPrefix(storeURL, "esdb://"), strings.HasPrefix(storeURL, "esdb+discover://"):
+		config.Store, config.NATSURL = storeURL, ""
+	case strings.HasPrefix(storeURL, "nats://"), strings.HasPrefix(storeURL, "tls://"):
+		config.Store, config.NATSURL, config.DataDir = "", storeURL, ""
+	case strings.Contains(storeURL, "://"):
+		return base, configf("unknown store %q: use dir:PATH, nats://HOST:PORT or esdb://HOST:PORT", RedactedURL(storeURL))
+	default:
+		config.Store, config.NATSURL, config.DataDir = "", "", strings.TrimPrefix(storeURL, "dir:")
+	}
+	return config, nil
+}
+
 // RedactedURL drops a password from a connection string before it is
 // printed or logged.
 func RedactedURL(connection string) string {
@@ -485,7 +508,14 @@ func (n *Node) TotalsRunner(ctx context.Context, progress projections.Progress) 
 // (reader) is about to read personal data through a command (via): the
 // command line's reads are in the access log like the API's.
 func (n *Node) RecordOperatorAccess(ctx context.Context, reader, via string) error {
-	return n.AccessLog.Record(ctx, privacy.AccessRecord{Reader: reader, Role: "operator", Via: via})
+	return n.AccessLog.Record(ctx, OperatorAccess(reader, via))
+}
+
+// OperatorAccess is the access log's record of the data directory's
+// operator (reader) reading personal data through a command (via), for a
+// use case that records the read itself (app.Ledger.ListEvents).
+func OperatorAccess(reader, via string) privacy.AccessRecord {
+	return privacy.AccessRecord{Reader: reader, Role: "operator", Via: via}
 }
 
 // Unseal opens sealed personal data for readers this process serves

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/integrity"
 )
 
@@ -120,4 +121,67 @@ func TightenSecrets(dataDir string) ([]string, error) {
 		done = append(done, fmt.Sprintf("made %s its owner's alone (it was mode %04o)", path, info.Mode().Perm()))
 	}
 	return done, nil
+}
+
+// RepairSteps hear of each step of RepairDataDir once it is done, so that
+// a front end says what was done even when a later step fails. A nil
+// step is not told.
+type RepairSteps struct {
+	// Tightened hears which secrets were made their owner's alone
+	// (TightenSecrets), also when making one so failed.
+	Tightened func(actions []string)
+	// LostRestored hears what putting back the log's lost positions did
+	// (RestoreLost), when a source of them was given.
+	LostRestored func(restored LogRestored)
+	// Repaired hears what Repair did, and whether it finished: what it
+	// did before it failed was done all the same.
+	Repaired func(done []string, finished bool)
+}
+
+// RepairDataDir is the whole repair of the ledger config names, as
+// `ledger repair` runs it: the data directory's secrets are made their
+// owner's alone first, for a secret others may read keeps the ledger from
+// opening; the ledger is opened; the positions its log lost are put back
+// from lost when it is given (RestoreLost: a ConfigError where that
+// cannot work); what the log can mend is mended (Repair); and the ledger
+// is closed and opened again, so that the doctor's findings it returns
+// are those of the mended ledger as the next command opens it.
+func RepairDataDir(ctx context.Context, config Config, lost LostSource, steps RepairSteps) ([]app.Finding, error) {
+	tightened, err := TightenSecrets(config.DataDir)
+	if steps.Tightened != nil {
+		steps.Tightened(tightened)
+	}
+	if err != nil {
+		return nil, err
+	}
+	opened, err := Open(ctx, config)
+	if err != nil {
+		return nil, err
+	}
+	// Closing twice is safe: it is closed early below, before the
+	// ledger is opened again.
+	defer opened.Close()
+	if lost != nil {
+		restored, err := opened.RestoreLost(ctx, lost)
+		if err != nil {
+			return nil, err
+		}
+		if steps.LostRestored != nil {
+			steps.LostRestored(restored)
+		}
+	}
+	done, err := opened.Repair(ctx)
+	if steps.Repaired != nil {
+		steps.Repaired(done, err == nil)
+	}
+	opened.Close()
+	if err != nil {
+		return nil, err
+	}
+	mended, err := Open(ctx, config)
+	if err != nil {
+		return nil, err
+	}
+	defer mended.Close()
+	return mended.Doctor(ctx)
 }

@@ -104,3 +104,25 @@ func VersionText(out io.Writer, version string, info *debug.BuildInfo) {
 	}
 	fmt.Fprintf(out, "ledger %s\ncommit %s%s\ndate %s\n%s %s/%s\n", version, commit, modified, built, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
+
+// CredentialWarningText warns, each time it leaves the data directory,
+// that the ledger's own credential (the runtime's) reads every
+// personal-data key and can destroy keys: it is for another node of this
+// ledger only. Other credentials need no warning.
+func CredentialWarningText(out io.Writer, ledgersOwn bool) {
+	if ledgersOwn {
+		fmt.Fprint(out, "the runtime credential is this ledger's own: it reads every personal-data key and can destroy keys one at a time; "+
+			"give it only to another node of this ledger (--nats-creds), never to a dashboard or script (give those the watcher's)\n")
+	}
+}
+
+// CredentialWrittenText says where a role's credential was written and how
+// it is used: the ledger's own by another node of the ledger, any other
+// with the nats command watching the live totals bucket.
+func CredentialWrittenText(out io.Writer, role string, ledgersOwn bool, path, bucket string) {
+	if ledgersOwn {
+		fmt.Fprintf(out, "wrote the runtime credential to %s; e.g. ledger serve --nats URL --nats-creds %s\n", path, path)
+		return
+	}
+	fmt.Fprintf(out, "wrote the %s credential to %s; e.g. nats --server nats://127.0.0.1:4222 --nkey %s kv watch %s\n", role, path, path, bucket)
+}

@@ -103,3 +103,22 @@ func TestVersionTextNamesTheStampedCommit(t *testing.T) {
 		t.Errorf("unstamped build:\n%s", out.String())
 	}
 }
+
+// Handing out the ledger's own credential warns each time and says how
+// another node uses it; the watcher's needs no warning and says how the
+// live totals are watched with it.
+func TestCredentialTexts(t *testing.T) {
+	var warned, written bytes.Buffer
+	report.CredentialWarningText(&warned, false)
+	report.CredentialWrittenText(&written, "watcher", false, "w.nk", "ledger_totals")
+	if warned.Len() != 0 || written.String() != "wrote the watcher credential to w.nk; e.g. nats --server nats://127.0.0.1:4222 --nkey w.nk kv watch ledger_totals\n" {
+		t.Fatalf("watcher: warned %q, wrote %q", warned.String(), written.String())
+	}
+	written.Reset()
+	report.CredentialWarningText(&warned, true)
+	report.CredentialWrittenText(&written, "runtime", true, "r.nk", "ledger_totals")
+	if !strings.Contains(warned.String(), "the runtime credential is this ledger's own") ||
+		written.String() != "wrote the runtime credential to r.nk; e.g. ledger serve --nats URL --nats-creds r.nk\n" {
+		t.Fatalf("runtime: warned %q, wrote %q", warned.String(), written.String())
+	}
+}

@@ -65,6 +65,13 @@ func PrintedVerifiedText(out io.Writer, monthly *app.MonthReport, whose string) 
 		monthly.Checkpoint.Time.Format("2006-01-02 15:04:05"))
 }
 
+// RestoredText says what a restore wrote into the empty ledger
+// (backup.Backup.Restore): its events, checkpoints and projection
+// checkpoints.
+func RestoredText(out io.Writer, events, checkpoints, projections int) {
+	fmt.Fprintf(out, "restored %d events, %d checkpoints and %d projection checkpoints\n", events, checkpoints, projections)
+}
+
 // ReappliedText writes what became of each erasure a restore applied
 // again (app.Ledger.ReapplyErasures), one subject a line.
 func ReappliedText(out io.Writer, done []app.Reapplied) {

@@ -120,3 +120,12 @@ func TestReappliedText(t *testing.T) {
 		t.Errorf("printed\n%q\nwant\n%q", out.String(), want)
 	}
 }
+
+// A restore says in one line what it wrote.
+func TestRestoredText(t *testing.T) {
+	var out bytes.Buffer
+	report.RestoredText(&out, 121, 2, 1)
+	if want := "restored 121 events, 2 checkpoints and 1 projection checkpoints\n"; out.String() != want {
+		t.Errorf("printed %q, want %q", out.String(), want)
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/backup"
 	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/internal/cli"
@@ -58,8 +59,9 @@ var runBackup = storeCommand(cli.Spec{Name: "backup", Args: 1, ArgsWanted: "give
 		}
 	})
 
-// runRestore checks its flags and opens the backup before it opens the
-// ledger, and closes the ledger before it runs verify on it.
+// runRestore checks its flags and opens the backup before it restores it
+// (backup.RestoreLedger, which closes the ledger), then runs verify on the
+// restored ledger.
 var runRestore = storeCommand(cli.Spec{Name: "restore", Args: 1, ArgsWanted: "give one BACKUP directory",
 	Usage: "BACKUP --data NEWDIR [--identity FILE] [--erasures FILE]\n\n" +
 		"Restores a backup into an empty ledger: every event at its original position, the checkpoints and the projection checkpoints;\n" +
@@ -83,28 +85,21 @@ var runRestore = storeCommand(cli.Spec{Name: "restore", Args: 1, ArgsWanted: "gi
 			if err != nil {
 				return err
 			}
-			external := c.store.natsURL != ""
-			if !external {
-				if err := saved.WriteKeys(c.store.dataDir); err != nil {
-					return err
-				}
-			}
-			opened, err := c.open()
+			config, err := c.store.config(c.Env, serverOptions{})
 			if err != nil {
 				return err
 			}
-			restored, err := saved.Restore(c.Ctx, opened)
+			err = saved.RestoreLedger(c.Ctx, config, backup.Erasures{Subjects: erased, Source: filepath.Base(*erasures)}, backup.RestoreSteps{
+				Restored: func(restored backup.Restored) {
+					report.RestoredText(c.Env.Stdout, restored.Events, restored.Checkpoints, restored.Projections)
+				},
+				Reapplied: func(done []app.Reapplied) { report.ReappliedText(c.Env.Stdout, done) },
+			})
 			if err != nil {
-				return err
-			}
-			c.Printf("restored %d events, %d checkpoints and %d projection checkpoints\n", restored.Events, restored.Checkpoints, restored.Projections)
-			done, err := opened.App.ReapplyErasures(c.Ctx, erased, filepath.Base(*erasures), "ledger-restore")
-			report.ReappliedText(c.Env.Stdout, done)
-			if err != nil {
-				return err
+				return configUsage(err)
 			}
 			c.Printf("verifying\n")
-			opened.Close()
+			external := c.store.natsURL != ""
 			verifyArgs := []string{"--data", c.store.dataDir}
 			if external {
 				verifyArgs = []string{"--nats", c.store.natsURL}

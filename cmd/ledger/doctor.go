@@ -5,12 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/backup"
 	"github.com/ordos-union/ledger/internal/cli"
-	"github.com/ordos-union/ledger/internal/private"
 	"github.com/ordos-union/ledger/node"
 	"github.com/ordos-union/ledger/report"
 )
@@ -24,29 +22,17 @@ var runDoctor = storeCommand(cli.Spec{Name: "doctor", Usage: "[--json]\n\n" +
 	func(flags *flag.FlagSet) action {
 		asJSON := flags.Bool("json", false, "print the findings as JSON")
 		return func(c *call) error {
-			opened, err := c.open()
-			if private.IsExposed(err) {
-				// The ledger does not open with a secret others may read:
-				// that is the doctor's finding, not its failure.
-				return c.findings([]app.Finding{{Store: "secrets", Problem: true, What: err.Error(),
-					Repair: "ledger repair --data " + c.store.dataDir}}, *asJSON)
-			}
+			config, err := c.store.config(c.Env, serverOptions{})
 			if err != nil {
 				return err
 			}
-			return doctor(c, opened, *asJSON)
+			findings, err := node.DoctorDataDir(c.Ctx, config)
+			if err != nil {
+				return configUsage(err)
+			}
+			return c.findings(findings, *asJSON)
 		}
 	})
-
-// doctor prints the findings of the ledger's doctor; any problem fails
-// the command, so that a script sees it in the exit status.
-func doctor(c *call, ledger *opened, asJSON bool) error {
-	findings, err := ledger.Doctor(c.Ctx)
-	if err != nil {
-		return err
-	}
-	return c.findings(findings, asJSON)
-}
 
 // findings prints the doctor's findings and fails on any problem.
 func (c *call) findings(findings []app.Finding, asJSON bool) error {
@@ -105,40 +91,33 @@ var runRepair = storeCommand(cli.Spec{Name: "repair", Usage: "[--from-backup DIR
 		}
 	})
 
-// repair puts back from saved, when given, the positions the log lost
-// (backup.RestoreLost), mends what the log can mend, and runs the doctor
-// on the mended ledger, opened again.
+// repair runs the whole repair (node.RepairDataDir), putting back from
+// saved, when given, the positions the log lost, and prints what each step
+// did as it is done and then the doctor's findings on the mended ledger.
 func repair(c *call, saved *backup.Backup) error {
-	// A secret others may read keeps the ledger from opening: it is made
-	// its owner's alone first.
-	tightened, err := node.TightenSecrets(c.store.dataDir)
-	for _, action := range tightened {
-		c.Printf("repaired: %s\n", action)
-	}
+	config, err := c.store.config(c.Env, serverOptions{})
 	if err != nil {
 		return err
 	}
-	opened, err := c.open()
-	if err != nil {
-		return err
-	}
+	var lost node.LostSource
 	if saved != nil {
-		restored, err := saved.RestoreLost(c.Ctx, opened)
-		if err != nil {
-			return configUsage(err)
-		}
-		report.LostRestoredText(c.Env.Stdout, restored.Restored, restored.Events, restored.Kept)
+		lost = saved.Event
 	}
-	done, err := opened.Repair(c.Ctx)
-	report.RepairedText(c.Env.Stdout, done, err == nil)
-	opened.Close()
+	findings, err := node.RepairDataDir(c.Ctx, config, lost, node.RepairSteps{
+		Tightened: func(actions []string) {
+			for _, action := range actions {
+				c.Printf("repaired: %s\n", action)
+			}
+		},
+		LostRestored: func(restored node.LogRestored) {
+			report.LostRestoredText(c.Env.Stdout, restored.Restored, restored.Events, restored.Kept)
+		},
+		Repaired: func(done []string, finished bool) { report.RepairedText(c.Env.Stdout, done, finished) },
+	})
 	if err != nil {
-		return err
+		return configUsage(err)
 	}
-	if opened, err = c.open(); err != nil {
-		return err
-	}
-	return doctor(c, opened, false)
+	return c.findings(findings, false)
 }
 
 // resyncReplica heals a cluster node's damaged copy of the log from its
@@ -168,12 +147,17 @@ func resyncReplica(c *call, cluster clusterFlags, fromBackup bool) error {
 	return err
 }
 
-// configUsage makes a configuration that cannot work (node.ErrConfig) a
-// usage error, its message without the prefix; other errors stay as they
-// are.
+// configUsage makes a configuration that cannot work (node.ConfigError)
+// a usage error in the use case's words; other errors stay as they are.
+// A configuration error a use case wrapped keeps the context it was
+// wrapped in.
 func configUsage(err error) error {
-	if errors.Is(err, node.ErrConfig) {
-		return cli.Usagef("%s", strings.TrimPrefix(err.Error(), node.ErrConfig.Error()+": "))
+	var configError *node.ConfigError
+	switch {
+	case !errors.As(err, &configError):
+		return err
+	case error(configError) == err:
+		return cli.Usagef("%s", configError.Message)
 	}
-	return err
+	return cli.Usagef("%s", err)
 }

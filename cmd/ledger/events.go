@@ -6,11 +6,12 @@ import (
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/internal/cli"
+	"github.com/ordos-union/ledger/node"
 	"github.com/ordos-union/ledger/report"
 )
 
 // eventsFlags names the flag behind each field of a listing the use case
-// (app.Ledger.Events) may refuse.
+// (app.Ledger.ListEvents) may refuse.
 var eventsFlags = map[string]string{"county": "--county", "campaign": "--campaign", "type": "--type"}
 
 // runEvents checks --since before it opens the ledger.
@@ -40,25 +41,11 @@ var runEvents = storeCommand(cli.Spec{Name: "events",
 			if err != nil {
 				return err
 			}
-			// The filters are checked before the read of personal data is
-			// recorded: a refused listing reads nothing.
-			if err := query.Check(opened.App.Catalog()); err != nil {
-				return refusedFlags(err, eventsFlags)
-			}
-			if *personal {
-				if err := opened.RecordOperatorAccess(c.Ctx, operator(), "ledger events --personal"); err != nil {
-					return err
-				}
-			}
 			printed := 0
-			for listed, err := range opened.App.Events(c.Ctx, query) {
+			access := node.OperatorAccess(operator(), "ledger events --personal")
+			for listed, err := range opened.App.ListEvents(c.Ctx, query, access) {
 				if err != nil {
 					return refusedFlags(err, eventsFlags)
-				}
-				// Each read of personal data is logged as well as recorded once
-				// in the access log above.
-				if *personal {
-					c.Env.Logger.Info("personal data read", "event", listed.Event.ID.String(), "subjects", listed.Subjects)
 				}
 				if err := report.ListedEventText(c.Env.Stdout, listed, opened.Catalog.RegionName, *personal, *asJSON); err != nil {
 					return err

@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"strings"
 	"time"
 
@@ -168,10 +166,11 @@ var runExportAudit = storeCommand(cli.Spec{Name: "export-audit", Args: cli.AnyAr
 			if c.Flags.NArg() != 1 || *fromText == "" || *toText == "" {
 				return cli.Usagef("give --from, --to and one OUT directory")
 			}
-			if info, err := os.Lstat(out); err == nil && (info.Mode()&fs.ModeSymlink != 0 || !info.IsDir()) {
-				return cli.Usagef("%s exists and is not a directory (a symbolic link is not followed)", out)
-			} else if err == nil && !*force {
-				return cli.Usagef("%s exists: give --force to replace the bundle in it", out)
+			switch err := integrity.CheckBundleDir(out, *force); {
+			case errors.Is(err, integrity.ErrBundleDirExists):
+				return cli.Usagef("%v: give --force to replace the bundle in it", err)
+			case err != nil:
+				return cli.Usagef("%v", err)
 			}
 			to, err := domain.ParseInstant(*toText)
 			if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"strings"
 
 	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/migrate"
@@ -52,20 +51,20 @@ var runMigrate = storeCommand(cli.Spec{Name: "migrate", Args: cli.AnyArgs, Usage
 		}
 	})
 
-// openStoreURL opens the ledger a migration URL names, through the same
-// path every command takes: the call's store flags with the store's place
-// replaced. Unlike call.open, it leaves closing the ledger to the caller.
+// openStoreURL opens the ledger a migration URL names (node.ConfigForURL),
+// through the same path every command takes: the call's store flags with
+// the store's place replaced. Unlike call.open, it leaves closing the
+// ledger to the caller. A URL of no store is named before the flags'
+// configuration is read, as it always was.
 func openStoreURL(c *call, url string) (*opened, error) {
-	store := *c.store
-	switch {
-	case strings.HasPrefix(url, "esdb://"), strings.HasPrefix(url, "esdb+discover://"):
-		store.store, store.natsURL = url, ""
-	case strings.HasPrefix(url, "nats://"), strings.HasPrefix(url, "tls://"):
-		store.store, store.natsURL, store.dataDir = "", url, ""
-	case strings.Contains(url, "://"):
-		return nil, cli.Usagef("unknown store %q: use dir:PATH, nats://HOST:PORT or esdb://HOST:PORT", node.RedactedURL(url))
-	default:
-		store.store, store.natsURL, store.dataDir = "", "", strings.TrimPrefix(url, "dir:")
+	base, baseErr := c.store.config(c.Env, serverOptions{})
+	config, err := node.ConfigForURL(base, url)
+	if err != nil {
+		return nil, configUsage(err)
 	}
-	return store.open(c.Ctx, c.Env, serverOptions{})
+	if baseErr != nil {
+		return nil, baseErr
+	}
+	opened, err := node.Open(c.Ctx, config)
+	return opened, configUsage(err)
 }

@@ -1,13 +1,12 @@
 package main
 
 import (
-	"errors"
 	"flag"
-	"fmt"
 	"strings"
 
 	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/node"
+	"github.com/ordos-union/ledger/report"
 )
 
 // runNATSCredentials makes the data directory's NATS credentials, or
@@ -47,32 +46,21 @@ var runNATSCredentials = plainCommand(cli.Spec{Name: "nats-credentials", Args: 1
 		}
 	})
 
-// handOutCredential prints the nkey seed of role, or writes it to out.
+// handOutCredential prints the nkey seed of role (node.HandOut), or
+// writes it to out.
 func handOutCredential(c *call, dataDir, role, out string) error {
-	seed, err := node.Credential(dataDir, role)
-	if errors.Is(err, node.ErrNoCredentials) {
-		return fmt.Errorf("%w: start `ledger serve --data %s` once, or run `ledger nats-credentials init`", err, dataDir)
-	}
+	handed, err := node.HandOut(dataDir, role)
 	if err != nil {
 		return err
 	}
-	if role == node.RoleRuntime {
-		// Whoever holds it reads everyone's personal-data keys and can
-		// destroy them one by one: say so each time it leaves the directory.
-		c.Warnf("the runtime credential is this ledger's own: it reads every personal-data key and can destroy keys one at a time; " +
-			"give it only to another node of this ledger (--nats-creds), never to a dashboard or script (give those the watcher's)\n")
-	}
+	report.CredentialWarningText(c.Env.Stderr, handed.LedgersOwn)
 	if out == "" {
-		c.Printf("%s\n", seed)
+		c.Printf("%s\n", handed.Seed)
 		return nil
 	}
-	if err := cli.WriteFile(out, append(seed, '\n'), false); err != nil {
+	if err := cli.WriteFile(out, append(handed.Seed, '\n'), false); err != nil {
 		return err
 	}
-	if role == node.RoleRuntime {
-		c.Warnf("wrote the runtime credential to %s; e.g. ledger serve --nats URL --nats-creds %s\n", out, out)
-		return nil
-	}
-	c.Warnf("wrote the %s credential to %s; e.g. nats --server nats://127.0.0.1:4222 --nkey %s kv watch %s\n", role, out, out, node.LiveTotalsBucket)
+	report.CredentialWrittenText(c.Env.Stderr, role, handed.LedgersOwn, out, node.LiveTotalsBucket)
 	return nil
 }

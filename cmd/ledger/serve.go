@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -199,29 +198,10 @@ func (c *clusterFlags) register(flags *flag.FlagSet) {
 // not one).
 func isClusterFlag(name string) bool { return strings.HasPrefix(name, "cluster-") || name == "routes" }
 
-// config is the node's cluster settings, checked.
+// config is the node's cluster settings, checked (node.ParseCluster); a
+// setting that cannot work is a usage error.
 func (c *clusterFlags) config() (node.ClusterConfig, error) {
-	cluster := node.ClusterConfig{Name: c.name, ServerName: c.serverName}
-	if c.name == "" {
-		return cluster, nil
-	}
-	clusterHost, clusterPort, err := net.SplitHostPort(c.listen)
-	if err != nil {
-		return cluster, cli.Usagef("--cluster-listen %q: %v", c.listen, err)
-	}
-	if cluster.Port, err = strconv.Atoi(clusterPort); err != nil {
-		return cluster, cli.Usagef("--cluster-listen %q: port is not a number", c.listen)
-	}
-	cluster.Host = clusterHost
-	if c.routes == "" {
-		return cluster, cli.Usagef("--cluster-name needs --routes to the nodes")
-	}
-	cluster.Routes = strings.Split(c.routes, ",")
-	switch {
-	case c.cert != "" && c.key != "" && c.ca != "":
-		cluster.TLS = &node.ClusterTLS{CertFile: c.cert, KeyFile: c.key, CAFile: c.ca}
-	case c.cert != "" || c.key != "" || c.ca != "":
-		return cluster, cli.Usagef("--cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca go together")
-	}
-	return cluster, nil
+	cluster, err := node.ParseCluster(node.ClusterSettings{ServerName: c.serverName, Name: c.name, Listen: c.listen, Routes: c.routes,
+		CertFile: c.cert, KeyFile: c.key, CAFile: c.ca})
+	return cluster, configUsage(err)
 }

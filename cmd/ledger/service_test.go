@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -161,40 +160,6 @@ func TestServeUnderServiceMachine(t *testing.T) {
 	}
 	if content, err = os.ReadFile(logPath); err != nil || !bytes.Contains(content, []byte("ledger: shutting down")) {
 		t.Fatalf("the service log does not show the shutdown (%v):\n%s", err, content)
-	}
-}
-
-// service install keeps --data (made absolute: a service starts in the
-// system directory) and --name, and hands every other argument to serve
-// untouched, values that look like flags included.
-func TestParseServiceArgs(t *testing.T) {
-	options, err := parseServiceArgs([]string{"--data", "rel/data", "--http", "0.0.0.0:8080", "--port", "-1",
-		"--name=ledger-test", "--tlog-public", "--tokens", `C:\ledger\tokens.json`})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantData, err := filepath.Abs("rel/data")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if options.dataDir != wantData || !filepath.IsAbs(options.dataDir) {
-		t.Fatalf("data %q, want %q", options.dataDir, wantData)
-	}
-	if options.name != "ledger-test" {
-		t.Fatalf("name %q", options.name)
-	}
-	want := []string{"--http", "0.0.0.0:8080", "--port", "-1", "--tlog-public", "--tokens", `C:\ledger\tokens.json`}
-	if strings.Join(options.serveArgs, "|") != strings.Join(want, "|") {
-		t.Fatalf("serve arguments %q, want %q", options.serveArgs, want)
-	}
-	if options, err := parseServiceArgs(nil); err != nil || options.name != "ledger" || options.dataDir != "" {
-		t.Fatalf("defaults: %+v, %v", options, err)
-	}
-	for _, args := range [][]string{{"--service"}, {"--data"}, {"--name", "two words"}, {"--name="}} {
-		var usage cli.UsageError
-		if _, err := parseServiceArgs(args); !errors.As(err, &usage) {
-			t.Errorf("%q: %v, want a usage error", args, err)
-		}
 	}
 }
 
