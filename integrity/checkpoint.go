@@ -196,17 +196,42 @@ const CheckpointFileBytesMax = 64 << 10
 // ReadCheckpointNote reads a signed checkpoint note kept outside the
 // ledger (as `ledger checkpoint` printed it). Something larger than
 // CheckpointFileBytesMax, or that does not parse as a checkpoint, is
-// refused with ErrBadCheckpoint; a failure to read is returned as it is.
+// refused with a *NotACheckpointError (which is ErrBadCheckpoint); a
+// failure to read is returned as it is.
 func ReadCheckpointNote(r io.Reader) ([]byte, error) {
 	content, err := io.ReadAll(io.LimitReader(r, CheckpointFileBytesMax+1))
 	if err != nil {
 		return nil, err
 	}
 	if len(content) > CheckpointFileBytesMax {
-		return nil, fmt.Errorf("%w: larger than %d bytes, not a checkpoint", ErrBadCheckpoint, CheckpointFileBytesMax)
+		return nil, &NotACheckpointError{Reason: fmt.Sprintf("larger than %d bytes, not a checkpoint", CheckpointFileBytesMax)}
 	}
 	if _, err := ParseCheckpointNote(content); err != nil {
-		return nil, fmt.Errorf("%w: not a signed checkpoint: %w", ErrBadCheckpoint, err)
+		return nil, &NotACheckpointError{Reason: "not a signed checkpoint", Err: err}
 	}
 	return content, nil
 }
+
+// NotACheckpointError is a file handed in as a signed checkpoint that
+// holds none. It is ErrBadCheckpoint; Detail says why without that
+// prefix, for a front end that names the file itself.
+type NotACheckpointError struct {
+	Reason string
+	// Err is what parsing the file found, when it parsed at all.
+	Err error
+}
+
+func (e *NotACheckpointError) Error() string { return ErrBadCheckpoint.Error() + ": " + e.Detail() }
+
+// Detail is why the file holds no checkpoint.
+func (e *NotACheckpointError) Detail() string {
+	if e.Err == nil {
+		return e.Reason
+	}
+	return e.Reason + ": " + e.Err.Error()
+}
+
+// Is makes every NotACheckpointError ErrBadCheckpoint.
+func (e *NotACheckpointError) Is(target error) bool { return target == ErrBadCheckpoint }
+
+func (e *NotACheckpointError) Unwrap() error { return e.Err }

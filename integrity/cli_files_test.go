@@ -33,6 +33,14 @@ func TestReadTrustedCheckpoint(t *testing.T) {
 	if _, opened, err := integrity.ReadTrustedCheckpoint(other); !opened || !errors.Is(err, integrity.ErrBadCheckpoint) {
 		t.Errorf("a file that is no checkpoint: opened %v, %v; want ErrBadCheckpoint", opened, err)
 	}
+	// A front end names the file itself and shows why without the
+	// sentinel's words, reading the reason as data.
+	_, _, err = integrity.ReadTrustedCheckpoint(other)
+	var notCheckpoint *integrity.NotACheckpointError
+	if !errors.As(err, &notCheckpoint) || !strings.HasPrefix(notCheckpoint.Detail(), "not a signed checkpoint: ") ||
+		err.Error() != "bad checkpoint: "+notCheckpoint.Detail() {
+		t.Errorf("a file that is no checkpoint: %v; want a NotACheckpointError whose detail says why", err)
+	}
 }
 
 // writeProof writes the proof of the event at position of the log's

@@ -113,13 +113,14 @@ var runVerify = ledgerCommand(cli.Spec{Name: "verify", Args: cli.AnyArgs,
 					return cli.Usagef("%v", err)
 				}
 			}
+			var notCheckpoint *integrity.NotACheckpointError
 			for _, path := range trusted {
 				checkpoint, opened, err := integrity.ReadTrustedCheckpoint(path)
 				switch {
 				case !opened:
 					return cli.Usagef("--trusted: %v", err)
-				case errors.Is(err, integrity.ErrBadCheckpoint):
-					return cli.Usagef("--trusted %s: %s", path, strings.TrimPrefix(err.Error(), integrity.ErrBadCheckpoint.Error()+": "))
+				case errors.As(err, &notCheckpoint):
+					return cli.Usagef("--trusted %s: %s", path, notCheckpoint.Detail())
 				case err != nil:
 					return fmt.Errorf("--trusted %s: %w", path, err)
 				}
