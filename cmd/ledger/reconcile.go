@@ -29,7 +29,8 @@ func runReconcile(ctx context.Context, env *cli.Environment, args []string) erro
 		return runReconcileReport(ctx, env, args[1:])
 	case "confirm", "reject", "write-off", "undo":
 		return reconcileDecision(args[0])(ctx, env, args[1:])
-	case "-h", "--help", "help":
+	}
+	if cli.IsHelp(args[0]) {
 		fmt.Fprintln(env.Stdout, "Usage: ledger reconcile import FILE --profile NAME --account ACCT | report [--format table|json|csv|xlsx] [--out FILE] |\n"+
 			"       confirm SUGGESTION-ID | reject SUGGESTION-ID --reason R | write-off LINE-ID --reason R | undo EVENT-ID --reason R")
 		return nil
@@ -188,6 +189,12 @@ func (c *call) printRecorded(event domain.Event, result ledger.Result) {
 }
 
 func runPeriod(ctx context.Context, env *cli.Environment, args []string) error {
+	if len(args) > 0 && cli.IsHelp(args[0]) {
+		fmt.Fprintln(env.Stdout, "Usage: ledger period close YYYY-MM [--note N] | reopen YYYY-MM --reason R\n\n"+
+			"Closes a month (Beijing time): entries that occurred in it are then refused. Reopening one needs a reason.\n"+
+			"Run 'ledger period close --help' for the flags.")
+		return nil
+	}
 	if len(args) == 0 || (args[0] != "close" && args[0] != "reopen") {
 		return cli.Usagef("period needs close YYYY-MM or reopen YYYY-MM --reason R")
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 
 	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/internal/cli"
@@ -10,6 +11,10 @@ import (
 
 // runTiles has one subcommand: export.
 func runTiles(ctx context.Context, env *cli.Environment, args []string) error {
+	if len(args) > 0 && cli.IsHelp(args[0]) {
+		fmt.Fprintln(env.Stdout, "Usage: ledger tiles export DIR\n\nRun 'ledger tiles export --help' for what it writes.")
+		return nil
+	}
 	if len(args) == 0 || args[0] != "export" {
 		return cli.Usagef("tiles needs export DIR")
 	}

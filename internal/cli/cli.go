@@ -83,7 +83,7 @@ type Program struct {
 // usage error or an unknown command, 1 for any other failure, its message
 // on standard error.
 func (p Program) Run(ctx context.Context, env *Environment, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 || IsHelp(args[0]) {
 		p.printUsage(env.Stdout)
 		if len(args) == 0 {
 			return ExitUsage
@@ -111,6 +111,10 @@ func (p Program) Run(ctx context.Context, env *Environment, args []string) int {
 	p.printUsage(env.Stderr)
 	return ExitUsage
 }
+
+// IsHelp says whether arg asks for help (-h, --help or help), for a
+// command that reads its first argument before any flag set does.
+func IsHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help" }
 
 func (p Program) printUsage(out io.Writer) {
 	fmt.Fprintln(out, p.Title)
