@@ -114,7 +114,9 @@ func (p Program) Run(ctx context.Context, env *Environment, args []string) int {
 
 // IsHelp says whether arg asks for help (-h, --help or help), for a
 // command that reads its first argument before any flag set does.
-func IsHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help" }
+func IsHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
+}
 
 func (p Program) printUsage(out io.Writer) {
 	fmt.Fprintln(out, p.Title)
