@@ -39,7 +39,7 @@ var runMirrorUpdate = plainCommand(cli.Spec{Name: "mirror", Args: 2, ArgsWanted:
 		"with the checkpoint DIR kept, and only then keeps them. `mirror verify`, `mirror totals` and `mirror verify-report` read DIR offline."},
 	func(flags *flag.FlagSet) action {
 		key := flags.String("key", "", "the ledger's verifier key, or a file holding it (required; get it from the ledger's operators, not the server)")
-		token := flags.String("token", os.Getenv("LEDGER_TLOG_TOKEN"), "bearer token, when the server serves /tlog/ only to tokens (env LEDGER_TLOG_TOKEN)")
+		token := flags.String("token", os.Getenv("LEDGER_TLOG_TOKEN"), "bearer token, when the server serves /tlog/ only to tokens; better in env LEDGER_TLOG_TOKEN: other users can read a command line")
 		return func(c *call) error {
 			verifier, err := requiredKey(*key)
 			if err != nil {

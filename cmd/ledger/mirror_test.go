@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/report"
 )
 
@@ -95,6 +98,15 @@ func TestEndToEndMirror(t *testing.T) {
 	runLedger(t, "", "mirror", served.httpURL+"/tlog/", dir, "--key", keyFile).expect(t, 1, "--token")
 	runLedger(t, "", "mirror", served.httpURL+"/tlog/", dir, "--key", keyFile, "--token", served.token).
 		expect(t, 0, "keeps 121 entries (before: 0)", "fetched 3 files")
+	// The token from the environment, as docs/AUDIT.md advises: another
+	// user on the host reads a command line (ps), not the environment.
+	t.Setenv("LEDGER_TLOG_TOKEN", served.token)
+	var again bytes.Buffer
+	env := &cli.Environment{Stdin: strings.NewReader(""), Stdout: &again, Stderr: &again}
+	if code := run(context.Background(), env, []string{"mirror", served.httpURL + "/tlog/", dir, "--key", keyFile}); code != 0 ||
+		!strings.Contains(again.String(), "keeps 121 entries (before: 121)") {
+		t.Fatalf("mirror with LEDGER_TLOG_TOKEN: exit %d\n%s", code, again.String())
+	}
 	fromServer, err := served.get("/api/v1/totals")
 	if err != nil {
 		t.Fatal(err)
