@@ -29,6 +29,9 @@ type ReportRequest struct {
 	// Through binds the report to the log's first Through events; 0 is the
 	// newest signed checkpoint's size.
 	Through uint64
+	// ownMonthChanges lists only the voids and corrections dated in the
+	// month, as reports sealed ledger-report/1 and /2 did.
+	ownMonthChanges bool
 }
 
 // MonthReport is what a printed monthly report shows, bound to a signed
@@ -79,9 +82,16 @@ const reportSealPrefix = "ledger-report/"
 // is unchanged, so every seal printed so far still verifies; a campaign
 // report with its trend is sealed as version 2, whose digest covers the
 // trend too.
+// A report that lists a void or correction dated in another month but
+// landing in this one (its target occurred here) is sealed as version 3
+// (no trend) or 4 (trend): reports sealed 1 or 2 listed only those dated
+// in the month, and still verify so; a report with no such change lists
+// the same and keeps 1 or 2.
 const (
 	reportSealFigures = 1
 	reportSealTrend   = 2
+	reportSealLanded  = 2
+	reportSealNewest  = reportSealTrend + reportSealLanded
 )
 
 // Report is the monthly report, bound to the newest signed checkpoint (or
@@ -123,8 +133,13 @@ func (l *Ledger) Report(ctx context.Context, request ReportRequest) (*MonthRepor
 			report.All = append(report.All, row)
 		}
 	}
-	if report.Changes, err = l.monthChanges(ctx, request, start, end, size); err != nil {
+	changes, landed, err := l.monthChanges(ctx, request, start, end, size)
+	if err != nil {
 		return nil, err
+	}
+	report.Changes = changes
+	if request.ownMonthChanges {
+		report.Changes, landed = ownMonth(changes, start, end), false
 	}
 	if request.Campaign != "" {
 		if report.Trend, err = l.campaignTrend(ctx, request, end, size); err != nil {
@@ -138,6 +153,9 @@ func (l *Ledger) Report(ctx context.Context, request ReportRequest) (*MonthRepor
 	version := reportSealFigures
 	if len(report.Trend) > 0 {
 		version = reportSealTrend
+	}
+	if landed {
+		version += reportSealLanded
 	}
 	report.Seal = strings.Join([]string{reportSealPrefix + strconv.Itoa(version), "month=" + request.Month, "county=" + request.County,
 		"campaign=" + request.Campaign, "size=" + strconv.FormatUint(size, 10),
@@ -189,33 +207,74 @@ func (l *Ledger) campaignTrend(ctx context.Context, request ReportRequest, end t
 }
 
 // monthChanges are the voids and corrections, among the first size
-// events, of entries that occurred in the month, with their reasons.
-func (l *Ledger) monthChanges(ctx context.Context, request ReportRequest, start, end time.Time, size uint64) ([]projections.AuditEntry, error) {
-	changes := []projections.AuditEntry{}
+// events, that change the month's figures or are dated in it, with their
+// reasons: those dated in the month, and those of entries that occurred
+// in the month, whenever dated (the totals count a change on its
+// target's day, so a void dated in December of a June entry lands in
+// June). landed says whether any is of the second kind only.
+func (l *Ledger) monthChanges(ctx context.Context, request ReportRequest, start, end time.Time, size uint64) (
+	changes []projections.AuditEntry, landed bool, err error) {
+	changes = []projections.AuditEntry{}
 	filter := eventstore.Filter{County: request.County}
 	if request.Campaign != "" {
 		filter.AggregateKind, filter.AggregateID = domain.AggregateCampaign, request.Campaign
 	}
+	in := func(instant time.Time) bool { return !instant.Before(start) && !instant.After(end) }
 	for record, err := range l.parts.Store.Read(ctx, 0, filter) {
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if record.Position > size {
 			break
 		}
 		event := record.Event
-		if event.OccurredAt.Before(start) || event.OccurredAt.After(end) {
-			continue
-		}
 		amendment, ok := domain.AmendmentOf(event.Data)
 		if !ok {
 			continue
+		}
+		if !in(event.OccurredAt) {
+			position := targetPosition(event.Data)
+			if position == 0 || position > size {
+				continue
+			}
+			target, err := l.parts.Store.Get(ctx, position)
+			if err != nil {
+				return nil, false, fmt.Errorf("read the target of the %s at %d: %w", event.Type, record.Position, err)
+			}
+			if !in(target.Event.OccurredAt) {
+				continue
+			}
+			landed = true
 		}
 		changes = append(changes, projections.AuditEntry{Position: record.Position, EventID: event.ID.String(), Type: event.Type,
 			Actor: event.Actor, RecordedAt: event.RecordedAt, OccurredAt: event.OccurredAt, County: event.County,
 			Campaign: event.Aggregate.ID, Summary: projections.Describe(event.Data), Reason: amendment.Reason})
 	}
-	return changes, nil
+	return changes, landed, nil
+}
+
+// targetPosition is where the entry a void or correction changes sits in
+// the log (0 if it does not say).
+func targetPosition(payload domain.Payload) uint64 {
+	switch data := payload.(type) {
+	case domain.EntryVoided:
+		return data.TargetPosition
+	case *domain.EntryCorrected:
+		return data.TargetPosition
+	}
+	return 0
+}
+
+// ownMonth keeps the changes dated in the month, which is all a report
+// sealed ledger-report/1 or /2 listed.
+func ownMonth(changes []projections.AuditEntry, start, end time.Time) []projections.AuditEntry {
+	kept := []projections.AuditEntry{}
+	for _, change := range changes {
+		if !change.OccurredAt.Before(start) && !change.OccurredAt.After(end) {
+			kept = append(kept, change)
+		}
+	}
+	return kept
 }
 
 // figuresDigest is the SHA-256 of the report's figures and changes as
@@ -245,9 +304,9 @@ func ParseReportSeal(text string) (ReportSeal, error) {
 			version, _ = strconv.Atoi(number)
 		}
 	}
-	if version != reportSealFigures && version != reportSealTrend {
-		return ReportSeal{}, fmt.Errorf("not a report seal (%s%d or %s%d with six fields): %w", reportSealPrefix, reportSealFigures,
-			reportSealPrefix, reportSealTrend, domain.ErrInvalid)
+	if version < reportSealFigures || version > reportSealNewest {
+		return ReportSeal{}, fmt.Errorf("not a report seal (%s%d to %s%d with six fields): %w", reportSealPrefix, reportSealFigures,
+			reportSealPrefix, reportSealNewest, domain.ErrInvalid)
 	}
 	values := map[string]string{}
 	for _, field := range fields[1:] {
@@ -270,14 +329,15 @@ func ParseReportSeal(text string) (ReportSeal, error) {
 // It fails unless a checkpoint of that size with that root is signed, and
 // the figures' digest is the seal's. The caller checks the signature.
 func (l *Ledger) VerifyReport(ctx context.Context, seal ReportSeal) (*MonthReport, error) {
-	report, err := l.Report(ctx, ReportRequest{Month: seal.Month, County: seal.County, Campaign: seal.Campaign, Through: seal.Size})
+	report, err := l.Report(ctx, ReportRequest{Month: seal.Month, County: seal.County, Campaign: seal.Campaign, Through: seal.Size,
+		ownMonthChanges: seal.Version <= reportSealTrend})
 	if err != nil {
 		return nil, err
 	}
-	// A version 1 seal was printed without the trend (before trends, or
-	// for a report that has none), so the trend is neither compared nor
-	// shown as printed.
-	if seal.Version == reportSealFigures {
+	// A version 1 (or 3) seal was printed without the trend (before
+	// trends, or for a report that has none), so the trend is neither
+	// compared nor shown as printed.
+	if seal.Version == reportSealFigures || seal.Version == reportSealFigures+reportSealLanded {
 		report.Trend = nil
 	}
 	if root := base64.StdEncoding.EncodeToString(report.Checkpoint.Root[:]); root != seal.Root {

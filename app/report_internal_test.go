@@ -38,17 +38,18 @@ func TestReportDigestKeepsVersionOne(t *testing.T) {
 	}
 }
 
-// Seals of versions 1 and 2 are read, with their version; anything else
+// Seals of versions 1 to 4 are read, with their version; anything else
 // is not a seal.
 func TestParseReportSealVersions(t *testing.T) {
 	rest := " month=2022-06 county= campaign=general size=3 root=AAAA figures=00"
-	for text, version := range map[string]int{"ledger-report/1" + rest: 1, "ledger-report/2" + rest: 2} {
+	for text, version := range map[string]int{"ledger-report/1" + rest: 1, "ledger-report/2" + rest: 2,
+		"ledger-report/3" + rest: 3, "ledger-report/4" + rest: 4} {
 		seal, err := ParseReportSeal(text)
 		if err != nil || seal.Version != version || seal.Campaign != "general" || seal.Size != 3 {
 			t.Fatalf("%q: %+v, %v", text, seal, err)
 		}
 	}
-	for _, text := range []string{"ledger-report/3" + rest, "1" + rest, "ledger-report/1 month=2022-06"} {
+	for _, text := range []string{"ledger-report/5" + rest, "ledger-report/0" + rest, "1" + rest, "ledger-report/1 month=2022-06"} {
 		if _, err := ParseReportSeal(text); err == nil {
 			t.Fatalf("%q is read as a seal", text)
 		}

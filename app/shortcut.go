@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -29,23 +30,26 @@ type Shortcut struct {
 	// delivery, training or service spent.
 	Amount string `json:"amount"`
 	// Items is goods as "drinking-water:100:3000.00,sunscreen:50:1500".
-	Items        string `json:"items"`
-	DonorKind    string `json:"donor_kind"`
-	DonorOrg     string `json:"donor_org"`
-	DonorName    string `json:"donor_name"`
-	DonorPhone   string `json:"donor_phone"`
-	BankRef      string `json:"bank_ref"`
-	From         string `json:"from"`
-	Group        string `json:"group"`
-	SiteKind     string `json:"site_kind"`
-	SiteName     string `json:"site"`
-	Topic        string `json:"topic"`
-	Title        string `json:"title"`
-	Format       string `json:"format"`
-	Venue        string `json:"venue"`
-	Service      string `json:"service"`
-	Target       string `json:"target"`
-	Reason       string `json:"reason"`
+	Items      string `json:"items"`
+	DonorKind  string `json:"donor_kind"`
+	DonorOrg   string `json:"donor_org"`
+	DonorName  string `json:"donor_name"`
+	DonorPhone string `json:"donor_phone"`
+	BankRef    string `json:"bank_ref"`
+	From       string `json:"from"`
+	Group      string `json:"group"`
+	SiteKind   string `json:"site_kind"`
+	SiteName   string `json:"site"`
+	Topic      string `json:"topic"`
+	Title      string `json:"title"`
+	Format     string `json:"format"`
+	Venue      string `json:"venue"`
+	Service    string `json:"service"`
+	Target     string `json:"target"`
+	Reason     string `json:"reason"`
+	// ClosedPeriod (YYYY-MM) lets a void change a month finance has
+	// closed: the month the voided entry occurred in.
+	ClosedPeriod string `json:"closed_period"`
 	Headcount    int64  `json:"headcount"`
 	Participants int64  `json:"participants"`
 	Minutes      int64  `json:"minutes"`
@@ -90,6 +94,13 @@ func (l *Ledger) ShortcutEvent(ctx context.Context, shortcut Shortcut) (domain.E
 	if shortcut.Kind == "void" {
 		if _, err := uuid.Parse(shortcut.Target); err != nil {
 			bad("target", "%q is not an event id (a UUID)", shortcut.Target)
+		}
+	}
+	if shortcut.ClosedPeriod != "" {
+		if shortcut.Kind != "void" {
+			bad("closed_period", "is for a void only")
+		} else if _, err := time.ParseInLocation("2006-01", shortcut.ClosedPeriod, domain.Beijing); err != nil {
+			bad("closed_period", "%q is not a month YYYY-MM", shortcut.ClosedPeriod)
 		}
 	}
 	if len(problems) > 0 {
@@ -186,7 +197,7 @@ func (s *Shortcut) payload(money domain.Money, goods []domain.GoodsItem, cityCod
 		return domain.ServiceProvided{ServiceID: s.entityID("SV"), Campaign: s.Campaign, Kind: s.Service,
 			BeneficiaryGroup: s.Group, Count: s.Count, PersonTimes: s.PersonTimes, Site: site, Cost: money, Note: s.Note}, nil, nil
 	case "void":
-		return domain.EntryVoided{Campaign: s.Campaign, TargetEventID: s.Target, Reason: s.Reason}, nil, nil
+		return domain.EntryVoided{Campaign: s.Campaign, TargetEventID: s.Target, Reason: s.Reason, ClosedPeriod: s.ClosedPeriod}, nil, nil
 	}
 	return nil, nil, &domain.ValidationError{Violations: []domain.Violation{{Field: "kind",
 		Rule: "must be one of " + strings.Join(ShortcutKinds, ", ")}}}

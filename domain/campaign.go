@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -60,6 +61,9 @@ type campaignEntry struct {
 	// effect; 0 while the entry waits for its append to be acknowledged.
 	position          uint64
 	effectivePosition uint64
+	// occurred is when the entry occurred, in Unix seconds: the day and
+	// month its figures, and every void or correction of it, count in.
+	occurred int64
 }
 
 // NewCampaign returns the empty state of a campaign's aggregate.
@@ -316,6 +320,26 @@ func (c *Campaign) Decide(event *Event, validator Validator) error {
 	return c.checkEffect(change)
 }
 
+// TargetOccurredAt is when the entry a void or correction names occurred
+// (to the second): the totals count the change on that day, so it is the
+// month the change lands in. ok is false for a payload that is neither, or
+// for an entry the campaign does not hold (Decide refuses that).
+func (c *Campaign) TargetOccurredAt(payload Payload) (occurred time.Time, ok bool) {
+	amendment, ok := AmendmentOf(payload)
+	if !ok {
+		return time.Time{}, false
+	}
+	id, err := uuid.Parse(amendment.TargetEventID)
+	if err != nil {
+		return time.Time{}, false
+	}
+	target, ok := c.entries[id]
+	if !ok {
+		return time.Time{}, false
+	}
+	return time.Unix(target.occurred, 0), true
+}
+
 func (c *Campaign) activeTarget(field, id string) (*campaignEntry, error) {
 	targetID, err := uuid.Parse(id)
 	if err != nil {
@@ -546,7 +570,7 @@ func (c *Campaign) Apply(event Event, position uint64) {
 		c.figures(donation.key).receipts += donation.amount
 	}
 	c.entries[event.ID] = &campaignEntry{eventType: event.Type, county: event.County, payload: event.Data,
-		position: position, effectivePosition: position}
+		position: position, effectivePosition: position, occurred: event.OccurredAt.Unix()}
 	c.keyed.rememberKey(event, position)
 	if position > c.Version {
 		c.Version = position

@@ -727,6 +727,9 @@ func (p *Periods) Decide(event *Event, _ Validator) error {
 		if p.closed[data.Month] {
 			return rejectf("data.month", "%s is already closed", data.Month)
 		}
+		if err := checkMonthEnded(data.Month, event.RecordedAt); err != nil {
+			return err
+		}
 	case PeriodReopened:
 		if !p.closed[data.Month] {
 			return rejectf("data.month", "%s is not closed", data.Month)
@@ -744,6 +747,24 @@ func (p *Periods) Apply(event Event, position uint64) {
 		delete(p.closed, data.Month)
 	}
 	p.remember(event, position)
+}
+
+// checkMonthEnded refuses to close a month that has not ended, Beijing
+// time, when the close is recorded: a close says the month's figures are
+// final, and a month still under way (or not begun) will have entries in
+// it yet. Finance closes June from 1 July on. A close not stamped with
+// the time it is recorded at (zero) is not checked here.
+func checkMonthEnded(month string, recorded time.Time) error {
+	start, err := time.ParseInLocation("2006-01", month, Beijing)
+	if err != nil || recorded.IsZero() {
+		return nil // validation names a malformed month
+	}
+	end := start.AddDate(0, 1, 0)
+	if recorded.Before(end) {
+		return rejectf("data.month", "%s has not ended yet (it is %s in Beijing): a month can be closed once it has ended, "+
+			"from %s on", month, recorded.In(Beijing).Format("2006-01-02 15:04"), end.Format("2006-01-02"))
+	}
+	return nil
 }
 
 // MonthOf is the Beijing-time month an instant falls in.

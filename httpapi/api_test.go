@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -481,8 +482,13 @@ func TestFinanceRoutesAndRoles(t *testing.T) {
 	if got := call(t, "POST", server.URL+"/api/v1/events", finance, donation("k-1", "D-1", "1.00")); got.status != 403 {
 		t.Fatalf("finance recording a donation: %d %s", got.status, got.body)
 	}
-	if got := call(t, "POST", server.URL+"/api/v1/events", clerk, donation("k-1", "D-1", "5000.00")); got.status != 201 {
-		t.Fatalf("clerk recording a donation: %d %s", got.status, got.body)
+	recorded := call(t, "POST", server.URL+"/api/v1/events", clerk, donation("k-1", "D-1", "5000.00"))
+	if recorded.status != 201 {
+		t.Fatalf("clerk recording a donation: %d %s", recorded.status, recorded.body)
+	}
+	june := regexp.MustCompile(`"event_id":"([0-9a-f-]{36})"`).FindSubmatch(recorded.body)
+	if june == nil {
+		t.Fatalf("no event id in %s", recorded.body)
 	}
 	if got := call(t, "POST", server.URL+"/api/v1/events", finance, closeJune); got.status != 201 {
 		t.Fatalf("finance closing June: %d %s", got.status, got.body)
@@ -491,6 +497,21 @@ func TestFinanceRoutesAndRoles(t *testing.T) {
 	got := call(t, "POST", server.URL+"/api/v1/events", clerk, donation("k-2", "D-2", "1.00"))
 	if code, _ := got.errorOf(t); got.status != 422 || code != "rejected" || !strings.Contains(string(got.body), "2022-06 is closed") {
 		t.Fatalf("back-dated donation in a closed month: %d %s", got.status, got.body)
+	}
+	// A void dated in July still takes D-1 out of June: it must name June.
+	voidJune := `{"type":"entry_voided","county":"150626","occurred_at":"2022-07-01T08:00:00+08:00","data":{"campaign":"general",` +
+		`"target_event_id":"` + string(june[1]) + `","reason":"重复录入"%s}}`
+	got = call(t, "POST", server.URL+"/api/v1/events", clerk, fmt.Sprintf(voidJune, ""))
+	if got.status != 422 || !strings.Contains(string(got.body), "data.closed_period") || !strings.Contains(string(got.body), "2022-06, a closed month") {
+		t.Fatalf("void landing in a closed month, not naming it: %d %s", got.status, got.body)
+	}
+	if got := call(t, "POST", server.URL+"/api/v1/events", clerk, fmt.Sprintf(voidJune, `,"closed_period":"2022-06"`)); got.status != 201 {
+		t.Fatalf("void naming the closed month: %d %s", got.status, got.body)
+	}
+	// July has not ended (the server's clock says 1 July): it does not close.
+	got = call(t, "POST", server.URL+"/api/v1/events", finance, strings.ReplaceAll(closeJune, `"month":"2022-06"`, `"month":"2022-07"`))
+	if got.status != 422 || !strings.Contains(string(got.body), "2022-07 has not ended yet") {
+		t.Fatalf("closing July on 1 July: %d %s", got.status, got.body)
 	}
 	cases := []struct {
 		method, path, token, body string

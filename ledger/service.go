@@ -502,7 +502,7 @@ func (s *Service) decide(ctx context.Context, events []domain.Event, slots map[d
 					Position: use.position, Aggregate: use.aggregate}
 			}
 		}
-		err := s.checkPeriod(ctx, *event)
+		err := s.checkPeriod(ctx, *event, state)
 		if err == nil {
 			err = state.Decide(event, s.validator)
 		}
@@ -653,8 +653,14 @@ func prefixRule(err error, index int, earlier []domain.Event) error {
 }
 
 // checkPeriod refuses a campaign entry that occurred in a month finance has
-// closed, unless it is a void or correction that names that month.
-func (s *Service) checkPeriod(ctx context.Context, event domain.Event) error {
+// closed, unless it is a void or correction that names that month. A void
+// or correction changes the figures of the month its target occurred in
+// (the totals count it on the target's day, whenever it is dated), so that
+// month must be open or named too; naming the one month is all a change
+// may do, so one dated in a closed month that lands in another closed
+// month is refused either way. state is the campaign's state, which knows
+// when the target occurred.
+func (s *Service) checkPeriod(ctx context.Context, event domain.Event, state domain.Aggregate) error {
 	if event.Aggregate.Kind != domain.AggregateCampaign {
 		return nil
 	}
@@ -662,22 +668,52 @@ func (s *Service) checkPeriod(ctx context.Context, event domain.Event) error {
 	if err != nil {
 		return err
 	}
-	if !periods.MayHaveClosed() {
+	amendment, amends := domain.AmendmentOf(event.Data)
+	if !periods.MayHaveClosed() && amendment.ClosedPeriod == "" {
 		// Naming the month formats a time: not worth it for every entry
 		// of a ledger whose finance has closed no month yet.
 		return nil
 	}
 	month := domain.MonthOf(event.OccurredAt)
-	if !periods.Closed(month) {
-		return nil
-	}
-	amendment, _ := domain.AmendmentOf(event.Data)
 	named := amendment.ClosedPeriod
-	if named == month {
+	if periods.Closed(month) && named != month {
+		return &domain.RuleError{Field: "occurred_at", Rule: fmt.Sprintf("%s is closed by finance: record a void or correction "+
+			"that names closed_period %q, or ask finance to reopen the month", month, month)}
+	}
+	if !amends {
 		return nil
 	}
-	return &domain.RuleError{Field: "occurred_at", Rule: fmt.Sprintf("%s is closed by finance: record a void or correction "+
-		"that names closed_period %q, or ask finance to reopen the month", month, month)}
+	campaign, ok := state.(*domain.Campaign)
+	if !ok {
+		return nil
+	}
+	occurred, ok := campaign.TargetOccurredAt(event.Data)
+	if !ok {
+		return nil // no such entry: Decide says so
+	}
+	landsIn := domain.MonthOf(occurred)
+	what, change := "voided", "void"
+	if event.Type == domain.TypeEntryCorrected {
+		what, change = "corrected", "correction"
+	}
+	if periods.Closed(landsIn) && named != landsIn {
+		if named == "" {
+			return &domain.RuleError{Field: "data.closed_period", Rule: fmt.Sprintf("the %s entry occurred in %s, a closed month, "+
+				"and the change counts there: name it in closed_period (%q) to change it deliberately, or ask finance to reopen the month",
+				what, landsIn, landsIn)}
+		}
+		rule := fmt.Sprintf("the %s entry occurred in %s, a closed month, and the change counts there, not in %s: "+
+			"name %q to change it deliberately", what, landsIn, named, landsIn)
+		if periods.Closed(month) {
+			rule += fmt.Sprintf(", and date the %s in an open month (%s is closed too)", change, month)
+		}
+		return &domain.RuleError{Field: "data.closed_period", Rule: rule}
+	}
+	if named != "" && named != landsIn && named != month {
+		return &domain.RuleError{Field: "data.closed_period", Rule: fmt.Sprintf("names %s, but the %s entry occurred in %s "+
+			"and this entry in %s: name the closed month the change lands in, %s, or leave it out", named, what, landsIn, month, landsIn)}
+	}
+	return nil
 }
 
 // closedPeriods returns the periods state, read again when it is older than

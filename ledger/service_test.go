@@ -229,6 +229,59 @@ func TestClosedMonthRefusesBackDatedEntries(t *testing.T) {
 	record(t, service, backDated)
 }
 
+// A void or correction dated in an open month still changes the month its
+// target occurred in (the totals count it there): if that month is
+// closed, it must name it.
+func TestClosedMonthRefusesChangesThatLandInIt(t *testing.T) {
+	service, store := newLedger(t)
+	june := time.Date(2022, 6, 20, 10, 0, 0, 0, domain.Beijing)
+	first, second := eventstoretest.Donation("general", "150626", "D-1", 100000), eventstoretest.Donation("general", "150626", "D-2", 5000)
+	first.OccurredAt, second.OccurredAt = june, june
+	results := record(t, service, first, second)
+	record(t, service, domain.Event{Type: domain.TypePeriodClosed, County: "150600", OccurredAt: eventstoretest.Clock(), Actor: "finance",
+		Data: domain.PeriodClosed{Month: "2022-06"}})
+	// Dated 1 July, an open month, but it takes D-1 out of June.
+	voidToday := void("general", "150626", results[0].EventID.String())
+	err := refused(t, service, store, domain.ErrRejected, voidToday)
+	if !strings.Contains(err.Error(), "data.closed_period") || !strings.Contains(err.Error(), "occurred in 2022-06, a closed month") {
+		t.Fatalf("err = %v, want it to name data.closed_period and the closed month", err)
+	}
+	// Naming another month is no way round it.
+	wrong := voidToday
+	wrong.Data = domain.EntryVoided{Campaign: "general", TargetEventID: results[0].EventID.String(), Reason: "录入错误", ClosedPeriod: "2022-05"}
+	refused(t, service, store, domain.ErrRejected, wrong)
+	replacement, _ := json.Marshal(domain.DonationReceived{DonationID: "D-2", Campaign: "general", DonorKind: "enterprise",
+		DonorOrg: "鄂尔多斯市某能源有限公司", Form: domain.FormMoney, Amount: 6000})
+	correction := domain.Event{Type: domain.TypeEntryCorrected, County: "150626", OccurredAt: eventstoretest.Clock(), Actor: "finance",
+		Data: &domain.EntryCorrected{Campaign: "general", TargetEventID: results[1].EventID.String(), Reason: "金额有误", Replacement: replacement}}
+	err = refused(t, service, store, domain.ErrRejected, correction)
+	if !strings.Contains(err.Error(), "the corrected entry occurred in 2022-06") {
+		t.Fatalf("err = %v, want it to say the corrected entry's month is closed", err)
+	}
+	// Named, both land in June deliberately.
+	named := voidToday
+	named.Data = domain.EntryVoided{Campaign: "general", TargetEventID: results[0].EventID.String(), Reason: "录入错误", ClosedPeriod: "2022-06"}
+	record(t, service, named)
+	correction.Data.(*domain.EntryCorrected).ClosedPeriod = "2022-06"
+	record(t, service, correction)
+}
+
+// A month can be closed once it has ended (Beijing time), not before.
+func TestOnlyAnEndedMonthCloses(t *testing.T) {
+	service, store := newLedger(t) // its clock: 2022-07-01 09:00 Beijing
+	closing := func(month string) domain.Event {
+		return domain.Event{Type: domain.TypePeriodClosed, County: "150600", OccurredAt: eventstoretest.Clock(), Actor: "finance",
+			Data: domain.PeriodClosed{Month: month}}
+	}
+	for _, month := range []string{"2022-07", "2022-08", "2027-01"} {
+		err := refused(t, service, store, domain.ErrRejected, closing(month))
+		if !strings.Contains(err.Error(), "data.month") || !strings.Contains(err.Error(), month+" has not ended yet") {
+			t.Fatalf("closing %s: err = %v, want it to name the month and the rule", month, err)
+		}
+	}
+	record(t, service, closing("2022-06"))
+}
+
 // Thirty-two writers, each its own service as if in its own process, spend
 // from one county pot at once: conflicts are retried, nothing overspends, and
 // the totals are exact.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -477,4 +478,38 @@ func TestVersion(t *testing.T) {
 	if !strings.Contains(out.stdout, runtime.GOOS+"/"+runtime.GOARCH) {
 		t.Fatalf("version does not name the target:\n%s", out.stdout)
 	}
+}
+
+// A void dated today of an entry of a closed month changes that month: it
+// is refused unless --closed-period names the month, and then the month's
+// report, printed again, lists it (sealed ledger-report/3), while the one
+// printed before it still verifies. A month not yet ended does not close.
+func TestEndToEndVoidLandsInClosedMonth(t *testing.T) {
+	data := t.TempDir()
+	recorded := runLedger(t, "", "record", "donation", "--data", data, "--campaign", "general", "--county", "150626",
+		"--amount", "5000.00", "--donor-org", "某公司", "--occurred-at", "2022-06-10")
+	recorded.expect(t, 0, "recorded donation_received")
+	id := regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`).FindString(recorded.stdout)
+	runLedger(t, "", "period", "close", "2099-01", "--data", data).expect(t, 1, "2099-01 has not ended yet", "once it has ended")
+	runLedger(t, "", "period", "close", "2022-06", "--data", data).expect(t, 0, "period_closed", "checkpoint of")
+	before := filepath.Join(t.TempDir(), "before.html")
+	runLedger(t, "", "report", "--data", data, "--month", "2022-06", "--out", before).expect(t, 0, "ledger-report/1 ")
+	runLedger(t, "", "record", "void", "--data", data, "--target", id, "--reason", "重复录入").
+		expect(t, 1, "data.closed_period", "occurred in 2022-06, a closed month")
+	runLedger(t, "", "record", "void", "--data", data, "--target", id, "--reason", "重复录入", "--closed-period", "June").
+		expect(t, 2, "--closed-period")
+	runLedger(t, "", "record", "void", "--data", data, "--target", id, "--reason", "重复录入", "--closed-period", "2022-06").
+		expect(t, 0, "recorded entry_voided")
+	runLedger(t, "", "checkpoint", "--data", data).expect(t, 0)
+	after := filepath.Join(t.TempDir(), "after.html")
+	runLedger(t, "", "report", "--data", data, "--month", "2022-06", "--out", after).expect(t, 0, "ledger-report/3 ")
+	content, err := os.ReadFile(after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(content), "重复录入") || strings.Contains(string(content), "本月无作废或更正") {
+		t.Fatal("June's report does not list the void that landed in it")
+	}
+	runLedger(t, "", "verify-report", before, "--data", data).expect(t, 0, "OK")
+	runLedger(t, "", "verify-report", after, "--data", data).expect(t, 0, "OK")
 }

@@ -67,7 +67,8 @@ func (c *call) recordLines(use *app.Ledger, lines []ledger.Line, skipInvalid boo
 
 // shortcutFlagNames names the flag behind each field of a shortcut's errors.
 var shortcutFlagNames = map[string]string{"amount": "--amount", "items": "--items", "occurred_at": "--occurred-at",
-	"key": "--key", "target": "--target", "kind": "KIND"}
+	"key": "--key", "target": "--target", "kind": "KIND",
+	"closed_period": "--closed-period"}
 
 // registerShortcut binds the flags of `ledger record KIND` to the entry's
 // fields.
@@ -101,6 +102,7 @@ func registerShortcut(flags *flag.FlagSet, s *app.Shortcut) {
 	flags.Int64Var(&s.PersonTimes, "person-times", 0, "service: person-times served (人次)")
 	flags.StringVar(&s.Target, "target", "", "void: id of the event to void")
 	flags.StringVar(&s.Reason, "reason", "", "void: why")
+	flags.StringVar(&s.ClosedPeriod, "closed-period", "", "void: YYYY-MM, the closed month the voided entry occurred in, to change it deliberately")
 }
 
 // recordShortcut is `ledger record KIND`: one entry of that kind from
