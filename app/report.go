@@ -60,7 +60,8 @@ type MonthReport struct {
 // ReportSeal is a printed report's seal, read back.
 type ReportSeal struct {
 	// Version is the seal's format: 1 binds the month's figures and
-	// changes, 2 also the campaign's trend.
+	// changes, 2 also the campaign's trend, 3 every figure the page prints
+	// (the trend too, when there is one).
 	Version                 int
 	Month, County, Campaign string
 	Size                    uint64
@@ -74,15 +75,23 @@ var ErrReportMismatch = errors.New("the report does not match the signed log")
 // reportSealPrefix starts every seal, followed by its version.
 const reportSealPrefix = "ledger-report/"
 
-// Seal versions: a report without a trend (the whole federation's, or
-// any printed before trends existed) is sealed as version 1, whose digest
-// is unchanged, so every seal printed so far still verifies; a campaign
-// report with its trend is sealed as version 2, whose digest covers the
-// trend too.
+// Seal versions. Version 1 sealed a report without a trend and version 2
+// one with its trend; their pages were checked only in the region table
+// and the trend, and such seals still verify as they did. Every report is
+// now sealed as version 3, whose page binds every figure it prints (the
+// groups, goods, services, voids and corrections and the footer too) and
+// whose digest covers its version, so a page cannot pass for an older one
+// by rewriting the seal's version and dropping its bound cells: the older
+// digest is of data the page does not print (event IDs, pledges), which
+// an editor of the page alone cannot compute.
 const (
 	reportSealFigures = 1
-	reportSealTrend   = 2
+	reportSealEvery   = 3
 )
+
+// ReportSealEvery is the seal version whose page binds every figure it
+// prints; VerifyPrinted checks such a page cell by cell.
+const ReportSealEvery = reportSealEvery
 
 // Report is the monthly report, bound to the newest signed checkpoint (or
 // to request.Through). Errors name the fields month, county and campaign.
@@ -131,15 +140,11 @@ func (l *Ledger) Report(ctx context.Context, request ReportRequest) (*MonthRepor
 			return nil, err
 		}
 	}
-	digest, err := figuresDigest(report)
+	digest, err := figuresDigest(report, reportSealEvery)
 	if err != nil {
 		return nil, err
 	}
-	version := reportSealFigures
-	if len(report.Trend) > 0 {
-		version = reportSealTrend
-	}
-	report.Seal = strings.Join([]string{reportSealPrefix + strconv.Itoa(version), "month=" + request.Month, "county=" + request.County,
+	report.Seal = strings.Join([]string{reportSealPrefix + strconv.Itoa(reportSealEvery), "month=" + request.Month, "county=" + request.County,
 		"campaign=" + request.Campaign, "size=" + strconv.FormatUint(size, 10),
 		"root=" + base64.StdEncoding.EncodeToString(checkpoint.Root[:]), "figures=" + digest}, " ")
 	return report, nil
@@ -219,16 +224,22 @@ func (l *Ledger) monthChanges(ctx context.Context, request ReportRequest, start,
 }
 
 // figuresDigest is the SHA-256 of the report's figures and changes as
-// JSON: what the seal binds.
-func figuresDigest(report *MonthReport) (string, error) {
+// JSON: what a seal of the version binds.
+func figuresDigest(report *MonthReport, version int) (string, error) {
 	// The trend is left out when empty, so a report without one has the
-	// digest version 1 gave it.
+	// digest version 1 gave it; versions 1 and 2 name no version, so their
+	// digests are the ones printed before version 3.
+	sealed := ""
+	if version >= reportSealEvery {
+		sealed = reportSealPrefix + strconv.Itoa(version)
+	}
 	content, err := json.Marshal(struct {
+		Seal    string                   `json:"seal,omitempty"`
 		Rows    []projections.Row        `json:"rows"`
 		All     []projections.Row        `json:"all"`
 		Changes []projections.AuditEntry `json:"changes"`
 		Trend   []projections.Row        `json:"trend,omitempty"`
-	}{report.Rows, report.All, report.Changes, report.Trend})
+	}{sealed, report.Rows, report.All, report.Changes, report.Trend})
 	if err != nil {
 		return "", err
 	}
@@ -245,9 +256,9 @@ func ParseReportSeal(text string) (ReportSeal, error) {
 			version, _ = strconv.Atoi(number)
 		}
 	}
-	if version != reportSealFigures && version != reportSealTrend {
-		return ReportSeal{}, fmt.Errorf("not a report seal (%s%d or %s%d with six fields): %w", reportSealPrefix, reportSealFigures,
-			reportSealPrefix, reportSealTrend, domain.ErrInvalid)
+	if version < reportSealFigures || version > reportSealEvery {
+		return ReportSeal{}, fmt.Errorf("not a report seal (%s%d to %s%d with six fields): %w", reportSealPrefix, reportSealFigures,
+			reportSealPrefix, reportSealEvery, domain.ErrInvalid)
 	}
 	values := map[string]string{}
 	for _, field := range fields[1:] {
@@ -284,7 +295,7 @@ func (l *Ledger) VerifyReport(ctx context.Context, seal ReportSeal) (*MonthRepor
 		return report, fmt.Errorf("the report names root %s for %d events, but the signed checkpoint of that size says %s: %w",
 			seal.Root, seal.Size, root, ErrReportMismatch)
 	}
-	digest, err := figuresDigest(report)
+	digest, err := figuresDigest(report, seal.Version)
 	if err != nil {
 		return nil, err
 	}

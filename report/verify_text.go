@@ -39,17 +39,19 @@ func VerifiedText(out io.Writer, verified integrity.Report, trusted int, witness
 // (CheckPrinted). What is not a readable file is taken for a seal, since
 // a seal typed in from paper names no file.
 func VerifyPrinted(fileOrSeal string, verify func(seal string) (*app.MonthReport, error)) (*app.MonthReport, error) {
-	seal, printed := fileOrSeal, map[string]string(nil)
+	seal, fromPage := fileOrSeal, false
+	var printed Printed
 	if page, err := os.ReadFile(fileOrSeal); err == nil {
-		if seal, printed, err = ReadPrinted(page); err != nil {
+		if printed, err = ReadPrinted(page); err != nil {
 			return nil, fmt.Errorf("%s: %w", fileOrSeal, err)
 		}
+		seal, fromPage = printed.Seal, true
 	}
 	monthly, err := verify(seal)
 	if err != nil {
 		return nil, err
 	}
-	if printed != nil {
+	if fromPage {
 		if err := CheckPrinted(monthly, printed); err != nil {
 			return nil, err
 		}
