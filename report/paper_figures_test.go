@@ -150,6 +150,11 @@ func TestEveryPrintedFigureIsChecked(t *testing.T) {
 	if err := report.CheckPrinted(monthly, stripped); !errors.As(err, &mismatch) || !mismatch.Missing || mismatch.Key != "groups/construction-workers/people" {
 		t.Errorf("a page whose group cell lost its key: %v", err)
 	}
+	extra := strings.Replace(page.String(), `</td></tr></tbody></table></section>`,
+		`</td></tr><tr><td>出租车司机</td><td class="num" data-key="groups/taxi-drivers/people">5</td></tr></tbody></table></section>`, 1)
+	if added, err := report.ReadPrinted([]byte(extra)); err != nil || !errors.As(report.CheckPrinted(monthly, added), &mismatch) || !mismatch.Extra {
+		t.Errorf("a page with a group the log does not have: %v, %v", err, mismatch)
+	}
 	twice := strings.Replace(page.String(), `<td class="num" data-key="groups/construction-workers/people">120</td>`,
 		`<td class="num" data-key="groups/construction-workers/people">1200</td><td class="num" data-key="groups/construction-workers/people">120</td>`, 1)
 	if _, err := report.ReadPrinted([]byte(twice)); !errors.As(err, &mismatch) || !mismatch.Twice {
@@ -230,6 +235,46 @@ func TestOldSealsStillVerify(t *testing.T) {
 		if err := report.CheckPrinted(monthly, asV3); !errors.As(err, &mismatch) || !mismatch.Missing {
 			t.Errorf("%s under a version 3 seal: %v", old.file, err)
 		}
+	}
+}
+
+// TestCatalogNamesAreNotCompared: the names a page prints from the
+// catalog (a group's) and the time its checkpoint was signed are not
+// figures of the log: a page printed under a catalog that named a group
+// otherwise, or signed at another time under a checkpoint of the same
+// size, still passes, while its figures are still compared.
+func TestCatalogNamesAreNotCompared(t *testing.T) {
+	monthly := everyTableMonth()
+	catalog := domain.DefaultCatalog()
+	for i, group := range catalog.BeneficiaryGroups {
+		if group.Code == "construction-workers" {
+			catalog.BeneficiaryGroups[i].ZH = "建筑工人"
+		}
+	}
+	var page bytes.Buffer
+	if err := report.Paper(&page, monthly, catalog, "zh"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(page.String(), `>建筑工人<`) {
+		t.Fatal("the page does not use the catalog's name")
+	}
+	if strings.Count(page.String(), "2022-07-01 08:00:00") != 1 {
+		t.Fatal("the footer does not print the checkpoint's time once")
+	}
+	signed := strings.Replace(page.String(), "2022-07-01 08:00:00", "2022-07-02 09:00:00", 1)
+	printed, err := report.ReadPrinted([]byte(signed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := report.CheckPrinted(monthly, printed); err != nil {
+		t.Fatalf("a page under a renamed group, signed at another time: %v", err)
+	}
+	edited, err := report.ReadPrinted([]byte(strings.Replace(signed, `people">120<`, `people">121<`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := report.CheckPrinted(monthly, edited); err == nil || !strings.Contains(err.Error(), "groups/建筑工人 people: printed 121, the log says 120") {
+		t.Fatalf("an edited figure under a renamed group: %v", err)
 	}
 }
 
