@@ -301,3 +301,13 @@ func TestServiceKindsAreNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintedPageHasALimit: a file larger than any report is refused
+// before it is searched for figures.
+func TestPrintedPageHasALimit(t *testing.T) {
+	_, page := printedMonth(t)
+	large := append(page, bytes.Repeat([]byte(" "), 16<<20)...)
+	if _, err := report.ReadPrinted(large); !errors.Is(err, app.ErrReportMismatch) || !strings.Contains(err.Error(), "more than a report's") {
+		t.Fatalf("a page of %d bytes: %v", len(large), err)
+	}
+}
