@@ -103,11 +103,12 @@ var figureColumns = []struct {
 // from the log: the region table, the trend's table and chart, people by
 // group, goods delivered (quantity and value), services by kind, every
 // cell of the voids and corrections (their reasons too), the report's
-// month and the checkpoint the footer names (its size, root and signer;
-// not the time it was signed, since the log may hold several checkpoints
-// of one size and verify-report takes the newest). The names of regions, groups,
-// items and units come from the catalog, not the log, and are not
-// compared: the cells' keys carry the codes they name.
+// month and the checkpoint the footer names (its size, root and signer).
+// Not compared: the time that checkpoint was signed, since the log may
+// hold several checkpoints of one size and verify-report takes the
+// newest; the chart's axis ticks, a scale drawn from the figures' range;
+// and the names of regions, groups, items and units, which come from the
+// catalog rather than the log (the cells' keys carry the codes they name).
 func PrintedFigures(report *app.MonthReport, lang string) map[string]string {
 	figures := regionAndTrendFigures(report)
 	for _, row := range report.Trend {
