@@ -433,7 +433,9 @@ type paperData struct {
 // header, the figures by region, people reached by group, goods delivered,
 // services by kind, the month's voids and corrections with their reasons,
 // and a footer binding the page to the signed log, with the seal as text,
-// in a QR code and in a <meta> element.
+// in a QR code and in a <meta> element. Every figure it prints from the
+// log is in a cell whose data-key names it (PrintedFigures), for
+// verify-report to read back and compare.
 func Paper(out io.Writer, report *app.MonthReport, catalog *domain.Catalog, lang string) error {
 	text, ok := paperTexts[lang]
 	if !ok {
