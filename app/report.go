@@ -63,7 +63,8 @@ type MonthReport struct {
 // ReportSeal is a printed report's seal, read back.
 type ReportSeal struct {
 	// Version is the seal's format: 1 binds the month's figures and
-	// changes, 2 also the campaign's trend.
+	// changes, 2 also the campaign's trend, 3 every figure the page prints
+	// (the trend too, when there is one).
 	Version                 int
 	Month, County, Campaign string
 	Size                    uint64
@@ -77,22 +78,27 @@ var ErrReportMismatch = errors.New("the report does not match the signed log")
 // reportSealPrefix starts every seal, followed by its version.
 const reportSealPrefix = "ledger-report/"
 
-// Seal versions: a report without a trend (the whole federation's, or
-// any printed before trends existed) is sealed as version 1, whose digest
-// is unchanged, so every seal printed so far still verifies; a campaign
-// report with its trend is sealed as version 2, whose digest covers the
-// trend too.
-// A report that lists a void or correction dated in another month but
-// landing in this one (its target occurred here) is sealed as version 3
-// (no trend) or 4 (trend): reports sealed 1 or 2 listed only those dated
-// in the month, and still verify so; a report with no such change lists
-// the same and keeps 1 or 2.
+// Seal versions. Version 1 sealed a report without a trend and version 2
+// one with its trend; their pages were checked only in the region table
+// and the trend, and they listed only the voids and corrections dated in
+// the month; such seals still verify as they did. Every report is now
+// sealed as version 3: its page binds every figure it prints (the groups,
+// goods, services, voids and corrections and the footer too), it also
+// lists the voids and corrections dated later that land in the month
+// (their targets occurred in it), and its digest covers its version, so
+// a page cannot pass for an older one by rewriting the seal's version and
+// dropping its bound cells: the older digest is of data the page does not
+// print (event IDs, pledges), which an editor of the page alone cannot
+// compute.
 const (
 	reportSealFigures = 1
 	reportSealTrend   = 2
-	reportSealLanded  = 2
-	reportSealNewest  = reportSealTrend + reportSealLanded
+	reportSealEvery   = 3
 )
+
+// ReportSealEvery is the seal version whose page binds every figure it
+// prints; VerifyPrinted checks such a page cell by cell.
+const ReportSealEvery = reportSealEvery
 
 // Report is the monthly report, bound to the newest signed checkpoint (or
 // to request.Through). Errors name the fields month, county and campaign.
@@ -133,31 +139,24 @@ func (l *Ledger) Report(ctx context.Context, request ReportRequest) (*MonthRepor
 			report.All = append(report.All, row)
 		}
 	}
-	changes, landed, err := l.monthChanges(ctx, request, start, end, size)
+	changes, err := l.monthChanges(ctx, request, start, end, size)
 	if err != nil {
 		return nil, err
 	}
 	report.Changes = changes
 	if request.ownMonthChanges {
-		report.Changes, landed = ownMonth(changes, start, end), false
+		report.Changes = ownMonth(changes, start, end)
 	}
 	if request.Campaign != "" {
 		if report.Trend, err = l.campaignTrend(ctx, request, end, size); err != nil {
 			return nil, err
 		}
 	}
-	digest, err := figuresDigest(report)
+	digest, err := figuresDigest(report, reportSealEvery)
 	if err != nil {
 		return nil, err
 	}
-	version := reportSealFigures
-	if len(report.Trend) > 0 {
-		version = reportSealTrend
-	}
-	if landed {
-		version += reportSealLanded
-	}
-	report.Seal = strings.Join([]string{reportSealPrefix + strconv.Itoa(version), "month=" + request.Month, "county=" + request.County,
+	report.Seal = strings.Join([]string{reportSealPrefix + strconv.Itoa(reportSealEvery), "month=" + request.Month, "county=" + request.County,
 		"campaign=" + request.Campaign, "size=" + strconv.FormatUint(size, 10),
 		"root=" + base64.StdEncoding.EncodeToString(checkpoint.Root[:]), "figures=" + digest}, " ")
 	return report, nil
@@ -211,10 +210,9 @@ func (l *Ledger) campaignTrend(ctx context.Context, request ReportRequest, end t
 // reasons: those dated in the month, and those of entries that occurred
 // in the month, whenever dated (the totals count a change on its
 // target's day, so a void dated in December of a June entry lands in
-// June). landed says whether any is of the second kind only.
-func (l *Ledger) monthChanges(ctx context.Context, request ReportRequest, start, end time.Time, size uint64) (
-	changes []projections.AuditEntry, landed bool, err error) {
-	changes = []projections.AuditEntry{}
+// June).
+func (l *Ledger) monthChanges(ctx context.Context, request ReportRequest, start, end time.Time, size uint64) ([]projections.AuditEntry, error) {
+	changes := []projections.AuditEntry{}
 	filter := eventstore.Filter{County: request.County}
 	if request.Campaign != "" {
 		filter.AggregateKind, filter.AggregateID = domain.AggregateCampaign, request.Campaign
@@ -222,7 +220,7 @@ func (l *Ledger) monthChanges(ctx context.Context, request ReportRequest, start,
 	in := func(instant time.Time) bool { return !instant.Before(start) && !instant.After(end) }
 	for record, err := range l.parts.Store.Read(ctx, 0, filter) {
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		if record.Position > size {
 			break
@@ -239,18 +237,17 @@ func (l *Ledger) monthChanges(ctx context.Context, request ReportRequest, start,
 			}
 			target, err := l.parts.Store.Get(ctx, position)
 			if err != nil {
-				return nil, false, fmt.Errorf("read the target of the %s at %d: %w", event.Type, record.Position, err)
+				return nil, fmt.Errorf("read the target of the %s at %d: %w", event.Type, record.Position, err)
 			}
 			if !in(target.Event.OccurredAt) {
 				continue
 			}
-			landed = true
 		}
 		changes = append(changes, projections.AuditEntry{Position: record.Position, EventID: event.ID.String(), Type: event.Type,
 			Actor: event.Actor, RecordedAt: event.RecordedAt, OccurredAt: event.OccurredAt, County: event.County,
 			Campaign: event.Aggregate.ID, Summary: projections.Describe(event.Data), Reason: amendment.Reason})
 	}
-	return changes, landed, nil
+	return changes, nil
 }
 
 // targetPosition is where the entry a void or correction changes sits in
@@ -278,16 +275,22 @@ func ownMonth(changes []projections.AuditEntry, start, end time.Time) []projecti
 }
 
 // figuresDigest is the SHA-256 of the report's figures and changes as
-// JSON: what the seal binds.
-func figuresDigest(report *MonthReport) (string, error) {
+// JSON: what a seal of the version binds.
+func figuresDigest(report *MonthReport, version int) (string, error) {
 	// The trend is left out when empty, so a report without one has the
-	// digest version 1 gave it.
+	// digest version 1 gave it; versions 1 and 2 name no version, so their
+	// digests are the ones printed before version 3.
+	sealed := ""
+	if version >= reportSealEvery {
+		sealed = reportSealPrefix + strconv.Itoa(version)
+	}
 	content, err := json.Marshal(struct {
+		Seal    string                   `json:"seal,omitempty"`
 		Rows    []projections.Row        `json:"rows"`
 		All     []projections.Row        `json:"all"`
 		Changes []projections.AuditEntry `json:"changes"`
 		Trend   []projections.Row        `json:"trend,omitempty"`
-	}{report.Rows, report.All, report.Changes, report.Trend})
+	}{sealed, report.Rows, report.All, report.Changes, report.Trend})
 	if err != nil {
 		return "", err
 	}
@@ -304,9 +307,9 @@ func ParseReportSeal(text string) (ReportSeal, error) {
 			version, _ = strconv.Atoi(number)
 		}
 	}
-	if version < reportSealFigures || version > reportSealNewest {
+	if version < reportSealFigures || version > reportSealEvery {
 		return ReportSeal{}, fmt.Errorf("not a report seal (%s%d to %s%d with six fields): %w", reportSealPrefix, reportSealFigures,
-			reportSealPrefix, reportSealNewest, domain.ErrInvalid)
+			reportSealPrefix, reportSealEvery, domain.ErrInvalid)
 	}
 	values := map[string]string{}
 	for _, field := range fields[1:] {
@@ -334,17 +337,17 @@ func (l *Ledger) VerifyReport(ctx context.Context, seal ReportSeal) (*MonthRepor
 	if err != nil {
 		return nil, err
 	}
-	// A version 1 (or 3) seal was printed without the trend (before
-	// trends, or for a report that has none), so the trend is neither
-	// compared nor shown as printed.
-	if seal.Version == reportSealFigures || seal.Version == reportSealFigures+reportSealLanded {
+	// A version 1 seal was printed without the trend (before trends, or
+	// for a report that has none), so the trend is neither compared nor
+	// shown as printed.
+	if seal.Version == reportSealFigures {
 		report.Trend = nil
 	}
 	if root := base64.StdEncoding.EncodeToString(report.Checkpoint.Root[:]); root != seal.Root {
 		return report, fmt.Errorf("the report names root %s for %d events, but the signed checkpoint of that size says %s: %w",
 			seal.Root, seal.Size, root, ErrReportMismatch)
 	}
-	digest, err := figuresDigest(report)
+	digest, err := figuresDigest(report, seal.Version)
 	if err != nil {
 		return nil, err
 	}

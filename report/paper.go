@@ -37,6 +37,9 @@ type paperText struct {
 	Services, PersonTimes, ByGroup, Group, People, Delivered, Item, Quantity, Value, ByKind, Kind, Count string
 	Changes, NoChanges, Position, Type, Occurred, Actor, Reason, What, Binding, Verify, Money            string
 	Trend, TrendDesc, TrendNote, Month, MoneyAxis, PeopleAxis                                            string
+	// ServiceKinds name the kinds of service (domain.ServiceHealthCheckup
+	// and the others) as the dashboard does (httpapi/web/texts.js).
+	ServiceKinds map[string]string
 }
 
 var paperTexts = map[string]paperText{
@@ -47,10 +50,12 @@ var paperTexts = map[string]paperText{
 		ByGroup: "受益群体", Group: "群体", People: "人数", Delivered: "配送物资", Item: "物资", Quantity: "数量", Value: "价值（元）",
 		ByKind: "服务项目", Kind: "项目", Count: "次数", Changes: "本月作废与更正", NoChanges: "本月无作废或更正。",
 		Position: "序号", Type: "类型", Occurred: "发生时间", Actor: "录入人", Reason: "原因", What: "内容",
-		Binding: "本报告依据账本前 %d 条记录（默克尔树根 %s），与 %s 于 %s 签署的检查点一致。",
+		Binding: "本报告依据账本前 %s 条记录（默克尔树根 %s），与 %s 于 %s 签署的检查点一致。",
 		Verify:  "核验：ledger verify-report 本文件 --data 数据目录（或扫描二维码取得校验码）。", Money: "金额单位：元",
 		Trend: "本活动逐月趋势", TrendDesc: "每月两根柱为收到捐款与支出（元，左轴），折线为受益人数（人，右轴），自活动首月至本报告期。",
-		TrendNote: "本图按下表数字绘制；表中数字与上表一样受页脚校验码约束。", Month: "月份", MoneyAxis: "元", PeopleAxis: "人"},
+		TrendNote: "本图按下表数字绘制；表中数字与上表一样受页脚校验码约束。", Month: "月份", MoneyAxis: "元", PeopleAxis: "人",
+		ServiceKinds: map[string]string{domain.ServiceHealthCheckup: "送健康（体检）", domain.ServiceLegalConsultation: "送法律（咨询）",
+			domain.ServiceVisit: "走访慰问", domain.ServiceStationOpened: "服务站点", domain.ServiceGeneralAssistance: "其他帮扶"}},
 	"en": {Lang: "en", Title: "Monthly report of worker services", Union: "Ordos Federation of Trade Unions", Period: "Period",
 		Scope: "Scope", AllRegions: "all regions", AllCampaigns: "all campaigns", Campaign: "Campaign", Region: "Region", Total: "Total",
 		Received: "Received", Goods: "Goods donated", AllocatedIn: "Allocated in", AllocatedOut: "Allocated out", Spent: "Spent",
@@ -59,11 +64,13 @@ var paperTexts = map[string]paperText{
 		Delivered: "Goods delivered", Item: "Item", Quantity: "Quantity", Value: "Value (yuan)", ByKind: "Services by kind",
 		Kind: "Kind", Count: "Count", Changes: "Voids and corrections of the month", NoChanges: "No void or correction this month.",
 		Position: "Position", Type: "Type", Occurred: "Occurred", Actor: "Recorded by", Reason: "Reason", What: "What",
-		Binding: "This report is what the ledger's first %d events say (Merkle root %s), as the checkpoint %s signed at %s commits to.",
+		Binding: "This report is what the ledger's first %s events say (Merkle root %s), as the checkpoint %s signed at %s commits to.",
 		Verify:  "Verify: ledger verify-report this-file --data DIR (or scan the QR code for the seal).", Money: "Amounts in yuan",
 		Trend: "The campaign month by month", TrendDesc: "Two bars a month, money received and spent (yuan, left axis), and a line of people reached (right axis), from the campaign's first month to this report's.",
 		TrendNote: "The chart draws the figures of the table below; the seal in the footer binds them like every other figure.",
-		Month:     "Month", MoneyAxis: "yuan", PeopleAxis: "people"},
+		Month:     "Month", MoneyAxis: "yuan", PeopleAxis: "people",
+		ServiceKinds: map[string]string{domain.ServiceHealthCheckup: "Health checkups", domain.ServiceLegalConsultation: "Legal consultations",
+			domain.ServiceVisit: "Visits", domain.ServiceStationOpened: "Service stations opened", domain.ServiceGeneralAssistance: "Other assistance"}},
 }
 
 // PaperLanguages are the languages a printed report comes in.
@@ -89,17 +96,60 @@ var figureColumns = []struct {
 	{"person_times", func(t paperText) string { return t.PersonTimes }, func(f projections.Figures) string { return Count(f.PersonTimes) }},
 }
 
-// PrintedFigures are the figure cells a report prints, by key
-// ("150626/received", "all/spent"): what verify-report compares.
-func PrintedFigures(report *app.MonthReport) map[string]string {
+// PrintedFigures are the figures a report prints in lang, by the key of
+// the cell that prints each ("150626/received", "groups/<code>/people"):
+// what verify-report compares on a page sealed as version 3. A figure is
+// every number, amount and date in the page's body and footer that comes
+// from the log: the region table, the trend's table and chart, people by
+// group, goods delivered (quantity and value), services by kind, every
+// cell of the voids and corrections (their reasons too), the report's
+// month and the checkpoint the footer names (its size, root and signer).
+// Not compared: the time that checkpoint was signed, since the log may
+// hold several checkpoints of one size and verify-report takes the
+// newest; the chart's axis ticks, a scale drawn from the figures' range;
+// and the names of regions, groups, items and units, which come from the
+// catalog rather than the log (the cells' keys carry the codes they name).
+func PrintedFigures(report *app.MonthReport, lang string) map[string]string {
+	figures := regionAndTrendFigures(report)
+	for _, row := range report.Trend {
+		figures["trend/"+row.Period+"/month"] = row.Period
+	}
+	if month, err := time.Parse("2006-01", report.Month); err == nil {
+		figures["meta/report/period"] = periodText(month, lang)
+	}
+	all := monthFigures(report)
+	for code, people := range all.PeopleByGroup {
+		figures["groups/"+code+"/people"] = Count(people)
+	}
+	for code, item := range all.GoodsDelivered {
+		figures["goods/"+code+"/quantity"] = Count(item.Quantity)
+		figures["goods/"+code+"/value"] = Yuan(item.Value)
+	}
+	for kind, service := range all.ServicesByKind {
+		figures["services/"+kind+"/count"] = Count(service.Count)
+	}
+	for _, change := range report.Changes {
+		for column, value := range changeFigures(change) {
+			figures["changes/"+strconv.FormatUint(change.Position, 10)+"/"+column] = value
+		}
+	}
+	for _, column := range []string{"size", "root", "origin"} {
+		figures["footer/checkpoint/"+column] = bindingFigures(report)[column]
+	}
+	return figures
+}
+
+// regionAndTrendFigures are the figures a page sealed as version 1 or 2
+// bound, as it was checked then: the region table's cells, and a campaign
+// report's trend table and the figure each mark of its chart draws (fen,
+// people) under "chart/".
+func regionAndTrendFigures(report *app.MonthReport) map[string]string {
 	figures := map[string]string{}
 	for _, row := range append(append([]projections.Row{}, report.Rows...), report.All...) {
 		for _, column := range figureColumns {
 			figures[row.County+"/"+column.key] = column.value(row.Figures)
 		}
 	}
-	// A campaign report also prints its trend: the table's cells, and the
-	// figure each mark of the chart draws (fen, people) under "chart/".
 	for key, text := range trendFigures(report.Trend) {
 		figures[key] = text
 	}
@@ -113,59 +163,254 @@ func PrintedFigures(report *app.MonthReport) map[string]string {
 	return figures
 }
 
+// monthFigures are the month's figures over the report's regions: the
+// total row's, which the group, goods and service tables break down.
+func monthFigures(report *app.MonthReport) projections.Figures {
+	var all projections.Figures
+	for _, row := range report.All {
+		all = row.Figures
+	}
+	return all
+}
+
+// changeFigures are a void's or correction's printed cells, by column.
+func changeFigures(change projections.AuditEntry) map[string]string {
+	return map[string]string{"position": strconv.FormatUint(change.Position, 10), "type": string(change.Type),
+		"occurred": change.OccurredAt.In(domain.Beijing).Format("2006-01-02 15:04"), "actor": change.Actor,
+		"what": change.Summary, "reason": change.Reason}
+}
+
+// bindingFigures are what the footer prints of the signed checkpoint: its
+// size, root and signer, which verify-report compares, and the time it
+// was signed.
+func bindingFigures(report *app.MonthReport) map[string]string {
+	return map[string]string{"size": strconv.FormatInt(report.Checkpoint.Size, 10),
+		"root":   base64.StdEncoding.EncodeToString(report.Checkpoint.Root[:]),
+		"origin": report.Checkpoint.Origin, "time": report.Checkpoint.Time.In(domain.Beijing).Format("2006-01-02 15:04:05")}
+}
+
+// periodText is the report's month as the page prints it.
+func periodText(month time.Time, lang string) string {
+	if lang == "zh" {
+		return fmt.Sprintf("%d年%d月", month.Year(), int(month.Month()))
+	}
+	return month.Format("January 2006")
+}
+
+// Printed is what a page of a printed report says, read back.
+type Printed struct {
+	// Seal is the seal in the page's <meta> element, and Lang the page's
+	// language (zh or en).
+	Seal, Lang string
+	// Figures are the texts of the page's bound cells, by key, and Order
+	// their keys as the page prints them.
+	Figures map[string]string
+	Order   []string
+	// Labels are the names the page prints for its rows ("groups/<code>":
+	// 建筑工), which errors name a row by.
+	Labels map[string]string
+	// legacy are the unkeyed tables of a page sealed before version 3.
+	legacy legacyTables
+}
+
+// Limits on a page verify-report reads, so a file that is not a report
+// (or is one grown by an editor) cannot make it read without end.
+const (
+	maxPrintedPage  = 16 << 20
+	maxPrintedCells = 100_000
+)
+
 // sealInHTML finds a printed report's seal in its HTML.
 var sealInHTML = regexp.MustCompile(`<meta name="` + SealMetaName + `" content="([^"]*)">`)
 
-// printedCell finds the figure cells of a printed report.
-var printedCell = regexp.MustCompile(`<td class="num" data-key="([^"]+)">([^<]*)</td>`)
+// langInHTML finds a printed report's language.
+var langInHTML = regexp.MustCompile(`<html lang="([^"]*)">`)
+
+// printedCell finds the bound cells of a printed report: a table cell, a
+// row's header, a paragraph or a span of text that carries a key, and its text up to
+// the next tag (so markup put into a cell leaves its text empty).
+var printedCell = regexp.MustCompile(`<(?:td|th|span|p)(?: class="[^"]*")?(?: scope="row")? data-key="([^"]+)">([^<]*)<`)
+
+// printedLabel finds the names a page prints for its rows.
+var printedLabel = regexp.MustCompile(`<(?:td|th)(?: scope="row")? data-label="([^"]+)">([^<]*)<`)
 
 // printedMark finds the figures the chart's marks draw.
 var printedMark = regexp.MustCompile(`<(?:rect|circle) class="[^"]*" data-key="([^"]+)" data-(?:fen|count)="([^"]*)"`)
 
-// ReadPrinted reads back a report's HTML as Paper wrote it: its seal and
-// the figures it prints, by key.
-func ReadPrinted(page []byte) (seal string, figures map[string]string, err error) {
+// ReadPrinted reads back a report's HTML as Paper wrote it: its seal, its
+// language, the figures it prints by key and the names of its rows. A key
+// printed twice is refused, since only one of its cells could be checked.
+func ReadPrinted(page []byte) (Printed, error) {
+	if len(page) > maxPrintedPage {
+		return Printed{}, fmt.Errorf("the page is %d bytes, more than a report's %d: %w", len(page), maxPrintedPage, app.ErrReportMismatch)
+	}
 	match := sealInHTML.FindSubmatch(page)
 	if match == nil {
-		return "", nil, fmt.Errorf("no report seal in the page: %w", app.ErrReportMismatch)
+		return Printed{}, fmt.Errorf("no report seal in the page: %w", app.ErrReportMismatch)
 	}
-	figures = map[string]string{}
-	for _, cell := range printedCell.FindAllSubmatch(page, -1) {
-		figures[html.UnescapeString(string(cell[1]))] = html.UnescapeString(string(cell[2]))
+	printed := Printed{Seal: html.UnescapeString(string(match[1])), Figures: map[string]string{}, Labels: map[string]string{}}
+	if lang := langInHTML.FindSubmatch(page); lang != nil {
+		for code, text := range paperTexts {
+			if text.Lang == string(lang[1]) {
+				printed.Lang = code
+			}
+		}
 	}
-	for _, mark := range printedMark.FindAllSubmatch(page, -1) {
-		figures["chart/"+html.UnescapeString(string(mark[1]))] = html.UnescapeString(string(mark[2]))
+	add := func(key, text string) error {
+		if _, twice := printed.Figures[key]; twice {
+			return &PrintedMismatchError{Key: key, Name: key, Printed: text, Twice: true}
+		}
+		if len(printed.Order) >= maxPrintedCells {
+			return fmt.Errorf("the page prints more than %d figures: %w", maxPrintedCells, app.ErrReportMismatch)
+		}
+		printed.Figures[key] = text
+		printed.Order = append(printed.Order, key)
+		return nil
 	}
-	return html.UnescapeString(string(match[1])), figures, nil
+	for _, cell := range printedCell.FindAllSubmatch(page, maxPrintedCells+1) {
+		if err := add(html.UnescapeString(string(cell[1])), html.UnescapeString(string(cell[2]))); err != nil {
+			return Printed{}, err
+		}
+	}
+	for _, mark := range printedMark.FindAllSubmatch(page, maxPrintedCells+1) {
+		if err := add("chart/"+html.UnescapeString(string(mark[1])), html.UnescapeString(string(mark[2]))); err != nil {
+			return Printed{}, err
+		}
+	}
+	for _, label := range printedLabel.FindAllSubmatch(page, maxPrintedCells+1) {
+		printed.Labels[html.UnescapeString(string(label[1]))] = html.UnescapeString(string(label[2]))
+	}
+	if seal, err := app.ParseReportSeal(printed.Seal); err == nil && seal.Version < app.ReportSealEvery {
+		if printed.legacy, err = readLegacy(page); err != nil {
+			return Printed{}, err
+		}
+	}
+	return printed, nil
+}
+
+// PrintedMismatchError says which printed figure is not what the signed
+// log says: its cell's key (none on a page sealed before version 3 whose
+// tables carried none), its name as the page shows it (the table, the
+// row's printed name and the column, "groups/建筑工 people"), what the page
+// prints and what the log says. Missing is a figure of the log the page
+// does not print, Extra one the page prints that the log does not have,
+// Twice a cell printed twice.
+type PrintedMismatchError struct {
+	Key, Name, Printed, Logged string
+	Missing, Extra, Twice      bool
+}
+
+func (e *PrintedMismatchError) Error() string {
+	var text string
+	switch {
+	case e.Twice:
+		text = fmt.Sprintf("%s: the page prints this figure twice", e.Name)
+	case e.Missing:
+		text = fmt.Sprintf("%s: the page does not print it, the log says %s", e.Name, shown(e.Logged))
+	case e.Extra:
+		text = fmt.Sprintf("%s: printed %s, the log has no such figure", e.Name, shown(e.Printed))
+	default:
+		text = fmt.Sprintf("%s: printed %s, the log says %s", e.Name, shown(e.Printed), shown(e.Logged))
+	}
+	if e.Key != "" {
+		text += " (cell " + e.Key + ")"
+	}
+	return text
+}
+
+func (e *PrintedMismatchError) Unwrap() error { return app.ErrReportMismatch }
+
+// shown is a printed text in an error: quoted when it is empty or has
+// spaces, so where it ends is plain.
+func shown(text string) string {
+	if text == "" || strings.ContainsAny(text, " \t\n") {
+		return strconv.Quote(text)
+	}
+	return text
+}
+
+// figureName names a cell by its table, the row's printed name and its
+// column: "groups/建筑工 people", "regions/合计 received", "chart/2022-06
+// spent".
+func figureName(key string, labels map[string]string) string {
+	if rest, ok := strings.CutPrefix(key, "chart/trend/"); ok {
+		return "chart/" + strings.Replace(rest, "/", " ", 1)
+	}
+	parts := strings.Split(key, "/")
+	if len(parts) == 2 {
+		// The region table's cells keep the keys version 1 printed.
+		parts = []string{"regions", parts[0], parts[1]}
+	}
+	if len(parts) < 3 {
+		return key
+	}
+	table, row, column := parts[0], strings.Join(parts[1:len(parts)-1], "/"), parts[len(parts)-1]
+	if label := labels[table+"/"+row]; label != "" {
+		row = label
+	}
+	return table + "/" + row + " " + column
 }
 
 // CheckPrinted compares the figures a page prints with those the signed
-// log gives for its report; the first that differs is named.
-func CheckPrinted(report *app.MonthReport, printed map[string]string) error {
-	want := PrintedFigures(report)
-	for cell, text := range printed {
-		if want[cell] != text {
-			return fmt.Errorf("the printed figure %s is %s, but the signed log says %s: %w", cell, text, want[cell], app.ErrReportMismatch)
+// log gives for its report; the first that differs, in the page's order,
+// is named (a *PrintedMismatchError). A page sealed as version 3 must
+// print every figure PrintedFigures lists, and its footer the seal it
+// carries; one sealed as version 1 or 2 is checked in its keyed region
+// table and trend as it was then, and in its unkeyed tables by their
+// layout (checkLegacy).
+func CheckPrinted(report *app.MonthReport, printed Printed) error {
+	seal, err := app.ParseReportSeal(printed.Seal)
+	if err != nil {
+		return err
+	}
+	want := regionAndTrendFigures(report)
+	if seal.Version >= app.ReportSealEvery {
+		if _, ok := paperTexts[printed.Lang]; !ok {
+			return fmt.Errorf("the page names no language a report is printed in (zh or en): %w", app.ErrReportMismatch)
+		}
+		want = PrintedFigures(report, printed.Lang)
+		want["footer/seal/text"] = printed.Seal
+	}
+	for _, key := range printed.Order {
+		logged, ok := want[key]
+		if text := printed.Figures[key]; !ok || text != logged {
+			return &PrintedMismatchError{Key: key, Name: figureName(key, printed.Labels), Printed: text, Logged: logged, Extra: !ok}
 		}
 	}
-	if len(printed) != len(want) {
-		return fmt.Errorf("the report prints %d figures, the signed log has %d: %w", len(printed), len(want), app.ErrReportMismatch)
+	keys := make([]string, 0, len(want))
+	for key := range want {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		if _, ok := printed.Figures[key]; !ok {
+			return &PrintedMismatchError{Key: key, Name: figureName(key, printed.Labels), Logged: want[key], Missing: true}
+		}
+	}
+	if seal.Version < app.ReportSealEvery {
+		return checkLegacy(report, printed.legacy)
 	}
 	return nil
 }
 
 type paperCell struct{ Key, Text string }
 
+// paperRow is a row of the region table; Key names it ("regions/<code>")
+// for the cell that prints its name.
 type paperRow struct {
-	Label string
-	Cells []paperCell
-	Total bool
+	Key, Label string
+	Cells      []paperCell
+	Total      bool
 }
 
-type paperLine struct{ Label, Count, Extra string }
+// paperLine is a row of the group, goods or service table: Key is its
+// table and code ("groups/<code>"), which its cells' keys start with.
+type paperLine struct{ Key, Label, Count, Unit, Extra string }
 
+// paperChange is a row of the voids and corrections; Key is
+// "changes/<position>".
 type paperChange struct {
-	Position                              uint64
+	Key, Position                         string
 	Type, Occurred, Actor, Reason, Region string
 	What                                  string
 }
@@ -177,7 +422,7 @@ type paperData struct {
 	Groups, Goods, Kinds   []paperLine
 	Changes                []paperChange
 	Month, Scope, Campaign string
-	Binding                string
+	Binding                template.HTML
 	Seal, SealMeta         string
 	QR                     template.URL
 	Trend                  *paperTrend
@@ -188,7 +433,9 @@ type paperData struct {
 // header, the figures by region, people reached by group, goods delivered,
 // services by kind, the month's voids and corrections with their reasons,
 // and a footer binding the page to the signed log, with the seal as text,
-// in a QR code and in a <meta> element.
+// in a QR code and in a <meta> element. Every figure it prints from the
+// log is in a cell whose data-key names it (PrintedFigures), for
+// verify-report to read back and compare.
 func Paper(out io.Writer, report *app.MonthReport, catalog *domain.Catalog, lang string) error {
 	text, ok := paperTexts[lang]
 	if !ok {
@@ -198,12 +445,7 @@ func Paper(out io.Writer, report *app.MonthReport, catalog *domain.Catalog, lang
 	if err != nil {
 		return fmt.Errorf("report month %q: %w", report.Month, domain.ErrInvalid)
 	}
-	data := paperData{T: text, Seal: report.Seal, SealMeta: report.Seal}
-	if lang == "zh" {
-		data.Month = fmt.Sprintf("%d年%d月", month.Year(), int(month.Month()))
-	} else {
-		data.Month = month.Format("January 2006")
-	}
+	data := paperData{T: text, Seal: report.Seal, SealMeta: report.Seal, Month: periodText(month, lang)}
 	data.Scope, data.Campaign = text.AllRegions, text.AllCampaigns
 	if report.County != "" {
 		data.Scope = catalog.RegionName(report.County)
@@ -215,27 +457,29 @@ func Paper(out io.Writer, report *app.MonthReport, catalog *domain.Catalog, lang
 	for _, row := range report.Rows {
 		data.Rows = append(data.Rows, paperRowOf(row, catalog.RegionName(row.County), false))
 	}
-	var all projections.Figures
 	for _, row := range report.All {
 		data.Rows = append(data.Rows, paperRowOf(row, text.Total, true))
-		all = row.Figures
 	}
-	data.Groups = countLines(all.PeopleByGroup, func(code string) string { return labelOf(catalog.BeneficiaryGroups, code, lang) })
+	all := monthFigures(report)
+	data.Groups = countLines("groups", all.PeopleByGroup, func(code string) string { return labelOf(catalog.BeneficiaryGroups, code, lang) })
 	data.Goods = goodsLines(all.GoodsDelivered, catalog, lang)
 	kinds := map[string]int64{}
 	for kind, figures := range all.ServicesByKind {
 		kinds[kind] = figures.Count
 	}
-	data.Kinds = countLines(kinds, func(code string) string { return code })
+	data.Kinds = countLines("services", kinds, func(code string) string {
+		if name, ok := text.ServiceKinds[code]; ok {
+			return name
+		}
+		return code
+	})
 	for _, change := range report.Changes {
-		data.Changes = append(data.Changes, paperChange{Position: change.Position, Type: string(change.Type),
-			Occurred: change.OccurredAt.In(domain.Beijing).Format("2006-01-02 15:04"), Actor: change.Actor, Reason: change.Reason,
-			Region: catalog.RegionName(change.County), What: change.Summary})
+		cells := changeFigures(change)
+		data.Changes = append(data.Changes, paperChange{Key: "changes/" + cells["position"], Position: cells["position"], Type: cells["type"],
+			Occurred: cells["occurred"], Actor: cells["actor"], Reason: cells["reason"], Region: catalog.RegionName(change.County), What: cells["what"]})
 	}
 	data.Trend = trendOf(report.Trend, text)
-	root := base64.StdEncoding.EncodeToString(report.Checkpoint.Root[:])
-	data.Binding = fmt.Sprintf(text.Binding, report.Checkpoint.Size, root, report.Checkpoint.Origin,
-		report.Checkpoint.Time.In(domain.Beijing).Format("2006-01-02 15:04:05"))
+	data.Binding = bindingHTML(text.Binding, bindingFigures(report))
 	if data.QR, err = qrDataURL(report.Seal); err != nil {
 		return err
 	}
@@ -250,8 +494,25 @@ func columnLabels(text paperText) []string {
 	return labels
 }
 
+// bindingHTML is the footer's sentence binding the page to the checkpoint,
+// each of the checkpoint's figures in a cell of its own so that
+// verify-report compares it.
+func bindingHTML(format string, figures map[string]string) template.HTML {
+	var cells []any
+	for _, column := range []string{"size", "root", "origin"} {
+		cells = append(cells, `<span data-key="footer/checkpoint/`+column+`">`+template.HTMLEscapeString(figures[column])+`</span>`)
+	}
+	// The time is not bound: the log may hold several checkpoints of the
+	// report's size, signed at different times, and verify-report
+	// recomputes the report under the newest of them.
+	cells = append(cells, template.HTMLEscapeString(figures["time"]))
+	// The format is one of paperTexts' constants and every figure is
+	// escaped above, so the sentence is safe HTML.
+	return template.HTML(fmt.Sprintf(template.HTMLEscapeString(format), cells...))
+}
+
 func paperRowOf(row projections.Row, label string, total bool) paperRow {
-	printed := paperRow{Label: label, Total: total}
+	printed := paperRow{Key: "regions/" + row.County, Label: label, Total: total}
 	for _, column := range figureColumns {
 		printed.Cells = append(printed.Cells, paperCell{Key: row.County + "/" + column.key, Text: column.value(row.Figures)})
 	}
@@ -270,10 +531,10 @@ func labelOf(labels []domain.Label, code, lang string) string {
 	return code
 }
 
-func countLines(counts map[string]int64, name func(string) string) []paperLine {
+func countLines(table string, counts map[string]int64, name func(string) string) []paperLine {
 	var lines []paperLine
 	for code, count := range counts {
-		lines = append(lines, paperLine{Label: name(code), Count: Count(count)})
+		lines = append(lines, paperLine{Key: table + "/" + code, Label: name(code), Count: Count(count)})
 	}
 	sort.Slice(lines, func(i, j int) bool { return lines[i].Label < lines[j].Label })
 	return lines
@@ -291,7 +552,7 @@ func goodsLines(goods map[string]projections.ItemFigures, catalog *domain.Catalo
 				}
 			}
 		}
-		lines = append(lines, paperLine{Label: name, Count: strings.TrimSpace(Count(figures.Quantity) + " " + unit), Extra: Yuan(figures.Value)})
+		lines = append(lines, paperLine{Key: "goods/" + code, Label: name, Count: Count(figures.Quantity), Unit: unit, Extra: Yuan(figures.Value)})
 	}
 	sort.Slice(lines, func(i, j int) bool { return lines[i].Label < lines[j].Label })
 	return lines
@@ -397,11 +658,11 @@ var paperTemplate = template.Must(template.New("paper").Parse(`<!DOCTYPE html>
 </head>
 <body>
 <header><div class="union">{{.T.Union}}</div><h1>{{.T.Title}}</h1></header>
-<div class="meta"><span>{{.T.Period}}：{{.Month}}</span><span>{{.T.Scope}}：{{.Scope}}</span><span>{{.T.Campaign}}：{{.Campaign}}</span><span>{{.T.Money}}</span></div>
+<div class="meta"><span>{{.T.Period}}：<span data-key="meta/report/period">{{.Month}}</span></span><span>{{.T.Scope}}：{{.Scope}}</span><span>{{.T.Campaign}}：{{.Campaign}}</span><span>{{.T.Money}}</span></div>
 <table>
 <thead><tr>{{range .Headers}}<th>{{.}}</th>{{end}}</tr></thead>
 <tbody>
-{{range .Rows}}<tr{{if .Total}} class="total"{{end}}><th scope="row">{{.Label}}</th>{{range .Cells}}<td class="num" data-key="{{.Key}}">{{.Text}}</td>{{end}}</tr>
+{{range .Rows}}<tr{{if .Total}} class="total"{{end}}><th scope="row" data-label="{{.Key}}">{{.Label}}</th>{{range .Cells}}<td class="num" data-key="{{.Key}}">{{.Text}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
 {{with .Trend}}<h2>{{$.T.Trend}}</h2>
@@ -418,21 +679,21 @@ var paperTemplate = template.Must(template.New("paper").Parse(`<!DOCTYPE html>
 <figcaption><span class="legend"><svg viewBox="0 0 10 10" aria-hidden="true"><rect class="received" width="10" height="10"/></svg>{{$.T.Received}}<svg viewBox="0 0 10 10" aria-hidden="true"><rect class="spent" width="10" height="10"/></svg>{{$.T.Spent}}<svg viewBox="0 0 10 10" aria-hidden="true"><circle class="reached" cx="5" cy="5" r="4"/></svg>{{$.T.Reached}}</span> — {{$.T.TrendNote}}</figcaption>
 </figure>
 <table class="trend-table"><thead><tr>{{range .Headers}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
-{{range .Months}}<tr><th scope="row">{{.Period}}</th>{{range .Cells}}<td class="num" data-key="{{.Key}}">{{.Text}}</td>{{end}}</tr>
+{{range .Months}}<tr><th scope="row" data-key="trend/{{.Period}}/month">{{.Period}}</th>{{range .Cells}}<td class="num" data-key="{{.Key}}">{{.Text}}</td>{{end}}</tr>
 {{end}}</tbody></table>
 {{end}}<div class="columns">
 <section><h2>{{.T.ByGroup}}</h2><table><thead><tr><th>{{.T.Group}}</th><th>{{.T.People}}</th></tr></thead><tbody>
-{{range .Groups}}<tr><td>{{.Label}}</td><td class="num">{{.Count}}</td></tr>{{end}}</tbody></table></section>
+{{range .Groups}}<tr><td data-label="{{.Key}}">{{.Label}}</td><td class="num" data-key="{{.Key}}/people">{{.Count}}</td></tr>{{end}}</tbody></table></section>
 <section><h2>{{.T.Delivered}}</h2><table><thead><tr><th>{{.T.Item}}</th><th>{{.T.Quantity}}</th><th>{{.T.Value}}</th></tr></thead><tbody>
-{{range .Goods}}<tr><td>{{.Label}}</td><td class="num">{{.Count}}</td><td class="num">{{.Extra}}</td></tr>{{end}}</tbody></table></section>
+{{range .Goods}}<tr><td data-label="{{.Key}}">{{.Label}}</td><td class="num"><span data-key="{{.Key}}/quantity">{{.Count}}</span>{{with .Unit}} {{.}}{{end}}</td><td class="num" data-key="{{.Key}}/value">{{.Extra}}</td></tr>{{end}}</tbody></table></section>
 <section><h2>{{.T.ByKind}}</h2><table><thead><tr><th>{{.T.Kind}}</th><th>{{.T.Count}}</th></tr></thead><tbody>
-{{range .Kinds}}<tr><td>{{.Label}}</td><td class="num">{{.Count}}</td></tr>{{end}}</tbody></table></section>
+{{range .Kinds}}<tr><td data-label="{{.Key}}">{{.Label}}</td><td class="num" data-key="{{.Key}}/count">{{.Count}}</td></tr>{{end}}</tbody></table></section>
 </div>
 <h2>{{.T.Changes}}</h2>
 {{if .Changes}}<table><thead><tr><th>{{.T.Position}}</th><th>{{.T.Type}}</th><th>{{.T.Occurred}}</th><th>{{.T.Region}}</th><th>{{.T.Actor}}</th><th>{{.T.What}}</th><th>{{.T.Reason}}</th></tr></thead><tbody>
-{{range .Changes}}<tr><td class="num">{{.Position}}</td><td>{{.Type}}</td><td>{{.Occurred}}</td><td>{{.Region}}</td><td>{{.Actor}}</td><td>{{.What}}</td><td>{{.Reason}}</td></tr>
+{{range .Changes}}<tr><td class="num" data-key="{{.Key}}/position">{{.Position}}</td><td data-key="{{.Key}}/type">{{.Type}}</td><td data-key="{{.Key}}/occurred">{{.Occurred}}</td><td>{{.Region}}</td><td data-key="{{.Key}}/actor">{{.Actor}}</td><td data-key="{{.Key}}/what">{{.What}}</td><td data-key="{{.Key}}/reason">{{.Reason}}</td></tr>
 {{end}}</tbody></table>{{else}}<p>{{.T.NoChanges}}</p>{{end}}
-<footer><img src="{{.QR}}" alt="seal"><div><p>{{.Binding}}</p><p>{{.T.Verify}}</p><p class="seal">{{.Seal}}</p></div></footer>
+<footer><img src="{{.QR}}" alt="seal"><div><p>{{.Binding}}</p><p>{{.T.Verify}}</p><p class="seal" data-key="footer/seal/text">{{.Seal}}</p></div></footer>
 </body>
 </html>
 `))

@@ -21,7 +21,7 @@ import (
 // (the seal and every figure), CheckPrinted accepts it, and a figure
 // changed on the page is named.
 func TestPrintedReportReadsBack(t *testing.T) {
-	monthly := &app.MonthReport{Month: "2022-06", Seal: "ledger-report/v1 month=2022-06 size=3",
+	monthly := &app.MonthReport{Month: "2022-06", Seal: "ledger-report/3 month=2022-06 county= campaign= size=3 root=AAAA figures=00",
 		Rows:       []projections.Row{{County: "150626", Figures: projections.Figures{Received: 123456, Deliveries: 2}}},
 		All:        []projections.Row{{County: "all", Figures: projections.Figures{Received: 123456, Deliveries: 2}}},
 		Checkpoint: integrity.Checkpoint{Origin: "test", Size: 3, Time: time.Date(2022, 7, 1, 0, 0, 0, 0, domain.Beijing)}}
@@ -29,24 +29,24 @@ func TestPrintedReportReadsBack(t *testing.T) {
 	if err := report.Paper(&page, monthly, domain.DefaultCatalog(), "en"); err != nil {
 		t.Fatal(err)
 	}
-	seal, printed, err := report.ReadPrinted(page.Bytes())
+	printed, err := report.ReadPrinted(page.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if seal != monthly.Seal {
-		t.Errorf("seal %q, want %q", seal, monthly.Seal)
+	if printed.Seal != monthly.Seal || printed.Lang != "en" {
+		t.Errorf("seal %q in %q, want %q in en", printed.Seal, printed.Lang, monthly.Seal)
 	}
-	if len(printed) == 0 || printed["150626/received"] != report.PrintedFigures(monthly)["150626/received"] {
-		t.Fatalf("printed figures %v", printed)
+	if len(printed.Figures) == 0 || printed.Figures["150626/received"] != report.PrintedFigures(monthly, "en")["150626/received"] {
+		t.Fatalf("printed figures %v", printed.Figures)
 	}
 	if err := report.CheckPrinted(monthly, printed); err != nil {
 		t.Fatalf("the page as printed: %v", err)
 	}
-	printed["150626/received"] = "99,999.00"
+	printed.Figures["150626/received"] = "99,999.00"
 	if err := report.CheckPrinted(monthly, printed); !errors.Is(err, app.ErrReportMismatch) || !strings.Contains(err.Error(), "150626/received") {
 		t.Fatalf("a changed figure: %v", err)
 	}
-	if _, _, err := report.ReadPrinted([]byte("<html>no seal</html>")); !errors.Is(err, app.ErrReportMismatch) {
+	if _, err := report.ReadPrinted([]byte("<html>no seal</html>")); !errors.Is(err, app.ErrReportMismatch) {
 		t.Fatalf("a page without a seal: %v", err)
 	}
 }
@@ -87,7 +87,8 @@ func TestCampaignReportDrawsItsTrend(t *testing.T) {
 		{County: "all", Period: "2022-06", Figures: projections.Figures{Received: 400_000_00, Spent: 150_000_00, PeopleReached: 1200}},
 		{County: "all", Period: "2022-07", Figures: projections.Figures{Spent: 80_000_50, PeopleReached: 600}},
 	}
-	monthly := &app.MonthReport{Month: "2022-07", Campaign: "2022-summer-cooling", Seal: "ledger-report/2 month=2022-07",
+	monthly := &app.MonthReport{Month: "2022-07", Campaign: "2022-summer-cooling",
+		Seal:       "ledger-report/3 month=2022-07 county= campaign=2022-summer-cooling size=3 root=AAAA figures=00",
 		Rows:       []projections.Row{{County: "150626", Figures: trend[2].Figures}},
 		All:        []projections.Row{{County: "all", Figures: trend[2].Figures}},
 		Trend:      trend,
@@ -147,18 +148,18 @@ func TestCampaignReportDrawsItsTrend(t *testing.T) {
 
 	// The page's reading, as verify-report does it, holds the chart's and
 	// the trend table's figures, and refuses an edited bar.
-	_, printed, err := report.ReadPrinted(page.Bytes())
+	printed, err := report.ReadPrinted(page.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if printed["chart/trend/2022-06/received"] != "40000000" || printed["trend/2022-07/spent"] != "80,000.50" || printed["trend/2022-06/reached"] != "1200" {
-		t.Fatalf("the printed trend figures: %v", printed)
+	if figures := printed.Figures; figures["chart/trend/2022-06/received"] != "40000000" || figures["trend/2022-07/spent"] != "80,000.50" || figures["trend/2022-06/reached"] != "1200" {
+		t.Fatalf("the printed trend figures: %v", figures)
 	}
 	if err := report.CheckPrinted(monthly, printed); err != nil {
 		t.Fatalf("the page as printed: %v", err)
 	}
 	edited := strings.Replace(html, `data-fen="40000000"`, `data-fen="50000000"`, 1)
-	if _, printed, _ := report.ReadPrinted([]byte(edited)); report.CheckPrinted(monthly, printed) == nil {
+	if printed, _ := report.ReadPrinted([]byte(edited)); report.CheckPrinted(monthly, printed) == nil {
 		t.Fatalf("a chart whose June bar was edited is accepted")
 	}
 

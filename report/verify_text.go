@@ -39,17 +39,25 @@ func VerifiedText(out io.Writer, verified integrity.Report, trusted int, witness
 // (CheckPrinted). What is not a readable file is taken for a seal, since
 // a seal typed in from paper names no file.
 func VerifyPrinted(fileOrSeal string, verify func(seal string) (*app.MonthReport, error)) (*app.MonthReport, error) {
-	seal, printed := fileOrSeal, map[string]string(nil)
-	if page, err := os.ReadFile(fileOrSeal); err == nil {
-		if seal, printed, err = ReadPrinted(page); err != nil {
-			return nil, fmt.Errorf("%s: %w", fileOrSeal, err)
+	seal, fromPage := fileOrSeal, false
+	var printed Printed
+	if file, err := os.Open(fileOrSeal); err == nil {
+		// One byte past a report's limit is read, so ReadPrinted can say
+		// the file is too large without reading all of it.
+		page, readErr := io.ReadAll(io.LimitReader(file, maxPrintedPage+1))
+		file.Close()
+		if readErr == nil {
+			if printed, err = ReadPrinted(page); err != nil {
+				return nil, fmt.Errorf("%s: %w", fileOrSeal, err)
+			}
+			seal, fromPage = printed.Seal, true
 		}
 	}
 	monthly, err := verify(seal)
 	if err != nil {
 		return nil, err
 	}
-	if printed != nil {
+	if fromPage {
 		if err := CheckPrinted(monthly, printed); err != nil {
 			return nil, err
 		}

@@ -43,7 +43,7 @@ func TestVerifiedTextNamesWhatWasAsked(t *testing.T) {
 // printedMonth is a report as a log recomputes it, and its page.
 func printedMonth(t *testing.T) (*app.MonthReport, []byte) {
 	t.Helper()
-	monthly := &app.MonthReport{Month: "2022-06", County: "150626", Seal: "ledger-report/v1 month=2022-06 size=3",
+	monthly := &app.MonthReport{Month: "2022-06", County: "150626", Seal: "ledger-report/3 month=2022-06 county=150626 campaign= size=3 root=AAAA figures=00",
 		Rows:       []projections.Row{{County: "150626", Figures: projections.Figures{Received: 123456, Deliveries: 2}}},
 		All:        []projections.Row{{County: "all", Figures: projections.Figures{Received: 123456, Deliveries: 2}}},
 		Checkpoint: integrity.Checkpoint{Origin: "test", Size: 3, Time: time.Date(2022, 7, 1, 8, 0, 0, 0, domain.Beijing)}}

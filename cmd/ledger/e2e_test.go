@@ -493,7 +493,7 @@ func TestEndToEndVoidLandsInClosedMonth(t *testing.T) {
 	runLedger(t, "", "period", "close", "2099-01", "--data", data).expect(t, 1, "2099-01 has not ended yet", "once it has ended")
 	runLedger(t, "", "period", "close", "2022-06", "--data", data).expect(t, 0, "period_closed", "checkpoint of")
 	before := filepath.Join(t.TempDir(), "before.html")
-	runLedger(t, "", "report", "--data", data, "--month", "2022-06", "--out", before).expect(t, 0, "ledger-report/1 ")
+	runLedger(t, "", "report", "--data", data, "--month", "2022-06", "--out", before).expect(t, 0, "ledger-report/3 ")
 	runLedger(t, "", "record", "void", "--data", data, "--target", id, "--reason", "重复录入").
 		expect(t, 1, "data.closed_period", "occurred in 2022-06, a closed month")
 	runLedger(t, "", "record", "void", "--data", data, "--target", id, "--reason", "重复录入", "--closed-period", "June").

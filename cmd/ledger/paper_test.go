@@ -99,7 +99,7 @@ func TestPrintedReportIsBoundToTheSignedLog(t *testing.T) {
 	if err != nil {
 		t.Fatalf("decode the QR code: %v", err)
 	}
-	if decoded.GetText() != html.UnescapeString(string(seal[1])) || !strings.HasPrefix(decoded.GetText(), "ledger-report/1 month=2022-06 ") {
+	if decoded.GetText() != html.UnescapeString(string(seal[1])) || !strings.HasPrefix(decoded.GetText(), "ledger-report/3 month=2022-06 ") {
 		t.Fatalf("the QR code says %q, the page's seal %q", decoded.GetText(), seal[1])
 	}
 
@@ -112,9 +112,34 @@ func TestPrintedReportIsBoundToTheSignedLog(t *testing.T) {
 	if err := os.WriteFile(edited, []byte(forged), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	runLedger(t, "", "verify-report", edited, "--data", data).expect(t, 1, "the printed figure all/received is 9,", "the signed log says "+received)
+	runLedger(t, "", "verify-report", edited, "--data", data).expect(t, 1, "regions/合计 received: printed 9,", "the log says "+received)
 	badSeal := regexp.MustCompile(`figures=[0-9a-f]{4}`).ReplaceAllString(decoded.GetText(), "figures=0000")
 	runLedger(t, "", "verify-report", badSeal, "--data", data).expect(t, 1, "are not what the log's first 121 events say")
+	// A seal rewritten to an older version, whose page bound fewer cells,
+	// does not verify: version 3's digest names its version.
+	runLedger(t, "", "verify-report", strings.Replace(decoded.GetText(), "ledger-report/3 ", "ledger-report/2 ", 1), "--data", data).
+		expect(t, 1, "are not what the log's first 121 events say")
+	// Every table's figures are bound, not only the regions': a group's
+	// people, an item's quantity and value, and a void's reason edited on
+	// the page are refused, each named by its table, row and column.
+	for _, edit := range []struct{ from, to, message string }{
+		{`data-key="groups/construction-workers/people">220<`, `data-key="groups/construction-workers/people">2200<`,
+			"groups/建筑工 people: printed 2200, the log says 220"},
+		{`data-key="goods/herbal-tea/quantity">1000<`, `data-key="goods/herbal-tea/quantity">10000<`, "goods/凉茶 quantity: printed 10000, the log says 1000"},
+		{`data-key="goods/herbal-tea/value">48,000.00<`, `data-key="goods/herbal-tea/value">48,000.01<`, "goods/凉茶 value: printed 48,000.01, the log says 48,000.00"},
+		{`重复录入：与 V-SUM-150624-1 为同一次配送</td></tr>`, `重复录入</td></tr>`, "reason: printed 重复录入, the log says"},
+	} {
+		if strings.Count(string(content), edit.from) != 1 {
+			t.Fatalf("the June report prints %s %d times", edit.from, strings.Count(string(content), edit.from))
+		}
+		if err := os.WriteFile(edited, []byte(strings.Replace(string(content), edit.from, edit.to, 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		runLedger(t, "", "verify-report", edited, "--data", data).expect(t, 1, edit.message)
+	}
+	if err := os.WriteFile(edited, []byte(forged), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	// Offline, an audit bundle answers the same: the page checks against
 	// the bundle's events and checkpoints with the verifier key alone.
 	bundle := filepath.Join(t.TempDir(), "bundle")
@@ -122,13 +147,13 @@ func TestPrintedReportIsBoundToTheSignedLog(t *testing.T) {
 	verifierKey := strings.TrimSpace(runLedger(t, "", "pubkey", "--data", data).stdout)
 	runLedger(t, "", "verify-report", page, "--bundle", bundle, "--key", verifierKey).
 		expect(t, 0, "OK: the report of 2022-06", "the bundle's first 121 events")
-	runLedger(t, "", "verify-report", edited, "--bundle", bundle, "--key", verifierKey).expect(t, 1, "the printed figure all/received is 9,")
+	runLedger(t, "", "verify-report", edited, "--bundle", bundle, "--key", verifierKey).expect(t, 1, "regions/合计 received: printed 9,")
 	runLedger(t, "", "verify-report", page, "--bundle", bundle).expect(t, 2, "give --key")
 
 	// The summer campaign's July report carries the campaign's trend: June
 	// and July, with the figures `ledger totals --by month --campaign`
 	// gives, in the table and on the chart's bars; it prints on A4 with
-	// the chart, is sealed as version 2, and verify-report accepts it.
+	// the chart, is sealed as version 3, and verify-report accepts it.
 	campaignPage := filepath.Join(t.TempDir(), "report-2022-07-summer.html")
 	runLedger(t, "", "report", "--data", data, "--month", "2022-07", "--campaign", "2022-summer-cooling", "--out", campaignPage).expect(t, 0)
 	campaign, err := os.ReadFile(campaignPage)
@@ -161,8 +186,8 @@ func TestPrintedReportIsBoundToTheSignedLog(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(string(campaign), `content="ledger-report/2 month=2022-07 county= campaign=2022-summer-cooling `) {
-		t.Fatalf("the campaign report is not sealed as version 2")
+	if !strings.Contains(string(campaign), `content="ledger-report/3 month=2022-07 county= campaign=2022-summer-cooling `) {
+		t.Fatalf("the campaign report is not sealed as version 3")
 	}
 	campaignPDF := filepath.Join(t.TempDir(), "campaign.pdf")
 	print = exec.Command("/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer", "--print-to-pdf="+campaignPDF, "file://"+campaignPage)
