@@ -68,6 +68,11 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 	case err != nil:
 		return err
 	}
+	if shown.DryRun && recorded.Duplicates > 0 {
+		fmt.Fprintf(out, "%d lines are valid, %d of them already recorded; nothing was written (dry run)\n", lines-recorded.Invalid,
+			recorded.Duplicates)
+		return nil
+	}
 	if shown.DryRun {
 		fmt.Fprintf(out, "%d lines are valid; nothing was written (dry run)\n", lines-recorded.Invalid)
 		return nil

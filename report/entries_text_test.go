@@ -21,6 +21,7 @@ import (
 func TestRecordedLinesText(t *testing.T) {
 	id := uuid.MustParse("0194e2a0-0000-7000-8000-000000000001")
 	event := domain.Event{Type: domain.TypeDonationReceived}
+	mine := domain.Event{Type: domain.TypeDonationReceived, Actor: "clerk-2"}
 	invalid := app.LineOutcome{Number: 2, Err: &domain.ValidationError{Violations: []domain.Violation{{Field: "data.amount", Rule: "must be positive"}}}}
 	written := app.LineOutcome{Number: 1, Event: event, Result: ledger.Result{EventID: id, Position: 7}}
 	unwritten := app.LineOutcome{Number: 3, Event: event}
@@ -48,6 +49,14 @@ func TestRecordedLinesText(t *testing.T) {
 		{name: "a dry run", recorded: app.LinesReport{Outcomes: []app.LineOutcome{unwritten, invalid}, Invalid: 1},
 			shown: report.LinesShown{DryRun: true}, out: "1 lines are valid; nothing was written (dry run)\n",
 			problems: "line 2: data.amount: must be positive\n"},
+		{name: "a dry run of lines recorded before, by another", recorded: app.LinesReport{Outcomes: []app.LineOutcome{
+			{Number: 1, Event: event, Result: ledger.Result{EventID: id, Position: 7, Duplicate: true, RecordedBy: "clerk-1"}}, unwritten,
+			{Number: 3, Event: mine, Result: ledger.Result{EventID: id, Position: 8, Duplicate: true, RecordedBy: "clerk-2"}}},
+			Duplicates: 2},
+			shown: report.LinesShown{DryRun: true},
+			out: "line 1: already recorded donation_received " + id.String() + " at position 7 by clerk-1\n" +
+				"line 3: already recorded donation_received " + id.String() + " at position 8\n" +
+				"3 lines are valid, 2 of them already recorded; nothing was written (dry run)\n"},
 		{name: "invalid lines skipped", recorded: app.LinesReport{Outcomes: []app.LineOutcome{written, invalid}, Recorded: 1, Invalid: 1},
 			out:      "line 1: recorded donation_received " + id.String() + " at position 7\n",
 			problems: "line 2: data.amount: must be positive\nrecorded 1 events, 0 already recorded (same idempotency key), 1 invalid skipped\n",

@@ -176,12 +176,13 @@ func (l Layout) Repeats(row int, lang string) string {
 }
 
 // rowKey is an entry's idempotency key, made from its content: the same
-// row imported again is the same entry.
+// row imported again, by whoever imports it, is the same entry. Its
+// prefix tells the ledger so (domain.ContentKeyed).
 func rowKey(eventType domain.EventType, fields map[string]any) string {
 	content, _ := json.Marshal(struct {
 		Type   domain.EventType `json:"type"`
 		Fields map[string]any   `json:"fields"`
 	}{eventType, fields})
 	sum := sha256.Sum256(content)
-	return "sheet-" + hex.EncodeToString(sum[:12])
+	return domain.ContentKeyPrefix + hex.EncodeToString(sum[:12])
 }
