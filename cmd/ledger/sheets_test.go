@@ -112,5 +112,9 @@ func TestSpreadsheetTemplatesImportAllOrNothing(t *testing.T) {
 	}
 	runLedger(t, "", "import", path, "--data", data).expect(t, 0, "recorded 1 events")
 	runLedger(t, "", "import", path, "--data", data).expect(t, 0, "recorded 0 events, 1 already recorded")
+	// Another clerk's import of the same sheet finds the row recorded, by
+	// whoever recorded it.
+	runLedger(t, "", "import", path, "--data", data, "--actor", "clerk-2").expect(t, 0, "already recorded donation_received", " by ",
+		"recorded 0 events, 1 already recorded")
 	runLedger(t, "", "audit", "D-C-1", "--data", data).expect(t, 0, "888.80")
 }
