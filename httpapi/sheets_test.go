@@ -46,6 +46,23 @@ func postSheet(t *testing.T, server *testServer, token, query string, sheet []by
 	return reply.status, body
 }
 
+// A row the same as one above it is marked in the preview as the CLI
+// names it: invalid, a repeat of that row.
+func TestSpreadsheetPreviewMarksARepeatedRow(t *testing.T) {
+	server := startTestServer(t)
+	row := []any{"D-P-1", "150626 乌审旗 Uxin", "general 日常帮扶", "2022-06-15", "enterprise 企业", "某公司", "money 资金", 5000}
+	other := []any{"D-P-2", "150626 乌审旗 Uxin", "general 日常帮扶", "2022-06-15", "enterprise 企业", "某公司", "money 资金", 10}
+	status, preview := postSheet(t, server, server.Tokens[httpapi.RoleClerk], "?dry_run=true", filledDonations(t, server, [][]any{row, other, row}))
+	if status != http.StatusUnprocessableEntity || len(preview.Rows) != 3 || preview.Invalid != 1 || preview.Rows[0].Status != "valid" {
+		t.Fatalf("preview: %d %+v", status, preview)
+	}
+	repeat := preview.Rows[2]
+	if repeat.Row != 5 || repeat.Status != "invalid" || len(repeat.Problems) != 1 || repeat.Problems[0].Where != "第 5 行" ||
+		repeat.Problems[0].Column != "" || !strings.HasSuffix(repeat.Problems[0].Rule, "(与第 3 行重复)") {
+		t.Fatalf("the repeated row: %+v", repeat)
+	}
+}
+
 // A sheet imported by one clerk and then by another (here the admin)
 // finds its rows recorded by the first: the preview marks them duplicates
 // recorded by the first, and the import records only a row added at the

@@ -139,6 +139,10 @@ func LayoutOf(eventType domain.EventType) (Layout, bool) {
 // the field itself when no column fills it (a rule about the whole row).
 func (l Layout) Header(field, lang string) string {
 	field = strings.TrimPrefix(field, "data.")
+	if l.Type == domain.TypeFundsAllocated && field == "to_county" {
+		// An allocation's receiving region is the row's region (event).
+		field = "county"
+	}
 	for _, column := range l.columns {
 		if strings.TrimPrefix(column.field, "data.") == field || strings.TrimPrefix(column.field, "data.") == strings.Replace(field, "[0]", ".0", 1) {
 			if lang == "en" {
