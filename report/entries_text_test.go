@@ -84,7 +84,8 @@ func TestRecordedLinesText(t *testing.T) {
 // was called; one naming other fields too stays invalid input, and a
 // refusal at a named field stays a refusal.
 func TestFieldsNamed(t *testing.T) {
-	names := map[string]string{"reason": "--reason", "amount": "--amount"}
+	names := map[string]string{"reason": "--reason", "amount": "--amount", "kind": "KIND", "data.kind": "--kind", "items": "--items",
+		"county": "--county", "to_county": "--county"}
 	violations := func(fields ...string) error {
 		invalid := &domain.ValidationError{}
 		for _, field := range fields {
@@ -100,9 +101,15 @@ func TestFieldsNamed(t *testing.T) {
 		is     error
 	}{
 		{err: violations("reason", "data.amount"), called: true, named: "--reason is required; --amount is required"},
-		{err: violations("reason", "county"), named: "--reason is required; county: is required: invalid input", is: domain.ErrInvalid},
+		{err: violations("reason", "occurred_at"), named: "--reason is required; occurred_at: is required: invalid input", is: domain.ErrInvalid},
+		// The whole path first: a service's data.kind is not the command's KIND.
+		{err: violations("data.kind", "kind"), called: true, named: "--kind is required; KIND is required"},
+		// An element of a list is named as its list, then the element.
+		{err: violations("data.items[0].value"), called: true, named: "--items[0].value is required"},
+		// One flag behind two fields says the rule once.
+		{err: violations("county", "data.to_county"), called: true, named: "--county is required"},
 		{err: &domain.RuleError{Field: "data.amount", Rule: "more than the line"}, named: "--amount: more than the line: rejected by a business rule", is: domain.ErrRejected},
-		{err: &domain.RuleError{Field: "county", Rule: "closed"}, named: "rejected: county: closed", is: domain.ErrRejected},
+		{err: &domain.RuleError{Field: "occurred_at", Rule: "closed"}, named: "rejected: occurred_at: closed", is: domain.ErrRejected},
 		{err: other, named: "store unavailable", is: other},
 	} {
 		called, named := report.FieldsNamed(test.err, names)
