@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/ledger"
 	"github.com/ordos-union/ledger/report"
 )
@@ -149,5 +151,30 @@ func TestRecordedLinesTextNamesTheLineAProblemRepeats(t *testing.T) {
 	_ = report.RecordedLinesText(&out, &problems, skipped, nil, report.LinesShown{})
 	if want := "line 5: data.donation_id: rejected: donation D-1 is received twice (repeats line 3)\n"; !strings.HasPrefix(problems.String(), want) {
 		t.Errorf("printed %q, want it to start with %q", problems.String(), want)
+	}
+}
+
+// An event entered in another zone (2022-06-30T16:30:00Z) is listed in
+// Beijing time, the day and month the totals count it in; --json prints it
+// as stored.
+func TestListedEventTextInBeijingTime(t *testing.T) {
+	event := domain.Event{Type: domain.TypeDonationReceived, County: "150626", OccurredAt: time.Date(2022, 6, 30, 16, 30, 0, 0, time.UTC),
+		Aggregate: domain.AggregateRef{Kind: domain.AggregateCampaign, ID: "general"},
+		Data:      domain.DonationReceived{DonationID: "D-1", Campaign: "general", DonorKind: "enterprise", Form: domain.FormMoney, Amount: 100}}
+	stored := []byte(`{"occurred_at":"2022-06-30T16:30:00Z"}`)
+	listed := app.ListedEvent{Record: eventstore.Record{Position: 29, Event: event, Data: stored}, Event: event}
+	name := func(code string) string { return code }
+	var text, asJSON bytes.Buffer
+	if err := report.ListedEventText(&text, listed, name, false, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "  2022-07-01 00:30  ") {
+		t.Errorf("listed as %q, want 2022-07-01 00:30 (Beijing)", text.String())
+	}
+	if err := report.ListedEventText(&asJSON, listed, name, false, true); err != nil {
+		t.Fatal(err)
+	}
+	if asJSON.String() != string(stored)+"\n" {
+		t.Errorf("--json printed %q, want the stored form", asJSON.String())
 	}
 }
