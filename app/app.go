@@ -186,6 +186,14 @@ func (l *Ledger) Record(ctx context.Context, events []domain.Event) ([]ledger.Re
 	return l.parts.Service.Record(ctx, events)
 }
 
+// Check checks an event's stateless rules, writing nothing
+// (ledger.Service.Check): a front end that refuses a request for its own
+// reason too reports the event's other problems with it.
+func (l *Ledger) Check(event domain.Event) error {
+	_, err := l.parts.Service.Check(event)
+	return err
+}
+
 // Unseal opens sealed personal data, or nothing when the ledger seals
 // none.
 func (l *Ledger) Unseal() reconcile.Unsealer {

@@ -32,7 +32,8 @@ type LineOutcome struct {
 	Err    error
 }
 
-// LinesReport is what RecordLines did.
+// LinesReport is what RecordLines did. A dry run's Duplicates are the
+// lines recorded before, with their Result.
 type LinesReport struct {
 	// Outcomes are the lines in input order: the invalid ones with their
 	// error, the others with their result once recorded.
@@ -118,6 +119,11 @@ func (l *Ledger) RecordLines(ctx context.Context, lines []ledger.Line, options L
 		}
 	}
 	if options.DryRun {
+		for _, outcome := range report.Outcomes {
+			if outcome.Result.Duplicate {
+				report.Duplicates++
+			}
+		}
 		return report, nil
 	}
 	for start := 0; start < len(valid); start += eventstore.BatchEventsMax {
@@ -153,8 +159,15 @@ func lineNumbers(report LinesReport, indexes []int) []int {
 // outcome and the rest is tried again. It returns the lines still valid.
 func (l *Ledger) tryLines(ctx context.Context, report *LinesReport, valid []int, checked []ledger.Checked, skip bool) ([]int, []ledger.Checked, error) {
 	for skipped := 0; len(checked) > 0; {
-		_, err := l.parts.Service.Try(ctx, checked)
+		results, err := l.parts.Service.Try(ctx, checked)
 		if err == nil {
+			// A dry run says which lines are there already (a sheet
+			// imported again); a write's own results replace these.
+			for j, result := range results {
+				if result.Duplicate {
+					report.Outcomes[valid[j]].Result = result
+				}
+			}
 			return valid, checked, nil
 		}
 		numbers := lineNumbers(*report, valid)

@@ -50,6 +50,9 @@ type KeyRecord struct {
 	EventID     uuid.UUID
 	ContentHash string
 	Position    uint64
+	// Actor is who recorded the event: a retry under a key made from the
+	// content (ContentKeyed) may come from anyone, and is told who did.
+	Actor string
 }
 
 type campaignEntry struct {

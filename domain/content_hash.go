@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -246,4 +247,35 @@ func appendPlainString(buffer []byte, value string, ok bool) ([]byte, bool) {
 	buffer = append(buffer, '"')
 	buffer = append(buffer, value...)
 	return append(buffer, '"'), ok
+}
+
+// ContentKeyPrefix begins an idempotency key made from an entry's content
+// rather than chosen by a client: a spreadsheet row's (sheets). Such a key
+// names the entry itself, so whoever sends it again is sending the entry
+// that is there.
+const ContentKeyPrefix = "sheet-"
+
+// ContentKeyed says whether key was made from its entry's content
+// (ContentKeyPrefix).
+func ContentKeyed(key string) bool { return strings.HasPrefix(key, ContentKeyPrefix) }
+
+// SameRetry says whether event, sent under an idempotency key that already
+// wrote record, is the entry that key wrote. Its content must hash as the
+// written one did. A key made from the content (ContentKeyed) leaves out
+// who sends it: two clerks importing the same sheet send the same rows,
+// and the second finds them recorded by the first, so the event is
+// compared as if its actor were the recorder. A key a client chose names
+// that client's request, and another actor's content under it is another
+// request: two clerks' clients may number their requests alike, and
+// taking the second one's entry, identical but for its author, for the
+// first one's would lose it.
+func SameRetry(record KeyRecord, event Event) (bool, error) {
+	if ContentKeyed(event.IdempotencyKey) {
+		event.Actor = record.Actor
+	}
+	hash, err := event.ContentHash()
+	if err != nil {
+		return false, err
+	}
+	return hash == record.ContentHash, nil
 }

@@ -497,7 +497,7 @@ func (k *keyIndex) rememberKey(event Event, position uint64) {
 		return
 	}
 	hash, _ := event.ContentHash()
-	k.keys[event.IdempotencyKey] = KeyRecord{EventID: event.ID, ContentHash: hash, Position: position}
+	k.keys[event.IdempotencyKey] = KeyRecord{EventID: event.ID, ContentHash: hash, Position: position, Actor: event.Actor}
 	if position == 0 {
 		k.unconfirmed = append(k.unconfirmed, event.IdempotencyKey)
 	}

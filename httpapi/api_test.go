@@ -143,6 +143,14 @@ func TestRecordErrors(t *testing.T) {
 		{"batch paths", clerk, `{"events":[` + donation("a", "D-1", "1.00") + "," + donation("b", "D-2", "0") + `]}`, 400, "invalid", []string{"events[1].data.amount"}},
 		{"unknown field", clerk, strings.Replace(donation("a", "D-1", "1.00"), `"type"`, `"colour":"red","type"`, 1), 400, "invalid", []string{"colour"}},
 		{"someone else's actor", clerk, strings.Replace(donation("a", "D-1", "1.00"), `"type"`, `"actor":"mallory","type"`, 1), 400, "invalid", []string{"actor"}},
+		// Every broken rule is reported at once: the actor is one of them.
+		{"someone else's actor and more", clerk, strings.Replace(donation("a", "", "1.001"), `"type"`, `"actor":"mallory","type"`, 1), 400, "invalid",
+			[]string{"actor", "data.donation_id", "data.amount"}},
+		{"someone else's delivery with a number and a fen fraction", clerk, `{"type":"supplies_delivered","actor":"mallory","county":"150626","occurred_at":"2022-06-16T09:30:00+08:00","data":{"delivery_id":"V-1","campaign":"general","site":{"kind":"service-station","name":"站点"},"beneficiary_group":"outdoor-workers","headcount":3,"items":[{"item":"drinking-water","quantity":3,"value":"225.001"}],"spent":225}}`,
+			400, "invalid", []string{"actor", "data.spent", "data.items[0].value"}},
+		{"someone else's actor in a batch", clerk, `{"events":[` + donation("a", "D-1", "0") + "," +
+			strings.Replace(donation("b", "D-2", "1.001"), `"type"`, `"actor":"mallory","type"`, 1) + `]}`, 400, "invalid",
+			[]string{"events[0].data.amount", "events[1].actor", "events[1].data.amount"}},
 		{"not JSON", clerk, `{"type":`, 400, "invalid", []string{"$"}},
 		{"empty batch", clerk, `{"events":[]}`, 400, "invalid", []string{"$"}},
 		{"overspend", clerk, `{"type":"supplies_delivered","county":"150626","occurred_at":"2022-06-16T09:30:00+08:00","data":{"delivery_id":"V-1","campaign":"general","site":{"kind":"service-station","name":"站点"},"beneficiary_group":"outdoor-workers","headcount":3,"items":[{"item":"drinking-water","quantity":3,"value":"90.00"}],"spent":"90.00"}}`,

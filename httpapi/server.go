@@ -481,39 +481,9 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, who identity) er
 	if err != nil {
 		return err
 	}
-	events := make([]domain.Event, len(raws))
-	var violations []domain.Violation
-	for i, raw := range raws {
-		event, err := domain.DecodeEvent(raw)
-		if err == nil && !who.role.mayRecord(string(event.Type)) {
-			return &apiError{status: http.StatusForbidden, code: "forbidden",
-				message: fmt.Sprintf("role %s may not record %s entries", who.role, event.Type)}
-		}
-		if err == nil {
-			switch event.Actor {
-			case "":
-				event.Actor = who.name
-			case who.name:
-			default:
-				err = &domain.ValidationError{Violations: []domain.Violation{{Field: "actor",
-					Rule: fmt.Sprintf("must be the token's holder %q, or left out", who.name)}}}
-			}
-		}
-		if err != nil {
-			if batch {
-				err = domain.InEvent(err, i)
-			}
-			var validation *domain.ValidationError
-			if !errors.As(err, &validation) {
-				return err
-			}
-			violations = append(violations, validation.Violations...)
-			continue
-		}
-		events[i] = event
-	}
-	if len(violations) > 0 {
-		return &domain.ValidationError{Violations: violations}
+	events, err := s.decodeRecorded(raws, batch, who)
+	if err != nil {
+		return err
 	}
 	started := s.options.Clock()
 	results, err := s.options.Ledger.Record(r.Context(), events)
@@ -533,6 +503,57 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, who identity) er
 	}
 	writeRecordResponse(w, status, results)
 	return nil
+}
+
+// decodeRecorded decodes the events of a record request as the token's
+// holder records them. Every broken rule is reported at once: an actor
+// other than the holder is one more violation, alongside the event's own
+// (checked as the holder's entry), not the only one.
+func (s *Server) decodeRecorded(raws [][]byte, batch bool, who identity) ([]domain.Event, error) {
+	events := make([]domain.Event, len(raws))
+	problems := make([][]domain.Violation, len(raws))
+	refused := false
+	for i, raw := range raws {
+		event, err := domain.DecodeEvent(raw)
+		if err == nil && !who.role.mayRecord(string(event.Type)) {
+			return nil, &apiError{status: http.StatusForbidden, code: "forbidden",
+				message: fmt.Sprintf("role %s may not record %s entries", who.role, event.Type)}
+		}
+		if err != nil {
+			var validation *domain.ValidationError
+			if !errors.As(err, &validation) {
+				return nil, err
+			}
+			problems[i], refused = validation.Violations, true
+			continue
+		}
+		if event.Actor != "" && event.Actor != who.name {
+			problems[i], refused = []domain.Violation{{Field: "actor",
+				Rule: fmt.Sprintf("must be the token's holder %q, or left out", who.name)}}, true
+		}
+		event.Actor = who.name
+		events[i] = event
+	}
+	if !refused {
+		// Recording checks the events' own rules.
+		return events, nil
+	}
+	var violations []domain.Violation
+	for i := range events {
+		if events[i].Type != "" {
+			var validation *domain.ValidationError
+			if err := s.options.Ledger.Check(events[i]); errors.As(err, &validation) {
+				problems[i] = append(problems[i], validation.Violations...)
+			}
+		}
+		for _, violation := range problems[i] {
+			if batch {
+				violation.Event = i + 1
+			}
+			violations = append(violations, violation)
+		}
+	}
+	return nil, &domain.ValidationError{Violations: violations}
 }
 
 // answerBuffers hold the answers of POST /api/v1/events while they are

@@ -38,6 +38,9 @@ type sheetRow struct {
 	Position  uint64         `json:"position,omitempty"`
 	Problems  []sheetProblem `json:"problems,omitempty"`
 	EventType string         `json:"type,omitempty"`
+	// RecordedBy is who recorded a duplicate row: another clerk, when the
+	// sheet was imported before by them.
+	RecordedBy string `json:"recorded_by,omitempty"`
 }
 
 // sheetProblem names a problem as the clerk sees it: the row, the column's
@@ -99,6 +102,7 @@ func (s *Server) sheetImport(w http.ResponseWriter, r *http.Request, who identit
 			rows[i].Status, rows[i].Problems = "invalid", sheetProblems(layout, outcome.Number, outcome.Err, lang)
 		case outcome.Result.Duplicate:
 			rows[i].Status, rows[i].EventID, rows[i].Position = "duplicate", outcome.Result.EventID.String(), outcome.Result.Position
+			rows[i].RecordedBy = outcome.Result.RecordedBy
 		case outcome.Result.Position != 0:
 			rows[i].Status, rows[i].EventID, rows[i].Position = "recorded", outcome.Result.EventID.String(), outcome.Result.Position
 		}

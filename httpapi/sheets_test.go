@@ -26,9 +26,10 @@ func filledDonations(t *testing.T, server *testServer, rows [][]any) []byte {
 type importReply struct {
 	Recorded, Duplicates, Invalid int
 	Rows                          []struct {
-		Row      int
-		Status   string
-		Problems []struct{ Column, Rule, Where string }
+		Row        int
+		Status     string
+		Problems   []struct{ Column, Rule, Where string }
+		RecordedBy string `json:"recorded_by"`
 	}
 	Error *struct{ Code, Message string }
 }
@@ -43,6 +44,54 @@ func postSheet(t *testing.T, server *testServer, token, query string, sheet []by
 		}
 	}
 	return reply.status, body
+}
+
+// A row the same as one above it is marked in the preview as the CLI
+// names it: invalid, a repeat of that row.
+func TestSpreadsheetPreviewMarksARepeatedRow(t *testing.T) {
+	server := startTestServer(t)
+	row := []any{"D-P-1", "150626 乌审旗 Uxin", "general 日常帮扶", "2022-06-15", "enterprise 企业", "某公司", "money 资金", 5000}
+	other := []any{"D-P-2", "150626 乌审旗 Uxin", "general 日常帮扶", "2022-06-15", "enterprise 企业", "某公司", "money 资金", 10}
+	status, preview := postSheet(t, server, server.Tokens[httpapi.RoleClerk], "?dry_run=true", filledDonations(t, server, [][]any{row, other, row}))
+	if status != http.StatusUnprocessableEntity || len(preview.Rows) != 3 || preview.Invalid != 1 || preview.Rows[0].Status != "valid" {
+		t.Fatalf("preview: %d %+v", status, preview)
+	}
+	repeat := preview.Rows[2]
+	if repeat.Row != 5 || repeat.Status != "invalid" || len(repeat.Problems) != 1 || repeat.Problems[0].Where != "第 5 行" ||
+		repeat.Problems[0].Column != "" || !strings.HasSuffix(repeat.Problems[0].Rule, "(与第 3 行重复)") {
+		t.Fatalf("the repeated row: %+v", repeat)
+	}
+}
+
+// A sheet imported by one clerk and then by another (here the admin)
+// finds its rows recorded by the first: the preview marks them duplicates
+// recorded by the first, and the import records only a row added at the
+// bottom.
+func TestSpreadsheetImportedAgainByAnother(t *testing.T) {
+	server := startTestServer(t)
+	rows := [][]any{
+		{"D-A-1", "150626 乌审旗 Uxin", "general 日常帮扶", "2022-06-15", "enterprise 企业", "某公司", "money 资金", 5000},
+		{"D-A-2", "150626 乌审旗 Uxin", "general 日常帮扶", "2022-06-16", "enterprise 企业", "某公司", "money 资金", "120.50"},
+	}
+	if status, first := postSheet(t, server, server.Tokens[httpapi.RoleClerk], "", filledDonations(t, server, rows)); status != http.StatusCreated {
+		t.Fatalf("import: %d %+v", status, first)
+	}
+	other := server.Tokens[httpapi.RoleAdmin]
+	longer := filledDonations(t, server, append(rows,
+		[]any{"D-A-3", "150626 乌审旗 Uxin", "general 日常帮扶", "2022-06-17", "enterprise 企业", "某公司", "money 资金", 10}))
+	status, preview := postSheet(t, server, other, "?dry_run=true", longer)
+	if status != http.StatusOK || len(preview.Rows) != 3 || preview.Duplicates != 2 || preview.Rows[0].Status != "duplicate" ||
+		preview.Rows[0].RecordedBy != "test-clerk" || preview.Rows[2].Status != "valid" {
+		t.Fatalf("preview by another: %d %+v", status, preview)
+	}
+	status, again := postSheet(t, server, other, "", longer)
+	if status != http.StatusCreated || again.Recorded != 1 || again.Duplicates != 2 || again.Rows[1].Status != "duplicate" ||
+		again.Rows[1].RecordedBy != "test-clerk" || again.Rows[2].Status != "recorded" {
+		t.Fatalf("import by another: %d %+v", status, again)
+	}
+	if head := server.head(t); head != 3 {
+		t.Fatalf("head %d, want 3 events", head)
+	}
 }
 
 // A clerk previews a filled sheet (nothing recorded), records it, and

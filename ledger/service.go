@@ -118,6 +118,10 @@ type Result struct {
 	// Duplicate is true when the idempotency key had already written this
 	// same content: nothing new was written and the original is returned.
 	Duplicate bool `json:"duplicate"`
+	// RecordedBy is who recorded a Duplicate: a spreadsheet's row imported
+	// again by another clerk was recorded by the first. The API's answer
+	// to a batch keeps its shape without it.
+	RecordedBy string `json:"-"`
 }
 
 // Checked is an event whose stateless rules Check has checked: Record
@@ -148,7 +152,8 @@ func (s *Service) Check(event domain.Event) (Checked, error) {
 // is validated, checked against its campaign's history, and written with the
 // campaign's version as the expected version. A retry with an idempotency key
 // already written with the same content returns the original result and
-// writes nothing; the same key with different content fails with
+// writes nothing (domain.SameRetry: a spreadsheet row's key leaves out who
+// imports it); the same key with different content fails with
 // domain.ErrIdempotencyKeyReused.
 func (s *Service) Record(ctx context.Context, events []domain.Event) ([]Result, error) {
 	if err := checkBatchSize(len(events)); err != nil {
@@ -472,23 +477,23 @@ func (s *Service) decide(ctx context.Context, events []domain.Event, slots map[d
 		state := slots[key].state
 		if event.IdempotencyKey != "" {
 			if record, found := state.Key(event.IdempotencyKey); found {
-				hash, err := event.ContentHash()
+				same, err := domain.SameRetry(record, *event)
 				if err != nil {
 					return decision{}, false, err
 				}
-				if canonical, ok := domain.CanonicalRetry(state, *event); ok && record.ContentHash != hash {
+				if canonical, ok := domain.CanonicalRetry(state, *event); ok && !same {
 					// A correction is stored with its replacement encoded
 					// again (Decide): the retry is the same request if that
 					// is what it says.
-					if hash, err = canonical.ContentHash(); err != nil {
+					if same, err = domain.SameRetry(record, canonical); err != nil {
 						return decision{}, false, err
 					}
 				}
-				if record.ContentHash != hash {
+				if !same {
 					dirty = dirty || len(written) > 0
 					return decision{}, false, keyReusedError(i, event.IdempotencyKey, record)
 				}
-				results[i] = Result{EventID: record.EventID, Position: record.Position, Duplicate: true}
+				results[i] = Result{EventID: record.EventID, Position: record.Position, Duplicate: true, RecordedBy: record.Actor}
 				continue
 			}
 			// Not this campaign's key: another aggregate may have used it.

@@ -382,3 +382,34 @@ func TestCorrectionRetryIsTheSameRequest(t *testing.T) {
 		t.Fatalf("the retry moved the head from %d to %d", head, after)
 	}
 }
+
+// TestSheetRowRetryByAnotherActor: a spreadsheet row's key is made from its
+// content, so the row sent again by another clerk is the entry the first
+// recorded, and the answer says who recorded it. Different content under
+// that key is still refused, and a key a client chose still names one
+// actor's request.
+func TestSheetRowRetryByAnotherActor(t *testing.T) {
+	service, store := newLedger(t)
+	row := func(actor, key string, fen domain.Money) domain.Event {
+		event := eventstoretest.Donation("general", "150626", "D-"+key, fen)
+		event.Actor, event.IdempotencyKey = actor, key
+		return event
+	}
+	key := domain.ContentKeyPrefix + "1da30e7082a3386a4a50bc52"
+	first := record(t, service, row("clerk-1", key, 500000))
+	head, _ := store.Head(context.Background())
+	again := record(t, service, row("clerk-2", key, 500000))
+	if !again[0].Duplicate || again[0].EventID != first[0].EventID || again[0].RecordedBy != "clerk-1" {
+		t.Fatalf("the row again by clerk-2: %+v, want a duplicate of %s recorded by clerk-1", again[0], first[0].EventID)
+	}
+	if after, _ := store.Head(context.Background()); after != head {
+		t.Fatalf("the row again moved the head from %d to %d", head, after)
+	}
+	err := refused(t, service, store, domain.ErrIdempotencyKeyReused, row("clerk-2", key, 500001))
+	var reused *domain.KeyReusedError
+	if !errors.As(err, &reused) || reused.EventID != first[0].EventID.String() {
+		t.Fatalf("other content under the row's key: %v, want a KeyReusedError naming %s", err, first[0].EventID)
+	}
+	record(t, service, row("clerk-1", "client-7", 100))
+	refused(t, service, store, domain.ErrIdempotencyKeyReused, row("clerk-2", "client-7", 100))
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -68,6 +69,11 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 	case err != nil:
 		return err
 	}
+	if shown.DryRun && recorded.Duplicates > 0 {
+		fmt.Fprintf(out, "%d lines are valid, %d of them already recorded; nothing was written (dry run)\n", lines-recorded.Invalid,
+			recorded.Duplicates)
+		return nil
+	}
 	if shown.DryRun {
 		fmt.Fprintf(out, "%d lines are valid; nothing was written (dry run)\n", lines-recorded.Invalid)
 		return nil
@@ -101,21 +107,41 @@ func renumber(err error, numbers []int, shown LinesShown) string {
 // required"), since its users never see the fields. called says the error
 // is about named fields alone, so about how the front end was called; an
 // error about anything else comes back as it is.
+//
+// names is looked up by the whole path first, then without "data."; an
+// element of a list (data.items[0].value) is named as its list, followed
+// by the rest of the path (--items[0].value).
 func FieldsNamed(err error, names map[string]string) (called bool, named error) {
 	field := func(path string) (string, bool) {
-		name, ok := names[strings.TrimPrefix(path, "data.")]
-		return name, ok
+		if name, ok := names[path]; ok {
+			return name, true
+		}
+		path = strings.TrimPrefix(path, "data.")
+		if name, ok := names[path]; ok {
+			return name, true
+		}
+		if list, element, found := strings.Cut(path, "["); found {
+			if name, ok := names[list]; ok {
+				return name + "[" + element, true
+			}
+		}
+		return "", false
 	}
 	var validation *domain.ValidationError
 	if errors.As(err, &validation) {
-		messages := make([]string, len(validation.Violations))
+		messages := make([]string, 0, len(validation.Violations))
 		called = true
-		for i, violation := range validation.Violations {
+		for _, violation := range validation.Violations {
+			message := violation.String()
 			if name, ok := field(violation.Field); ok {
-				messages[i] = name + " " + violation.Rule
+				message = name + " " + violation.Rule
 			} else {
 				called = false
-				messages[i] = violation.String()
+			}
+			// Two fields from one flag (an allocation's county and
+			// to_county) break one rule once, as the caller sees it.
+			if !slices.Contains(messages, message) {
+				messages = append(messages, message)
 			}
 		}
 		if called {

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/ledger"
 	"github.com/ordos-union/ledger/report"
 )
@@ -21,6 +23,7 @@ import (
 func TestRecordedLinesText(t *testing.T) {
 	id := uuid.MustParse("0194e2a0-0000-7000-8000-000000000001")
 	event := domain.Event{Type: domain.TypeDonationReceived}
+	mine := domain.Event{Type: domain.TypeDonationReceived, Actor: "clerk-2"}
 	invalid := app.LineOutcome{Number: 2, Err: &domain.ValidationError{Violations: []domain.Violation{{Field: "data.amount", Rule: "must be positive"}}}}
 	written := app.LineOutcome{Number: 1, Event: event, Result: ledger.Result{EventID: id, Position: 7}}
 	unwritten := app.LineOutcome{Number: 3, Event: event}
@@ -48,6 +51,14 @@ func TestRecordedLinesText(t *testing.T) {
 		{name: "a dry run", recorded: app.LinesReport{Outcomes: []app.LineOutcome{unwritten, invalid}, Invalid: 1},
 			shown: report.LinesShown{DryRun: true}, out: "1 lines are valid; nothing was written (dry run)\n",
 			problems: "line 2: data.amount: must be positive\n"},
+		{name: "a dry run of lines recorded before, by another", recorded: app.LinesReport{Outcomes: []app.LineOutcome{
+			{Number: 1, Event: event, Result: ledger.Result{EventID: id, Position: 7, Duplicate: true, RecordedBy: "clerk-1"}}, unwritten,
+			{Number: 3, Event: mine, Result: ledger.Result{EventID: id, Position: 8, Duplicate: true, RecordedBy: "clerk-2"}}},
+			Duplicates: 2},
+			shown: report.LinesShown{DryRun: true},
+			out: "line 1: already recorded donation_received " + id.String() + " at position 7 by clerk-1\n" +
+				"line 3: already recorded donation_received " + id.String() + " at position 8\n" +
+				"3 lines are valid, 2 of them already recorded; nothing was written (dry run)\n"},
 		{name: "invalid lines skipped", recorded: app.LinesReport{Outcomes: []app.LineOutcome{written, invalid}, Recorded: 1, Invalid: 1},
 			out:      "line 1: recorded donation_received " + id.String() + " at position 7\n",
 			problems: "line 2: data.amount: must be positive\nrecorded 1 events, 0 already recorded (same idempotency key), 1 invalid skipped\n",
@@ -75,7 +86,8 @@ func TestRecordedLinesText(t *testing.T) {
 // was called; one naming other fields too stays invalid input, and a
 // refusal at a named field stays a refusal.
 func TestFieldsNamed(t *testing.T) {
-	names := map[string]string{"reason": "--reason", "amount": "--amount"}
+	names := map[string]string{"reason": "--reason", "amount": "--amount", "kind": "KIND", "data.kind": "--kind", "items": "--items",
+		"county": "--county", "to_county": "--county"}
 	violations := func(fields ...string) error {
 		invalid := &domain.ValidationError{}
 		for _, field := range fields {
@@ -91,9 +103,15 @@ func TestFieldsNamed(t *testing.T) {
 		is     error
 	}{
 		{err: violations("reason", "data.amount"), called: true, named: "--reason is required; --amount is required"},
-		{err: violations("reason", "county"), named: "--reason is required; county: is required: invalid input", is: domain.ErrInvalid},
+		{err: violations("reason", "occurred_at"), named: "--reason is required; occurred_at: is required: invalid input", is: domain.ErrInvalid},
+		// The whole path first: a service's data.kind is not the command's KIND.
+		{err: violations("data.kind", "kind"), called: true, named: "--kind is required; KIND is required"},
+		// An element of a list is named as its list, then the element.
+		{err: violations("data.items[0].value"), called: true, named: "--items[0].value is required"},
+		// One flag behind two fields says the rule once.
+		{err: violations("county", "data.to_county"), called: true, named: "--county is required"},
 		{err: &domain.RuleError{Field: "data.amount", Rule: "more than the line"}, named: "--amount: more than the line: rejected by a business rule", is: domain.ErrRejected},
-		{err: &domain.RuleError{Field: "county", Rule: "closed"}, named: "rejected: county: closed", is: domain.ErrRejected},
+		{err: &domain.RuleError{Field: "occurred_at", Rule: "closed"}, named: "rejected: occurred_at: closed", is: domain.ErrRejected},
 		{err: other, named: "store unavailable", is: other},
 	} {
 		called, named := report.FieldsNamed(test.err, names)
@@ -133,5 +151,30 @@ func TestRecordedLinesTextNamesTheLineAProblemRepeats(t *testing.T) {
 	_ = report.RecordedLinesText(&out, &problems, skipped, nil, report.LinesShown{})
 	if want := "line 5: data.donation_id: rejected: donation D-1 is received twice (repeats line 3)\n"; !strings.HasPrefix(problems.String(), want) {
 		t.Errorf("printed %q, want it to start with %q", problems.String(), want)
+	}
+}
+
+// An event entered in another zone (2022-06-30T16:30:00Z) is listed in
+// Beijing time, the day and month the totals count it in; --json prints it
+// as stored.
+func TestListedEventTextInBeijingTime(t *testing.T) {
+	event := domain.Event{Type: domain.TypeDonationReceived, County: "150626", OccurredAt: time.Date(2022, 6, 30, 16, 30, 0, 0, time.UTC),
+		Aggregate: domain.AggregateRef{Kind: domain.AggregateCampaign, ID: "general"},
+		Data:      domain.DonationReceived{DonationID: "D-1", Campaign: "general", DonorKind: "enterprise", Form: domain.FormMoney, Amount: 100}}
+	stored := []byte(`{"occurred_at":"2022-06-30T16:30:00Z"}`)
+	listed := app.ListedEvent{Record: eventstore.Record{Position: 29, Event: event, Data: stored}, Event: event}
+	name := func(code string) string { return code }
+	var text, asJSON bytes.Buffer
+	if err := report.ListedEventText(&text, listed, name, false, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "  2022-07-01 00:30  ") {
+		t.Errorf("listed as %q, want 2022-07-01 00:30 (Beijing)", text.String())
+	}
+	if err := report.ListedEventText(&asJSON, listed, name, false, true); err != nil {
+		t.Fatal(err)
+	}
+	if asJSON.String() != string(stored)+"\n" {
+		t.Errorf("--json printed %q, want the stored form", asJSON.String())
 	}
 }

@@ -13,7 +13,9 @@ import (
 // occurred, type, region, campaign and what it says.
 func EventLine(record eventstore.Record, name RegionName) string {
 	event := record.Event
-	return fmt.Sprintf("%6d  %s  %-18s  %s  %-24s  %s", record.Position, event.OccurredAt.Format("2006-01-02 15:04"),
+	// An event keeps the zone it was entered in (2022-06-30T16:30:00Z);
+	// people read Beijing time, as audit shows it and the totals count it.
+	return fmt.Sprintf("%6d  %s  %-18s  %s  %-24s  %s", record.Position, event.OccurredAt.In(domain.Beijing).Format("2006-01-02 15:04"),
 		event.Type, PadRight(name(event.County), 22), event.Aggregate.ID, projections.Describe(event.Data))
 }
 

@@ -62,6 +62,12 @@ func RecordedText(out io.Writer, number int, event domain.Event, result ledger.R
 	if result.Duplicate {
 		state = "already recorded"
 	}
-	_, err := fmt.Fprintf(out, "line %d: %s %s %s at position %d\n", number, state, event.Type, result.EventID, result.Position)
+	// Who recorded it is news only when it was someone else (a sheet
+	// imported before by another clerk).
+	by := ""
+	if result.Duplicate && result.RecordedBy != "" && result.RecordedBy != event.Actor {
+		by = " by " + result.RecordedBy
+	}
+	_, err := fmt.Fprintf(out, "line %d: %s %s %s at position %d%s\n", number, state, event.Type, result.EventID, result.Position, by)
 	return err
 }

@@ -43,13 +43,28 @@ const (
 	workbookElementsMax = 10 * rowsMax
 )
 
-// Rules of a cell, in Chinese and English, for errors a clerk reads.
+// Rules of a cell, in Chinese and English, for errors a clerk reads. A
+// negative amount is left to the ledger's own rule (must be > 0), which
+// knows whether the column may be zero.
 const (
 	ruleRequired = "必填 (is required)"
 	ruleMoney    = "必须是不超过两位小数的金额 (must be an amount in yuan with at most two decimals)"
+	ruleYuan     = "必须是以元为单位的数字，如 1250.50 (must be a number of yuan such as 1250.50)"
 	ruleCount    = "必须是整数 (must be a whole number)"
 	ruleDate     = "必须是日期，如 2022-06-15 (must be a date such as 2022-06-15)"
+	// ruleRepeated is a row the same as one above it: the same entry,
+	// which the ledger records once.
+	ruleRepeated = "与另一行完全相同 (is the same as another row)"
 )
+
+// ruleTooLarge is the rule of an amount beyond the ledger's largest.
+var ruleTooLarge = "超出上限，最多 " + domain.AmountFenMax.String() + " 元 (must be at most " + domain.AmountFenMax.String() + " yuan)"
+
+// yuanSigns are the currency signs a spreadsheet's currency format writes
+// before an amount in a CSV it saves (Chinese Excel and WPS use the
+// full-width ￥, others ¥). The column is in yuan already, so the sign
+// says nothing more and is dropped; any other sign is not yuan.
+var yuanSigns = []string{"￥", "¥"}
 
 // ReadFile reads a filled sheet from a file (Read), refusing one larger
 // than FileBytesMax without reading it whole, and one with no entries
@@ -101,11 +116,22 @@ func Read(content []byte) (Layout, []ledger.Line, error) {
 		return Layout{}, nil, err
 	}
 	var lines []ledger.Line
+	// A row the same as one above it has the same key: it is named a
+	// repeat of that row here, in the sheet's words, rather than by the
+	// ledger's refusal of a key used twice in one input.
+	rowOfKey := map[string]int{}
 	for i := headerRows; i < len(rows); i++ {
 		if blank(rows[i]) {
 			continue
 		}
 		event, err := layout.event(rows[i], positions)
+		if err == nil {
+			if first, seen := rowOfKey[event.IdempotencyKey]; seen {
+				err = &domain.ValidationError{Violations: []domain.Violation{{Rule: ruleRepeated, Other: first}}}
+			} else {
+				rowOfKey[event.IdempotencyKey] = i + 1
+			}
+		}
 		lines = append(lines, ledger.Line{Number: i + 1, Event: event, Err: err})
 	}
 	return layout, lines, nil
@@ -314,6 +340,12 @@ func (l Layout) event(row []string, positions []int) (domain.Event, error) {
 		}
 		fields[column.field] = value
 	}
+	if l.Type == domain.TypeFundsAllocated && fields["data.from_county"] != nil && fields["data.from_county"] == fields["county"] {
+		// The ledger's rule names its fields (to_county, from_county); the
+		// clerk knows the two columns.
+		problems = append(problems, domain.Violation{Field: "data.from_county",
+			Rule: fmt.Sprintf("必须与「%s」不同 (must differ from %q)", l.Header("county", "zh"), l.Header("county", "en"))})
+	}
 	if len(problems) > 0 {
 		return domain.Event{}, &domain.ValidationError{Violations: problems}
 	}
@@ -362,18 +394,7 @@ func place(document map[string]any, path []string, value any) {
 func parseCell(kind kind, cell string) (any, string) {
 	switch kind {
 	case kindMoney:
-		text := strings.ReplaceAll(cell, ",", "")
-		if number, err := strconv.ParseFloat(text, 64); err == nil && !strings.ContainsAny(text, "eE") {
-			// A spreadsheet keeps numbers as binary floating point; the
-			// shortest decimal that reads back as the same number is what
-			// the clerk typed. It is read as yuan text, never computed.
-			text = strconv.FormatFloat(number, 'f', -1, 64)
-		}
-		amount, err := domain.ParseYuan(text)
-		if err != nil || amount < 0 {
-			return nil, ruleMoney
-		}
-		return amount.String(), ""
+		return parseMoneyCell(cell)
 	case kindCount:
 		number, err := strconv.ParseInt(strings.TrimSuffix(strings.ReplaceAll(cell, ",", ""), ".0"), 10, 64)
 		if err != nil {
@@ -390,6 +411,56 @@ func parseCell(kind kind, cell string) (any, string) {
 		return strings.Fields(cell)[0], ""
 	}
 	return cell, ""
+}
+
+// parseMoneyCell reads an amount of yuan: thousands separators and a yuan
+// sign (yuanSigns) as a spreadsheet writes them are allowed; the rule it
+// breaks, if any. A negative amount is read as such, for the ledger to
+// refuse by its own rule.
+func parseMoneyCell(cell string) (any, string) {
+	text := strings.ReplaceAll(cell, ",", "")
+	negative := strings.HasPrefix(text, "-")
+	text = strings.TrimPrefix(text, "-")
+	for _, sign := range yuanSigns {
+		if after, found := strings.CutPrefix(text, sign); found {
+			text = strings.TrimSpace(after)
+			break
+		}
+	}
+	if number, err := strconv.ParseFloat(text, 64); err == nil && !strings.ContainsAny(text, "eE") {
+		// A spreadsheet keeps numbers as binary floating point; the
+		// shortest decimal that reads back as the same number is what
+		// the clerk typed. It is read as yuan text, never computed.
+		text = strconv.FormatFloat(number, 'f', -1, 64)
+	}
+	amount, err := domain.ParseYuan(text)
+	switch {
+	case errors.Is(err, domain.ErrTooManyDecimals):
+		return nil, ruleMoney
+	case err != nil && plainDecimal(text):
+		return nil, ruleTooLarge
+	case err != nil || strings.HasPrefix(text, "-"):
+		return nil, ruleYuan
+	case negative:
+		amount = -amount
+	}
+	return amount.String(), ""
+}
+
+// plainDecimal says whether text is digits with at most one decimal point
+// between them: a number ParseYuan refuses for no other reason than its
+// size or its decimals.
+func plainDecimal(text string) bool {
+	whole, fraction, _ := strings.Cut(text, ".")
+	if whole == "" {
+		return false
+	}
+	for _, r := range whole + fraction {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // parseDay reads a day as a spreadsheet serial number or as text

@@ -139,6 +139,10 @@ func LayoutOf(eventType domain.EventType) (Layout, bool) {
 // the field itself when no column fills it (a rule about the whole row).
 func (l Layout) Header(field, lang string) string {
 	field = strings.TrimPrefix(field, "data.")
+	if l.Type == domain.TypeFundsAllocated && field == "to_county" {
+		// An allocation's receiving region is the row's region (event).
+		field = "county"
+	}
 	for _, column := range l.columns {
 		if strings.TrimPrefix(column.field, "data.") == field || strings.TrimPrefix(column.field, "data.") == strings.Replace(field, "[0]", ".0", 1) {
 			if lang == "en" {
@@ -176,12 +180,13 @@ func (l Layout) Repeats(row int, lang string) string {
 }
 
 // rowKey is an entry's idempotency key, made from its content: the same
-// row imported again is the same entry.
+// row imported again, by whoever imports it, is the same entry. Its
+// prefix tells the ledger so (domain.ContentKeyed).
 func rowKey(eventType domain.EventType, fields map[string]any) string {
 	content, _ := json.Marshal(struct {
 		Type   domain.EventType `json:"type"`
 		Fields map[string]any   `json:"fields"`
 	}{eventType, fields})
 	sum := sha256.Sum256(content)
-	return "sheet-" + hex.EncodeToString(sum[:12])
+	return domain.ContentKeyPrefix + hex.EncodeToString(sum[:12])
 }

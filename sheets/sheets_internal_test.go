@@ -2,6 +2,7 @@ package sheets
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,18 +15,22 @@ import (
 
 // A spreadsheet keeps 1234.56 as the nearest binary number, which a raw
 // read may give as 1234.5599999999999: the shortest decimal that is the
-// same number is what the clerk typed, read as yuan text. Three decimals,
-// exponents and negative amounts are refused.
+// same number is what the clerk typed, read as yuan text. A yuan sign, as
+// a currency format writes it into a CSV, is dropped. Each refusal says
+// its own rule: three decimals, not a number of yuan (an exponent, another
+// currency's sign), too large. A negative amount is read, for the ledger
+// to refuse by its rule (must be > 0).
 func TestMoneyCellsReadAsTyped(t *testing.T) {
 	for cell, want := range map[string]string{"1234.56": "1234.56", "1234.5599999999999": "1234.56", "5000": "5000.00",
-		"1,200.50": "1200.50", "0.1": "0.10"} {
+		"1,200.50": "1200.50", "0.1": "0.10", "￥300.00": "300.00", "¥ 1,200": "1200.00", "-5.00": "-5.00", "-￥5": "-5.00"} {
 		if got, rule := parseCell(kindMoney, cell); rule != "" || got != want {
 			t.Errorf("money cell %q = %v (%s), want %s", cell, got, rule, want)
 		}
 	}
-	for _, cell := range []string{"12.345", "1e3", "-5", "abc", "0.015"} {
-		if _, rule := parseCell(kindMoney, cell); rule != ruleMoney {
-			t.Errorf("money cell %q accepted", cell)
+	for cell, want := range map[string]string{"12.345": ruleMoney, "0.015": ruleMoney, "￥1.005": ruleMoney, "1e3": ruleYuan, "abc": ruleYuan,
+		"$5": ruleYuan, "￥-5": ruleYuan, "--5": ruleYuan, "99999999999999999999": ruleTooLarge} {
+		if got, rule := parseCell(kindMoney, cell); rule != want {
+			t.Errorf("money cell %q = %v (%q), want the rule %q", cell, got, rule, want)
 		}
 	}
 	if got, rule := parseCell(kindDate, "44727"); rule != "" || got != "2022-06-15T00:00:00+08:00" {
@@ -90,5 +95,47 @@ func TestReadFileWantsEntries(t *testing.T) {
 	}
 	if _, _, err := ReadFile(empty); err == nil || !strings.Contains(err.Error(), "no entries below its headers") {
 		t.Fatalf("a sheet of headers alone: %v", err)
+	}
+}
+
+// A row the same as one above it is refused as a repeat of that row, with
+// no column: the key the ledger would name is not in the sheet. An
+// allocation from the region it goes to names both columns.
+func TestRowProblemsNameTheSheet(t *testing.T) {
+	donations := "捐赠编号,地区,活动,日期,捐赠方类型,捐赠单位,形式,金额（元）,物资,数量,物资价值（元）,银行流水号,备注\r\n" +
+		"Donation id,Region,Campaign,Date,Donor kind,Donor organisation,Form,Amount (yuan),Item,Quantity,Items value (yuan),Bank reference,Note\r\n" +
+		"D-R1,150626,general,2022-06-10,enterprise,某公司,money,5000.00,,,,,\r\n" +
+		"D-R2,150626,general,2022-06-10,enterprise,某公司,money,10,,,,,\r\n" +
+		"D-R1,150626,general,2022-06-10,enterprise,某公司,money,5000,,,,,\r\n"
+	layout, lines, err := Read([]byte(donations))
+	if err != nil || len(lines) != 3 || lines[0].Err != nil || lines[1].Err != nil {
+		t.Fatalf("Read = %d lines, %v", len(lines), err)
+	}
+	var validation *domain.ValidationError
+	if !errors.As(lines[2].Err, &validation) || len(validation.Violations) != 1 || validation.Violations[0].Field != "" ||
+		validation.Violations[0].Other != 3 {
+		t.Fatalf("row 5 = %v, want one problem of the whole row repeating row 3", lines[2].Err)
+	}
+	repeats := func(row int) string { return layout.Repeats(row, "zh") }
+	if got := layout.Where(5, validation.Violations[0].Field, "zh") + ": " + validation.Violations[0].RuleWith(repeats); got !=
+		"第 5 行: 与另一行完全相同 (is the same as another row) (与第 3 行重复)" {
+		t.Errorf("row 5 reads %q", got)
+	}
+
+	allocations := "拨款编号,地区,活动,日期,拨出地区,金额（元）,用途\r\n" +
+		"Allocation id,Region,Campaign,Date,From region,Amount (yuan),Purpose\r\n" +
+		"A-1,150626,general,2022-06-10,150626,100,\r\n"
+	layout, lines, err = Read([]byte(allocations))
+	if err != nil || len(lines) != 1 || !errors.As(lines[0].Err, &validation) || len(validation.Violations) != 1 {
+		t.Fatalf("Read = %d lines, %v, %v", len(lines), lines, err)
+	}
+	for lang, want := range map[string]string{"zh": `第 3 行「拨出地区」: 必须与「地区」不同 (must differ from "Region")`,
+		"en": `row 3, "From region": 必须与「地区」不同 (must differ from "Region")`} {
+		if got := layout.Where(3, validation.Violations[0].Field, lang) + ": " + validation.Violations[0].Rule; got != want {
+			t.Errorf("%s: the allocation reads %q, want %q", lang, got, want)
+		}
+	}
+	if got := layout.Header("data.to_county", "zh"); got != "地区" {
+		t.Errorf("an allocation's to_county is headed %q, want 地区", got)
 	}
 }

@@ -65,11 +65,15 @@ func TestImportNamesTheRowARowRepeats(t *testing.T) {
 		}
 	}
 	runLedger(t, "", "import", twice, "--data", data, "--lang", "en").expect(t, 1, `row 5, "Donation id"`, "(repeats row 4)")
+	// Two identical rows are one entry: the second names the first as a
+	// row, never the key the sheet has no column for.
 	same := fillTemplate(t, template, [][]any{row("D-Z-1", 10), row("D-Z-1", 10)})
-	out := runLedger(t, "", "import", same, "--data", data)
-	out.expect(t, 1, "第 4 行「idempotency_key」: is the key of another entry of the same input too (与第 3 行重复)")
-	if strings.Contains(out.stderr, "events[") {
-		t.Fatalf("the refusal names an event by its place in a request:\n%s", out.stderr)
+	for _, args := range [][]string{{}, {"--dry-run"}} {
+		out := runLedger(t, "", append([]string{"import", same, "--data", data}, args...)...)
+		out.expect(t, 1, "第 4 行: 与另一行完全相同 (is the same as another row) (与第 3 行重复)")
+		if strings.Contains(out.stderr, "events[") || strings.Contains(out.stderr, "idempotency_key") {
+			t.Fatalf("the refusal names an event by its place in a request, or its key:\n%s", out.stderr)
+		}
 	}
 	if got := countEvents(t, "--data", data); got != 0 {
 		t.Fatalf("%d events written from refused sheets", got)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -65,9 +66,20 @@ func (c *call) recordLines(use *app.Ledger, lines []ledger.Line, skipInvalid boo
 	return report.RecordedLinesText(c.Env.Stdout, c.Env.Stderr, recorded, err, shown)
 }
 
-// shortcutFlagNames names the flag behind each field of a shortcut's errors.
+// shortcutFlagNames names the flag behind each field of a shortcut's errors:
+// the shortcut's own (amount, items) and those of the entry it builds,
+// whose rules the ledger checks, so every problem names the flag the clerk
+// gave or left out. A service's kind is data.kind, apart from the
+// shortcut's KIND.
 var shortcutFlagNames = map[string]string{"amount": "--amount", "items": "--items", "occurred_at": "--occurred-at",
 	"key": "--key", "target": "--target", "kind": "KIND",
+	"campaign": "--campaign", "county": "--county", "actor": "--actor", "idempotency_key": "--key", "note": "--note",
+	"spent": "--amount", "cost": "--amount", "donor_kind": "--donor-kind", "donor_organisation": "--donor-org",
+	"personal.donor.name": "--donor-name", "personal.donor.phone": "--donor-phone", "bank_reference": "--bank-ref",
+	"from_county": "--from", "to_county": "--county", "purpose": "--note", "beneficiary_group": "--group", "headcount": "--headcount",
+	"site": "--site", "site.kind": "--site-kind", "site.name": "--site", "topic": "--topic", "title": "--title", "format": "--format",
+	"participants": "--participants", "duration_minutes": "--minutes", "venue": "--venue", "data.kind": "--kind", "count": "--count",
+	"person_times": "--person-times", "target_event_id": "--target", "reason": "--reason",
 	"closed_period": "--closed-period"}
 
 // registerShortcut binds the flags of `ledger record KIND` to the entry's
@@ -116,7 +128,12 @@ func recordShortcut(kind string) cli.RunFunc {
 			if err != nil {
 				return flagged(err, shortcutFlagNames)
 			}
-			return c.recordLines(c.ledger.App, []ledger.Line{{Number: 1, Event: event}}, false, report.LinesShown{})
+			recorded, err := c.ledger.App.RecordLines(c.Ctx, []ledger.Line{{Number: 1, Event: event}}, app.LinesOptions{})
+			if errors.Is(err, app.ErrInvalidLines) {
+				// The entry's rules name its fields; the clerk gave flags.
+				return flagged(recorded.Outcomes[0].Err, shortcutFlagNames)
+			}
+			return report.RecordedLinesText(c.Env.Stdout, c.Env.Stderr, recorded, err, report.LinesShown{})
 		}
 	})
 }

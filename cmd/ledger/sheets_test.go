@@ -83,10 +83,13 @@ func TestSpreadsheetTemplatesImportAllOrNothing(t *testing.T) {
 		{"D-S-5", "150626 乌审旗 Uxin", "general", "not a day", "enterprise 企业", "某公司", "money 资金", 10},
 		{"", "150626 乌审旗 Uxin", "general", june15, "enterprise 企业", "某公司", "money 资金", 10},
 		{"D-S-6", "999999 nowhere", "general", june15, "enterprise 企业", "某公司", "money 资金", 10},
+		{"D-S-9", "150626 乌审旗 Uxin", "general", june15, "enterprise 企业", "某公司", "money 资金", "-5.00"},
+		{"D-S-10", "150626 乌审旗 Uxin", "general", june15, "enterprise 企业", "某公司", "money 资金", "$5.00"},
 	})
 	out := runLedger(t, "", "import", bad, "--data", data)
 	out.expect(t, 1, "第 3 行「金额（元）」: 必须是不超过两位小数的金额", "第 4 行「日期」: 必须是日期", "第 5 行「捐赠编号」: 必填",
-		"第 6 行「地区」", "nothing was written")
+		"第 6 行「地区」", "第 7 行「金额（元）」: must be > 0", "第 8 行「金额（元）」: 必须是以元为单位的数字，如 1250.50 (must be a number of yuan such as 1250.50)",
+		"nothing was written")
 	runLedger(t, "", "import", bad, "--data", data, "--lang", "en").expect(t, 1, `row 3, "Amount (yuan)": 必须是不超过两位小数的金额 (must be an amount in yuan with at most two decimals)`)
 	if got := countEvents(t, "--data", data); got != recorded+1 {
 		t.Fatalf("%d events after a refused import, want %d", got, recorded+1)
@@ -112,5 +115,9 @@ func TestSpreadsheetTemplatesImportAllOrNothing(t *testing.T) {
 	}
 	runLedger(t, "", "import", path, "--data", data).expect(t, 0, "recorded 1 events")
 	runLedger(t, "", "import", path, "--data", data).expect(t, 0, "recorded 0 events, 1 already recorded")
+	// Another clerk's import of the same sheet finds the row recorded, by
+	// whoever recorded it.
+	runLedger(t, "", "import", path, "--data", data, "--actor", "clerk-2").expect(t, 0, "already recorded donation_received", " by ",
+		"recorded 0 events, 1 already recorded")
 	runLedger(t, "", "audit", "D-C-1", "--data", data).expect(t, 0, "888.80")
 }
