@@ -273,6 +273,10 @@ func TestRejectingAConfirmedMatchNamesItsEvent(t *testing.T) {
 	if !errors.As(err, &invalid) || invalid.Violations[0].Field != "id" || !strings.Contains(err.Error(), "undo event "+after.Matched[0].DecidedBy) {
 		t.Fatalf("rejecting a confirmed match: %v", err)
 	}
+	err = b.decide(reconcile.DecisionRequest{Action: reconcile.ActionConfirm, ID: suggestion.ID})
+	if !errors.As(err, &invalid) || !strings.Contains(err.Error(), "undo event "+after.Matched[0].DecidedBy) {
+		t.Fatalf("confirming a confirmed match again: %v", err)
+	}
 }
 
 // Every rule says why it suggests a match, in the text report and the JSON.
@@ -403,6 +407,13 @@ func TestImportTextSaysTheBalanceCheckOnce(t *testing.T) {
 		plan := b.planWith("july.csv", data, accept)
 		var out bytes.Buffer
 		report.ImportText(&out, "july.csv", statementOf(t, "july.csv", data), reconcile.ImportResult{ImportPlan: plan}, true)
+		encoded, err := json.Marshal(plan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(encoded), `"balance_agrees":false`) {
+			t.Fatalf("the plan's JSON: %s", encoded)
+		}
 		if !plan.BalanceChecked || plan.BalanceAgrees || strings.Contains(out.String(), "agrees") ||
 			!strings.Contains(out.String(), "the statement opens at 90.00") {
 			t.Fatalf("accept gap %v: %+v\n%s", accept, plan, out.String())
