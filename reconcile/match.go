@@ -383,6 +383,11 @@ func (m *matcher) settle(match *Match) {
 	}
 	if len(match.ToReceive) > 0 {
 		match.Why = ReceiptsToRecord(match.ToReceive)
+		for _, id := range match.ToReceive {
+			if by, ok := m.book.Voided[id]; ok {
+				match.Why += fmt.Sprintf(" (the receipt of %s recorded before was voided by event %s)", id, by)
+			}
+		}
 	}
 }
 
@@ -605,12 +610,22 @@ func (m *matcher) byPartialFee() {
 
 func (m *matcher) suggested(line Line) bool { return m.suggestedLine[line.LineID] }
 
-// daysApart says how far apart a line's and a donation's days are.
+// daysApart says how far apart a line's and a donation's days are, in
+// Beijing calendar days: a line is booked on a day, a donation recorded at
+// an hour of one.
 func daysApart(line, donation time.Time) string {
-	days := int(line.Sub(donation).Hours() / 24)
+	day := func(at time.Time) time.Time {
+		year, month, date := at.In(domain.Beijing).Date()
+		return time.Date(year, month, date, 0, 0, 0, 0, time.UTC)
+	}
+	days := int(day(line).Sub(day(donation)).Hours() / 24)
 	switch {
 	case days == 0:
 		return "on the same day"
+	case days == 1:
+		return "1 day after the donation was recorded"
+	case days == -1:
+		return "1 day before the donation was recorded"
 	case days < 0:
 		return fmt.Sprintf("%d days before the donation was recorded", -days)
 	}
