@@ -28,25 +28,35 @@ func (l *Ledger) Reconciliation(ctx context.Context, asOf string) (*reconcile.Bo
 	return book, reconcile.Reconcile(book, reconcile.Options{Now: day}), nil
 }
 
+// Decided is a recorded decision on the reconciliation, and the pledges it
+// settles whose receipt is still to be recorded: the clerk is told to
+// record them, so that the totals count the money, once.
+type Decided struct {
+	Event     domain.Event
+	Result    ledger.Result
+	ToReceive []string
+}
+
 // Decide records a person's decision on the reconciliation: confirm or
-// reject a suggestion, write a line off, undo a decision. The decision is
-// dated now and recorded as actor's. Errors name the request's fields
-// (reason, amount, id), and a refusal by the account names its rule.
-func (l *Ledger) Decide(ctx context.Context, actor string, request reconcile.DecisionRequest) (domain.Event, ledger.Result, error) {
+// reject a suggestion (or reject an automatic match), write a line off,
+// undo a decision. The decision is dated now and recorded as actor's.
+// Errors name the request's fields (reason, amount, id), and a refusal by
+// the account names its rule.
+func (l *Ledger) Decide(ctx context.Context, actor string, request reconcile.DecisionRequest) (Decided, error) {
 	book, result, err := l.Reconciliation(ctx, "")
 	if err != nil {
-		return domain.Event{}, ledger.Result{}, err
+		return Decided{}, err
 	}
 	data, err := result.Decision(book, request)
 	if err != nil {
-		return domain.Event{}, ledger.Result{}, err
+		return Decided{}, err
 	}
 	event := domain.Event{Type: data.EventType(), County: l.parts.Catalog.CityCode(), OccurredAt: l.Now(), Actor: actor, Data: data}
 	results, err := l.Record(ctx, []domain.Event{event})
 	if err != nil {
-		return event, ledger.Result{}, Unprefix(err)
+		return Decided{Event: event}, Unprefix(err)
 	}
-	return event, results[0], nil
+	return Decided{Event: event, Result: results[0], ToReceive: book.ToReceive(data)}, nil
 }
 
 // StatementRequest is a bank statement to import and how.

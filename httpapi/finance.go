@@ -134,14 +134,22 @@ func (s *Server) reconciliationDecision(w http.ResponseWriter, r *http.Request, 
 	if err := json.Unmarshal(body, &request); err != nil {
 		return &domain.ValidationError{Violations: []domain.Violation{{Field: "$", Rule: "must be {\"action\", \"id\", \"reason\", \"note\"}"}}}
 	}
-	_, result, err := s.options.Ledger.Decide(r.Context(), who.name, request)
+	decided, err := s.options.Ledger.Decide(r.Context(), who.name, request)
 	if err != nil {
 		return err
 	}
-	results := []ledger.Result{result}
 	s.metrics.appended()
-	writeJSON(w, http.StatusCreated, recordResponse{Results: results})
+	// A confirmation that settles pledges with no receipt says which
+	// receipts to record, so that the totals count the money.
+	writeJSON(w, http.StatusCreated, decisionResponse{Results: []ledger.Result{decided.Result}, ToReceive: decided.ToReceive})
 	return nil
+}
+
+// decisionResponse is a recorded decision's answer: its result, and the
+// pledges it settles whose receipts are still to be recorded.
+type decisionResponse struct {
+	Results   []ledger.Result `json:"results"`
+	ToReceive []string        `json:"to_receive,omitempty"`
 }
 
 func (s *Server) pledges(w http.ResponseWriter, r *http.Request, who identity) error {

@@ -68,6 +68,10 @@ type Book struct {
 	Lines     []Line
 	Donations map[string]*Donation // money donations received, by id (effective: voids and corrections applied)
 	Pledges   map[string]*Donation // pledges, by donation id
+	// Voided maps each voided donation or pledge id to the event that
+	// voided it, so a match confirmed before the void can be told apart
+	// from one to an id the ledger never had.
+	Voided    map[string]string
 	Decisions []*Decision
 	// Imports are the statements imported, in log order.
 	Imports []StatementImport
@@ -91,6 +95,8 @@ type entry struct {
 	personal  *domain.Personal
 	position  uint64
 	voided    bool
+	// voidedBy is the entry_voided event's id.
+	voidedBy string
 }
 
 // Unsealer opens an event's sealed personal data (privacy.Sealer.Unseal);
@@ -100,7 +106,7 @@ type Unsealer func(ctx context.Context, event *domain.Event) error
 // BuildBook folds the log into a book. unseal may be nil when the ledger
 // seals nothing.
 func BuildBook(ctx context.Context, store eventstore.Store, unseal Unsealer) (*Book, error) {
-	book := &Book{Donations: map[string]*Donation{}, Pledges: map[string]*Donation{}, byEvent: map[uuid.UUID]*Decision{}}
+	book := &Book{Donations: map[string]*Donation{}, Pledges: map[string]*Donation{}, Voided: map[string]string{}, byEvent: map[uuid.UUID]*Decision{}}
 	entries := map[uuid.UUID]*entry{}
 	var order []uuid.UUID
 	for record, err := range store.Read(ctx, 0, eventstore.Filter{}) {
@@ -137,7 +143,7 @@ func BuildBook(ctx context.Context, store eventstore.Store, unseal Unsealer) (*B
 			}
 		case domain.EntryVoided:
 			if target := entries[uuid.MustParse(data.TargetEventID)]; target != nil {
-				target.voided = true
+				target.voided, target.voidedBy = true, event.ID.String()
 			}
 		case *domain.EntryCorrected:
 			if target := entries[uuid.MustParse(data.TargetEventID)]; target != nil {
@@ -159,6 +165,12 @@ func BuildBook(ctx context.Context, store eventstore.Store, unseal Unsealer) (*B
 	for _, id := range order {
 		e := entries[id]
 		if e.voided {
+			switch p := e.payload.(type) {
+			case domain.DonationReceived:
+				book.Voided[p.DonationID] = e.voidedBy
+			case domain.DonationPledged:
+				book.Voided[p.DonationID] = e.voidedBy
+			}
 			continue
 		}
 		switch p := e.payload.(type) {
@@ -185,6 +197,22 @@ func BuildBook(ctx context.Context, store eventstore.Store, unseal Unsealer) (*B
 		}
 	}
 	return book, nil
+}
+
+// ToReceive lists the pledges a confirmation settles whose receipt the
+// book does not hold: the money arrived, and the receipt is to be recorded.
+func (b *Book) ToReceive(decision domain.Payload) []string {
+	confirmed, ok := decision.(domain.MatchConfirmed)
+	if !ok || confirmed.Rule == RuleRefund {
+		return nil
+	}
+	var ids []string
+	for _, donation := range confirmed.Donations {
+		if b.Pledges[donation.DonationID] != nil && b.Donations[donation.DonationID] == nil {
+			ids = append(ids, donation.DonationID)
+		}
+	}
+	return ids
 }
 
 func donorName(organisation string, personal *domain.Personal) string {

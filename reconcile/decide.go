@@ -40,7 +40,11 @@ func (r Result) Decision(book *Book, request DecisionRequest) (domain.Payload, e
 	case ActionConfirm, ActionReject:
 		found := lastWhere(r.Suggested, func(match *Match) bool { return match.ID == request.ID })
 		if found == nil {
-			return nil, fmt.Errorf("no open suggestion %s: %w", request.ID, domain.ErrNotFound)
+			automatic, err := r.notSuggested(request)
+			if err != nil {
+				return nil, err
+			}
+			found = automatic
 		}
 		var lineIDs, donationIDs []string
 		for _, line := range found.Lines {
@@ -91,6 +95,33 @@ func (r Result) Decision(book *Book, request DecisionRequest) (domain.Payload, e
 		return nil, fmt.Errorf("no reconciliation decision %s: %w", request.ID, domain.ErrNotFound)
 	}
 	return nil, &domain.ValidationError{Violations: []domain.Violation{{Field: "action", Rule: "must be confirm, reject, write-off or undo"}}}
+}
+
+// notSuggested is the automatic match a rejection undoes, or the error
+// saying what the id is and what can be done with it: a match confirmed by
+// a person is taken back by undoing its event; an automatic match (an exact
+// reference) is rejected, which keeps it from being made again, but is
+// never confirmed, being matched already.
+func (r Result) notSuggested(request DecisionRequest) (*Match, error) {
+	refuse := func(rule string, args ...any) error {
+		return &domain.ValidationError{Violations: []domain.Violation{{Field: "id", Rule: fmt.Sprintf(rule, args...)}}}
+	}
+	if match := lastWhere(r.Matched, func(match *Match) bool { return match.ID == request.ID }); match != nil {
+		switch {
+		case match.DecidedBy != "":
+			return nil, refuse("%s is a match confirmed by event %s, not an open suggestion: to take it back, undo event %s (with a reason)",
+				request.ID, match.DecidedBy, match.DecidedBy)
+		case request.Action == ActionConfirm:
+			return nil, refuse("%s is a match made automatically by the %s rule: it is matched already, there is nothing to confirm; "+
+				"if it is wrong, reject it (with a reason) and it is not made again", request.ID, match.Rule)
+		}
+		return match, nil
+	}
+	if match := lastWhere(r.VoidedMatches, func(match *Match) bool { return match.ID == request.ID }); match != nil {
+		return nil, refuse("%s is a match confirmed by event %s to a donation voided since: undo event %s (with a reason), "+
+			"then match the line again or write it off", request.ID, match.DecidedBy, match.DecidedBy)
+	}
+	return nil, fmt.Errorf("no suggestion or match %s (the reconciliation report lists their ids): %w", request.ID, domain.ErrNotFound)
 }
 
 // writeOff writes a line off: a charge (money out) as a fee, in whole or

@@ -18,6 +18,7 @@ const (
 	sheetSummary     = "汇总 Summary"
 	sheetMatched     = "已匹配 Matched"
 	sheetSuggested   = "待确认 Suggested"
+	sheetVoided      = "已作废捐赠的匹配 Matched to voided"
 	sheetLines       = "未匹配流水 Unmatched lines"
 	sheetDonations   = "未到账捐赠 Unmatched donations"
 	sheetDuplicates  = "疑似重复 Possible duplicates"
@@ -32,7 +33,8 @@ const (
 
 // row is one exported line: a section and its cells. Amount cells hold yuan
 // as decimal text, written into numeric cells without passing through a
-// float.
+// float; number cells (counts, days, positions, similarities) are numeric
+// cells too, so that a spreadsheet adds them up.
 type row struct {
 	section string
 	cells   []cell
@@ -41,18 +43,24 @@ type row struct {
 type cell struct {
 	text   string
 	amount bool
+	// numeric is a number that is not money: a count, a day's age, a log
+	// position or a similarity.
+	numeric bool
 }
 
 func text(value string) cell         { return cell{text: value} }
 func amount(value domain.Money) cell { return cell{text: value.String(), amount: true} }
-func number(value int) cell          { return cell{text: strconv.Itoa(value), amount: false} }
+func number(value int) cell          { return cell{text: strconv.Itoa(value), numeric: true} }
 func date(value time.Time) cell      { return cell{text: value.In(domain.Beijing).Format(time.DateOnly)} }
-func position(value uint64) cell     { return cell{text: strconv.FormatUint(value, 10)} }
-func similarity(value float64) cell  { return cell{text: strconv.FormatFloat(value, 'f', 2, 64)} }
+func position(value uint64) cell     { return cell{text: strconv.FormatUint(value, 10), numeric: true} }
+func similarity(value float64) cell {
+	return cell{text: strconv.FormatFloat(value, 'f', 2, 64), numeric: true}
+}
 
 var headers = map[string][]string{
 	sheetMatched:     {"匹配编号 Match", "规则 Rule", "银行流水 Line", "流水号 Serial", "日期 Date", "流水金额 Line amount", "对方户名 Counterparty", "捐赠编号 Donation", "活动 Campaign", "匹配金额 Matched", "手续费 Fee", "确认事件 Decided by"},
 	sheetSuggested:   {"建议编号 Suggestion", "规则 Rule", "银行流水 Line", "流水号 Serial", "日期 Date", "流水金额 Line amount", "对方户名 Counterparty", "捐赠编号 Donation", "活动 Campaign", "匹配金额 Matched", "手续费 Fee", "名称相似度 Similarity"},
+	sheetVoided:      {"匹配编号 Match", "规则 Rule", "银行流水 Line", "流水号 Serial", "日期 Date", "流水金额 Line amount", "对方户名 Counterparty", "捐赠编号 Donation", "活动 Campaign", "匹配金额 Matched", "手续费 Fee", "确认事件 Decided by", "处理 What to do"},
 	sheetLines:       {"银行流水 Line", "账户 Account", "流水号 Serial", "日期 Date", "金额 Amount", "对方户名 Counterparty", "摘要 Remark", "日志位置 Position"},
 	sheetDonations:   {"捐赠编号 Donation", "活动 Campaign", "地区 County", "日期 Date", "金额 Amount", "捐赠人 Donor", "银行参考号 Reference"},
 	sheetDuplicates:  {"组 Group", "银行流水 Line", "流水号 Serial", "日期 Date", "金额 Amount", "对方户名 Counterparty", "摘要 Remark"},
@@ -64,10 +72,10 @@ var headers = map[string][]string{
 	sheetSummary:     {"项目 Item", "笔数 Count", "收入 Money in", "支出 Money out"},
 }
 
-var sheetOrder = []string{sheetSummary, sheetMatched, sheetSuggested, sheetLines, sheetDonations, sheetRefunds, sheetFees, sheetWrittenOff,
+var sheetOrder = []string{sheetSummary, sheetMatched, sheetSuggested, sheetVoided, sheetLines, sheetDonations, sheetRefunds, sheetFees, sheetWrittenOff,
 	sheetPrinted, sheetDuplicates, sheetOutstanding}
 
-func matchRows(section string, matches []Match, last func(Match) cell) []row {
+func matchRows(section string, matches []Match, last ...func(Match) cell) []row {
 	var rows []row
 	for _, match := range matches {
 		count := max(len(match.Lines), len(match.Donations))
@@ -85,10 +93,16 @@ func matchRows(section string, matches []Match, last func(Match) cell) []row {
 			} else {
 				cells = append(cells, text(""), text(""), text(""))
 			}
-			if i == 0 {
-				cells = append(cells, amount(match.Fee), last(match))
-			} else {
-				cells = append(cells, text(""), text(""))
+			cells = append(cells, amount(match.Fee))
+			if i > 0 {
+				cells[len(cells)-1] = text("")
+			}
+			for _, each := range last {
+				if i == 0 {
+					cells = append(cells, each(match))
+				} else {
+					cells = append(cells, text(""))
+				}
 			}
 			rows = append(rows, row{section: section, cells: cells})
 		}
@@ -101,6 +115,8 @@ func (r Result) rows() map[string][]row {
 	out := map[string][]row{}
 	out[sheetMatched] = matchRows(sheetMatched, r.Matched, func(m Match) cell { return text(m.DecidedBy) })
 	out[sheetSuggested] = matchRows(sheetSuggested, r.Suggested, func(m Match) cell { return similarity(m.Similarity) })
+	out[sheetVoided] = matchRows(sheetVoided, r.VoidedMatches, func(m Match) cell { return text(m.DecidedBy) },
+		func(m Match) cell { return text(m.Why) })
 	for _, line := range r.UnmatchedLines {
 		out[sheetLines] = append(out[sheetLines], row{sheetLines, []cell{text(line.LineID), text(line.Account), text(line.Serial),
 			date(line.Date), amount(line.Amount), text(line.Counterparty), text(line.Remark), position(line.Position)}})
@@ -193,6 +209,9 @@ func (r Result) Summaries() []Summary {
 	return []Summary{
 		summed("matched", "已匹配 matched", len(r.Matched), linesOf(r.Matched), lineAmount),
 		summed("suggested", "待确认 suggested", len(r.Suggested), linesOf(r.Suggested), lineAmount),
+		// A line matched to a donation voided since is explained by
+		// nothing until its match is undone.
+		summed("voided_matches", "已作废捐赠的匹配 matched to voided donations", len(r.VoidedMatches), linesOf(r.VoidedMatches), lineAmount),
 		summed("unmatched_lines", "未匹配流水 unmatched lines", len(r.UnmatchedLines), r.UnmatchedLines, lineAmount),
 		summed("unmatched_donations", "未到账捐赠 unmatched donations", len(r.UnmatchedDonations), r.UnmatchedDonations,
 			func(donation Donation) domain.Money { return donation.Amount }),
@@ -254,15 +273,23 @@ func (r Result) WriteXLSX(out io.Writer) error {
 				if err != nil {
 					return err
 				}
-				if value.amount {
+				switch {
+				case value.amount || value.numeric:
+					// A number cell holds the decimal text as it is: no
+					// float rounds it on the way.
 					if err := book.SetCellDefault(sheet, name, value.text); err != nil {
 						return err
+					}
+					if !value.amount {
+						continue
 					}
 					if err := book.SetCellStyle(sheet, name, name, style); err != nil {
 						return err
 					}
-				} else if err := book.SetCellStr(sheet, name, value.text); err != nil {
-					return err
+				default:
+					if err := book.SetCellStr(sheet, name, value.text); err != nil {
+						return err
+					}
 				}
 			}
 		}
@@ -291,7 +318,7 @@ func (r Result) WriteCSV(out io.Writer) error {
 		for _, line := range rows[sheet] {
 			record := []string{sheet}
 			for _, value := range line.cells {
-				if value.amount {
+				if value.amount || value.numeric {
 					record = append(record, value.text)
 				} else {
 					record = append(record, csvsafe.Text(value.text))

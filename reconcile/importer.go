@@ -171,6 +171,9 @@ type ImportPlan struct {
 	// BalanceChecked says the opening balance was compared with the
 	// ledger's balance before the statement's first day.
 	BalanceChecked bool `json:"balance_checked"`
+	// BalanceAgrees says the opening balance was compared and agrees; a
+	// gap is then among Problems, or among Warnings when accepted.
+	BalanceAgrees bool `json:"balance_agrees"`
 	// Warnings are recorded with the import; Problems refuse it.
 	Warnings []string `json:"warnings"`
 	Problems []string `json:"problems"`
@@ -410,7 +413,8 @@ func PlanImport(book *Book, parsed statement.Statement, request ImportRequest) (
 	}
 	if opening != nil && before != nil {
 		plan.BalanceChecked = true
-		if *opening != *before.Balance {
+		plan.BalanceAgrees = *opening == *before.Balance
+		if !plan.BalanceAgrees {
 			gap := fmt.Sprintf("the statement opens at %s yuan on %s, but the ledger's balance after line %s (serial %s, %s) is %s yuan: "+
 				"a statement between them may be missing, or this is another account", opening, plan.FirstDate, before.LineID, before.Serial,
 				before.Date.Format(time.DateOnly), before.Balance)

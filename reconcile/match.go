@@ -19,6 +19,7 @@ const (
 	RuleAmountName = "amount-date-name" // same amount within the date window, and a similar donor name
 	RuleSplit      = "split"            // several lines from one donor add up to one donation
 	RuleCombined   = "combined"         // one line covers several donations or pledges of one donor
+	RulePledge     = "pledge"           // one line pays one pledge of the same donor in full
 	RulePartialFee = "partial-fee"      // the line is the donation less a bank fee
 	RuleRefund     = "refund"           // money out that returns a donation
 	RuleRefundPair = "refund-pair"      // money out that sends an unexplained money-in line back
@@ -71,6 +72,10 @@ type Match struct {
 	Why string `json:"why,omitempty"`
 	// DecidedBy is the event that confirmed it, for confirmed matches.
 	DecidedBy string `json:"decided_by,omitempty"`
+	// ToReceive lists the pledges a confirmed match settles whose receipt
+	// is not recorded yet. The line is the money arriving; the totals
+	// count it once a donation_received with the pledge's id records it.
+	ToReceive []string `json:"to_receive,omitempty"`
 }
 
 // Result is the reconciliation state.
@@ -81,6 +86,10 @@ type Result struct {
 	Matched []Match `json:"matched"`
 	// Suggested: a person decides (ledger reconcile confirm/reject).
 	Suggested []Match `json:"suggested"`
+	// VoidedMatches: confirmed matches to a donation voided since. The
+	// line stays taken by the match until it is undone, so it is listed
+	// here, with what to do, rather than as matched.
+	VoidedMatches []Match `json:"voided_matches"`
 	// WrittenOff: lines (or parts of lines) written off, with the reason.
 	WrittenOff []WriteOff `json:"written_off"`
 	// Refunds: confirmed pairs of a money-in line and the money-out line
@@ -205,10 +214,13 @@ type matcher struct {
 	lineLeft       map[string]domain.Money // line id → money not yet explained
 	donLeft        map[string]domain.Money // donation id → money not yet found in the bank
 	rejected       map[string]bool
-	written        map[string]bool
-	byAmount       map[domain.Money][]*Donation
-	donations      []*Donation
-	result         Result
+	// settled holds the day each pledge a confirmed match settles was paid
+	// (its latest line's), so that it is no longer outstanding from then.
+	settled   map[string]time.Time
+	written   map[string]bool
+	byAmount  map[domain.Money][]*Donation
+	donations []*Donation
+	result    Result
 }
 
 // Reconcile matches the book's lines and donations.
@@ -216,8 +228,8 @@ func Reconcile(book *Book, options Options) Result {
 	options = options.withDefaults()
 	m := &matcher{book: book, suggestedLine: map[string]bool{}, suggestionsPerLine: map[string]int{}, normalized: map[string]string{}, suggestedDonor: map[string]bool{}, options: options,
 		lineLeft: map[string]domain.Money{}, donLeft: map[string]domain.Money{},
-		rejected: map[string]bool{}, written: map[string]bool{}, byAmount: map[domain.Money][]*Donation{}}
-	m.result = Result{Position: book.Position, Matched: []Match{}, Suggested: []Match{}, WrittenOff: []WriteOff{},
+		rejected: map[string]bool{}, written: map[string]bool{}, byAmount: map[domain.Money][]*Donation{}, settled: map[string]time.Time{}}
+	m.result = Result{Position: book.Position, Matched: []Match{}, Suggested: []Match{}, VoidedMatches: []Match{}, WrittenOff: []WriteOff{},
 		Refunds: []Match{}, Fees: []Fee{}, PrintedTwice: []PrintedTwiceRow{},
 		UnmatchedLines: []Line{}, UnmatchedDonations: []Donation{}, Duplicates: [][]Line{}, Outstanding: []Outstanding{},
 		AsOf: options.Now.In(domain.Beijing).Format(time.DateOnly)}
@@ -232,6 +244,12 @@ func Reconcile(book *Book, options Options) Result {
 		m.normalized[donation.DonationID] = NormalizeName(donation.Donor)
 		m.donLeft[donation.DonationID] = donation.Amount
 		m.byAmount[donation.Amount] = append(m.byAmount[donation.Amount], donation)
+	}
+	// A pledge not received is money promised: a line may pay it, once.
+	for _, pledge := range book.Pledges {
+		if !pledge.Received {
+			m.donLeft[pledge.DonationID] = pledge.Amount
+		}
 	}
 	m.applyDecisions()
 	m.printedTwice()
@@ -278,6 +296,10 @@ func (m *matcher) applyDecisions() {
 			// A refund is money going back: it explains a line, not a
 			// donation's arrival.
 			if p.Rule != RuleRefund {
+				if m.voidedMatch(&match) {
+					continue
+				}
+				m.settle(&match)
 				for _, donation := range p.Donations {
 					m.donLeft[donation.DonationID] -= donation.Amount
 				}
@@ -312,11 +334,64 @@ func (m *matcher) applyDecisions() {
 	}
 }
 
-func (m *matcher) open(line Line) bool { return m.lineLeft[line.LineID] > 0 && line.Amount > 0 }
-
-func (m *matcher) suggest(rule string, lines []Line, donations []domain.MatchedDonation, fee domain.Money, similarity float64, automatic bool) {
-	m.suggestWhy(rule, lines, donations, fee, similarity, automatic, "")
+// voidedMatch lists a confirmed match whose donation has been voided since
+// among the voided matches, saying what to do, and reports whether it did.
+// The account still holds the line as matched, so it cannot be matched
+// again before the confirmation is undone.
+func (m *matcher) voidedMatch(match *Match) bool {
+	var voided []string
+	for _, donation := range match.Donations {
+		id := donation.DonationID
+		if m.book.Donations[id] != nil || m.book.Pledges[id] != nil {
+			continue
+		}
+		if by, ok := m.book.Voided[id]; ok {
+			voided = append(voided, fmt.Sprintf("%s (voided by event %s)", id, by))
+		}
+	}
+	if len(voided) == 0 {
+		return false
+	}
+	match.Why = fmt.Sprintf("the donation this line was matched to is voided: %s; no donation explains the line any more: "+
+		"undo the match (reconcile undo %s), then match the line again or write it off", strings.Join(voided, ", "), match.DecidedBy)
+	m.result.VoidedMatches = append(m.result.VoidedMatches, *match)
+	return true
 }
+
+// settle notes the pledges a confirmed match pays: from its line's day
+// they are not outstanding. A pledge with no receipt recorded is listed on
+// the match, to be recorded, so that the money counts once: in the totals
+// when its receipt is recorded, and in the reconciliation as this line.
+func (m *matcher) settle(match *Match) {
+	var paid time.Time
+	for _, line := range match.Lines {
+		if line.Date.After(paid) {
+			paid = line.Date
+		}
+	}
+	for _, donation := range match.Donations {
+		id := donation.DonationID
+		if m.book.Pledges[id] == nil {
+			continue
+		}
+		if day, ok := m.settled[id]; !ok || paid.After(day) {
+			m.settled[id] = paid
+		}
+		if m.book.Donations[id] == nil {
+			match.ToReceive = append(match.ToReceive, id)
+		}
+	}
+	if len(match.ToReceive) > 0 {
+		match.Why = ReceiptsToRecord(match.ToReceive)
+		for _, id := range match.ToReceive {
+			if by, ok := m.book.Voided[id]; ok {
+				match.Why += fmt.Sprintf(" (the receipt of %s recorded before was voided by event %s)", id, by)
+			}
+		}
+	}
+}
+
+func (m *matcher) open(line Line) bool { return m.lineLeft[line.LineID] > 0 && line.Amount > 0 }
 
 // suggestWhy suggests a match, or makes it when automatic, saying why.
 func (m *matcher) suggestWhy(rule string, lines []Line, donations []domain.MatchedDonation, fee domain.Money, similarity float64,
@@ -375,6 +450,13 @@ func (m *matcher) byReference() {
 		}
 		ids[donation.DonationID] = donation
 	}
+	// A pledge not received yet may be named too: the line is its money
+	// arriving.
+	for _, pledge := range m.book.Pledges {
+		if !pledge.Received {
+			ids[pledge.DonationID] = pledge
+		}
+	}
 	for _, line := range m.book.Lines {
 		if !m.open(line) {
 			continue
@@ -389,6 +471,9 @@ func (m *matcher) byReference() {
 				}
 				if candidate := ids[token]; candidate != nil && m.donLeft[candidate.DonationID] > 0 {
 					donation, named = candidate, "the remark names donation "+token
+					if !candidate.Received {
+						named = "the remark names pledge " + token
+					}
 					break
 				}
 			}
@@ -398,6 +483,11 @@ func (m *matcher) byReference() {
 		}
 		left := m.donLeft[donation.DonationID]
 		switch fee := left - line.Amount; {
+		case fee == 0 && !donation.Received:
+			// A pledge is only promised: a person confirms that this is
+			// its money, and the receipt is recorded with it.
+			m.suggestWhy(RuleReference, []Line{line}, []domain.MatchedDonation{matched(donation, left)}, 0, 1, false,
+				named+", of the same amount; "+pledgeWhy)
 		case fee == 0:
 			m.suggestWhy(RuleReference, []Line{line}, []domain.MatchedDonation{matched(donation, left)}, 0, 1, true, named)
 		case fee > 0 && fee <= m.options.FeeMax:
@@ -410,6 +500,20 @@ func (m *matcher) byReference() {
 		}
 	}
 }
+
+// ReceiptsToRecord says which pledges a confirmed line pays with no
+// receipt recorded, and what the clerk does about it.
+func ReceiptsToRecord(ids []string) string {
+	what, them, receipts := "pledge "+ids[0], "it", "its receipt"
+	if len(ids) > 1 {
+		what, them, receipts = "pledges "+strings.Join(ids, ", "), "them", "their receipts"
+	}
+	return fmt.Sprintf("this line pays %s, settled from the line's day in the reconciliation and the pledges; no receipt is recorded for %s: "+
+		"record %s (donation_received with the same donation_id) so that the totals count the money", what, them, receipts)
+}
+
+// pledgeWhy says what confirming a pledge's match does.
+const pledgeWhy = "a pledge is money promised, not recorded as received: confirming settles the pledge; then record its receipt so that the totals count the money"
 
 // referenceTokenPattern finds the words of a remark that could be ids.
 var referenceTokenPattern = regexp.MustCompile(`[A-Za-z0-9][A-Za-z0-9._-]{1,63}`)
@@ -441,7 +545,9 @@ func (m *matcher) byAmountAndName() {
 			}
 		}
 		for _, donation := range best {
-			m.suggest(RuleAmountName, []Line{line}, []domain.MatchedDonation{matched(donation, donation.Amount)}, 0, bestScore, false)
+			m.suggestWhy(RuleAmountName, []Line{line}, []domain.MatchedDonation{matched(donation, donation.Amount)}, 0, bestScore, false,
+				fmt.Sprintf("the same amount (%s yuan) %s, and donor names %s alike (similarity %.2f)", line.Amount,
+					daysApart(line.Date, donation.Date), similarityWords(bestScore), bestScore))
 		}
 	}
 }
@@ -493,13 +599,59 @@ func (m *matcher) byPartialFee() {
 			}
 		}
 		for _, found := range best {
-			m.suggest(RulePartialFee, []Line{line}, []domain.MatchedDonation{matched(found.donation, found.donation.Amount)},
-				found.donation.Amount-line.Amount, found.score, false)
+			fee := found.donation.Amount - line.Amount
+			m.suggestWhy(RulePartialFee, []Line{line}, []domain.MatchedDonation{matched(found.donation, found.donation.Amount)},
+				fee, found.score, false, fmt.Sprintf("the line is %s yuan less than the donation's %s (at most %s is taken for a bank fee), %s, "+
+					"and donor names %s alike (similarity %.2f)", fee, found.donation.Amount, m.options.FeeMax,
+					daysApart(line.Date, found.donation.Date), similarityWords(found.score), found.score))
 		}
 	}
 }
 
 func (m *matcher) suggested(line Line) bool { return m.suggestedLine[line.LineID] }
+
+// daysApart says how far apart a line's and a donation's days are, in
+// Beijing calendar days: a line is booked on a day, a donation recorded at
+// an hour of one.
+func daysApart(line, donation time.Time) string {
+	day := func(at time.Time) time.Time {
+		year, month, date := at.In(domain.Beijing).Date()
+		return time.Date(year, month, date, 0, 0, 0, 0, time.UTC)
+	}
+	days := int(day(line).Sub(day(donation)).Hours() / 24)
+	switch {
+	case days == 0:
+		return "on the same day"
+	case days == 1:
+		return "1 day after the donation was recorded"
+	case days == -1:
+		return "1 day before the donation was recorded"
+	case days < 0:
+		return fmt.Sprintf("%d days before the donation was recorded", -days)
+	}
+	return fmt.Sprintf("%d days after the donation was recorded", days)
+}
+
+// similarityWords says how alike two names are, the score being the
+// matcher's (1 equal, 0.9 one inside the other).
+func similarityWords(score float64) string {
+	switch {
+	case score >= 1:
+		return "are"
+	case score >= 0.9:
+		return "are nearly"
+	}
+	return "are partly"
+}
+
+// amounts lists the donations' amounts, to say what adds up.
+func amounts(donations []domain.MatchedDonation) string {
+	var parts []string
+	for _, donation := range donations {
+		parts = append(parts, donation.DonationID+" "+donation.Amount.String())
+	}
+	return strings.Join(parts, " + ")
+}
 
 // byCombination: within one donor, several lines that add up to one
 // donation, or one line that covers several donations or pledges.
@@ -572,21 +724,43 @@ func (m *matcher) byCombination() {
 				for _, i := range subset {
 					lines = append(lines, g.lines[i])
 				}
-				m.suggest(RuleSplit, lines, []domain.MatchedDonation{matched(donation, donation.Amount)}, 0, Similarity(lines[0].Counterparty, donation.Donor), false)
+				var parts []string
+				for _, line := range lines {
+					parts = append(parts, line.Amount.String())
+				}
+				m.suggestWhy(RuleSplit, lines, []domain.MatchedDonation{matched(donation, donation.Amount)}, 0, Similarity(lines[0].Counterparty, donation.Donor), false,
+					fmt.Sprintf("%d transfers from the same donor (%s yuan) add up to %s %s yuan", len(lines), strings.Join(parts, " + "),
+						donation.DonationID, donation.Amount))
 				break
 			}
 		}
 		// One line for several donations or pledges.
 		for _, line := range g.lines {
 			for _, subset := range subsetsSumming(len(g.donations), func(i int) domain.Money { return g.donations[i].Amount }, line.Amount) {
-				if len(subset) < 2 {
+				similarity := Similarity(line.Counterparty, g.donations[subset[0]].Donor)
+				if len(subset) == 1 {
+					// One received donation of the same amount is the
+					// amount-date-name tier's, within its window; a
+					// pledge is paid whenever the donor pays it.
+					if pledge := g.donations[subset[0]]; !pledge.Received {
+						m.suggestWhy(RulePledge, []Line{line}, []domain.MatchedDonation{matched(pledge, pledge.Amount)}, 0, similarity, false,
+							fmt.Sprintf("the same donor pays %s yuan, pledge %s in full; %s", line.Amount, pledge.DonationID, pledgeWhy))
+						break
+					}
 					continue
 				}
 				var donations []domain.MatchedDonation
+				pledges := false
 				for _, i := range subset {
 					donations = append(donations, matched(g.donations[i], g.donations[i].Amount))
+					pledges = pledges || !g.donations[i].Received
 				}
-				m.suggest(RuleCombined, []Line{line}, donations, 0, Similarity(line.Counterparty, g.donations[subset[0]].Donor), false)
+				why := fmt.Sprintf("one transfer of %s yuan from the same donor is %s", line.Amount, amounts(donations))
+				if pledges {
+					why += "; pledges among them are promised, not recorded as received: confirming settles them; " +
+						"then record their receipts so the totals count the money"
+				}
+				m.suggestWhy(RuleCombined, []Line{line}, donations, 0, similarity, false, why)
 				break
 			}
 		}
@@ -647,9 +821,10 @@ func (m *matcher) outgoing() {
 				continue
 			}
 			for _, donation := range m.byAmount[-line.Amount] {
-				if Similarity(line.Counterparty, donation.Donor) >= m.options.NameSimilarityMin {
-					m.suggest(RuleRefund, []Line{line}, []domain.MatchedDonation{matched(donation, -line.Amount)}, 0,
-						Similarity(line.Counterparty, donation.Donor), false)
+				if similarity := Similarity(line.Counterparty, donation.Donor); similarity >= m.options.NameSimilarityMin {
+					m.suggestWhy(RuleRefund, []Line{line}, []domain.MatchedDonation{matched(donation, -line.Amount)}, 0, similarity, false,
+						fmt.Sprintf("money out with a refund remark (%s), the amount of donation %s, and names %s alike (similarity %.2f)",
+							line.Remark, donation.DonationID, similarityWords(similarity), similarity))
 				}
 			}
 		case strings.Contains(remark, "手续费") || strings.Contains(remark, "费") || strings.Contains(remark, "fee"):
@@ -725,7 +900,8 @@ func (m *matcher) donationSuggested(id string) bool { return m.suggestedDonor[id
 
 // ageing lists the pledges outstanding on the as-of day (Options.Now):
 // pledges made after it are left out, and a pledge received after it was
-// still outstanding then.
+// still outstanding then. A pledge a confirmed match settles is paid from
+// its line's day, its receipt recorded or not.
 func (m *matcher) ageing() {
 	asOf := m.options.Now
 	var pledges []*Donation
@@ -736,7 +912,14 @@ func (m *matcher) ageing() {
 		if receipt := m.book.Donations[pledge.DonationID]; receipt != nil && !receipt.Date.After(asOf) {
 			continue
 		}
-		pledges = append(pledges, pledge)
+		if paid, ok := m.settled[pledge.DonationID]; ok && !paid.After(asOf) {
+			continue
+		}
+		// Outstanding on the day means not received on the day, whatever
+		// was received later.
+		outstanding := *pledge
+		outstanding.Received = false
+		pledges = append(pledges, &outstanding)
 	}
 	sort.Slice(pledges, func(i, j int) bool { return pledges[i].Position < pledges[j].Position })
 	for _, pledge := range pledges {

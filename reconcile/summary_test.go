@@ -14,6 +14,7 @@ func TestSummariesAddEachPartUpBySign(t *testing.T) {
 	result := Result{
 		Matched:            []Match{{Lines: []Line{line(500), line(-20)}}},
 		Suggested:          []Match{{Lines: []Line{line(300)}}, {Lines: []Line{line(100)}}},
+		VoidedMatches:      []Match{{Lines: []Line{line(250)}}},
 		WrittenOff:         []WriteOff{{Line: line(-15), WrittenOff: 15}, {Line: line(40), WrittenOff: 40}},
 		Refunds:            []Match{{Lines: []Line{line(70), line(-70)}}},
 		Fees:               []Fee{{Amount: 5}},
@@ -26,6 +27,7 @@ func TestSummariesAddEachPartUpBySign(t *testing.T) {
 	want := map[string]Summary{
 		"matched":             {Count: 1, In: 500, Out: 20},
 		"suggested":           {Count: 2, In: 400},
+		"voided_matches":      {Count: 1, In: 250},
 		"unmatched_lines":     {Count: 2, In: 9, Out: 4},
 		"unmatched_donations": {Count: 1, In: 800},
 		"refunds":             {Count: 1, In: 70, Out: 70},

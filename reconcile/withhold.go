@@ -13,6 +13,7 @@ func (r Result) WithoutPersonal() Result {
 	withheld := r
 	withheld.Matched = withholdMatches(r.Matched)
 	withheld.Suggested = withholdMatches(r.Suggested)
+	withheld.VoidedMatches = withholdMatches(r.VoidedMatches)
 	withheld.WrittenOff = withholdEach(r.WrittenOff, func(writeOff WriteOff) WriteOff {
 		writeOff.Line = withholdLine(writeOff.Line)
 		return writeOff

@@ -72,6 +72,14 @@ func writeMatchSections(writer io.Writer, result reconcile.Result) {
 				decided = "event " + match.DecidedBy
 			}
 			fmt.Fprintf(writer, "  %s  [%s]\n", matchText(match), decided)
+			if match.Why != "" {
+				fmt.Fprintf(writer, "      why: %s\n", match.Why)
+			}
+		}
+	}
+	if section(writer, "Matched to a donation voided since (已匹配但捐赠已作废: undo the match)", len(result.VoidedMatches)) {
+		for _, match := range result.VoidedMatches {
+			fmt.Fprintf(writer, "  %s  [event %s]\n      what to do: %s\n", matchText(match), match.DecidedBy, match.Why)
 		}
 	}
 	if section(writer, "Suggested (待确认: ledger reconcile confirm ID / reject ID --reason ...)", len(result.Suggested)) {
@@ -157,7 +165,9 @@ func ImportText(out io.Writer, file string, parsed statement.Statement, result r
 	for _, row := range result.PrintedTwice {
 		fmt.Fprintf(out, "  printed twice: serial %s at %s (first at %s)\n", row.Serial, row.Where, row.Of)
 	}
-	if result.BalanceChecked {
+	// The balance check is said once, as it came out: a gap is the
+	// warning or the refusal below.
+	if result.BalanceAgrees {
 		fmt.Fprintln(out, "  opening balance agrees with the ledger")
 	}
 	for _, warning := range result.Warnings {

@@ -173,11 +173,14 @@ func reconcileDecision(kind string) cli.RunFunc {
 					}
 					request.Amount = &amount
 				}
-				event, result, err := opened.App.Decide(c.Ctx, *actor, request)
+				decided, err := opened.App.Decide(c.Ctx, *actor, request)
 				if err != nil {
 					return flagged(err, decisionFlags)
 				}
-				c.printRecorded(event, result)
+				c.printRecorded(decided.Event, decided.Result)
+				if len(decided.ToReceive) > 0 {
+					c.Printf("%s\n", reconcile.ReceiptsToRecord(decided.ToReceive))
+				}
 				return nil
 			}
 		})

@@ -512,7 +512,8 @@ export function createFinance({ state, t, api, labelText, regionLabel, FINANCE_R
     $("fin-import-summary").dataset.new = String(newLines.length);
     $("fin-import-summary").dataset.already = String(already.length);
     $("fin-import-summary").dataset.twice = String(twice.length);
-    $("fin-import-balance").textContent = plan.balance_checked ? t("finImportBalanceOk") : t("finImportBalanceUnknown");
+    $("fin-import-balance").textContent = !plan.balance_checked ? t("finImportBalanceUnknown")
+      : plan.balance_agrees ? t("finImportBalanceOk") : t("finImportBalanceGap");
     $("fin-import-warnings").replaceChildren(...(plan.warnings || []).map((warning) => h("li", null, t("finImportWarning") + warning)));
     const problems = plan.problems || [];
     $("fin-import-problems").replaceChildren(...problems.map((problem) => h("li", null, t("finImportProblem") + problem)));
