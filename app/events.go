@@ -31,6 +31,11 @@ type EventsQuery struct {
 	// caller records the read in the access log: who reads is the front
 	// end's to say.
 	Personal bool
+	// WithoutAccounts leaves out the events of bank accounts (bank lines,
+	// statement imports, match decisions, write-offs): the
+	// reconciliation's, for a reader who may not read it. Limit counts
+	// only the events listed.
+	WithoutAccounts bool
 }
 
 // ListedEvent is one event of a listing: as stored, and as the reader may
@@ -95,6 +100,9 @@ func (l *Ledger) Events(ctx context.Context, query EventsQuery) iter.Seq2[Listed
 				yield(ListedEvent{}, err)
 				return
 			}
+			if query.WithoutAccounts && record.Event.Aggregate.Kind == domain.AggregateAccount {
+				continue
+			}
 			event := ListedEvent{Record: record, Event: record.Event}
 			if query.Personal && l.parts.Sealer != nil {
 				if err := l.parts.Sealer.Unseal(ctx, &event.Event); err != nil {
@@ -117,33 +125,117 @@ func (l *Ledger) Events(ctx context.Context, query EventsQuery) iter.Seq2[Listed
 	}
 }
 
+// listedPageMax is how many events ListEvents reads ahead and records in
+// one access record before it shows them; the access log caps a record's
+// subjects and counts those left out.
+const listedPageMax = 200
+
 // ListEvents is Events for one reader who may open personal data, as the
 // command line's `events --personal` reads: the query is checked first,
-// so that a refused listing leaves no trace; when it opens personal data
-// (Personal), the read is recorded in the access log as access says (who,
-// in what role, through what) before anything is read, for a read that
-// cannot be recorded must not happen; and each event's read is logged in
-// the process log with the data subjects it shows, as well as recorded
-// once. A ledger without an access log records nothing.
+// so that a refused listing leaves no trace. When it opens personal data
+// (Personal) and the ledger keeps an access log, events are read ahead a
+// page at a time (up to listedPageMax; a followed listing's new events
+// one by one), and each page's read is recorded as access says (who, in
+// what role, through what) with the data subjects the page shows before
+// any of it is yielded, for a read that cannot be recorded must not
+// happen. A listing records at least once, even if it shows no one, and
+// each event's read is logged in the process log with its subjects.
 func (l *Ledger) ListEvents(ctx context.Context, query EventsQuery, access privacy.AccessRecord) iter.Seq2[ListedEvent, error] {
 	return func(yield func(ListedEvent, error) bool) {
 		if err := query.Check(l.parts.Catalog); err != nil {
 			yield(ListedEvent{}, err)
 			return
 		}
-		if query.Personal && l.parts.AccessLog != nil {
-			if err := l.parts.AccessLog.Record(ctx, access); err != nil {
-				yield(ListedEvent{}, err)
+		if !query.Personal || l.parts.AccessLog == nil {
+			for listed, err := range l.Events(ctx, query) {
+				if err == nil && query.Personal {
+					l.parts.Logger.Info("personal data read", "event", listed.Event.ID.String(), "subjects", listed.Subjects)
+				}
+				if !yield(listed, err) {
+					return
+				}
+			}
+			return
+		}
+		pages := listedPages{ledger: l, access: access, yield: yield}
+		// What the log holds now is read in pages; a followed listing then
+		// goes on from the last event shown, one event a page.
+		catchUp := query
+		catchUp.Follow = false
+		last, listed := query.After, 0
+		for event, err := range l.Events(ctx, catchUp) {
+			if err != nil {
+				if pages.flush(ctx) {
+					yield(ListedEvent{}, err)
+				}
+				return
+			}
+			pages.page = append(pages.page, event)
+			last, listed = event.Position, listed+1
+			if len(pages.page) == listedPageMax && !pages.flush(ctx) {
 				return
 			}
 		}
-		for listed, err := range l.Events(ctx, query) {
-			if err == nil && query.Personal {
-				l.parts.Logger.Info("personal data read", "event", listed.Event.ID.String(), "subjects", listed.Subjects)
+		if !pages.flush(ctx) || !query.Follow || (query.Limit > 0 && listed >= query.Limit) {
+			return
+		}
+		live := query
+		live.After = last
+		if query.Limit > 0 {
+			live.Limit = query.Limit - listed
+		}
+		for event, err := range l.Events(ctx, live) {
+			if err != nil {
+				yield(ListedEvent{}, err)
+				return
 			}
-			if !yield(listed, err) {
+			pages.page = append(pages.page, event)
+			if !pages.flush(ctx) {
 				return
 			}
 		}
 	}
+}
+
+// listedPages shows a listing's events a page at a time, each page's
+// read recorded first.
+type listedPages struct {
+	ledger   *Ledger
+	access   privacy.AccessRecord
+	yield    func(ListedEvent, error) bool
+	page     []ListedEvent
+	recorded bool
+}
+
+// flush records the page's read, naming each subject it shows once, and
+// yields its events; it is false when the listing is to stop (the read
+// could not be recorded, or the caller stopped).
+func (p *listedPages) flush(ctx context.Context) bool {
+	var subjects []string
+	seen := map[string]bool{}
+	for _, listed := range p.page {
+		for _, subject := range listed.Subjects {
+			if !seen[subject] {
+				seen[subject] = true
+				subjects = append(subjects, subject)
+			}
+		}
+	}
+	if len(subjects) > 0 || !p.recorded {
+		record := p.access
+		record.Subjects = subjects
+		if err := p.ledger.parts.AccessLog.Record(ctx, record); err != nil {
+			p.yield(ListedEvent{}, err)
+			return false
+		}
+		p.recorded = true
+	}
+	for _, listed := range p.page {
+		p.ledger.parts.Logger.Info("personal data read", "event", listed.Event.ID.String(), "subjects", listed.Subjects)
+		if !p.yield(listed, nil) {
+			return false
+		}
+	}
+	p.page = p.page[:0]
+	return true
 }

@@ -2,9 +2,12 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/ledger"
+	"github.com/ordos-union/ledger/privacy"
 	"github.com/ordos-union/ledger/reconcile"
 	"github.com/ordos-union/ledger/reconcile/statement"
 )
@@ -74,13 +77,42 @@ type StatementRequest struct {
 	AcceptBalanceGap bool
 	// Preview plans the import and writes nothing.
 	Preview bool
+	// Personal says the importer holds the personal-data grant (the
+	// operator of the data directory always does). A statement that names
+	// counterparties needs it, preview or not: its names are compared with
+	// the ones the ledger holds, and "already there" or "new" would
+	// otherwise tell a reader without the grant whether a guessed name is
+	// the one on a line.
+	Personal bool
+	// Access is who imports, in what role and through what, as the access
+	// log records the read (its subjects are filled in here).
+	Access privacy.AccessRecord
+}
+
+// ErrPersonalDataGrant refuses an import or preview of a statement that
+// names counterparties to a reader without the personal-data grant.
+var ErrPersonalDataGrant = errors.New("the personal-data grant is required")
+
+// namesCounterparties says whether a statement carries personal data: a
+// counterparty's name or account on any line.
+func namesCounterparties(parsed statement.Statement) bool {
+	for _, line := range parsed.Lines {
+		if line.Counterparty != "" || line.CounterpartyAccount != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // ImportStatement reads a statement and imports it (or, with Preview,
 // answers what importing it would do): new lines, lines already there,
 // rows printed twice and the checks, then the lines and the
 // statement_imported events. A plan with problems is refused, with the
-// plan. Errors name the fields file and account.
+// plan. Errors name the fields file and account. A statement that names
+// counterparties is refused with ErrPersonalDataGrant, before anything is
+// read or made, unless request.Personal; otherwise the read is recorded
+// in the access log (request.Access, with the subjects of the lines found
+// already there) before it is answered.
 func (l *Ledger) ImportStatement(ctx context.Context, request StatementRequest) (reconcile.ImportResult, statement.Statement, error) {
 	if len(request.Data) == 0 {
 		return reconcile.ImportResult{}, statement.Statement{}, invalid("file", "is empty: give the statement file")
@@ -89,6 +121,37 @@ func (l *Ledger) ImportStatement(ctx context.Context, request StatementRequest) 
 	if err != nil {
 		return reconcile.ImportResult{}, parsed, invalid("file", err.Error())
 	}
+	personal := namesCounterparties(parsed)
+	if personal && !request.Personal {
+		return reconcile.ImportResult{}, statement.Statement{}, fmt.Errorf("%w: the statement names counterparties, whose names and "+
+			"accounts are personal data compared with those the ledger holds, so importing or previewing it needs the grant "+
+			"(\"personal\": true on the token)", ErrPersonalDataGrant)
+	}
+	result, parsed, err := l.importStatement(ctx, request, parsed)
+	if personal && (len(result.New) > 0 || len(result.Already) > 0) {
+		if recordErr := l.recordImportRead(ctx, request.Access, result.ImportPlan); recordErr != nil {
+			return reconcile.ImportResult{}, parsed, errors.Join(recordErr, err)
+		}
+	}
+	return result, parsed, err
+}
+
+// recordImportRead records an import's or preview's read of the
+// counterparties already in the ledger, in the access log and the process
+// log. An import has written its lines by then; a preview has written
+// nothing. Either way the answer is not given unless the read is recorded.
+func (l *Ledger) recordImportRead(ctx context.Context, access privacy.AccessRecord, plan reconcile.ImportPlan) error {
+	access.Subjects = plan.Subjects()
+	l.parts.Logger.Info("personal data read", "reader", access.Reader, "role", access.Role, "via", access.Via, "subjects", access.Subjects)
+	if l.parts.AccessLog == nil {
+		return nil
+	}
+	return l.parts.AccessLog.Record(ctx, access)
+}
+
+// importStatement plans a parsed statement and imports it, or only plans
+// it (request.Preview).
+func (l *Ledger) importStatement(ctx context.Context, request StatementRequest, parsed statement.Statement) (reconcile.ImportResult, statement.Statement, error) {
 	// The preview checks the events with the rules the service records
 	// them by, so it refuses what the import would.
 	check := domain.Validator{Catalog: l.parts.Catalog, Now: l.Now}.Validate

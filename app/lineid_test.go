@@ -24,7 +24,7 @@ const noSerialStatement = "日期,流水号,摘要,对方户名,对方账号,交
 func TestLineIDsSurviveReopeningAndCannotBeForgotten(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	request := app.StatementRequest{FileName: "y.csv", Data: []byte(noSerialStatement), Account: "icbc-test-account", Actor: "finance"}
+	request := app.StatementRequest{FileName: "y.csv", Data: []byte(noSerialStatement), Account: "icbc-test-account", Actor: "finance", Personal: true}
 	first, err := node.Open(ctx, node.Config{DataDir: dir, SyncAlways: true})
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +58,7 @@ func TestLineIDsSurviveReopeningAndCannotBeForgotten(t *testing.T) {
 		t.Fatalf("reopened: %d written, already %+v, %v; want the line %s there", again.Written, again.Already, err, id)
 	}
 	preview, _, err := second.App.ImportStatement(ctx, app.StatementRequest{FileName: request.FileName, Data: request.Data,
-		Account: request.Account, Actor: request.Actor, Preview: true})
+		Account: request.Account, Actor: request.Actor, Preview: true, Personal: true})
 	if err != nil || len(preview.New) != 0 || len(preview.Already) != 1 || preview.Already[0].LineID != id {
 		t.Fatalf("preview: new %+v, already %+v, %v", preview.New, preview.Already, err)
 	}

@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -74,5 +75,63 @@ func TestListEventsRecordsAPersonalRead(t *testing.T) {
 	}
 	if !strings.Contains(logged.String(), "personal data read") || !strings.Contains(logged.String(), listed[0].Event.ID.String()) {
 		t.Fatalf("the read is not logged with its event:\n%s", logged.String())
+	}
+}
+
+// A long listing is recorded a page at a time, each record naming the
+// subjects its page shows (so every read names whose data it showed,
+// bounded per record), and a followed listing goes on recording each new
+// event's read before it shows it.
+func TestListEventsRecordsWhoseDataPageByPage(t *testing.T) {
+	ctx := context.Background()
+	ledger, err := node.Open(ctx, node.Config{DataDir: t.TempDir(), SyncAlways: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ledger.Close()
+	individual := func(i int) domain.Event {
+		donation := eventstoretest.Donation("general", "150626", fmt.Sprintf("D-%d", i), 100000)
+		data := donation.Data.(domain.DonationReceived)
+		data.DonorKind, data.DonorOrg = "individual", ""
+		donation.Data = data
+		donation.Personal = &domain.Personal{Donor: &domain.Person{SubjectID: fmt.Sprintf("donor-%d", i), Name: "王某某"}}
+		return donation
+	}
+	const stored = 450
+	var batch []domain.Event
+	for i := range stored {
+		batch = append(batch, individual(i))
+	}
+	if _, err := ledger.App.Record(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	access := node.OperatorAccess("ops", "ledger events --personal")
+	listed := 0
+	for _, err := range ledger.App.ListEvents(ctx, app.EventsQuery{Personal: true, Follow: true, Limit: stored + 1}, access) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if listed++; listed == stored {
+			// The log's end: one more event arrives while the listing follows.
+			if _, err := ledger.App.Record(ctx, []domain.Event{individual(stored)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	read, err := ledger.App.AccessLog().Records(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pages []int
+	named := map[string]bool{}
+	for _, record := range read {
+		pages = append(pages, len(record.Subjects))
+		for _, subject := range record.Subjects {
+			named[subject] = true
+		}
+	}
+	if listed != stored+1 || !slices.Equal(pages, []int{200, 200, 50, 1}) || len(named) != stored+1 ||
+		!slices.Equal(read[len(read)-1].Subjects, []string{fmt.Sprintf("donor-%d", stored)}) {
+		t.Fatalf("listed %d; recorded pages of %v subjects, %d distinct; want 200, 200, 50, then 1 for the followed event", listed, pages, len(named))
 	}
 }

@@ -261,6 +261,19 @@ func IsFinance(eventType EventType) bool {
 	return false
 }
 
+// IsAccountEvent reports whether events of a type belong to a bank
+// account (AggregateOf): bank lines, statement imports and the
+// reconciliation's decisions. They are the reconciliation's, read only by
+// those who may read it; period closes and erasures are not.
+func IsAccountEvent(eventType EventType) bool {
+	switch eventType {
+	case TypeBankLineImported, TypeStatementImported, TypeMatchConfirmed, TypeMatchRejected, TypeFeeWrittenOff,
+		TypeDecisionUndone, TypeRefundPaired, TypeLineWrittenOff:
+		return true
+	}
+	return false
+}
+
 var (
 	accountPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 	monthPattern   = regexp.MustCompile(`^20[0-9]{2}-(0[1-9]|1[0-2])$`)

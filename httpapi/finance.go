@@ -29,26 +29,33 @@ func init() {
 // on the unsealed book; what a reader is shown is decided apart, by
 // shownTo. Every answer of the reconciliation comes through here, so none
 // can show names that shownTo would have withheld.
-func (s *Server) reconcile(r *http.Request, who identity) (reconcile.Result, error) {
+// The read is recorded with the subjects shown (subjectsOf: all of the
+// result's, or only the pledges' for a route that answers only those).
+func (s *Server) reconcile(r *http.Request, who identity, subjectsOf func(reconcile.Result) []string) (reconcile.Result, error) {
 	_, result, err := s.options.Ledger.Reconciliation(r.Context(), r.URL.Query().Get("as_of"))
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	return s.shownTo(r, who, result)
+	return s.shownTo(r, who, result, subjectsOf)
 }
 
 // statementImport takes a bank statement as the request body (CSV in GBK
 // or UTF-8, CAMT.053, XLSX) and answers what importing it does: with
 // preview=true it writes nothing; otherwise it imports, by the same use
-// case as `ledger reconcile import`. The names in the answer come from the
-// uploaded file; they are withheld without the personal-data grant all
-// the same.
+// case as `ledger reconcile import`. A statement that names counterparties
+// needs the personal-data grant (403 without it); one that names none is
+// imported by finance and admins alike, and any name in an answer is
+// withheld without the grant all the same.
 func (s *Server) statementImport(w http.ResponseWriter, r *http.Request, who identity) error {
 	if !who.role.mayRecord(string(domain.TypeBankLineImported)) {
 		return &apiError{status: http.StatusForbidden, code: "forbidden", message: "only finance and admins import bank statements"}
 	}
 	query := r.URL.Query()
-	request := app.StatementRequest{FileName: query.Get("file"), Profile: query.Get("profile"), Account: query.Get("account"), Actor: who.name}
+	// Names in the statement are compared with those the ledger holds, so
+	// the use case refuses a statement that names counterparties to a
+	// reader without the grant, and records the read of one who has it.
+	request := app.StatementRequest{FileName: query.Get("file"), Profile: query.Get("profile"), Account: query.Get("account"), Actor: who.name,
+		Personal: s.personalGranted(who), Access: s.accessRecord(r, who, nil)}
 	var err error
 	for _, option := range []struct {
 		name   string
@@ -86,16 +93,17 @@ func (s *Server) statementImport(w http.ResponseWriter, r *http.Request, who ide
 }
 
 // shownTo is the result as the reader may see it: with names only under
-// the personal-data grant, and every such read recorded first.
-func (s *Server) shownTo(r *http.Request, who identity, result reconcile.Result) (reconcile.Result, error) {
+// the personal-data grant, and every such read recorded first, naming
+// whose data it shows.
+func (s *Server) shownTo(r *http.Request, who identity, result reconcile.Result, subjectsOf func(reconcile.Result) []string) (reconcile.Result, error) {
 	if !s.personalGranted(who) {
 		return result.WithoutPersonal(), nil
 	}
-	return result, s.recordAccess(r, who, nil)
+	return result, s.recordAccess(r, who, subjectsOf(result))
 }
 
 func (s *Server) reconciliation(w http.ResponseWriter, r *http.Request, who identity) error {
-	result, err := s.reconcile(r, who)
+	result, err := s.reconcile(r, who, reconcile.Result.Subjects)
 	if err != nil {
 		return err
 	}
@@ -104,7 +112,7 @@ func (s *Server) reconciliation(w http.ResponseWriter, r *http.Request, who iden
 }
 
 func (s *Server) reconciliationExport(w http.ResponseWriter, r *http.Request, who identity) error {
-	result, err := s.reconcile(r, who)
+	result, err := s.reconcile(r, who, reconcile.Result.Subjects)
 	if err != nil {
 		return err
 	}
@@ -153,7 +161,7 @@ type decisionResponse struct {
 }
 
 func (s *Server) pledges(w http.ResponseWriter, r *http.Request, who identity) error {
-	result, err := s.reconcile(r, who)
+	result, err := s.reconcile(r, who, reconcile.Result.PledgeSubjects)
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,9 @@ type testServer struct {
 	API     *httpapi.Server
 	// Signed keeps the signed checkpoints reports are bound to.
 	Signed eventstore.SignedCheckpointLog
+	// Ledger is the use cases the API runs on, for a test to act as the
+	// operator does (forget a person, say).
+	Ledger *app.Ledger
 }
 
 // testTokens holds one token per role.
@@ -96,5 +99,5 @@ func startTestServer(t testing.TB, options ...func(*httpapi.Options)) *testServe
 		cancel()
 		<-following
 	})
-	return &testServer{URL: server.URL, Tokens: testTokens, Store: store, Service: service, API: api, Signed: signed}
+	return &testServer{URL: server.URL, Tokens: testTokens, Store: store, Service: service, API: api, Signed: signed, Ledger: use}
 }

@@ -300,6 +300,8 @@ func (s *Server) toAPIError(r *http.Request, err error) *apiError {
 	case errors.As(err, &rule):
 		return &apiError{status: http.StatusUnprocessableEntity, code: "rejected", message: rule.Error() + unwritten(r),
 			violations: []domain.Violation{{Event: rule.Event, Field: rule.Field, Rule: rule.Rule, Other: rule.Other}}}
+	case errors.Is(err, app.ErrPersonalDataGrant):
+		return &apiError{status: http.StatusForbidden, code: "forbidden", message: err.Error() + unwritten(r)}
 	case errors.Is(err, domain.ErrIdempotencyKeyReused):
 		return &apiError{status: http.StatusConflict, code: "idempotency_key_reused", message: err.Error()}
 	case errors.Is(err, domain.ErrConflict):
@@ -393,12 +395,18 @@ func (s *Server) personalGranted(who identity) bool {
 // recordAccess records a read of personal data before it is answered: in
 // the access log when there is one, and in the process log.
 func (s *Server) recordAccess(r *http.Request, who identity, subjects []string) error {
-	via := r.Method + " " + r.URL.Path
-	s.options.Logger.Info("personal data read", "reader", who.name, "role", string(who.role), "route", via, "subjects", subjects)
+	access := s.accessRecord(r, who, subjects)
+	s.options.Logger.Info("personal data read", "reader", who.name, "role", string(who.role), "route", access.Via, "subjects", subjects)
 	if s.options.Ledger.AccessLog() == nil {
 		return nil
 	}
-	return s.options.Ledger.AccessLog().Record(r.Context(), privacy.AccessRecord{Reader: who.name, Role: string(who.role), Via: via, Subjects: subjects})
+	return s.options.Ledger.AccessLog().Record(r.Context(), access)
+}
+
+// accessRecord is the access log's record of a request reading the
+// personal data of subjects: who, in what role, through which route.
+func (s *Server) accessRecord(r *http.Request, who identity, subjects []string) privacy.AccessRecord {
+	return privacy.AccessRecord{Reader: who.name, Role: string(who.role), Via: r.Method + " " + r.URL.Path, Subjects: subjects}
 }
 
 // SetHealthCheck adds a check to readiness: while it returns an error the
@@ -734,13 +742,28 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity
 	next := after
 	granted := s.personalGranted(who)
 	var readSubjects []string
+	named := map[string]bool{}
+	// Bank accounts' events are the reconciliation's: a role that may not
+	// read the reconciliation does not read them in the log either.
+	financeReader := who.role.allows(accessFinance)
 	events := app.EventsQuery{After: after, County: query.Get("county"), Campaign: query.Get("campaign"),
-		Type: domain.EventType(query.Get("type")), Limit: int(limit), Personal: granted}
+		Type: domain.EventType(query.Get("type")), Limit: int(limit), Personal: granted, WithoutAccounts: !financeReader}
+	if !financeReader && events.Type != "" && domain.IsAccountEvent(events.Type) {
+		return &apiError{status: http.StatusForbidden, code: "forbidden",
+			message: fmt.Sprintf("%s events are the reconciliation's: finance, auditors and admins read them", events.Type)}
+	}
 	for listed, err := range s.options.Ledger.Events(r.Context(), events) {
 		if err != nil {
 			return err
 		}
-		readSubjects = append(readSubjects, listed.Subjects...)
+		for _, subject := range listed.Subjects {
+			// Each subject is named once, so the access log's cap on a
+			// record's subjects counts people, not events.
+			if !named[subject] {
+				named[subject] = true
+				readSubjects = append(readSubjects, subject)
+			}
+		}
 		page = append(page, storedEvent{Position: listed.Position, Event: listed.Event})
 		next = listed.Position
 	}

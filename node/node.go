@@ -505,10 +505,13 @@ func (n *Node) TotalsRunner(ctx context.Context, progress projections.Progress) 
 }
 
 // RecordOperatorAccess records that the operator of the data directory
-// (reader) is about to read personal data through a command (via): the
-// command line's reads are in the access log like the API's.
-func (n *Node) RecordOperatorAccess(ctx context.Context, reader, via string) error {
-	return n.AccessLog.Record(ctx, OperatorAccess(reader, via))
+// (reader) is about to read the personal data of subjects through a
+// command (via): the command line's reads are in the access log like the
+// API's, saying whose data they show.
+func (n *Node) RecordOperatorAccess(ctx context.Context, reader, via string, subjects []string) error {
+	access := OperatorAccess(reader, via)
+	access.Subjects = subjects
+	return n.AccessLog.Record(ctx, access)
 }
 
 // OperatorAccess is the access log's record of the data directory's

@@ -32,6 +32,9 @@ type Line struct {
 	// personal data used only to pair a refund with the transfer it
 	// returns, and never shown.
 	CounterpartyAccount string `json:"-"`
+	// Subject is the counterparty's data subject id (also when erased),
+	// for the access log to say whose data a read showed; never shown.
+	Subject string `json:"-"`
 }
 
 // Donation is a donation as the ledger knows it: received money, or a
@@ -49,6 +52,9 @@ type Donation struct {
 	// DonorPersonal says Donor is a person's name from the sealed
 	// personal part, not an organisation's.
 	DonorPersonal bool `json:"-"`
+	// Subject is the donor's data subject id when Donor is a person's
+	// name, for the access log; never shown.
+	Subject string `json:"-"`
 }
 
 // Decision is a confirmation, rejection or write-off, and whether it was
@@ -128,6 +134,7 @@ func BuildBook(ctx context.Context, store eventstore.Store, unseal Unsealer) (*B
 			if event.Personal != nil && event.Personal.Donor != nil {
 				line.Counterparty = event.Personal.Donor.Name
 				line.CounterpartyAccount = event.Personal.Donor.BankAccount
+				line.Subject = event.Personal.Donor.SubjectID
 			}
 			book.Lines = append(book.Lines, line)
 		case domain.StatementImported:
@@ -180,7 +187,7 @@ func BuildBook(ctx context.Context, store eventstore.Store, unseal Unsealer) (*B
 			}
 			book.Donations[p.DonationID] = &Donation{DonationID: p.DonationID, Campaign: p.Campaign, County: e.county,
 				Amount: p.Amount, Date: e.occurred, Donor: donorName(p.DonorOrg, e.personal), Reference: p.BankReference,
-				Received: true, Position: e.position, DonorPersonal: p.DonorOrg == ""}
+				Received: true, Position: e.position, DonorPersonal: p.DonorOrg == "", Subject: donorSubject(p.DonorOrg, e.personal)}
 		case domain.DonationPledged:
 			amount := p.Amount
 			if p.Form == domain.FormGoods {
@@ -188,7 +195,7 @@ func BuildBook(ctx context.Context, store eventstore.Store, unseal Unsealer) (*B
 			}
 			book.Pledges[p.DonationID] = &Donation{DonationID: p.DonationID, Campaign: p.Campaign, County: e.county,
 				Amount: amount, Date: e.occurred, Donor: donorName(p.DonorOrg, e.personal), Position: e.position,
-				DonorPersonal: p.DonorOrg == ""}
+				DonorPersonal: p.DonorOrg == "", Subject: donorSubject(p.DonorOrg, e.personal)}
 		}
 	}
 	for id, pledge := range book.Pledges {
@@ -213,6 +220,14 @@ func (b *Book) ToReceive(decision domain.Payload) []string {
 		}
 	}
 	return ids
+}
+
+// donorSubject is the data subject id of a donor who is a person.
+func donorSubject(organisation string, personal *domain.Personal) string {
+	if organisation == "" && personal != nil && personal.Donor != nil {
+		return personal.Donor.SubjectID
+	}
+	return ""
 }
 
 func donorName(organisation string, personal *domain.Personal) string {

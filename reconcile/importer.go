@@ -157,6 +157,10 @@ type PlannedLine struct {
 	Counterparty string        `json:"counterparty,omitempty"`
 	Remark       string        `json:"remark,omitempty"`
 	Where        string        `json:"where,omitempty"`
+	// Subject is, for a line the ledger already holds, its counterparty's
+	// data subject id (also when erased): the import compared the name
+	// stored for that person, and the access log says so. Never shown.
+	Subject string `json:"-"`
 }
 
 // ImportPlan is what importing a statement will write, and what it found:
@@ -380,6 +384,7 @@ func PlanImport(book *Book, parsed statement.Statement, request ImportRequest) (
 			newIDs[entry.id] = true
 			continue
 		}
+		planned.Subject = stored.Subject
 		plan.Already = append(plan.Already, planned)
 		storedDate := stored.Date.In(domain.Beijing).Format(time.DateOnly)
 		switch {

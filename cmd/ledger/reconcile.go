@@ -13,6 +13,7 @@ import (
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/ledger"
+	"github.com/ordos-union/ledger/node"
 	"github.com/ordos-union/ledger/reconcile"
 	"github.com/ordos-union/ledger/reconcile/statement"
 	"github.com/ordos-union/ledger/report"
@@ -63,7 +64,8 @@ var runReconcileImport = storeCommand(cli.Spec{Name: "reconcile import", Args: 1
 				return err
 			}
 			result, parsed, err := opened.App.ImportStatement(c.Ctx, app.StatementRequest{FileName: filepath.Base(c.Arg(0)), Data: data,
-				Profile: *profile, Account: *account, Actor: *actor, Strict: *strict, AcceptBalanceGap: *acceptGap, Preview: *dryRun})
+				Profile: *profile, Account: *account, Actor: *actor, Strict: *strict, AcceptBalanceGap: *acceptGap, Preview: *dryRun,
+				Personal: true, Access: node.OperatorAccess(operator(), "ledger reconcile import")})
 			if err == nil && *dryRun {
 				err = result.Refused()
 			}
@@ -100,13 +102,19 @@ func refusedFlags(err error, names map[string]string) error {
 }
 
 // reconcileNow is the reconciliation with pledges aged as of --as-of; the
-// read of the donors' data it holds is logged as the command's.
-func reconcileNow(ctx context.Context, opened *opened, asOf, command string) (reconcile.Result, error) {
+// read of the personal data it shows is logged as the command's, naming
+// whose data: every subject of the result, or with pledgesOnly those of
+// the outstanding pledges alone, which is all the command shows.
+func reconcileNow(ctx context.Context, opened *opened, asOf, command string, pledgesOnly bool) (reconcile.Result, error) {
 	_, result, err := opened.App.Reconciliation(ctx, asOf)
 	if err != nil {
 		return result, flagged(err, map[string]string{"as_of": "--as-of"})
 	}
-	return result, opened.RecordOperatorAccess(ctx, operator(), command)
+	subjects := result.Subjects()
+	if pledgesOnly {
+		subjects = result.PledgeSubjects()
+	}
+	return result, opened.RecordOperatorAccess(ctx, operator(), command, subjects)
 }
 
 // runReconcileReport checks --format and --out before it opens the ledger.
@@ -130,7 +138,7 @@ var runReconcileReport = storeCommand(cli.Spec{Name: "reconcile report", Args: c
 			if err != nil {
 				return err
 			}
-			result, err := reconcileNow(c.Ctx, opened, *asOfText, "ledger reconcile report")
+			result, err := reconcileNow(c.Ctx, opened, *asOfText, "ledger reconcile report", false)
 			if err != nil {
 				return err
 			}
@@ -243,7 +251,7 @@ var runPledges = ledgerCommand(cli.Spec{Name: "pledges", Args: cli.AnyArgs, Usag
 		asJSON := flags.Bool("json", false, "print as JSON")
 		asOfText := flags.String("as-of", "", "age pledges as of this day (YYYY-MM-DD, Beijing time; default now)")
 		return func(c *call) error {
-			result, err := reconcileNow(c.Ctx, c.ledger, *asOfText, "ledger pledges")
+			result, err := reconcileNow(c.Ctx, c.ledger, *asOfText, "ledger pledges", true)
 			return c.Answer(result.Outstanding, err, *asJSON, func(out io.Writer) { report.PledgesTable(out, result, c.ledger.Catalog.RegionName) })
 		}
 	})
