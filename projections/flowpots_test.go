@@ -58,10 +58,10 @@ func TestSumTreeAgreesWithASlice(t *testing.T) {
 }
 
 // linkHistory writes random campaign histories straight into an index:
-// money and goods donations, spendings that name donations (some that do
-// not exist, some more than they hold), voids, and corrections that change
-// amounts, named donations and even entity ids, over a few ids so that ids
-// repeat.
+// money and goods donations, allocations between three pots, spendings
+// that name donations (some that do not exist, some more than they hold),
+// voids, and corrections that change amounts, counties, named donations
+// and even entity ids, over a few ids so that ids repeat.
 type linkHistory struct {
 	random *rand.Rand
 	index  *Index
@@ -70,7 +70,10 @@ type linkHistory struct {
 	position uint64
 }
 
-var linkIDs = []string{"D-1", "D-2", "D-3", "D-4", "X-1", "X-2", "X-3"}
+var linkIDs = []string{"D-1", "D-2", "D-3", "D-4", "X-1", "X-2", "X-3", "A-1", "A-2"}
+
+// county is one of the three pots of the random histories.
+func (h *linkHistory) county() string { return fmt.Sprintf("15060%d", h.random.IntN(3)) }
 
 func (h *linkHistory) id() string { return linkIDs[h.random.IntN(len(linkIDs))] }
 
@@ -94,6 +97,8 @@ func (h *linkHistory) payload(kind domain.EventType, campaign string) domain.Pay
 			form = domain.FormGoods
 		}
 		return domain.DonationReceived{DonationID: h.id(), Campaign: campaign, Form: form, Amount: h.money()}
+	case domain.TypeFundsAllocated:
+		return domain.FundsAllocated{AllocationID: h.id(), Campaign: campaign, FromCounty: h.county(), ToCounty: h.county(), Amount: h.money()}
 	case domain.TypeSuppliesDelivered:
 		return domain.SuppliesDelivered{DeliveryID: h.id(), Campaign: campaign, Spent: h.money(), FundedBy: h.fundings()}
 	case domain.TypeTrainingHeld:
@@ -110,8 +115,9 @@ func (h *linkHistory) step(t *testing.T) {
 	if h.random.IntN(6) == 0 {
 		campaign = "other"
 	}
-	kinds := []domain.EventType{domain.TypeDonationReceived, domain.TypeDonationReceived, domain.TypeSuppliesDelivered, domain.TypeTrainingHeld, domain.TypeServiceProvided}
-	event := domain.Event{ID: uuid.New(), County: fmt.Sprintf("15060%d", h.random.IntN(3)),
+	kinds := []domain.EventType{domain.TypeDonationReceived, domain.TypeDonationReceived, domain.TypeFundsAllocated, domain.TypeFundsAllocated,
+		domain.TypeSuppliesDelivered, domain.TypeTrainingHeld, domain.TypeServiceProvided}
+	event := domain.Event{ID: uuid.New(), County: h.county(),
 		Aggregate: domain.AggregateRef{Kind: domain.AggregateCampaign, ID: campaign}}
 	choice := h.random.IntN(10)
 	switch {
@@ -139,10 +145,14 @@ func (h *linkHistory) step(t *testing.T) {
 	h.index.Add(eventstore.Record{Position: h.position, Event: event})
 }
 
-// The links the index keeps give every id of a campaign the trace the
-// whole campaign's linking gives, payment for payment, after every event
-// of random histories.
-func TestLinksAnswerAsLinkingTheWholeCampaign(t *testing.T) {
+// Every id's trace from the pots the index keeps up to date, and from
+// linking only that id, is the one linking the whole campaign gives, payment for payment, after every event of
+// random histories; and the links keep the pots' books: a spending is
+// paid in full (unfunded included), money reaches a spending only in its
+// own county's pot (through the allocations it names, each leaving the
+// pot the money was in), a donation's money is paid, or unspent in a pot,
+// and no allocation moves more than its amount.
+func TestTracesFollowThePots(t *testing.T) {
 	for seed := uint64(1); seed <= 40; seed++ {
 		h := &linkHistory{random: rand.New(rand.NewPCG(seed, 17)), index: NewIndex(nil)}
 		for step := range 150 {
@@ -151,15 +161,95 @@ func TestLinksAnswerAsLinkingTheWholeCampaign(t *testing.T) {
 				if kept.broken {
 					t.Fatalf("seed %d step %d: campaign %s broken", seed, step, campaign)
 				}
+				donations, spendings, err := kept.entries.link()
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkPots(t, fmt.Sprintf("seed %d step %d, campaign %s", seed, step, campaign), kept.entries, donations, spendings)
 				for _, id := range linkIDs {
-					wantDonation, wantSpending := kept.entries.linkFor(id)
-					gotDonation, gotSpending := h.index.linkOne(kept, id)
-					if !reflect.DeepEqual(gotDonation, wantDonation) || !reflect.DeepEqual(gotSpending, wantSpending) {
-						t.Fatalf("seed %d step %d, campaign %s, id %s:\n got %+v %+v\nwant %+v %+v", seed, step, campaign, id,
-							gotDonation, gotSpending, wantDonation, wantSpending)
+					var wantDonation *DonationFlow
+					var wantSpending *SpendingFlow
+					for _, donation := range donations {
+						if donation.DonationID == id {
+							wantDonation = donation
+						}
+					}
+					for _, spend := range spendings {
+						if spend.EntityID == id {
+							wantSpending = spend
+						}
+					}
+					for what, linked := range map[string]func(string) (*DonationFlow, *SpendingFlow, error){
+						"the index's pots": func(id string) (*DonationFlow, *SpendingFlow, error) { return h.index.traceOne(kept, id) },
+						"linking one id":   kept.entries.linkFor,
+					} {
+						gotDonation, gotSpending, err := linked(id)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !reflect.DeepEqual(gotDonation, wantDonation) || !reflect.DeepEqual(gotSpending, wantSpending) {
+							t.Fatalf("seed %d step %d, campaign %s, id %s, %s:\n got %+v %+v\nwant %+v %+v", seed, step, campaign, id, what,
+								gotDonation, gotSpending, wantDonation, wantSpending)
+						}
 					}
 				}
 			}
+		}
+	}
+}
+
+// checkPots checks the books of a linked campaign (see
+// TestTracesFollowThePots).
+func checkPots(t *testing.T, where string, entries flowEntries, donations []*DonationFlow, spendings []*SpendingFlow) {
+	t.Helper()
+	moved := map[string]domain.Money{}
+	for _, donation := range donations {
+		var paid, unspent domain.Money
+		for _, funded := range donation.Paid {
+			paid += funded.Amount
+			if funded.Rule == RuleFIFO {
+				county := donation.County
+				for _, hop := range funded.Via {
+					if hop.FromCounty != county {
+						t.Fatalf("%s: %s paid %s via %+v, which leaves %s, not %s where the money was", where, donation.DonationID, funded.EntityID, hop, hop.FromCounty, county)
+					}
+					county = hop.ToCounty
+				}
+				if county != funded.County {
+					t.Fatalf("%s: %s paid %s in %s from the pot of %s", where, donation.DonationID, funded.EntityID, funded.County, county)
+				}
+			}
+		}
+		for _, share := range donation.Unspent {
+			unspent += share.Amount
+		}
+		for _, allocated := range donation.Allocated {
+			moved[allocated.AllocationID+"/"+allocated.FromCounty] += allocated.Amount
+		}
+		if donation.Remaining != donation.Received-paid || (donation.Remaining >= 0 && unspent > donation.Remaining) {
+			t.Fatalf("%s: %s received %s, paid %s, remaining %s, unspent %s", where, donation.DonationID, donation.Received, paid, donation.Remaining, unspent)
+		}
+	}
+	// Ids repeat in these histories: the allocations of one id and pot
+	// are summed.
+	allocated := map[string]domain.Money{}
+	for _, entry := range entries {
+		if entry.activeAllocation() {
+			allocated[entry.entity+"/"+entry.county] += entry.amount
+		}
+	}
+	for key, amount := range moved {
+		if amount > allocated[key] {
+			t.Fatalf("%s: allocation %s moved %s of %s", where, key, amount, allocated[key])
+		}
+	}
+	for _, spend := range spendings {
+		var funded domain.Money
+		for _, link := range spend.FundedBy {
+			funded += link.Amount
+		}
+		if funded < spend.Amount {
+			t.Fatalf("%s: %s spent %s, its links sum to %s", where, spend.EntityID, spend.Amount, funded)
 		}
 	}
 }
