@@ -22,9 +22,10 @@ const (
 	// county and the money allocations brought in, each allocation
 	// carrying the donations whose money it took out of its source pot.
 	RuleFIFO = "fifo"
-	// RuleUnfunded: no traced money was left in the spending's county pot
-	// (possible only if money came in through a correction recorded after
-	// the spending, or when funded_by named more than a donation brought).
+	// RuleUnfunded: the spending's county pot held no traced money for it:
+	// after corrections, or when funded_by named money received in another
+	// county, which the trace sets aside in the pot where it was received
+	// while the ledger took the spending from the spending's own pot.
 	RuleUnfunded = "unfunded"
 )
 
@@ -108,7 +109,7 @@ type SpendingFlow struct {
 // donation to spending. The rule: funded_by on a spending entry is honoured
 // first; what it leaves unnamed is paid first-in first-out from the money
 // in the pot of the spending's county, the pots as docs/EVENTS.md defines
-// them (see link).
+// them (see potLinks).
 type FundFlow struct {
 	Campaign  string          `json:"campaign"`
 	Position  uint64          `json:"position"`
@@ -431,20 +432,34 @@ func traceIn(ctx context.Context, store eventstore.Store, index *Index, campaign
 			return trace, err
 		}
 	}
-	flow, err := BuildFundFlow(ctx, store, campaign)
-	if err != nil {
+	// Only id's links are built: the campaign's entries are read and
+	// linked as BuildFundFlow links them, without its totals or the flows
+	// of every other entry.
+	var entries flowEntries
+	byEvent := map[uuid.UUID]int{}
+	find := func(id uuid.UUID) int {
+		if i, ok := byEvent[id]; ok {
+			return i
+		}
+		return -1
+	}
+	filter := eventstore.Filter{AggregateKind: domain.AggregateCampaign, AggregateID: campaign}
+	for record, err := range store.Read(ctx, 0, filter) {
+		if err != nil {
+			return nil, err
+		}
+		trace.Position = record.Position
+		before := len(entries)
+		if err := entries.fold(record, find); err != nil {
+			return nil, err
+		}
+		if len(entries) > before {
+			byEvent[record.Event.ID] = before
+		}
+	}
+	var err error
+	if trace.Donation, trace.Spending, err = entries.linkFor(id); err != nil {
 		return nil, err
-	}
-	trace.Position = flow.Position
-	for _, donation := range flow.Donations {
-		if donation.DonationID == id {
-			trace.Donation = donation
-		}
-	}
-	for _, spend := range flow.Spendings {
-		if spend.EntityID == id {
-			trace.Spending = spend
-		}
 	}
 	return trace, nil
 }

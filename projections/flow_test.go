@@ -489,3 +489,36 @@ func TestTraceFollowsThePots(t *testing.T) {
 			[]projections.PotShare{{County: cityCode, Amount: 70000}, {County: hanggin, Amount: 100050}}, 170050)
 	}
 }
+
+// funded_by may name a donation received in another county. The trace
+// sets the named money aside where it was received, while the ledger took
+// the spending from the spending's own pot: the donation's own pot is then
+// short in the trace by that much, and a spending it no longer covers is
+// partly unfunded. By hand: D-X Uxin 100.00, D-Y Hanggin 50.00; V-Y
+// Hanggin 50.00 names D-X for 50.00; V-X Uxin 100.00 finds D-X's other
+// 50.00 in Uxin's pot and 50.00 unfunded; D-Y's 50.00 stays in Hanggin.
+func TestTraceOfMoneyNamedAcrossCounties(t *testing.T) {
+	f := newFundLedger(t)
+	const uxin, hanggin = "150626", "150625"
+	f.add(t, received(summer, uxin, "D-X", 10000, f.at()), received(summer, hanggin, "D-Y", 5000, f.at()))
+	named := deliveryPayload(summer, "V-Y", "sanitation-workers", 5, 5000, 5000)
+	named.FundedBy = []domain.Funding{{DonationID: "D-X", Amount: 5000}}
+	f.add(t, entry(domain.TypeSuppliesDelivered, hanggin, f.at(), named))
+	f.add(t, entry(domain.TypeSuppliesDelivered, uxin, f.at(), deliveryPayload(summer, "V-X", "sanitation-workers", 10, 10000, 10000)))
+	for _, index := range []*projections.Index{nil, indexUpTo(t, f.store, head(t, f.store))} {
+		traced, err := projections.TraceEntity(context.Background(), f.store, index, "V-X")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := routes(traced.Spending.FundedBy), []string{"D-X→V-X 50.00 fifo from 150626", "→V-X 50.00 unfunded from "}; !slices.Equal(got, want) {
+			t.Errorf("index %v, V-X funded by %q, want %q", index != nil, got, want)
+		}
+		traced, err = projections.TraceEntity(context.Background(), f.store, index, "D-Y")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []projections.PotShare{{County: hanggin, Amount: 5000}}; len(traced.Donation.Paid) != 0 || !slices.Equal(traced.Donation.Unspent, want) {
+			t.Errorf("index %v, D-Y paid %q, unspent %+v; want nothing paid, %+v", index != nil, routes(traced.Donation.Paid), traced.Donation.Unspent, want)
+		}
+	}
+}

@@ -9,8 +9,8 @@ import (
 	"github.com/ordos-union/ledger/domain"
 )
 
-// sumTree is a Fenwick tree of non-negative amounts, one per fund-flow
-// entry: it changes one amount and sums the amounts before an entry in
+// sumTree is a Fenwick tree of non-negative amounts, one per slot of a
+// pot's line of money or of claims (an "entry" below): it changes one amount and sums the amounts before an entry in
 // time logarithmic in the number of entries, and finds the first entry at
 // which the running sum passes a given amount in the same time. It grows
 // one entry at a time as a campaign's entries do.

@@ -261,3 +261,10 @@ func TestFlowEntryIsCompact(t *testing.T) {
 		t.Fatalf("a flow entry takes %d bytes, want 64", size)
 	}
 }
+
+// traceForBench traces id from the index's pots, for BenchmarkIndexTrace.
+func traceForBench(x *Index, campaign *campaignEntries, id string) {
+	if _, _, err := x.traceOne(campaign, id); err != nil {
+		panic(err)
+	}
+}
