@@ -285,7 +285,7 @@ type potQuery struct {
 	links   *potLinks
 	// resolve is the entry a funding naming an id pays (-1: none).
 	resolve func(string) int
-	// steps counts the links followed, up to flowStepsMax.
+	// steps counts the links followed for one entry, up to flowStepsMax.
 	steps int
 }
 
@@ -341,6 +341,7 @@ func (q *potQuery) funded(giver, spender int, amount domain.Money, rule string, 
 // it, then its money through the pots.
 func (q *potQuery) donation(giver int) (*DonationFlow, error) {
 	entries, links := q.entries, q.links
+	q.steps = 0
 	flow := entries.donationFlow(giver)
 	id := entries[giver].entity
 	if q.resolve(id) == giver {
@@ -417,6 +418,7 @@ func (q *potQuery) forward(flow *DonationFlow, giver int, pot int32, from, to do
 // then its claim through the pots.
 func (q *potQuery) spending(spender int) (*SpendingFlow, error) {
 	entries, links := q.entries, q.links
+	q.steps = 0
 	flow := entries.spendingFlow(spender)
 	for _, funding := range entries[spender].fundings() {
 		if giver := q.resolve(funding.DonationID); giver >= 0 {

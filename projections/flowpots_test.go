@@ -2,9 +2,11 @@ package projections
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"unsafe"
 
@@ -266,5 +268,34 @@ func TestFlowEntryIsCompact(t *testing.T) {
 func traceForBench(x *Index, campaign *campaignEntries, id string) {
 	if _, _, err := x.traceOne(campaign, id); err != nil {
 		panic(err)
+	}
+}
+
+// Money moved through more allocations than flowHopsMax is not followed
+// further: the trace says so instead of walking on.
+func TestTraceRefusesMoneyMovedTooOften(t *testing.T) {
+	var entries flowEntries
+	add := func(payload domain.Payload, county string) {
+		entry := flowEntry{position: uint64(len(entries) + 1), kindCode: flowKind(slices.Index(flowKinds[:], payload.EventType()))}
+		entry.set(payload, county)
+		entries = append(entries, entry)
+	}
+	pots := [2]string{"150626", "150625"}
+	add(domain.DonationReceived{DonationID: "D-1", Form: domain.FormMoney, Amount: 100}, pots[0])
+	for hop := range flowHopsMax + 1 {
+		add(domain.FundsAllocated{AllocationID: fmt.Sprint("A-", hop), FromCounty: pots[hop%2], ToCounty: pots[(hop+1)%2], Amount: 100}, pots[(hop+1)%2])
+	}
+	add(domain.SuppliesDelivered{DeliveryID: "V-1", Spent: 100}, pots[(flowHopsMax+1)%2])
+	for _, id := range []string{"D-1", "V-1"} {
+		if _, _, err := entries.linkFor(id); !errors.Is(err, ErrFlowTooLarge) {
+			t.Errorf("trace of %s after %d allocations: err = %v, want ErrFlowTooLarge", id, flowHopsMax+1, err)
+		}
+	}
+	// One allocation fewer is followed to the end.
+	entries = entries[:len(entries)-2]
+	add(domain.SuppliesDelivered{DeliveryID: "V-1", Spent: 100}, pots[flowHopsMax%2])
+	_, spend, err := entries.linkFor("V-1")
+	if err != nil || len(spend.FundedBy) != 1 || spend.FundedBy[0].DonationID != "D-1" || len(spend.FundedBy[0].Via) != flowHopsMax {
+		t.Errorf("trace of V-1 after %d allocations = %+v, %v; want D-1 through every allocation", flowHopsMax, spend, err)
 	}
 }
