@@ -112,7 +112,9 @@ func TestTotalsCSVCarriesNoFormula(t *testing.T) {
 // in which pot) and, for a spending, where each donation was received and
 // which allocations brought its money.
 func TestTraceTextFollowsThePots(t *testing.T) {
-	name := func(code string) string { return map[string]string{"150626": "乌审旗", "150622": "准格尔旗"}[code] }
+	name := func(code string) string {
+		return map[string]string{"150626": "乌审旗", "150622": "准格尔旗"}[code]
+	}
 	via := []projections.Hop{{AllocationID: "A-UJ", FromCounty: "150626", ToCounty: "150622"}}
 	paid := projections.Funded{DonationID: "D-R1", EntityID: "V-J1", Type: "supplies_delivered", County: "150622", Amount: 7549,
 		Rule: projections.RuleFIFO, DonationCounty: "150626", Via: via}
