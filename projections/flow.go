@@ -3,6 +3,7 @@ package projections
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -16,31 +17,80 @@ import (
 const (
 	// RuleExplicit: the spending entry named the donation in funded_by.
 	RuleExplicit = "explicit"
-	// RuleFIFO: the rest of a spending is paid by the campaign's money
-	// donations in the order they were received, oldest first.
+	// RuleFIFO: the rest of a spending is paid from the money in its
+	// county's pot, first in first out: the donations received in that
+	// county and the money allocations brought in, each allocation
+	// carrying the donations whose money it took out of its source pot.
 	RuleFIFO = "fifo"
-	// RuleUnfunded: no donation money was left (possible only if money came
-	// in through a correction recorded after the spending).
+	// RuleUnfunded: the spending's county pot held no traced money for it:
+	// after corrections, or when funded_by named money received in another
+	// county, which the trace sets aside in the pot where it was received
+	// while the ledger took the spending from the spending's own pot.
 	RuleUnfunded = "unfunded"
 )
 
-// Funded is one link of money: a donation paying part of a spending entry.
-type Funded struct {
-	DonationID string       `json:"donation_id,omitempty"`
-	EntityID   string       `json:"entity_id"`
-	Type       string       `json:"type"`
-	County     string       `json:"county"`
-	Amount     domain.Money `json:"amount"`
-	Rule       string       `json:"rule"`
+// Limits of tracing one entry's money, unit last.
+const (
+	// flowStepsMax bounds the links one trace follows: each step is one
+	// payment or one allocation that moved part of the money.
+	flowStepsMax = 1_000_000
+	// flowHopsMax bounds the allocations one piece of money is followed
+	// through. In a ledger whose pots never went below zero each hop goes
+	// to an earlier allocation, so a chain ends; corrections can make two
+	// allocations each claim the other's money, and the limit ends that.
+	flowHopsMax = 64
+)
+
+// ErrFlowTooLarge says an entry's money takes more steps or hops to trace
+// than flowStepsMax and flowHopsMax allow.
+var ErrFlowTooLarge = errors.New("the money takes too many steps to trace")
+
+// Hop is one allocation a donation's money passed through on its way to a
+// spending or a pot.
+type Hop struct {
+	AllocationID string `json:"allocation_id"`
+	FromCounty   string `json:"from_county"`
+	ToCounty     string `json:"to_county"`
 }
 
-// DonationFlow is where a money donation went.
+// Allocated is part of a donation's money that an allocation moved from
+// one county's pot to another's.
+type Allocated struct {
+	Hop
+	Amount domain.Money `json:"amount"`
+}
+
+// PotShare is part of a donation's money still unspent in a county's pot.
+type PotShare struct {
+	County string       `json:"county"`
+	Amount domain.Money `json:"amount"`
+}
+
+// Funded is one link of money: a donation paying part of a spending entry.
+// County is the spending's county, DonationCounty where the donation was
+// received, and Via the allocations the money passed through from there.
+type Funded struct {
+	DonationID     string       `json:"donation_id,omitempty"`
+	EntityID       string       `json:"entity_id"`
+	Type           string       `json:"type"`
+	County         string       `json:"county"`
+	Amount         domain.Money `json:"amount"`
+	Rule           string       `json:"rule"`
+	DonationCounty string       `json:"donation_county,omitempty"`
+	Via            []Hop        `json:"via,omitempty"`
+}
+
+// DonationFlow is where a money donation went: the spending it paid, the
+// allocations that moved it between pots, and what of it is still unspent
+// in which pot. Remaining is what it received less what it paid.
 type DonationFlow struct {
 	DonationID string       `json:"donation_id"`
 	County     string       `json:"county"`
 	Position   uint64       `json:"position"`
 	Received   domain.Money `json:"received"`
 	Paid       []Funded     `json:"paid"`
+	Allocated  []Allocated  `json:"allocated"`
+	Unspent    []PotShare   `json:"unspent"`
 	Remaining  domain.Money `json:"remaining"`
 }
 
@@ -58,7 +108,8 @@ type SpendingFlow struct {
 // FundFlow is a campaign fund: its regions' balances, and every fen from
 // donation to spending. The rule: funded_by on a spending entry is honoured
 // first; what it leaves unnamed is paid first-in first-out from the money
-// donations in the order they were received (log position), campaign-wide.
+// in the pot of the spending's county, the pots as docs/EVENTS.md defines
+// them (see potLinks).
 type FundFlow struct {
 	Campaign  string          `json:"campaign"`
 	Position  uint64          `json:"position"`
@@ -67,22 +118,31 @@ type FundFlow struct {
 	Spendings []*SpendingFlow `json:"spendings"`
 }
 
-// flowEntry is what a fund flow needs of one donation or spending entry,
-// as corrected so far: compact, so the entity index can keep every
-// campaign's entries in memory (64 bytes an entry).
+// flowEntry is what a fund flow needs of one donation, allocation or
+// spending entry, as corrected so far: compact, so the entity index can
+// keep every campaign's entries in memory (64 bytes an entry).
 type flowEntry struct {
 	position uint64
-	county   string
-	entity   string
-	// amount is a money donation's amount, or what a spending entry spent.
+	// county is the event's county; for an allocation, its from_county.
+	county string
+	entity string
+	// amount is a money donation's amount, an allocation's, or what a
+	// spending entry spent.
 	amount domain.Money
-	// named holds the donations a spending entry names in funded_by (nil:
-	// none). It is a pointer because most entries name none, and a nil
-	// pointer costs a third of an empty slice.
-	named    *[]domain.Funding
+	// more holds what few entries have: the donations a spending entry
+	// names in funded_by, or an allocation's to_county (nil: neither). It
+	// is a pointer because most entries have neither, and a nil pointer
+	// costs a third of an empty slice.
+	more     *flowMore
 	kindCode flowKind
 	donation bool
 	voided   bool
+}
+
+// flowMore is the rarer part of a flow entry.
+type flowMore struct {
+	named []domain.Funding
+	to    string
 }
 
 // flowKind is the event type of a flow entry, one of flowKinds, kept in a
@@ -91,42 +151,75 @@ type flowKind uint8
 
 // flowKinds are the event types of the entries a fund flow takes in, in
 // the order of their flowKind.
-var flowKinds = [...]domain.EventType{domain.TypeDonationReceived, domain.TypeSuppliesDelivered, domain.TypeTrainingHeld, domain.TypeServiceProvided}
+var flowKinds = [...]domain.EventType{domain.TypeDonationReceived, domain.TypeSuppliesDelivered, domain.TypeTrainingHeld,
+	domain.TypeServiceProvided, domain.TypeFundsAllocated}
+
+// The flowKinds of a donation (money or goods) and of an allocation.
+const (
+	kindDonation   flowKind = 0
+	kindAllocation flowKind = 4
+)
 
 // kind is the entry's event type.
 func (e *flowEntry) kind() domain.EventType { return flowKinds[e.kindCode] }
 
 // fundings are the donations a spending entry names in funded_by.
 func (e *flowEntry) fundings() []domain.Funding {
-	if e.named == nil {
+	if e.more == nil {
 		return nil
 	}
-	return *e.named
+	return e.more.named
+}
+
+// toCounty is an allocation's to_county ("" for any other entry).
+func (e *flowEntry) toCounty() string {
+	if e.more == nil {
+		return ""
+	}
+	return e.more.to
+}
+
+// activeDonation says whether an entry is a money donation that counts.
+func (e *flowEntry) activeDonation() bool { return !e.voided && e.donation }
+
+// activeAllocation says whether an entry is an allocation that moves
+// money: one from a pot to itself (which the ledger refuses) moves none.
+func (e *flowEntry) activeAllocation() bool {
+	return !e.voided && e.kindCode == kindAllocation && e.amount > 0 && e.county != e.toCounty()
+}
+
+// activeSpending says whether an entry is a spending that counts.
+func (e *flowEntry) activeSpending() bool {
+	return !e.voided && !e.donation && e.kindCode != kindAllocation && e.amount > 0
 }
 
 // set takes an entry's payload (recorded or corrected) in.
 func (e *flowEntry) set(payload domain.Payload, county string) {
 	e.county, e.entity = county, domain.EntityID(payload)
-	e.amount, e.named, e.donation = 0, nil, false
+	e.amount, e.more, e.donation = 0, nil, false
 	switch p := payload.(type) {
 	case domain.DonationReceived:
 		if p.Form == domain.FormMoney {
 			e.amount, e.donation = p.Amount, true
 		}
+	case domain.FundsAllocated:
+		e.county, e.amount, e.more = p.FromCounty, p.Amount, &flowMore{to: p.ToCounty}
 	default:
 		var fundings []domain.Funding
 		e.amount, fundings = spending(p)
 		if len(fundings) > 0 {
-			e.named = &fundings
+			e.more = &flowMore{named: fundings}
 		}
 	}
 }
 
-// flowEntries are a campaign's donation and spending entries in log order.
+// flowEntries are a campaign's donation, allocation and spending entries
+// in log order.
 type flowEntries []flowEntry
 
 // fold takes one event of the campaign in. find locates an entry by its
-// event id (-1: not a donation or spending entry of the campaign).
+// event id (-1: not a donation, allocation or spending entry of the
+// campaign).
 func (entries *flowEntries) fold(record eventstore.Record, find func(uuid.UUID) int) error {
 	event := record.Event
 	switch data := event.Data.(type) {
@@ -143,7 +236,7 @@ func (entries *flowEntries) fold(record eventstore.Record, find func(uuid.UUID) 
 			}
 			entry.set(replacement, event.County)
 		}
-	case domain.DonationReceived, domain.SuppliesDelivered, domain.TrainingHeld, domain.ServiceProvided:
+	case domain.DonationReceived, domain.FundsAllocated, domain.SuppliesDelivered, domain.TrainingHeld, domain.ServiceProvided:
 		// The payload's type is the event's: the log decodes a payload by
 		// its event type, one type to each.
 		entry := flowEntry{position: record.Position, kindCode: flowKind(slices.Index(flowKinds[:], data.EventType()))}
@@ -198,64 +291,69 @@ func BuildFundFlow(ctx context.Context, store eventstore.Store, campaign string)
 		return nil, err
 	}
 	flow.Regions = answer.Rows
-	flow.Donations, flow.Spendings = entries.link()
+	flow.Donations, flow.Spendings, err = entries.link()
+	if err != nil {
+		return nil, fmt.Errorf("fund flow of %s: %w", campaign, err)
+	}
 	return flow, nil
 }
 
-// link pays each spending: the donations it names first (for every
-// spending, so FIFO never spends money a later entry named as its own),
-// then the campaign's money donations in the order received.
-func (entries flowEntries) link() ([]*DonationFlow, []*SpendingFlow) {
-	donationFlows, spendingFlows := []*DonationFlow{}, []*SpendingFlow{}
-	donations := map[string]*DonationFlow{}
-	var named [][]domain.Funding
-	for _, entry := range entries {
-		switch {
-		case entry.voided:
-		case entry.donation:
-			donation := &DonationFlow{DonationID: entry.entity, County: entry.county, Position: entry.position,
-				Received: entry.amount, Remaining: entry.amount, Paid: []Funded{}}
-			donations[entry.entity] = donation
-			donationFlows = append(donationFlows, donation)
-		case entry.amount > 0:
-			spendingFlows = append(spendingFlows, &SpendingFlow{EntityID: entry.entity, Type: string(entry.kind()),
-				County: entry.county, Position: entry.position, Amount: entry.amount, FundedBy: []Funded{}})
-			named = append(named, entry.fundings())
-		}
-	}
-	for i := range spendingFlows {
-		for _, funding := range named[i] {
-			if donation := donations[funding.DonationID]; donation != nil {
-				link(donation, spendingFlows[i], funding.Amount, RuleExplicit)
-			}
-		}
-	}
-	for _, spend := range spendingFlows {
-		unpaid := spend.Amount
-		for _, funded := range spend.FundedBy {
-			unpaid -= funded.Amount
-		}
-		for _, donation := range donationFlows {
-			if unpaid == 0 {
-				break
-			}
-			if take := min(unpaid, donation.Remaining); take > 0 {
-				link(donation, spend, take, RuleFIFO)
-				unpaid -= take
-			}
-		}
-		if unpaid > 0 {
-			spend.FundedBy = append(spend.FundedBy, Funded{EntityID: spend.EntityID, Type: spend.Type, County: spend.County, Amount: unpaid, Rule: RuleUnfunded})
-		}
-	}
-	return donationFlows, spendingFlows
+// donationFlow starts the flow of a donation entry.
+func (entries flowEntries) donationFlow(i int) *DonationFlow {
+	entry := &entries[i]
+	return &DonationFlow{DonationID: entry.entity, County: entry.county, Position: entry.position,
+		Received: entry.amount, Remaining: entry.amount, Paid: []Funded{}, Allocated: []Allocated{}, Unspent: []PotShare{}}
 }
 
-func link(donation *DonationFlow, spend *SpendingFlow, amount domain.Money, rule string) {
-	funded := Funded{DonationID: donation.DonationID, EntityID: spend.EntityID, Type: spend.Type, County: spend.County, Amount: amount, Rule: rule}
-	donation.Paid = append(donation.Paid, funded)
-	donation.Remaining -= amount
-	spend.FundedBy = append(spend.FundedBy, funded)
+// spendingFlow starts the flow of a spending entry.
+func (entries flowEntries) spendingFlow(i int) *SpendingFlow {
+	entry := &entries[i]
+	return &SpendingFlow{EntityID: entry.entity, Type: string(entry.kind()), County: entry.county,
+		Position: entry.position, Amount: entry.amount, FundedBy: []Funded{}}
+}
+
+// link links the whole campaign (see potLinks): the flow of every money
+// donation and of every spending entry, in log order.
+func (entries flowEntries) link() ([]*DonationFlow, []*SpendingFlow, error) {
+	query := entries.query()
+	donations, spendings := []*DonationFlow{}, []*SpendingFlow{}
+	for i := range entries {
+		switch {
+		case entries[i].activeDonation():
+			donation, err := query.donation(i)
+			if err != nil {
+				return nil, nil, err
+			}
+			donations = append(donations, donation)
+		case entries[i].activeSpending():
+			spend, err := query.spending(i)
+			if err != nil {
+				return nil, nil, err
+			}
+			spendings = append(spendings, spend)
+		}
+	}
+	return donations, spendings, nil
+}
+
+// linkFor is link computed for one id: the flow of its last money
+// donation and of its last spending entry, linked exactly as link links
+// the whole campaign, building only id's links.
+func (entries flowEntries) linkFor(id string) (*DonationFlow, *SpendingFlow, error) {
+	giver, spender := -1, -1
+	for i := range entries {
+		switch {
+		case entries[i].entity != id:
+		case entries[i].activeDonation():
+			giver = i
+		case entries[i].activeSpending():
+			spender = i
+		}
+	}
+	if giver < 0 && spender < 0 {
+		return nil, nil, nil
+	}
+	return entries.query().trace(giver, spender)
 }
 
 func spending(payload domain.Payload) (domain.Money, []domain.Funding) {
@@ -334,111 +432,34 @@ func traceIn(ctx context.Context, store eventstore.Store, index *Index, campaign
 			return trace, err
 		}
 	}
-	flow, err := BuildFundFlow(ctx, store, campaign)
-	if err != nil {
+	// Only id's links are built: the campaign's entries are read and
+	// linked as BuildFundFlow links them, without its totals or the flows
+	// of every other entry.
+	var entries flowEntries
+	byEvent := map[uuid.UUID]int{}
+	find := func(id uuid.UUID) int {
+		if i, ok := byEvent[id]; ok {
+			return i
+		}
+		return -1
+	}
+	filter := eventstore.Filter{AggregateKind: domain.AggregateCampaign, AggregateID: campaign}
+	for record, err := range store.Read(ctx, 0, filter) {
+		if err != nil {
+			return nil, err
+		}
+		trace.Position = record.Position
+		before := len(entries)
+		if err := entries.fold(record, find); err != nil {
+			return nil, err
+		}
+		if len(entries) > before {
+			byEvent[record.Event.ID] = before
+		}
+	}
+	var err error
+	if trace.Donation, trace.Spending, err = entries.linkFor(id); err != nil {
 		return nil, err
 	}
-	trace.Position = flow.Position
-	for _, donation := range flow.Donations {
-		if donation.DonationID == id {
-			trace.Donation = donation
-		}
-	}
-	for _, spend := range flow.Spendings {
-		if spend.EntityID == id {
-			trace.Spending = spend
-		}
-	}
 	return trace, nil
-}
-
-// linkFor is link computed for one id: the flow of its last money
-// donation and of its last spending entry, linked exactly as link links
-// the whole campaign, in time linear in the campaign's entries and
-// building only id's links.
-func (entries flowEntries) linkFor(id string) (*DonationFlow, *SpendingFlow) {
-	var donations, spendings []int
-	target := struct{ donation, spending int }{-1, -1}
-	for i, entry := range entries {
-		switch {
-		case entry.voided:
-		case entry.donation:
-			if entry.entity == id {
-				target.donation = len(donations)
-			}
-			donations = append(donations, i)
-		case entry.amount > 0:
-			if entry.entity == id {
-				target.spending = len(spendings)
-			}
-			spendings = append(spendings, i)
-		}
-	}
-	var donation *DonationFlow
-	if target.donation >= 0 {
-		entry := entries[donations[target.donation]]
-		donation = &DonationFlow{DonationID: entry.entity, County: entry.county, Position: entry.position,
-			Received: entry.amount, Remaining: entry.amount, Paid: []Funded{}}
-	}
-	var spend *SpendingFlow
-	if target.spending >= 0 {
-		entry := entries[spendings[target.spending]]
-		spend = &SpendingFlow{EntityID: entry.entity, Type: string(entry.kind()), County: entry.county,
-			Position: entry.position, Amount: entry.amount, FundedBy: []Funded{}}
-	}
-	remaining := make([]domain.Money, len(donations))
-	for ordinal, i := range donations {
-		remaining[ordinal] = entries[i].amount
-	}
-	// The donation a funding names is the last money donation of that id,
-	// as in link; the map is made only when some entry names one.
-	var byID map[string]int
-	pay := func(ordinal, spending int, amount domain.Money, rule string) {
-		remaining[ordinal] -= amount
-		spender, giver := entries[spendings[spending]], entries[donations[ordinal]]
-		funded := Funded{DonationID: giver.entity, EntityID: spender.entity, Type: string(spender.kind()), County: spender.county, Amount: amount, Rule: rule}
-		if ordinal == target.donation {
-			donation.Paid = append(donation.Paid, funded)
-			donation.Remaining -= amount
-		}
-		if spending == target.spending {
-			spend.FundedBy = append(spend.FundedBy, funded)
-		}
-	}
-	unpaid := make([]domain.Money, len(spendings))
-	for spending, i := range spendings {
-		unpaid[spending] = entries[i].amount
-		for _, funding := range entries[i].fundings() {
-			if byID == nil {
-				byID = make(map[string]int, len(donations))
-				for ordinal, j := range donations {
-					byID[entries[j].entity] = ordinal
-				}
-			}
-			if ordinal, ok := byID[funding.DonationID]; ok {
-				pay(ordinal, spending, funding.Amount, RuleExplicit)
-				unpaid[spending] -= funding.Amount
-			}
-		}
-	}
-	// FIFO: a donation whose money is gone never gets more, so the search
-	// for money starts where the last one ended.
-	first := 0
-	for spending := range spendings {
-		for first < len(donations) && unpaid[spending] != 0 {
-			if take := min(unpaid[spending], remaining[first]); take > 0 {
-				pay(first, spending, take, RuleFIFO)
-				unpaid[spending] -= take
-			}
-			if remaining[first] <= 0 {
-				first++
-			} else {
-				break
-			}
-		}
-		if unpaid[spending] > 0 && spending == target.spending {
-			spend.FundedBy = append(spend.FundedBy, Funded{EntityID: spend.EntityID, Type: spend.Type, County: spend.County, Amount: unpaid[spending], Rule: RuleUnfunded})
-		}
-	}
-	return donation, spend
 }

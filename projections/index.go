@@ -66,8 +66,13 @@ type campaignEntries struct {
 	// broken says an event could not be taken in: traces of the campaign
 	// read the log.
 	broken bool
-	// links answer a trace without a pass over every entry.
-	links flowLinks
+	// links keep the campaign's money in its pots, so a trace answers
+	// without a pass over every entry.
+	links potLinks
+	// renamed lists, for an entity id, the entries that a correction gave
+	// that id: the entity index finds an entry by the id its recorded
+	// event carries, and these by the id a correction gave it.
+	renamed map[string][]int
 }
 
 // at finds an entry by its position (-1: none).
@@ -140,7 +145,7 @@ func (x *Index) addFlow(record eventstore.Record) {
 	}
 	campaign := x.flows[record.Event.Aggregate.ID]
 	if campaign == nil {
-		campaign = &campaignEntries{}
+		campaign = &campaignEntries{links: newPotLinks(), renamed: map[string][]int{}}
 		x.flows[record.Event.Aggregate.ID] = campaign
 	}
 	campaign.last = record.Position
@@ -173,8 +178,7 @@ func (x *Index) addFlow(record eventstore.Record) {
 	}
 	if len(campaign.entries) > added {
 		changed, before = added, flowEntry{}
-		campaign.links.money.grow()
-		campaign.links.need.grow()
+		campaign.links.place(campaign.entries, added)
 	}
 	if changed >= 0 {
 		x.linkChanged(campaign, changed, before)
@@ -238,11 +242,11 @@ func (x *Index) trace(ctx context.Context, store eventstore.Store, trace *Trace,
 	}
 	moved := len(tail) > 0 && tail[len(tail)-1].Position > x.position
 	if !moved {
-		// The index has every event of the campaign: its links answer.
+		// The index has every event of the campaign: its entries answer.
 		if kept != nil {
-			trace.Donation, trace.Spending = x.linkOne(kept, id)
+			trace.Donation, trace.Spending, err = x.traceOne(kept, id)
 		}
-		return true, nil
+		return err == nil, err
 	}
 	// The campaign moved on past the index: its newest events are
 	// folded into a copy of its entries. An entry is found by its
@@ -269,8 +273,8 @@ func (x *Index) trace(ctx context.Context, store eventstore.Store, trace *Trace,
 		}
 		trace.Position = record.Position
 	}
-	trace.Donation, trace.Spending = entries.linkFor(id)
-	return true, nil
+	trace.Donation, trace.Spending, err = entries.linkFor(id)
+	return err == nil, err
 }
 
 // Followers returns the positions of the voids and corrections aimed at an

@@ -28,23 +28,54 @@ func AuditText(out io.Writer, trail *projections.AuditTrail, name RegionName) {
 	}
 }
 
-// TraceText writes a trace: a donation forward to what it paid for, or a
-// spending entry back to who paid, with the rule of each link.
+// TraceText writes a trace: a donation forward to the allocations that
+// moved its money, what it paid for and what of it is left in which pot;
+// or a spending entry back to who paid, with the rule of each link and the
+// allocations the money came through.
 func TraceText(out io.Writer, trace *projections.Trace, name RegionName) {
 	fmt.Fprintf(out, "Campaign %s, as of log position %d\n", trace.Campaign, trace.Position)
 	if donation := trace.Donation; donation != nil {
-		fmt.Fprintf(out, "Donation %s received ¥%s in %s; paid for:\n", donation.DonationID, Yuan(donation.Received), name(donation.County))
-		for _, paid := range donation.Paid {
-			fmt.Fprintf(out, "  ¥%14s  %-20s %-24s %s (%s)\n", Yuan(paid.Amount), paid.Type, paid.EntityID, name(paid.County), paid.Rule)
+		fmt.Fprintf(out, "Donation %s received ¥%s in %s\n", donation.DonationID, Yuan(donation.Received), name(donation.County))
+		if len(donation.Allocated) > 0 {
+			fmt.Fprintln(out, "allocated:")
 		}
-		fmt.Fprintf(out, "  ¥%14s  not yet spent\n", Yuan(donation.Remaining))
+		for _, moved := range donation.Allocated {
+			fmt.Fprintf(out, "  ¥%14s  %-24s %s → %s\n", Yuan(moved.Amount), moved.AllocationID, name(moved.FromCounty), name(moved.ToCounty))
+		}
+		fmt.Fprintln(out, "paid for:")
+		for _, paid := range donation.Paid {
+			fmt.Fprintf(out, "  ¥%14s  %-20s %-24s %s (%s)%s\n", Yuan(paid.Amount), paid.Type, paid.EntityID, name(paid.County), paid.Rule, viaText(paid.Via, name))
+		}
+		for _, share := range donation.Unspent {
+			fmt.Fprintf(out, "  ¥%14s  not yet spent, in %s\n", Yuan(share.Amount), name(share.County))
+		}
+		if len(donation.Unspent) == 0 {
+			fmt.Fprintf(out, "  ¥%14s  not yet spent\n", Yuan(donation.Remaining))
+		}
 	}
 	if spend := trace.Spending; spend != nil {
 		fmt.Fprintf(out, "%s %s in %s spent ¥%s, paid by:\n", spend.Type, spend.EntityID, name(spend.County), Yuan(spend.Amount))
 		for _, funded := range spend.FundedBy {
-			fmt.Fprintf(out, "  ¥%14s  %-24s (%s)\n", Yuan(funded.Amount), OrDash(funded.DonationID), funded.Rule)
+			from := ""
+			if funded.DonationCounty != "" {
+				from = " received in " + name(funded.DonationCounty)
+			}
+			fmt.Fprintf(out, "  ¥%14s  %-24s (%s)%s%s\n", Yuan(funded.Amount), OrDash(funded.DonationID), funded.Rule, from, viaText(funded.Via, name))
 		}
 	}
+}
+
+// viaText names the allocations money came through ("" for none).
+func viaText(via []projections.Hop, name RegionName) string {
+	text := ""
+	for i, hop := range via {
+		word := " via"
+		if i > 0 {
+			word = ", then"
+		}
+		text += fmt.Sprintf("%s %s (%s → %s)", word, hop.AllocationID, name(hop.FromCounty), name(hop.ToCounty))
+	}
+	return text
 }
 
 // ProjectionStatusText writes a projection's checkpoint, the head and the

@@ -106,3 +106,35 @@ func TestTotalsCSVCarriesNoFormula(t *testing.T) {
 		t.Errorf("totals CSV =\n%s\nwant a row starting\n%s", out.String(), want)
 	}
 }
+
+// A trace's text says where a donation's money went through the pots (the
+// allocations, what it paid and through which allocation, what is left
+// in which pot) and, for a spending, where each donation was received and
+// which allocations brought its money.
+func TestTraceTextFollowsThePots(t *testing.T) {
+	name := func(code string) string {
+		return map[string]string{"150626": "乌审旗", "150622": "准格尔旗"}[code]
+	}
+	via := []projections.Hop{{AllocationID: "A-UJ", FromCounty: "150626", ToCounty: "150622"}}
+	paid := projections.Funded{DonationID: "D-R1", EntityID: "V-J1", Type: "supplies_delivered", County: "150622", Amount: 7549,
+		Rule: projections.RuleFIFO, DonationCounty: "150626", Via: via}
+	trace := &projections.Trace{Campaign: "2022-summer-cooling", Position: 5,
+		Donation: &projections.DonationFlow{DonationID: "D-R1", County: "150626", Received: 500000, Paid: []projections.Funded{paid},
+			Allocated: []projections.Allocated{{Hop: via[0], Amount: 100000}},
+			Unspent:   []projections.PotShare{{County: "150622", Amount: 92451}, {County: "150626", Amount: 400000}}, Remaining: 492451},
+		Spending: &projections.SpendingFlow{EntityID: "V-J1", Type: "supplies_delivered", County: "150622", Amount: 7549, FundedBy: []projections.Funded{paid}}}
+	var out bytes.Buffer
+	report.TraceText(&out, trace, name)
+	for _, want := range []string{
+		"Donation D-R1 received ¥5,000.00 in 乌审旗",
+		"1,000.00  A-UJ                     乌审旗 → 准格尔旗",
+		"75.49  supplies_delivered   V-J1                     准格尔旗 (fifo) via A-UJ (乌审旗 → 准格尔旗)",
+		"924.51  not yet spent, in 准格尔旗",
+		"4,000.00  not yet spent, in 乌审旗",
+		"75.49  D-R1                     (fifo) received in 乌审旗 via A-UJ (乌审旗 → 准格尔旗)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("trace text lacks %q:\n%s", want, out.String())
+		}
+	}
+}
