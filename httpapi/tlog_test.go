@@ -107,3 +107,60 @@ func TestFullTileIsImmutable(t *testing.T) {
 		t.Fatalf("a full hash tile holds %d bytes, want %d", len(hashes.body), 256*32)
 	}
 }
+
+// Only the tiles of the signed tree are served: a tile at a level or an
+// index that a log of 257 events does not have is not found, naming its
+// path, at every level up to tlog-tiles' highest (63), and a level beyond
+// that is no tile path. A tile at level 8 or above once "fit" any tree
+// (its leaves, multiplied out, wrapped to 0) and was served as 8 KB of one
+// repeated hash, marked immutable; one at level 40 or 63 answered 500.
+func TestTilesBeyondTheTreeAreNotFound(t *testing.T) {
+	server := startTestServer(t)
+	events := make([]domain.Event, 257)
+	for i := range events {
+		events[i] = eventstoretest.Donation("general", "150626", fmt.Sprintf("D-E-%d", i), 100)
+	}
+	if _, err := server.Service.Record(context.Background(), events); err != nil {
+		t.Fatal(err)
+	}
+	signCheckpoint(t, server)
+	auditor := server.Tokens[httpapi.RoleAuditor]
+	// What the tree of 257 leaves has: a full tile at level 0 and its
+	// entries, a partial one of 1 beyond them, and at level 1 a partial
+	// tile of 1 (the hash of the first 256 leaves).
+	for path, want := range map[string]struct {
+		bytes     int
+		immutable bool
+	}{
+		"tile/0/000":           {256 * 32, true},
+		"tile/0/001.p/1":       {32, false},
+		"tile/1/000.p/1":       {32, false},
+		"tile/entries/000":     {-1, true},
+		"tile/entries/001.p/1": {-1, false},
+	} {
+		reply := call(t, "GET", server.URL+"/tlog/"+path, auditor, "")
+		cache := reply.header.Get("Cache-Control")
+		if reply.status != http.StatusOK || (want.bytes >= 0 && len(reply.body) != want.bytes) || strings.Contains(cache, "immutable") != want.immutable {
+			t.Errorf("%s: %d, %d bytes, Cache-Control %q; want 200, %d bytes, immutable %v", path, reply.status, len(reply.body), cache, want.bytes, want.immutable)
+		}
+	}
+	notFound := []string{
+		"tile/0/001", "tile/0/001.p/2", "tile/0/002.p/1", "tile/entries/001", "tile/entries/001.p/2", "tile/entries/002.p/1",
+		"tile/1/000", "tile/1/000.p/2", "tile/1/001.p/1", "tile/0/x999/x999/x999/x999/x999/999",
+	}
+	for level := 2; level <= integrity.TileLevelMax; level++ {
+		notFound = append(notFound, fmt.Sprintf("tile/%d/000", level), fmt.Sprintf("tile/%d/000.p/1", level))
+	}
+	for _, path := range notFound {
+		reply := call(t, "GET", server.URL+"/tlog/"+path, auditor, "")
+		if reply.status != http.StatusNotFound || !strings.Contains(string(reply.body), path) || strings.Contains(reply.header.Get("Cache-Control"), "immutable") {
+			t.Errorf("%s: %d %.100q, Cache-Control %q; want 404 naming the path", path, reply.status, reply.body, reply.header.Get("Cache-Control"))
+		}
+	}
+	for _, path := range []string{"tile/64/000", "tile/99/000", "tile/64/000.p/1"} {
+		reply := call(t, "GET", server.URL+"/tlog/"+path, auditor, "")
+		if reply.status != http.StatusBadRequest || !strings.Contains(string(reply.body), path) {
+			t.Errorf("%s: %d %.100q; want 400 naming the path", path, reply.status, reply.body)
+		}
+	}
+}

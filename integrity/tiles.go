@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -39,6 +40,9 @@ func ParseTile(path string) (tlog.Tile, error) {
 	if err != nil {
 		return tlog.Tile{}, fmt.Errorf("%q is not a tile path: %w", path, domain.ErrInvalid)
 	}
+	if tile.L > TileLevelMax {
+		return tlog.Tile{}, fmt.Errorf("%q is not a tile path: level %d is beyond tlog-tiles' levels 0 to %d: %w", path, tile.L, TileLevelMax, domain.ErrInvalid)
+	}
 	return tile, nil
 }
 
@@ -66,14 +70,29 @@ func Tiles(size int64) []tlog.Tile {
 	return tiles
 }
 
+// TileLevelMax is the highest level C2SP tlog-tiles has: a tree of at
+// most 2^63 leaves has hashes at no higher level than 63.
+const TileLevelMax = 63
+
 // tileFits says whether a tile lies within a tree of size leaves: a tile
 // of the published tree, not one of a larger tree that no signed
-// checkpoint has committed to yet.
+// checkpoint has committed to yet, nor one at a level or index no tree
+// of that size has. Its last hash stands for (N·256 + W) · 2^(8·level)
+// leaves; that is compared as N·256 + W against size / 2^(8·level), which
+// cannot overflow, where multiplying once made the leaves of a tile at
+// level 8 or above wrap to 0 and so "fit" any tree, and a tile of
+// invented hashes was served as immutable.
 func tileFits(tile tlog.Tile, size int64) bool {
 	level := max(tile.L, 0)
-	// The tile's last hash at its level stands for this many leaves.
-	leaves := (tile.N*tileWidthMax + int64(tile.W)) << (uint(level) * TileHeight)
-	return tile.H == TileHeight && tile.W >= 1 && tile.W <= tileWidthMax && leaves <= size
+	if tile.H != TileHeight || tile.W < 1 || tile.W > tileWidthMax || tile.L > TileLevelMax ||
+		tile.N < 0 || tile.N > (math.MaxInt64-tileWidthMax)/tileWidthMax || size < 0 {
+		return false
+	}
+	shift := uint(level) * TileHeight
+	if shift >= 63 {
+		return false
+	}
+	return tile.N*tileWidthMax+int64(tile.W) <= size>>shift
 }
 
 // TileData is a hash tile of the tree, which must hold at least size

@@ -17,6 +17,7 @@ func TestTilePaths(t *testing.T) {
 		"tile/1/000.p/5":         {H: 8, L: 1, N: 0, W: 5},
 		"tile/entries/001.p/121": {H: 8, L: -1, N: 1, W: 121},
 		"tile/entries/x005/067":  {H: 8, L: -1, N: 5067, W: 256},
+		"tile/63/000.p/1":        {H: 8, L: 63, N: 0, W: 1},
 	} {
 		tile, err := integrity.ParseTile(path)
 		if err != nil || tile != want {
@@ -27,7 +28,7 @@ func TestTilePaths(t *testing.T) {
 			t.Errorf("TilePath(%+v) = %q, want %q", tile, back, path)
 		}
 	}
-	for _, path := range []string{"tile/8/0/000", "tile/0/1", "tile/entries/000.p/0", "tile/0/000.p/257", "checkpoint", "tile/data/000"} {
+	for _, path := range []string{"tile/8/0/000", "tile/0/1", "tile/entries/000.p/0", "tile/0/000.p/257", "checkpoint", "tile/data/000", "tile/64/000", "tile/99/000.p/1"} {
 		if tile, err := integrity.ParseTile(path); err == nil {
 			t.Errorf("ParseTile(%q) = %+v, want an error", path, tile)
 		}

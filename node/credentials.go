@@ -15,6 +15,11 @@ type ClusterTLS = natsjs.ClusterTLS
 // LiveTotalsBucket is the key-value bucket of live totals programs watch.
 const LiveTotalsBucket = natsjs.LiveTotalsBucket
 
+// LiveTotalsSubject is where every write of the live totals is
+// republished (LiveTotalsSubject.<county>.<campaign>): what dashboards
+// follow, taking no consumer place on the server.
+const LiveTotalsSubject = natsjs.LiveTotalsSubject
+
 // ErrNoCredentials says the data directory has no NATS credentials yet.
 var ErrNoCredentials = natsjs.ErrNoCredentials
 

@@ -118,11 +118,13 @@ func CredentialWarningText(out io.Writer, ledgersOwn bool) {
 
 // CredentialWrittenText says where a role's credential was written and how
 // it is used: the ledger's own by another node of the ledger, any other
-// with the nats command watching the live totals bucket.
-func CredentialWrittenText(out io.Writer, role string, ledgersOwn bool, path, bucket string) {
+// with the nats command following the live totals on subject, where the
+// server republishes them (a subscription takes no consumer place, which
+// another holder of the credential could take from a `kv watch`).
+func CredentialWrittenText(out io.Writer, role string, ledgersOwn bool, path, subject string) {
 	if ledgersOwn {
 		fmt.Fprintf(out, "wrote the runtime credential to %s; e.g. ledger serve --nats URL --nats-creds %s\n", path, path)
 		return
 	}
-	fmt.Fprintf(out, "wrote the %s credential to %s; e.g. nats --server nats://127.0.0.1:4222 --nkey %s kv watch %s\n", role, path, path, bucket)
+	fmt.Fprintf(out, "wrote the %s credential to %s; e.g. nats --server nats://127.0.0.1:4222 --nkey %s sub '%s.>'\n", role, path, path, subject)
 }

@@ -111,7 +111,7 @@ func TestCredentialTexts(t *testing.T) {
 	var warned, written bytes.Buffer
 	report.CredentialWarningText(&warned, false)
 	report.CredentialWrittenText(&written, "watcher", false, "w.nk", "ledger_totals")
-	if warned.Len() != 0 || written.String() != "wrote the watcher credential to w.nk; e.g. nats --server nats://127.0.0.1:4222 --nkey w.nk kv watch ledger_totals\n" {
+	if warned.Len() != 0 || written.String() != "wrote the watcher credential to w.nk; e.g. nats --server nats://127.0.0.1:4222 --nkey w.nk sub 'ledger_totals.>'\n" {
 		t.Fatalf("watcher: warned %q, wrote %q", warned.String(), written.String())
 	}
 	written.Reset()

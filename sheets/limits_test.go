@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/internal/xlsxlimit"
 	"github.com/ordos-union/ledger/internal/xlsxlimit/xlsxtest"
 	"github.com/ordos-union/ledger/sheets/sheetstest"
 )
@@ -260,5 +261,23 @@ func TestFullSheetOfTextsReads(t *testing.T) {
 	layout, lines, err := Read(filled)
 	if err != nil || layout.Type != domain.TypeDonationReceived || len(lines) != rowsMax || lines[rowsMax-1].Number != rowsMax+headerRows || lines[rowsMax-1].Err != nil {
 		t.Fatalf("a full sheet: %s, %d lines, %v", layout.Type, len(lines), err)
+	}
+}
+
+// A workbook whose shared strings are one string of 48 MiB (within
+// unzipBytesMax, a 49 KB upload) is refused before excelize decodes it,
+// naming the part and partBytesMax: excelize decodes the shared strings
+// whole, at several times their bytes.
+func TestOneHugeSharedStringIsRefusedInBoundedMemory(t *testing.T) {
+	const size = 48 << 20
+	book := xlsxtest.Workbook(t, "<si><t>"+strings.Repeat("A", size)+"</t></si>", `<row r="1"><c r="A1" t="s"><v>0</v></c></row>`)
+	allocated, err := allocatedBytes(book)
+	t.Logf("%d-byte workbook whose shared strings are one string of %d MiB: %d KiB allocated, %v", len(book), size>>20, allocated>>10, err)
+	var tooLarge *xlsxlimit.PartTooLargeError
+	if !errors.Is(err, domain.ErrInvalid) || !errors.As(err, &tooLarge) || tooLarge.Part != "xl/sharedStrings.xml" || tooLarge.BytesMax != partBytesMax || partBytesMax != 32<<20 {
+		t.Fatalf("one shared string of %d MiB: %v", size>>20, err)
+	}
+	if allocated > 8<<20 {
+		t.Fatalf("refusing one shared string of %d MiB allocated %d MiB, want under 8 MiB", size>>20, allocated>>20)
 	}
 }

@@ -26,6 +26,14 @@ import (
 const (
 	unzipBytesMax    = 64 << 20
 	unzipXMLBytesMax = 32 << 20
+	// partBytesMax caps what any one part of the workbook (shared strings,
+	// styles, a worksheet) unpacks to, counted before excelize decodes it
+	// (xlsxlimit.Limits.PartBytesMax): excelize decodes the shared strings
+	// and styles whole, and each row whole, at several times their bytes,
+	// and one string of 400 MiB took a statement's reader 2.7 GB. A full
+	// sheet (rowsMax entries, each with texts of its own) is some 10 MiB of
+	// sheet and a few MiB of shared strings.
+	partBytesMax = 32 << 20
 	// workbookSheetsMax caps the sheets of a workbook, each of which may be
 	// searched for a template's headers.
 	workbookSheetsMax = 32
@@ -150,8 +158,8 @@ func workbookRows(content []byte) ([][]string, error) {
 	// excelize parses a whole row before it answers with it, and the
 	// shared strings and styles whole: a row of millions of cells, or
 	// millions of strings, are refused by counting them first.
-	if err := xlsxlimit.Check(content, xlsxlimit.Limits{UnzipBytesMax: unzipBytesMax, RowCellsMax: workbookRowCellsMax, ElementsMax: workbookElementsMax}); err != nil {
-		return nil, fmt.Errorf("%v: %w", err, domain.ErrInvalid)
+	if err := xlsxlimit.Check(content, xlsxlimit.Limits{UnzipBytesMax: unzipBytesMax, PartBytesMax: partBytesMax, RowCellsMax: workbookRowCellsMax, ElementsMax: workbookElementsMax}); err != nil {
+		return nil, fmt.Errorf("%w: %w", err, domain.ErrInvalid)
 	}
 	// An XLSX is a zip: what it may unpack to is bounded too, so a small
 	// file cannot fill memory.

@@ -18,7 +18,7 @@ var runNATSCredentials = plainCommand(cli.Spec{Name: "nats-credentials", Args: 1
 	Usage: "init | watcher | runtime | server-env [--data DIR] [--out FILE]\n\n" +
 		"init makes the credentials of the embedded NATS server in DIR/nats (done by the first start too; a cluster's nodes\n" +
 		"share one set: make it once and copy the folder). watcher and runtime print that user's nkey seed, or write it\n" +
-		"to --out (mode 0600): the watcher's for dashboards (`nats --nkey FILE kv watch`), the runtime's only for another\n" +
+		"to --out (mode 0600): the watcher's for dashboards (`nats --nkey FILE sub 'LEDGER_LIVE_TOTALS.>'`), the runtime's only for another\n" +
 		"node of this ledger (`ledger --nats URL --nats-creds FILE`), as it reads every personal-data key. server-env prints the users'\n" +
 		"public keys as the environment docs/examples/nats-accounts.conf reads, for a NATS cluster of your own."},
 	func(flags *flag.FlagSet) action {
@@ -61,6 +61,6 @@ func handOutCredential(c *call, dataDir, role, out string) error {
 	if err := cli.WriteFile(out, append(handed.Seed, '\n'), false); err != nil {
 		return err
 	}
-	report.CredentialWrittenText(c.Env.Stderr, role, handed.LedgersOwn, out, node.LiveTotalsBucket)
+	report.CredentialWrittenText(c.Env.Stderr, role, handed.LedgersOwn, out, node.LiveTotalsSubject)
 	return nil
 }

@@ -261,19 +261,24 @@ func RuntimePermissions(protected []string) *server.Permissions {
 }
 
 // WatcherPermissions allow reading the live totals bucket (bind, get,
-// watch with an ephemeral consumer) and nothing else: not the log, not the
+// watch with an ephemeral consumer, follow its republished writes on
+// LiveTotalsSubject) and nothing else: not the log, not the
 // keys, not the checkpoints, no publishing but the JetStream requests this
 // needs, and replies only on the stock inbox.
 //
 // A watcher's consumers do not stay: the live totals stream removes any
 // consumer, durable or not, that has had no client for
-// LiveTotalsConsumerIdle (OpenLiveTotals). Subject permissions cannot do
-// this alone: allowing only $JS.API.CONSUMER.CREATE.<stream>, on which the
-// server refuses a durable name, would break `nats kv watch`, because
-// nats.go (the stock CLI's too) names even its ephemeral ordered consumers
-// and asks on $JS.API.CONSUMER.CREATE.<stream>.<name>.<filter>, the subject
-// a durable consumer is asked for on as well; which of the two it is, is
-// in the request's body, which permissions do not see.
+// LiveTotalsConsumerIdle, and holds at most LiveTotalsConsumersMax
+// (OpenLiveTotals). Subject permissions cannot do this alone: allowing
+// only $JS.API.CONSUMER.CREATE.<stream>, on which the server refuses a
+// durable name, would break `nats kv watch`, because nats.go (the stock
+// CLI's too) names even its ephemeral ordered consumers and asks on
+// $JS.API.CONSUMER.CREATE.<stream>.<name>.<filter>, the subject a durable
+// consumer is asked for on as well; which of the two it is, is in the
+// request's body, which permissions do not see. Nor can permissions count
+// requests: one holder may take every consumer place. So the watcher may
+// also subscribe to LiveTotalsSubject, where the server republishes every
+// write, which takes no place and which no flood of consumers can close.
 func WatcherPermissions() *server.Permissions {
 	stream := LiveTotalsStream
 	return &server.Permissions{
@@ -291,7 +296,7 @@ func WatcherPermissions() *server.Permissions {
 			"$JS.FC." + stream + ".>",
 			"$JS.ACK." + stream + ".>",
 		}},
-		Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX.>"}},
+		Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX.>", LiveTotalsSubject + ".>"}},
 	}
 }
 

@@ -34,19 +34,44 @@ const liveDirtyKeysMax = 10_000
 // consumer asking for more than the stream's limit is refused.
 const LiveTotalsConsumerIdle = 5 * time.Minute
 
-// limitIdleConsumers gives the live totals stream its consumer limit,
-// updating a stream made without one. The KV API cannot set it at
-// creation.
-func limitIdleConsumers(ctx context.Context, js jetstream.JetStream) error {
+// LiveTotalsConsumersMax caps the consumers of the live totals stream at
+// once. The watcher may create consumers there (a `kv watch` needs one),
+// and nothing else bounds how many: one holder of the credential made 999
+// in seconds (the server's own cap), 60 MB of memory and 4,000 files,
+// until no one else could watch. The cap bounds what the server holds
+// for them; it cannot stop one holder from taking every place, which is
+// why dashboards follow LiveTotalsSubject, which takes none. The ledger
+// itself makes no consumer there.
+const LiveTotalsConsumersMax = 64
+
+// LiveTotalsSubject is where the server republishes every write of the
+// live totals bucket, as a plain NATS message: the subject is
+// LiveTotalsSubject + ".<county>.<campaign>", the body the key's value,
+// and the headers say the stream's sequence (Nats-Sequence) and the KV
+// subject (Nats-Subject). A subscriber to it costs the server no
+// JetStream state, so no flood of consumers can keep a dashboard from
+// it; the current values are a direct get away ($JS.API.DIRECT.GET,
+// "multi_last"), which needs no consumer either. The watcher may
+// subscribe to it (WatcherPermissions).
+const LiveTotalsSubject = LiveTotalsBucket
+
+// hardenLiveTotals gives the live totals stream its consumer limits and
+// the republishing of its writes, updating a stream made without them.
+// The KV API cannot set the consumer limits at creation.
+func hardenLiveTotals(ctx context.Context, js jetstream.JetStream) error {
 	stream, err := js.Stream(ctx, LiveTotalsStream)
 	if err != nil {
 		return err
 	}
 	config := stream.CachedInfo().Config
-	if config.ConsumerLimits.InactiveThreshold == LiveTotalsConsumerIdle {
+	republish := jetstream.RePublish{Source: "$KV." + LiveTotalsBucket + ".>", Destination: LiveTotalsSubject + ".>"}
+	if config.ConsumerLimits.InactiveThreshold == LiveTotalsConsumerIdle && config.MaxConsumers == LiveTotalsConsumersMax &&
+		config.RePublish != nil && *config.RePublish == republish {
 		return nil
 	}
 	config.ConsumerLimits.InactiveThreshold = LiveTotalsConsumerIdle
+	config.MaxConsumers = LiveTotalsConsumersMax
+	config.RePublish = &republish
 	_, err = js.UpdateStream(ctx, config)
 	return err
 }
@@ -76,13 +101,15 @@ func OpenLiveTotals(ctx context.Context, connection *nats.Conn, replicas int, co
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	// The limit hardens the bucket against the watcher's durable consumers;
-	// the totals are served without it. Several nodes of a cluster starting
+	// The limits harden the bucket against the watcher's consumers, and
+	// the republishing is what dashboards follow; the totals are written
+	// without them. Several nodes of a cluster starting
 	// together each ask for the same update of a replicated stream, and on
 	// a busy cluster the request can time out: that must not stop a node,
 	// which tries again at its next start (the update is idempotent).
-	if err := limitIdleConsumers(ctx, js); err != nil {
-		logger.Warn("live totals: the consumer limit is not set yet; watchers' consumers may stay until it is", "error", err)
+	if err := hardenLiveTotals(ctx, js); err != nil {
+		logger.Warn("live totals: the consumer limits and the republishing on "+LiveTotalsSubject+" are not set yet; "+
+			"watchers' consumers are not bounded and dashboards following "+LiveTotalsSubject+" see nothing until they are", "error", err)
 	}
 	return &LiveTotals{kv: kv, compute: compute, logger: logger, dirty: map[[2]string]bool{}}, nil
 }

@@ -30,6 +30,13 @@ const scanBufferBytes = 64 << 10
 type Limits struct {
 	// UnzipBytesMax caps what the parts unpack to, in all.
 	UnzipBytesMax int64
+	// PartBytesMax caps what any one part unpacks to; zero means no cap
+	// besides UnzipBytesMax. excelize decodes the shared strings, the
+	// styles and the workbook whole, and a worksheet's row whole, at
+	// several times their size: a 409 KB upload whose shared strings
+	// were one string of 400 MiB took 2.7 GB. The element caps do not
+	// see it, as it is one element.
+	PartBytesMax int64
 	// RowCellsMax caps the cells of a row (at most the package's
 	// RowCellsMax, which zero means).
 	RowCellsMax int
@@ -74,11 +81,21 @@ func Check(content []byte, limits Limits) error {
 		if err != nil {
 			continue
 		}
-		limited := &io.LimitedReader{R: part, N: remaining + 1}
+		// The part is read to one byte past the lesser cap, so that
+		// reading past either is seen without reading on.
+		allowed := remaining
+		if limits.PartBytesMax > 0 && limits.PartBytesMax < allowed {
+			allowed = limits.PartBytesMax
+		}
+		limited := &io.LimitedReader{R: part, N: allowed + 1}
 		buffer.Reset(limited)
 		err = counts.scan(buffer, file.Name)
 		part.Close()
-		remaining -= (remaining + 1) - limited.N
+		read := (allowed + 1) - limited.N
+		if limits.PartBytesMax > 0 && read > limits.PartBytesMax {
+			return &PartTooLargeError{Part: file.Name, BytesMax: limits.PartBytesMax}
+		}
+		remaining -= read
 		if remaining < 0 {
 			return fmt.Errorf("the workbook unpacks to more than %d bytes", limits.UnzipBytesMax)
 		}
@@ -92,6 +109,24 @@ func Check(content []byte, limits Limits) error {
 	}
 	return nil
 }
+
+// ErrPartTooLarge is what PartTooLargeError is (errors.Is).
+var ErrPartTooLarge = errors.New("a part of the workbook unpacks to more than the limit")
+
+// PartTooLargeError says that a part (by its name in the zip) unpacks to
+// more than BytesMax bytes (Limits.PartBytesMax).
+type PartTooLargeError struct {
+	Part     string
+	BytesMax int64
+}
+
+func (e *PartTooLargeError) Error() string {
+	return fmt.Sprintf("%s: the part unpacks to more than %d bytes (%d MiB), the most one part of the workbook may (PartBytesMax)",
+		e.Part, e.BytesMax, e.BytesMax>>20)
+}
+
+// Is makes errors.Is(err, ErrPartTooLarge) hold.
+func (e *PartTooLargeError) Is(target error) bool { return target == ErrPartTooLarge }
 
 // counts are what the scan has met so far.
 type counts struct {

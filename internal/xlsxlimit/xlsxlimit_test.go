@@ -3,6 +3,7 @@ package xlsxlimit
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -78,6 +79,16 @@ func TestCheckCountsTheCellsOfEachRow(t *testing.T) {
 	}
 	if err := Check(big, Limits{UnzipBytesMax: 2000, RowCellsMax: RowCellsMax}); err != nil {
 		t.Fatalf("parts of 2000 bytes against a limit of 2000: %v", err)
+	}
+	// One part may be held to fewer bytes than all of them: at the cap it
+	// passes, one byte over it is refused, naming the part and the cap.
+	if err := Check(big, Limits{UnzipBytesMax: 2000, PartBytesMax: 1000, RowCellsMax: RowCellsMax}); err != nil {
+		t.Fatalf("parts of 1000 bytes against a part limit of 1000: %v", err)
+	}
+	var tooLarge *PartTooLargeError
+	if err := Check(big, Limits{UnzipBytesMax: 2000, PartBytesMax: 999, RowCellsMax: RowCellsMax}); !errors.As(err, &tooLarge) ||
+		!errors.Is(err, ErrPartTooLarge) || (tooLarge.Part != "a.xml" && tooLarge.Part != "b.xml") || tooLarge.BytesMax != 999 {
+		t.Fatalf("parts of 1000 bytes against a part limit of 999: %v", err)
 	}
 	// A caller may hold rows to fewer cells, never to more than Excel has.
 	narrow := book(t, map[string]string{"s.xml": sheet("<c>", 10, 11)})

@@ -1,11 +1,17 @@
 package statement_test
 
 import (
+	"archive/zip"
+	"bytes"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
+	"github.com/ordos-union/ledger/internal/xlsxlimit"
 	"github.com/ordos-union/ledger/internal/xlsxlimit/xlsxtest"
 	"github.com/ordos-union/ledger/reconcile/statement"
 )
@@ -102,5 +108,82 @@ func TestStatementOfManyStringsAndFewCellsIsRefusedInBoundedMemory(t *testing.T)
 	}
 	if allocated > 16<<20 {
 		t.Fatalf("refusing one cell and %d shared strings allocated %d MiB, want under 16 MiB", count, allocated>>20)
+	}
+}
+
+// A statement whose shared strings are one string of 64 MiB (a 65 KB
+// upload) is refused before excelize decodes it: excelize decodes the
+// shared strings whole, at several times their bytes, and one string of
+// 400 MiB held 2.7 GB for a minute. The refusal names the part and the
+// limit, and costs little more than unpacking the part once to count it.
+func TestStatementOfOneHugeSharedStringIsRefusedInBoundedMemory(t *testing.T) {
+	const size = 64 << 20
+	book := xlsxtest.Workbook(t, "<si><t>"+strings.Repeat("A", size)+"</t></si>", `<row r="1"><c r="A1" t="s"><v>0</v></c></row>`)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := statement.ParseXLSX(book, "generic")
+	runtime.ReadMemStats(&after)
+	allocated := after.TotalAlloc - before.TotalAlloc
+	t.Logf("%d-byte statement whose shared strings are one string of %d MiB: %d KiB allocated, %v", len(book), size>>20, allocated>>10, err)
+	var tooLarge *xlsxlimit.PartTooLargeError
+	if !errors.As(err, &tooLarge) || tooLarge.Part != "xl/sharedStrings.xml" || tooLarge.BytesMax != 32<<20 ||
+		!strings.Contains(err.Error(), "xl/sharedStrings.xml: the part unpacks to more than 33554432 bytes (32 MiB)") {
+		t.Fatalf("one shared string of %d MiB: %v", size>>20, err)
+	}
+	if allocated > 16<<20 {
+		t.Fatalf("refusing one shared string of %d MiB allocated %d MiB, want under 16 MiB", size>>20, allocated>>20)
+	}
+}
+
+// A large real statement, 20,000 lines each with a remark and a
+// counterparty of its own (a 13 MiB sheet of inline strings as excelize's
+// stream writer writes it; a bank's export of 10,000 lines has shared
+// strings of a few MiB), is within xlsxPartBytesMax and imports whole.
+func TestLargeRealStatementImports(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 20,000 lines")
+	}
+	const lines = 20_000
+	f := excelize.NewFile()
+	defer f.Close()
+	stream, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.SetRow("A1", []any{"交易日期", "摘要", "对方户名", "对方账号", "收入金额", "支出金额", "余额"}); err != nil {
+		t.Fatal(err)
+	}
+	balance := int64(0)
+	for i := 1; i <= lines; i++ {
+		balance += 10_000 + int64(i)
+		remark := fmt.Sprintf("第 %d 笔 会员会费 鄂尔多斯市总工会 乌审旗工会 帮扶资金 转账 汇款 附言 %s", i, strings.Repeat("款", 40))
+		row := []any{fmt.Sprintf("2022-07-%02d", 1+i%28), remark, fmt.Sprintf("某某有限责任公司第 %d 分公司", i), fmt.Sprintf("6222 0000 %08d", i),
+			fmt.Sprintf("%d.%02d", (10_000+i)/100, (10_000+i)%100), "", fmt.Sprintf("%d.%02d", balance/100, balance%100)}
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := stream.SetRow(cell, row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := stream.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := f.WriteTo(&out); err != nil {
+		t.Fatal(err)
+	}
+	archive, err := zip.NewReader(bytes.NewReader(out.Bytes()), int64(out.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range archive.File {
+		t.Logf("%s: %d KiB", file.Name, file.UncompressedSize64>>10)
+	}
+	s, err := statement.ParseXLSX(out.Bytes(), "generic")
+	if err != nil || len(s.Lines) != lines {
+		t.Fatalf("a real statement of %d lines (%d bytes): %d lines, %v", lines, out.Len(), len(s.Lines), err)
+	}
+	if err := s.CheckBalances(); err != nil {
+		t.Fatal(err)
 	}
 }

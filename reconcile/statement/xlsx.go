@@ -12,6 +12,17 @@ import (
 // xlsxUnzipLimit caps how much a workbook may inflate to, against zip bombs.
 const xlsxUnzipLimit = 1 << 30
 
+// xlsxPartBytesMax caps what any one part of a statement's workbook (its
+// shared strings, styles, workbook, each worksheet) unpacks to
+// (xlsxlimit.Limits.PartBytesMax). excelize decodes the shared strings
+// and styles whole, and each row whole, at several times their bytes: a
+// 409 KB upload whose shared strings were one string of 400 MiB held
+// 2.7 GB for a minute. A real 10,000-line statement's shared strings and
+// sheet are a few MB each, so 32 MiB leaves room for a statement some ten
+// times that, and bounds what one part can make excelize hold to a few
+// hundred MB.
+const xlsxPartBytesMax = 32 << 20
+
 // xlsxElementsPerCellMax caps a statement's shared strings and other
 // elements at so many for each of its cells (xlsxlimit.ElementsPerCellMax):
 // excelize decodes them whole at some hundreds of bytes each, and a 125 KB
@@ -48,9 +59,9 @@ func ParseXLSX(data []byte, profile string) (s Statement, err error) {
 	}()
 	// excelize parses a whole row before it answers with it: a row of
 	// millions of cells is refused by counting them first.
-	if err := xlsxlimit.Check(data, xlsxlimit.Limits{UnzipBytesMax: xlsxUnzipLimit, RowCellsMax: xlsxlimit.RowCellsMax,
-		ElementsPerCellMax: xlsxElementsPerCellMax}); err != nil {
-		return Statement{}, fmt.Errorf("statement: xlsx: %v", err)
+	if err := xlsxlimit.Check(data, xlsxlimit.Limits{UnzipBytesMax: xlsxUnzipLimit, PartBytesMax: xlsxPartBytesMax,
+		RowCellsMax: xlsxlimit.RowCellsMax, ElementsPerCellMax: xlsxElementsPerCellMax}); err != nil {
+		return Statement{}, fmt.Errorf("statement: xlsx: %w", err)
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
 		UnzipSizeLimit:    xlsxUnzipLimit,
