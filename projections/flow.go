@@ -257,10 +257,10 @@ func (entries flowEntries) at(position uint64) int {
 	return i
 }
 
-// BuildFundFlow folds one campaign's events into its fund flow.
-func BuildFundFlow(ctx context.Context, store eventstore.Store, campaign string) (*FundFlow, error) {
-	flow := &FundFlow{Campaign: campaign}
-	totals := NewTotals(TotalsOptions{})
+// readFlowEntries reads one campaign's events from the log into its fund
+// flow's entries, in log order, calling each with every event read (what
+// a caller folds besides the entries, and how far it read).
+func readFlowEntries(ctx context.Context, store eventstore.Store, campaign string, each func(eventstore.Record) error) (flowEntries, error) {
 	var entries flowEntries
 	byEvent := map[uuid.UUID]int{}
 	find := func(id uuid.UUID) int {
@@ -274,10 +274,9 @@ func BuildFundFlow(ctx context.Context, store eventstore.Store, campaign string)
 		if err != nil {
 			return nil, err
 		}
-		if err := totals.Apply(ctx, record, store.Get); err != nil {
+		if err := each(record); err != nil {
 			return nil, err
 		}
-		flow.Position = record.Position
 		before := len(entries)
 		if err := entries.fold(record, find); err != nil {
 			return nil, err
@@ -285,6 +284,20 @@ func BuildFundFlow(ctx context.Context, store eventstore.Store, campaign string)
 		if len(entries) > before {
 			byEvent[record.Event.ID] = before
 		}
+	}
+	return entries, nil
+}
+
+// BuildFundFlow folds one campaign's events into its fund flow.
+func BuildFundFlow(ctx context.Context, store eventstore.Store, campaign string) (*FundFlow, error) {
+	flow := &FundFlow{Campaign: campaign}
+	totals := NewTotals(TotalsOptions{})
+	entries, err := readFlowEntries(ctx, store, campaign, func(record eventstore.Record) error {
+		flow.Position = record.Position
+		return totals.Apply(ctx, record, store.Get)
+	})
+	if err != nil {
+		return nil, err
 	}
 	answer, err := totals.Query(Query{Campaign: campaign})
 	if err != nil {
@@ -435,29 +448,13 @@ func traceIn(ctx context.Context, store eventstore.Store, index *Index, campaign
 	// Only id's links are built: the campaign's entries are read and
 	// linked as BuildFundFlow links them, without its totals or the flows
 	// of every other entry.
-	var entries flowEntries
-	byEvent := map[uuid.UUID]int{}
-	find := func(id uuid.UUID) int {
-		if i, ok := byEvent[id]; ok {
-			return i
-		}
-		return -1
-	}
-	filter := eventstore.Filter{AggregateKind: domain.AggregateCampaign, AggregateID: campaign}
-	for record, err := range store.Read(ctx, 0, filter) {
-		if err != nil {
-			return nil, err
-		}
+	entries, err := readFlowEntries(ctx, store, campaign, func(record eventstore.Record) error {
 		trace.Position = record.Position
-		before := len(entries)
-		if err := entries.fold(record, find); err != nil {
-			return nil, err
-		}
-		if len(entries) > before {
-			byEvent[record.Event.ID] = before
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	var err error
 	if trace.Donation, trace.Spending, err = entries.linkFor(id); err != nil {
 		return nil, err
 	}
