@@ -37,6 +37,9 @@ type paperText struct {
 	Services, PersonTimes, ByGroup, Group, People, Delivered, Item, Quantity, Value, ByKind, Kind, Count string
 	Changes, NoChanges, Position, Type, Occurred, Actor, Reason, What, Binding, Verify, Money            string
 	Trend, TrendDesc, TrendNote, Month, MoneyAxis, PeopleAxis                                            string
+	// TargetAt names the position of the entry a void or correction is
+	// about: an old log may give its id to two events.
+	TargetAt string
 }
 
 var paperTexts = map[string]paperText{
@@ -50,7 +53,8 @@ var paperTexts = map[string]paperText{
 		Binding: "本报告依据账本前 %d 条记录（默克尔树根 %s），与 %s 于 %s 签署的检查点一致。",
 		Verify:  "核验：ledger verify-report 本文件 --data 数据目录（或扫描二维码取得校验码）。", Money: "金额单位：元",
 		Trend: "本活动逐月趋势", TrendDesc: "每月两根柱为收到捐款与支出（元，左轴），折线为受益人数（人，右轴），自活动首月至本报告期。",
-		TrendNote: "本图按下表数字绘制；表中数字与上表一样受页脚校验码约束。", Month: "月份", MoneyAxis: "元", PeopleAxis: "人"},
+		TrendNote: "本图按下表数字绘制；表中数字与上表一样受页脚校验码约束。", Month: "月份", MoneyAxis: "元", PeopleAxis: "人",
+		TargetAt: "（对象为第 %d 条记录）"},
 	"en": {Lang: "en", Title: "Monthly report of worker services", Union: "Ordos Federation of Trade Unions", Period: "Period",
 		Scope: "Scope", AllRegions: "all regions", AllCampaigns: "all campaigns", Campaign: "Campaign", Region: "Region", Total: "Total",
 		Received: "Received", Goods: "Goods donated", AllocatedIn: "Allocated in", AllocatedOut: "Allocated out", Spent: "Spent",
@@ -63,7 +67,7 @@ var paperTexts = map[string]paperText{
 		Verify:  "Verify: ledger verify-report this-file --data DIR (or scan the QR code for the seal).", Money: "Amounts in yuan",
 		Trend: "The campaign month by month", TrendDesc: "Two bars a month, money received and spent (yuan, left axis), and a line of people reached (right axis), from the campaign's first month to this report's.",
 		TrendNote: "The chart draws the figures of the table below; the seal in the footer binds them like every other figure.",
-		Month:     "Month", MoneyAxis: "yuan", PeopleAxis: "people"},
+		Month:     "Month", MoneyAxis: "yuan", PeopleAxis: "people", TargetAt: " (the entry at position %d)"},
 }
 
 // PaperLanguages are the languages a printed report comes in.
@@ -228,9 +232,13 @@ func Paper(out io.Writer, report *app.MonthReport, catalog *domain.Catalog, lang
 	}
 	data.Kinds = countLines(kinds, func(code string) string { return code })
 	for _, change := range report.Changes {
+		what := change.Summary
+		if change.TargetPosition != 0 {
+			what += fmt.Sprintf(text.TargetAt, change.TargetPosition)
+		}
 		data.Changes = append(data.Changes, paperChange{Position: change.Position, Type: string(change.Type),
 			Occurred: change.OccurredAt.In(domain.Beijing).Format("2006-01-02 15:04"), Actor: change.Actor, Reason: change.Reason,
-			Region: catalog.RegionName(change.County), What: change.Summary})
+			Region: catalog.RegionName(change.County), What: what})
 	}
 	data.Trend = trendOf(report.Trend, text)
 	root := base64.StdEncoding.EncodeToString(report.Checkpoint.Root[:])
