@@ -263,11 +263,12 @@ func (s *Service) Try(ctx context.Context, events []Checked) ([]Result, error) {
 // prepare is what RecordChecked and Try do before they decide: it refuses
 // an event Check has not checked, an idempotency key or an event id used
 // twice, and a sealed personal part, and gives each event without an id
-// an id and every event the time. given says which ids the caller chose:
-// only those can already be in the log.
+// an id and every event the time. given says which ids the caller chose
+// (nil: none): only those can already be in the log.
 func (s *Service) prepare(events []Checked) ([]domain.Event, []bool, error) {
 	prepared := make([]domain.Event, len(events))
-	given := make([]bool, len(events))
+	// Most requests choose no id: given stays nil for them.
+	var given []bool
 	var violations []domain.Violation
 	keys := map[string]int{}
 	var ids map[uuid.UUID]int
@@ -284,9 +285,9 @@ func (s *Service) prepare(events []Checked) ([]domain.Event, []bool, error) {
 			keys[event.IdempotencyKey] = i
 		}
 		if event.ID != uuid.Nil {
-			// Most requests choose no id: the set is made for those that do.
 			if ids == nil {
 				ids = map[uuid.UUID]int{}
+				given = make([]bool, len(events))
 			}
 			if first, seen := ids[event.ID]; seen {
 				violations = append(violations, domain.Violation{Event: i + 1, Field: "id",
@@ -568,6 +569,9 @@ func (s *Service) decide(ctx context.Context, events []domain.Event, given []boo
 func (s *Service) checkIDs(ctx context.Context, events []domain.Event, given []bool, written []int) error {
 	var queries []idQuery
 	var places []int
+	if given == nil {
+		return nil
+	}
 	for _, i := range written {
 		if !given[i] {
 			continue
