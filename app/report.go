@@ -245,7 +245,8 @@ func (l *Ledger) monthChanges(ctx context.Context, request ReportRequest, start,
 		}
 		changes = append(changes, projections.AuditEntry{Position: record.Position, EventID: event.ID.String(), Type: event.Type,
 			Actor: event.Actor, RecordedAt: event.RecordedAt, OccurredAt: event.OccurredAt, County: event.County,
-			Campaign: event.Aggregate.ID, Summary: projections.Describe(event.Data), Reason: amendment.Reason})
+			Campaign: event.Aggregate.ID, Summary: projections.Describe(event.Data), Reason: amendment.Reason,
+			TargetPosition: domain.TargetLocationOf(event.Data).TargetPosition})
 	}
 	return changes, nil
 }

@@ -33,7 +33,12 @@ type Campaign struct {
 	Version  uint64
 	cityCode string
 
-	entries  map[uuid.UUID]*campaignEntry
+	entries map[uuid.UUID]*campaignEntry
+	// shadows are entries whose event reused the id of an earlier one, by
+	// position. The ledger refuses a reused id now; an old log may hold
+	// one, and its first event keeps the id while voids and corrections
+	// find a later one by their target position. Made on first use.
+	shadows  map[uint64]*campaignEntry
 	entities map[entityRef]uuid.UUID // type and id of an active entry → its event
 	pots     map[string]Money        // region code → money it holds
 	// donations hold each donation's figures in one entry, so that a new
@@ -336,8 +341,8 @@ func (c *Campaign) TargetOccurredAt(payload Payload) (occurred time.Time, ok boo
 	if err != nil {
 		return time.Time{}, false
 	}
-	target, ok := c.entries[id]
-	if !ok {
+	target := c.target(id, TargetLocationOf(payload))
+	if target == nil {
 		return time.Time{}, false
 	}
 	return time.Unix(target.occurred, 0), true
@@ -525,7 +530,7 @@ func (c *Campaign) Apply(event Event, position uint64) {
 	switch p := event.Data.(type) {
 	case EntryVoided:
 		targetID, _ := uuid.Parse(p.TargetEventID)
-		if target := c.entries[targetID]; target != nil {
+		if target := c.target(targetID, p.TargetLocation); target != nil {
 			change = change.add(target.payload, target.county, -1)
 			target.voidedBy = event.ID
 			if key, ok := entityKey(target.payload); ok && c.entities[key] == targetID {
@@ -534,7 +539,7 @@ func (c *Campaign) Apply(event Event, position uint64) {
 		}
 	case *EntryCorrected:
 		targetID, _ := uuid.Parse(p.TargetEventID)
-		if target := c.entries[targetID]; target != nil {
+		if target := c.target(targetID, p.TargetLocation); target != nil {
 			replacement := p.replacement
 			if replacement == nil {
 				decoded, err := decodeReplacement(p.Replacement, target.eventType)
@@ -572,12 +577,34 @@ func (c *Campaign) Apply(event Event, position uint64) {
 	for _, donation := range change.receipts {
 		c.figures(donation.key).receipts += donation.amount
 	}
-	c.entries[event.ID] = &campaignEntry{eventType: event.Type, county: event.County, payload: event.Data,
+	applied := &campaignEntry{eventType: event.Type, county: event.County, payload: event.Data,
 		position: position, effectivePosition: position, occurred: event.OccurredAt.Unix()}
+	if first, reused := c.entries[event.ID]; reused && first.position != 0 && position != 0 {
+		// A stored event that reused an id: the first keeps it.
+		if c.shadows == nil {
+			c.shadows = map[uint64]*campaignEntry{}
+		}
+		c.shadows[position] = applied
+	} else {
+		c.entries[event.ID] = applied
+	}
 	c.keyed.rememberKey(event, position)
 	if position > c.Version {
 		c.Version = position
 	}
+}
+
+// target is the entry a stored void or correction is about: the entry at
+// its target position when it names one, else the first entry with the id.
+func (c *Campaign) target(id uuid.UUID, location TargetLocation) *campaignEntry {
+	first := c.entries[id]
+	if location.TargetPosition == 0 || (first != nil && first.position == location.TargetPosition) {
+		return first
+	}
+	if shadow := c.shadows[location.TargetPosition]; shadow != nil {
+		return shadow
+	}
+	return first
 }
 
 func decodeReplacement(raw []byte, targetType EventType) (Payload, error) {

@@ -288,6 +288,18 @@ type TargetLocation struct {
 	EffectivePosition uint64 `json:"effective_position,omitempty"`
 }
 
+// TargetLocationOf is where a void or correction says its target is; zero
+// for any other payload, and for one stored before the ledger filled it.
+func TargetLocationOf(payload Payload) TargetLocation {
+	switch data := payload.(type) {
+	case EntryVoided:
+		return data.TargetLocation
+	case *EntryCorrected:
+		return data.TargetLocation
+	}
+	return TargetLocation{}
+}
+
 // EntryCorrected: an earlier entry is replaced by a corrected version of the
 // same type. Replacement holds the whole corrected payload.
 type EntryCorrected struct {

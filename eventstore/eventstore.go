@@ -145,13 +145,19 @@ func (e *ConflictError) Is(target error) bool { return target == domain.ErrConfl
 
 // DuplicateError says an idempotency key was written before, at Position when
 // the store knows it. Key is empty when the store cannot tell which key of a
-// multi-event append it was.
+// multi-event append it was. EventID is set instead of Key when the store
+// deduplicated an event without a key on its id, and another event with
+// that id stands at Position: the event was not written.
 type DuplicateError struct {
 	Key      string
+	EventID  string
 	Position uint64
 }
 
 func (e *DuplicateError) Error() string {
+	if e.EventID != "" {
+		return fmt.Sprintf("event id %s was already written by another event (position %d)", e.EventID, e.Position)
+	}
 	return fmt.Sprintf("idempotency key %q was already written (position %d)", e.Key, e.Position)
 }
 

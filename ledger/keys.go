@@ -22,7 +22,7 @@ type keyUse struct {
 }
 
 // keyIndex knows every idempotency key in the log and the aggregate that
-// used it first, so a key is never used again by another aggregate: not
+// used it first, and every event id and where it was first used, so a key is never used again by another aggregate: not
 // after the store's own deduplication window, and not on a store that
 // deduplicates within one stream only (EventStoreDB). A campaign's own
 // state answers retries within the campaign; this index answers the
@@ -44,13 +44,19 @@ type keyIndex struct {
 	caughtUp time.Time
 	position uint64
 	keys     map[string]keyUse
+	// ids holds the position of the first event of the log with each id.
+	// Ids are unique from now on, but an old log may hold one twice: the
+	// first event keeps it, as every reader sees it. An entry costs the id
+	// and a position (see BenchmarkEventIDIndex for the bytes per event).
+	ids map[uuid.UUID]uint64
 	// aggregates holds one copy of each aggregate's name, found by the
 	// aggregate itself so that noting an event builds no name.
 	aggregates map[domain.AggregateRef]string
 }
 
 func newKeyIndex(store eventstore.Store) *keyIndex {
-	index := &keyIndex{store: store, keys: map[string]keyUse{}, aggregates: map[domain.AggregateRef]string{}}
+	index := &keyIndex{store: store, keys: map[string]keyUse{}, ids: map[uuid.UUID]uint64{},
+		aggregates: map[domain.AggregateRef]string{}}
 	if deduplicator, ok := store.(eventstore.Deduplicator); ok {
 		index.freshFor = deduplicator.DeduplicationWindow() / 2
 	}
@@ -71,6 +77,46 @@ func (k *keyIndex) lookup(ctx context.Context, key string) (keyUse, bool, error)
 	}
 	use, found := k.keys[key]
 	return use, found, nil
+}
+
+// idQuery is one event id a request would write, and whether the store
+// refuses it itself within its deduplication window (it is the message id
+// of an event without an idempotency key).
+type idQuery struct {
+	id           uuid.UUID
+	storeRefuses bool
+}
+
+// firstIDs says, for each id, the position of the event of the log that
+// already has it, or 0. It catches up with the log once for all of them,
+// unless every id not yet known is one the store itself would refuse
+// within its window and a catch-up is recent.
+func (k *keyIndex) firstIDs(ctx context.Context, queries []idQuery) ([]uint64, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	fresh := !k.caughtUp.IsZero() && time.Since(k.caughtUp) < k.freshFor
+	positions := make([]uint64, len(queries))
+	caughtUp := false
+	for i, query := range queries {
+		position, found := k.ids[query.id]
+		if !found && !caughtUp && !(fresh && query.storeRefuses) {
+			if err := k.catchUpLocked(ctx); err != nil {
+				return nil, err
+			}
+			caughtUp = true
+			position = k.ids[query.id]
+		}
+		positions[i] = position
+	}
+	return positions, nil
+}
+
+// stale makes the next answer catch up with the log: the store refused
+// something the index did not know of.
+func (k *keyIndex) stale() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.caughtUp = time.Time{}
 }
 
 // catchUpLocked reads the log from where the index stands to the head. It
@@ -120,6 +166,9 @@ func (k *keyIndex) addLocked(event domain.Event, position uint64) {
 		return
 	}
 	k.position = position
+	if _, seen := k.ids[event.ID]; !seen {
+		k.ids[event.ID] = position
+	}
 	if event.IdempotencyKey == "" {
 		return
 	}

@@ -197,7 +197,7 @@ func (s *Service) RecordChecked(ctx context.Context, events []Checked) ([]Result
 	if err := checkBatchSize(len(events)); err != nil {
 		return nil, err
 	}
-	prepared, err := s.prepare(events)
+	prepared, given, err := s.prepare(events)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +210,7 @@ func (s *Service) RecordChecked(ctx context.Context, events []Checked) ([]Result
 	}
 	slots := s.lockCampaigns(prepared)
 	defer unlockCampaigns(slots)
-	return s.recordLocked(ctx, prepared, slots)
+	return s.recordLocked(ctx, prepared, given, slots)
 }
 
 // TriedEventsMax bounds the events one Try checks: as many as an input
@@ -232,7 +232,7 @@ func (s *Service) Try(ctx context.Context, events []Checked) ([]Result, error) {
 		return nil, &domain.ValidationError{Violations: []domain.Violation{{Field: "events",
 			Rule: fmt.Sprintf("must hold at most %d events to be tried, not %d", TriedEventsMax, len(events))}}}
 	}
-	prepared, err := s.prepare(events)
+	prepared, given, err := s.prepare(events)
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +252,7 @@ func (s *Service) Try(ctx context.Context, events []Checked) ([]Result, error) {
 	defer unlockCampaigns(slots)
 	// A try reads every aggregate up to date, so a refusal is never one
 	// of a stale cache that a retry would lift.
-	decided, _, err := s.decide(ctx, prepared, slots, false)
+	decided, _, err := s.decide(ctx, prepared, given, slots, false)
 	if err != nil {
 		return nil, err
 	}
@@ -266,16 +266,21 @@ func (s *Service) Try(ctx context.Context, events []Checked) ([]Result, error) {
 }
 
 // prepare is what RecordChecked and Try do before they decide: it refuses
-// an event Check has not checked, an idempotency key used twice, and a
-// sealed personal part, and gives each event an id and the time.
-func (s *Service) prepare(events []Checked) ([]domain.Event, error) {
+// an event Check has not checked, an idempotency key or an event id used
+// twice, and a sealed personal part, and gives each event without an id
+// an id and every event the time. given says which ids the caller chose
+// (nil: none): only those can already be in the log.
+func (s *Service) prepare(events []Checked) ([]domain.Event, []bool, error) {
 	prepared := make([]domain.Event, len(events))
+	// Most requests choose no id: given stays nil for them.
+	var given []bool
 	var violations []domain.Violation
 	keys := map[string]int{}
+	var ids map[uuid.UUID]int
 	for i, checked := range events {
 		event := checked.event
 		if event.Type == "" {
-			return nil, fmt.Errorf("record: events[%d] was not checked: %w", i, domain.ErrInvalid)
+			return nil, nil, fmt.Errorf("record: events[%d] was not checked: %w", i, domain.ErrInvalid)
 		}
 		if event.IdempotencyKey != "" {
 			if first, seen := keys[event.IdempotencyKey]; seen {
@@ -284,27 +289,40 @@ func (s *Service) prepare(events []Checked) ([]domain.Event, error) {
 			}
 			keys[event.IdempotencyKey] = i
 		}
+		if event.ID != uuid.Nil {
+			if ids == nil {
+				ids = map[uuid.UUID]int{}
+				given = make([]bool, len(events))
+			}
+			if first, seen := ids[event.ID]; seen {
+				violations = append(violations, domain.Violation{Event: i + 1, Field: "id",
+					Rule: "is the id of another event of the same input too: an id names one event", Other: first + 1})
+			} else {
+				ids[event.ID] = i
+			}
+			given[i] = true
+		}
 		prepared[i] = event
 	}
 	if len(violations) > 0 {
-		return nil, &domain.ValidationError{Violations: violations}
+		return nil, nil, &domain.ValidationError{Violations: violations}
 	}
 	now := s.clock().UTC()
 	for i := range prepared {
 		if prepared[i].ID == uuid.Nil {
 			id, err := uuid.NewV7()
 			if err != nil {
-				return nil, fmt.Errorf("record: new event id: %w", err)
+				return nil, nil, fmt.Errorf("record: new event id: %w", err)
 			}
 			prepared[i].ID = id
 		}
 		prepared[i].RecordedAt = now
 		if len(prepared[i].Sealed) > 0 {
-			return nil, &domain.ValidationError{Violations: []domain.Violation{{Event: i + 1, Field: "sealed_personal",
+			return nil, nil, &domain.ValidationError{Violations: []domain.Violation{{Event: i + 1, Field: "sealed_personal",
 				Rule: "is written by the ledger: send personal instead"}}}
 		}
 	}
-	return prepared, nil
+	return prepared, given, nil
 }
 
 // lockScanAggregatesMax is how many aggregates of a request lockCampaigns
@@ -392,10 +410,10 @@ func (s *Service) evictLocked() {
 	}
 }
 
-func (s *Service) recordLocked(ctx context.Context, events []domain.Event, slots map[domain.AggregateRef]*campaignSlot) ([]Result, error) {
+func (s *Service) recordLocked(ctx context.Context, events []domain.Event, given []bool, slots map[domain.AggregateRef]*campaignSlot) ([]Result, error) {
 	var lastErr error
 	for attempt := 1; attempt <= appendAttemptsMax; attempt++ {
-		results, retry, err := s.attempt(ctx, events, slots, attempt)
+		results, retry, err := s.attempt(ctx, events, given, slots, attempt)
 		if !retry {
 			return results, err
 		}
@@ -413,11 +431,12 @@ func (s *Service) recordLocked(ctx context.Context, events []domain.Event, slots
 
 // attempt decides and appends once. It reports retry when the campaign moved
 // under it and a fresh look may change the answer.
-func (s *Service) attempt(ctx context.Context, events []domain.Event, slots map[domain.AggregateRef]*campaignSlot, attempt int) ([]Result, bool, error) {
+func (s *Service) attempt(ctx context.Context, events []domain.Event, given []bool, slots map[domain.AggregateRef]*campaignSlot,
+	attempt int) ([]Result, bool, error) {
 	// The cached state is used as it is: if another writer moved the
 	// campaign, the expected-version check fails and the retry reads what
 	// changed. Only a first use, or a retry, reads the log.
-	decided, retry, err := s.decide(ctx, events, slots, attempt == 1)
+	decided, retry, err := s.decide(ctx, events, given, slots, attempt == 1)
 	if err != nil || retry {
 		return nil, retry, err
 	}
@@ -442,7 +461,8 @@ type decision struct {
 // a refusal by a cached state that may be behind reports retry. On an
 // error it drops the states it changed; on success they hold the
 // tentative events until the caller confirms or drops them.
-func (s *Service) decide(ctx context.Context, events []domain.Event, slots map[domain.AggregateRef]*campaignSlot, cached bool) (decision, bool, error) {
+func (s *Service) decide(ctx context.Context, events []domain.Event, given []bool, slots map[domain.AggregateRef]*campaignSlot,
+	cached bool) (decision, bool, error) {
 	caughtUp := map[domain.AggregateRef]bool{}
 	for ref, slot := range slots {
 		if slot.state != nil && cached {
@@ -538,8 +558,47 @@ func (s *Service) decide(ctx context.Context, events []domain.Event, slots map[d
 		parts[index].Events = append(parts[index].Events, *event)
 		written = append(written, i)
 	}
+	if err := s.checkIDs(ctx, events, given, written); err != nil {
+		dirty = dirty || len(written) > 0
+		return decision{}, false, err
+	}
 	dirty = false
 	return decision{results: results, parts: parts, written: written}, false, nil
+}
+
+// checkIDs refuses an event to be written whose id, chosen by the caller,
+// an event of the log already has, in any aggregate and however old: an id
+// names one event, and readers find voids' and corrections' targets,
+// audit trails and proofs by it. A retry of a keyed event that was written
+// is a duplicate, not written, and not checked here.
+func (s *Service) checkIDs(ctx context.Context, events []domain.Event, given []bool, written []int) error {
+	var queries []idQuery
+	var places []int
+	if given == nil {
+		return nil
+	}
+	for _, i := range written {
+		if !given[i] {
+			continue
+		}
+		queries = append(queries, idQuery{id: events[i].ID, storeRefuses: events[i].IdempotencyKey == ""})
+		places = append(places, i)
+	}
+	if len(queries) == 0 {
+		return nil
+	}
+	positions, err := s.keys.firstIDs(ctx, queries)
+	if err != nil {
+		return err
+	}
+	for j, position := range positions {
+		if position != 0 {
+			return &domain.RuleError{Event: places[j] + 1, Field: "id",
+				Rule: fmt.Sprintf("is the id of the event already at position %d: an id names one event, "+
+					"leave id out and the ledger gives the event one of its own", position)}
+		}
+	}
+	return nil
 }
 
 // appendDecided appends what decide made of a request and confirms it in
@@ -567,7 +626,14 @@ func (s *Service) appendDecided(ctx context.Context, events []domain.Event, slot
 		// another campaign used it recently, or a writer elsewhere just did.
 		// A fresh look at the campaigns settles the second case.
 		if attempt < 2 {
+			// The retry reads the log for ids and keys, so a reused id
+			// is refused as such.
+			s.keys.stale()
 			return nil, true, err
+		}
+		if duplicate.EventID != "" {
+			return nil, false, &domain.RuleError{Field: "id", Rule: fmt.Sprintf("is the id of the event already at position %d: "+
+				"an id names one event, leave id out and the ledger gives the event one of its own", duplicate.Position)}
 		}
 		if duplicate.Key == "" {
 			return nil, false, fmt.Errorf("record: an idempotency key of this request was used by another entry within the deduplication window: %w",

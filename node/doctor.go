@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/google/uuid"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/ordos-union/ledger/app"
@@ -83,6 +84,7 @@ func (n *Node) checkLog(ctx context.Context, head uint64, add func(string, bool,
 		return nil, err
 	}
 	var missing []uint64
+	ids := newIDCheck()
 	expected := uint64(1)
 	for record, err := range n.Store.Read(ctx, 0, eventstore.Filter{}) {
 		if err != nil {
@@ -93,6 +95,7 @@ func (n *Node) checkLog(ctx context.Context, head uint64, add func(string, bool,
 			missing = append(missing, expected)
 		}
 		expected = record.Position + 1
+		ids.add(record.Event.ID, record.Position)
 		if err := tree.Append(record.Data); err != nil {
 			return nil, err
 		}
@@ -107,7 +110,65 @@ func (n *Node) checkLog(ctx context.Context, head uint64, add func(string, bool,
 	} else {
 		add("log", false, "", "%d events, no position missing", head)
 	}
+	ids.report(add)
 	return &logTree{tree, hashes}, nil
+}
+
+// idReusesNamedMax bounds the reused event ids the doctor names one by one;
+// the rest are counted.
+const idReusesNamedMax = 20
+
+// idReuse is an event id that a later event of the log has again.
+type idReuse struct {
+	id           uuid.UUID
+	first, again uint64
+}
+
+// idCheck finds event ids the log holds more than once: the ledger refuses
+// a reused id now, but a log written before may hold one, and it stays.
+type idCheck struct {
+	first  map[uuid.UUID]uint64
+	named  []idReuse
+	reused int
+}
+
+func newIDCheck() *idCheck { return &idCheck{first: map[uuid.UUID]uint64{}} }
+
+func (c *idCheck) add(id uuid.UUID, position uint64) {
+	first, seen := c.first[id]
+	if !seen {
+		c.first[id] = position
+		return
+	}
+	c.reused++
+	if len(c.named) < idReusesNamedMax {
+		c.named = append(c.named, idReuse{id: id, first: first, again: position})
+	}
+}
+
+// report adds the finding. A reused id is not a fault to repair: the log
+// is immutable, and every reader takes the first event with an id as that
+// id's event and finds a void's or correction's target by its position. It
+// is named so that whoever runs the ledger knows, and can ask who wrote it.
+func (c *idCheck) report(add func(string, bool, string, string, ...any)) {
+	const store = "event ids"
+	if c.reused == 0 {
+		add(store, false, "", "every event has an id of its own")
+		return
+	}
+	var named []string
+	for _, reuse := range c.named {
+		named = append(named, fmt.Sprintf("%s at positions %d and %d", reuse.id, reuse.first, reuse.again))
+	}
+	if c.reused > len(c.named) {
+		named = append(named, fmt.Sprintf("and %d more", c.reused-len(c.named)))
+	}
+	reuse := fmt.Sprintf("%d events reuse the ids of earlier events", c.reused)
+	if c.reused == 1 {
+		reuse = "1 event reuses the id of an earlier event"
+	}
+	add(store, false, "", "%s (%s); the ledger refuses a reused id now, and readers take "+
+		"the first event with an id as its event and find a void's or correction's target by its position", reuse, strings.Join(named, "; "))
 }
 
 // logTree is the tree recomputed from the log, with its stored hashes.

@@ -33,6 +33,11 @@ type AuditEntry struct {
 	Summary    string           `json:"summary"`
 	Changes    []Change         `json:"changes,omitempty"`
 	Reason     string           `json:"reason,omitempty"`
+	// TargetPosition is where the entry a void or correction is about
+	// stands, when the event names it: its target's id alone may be that
+	// of two events in an old log. It is left out of the JSON so that a
+	// sealed report's figures digest stays what it was.
+	TargetPosition uint64 `json:"-"`
 }
 
 // AuditTrail is an entity's complete history, in log order.
@@ -81,13 +86,21 @@ type auditFold struct {
 	subject  string
 	filter   eventstore.Filter
 	matchAll bool
-	// matched holds the effective payloads of matched entries, so a
-	// correction can say what it changed.
-	matched map[string]domain.Event
+	// matched holds the effective payloads of matched entries by their
+	// position, so a correction can say what it changed.
+	matched map[uint64]domain.Event
+	// firstOf is the position of the first matched event with each id: an
+	// old log may hold one id on two events (the ledger refuses that now),
+	// and a void or correction that names no position is about the first.
+	firstOf map[string]uint64
+	// ownSeen says the event the subject names by its id was taken in: a
+	// later event that reused the id is not the subject's.
+	ownSeen bool
 }
 
 func newAuditFold(catalog *domain.Catalog, subject string) *auditFold {
-	fold := &auditFold{trail: &AuditTrail{Subject: subject, Entries: []AuditEntry{}}, subject: subject, matched: map[string]domain.Event{}}
+	fold := &auditFold{trail: &AuditTrail{Subject: subject, Entries: []AuditEntry{}}, subject: subject, matched: map[uint64]domain.Event{},
+		firstOf: map[string]uint64{}}
 	switch {
 	case isRegion(catalog, subject):
 		// All events are read: money allocated out of a region is an event
@@ -106,16 +119,17 @@ func (f *auditFold) add(record eventstore.Record) error {
 	event := record.Event
 	entry := AuditEntry{Position: record.Position, EventID: event.ID.String(), Type: event.Type, Actor: event.Actor,
 		RecordedAt: event.RecordedAt, OccurredAt: event.OccurredAt, County: event.County, Campaign: event.Aggregate.ID,
-		Summary: Describe(event.Data)}
+		Summary: Describe(event.Data), TargetPosition: domain.TargetLocationOf(event.Data).TargetPosition}
 	region := f.trail.Kind == "region"
 	switch data := event.Data.(type) {
 	case domain.EntryVoided:
-		if _, ok := f.matched[data.TargetEventID]; !f.matchAll && !ok && !(region && event.County == f.subject) {
+		if _, ok := f.matched[f.targetOf(data.TargetEventID, data.TargetLocation)]; !f.matchAll && !ok && !(region && event.County == f.subject) {
 			return nil
 		}
 		entry.Reason = data.Reason
 	case *domain.EntryCorrected:
-		original, ok := f.matched[data.TargetEventID]
+		target := f.targetOf(data.TargetEventID, data.TargetLocation)
+		original, ok := f.matched[target]
 		if !f.matchAll && !ok && !(region && event.County == f.subject) {
 			return nil
 		}
@@ -128,7 +142,7 @@ func (f *auditFold) add(record eventstore.Record) error {
 			entry.Changes = diff(original.Data, replacement)
 			entry.Summary = "corrected to: " + Describe(replacement)
 			original.Data = replacement
-			f.matched[data.TargetEventID] = original
+			f.matched[target] = original
 		}
 	default:
 		if region {
@@ -136,13 +150,31 @@ func (f *auditFold) add(record eventstore.Record) error {
 			if event.County != f.subject && (!isAllocation || allocation.FromCounty != f.subject) {
 				return nil
 			}
-		} else if !f.matchAll && event.ID.String() != f.subject && domain.EntityID(event.Data) != f.subject {
-			return nil
+		} else if !f.matchAll {
+			own := event.ID.String() == f.subject
+			if (!own || f.ownSeen) && domain.EntityID(event.Data) != f.subject {
+				return nil
+			}
+			f.ownSeen = f.ownSeen || own
 		}
-		f.matched[event.ID.String()] = event
+		id := event.ID.String()
+		if _, seen := f.firstOf[id]; !seen {
+			f.firstOf[id] = record.Position
+		}
+		f.matched[record.Position] = event
 	}
 	f.trail.Entries = append(f.trail.Entries, entry)
 	return nil
+}
+
+// targetOf is the position of the entry a void or correction is about: the
+// one it names, else the first matched entry with its target's id (0:
+// none matched).
+func (f *auditFold) targetOf(id string, location domain.TargetLocation) uint64 {
+	if location.TargetPosition != 0 {
+		return location.TargetPosition
+	}
+	return f.firstOf[id]
 }
 
 func (f *auditFold) finish() (*AuditTrail, error) {

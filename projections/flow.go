@@ -224,11 +224,11 @@ func (entries *flowEntries) fold(record eventstore.Record, find func(uuid.UUID) 
 	event := record.Event
 	switch data := event.Data.(type) {
 	case domain.EntryVoided:
-		if i := find(uuid.MustParse(data.TargetEventID)); i >= 0 {
+		if i := entries.target(data, data.TargetEventID, find); i >= 0 {
 			(*entries)[i].voided = true
 		}
 	case *domain.EntryCorrected:
-		if i := find(uuid.MustParse(data.TargetEventID)); i >= 0 {
+		if i := entries.target(data, data.TargetEventID, find); i >= 0 {
 			entry := &(*entries)[i]
 			replacement, err := domain.ResolveCorrection(data, entry.kind())
 			if err != nil {
@@ -244,6 +244,20 @@ func (entries *flowEntries) fold(record eventstore.Record, find func(uuid.UUID) 
 		*entries = append(*entries, entry)
 	}
 	return nil
+}
+
+// target finds the entry a void or correction is about: the one at the
+// position it names, else by its target's id (-1: none). An old log may
+// hold one id on two events; the position says which.
+func (entries flowEntries) target(payload domain.Payload, targetID string, find func(uuid.UUID) int) int {
+	if location := domain.TargetLocationOf(payload); location.TargetPosition != 0 {
+		return entries.at(location.TargetPosition)
+	}
+	id, err := uuid.Parse(targetID)
+	if err != nil {
+		return -1
+	}
+	return find(id)
 }
 
 // at finds an entry by its position (-1: none).

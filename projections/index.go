@@ -40,8 +40,9 @@ type Index struct {
 	position uint64
 	// events maps an event id to its own position.
 	events map[uuid.UUID]uint64
-	// targets maps an event id to the voids and corrections aimed at it.
-	targets map[uuid.UUID][]uint64
+	// targets maps an event's position to the voids and corrections
+	// aimed at it.
+	targets map[uint64][]uint64
 	// entities maps an entity id to the position of the first event that
 	// carries it, and more to the positions of the rest (most entries have
 	// one event: a map of slices would cost every entry a slice).
@@ -83,7 +84,7 @@ func NewIndex(logger *slog.Logger) *Index {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Index{events: map[uuid.UUID]uint64{}, targets: map[uuid.UUID][]uint64{}, entities: map[string]uint64{},
+	return &Index{events: map[uuid.UUID]uint64{}, targets: map[uint64][]uint64{}, entities: map[string]uint64{},
 		more: map[string][]uint64{}, names: map[string]string{},
 		flows: map[string]*campaignEntries{}, logger: logger}
 }
@@ -116,13 +117,17 @@ func (x *Index) Add(record eventstore.Record) {
 		x.logger.Error("entity index: the log lacks positions", "after", x.position, "next", record.Position)
 	}
 	x.position = record.Position
-	x.events[event.ID] = record.Position
+	// An old log may hold one id on two events (the ledger refuses that
+	// now): the first keeps it, and a later one never stands in for it.
+	if _, seen := x.events[event.ID]; !seen {
+		x.events[event.ID] = record.Position
+	}
 	// The flow entries are taken in last, when the event is found by its
 	// entity id as well: linking a campaign's money looks entries up by it.
 	defer x.addFlow(record)
 	if amendment, ok := domain.AmendmentOf(event.Data); ok {
-		if id, err := uuid.Parse(amendment.TargetEventID); err == nil {
-			x.targets[id] = append(x.targets[id], record.Position)
+		if target := x.targetPosition(event.Data, amendment.TargetEventID); target != 0 {
+			x.targets[target] = append(x.targets[target], record.Position)
 		}
 		return
 	}
@@ -159,10 +164,8 @@ func (x *Index) addFlow(record eventstore.Record) {
 	// The entry the event changes, and what it was, for the links.
 	changed, before := -1, flowEntry{}
 	if amendment, ok := domain.AmendmentOf(record.Event.Data); ok {
-		if id, err := uuid.Parse(amendment.TargetEventID); err == nil {
-			if changed = find(id); changed >= 0 {
-				before = campaign.entries[changed]
-			}
+		if changed = campaign.entries.target(record.Event.Data, amendment.TargetEventID, find); changed >= 0 {
+			before = campaign.entries[changed]
 		}
 	}
 	added := len(campaign.entries)
@@ -183,6 +186,20 @@ func (x *Index) addFlow(record eventstore.Record) {
 	if changed >= 0 {
 		x.linkChanged(campaign, changed, before)
 	}
+}
+
+// targetPosition is the position of the event a void or correction is
+// about: the one it names, else the first event with its target's id (0:
+// none). Called with x.mu held.
+func (x *Index) targetPosition(payload domain.Payload, targetID string) uint64 {
+	if location := domain.TargetLocationOf(payload); location.TargetPosition != 0 {
+		return location.TargetPosition
+	}
+	id, err := uuid.Parse(targetID)
+	if err != nil {
+		return 0
+	}
+	return x.events[id]
 }
 
 // name returns the index's copy of a county code or an event type.
@@ -267,7 +284,9 @@ func (x *Index) trace(ctx context.Context, store eventstore.Store, trace *Trace,
 		if record.Position <= x.position {
 			continue
 		}
-		newer[record.Event.ID] = record.Position
+		if _, seen := newer[record.Event.ID]; !seen {
+			newer[record.Event.ID] = record.Position
+		}
 		if err := entries.fold(record, find); err != nil {
 			return false, err
 		}
@@ -277,12 +296,12 @@ func (x *Index) trace(ctx context.Context, store eventstore.Store, trace *Trace,
 	return err == nil, err
 }
 
-// Followers returns the positions of the voids and corrections aimed at an
-// event, up to the index's position.
-func (x *Index) Followers(eventID uuid.UUID) []uint64 {
+// Followers returns the positions of the voids and corrections aimed at the
+// event at a position, up to the index's position.
+func (x *Index) Followers(position uint64) []uint64 {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return slices.Clone(x.targets[eventID])
+	return slices.Clone(x.targets[position])
 }
 
 // Follow takes in the log from the index's position and goes on with new
@@ -324,7 +343,7 @@ func (x *Index) History(ctx context.Context, store eventstore.Store, id string) 
 			return nil, 0, err
 		}
 		records = append(records, record)
-		for _, follower := range x.Followers(record.Event.ID) {
+		for _, follower := range x.Followers(record.Position) {
 			if follower <= upTo {
 				followers = append(followers, follower)
 			}
@@ -374,14 +393,18 @@ func Carries(event domain.Event, id string) bool {
 	return event.ID.String() == id || (event.Data != nil && domain.EntityID(event.Data) == id)
 }
 
-// Latest returns the last event that carries id (an event id, or an entity
-// id: its latest event).
+// Latest returns the event id names: the event with that id, or the
+// latest event that carries an entity id. An old log may hold one event id
+// on two events (the ledger refuses that now): the first is the event.
 func Latest(ctx context.Context, store eventstore.Store, index *Index, id string) (eventstore.Record, error) {
 	var found eventstore.Record
 	ok := false
 	for record, err := range EntityRecords(ctx, store, index, id) {
 		if err != nil {
 			return eventstore.Record{}, err
+		}
+		if record.Event.ID.String() == id {
+			return record, nil
 		}
 		if Carries(record.Event, id) {
 			found, ok = record, true

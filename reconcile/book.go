@@ -7,6 +7,7 @@ package reconcile
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -94,6 +95,7 @@ type StatementImport struct {
 }
 
 type entry struct {
+	id        uuid.UUID
 	eventType domain.EventType
 	county    string
 	occurred  time.Time
@@ -113,8 +115,13 @@ type Unsealer func(ctx context.Context, event *domain.Event) error
 // seals nothing.
 func BuildBook(ctx context.Context, store eventstore.Store, unseal Unsealer) (*Book, error) {
 	book := &Book{Donations: map[string]*Donation{}, Pledges: map[string]*Donation{}, Voided: map[string]string{}, byEvent: map[uuid.UUID]*Decision{}}
-	entries := map[uuid.UUID]*entry{}
-	var order []uuid.UUID
+	// Entries are kept by position, not id: an old log may hold one id on
+	// two events (the ledger refuses that now), and a void or correction
+	// names its target's position, so a later event with a reused id never
+	// stands in for the first.
+	entries := map[uint64]*entry{}
+	firstOf := map[uuid.UUID]uint64{}
+	var order []uint64
 	for record, err := range store.Read(ctx, 0, eventstore.Filter{}) {
 		if err != nil {
 			return nil, err
@@ -149,14 +156,20 @@ func BuildBook(ctx context.Context, store eventstore.Store, unseal Unsealer) (*B
 				book.byEvent[id].Undone = true
 			}
 		case domain.EntryVoided:
-			if target := entries[uuid.MustParse(data.TargetEventID)]; target != nil {
+			if target, _ := targetOf(entries, firstOf, data.TargetEventID, data.TargetLocation); target != nil {
 				target.voided, target.voidedBy = true, event.ID.String()
 			}
 		case *domain.EntryCorrected:
-			if target := entries[uuid.MustParse(data.TargetEventID)]; target != nil {
+			if target, located := targetOf(entries, firstOf, data.TargetEventID, data.TargetLocation); target != nil {
 				replacement, err := domain.ResolveCorrection(data, target.eventType)
+				if err != nil && !located {
+					// Found by id alone in a log that predates target
+					// positions: the correction is of another event with
+					// the same id, not of this donation.
+					continue
+				}
 				if err != nil {
-					return nil, err
+					return nil, fmt.Errorf("correction at position %d of the entry at position %d: %w", record.Position, target.position, err)
 				}
 				target.payload, target.county = replacement, event.County
 				if event.Personal != nil {
@@ -164,13 +177,16 @@ func BuildBook(ctx context.Context, store eventstore.Store, unseal Unsealer) (*B
 				}
 			}
 		case domain.DonationReceived, domain.DonationPledged:
-			entries[event.ID] = &entry{eventType: event.Type, county: event.County, occurred: event.OccurredAt,
+			entries[record.Position] = &entry{id: event.ID, eventType: event.Type, county: event.County, occurred: event.OccurredAt,
 				payload: data, personal: event.Personal, position: record.Position}
-			order = append(order, event.ID)
+			if _, seen := firstOf[event.ID]; !seen {
+				firstOf[event.ID] = record.Position
+			}
+			order = append(order, record.Position)
 		}
 	}
-	for _, id := range order {
-		e := entries[id]
+	for _, position := range order {
+		e := entries[position]
 		if e.voided {
 			switch p := e.payload.(type) {
 			case domain.DonationReceived:
@@ -228,6 +244,29 @@ func donorSubject(organisation string, personal *domain.Personal) string {
 		return personal.Donor.SubjectID
 	}
 	return ""
+}
+
+// targetOf is the donation entry a void or correction is about: the one at
+// its target position, when it names one and that entry has the id, else the
+// first entry with the id. located says it was found by position. A void of
+// an event that is no donation finds nothing.
+func targetOf(entries map[uint64]*entry, firstOf map[uuid.UUID]uint64, targetID string, location domain.TargetLocation) (*entry, bool) {
+	id, err := uuid.Parse(targetID)
+	if err != nil {
+		return nil, false
+	}
+	if location.TargetPosition != 0 {
+		if target := entries[location.TargetPosition]; target != nil && target.id == id {
+			return target, true
+		}
+		// The target is at that position and is no donation.
+		return nil, true
+	}
+	position, ok := firstOf[id]
+	if !ok {
+		return nil, false
+	}
+	return entries[position], false
 }
 
 func donorName(organisation string, personal *domain.Personal) string {

@@ -40,6 +40,9 @@ type paperText struct {
 	// ServiceKinds name the kinds of service (domain.ServiceHealthCheckup
 	// and the others) as the dashboard does (httpapi/web/texts.js).
 	ServiceKinds map[string]string
+	// TargetAt names the position of the entry a void or correction is
+	// about: an old log may give its id to two events.
+	TargetAt string
 }
 
 var paperTexts = map[string]paperText{
@@ -55,7 +58,8 @@ var paperTexts = map[string]paperText{
 		Trend: "本活动逐月趋势", TrendDesc: "每月两根柱为收到捐款与支出（元，左轴），折线为受益人数（人，右轴），自活动首月至本报告期。",
 		TrendNote: "本图按下表数字绘制；表中数字与上表一样受页脚校验码约束。", Month: "月份", MoneyAxis: "元", PeopleAxis: "人",
 		ServiceKinds: map[string]string{domain.ServiceHealthCheckup: "送健康（体检）", domain.ServiceLegalConsultation: "送法律（咨询）",
-			domain.ServiceVisit: "走访慰问", domain.ServiceStationOpened: "服务站点", domain.ServiceGeneralAssistance: "其他帮扶"}},
+			domain.ServiceVisit: "走访慰问", domain.ServiceStationOpened: "服务站点", domain.ServiceGeneralAssistance: "其他帮扶"},
+		TargetAt: "（对象为第 %d 条记录）"},
 	"en": {Lang: "en", Title: "Monthly report of worker services", Union: "Ordos Federation of Trade Unions", Period: "Period",
 		Scope: "Scope", AllRegions: "all regions", AllCampaigns: "all campaigns", Campaign: "Campaign", Region: "Region", Total: "Total",
 		Received: "Received", Goods: "Goods donated", AllocatedIn: "Allocated in", AllocatedOut: "Allocated out", Spent: "Spent",
@@ -70,7 +74,8 @@ var paperTexts = map[string]paperText{
 		TrendNote: "The chart draws the figures of the table below; the seal in the footer binds them like every other figure.",
 		Month:     "Month", MoneyAxis: "yuan", PeopleAxis: "people",
 		ServiceKinds: map[string]string{domain.ServiceHealthCheckup: "Health checkups", domain.ServiceLegalConsultation: "Legal consultations",
-			domain.ServiceVisit: "Visits", domain.ServiceStationOpened: "Service stations opened", domain.ServiceGeneralAssistance: "Other assistance"}},
+			domain.ServiceVisit: "Visits", domain.ServiceStationOpened: "Service stations opened", domain.ServiceGeneralAssistance: "Other assistance"},
+		TargetAt: " (the entry at position %d)"},
 }
 
 // PaperLanguages are the languages a printed report comes in.
@@ -131,6 +136,9 @@ func PrintedFigures(report *app.MonthReport, lang string) map[string]string {
 	for _, change := range report.Changes {
 		for column, value := range changeFigures(change) {
 			figures["changes/"+strconv.FormatUint(change.Position, 10)+"/"+column] = value
+		}
+		if text, ok := paperTexts[lang]; ok && change.TargetPosition != 0 {
+			figures["changes/"+strconv.FormatUint(change.Position, 10)+"/target"] = fmt.Sprintf(text.TargetAt, change.TargetPosition)
 		}
 	}
 	for _, column := range []string{"size", "root", "origin"} {
@@ -413,6 +421,9 @@ type paperChange struct {
 	Key, Position                         string
 	Type, Occurred, Actor, Reason, Region string
 	What                                  string
+	// Target names the position of the entry the change is about, in the
+	// page's language; empty when the change does not say.
+	Target string
 }
 
 type paperData struct {
@@ -475,8 +486,12 @@ func Paper(out io.Writer, report *app.MonthReport, catalog *domain.Catalog, lang
 	})
 	for _, change := range report.Changes {
 		cells := changeFigures(change)
-		data.Changes = append(data.Changes, paperChange{Key: "changes/" + cells["position"], Position: cells["position"], Type: cells["type"],
-			Occurred: cells["occurred"], Actor: cells["actor"], Reason: cells["reason"], Region: catalog.RegionName(change.County), What: cells["what"]})
+		printed := paperChange{Key: "changes/" + cells["position"], Position: cells["position"], Type: cells["type"],
+			Occurred: cells["occurred"], Actor: cells["actor"], Reason: cells["reason"], Region: catalog.RegionName(change.County), What: cells["what"]}
+		if change.TargetPosition != 0 {
+			printed.Target = fmt.Sprintf(text.TargetAt, change.TargetPosition)
+		}
+		data.Changes = append(data.Changes, printed)
 	}
 	data.Trend = trendOf(report.Trend, text)
 	data.Binding = bindingHTML(text.Binding, bindingFigures(report))
@@ -691,7 +706,7 @@ var paperTemplate = template.Must(template.New("paper").Parse(`<!DOCTYPE html>
 </div>
 <h2>{{.T.Changes}}</h2>
 {{if .Changes}}<table><thead><tr><th>{{.T.Position}}</th><th>{{.T.Type}}</th><th>{{.T.Occurred}}</th><th>{{.T.Region}}</th><th>{{.T.Actor}}</th><th>{{.T.What}}</th><th>{{.T.Reason}}</th></tr></thead><tbody>
-{{range .Changes}}<tr><td class="num" data-key="{{.Key}}/position">{{.Position}}</td><td data-key="{{.Key}}/type">{{.Type}}</td><td data-key="{{.Key}}/occurred">{{.Occurred}}</td><td>{{.Region}}</td><td data-key="{{.Key}}/actor">{{.Actor}}</td><td data-key="{{.Key}}/what">{{.What}}</td><td data-key="{{.Key}}/reason">{{.Reason}}</td></tr>
+{{range .Changes}}<tr><td class="num" data-key="{{.Key}}/position">{{.Position}}</td><td data-key="{{.Key}}/type">{{.Type}}</td><td data-key="{{.Key}}/occurred">{{.Occurred}}</td><td>{{.Region}}</td><td data-key="{{.Key}}/actor">{{.Actor}}</td><td><span data-key="{{.Key}}/what">{{.What}}</span>{{if .Target}}<span data-key="{{.Key}}/target">{{.Target}}</span>{{end}}</td><td data-key="{{.Key}}/reason">{{.Reason}}</td></tr>
 {{end}}</tbody></table>{{else}}<p>{{.T.NoChanges}}</p>{{end}}
 <footer><img src="{{.QR}}" alt="seal"><div><p>{{.Binding}}</p><p>{{.T.Verify}}</p><p class="seal" data-key="footer/seal/text">{{.Seal}}</p></div></footer>
 </body>

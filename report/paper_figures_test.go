@@ -44,7 +44,7 @@ func everyTableMonth() *app.MonthReport {
 		All: []projections.Row{{County: "all", Period: "2022-06", Figures: all}},
 		Changes: []projections.AuditEntry{
 			{Position: 12, EventID: uuid.NewString(), Type: domain.TypeEntryVoided, Actor: "clerk-1", OccurredAt: occurred, County: "150626",
-				Summary: "D-1 received ¥500.00", Reason: "typed twice"},
+				Summary: "D-1 received ¥500.00", Reason: "typed twice", TargetPosition: 11},
 			{Position: 40, EventID: uuid.NewString(), Type: domain.TypeEntryCorrected, Actor: "clerk-2", OccurredAt: occurred, County: "150627",
 				Summary: "D-2 amount 300.00 -> 30.00", Reason: `receipt <No. 7> said "30" & not 300`}},
 		Trend: []projections.Row{{County: "all", Period: "2022-05", Figures: projections.Figures{Received: 10_000_00, PeopleReached: 3}},

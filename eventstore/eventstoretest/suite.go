@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,6 +44,7 @@ func Run(t *testing.T, harness Harness) {
 	t.Run("Subscribe", func(t *testing.T) { testSubscribe(t, harness) })
 	t.Run("ServiceIdempotentRetry", func(t *testing.T) { testIdempotentRetry(t, harness) })
 	t.Run("ServiceKeyReuseDifferentBody", func(t *testing.T) { testKeyReuse(t, harness) })
+	t.Run("ServiceEventIDReuse", func(t *testing.T) { testEventIDReuse(t, harness) })
 	t.Run("ServiceBatchOneBadEventWritesNothing", func(t *testing.T) { testServiceBatch(t, harness) })
 	t.Run("ServiceConcurrentWriters", func(t *testing.T) { testConcurrentWriters(t, harness) })
 	t.Run("Persistence", func(t *testing.T) {
@@ -491,6 +493,56 @@ func testKeyReuse(t *testing.T, harness Harness) {
 			reused.Aggregate != "campaign/2022-summer-cooling" {
 			t.Fatalf("reuse in another campaign: err = %v, want ErrIdempotencyKeyReused naming position 1 of campaign/2022-summer-cooling", err)
 		}
+	}
+	if records := readAll(t, store, 0, eventstore.Filter{}); len(records) != 1 {
+		t.Fatalf("log has %d events, want 1", len(records))
+	}
+}
+
+// testEventIDReuse: an event id names one event. The ledger refuses an
+// event whose id an event of the log has, in any aggregate, keyed or not,
+// by this writer and by a fresh one (another process), and two events of
+// one request with one id, writing nothing; a retry of a keyed event with
+// its id is still the original.
+func testEventIDReuse(t *testing.T, harness Harness) {
+	store := harness.Open(t)
+	service := newService(store)
+	ctx := context.Background()
+	first := Donation("2022-summer-cooling", "150626", "D-1", 500000)
+	first.ID = uuid.MustParse("01a23132-5e00-7a1e-91d6-f2e01764fcbb")
+	first.IdempotencyKey = "uxin-2022-0001"
+	results, err := service.Record(ctx, []domain.Event{first})
+	if err != nil {
+		t.Fatalf("record: %v", err)
+	}
+	retried, err := newService(store).Record(ctx, []domain.Event{first})
+	if err != nil || !retried[0].Duplicate || retried[0].Position != results[0].Position {
+		t.Fatalf("retry of the keyed event with its id: %+v, %v; want the original, a duplicate", retried, err)
+	}
+	sameCampaign := Delivery("2022-summer-cooling", "150626", "V-1", 100)
+	otherCampaign := Donation("general", "150626", "D-9", 100)
+	keyed := Donation("general", "150626", "D-10", 100)
+	keyed.IdempotencyKey = "uxin-2022-0002"
+	for _, reuse := range []domain.Event{sameCampaign, otherCampaign, keyed} {
+		reuse.ID = first.ID
+		for _, writer := range []*ledger.Service{service, newService(store)} {
+			_, err := writer.Record(ctx, []domain.Event{reuse})
+			var rule *domain.RuleError
+			if !errors.Is(err, domain.ErrRejected) || !errors.As(err, &rule) || rule.Field != "id" ||
+				!strings.Contains(rule.Rule, fmt.Sprintf("position %d", results[0].Position)) {
+				t.Fatalf("%s with the id of position %d: err = %v, want a refusal on id naming the position", reuse.Type,
+					results[0].Position, err)
+			}
+		}
+	}
+	one, two := Donation("general", "150626", "D-11", 100), Donation("general", "150626", "D-12", 100)
+	one.ID = uuid.MustParse("01a23132-5e00-7a1f-8de6-51cf505dce99")
+	two.ID = one.ID
+	_, err = service.Record(ctx, []domain.Event{one, two})
+	var invalid *domain.ValidationError
+	if !errors.As(err, &invalid) || len(invalid.Violations) != 1 || invalid.Violations[0].Path() != "events[1].id" ||
+		invalid.Violations[0].Other != 1 {
+		t.Fatalf("two events of one request with one id: err = %v, want a violation on events[1].id repeating events[0]", err)
 	}
 	if records := readAll(t, store, 0, eventstore.Filter{}); len(records) != 1 {
 		t.Fatalf("log has %d events, want 1", len(records))

@@ -4,6 +4,7 @@
 package natsjs
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -393,13 +394,30 @@ func (s *Store) publishOnce(ctx context.Context, parts []eventstore.AggregateApp
 	if ack.Duplicate {
 		event := parts[0].Events[0]
 		if event.IdempotencyKey == "" {
-			// Deduplicated on the event's own id: this very event was
-			// stored by an earlier attempt.
-			return []uint64{ack.Sequence}, nil
+			// Deduplicated on the event's own id: an earlier attempt of
+			// this very append stored it, or another event with the same
+			// id was written within the window. Only the first is done;
+			// the second was dropped and must not be acknowledged.
+			return s.sameEvent(ctx, event, messages[0].Data, ack.Sequence)
 		}
 		return nil, &eventstore.DuplicateError{Key: event.IdempotencyKey, Position: ack.Sequence}
 	}
 	return []uint64{ack.Sequence}, nil
+}
+
+// sameEvent answers a publish JetStream deduplicated on the event's id: the
+// position, if what is stored there is this publish's bytes (an earlier
+// attempt landed), else a *DuplicateError naming the id: another event with
+// the id was written within the window, and this one was dropped.
+func (s *Store) sameEvent(ctx context.Context, event domain.Event, data []byte, position uint64) ([]uint64, error) {
+	stored, err := s.Get(ctx, position)
+	if err != nil {
+		return nil, fmt.Errorf("append: event id %s was deduplicated against position %d, which cannot be read: %w", event.ID, position, err)
+	}
+	if !bytes.Equal(stored.Data, data) {
+		return nil, &eventstore.DuplicateError{EventID: event.ID.String(), Position: position}
+	}
+	return []uint64{position}, nil
 }
 
 // transient says whether a failed publish may succeed if sent again: the
