@@ -142,11 +142,45 @@ func (l *Ledger) ImportStatement(ctx context.Context, request StatementRequest) 
 // nothing. Either way the answer is not given unless the read is recorded.
 func (l *Ledger) recordImportRead(ctx context.Context, access privacy.AccessRecord, plan reconcile.ImportPlan) error {
 	access.Subjects = plan.Subjects()
+	return l.recordRead(ctx, access)
+}
+
+// recordRead records a read of personal data in the access log and the
+// process log.
+func (l *Ledger) recordRead(ctx context.Context, access privacy.AccessRecord) error {
 	l.parts.Logger.Info("personal data read", "reader", access.Reader, "role", access.Role, "via", access.Via, "subjects", access.Subjects)
 	if l.parts.AccessLog == nil {
 		return nil
 	}
 	return l.parts.AccessLog.Record(ctx, access)
+}
+
+// Reading is who reads a use case's answer: the access log's record of
+// the read (reader, role, and the route or command it comes through),
+// whose subjects the use case fills in with whose data it shows, and
+// whether the reader holds the personal-data grant.
+type Reading struct {
+	Access  privacy.AccessRecord
+	Granted bool
+}
+
+// ReadReconciliation is the reconciliation with pledges aged as of asOf
+// (Reconciliation) as reading may see it: to a reader with the grant
+// whole, its read recorded naming the subjects shown returns (all of the
+// result's, or those of the part a front end shows); to one without,
+// with the personal data withheld and nothing recorded, since none is
+// read. The command line and the API both read it so.
+func (l *Ledger) ReadReconciliation(ctx context.Context, asOf string, reading Reading, shown func(reconcile.Result) []string) (reconcile.Result, error) {
+	_, result, err := l.Reconciliation(ctx, asOf)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if !reading.Granted {
+		return result.WithoutPersonal(), nil
+	}
+	access := reading.Access
+	access.Subjects = shown(result)
+	return result, l.recordRead(ctx, access)
 }
 
 // importStatement plans a parsed statement and imports it, or only plans

@@ -13,6 +13,7 @@ import (
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore/eventstoretest"
 	"github.com/ordos-union/ledger/node"
+	"github.com/ordos-union/ledger/reconcile"
 )
 
 // A listing that opens personal data records the read once in the access
@@ -135,3 +136,49 @@ func TestListEventsRecordsWhoseDataPageByPage(t *testing.T) {
 		t.Fatalf("listed %d; recorded pages of %v subjects, %d distinct; want 200, 200, 50, then 1 for the followed event", listed, pages, len(named))
 	}
 }
+
+// The reconciliation shows a donor's name only to a reader with the
+// personal-data grant, and records that read naming the donor; a reader
+// without the grant gets it withheld and nothing is recorded, since
+// nothing personal was read.
+func TestReadReconciliationShowsNamesOnlyUnderTheGrant(t *testing.T) {
+	ctx := context.Background()
+	ledger, err := node.Open(ctx, node.Config{DataDir: t.TempDir(), SyncAlways: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ledger.Close()
+	donation := eventstoretest.Donation("general", "150626", "D-1", 100000)
+	data := donation.Data.(domain.DonationReceived)
+	data.DonorKind, data.DonorOrg = "individual", ""
+	donation.Data = data
+	donation.Personal = &domain.Personal{Donor: &domain.Person{SubjectID: "donor-1", Name: "王某某", Phone: "13900000009"}}
+	if _, err := ledger.App.Record(ctx, []domain.Event{donation}); err != nil {
+		t.Fatal(err)
+	}
+	access := node.OperatorAccess("finance-1", "GET /api/v1/reconciliation")
+	withheld, err := ledger.App.ReadReconciliation(ctx, "", app.Reading{Access: access}, reconcileSubjects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(withheld.UnmatchedDonations) != 1 || withheld.UnmatchedDonations[0].Donor == "王某某" {
+		t.Fatalf("without the grant: %+v, want the donation with its donor withheld", withheld.UnmatchedDonations)
+	}
+	if read, err := ledger.App.AccessLog().Records(ctx); err != nil || len(read) != 0 {
+		t.Fatalf("without the grant %d reads recorded (%v), want none", len(read), err)
+	}
+	shown, err := ledger.App.ReadReconciliation(ctx, "", app.Reading{Access: access, Granted: true}, reconcileSubjects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(shown.UnmatchedDonations) != 1 || shown.UnmatchedDonations[0].Donor != "王某某" {
+		t.Fatalf("with the grant: %+v, want the donor's name", shown.UnmatchedDonations)
+	}
+	read, err := ledger.App.AccessLog().Records(ctx)
+	if err != nil || len(read) != 1 || read[0].Reader != "finance-1" || !slices.Contains(read[0].Subjects, "donor-1") {
+		t.Fatalf("with the grant: %+v, %v; want one read by finance-1 naming donor-1", read, err)
+	}
+}
+
+// reconcileSubjects is every subject a reconciliation shows.
+func reconcileSubjects(result reconcile.Result) []string { return result.Subjects() }

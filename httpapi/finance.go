@@ -25,18 +25,15 @@ func init() {
 }
 
 // reconcile is the reconciliation as of the request's as_of (default
-// now), as the reader may see it. Matching reads names, so it always runs
-// on the unsealed book; what a reader is shown is decided apart, by
-// shownTo. Every answer of the reconciliation comes through here, so none
-// can show names that shownTo would have withheld.
-// The read is recorded with the subjects shown (subjectsOf: all of the
-// result's, or only the pledges' for a route that answers only those).
+// now), as the reader may see it (app.Ledger.ReadReconciliation, which the
+// command line reads it by too): names only under the personal-data
+// grant, and every such read recorded first, naming whose data it shows
+// (subjectsOf: all of the result's, or only the pledges' for a route that
+// answers only those). Every answer of the reconciliation comes through
+// here, so none can show names the grant would have withheld.
 func (s *Server) reconcile(r *http.Request, who identity, subjectsOf func(reconcile.Result) []string) (reconcile.Result, error) {
-	_, result, err := s.options.Ledger.Reconciliation(r.Context(), r.URL.Query().Get("as_of"))
-	if err != nil {
-		return reconcile.Result{}, err
-	}
-	return s.shownTo(r, who, result, subjectsOf)
+	return s.options.Ledger.ReadReconciliation(r.Context(), r.URL.Query().Get("as_of"),
+		app.Reading{Access: s.accessRecord(r, who, nil), Granted: s.personalGranted(who)}, subjectsOf)
 }
 
 // statementImport takes a bank statement as the request body (CSV in GBK
@@ -90,16 +87,6 @@ func (s *Server) statementImport(w http.ResponseWriter, r *http.Request, who ide
 	}
 	writeJSON(w, status, map[string]any{"preview": request.Preview, "import": result})
 	return nil
-}
-
-// shownTo is the result as the reader may see it: with names only under
-// the personal-data grant, and every such read recorded first, naming
-// whose data it shows.
-func (s *Server) shownTo(r *http.Request, who identity, result reconcile.Result, subjectsOf func(reconcile.Result) []string) (reconcile.Result, error) {
-	if !s.personalGranted(who) {
-		return result.WithoutPersonal(), nil
-	}
-	return result, s.recordAccess(r, who, subjectsOf(result))
 }
 
 func (s *Server) reconciliation(w http.ResponseWriter, r *http.Request, who identity) error {

@@ -106,15 +106,15 @@ func refusedFlags(err error, names map[string]string) error {
 // whose data: every subject of the result, or with pledgesOnly those of
 // the outstanding pledges alone, which is all the command shows.
 func reconcileNow(ctx context.Context, opened *opened, asOf, command string, pledgesOnly bool) (reconcile.Result, error) {
-	_, result, err := opened.App.Reconciliation(ctx, asOf)
+	shown := reconcile.Result.Subjects
+	if pledgesOnly {
+		shown = reconcile.Result.PledgeSubjects
+	}
+	result, err := opened.App.ReadReconciliation(ctx, asOf, app.Reading{Access: node.OperatorAccess(operator(), command), Granted: true}, shown)
 	if err != nil {
 		return result, flagged(err, map[string]string{"as_of": "--as-of"})
 	}
-	subjects := result.Subjects()
-	if pledgesOnly {
-		subjects = result.PledgeSubjects()
-	}
-	return result, opened.RecordOperatorAccess(ctx, operator(), command, subjects)
+	return result, nil
 }
 
 // runReconcileReport checks --format and --out before it opens the ledger.
