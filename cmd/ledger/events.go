@@ -45,7 +45,7 @@ var runEvents = storeCommand(cli.Spec{Name: "events",
 			access := node.OperatorAccess(operator(), "ledger events --personal")
 			for listed, err := range opened.App.ListEvents(c.Ctx, query, access) {
 				if err != nil {
-					return refusedFlags(err, eventsFlags)
+					return cli.RefusedFlags(err, eventsFlags)
 				}
 				if err := report.ListedEventText(c.Env.Stdout, listed, opened.Catalog.RegionName, *personal, *asJSON); err != nil {
 					return err

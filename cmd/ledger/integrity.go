@@ -188,7 +188,7 @@ var runExportAudit = storeCommand(cli.Spec{Name: "export-audit", Args: cli.AnyAr
 			opened.Cosign = witnesses.cosigner(c.Env.Logger)
 			export, err := opened.ExportAudit(c.Ctx, out, from, to)
 			if err != nil {
-				return refusedFlags(err, map[string]string{"from": "--from", "to": "--to"})
+				return cli.RefusedFlags(err, map[string]string{"from": "--from", "to": "--to"})
 			}
 			c.Printf("wrote %s: %d events, %d checkpoints, totals for %s to %s at tree size %d root %s\n", out, export.Events,
 				export.Checkpoints, from.Format(time.DateOnly), to.Format(time.DateOnly), export.Report.Tree.Size, export.Report.Tree.Root)

@@ -132,7 +132,7 @@ var runMirrorTotals = mirrorCommand(cli.Spec{Name: "mirror totals", Args: 1, Arg
 			}
 			answer, err := m.log.Totals(c.Ctx, options.request(), m.catalog)
 			if err != nil {
-				return flagged(err, totalsFlags)
+				return cli.Flagged(err, totalsFlags)
 			}
 			return report.WriteTotals(c.Env.Stdout, answer, m.catalog.RegionName, options.format, options.asOf, options.knownAt)
 		}

@@ -34,7 +34,7 @@ var runReport = ledgerCommand(cli.Spec{Name: "report", Usage: "--month YYYY-MM [
 			}
 			monthly, err := c.ledger.App.Report(c.Ctx, app.ReportRequest{Month: *month, County: *county, Campaign: *campaign})
 			if err != nil {
-				return flagged(err, reportFlags)
+				return cli.Flagged(err, reportFlags)
 			}
 			var page bytes.Buffer
 			if err := report.Paper(&page, monthly, c.ledger.Catalog, *lang); err != nil {

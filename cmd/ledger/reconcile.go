@@ -70,36 +70,12 @@ var runReconcileImport = storeCommand(cli.Spec{Name: "reconcile import", Args: 1
 				err = result.Refused()
 			}
 			report.ImportText(c.Env.Stdout, c.Arg(0), parsed, result, *dryRun)
-			return flagged(err, importFlags)
+			return cli.Flagged(err, importFlags)
 		}
 	})
 
 // importFlags names the flag behind each field of an import's errors.
 var importFlags = map[string]string{"account": "--account"}
-
-// flagged rewrites the fields of a validation error or refusal into the
-// flags that set them ("--reason is required"), and makes it a usage error
-// when it is about those flags alone; an error about anything else is
-// returned as it is.
-func flagged(err error, names map[string]string) error {
-	called, named := report.FieldsNamed(err, names)
-	if called {
-		return cli.Usagef("%s", named)
-	}
-	return named
-}
-
-// refusedFlags makes err a usage error naming the flags when it refuses
-// those flags alone (as flagged does), and returns any other error as it
-// is: a command that also reads the log keeps a read error's own words
-// (the position of an event that does not decode, say), which flagged
-// would rewrite.
-func refusedFlags(err error, names map[string]string) error {
-	if called, named := report.FieldsNamed(err, names); called {
-		return cli.Usagef("%s", named)
-	}
-	return err
-}
 
 // reconcileNow is the reconciliation with pledges aged as of --as-of; the
 // read of the personal data it shows is logged as the command's, naming
@@ -112,7 +88,7 @@ func reconcileNow(ctx context.Context, opened *opened, asOf, command string, ple
 	}
 	result, err := opened.App.ReadReconciliation(ctx, asOf, app.Reading{Access: node.OperatorAccess(operator(), command), Granted: true}, shown)
 	if err != nil {
-		return result, flagged(err, map[string]string{"as_of": "--as-of"})
+		return result, cli.Flagged(err, map[string]string{"as_of": "--as-of"})
 	}
 	return result, nil
 }
@@ -183,7 +159,7 @@ func reconcileDecision(kind string) cli.RunFunc {
 				}
 				decided, err := opened.App.Decide(c.Ctx, *actor, request)
 				if err != nil {
-					return flagged(err, decisionFlags)
+					return cli.Flagged(err, decisionFlags)
 				}
 				c.printRecorded(decided.Event, decided.Result)
 				if len(decided.ToReceive) > 0 {
@@ -231,7 +207,7 @@ func changePeriod(kind string) cli.RunFunc {
 				}
 				change, err := c.ledger.ChangePeriod(c.Ctx, kind == "reopen", c.Arg(0), text, *actor)
 				if err != nil {
-					return flagged(err, periodFlags)
+					return cli.Flagged(err, periodFlags)
 				}
 				c.printRecorded(change.Event, change.Result)
 				if change.Checkpoint != nil {

@@ -126,12 +126,12 @@ func recordShortcut(kind string) cli.RunFunc {
 		return func(c *call) error {
 			event, err := c.ledger.App.ShortcutEvent(c.Ctx, shortcut)
 			if err != nil {
-				return flagged(err, shortcutFlagNames)
+				return cli.Flagged(err, shortcutFlagNames)
 			}
 			recorded, err := c.ledger.App.RecordLines(c.Ctx, []ledger.Line{{Number: 1, Event: event}}, app.LinesOptions{})
 			if errors.Is(err, app.ErrInvalidLines) {
 				// The entry's rules name its fields; the clerk gave flags.
-				return flagged(recorded.Outcomes[0].Err, shortcutFlagNames)
+				return cli.Flagged(recorded.Outcomes[0].Err, shortcutFlagNames)
 			}
 			return report.RecordedLinesText(c.Env.Stdout, c.Env.Stderr, recorded, err, report.LinesShown{})
 		}

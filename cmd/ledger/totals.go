@@ -70,7 +70,7 @@ func printTotals(ctx context.Context, env *cli.Environment, opened *opened, opti
 	request.Progress = cli.Progress(env, "totals")
 	answer, err := opened.App.Totals(ctx, request)
 	if err != nil {
-		return flagged(err, totalsFlags)
+		return cli.Flagged(err, totalsFlags)
 	}
 	for _, warning := range answer.Warnings {
 		fmt.Fprintf(env.Stderr, "ledger totals: WARNING: %s\n", warning)

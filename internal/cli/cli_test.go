@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/ordos-union/ledger/domain"
 )
 
 func testEnvironment() (*Environment, *bytes.Buffer, *bytes.Buffer) {
@@ -163,5 +165,30 @@ func TestHTTPServerServesUntilShutdown(t *testing.T) {
 	}
 	if err := <-server.Failed; !errors.Is(err, http.ErrServerClosed) {
 		t.Fatalf("after shutdown: %v", err)
+	}
+}
+
+// A refusal of flags alone is a usage error naming them; one that also
+// names other fields keeps its kind with the flags' fields renamed, and
+// RefusedFlags leaves it as it was.
+func TestFlaggedNamesTheFlags(t *testing.T) {
+	names := map[string]string{"reason": "--reason"}
+	alone := &domain.ValidationError{Violations: []domain.Violation{{Field: "reason", Rule: "is required"}}}
+	var usage UsageError
+	if err := Flagged(alone, names); !errors.As(err, &usage) || usage.Message != "--reason is required" {
+		t.Fatalf("Flagged(reason alone) = %v, want the usage error --reason is required", err)
+	}
+	if err := RefusedFlags(alone, names); !errors.As(err, &usage) || usage.Message != "--reason is required" {
+		t.Fatalf("RefusedFlags(reason alone) = %v, want the usage error --reason is required", err)
+	}
+	mixed := &domain.ValidationError{Violations: []domain.Violation{{Field: "reason", Rule: "is required"}, {Field: "occurred_at", Rule: "is required"}}}
+	if err := Flagged(mixed, names); errors.As(err, &usage) || !errors.Is(err, domain.ErrInvalid) || !strings.Contains(err.Error(), "--reason is required") {
+		t.Fatalf("Flagged(mixed) = %v, want the validation error with --reason named", err)
+	}
+	if err := RefusedFlags(mixed, names); err != error(mixed) {
+		t.Fatalf("RefusedFlags(mixed) = %v, want the error as it was", err)
+	}
+	if Flagged(nil, names) != nil || RefusedFlags(nil, names) != nil {
+		t.Fatal("no error is no error")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+
+	"github.com/ordos-union/ledger/report"
 )
 
 // NewFlags returns a flag set for the command name (program and command:
@@ -72,4 +74,29 @@ func ParseArgs(flags *flag.FlagSet, args []string, positional int, wanted string
 		return Usagef("%s", wanted)
 	}
 	return nil
+}
+
+// Flagged rewrites the fields a validation error or refusal names into
+// the flags that set them (names maps a field to its flag: "reason" to
+// "--reason is required"), and makes it a usage error when it is about
+// those flags alone; an error about anything else comes back with what
+// fields it could name rewritten.
+func Flagged(err error, names map[string]string) error {
+	called, named := report.FieldsNamed(err, names)
+	if called {
+		return Usagef("%s", named)
+	}
+	return named
+}
+
+// RefusedFlags makes err a usage error naming the flags when it refuses
+// those flags alone (as Flagged does), and returns any other error as it
+// is: a command that also reads the log keeps a read error's own words
+// (the position of an event that does not decode, say), which Flagged
+// would rewrite.
+func RefusedFlags(err error, names map[string]string) error {
+	if called, named := report.FieldsNamed(err, names); called {
+		return Usagef("%s", named)
+	}
+	return err
 }
