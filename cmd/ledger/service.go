@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/ordos-union/ledger/internal/cli"
@@ -24,7 +25,9 @@ func runService(ctx context.Context, env *cli.Environment, args []string) error 
 		return cli.Usagef("give install or uninstall: ledger service %s", serviceSynopsis)
 	}
 	action, rest := args[0], args[1:]
-	if action == "-h" || action == "--help" || action == "help" {
+	// Help asked for after the action (`service install --help`) is help
+	// too: no serve flag is called so.
+	if cli.IsHelp(action) || slices.ContainsFunc(rest, func(arg string) bool { return arg != "help" && cli.IsHelp(arg) }) {
 		fmt.Fprintf(env.Stderr, "Usage: ledger service %s\n\n"+
 			"install registers `ledger serve --service --data DIR [serve flags...]` to start with Windows under the\n"+
 			"account NT SERVICE\\NAME (default name: ledger), restarted after a failure, and lets only that account\n"+
