@@ -58,3 +58,54 @@ func TestClerksDoNotReadTheBanksLinesInTheLog(t *testing.T) {
 		}
 	}
 }
+
+// A clerk does not read a bank line through its audit trail or its trace
+// either: asked for by its line id or its event id, it is refused naming
+// who reads it, as the listing refuses its type, and the refusal names
+// neither the account nor the line's amount or remark; a region's history
+// leaves the bank lines out. Finance, auditors and admins read them all.
+// A clerk's audit of L-P-1 answered the line (account, amount, remark),
+// and its trace was a 404 naming the account.
+func TestClerksDoNotAuditOrTraceTheBanksLines(t *testing.T) {
+	server := startPersonalServer(t)
+	const clerk, account = "clerk-token-0123456789", "icbc-0602001109000012345"
+	listed := call(t, "GET", server.URL+"/api/v1/events?type=bank_line_imported", "finance-plain-0123456789", "")
+	var log struct {
+		Events []struct{ Event struct{ ID string } }
+	}
+	if listed.status != 200 || json.Unmarshal(listed.body, &log) != nil || len(log.Events) != 1 {
+		t.Fatalf("finance lists the bank line: %d %s", listed.status, listed.body)
+	}
+	for _, path := range []string{"/api/v1/audit/L-P-1", "/api/v1/trace/L-P-1", "/api/v1/audit/" + log.Events[0].Event.ID} {
+		got := call(t, "GET", server.URL+path, clerk, "")
+		body := string(got.body)
+		if got.status != 403 || !strings.Contains(body, `"code":"forbidden"`) || !strings.Contains(body, "finance, auditors and admins") {
+			t.Errorf("a clerk's %s: %d %s, want 403 naming who reads it", path, got.status, body)
+		}
+		for _, secret := range []string{account, "300.00", "捐款", "CN-20220620-0001"} {
+			if strings.Contains(body, secret) {
+				t.Errorf("a clerk's %s shows %q: %s", path, secret, body)
+			}
+		}
+	}
+	if got := call(t, "GET", server.URL+"/api/v1/audit/"+account, clerk, ""); got.status == 200 || strings.Contains(string(got.body), "bank_line_imported") {
+		t.Errorf("a clerk's audit of the account: %d %s", got.status, got.body)
+	}
+	if got := call(t, "GET", server.URL+"/api/v1/audit/D-P-1", clerk, ""); got.status != 200 || !strings.Contains(string(got.body), "donation_received") {
+		t.Errorf("a clerk's audit of a donation: %d %s", got.status, got.body)
+	}
+	region := call(t, "GET", server.URL+"/api/v1/audit/150600", clerk, "")
+	if region.status != 200 || strings.Contains(string(region.body), "bank_line_imported") || strings.Contains(string(region.body), account) {
+		t.Errorf("a clerk's audit of the region: %d %s, want its history without the bank line", region.status, region.body)
+	}
+	for _, token := range []string{"finance-plain-0123456789", "auditor-plain-0123456789", "admin-plain-0123456789"} {
+		for _, path := range []string{"/api/v1/audit/L-P-1", "/api/v1/audit/150600"} {
+			if got := call(t, "GET", server.URL+path, token, ""); got.status != 200 || !strings.Contains(string(got.body), "bank_line_imported") {
+				t.Errorf("%s's %s: %d %s, want the bank line", token, path, got.status, got.body)
+			}
+		}
+		if got := call(t, "GET", server.URL+"/api/v1/trace/L-P-1", token, ""); got.status != 404 {
+			t.Errorf("%s's trace of a bank line: %d %s, want 404 (it is not money a campaign traces)", token, got.status, got.body)
+		}
+	}
+}

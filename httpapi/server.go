@@ -126,8 +126,8 @@ func New(options Options) *Server {
 		{method: "POST", path: "/api/v1/events", access: accessRecord, handler: s.record},
 		{method: "GET", path: "/api/v1/events", access: accessInspect, handler: s.listEvents},
 		{method: "GET", path: "/api/v1/totals", access: accessRead, handler: s.totals},
-		{method: "GET", path: "/api/v1/audit/{id}", access: accessInspect, handler: answerByID(options.Ledger.Audit)},
-		{method: "GET", path: "/api/v1/trace/{id}", access: accessInspect, handler: answerByID(options.Ledger.Trace)},
+		{method: "GET", path: "/api/v1/audit/{id}", access: accessInspect, handler: answerByID(options.Ledger.AuditOf)},
+		{method: "GET", path: "/api/v1/trace/{id}", access: accessInspect, handler: answerByID(options.Ledger.TraceOf)},
 		{method: "GET", path: "/api/v1/projections", access: accessRead, handler: s.projectionStatus},
 		{method: "GET", path: "/api/v1/reports/month/{month}", access: accessRead, handler: s.monthReport},
 		{method: "GET", path: "/api/v1/templates/{type}", access: accessRead, handler: s.sheetTemplate},
@@ -300,6 +300,9 @@ func (s *Server) toAPIError(r *http.Request, err error) *apiError {
 	case errors.As(err, &rule):
 		return &apiError{status: http.StatusUnprocessableEntity, code: "rejected", message: rule.Error() + unwritten(r),
 			violations: []domain.Violation{{Event: rule.Event, Field: rule.Field, Rule: rule.Rule, Other: rule.Other}}}
+	case errors.Is(err, app.ErrReconciliationOnly):
+		// Said as the listing says it of bank accounts' event types.
+		return &apiError{status: http.StatusForbidden, code: "forbidden", message: err.Error() + ": finance, auditors and admins read them"}
 	case errors.Is(err, app.ErrPersonalDataGrant):
 		return &apiError{status: http.StatusForbidden, code: "forbidden", message: err.Error() + unwritten(r)}
 	case errors.Is(err, domain.ErrIdempotencyKeyReused):
@@ -846,10 +849,12 @@ func (s *Server) liveTotals(ctx context.Context, query projections.Query) (proje
 // answerByID is the handler of a read of one entity named by the path's
 // {id}: it answers what look says of it, or the error page of look's
 // error. The audit trail and the trace are two such reads, and answering
-// them through one handler keeps their errors and answers alike.
-func answerByID[T any](look func(ctx context.Context, id string) (T, error)) func(w http.ResponseWriter, r *http.Request, _ identity) error {
-	return func(w http.ResponseWriter, r *http.Request, _ identity) error {
-		answer, err := look(r.Context(), r.PathValue("id"))
+// them through one handler keeps their errors and answers alike. A role
+// that may not read the reconciliation reads them without bank accounts'
+// events, as it lists the log.
+func answerByID[T any](look func(ctx context.Context, query app.EntityQuery) (T, error)) func(w http.ResponseWriter, r *http.Request, who identity) error {
+	return func(w http.ResponseWriter, r *http.Request, who identity) error {
+		answer, err := look(r.Context(), app.EntityQuery{ID: r.PathValue("id"), WithoutAccounts: !who.role.allows(accessFinance)})
 		if err != nil {
 			return err
 		}
