@@ -66,7 +66,10 @@ type Options struct {
 	RateRequestsPerSecond float64
 	RateBurst             int
 	// TlogPublic serves the log as tlog-tiles (/tlog/) to anyone; by
-	// default only tokens that may inspect the log read it.
+	// default only tokens that may read every event (finance, auditors and
+	// admins) read it. The tiles are the events as stored: published, they
+	// show the bank lines' accounts, amounts and remarks too (their
+	// counterparties stay sealed).
 	TlogPublic bool
 }
 
@@ -93,6 +96,9 @@ type route struct {
 	handler func(w http.ResponseWriter, r *http.Request, who identity) error
 	// bodyBytesMax caps the request body; zero is requestBytesMax.
 	bodyBytesMax int64
+	// refusal says why a role the route's access does not allow is
+	// refused; empty says only that it may not.
+	refusal string
 }
 
 // New returns a server. Call OnApply from the totals runner so live clients
@@ -131,7 +137,11 @@ func New(options Options) *Server {
 		{method: "GET", path: "/api/v1/projections", access: accessRead, handler: s.projectionStatus},
 		{method: "GET", path: "/api/v1/reports/month/{month}", access: accessRead, handler: s.monthReport},
 		{method: "GET", path: "/api/v1/templates/{type}", access: accessRead, handler: s.sheetTemplate},
-		{method: "GET", path: "/tlog/{path...}", access: accessInspect, public: options.TlogPublic, handler: s.logFile},
+		// The tiles are the log as stored, bank accounts' events included:
+		// only roles that read every event read them, unless the operator
+		// publishes them (--tlog-public).
+		{method: "GET", path: "/tlog/{path...}", access: accessFinance, public: options.TlogPublic, handler: s.logFile,
+			refusal: "the log as stored holds bank accounts' events, the reconciliation's: finance, auditors and admins read /tlog/"},
 		{method: "POST", path: "/api/v1/imports", access: accessRecord, handler: s.sheetImport, bodyBytesMax: sheets.FileBytesMax},
 		{method: "GET", path: "/api/v1/live", access: accessRead, handler: s.hub.serve},
 		{method: "GET", path: "/api/v1/reconciliation", access: accessFinance, handler: s.reconciliation},
@@ -208,8 +218,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 		return errRateLimited
 	}
 	if !who.role.allows(rt.access) {
-		return &apiError{status: http.StatusForbidden, code: "forbidden",
-			message: fmt.Sprintf("role %s may not %s %s", who.role, rt.method, rt.path)}
+		message := fmt.Sprintf("role %s may not %s %s", who.role, rt.method, rt.path)
+		if rt.refusal != "" {
+			message += ": " + rt.refusal
+		}
+		return &apiError{status: http.StatusForbidden, code: "forbidden", message: message}
 	}
 	return rt.handler(w, r, who)
 }
