@@ -2,8 +2,11 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/ordos-union/ledger/httpapi"
 )
 
 // Bank accounts' events (bank lines, statement imports, match decisions,
@@ -107,5 +110,81 @@ func TestClerksDoNotAuditOrTraceTheBanksLines(t *testing.T) {
 		if got := call(t, "GET", server.URL+"/api/v1/trace/L-P-1", token, ""); got.status != 404 {
 			t.Errorf("%s's trace of a bank line: %d %s, want 404 (it is not money a campaign traces)", token, got.status, got.body)
 		}
+	}
+}
+
+// A clerk's page of the log reads at most ScannedEventsMax events of it,
+// listed or left out: on a log made mostly of bank lines, a page that
+// finds nothing to list within them answers what it found (nothing), that
+// it stopped there (scan_limited) and where to go on (next_after), and
+// the clerk pages on to the entries beyond. A clerk's page of one read the
+// whole run of bank lines to find the next entry.
+func TestAClerksPageReadsABoundedPartOfTheLog(t *testing.T) {
+	const scanned = 5
+	server := startTestServer(t, func(options *httpapi.Options) { options.ScannedEventsMax = scanned })
+	clerk, finance := server.Tokens[httpapi.RoleClerk], server.Tokens[httpapi.RoleFinance]
+	donation := func(id string) string {
+		return `{"type":"donation_received","county":"150626","occurred_at":"2022-06-15T09:30:00+08:00","data":{"donation_id":"` + id +
+			`","campaign":"general","donor_kind":"enterprise","donor_organisation":"某公司","form":"money","amount":"100.00"}}`
+	}
+	var lines []string
+	for i := range 12 {
+		lines = append(lines, fmt.Sprintf(`{"type":"bank_line_imported","county":"150600","occurred_at":"2022-06-20T00:00:00+08:00",`+
+			`"data":{"account":"icbc-0602001109000012345","line_id":"L-S-%d","serial":"CN-%d","booked_on":"2022-06-20","amount":"300.00","remark":"捐款"}}`, i, i))
+	}
+	for _, entry := range []struct{ token, body string }{
+		{clerk, donation("D-S-1")}, {finance, "[" + strings.Join(lines, ",") + "]"}, {clerk, donation("D-S-2")},
+	} {
+		if got := call(t, "POST", server.URL+"/api/v1/events", entry.token, entry.body); got.status != 201 {
+			t.Fatalf("record: %d %s", got.status, got.body)
+		}
+	}
+	type page struct {
+		Events []struct {
+			Position uint64
+			Event    struct{ Type string }
+		}
+		NextAfter   uint64 `json:"next_after"`
+		ScanLimited bool   `json:"scan_limited"`
+	}
+	list := func(token string, after uint64) page {
+		t.Helper()
+		got := call(t, "GET", fmt.Sprintf("%s/api/v1/events?limit=1&after=%d", server.URL, after), token, "")
+		var answer page
+		if got.status != 200 || json.Unmarshal(got.body, &answer) != nil {
+			t.Fatalf("list after %d: %d %s", after, got.status, got.body)
+		}
+		return answer
+	}
+	// D-S-1 is at position 1, the bank lines at 2 to 13, D-S-2 at 14.
+	after, pages := uint64(1), 0
+	for {
+		answer := list(clerk, after)
+		if pages++; pages > 5 {
+			t.Fatalf("the clerk paged %d times without reaching D-S-2", pages)
+		}
+		if answer.NextAfter <= after || answer.NextAfter > after+scanned {
+			t.Fatalf("a page after %d goes on after %d: it must read 1 to %d events", after, answer.NextAfter, scanned)
+		}
+		if len(answer.Events) == 0 {
+			if !answer.ScanLimited {
+				t.Fatalf("an empty page after %d does not say it stopped at the scan bound: %+v", after, answer)
+			}
+			after = answer.NextAfter
+			continue
+		}
+		if answer.Events[0].Position != 14 || answer.Events[0].Event.Type != "donation_received" || answer.NextAfter != 14 {
+			t.Fatalf("the clerk's page after %d: %+v, want D-S-2 at 14", after, answer)
+		}
+		break
+	}
+	if pages != 3 {
+		t.Errorf("the clerk reached D-S-2 in %d pages, want 3 (5 events read, 5, then 3)", pages)
+	}
+	if end := list(clerk, 14); len(end.Events) != 0 || end.ScanLimited || end.NextAfter != 14 {
+		t.Errorf("the page after the log's end: %+v, want nothing, not scan-limited, next after 14", end)
+	}
+	if first := list(finance, 1); len(first.Events) != 1 || first.Events[0].Event.Type != "bank_line_imported" || first.NextAfter != 2 || first.ScanLimited {
+		t.Errorf("finance's page after 1: %+v, want the first bank line", first)
 	}
 }

@@ -40,6 +40,12 @@ const (
 	eventsPageMax = 1000
 	// eventsPageDefault is the page size when none is asked for.
 	eventsPageDefault = 100
+	// scannedEventsMaxDefault caps how many events of the log one page of
+	// GET /api/v1/events reads, listed or left out: a clerk's page leaves
+	// bank accounts' events out, and on a log made mostly of them it would
+	// otherwise read the whole log to fill even a page of one. A page
+	// stopped here says so (scan_limited) and where to go on (next_after).
+	scannedEventsMaxDefault = 10 * eventsPageMax
 	// rateRequestsPerSecondDefault and rateBurstDefault limit each token.
 	rateRequestsPerSecondDefault = 50
 	rateBurstDefault             = 200
@@ -65,6 +71,10 @@ type Options struct {
 	// with bursts of 200).
 	RateRequestsPerSecond float64
 	RateBurst             int
+	// ScannedEventsMax caps how many events of the log one page of GET
+	// /api/v1/events reads, listed or left out (default
+	// scannedEventsMaxDefault).
+	ScannedEventsMax int
 	// TlogPublic serves the log as tlog-tiles (/tlog/) to anyone; by
 	// default only tokens that may read every event (finance, auditors and
 	// admins) read it. The tiles are the events as stored: published, they
@@ -115,6 +125,9 @@ func New(options Options) *Server {
 	}
 	if options.RateBurst == 0 {
 		options.RateBurst = rateBurstDefault
+	}
+	if options.ScannedEventsMax <= 0 {
+		options.ScannedEventsMax = scannedEventsMaxDefault
 	}
 	s := &Server{options: options, mux: http.NewServeMux(), metrics: newMetrics(),
 		// The limiter measures real elapsed time, not the injectable clock
@@ -754,8 +767,6 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity
 	if limit == 0 || limit > eventsPageMax {
 		return &domain.ValidationError{Violations: []domain.Violation{{Field: "limit", Rule: fmt.Sprintf("must be 1 to %d", eventsPageMax)}}}
 	}
-	page := []storedEvent{}
-	next := after
 	granted := s.personalGranted(who)
 	var readSubjects []string
 	named := map[string]bool{}
@@ -763,15 +774,18 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity
 	// read the reconciliation does not read them in the log either.
 	financeReader := who.role.allows(accessFinance)
 	events := app.EventsQuery{After: after, County: query.Get("county"), Campaign: query.Get("campaign"),
-		Type: domain.EventType(query.Get("type")), Limit: int(limit), Personal: granted, WithoutAccounts: !financeReader}
+		Type: domain.EventType(query.Get("type")), Limit: int(limit), Personal: granted, WithoutAccounts: !financeReader,
+		ScanMax: s.options.ScannedEventsMax}
 	if !financeReader && events.Type != "" && domain.IsAccountEvent(events.Type) {
 		return &apiError{status: http.StatusForbidden, code: "forbidden",
 			message: fmt.Sprintf("%s events are the reconciliation's: finance, auditors and admins read them", events.Type)}
 	}
-	for listed, err := range s.options.Ledger.Events(r.Context(), events) {
-		if err != nil {
-			return err
-		}
+	read, err := s.options.Ledger.EventsPage(r.Context(), events)
+	if err != nil {
+		return err
+	}
+	page := make([]storedEvent, 0, len(read.Events))
+	for _, listed := range read.Events {
 		for _, subject := range listed.Subjects {
 			// Each subject is named once, so the access log's cap on a
 			// record's subjects counts people, not events.
@@ -781,7 +795,6 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity
 			}
 		}
 		page = append(page, storedEvent{Position: listed.Position, Event: listed.Event})
-		next = listed.Position
 	}
 	// Every read of personal data is itself recorded, before it is sent.
 	if len(readSubjects) > 0 {
@@ -789,7 +802,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity
 			return err
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": page, "next_after": next})
+	writeJSON(w, http.StatusOK, map[string]any{"events": page, "next_after": read.Next, "scan_limited": read.ScanLimited})
 	return nil
 }
 
