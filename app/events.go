@@ -36,6 +36,12 @@ type EventsQuery struct {
 	// reconciliation's, for a reader who may not read it. Limit counts
 	// only the events listed.
 	WithoutAccounts bool
+	// ScanMax stops the listing after reading this many events of the log,
+	// listed or left out; 0 does not. Without it a listing that leaves
+	// most events out (WithoutAccounts over a log of bank lines) reads the
+	// whole log to fill even a page of one. EventsPage says where such a
+	// listing stopped, so that the next page goes on from there.
+	ScanMax int
 }
 
 // ListedEvent is one event of a listing: as stored, and as the reader may
@@ -85,6 +91,19 @@ func (q EventsQuery) Check(catalog *domain.Catalog) error {
 // type: no event carries such a code, so an empty listing would hide the
 // mistake.
 func (l *Ledger) Events(ctx context.Context, query EventsQuery) iter.Seq2[ListedEvent, error] {
+	return l.events(ctx, query, &scan{})
+}
+
+// scan is how far a listing read the log: how many events, the position
+// of the last, and whether it stopped at its query's ScanMax.
+type scan struct {
+	read    int
+	last    uint64
+	stopped bool
+}
+
+// events is Events, noting in s every event it reads, listed or not.
+func (l *Ledger) events(ctx context.Context, query EventsQuery, s *scan) iter.Seq2[ListedEvent, error] {
 	read := l.parts.Store.Read
 	if query.Follow {
 		read = l.parts.Store.Subscribe
@@ -100,7 +119,11 @@ func (l *Ledger) Events(ctx context.Context, query EventsQuery) iter.Seq2[Listed
 				yield(ListedEvent{}, err)
 				return
 			}
+			s.read, s.last = s.read+1, record.Position
 			if query.WithoutAccounts && record.Event.Aggregate.Kind == domain.AggregateAccount {
+				if s.stopped = query.ScanMax > 0 && s.read >= query.ScanMax; s.stopped {
+					return
+				}
 				continue
 			}
 			event := ListedEvent{Record: record, Event: record.Event}
@@ -121,8 +144,42 @@ func (l *Ledger) Events(ctx context.Context, query EventsQuery) iter.Seq2[Listed
 			if listed++; query.Limit > 0 && listed >= query.Limit {
 				return
 			}
+			if s.stopped = query.ScanMax > 0 && s.read >= query.ScanMax; s.stopped {
+				return
+			}
 		}
 	}
+}
+
+// EventsPage is one page of a listing.
+type EventsPage struct {
+	Events []ListedEvent
+	// Next is the position the next page goes on after: the last event
+	// the page read, listed or left out (the query's After if it read
+	// none).
+	Next uint64
+	// ScanLimited says the page stopped after reading the query's ScanMax
+	// events, before its Limit or the log's end: the log may go on after
+	// Next, however short the page is.
+	ScanLimited bool
+}
+
+// EventsPage reads one page of a listing, as the API's GET /api/v1/events
+// pages: Events up to query.Limit events listed or query.ScanMax events
+// read, whichever comes first, and where the next page goes on. A page
+// does not follow the log (query.Follow is not taken).
+func (l *Ledger) EventsPage(ctx context.Context, query EventsQuery) (EventsPage, error) {
+	query.Follow = false
+	read := scan{last: query.After}
+	page := EventsPage{Events: []ListedEvent{}}
+	for listed, err := range l.events(ctx, query, &read) {
+		if err != nil {
+			return EventsPage{}, err
+		}
+		page.Events = append(page.Events, listed)
+	}
+	page.Next, page.ScanLimited = read.last, read.stopped
+	return page, nil
 }
 
 // listedPageMax is how many events ListEvents reads ahead and records in

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -157,16 +159,98 @@ func instant(field, text string) (time.Time, error) {
 	return value, nil
 }
 
+// EntityQuery names the entity an audit trail or a trace is about, and
+// what its reader may see of it.
+type EntityQuery struct {
+	// ID is an event id, an entry id, a campaign or a region (an audit),
+	// or a donation's or a spending entry's id (a trace).
+	ID string
+	// WithoutAccounts leaves out the events of bank accounts (bank lines,
+	// statement imports, match decisions, refund pairs, write-offs): the
+	// reconciliation's, for a reader who may not read it, as
+	// EventsQuery.WithoutAccounts leaves them out of a listing. An id whose
+	// history is only such events is refused with ErrReconciliationOnly,
+	// naming neither the account nor anything of its lines.
+	WithoutAccounts bool
+}
+
+// ErrReconciliationOnly refuses a reader who may not read the
+// reconciliation an entity whose history is a bank account's.
+var ErrReconciliationOnly = errors.New("bank accounts' events are the reconciliation's")
+
 // Audit is the complete history of an entry, a donation, a campaign fund
-// or a region.
+// or a region, as the operator reads it: every event, bank accounts'
+// included.
 func (l *Ledger) Audit(ctx context.Context, id string) (*projections.AuditTrail, error) {
-	return projections.AuditIndexed(ctx, l.parts.Store, l.entityIndex(), l.parts.Catalog, id)
+	return l.AuditOf(ctx, EntityQuery{ID: id})
+}
+
+// AuditOf is the history query.ID names, as query says its reader may see
+// it: without WithoutAccounts, every event of it; with it, its bank
+// accounts' events are left out (a region's history keeps the rest), and
+// an entry's history that is only theirs (a bank line's, a match
+// decision's, an account event's by its event id) is refused with
+// ErrReconciliationOnly.
+func (l *Ledger) AuditOf(ctx context.Context, query EntityQuery) (*projections.AuditTrail, error) {
+	trail, err := projections.AuditIndexed(ctx, l.parts.Store, l.entityIndex(), l.parts.Catalog, query.ID)
+	if err != nil || !query.WithoutAccounts {
+		return trail, err
+	}
+	kept := make([]projections.AuditEntry, 0, len(trail.Entries))
+	for _, entry := range trail.Entries {
+		if !domain.IsAccountEvent(entry.Type) {
+			kept = append(kept, entry)
+		}
+	}
+	// An entry's history that was only the account's is the account's; a
+	// region's or a fund's history is the region's, however little of it
+	// is left.
+	if trail.Kind == "entry" && len(kept) == 0 && len(trail.Entries) > 0 {
+		return nil, fmt.Errorf("%q names a bank account's entries: %w", query.ID, ErrReconciliationOnly)
+	}
+	trail.Entries = kept
+	return trail, nil
 }
 
 // Trace follows a donation's money to what it paid for, or a delivery
-// back to the donations.
+// back to the donations, as the operator reads it.
 func (l *Ledger) Trace(ctx context.Context, id string) (*projections.Trace, error) {
-	return projections.TraceEntity(ctx, l.parts.Store, l.entityIndex(), id)
+	return l.TraceOf(ctx, EntityQuery{ID: id})
+}
+
+// TraceOf is Trace as query says its reader may see it. A trace follows
+// campaigns' money only, so it shows nothing of a bank account; but an id
+// that is not traced is answered naming the aggregates it was found in,
+// and a bank line's is its account. With WithoutAccounts, an id that a
+// bank account's event carries and that is not traced is refused with
+// ErrReconciliationOnly instead.
+func (l *Ledger) TraceOf(ctx context.Context, query EntityQuery) (*projections.Trace, error) {
+	trace, err := projections.TraceEntity(ctx, l.parts.Store, l.entityIndex(), query.ID)
+	if err == nil || !query.WithoutAccounts || !errors.Is(err, domain.ErrNotFound) {
+		return trace, err
+	}
+	account, lookErr := l.ofAccount(ctx, query.ID)
+	if lookErr != nil {
+		return nil, lookErr
+	}
+	if account {
+		return nil, fmt.Errorf("%q names a bank account's entries: %w", query.ID, ErrReconciliationOnly)
+	}
+	return nil, err
+}
+
+// ofAccount says whether an event of a bank account carries id (as its
+// event id or its entity id).
+func (l *Ledger) ofAccount(ctx context.Context, id string) (bool, error) {
+	for record, err := range projections.EntityRecords(ctx, l.parts.Store, l.entityIndex(), id) {
+		if err != nil {
+			return false, err
+		}
+		if record.Event.Aggregate.Kind == domain.AggregateAccount && projections.Carries(record.Event, id) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // Find returns the event an id names: the event with that event id, or the

@@ -40,6 +40,12 @@ const (
 	eventsPageMax = 1000
 	// eventsPageDefault is the page size when none is asked for.
 	eventsPageDefault = 100
+	// scannedEventsMaxDefault caps how many events of the log one page of
+	// GET /api/v1/events reads, listed or left out: a clerk's page leaves
+	// bank accounts' events out, and on a log made mostly of them it would
+	// otherwise read the whole log to fill even a page of one. A page
+	// stopped here says so (scan_limited) and where to go on (next_after).
+	scannedEventsMaxDefault = 10 * eventsPageMax
 	// rateRequestsPerSecondDefault and rateBurstDefault limit each token.
 	rateRequestsPerSecondDefault = 50
 	rateBurstDefault             = 200
@@ -65,8 +71,15 @@ type Options struct {
 	// with bursts of 200).
 	RateRequestsPerSecond float64
 	RateBurst             int
+	// ScannedEventsMax caps how many events of the log one page of GET
+	// /api/v1/events reads, listed or left out (default
+	// scannedEventsMaxDefault).
+	ScannedEventsMax int
 	// TlogPublic serves the log as tlog-tiles (/tlog/) to anyone; by
-	// default only tokens that may inspect the log read it.
+	// default only tokens that may read every event (finance, auditors and
+	// admins) read it. The tiles are the events as stored: published, they
+	// show the bank lines' accounts, amounts and remarks too (their
+	// counterparties stay sealed).
 	TlogPublic bool
 }
 
@@ -93,6 +106,9 @@ type route struct {
 	handler func(w http.ResponseWriter, r *http.Request, who identity) error
 	// bodyBytesMax caps the request body; zero is requestBytesMax.
 	bodyBytesMax int64
+	// refusal says why a role the route's access does not allow is
+	// refused; empty says only that it may not.
+	refusal string
 }
 
 // New returns a server. Call OnApply from the totals runner so live clients
@@ -110,6 +126,9 @@ func New(options Options) *Server {
 	if options.RateBurst == 0 {
 		options.RateBurst = rateBurstDefault
 	}
+	if options.ScannedEventsMax <= 0 {
+		options.ScannedEventsMax = scannedEventsMaxDefault
+	}
 	s := &Server{options: options, mux: http.NewServeMux(), metrics: newMetrics(),
 		// The limiter measures real elapsed time, not the injectable clock
 		// that stamps events: a frozen test clock must not freeze it.
@@ -126,12 +145,16 @@ func New(options Options) *Server {
 		{method: "POST", path: "/api/v1/events", access: accessRecord, handler: s.record},
 		{method: "GET", path: "/api/v1/events", access: accessInspect, handler: s.listEvents},
 		{method: "GET", path: "/api/v1/totals", access: accessRead, handler: s.totals},
-		{method: "GET", path: "/api/v1/audit/{id}", access: accessInspect, handler: answerByID(options.Ledger.Audit)},
-		{method: "GET", path: "/api/v1/trace/{id}", access: accessInspect, handler: answerByID(options.Ledger.Trace)},
+		{method: "GET", path: "/api/v1/audit/{id}", access: accessInspect, handler: answerByID(options.Ledger.AuditOf)},
+		{method: "GET", path: "/api/v1/trace/{id}", access: accessInspect, handler: answerByID(options.Ledger.TraceOf)},
 		{method: "GET", path: "/api/v1/projections", access: accessRead, handler: s.projectionStatus},
 		{method: "GET", path: "/api/v1/reports/month/{month}", access: accessRead, handler: s.monthReport},
 		{method: "GET", path: "/api/v1/templates/{type}", access: accessRead, handler: s.sheetTemplate},
-		{method: "GET", path: "/tlog/{path...}", access: accessInspect, public: options.TlogPublic, handler: s.logFile},
+		// The tiles are the log as stored, bank accounts' events included:
+		// only roles that read every event read them, unless the operator
+		// publishes them (--tlog-public).
+		{method: "GET", path: "/tlog/{path...}", access: accessFinance, public: options.TlogPublic, handler: s.logFile,
+			refusal: "the log as stored holds bank accounts' events, the reconciliation's: finance, auditors and admins read /tlog/"},
 		{method: "POST", path: "/api/v1/imports", access: accessRecord, handler: s.sheetImport, bodyBytesMax: sheets.FileBytesMax},
 		{method: "GET", path: "/api/v1/live", access: accessRead, handler: s.hub.serve},
 		{method: "GET", path: "/api/v1/reconciliation", access: accessFinance, handler: s.reconciliation},
@@ -208,8 +231,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 		return errRateLimited
 	}
 	if !who.role.allows(rt.access) {
-		return &apiError{status: http.StatusForbidden, code: "forbidden",
-			message: fmt.Sprintf("role %s may not %s %s", who.role, rt.method, rt.path)}
+		message := fmt.Sprintf("role %s may not %s %s", who.role, rt.method, rt.path)
+		if rt.refusal != "" {
+			message += ": " + rt.refusal
+		}
+		return &apiError{status: http.StatusForbidden, code: "forbidden", message: message}
 	}
 	return rt.handler(w, r, who)
 }
@@ -300,6 +326,9 @@ func (s *Server) toAPIError(r *http.Request, err error) *apiError {
 	case errors.As(err, &rule):
 		return &apiError{status: http.StatusUnprocessableEntity, code: "rejected", message: rule.Error() + unwritten(r),
 			violations: []domain.Violation{{Event: rule.Event, Field: rule.Field, Rule: rule.Rule, Other: rule.Other}}}
+	case errors.Is(err, app.ErrReconciliationOnly):
+		// Said as the listing says it of bank accounts' event types.
+		return &apiError{status: http.StatusForbidden, code: "forbidden", message: err.Error() + ": finance, auditors and admins read them"}
 	case errors.Is(err, app.ErrPersonalDataGrant):
 		return &apiError{status: http.StatusForbidden, code: "forbidden", message: err.Error() + unwritten(r)}
 	case errors.Is(err, domain.ErrIdempotencyKeyReused):
@@ -738,8 +767,6 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity
 	if limit == 0 || limit > eventsPageMax {
 		return &domain.ValidationError{Violations: []domain.Violation{{Field: "limit", Rule: fmt.Sprintf("must be 1 to %d", eventsPageMax)}}}
 	}
-	page := []storedEvent{}
-	next := after
 	granted := s.personalGranted(who)
 	var readSubjects []string
 	named := map[string]bool{}
@@ -747,15 +774,18 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity
 	// read the reconciliation does not read them in the log either.
 	financeReader := who.role.allows(accessFinance)
 	events := app.EventsQuery{After: after, County: query.Get("county"), Campaign: query.Get("campaign"),
-		Type: domain.EventType(query.Get("type")), Limit: int(limit), Personal: granted, WithoutAccounts: !financeReader}
+		Type: domain.EventType(query.Get("type")), Limit: int(limit), Personal: granted, WithoutAccounts: !financeReader,
+		ScanMax: s.options.ScannedEventsMax}
 	if !financeReader && events.Type != "" && domain.IsAccountEvent(events.Type) {
 		return &apiError{status: http.StatusForbidden, code: "forbidden",
 			message: fmt.Sprintf("%s events are the reconciliation's: finance, auditors and admins read them", events.Type)}
 	}
-	for listed, err := range s.options.Ledger.Events(r.Context(), events) {
-		if err != nil {
-			return err
-		}
+	read, err := s.options.Ledger.EventsPage(r.Context(), events)
+	if err != nil {
+		return err
+	}
+	page := make([]storedEvent, 0, len(read.Events))
+	for _, listed := range read.Events {
 		for _, subject := range listed.Subjects {
 			// Each subject is named once, so the access log's cap on a
 			// record's subjects counts people, not events.
@@ -765,7 +795,6 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity
 			}
 		}
 		page = append(page, storedEvent{Position: listed.Position, Event: listed.Event})
-		next = listed.Position
 	}
 	// Every read of personal data is itself recorded, before it is sent.
 	if len(readSubjects) > 0 {
@@ -773,7 +802,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, who identity
 			return err
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": page, "next_after": next})
+	writeJSON(w, http.StatusOK, map[string]any{"events": page, "next_after": read.Next, "scan_limited": read.ScanLimited})
 	return nil
 }
 
@@ -846,10 +875,12 @@ func (s *Server) liveTotals(ctx context.Context, query projections.Query) (proje
 // answerByID is the handler of a read of one entity named by the path's
 // {id}: it answers what look says of it, or the error page of look's
 // error. The audit trail and the trace are two such reads, and answering
-// them through one handler keeps their errors and answers alike.
-func answerByID[T any](look func(ctx context.Context, id string) (T, error)) func(w http.ResponseWriter, r *http.Request, _ identity) error {
-	return func(w http.ResponseWriter, r *http.Request, _ identity) error {
-		answer, err := look(r.Context(), r.PathValue("id"))
+// them through one handler keeps their errors and answers alike. A role
+// that may not read the reconciliation reads them without bank accounts'
+// events, as it lists the log.
+func answerByID[T any](look func(ctx context.Context, query app.EntityQuery) (T, error)) func(w http.ResponseWriter, r *http.Request, who identity) error {
+	return func(w http.ResponseWriter, r *http.Request, who identity) error {
+		answer, err := look(r.Context(), app.EntityQuery{ID: r.PathValue("id"), WithoutAccounts: !who.role.allows(accessFinance)})
 		if err != nil {
 			return err
 		}

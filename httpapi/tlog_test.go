@@ -33,8 +33,8 @@ func signCheckpoint(t *testing.T, server *testServer) {
 }
 
 // The log is served as tlog-tiles under /tlog/: the checkpoint, hash
-// tiles and entry bundles of the signed tree, to tokens that may inspect
-// the log, or to anyone when the server is told to (--tlog-public); a tile
+// tiles and entry bundles of the signed tree, to tokens that may read
+// every event, or to anyone when the server is told to (--tlog-public); a tile
 // beyond the signed tree is not found.
 func TestTlogTilesOverHTTP(t *testing.T) {
 	for _, public := range []bool{false, true} {
@@ -161,6 +161,63 @@ func TestTilesBeyondTheTreeAreNotFound(t *testing.T) {
 		reply := call(t, "GET", server.URL+"/tlog/"+path, auditor, "")
 		if reply.status != http.StatusBadRequest || !strings.Contains(string(reply.body), path) {
 			t.Errorf("%s: %d %.100q; want 400 naming the path", path, reply.status, reply.body)
+		}
+	}
+}
+
+// The tiles are the log as stored, bank lines included, so /tlog/ is
+// served only to the roles that read every event (finance, auditors and
+// admins): a clerk, who may not read the bank lines in the log, is refused
+// naming who reads it, as a viewer is. Published with --tlog-public, the
+// entries show anyone the bank line's account, serial, date, amount,
+// balance and remark, and its counterparty stays sealed. A clerk read every bank line in the entry
+// bundles.
+func TestTlogIsServedOnlyToWhoReadsEveryEvent(t *testing.T) {
+	const bankLine = `{"type":"bank_line_imported","county":"150600","occurred_at":"2022-06-20T00:00:00+08:00","data":{"account":"icbc-0602001109000012345","line_id":"L-T-1","serial":"CN-20220620-0001","booked_on":"2022-06-20","amount":"300.00","balance":"12345.67","remark":"捐款","statement":"icbc-2022-06.csv"},"personal":{"donor":{"subject_id":"sender-1","name":"赵某某","bank_account":"6222000011112222"}}}`
+	for _, public := range []bool{false, true} {
+		server := startTestServer(t, func(options *httpapi.Options) { options.TlogPublic = public })
+		donation := eventstoretest.Donation("general", "150626", "D-T-1", 100)
+		if _, err := server.Service.Record(context.Background(), []domain.Event{donation}); err != nil {
+			t.Fatal(err)
+		}
+		if got := call(t, "POST", server.URL+"/api/v1/events", server.Tokens[httpapi.RoleFinance], bankLine); got.status != http.StatusCreated {
+			t.Fatalf("record the bank line: %d %s", got.status, got.body)
+		}
+		signCheckpoint(t, server)
+		readers := []httpapi.Role{httpapi.RoleFinance, httpapi.RoleAuditor, httpapi.RoleAdmin}
+		if public {
+			readers = append(readers, httpapi.RoleClerk, httpapi.RoleViewer)
+		} else {
+			for _, role := range []httpapi.Role{httpapi.RoleClerk, httpapi.RoleViewer} {
+				for _, path := range []string{"/tlog/checkpoint", "/tlog/tile/entries/000.p/2", "/tlog/tile/0/000.p/2"} {
+					got := call(t, "GET", server.URL+path, server.Tokens[role], "")
+					if got.status != http.StatusForbidden || !strings.Contains(string(got.body), "finance, auditors and admins") ||
+						strings.Contains(string(got.body), "icbc-0602001109000012345") {
+						t.Errorf("a %s's %s: %d %s, want 403 naming who reads it", role, path, got.status, got.body)
+					}
+				}
+			}
+		}
+		for _, role := range readers {
+			token := server.Tokens[role]
+			if public && (role == httpapi.RoleClerk || role == httpapi.RoleViewer) {
+				token = ""
+			}
+			bundle := call(t, "GET", server.URL+"/tlog/tile/entries/000.p/2", token, "")
+			entries, err := integrity.SplitBundle(bundle.body)
+			if bundle.status != http.StatusOK || err != nil || len(entries) != 2 {
+				t.Fatalf("%s's entry bundle (public %v): %d, %d entries, %v", role, public, bundle.status, len(entries), err)
+			}
+			for _, plain := range []string{"icbc-0602001109000012345", "CN-20220620-0001", "2022-06-20", "300.00", "12345.67", "捐款"} {
+				if !strings.Contains(string(entries[1]), plain) {
+					t.Errorf("the stored bank line does not show %q in the clear (public %v): %s", plain, public, entries[1])
+				}
+			}
+			for _, sealed := range []string{"赵某某", "6222000011112222"} {
+				if strings.Contains(string(bundle.body), sealed) {
+					t.Errorf("the published entries show the counterparty's %q: it must stay sealed", sealed)
+				}
+			}
 		}
 	}
 }

@@ -105,7 +105,8 @@ type Options struct {
 	// key, obtained from the ledger's operators, never from the server.
 	Verifier note.Verifier
 	// Token, if set, is sent as a bearer token (a server that serves
-	// /tlog/ only to tokens that may inspect the log).
+	// /tlog/ only to tokens that may read every event: finance, auditor,
+	// admin).
 	Token string
 	// Client fetches; nil is a client with timeouts.
 	Client *http.Client
@@ -429,7 +430,7 @@ func (f *fetcher) get(ctx context.Context, path string, limit int64) ([]byte, er
 	if reply.StatusCode != http.StatusOK {
 		hint := ""
 		if reply.StatusCode == http.StatusUnauthorized || reply.StatusCode == http.StatusForbidden {
-			hint = " (the server wants a token that may inspect the log: --token)"
+			hint = " (the server wants a token that may read every event, an auditor's: --token)"
 		}
 		return nil, fmt.Errorf("fetch %s: %s%s", path, reply.Status, hint)
 	}

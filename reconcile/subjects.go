@@ -3,12 +3,14 @@ package reconcile
 // Subjects are the data subjects whose personal data the result shows to
 // a reader with the personal-data grant: the counterparties of the bank
 // lines it lists and the donors who gave as individuals, each once, in
-// the order first shown. A person whose data was erased is not listed, as
+// the order first shown. Every list of matches is walked, the voided
+// matches too: their lines stay shown, with what to do, until the match
+// is undone. A person whose data was erased is not listed, as
 // the result shows nothing of them. The access log records these as
 // "whose data" a read of the reconciliation showed.
 func (r Result) Subjects() []string {
 	var s subjects
-	for _, matches := range [][]Match{r.Matched, r.Suggested, r.Refunds} {
+	for _, matches := range [][]Match{r.Matched, r.Suggested, r.VoidedMatches, r.Refunds} {
 		for _, match := range matches {
 			s.lines(match.Lines)
 		}

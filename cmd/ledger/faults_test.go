@@ -24,6 +24,9 @@ type servedLedger struct {
 	cmd     *exec.Cmd
 	httpURL string
 	token   string
+	// auditorToken reads what a clerk's token may not: the tiles of the
+	// log as stored (/tlog/), bank lines included.
+	auditorToken string
 	// output is everything the process printed, standard output and
 	// standard error.
 	output *lockedBuffer
@@ -91,8 +94,11 @@ func startServe(t *testing.T, data string, extra ...string) *servedLedger {
 	}
 	served := &servedLedger{cmd: cmd, httpURL: url, output: output}
 	for _, token := range tokens.Tokens {
-		if token.Role == "clerk" {
+		switch token.Role {
+		case "clerk":
 			served.token = token.Token
+		case "auditor":
+			served.auditorToken = token.Token
 		}
 	}
 	return served

@@ -96,11 +96,14 @@ func TestEndToEndMirror(t *testing.T) {
 	served := startServe(t, data)
 	runLedger(t, "", "mirror", served.httpURL+"/tlog/", dir).expect(t, 2, "give --key")
 	runLedger(t, "", "mirror", served.httpURL+"/tlog/", dir, "--key", keyFile).expect(t, 1, "--token")
-	runLedger(t, "", "mirror", served.httpURL+"/tlog/", dir, "--key", keyFile, "--token", served.token).
+	// A clerk's token is refused: the tiles hold the bank lines, which a
+	// clerk does not read. An auditor's, as docs/AUDIT.md advises, reads.
+	runLedger(t, "", "mirror", served.httpURL+"/tlog/", dir, "--key", keyFile, "--token", served.token).expect(t, 1, "403")
+	runLedger(t, "", "mirror", served.httpURL+"/tlog/", dir, "--key", keyFile, "--token", served.auditorToken).
 		expect(t, 0, "keeps 121 entries (before: 0)", "fetched 3 files")
 	// The token from the environment, as docs/AUDIT.md advises: another
 	// user on the host reads a command line (ps), not the environment.
-	t.Setenv("LEDGER_TLOG_TOKEN", served.token)
+	t.Setenv("LEDGER_TLOG_TOKEN", served.auditorToken)
 	var again bytes.Buffer
 	env := &cli.Environment{Stdin: strings.NewReader(""), Stdout: &again, Stderr: &again}
 	if code := run(context.Background(), env, []string{"mirror", served.httpURL + "/tlog/", dir, "--key", keyFile}); code != 0 ||

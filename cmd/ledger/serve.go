@@ -44,7 +44,8 @@ var runServe = storeCommand(cli.Spec{Name: "serve",
 		options.cluster.register(flags)
 		options.witnesses.register(flags)
 		flags.BoolVar(&options.tlogPublic, "tlog-public", false,
-			"serve the log as tlog-tiles under /tlog/ to anyone, for mirrors and witnesses (default: only tokens that may inspect the log)")
+			"serve the log as tlog-tiles under /tlog/ to anyone, for mirrors and witnesses: the events as stored, so it publishes the bank lines' "+
+				"accounts, amounts and remarks too, their counterparties sealed (default: only finance, auditor and admin tokens)")
 		flags.BoolVar(&options.asService, "service", false,
 			"run under the Windows Service Control Manager, logging to ledger-service.log in --data (a full path); see docs/OPERATIONS.md")
 		flags.StringVar(&options.tokensFile, "tokens", os.Getenv("LEDGER_TOKENS_FILE"), "JSON file of API tokens {\"tokens\":[{\"name\",\"role\",\"token\"}]} "+
