@@ -55,14 +55,16 @@ var runRecordFile = storeCommand(cli.Spec{Name: "record", Args: 1, ArgsWanted: "
 			if err != nil {
 				return err
 			}
-			return c.recordLines(opened.App, lines, *skipInvalid, report.LinesShown{AsJSON: *asJSON})
+			return c.recordLines(opened.App.RecordLines, lines, *skipInvalid, report.LinesShown{AsJSON: *asJSON})
 		}
 	})
 
-// recordLines records numbered lines (app.Ledger.RecordLines), all or
-// nothing unless skipInvalid, and prints what became of them.
-func (c *call) recordLines(use *app.Ledger, lines []ledger.Line, skipInvalid bool, shown report.LinesShown) error {
-	recorded, err := use.RecordLines(c.Ctx, lines, app.LinesOptions{SkipInvalid: skipInvalid, DryRun: shown.DryRun})
+// recordLines records numbered lines with record (app.Ledger.RecordLines
+// for a file, ImportSheet for a sheet's rows), all or nothing unless
+// skipInvalid, and prints what became of them.
+func (c *call) recordLines(record func(context.Context, []ledger.Line, app.LinesOptions) (app.LinesReport, error), lines []ledger.Line,
+	skipInvalid bool, shown report.LinesShown) error {
+	recorded, err := record(c.Ctx, lines, app.LinesOptions{SkipInvalid: skipInvalid, DryRun: shown.DryRun})
 	return report.RecordedLinesText(c.Env.Stdout, c.Env.Stderr, recorded, err, shown)
 }
 
