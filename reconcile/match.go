@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -202,6 +203,37 @@ func matchID(rule string, lines []Line, donations []domain.MatchedDonation) stri
 	return "S-" + hex.EncodeToString(hash.Sum(nil))[:16]
 }
 
+// pairing names the lines and donations a match joins, in any order and
+// under any rule: a rejection is of the pairing, so that no other rule
+// suggests it again (a rejected reference match coming back as an
+// amount-date-name suggestion).
+func pairing(lineIDs, donationIDs []string) string {
+	lineIDs, donationIDs = slices.Clone(lineIDs), slices.Clone(donationIDs)
+	slices.Sort(lineIDs)
+	slices.Sort(donationIDs)
+	var key strings.Builder
+	for _, id := range lineIDs {
+		key.WriteString("|L" + id)
+	}
+	for _, id := range donationIDs {
+		key.WriteString("|D" + id)
+	}
+	return key.String()
+}
+
+// pairingOf is the pairing of a match's lines and donations.
+func pairingOf(lines []Line, donations []domain.MatchedDonation) string {
+	lineIDs := make([]string, len(lines))
+	for i, line := range lines {
+		lineIDs[i] = line.LineID
+	}
+	donationIDs := make([]string, len(donations))
+	for i, donation := range donations {
+		donationIDs[i] = donation.DonationID
+	}
+	return pairing(lineIDs, donationIDs)
+}
+
 type matcher struct {
 	book          *Book
 	suggestedLine map[string]bool
@@ -213,7 +245,9 @@ type matcher struct {
 	options        Options
 	lineLeft       map[string]domain.Money // line id → money not yet explained
 	donLeft        map[string]domain.Money // donation id → money not yet found in the bank
-	rejected       map[string]bool
+	// rejected holds the rejected suggestions' ids and their pairings
+	// (pairing).
+	rejected map[string]bool
 	// settled holds the day each pledge a confirmed match settles was paid
 	// (its latest line's), so that it is no longer outstanding from then.
 	settled   map[string]time.Time
@@ -312,6 +346,7 @@ func (m *matcher) applyDecisions() {
 			}
 		case domain.MatchRejected:
 			m.rejected[p.SuggestionID] = true
+			m.rejected[pairing(p.LineIDs, p.DonationIDs)] = true
 		case domain.FeeWrittenOff:
 			m.lineLeft[p.LineID] -= p.Amount
 			m.written[p.LineID] = true
@@ -397,7 +432,7 @@ func (m *matcher) open(line Line) bool { return m.lineLeft[line.LineID] > 0 && l
 func (m *matcher) suggestWhy(rule string, lines []Line, donations []domain.MatchedDonation, fee domain.Money, similarity float64,
 	automatic bool, why string) {
 	id := matchID(rule, lines, donations)
-	if m.rejected[id] {
+	if m.rejected[id] || m.rejected[pairingOf(lines, donations)] {
 		return
 	}
 	if !automatic {

@@ -253,6 +253,47 @@ func TestAnAutomaticMatchIsRejected(t *testing.T) {
 	}
 }
 
+// A rejection is of the pairing: the same line and donation are not
+// suggested again under another rule (the reference match rejected, the
+// amount, date and name still agree), until the rejection is undone.
+func TestARejectedMatchIsNotSuggestedAgainByAnotherRule(t *testing.T) {
+	b := newBooks(t)
+	event := received("D-REF-2", "general", "鄂尔多斯市某商贸有限公司", "10000.00", 6)
+	data := event.Data.(domain.DonationReceived)
+	data.BankReference = "XSQL-2022-002"
+	event.Data = data
+	b.record(event)
+	lines := []statementLine{{"2022-06-07", "202206070000001", "XSQL-2022-002", "鄂尔多斯市某商贸有限公司", "0602000100000000001", "10000.00"}}
+	if _, err := b.importData("june.csv", statementCSV(t, "0.00", lines, false), "icbc", reconcile.ImportRequest{Actor: "finance"}); err != nil {
+		t.Fatal(err)
+	}
+	_, result := b.reconcile()
+	if len(result.Matched) != 1 || result.Matched[0].Rule != reconcile.RuleReference {
+		t.Fatalf("matched: %+v", result.Matched)
+	}
+	if err := b.decide(reconcile.DecisionRequest{Action: reconcile.ActionReject, ID: result.Matched[0].ID, Reason: "参考号录错"}); err != nil {
+		t.Fatal(err)
+	}
+	book, after := b.reconcile()
+	for _, match := range append(after.Matched, after.Suggested...) {
+		for _, donation := range match.Donations {
+			if donation.DonationID == "D-REF-2" {
+				t.Fatalf("the rejected pairing came back as %s %s", match.Rule, match.ID)
+			}
+		}
+	}
+	if len(after.UnmatchedLines) != 1 || len(after.UnmatchedDonations) != 1 {
+		t.Fatalf("the line and the donation are not open: %+v", after)
+	}
+	rejection := book.Decisions[len(book.Decisions)-1]
+	if err := b.decide(reconcile.DecisionRequest{Action: reconcile.ActionUndo, ID: rejection.EventID, Reason: "参考号无误"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, again := b.reconcile(); len(again.Matched) != 1 || again.Matched[0].ID != result.Matched[0].ID {
+		t.Fatalf("after undoing the rejection: %+v", again.Matched)
+	}
+}
+
 // A match confirmed by a person is taken back by undoing its event: a
 // rejection says so.
 func TestRejectingAConfirmedMatchNamesItsEvent(t *testing.T) {
