@@ -19,7 +19,9 @@ const namedBySerial = "the bank serial is its bank reference"
 
 // namedByRemarkReference is how a line names a donation whose bank
 // reference its remark quotes.
-func namedByRemarkReference(token string) string { return "the remark quotes its bank reference " + token }
+func namedByRemarkReference(token string) string {
+	return "the remark quotes its bank reference " + token
+}
 
 // namedByRemarkID is how a line names a donation, or a pledge not
 // received, whose id its remark quotes.
