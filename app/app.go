@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -181,17 +182,65 @@ func (l *Ledger) merkleTree(ctx context.Context, size uint64) (*integrity.Tree, 
 	return l.tree, nil
 }
 
-// Record appends events atomically (ledger.Service.Record).
+// Record appends a client's events atomically (ledger.Service.Record).
+// A client may not choose a key the spreadsheet import makes
+// (ReservedKeyRule): nothing is written, and every event's problems are
+// reported, each with its place in the batch.
 func (l *Ledger) Record(ctx context.Context, events []domain.Event) ([]ledger.Result, error) {
+	var violations []domain.Violation
+	for i, event := range events {
+		if !domain.ContentKeyed(event.IdempotencyKey) {
+			continue
+		}
+		var validation *domain.ValidationError
+		if err := l.Check(event); errors.As(err, &validation) {
+			for _, violation := range validation.Violations {
+				violation.Event = i + 1
+				violations = append(violations, violation)
+			}
+		}
+	}
+	if len(violations) > 0 {
+		return nil, &domain.ValidationError{Violations: violations}
+	}
 	return l.parts.Service.Record(ctx, events)
 }
 
-// Check checks an event's stateless rules, writing nothing
-// (ledger.Service.Check): a front end that refuses a request for its own
-// reason too reports the event's other problems with it.
+// Check checks a client's event against its stateless rules, and its key
+// against the keys reserved to the spreadsheet import (ReservedKeyRule),
+// writing nothing (ledger.Service.Check): a front end that refuses a
+// request for its own reason too reports the event's other problems with
+// it.
 func (l *Ledger) Check(event domain.Event) error {
-	_, err := l.parts.Service.Check(event)
+	_, err := l.checkClient(event)
 	return err
+}
+
+// ReservedKeyRule is the rule a client's idempotency key breaks when it
+// begins domain.ContentKeyPrefix. Such a key is taken for one made from
+// the entry's content (domain.SameRetry compares it without its actor), so
+// only the spreadsheet import, which makes it from the row (package
+// sheets), may send it: a client's key under it would let another actor's
+// request be answered as the first one's entry, and lost.
+const ReservedKeyRule = "keys starting with " + domain.ContentKeyPrefix + " are made by the spreadsheet import"
+
+// checkClient is ledger.Service.Check for an event a client sent, with its
+// own key: a reserved one (ReservedKeyRule) is one more violation.
+func (l *Ledger) checkClient(event domain.Event) (ledger.Checked, error) {
+	checked, err := l.parts.Service.Check(event)
+	if !domain.ContentKeyed(event.IdempotencyKey) {
+		return checked, err
+	}
+	reserved := domain.Violation{Field: "idempotency_key", Rule: ReservedKeyRule}
+	var validation *domain.ValidationError
+	switch {
+	case errors.As(err, &validation):
+		violations := append(slices.Clone(validation.Violations), reserved)
+		return checked, &domain.ValidationError{Violations: violations}
+	case err != nil:
+		return checked, err
+	}
+	return checked, &domain.ValidationError{Violations: []domain.Violation{reserved}}
 }
 
 // Unseal opens sealed personal data, or nothing when the ledger seals

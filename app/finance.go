@@ -38,6 +38,9 @@ type Decided struct {
 	Event     domain.Event
 	Result    ledger.Result
 	ToReceive []string
+	// Receipts are those pledges' receipts, with what recording each
+	// takes.
+	Receipts []reconcile.Receipt
 }
 
 // Decide records a person's decision on the reconciliation: confirm or
@@ -59,7 +62,7 @@ func (l *Ledger) Decide(ctx context.Context, actor string, request reconcile.Dec
 	if err != nil {
 		return Decided{Event: event}, Unprefix(err)
 	}
-	return Decided{Event: event, Result: results[0], ToReceive: book.ToReceive(data)}, nil
+	return Decided{Event: event, Result: results[0], ToReceive: book.ToReceive(data), Receipts: book.Receipts(data)}, nil
 }
 
 // StatementRequest is a bank statement to import and how.

@@ -90,7 +90,25 @@ func (e *SkipError) Unwrap() error { return e.Err }
 // them (then a *SkipError). The report says what became of each line; a
 // batch refused after the try (another writer came in between) is a
 // *BatchError naming what earlier batches wrote.
+//
+// The lines are a client's (a file, a shortcut's entry): a key reserved to
+// the spreadsheet import is refused (ReservedKeyRule). A sheet's rows go
+// through ImportSheet.
 func (l *Ledger) RecordLines(ctx context.Context, lines []ledger.Line, options LinesOptions) (LinesReport, error) {
+	return l.recordLines(ctx, lines, options, l.checkClient)
+}
+
+// ImportSheet records the rows of a spreadsheet (sheets.Read) as
+// RecordLines records lines. Their keys are the ones package sheets makes
+// from each row's content (domain.ContentKeyPrefix), so a row imported
+// again by another clerk is found recorded: this is the one way in for
+// such keys, for every front end.
+func (l *Ledger) ImportSheet(ctx context.Context, rows []ledger.Line, options LinesOptions) (LinesReport, error) {
+	return l.recordLines(ctx, rows, options, l.parts.Service.Check)
+}
+
+func (l *Ledger) recordLines(ctx context.Context, lines []ledger.Line, options LinesOptions,
+	check func(domain.Event) (ledger.Checked, error)) (LinesReport, error) {
 	var report LinesReport
 	var valid []int
 	var checked []ledger.Checked
@@ -98,7 +116,7 @@ func (l *Ledger) RecordLines(ctx context.Context, lines []ledger.Line, options L
 		outcome := LineOutcome{Number: line.Number, Event: line.Event, Err: line.Err}
 		if outcome.Err == nil {
 			var event ledger.Checked
-			if event, outcome.Err = l.parts.Service.Check(line.Event); outcome.Err == nil {
+			if event, outcome.Err = check(line.Event); outcome.Err == nil {
 				valid = append(valid, len(report.Outcomes))
 				checked = append(checked, event)
 				outcome.Event = event.Event()

@@ -26,6 +26,9 @@ type Shortcut struct {
 	Actor      string `json:"actor"`
 	Key        string `json:"key"`
 	Note       string `json:"note"`
+	// DonationID is a donation's id; empty makes one (from Key, or new).
+	// A pledge's receipt carries the pledge's id.
+	DonationID string `json:"donation_id"`
 	// Amount is yuan: a donation's or allocation's amount, or what a
 	// delivery, training or service spent.
 	Amount string `json:"amount"`
@@ -95,6 +98,9 @@ func (l *Ledger) ShortcutEvent(ctx context.Context, shortcut Shortcut) (domain.E
 		if _, err := uuid.Parse(shortcut.Target); err != nil {
 			bad("target", "%q is not an event id (a UUID)", shortcut.Target)
 		}
+	}
+	if shortcut.DonationID != "" && shortcut.Kind != "donation" {
+		bad("donation_id", "is for a donation only")
 	}
 	if shortcut.ClosedPeriod != "" {
 		if shortcut.Kind != "void" {
@@ -173,7 +179,11 @@ func (s *Shortcut) payload(money domain.Money, goods []domain.GoodsItem, cityCod
 		if s.DonorName != "" || s.DonorPhone != "" {
 			personal = &domain.Personal{Donor: &domain.Person{Name: s.DonorName, Phone: s.DonorPhone}}
 		}
-		return domain.DonationReceived{DonationID: s.entityID("D"), Campaign: s.Campaign, DonorKind: s.DonorKind,
+		id := s.DonationID
+		if id == "" {
+			id = s.entityID("D")
+		}
+		return domain.DonationReceived{DonationID: id, Campaign: s.Campaign, DonorKind: s.DonorKind,
 			DonorOrg: s.DonorOrg, Form: form, Amount: money, Items: goods, BankReference: s.BankRef, Note: s.Note}, personal, nil
 	case "allocation":
 		source := s.From

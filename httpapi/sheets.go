@@ -90,7 +90,7 @@ func (s *Server) sheetImport(w http.ResponseWriter, r *http.Request, who identit
 	for i := range lines {
 		lines[i].Event.Actor = who.name
 	}
-	report, err := s.options.Ledger.RecordLines(r.Context(), lines, options)
+	report, err := s.options.Ledger.ImportSheet(r.Context(), lines, options)
 	rows := make([]sheetRow, len(report.Outcomes))
 	for i, outcome := range report.Outcomes {
 		rows[i] = sheetRow{Row: outcome.Number, Status: "valid", EventType: string(layout.Type)}

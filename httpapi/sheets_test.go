@@ -280,3 +280,30 @@ func TestSpreadsheetImportRefusesAWideSheet(t *testing.T) {
 		t.Fatalf("a refused sheet left %d events", head)
 	}
 }
+
+// A client may not choose a key the spreadsheet import makes: under
+// "sheet-client-7" another clerk's request would be answered as the first
+// one's entry and lost. POST /api/v1/events refuses it, alone or in a
+// batch, naming the field and the rule, and writes nothing; the import
+// keeps its own keys (TestSpreadsheetImportedAgainByAnother).
+func TestRecordRefusesAKeyReservedToTheSheetImport(t *testing.T) {
+	server := startTestServer(t)
+	rule := "keys starting with sheet- are made by the spreadsheet import"
+	for _, token := range []string{server.Tokens[httpapi.RoleClerk], server.Tokens[httpapi.RoleAdmin]} {
+		got := call(t, "POST", server.URL+"/api/v1/events", token, donation("sheet-client-7", "D-K-1", "5000.00"))
+		code, violations := got.errorOf(t)
+		if got.status != http.StatusBadRequest || code != "invalid" || len(violations) != 1 ||
+			violations[0]["field"] != "idempotency_key" || violations[0]["rule"] != rule {
+			t.Fatalf("a reserved key: %d %s", got.status, got.body)
+		}
+	}
+	batch := `{"events":[` + donation("k-1", "D-K-2", "1.00") + "," + donation("sheet-k-2", "D-K-3", "1.00") + `]}`
+	got := call(t, "POST", server.URL+"/api/v1/events", server.Tokens[httpapi.RoleClerk], batch)
+	if code, violations := got.errorOf(t); got.status != http.StatusBadRequest || code != "invalid" || len(violations) != 1 ||
+		violations[0]["field"] != "events[1].idempotency_key" || violations[0]["rule"] != rule {
+		t.Fatalf("a batch with a reserved key: %d %s", got.status, got.body)
+	}
+	if head := server.head(t); head != 0 {
+		t.Fatalf("%d events written under a reserved key", head)
+	}
+}

@@ -8,6 +8,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -236,6 +237,42 @@ func (b *Book) ToReceive(decision domain.Payload) []string {
 		}
 	}
 	return ids
+}
+
+// Receipt is a pledge's receipt still to record after a confirmation:
+// the donation_received that records it carries the pledge's id, campaign
+// and county, and the amount the match took from the line.
+type Receipt struct {
+	DonationID string
+	Campaign   string
+	County     string
+	Amount     domain.Money
+	// Day is the day the money arrived: the match's latest line's.
+	Day time.Time
+}
+
+// Receipts are the receipts ToReceive lists, with what recording each
+// takes, so that a front end can show the entry to record.
+func (b *Book) Receipts(decision domain.Payload) []Receipt {
+	ids := b.ToReceive(decision)
+	if len(ids) == 0 {
+		return nil
+	}
+	confirmed := decision.(domain.MatchConfirmed)
+	var day time.Time
+	for _, line := range b.Lines {
+		if slices.Contains(confirmed.LineIDs, line.LineID) && line.Date.After(day) {
+			day = line.Date
+		}
+	}
+	receipts := make([]Receipt, 0, len(ids))
+	for _, donation := range confirmed.Donations {
+		if pledge := b.Pledges[donation.DonationID]; pledge != nil && slices.Contains(ids, donation.DonationID) {
+			receipts = append(receipts, Receipt{DonationID: donation.DonationID, Campaign: pledge.Campaign, County: pledge.County,
+				Amount: donation.Amount, Day: day})
+		}
+	}
+	return receipts
 }
 
 // donorSubject is the data subject id of a donor who is a person.

@@ -58,7 +58,7 @@ func similarity(value float64) cell {
 }
 
 var headers = map[string][]string{
-	sheetMatched:     {"匹配编号 Match", "规则 Rule", "银行流水 Line", "流水号 Serial", "日期 Date", "流水金额 Line amount", "对方户名 Counterparty", "捐赠编号 Donation", "活动 Campaign", "匹配金额 Matched", "手续费 Fee", "确认事件 Decided by"},
+	sheetMatched:     {"匹配编号 Match", "规则 Rule", "银行流水 Line", "流水号 Serial", "日期 Date", "流水金额 Line amount", "对方户名 Counterparty", "捐赠编号 Donation", "活动 Campaign", "匹配金额 Matched", "手续费 Fee", "确认事件 Decided by", "原因 Why", "确认说明 Note"},
 	sheetSuggested:   {"建议编号 Suggestion", "规则 Rule", "银行流水 Line", "流水号 Serial", "日期 Date", "流水金额 Line amount", "对方户名 Counterparty", "捐赠编号 Donation", "活动 Campaign", "匹配金额 Matched", "手续费 Fee", "名称相似度 Similarity"},
 	sheetVoided:      {"匹配编号 Match", "规则 Rule", "银行流水 Line", "流水号 Serial", "日期 Date", "流水金额 Line amount", "对方户名 Counterparty", "捐赠编号 Donation", "活动 Campaign", "匹配金额 Matched", "手续费 Fee", "确认事件 Decided by", "处理 What to do"},
 	sheetLines:       {"银行流水 Line", "账户 Account", "流水号 Serial", "日期 Date", "金额 Amount", "对方户名 Counterparty", "摘要 Remark", "日志位置 Position"},
@@ -113,7 +113,8 @@ func matchRows(section string, matches []Match, last ...func(Match) cell) []row 
 // Rows lays the result out as the sheets' rows.
 func (r Result) rows() map[string][]row {
 	out := map[string][]row{}
-	out[sheetMatched] = matchRows(sheetMatched, r.Matched, func(m Match) cell { return text(m.DecidedBy) })
+	out[sheetMatched] = matchRows(sheetMatched, r.Matched, func(m Match) cell { return text(m.DecidedBy) },
+		func(m Match) cell { return text(m.Why) }, func(m Match) cell { return text(m.Note) })
 	out[sheetSuggested] = matchRows(sheetSuggested, r.Suggested, func(m Match) cell { return similarity(m.Similarity) })
 	out[sheetVoided] = matchRows(sheetVoided, r.VoidedMatches, func(m Match) cell { return text(m.DecidedBy) },
 		func(m Match) cell { return text(m.Why) })

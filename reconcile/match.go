@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -72,6 +73,8 @@ type Match struct {
 	Why string `json:"why,omitempty"`
 	// DecidedBy is the event that confirmed it, for confirmed matches.
 	DecidedBy string `json:"decided_by,omitempty"`
+	// Note is what the person who confirmed it wrote, when they did.
+	Note string `json:"note,omitempty"`
 	// ToReceive lists the pledges a confirmed match settles whose receipt
 	// is not recorded yet. The line is the money arriving; the totals
 	// count it once a donation_received with the pledge's id records it.
@@ -202,6 +205,37 @@ func matchID(rule string, lines []Line, donations []domain.MatchedDonation) stri
 	return "S-" + hex.EncodeToString(hash.Sum(nil))[:16]
 }
 
+// pairing names the lines and donations a match joins, in any order and
+// under any rule: a rejection is of the pairing, so that no other rule
+// suggests it again (a rejected reference match coming back as an
+// amount-date-name suggestion).
+func pairing(lineIDs, donationIDs []string) string {
+	lineIDs, donationIDs = slices.Clone(lineIDs), slices.Clone(donationIDs)
+	slices.Sort(lineIDs)
+	slices.Sort(donationIDs)
+	var key strings.Builder
+	for _, id := range lineIDs {
+		key.WriteString("|L" + id)
+	}
+	for _, id := range donationIDs {
+		key.WriteString("|D" + id)
+	}
+	return key.String()
+}
+
+// pairingOf is the pairing of a match's lines and donations.
+func pairingOf(lines []Line, donations []domain.MatchedDonation) string {
+	lineIDs := make([]string, len(lines))
+	for i, line := range lines {
+		lineIDs[i] = line.LineID
+	}
+	donationIDs := make([]string, len(donations))
+	for i, donation := range donations {
+		donationIDs[i] = donation.DonationID
+	}
+	return pairing(lineIDs, donationIDs)
+}
+
 type matcher struct {
 	book          *Book
 	suggestedLine map[string]bool
@@ -213,7 +247,9 @@ type matcher struct {
 	options        Options
 	lineLeft       map[string]domain.Money // line id → money not yet explained
 	donLeft        map[string]domain.Money // donation id → money not yet found in the bank
-	rejected       map[string]bool
+	// rejected holds the rejected suggestions' ids and their pairings
+	// (pairing).
+	rejected map[string]bool
 	// settled holds the day each pledge a confirmed match settles was paid
 	// (its latest line's), so that it is no longer outstanding from then.
 	settled   map[string]time.Time
@@ -288,11 +324,14 @@ func (m *matcher) applyDecisions() {
 		}
 		switch p := decision.Payload.(type) {
 		case domain.MatchConfirmed:
-			match := Match{ID: p.MatchID, Rule: p.Rule, Donations: p.Donations, Fee: p.Fee, DecidedBy: decision.EventID}
+			match := Match{ID: p.MatchID, Rule: p.Rule, Donations: p.Donations, Fee: p.Fee, DecidedBy: decision.EventID, Note: p.Note}
 			for _, id := range p.LineIDs {
 				match.Lines = append(match.Lines, lines[id])
 				m.lineLeft[id] = 0
 			}
+			// The event records the rule, not its words: they are said
+			// again from the lines and donations, as the rule said them.
+			match.Why = m.confirmedWhy(match)
 			// A refund is money going back: it explains a line, not a
 			// donation's arrival.
 			if p.Rule != RuleRefund {
@@ -312,6 +351,7 @@ func (m *matcher) applyDecisions() {
 			}
 		case domain.MatchRejected:
 			m.rejected[p.SuggestionID] = true
+			m.rejected[pairing(p.LineIDs, p.DonationIDs)] = true
 		case domain.FeeWrittenOff:
 			m.lineLeft[p.LineID] -= p.Amount
 			m.written[p.LineID] = true
@@ -382,12 +422,13 @@ func (m *matcher) settle(match *Match) {
 		}
 	}
 	if len(match.ToReceive) > 0 {
-		match.Why = ReceiptsToRecord(match.ToReceive)
+		receipts := ReceiptsToRecord(match.ToReceive)
 		for _, id := range match.ToReceive {
 			if by, ok := m.book.Voided[id]; ok {
-				match.Why += fmt.Sprintf(" (the receipt of %s recorded before was voided by event %s)", id, by)
+				receipts += fmt.Sprintf(" (the receipt of %s recorded before was voided by event %s)", id, by)
 			}
 		}
+		match.Why = joinWhy(match.Why, receipts)
 	}
 }
 
@@ -397,7 +438,7 @@ func (m *matcher) open(line Line) bool { return m.lineLeft[line.LineID] > 0 && l
 func (m *matcher) suggestWhy(rule string, lines []Line, donations []domain.MatchedDonation, fee domain.Money, similarity float64,
 	automatic bool, why string) {
 	id := matchID(rule, lines, donations)
-	if m.rejected[id] {
+	if m.rejected[id] || m.rejected[pairingOf(lines, donations)] {
 		return
 	}
 	if !automatic {
@@ -461,19 +502,16 @@ func (m *matcher) byReference() {
 		if !m.open(line) {
 			continue
 		}
-		donation, named := references[line.Serial], "the bank serial is its bank reference"
+		donation, named := references[line.Serial], namedBySerial
 		if donation == nil || m.donLeft[donation.DonationID] <= 0 {
 			donation = nil
 			for _, token := range referenceTokenPattern.FindAllString(line.Remark, -1) {
 				if candidate := references[token]; candidate != nil && m.donLeft[candidate.DonationID] > 0 {
-					donation, named = candidate, "the remark quotes its bank reference "+token
+					donation, named = candidate, namedByRemarkReference(token)
 					break
 				}
 				if candidate := ids[token]; candidate != nil && m.donLeft[candidate.DonationID] > 0 {
-					donation, named = candidate, "the remark names donation "+token
-					if !candidate.Received {
-						named = "the remark names pledge " + token
-					}
+					donation, named = candidate, namedByRemarkID(token, candidate.Received)
 					break
 				}
 			}
@@ -487,16 +525,16 @@ func (m *matcher) byReference() {
 			// A pledge is only promised: a person confirms that this is
 			// its money, and the receipt is recorded with it.
 			m.suggestWhy(RuleReference, []Line{line}, []domain.MatchedDonation{matched(donation, left)}, 0, 1, false,
-				named+", of the same amount; "+pledgeWhy)
+				joinWhy(referencePledgeWhy(named), pledgeWhy))
 		case fee == 0:
 			m.suggestWhy(RuleReference, []Line{line}, []domain.MatchedDonation{matched(donation, left)}, 0, 1, true, named)
 		case fee > 0 && fee <= m.options.FeeMax:
 			m.suggestWhy(RulePartialFee, []Line{line}, []domain.MatchedDonation{matched(donation, left)}, fee, 1, false,
-				fmt.Sprintf("%s; the line is %s yuan less than the donation's %s: a bank fee?", named, fee, left))
+				referenceFeeWhy(named, fee, left))
 		case line.Amount < left:
 			// Part of the donation: perhaps one of several transfers.
 			m.suggestWhy(RuleSplit, []Line{line}, []domain.MatchedDonation{matched(donation, line.Amount)}, 0, 1, false,
-				fmt.Sprintf("%s; the line is %s yuan of the donation's %s: one of several transfers?", named, line.Amount, left))
+				referenceSplitWhy(named, line.Amount, left))
 		}
 	}
 }
@@ -546,8 +584,7 @@ func (m *matcher) byAmountAndName() {
 		}
 		for _, donation := range best {
 			m.suggestWhy(RuleAmountName, []Line{line}, []domain.MatchedDonation{matched(donation, donation.Amount)}, 0, bestScore, false,
-				fmt.Sprintf("the same amount (%s yuan) %s, and donor names %s alike (similarity %.2f)", line.Amount,
-					daysApart(line.Date, donation.Date), similarityWords(bestScore), bestScore))
+				amountNameWhy(line, donation, bestScore))
 		}
 	}
 }
@@ -601,9 +638,7 @@ func (m *matcher) byPartialFee() {
 		for _, found := range best {
 			fee := found.donation.Amount - line.Amount
 			m.suggestWhy(RulePartialFee, []Line{line}, []domain.MatchedDonation{matched(found.donation, found.donation.Amount)},
-				fee, found.score, false, fmt.Sprintf("the line is %s yuan less than the donation's %s (at most %s is taken for a bank fee), %s, "+
-					"and donor names %s alike (similarity %.2f)", fee, found.donation.Amount, m.options.FeeMax,
-					daysApart(line.Date, found.donation.Date), similarityWords(found.score), found.score))
+				fee, found.score, false, m.nameFeeWhy(line, found.donation, fee, found.score))
 		}
 	}
 }
@@ -724,13 +759,8 @@ func (m *matcher) byCombination() {
 				for _, i := range subset {
 					lines = append(lines, g.lines[i])
 				}
-				var parts []string
-				for _, line := range lines {
-					parts = append(parts, line.Amount.String())
-				}
 				m.suggestWhy(RuleSplit, lines, []domain.MatchedDonation{matched(donation, donation.Amount)}, 0, Similarity(lines[0].Counterparty, donation.Donor), false,
-					fmt.Sprintf("%d transfers from the same donor (%s yuan) add up to %s %s yuan", len(lines), strings.Join(parts, " + "),
-						donation.DonationID, donation.Amount))
+					splitWhy(lines, donation.DonationID, donation.Amount))
 				break
 			}
 		}
@@ -744,7 +774,7 @@ func (m *matcher) byCombination() {
 					// pledge is paid whenever the donor pays it.
 					if pledge := g.donations[subset[0]]; !pledge.Received {
 						m.suggestWhy(RulePledge, []Line{line}, []domain.MatchedDonation{matched(pledge, pledge.Amount)}, 0, similarity, false,
-							fmt.Sprintf("the same donor pays %s yuan, pledge %s in full; %s", line.Amount, pledge.DonationID, pledgeWhy))
+							joinWhy(pledgePaidWhy(line, pledge.DonationID), pledgeWhy))
 						break
 					}
 					continue
@@ -755,7 +785,7 @@ func (m *matcher) byCombination() {
 					donations = append(donations, matched(g.donations[i], g.donations[i].Amount))
 					pledges = pledges || !g.donations[i].Received
 				}
-				why := fmt.Sprintf("one transfer of %s yuan from the same donor is %s", line.Amount, amounts(donations))
+				why := combinedWhy(line, donations)
 				if pledges {
 					why += "; pledges among them are promised, not recorded as received: confirming settles them; " +
 						"then record their receipts so the totals count the money"
@@ -812,7 +842,7 @@ func (m *matcher) outgoing() {
 			for _, token := range referenceTokenPattern.FindAllString(line.Remark, -1) {
 				if donation := m.book.Donations[token]; donation != nil {
 					m.suggestWhy(RuleRefund, []Line{line}, []domain.MatchedDonation{matched(donation, -line.Amount)}, 0,
-						Similarity(line.Counterparty, donation.Donor), false, "the refund's remark names donation "+token)
+						Similarity(line.Counterparty, donation.Donor), false, refundNamedWhy(token))
 					named = true
 					break
 				}
@@ -823,8 +853,7 @@ func (m *matcher) outgoing() {
 			for _, donation := range m.byAmount[-line.Amount] {
 				if similarity := Similarity(line.Counterparty, donation.Donor); similarity >= m.options.NameSimilarityMin {
 					m.suggestWhy(RuleRefund, []Line{line}, []domain.MatchedDonation{matched(donation, -line.Amount)}, 0, similarity, false,
-						fmt.Sprintf("money out with a refund remark (%s), the amount of donation %s, and names %s alike (similarity %.2f)",
-							line.Remark, donation.DonationID, similarityWords(similarity), similarity))
+						refundRemarkWhy(line, donation.DonationID, similarity))
 				}
 			}
 		case strings.Contains(remark, "手续费") || strings.Contains(remark, "费") || strings.Contains(remark, "fee"):

@@ -120,6 +120,78 @@ func TestATransferPayingOnePledgeIsSuggested(t *testing.T) {
 	}
 }
 
+// A confirmed match keeps the why its rule gave, and the confirmer's note,
+// in every format of the report; a pledge's match keeps its why once the
+// receipt is recorded, and says what to record until then.
+func TestAConfirmedMatchSaysWhy(t *testing.T) {
+	b := newBooks(t)
+	b.record(received("D-W-1", "general", "鄂尔多斯市某商贸有限公司", "10000.00", 6),
+		pledged("D-W-2", "general", "杭锦某建材有限公司", "3000.00", 1))
+	lines := []statementLine{
+		{"2022-06-07", "202206070000001", "捐款", "鄂尔多斯市某商贸有限公司", "0602000100000000001", "10000.00"},
+		{"2022-06-09", "202206090000001", "捐款", "杭锦某建材有限公司", "0602004509000033333", "3000.00"},
+	}
+	if _, err := b.importData("june.csv", statementCSV(t, "0.00", lines, false), "icbc", reconcile.ImportRequest{Actor: "finance"}); err != nil {
+		t.Fatal(err)
+	}
+	_, result := b.reconcile()
+	named, pledge := suggestionOf(t, result, reconcile.RuleAmountName), suggestionOf(t, result, reconcile.RulePledge)
+	const note = "对过回单 checked the slip"
+	if err := b.decide(reconcile.DecisionRequest{Action: reconcile.ActionConfirm, ID: named.ID, Note: note}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.decide(reconcile.DecisionRequest{Action: reconcile.ActionConfirm, ID: pledge.ID}); err != nil {
+		t.Fatal(err)
+	}
+	matchedAs := func(result reconcile.Result, id string) reconcile.Match {
+		t.Helper()
+		for _, match := range result.Matched {
+			if match.ID == id {
+				return match
+			}
+		}
+		t.Fatalf("%s is not matched: %+v", id, result.Matched)
+		return reconcile.Match{}
+	}
+	_, after := b.reconcile()
+	if confirmed := matchedAs(after, named.ID); confirmed.Why != named.Why || confirmed.Note != note || confirmed.DecidedBy == "" {
+		t.Fatalf("the confirmed match: %+v, suggested with why %q", confirmed, named.Why)
+	}
+	if paid := matchedAs(after, pledge.ID); !strings.Contains(paid.Why, "pledge D-W-2 in full") || !strings.Contains(paid.Why, "record its receipt") {
+		t.Fatalf("the confirmed pledge: %q", paid.Why)
+	}
+	for _, format := range []string{"table", "json", "csv", "xlsx"} {
+		var written bytes.Buffer
+		if err := report.WriteReconciliation(&written, after, format); err != nil {
+			t.Fatal(err)
+		}
+		content := written.String()
+		if format == "xlsx" {
+			file, err := excelize.OpenReader(&written)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := file.GetRows("已匹配 Matched")
+			if err != nil {
+				t.Fatal(err)
+			}
+			content = ""
+			for _, row := range rows {
+				content += strings.Join(row, "\t") + "\n"
+			}
+			file.Close()
+		}
+		if !strings.Contains(content, named.Why) || !strings.Contains(content, note) || !strings.Contains(content, "pledge D-W-2 in full") {
+			t.Errorf("the %s report lacks a confirmed match's why or note:\n%s", format, content)
+		}
+	}
+	b.record(received("D-W-2", "general", "杭锦某建材有限公司", "3000.00", 9))
+	_, recorded := b.reconcile()
+	if paid := matchedAs(recorded, pledge.ID); !strings.Contains(paid.Why, "pledge D-W-2 in full") || strings.Contains(paid.Why, "record its receipt") {
+		t.Fatalf("the pledge's match once its receipt is recorded: %q", paid.Why)
+	}
+}
+
 // Outstanding on a day is not received on that day, whatever was received
 // later.
 func TestPledgesAsOfADayAreNotReceivedYet(t *testing.T) {
@@ -250,6 +322,47 @@ func TestAnAutomaticMatchIsRejected(t *testing.T) {
 	err = b.decide(reconcile.DecisionRequest{Action: reconcile.ActionReject, ID: "S-0000000000000000", Reason: "x"})
 	if !errors.Is(err, domain.ErrNotFound) || !strings.Contains(err.Error(), "no suggestion or match") {
 		t.Fatalf("an unknown id: %v", err)
+	}
+}
+
+// A rejection is of the pairing: the same line and donation are not
+// suggested again under another rule (the reference match rejected, the
+// amount, date and name still agree), until the rejection is undone.
+func TestARejectedMatchIsNotSuggestedAgainByAnotherRule(t *testing.T) {
+	b := newBooks(t)
+	event := received("D-REF-2", "general", "鄂尔多斯市某商贸有限公司", "10000.00", 6)
+	data := event.Data.(domain.DonationReceived)
+	data.BankReference = "XSQL-2022-002"
+	event.Data = data
+	b.record(event)
+	lines := []statementLine{{"2022-06-07", "202206070000001", "XSQL-2022-002", "鄂尔多斯市某商贸有限公司", "0602000100000000001", "10000.00"}}
+	if _, err := b.importData("june.csv", statementCSV(t, "0.00", lines, false), "icbc", reconcile.ImportRequest{Actor: "finance"}); err != nil {
+		t.Fatal(err)
+	}
+	_, result := b.reconcile()
+	if len(result.Matched) != 1 || result.Matched[0].Rule != reconcile.RuleReference {
+		t.Fatalf("matched: %+v", result.Matched)
+	}
+	if err := b.decide(reconcile.DecisionRequest{Action: reconcile.ActionReject, ID: result.Matched[0].ID, Reason: "参考号录错"}); err != nil {
+		t.Fatal(err)
+	}
+	book, after := b.reconcile()
+	for _, match := range append(after.Matched, after.Suggested...) {
+		for _, donation := range match.Donations {
+			if donation.DonationID == "D-REF-2" {
+				t.Fatalf("the rejected pairing came back as %s %s", match.Rule, match.ID)
+			}
+		}
+	}
+	if len(after.UnmatchedLines) != 1 || len(after.UnmatchedDonations) != 1 {
+		t.Fatalf("the line and the donation are not open: %+v", after)
+	}
+	rejection := book.Decisions[len(book.Decisions)-1]
+	if err := b.decide(reconcile.DecisionRequest{Action: reconcile.ActionUndo, ID: rejection.EventID, Reason: "参考号无误"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, again := b.reconcile(); len(again.Matched) != 1 || again.Matched[0].ID != result.Matched[0].ID {
+		t.Fatalf("after undoing the rejection: %+v", again.Matched)
 	}
 }
 

@@ -75,6 +75,9 @@ func writeMatchSections(writer io.Writer, result reconcile.Result) {
 			if match.Why != "" {
 				fmt.Fprintf(writer, "      why: %s\n", match.Why)
 			}
+			if match.Note != "" {
+				fmt.Fprintf(writer, "      note: %s\n", match.Note)
+			}
 		}
 	}
 	if section(writer, "Matched to a donation voided since (已匹配但捐赠已作废: undo the match)", len(result.VoidedMatches)) {

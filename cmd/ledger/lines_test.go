@@ -79,3 +79,25 @@ func TestImportNamesTheRowARowRepeats(t *testing.T) {
 		t.Fatalf("%d events written from refused sheets", got)
 	}
 }
+
+// A key starting sheet- is made by the spreadsheet import from a row's
+// content, and is compared without its actor: a client that chose one
+// could have another clerk's entry answered as its own. `ledger record
+// FILE` and the shortcut refuse it, naming the field or flag and the rule,
+// and write nothing; the import itself keeps it (TestSpreadsheetTemplates
+// ImportAllOrNothing imports again as another clerk).
+func TestRecordRefusesAKeyReservedToTheSheetImport(t *testing.T) {
+	data := t.TempDir()
+	keyed := strings.Replace(donationLine("D-K-1"), `"actor"`, `"idempotency_key":"sheet-client-7","actor"`, 1)
+	file := filepath.Join(t.TempDir(), "entries.jsonl")
+	if err := os.WriteFile(file, []byte(keyed+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rule := "keys starting with sheet- are made by the spreadsheet import"
+	runLedger(t, "", "record", file, "--data", data).expect(t, 1, "line 1: idempotency_key: "+rule, "nothing was written")
+	runLedger(t, "", "record", "donation", "--data", data, "--county", "150626", "--amount", "1.00", "--donor-org", "某公司",
+		"--occurred-at", "2022-06-15", "--key", "sheet-client-7", "--actor", "clerk-2").expect(t, 2, "--key "+rule)
+	if got := countEvents(t, "--data", data); got != 0 {
+		t.Fatalf("%d events written under a reserved key", got)
+	}
+}

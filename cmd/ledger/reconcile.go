@@ -8,6 +8,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
@@ -163,11 +164,22 @@ func reconcileDecision(kind string) cli.RunFunc {
 				}
 				c.printRecorded(decided.Event, decided.Result)
 				if len(decided.ToReceive) > 0 {
-					c.Printf("%s\n", reconcile.ReceiptsToRecord(decided.ToReceive))
+					c.Printf("%s:\n", reconcile.ReceiptsToRecord(decided.ToReceive))
+				}
+				for _, receipt := range decided.Receipts {
+					c.Printf("  %s\n", receiptCommand(receipt))
 				}
 				return nil
 			}
 		})
+}
+
+// receiptCommand is the command that records a pledge's receipt, with
+// what the ledger knows of it; the clerk adds the donor as pledged.
+func receiptCommand(receipt reconcile.Receipt) string {
+	return fmt.Sprintf("ledger record donation --donation-id %s --campaign %s --county %s --amount %s --occurred-at %s "+
+		"(and the donor as pledged: --donor-org, or --donor-kind and --donor-name)", receipt.DonationID, receipt.Campaign, receipt.County,
+		receipt.Amount, receipt.Day.In(domain.Beijing).Format(time.DateOnly))
 }
 
 // printRecorded says where a finance decision or a period's change went.

@@ -42,8 +42,25 @@ func TestEndToEndPledgesPaidAndTheBalanceCheck(t *testing.T) {
 	if len(report.Suggested) != 1 || report.Suggested[0].Rule != "combined" || report.Suggested[0].Why == "" {
 		t.Fatalf("suggested: %+v", report.Suggested)
 	}
+	receipt := "ledger record donation --donation-id D-P5 --campaign 2022-summer-cooling --county 150600 --amount 1000.00 --occurred-at 2022-08-05"
 	runLedger(t, "", "reconcile", "confirm", report.Suggested[0].ID, "--data", data).expect(t, 0, "recorded match_confirmed",
-		"pays pledges D-P5, D-P6", "record their receipts")
+		"pays pledges D-P5, D-P6", "record their receipts", receipt,
+		"ledger record donation --donation-id D-P6 --campaign 2022-summer-cooling --county 150600 --amount 2000.00 --occurred-at 2022-08-05")
+	// The command the answer shows records the receipt: one left to record.
+	command := append(strings.Fields(strings.TrimPrefix(receipt, "ledger ")), "--donor-org", "准格尔某物流有限公司", "--data", data)
+	runLedger(t, "", command...).expect(t, 0, "recorded donation_received")
+	var after struct {
+		Matched []struct {
+			ToReceive []string `json:"to_receive"`
+		} `json:"matched"`
+	}
+	if err := json.Unmarshal([]byte(runLedger(t, "", "reconcile", "report", "--format", "json", "--data", data).stdout), &after); err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Matched) != 1 || strings.Join(after.Matched[0].ToReceive, ",") != "D-P6" {
+		t.Fatalf("after recording D-P5's receipt: %+v", after.Matched)
+	}
+	runLedger(t, "", "record", "allocation", "--donation-id", "D-P7", "--data", data).expect(t, 2, "--donation-id is for a donation only")
 	outstanding := runLedger(t, "", "pledges", "--json", "--data", data)
 	outstanding.expect(t, 0)
 	if strings.Contains(outstanding.stdout, "D-P5") || strings.Contains(outstanding.stdout, "D-P6") {

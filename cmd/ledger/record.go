@@ -55,14 +55,16 @@ var runRecordFile = storeCommand(cli.Spec{Name: "record", Args: 1, ArgsWanted: "
 			if err != nil {
 				return err
 			}
-			return c.recordLines(opened.App, lines, *skipInvalid, report.LinesShown{AsJSON: *asJSON})
+			return c.recordLines(opened.App.RecordLines, lines, *skipInvalid, report.LinesShown{AsJSON: *asJSON})
 		}
 	})
 
-// recordLines records numbered lines (app.Ledger.RecordLines), all or
-// nothing unless skipInvalid, and prints what became of them.
-func (c *call) recordLines(use *app.Ledger, lines []ledger.Line, skipInvalid bool, shown report.LinesShown) error {
-	recorded, err := use.RecordLines(c.Ctx, lines, app.LinesOptions{SkipInvalid: skipInvalid, DryRun: shown.DryRun})
+// recordLines records numbered lines with record (app.Ledger.RecordLines
+// for a file, ImportSheet for a sheet's rows), all or nothing unless
+// skipInvalid, and prints what became of them.
+func (c *call) recordLines(record func(context.Context, []ledger.Line, app.LinesOptions) (app.LinesReport, error), lines []ledger.Line,
+	skipInvalid bool, shown report.LinesShown) error {
+	recorded, err := record(c.Ctx, lines, app.LinesOptions{SkipInvalid: skipInvalid, DryRun: shown.DryRun})
 	return report.RecordedLinesText(c.Env.Stdout, c.Env.Stderr, recorded, err, shown)
 }
 
@@ -80,7 +82,7 @@ var shortcutFlagNames = map[string]string{"amount": "--amount", "items": "--item
 	"site": "--site", "site.kind": "--site-kind", "site.name": "--site", "topic": "--topic", "title": "--title", "format": "--format",
 	"participants": "--participants", "duration_minutes": "--minutes", "venue": "--venue", "data.kind": "--kind", "count": "--count",
 	"person_times": "--person-times", "target_event_id": "--target", "reason": "--reason",
-	"closed_period": "--closed-period"}
+	"closed_period": "--closed-period", "donation_id": "--donation-id"}
 
 // registerShortcut binds the flags of `ledger record KIND` to the entry's
 // fields.
@@ -93,6 +95,7 @@ func registerShortcut(flags *flag.FlagSet, s *app.Shortcut) {
 	flags.StringVar(&s.Note, "note", "", "free note")
 	flags.StringVar(&s.Amount, "amount", "", "amount in yuan, e.g. 5000.00 (donation, allocation); spent or cost for delivery, training, service")
 	flags.StringVar(&s.Items, "items", "", "goods as item:quantity:value-yuan, comma separated (donation of goods, delivery)")
+	flags.StringVar(&s.DonationID, "donation-id", "", "donation: its id, e.g. a pledge's when recording its receipt (default: made from --key, or new)")
 	flags.StringVar(&s.DonorKind, "donor-kind", "enterprise", "donation: enterprise, organisation, union-allocation or individual")
 	flags.StringVar(&s.DonorOrg, "donor-org", "", "donation: the donating organisation's name")
 	flags.StringVar(&s.DonorName, "donor-name", "", "donation by an individual: name (personal data, erasable)")
