@@ -266,6 +266,54 @@ func TestClosedMonthRefusesChangesThatLandInIt(t *testing.T) {
 	record(t, service, correction)
 }
 
+// A change dated in one closed month cannot land in another closed month:
+// naming either month leaves the other's rule broken, and only a change
+// dated in an open month lands, named, in its target's closed month.
+func TestChangeDatedInOneClosedMonthCannotLandInAnother(t *testing.T) {
+	service, store := newLedger(t)
+	donation := eventstoretest.Donation("general", "150626", "D-1", 100000)
+	donation.OccurredAt = time.Date(2022, 5, 20, 10, 0, 0, 0, domain.Beijing)
+	target := record(t, service, donation)[0].EventID.String()
+	for _, month := range []string{"2022-05", "2022-06"} {
+		record(t, service, domain.Event{Type: domain.TypePeriodClosed, County: "150600", OccurredAt: eventstoretest.Clock(), Actor: "finance",
+			Data: domain.PeriodClosed{Month: month}})
+	}
+	datedInJune := void("general", "150626", target)
+	datedInJune.OccurredAt = time.Date(2022, 6, 25, 10, 0, 0, 0, domain.Beijing)
+	// Unnamed, its own date is refused; naming May, its own date (June)
+	// is still refused; naming June, its target's month (May) is.
+	for named, field := range map[string]string{"": "occurred_at", "2022-05": "occurred_at", "2022-06": "data.closed_period"} {
+		change := datedInJune
+		change.Data = domain.EntryVoided{Campaign: "general", TargetEventID: target, Reason: "录入错误", ClosedPeriod: named}
+		err := refused(t, service, store, domain.ErrRejected, change)
+		if !strings.Contains(err.Error(), field) {
+			t.Fatalf("a void dated in June of May's entry, closed_period %q: err = %v, want it to name %s", named, err, field)
+		}
+	}
+	datedToday := void("general", "150626", target)
+	datedToday.Data = domain.EntryVoided{Campaign: "general", TargetEventID: target, Reason: "录入错误", ClosedPeriod: "2022-05"}
+	record(t, service, datedToday)
+}
+
+// June closes at 00:00 on 1 July Beijing time (16:00 UTC on 30 June), not
+// a second before.
+func TestMonthClosesAtBeijingMidnight(t *testing.T) {
+	_, store := newLedger(t)
+	closing := func(at time.Time) domain.Event {
+		return domain.Event{Type: domain.TypePeriodClosed, County: "150600", OccurredAt: at, Actor: "finance",
+			Data: domain.PeriodClosed{Month: "2022-06"}}
+	}
+	before := time.Date(2022, 6, 30, 15, 59, 59, 0, time.UTC)
+	early := ledger.New(store, ledger.Options{Clock: func() time.Time { return before }})
+	err := refused(t, early, store, domain.ErrRejected, closing(before))
+	if !strings.Contains(err.Error(), "data.month") || !strings.Contains(err.Error(), "2022-06 has not ended yet") {
+		t.Fatalf("closing June at 23:59:59 Beijing: err = %v, want it to name the month and the rule", err)
+	}
+	midnight := time.Date(2022, 6, 30, 16, 0, 0, 0, time.UTC)
+	onTime := ledger.New(store, ledger.Options{Clock: func() time.Time { return midnight }})
+	record(t, onTime, closing(midnight))
+}
+
 // A month can be closed once it has ended (Beijing time), not before.
 func TestOnlyAnEndedMonthCloses(t *testing.T) {
 	service, store := newLedger(t) // its clock: 2022-07-01 09:00 Beijing

@@ -21,8 +21,9 @@ var benchTraceCounties = []string{"150602", "150603", "150621", "150622", "15062
 // benchTraceEvent is event n of one campaign shaped as the federation
 // runs one: money received at the city level and by the counties,
 // allocations from the city to the counties, and spending in the
-// counties, one in four naming the donation received four events
-// before it (in the same county).
+// counties (events 3 to 7 of every eight), one in five of them (event
+// 5) naming the donation received four events before it (in the same
+// county).
 func benchTraceEvent(n int) domain.Event {
 	county := benchTraceCounties[(n/8)%len(benchTraceCounties)]
 	event := domain.Event{ID: uuid.New(), County: county, Aggregate: domain.AggregateRef{Kind: domain.AggregateCampaign, ID: "main"}}

@@ -264,6 +264,44 @@ func TestFlowEntryIsCompact(t *testing.T) {
 	}
 }
 
+// potBytes is what the pots hold for their entries, by the lengths of
+// their slices (spare capacity aside): each entry's slots, and for each
+// slot its entry's number and its sum tree node.
+func potBytes(l *potLinks) int {
+	bytes := len(l.slots) * int(unsafe.Sizeof(entrySlots{}))
+	for _, line := range l.pots {
+		bytes += (len(line.givers) + len(line.takers)) * int(unsafe.Sizeof(int32(0)))
+		bytes += (len(line.money.nodes) + len(line.claims.nodes)) * int(unsafe.Sizeof(domain.Money(0)))
+	}
+	return bytes
+}
+
+// The pots cost an entry of one slot (a donation, a spending) 28 bytes and
+// an allocation, with two, 40: 12 and 24 more than the 16 bytes of the two
+// trees' nodes an entry took before them (docs/BENCHMARKS.md, "Traces
+// through the county pots").
+func TestPotsBytesPerEntry(t *testing.T) {
+	var entries flowEntries
+	links := newPotLinks()
+	for _, test := range []struct {
+		payload domain.Payload
+		bytes   int
+	}{
+		{domain.DonationReceived{DonationID: "D-1", Form: domain.FormMoney, Amount: 100}, 28},
+		{domain.FundsAllocated{AllocationID: "A-1", FromCounty: "150626", ToCounty: "150625", Amount: 100}, 40},
+		{domain.SuppliesDelivered{DeliveryID: "V-1", Spent: 100}, 28},
+	} {
+		entry := flowEntry{position: uint64(len(entries) + 1), kindCode: flowKind(slices.Index(flowKinds[:], test.payload.EventType()))}
+		entry.set(test.payload, "150626")
+		entries = append(entries, entry)
+		before := potBytes(&links)
+		links.place(entries, len(entries)-1)
+		if got := potBytes(&links) - before; got != test.bytes {
+			t.Errorf("%s: the pots hold %d bytes more for it, want %d", test.payload.EventType(), got, test.bytes)
+		}
+	}
+}
+
 // traceForBench traces id from the index's pots, for BenchmarkIndexTrace.
 func traceForBench(x *Index, campaign *campaignEntries, id string) {
 	if _, _, err := x.traceOne(campaign, id); err != nil {

@@ -238,6 +238,30 @@ func TestOldSealsStillVerify(t *testing.T) {
 	}
 }
 
+// TestOldPagesDoNotBindAGroupToItsFigures pins a known limit the README
+// states: a version 1 or 2 page names its groups only by catalog names,
+// so its groups are compared by their figures as a whole, and two groups'
+// figures swapped still pass. A change that binds them fails here, and
+// must update the README with it.
+func TestOldPagesDoNotBindAGroupToItsFigures(t *testing.T) {
+	page, err := os.ReadFile(filepath.Join("testdata", "printed-v2-zh.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rows = `<tr><td>建筑工</td><td class="num">120</td></tr><tr><td>环卫工</td><td class="num">60</td></tr>`
+	const swapped = `<tr><td>建筑工</td><td class="num">60</td></tr><tr><td>环卫工</td><td class="num">120</td></tr>`
+	if strings.Count(string(page), rows) != 1 {
+		t.Fatalf("printed-v2-zh.html does not print the groups' rows once as %s", rows)
+	}
+	printed, err := report.ReadPrinted([]byte(strings.Replace(string(page), rows, swapped, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := report.CheckPrinted(everyTableMonth(), printed); err != nil {
+		t.Fatalf("a version 2 page with two groups' figures swapped: %v; the README says it passes", err)
+	}
+}
+
 // TestCatalogNamesAreNotCompared: the names a page prints from the
 // catalog (a group's) and the time its checkpoint was signed are not
 // figures of the log: a page printed under a catalog that named a group

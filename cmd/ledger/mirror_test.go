@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -74,6 +75,35 @@ func totalsFigures(t *testing.T, content []byte) string {
 	return string(figures)
 }
 
+// checkPrivateTree checks that dir and every folder in it are mode 0700
+// and every file in it 0600.
+func checkPrivateTree(t *testing.T, dir string) {
+	t.Helper()
+	files := 0
+	err := filepath.WalkDir(dir, func(path string, entry fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := entry.Info()
+		if err != nil {
+			return err
+		}
+		want := os.FileMode(0o600)
+		if entry.IsDir() {
+			want = 0o700
+		} else {
+			files++
+		}
+		if info.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", path, info.Mode().Perm(), want)
+		}
+		return nil
+	})
+	if err != nil || files == 0 {
+		t.Fatalf("walking the mirror %s: %v (%d files)", dir, err, files)
+	}
+}
+
 // An auditor mirrors the demo ledger from `ledger serve` and gets the
 // server's totals offline; the mirror verifies with the ledger's own
 // verification and checks the printed report. As the log grows the
@@ -110,6 +140,15 @@ func TestEndToEndMirror(t *testing.T) {
 		!strings.Contains(again.String(), "keeps 121 entries (before: 121)") {
 		t.Fatalf("mirror with LEDGER_TLOG_TOKEN: exit %d\n%s", code, again.String())
 	}
+	// A mirror made afresh with the token from the environment alone is
+	// private too (docs/AUDIT.md): its folders 0700, its files 0600.
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	again.Reset()
+	if code := run(context.Background(), env, []string{"mirror", served.httpURL + "/tlog/", fresh, "--key", keyFile}); code != 0 ||
+		!strings.Contains(again.String(), "keeps 121 entries (before: 0)") {
+		t.Fatalf("a fresh mirror with LEDGER_TLOG_TOKEN: exit %d\n%s", code, again.String())
+	}
+	checkPrivateTree(t, fresh)
 	fromServer, err := served.get("/api/v1/totals")
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
 )
@@ -222,6 +223,34 @@ func TestWatcherReadsLiveTotalsOnly(t *testing.T) {
 	}
 	if _, err := js.Stream(short(), "LEDGER"); err == nil {
 		t.Fatal("watcher read the log's stream")
+	}
+	// The checkpoints, both the projections' bucket and the signed
+	// checkpoints' stream, exist (the runtime wrote them) and are not the
+	// watcher's to read.
+	checkpoints, err := natsjs.OpenCheckpoints(ctx, runtime, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkpoints.Save(ctx, eventstore.Checkpoint{Name: "totals", Version: 1, Position: 1, SavedAt: time.Now(), State: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	signed, err := natsjs.OpenSignedCheckpoints(ctx, runtime, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := signed.Append(ctx, []byte(`{"position":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.KeyValue(short(), natsjs.CheckpointBucket); err == nil {
+		t.Fatal("watcher opened the projections' checkpoints")
+	}
+	if _, err := js.Stream(short(), natsjs.SignedCheckpointStream); err == nil {
+		t.Fatal("watcher read the signed checkpoints' stream")
+	}
+	for _, subject := range []string{"$JS.API.DIRECT.GET.KV_" + natsjs.CheckpointBucket, "$JS.API.STREAM.MSG.GET." + natsjs.SignedCheckpointStream} {
+		if reply, err := watcher.RequestWithContext(short(), subject, []byte(`{"seq":1}`)); err == nil {
+			t.Fatalf("watcher's request on %s answered: %s", subject, reply.Data)
+		}
 	}
 	// Subscribing to the log's subjects or the ledger's replies is refused
 	// by the server.
@@ -562,5 +591,26 @@ func TestWatcherConsumersDoNotStay(t *testing.T) {
 	}
 	if seen != 1 {
 		t.Fatalf("%d consumers on the live totals, want the one durable", seen)
+	}
+	// The watcher may delete a consumer of the live totals' stream whose
+	// name it knows, a dashboard's `kv watch` too (docs/OPERATIONS.md says
+	// so); a consumer of any other stream it may not.
+	if _, err := operatorJS.CreateOrUpdateConsumer(ctx, natsjs.LiveTotalsStream, jetstream.ConsumerConfig{Durable: "dashboard"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := operatorJS.CreateOrUpdateConsumer(ctx, "LEDGER", jetstream.ConsumerConfig{Durable: "reader"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := js.DeleteConsumer(short(), natsjs.LiveTotalsStream, "dashboard"); err != nil {
+		t.Fatalf("the watcher could not delete a consumer of the live totals: %v", err)
+	}
+	if _, err := stream.Consumer(ctx, "dashboard"); !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		t.Fatalf("the dashboard's consumer after the watcher deleted it: %v", err)
+	}
+	if err := js.DeleteConsumer(short(), "LEDGER", "reader"); err == nil {
+		t.Fatal("the watcher deleted a consumer of the log")
+	}
+	if _, err := operatorJS.Consumer(ctx, "LEDGER", "reader"); err != nil {
+		t.Fatalf("the log's consumer after the watcher's attempt: %v", err)
 	}
 }

@@ -137,9 +137,9 @@ func TestStatementOfOneHugeSharedStringIsRefusedInBoundedMemory(t *testing.T) {
 }
 
 // A large real statement, 20,000 lines each with a remark and a
-// counterparty of its own (a 13 MiB sheet of inline strings as excelize's
-// stream writer writes it; a bank's export of 10,000 lines has shared
-// strings of a few MiB), is within xlsxPartBytesMax and imports whole.
+// counterparty of its own (a sheet of inline strings as excelize's stream
+// writer writes it, of about 13 MiB as the README says: between 12 and
+// 14), is within xlsxPartBytesMax and imports whole.
 func TestLargeRealStatementImports(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 20,000 lines")
@@ -178,6 +178,12 @@ func TestLargeRealStatementImports(t *testing.T) {
 	}
 	for _, file := range archive.File {
 		t.Logf("%s: %d KiB", file.Name, file.UncompressedSize64>>10)
+		if size := file.UncompressedSize64; file.Name == "xl/worksheets/sheet1.xml" && (size < 12<<20 || size > 14<<20) {
+			t.Fatalf("the sheet of %d lines unpacks to %d KiB, want about 13 MiB (12 to 14)", lines, size>>10)
+		}
+		if size := file.UncompressedSize64; size > 32<<20 {
+			t.Fatalf("%s unpacks to %d KiB, more than a part may (32 MiB)", file.Name, size>>10)
+		}
 	}
 	s, err := statement.ParseXLSX(out.Bytes(), "generic")
 	if err != nil || len(s.Lines) != lines {
