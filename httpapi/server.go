@@ -329,6 +329,10 @@ func (s *Server) toAPIError(r *http.Request, err error) *apiError {
 	case errors.Is(err, app.ErrReconciliationOnly):
 		// Said as the listing says it of bank accounts' event types.
 		return &apiError{status: http.StatusForbidden, code: "forbidden", message: err.Error() + ": finance, auditors and admins read them"}
+	case errors.Is(err, projections.ErrFlowTooLarge):
+		// A trace the ledger bounds (projections' flowHopsMax and
+		// flowStepsMax): the money is there, but too long a path to follow.
+		return &apiError{status: http.StatusUnprocessableEntity, code: "too_large", message: err.Error()}
 	case errors.Is(err, app.ErrPersonalDataGrant):
 		return &apiError{status: http.StatusForbidden, code: "forbidden", message: err.Error() + unwritten(r)}
 	case errors.Is(err, domain.ErrIdempotencyKeyReused):
