@@ -109,11 +109,10 @@ var figureColumns = []struct {
 // group, goods delivered (quantity and value), services by kind, every
 // cell of the voids and corrections (their reasons too), the report's
 // month and the checkpoint the footer names (its size, root and signer).
-// Not compared: the time that checkpoint was signed, since the log may
-// hold several checkpoints of one size and verify-report takes the
-// newest; the chart's axis ticks, a scale drawn from the figures' range;
-// and the names of regions, groups, items and units, which come from the
-// catalog rather than the log (the cells' keys carry the codes they name).
+// verify-report compares a page sealed as version 3 whole (checkPage);
+// these keys name the figure an error is about. The time the checkpoint
+// was signed is printed outside them, since the log may hold several
+// checkpoints of one size and verify-report takes the newest.
 func PrintedFigures(report *app.MonthReport, lang string) map[string]string {
 	figures := regionAndTrendFigures(report)
 	for _, row := range report.Trend {
@@ -447,8 +446,9 @@ type paperData struct {
 // services by kind, the month's voids and corrections with their reasons,
 // and a footer binding the page to the signed log, with the seal as text,
 // in a QR code and in a <meta> element. Every figure it prints from the
-// log is in a cell whose data-key names it (PrintedFigures), for
-// verify-report to read back and compare.
+// log is in a cell whose data-key names it (PrintedFigures). It prints the
+// same bytes for the same report, catalog and language: verify-report
+// prints a page sealed as version 3 again and compares the two.
 func Paper(out io.Writer, report *app.MonthReport, catalog *domain.Catalog, lang string) error {
 	text, ok := paperTexts[lang]
 	if !ok {
@@ -519,9 +519,10 @@ func bindingHTML(format string, figures map[string]string) template.HTML {
 	for _, column := range []string{"size", "root", "origin"} {
 		cells = append(cells, `<span data-key="footer/checkpoint/`+column+`">`+template.HTMLEscapeString(figures[column])+`</span>`)
 	}
-	// The time is not bound: the log may hold several checkpoints of the
+	// The time has no cell: the log may hold several checkpoints of the
 	// report's size, signed at different times, and verify-report
-	// recomputes the report under the newest of them.
+	// recomputes the report under the newest of them, so the page may
+	// print any well-formed time there (checkPage).
 	cells = append(cells, template.HTMLEscapeString(figures["time"]))
 	// The format is one of paperTexts' constants and every figure is
 	// escaped above, so the sentence is safe HTML.

@@ -85,6 +85,8 @@ func TestPrintedPageIsComparedWhole(t *testing.T) {
 			`the table "本月作废与更正", after row 2: the page prints a row the log's report does not have, "150 | entry_voided",`},
 		{"1. a group row without a key", `60</td></tr></tbody>`, `60</td></tr><tr><td data-label="groups/fire">消防员</td><td class="num">500</td></tr></tbody>`,
 			`the table "受益群体", after row 2: the page prints a row the log's report does not have, "消防员 | 500"`},
+		{"a row left out", `<tr><td data-label="groups/sanitation-workers">环卫工</td><td class="num" data-key="groups/sanitation-workers/people">60</td></tr>`, ``,
+			`the table "受益群体", row 2: the page prints </tbody> where the log's report prints one more row, "环卫工 | 60",`},
 		{"2. region names swapped", `">乌审旗 Uxin</th><td class="num" data-key="150626/received">200,000.00</td>`,
 			`">伊金霍洛旗 Ejin Horo</th><td class="num" data-key="150626/received">200,000.00</td>`,
 			`the table of regions, row 1, column "地区": region 150626 is printed as "伊金霍洛旗 Ejin Horo"; the catalog now names it "乌审旗 Uxin"`},
