@@ -111,6 +111,8 @@ func TestPrintedPageIsComparedWhole(t *testing.T) {
 		{"5. the genuine cell in a comment", genuine, "<!-- " + genuine + " -->" + forged,
 			`the table of regions, row 3 "合计", column "收到捐款": the page prints a comment, "<!-- <td class=\"num\" data-key=\"all/received\">500,000.00</td> -->"`},
 		{"5. a cell written otherwise", genuine, forged, "regions/合计 received: printed 900,000.00, the log says 500,000.00 (cell all/received)"},
+		{"a text written otherwise", `<td data-key="changes/12/reason">typed twice</td>`, `<td data-key="changes/12/reason">typed tw&#105;ce</td>`,
+			`the table "本月作废与更正", row 1 "12", column "原因": the page prints the text written as "typed tw&#105;ce" where the log's report prints it as "typed twice"`},
 		{"a comment anywhere", "</footer>", "</footer><!-- 以上数字已核对 -->", `after the footer: the page prints a comment, "<!-- 以上数字已核对 -->"`},
 		{"another seal's QR code", qrOf(t, zh), otherQR, `the footer: the page prints "<img src=`},
 	})
