@@ -97,7 +97,8 @@ const (
 )
 
 // ReportSealEvery is the seal version whose page binds every figure it
-// prints; VerifyPrinted checks such a page cell by cell.
+// prints; report.VerifyPrinted compares such a page whole with the page
+// printed again from the recomputed report.
 const ReportSealEvery = reportSealEvery
 
 // Report is the monthly report, bound to the newest signed checkpoint (or

@@ -109,11 +109,10 @@ var figureColumns = []struct {
 // group, goods delivered (quantity and value), services by kind, every
 // cell of the voids and corrections (their reasons too), the report's
 // month and the checkpoint the footer names (its size, root and signer).
-// Not compared: the time that checkpoint was signed, since the log may
-// hold several checkpoints of one size and verify-report takes the
-// newest; the chart's axis ticks, a scale drawn from the figures' range;
-// and the names of regions, groups, items and units, which come from the
-// catalog rather than the log (the cells' keys carry the codes they name).
+// verify-report compares a page sealed as version 3 whole (checkPage);
+// these keys name the figure an error is about. The time the checkpoint
+// was signed is printed outside them, since the log may hold several
+// checkpoints of one size and verify-report takes the newest.
 func PrintedFigures(report *app.MonthReport, lang string) map[string]string {
 	figures := regionAndTrendFigures(report)
 	for _, row := range report.Trend {
@@ -219,6 +218,9 @@ type Printed struct {
 	Labels map[string]string
 	// legacy are the unkeyed tables of a page sealed before version 3.
 	legacy legacyTables
+	// page is the page as read, which a page sealed as version 3 is
+	// compared by whole (checkPage).
+	page []byte
 }
 
 // Limits on a page verify-report reads, so a file that is not a report
@@ -256,7 +258,7 @@ func ReadPrinted(page []byte) (Printed, error) {
 	if match == nil {
 		return Printed{}, fmt.Errorf("no report seal in the page: %w", app.ErrReportMismatch)
 	}
-	printed := Printed{Seal: html.UnescapeString(string(match[1])), Figures: map[string]string{}, Labels: map[string]string{}}
+	printed := Printed{Seal: html.UnescapeString(string(match[1])), Figures: map[string]string{}, Labels: map[string]string{}, page: page}
 	if lang := langInHTML.FindSubmatch(page); lang != nil {
 		for code, text := range paperTexts {
 			if text.Lang == string(lang[1]) {
@@ -359,26 +361,28 @@ func figureName(key string, labels map[string]string) string {
 	return table + "/" + row + " " + column
 }
 
-// CheckPrinted compares the figures a page prints with those the signed
-// log gives for its report; the first that differs, in the page's order,
-// is named (a *PrintedMismatchError). A page sealed as version 3 must
-// print every figure PrintedFigures lists, and its footer the seal it
-// carries; one sealed as version 1 or 2 is checked in its keyed region
-// table and trend as it was then, and in its unkeyed tables by their
-// layout (checkLegacy).
-func CheckPrinted(report *app.MonthReport, printed Printed) error {
+// CheckPrinted compares a printed page with the report the signed log
+// gives for it, and names the first difference. A page sealed as version
+// 3 is compared whole with the page Paper prints of that report in the
+// page's language under catalog (checkPage): every tag, attribute, text
+// and comment, so a figure is named by its cell (a *PrintedMismatchError),
+// a name the catalog now gives otherwise by what it names (a
+// *NameMismatchError) and anything else by its table, row and column (a
+// *PageMismatchError). One sealed as version 1 or 2 is checked as it was
+// then: in its keyed region table and trend, and in its unkeyed tables by
+// their layout (checkLegacy); catalog is not used for it.
+func CheckPrinted(report *app.MonthReport, catalog *domain.Catalog, printed Printed) error {
 	seal, err := app.ParseReportSeal(printed.Seal)
 	if err != nil {
 		return err
 	}
-	want := regionAndTrendFigures(report)
 	if seal.Version >= app.ReportSealEvery {
 		if _, ok := paperTexts[printed.Lang]; !ok {
 			return fmt.Errorf("the page names no language a report is printed in (zh or en): %w", app.ErrReportMismatch)
 		}
-		want = PrintedFigures(report, printed.Lang)
-		want["footer/seal/text"] = printed.Seal
+		return checkPage(report, catalog, printed)
 	}
+	want := regionAndTrendFigures(report)
 	for _, key := range printed.Order {
 		logged, ok := want[key]
 		if text := printed.Figures[key]; !ok || text != logged {
@@ -395,10 +399,7 @@ func CheckPrinted(report *app.MonthReport, printed Printed) error {
 			return &PrintedMismatchError{Key: key, Name: figureName(key, printed.Labels), Logged: want[key], Missing: true}
 		}
 	}
-	if seal.Version < app.ReportSealEvery {
-		return checkLegacy(report, printed.legacy)
-	}
-	return nil
+	return checkLegacy(report, printed.legacy)
 }
 
 type paperCell struct{ Key, Text string }
@@ -445,8 +446,9 @@ type paperData struct {
 // services by kind, the month's voids and corrections with their reasons,
 // and a footer binding the page to the signed log, with the seal as text,
 // in a QR code and in a <meta> element. Every figure it prints from the
-// log is in a cell whose data-key names it (PrintedFigures), for
-// verify-report to read back and compare.
+// log is in a cell whose data-key names it (PrintedFigures). It prints the
+// same bytes for the same report, catalog and language: verify-report
+// prints a page sealed as version 3 again and compares the two.
 func Paper(out io.Writer, report *app.MonthReport, catalog *domain.Catalog, lang string) error {
 	text, ok := paperTexts[lang]
 	if !ok {
@@ -517,9 +519,10 @@ func bindingHTML(format string, figures map[string]string) template.HTML {
 	for _, column := range []string{"size", "root", "origin"} {
 		cells = append(cells, `<span data-key="footer/checkpoint/`+column+`">`+template.HTMLEscapeString(figures[column])+`</span>`)
 	}
-	// The time is not bound: the log may hold several checkpoints of the
+	// The time has no cell: the log may hold several checkpoints of the
 	// report's size, signed at different times, and verify-report
-	// recomputes the report under the newest of them.
+	// recomputes the report under the newest of them, so the page may
+	// print any well-formed time there (checkPage).
 	cells = append(cells, template.HTMLEscapeString(figures["time"]))
 	// The format is one of paperTexts' constants and every figure is
 	// escaped above, so the sentence is safe HTML.
@@ -551,8 +554,20 @@ func countLines(table string, counts map[string]int64, name func(string) string)
 	for code, count := range counts {
 		lines = append(lines, paperLine{Key: table + "/" + code, Label: name(code), Count: Count(count)})
 	}
-	sort.Slice(lines, func(i, j int) bool { return lines[i].Label < lines[j].Label })
+	sortLines(lines)
 	return lines
+}
+
+// sortLines orders a table's rows by name, and rows of one name by code,
+// so the same report always prints the same page: verify-report prints
+// it again and compares the two.
+func sortLines(lines []paperLine) {
+	sort.Slice(lines, func(i, j int) bool {
+		if lines[i].Label != lines[j].Label {
+			return lines[i].Label < lines[j].Label
+		}
+		return lines[i].Key < lines[j].Key
+	})
 }
 
 func goodsLines(goods map[string]projections.ItemFigures, catalog *domain.Catalog, lang string) []paperLine {
@@ -569,7 +584,7 @@ func goodsLines(goods map[string]projections.ItemFigures, catalog *domain.Catalo
 		}
 		lines = append(lines, paperLine{Key: "goods/" + code, Label: name, Count: Count(figures.Quantity), Unit: unit, Extra: Yuan(figures.Value)})
 	}
-	sort.Slice(lines, func(i, j int) bool { return lines[i].Label < lines[j].Label })
+	sortLines(lines)
 	return lines
 }
 

@@ -39,11 +39,14 @@ func TestPrintedReportReadsBack(t *testing.T) {
 	if len(printed.Figures) == 0 || printed.Figures["150626/received"] != report.PrintedFigures(monthly, "en")["150626/received"] {
 		t.Fatalf("printed figures %v", printed.Figures)
 	}
-	if err := report.CheckPrinted(monthly, printed); err != nil {
+	if err := report.CheckPrinted(monthly, domain.DefaultCatalog(), printed); err != nil {
 		t.Fatalf("the page as printed: %v", err)
 	}
-	printed.Figures["150626/received"] = "99,999.00"
-	if err := report.CheckPrinted(monthly, printed); !errors.Is(err, app.ErrReportMismatch) || !strings.Contains(err.Error(), "150626/received") {
+	edited, err := report.ReadPrinted([]byte(strings.Replace(page.String(), `data-key="150626/received">1,234.56<`, `data-key="150626/received">99,999.00<`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := report.CheckPrinted(monthly, domain.DefaultCatalog(), edited); !errors.Is(err, app.ErrReportMismatch) || !strings.Contains(err.Error(), "150626/received") {
 		t.Fatalf("a changed figure: %v", err)
 	}
 	if _, err := report.ReadPrinted([]byte("<html>no seal</html>")); !errors.Is(err, app.ErrReportMismatch) {
@@ -155,11 +158,11 @@ func TestCampaignReportDrawsItsTrend(t *testing.T) {
 	if figures := printed.Figures; figures["chart/trend/2022-06/received"] != "40000000" || figures["trend/2022-07/spent"] != "80,000.50" || figures["trend/2022-06/reached"] != "1200" {
 		t.Fatalf("the printed trend figures: %v", figures)
 	}
-	if err := report.CheckPrinted(monthly, printed); err != nil {
+	if err := report.CheckPrinted(monthly, domain.DefaultCatalog(), printed); err != nil {
 		t.Fatalf("the page as printed: %v", err)
 	}
 	edited := strings.Replace(html, `data-fen="40000000"`, `data-fen="50000000"`, 1)
-	if printed, _ := report.ReadPrinted([]byte(edited)); report.CheckPrinted(monthly, printed) == nil {
+	if printed, _ := report.ReadPrinted([]byte(edited)); report.CheckPrinted(monthly, domain.DefaultCatalog(), printed) == nil {
 		t.Fatalf("a chart whose June bar was edited is accepted")
 	}
 

@@ -53,3 +53,49 @@ func TestEverySealsQRCodeReadsBack(t *testing.T) {
 		}
 	}
 }
+
+// The QR code Paper draws for a seal is the same every time, whatever
+// level it falls back to, so a page printed again draws the page's own
+// picture; a picture compressed otherwise passes as the same, another
+// seal's does not.
+func TestQRCodeIsTheSameForTheSameSeal(t *testing.T) {
+	previous := ""
+	for range qrSealsTried / 10 {
+		root := make([]byte, 32)
+		if _, err := rand.Read(root); err != nil {
+			t.Fatal(err)
+		}
+		seal := "ledger-report/3 month=2022-06 county= campaign= size=122 root=" + base64.StdEncoding.EncodeToString(root) + " figures=00"
+		first, err := qrDataURL(seal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := qrDataURL(seal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first != again {
+			t.Fatalf("the seal %q drew two pictures", seal)
+		}
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(string(first), "data:image/png;base64,"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		picture, err := png.Decode(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var recompressed bytes.Buffer
+		if err := (&png.Encoder{CompressionLevel: png.NoCompression}).Encode(&recompressed, picture); err != nil {
+			t.Fatal(err)
+		}
+		other := "data:image/png;base64," + base64.StdEncoding.EncodeToString(recompressed.Bytes())
+		if other == string(first) || !samePicture(string(first), other) {
+			t.Fatalf("the picture compressed otherwise is not taken for the same")
+		}
+		if previous != "" && samePicture(string(first), previous) {
+			t.Fatalf("two seals' pictures are taken for the same")
+		}
+		previous = string(first)
+	}
+}

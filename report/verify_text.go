@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ordos-union/ledger/app"
+	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/integrity"
 )
 
@@ -35,10 +36,11 @@ func VerifiedText(out io.Writer, verified integrity.Report, trusted int, witness
 
 // VerifyPrinted checks a printed report, given as its HTML file or as the
 // seal its QR code carries: verify recomputes the report the seal names
-// from a log, and every figure the page prints must be the recomputed one
-// (CheckPrinted). What is not a readable file is taken for a seal, since
-// a seal typed in from paper names no file.
-func VerifyPrinted(fileOrSeal string, verify func(seal string) (*app.MonthReport, error)) (*app.MonthReport, error) {
+// from a log, and the page must be what Paper prints of the recomputed
+// report under catalog, the verifier's (CheckPrinted). What is not a
+// readable file is taken for a seal, since a seal typed in from paper
+// names no file.
+func VerifyPrinted(fileOrSeal string, catalog *domain.Catalog, verify func(seal string) (*app.MonthReport, error)) (*app.MonthReport, error) {
 	seal, fromPage := fileOrSeal, false
 	var printed Printed
 	if file, err := os.Open(fileOrSeal); err == nil {
@@ -58,7 +60,7 @@ func VerifyPrinted(fileOrSeal string, verify func(seal string) (*app.MonthReport
 		return nil, err
 	}
 	if fromPage {
-		if err := CheckPrinted(monthly, printed); err != nil {
+		if err := CheckPrinted(monthly, catalog, printed); err != nil {
 			return nil, err
 		}
 	}

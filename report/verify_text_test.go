@@ -72,7 +72,7 @@ func TestVerifyPrintedTakesAPageOrASeal(t *testing.T) {
 		}
 	}
 	for _, given := range []string{pagePath, monthly.Seal} {
-		got, err := report.VerifyPrinted(given, verify(monthly))
+		got, err := report.VerifyPrinted(given, domain.DefaultCatalog(), verify(monthly))
 		if err != nil || got != monthly {
 			t.Errorf("%s: %v, %v; want the recomputed report", given, got, err)
 		}
@@ -83,18 +83,18 @@ func TestVerifyPrintedTakesAPageOrASeal(t *testing.T) {
 
 	differs := *monthly
 	differs.Rows = []projections.Row{{County: "150626", Figures: projections.Figures{Received: 999, Deliveries: 2}}}
-	if _, err := report.VerifyPrinted(pagePath, verify(&differs)); !errors.Is(err, app.ErrReportMismatch) {
+	if _, err := report.VerifyPrinted(pagePath, domain.DefaultCatalog(), verify(&differs)); !errors.Is(err, app.ErrReportMismatch) {
 		t.Errorf("a page the log disagrees with: %v, want ErrReportMismatch", err)
 	}
 	notReport := filepath.Join(dir, "notes.txt")
 	if err := os.WriteFile(notReport, []byte("no seal here"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := report.VerifyPrinted(notReport, verify(monthly)); !errors.Is(err, app.ErrReportMismatch) || !strings.HasPrefix(err.Error(), notReport+": ") {
+	if _, err := report.VerifyPrinted(notReport, domain.DefaultCatalog(), verify(monthly)); !errors.Is(err, app.ErrReportMismatch) || !strings.HasPrefix(err.Error(), notReport+": ") {
 		t.Errorf("a file that is no report: %v, want ErrReportMismatch naming the file", err)
 	}
 	failed := errors.New("no such checkpoint")
-	if _, err := report.VerifyPrinted(monthly.Seal, func(string) (*app.MonthReport, error) { return nil, failed }); !errors.Is(err, failed) {
+	if _, err := report.VerifyPrinted(monthly.Seal, domain.DefaultCatalog(), func(string) (*app.MonthReport, error) { return nil, failed }); !errors.Is(err, failed) {
 		t.Errorf("a seal the log does not know: %v, want verify's error", err)
 	}
 }

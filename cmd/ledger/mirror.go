@@ -143,7 +143,7 @@ var runMirrorVerifyReport = mirrorCommand(cli.Spec{Name: "mirror verify-report",
 		"its checkpoint must be one the mirror accepted, and the figures recomputed from the mirrored entries must be the printed ones."},
 	func(*flag.FlagSet) func(c *call, m mirrored) error {
 		return func(c *call, m mirrored) error {
-			return c.checkPrinted(c.Arg(1), "the mirror's", func(seal string) (*app.MonthReport, error) {
+			return c.checkPrinted(c.Arg(1), "the mirror's", m.catalog, func(seal string) (*app.MonthReport, error) {
 				return m.log.VerifyReport(c.Ctx, seal, m.verifier, m.catalog)
 			})
 		}

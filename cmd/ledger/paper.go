@@ -7,6 +7,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/ordos-union/ledger/app"
+	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/report"
@@ -71,7 +72,7 @@ var runVerifyReport = storeCommand(cli.Spec{Name: "verify-report", Args: 1, Args
 			if err != nil {
 				return err
 			}
-			return c.checkPrinted(c.Arg(0), "the log's", func(seal string) (*app.MonthReport, error) {
+			return c.checkPrinted(c.Arg(0), "the log's", opened.Catalog, func(seal string) (*app.MonthReport, error) {
 				return opened.VerifyReport(c.Ctx, seal, verifier)
 			})
 		}
@@ -93,16 +94,17 @@ func (c *call) checkPrintedOnBundle(dir, key string) error {
 	if err != nil {
 		return err
 	}
-	return c.checkPrinted(c.Arg(0), "the bundle's", func(seal string) (*app.MonthReport, error) {
+	return c.checkPrinted(c.Arg(0), "the bundle's", catalog, func(seal string) (*app.MonthReport, error) {
 		return app.VerifyReportOnCopy(c.Ctx, seal, copied)
 	})
 }
 
 // checkPrinted checks a printed report, its HTML file or the seal its QR
 // code carries, against what verify recomputes from a log (whose: "the
-// log's") (report.VerifyPrinted), and says so.
-func (c *call) checkPrinted(fileOrSeal, whose string, verify func(seal string) (*app.MonthReport, error)) error {
-	monthly, err := report.VerifyPrinted(fileOrSeal, verify)
+// log's"), the page printed again under catalog (report.VerifyPrinted),
+// and says so.
+func (c *call) checkPrinted(fileOrSeal, whose string, catalog *domain.Catalog, verify func(seal string) (*app.MonthReport, error)) error {
+	monthly, err := report.VerifyPrinted(fileOrSeal, catalog, verify)
 	if err != nil {
 		return err
 	}
