@@ -27,14 +27,7 @@ func TestListEventsRecordsAPersonalRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ledger.Close()
-	donation := eventstoretest.Donation("general", "150626", "D-1", 100000)
-	data := donation.Data.(domain.DonationReceived)
-	data.DonorKind, data.DonorOrg = "individual", ""
-	donation.Data = data
-	donation.Personal = &domain.Personal{Donor: &domain.Person{SubjectID: "donor-1", Name: "王某某", Phone: "13900000009"}}
-	if _, err := ledger.App.Record(ctx, []domain.Event{donation}); err != nil {
-		t.Fatal(err)
-	}
+	recordPersonDonating(ctx, t, ledger)
 	access := node.OperatorAccess("ops", "ledger events --personal")
 	records := func() int {
 		t.Helper()
@@ -148,14 +141,7 @@ func TestReadReconciliationShowsNamesOnlyUnderTheGrant(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ledger.Close()
-	donation := eventstoretest.Donation("general", "150626", "D-1", 100000)
-	data := donation.Data.(domain.DonationReceived)
-	data.DonorKind, data.DonorOrg = "individual", ""
-	donation.Data = data
-	donation.Personal = &domain.Personal{Donor: &domain.Person{SubjectID: "donor-1", Name: "王某某", Phone: "13900000009"}}
-	if _, err := ledger.App.Record(ctx, []domain.Event{donation}); err != nil {
-		t.Fatal(err)
-	}
+	recordPersonDonating(ctx, t, ledger)
 	access := node.OperatorAccess("finance-1", "GET /api/v1/reconciliation")
 	withheld, err := ledger.App.ReadReconciliation(ctx, "", app.Reading{Access: access}, reconcileSubjects)
 	if err != nil {
@@ -182,3 +168,17 @@ func TestReadReconciliationShowsNamesOnlyUnderTheGrant(t *testing.T) {
 
 // reconcileSubjects is every subject a reconciliation shows.
 func reconcileSubjects(result reconcile.Result) []string { return result.Subjects() }
+
+// recordPersonDonating records a donation by a person, donor-1 (王某某),
+// whose name and phone are personal data.
+func recordPersonDonating(ctx context.Context, t *testing.T, ledger *node.Node) {
+	t.Helper()
+	donation := eventstoretest.Donation("general", "150626", "D-1", 100000)
+	data := donation.Data.(domain.DonationReceived)
+	data.DonorKind, data.DonorOrg = "individual", ""
+	donation.Data = data
+	donation.Personal = &domain.Personal{Donor: &domain.Person{SubjectID: "donor-1", Name: "王某某", Phone: "13900000009"}}
+	if _, err := ledger.App.Record(ctx, []domain.Event{donation}); err != nil {
+		t.Fatal(err)
+	}
+}
