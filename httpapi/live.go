@@ -124,8 +124,14 @@ func (h *hub) send(client *liveClient, message liveMessage) {
 
 // publish tells the clients that want it about a new entry, then marks the
 // totals changed: the entry is queued before the totals it changes can be,
-// so a client sees an append's entry before its figure.
+// so a client sees an append's entry before its figure. An event the feed
+// does not show (shownLive: finance's) sends nothing at all, not even
+// totals: it changes no campaign's figure, and a totals message at each of
+// finance's decisions would tell every live client when finance acted.
 func (h *hub) publish(record eventstore.Record) {
+	if !shownLive(record) {
+		return
+	}
 	h.mu.Lock()
 	// With no client connected the entry is not encoded at all: every
 	// append passes here, and most servers have no live client most of the
@@ -135,7 +141,7 @@ func (h *hub) publish(record eventstore.Record) {
 	// arrival on.
 	listening := len(h.clients) > 0
 	h.mu.Unlock()
-	if listening && shownLive(record) {
+	if listening {
 		h.sendEntry(record)
 	}
 	h.mu.Lock()
