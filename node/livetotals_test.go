@@ -55,13 +55,12 @@ func received(value string) string {
 
 // The live totals bucket holds one key per region and campaign with
 // figures, and nothing of finance's. A running ledger fills it from the
-// totals when it starts: cells whose entries it folds in from a saved
-// checkpoint, and so never hears of, are there (and a stale one is
-// corrected), and keys an older version wrote for a bank account and for
-// the periods are removed. While it
-// runs, a statement's bank lines, a match decision and a period close
-// make no key and nothing on the republished subject; a campaign's entry
-// does.
+// totals when it starts: cells whose entries a command folded into the
+// saved checkpoint it resumes from, so that it never hears of them, are
+// there (and a stale one is corrected), and keys an older version wrote for a bank account and for
+// the periods are removed. While it runs, a statement's bank lines, a
+// match decision, a period close and an erasure make no key and nothing
+// on the republished subject; a campaign's entry does.
 func TestLiveTotalsHoldEveryCampaignCellAndNothingOfFinance(t *testing.T) {
 	ctx := context.Background()
 	ledger := openLedger(t, t.TempDir())
@@ -137,7 +136,8 @@ func TestLiveTotalsHoldEveryCampaignCellAndNothingOfFinance(t *testing.T) {
 	natsjstest.CheckFor(t, 30*time.Second, bucketIs(want))
 
 	// Finance acts while serve runs: a statement whose line the remark
-	// matches to a donation, the decision on that match, a period close.
+	// matches to a donation, the decision on that match, a period close,
+	// and an erasure.
 	donation := eventstoretest.Donation("general", "150626", "D-M1", 6600)
 	if _, err := ledger.App.Record(ctx, []domain.Event{donation}); err != nil {
 		t.Fatal(err)
@@ -173,6 +173,9 @@ func TestLiveTotalsHoldEveryCampaignCellAndNothingOfFinance(t *testing.T) {
 	closed := domain.Event{Type: domain.TypePeriodClosed, County: ledger.Catalog.CityCode(), OccurredAt: time.Now(), Actor: "finance",
 		Data: domain.PeriodClosed{Month: "2022-06"}}
 	if _, err := ledger.App.Record(ctx, []domain.Event{closed}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ledger.App.Forget(ctx, "donor-1", "本人申请删除", "admin"); err != nil {
 		t.Fatal(err)
 	}
 	// Two campaign entries after them, each awaited on the subject: the
