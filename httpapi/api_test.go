@@ -448,6 +448,48 @@ func TestLiveTotalsFollowAnAppend(t *testing.T) {
 	}
 }
 
+// Finance's events reach a live stream only as the reconciliation's
+// notice, and only a token that may read the reconciliation gets it: a
+// viewer's stream hears nothing of a bank line or a period close, not
+// even totals, until the next campaign entry; a finance token's stream
+// hears their positions and nothing else of them.
+func TestLiveCarriesNothingOfFinanceToViewers(t *testing.T) {
+	server := startTestServer(t)
+	viewer, clerk, finance := server.Tokens[httpapi.RoleViewer], server.Tokens[httpapi.RoleClerk], server.Tokens[httpapi.RoleFinance]
+	viewing := openLive(t, server.URL+"/api/v1/live?access_token="+viewer, nil)
+	viewing.next(t, 5*time.Second, func(e sseEvent) bool { return e.event == "totals" })
+	reconciling := openLive(t, server.URL+"/api/v1/live?access_token="+finance, nil)
+	reconciling.next(t, 5*time.Second, func(e sseEvent) bool { return e.event == "totals" })
+	for _, body := range []string{
+		`{"type":"bank_line_imported","county":"150600","occurred_at":"2022-06-20T00:00:00+08:00","idempotency_key":"f-1","data":{"account":"icbc-0602001109000012345","line_id":"L-F-1","serial":"CN-20220620-0001","booked_on":"2022-06-20","amount":"300.00","remark":"捐款","statement":"icbc-2022-06.csv"}}`,
+		`{"type":"period_closed","county":"150600","occurred_at":"2022-05-31T18:00:00+08:00","data":{"month":"2022-05"}}`,
+	} {
+		if got := call(t, "POST", server.URL+"/api/v1/events", finance, body); got.status != 201 {
+			t.Fatalf("record %s: %d %s", body, got.status, got.body)
+		}
+	}
+	call(t, "POST", server.URL+"/api/v1/events", clerk, donation("k-1", "D-1", "5000.00"))
+	var heard []string
+	viewing.next(t, liveWaitSeconds*time.Second, func(e sseEvent) bool {
+		heard = append(heard, e.event+" "+e.id)
+		return e.event == "totals" && e.id == "3"
+	})
+	if strings.Join(heard, ", ") != "entry 3, totals 3" {
+		t.Fatalf("the viewer's stream heard %s; want only the campaign entry at 3 and its totals", strings.Join(heard, ", "))
+	}
+	heard = nil
+	reconciling.next(t, liveWaitSeconds*time.Second, func(e sseEvent) bool {
+		if e.event == "reconciliation" && e.data != fmt.Sprintf(`{"position":%s}`, e.id) {
+			t.Errorf("the reconciliation's notice says %s", e.data)
+		}
+		heard = append(heard, e.event+" "+e.id)
+		return e.event == "totals" && e.id == "3"
+	})
+	if strings.Join(heard, ", ") != "reconciliation 1, reconciliation 2, entry 3, totals 3" {
+		t.Fatalf("the finance token's stream heard %s", strings.Join(heard, ", "))
+	}
+}
+
 func TestLiveResumesWithLastEventID(t *testing.T) {
 	server := startTestServer(t)
 	clerk, viewer := server.Tokens[httpapi.RoleClerk], server.Tokens[httpapi.RoleViewer]

@@ -65,9 +65,13 @@ type liveMessage struct {
 
 type liveClient struct {
 	county, campaign string
-	messages         chan liveMessage
-	gone             chan struct{}
-	goneOnce         sync.Once
+	// reconciles says the client's token may read the reconciliation
+	// (finance, auditors, admins): it alone hears that one of finance's
+	// events was recorded, so that its finance page follows the log.
+	reconciles bool
+	messages   chan liveMessage
+	gone       chan struct{}
+	goneOnce   sync.Once
 }
 
 func (c *liveClient) drop() { c.goneOnce.Do(func() { close(c.gone) }) }
@@ -124,8 +128,16 @@ func (h *hub) send(client *liveClient, message liveMessage) {
 
 // publish tells the clients that want it about a new entry, then marks the
 // totals changed: the entry is queued before the totals it changes can be,
-// so a client sees an append's entry before its figure.
+// so a client sees an append's entry before its figure. An event the feed
+// does not show (shownLive: finance's) marks no totals changed: it changes
+// no campaign's figure, and a totals message at each of finance's
+// decisions would tell every live client when finance acted. Only the
+// clients that may read the reconciliation hear of it (sendReconciliation).
 func (h *hub) publish(record eventstore.Record) {
+	if !shownLive(record) {
+		h.sendReconciliation(record)
+		return
+	}
 	h.mu.Lock()
 	// With no client connected the entry is not encoded at all: every
 	// append passes here, and most servers have no live client most of the
@@ -135,7 +147,7 @@ func (h *hub) publish(record eventstore.Record) {
 	// arrival on.
 	listening := len(h.clients) > 0
 	h.mu.Unlock()
-	if listening && shownLive(record) {
+	if listening {
 		h.sendEntry(record)
 	}
 	h.mu.Lock()
@@ -144,6 +156,21 @@ func (h *hub) publish(record eventstore.Record) {
 	select {
 	case h.wake <- struct{}{}:
 	default:
+	}
+}
+
+// sendReconciliation queues, for the clients that may read the
+// reconciliation and no other, an event "reconciliation" saying only the
+// position of one of finance's events: their finance page reads the
+// reconciliation again, as it does when the totals change.
+func (h *hub) sendReconciliation(record eventstore.Record) {
+	message := liveMessage{id: record.Position, event: "reconciliation", data: []byte(fmt.Sprintf(`{"position":%d}`, record.Position))}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for client := range h.clients {
+		if client.reconciles {
+			h.send(client, message)
+		}
 	}
 }
 
@@ -271,7 +298,7 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request, who identity) error 
 		return fmt.Errorf("live: response writer cannot flush")
 	}
 	query := r.URL.Query()
-	client := &liveClient{county: query.Get("county"), campaign: query.Get("campaign"),
+	client := &liveClient{county: query.Get("county"), campaign: query.Get("campaign"), reconciles: who.role.allows(accessFinance),
 		messages: make(chan liveMessage, liveClientBufferMessages), gone: make(chan struct{})}
 	// The stream's totals are a totals question: a region or campaign the
 	// catalog does not list is refused here, as GET /api/v1/totals refuses

@@ -106,7 +106,7 @@ func (n *Node) Run(ctx context.Context, options RunOptions) (*Running, error) {
 		},
 		OnApply: func(record eventstore.Record) {
 			options.OnApply(record)
-			live.Changed(record.Event.County, record.Event.Aggregate.ID)
+			live.Applied(record.Event)
 		},
 	})
 	n.App.Follow(running.runner, projection, tree)
@@ -146,7 +146,15 @@ func (n *Node) Run(ctx context.Context, options RunOptions) (*Running, error) {
 		running.followErr = running.runner.Follow(ctx)
 		close(running.followed)
 	}()
-	go live.Run(ctx)
+	// The bucket is filled from the caught-up totals before the first
+	// flush, in the goroutine that flushes, so no flush of a newer value
+	// is overwritten by the fill; what changes meanwhile is flushed after.
+	go func() {
+		if live != nil {
+			live.Fill(ctx, liveCells(running.runner, projection))
+		}
+		live.Run(ctx)
+	}()
 	go running.keepLease(ctx, options.Holder)
 	go func() {
 		defer close(running.checkpointing)
@@ -230,4 +238,16 @@ func (r *Running) checkpointPeriodically(ctx context.Context) {
 		lastSize, lastAt = checkpoint.Size, now
 		r.node.logger.Info("checkpoint", "size", checkpoint.Size, "root", checkpoint.Root.String())
 	})
+}
+
+// liveCells is every cell the totals hold now, as the live totals bucket
+// keys them.
+func liveCells(runner *projections.Runner, projection *projections.TotalsProjection) []natsjs.LiveCell {
+	var cells []natsjs.LiveCell
+	runner.View(func(uint64) {
+		for _, cell := range projection.RegionCampaigns() {
+			cells = append(cells, natsjs.LiveCell{County: cell.County, Campaign: cell.Campaign})
+		}
+	})
+	return cells
 }

@@ -514,6 +514,35 @@ func (t *Totals) UnmarshalState(data []byte) error {
 // Cells is how many region-campaign-day cells the totals hold.
 func (t *Totals) Cells() int { return len(t.cells) }
 
+// RegionCampaign names a region and a campaign the totals hold figures
+// of: one key of the live totals.
+type RegionCampaign struct {
+	County   string
+	Campaign string
+}
+
+// RegionCampaigns lists every region and campaign the totals hold a cell
+// of, each once, sorted by region and then campaign. Only a campaign's
+// entries make cells, so finance's accounts and periods are never among
+// them.
+func (t *Totals) RegionCampaigns() []RegionCampaign {
+	seen := map[RegionCampaign]bool{}
+	for key := range t.cells {
+		seen[RegionCampaign{County: key.County, Campaign: key.Campaign}] = true
+	}
+	list := make([]RegionCampaign, 0, len(seen))
+	for cell := range seen {
+		list = append(list, cell)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].County != list[j].County {
+			return list[i].County < list[j].County
+		}
+		return list[i].Campaign < list[j].Campaign
+	})
+	return list
+}
+
 // FoldTotals folds the log on demand, for questions the live projection does
 // not keep: totals as of an effective instant (options.AsOf) and as the ledger
 // knew them at an instant (knownAt: the log up to the first event recorded

@@ -54,6 +54,9 @@ export function createLive({ state, t, api, typeText, regionText, labelText, loo
         totalsView.scheduleCampaignRefresh();
       }
     });
+    // One of finance's events (only tokens that may read the
+    // reconciliation hear of them): the finance page reads it again.
+    onJSON(source, "reconciliation", () => financePage.scheduleFinanceRefresh());
     onJSON(source, "entry", (entry) => {
       addFeedEntry(entry);
       if (entry && entry.position > state.loadedPosition && entry.campaign) {
