@@ -3,10 +3,9 @@ package report
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"image"
-	"image/png"
 	"io"
 	"strconv"
 	"strings"
@@ -25,15 +24,14 @@ import (
 // compared token by token. Picking cells out of the page could not see
 // what was printed around them: a row without a key, a name swapped, a
 // row hidden by a style, a comment holding the genuine cell while an
-// edited one stood beside it. Only two things may differ:
-//
-//   - the time the footer says the checkpoint was signed, which must still
-//     be a time (2006-01-02 15:04:05): the log may hold several signed
-//     checkpoints of the report's size, and verify-report recomputes the
-//     report under the newest of them;
-//   - the QR code's PNG bytes, when its picture is the same pixel for
-//     pixel, since another Go release may compress the same picture
-//     otherwise.
+// edited one stood beside it. Only one thing may differ: the time the
+// footer says the checkpoint was signed, which must still be a time
+// (2006-01-02 15:04:05), since the log may hold several signed
+// checkpoints of the report's size and verify-report recomputes the
+// report under the newest of them. The QR code's image is compared as
+// the rest is, byte for byte: a PNG can hold more than the picture Go's
+// decoder reads (an APNG frame a browser draws instead), so only the PNG
+// the ledger draws for the seal is that seal's QR code.
 //
 // Nothing is normalized besides what the tokenizer itself does (entities
 // decoded, tag and attribute names in lower case, spaces inside a tag),
@@ -83,13 +81,8 @@ func (e *PageMismatchError) Error() string {
 
 func (e *PageMismatchError) Unwrap() error { return app.ErrReportMismatch }
 
-// Limits on the comparison: the QR code's picture is decoded only if it
-// is no larger than this side, and an added row is quoted in an error up
-// to this many characters.
-const (
-	maxQRSide      = 4 * qrPixels
-	maxQuotedChars = 200
-)
+// maxQuotedChars is how many characters of an added row an error quotes.
+const maxQuotedChars = 200
 
 // checkPage compares a page sealed as version 3 with the page Paper
 // prints of the report recomputed from the log, and names the first
@@ -377,8 +370,8 @@ func (w *pageWalk) nameError(inner *openElement, want, got string) *NameMismatch
 }
 
 // compareAttributes compares a tag's attributes, in order: a keyed chart
-// mark's figure is named by its key, the QR code is compared by its
-// picture, anything else by its place.
+// mark's figure is named by its key, the QR code's image as an image,
+// anything else by its place.
 func (w *pageWalk) compareAttributes(want, got token) error {
 	for i := 0; i < len(want.Attr) || i < len(got.Attr); i++ {
 		var wanted, printed html.Attribute
@@ -391,8 +384,8 @@ func (w *pageWalk) compareAttributes(want, got token) error {
 		if wanted == printed {
 			continue
 		}
-		if want.Data == "img" && wanted.Key == "src" && printed.Key == "src" && samePicture(wanted.Val, printed.Val) {
-			continue
+		if want.Data == "img" && wanted.Key == "src" && printed.Key == "src" {
+			return w.qrImageError(want, wanted.Val, printed.Val)
 		}
 		key := attribute(want, "data-key")
 		if key != "" && wanted.Key == printed.Key && (wanted.Key == "data-fen" || wanted.Key == "data-count") {
@@ -404,47 +397,69 @@ func (w *pageWalk) compareAttributes(want, got token) error {
 	return nil
 }
 
-// samePicture says whether two data: URLs of PNG pictures draw the same
-// pixels: the QR code Paper draws for a seal is the same picture every
-// time (the same error correction level is tried first, and the same
-// one reads back), though a later Go may compress it otherwise.
-func samePicture(want, got string) bool {
+// qrImageError names a QR code image other than the PNG Paper draws for
+// the seal: the image must be those bytes exactly. A PNG may hold more
+// than the picture Go's decoder reads (an APNG animation frame browsers
+// draw over it, a colour profile, text), so no picture "the same" to
+// Go's decoder is taken for it. The error lists the PNG's chunks, so an
+// auditor sees what was added.
+func (w *pageWalk) qrImageError(want token, wanted, printed string) error {
+	return &PageMismatchError{Place: w.placeOf(want) + ", the QR code's image",
+		Printed: describeImage(printed), Logged: describeImage(wanted) + ", the one the ledger draws for the seal"}
+}
+
+// describeImage is an image's data: URL as an error shows it: the size
+// of its PNG and its chunks' types.
+func describeImage(url string) string {
 	const prefix = "data:image/png;base64,"
-	if !strings.HasPrefix(got, prefix) || !strings.HasPrefix(want, prefix) {
-		return false
-	}
-	decode := func(url string) image.Image {
-		raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(url, prefix))
-		if err != nil {
-			return nil
+	if !strings.HasPrefix(url, prefix) {
+		if runes := []rune(url); len(runes) > maxQuotedChars {
+			url = string(runes[:maxQuotedChars]) + "…"
 		}
-		// The picture's size is read before the picture, so a small file
-		// that claims a huge picture is not decoded.
-		config, err := png.DecodeConfig(bytes.NewReader(raw))
-		if err != nil || config.Width > maxQRSide || config.Height > maxQRSide {
-			return nil
-		}
-		picture, err := png.Decode(bytes.NewReader(raw))
-		if err != nil {
-			return nil
-		}
-		return picture
+		return "an image from " + strconv.Quote(url)
 	}
-	wanted, printed := decode(want), decode(got)
-	if wanted == nil || printed == nil || wanted.Bounds() != printed.Bounds() {
-		return false
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(url, prefix))
+	if err != nil {
+		return "a data: URL that is not base64"
 	}
-	bounds := wanted.Bounds()
-	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
-		for x := bounds.Min.X; x < bounds.Max.X; x++ {
-			r1, g1, b1, a1 := wanted.At(x, y).RGBA()
-			r2, g2, b2, a2 := printed.At(x, y).RGBA()
-			if r1 != r2 || g1 != g2 || b1 != b2 || a1 != a2 {
-				return false
-			}
+	if !bytes.HasPrefix(raw, []byte(pngSignature)) {
+		return fmt.Sprintf("%d bytes that are not a PNG", len(raw))
+	}
+	return fmt.Sprintf("a PNG of %d bytes with chunks %s", len(raw), pngChunkTypes(raw))
+}
+
+// pngSignature begins every PNG file.
+const pngSignature = "\x89PNG\r\n\x1a\n"
+
+// maxListedChunks is how many of a PNG's chunks an error lists.
+const maxListedChunks = 24
+
+// pngChunkTypes lists a PNG file's chunks' types, runs of one type (a
+// picture's IDATs) as one, and says what follows the last chunk that
+// fits in the file.
+func pngChunkTypes(file []byte) string {
+	var types []string
+	rest := file[len(pngSignature):]
+	for len(rest) >= 12 && len(types) < maxListedChunks {
+		size := uint64(binary.BigEndian.Uint32(rest))
+		if uint64(len(rest)) < 12+size {
+			break
 		}
+		kind := strconv.QuoteToASCII(string(rest[4:8]))
+		kind = kind[1 : len(kind)-1]
+		if len(types) == 0 || types[len(types)-1] != kind {
+			types = append(types, kind)
+		}
+		rest = rest[12+size:]
 	}
-	return true
+	listed := strings.Join(types, " ")
+	switch {
+	case len(types) == maxListedChunks:
+		listed += " …"
+	case len(rest) > 0:
+		listed += fmt.Sprintf(", then %d bytes", len(rest))
+	}
+	return listed
 }
 
 func attribute(tok token, key string) string {

@@ -114,7 +114,7 @@ func TestPrintedPageIsComparedWhole(t *testing.T) {
 		{"a text written otherwise", `<td data-key="changes/12/reason">typed twice</td>`, `<td data-key="changes/12/reason">typed tw&#105;ce</td>`,
 			`the table "本月作废与更正", row 1 "12", column "原因": the page prints the text written as "typed tw&#105;ce" where the log's report prints it as "typed twice"`},
 		{"a comment anywhere", "</footer>", "</footer><!-- 以上数字已核对 -->", `after the footer: the page prints a comment, "<!-- 以上数字已核对 -->"`},
-		{"another seal's QR code", qrOf(t, zh), otherQR, `the footer: the page prints "<img src=`},
+		{"another seal's QR code", qrOf(t, zh), otherQR, `the footer, the QR code's image: the page prints a PNG of`},
 	})
 
 	// The same in English, where the names and the unit line are in
