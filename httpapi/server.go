@@ -81,6 +81,13 @@ type Options struct {
 	// show the bank lines' accounts, amounts and remarks too (their
 	// counterparties stay sealed).
 	TlogPublic bool
+	// MetricsPublic serves /metrics to anyone, for a Prometheus on a
+	// trusted network that sends no token. By default only tokens that may
+	// read every event (finance, auditors and admins) read it: the scrape
+	// counts requests per route, the reconciliation's too, and gives the
+	// log head, so it tells when finance acts and how many events the log
+	// holds.
+	MetricsPublic bool
 }
 
 // Server is the HTTP side of the ledger.
@@ -138,7 +145,8 @@ func New(options Options) *Server {
 	s.routes = []route{
 		{method: "GET", path: "/healthz", public: true, handler: s.health},
 		{method: "GET", path: "/readyz", public: true, handler: s.ready},
-		{method: "GET", path: "/metrics", public: true, handler: s.serveMetrics},
+		{method: "GET", path: "/metrics", access: accessFinance, public: options.MetricsPublic, handler: s.serveMetrics,
+			refusal: "the metrics count the reconciliation's requests and give the log head: finance, auditors and admins read /metrics, or the operator publishes it (--metrics-public)"},
 		{method: "GET", path: "/api/v1/openapi.json", public: true, handler: s.openAPI},
 		{method: "GET", path: "/api/v1/whoami", access: accessRead, handler: s.whoami},
 		{method: "GET", path: "/api/v1/catalog", access: accessRead, handler: s.catalog},
@@ -214,7 +222,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if rt.public {
-		return rt.handler(w, r, identity{})
+		return rt.handler(w, r, s.optionalIdentity(r))
 	}
 	remote := remoteHost(r)
 	if s.failedLogins.exhausted(remote) {
@@ -238,6 +246,30 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 		return &apiError{status: http.StatusForbidden, code: "forbidden", message: message}
 	}
 	return rt.handler(w, r, who)
+}
+
+// optionalIdentity is who sent a request to a public route: the token's
+// holder if it sent a valid one, else nobody (the zero identity). A public
+// route answers either way, so a missing or wrong token is no error; a
+// wrong one still counts as a failed login, so that the richer answer a
+// valid token gets is no way to guess tokens at speed, and an address
+// that has used up its failed logins is answered as nobody.
+func (s *Server) optionalIdentity(r *http.Request) identity {
+	token := bearerToken(r)
+	if token == "" {
+		return identity{}
+	}
+	remote := remoteHost(r)
+	if s.failedLogins.exhausted(remote) {
+		return identity{}
+	}
+	who, ok := s.options.Tokens.lookup(token)
+	if !ok {
+		s.failedLogins.allow(remote)
+		s.options.Logger.Warn("failed login", "remote", remote, "path", r.URL.Path)
+		return identity{}
+	}
+	return who
 }
 
 // bearerToken reads "Authorization: Bearer …", or the access_token query
@@ -456,10 +488,20 @@ func remoteHost(r *http.Request) string {
 	return host
 }
 
-func (s *Server) ready(w http.ResponseWriter, r *http.Request, _ identity) error {
+func (s *Server) ready(w http.ResponseWriter, r *http.Request, who identity) error {
+	// Without a token the answer is ready or not and a reason that names
+	// no position and no count: the log head, the projections' positions
+	// and the history guard's message counts would tell anyone how many
+	// events the log holds and when finance adds to it. A valid token, of
+	// any role, gets the detail, as /api/v1/projections gives it.
+	detail := who.role != ""
 	if check := s.healthCheck.Load(); check != nil {
 		if err := (*check)(); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": err.Error()})
+			reason := "a history stream is missing or changed; the operator's log names it"
+			if detail {
+				reason = err.Error()
+			}
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": reason})
 			return nil
 		}
 	}
@@ -470,6 +512,10 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request, _ identity) error
 	}
 	// Figures for a log that lost positions are not served as if whole.
 	if damage := s.options.Ledger.LogDamage(); damage != nil {
+		if !detail {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": "the log has lost events; ledger doctor says which"})
+			return nil
+		}
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": damage.Error(), "projections": []projections.Status{status}})
 		return nil
 	}
@@ -477,6 +523,14 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request, _ identity) error
 	code := http.StatusOK
 	if !ready {
 		code = http.StatusServiceUnavailable
+	}
+	if !detail {
+		answer := map[string]any{"ready": ready}
+		if !ready {
+			answer["reason"] = "the totals are catching up with the log"
+		}
+		writeJSON(w, code, answer)
+		return nil
 	}
 	writeJSON(w, code, map[string]any{"ready": ready, "projections": []projections.Status{status}})
 	return nil

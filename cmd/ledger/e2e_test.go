@@ -168,7 +168,9 @@ func TestEndToEndRecord(t *testing.T) {
 
 func TestEndToEndServeHoldsDataDirectory(t *testing.T) {
 	data := t.TempDir()
-	serve := exec.Command(binary(t), "serve", "--data", data, "--port", "-1", "--http", "127.0.0.1:0")
+	// --metrics-public serves /metrics without a token, as a Prometheus on
+	// a trusted network scrapes it.
+	serve := exec.Command(binary(t), "serve", "--data", data, "--port", "-1", "--http", "127.0.0.1:0", "--metrics-public")
 	stdout, err := serve.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

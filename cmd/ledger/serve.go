@@ -27,14 +27,16 @@ type serveOptions struct {
 	httpAddress string
 	tokensFile  string
 	tlogPublic  bool
-	asService   bool
+	// metricsPublic serves /metrics without a token (--metrics-public).
+	metricsPublic bool
+	asService     bool
 }
 
 // runServe serves until interrupted, or under the Windows Service Control
 // Manager with --service: then the manager's context and its log are the
 // call's (serveAsService).
 var runServe = storeCommand(cli.Spec{Name: "serve",
-	Usage: "[--data DIR] [--http ADDRESS] [--host ADDRESS] [--port PORT] [--tokens FILE] [--nats URL --nats-creds FILE] [--service]"},
+	Usage: "[--data DIR] [--http ADDRESS] [--host ADDRESS] [--port PORT] [--tokens FILE] [--metrics-public] [--nats URL --nats-creds FILE] [--service]"},
 	func(flags *flag.FlagSet) action {
 		var options serveOptions
 		host := flags.String("host", "127.0.0.1", "address the embedded NATS server listens on for other processes")
@@ -46,6 +48,9 @@ var runServe = storeCommand(cli.Spec{Name: "serve",
 		flags.BoolVar(&options.tlogPublic, "tlog-public", false,
 			"serve the log as tlog-tiles under /tlog/ to anyone, for mirrors and witnesses: the events as stored, so it publishes the bank lines' "+
 				"accounts, amounts and remarks too, their counterparties sealed (default: only finance, auditor and admin tokens)")
+		flags.BoolVar(&options.metricsPublic, "metrics-public", false,
+			"serve /metrics to anyone, for a Prometheus on a trusted network that sends no token: the counts per route tell when finance "+
+				"imports statements or decides, and the log head how many events the log holds (default: only finance, auditor and admin tokens)")
 		flags.BoolVar(&options.asService, "service", false,
 			"run under the Windows Service Control Manager, logging to ledger-service.log in --data (a full path); see docs/OPERATIONS.md")
 		flags.StringVar(&options.tokensFile, "tokens", os.Getenv("LEDGER_TOKENS_FILE"), "JSON file of API tokens {\"tokens\":[{\"name\",\"role\",\"token\"}]} "+
@@ -104,7 +109,8 @@ func serve(c *call, options serveOptions, ready func()) error {
 	}
 	// The API is made first: the live totals tell it of every event they
 	// fold in, from the first catch-up on.
-	api := httpapi.New(httpapi.Options{Ledger: ledger.App, Tokens: tokens, Logger: c.Env.Logger, TlogPublic: options.tlogPublic})
+	api := httpapi.New(httpapi.Options{Ledger: ledger.App, Tokens: tokens, Logger: c.Env.Logger, TlogPublic: options.tlogPublic,
+		MetricsPublic: options.metricsPublic})
 	running, err := ledger.Run(c.Ctx, node.RunOptions{Holder: options.cluster.serverName + "-" + strconv.Itoa(os.Getpid()),
 		OnApply: api.OnApply, Progress: cli.Progress(c.Env, "totals")})
 	if err != nil {

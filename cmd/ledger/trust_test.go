@@ -64,8 +64,23 @@ func refused(t *testing.T, connection *nats.Conn, subject string, attempt func(c
 	})
 }
 
+// readiness is /readyz as a token holder reads it: without a token it
+// names no stream, position or count.
 func (s *servedLedger) readiness() (int, string) {
-	reply, err := http.Get(s.httpURL + "/readyz")
+	return s.getAs(s.token, "/readyz")
+}
+
+// getAs reads path with token, or with none when it is empty: the status
+// and the body.
+func (s *servedLedger) getAs(token, path string) (int, string) {
+	request, err := http.NewRequest("GET", s.httpURL+path, nil)
+	if err != nil {
+		return 0, err.Error()
+	}
+	if token != "" {
+		request.Header.Set("Authorization", "Bearer "+token)
+	}
+	reply, err := http.DefaultClient.Do(request)
 	if err != nil {
 		return 0, err.Error()
 	}
@@ -206,6 +221,14 @@ func TestDeletedHistoryIsNoticed(t *testing.T) {
 		}
 		return nil
 	})
+	// By default (no --metrics-public) the metrics, which give the log
+	// head, are read with a finance, auditor or admin token only.
+	if status, body := served.getAs("", "/metrics"); status != http.StatusUnauthorized {
+		t.Fatalf("metrics without a token: %d %s, want 401", status, body)
+	}
+	if status, body := served.getAs(served.auditorToken, "/metrics"); status != http.StatusOK || !strings.Contains(body, "ledger_log_head") {
+		t.Fatalf("metrics with an auditor's token: %d %s", status, body)
+	}
 	for i := 1; i <= 3; i++ {
 		if status, err := served.post(loadDonation(fmt.Sprintf("history-%d", i), 1, i)); err != nil || status != http.StatusCreated {
 			t.Fatalf("append: %d %v", status, err)
@@ -228,6 +251,12 @@ func TestDeletedHistoryIsNoticed(t *testing.T) {
 		}
 		return nil
 	})
+	// Without a token the answer is only that it is not ready: the guard's
+	// reason may count messages, which tells how many events the log holds.
+	if status, body := served.getAs("", "/readyz"); status != http.StatusServiceUnavailable ||
+		strings.Contains(body, "LEDGER_CHECKPOINTS") || !strings.Contains(body, "a history stream is missing or changed") {
+		t.Fatalf("readyz without a token: %d %s", status, body)
+	}
 	checkFor(t, 10*time.Second, func() error {
 		if !strings.Contains(served.output.String(), "history stream changed") || !strings.Contains(served.output.String(), "LEDGER_CHECKPOINTS") {
 			return errors.New("serve logged no error naming LEDGER_CHECKPOINTS")
