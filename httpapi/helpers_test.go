@@ -3,8 +3,8 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/ordos-union/ledger/app"
