@@ -122,9 +122,47 @@ func TestNamingAnExistingSubjectNeedsTheGrant(t *testing.T) {
 	if after := server.head(t); after != head {
 		t.Fatalf("refused requests wrote: the log went from %d to %d", head, after)
 	}
+	// A worker served is named so too.
+	service := func(id, worker string) string {
+		return `{"type":"service_provided","county":"150626","occurred_at":"2022-06-16T09:00:00+08:00","data":{"service_id":"` + id +
+			`","campaign":"2022-summer-cooling","kind":"health-checkup","beneficiary_group":"outdoor-workers","count":2,"person_times":2,` +
+			`"site":{"kind":"service-station","name":"乌审旗户外劳动者服务站点"}},"personal":{"workers":[{"subject_id":"` + worker +
+			`","name":"李某"},{"name":"赵某某"}]}}`
+	}
+	if got := call(t, "POST", server.URL+"/api/v1/events", clerk, service("SV-1", "worker-1")); got.status != http.StatusCreated {
+		t.Fatalf("a service to a new worker: %d %s", got.status, got.body)
+	}
+	head = server.head(t)
+	got = call(t, "POST", server.URL+"/api/v1/events", clerk, service("SV-2", "worker-1"))
+	refusedNaming(t, "a clerk naming worker-1", got, "personal.workers[0].subject_id", "already holds data")
+	if after := server.head(t); after != head {
+		t.Fatalf("refused requests wrote: the log went from %d to %d", head, after)
+	}
 	// A writer with the grant may add to the person's data.
 	if got := call(t, "POST", server.URL+"/api/v1/events", admin, withDonor("donation_pledged", "", "D-5", "donor-1", "王某某", "13900000001")); got.status != http.StatusCreated {
 		t.Fatalf("the granted admin adding to donor-1's data: %d %s", got.status, got.body)
+	}
+	// So may the operator, through the use case the command line records
+	// by; and the listing the command line shows without --personal
+	// carries no digests either.
+	operator, err := domain.DecodeEvent([]byte(withDonor("donation_pledged", "", "D-8", "donor-1", "王某某", "13900000001")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	operator.Actor = "operator"
+	if _, err := server.Ledger.Record(context.Background(), []domain.Event{operator}); err != nil {
+		t.Fatalf("the operator adding to donor-1's data: %v", err)
+	}
+	page, err := server.Ledger.EventsPage(context.Background(), app.EventsQuery{Limit: 10})
+	if err != nil || len(page.Events) != 4 {
+		t.Fatalf("the operator's listing: %d events, %v", len(page.Events), err)
+	}
+	for _, listed := range page.Events {
+		for _, sealed := range listed.Event.Sealed {
+			if len(sealed.Digest) != 0 {
+				t.Errorf("a listing without personal data shows %s's digest", sealed.SubjectID)
+			}
+		}
 	}
 	// Once erased, the person's subject takes no new data from anyone.
 	if _, _, err := server.Ledger.Forget(context.Background(), "donor-1", "本人申请删除", "admin"); err != nil {
