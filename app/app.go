@@ -182,14 +182,26 @@ func (l *Ledger) merkleTree(ctx context.Context, size uint64) (*integrity.Tree, 
 	return l.tree, nil
 }
 
-// Record appends a client's events atomically (ledger.Service.Record).
-// A client may not choose a key the spreadsheet import makes
-// (ReservedKeyRule): nothing is written, and every event's problems are
-// reported, each with its place in the batch.
+// Record appends the operator's events atomically (RecordAs with
+// Operator): the command line's, whose operator may read everyone's
+// personal data.
 func (l *Ledger) Record(ctx context.Context, events []domain.Event) ([]ledger.Result, error) {
+	return l.RecordAs(ctx, events, Operator)
+}
+
+// RecordAs appends a client's events atomically (ledger.Service.Record),
+// as writing records them. A client may not choose a key the spreadsheet
+// import makes (ReservedKeyRule) nor record an event the ledger makes
+// itself (LedgerMadeRule), nor name an erased person's subject id
+// (ErasedSubjectRule), nor, without the personal-data grant, a person the
+// ledger already holds data of (ExistingSubjectRule; a retry of the
+// writer's own entry is let through, and answered as the first): nothing
+// is written, nothing sealed, and every event's problems are reported,
+// each with its place in the batch.
+func (l *Ledger) RecordAs(ctx context.Context, events []domain.Event, writing Writing) ([]ledger.Result, error) {
 	var violations []domain.Violation
 	for i, event := range events {
-		if !domain.ContentKeyed(event.IdempotencyKey) {
+		if !domain.ContentKeyed(event.IdempotencyKey) && LedgerMadeRule(event.Type) == "" {
 			continue
 		}
 		var validation *domain.ValidationError
@@ -203,6 +215,29 @@ func (l *Ledger) Record(ctx context.Context, events []domain.Event) ([]ledger.Re
 	if len(violations) > 0 {
 		return nil, &domain.ValidationError{Violations: violations}
 	}
+	if len(events) <= eventstore.BatchEventsMax {
+		// A batch too large is refused by Record before anything is read.
+		subjects := subjectCheck{ledger: l, writing: writing}
+		for i, event := range events {
+			found, err := subjects.violations(ctx, event)
+			if err != nil {
+				return nil, err
+			}
+			for _, violation := range found {
+				violation.Event = i + 1
+				violations = append(violations, violation)
+			}
+		}
+		if len(violations) > 0 {
+			return nil, &domain.ValidationError{Violations: violations}
+		}
+	}
+	return l.parts.Service.Record(ctx, events)
+}
+
+// record appends events a use case made itself (a decision, an erasure):
+// they are of the types the generic path refuses (LedgerMadeRule).
+func (l *Ledger) record(ctx context.Context, events []domain.Event) ([]ledger.Result, error) {
 	return l.parts.Service.Record(ctx, events)
 }
 
@@ -225,22 +260,42 @@ func (l *Ledger) Check(event domain.Event) error {
 const ReservedKeyRule = "keys starting with " + domain.ContentKeyPrefix + " are made by the spreadsheet import"
 
 // checkClient is ledger.Service.Check for an event a client sent, with its
-// own key: a reserved one (ReservedKeyRule) is one more violation.
+// own key: a reserved one (ReservedKeyRule) is one more violation, and so
+// is a type the ledger makes itself (LedgerMadeRule).
 func (l *Ledger) checkClient(event domain.Event) (ledger.Checked, error) {
+	var extra []domain.Violation
+	if domain.ContentKeyed(event.IdempotencyKey) {
+		extra = append(extra, domain.Violation{Field: "idempotency_key", Rule: ReservedKeyRule})
+	}
+	return l.checkWith(event, extra)
+}
+
+// checkSheetRow is ledger.Service.Check for a spreadsheet's row: its key
+// is the import's own, but its type may still be one the ledger makes
+// itself (LedgerMadeRule).
+func (l *Ledger) checkSheetRow(event domain.Event) (ledger.Checked, error) {
+	return l.checkWith(event, nil)
+}
+
+// checkWith is ledger.Service.Check with the violations a front end's
+// path adds (extra) and the type rule of every client path.
+func (l *Ledger) checkWith(event domain.Event, extra []domain.Violation) (ledger.Checked, error) {
+	if rule := LedgerMadeRule(event.Type); rule != "" {
+		extra = append(extra, domain.Violation{Field: "type", Rule: rule})
+	}
 	checked, err := l.parts.Service.Check(event)
-	if !domain.ContentKeyed(event.IdempotencyKey) {
+	if len(extra) == 0 {
 		return checked, err
 	}
-	reserved := domain.Violation{Field: "idempotency_key", Rule: ReservedKeyRule}
 	var validation *domain.ValidationError
 	switch {
 	case errors.As(err, &validation):
-		violations := append(slices.Clone(validation.Violations), reserved)
+		violations := append(slices.Clone(validation.Violations), extra...)
 		return checked, &domain.ValidationError{Violations: violations}
 	case err != nil:
 		return checked, err
 	}
-	return checked, &domain.ValidationError{Violations: []domain.Violation{reserved}}
+	return checked, &domain.ValidationError{Violations: extra}
 }
 
 // Unseal opens sealed personal data, or nothing when the ledger seals

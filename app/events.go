@@ -137,6 +137,7 @@ func (l *Ledger) events(ctx context.Context, query EventsQuery, s *scan) iter.Se
 				event.Event.Sealed = nil
 			} else {
 				event.Event.Personal = nil
+				event.Event.Sealed = withoutDigests(event.Event.Sealed)
 			}
 			if !yield(event, nil) {
 				return
@@ -295,4 +296,24 @@ func (p *listedPages) flush(ctx context.Context) bool {
 	}
 	p.page = p.page[:0]
 	return true
+}
+
+// withoutDigests is a copy of sealed records without their digests, for a
+// listing to a reader without the personal-data grant. A digest is an
+// HMAC of the person's data under the person's key, the same for the same
+// data: shown, it would let a reader compare two records' data, and
+// confirm a guess whenever one could get the guess sealed under the key.
+// Retries are compared by the ledger, not the client, so none needs it;
+// the log as stored keeps it (served at /tlog/ only to those who may read
+// every event, and in mirrors).
+func withoutDigests(sealed []domain.SealedPerson) []domain.SealedPerson {
+	if len(sealed) == 0 {
+		return sealed
+	}
+	out := make([]domain.SealedPerson, len(sealed))
+	for i, person := range sealed {
+		person.Digest = nil
+		out[i] = person
+	}
+	return out
 }

@@ -58,7 +58,7 @@ func (l *Ledger) Decide(ctx context.Context, actor string, request reconcile.Dec
 		return Decided{}, err
 	}
 	event := domain.Event{Type: data.EventType(), County: l.parts.Catalog.CityCode(), OccurredAt: l.Now(), Actor: actor, Data: data}
-	results, err := l.Record(ctx, []domain.Event{event})
+	results, err := l.record(ctx, []domain.Event{event})
 	if err != nil {
 		return Decided{Event: event}, Unprefix(err)
 	}

@@ -19,6 +19,10 @@ type LinesOptions struct {
 	SkipInvalid bool
 	// DryRun checks every line and records nothing.
 	DryRun bool
+	// Writing is who records the lines: a line naming a person's
+	// subject id is checked as RecordAs checks it (the command line's
+	// operator is Operator).
+	Writing Writing
 }
 
 // LineOutcome is what became of one line: recorded (or found recorded
@@ -104,7 +108,7 @@ func (l *Ledger) RecordLines(ctx context.Context, lines []ledger.Line, options L
 // again by another clerk is found recorded: this is the one way in for
 // such keys, for every front end.
 func (l *Ledger) ImportSheet(ctx context.Context, rows []ledger.Line, options LinesOptions) (LinesReport, error) {
-	return l.recordLines(ctx, rows, options, l.parts.Service.Check)
+	return l.recordLines(ctx, rows, options, l.checkSheetRow)
 }
 
 func (l *Ledger) recordLines(ctx context.Context, lines []ledger.Line, options LinesOptions,
@@ -112,11 +116,15 @@ func (l *Ledger) recordLines(ctx context.Context, lines []ledger.Line, options L
 	var report LinesReport
 	var valid []int
 	var checked []ledger.Checked
+	subjects := subjectCheck{ledger: l, writing: options.Writing}
 	for _, line := range lines {
 		outcome := LineOutcome{Number: line.Number, Event: line.Event, Err: line.Err}
 		if outcome.Err == nil {
 			var event ledger.Checked
 			if event, outcome.Err = check(line.Event); outcome.Err == nil {
+				outcome.Err = subjects.refuse(ctx, event.Event())
+			}
+			if outcome.Err == nil {
 				valid = append(valid, len(report.Outcomes))
 				checked = append(checked, event)
 				outcome.Event = event.Event()

@@ -24,7 +24,7 @@ func (l *Ledger) Forget(ctx context.Context, subject, reason, actor string) (out
 	}
 	event := domain.Event{Type: domain.TypeSubjectErased, County: l.parts.Catalog.CityCode(), OccurredAt: l.Now(), Actor: actor,
 		Data: domain.SubjectErased{SubjectID: subject, Reason: reason}}
-	results, err := l.Record(ctx, []domain.Event{event})
+	results, err := l.record(ctx, []domain.Event{event})
 	already = errors.Is(err, domain.ErrAlreadyErased)
 	if err != nil && !already {
 		return "", false, err

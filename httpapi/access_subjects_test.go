@@ -64,6 +64,11 @@ func TestReadingAVoidedMatchRecordsItsSenders(t *testing.T) {
 		{granted, `{"type":"match_confirmed","county":"150600","occurred_at":"2022-06-21T09:00:00+08:00","data":{"account":"icbc-0602001109000012345","match_id":"M-V-1","line_ids":["L-P-1"],"donations":[{"donation_id":"D-V-1","campaign":"general","amount":"300.00"}],"rule":"manual"}}`},
 		{"clerk-token-0123456789", `{"type":"entry_voided","county":"150600","occurred_at":"2022-06-22T09:00:00+08:00","data":{"campaign":"general","target_event_id":"` + recorded.Results[0].EventID + `","reason":"录错"}}`},
 	} {
+		if entry.token == granted {
+			// A match is the decisions use case's.
+			recordMade(t, server, "finance-granted", entry.body)
+			continue
+		}
 		if got := call(t, "POST", server.URL+"/api/v1/events", entry.token, entry.body); got.status != 201 {
 			t.Fatalf("record %s: %d %s", entry.body, got.status, got.body)
 		}

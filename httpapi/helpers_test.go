@@ -2,10 +2,13 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/ordos-union/ledger/app"
+	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/eventstoretest"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
@@ -100,4 +103,31 @@ func startTestServer(t testing.TB, options ...func(*httpapi.Options)) *testServe
 		<-following
 	})
 	return &testServer{URL: server.URL, Tokens: testTokens, Store: store, Service: service, API: api, Signed: signed, Ledger: use}
+}
+
+// recordMade writes events the ledger makes itself (bank lines, the
+// reconciliation's decisions) straight through the service, as the
+// statement import and the decisions use case write them: the generic
+// record path (POST /api/v1/events) refuses them. body is one event or a
+// JSON array of them, recorded as actor's.
+func recordMade(t testing.TB, server *testServer, actor, body string) {
+	t.Helper()
+	raws := []json.RawMessage{json.RawMessage(body)}
+	if strings.HasPrefix(strings.TrimSpace(body), "[") {
+		if err := json.Unmarshal([]byte(body), &raws); err != nil {
+			t.Fatal(err)
+		}
+	}
+	events := make([]domain.Event, len(raws))
+	for i, raw := range raws {
+		event, err := domain.DecodeEvent(raw)
+		if err != nil {
+			t.Fatalf("decode %s: %v", raw, err)
+		}
+		event.Actor = actor
+		events[i] = event
+	}
+	if _, err := server.Service.Record(context.Background(), events); err != nil {
+		t.Fatalf("record %s: %v", body, err)
+	}
 }

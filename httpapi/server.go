@@ -581,7 +581,7 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, who identity) er
 		return err
 	}
 	started := s.options.Clock()
-	results, err := s.options.Ledger.Record(r.Context(), events)
+	results, err := s.options.Ledger.RecordAs(r.Context(), events, app.Writing{Granted: who.personal})
 	s.metrics.observeAppend(s.options.Clock().Sub(started), err == nil)
 	if err != nil {
 		if !batch {

@@ -90,6 +90,7 @@ func (s *Server) sheetImport(w http.ResponseWriter, r *http.Request, who identit
 	for i := range lines {
 		lines[i].Event.Actor = who.name
 	}
+	options.Writing = app.Writing{Granted: who.personal}
 	report, err := s.options.Ledger.ImportSheet(r.Context(), lines, options)
 	rows := make([]sheetRow, len(report.Outcomes))
 	for i, outcome := range report.Outcomes {

@@ -101,3 +101,21 @@ func TestRecordRefusesAKeyReservedToTheSheetImport(t *testing.T) {
 		t.Fatalf("%d events written under a reserved key", got)
 	}
 }
+
+// `ledger record FILE` is a generic record path: a bank line in the file
+// is refused naming type and the rule, and nothing is written, not even
+// the file's valid lines; bank lines are the statement import's.
+func TestRecordRefusesABankLine(t *testing.T) {
+	data := t.TempDir()
+	bankLine := `{"type":"bank_line_imported","county":"150600","occurred_at":"2022-06-20T00:00:00+08:00","actor":"finance",` +
+		`"data":{"account":"icbc-0602001109000012345","line_id":"L-R-1","serial":"CN-20220620-0001","booked_on":"2022-06-20",` +
+		`"amount":"999999.00","balance":"1.00","remark":"捐款","statement":"icbc-2022-06.csv"}}`
+	file := filepath.Join(t.TempDir(), "entries.jsonl")
+	if err := os.WriteFile(file, []byte(donationLine("D-R-1")+"\n"+bankLine+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runLedger(t, "", "record", file, "--data", data).expect(t, 1, "line 2: type: bank lines are recorded by importing a statement", "nothing was written")
+	if got := countEvents(t, "--data", data); got != 0 {
+		t.Fatalf("%d events written from a file with a bank line", got)
+	}
+}

@@ -64,7 +64,7 @@ var runRecordFile = storeCommand(cli.Spec{Name: "record", Args: 1, ArgsWanted: "
 // skipInvalid, and prints what became of them.
 func (c *call) recordLines(record func(context.Context, []ledger.Line, app.LinesOptions) (app.LinesReport, error), lines []ledger.Line,
 	skipInvalid bool, shown report.LinesShown) error {
-	recorded, err := record(c.Ctx, lines, app.LinesOptions{SkipInvalid: skipInvalid, DryRun: shown.DryRun})
+	recorded, err := record(c.Ctx, lines, app.LinesOptions{SkipInvalid: skipInvalid, DryRun: shown.DryRun, Writing: app.Operator})
 	return report.RecordedLinesText(c.Env.Stdout, c.Env.Stderr, recorded, err, shown)
 }
 
@@ -131,7 +131,7 @@ func recordShortcut(kind string) cli.RunFunc {
 			if err != nil {
 				return cli.Flagged(err, shortcutFlagNames)
 			}
-			recorded, err := c.ledger.App.RecordLines(c.Ctx, []ledger.Line{{Number: 1, Event: event}}, app.LinesOptions{})
+			recorded, err := c.ledger.App.RecordLines(c.Ctx, []ledger.Line{{Number: 1, Event: event}}, app.LinesOptions{Writing: app.Operator})
 			if errors.Is(err, app.ErrInvalidLines) {
 				// The entry's rules name its fields; the clerk gave flags.
 				return cli.Flagged(recorded.Outcomes[0].Err, shortcutFlagNames)
