@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/eventstoretest"
@@ -232,5 +234,31 @@ func TestEventsDocStatesPersonCaps(t *testing.T) {
 		if !strings.Contains(string(content), row) {
 			t.Errorf("docs/EVENTS.md has no row %q", row)
 		}
+	}
+}
+
+// A person sealed takes about 220 bytes of the stored event even with a
+// bare name, as docs/EVENTS.md's limits table says: that is why 500 people
+// never fit and 250 with short details do.
+func TestSealedPersonBytes(t *testing.T) {
+	sizeWith := func(n int) int {
+		event := deliveryTo("DV-1", n, "a")
+		checked, err := ledger.New(nil, ledger.Options{Clock: eventstoretest.Clock}).Check(event)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealed := checked.Event()
+		sealed.ID = uuid.Must(uuid.NewV7())
+		if err := privacy.SealWithoutKeys(&sealed); err != nil {
+			t.Fatal(err)
+		}
+		data, err := sealed.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(data)
+	}
+	if perPerson := (sizeWith(101) - sizeWith(1)) / 100; perPerson < 200 || perPerson > 240 {
+		t.Fatalf("a sealed person takes %d bytes, not about 220", perPerson)
 	}
 }
