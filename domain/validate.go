@@ -10,6 +10,12 @@ import (
 	"github.com/google/uuid"
 )
 
+// WorkersPerEventMax caps the people one event lists. Each person is
+// sealed with a key of their own (about 220 bytes stored even for a bare
+// name, and a key in the keystore), so 250 people with short details fill
+// most of StoredEventBytesMax; more could never be stored.
+const WorkersPerEventMax = 250
+
 // Limits on text and lists. Each is stated in the rule a violation reports.
 const (
 	shortTextRunesMax   = 200
@@ -18,7 +24,6 @@ const (
 	keyBytesMax         = 128
 	itemsPerEventMax    = 100
 	fundingsPerEntryMax = 50
-	workersPerEventMax  = 500
 	// countMax caps headcounts, quantities and participants: far above any
 	// real entry, low enough that sums never overflow.
 	countMax = 100_000_000
@@ -434,8 +439,8 @@ func (v Validator) validatePersonal(problems *violations, event Event) {
 		if kind != TypeSuppliesDelivered && kind != TypeServiceProvided && kind != TypeTrainingHeld && kind != "" {
 			problems.add("personal.workers", "only deliveries, services and sessions list workers")
 		}
-		if len(personal.Workers) > workersPerEventMax {
-			problems.add("personal.workers", "must list at most %d people", workersPerEventMax)
+		if len(personal.Workers) > WorkersPerEventMax {
+			problems.add("personal.workers", "must list at most %d people", WorkersPerEventMax)
 		}
 		for i, worker := range personal.Workers {
 			checkPerson(problems, fmt.Sprintf("personal.workers[%d]", i), worker)

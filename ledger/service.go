@@ -201,16 +201,119 @@ func (s *Service) RecordChecked(ctx context.Context, events []Checked) ([]Result
 	if err != nil {
 		return nil, err
 	}
+	if err := checkPersons(prepared); err != nil {
+		return nil, err
+	}
+	var sealing *sealing
 	if s.sealer != nil {
-		for i := range prepared {
-			if err := s.sealer.Seal(ctx, &prepared[i]); err != nil {
-				return nil, fmt.Errorf("record: %w", err)
-			}
+		if err := checkSealedSizes(prepared); err != nil {
+			return nil, err
+		}
+		if sealing, err = s.sealPending(ctx, prepared); err != nil {
+			return nil, err
 		}
 	}
 	slots := s.lockCampaigns(prepared)
 	defer unlockCampaigns(slots)
-	return s.recordLocked(ctx, prepared, given, slots)
+	return s.recordLocked(ctx, prepared, given, slots, sealing)
+}
+
+// PersonsPerRequestMax caps the people one request lists, donors and
+// workers of all its events together. Each new person gets a key in the
+// keystore when the request is written, so this bounds what one request
+// adds to the keystore and how long sealing and storing the keys take.
+const PersonsPerRequestMax = 5000
+
+// checkPersons refuses a request that lists more than PersonsPerRequestMax
+// people, before anything is sealed. The cap on one event's people is a
+// rule of the event (domain.WorkersPerEventMax), which Check checks.
+func checkPersons(events []domain.Event) error {
+	persons := 0
+	for i := range events {
+		personal := events[i].Personal
+		if personal == nil {
+			continue
+		}
+		persons += len(personal.Workers)
+		if personal.Donor != nil {
+			persons++
+		}
+		if persons > PersonsPerRequestMax {
+			return &domain.ValidationError{Violations: []domain.Violation{{Event: i + 1, Field: "personal",
+				Rule: fmt.Sprintf("brings the people of the request to more than %d: a request lists at most %d people, "+
+					"send its events in smaller batches", PersonsPerRequestMax, PersonsPerRequestMax)}}}
+		}
+	}
+	return nil
+}
+
+// checkSealedSizes refuses an event whose personal part, sealed, would
+// make it longer than the store keeps, before any key is made or read: each
+// event with personal data is sealed with a throwaway key, which gives the
+// stored size exactly. An event without personal data makes no key, and
+// the store refuses it by its size before anything is written.
+func checkSealedSizes(events []domain.Event) error {
+	var violations []domain.Violation
+	for i := range events {
+		if events[i].Personal == nil {
+			continue
+		}
+		sealed := events[i]
+		if err := privacy.SealWithoutKeys(&sealed); err != nil {
+			return fmt.Errorf("record: events[%d]: %w", i, err)
+		}
+		data, err := sealed.Marshal()
+		if err != nil {
+			return fmt.Errorf("record: events[%d]: %w", i, err)
+		}
+		if len(data) > domain.StoredEventBytesMax {
+			violations = append(violations, domain.Violation{Event: i + 1, Field: "personal",
+				Rule: fmt.Sprintf("makes the event %d bytes once sealed, at most %d: list fewer people or shorter details",
+					len(data), domain.StoredEventBytesMax)})
+		}
+	}
+	if len(violations) > 0 {
+		return &domain.ValidationError{Violations: violations}
+	}
+	return nil
+}
+
+// sealing is a request's personal data while it is recorded: the events'
+// unsealed personal parts, to seal them again if a pending key loses a
+// race, and the keys its new people get when it is written.
+type sealing struct {
+	personal []*domain.Personal
+	pending  *privacy.PendingKeys
+}
+
+// sealPending seals the events' personal parts in place with the keys
+// their people have, and new keys that wait in pending: nothing is made in
+// the keystore until the request is decided (attempt).
+func (s *Service) sealPending(ctx context.Context, events []domain.Event) (*sealing, error) {
+	sealed := &sealing{personal: make([]*domain.Personal, len(events)), pending: privacy.NewPendingKeys()}
+	for i := range events {
+		sealed.personal[i] = events[i].Personal
+		if err := s.sealer.SealPending(ctx, &events[i], sealed.pending); err != nil {
+			return nil, fmt.Errorf("record: %w", err)
+		}
+	}
+	return sealed, nil
+}
+
+// reseal seals the events again from their personal parts, after a
+// pending key lost a race: the subjects' stored keys are used now.
+func (s *Service) reseal(ctx context.Context, events []domain.Event, sealed *sealing) error {
+	sealed.pending = privacy.NewPendingKeys()
+	for i := range events {
+		if sealed.personal[i] == nil {
+			continue
+		}
+		events[i].Personal, events[i].Sealed = sealed.personal[i], nil
+		if err := s.sealer.SealPending(ctx, &events[i], sealed.pending); err != nil {
+			return fmt.Errorf("record: %w", err)
+		}
+	}
+	return nil
 }
 
 // TriedEventsMax bounds the events one Try checks: as many as an input
@@ -410,10 +513,11 @@ func (s *Service) evictLocked() {
 	}
 }
 
-func (s *Service) recordLocked(ctx context.Context, events []domain.Event, given []bool, slots map[domain.AggregateRef]*campaignSlot) ([]Result, error) {
+func (s *Service) recordLocked(ctx context.Context, events []domain.Event, given []bool, slots map[domain.AggregateRef]*campaignSlot,
+	sealed *sealing) ([]Result, error) {
 	var lastErr error
 	for attempt := 1; attempt <= appendAttemptsMax; attempt++ {
-		results, retry, err := s.attempt(ctx, events, given, slots, attempt)
+		results, retry, err := s.attempt(ctx, events, given, slots, attempt, sealed)
 		if !retry {
 			return results, err
 		}
@@ -432,7 +536,7 @@ func (s *Service) recordLocked(ctx context.Context, events []domain.Event, given
 // attempt decides and appends once. It reports retry when the campaign moved
 // under it and a fresh look may change the answer.
 func (s *Service) attempt(ctx context.Context, events []domain.Event, given []bool, slots map[domain.AggregateRef]*campaignSlot,
-	attempt int) ([]Result, bool, error) {
+	attempt int, sealed *sealing) ([]Result, bool, error) {
 	// The cached state is used as it is: if another writer moved the
 	// campaign, the expected-version check fails and the retry reads what
 	// changed. Only a first use, or a retry, reads the log.
@@ -442,6 +546,24 @@ func (s *Service) attempt(ctx context.Context, events []domain.Event, given []bo
 	}
 	if len(decided.written) == 0 {
 		return decided.results, false, nil
+	}
+	if sealed != nil && sealed.pending.Len() > 0 {
+		// The request is decided and is to be written: only now do its
+		// new people get their keys, so a refused request makes none.
+		if err := s.sealer.StorePending(ctx, sealed.pending); err != nil {
+			// The states hold the request's events tentatively, sealed
+			// under a key that lost: drop them and decide again.
+			for _, slot := range slots {
+				slot.state = nil
+			}
+			if !errors.Is(err, privacy.ErrKeyRaced) {
+				return nil, false, fmt.Errorf("record: %w", err)
+			}
+			if err := s.reseal(ctx, events, sealed); err != nil {
+				return nil, false, err
+			}
+			return nil, true, err
+		}
 	}
 	return s.appendDecided(ctx, events, slots, attempt, decided)
 }

@@ -122,6 +122,95 @@ func (s *Sealer) SealKnown(ctx context.Context, event *domain.Event) error {
 	return err
 }
 
+// PendingKeys are the keys a request's new people get if the request is
+// written. SealPending makes them in memory and StorePending stores them
+// once the ledger has decided to write: a request the ledger refuses leaves
+// nothing in the keystore, and a retry under new subject ids cannot grow it.
+// Its size is bounded by the people of one request (the ledger's
+// PersonsPerRequestMax).
+type PendingKeys struct{ keys map[string][]byte }
+
+// NewPendingKeys returns an empty set of pending keys.
+func NewPendingKeys() *PendingKeys { return &PendingKeys{keys: map[string][]byte{}} }
+
+// Len is how many keys wait to be stored.
+func (p *PendingKeys) Len() int { return len(p.keys) }
+
+// ErrKeyRaced says another writer stored a key for a subject between the
+// sealing and the storing of a pending key: what was sealed under the
+// pending key must be sealed again under the stored one.
+var ErrKeyRaced = errors.New("another writer made the subject's key first")
+
+// KeyRacedError names the subject whose pending key lost the race.
+type KeyRacedError struct{ Subject string }
+
+func (e *KeyRacedError) Error() string {
+	return fmt.Sprintf("seal: key of %s: %v", e.Subject, ErrKeyRaced)
+}
+
+func (e *KeyRacedError) Unwrap() error { return ErrKeyRaced }
+
+// SealPending is Seal that makes no key in the keystore: a person who has
+// a key is sealed with it, and one who has none with a new key kept in
+// pending until StorePending stores it.
+func (s *Sealer) SealPending(ctx context.Context, event *domain.Event, pending *PendingKeys) error {
+	return s.seal(ctx, event, func(ctx context.Context, subject string) ([]byte, error) {
+		if key, ok := pending.keys[subject]; ok {
+			return key, nil
+		}
+		key, err := s.keys.Key(ctx, subject)
+		if err == nil || !errors.Is(err, domain.ErrNotFound) {
+			return key, err
+		}
+		key = make([]byte, KeyBytes)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		pending.keys[subject] = key
+		return key, nil
+	})
+}
+
+// SealWithoutKeys seals the event with a throwaway key and reads and makes
+// no key: the sealed event has the size the real one will have (the sizes
+// of nonces, ciphertexts and digests do not depend on the key), so its size
+// can be checked before anything is made for it. Its sealed part opens for
+// no one.
+func SealWithoutKeys(event *domain.Event) error {
+	throwaway := make([]byte, KeyBytes)
+	return (&Sealer{}).seal(context.Background(), event, func(context.Context, string) ([]byte, error) { return throwaway, nil })
+}
+
+// StorePending stores the pending keys and empties pending. A subject that
+// another writer gave a key meanwhile keeps that key, and StorePending
+// fails with a *KeyRacedError: the events sealed under the pending key
+// must be sealed again (SealPending reads the stored key then).
+func (s *Sealer) StorePending(ctx context.Context, pending *PendingKeys) error {
+	archive, canImport := s.keys.(KeyArchive)
+	var raced error
+	for subject, key := range pending.keys {
+		var stored []byte
+		var err error
+		if canImport {
+			if err = archive.Import(ctx, map[string][]byte{subject: key}); err == nil {
+				stored, err = s.keys.Key(ctx, subject)
+			}
+		} else {
+			// A keystore that cannot take a key made elsewhere makes its
+			// own: the events are sealed again with it.
+			stored, err = s.keys.CreateKey(ctx, subject)
+		}
+		if err != nil {
+			return fmt.Errorf("seal: store key of %s: %w", subject, err)
+		}
+		delete(pending.keys, subject)
+		if !hmac.Equal(stored, key) && raced == nil {
+			raced = &KeyRacedError{Subject: subject}
+		}
+	}
+	return raced
+}
+
 func (s *Sealer) seal(ctx context.Context, event *domain.Event, keyOf func(ctx context.Context, subject string) ([]byte, error)) error {
 	if event.Personal == nil {
 		return nil
