@@ -223,6 +223,7 @@ export function createFinance({ state, t, api, labelText, regionLabel, FINANCE_R
     setText("fin-position", answer ? String(result.position || 0) : fin.loading ? t("finLoading") : "—");
     renderFinanceSummary(answer, result);
     renderSuggestions(result.suggested || []);
+    renderVoided(result.voided_matches || []);
     renderUnmatchedLines(result.unmatched_lines || []);
     renderUnmatchedDonations(result.unmatched_donations || []);
     renderDuplicates(result.duplicates || []);
@@ -324,6 +325,7 @@ export function createFinance({ state, t, api, labelText, regionLabel, FINANCE_R
         : null;
       return h("li", { class: "suggestion", id: "suggestion-" + match.id, "data-id": match.id, "data-rule": match.rule },
         head,
+        whyLine(match.why, "sug-why"),
         h("div", { class: "sug-body" }, h("div", { class: "table-wrap" }, lineTable), donationTable ? h("div", { class: "table-wrap" }, donationTable) : null),
         h("p", { class: "sug-balance" + (adds ? "" : " negative") }, balance),
         actions, form, decisionError(key));
@@ -425,23 +427,63 @@ export function createFinance({ state, t, api, labelText, regionLabel, FINANCE_R
         h("td", null, row.file || "—"))));
   }
 
+  // whyLine says what made a match, in the API's words (the rule's
+  // reasons, and what is left to do), under a label in the page's language.
+  function whyLine(why, cls) {
+    if (!why) return null;
+    return h("p", { class: "match-why " + cls }, h("span", { class: "why-label" }, t("finWhy")), " ", h("span", { class: "why-text" }, why));
+  }
+
+  function linesCell(match) {
+    return h("td", null, (match.lines || []).map((line) => h("div", { class: "nowrap" }, formatDate(line.date) + " · " + formatYuan(line.amount) +
+      (line.counterparty ? " · " + line.counterparty : ""))));
+  }
+
+  function donationsCell(match) {
+    return h("td", null, (match.donations || []).map((donation) => h("div", { class: "nowrap" }, (donation.donation_id || "") + " · " +
+      formatYuan(donation.amount))));
+  }
+
+  // matchedWhy is the matched row's account of itself: why the rule made
+  // it, what the person who confirmed it wrote, and the pledges whose
+  // receipt is still to be recorded (the line is their money; the totals
+  // count it once the receipt is recorded).
+  function matchedWhy(match) {
+    const toReceive = match.to_receive || [];
+    return h("td", { class: "reason match-account" },
+      whyLine(match.why, "matched-why"),
+      match.note ? h("p", { class: "match-note" }, h("span", { class: "why-label" }, t("finNote")), " ", h("span", { class: "note-text" }, match.note)) : null,
+      toReceive.length ? h("p", { class: "match-receive" }, h("span", { class: "why-label" }, t("finToReceive")), " ",
+        toReceive.flatMap((id, i) => [i ? ", " : "", h("code", { class: "receive-id", "data-donation": id }, id)]),
+        h("span", { class: "receive-hint" }, t(toReceive.length === 1 ? "finToReceiveHintOne" : "finToReceiveHint"))) : null,
+      match.why || match.note || toReceive.length ? null : "—");
+  }
+
+  function renderVoided(voided) {
+    const rows = voided.map((match) => h("tr", { id: "voided-" + match.id, "data-id": match.id },
+      h("td", { class: "nowrap" }, ruleText(match.rule)), linesCell(match), donationsCell(match),
+      h("td", null, match.decided_by ? h("code", null, match.decided_by) : "—"),
+      h("td", { class: "reason voided-todo" },
+        h("p", { class: "todo-text" }, match.decided_by ? t("finVoidedTodo", { id: match.decided_by }) : t("finVoidedTodoNoEvent")),
+        whyLine(match.why, "voided-why"))));
+    table("fin-voided", [["colRule"], ["colLines"], ["colDonations"], ["colDecidedBy"], ["colTodo"]], rows);
+    $("fin-voided-card").hidden = rows.length === 0;
+  }
+
   function renderSettled(matched, written, refunds, fees) {
     const matchedRows = matched.map((match) => h("tr", { id: "matched-" + match.id, "data-id": match.id },
-      h("td", { class: "nowrap" }, ruleText(match.rule)),
-      h("td", null, (match.lines || []).map((line) => h("div", { class: "nowrap" }, formatDate(line.date) + " · " + formatYuan(line.amount) +
-        (line.counterparty ? " · " + line.counterparty : "")))),
-      h("td", null, (match.donations || []).map((donation) => h("div", { class: "nowrap" }, (donation.donation_id || "") + " · " + formatYuan(donation.amount)))),
+      h("td", { class: "nowrap" }, ruleText(match.rule)), linesCell(match), donationsCell(match),
       amountCell(match.fee || "0.00"),
-      h("td", null, match.decided_by ? h("code", null, match.decided_by) : "—")));
-    table("fin-matched", [["colRule"], ["colLines"], ["colDonations"], ["finFee", "num"], ["colDecidedBy"]], matchedRows);
+      h("td", null, match.decided_by ? h("code", null, match.decided_by) : "—"),
+      matchedWhy(match)));
+    table("fin-matched", [["colRule"], ["colLines"], ["colDonations"], ["finFee", "num"], ["colDecidedBy"], ["colWhy"]], matchedRows);
     const writtenRows = written.map((line) => h("tr", { "data-line": line.line_id },
       h("td", { class: "nowrap" }, formatDate(line.date)), h("td", { class: "nowrap" }, line.serial || "—"), amountCell(line.amount),
       amountCell(line.written_off), h("td", null, line.counterparty || "—"), h("td", null, line.remark || "—"),
       h("td", { class: "reason" }, line.reason || "—")));
     table("fin-written", [["colDate"], ["colSerial"], ["colAmount", "num"], ["colWrittenOff", "num"], ["colCounterparty"], ["colRemark"], ["colReason"]], writtenRows);
     const refundRows = refunds.map((pair) => h("tr", { id: "refund-" + pair.id, "data-id": pair.id },
-      h("td", null, (pair.lines || []).map((line) => h("div", { class: "nowrap" }, formatDate(line.date) + " · " + formatYuan(line.amount) +
-        (line.counterparty ? " · " + line.counterparty : "")))),
+      linesCell(pair),
       h("td", null, pair.why || "—"),
       h("td", null, pair.decided_by ? h("code", null, pair.decided_by) : "—")));
     table("fin-refunds", [["colLines"], ["colNote"], ["colDecidedBy"]], refundRows);
