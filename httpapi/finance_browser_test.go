@@ -71,7 +71,7 @@ func TestBrowserFinance(t *testing.T) {
 	server := startTestServer(t, func(options *httpapi.Options) { options.Clock = ledgerNow })
 	ctx, cancel := context.WithTimeout(context.Background(), financeTestSeconds*time.Second)
 	defer cancel()
-	financeSeed(ctx, t, server)
+	seeded := financeSeed(ctx, t, server)
 	statementFile := financeStatementFile(t)
 
 	headless := startBrowser(ctx, t)
@@ -251,6 +251,13 @@ func TestBrowserFinance(t *testing.T) {
 	for _, want := range []string{"金额、日期、户名相符", "amount-date-name", "2022-06-08", "¥10,000.00", "准格尔旗某物流有限公司", "捐款", "D-F-2", "夏送清凉", "1.00"} {
 		if !strings.Contains(exact, want) {
 			t.Errorf("the D-F-2 suggestion does not show %q: %q", want, exact)
+		}
+	}
+	// And why the rule made it, in the API's words.
+	for _, match := range before.Reconciliation.Suggested {
+		shown := eval("suggestion why", suggestion(match.ID)+`.querySelector(".sug-why").textContent`)
+		if match.Why == "" || shown != "依据： "+match.Why {
+			t.Errorf("suggestion %s shows its why as %q, want the API's %q", match.ID, shown, match.Why)
 		}
 	}
 	fee := eval("fee suggestion", suggestion(feeID)+`.textContent`)
@@ -456,6 +463,111 @@ func TestBrowserFinance(t *testing.T) {
 		t.Errorf("the page reloaded to show another user's decision")
 	}
 
+	// Finance confirms D-F-2 again, with a note: the matched row says why
+	// the rule matched it, in the API's words, and what the confirmer wrote.
+	note := "回单已核对 <b>ok</b>"
+	status, body = financePost(ctx, t, server, httpapi.RoleFinance, fmt.Sprintf(`{"action":"confirm","id":%q,"note":%q}`, exactID, note))
+	if status != http.StatusCreated {
+		t.Fatalf("confirm D-F-2 with a note through the API: %d %s", status, body)
+	}
+	matchedRow := `document.getElementById("matched-` + exactID + `")`
+	waitFor("the note shows", matchedRow+` && `+matchedRow+`.querySelector(".match-note")`, 10*time.Second)
+	noted := financeGet(ctx, t, server, httpapi.RoleFinance)
+	if len(noted.Reconciliation.Matched) != 1 || noted.Reconciliation.Matched[0].Note != note || noted.Reconciliation.Matched[0].Why == "" {
+		t.Fatalf("after the confirmation with a note the API's matches are %+v", noted.Reconciliation.Matched)
+	}
+	confirmed := noted.Reconciliation.Matched[0]
+	if shown := eval("matched why", matchedRow+`.querySelector(".matched-why").textContent`); shown != "依据： "+confirmed.Why {
+		t.Errorf("the matched row shows its why as %q, want the API's %q", shown, confirmed.Why)
+	}
+	if !strings.Contains(confirmed.Why, "the same amount (10000.00 yuan)") {
+		t.Errorf("the API's why for the amount-date-name match is %q", confirmed.Why)
+	}
+	if shown := eval("matched note", matchedRow+`.querySelector(".match-note").textContent`); shown != "确认说明： "+note {
+		t.Errorf("the matched row shows the note as %q, want %q", shown, "确认说明： "+note)
+	}
+	checkNoScript("a note with markup")
+	if n := eval("note markup", `String(document.querySelectorAll("#fin-matched b").length)`); n != "0" {
+		t.Errorf("the note's markup became %s elements", n)
+	}
+
+	// A clerk voids D-F-2: the match is listed among the voided ones, with
+	// what to do, and no longer as matched.
+	status, body = browserPost(ctx, t, server.URL, server.Tokens[httpapi.RoleClerk], fmt.Sprintf(`{"type":"entry_voided","county":"150622",`+
+		`"occurred_at":"2022-07-01T08:00:00+08:00","data":{"campaign":"2022-summer-cooling","target_event_id":%q,"reason":"录错"}}`, seeded["D-F-2"]))
+	if status != http.StatusCreated {
+		t.Fatalf("void D-F-2: %d %s", status, body)
+	}
+	voidedRow := `document.getElementById("voided-` + exactID + `")`
+	waitFor("the voided match shows", voidedRow+` && !document.getElementById("fin-voided-card").hidden && !`+matchedRow, 10*time.Second)
+	voided := financeGet(ctx, t, server, httpapi.RoleFinance)
+	if len(voided.Reconciliation.VoidedMatches) != 1 || voided.Reconciliation.VoidedMatches[0].ID != exactID {
+		t.Fatalf("after the void the API's voided matches are %+v", voided.Reconciliation.VoidedMatches)
+	}
+	if n := eval("voided rows", `String(document.querySelectorAll("#fin-voided tbody tr").length)`); n != "1" {
+		t.Errorf("the voided matches list has %s rows, want 1", n)
+	}
+	todo := eval("voided todo", voidedRow+`.querySelector(".todo-text").textContent`)
+	if want := "撤销此匹配（撤销确认事件 " + confirmed.DecidedBy + "），再重新匹配该流水或将其核销。"; todo != want {
+		t.Errorf("the voided match says to do %q, want %q", todo, want)
+	}
+	if shown := eval("voided why", voidedRow+`.querySelector(".voided-why").textContent`); shown != "依据： "+voided.Reconciliation.VoidedMatches[0].Why {
+		t.Errorf("the voided match shows %q, want the API's %q", shown, voided.Reconciliation.VoidedMatches[0].Why)
+	}
+	if row := text("voided row", "voided-"+exactID); !strings.Contains(row, "D-F-2") || !strings.Contains(row, "¥10,000.00") || !strings.Contains(row, "金额、日期、户名相符") {
+		t.Errorf("the voided match does not show its rule, line and donation: %q", row)
+	}
+	if label := text("voided tile", "fin-sum-matched-to-voided-donations"); !strings.HasPrefix(label, "匹配到已作废捐赠") {
+		t.Errorf("the voided matches' tile reads %q", label)
+	}
+
+	// A pledge paid: a later statement has P-F-1's money; confirmed, the
+	// matched row lists the receipt still to be recorded.
+	status, body = financeDo(ctx, t, server, httpapi.RoleFinance, http.MethodPost,
+		"/api/v1/reconciliation/statements?file=statement-2022-06-b.csv&account=icbc-test-account",
+		"日期,流水号,摘要,对方户名,对方账号,交易金额\n2022-06-25,ICBC-0625-0006,认捐款,鄂托克旗某化工有限公司,,\"20,000.00\"\n")
+	if status != http.StatusCreated && status != http.StatusOK {
+		t.Fatalf("import the pledge's statement: %d %s", status, body)
+	}
+	var pledgeID string
+	for _, match := range financeGet(ctx, t, server, httpapi.RoleFinance).Reconciliation.Suggested {
+		if match.Rule == reconcile.RulePledge && len(match.Donations) == 1 && match.Donations[0].DonationID == "P-F-1" {
+			pledgeID = match.ID
+		}
+	}
+	if pledgeID == "" {
+		t.Fatalf("no pledge suggestion for P-F-1")
+	}
+	status, body = financePost(ctx, t, server, httpapi.RoleFinance, fmt.Sprintf(`{"action":"confirm","id":%q}`, pledgeID))
+	if status != http.StatusCreated {
+		t.Fatalf("confirm the pledge's match: %d %s", status, body)
+	}
+	pledgeRow := `document.getElementById("matched-` + pledgeID + `")`
+	waitFor("the receipt to record shows", pledgeRow+` && `+pledgeRow+`.querySelector(".match-receive")`, 10*time.Second)
+	if shown := eval("receipt to record", pledgeRow+`.querySelector(".match-receive").textContent`); !strings.HasPrefix(shown, "待记录到账： P-F-1（此流水兑现了该认捐") ||
+		!strings.Contains(shown, "donation_received") {
+		t.Errorf("the pledge's match shows the receipt to record as %q", shown)
+	}
+	if ids := eval("receipt ids", `Array.from(`+pledgeRow+`.querySelectorAll(".receive-id")).map((node) => node.dataset.donation).join(",")`); ids != "P-F-1" {
+		t.Errorf("the pledge's match lists %q to receive, want P-F-1", ids)
+	}
+	screenshot("finance-voided-zh.png", "fin-voided-card")
+
+	// The same in English.
+	do("switch to English again", chromedp.Click(chromedp.ID("lang-toggle")))
+	waitFor("English voided matches", `document.getElementById("fin-voided-title").textContent === "Matched to voided donations"`, 5*time.Second)
+	if todo := eval("voided todo in English", voidedRow+`.querySelector(".todo-text").textContent`); !strings.HasPrefix(todo, "Undo this match (undo the confirmation, event "+confirmed.DecidedBy+")") {
+		t.Errorf("the voided match's what to do in English: %q", todo)
+	}
+	if shown := eval("receipt in English", pledgeRow+`.querySelector(".match-receive").textContent`); !strings.HasPrefix(shown, "Receipts to record: P-F-1(this line pays the pledge") {
+		t.Errorf("the receipt to record in English: %q", shown)
+	}
+	if shown := eval("why in English", pledgeRow+`.querySelector(".matched-why .why-label").textContent`); shown != "Why:" {
+		t.Errorf("the why's label in English: %q", shown)
+	}
+	do("switch back to Chinese again", chromedp.Click(chromedp.ID("lang-toggle")))
+	waitFor("Chinese once more", `document.getElementById("tab-finance").textContent === "财务对账"`, 5*time.Second)
+
 	// A phone: nothing wider than the screen but the tables, which scroll.
 	do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.ScrollIntoView(chromedp.ID("page-title")))
 	waitFor("phone layout", `document.documentElement.scrollWidth <= window.innerWidth + 1`, 5*time.Second)
@@ -512,8 +624,10 @@ func financeClock() func() time.Time {
 }
 
 // financeSeed records money donations and pledges through the service, as
-// the CLI does; the statement is uploaded on the page.
-func financeSeed(ctx context.Context, t *testing.T, server *testServer) {
+// the CLI does; the statement is uploaded on the page. It returns each
+// donation's and pledge's event id, by donation id, for the tests that void
+// one.
+func financeSeed(ctx context.Context, t *testing.T, server *testServer) map[string]string {
 	t.Helper()
 	beijing := time.FixedZone("CST", 8*3600)
 	at := func(month time.Month, day int) time.Time { return time.Date(2022, month, day, 10, 0, 0, 0, beijing) }
@@ -540,9 +654,20 @@ func financeSeed(ctx context.Context, t *testing.T, server *testServer) {
 		pledged("P-F-2", "2022-new-workers-month", "乌审旗某煤业有限公司", "50000.00", at(time.April, 15)),
 		pledged("P-F-3", "2022-spring-jobs", "达拉特旗某电力有限公司", "8000.00", at(time.February, 1)),
 	}
-	if _, err := server.Service.Record(ctx, events); err != nil {
+	results, err := server.Service.Record(ctx, events)
+	if err != nil {
 		t.Fatalf("record the donations and pledges: %v", err)
 	}
+	eventIDs := map[string]string{}
+	for i, result := range results {
+		switch data := events[i].Data.(type) {
+		case domain.DonationReceived:
+			eventIDs[data.DonationID] = result.EventID.String()
+		case domain.DonationPledged:
+			eventIDs[data.DonationID] = result.EventID.String()
+		}
+	}
+	return eventIDs
 }
 
 // financeStatementFile writes the test's statement as the bank exports it,
