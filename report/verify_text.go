@@ -72,7 +72,7 @@ func VerifyPrinted(fileOrSeal string, catalog *domain.Catalog, verify func(seal 
 func PrintedVerifiedText(out io.Writer, monthly *app.MonthReport, whose string) {
 	fmt.Fprintf(out, "OK: the report of %s (%s) is what %s first %d events say, under the checkpoint signed by %s at %s\n",
 		monthly.Month, strings.TrimSpace(monthly.County+" "+monthly.Campaign), whose, monthly.Checkpoint.Size, monthly.Checkpoint.Origin,
-		monthly.Checkpoint.Time.Format("2006-01-02 15:04:05"))
+		monthly.Checkpoint.Time.In(domain.Beijing).Format("2006-01-02 15:04:05"))
 }
 
 // RestoredText says what a restore wrote into the empty ledger

@@ -103,6 +103,9 @@ func TestVerifyPrintedTakesAPageOrASeal(t *testing.T) {
 // checkpoint.
 func TestPrintedVerifiedText(t *testing.T) {
 	monthly, _ := printedMonth(t)
+	// The signing time is said in Beijing time, as the page's footer says
+	// it, whatever zone the checkpoint was read in.
+	monthly.Checkpoint.Time = monthly.Checkpoint.Time.UTC()
 	var out bytes.Buffer
 	report.PrintedVerifiedText(&out, monthly, "the mirror's")
 	want := "OK: the report of 2022-06 (150626) is what the mirror's first 3 events say, under the checkpoint signed by test at 2022-07-01 08:00:00\n"
