@@ -46,12 +46,7 @@ func handMadeStatementRows(t testing.TB, rows string) []byte {
 // still read past.
 func TestWideStatementRowIsRefusedInBoundedMemory(t *testing.T) {
 	wide := handMadeStatement(t, 1000, "XFD")
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	_, err := statement.ParseXLSX(wide, "generic")
-	runtime.ReadMemStats(&after)
-	allocated := after.TotalAlloc - before.TotalAlloc
+	allocated, err := parseMeasured(wide)
 	t.Logf("%d-byte statement, 1,000 rows with a cell in column XFD: %d KiB allocated, %v", len(wide), allocated>>10, err)
 	if err == nil || !strings.Contains(err.Error(), "sheet Sheet1 row 3 has a value in column XFD (column 16384), more than the limit of 256 columns") {
 		t.Fatalf("a statement with a value in column XFD: %v", err)
@@ -74,12 +69,7 @@ func TestStatementRowOfUnnumberedCellsIsRefusedInBoundedMemory(t *testing.T) {
 	const cells = 200_000
 	row := `<row r="3">` + strings.Repeat(`<c><v>1</v></c>`, cells) + `</row>`
 	book := handMadeStatementRows(t, row)
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	_, err := statement.ParseXLSX(book, "generic")
-	runtime.ReadMemStats(&after)
-	allocated := after.TotalAlloc - before.TotalAlloc
+	allocated, err := parseMeasured(book)
 	t.Logf("%d-byte statement, a row of %d cells without references: %d KiB allocated, %v", len(book), cells, allocated>>10, err)
 	if err == nil || !strings.Contains(err.Error(), "row 3 of the part has more than 16384 cells") {
 		t.Fatalf("a row of %d cells: %v", cells, err)
@@ -96,12 +86,7 @@ func TestStatementRowOfUnnumberedCellsIsRefusedInBoundedMemory(t *testing.T) {
 func TestStatementOfManyStringsAndFewCellsIsRefusedInBoundedMemory(t *testing.T) {
 	const count = 1_000_000
 	book := xlsxtest.Workbook(t, strings.Repeat(`<si><t>x</t></si>`, count), `<row r="1"><c r="A1" t="s"><v>0</v></c></row>`)
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	_, err := statement.ParseXLSX(book, "generic")
-	runtime.ReadMemStats(&after)
-	allocated := after.TotalAlloc - before.TotalAlloc
+	allocated, err := parseMeasured(book)
 	t.Logf("%d-byte statement of one cell and %d shared strings: %d KiB allocated, %v", len(book), count, allocated>>10, err)
 	if err == nil || !strings.Contains(err.Error(), "elements besides its 1 cells") {
 		t.Fatalf("one cell and %d shared strings: %v", count, err)
@@ -119,12 +104,7 @@ func TestStatementOfManyStringsAndFewCellsIsRefusedInBoundedMemory(t *testing.T)
 func TestStatementOfOneHugeSharedStringIsRefusedInBoundedMemory(t *testing.T) {
 	const size = 64 << 20
 	book := xlsxtest.Workbook(t, "<si><t>"+strings.Repeat("A", size)+"</t></si>", `<row r="1"><c r="A1" t="s"><v>0</v></c></row>`)
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	_, err := statement.ParseXLSX(book, "generic")
-	runtime.ReadMemStats(&after)
-	allocated := after.TotalAlloc - before.TotalAlloc
+	allocated, err := parseMeasured(book)
 	t.Logf("%d-byte statement whose shared strings are one string of %d MiB: %d KiB allocated, %v", len(book), size>>20, allocated>>10, err)
 	var tooLarge *xlsxlimit.PartTooLargeError
 	if !errors.As(err, &tooLarge) || tooLarge.Part != "xl/sharedStrings.xml" || tooLarge.BytesMax != 32<<20 ||
@@ -192,4 +172,15 @@ func TestLargeRealStatementImports(t *testing.T) {
 	if err := s.CheckBalances(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// parseMeasured parses a statement workbook and says how many bytes the
+// parse allocated, for the tests that hold a refusal to bounded memory.
+func parseMeasured(book []byte) (uint64, error) {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := statement.ParseXLSX(book, "generic")
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc, err
 }
