@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -16,22 +15,8 @@ import (
 	"github.com/ordos-union/ledger/report"
 )
 
-// runMirror keeps an auditor's copy of a ledger's tlog-tiles (package
-// mirror) and reads it offline: verify, totals, verify-report.
-func runMirror(ctx context.Context, env *cli.Environment, args []string) error {
-	if len(args) > 0 {
-		switch args[0] {
-		case "verify":
-			return runMirrorVerify(ctx, env, args[1:])
-		case "totals":
-			return runMirrorTotals(ctx, env, args[1:])
-		case "verify-report":
-			return runMirrorVerifyReport(ctx, env, args[1:])
-		}
-	}
-	return runMirrorUpdate(ctx, env, args)
-}
-
+// runMirrorUpdate keeps an auditor's copy of a ledger's tlog-tiles
+// (package mirror); its subcommands read that copy offline.
 var runMirrorUpdate = plainCommand(cli.Spec{Name: "mirror", Args: 2, ArgsWanted: "give URL and DIR",
 	Usage: "URL DIR --key KEY [--token TOKEN]\n       ledger mirror verify|totals|verify-report DIR ... --key KEY\n\n" +
 		"Fetches the ledger's signed checkpoint and the tlog-tiles DIR lacks from URL (the /tlog/ prefix of `ledger serve`, or\n" +

@@ -20,26 +20,6 @@ import (
 	"github.com/ordos-union/ledger/report"
 )
 
-func runReconcile(ctx context.Context, env *cli.Environment, args []string) error {
-	if len(args) == 0 {
-		return cli.Usagef("reconcile needs a subcommand: import, report, confirm, reject, write-off or undo")
-	}
-	switch args[0] {
-	case "import":
-		return runReconcileImport(ctx, env, args[1:])
-	case "report":
-		return runReconcileReport(ctx, env, args[1:])
-	case "confirm", "reject", "write-off", "undo":
-		return reconcileDecision(args[0])(ctx, env, args[1:])
-	}
-	if cli.IsHelp(args[0]) {
-		fmt.Fprintln(env.Stdout, "Usage: ledger reconcile import FILE --profile NAME --account ACCT | report [--format table|json|csv|xlsx] [--out FILE] |\n"+
-			"       confirm SUGGESTION-ID | reject SUGGESTION-ID --reason R | write-off LINE-ID --reason R | undo EVENT-ID --reason R")
-		return nil
-	}
-	return cli.Usagef("unknown reconcile subcommand %q", args[0])
-}
-
 // runReconcileImport reads the whole statement before it opens the
 // ledger, so that an unreadable one leaves the ledger alone.
 var runReconcileImport = storeCommand(cli.Spec{Name: "reconcile import", Args: 1, ArgsWanted: "give one statement FILE",
@@ -185,19 +165,6 @@ func receiptCommand(receipt reconcile.Receipt) string {
 // printRecorded says where a finance decision or a period's change went.
 func (c *call) printRecorded(event domain.Event, result ledger.Result) {
 	c.Printf("recorded %s %s at position %d\n", event.Type, result.EventID, result.Position)
-}
-
-func runPeriod(ctx context.Context, env *cli.Environment, args []string) error {
-	if len(args) > 0 && cli.IsHelp(args[0]) {
-		fmt.Fprintln(env.Stdout, "Usage: ledger period close YYYY-MM [--note N] | reopen YYYY-MM --reason R\n\n"+
-			"Closes a month (Beijing time): entries that occurred in it are then refused. Reopening one needs a reason.\n"+
-			"Run 'ledger period close --help' for the flags.")
-		return nil
-	}
-	if len(args) == 0 || (args[0] != "close" && args[0] != "reopen") {
-		return cli.Usagef("period needs close YYYY-MM or reopen YYYY-MM --reason R")
-	}
-	return changePeriod(args[0])(ctx, env, args[1:])
 }
 
 // periodFlags names the flag or argument behind each field of a period's

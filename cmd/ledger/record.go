@@ -6,22 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"slices"
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/internal/cli"
 	"github.com/ordos-union/ledger/ledger"
 	"github.com/ordos-union/ledger/report"
 )
-
-// runRecord records a file of events, or one entry from flags when its
-// first argument is a kind (`ledger record donation …`).
-func runRecord(ctx context.Context, env *cli.Environment, args []string) error {
-	if len(args) > 0 && slices.Contains(app.ShortcutKinds, args[0]) {
-		return recordShortcut(args[0])(ctx, env, args[1:])
-	}
-	return runRecordFile(ctx, env, args)
-}
 
 // runRecordFile reads the whole file before it opens the ledger, so that
 // an unreadable or empty one leaves the ledger alone.

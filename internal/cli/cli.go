@@ -62,11 +62,15 @@ func (env *Environment) WritingTo(w io.Writer, debug bool) *Environment {
 type RunFunc func(ctx context.Context, env *Environment, args []string) error
 
 // Command is one command of a program: its name, the line the program's
-// usage lists it with, and how it runs.
+// usage lists it with, and how it runs. A command with subcommands is a
+// group: its first argument names the subcommand, and Run, when set, runs
+// when it names none of them (`ledger record FILE` beside `ledger record
+// donation`).
 type Command struct {
-	Name    string
-	Summary string
-	Run     RunFunc
+	Name        string
+	Summary     string
+	Run         RunFunc
+	Subcommands []Command
 }
 
 // Program is a binary's commands and the line its usage starts with.
@@ -91,25 +95,90 @@ func (p Program) Run(ctx context.Context, env *Environment, args []string) int {
 		return ExitOK
 	}
 	for _, command := range p.Commands {
-		if command.Name != args[0] {
-			continue
-		}
-		err := command.Run(ctx, env, args[1:])
-		var usage UsageError
-		switch {
-		case err == nil, errors.Is(err, flag.ErrHelp):
-			return ExitOK
-		case errors.As(err, &usage):
-			fmt.Fprintf(env.Stderr, "%s %s: %v\nRun '%s %s --help' for usage.\n", p.Name, command.Name, err, p.Name, command.Name)
-			return ExitUsage
-		default:
-			fmt.Fprintf(env.Stderr, "%s %s: %v\n", p.Name, command.Name, err)
-			return ExitFailure
+		if command.Name == args[0] {
+			return p.runCommand(ctx, env, command.Name, command, args[1:])
 		}
 	}
 	fmt.Fprintf(env.Stderr, "%s: unknown command %q\n\n", p.Name, args[0])
 	p.printUsage(env.Stderr)
 	return ExitUsage
+}
+
+// runCommand runs command, called by path ("reconcile import"), with args:
+// a group hands them to the subcommand their first names.
+func (p Program) runCommand(ctx context.Context, env *Environment, path string, command Command, args []string) int {
+	if len(command.Subcommands) > 0 && len(args) > 0 {
+		for _, sub := range command.Subcommands {
+			if sub.Name == args[0] {
+				return p.runCommand(ctx, env, path+" "+sub.Name, sub, args[1:])
+			}
+		}
+	}
+	err := p.runGroup(ctx, env, path, command, args)
+	var usage UsageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return ExitOK
+	case errors.As(err, &usage):
+		fmt.Fprintf(env.Stderr, "%s %s: %v\nRun '%s %s --help' for usage.\n", p.Name, path, err, p.Name, path)
+		return ExitUsage
+	default:
+		fmt.Fprintf(env.Stderr, "%s %s: %v\n", p.Name, path, err)
+		return ExitFailure
+	}
+}
+
+// runGroup runs command with args when they name none of its
+// subcommands: a group's help lists its subcommands, and then gives the
+// help of what runs without one, if anything does.
+func (p Program) runGroup(ctx context.Context, env *Environment, path string, command Command, args []string) error {
+	if len(command.Subcommands) == 0 {
+		return command.Run(ctx, env, args)
+	}
+	asksHelp := len(args) > 0 && IsHelp(args[0])
+	if asksHelp {
+		p.printGroupUsage(env.Stdout, path, command)
+	}
+	switch {
+	case command.Run != nil:
+		return command.Run(ctx, env, args)
+	case asksHelp:
+		return nil
+	case len(args) == 0:
+		return Usagef("needs a subcommand: %s", subcommandNames(command))
+	}
+	return Usagef("unknown subcommand %q: give %s", args[0], subcommandNames(command))
+}
+
+// subcommandNames lists a group's subcommands for an error: "a, b or c".
+func subcommandNames(command Command) string {
+	names := make([]string, len(command.Subcommands))
+	for i, sub := range command.Subcommands {
+		names[i] = sub.Name
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// Paths lists every command that runs, each as the words that call it
+// ("reconcile import"), in the order of the usage: a group that runs
+// without a subcommand is listed before its subcommands.
+func (p Program) Paths() [][]string {
+	var paths [][]string
+	var walk func(prefix []string, commands []Command)
+	walk = func(prefix []string, commands []Command) {
+		for _, command := range commands {
+			path := append(append([]string{}, prefix...), command.Name)
+			if command.Run != nil {
+				paths = append(paths, path)
+			}
+			walk(path, command.Subcommands)
+		}
+	}
+	walk(nil, p.Commands)
+	return paths
 }
 
 // IsHelp says whether arg asks for help (-h, --help or help), for a
@@ -121,8 +190,24 @@ func IsHelp(arg string) bool {
 func (p Program) printUsage(out io.Writer) {
 	fmt.Fprintln(out, p.Title)
 	fmt.Fprintf(out, "\nUsage: %s COMMAND [flags]\n\nCommands:\n", p.Name)
-	for _, command := range p.Commands {
-		fmt.Fprintf(out, "  %-8s %s\n", command.Name, command.Summary)
-	}
+	listCommands(out, p.Commands)
 	fmt.Fprintf(out, "\nRun '%s COMMAND --help' for a command's flags. Exit status: 0 ok, 1 failure, 2 usage.\n", p.Name)
+}
+
+// listCommands lists commands a line each, their summaries in one column.
+func listCommands(out io.Writer, commands []Command) {
+	width := 8
+	for _, command := range commands {
+		width = max(width, len(command.Name))
+	}
+	for _, command := range commands {
+		fmt.Fprintf(out, "  %-*s %s\n", width, command.Name, command.Summary)
+	}
+}
+
+// printGroupUsage lists a group's subcommands.
+func (p Program) printGroupUsage(out io.Writer, path string, command Command) {
+	fmt.Fprintf(out, "Usage: %s %s SUBCOMMAND [flags]\n\n%s\n\nSubcommands:\n", p.Name, path, command.Summary)
+	listCommands(out, command.Subcommands)
+	fmt.Fprintf(out, "\nRun '%s %s SUBCOMMAND --help' for a subcommand's flags.\n", p.Name, path)
 }

@@ -65,6 +65,56 @@ func TestProgramRunExitCodes(t *testing.T) {
 	}
 }
 
+// A group hands its first argument's subcommand the rest; without one it
+// runs its own command when it has one, and otherwise names its
+// subcommands; its help lists them.
+func TestProgramRunsSubcommands(t *testing.T) {
+	named := func(name string) RunFunc {
+		return func(ctx context.Context, env *Environment, args []string) error {
+			if len(args) > 0 && args[0] == "fail" {
+				return Usagef("bad %s", name)
+			}
+			_, err := io.WriteString(env.Stdout, name+" "+strings.Join(args, " ")+"\n")
+			return err
+		}
+	}
+	program := Program{Name: "prog", Title: "prog: a test", Commands: []Command{
+		{Name: "book", Summary: "the books", Subcommands: []Command{
+			{Name: "open", Summary: "open a book", Run: named("open")},
+			{Name: "close", Summary: "close a book", Run: named("close")},
+		}},
+		{Name: "write", Summary: "write a file", Run: named("write"), Subcommands: []Command{{Name: "line", Summary: "write a line", Run: named("line")}}},
+	}}
+	cases := []struct {
+		args           []string
+		code           int
+		stdout, stderr string
+	}{
+		{[]string{"book", "open", "A"}, ExitOK, "open A\n", ""},
+		{[]string{"book", "close", "fail"}, ExitUsage, "", "prog book close: bad close\nRun 'prog book close --help' for usage.\n"},
+		{[]string{"book"}, ExitUsage, "", "prog book: needs a subcommand: open or close\n"},
+		{[]string{"book", "burn"}, ExitUsage, "", `prog book: unknown subcommand "burn": give open or close`},
+		{[]string{"book", "--help"}, ExitOK, "Subcommands:\n  open     open a book\n  close    close a book\n", ""},
+		{[]string{"write", "F"}, ExitOK, "write F\n", ""},
+		{[]string{"write", "line", "L"}, ExitOK, "line L\n", ""},
+		{[]string{"write", "--help"}, ExitOK, "  line     write a line\n", ""},
+	}
+	for _, c := range cases {
+		env, stdout, stderr := testEnvironment()
+		code := program.Run(context.Background(), env, c.args)
+		if code != c.code || !strings.Contains(stdout.String(), c.stdout) || !strings.Contains(stderr.String(), c.stderr) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit %d with %q and %q", c.args, code, stdout, stderr, c.code, c.stdout, c.stderr)
+		}
+	}
+	var paths []string
+	for _, path := range program.Paths() {
+		paths = append(paths, strings.Join(path, " "))
+	}
+	if got := strings.Join(paths, ", "); got != "book open, book close, write, write line" {
+		t.Errorf("paths %s", got)
+	}
+}
+
 func TestParseTakesFlagsAnywhere(t *testing.T) {
 	flags := flag.NewFlagSet("t", flag.ContinueOnError)
 	flags.SetOutput(io.Discard)
