@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
@@ -32,6 +33,16 @@ func VerifiedText(out io.Writer, verified integrity.Report, trusted int, witness
 		fmt.Fprintln(out, "The log verified; only the tree file, a cache of its hashes, is damaged (above): "+
 			"`ledger repair` makes it again from the log, and `ledger doctor` names it until then.")
 	}
+}
+
+// MirrorVerifiedText says that a mirror verified offline, and by whom its
+// newest checkpoint is cosigned when a witness policy was given.
+func MirrorVerifiedText(out io.Writer, verified integrity.Report, witnessed bool) {
+	fmt.Fprintf(out, "OK: %d entries, %d checkpoints verified offline", verified.Events, verified.Checkpoints)
+	if witnessed {
+		fmt.Fprintf(out, ", the newest cosigned by %s", strings.Join(verified.Cosigners, ", "))
+	}
+	fmt.Fprintf(out, "; tree root %s\n", verified.Root)
 }
 
 // VerifyPrinted checks a printed report, given as its HTML file or as the
@@ -70,9 +81,12 @@ func VerifyPrinted(fileOrSeal string, catalog *domain.Catalog, verify func(seal 
 // PrintedVerifiedText writes that a printed report is what a log (whose:
 // "the log's") says, under which signed checkpoint.
 func PrintedVerifiedText(out io.Writer, monthly *app.MonthReport, whose string) {
+	scope := strings.TrimSpace(monthly.County + " " + monthly.Campaign)
+	if scope == "" {
+		scope = "the whole federation"
+	}
 	fmt.Fprintf(out, "OK: the report of %s (%s) is what %s first %d events say, under the checkpoint signed by %s at %s\n",
-		monthly.Month, strings.TrimSpace(monthly.County+" "+monthly.Campaign), whose, monthly.Checkpoint.Size, monthly.Checkpoint.Origin,
-		monthly.Checkpoint.Time.In(domain.Beijing).Format("2006-01-02 15:04:05"))
+		monthly.Month, scope, whose, monthly.Checkpoint.Size, monthly.Checkpoint.Origin, BeijingTime(monthly.Checkpoint.Time))
 }
 
 // RestoredText says what a restore wrote into the empty ledger
@@ -92,4 +106,10 @@ func ReappliedText(out io.Writer, done []app.Reapplied) {
 			fmt.Fprintf(out, "re-applied the erasure of %s: %s\n", reapplied.Subject, reapplied.Outcome)
 		}
 	}
+}
+
+// BeijingTime is an instant as the ledger prints it for people: to the
+// second, in Beijing time, saying so.
+func BeijingTime(instant time.Time) string {
+	return instant.In(domain.Beijing).Format("2006-01-02 15:04:05") + " Beijing time"
 }

@@ -108,9 +108,16 @@ func TestPrintedVerifiedText(t *testing.T) {
 	monthly.Checkpoint.Time = monthly.Checkpoint.Time.UTC()
 	var out bytes.Buffer
 	report.PrintedVerifiedText(&out, monthly, "the mirror's")
-	want := "OK: the report of 2022-06 (150626) is what the mirror's first 3 events say, under the checkpoint signed by test at 2022-07-01 08:00:00\n"
+	want := "OK: the report of 2022-06 (150626) is what the mirror's first 3 events say, under the checkpoint signed by test at 2022-07-01 08:00:00 Beijing time\n"
 	if out.String() != want {
 		t.Errorf("printed\n%q\nwant\n%q", out.String(), want)
+	}
+	// A report of every region and campaign says so, not "()".
+	monthly.County = ""
+	out.Reset()
+	report.PrintedVerifiedText(&out, monthly, "the mirror's")
+	if want := "OK: the report of 2022-06 (the whole federation) is"; !strings.HasPrefix(out.String(), want) {
+		t.Errorf("printed\n%q\nwant it to start %q", out.String(), want)
 	}
 }
 
@@ -130,5 +137,21 @@ func TestRestoredText(t *testing.T) {
 	report.RestoredText(&out, 121, 2, 1)
 	if want := "restored 121 events, 2 checkpoints and 1 projection checkpoints\n"; out.String() != want {
 		t.Errorf("printed %q, want %q", out.String(), want)
+	}
+}
+
+// A mirror verified under a witness policy says who cosigned its newest
+// checkpoint, as `ledger verify` does; without a policy it names nobody.
+func TestMirrorVerifiedText(t *testing.T) {
+	verified := integrity.Report{Events: 3, Checkpoints: 2, Cosigners: []string{"w1", "w2"}}
+	var out bytes.Buffer
+	report.MirrorVerifiedText(&out, verified, true)
+	if want := "OK: 3 entries, 2 checkpoints verified offline, the newest cosigned by w1, w2; tree root "; !strings.HasPrefix(out.String(), want) {
+		t.Errorf("printed %q, want it to start %q", out.String(), want)
+	}
+	out.Reset()
+	report.MirrorVerifiedText(&out, verified, false)
+	if strings.Contains(out.String(), "cosigned") {
+		t.Errorf("printed %q without a policy", out.String())
 	}
 }

@@ -145,6 +145,11 @@ func (c *call) verification(verified integrity.Report, asJSON bool, ok func(io.W
 		return err
 	}
 	if first, bad := verified.FirstBad(); bad {
+		// Position 0 is no event: the problem is the checkpoints' or the
+		// witnesses', which the message says.
+		if first.Position == 0 {
+			return fmt.Errorf("verification failed: %s", first.What)
+		}
 		return fmt.Errorf("verification failed: first bad position %d: %s", first.Position, first.What)
 	}
 	if !asJSON {

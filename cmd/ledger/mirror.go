@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"io"
 	"os"
 
@@ -35,7 +34,7 @@ var runMirrorUpdate = plainCommand(cli.Spec{Name: "mirror", Args: 2, ArgsWanted:
 				return err
 			}
 			c.Printf("OK: %s keeps %d entries (before: %d), root %s, checkpoint signed %s by %s; fetched %d files\n",
-				c.Arg(1), result.Checkpoint.Size, result.Previous, result.Checkpoint.Root, result.Checkpoint.Time.Format("2006-01-02 15:04:05"),
+				c.Arg(1), result.Checkpoint.Size, result.Previous, result.Checkpoint.Root, report.BeijingTime(result.Checkpoint.Time),
 				verifier.Name(), len(result.Fetched))
 			return nil
 		}
@@ -100,7 +99,7 @@ var runMirrorVerify = mirrorCommand(cli.Spec{Name: "mirror verify", Args: 1, Arg
 				return err
 			}
 			return c.verification(verified, *asJSON, func(out io.Writer) {
-				fmt.Fprintf(out, "OK: %d entries, %d checkpoints verified offline; tree root %s\n", verified.Events, verified.Checkpoints, verified.Root)
+				report.MirrorVerifiedText(out, verified, policy != nil)
 			})
 		}
 	})
