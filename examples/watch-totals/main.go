@@ -145,10 +145,16 @@ func show(out io.Writer, seen map[string]uint64, m *nats.Msg) error {
 	if m.Header.Get("KV-Operation") != "" {
 		return nil // a deletion: the ledger never deletes a total
 	}
-	key := strings.TrimPrefix(m.Header.Get("Nats-Subject"), kvPrefix)
+	// A value's key and sequence are in the headers the server's republish
+	// and direct get set, never in the subject it came on: any holder of
+	// the watcher's credential can have the server deliver the bucket's
+	// messages on the subject this program follows (a push consumer's
+	// deliver subject is not checked against its creator's permissions),
+	// and such a delivery, which carries neither header, is passed over.
+	key, found := strings.CutPrefix(m.Header.Get("Nats-Subject"), kvPrefix)
 	sequence, err := strconv.ParseUint(m.Header.Get("Nats-Sequence"), 10, 64)
-	if err != nil {
-		return fmt.Errorf("a total without its sequence: %w", err)
+	if !found || err != nil {
+		return nil
 	}
 	if sequence <= seen[key] {
 		return nil
