@@ -16,12 +16,26 @@ import (
 func ReconciliationText(writer io.Writer, result reconcile.Result) {
 	var rows [][]string
 	for _, summary := range result.Summaries() {
-		rows = append(rows, []string{summary.Item, Count(int64(summary.Count)), Yuan(summary.In), Yuan(summary.Out)})
+		lines := summary.Column == reconcile.ColumnInOut
+		rows = append(rows, []string{summary.Item, Count(int64(summary.Count)), yuanIf(lines, summary.In), yuanIf(lines, summary.Out),
+			yuanIf(summary.Column == reconcile.ColumnFees, summary.Fees), yuanIf(summary.Column == reconcile.ColumnRecorded, summary.Recorded)})
 	}
-	Table(writer, [][]string{{"项目 Item", "笔数 Count", "收入 In ¥", "支出 Out ¥"}}, rows)
-	fmt.Fprintf(writer, "\nAs of log position %d; pledges aged as of %s.\n", result.Position, result.AsOf)
+	Table(writer, [][]string{{"项目 Item", "笔数 Count", "收入 In ¥", "支出 Out ¥", "手续费 Fees ¥", "账面 Recorded ¥"}}, rows)
+	fmt.Fprint(writer, "\nIn and Out are the bank lines' money, each line once: they add up to the statements' credits and debits.\n"+
+		"Fees: deducted from donations on their way (never in the account) and charges written off (their Out is under written off).\n"+
+		"Recorded: donations recorded as received and pledges outstanding, with no bank line.\n")
+	fmt.Fprintf(writer, "As of log position %d; pledges aged as of %s.\n", result.Position, result.AsOf)
 	writeMatchSections(writer, result)
 	writeSettledSections(writer, result)
+}
+
+// yuanIf is the amount in yuan, or blank where the column is not the
+// summary part's.
+func yuanIf(filled bool, amount domain.Money) string {
+	if !filled {
+		return ""
+	}
+	return Yuan(amount)
 }
 
 // lineText is one bank line in the text report.
