@@ -29,7 +29,7 @@ func TestDecisionTextSaysWhatWasDecided(t *testing.T) {
 		{domain.MatchConfirmed{MatchID: "S-2"}, "confirmed match S-2 (match_confirmed, event " + id.String() + ", position 12)"},
 		{domain.MatchRejected{SuggestionID: "S-3"}, "rejected S-3: the same lines are not matched to the same donations again (match_rejected, event " + id.String() + ", position 12)"},
 		{domain.FeeWrittenOff{LineID: "L-1", Amount: 1500}, "wrote off ¥15.00 of line L-1 as a bank fee (fee_written_off, event " + id.String() + ", position 12)"},
-		{domain.LineWrittenOff{LineID: "L-2", Amount: 8888}, "wrote off line L-2 (¥88.88) (bank_line_written_off, event " + id.String() + ", position 12)"},
+		{domain.LineWrittenOff{LineID: "L-2", Amount: 8888}, "wrote off line L-2: ¥88.88 explained without a donation (bank_line_written_off, event " + id.String() + ", position 12)"},
 		{domain.RefundPaired{ReturnedLine: "L-3", RefundLine: "L-4", Amount: 123456}, "paired line L-3 with line L-4, which sends its ¥1,234.56 back (refund_paired, event " + id.String() + ", position 12)"},
 		{domain.DecisionUndone{DecisionEventID: "E-1"}, "undid decision E-1 (decision_undone, event " + id.String() + ", position 12)"},
 		{domain.PeriodClosed{Month: "2022-06"}, "closed 2022-06 (period_closed, event " + id.String() + ", position 12)"},

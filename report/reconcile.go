@@ -246,7 +246,7 @@ func DecisionText(out io.Writer, event domain.Event, result ledger.Result) {
 	case domain.FeeWrittenOff:
 		what = fmt.Sprintf("wrote off ¥%s of line %s as a bank fee", Yuan(data.Amount), data.LineID)
 	case domain.LineWrittenOff:
-		what = fmt.Sprintf("wrote off line %s (¥%s)", data.LineID, Yuan(data.Amount))
+		what = fmt.Sprintf("wrote off line %s: ¥%s explained without a donation", data.LineID, Yuan(data.Amount))
 	case domain.RefundPaired:
 		what = fmt.Sprintf("paired line %s with line %s, which sends its ¥%s back", data.ReturnedLine, data.RefundLine, Yuan(data.Amount))
 	case domain.DecisionUndone:
