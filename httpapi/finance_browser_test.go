@@ -131,6 +131,22 @@ func TestBrowserFinance(t *testing.T) {
 		}
 	}
 
+	// checkSummary checks the summary's tiles: each one's count, and its
+	// money as shown: in and out apart, or one amount, or none.
+	checkSummary := func(step string, tiles map[string]summaryTile) {
+		t.Helper()
+		for key, want := range tiles {
+			shown := func(part string) string {
+				return eval(step, fmt.Sprintf(`(() => { const node = document.getElementById("fin-sum-%s-%s"); return node ? node.textContent.trim() : ""; })()`, key, part))
+			}
+			got := summaryTile{count: eval(step, fmt.Sprintf(`(document.getElementById("fin-sum-%s-count") || {dataset: {}}).dataset.count || ""`, key)),
+				in: shown("in"), out: shown("out"), amount: shown("amount")}
+			if got != want {
+				t.Errorf("%s: the %s tile shows %+v, want %+v (the tile reads %q)", step, key, got, want, text(step, "fin-sum-"+key))
+			}
+		}
+	}
+
 	// Finance opens the dashboard and goes to the finance page.
 	do("open the dashboard as finance",
 		chromedp.EmulateViewport(1280, 900),
@@ -226,22 +242,19 @@ func TestBrowserFinance(t *testing.T) {
 	}
 
 	// The summary: counts and ¥ amounts with separators, from the API's
-	// yuan strings.
-	summary := map[string][2]string{
-		"matched":             {"0", browserYuan(0)},
-		"suggested":           {"2", browserYuan(50998500)},
-		"unmatched-lines":     {"3", browserYuan(12345 + 160000)},
-		"unmatched-donations": {"1", browserYuan(300000)},
-		"outstanding-pledges": {"3", browserYuan(7800000)},
-		"written-off":         {"0", browserYuan(0)},
-	}
-	for key, want := range summary {
-		count := eval("summary count", fmt.Sprintf(`(document.getElementById("fin-sum-%s-count") || {dataset: {}}).dataset.count || ""`, key))
-		amount := text("summary amount", "fin-sum-"+key+"-amount")
-		if count != want[0] || amount != want[1] {
-			t.Errorf("summary %s shows %s items, %q; want %s items, %q", key, count, amount, want[0], want[1])
-		}
-	}
+	// yuan strings; bank lines' money in and money out apart, the other
+	// parts' money in their own column, and a part only counted with none.
+	checkSummary("the summary", map[string]summaryTile{
+		"matched":             {count: "0", in: browserYuan(0), out: browserYuan(0)},
+		"suggested":           {count: "2", in: browserYuan(50998500), out: browserYuan(0)},
+		"unmatched-lines":     {count: "3", in: browserYuan(12345 + 160000), out: browserYuan(0)},
+		"unmatched-donations": {count: "1", amount: browserYuan(300000)},
+		"outstanding-pledges": {count: "3", amount: browserYuan(7800000)},
+		"written-off":         {count: "0", in: browserYuan(0), out: browserYuan(0)},
+		"refunds":             {count: "0", in: browserYuan(0), out: browserYuan(0)},
+		"fees":                {count: "0", amount: browserYuan(0)},
+		"possible-duplicates": {count: "1"},
+	})
 	if got := text("position", "fin-position"); got != fmt.Sprint(before.Reconciliation.Position) {
 		t.Errorf("reconciled position shown as %q, want %d", got, before.Reconciliation.Position)
 	}
@@ -309,9 +322,7 @@ func TestBrowserFinance(t *testing.T) {
 	latency := waitFor("matched count follows",
 		`document.getElementById("fin-sum-matched-count").dataset.count === "1" && !`+suggestion(exactID), 10*time.Second)
 	t.Logf("the confirmation showed %v after the click", latency.Round(time.Millisecond))
-	if got := text("matched amount", "fin-sum-matched-amount"); got != browserYuan(1000000) {
-		t.Errorf("matched amount %q, want %q", got, browserYuan(1000000))
-	}
+	checkSummary("after the confirmation", map[string]summaryTile{"matched": {count: "1", in: browserYuan(1000000), out: browserYuan(0)}})
 	if row := text("matched row", "matched-"+exactID); !strings.Contains(row, "D-F-2") {
 		t.Errorf("the confirmed match is not listed as matched: %q", row)
 	}
@@ -366,9 +377,7 @@ func TestBrowserFinance(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#fin-lines form button[type="submit"]`)),
 	)
 	waitFor("line written off", `document.getElementById("fin-sum-written-off-count").dataset.count === "1" && !document.getElementById("line-`+interest+`")`, 10*time.Second)
-	if got := text("written off amount", "fin-sum-written-off-amount"); got != browserYuan(12345) {
-		t.Errorf("written off %q, want %q", got, browserYuan(12345))
-	}
+	checkSummary("after the write-off", map[string]summaryTile{"written-off": {count: "1", in: browserYuan(12345), out: browserYuan(0)}})
 	if marker := eval("marker", `window.__notReloaded || ""`); marker != "yes" {
 		t.Errorf("the page reloaded to show the decisions")
 	}
@@ -525,7 +534,13 @@ func TestBrowserFinance(t *testing.T) {
 	// matched row lists the receipt still to be recorded.
 	status, body = financeDo(ctx, t, server, httpapi.RoleFinance, http.MethodPost,
 		"/api/v1/reconciliation/statements?file=statement-2022-06-b.csv&account=icbc-test-account",
-		"日期,流水号,摘要,对方户名,对方账号,交易金额\n2022-06-25,ICBC-0625-0006,认捐款,鄂托克旗某化工有限公司,,\"20,000.00\"\n")
+		"日期,流水号,摘要,对方户名,对方账号,交易金额\n2022-06-25,ICBC-0625-0006,认捐款,鄂托克旗某化工有限公司,,\"20,000.00\"\n"+
+			// Money sent in error and sent back, and a bank charge: the
+			// summary shows the refund pair's money in and out apart, and
+			// the charge once as money out (written off) and once as a fee.
+			"2022-06-26,ICBC-0626-0007,转账,张某某,6222020000000000001,\"1,234.56\"\n"+
+			"2022-06-27,ICBC-0627-0008,退回误转款,张某某,6222020000000000001,\"-1,234.56\"\n"+
+			"2022-06-28,ICBC-0628-0009,账户管理费,,,-15.00\n")
 	if status != http.StatusCreated && status != http.StatusOK {
 		t.Fatalf("import the pledge's statement: %d %s", status, body)
 	}
@@ -553,6 +568,27 @@ func TestBrowserFinance(t *testing.T) {
 	}
 	screenshot("finance-voided-zh.png", "fin-voided-card")
 
+	// The refund pair and the charge confirmed: the refunds' tile shows
+	// 1,234.56 in and 1,234.56 out, never their sum; the written-off tile
+	// the interest in and the charge out; the fees' tile the charge as a
+	// fee.
+	for _, match := range financeGet(ctx, t, server, httpapi.RoleFinance).Reconciliation.Suggested {
+		if match.Rule != reconcile.RuleRefundPair && match.Rule != reconcile.RuleFee {
+			continue
+		}
+		if status, body := financePost(ctx, t, server, httpapi.RoleFinance, fmt.Sprintf(`{"action":"confirm","id":%q}`, match.ID)); status != http.StatusCreated {
+			t.Fatalf("confirm the %s suggestion %s: %d %s", match.Rule, match.ID, status, body)
+		}
+	}
+	waitFor("the refund and the fee show", `document.getElementById("fin-sum-refunds-count").dataset.count === "1" && `+
+		`document.getElementById("fin-sum-fees-count").dataset.count === "1"`, 10*time.Second)
+	checkSummary("the refund pair and the charge", map[string]summaryTile{
+		"refunds":     {count: "1", in: browserYuan(123456), out: browserYuan(123456)},
+		"written-off": {count: "2", in: browserYuan(12345), out: browserYuan(1500)},
+		"fees":        {count: "1", amount: browserYuan(1500)},
+	})
+	screenshot("finance-summary-zh.png", "fin-summary")
+
 	// The same in English.
 	do("switch to English again", chromedp.Click(chromedp.ID("lang-toggle")))
 	waitFor("English voided matches", `document.getElementById("fin-voided-title").textContent === "Matched to voided donations"`, 5*time.Second)
@@ -564,6 +600,9 @@ func TestBrowserFinance(t *testing.T) {
 	}
 	if shown := eval("why in English", pledgeRow+`.querySelector(".matched-why .why-label").textContent`); shown != "Why:" {
 		t.Errorf("the why's label in English: %q", shown)
+	}
+	if shown := text("refunds in English", "fin-sum-refunds"); !strings.Contains(shown, "In "+browserYuan(123456)) || !strings.Contains(shown, "Out "+browserYuan(123456)) {
+		t.Errorf("the refunds' tile in English reads %q", shown)
 	}
 	do("switch back to Chinese again", chromedp.Click(chromedp.ID("lang-toggle")))
 	waitFor("Chinese once more", `document.getElementById("tab-finance").textContent === "财务对账"`, 5*time.Second)
@@ -616,6 +655,11 @@ func TestBrowserFinance(t *testing.T) {
 	headless.finish(t)
 	t.Logf("finance browser test took %v", time.Since(started).Round(time.Millisecond))
 }
+
+// summaryTile is what a tile of the finance page's summary shows: its
+// count, and its money in and out, or its one amount ("" where it shows
+// none).
+type summaryTile struct{ count, in, out, amount string }
 
 // financeClock starts at the service's fixed clock and runs.
 func financeClock() func() time.Time {

@@ -69,7 +69,7 @@ var headers = map[string][]string{
 	sheetRefunds:     {"编号 Pair", "银行流水 Line", "流水号 Serial", "日期 Date", "金额 Amount", "对方户名 Counterparty", "摘要 Remark", "说明 Note", "确认事件 Decided by"},
 	sheetFees:        {"银行流水 Line", "流水号 Serial", "日期 Date", "手续费 Fee", "记录于 Recorded with", "匹配编号 Match", "事件 Event"},
 	sheetWrittenOff:  {"银行流水 Line", "流水号 Serial", "日期 Date", "流水金额 Line amount", "核销金额 Written off", "类别 Kind", "原因 Reason", "经办 Actor", "事件 Event"},
-	sheetSummary:     {"项目 Item", "笔数 Count", "收入 Money in", "支出 Money out"},
+	sheetSummary:     {"项目 Item", "笔数 Count", "收入 Money in", "支出 Money out", "手续费 Fees", "账面金额 Recorded, no bank line"},
 }
 
 var sheetOrder = []string{sheetSummary, sheetMatched, sheetSuggested, sheetVoided, sheetLines, sheetDonations, sheetRefunds, sheetFees, sheetWrittenOff,
@@ -159,19 +159,52 @@ func (r Result) rows() map[string][]row {
 	return out
 }
 
-// Summary is the count of each part of the result and the money it moves,
-// in and out apart: a refund pair of 3,000 in and 3,000 out is 6,000 of
-// activity, never a net 0.00.
+// Summary is one part of the result: how many it holds, and its money in
+// the column the money belongs to.
+//
+// In and Out are the bank's money: what the part's bank lines moved into
+// and out of the account, apart (a refund pair of 3,000 in and 3,000 out
+// is 3,000.00 in and 3,000.00 out, never a net 0.00). The parts that hold
+// bank lines (Column ColumnInOut) hold each imported line's money once: a line in
+// several suggestions counts once, and a charge written off in part counts
+// its written-off part under written off and the rest where the line is
+// listed. So over the whole summary In adds up to the statements' credits
+// and Out to their debits. The other parts hold no money of the account:
+// the fees part has its money in Fees, the donations and pledges with no
+// bank line theirs in Recorded, and the rows printed twice and the
+// possible duplicates are counted only, their money being their lines'.
 type Summary struct {
 	// Key is stable ("matched", "suggested", ...); Item is the label.
 	Key   string `json:"key"`
 	Item  string `json:"item"`
 	Count int    `json:"count"`
-	// Amount is the money moved either way (In + Out).
-	Amount domain.Money `json:"amount"`
+	// Column names where the part's money is: ColumnInOut, ColumnFees,
+	// ColumnRecorded, or "" for a part that is counted only. The other
+	// money columns are not the part's: a table leaves them blank.
+	Column string       `json:"column"`
 	In     domain.Money `json:"money_in"`
 	Out    domain.Money `json:"money_out"`
+	// Amount is In + Out: the bank money the part moved either way.
+	Amount domain.Money `json:"amount"`
+	// Fees, on the fees part alone, is every bank fee: those deducted from
+	// a donation on its way (the line is the donation less the fee, which
+	// never was the account's money) and the charges written off as fees
+	// (their money out is the written-off part's, counted there once).
+	Fees domain.Money `json:"fees"`
+	// Recorded is money the ledger records that no bank line shows: the
+	// donations recorded as received with no line, the pledges outstanding.
+	Recorded domain.Money `json:"recorded"`
 }
+
+// The money columns of a summary.
+const (
+	// ColumnInOut is bank lines' money, In and Out.
+	ColumnInOut = "in_out"
+	// ColumnFees is bank fees, deducted on the way or charged.
+	ColumnFees = "fees"
+	// ColumnRecorded is money recorded with no bank line.
+	ColumnRecorded = "recorded"
+)
 
 // flows adds signed amounts up as money in and money out.
 type flows struct{ in, out domain.Money }
@@ -184,52 +217,92 @@ func (f *flows) add(amount domain.Money) {
 	}
 }
 
-// summed is a part's summary: how many it holds (count), and the amount
-// of each of its items added up as money in and money out.
-func summed[T any](key, item string, count int, items []T, amount func(T) domain.Money) Summary {
+// bankLines is a part of bank lines: how many it holds (count), and the
+// signed money of each of its items added up as money in and money out.
+func bankLines[T any](key, item string, count int, items []T, amount func(T) domain.Money) Summary {
 	var f flows
 	for _, each := range items {
 		f.add(amount(each))
 	}
-	return Summary{Key: key, Item: item, Count: count, Amount: f.in + f.out, In: f.in, Out: f.out}
+	return Summary{Key: key, Item: item, Count: count, Column: ColumnInOut, In: f.in, Out: f.out, Amount: f.in + f.out}
 }
 
-// linesOf is every bank line of the matches: a match counts as one, but
-// its lines move money in or out each by its own sign.
+// recorded is a part of money the ledger records with no bank line.
+func recorded[T any](key, item string, items []T, amount func(T) domain.Money) Summary {
+	summary := Summary{Key: key, Item: item, Count: len(items), Column: ColumnRecorded}
+	for _, each := range items {
+		summary.Recorded += amount(each)
+	}
+	return summary
+}
+
+// linesOf is every bank line of the matches, each once: a match counts as
+// one, but its lines move money in or out each by its own sign, and a line
+// suggested for several donations is still one line of the statement.
 func linesOf(matches []Match) []Line {
 	var lines []Line
+	seen := map[string]bool{}
 	for _, match := range matches {
-		lines = append(lines, match.Lines...)
+		for _, line := range match.Lines {
+			if seen[line.LineID] {
+				continue
+			}
+			seen[line.LineID] = true
+			lines = append(lines, line)
+		}
 	}
 	return lines
+}
+
+// open is the money of a line still open (unmatched or suggested), signed:
+// what is left of it once the part written off is taken out, that part
+// being counted under written off. A result not made by Reconcile (read
+// back from JSON) does not know what is left, and counts the whole line.
+func (r Result) open(line Line) domain.Money {
+	left, ok := r.left[line.LineID]
+	if !ok {
+		return line.Amount
+	}
+	if line.Amount < 0 {
+		return -left
+	}
+	return left
 }
 
 // Summaries adds each part of the result up.
 func (r Result) Summaries() []Summary {
 	lineAmount := func(line Line) domain.Money { return line.Amount }
+	fees := Summary{Key: "fees", Item: "手续费 fees", Count: len(r.Fees), Column: ColumnFees}
+	for _, fee := range r.Fees {
+		fees.Fees += fee.Amount
+	}
 	return []Summary{
-		summed("matched", "已匹配 matched", len(r.Matched), linesOf(r.Matched), lineAmount),
-		summed("suggested", "待确认 suggested", len(r.Suggested), linesOf(r.Suggested), lineAmount),
+		bankLines("matched", "已匹配 matched", len(r.Matched), linesOf(r.Matched), lineAmount),
+		bankLines("suggested", "待确认 suggested", len(r.Suggested), linesOf(r.Suggested), r.open),
 		// A line matched to a donation voided since is explained by
 		// nothing until its match is undone.
-		summed("voided_matches", "已作废捐赠的匹配 matched to voided donations", len(r.VoidedMatches), linesOf(r.VoidedMatches), lineAmount),
-		summed("unmatched_lines", "未匹配流水 unmatched lines", len(r.UnmatchedLines), r.UnmatchedLines, lineAmount),
-		summed("unmatched_donations", "未到账捐赠 unmatched donations", len(r.UnmatchedDonations), r.UnmatchedDonations,
+		bankLines("voided_matches", "已作废捐赠的匹配 matched to voided donations", len(r.VoidedMatches), linesOf(r.VoidedMatches), lineAmount),
+		bankLines("unmatched_lines", "未匹配流水 unmatched lines", len(r.UnmatchedLines), r.UnmatchedLines, r.open),
+		recorded("unmatched_donations", "未到账捐赠 unmatched donations", r.UnmatchedDonations,
 			func(donation Donation) domain.Money { return donation.Amount }),
-		summed("refunds", "退回 refunds", len(r.Refunds), linesOf(r.Refunds), lineAmount),
-		summed("fees", "手续费 fees", len(r.Fees), r.Fees, func(fee Fee) domain.Money { return -fee.Amount }),
+		bankLines("refunds", "退回 refunds", len(r.Refunds), linesOf(r.Refunds), lineAmount),
+		// A fee is not a line of its own: one deducted on the way is the
+		// difference between a donation and its line, and a charge is the
+		// line written off, counted there.
+		fees,
 		// A charge written off is money out, money in written off is in.
-		summed("written_off", "已核销 written off", len(r.WrittenOff), r.WrittenOff, func(line WriteOff) domain.Money {
+		bankLines("written_off", "已核销 written off", len(r.WrittenOff), r.WrittenOff, func(line WriteOff) domain.Money {
 			if line.Amount < 0 {
 				return -line.WrittenOff
 			}
 			return line.WrittenOff
 		}),
-		summed("printed_twice", "银行重复打印 printed twice", len(r.PrintedTwice), r.PrintedTwice, func(row PrintedTwiceRow) domain.Money { return row.Amount }),
+		// A row printed twice was imported once: its money is its line's.
+		{Key: "printed_twice", Item: "银行重复打印 printed twice", Count: len(r.PrintedTwice)},
 		// Possible duplicates are counted, not added up: each is a
 		// question, not money that moved.
 		{Key: "duplicates", Item: "疑似重复 possible duplicates", Count: len(r.Duplicates)},
-		summed("outstanding_pledges", "未兑现认捐 outstanding pledges", len(r.Outstanding), r.Outstanding,
+		recorded("outstanding_pledges", "未兑现认捐 outstanding pledges", r.Outstanding,
 			func(pledge Outstanding) domain.Money { return pledge.Amount }),
 	}
 }
@@ -237,9 +310,21 @@ func (r Result) Summaries() []Summary {
 func (r Result) summaryRows() []row {
 	var rows []row
 	for _, summary := range r.Summaries() {
-		rows = append(rows, row{sheetSummary, []cell{text(summary.Item), number(summary.Count), amount(summary.In), amount(summary.Out)}})
+		lines := summary.Column == ColumnInOut
+		cells := []cell{text(summary.Item), number(summary.Count), amountIf(lines, summary.In), amountIf(lines, summary.Out),
+			amountIf(summary.Column == ColumnFees, summary.Fees), amountIf(summary.Column == ColumnRecorded, summary.Recorded)}
+		rows = append(rows, row{sheetSummary, cells})
 	}
 	return rows
+}
+
+// amountIf is the amount, or a blank cell where the column is not the
+// part's: a blank says "not this part's money", 0.00 "none of it".
+func amountIf(filled bool, value domain.Money) cell {
+	if !filled {
+		return text("")
+	}
+	return amount(value)
 }
 
 // WriteXLSX writes the result as a workbook finance opens in Excel or WPS:
@@ -287,6 +372,10 @@ func (r Result) WriteXLSX(out io.Writer) error {
 					if err := book.SetCellStyle(sheet, name, name, style); err != nil {
 						return err
 					}
+				case value.text == "":
+					// A blank is left unset: a spreadsheet's SUM and COUNT
+					// pass it by.
+					continue
 				default:
 					if err := book.SetCellStr(sheet, name, value.text); err != nil {
 						return err

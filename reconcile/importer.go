@@ -684,7 +684,7 @@ func Import(ctx context.Context, store eventstore.Store, recorder Recorder, unse
 			result.ImportPlan = plan
 			if result.Written > 0 {
 				// A part written by an earlier attempt stays written.
-				return result, fmt.Errorf("import: %d lines were written, then the statement was refused: %w", result.Written, errors.Unwrap(err))
+				return result, fmt.Errorf("import: %s written, then the statement was refused: %w", linesWere(result.Written), errors.Unwrap(err))
 			}
 			return result, err
 		}
@@ -705,7 +705,7 @@ func Import(ctx context.Context, store eventstore.Store, recorder Recorder, unse
 		if !raced || attempt == importAttemptsMax {
 			if result.Written > 0 {
 				result.ImportPlan = plan
-				return result, fmt.Errorf("import: %d lines were written before: %w", result.Written, err)
+				return result, fmt.Errorf("import: %s written before: %w", linesWere(result.Written), err)
 			}
 			return result, fmt.Errorf("import: %w", err)
 		}
@@ -718,4 +718,13 @@ func truncateRunes(text string, max int) string {
 		return text
 	}
 	return string(runes[:max])
+}
+
+// linesWere says how many lines were written: "1 line was", "2 lines
+// were".
+func linesWere(n int) string {
+	if n == 1 {
+		return "1 line was"
+	}
+	return fmt.Sprintf("%d lines were", n)
 }

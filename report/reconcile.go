@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/ledger"
 	"github.com/ordos-union/ledger/reconcile"
 	"github.com/ordos-union/ledger/reconcile/statement"
 )
@@ -16,12 +17,26 @@ import (
 func ReconciliationText(writer io.Writer, result reconcile.Result) {
 	var rows [][]string
 	for _, summary := range result.Summaries() {
-		rows = append(rows, []string{summary.Item, Count(int64(summary.Count)), Yuan(summary.In), Yuan(summary.Out)})
+		lines := summary.Column == reconcile.ColumnInOut
+		rows = append(rows, []string{summary.Item, Count(int64(summary.Count)), yuanIf(lines, summary.In), yuanIf(lines, summary.Out),
+			yuanIf(summary.Column == reconcile.ColumnFees, summary.Fees), yuanIf(summary.Column == reconcile.ColumnRecorded, summary.Recorded)})
 	}
-	Table(writer, [][]string{{"项目 Item", "笔数 Count", "收入 In ¥", "支出 Out ¥"}}, rows)
-	fmt.Fprintf(writer, "\nAs of log position %d; pledges aged as of %s.\n", result.Position, result.AsOf)
+	Table(writer, [][]string{{"项目 Item", "笔数 Count", "收入 In ¥", "支出 Out ¥", "手续费 Fees ¥", "账面 Recorded ¥"}}, rows)
+	fmt.Fprint(writer, "\nIn and Out are the bank lines' money, each line once: they add up to the statements' credits and debits.\n"+
+		"Fees: deducted from donations on their way (never in the account) and charges written off (their Out is under written off).\n"+
+		"Recorded: donations recorded as received and pledges outstanding, with no bank line.\n")
+	fmt.Fprintf(writer, "As of log position %d; pledges aged as of %s.\n", result.Position, result.AsOf)
 	writeMatchSections(writer, result)
 	writeSettledSections(writer, result)
+}
+
+// yuanIf is the amount in yuan, or blank where the column is not the
+// summary part's.
+func yuanIf(filled bool, amount domain.Money) string {
+	if !filled {
+		return ""
+	}
+	return Yuan(amount)
 }
 
 // lineText is one bank line in the text report.
@@ -114,11 +129,11 @@ func writeSettledSections(writer io.Writer, result reconcile.Result) {
 	}
 	if section(writer, "Bank fees (手续费)", len(result.Fees)) {
 		for _, fee := range result.Fees {
-			where := "written off"
+			how := "charged on a line of its own, written off"
 			if fee.Source == "match" {
-				where = "with match " + fee.MatchID
+				how = "deducted from the donation on its way, recorded with match " + fee.MatchID
 			}
-			fmt.Fprintf(writer, "  %s %s ¥%s  recorded %s [event %s]\n", fee.Date.Format(time.DateOnly), fee.LineID, Yuan(fee.Amount), where, fee.DecidedBy)
+			fmt.Fprintf(writer, "  %s %s ¥%s  %s [event %s]\n", fee.Date.Format(time.DateOnly), fee.LineID, Yuan(fee.Amount), how, fee.DecidedBy)
 		}
 	}
 	if section(writer, "Written off (已核销)", len(result.WrittenOff)) {
@@ -141,8 +156,8 @@ func writeSettledSections(writer io.Writer, result reconcile.Result) {
 	}
 	if section(writer, "Outstanding pledges (未兑现认捐)", len(result.Outstanding)) {
 		for _, pledge := range result.Outstanding {
-			fmt.Fprintf(writer, "  %s %s ¥%s %s, %d days (%s)\n", pledge.Date.In(domain.Beijing).Format(time.DateOnly), pledge.DonationID,
-				Yuan(pledge.Amount), pledge.Donor, pledge.AgeDays, pledge.Bucket)
+			fmt.Fprintf(writer, "  %s %s ¥%s %s, %s (%s)\n", pledge.Date.In(domain.Beijing).Format(time.DateOnly), pledge.DonationID,
+				Yuan(pledge.Amount), pledge.Donor, Counted(pledge.AgeDays, "day", "days"), pledge.Bucket)
 		}
 	}
 }
@@ -163,8 +178,9 @@ func ImportText(out io.Writer, file string, parsed statement.Statement, result r
 	if dryRun {
 		verb, written = "would be imported", len(result.New)
 	}
-	fmt.Fprintf(out, "%s (%s%s, account %s, %s to %s): %d lines %s, %d already in the ledger, %d printed twice by the bank and skipped\n",
-		file, parsed.Format, profile, result.Account, result.FirstDate, result.LastDate, written, verb, len(result.Already), len(result.PrintedTwice))
+	fmt.Fprintf(out, "%s (%s%s, account %s, %s to %s): %s %s, %d already in the ledger, %d printed twice by the bank and skipped\n",
+		file, parsed.Format, profile, result.Account, result.FirstDate, result.LastDate, Counted(written, "line", "lines"), verb,
+		len(result.Already), len(result.PrintedTwice))
 	for _, row := range result.PrintedTwice {
 		fmt.Fprintf(out, "  printed twice: serial %s at %s (first at %s)\n", row.Serial, row.Where, row.Of)
 	}
@@ -212,4 +228,36 @@ func WriteReconciliation(writer io.Writer, result reconcile.Result, format strin
 		return result.WriteXLSX(writer)
 	}
 	return fmt.Errorf("no reconciliation format %q: table, json, csv or xlsx", format)
+}
+
+// DecisionText says what a finance decision or a period's change did, in
+// words, then the event that records it and where: "wrote off ¥15.00 of
+// line L-… as a bank fee (fee_written_off, event …, position 12)".
+func DecisionText(out io.Writer, event domain.Event, result ledger.Result) {
+	what := fmt.Sprintf("recorded a %s event", event.Type)
+	switch data := event.Data.(type) {
+	case domain.MatchConfirmed:
+		what = "confirmed match " + data.MatchID
+		if data.Fee > 0 {
+			what += fmt.Sprintf(", with the bank fee of ¥%s deducted on the way", Yuan(data.Fee))
+		}
+	case domain.MatchRejected:
+		what = fmt.Sprintf("rejected %s: the same lines are not matched to the same donations again", data.SuggestionID)
+	case domain.FeeWrittenOff:
+		what = fmt.Sprintf("wrote off ¥%s of line %s as a bank fee", Yuan(data.Amount), data.LineID)
+	case domain.LineWrittenOff:
+		what = fmt.Sprintf("wrote off line %s: ¥%s explained without a donation", data.LineID, Yuan(data.Amount))
+	case domain.RefundPaired:
+		what = fmt.Sprintf("paired line %s with line %s, which sends its ¥%s back", data.ReturnedLine, data.RefundLine, Yuan(data.Amount))
+	case domain.DecisionUndone:
+		what = "undid decision " + data.DecisionEventID
+	case domain.PeriodClosed:
+		what = "closed " + data.Month
+	case domain.PeriodReopened:
+		what = "reopened " + data.Month
+	}
+	if result.Duplicate {
+		what = "already recorded: " + what
+	}
+	fmt.Fprintf(out, "%s (%s, event %s, position %d)\n", what, event.Type, result.EventID, result.Position)
 }

@@ -88,6 +88,15 @@ func GroupDigits(text string) string {
 // Count renders a whole number.
 func Count(value int64) string { return strconv.FormatInt(value, 10) }
 
+// Counted is a number and what it counts, in the singular for one: "1
+// line", "2 lines", "0 lines".
+func Counted(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
 // OrDash is text, or "-" when there is none.
 func OrDash(text string) string {
 	if text == "" {

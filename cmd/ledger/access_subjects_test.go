@@ -22,7 +22,7 @@ func TestCommandLineReadsNameWhoseData(t *testing.T) {
 	if err := os.WriteFile(file, []byte("日期,流水号,摘要,对方户名,对方账号,交易金额\n2022-06-23,,捐款,赵某某,,500.00\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	runLedger(t, "", "reconcile", "import", file, "--account", "acct-g", "--data", dir).expect(t, 0, "1 lines imported")
+	runLedger(t, "", "reconcile", "import", file, "--account", "acct-g", "--data", dir).expect(t, 0, "1 line imported")
 	listed := runLedger(t, "", "events", "--personal", "--json", "--type", "bank_line_imported", "--data", dir)
 	listed.expect(t, 0, "赵某某")
 	var line struct {

@@ -346,7 +346,9 @@ func TestEndToEndReconcileAndPeriodClose(t *testing.T) {
 	runLedger(t, "", "pledges", "--as-of", "2022-06-30", "--data", data).expect(t, 0, "As of 2022-06-30")
 	runLedger(t, "", "pledges", "--as-of", "June", "--data", data).expect(t, 2, "--as-of")
 	// Errors name the flag, not the event's field.
-	runLedger(t, "", "reconcile", "reject", "S-0000000000000000", "--data", data).expect(t, 2, "--reason is required")
+	runLedger(t, "", "reconcile", "reject", "S-0000000000000000", "--data", data).expect(t, 2, "--reason is required: say why you reject it")
+	runLedger(t, "", "reconcile", "write-off", "L-0000000000000000", "--data", data).expect(t, 2, "--reason is required: say why you write it off")
+	runLedger(t, "", "reconcile", "undo", "E-0", "--data", data).expect(t, 2, "--reason is required: say why you undo it")
 	var parsedReport struct {
 		UnmatchedLines []struct {
 			LineID string `json:"line_id"`
@@ -386,7 +388,7 @@ func TestEndToEndReconcileAndPeriodClose(t *testing.T) {
 		t.Fatalf("no %s suggestion in %+v", rule, answer.Suggested)
 		return ""
 	}
-	runLedger(t, "", "reconcile", "confirm", suggestionOf("fee"), "--data", data).expect(t, 0, "recorded fee_written_off")
+	runLedger(t, "", "reconcile", "confirm", suggestionOf("fee"), "--data", data).expect(t, 0, "wrote off ¥15.00 of line L-", "as a bank fee (fee_written_off, event ")
 	refunds := filepath.Join(t.TempDir(), "refunds.csv")
 	if err := os.WriteFile(refunds, []byte("交易日期,交易流水号,摘要,对方户名,对方账号,借方发生额,贷方发生额,余额\n"+
 		"2022-06-03,R-0001,转账,张某某,6222020000000000001,,3000.00,3100.00\n"+
@@ -394,16 +396,16 @@ func TestEndToEndReconcileAndPeriodClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	runLedger(t, "", "reconcile", "import", refunds, "--account", "test-refunds", "--data", data).expect(t, 0, "2 lines imported")
-	runLedger(t, "", "reconcile", "confirm", suggestionOf("refund-pair"), "--data", data).expect(t, 0, "recorded refund_paired")
+	runLedger(t, "", "reconcile", "confirm", suggestionOf("refund-pair"), "--data", data).expect(t, 0, "paired line L-", "which sends its ¥3,000.00 back (refund_paired, event ")
 	runLedger(t, "", "reconcile", "report", "--data", data).expect(t, 0, "Bank fees (手续费)", "Written off (已核销)", "银行手续费 bank fee",
-		"Refunds (退回)", "R-0002")
+		"Refunds (退回)", "R-0002", "charged on a line of its own, written off [event ")
 	// Close June: a back-dated June entry is refused, a July one is not.
-	runLedger(t, "", "period", "close", "2022-06", "--data", data).expect(t, 0, "period_closed", "checkpoint of")
+	runLedger(t, "", "period", "close", "2022-06", "--data", data).expect(t, 0, "closed 2022-06 (period_closed, event ", "checkpoint of ")
 	runLedger(t, "", "record", "donation", "--data", data, "--campaign", "general", "--county", "150626", "--amount", "1.00",
 		"--donor-org", "某公司", "--occurred-at", "2022-06-15").expect(t, 1, "2022-06 is closed")
 	runLedger(t, "", "record", "donation", "--data", data, "--campaign", "general", "--county", "150626", "--amount", "1.00",
 		"--donor-org", "某公司", "--occurred-at", "2022-07-15").expect(t, 0, "recorded donation_received")
-	runLedger(t, "", "period", "reopen", "2022-06", "--reason", "补录", "--data", data).expect(t, 0, "period_reopened")
+	runLedger(t, "", "period", "reopen", "2022-06", "--reason", "补录", "--data", data).expect(t, 0, "reopened 2022-06 (period_reopened, event ")
 }
 
 // Migrating the demo ledger to another data directory copies every event,
@@ -451,7 +453,7 @@ func TestEndToEndLineIDsSurviveRestoreAndMigrate(t *testing.T) {
 	importInto := func(dir string) outcome {
 		return runLedger(t, "", "reconcile", "import", statementFile, "--account", "icbc-test-account", "--data", dir)
 	}
-	importInto(data).expect(t, 0, "1 lines imported")
+	importInto(data).expect(t, 0, "1 line imported")
 	importInto(data).expect(t, 0, "0 lines imported, 1 already in the ledger")
 	backup := filepath.Join(t.TempDir(), "backup")
 	runLedger(t, "", "backup", backup, "--data", data, "--plaintext").expect(t, 0)

@@ -13,7 +13,6 @@ import (
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/internal/cli"
-	"github.com/ordos-union/ledger/ledger"
 	"github.com/ordos-union/ledger/node"
 	"github.com/ordos-union/ledger/reconcile"
 	"github.com/ordos-union/ledger/reconcile/statement"
@@ -123,8 +122,8 @@ func reconcileDecision(kind string) cli.RunFunc {
 			actor := actorFlag(flags, "finance", "who decides")
 			amountText := flags.String("amount", "", "write-off: the amount (default: the whole line)")
 			return func(c *call) error {
-				if (kind == "reject" || kind == "write-off" || kind == "undo") && strings.TrimSpace(*reason) == "" {
-					return cli.Usagef("--reason is required: say why you %s it", kind)
+				if why, needed := reasonWanted[kind]; needed && strings.TrimSpace(*reason) == "" {
+					return cli.Usagef("--reason is required: say why you %s", why)
 				}
 				opened, err := c.open()
 				if err != nil {
@@ -142,7 +141,7 @@ func reconcileDecision(kind string) cli.RunFunc {
 				if err != nil {
 					return cli.Flagged(err, decisionFlags)
 				}
-				c.printRecorded(decided.Event, decided.Result)
+				report.DecisionText(c.Env.Stdout, decided.Event, decided.Result)
 				if len(decided.ToReceive) > 0 {
 					c.Printf("%s:\n", reconcile.ReceiptsToRecord(decided.ToReceive))
 				}
@@ -162,10 +161,9 @@ func receiptCommand(receipt reconcile.Receipt) string {
 		receipt.Amount, receipt.Day.In(domain.Beijing).Format(time.DateOnly))
 }
 
-// printRecorded says where a finance decision or a period's change went.
-func (c *call) printRecorded(event domain.Event, result ledger.Result) {
-	c.Printf("recorded %s %s at position %d\n", event.Type, result.EventID, result.Position)
-}
+// reasonWanted is the decisions that need a reason, each with what the
+// person does, as the usage error asks for it.
+var reasonWanted = map[string]string{reconcile.ActionReject: "reject it", reconcile.ActionWriteOff: "write it off", reconcile.ActionUndo: "undo it"}
 
 // periodFlags names the flag or argument behind each field of a period's
 // change's errors.
@@ -188,9 +186,9 @@ func changePeriod(kind string) cli.RunFunc {
 				if err != nil {
 					return cli.Flagged(err, periodFlags)
 				}
-				c.printRecorded(change.Event, change.Result)
+				report.DecisionText(c.Env.Stdout, change.Event, change.Result)
 				if change.Checkpoint != nil {
-					c.Printf("checkpoint of %d events signed at the close\n", change.Checkpoint.Size)
+					c.Printf("checkpoint of %s signed at the close\n", report.Counted(int(change.Checkpoint.Size), "event", "events"))
 				} else if change.CheckpointErr != nil {
 					c.Warnf("ledger period: the close is recorded but no checkpoint was signed: %v\n", change.CheckpointErr)
 				}

@@ -28,7 +28,7 @@ func TestEndToEndPledgesPaidAndTheBalanceCheck(t *testing.T) {
 	runLedger(t, "", "record", pledges, "--data", data).expect(t, 0, "recorded 2 events")
 	header := "交易日期,交易流水号,摘要,对方户名,对方账号,借方发生额,贷方发生额,余额\n"
 	august := write("aug.csv", header+"2022-08-05,GC002,认捐汇款,准格尔某物流有限公司,0602002209000045672,,3000.00,6700.00\n")
-	runLedger(t, "", "reconcile", "import", august, "--account", "icbc-test", "--data", data).expect(t, 0, "1 lines imported")
+	runLedger(t, "", "reconcile", "import", august, "--account", "icbc-test", "--data", data).expect(t, 0, "1 line imported")
 	var report struct {
 		Suggested []struct {
 			ID   string `json:"id"`
@@ -43,7 +43,7 @@ func TestEndToEndPledgesPaidAndTheBalanceCheck(t *testing.T) {
 		t.Fatalf("suggested: %+v", report.Suggested)
 	}
 	receipt := "ledger record donation --donation-id D-P5 --campaign 2022-summer-cooling --county 150600 --amount 1000.00 --occurred-at 2022-08-05"
-	runLedger(t, "", "reconcile", "confirm", report.Suggested[0].ID, "--data", data).expect(t, 0, "recorded match_confirmed",
+	runLedger(t, "", "reconcile", "confirm", report.Suggested[0].ID, "--data", data).expect(t, 0, "confirmed match "+report.Suggested[0].ID+" (match_confirmed, event ",
 		"pays pledges D-P5, D-P6", "record their receipts", receipt,
 		"ledger record donation --donation-id D-P6 --campaign 2022-summer-cooling --county 150600 --amount 2000.00 --occurred-at 2022-08-05")
 	// The command the answer shows records the receipt: one left to record.

@@ -260,12 +260,30 @@ export function createFinance({ state, t, api, labelText, regionLabel, FINANCE_R
     }
     const items = (answer.summary || []).map((entry) => {
       const item = summaryItem(entry.item);
-      return { key: item.key, label: summaryLabel(item), count: Number(entry.count) || 0, amount: entry.amount };
+      return { key: item.key, label: summaryLabel(item), count: Number(entry.count) || 0, entry };
     });
     box.replaceChildren(...items.map((item) => h("div", { class: "fin-tile fin-tile-" + item.key, id: "fin-sum-" + item.key },
       h("span", { class: "kpi-label" }, item.label),
       h("span", { class: "fin-tile-count", id: "fin-sum-" + item.key + "-count", "data-count": item.count }, countText(item.count)),
-      h("span", { class: "fin-tile-amount", id: "fin-sum-" + item.key + "-amount" }, item.fen !== undefined ? formatFen(item.fen) : formatYuan(item.amount)))));
+      ...summaryFigures("fin-sum-" + item.key, item.entry))));
+  }
+
+  // summaryFigures is a summary part's money, in the API's column for it:
+  // bank lines' money in and money out apart (a refund pair is as much in
+  // as out, never their sum nor a net 0.00), or the bank fees, or money
+  // recorded with no bank line; a part only counted shows no money.
+  function summaryFigures(id, entry) {
+    const flow = (kind, label, value) => h("span", { class: "fin-tile-flow fin-tile-" + kind },
+      h("span", { class: "fin-flow-label" }, label), " ", h("span", { class: "fin-flow-amount", id: id + "-" + kind }, formatYuan(value)));
+    switch (entry.column) {
+      case "in_out":
+        return [flow("in", t("finSumIn"), entry.money_in), flow("out", t("finSumOut"), entry.money_out)];
+      case "fees":
+        return [h("span", { class: "fin-tile-amount", id: id + "-amount" }, formatYuan(entry.fees))];
+      case "recorded":
+        return [h("span", { class: "fin-tile-amount", id: id + "-amount" }, formatYuan(entry.recorded))];
+    }
+    return [];
   }
 
   function renderSuggestions(suggested) {

@@ -285,8 +285,11 @@ func (s Statement) CheckBalances() error {
 	}
 	if s.Opening != nil && s.Closing != nil {
 		if total, ok := addMoney(*s.Opening, sum); !ok || total != *s.Closing {
-			return fmt.Errorf("statement: closing balance is %s but opening balance %s + the %d line amounts %s = %s",
-				s.Closing, s.Opening, counted, sum, total)
+			amounts := fmt.Sprintf("the %d line amounts", counted)
+			if counted == 1 {
+				amounts = "the 1 line's amount"
+			}
+			return fmt.Errorf("statement: closing balance is %s but opening balance %s + %s %s = %s", s.Closing, s.Opening, amounts, sum, total)
 		}
 	}
 	if s.Closing != nil && running != nil && *running != *s.Closing {
