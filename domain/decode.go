@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"time"
 	"unicode"
@@ -93,7 +94,7 @@ func decodeEvent(raw []byte, bytesMax int, stored bool) (Event, error) {
 	}
 	var wire wireEvent
 	if err := strictUnmarshal(raw, &wire); err != nil {
-		problems.add(jsonErrorField("", err), "%s", jsonErrorRule(err))
+		problems.addCode(jsonErrorField("", err), jsonErrorCode(err), "%s", jsonErrorRule(err))
 		return Event{}, problems.err()
 	}
 	event := Event{
@@ -124,11 +125,11 @@ func decodeEvent(raw []byte, bytesMax int, stored bool) (Event, error) {
 	payload := newPayload(wire.Type)
 	switch {
 	case wire.Type == "":
-		problems.add("type", "is required")
+		problems.addCode("type", CodeRequired, "is required")
 	case payload == nil:
 		problems.add("type", "unknown event type %q; known types: %s", wire.Type, knownTypes())
 	case len(bytes.TrimSpace(wire.Data)) == 0 || bytes.Equal(bytes.TrimSpace(wire.Data), []byte("null")):
-		problems.add("data", "is required")
+		problems.addCode("data", CodeRequired, "is required")
 	default:
 		if stored && wire.SchemaVersion > 0 && wire.SchemaVersion < CurrentVersion(wire.Type) {
 			upcasted, err := upcast(wire.Type, wire.SchemaVersion, wire.Data)
@@ -140,7 +141,7 @@ func decodeEvent(raw []byte, bytesMax int, stored bool) (Event, error) {
 			event.UpcastFrom, event.SchemaVersion = wire.SchemaVersion, CurrentVersion(wire.Type)
 		}
 		if err := strictUnmarshal(wire.Data, payload); err != nil {
-			problems.add(jsonErrorField("data", err), "%s", jsonErrorRule(err))
+			problems.addCode(jsonErrorField("data", err), jsonErrorCode(err), "%s", jsonErrorRule(err))
 		} else {
 			event.Data = derefPayload(payload)
 		}
@@ -171,12 +172,12 @@ func knownTypes() string {
 
 func parseTime(problems *violations, field, text string) time.Time {
 	if text == "" {
-		problems.add(field, "is required (RFC 3339 time such as 2022-06-15T09:30:00+08:00)")
+		problems.addCode(field, CodeRequired, "is required (RFC 3339 time such as 2022-06-15T09:30:00+08:00)")
 		return time.Time{}
 	}
 	parsed, err := time.Parse(time.RFC3339Nano, text)
 	if err != nil {
-		problems.add(field, "must be an RFC 3339 time such as 2022-06-15T09:30:00+08:00")
+		problems.addCode(field, CodeTime, "must be an RFC 3339 time such as 2022-06-15T09:30:00+08:00")
 	}
 	return parsed
 }
@@ -230,6 +231,19 @@ func jsonErrorRule(err error) string {
 		return "unknown field"
 	}
 	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// jsonErrorCode is the code of the rule a decoding error breaks: a whole
+// number given as something else; "" for the rest.
+func jsonErrorCode(err error) string {
+	var typeError *json.UnmarshalTypeError
+	if errors.As(err, &typeError) {
+		switch typeError.Type.Kind() {
+		case reflect.Int, reflect.Int64:
+			return CodeWholeNumber
+		}
+	}
+	return ""
 }
 
 func describeKind(kind string) string {

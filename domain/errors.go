@@ -28,6 +28,47 @@ var (
 	ErrUnavailable = errors.New("store unavailable")
 )
 
+// Rule codes name the common rules by a stable word, so that a front end
+// can say a broken rule in its own language (the dashboard's Chinese) from
+// data, never by reading the rule's English words. A violation or broken
+// rule carries one where the rule is one of these; any other is said in
+// the ledger's words (Rule) alone.
+const (
+	// CodeRequired: the field is missing, or only white space.
+	CodeRequired = "required"
+	// CodeYuan: not an amount of yuan written as a string with at most two
+	// decimals, such as "1250.50".
+	CodeYuan = "yuan"
+	// CodePositive: must be more than zero.
+	CodePositive = "positive"
+	// CodeTooLong: text longer than Limit characters.
+	CodeTooLong = "too_long"
+	// CodeAtMost: a number larger than Limit.
+	CodeAtMost = "at_most"
+	// CodeWholeNumber: must be a whole number (a JSON integer).
+	CodeWholeNumber = "whole_number"
+	// CodeUnknownCode: not a code of the catalog (a region, campaign,
+	// group, item, site kind or topic).
+	CodeUnknownCode = "unknown_code"
+	// CodeEntityID: not an entity id (1 to 64 ASCII letters, digits, '.',
+	// '_' or '-').
+	CodeEntityID = "entity_id"
+	// CodeTime: not an RFC 3339 time.
+	CodeTime = "time"
+	// CodeFuture: more than Limit minutes ahead of the ledger's clock.
+	CodeFuture = "future"
+	// CodeAlreadyRecorded: the entry's id is recorded already, in the
+	// campaign or earlier in the same input.
+	CodeAlreadyRecorded = "already_recorded"
+	// CodeAlreadyVoided: the entry a void or correction names is voided.
+	CodeAlreadyVoided = "already_voided"
+	// CodeNoEntry: the entry a void or correction names is no entry of
+	// the campaign.
+	CodeNoEntry = "no_entry"
+	// CodeOverspent: more would be spent or allocated than came in.
+	CodeOverspent = "overspent"
+)
+
 // Violation is one broken rule: which event of a batch, the field's path
 // and the rule it breaks, as in "data.items[2].quantity: must be > 0".
 // Where it is stays data: a front end names it its own way (the command
@@ -42,6 +83,12 @@ type Violation struct {
 	// event repeats (the first use of an idempotency key); 0 for none. A
 	// front end names it its own way, as it names Event.
 	Other int `json:"-"`
+	// Code names the rule when it is one of the common ones (CodeRequired
+	// and the rest); empty for any other.
+	Code string `json:"code,omitempty"`
+	// Limit is the bound a CodeTooLong, CodeAtMost or CodeFuture rule
+	// sets; 0 for the others.
+	Limit int64 `json:"limit,omitempty"`
 }
 
 // Path names where the violation is: events[i].field within a batch.
@@ -56,12 +103,15 @@ func (v Violation) RuleWith(repeats func(other int) string) string {
 }
 
 // MarshalJSON writes the path as the field, so clients of a batch read
-// which event as before.
+// which event as before. The code and the limit follow the rule only when
+// there is one, so a client that reads field and rule reads what it did.
 func (v Violation) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Field string `json:"field"`
 		Rule  string `json:"rule"`
-	}{v.Path(), v.RuleWith(RepeatsEvent)})
+		Code  string `json:"code,omitempty"`
+		Limit int64  `json:"limit,omitempty"`
+	}{v.Path(), v.RuleWith(RepeatsEvent), v.Code, v.Limit})
 }
 
 // RepeatsEvent names the other event of a batch a problem is about as the
@@ -121,6 +171,9 @@ type RuleError struct {
 	// batch, turns it into Other. It is never shown: the event does not
 	// exist for anyone else.
 	OtherID uuid.UUID
+	// Code names the rule when it is one of the common ones
+	// (CodeAlreadyRecorded and the rest); empty for any other.
+	Code string
 }
 
 // Path names where the rule broke: events[i].field within a batch.
@@ -238,6 +291,11 @@ func rejectf(field, format string, args ...any) error {
 	return &RuleError{Field: field, Rule: fmt.Sprintf(format, args...)}
 }
 
+// rejectCode is rejectf for a rule with a code.
+func rejectCode(field, code, format string, args ...any) error {
+	return &RuleError{Field: field, Rule: fmt.Sprintf(format, args...), Code: code}
+}
+
 // violations collects broken rules under a path prefix.
 type violations struct {
 	list []Violation
@@ -245,6 +303,16 @@ type violations struct {
 
 func (v *violations) add(field, format string, args ...any) {
 	v.list = append(v.list, Violation{Field: field, Rule: fmt.Sprintf(format, args...)})
+}
+
+// addCode adds a broken rule that has a code.
+func (v *violations) addCode(field, code, format string, args ...any) {
+	v.list = append(v.list, Violation{Field: field, Rule: fmt.Sprintf(format, args...), Code: code})
+}
+
+// addLimit adds a broken rule that has a code and a bound.
+func (v *violations) addLimit(field, code string, limit int64, format string, args ...any) {
+	v.list = append(v.list, Violation{Field: field, Rule: fmt.Sprintf(format, args...), Code: code, Limit: limit})
 }
 
 func (v *violations) err() error {

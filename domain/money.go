@@ -171,6 +171,21 @@ func (m Money) problem() string {
 	return ""
 }
 
+// problemCode is the code of the rule problem says is broken: an amount
+// that is no decimal of yuan, or is not more than zero; "" for an
+// overflow, which has no code, and for an amount with no problem.
+func (m Money) problemCode() string {
+	switch {
+	case m == moneyNotString || m == moneyTooManyDecimal || m == moneyMalformed:
+		return CodeYuan
+	case m == moneyOverflow || m > AmountFenMax:
+		return ""
+	case m <= 0:
+		return CodePositive
+	}
+	return ""
+}
+
 // problemAllowZero is problem for optional amounts, where zero means none.
 func (m Money) problemAllowZero() string {
 	if m == 0 {

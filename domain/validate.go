@@ -91,13 +91,13 @@ func (v Validator) validateEnvelope(problems *violations, event Event) {
 	if !event.OccurredAt.IsZero() {
 		latest := v.Now().Add(FutureToleranceMinutes * time.Minute)
 		if event.OccurredAt.After(latest) {
-			problems.add("occurred_at", "must not be more than %d minutes in the future", FutureToleranceMinutes)
+			problems.addLimit("occurred_at", CodeFuture, FutureToleranceMinutes, "must not be more than %d minutes in the future", FutureToleranceMinutes)
 		}
 		if event.OccurredAt.Before(earliestOccurredAt) {
 			problems.add("occurred_at", "must be after 2000-01-01")
 		}
 	} else {
-		problems.add("occurred_at", "is required")
+		problems.addCode("occurred_at", CodeRequired, "is required")
 	}
 	checkText(problems, "actor", event.Actor, actorRunesMax, true)
 	checkKey(problems, "idempotency_key", event.IdempotencyKey)
@@ -117,33 +117,33 @@ func checkKey(problems *violations, field, key string) {
 
 func (v Validator) checkRegion(problems *violations, field, code string) {
 	if code == "" {
-		problems.add(field, "is required")
+		problems.addCode(field, CodeRequired, "is required")
 		return
 	}
 	if _, ok := v.Catalog.Region(code); !ok {
-		problems.add(field, "unknown region code %q (GB/T 2260 codes of the catalog)", code)
+		problems.addCode(field, CodeUnknownCode, "unknown region code %q (GB/T 2260 codes of the catalog)", code)
 	}
 }
 
 func (v Validator) checkCode(problems *violations, field, set, code string) {
 	if code == "" {
-		problems.add(field, "is required")
+		problems.addCode(field, CodeRequired, "is required")
 		return
 	}
 	if !v.Catalog.has(set, code) {
-		problems.add(field, "unknown %s %q; known: %s", set, code, v.Catalog.codes(set))
+		problems.addCode(field, CodeUnknownCode, "unknown %s %q; known: %s", set, code, v.Catalog.codes(set))
 	}
 }
 
 func checkText(problems *violations, field, text string, runesMax int, required bool) {
 	if strings.TrimSpace(text) == "" {
 		if required {
-			problems.add(field, "is required")
+			problems.addCode(field, CodeRequired, "is required")
 		}
 		return
 	}
 	if utf8.RuneCountInString(text) > runesMax {
-		problems.add(field, "must be at most %d characters", runesMax)
+		problems.addLimit(field, CodeTooLong, int64(runesMax), "must be at most %d characters", runesMax)
 	}
 	for _, r := range text {
 		switch {
@@ -192,18 +192,18 @@ func matchesCode(text, punctuation string) bool {
 
 func checkEntityID(problems *violations, field, id string) {
 	if id == "" {
-		problems.add(field, "is required")
+		problems.addCode(field, CodeRequired, "is required")
 	} else if !isEntityID(id) {
-		problems.add(field, "must be 1-64 letters, digits, '.', '_' or '-'")
+		problems.addCode(field, CodeEntityID, "must be 1-64 letters, digits, '.', '_' or '-'")
 	}
 }
 
 func checkCount(problems *violations, field string, value int64, allowZero bool) {
 	switch {
 	case value < 0 || (value == 0 && !allowZero):
-		problems.add(field, "must be > 0")
+		problems.addCode(field, CodePositive, "must be > 0")
 	case value > countMax:
-		problems.add(field, "must be at most %d", countMax)
+		problems.addLimit(field, CodeAtMost, countMax, "must be at most %d", countMax)
 	}
 }
 
@@ -213,7 +213,7 @@ func checkMoney(problems *violations, field string, amount Money, required bool)
 		problem = amount.problem()
 	}
 	if problem != "" {
-		problems.add(field, "%s", problem)
+		problems.addCode(field, amount.problemCode(), "%s", problem)
 	}
 }
 
@@ -312,7 +312,7 @@ func (v Validator) validatePayload(problems *violations, path string, payload Pa
 		checkCount(problems, at("participants"), p.Participants, false)
 		checkCount(problems, at("duration_minutes"), p.DurationMinutes, false)
 		if p.DurationMinutes > durationMinutesMax {
-			problems.add(at("duration_minutes"), "must be at most %d (one week)", durationMinutesMax)
+			problems.addLimit(at("duration_minutes"), CodeAtMost, durationMinutesMax, "must be at most %d (one week)", durationMinutesMax)
 		}
 		checkText(problems, at("venue"), p.Venue, shortTextRunesMax, true)
 		if p.BeneficiaryGroup != "" {
@@ -366,7 +366,7 @@ func checkTarget(problems *violations, field, id string) {
 	parsed, err := uuid.Parse(id)
 	switch {
 	case id == "":
-		problems.add(field, "is required")
+		problems.addCode(field, CodeRequired, "is required")
 	case err != nil || parsed == uuid.Nil:
 		problems.add(field, "must be the UUID of an earlier event")
 	case parsed.String() != id:
@@ -389,7 +389,7 @@ func (v Validator) checkDonation(problems *violations, at func(string) string, d
 			problems.add(at("donor_organisation"), "must be empty for an individual: a person's name belongs in personal.donor")
 		}
 	case "":
-		problems.add(at("donor_kind"), "is required")
+		problems.addCode(at("donor_kind"), CodeRequired, "is required")
 	default:
 		problems.add(at("donor_kind"), "must be enterprise, organisation, union-allocation or individual")
 	}
@@ -407,7 +407,7 @@ func (v Validator) checkDonation(problems *violations, at func(string) string, d
 			checkMoney(problems, at("amount"), amount, true)
 		}
 	case "":
-		problems.add(at("form"), "is required")
+		problems.addCode(at("form"), CodeRequired, "is required")
 	default:
 		problems.add(at("form"), "must be money or goods")
 	}

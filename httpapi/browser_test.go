@@ -154,8 +154,9 @@ func TestBrowserDashboard(t *testing.T) {
 	waitFor("chart follows", fmt.Sprintf(`document.getElementById("bar-in-value-150626").textContent === %q`, moneyIn), 5*time.Second)
 	waitFor("map follows", fmt.Sprintf(`document.getElementById("tile-value-150626").textContent === %q`, moneyIn), 5*time.Second)
 
-	// The data-entry form: a bad amount shows the API's own message next to
-	// the field, and nothing is written.
+	// The data-entry form: a bad amount shows the API's rule next to the
+	// field, said in Chinese from its code (the API's own words are its
+	// tooltip), and nothing is written.
 	badEvent := browserDonation("D-FORM-0001", "150626", "12.345", "乌审旗某煤业有限公司", "2022-06-30T11:00:00+08:00")
 	status, body = browserPost(ctx, t, server.URL, server.Tokens[httpapi.RoleClerk], badEvent)
 	if status != http.StatusBadRequest {
@@ -179,8 +180,11 @@ func TestBrowserDashboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if shown != apiRule {
-		t.Errorf("the form shows %q next to the amount, want the API's rule %q", shown, apiRule)
+	if want := "须为以元为单位的金额，最多两位小数，如 1250.50"; shown != want {
+		t.Errorf("the form shows %q next to the amount, want the API's rule in Chinese %q", shown, want)
+	}
+	if title := browserFieldErrorTitle(t, browser, "data.amount"); title != apiRule {
+		t.Errorf("the amount's violation keeps %q as the API's words, want the API's rule %q", title, apiRule)
 	}
 	inAmountField, err := chromedp.Run(browser, chromedp.Evaluate[bool](
 		`document.getElementById("d-amount").closest(".field").contains(document.querySelector('.field-error[data-for="data.amount"]'))`))
@@ -238,8 +242,11 @@ func TestBrowserDashboard(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the quantity's violation is not next to the quantity field: %v", err)
 	}
-	if shown != quantityRule {
-		t.Errorf("the form shows %q next to the quantity, want the API's rule %q", shown, quantityRule)
+	if want := "须大于 0"; shown != want {
+		t.Errorf("the form shows %q next to the quantity, want the API's rule in Chinese %q", shown, want)
+	}
+	if title := browserFieldErrorTitle(t, browser, "data.items[0].quantity"); title != quantityRule {
+		t.Errorf("the quantity's violation keeps %q as the API's words, want the API's rule %q", title, quantityRule)
 	}
 	screenshot("entry-form-violation-zh.png", "entry-card")
 	unit, err := chromedp.Run(browser, chromedp.Value(chromedp.ID("v-unit-0")))
@@ -493,6 +500,18 @@ func browserViolationRule(t *testing.T, body []byte, field string) string {
 	}
 	t.Fatalf("no violation of %s in %s", field, body)
 	return ""
+}
+
+// browserFieldErrorTitle is the API's own words the entry form keeps with
+// the violation of field it shows.
+func browserFieldErrorTitle(t *testing.T, browser context.Context, field string) string {
+	t.Helper()
+	title, err := chromedp.Run(browser, chromedp.Evaluate[string](
+		fmt.Sprintf(`document.querySelector('#entry-form .field-error[data-for=%q]').title`, field)))
+	if err != nil {
+		t.Fatalf("the violation of %s: %v", field, err)
+	}
+	return title
 }
 
 // browserYuan writes fen as the dashboard shows money: ¥1,234.56.

@@ -316,7 +316,15 @@ type apiError struct {
 	code       string
 	message    string
 	violations []domain.Violation
+	// reason names, where a front end words a refusal itself, which one of
+	// its code it is (reasonPersonalDataGrant); empty for the rest.
+	reason string
 }
+
+// reasonPersonalDataGrant is the reason of a 403 that asks for the
+// personal-data grant ("personal": true on the token), which a token
+// without it cannot get another way.
+const reasonPersonalDataGrant = "personal_data_grant"
 
 func (e *apiError) Error() string { return e.message }
 
@@ -330,10 +338,14 @@ var (
 )
 
 // errorBody is every error response: a stable code, a message and, for
-// invalid input, each field and the rule it breaks.
+// invalid input, each field and the rule it breaks (with the rule's code,
+// for the common rules). Reason, when there is one, names which refusal
+// of its code it is, so a front end can say it in its own language
+// without reading the message.
 type errorBody struct {
 	Error struct {
 		Code       string             `json:"code"`
+		Reason     string             `json:"reason,omitempty"`
 		Message    string             `json:"message"`
 		Violations []domain.Violation `json:"violations,omitempty"`
 	} `json:"error"`
@@ -357,7 +369,7 @@ func (s *Server) toAPIError(r *http.Request, err error) *apiError {
 			violations: validation.Violations}
 	case errors.As(err, &rule):
 		return &apiError{status: http.StatusUnprocessableEntity, code: "rejected", message: rule.Error() + unwritten(r),
-			violations: []domain.Violation{{Event: rule.Event, Field: rule.Field, Rule: rule.Rule, Other: rule.Other}}}
+			violations: []domain.Violation{{Event: rule.Event, Field: rule.Field, Rule: rule.Rule, Other: rule.Other, Code: rule.Code}}}
 	case errors.Is(err, app.ErrReconciliationOnly):
 		// Said as the listing says it of bank accounts' event types.
 		return &apiError{status: http.StatusForbidden, code: "forbidden", message: err.Error() + ": finance, auditors and admins read them"}
@@ -366,7 +378,7 @@ func (s *Server) toAPIError(r *http.Request, err error) *apiError {
 		// flowStepsMax): the money is there, but too long a path to follow.
 		return &apiError{status: http.StatusUnprocessableEntity, code: "too_large", message: err.Error()}
 	case errors.Is(err, app.ErrPersonalDataGrant):
-		return &apiError{status: http.StatusForbidden, code: "forbidden", message: err.Error() + unwritten(r)}
+		return &apiError{status: http.StatusForbidden, code: "forbidden", reason: reasonPersonalDataGrant, message: err.Error() + unwritten(r)}
 	case errors.Is(err, domain.ErrIdempotencyKeyReused):
 		return &apiError{status: http.StatusConflict, code: "idempotency_key_reused", message: err.Error()}
 	case errors.Is(err, domain.ErrConflict):
@@ -411,7 +423,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	failure := s.toAPIError(r, err)
 	s.metrics.rejection(failure.code)
 	var body errorBody
-	body.Error.Code, body.Error.Message, body.Error.Violations = failure.code, failure.message, failure.violations
+	body.Error.Code, body.Error.Reason, body.Error.Message, body.Error.Violations = failure.code, failure.reason, failure.message, failure.violations
 	if failure.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="ledger"`)
 	}

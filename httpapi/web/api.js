@@ -7,6 +7,9 @@ export class ApiError extends Error {
     this.status = status;
     this.code = code;
     this.violations = violations || [];
+    // reason names which refusal of its code this is, where the page
+    // words it itself (the personal-data grant); "" for the rest.
+    this.reason = (body && body.error && body.error.reason) || "";
     // body is the whole answer, for the few that carry more than the error
     // (a spreadsheet import names every row).
     this.body = body || null;

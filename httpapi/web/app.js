@@ -6,8 +6,9 @@
 //
 // It is ES modules, loaded by the browser as they are: texts.js (the words,
 // in Chinese and English), dom.js (building elements), format.js (money in
-// fen, Beijing times), api.js (the API client), totals.js (the county
-// table, chart, map and campaigns), entry.js (the entry form), finance.js
+// fen, Beijing times), api.js (the API client), errors.js (the API's
+// refusals in the page's language), totals.js (the county table, chart,
+// map and campaigns), entry.js (the entry form and voids), finance.js
 // (the finance page), live.js (the live stream and the feed), trends.js
 // (the month-by-month chart and the printable report's link), and this
 // file: session, language, audit and views.
@@ -21,6 +22,7 @@ import { TEXT } from "./texts.js";
 import { $, h } from "./dom.js";
 import { formatTime } from "./format.js";
 import { apiClient } from "./api.js";
+import { createErrorText } from "./errors.js";
 import { createEntry } from "./entry.js";
 import { createTotals } from "./totals.js";
 import { createFinance, newFinanceState } from "./finance.js";
@@ -82,7 +84,7 @@ import { createTrends } from "./trends.js";
     name: "",
     catalog: null,
     regions: new Map(),
-    labels: { campaigns: new Map(), groups: new Map(), items: new Map(), sites: new Map() },
+    labels: { campaigns: new Map(), groups: new Map(), items: new Map(), sites: new Map(), topics: new Map() },
     totals: null,
     position: 0,
     campaignFigures: new Map(),
@@ -96,6 +98,10 @@ import { createTrends } from "./trends.js";
     loadedPosition: 0,
     idempotencyKey: "",
     audit: null,
+    // The entry of the audit trail being voided (its reason and time as
+    // typed, its idempotency key), and what became of the last void.
+    voiding: null,
+    voidOutcome: null,
     entryOutcome: null,
     violations: [],
     view: "overview",
@@ -111,6 +117,13 @@ import { createTrends } from "./trends.js";
       for (const [name, value] of Object.entries(vars)) text = text.split("{" + name + "}").join(String(value));
     }
     return text;
+  }
+
+  // has says whether the page's language has its own words for key: t
+  // falls back to the Chinese, where a refusal in English is said in the
+  // API's words instead (errors.js).
+  function has(key) {
+    return TEXT[state.lang][key] !== undefined;
   }
 
 
@@ -144,21 +157,25 @@ import { createTrends } from "./trends.js";
   // api calls the API with the signed-in token (api.js).
   const api = apiClient(() => state.token, () => t("networkError"));
 
+  // The API's refusals in the page's language (errors.js).
+  const errorText = createErrorText({ t, has });
+
   // The campaign dashboard's figures (totals.js).
   const totalsView = createTotals({ state, t, api, labelText, regionLabel, counties, MAP_LAYOUT, SERVICE_KINDS, TRAINING_FORMATS,
     CAMPAIGN_REFRESH_MS });
 
   // The outbox of entries made offline (outbox.js), and the entry form
   // (entry.js) that fills it.
-  const outbox = createOutbox({ t, api });
-  const entryForm = createEntry({ state, t, api, fillItemSelect, outbox });
+  const outbox = createOutbox({ t, api, typeText, regionText, errorText });
+  const entryForm = createEntry({ state, t, api, fillItemSelect, outbox, errorText, typeText, renderAudit, lookupAudit,
+    recordingRoles: RECORDING_ROLES });
 
   // The finance page (finance.js).
-  const financePage = createFinance({ state, t, api, labelText, regionLabel, FINANCE_ROLES, DECIDING_ROLES, PLEDGE_BUCKETS,
+  const financePage = createFinance({ state, t, api, labelText, regionLabel, errorText, FINANCE_ROLES, DECIDING_ROLES, PLEDGE_BUCKETS,
     FINANCE_REFRESH_MS });
 
   // The spreadsheet import (sheets.js).
-  const sheets = createSheets({ state, t, api, token: () => state.token });
+  const sheets = createSheets({ state, t, api, errorText, token: () => state.token });
 
   // The month-by-month chart and the report link (trends.js).
   const trends = createTrends({ state, t, token: () => state.token, labelText, regionText });
@@ -326,6 +343,8 @@ import { createTrends } from "./trends.js";
     state.position = 0;
     state.loadedPosition = 0;
     state.audit = null;
+    state.voiding = null;
+    state.voidOutcome = null;
     state.campaignFigures.clear();
     state.dirtyCampaigns.clear();
     renderFeed();
@@ -359,7 +378,7 @@ import { createTrends } from "./trends.js";
     } catch (err) {
       const box = $("load-error");
       box.hidden = false;
-      box.textContent = t("loadFailed") + err.message;
+      box.textContent = t("loadFailed") + errorText.refusal(err);
       const cached = recall(CATALOG_KEY);
       if (!state.catalog && cached) loadCatalog(cached);
       if (!state.catalog) return;
@@ -381,11 +400,14 @@ import { createTrends } from "./trends.js";
     state.labels.groups = index(catalog.beneficiary_groups);
     state.labels.items = index(catalog.item_kinds);
     state.labels.sites = index(catalog.site_kinds);
+    state.labels.topics = index(catalog.training_topics);
     fillSelects();
     totalsView.buildCountyTable();
     totalsView.buildCountyChart();
     totalsView.buildMap();
     entryForm.resetEntryForm();
+    // Waiting entries are listed by their counties' names.
+    outbox.render();
   }
 
   function counties() {
@@ -404,6 +426,21 @@ import { createTrends } from "./trends.js";
     fillSelect($("f-campaign"), (state.catalog.campaigns || []).map((c) => [c.code, labelText(state.labels.campaigns, c.code)]));
     fillSelect($("v-group"), (state.catalog.beneficiary_groups || []).map((g) => [g.code, labelText(state.labels.groups, g.code)]));
     fillSelect($("v-site-kind"), (state.catalog.site_kinds || []).map((s) => [s.code, labelText(state.labels.sites, s.code)]));
+    // A training's and a service's drop-downs: topics, groups and site
+    // kinds from the catalog, formats and service kinds from the ledger's
+    // own lists. An optional field offers none first.
+    const none = ["", t("optionNone")];
+    const groups = (state.catalog.beneficiary_groups || []).map((g) => [g.code, labelText(state.labels.groups, g.code)]);
+    const sites = (state.catalog.site_kinds || []).map((s) => [s.code, labelText(state.labels.sites, s.code)]);
+    fillSelect($("t-topic"), (state.catalog.training_topics || []).map((topic) => [topic.code, labelText(state.labels.topics, topic.code)]));
+    const firstFormats = $("t-format").options.length === 0;
+    fillSelect($("t-format"), TRAINING_FORMATS.map(([code, key]) => [code, t(key)]));
+    // Offline is the command line's default too (`ledger record training`).
+    if (firstFormats) $("t-format").value = "offline";
+    fillSelect($("t-group"), [none].concat(groups));
+    fillSelect($("s-kind"), SERVICE_KINDS.map((kind) => [kind, t("kind." + kind)]));
+    fillSelect($("s-group"), groups);
+    fillSelect($("s-site-kind"), [none].concat(sites));
     for (const select of document.querySelectorAll("select.item-kind")) fillItemSelect(select);
   }
 
@@ -413,10 +450,16 @@ import { createTrends } from "./trends.js";
 
   // ---------------------------------------------------------------- audit
 
-  async function lookupAudit(id, scroll) {
+  // lookupAudit shows the audit trail of id; keepOutcome keeps the last
+  // void's outcome shown (the trail is read again after a void).
+  async function lookupAudit(id, scroll, keepOutcome) {
     id = String(id || "").trim();
     if (!id) return;
     $("audit-id").value = id;
+    if (!keepOutcome) {
+      state.voidOutcome = null;
+      state.voiding = null;
+    }
     state.audit = { loading: true };
     renderAudit();
     if (scroll) $("audit-card").scrollIntoView({ behavior: "smooth", block: "start" });
@@ -440,10 +483,12 @@ import { createTrends } from "./trends.js";
       return;
     }
     if (audit.error) {
-      box.replaceChildren(h("p", { class: "error-text", id: "audit-error" }, audit.error.message));
+      box.replaceChildren(h("p", { class: "error-text", id: "audit-error" }, errorText.refusal(audit.error)));
       return;
     }
     const trail = audit.trail || {};
+    // The roles that record void entries from here.
+    const canVoid = RECORDING_ROLES.includes(state.role);
     const kindKey = "auditKind." + trail.kind;
     const header = h("p", { class: "audit-head" },
       t("auditSubject") + ": ", h("strong", null, trail.subject || ""), " · ",
@@ -460,12 +505,14 @@ import { createTrends } from "./trends.js";
         ? h("ul", { class: "changes" }, entry.changes.map((change) =>
           h("li", null, h("code", null, change.field || ""), ": ", change.from || "", " → ", change.to || "")))
         : "—"),
-      h("td", null, entry.reason || "—")));
+      h("td", null, entry.reason || "—"),
+      canVoid ? h("td", null, entryForm.voidButton(entry)) : null));
+    const columns = ["colPosition", "colType", "colActor", "colRecordedAt", "colOccurredAt", "colSummary", "colChanges", "colReason"];
+    if (canVoid) columns.push("colVoid");
     const table = h("table", { class: "data compact", id: "audit-table" },
-      h("thead", null, h("tr", null, ["colPosition", "colType", "colActor", "colRecordedAt", "colOccurredAt", "colSummary", "colChanges", "colReason"]
-        .map((key) => h("th", { scope: "col" }, t(key))))),
+      h("thead", null, h("tr", null, columns.map((key) => h("th", { scope: "col" }, t(key))))),
       h("tbody", null, rows));
-    box.replaceChildren(header, h("div", { class: "table-wrap" }, table));
+    box.replaceChildren(header, entryForm.voidOutcome() || "", h("div", { class: "table-wrap" }, table), entryForm.voidForm() || "");
   }
 
   // ---------------------------------------------------------------- views

@@ -22,7 +22,8 @@ export function newFinanceState() {
   };
 }
 
-export function createFinance({ state, t, api, labelText, regionLabel, FINANCE_ROLES, DECIDING_ROLES, PLEDGE_BUCKETS, FINANCE_REFRESH_MS }) {
+export function createFinance({ state, t, api, labelText, regionLabel, errorText, FINANCE_ROLES, DECIDING_ROLES, PLEDGE_BUCKETS,
+  FINANCE_REFRESH_MS }) {
   // ---------------------------------------------------------------- finance
 
   // The finance page: GET /api/v1/reconciliation, decisions posted to
@@ -144,9 +145,12 @@ export function createFinance({ state, t, api, labelText, regionLabel, FINANCE_R
     renderFinance();
   }
 
-  function errorText(err) {
-    const parts = [err.message];
-    for (const violation of err.violations || []) parts.push((violation.field || "$") + ": " + (violation.rule || ""));
+  // refusalText is the API's refusal in the page's language (errors.js),
+  // each broken rule after it under the field the API names: finance's
+  // fields are the request's own (account, reason), not an entry's.
+  function refusalText(err) {
+    const parts = [errorText.refusal(err)];
+    for (const violation of err.violations || []) parts.push((violation.field || "$") + ": " + errorText.rule(violation));
     return parts.join(" · ");
   }
 
@@ -179,7 +183,7 @@ export function createFinance({ state, t, api, labelText, regionLabel, FINANCE_R
   function decisionError(key) {
     const err = state.fin.errors.get(key);
     if (!err) return null;
-    return h("p", { class: "error-text decision-error", role: "alert" }, t("finNotRecorded"), errorText(err));
+    return h("p", { class: "error-text decision-error", role: "alert" }, t("finNotRecorded"), refusalText(err));
   }
 
   function table(id, headers, rows, foot) {
@@ -214,7 +218,7 @@ export function createFinance({ state, t, api, labelText, regionLabel, FINANCE_R
 
     const errorBox = $("fin-error");
     errorBox.hidden = !fin.error;
-    errorBox.textContent = fin.error ? t("loadFailed") + errorText(fin.error) : "";
+    errorBox.textContent = fin.error ? t("loadFailed") + refusalText(fin.error) : "";
     $("fin-readonly").hidden = canDecide();
     renderFinanceStatus();
 
@@ -554,7 +558,7 @@ export function createFinance({ state, t, api, labelText, regionLabel, FINANCE_R
       status.textContent = "";
       renderImportPreview();
     } catch (err) {
-      status.textContent = t("finImportFailed") + errorText(err);
+      status.textContent = t("finImportFailed") + refusalText(err);
     }
   }
 
@@ -610,7 +614,7 @@ export function createFinance({ state, t, api, labelText, regionLabel, FINANCE_R
       // The account and profile stay for the next statement of the month.
       $("fin-import-file").value = "";
     } catch (err) {
-      status.textContent = t("finImportFailed") + errorText(err);
+      status.textContent = t("finImportFailed") + refusalText(err);
       status.classList.remove("ok");
     }
     importState.busy = false;

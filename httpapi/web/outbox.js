@@ -40,7 +40,13 @@ async function withStore(mode, use) {
   }
 }
 
-export function createOutbox({ t, api, onRecorded }) {
+// ENTITY_FIELDS are the fields that hold an entry's own id, by kind.
+const ENTITY_FIELDS = ["donation_id", "delivery_id", "session_id", "service_id", "allocation_id"];
+
+// createOutbox is given typeText and regionText, which name an entry's
+// kind and county in the page's language, and errorText (errors.js), which
+// says a refusal in it.
+export function createOutbox({ t, api, onRecorded, typeText, regionText, errorText }) {
   let items = [];
   let flushing = false;
   let started = false;
@@ -52,10 +58,11 @@ export function createOutbox({ t, api, onRecorded }) {
   }
 
   // queue keeps an entry (the request body, with its idempotency key) to
-  // send when the network returns.
-  async function queue(entry, summary) {
+  // send when the network returns. It is listed from the body, in the
+  // language of the page when it is shown.
+  async function queue(entry) {
     if (items.length >= OUTBOX_ENTRIES_MAX) throw new Error(t("outboxFull"));
-    const item = { key: entry.idempotency_key, body: JSON.stringify(entry), summary, created: Date.now(), refused: null };
+    const item = { key: entry.idempotency_key, body: JSON.stringify(entry), created: Date.now(), refused: null };
     await withStore("readwrite", (store) => request(store.put(item)));
     await load();
   }
@@ -79,7 +86,10 @@ export function createOutbox({ t, api, onRecorded }) {
           if (onRecorded) onRecorded();
         } catch (err) {
           if (err.status === 0) break;
-          item.refused = { message: err.message || String(err), violations: err.violations || [] };
+          // The refusal is kept as the API gave it, codes and all, so it
+          // is said in the language of the page when shown.
+          item.refused = { code: err.code || "", reason: err.reason || "", message: err.message || String(err),
+            violations: err.violations || [] };
           await withStore("readwrite", (store) => request(store.put(item)));
         }
       }
@@ -98,10 +108,24 @@ export function createOutbox({ t, api, onRecorded }) {
     box.dataset.refused = String(items.length - waiting);
     $("outbox-count").textContent = t("outboxWaiting", { count: String(waiting) });
     $("outbox-list").replaceChildren(...items.map((item) => h("li", { class: item.refused ? "refused" : "waiting", "data-key": item.key },
-      h("span", null, item.summary || item.key),
+      h("span", { class: "what" }, describe(item)),
       h("span", { class: "state" }, item.refused ? t("outboxRefused") : t("outboxPending")),
-      item.refused ? h("span", { class: "why" }, [item.refused.message].concat(item.refused.violations.map((v) => v.field + ": " + v.rule)).join("；")) : null,
+      item.refused ? h("span", { class: "why" }, errorText.full(item.refused)) : null,
       item.refused ? h("button", { class: "link", type: "button", onclick: () => discard(item.key) }, t("outboxDiscard")) : null)));
+  }
+
+  // describe names a waiting entry: its kind and county by their names,
+  // and its own id (or, for a void, the entry it voids).
+  function describe(item) {
+    let entry;
+    try {
+      entry = JSON.parse(item.body);
+    } catch (err) {
+      return item.summary || item.key;
+    }
+    const data = entry.data || {};
+    const own = ENTITY_FIELDS.map((field) => data[field]).find((id) => id) || data.target_event_id || "";
+    return [typeText(entry.type), own, regionText(entry.county)].filter((part) => part).join(" · ");
   }
 
   function start() {

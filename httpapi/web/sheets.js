@@ -4,7 +4,8 @@
 
 import { $, h } from "./dom.js";
 
-export function createSheets({ state, t, api, token }) {
+// errorText (errors.js) says the API's refusals in the page's language.
+export function createSheets({ state, t, api, errorText, token }) {
   const sheet = { file: null, preview: null, busy: false };
 
   // A template is fetched with the token and handed to the browser as a
@@ -23,7 +24,7 @@ export function createSheets({ state, t, api, token }) {
       link.remove();
       window.setTimeout(() => URL.revokeObjectURL(url), 10000);
     } catch (err) {
-      status.textContent = t("sheetFailed") + (err.message || "");
+      status.textContent = t("sheetFailed") + errorText.full(err);
     }
   }
 
@@ -56,7 +57,7 @@ export function createSheets({ state, t, api, token }) {
       sheet.preview = await send(true);
       status.textContent = "";
     } catch (err) {
-      status.textContent = t("sheetFailed") + (err.message || "");
+      status.textContent = t("sheetFailed") + errorText.full(err);
     }
     renderSheet();
   }
@@ -94,7 +95,7 @@ export function createSheets({ state, t, api, token }) {
       status.classList.toggle("ok", !done.invalid);
       if (!done.invalid) $("sheet-file").value = "";
     } catch (err) {
-      status.textContent = t("sheetFailed") + (err.message || "");
+      status.textContent = t("sheetFailed") + errorText.full(err);
     }
     sheet.busy = false;
     renderSheet();

@@ -5,9 +5,9 @@
 // token, and no address with a query (a sign-in link carries the token),
 // is ever stored.
 
-const CACHE = "ledger-shell-v2";
+const CACHE = "ledger-shell-v3";
 const SHELL = ["/", "/index.html", "/style.css", "/icon.svg", "/manifest.webmanifest", "/app.js", "/api.js", "/dom.js",
-  "/entry.js", "/finance.js", "/format.js", "/live.js", "/outbox.js", "/sheets.js", "/texts.js", "/totals.js", "/trends.js"];
+  "/entry.js", "/errors.js", "/finance.js", "/format.js", "/live.js", "/outbox.js", "/sheets.js", "/texts.js", "/totals.js", "/trends.js"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
