@@ -190,7 +190,9 @@ func (l *Ledger) Record(ctx context.Context, events []domain.Event) ([]ledger.Re
 }
 
 // RecordAs appends a client's events atomically (ledger.Service.Record),
-// as writing records them. A client may not choose a key the spreadsheet
+// as writing records them. A void or correction may name its target by
+// its entry id or log position: it is stored with the event id that
+// names (Target). A client may not choose a key the spreadsheet
 // import makes (ReservedKeyRule) nor record an event the ledger makes
 // itself (LedgerMadeRule), nor name an erased person's subject id
 // (ErasedSubjectRule), nor, without the personal-data grant, a person the
@@ -199,13 +201,28 @@ func (l *Ledger) Record(ctx context.Context, events []domain.Event) ([]ledger.Re
 // is written, nothing sealed, and every event's problems are reported,
 // each with its place in the batch.
 func (l *Ledger) RecordAs(ctx context.Context, events []domain.Event, writing Writing) ([]ledger.Result, error) {
+	var refused map[int]domain.Violation
+	if len(events) <= eventstore.BatchEventsMax {
+		// A batch too large is refused by Record before anything is read.
+		var err error
+		if events, refused, err = l.withTargets(ctx, events); err != nil {
+			return nil, err
+		}
+	}
 	var violations []domain.Violation
 	for i, event := range events {
-		if !domain.ContentKeyed(event.IdempotencyKey) && LedgerMadeRule(event.Type) == "" {
+		// A target that names nothing refuses the request before the
+		// ledger's own check: every event is checked here, so each one's
+		// problems are reported with it.
+		if len(refused) == 0 && !domain.ContentKeyed(event.IdempotencyKey) && LedgerMadeRule(event.Type) == "" {
 			continue
 		}
+		err := l.Check(event)
+		if violation, ok := refused[i]; ok {
+			err = targetRefusal(violation, err)
+		}
 		var validation *domain.ValidationError
-		if err := l.Check(event); errors.As(err, &validation) {
+		if errors.As(err, &validation) {
 			for _, violation := range validation.Violations {
 				violation.Event = i + 1
 				violations = append(violations, violation)
@@ -246,8 +263,16 @@ func (l *Ledger) record(ctx context.Context, events []domain.Event) ([]ledger.Re
 // writing nothing (ledger.Service.Check): a front end that refuses a
 // request for its own reason too reports the event's other problems with
 // it.
+//
+// A void or correction that names its target by an entry id or a log
+// position is checked as it is recorded, with the event id that names
+// (RecordAs): its target's own rule, that it be an event id, is left out
+// here, as whether it names an event is known only from the log.
 func (l *Ledger) Check(event domain.Event) error {
 	_, err := l.checkClient(event)
+	if namesTargetByEntry(event) {
+		return without(err, targetField)
+	}
 	return err
 }
 

@@ -97,7 +97,9 @@ func (e *SkipError) Unwrap() error { return e.Err }
 //
 // The lines are a client's (a file, a shortcut's entry): a key reserved to
 // the spreadsheet import is refused (ReservedKeyRule). A sheet's rows go
-// through ImportSheet.
+// through ImportSheet. A void or correction may name its target by its
+// entry id or log position: it is recorded with the event id that names
+// (Ledger.Target).
 func (l *Ledger) RecordLines(ctx context.Context, lines []ledger.Line, options LinesOptions) (LinesReport, error) {
 	return l.recordLines(ctx, lines, options, l.checkClient)
 }
@@ -117,9 +119,21 @@ func (l *Ledger) recordLines(ctx context.Context, lines []ledger.Line, options L
 	var valid []int
 	var checked []ledger.Checked
 	subjects := subjectCheck{ledger: l, writing: options.Writing}
+	lookups := targets{ledger: l}
 	for _, line := range lines {
 		outcome := LineOutcome{Number: line.Number, Event: line.Event, Err: line.Err}
+		target, refused := "", (*domain.Violation)(nil)
 		if outcome.Err == nil {
+			target, refused, outcome.Err = lookups.resolve(ctx, line.Event)
+		}
+		if outcome.Err == nil && refused != nil {
+			_, checkErr := check(line.Event)
+			outcome.Err = targetRefusal(*refused, checkErr)
+		}
+		if outcome.Err == nil {
+			if target != "" {
+				line.Event = retargeted(line.Event, target)
+			}
 			var event ledger.Checked
 			if event, outcome.Err = check(line.Event); outcome.Err == nil {
 				outcome.Err = subjects.refuse(ctx, event.Event())

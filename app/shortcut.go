@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -48,8 +49,10 @@ type Shortcut struct {
 	Format     string `json:"format"`
 	Venue      string `json:"venue"`
 	Service    string `json:"service"`
-	Target     string `json:"target"`
-	Reason     string `json:"reason"`
+	// Target is what the void is about: the event id, the entry id
+	// (V-…, S-LEC-4) or the log position a clerk sees (Ledger.Target).
+	Target string `json:"target"`
+	Reason string `json:"reason"`
 	// ClosedPeriod (YYYY-MM) lets a void change a month finance has
 	// closed: the month the voided entry occurred in.
 	ClosedPeriod string `json:"closed_period"`
@@ -94,10 +97,8 @@ func (l *Ledger) ShortcutEvent(ctx context.Context, shortcut Shortcut) (domain.E
 			bad("occurred_at", "%v", err)
 		}
 	}
-	if shortcut.Kind == "void" {
-		if _, err := uuid.Parse(shortcut.Target); err != nil {
-			bad("target", "%q is not an event id (a UUID)", shortcut.Target)
-		}
+	if shortcut.Kind == "void" && shortcut.Target == "" {
+		bad("target", "is required: the event id, entry id or log position of the entry to void; %s", TargetHint)
 	}
 	if shortcut.DonationID != "" && shortcut.Kind != "donation" {
 		bad("donation_id", "is for a donation only")
@@ -113,12 +114,17 @@ func (l *Ledger) ShortcutEvent(ctx context.Context, shortcut Shortcut) (domain.E
 		return domain.Event{}, &domain.ValidationError{Violations: problems}
 	}
 	if shortcut.Kind == "void" {
-		// A clerk knows the entry's id, not its campaign and county: they
-		// are the voided entry's.
-		original, err := l.Find(ctx, shortcut.Target)
+		// A clerk knows the entry's id or its place in the log, not its
+		// event id, campaign and county: they are the voided event's.
+		original, err := l.Target(ctx, shortcut.Target)
+		var refused *TargetError
+		if errors.As(err, &refused) {
+			return domain.Event{}, &domain.ValidationError{Violations: []domain.Violation{{Field: "target", Rule: refused.Rule}}}
+		}
 		if err != nil {
 			return domain.Event{}, fmt.Errorf("void %s: %w", shortcut.Target, err)
 		}
+		shortcut.Target = original.Event.ID.String()
 		shortcut.County, shortcut.Campaign = original.Event.County, original.Event.Aggregate.ID
 	}
 	data, personal, err := shortcut.payload(money, goods, l.parts.Catalog.CityCode())

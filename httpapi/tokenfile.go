@@ -13,9 +13,39 @@ import (
 	"github.com/ordos-union/ledger/internal/private"
 )
 
+// FirstRunToken is one of the tokens made for a data directory that has
+// none: its holder's name, role and grant, and what it is for, as the
+// banner of the first start lists it.
+type FirstRunToken struct {
+	Name     string
+	Role     Role
+	Personal bool
+	Does     string
+}
+
+// FirstRunTokens are the tokens LoadServerTokens makes on the first start
+// of a data directory: one a role, each with no more than its work needs.
+// Finance alone has the personal-data grant: importing a bank statement
+// names the counterparties, and an import or preview of one is refused
+// without it (statementImport), so finance's monthly work needs it. The
+// admin and the auditor do not: an operator who wants them to read names
+// grants it in tokens.json.
+func FirstRunTokens() []FirstRunToken {
+	return []FirstRunToken{
+		{Name: "local-admin", Role: RoleAdmin, Does: "records and decides anything, erases a person; reads everything but names (no personal-data grant)"},
+		{Name: "local-clerk", Role: RoleClerk, Does: "records campaign entries, voids and corrections; reads the log, audit trails and traces"},
+		{Name: "local-finance", Role: RoleFinance, Personal: true, Does: "imports bank statements, reconciles, closes periods; " +
+			"reads the log and the reconciliation, names included (each such read is recorded)"},
+		{Name: "local-auditor", Role: RoleAuditor, Does: "reads the log, audit trails, traces, the reconciliation and the access log; records nothing"},
+		{Name: "local-viewer", Role: RoleViewer, Does: "the dashboard's totals and live feed"},
+	}
+}
+
 // LoadServerTokens reads the tokens file, or the tokens text (name:role:
-// token,...), or makes a set of tokens once and keeps it in the data
-// directory (mode 0600), never in the repository. It returns the tokens,
+// token,...), or makes a set of tokens once (FirstRunTokens) and keeps it
+// in the data directory (mode 0600), never in the repository. A tokens
+// file already there is read as it is and never written: the operator's
+// own edits stay. It returns the tokens,
 // a note of where they came from and, for the data directory's own tokens
 // when it made them, the local admin's token, so the person who started
 // the server can open the dashboard once.
@@ -44,12 +74,12 @@ func LoadServerTokens(tokensFile, tokensText, dataDir string) (*Tokens, string, 
 	made := errors.Is(err, os.ErrNotExist)
 	if made {
 		var made []Token
-		for _, role := range []Role{RoleAdmin, RoleClerk, RoleAuditor, RoleViewer} {
+		for _, first := range FirstRunTokens() {
 			secret := make([]byte, 24)
 			if _, err := rand.Read(secret); err != nil {
 				return nil, "", "", err
 			}
-			made = append(made, Token{Name: "local-" + string(role), Role: role, Token: hex.EncodeToString(secret)})
+			made = append(made, Token{Name: first.Name, Role: first.Role, Token: hex.EncodeToString(secret), Personal: first.Personal})
 		}
 		if content, err = json.MarshalIndent(map[string]any{"tokens": made}, "", "  "); err != nil {
 			return nil, "", "", err

@@ -18,8 +18,9 @@ type AuditExport struct {
 }
 
 // ExportAudit writes a self-contained audit bundle of the period [from,
-// to] to dir: it signs a checkpoint of the whole log as it is now, so the
-// bundle ends at a checkpoint, and takes every event and every signed
+// to] to dir. The bundle ends at a checkpoint of the whole log as it is
+// now (bundleEnd): the newest signed one when nothing was appended since
+// it, else one it signs; and it takes every event and every signed
 // checkpoint up to it. A period whose end is before its start is refused,
 // naming the field to, before anything is signed or written.
 func (n *Node) ExportAudit(ctx context.Context, dir string, from, to time.Time) (AuditExport, error) {
@@ -34,7 +35,7 @@ func (n *Node) ExportAudit(ctx context.Context, dir string, from, to time.Time) 
 	if err != nil {
 		return AuditExport{}, err
 	}
-	checkpoint, _, err := n.signOwnTree(ctx, tree, keys, time.Now())
+	checkpoint, err := n.bundleEnd(ctx, tree, keys)
 	if err != nil {
 		return AuditExport{}, err
 	}
@@ -64,6 +65,31 @@ func (n *Node) ExportAudit(ctx context.Context, dir string, from, to time.Time) 
 		return AuditExport{}, err
 	}
 	return AuditExport{Events: len(events), Checkpoints: len(covered), Report: report}, nil
+}
+
+// bundleEnd is the checkpoint an audit bundle ends at. When the newest
+// signed checkpoint, opened with the ledger's key, already covers the whole
+// log, it is that one: a bundle ends at it with the cosignatures it carries
+// (`ledger checkpoint --witness` had the witnesses cosign it), where a
+// second checkpoint of the same events would carry none, and its bundle
+// would fail a witness policy the log itself meets. A new checkpoint is
+// signed when events were appended since, when there is none yet, and when
+// witnesses are named for this export (Cosign): they then cosign the one
+// the bundle ends at.
+func (n *Node) bundleEnd(ctx context.Context, tree *integrity.Tree, keys integrity.Keys) (integrity.Checkpoint, error) {
+	if n.Cosign == nil {
+		if newest := integrity.LatestAnchor(ctx, n.Signed, keys); newest != nil {
+			head, err := n.Store.Head(ctx)
+			if err != nil {
+				return integrity.Checkpoint{}, err
+			}
+			if newest.Size == int64(head) {
+				return *newest, nil
+			}
+		}
+	}
+	checkpoint, _, err := n.signOwnTree(ctx, tree, keys, time.Now())
+	return checkpoint, err
 }
 
 // PeriodChange is what ChangePeriod recorded.

@@ -50,3 +50,42 @@ func TestExportAuditRefusesAReversedPeriod(t *testing.T) {
 		t.Errorf("export of a one-instant period: %v", err)
 	}
 }
+
+// An audit bundle of a log the newest signed checkpoint already covers
+// ends at that checkpoint, as stored: none is signed. Once events are
+// appended after it, the export signs one of the whole log.
+func TestExportAuditEndsAtTheNewestCheckpointThatCoversTheLog(t *testing.T) {
+	ctx := context.Background()
+	ledger, err := node.Open(ctx, node.Config{DataDir: t.TempDir(), SyncAlways: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ledger.Close()
+	if _, err := ledger.App.Record(ctx, []domain.Event{eventstoretest.Donation("general", "150626", "D-1", 100000)}); err != nil {
+		t.Fatal(err)
+	}
+	newest, err := ledger.Checkpoint(ctx, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, end := time.Date(2022, 6, 1, 0, 0, 0, 0, domain.Beijing), time.Date(2022, 7, 31, 0, 0, 0, 0, domain.Beijing)
+	out := filepath.Join(t.TempDir(), "bundle")
+	export, err := ledger.ExportAudit(ctx, out, start, end)
+	if err != nil || export.Events != 1 || export.Checkpoints != 1 {
+		t.Fatalf("export: %+v, %v; want 1 event and the 1 checkpoint", export, err)
+	}
+	if signed, err := ledger.Signed.All(ctx); err != nil || len(signed) != 1 {
+		t.Fatalf("the export signed a checkpoint: %d stored (%v), want 1", len(signed), err)
+	}
+	if notes, err := os.ReadFile(filepath.Join(out, "checkpoints.note")); err != nil || string(notes) != string(newest) {
+		t.Fatalf("the bundle's checkpoints:\n%s\n(%v), want the stored one:\n%s", notes, err, newest)
+	}
+
+	if _, err := ledger.App.Record(ctx, []domain.Event{eventstoretest.Donation("general", "150626", "D-2", 100000)}); err != nil {
+		t.Fatal(err)
+	}
+	export, err = ledger.ExportAudit(ctx, filepath.Join(t.TempDir(), "bundle"), start, end)
+	if err != nil || export.Events != 2 || export.Checkpoints != 2 || export.Report.Tree.Size != 2 {
+		t.Fatalf("export after an append: %+v, %v; want 2 events and a new checkpoint of them", export, err)
+	}
+}

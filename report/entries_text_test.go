@@ -14,6 +14,7 @@ import (
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/ledger"
+	"github.com/ordos-union/ledger/projections"
 	"github.com/ordos-union/ledger/report"
 )
 
@@ -176,5 +177,27 @@ func TestListedEventTextInBeijingTime(t *testing.T) {
 	}
 	if asJSON.String() != string(stored)+"\n" {
 		t.Errorf("--json printed %q, want the stored form", asJSON.String())
+	}
+}
+
+// The listing and the audit trail show each event's id, the id a void or
+// correction names, beside its position.
+func TestEventAndAuditTextShowTheEventID(t *testing.T) {
+	id := uuid.MustParse("01a231a9-5a45-772b-a411-ded49728227a")
+	event := domain.Event{ID: id, Type: domain.TypeDonationReceived, County: "150626", OccurredAt: time.Date(2022, 6, 30, 9, 0, 0, 0, domain.Beijing),
+		Aggregate: domain.AggregateRef{Kind: domain.AggregateCampaign, ID: "general"},
+		Data:      domain.DonationReceived{DonationID: "D-1", Campaign: "general", DonorKind: "enterprise", Form: domain.FormMoney, Amount: 100}}
+	name := func(code string) string { return code }
+	var listed, audited bytes.Buffer
+	if err := report.ListedEventText(&listed, app.ListedEvent{Record: eventstore.Record{Position: 29, Event: event}, Event: event}, name, false, false); err != nil {
+		t.Fatal(err)
+	}
+	if want := "    29  " + id.String() + "  2022-06-30 09:00  donation_received "; !strings.HasPrefix(listed.String(), want) {
+		t.Errorf("listed as %q, want it to start %q", listed.String(), want)
+	}
+	report.AuditText(&audited, &projections.AuditTrail{Subject: "D-1", Kind: "entry", Position: 29,
+		Entries: []projections.AuditEntry{{Position: 29, EventID: id.String(), Type: event.Type, Actor: "clerk", County: "150626"}}}, name)
+	if want := "\n    29  " + id.String() + "  recorded "; !strings.Contains(audited.String(), want) {
+		t.Errorf("audit trail %q, want a line starting %q", audited.String(), want)
 	}
 }

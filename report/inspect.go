@@ -10,13 +10,14 @@ import (
 	"github.com/ordos-union/ledger/projections"
 )
 
-// AuditText writes an audit trail: each event with when it was recorded
-// and by whom, when it occurred, where, and what it says; the fields a
-// correction changed and the reason of a void or correction below it.
+// AuditText writes an audit trail: each event with its position and
+// event id (what a void or correction names), when it was recorded and by
+// whom, when it occurred, where, and what it says; the fields a correction
+// changed and the reason of a void or correction below it.
 func AuditText(out io.Writer, trail *projections.AuditTrail, name RegionName) {
 	fmt.Fprintf(out, "History of %s %s (log head %d):\n", trail.Kind, trail.Subject, trail.Position)
 	for _, entry := range trail.Entries {
-		fmt.Fprintf(out, "%6d  recorded %s by %s, occurred %s  %s  %s\n", entry.Position,
+		fmt.Fprintf(out, "%6d  %s  recorded %s by %s, occurred %s  %s  %s\n", entry.Position, entry.EventID,
 			entry.RecordedAt.In(domain.Beijing).Format("2006-01-02 15:04:05"), entry.Actor,
 			entry.OccurredAt.In(domain.Beijing).Format("2006-01-02 15:04"), PadRight(name(entry.County), 22), entry.Summary)
 		for _, change := range entry.Changes {

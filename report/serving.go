@@ -26,6 +26,10 @@ type Serving struct {
 	Address, TokenNote string
 	// FirstAdmin is the local admin's token when it was just made.
 	FirstAdmin string
+	// TokensMade lists the tokens just made in DATA/tokens.json, one a
+	// line: each holder's name, role and grant and what it may do (no
+	// secret: a service's log gets it too).
+	TokensMade []string
 	// TokensGiven says the tokens come from a file or the environment,
 	// not from DATA/tokens.json.
 	TokensGiven bool
@@ -55,6 +59,12 @@ func ServingText(out io.Writer, s Serving) {
 	}
 	fmt.Fprintf(out, "HTTP API and dashboard on %s (%s). %s\n", s.Address, s.TokenNote, stops)
 	tokens := filepath.Join(s.DataDir, "tokens.json")
+	if len(s.TokensMade) > 0 {
+		fmt.Fprintf(out, "Tokens made in %s, one a role (hand each to its holder; docs/OPERATIONS.md says how to add more):\n", tokens)
+		for _, made := range s.TokensMade {
+			fmt.Fprintf(out, "  %s\n", made)
+		}
+	}
 	// The link carries the admin's token: it is shown once, when the
 	// tokens are made, and never again in a log or on a terminal.
 	if firstAdmin != "" {

@@ -41,3 +41,24 @@ func TestServingTextSaysWhereAndHowToSignIn(t *testing.T) {
 		t.Errorf("client banner:\n%s", got)
 	}
 }
+
+// The first start's banner lists the tokens it made and what each may do,
+// on a terminal and under a service manager alike (no secret is in the
+// list); a start with tokens already there lists none.
+func TestServingTextListsTheTokensMade(t *testing.T) {
+	made := []string{"local-admin    admin: everything", "local-finance  finance, personal data: imports bank statements"}
+	for _, asService := range []bool{false, true} {
+		var out bytes.Buffer
+		report.ServingText(&out, report.Serving{DataDir: "/data", Embedded: true, Address: "http://a", FirstAdmin: "secret", TokensMade: made,
+			AsService: asService})
+		if !strings.Contains(out.String(), "Tokens made in /data/tokens.json, one a role") ||
+			!strings.Contains(out.String(), "\n  local-finance  finance, personal data: imports bank statements\n") {
+			t.Errorf("banner (service %v):\n%s", asService, out.String())
+		}
+	}
+	var out bytes.Buffer
+	report.ServingText(&out, report.Serving{DataDir: "/data", Embedded: true, Address: "http://a"})
+	if strings.Contains(out.String(), "Tokens made") {
+		t.Errorf("a later start's banner lists tokens made:\n%s", out.String())
+	}
+}

@@ -160,7 +160,9 @@ func (c *call) verification(verified integrity.Report, asJSON bool, ok func(io.W
 
 // runExportAudit checks its flags and OUT before it opens the ledger.
 var runExportAudit = storeCommand(cli.Spec{Name: "export-audit", Args: cli.AnyArgs, Usage: "--from T --to T OUT\n\n" +
-	"Writes a self-contained audit bundle: events, checkpoints, consistency proofs, verifier key and the period's totals."},
+	"Writes a self-contained audit bundle: events, checkpoints, consistency proofs, verifier key and the period's totals.\n" +
+	"It ends at the newest signed checkpoint, with its cosignatures, when nothing was appended to the log since;\n" +
+	"otherwise, or with --witness, it signs a new checkpoint of the whole log (cosigned by the witnesses given)."},
 	func(flags *flag.FlagSet) action {
 		fromText := flags.String("from", "", "start of the period (RFC 3339, or a date: its start in Beijing time)")
 		toText := flags.String("to", "", "end of the period (RFC 3339, or a date: its end in Beijing time)")

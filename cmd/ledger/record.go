@@ -105,7 +105,7 @@ func registerShortcut(flags *flag.FlagSet, s *app.Shortcut) {
 	flags.StringVar(&s.Service, "kind", "", "service: health-checkup, legal-consultation, visit, station-opened or assistance")
 	flags.Int64Var(&s.Count, "count", 0, "service: how many services")
 	flags.Int64Var(&s.PersonTimes, "person-times", 0, "service: person-times served (人次)")
-	flags.StringVar(&s.Target, "target", "", "void: id of the event to void")
+	flags.StringVar(&s.Target, "target", "", "void: the entry to void: its event id, its entry id (V-…, S-LEC-4) or its log position, as ledger events and ledger audit ENTRY-ID show them")
 	flags.StringVar(&s.Reason, "reason", "", "void: why")
 	flags.StringVar(&s.ClosedPeriod, "closed-period", "", "void: YYYY-MM, the closed month the voided entry occurred in, to change it deliberately")
 }

@@ -180,9 +180,21 @@ func printServing(c *call, ledger *opened, head uint64, address, tokenNote, firs
 		url = ledger.Server.ClientURL()
 	}
 	c.Env.Logger.Info("serving", "store", ledger.Location, "nats_url", url, "http", address, "head", head)
+	var made []string
+	if firstAdmin != "" {
+		// The admin's token is returned only when the tokens were just
+		// made: the banner then says which and what each may do.
+		for _, token := range httpapi.FirstRunTokens() {
+			grant := ""
+			if token.Personal {
+				grant = ", personal data"
+			}
+			made = append(made, fmt.Sprintf("%-14s %s%s: %s", token.Name, token.Role, grant, token.Does))
+		}
+	}
 	report.ServingText(c.Env.Stdout, report.Serving{DataDir: c.store.dataDir, Sync: c.store.sync, Head: head, Embedded: ledger.Server != nil,
 		NATSURL: url, Client: ledger.Server == nil && ledger.JetStream != nil, Location: ledger.Location, Address: address, TokenNote: tokenNote,
-		FirstAdmin: firstAdmin, TokensGiven: options.tokensFile != "" || os.Getenv("LEDGER_TOKENS") != "", AsService: options.asService})
+		FirstAdmin: firstAdmin, TokensMade: made, TokensGiven: options.tokensFile != "" || os.Getenv("LEDGER_TOKENS") != "", AsService: options.asService})
 }
 
 // clusterFlags join the embedded server to a JetStream cluster.

@@ -154,8 +154,33 @@ func TestWitnessedCheckpointsAndVerifyPolicy(t *testing.T) {
 		expect(t, 0, "the totals report matches, tree size 3 root ", ", cosigned by audit-bureau.example/witness")
 	runLedger(t, "", "verify-bundle", bundle, "--key", logKey, "--witness", otherKey).
 		expect(t, 1, "the bundle's last checkpoint: witness quorum not met: 0 of the 1 witnesses given cosigned")
+
+	// Without --witness, a bundle of a log the newest checkpoint already
+	// covers ends at that checkpoint, its cosignature with it: none is
+	// signed. Before, export-audit signed a second checkpoint of the same
+	// events, uncosigned, and the bundle failed the witness policy.
+	record(data, 4, "400.00")
+	cosigned := runLedger(t, "", "checkpoint", "--data", data, "--witness", url+"="+key)
+	cosigned.expect(t, 0, "\n— audit-bureau.example/witness ")
+	runLedger(t, "", "verify", "--data", data).expect(t, 0, "OK: 4 events, 4 checkpoints verified")
+	reused := filepath.Join(t.TempDir(), "bundle")
+	runLedger(t, "", "export-audit", "--data", data, "--from", "2022-06-01", "--to", "2022-06-30", reused).expect(t, 0, "4 events, 4 checkpoints")
+	runLedger(t, "", "verify", "--data", data).expect(t, 0, "OK: 4 events, 4 checkpoints verified")
+	notes, err := os.ReadFile(filepath.Join(reused, "checkpoints.note"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(string(notes), "---\n"+cosigned.stdout) {
+		t.Fatalf("the bundle does not end at the cosigned checkpoint:\n%s\nwant it to end with:\n%s", notes, cosigned.stdout)
+	}
+	runLedger(t, "", "verify-bundle", reused, "--key", logKey, "--witness", key, "--witness-quorum", "1").
+		expect(t, 0, "the totals report matches, tree size 4 root ", ", cosigned by audit-bureau.example/witness")
+
+	// Events appended since the newest checkpoint: export-audit signs one,
+	// uncosigned without --witness.
+	record(data, 5, "500.00")
 	uncosigned := filepath.Join(t.TempDir(), "bundle")
-	runLedger(t, "", "export-audit", "--data", data, "--from", "2022-06-01", "--to", "2022-06-30", uncosigned).expect(t, 0, "3 events")
+	runLedger(t, "", "export-audit", "--data", data, "--from", "2022-06-01", "--to", "2022-06-30", uncosigned).expect(t, 0, "5 events, 5 checkpoints")
 	runLedger(t, "", "verify-bundle", uncosigned, "--key", logKey).expect(t, 0, "the totals report matches")
 	runLedger(t, "", "verify-bundle", uncosigned, "--key", logKey, "--witness", key).expect(t, 1, "witness quorum not met")
 

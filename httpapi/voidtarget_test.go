@@ -1,0 +1,44 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/httpapi"
+)
+
+// A void posted to the API may name its target by entry id, as the command
+// line's record void does (the use case is the ledger's, not the front
+// end's): it is stored naming the event id. A target that names nothing is
+// refused on data.target_event_id with the way to find the event id, and
+// nothing is written.
+func TestAPIVoidNamesItsTargetByEntryID(t *testing.T) {
+	server := startTestServer(t)
+	clerk := server.Tokens[httpapi.RoleClerk]
+	eventID, _ := recorded(t, server, clerk, donation("k-void-1", "D-VOID-1", "10.00"))
+	void := func(target string) string {
+		return `{"type":"entry_voided","county":"150626","occurred_at":"2022-06-16T09:00:00+08:00","data":{"campaign":"general",` +
+			`"target_event_id":"` + target + `","reason":"重复录入"}}`
+	}
+	head := server.head(t)
+	reply := call(t, "POST", server.URL+"/api/v1/events", clerk, void("D-VOID-9"))
+	if reply.status != http.StatusBadRequest || !strings.Contains(string(reply.body), `"field":"data.target_event_id"`) ||
+		!strings.Contains(string(reply.body), `no event or entry \"D-VOID-9\" in the ledger`) ||
+		!strings.Contains(string(reply.body), "GET /api/v1/audit/ENTRY-ID") {
+		t.Fatalf("a void of an unknown entry: %d %s, want 400 on data.target_event_id saying how to find the event id", reply.status, reply.body)
+	}
+	if after := server.head(t); after != head {
+		t.Fatalf("a refused void moved the head from %d to %d", head, after)
+	}
+	_, position := recorded(t, server, clerk, void("D-VOID-1"))
+	stored, err := server.Store.Get(context.Background(), position)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stored.Event.Data.(domain.EntryVoided).TargetEventID; got != eventID {
+		t.Fatalf("the void of D-VOID-1 names %s, want its event id %s", got, eventID)
+	}
+}
