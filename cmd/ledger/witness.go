@@ -53,7 +53,7 @@ var runWitness = plainCommand(cli.Spec{Name: "witness", Args: cli.AnyArgs, Usage
 			if err != nil {
 				return err
 			}
-			c.Printf("witness %s on %s, ledger keys it witnesses: %d; its key (for serve --witness and verify --witness): %s\n",
+			c.Printf("witness %s on %s (ledger keys it witnesses: %d); its key (for serve --witness and verify --witness): %s\n",
 				w.Name(), server.Address, len(logs), w.VerifierKey())
 			select {
 			case <-c.Ctx.Done():
