@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/ledger"
@@ -130,6 +131,18 @@ func (l *Ledger) ImportStatement(ctx context.Context, request StatementRequest) 
 			"accounts are personal data compared with those the ledger holds, so importing or previewing it needs the grant "+
 			"(\"personal\": true on the token)", ErrPersonalDataGrant)
 	}
+	if !request.Preview {
+		if err := ctx.Err(); err != nil {
+			return reconcile.ImportResult{}, parsed, fmt.Errorf("nothing was imported: %w", context.Cause(ctx))
+		}
+		// The import writes part after part: the caller's end (a client
+		// hanging up, an interrupt) must not cut it between two parts. It
+		// runs apart from ctx, bounded as a whole and part by part
+		// (statementRecorder).
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), statementImportMinutes*time.Minute)
+		defer cancel()
+	}
 	result, parsed, err := l.importStatement(ctx, request, parsed)
 	if personal && (len(result.New) > 0 || len(result.Already) > 0) {
 		if recordErr := l.recordImportRead(ctx, request.Access, result.ImportPlan); recordErr != nil {
@@ -208,7 +221,11 @@ func (l *Ledger) importStatement(ctx context.Context, request StatementRequest, 
 		County: l.parts.Catalog.CityCode(), Strict: request.Strict, AcceptBalanceGap: request.AcceptBalanceGap, Now: l.Now(),
 		Check: check, LineIDs: ids}
 	if !request.Preview {
-		result, err := reconcile.Import(ctx, l.parts.Store, l.parts.Service, l.Unseal(), parsed, plan)
+		recorder := &statementRecorder{service: l.parts.Service}
+		result, err := reconcile.Import(ctx, l.parts.Store, recorder, l.Unseal(), parsed, plan)
+		if err != nil && recorder.unknown {
+			err = fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+		}
 		return result, parsed, err
 	}
 	book, err := reconcile.BuildBook(ctx, l.parts.Store, l.Unseal())
@@ -218,6 +235,29 @@ func (l *Ledger) importStatement(ctx context.Context, request StatementRequest, 
 	var result reconcile.ImportResult
 	result.ImportPlan, err = reconcile.PlanImport(book, parsed, plan)
 	return result, parsed, err
+}
+
+// statementImportMinutes bounds a whole statement import once it writes:
+// planning it against the log (again, when another clerk imports the same
+// lines meanwhile) and writing its parts, each of which has its own
+// deadline (batchWriteSeconds). A statement has at most
+// statement.MaxLines lines, in parts of domain.StatementPartLinesMax.
+const statementImportMinutes = 30
+
+// statementRecorder records the parts of a statement, each waiting for the
+// store at most batchWriteSeconds, and notes a part whose write failed
+// without saying whether it wrote: the import's outcome is then unknown.
+type statementRecorder struct {
+	service *ledger.Service
+	unknown bool
+}
+
+func (r *statementRecorder) Record(ctx context.Context, events []domain.Event) ([]ledger.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, batchWriteSeconds*time.Second)
+	defer cancel()
+	results, err := r.service.Record(ctx, events)
+	r.unknown = err != nil && !refusedWhole(err)
+	return results, err
 }
 
 // Unprefix drops the place in the batch from a single event's errors, so

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -48,20 +49,78 @@ type LinesReport struct {
 // ErrInvalidLines says some lines are invalid and nothing was recorded.
 var ErrInvalidLines = errors.New("invalid lines: nothing was recorded")
 
-// BatchError says a batch of lines was refused as a whole; Err's event
-// indexes count within Lines.
+// BatchError says a batch of lines was not recorded: refused as a whole
+// (none of its lines written), or, when Unknown, with its outcome unknown.
+// Err's event indexes count within Lines.
 type BatchError struct {
 	Lines []int
 	// Written counts the events recorded by earlier batches.
 	Written int
+	// Unknown says the batch's write failed without saying whether it
+	// wrote (the store did not answer in time, or failed): its lines may
+	// be in the log. The error is then also ErrOutcomeUnknown.
+	Unknown bool
+	// Unkeyed counts the lines of an Unknown batch without an idempotency
+	// key: sent again, they would be recorded again if they were written.
+	Unkeyed int
 	Err     error
 }
 
 func (e *BatchError) Error() string {
+	if e.Unknown {
+		return fmt.Sprintf("lines %d-%d (%s; %d earlier events were written): %v", e.Lines[0], e.Lines[len(e.Lines)-1],
+			UnknownAdvice(e.Unkeyed), e.Written, e.Err)
+	}
 	return fmt.Sprintf("lines %d-%d (none of them written; %d earlier events were): %v", e.Lines[0], e.Lines[len(e.Lines)-1], e.Written, e.Err)
 }
 
-func (e *BatchError) Unwrap() error { return e.Err }
+// Unwrap gives Err, and ErrOutcomeUnknown too when the outcome is unknown.
+func (e *BatchError) Unwrap() []error {
+	if e.Unknown {
+		return []error{ErrOutcomeUnknown, e.Err}
+	}
+	return []error{e.Err}
+}
+
+// ErrOutcomeUnknown says a write failed without saying whether it wrote:
+// the store did not answer before the write's deadline (its events may
+// land all the same), or it failed. Sending the same events again is safe
+// for those with an idempotency key: the ledger finds them recorded and
+// answers with the first (docs/EVENTS.md, Idempotency keys). An event
+// without one would be recorded a second time.
+var ErrOutcomeUnknown = errors.New("outcome unknown: they may have been written")
+
+// UnknownAdvice says what a writer of lines whose outcome is unknown
+// should do, given how many of them have no idempotency key.
+func UnknownAdvice(unkeyed int) string {
+	advice := "outcome unknown: they may have been written; recording the same lines again is safe, " +
+		"their idempotency keys find those written"
+	if unkeyed > 0 {
+		advice += fmt.Sprintf(", but %d of them have no idempotency key: look in the log before sending those again", unkeyed)
+	}
+	return advice
+}
+
+// refusedWhole says err is a refusal of a whole atomic batch, so none of
+// its events were written: a rule, a validation, a concurrent change or a
+// key reused. Any other failure of a write says nothing of whether it
+// wrote.
+func refusedWhole(err error) bool {
+	for _, refusal := range []error{domain.ErrInvalid, domain.ErrRejected, domain.ErrConflict, domain.ErrIdempotencyKeyReused,
+		eventstore.ErrDuplicate, eventstore.ErrUnsupported} {
+		if errors.Is(err, refusal) {
+			return true
+		}
+	}
+	return false
+}
+
+// batchWriteSeconds bounds the write of one batch of checked lines (and of
+// one part of a statement). The write runs apart from the caller's
+// context, so only a store that stopped answering meets it: a batch of
+// BatchEventsMax events is one atomic publish, and the JetStream store
+// retries a publish for at most 30 s (natsjs.Options.RetryWindow).
+const batchWriteSeconds = 120
 
 // skippedLinesMax bounds the lines breaking a rule of the ledger that
 // SkipInvalid skips: each one found tries the remaining lines again, and
@@ -94,6 +153,13 @@ func (e *SkipError) Unwrap() error { return e.Err }
 // them (then a *SkipError). The report says what became of each line; a
 // batch refused after the try (another writer came in between) is a
 // *BatchError naming what earlier batches wrote.
+//
+// Once the lines are checked (and tried), they are written apart from
+// ctx: its end (a client hanging up, an interrupt) does not cut the input
+// in half between two batches. Each batch's write has its own deadline
+// (batchWriteSeconds); one that fails without saying whether it wrote is a
+// *BatchError with Unknown set (and ErrOutcomeUnknown), never "none of
+// them written". If ctx ends before the first write, nothing is written.
 //
 // The lines are a client's (a file, a shortcut's entry): a key reserved to
 // the spreadsheet import is refused (ReservedKeyRule). A sheet's rows go
@@ -166,11 +232,24 @@ func (l *Ledger) recordLines(ctx context.Context, lines []ledger.Line, options L
 		}
 		return report, nil
 	}
+	if len(valid) > 0 && ctx.Err() != nil {
+		return report, fmt.Errorf("nothing was recorded: %w", context.Cause(ctx))
+	}
+	// The caller's context carries its values to the writes, not its end.
+	detached := context.WithoutCancel(ctx)
 	for start := 0; start < len(valid); start += eventstore.BatchEventsMax {
 		end := min(start+eventstore.BatchEventsMax, len(valid))
-		results, err := l.parts.Service.RecordChecked(ctx, checked[start:end])
+		results, err := l.recordBatch(detached, checked[start:end])
 		if err != nil {
-			return report, &BatchError{Lines: lineNumbers(report, valid[start:end]), Written: report.Recorded, Err: err}
+			batch := &BatchError{Lines: lineNumbers(report, valid[start:end]), Written: report.Recorded, Err: err, Unknown: !refusedWhole(err)}
+			if batch.Unknown {
+				for _, event := range checked[start:end] {
+					if event.Event().IdempotencyKey == "" {
+						batch.Unkeyed++
+					}
+				}
+			}
+			return report, batch
 		}
 		for j, result := range results {
 			report.Outcomes[valid[start+j]].Result = result
@@ -182,6 +261,14 @@ func (l *Ledger) recordLines(ctx context.Context, lines []ledger.Line, options L
 		}
 	}
 	return report, nil
+}
+
+// recordBatch records one batch of checked lines, waiting for the store
+// at most batchWriteSeconds.
+func (l *Ledger) recordBatch(ctx context.Context, batch []ledger.Checked) ([]ledger.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, batchWriteSeconds*time.Second)
+	defer cancel()
+	return l.parts.Service.RecordChecked(ctx, batch)
 }
 
 // lineNumbers are the line numbers of the outcomes at indexes.

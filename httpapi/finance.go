@@ -74,18 +74,32 @@ func (s *Server) statementImport(w http.ResponseWriter, r *http.Request, who ide
 		return err
 	}
 	result, _, err := s.options.Ledger.ImportStatement(r.Context(), request)
-	if err != nil {
+	unknown := errors.Is(err, app.ErrOutcomeUnknown)
+	if err != nil && (request.Preview || result.Written == 0 && !unknown) {
 		return err
+	}
+	if !s.personalGranted(who) {
+		result.ImportPlan = result.WithoutPersonal()
+	}
+	body := map[string]any{"preview": request.Preview, "import": result}
+	if err != nil {
+		// Parts of the statement were written before the import failed,
+		// or the last part's outcome is unknown: the answer says what was
+		// written.
+		written := fmt.Sprintf("%d line events were written before", result.Written)
+		if unknown {
+			written = fmt.Sprintf("the statement's last part may have been written, after %d line events; importing the same statement "+
+				"again is safe, its lines written are found", result.Written)
+		}
+		s.writeFailure(w, r, body, err, unknown, written)
+		return nil
 	}
 	status := http.StatusOK
 	if !request.Preview {
 		status = http.StatusCreated
 		s.metrics.appended()
 	}
-	if !s.personalGranted(who) {
-		result.ImportPlan = result.WithoutPersonal()
-	}
-	writeJSON(w, status, map[string]any{"preview": request.Preview, "import": result})
+	writeJSON(w, status, body)
 	return nil
 }
 

@@ -46,10 +46,20 @@ var testTokens = map[httpapi.Role]string{
 
 func startTestServer(t testing.TB, options ...func(*httpapi.Options)) *testServer {
 	t.Helper()
+	return startServerOn(t, nil, options...)
+}
+
+// startServerOn is startTestServer with the store as wrap makes it from
+// the JetStream store (nil: as it is), for a test that watches appends.
+func startServerOn(t testing.TB, wrap func(*natsjs.Store) eventstore.Store, options ...func(*httpapi.Options)) *testServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	natsServer := natsjstest.RunServer(t, t.TempDir(), false)
 	connection := natsjstest.Connect(t, natsServer)
-	store := natsjstest.Open(t, connection, natsjs.Options{})
+	var store eventstore.Store = natsjstest.Open(t, connection, natsjs.Options{})
+	if wrap != nil {
+		store = wrap(store.(*natsjs.Store))
+	}
 	checkpoints, err := natsjs.OpenCheckpoints(ctx, connection, 1)
 	if err != nil {
 		t.Fatal(err)

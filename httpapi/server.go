@@ -335,7 +335,17 @@ var (
 	errTooManyFailedLogins = &apiError{status: http.StatusTooManyRequests, code: "too_many_failed_logins",
 		message: fmt.Sprintf("too many requests without a valid token from this address; try again in %d seconds", failedLoginIntervalSeconds)}
 	errRateLimited = &apiError{status: http.StatusTooManyRequests, code: "rate_limited", message: "too many requests for this token; slow down"}
+	// errClientGone answers a request whose client went away before its
+	// answer. Nobody reads it; its status, 499 as proxies such as nginx
+	// name it, keeps such requests apart from the ledger's own failures
+	// in the metrics.
+	errClientGone = &apiError{status: statusClientClosedRequest, code: "client_gone",
+		message: "the client went away before the answer; a write may have been done: the same idempotency keys find it"}
 )
+
+// statusClientClosedRequest is the status of a request whose client went
+// away: no standard status says it, and no client reads it.
+const statusClientClosedRequest = 499
 
 // errorBody is every error response: a stable code, a message and, for
 // invalid input, each field and the rule it breaks (with the rule's code,
@@ -361,6 +371,13 @@ func (s *Server) toAPIError(r *http.Request, err error) *apiError {
 	switch {
 	case errors.As(err, &known):
 		return known
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The client went away (it hung up, or its own timeout ended the
+		// request): nothing is wrong with the ledger, and nobody reads the
+		// answer. A write may have been done all the same; sending it
+		// again with the same idempotency keys finds it.
+		s.options.Logger.Info("client went away", "method", r.Method, "path", r.URL.Path, "error", err)
+		return errClientGone
 	case errors.As(err, &tooLarge):
 		return &apiError{status: http.StatusRequestEntityTooLarge, code: "too_large",
 			message: fmt.Sprintf("request body is larger than %d bytes", requestBytesMax)}

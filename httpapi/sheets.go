@@ -148,7 +148,11 @@ func (s *Server) sheetImport(w http.ResponseWriter, r *http.Request, who identit
 		writeJSON(w, http.StatusUnprocessableEntity, body)
 		return nil
 	case errors.As(err, &batch):
-		return batch.Err
+		// Not refused by a rule: the store failed while the rows were
+		// written. The rows of earlier batches stay recorded, and the
+		// answer says which.
+		s.writeFailure(w, r, body, batch.Err, batch.Unknown, sheetFailure(rows, batch))
+		return nil
 	case err != nil:
 		return err
 	}
@@ -159,6 +163,48 @@ func (s *Server) sheetImport(w http.ResponseWriter, r *http.Request, who identit
 	}
 	writeJSON(w, status, body)
 	return nil
+}
+
+// sheetFailure marks the rows of a batch whose write failed without saying
+// whether it wrote as "unknown", and says what became of the rows.
+func sheetFailure(rows []sheetRow, batch *app.BatchError) string {
+	first, last := batch.Lines[0], batch.Lines[len(batch.Lines)-1]
+	if !batch.Unknown {
+		return fmt.Sprintf("rows %d-%d were not recorded, the %d entries before them were", first, last, batch.Written)
+	}
+	inBatch := make(map[int]bool, len(batch.Lines))
+	for _, number := range batch.Lines {
+		inBatch[number] = true
+	}
+	for i := range rows {
+		if inBatch[rows[i].Row] {
+			rows[i].Status = "unknown"
+		}
+	}
+	return fmt.Sprintf("rows %d-%d may have been recorded; importing the same sheet again is safe, every row's key finds the row "+
+		"if it was; the %d entries before them were recorded", first, last, batch.Written)
+}
+
+// writeFailure answers a write of several batches (a sheet's rows, a
+// statement's parts) that failed after its input was checked, for a
+// reason that is no rule's: body is the report of what was written, and
+// its "error" says what failed and, in written, what became of the input.
+// A write that failed without saying whether it wrote (unknown) is 503
+// outcome_unknown; any other failure answers as toAPIError maps it.
+func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, body map[string]any, err error, unknown bool, written string) {
+	failure := &apiError{status: http.StatusServiceUnavailable, code: "outcome_unknown", message: "the store did not say whether it wrote"}
+	if unknown {
+		s.options.Logger.Error("write of unknown outcome", "method", r.Method, "path", r.URL.Path, "error", err)
+	} else {
+		failure = s.toAPIError(r, err)
+	}
+	s.metrics.rejection(failure.code)
+	said := map[string]any{"code": failure.code, "message": failure.message + ": " + written}
+	if len(failure.violations) > 0 {
+		said["violations"] = failure.violations
+	}
+	body["error"] = said
+	writeJSON(w, failure.status, body)
 }
 
 // sheetProblems are a row's problems named by column, and any other row

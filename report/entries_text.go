@@ -61,6 +61,9 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 	case errors.As(err, &skip) && errors.As(skip.Err, &batch):
 		return fmt.Errorf("more than %d lines break a rule of the ledger, the most that are skipped; nothing was written: %s",
 			skip.Max, renumber(batch.Err, batch.Lines, shown))
+	case errors.As(err, &batch) && batch.Unknown:
+		return fmt.Errorf("lines %d-%d (%s; %d earlier events were written): %s", batch.Lines[0], batch.Lines[len(batch.Lines)-1],
+			app.UnknownAdvice(batch.Unkeyed), batch.Written, renumber(batch.Err, batch.Lines, shown))
 	case errors.As(err, &batch) && batch.Written == 0 && len(batch.Lines) == lines-recorded.Invalid:
 		return fmt.Errorf("nothing was written: %s", renumber(batch.Err, batch.Lines, shown))
 	case errors.As(err, &batch):

@@ -49,6 +49,17 @@ func TestRecordedLinesText(t *testing.T) {
 			shown:   report.LinesShown{Where: func(row int, field string) string { return fmt.Sprintf("row %d %s", row, field) }},
 			out:     "line 1: recorded donation_received " + id.String() + " at position 7\n",
 			failure: "lines 3-4 (none of them written; 1 earlier events were): rejected: row 4 amount: more than the county holds"},
+		{name: "the only batch of unknown outcome", recorded: app.LinesReport{Outcomes: []app.LineOutcome{unwritten, {Number: 4}}},
+			err: &app.BatchError{Lines: []int{3, 4}, Unknown: true, Err: errors.New("append: context deadline exceeded")},
+			failure: "lines 3-4 (outcome unknown: they may have been written; recording the same lines again is safe, " +
+				"their idempotency keys find those written; 0 earlier events were written): append: context deadline exceeded"},
+		{name: "a later batch of unknown outcome, a line without a key", recorded: app.LinesReport{Outcomes: []app.LineOutcome{written, unwritten,
+			{Number: 4}}, Recorded: 1},
+			err: &app.BatchError{Lines: []int{3, 4}, Written: 1, Unknown: true, Unkeyed: 1, Err: errors.New("append: context deadline exceeded")},
+			out: "line 1: recorded donation_received " + id.String() + " at position 7\n",
+			failure: "lines 3-4 (outcome unknown: they may have been written; recording the same lines again is safe, " +
+				"their idempotency keys find those written, but 1 of them have no idempotency key: look in the log before sending those again; " +
+				"1 earlier events were written): append: context deadline exceeded"},
 		{name: "a dry run", recorded: app.LinesReport{Outcomes: []app.LineOutcome{unwritten, invalid}, Invalid: 1},
 			shown: report.LinesShown{DryRun: true}, out: "1 lines are valid; nothing was written (dry run)\n",
 			problems: "line 2: data.amount: must be positive\n"},

@@ -3,6 +3,7 @@ package natsjs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/ordos-union/ledger/domain"
@@ -160,7 +161,7 @@ func (s *Store) failQueued() {
 	for {
 		select {
 		case pending := <-s.queue:
-			pending.result <- appendResult{err: errors.Join(domain.ErrUnavailable, errors.New("store closed"))}
+			pending.result <- appendResult{err: fmt.Errorf("append: %w: %w", ErrClosed, domain.ErrUnavailable)}
 		default:
 			return
 		}

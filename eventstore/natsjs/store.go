@@ -24,6 +24,11 @@ import (
 
 var _ eventstore.Store = (*Store)(nil)
 
+// ErrClosed says the store was closed: an append after Close (or still
+// queued for the group writer when Close stopped it) is refused. It comes
+// wrapped together with domain.ErrUnavailable.
+var ErrClosed = errors.New("event store closed")
+
 // Headers the store writes beside the standard JetStream ones. The event type
 // is a header so tools can route on it without decoding the body.
 const (
@@ -111,7 +116,14 @@ type Store struct {
 	nodes       []ServerNode
 	versionNote string
 
-	queue     chan *pendingAppend
+	queue chan *pendingAppend
+	// entry guards sending to queue against Close: an append sends under
+	// the read lock after checking closed, and Close sets closed under the
+	// write lock before it stops the writer. So every append queued is
+	// queued before the writer's last drain (failQueued) and gets an
+	// answer, and every later one is refused at once.
+	entry     sync.RWMutex
+	closed    bool
 	closeOnce sync.Once
 	done      chan struct{}
 	writer    sync.WaitGroup
@@ -227,9 +239,13 @@ var _ eventstore.Deduplicator = (*Store)(nil)
 // idempotency key (Nats-Msg-Id) on its own.
 func (s *Store) DeduplicationWindow() time.Duration { return s.options.DuplicateWindow }
 
-// Close stops the group writer. Appends still queued fail.
+// Close stops the group writer. Appends still queued fail, and every
+// append from then on fails at once, with ErrClosed.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.entry.Lock()
+		s.closed = true
+		s.entry.Unlock()
 		close(s.done)
 		s.writer.Wait()
 	})
@@ -320,13 +336,12 @@ func (s *Store) Append(ctx context.Context, parts ...eventstore.AggregateAppend)
 		return s.appendNow(ctx, parts)
 	}
 	pending := &pendingAppend{ctx: ctx, parts: parts, result: make(chan appendResult, 1)}
-	select {
-	case s.queue <- pending:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("append: %w", ctx.Err())
-	case <-s.done:
-		return nil, fmt.Errorf("append: store closed: %w", domain.ErrUnavailable)
+	if err := s.enqueue(ctx, pending); err != nil {
+		return nil, err
 	}
+	// Queued before Close stopped the writer: the writer answers it, by
+	// writing it or, once closed, failing it, so this waits for nothing
+	// but the answer or the caller.
 	select {
 	case result := <-pending.result:
 		return result.positions, result.err
@@ -334,6 +349,24 @@ func (s *Store) Append(ctx context.Context, parts ...eventstore.AggregateAppend)
 		// The write may still land; the caller's retry with the same
 		// idempotency key will find it.
 		return nil, fmt.Errorf("append: %w", ctx.Err())
+	}
+}
+
+// enqueue hands pending to the group writer, or refuses it at once with
+// ErrClosed once Close began. A full queue makes it wait for room (the
+// writer runs until Close takes the write lock, so room comes) or for
+// ctx.
+func (s *Store) enqueue(ctx context.Context, pending *pendingAppend) error {
+	s.entry.RLock()
+	defer s.entry.RUnlock()
+	if s.closed {
+		return fmt.Errorf("append: %w: %w", ErrClosed, domain.ErrUnavailable)
+	}
+	select {
+	case s.queue <- pending:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("append: %w", ctx.Err())
 	}
 }
 

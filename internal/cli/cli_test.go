@@ -218,6 +218,56 @@ func TestHTTPServerServesUntilShutdown(t *testing.T) {
 	}
 }
 
+// Shutdown lets a request in flight finish even though the interrupt that
+// asked for the shutdown ended the serve context: the requests' contexts
+// do not derive their cancellation from it, so a write in progress is not
+// cut off as "context canceled".
+func TestHTTPShutdownLetsRequestsInFlightFinish(t *testing.T) {
+	serveCtx, interrupt := context.WithCancel(context.Background())
+	defer interrupt()
+	started, release := make(chan struct{}), make(chan struct{})
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+		if err := r.Context().Err(); err != nil {
+			http.Error(w, "request context ended: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		_, _ = io.WriteString(w, "finished")
+	})
+	server, err := ServeHTTP(serveCtx, "127.0.0.1:0", &http.Server{Handler: handler})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		response, err := http.Get(server.Address)
+		if err != nil {
+			answered <- answer{err: err}
+			return
+		}
+		defer response.Body.Close()
+		body, err := io.ReadAll(response.Body)
+		answered <- answer{status: response.StatusCode, body: string(body), err: err}
+	}()
+	<-started
+	interrupt()
+	shutdown := make(chan error, 1)
+	go func() { shutdown <- server.Shutdown(serveCtx) }()
+	close(release)
+	if got := <-answered; got.err != nil || got.status != http.StatusOK || got.body != "finished" {
+		t.Errorf("a request in flight at shutdown: status %d, body %q, error %v; want 200 finished", got.status, got.body, got.err)
+	}
+	if err := <-shutdown; err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+}
+
 // A refusal of flags alone is a usage error naming them; one that also
 // names other fields keeps its kind with the flags' fields renamed, and
 // RefusedFlags leaves it as it was.

@@ -21,14 +21,19 @@ type HTTPServer struct {
 	Failed <-chan error
 }
 
-// ServeHTTP listens on address and serves with server; the requests'
-// contexts end with ctx.
+// ServeHTTP listens on address and serves with server. The requests'
+// contexts carry ctx's values but not its end: ctx ends with the interrupt
+// that asks for the shutdown, and Shutdown is to let the requests in
+// flight finish, not cut off the writes among them. A request's context
+// still ends when its client goes away; long-lived streams are the
+// handler's to end (httpapi's Close ends the live streams).
 func ServeHTTP(ctx context.Context, address string, server *http.Server) (*HTTPServer, error) {
 	listener, err := net.Listen("tcp", address)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", address, err)
 	}
-	server.BaseContext = func(net.Listener) context.Context { return ctx }
+	base := context.WithoutCancel(ctx)
+	server.BaseContext = func(net.Listener) context.Context { return base }
 	failed := make(chan error, 1)
 	go func() { failed <- server.Serve(listener) }()
 	return &HTTPServer{server: server, Address: "http://" + listener.Addr().String(), Failed: failed}, nil
