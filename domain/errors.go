@@ -42,7 +42,40 @@ type Violation struct {
 	// event repeats (the first use of an idempotency key); 0 for none. A
 	// front end names it its own way, as it names Event.
 	Other int `json:"-"`
+	// Code names the rule for a front end that words it in its own
+	// language (a sheet's problems in Chinese); empty for a rule that is
+	// said only in Rule. Rule stays the English text every other front
+	// end shows.
+	Code RuleCode `json:"-"`
+	// Value is what broke the rule, when the rule quotes it: the unknown
+	// code, the cell's value.
+	Value string `json:"-"`
 }
+
+// RuleCode names a rule of a Violation, for a front end that words it in
+// its own language; a front end may add codes of its own.
+type RuleCode string
+
+// The rules a clerk meets most, which a sheet words in Chinese.
+const (
+	// RuleRequired: a field left empty that must be given.
+	RuleRequired RuleCode = "required"
+	// RuleUnknownCode: a code not in the catalog (region, campaign, group,
+	// item, site kind, topic); Value is the code.
+	RuleUnknownCode RuleCode = "unknown-code"
+	// RuleOneOf: a value not among the few the domain fixes (a service
+	// kind, a training format, a donor kind, a donation's form); Value is
+	// the value.
+	RuleOneOf RuleCode = "one-of"
+	// RulePositive: a count or an amount that must be more than zero.
+	RulePositive RuleCode = "positive"
+	// RuleFuture: a time later than the ledger's clock allows.
+	RuleFuture RuleCode = "future"
+	// RuleTooEarly: a time before earliestOccurredAt, a typing error.
+	RuleTooEarly RuleCode = "too-early"
+	// RuleEmptyForMoney: goods given with a donation of money.
+	RuleEmptyForMoney RuleCode = "empty-for-money"
+)
 
 // Path names where the violation is: events[i].field within a batch.
 func (v Violation) Path() string { return eventPath(v.Event, v.Field) }
@@ -245,6 +278,12 @@ type violations struct {
 
 func (v *violations) add(field, format string, args ...any) {
 	v.list = append(v.list, Violation{Field: field, Rule: fmt.Sprintf(format, args...)})
+}
+
+// coded adds a broken rule a front end may word its own way (RuleCode),
+// with the value that broke it if the rule quotes one.
+func (v *violations) coded(code RuleCode, value, field, format string, args ...any) {
+	v.list = append(v.list, Violation{Field: field, Rule: fmt.Sprintf(format, args...), Code: code, Value: value})
 }
 
 func (v *violations) err() error {

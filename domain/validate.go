@@ -91,13 +91,13 @@ func (v Validator) validateEnvelope(problems *violations, event Event) {
 	if !event.OccurredAt.IsZero() {
 		latest := v.Now().Add(FutureToleranceMinutes * time.Minute)
 		if event.OccurredAt.After(latest) {
-			problems.add("occurred_at", "must not be more than %d minutes in the future", FutureToleranceMinutes)
+			problems.coded(RuleFuture, "", "occurred_at", "must not be more than %d minutes in the future", FutureToleranceMinutes)
 		}
 		if event.OccurredAt.Before(earliestOccurredAt) {
-			problems.add("occurred_at", "must be after 2000-01-01")
+			problems.coded(RuleTooEarly, "", "occurred_at", "must be after 2000-01-01")
 		}
 	} else {
-		problems.add("occurred_at", "is required")
+		problems.coded(RuleRequired, "", "occurred_at", "is required")
 	}
 	checkText(problems, "actor", event.Actor, actorRunesMax, true)
 	checkKey(problems, "idempotency_key", event.IdempotencyKey)
@@ -117,28 +117,28 @@ func checkKey(problems *violations, field, key string) {
 
 func (v Validator) checkRegion(problems *violations, field, code string) {
 	if code == "" {
-		problems.add(field, "is required")
+		problems.coded(RuleRequired, "", field, "is required")
 		return
 	}
 	if _, ok := v.Catalog.Region(code); !ok {
-		problems.add(field, "unknown region code %q (GB/T 2260 codes of the catalog)", code)
+		problems.coded(RuleUnknownCode, code, field, "unknown region code %q (GB/T 2260 codes of the catalog)", code)
 	}
 }
 
 func (v Validator) checkCode(problems *violations, field, set, code string) {
 	if code == "" {
-		problems.add(field, "is required")
+		problems.coded(RuleRequired, "", field, "is required")
 		return
 	}
 	if !v.Catalog.has(set, code) {
-		problems.add(field, "unknown %s %q; known: %s", set, code, v.Catalog.codes(set))
+		problems.coded(RuleUnknownCode, code, field, "unknown %s %q; known: %s", set, code, v.Catalog.codes(set))
 	}
 }
 
 func checkText(problems *violations, field, text string, runesMax int, required bool) {
 	if strings.TrimSpace(text) == "" {
 		if required {
-			problems.add(field, "is required")
+			problems.coded(RuleRequired, "", field, "is required")
 		}
 		return
 	}
@@ -192,7 +192,7 @@ func matchesCode(text, punctuation string) bool {
 
 func checkEntityID(problems *violations, field, id string) {
 	if id == "" {
-		problems.add(field, "is required")
+		problems.coded(RuleRequired, "", field, "is required")
 	} else if !isEntityID(id) {
 		problems.add(field, "must be 1-64 letters, digits, '.', '_' or '-'")
 	}
@@ -201,7 +201,7 @@ func checkEntityID(problems *violations, field, id string) {
 func checkCount(problems *violations, field string, value int64, allowZero bool) {
 	switch {
 	case value < 0 || (value == 0 && !allowZero):
-		problems.add(field, "must be > 0")
+		problems.coded(RulePositive, "", field, "must be > 0")
 	case value > countMax:
 		problems.add(field, "must be at most %d", countMax)
 	}
@@ -212,7 +212,11 @@ func checkMoney(problems *violations, field string, amount Money, required bool)
 	if required {
 		problem = amount.problem()
 	}
-	if problem != "" {
+	switch {
+	case problem == "":
+	case !amount.sentinel() && amount <= 0:
+		problems.coded(RulePositive, "", field, "%s", problem)
+	default:
 		problems.add(field, "%s", problem)
 	}
 }
@@ -220,7 +224,7 @@ func checkMoney(problems *violations, field string, amount Money, required bool)
 func (v Validator) checkItems(problems *violations, field string, items []GoodsItem, required bool) Money {
 	if len(items) == 0 {
 		if required {
-			problems.add(field, "must list at least one item")
+			problems.coded(RuleRequired, "", field, "must list at least one item")
 		}
 		return 0
 	}
@@ -307,7 +311,7 @@ func (v Validator) validatePayload(problems *violations, path string, payload Pa
 		v.checkCode(problems, at("topic"), "training topic", p.Topic)
 		checkText(problems, at("title"), p.Title, shortTextRunesMax, true)
 		if p.Format != FormatOnline && p.Format != FormatOffline && p.Format != FormatBoth {
-			problems.add(at("format"), "must be online, offline or both")
+			problems.coded(RuleOneOf, p.Format, at("format"), "must be online, offline or both")
 		}
 		checkCount(problems, at("participants"), p.Participants, false)
 		checkCount(problems, at("duration_minutes"), p.DurationMinutes, false)
@@ -325,7 +329,7 @@ func (v Validator) validatePayload(problems *violations, path string, payload Pa
 		switch p.Kind {
 		case ServiceHealthCheckup, ServiceLegalConsultation, ServiceVisit, ServiceStationOpened, ServiceGeneralAssistance:
 		default:
-			problems.add(at("kind"), "must be one of %s", serviceKindsListedForHelp)
+			problems.coded(RuleOneOf, p.Kind, at("kind"), "must be one of %s", serviceKindsListedForHelp)
 		}
 		v.checkCode(problems, at("beneficiary_group"), "beneficiary group", p.BeneficiaryGroup)
 		checkCount(problems, at("count"), p.Count, false)
@@ -389,15 +393,15 @@ func (v Validator) checkDonation(problems *violations, at func(string) string, d
 			problems.add(at("donor_organisation"), "must be empty for an individual: a person's name belongs in personal.donor")
 		}
 	case "":
-		problems.add(at("donor_kind"), "is required")
+		problems.coded(RuleRequired, "", at("donor_kind"), "is required")
 	default:
-		problems.add(at("donor_kind"), "must be enterprise, organisation, union-allocation or individual")
+		problems.coded(RuleOneOf, donorKind, at("donor_kind"), "must be enterprise, organisation, union-allocation or individual")
 	}
 	switch form {
 	case FormMoney:
 		checkMoney(problems, at("amount"), amount, true)
 		if len(items) > 0 {
-			problems.add(at("items"), "must be empty for a money donation")
+			problems.coded(RuleEmptyForMoney, "", at("items"), "must be empty for a money donation")
 		}
 	case FormGoods:
 		total := v.checkItems(problems, at("items"), items, true)
@@ -407,9 +411,9 @@ func (v Validator) checkDonation(problems *violations, at func(string) string, d
 			checkMoney(problems, at("amount"), amount, true)
 		}
 	case "":
-		problems.add(at("form"), "is required")
+		problems.coded(RuleRequired, "", at("form"), "is required")
 	default:
-		problems.add(at("form"), "must be money or goods")
+		problems.coded(RuleOneOf, form, at("form"), "must be money or goods")
 	}
 }
 
