@@ -88,7 +88,7 @@ func TestSpreadsheetTemplatesImportAllOrNothing(t *testing.T) {
 	})
 	out := runLedger(t, "", "import", bad, "--data", data)
 	out.expect(t, 1, "第 3 行「金额（元）」: 必须是不超过两位小数的金额", "第 4 行「日期」: 必须是日期", "第 5 行「捐赠编号」: 必填",
-		"第 6 行「地区」", "第 7 行「金额（元）」: must be > 0", "第 8 行「金额（元）」: 必须是以元为单位的数字，如 1250.50 (must be a number of yuan such as 1250.50)",
+		"第 6 行「地区」: 「999999」不在目录中", "第 7 行「金额（元）」: 必须大于 0 (must be > 0)", "第 8 行「金额（元）」: 必须是以元为单位的数字，如 1250.50 (must be a number of yuan such as 1250.50)",
 		"nothing was written")
 	runLedger(t, "", "import", bad, "--data", data, "--lang", "en").expect(t, 1, `row 3, "Amount (yuan)": 必须是不超过两位小数的金额 (must be an amount in yuan with at most two decimals)`)
 	if got := countEvents(t, "--data", data); got != recorded+1 {
