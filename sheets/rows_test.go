@@ -201,16 +201,15 @@ func TestFieldRulesInTheSheetsWords(t *testing.T) {
 	donations, _ := LayoutOf(domain.TypeDonationReceived)
 	deliveries, _ := LayoutOf(domain.TypeSuppliesDelivered)
 	for _, c := range []struct {
-		layout       Layout
-		field, lang  string
-		header, rule string
+		layout              Layout
+		field, lang, header string
 	}{
-		{donations, "data.items", "zh", "物资 / 数量 / 物资价值（元）", ""},
-		{donations, "data.items", "en", "Item / Quantity / Items value (yuan)", ""},
-		{donations, "data.items[0]", "zh", "物资 / 数量 / 物资价值（元）", ""},
-		{deliveries, "data.site", "zh", "站点类型 / 站点名称", ""},
-		{deliveries, "data.items[0].value", "zh", "物资价值（元）", ""},
-		{deliveries, "data.funded_by", "zh", "data.funded_by", ""},
+		{donations, "data.items", "zh", "物资 / 数量 / 物资价值（元）"},
+		{donations, "data.items", "en", "Item / Quantity / Items value (yuan)"},
+		{donations, "data.items[0]", "zh", "物资 / 数量 / 物资价值（元）"},
+		{deliveries, "data.site", "zh", "站点类型 / 站点名称"},
+		{deliveries, "data.items[0].value", "zh", "物资价值（元）"},
+		{deliveries, "data.funded_by", "zh", "funded_by"},
 	} {
 		if got := c.layout.Header(c.field, c.lang); got != c.header {
 			t.Errorf("%s %s is headed %q, want %q", c.layout.Type, c.field, got, c.header)

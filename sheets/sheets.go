@@ -166,7 +166,7 @@ func (l Layout) Header(field, lang string) string {
 	if len(parts) > 0 {
 		return strings.Join(parts, " / ")
 	}
-	return field
+	return strings.TrimPrefix(field, "data.")
 }
 
 // Rule words a problem of a row for a clerk, in the sheet's language. The
