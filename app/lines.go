@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -175,8 +176,46 @@ func (l *Ledger) RecordLines(ctx context.Context, lines []ledger.Line, options L
 // from each row's content (domain.ContentKeyPrefix), so a row imported
 // again by another clerk is found recorded: this is the one way in for
 // such keys, for every front end.
+//
+// A row whose cells broke the sheet's rules carries the event its other
+// cells make, when its error says which fields it covers (partialRow):
+// the ledger's rules are checked on that event too, and the row's problems
+// are all of them at once, the cells' and the ledger's, so a clerk fixes
+// a row in one go.
 func (l *Ledger) ImportSheet(ctx context.Context, rows []ledger.Line, options LinesOptions) (LinesReport, error) {
+	rows = slices.Clone(rows)
+	for i, row := range rows {
+		var partial partialRow
+		if row.Err != nil && row.Event.Type != "" && errors.As(row.Err, &partial) {
+			rows[i].Err = l.withFieldRules(row.Event, row.Err, partial)
+		}
+	}
 	return l.recordLines(ctx, rows, options, l.checkSheetRow)
+}
+
+// partialRow is the error of a row some of whose cells could not be read
+// (sheets.RowError). Covers says whether a problem about a field (a path
+// in the event) is one the error tells already: the field of a cell it
+// names, or one made from such cells.
+type partialRow interface {
+	error
+	Covers(field string) bool
+}
+
+// withFieldRules is a partial row's error with the ledger's stateless
+// rules about the fields it does not cover added after its own.
+func (l *Ledger) withFieldRules(event domain.Event, err error, partial partialRow) error {
+	var cells, fields *domain.ValidationError
+	if _, checkErr := l.checkSheetRow(event); !errors.As(checkErr, &fields) || !errors.As(err, &cells) {
+		return err
+	}
+	violations := slices.Clone(cells.Violations)
+	for _, violation := range fields.Violations {
+		if !partial.Covers(violation.Field) {
+			violations = append(violations, violation)
+		}
+	}
+	return &domain.ValidationError{Violations: violations}
 }
 
 func (l *Ledger) recordLines(ctx context.Context, lines []ledger.Line, options LinesOptions,

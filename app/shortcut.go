@@ -31,9 +31,11 @@ type Shortcut struct {
 	// A pledge's receipt carries the pledge's id.
 	DonationID string `json:"donation_id"`
 	// Amount is yuan: a donation's or allocation's amount, or what a
-	// delivery, training or service spent.
+	// delivery, training or service spent. It is read as a sheet's money
+	// cell is (domain.ParseYuanTyped): "1250.50", "1,250.50", "￥300".
 	Amount string `json:"amount"`
-	// Items is goods as "drinking-water:100:3000.00,sunscreen:50:1500".
+	// Items is goods as "drinking-water:100:3000.00,sunscreen:50:1500",
+	// each value read as Amount is ("drinking-water:100:1,250.50").
 	Items      string `json:"items"`
 	DonorKind  string `json:"donor_kind"`
 	DonorOrg   string `json:"donor_org"`
@@ -77,7 +79,7 @@ func (l *Ledger) ShortcutEvent(ctx context.Context, shortcut Shortcut) (domain.E
 	var money domain.Money
 	if shortcut.Amount != "" {
 		var err error
-		if money, err = domain.ParseYuan(shortcut.Amount); err != nil {
+		if money, err = domain.ParseYuanTyped(shortcut.Amount); err != nil {
 			bad("amount", "%v", err)
 		}
 	}
@@ -145,13 +147,25 @@ func (s *Shortcut) entityID(prefix string) string {
 }
 
 // parseItems reads "drinking-water:100:3000.00,sunscreen:50:1500" as
-// item:quantity:value-in-yuan; a non-empty rule says what is wrong.
+// item:quantity:value-in-yuan, the value read as an amount is
+// (domain.ParseYuanTyped); a non-empty rule says what is wrong. A comma
+// separates items, and also the thousands of a value ("water:100:1,250.50"):
+// a piece without a colon is the rest of the value before it, since an
+// item always has two.
 func parseItems(text string) ([]domain.GoodsItem, string) {
 	if text == "" {
 		return nil, ""
 	}
+	var fields []string
+	for piece := range strings.SplitSeq(text, ",") {
+		if len(fields) > 0 && !strings.Contains(piece, ":") {
+			fields[len(fields)-1] += "," + piece
+			continue
+		}
+		fields = append(fields, piece)
+	}
 	var items []domain.GoodsItem
-	for field := range strings.SplitSeq(text, ",") {
+	for _, field := range fields {
 		parts := strings.Split(strings.TrimSpace(field), ":")
 		if len(parts) != 3 {
 			return nil, fmt.Sprintf("%q: each item is item:quantity:value, e.g. drinking-water:100:3000.00", field)
@@ -160,7 +174,7 @@ func parseItems(text string) ([]domain.GoodsItem, string) {
 		if err != nil {
 			return nil, fmt.Sprintf("%q: quantity must be an integer", field)
 		}
-		value, err := domain.ParseYuan(parts[2])
+		value, err := domain.ParseYuanTyped(parts[2])
 		if err != nil {
 			return nil, fmt.Sprintf("%q: value: %v", field, err)
 		}

@@ -67,6 +67,14 @@ const (
 	CodeNoEntry = "no_entry"
 	// CodeOverspent: more would be spent or allocated than came in.
 	CodeOverspent = "overspent"
+	// CodeOneOf: a value not among the few the domain fixes (a service
+	// kind, a training format, a donor kind, a donation's form); Value is
+	// the value.
+	CodeOneOf = "one_of"
+	// CodeTooEarly: a time before earliestOccurredAt, a typing error.
+	CodeTooEarly = "too_early"
+	// CodeEmptyForMoney: goods given with a donation of money.
+	CodeEmptyForMoney = "empty_for_money"
 )
 
 // Violation is one broken rule: which event of a batch, the field's path
@@ -89,6 +97,10 @@ type Violation struct {
 	// Limit is the bound a CodeTooLong, CodeAtMost or CodeFuture rule
 	// sets; 0 for the others.
 	Limit int64 `json:"limit,omitempty"`
+	// Value is what broke the rule, when the rule quotes it: the unknown
+	// code, the cell's value. A sheet quotes it in its own words; the
+	// API's rule already says it.
+	Value string `json:"-"`
 }
 
 // Path names where the violation is: events[i].field within a batch.
@@ -313,6 +325,12 @@ func (v *violations) addCode(field, code, format string, args ...any) {
 // addLimit adds a broken rule that has a code and a bound.
 func (v *violations) addLimit(field, code string, limit int64, format string, args ...any) {
 	v.list = append(v.list, Violation{Field: field, Rule: fmt.Sprintf(format, args...), Code: code, Limit: limit})
+}
+
+// coded adds a broken rule that has a code, with the value that broke
+// it, which a sheet quotes.
+func (v *violations) coded(code, value, field, format string, args ...any) {
+	v.list = append(v.list, Violation{Field: field, Rule: fmt.Sprintf(format, args...), Code: code, Value: value})
 }
 
 func (v *violations) err() error {

@@ -94,10 +94,10 @@ func (v Validator) validateEnvelope(problems *violations, event Event) {
 			problems.addLimit("occurred_at", CodeFuture, FutureToleranceMinutes, "must not be more than %d minutes in the future", FutureToleranceMinutes)
 		}
 		if event.OccurredAt.Before(earliestOccurredAt) {
-			problems.add("occurred_at", "must be after 2000-01-01")
+			problems.coded(CodeTooEarly, "", "occurred_at", "must be after 2000-01-01")
 		}
 	} else {
-		problems.addCode("occurred_at", CodeRequired, "is required")
+		problems.coded(CodeRequired, "", "occurred_at", "is required")
 	}
 	checkText(problems, "actor", event.Actor, actorRunesMax, true)
 	checkKey(problems, "idempotency_key", event.IdempotencyKey)
@@ -117,28 +117,28 @@ func checkKey(problems *violations, field, key string) {
 
 func (v Validator) checkRegion(problems *violations, field, code string) {
 	if code == "" {
-		problems.addCode(field, CodeRequired, "is required")
+		problems.coded(CodeRequired, "", field, "is required")
 		return
 	}
 	if _, ok := v.Catalog.Region(code); !ok {
-		problems.addCode(field, CodeUnknownCode, "unknown region code %q (GB/T 2260 codes of the catalog)", code)
+		problems.coded(CodeUnknownCode, code, field, "unknown region code %q (GB/T 2260 codes of the catalog)", code)
 	}
 }
 
 func (v Validator) checkCode(problems *violations, field, set, code string) {
 	if code == "" {
-		problems.addCode(field, CodeRequired, "is required")
+		problems.coded(CodeRequired, "", field, "is required")
 		return
 	}
 	if !v.Catalog.has(set, code) {
-		problems.addCode(field, CodeUnknownCode, "unknown %s %q; known: %s", set, code, v.Catalog.codes(set))
+		problems.coded(CodeUnknownCode, code, field, "unknown %s %q; known: %s", set, code, v.Catalog.codes(set))
 	}
 }
 
 func checkText(problems *violations, field, text string, runesMax int, required bool) {
 	if strings.TrimSpace(text) == "" {
 		if required {
-			problems.addCode(field, CodeRequired, "is required")
+			problems.coded(CodeRequired, "", field, "is required")
 		}
 		return
 	}
@@ -192,7 +192,7 @@ func matchesCode(text, punctuation string) bool {
 
 func checkEntityID(problems *violations, field, id string) {
 	if id == "" {
-		problems.addCode(field, CodeRequired, "is required")
+		problems.coded(CodeRequired, "", field, "is required")
 	} else if !isEntityID(id) {
 		problems.addCode(field, CodeEntityID, "must be 1-64 letters, digits, '.', '_' or '-'")
 	}
@@ -201,7 +201,7 @@ func checkEntityID(problems *violations, field, id string) {
 func checkCount(problems *violations, field string, value int64, allowZero bool) {
 	switch {
 	case value < 0 || (value == 0 && !allowZero):
-		problems.addCode(field, CodePositive, "must be > 0")
+		problems.coded(CodePositive, "", field, "must be > 0")
 	case value > countMax:
 		problems.addLimit(field, CodeAtMost, countMax, "must be at most %d", countMax)
 	}
@@ -220,7 +220,7 @@ func checkMoney(problems *violations, field string, amount Money, required bool)
 func (v Validator) checkItems(problems *violations, field string, items []GoodsItem, required bool) Money {
 	if len(items) == 0 {
 		if required {
-			problems.add(field, "must list at least one item")
+			problems.coded(CodeRequired, "", field, "must list at least one item")
 		}
 		return 0
 	}
@@ -307,7 +307,7 @@ func (v Validator) validatePayload(problems *violations, path string, payload Pa
 		v.checkCode(problems, at("topic"), "training topic", p.Topic)
 		checkText(problems, at("title"), p.Title, shortTextRunesMax, true)
 		if p.Format != FormatOnline && p.Format != FormatOffline && p.Format != FormatBoth {
-			problems.add(at("format"), "must be online, offline or both")
+			problems.coded(CodeOneOf, p.Format, at("format"), "must be online, offline or both")
 		}
 		checkCount(problems, at("participants"), p.Participants, false)
 		checkCount(problems, at("duration_minutes"), p.DurationMinutes, false)
@@ -325,7 +325,7 @@ func (v Validator) validatePayload(problems *violations, path string, payload Pa
 		switch p.Kind {
 		case ServiceHealthCheckup, ServiceLegalConsultation, ServiceVisit, ServiceStationOpened, ServiceGeneralAssistance:
 		default:
-			problems.add(at("kind"), "must be one of %s", serviceKindsListedForHelp)
+			problems.coded(CodeOneOf, p.Kind, at("kind"), "must be one of %s", serviceKindsListedForHelp)
 		}
 		v.checkCode(problems, at("beneficiary_group"), "beneficiary group", p.BeneficiaryGroup)
 		checkCount(problems, at("count"), p.Count, false)
@@ -389,15 +389,15 @@ func (v Validator) checkDonation(problems *violations, at func(string) string, d
 			problems.add(at("donor_organisation"), "must be empty for an individual: a person's name belongs in personal.donor")
 		}
 	case "":
-		problems.addCode(at("donor_kind"), CodeRequired, "is required")
+		problems.coded(CodeRequired, "", at("donor_kind"), "is required")
 	default:
-		problems.add(at("donor_kind"), "must be enterprise, organisation, union-allocation or individual")
+		problems.coded(CodeOneOf, donorKind, at("donor_kind"), "must be enterprise, organisation, union-allocation or individual")
 	}
 	switch form {
 	case FormMoney:
 		checkMoney(problems, at("amount"), amount, true)
 		if len(items) > 0 {
-			problems.add(at("items"), "must be empty for a money donation")
+			problems.coded(CodeEmptyForMoney, "", at("items"), "must be empty for a money donation")
 		}
 	case FormGoods:
 		total := v.checkItems(problems, at("items"), items, true)
@@ -407,9 +407,9 @@ func (v Validator) checkDonation(problems *violations, at func(string) string, d
 			checkMoney(problems, at("amount"), amount, true)
 		}
 	case "":
-		problems.addCode(at("form"), CodeRequired, "is required")
+		problems.coded(CodeRequired, "", at("form"), "is required")
 	default:
-		problems.add(at("form"), "must be money or goods")
+		problems.coded(CodeOneOf, form, at("form"), "must be money or goods")
 	}
 }
 

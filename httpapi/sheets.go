@@ -217,6 +217,7 @@ func sheetProblems(layout sheets.Layout, row int, err error, lang string) []shee
 	case errors.As(err, &validation):
 		problems := make([]sheetProblem, len(validation.Violations))
 		for i, violation := range validation.Violations {
+			violation.Rule = layout.Rule(violation, lang)
 			problems[i] = sheetProblem{Column: layout.Header(violation.Field, lang), Field: violation.Field, Rule: violation.RuleWith(repeats),
 				Where: layout.Where(row, violation.Field, lang)}
 		}

@@ -307,3 +307,29 @@ func TestRecordRefusesAKeyReservedToTheSheetImport(t *testing.T) {
 		t.Fatalf("%d events written under a reserved key", head)
 	}
 }
+
+// The dashboard's preview tells every problem of a row at once, the
+// cell's (quoting what the cell holds behind its format) and the ledger's
+// (an unknown campaign), in the language asked for.
+func TestSpreadsheetPreviewTellsEveryProblemOfARow(t *testing.T) {
+	server := startTestServer(t)
+	sheet := filledDonations(t, server, [][]any{
+		{"D-E-1", "150626 乌审旗 Uxin", "夏送清凉", "2022-06-15", "enterprise 企业", "某公司", "money 资金", 100.555},
+	})
+	for lang, want := range map[string][][2]string{
+		"zh": {{"第 3 行「金额（元）」", "必须是不超过两位小数的金额 (must be an amount in yuan with at most two decimals)：单元格的值是 100.555"},
+			{"第 3 行「活动」", `「夏送清凉」不在目录中，请从下拉列表选择 (unknown campaign "夏送清凉"; known: `}},
+		"en": {{`row 3, "Amount (yuan)"`, "必须是不超过两位小数的金额 (must be an amount in yuan with at most two decimals): the cell holds 100.555"},
+			{`row 3, "Campaign"`, `unknown campaign "夏送清凉"; known: `}},
+	} {
+		status, preview := postSheet(t, server, server.Tokens[httpapi.RoleClerk], "?dry_run=true&lang="+lang, sheet)
+		if status != http.StatusUnprocessableEntity || len(preview.Rows) != 1 || len(preview.Rows[0].Problems) != len(want) {
+			t.Fatalf("%s: %d %+v, want one row with %d problems", lang, status, preview, len(want))
+		}
+		for i, problem := range preview.Rows[0].Problems {
+			if problem.Where != want[i][0] || !strings.HasPrefix(problem.Rule, want[i][1]) {
+				t.Errorf("%s: problem %d is %q: %q, want %q: %q…", lang, i+1, problem.Where, problem.Rule, want[i][0], want[i][1])
+			}
+		}
+	}
+}

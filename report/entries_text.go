@@ -22,6 +22,9 @@ type LinesShown struct {
 	// Repeats names the other line a line's problem repeats ("repeats
 	// line 3"); nil is "repeats " and the line as Where names it.
 	Repeats func(number int) string
+	// Rule words a line's problem; nil is the rule's own text. A sheet
+	// words the rules a clerk meets in the sheet's language.
+	Rule func(violation domain.Violation) string
 	// AsJSON prints each written line as one JSON object.
 	AsJSON bool
 	// DryRun says the lines were only checked, so the count says nothing
@@ -44,7 +47,7 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 	for _, outcome := range recorded.Outcomes {
 		switch {
 		case outcome.Err != nil:
-			lineErrorText(problems, outcome.Number, outcome.Err, shown.Where, shown.Repeats)
+			lineErrorText(problems, outcome.Number, outcome.Err, shown)
 		case outcome.Result.EventID != uuid.Nil:
 			if err := RecordedText(out, outcome.Number, outcome.Event, outcome.Result, shown.AsJSON); err != nil {
 				return err

@@ -24,17 +24,21 @@ func LineWhere(number int, field string) string {
 // or the error whole. Another line the problem repeats is named "repeats "
 // and where it is.
 func LineErrorText(out io.Writer, number int, err error, where func(number int, field string) string) {
-	lineErrorText(out, number, err, where, func(other int) string { return "repeats " + where(other, "") })
+	lineErrorText(out, number, err, LinesShown{Where: where, Repeats: func(other int) string { return "repeats " + where(other, "") }})
 }
 
-// lineErrorText is LineErrorText with repeats naming the other line a
-// problem repeats.
-func lineErrorText(out io.Writer, number int, err error, where func(number int, field string) string, repeats func(other int) string) {
+// lineErrorText is LineErrorText with shown naming the other line a
+// problem repeats (Repeats) and wording its rules (Rule).
+func lineErrorText(out io.Writer, number int, err error, shown LinesShown) {
+	where, repeats := shown.Where, shown.Repeats
 	var validation *domain.ValidationError
 	var rule *domain.RuleError
 	switch {
 	case errors.As(err, &validation):
 		for _, violation := range validation.Violations {
+			if shown.Rule != nil {
+				violation.Rule = shown.Rule(violation)
+			}
 			fmt.Fprintf(out, "%s: %s\n", where(number, violation.Field), violation.RuleWith(repeats))
 		}
 	case errors.As(err, &rule) && rule.Event == 0:

@@ -59,7 +59,11 @@ const (
 	ruleMoney    = "必须是不超过两位小数的金额 (must be an amount in yuan with at most two decimals)"
 	ruleYuan     = "必须是以元为单位的数字，如 1250.50 (must be a number of yuan such as 1250.50)"
 	ruleCount    = "必须是整数 (must be a whole number)"
-	ruleDate     = "必须是日期，如 2022-06-15 (must be a date such as 2022-06-15)"
+	// ruleThousands is a thousands separator out of its place: "12,50"
+	// is a decimal comma, and "1,5" no count; reading them without the
+	// comma made 1250 yuan and 15 of them.
+	ruleThousands = "千位分隔符只能用在每三位数字之间，如 1,250.50 (a thousands separator may only separate groups of three digits, as in 1,250.50)"
+	ruleDate      = "必须是日期，如 2022-06-15 (must be a date such as 2022-06-15)"
 	// ruleRepeated is a row the same as one above it: the same entry,
 	// which the ledger records once.
 	ruleRepeated = "与另一行完全相同 (is the same as another row)"
@@ -68,11 +72,11 @@ const (
 // ruleTooLarge is the rule of an amount beyond the ledger's largest.
 var ruleTooLarge = "超出上限，最多 " + domain.AmountFenMax.String() + " 元 (must be at most " + domain.AmountFenMax.String() + " yuan)"
 
-// yuanSigns are the currency signs a spreadsheet's currency format writes
-// before an amount in a CSV it saves (Chinese Excel and WPS use the
-// full-width ￥, others ¥). The column is in yuan already, so the sign
-// says nothing more and is dropped; any other sign is not yuan.
-var yuanSigns = []string{"￥", "¥"}
+// codeCell is the code of a cell's own rule, as the sheet reads it (not
+// the ledger's): its Value is what the cell holds, which Layout.Rule
+// quotes, since the clerk sees the cell through its format (100.555 shown
+// as 100.56).
+const codeCell string = "sheet-cell"
 
 // ReadFile reads a filled sheet from a file (Read), refusing one larger
 // than FileBytesMax without reading it whole, and one with no entries
@@ -100,15 +104,17 @@ func ReadFile(path string) (Layout, []ledger.Line, error) {
 // Read parses a filled sheet (XLSX, or CSV in UTF-8 or GBK) into entries,
 // one line per row numbered as the spreadsheet numbers it. A row that
 // cannot become an event carries its problems in Line.Err, each naming the
-// column's field; the caller checks the rest and decides. The layout is
-// the one whose headers the sheet has.
+// column's field (a *RowError for its cells' problems, with the event of
+// the cells that could be read); the caller checks the rest and decides.
+// The layout is the one whose headers the sheet has.
 func Read(content []byte) (Layout, []ledger.Line, error) {
 	if len(content) > FileBytesMax {
 		return Layout{}, nil, fmt.Errorf("the sheet is %d bytes, at most %d: %w", len(content), FileBytesMax, domain.ErrInvalid)
 	}
 	var rows [][]string
 	var err error
-	if bytes.HasPrefix(content, []byte("PK\x03\x04")) {
+	workbook := bytes.HasPrefix(content, []byte("PK\x03\x04"))
+	if workbook {
 		rows, err = workbookRows(content)
 	} else {
 		rows, err = csvRows(content)
@@ -123,16 +129,24 @@ func Read(content []byte) (Layout, []ledger.Line, error) {
 	if err != nil {
 		return Layout{}, nil, err
 	}
+	// The second row is the English headers only when it says them: a
+	// CSV may have the Chinese ones alone, and a clerk may type the first
+	// entry over the English row of the template. Such a row is an entry,
+	// read and checked as any other, never dropped unread.
+	start := 1
+	if len(rows) > 1 && englishHeaders(rows[1], layout, positions) {
+		start = headerRows
+	}
 	var lines []ledger.Line
 	// A row the same as one above it has the same key: it is named a
 	// repeat of that row here, in the sheet's words, rather than by the
 	// ledger's refusal of a key used twice in one input.
 	rowOfKey := map[string]int{}
-	for i := headerRows; i < len(rows); i++ {
+	for i := start; i < len(rows); i++ {
 		if blank(rows[i]) {
 			continue
 		}
-		event, err := layout.event(rows[i], positions)
+		event, err := layout.event(rows[i], positions, workbook)
 		if err == nil {
 			if first, seen := rowOfKey[event.IdempotencyKey]; seen {
 				err = &domain.ValidationError{Violations: []domain.Violation{{Rule: ruleRepeated, Other: first}}}
@@ -316,6 +330,29 @@ func layoutOf(rows [][]string) (Layout, []int, error) {
 	return Layout{}, nil, fmt.Errorf("the first row has no template's headers (make one with ledger template): %w", domain.ErrInvalid)
 }
 
+// englishHeaders says whether a row is the layout's English header row:
+// each of its cells in the layout's columns is that column's English
+// header (or empty, as a clerk may clear one), and one at least is. A row
+// with an entry typed over some of them is not: it is read as an entry,
+// and its leftover headers are refused as such.
+func englishHeaders(row []string, layout Layout, positions []int) bool {
+	found := false
+	for i, column := range layout.columns {
+		cell := ""
+		if positions[i] < len(row) {
+			cell = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(row[positions[i]]), "*"))
+		}
+		switch {
+		case cell == "":
+		case strings.EqualFold(cell, column.english):
+			found = true
+		default:
+			return false
+		}
+	}
+	return found
+}
+
 func blank(row []string) bool {
 	for _, cell := range row {
 		if strings.TrimSpace(cell) != "" {
@@ -326,8 +363,14 @@ func blank(row []string) bool {
 }
 
 // event builds one row's event, as the API would receive it, and decodes
-// it strictly; problems name the columns' fields.
-func (l Layout) event(row []string, positions []int) (domain.Event, error) {
+// it strictly; problems name the columns' fields. A workbook's money
+// cells may hold binary numbers (binaryNumber); a CSV's cells are text as
+// typed, read as the command line reads what a clerk types. A row with
+// problems in its cells is a *RowError, and keeps the event its other
+// cells make, so that the ledger's rules about those are told with the
+// cells' problems (app.Ledger.ImportSheet): a clerk fixes a row once, not
+// once for each problem.
+func (l Layout) event(row []string, positions []int, workbook bool) (domain.Event, error) {
 	var problems []domain.Violation
 	fields := map[string]any{}
 	for i, column := range l.columns {
@@ -341,9 +384,12 @@ func (l Layout) event(row []string, positions []int) (domain.Event, error) {
 			}
 			continue
 		}
+		if workbook && column.kind == kindMoney {
+			cell = binaryNumber(cell)
+		}
 		value, rule := parseCell(column.kind, cell)
 		if rule != "" {
-			problems = append(problems, domain.Violation{Field: column.field, Rule: rule})
+			problems = append(problems, domain.Violation{Field: column.field, Rule: rule, Code: codeCell, Value: cell})
 			continue
 		}
 		fields[column.field] = value
@@ -354,22 +400,88 @@ func (l Layout) event(row []string, positions []int) (domain.Event, error) {
 		problems = append(problems, domain.Violation{Field: "data.from_county",
 			Rule: fmt.Sprintf("必须与「%s」不同 (must differ from %q)", l.Header("county", "zh"), l.Header("county", "en"))})
 	}
-	if len(problems) > 0 {
-		return domain.Event{}, &domain.ValidationError{Violations: problems}
-	}
-	if l.Type == domain.TypeFundsAllocated {
+	if l.Type == domain.TypeFundsAllocated && fields["county"] != nil {
 		// An allocation is the receiving region's entry.
 		fields["data.to_county"] = fields["county"]
 	}
+	event, err := l.decode(fields, len(problems) > 0)
+	if len(problems) == 0 {
+		return event, err
+	}
+	if err != nil {
+		// What the readable cells make does not decode either: the
+		// cells' problems are the row's.
+		event = domain.Event{}
+	}
+	return event, &RowError{Cells: &domain.ValidationError{Violations: problems}, allocation: l.Type == domain.TypeFundsAllocated}
+}
+
+// decode makes the event of a row's fields. The key is made from the
+// fields (rowKey). A row whose date could not be read (partial) is decoded
+// with a stand-in time, taken out again, so that the rest of it can still
+// be checked.
+func (l Layout) decode(fields map[string]any, partial bool) (domain.Event, error) {
 	document := map[string]any{"type": l.Type, "idempotency_key": rowKey(l.Type, fields)}
 	for path, value := range fields {
 		place(document, strings.Split(path, "."), value)
+	}
+	standIn := partial && fields["occurred_at"] == nil
+	if partial {
+		if standIn {
+			document["occurred_at"] = "2022-01-01T00:00:00+08:00"
+		}
+		if document["data"] == nil {
+			document["data"] = map[string]any{}
+		}
 	}
 	raw, err := json.Marshal(document)
 	if err != nil {
 		return domain.Event{}, err
 	}
-	return domain.DecodeEvent(raw)
+	event, err := domain.DecodeEvent(raw)
+	if standIn {
+		event.OccurredAt = time.Time{}
+	}
+	return event, err
+}
+
+// RowError is the problems of a row's cells (a *domain.ValidationError
+// underneath, naming the columns' fields). Its line keeps the event the
+// row's other cells make.
+type RowError struct {
+	Cells *domain.ValidationError
+	// allocation says the row is an allocation's, whose to_county is made
+	// from its region.
+	allocation bool
+}
+
+func (e *RowError) Error() string { return e.Cells.Error() }
+
+// Unwrap gives the cells' problems, for errors.As and errors.Is (it
+// matches domain.ErrInvalid).
+func (e *RowError) Unwrap() error { return e.Cells }
+
+// Covers says whether a problem of the ledger's about field (a path in
+// the event: data.items[0].value) is one the cells have told already: the
+// field is a cell's that has a problem, or is made of such cells (the list
+// of goods, an allocation's to_county made from its region). Such a
+// problem is only what became of the cell the clerk is already told of (a
+// required amount that could not be read is also not > 0).
+func (e *RowError) Covers(field string) bool {
+	fields := []string{strings.ReplaceAll(field, "[0]", ".0")}
+	if e.allocation && fields[0] == "data.to_county" {
+		// The region, or the rule that it differ from the source, which
+		// the sheet words itself.
+		fields = []string{"county", "data.from_county"}
+	}
+	for _, violation := range e.Cells.Violations {
+		for _, field := range fields {
+			if violation.Field == field || strings.HasPrefix(violation.Field, field+".") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // place sets value at a path in a JSON document; a number in the path is
@@ -404,7 +516,14 @@ func parseCell(kind kind, cell string) (any, string) {
 	case kindMoney:
 		return parseMoneyCell(cell)
 	case kindCount:
-		number, err := strconv.ParseInt(strings.TrimSuffix(strings.ReplaceAll(cell, ",", ""), ".0"), 10, 64)
+		text := cell
+		if strings.Contains(text, ",") {
+			var err error
+			if text, err = domain.WithoutThousands(text); err != nil {
+				return nil, ruleThousands
+			}
+		}
+		number, err := strconv.ParseInt(strings.TrimSuffix(text, ".0"), 10, 64)
 		if err != nil {
 			return nil, ruleCount
 		}
@@ -421,43 +540,43 @@ func parseCell(kind kind, cell string) (any, string) {
 	return cell, ""
 }
 
-// parseMoneyCell reads an amount of yuan: thousands separators and a yuan
-// sign (yuanSigns) as a spreadsheet writes them are allowed; the rule it
-// breaks, if any. A negative amount is read as such, for the ledger to
-// refuse by its own rule.
+// parseMoneyCell reads an amount of yuan as domain.ParseYuanTyped reads
+// what a clerk types (the command line's --amount reads the same); the
+// rule it breaks, if any. A negative amount is read as such, for the
+// ledger to refuse by its own rule.
 func parseMoneyCell(cell string) (any, string) {
-	text := strings.ReplaceAll(cell, ",", "")
-	negative := strings.HasPrefix(text, "-")
-	text = strings.TrimPrefix(text, "-")
-	for _, sign := range yuanSigns {
-		if after, found := strings.CutPrefix(text, sign); found {
-			text = strings.TrimSpace(after)
-			break
-		}
-	}
-	if number, err := strconv.ParseFloat(text, 64); err == nil && !strings.ContainsAny(text, "eE") {
-		// A spreadsheet keeps numbers as binary floating point; the
-		// shortest decimal that reads back as the same number is what
-		// the clerk typed. It is read as yuan text, never computed.
-		text = strconv.FormatFloat(number, 'f', -1, 64)
-	}
-	amount, err := domain.ParseYuan(text)
+	amount, err := domain.ParseYuanTyped(cell)
 	switch {
 	case errors.Is(err, domain.ErrTooManyDecimals):
 		return nil, ruleMoney
-	case err != nil && plainDecimal(text):
+	case errors.Is(err, domain.ErrAmountTooLarge):
 		return nil, ruleTooLarge
-	case err != nil || strings.HasPrefix(text, "-"):
+	case errors.Is(err, domain.ErrMisplacedThousands):
+		return nil, ruleThousands
+	case err != nil:
 		return nil, ruleYuan
-	case negative:
-		amount = -amount
 	}
 	return amount.String(), ""
 }
 
+// binaryNumber is what a workbook's money cell holds, as the clerk typed
+// it. A spreadsheet keeps a number as binary floating point, which a raw
+// read may give as 1234.5599999999999: the shortest decimal that reads
+// back as the same number is what was typed. It is read as text, never
+// computed with. Anything but a plain decimal is the cell's text.
+func binaryNumber(cell string) string {
+	if !plainDecimal(strings.TrimPrefix(cell, "-")) {
+		return cell
+	}
+	number, err := strconv.ParseFloat(cell, 64)
+	if err != nil {
+		return cell
+	}
+	return strconv.FormatFloat(number, 'f', -1, 64)
+}
+
 // plainDecimal says whether text is digits with at most one decimal point
-// between them: a number ParseYuan refuses for no other reason than its
-// size or its decimals.
+// between them.
 func plainDecimal(text string) bool {
 	whole, fraction, _ := strings.Cut(text, ".")
 	if whole == "" {

@@ -120,7 +120,9 @@ var Layouts = []Layout{
 		column{header: "服务项目", english: "Service kind", field: "data.kind", kind: kindCode, list: listServices, required: true},
 		column{header: "受益群体", english: "Beneficiary group", field: "data.beneficiary_group", kind: kindCode, list: listGroups, required: true},
 		column{header: "次数", english: "Count", field: "data.count", kind: kindCount, required: true},
-		column{header: "人次", english: "Person-times", field: "data.person_times", kind: kindCount, required: true},
+		// The ledger takes a service without person-times (0, left out),
+		// as docs/EVENTS.md says; the sheet does not ask for more.
+		column{header: "人次", english: "Person-times", field: "data.person_times", kind: kindCount},
 		column{header: "费用（元）", english: "Cost (yuan)", field: "data.cost", kind: kindMoney},
 		column{header: "备注", english: "Note", field: "data.note", kind: kindText})},
 }
@@ -135,23 +137,74 @@ func LayoutOf(eventType domain.EventType) (Layout, bool) {
 	return Layout{}, false
 }
 
-// Header names the column of a field as the clerk sees it (zh or en), or
+// Header names the column of a field as the clerk sees it (zh or en); a
+// field made of several columns (an entry's goods, data.items, from 物资,
+// 数量 and 物资价值（元）) by all of them, "物资 / 数量 / 物资价值（元）"; or
 // the field itself when no column fills it (a rule about the whole row).
 func (l Layout) Header(field, lang string) string {
-	field = strings.TrimPrefix(field, "data.")
-	if l.Type == domain.TypeFundsAllocated && field == "to_county" {
+	path := strings.ReplaceAll(strings.TrimPrefix(field, "data."), "[0]", ".0")
+	if l.Type == domain.TypeFundsAllocated && path == "to_county" {
 		// An allocation's receiving region is the row's region (event).
-		field = "county"
+		path = "county"
 	}
+	name := func(column column) string {
+		if lang == "en" {
+			return column.english
+		}
+		return column.header
+	}
+	var parts []string
 	for _, column := range l.columns {
-		if strings.TrimPrefix(column.field, "data.") == field || strings.TrimPrefix(column.field, "data.") == strings.Replace(field, "[0]", ".0", 1) {
-			if lang == "en" {
-				return column.english
-			}
-			return column.header
+		own := strings.TrimPrefix(column.field, "data.")
+		switch {
+		case own == path:
+			return name(column)
+		case path != "" && strings.HasPrefix(own, path+"."):
+			parts = append(parts, name(column))
 		}
 	}
-	return field
+	if len(parts) > 0 {
+		return strings.Join(parts, " / ")
+	}
+	return strings.TrimPrefix(field, "data.")
+}
+
+// Rule words a problem of a row for a clerk, in the sheet's language. The
+// rules a clerk meets most (string) are said in Chinese, then as
+// the ledger says them, with zh; en keeps the ledger's English. A cell's
+// own rule (already in both) quotes what the cell holds, which its format
+// may show otherwise (100.555 shown as 100.56). Any other rule is the
+// ledger's text.
+func (l Layout) Rule(violation domain.Violation, lang string) string {
+	if violation.Code == codeCell {
+		if lang == "en" {
+			return violation.Rule + ": the cell holds " + violation.Value
+		}
+		return violation.Rule + "：单元格的值是 " + violation.Value
+	}
+	if lang == "en" {
+		return violation.Rule
+	}
+	chinese := ""
+	switch violation.Code {
+	case domain.CodeRequired:
+		chinese = "必填"
+	case domain.CodeUnknownCode:
+		chinese = fmt.Sprintf("「%s」不在目录中，请从下拉列表选择", violation.Value)
+	case domain.CodeOneOf:
+		chinese = fmt.Sprintf("「%s」不是可选的值，请从下拉列表选择", violation.Value)
+	case domain.CodePositive:
+		chinese = "必须大于 0"
+	case domain.CodeFuture:
+		chinese = "不能是将来的日期"
+	case domain.CodeTooEarly:
+		chinese = "必须在 2000-01-01 之后"
+	case domain.CodeEmptyForMoney:
+		chinese = "形式为资金时必须留空"
+	default:
+		return violation.Rule
+	}
+	return chinese + " (" + violation.Rule + ")"
 }
 
 // Where names a cell for a clerk: 第 7 行「金额（元）」, or row 7, "Amount

@@ -14,21 +14,29 @@ import (
 )
 
 // A spreadsheet keeps 1234.56 as the nearest binary number, which a raw
-// read may give as 1234.5599999999999: the shortest decimal that is the
-// same number is what the clerk typed, read as yuan text. A yuan sign, as
+// read of a workbook may give as 1234.5599999999999: the shortest decimal
+// that is the same number is what the clerk typed, read as yuan text (a
+// CSV's cell is text, read as typed). A yuan sign, as
 // a currency format writes it into a CSV, is dropped. Each refusal says
 // its own rule: three decimals, not a number of yuan (an exponent, another
 // currency's sign), too large. A negative amount is read, for the ledger
 // to refuse by its rule (must be > 0).
 func TestMoneyCellsReadAsTyped(t *testing.T) {
-	for cell, want := range map[string]string{"1234.56": "1234.56", "1234.5599999999999": "1234.56", "5000": "5000.00",
+	for raw, want := range map[string]string{"1234.5599999999999": "1234.56", "100.555": "100.555", "-5": "-5", "1e3": "1e3",
+		"007": "7", "1,200.50": "1,200.50"} {
+		if got := binaryNumber(raw); got != want {
+			t.Errorf("a workbook's money cell %q reads as %q, want %q", raw, got, want)
+		}
+	}
+	for cell, want := range map[string]string{"1234.56": "1234.56", "5000": "5000.00",
 		"1,200.50": "1200.50", "0.1": "0.10", "￥300.00": "300.00", "¥ 1,200": "1200.00", "-5.00": "-5.00", "-￥5": "-5.00"} {
 		if got, rule := parseCell(kindMoney, cell); rule != "" || got != want {
 			t.Errorf("money cell %q = %v (%s), want %s", cell, got, rule, want)
 		}
 	}
 	for cell, want := range map[string]string{"12.345": ruleMoney, "0.015": ruleMoney, "￥1.005": ruleMoney, "1e3": ruleYuan, "abc": ruleYuan,
-		"$5": ruleYuan, "￥-5": ruleYuan, "--5": ruleYuan, "99999999999999999999": ruleTooLarge} {
+		"$5": ruleYuan, "￥-5": ruleYuan, "--5": ruleYuan, "99999999999999999999": ruleTooLarge, "100000000000.01": ruleTooLarge,
+		"12,50": ruleThousands} {
 		if got, rule := parseCell(kindMoney, cell); rule != want {
 			t.Errorf("money cell %q = %v (%q), want the rule %q", cell, got, rule, want)
 		}

@@ -3,6 +3,7 @@ package sheets
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 
@@ -226,21 +227,32 @@ func writeInstructions(book *excelize.File, layout Layout, catalog *domain.Catal
 	return nil
 }
 
-// exampleRow is one filled row of a layout, with the catalog's first code
-// in each code column.
+// exampleRow is one filled row of a layout that the ledger takes, as a
+// clerk would copy it to the entry sheet: an id as the shortcuts make them,
+// the catalog's first code in each code column, but an allocation going
+// from the first region (the city) to the next, and the goods of a
+// donation left empty, as its form is the first, money.
 func exampleRow(layout Layout, catalog *domain.Catalog) []string {
 	row := make([]string, len(layout.columns))
 	for i, column := range layout.columns {
-		switch column.kind {
-		case kindCode:
+		switch {
+		case i == 0:
+			row[i] = exampleIDs[layout.Type] + "-2022-001"
+		case layout.Type == domain.TypeFundsAllocated && column.field == "county":
+			if choices := listChoices(catalog, column.list); len(choices) > 1 {
+				row[i] = choices[1]
+			}
+		case strings.HasPrefix(column.field, "data.items.") && !column.required:
+			// A donation's goods are for a donation of goods.
+		case column.kind == kindCode:
 			if choices := listChoices(catalog, column.list); len(choices) > 0 {
 				row[i] = choices[0]
 			}
-		case kindMoney:
+		case column.kind == kindMoney:
 			row[i] = "1200.00"
-		case kindDate:
+		case column.kind == kindDate:
 			row[i] = "2022-06-15"
-		case kindCount:
+		case column.kind == kindCount:
 			row[i] = "10"
 		default:
 			row[i] = "示例 example"
@@ -248,3 +260,8 @@ func exampleRow(layout Layout, catalog *domain.Catalog) []string {
 	}
 	return row
 }
+
+// exampleIDs begin the example row's id, as `ledger record` begins the
+// ids it makes.
+var exampleIDs = map[domain.EventType]string{domain.TypeDonationReceived: "D", domain.TypeFundsAllocated: "A",
+	domain.TypeSuppliesDelivered: "V", domain.TypeTrainingHeld: "S", domain.TypeServiceProvided: "SV"}

@@ -83,8 +83,10 @@ func registerShortcut(flags *flag.FlagSet, s *app.Shortcut) {
 	flags.StringVar(&s.Actor, "actor", actorNamed("cli"), "who records it (env LEDGER_ACTOR)")
 	flags.StringVar(&s.Key, "key", "", "idempotency key: repeating the command with the same key records once (no personal data)")
 	flags.StringVar(&s.Note, "note", "", "free note")
-	flags.StringVar(&s.Amount, "amount", "", "amount in yuan, e.g. 5000.00 (donation, allocation); spent or cost for delivery, training, service")
-	flags.StringVar(&s.Items, "items", "", "goods as item:quantity:value-yuan, comma separated (donation of goods, delivery)")
+	flags.StringVar(&s.Amount, "amount", "", "amount in yuan, e.g. 5000.00, 1,250.50 or ￥300, as a sheet's money cell takes it (commas only between\n"+
+		"groups of three digits, at most two decimals): a donation's or allocation's; spent or cost for delivery, training, service")
+	flags.StringVar(&s.Items, "items", "", "goods as item:quantity:value-yuan, comma separated, each value read as --amount\n"+
+		"(drinking-water:100:1,250.50,sunscreen:50:300): a donation of goods, a delivery")
 	flags.StringVar(&s.DonationID, "donation-id", "", "donation: its id, e.g. a pledge's when recording its receipt (default: made from --key, or new)")
 	flags.StringVar(&s.DonorKind, "donor-kind", "enterprise", "donation: enterprise, organisation, union-allocation or individual")
 	flags.StringVar(&s.DonorOrg, "donor-org", "", "donation: the donating organisation's name")

@@ -80,6 +80,8 @@ var runImport = storeCommand(cli.Spec{Name: "import", Args: 1, ArgsWanted: "give
 			}
 			where := func(row int, field string) string { return layout.Where(row, field, *lang) }
 			repeats := func(row int) string { return layout.Repeats(row, *lang) }
-			return c.recordLines(opened.App.ImportSheet, lines, *skipInvalid, report.LinesShown{AsJSON: *asJSON, Where: where, Repeats: repeats, DryRun: *dryRun})
+			rule := func(violation domain.Violation) string { return layout.Rule(violation, *lang) }
+			return c.recordLines(opened.App.ImportSheet, lines, *skipInvalid,
+				report.LinesShown{AsJSON: *asJSON, Where: where, Repeats: repeats, Rule: rule, DryRun: *dryRun})
 		}
 	})

@@ -88,7 +88,7 @@ func TestSpreadsheetTemplatesImportAllOrNothing(t *testing.T) {
 	})
 	out := runLedger(t, "", "import", bad, "--data", data)
 	out.expect(t, 1, "第 3 行「金额（元）」: 必须是不超过两位小数的金额", "第 4 行「日期」: 必须是日期", "第 5 行「捐赠编号」: 必填",
-		"第 6 行「地区」", "第 7 行「金额（元）」: must be > 0", "第 8 行「金额（元）」: 必须是以元为单位的数字，如 1250.50 (must be a number of yuan such as 1250.50)",
+		"第 6 行「地区」: 「999999」不在目录中", "第 7 行「金额（元）」: 必须大于 0 (must be > 0)", "第 8 行「金额（元）」: 必须是以元为单位的数字，如 1250.50 (must be a number of yuan such as 1250.50)",
 		"nothing was written")
 	runLedger(t, "", "import", bad, "--data", data, "--lang", "en").expect(t, 1, `row 3, "Amount (yuan)": 必须是不超过两位小数的金额 (must be an amount in yuan with at most two decimals)`)
 	if got := countEvents(t, "--data", data); got != recorded+1 {
@@ -120,4 +120,37 @@ func TestSpreadsheetTemplatesImportAllOrNothing(t *testing.T) {
 	runLedger(t, "", "import", path, "--data", data, "--actor", "clerk-2").expect(t, 0, "already recorded donation_received", " by ",
 		"recorded 0 events, 1 already recorded")
 	runLedger(t, "", "audit", "D-C-1", "--data", data).expect(t, 0, "888.80")
+}
+
+// A CSV with the Chinese headers alone imports both its rows (the first
+// was once taken for the English headers: "1 lines are valid"); money
+// given as the sheet takes it (1,250.50) is taken by --amount too, and a
+// misplaced thousands separator (12,50, once 1250.00 yuan) is refused by
+// both, the sheet's refusal naming the header and quoting the cell in
+// the language asked for.
+func TestEndToEndSheetAndShortcutReadMoneyAlike(t *testing.T) {
+	data := t.TempDir()
+	runLedger(t, "", "record", "donation", "--data", data, "--campaign", "general", "--county", "150600", "--amount", "1,250.50",
+		"--donor-org", "某公司").expect(t, 0, "recorded donation_received")
+	runLedger(t, "", "record", "donation", "--data", data, "--campaign", "general", "--county", "150600", "--amount", "12,50",
+		"--donor-org", "某公司").expect(t, 2, `--amount "12,50" has a misplaced thousands separator`)
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	headers := "拨款编号,地区,活动,日期,拨出地区,金额（元）,用途\r\n"
+	exa2 := write("exa2.csv", headers+"UX-A-10,150626,general,2022-06-15,150600,100.00,\r\n"+
+		"UX-A-11,150627,general,2022-06-15,150600,\"1,000.00\",\r\n")
+	runLedger(t, "", "import", exa2, "--data", data, "--dry-run").expect(t, 0, "2 lines are valid")
+	bad := write("bad.csv", headers+"UX-A-12,150626,general,2022-06-15,150600,\"12,50\",\r\n")
+	rule := "千位分隔符只能用在每三位数字之间，如 1,250.50 (a thousands separator may only separate groups of three digits, as in 1,250.50)"
+	runLedger(t, "", "import", bad, "--data", data).expect(t, 1, "第 2 行「金额（元）」: "+rule+"：单元格的值是 12,50")
+	runLedger(t, "", "import", bad, "--data", data, "--lang", "en").expect(t, 1, `row 2, "Amount (yuan)": `+rule+": the cell holds 12,50")
+	if got := countEvents(t, "--data", data); got != 1 {
+		t.Fatalf("%d events, want the one donation", got)
+	}
 }

@@ -51,7 +51,9 @@ func parseAmount(text string) (m domain.Money, empty bool, err error) {
 	// Once more for "-¥15" after the ¥ was removed, or "¥-15".
 	s = strings.TrimLeft(s, " ")
 	if strings.Contains(s, ",") {
-		if s, err = removeThousands(s); err != nil {
+		// The grouping rule is the one every amount a person types
+		// follows (domain.ParseYuanTyped).
+		if s, err = domain.WithoutThousands(s); err != nil {
 			return 0, false, fmt.Errorf("amount %q: %v", text, err)
 		}
 	}
@@ -75,25 +77,6 @@ func parseAmount(text string) (m domain.Money, empty bool, err error) {
 		v = -v
 	}
 	return v, false, nil
-}
-
-// removeThousands checks and removes thousands separators: "1,234,567.89".
-func removeThousands(s string) (string, error) {
-	whole, fraction, hasPoint := strings.Cut(s, ".")
-	groups := strings.Split(whole, ",")
-	for i, g := range groups {
-		if (i == 0 && (len(g) == 0 || len(g) > 3)) || (i > 0 && len(g) != 3) {
-			return "", fmt.Errorf("misplaced thousands separator")
-		}
-	}
-	if strings.Contains(fraction, ",") {
-		return "", fmt.Errorf("thousands separator after the decimal point")
-	}
-	out := strings.Join(groups, "")
-	if hasPoint {
-		out += "." + fraction
-	}
-	return out, nil
 }
 
 // roundSignificant rounds a plain decimal numeral to 15 significant digits,

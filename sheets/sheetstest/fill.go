@@ -16,6 +16,13 @@ const firstEntryRow = 3
 // entry row, and returns the filled workbook.
 func Fill(tb testing.TB, template []byte, rows [][]any) []byte {
 	tb.Helper()
+	return FillFrom(tb, template, firstEntryRow, rows)
+}
+
+// FillFrom is Fill from another row: 2 types the entries over the
+// template's English headers, as a clerk may.
+func FillFrom(tb testing.TB, template []byte, first int, rows [][]any) []byte {
+	tb.Helper()
 	book, err := excelize.OpenReader(bytes.NewReader(template))
 	if err != nil {
 		tb.Fatal(err)
@@ -24,7 +31,7 @@ func Fill(tb testing.TB, template []byte, rows [][]any) []byte {
 	sheet := book.GetSheetName(0)
 	for r, row := range rows {
 		for c, value := range row {
-			cell, _ := excelize.CoordinatesToCellName(c+1, r+firstEntryRow)
+			cell, _ := excelize.CoordinatesToCellName(c+1, r+first)
 			if err := book.SetCellValue(sheet, cell, value); err != nil {
 				tb.Fatal(err)
 			}
