@@ -93,8 +93,8 @@ func TestRefusalsCarryRuleCodes(t *testing.T) {
 		t.Errorf("the amount's violation does not read field, rule, code: %s", got.body)
 	}
 	// A rule without a code says its words alone.
-	got = call(t, "POST", server.URL+"/api/v1/events", clerk, strings.Replace(training, `"format":"both"`, `"format":"radio"`, 1))
-	if !strings.Contains(string(got.body), `{"field":"data.format","rule":"must be online, offline or both"}`) {
+	got = call(t, "POST", server.URL+"/api/v1/events", clerk, strings.Replace(training, `"venue":""`, `"venue":"a\u0007b"`, 1))
+	if !strings.Contains(string(got.body), `{"field":"data.venue","rule":"must not contain control characters or line separators"}`) {
 		t.Errorf("a rule without a code: %s", got.body)
 	}
 
