@@ -365,9 +365,9 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request, who identity) error 
 		}
 	}
 	// The first totals are queued, not written: they go out behind the
-	// live entries queued while the client was replayed, so their id (the
-	// totals' position) never runs ahead of entries still waiting, and a
-	// client dropped meanwhile, whose queue lost entries, gets none.
+	// live entries queued while the client was replayed, rather than with
+	// their id (the totals' position) ahead of those, and a client dropped
+	// meanwhile, whose queue lost entries, gets none.
 	if initial, err := h.totals(r.Context(), client.county, client.campaign); err == nil {
 		h.mu.Lock()
 		if _, still := h.clients[client]; still {
