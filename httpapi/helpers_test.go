@@ -33,6 +33,9 @@ type testServer struct {
 	// Ledger is the use cases the API runs on, for a test to act as the
 	// operator does (forget a person, say).
 	Ledger *app.Ledger
+	// HTTP is the listening server, for a test to cut its clients off as
+	// a network failure would.
+	HTTP *httptest.Server
 }
 
 // testTokens holds one token per role.
@@ -112,7 +115,7 @@ func startServerOn(t testing.TB, wrap func(*natsjs.Store) eventstore.Store, opti
 		cancel()
 		<-following
 	})
-	return &testServer{URL: server.URL, Tokens: testTokens, Store: store, Service: service, API: api, Signed: signed, Ledger: use}
+	return &testServer{URL: server.URL, Tokens: testTokens, Store: store, Service: service, API: api, Signed: signed, Ledger: use, HTTP: server}
 }
 
 // recordMade writes events the ledger makes itself (bank lines, the

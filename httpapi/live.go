@@ -25,7 +25,10 @@ const (
 	// that falls this far behind is dropped: a slow reader never slows the
 	// ledger; it reconnects with Last-Event-ID and catches up.
 	liveClientBufferMessages = 1024
-	// liveReplayEventsMax bounds the entries replayed to a resuming client.
+	// liveReplayEventsMax bounds the entries one stream replays to a
+	// resuming client. One further behind is sent event "resync" after
+	// them, and the stream ends (sendResync): each connection's replay is
+	// bounded, and the client learns that there is more.
 	liveReplayEventsMax = 1000
 	// liveTotalsIntervalMs is the window in which changed totals are
 	// coalesced: the first change after a quiet window is pushed at once,
@@ -286,7 +289,8 @@ func (h *hub) close() {
 // serve streams entries and totals as Server-Sent Events. Event "entry"
 // carries a FeedEntry, event "totals" a totals answer; every id is a log
 // position, so a client that reconnects with Last-Event-ID gets the entries
-// it missed.
+// it missed: up to liveReplayEventsMax of them per connection, then event
+// "resync" and the end of the stream, with no id past the last entry sent.
 // shownLive is the one rule for what the live feed carries, live and in a
 // replay alike: the campaigns' entries. Finance's bank lines and decisions
 // are for finance's page, not public screens.
@@ -347,29 +351,29 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request, who identity) error 
 	// Registered first, then caught up: nothing falls between the replay
 	// and the live messages, and duplicates are skipped by position.
 	if lastSeen > 0 {
-		replayed := 0
-		filter := eventstore.Filter{County: client.county}
-		if client.campaign != "" {
-			filter.AggregateKind, filter.AggregateID = "campaign", client.campaign
-		}
-		for record, err := range h.server.options.Ledger.Store().Read(r.Context(), lastSeen, filter) {
-			if err != nil || replayed >= liveReplayEventsMax {
-				break
-			}
-			if !shownLive(record) {
-				continue
-			}
-			data, _ := json.Marshal(feedEntry(record))
-			if write(liveMessage{id: record.Position, event: "entry", data: data}) != nil {
-				return nil
-			}
-			lastSeen = record.Position
-			replayed++
+		var outcome replayOutcome
+		lastSeen, outcome = h.replay(r.Context(), client, lastSeen, write)
+		switch outcome {
+		case replayCut:
+			h.sendResync(r.Context(), lastSeen, write)
+			return nil
+		case replayFailed, replayGone:
+			// The stream ends with no id past the last entry sent, so the
+			// client's reconnect (EventSource's own, after its retry
+			// delay) resumes from there.
+			return nil
 		}
 	}
-	initial, err := h.totalsMessage(r.Context(), client.county, client.campaign)
-	if err == nil && write(initial) != nil {
-		return nil
+	// The first totals are queued, not written: they go out behind the
+	// live entries queued while the client was replayed, rather than with
+	// their id (the totals' position) ahead of those, and a client dropped
+	// meanwhile, whose queue lost entries, gets none.
+	if initial, err := h.totals(r.Context(), client.county, client.campaign); err == nil {
+		h.mu.Lock()
+		if _, still := h.clients[client]; still {
+			h.send(client, initial)
+		}
+		h.mu.Unlock()
 	}
 	heartbeat := time.NewTicker(liveHeartbeatSeconds * time.Second)
 	defer heartbeat.Stop()
@@ -393,6 +397,77 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request, who identity) error 
 			}
 		}
 	}
+}
+
+// replayOutcome says how a replay ended.
+type replayOutcome int
+
+const (
+	// replayDone: every entry after the client's last seen one was sent.
+	replayDone replayOutcome = iota
+	// replayCut: liveReplayEventsMax entries were sent and more are left.
+	replayCut
+	// replayFailed: the log could not be read to its end.
+	replayFailed
+	// replayGone: the client went away or was dropped.
+	replayGone
+)
+
+// replay sends the client the entries after lastSeen that it wants, at
+// most liveReplayEventsMax of them, and says the position of the last one
+// sent (lastSeen if none) and how the replay ended. The stream must then
+// carry no id past that position until the rest is sent: an id is where a
+// reconnect resumes, and a later one would skip what was never sent.
+func (h *hub) replay(ctx context.Context, client *liveClient, lastSeen uint64, write func(liveMessage) error) (uint64, replayOutcome) {
+	filter := eventstore.Filter{County: client.county}
+	if client.campaign != "" {
+		filter.AggregateKind, filter.AggregateID = "campaign", client.campaign
+	}
+	replayed := 0
+	for record, err := range h.server.options.Ledger.Store().Read(ctx, lastSeen, filter) {
+		if err != nil {
+			if ctx.Err() != nil {
+				return lastSeen, replayGone
+			}
+			h.logger.Warn("live replay: the log could not be read; the stream ends at the last entry sent, and the client resumes from it",
+				"after", lastSeen, "error", err)
+			return lastSeen, replayFailed
+		}
+		if !shownLive(record) {
+			continue
+		}
+		if replayed == liveReplayEventsMax {
+			return lastSeen, replayCut
+		}
+		select {
+		case <-client.gone:
+			return lastSeen, replayGone
+		default:
+		}
+		data, _ := json.Marshal(feedEntry(record))
+		if write(liveMessage{id: record.Position, event: "entry", data: data}) != nil {
+			return lastSeen, replayGone
+		}
+		lastSeen = record.Position
+		replayed++
+	}
+	return lastSeen, replayDone
+}
+
+// sendResync tells a client whose replay was cut short that more entries
+// followed than one stream replays: event "resync", its id the last entry
+// sent, its data the log's head ({"position"}; 0 when the head could not
+// be read). The stream then ends. A client that reconnects with
+// Last-Event-ID is replayed the next liveReplayEventsMax entries, so a
+// program that wants every entry gets them all, one bounded replay per
+// connection; the dashboard instead starts its feed again from the
+// newest entries, which is all it shows.
+func (h *hub) sendResync(ctx context.Context, lastSent uint64, write func(liveMessage) error) {
+	head, err := h.server.options.Ledger.Store().Head(ctx)
+	if err != nil {
+		head = 0
+	}
+	_ = write(liveMessage{id: lastSent, event: "resync", data: fmt.Appendf(nil, `{"position":%d}`, head)})
 }
 
 func firstOf(values ...string) string {

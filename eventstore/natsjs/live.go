@@ -175,20 +175,38 @@ func (l *LiveTotals) Run(ctx context.Context) {
 	tick.Every(ctx, liveFlushIntervalMs*time.Millisecond, func(time.Time) { l.flush(ctx) })
 }
 
-// flush puts the totals of the keys changed since the last flush.
+// flush puts the totals of the keys changed since the last flush. A key
+// whose figures could not be computed or put (a leader election, say) is
+// marked changed again, so the next flush tries it again: otherwise the
+// bucket would keep the old figure until the cell's next entry or the
+// next start. The marks stay bounded by liveDirtyKeysMax, as Changed's
+// do. Once ctx has ended nothing is marked again: the run is over, and
+// the next start's Fill writes what the bucket lacks.
 func (l *LiveTotals) flush(ctx context.Context) {
 	l.mu.Lock()
 	dirty := l.dirty
 	l.dirty = map[[2]string]bool{}
 	l.mu.Unlock()
+	failed, firstKey := 0, ""
+	var firstErr error
 	for key := range dirty {
 		value, err := l.compute(key[0], key[1])
 		if err == nil {
 			_, err = l.kv.Put(ctx, key[0]+"."+key[1], value)
 		}
-		if err != nil && ctx.Err() == nil {
-			l.logger.Warn("live totals put", "key", key[0]+"."+key[1], "error", err)
+		if err == nil || ctx.Err() != nil {
+			continue
 		}
+		if failed == 0 {
+			firstKey, firstErr = key[0]+"."+key[1], err
+		}
+		failed++
+		l.Changed(key[0], key[1])
+	}
+	if failed > 0 {
+		// One warning a flush, not one a key: while the server elects a
+		// leader every key fails, at every flush until it is back.
+		l.logger.Warn("live totals put failed; the keys are tried again at the next flush", "keys", failed, "first", firstKey, "error", firstErr)
 	}
 }
 

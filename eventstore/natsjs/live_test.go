@@ -3,15 +3,18 @@ package natsjs_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ordos-union/ledger/eventstore/natsjs"
+	"github.com/ordos-union/ledger/eventstore/natsjs/natsjstest"
 )
 
 // lockedBuffer is a log the test reads while the live totals write it.
@@ -134,4 +137,74 @@ func TestLiveTotalsFillWritesMissingCellsAndRemovesOthers(t *testing.T) {
 			t.Fatalf("the live totals still name finance's: %s", text)
 		}
 	}
+}
+
+// liveRetryWaitSeconds bounds a wait for a flush: generous, for a machine
+// whose cores are busy with other work.
+const liveRetryWaitSeconds = 30
+
+// A cell whose put the server refuses (here the stream is full: its limit
+// lowered to the one key it holds, as a leader election refuses writes
+// for a while) stays marked changed: once the server takes writes again,
+// the next flush writes it, with no new entry for that cell.
+func TestLiveTotalsPutRefusedIsTriedAgain(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	connection := natsjstest.Connect(t, natsjstest.RunServer(t, t.TempDir(), false))
+	var log lockedBuffer
+	live, err := natsjs.OpenLiveTotals(ctx, connection, 1, func(county, campaign string) ([]byte, error) {
+		return []byte(`{"received":"5000.00"}`), nil
+	}, slog.New(slog.NewTextHandler(&log, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(connection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket, err := js.KeyValue(ctx, natsjs.LiveTotalsBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bucket.Put(ctx, "150622.general", []byte(`{"received":"1.00"}`)); err != nil {
+		t.Fatal(err)
+	}
+	stream, err := js.Stream(ctx, natsjs.LiveTotalsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := stream.CachedInfo().Config
+	limit := func(messages int64) {
+		t.Helper()
+		limited := config
+		limited.MaxMsgs = messages
+		if _, err := js.UpdateStream(ctx, limited); err != nil {
+			t.Fatal(err)
+		}
+	}
+	limit(1)
+
+	running, stop := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); live.Run(running) }()
+	defer func() { stop(); <-stopped }()
+	live.Changed("150626", "general")
+	// The warning of the refused put names the key.
+	natsjstest.CheckFor(t, liveRetryWaitSeconds*time.Second, func() error {
+		if !strings.Contains(log.String(), "150626.general") {
+			return fmt.Errorf("no put refused yet:\n%s", log.String())
+		}
+		return nil
+	})
+	limit(config.MaxMsgs)
+	natsjstest.CheckFor(t, liveRetryWaitSeconds*time.Second, func() error {
+		entry, err := bucket.Get(ctx, "150626.general")
+		if err != nil {
+			return fmt.Errorf("150626.general after its put was refused: %w", err)
+		}
+		if string(entry.Value()) != `{"received":"5000.00"}` {
+			return fmt.Errorf("150626.general holds %s", entry.Value())
+		}
+		return nil
+	})
 }

@@ -54,6 +54,17 @@ export function createLive({ state, t, api, typeText, regionText, labelText, loo
         totalsView.scheduleCampaignRefresh();
       }
     });
+    // More entries were missed than one stream replays: the server sent
+    // the first of them and ends the stream. The feed shows only the
+    // newest, so it starts again from them rather than reconnecting for
+    // the rest, as when the page loads.
+    onJSON(source, "resync", (resync) => {
+      const head = resync && typeof resync.position === "number" ? resync.position : 0;
+      state.feed = [];
+      state.seen.clear();
+      renderFeed();
+      startLive(Math.max(head - FEED_MAX, 0));
+    });
     // One of finance's events (only tokens that may read the
     // reconciliation hear of them): the finance page reads it again.
     onJSON(source, "reconciliation", () => financePage.scheduleFinanceRefresh());
