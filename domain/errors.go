@@ -249,7 +249,12 @@ func DescribeOther(err error, place func(event int, field string) string, repeat
 		if field == "$" {
 			field = ""
 		}
-		return place(event, field) + ": "
+		// A front end that names no place for an event (one entry given
+		// by a command's flags) gets the rule alone.
+		if named := place(event, field); named != "" {
+			return named + ": "
+		}
+		return ""
 	}
 	var validation *ValidationError
 	var rule *RuleError

@@ -30,6 +30,9 @@ type LinesShown struct {
 	// DryRun says the lines were only checked, so the count says nothing
 	// was written.
 	DryRun bool
+	// One says the lines are one entry the user gave by other means than
+	// lines (a command's flags): no line is named, and no count follows.
+	One bool
 }
 
 // RecordedLinesText prints what app.Ledger.RecordLines did with numbered
@@ -38,7 +41,10 @@ type LinesShown struct {
 // command that gave the lines fails, in the lines' own numbers (the store
 // numbers a batch's events from 1), or nil when every line was recorded.
 func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err error, shown LinesShown) error {
-	if shown.Where == nil {
+	switch {
+	case shown.One:
+		shown.Where = func(_ int, field string) string { return field }
+	case shown.Where == nil:
 		shown.Where = LineWhere
 	}
 	if shown.Repeats == nil {
@@ -49,7 +55,7 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 		case outcome.Err != nil:
 			lineErrorText(problems, outcome.Number, outcome.Err, shown)
 		case outcome.Result.EventID != uuid.Nil:
-			if err := RecordedText(out, outcome.Number, outcome.Event, outcome.Result, shown.AsJSON); err != nil {
+			if err := RecordedText(out, outcome.Number, shown.Where(outcome.Number, ""), outcome.Event, outcome.Result, shown.AsJSON); err != nil {
 				return err
 			}
 		}
@@ -84,8 +90,11 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 		fmt.Fprintf(out, "%d lines are valid; nothing was written (dry run)\n", lines-recorded.Invalid)
 		return nil
 	}
-	fmt.Fprintf(problems, "recorded %d events, %d already recorded (same idempotency key), %d invalid skipped\n",
-		recorded.Recorded, recorded.Duplicates, recorded.Invalid)
+	if shown.One {
+		return nil
+	}
+	fmt.Fprintf(problems, "recorded %s, %d already recorded (same idempotency key), %d invalid skipped\n",
+		Counted(recorded.Recorded, "event", "events"), recorded.Duplicates, recorded.Invalid)
 	if recorded.Invalid > 0 {
 		return fmt.Errorf("%d invalid lines were skipped", recorded.Invalid)
 	}

@@ -49,8 +49,10 @@ func lineErrorText(out io.Writer, number int, err error, shown LinesShown) {
 }
 
 // RecordedText prints what became of a recorded input line: for people,
-// or as one JSON object with the line's number and the write's result.
-func RecordedText(out io.Writer, number int, event domain.Event, result ledger.Result, asJSON bool) error {
+// after where, the line as the front end names it ("line 3", a sheet's
+// "第 3 行"; empty for one entry given by a command's flags), or as one
+// JSON object with the line's number and the write's result.
+func RecordedText(out io.Writer, number int, where string, event domain.Event, result ledger.Result, asJSON bool) error {
 	if asJSON {
 		line, err := json.Marshal(struct {
 			Line int `json:"line"`
@@ -72,6 +74,9 @@ func RecordedText(out io.Writer, number int, event domain.Event, result ledger.R
 	if result.Duplicate && result.RecordedBy != "" && result.RecordedBy != event.Actor {
 		by = " by " + result.RecordedBy
 	}
-	_, err := fmt.Fprintf(out, "line %d: %s %s %s at position %d%s\n", number, state, event.Type, result.EventID, result.Position, by)
+	if where != "" {
+		where += ": "
+	}
+	_, err := fmt.Fprintf(out, "%s%s %s %s at position %d%s\n", where, state, event.Type, result.EventID, result.Position, by)
 	return err
 }

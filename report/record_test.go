@@ -37,7 +37,7 @@ func TestRecordLinesText(t *testing.T) {
 		{ledger.Result{EventID: id, Position: 12}, true, `{"line":3,"event_id":"` + id.String() + `","position":12,"duplicate":false}` + "\n"},
 	} {
 		out.Reset()
-		if err := report.RecordedText(&out, 3, event, test.result, test.asJSON); err != nil {
+		if err := report.RecordedText(&out, 3, "line 3", event, test.result, test.asJSON); err != nil {
 			t.Fatal(err)
 		}
 		if out.String() != test.want {

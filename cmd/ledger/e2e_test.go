@@ -153,9 +153,15 @@ func TestEndToEndRecord(t *testing.T) {
 	// Standard input, retried: the keys make it a no-op.
 	runLedger(t, goodLine+"\n"+goodLine2+"\n", "record", "-", "--data", data).expect(t, 0, "already recorded", "recorded 0 events, 2 already recorded")
 	// A business rule: spending more than the county holds.
-	runLedger(t, "", "record", "delivery", "--data", data, "--campaign", "general", "--county", "150626",
+	overspent := runLedger(t, "", "record", "delivery", "--data", data, "--campaign", "general", "--county", "150626",
 		"--amount", "99999.00", "--group", "outdoor-workers", "--headcount", "5", "--items", "drinking-water:5:150.00",
-		"--site-kind", "service-station", "--site", "站点").expect(t, 1, "nothing may allocate or spend more than it received")
+		"--site-kind", "service-station", "--site", "站点")
+	overspent.expect(t, 1, "nothing was written: rejected: campaign general: county 150626 would hold",
+		"nothing may allocate or spend more than it received")
+	// One entry given by flags is no file: no line is named.
+	if strings.Contains(overspent.stderr, "line 1") {
+		t.Errorf("a shortcut's refusal names a line:\n%s", overspent.stderr)
+	}
 	// Usage errors exit 2; --help exits 0.
 	runLedger(t, "", "record", "--no-such-flag").expect(t, 2)
 	runLedger(t, "", "record", "donation", "--amount", "1.234", "--data", data).expect(t, 2, "more than two decimals")
@@ -403,8 +409,13 @@ func TestEndToEndReconcileAndPeriodClose(t *testing.T) {
 	runLedger(t, "", "period", "close", "2022-06", "--data", data).expect(t, 0, "closed 2022-06 (period_closed, event ", "checkpoint of ")
 	runLedger(t, "", "record", "donation", "--data", data, "--campaign", "general", "--county", "150626", "--amount", "1.00",
 		"--donor-org", "某公司", "--occurred-at", "2022-06-15").expect(t, 1, "2022-06 is closed")
-	runLedger(t, "", "record", "donation", "--data", data, "--campaign", "general", "--county", "150626", "--amount", "1.00",
-		"--donor-org", "某公司", "--occurred-at", "2022-07-15").expect(t, 0, "recorded donation_received")
+	july := runLedger(t, "", "record", "donation", "--data", data, "--campaign", "general", "--county", "150626", "--amount", "1.00",
+		"--donor-org", "某公司", "--occurred-at", "2022-07-15")
+	july.expect(t, 0, "recorded donation_received")
+	if !strings.HasPrefix(july.stdout, "recorded donation_received ") || strings.Contains(july.stdout+july.stderr, "line 1") ||
+		strings.Contains(july.stderr, "recorded 1 event") {
+		t.Errorf("a shortcut's entry is told as a file's line:\n%s%s", july.stdout, july.stderr)
+	}
 	runLedger(t, "", "period", "reopen", "2022-06", "--reason", "补录", "--data", data).expect(t, 0, "reopened 2022-06 (period_reopened, event ")
 }
 

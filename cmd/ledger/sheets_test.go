@@ -74,7 +74,7 @@ func TestSpreadsheetTemplatesImportAllOrNothing(t *testing.T) {
 	donations := filepath.Join(dir, "donation_received.xlsx")
 	grown := fillTemplate(t, donations, append(sheetRows[0].rows,
 		[]any{"D-S-3", "150626 乌审旗 Uxin", "general 日常帮扶", june15, "enterprise 企业", "另一公司", "money 资金", "1,200.00"}))
-	runLedger(t, "", "import", grown, "--data", data).expect(t, 0, "recorded 1 events, 2 already recorded")
+	runLedger(t, "", "import", grown, "--data", data).expect(t, 0, "recorded 1 event, 2 already recorded")
 
 	// Bad rows: nothing is written, and each problem names its row and
 	// header, in Chinese by default and in English on request.
@@ -99,7 +99,7 @@ func TestSpreadsheetTemplatesImportAllOrNothing(t *testing.T) {
 		{"D-S-7", "150626 乌审旗 Uxin", "general", june15, "enterprise 企业", "某公司", "money 资金", 70},
 		{"D-S-8", "150626 乌审旗 Uxin", "general", june15, "enterprise 企业", "某公司", "money 资金", "7.001"},
 	})
-	runLedger(t, "", "import", mixed, "--data", data, "--skip-invalid").expect(t, 1, "第 4 行「金额（元）」", "recorded 1 events")
+	runLedger(t, "", "import", mixed, "--data", data, "--skip-invalid").expect(t, 1, "第 4 行「金额（元）」", "recorded 1 event,")
 
 	// CSV with the same headers, in GBK as Chinese Excel saves it.
 	csv := "捐赠编号,地区,活动,日期,捐赠方类型,捐赠单位,形式,金额（元）,物资,数量,物资价值（元）,银行流水号,备注\r\n" +
@@ -113,7 +113,7 @@ func TestSpreadsheetTemplatesImportAllOrNothing(t *testing.T) {
 	if err := os.WriteFile(path, []byte(gbk), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	runLedger(t, "", "import", path, "--data", data).expect(t, 0, "recorded 1 events")
+	runLedger(t, "", "import", path, "--data", data).expect(t, 0, "recorded 1 event,")
 	runLedger(t, "", "import", path, "--data", data).expect(t, 0, "recorded 0 events, 1 already recorded")
 	// Another clerk's import of the same sheet finds the row recorded, by
 	// whoever recorded it.
