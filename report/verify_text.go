@@ -19,9 +19,9 @@ import (
 // then, when the tree file alone is damaged, that the log verified and
 // what repairs the file.
 func VerifiedText(out io.Writer, verified integrity.Report, trusted int, witnessed bool) {
-	fmt.Fprintf(out, "OK: %d events, %d checkpoints verified", verified.Events, verified.Checkpoints)
+	fmt.Fprintf(out, "OK: %s, %s verified", Counted(int(verified.Events), "event", "events"), Counted(verified.Checkpoints, "checkpoint", "checkpoints"))
 	if trusted > 0 {
-		fmt.Fprintf(out, ", consistent with %d trusted checkpoints", trusted)
+		fmt.Fprintf(out, ", consistent with %s", Counted(trusted, "trusted checkpoint", "trusted checkpoints"))
 	}
 	if witnessed {
 		fmt.Fprintf(out, ", the newest cosigned by %s", strings.Join(verified.Cosigners, ", "))
@@ -38,7 +38,7 @@ func VerifiedText(out io.Writer, verified integrity.Report, trusted int, witness
 // MirrorVerifiedText says that a mirror verified offline, and by whom its
 // newest checkpoint is cosigned when a witness policy was given.
 func MirrorVerifiedText(out io.Writer, verified integrity.Report, witnessed bool) {
-	fmt.Fprintf(out, "OK: %d entries, %d checkpoints verified offline", verified.Events, verified.Checkpoints)
+	fmt.Fprintf(out, "OK: %s, %s verified offline", Counted(int(verified.Events), "entry", "entries"), Counted(verified.Checkpoints, "checkpoint", "checkpoints"))
 	if witnessed {
 		fmt.Fprintf(out, ", the newest cosigned by %s", strings.Join(verified.Cosigners, ", "))
 	}

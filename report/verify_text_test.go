@@ -30,7 +30,7 @@ func TestVerifiedTextNamesWhatWasAsked(t *testing.T) {
 	}{
 		{0, false, "OK: 121 events, 2 checkpoints verified; tree root " + root + "\n"},
 		{3, false, "OK: 121 events, 2 checkpoints verified, consistent with 3 trusted checkpoints; tree root " + root + "\n"},
-		{1, true, "OK: 121 events, 2 checkpoints verified, consistent with 1 trusted checkpoints, the newest cosigned by w1, w2; tree root " + root + "\n"},
+		{1, true, "OK: 121 events, 2 checkpoints verified, consistent with 1 trusted checkpoint, the newest cosigned by w1, w2; tree root " + root + "\n"},
 	} {
 		var out bytes.Buffer
 		report.VerifiedText(&out, verified, tc.trusted, tc.witnessed)

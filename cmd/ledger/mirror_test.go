@@ -163,7 +163,7 @@ func TestEndToEndMirror(t *testing.T) {
 	}
 	_ = served.cmd.Wait()
 
-	runLedger(t, "", "mirror", "verify", dir, "--key", keyFile).expect(t, 0, "OK: 121 entries, 1 checkpoints verified offline")
+	runLedger(t, "", "mirror", "verify", dir, "--key", keyFile).expect(t, 0, "OK: 121 entries, 1 checkpoint verified offline")
 	runLedger(t, "", "mirror", "verify-report", dir, page, "--key", keyFile).expect(t, 0, "OK: the report of 2022-06")
 	content, err := os.ReadFile(page)
 	if err != nil {

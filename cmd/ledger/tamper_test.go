@@ -29,7 +29,7 @@ func verifiedDataDir(t *testing.T) string {
 	dir := filepath.Join(t.TempDir(), "original")
 	runLedger(t, "", "demo", "--data", dir).expect(t, 0)
 	runLedger(t, "", "checkpoint", "--data", dir).expect(t, 0, "ordos-union-ledger\n121\n")
-	runLedger(t, "", "verify", "--data", dir).expect(t, 0, "OK: 121 events, 1 checkpoints verified")
+	runLedger(t, "", "verify", "--data", dir).expect(t, 0, "OK: 121 events, 1 checkpoint verified")
 	return dir
 }
 
@@ -326,7 +326,7 @@ func TestEndToEndBackupAndRestore(t *testing.T) {
 		t.Fatal("the backup holds the signing key without --with-signing-key")
 	}
 	restored := filepath.Join(t.TempDir(), "restored")
-	runLedger(t, "", "restore", backup, "--data", restored).expect(t, 0, "restored 121 events", "OK: 121 events, 1 checkpoints verified")
+	runLedger(t, "", "restore", backup, "--data", restored).expect(t, 0, "restored 121 events", "OK: 121 events, 1 checkpoint verified")
 	original := runLedger(t, "", "totals", "--data", dir, "--format", "json")
 	copied := runLedger(t, "", "totals", "--data", restored, "--format", "json")
 	if original.stdout != copied.stdout {

@@ -1,11 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ordos-union/ledger/report"
 )
 
 // flipTreeFileByte changes one byte of a data directory's tree file.
@@ -35,7 +36,7 @@ func TestDamagedTreeFileIsNotTampering(t *testing.T) {
 		dir := copyDataDir(t, original)
 		flipTreeFileByte(t, dir, 5)
 		runLedger(t, "", "verify", "--data", dir).expect(t, 0, "tree file damaged: its leaf hash for position 1 differs from the log's",
-			"signed checkpoint 1 (size 121) proves the log's bytes there", "OK: 121 events, 1 checkpoints verified", "The log verified",
+			"signed checkpoint 1 (size 121) proves the log's bytes there", "OK: 121 events, 1 checkpoint verified", "The log verified",
 			"`ledger repair`")
 		runLedger(t, "", "doctor", "--data", dir).expect(t, 1, "PROBLEM  tree file: disagrees with the log at its hash 0")
 		runLedger(t, "", "repair", "--data", dir).expect(t, 0, "made the tree file again from the log (121 events)", "all well")
@@ -94,7 +95,7 @@ func TestCheckpointOfADamagedTreeFileSignsTheLogsRoot(t *testing.T) {
 		runLedger(t, "", "checkpoint", "--data", dir).expect(t, 0, "ordos-union-ledger\n121\n", "its hash 126 (over positions 1-64",
 			"made the tree file again from the log")
 		out := runLedger(t, "", "verify", "--data", dir)
-		out.expect(t, 0, fmt.Sprintf("OK: 121 events, %d checkpoints verified", checkpoints))
+		out.expect(t, 0, "OK: 121 events, "+report.Counted(checkpoints, "checkpoint", "checkpoints")+" verified")
 		if strings.Contains(out.stdout+out.stderr, "tree file damaged") || strings.Contains(out.stdout+out.stderr, "rewritten") {
 			t.Fatalf("signed %v: verify after the checkpoint:\n%s%s", signed, out.stdout, out.stderr)
 		}

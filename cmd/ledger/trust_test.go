@@ -316,7 +316,7 @@ func TestVerifyAgainstATrustedCheckpoint(t *testing.T) {
 	}
 	record(original, 3, "300.00")
 	runLedger(t, "", "checkpoint", "--data", original).expect(t, 0)
-	runLedger(t, "", "verify", "--data", original, "--trusted", kept).expect(t, 0, "consistent with 1 trusted checkpoints")
+	runLedger(t, "", "verify", "--data", original, "--trusted", kept).expect(t, 0, "consistent with 1 trusted checkpoint")
 
 	// The same signing key, another history: the second donation was
 	// ¥2.00, the log is rebuilt and every checkpoint signed again.

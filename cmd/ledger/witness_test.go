@@ -93,7 +93,7 @@ func TestWitnessedCheckpointsAndVerifyPolicy(t *testing.T) {
 		t.Fatalf("the stored checkpoint's cosignature does not verify: %v\n%s", err, signed.stdout)
 	}
 	runLedger(t, "", "verify", "--data", data, "--witness", key, "--witness-quorum", "1").
-		expect(t, 0, "OK: 2 events, 1 checkpoints verified, the newest cosigned by audit-bureau.example/witness")
+		expect(t, 0, "OK: 2 events, 1 checkpoint verified, the newest cosigned by audit-bureau.example/witness")
 
 	// A key that never cosigned does not make the quorum.
 	other, err := witness.LoadOrCreateSigner(t.TempDir(), "other.example/witness")
@@ -126,7 +126,7 @@ func TestWitnessedCheckpointsAndVerifyPolicy(t *testing.T) {
 	// verification takes the same witness policy.
 	mirrored := filepath.Join(t.TempDir(), "mirror")
 	runLedger(t, "", "mirror", served.httpURL+"/tlog/", mirrored, "--key", logKey).expect(t, 0, "OK: ")
-	runLedger(t, "", "mirror", "verify", mirrored, "--key", logKey, "--witness", key).expect(t, 0, "OK: 2 entries, 1 checkpoints verified offline")
+	runLedger(t, "", "mirror", "verify", mirrored, "--key", logKey, "--witness", key).expect(t, 0, "OK: 2 entries, 1 checkpoint verified offline")
 	runLedger(t, "", "mirror", "verify", mirrored, "--key", logKey, "--witness", otherKey).
 		expect(t, 1, "witness quorum not met: 0 of the 1 witnesses given cosigned")
 	if err := served.cmd.Process.Signal(os.Interrupt); err != nil {
