@@ -978,3 +978,14 @@ func TestCAMT053SeveralStatements(t *testing.T) {
 		t.Errorf("a second statement of another account: %v", err)
 	}
 }
+
+// A statement declared and written in GBK reads as the UTF-8 one: the
+// decoder reads GB18030 through the byte limits of the reader.
+func TestCAMT053GBK(t *testing.T) {
+	text := strings.Replace(string(fixture(t, "camt053-2022-07.xml")), `encoding="UTF-8"`, `encoding="GBK"`, 1)
+	s, err := statement.ParseCAMT053(utf8ToGBK(t, text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCAMT(t, s)
+}
