@@ -463,3 +463,32 @@ func TestLargeRealCAMTStatementReads(t *testing.T) {
 		t.Fatalf("the last line: %+v", last)
 	}
 }
+
+// ParseDetect reads a CAMT.053 statement once: trying every profile in
+// turn parsed a refused one five times, though it has none.
+func TestParseDetectReadsCAMTOnce(t *testing.T) {
+	text := string(fixture(t, "camt053-2022-07.xml"))
+	begin, end := strings.Index(text, "<Ntry>"), strings.LastIndex(text, "</Ntry>")+len("</Ntry>")
+	// 3,000 entries, then one without an amount.
+	data := []byte(text[:begin] + strings.Repeat(text[begin:end], 500) + "<Ntry/>" + text[end:])
+	measure := func(parse func() error) (uint64, error) {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		err := parse()
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc, err
+	}
+	once, err := measure(func() error { _, err := statement.ParseCAMT053(data); return err })
+	if err == nil || err.Error() != "statement: camt.053: Ntry 3001: no <Amt>" {
+		t.Fatalf("ParseCAMT053: %v", err)
+	}
+	detect, detectErr := measure(func() error { _, err := statement.ParseDetect("x.xml", data, ""); return err })
+	t.Logf("ParseCAMT053 allocated %d KiB, ParseDetect %d KiB", once>>10, detect>>10)
+	if detectErr == nil || detectErr.Error() != err.Error() {
+		t.Fatalf("ParseDetect: %v, want %v", detectErr, err)
+	}
+	if detect > once*3/2 {
+		t.Fatalf("ParseDetect allocated %d KiB, ParseCAMT053 %d KiB: read more than once", detect>>10, once>>10)
+	}
+}
