@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/metrics"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -183,4 +185,310 @@ func parseMeasured(book []byte) (uint64, error) {
 	_, err := statement.ParseXLSX(book, "generic")
 	runtime.ReadMemStats(&after)
 	return after.TotalAlloc - before.TotalAlloc, err
+}
+
+// camtDocument is a CAMT.053 document of one statement of one account,
+// whose body after the account is the parts given, written by hand as an
+// attacker would.
+// The document is made to its size, so that the heap holds nothing else
+// of it when a parse is measured.
+func camtDocument(parts ...string) []byte {
+	parts = append([]string{`<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><Stmt>` +
+		`<Acct><Id><Othr><Id>0602001109000012345</Id></Othr></Id><Ccy>CNY</Ccy></Acct>`}, parts...)
+	parts = append(parts, `</Stmt></BkToCstmrStmt></Document>`)
+	size := 0
+	for _, part := range parts {
+		size += len(part)
+	}
+	out := make([]byte, 0, size)
+	for _, part := range parts {
+		out = append(out, part...)
+	}
+	return out
+}
+
+// camtBooked is a booked entry of one yuan with the XML given inside it.
+func camtBooked(inside string) string {
+	return `<Ntry><Amt Ccy="CNY">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2022-07-04</Dt></BookgDt>` + inside + `</Ntry>`
+}
+
+// camtCost is what a parse cost: the most the heap held above what it
+// held before (what a server's resident memory shows), and the bytes it
+// allocated in all.
+type camtCost struct {
+	peak, allocated uint64
+}
+
+func (c camtCost) String() string {
+	return fmt.Sprintf("heap peak +%d KiB, %d KiB allocated", c.peak>>10, c.allocated>>10)
+}
+
+// parseCAMTMeasured parses a CAMT.053 statement and says what it cost.
+// The heap is sampled every millisecond while the parse runs: what the
+// parse holds for longer than that is seen.
+func parseCAMTMeasured(data []byte) (statement.Statement, camtCost, error) {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	stop, most := make(chan struct{}), make(chan uint64)
+	go func() {
+		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		ticker := time.NewTicker(time.Millisecond)
+		defer ticker.Stop()
+		var peak uint64
+		for {
+			metrics.Read(sample)
+			peak = max(peak, sample[0].Value.Uint64())
+			select {
+			case <-stop:
+				metrics.Read(sample)
+				most <- max(peak, sample[0].Value.Uint64())
+				return
+			case <-ticker.C:
+			}
+		}
+	}()
+	s, err := statement.ParseCAMT053(data)
+	close(stop)
+	peak := <-most
+	runtime.ReadMemStats(&after)
+	return s, camtCost{peak: peak - min(peak, before.HeapAlloc), allocated: after.TotalAlloc - before.TotalAlloc}, err
+}
+
+// camtRefused checks that err is a CAMTLimitError of the limit, the most,
+// the statement and the entry given, and that its message names them.
+func camtRefused(t *testing.T, what string, err error, limit statement.CAMTLimit, most, stmt, entry int, place string) {
+	t.Helper()
+	var refused *statement.CAMTLimitError
+	if !errors.As(err, &refused) || !errors.Is(err, statement.ErrCAMTLimit) || refused.Limit != limit || refused.Max != most ||
+		refused.Statement != stmt || refused.Entry != entry || refused.XMLLine < 1 {
+		t.Fatalf("%s: %v (%#v), want %v at most %d in statement %d entry %d", what, err, refused, limit, most, stmt, entry)
+	}
+	if want := fmt.Sprintf("statement: camt.053: %sxml line %d: more than %d %s", place, refused.XMLLine, most, limit); err.Error() != want {
+		t.Fatalf("%s: %q, want %q", what, err, want)
+	}
+}
+
+// camtBounded checks that refusing a statement held at most a small
+// multiple of the file.
+func camtBounded(t *testing.T, what string, data []byte, cost camtCost) {
+	t.Helper()
+	if cost.peak > 4*uint64(len(data)) {
+		t.Fatalf("%s: refusing %d KiB held %d KiB, want at most 4 times the file", what, len(data)>>10, cost.peak>>10)
+	}
+}
+
+// Entries are read one at a time, each counted before it is decoded. A
+// million and one empty entries (6.7 MiB) held 545 MiB before the first
+// was found to have no amount: now the first is refused at once. A
+// million and one pending entries, none of them a line, were all held
+// (741 MiB for 27 MiB) and the statement read as one without lines: now
+// the one past MaxLines is refused, naming it, and the parse never holds
+// more than one entry.
+func TestCAMTEntriesAreReadOneAtATime(t *testing.T) {
+	empty := camtDocument(strings.Repeat("<Ntry/>", statement.MaxLines+1))
+	_, cost, err := parseCAMTMeasured(empty)
+	t.Logf("%d KiB of %d empty entries: %v; %v", len(empty)>>10, statement.MaxLines+1, cost, err)
+	if err == nil || err.Error() != "statement: camt.053: Ntry 1: no <Amt>" {
+		t.Fatalf("empty entries: %v", err)
+	}
+	if cost.allocated > 1<<20 {
+		t.Fatalf("refusing the first of %d empty entries allocated %d KiB, want under 1 MiB", statement.MaxLines+1, cost.allocated>>10)
+	}
+	camtBounded(t, "empty entries", empty, cost)
+	if testing.Short() {
+		t.Skip("reads a million pending entries")
+	}
+	pending := camtDocument(strings.Repeat("<Ntry><Sts>PDNG</Sts></Ntry>", statement.MaxLines+1))
+	_, cost, err = parseCAMTMeasured(pending)
+	t.Logf("%d KiB of %d pending entries: %v; %v", len(pending)>>10, statement.MaxLines+1, cost, err)
+	camtRefused(t, "pending entries", err, statement.CAMTEntries, statement.MaxLines, 1, statement.MaxLines+1,
+		fmt.Sprintf("Ntry %d, ", statement.MaxLines+1))
+	camtBounded(t, "pending entries", pending, cost)
+}
+
+// A flood of elements is refused once it passes the tokens an entry, or
+// what lies outside the entries, may have: 20,000 and 200,000 elements,
+// texts and comments. Unknown elements were skipped, but known ones were
+// all held: 2 million empty <TxDtls/> in one entry held 880 MiB, and 4
+// million empty <Bal/> 1.4 GiB. An entry of 20,000 tokens is read.
+func TestCAMTFloodOfElementsIsRefusedInBoundedMemory(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		data         func() []byte
+		limit        statement.CAMTLimit
+		most, entry  int
+		place        string
+		allocatedMax uint64
+	}{
+		{"4 million unknown elements in the statement", func() []byte { return camtDocument(strings.Repeat("<X/>", 4_000_000)) },
+			statement.CAMTOutsideTokens, 200_000, 0, "Stmt, ", 128 << 20},
+		{"4 million empty balances", func() []byte { return camtDocument(strings.Repeat("<Bal/>", 4_000_000)) },
+			statement.CAMTOutsideTokens, 200_000, 0, "Stmt, ", 128 << 20},
+		{"4 million unknown elements in an entry", func() []byte { return camtDocument("<Ntry>", strings.Repeat("<X/>", 4_000_000), "</Ntry>") },
+			statement.CAMTEntryTokens, 20_000, 1, "Ntry 1, ", 32 << 20},
+		{"2 million empty transactions in an entry", func() []byte {
+			return camtDocument("<Ntry><NtryDtls>", strings.Repeat("<TxDtls/>", 2_000_000), "</NtryDtls></Ntry>")
+		},
+			statement.CAMTEntryTokens, 20_000, 1, "Ntry 1, ", 32 << 20},
+		{"comments in the statement", func() []byte { return camtDocument(strings.Repeat("<!---->", 1_000_000)) },
+			statement.CAMTOutsideTokens, 200_000, 0, "Stmt, ", 128 << 20},
+	} {
+		// Made here, so that the heap holds no other case's document.
+		data := tc.data()
+		_, cost, err := parseCAMTMeasured(data)
+		t.Logf("%s (%d KiB): %v; %v", tc.name, len(data)>>10, cost, err)
+		camtRefused(t, tc.name, err, tc.limit, tc.most, 1, tc.entry, tc.place)
+		camtBounded(t, tc.name, data, cost)
+		if cost.allocated > tc.allocatedMax {
+			t.Fatalf("%s: allocated %d MiB, want under %d MiB", tc.name, cost.allocated>>20, tc.allocatedMax>>20)
+		}
+	}
+	// A booked entry is 8 tokens (Ntry, Amt and its text, CdtDbtInd and
+	// its text, BookgDt, Dt and its text): 19,992 more make 20,000.
+	s, err := statement.ParseCAMT053(camtDocument(camtBooked(strings.Repeat("<X/>", 19_992))))
+	if err != nil || len(s.Lines) != 1 {
+		t.Fatalf("an entry of 20,000 tokens: %d lines, %v", len(s.Lines), err)
+	}
+	_, err = statement.ParseCAMT053(camtDocument(camtBooked(""), camtBooked(strings.Repeat("<X/>", 19_993))))
+	camtRefused(t, "an entry of 20,001 tokens", err, statement.CAMTEntryTokens, 20_000, 1, 2, "Ntry 2, ")
+	// The second statement's entry is named by its statement.
+	_, err = statement.ParseCAMT053(camtDocument(`</Stmt><Stmt><Acct><Id><Othr><Id>0602001109000012345</Id></Othr></Id></Acct>`,
+		camtBooked(strings.Repeat("<X/>", 19_993))))
+	camtRefused(t, "an entry of 20,001 tokens in the second statement", err, statement.CAMTEntryTokens, 20_000, 2, 1, "Stmt 2 Ntry 1, ")
+}
+
+// Elements nested deeper than 64 are refused as the 65th opens: 4 million
+// nested elements (11 MiB) held 450 MiB, the decoder holding every open
+// one.
+func TestCAMTDeepNestingIsRefusedInBoundedMemory(t *testing.T) {
+	deep := camtDocument(strings.Repeat("<X>", 4_000_000))
+	_, cost, err := parseCAMTMeasured(deep)
+	t.Logf("4 million nested elements (%d KiB): %v; %v", len(deep)>>10, cost, err)
+	camtRefused(t, "4 million nested elements", err, statement.CAMTDepth, 64, 1, 0, "Stmt, ")
+	if cost.allocated > 1<<20 {
+		t.Fatalf("refusing 4 million nested elements allocated %d KiB, want under 1 MiB", cost.allocated>>10)
+	}
+	// Document, BkToCstmrStmt and Stmt are 3 deep; 61 more are 64.
+	if _, err := statement.ParseCAMT053(camtDocument(strings.Repeat("<X>", 61), strings.Repeat("</X>", 61))); err != nil {
+		t.Fatalf("elements 64 deep: %v", err)
+	}
+	_, err = statement.ParseCAMT053(camtDocument(camtBooked(""), "<Ntry>", strings.Repeat("<X>", 61), strings.Repeat("</X>", 61), "</Ntry>"))
+	camtRefused(t, "elements 65 deep in an entry", err, statement.CAMTDepth, 64, 1, 2, "Ntry 2, ")
+}
+
+// A text, a tag, a comment or a CDATA section of more than 64 KiB is
+// refused as it is read, before the decoder holds it whole: a text of
+// 32 MiB held 120 MiB, a tag of 4 million attributes (23 MiB) 580 MiB,
+// and a CDATA section of 16 MiB 80 MiB. An element's text is counted
+// whole, however comments split it. 64 attributes on an element, and
+// 64 KiB of text in one, are read.
+func TestCAMTHugeTextIsRefusedInBoundedMemory(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		data  func() []byte
+		limit statement.CAMTLimit
+		most  int
+		entry int
+		place string
+	}{
+		{"a text of 32 MiB", func() []byte {
+			return camtDocument("<Ntry><AddtlNtryInf>", strings.Repeat("A", 32<<20), "</AddtlNtryInf></Ntry>")
+		},
+			statement.CAMTTextBytes, 64 << 10, 1, "Ntry 1, "},
+		{"a tag of 4 million attributes", func() []byte { return camtDocument("<Ntry", strings.Repeat(` a="1"`, 4_000_000), "/>") },
+			statement.CAMTTextBytes, 64 << 10, 0, "Stmt, "},
+		{"a CDATA section of 16 MiB of <a", func() []byte {
+			return camtDocument("<Ntry><AddtlNtryInf><![CDATA[", strings.Repeat("<a", 8<<20), "]]></AddtlNtryInf></Ntry>")
+		},
+			statement.CAMTTextBytes, 64 << 10, 1, "Ntry 1, "},
+		{"a comment of 16 MiB of <a>", func() []byte { return camtDocument("<Ntry><!--", strings.Repeat("<a>", 6<<20), "--></Ntry>") },
+			statement.CAMTTextBytes, 64 << 10, 1, "Ntry 1, "},
+		{"a text of 28 MiB split by comments", func() []byte {
+			return camtDocument("<Ntry><AddtlNtryInf>", strings.Repeat("aaaaaaaa<!---->", 2_000_000), "</AddtlNtryInf></Ntry>")
+		},
+			statement.CAMTTextBytes, 64 << 10, 1, "Ntry 1, "},
+		{"a declaration of 16 MiB of <a>", func() []byte {
+			return append([]byte(`<!DOCTYPE Document [`+strings.Repeat("<a>", 6<<20)+`]>`), camtDocument()...)
+		},
+			statement.CAMTTextBytes, 64 << 10, 0, ""},
+	} {
+		// Made here, so that the heap holds no other case's document.
+		data := tc.data()
+		_, cost, err := parseCAMTMeasured(data)
+		t.Logf("%s (%d KiB): %v; %v", tc.name, len(data)>>10, cost, err)
+		camtRefused(t, tc.name, err, tc.limit, tc.most, map[bool]int{true: 1}[tc.place != ""], tc.entry, tc.place)
+		// The decoder parses up to 128 KiB of a tag's attributes before
+		// the tag is refused: some 5 MiB.
+		if cost.allocated > 8<<20 {
+			t.Fatalf("%s: refusing it allocated %d KiB, want under 8 MiB", tc.name, cost.allocated>>10)
+		}
+	}
+	attributes := func(count int) string {
+		var out strings.Builder
+		for i := range count {
+			fmt.Fprintf(&out, ` a%d="1"`, i)
+		}
+		return out.String()
+	}
+	if s, err := statement.ParseCAMT053(camtDocument(`<Ntry` + attributes(64) + `><Amt Ccy="CNY">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2022-07-04</Dt></BookgDt></Ntry>`)); err != nil || len(s.Lines) != 1 {
+		t.Fatalf("an entry of 64 attributes: %d lines, %v", len(s.Lines), err)
+	}
+	_, err := statement.ParseCAMT053(camtDocument(camtBooked(`<AddtlNtryInf` + attributes(65) + `/>`)))
+	camtRefused(t, "an element of 65 attributes", err, statement.CAMTAttributes, 64, 1, 1, "Ntry 1, ")
+	s, err := statement.ParseCAMT053(camtDocument(camtBooked(`<AddtlNtryInf>` + strings.Repeat("A", 64<<10) + `</AddtlNtryInf>`)))
+	if err != nil || len(s.Lines) != 1 || len(s.Lines[0].Remark) != 64<<10 {
+		t.Fatalf("a remark of 64 KiB: %d lines, %v", len(s.Lines), err)
+	}
+	_, err = statement.ParseCAMT053(camtDocument(camtBooked(`<AddtlNtryInf>` + strings.Repeat("A", 32<<10) + `<!---->` + strings.Repeat("A", 32<<10+1) + `</AddtlNtryInf>`)))
+	camtRefused(t, "a remark of 64 KiB and a byte", err, statement.CAMTTextBytes, 64<<10, 1, 1, "Ntry 1, ")
+}
+
+// A real statement of many entries is within every limit and reads as
+// before: the fixture's six entries repeated 1,000 times.
+func TestLargeRealCAMTStatementReads(t *testing.T) {
+	text := string(fixture(t, "camt053-2022-07.xml"))
+	begin, end := strings.Index(text, "<Ntry>"), strings.LastIndex(text, "</Ntry>")+len("</Ntry>")
+	var entries strings.Builder
+	for i := range 1000 {
+		entries.WriteString(strings.ReplaceAll(text[begin:end], "AcctSvcrRef>202207", fmt.Sprintf("AcctSvcrRef>%06d", i)))
+	}
+	data := []byte(text[:begin] + entries.String() + text[end:])
+	s, cost, err := parseCAMTMeasured(data)
+	t.Logf("%d KiB, 6,000 entries: %v; %v", len(data)>>10, cost, err)
+	if err != nil || len(s.Lines) != 6000 {
+		t.Fatalf("6,000 entries: %d lines, %v", len(s.Lines), err)
+	}
+	if last := s.Lines[5999]; last.Source != "Ntry 6000" || last.Number != 6000 || last.Serial != "000999260047712" || last.Remark != "金秋助学金拨付 D-EDU-03" {
+		t.Fatalf("the last line: %+v", last)
+	}
+}
+
+// ParseDetect reads a CAMT.053 statement once: trying every profile in
+// turn parsed a refused one five times, though it has none.
+func TestParseDetectReadsCAMTOnce(t *testing.T) {
+	text := string(fixture(t, "camt053-2022-07.xml"))
+	begin, end := strings.Index(text, "<Ntry>"), strings.LastIndex(text, "</Ntry>")+len("</Ntry>")
+	// 3,000 entries, then one without an amount.
+	data := []byte(text[:begin] + strings.Repeat(text[begin:end], 500) + "<Ntry/>" + text[end:])
+	measure := func(parse func() error) (uint64, error) {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		err := parse()
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc, err
+	}
+	once, err := measure(func() error { _, err := statement.ParseCAMT053(data); return err })
+	if err == nil || err.Error() != "statement: camt.053: Ntry 3001: no <Amt>" {
+		t.Fatalf("ParseCAMT053: %v", err)
+	}
+	detect, detectErr := measure(func() error { _, err := statement.ParseDetect("x.xml", data, ""); return err })
+	t.Logf("ParseCAMT053 allocated %d KiB, ParseDetect %d KiB", once>>10, detect>>10)
+	if detectErr == nil || detectErr.Error() != err.Error() {
+		t.Fatalf("ParseDetect: %v, want %v", detectErr, err)
+	}
+	if detect > once*3/2 {
+		t.Fatalf("ParseDetect allocated %d KiB, ParseCAMT053 %d KiB: read more than once", detect>>10, once>>10)
+	}
 }

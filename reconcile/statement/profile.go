@@ -202,7 +202,9 @@ var detectOrder = []string{"icbc", "ccb", "abc", "boc", "generic"}
 // reads the file and whose balances add up. CAMT.053 needs no profile. The
 // statement's Profile says which was used.
 func ParseDetect(fileName string, data []byte, profile string) (Statement, error) {
-	if profile != "" {
+	if kind := kindOf(fileName, data); profile != "" || (kind != kindCSV && kind != kindXLSX) {
+		// A format without profiles is read once: trying each profile
+		// parsed a refused CAMT.053 statement five times.
 		return Parse(fileName, data, profile)
 	}
 	for _, name := range detectOrder {

@@ -112,27 +112,58 @@ func Parse(fileName string, data []byte, profile string) (Statement, error) {
 	if err := checkSize(fileName, data); err != nil {
 		return Statement{}, err
 	}
+	switch kindOf(fileName, data) {
+	case kindXLSX:
+		return ParseXLSX(data, profile)
+	case kindLegacyXLS:
+		return Statement{}, fmt.Errorf("statement %s: a legacy Excel 97-2003 (.xls) workbook is not supported; save it as .xlsx or CSV", fileName)
+	case kindHTML:
+		return Statement{}, fmt.Errorf("statement %s: an HTML page (some banks' \".xls\" exports are HTML tables) is not supported; open it in Excel and save it as .xlsx or CSV", fileName)
+	case kindCAMT:
+		return ParseCAMT053(data)
+	case kindOtherXLS:
+		return Statement{}, fmt.Errorf("statement %s: not an Excel workbook this package can read; save it as .xlsx or CSV", fileName)
+	default:
+		return ParseCSV(data, profile)
+	}
+}
+
+// fileKind is how Parse reads a file.
+type fileKind int
+
+const (
+	kindCSV fileKind = iota
+	kindXLSX
+	kindCAMT
+	kindLegacyXLS // refused
+	kindHTML      // refused
+	kindOtherXLS  // refused
+)
+
+// kindOf chooses how Parse reads a file, by content first and file name
+// extension second.
+func kindOf(fileName string, data []byte) fileKind {
 	head := bytes.TrimLeft(bytes.TrimPrefix(data, utf8BOM), " \t\r\n")
 	lowerHead := strings.ToLower(string(head[:min(len(head), 1024)]))
 	ext := strings.ToLower(filepath.Ext(fileName))
 	switch {
 	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
-		return ParseXLSX(data, profile)
+		return kindXLSX
 	case bytes.HasPrefix(data, []byte("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")):
-		return Statement{}, fmt.Errorf("statement %s: a legacy Excel 97-2003 (.xls) workbook is not supported; save it as .xlsx or CSV", fileName)
+		return kindLegacyXLS
 	case strings.HasPrefix(lowerHead, "<html") || strings.HasPrefix(lowerHead, "<table") ||
 		strings.HasPrefix(lowerHead, "<!doctype html") || (strings.HasPrefix(lowerHead, "<") && strings.Contains(lowerHead, "<html")):
-		return Statement{}, fmt.Errorf("statement %s: an HTML page (some banks' \".xls\" exports are HTML tables) is not supported; open it in Excel and save it as .xlsx or CSV", fileName)
+		return kindHTML
 	case bytes.HasPrefix(head, []byte("<?xml")) || rootIsDocument(head):
-		return ParseCAMT053(data)
+		return kindCAMT
 	case ext == ".xml":
-		return ParseCAMT053(data)
+		return kindCAMT
 	case ext == ".xlsx" || ext == ".xlsm":
-		return ParseXLSX(data, profile)
+		return kindXLSX
 	case ext == ".xls":
-		return Statement{}, fmt.Errorf("statement %s: not an Excel workbook this package can read; save it as .xlsx or CSV", fileName)
+		return kindOtherXLS
 	default:
-		return ParseCSV(data, profile)
+		return kindCSV
 	}
 }
 

@@ -938,3 +938,54 @@ func TestReadFileRefusesOversizedFiles(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
+
+// A document of several statements of one account reads as one: the
+// opening balance of the first, the closing balance of the last, and each
+// line named by its statement and entry, as imported lines keep it.
+func TestCAMT053SeveralStatements(t *testing.T) {
+	text := string(fixture(t, "camt053-2022-07.xml"))
+	begin, end := strings.Index(text, "<Stmt>"), strings.Index(text, "</Stmt>")+len("</Stmt>")
+	first := text[begin:end]
+	// The second statement's entries are other bookings than the first's
+	// (other serials), or they would be rows printed twice.
+	second := strings.NewReplacer("2298081.91", "2716955.79", "2716955.79", "3135829.67", "AcctSvcrRef>202207", "AcctSvcrRef>202208").Replace(first)
+	two := text[:end] + "\n    " + second + text[end:]
+	s, err := statement.ParseCAMT053([]byte(two))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Lines) != 12 || s.Account != "0602001109000012345" {
+		t.Fatalf("%d lines of account %q, want 12 of 0602001109000012345", len(s.Lines), s.Account)
+	}
+	checkMoney(t, "Opening (the first statement's)", s.Opening, "2298081.91")
+	checkMoney(t, "Closing (the last statement's)", s.Closing, "3135829.67")
+	for i, line := range s.Lines {
+		if want := fmt.Sprintf("Stmt %d Ntry %d", i/6+1, i%6+1); line.Source != want || line.Number != i+1 {
+			t.Errorf("line %d: Number %d Source %q, want %q", i+1, line.Number, line.Source, want)
+		}
+	}
+	if err := s.CheckBalances(); err != nil {
+		t.Error(err)
+	}
+	badSecond := strings.Replace(second, "<CdtDbtInd>DBIT</CdtDbtInd>", "<CdtDbtInd>DEBIT</CdtDbtInd>", 1)
+	if _, err := statement.ParseCAMT053([]byte(text[:end] + badSecond + text[end:])); err == nil ||
+		!strings.Contains(err.Error(), "Stmt 2 Ntry 3 (AcctSvcrRef 202208080041377): <CdtDbtInd> \"DEBIT\"") {
+		t.Errorf("a bad entry in the second statement: %v", err)
+	}
+	other := strings.Replace(second, "0602001109000012345</Id></Othr>", "0602001109000099999</Id></Othr>", 1)
+	if _, err := statement.ParseCAMT053([]byte(text[:end] + other + text[end:])); err == nil ||
+		!strings.Contains(err.Error(), `Stmt 2 is for account "0602001109000099999" but the first statement is for "0602001109000012345"`) {
+		t.Errorf("a second statement of another account: %v", err)
+	}
+}
+
+// A statement declared and written in GBK reads as the UTF-8 one: the
+// decoder reads GB18030 through the byte limits of the reader.
+func TestCAMT053GBK(t *testing.T) {
+	text := strings.Replace(string(fixture(t, "camt053-2022-07.xml")), `encoding="UTF-8"`, `encoding="GBK"`, 1)
+	s, err := statement.ParseCAMT053(utf8ToGBK(t, text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCAMT(t, s)
+}
