@@ -43,9 +43,15 @@ type Parts struct {
 	Checkpoints eventstore.CheckpointStore
 	// Tree opens the Merkle tree over the log, caught up, when a use case
 	// needs one and none is followed; nil answers without a tree stamp.
-	Tree   func(ctx context.Context) (*integrity.Tree, error)
-	Clock  func() time.Time
-	Logger *slog.Logger
+	Tree func(ctx context.Context) (*integrity.Tree, error)
+	// SealKey is the key the projection checkpoints are sealed with
+	// (projections.CheckpointSeal): a loaded checkpoint whose seal does
+	// not hold is not served, and the totals are folded from the log
+	// instead. An error says why there is none: then no checkpoint is
+	// trusted and none saved. Nil leaves checkpoints unsealed.
+	SealKey func() ([]byte, error)
+	Clock   func() time.Time
+	Logger  *slog.Logger
 }
 
 // Ledger is one ledger's use cases.
@@ -137,7 +143,8 @@ func (l *Ledger) Runner(ctx context.Context, progress projections.Progress) (*pr
 		return nil, nil, errors.New("totals: this ledger has no projection checkpoints")
 	}
 	projection := projections.NewTotalsProjection()
-	runner := projections.NewRunner(l.parts.Store, l.parts.Checkpoints, projection, projections.RunnerOptions{Logger: l.parts.Logger})
+	runner := projections.NewRunner(l.parts.Store, l.parts.Checkpoints, projection, projections.RunnerOptions{Logger: l.parts.Logger,
+		Seal: l.checkpointSealLocked()})
 	if err := runner.Load(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -146,6 +153,31 @@ func (l *Ledger) Runner(ctx context.Context, progress projections.Progress) (*pr
 	}
 	l.runner, l.totals = runner, projection
 	return runner, projection, nil
+}
+
+// checkpointSealLocked is the seal of the totals' checkpoint, with the
+// root of the ledger's tree (opened once, as stamps open it); nil when the
+// ledger keeps checkpoints unsealed. The caller holds l.mu: the runner
+// calls the root only while Runner loads and catches it up.
+func (l *Ledger) checkpointSealLocked() *projections.CheckpointSeal {
+	if l.parts.SealKey == nil {
+		return nil
+	}
+	key, err := l.parts.SealKey()
+	return &projections.CheckpointSeal{Key: key, NoKey: err, Root: func(ctx context.Context, size uint64) (string, error) {
+		tree, err := l.merkleTreeLocked(ctx, size)
+		if err != nil {
+			return "", err
+		}
+		if tree == nil {
+			return "", errors.New("this ledger keeps no tree")
+		}
+		root, err := tree.Root(int64(size))
+		if err != nil {
+			return "", err
+		}
+		return root.String(), nil
+	}}
 }
 
 // stamp names the tree an answer as of position was computed from. The
@@ -164,6 +196,11 @@ func (l *Ledger) stamp(ctx context.Context, position uint64) (*projections.TreeS
 func (l *Ledger) merkleTree(ctx context.Context, size uint64) (*integrity.Tree, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.merkleTreeLocked(ctx, size)
+}
+
+// merkleTreeLocked is merkleTree for a caller that holds l.mu.
+func (l *Ledger) merkleTreeLocked(ctx context.Context, size uint64) (*integrity.Tree, error) {
 	if l.tree == nil {
 		if l.parts.Tree == nil {
 			return nil, nil

@@ -18,9 +18,9 @@ import (
 
 	"filippo.io/age"
 	"github.com/nats-io/nats.go"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/ordos-union/ledger/domain"
-	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/natsjs"
 	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/internal/atomicfile"
@@ -30,19 +30,25 @@ import (
 
 // A backup is a directory:
 //
-//	manifest.json     head, counts, time, and the SHA-256 of events.jsonl
+//	manifest.json     head, counts, time, the SHA-256 of events.jsonl, and
+//	                  the SHA-256 of every other file as it is stored
+//	manifest.sig      a signed note of the manifest's SHA-256, signed with
+//	                  the ledger's checkpoint signing key
 //	events.jsonl      every message of the ledger stream in order: position,
 //	                  subject, the ledger's headers, the stored bytes
 //	checkpoints.note  every signed checkpoint, divided by lines of "---"
-//	projections.json  the projection checkpoints (state and position)
 //	keys.json         the personal-data keys, one per data subject
 //	signing.key       the checkpoint signing key, only WithSigningKey
 //	verifier.key      the verifier key
 //
-// Encrypted to age recipients, every file but the manifest is NAME.age; the
-// manifest says so.
+// Encrypted to age recipients, every file but the manifest and its
+// signature is NAME.age; the manifest says so. A backup made before
+// manifests were signed has no manifest.sig and lists no files, and may
+// hold projections.json (the projection checkpoints), which a restore
+// ignores: projections are folded again from the restored log.
 const (
 	manifestName    = "manifest.json"
+	signatureName   = "manifest.sig"
 	eventsName      = "events.jsonl"
 	checkpointsName = "checkpoints.note"
 	projectionsName = "projections.json"
@@ -51,16 +57,32 @@ const (
 	verifierKeyName = "verifier.key"
 )
 
+// signatureOrigin opens the text of a backup's signed note: no signed
+// tree checkpoint (whose first line is integrity.Origin alone) reads as
+// one, nor one as a checkpoint.
+const signatureOrigin = integrity.Origin + " backup manifest"
+
+// ErrUnsigned is a backup without a signed manifest (one made before
+// backups were signed): nothing ties it to the ledger's key.
+var ErrUnsigned = errors.New("the backup is not signed")
+
+// ErrBadSignature is a backup whose manifest's signature does not open
+// with the verifier key it was checked against, or is not of its
+// manifest.
+var ErrBadSignature = errors.New("the backup's signature does not hold")
+
 // ErrEncrypted is Open's refusal of an encrypted backup without an
 // identity.
 var ErrEncrypted = errors.New("the backup is encrypted")
 
 // Manifest describes a backup.
 type Manifest struct {
-	Head          uint64    `json:"head"`
-	Events        int       `json:"events"`
-	Checkpoints   int       `json:"checkpoints"`
-	Projections   int       `json:"projections"`
+	Head        uint64 `json:"head"`
+	Events      int    `json:"events"`
+	Checkpoints int    `json:"checkpoints"`
+	// Projections counts the projection checkpoints of a backup made
+	// before they were left out; 0 now.
+	Projections   int       `json:"projections,omitempty"`
 	CreatedAt     time.Time `json:"created_at"`
 	EventsSHA256  string    `json:"events_sha256"`
 	LedgerVersion int       `json:"schema_version"`
@@ -68,6 +90,11 @@ type Manifest struct {
 	Encrypted bool `json:"encrypted"`
 	// SigningKey: the backup holds the checkpoint signing key.
 	SigningKey bool `json:"signing_key"`
+	// Files are the SHA-256 of every other file of the backup as it is
+	// stored (NAME, or NAME.age when encrypted), by that name: a restore
+	// uses no file that is not listed, or not as listed. Absent from a
+	// backup made before manifests listed them.
+	Files map[string]string `json:"files,omitempty"`
 }
 
 type event struct {
@@ -87,11 +114,15 @@ type Options struct {
 }
 
 // Write backs the JetStream ledger up to dir, a new or empty directory:
-// the projection checkpoints first, then the log up to its head, so every
-// checkpoint reflects a position the backup holds; the signed checkpoints
-// the backup covers; the personal-data keys (without them a restored
-// ledger could not read anyone's personal data); the verifier key, and the
-// signing key when asked.
+// the log up to its head; the signed checkpoints the backup covers; the
+// personal-data keys (without them a restored ledger could not read
+// anyone's personal data); the verifier key, and the signing key when
+// asked; then the manifest, which lists every file with its SHA-256, and
+// its signature with the ledger's checkpoint signing key, so that a
+// restore checked against the ledger's verifier key uses nothing that
+// someone else wrote. The projection checkpoints are no part of it: they
+// are caches, folded again from the restored log, and a backup's copy of
+// them could be written by anyone who knows its public age recipient.
 //
 // The directory is made mode 0700 (an existing empty one of ours is made
 // so); one another user owns or may write is refused before anything is
@@ -101,16 +132,17 @@ func Write(ctx context.Context, ledger *node.Node, dir string, options Options) 
 	if ledger.JetStream == nil {
 		return Manifest{}, errors.New("backup works on the JetStream store")
 	}
+	// The key signs the manifest: without it nothing is written.
+	keys, err := ledger.LedgerKeys()
+	if err != nil {
+		return Manifest{}, fmt.Errorf("the backup's manifest is signed with the checkpoint signing key: %w", err)
+	}
 	root, err := openNewDir(dir)
 	if err != nil {
 		return Manifest{}, err
 	}
 	defer root.Close()
-	out := files{dir: dir, root: root, recipients: options.Recipients}
-	projections, err := ledger.Checkpoints.Export(ctx)
-	if err != nil {
-		return Manifest{}, err
-	}
+	out := files{dir: dir, root: root, recipients: options.Recipients, sums: map[string]string{}}
 	head, err := ledger.Store.Head(ctx)
 	if err != nil {
 		return Manifest{}, err
@@ -132,14 +164,11 @@ func Write(ctx context.Context, ledger *node.Node, dir string, options Options) 
 	if err := out.write(checkpointsName, joinNotes(covered)); err != nil {
 		return Manifest{}, err
 	}
-	if err := writeJSON(out, projectionsName, projections); err != nil {
-		return Manifest{}, err
-	}
-	keys, err := ledger.Keystore.Export(ctx)
+	personalKeys, err := ledger.Keystore.Export(ctx)
 	if err != nil {
 		return Manifest{}, err
 	}
-	if err := writeJSON(out, keysName, keys); err != nil {
+	if err := writeJSON(out, keysName, personalKeys); err != nil {
 		return Manifest{}, err
 	}
 	keyFiles := []string{verifierKeyName}
@@ -164,14 +193,32 @@ func Write(ctx context.Context, ledger *node.Node, dir string, options Options) 
 			return Manifest{}, err
 		}
 	}
-	manifest := Manifest{Head: head, Events: count, Checkpoints: len(covered), Projections: len(projections),
+	manifest := Manifest{Head: head, Events: count, Checkpoints: len(covered),
 		CreatedAt: time.Now().UTC(), EventsSHA256: sum, LedgerVersion: domain.SchemaVersion,
-		Encrypted: out.encrypted(), SigningKey: options.WithSigningKey}
+		Encrypted: out.encrypted(), SigningKey: options.WithSigningKey, Files: out.sums}
 	content, err := json.MarshalIndent(manifest, "", "  ")
 	if err != nil {
 		return Manifest{}, err
 	}
-	return manifest, out.writeClear(manifestName, append(content, '\n'))
+	content = append(content, '\n')
+	signature, err := signManifest(content, keys.Signer)
+	if err != nil {
+		return Manifest{}, err
+	}
+	if err := out.writeClear(manifestName, content); err != nil {
+		return Manifest{}, err
+	}
+	return manifest, out.writeClear(signatureName, signature)
+}
+
+// signManifest signs the manifest's SHA-256 as a note.
+func signManifest(manifest []byte, signer note.Signer) ([]byte, error) {
+	sum := sha256.Sum256(manifest)
+	signed, err := note.Sign(&note.Note{Text: signatureOrigin + "\n" + hex.EncodeToString(sum[:]) + "\n"}, signer)
+	if err != nil {
+		return nil, fmt.Errorf("sign the backup's manifest: %w", err)
+	}
+	return signed, nil
 }
 
 // openNewDir makes or takes the backup directory (private.OpenDir) and
@@ -265,6 +312,8 @@ func joinNotes(notes [][]byte) []byte {
 // checked against the manifest's hash.
 type Backup struct {
 	Manifest Manifest
+	// manifest is the manifest's bytes, which its signature covers.
+	manifest []byte
 	files    files
 	events   []byte
 	// byPosition indexes events by position, made at the first Event.
@@ -273,7 +322,9 @@ type Backup struct {
 
 // Open reads a backup's manifest and its log, checking the log against
 // the manifest's hash. An encrypted backup needs identities
-// (ErrEncrypted without).
+// (ErrEncrypted without). When the manifest lists the backup's files,
+// every file read from it, now and later, must be listed and match
+// (ErrChanged). Who made the backup is Check's to say.
 //
 // A backup directory, or a file of it, that other users may write is
 // refused: they could have replaced the events, the keys or the verifier
@@ -301,9 +352,9 @@ func Open(dir string, identities []age.Identity) (*Backup, error) {
 	// Every file is read again when it is used; checked here as well, a
 	// backup others may have changed is refused before anything is
 	// restored from it.
-	for _, name := range []string{eventsName, checkpointsName, projectionsName, keysName, signingKeyName, verifierKeyName} {
+	for _, name := range []string{eventsName, checkpointsName, projectionsName, keysName, signingKeyName, verifierKeyName, signatureName} {
 		path := filepath.Join(dir, name)
-		if manifest.Encrypted {
+		if manifest.Encrypted && name != signatureName {
 			path += backupAgeSuffix
 		}
 		if info, err := os.Stat(path); err == nil {
@@ -312,7 +363,11 @@ func Open(dir string, identities []age.Identity) (*Backup, error) {
 			}
 		}
 	}
-	opened := &Backup{Manifest: manifest, files: backupFiles}
+	backupFiles.listed = manifest.Files
+	if err := backupFiles.checkAll(manifest.Encrypted); err != nil {
+		return nil, err
+	}
+	opened := &Backup{Manifest: manifest, manifest: content, files: backupFiles}
 	if opened.events, err = opened.read(eventsName); err != nil {
 		return nil, err
 	}
@@ -333,6 +388,57 @@ func (b *Backup) readIfThere(name string) ([]byte, bool, error) {
 		return nil, false, nil
 	}
 	return content, err == nil, err
+}
+
+// Check says whether the backup is the ledger's whose verifier key
+// verifier is: its manifest's signature must open with it and be of its
+// manifest (ErrBadSignature), and every signed checkpoint it holds must
+// open with it. A backup made before backups were signed is ErrUnsigned.
+// The files themselves were checked against the manifest as Open read
+// them (and are again as they are read).
+//
+// Checked against the verifier key the backup itself holds, it proves
+// only that the backup is whole: whoever made a backup with a key of
+// their own passes. The verifier key must come from outside the backup.
+func (b *Backup) Check(verifier note.Verifier) error {
+	signed, err := files{dir: b.files.dir}.read(signatureName, false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return ErrUnsigned
+	}
+	if err != nil {
+		return err
+	}
+	opened, err := note.Open(signed, note.VerifierList(verifier))
+	if err != nil {
+		return fmt.Errorf("%w: %s does not open with the key %s: %v", ErrBadSignature, signatureName, verifier.Name(), err)
+	}
+	sum := sha256.Sum256(b.manifest)
+	if opened.Text != signatureOrigin+"\n"+hex.EncodeToString(sum[:])+"\n" {
+		return fmt.Errorf("%w: %s signs another manifest than %s", ErrBadSignature, signatureName, manifestName)
+	}
+	if b.Manifest.Files == nil {
+		// A signed manifest that lists no files would leave them all
+		// unchecked: no backup writes one.
+		return fmt.Errorf("%w: %s lists no files", ErrBadSignature, manifestName)
+	}
+	notes, err := b.read(checkpointsName)
+	if err != nil {
+		return err
+	}
+	for i, text := range splitNotes(notes) {
+		if _, err := integrity.OpenCheckpoint([]byte(text), verifier); err != nil {
+			return fmt.Errorf("%w: signed checkpoint %d of %s: %w", ErrBadSignature, i+1, checkpointsName, err)
+		}
+	}
+	return nil
+}
+
+// splitNotes divides the signed checkpoints file into its notes.
+func splitNotes(notes []byte) []string {
+	if len(notes) == 0 {
+		return nil
+	}
+	return strings.Split(string(notes), "---\n")
 }
 
 // VerifierKey is the verifier key the backup holds, if any.
@@ -371,12 +477,16 @@ func (b *Backup) WriteKeys(dataDir string) error {
 type Restored struct {
 	Events      int
 	Checkpoints int
-	Projections int
+	// IgnoredProjections counts the projection checkpoints an old backup
+	// held, which were not restored.
+	IgnoredProjections int
 }
 
 // Restore writes the backup into an empty JetStream ledger: every event at
 // its original position with its subject, headers and bytes, the signed
-// checkpoints, the projection checkpoints and the personal-data keys.
+// checkpoints and the personal-data keys. Projection checkpoints an old
+// backup holds are not imported: a restored ledger folds its projections
+// from the restored log (RestoreLedger does at once).
 func (b *Backup) Restore(ctx context.Context, ledger *node.Node) (Restored, error) {
 	var restored Restored
 	if ledger.JetStream == nil {
@@ -402,26 +512,16 @@ func (b *Backup) Restore(ctx context.Context, ledger *node.Node) (Restored, erro
 	if err != nil {
 		return restored, err
 	}
-	if len(notes) > 0 {
-		for _, note := range strings.Split(string(notes), "---\n") {
-			if err := ledger.Signed.Append(ctx, []byte(note)); err != nil {
-				return restored, err
-			}
-			restored.Checkpoints++
+	for _, text := range splitNotes(notes) {
+		if err := ledger.Signed.Append(ctx, []byte(text)); err != nil {
+			return restored, err
 		}
+		restored.Checkpoints++
 	}
-	var projections []eventstore.Checkpoint
-	if content, found, err := b.readIfThere(projectionsName); err != nil {
-		return restored, err
-	} else if found {
-		if err := json.Unmarshal(content, &projections); err != nil {
-			return restored, fmt.Errorf("%s: %w", projectionsName, err)
-		}
-	}
-	if err := ledger.Checkpoints.Import(ctx, projections); err != nil {
-		return restored, err
-	}
-	restored.Projections = len(projections)
+	// An old backup's projection checkpoints are counted, not read: what
+	// anyone with the public recipient could have written is no figure
+	// the restored ledger serves.
+	restored.IgnoredProjections = b.Manifest.Projections
 	var keys map[string][]byte
 	if content, found, err := b.readIfThere(keysName); err != nil {
 		return restored, err

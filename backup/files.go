@@ -4,9 +4,13 @@ package backup
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +33,20 @@ type files struct {
 	root       *os.Root
 	recipients []age.Recipient
 	identities []age.Identity
+	// sums gathers, while a backup is written, the SHA-256 of each file
+	// as stored (NAME or NAME.age), for the manifest.
+	sums map[string]string
+	// listed is, while a backup is read, the manifest's list of the
+	// files and their SHA-256 as stored: every file read must be listed
+	// and match, and a listed file must be there. Nil for a backup
+	// written before manifests listed the files.
+	listed map[string]string
 }
+
+// ErrChanged marks a backup file that is not as its manifest lists it:
+// another content, a file the manifest does not list, or a listed file
+// that is gone. Nothing of such a backup is used.
+var ErrChanged = errors.New("the backup does not match its manifest")
 
 // backupAgeSuffix ends the name of an encrypted backup file.
 const backupAgeSuffix = ".age"
@@ -55,15 +72,41 @@ func (b files) create(name string) (io.WriteCloser, error) {
 	if err != nil {
 		return nil, err
 	}
+	stored := &hashedFile{file: syncedFile{file}, hash: sha256.New(), name: path, sums: b.sums}
 	if !b.encrypted() {
-		return syncedFile{file}, nil
+		return stored, nil
 	}
-	sealed, err := age.Encrypt(file, b.recipients...)
+	sealed, err := age.Encrypt(stored, b.recipients...)
 	if err != nil {
 		_ = file.Close()
 		return nil, fmt.Errorf("encrypt %s: %w", name, err)
 	}
-	return sealedFile{WriteCloser: sealed, file: file}, nil
+	return sealedFile{WriteCloser: sealed, file: stored}, nil
+}
+
+// hashedFile is a backup file being written, hashed as it is stored, its
+// SHA-256 put into sums under its name once it is closed whole.
+type hashedFile struct {
+	file io.WriteCloser
+	hash hash.Hash
+	name string
+	sums map[string]string
+}
+
+func (f *hashedFile) Write(content []byte) (int, error) {
+	written, err := f.file.Write(content)
+	f.hash.Write(content[:written])
+	return written, err
+}
+
+func (f *hashedFile) Close() error {
+	if err := f.file.Close(); err != nil {
+		return err
+	}
+	if f.sums != nil {
+		f.sums[f.name] = hex.EncodeToString(f.hash.Sum(nil))
+	}
+	return nil
 }
 
 // write writes a new file of the backup, encrypted when the backup is.
@@ -97,19 +140,110 @@ func writeAll(writer io.WriteCloser, content []byte) error {
 // backup is encrypted. A missing file is fs.ErrNotExist either way. A
 // file that other users may write is refused: its content could be theirs
 // (age encrypts to a public key, so anyone can make a file it opens).
+//
+// When the manifest lists the backup's files (listed), the file must be
+// listed and its stored bytes must have the listed SHA-256, or it is
+// ErrChanged; a listed file that is gone is ErrChanged too, not
+// fs.ErrNotExist. The content is returned only once the whole file was
+// read and found to match.
 func (b files) read(name string, encrypted bool) ([]byte, error) {
-	path := filepath.Join(b.dir, name)
+	stored := name
 	if encrypted {
-		path += backupAgeSuffix
+		stored += backupAgeSuffix
 	}
+	path := filepath.Join(b.dir, stored)
+	want, listed := b.listed[stored]
 	file, err := private.OpenNotWritable(path)
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && listed:
+		return nil, fmt.Errorf("%w: the manifest lists %s, but the backup lacks it", ErrChanged, stored)
+	case err != nil:
 		return nil, err
 	}
 	defer file.Close()
+	if b.listed != nil && !listed {
+		return nil, fmt.Errorf("%w: %s is not among the files the manifest lists: it was put there after the backup was made", ErrChanged, stored)
+	}
+	hash := sha256.New()
+	content, decryptErr := b.decrypt(io.TeeReader(file, hash), stored, encrypted)
+	// Whatever was left unread counts too (age stops at its last chunk,
+	// a failed decryption anywhere): the whole file is what the manifest
+	// hashed, and a file that is not the manifest's is named as such
+	// rather than as one that does not decrypt.
+	if _, err := io.Copy(hash, file); err != nil {
+		return nil, errors.Join(decryptErr, err)
+	}
+	if b.listed != nil && hex.EncodeToString(hash.Sum(nil)) != want {
+		return nil, fmt.Errorf("%w: %s does not match the manifest's hash: the backup is damaged, or was changed after it was made", ErrChanged, stored)
+	}
+	if decryptErr != nil {
+		return nil, decryptErr
+	}
+	return content, nil
+}
+
+// backupFileNames are the files a backup may hold besides its manifest
+// and its signature, by their names in the clear.
+var backupFileNames = []string{eventsName, checkpointsName, projectionsName, keysName, signingKeyName, verifierKeyName}
+
+// checkAll checks, when the manifest lists the backup's files, that every
+// listed file is there with the listed SHA-256 and that no file a backup
+// may hold is there unlisted, before anything of the backup is used: a
+// restore that found a replaced file halfway would leave a ledger half
+// restored. Each file is checked again as it is read.
+func (b files) checkAll(encrypted bool) error {
+	if b.listed == nil {
+		return nil
+	}
+	for _, name := range backupFileNames {
+		stored := name
+		if encrypted {
+			stored += backupAgeSuffix
+		}
+		if _, listed := b.listed[stored]; !listed {
+			if _, err := os.Lstat(filepath.Join(b.dir, stored)); !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("%w: %s is not among the files the manifest lists: it was put there after the backup was made", ErrChanged, stored)
+			}
+		}
+	}
+	for stored, want := range b.listed {
+		if err := b.checkFile(stored, want); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkFile checks one listed file's stored bytes against its SHA-256.
+func (b files) checkFile(stored, want string) error {
+	if filepath.Base(stored) != stored {
+		return fmt.Errorf("%w: the manifest lists %q, which is no file of the backup directory", ErrChanged, stored)
+	}
+	file, err := private.OpenNotWritable(filepath.Join(b.dir, stored))
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: the manifest lists %s, but the backup lacks it", ErrChanged, stored)
+	}
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	hash := sha256.New()
+	if _, err := io.Copy(hash, file); err != nil {
+		return err
+	}
+	if hex.EncodeToString(hash.Sum(nil)) != want {
+		return fmt.Errorf("%w: %s does not match the manifest's hash: the backup is damaged, or was changed after it was made", ErrChanged, stored)
+	}
+	return nil
+}
+
+// decrypt reads a backup file's content from stored, decrypting it with
+// the identities when the backup is encrypted.
+func (b files) decrypt(file io.Reader, stored string, encrypted bool) ([]byte, error) {
 	if !encrypted {
 		return io.ReadAll(file)
 	}
+	name := strings.TrimSuffix(stored, backupAgeSuffix)
 	plain, err := age.Decrypt(file, b.identities...)
 	var noMatch *age.NoIdentityMatchError
 	if errors.As(err, &noMatch) {
@@ -139,7 +273,7 @@ func (f syncedFile) Close() error {
 // sealedFile finishes the age stream, then the file under it.
 type sealedFile struct {
 	io.WriteCloser
-	file *os.File
+	file io.WriteCloser
 }
 
 func (f sealedFile) Close() error {
@@ -147,7 +281,7 @@ func (f sealedFile) Close() error {
 		_ = f.file.Close()
 		return err
 	}
-	return syncedFile{f.file}.Close()
+	return f.file.Close()
 }
 
 // ParseRecipient reads an age recipient: the key itself (age1…) or a file

@@ -2,9 +2,11 @@ package backup
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/node"
+	"github.com/ordos-union/ledger/projections"
 )
 
 // restoreActor is who re-applies the erasures at a restore, in the log.
@@ -28,6 +30,10 @@ type RestoreSteps struct {
 	// Reapplied hears what re-applying each erasure did, also when some
 	// could not be re-applied.
 	Reapplied func(done []app.Reapplied)
+	// Rebuilt hears how far the totals were folded from the restored log,
+	// and whether their checkpoint was saved (it is not without a signing
+	// key to seal it with).
+	Rebuilt func(status projections.Status)
 }
 
 // RestoreLedger is the whole restore of the backup into the empty ledger
@@ -38,8 +44,10 @@ type RestoreSteps struct {
 // opened and the backup restored into it (Restore); the erasures made
 // since the backup was taken are applied again
 // (app.Ledger.ReapplyErasures), before anyone reads the restored
-// personal data; and the ledger is closed, so that it can be verified as
-// the next command opens it. Opening fails as node.Open does (a
+// personal data; the totals are folded from the restored log and their
+// checkpoint saved, sealed with the restored ledger's key (no projection
+// checkpoint comes from the backup); and the ledger is closed, so that it
+// can be verified as the next command opens it. Opening fails as node.Open does (a
 // node.ConfigError for a configuration that cannot work).
 func (b *Backup) RestoreLedger(ctx context.Context, config node.Config, erasures Erasures, steps RestoreSteps) error {
 	if config.NATSURL == "" {
@@ -63,5 +71,15 @@ func (b *Backup) RestoreLedger(ctx context.Context, config node.Config, erasures
 	if steps.Reapplied != nil {
 		steps.Reapplied(done)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	status, err := ledger.RebuildTotals(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("the backup is restored, but the totals could not be folded from it (`ledger rebuild totals` tries again): %w", err)
+	}
+	if steps.Rebuilt != nil {
+		steps.Rebuilt(status)
+	}
+	return nil
 }

@@ -229,6 +229,19 @@ func benchmarkRebuild(b *testing.B, size int) {
 	rebuild := measurement{events: size, elapsed: time.Since(started)}
 	peakRSS, peakHeap := sampler.finish()
 
+	// What `ledger doctor` and `ledger verify` add to check the saved
+	// checkpoint: the log folded again to its position and compared.
+	saved, err := checkpoints.Load(ctx, "totals")
+	if err != nil {
+		b.Fatal(err)
+	}
+	started = time.Now()
+	disagreement, err := projections.CheckTotals(ctx, store, saved)
+	if err != nil || disagreement != nil {
+		b.Fatalf("the rebuilt checkpoint against the log: %v %v", disagreement, err)
+	}
+	check := measurement{events: size, elapsed: time.Since(started)}
+
 	// Restart to ready: a new server recovers the store, the runner loads the
 	// checkpoint and finds nothing to fold.
 	natsServer.Shutdown()
@@ -258,9 +271,11 @@ func benchmarkRebuild(b *testing.B, size int) {
 	b.ReportMetric(float64(peakRSS)/mebibyte, "peak-rss-MiB")
 	b.ReportMetric(float64(peakHeap)/mebibyte, "peak-heap-MiB")
 	b.ReportMetric(float64(ready.Milliseconds()), "restart-to-ready-ms")
+	b.ReportMetric(check.perSecond(), "checkpoint-check-events/s")
 	summarize(fmt.Sprintf("RATIO rebuild %d events vs raw ordered replay+json.Unmarshal envelope: ledger %9.0f events/s, raw %9.0f events/s: ledger/raw = %.2f; "+
-		"peak RSS %d MiB, peak heap %d MiB; restart to ready %s", size, rebuild.perSecond(), raw.perSecond(),
-		rebuild.perSecond()/raw.perSecond(), peakRSS/mebibyte, peakHeap/mebibyte, ready.Round(time.Millisecond)))
+		"peak RSS %d MiB, peak heap %d MiB; restart to ready %s; the doctor's and verify's check of the checkpoint (a fold to its position) %s",
+		size, rebuild.perSecond(), raw.perSecond(), rebuild.perSecond()/raw.perSecond(), peakRSS/mebibyte, peakHeap/mebibyte,
+		ready.Round(time.Millisecond), check.elapsed.Round(time.Millisecond)))
 }
 
 // rawEnvelope is an event's envelope as a plain struct, its payload left

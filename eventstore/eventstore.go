@@ -222,6 +222,16 @@ type Checkpoint struct {
 	// this checkpoint must go on reporting.
 	MissingPositions uint64      `json:"missing_positions,omitempty"`
 	MissingRanges    [][2]uint64 `json:"missing_ranges,omitempty"`
+	// TreeRoot is the root of the log's Merkle tree at Position, as the
+	// ledger that saved the checkpoint had it: a checkpoint folded from
+	// another log does not load. Empty when no tree was at hand.
+	TreeRoot string `json:"tree_root,omitempty"`
+	// Seal is a keyed MAC of everything above (projections.CheckpointSeal),
+	// with a key only the ledger's nodes hold: the checkpoint's bucket is
+	// writable by the runtime NATS credential, so a checksum alone would
+	// let whoever holds it write any figures. Empty on a checkpoint saved
+	// before seals, or where no key was at hand.
+	Seal string `json:"seal,omitempty"`
 }
 
 // CheckpointStore keeps one checkpoint per projection.

@@ -1,7 +1,9 @@
 package integrity
 
 import (
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -87,7 +89,21 @@ type Keys struct {
 	Verifier note.Verifier
 	// VerifierKey is the text form of the verifier key ("name+hash+key").
 	VerifierKey string
+	// SealKey keys the seal of the projection checkpoints
+	// (projections.CheckpointSeal). It is derived from the signing key,
+	// so that every node of a cluster, which must share the signing key
+	// anyway, seals and checks with the same one, and the runtime NATS
+	// credential, which writes the checkpoints' bucket, gives no way to
+	// make it.
+	SealKey []byte
 }
+
+// sealKeyInfo separates the seal key derived from the signing key from
+// every other use of that key.
+const sealKeyInfo = "ordos-union-ledger projection checkpoint seal v1"
+
+// sealKeyBytes is the length of the derived seal key (HMAC-SHA256's).
+const sealKeyBytes = 32
 
 // Key files in the data directory.
 const (
@@ -148,7 +164,25 @@ func LoadOrCreateKeys(dir, file, name string) (Keys, error) {
 	if err != nil {
 		return Keys{}, err
 	}
-	return Keys{Signer: signer, Verifier: verifier, VerifierKey: vkey}, nil
+	sealKey, err := hkdf.Key(sha256.New, []byte(strings.TrimSpace(string(content))), nil, sealKeyInfo, sealKeyBytes)
+	if err != nil {
+		return Keys{}, fmt.Errorf("derive the seal key: %w", err)
+	}
+	return Keys{Signer: signer, Verifier: verifier, VerifierKey: vkey, SealKey: sealKey}, nil
+}
+
+// LoadExistingKeys is LoadOrCreateKeys for a process that must not make
+// a key: when neither file nor the key in dir exists, it is an error that
+// is ErrNoSigningKey, and nothing is written.
+func LoadExistingKeys(dir, file, name string) (Keys, error) {
+	path := file
+	if path == "" {
+		path = filepath.Join(dir, signingKeyFile)
+	}
+	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+		return Keys{}, fmt.Errorf("no signing key at %s: %w", path, ErrNoSigningKey)
+	}
+	return LoadOrCreateKeys(dir, file, name)
 }
 
 // verifierKeyOf derives the verifier key from a signing key:

@@ -2,6 +2,7 @@ package integrity_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -68,4 +69,44 @@ func TestSigningKeyOthersCanReadIsRefused(t *testing.T) {
 func modeDigits(mode os.FileMode) string {
 	perm := mode.Perm()
 	return string([]byte{'0' + byte(perm>>6&7), '0' + byte(perm>>3&7), '0' + byte(perm&7)})
+}
+
+// The projection checkpoints' seal key is derived from the signing key:
+// the same key file gives the same seal key wherever it is loaded (every
+// node of a cluster shares the signing key, so they share the seal key),
+// another signing key another, and it is not the signing key's bytes. A
+// process that must not make a key (LoadExistingKeys) gets
+// ErrNoSigningKey where there is none, and writes nothing.
+func TestSealKeyIsDerivedFromTheSigningKey(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := integrity.LoadExistingKeys(dir, "", testOrigin); !errors.Is(err, integrity.ErrNoSigningKey) {
+		t.Fatalf("no key there: %v, want ErrNoSigningKey", err)
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+		t.Fatalf("LoadExistingKeys wrote %v (%v)", entries, err)
+	}
+	made, err := integrity.LoadOrCreateKeys(dir, "", testOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := integrity.LoadExistingKeys(dir, "", testOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := integrity.LoadOrCreateKeys(t.TempDir(), "", testOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signing, err := os.ReadFile(filepath.Join(dir, "signing.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch {
+	case len(made.SealKey) != 32 || !bytes.Equal(made.SealKey, loaded.SealKey):
+		t.Fatalf("seal keys %x and %x of one signing key", made.SealKey, loaded.SealKey)
+	case bytes.Equal(made.SealKey, other.SealKey):
+		t.Fatal("two signing keys give one seal key")
+	case bytes.Contains(signing, made.SealKey):
+		t.Fatal("the seal key is part of the signing key's file")
+	}
 }

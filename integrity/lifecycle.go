@@ -38,6 +38,12 @@ func LoadDataDirKeys(dataDir, signingKey string) (Keys, error) {
 	return LoadOrCreateKeys(Dir(dataDir), signingKey, Origin)
 }
 
+// LoadExistingDataDirKeys loads the data directory's signing key pair (or
+// the one in signingKey) without making one (LoadExistingKeys).
+func LoadExistingDataDirKeys(dataDir, signingKey string) (Keys, error) {
+	return LoadExistingKeys(Dir(dataDir), signingKey, Origin)
+}
+
 // OpenTree opens the tree kept in the file at path, or a tree in memory
 // when path is empty, and appends every event of the log it does not have
 // yet. A file that a crash left with part of a record is a cache of the

@@ -55,7 +55,9 @@ func (n *Node) Doctor(ctx context.Context) ([]app.Finding, error) {
 	if err != nil {
 		return findings, err
 	}
-	n.checkCheckpoint(ctx, head, add)
+	if err := n.checkCheckpoint(ctx, head, tree, add); err != nil {
+		return findings, err
+	}
 	n.checkTreeFile(tree, head, add)
 	if err := n.checkSigned(ctx, add); err != nil {
 		return findings, err
@@ -177,8 +179,13 @@ type logTree struct {
 	hashes *integrity.MemoryHashes
 }
 
-func (n *Node) checkCheckpoint(ctx context.Context, head uint64, add func(string, bool, string, string, ...any)) {
-	const store, repair = "projection checkpoint (totals)", "`ledger rebuild totals`"
+// checkCheckpoint checks the totals' checkpoint: that it is there and
+// decodes, that its seal holds (its tree root against tree, the log's),
+// and that the log folded to its position gives its figures
+// (checkTotals: one more read and fold of the log, as a rebuild of the
+// totals costs).
+func (n *Node) checkCheckpoint(ctx context.Context, head uint64, tree *logTree, add func(string, bool, string, string, ...any)) error {
+	const store, repair = totalsStore, totalsRepair
 	checkpoint, err := n.Checkpoints.Load(ctx, "totals")
 	projection := projections.NewTotalsProjection()
 	switch {
@@ -195,8 +202,23 @@ func (n *Node) checkCheckpoint(ctx context.Context, head uint64, add func(string
 	case projection.UnmarshalState(checkpoint.State) != nil:
 		add(store, true, repair, "does not decode (reads rebuild the totals from the log meanwhile)")
 	default:
-		add(store, false, "", "at position %d of %d", checkpoint.Position, head)
+		check, err := n.checkTotals(ctx, checkpoint, head, func(_ context.Context, size uint64) (string, error) {
+			root, err := tree.Root(int64(size))
+			return root.String(), err
+		})
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return err
+		case err != nil:
+			add(store, true, "`ledger doctor` again once the log reads to the end; "+repair, "could not be checked against the log folded to "+
+				"its position %d: %v", checkpoint.Position, err)
+		case check.Problem():
+			add(store, true, repair, "%s", check)
+		default:
+			add(store, false, "", "%s", check)
+		}
 	}
+	return nil
 }
 
 func (n *Node) checkTreeFile(tree *logTree, head uint64, add func(string, bool, string, string, ...any)) {

@@ -10,7 +10,6 @@ import (
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/eventstore/eventstoretest"
 	"github.com/ordos-union/ledger/node"
-	"github.com/ordos-union/ledger/projections"
 )
 
 // The doctor recognises a projection checkpoint whose content no longer
@@ -64,8 +63,7 @@ func TestDoctorRecognisesDamagedCheckpoints(t *testing.T) {
 	}
 	// The repair the doctor names, `ledger rebuild totals`, leaves it
 	// sound; so does `ledger repair`.
-	runner := projections.NewRunner(ledger.Store, ledger.Checkpoints, projections.NewTotalsProjection(), projections.RunnerOptions{})
-	if err := runner.Rebuild(ctx, nil); err != nil {
+	if _, err := ledger.RebuildTotals(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := finding(); got.Problem {

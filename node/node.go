@@ -453,7 +453,7 @@ func (n *Node) finish() {
 	n.Sealer = privacy.NewSealer(n.Keystore, n.logger)
 	n.Service = ledger.New(n.Store, ledger.Options{Catalog: n.Catalog, Logger: n.logger, Sealer: n.Sealer})
 	n.App = app.New(app.Parts{Store: n.Store, Service: n.Service, Catalog: n.Catalog, Sealer: n.Sealer, Keystore: n.Keystore, AccessLog: n.AccessLog, Signed: n.Signed,
-		Checkpoints: n.Checkpoints, Tree: n.OpenTree, Logger: n.logger})
+		Checkpoints: n.Checkpoints, Tree: n.OpenTree, SealKey: n.SealKey, Logger: n.logger})
 }
 
 // ConfigForURL is base with the store's place replaced by the one a store
@@ -493,8 +493,7 @@ func RedactedURL(connection string) string {
 // folds what was appended since; progress, when not nil, hears how far it
 // got while that is long.
 func (n *Node) TotalsRunner(ctx context.Context, progress projections.Progress) (*projections.Runner, *projections.TotalsProjection, error) {
-	projection := projections.NewTotalsProjection()
-	runner := projections.NewRunner(n.Store, n.Checkpoints, projection, projections.RunnerOptions{Logger: n.logger})
+	runner, projection := n.sealedTotalsRunner()
 	if err := runner.Load(ctx); err != nil {
 		return nil, nil, err
 	}

@@ -14,7 +14,8 @@ import (
 )
 
 // Repair mends what the doctor finds that the log itself can mend: a
-// projection checkpoint that is damaged, unreadable or past the log is
+// projection checkpoint that is damaged, unreadable, past the log, not
+// sealed with this ledger's key, or whose figures are not the log's is
 // rebuilt from the log and saved; a tree file that disagrees with the log
 // is made again from it; the data directory's secrets are made their
 // owner's alone. What the log cannot mend (positions the log lost, signed
@@ -26,16 +27,17 @@ func (n *Node) Repair(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	var done []string
+	// The projection is rebuilt last, once: its checkpoint is sealed with
+	// the root of the tree, which must be the log's (made again first,
+	// when the tree file is what is damaged).
+	rebuildTotals := false
 	for _, finding := range findings {
 		if !finding.Problem {
 			continue
 		}
 		switch {
 		case strings.HasPrefix(finding.Store, "projection checkpoint"):
-			if err := n.totalsRunner().Rebuild(ctx, nil); err != nil {
-				return done, err
-			}
-			done = append(done, "rebuilt the totals from the log and saved their checkpoint")
+			rebuildTotals = true
 		case finding.Store == "tree file" && (strings.HasPrefix(finding.Repair, "remove ") || strings.HasPrefix(finding.Repair, "move ")):
 			if !n.HoldsDataDir() {
 				return done, errors.New("the tree file is the running ledger's: stop `ledger serve`, then repair")
@@ -61,6 +63,24 @@ func (n *Node) Repair(ctx context.Context) ([]string, error) {
 				return done, err
 			}
 			done = append(done, "made "+path+" its owner's alone")
+		}
+	}
+	if rebuildTotals {
+		runner := n.totalsRunner()
+		if err := runner.Rebuild(ctx, nil); err != nil {
+			return done, err
+		}
+		status, err := runner.Status(ctx)
+		switch {
+		case err != nil:
+			return done, err
+		case status.CheckpointPosition != status.Position:
+			// Rebuild saves at its end; a checkpoint it could not save (no
+			// key to seal it with, a store that does not answer) was logged,
+			// and the doctor that follows names what is still wrong.
+			done = append(done, fmt.Sprintf("rebuilt the totals from the log (position %d), but could not save their checkpoint", status.Position))
+		default:
+			done = append(done, fmt.Sprintf("rebuilt the totals from the log and saved their checkpoint, sealed, at position %d", status.Position))
 		}
 	}
 	return done, nil

@@ -93,6 +93,10 @@ func (n *Node) Run(ctx context.Context, options RunOptions) (*Running, error) {
 	var live *natsjs.LiveTotals
 	running.runner = projections.NewRunner(n.Store, n.Checkpoints, projection, projections.RunnerOptions{
 		Logger: n.logger,
+		// The checkpoint is sealed with the signing key this ledger signs
+		// with, and bound to the tree it follows: a checkpoint someone else
+		// wrote into the bucket is not served, after a restart either.
+		Seal: &projections.CheckpointSeal{Key: keys.SealKey, Root: treeRoot(n, func(context.Context) (*integrity.Tree, error) { return tree, nil })},
 		BeforeApply: func(record eventstore.Record) error {
 			// On a cluster the projection may resume from a checkpoint
 			// another node saved after this node's tree caught up: the

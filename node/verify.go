@@ -14,6 +14,7 @@ import (
 	"github.com/ordos-union/ledger/eventstore"
 	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/privacy"
+	"github.com/ordos-union/ledger/projections"
 )
 
 // VerifyRequest is what an auditor verifies the ledger against.
@@ -34,6 +35,10 @@ type VerifyRequest struct {
 type Verification struct {
 	integrity.Report
 	LostKeys []string `json:"lost_keys,omitempty"`
+	// Totals says that the stored totals checkpoint is sealed and the
+	// log's, when it is; figures that are not the log's are a problem of
+	// the report instead, and a seal that does not hold a note.
+	Totals string `json:"totals_checkpoint,omitempty"`
 }
 
 // Verify recomputes the Merkle tree from the raw log and checks every
@@ -88,6 +93,9 @@ func (n *Node) Verify(ctx context.Context, request VerifyRequest) (Verification,
 	for _, subject := range verification.LostKeys {
 		verification.Problems = append(verification.Problems, integrity.Problem{What: fmt.Sprintf(
 			"personal data of %s cannot be read: its key is missing but it was never erased (keystore lost?)", subject)})
+	}
+	if err := n.verifyTotals(ctx, head, &verification); err != nil {
+		return Verification{}, err
 	}
 	if _, bad := verification.FirstBad(); !bad && len(input.Checkpoints) > 0 {
 		if err := n.SawCheckpoints(len(input.Checkpoints), input.Checkpoints[len(input.Checkpoints)-1]); err != nil {
@@ -190,4 +198,36 @@ func (n *Node) VerifyReport(ctx context.Context, sealText string, verifier note.
 		return report, fmt.Errorf("the checkpoint the report is bound to is not signed by this ledger's key: %w", err)
 	}
 	return report, nil
+}
+
+// verifyTotals checks the stored totals checkpoint against the log
+// (checkTotals: one more read of the log and a fold of it up to the
+// checkpoint's position) and puts what it found into verification: a
+// checkpoint whose figures are not the log's is a problem, for the
+// figures served from it would be wrong while the log verifies; a seal
+// that does not hold is a note, for no read loads such a checkpoint. A
+// checkpoint that is missing, of another version, past the log or that
+// does not decode is not served either, and the doctor names it.
+func (n *Node) verifyTotals(ctx context.Context, head uint64, verification *Verification) error {
+	checkpoint, err := n.Checkpoints.Load(ctx, "totals")
+	if err != nil || checkpoint.Version != projections.TotalsVersion || checkpoint.Position > head ||
+		(checkpoint.StateSHA256 != "" && checkpoint.StateSHA256 != projections.StateDigest(checkpoint.State)) ||
+		projections.NewTotalsProjection().UnmarshalState(checkpoint.State) != nil {
+		return nil
+	}
+	check, err := n.checkTotals(ctx, checkpoint, head, nil)
+	if err != nil {
+		return err
+	}
+	switch {
+	case check.Disagreement != nil:
+		verification.Problems = append(verification.Problems, integrity.Problem{What: totalsStore + " " + check.String() + "; " + totalsRepair})
+	case check.Untrusted != nil && check.NoKey:
+		verification.Notes = append(verification.Notes, integrity.Problem{What: totalsStore + " " + check.String()})
+	case check.Untrusted != nil:
+		verification.Notes = append(verification.Notes, integrity.Problem{What: totalsStore + " " + check.String() + "; " + totalsRepair})
+	default:
+		verification.Totals = totalsStore + " " + check.String()
+	}
+	return nil
 }

@@ -56,6 +56,11 @@ type RunnerOptions struct {
 	// event is folded in: what must never lag the projection (the Merkle
 	// tree its answers are stamped with) keeps pace here.
 	BeforeApply func(record eventstore.Record) error
+	// Seal, if set, seals every checkpoint this runner saves, and Load
+	// takes only a checkpoint whose seal holds (CheckpointSeal): whoever
+	// can write the checkpoint store but holds no key cannot make the
+	// runner serve figures of their own. Without a key nothing is saved.
+	Seal *CheckpointSeal
 }
 
 // Runner feeds a projection the log from its checkpoint and saves the state
@@ -104,9 +109,11 @@ func NewRunner(store eventstore.Store, checkpoints eventstore.CheckpointStore, p
 // Load restores the projection from its checkpoint. The checkpoint is a
 // cache of the log, so it never stops a read: a missing checkpoint, one of
 // another version, one that does not decode or whose content does not match
-// its checksum, a checkpoint store that does not answer, or a checkpoint at
-// a position the log no longer has, all start the projection from zero
-// (with a warning naming what was wrong), and it is rebuilt from the log.
+// its checksum, one the runner's seal does not vouch for (unsealed, sealed
+// with another key, or with another log's tree root), a checkpoint store
+// that does not answer, or a checkpoint at a position the log no longer
+// has, all start the projection from zero (with a warning naming what was
+// wrong), and it is rebuilt from the log.
 func (r *Runner) Load(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -129,6 +136,13 @@ func (r *Runner) Load(ctx context.Context) error {
 			"checkpoint_version", checkpoint.Version, "version", r.projection.Version())
 		r.resetLocked(fmt.Sprintf("version %d replaced version %d", r.projection.Version(), checkpoint.Version))
 		return nil
+	}
+	if r.options.Seal != nil {
+		if err := r.options.Seal.Check(ctx, checkpoint); err != nil {
+			r.options.Logger.Warn("checkpoint not trusted: rebuilding from the log", "projection", r.projection.Name(), "why", err.Error())
+			r.resetLocked("checkpoint not trusted: " + err.Error())
+			return nil
+		}
 	}
 	if err := r.projection.UnmarshalState(checkpoint.State); err != nil {
 		r.options.Logger.Warn("checkpoint unreadable: rebuilding", "projection", r.projection.Name(), "error", err)
@@ -180,6 +194,11 @@ func (r *Runner) Rebuild(ctx context.Context, progress Progress) error {
 // every CheckpointEvents events and at the end. If ctx ends first, the
 // events after the last checkpoint are simply folded again next time.
 func (r *Runner) CatchUp(ctx context.Context, progress Progress) error {
+	return r.catchUp(ctx, progress, 0)
+}
+
+// catchUp is CatchUp, stopping after position until when it is not 0.
+func (r *Runner) catchUp(ctx context.Context, progress Progress, until uint64) error {
 	// The head only sizes the progress report; the read itself knows where
 	// the log ends and rides out a cluster's election, so a failed head is
 	// no reason to stop.
@@ -212,6 +231,9 @@ func (r *Runner) CatchUp(ctx context.Context, progress Progress) error {
 	for record, err := range r.store.Read(ctx, start, eventstore.Filter{}) {
 		if err != nil {
 			return fmt.Errorf("projection %s: %w", r.projection.Name(), err)
+		}
+		if until != 0 && record.Position > until {
+			break
 		}
 		if err := r.apply(ctx, record); err != nil {
 			return err
@@ -286,6 +308,11 @@ func (r *Runner) Save(ctx context.Context) error {
 	r.mu.RUnlock()
 	if err != nil {
 		return fmt.Errorf("projection %s: %w", r.projection.Name(), err)
+	}
+	if r.options.Seal != nil {
+		if err := r.options.Seal.Seal(ctx, &checkpoint); err != nil {
+			return fmt.Errorf("projection %s: %w", r.projection.Name(), err)
+		}
 	}
 	if err := r.checkpoints.Save(ctx, checkpoint); err != nil {
 		return err

@@ -90,10 +90,25 @@ func PrintedVerifiedText(out io.Writer, monthly *app.MonthReport, whose string) 
 }
 
 // RestoredText says what a restore wrote into the empty ledger
-// (backup.Backup.Restore): its events, checkpoints and projection
-// checkpoints.
-func RestoredText(out io.Writer, events, checkpoints, projections int) {
-	fmt.Fprintf(out, "restored %d events, %d checkpoints and %d projection checkpoints\n", events, checkpoints, projections)
+// (backup.Backup.Restore): its events and checkpoints, and that the
+// projection checkpoints an old backup held (ignored) were not restored.
+func RestoredText(out io.Writer, events, checkpoints, ignored int) {
+	fmt.Fprintf(out, "restored %d events and %d checkpoints\n", events, checkpoints)
+	if ignored > 0 {
+		fmt.Fprintf(out, "the backup's %d projection checkpoints were not restored: projections are folded from the restored log\n", ignored)
+	}
+}
+
+// TotalsRebuiltText says that a restore folded the totals from the
+// restored log to position, and whether their checkpoint was saved (it is
+// not where there is no signing key to seal it with).
+func TotalsRebuiltText(out io.Writer, position uint64, saved bool) {
+	if saved {
+		fmt.Fprintf(out, "folded the totals from the restored log to position %d and saved their checkpoint, sealed\n", position)
+		return
+	}
+	fmt.Fprintf(out, "folded the totals from the restored log to position %d; their checkpoint was not saved, for there is no signing key "+
+		"here to seal it with: every read folds them from the log until the ledger's signing key is in place\n", position)
 }
 
 // ReappliedText writes what became of each erasure a restore applied

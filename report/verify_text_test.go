@@ -131,11 +131,18 @@ func TestReappliedText(t *testing.T) {
 	}
 }
 
-// A restore says in one line what it wrote.
+// A restore says in one line what it wrote, and in another that an old
+// backup's projection checkpoints were left out.
 func TestRestoredText(t *testing.T) {
 	var out bytes.Buffer
+	report.RestoredText(&out, 121, 2, 0)
+	if want := "restored 121 events and 2 checkpoints\n"; out.String() != want {
+		t.Errorf("printed %q, want %q", out.String(), want)
+	}
+	out.Reset()
 	report.RestoredText(&out, 121, 2, 1)
-	if want := "restored 121 events, 2 checkpoints and 1 projection checkpoints\n"; out.String() != want {
+	if want := "restored 121 events and 2 checkpoints\nthe backup's 1 projection checkpoints were not restored: " +
+		"projections are folded from the restored log\n"; out.String() != want {
 		t.Errorf("printed %q, want %q", out.String(), want)
 	}
 }

@@ -13,13 +13,15 @@ import (
 	"github.com/ordos-union/ledger/backup"
 	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/internal/cli"
+	"github.com/ordos-union/ledger/projections"
 	"github.com/ordos-union/ledger/report"
 )
 
 // runBackup checks its flags before it opens the ledger.
 var runBackup = storeCommand(cli.Spec{Name: "backup", Args: 1, ArgsWanted: "give one OUT directory", Usage: "OUT --recipient AGE_PUBLIC_KEY\n\n" +
-	"Writes a consistent backup of the ledger stream, its checkpoints, projection checkpoints and personal-data keys to the\n" +
-	"new directory OUT, encrypted with age to each --recipient (make a key pair with `ledger backup-key --out FILE`)."},
+	"Writes a consistent backup of the ledger stream, its checkpoints and personal-data keys to the new directory OUT,\n" +
+	"encrypted with age to each --recipient (make a key pair with `ledger backup-key --out FILE`), with a manifest that lists\n" +
+	"every file's SHA-256 and is signed with the checkpoint signing key. Projection checkpoints are caches: a restore folds them again."},
 	func(flags *flag.FlagSet) action {
 		var options backup.Options
 		flags.Func("recipient", "age public key (age1…) or a file of them to encrypt the backup to (repeatable)", func(value string) error {
@@ -53,23 +55,28 @@ var runBackup = storeCommand(cli.Spec{Name: "backup", Args: 1, ArgsWanted: "give
 			if manifest.Encrypted {
 				how = fmt.Sprintf("encrypted to %d recipients", len(options.Recipients))
 			}
-			c.Printf("backed up %d events (head %d), %d checkpoints and %d projection checkpoints to %s, %s\n",
-				manifest.Events, manifest.Head, manifest.Checkpoints, manifest.Projections, c.Arg(0), how)
+			c.Printf("backed up %d events (head %d) and %d checkpoints to %s, %s; the manifest lists every file and is signed with the "+
+				"checkpoint signing key\n", manifest.Events, manifest.Head, manifest.Checkpoints, c.Arg(0), how)
 			return nil
 		}
 	})
 
-// runRestore checks its flags and opens the backup before it restores it
-// (backup.RestoreLedger, which closes the ledger), then runs verify on the
-// restored ledger.
+// runRestore checks its flags and opens the backup, checks who made it
+// (checkBackup), and only then restores it (backup.RestoreLedger, which
+// closes the ledger); then runs verify on the restored ledger.
 var runRestore = storeCommand(cli.Spec{Name: "restore", Args: 1, ArgsWanted: "give one BACKUP directory",
-	Usage: "BACKUP --data NEWDIR [--identity FILE] [--erasures FILE]\n\n" +
-		"Restores a backup into an empty ledger: every event at its original position, the checkpoints and the projection checkpoints;\n" +
-		"re-applies the erasures listed in --erasures (`ledger erasures` on the live ledger writes the list); then verifies it."},
+	Usage: "BACKUP --data NEWDIR [--key VERIFIER_KEY] [--identity FILE] [--erasures FILE]\n\n" +
+		"Restores a backup into an empty ledger: every event at its original position and the signed checkpoints; re-applies the\n" +
+		"erasures listed in --erasures (`ledger erasures` on the live ledger writes the list); folds the totals from the restored log\n" +
+		"(a backup's projection checkpoints are never restored); then verifies it. Every file must be as the backup's manifest lists\n" +
+		"it, and with --key the manifest's signature and every signed checkpoint must hold under that key, or nothing is restored.\n" +
+		"Without --key they are checked only against the backup's own verifier key, which proves nothing about who made it."},
 	func(flags *flag.FlagSet) action {
 		identity := flags.String("identity", "", "age identity file that opens an encrypted backup (as `ledger backup-key` wrote it)")
 		erasures := flags.String("erasures", "", "file of erased data subjects, one a line (`ledger erasures --out FILE` on the live ledger): "+
 			"their keys are destroyed again and the erasures recorded")
+		key := flags.String("key", "", "the ledger's verifier key, or a file holding it, kept apart from its backups (`ledger pubkey`): "+
+			"the backup must be signed with it")
 		return func(c *call) error {
 			if err := c.store.jetStreamOnly("restore"); err != nil {
 				return err
@@ -85,18 +92,12 @@ var runRestore = storeCommand(cli.Spec{Name: "restore", Args: 1, ArgsWanted: "gi
 			if err != nil {
 				return err
 			}
-			config, err := c.store.config(c.Env, serverOptions{})
+			verifierKey, err := checkBackup(c, saved, *key)
 			if err != nil {
 				return err
 			}
-			err = saved.RestoreLedger(c.Ctx, config, backup.Erasures{Subjects: erased, Source: filepath.Base(*erasures)}, backup.RestoreSteps{
-				Restored: func(restored backup.Restored) {
-					report.RestoredText(c.Env.Stdout, restored.Events, restored.Checkpoints, restored.Projections)
-				},
-				Reapplied: func(done []app.Reapplied) { report.ReappliedText(c.Env.Stdout, done) },
-			})
-			if err != nil {
-				return configUsage(err)
+			if err := restoreBackup(c, saved, backup.Erasures{Subjects: erased, Source: filepath.Base(*erasures)}); err != nil {
+				return err
 			}
 			c.Printf("verifying\n")
 			external := c.store.natsURL != ""
@@ -104,8 +105,8 @@ var runRestore = storeCommand(cli.Spec{Name: "restore", Args: 1, ArgsWanted: "gi
 			if external {
 				verifyArgs = []string{"--nats", c.store.natsURL}
 			}
-			if key, ok := saved.VerifierKey(); ok {
-				verifyArgs = append(verifyArgs, "--key", key)
+			if verifierKey != "" {
+				verifyArgs = append(verifyArgs, "--key", verifierKey)
 			}
 			if !saved.Manifest.SigningKey && !external {
 				c.Printf("the backup holds no signing key (taken without --with-signing-key): put the ledger's key in %s "+
@@ -114,6 +115,71 @@ var runRestore = storeCommand(cli.Spec{Name: "restore", Args: 1, ArgsWanted: "gi
 			return runVerify(c.Ctx, c.Env, verifyArgs)
 		}
 	})
+
+// checkBackup checks who made the backup before anything of it is
+// restored (backup.Backup.Check), and returns the verifier key the
+// restored ledger is then verified with. With --key (keyFlag), the key
+// from outside the backup: its manifest's signature and every signed
+// checkpoint must hold under it, and an unsigned backup is refused, since
+// nothing ties it to that key. Without, the backup's own verifier key:
+// what it proves is only that the backup is whole, and a warning says so.
+func checkBackup(c *call, saved *backup.Backup, keyFlag string) (string, error) {
+	if keyFlag != "" {
+		verifier, err := integrity.NewVerifier(keyFlag)
+		if err != nil {
+			return "", cli.Usagef("--key: %v", err)
+		}
+		switch err := saved.Check(verifier); {
+		case errors.Is(err, backup.ErrUnsigned):
+			return "", fmt.Errorf("%w (it was made before backups were signed): nothing ties it to --key %s; "+
+				"restore it without --key only if you trust where it came from", err, verifier.Name())
+		case err != nil:
+			return "", err
+		}
+		c.Printf("the backup is signed with %s: its manifest's signature, every file it lists and its signed checkpoints hold\n", verifier.Name())
+		return keyFlag, nil
+	}
+	own, found := saved.VerifierKey()
+	if !found {
+		c.Warnf("ledger restore: WARNING: the backup holds no verifier key and no --key was given: nothing says who made it\n")
+		return "", nil
+	}
+	verifier, err := integrity.NewVerifier(own)
+	if err != nil {
+		return "", fmt.Errorf("the backup's verifier key: %w", err)
+	}
+	switch err := saved.Check(verifier); {
+	case errors.Is(err, backup.ErrUnsigned):
+		c.Warnf("ledger restore: WARNING: the backup is not signed (it was made before backups were signed): only its events' hash " +
+			"was checked, and its signed checkpoints are checked against its own verifier key, which proves nothing about who made it; " +
+			"give --key VERIFIER_KEY to refuse a backup that is not signed with the ledger's key\n")
+	case err != nil:
+		return "", err
+	default:
+		c.Warnf("ledger restore: WARNING: checked only against the backup's own verifier key, which proves nothing about who made " +
+			"the backup (anyone can make one that passes); give --key VERIFIER_KEY, the ledger's, kept apart from its backups\n")
+	}
+	return own, nil
+}
+
+// restoreBackup restores the checked backup into the ledger the command
+// names (backup.RestoreLedger), saying what each step did.
+func restoreBackup(c *call, saved *backup.Backup, erasures backup.Erasures) error {
+	config, err := c.store.config(c.Env, serverOptions{})
+	if err != nil {
+		return err
+	}
+	err = saved.RestoreLedger(c.Ctx, config, erasures, backup.RestoreSteps{
+		Restored: func(restored backup.Restored) {
+			report.RestoredText(c.Env.Stdout, restored.Events, restored.Checkpoints, restored.IgnoredProjections)
+		},
+		Reapplied: func(done []app.Reapplied) { report.ReappliedText(c.Env.Stdout, done) },
+		Rebuilt: func(status projections.Status) {
+			report.TotalsRebuiltText(c.Env.Stdout, status.Position, status.CheckpointPosition == status.Position)
+		},
+	})
+	return configUsage(err)
+}
 
 // openBackup opens the backup in dir, with the age identity in the file
 // identityFile when it is encrypted (backup.Open).

@@ -18,7 +18,8 @@ import (
 var runDoctor = storeCommand(cli.Spec{Name: "doctor", Usage: "[--json]\n\n" +
 	"Checks every store the ledger keeps (the log, the projection checkpoint, the tree file, the signed checkpoints,\n" +
 	"the personal-data keys, the data directory's secrets), says what is wrong in plain words and what command repairs it.\n" +
-	"Exits 1 when anything is wrong. It changes nothing."},
+	"The projection checkpoint must be sealed with this ledger's key and have the figures of the log folded to its position\n" +
+	"(one more read and fold of the log). Exits 1 when anything is wrong. It changes nothing."},
 	func(flags *flag.FlagSet) action {
 		asJSON := flags.Bool("json", false, "print the findings as JSON")
 		return func(c *call) error {
@@ -52,7 +53,7 @@ func (c *call) findings(findings []app.Finding, asJSON bool) error {
 // back from a backup the positions the log lost when asked, then runs the
 // doctor again.
 var runRepair = storeCommand(cli.Spec{Name: "repair", Usage: "[--from-backup DIR [--identity FILE]] | --resync-replica CLUSTER FLAGS\n\n" +
-	"Mends what the log can mend of what `ledger doctor` finds: rebuilds a damaged projection checkpoint, makes a\n" +
+	"Mends what the log can mend of what `ledger doctor` finds: rebuilds a damaged or forged projection checkpoint, makes a\n" +
 	"damaged tree file again from the log, makes the data directory's secrets their owner's alone. With --from-backup it also\n" +
 	"puts back the positions the log lost, from a backup `ledger backup` wrote, when their bytes are the ones the signed\n" +
 	"checkpoints commit to: the log is rebuilt beside the damaged one, verified, and swapped in; the damaged one is kept in\n" +

@@ -91,7 +91,8 @@ var runVerifyProof = plainCommand(cli.Spec{Name: "verify-proof", Args: cli.AnyAr
 var runVerify = ledgerCommand(cli.Spec{Name: "verify", Args: cli.AnyArgs,
 	Usage: "[--key KEY] [--trusted CHECKPOINT_FILE] [--witness KEY... [--witness-quorum N]] [--json]\n\n" +
 		"Recomputes the Merkle tree from the raw log and checks every checkpoint and every event; names the first bad position.\n" +
-		"Fails when signed checkpoints this data directory saw are gone, and when the log is not consistent with a --trusted checkpoint."},
+		"Fails when signed checkpoints this data directory saw are gone, and when the log is not consistent with a --trusted checkpoint.\n" +
+		"Folds the totals from the log to the projection checkpoint's position, and fails when its figures are not the log's."},
 	func(flags *flag.FlagSet) action {
 		key := flags.String("key", "", "verifier key to check checkpoints with (default: the data directory's)")
 		var trusted []string
@@ -133,6 +134,9 @@ var runVerify = ledgerCommand(cli.Spec{Name: "verify", Args: cli.AnyArgs,
 			}
 			return c.verification(verified.Report, *asJSON, func(out io.Writer) {
 				report.VerifiedText(out, verified.Report, len(request.Trusted), request.Witnesses != nil)
+				if verified.Totals != "" {
+					fmt.Fprintf(out, "%s\n", verified.Totals)
+				}
 			})
 		}
 	})

@@ -382,6 +382,14 @@ func TestEncryptedBackupKeepsErasures(t *testing.T) {
 			}
 			continue
 		}
+		// The manifest's signature is in the clear too: the manifest's
+		// SHA-256, the key's name and the signature.
+		if entry.Name() == "manifest.sig" {
+			if !strings.HasPrefix(string(content), "ordos-union-ledger backup manifest\n") || bytes.Contains(content, []byte(name)) {
+				t.Fatalf("manifest.sig: %s", content)
+			}
+			continue
+		}
 		if !strings.HasSuffix(entry.Name(), ".age") || !bytes.HasPrefix(content, []byte("age-encryption.org/v1")) {
 			t.Fatalf("%s is not an age file", entry.Name())
 		}
@@ -403,7 +411,10 @@ func TestEncryptedBackupKeepsErasures(t *testing.T) {
 	runLedger(t, "", "erasures", "--data", dir, "--out", erasures).expect(t, 0)
 	restored := filepath.Join(t.TempDir(), "restored")
 	runLedger(t, "", "restore", backup, "--data", restored, "--identity", identity, "--erasures", erasures).
-		expect(t, 0, "restored 121 events", "re-applied the erasure of donor-0001", "OK: 122 events")
+		expect(t, 0, "restored 121 events", "re-applied the erasure of donor-0001", "OK: 122 events",
+			// Without the signing key nothing seals the totals' checkpoint:
+			// it is not saved, and every read folds the log.
+			"folded the totals from the restored log to position 122; their checkpoint was not saved")
 	shown := runLedger(t, "", "events", "--data", restored, "--personal", "--type", "donation_received", "--county", "150602")
 	shown.expect(t, 0, "donor-0001=erased")
 	if strings.Contains(shown.stdout, name) {
