@@ -95,6 +95,9 @@ func (e *SkipError) Unwrap() error { return e.Err }
 // batch refused after the try (another writer came in between) is a
 // *BatchError naming what earlier batches wrote.
 //
+// A line's problems are its own whichever step finds them: those of what
+// decoded of a malformed line are reported with the decoding's.
+//
 // The lines are a client's (a file, a shortcut's entry): a key reserved to
 // the spreadsheet import is refused (ReservedKeyRule). A sheet's rows go
 // through ImportSheet.
@@ -118,7 +121,7 @@ func (l *Ledger) recordLines(ctx context.Context, lines []ledger.Line, options L
 	var checked []ledger.Checked
 	subjects := subjectCheck{ledger: l, writing: options.Writing}
 	for _, line := range lines {
-		outcome := LineOutcome{Number: line.Number, Event: line.Event, Err: line.Err}
+		outcome := LineOutcome{Number: line.Number, Event: line.Event, Err: refusedLine(line, check)}
 		if outcome.Err == nil {
 			var event ledger.Checked
 			if event, outcome.Err = check(line.Event); outcome.Err == nil {
