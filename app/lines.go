@@ -96,7 +96,10 @@ func (e *SkipError) Unwrap() error { return e.Err }
 // *BatchError naming what earlier batches wrote.
 //
 // A line's problems are its own whichever step finds them: those of what
-// decoded of a malformed line are reported with the decoding's.
+// decoded of a malformed line are reported with the decoding's, and a
+// correction whose replacement breaks its field rules, checked only once
+// its target is found, is an invalid line like any other (the first such
+// line the ledger comes to: it decides the lines in order and stops there).
 //
 // The lines are a client's (a file, a shortcut's entry): a key reserved to
 // the spreadsheet import is refused (ReservedKeyRule). A sheet's rows go
@@ -158,6 +161,11 @@ func (l *Ledger) recordLines(ctx context.Context, lines []ledger.Line, options L
 	for start := 0; start < len(valid); start += eventstore.BatchEventsMax {
 		end := min(start+eventstore.BatchEventsMax, len(valid))
 		results, err := l.parts.Service.RecordChecked(ctx, checked[start:end])
+		if start == 0 {
+			if invalid := invalidLines(&report, valid[start:end], err); invalid != nil {
+				return report, invalid
+			}
+		}
 		if err != nil {
 			return report, &BatchError{Lines: lineNumbers(report, valid[start:end]), Written: report.Recorded, Err: err}
 		}
@@ -208,6 +216,9 @@ func (l *Ledger) tryLines(ctx context.Context, report *LinesReport, valid []int,
 		}
 		batch := &BatchError{Lines: numbers, Err: err}
 		if !skip {
+			if invalid := invalidLines(report, valid, err); invalid != nil {
+				return valid, checked, invalid
+			}
 			return valid, checked, batch
 		}
 		if skipped+len(refused) > skippedLinesMax {

@@ -1,12 +1,17 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/ordos-union/ledger/httpapi"
 )
+
+// deliveryData is a delivery's payload that the catalog's rules accept.
+const deliveryData = `{"delivery_id":"V-X1","campaign":"2022-summer-cooling","items":[{"item":"drinking-water","quantity":1,"value":"12.00"}],` +
+	`"beneficiary_group":"outdoor-workers","headcount":3,"site":{"kind":"community","name":"a"},"spent":"12.00"}`
 
 // fieldsAndCodes lists an error answer's violations as field=code.
 func fieldsAndCodes(t *testing.T, got response) string {
@@ -43,5 +48,42 @@ func TestRecordAnswersEveryProblemOfAnEventAtOnce(t *testing.T) {
 	}
 	if head := server.head(t); head != 0 {
 		t.Fatalf("refused requests wrote %d events", head)
+	}
+}
+
+// A correction whose replacement breaks a field rule is answered 400 with
+// the violation under data.replacement, coded as the same problem of any
+// other field is.
+func TestRecordAnswersAReplacementsProblemAsInvalid(t *testing.T) {
+	server := startTestServer(t)
+	clerk := server.Tokens[httpapi.RoleClerk]
+	url := server.URL + "/api/v1/events"
+	donation := `{"type":"donation_received","county":"150626","occurred_at":"2022-06-15T09:30:00+08:00","data":{"donation_id":"D-1",` +
+		`"campaign":"2022-summer-cooling","donor_kind":"enterprise","donor_organisation":"某公司","form":"money","amount":"5000.00"}}`
+	delivery := `{"type":"supplies_delivered","county":"150626","occurred_at":"2022-06-20T10:00:00+08:00","data":` + deliveryData + `}`
+	written := call(t, "POST", url, clerk, `{"events":[`+donation+","+delivery+`]}`)
+	var answer struct {
+		Results []struct {
+			EventID string `json:"event_id"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(written.body, &answer); err != nil || written.status != http.StatusCreated || len(answer.Results) != 2 {
+		t.Fatalf("setup: %d %s", written.status, written.body)
+	}
+	correction := func(replacement string) string {
+		return `{"type":"entry_corrected","county":"150626","occurred_at":"2022-06-21T10:00:00+08:00","data":{"campaign":"2022-summer-cooling",` +
+			`"target_event_id":"` + answer.Results[1].EventID + `","reason":"fix","replacement":` + replacement + `}}`
+	}
+	for replacement, want := range map[string]string{
+		strings.Replace(deliveryData, `"spent":"12.00"`, `"spent":12`, 1):    "data.replacement.spent=yuan",
+		strings.Replace(deliveryData, `"headcount":3`, `"headcount":"3"`, 1): "data.replacement.headcount=whole_number",
+	} {
+		got := call(t, "POST", url, clerk, correction(replacement))
+		if listed := fieldsAndCodes(t, got); got.status != http.StatusBadRequest || listed != want {
+			t.Fatalf("answer %d with %s, want 400 with %s:\n%s", got.status, listed, want, got.body)
+		}
+	}
+	if head := server.head(t); head != 2 {
+		t.Fatalf("%d events, want the 2 written before the refused corrections", head)
 	}
 }
