@@ -74,3 +74,29 @@ func TestRecordReportsAReplacementsProblemAsTheLines(t *testing.T) {
 		t.Fatalf("%d events, want the 2 written before the refused correction", got)
 	}
 }
+
+// docs/EVENTS.md's rejected input is refused as the document says, every
+// problem at once.
+func TestEventsDocRejectedInputIsWhatRecordPrints(t *testing.T) {
+	content, err := os.ReadFile("../../docs/EVENTS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, found := strings.Cut(string(content), "\n## A rejected input\n")
+	if !found {
+		t.Fatal("docs/EVENTS.md has no section A rejected input")
+	}
+	block := func(fence string) string {
+		_, rest, found := strings.Cut(section, "\n"+fence+"\n")
+		text, _, closed := strings.Cut(rest, "\n```\n")
+		if !found || !closed {
+			t.Fatalf("A rejected input has no %s block", fence)
+		}
+		return text
+	}
+	out := runLedger(t, "", "record", writeLines(t, block("```json")), "--data", t.TempDir())
+	out.expect(t, 1)
+	if got, want := strings.TrimSpace(out.stderr), block("```text"); got != want {
+		t.Fatalf("ledger record printed\n%s\nwhere docs/EVENTS.md says\n%s", got, want)
+	}
+}
