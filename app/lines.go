@@ -162,6 +162,12 @@ func (e *SkipError) Unwrap() error { return e.Err }
 // *BatchError with Unknown set (and ErrOutcomeUnknown), never "none of
 // them written". If ctx ends before the first write, nothing is written.
 //
+// A line's problems are its own whichever step finds them: those of what
+// decoded of a malformed line are reported with the decoding's, and a
+// correction whose replacement breaks its field rules, checked only once
+// its target is found, is an invalid line like any other (the first such
+// line the ledger comes to: it decides the lines in order and stops there).
+//
 // The lines are a client's (a file, a shortcut's entry): a key reserved to
 // the spreadsheet import is refused (ReservedKeyRule). A sheet's rows go
 // through ImportSheet. A void or correction may name its target by its
@@ -226,7 +232,7 @@ func (l *Ledger) recordLines(ctx context.Context, lines []ledger.Line, options L
 	subjects := subjectCheck{ledger: l, writing: options.Writing}
 	lookups := targets{ledger: l}
 	for _, line := range lines {
-		outcome := LineOutcome{Number: line.Number, Event: line.Event, Err: line.Err}
+		outcome := LineOutcome{Number: line.Number, Event: line.Event, Err: refusedLine(line, check)}
 		target, refused := "", (*domain.Violation)(nil)
 		if outcome.Err == nil {
 			target, refused, outcome.Err = lookups.resolve(ctx, line.Event)
@@ -279,6 +285,11 @@ func (l *Ledger) recordLines(ctx context.Context, lines []ledger.Line, options L
 	for start := 0; start < len(valid); start += eventstore.BatchEventsMax {
 		end := min(start+eventstore.BatchEventsMax, len(valid))
 		results, err := l.recordBatch(detached, checked[start:end])
+		if start == 0 {
+			if invalid := invalidLines(&report, valid[start:end], err); invalid != nil {
+				return report, invalid
+			}
+		}
 		if err != nil {
 			batch := &BatchError{Lines: lineNumbers(report, valid[start:end]), Written: report.Recorded, Err: err, Unknown: !refusedWhole(err)}
 			if batch.Unknown {
@@ -345,6 +356,9 @@ func (l *Ledger) tryLines(ctx context.Context, report *LinesReport, valid []int,
 		}
 		batch := &BatchError{Lines: numbers, Err: err}
 		if !skip {
+			if invalid := invalidLines(report, valid, err); invalid != nil {
+				return valid, checked, invalid
+			}
 			return valid, checked, batch
 		}
 		if skipped+len(refused) > skippedLinesMax {

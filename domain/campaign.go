@@ -621,7 +621,8 @@ func decodeReplacement(raw []byte, targetType EventType) (Payload, error) {
 	}
 	if err := strictUnmarshal(raw, payload); err != nil {
 		var problems violations
-		problems.add(jsonErrorField("data.replacement", err), "%s", jsonErrorRule(err))
+		// Named and coded as the same problem in the event's own data is.
+		problems.addCode(jsonErrorField("data.replacement", err), jsonErrorCode(err), "%s", jsonErrorRule(err))
 		return nil, problems.err()
 	}
 	return derefPayload(payload), nil

@@ -48,6 +48,14 @@ type wireEvent struct {
 // invalid UTF-8, input over EventBytesMax and unknown types. The result is
 // not yet validated: call Validate for the rules that need the catalog and
 // the clock.
+//
+// A refused event whose payload did decode, refused only for a malformed
+// envelope value (occurred_at that is no time, id that is no UUID), comes
+// back with what did decode: Data set, the malformed values zero. Its
+// rules can then be checked too, and JoinChecked reports their problems
+// with the decoding's, so that one pass names every problem of the event
+// that is known without the log. Any other refusal comes back with a zero
+// Event.
 func DecodeEvent(raw []byte) (Event, error) { return decodeEvent(raw, EventBytesMax, false) }
 
 // DecodeStoredEvent reads one event from the log, where the ledger's own
@@ -112,11 +120,13 @@ func decodeEvent(raw []byte, bytesMax int, stored bool) (Event, error) {
 		event.Aggregate = *wire.Aggregate
 	}
 	if wire.ID != "" {
-		id, err := uuid.Parse(wire.ID)
-		if err != nil {
+		// uuid.Parse fills part of an id it refuses: the event keeps no id
+		// rather than that part.
+		if id, err := uuid.Parse(wire.ID); err != nil {
 			problems.add("id", "must be a UUID")
+		} else {
+			event.ID = id
 		}
-		event.ID = id
 	}
 	event.OccurredAt = parseTime(&problems, "occurred_at", wire.OccurredAt)
 	if wire.RecordedAt != "" {
@@ -147,7 +157,13 @@ func decodeEvent(raw []byte, bytesMax int, stored bool) (Event, error) {
 		}
 	}
 	if err := problems.err(); err != nil {
-		return Event{}, err
+		if stored || event.Data == nil {
+			return Event{}, err
+		}
+		// Only envelope values are malformed, each named by the decoding
+		// and left zero: what decoded is the client's to have checked.
+		// The log's readers take an event whole or not at all.
+		return event, err
 	}
 	return event, nil
 }

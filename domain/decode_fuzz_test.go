@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,6 +33,7 @@ func FuzzDecodeEvent(f *testing.F) {
 		event, err := domain.DecodeEvent(raw)
 		if err != nil {
 			checkRefusal(t, "DecodeEvent", err)
+			checkPartial(t, validator, event, err)
 			return
 		}
 		if event.Data == nil {
@@ -74,6 +76,40 @@ func FuzzDecodeEvent(f *testing.F) {
 			t.Fatalf("stored form is not stable:\nfirst:  %q\nsecond: %q", stored, storedAgain)
 		}
 	})
+}
+
+// checkPartial checks what DecodeEvent returned with its refusal: nothing
+// but an event whose payload decoded, of the envelope's type; its rules'
+// problems, joined with the refusal, keep every problem of the refusal
+// first and name none of its fields again.
+func checkPartial(t *testing.T, validator domain.Validator, event domain.Event, refused error) {
+	t.Helper()
+	if event.Data == nil {
+		if !reflect.DeepEqual(event, domain.Event{}) {
+			t.Fatalf("a refusal came back with an event but no payload: %+v", event)
+		}
+		return
+	}
+	if event.Data.EventType() != event.Type {
+		t.Fatalf("payload type %s under envelope type %s", event.Data.EventType(), event.Type)
+	}
+	joined := domain.JoinChecked(refused, validator.Validate(event))
+	checkRefusal(t, "JoinChecked", joined)
+	var decoded, all *domain.ValidationError
+	errors.As(refused, &decoded)
+	errors.As(joined, &all)
+	if !reflect.DeepEqual(all.Violations[:len(decoded.Violations)], decoded.Violations) {
+		t.Fatalf("the joined refusal %v does not start with the decoding's %v", joined, refused)
+	}
+	named := map[string]bool{}
+	for _, violation := range decoded.Violations {
+		named[violation.Field] = true
+	}
+	for _, violation := range all.Violations[len(decoded.Violations):] {
+		if named[violation.Field] {
+			t.Fatalf("the joined refusal %v names %s again", joined, violation.Field)
+		}
+	}
 }
 
 func checkRefusal(t *testing.T, stage string, err error) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -343,6 +344,41 @@ func (v *violations) err() error {
 		return nil
 	}
 	return &ValidationError{Violations: v.list}
+}
+
+// JoinChecked is refused, DecodeEvent's refusal of an event it returned
+// with what did decode, joined with checked, what the event's rules
+// (Validator.Validate, or a front end's check that adds rules of its own)
+// found in that: refused's violations, then every violation of checked
+// about a field that none of refused's names, nor contains. A field the
+// decoding named was given but malformed, and decoded as zero, so what the
+// rules say of it ("is required") is not so, and it is named once. Both
+// are about the same one event. refused comes back as it is when checked
+// found nothing, and when either is not a *ValidationError.
+func JoinChecked(refused, checked error) error {
+	var decoded, found *ValidationError
+	if !errors.As(refused, &decoded) || !errors.As(checked, &found) {
+		return refused
+	}
+	joined := slices.Clone(decoded.Violations)
+	for _, violation := range found.Violations {
+		if !slices.ContainsFunc(decoded.Violations, func(named Violation) bool { return fieldContains(named.Field, violation.Field) }) {
+			joined = append(joined, violation)
+		}
+	}
+	return &ValidationError{Violations: joined}
+}
+
+// fieldContains says the field path outer is inner or holds it
+// ("data.site" holds "data.site.kind", "data.items" holds
+// "data.items[0].item"); the whole event ("$", or no field) holds every
+// field.
+func fieldContains(outer, inner string) bool {
+	if outer == "" || outer == "$" || outer == inner {
+		return true
+	}
+	rest, found := strings.CutPrefix(inner, outer)
+	return found && (strings.HasPrefix(rest, ".") || strings.HasPrefix(rest, "["))
 }
 
 // InEvent places every violation or broken rule of err in the index-th

@@ -649,11 +649,15 @@ func (s *Server) decodeRecorded(raws [][]byte, batch bool, who identity) ([]doma
 				return nil, err
 			}
 			problems[i], refused = validation.Violations, true
-			continue
+			if event.Data == nil {
+				continue
+			}
+			// The payload decoded (domain.DecodeEvent): its rules are
+			// checked below with the others'.
 		}
 		if event.Actor != "" && event.Actor != who.name {
-			problems[i], refused = []domain.Violation{{Field: "actor",
-				Rule: fmt.Sprintf("must be the token's holder %q, or left out", who.name)}}, true
+			problems[i], refused = append(problems[i], domain.Violation{Field: "actor",
+				Rule: fmt.Sprintf("must be the token's holder %q, or left out", who.name)}), true
 		}
 		event.Actor = who.name
 		events[i] = event
@@ -665,9 +669,11 @@ func (s *Server) decodeRecorded(raws [][]byte, batch bool, who identity) ([]doma
 	var violations []domain.Violation
 	for i := range events {
 		if events[i].Type != "" {
+			// A field the decoding named is named once (domain.JoinChecked).
+			checked := domain.JoinChecked(&domain.ValidationError{Violations: problems[i]}, s.options.Ledger.Check(events[i]))
 			var validation *domain.ValidationError
-			if err := s.options.Ledger.Check(events[i]); errors.As(err, &validation) {
-				problems[i] = append(problems[i], validation.Violations...)
+			if errors.As(checked, &validation) {
+				problems[i] = validation.Violations
 			}
 		}
 		for _, violation := range problems[i] {

@@ -24,6 +24,17 @@ type Line struct {
 	Number int
 	Event  domain.Event
 	Err    error
+	// Partial says Err is the decoding's refusal of an event whose payload
+	// did decode (domain.DecodeEvent): Event holds what decoded, so that
+	// its rules are checked too and their problems reported with Err's
+	// (domain.JoinChecked).
+	Partial bool
+}
+
+// decodeLine decodes one event of the input as its line number.
+func decodeLine(number int, raw []byte) Line {
+	event, err := domain.DecodeEvent(raw)
+	return Line{Number: number, Event: event, Err: err, Partial: err != nil && event.Data != nil}
 }
 
 // ReadEvents reads events from a JSON array, a single JSON object, or JSON
@@ -50,15 +61,13 @@ func ReadEvents(reader io.Reader) ([]Line, error) {
 		}
 		lines := make([]Line, len(items))
 		for i, item := range items {
-			event, err := domain.DecodeEvent(item)
-			lines[i] = Line{Number: i + 1, Event: event, Err: err}
+			lines[i] = decodeLine(i+1, item)
 		}
 		return lines, nil
 	}
 	// A single object spread over several lines is one event, not JSONL.
 	if json.Valid(trimmed) && bytes.Count(trimmed, []byte("\n")) > 0 && trimmed[0] == '{' {
-		event, err := domain.DecodeEvent(trimmed)
-		return []Line{{Number: 1, Event: event, Err: err}}, nil
+		return []Line{decodeLine(1, trimmed)}, nil
 	}
 	// The input is in memory already: splitting it keeps every line's
 	// number, so a line over the event size limit is reported as that line
@@ -74,8 +83,7 @@ func ReadEvents(reader io.Reader) ([]Line, error) {
 		if len(lines) == InputEventsMax {
 			return nil, fmt.Errorf("read events: more than %d events: %w", InputEventsMax, domain.ErrInvalid)
 		}
-		event, err := domain.DecodeEvent(append([]byte(nil), text...))
-		lines = append(lines, Line{Number: number, Event: event, Err: err})
+		lines = append(lines, decodeLine(number, append([]byte(nil), text...)))
 	}
 	return lines, nil
 }

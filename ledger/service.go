@@ -667,7 +667,11 @@ func (s *Service) decide(ctx context.Context, events []domain.Event, given []boo
 					return decision{}, true, err
 				}
 			}
-			return decision{}, false, prefixRule(err, i, events[:i])
+			refusal := prefixRule(err, i, events[:i])
+			if errors.As(err, new(*domain.ValidationError)) {
+				refusal = &InvalidEventsError{Err: refusal}
+			}
+			return decision{}, false, refusal
 		}
 		state.Apply(*event, 0)
 		dirty = true
@@ -826,6 +830,22 @@ func (s *Service) catchUp(ctx context.Context, code string, slot *campaignSlot) 
 func keyReusedError(index int, key string, record domain.KeyRecord) error {
 	return &domain.KeyReusedError{Event: index + 1, Key: key, EventID: record.EventID.String(), Position: record.Position}
 }
+
+// InvalidEventsError is the refusal of an event by its own field rules
+// that Check could not apply: a correction's replacement is of its
+// target's type, so its fields are checked once the target is found, when
+// the request is decided (domain.Campaign.Decide). Err is the
+// *domain.ValidationError, placed in its event of the request as Record
+// places Check's. A front end that reports each line's problems
+// (app.Ledger.RecordLines) reports these as the line's own, as it does
+// Check's, rather than as a refusal of the request.
+type InvalidEventsError struct{ Err error }
+
+func (e *InvalidEventsError) Error() string { return e.Err.Error() }
+
+// Unwrap gives the *domain.ValidationError, so errors.As and errors.Is
+// (domain.ErrInvalid) find it.
+func (e *InvalidEventsError) Unwrap() error { return e.Err }
 
 // prefixRule places a refusal in the index-th event of the batch, and
 // names the earlier event of the batch it is about by its place: that
