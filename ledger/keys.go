@@ -182,3 +182,40 @@ func (k *keyIndex) addLocked(event domain.Event, position uint64) {
 	}
 	k.keys[event.IdempotencyKey] = keyUse{aggregate: aggregate, eventID: event.ID, position: position}
 }
+
+// KeyRecorded is the event an idempotency key first wrote, read from the
+// log, and whether it has written one. A front end that turns what a
+// request says into what is stored (a void's target named by entry id)
+// asks it first, so that a retry is answered as the first request was
+// even where that turning would now come out otherwise. A key not yet
+// known makes the index read the log up to its head, whatever its own
+// window: the retry may follow a first request another writer recorded.
+func (s *Service) KeyRecorded(ctx context.Context, key string) (eventstore.Record, bool, error) {
+	if key == "" {
+		return eventstore.Record{}, false, nil
+	}
+	use, found, err := s.keys.recorded(ctx, key)
+	if err != nil || !found {
+		return eventstore.Record{}, false, err
+	}
+	record, err := s.store.Get(ctx, use.position)
+	if err != nil {
+		return eventstore.Record{}, false, fmt.Errorf("idempotency key %q: the event at position %d: %w", key, use.position, err)
+	}
+	return record, true, nil
+}
+
+// recorded is lookup that reads the log to its head whenever the key is
+// not known yet, however recent the last catch-up.
+func (k *keyIndex) recorded(ctx context.Context, key string) (keyUse, bool, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if use, found := k.keys[key]; found {
+		return use, true, nil
+	}
+	if err := k.catchUpLocked(ctx); err != nil {
+		return keyUse{}, false, err
+	}
+	use, found := k.keys[key]
+	return use, found, nil
+}
