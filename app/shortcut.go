@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ordos-union/ledger/domain"
+	"github.com/ordos-union/ledger/eventstore"
 )
 
 // Shortcut is one entry given field by field, as a clerk types it on the
@@ -116,16 +117,14 @@ func (l *Ledger) ShortcutEvent(ctx context.Context, shortcut Shortcut) (domain.E
 		return domain.Event{}, &domain.ValidationError{Violations: problems}
 	}
 	if shortcut.Kind == "void" {
-		// A clerk knows the entry's id or its place in the log, not its
-		// event id, campaign and county: they are the voided event's.
-		original, err := l.Target(ctx, shortcut.Target)
-		var refused *TargetError
-		if errors.As(err, &refused) {
-			return domain.Event{}, &domain.ValidationError{Violations: []domain.Violation{{Field: "target", Rule: refused.Rule}}}
-		}
+		original, err := l.voided(ctx, shortcut)
 		if err != nil {
-			return domain.Event{}, fmt.Errorf("void %s: %w", shortcut.Target, err)
+			return domain.Event{}, err
 		}
+		// A clerk knows the entry's id or its place in the log, not its
+		// event id and county: they are the voided event's, and so is its
+		// campaign, which a clerk may give to tell apart entries of two
+		// campaigns with one id.
 		shortcut.Target = original.Event.ID.String()
 		shortcut.County, shortcut.Campaign = original.Event.County, original.Event.Aggregate.ID
 	}
@@ -135,6 +134,27 @@ func (l *Ledger) ShortcutEvent(ctx context.Context, shortcut Shortcut) (domain.E
 	}
 	return domain.Event{Type: data.EventType(), County: shortcut.County, OccurredAt: occurred, Actor: shortcut.Actor,
 		IdempotencyKey: shortcut.Key, Data: data, Personal: personal}, nil
+}
+
+// voided is the event a void shortcut names (Target), looked for in its
+// campaign when it gives one and in every campaign otherwise. A target that names nothing or more than one event is a violation of
+// target; one that names nothing of the campaign given is a violation of
+// campaign too, the clerk's choice that may be the wrong one.
+func (l *Ledger) voided(ctx context.Context, shortcut Shortcut) (eventstore.Record, error) {
+	original, err := l.Target(ctx, shortcut.Campaign, shortcut.Target)
+	var refused *TargetError
+	if !errors.As(err, &refused) {
+		if err != nil {
+			return eventstore.Record{}, fmt.Errorf("void %s: %w", shortcut.Target, err)
+		}
+		return original, nil
+	}
+	violations := []domain.Violation{{Field: "target", Rule: refused.Rule}}
+	if refused.Campaign != "" {
+		violations = append(violations, domain.Violation{Field: "campaign", Rule: fmt.Sprintf(
+			"is %s, which has no %q: give the campaign the entry is in, or none to look in every campaign", refused.Campaign, shortcut.Target)})
+	}
+	return eventstore.Record{}, &domain.ValidationError{Violations: violations}
 }
 
 // entityID derives the entity's id from the idempotency key, so a repeated

@@ -43,29 +43,45 @@ const TargetHint = "ledger events and ledger audit ENTRY-ID (GET /api/v1/audit/E
 // (Target, as given) names no event (it matches domain.ErrNotFound) or
 // more than one (ErrTargetAmbiguous). Rule says which, in words that end
 // with TargetHint; each front end puts it under its own field's name.
+// Campaign is the campaign the target was looked for in when the refusal
+// is that nothing of that campaign is it (though it may name another
+// campaign's event): a front end whose clerk chose the campaign says so.
 type TargetError struct {
-	Target string
-	Rule   string
-	Err    error
+	Target   string
+	Rule     string
+	Campaign string
+	Err      error
 }
 
 func (e *TargetError) Error() string { return e.Rule }
 
 func (e *TargetError) Unwrap() error { return e.Err }
 
-// Target finds the event a void or correction is about from what a clerk
-// can see of it: its event id (a UUID), the id of its entry (V-…,
-// S-LEC-4: the one event that carries it) or its log position (digits,
-// as ledger events lists it). An entry id that several events carry (a
-// pledge and its receipt) is refused with their event ids, rather than
-// one of them guessed; so are digits that are both an entry's id and a
-// position. Whether the event may be voided or corrected (not voided
-// already, not itself a void) is the ledger's rule, checked when the
-// void is recorded. A target that names nothing, or more than one event,
-// is a *TargetError.
-func (l *Ledger) Target(ctx context.Context, target string) (eventstore.Record, error) {
+// Target finds the event a void or correction of campaign is about from
+// what a clerk can see of it: its event id (a UUID), the id of its entry
+// (V-…, S-LEC-4: the one event of the campaign that carries it) or its log
+// position (digits, as ledger events lists it). An entry id is unique
+// within its campaign only (two campaigns may each have a D-1), and a void
+// or correction is recorded in its target's campaign: what it names is
+// looked for in its own campaign alone, and a position or event id of
+// another campaign names nothing. An empty campaign looks in every
+// campaign (the command line's void, which takes its target's campaign).
+//
+// An entry id that several events carry (a pledge and its receipt) is
+// refused with their event ids, rather than one of them guessed; so are
+// digits that are both an entry's id and the position of an event that
+// could be meant. Whether the event may be voided or corrected (not voided
+// already, not itself a void) is the ledger's rule, checked when the void
+// is recorded. A target that names nothing, or more than one event, is a
+// *TargetError.
+func (l *Ledger) Target(ctx context.Context, campaign, target string) (eventstore.Record, error) {
 	refuse := func(sentinel error, format string, args ...any) (eventstore.Record, error) {
 		return eventstore.Record{}, &TargetError{Target: target, Err: sentinel,
+			Rule: fmt.Sprintf(format, args...) + "; " + TargetHint}
+	}
+	// outside refuses what names nothing of the campaign.
+	outside := func(format string, args ...any) (eventstore.Record, error) {
+		return eventstore.Record{}, &TargetError{Target: target, Campaign: campaign, Err: domain.ErrNotFound,
 			Rule: fmt.Sprintf(format, args...) + "; " + TargetHint}
 	}
 	switch {
@@ -74,74 +90,155 @@ func (l *Ledger) Target(ctx context.Context, target string) (eventstore.Record, 
 	case len(target) > targetBytesMax:
 		return refuse(domain.ErrInvalid, "is %d bytes, longer than any event id, entry id or log position", len(target))
 	}
+	scope := targetScope(campaign)
 	if id, err := uuid.Parse(target); err == nil {
-		return l.targetByEventID(ctx, id, refuse)
+		record, found, err := l.eventByID(ctx, id)
+		switch {
+		case err != nil:
+			return eventstore.Record{}, err
+		case !found:
+			return refuse(domain.ErrNotFound, "no event has the id %s (an entry id begins with a letter, V-… or D-…)", id)
+		case !scope.holds(record):
+			return outside("the event %s is of another campaign, not of campaign %s", id, campaign)
+		}
+		return record, nil
 	}
-	carriers, count, err := l.carriers(ctx, target)
+	carriers, count, err := l.carriers(ctx, scope, target)
 	if err != nil {
 		return eventstore.Record{}, err
 	}
 	position, err := strconv.ParseUint(target, 10, 64)
 	isPosition := err == nil
-	switch {
-	case isPosition && count > 0:
-		return refuse(ErrTargetAmbiguous, "%q is both log position %d and the id of entry %s (%s); give the event id you mean",
-			target, position, target, listEvents(carriers, count))
-	case isPosition:
-		return l.targetAt(ctx, position, refuse)
-	case count == 0:
-		return refuse(domain.ErrNotFound, "no event or entry %q in the ledger", target)
-	case count > 1:
-		return refuse(ErrTargetAmbiguous, "entry %s has %d events (%s); give the event id of the one you mean",
-			target, count, listEvents(carriers, count))
+	var at eventstore.Record
+	var head uint64
+	if isPosition {
+		if at, head, err = l.eventAt(ctx, position); err != nil {
+			return eventstore.Record{}, err
+		}
 	}
-	return carriers[0], nil
+	inLog := at.Position != 0
+	switch {
+	case inLog && count == 1 && carriers[0].Position == at.Position:
+		// Entry "2" at position 2: both name the one event.
+		return at, nil
+	case inLog && scope.holds(at) && count > 0:
+		return refuse(ErrTargetAmbiguous, "%q is both log position %d and the id of entry %s (%s); give the event id you mean",
+			target, position, target, scope.list(carriers, count))
+	case inLog && scope.holds(at):
+		return at, nil
+	case count == 1:
+		return carriers[0], nil
+	case count > 1:
+		return refuse(ErrTargetAmbiguous, "entry %s has %d events (%s); give the event id of the one you mean%s",
+			target, count, scope.list(carriers, count), scope.orCampaign(carriers))
+	case inLog:
+		return outside("log position %d holds an event of another campaign, not of campaign %s", position, campaign)
+	case isPosition && (position == 0 || position > head):
+		return refuse(domain.ErrNotFound, "log position %d is not in the log, whose positions run from 1 to %d", position, head)
+	case isPosition:
+		return refuse(domain.ErrNotFound, "the log holds no event at position %d", position)
+	case scope.any():
+		return refuse(domain.ErrNotFound, "no event or entry %q in the ledger", target)
+	}
+	return outside("no entry %q in campaign %s", target, campaign)
 }
 
-// targetByEventID finds the event with an event id, in its canonical
-// spelling whatever the clerk typed.
-func (l *Ledger) targetByEventID(ctx context.Context, id uuid.UUID,
-	refuse func(error, string, ...any) (eventstore.Record, error)) (eventstore.Record, error) {
+// targetScope is where a target is looked for: one campaign's aggregate,
+// or every campaign when the campaign is "".
+type targetScope string
+
+// any says the scope is every campaign.
+func (s targetScope) any() bool { return s == "" }
+
+// holds says an event is in the scope.
+func (s targetScope) holds(record eventstore.Record) bool {
+	return s.any() || record.Event.Aggregate == domain.AggregateRef{Kind: domain.AggregateCampaign, ID: string(s)}
+}
+
+// list names events by log position, type and event id, and by campaign
+// too when they were looked for in every campaign and several campaigns
+// have them.
+func (s targetScope) list(records []eventstore.Record, count int) string {
+	names := make([]string, len(records))
+	spans := s.spans(records)
+	for i, record := range records {
+		names[i] = fmt.Sprintf("position %d %s %s", record.Position, record.Event.Type, record.Event.ID)
+		if spans {
+			names[i] += " of " + record.Event.Aggregate.ID
+		}
+	}
+	if more := count - len(records); more > 0 {
+		names = append(names, fmt.Sprintf("and %d more", more))
+	}
+	return strings.Join(names, ", ")
+}
+
+// orCampaign ends the refusal of an entry id that events of several
+// campaigns carry, looked for in every campaign: the campaign tells them
+// apart too.
+func (s targetScope) orCampaign(records []eventstore.Record) string {
+	if s.spans(records) {
+		return ", or its campaign"
+	}
+	return ""
+}
+
+// spans says events looked for in every campaign are of more than one.
+func (s targetScope) spans(records []eventstore.Record) bool {
+	if !s.any() {
+		return false
+	}
+	for _, record := range records {
+		if record.Event.Aggregate != records[0].Event.Aggregate {
+			return true
+		}
+	}
+	return false
+}
+
+// eventByID finds the event with an event id, in its canonical spelling
+// whatever the clerk typed.
+func (l *Ledger) eventByID(ctx context.Context, id uuid.UUID) (eventstore.Record, bool, error) {
 	for record, err := range projections.EntityRecords(ctx, l.parts.Store, l.entityIndex(), id.String()) {
 		if err != nil {
-			return eventstore.Record{}, err
+			return eventstore.Record{}, false, err
 		}
 		if record.Event.ID == id {
 			// An old log may hold one event id on two events (the
 			// ledger refuses that now): the first is the event.
-			return record, nil
+			return record, true, nil
 		}
 	}
-	return refuse(domain.ErrNotFound, "no event has the id %s (an entry id begins with a letter, V-… or D-…)", id)
+	return eventstore.Record{}, false, nil
 }
 
-// targetAt reads the event at a log position.
-func (l *Ledger) targetAt(ctx context.Context, position uint64,
-	refuse func(error, string, ...any) (eventstore.Record, error)) (eventstore.Record, error) {
+// eventAt reads the event at a log position, and the log's head: a zero
+// record when the log holds none there.
+func (l *Ledger) eventAt(ctx context.Context, position uint64) (eventstore.Record, uint64, error) {
 	head, err := l.parts.Store.Head(ctx)
 	if err != nil {
-		return eventstore.Record{}, err
+		return eventstore.Record{}, 0, err
 	}
 	if position == 0 || position > head {
-		return refuse(domain.ErrNotFound, "log position %d is not in the log, whose positions run from 1 to %d", position, head)
+		return eventstore.Record{}, head, nil
 	}
 	record, err := l.parts.Store.Get(ctx, position)
 	if errors.Is(err, domain.ErrNotFound) {
-		return refuse(domain.ErrNotFound, "the log holds no event at position %d", position)
+		return eventstore.Record{}, head, nil
 	}
-	return record, err
+	return record, head, err
 }
 
-// carriers are the first targetEventsShown events whose payload carries
-// an entry id, and how many carry it.
-func (l *Ledger) carriers(ctx context.Context, entryID string) ([]eventstore.Record, int, error) {
+// carriers are the first targetEventsShown events of the scope whose
+// payload carries an entry id, and how many carry it.
+func (l *Ledger) carriers(ctx context.Context, scope targetScope, entryID string) ([]eventstore.Record, int, error) {
 	var shown []eventstore.Record
 	count := 0
 	for record, err := range projections.EntityRecords(ctx, l.parts.Store, l.entityIndex(), entryID) {
 		if err != nil {
 			return nil, 0, err
 		}
-		if record.Event.Data == nil || domain.EntityID(record.Event.Data) != entryID {
+		if record.Event.Data == nil || domain.EntityID(record.Event.Data) != entryID || !scope.holds(record) {
 			continue
 		}
 		count++
@@ -150,18 +247,6 @@ func (l *Ledger) carriers(ctx context.Context, entryID string) ([]eventstore.Rec
 		}
 	}
 	return shown, count, nil
-}
-
-// listEvents names events by log position, type and event id.
-func listEvents(records []eventstore.Record, count int) string {
-	names := make([]string, len(records))
-	for i, record := range records {
-		names[i] = fmt.Sprintf("position %d %s %s", record.Position, record.Event.Type, record.Event.ID)
-	}
-	if more := count - len(records); more > 0 {
-		names = append(names, fmt.Sprintf("and %d more", more))
-	}
-	return strings.Join(names, ", ")
 }
 
 // targets resolves the targets of one request's or input's voids and
@@ -186,7 +271,7 @@ func (t *targets) resolve(ctx context.Context, event domain.Event) (string, *dom
 			"their target by entry id or log position, the most that are looked up: give the event id; %s", targetLookupsMax, TargetHint)}, nil
 	}
 	amendment, _ := domain.AmendmentOf(event.Data)
-	record, err := t.ledger.Target(ctx, amendment.TargetEventID)
+	record, err := t.ledger.Target(ctx, event.Data.CampaignCode(), amendment.TargetEventID)
 	var refused *TargetError
 	if errors.As(err, &refused) {
 		return "", &domain.Violation{Field: targetField, Rule: refused.Rule}, nil

@@ -155,7 +155,7 @@ func TestClientAmendmentsNameTheirTargetByEntry(t *testing.T) {
 		t.Fatalf("a void of an unknown entry: %v, want its target and its reason named", err)
 	}
 	if got := validation.Violations[0]; got.Event != 2 || got.Field != "data.target_event_id" ||
-		!strings.Contains(got.Rule, `no event or entry "D-9"`) || !strings.HasSuffix(got.Rule, app.TargetHint) {
+		!strings.Contains(got.Rule, `no entry "D-9" in campaign general`) || !strings.HasSuffix(got.Rule, app.TargetHint) {
 		t.Errorf("first violation %+v, want events[1].data.target_event_id and how to find the event id", got)
 	}
 	if got := validation.Violations[1]; got.Event != 2 || got.Field != "data.reason" {

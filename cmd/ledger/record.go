@@ -77,7 +77,15 @@ var shortcutFlagNames = map[string]string{"amount": "--amount", "items": "--item
 // registerShortcut binds the flags of `ledger record KIND` to the entry's
 // fields.
 func registerShortcut(flags *flag.FlagSet, s *app.Shortcut) {
-	flags.StringVar(&s.Campaign, "campaign", "general", "campaign code (see the catalog)")
+	if s.Kind == "void" {
+		// A void is recorded in its target's campaign: the flag only
+		// narrows where --target is looked for, as an entry id is unique
+		// within its campaign alone.
+		flags.StringVar(&s.Campaign, "campaign", "", "void: the campaign of the entry --target names, to tell apart two campaigns'\n"+
+			"entries of one id (default: look in every campaign; the void is recorded in the entry's)")
+	} else {
+		flags.StringVar(&s.Campaign, "campaign", "general", "campaign code (see the catalog)")
+	}
 	flags.StringVar(&s.County, "county", "", "region code, e.g. 150626 for 乌审旗 Uxin")
 	flags.StringVar(&s.OccurredAt, "occurred-at", "", "when it happened, RFC 3339 or YYYY-MM-DD in Beijing time (default: now)")
 	flags.StringVar(&s.Actor, "actor", actorNamed("cli"), "who records it (env LEDGER_ACTOR)")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -34,4 +35,35 @@ func TestEndToEndClerkVoidsWhatTheListingShows(t *testing.T) {
 	runLedger(t, "", "audit", entryID, "--data", data).expect(t, 0, "voids "+eventID+": 重复录入")
 	runLedger(t, "", "record", "void", "--data", data, "--target", "1", "--reason", "重复录入").
 		expect(t, 1, "already voided")
+}
+
+// voidableDonation records a donation of 50.00 with the ledger in data
+// and returns its event id.
+func voidableDonation(t *testing.T, data, campaign, county, id string) string {
+	t.Helper()
+	recorded := runLedger(t, "", "record", "donation", "--data", data, "--campaign", campaign, "--county", county, "--donation-id", id,
+		"--amount", "50.00", "--donor-org", "某公司", "--occurred-at", "2022-06-10")
+	recorded.expect(t, 0, "recorded donation_received")
+	return strings.Fields(recorded.stdout)[2]
+}
+
+// record void looks for the entry --target names in every campaign unless
+// --campaign gives one: D-1 of two campaigns is refused naming each with
+// its campaign, and --campaign tells them apart; --campaign general with
+// D-7, which only the summer campaign has, is refused naming both flags.
+// Before, --campaign changed nothing: D-1 was refused as naming two events
+// whatever it said.
+func TestEndToEndVoidTargetInTheCampaignGiven(t *testing.T) {
+	data := t.TempDir()
+	voidableDonation(t, data, "general", "150626", "D-1")
+	summerD1 := voidableDonation(t, data, "2022-summer-cooling", "150602", "D-1")
+	voidableDonation(t, data, "2022-summer-cooling", "150602", "D-7")
+
+	runLedger(t, "", "record", "void", "--data", data, "--target", "D-1", "--reason", "重复录入").
+		expect(t, 2, "--target entry D-1 has 2 events", " of general, ", " of 2022-summer-cooling)", "or its campaign")
+	runLedger(t, "", "record", "void", "--data", data, "--target", "D-7", "--campaign", "general", "--reason", "重复录入").
+		expect(t, 2, `--target no entry "D-7" in campaign general`, `--campaign is general, which has no "D-7"`)
+	runLedger(t, "", "record", "void", "--data", data, "--target", "D-1", "--campaign", "2022-summer-cooling", "--reason", "重复录入").
+		expect(t, 0, "recorded entry_voided")
+	runLedger(t, "", "events", "--json", "--data", data).expect(t, 0, `"target_event_id":"`+summerD1+`"`)
 }
