@@ -137,10 +137,20 @@ func (l *Ledger) ShortcutEvent(ctx context.Context, shortcut Shortcut) (domain.E
 }
 
 // voided is the event a void shortcut names (Target), looked for in its
-// campaign when it gives one and in every campaign otherwise. A target that names nothing or more than one event is a violation of
+// campaign when it gives one and in every campaign otherwise. A void sent
+// again under its key is answered as the first one was (retriedTarget).
+// A target that names nothing or more than one event is a violation of
 // target; one that names nothing of the campaign given is a violation of
 // campaign too, the clerk's choice that may be the wrong one.
 func (l *Ledger) voided(ctx context.Context, shortcut Shortcut) (eventstore.Record, error) {
+	first, retried, err := l.retriedTarget(ctx, sentAgain{Key: shortcut.Key, Actor: shortcut.Actor, Type: domain.TypeEntryVoided,
+		Campaign: shortcut.Campaign, Target: shortcut.Target})
+	switch {
+	case err != nil:
+		return eventstore.Record{}, fmt.Errorf("void %s: %w", shortcut.Target, err)
+	case retried:
+		return first, nil
+	}
 	original, err := l.Target(ctx, shortcut.Campaign, shortcut.Target)
 	var refused *TargetError
 	if !errors.As(err, &refused) {

@@ -271,7 +271,16 @@ func (t *targets) resolve(ctx context.Context, event domain.Event) (string, *dom
 			"their target by entry id or log position, the most that are looked up: give the event id; %s", targetLookupsMax, TargetHint)}, nil
 	}
 	amendment, _ := domain.AmendmentOf(event.Data)
-	record, err := t.ledger.Target(ctx, event.Data.CampaignCode(), amendment.TargetEventID)
+	sent := sentAgain{Key: event.IdempotencyKey, Actor: event.Actor, Type: event.Type, Campaign: event.Data.CampaignCode(),
+		Target: amendment.TargetEventID}
+	first, retried, err := t.ledger.retriedTarget(ctx, sent)
+	switch {
+	case err != nil:
+		return "", nil, err
+	case retried:
+		return first.Event.ID.String(), nil, nil
+	}
+	record, err := t.ledger.Target(ctx, sent.Campaign, amendment.TargetEventID)
 	var refused *TargetError
 	if errors.As(err, &refused) {
 		return "", &domain.Violation{Field: targetField, Rule: refused.Rule}, nil
@@ -280,6 +289,60 @@ func (t *targets) resolve(ctx context.Context, event domain.Event) (string, *dom
 		return "", nil, err
 	}
 	return record.Event.ID.String(), nil, nil
+}
+
+// sentAgain is what a void or correction says that retriedTarget compares
+// with what its idempotency key recorded.
+type sentAgain struct {
+	Key, Actor string
+	Type       domain.EventType
+	// Campaign is the void's or correction's; "" takes the first one's.
+	Campaign string
+	// Target is what it names its target by: an entry id or a position.
+	Target string
+}
+
+// retriedTarget is the target of the void or correction that sent's key
+// recorded, when sent repeats that request: the same actor's (a key a
+// client chose is that client's; one made from a sheet's row is anyone's),
+// the same type and campaign, and a target that names that event (its
+// entry id or its position). A retry is then answered as the first
+// request was, a duplicate, rather than looked up again: what it names may
+// since name more than one event (an entry "2" recorded after the void of
+// position 2) and be refused, though the README promises a retry after
+// "outcome unknown" is safe. Whether the rest is the same (the reason, the
+// replacement) is the ledger's idempotency rule, which refuses a key
+// reused with other content. It says false when the key recorded nothing
+// or another request: that one is looked up as any other.
+func (l *Ledger) retriedTarget(ctx context.Context, sent sentAgain) (eventstore.Record, bool, error) {
+	if sent.Key == "" {
+		return eventstore.Record{}, false, nil
+	}
+	first, found, err := l.parts.Service.KeyRecorded(ctx, sent.Key)
+	if err != nil || !found {
+		return eventstore.Record{}, false, err
+	}
+	amendment, isAmendment := domain.AmendmentOf(first.Event.Data)
+	switch {
+	case !isAmendment || first.Event.Type != sent.Type:
+		return eventstore.Record{}, false, nil
+	case first.Event.Actor != sent.Actor && !domain.ContentKeyed(sent.Key):
+		return eventstore.Record{}, false, nil
+	case !targetScope(sent.Campaign).holds(first):
+		return eventstore.Record{}, false, nil
+	}
+	id, err := uuid.Parse(amendment.TargetEventID)
+	if err != nil {
+		return eventstore.Record{}, false, nil
+	}
+	target, found, err := l.eventByID(ctx, id)
+	if err != nil || !found {
+		return eventstore.Record{}, false, err
+	}
+	position, err := strconv.ParseUint(sent.Target, 10, 64)
+	names := (err == nil && position == target.Position) ||
+		(target.Event.Data != nil && domain.EntityID(target.Event.Data) == sent.Target)
+	return target, names, nil
 }
 
 // retargeted is a void or correction naming its target by the event id.

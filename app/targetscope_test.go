@@ -139,3 +139,82 @@ func TestVoidShortcutLooksInTheCampaignGiven(t *testing.T) {
 		t.Errorf("second violation %+v, want campaign: general has no D-7", got)
 	}
 }
+
+// A void or correction sent again under its idempotency key is answered
+// as the first one was, a duplicate, though what it names its target by
+// has since come to name more: after a void of position 2 with a key, an
+// entry "2" is recorded, and the void of "2" sent again is the first one,
+// by the API's path, a file's and the command line's alike; so is a
+// correction of position 1 after an entry "1". Before, the target was
+// looked up again first and the retry refused as naming both position 2
+// and entry 2. The same key with another reason is still refused as a key
+// reused with other content.
+func TestRetriedAmendmentIsAnsweredAsTheFirst(t *testing.T) {
+	ctx := context.Background()
+	use := openLedger(t)
+	recordedOne(t, use, eventstoretest.Donation("general", "150626", "D-1", 100))
+	second := recordedOne(t, use, eventstoretest.Donation("general", "150626", "D-2", 200))
+	recordedOne(t, use, eventstoretest.Donation("general", "150626", "D-3", 300))
+	replacement, _ := json.Marshal(domain.DonationReceived{DonationID: "D-1", Campaign: "general", DonorKind: "enterprise",
+		DonorOrg: "某公司", Form: domain.FormMoney, Amount: 150})
+	correction := domain.Event{Type: domain.TypeEntryCorrected, County: "150626", OccurredAt: eventstoretest.Clock(), Actor: "clerk-test",
+		IdempotencyKey: "correct-pos-1", Data: &domain.EntryCorrected{Campaign: "general", TargetEventID: "1", Reason: "金额录入错误",
+			Replacement: replacement}}
+	corrected, err := use.RecordAs(ctx, []domain.Event{correction}, app.Writing{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	void := domain.Event{Type: domain.TypeEntryVoided, County: "150626", OccurredAt: eventstoretest.Clock(), Actor: "clerk-test",
+		IdempotencyKey: "void-pos-2", Data: domain.EntryVoided{Campaign: "general", TargetEventID: "2", Reason: "重复录入"}}
+	first, err := use.RecordAs(ctx, []domain.Event{void}, app.Writing{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shortcut := app.Shortcut{Kind: "void", Target: "3", Reason: "重复录入", Actor: "clerk-test", Key: "void-pos-3",
+		OccurredAt: "2022-06-20"}
+	event, err := use.ShortcutEvent(ctx, shortcut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shortcutFirst, err := use.RecordLines(ctx, []ledger.Line{{Number: 1, Event: event}}, app.LinesOptions{Writing: app.Operator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordedOne(t, use, eventstoretest.Donation("general", "150626", "1", 300))
+	recordedOne(t, use, eventstoretest.Donation("general", "150626", "2", 400))
+	recordedOne(t, use, eventstoretest.Donation("general", "150626", "3", 500))
+	before := head(t, use)
+
+	again, err := use.RecordAs(ctx, []domain.Event{void}, app.Writing{})
+	if err != nil || !again[0].Duplicate || again[0].EventID != first[0].EventID {
+		t.Fatalf("the void of position 2 sent again by the API's path: %+v %v, want the first %s as a duplicate", again, err, first[0].EventID)
+	}
+	lines, err := use.RecordLines(ctx, []ledger.Line{{Number: 1, Event: void}}, app.LinesOptions{Writing: app.Operator})
+	if err != nil || lines.Duplicates != 1 || lines.Outcomes[0].Result.EventID != first[0].EventID {
+		t.Fatalf("the void of position 2 sent again in a file: %+v %v, want the first as a duplicate", lines, err)
+	}
+	if got := lines.Outcomes[0].Event.Data.(domain.EntryVoided).TargetEventID; got != second {
+		t.Errorf("the retry names %s, want the first void's target %s", got, second)
+	}
+	event, err = use.ShortcutEvent(ctx, shortcut)
+	if err != nil {
+		t.Fatalf("void --target 3 --key void-pos-3 again: %v", err)
+	}
+	lines, err = use.RecordLines(ctx, []ledger.Line{{Number: 1, Event: event}}, app.LinesOptions{Writing: app.Operator})
+	if err != nil || lines.Duplicates != 1 || lines.Outcomes[0].Result.EventID != shortcutFirst.Outcomes[0].Result.EventID {
+		t.Fatalf("void --target 3 --key void-pos-3 again: %+v %v, want the first as a duplicate", lines, err)
+	}
+	again, err = use.RecordAs(ctx, []domain.Event{correction}, app.Writing{})
+	if err != nil || !again[0].Duplicate || again[0].EventID != corrected[0].EventID {
+		t.Fatalf("the correction of position 1 sent again: %+v %v, want the first %s as a duplicate", again, err, corrected[0].EventID)
+	}
+	if after := head(t, use); after != before {
+		t.Fatalf("retries moved the head from %d to %d", before, after)
+	}
+
+	other := void
+	other.Data = domain.EntryVoided{Campaign: "general", TargetEventID: "2", Reason: "另一个原因"}
+	if _, err := use.RecordAs(ctx, []domain.Event{other}, app.Writing{}); !errors.Is(err, domain.ErrIdempotencyKeyReused) {
+		t.Fatalf("the key with another reason: %v, want it refused as reused", err)
+	}
+}

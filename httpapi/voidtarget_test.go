@@ -77,3 +77,33 @@ func keyedVoid(key, target string) string {
 	return `{"type":"entry_voided","county":"150626","occurred_at":"2022-06-16T09:00:00+08:00","idempotency_key":"` + key +
 		`","data":{"campaign":"general","target_event_id":"` + target + `","reason":"重复录入"}}`
 }
+
+// A void posted again under its key is answered as the first, a
+// duplicate, though the position it names has since come to be an entry's
+// id too. Before, the retry was refused as naming both the position and
+// the entry.
+func TestAPIVoidRetriedIsTheFirst(t *testing.T) {
+	server := startTestServer(t)
+	clerk := server.Tokens[httpapi.RoleClerk]
+	eventID, position := recorded(t, server, clerk, donation("k-retry-1", "D-RETRY-1", "10.00"))
+	digits := strconv.FormatUint(position, 10)
+	voidID, voidPosition := recorded(t, server, clerk, keyedVoid("k-void-position", digits))
+	recorded(t, server, clerk, donation("k-retry-digits", digits, "30.00"))
+	head := server.head(t)
+	again := call(t, "POST", server.URL+"/api/v1/events", clerk, keyedVoid("k-void-position", digits))
+	if again.status != http.StatusOK || !strings.Contains(string(again.body), `"duplicate":true`) ||
+		!strings.Contains(string(again.body), voidID) {
+		t.Fatalf("the void of position %s sent again after an entry %s was recorded: %d %s, want the first %s as a duplicate",
+			digits, digits, again.status, again.body, voidID)
+	}
+	if after := server.head(t); after != head {
+		t.Fatalf("the retry moved the head from %d to %d", head, after)
+	}
+	stored, err := server.Store.Get(context.Background(), voidPosition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stored.Event.Data.(domain.EntryVoided).TargetEventID; got != eventID {
+		t.Fatalf("the void of position %s names %s, want %s", digits, got, eventID)
+	}
+}

@@ -67,3 +67,17 @@ func TestEndToEndVoidTargetInTheCampaignGiven(t *testing.T) {
 		expect(t, 0, "recorded entry_voided")
 	runLedger(t, "", "events", "--json", "--data", data).expect(t, 0, `"target_event_id":"`+summerD1+`"`)
 }
+
+// A void repeated with its --key is the first one, already recorded,
+// though the position it names has since come to be an entry's id too.
+// Before, the repeated void was refused as naming two events.
+func TestEndToEndVoidRepeatedWithItsKey(t *testing.T) {
+	data := t.TempDir()
+	voidableDonation(t, data, "general", "150626", "D-1")
+	retry := []string{"record", "void", "--data", data, "--target", "1", "--key", "void-position-1", "--occurred-at", "2022-06-20",
+		"--reason", "重复录入"}
+	first := runLedger(t, "", retry...)
+	first.expect(t, 0, "recorded entry_voided")
+	voidableDonation(t, data, "general", "150626", "1")
+	runLedger(t, "", retry...).expect(t, 0, "already recorded entry_voided "+strings.Fields(first.stdout)[2])
+}
