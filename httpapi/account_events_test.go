@@ -193,3 +193,30 @@ func TestAClerksPageReadsABoundedPartOfTheLog(t *testing.T) {
 		t.Errorf("finance's page after 1: %+v, want the first bank line", first)
 	}
 }
+
+// A clerk's void that names a bank line, by its log position or its line
+// id, is refused without the bank event's id: a reviewer read every bank
+// event's id (and so, from its time-ordered UUID, when finance acted)
+// through such refusals, one request each.
+func TestClerksVoidsDoNotNameTheBanksEvents(t *testing.T) {
+	server := startPersonalServer(t)
+	got := call(t, "GET", server.URL+"/api/v1/events?type=bank_line_imported", "finance-plain-0123456789", "")
+	var log struct {
+		Events []struct {
+			Position uint64
+			Event    struct{ ID string }
+		}
+	}
+	if got.status != 200 || json.Unmarshal(got.body, &log) != nil || len(log.Events) != 1 {
+		t.Fatalf("finance lists the bank lines: %d %s", got.status, got.body)
+	}
+	line := log.Events[0]
+	for _, target := range []string{fmt.Sprint(line.Position), "L-P-1"} {
+		void := `{"type":"entry_voided","county":"150626","occurred_at":"2022-06-21T09:00:00+08:00","idempotency_key":"v-` + target +
+			`","data":{"campaign":"2022-summer-cooling","target_event_id":"` + target + `","reason":"x"}}`
+		reply := call(t, "POST", server.URL+"/api/v1/events", "clerk-token-0123456789", void)
+		if reply.status < 400 || strings.Contains(string(reply.body), line.Event.ID) {
+			t.Errorf("a clerk's void of %s: %d %s; want a refusal without the bank event's id %s", target, reply.status, reply.body, line.Event.ID)
+		}
+	}
+}
