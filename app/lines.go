@@ -36,15 +36,27 @@ type LineOutcome struct {
 	Event  domain.Event
 	Result ledger.Result
 	Err    error
+	// Refused says Err is a rule of the ledger the line breaks with the
+	// lines tried before it (an overspend, a donation received twice),
+	// in a run that records nothing for it: the line is well formed on
+	// its own. A skipping run reports such a line invalid instead.
+	Refused bool
 }
 
 // LinesReport is what RecordLines did. A dry run's Duplicates are the
-// lines recorded before, with their Result.
+// lines recorded before, with their Result; so are those of a sheet that
+// records nothing for invalid or refused rows (ImportSheet, settleLines).
 type LinesReport struct {
 	// Outcomes are the lines in input order: the invalid ones with their
 	// error, the others with their result once recorded.
 	Outcomes                      []LineOutcome
 	Recorded, Duplicates, Invalid int
+	// Refused counts the lines a rule of the ledger refused (Refused) in a
+	// sheet that records nothing; Untried the lines of such a sheet whose
+	// status it did not find (past skippedLinesMax refused lines, or a
+	// try that failed for no line's reason): neither refused nor
+	// duplicates nor known to pass.
+	Refused, Untried int
 }
 
 // ErrInvalidLines says some lines are invalid and nothing was recorded.
@@ -174,7 +186,7 @@ func (e *SkipError) Unwrap() error { return e.Err }
 // entry id or log position: it is recorded with the event id that names
 // (Ledger.Target).
 func (l *Ledger) RecordLines(ctx context.Context, lines []ledger.Line, options LinesOptions) (LinesReport, error) {
-	return l.recordLines(ctx, lines, options, l.checkClient)
+	return l.recordLines(ctx, lines, options, l.checkClient, false)
 }
 
 // ImportSheet records the rows of a spreadsheet (sheets.Read) as
@@ -187,7 +199,9 @@ func (l *Ledger) RecordLines(ctx context.Context, lines []ledger.Line, options L
 // cells make, when its error says which fields it covers (partialRow):
 // the ledger's rules are checked on that event too, and the row's problems
 // are all of them at once, the cells' and the ledger's, so a clerk fixes
-// a row in one go.
+// a row in one go. A sheet that records nothing (invalid rows, a row a
+// rule of the ledger refuses) still reports every row's status
+// (settleLines): the clerk's preview shows what the sheet holds.
 func (l *Ledger) ImportSheet(ctx context.Context, rows []ledger.Line, options LinesOptions) (LinesReport, error) {
 	rows = slices.Clone(rows)
 	for i, row := range rows {
@@ -196,7 +210,7 @@ func (l *Ledger) ImportSheet(ctx context.Context, rows []ledger.Line, options Li
 			rows[i].Err = l.withFieldRules(row.Event, row.Err, partial)
 		}
 	}
-	return l.recordLines(ctx, rows, options, l.checkSheetRow)
+	return l.recordLines(ctx, rows, options, l.checkSheetRow, true)
 }
 
 // partialRow is the error of a row some of whose cells could not be read
@@ -224,8 +238,17 @@ func (l *Ledger) withFieldRules(event domain.Event, err error, partial partialRo
 	return &domain.ValidationError{Violations: violations}
 }
 
+// recordLines is RecordLines with check the lines' check; settle says
+// whether an input that records nothing reports every line's status
+// (settleLines), as a sheet's preview does.
 func (l *Ledger) recordLines(ctx context.Context, lines []ledger.Line, options LinesOptions,
-	check func(domain.Event) (ledger.Checked, error)) (LinesReport, error) {
+	check func(domain.Event) (ledger.Checked, error), settle bool) (LinesReport, error) {
+	tell := func(*LinesReport, []int, []ledger.Checked, error) {}
+	if settle {
+		tell = func(report *LinesReport, valid []int, checked []ledger.Checked, refusal error) {
+			l.settleLines(ctx, report, valid, checked, refusal)
+		}
+	}
 	var report LinesReport
 	var valid []int
 	var checked []ledger.Checked
@@ -261,11 +284,15 @@ func (l *Ledger) recordLines(ctx context.Context, lines []ledger.Line, options L
 		report.Outcomes = append(report.Outcomes, outcome)
 	}
 	if report.Invalid > 0 && !options.SkipInvalid {
+		// Nothing is recorded, and the other lines are tried all the same:
+		// the report tells each one's status (a duplicate, a refusal), so
+		// a clerk fixes an input once, not once for each kind of problem.
+		tell(&report, valid, checked, nil)
 		return report, fmt.Errorf("%d of %d lines: %w", report.Invalid, len(lines), ErrInvalidLines)
 	}
 	if len(valid) > 0 && (options.DryRun || options.SkipInvalid || len(valid) > eventstore.BatchEventsMax) {
 		var err error
-		if valid, checked, err = l.tryLines(ctx, &report, valid, checked, options.SkipInvalid); err != nil {
+		if valid, checked, err = l.tryLines(ctx, &report, valid, checked, options.SkipInvalid, tell); err != nil {
 			return report, err
 		}
 	}
@@ -287,11 +314,16 @@ func (l *Ledger) recordLines(ctx context.Context, lines []ledger.Line, options L
 		results, err := l.recordBatch(detached, checked[start:end])
 		if start == 0 {
 			if invalid := invalidLines(&report, valid[start:end], err); invalid != nil {
+				tell(&report, valid, checked, nil)
 				return report, invalid
 			}
 		}
 		if err != nil {
 			batch := &BatchError{Lines: lineNumbers(report, valid[start:end]), Written: report.Recorded, Err: err, Unknown: !refusedWhole(err)}
+			if start == 0 && !batch.Unknown {
+				// Nothing was written: the report tells each line's status.
+				tell(&report, valid, checked, err)
+			}
 			if batch.Unknown {
 				for _, event := range checked[start:end] {
 					if event.Event().IdempotencyKey == "" {
@@ -333,8 +365,11 @@ func lineNumbers(report LinesReport, indexes []int) []int {
 // tryLines tries the valid lines (outcomes at valid, checked) against the
 // ledger's rules, writing nothing. A refusal is a *BatchError of them all,
 // unless skip: then each line the refusal is about becomes an invalid
-// outcome and the rest is tried again. It returns the lines still valid.
-func (l *Ledger) tryLines(ctx context.Context, report *LinesReport, valid []int, checked []ledger.Checked, skip bool) ([]int, []ledger.Checked, error) {
+// outcome and the rest is tried again. Without skip, tell is given the
+// lines and the refusal (recordLines' settle). It returns the lines still
+// valid.
+func (l *Ledger) tryLines(ctx context.Context, report *LinesReport, valid []int, checked []ledger.Checked, skip bool,
+	tell func(*LinesReport, []int, []ledger.Checked, error)) ([]int, []ledger.Checked, error) {
 	for skipped := 0; len(checked) > 0; {
 		results, err := l.parts.Service.Try(ctx, checked)
 		if err == nil {
@@ -357,8 +392,10 @@ func (l *Ledger) tryLines(ctx context.Context, report *LinesReport, valid []int,
 		batch := &BatchError{Lines: numbers, Err: err}
 		if !skip {
 			if invalid := invalidLines(report, valid, err); invalid != nil {
+				tell(report, valid, checked, nil)
 				return valid, checked, invalid
 			}
+			tell(report, valid, checked, err)
 			return valid, checked, batch
 		}
 		if skipped+len(refused) > skippedLinesMax {
@@ -377,6 +414,61 @@ func (l *Ledger) tryLines(ctx context.Context, report *LinesReport, valid []int,
 		valid, checked = keptValid, keptChecked
 	}
 	return valid, checked, nil
+}
+
+// settleLines tells the status of each valid line (the outcomes at valid,
+// checked) of a run that records nothing, for its invalid lines or for
+// refusal, the ledger's refusal of the valid lines tried together (nil:
+// none). Each line the refusal is about is marked refused, and the lines
+// left are tried again without it until they pass, which tells the
+// duplicates among them (a sheet imported before), or until
+// skippedLinesMax lines are refused, as a skipping run would find them:
+// without this, one refused line hid every other line's status, and a
+// sheet imported again showed its recorded rows as new. Lines an earlier
+// step found invalid are left out. The lines it cannot tell (past the
+// limit, or after a try that failed for no line's reason, the store's)
+// are counted Untried. It writes nothing.
+func (l *Ledger) settleLines(ctx context.Context, report *LinesReport, valid []int, checked []ledger.Checked, refusal error) {
+	for refused := 0; ; {
+		if refusal != nil {
+			lineErrs := lineErrors(refusal, lineNumbers(*report, valid))
+			for j, i := range valid {
+				if lineErr, ok := lineErrs[j+1]; ok {
+					report.Outcomes[i].Err, report.Outcomes[i].Refused = lineErr, true
+					report.Refused++
+					refused++
+				}
+			}
+			if lineErrs == nil {
+				refused = skippedLinesMax
+			}
+		}
+		keptValid, keptChecked := valid[:0:0], checked[:0:0]
+		for j, i := range valid {
+			if report.Outcomes[i].Err == nil {
+				keptValid, keptChecked = append(keptValid, i), append(keptChecked, checked[j])
+			}
+		}
+		valid, checked = keptValid, keptChecked
+		switch {
+		case len(checked) == 0:
+			return
+		case refused >= skippedLinesMax:
+			report.Untried += len(valid)
+			return
+		}
+		results, err := l.parts.Service.Try(ctx, checked)
+		if err == nil {
+			for j, result := range results {
+				if result.Duplicate {
+					report.Outcomes[valid[j]].Result = result
+					report.Duplicates++
+				}
+			}
+			return
+		}
+		refusal = err
+	}
 }
 
 // lineErrors splits a refusal of events (1-based places in a request) into

@@ -32,7 +32,7 @@ func (s *Server) sheetTemplate(w http.ResponseWriter, r *http.Request, _ identit
 // sheetRow is one row of an imported sheet as the API answers it.
 type sheetRow struct {
 	Row       int            `json:"row"`
-	Status    string         `json:"status"` // valid, recorded, duplicate, invalid
+	Status    string         `json:"status"` // valid, recorded, duplicate, invalid, refused, unknown
 	Summary   string         `json:"summary,omitempty"`
 	EventID   string         `json:"event_id,omitempty"`
 	Position  uint64         `json:"position,omitempty"`
@@ -50,12 +50,21 @@ type sheetProblem struct {
 	Field  string `json:"field,omitempty"`
 	Rule   string `json:"rule"`
 	Where  string `json:"where"`
+	// Code and Limit are the rule's code and bound, as the API's
+	// violations carry them, when Rule is the ledger's own words: a
+	// client says such a rule in its language (the dashboard in Chinese).
+	// A rule the sheet words itself has none, being said already.
+	Code  string `json:"code,omitempty"`
+	Limit int64  `json:"limit,omitempty"`
 }
 
 // sheetImport records a filled spreadsheet (XLSX, or CSV in UTF-8 or GBK),
 // all or nothing, as `ledger import` does: dry_run=true previews, with
 // every row's status and problems; skip_invalid=true records the valid
-// rows. A sheet with invalid rows answers 422 with the rows.
+// rows. A sheet with invalid rows, or one a rule of the ledger refuses,
+// answers 422 with every row's status: a row breaking the rule is
+// "refused", one recorded before a "duplicate", whatever else the sheet
+// holds (app.LinesReport).
 func (s *Server) sheetImport(w http.ResponseWriter, r *http.Request, who identity) error {
 	query := r.URL.Query()
 	lang, err := languageOf(query.Get("lang"))
@@ -99,6 +108,8 @@ func (s *Server) sheetImport(w http.ResponseWriter, r *http.Request, who identit
 			rows[i].Summary = domain.EntityID(outcome.Event.Data)
 		}
 		switch {
+		case outcome.Err != nil && outcome.Refused:
+			rows[i].Status, rows[i].Problems = "refused", sheetProblems(layout, outcome.Number, outcome.Err, lang)
 		case outcome.Err != nil:
 			rows[i].Status, rows[i].Problems = "invalid", sheetProblems(layout, outcome.Number, outcome.Err, lang)
 		case outcome.Result.Duplicate:
@@ -109,12 +120,15 @@ func (s *Server) sheetImport(w http.ResponseWriter, r *http.Request, who identit
 		}
 	}
 	body := map[string]any{"sheet": layout.Title, "type": layout.Type, "dry_run": options.DryRun, "rows": rows,
-		"recorded": report.Recorded, "duplicates": report.Duplicates, "invalid": report.Invalid}
+		"recorded": report.Recorded, "duplicates": report.Duplicates, "invalid": report.Invalid, "refused": report.Refused}
+	if report.Untried > 0 {
+		body["untried"] = report.Untried
+	}
 	var batch *app.BatchError
 	var skip *app.SkipError
 	switch {
 	case errors.Is(err, app.ErrInvalidLines):
-		body["error"] = map[string]any{"code": "invalid", "message": "some rows are invalid; nothing was recorded"}
+		body["error"] = map[string]any{"code": "invalid", "message": "some rows are invalid; nothing was recorded" + untried(report)}
 		writeJSON(w, http.StatusUnprocessableEntity, body)
 		return nil
 	case errors.As(err, &batch) && (errors.Is(batch.Err, domain.ErrRejected) || errors.Is(batch.Err, domain.ErrInvalid)):
@@ -142,7 +156,7 @@ func (s *Server) sheetImport(w http.ResponseWriter, r *http.Request, who identit
 			message = fmt.Sprintf("%s; rows %d-%d were not recorded, the %d entries before them were", message,
 				batch.Lines[0], batch.Lines[len(batch.Lines)-1], batch.Written)
 		default:
-			message += "; nothing was recorded"
+			message += "; nothing was recorded" + untried(report)
 		}
 		body["error"] = map[string]any{"code": code, "message": message}
 		writeJSON(w, http.StatusUnprocessableEntity, body)
@@ -163,6 +177,16 @@ func (s *Server) sheetImport(w http.ResponseWriter, r *http.Request, who identit
 	}
 	writeJSON(w, status, body)
 	return nil
+}
+
+// untried says how many rows of a sheet that records nothing were not
+// tried against the ledger's rules (app.LinesReport.Untried): their status
+// is "valid" as far as their own cells go.
+func untried(report app.LinesReport) string {
+	if report.Untried == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d other rows were not tried against the ledger's rules", report.Untried)
 }
 
 // sheetFailure marks the rows of a batch whose write failed without saying
@@ -217,14 +241,18 @@ func sheetProblems(layout sheets.Layout, row int, err error, lang string) []shee
 	case errors.As(err, &validation):
 		problems := make([]sheetProblem, len(validation.Violations))
 		for i, violation := range validation.Violations {
+			ledgers := violation.Rule
 			violation.Rule = layout.Rule(violation, lang)
 			problems[i] = sheetProblem{Column: layout.Header(violation.Field, lang), Field: violation.Field, Rule: violation.RuleWith(repeats),
 				Where: layout.Where(row, violation.Field, lang)}
+			if violation.Rule == ledgers {
+				problems[i].Code, problems[i].Limit = violation.Code, violation.Limit
+			}
 		}
 		return problems
 	case errors.As(err, &rule) && rule.Event == 0:
 		return []sheetProblem{{Column: layout.Header(rule.Field, lang), Field: rule.Field, Rule: rule.RuleWith(repeats),
-			Where: layout.Where(row, rule.Field, lang)}}
+			Where: layout.Where(row, rule.Field, lang), Code: rule.Code}}
 	}
 	return []sheetProblem{{Rule: err.Error(), Where: layout.Where(row, "", lang)}}
 }

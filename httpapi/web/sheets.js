@@ -34,10 +34,28 @@ export function createSheets({ state, t, api, errorText, token }) {
     try {
       return (await api("/api/v1/imports" + query, { method: "POST", body: bytes, contentType: "application/octet-stream" })).body;
     } catch (err) {
-      // A sheet with bad rows answers 422 with every row: shown, not thrown.
-      if (err.status === 422 && err.body && err.body.rows) return err.body;
+      // A refused sheet (bad rows, a rule of the ledger, a write whose
+      // outcome is unknown) answers with every row and its error: shown
+      // as refused, never as done.
+      if (err.body && err.body.rows && err.body.error) return err.body;
       throw err;
     }
+  }
+
+  // troubled counts the rows that stop the sheet: their own problems, or
+  // a rule of the ledger they break.
+  function troubled(answer) {
+    return (answer.invalid || 0) + (answer.refused || 0);
+  }
+
+  // refusal says why the API refused a sheet, in the page's language: the
+  // rows name their own problems; a refusal no row shows (or rows left
+  // untried) is said in the API's words too.
+  function refusal(answer) {
+    const words = errorText.refusal(answer.error);
+    const message = String(answer.error.message || "");
+    const told = (troubled(answer) && !answer.untried) || !message || words === message;
+    return told ? words : words + " " + message;
   }
 
   async function previewSheet(event) {
@@ -55,7 +73,7 @@ export function createSheets({ state, t, api, errorText, token }) {
     status.textContent = t("sheetReading");
     try {
       sheet.preview = await send(true);
-      status.textContent = "";
+      status.textContent = sheet.preview.error ? refusal(sheet.preview) : "";
     } catch (err) {
       status.textContent = t("sheetFailed") + errorText.full(err);
     }
@@ -63,8 +81,20 @@ export function createSheets({ state, t, api, errorText, token }) {
   }
 
   function statusText(row) {
-    const key = { valid: "sheetStatusValid", invalid: "sheetStatusInvalid", recorded: "sheetStatusRecorded", duplicate: "sheetStatusDuplicate" }[row.status];
+    const key = {
+      valid: "sheetStatusValid", invalid: "sheetStatusInvalid", recorded: "sheetStatusRecorded", duplicate: "sheetStatusDuplicate",
+      refused: "sheetStatusRefused", unknown: "sheetStatusUnknown",
+    }[row.status];
     return key ? t(key) : row.status;
+  }
+
+  // problemText is a row's problem: the rule in the page's language where
+  // the API gives its code and the page has words for it, with the
+  // ledger's own words after them (the figures of an overspend).
+  function problemText(problem) {
+    const ledgers = String(problem.rule || "");
+    const said = errorText.rule(problem);
+    return problem.where + ": " + (said === ledgers ? ledgers : said + t("sheetRuleDetail", { rule: ledgers }));
   }
 
   function renderSheet() {
@@ -72,14 +102,16 @@ export function createSheets({ state, t, api, errorText, token }) {
     $("sheet-result").hidden = !preview;
     if (!preview) return;
     const rows = preview.rows || [];
-    $("sheet-summary").textContent = t("sheetSummary", { sheet: preview.sheet || "", rows: String(rows.length), invalid: String(preview.invalid || 0) })
-      + (preview.invalid ? " " + t("sheetBlocked") : "");
+    const problems = troubled(preview);
+    $("sheet-summary").textContent = t("sheetSummary", { sheet: preview.sheet || "", rows: String(rows.length), invalid: String(problems) })
+      + (problems ? " " + t("sheetBlocked") : "");
     $("sheet-rows").replaceChildren(...rows.map((row) => h("tr", { class: "sheet-" + row.status, "data-row": row.row },
       h("td", { class: "num" }, String(row.row)),
       h("td", null, row.summary || ""),
       h("td", null, statusText(row)),
-      h("td", null, (row.problems || []).map((problem) => problem.where + ": " + problem.rule).join("；")))));
-    $("sheet-confirm").disabled = sheet.busy || !!preview.invalid || !preview.dry_run;
+      h("td", null, (row.problems || []).map(problemText).join("；")))));
+    // A sheet the API refused is never confirmed, whatever its rows say.
+    $("sheet-confirm").disabled = sheet.busy || !!problems || !!preview.error || !preview.dry_run;
   }
 
   async function confirmSheet() {
@@ -90,10 +122,10 @@ export function createSheets({ state, t, api, errorText, token }) {
     try {
       const done = await send(false);
       sheet.preview = done;
-      status.textContent = done.invalid ? t("sheetBlocked")
+      status.textContent = done.error ? t("sheetFailed") + refusal(done)
         : t("sheetDone", { recorded: String(done.recorded || 0), duplicates: String(done.duplicates || 0) });
-      status.classList.toggle("ok", !done.invalid);
-      if (!done.invalid) $("sheet-file").value = "";
+      status.classList.toggle("ok", !done.error);
+      if (!done.error) $("sheet-file").value = "";
     } catch (err) {
       status.textContent = t("sheetFailed") + errorText.full(err);
     }

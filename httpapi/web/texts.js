@@ -423,6 +423,9 @@ export const TEXT = {
     finMatchedTitle: "已匹配",
     finWrittenOffTitle: "已核销",
     finNone: "无",
+    sheetStatusRefused: "违反台账规则",
+    sheetStatusUnknown: "不确定是否已记录",
+    sheetRuleDetail: "（{rule}）",
   },
   en: {
     title: "Ordos Federation of Trade Unions · Welfare Ledger",
@@ -814,5 +817,8 @@ export const TEXT = {
     finMatchedTitle: "Matched",
     finWrittenOffTitle: "Written off",
     finNone: "None",
+    sheetStatusRefused: "breaks a rule of the ledger",
+    sheetStatusUnknown: "may have been recorded",
+    sheetRuleDetail: " ({rule})",
   },
 };
