@@ -200,3 +200,33 @@ func TestImportStatementWholeAfterTheCallerEnds(t *testing.T) {
 		t.Fatalf("the log moved from %d to %d", written, got)
 	}
 }
+
+// A write the store refused before sending anything (an append after the
+// store was closed: natsjs.ErrClosed, eventstore.ErrNotWritten) is no
+// write of unknown outcome: lines are reported as none of them written,
+// and a statement's import is not ErrOutcomeUnknown. Nothing is in the
+// log.
+func TestWritesTheClosedStoreRefusedAreKnownUnwritten(t *testing.T) {
+	use, store := openWatched(t, func(_ int, _ context.Context, positions []uint64, err error) ([]uint64, error) { return positions, err })
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recorded, err := use.RecordLines(context.Background(), keyedLines(3), app.LinesOptions{})
+	var batch *app.BatchError
+	if !errors.As(err, &batch) || batch.Unknown || errors.Is(err, app.ErrOutcomeUnknown) || !errors.Is(err, natsjs.ErrClosed) ||
+		!errors.Is(err, eventstore.ErrNotWritten) || recorded.Recorded != 0 {
+		t.Fatalf("lines given to a closed store: %d recorded, %v; want none of them written, and said", recorded.Recorded, err)
+	}
+	if said := err.Error(); !strings.Contains(said, "none of them written") || strings.Contains(said, "outcome unknown") {
+		t.Errorf("the error says %q; want none of them written", said)
+	}
+	request := app.StatementRequest{FileName: "june.csv", Data: []byte("日期,流水号,摘要,对方户名,对方账号,交易金额\n2022-06-08,ICBC-C-0001,利息,,,1.00\n"),
+		Account: "icbc-test-account", Actor: "finance"}
+	imported, _, err := use.ImportStatement(context.Background(), request)
+	if err == nil || errors.Is(err, app.ErrOutcomeUnknown) || !errors.Is(err, natsjs.ErrClosed) || imported.Written != 0 {
+		t.Fatalf("a statement given to a closed store: %d written, %v; want nothing written, and not of unknown outcome", imported.Written, err)
+	}
+	if got := head(t, use); got != 0 {
+		t.Fatalf("the log holds %d events, want none", got)
+	}
+}
