@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 	"sync"
 	"testing"
@@ -228,5 +229,44 @@ func TestWritesTheClosedStoreRefusedAreKnownUnwritten(t *testing.T) {
 	}
 	if got := head(t, use); got != 0 {
 		t.Fatalf("the log holds %d events, want none", got)
+	}
+}
+
+// readWatchedStore is the JetStream store as `ledger serve` opens it, with
+// a hook before each read of the log.
+type readWatchedStore struct {
+	*natsjs.Store
+	beforeRead func()
+}
+
+func (s *readWatchedStore) Read(ctx context.Context, from uint64, filter eventstore.Filter) iter.Seq2[eventstore.Record, error] {
+	s.beforeRead()
+	return s.Store.Read(ctx, from, filter)
+}
+
+// A statement's import reads the log and plans on the caller's context:
+// a client that hangs up while its statement is planned stops the import
+// there, and nothing is written. Only the writes run apart from it
+// (TestImportStatementWholeAfterTheCallerEnds).
+func TestImportStatementPlansOnTheCallersContext(t *testing.T) {
+	ctx, hangUp := context.WithCancel(context.Background())
+	defer hangUp()
+	store := &readWatchedStore{Store: natsjstest.Store(t, natsjs.Options{GroupCommit: true}, true), beforeRead: hangUp}
+	service := ledger.New(store, ledger.Options{Clock: eventstoretest.Clock})
+	use := app.New(app.Parts{Store: store, Service: service, Catalog: service.Catalog(), Clock: eventstoretest.Clock,
+		Keystore: privacy.NewMemoryKeystore()})
+	var data strings.Builder
+	data.WriteString("日期,流水号,摘要,对方户名,对方账号,交易金额\n")
+	for i := range 1000 {
+		fmt.Fprintf(&data, "2022-06-08,ICBC-P-%04d,利息,,,1.00\n", i)
+	}
+	request := app.StatementRequest{FileName: "june.csv", Data: []byte(data.String()), Account: "icbc-test-account", Actor: "finance"}
+	imported, _, err := use.ImportStatement(ctx, request)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "nothing was imported") || errors.Is(err, app.ErrOutcomeUnknown) ||
+		imported.Written != 0 {
+		t.Fatalf("the caller hung up while the import was planned: %d written, %v; want nothing written, and said", imported.Written, err)
+	}
+	if got, err := store.Store.Head(context.Background()); err != nil || got != 0 {
+		t.Fatalf("the log holds %d events (%v), want none", got, err)
 	}
 }
