@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 	"sync"
 	"testing"
@@ -198,5 +199,74 @@ func TestImportStatementWholeAfterTheCallerEnds(t *testing.T) {
 	}
 	if got := head(t, use); got != written {
 		t.Fatalf("the log moved from %d to %d", written, got)
+	}
+}
+
+// A write the store refused before sending anything (an append after the
+// store was closed: natsjs.ErrClosed, eventstore.ErrNotWritten) is no
+// write of unknown outcome: lines are reported as none of them written,
+// and a statement's import is not ErrOutcomeUnknown. Nothing is in the
+// log.
+func TestWritesTheClosedStoreRefusedAreKnownUnwritten(t *testing.T) {
+	use, store := openWatched(t, func(_ int, _ context.Context, positions []uint64, err error) ([]uint64, error) { return positions, err })
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recorded, err := use.RecordLines(context.Background(), keyedLines(3), app.LinesOptions{})
+	var batch *app.BatchError
+	if !errors.As(err, &batch) || batch.Unknown || errors.Is(err, app.ErrOutcomeUnknown) || !errors.Is(err, natsjs.ErrClosed) ||
+		!errors.Is(err, eventstore.ErrNotWritten) || recorded.Recorded != 0 {
+		t.Fatalf("lines given to a closed store: %d recorded, %v; want none of them written, and said", recorded.Recorded, err)
+	}
+	if said := err.Error(); !strings.Contains(said, "none of them written") || strings.Contains(said, "outcome unknown") {
+		t.Errorf("the error says %q; want none of them written", said)
+	}
+	request := app.StatementRequest{FileName: "june.csv", Data: []byte("日期,流水号,摘要,对方户名,对方账号,交易金额\n2022-06-08,ICBC-C-0001,利息,,,1.00\n"),
+		Account: "icbc-test-account", Actor: "finance"}
+	imported, _, err := use.ImportStatement(context.Background(), request)
+	if err == nil || errors.Is(err, app.ErrOutcomeUnknown) || !errors.Is(err, natsjs.ErrClosed) || imported.Written != 0 {
+		t.Fatalf("a statement given to a closed store: %d written, %v; want nothing written, and not of unknown outcome", imported.Written, err)
+	}
+	if got := head(t, use); got != 0 {
+		t.Fatalf("the log holds %d events, want none", got)
+	}
+}
+
+// readWatchedStore is the JetStream store as `ledger serve` opens it, with
+// a hook before each read of the log.
+type readWatchedStore struct {
+	*natsjs.Store
+	beforeRead func()
+}
+
+func (s *readWatchedStore) Read(ctx context.Context, from uint64, filter eventstore.Filter) iter.Seq2[eventstore.Record, error] {
+	s.beforeRead()
+	return s.Store.Read(ctx, from, filter)
+}
+
+// A statement's import reads the log and plans on the caller's context:
+// a client that hangs up while its statement is planned stops the import
+// there, and nothing is written. Only the writes run apart from it
+// (TestImportStatementWholeAfterTheCallerEnds).
+func TestImportStatementPlansOnTheCallersContext(t *testing.T) {
+	ctx, hangUp := context.WithCancel(context.Background())
+	defer hangUp()
+	store := &readWatchedStore{Store: natsjstest.Store(t, natsjs.Options{GroupCommit: true}, true), beforeRead: hangUp}
+	service := ledger.New(store, ledger.Options{Clock: eventstoretest.Clock})
+	use := app.New(app.Parts{Store: store, Service: service, Catalog: service.Catalog(), Clock: eventstoretest.Clock,
+		Keystore: privacy.NewMemoryKeystore()})
+	var data strings.Builder
+	data.WriteString("日期,流水号,摘要,对方户名,对方账号,交易金额\n")
+	for i := range 1000 {
+		fmt.Fprintf(&data, "2022-06-08,ICBC-P-%04d,利息,,,1.00\n", i)
+	}
+	request := app.StatementRequest{FileName: "june.csv", Data: []byte(data.String()), Account: "icbc-test-account", Actor: "finance"}
+	imported, _, err := use.ImportStatement(ctx, request)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "nothing was imported") || errors.Is(err, app.ErrOutcomeUnknown) ||
+		imported.Written != 0 {
+		t.Fatalf("the caller hung up while the import was planned: %d written, %v; want nothing written, and said", imported.Written, err)
+	}
+	if got, err := store.Store.Head(context.Background()); err != nil || got != 0 {
+		t.Fatalf("the log holds %d events (%v), want none", got, err)
 	}
 }

@@ -131,21 +131,31 @@ func (l *Ledger) ImportStatement(ctx context.Context, request StatementRequest) 
 			"accounts are personal data compared with those the ledger holds, so importing or previewing it needs the grant "+
 			"(\"personal\": true on the token)", ErrPersonalDataGrant)
 	}
+	writes := ctx
 	if !request.Preview {
 		if err := ctx.Err(); err != nil {
 			return reconcile.ImportResult{}, parsed, fmt.Errorf("nothing was imported: %w", context.Cause(ctx))
 		}
 		// The import writes part after part: the caller's end (a client
-		// hanging up, an interrupt) must not cut it between two parts. It
-		// runs apart from ctx, bounded as a whole and part by part
-		// (statementRecorder).
+		// hanging up, an interrupt) must not cut it between two parts. Its
+		// writes run apart from ctx, bounded as a whole and part by part
+		// (statementRecorder); reading the log and planning, before any
+		// part is written, stay on ctx, so a caller gone by then costs no
+		// more of that work (reconcile.Import).
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), statementImportMinutes*time.Minute)
+		writes, cancel = context.WithTimeout(context.WithoutCancel(ctx), statementImportMinutes*time.Minute)
 		defer cancel()
 	}
-	result, parsed, err := l.importStatement(ctx, request, parsed)
+	result, parsed, err := l.importStatement(ctx, writes, request, parsed)
+	if err != nil && result.Written == 0 && ctx.Err() != nil && errors.Is(err, ctx.Err()) && !errors.Is(err, ErrOutcomeUnknown) {
+		// The caller ended while the import read the log or planned:
+		// no part was sent.
+		err = fmt.Errorf("nothing was imported: %w", err)
+	}
 	if personal && (len(result.New) > 0 || len(result.Already) > 0) {
-		if recordErr := l.recordImportRead(ctx, request.Access, result.ImportPlan); recordErr != nil {
+		// Recorded on the writes' context: lines read and written are
+		// recorded as read even when the caller has gone.
+		if recordErr := l.recordImportRead(writes, request.Access, result.ImportPlan); recordErr != nil {
 			return reconcile.ImportResult{}, parsed, errors.Join(recordErr, err)
 		}
 	}
@@ -200,8 +210,10 @@ func (l *Ledger) ReadReconciliation(ctx context.Context, asOf string, reading Re
 }
 
 // importStatement plans a parsed statement and imports it, or only plans
-// it (request.Preview).
-func (l *Ledger) importStatement(ctx context.Context, request StatementRequest, parsed statement.Statement) (reconcile.ImportResult, statement.Statement, error) {
+// it (request.Preview). ctx bounds reading and planning, writes the
+// writes (reconcile.Import).
+func (l *Ledger) importStatement(ctx, writes context.Context, request StatementRequest, parsed statement.Statement) (reconcile.ImportResult,
+	statement.Statement, error) {
 	// The preview checks the events with the rules the service records
 	// them by, so it refuses what the import would.
 	check := domain.Validator{Catalog: l.parts.Catalog, Now: l.Now}.Validate
@@ -222,7 +234,7 @@ func (l *Ledger) importStatement(ctx context.Context, request StatementRequest, 
 		Check: check, LineIDs: ids}
 	if !request.Preview {
 		recorder := &statementRecorder{service: l.parts.Service}
-		result, err := reconcile.Import(ctx, l.parts.Store, recorder, l.Unseal(), parsed, plan)
+		result, err := reconcile.Import(ctx, writes, l.parts.Store, recorder, l.Unseal(), parsed, plan)
 		if err != nil && recorder.unknown {
 			err = fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 		}
@@ -237,11 +249,12 @@ func (l *Ledger) importStatement(ctx context.Context, request StatementRequest, 
 	return result, parsed, err
 }
 
-// statementImportMinutes bounds a whole statement import once it writes:
-// planning it against the log (again, when another clerk imports the same
-// lines meanwhile) and writing its parts, each of which has its own
-// deadline (batchWriteSeconds). A statement has at most
-// statement.MaxLines lines, in parts of domain.StatementPartLinesMax.
+// statementImportMinutes bounds a whole statement import's writes, from
+// the start of the import: writing its parts, each of which has its own
+// deadline (batchWriteSeconds), and planning it again against the log
+// once a part is written (when another clerk imports the same lines
+// meanwhile). A statement has at most statement.MaxLines lines, in parts
+// of domain.StatementPartLinesMax.
 const statementImportMinutes = 30
 
 // statementRecorder records the parts of a statement, each waiting for the

@@ -116,11 +116,13 @@ func UnknownAdvice(unkeyed int) string {
 
 // refusedWhole says err is a refusal of a whole atomic batch, so none of
 // its events were written: a rule, a validation, a concurrent change or a
-// key reused. Any other failure of a write says nothing of whether it
-// wrote.
+// key reused, or a failure the store knows wrote nothing
+// (eventstore.ErrNotWritten: a store closed before the write, a deadline
+// met while the write waited its turn). Any other failure of a write says
+// nothing of whether it wrote.
 func refusedWhole(err error) bool {
 	for _, refusal := range []error{domain.ErrInvalid, domain.ErrRejected, domain.ErrConflict, domain.ErrIdempotencyKeyReused,
-		eventstore.ErrDuplicate, eventstore.ErrUnsupported} {
+		eventstore.ErrDuplicate, eventstore.ErrUnsupported, eventstore.ErrNotWritten} {
 		if errors.Is(err, refusal) {
 			return true
 		}

@@ -166,6 +166,35 @@ func (e *DuplicateError) Error() string {
 // stream at a time. Nothing was written.
 var ErrUnsupported = errors.New("not supported by this store")
 
+// ErrNotWritten says an append failed before any of it reached the store:
+// none of its events were written, and they may be sent again, with an
+// idempotency key or without. A store marks only the failures it knows
+// wrote nothing (NotWritten): a store closed before the append, a
+// deadline met while the append still waited its turn. Any other failure
+// of an append that is no refusal (domain.ErrInvalid, ErrDuplicate, …)
+// says nothing of whether it wrote.
+var ErrNotWritten = errors.New("nothing was written")
+
+// NotWrittenError is a failure of an append that wrote nothing: Err says
+// why, in its own words. It is ErrNotWritten, and Err.
+type NotWrittenError struct{ Err error }
+
+func (e *NotWrittenError) Error() string { return e.Err.Error() }
+
+func (e *NotWrittenError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrNotWritten) true.
+func (e *NotWrittenError) Is(target error) bool { return target == ErrNotWritten }
+
+// NotWritten marks err as the failure of an append that wrote nothing
+// (ErrNotWritten); nil stays nil.
+func NotWritten(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &NotWrittenError{Err: err}
+}
+
 // ErrDuplicate matches every *DuplicateError.
 var ErrDuplicate = errors.New("duplicate idempotency key")
 

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -639,9 +640,13 @@ func (s *Server) decodeRecorded(raws [][]byte, batch bool, who identity) ([]doma
 	refused := false
 	for i, raw := range raws {
 		event, err := domain.DecodeEvent(raw)
-		if err == nil && !who.role.mayRecord(string(event.Type)) {
+		// The role is checked whenever the event's type is known, decoded
+		// or not: a role that may not record the type is refused before
+		// anything is said of its values, and learns nothing of how the
+		// ledger would judge them.
+		if eventType := recordedType(event, err, raw); eventType != "" && !who.role.mayRecord(string(eventType)) {
 			return nil, &apiError{status: http.StatusForbidden, code: "forbidden",
-				message: fmt.Sprintf("role %s may not record %s entries", who.role, event.Type)}
+				message: fmt.Sprintf("role %s may not record %s entries", who.role, eventType)}
 		}
 		if err != nil {
 			var validation *domain.ValidationError
@@ -684,6 +689,23 @@ func (s *Server) decodeRecorded(raws [][]byte, batch bool, who identity) ([]doma
 		}
 	}
 	return nil, &domain.ValidationError{Violations: violations}
+}
+
+// recordedType is the type of an event a client sent when it is one the
+// ledger knows, else "": the decoded event's, or, when the decoding
+// refused the event whole (a payload that does not decode), the type the
+// raw event names. Only a refusal reads raw again.
+func recordedType(event domain.Event, err error, raw []byte) domain.EventType {
+	if event.Type != "" || err == nil {
+		return event.Type
+	}
+	var named struct {
+		Type domain.EventType `json:"type"`
+	}
+	if json.Unmarshal(raw, &named) != nil || !slices.Contains(domain.EventTypes, named.Type) {
+		return ""
+	}
+	return named.Type
 }
 
 // answerBuffers hold the answers of POST /api/v1/events while they are

@@ -2,7 +2,11 @@ package node
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
@@ -69,13 +73,17 @@ func (n *Node) ExportAudit(ctx context.Context, dir string, from, to time.Time) 
 
 // bundleEnd is the checkpoint an audit bundle ends at. When the newest
 // signed checkpoint, opened with the ledger's key, already covers the whole
-// log, it is that one: a bundle ends at it with the cosignatures it carries
-// (`ledger checkpoint --witness` had the witnesses cosign it), where a
-// second checkpoint of the same events would carry none, and its bundle
-// would fail a witness policy the log itself meets. A new checkpoint is
-// signed when events were appended since, when there is none yet, and when
-// witnesses are named for this export (Cosign): they then cosign the one
-// the bundle ends at.
+// log and its root is the log's tree root at that size, it is that one: a
+// bundle ends at it with the cosignatures it carries (`ledger checkpoint
+// --witness` had the witnesses cosign it), where a second checkpoint of the
+// same events would carry none, and its bundle would fail a witness policy
+// the log itself meets. One of the log's size whose root is not the log's
+// is refused (CheckpointNotOfLogError): the log or the checkpoint stream
+// was changed, and signing a second checkpoint of the same size with
+// another root would put two signed histories side by side. A new
+// checkpoint is signed when events were appended since, when there is none
+// yet, and when witnesses are named for this export (Cosign): they then
+// cosign the one the bundle ends at.
 func (n *Node) bundleEnd(ctx context.Context, tree *integrity.Tree, keys integrity.Keys) (integrity.Checkpoint, error) {
 	if n.Cosign == nil {
 		if newest := integrity.LatestAnchor(ctx, n.Signed, keys); newest != nil {
@@ -84,6 +92,13 @@ func (n *Node) bundleEnd(ctx context.Context, tree *integrity.Tree, keys integri
 				return integrity.Checkpoint{}, err
 			}
 			if newest.Size == int64(head) {
+				root, err := n.logRoot(ctx, tree, newest)
+				if err != nil {
+					return integrity.Checkpoint{}, err
+				}
+				if root != newest.Root {
+					return integrity.Checkpoint{}, &CheckpointNotOfLogError{Size: newest.Size, Signed: newest.Root, Log: root}
+				}
 				return *newest, nil
 			}
 		}
@@ -91,6 +106,50 @@ func (n *Node) bundleEnd(ctx context.Context, tree *integrity.Tree, keys integri
 	checkpoint, _, err := n.signOwnTree(ctx, tree, keys, time.Now())
 	return checkpoint, err
 }
+
+// logRoot is the root of the log's tree over the anchor's size. The tree
+// is checked against the log first (Tree.CheckedRoot, which the anchor
+// spares reading the log when the stored leaves give its root): the tree
+// file is a cache, and a damaged one is made again from the log
+// (rebuildTree) rather than taken for a log that differs from the
+// checkpoint.
+func (n *Node) logRoot(ctx context.Context, tree *integrity.Tree, anchor *integrity.Checkpoint) (tlog.Hash, error) {
+	if tree.Size() < anchor.Size {
+		if err := integrity.CatchUp(ctx, n.Store, tree); err != nil {
+			return tlog.Hash{}, err
+		}
+	}
+	if _, _, damage := tree.CheckedRoot(ctx, n.logBytes, anchor); errors.Is(damage, integrity.ErrTreeFileDamaged) {
+		rebuilt, how, err := n.rebuildTree(ctx)
+		if err != nil {
+			return tlog.Hash{}, errors.Join(damage, err)
+		}
+		n.logger.Warn("the tree file is damaged; the audit bundle is checked against a tree made again from the log", "damage", damage, "tree", how)
+		tree = rebuilt
+	} else if damage != nil {
+		return tlog.Hash{}, damage
+	}
+	return tree.Root(anchor.Size)
+}
+
+// CheckpointNotOfLogError refuses an audit export whose log the newest
+// signed checkpoint covers in size but not in root: Size events, the root
+// the checkpoint signed (Signed) and the log's tree root at that size
+// (Log). Nothing is written and nothing signed. It is
+// integrity.ErrBadCheckpoint.
+type CheckpointNotOfLogError struct {
+	Size        int64
+	Signed, Log tlog.Hash
+}
+
+func (e *CheckpointNotOfLogError) Error() string {
+	return fmt.Sprintf("%v: the newest signed checkpoint covers the log's %d events with root %s, but the log's tree at that size has root %s: "+
+		"the log or the checkpoint stream was changed; `ledger verify` names where. No bundle was written and no checkpoint signed",
+		integrity.ErrBadCheckpoint, e.Size, e.Signed, e.Log)
+}
+
+// Is makes errors.Is(err, integrity.ErrBadCheckpoint) true.
+func (e *CheckpointNotOfLogError) Is(target error) bool { return target == integrity.ErrBadCheckpoint }
 
 // PeriodChange is what ChangePeriod recorded.
 type PeriodChange struct {

@@ -318,7 +318,14 @@ func (n *Node) checkSigned(ctx context.Context, add func(string, bool, string, s
 		add(store, false, "", "none yet: `ledger checkpoint` signs one")
 		return nil
 	}
-	keys, err := n.Keys()
+	// The doctor reads: it never makes a signing key (ExistingKeys), which
+	// would be a stray one where the ledger signs with --signing-key.
+	keys, err := n.ExistingKeys()
+	if errors.Is(err, integrity.ErrNoSigningKey) {
+		add(store, true, "give the ledger's --signing-key FILE, or put its signing key in the data directory's integrity folder",
+			"not checked: %v", err)
+		return nil
+	}
 	if private.IsExposed(err) {
 		// The key others may read is named among the data directory's
 		// secrets (or is the --signing-key file): the doctor goes on, and

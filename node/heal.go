@@ -170,7 +170,7 @@ func (n *Node) RestoreLost(ctx context.Context, source LostSource) (LogRestored,
 // newestSignedSize is how many events the newest signed checkpoint that
 // opens with the ledger's key covers.
 func (n *Node) newestSignedSize(ctx context.Context) (uint64, error) {
-	keys, err := n.Keys()
+	keys, err := n.ExistingKeys()
 	if err != nil {
 		return 0, err
 	}
@@ -191,7 +191,7 @@ func (n *Node) newestSignedSize(ctx context.Context) (uint64, error) {
 // the signed checkpoints, the record of checkpoints this directory saw and
 // the tree file: any problem is an error naming the first.
 func (n *Node) verifyRebuilt(ctx context.Context, messages iter.Seq2[natsjs.RawMessage, error], head uint64) error {
-	keys, err := n.Keys()
+	keys, err := n.ExistingKeys()
 	if err != nil {
 		return err
 	}

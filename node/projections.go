@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/projections"
@@ -33,28 +32,26 @@ func (n *Node) sealedTotalsRunner() (*projections.Runner, *projections.TotalsPro
 	return projections.NewRunner(n.Store, n.Checkpoints, projection, projections.RunnerOptions{Logger: n.logger, Seal: seal}), projection
 }
 
-// LedgerKeys is the checkpoint signing key pair as this node uses it for
-// what it signs or seals besides checkpoints: projection checkpoints
-// (SealKey) and backups' manifests. A ledger on the data directory makes
-// the signing key at first use, as signing a checkpoint does; one reached
-// with an external NATS (--nats) takes only a key that is there, for it
-// must not make a key of its own that no other node has, and seal the
-// checkpoint every node reads (or sign a backup) with it.
+// LedgerKeys is the checkpoint signing key pair as this node signs a
+// backup's manifest with it. A ledger on the data directory makes the
+// signing key at first use, as signing a checkpoint does; one reached with
+// an external NATS (--nats) takes only a key that is there, for it must
+// not make a key of its own that no other node has and sign a backup with
+// it.
 func (n *Node) LedgerKeys() (integrity.Keys, error) {
 	if n.config.NATSURL == "" {
 		return n.Keys()
 	}
-	if n.DataDir == "" && n.signingKey == "" {
-		return integrity.Keys{}, fmt.Errorf("no data directory and no --signing-key: %w", integrity.ErrNoSigningKey)
-	}
-	return integrity.LoadExistingDataDirKeys(n.DataDir, n.signingKey)
+	return n.ExistingKeys()
 }
 
 // SealKey is the key the projection checkpoints are sealed with, derived
 // from the checkpoint signing key (integrity.Keys.SealKey), which the
-// nodes of a cluster share (LedgerKeys).
+// nodes of a cluster share. It is asked for by every read of the totals,
+// so it never makes a signing key (ExistingKeys): without one, a read
+// folds the totals from the log and saves no checkpoint.
 func (n *Node) SealKey() ([]byte, error) {
-	keys, err := n.LedgerKeys()
+	keys, err := n.ExistingKeys()
 	if err != nil {
 		return nil, err
 	}

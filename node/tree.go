@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"os"
 	"strconv"
@@ -13,9 +14,27 @@ import (
 )
 
 // Keys is the checkpoint signing key pair: the configured file, or the
-// data directory's (made at first use).
+// data directory's, made at first use. Only what signs takes it so (a
+// checkpoint, serve, a period's close, an audit export, a backup's
+// manifest): what only reads or checks takes ExistingKeys, for a key made
+// by a read is a stray one. A ledger started with --signing-key FILE keeps
+// no key in its data directory, and a later command on that directory
+// without the flag would otherwise make one, derive another seal key from
+// it, distrust the ledger's projection checkpoint, and leave a key that a
+// later start without the flag signs with.
 func (n *Node) Keys() (integrity.Keys, error) {
 	return integrity.LoadDataDirKeys(n.DataDir, n.signingKey)
+}
+
+// ExistingKeys is the checkpoint signing key pair when there is one (the
+// configured file, or the data directory's), for what reads or checks: it
+// never makes one, and when there is none it is an error that is
+// integrity.ErrNoSigningKey, and nothing is written.
+func (n *Node) ExistingKeys() (integrity.Keys, error) {
+	if n.DataDir == "" && n.signingKey == "" {
+		return integrity.Keys{}, fmt.Errorf("no data directory and no --signing-key: %w", integrity.ErrNoSigningKey)
+	}
+	return integrity.LoadExistingDataDirKeys(n.DataDir, n.signingKey)
 }
 
 // OpenTree opens the tree this node may keep (the data directory's file

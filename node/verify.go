@@ -48,22 +48,18 @@ type Verification struct {
 // position whose bytes changed. A verified log's checkpoints are then
 // remembered as seen. A lost keystore is reported too, not silent.
 func (n *Node) Verify(ctx context.Context, request VerifyRequest) (Verification, error) {
-	input := integrity.VerifyInput{Catalog: n.Catalog, Trusted: request.Trusted, Witnesses: request.Witnesses}
-	if request.Verifier != nil {
-		input.Verifier = request.Verifier
-	} else {
-		keys, err := n.Keys()
-		if err != nil {
-			return Verification{}, err
-		}
-		input.Verifier = keys.Verifier
-	}
+	input := integrity.VerifyInput{Catalog: n.Catalog, Trusted: request.Trusted, Witnesses: request.Witnesses, Verifier: request.Verifier}
 	var err error
 	if input.Checkpoints, err = n.Signed.All(ctx); err != nil {
 		return Verification{}, err
 	}
 	if n.SeenPath != "" {
 		if input.Seen, err = integrity.LoadSeenCheckpoints(n.SeenPath); err != nil {
+			return Verification{}, err
+		}
+	}
+	if input.Verifier == nil {
+		if input.Verifier, err = n.verifier(input); err != nil {
 			return Verification{}, err
 		}
 	}
@@ -103,6 +99,29 @@ func (n *Node) Verify(ctx context.Context, request VerifyRequest) (Verification,
 		}
 	}
 	return verification, nil
+}
+
+// verifier is the data directory's verifier key, for a verification
+// asked for without --key. Verifying reads: it never makes a signing key
+// (ExistingKeys). Without one, a log that has nothing signed (no
+// checkpoint in the stream, none trusted, none this directory saw) is
+// verified all the same, and nil is returned, for no verifier would be
+// asked; a log with something signed is an error that is
+// integrity.ErrNoSigningKey, for its signatures could not be checked.
+func (n *Node) verifier(input integrity.VerifyInput) (note.Verifier, error) {
+	keys, err := n.ExistingKeys()
+	if err == nil {
+		return keys.Verifier, nil
+	}
+	if errors.Is(err, integrity.ErrNoSigningKey) && len(input.Checkpoints) == 0 && len(input.Trusted) == 0 &&
+		input.Seen.Count == 0 && input.Seen.Newest == "" {
+		return nil, nil
+	}
+	if errors.Is(err, integrity.ErrNoSigningKey) {
+		return nil, fmt.Errorf("the checkpoints cannot be checked without the ledger's key: give --key VERIFIER_KEY (`ledger pubkey` where "+
+			"the signing key is), or --signing-key FILE: %w", err)
+	}
+	return nil, err
 }
 
 // storedTree hands verification the ledger's own tree file, read only,
@@ -184,7 +203,7 @@ func (n *Node) VerifyReport(ctx context.Context, sealText string, verifier note.
 		return nil, err
 	}
 	if verifier == nil {
-		keys, err := n.Keys()
+		keys, err := n.ExistingKeys()
 		if err != nil {
 			return nil, err
 		}

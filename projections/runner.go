@@ -225,7 +225,16 @@ func (r *Runner) catchUp(ctx context.Context, progress Progress, until uint64) e
 		}
 		if err := r.Save(ctx); err != nil {
 			saving = false
-			r.options.Logger.Warn("checkpoint not saved: the projection goes on in memory", "projection", r.projection.Name(), "error", err)
+			// A process without the signing key saves no checkpoint by
+			// design (CheckpointSeal): no fault, and a command on a data
+			// directory with no key yet says so only when asked to be
+			// verbose. A checkpoint it could not check for want of the key
+			// was warned of as it was loaded.
+			level := slog.LevelWarn
+			if errors.Is(err, ErrNoSealKey) {
+				level = slog.LevelInfo
+			}
+			r.options.Logger.Log(ctx, level, "checkpoint not saved: the projection goes on in memory", "projection", r.projection.Name(), "error", err)
 		}
 	}
 	for record, err := range r.store.Read(ctx, start, eventstore.Filter{}) {

@@ -660,7 +660,12 @@ type ImportResult struct {
 // import of another statement, refuses a later part after the earlier
 // ones are written. The error then says how many lines were written, and
 // the result holds the plan.
-func Import(ctx context.Context, store eventstore.Store, recorder Recorder, unseal Unsealer, parsed statement.Statement,
+//
+// ctx bounds reading the log and planning; writes bounds the writes.
+// Once a part is written, the import is not to be cut between parts by
+// ctx ending (a client hanging up): a plan made again after that reads on
+// writes too. A caller that wants no difference passes ctx twice.
+func Import(ctx, writes context.Context, store eventstore.Store, recorder Recorder, unseal Unsealer, parsed statement.Statement,
 	request ImportRequest) (ImportResult, error) {
 	if checker, ok := recorder.(interface {
 		Check(domain.Event) (ledger.Checked, error)
@@ -671,8 +676,12 @@ func Import(ctx context.Context, store eventstore.Store, recorder Recorder, unse
 		}
 	}
 	var result ImportResult
+	reading := ctx
 	for attempt := 1; ; attempt++ {
-		book, err := BuildBook(ctx, store, unseal)
+		if result.Written > 0 {
+			reading = writes
+		}
+		book, err := BuildBook(reading, store, unseal)
 		if err != nil {
 			return result, err
 		}
@@ -690,7 +699,7 @@ func Import(ctx context.Context, store eventstore.Store, recorder Recorder, unse
 		}
 		written := 0
 		for _, batch := range plan.Batches {
-			if _, err = recorder.Record(ctx, batch); err != nil {
+			if _, err = recorder.Record(writes, batch); err != nil {
 				break
 			}
 			written += len(batch) - 1

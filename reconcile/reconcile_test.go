@@ -132,7 +132,7 @@ func (b *books) importData(name string, data []byte, profile string, request rec
 	}
 	request.FileName, request.County, request.Now = name, "150600", clock()
 	request.LineIDs = b.ids
-	return reconcile.Import(context.Background(), b.store, b.service, nil, parsed, request)
+	return reconcile.Import(context.Background(), context.Background(), b.store, b.service, nil, parsed, request)
 }
 
 func (b *books) reconcile() (*reconcile.Book, reconcile.Result) {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -289,7 +290,19 @@ func TestEndToEndServeHoldsDataDirectory(t *testing.T) {
 func TestEndToEndProjectionsAuditTrace(t *testing.T) {
 	data := t.TempDir()
 	runLedger(t, "", "demo", "--data", data).expect(t, 0)
-	// The demo left a checkpoint at the head.
+	// The demo signs nothing, so it makes no signing key, and without the
+	// key nothing seals the totals' checkpoint: none is saved, and no key
+	// is left behind.
+	runLedger(t, "", "projections", "--data", data).expect(t, 0, "totals", "never", "no checkpoint")
+	runLedger(t, "", "rebuild", "totals", "--data", data).expect(t, 0, "rebuilt totals to log position 121",
+		"their checkpoint was not saved (no signing key at ")
+	if _, err := os.Stat(filepath.Join(data, "integrity", "signing.key")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the demo made a signing key: %v", err)
+	}
+	// The first checkpoint makes the key; a read then saves a sealed
+	// checkpoint of the totals at the head.
+	runLedger(t, "", "checkpoint", "--data", data).expect(t, 0)
+	runLedger(t, "", "totals", "--data", data).expect(t, 0)
 	runLedger(t, "", "projections", "--data", data).expect(t, 0, "totals", "121", "0.0")
 	// Grouped by month, as CSV; the lecture correction counts as corrected.
 	csvOut := runLedger(t, "", "totals", "--data", data, "--campaign", "2022-health-law-lectures", "--by", "month", "--format", "csv")

@@ -53,6 +53,16 @@ var runRebuild = storeCommand(cli.Spec{Name: "rebuild", Args: cli.AnyArgs, Usage
 				return err
 			}
 			c.Printf("rebuilt totals to log position %d\n", status.Position)
+			if status.CheckpointPosition != status.Position {
+				// Without the signing key nothing seals the checkpoint, and
+				// rebuilding does not make the key (only what signs does).
+				why := "see the warning above"
+				if _, err := opened.SealKey(); err != nil {
+					why = err.Error()
+				}
+				c.Warnf("ledger rebuild: their checkpoint was not saved (%s): reads fold the totals from the log until the signing key "+
+					"is in place (give --signing-key FILE; on a new ledger `ledger checkpoint` or `ledger serve` makes it)\n", why)
+			}
 			if status.LogDamage != "" {
 				c.Warnf("ledger rebuild: WARNING: %s\n", status.LogDamage)
 			}

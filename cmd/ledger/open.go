@@ -30,7 +30,7 @@ func (f *storeFlags) register(flags *flag.FlagSet) {
 	flags.StringVar(&f.natsURL, "nats", os.Getenv("LEDGER_NATS_URL"), "URL of a running NATS server or cluster to use instead of the data directory, e.g. nats://127.0.0.1:4222 (env LEDGER_NATS_URL)")
 	flags.StringVar(&f.natsCreds, "nats-creds", os.Getenv("LEDGER_NATS_CREDS"), "credentials for --nats: a .creds file or an nkey seed file such as DATA/nats/runtime.nk (env LEDGER_NATS_CREDS)")
 	flags.StringVar(&f.sync, "sync", "always", "durability of the embedded server: 'always' fsyncs before acknowledging (concurrent appends share one fsync); 'interval' fsyncs every 2 minutes, faster but a power loss can lose the last 2 minutes. An external server (--nats) keeps its own setting (sync_interval: always in its config)")
-	flags.StringVar(&f.signingKey, "signing-key", os.Getenv("LEDGER_SIGNING_KEY"), "file with the checkpoint signing key (default: DATA/integrity/signing.key, made at first start)")
+	flags.StringVar(&f.signingKey, "signing-key", os.Getenv("LEDGER_SIGNING_KEY"), "file with the checkpoint signing key (default: DATA/integrity/signing.key, made by the first command that signs)")
 	flags.IntVar(&f.replicas, "replicas", 1, "replicas of the ledger stream: 1, or 3 on a JetStream cluster (with --nats)")
 	flags.StringVar(&f.catalog, "catalog", os.Getenv("LEDGER_CATALOG"), "JSON file with regions, campaigns, groups and items replacing the built-in Ordos lists (env LEDGER_CATALOG)")
 }

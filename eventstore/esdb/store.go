@@ -357,7 +357,8 @@ func (s *Store) Append(ctx context.Context, parts ...eventstore.AggregateAppend)
 	if part.ExpectedVersion != eventstore.AnyVersion {
 		last, err := s.lastEvent(ctx, part.Aggregate)
 		if err != nil {
-			return nil, err
+			// Nothing is sent before the stream's last event is read.
+			return nil, eventstore.NotWritten(err)
 		}
 		if expected, err = ExpectedRevision(part.ExpectedVersion, last); err != nil {
 			var conflict *eventstore.ConflictError

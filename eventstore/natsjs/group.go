@@ -3,7 +3,6 @@ package natsjs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/ordos-union/ledger/domain"
@@ -92,7 +91,8 @@ func (s *Store) commitGroup(group []*pendingAppend, events int) {
 	live := group[:0]
 	for _, pending := range group {
 		if err := pending.ctx.Err(); err != nil {
-			pending.result <- appendResult{err: err}
+			// Its caller gave up while it waited its turn: it is not sent.
+			pending.result <- appendResult{err: eventstore.NotWritten(err)}
 			continue
 		}
 		live = append(live, pending)
@@ -161,7 +161,7 @@ func (s *Store) failQueued() {
 	for {
 		select {
 		case pending := <-s.queue:
-			pending.result <- appendResult{err: fmt.Errorf("append: %w: %w", ErrClosed, domain.ErrUnavailable)}
+			pending.result <- appendResult{err: errClosed()}
 		default:
 			return
 		}

@@ -76,3 +76,34 @@ func TestGroupAppendAroundClose(t *testing.T) {
 		}
 	}
 }
+
+// An append the group-commit store never sent says so
+// (eventstore.ErrNotWritten), so a caller knows none of its events were
+// written: one given an ended context, and one after Close (also
+// ErrClosed). An append that was sent is no such error.
+func TestGroupAppendNeverSentIsNotWritten(t *testing.T) {
+	connection := natsjstest.Connect(t, natsjstest.RunServer(t, t.TempDir(), false))
+	options := natsjs.Options{StreamName: "UNSENT", SubjectPrefix: "unsent.events", GroupCommit: true, Storage: natsjs.MemoryStorage}
+	store, err := natsjs.Open(context.Background(), connection, options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := store.Append(ended, groupDonation("ended")); !errors.Is(err, eventstore.ErrNotWritten) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("append with an ended context: %v, want ErrNotWritten and context.Canceled", err)
+	}
+	if _, err := store.Append(context.Background(), groupDonation("written")); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.Append(context.Background(), groupDonation("closed"))
+	if !errors.Is(err, eventstore.ErrNotWritten) || !errors.Is(err, natsjs.ErrClosed) || !errors.Is(err, domain.ErrUnavailable) {
+		t.Fatalf("append after Close: %v, want ErrNotWritten, ErrClosed and ErrUnavailable", err)
+	}
+	if head, err := store.Head(context.Background()); err != nil || head != 1 {
+		t.Fatalf("the log's head is %d (%v), want the one append that was sent", head, err)
+	}
+}

@@ -26,7 +26,8 @@ var _ eventstore.Store = (*Store)(nil)
 
 // ErrClosed says the store was closed: an append after Close (or still
 // queued for the group writer when Close stopped it) is refused. It comes
-// wrapped together with domain.ErrUnavailable.
+// wrapped together with domain.ErrUnavailable, and as
+// eventstore.ErrNotWritten: nothing of the append was sent.
 var ErrClosed = errors.New("event store closed")
 
 // Headers the store writes beside the standard JetStream ones. The event type
@@ -355,19 +356,29 @@ func (s *Store) Append(ctx context.Context, parts ...eventstore.AggregateAppend)
 // enqueue hands pending to the group writer, or refuses it at once with
 // ErrClosed once Close began. A full queue makes it wait for room (the
 // writer runs until Close takes the write lock, so room comes) or for
-// ctx.
+// ctx. Either refusal is eventstore.ErrNotWritten: the append was never
+// queued, so nothing of it can be written. A ctx already ended is refused
+// so too, before the queue is tried.
 func (s *Store) enqueue(ctx context.Context, pending *pendingAppend) error {
 	s.entry.RLock()
 	defer s.entry.RUnlock()
 	if s.closed {
-		return fmt.Errorf("append: %w: %w", ErrClosed, domain.ErrUnavailable)
+		return errClosed()
+	}
+	if err := ctx.Err(); err != nil {
+		return eventstore.NotWritten(fmt.Errorf("append: %w", err))
 	}
 	select {
 	case s.queue <- pending:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("append: %w", ctx.Err())
+		return eventstore.NotWritten(fmt.Errorf("append: %w", ctx.Err()))
 	}
+}
+
+// errClosed refuses an append the closed store never sent.
+func errClosed() error {
+	return eventstore.NotWritten(fmt.Errorf("append: %w: %w", ErrClosed, domain.ErrUnavailable))
 }
 
 // appendNow publishes one request: a lone event as a plain publish, anything
