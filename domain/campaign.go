@@ -355,18 +355,19 @@ func (c *Campaign) activeTarget(field, id string) (*campaignEntry, error) {
 	}
 	target, ok := c.entries[targetID]
 	if !ok {
-		return nil, rejectCode(field, CodeNoEntry, "no entry %s in campaign %s", id, c.Ref.ID)
+		return nil, rejectCode(field, CodeNoEntry, Figures{Campaign: c.Ref.ID, Entry: id}, "no entry %s in campaign %s", id, c.Ref.ID)
 	}
 	if target.eventType == TypeEntryVoided || target.eventType == TypeEntryCorrected {
 		return nil, rejectf(field, "entry %s is itself a %s; void or correct the original entry", id, target.eventType)
 	}
 	if voider := c.entries[target.voidedBy]; voider != nil && voider.position == 0 {
 		// Voided by an earlier entry of the same request, not written.
-		return nil, &RuleError{Field: field, OtherID: target.voidedBy, Code: CodeAlreadyVoided,
+		return nil, &RuleError{Field: field, OtherID: target.voidedBy, Code: CodeAlreadyVoided, Figures: Figures{Campaign: c.Ref.ID, Entry: id},
 			Rule: fmt.Sprintf("entry %s is voided by another entry of the same input already", id)}
 	}
 	if target.voidedBy != uuid.Nil {
-		return nil, rejectCode(field, CodeAlreadyVoided, "entry %s was already voided by event %s", id, target.voidedBy)
+		return nil, rejectCode(field, CodeAlreadyVoided, Figures{Campaign: c.Ref.ID, Entry: id, By: target.voidedBy},
+			"entry %s was already voided by event %s", id, target.voidedBy)
 	}
 	return target, nil
 }
@@ -422,7 +423,8 @@ func (c *Campaign) checkNewEntity(payload Payload) error {
 			if twice == "" {
 				twice = "%s is recorded twice in the same input; an entry is recorded once"
 			}
-			return &RuleError{Field: "data." + idField(payload), Rule: fmt.Sprintf(twice, EntityID(payload)), OtherID: existing, Code: CodeAlreadyRecorded}
+			return &RuleError{Field: "data." + idField(payload), Rule: fmt.Sprintf(twice, EntityID(payload)), OtherID: existing, Code: CodeAlreadyRecorded,
+				Figures: Figures{Campaign: c.Ref.ID, Entry: EntityID(payload)}}
 		}
 		what := map[EventType]string{
 			TypeDonationPledged: "donation %s was already pledged by event %s",
@@ -432,7 +434,8 @@ func (c *Campaign) checkNewEntity(payload Payload) error {
 		if what == "" {
 			what = "%s was already recorded by event %s; correct that entry instead"
 		}
-		return rejectCode("data."+idField(payload), CodeAlreadyRecorded, what, EntityID(payload), existing)
+		return rejectCode("data."+idField(payload), CodeAlreadyRecorded, Figures{Campaign: c.Ref.ID, Entry: EntityID(payload), By: existing},
+			what, EntityID(payload), existing)
 	}
 	return nil
 }
@@ -484,14 +487,16 @@ func (c *Campaign) checkEffect(change effect) error {
 			if region == c.cityCode {
 				level = "the city level (" + region + ")"
 			}
-			return rejectCode("", CodeOverspent, "campaign %s: %s would hold %s yuan; nothing may allocate or spend more than it "+
-				"received (it holds %s yuan)", c.Ref.ID, level, balance, c.pots[region])
+			return rejectCode("", CodeOverspent, Figures{Campaign: c.Ref.ID, Region: region, Would: balance, Holds: c.pots[region]},
+				"campaign %s: %s would hold %s yuan; nothing may allocate or spend more than it "+
+					"received (it holds %s yuan)", c.Ref.ID, level, balance, c.pots[region])
 		}
 	}
 	change.receipts.sort()
 	for _, receipt := range change.receipts {
 		if receipts := c.figuresOf(receipt.key).receipts + receipt.amount; receipts > 1 {
-			return rejectCode("data.donation_id", CodeAlreadyRecorded, "donation %s would be received twice", receipt.key)
+			return rejectCode("data.donation_id", CodeAlreadyRecorded, Figures{Campaign: c.Ref.ID, Entry: receipt.key},
+				"donation %s would be received twice", receipt.key)
 		}
 	}
 	// Every donation either list touches, once, in key order.
@@ -516,7 +521,8 @@ func (c *Campaign) checkEffect(change effect) error {
 		spent := figures.spent + change.spent.of(donation)
 		received := figures.received + change.received.of(donation)
 		if spent > received {
-			return rejectCode("", CodeOverspent, "donation %s would pay for %s yuan of entries but brought in %s yuan",
+			return rejectCode("", CodeOverspent, Figures{Campaign: c.Ref.ID, Entry: donation, Would: spent, Holds: received},
+				"donation %s would pay for %s yuan of entries but brought in %s yuan",
 				donation, spent, received)
 		}
 	}

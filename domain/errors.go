@@ -187,6 +187,34 @@ type RuleError struct {
 	// Code names the rule when it is one of the common ones
 	// (CodeAlreadyRecorded and the rest); empty for any other.
 	Code string
+	// Figures are what the rule quotes, as data, where it has a Code: a
+	// front end that says the rule in its own language (a sheet's
+	// Chinese) says them too, and never reads them out of Rule.
+	Figures Figures
+}
+
+// Figures are the figures a coded refusal quotes. Each is set where its
+// rule quotes it and is zero elsewhere.
+type Figures struct {
+	// Campaign is the id of the campaign whose rule is broken.
+	Campaign string
+	// Region is the code of the region whose money would go below zero
+	// (CodeOverspent by a region); empty for the other rules.
+	Region string
+	// Entry is the id of the entry the rule is about: the one recorded
+	// already (CodeAlreadyRecorded), voided already (CodeAlreadyVoided)
+	// or not found (CodeNoEntry); or the donation that would pay for more
+	// than it brought in (CodeOverspent by a donation).
+	Entry string
+	// By is the event that recorded or voided Entry already; uuid.Nil
+	// when that is another event of the same input (RuleError.Other).
+	By uuid.UUID
+	// Would is what Region would hold, or what the donation Entry would
+	// pay for (CodeOverspent).
+	Would Money
+	// Holds is what Region holds, or what the donation Entry brought in
+	// (CodeOverspent).
+	Holds Money
 }
 
 // Path names where the rule broke: events[i].field within a batch.
@@ -309,9 +337,9 @@ func rejectf(field, format string, args ...any) error {
 	return &RuleError{Field: field, Rule: fmt.Sprintf(format, args...)}
 }
 
-// rejectCode is rejectf for a rule with a code.
-func rejectCode(field, code, format string, args ...any) error {
-	return &RuleError{Field: field, Rule: fmt.Sprintf(format, args...), Code: code}
+// rejectCode is rejectf for a rule with a code, and the figures it quotes.
+func rejectCode(field, code string, figures Figures, format string, args ...any) error {
+	return &RuleError{Field: field, Rule: fmt.Sprintf(format, args...), Code: code, Figures: figures}
 }
 
 // violations collects broken rules under a path prefix.

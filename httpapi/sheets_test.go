@@ -319,7 +319,7 @@ func TestSpreadsheetPreviewTellsEveryProblemOfARow(t *testing.T) {
 	for lang, want := range map[string][][2]string{
 		"zh": {{"第 3 行「金额（元）」", "必须是不超过两位小数的金额 (must be an amount in yuan with at most two decimals)：单元格的值是 100.555"},
 			{"第 3 行「活动」", `「夏送清凉」不在目录中，请从下拉列表选择 (unknown campaign "夏送清凉"; known: `}},
-		"en": {{`row 3, "Amount (yuan)"`, "必须是不超过两位小数的金额 (must be an amount in yuan with at most two decimals): the cell holds 100.555"},
+		"en": {{`row 3, "Amount (yuan)"`, "must be an amount in yuan with at most two decimals: the cell holds 100.555"},
 			{`row 3, "Campaign"`, `unknown campaign "夏送清凉"; known: `}},
 	} {
 		status, preview := postSheet(t, server, server.Tokens[httpapi.RoleClerk], "?dry_run=true&lang="+lang, sheet)

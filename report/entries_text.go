@@ -25,6 +25,13 @@ type LinesShown struct {
 	// Rule words a line's problem; nil is the rule's own text. A sheet
 	// words the rules a clerk meets in the sheet's language.
 	Rule func(violation domain.Violation) string
+	// Refusal words a line's broken rule of the ledger and names the
+	// field it is about; nil is the rule's own text at its own field. A
+	// sheet words it in the sheet's language, at a column.
+	Refusal func(rule domain.RuleError) (field, text string)
+	// Words word what is said of the lines as a whole and of each line
+	// written; nil is a file's, in English (SheetWords for a sheet's).
+	Words LinesWords
 	// AsJSON prints each written line as one JSON object.
 	AsJSON bool
 	// DryRun says the lines were only checked, so the count says nothing
@@ -50,12 +57,24 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 	if shown.Repeats == nil {
 		shown.Repeats = func(number int) string { return "repeats " + shown.Where(number, "") }
 	}
+	if shown.Words == nil {
+		shown.Words = fileWords{}
+	}
+	words := shown.Words
+	// RecordLines counts a line refused by a rule of the ledger with the
+	// invalid ones; a sheet tells them apart.
+	invalid, refused := 0, 0
 	for _, outcome := range recorded.Outcomes {
 		switch {
 		case outcome.Err != nil:
+			if errors.Is(outcome.Err, domain.ErrRejected) {
+				refused++
+			} else {
+				invalid++
+			}
 			lineErrorText(problems, outcome.Number, outcome.Err, shown)
 		case outcome.Result.EventID != uuid.Nil:
-			if err := RecordedText(out, outcome.Number, shown.Where(outcome.Number, ""), outcome.Event, outcome.Result, shown.AsJSON); err != nil {
+			if err := writtenText(out, outcome.Number, shown.Where(outcome.Number, ""), outcome.Event, outcome.Result, shown.AsJSON, words); err != nil {
 				return err
 			}
 		}
@@ -66,37 +85,30 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 	var skip *app.SkipError
 	switch {
 	case errors.Is(err, app.ErrInvalidLines):
-		return fmt.Errorf("%d of %d lines are invalid; nothing was written (fix them, or use --skip-invalid)", recorded.Invalid, lines)
+		return errors.New(words.invalid(invalid, refused, lines))
 	case errors.As(err, &skip) && errors.As(skip.Err, &batch):
-		return fmt.Errorf("more than %d lines break a rule of the ledger, the most that are skipped; nothing was written: %s",
-			skip.Max, renumber(batch.Err, batch.Lines, shown))
+		return errors.New(words.tooManyRefused(skip.Max, words.problems(batch.Err, batch.Lines, shown)))
 	case errors.As(err, &batch) && batch.Unknown:
-		return fmt.Errorf("lines %d-%d (%s; %d earlier events were written): %s", batch.Lines[0], batch.Lines[len(batch.Lines)-1],
-			app.UnknownAdvice(batch.Unkeyed), batch.Written, renumber(batch.Err, batch.Lines, shown))
+		return errors.New(words.unknown(batch.Lines[0], batch.Lines[len(batch.Lines)-1], batch.Unkeyed, batch.Written,
+			words.problems(batch.Err, batch.Lines, shown)))
 	case errors.As(err, &batch) && batch.Written == 0 && len(batch.Lines) == lines-recorded.Invalid:
-		return fmt.Errorf("nothing was written: %s", renumber(batch.Err, batch.Lines, shown))
+		return errors.New(words.nothingWritten(words.problems(batch.Err, batch.Lines, shown)))
 	case errors.As(err, &batch):
-		return fmt.Errorf("lines %d-%d (none of them written; %d earlier events were): %s",
-			batch.Lines[0], batch.Lines[len(batch.Lines)-1], batch.Written, renumber(batch.Err, batch.Lines, shown))
+		return errors.New(words.notWritten(batch.Lines[0], batch.Lines[len(batch.Lines)-1], batch.Written,
+			words.problems(batch.Err, batch.Lines, shown)))
 	case err != nil:
 		return err
 	}
-	if shown.DryRun && recorded.Duplicates > 0 {
-		fmt.Fprintf(out, "%d lines are valid, %d of them already recorded; nothing was written (dry run)\n", lines-recorded.Invalid,
-			recorded.Duplicates)
-		return nil
-	}
 	if shown.DryRun {
-		fmt.Fprintf(out, "%d lines are valid; nothing was written (dry run)\n", lines-recorded.Invalid)
+		fmt.Fprintln(out, words.dryRun(lines-recorded.Invalid, recorded.Duplicates))
 		return nil
 	}
 	if shown.One {
 		return nil
 	}
-	fmt.Fprintf(problems, "recorded %s, %d already recorded (same idempotency key), %d invalid skipped\n",
-		Counted(recorded.Recorded, "event", "events"), recorded.Duplicates, recorded.Invalid)
+	fmt.Fprintln(problems, words.counts(recorded.Recorded, recorded.Duplicates, invalid, refused))
 	if recorded.Invalid > 0 {
-		return fmt.Errorf("%d invalid lines were skipped", recorded.Invalid)
+		return errors.New(words.skipped(invalid, refused))
 	}
 	return nil
 }

@@ -218,3 +218,92 @@ func TestEventAndAuditTextShowTheEventID(t *testing.T) {
 		t.Errorf("audit trail %q, want a line starting %q", audited.String(), want)
 	}
 }
+
+// A sheet's summaries are in the sheet's language, rows counted as rows
+// in the right number, and a row that broke a rule of the ledger is
+// called refused, not invalid; once a zh import said "1 lines are valid;
+// nothing was written (dry run)" and "1 invalid lines were skipped" of a
+// refused row. A file's lines keep their English (TestRecordedLinesText).
+func TestSheetSummariesInTheSheetsLanguage(t *testing.T) {
+	id := uuid.MustParse("0194e2a0-0000-7000-8000-000000000001")
+	event := domain.Event{Type: domain.TypeSuppliesDelivered, Actor: "clerk-1"}
+	written := app.LineOutcome{Number: 3, Event: event, Result: ledger.Result{EventID: id, Position: 141}}
+	found := app.LineOutcome{Number: 4, Event: event, Result: ledger.Result{EventID: id, Position: 7, Duplicate: true, RecordedBy: "clerk-2"}}
+	invalid := app.LineOutcome{Number: 5, Err: &domain.ValidationError{Violations: []domain.Violation{{Field: "data.spent", Rule: "must be > 0"}}}}
+	refused := app.LineOutcome{Number: 6, Err: &domain.RuleError{Rule: "campaign general: county 150602 would hold -1.00 yuan"}}
+	where := map[string]func(int, string) string{
+		"zh": func(row int, _ string) string { return fmt.Sprintf("第 %d 行", row) },
+		"en": func(row int, _ string) string { return fmt.Sprintf("row %d", row) },
+	}
+	for _, test := range []struct {
+		lang     string
+		recorded app.LinesReport
+		err      error
+		dryRun   bool
+		out      string
+		problems string
+		failure  string
+	}{
+		{lang: "zh", recorded: app.LinesReport{Outcomes: []app.LineOutcome{{Number: 3}}}, dryRun: true, out: "共 1 行有效，未写入（试运行）\n"},
+		{lang: "en", recorded: app.LinesReport{Outcomes: []app.LineOutcome{{Number: 3}}}, dryRun: true, out: "1 row is valid; nothing was written (dry run)\n"},
+		{lang: "en", recorded: app.LinesReport{Outcomes: []app.LineOutcome{{Number: 3}, found}, Duplicates: 1}, dryRun: true,
+			out: "row 4: already recorded supplies_delivered " + id.String() + " at position 7 by clerk-2\n" +
+				"2 rows are valid (1 already recorded); nothing was written (dry run)\n"},
+		{lang: "zh", recorded: app.LinesReport{Outcomes: []app.LineOutcome{{Number: 3}, found}, Duplicates: 1}, dryRun: true,
+			out: "第 4 行: 此前已记录 supplies_delivered " + id.String() + "，日志位置 7，记录人 clerk-2\n" +
+				"共 2 行有效，其中 1 行此前已记录；未写入（试运行）\n"},
+		{lang: "zh", recorded: app.LinesReport{Outcomes: []app.LineOutcome{{Number: 3}, invalid, refused}, Invalid: 2},
+			err:      fmt.Errorf("2 of 3 lines: %w", app.ErrInvalidLines),
+			problems: "第 5 行: must be > 0\n第 6 行: 被拒：campaign general: county 150602 would hold -1.00 yuan\n",
+			failure:  "共 3 行，其中 1 行无效、1 行违反台账规则被拒；未写入（请改正后重新导入，或使用 --skip-invalid）"},
+		{lang: "en", recorded: app.LinesReport{Outcomes: []app.LineOutcome{{Number: 3}, invalid}, Invalid: 1},
+			err:      fmt.Errorf("1 of 2 lines: %w", app.ErrInvalidLines),
+			problems: "row 5: must be > 0\n",
+			failure:  "1 of 2 rows is invalid; nothing was written (fix them, or use --skip-invalid)"},
+		{lang: "en", recorded: app.LinesReport{Outcomes: []app.LineOutcome{{Number: 3}, invalid, refused}, Invalid: 2},
+			err:      fmt.Errorf("2 of 3 lines: %w", app.ErrInvalidLines),
+			problems: "row 5: must be > 0\nrow 6: refused: campaign general: county 150602 would hold -1.00 yuan\n",
+			failure: "2 of 3 rows are invalid or refused (1 invalid, 1 refused by a rule of the ledger); nothing was written " +
+				"(fix them, or use --skip-invalid)"},
+		{lang: "zh", recorded: app.LinesReport{Outcomes: []app.LineOutcome{written, refused}, Recorded: 1, Invalid: 1},
+			out:      "第 3 行: 已记录 supplies_delivered " + id.String() + "，日志位置 141\n",
+			problems: "第 6 行: 被拒：campaign general: county 150602 would hold -1.00 yuan\n已记录 1 条，0 条此前已记录（相同幂等键），跳过 1 行被拒\n",
+			failure:  "已跳过 1 行违反台账规则被拒，这些行未写入"},
+		{lang: "en", recorded: app.LinesReport{Outcomes: []app.LineOutcome{written, invalid, refused}, Recorded: 1, Invalid: 2},
+			out: "row 3: recorded supplies_delivered " + id.String() + " at position 141\n",
+			problems: "row 5: must be > 0\nrow 6: refused: campaign general: county 150602 would hold -1.00 yuan\n" +
+				"recorded 1 event, 0 already recorded (same idempotency key), skipped 1 invalid and 1 refused\n",
+			failure: "1 invalid row and 1 row refused by a rule of the ledger were skipped"},
+		{lang: "zh", recorded: app.LinesReport{Outcomes: []app.LineOutcome{{Number: 3}, {Number: 4}}},
+			err:     &app.BatchError{Lines: []int{3, 4}, Err: &domain.RuleError{Event: 2, Field: "data.spent", Rule: "too much"}},
+			failure: "未写入：第 4 行: 被拒：too much"},
+		{lang: "zh", recorded: app.LinesReport{Outcomes: []app.LineOutcome{written, {Number: 4}}, Recorded: 1},
+			err: &app.BatchError{Lines: []int{4}, Written: 1, Err: &domain.ValidationError{Violations: []domain.Violation{
+				{Event: 1, Field: "data.spent", Rule: "must be > 0"}, {Event: 1, Field: "data.cost", Rule: "must be > 0"}}}},
+			out:     "第 3 行: 已记录 supplies_delivered " + id.String() + "，日志位置 141\n",
+			failure: "第 4 行均未写入（此前已写入 1 条）：第 4 行: must be > 0; 第 4 行: must be > 0"},
+		{lang: "en", recorded: app.LinesReport{Outcomes: []app.LineOutcome{written, {Number: 4}, {Number: 5}}, Recorded: 1},
+			err:     &app.BatchError{Lines: []int{4, 5}, Written: 1, Err: &domain.RuleError{Event: 2, Field: "data.spent", Rule: "too much"}},
+			out:     "row 3: recorded supplies_delivered " + id.String() + " at position 141\n",
+			failure: "rows 4-5 (none of them written; 1 event was written before): row 5: refused: too much"},
+		{lang: "en", recorded: app.LinesReport{Outcomes: []app.LineOutcome{{Number: 3}}},
+			err: &app.SkipError{Max: 100, Err: &app.BatchError{Lines: []int{3}, Err: &domain.RuleError{Event: 1, Rule: "too much"}}},
+			failure: "more than 100 rows are refused by a rule of the ledger, the most that are skipped; nothing was written: " +
+				"row 3: refused: too much"},
+		{lang: "zh", recorded: app.LinesReport{Outcomes: []app.LineOutcome{{Number: 3}}},
+			err:     &app.BatchError{Lines: []int{3}, Unknown: true, Err: errors.New("append: context deadline exceeded")},
+			failure: "第 3 行写入结果不明，可能已写入；再次导入同一表格是安全的，已写入的行会按其幂等键认出（此前已写入 0 条）：append: context deadline exceeded"},
+	} {
+		var out, problems bytes.Buffer
+		shown := report.LinesShown{Where: where[test.lang], Words: report.SheetWords(test.lang), DryRun: test.dryRun}
+		err := report.RecordedLinesText(&out, &problems, test.recorded, test.err, shown)
+		failure := ""
+		if err != nil {
+			failure = err.Error()
+		}
+		if out.String() != test.out || problems.String() != test.problems || failure != test.failure {
+			t.Errorf("%s: printed\n%q\nand\n%q\nfailing with %q; want\n%q\nand\n%q\nfailing with %q", test.lang, out.String(), problems.String(),
+				failure, test.out, test.problems, test.failure)
+		}
+	}
+}

@@ -42,7 +42,16 @@ func lineErrorText(out io.Writer, number int, err error, shown LinesShown) {
 			fmt.Fprintf(out, "%s: %s\n", where(number, violation.Field), violation.RuleWith(repeats))
 		}
 	case errors.As(err, &rule) && rule.Event == 0:
-		fmt.Fprintf(out, "%s: rejected: %s\n", where(number, rule.Field), rule.RuleWith(repeats))
+		worded := *rule
+		field := rule.Field
+		if shown.Refusal != nil {
+			field, worded.Rule = shown.Refusal(*rule)
+		}
+		rejected := "rejected: "
+		if shown.Words != nil {
+			rejected = shown.Words.rejected()
+		}
+		fmt.Fprintf(out, "%s: %s%s\n", where(number, field), rejected, worded.RuleWith(repeats))
 	default:
 		fmt.Fprintf(out, "%s: %v\n", where(number, ""), err)
 	}
@@ -64,19 +73,15 @@ func RecordedText(out io.Writer, number int, where string, event domain.Event, r
 		_, err = fmt.Fprintln(out, string(line))
 		return err
 	}
-	state := "recorded"
-	if result.Duplicate {
-		state = "already recorded"
+	_, err := fmt.Fprintln(out, fileWords{}.written(where, event, result))
+	return err
+}
+
+// writtenText is RecordedText with words wording the line for people.
+func writtenText(out io.Writer, number int, where string, event domain.Event, result ledger.Result, asJSON bool, words LinesWords) error {
+	if asJSON {
+		return RecordedText(out, number, where, event, result, true)
 	}
-	// Who recorded it is news only when it was someone else (a sheet
-	// imported before by another clerk).
-	by := ""
-	if result.Duplicate && result.RecordedBy != "" && result.RecordedBy != event.Actor {
-		by = " by " + result.RecordedBy
-	}
-	if where != "" {
-		where += ": "
-	}
-	_, err := fmt.Fprintf(out, "%s%s %s %s at position %d%s\n", where, state, event.Type, result.EventID, result.Position, by)
+	_, err := fmt.Fprintln(out, words.written(where, event, result))
 	return err
 }

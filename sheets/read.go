@@ -51,32 +51,63 @@ const (
 	workbookElementsMax = 10 * rowsMax
 )
 
-// Rules of a cell, in Chinese and English, for errors a clerk reads. A
-// negative amount is left to the ledger's own rule (must be > 0), which
-// knows whether the column may be zero.
+// cellRule is a rule of the sheet's own (not the ledger's), about a
+// cell or a row as the sheet reads it: a violation of one has the rule as
+// its Code and its English as its Rule, and Layout.Rule says it in the
+// sheet's language (ruleWords), so that English is English alone.
+type cellRule string
+
+// The sheet's own rules. A negative amount is left to the ledger's own
+// rule (must be > 0), which knows whether the column may be zero.
 const (
-	ruleRequired = "必填 (is required)"
-	ruleMoney    = "必须是不超过两位小数的金额 (must be an amount in yuan with at most two decimals)"
-	ruleYuan     = "必须是以元为单位的数字，如 1250.50 (must be a number of yuan such as 1250.50)"
-	ruleCount    = "必须是整数 (must be a whole number)"
+	ruleMoney cellRule = "sheet-money"
+	ruleYuan  cellRule = "sheet-yuan"
+	ruleCount cellRule = "sheet-count"
 	// ruleThousands is a thousands separator out of its place: "12,50"
 	// is a decimal comma, and "1,5" no count; reading them without the
 	// comma made 1250 yuan and 15 of them.
-	ruleThousands = "千位分隔符只能用在每三位数字之间，如 1,250.50 (a thousands separator may only separate groups of three digits, as in 1,250.50)"
-	ruleDate      = "必须是日期，如 2022-06-15 (must be a date such as 2022-06-15)"
+	ruleThousands cellRule = "sheet-thousands"
+	ruleDate      cellRule = "sheet-date"
+	// ruleTooLarge is an amount beyond the ledger's largest.
+	ruleTooLarge cellRule = "sheet-too-large"
 	// ruleRepeated is a row the same as one above it: the same entry,
 	// which the ledger records once.
-	ruleRepeated = "与另一行完全相同 (is the same as another row)"
+	ruleRepeated cellRule = "sheet-repeated"
+	// ruleSameRegion is an allocation from the region it goes to. The
+	// ledger's rule names its fields (to_county, from_county); the clerk
+	// knows the two columns.
+	ruleSameRegion cellRule = "sheet-same-region"
 )
 
-// ruleTooLarge is the rule of an amount beyond the ledger's largest.
-var ruleTooLarge = "超出上限，最多 " + domain.AmountFenMax.String() + " 元 (must be at most " + domain.AmountFenMax.String() + " yuan)"
+// ruleWords are the sheet's own rules in Chinese and English. A cell's
+// rule (quoted) is followed by what the cell holds, which its format may
+// show otherwise (100.555 shown as 100.56); a rule about a column names
+// it with %[1]s (zh) and %[2]q (en).
+var ruleWords = map[cellRule]struct {
+	zh, en string
+	quoted bool
+}{
+	ruleMoney: {"必须是不超过两位小数的金额", "must be an amount in yuan with at most two decimals", true},
+	ruleYuan:  {"必须是以元为单位的数字，如 1250.50", "must be a number of yuan such as 1250.50", true},
+	ruleCount: {"必须是整数", "must be a whole number", true},
+	ruleThousands: {"千位分隔符只能用在每三位数字之间，如 1,250.50",
+		"a thousands separator may only separate groups of three digits, as in 1,250.50", true},
+	ruleDate:       {"必须是日期，如 2022-06-15", "must be a date such as 2022-06-15", true},
+	ruleTooLarge:   {"超出上限，最多 " + domain.AmountFenMax.String() + " 元", "must be at most " + domain.AmountFenMax.String() + " yuan", true},
+	ruleRepeated:   {"与另一行完全相同", "is the same as another row", false},
+	ruleSameRegion: {"必须与「%[1]s」不同", "must differ from %[2]q", false},
+}
 
-// codeCell is the code of a cell's own rule, as the sheet reads it (not
-// the ledger's): its Value is what the cell holds, which Layout.Rule
-// quotes, since the clerk sees the cell through its format (100.555 shown
-// as 100.56).
-const codeCell string = "sheet-cell"
+// violation is a broken rule of the sheet's own at field; value is what
+// the cell holds, for a rule that quotes it.
+func (l Layout) violation(field string, rule cellRule, value string) domain.Violation {
+	words := ruleWords[rule]
+	english := words.en
+	if rule == ruleSameRegion {
+		english = fmt.Sprintf(english, l.Header("county", "zh"), l.Header("county", "en"))
+	}
+	return domain.Violation{Field: field, Rule: english, Code: string(rule), Value: value}
+}
 
 // ReadFile reads a filled sheet from a file (Read), refusing one larger
 // than FileBytesMax without reading it whole, and one with no entries
@@ -149,7 +180,9 @@ func Read(content []byte) (Layout, []ledger.Line, error) {
 		event, err := layout.event(rows[i], positions, workbook)
 		if err == nil {
 			if first, seen := rowOfKey[event.IdempotencyKey]; seen {
-				err = &domain.ValidationError{Violations: []domain.Violation{{Rule: ruleRepeated, Other: first}}}
+				repeated := layout.violation("", ruleRepeated, "")
+				repeated.Other = first
+				err = &domain.ValidationError{Violations: []domain.Violation{repeated}}
 			} else {
 				rowOfKey[event.IdempotencyKey] = i + 1
 			}
@@ -380,7 +413,8 @@ func (l Layout) event(row []string, positions []int, workbook bool) (domain.Even
 		}
 		if cell == "" {
 			if column.required {
-				problems = append(problems, domain.Violation{Field: column.field, Rule: ruleRequired})
+				// The ledger's own rule, said as the ledger's are.
+				problems = append(problems, domain.Violation{Field: column.field, Rule: "is required", Code: domain.CodeRequired})
 			}
 			continue
 		}
@@ -389,16 +423,13 @@ func (l Layout) event(row []string, positions []int, workbook bool) (domain.Even
 		}
 		value, rule := parseCell(column.kind, cell)
 		if rule != "" {
-			problems = append(problems, domain.Violation{Field: column.field, Rule: rule, Code: codeCell, Value: cell})
+			problems = append(problems, l.violation(column.field, rule, cell))
 			continue
 		}
 		fields[column.field] = value
 	}
 	if l.Type == domain.TypeFundsAllocated && fields["data.from_county"] != nil && fields["data.from_county"] == fields["county"] {
-		// The ledger's rule names its fields (to_county, from_county); the
-		// clerk knows the two columns.
-		problems = append(problems, domain.Violation{Field: "data.from_county",
-			Rule: fmt.Sprintf("必须与「%s」不同 (must differ from %q)", l.Header("county", "zh"), l.Header("county", "en"))})
+		problems = append(problems, l.violation("data.from_county", ruleSameRegion, ""))
 	}
 	if l.Type == domain.TypeFundsAllocated && fields["county"] != nil {
 		// An allocation is the receiving region's entry.
@@ -511,7 +542,7 @@ func place(document map[string]any, path []string, value any) {
 }
 
 // parseCell reads one cell; the rule it breaks, if any.
-func parseCell(kind kind, cell string) (any, string) {
+func parseCell(kind kind, cell string) (any, cellRule) {
 	switch kind {
 	case kindMoney:
 		return parseMoneyCell(cell)
@@ -544,7 +575,7 @@ func parseCell(kind kind, cell string) (any, string) {
 // what a clerk types (the command line's --amount reads the same); the
 // rule it breaks, if any. A negative amount is read as such, for the
 // ledger to refuse by its own rule.
-func parseMoneyCell(cell string) (any, string) {
+func parseMoneyCell(cell string) (any, cellRule) {
 	amount, err := domain.ParseYuanTyped(cell)
 	switch {
 	case errors.Is(err, domain.ErrTooManyDecimals):

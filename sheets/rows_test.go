@@ -7,7 +7,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/google/uuid"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ordos-union/ledger/domain"
@@ -142,7 +145,7 @@ func TestRefusedCellIsQuoted(t *testing.T) {
 	}
 	for lang, want := range map[string]string{
 		"zh": "第 3 行「金额（元）」: 必须是不超过两位小数的金额 (must be an amount in yuan with at most two decimals)：单元格的值是 100.555",
-		"en": `row 3, "Amount (yuan)": 必须是不超过两位小数的金额 (must be an amount in yuan with at most two decimals): the cell holds 100.555`,
+		"en": `row 3, "Amount (yuan)": must be an amount in yuan with at most two decimals: the cell holds 100.555`,
 	} {
 		if got := problems(t, layout, 3, lines[0].Err, lang); len(got) != 1 || got[0] != want {
 			t.Errorf("%s: %q, want %q", lang, got, want)
@@ -153,7 +156,8 @@ func TestRefusedCellIsQuoted(t *testing.T) {
 // The instructions sheet's example row of every template, copied to the
 // entry sheet as a clerk would, reads as an entry the ledger's rules take:
 // the donation's example was once money with goods, the allocation's from
-// its own region.
+// its own region. The instructions say the order the examples import in
+// (app's TestSheetExamplesImportInOrder imports them so).
 func TestExampleRowsAreValid(t *testing.T) {
 	catalog := domain.DefaultCatalog()
 	validator := domain.Validator{Catalog: catalog, Now: time.Now}
@@ -163,22 +167,21 @@ func TestExampleRowsAreValid(t *testing.T) {
 			t.Fatal(err)
 		}
 		instructions, err := book.GetRows("说明 Instructions")
+		book.Close()
 		if err != nil || len(instructions) < 2 {
 			t.Fatalf("%s: instructions %v (%v)", layout.Type, instructions, err)
 		}
-		example := instructions[len(instructions)-1]
-		for i, cell := range example {
-			name, _ := excelize.CoordinatesToCellName(i+1, 3)
-			if err := book.SetCellValue(layout.Title, name, cell); err != nil {
-				t.Fatal(err)
+		var said []string
+		for _, row := range instructions {
+			said = append(said, strings.Join(row, " "))
+		}
+		for _, order := range []string{exampleOrder, exampleOrderEnglish} {
+			if !strings.Contains(strings.Join(said, "\n"), order) {
+				t.Errorf("%s: the instructions do not say the examples' order %q:\n%s", layout.Type, order, strings.Join(said, "\n"))
 			}
 		}
-		var copied bytes.Buffer
-		if _, err := book.WriteTo(&copied); err != nil {
-			t.Fatal(err)
-		}
-		book.Close()
-		read, lines, err := Read(copied.Bytes())
+		example := instructions[len(instructions)-1]
+		read, lines, err := Read(sheetstest.Example(t, template(t, layout.Type)))
 		if err != nil || read.Type != layout.Type || len(lines) != 1 {
 			t.Fatalf("%s: the example reads as %s, %d lines, %v", layout.Type, read.Type, len(lines), err)
 		}
@@ -272,5 +275,135 @@ func TestFieldRulesInTheSheetsWords(t *testing.T) {
 				t.Errorf("%s: in en %s reads %q, want the ledger's %q", layout.Type, violation.Field, got, violation.Rule)
 			}
 		}
+	}
+}
+
+// hasHan says whether text has a Chinese character.
+func hasHan(text string) bool {
+	return strings.IndexFunc(text, func(r rune) bool { return unicode.Is(unicode.Han, r) }) >= 0
+}
+
+// With en a row's problems are English alone, the sheet's own rules as
+// the ledger's (a thousands separator out of place, a required cell, a
+// cell of too many decimals or no number, a repeated row, an allocation
+// from its own region once began in Chinese); with zh they are Chinese,
+// then the same English.
+func TestEnglishProblemsAreEnglishAlone(t *testing.T) {
+	sheets := []string{"配送编号,地区,活动,日期,站点类型,站点名称,受益群体,受益人数,物资,数量,物资价值（元）,支出（元）,备注\r\n" +
+		"V-1,150626,general,2022-06-15,service-station,,outdoor-workers,10,drinking-water,\"1,5\",\"12,50\",100.555,\r\n" +
+		"V-2,150626,general,not a day,service-station,Site,outdoor-workers,10,drinking-water,1,abc,99999999999999999999,\r\n" +
+		"V-3,150626,general,2022-06-15,service-station,Site,outdoor-workers,ten,drinking-water,1,10,10,\r\n" +
+		"V-3,150626,general,2022-06-15,service-station,Site,outdoor-workers,ten,drinking-water,1,10,10,\r\n" +
+		"V-4,150626,general,2022-06-15,service-station,Site,outdoor-workers,10,drinking-water,1,10,10,\r\n" +
+		"V-4,150626,general,2022-06-15,service-station,Site,outdoor-workers,10,drinking-water,1,10,10,\r\n",
+		allocationHeaders + "A-1,150626,general,2022-06-15,150626,100,\r\n"}
+	wanted := map[string]bool{ // each rule of the sheet's own is met
+		string(ruleThousands): true, domain.CodeRequired: true, string(ruleMoney): true, string(ruleYuan): true, string(ruleDate): true,
+		string(ruleTooLarge): true, string(ruleCount): true, string(ruleRepeated): true, string(ruleSameRegion): true}
+	for _, sheet := range sheets {
+		layout, lines, err := Read([]byte(sheet))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range lines {
+			var validation *domain.ValidationError
+			if !errors.As(line.Err, &validation) {
+				continue
+			}
+			for _, violation := range validation.Violations {
+				delete(wanted, violation.Code)
+				english := layout.Where(line.Number, violation.Field, "en") + ": " + layout.Rule(violation, "en")
+				if hasHan(english) || !strings.Contains(english, violation.Rule) {
+					t.Errorf("row %d in en: %q, want the English %q alone", line.Number, english, violation.Rule)
+				}
+				chinese := layout.Rule(violation, "zh")
+				if first, _ := utf8.DecodeRuneInString(chinese); !unicode.Is(unicode.Han, first) || !strings.Contains(chinese, " ("+violation.Rule+")") {
+					t.Errorf("row %d in zh: %q, want Chinese, then (%s)", line.Number, chinese, violation.Rule)
+				}
+			}
+		}
+	}
+	if len(wanted) > 0 {
+		t.Errorf("rules not met by the test's rows: %v", wanted)
+	}
+}
+
+// decided is what a campaign decides of a sheet's one row (CSV) after the
+// rows before (applied): a rule of the ledger's the row breaks, with the
+// layout of the row.
+func decided(t *testing.T, campaign *domain.Campaign, csv string) (Layout, error) {
+	t.Helper()
+	layout, lines, err := Read([]byte(csv))
+	if err != nil || len(lines) != 1 || lines[0].Err != nil {
+		t.Fatalf("Read = %v, %v", lines, err)
+	}
+	event := lines[0].Event
+	event.ID, event.Actor = uuid.New(), "clerk"
+	validator := domain.Validator{Catalog: domain.DefaultCatalog(), Now: time.Now}
+	if err := campaign.Decide(&event, validator); err != nil {
+		return layout, err
+	}
+	campaign.Apply(event, campaign.Version+1)
+	campaign.Version++
+	return layout, nil
+}
+
+// A rule of the ledger a row breaks (money its region does not hold, an
+// id recorded already) is said in Chinese with zh, with the figures the
+// ledger's English quotes (campaign, region, what it would hold, holds
+// and lacks), then that English; with en, in the English alone. It names
+// the column: the money a row moves for money the region does not hold.
+func TestLedgerRefusalsInTheSheetsWords(t *testing.T) {
+	catalog := domain.DefaultCatalog()
+	campaign := domain.NewCampaign("general", catalog.CityCode())
+	deliveries := "配送编号,地区,活动,日期,站点类型,站点名称,受益群体,受益人数,物资,数量,物资价值（元）,支出（元）,备注\r\n"
+	donations := "捐赠编号,地区,活动,日期,捐赠方类型,捐赠单位,形式,金额（元）,物资,数量,物资价值（元）,银行流水号,备注\r\n"
+	for _, c := range []struct {
+		csv, zh, field string
+	}{
+		{csv: allocationHeaders + "A-1,150602,general,2022-06-15,150600,1200.00,\r\n", field: "金额（元）",
+			zh: "资金不足，活动「日常帮扶」(general) 中，市本级（150600 鄂尔多斯市总工会）的资金将为 -1200.00 元（现有 0.00 元，缺 1200.00 元）；" +
+				"拨款或支出不能超过收到的资金 (campaign general: the city level (150600) would hold -1200.00 yuan; "},
+		{csv: donations + "D-1,150600,general,2022-06-15,enterprise,某公司,money,3000.00,,,,,\r\n"},
+		{csv: allocationHeaders + "A-2,150602,general,2022-06-15,150600,3000.00,\r\n"},
+		{csv: deliveries + "V-1,150602,general,2022-06-15,service-station,站点,outdoor-workers,10,drinking-water,1,10,3500.00,\r\n",
+			field: "支出（元）",
+			zh:    "资金不足，活动「日常帮扶」(general) 中，东胜区（150602）的资金将为 -500.00 元（现有 3000.00 元，缺 500.00 元）；拨款或支出不能超过收到的资金 (campaign general: county 150602 would hold -500.00 yuan;"},
+		{csv: deliveries + "V-1,150602,general,2022-06-15,service-station,站点,outdoor-workers,10,drinking-water,1,10,100.00,\r\n"},
+		{csv: deliveries + "V-1,150602,general,2022-06-16,service-station,站点,outdoor-workers,10,drinking-water,1,10,100.00,\r\n",
+			field: "配送编号", zh: "编号 V-1 已由事件 "},
+	} {
+		layout, err := decided(t, campaign, c.csv)
+		if c.zh == "" {
+			if err != nil {
+				t.Fatalf("%s: %v", c.csv, err)
+			}
+			continue
+		}
+		var rule *domain.RuleError
+		if !errors.As(err, &rule) || rule.Code == "" {
+			t.Fatalf("%s: %v, want a coded rule of the ledger", c.csv, err)
+		}
+		field, text := layout.Refusal(*rule, "zh", catalog)
+		if where := layout.Where(3, field, "zh"); where != "第 3 行「"+c.field+"」" || !strings.HasPrefix(text, c.zh) ||
+			!strings.HasSuffix(text, " ("+rule.Rule+")") {
+			t.Errorf("in zh: %s: %s\nwant 第 3 行「%s」: %s… (%s)", where, text, c.field, c.zh, rule.Rule)
+		}
+		field, text = layout.Refusal(*rule, "en", catalog)
+		if english := layout.Where(3, field, "en") + ": " + text; hasHan(english) || text != rule.Rule {
+			t.Errorf("in en: %s, want the ledger's English alone", english)
+		}
+	}
+	// A rule without a code is the ledger's words, at its own field.
+	donationsLayout, _ := LayoutOf(domain.TypeDonationReceived)
+	plain := domain.RuleError{Field: "occurred_at", Rule: "2022-06 is closed by finance"}
+	if field, text := donationsLayout.Refusal(plain, "zh", catalog); field != plain.Field || text != plain.Rule {
+		t.Errorf("an uncoded rule in zh: %s: %s", field, text)
+	}
+	// So is a coded rule without the figures to say, still at its column.
+	deliveriesLayout, _ := LayoutOf(domain.TypeSuppliesDelivered)
+	bare := domain.RuleError{Code: domain.CodeOverspent, Rule: "campaign general: county 150602 would hold -1.00 yuan"}
+	if field, text := deliveriesLayout.Refusal(bare, "zh", catalog); field != "data.spent" || text != bare.Rule {
+		t.Errorf("a coded rule without figures in zh: %s: %s", field, text)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/ordos-union/ledger/domain"
 )
 
@@ -169,42 +171,177 @@ func (l Layout) Header(field, lang string) string {
 	return strings.TrimPrefix(field, "data.")
 }
 
-// Rule words a problem of a row for a clerk, in the sheet's language. The
-// rules a clerk meets most (string) are said in Chinese, then as
-// the ledger says them, with zh; en keeps the ledger's English. A cell's
-// own rule (already in both) quotes what the cell holds, which its format
-// may show otherwise (100.555 shown as 100.56). Any other rule is the
-// ledger's text.
+// Rule words a problem of a row for a clerk, in the sheet's language: with
+// en, in English alone (the sheet's own rules in its English, the
+// ledger's as the ledger says them); with zh, in Chinese, then as in
+// English. A cell's own rule quotes what the cell holds, which its format
+// may show otherwise (100.555 shown as 100.56). A rule of the ledger's
+// without a code is said in the ledger's words alone.
 func (l Layout) Rule(violation domain.Violation, lang string) string {
-	if violation.Code == codeCell {
-		if lang == "en" {
-			return violation.Rule + ": the cell holds " + violation.Value
-		}
-		return violation.Rule + "：单元格的值是 " + violation.Value
-	}
-	if lang == "en" {
-		return violation.Rule
-	}
+	words, own := ruleWords[cellRule(violation.Code)]
 	chinese := ""
+	switch {
+	case own:
+		chinese = words.zh
+		if cellRule(violation.Code) == ruleSameRegion {
+			chinese = fmt.Sprintf(chinese, l.Header("county", "zh"), l.Header("county", "en"))
+		}
+	case lang != "en":
+		chinese = violationChinese(violation)
+	}
+	text := violation.Rule
+	if lang != "en" && chinese != "" {
+		text = chinese + " (" + violation.Rule + ")"
+	}
+	if own && words.quoted {
+		if lang == "en" {
+			return text + ": the cell holds " + violation.Value
+		}
+		return text + "：单元格的值是 " + violation.Value
+	}
+	return text
+}
+
+// violationChinese says a field rule of the ledger's with a code in
+// Chinese, as the dashboard says it (httpapi/web/texts.js), or "" for one
+// without.
+func violationChinese(violation domain.Violation) string {
 	switch violation.Code {
 	case domain.CodeRequired:
-		chinese = "必填"
+		return "必填"
 	case domain.CodeUnknownCode:
-		chinese = fmt.Sprintf("「%s」不在目录中，请从下拉列表选择", violation.Value)
+		return fmt.Sprintf("「%s」不在目录中，请从下拉列表选择", violation.Value)
 	case domain.CodeOneOf:
-		chinese = fmt.Sprintf("「%s」不是可选的值，请从下拉列表选择", violation.Value)
+		return fmt.Sprintf("「%s」不是可选的值，请从下拉列表选择", violation.Value)
 	case domain.CodePositive:
-		chinese = "必须大于 0"
+		return "必须大于 0"
 	case domain.CodeFuture:
-		chinese = "不能是将来的日期"
+		return "不能是将来的日期"
 	case domain.CodeTooEarly:
-		chinese = "必须在 2000-01-01 之后"
+		return "必须在 2000-01-01 之后"
 	case domain.CodeEmptyForMoney:
-		chinese = "形式为资金时必须留空"
-	default:
-		return violation.Rule
+		return "形式为资金时必须留空"
+	case domain.CodeYuan:
+		return "必须是以元为单位的金额，最多两位小数，如 1250.50"
+	case domain.CodeTooLong:
+		return fmt.Sprintf("最多 %d 个字", violation.Limit)
+	case domain.CodeAtMost:
+		return fmt.Sprintf("不能超过 %d", violation.Limit)
+	case domain.CodeWholeNumber:
+		return "必须是整数"
+	case domain.CodeEntityID:
+		return "必须是 1 至 64 个英文字母、数字或 . _ -，以字母或数字开头"
+	case domain.CodeTime:
+		return "时间格式不正确"
 	}
-	return chinese + " (" + violation.Rule + ")"
+	return ""
+}
+
+// Refusal words a rule of the ledger's that a row broke (a
+// *domain.RuleError: money the campaign does not have, an entry recorded
+// already) for a clerk, in the sheet's language as Rule words a field's,
+// with the figures it quotes; and names the field it is about. Money that
+// would go below zero is about the row's amount of money (金额、支出 or
+// 费用), the column a clerk changes. catalog names the campaign and the
+// region; nil names them by their codes.
+func (l Layout) Refusal(rule domain.RuleError, lang string, catalog *domain.Catalog) (field, text string) {
+	field = rule.Field
+	if field == "" && rule.Code == domain.CodeOverspent {
+		field = l.moneyField()
+	}
+	if lang == "en" {
+		return field, rule.Rule
+	}
+	chinese := l.refusalChinese(rule, catalog)
+	if chinese == "" {
+		return field, rule.Rule
+	}
+	return field, chinese + " (" + rule.Rule + ")"
+}
+
+// moneyField is the field of the money a row moves out of a region's
+// funds: an allocation's amount, a delivery's spending, a session's or a
+// service's cost; "" for a donation, which brings money in.
+func (l Layout) moneyField() string {
+	switch l.Type {
+	case domain.TypeFundsAllocated:
+		return "data.amount"
+	case domain.TypeSuppliesDelivered:
+		return "data.spent"
+	case domain.TypeTrainingHeld, domain.TypeServiceProvided:
+		return "data.cost"
+	}
+	return ""
+}
+
+// refusalChinese says a coded rule of the ledger's in Chinese with its
+// figures, or "" for a rule without a code, or without the figures to say
+// (the ledger's words say them then).
+func (l Layout) refusalChinese(rule domain.RuleError, catalog *domain.Catalog) string {
+	figures := rule.Figures
+	if figures == (domain.Figures{}) {
+		return ""
+	}
+	campaign := campaignName(catalog, figures.Campaign)
+	switch rule.Code {
+	case domain.CodeOverspent:
+		if figures.Region == "" {
+			return fmt.Sprintf("资金不足，活动%s 中，捐赠 %s 将支付 %s 元，但只到账 %s 元（缺 %s 元）", campaign, figures.Entry, figures.Would,
+				figures.Holds, figures.Would-figures.Holds)
+		}
+		return fmt.Sprintf("资金不足，活动%s 中，%s的资金将为 %s 元（现有 %s 元，缺 %s 元）；拨款或支出不能超过收到的资金", campaign,
+			regionName(catalog, figures.Region), figures.Would, figures.Holds, -figures.Would)
+	case domain.CodeAlreadyRecorded:
+		switch {
+		case figures.By != uuid.Nil && l.Type == domain.TypeDonationReceived:
+			return fmt.Sprintf("捐赠 %s 已由事件 %s 记录到账；一笔捐赠只到账一次（原记录如有误，请先作废）", figures.Entry, figures.By)
+		case figures.By != uuid.Nil:
+			return fmt.Sprintf("编号 %s 已由事件 %s 记录；原记录如有误，请更正该记录", figures.Entry, figures.By)
+		case rule.Other != 0 && l.Type == domain.TypeDonationReceived:
+			return fmt.Sprintf("捐赠 %s 在同一表格中到账了两次；一笔捐赠只到账一次", figures.Entry)
+		case rule.Other != 0:
+			return fmt.Sprintf("编号 %s 在同一表格中记录了两次；一条记录只记录一次", figures.Entry)
+		}
+		return fmt.Sprintf("编号 %s 已有记录；一条记录只记录一次", figures.Entry)
+	case domain.CodeAlreadyVoided:
+		if figures.By == uuid.Nil {
+			return fmt.Sprintf("记录 %s 已被同一表格中的另一行作废", figures.Entry)
+		}
+		return fmt.Sprintf("记录 %s 已被事件 %s 作废", figures.Entry, figures.By)
+	case domain.CodeNoEntry:
+		return fmt.Sprintf("活动%s 中没有记录 %s", campaign, figures.Entry)
+	}
+	return ""
+}
+
+// campaignName names a campaign for a clerk: 「日常帮扶」(general), or
+// 「general」 when the catalog does not know it.
+func campaignName(catalog *domain.Catalog, code string) string {
+	if catalog != nil {
+		for _, campaign := range catalog.Campaigns {
+			if campaign.Code == code {
+				return "「" + campaign.ZH + "」(" + code + ")"
+			}
+		}
+	}
+	return "「" + code + "」"
+}
+
+// regionName names a region whose money is meant: 市本级（150600
+// 鄂尔多斯市总工会）, 东胜区（150602）, or the code when the catalog does
+// not know it.
+func regionName(catalog *domain.Catalog, code string) string {
+	if catalog == nil {
+		return code
+	}
+	region, ok := catalog.Region(code)
+	switch {
+	case !ok:
+		return code
+	case region.Level == "city":
+		return "市本级（" + code + " " + region.ZH + "）"
+	}
+	return region.ZH + "（" + code + "）"
 }
 
 // Where names a cell for a clerk: 第 7 行「金额（元）」, or row 7, "Amount

@@ -34,7 +34,7 @@ func TestMoneyCellsReadAsTyped(t *testing.T) {
 			t.Errorf("money cell %q = %v (%s), want %s", cell, got, rule, want)
 		}
 	}
-	for cell, want := range map[string]string{"12.345": ruleMoney, "0.015": ruleMoney, "￥1.005": ruleMoney, "1e3": ruleYuan, "abc": ruleYuan,
+	for cell, want := range map[string]cellRule{"12.345": ruleMoney, "0.015": ruleMoney, "￥1.005": ruleMoney, "1e3": ruleYuan, "abc": ruleYuan,
 		"$5": ruleYuan, "￥-5": ruleYuan, "--5": ruleYuan, "99999999999999999999": ruleTooLarge, "100000000000.01": ruleTooLarge,
 		"12,50": ruleThousands} {
 		if got, rule := parseCell(kindMoney, cell); rule != want {
@@ -125,7 +125,9 @@ func TestRowProblemsNameTheSheet(t *testing.T) {
 		t.Fatalf("row 5 = %v, want one problem of the whole row repeating row 3", lines[2].Err)
 	}
 	repeats := func(row int) string { return layout.Repeats(row, "zh") }
-	if got := layout.Where(5, validation.Violations[0].Field, "zh") + ": " + validation.Violations[0].RuleWith(repeats); got !=
+	repeated := validation.Violations[0]
+	repeated.Rule = layout.Rule(repeated, "zh")
+	if got := layout.Where(5, repeated.Field, "zh") + ": " + repeated.RuleWith(repeats); got !=
 		"第 5 行: 与另一行完全相同 (is the same as another row) (与第 3 行重复)" {
 		t.Errorf("row 5 reads %q", got)
 	}
@@ -138,8 +140,8 @@ func TestRowProblemsNameTheSheet(t *testing.T) {
 		t.Fatalf("Read = %d lines, %v, %v", len(lines), lines, err)
 	}
 	for lang, want := range map[string]string{"zh": `第 3 行「拨出地区」: 必须与「地区」不同 (must differ from "Region")`,
-		"en": `row 3, "From region": 必须与「地区」不同 (must differ from "Region")`} {
-		if got := layout.Where(3, validation.Violations[0].Field, lang) + ": " + validation.Violations[0].Rule; got != want {
+		"en": `row 3, "From region": must differ from "Region"`} {
+		if got := layout.Where(3, validation.Violations[0].Field, lang) + ": " + layout.Rule(validation.Violations[0], lang); got != want {
 			t.Errorf("%s: the allocation reads %q, want %q", lang, got, want)
 		}
 	}

@@ -206,9 +206,16 @@ func writeInstructions(book *excelize.File, layout Layout, catalog *domain.Catal
 		"Amounts are in yuan with at most two decimals; dates are days in Beijing time.",
 		"同一表格可重复导入：已导入的行不会重复记录；在表尾添加的新行只记录新行。",
 		"A sheet can be imported again: rows already recorded are not recorded twice; rows added at the bottom record only themselves.",
-		"",
-		"示例 Example:",
 	}
+	city, county := exampleRegions(catalog)
+	lines = append(lines,
+		fmt.Sprintf("每个模板的示例行可原样复制到第 3 行导入：在空台账中按 %s 的顺序导入各模板的示例，即全部记录"+
+			"（捐赠到%s，全部拨给%s，配送、培训、服务在%s支出，合计不超过拨款）。", exampleOrder, city.ZH, county.ZH, county.ZH),
+		fmt.Sprintf("Each template's example row imports as it is when copied to row 3: into an empty ledger, import the examples in the order "+
+			"%s, and all are recorded (the donation to %s, all of it allocated to %s, the delivery, training and service spent there, "+
+			"no more in all than allocated).", exampleOrderEnglish, city.Pinyin, county.Pinyin),
+		"",
+		"示例 Example:")
 	for i, line := range lines {
 		if err := book.SetCellValue(sheet, fmt.Sprintf("A%d", i+1), line); err != nil {
 			return err
@@ -227,21 +234,72 @@ func writeInstructions(book *excelize.File, layout Layout, catalog *domain.Catal
 	return nil
 }
 
+// exampleMoney is the money of each example row, so that the examples
+// are a chain an empty ledger takes (exampleRegions): a donation to the
+// city level, all of it allocated to a county, and a delivery, a session
+// and a service there that spend no more in all than was allocated.
+var exampleMoney = map[domain.EventType]string{
+	domain.TypeDonationReceived:  "3000.00",
+	domain.TypeFundsAllocated:    "3000.00",
+	domain.TypeSuppliesDelivered: "1200.00",
+	domain.TypeTrainingHeld:      "1000.00",
+	domain.TypeServiceProvided:   "800.00",
+}
+
+// exampleOrder is the order the example rows are imported in, one
+// template after the other, in the instructions' words: each spends money
+// the one before brought to its region.
+const exampleOrder = "捐赠 → 拨款 → 配送、培训、服务"
+
+// exampleOrderEnglish is exampleOrder in English.
+const exampleOrderEnglish = "donation → allocation → delivery, training, service"
+
+// exampleRegions are the regions of the example rows: the city level,
+// where a donation's money lands and an allocation leaves from, and the
+// first other region, which the allocation goes to and the other examples
+// spend in. A catalog without a city level has its first region in that
+// place.
+func exampleRegions(catalog *domain.Catalog) (city, county domain.Region) {
+	if len(catalog.Regions) == 0 {
+		return domain.Region{}, domain.Region{}
+	}
+	city = catalog.Regions[0]
+	if code := catalog.CityCode(); code != "" {
+		city, _ = catalog.Region(code)
+	}
+	county = city
+	for _, region := range catalog.Regions {
+		if region.Code != city.Code {
+			return city, region
+		}
+	}
+	return city, county
+}
+
+// regionChoice is a region as its drop-down list offers it.
+func regionChoice(region domain.Region) string {
+	if region.Code == "" {
+		return ""
+	}
+	return region.Code + " " + region.ZH + " " + region.Pinyin
+}
+
 // exampleRow is one filled row of a layout that the ledger takes, as a
-// clerk would copy it to the entry sheet: an id as the shortcuts make them,
-// the catalog's first code in each code column, but an allocation going
-// from the first region (the city) to the next, and the goods of a
+// clerk would copy it to the entry sheet, in the chain the examples make
+// (exampleMoney, exampleRegions): an id as the shortcuts make them, the
+// catalog's first code in each other code column, and the goods of a
 // donation left empty, as its form is the first, money.
 func exampleRow(layout Layout, catalog *domain.Catalog) []string {
+	city, county := exampleRegions(catalog)
 	row := make([]string, len(layout.columns))
 	for i, column := range layout.columns {
 		switch {
 		case i == 0:
 			row[i] = exampleIDs[layout.Type] + "-2022-001"
-		case layout.Type == domain.TypeFundsAllocated && column.field == "county":
-			if choices := listChoices(catalog, column.list); len(choices) > 1 {
-				row[i] = choices[1]
-			}
+		case column.field == "data.from_county" || (column.field == "county" && layout.Type == domain.TypeDonationReceived):
+			row[i] = regionChoice(city)
+		case column.field == "county":
+			row[i] = regionChoice(county)
 		case strings.HasPrefix(column.field, "data.items.") && !column.required:
 			// A donation's goods are for a donation of goods.
 		case column.kind == kindCode:
@@ -249,7 +307,7 @@ func exampleRow(layout Layout, catalog *domain.Catalog) []string {
 				row[i] = choices[0]
 			}
 		case column.kind == kindMoney:
-			row[i] = "1200.00"
+			row[i] = exampleMoney[layout.Type]
 		case column.kind == kindDate:
 			row[i] = "2022-06-15"
 		case column.kind == kindCount:

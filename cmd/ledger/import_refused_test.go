@@ -35,13 +35,13 @@ func TestImportTellsEachRowOfARefusedSheet(t *testing.T) {
 	sheet := write("sheet.csv", deliveries, row101, row102, row103)
 	for _, args := range [][]string{{"--dry-run"}, {}} {
 		out := runLedger(t, "", append([]string{"import", sheet, "--data", data, "--actor", "clerk-b"}, args...)...)
-		out.expect(t, 1, "nothing was written: rejected: 第 3 行: campaign 2022-summer-cooling: county 150626 would hold -11000.00 yuan")
+		out.expect(t, 1, "未写入：第 3 行「支出（元）」: 被拒：资金不足", "(campaign 2022-summer-cooling: county 150626 would hold -11000.00 yuan")
 		for _, row := range []string{"第 2 行", "第 4 行"} {
-			if !strings.Contains(out.stdout, row+": already recorded supplies_delivered ") || !strings.Contains(out.stdout, " by clerk-a\n") {
+			if !strings.Contains(out.stdout, row+": 此前已记录 supplies_delivered ") || !strings.Contains(out.stdout, "记录人 clerk-a\n") {
 				t.Errorf("%v: %s is not told as recorded before by clerk-a:\n%s", args, row, out.stdout)
 			}
 		}
-		if !strings.Contains(out.stderr, "第 3 行: rejected: campaign 2022-summer-cooling: county 150626 would hold -11000.00 yuan") {
+		if !strings.Contains(out.stderr, "第 3 行「支出（元）」: 被拒：资金不足，活动「2022喜迎二十大、建功新时代——情系职工、夏送清凉」(2022-summer-cooling) 中，乌审旗（150626）的资金将为 -11000.00 元") {
 			t.Errorf("%v: row 3 is not told as refused:\n%s", args, out.stderr)
 		}
 	}

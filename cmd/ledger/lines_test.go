@@ -59,7 +59,8 @@ func TestImportNamesTheRowARowRepeats(t *testing.T) {
 	twice := fillTemplate(t, template, [][]any{row("D-Z-1", 10), row("D-Z-2", 20), row("D-Z-2", 30)})
 	for _, args := range [][]string{{}, {"--dry-run"}} {
 		out := runLedger(t, "", append([]string{"import", twice, "--data", data}, args...)...)
-		out.expect(t, 1, "nothing was written: rejected: 第 5 行「捐赠编号」: donation D-Z-2 is received twice in the same input", "(与第 4 行重复)")
+		out.expect(t, 1, "未写入：第 5 行「捐赠编号」: 被拒：捐赠 D-Z-2 在同一表格中到账了两次；一笔捐赠只到账一次 "+
+			"(donation D-Z-2 is received twice in the same input", "(与第 4 行重复)")
 		if strings.Contains(out.stderr, "by event") {
 			t.Fatalf("the refusal names an event that was not written:\n%s", out.stderr)
 		}

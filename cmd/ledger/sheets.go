@@ -81,7 +81,9 @@ var runImport = storeCommand(cli.Spec{Name: "import", Args: 1, ArgsWanted: "give
 			where := func(row int, field string) string { return layout.Where(row, field, *lang) }
 			repeats := func(row int) string { return layout.Repeats(row, *lang) }
 			rule := func(violation domain.Violation) string { return layout.Rule(violation, *lang) }
-			return c.recordLines(opened.App.ImportSheet, lines, *skipInvalid,
-				report.LinesShown{AsJSON: *asJSON, Where: where, Repeats: repeats, Rule: rule, DryRun: *dryRun})
+			catalog := opened.App.Catalog()
+			refusal := func(rule domain.RuleError) (string, string) { return layout.Refusal(rule, *lang, catalog) }
+			return c.recordLines(opened.App.ImportSheet, lines, *skipInvalid, report.LinesShown{AsJSON: *asJSON, Where: where,
+				Repeats: repeats, Rule: rule, Refusal: refusal, Words: report.SheetWords(*lang), DryRun: *dryRun})
 		}
 	})

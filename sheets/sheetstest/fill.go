@@ -43,3 +43,29 @@ func FillFrom(tb testing.TB, template []byte, first int, rows [][]any) []byte {
 	}
 	return out.Bytes()
 }
+
+// instructionsSheet is the template's sheet of instructions, whose last
+// row is its example.
+const instructionsSheet = "说明 Instructions"
+
+// Example copies a template's example row, the last row of its
+// instructions, to its first entry row, as a clerk who tries the template
+// would, and returns the workbook.
+func Example(tb testing.TB, template []byte) []byte {
+	tb.Helper()
+	book, err := excelize.OpenReader(bytes.NewReader(template))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer book.Close()
+	instructions, err := book.GetRows(instructionsSheet)
+	if err != nil || len(instructions) == 0 {
+		tb.Fatalf("the template's instructions: %d rows, %v", len(instructions), err)
+	}
+	example := instructions[len(instructions)-1]
+	row := make([]any, len(example))
+	for i, cell := range example {
+		row[i] = cell
+	}
+	return Fill(tb, template, [][]any{row})
+}
