@@ -109,9 +109,9 @@ func (s *Server) sheetImport(w http.ResponseWriter, r *http.Request, who identit
 		}
 		switch {
 		case outcome.Err != nil && outcome.Refused:
-			rows[i].Status, rows[i].Problems = "refused", sheetProblems(layout, outcome.Number, outcome.Err, lang)
+			rows[i].Status, rows[i].Problems = "refused", sheetProblems(layout, s.options.Ledger.Catalog(), outcome.Number, outcome.Err, lang)
 		case outcome.Err != nil:
-			rows[i].Status, rows[i].Problems = "invalid", sheetProblems(layout, outcome.Number, outcome.Err, lang)
+			rows[i].Status, rows[i].Problems = "invalid", sheetProblems(layout, s.options.Ledger.Catalog(), outcome.Number, outcome.Err, lang)
 		case outcome.Result.Duplicate:
 			rows[i].Status, rows[i].EventID, rows[i].Position = "duplicate", outcome.Result.EventID.String(), outcome.Result.Position
 			rows[i].RecordedBy = outcome.Result.RecordedBy
@@ -233,7 +233,7 @@ func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, body map[s
 
 // sheetProblems are a row's problems named by column, and any other row
 // one repeats by its number.
-func sheetProblems(layout sheets.Layout, row int, err error, lang string) []sheetProblem {
+func sheetProblems(layout sheets.Layout, catalog *domain.Catalog, row int, err error, lang string) []sheetProblem {
 	repeats := func(other int) string { return layout.Repeats(other, lang) }
 	var validation *domain.ValidationError
 	var rule *domain.RuleError
@@ -251,8 +251,17 @@ func sheetProblems(layout sheets.Layout, row int, err error, lang string) []shee
 		}
 		return problems
 	case errors.As(err, &rule) && rule.Event == 0:
-		return []sheetProblem{{Column: layout.Header(rule.Field, lang), Field: rule.Field, Rule: rule.RuleWith(repeats),
-			Where: layout.Where(row, rule.Field, lang), Code: rule.Code}}
+		// The ledger's refusal in the sheet's words, at the column a
+		// clerk changes, as `ledger import` says it; a rule the sheet has
+		// no words for keeps its code, for the page to say it.
+		field, text := layout.Refusal(*rule, lang, catalog)
+		worded := *rule
+		worded.Rule = text
+		problem := sheetProblem{Column: layout.Header(field, lang), Field: field, Rule: worded.RuleWith(repeats), Where: layout.Where(row, field, lang)}
+		if text == rule.Rule {
+			problem.Code = rule.Code
+		}
+		return []sheetProblem{problem}
 	}
 	return []sheetProblem{{Rule: err.Error(), Where: layout.Where(row, "", lang)}}
 }

@@ -61,7 +61,7 @@ func TestBrowserSpreadsheetRefusedByALedgerRule(t *testing.T) {
 		}
 	}
 	problem := browser.eval("row 3's problem", `document.querySelector("#sheet-rows tr[data-row='3']").textContent`)
-	for _, want := range []string{"违反台账规则", "第 3 行: 资金不足：支出或拨款不能超过已到账的资金（campaign 2022-summer-cooling: county 150626 would hold -11000.00 yuan"} {
+	for _, want := range []string{"违反台账规则", "第 3 行「支出（元）」: 资金不足，活动「2022喜迎二十大、建功新时代——情系职工、夏送清凉」(2022-summer-cooling) 中，乌审旗（150626）的资金将为 -11000.00 元（现有 4000.00 元，缺 11000.00 元）"} {
 		if !strings.Contains(problem, want) {
 			t.Errorf("row 3 reads %q, want it to hold %q", problem, want)
 		}

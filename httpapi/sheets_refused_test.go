@@ -75,9 +75,9 @@ func TestSpreadsheetPreviewTellsEachRowOfARefusedSheet(t *testing.T) {
 	head := server.head(t)
 	sheet := uxinCoolingCSV(uxinDelivery101, uxinDelivery102, uxinDelivery103)
 	for _, c := range []struct{ query, where string }{
-		{"?dry_run=true", "第 3 行"},
-		{"?dry_run=true&lang=en", "row 3"},
-		{"", "第 3 行"},
+		{"?dry_run=true", "第 3 行「支出（元）」"},
+		{"?dry_run=true&lang=en", `row 3, "Spent (yuan)"`},
+		{"", "第 3 行「支出（元）」"},
 	} {
 		status, got, body := postRefusedSheet(t, server, c.query, sheet)
 		if status != http.StatusUnprocessableEntity || got.Error == nil || got.Error.Code != "rejected" ||
@@ -96,8 +96,17 @@ func TestSpreadsheetPreviewTellsEachRowOfARefusedSheet(t *testing.T) {
 		if refused.Row != 3 || refused.Status != "refused" || len(refused.Problems) != 1 {
 			t.Fatalf("%q: row 3 is %+v, want refused with one problem\n%s", c.query, refused, body)
 		}
-		if problem := refused.Problems[0]; problem.Where != c.where || problem.Column != "" || problem.Code != "overspent" ||
-			!strings.HasPrefix(problem.Rule, "campaign 2022-summer-cooling: county 150626 would hold -11000.00 yuan") {
+		// The refusal is at the column a clerk changes, in the sheet's
+		// words with its figures (the ledger's words after them); in
+		// English it is the ledger's, with its code for the page.
+		problem := refused.Problems[0]
+		english := strings.Contains(c.query, "lang=en")
+		switch {
+		case problem.Where != c.where || problem.Field != "data.spent":
+			t.Errorf("%q: row 3's problem is %+v, want it at %s", c.query, problem, c.where)
+		case english && (problem.Code != "overspent" || !strings.HasPrefix(problem.Rule, "campaign 2022-summer-cooling: county 150626 would hold -11000.00 yuan")):
+			t.Errorf("%q: row 3's problem is %+v", c.query, problem)
+		case !english && !strings.HasPrefix(problem.Rule, "资金不足，活动「2022喜迎二十大、建功新时代——情系职工、夏送清凉」(2022-summer-cooling) 中，乌审旗（150626）的资金将为 -11000.00 元"):
 			t.Errorf("%q: row 3's problem is %+v", c.query, problem)
 		}
 	}
