@@ -72,10 +72,10 @@ var runRestore = storeCommand(cli.Spec{Name: "restore", Args: 1, ArgsWanted: "gi
 		"it, and with --key the manifest's signature and every signed checkpoint must hold under that key, or nothing is restored.\n" +
 		"Without --key they are checked only against the backup's own verifier key, which proves nothing about who made it."},
 	func(flags *flag.FlagSet) action {
-		identity := flags.String("identity", "", "age identity file that opens an encrypted backup (as `ledger backup-key` wrote it)")
-		erasures := flags.String("erasures", "", "file of erased data subjects, one a line (`ledger erasures --out FILE` on the live ledger): "+
+		identity := flags.String("identity", "", "age identity `FILE` that opens an encrypted backup (as ledger backup-key wrote it)")
+		erasures := flags.String("erasures", "", "the erased data subjects, one a line, in `FILE` as ledger erasures --out FILE writes it on the live ledger: "+
 			"their keys are destroyed again and the erasures recorded")
-		key := flags.String("key", "", "the ledger's verifier key, or a file holding it, kept apart from its backups (`ledger pubkey`): "+
+		key := flags.String("key", "", "the ledger's verifier `KEY` (as ledger pubkey prints it), or a file holding it, kept apart from its backups: "+
 			"the backup must be signed with it")
 		return func(c *call) error {
 			if err := c.store.jetStreamOnly("restore"); err != nil {

@@ -41,6 +41,10 @@ type Environment struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Logger *slog.Logger
+	// Helped, when set, is given a command's flag set when its help is
+	// printed, every flag declared by then: a test walks every command's
+	// flags with it, as the flag sets are made only when a command runs.
+	Helped func(flags *flag.FlagSet)
 }
 
 // NewLogger logs warnings and errors to w, and everything when debug.

@@ -17,6 +17,9 @@ func NewFlags(env *Environment, name, synopsis string) *flag.FlagSet {
 	flags.Usage = func() {
 		fmt.Fprintf(env.Stderr, "Usage: %s %s\n\nFlags:\n", name, synopsis)
 		flags.PrintDefaults()
+		if env.Helped != nil {
+			env.Helped(flags)
+		}
 	}
 	return flags
 }
