@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/internal/cli"
 )
 
@@ -95,5 +96,44 @@ func TestEveryFlagPlaceholderIsAWord(t *testing.T) {
 	}
 	if walked < 45 {
 		t.Errorf("walked the flags of %d commands only", walked)
+	}
+}
+
+// Each `ledger record KIND` takes the flags its kind records and no
+// other, and its help says what it records. Before, every kind listed
+// every kind's flags (record void offered --items and --headcount) and
+// had no description.
+func TestRecordShortcutHelpListsItsKindsFlags(t *testing.T) {
+	common := []string{"actor", "catalog", "data", "key", "nats", "nats-creds", "occurred-at", "replicas", "signing-key", "store", "sync"}
+	own := map[string][]string{
+		"donation": {"amount", "bank-ref", "campaign", "county", "donation-id", "donor-kind", "donor-name", "donor-org", "donor-phone",
+			"items", "note"},
+		"allocation": {"amount", "campaign", "county", "from", "note"},
+		"delivery":   {"amount", "campaign", "county", "group", "headcount", "items", "note", "site", "site-kind"},
+		"training":   {"amount", "campaign", "county", "format", "group", "minutes", "participants", "title", "topic", "venue"},
+		"service":    {"amount", "campaign", "count", "county", "group", "kind", "note", "person-times", "site", "site-kind"},
+		"void":       {"closed-period", "reason", "target"},
+	}
+	description := map[string]string{"donation": "Records one donation received", "allocation": "Records one allocation",
+		"delivery": "Records one delivery", "training": "Records one training session", "service": "Records services given",
+		"void": "Voids an entry recorded by mistake"}
+	for _, kind := range app.ShortcutKinds {
+		var out bytes.Buffer
+		var listed []string
+		env := &cli.Environment{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out}
+		env.Helped = func(flags *flag.FlagSet) {
+			flags.VisitAll(func(f *flag.Flag) { listed = append(listed, f.Name) })
+		}
+		if code := run(context.Background(), env, []string{"record", kind, "--help"}); code != cli.ExitOK {
+			t.Fatalf("record %s --help: exit %d\n%s", kind, code, out.String())
+		}
+		want := append(slices.Clone(common), own[kind]...)
+		slices.Sort(want)
+		if !slices.Equal(listed, want) {
+			t.Errorf("record %s takes %v, want %v", kind, listed, want)
+		}
+		if !strings.Contains(out.String(), "Usage: ledger record "+kind+" [flags]\n\n"+description[kind]) {
+			t.Errorf("record %s --help says nothing of what it records:\n%s", kind, out.String())
+		}
 	}
 }

@@ -60,7 +60,8 @@ func TestEndToEndPledgesPaidAndTheBalanceCheck(t *testing.T) {
 	if len(after.Matched) != 1 || strings.Join(after.Matched[0].ToReceive, ",") != "D-P6" {
 		t.Fatalf("after recording D-P5's receipt: %+v", after.Matched)
 	}
-	runLedger(t, "", "record", "allocation", "--donation-id", "D-P7", "--data", data).expect(t, 2, "--donation-id is for a donation only")
+	// An allocation takes no --donation-id: only a donation has one.
+	runLedger(t, "", "record", "allocation", "--donation-id", "D-P7", "--data", data).expect(t, 2, "flag provided but not defined: -donation-id")
 	outstanding := runLedger(t, "", "pledges", "--json", "--data", data)
 	outstanding.expect(t, 0)
 	if strings.Contains(outstanding.stdout, "D-P5") || strings.Contains(outstanding.stdout, "D-P6") {
