@@ -62,6 +62,13 @@ func (env *Environment) WritingTo(w io.Writer, debug bool) *Environment {
 	return &Environment{Stdin: strings.NewReader(""), Stdout: w, Stderr: w, Logger: NewLogger(w, debug)}
 }
 
+// Logging is env with its log sent to logger instead.
+func (env *Environment) Logging(logger *slog.Logger) *Environment {
+	logged := *env
+	logged.Logger = logger
+	return &logged
+}
+
 // RunFunc runs a command with the arguments after its name.
 type RunFunc func(ctx context.Context, env *Environment, args []string) error
 
