@@ -70,7 +70,9 @@ var ShortcutKinds = []string{"donation", "allocation", "delivery", "training", "
 
 // ShortcutEvent builds the event a shortcut describes. Its own fields'
 // errors are a *domain.ValidationError naming the fields by their JSON
-// names; the event itself is validated when it is recorded.
+// names (a void's target that names no event, or more than one, is a
+// TargetRefusedError, which is one too); the event itself is validated
+// when it is recorded.
 func (l *Ledger) ShortcutEvent(ctx context.Context, shortcut Shortcut) (domain.Event, error) {
 	var problems []domain.Violation
 	bad := func(field, format string, args ...any) {
@@ -120,8 +122,12 @@ func (l *Ledger) ShortcutEvent(ctx context.Context, shortcut Shortcut) (domain.E
 		// event id, campaign and county: they are the voided event's.
 		original, err := l.Target(ctx, shortcut.Target)
 		var refused *TargetError
-		if errors.As(err, &refused) {
+		switch {
+		case errors.As(err, &refused) && errors.Is(err, domain.ErrInvalid):
 			return domain.Event{}, &domain.ValidationError{Violations: []domain.Violation{{Field: "target", Rule: refused.Rule}}}
+		case errors.As(err, &refused):
+			return domain.Event{}, &TargetRefusedError{Violation: &domain.ValidationError{Violations: []domain.Violation{
+				{Field: "target", Rule: refused.Rule}}}, Refused: refused}
 		}
 		if err != nil {
 			return domain.Event{}, fmt.Errorf("void %s: %w", shortcut.Target, err)
@@ -136,6 +142,20 @@ func (l *Ledger) ShortcutEvent(ctx context.Context, shortcut Shortcut) (domain.E
 	return domain.Event{Type: data.EventType(), County: shortcut.County, OccurredAt: occurred, Actor: shortcut.Actor,
 		IdempotencyKey: shortcut.Key, Data: data, Personal: personal}, nil
 }
+
+// TargetRefusedError is a void's target that is well formed but names no
+// event the ledger holds, or more than one: a violation of target, as any
+// other field's (Violation), which also matches what finding it found
+// (Refused: domain.ErrNotFound or ErrTargetAmbiguous), so that a front end
+// tells a refusal of what the ledger holds from an input given wrong.
+type TargetRefusedError struct {
+	Violation *domain.ValidationError
+	Refused   *TargetError
+}
+
+func (e *TargetRefusedError) Error() string { return e.Violation.Error() }
+
+func (e *TargetRefusedError) Unwrap() []error { return []error{e.Violation, e.Refused} }
 
 // entityID derives the entity's id from the idempotency key, so a repeated
 // command builds the same entry, or makes a fresh one.

@@ -102,7 +102,8 @@ func TestRecordedLinesText(t *testing.T) {
 
 // A validation error about named fields alone is about how the front end
 // was called; one naming other fields too stays invalid input, and a
-// refusal at a named field stays a refusal.
+// refusal at a named field stays a refusal, said without the sentinel's
+// words, and still matching what it matched.
 func TestFieldsNamed(t *testing.T) {
 	names := map[string]string{"reason": "--reason", "amount": "--amount", "kind": "KIND", "data.kind": "--kind", "items": "--items",
 		"county": "--county", "to_county": "--county"}
@@ -128,7 +129,12 @@ func TestFieldsNamed(t *testing.T) {
 		{err: violations("data.items[0].value"), called: true, named: "--items[0].value is required"},
 		// One flag behind two fields says the rule once.
 		{err: violations("county", "data.to_county"), called: true, named: "--county is required"},
-		{err: &domain.RuleError{Field: "data.amount", Rule: "more than the line"}, named: "--amount: more than the line: rejected by a business rule", is: domain.ErrRejected},
+		// A refusal of what the ledger holds names the flag, and is no
+		// usage error: the command was called right.
+		{err: &domain.RuleError{Field: "data.amount", Rule: "more than the line"}, named: "--amount: more than the line", is: domain.ErrRejected},
+		{err: &domain.RuleError{Field: "reason", Rule: "no event has the id X", Cause: domain.ErrNotFound}, named: "--reason: no event has the id X",
+			is: domain.ErrNotFound},
+		{err: fmt.Errorf("%w: %w", violations("reason"), domain.ErrConflict), named: "--reason: is required", is: domain.ErrConflict},
 		{err: &domain.RuleError{Field: "occurred_at", Rule: "closed"}, named: "rejected: occurred_at: closed", is: domain.ErrRejected},
 		{err: other, named: "store unavailable", is: other},
 	} {

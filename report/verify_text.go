@@ -128,17 +128,6 @@ func WrongBackupKey(err error, given string, signers []string) error {
 		"prints on the ledger the backup was taken from", strings.Join(signers, " and "), given)}
 }
 
-// Reworded is an error said in a front end's words: Error is Text, and
-// errors.Is and errors.As still find Err.
-type Reworded struct {
-	Text string
-	Err  error
-}
-
-func (e *Reworded) Error() string { return e.Text }
-
-func (e *Reworded) Unwrap() error { return e.Err }
-
 // ReappliedText writes what became of each erasure a restore applied
 // again (app.Ledger.ReapplyErasures), one subject a line.
 func ReappliedText(out io.Writer, done []app.Reapplied) {

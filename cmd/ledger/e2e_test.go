@@ -510,7 +510,7 @@ func TestEndToEndVoidLandsInClosedMonth(t *testing.T) {
 	before := filepath.Join(t.TempDir(), "before.html")
 	runLedger(t, "", "report", "--data", data, "--month", "2022-06", "--out", before).expect(t, 0, "ledger-report/3 ")
 	runLedger(t, "", "record", "void", "--data", data, "--target", id, "--reason", "重复录入").
-		expect(t, 1, "data.closed_period", "occurred in 2022-06, a closed month")
+		expect(t, 1, "--closed-period: the voided entry occurred in 2022-06, a closed month")
 	runLedger(t, "", "record", "void", "--data", data, "--target", id, "--reason", "重复录入", "--closed-period", "June").
 		expect(t, 2, "--closed-period")
 	runLedger(t, "", "record", "void", "--data", data, "--target", id, "--reason", "重复录入", "--closed-period", "2022-06").

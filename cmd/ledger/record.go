@@ -199,7 +199,7 @@ func recordShortcut(kind string) cli.RunFunc {
 				// The entry's rules name its fields; the clerk gave flags.
 				return cli.Flagged(recorded.Outcomes[0].Err, shortcutFlagNames)
 			}
-			return report.RecordedLinesText(c.Env.Stdout, c.Env.Stderr, recorded, err, report.LinesShown{One: true})
+			return report.RecordedLinesText(c.Env.Stdout, c.Env.Stderr, recorded, err, report.LinesShown{One: true, Names: shortcutFlagNames})
 		}
 	})
 }
