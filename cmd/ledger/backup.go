@@ -55,10 +55,11 @@ var runBackup = storeCommand(cli.Spec{Name: "backup", Args: 1, ArgsWanted: "give
 			}
 			how := "in the clear"
 			if manifest.Encrypted {
-				how = fmt.Sprintf("encrypted to %d recipients", len(options.Recipients))
+				how = "encrypted to " + report.Counted(len(options.Recipients), "recipient", "recipients")
 			}
-			c.Printf("backed up %d events (head %d) and %d checkpoints to %s, %s; the manifest lists every file and is signed with the "+
-				"checkpoint signing key\n", manifest.Events, manifest.Head, manifest.Checkpoints, c.Arg(0), how)
+			c.Printf("backed up %s (head %d) and %s to %s, %s; the manifest lists every file and is signed with the "+
+				"checkpoint signing key\n", report.Counted(int(manifest.Events), "event", "events"), manifest.Head,
+				report.Counted(manifest.Checkpoints, "checkpoint", "checkpoints"), c.Arg(0), how)
 			return nil
 		}
 	})

@@ -116,6 +116,7 @@ func TestEndToEndDemo(t *testing.T) {
 		"6 sessions, 1610 participants",
 		"3370 visits, 60 health checkups, 28 service stations, 9000 person-times",
 		"¥5,120,000.00 in money",
+		"; 1 entry voided, 2 corrected\n",
 		"乌审旗 Uxin", "伊金霍洛旗 Ejin Horo")
 	// Loading again writes nothing: every demo entry has a fixed key.
 	second := runLedger(t, "", "demo", "--data", data)
