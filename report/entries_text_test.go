@@ -13,6 +13,7 @@ import (
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/eventstore/eventstoretest"
 	"github.com/ordos-union/ledger/ledger"
 	"github.com/ordos-union/ledger/projections"
 	"github.com/ordos-union/ledger/report"
@@ -222,5 +223,26 @@ func TestEventAndAuditTextShowTheEventID(t *testing.T) {
 		Entries: []projections.AuditEntry{{Position: 29, EventID: id.String(), Type: event.Type, Actor: "clerk", County: "150626"}}}, name)
 	if want := "\n    29  " + id.String() + "  recorded "; !strings.Contains(audited.String(), want) {
 		t.Errorf("audit trail %q, want a line starting %q", audited.String(), want)
+	}
+}
+
+// A listed event's money is grouped by thousands as the totals print it
+// (¥500,000.00; before, ¥500000.00 beside totals' 5,100,000.00), while
+// the summary printed reports carry keeps its words, which verify-report
+// prints again to compare.
+func TestEventLineGroupsMoneyAsTotalsDo(t *testing.T) {
+	event := eventstoretest.Donation("general", "150626", "D-1", 50000000)
+	event.ID = uuid.Must(uuid.NewV7())
+	line := report.EventLine(eventstore.Record{Position: 7, Event: event}, func(code string) string { return code })
+	if !strings.Contains(line, "D-1 received money ¥500,000.00 from ") {
+		t.Errorf("listed as %q, want ¥500,000.00", line)
+	}
+	if summary := projections.Describe(event.Data); !strings.Contains(summary, "¥500000.00") {
+		t.Errorf("the printed reports' summary changed to %q", summary)
+	}
+	for fen, want := range map[domain.Money]string{0: "0.00", 99: "0.99", 100000: "1,000.00", -512000000: "-5,120,000.00"} {
+		if got := report.Yuan(fen); got != want {
+			t.Errorf("Yuan(%d) = %q, want %q", fen, got, want)
+		}
 	}
 }
