@@ -498,7 +498,7 @@ func TestVersion(t *testing.T) {
 
 // A void dated today of an entry of a closed month changes that month: it
 // is refused unless --closed-period names the month, and then the month's
-// report, printed again, lists it (sealed ledger-report/3), while the one
+// report, printed again, lists it (sealed ledger-report/4), while the one
 // printed before it still verifies. A month not yet ended does not close.
 func TestEndToEndVoidLandsInClosedMonth(t *testing.T) {
 	data := t.TempDir()
@@ -509,7 +509,7 @@ func TestEndToEndVoidLandsInClosedMonth(t *testing.T) {
 	runLedger(t, "", "period", "close", "2099-01", "--data", data).expect(t, 1, "2099-01 has not ended yet", "once it has ended")
 	runLedger(t, "", "period", "close", "2022-06", "--data", data).expect(t, 0, "period_closed", "checkpoint of")
 	before := filepath.Join(t.TempDir(), "before.html")
-	runLedger(t, "", "report", "--data", data, "--month", "2022-06", "--out", before).expect(t, 0, "ledger-report/3 ")
+	runLedger(t, "", "report", "--data", data, "--month", "2022-06", "--out", before).expect(t, 0, "ledger-report/4 ")
 	runLedger(t, "", "record", "void", "--data", data, "--target", id, "--reason", "重复录入").
 		expect(t, 1, "--closed-period: the voided entry occurred in 2022-06, a closed month")
 	runLedger(t, "", "record", "void", "--data", data, "--target", id, "--reason", "重复录入", "--closed-period", "June").
@@ -518,7 +518,7 @@ func TestEndToEndVoidLandsInClosedMonth(t *testing.T) {
 		expect(t, 0, "recorded entry_voided")
 	runLedger(t, "", "checkpoint", "--data", data).expect(t, 0)
 	after := filepath.Join(t.TempDir(), "after.html")
-	runLedger(t, "", "report", "--data", data, "--month", "2022-06", "--out", after).expect(t, 0, "ledger-report/3 ")
+	runLedger(t, "", "report", "--data", data, "--month", "2022-06", "--out", after).expect(t, 0, "ledger-report/4 ")
 	content, err := os.ReadFile(after)
 	if err != nil {
 		t.Fatal(err)
