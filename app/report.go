@@ -32,6 +32,9 @@ type ReportRequest struct {
 	// ownMonthChanges lists only the voids and corrections dated in the
 	// month, as reports sealed ledger-report/1 and /2 did.
 	ownMonthChanges bool
+	// sealVersion is the version the report is sealed as: the seal's
+	// being verified; 0 is reportSealCurrent.
+	sealVersion int
 }
 
 // MonthReport is what a printed monthly report shows, bound to a signed
@@ -64,7 +67,8 @@ type MonthReport struct {
 type ReportSeal struct {
 	// Version is the seal's format: 1 binds the month's figures and
 	// changes, 2 also the campaign's trend, 3 every figure the page prints
-	// (the trend too, when there is one).
+	// (the trend too, when there is one), 4 as 3 with the page's region
+	// named in its language and its signing time said to be Beijing time.
 	Version                 int
 	Month, County, Campaign string
 	Size                    uint64
@@ -89,17 +93,28 @@ const reportSealPrefix = "ledger-report/"
 // a page cannot pass for an older one by rewriting the seal's version and
 // dropping its bound cells: the older digest is of data the page does not
 // print (event IDs, pledges), which an editor of the page alone cannot
-// compute.
+// compute. Version 4 prints the page as version 3 did but for two words:
+// the line under the title names the report's region in the page's
+// language alone (乌审旗, or Uxin; version 3 printed "乌审旗 Uxin" on both),
+// and the footer says the checkpoint's signing time is Beijing time. A
+// page is compared whole with the page printed again, so a page sealed as
+// version 3 is printed again as version 3 printed it, and still verifies.
 const (
-	reportSealFigures = 1
-	reportSealTrend   = 2
-	reportSealEvery   = 3
+	reportSealFigures   = 1
+	reportSealTrend     = 2
+	reportSealEvery     = 3
+	reportSealLocalized = 4
+	reportSealCurrent   = reportSealLocalized
 )
 
-// ReportSealEvery is the seal version whose page binds every figure it
-// prints; report.VerifyPrinted compares such a page whole with the page
+// ReportSealEvery is the first seal version whose page binds every figure
+// it prints; report.VerifyPrinted compares such a page whole with the page
 // printed again from the recomputed report.
 const ReportSealEvery = reportSealEvery
+
+// ReportSealLocalized is the first seal version whose page names its
+// region in the page's language and its signing time as Beijing time.
+const ReportSealLocalized = reportSealLocalized
 
 // Report is the monthly report, bound to the newest signed checkpoint (or
 // to request.Through). Errors name the fields month, county and campaign.
@@ -153,11 +168,15 @@ func (l *Ledger) Report(ctx context.Context, request ReportRequest) (*MonthRepor
 			return nil, err
 		}
 	}
-	digest, err := figuresDigest(report, reportSealEvery)
+	version := request.sealVersion
+	if version == 0 {
+		version = reportSealCurrent
+	}
+	digest, err := figuresDigest(report, version)
 	if err != nil {
 		return nil, err
 	}
-	report.Seal = strings.Join([]string{reportSealPrefix + strconv.Itoa(reportSealEvery), "month=" + request.Month, "county=" + request.County,
+	report.Seal = strings.Join([]string{reportSealPrefix + strconv.Itoa(version), "month=" + request.Month, "county=" + request.County,
 		"campaign=" + request.Campaign, "size=" + strconv.FormatUint(size, 10),
 		"root=" + base64.StdEncoding.EncodeToString(checkpoint.Root[:]), "figures=" + digest}, " ")
 	return report, nil
@@ -309,9 +328,9 @@ func ParseReportSeal(text string) (ReportSeal, error) {
 			version, _ = strconv.Atoi(number)
 		}
 	}
-	if version < reportSealFigures || version > reportSealEvery {
+	if version < reportSealFigures || version > reportSealCurrent {
 		return ReportSeal{}, fmt.Errorf("not a report seal (%s%d to %s%d with six fields): %w", reportSealPrefix, reportSealFigures,
-			reportSealPrefix, reportSealEvery, domain.ErrInvalid)
+			reportSealPrefix, reportSealCurrent, domain.ErrInvalid)
 	}
 	values := map[string]string{}
 	for _, field := range fields[1:] {
@@ -335,7 +354,7 @@ func ParseReportSeal(text string) (ReportSeal, error) {
 // the figures' digest is the seal's. The caller checks the signature.
 func (l *Ledger) VerifyReport(ctx context.Context, seal ReportSeal) (*MonthReport, error) {
 	report, err := l.Report(ctx, ReportRequest{Month: seal.Month, County: seal.County, Campaign: seal.Campaign, Through: seal.Size,
-		ownMonthChanges: seal.Version <= reportSealTrend})
+		ownMonthChanges: seal.Version <= reportSealTrend, sealVersion: seal.Version})
 	if err != nil {
 		return nil, err
 	}

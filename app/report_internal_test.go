@@ -34,8 +34,14 @@ func TestReportDigestKeepsVersionOne(t *testing.T) {
 	}
 	// Version 3 names itself in what it digests, so its seal cannot be
 	// rewritten as an older version's with the same digest.
-	if every, err := figuresDigest(report, 3); err != nil || every == digest {
+	every, err := figuresDigest(report, 3)
+	if err != nil || every == digest {
 		t.Fatalf("version 3 digests a report as version 1 did (%v)", err)
+	}
+	// So does version 4: a page of its layout cannot pass for one of
+	// version 3's by its seal alone.
+	if localized, err := figuresDigest(report, 4); err != nil || localized == every {
+		t.Fatalf("version 4 digests a report as version 3 did (%v)", err)
 	}
 	report.Trend = []projections.Row{{County: "all", Period: "2022-06", Figures: projections.Figures{Received: 500_000}}}
 	if withTrend, err := figuresDigest(report, 2); err != nil || withTrend == digest {
@@ -43,17 +49,18 @@ func TestReportDigestKeepsVersionOne(t *testing.T) {
 	}
 }
 
-// Seals of versions 1 to 3 are read, with their version; anything else
+// Seals of versions 1 to 4 are read, with their version; anything else
 // is not a seal.
 func TestParseReportSealVersions(t *testing.T) {
 	rest := " month=2022-06 county= campaign=general size=3 root=AAAA figures=00"
-	for text, version := range map[string]int{"ledger-report/1" + rest: 1, "ledger-report/2" + rest: 2, "ledger-report/3" + rest: 3} {
+	for text, version := range map[string]int{"ledger-report/1" + rest: 1, "ledger-report/2" + rest: 2, "ledger-report/3" + rest: 3,
+		"ledger-report/4" + rest: 4} {
 		seal, err := ParseReportSeal(text)
 		if err != nil || seal.Version != version || seal.Campaign != "general" || seal.Size != 3 {
 			t.Fatalf("%q: %+v, %v", text, seal, err)
 		}
 	}
-	for _, text := range []string{"ledger-report/4" + rest, "ledger-report/0" + rest, "1" + rest, "ledger-report/1 month=2022-06"} {
+	for _, text := range []string{"ledger-report/5" + rest, "ledger-report/0" + rest, "1" + rest, "ledger-report/1 month=2022-06"} {
 		if _, err := ParseReportSeal(text); err == nil {
 			t.Fatalf("%q is read as a seal", text)
 		}

@@ -71,7 +71,9 @@ var ShortcutKinds = []string{"donation", "allocation", "delivery", "training", "
 
 // ShortcutEvent builds the event a shortcut describes. Its own fields'
 // errors are a *domain.ValidationError naming the fields by their JSON
-// names; the event itself is validated when it is recorded.
+// names (a void's target that names no event, or more than one, is a
+// TargetRefusedError, which is one too); the event itself is validated
+// when it is recorded.
 func (l *Ledger) ShortcutEvent(ctx context.Context, shortcut Shortcut) (domain.Event, error) {
 	var problems []domain.Violation
 	bad := func(field, format string, args ...any) {
@@ -164,8 +166,27 @@ func (l *Ledger) voided(ctx context.Context, shortcut Shortcut) (eventstore.Reco
 		violations = append(violations, domain.Violation{Field: "campaign", Rule: fmt.Sprintf(
 			"is %s, which has no %q: give the campaign the entry is in, or none to look in every campaign", refused.Campaign, shortcut.Target)})
 	}
-	return eventstore.Record{}, &domain.ValidationError{Violations: violations}
+	if errors.Is(err, domain.ErrInvalid) {
+		return eventstore.Record{}, &domain.ValidationError{Violations: violations}
+	}
+	// Well formed, but naming nothing the ledger holds (or more than one
+	// event): a refusal of what the ledger holds, not a flag given wrong.
+	return eventstore.Record{}, &TargetRefusedError{Violation: &domain.ValidationError{Violations: violations}, Refused: refused}
 }
+
+// TargetRefusedError is a void's target that is well formed but names no
+// event the ledger holds, or more than one: a violation of target, as any
+// other field's (Violation), which also matches what finding it found
+// (Refused: domain.ErrNotFound or ErrTargetAmbiguous), so that a front end
+// tells a refusal of what the ledger holds from an input given wrong.
+type TargetRefusedError struct {
+	Violation *domain.ValidationError
+	Refused   *TargetError
+}
+
+func (e *TargetRefusedError) Error() string { return e.Violation.Error() }
+
+func (e *TargetRefusedError) Unwrap() []error { return []error{e.Violation, e.Refused} }
 
 // entityID derives the entity's id from the idempotency key, so a repeated
 // command builds the same entry, or makes a fresh one.

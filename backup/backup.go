@@ -71,6 +71,23 @@ var ErrUnsigned = errors.New("the backup is not signed")
 // manifest.
 var ErrBadSignature = errors.New("the backup's signature does not hold")
 
+// WrongKeyError is Check's refusal of a backup whose manifest is signed,
+// but not with the key it was checked against. Given is that key and
+// Signers the keys that signed, each named as integrity.KeyID names it:
+// two ledgers' keys have the same name, and only the hash after it tells
+// which is which. It matches ErrBadSignature.
+type WrongKeyError struct {
+	Given   string
+	Signers []string
+}
+
+func (e *WrongKeyError) Error() string {
+	return fmt.Sprintf("the backup is signed with the key %s, not with %s", strings.Join(e.Signers, " and "), e.Given)
+}
+
+// Is makes errors.Is(err, ErrBadSignature) true.
+func (e *WrongKeyError) Is(target error) bool { return target == ErrBadSignature }
+
 // ErrEncrypted is Open's refusal of an encrypted backup without an
 // identity.
 var ErrEncrypted = errors.New("the backup is encrypted")
@@ -409,8 +426,20 @@ func (b *Backup) Check(verifier note.Verifier) error {
 		return err
 	}
 	opened, err := note.Open(signed, note.VerifierList(verifier))
-	if err != nil {
-		return fmt.Errorf("%w: %s does not open with the key %s: %v", ErrBadSignature, signatureName, verifier.Name(), err)
+	var unverified *note.UnverifiedNoteError
+	var invalid *note.InvalidSignatureError
+	switch {
+	case errors.As(err, &unverified):
+		wrong := &WrongKeyError{Given: integrity.KeyID(verifier.Name(), verifier.KeyHash())}
+		for _, signature := range unverified.Note.UnverifiedSigs {
+			wrong.Signers = append(wrong.Signers, integrity.KeyID(signature.Name, signature.Hash))
+		}
+		return wrong
+	case errors.As(err, &invalid):
+		return fmt.Errorf("%w: %s carries a signature of the key %s that does not hold: the signature or the manifest was altered",
+			ErrBadSignature, signatureName, integrity.KeyID(invalid.Name, invalid.Hash))
+	case err != nil:
+		return fmt.Errorf("%w: %s is no signed note: %v", ErrBadSignature, signatureName, err)
 	}
 	sum := sha256.Sum256(b.manifest)
 	if opened.Text != signatureOrigin+"\n"+hex.EncodeToString(sum[:])+"\n" {

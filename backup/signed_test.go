@@ -343,8 +343,19 @@ func TestABackupIsSignedAndEveryFileChecked(t *testing.T) {
 		if err := opened.Check(own); err != nil {
 			t.Fatalf("the forger's backup against its own key: %v", err)
 		}
-		if err := opened.Check(verifier); !errors.Is(err, backup.ErrBadSignature) {
+		err = opened.Check(verifier)
+		if !errors.Is(err, backup.ErrBadSignature) {
 			t.Fatalf("the forger's backup against the ledger's key: %v, want ErrBadSignature", err)
+		}
+		// Both keys have the ledger's name: the refusal tells them apart
+		// by their hashes.
+		var wrong *backup.WrongKeyError
+		given, signer := integrity.KeyID(verifier.Name(), verifier.KeyHash()), integrity.KeyID(own.Name(), own.KeyHash())
+		if !errors.As(err, &wrong) || wrong.Given != given || len(wrong.Signers) != 1 || wrong.Signers[0] != signer || given == signer {
+			t.Fatalf("the forger's backup against the ledger's key: %#v, want signed by %s, not %s", err, signer, given)
+		}
+		if want := "the backup is signed with the key " + signer + ", not with " + given; err.Error() != want {
+			t.Errorf("said %q, want %q", err.Error(), want)
 		}
 	})
 }

@@ -358,18 +358,35 @@ func (c *Campaign) activeTarget(field, id string) (*campaignEntry, error) {
 		return nil, rejectCode(field, CodeNoEntry, Figures{Campaign: c.Ref.ID, Entry: id}, "no entry %s in campaign %s", id, c.Ref.ID)
 	}
 	if target.eventType == TypeEntryVoided || target.eventType == TypeEntryCorrected {
-		return nil, rejectf(field, "entry %s is itself a %s; void or correct the original entry", id, target.eventType)
+		what := map[EventType]string{TypeEntryVoided: "a void", TypeEntryCorrected: "a correction"}[target.eventType]
+		amendment, _ := AmendmentOf(target.payload)
+		return nil, rejectf(field, "event %s is %s of %s, not an entry: void or correct the entry itself", id, what,
+			c.entryNamed(amendment.TargetEventID))
 	}
 	if voider := c.entries[target.voidedBy]; voider != nil && voider.position == 0 {
 		// Voided by an earlier entry of the same request, not written.
 		return nil, &RuleError{Field: field, OtherID: target.voidedBy, Code: CodeAlreadyVoided, Figures: Figures{Campaign: c.Ref.ID, Entry: id},
-			Rule: fmt.Sprintf("entry %s is voided by another entry of the same input already", id)}
+			Rule: fmt.Sprintf("%s is voided by another entry of the same input already", c.entryNamed(id))}
 	}
 	if target.voidedBy != uuid.Nil {
 		return nil, rejectCode(field, CodeAlreadyVoided, Figures{Campaign: c.Ref.ID, Entry: id, By: target.voidedBy},
-			"entry %s was already voided by event %s", id, target.voidedBy)
+			"%s was already voided by event %s", c.entryNamed(id), target.voidedBy)
 	}
 	return target, nil
+}
+
+// entryNamed names the entry the event id is of as a clerk knows it, by
+// its id and its event ("entry D-1 (event 0190…)"); an entry without an
+// id of its own, or an event the campaign does not hold, by its event.
+func (c *Campaign) entryNamed(eventID string) string {
+	if id, err := uuid.Parse(eventID); err == nil {
+		if entry := c.entries[id]; entry != nil {
+			if entity := EntityID(entry.payload); entity != "" {
+				return fmt.Sprintf("entry %s (event %s)", entity, eventID)
+			}
+		}
+	}
+	return "event " + eventID
 }
 
 // locate fills where the target sits in the log. A client that sends the

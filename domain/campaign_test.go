@@ -263,21 +263,22 @@ func TestCampaignVoidRules(t *testing.T) {
 		log := newCampaignLog(t)
 		entry := log.record(receipt(uxin, "D-1", "5000.00"))
 		voided := log.record(void(uxin, entry.ID))
-		log.reject(void(uxin, entry.ID), "data.target_event_id", "was already voided by event "+voided.ID.String())
+		log.reject(void(uxin, entry.ID), "data.target_event_id", "entry D-1 (event "+entry.ID.String()+") was already voided by event "+voided.ID.String())
 		log.expectBalance(uxin, 0)
 	})
 	t.Run("void of a void", func(t *testing.T) {
 		log := newCampaignLog(t)
 		entry := log.record(receipt(uxin, "D-1", "5000.00"))
 		voided := log.record(void(uxin, entry.ID))
-		log.reject(void(uxin, voided.ID), "data.target_event_id", "is itself a entry_voided")
+		log.reject(void(uxin, voided.ID), "data.target_event_id", "event "+voided.ID.String()+" is a void of entry D-1 (event "+entry.ID.String()+
+			"), not an entry: void or correct the entry itself")
 		log.expectBalance(uxin, 0)
 	})
 	t.Run("void of a correction", func(t *testing.T) {
 		log := newCampaignLog(t)
 		entry := log.record(receipt(uxin, "D-1", "5000.00"))
 		corrected := log.record(correction(uxin, entry.ID, receiptData("D-1", "4000.00")))
-		log.reject(void(uxin, corrected.ID), "data.target_event_id", "is itself a entry_corrected")
+		log.reject(void(uxin, corrected.ID), "data.target_event_id", "event "+corrected.ID.String()+" is a correction of entry D-1")
 		log.expectBalance(uxin, yuan("4000.00"))
 	})
 	t.Run("void of a delivery gives the money back", func(t *testing.T) {
@@ -543,13 +544,13 @@ func TestCampaignCorrections(t *testing.T) {
 		log := newCampaignLog(t)
 		entry := log.record(receipt(uxin, "D-1", "5000.00"))
 		voided := log.record(void(uxin, entry.ID))
-		log.reject(correction(uxin, entry.ID, receiptData("D-1", "1.00")), "data.target_event_id", "already voided by event "+voided.ID.String())
+		log.reject(correction(uxin, entry.ID, receiptData("D-1", "1.00")), "data.target_event_id", "entry D-1 (event "+entry.ID.String()+") was already voided by event "+voided.ID.String())
 	})
 	t.Run("correction of a correction", func(t *testing.T) {
 		log := newCampaignLog(t)
 		entry := log.record(receipt(uxin, "D-1", "5000.00"))
 		corrected := log.record(correction(uxin, entry.ID, receiptData("D-1", "4000.00")))
-		log.reject(correction(uxin, corrected.ID, receiptData("D-1", "3000.00")), "data.target_event_id", "is itself a entry_corrected")
+		log.reject(correction(uxin, corrected.ID, receiptData("D-1", "3000.00")), "data.target_event_id", "is a correction of entry D-1")
 	})
 }
 

@@ -36,7 +36,7 @@ func TestMonthReportOverHTTP(t *testing.T) {
 		t.Fatalf("report: %d %v", reply.status, reply.header)
 	}
 	page := string(reply.body)
-	for _, want := range []string{`data-key="150626/received">5,000.00<`, `<meta name="ledger-report-seal" content="ledger-report/3 month=2022-06 county=150626 `, "鄂尔多斯市总工会"} {
+	for _, want := range []string{`data-key="150626/received">5,000.00<`, `<meta name="ledger-report-seal" content="ledger-report/4 month=2022-06 county=150626 `, "鄂尔多斯市总工会"} {
 		if !strings.Contains(page, want) {
 			t.Fatalf("the report lacks %q", want)
 		}

@@ -181,7 +181,7 @@ func TestBrowserTrendsAndReportLink(t *testing.T) {
 	report := page{t: t, tab: reportTab}
 	report.waitFor("the report page loaded", `document.readyState === "complete" && document.querySelector("meta[name='ledger-report-seal']") !== null`, wait)
 	seal := report.eval("seal", `document.querySelector("meta[name='ledger-report-seal']").content`)
-	if !strings.HasPrefix(seal, "ledger-report/3 month=2022-07 county= campaign="+trendsCampaign+" ") {
+	if !strings.HasPrefix(seal, "ledger-report/4 month=2022-07 county= campaign="+trendsCampaign+" ") {
 		t.Fatalf("the opened report's seal: %q", seal)
 	}
 	printed := report.eval("the report's chart", `JSON.stringify(Array.from(document.querySelectorAll("g.month")).map((group) => {

@@ -212,6 +212,11 @@ func NewVerifier(key string) (note.Verifier, error) {
 	return verifier, nil
 }
 
+// KeyID names a key as its verifier key's text begins: its name, then
+// its hash ("ordos-union-ledger+22e1c02a"). Every ledger's key has the
+// same name; only the hash tells two ledgers' keys apart.
+func KeyID(name string, hash uint32) string { return fmt.Sprintf("%s+%08x", name, hash) }
+
 // ParseCheckpointNote reads a signed checkpoint's body without checking the
 // signature, for the ledger's own bookkeeping; auditors use OpenCheckpoint.
 func ParseCheckpointNote(signed []byte) (Checkpoint, error) {

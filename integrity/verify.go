@@ -139,12 +139,21 @@ func (r *Report) noteUncovered(input VerifyInput, last uint64) {
 	if last <= newest {
 		return
 	}
-	covers := fmt.Sprintf("the newest covers %d events", newest)
-	if newest == 0 {
+	var covers string
+	switch newest {
+	case 0:
 		covers = "none is signed yet"
+	case 1:
+		covers = "the newest covers 1 event"
+	default:
+		covers = fmt.Sprintf("the newest covers %d events", newest)
+	}
+	uncovered := fmt.Sprintf("positions %d-%d are", newest+1, last)
+	if newest+1 == last {
+		uncovered = fmt.Sprintf("position %d is", last)
 	}
 	r.Notes = append(r.Notes, Problem{Position: newest + 1, What: fmt.Sprintf(
-		"positions %d-%d are not yet covered by a signed checkpoint (%s): `ledger checkpoint` signs one", newest+1, last, covers)})
+		"%s not yet covered by a signed checkpoint (%s): `ledger checkpoint` signs one", uncovered, covers)})
 }
 
 // add lists a problem, and says at which index of Problems (-1: the list

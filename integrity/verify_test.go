@@ -348,6 +348,10 @@ func TestVerifyUncoveredTail(t *testing.T) {
 		!strings.Contains(report.Notes[0].What+report.Notes[1].What, "not in the ledger's tree file") {
 		t.Fatalf("notes: %+v", report.Notes)
 	}
+	// One position is said as one, not as "positions 21-21".
+	if notes := report.Notes[0].What + report.Notes[1].What; !strings.Contains(notes, "position 21 is not yet covered") {
+		t.Errorf("notes: %s, want position 21 said alone", notes)
+	}
 	root, _ := log.tree.Root(20)
 	if report.Root == root {
 		t.Fatal("the report's root ignores the forged event")

@@ -233,37 +233,43 @@ func diff(before, after domain.Payload) []Change {
 	return changes
 }
 
-// Describe renders a payload as a short English line.
-func Describe(payload domain.Payload) string {
+// Describe renders a payload as a short English line. Printed monthly
+// reports carry it, and verify-report prints their pages again to compare
+// them, so its words and its money ("¥5000.00") stay as they are.
+func Describe(payload domain.Payload) string { return DescribeWith(payload, domain.Money.String) }
+
+// DescribeWith is Describe with money written by yuan: a listing for
+// people groups its thousands as the totals do ("¥5,000.00").
+func DescribeWith(payload domain.Payload, yuan func(domain.Money) string) string {
 	switch data := payload.(type) {
 	case domain.DonationPledged:
-		return fmt.Sprintf("%s pledged %s ¥%s by %s", data.DonationID, data.Form, data.Amount, orDash(data.DonorOrg))
+		return fmt.Sprintf("%s pledged %s ¥%s by %s", data.DonationID, data.Form, yuan(data.Amount), orDash(data.DonorOrg))
 	case domain.DonationReceived:
 		value := data.Amount
 		if data.Form == domain.FormGoods {
 			value = itemsValue(data.Items)
 		}
-		return fmt.Sprintf("%s received %s ¥%s from %s", data.DonationID, data.Form, value, orDash(data.DonorOrg))
+		return fmt.Sprintf("%s received %s ¥%s from %s", data.DonationID, data.Form, yuan(value), orDash(data.DonorOrg))
 	case domain.FundsAllocated:
-		return fmt.Sprintf("%s allocated ¥%s %s → %s", data.AllocationID, data.Amount, data.FromCounty, data.ToCounty)
+		return fmt.Sprintf("%s allocated ¥%s %s → %s", data.AllocationID, yuan(data.Amount), data.FromCounty, data.ToCounty)
 	case domain.SuppliesDelivered:
-		return fmt.Sprintf("%s delivered to %d %s, spent ¥%s", data.DeliveryID, data.Headcount, data.BeneficiaryGroup, data.Spent)
+		return fmt.Sprintf("%s delivered to %d %s, spent ¥%s", data.DeliveryID, data.Headcount, data.BeneficiaryGroup, yuan(data.Spent))
 	case domain.TrainingHeld:
-		return fmt.Sprintf("%s %q %s, %d participants, cost ¥%s", data.SessionID, data.Title, data.Format, data.Participants, data.Cost)
+		return fmt.Sprintf("%s %q %s, %d participants, cost ¥%s", data.SessionID, data.Title, data.Format, data.Participants, yuan(data.Cost))
 	case domain.ServiceProvided:
-		return fmt.Sprintf("%s %s ×%d, %d person-times, cost ¥%s", data.ServiceID, data.Kind, data.Count, data.PersonTimes, data.Cost)
+		return fmt.Sprintf("%s %s ×%d, %d person-times, cost ¥%s", data.ServiceID, data.Kind, data.Count, data.PersonTimes, yuan(data.Cost))
 	case domain.EntryVoided:
 		return fmt.Sprintf("voids %s: %s", data.TargetEventID, data.Reason)
 	case *domain.EntryCorrected:
 		return fmt.Sprintf("corrects %s: %s", data.TargetEventID, data.Reason)
 	case domain.BankLineImported:
-		return fmt.Sprintf("bank line %s %s ¥%s %s", data.LineID, data.BookedOn, data.Amount, data.Remark)
+		return fmt.Sprintf("bank line %s %s ¥%s %s", data.LineID, data.BookedOn, yuan(data.Amount), data.Remark)
 	case domain.MatchConfirmed:
-		return fmt.Sprintf("match %s confirmed (%s): %d lines, %d donations, fee ¥%s", data.MatchID, data.Rule, len(data.LineIDs), len(data.Donations), data.Fee)
+		return fmt.Sprintf("match %s confirmed (%s): %d lines, %d donations, fee ¥%s", data.MatchID, data.Rule, len(data.LineIDs), len(data.Donations), yuan(data.Fee))
 	case domain.MatchRejected:
 		return fmt.Sprintf("suggestion %s rejected: %s", data.SuggestionID, data.Reason)
 	case domain.FeeWrittenOff:
-		return fmt.Sprintf("line %s written off ¥%s: %s", data.LineID, data.Amount, data.Reason)
+		return fmt.Sprintf("line %s written off ¥%s: %s", data.LineID, yuan(data.Amount), data.Reason)
 	case domain.DecisionUndone:
 		return fmt.Sprintf("decision %s undone: %s", data.DecisionEventID, data.Reason)
 	case domain.PeriodClosed:

@@ -92,7 +92,7 @@ func (r Result) Decision(book *Book, request DecisionRequest) (domain.Payload, e
 					Reason: request.Reason}, nil
 			}
 		}
-		return nil, fmt.Errorf("no reconciliation decision %s: %w", request.ID, domain.ErrNotFound)
+		return nil, &NotFoundError{What: "reconciliation decision", ID: request.ID, Where: "the reconciliation report shows each decision's event id"}
 	}
 	return nil, &domain.ValidationError{Violations: []domain.Violation{{Field: "action", Rule: "must be confirm, reject, write-off or undo"}}}
 }
@@ -103,8 +103,10 @@ func (r Result) Decision(book *Book, request DecisionRequest) (domain.Payload, e
 // reference) is rejected, which keeps it from being made again, but is
 // never confirmed, being matched already.
 func (r Result) notSuggested(request DecisionRequest) (*Match, error) {
+	// What the id names is decided already: a refusal of what the ledger
+	// holds, not of how the request was made.
 	refuse := func(rule string, args ...any) error {
-		return &domain.ValidationError{Violations: []domain.Violation{{Field: "id", Rule: fmt.Sprintf(rule, args...)}}}
+		return &domain.RuleError{Field: "id", Rule: fmt.Sprintf(rule, args...)}
 	}
 	if match := lastWhere(r.Matched, func(match *Match) bool { return match.ID == request.ID }); match != nil {
 		switch {
@@ -121,7 +123,7 @@ func (r Result) notSuggested(request DecisionRequest) (*Match, error) {
 		return nil, refuse("%s is a match confirmed by event %s to a donation voided since: undo event %s (with a reason), "+
 			"then match the line again or write it off", request.ID, match.DecidedBy, match.DecidedBy)
 	}
-	return nil, fmt.Errorf("no suggestion or match %s (the reconciliation report lists their ids): %w", request.ID, domain.ErrNotFound)
+	return nil, &NotFoundError{What: "suggestion or match", ID: request.ID, Where: "the reconciliation report lists their ids"}
 }
 
 // writeOff writes a line off: a charge (money out) as a fee, in whole or
@@ -132,10 +134,15 @@ func (r Result) notSuggested(request DecisionRequest) (*Match, error) {
 func (r Result) writeOff(book *Book, request DecisionRequest) (domain.Payload, error) {
 	line := lastWhere(book.Lines, func(line *Line) bool { return line.LineID == request.ID })
 	if line == nil {
-		return nil, fmt.Errorf("no bank line %s: %w", request.ID, domain.ErrNotFound)
+		return nil, &NotFoundError{What: "bank line", ID: request.ID, Where: "the reconciliation report lists their ids"}
 	}
 	refuse := func(field, rule string, args ...any) error {
 		return &domain.ValidationError{Violations: []domain.Violation{{Field: field, Rule: fmt.Sprintf(rule, args...)}}}
+	}
+	// A line matched or written off already is a refusal of what the
+	// ledger holds, not of how the request was made.
+	decided := func(rule string, args ...any) error {
+		return &domain.RuleError{Field: "id", Rule: fmt.Sprintf(rule, args...)}
 	}
 	left := r.left[line.LineID]
 	if left <= 0 {
@@ -145,14 +152,14 @@ func (r Result) writeOff(book *Book, request DecisionRequest) (domain.Payload, e
 					continue
 				}
 				if match.Fee > 0 {
-					return nil, refuse("id", "line %s is matched (%s, event %s) and its bank fee of %s yuan was recorded with the match: "+
+					return nil, decided("line %s is matched (%s, event %s) and its bank fee of %s yuan was recorded with the match: "+
 						"there is nothing left to write off", line.LineID, match.ID, match.DecidedBy, match.Fee)
 				}
-				return nil, refuse("id", "line %s is matched (%s, event %s): there is nothing left to write off; undo the match first",
+				return nil, decided("line %s is matched (%s, event %s): there is nothing left to write off; undo the match first",
 					line.LineID, match.ID, match.DecidedBy)
 			}
 		}
-		return nil, refuse("id", "line %s is written off already", line.LineID)
+		return nil, decided("line %s is written off already", line.LineID)
 	}
 	amount := left
 	if request.Amount != nil {
@@ -175,6 +182,22 @@ func (r Result) writeOff(book *Book, request DecisionRequest) (domain.Payload, e
 	}
 	return domain.LineWrittenOff{Account: line.Account, LineID: line.LineID, Amount: amount, Reason: request.Reason}, nil
 }
+
+// NotFoundError says that the id a decision names (ID) is no What the
+// reconciliation knows, and Where their ids are shown. It matches
+// domain.ErrNotFound.
+type NotFoundError struct {
+	What  string
+	ID    string
+	Where string
+}
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("there is no %s %s: %s", e.What, e.ID, e.Where)
+}
+
+// Is makes errors.Is(err, domain.ErrNotFound) true.
+func (e *NotFoundError) Is(target error) bool { return target == domain.ErrNotFound }
 
 // lastWhere is the last item that matches, in place; nil when none does.
 // The ids it is asked for are unique within a result and a book, so the

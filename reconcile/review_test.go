@@ -290,9 +290,10 @@ func TestAnAutomaticMatchIsRejected(t *testing.T) {
 		t.Fatalf("matched: %+v", result.Matched)
 	}
 	automatic := result.Matched[0].ID
-	var invalid *domain.ValidationError
+	// What the ledger holds refuses it, not how it was asked: a refusal.
+	var refused *domain.RuleError
 	err := b.decide(reconcile.DecisionRequest{Action: reconcile.ActionConfirm, ID: automatic})
-	if !errors.As(err, &invalid) || invalid.Violations[0].Field != "id" || !strings.Contains(err.Error(), "made automatically") ||
+	if !errors.As(err, &refused) || refused.Field != "id" || !strings.Contains(err.Error(), "made automatically") ||
 		!strings.Contains(err.Error(), "reject") {
 		t.Fatalf("confirming an automatic match: %v", err)
 	}
@@ -320,8 +321,10 @@ func TestAnAutomaticMatchIsRejected(t *testing.T) {
 		t.Fatalf("after undoing the rejection: %+v", again.Matched)
 	}
 	err = b.decide(reconcile.DecisionRequest{Action: reconcile.ActionReject, ID: "S-0000000000000000", Reason: "x"})
-	if !errors.Is(err, domain.ErrNotFound) || !strings.Contains(err.Error(), "no suggestion or match") {
-		t.Fatalf("an unknown id: %v", err)
+	// Said in words, without the sentinel's "not found" tacked on.
+	if want := "there is no suggestion or match S-0000000000000000: the reconciliation report lists their ids"; !errors.Is(err, domain.ErrNotFound) ||
+		err.Error() != want {
+		t.Fatalf("an unknown id: %v, want %q", err, want)
 	}
 }
 
@@ -382,12 +385,14 @@ func TestRejectingAConfirmedMatchNamesItsEvent(t *testing.T) {
 	}
 	_, after := b.reconcile()
 	err := b.decide(reconcile.DecisionRequest{Action: reconcile.ActionReject, ID: suggestion.ID, Reason: "错了"})
-	var invalid *domain.ValidationError
-	if !errors.As(err, &invalid) || invalid.Violations[0].Field != "id" || !strings.Contains(err.Error(), "undo event "+after.Matched[0].DecidedBy) {
+	// Decided already: a refusal of what the ledger holds, not of how it
+	// was asked.
+	var refused *domain.RuleError
+	if !errors.As(err, &refused) || refused.Field != "id" || !strings.Contains(err.Error(), "undo event "+after.Matched[0].DecidedBy) {
 		t.Fatalf("rejecting a confirmed match: %v", err)
 	}
 	err = b.decide(reconcile.DecisionRequest{Action: reconcile.ActionConfirm, ID: suggestion.ID})
-	if !errors.As(err, &invalid) || !strings.Contains(err.Error(), "undo event "+after.Matched[0].DecidedBy) {
+	if !errors.As(err, &refused) || errors.Is(err, domain.ErrInvalid) || !strings.Contains(err.Error(), "undo event "+after.Matched[0].DecidedBy) {
 		t.Fatalf("confirming a confirmed match again: %v", err)
 	}
 }

@@ -39,7 +39,10 @@ type LinesShown struct {
 	DryRun bool
 	// One says the lines are one entry the user gave by other means than
 	// lines (a command's flags): no line is named, and no count follows.
-	One bool
+	// Its fields are named by Names (a command's flags, as FieldsNamed
+	// names them), or as they are.
+	One   bool
+	Names map[string]string
 }
 
 // RecordedLinesText prints what app.Ledger.RecordLines did with numbered
@@ -50,7 +53,12 @@ type LinesShown struct {
 func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err error, shown LinesShown) error {
 	switch {
 	case shown.One:
-		shown.Where = func(_ int, field string) string { return field }
+		shown.Where = func(_ int, field string) string {
+			if name, ok := FieldName(shown.Names, field); ok {
+				return name
+			}
+			return field
+		}
 	case shown.Where == nil:
 		shown.Where = LineWhere
 	}
@@ -129,39 +137,47 @@ func renumber(err error, numbers []int, shown LinesShown) string {
 	})
 }
 
+// Reworded is an error said in a front end's words: Error is Text, and
+// errors.Is and errors.As still find Err.
+type Reworded struct {
+	Text string
+	Err  error
+}
+
+func (e *Reworded) Error() string { return e.Text }
+
+func (e *Reworded) Unwrap() error { return e.Err }
+
 // FieldsNamed rewrites the fields of a validation error or of a refusal
 // into the names a front end gives them (a command's flags: "--reason is
 // required"), since its users never see the fields. called says the error
-// is about named fields alone, so about how the front end was called; an
-// error about anything else comes back as it is.
+// is a validation error about named fields alone, so about how the front
+// end was called. A refusal of what the ledger holds (a business rule
+// broken, something not found, decided already or changed meanwhile) is
+// never about how it was called, even when it names one of its fields: it
+// comes back with the field named (--target: no event has the id …), and
+// keeps what it matches. An error about anything else comes back as it is.
 //
 // names is looked up by the whole path first, then without "data."; an
 // element of a list (data.items[0].value) is named as its list, followed
 // by the rest of the path (--items[0].value).
 func FieldsNamed(err error, names map[string]string) (called bool, named error) {
-	field := func(path string) (string, bool) {
-		if name, ok := names[path]; ok {
-			return name, true
-		}
-		path = strings.TrimPrefix(path, "data.")
-		if name, ok := names[path]; ok {
-			return name, true
-		}
-		if list, element, found := strings.Cut(path, "["); found {
-			if name, ok := names[list]; ok {
-				return name + "[" + element, true
-			}
-		}
-		return "", false
-	}
+	field := func(path string) (string, bool) { return FieldName(names, path) }
 	var validation *domain.ValidationError
 	if errors.As(err, &validation) {
 		messages := make([]string, 0, len(validation.Violations))
-		called = true
+		refused := refusesWhatIsHeld(err)
+		// A rule says what the field must be ("--reason is required"); a
+		// refusal says what the ledger holds ("--target: no event has …").
+		separator := " "
+		if refused {
+			separator = ": "
+		}
+		called = !refused
 		for _, violation := range validation.Violations {
 			message := violation.String()
 			if name, ok := field(violation.Field); ok {
-				message = name + " " + violation.Rule
+				message = name + separator + violation.Rule
 			} else {
 				called = false
 			}
@@ -171,18 +187,48 @@ func FieldsNamed(err error, names map[string]string) (called bool, named error) 
 				messages = append(messages, message)
 			}
 		}
-		if called {
-			return true, errors.New(strings.Join(messages, "; "))
+		text := strings.Join(messages, "; ")
+		switch {
+		case called:
+			return true, errors.New(text)
+		case refused:
+			return false, &Reworded{Text: text, Err: err}
 		}
-		return false, fmt.Errorf("%s: %w", strings.Join(messages, "; "), domain.ErrInvalid)
+		return false, fmt.Errorf("%s: %w", text, domain.ErrInvalid)
 	}
 	var rule *domain.RuleError
 	if errors.As(err, &rule) {
 		if name, ok := field(rule.Field); ok {
-			return false, fmt.Errorf("%s: %s: %w", name, rule.Rule, domain.ErrRejected)
+			return false, &Reworded{Text: name + ": " + rule.RuleWith(domain.RepeatsEvent), Err: err}
 		}
 	}
 	return false, err
+}
+
+// FieldName is the name names gives the field at path, as FieldsNamed
+// looks it up, and whether it gives one.
+func FieldName(names map[string]string, path string) (string, bool) {
+	if name, ok := names[path]; ok {
+		return name, true
+	}
+	path = strings.TrimPrefix(path, "data.")
+	if name, ok := names[path]; ok {
+		return name, true
+	}
+	if list, element, found := strings.Cut(path, "["); found {
+		if name, ok := names[list]; ok {
+			return name + "[" + element, true
+		}
+	}
+	return "", false
+}
+
+// refusesWhatIsHeld says whether err refuses for what the ledger holds
+// rather than for how it was asked: a business rule, something not found
+// or found more than once, or a change meanwhile.
+func refusesWhatIsHeld(err error) bool {
+	return errors.Is(err, domain.ErrRejected) || errors.Is(err, domain.ErrNotFound) || errors.Is(err, app.ErrTargetAmbiguous) ||
+		errors.Is(err, domain.ErrConflict) || errors.Is(err, domain.ErrIdempotencyKeyReused)
 }
 
 // ListedEventText prints one event of app.Ledger.Events: as a line for

@@ -13,6 +13,7 @@ import (
 	"github.com/ordos-union/ledger/app"
 	"github.com/ordos-union/ledger/domain"
 	"github.com/ordos-union/ledger/eventstore"
+	"github.com/ordos-union/ledger/eventstore/eventstoretest"
 	"github.com/ordos-union/ledger/ledger"
 	"github.com/ordos-union/ledger/projections"
 	"github.com/ordos-union/ledger/report"
@@ -102,7 +103,8 @@ func TestRecordedLinesText(t *testing.T) {
 
 // A validation error about named fields alone is about how the front end
 // was called; one naming other fields too stays invalid input, and a
-// refusal at a named field stays a refusal.
+// refusal at a named field stays a refusal, said without the sentinel's
+// words, and still matching what it matched.
 func TestFieldsNamed(t *testing.T) {
 	names := map[string]string{"reason": "--reason", "amount": "--amount", "kind": "KIND", "data.kind": "--kind", "items": "--items",
 		"county": "--county", "to_county": "--county"}
@@ -128,7 +130,12 @@ func TestFieldsNamed(t *testing.T) {
 		{err: violations("data.items[0].value"), called: true, named: "--items[0].value is required"},
 		// One flag behind two fields says the rule once.
 		{err: violations("county", "data.to_county"), called: true, named: "--county is required"},
-		{err: &domain.RuleError{Field: "data.amount", Rule: "more than the line"}, named: "--amount: more than the line: rejected by a business rule", is: domain.ErrRejected},
+		// A refusal of what the ledger holds names the flag, and is no
+		// usage error: the command was called right.
+		{err: &domain.RuleError{Field: "data.amount", Rule: "more than the line"}, named: "--amount: more than the line", is: domain.ErrRejected},
+		{err: &domain.RuleError{Field: "reason", Rule: "no event has the id X", Cause: domain.ErrNotFound}, named: "--reason: no event has the id X",
+			is: domain.ErrNotFound},
+		{err: fmt.Errorf("%w: %w", violations("reason"), domain.ErrConflict), named: "--reason: is required", is: domain.ErrConflict},
 		{err: &domain.RuleError{Field: "occurred_at", Rule: "closed"}, named: "rejected: occurred_at: closed", is: domain.ErrRejected},
 		{err: other, named: "store unavailable", is: other},
 	} {
@@ -304,6 +311,27 @@ func TestSheetSummariesInTheSheetsLanguage(t *testing.T) {
 		if out.String() != test.out || problems.String() != test.problems || failure != test.failure {
 			t.Errorf("%s: printed\n%q\nand\n%q\nfailing with %q; want\n%q\nand\n%q\nfailing with %q", test.lang, out.String(), problems.String(),
 				failure, test.out, test.problems, test.failure)
+		}
+	}
+}
+
+// A listed event's money is grouped by thousands as the totals print it
+// (¥500,000.00; before, ¥500000.00 beside totals' 5,100,000.00), while
+// the summary printed reports carry keeps its words, which verify-report
+// prints again to compare.
+func TestEventLineGroupsMoneyAsTotalsDo(t *testing.T) {
+	event := eventstoretest.Donation("general", "150626", "D-1", 50000000)
+	event.ID = uuid.Must(uuid.NewV7())
+	line := report.EventLine(eventstore.Record{Position: 7, Event: event}, func(code string) string { return code })
+	if !strings.Contains(line, "D-1 received money ¥500,000.00 from ") {
+		t.Errorf("listed as %q, want ¥500,000.00", line)
+	}
+	if summary := projections.Describe(event.Data); !strings.Contains(summary, "¥500000.00") {
+		t.Errorf("the printed reports' summary changed to %q", summary)
+	}
+	for fen, want := range map[domain.Money]string{0: "0.00", 99: "0.99", 100000: "1,000.00", -512000000: "-5,120,000.00"} {
+		if got := report.Yuan(fen); got != want {
+			t.Errorf("Yuan(%d) = %q, want %q", fen, got, want)
 		}
 	}
 }

@@ -77,8 +77,8 @@ func DemoFiguresText(out io.Writer, lectures, april, all projections.Figures) {
 	fmt.Fprintf(out, "  健康护航、法治随行 lectures: %d sessions, %d participants\n", lectures.Sessions, lectures.Participants)
 	fmt.Fprintf(out, "  April service month: %d visits, %d health checkups, %d service stations, %d person-times\n",
 		april.ServicesByKind["visit"].Count, april.ServicesByKind["health-checkup"].Count, april.ServicesByKind["station-opened"].Count, april.PersonTimes)
-	fmt.Fprintf(out, "  Raised: ¥%s in money and ¥%s in goods; %d entries voided, %d corrected\n",
-		Yuan(all.Received), Yuan(all.GoodsReceivedValue), all.Voided, all.Corrected)
+	fmt.Fprintf(out, "  Raised: ¥%s in money and ¥%s in goods; %s, %d corrected\n",
+		Yuan(all.Received), Yuan(all.GoodsReceivedValue), Counted(int(all.Voided), "entry voided", "entries voided"), all.Corrected)
 }
 
 // VersionText prints the version, the commit and its date, and the Go and

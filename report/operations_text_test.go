@@ -6,8 +6,21 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ordos-union/ledger/projections"
 	"github.com/ordos-union/ledger/report"
 )
+
+// The demo's figures count in words: one entry voided is "1 entry voided",
+// not "1 entries voided".
+func TestDemoFiguresTextCounts(t *testing.T) {
+	for voided, want := range map[int64]string{1: "; 1 entry voided, 2 corrected\n", 3: "; 3 entries voided, 2 corrected\n"} {
+		var out bytes.Buffer
+		report.DemoFiguresText(&out, projections.Figures{}, projections.Figures{}, projections.Figures{Voided: voided, Corrected: 2})
+		if !strings.HasSuffix(out.String(), want) {
+			t.Errorf("%d voided: %q, want it to end %q", voided, out.String(), want)
+		}
+	}
+}
 
 // A list of positions names the first ten and counts the rest, so that a
 // log that lost thousands does not fill the screen.

@@ -36,7 +36,11 @@ type paperText struct {
 	Received, Goods, AllocatedIn, AllocatedOut, Spent, Balance, Reached, Sessions, Participants          string
 	Services, PersonTimes, ByGroup, Group, People, Delivered, Item, Quantity, Value, ByKind, Kind, Count string
 	Changes, NoChanges, Position, Type, Occurred, Actor, Reason, What, Binding, Verify, Money            string
-	Trend, TrendDesc, TrendNote, Month, MoneyAxis, PeopleAxis                                            string
+	// BindingV3 is the footer's sentence as a page sealed as version 3
+	// says it, without saying its time is Beijing time: such a page is
+	// printed again in its own words to be compared.
+	BindingV3                                                 string
+	Trend, TrendDesc, TrendNote, Month, MoneyAxis, PeopleAxis string
 	// ServiceKinds name the kinds of service (domain.ServiceHealthCheckup
 	// and the others) as the dashboard does (httpapi/web/texts.js).
 	ServiceKinds map[string]string
@@ -53,8 +57,9 @@ var paperTexts = map[string]paperText{
 		ByGroup: "受益群体", Group: "群体", People: "人数", Delivered: "配送物资", Item: "物资", Quantity: "数量", Value: "价值（元）",
 		ByKind: "服务项目", Kind: "项目", Count: "次数", Changes: "本月作废与更正", NoChanges: "本月无作废或更正。",
 		Position: "序号", Type: "类型", Occurred: "发生时间", Actor: "录入人", Reason: "原因", What: "内容",
-		Binding: "本报告依据账本前 %s 条记录（默克尔树根 %s），与 %s 于 %s 签署的检查点一致。",
-		Verify:  "核验：ledger verify-report 本文件 --data 数据目录（或扫描二维码取得校验码）。", Money: "金额单位：元",
+		Binding:   "本报告依据账本前 %s 条记录（默克尔树根 %s），与 %s 于北京时间 %s 签署的检查点一致。",
+		BindingV3: "本报告依据账本前 %s 条记录（默克尔树根 %s），与 %s 于 %s 签署的检查点一致。",
+		Verify:    "核验：ledger verify-report 本文件 --data 数据目录（或扫描二维码取得校验码）。", Money: "金额单位：元",
 		Trend: "本活动逐月趋势", TrendDesc: "每月两根柱为收到捐款与支出（元，左轴），折线为受益人数（人，右轴），自活动首月至本报告期。",
 		TrendNote: "本图按下表数字绘制；表中数字与上表一样受页脚校验码约束。", Month: "月份", MoneyAxis: "元", PeopleAxis: "人",
 		ServiceKinds: map[string]string{domain.ServiceHealthCheckup: "送健康（体检）", domain.ServiceLegalConsultation: "送法律（咨询）",
@@ -68,8 +73,9 @@ var paperTexts = map[string]paperText{
 		Delivered: "Goods delivered", Item: "Item", Quantity: "Quantity", Value: "Value (yuan)", ByKind: "Services by kind",
 		Kind: "Kind", Count: "Count", Changes: "Voids and corrections of the month", NoChanges: "No void or correction this month.",
 		Position: "Position", Type: "Type", Occurred: "Occurred", Actor: "Recorded by", Reason: "Reason", What: "What",
-		Binding: "This report is what the ledger's first %s events say (Merkle root %s), as the checkpoint %s signed at %s commits to.",
-		Verify:  "Verify: ledger verify-report this-file --data DIR (or scan the QR code for the seal).", Money: "Amounts in yuan",
+		Binding:   "This report is what the ledger's first %s events say (Merkle root %s), as the checkpoint %s signed at %s Beijing time commits to.",
+		BindingV3: "This report is what the ledger's first %s events say (Merkle root %s), as the checkpoint %s signed at %s commits to.",
+		Verify:    "Verify: ledger verify-report this-file --data DIR (or scan the QR code for the seal).", Money: "Amounts in yuan",
 		Trend: "The campaign month by month", TrendDesc: "Two bars a month, money received and spent (yuan, left axis), and a line of people reached (right axis), from the campaign's first month to this report's.",
 		TrendNote: "The chart draws the figures of the table below; the seal in the footer binds them like every other figure.",
 		Month:     "Month", MoneyAxis: "yuan", PeopleAxis: "people",
@@ -103,13 +109,13 @@ var figureColumns = []struct {
 
 // PrintedFigures are the figures a report prints in lang, by the key of
 // the cell that prints each ("150626/received", "groups/<code>/people"):
-// what verify-report compares on a page sealed as version 3. A figure is
+// what verify-report compares on a page sealed as version 3 or later. A figure is
 // every number, amount and date in the page's body and footer that comes
 // from the log: the region table, the trend's table and chart, people by
 // group, goods delivered (quantity and value), services by kind, every
 // cell of the voids and corrections (their reasons too), the report's
 // month and the checkpoint the footer names (its size, root and signer).
-// verify-report compares a page sealed as version 3 whole (checkPage);
+// verify-report compares a page sealed as version 3 or later whole (checkPage);
 // these keys name the figure an error is about. The time the checkpoint
 // was signed is printed outside them, since the log may hold several
 // checkpoints of one size and verify-report takes the newest.
@@ -218,7 +224,7 @@ type Printed struct {
 	Labels map[string]string
 	// legacy are the unkeyed tables of a page sealed before version 3.
 	legacy legacyTables
-	// page is the page as read, which a page sealed as version 3 is
+	// page is the page as read, which a page sealed as version 3 or later is
 	// compared by whole (checkPage).
 	page []byte
 }
@@ -363,8 +369,9 @@ func figureName(key string, labels map[string]string) string {
 
 // CheckPrinted compares a printed page with the report the signed log
 // gives for it, and names the first difference. A page sealed as version
-// 3 is compared whole with the page Paper prints of that report in the
-// page's language under catalog (checkPage): every tag, attribute, text
+// 3 or later is compared whole with the page Paper prints of that report
+// (sealed as the page is, so in its layout) in the page's language under
+// catalog (checkPage): every tag, attribute, text
 // and comment, so a figure is named by its cell (a *PrintedMismatchError),
 // a name the catalog now gives otherwise by what it names (a
 // *NameMismatchError) and anything else by its table, row and column (a
@@ -448,7 +455,8 @@ type paperData struct {
 // in a QR code and in a <meta> element. Every figure it prints from the
 // log is in a cell whose data-key names it (PrintedFigures). It prints the
 // same bytes for the same report, catalog and language: verify-report
-// prints a page sealed as version 3 again and compares the two.
+// prints a page sealed as version 3 or later again, in its seal's
+// layout (localized), and compares the two.
 func Paper(out io.Writer, report *app.MonthReport, catalog *domain.Catalog, lang string) error {
 	text, ok := paperTexts[lang]
 	if !ok {
@@ -459,10 +467,7 @@ func Paper(out io.Writer, report *app.MonthReport, catalog *domain.Catalog, lang
 		return fmt.Errorf("report month %q: %w", report.Month, domain.ErrInvalid)
 	}
 	data := paperData{T: text, Seal: report.Seal, SealMeta: report.Seal, Month: periodText(month, lang)}
-	data.Scope, data.Campaign = text.AllRegions, text.AllCampaigns
-	if report.County != "" {
-		data.Scope = catalog.RegionName(report.County)
-	}
+	data.Scope, data.Campaign = scopeName(report, catalog, lang), text.AllCampaigns
 	if report.Campaign != "" {
 		data.Campaign = labelOf(catalog.Campaigns, report.Campaign, lang)
 	}
@@ -496,11 +501,46 @@ func Paper(out io.Writer, report *app.MonthReport, catalog *domain.Catalog, lang
 		data.Changes = append(data.Changes, printed)
 	}
 	data.Trend = trendOf(report.Trend, text)
-	data.Binding = bindingHTML(text.Binding, bindingFigures(report))
+	binding := text.Binding
+	if !localized(report) {
+		binding = text.BindingV3
+	}
+	data.Binding = bindingHTML(binding, bindingFigures(report))
 	if data.QR, err = qrDataURL(report.Seal); err != nil {
 		return err
 	}
 	return paperTemplate.Execute(out, data)
+}
+
+// localized says whether the report's page is printed as version 4 and
+// later print it, its region in the page's language and its signing
+// time said to be Beijing time, or as version 3 printed it: a page is
+// printed again in its seal's layout to be compared (checkPage). A seal
+// that does not read is printed in the current layout.
+func localized(report *app.MonthReport) bool {
+	seal, err := app.ParseReportSeal(report.Seal)
+	return err != nil || seal.Version >= app.ReportSealLocalized
+}
+
+// scopeName is the region the line under the title names: all regions,
+// or the report's region in the page's language (乌审旗, or Uxin), which a
+// page sealed as version 3 named in both ("乌审旗 Uxin").
+func scopeName(report *app.MonthReport, catalog *domain.Catalog, lang string) string {
+	switch {
+	case report.County == "":
+		return paperTexts[lang].AllRegions
+	case !localized(report):
+		return catalog.RegionName(report.County)
+	}
+	for _, region := range catalog.Regions {
+		if region.Code == report.County && lang == "zh" {
+			return region.ZH
+		}
+		if region.Code == report.County {
+			return region.Pinyin
+		}
+	}
+	return report.County
 }
 
 func columnLabels(text paperText) []string {

@@ -17,8 +17,10 @@ import (
 	"github.com/ordos-union/ledger/domain"
 )
 
-// A page sealed as version 3 is compared whole: Paper prints the report
-// recomputed from the log again, in the page's language and under the
+// A page sealed as version 3 or later is compared whole: Paper prints the
+// report recomputed from the log again, in the page's language and its
+// seal's layout (a page sealed as version 3 names its region in both
+// languages and its signing time without saying Beijing time), under the
 // verifier's catalog, and both pages are read by an HTML tokenizer (the
 // way a browser splits them into tags, attributes, text and comments) and
 // compared token by token. Picking cells out of the page could not see
@@ -59,7 +61,7 @@ func (e *NameMismatchError) Error() string {
 
 func (e *NameMismatchError) Unwrap() error { return app.ErrReportMismatch }
 
-// PageMismatchError says where a page sealed as version 3 differs from
+// PageMismatchError says where a page sealed as version 3 or later differs from
 // the page the log's report prints, other than in a figure or a name:
 // Place is the table, row and column (or the part of the page), Printed
 // what the page has there and Logged what the log's report prints.
@@ -84,7 +86,7 @@ func (e *PageMismatchError) Unwrap() error { return app.ErrReportMismatch }
 // maxQuotedChars is how many characters of an added row an error quotes.
 const maxQuotedChars = 200
 
-// checkPage compares a page sealed as version 3 with the page Paper
+// checkPage compares a page sealed as version 3 or later with the page Paper
 // prints of the report recomputed from the log, and names the first
 // difference.
 func checkPage(report *app.MonthReport, catalog *domain.Catalog, printed Printed) error {
@@ -351,9 +353,9 @@ func (w *pageWalk) nameError(inner *openElement, want, got string) *NameMismatch
 			return &NameMismatchError{Kind: "service kind", Code: code, Printed: got, Named: want}
 		}
 	}
-	if w.inside("div") && w.report.County != "" && want == w.text.Scope+"："+w.catalog.RegionName(w.report.County) {
+	if scope := scopeName(w.report, w.catalog, lang); w.inside("div") && w.report.County != "" && want == w.text.Scope+"："+scope {
 		return &NameMismatchError{Kind: "region", Code: w.report.County, Printed: strings.TrimPrefix(got, w.text.Scope+"："),
-			Named: w.catalog.RegionName(w.report.County), Catalog: true}
+			Named: scope, Catalog: true}
 	}
 	if w.inside("div") && w.report.Campaign != "" {
 		named := labelOf(w.catalog.Campaigns, w.report.Campaign, lang)

@@ -3,6 +3,8 @@ package report_test
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -186,6 +188,75 @@ func TestCatalogNamesAreCompared(t *testing.T) {
 		}
 		if err := report.CheckPrinted(monthly, domain.DefaultCatalog(), printed); err != nil {
 			t.Fatalf("%s: a page signed at another time under a checkpoint of the same size: %v", lang, err)
+		}
+	}
+}
+
+// localizedMonth is scopedMonth sealed as version 4, whose page names its
+// region in the page's language and says its signing time is Beijing time.
+func localizedMonth() *app.MonthReport {
+	monthly := scopedMonth()
+	monthly.Seal = strings.Replace(monthly.Seal, "ledger-report/3 ", "ledger-report/4 ", 1)
+	return monthly
+}
+
+// TestPageSpeaksItsLanguage: a page sealed as version 4 names its region
+// in the page's language alone (范围：乌审旗, Scope：Uxin; before, both
+// printed "乌审旗 Uxin") and says the checkpoint was signed in Beijing
+// time; it verifies as printed, and an edit of its region, or of the
+// words around the signing time, is refused.
+func TestPageSpeaksItsLanguage(t *testing.T) {
+	monthly := localizedMonth()
+	for lang, want := range map[string][]string{
+		"zh": {`<span>范围：乌审旗</span>`, `于北京时间 2022-07-01 08:00:00 签署的检查点一致。`},
+		"en": {`<span>Scope：Uxin</span>`, `signed at 2022-07-01 08:00:00 Beijing time commits to.`},
+	} {
+		page := paper(t, monthly, domain.DefaultCatalog(), lang)
+		for _, text := range want {
+			if !strings.Contains(page, text) {
+				t.Errorf("%s: the page lacks %q", lang, text)
+			}
+		}
+		scope := want[0][len("<span>") : len(want[0])-len("</span>")]
+		checkEdits(t, monthly, page, []pageEdit{
+			{"the region in both languages", scope, scope + " Uxin", "the line under the title: region 150626 is printed as"},
+			{"the time's zone left out", want[1], strings.NewReplacer("北京时间 ", "", " Beijing time", "").Replace(want[1]), "the footer: the page prints the text"},
+		})
+		// Another checkpoint's time of the same size still passes.
+		other, err := report.ReadPrinted([]byte(strings.Replace(page, "2022-07-01 08:00:00", "2022-06-30 23:59:07", 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := report.CheckPrinted(monthly, domain.DefaultCatalog(), other); err != nil {
+			t.Errorf("%s: a page signed at another time under a checkpoint of the same size: %v", lang, err)
+		}
+	}
+}
+
+// TestVersion3PagesStillVerify: pages sealed as version 3, as Paper printed
+// them before version 4 (testdata/printed-v3-*.html: scopedMonth, written
+// at commit 4042fde, "范围：乌审旗 Uxin" and a footer without Beijing
+// time), still pass as printed, since a page is printed again in its
+// seal's layout; an edit of one still fails; and the same page does not
+// pass under a version 4 seal, whose layout differs.
+func TestVersion3PagesStillVerify(t *testing.T) {
+	for _, lang := range []string{"zh", "en"} {
+		page, err := os.ReadFile(filepath.Join("testdata", "printed-v3-"+lang+".html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(page), "乌审旗 Uxin</span>") || strings.Contains(string(page), "Beijing") || strings.Contains(string(page), "北京") {
+			t.Fatalf("%s: the version 3 page is not as version 3 printed it", lang)
+		}
+		checkEdits(t, scopedMonth(), string(page), []pageEdit{
+			{"a figure", `data-key="all/received">500,000.00<`, `data-key="all/received">500,000.01<`, "printed 500,000.01, the log says 500,000.00"},
+		})
+		printed, err := report.ReadPrinted(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := report.CheckPrinted(localizedMonth(), domain.DefaultCatalog(), printed); !errors.Is(err, app.ErrReportMismatch) {
+			t.Errorf("%s: a version 3 page checked as version 4's report: %v", lang, err)
 		}
 	}
 }

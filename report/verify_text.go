@@ -93,22 +93,39 @@ func PrintedVerifiedText(out io.Writer, monthly *app.MonthReport, whose string) 
 // (backup.Backup.Restore): its events and checkpoints, and that the
 // projection checkpoints an old backup held (ignored) were not restored.
 func RestoredText(out io.Writer, events, checkpoints, ignored int) {
-	fmt.Fprintf(out, "restored %d events and %d checkpoints\n", events, checkpoints)
+	fmt.Fprintf(out, "restored %s and %s\n", Counted(events, "event", "events"), Counted(checkpoints, "checkpoint", "checkpoints"))
 	if ignored > 0 {
-		fmt.Fprintf(out, "the backup's %d projection checkpoints were not restored: projections are folded from the restored log\n", ignored)
+		fmt.Fprintf(out, "the backup's %s not restored: projections are folded from the restored log\n",
+			Counted(ignored, "projection checkpoint was", "projection checkpoints were"))
 	}
 }
 
 // TotalsRebuiltText says that a restore folded the totals from the
-// restored log to position, and whether their checkpoint was saved (it is
-// not where there is no signing key to seal it with).
-func TotalsRebuiltText(out io.Writer, position uint64, saved bool) {
-	if saved {
+// restored log to position, and whether their checkpoint was saved. When
+// the restore knows why it was not, for the backup held no signing key,
+// keyPath is where the key goes, and that is said once, here.
+func TotalsRebuiltText(out io.Writer, position uint64, saved bool, keyPath string) {
+	switch {
+	case keyPath != "":
+		fmt.Fprintf(out, "folded the totals from the restored log to position %d; the backup holds no signing key (it was taken "+
+			"without --with-signing-key): until the ledger's signing key is at %s (or given with --signing-key FILE), no checkpoint "+
+			"is signed and the totals' checkpoint is not saved, so every read folds the totals from the log\n", position, keyPath)
+	case saved:
 		fmt.Fprintf(out, "folded the totals from the restored log to position %d and saved their checkpoint, sealed\n", position)
-		return
+	default:
+		fmt.Fprintf(out, "folded the totals from the restored log to position %d; their checkpoint was not saved, so every read "+
+			"folds them from the log until it is\n", position)
 	}
-	fmt.Fprintf(out, "folded the totals from the restored log to position %d; their checkpoint was not saved, for there is no signing key "+
-		"here to seal it with: every read folds them from the log until the ledger's signing key is in place\n", position)
+}
+
+// WrongBackupKey rewords a restore's refusal of a backup signed with
+// another key than --key (err, a backup.WrongKeyError: given, and the
+// signers), each key named with its hash: every ledger's key has the same
+// name, so the name alone tells nothing.
+func WrongBackupKey(err error, given string, signers []string) error {
+	return &Reworded{Err: err, Text: fmt.Sprintf("the backup is signed with the key %s, not with --key %s: every ledger's key "+
+		"has that name and only the hash after it differs, so the backup is another ledger's, or --key is; give the key ledger pubkey "+
+		"prints on the ledger the backup was taken from", strings.Join(signers, " and "), given)}
 }
 
 // ReappliedText writes what became of each erasure a restore applied

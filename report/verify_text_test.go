@@ -140,8 +140,14 @@ func TestRestoredText(t *testing.T) {
 		t.Errorf("printed %q, want %q", out.String(), want)
 	}
 	out.Reset()
-	report.RestoredText(&out, 121, 2, 1)
-	if want := "restored 121 events and 2 checkpoints\nthe backup's 1 projection checkpoints were not restored: " +
+	report.RestoredText(&out, 1, 1, 1)
+	if want := "restored 1 event and 1 checkpoint\nthe backup's 1 projection checkpoint was not restored: " +
+		"projections are folded from the restored log\n"; out.String() != want {
+		t.Errorf("printed %q, want %q", out.String(), want)
+	}
+	out.Reset()
+	report.RestoredText(&out, 121, 0, 2)
+	if want := "restored 121 events and 0 checkpoints\nthe backup's 2 projection checkpoints were not restored: " +
 		"projections are folded from the restored log\n"; out.String() != want {
 		t.Errorf("printed %q, want %q", out.String(), want)
 	}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"time"
 
@@ -53,10 +55,11 @@ var runBackup = storeCommand(cli.Spec{Name: "backup", Args: 1, ArgsWanted: "give
 			}
 			how := "in the clear"
 			if manifest.Encrypted {
-				how = fmt.Sprintf("encrypted to %d recipients", len(options.Recipients))
+				how = "encrypted to " + report.Counted(len(options.Recipients), "recipient", "recipients")
 			}
-			c.Printf("backed up %d events (head %d) and %d checkpoints to %s, %s; the manifest lists every file and is signed with the "+
-				"checkpoint signing key\n", manifest.Events, manifest.Head, manifest.Checkpoints, c.Arg(0), how)
+			c.Printf("backed up %s (head %d) and %s to %s, %s; the manifest lists every file and is signed with the "+
+				"checkpoint signing key\n", report.Counted(int(manifest.Events), "event", "events"), manifest.Head,
+				report.Counted(manifest.Checkpoints, "checkpoint", "checkpoints"), c.Arg(0), how)
 			return nil
 		}
 	})
@@ -72,10 +75,10 @@ var runRestore = storeCommand(cli.Spec{Name: "restore", Args: 1, ArgsWanted: "gi
 		"it, and with --key the manifest's signature and every signed checkpoint must hold under that key, or nothing is restored.\n" +
 		"Without --key they are checked only against the backup's own verifier key, which proves nothing about who made it."},
 	func(flags *flag.FlagSet) action {
-		identity := flags.String("identity", "", "age identity file that opens an encrypted backup (as `ledger backup-key` wrote it)")
-		erasures := flags.String("erasures", "", "file of erased data subjects, one a line (`ledger erasures --out FILE` on the live ledger): "+
+		identity := flags.String("identity", "", "age identity `FILE` that opens an encrypted backup (as ledger backup-key wrote it)")
+		erasures := flags.String("erasures", "", "the erased data subjects, one a line, in `FILE` as ledger erasures --out FILE writes it on the live ledger: "+
 			"their keys are destroyed again and the erasures recorded")
-		key := flags.String("key", "", "the ledger's verifier key, or a file holding it, kept apart from its backups (`ledger pubkey`): "+
+		key := flags.String("key", "", "the ledger's verifier `KEY` (as ledger pubkey prints it), or a file holding it, kept apart from its backups: "+
 			"the backup must be signed with it")
 		return func(c *call) error {
 			if err := c.store.jetStreamOnly("restore"); err != nil {
@@ -96,21 +99,25 @@ var runRestore = storeCommand(cli.Spec{Name: "restore", Args: 1, ArgsWanted: "gi
 			if err != nil {
 				return err
 			}
-			if err := restoreBackup(c, saved, backup.Erasures{Subjects: erased, Source: filepath.Base(*erasures)}); err != nil {
+			external := c.store.natsURL != ""
+			keyPath := ""
+			if !saved.Manifest.SigningKey && !external && c.store.signingKey == "" {
+				keyPath = filepath.Join(integrity.Dir(c.store.dataDir), "signing.key")
+				// The restore says once, in words, that the key is missing;
+				// the projections would log it as a warning each time they
+				// cannot save a checkpoint.
+				c.Env = c.Env.Logging(slog.New(withoutNoSealKey{c.Env.Logger.Handler()}))
+			}
+			if err := restoreBackup(c, saved, backup.Erasures{Subjects: erased, Source: filepath.Base(*erasures)}, keyPath); err != nil {
 				return err
 			}
 			c.Printf("verifying\n")
-			external := c.store.natsURL != ""
 			verifyArgs := []string{"--data", c.store.dataDir}
 			if external {
 				verifyArgs = []string{"--nats", c.store.natsURL}
 			}
 			if verifierKey != "" {
 				verifyArgs = append(verifyArgs, "--key", verifierKey)
-			}
-			if !saved.Manifest.SigningKey && !external {
-				c.Printf("the backup holds no signing key (taken without --with-signing-key): put the ledger's key in %s "+
-					"or give serve --signing-key FILE, else new checkpoints are signed with a new key\n", filepath.Join(integrity.Dir(c.store.dataDir), "signing.key"))
 			}
 			return runVerify(c.Ctx, c.Env, verifyArgs)
 		}
@@ -129,14 +136,18 @@ func checkBackup(c *call, saved *backup.Backup, keyFlag string) (string, error) 
 		if err != nil {
 			return "", cli.Usagef("--key: %v", err)
 		}
+		given := integrity.KeyID(verifier.Name(), verifier.KeyHash())
+		var wrong *backup.WrongKeyError
 		switch err := saved.Check(verifier); {
 		case errors.Is(err, backup.ErrUnsigned):
 			return "", fmt.Errorf("%w (it was made before backups were signed): nothing ties it to --key %s; "+
-				"restore it without --key only if you trust where it came from", err, verifier.Name())
+				"restore it without --key only if you trust where it came from", err, given)
+		case errors.As(err, &wrong):
+			return "", report.WrongBackupKey(err, wrong.Given, wrong.Signers)
 		case err != nil:
 			return "", err
 		}
-		c.Printf("the backup is signed with %s: its manifest's signature, every file it lists and its signed checkpoints hold\n", verifier.Name())
+		c.Printf("the backup is signed with %s: its manifest's signature, every file it lists and its signed checkpoints hold\n", given)
 		return keyFlag, nil
 	}
 	own, found := saved.VerifierKey()
@@ -163,8 +174,9 @@ func checkBackup(c *call, saved *backup.Backup, keyFlag string) (string, error) 
 }
 
 // restoreBackup restores the checked backup into the ledger the command
-// names (backup.RestoreLedger), saying what each step did.
-func restoreBackup(c *call, saved *backup.Backup, erasures backup.Erasures) error {
+// names (backup.RestoreLedger), saying what each step did; keyPath, when
+// set, is where the signing key the backup lacks goes.
+func restoreBackup(c *call, saved *backup.Backup, erasures backup.Erasures, keyPath string) error {
 	config, err := c.store.config(c.Env, serverOptions{})
 	if err != nil {
 		return err
@@ -175,10 +187,36 @@ func restoreBackup(c *call, saved *backup.Backup, erasures backup.Erasures) erro
 		},
 		Reapplied: func(done []app.Reapplied) { report.ReappliedText(c.Env.Stdout, done) },
 		Rebuilt: func(status projections.Status) {
-			report.TotalsRebuiltText(c.Env.Stdout, status.Position, status.CheckpointPosition == status.Position)
+			report.TotalsRebuiltText(c.Env.Stdout, status.Position, status.CheckpointPosition == status.Position, keyPath)
 		},
 	})
 	return configUsage(err)
+}
+
+// withoutNoSealKey passes every log record on but a warning that a
+// checkpoint could not be sealed for want of a key (projections.ErrNoSealKey),
+// for a command that says so itself.
+type withoutNoSealKey struct{ slog.Handler }
+
+func (h withoutNoSealKey) Handle(ctx context.Context, record slog.Record) error {
+	noKey := false
+	record.Attrs(func(attr slog.Attr) bool {
+		err, isErr := attr.Value.Any().(error)
+		noKey = isErr && errors.Is(err, projections.ErrNoSealKey)
+		return !noKey
+	})
+	if noKey {
+		return nil
+	}
+	return h.Handler.Handle(ctx, record)
+}
+
+func (h withoutNoSealKey) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return withoutNoSealKey{h.Handler.WithAttrs(attrs)}
+}
+
+func (h withoutNoSealKey) WithGroup(name string) slog.Handler {
+	return withoutNoSealKey{h.Handler.WithGroup(name)}
 }
 
 // openBackup opens the backup in dir, with the age identity in the file

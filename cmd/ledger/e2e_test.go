@@ -117,6 +117,7 @@ func TestEndToEndDemo(t *testing.T) {
 		"6 sessions, 1610 participants",
 		"3370 visits, 60 health checkups, 28 service stations, 9000 person-times",
 		"¥5,120,000.00 in money",
+		"; 1 entry voided, 2 corrected\n",
 		"乌审旗 Uxin", "伊金霍洛旗 Ejin Horo")
 	// Loading again writes nothing: every demo entry has a fixed key.
 	second := runLedger(t, "", "demo", "--data", data)
@@ -510,7 +511,7 @@ func TestVersion(t *testing.T) {
 
 // A void dated today of an entry of a closed month changes that month: it
 // is refused unless --closed-period names the month, and then the month's
-// report, printed again, lists it (sealed ledger-report/3), while the one
+// report, printed again, lists it (sealed ledger-report/4), while the one
 // printed before it still verifies. A month not yet ended does not close.
 func TestEndToEndVoidLandsInClosedMonth(t *testing.T) {
 	data := t.TempDir()
@@ -521,16 +522,16 @@ func TestEndToEndVoidLandsInClosedMonth(t *testing.T) {
 	runLedger(t, "", "period", "close", "2099-01", "--data", data).expect(t, 1, "2099-01 has not ended yet", "once it has ended")
 	runLedger(t, "", "period", "close", "2022-06", "--data", data).expect(t, 0, "period_closed", "checkpoint of")
 	before := filepath.Join(t.TempDir(), "before.html")
-	runLedger(t, "", "report", "--data", data, "--month", "2022-06", "--out", before).expect(t, 0, "ledger-report/3 ")
+	runLedger(t, "", "report", "--data", data, "--month", "2022-06", "--out", before).expect(t, 0, "ledger-report/4 ")
 	runLedger(t, "", "record", "void", "--data", data, "--target", id, "--reason", "重复录入").
-		expect(t, 1, "data.closed_period", "occurred in 2022-06, a closed month")
+		expect(t, 1, "--closed-period: the voided entry occurred in 2022-06, a closed month")
 	runLedger(t, "", "record", "void", "--data", data, "--target", id, "--reason", "重复录入", "--closed-period", "June").
 		expect(t, 2, "--closed-period")
 	runLedger(t, "", "record", "void", "--data", data, "--target", id, "--reason", "重复录入", "--closed-period", "2022-06").
 		expect(t, 0, "recorded entry_voided")
 	runLedger(t, "", "checkpoint", "--data", data).expect(t, 0)
 	after := filepath.Join(t.TempDir(), "after.html")
-	runLedger(t, "", "report", "--data", data, "--month", "2022-06", "--out", after).expect(t, 0, "ledger-report/3 ")
+	runLedger(t, "", "report", "--data", data, "--month", "2022-06", "--out", after).expect(t, 0, "ledger-report/4 ")
 	content, err := os.ReadFile(after)
 	if err != nil {
 		t.Fatal(err)

@@ -96,7 +96,7 @@ var runVerify = ledgerCommand(cli.Spec{Name: "verify", Args: cli.AnyArgs,
 	func(flags *flag.FlagSet) action {
 		key := flags.String("key", "", "verifier key to check checkpoints with (default: the data directory's)")
 		var trusted []string
-		flags.Func("trusted", "a signed checkpoint you kept (as `ledger checkpoint` prints it); the log must be consistent with it (repeatable)", func(path string) error {
+		flags.Func("trusted", "a signed checkpoint `FILE` you kept (as ledger checkpoint prints it); the log must be consistent with it (repeatable)", func(path string) error {
 			trusted = append(trusted, path)
 			return nil
 		})

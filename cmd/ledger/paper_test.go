@@ -99,7 +99,7 @@ func TestPrintedReportIsBoundToTheSignedLog(t *testing.T) {
 	if err != nil {
 		t.Fatalf("decode the QR code: %v", err)
 	}
-	if decoded.GetText() != html.UnescapeString(string(seal[1])) || !strings.HasPrefix(decoded.GetText(), "ledger-report/3 month=2022-06 ") {
+	if decoded.GetText() != html.UnescapeString(string(seal[1])) || !strings.HasPrefix(decoded.GetText(), "ledger-report/4 month=2022-06 ") {
 		t.Fatalf("the QR code says %q, the page's seal %q", decoded.GetText(), seal[1])
 	}
 
@@ -115,10 +115,13 @@ func TestPrintedReportIsBoundToTheSignedLog(t *testing.T) {
 	runLedger(t, "", "verify-report", edited, "--data", data).expect(t, 1, "regions/合计 received: printed 9,", "the log says "+received)
 	badSeal := regexp.MustCompile(`figures=[0-9a-f]{4}`).ReplaceAllString(decoded.GetText(), "figures=0000")
 	runLedger(t, "", "verify-report", badSeal, "--data", data).expect(t, 1, "are not what the log's first 121 events say")
-	// A seal rewritten to an older version, whose page bound fewer cells,
-	// does not verify: version 3's digest names its version.
-	runLedger(t, "", "verify-report", strings.Replace(decoded.GetText(), "ledger-report/3 ", "ledger-report/2 ", 1), "--data", data).
-		expect(t, 1, "are not what the log's first 121 events say")
+	// A seal rewritten to an older version, whose page bound fewer cells
+	// or was printed otherwise, does not verify: the digest of versions 3
+	// and later names its version.
+	for _, older := range []string{"ledger-report/2 ", "ledger-report/3 "} {
+		runLedger(t, "", "verify-report", strings.Replace(decoded.GetText(), "ledger-report/4 ", older, 1), "--data", data).
+			expect(t, 1, "are not what the log's first 121 events say")
+	}
 	// Every table's figures are bound, not only the regions': a group's
 	// people, an item's quantity and value, and a void's reason edited on
 	// the page are refused, each named by its table, row and column.
@@ -186,8 +189,8 @@ func TestPrintedReportIsBoundToTheSignedLog(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(string(campaign), `content="ledger-report/3 month=2022-07 county= campaign=2022-summer-cooling `) {
-		t.Fatalf("the campaign report is not sealed as version 3")
+	if !strings.Contains(string(campaign), `content="ledger-report/4 month=2022-07 county= campaign=2022-summer-cooling `) {
+		t.Fatalf("the campaign report is not sealed as version 4")
 	}
 	campaignPDF := filepath.Join(t.TempDir(), "campaign.pdf")
 	print = exec.Command("/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer", "--print-to-pdf="+campaignPDF, "file://"+campaignPage)
@@ -212,4 +215,32 @@ func TestPrintedReportIsBoundToTheSignedLog(t *testing.T) {
 	// A later entry does not change a report bound to the checkpoint.
 	runLedger(t, goodLine+"\n", "record", "-", "--data", data).expect(t, 0)
 	runLedger(t, "", "verify-report", page, "--data", data).expect(t, 0, "OK")
+}
+
+// A report of one region names it in the page's language (范围：乌审旗,
+// Scope：Uxin; before, "乌审旗 Uxin" on both) and says its checkpoint was
+// signed in Beijing time; it is sealed as version 4 and verify-report
+// accepts it.
+func TestEndToEndReportSpeaksItsLanguage(t *testing.T) {
+	data := t.TempDir()
+	runLedger(t, "", "demo", "--data", data).expect(t, 0)
+	runLedger(t, "", "checkpoint", "--data", data).expect(t, 0)
+	for lang, want := range map[string][]string{
+		"zh": {"<span>范围：乌审旗</span>", "于北京时间 "},
+		"en": {"<span>Scope：Uxin</span>", " Beijing time commits to."},
+	} {
+		page := filepath.Join(t.TempDir(), "report-"+lang+".html")
+		runLedger(t, "", "report", "--data", data, "--month", "2022-06", "--county", "150626", "--lang", lang, "--out", page).
+			expect(t, 0, "ledger-report/4 month=2022-06 county=150626 ")
+		content, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, text := range want {
+			if !strings.Contains(string(content), text) {
+				t.Errorf("%s: the page lacks %q", lang, text)
+			}
+		}
+		runLedger(t, "", "verify-report", page, "--data", data).expect(t, 0, "OK: the report of 2022-06")
+	}
 }

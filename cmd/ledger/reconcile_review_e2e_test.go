@@ -60,14 +60,25 @@ func TestEndToEndPledgesPaidAndTheBalanceCheck(t *testing.T) {
 	if len(after.Matched) != 1 || strings.Join(after.Matched[0].ToReceive, ",") != "D-P6" {
 		t.Fatalf("after recording D-P5's receipt: %+v", after.Matched)
 	}
-	runLedger(t, "", "record", "allocation", "--donation-id", "D-P7", "--data", data).expect(t, 2, "--donation-id is for a donation only")
+	// An allocation takes no --donation-id: only a donation has one.
+	runLedger(t, "", "record", "allocation", "--donation-id", "D-P7", "--data", data).expect(t, 2, "flag provided but not defined: -donation-id")
 	outstanding := runLedger(t, "", "pledges", "--json", "--data", data)
 	outstanding.expect(t, 0)
 	if strings.Contains(outstanding.stdout, "D-P5") || strings.Contains(outstanding.stdout, "D-P6") {
 		t.Fatalf("the paid pledges are still outstanding:\n%s", outstanding.stdout)
 	}
-	runLedger(t, "", "reconcile", "reject", report.Suggested[0].ID, "--reason", "错了", "--data", data).expect(t, 2,
-		"is a match confirmed by event", "undo event")
+	// Decided already: a refusal of what the ledger holds (exit 1, naming
+	// the ID), not a usage error pointing to the help.
+	for _, decide := range [][]string{{"reject", report.Suggested[0].ID, "--reason", "错了"}, {"confirm", report.Suggested[0].ID}} {
+		decided := runLedger(t, "", append(append([]string{"reconcile"}, decide...), "--data", data)...)
+		decided.expect(t, 1, "ID: "+report.Suggested[0].ID+" is a match confirmed by event", "undo event")
+		if strings.Contains(decided.stderr, "--help") {
+			t.Errorf("reconcile %s: a refusal points to the help:\n%s", decide[0], decided.stderr)
+		}
+	}
+	runLedger(t, "", "reconcile", "confirm", "S-nope", "--data", data).expect(t, 1,
+		"ledger reconcile confirm: there is no suggestion or match S-nope: the reconciliation report lists their ids\n")
+	runLedger(t, "", "reconcile", "reject", report.Suggested[0].ID, "--data", data).expect(t, 2, "--reason is required", "--help")
 
 	// The next statement opens 100.00 below the ledger's balance.
 	september := write("sep.csv", header+"2022-09-05,GC003,捐款,某公司,0602002209000045679,,10.00,6610.00\n")

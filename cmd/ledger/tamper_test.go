@@ -221,7 +221,7 @@ func TestTamperingIsDetected(t *testing.T) {
 		// From the log alone a forged tail looks like events a crash left
 		// out of the tree file: verify passes, and names them as what they
 		// are, events no signed checkpoint covers.
-		runLedger(t, "", "verify", "--data", dir).expect(t, 0, "positions 122-122 are not yet covered by a signed checkpoint",
+		runLedger(t, "", "verify", "--data", dir).expect(t, 0, "position 122 is not yet covered by a signed checkpoint (the newest covers 121 events)",
 			"not in the ledger's tree file")
 	})
 	t.Run("replace a checkpoint with one signed by another key", func(t *testing.T) {
@@ -361,7 +361,7 @@ func TestEncryptedBackupKeepsErasures(t *testing.T) {
 		t.Fatalf("identity file: %v %v, want mode 0600", info, err)
 	}
 	backup := filepath.Join(t.TempDir(), "backup")
-	runLedger(t, "", "backup", backup, "--data", dir, "--recipient", recipient).expect(t, 0, "backed up 121 events", "encrypted to 1 recipients")
+	runLedger(t, "", "backup", backup, "--data", dir, "--recipient", recipient).expect(t, 0, "backed up 121 events", "encrypted to 1 recipient;")
 	// Nothing in it is readable: not the keys, not the events, not names.
 	entries, err := os.ReadDir(backup)
 	if err != nil {
@@ -410,11 +410,18 @@ func TestEncryptedBackupKeepsErasures(t *testing.T) {
 	erasures := filepath.Join(t.TempDir(), "erasures.txt")
 	runLedger(t, "", "erasures", "--data", dir, "--out", erasures).expect(t, 0)
 	restored := filepath.Join(t.TempDir(), "restored")
-	runLedger(t, "", "restore", backup, "--data", restored, "--identity", identity, "--erasures", erasures).
-		expect(t, 0, "restored 121 events", "re-applied the erasure of donor-0001", "OK: 122 events",
-			// Without the signing key nothing seals the totals' checkpoint:
-			// it is not saved, and every read folds the log.
-			"folded the totals from the restored log to position 122; their checkpoint was not saved")
+	restoring := runLedger(t, "", "restore", backup, "--data", restored, "--identity", identity, "--erasures", erasures)
+	restoring.expect(t, 0, "restored 121 events", "re-applied the erasure of donor-0001", "OK: 122 events",
+		// Without the signing key nothing seals the totals' checkpoint:
+		// it is not saved, and every read folds the log.
+		"folded the totals from the restored log to position 122; the backup holds no signing key",
+		"until the ledger's signing key is at "+filepath.Join(restored, "integrity", "signing.key"))
+	// It is said once, in words: not again as a log line amid the
+	// explanation (level=WARN msg="checkpoint not saved…" before).
+	if said := strings.Count(restoring.stdout+restoring.stderr, "holds no signing key"); said != 1 ||
+		strings.Contains(restoring.stderr, "level=") || strings.Contains(restoring.stderr, "checkpoint not saved") {
+		t.Errorf("the missing signing key is said %d times, or logged:\nstdout:\n%s\nstderr:\n%s", said, restoring.stdout, restoring.stderr)
+	}
 	shown := runLedger(t, "", "events", "--data", restored, "--personal", "--type", "donation_received", "--county", "150602")
 	shown.expect(t, 0, "donor-0001=erased")
 	if strings.Contains(shown.stdout, name) {

@@ -41,6 +41,10 @@ type Environment struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Logger *slog.Logger
+	// Helped, when set, is given a command's flag set when its help is
+	// printed, every flag declared by then: a test walks every command's
+	// flags with it, as the flag sets are made only when a command runs.
+	Helped func(flags *flag.FlagSet)
 }
 
 // NewLogger logs warnings and errors to w, and everything when debug.
@@ -56,6 +60,13 @@ func NewLogger(w io.Writer, debug bool) *slog.Logger {
 // read on its standard input: a service has no console.
 func (env *Environment) WritingTo(w io.Writer, debug bool) *Environment {
 	return &Environment{Stdin: strings.NewReader(""), Stdout: w, Stderr: w, Logger: NewLogger(w, debug)}
+}
+
+// Logging is env with its log sent to logger instead.
+func (env *Environment) Logging(logger *slog.Logger) *Environment {
+	logged := *env
+	logged.Logger = logger
+	return &logged
 }
 
 // RunFunc runs a command with the arguments after its name.

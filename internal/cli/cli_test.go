@@ -291,4 +291,44 @@ func TestFlaggedNamesTheFlags(t *testing.T) {
 	if Flagged(nil, names) != nil || RefusedFlags(nil, names) != nil {
 		t.Fatal("no error is no error")
 	}
+	// A refusal of what the ledger holds at a flag (a target not found, a
+	// match decided already) is a failure naming the flag, not a usage
+	// error: the command was called right. Before, it was exit 2 with a
+	// pointer to --help.
+	for _, refusal := range []error{
+		&domain.RuleError{Field: "reason", Rule: "names no event", Cause: domain.ErrNotFound},
+		&domain.RuleError{Field: "reason", Rule: "is decided already"},
+	} {
+		if err := Flagged(refusal, names); errors.As(err, &usage) || !strings.HasPrefix(err.Error(), "--reason: ") || !errors.Is(err, domain.ErrRejected) {
+			t.Errorf("Flagged(%v) = %#v, want a refusal naming --reason", refusal, err)
+		}
+		if err := RefusedFlags(refusal, names); errors.As(err, &usage) {
+			t.Errorf("RefusedFlags(%v) = %#v, want no usage error", refusal, err)
+		}
+	}
+}
+
+// A command refused by what the ledger holds exits 1 with its refusal and
+// no pointer to its help; one called wrong exits 2 with the pointer.
+func TestARefusalIsAFailureNotAUsageError(t *testing.T) {
+	names := map[string]string{"target": "--target"}
+	refusal := &domain.RuleError{Field: "target", Rule: "no event has the id X", Cause: domain.ErrNotFound}
+	missing := &domain.ValidationError{Violations: []domain.Violation{{Field: "target", Rule: "is required"}}}
+	for _, test := range []struct {
+		err  error
+		code int
+		said string
+	}{
+		{refusal, ExitFailure, "demo void: --target: no event has the id X\n"},
+		{missing, ExitUsage, "demo void: --target is required\nRun 'demo void --help' for usage.\n"},
+	} {
+		program := Program{Name: "demo", Commands: []Command{{Name: "void", Run: func(context.Context, *Environment, []string) error {
+			return Flagged(test.err, names)
+		}}}}
+		var out bytes.Buffer
+		env := &Environment{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out}
+		if code := program.Run(context.Background(), env, []string{"void"}); code != test.code || out.String() != test.said {
+			t.Errorf("%v: exit %d, said %q; want %d, %q", test.err, code, out.String(), test.code, test.said)
+		}
+	}
 }

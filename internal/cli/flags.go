@@ -17,6 +17,9 @@ func NewFlags(env *Environment, name, synopsis string) *flag.FlagSet {
 	flags.Usage = func() {
 		fmt.Fprintf(env.Stderr, "Usage: %s %s\n\nFlags:\n", name, synopsis)
 		flags.PrintDefaults()
+		if env.Helped != nil {
+			env.Helped(flags)
+		}
 	}
 	return flags
 }
@@ -78,9 +81,12 @@ func ParseArgs(flags *flag.FlagSet, args []string, positional int, wanted string
 
 // Flagged rewrites the fields a validation error or refusal names into
 // the flags that set them (names maps a field to its flag: "reason" to
-// "--reason is required"), and makes it a usage error when it is about
-// those flags alone; an error about anything else comes back with what
-// fields it could name rewritten.
+// "--reason is required"), and makes it a usage error (exit 2) when it is
+// a validation error about those flags alone: a flag missing or
+// malformed. A refusal of what the ledger holds (a target not found, a
+// match decided already: report.FieldsNamed) stays a failure (exit 1)
+// with its flag named, as the command was called right; an error about
+// anything else comes back with what fields it could name rewritten.
 func Flagged(err error, names map[string]string) error {
 	called, named := report.FieldsNamed(err, names)
 	if called {
