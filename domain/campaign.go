@@ -484,7 +484,11 @@ func (c *Campaign) checkEffect(change effect) error {
 			if region == c.cityCode {
 				level = "the city level (" + region + ")"
 			}
-			return rejectCode("", CodeOverspent, "campaign %s: %s would hold %s yuan; nothing may allocate or spend more than it "+
+			// The figures go as data too, for a front end that words the
+			// rule in its own language.
+			details := map[string]string{"campaign": c.Ref.ID, "county": region, "balance": c.pots[region].String(),
+				"after": balance.String(), "shortfall": (-balance).String()}
+			return rejectDetails("", CodeOverspent, details, "campaign %s: %s would hold %s yuan; nothing may allocate or spend more than it "+
 				"received (it holds %s yuan)", c.Ref.ID, level, balance, c.pots[region])
 		}
 	}
@@ -516,7 +520,9 @@ func (c *Campaign) checkEffect(change effect) error {
 		spent := figures.spent + change.spent.of(donation)
 		received := figures.received + change.received.of(donation)
 		if spent > received {
-			return rejectCode("", CodeOverspent, "donation %s would pay for %s yuan of entries but brought in %s yuan",
+			details := map[string]string{"campaign": c.Ref.ID, "donation": donation, "spent": spent.String(),
+				"received": received.String(), "shortfall": (spent - received).String()}
+			return rejectDetails("", CodeOverspent, details, "donation %s would pay for %s yuan of entries but brought in %s yuan",
 				donation, spent, received)
 		}
 	}

@@ -66,7 +66,10 @@ const (
 	// CodeNoEntry: the entry a void or correction names is no entry of
 	// the campaign.
 	CodeNoEntry = "no_entry"
-	// CodeOverspent: more would be spent or allocated than came in.
+	// CodeOverspent: more would be spent or allocated than came in
+	// (Details: "campaign" and "county", "balance", "after" and
+	// "shortfall" for a region's funds; "campaign" and "donation",
+	// "spent", "received" and "shortfall" for one donation's).
 	CodeOverspent = "overspent"
 	// CodeOneOf: a value not among the few the domain fixes (a service
 	// kind, a training format, a donor kind, a donation's form); Value is
@@ -76,6 +79,9 @@ const (
 	CodeTooEarly = "too_early"
 	// CodeEmptyForMoney: goods given with a donation of money.
 	CodeEmptyForMoney = "empty_for_money"
+	// CodeClosedMonth: the change lands in a month finance has closed
+	// (Details: "month"), and does not name it in closed_period.
+	CodeClosedMonth = "closed_month"
 )
 
 // Violation is one broken rule: which event of a batch, the field's path
@@ -102,6 +108,11 @@ type Violation struct {
 	// code, the cell's value. A sheet quotes it in its own words; the
 	// API's rule already says it.
 	Value string `json:"-"`
+	// Details are the facts a broken business rule quotes, by name (an
+	// overspend's campaign, county, balance and shortfall; a closed
+	// month), for a front end that words the rule in its own language
+	// and would otherwise drop them; nil for the rest.
+	Details map[string]string `json:"details,omitempty"`
 }
 
 // Path names where the violation is: events[i].field within a batch.
@@ -120,11 +131,12 @@ func (v Violation) RuleWith(repeats func(other int) string) string {
 // there is one, so a client that reads field and rule reads what it did.
 func (v Violation) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Field string `json:"field"`
-		Rule  string `json:"rule"`
-		Code  string `json:"code,omitempty"`
-		Limit int64  `json:"limit,omitempty"`
-	}{v.Path(), v.RuleWith(RepeatsEvent), v.Code, v.Limit})
+		Field   string            `json:"field"`
+		Rule    string            `json:"rule"`
+		Code    string            `json:"code,omitempty"`
+		Limit   int64             `json:"limit,omitempty"`
+		Details map[string]string `json:"details,omitempty"`
+	}{v.Path(), v.RuleWith(RepeatsEvent), v.Code, v.Limit, v.Details})
 }
 
 // RepeatsEvent names the other event of a batch a problem is about as the
@@ -187,6 +199,8 @@ type RuleError struct {
 	// Code names the rule when it is one of the common ones
 	// (CodeAlreadyRecorded and the rest); empty for any other.
 	Code string
+	// Details are the facts the rule quotes, by name, as Violation's.
+	Details map[string]string
 }
 
 // Path names where the rule broke: events[i].field within a batch.
@@ -312,6 +326,12 @@ func rejectf(field, format string, args ...any) error {
 // rejectCode is rejectf for a rule with a code.
 func rejectCode(field, code, format string, args ...any) error {
 	return &RuleError{Field: field, Rule: fmt.Sprintf(format, args...), Code: code}
+}
+
+// rejectDetails is rejectCode for a rule that quotes facts a front end
+// words itself (RuleError.Details).
+func rejectDetails(field, code string, details map[string]string, format string, args ...any) error {
+	return &RuleError{Field: field, Rule: fmt.Sprintf(format, args...), Code: code, Details: details}
 }
 
 // violations collects broken rules under a path prefix.

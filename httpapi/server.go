@@ -386,7 +386,8 @@ func (s *Server) toAPIError(r *http.Request, err error) *apiError {
 			violations: validation.Violations}
 	case errors.As(err, &rule):
 		return &apiError{status: http.StatusUnprocessableEntity, code: "rejected", message: rule.Error() + unwritten(r),
-			violations: []domain.Violation{{Event: rule.Event, Field: rule.Field, Rule: rule.Rule, Other: rule.Other, Code: rule.Code}}}
+			violations: []domain.Violation{{Event: rule.Event, Field: rule.Field, Rule: rule.Rule, Other: rule.Other, Code: rule.Code,
+				Details: rule.Details}}}
 	case errors.Is(err, app.ErrReconciliationOnly):
 		// Said as the listing says it of bank accounts' event types.
 		return &apiError{status: http.StatusForbidden, code: "forbidden", message: err.Error() + ": finance, auditors and admins read them"}
