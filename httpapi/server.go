@@ -326,6 +326,16 @@ type apiError struct {
 // without it cannot get another way.
 const reasonPersonalDataGrant = "personal_data_grant"
 
+// reasonClosedPeriodRole is the reason of a 403 to a void or correction
+// that names closed_period from a role that may not change a month
+// finance has closed (Role.mayChangeClosedMonth); reasonClosedPeriodOnly
+// of one from finance that names none: finance changes closed months, and
+// the clerks record the rest.
+const (
+	reasonClosedPeriodRole = "closed_period_role"
+	reasonClosedPeriodOnly = "closed_period_only"
+)
+
 func (e *apiError) Error() string { return e.message }
 
 var (
@@ -640,9 +650,10 @@ func (s *Server) decodeRecorded(raws [][]byte, batch bool, who identity) ([]doma
 	refused := false
 	for i, raw := range raws {
 		event, err := domain.DecodeEvent(raw)
-		if err == nil && !who.role.mayRecord(string(event.Type)) {
-			return nil, &apiError{status: http.StatusForbidden, code: "forbidden",
-				message: fmt.Sprintf("role %s may not record %s entries", who.role, event.Type)}
+		if err == nil {
+			if refusal := who.role.recordRefusal(event); refusal != nil {
+				return nil, refusal
+			}
 		}
 		if err != nil {
 			var validation *domain.ValidationError
