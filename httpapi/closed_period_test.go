@@ -93,4 +93,22 @@ func TestClosedPeriodRoles(t *testing.T) {
 		t.Errorf("finance's void is not in the log as recorded: %s", listed.body)
 	}
 
+	// The audit trail says which entry a void or correction is about: its
+	// event id and its own id, so that a page shows it voided.
+	var trail struct {
+		Entries []struct {
+			Type          string `json:"type"`
+			TargetEventID string `json:"target_event_id"`
+			TargetEntryID string `json:"target_entry_id"`
+		} `json:"entries"`
+	}
+	for target, id := range map[string]string{june1: "D-1", june2: "D-2"} {
+		got := call(t, "GET", server.URL+"/api/v1/audit/"+id, clerk, "")
+		if err := json.Unmarshal(got.body, &trail); err != nil || got.status != http.StatusOK || len(trail.Entries) != 2 {
+			t.Fatalf("the audit of %s: %d %s", id, got.status, got.body)
+		}
+		if change := trail.Entries[1]; change.TargetEventID != target || change.TargetEntryID != id || trail.Entries[0].TargetEventID != "" {
+			t.Errorf("the audit of %s names the change's target as %q (%q): %s", id, change.TargetEventID, change.TargetEntryID, got.body)
+		}
+	}
 }
