@@ -85,6 +85,17 @@ func TestClosedPeriodRoles(t *testing.T) {
 		t.Errorf("a clerk's void of a closed month's entry: %d %s, want data.closed_period refused as closed_month with the month", got.status, got.body)
 	}
 
+	// Naming another month, or dating an entry in the closed one, is
+	// refused with the code and the month too.
+	for step, got := range map[string]response{
+		"finance's void naming May": record(finance, void(june1, "2022-05")),
+		"a donation dated in June":  record(clerk, donation("k-5", "D-5", "1.00")),
+	} {
+		if got.status != http.StatusUnprocessableEntity || !strings.Contains(string(got.body), `"code":"closed_month","details":{"month":"2022-06"}`) {
+			t.Errorf("%s: %d %s, want it refused as closed_month with the month", step, got.status, got.body)
+		}
+	}
+
 	eventID(record(finance, void(june1, "2022-06")))
 	eventID(record(admin, correct(june2, "2022-06")))
 	eventID(record(clerk, void(july, "")))

@@ -310,6 +310,16 @@ func TestBrowserVoidClosedMonth(t *testing.T) {
 		t.Errorf("the trail offers %s voids after the entry was voided", offered)
 	}
 	browser.screenshot("void-closed-month-done-zh.png", "audit-card")
+
+	// An admin is offered the closed month too; a clerk never is.
+	browser.do("open the dashboard as an admin", chromedp.Navigate(server.URL+"/?token="+server.Tokens[httpapi.RoleAdmin]))
+	browser.waitFor("audit shown", `!document.getElementById("audit-card").hidden`, 30*time.Second)
+	browser.do("look up a delivery",
+		chromedp.SetValue(chromedp.ID("audit-id"), "V-SC-150626-0001"),
+		chromedp.Click(chromedp.ID("audit-submit")),
+	)
+	browser.waitFor("void offered", `document.querySelector('#audit-table button[data-action="void"]') !== null`, 10*time.Second)
+	browser.do("open the void", chromedp.Click(chromedp.CSS(`#audit-table button[data-action="void"]`)), chromedp.WaitVisible(chromedp.ID("void-closed-period")))
 }
 
 // Back online, two entries refused and none waiting are counted as such;
@@ -398,5 +408,23 @@ func TestBrowserOutboxRefusedLoad(t *testing.T) {
 	}
 	if count := browser.eval("count", `document.getElementById("outbox-count").textContent`); count != "被拒绝 1 条" {
 		t.Errorf("after the loaded donation was recorded the outbox says %q", count)
+	}
+
+	// The other, loaded and sent again without network, waits in the
+	// outbox in its place.
+	browser.do("load the other refused donation", chromedp.Click(chromedp.CSS(`#outbox-list li.refused button[data-action="load"]`)))
+	browser.waitFor("loaded", `document.getElementById("d-id").value === "D-SC-0002" && document.getElementById("d-amount").value === "1250.00"`, 10*time.Second)
+	setOffline(t, browser.tab, true)
+	browser.waitFor("offline", `navigator.onLine === false`, 10*time.Second)
+	browser.do("send it again offline", chromedp.SetValue(chromedp.ID("d-id"), "D-SC-0098"), chromedp.Click(chromedp.ID("entry-submit")))
+	browser.waitFor("waiting in its place", `document.getElementById("outbox").dataset.waiting === "1" && document.getElementById("outbox").dataset.refused === "0"`,
+		15*time.Second)
+	if listed := browser.eval("outbox", `document.querySelector("#outbox-list li .what").textContent`); listed != "捐赠到账 · D-SC-0098 · 乌审旗 (Uxin)" {
+		t.Errorf("the outbox lists %q", listed)
+	}
+	setOffline(t, browser.tab, false)
+	browser.waitFor("sent", `document.getElementById("outbox").hidden`, 30*time.Second)
+	if listed := call(t, "GET", server.URL+"/api/v1/events?type=donation_received", clerk, ""); !strings.Contains(string(listed.body), `"donation_id":"D-SC-0098"`) {
+		t.Errorf("D-SC-0098 is not in the log: %s", listed.body)
 	}
 }
