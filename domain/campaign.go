@@ -504,9 +504,14 @@ func (c *Campaign) checkEffect(change effect) error {
 			if region == c.cityCode {
 				level = "the city level (" + region + ")"
 			}
-			return rejectCode("", CodeOverspent, Figures{Campaign: c.Ref.ID, Region: region, Would: balance, Holds: c.pots[region]},
-				"campaign %s: %s would hold %s yuan; nothing may allocate or spend more than it "+
-					"received (it holds %s yuan)", c.Ref.ID, level, balance, c.pots[region])
+			// The figures go as data too, for a front end that words the
+			// rule in its own language: typed for a sheet, by name for the
+			// API's answer.
+			details := map[string]string{"campaign": c.Ref.ID, "county": region, "balance": c.pots[region].String(),
+				"after": balance.String(), "shortfall": (-balance).String()}
+			return &RuleError{Code: CodeOverspent, Figures: Figures{Campaign: c.Ref.ID, Region: region, Would: balance, Holds: c.pots[region]},
+				Details: details, Rule: fmt.Sprintf("campaign %s: %s would hold %s yuan; nothing may allocate or spend more than it "+
+					"received (it holds %s yuan)", c.Ref.ID, level, balance, c.pots[region])}
 		}
 	}
 	change.receipts.sort()
@@ -538,9 +543,10 @@ func (c *Campaign) checkEffect(change effect) error {
 		spent := figures.spent + change.spent.of(donation)
 		received := figures.received + change.received.of(donation)
 		if spent > received {
-			return rejectCode("", CodeOverspent, Figures{Campaign: c.Ref.ID, Entry: donation, Would: spent, Holds: received},
-				"donation %s would pay for %s yuan of entries but brought in %s yuan",
-				donation, spent, received)
+			details := map[string]string{"campaign": c.Ref.ID, "donation": donation, "spent": spent.String(),
+				"received": received.String(), "shortfall": (spent - received).String()}
+			return &RuleError{Code: CodeOverspent, Figures: Figures{Campaign: c.Ref.ID, Entry: donation, Would: spent, Holds: received},
+				Details: details, Rule: fmt.Sprintf("donation %s would pay for %s yuan of entries but brought in %s yuan", donation, spent, received)}
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"errors"
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
@@ -307,16 +308,26 @@ func TestCampaignVoidOfSpentReceiptRejected(t *testing.T) {
 		log := newCampaignLog(t)
 		entry := log.record(receipt(uxin, "D-1", "1000.00"))
 		log.record(delivery(uxin, "DL-1", "600.00"))
-		log.reject(void(uxin, entry.ID), "", "county 150626 would hold -600.00 yuan")
+		rule := log.reject(void(uxin, entry.ID), "", "county 150626 would hold -600.00 yuan")
 		log.expectBalance(uxin, yuan("400.00"))
+		// The figures go as data too, for a front end that words the
+		// rule itself.
+		want := map[string]string{"campaign": cooling, "county": uxin, "balance": "400.00", "after": "-600.00", "shortfall": "600.00"}
+		if rule.Code != domain.CodeOverspent || !maps.Equal(rule.Details, want) {
+			t.Errorf("the overspend's code and details are %q %v, want %q %v", rule.Code, rule.Details, domain.CodeOverspent, want)
+		}
 	})
 	t.Run("spent through funded_by while the pot holds other money", func(t *testing.T) {
 		log := newCampaignLog(t)
 		entry := log.record(receipt(uxin, "D-1", "1000.00"))
 		log.record(receipt(uxin, "D-2", "5000.00"))
 		log.record(delivery(uxin, "DL-1", "600.00", fund("D-1", "600.00")))
-		log.reject(void(uxin, entry.ID), "", "donation D-1 would pay for 600.00 yuan of entries but brought in 0.00 yuan")
+		rule := log.reject(void(uxin, entry.ID), "", "donation D-1 would pay for 600.00 yuan of entries but brought in 0.00 yuan")
 		log.expectBalance(uxin, yuan("5400.00"))
+		want := map[string]string{"campaign": cooling, "donation": "D-1", "spent": "600.00", "received": "0.00", "shortfall": "600.00"}
+		if rule.Code != domain.CodeOverspent || !maps.Equal(rule.Details, want) {
+			t.Errorf("the overspend's code and details are %q %v, want %q %v", rule.Code, rule.Details, domain.CodeOverspent, want)
+		}
 	})
 	t.Run("allocated away from the city", func(t *testing.T) {
 		log := newCampaignLog(t)

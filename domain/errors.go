@@ -66,7 +66,10 @@ const (
 	// CodeNoEntry: the entry a void or correction names is no entry of
 	// the campaign.
 	CodeNoEntry = "no_entry"
-	// CodeOverspent: more would be spent or allocated than came in.
+	// CodeOverspent: more would be spent or allocated than came in
+	// (Details: "campaign" and "county", "balance", "after" and
+	// "shortfall" for a region's funds; "campaign" and "donation",
+	// "spent", "received" and "shortfall" for one donation's).
 	CodeOverspent = "overspent"
 	// CodeOneOf: a value not among the few the domain fixes (a service
 	// kind, a training format, a donor kind, a donation's form); Value is
@@ -76,6 +79,9 @@ const (
 	CodeTooEarly = "too_early"
 	// CodeEmptyForMoney: goods given with a donation of money.
 	CodeEmptyForMoney = "empty_for_money"
+	// CodeClosedMonth: the change lands in a month finance has closed
+	// (Details: "month"), and does not name it in closed_period.
+	CodeClosedMonth = "closed_month"
 )
 
 // Violation is one broken rule: which event of a batch, the field's path
@@ -102,6 +108,11 @@ type Violation struct {
 	// code, the cell's value. A sheet quotes it in its own words; the
 	// API's rule already says it.
 	Value string `json:"-"`
+	// Details are the facts a broken business rule quotes, by name (an
+	// overspend's campaign, county, balance and shortfall; a closed
+	// month), for a front end that words the rule in its own language
+	// and would otherwise drop them; nil for the rest.
+	Details map[string]string `json:"details,omitempty"`
 }
 
 // Path names where the violation is: events[i].field within a batch.
@@ -120,11 +131,12 @@ func (v Violation) RuleWith(repeats func(other int) string) string {
 // there is one, so a client that reads field and rule reads what it did.
 func (v Violation) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Field string `json:"field"`
-		Rule  string `json:"rule"`
-		Code  string `json:"code,omitempty"`
-		Limit int64  `json:"limit,omitempty"`
-	}{v.Path(), v.RuleWith(RepeatsEvent), v.Code, v.Limit})
+		Field   string            `json:"field"`
+		Rule    string            `json:"rule"`
+		Code    string            `json:"code,omitempty"`
+		Limit   int64             `json:"limit,omitempty"`
+		Details map[string]string `json:"details,omitempty"`
+	}{v.Path(), v.RuleWith(RepeatsEvent), v.Code, v.Limit, v.Details})
 }
 
 // RepeatsEvent names the other event of a batch a problem is about as the
@@ -191,6 +203,9 @@ type RuleError struct {
 	// front end that says the rule in its own language (a sheet's
 	// Chinese) says them too, and never reads them out of Rule.
 	Figures Figures
+	// Details are the facts the rule quotes, by name, as Violation's: what
+	// the API answers, for a page to word the rule in its language.
+	Details map[string]string
 }
 
 // Figures are the figures a coded refusal quotes. Each is set where its
@@ -340,6 +355,12 @@ func rejectf(field, format string, args ...any) error {
 // rejectCode is rejectf for a rule with a code, and the figures it quotes.
 func rejectCode(field, code string, figures Figures, format string, args ...any) error {
 	return &RuleError{Field: field, Rule: fmt.Sprintf(format, args...), Code: code, Figures: figures}
+}
+
+// rejectDetails is rejectCode for a rule that quotes facts a front end
+// words itself (RuleError.Details).
+func rejectDetails(field, code string, details map[string]string, format string, args ...any) error {
+	return &RuleError{Field: field, Rule: fmt.Sprintf(format, args...), Code: code, Details: details}
 }
 
 // violations collects broken rules under a path prefix.

@@ -7,7 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
+
+	"github.com/ordos-union/ledger/domain"
 )
 
 // Role is what a token may do.
@@ -196,6 +199,36 @@ const (
 	// accessAudit: the access log of personal data: auditors and admins.
 	accessAudit
 )
+
+// recordRefusal is the 403 a role gets for recording event, or nil when it
+// may. A void or correction that names closed_period changes a month
+// finance has closed, deliberately: only the roles that close and reopen
+// months (finance and admins) may, and finance records no other void or
+// correction. The command line's operator, who holds the data directory,
+// is not asked.
+func (r Role) recordRefusal(event domain.Event) *apiError {
+	amendment, amends := domain.AmendmentOf(event.Data)
+	switch {
+	case amends && amendment.ClosedPeriod != "" && !r.mayChangeClosedMonth():
+		return &apiError{status: http.StatusForbidden, code: "forbidden", reason: reasonClosedPeriodRole,
+			message: fmt.Sprintf("role %s may not change a month finance has closed (closed_period): only finance and admins record "+
+				"a void or correction that names one; ask them, or ask finance to reopen the month", r)}
+	case amends && amendment.ClosedPeriod != "" && r == RoleFinance:
+		return nil
+	case amends && r == RoleFinance:
+		return &apiError{status: http.StatusForbidden, code: "forbidden", reason: reasonClosedPeriodOnly,
+			message: "role finance records a void or correction only of an entry in a closed month, naming the month in " +
+				"closed_period; clerks record the others"}
+	case !r.mayRecord(string(event.Type)):
+		return &apiError{status: http.StatusForbidden, code: "forbidden",
+			message: fmt.Sprintf("role %s may not record %s entries", r, event.Type)}
+	}
+	return nil
+}
+
+// mayChangeClosedMonth says whether a role may change a month finance has
+// closed: the roles that close and reopen months.
+func (r Role) mayChangeClosedMonth() bool { return r == RoleFinance || r == RoleAdmin }
 
 // mayRecord says whether a role may record an event type: clerks record the
 // campaigns' entries, finance its own.

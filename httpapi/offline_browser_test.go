@@ -97,7 +97,7 @@ func TestBrowserOfflineEntry(t *testing.T) {
 	if why := browser.eval("refusal", `document.querySelector("#outbox-list li.refused").textContent`); why == "" {
 		t.Fatal("the refused entry does not say why")
 	}
-	browser.do("discard the refused entry", chromedp.Click(`#outbox-list li.refused button`))
+	browser.do("discard the refused entry", chromedp.Click(`#outbox-list li.refused button[data-action="discard"]`))
 	browser.waitFor("outbox empty", `document.getElementById("outbox").hidden`, 10*time.Second)
 
 	stored, err := chromedp.Run(tab, chromedp.Evaluate[string](`caches.keys().then(names => Promise.all(names.map(name =>

@@ -327,6 +327,16 @@ type apiError struct {
 // without it cannot get another way.
 const reasonPersonalDataGrant = "personal_data_grant"
 
+// reasonClosedPeriodRole is the reason of a 403 to a void or correction
+// that names closed_period from a role that may not change a month
+// finance has closed (Role.mayChangeClosedMonth); reasonClosedPeriodOnly
+// of one from finance that names none: finance changes closed months, and
+// the clerks record the rest.
+const (
+	reasonClosedPeriodRole = "closed_period_role"
+	reasonClosedPeriodOnly = "closed_period_only"
+)
+
 func (e *apiError) Error() string { return e.message }
 
 var (
@@ -387,7 +397,8 @@ func (s *Server) toAPIError(r *http.Request, err error) *apiError {
 			violations: validation.Violations}
 	case errors.As(err, &rule):
 		return &apiError{status: http.StatusUnprocessableEntity, code: "rejected", message: rule.Error() + unwritten(r),
-			violations: []domain.Violation{{Event: rule.Event, Field: rule.Field, Rule: rule.Rule, Other: rule.Other, Code: rule.Code}}}
+			violations: []domain.Violation{{Event: rule.Event, Field: rule.Field, Rule: rule.Rule, Other: rule.Other, Code: rule.Code,
+				Details: rule.Details}}}
 	case errors.Is(err, app.ErrReconciliationOnly):
 		// Said as the listing says it of bank accounts' event types.
 		return &apiError{status: http.StatusForbidden, code: "forbidden", message: err.Error() + ": finance, auditors and admins read them"}
@@ -643,8 +654,16 @@ func (s *Server) decodeRecorded(raws [][]byte, batch bool, who identity) ([]doma
 		// The role is checked whenever the event's type is known, decoded
 		// or not: a role that may not record the type is refused before
 		// anything is said of its values, and learns nothing of how the
-		// ledger would judge them.
-		if eventType := recordedType(event, err, raw); eventType != "" && !who.role.mayRecord(string(eventType)) {
+		// ledger would judge them. A decoded event is checked whole (a
+		// void naming a closed month is finance's and admins'); of one
+		// that did not decode, only its type is known, and an amendment
+		// may be finance's when it names a closed month.
+		if err == nil {
+			if refusal := who.role.recordRefusal(event); refusal != nil {
+				return nil, refusal
+			}
+		} else if eventType := recordedType(event, err, raw); eventType != "" && !who.role.mayRecord(string(eventType)) &&
+			!((eventType == domain.TypeEntryVoided || eventType == domain.TypeEntryCorrected) && who.role.mayChangeClosedMonth()) {
 			return nil, &apiError{status: http.StatusForbidden, code: "forbidden",
 				message: fmt.Sprintf("role %s may not record %s entries", who.role, eventType)}
 		}

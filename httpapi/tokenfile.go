@@ -33,9 +33,10 @@ type FirstRunToken struct {
 func FirstRunTokens() []FirstRunToken {
 	return []FirstRunToken{
 		{Name: "local-admin", Role: RoleAdmin, Does: "records and decides anything, erases a person; reads everything but names (no personal-data grant)"},
-		{Name: "local-clerk", Role: RoleClerk, Does: "records campaign entries, voids and corrections; reads the log, audit trails and traces"},
-		{Name: "local-finance", Role: RoleFinance, Personal: true, Does: "imports bank statements, reconciles, closes periods; " +
-			"reads the log and the reconciliation, names included (each such read is recorded)"},
+		{Name: "local-clerk", Role: RoleClerk, Does: "records campaign entries, voids and corrections (not of a closed month); " +
+			"reads the log, audit trails and traces"},
+		{Name: "local-finance", Role: RoleFinance, Personal: true, Does: "imports bank statements, reconciles, closes periods and " +
+			"voids or corrects their entries (closed_period); reads the log and the reconciliation, names included (each such read is recorded)"},
 		{Name: "local-auditor", Role: RoleAuditor, Does: "reads the log, audit trails, traces, the reconciliation and the access log; records nothing"},
 		{Name: "local-viewer", Role: RoleViewer, Does: "the dashboard's totals and live feed"},
 	}

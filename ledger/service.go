@@ -890,8 +890,9 @@ func (s *Service) checkPeriod(ctx context.Context, event domain.Event, state dom
 	month := domain.MonthOf(event.OccurredAt)
 	named := amendment.ClosedPeriod
 	if periods.Closed(month) && named != month {
-		return &domain.RuleError{Field: "occurred_at", Rule: fmt.Sprintf("%s is closed by finance: record a void or correction "+
-			"that names closed_period %q, or ask finance to reopen the month", month, month)}
+		return &domain.RuleError{Field: "occurred_at", Code: domain.CodeClosedMonth, Details: map[string]string{"month": month},
+			Rule: fmt.Sprintf("%s is closed by finance: record a void or correction "+
+				"that names closed_period %q, or ask finance to reopen the month", month, month)}
 	}
 	if !amends {
 		return nil
@@ -911,16 +912,17 @@ func (s *Service) checkPeriod(ctx context.Context, event domain.Event, state dom
 	}
 	if periods.Closed(landsIn) && named != landsIn {
 		if named == "" {
-			return &domain.RuleError{Field: "data.closed_period", Rule: fmt.Sprintf("the %s entry occurred in %s, a closed month, "+
-				"and the change counts there: name it in closed_period (%q) to change it deliberately, or ask finance to reopen the month",
-				what, landsIn, landsIn)}
+			return &domain.RuleError{Field: "data.closed_period", Code: domain.CodeClosedMonth, Details: map[string]string{"month": landsIn},
+				Rule: fmt.Sprintf("the %s entry occurred in %s, a closed month, "+
+					"and the change counts there: name it in closed_period (%q) to change it deliberately, or ask finance to reopen the month",
+					what, landsIn, landsIn)}
 		}
 		rule := fmt.Sprintf("the %s entry occurred in %s, a closed month, and the change counts there, not in %s: "+
 			"name %q to change it deliberately", what, landsIn, named, landsIn)
 		if periods.Closed(month) {
 			rule += fmt.Sprintf(", and date the %s in an open month (%s is closed too)", change, month)
 		}
-		return &domain.RuleError{Field: "data.closed_period", Rule: rule}
+		return &domain.RuleError{Field: "data.closed_period", Rule: rule, Code: domain.CodeClosedMonth, Details: map[string]string{"month": landsIn}}
 	}
 	if named != "" && named != landsIn && named != month {
 		return &domain.RuleError{Field: "data.closed_period", Rule: fmt.Sprintf("names %s, but the %s entry occurred in %s "+

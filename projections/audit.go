@@ -38,6 +38,14 @@ type AuditEntry struct {
 	// of two events in an old log. It is left out of the JSON so that a
 	// sealed report's figures digest stays what it was.
 	TargetPosition uint64 `json:"-"`
+	// TargetEventID and TargetEntryID name the entry a void or correction
+	// is about: its event id, and its own id (a donation's, a session's)
+	// when the trail holds it, so that a reader sees which entry is voided
+	// without reading the summary. The audit trail sets them; the month
+	// report's changes leave them out, so that its figures digest stays
+	// what it was.
+	TargetEventID string `json:"target_event_id,omitempty"`
+	TargetEntryID string `json:"target_entry_id,omitempty"`
 }
 
 // AuditTrail is an entity's complete history, in log order.
@@ -123,18 +131,23 @@ func (f *auditFold) add(record eventstore.Record) error {
 	region := f.trail.Kind == "region"
 	switch data := event.Data.(type) {
 	case domain.EntryVoided:
-		if _, ok := f.matched[f.targetOf(data.TargetEventID, data.TargetLocation)]; !f.matchAll && !ok && !(region && event.County == f.subject) {
+		target, ok := f.matched[f.targetOf(data.TargetEventID, data.TargetLocation)]
+		if !f.matchAll && !ok && !(region && event.County == f.subject) {
 			return nil
 		}
-		entry.Reason = data.Reason
+		entry.Reason, entry.TargetEventID = data.Reason, data.TargetEventID
+		if ok {
+			entry.TargetEntryID = domain.EntityID(target.Data)
+		}
 	case *domain.EntryCorrected:
 		target := f.targetOf(data.TargetEventID, data.TargetLocation)
 		original, ok := f.matched[target]
 		if !f.matchAll && !ok && !(region && event.County == f.subject) {
 			return nil
 		}
-		entry.Reason = data.Reason
+		entry.Reason, entry.TargetEventID = data.Reason, data.TargetEventID
 		if ok {
+			entry.TargetEntryID = domain.EntityID(original.Data)
 			replacement, err := domain.ResolveCorrection(data, original.Type)
 			if err != nil {
 				return err

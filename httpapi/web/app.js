@@ -66,6 +66,12 @@ import { createTrends } from "./trends.js";
   const TRAINING_FORMATS = [["online", "formatOnline"], ["offline", "formatOffline"], ["both", "formatBoth"]];
   const SERVICE_KINDS = ["health-checkup", "legal-consultation", "visit", "station-opened", "assistance"];
   const RECORDING_ROLES = ["clerk", "admin"];
+  // The roles that void an entry from its audit trail: the clerks and
+  // admins, and finance, which voids the entries of a month it has closed.
+  const VOIDING_ROLES = ["clerk", "finance", "admin"];
+  // The roles that may change a month finance has closed (closed_period):
+  // the server refuses it from any other.
+  const CLOSED_PERIOD_ROLES = ["finance", "admin"];
   const INSPECTING_ROLES = ["clerk", "finance", "auditor", "admin"];
   // The finance page: finance and auditors read it, finance decides.
   const FINANCE_ROLES = ["finance", "auditor", "admin"];
@@ -104,6 +110,9 @@ import { createTrends } from "./trends.js";
     voidOutcome: null,
     entryOutcome: null,
     violations: [],
+    // The key of the refused outbox entry the form was loaded with, which
+    // the form's entry replaces once it is sent (entry.js loadEntry).
+    loadedFromOutbox: null,
     view: "overview",
     fin: newFinanceState(),
   };
@@ -158,7 +167,7 @@ import { createTrends } from "./trends.js";
   const api = apiClient(() => state.token, () => t("networkError"));
 
   // The API's refusals in the page's language (errors.js).
-  const errorText = createErrorText({ t, has });
+  const errorText = createErrorText({ t, has, regionText, campaignText: (code) => labelText(state.labels.campaigns, code) });
 
   // The campaign dashboard's figures (totals.js).
   const totalsView = createTotals({ state, t, api, labelText, regionLabel, counties, MAP_LAYOUT, SERVICE_KINDS, TRAINING_FORMATS,
@@ -166,9 +175,11 @@ import { createTrends } from "./trends.js";
 
   // The outbox of entries made offline (outbox.js), and the entry form
   // (entry.js) that fills it.
-  const outbox = createOutbox({ t, api, typeText, regionText, errorText });
+  // A refused entry of the outbox is loaded back into the form to be fixed.
+  const outbox = createOutbox({ t, api, typeText, regionText, errorText,
+    canLoad: (entry) => entryForm.canLoad(entry), onLoad: (entry, key, refusal) => entryForm.loadEntry(entry, key, refusal) });
   const entryForm = createEntry({ state, t, api, fillItemSelect, outbox, errorText, typeText, renderAudit, lookupAudit,
-    recordingRoles: RECORDING_ROLES });
+    recordingRoles: RECORDING_ROLES, voidingRoles: VOIDING_ROLES, closedPeriodRoles: CLOSED_PERIOD_ROLES });
 
   // The finance page (finance.js).
   const financePage = createFinance({ state, t, api, labelText, regionLabel, errorText, FINANCE_ROLES, DECIDING_ROLES, PLEDGE_BUCKETS,
@@ -487,8 +498,11 @@ import { createTrends } from "./trends.js";
       return;
     }
     const trail = audit.trail || {};
-    // The roles that record void entries from here.
-    const canVoid = RECORDING_ROLES.includes(state.role);
+    // The roles that void entries from here, and the entries the trail
+    // shows voided already, which are not offered again.
+    const canVoid = VOIDING_ROLES.includes(state.role);
+    const voided = new Set((trail.entries || []).filter((entry) => entry.type === "entry_voided" && entry.target_event_id)
+      .map((entry) => entry.target_event_id));
     const kindKey = "auditKind." + trail.kind;
     const header = h("p", { class: "audit-head" },
       t("auditSubject") + ": ", h("strong", null, trail.subject || ""), " · ",
@@ -500,19 +514,29 @@ import { createTrends } from "./trends.js";
       h("td", { class: "nowrap" }, entry.actor || ""),
       h("td", { class: "nowrap" }, formatTime(entry.recorded_at)),
       h("td", { class: "nowrap" }, formatTime(entry.occurred_at)),
-      h("td", { class: "summary" }, entry.summary || ""),
+      h("td", { class: "summary", title: entry.target_event_id || null }, summaryText(entry)),
       h("td", null, (entry.changes || []).length
         ? h("ul", { class: "changes" }, entry.changes.map((change) =>
           h("li", null, h("code", null, change.field || ""), ": ", change.from || "", " → ", change.to || "")))
         : "—"),
       h("td", null, entry.reason || "—"),
-      canVoid ? h("td", null, entryForm.voidButton(entry)) : null));
+      canVoid ? h("td", null, entryForm.voidButton(entry, voided)) : null));
     const columns = ["colPosition", "colType", "colActor", "colRecordedAt", "colOccurredAt", "colSummary", "colChanges", "colReason"];
     if (canVoid) columns.push("colVoid");
     const table = h("table", { class: "data compact", id: "audit-table" },
       h("thead", null, h("tr", null, columns.map((key) => h("th", { scope: "col" }, t(key))))),
       h("tbody", null, rows));
     box.replaceChildren(header, entryForm.voidOutcome() || "", h("div", { class: "table-wrap" }, table), entryForm.voidForm() || "");
+  }
+
+  // summaryText is an audit entry's summary; a void names the entry it
+  // voids by its own id (a donation's, a session's), as the clerk knows
+  // it, and by its event id only where the trail does not hold it.
+  function summaryText(entry) {
+    if (entry.type === "entry_voided" && entry.target_event_id) {
+      return t("auditVoids", { id: entry.target_entry_id || entry.target_event_id });
+    }
+    return entry.summary || "";
   }
 
   // ---------------------------------------------------------------- views

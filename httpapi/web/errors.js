@@ -7,7 +7,7 @@
 // the page has no words for, and every refusal in English, is said in the
 // API's own words.
 
-import { formatCount } from "./format.js";
+import { formatCount, formatYuan } from "./format.js";
 
 // FIELD_LABELS names the fields of an entry by the form's labels, for the
 // problems shown away from the form (the outbox, the list under it).
@@ -43,26 +43,73 @@ const FIELD_LABELS = {
   "data.person_times": "fPersonTimes",
   "data.target_event_id": "voidTarget",
   "data.reason": "voidReason",
+  "data.closed_period": "voidClosedPeriod",
+};
+
+// PART_LABELS name the fields of a goods line and of a donation that paid
+// for an entry, whatever the line ("data.items[2].quantity").
+const PART_LABELS = {
+  items: { list: "fItems", item: "fItem", unit: "fUnit", quantity: "fQuantity", value: "fValue" },
+  funded_by: { donation_id: "fFundId", amount: "fFundAmount" },
+};
+
+// DETAILED_RULES are the rules whose Chinese words take the facts the
+// API gives with them (a violation's details): the page's words would
+// otherwise drop the campaign, the county and the figures the API's
+// English says. Each names the key of its words, by which facts it has.
+const DETAILED_RULES = {
+  overspent: (details) => (details.donation ? "violation.overspent.donation" : details.county ? "violation.overspent.county" : ""),
+  closed_month: (details) => (details.month ? "violation.closed_month.month" : ""),
 };
 
 // createErrorText is given t (texts.js, in the page's language) and has,
 // which says whether the page's language has its own words for a key (t
 // falls back to the Chinese, and English says the API's words instead).
-export function createErrorText({ t, has }) {
+//
+// regionText and campaignText name a region and a campaign by their codes,
+// for the facts a rule quotes.
+export function createErrorText({ t, has, regionText, campaignText }) {
   // rule is a broken rule in the page's language.
   function rule(violation) {
-    const key = "violation." + (violation && violation.code);
-    if (violation && violation.code && has(key)) {
+    const code = violation && violation.code;
+    const key = "violation." + code;
+    if (code && has(key)) {
+      const details = violation.details || {};
+      const detailed = DETAILED_RULES[code] && DETAILED_RULES[code](details);
+      if (detailed && has(detailed)) return t(detailed, facts(details));
       return t(key, { limit: formatCount(violation.limit || 0) });
     }
     return String((violation && violation.rule) || "");
   }
 
-  // field names a field by its label where the form has one.
+  // facts are a rule's details as the page shows them: regions and
+  // campaigns by their names, amounts of yuan as money.
+  function facts(details) {
+    const shown = {};
+    for (const [name, value] of Object.entries(details)) {
+      if (name === "county" && regionText) shown[name] = regionText(value);
+      else if (name === "campaign" && campaignText) shown[name] = campaignText(value);
+      else if (["balance", "after", "shortfall", "spent", "received"].includes(name)) shown[name] = formatYuan(value);
+      else shown[name] = String(value);
+    }
+    return shown;
+  }
+
+  // field names a field by its label where the form has one, and a
+  // goods line's field by the list's label, the line and the field's;
+  // "" for no field (a rule of the whole entry).
   function field(path) {
     path = String(path || "");
+    if (path === "" || path === "$") return "";
     const key = FIELD_LABELS[path];
-    return key && has(key) ? t(key) : path || "$";
+    if (key && has(key)) return t(key);
+    const part = /^data\.(items|funded_by)(?:\[(\d+)\])?\.([a-z_]+)$/.exec(path);
+    const labels = part && PART_LABELS[part[1]];
+    if (labels && labels[part[3]] && has(labels[part[3]])) {
+      const line = part[2] === undefined ? "" : " " + (Number(part[2]) + 1);
+      return (labels.list ? t(labels.list) + line + " · " : "") + t(labels[part[3]]);
+    }
+    return path;
   }
 
   // refusal is what the API refused, without the broken rules: a reason's
@@ -77,7 +124,10 @@ export function createErrorText({ t, has }) {
   // problems lists each broken rule as "field: rule", fields by their
   // labels.
   function problems(violations) {
-    return (violations || []).map((v) => field(v.field) + t("fieldSep") + rule(v));
+    return (violations || []).map((v) => {
+      const label = field(v.field);
+      return (label ? label + t("fieldSep") : "") + rule(v);
+    });
   }
 
   // full is the refusal and its broken rules in one line, for the places

@@ -147,10 +147,11 @@ export function createFinance({ state, t, api, labelText, regionLabel, errorText
 
   // refusalText is the API's refusal in the page's language (errors.js),
   // each broken rule after it under the field the API names: finance's
-  // fields are the request's own (account, reason), not an entry's.
+  // fields are the request's own (account, reason), not an entry's. A rule
+  // of the whole request names no field.
   function refusalText(err) {
     const parts = [errorText.refusal(err)];
-    for (const violation of err.violations || []) parts.push((violation.field || "$") + ": " + errorText.rule(violation));
+    for (const violation of err.violations || []) parts.push((violation.field ? violation.field + ": " : "") + errorText.rule(violation));
     return parts.join(" · ");
   }
 

@@ -44,9 +44,12 @@ async function withStore(mode, use) {
 const ENTITY_FIELDS = ["donation_id", "delivery_id", "session_id", "service_id", "allocation_id"];
 
 // createOutbox is given typeText and regionText, which name an entry's
-// kind and county in the page's language, and errorText (errors.js), which
-// says a refusal in it.
-export function createOutbox({ t, api, onRecorded, typeText, regionText, errorText }) {
+// kind and county in the page's language, errorText (errors.js), which
+// says a refusal in it, and canLoad and onLoad, which say whether the
+// entry form holds an entry and put a refused one back into it to be
+// fixed (entry.js loadEntry: the form discards it here once it is sent
+// again).
+export function createOutbox({ t, api, onRecorded, typeText, regionText, errorText, canLoad, onLoad }) {
   let items = [];
   let flushing = false;
   let started = false;
@@ -99,30 +102,58 @@ export function createOutbox({ t, api, onRecorded, typeText, regionText, errorTe
     }
   }
 
+  // render lists what the outbox holds under a count of both kinds: the
+  // entries waiting to be sent and the ones the ledger refused, which
+  // stay until they are fixed in the form or discarded.
   function render() {
     const box = $("outbox");
     if (!box) return;
     const waiting = items.filter((item) => !item.refused).length;
+    const refused = items.length - waiting;
     box.hidden = items.length === 0;
     box.dataset.waiting = String(waiting);
-    box.dataset.refused = String(items.length - waiting);
-    $("outbox-count").textContent = t("outboxWaiting", { count: String(waiting) });
+    box.dataset.refused = String(refused);
+    const counts = [];
+    if (waiting > 0 || refused === 0) counts.push(t("outboxWaiting", { count: String(waiting) }));
+    if (refused > 0) counts.push(t("outboxRefusedCount", { count: String(refused) }));
+    $("outbox-count").textContent = counts.join(t("problemSep"));
+    // The parts of a line are apart in its text too (what a screen reader
+    // reads, and a copy), not only on screen.
     $("outbox-list").replaceChildren(...items.map((item) => h("li", { class: item.refused ? "refused" : "waiting", "data-key": item.key },
-      h("span", { class: "what" }, describe(item)),
+      h("span", { class: "what" }, describe(item)), " ",
       h("span", { class: "state" }, item.refused ? t("outboxRefused") : t("outboxPending")),
-      item.refused ? h("span", { class: "why" }, errorText.full(item.refused)) : null,
-      item.refused ? h("button", { class: "link", type: "button", onclick: () => discard(item.key) }, t("outboxDiscard")) : null)));
+      item.refused ? [" ", h("span", { class: "why" }, errorText.full(item.refused))] : null,
+      item.refused && loadable(item) ? [h("button", { class: "link", type: "button", "data-action": "load",
+        onclick: () => loadIntoForm(item) }, t("outboxLoad")), " "] : null,
+      item.refused ? h("button", { class: "link", type: "button", "data-action": "discard", onclick: () => discard(item.key) },
+        t("outboxDiscard")) : null)));
+  }
+
+  // entryOf is the entry an outbox item holds, or null.
+  function entryOf(item) {
+    try {
+      return JSON.parse(item.body);
+    } catch (err) {
+      return null;
+    }
+  }
+
+  function loadable(item) {
+    return Boolean(onLoad && canLoad && canLoad(entryOf(item)));
+  }
+
+  // loadIntoForm puts a refused entry back into the entry form; it stays
+  // here until the form sends it again.
+  function loadIntoForm(item) {
+    const entry = entryOf(item);
+    if (entry && onLoad) onLoad(entry, item.key, item.refused);
   }
 
   // describe names a waiting entry: its kind and county by their names,
   // and its own id (or, for a void, the entry it voids).
   function describe(item) {
-    let entry;
-    try {
-      entry = JSON.parse(item.body);
-    } catch (err) {
-      return item.summary || item.key;
-    }
+    const entry = entryOf(item);
+    if (!entry) return item.summary || item.key;
     const data = entry.data || {};
     const own = ENTITY_FIELDS.map((field) => data[field]).find((id) => id) || data.target_event_id || "";
     return [typeText(entry.type), own, regionText(entry.county)].filter((part) => part).join(" · ");
@@ -135,5 +166,5 @@ export function createOutbox({ t, api, onRecorded, typeText, regionText, errorTe
     load().then(() => flush());
   }
 
-  return { queue, flush, render, start };
+  return { queue, discard, flush, render, start };
 }
