@@ -439,6 +439,8 @@ export const TEXT = {
     "violation.yuan_too_large": "超出上限，最多 100000000000.00 元",
     "violation.closed_month": "该月份已由财务结账",
     "violation.closed_month.month": "{month} 已由财务结账：只有财务或管理员可以注明结账月份后更改，或请财务重开该月",
+    "violation.open_month": "结账月份只能填写记录所在、已由财务结账的月份",
+    "violation.open_month.month": "该记录发生在 {month}，该月未结账：结账月份只用于更改已结账的月份，请留空；未结账月份的记录由录入员作废或更正",
     "violation.overspent.county": "资金不足：{campaign}在{county}的结余为 {balance}，此项支出或拨款后将为 {after}，缺 {shortfall}；支出或拨款不能超过已到账的资金",
     "violation.overspent.donation": "资金不足：捐赠 {donation}（{campaign}）到账 {received}，由它支付的支出将达 {spent}，超出 {shortfall}",
   },
