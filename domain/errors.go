@@ -362,12 +362,6 @@ func rejectCode(field, code string, figures Figures, format string, args ...any)
 	return &RuleError{Field: field, Rule: fmt.Sprintf(format, args...), Code: code, Figures: figures}
 }
 
-// rejectDetails is rejectCode for a rule that quotes facts a front end
-// words itself (RuleError.Details).
-func rejectDetails(field, code string, details map[string]string, format string, args ...any) error {
-	return &RuleError{Field: field, Rule: fmt.Sprintf(format, args...), Code: code, Details: details}
-}
-
 // violations collects broken rules under a path prefix.
 type violations struct {
 	list []Violation
