@@ -82,6 +82,11 @@ const (
 	// CodeClosedMonth: the change lands in a month finance has closed
 	// (Details: "month"), and does not name it in closed_period.
 	CodeClosedMonth = "closed_month"
+	// CodeOpenMonth: a void or correction names closed_period, but the
+	// month its change lands in is not closed (Details: "month", the month
+	// it lands in, and "named", the month it names). closed_period is
+	// only for the deliberate change of a closed month.
+	CodeOpenMonth = "open_month"
 )
 
 // Violation is one broken rule: which event of a batch, the field's path

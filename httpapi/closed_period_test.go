@@ -123,3 +123,69 @@ func TestClosedPeriodRoles(t *testing.T) {
 		}
 	}
 }
+
+// Finance records a void or correction only when it names a closed month,
+// and the ledger holds it to that: a void that names the entry's own open
+// month, a closed month the entry did not occur in, or a month reopened
+// since, is refused (422, data.closed_period, code open_month, the month
+// the void lands in as data), and nothing is written.
+func TestFinanceVoidNamingAnOpenMonth(t *testing.T) {
+	server := startTestServer(t)
+	clerk, finance := server.Tokens[httpapi.RoleClerk], server.Tokens[httpapi.RoleFinance]
+	record := func(token, body string) response {
+		t.Helper()
+		return call(t, "POST", server.URL+"/api/v1/events", token, body)
+	}
+	var answer struct {
+		Results []struct {
+			EventID string `json:"event_id"`
+		} `json:"results"`
+	}
+	june := record(clerk, donation("k-1", "D-1", "500.00"))
+	if json.Unmarshal(june.body, &answer) != nil || june.status != http.StatusCreated || len(answer.Results) != 1 {
+		t.Fatalf("record: %d %s", june.status, june.body)
+	}
+	target := answer.Results[0].EventID
+	void := func(occurred, closedPeriod string) string {
+		return `{"type":"entry_voided","county":"150626","occurred_at":"` + occurred + `","data":{"campaign":"general",` +
+			`"target_event_id":"` + target + `","reason":"重复录入","closed_period":"` + closedPeriod + `"}}`
+	}
+	refused := func(step, body string) {
+		t.Helper()
+		head := server.head(t)
+		got := record(finance, body)
+		failure := readFailure(t, got)
+		if got.status != http.StatusUnprocessableEntity || failure.Error.Code != "rejected" || len(failure.Error.Violations) != 1 ||
+			failure.Error.Violations[0].Field != "data.closed_period" || failure.Error.Violations[0].Code != "open_month" ||
+			!strings.Contains(string(got.body), `"details":{"month":"2022-06","named":"2022-06"}`) {
+			t.Errorf("%s: %d %s, want 422 on data.closed_period, code open_month, landing in 2022-06", step, got.status, got.body)
+		}
+		if after := server.head(t); after != head {
+			t.Fatalf("%s: the refused void moved the head from %d to %d", step, head, after)
+		}
+	}
+	// June is open: naming it, dated in June or in July, changes no closed month.
+	refused("finance's void dated in June naming June, open", void("2022-06-20T10:00:00+08:00", "2022-06"))
+	refused("finance's void dated in July naming June, open", void("2022-07-01T08:45:00+08:00", "2022-06"))
+	if got := record(finance, `{"type":"period_closed","county":"150600","occurred_at":"2022-07-01T08:30:00+08:00","data":{"month":"2022-06"}}`); got.status != http.StatusCreated {
+		t.Fatalf("finance closing June: %d %s", got.status, got.body)
+	}
+	if got := record(finance, `{"type":"period_reopened","county":"150600","occurred_at":"2022-07-01T08:40:00+08:00","data":{"month":"2022-06","reason":"补录"}}`); got.status != http.StatusCreated {
+		t.Fatalf("finance reopening June: %d %s", got.status, got.body)
+	}
+	refused("finance's void naming reopened June", void("2022-07-01T08:45:00+08:00", "2022-06"))
+	var voids struct {
+		Events []json.RawMessage `json:"events"`
+	}
+	listed := call(t, "GET", server.URL+"/api/v1/events?type=entry_voided", finance, "")
+	if listed.status != http.StatusOK || json.Unmarshal(listed.body, &voids) != nil || len(voids.Events) != 0 {
+		t.Errorf("the log lists voids after every one was refused: %d %s", listed.status, listed.body)
+	}
+	// Closed again, June is named deliberately and the void is recorded.
+	if got := record(finance, `{"type":"period_closed","county":"150600","occurred_at":"2022-07-01T08:50:00+08:00","data":{"month":"2022-06"}}`); got.status != http.StatusCreated {
+		t.Fatalf("finance closing June again: %d %s", got.status, got.body)
+	}
+	if got := record(finance, void("2022-07-01T08:55:00+08:00", "2022-06")); got.status != http.StatusCreated {
+		t.Fatalf("finance's void naming closed June: %d %s", got.status, got.body)
+	}
+}

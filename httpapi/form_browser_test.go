@@ -322,6 +322,36 @@ func TestBrowserVoidClosedMonth(t *testing.T) {
 	browser.do("open the void", chromedp.Click(chromedp.CSS(`#audit-table button[data-action="void"]`)), chromedp.WaitVisible(chromedp.ID("void-closed-period")))
 }
 
+// Finance cannot void an entry of an open month by naming that month (no
+// month is closed here, June's training included): the
+// ledger refuses it (open_month) and the void form says so in Chinese at
+// the month's field, and nothing is written.
+func TestBrowserFinanceVoidOpenMonth(t *testing.T) {
+	server, browser := formPage(t, httpapi.RoleFinance)
+	browser.do("look up June's training",
+		chromedp.ScrollIntoView(chromedp.ID("audit-card")),
+		chromedp.SetValue(chromedp.ID("audit-id"), "S-SC-150626-01"),
+		chromedp.Click(chromedp.ID("audit-submit")),
+	)
+	browser.waitFor("void offered", `document.querySelector('#audit-table button[data-action="void"]') !== null`, 10*time.Second)
+	browser.do("open the void", chromedp.Click(chromedp.CSS(`#audit-table button[data-action="void"]`)), chromedp.WaitVisible(chromedp.ID("void-closed-period")))
+	head := server.head(t)
+	browser.do("void it naming June, open",
+		chromedp.SetValue(chromedp.ID("void-reason"), "重复录入"),
+		chromedp.SetValue(chromedp.ID("void-occurred"), "2022-07-01T08:30"),
+		chromedp.SetValue(chromedp.ID("void-closed-period"), "2022-06"),
+		chromedp.Click(chromedp.ID("void-submit")),
+	)
+	browser.waitFor("refused", `document.getElementById("void-errors") !== null`, 10*time.Second)
+	shown := browser.eval("month's error", `document.querySelector('#void-form .field-error[data-for="data.closed_period"]').textContent`)
+	if want := "该记录发生在 2022-06，该月未结账：结账月份只用于更改已结账的月份，请留空；未结账月份的记录由录入员作废或更正"; shown != want {
+		t.Errorf("finance's void naming open June says %q at the month, want %q", shown, want)
+	}
+	if server.head(t) != head {
+		t.Fatal("finance's void naming an open month was written")
+	}
+}
+
 // Back online, two entries refused and none waiting are counted as such;
 // a refused entry is loaded back into the form with its problem at its
 // field, and sent again it leaves the outbox. In English the parts of an

@@ -871,8 +871,11 @@ func prefixRule(err error, index int, earlier []domain.Event) error {
 // (the totals count it on the target's day, whenever it is dated), so that
 // month must be open or named too; naming the one month is all a change
 // may do, so one dated in a closed month that lands in another closed
-// month is refused either way. state is the campaign's state, which knows
-// when the target occurred.
+// month is refused either way. A closed_period must name the month the
+// change lands in, closed when it is recorded: one that names an open
+// month, even the change's own, is refused (CodeOpenMonth), so that no
+// change of an open month is recorded as a change of a closed one. state
+// is the campaign's state, which knows when the target occurred.
 func (s *Service) checkPeriod(ctx context.Context, event domain.Event, state domain.Aggregate) error {
 	if event.Aggregate.Kind != domain.AggregateCampaign {
 		return nil
@@ -924,9 +927,21 @@ func (s *Service) checkPeriod(ctx context.Context, event domain.Event, state dom
 		}
 		return &domain.RuleError{Field: "data.closed_period", Rule: rule, Code: domain.CodeClosedMonth, Details: map[string]string{"month": landsIn}}
 	}
-	if named != "" && named != landsIn && named != month {
-		return &domain.RuleError{Field: "data.closed_period", Rule: fmt.Sprintf("names %s, but the %s entry occurred in %s "+
-			"and this entry in %s: name the closed month the change lands in, %s, or leave it out", named, what, landsIn, month, landsIn)}
+	if named == "" {
+		return nil
+	}
+	// Naming closed_period is the deliberate change of a closed month, and
+	// the API lets finance record a void or correction only when it names
+	// one: a month that is open, or one the change does not land in, would
+	// let a change of an open month pass as a change of a closed one.
+	if !periods.Closed(landsIn) {
+		rule := fmt.Sprintf("names %s, but the %s entry occurred in %s, which finance has not closed, and the change counts there: "+
+			"closed_period names only the closed month a change lands in; leave it out", named, what, landsIn)
+		if periods.Closed(month) {
+			rule += fmt.Sprintf(", and date the %s in an open month (%s is closed)", change, month)
+		}
+		return &domain.RuleError{Field: "data.closed_period", Rule: rule, Code: domain.CodeOpenMonth,
+			Details: map[string]string{"month": landsIn, "named": named}}
 	}
 	return nil
 }

@@ -295,6 +295,61 @@ func TestChangeDatedInOneClosedMonthCannotLandInAnother(t *testing.T) {
 	record(t, service, datedToday)
 }
 
+// closed_period names the closed month a change lands in, closed when the
+// change is recorded: naming an open month, the change's own month, a
+// closed month it does not land in, or a month finance has reopened, is
+// refused on data.closed_period with the code open_month and the month it
+// lands in, and writes nothing. Over the API finance records only changes
+// that name closed_period, so any of these would let it change an open
+// month.
+func TestClosedPeriodNamesAClosedMonth(t *testing.T) {
+	service, store := newLedger(t) // its clock: 2022-07-01 09:00 Beijing
+	juneDonation := eventstoretest.Donation("general", "150626", "D-1", 100000)
+	juneDonation.OccurredAt = time.Date(2022, 6, 20, 10, 0, 0, 0, domain.Beijing)
+	julyDonation := eventstoretest.Donation("general", "150626", "D-2", 5000) // 2022-07-01 08:00 Beijing
+	results := record(t, service, juneDonation, julyDonation)
+	june, july := results[0].EventID.String(), results[1].EventID.String()
+	voidNaming := func(target, named string, occurred time.Time) domain.Event {
+		change := void("general", "150626", target)
+		change.Actor = "finance"
+		change.OccurredAt = occurred
+		change.Data = domain.EntryVoided{Campaign: "general", TargetEventID: target, Reason: "录入错误", ClosedPeriod: named}
+		return change
+	}
+	today, inJune := eventstoretest.Clock(), time.Date(2022, 6, 28, 10, 0, 0, 0, domain.Beijing)
+	openMonth := func(step string, change domain.Event, landsIn string) {
+		t.Helper()
+		err := refused(t, service, store, domain.ErrRejected, change)
+		var rule *domain.RuleError
+		if !errors.As(err, &rule) || rule.Field != "data.closed_period" || rule.Code != domain.CodeOpenMonth || rule.Details["month"] != landsIn {
+			t.Fatalf("%s: err = %v (%+v), want data.closed_period refused as %s with the month %s", step, err, rule, domain.CodeOpenMonth, landsIn)
+		}
+	}
+	// No month is closed yet: the entry's own month names no closed month.
+	openMonth("July's void naming July, nothing closed", voidNaming(july, "2022-07", today), "2022-07")
+	record(t, service, domain.Event{Type: domain.TypePeriodClosed, County: "150600", OccurredAt: today, Actor: "finance",
+		Data: domain.PeriodClosed{Month: "2022-06"}})
+	openMonth("July's void naming July", voidNaming(july, "2022-07", today), "2022-07")
+	openMonth("July's void naming closed June", voidNaming(july, "2022-06", today), "2022-07")
+	// Dated in closed June, the void still changes July, which is open.
+	openMonth("July's void dated in June naming June", voidNaming(july, "2022-06", inJune), "2022-07")
+	replacement, _ := json.Marshal(domain.DonationReceived{DonationID: "D-2", Campaign: "general", DonorKind: "enterprise",
+		DonorOrg: "鄂尔多斯市某能源有限公司", Form: domain.FormMoney, Amount: 6000})
+	correction := domain.Event{Type: domain.TypeEntryCorrected, County: "150626", OccurredAt: today, Actor: "finance",
+		Data: &domain.EntryCorrected{Campaign: "general", TargetEventID: july, Reason: "金额有误", Replacement: replacement, ClosedPeriod: "2022-07"}}
+	openMonth("July's correction naming July", correction, "2022-07")
+	// Reopened, June is no closed month to name.
+	record(t, service, domain.Event{Type: domain.TypePeriodReopened, County: "150600", OccurredAt: today, Actor: "finance",
+		Data: domain.PeriodReopened{Month: "2022-06", Reason: "补录"}})
+	openMonth("June's void naming reopened June", voidNaming(june, "2022-06", today), "2022-06")
+	// Closed again, June is named and changed; July's entry is voided
+	// naming nothing.
+	record(t, service, domain.Event{Type: domain.TypePeriodClosed, County: "150600", OccurredAt: today, Actor: "finance",
+		Data: domain.PeriodClosed{Month: "2022-06"}})
+	record(t, service, voidNaming(june, "2022-06", today))
+	record(t, service, voidNaming(july, "", today))
+}
+
 // June closes at 00:00 on 1 July Beijing time (16:00 UTC on 30 June), not
 // a second before.
 func TestMonthClosesAtBeijingMidnight(t *testing.T) {

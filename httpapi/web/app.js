@@ -176,7 +176,9 @@ import { createTrends } from "./trends.js";
   // The outbox of entries made offline (outbox.js), and the entry form
   // (entry.js) that fills it.
   // A refused entry of the outbox is loaded back into the form to be fixed.
-  const outbox = createOutbox({ t, api, typeText, regionText, errorText,
+  // The outbox keeps each entry as the one signed in made it (state.name,
+  // whoami's name), and sends and shows it under their sign-in only.
+  const outbox = createOutbox({ t, api, typeText, regionText, errorText, holder: () => (state.token ? state.name : ""),
     canLoad: (entry) => entryForm.canLoad(entry), onLoad: (entry, key, refusal) => entryForm.loadEntry(entry, key, refusal) });
   const entryForm = createEntry({ state, t, api, fillItemSelect, outbox, errorText, typeText, renderAudit, lookupAudit,
     recordingRoles: RECORDING_ROLES, voidingRoles: VOIDING_ROLES, closedPeriodRoles: CLOSED_PERIOD_ROLES });
@@ -266,6 +268,10 @@ import { createTrends } from "./trends.js";
   function saveToken(token) {
     state.token = token;
     try {
+      // The identity kept for opening offline is the previous token's: a
+      // new token is not opened offline as someone else, whose outbox it
+      // would fill.
+      if (localStorage.getItem(TOKEN_KEY) !== token) localStorage.removeItem(WHO_KEY);
       localStorage.setItem(TOKEN_KEY, token);
     } catch (err) {
       // kept in memory only
@@ -284,6 +290,10 @@ import { createTrends } from "./trends.js";
 
   function showLogin(message) {
     stopLive();
+    // The outbox shows, and sends, nothing until the next sign-in; what it
+    // keeps is its holders', and the form forgets what was typed in it.
+    outbox.signOut();
+    if (state.catalog) entryForm.resetEntryForm();
     financePage.resetFinance();
     $("dashboard").hidden = true;
     $("finance-page").hidden = true;
@@ -593,17 +603,57 @@ import { createTrends } from "./trends.js";
     }
   }
 
+  // ---------------------------------------------------------------- sign-out
+
+  // signOut ends the session. Entries of the outbox made by the one
+  // signing out and not sent yet are never sent or shown under another's
+  // sign-in, but stay readable on this device: they are asked first
+  // whether to keep them for their next sign-in or discard them.
+  async function signOut() {
+    let count = 0;
+    try {
+      count = await outbox.held();
+    } catch (err) {
+      count = 0;
+    }
+    if (count === 0) {
+      finishSignOut(false);
+      return;
+    }
+    $("sign-out-warning").textContent = t("signOutOutbox", { count: String(count) });
+    const dialog = $("sign-out-dialog");
+    if (!dialog.open) dialog.showModal();
+  }
+
+  // finishSignOut signs out, discarding the outbox's entries of the one
+  // signing out first if asked to.
+  async function finishSignOut(discard) {
+    const dialog = $("sign-out-dialog");
+    if (dialog.open) dialog.close();
+    if (discard) {
+      try {
+        await outbox.discardHeld();
+      } catch (err) {
+        // The entries stay, their holder's alone: they are listed to them
+        // at their next sign-in, to send or discard.
+      }
+    }
+    forgetToken();
+    state.role = "";
+    state.name = "";
+    showLogin("");
+  }
+
   // ---------------------------------------------------------------- wiring
 
   function wire() {
     sheets.wireSheets();
     trends.wire();
     $("lang-toggle").addEventListener("click", () => setLanguage(state.lang === "zh" ? "en" : "zh"));
-    $("sign-out").addEventListener("click", () => {
-      forgetToken();
-      state.role = "";
-      showLogin("");
-    });
+    $("sign-out").addEventListener("click", signOut);
+    $("sign-out-keep").addEventListener("click", () => finishSignOut(false));
+    $("sign-out-discard").addEventListener("click", () => finishSignOut(true));
+    $("sign-out-cancel").addEventListener("click", () => $("sign-out-dialog").close());
     $("login-form").addEventListener("submit", (event) => {
       event.preventDefault();
       const token = $("token-input").value.trim();

@@ -60,6 +60,7 @@ const PART_LABELS = {
 const DETAILED_RULES = {
   overspent: (details) => (details.donation ? "violation.overspent.donation" : details.county ? "violation.overspent.county" : ""),
   closed_month: (details) => (details.month ? "violation.closed_month.month" : ""),
+  open_month: (details) => (details.month ? "violation.open_month.month" : ""),
 };
 
 // createErrorText is given t (texts.js, in the page's language) and has,

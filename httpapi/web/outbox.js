@@ -4,6 +4,17 @@
 // the ledger record it once. An entry the ledger refuses stays, with the
 // refusal shown, for the clerk to fix in the form or discard. The token is
 // never stored here.
+//
+// Each entry is kept with its holder: the name (whoami) of the one signed
+// in who made it. The ledger records whoever's token sends an entry as its
+// actor, so an entry is sent only under its holder's sign-in, as the
+// server names it, and listed only to its holder: on a shared computer one
+// clerk's waiting entries are never recorded as the next one's, nor shown
+// to them. Signing out with entries waiting asks whether to keep them for
+// the holder's next sign-in or discard them (app.js). An entry kept before
+// holders were recorded has none: whose it is cannot be known, so it is
+// never sent by itself, only loaded into the form and sent by the one
+// signed in, or discarded.
 
 import { $, h } from "./dom.js";
 
@@ -11,6 +22,9 @@ const DATABASE = "ledger-outbox";
 const STORE = "entries";
 // outboxEntriesMax bounds what one device keeps waiting.
 const OUTBOX_ENTRIES_MAX = 500;
+// HOLDER_UNKNOWN is the refusal an entry without a holder is shown with
+// (texts.js "error.holder_unknown").
+const HOLDER_UNKNOWN = { code: "holder_unknown", reason: "", message: "whose entry this is is not known: load it into the form to send it as yours, or discard it", violations: [] };
 
 function request(idbRequest) {
   return new Promise((resolve, reject) => {
@@ -45,50 +59,119 @@ const ENTITY_FIELDS = ["donation_id", "delivery_id", "session_id", "service_id",
 
 // createOutbox is given typeText and regionText, which name an entry's
 // kind and county in the page's language, errorText (errors.js), which
-// says a refusal in it, and canLoad and onLoad, which say whether the
-// entry form holds an entry and put a refused one back into it to be
-// fixed (entry.js loadEntry: the form discards it here once it is sent
-// again).
-export function createOutbox({ t, api, onRecorded, typeText, regionText, errorText, canLoad, onLoad }) {
+// says a refusal in it, canLoad and onLoad, which say whether the entry
+// form holds an entry and put a refused one back into it to be fixed
+// (entry.js loadEntry: the form discards it here once it is sent again),
+// and holder, the name of the one signed in ("" for no one).
+export function createOutbox({ t, api, onRecorded, typeText, regionText, errorText, canLoad, onLoad, holder }) {
+  // items are the entries the one signed in may see: their own, and those
+  // kept without a holder.
   let items = [];
   let flushing = false;
-  let started = false;
+  let listening = false;
+  // session counts sign-outs: a flush under one sign-in sends nothing
+  // once it has ended.
+  let session = 0;
+
+  async function readAll() {
+    const all = await withStore("readonly", (store) => request(store.getAll()));
+    all.sort((a, b) => a.created - b.created);
+    return all;
+  }
+
+  // shown is an item as the one signed in sees it: one without a holder
+  // is held back as refused, with the reason.
+  function shown(item) {
+    return item.holder ? item : Object.assign({}, item, { refused: item.refused || HOLDER_UNKNOWN });
+  }
 
   async function load() {
-    items = await withStore("readonly", (store) => request(store.getAll()));
-    items.sort((a, b) => a.created - b.created);
+    const name = holder();
+    const all = await readAll();
+    items = name ? all.filter((item) => item.holder === name || !item.holder).map(shown) : [];
     render();
   }
 
   // queue keeps an entry (the request body, with its idempotency key) to
-  // send when the network returns. It is listed from the body, in the
-  // language of the page when it is shown.
+  // send when the network returns, as the one signed in made it. It is
+  // listed from the body, in the language of the page when it is shown.
   async function queue(entry) {
-    if (items.length >= OUTBOX_ENTRIES_MAX) throw new Error(t("outboxFull"));
-    const item = { key: entry.idempotency_key, body: JSON.stringify(entry), created: Date.now(), refused: null };
+    const name = holder();
+    if (!name) throw new Error(t("outboxNoHolder"));
+    if ((await readAll()).length >= OUTBOX_ENTRIES_MAX) throw new Error(t("outboxFull"));
+    const item = { key: entry.idempotency_key, body: JSON.stringify(entry), created: Date.now(), refused: null, holder: name };
     await withStore("readwrite", (store) => request(store.put(item)));
     await load();
   }
 
+  // discard removes an entry the one signed in sees, and no other.
   async function discard(key) {
-    await withStore("readwrite", (store) => request(store.delete(key)));
+    const name = holder();
+    await withStore("readwrite", async (store) => {
+      const item = await request(store.get(key));
+      if (item && name && (item.holder === name || !item.holder)) await request(store.delete(key));
+    });
     await load();
   }
 
-  // flush sends what waits, oldest first. A network failure stops it (the
-  // rest waits for the next "online"); a refusal is kept with its reason.
+  // held counts the entries of the one signed in, waiting or refused:
+  // what signing out leaves on this device.
+  async function held() {
+    const name = holder();
+    if (!name) return 0;
+    return (await readAll()).filter((item) => item.holder === name).length;
+  }
+
+  // discardHeld removes every entry of the one signed in (signing out
+  // without keeping them).
+  async function discardHeld() {
+    const name = holder();
+    if (!name) return;
+    await withStore("readwrite", async (store) => {
+      for (const item of await request(store.getAll())) {
+        if (item.holder === name) await request(store.delete(item.key));
+      }
+    });
+    await load();
+  }
+
+  // signOut forgets the entries shown and ends the sign-in's flush: what
+  // the device keeps waits for its holder's next sign-in.
+  function signOut() {
+    session += 1;
+    items = [];
+    render();
+  }
+
+  // flush sends what waits of the one signed in, oldest first, as the
+  // server names the token's holder (whoami), so an entry is never sent
+  // under another's token whatever the page believes. A network failure
+  // stops it (the rest waits for the next "online"), as does a token the
+  // server no longer takes, or a sign-out; a refusal is kept with its
+  // reason.
   async function flush() {
-    if (flushing || !navigator.onLine) return;
+    if (flushing || !navigator.onLine || !holder()) return;
     flushing = true;
+    const mine = session;
     try {
-      await load();
-      for (const item of items.filter((entry) => !entry.refused)) {
+      let name;
+      try {
+        name = ((await api("/api/v1/whoami")).body || {}).name || "";
+      } catch (err) {
+        return;
+      }
+      if (!name || mine !== session) return;
+      const waiting = (await readAll()).filter((item) => item.holder === name && !item.refused);
+      for (const item of waiting) {
+        if (mine !== session) break;
         try {
           await api("/api/v1/events", { method: "POST", body: item.body });
           await withStore("readwrite", (store) => request(store.delete(item.key)));
           if (onRecorded) onRecorded();
         } catch (err) {
-          if (err.status === 0) break;
+          // No answer, or a token the server no longer takes (signed out
+          // meanwhile, or withdrawn): the entry waits as it is.
+          if (err.status === 0 || err.status === 401) break;
           // The refusal is kept as the API gave it, codes and all, so it
           // is said in the language of the page when shown.
           item.refused = { code: err.code || "", reason: err.reason || "", message: err.message || String(err),
@@ -99,6 +182,9 @@ export function createOutbox({ t, api, onRecorded, typeText, regionText, errorTe
     } finally {
       flushing = false;
       await load();
+      // Signed out and in again meanwhile: the new sign-in's entries are
+      // sent now, not at the next "online".
+      if (mine !== session) flush();
     }
   }
 
@@ -159,12 +245,15 @@ export function createOutbox({ t, api, onRecorded, typeText, regionText, errorTe
     return [typeText(entry.type), own, regionText(entry.county)].filter((part) => part).join(" · ");
   }
 
+  // start shows and sends the entries of the one who has just signed in;
+  // it runs at every sign-in.
   function start() {
-    if (started) return;
-    started = true;
-    window.addEventListener("online", () => flush());
+    if (!listening) {
+      listening = true;
+      window.addEventListener("online", () => flush());
+    }
     load().then(() => flush());
   }
 
-  return { queue, discard, flush, render, start };
+  return { queue, discard, held, discardHeld, signOut, flush, render, start };
 }
