@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Errors of ParseYuanTyped, besides ErrTooManyDecimals. Callers tell the
@@ -83,7 +84,10 @@ func WithoutThousands(text string) (string, error) {
 	whole, fraction, hasPoint := strings.Cut(text, ".")
 	groups := strings.Split(whole, ",")
 	for i, group := range groups {
-		if (i == 0 && (len(group) == 0 || len(group) > 3)) || (i > 0 && len(group) != 3) {
+		// A group is counted in characters, as the dashboard counts
+		// them: "1,２３４" is grouped right, and refused for its digits.
+		length := utf8.RuneCountInString(group)
+		if (i == 0 && (length == 0 || length > 3)) || (i > 0 && length != 3) {
 			return "", ErrMisplacedThousands
 		}
 	}

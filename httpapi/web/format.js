@@ -95,8 +95,9 @@ export function withoutThousands(text) {
   const fraction = point < 0 ? "" : text.slice(point + 1);
   const groups = whole.split(",");
   for (let i = 0; i < groups.length; i++) {
-    const group = groups[i];
-    if ((i === 0 && (group.length === 0 || group.length > 3)) || (i > 0 && group.length !== 3)) return null;
+    // Counted in characters (code points), as Go counts runes.
+    const length = [...groups[i]].length;
+    if ((i === 0 && (length === 0 || length > 3)) || (i > 0 && length !== 3)) return null;
   }
   if (fraction.includes(",")) return null;
   return groups.join("") + (point < 0 ? "" : "." + fraction);
