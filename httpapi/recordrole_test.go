@@ -39,3 +39,32 @@ func TestRecordChecksTheRoleBeforeTheValues(t *testing.T) {
 		t.Fatalf("refused requests wrote %d events", head)
 	}
 }
+
+// A void's role rules (a closed month is finance's and admins' to change;
+// finance voids only in a closed month) are judged before its values too:
+// a malformed occurred_at once turned both 403s into a 400 listing the
+// violations, as the payload was not looked at.
+func TestVoidRoleRulesComeBeforeTheValues(t *testing.T) {
+	server := startTestServer(t)
+	clerk, finance := server.Tokens[httpapi.RoleClerk], server.Tokens[httpapi.RoleFinance]
+	void := func(occurred, closedPeriod string) string {
+		named := ""
+		if closedPeriod != "" {
+			named = `,"closed_period":"` + closedPeriod + `"`
+		}
+		return `{"type":"entry_voided","county":"150626","occurred_at":"` + occurred + `","data":{"campaign":"general",` +
+			`"target_event_id":"01a231cc-0000-7000-8000-000000000001","reason":"r"` + named + `}}`
+	}
+	for _, c := range []struct{ name, token, body, reason string }{
+		{"a clerk naming a closed month", clerk, void("x", "2022-06"), "closed_period_role"},
+		{"finance naming none", finance, void("x", ""), "closed_period_only"},
+	} {
+		got := call(t, "POST", server.URL+"/api/v1/events", c.token, c.body)
+		if got.status != http.StatusForbidden || !strings.Contains(string(got.body), `"reason":"`+c.reason+`"`) {
+			t.Errorf("%s with a malformed occurred_at: %d %s, want 403 %s", c.name, got.status, got.body, c.reason)
+		}
+	}
+	if head := server.head(t); head != 0 {
+		t.Fatalf("refused voids wrote %d events", head)
+	}
+}

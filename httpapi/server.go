@@ -658,7 +658,10 @@ func (s *Server) decodeRecorded(raws [][]byte, batch bool, who identity) ([]doma
 		// void naming a closed month is finance's and admins'); of one
 		// that did not decode, only its type is known, and an amendment
 		// may be finance's when it names a closed month.
-		if err == nil {
+		if err == nil || event.Data != nil {
+			// The payload decoded (only an envelope value did not): its
+			// type and its closed_period are known, and judged as a whole
+			// event's are.
 			if refusal := who.role.recordRefusal(event); refusal != nil {
 				return nil, refusal
 			}
