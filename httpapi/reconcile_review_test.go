@@ -111,7 +111,9 @@ func TestReconciliationDecisionsThroughTheAPI(t *testing.T) {
 		t.Fatalf("no automatic match: %+v", result.Matched)
 	}
 	status, body = financePost(ctx, t, server, httpapi.RoleFinance, `{"action":"confirm","id":"`+automatic+`"}`)
-	if status != http.StatusBadRequest || !strings.Contains(string(body), "made automatically") {
+	// Already matched is a refusal of what the ledger holds, as any
+	// decision on a decided id: 422, not a request written wrong.
+	if status != http.StatusUnprocessableEntity || !strings.Contains(string(body), "made automatically") {
 		t.Fatalf("confirming an automatic match: %d %s", status, body)
 	}
 	status, body = financePost(ctx, t, server, httpapi.RoleFinance, `{"action":"reject","id":"`+automatic+`","reason":"参考号录错"}`)
