@@ -893,9 +893,14 @@ func (s *Service) checkPeriod(ctx context.Context, event domain.Event, state dom
 	month := domain.MonthOf(event.OccurredAt)
 	named := amendment.ClosedPeriod
 	if periods.Closed(month) && named != month {
+		// Only a void or correction may name a closed month: a new entry
+		// is told to change its date instead.
+		advice := fmt.Sprintf("record a void or correction that names closed_period %q", month)
+		if !amends {
+			advice = "change the entry's date"
+		}
 		return &domain.RuleError{Field: "occurred_at", Code: domain.CodeClosedMonth, Details: map[string]string{"month": month},
-			Rule: fmt.Sprintf("%s is closed by finance: record a void or correction "+
-				"that names closed_period %q, or ask finance to reopen the month", month, month)}
+			Rule: fmt.Sprintf("%s is closed by finance: %s, or ask finance to reopen the month", month, advice)}
 	}
 	if !amends {
 		return nil

@@ -214,12 +214,22 @@ func TestClosedMonthRefusesBackDatedEntries(t *testing.T) {
 	if !strings.Contains(err.Error(), "2022-06 is closed") {
 		t.Fatalf("err = %v, want it to name the closed month", err)
 	}
+	// A new entry cannot name a closed month (only a void or correction
+	// may), so it is told to change its date, never to name the month.
+	var rule *domain.RuleError
+	if !errors.As(err, &rule) || rule.Field != "occurred_at" || rule.Code != domain.CodeClosedMonth ||
+		!strings.Contains(rule.Rule, "change the entry's date") || strings.Contains(rule.Rule, "closed_period") {
+		t.Fatalf("a new entry of a closed month: err = %v, want occurred_at refused, advising a new date and no closed_period", err)
+	}
 	// July is open.
 	record(t, service, eventstoretest.Donation("general", "150626", "D-3", 100))
-	// A back-dated void must name the closed month.
+	// A back-dated void must name the closed month, and is told so.
 	voidJune := void("general", "150626", results[0].EventID.String())
 	voidJune.OccurredAt = june.OccurredAt
-	refused(t, service, store, domain.ErrRejected, voidJune)
+	err = refused(t, service, store, domain.ErrRejected, voidJune)
+	if !errors.As(err, &rule) || !strings.Contains(rule.Rule, `names closed_period "2022-06"`) {
+		t.Fatalf("a back-dated void: err = %v, want it told to name closed_period", err)
+	}
 	named := voidJune
 	named.Data = domain.EntryVoided{Campaign: "general", TargetEventID: results[0].EventID.String(), Reason: "录入错误", ClosedPeriod: "2022-06"}
 	record(t, service, named)
