@@ -194,7 +194,9 @@ func TestBrowserFormNumbers(t *testing.T) {
 
 // A training Uxin cannot pay for is refused by the money rule, said in
 // Chinese with the campaign, the county, the balance and the shortfall
-// the API gives with it, and with no field name where it has none.
+// the API gives with it, at the training's cost (the API names no field:
+// the money a clerk changes is the cost, as a sheet's refusal shows it
+// at its money column).
 func TestBrowserOverspentInChinese(t *testing.T) {
 	server, browser := formPage(t, httpapi.RoleClerk)
 	clerk := server.Tokens[httpapi.RoleClerk]
@@ -228,12 +230,17 @@ func TestBrowserOverspentInChinese(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("t-cost"), "100,000.00"),
 		chromedp.Click(chromedp.ID("entry-submit")),
 	)
-	browser.waitFor("refused", `document.querySelector('#entry-errors li[data-code="overspent"]') !== null`, 10*time.Second)
-	shown := browser.eval("refusal", `document.getElementById("entry-errors").textContent`)
-	want := "未写入。 违反台账规则。其他问题：资金不足：2022喜迎二十大、建功新时代——情系职工、夏送清凉在乌审旗 (Uxin)的结余为 ¥90,500.50，" +
-		"此项支出或拨款后将为 -¥9,499.50，缺 ¥9,499.50；支出或拨款不能超过已到账的资金"
-	if shown != want {
-		t.Errorf("the form says %q, want %q", shown, want)
+	browser.waitFor("refused", `document.querySelector('#entry-form .field-error[data-code="overspent"]') !== null`, 10*time.Second)
+	if shown := browser.eval("refusal", `document.getElementById("entry-errors").textContent`); shown != "未写入。 违反台账规则。" {
+		t.Errorf("the form's refusal says %q, want only that nothing was written and why", shown)
+	}
+	want := map[string]string{"data.cost": "资金不足：2022喜迎二十大、建功新时代——情系职工、夏送清凉在乌审旗 (Uxin)的结余为 ¥90,500.50，" +
+		"此项支出或拨款后将为 -¥9,499.50，缺 ¥9,499.50；支出或拨款不能超过已到账的资金"}
+	if got := browser.fieldErrors(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the form's fields say %v, want %v", got, want)
+	}
+	if placed := browser.eval("placed", `String(document.getElementById("t-cost").closest(".field").contains(document.querySelector('.field-error[data-code="overspent"]')))`); placed != "true" {
+		t.Error("the overspend is not shown at the training's cost")
 	}
 	browser.screenshot("form-overspent-zh.png", "entry-card")
 	if server.head(t) != head {
@@ -456,5 +463,79 @@ func TestBrowserOutboxRefusedLoad(t *testing.T) {
 	browser.waitFor("sent", `document.getElementById("outbox").hidden`, 30*time.Second)
 	if listed := call(t, "GET", server.URL+"/api/v1/events?type=donation_received", clerk, ""); !strings.Contains(string(listed.body), `"donation_id":"D-SC-0098"`) {
 		t.Errorf("D-SC-0098 is not in the log: %s", listed.body)
+	}
+}
+
+// A service's beneficiary group is required, as `ledger record service`
+// requires --group: the form chooses none first, and one left so is
+// refused at the field (必填), never recorded with a group by default. A
+// new entry dated in a closed month is told to change its date or have
+// the month reopened, never to name the month, which only a void or
+// correction may. In English each refusal is said once: the page's words
+// for its code, the broken rule at its field, and "Nothing was written"
+// once.
+func TestBrowserFormRefusalsSaidOnce(t *testing.T) {
+	server, browser := formPage(t, httpapi.RoleClerk)
+	head := server.head(t)
+	if chosen := browser.eval("service group", `document.getElementById("s-group").value`); chosen != "" {
+		t.Errorf("the service's group is %q before any is chosen, want none", chosen)
+	}
+	browser.do("a service with no group",
+		chromedp.ScrollIntoView(chromedp.ID("entry-card")), setType("service"),
+		chromedp.SetValue(chromedp.ID("f-county"), "150626"),
+		chromedp.SetValue(chromedp.ID("f-campaign"), "2022-summer-cooling"),
+		chromedp.SetValue(chromedp.ID("f-occurred"), "2022-06-30T10:00"),
+		chromedp.SetValue(chromedp.ID("s-id"), "SV-GROUP-0001"),
+		chromedp.SetValue(chromedp.ID("s-kind"), "visit"),
+		chromedp.SetValue(chromedp.ID("s-count"), "3"),
+		chromedp.Click(chromedp.ID("entry-submit")),
+	)
+	browser.waitFor("refused", `document.querySelector('#entry-form .field-error[data-for="data.beneficiary_group"]') !== null`, 10*time.Second)
+	if got, want := browser.fieldErrors(), map[string]string{"data.beneficiary_group": "必填"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the service's fields say %v, want %v", got, want)
+	}
+	if placed := browser.eval("placed", `String(document.getElementById("s-group").closest(".field").contains(document.querySelector('.field-error[data-for="data.beneficiary_group"]')))`); placed != "true" {
+		t.Error("the missing group is not shown at the service's group")
+	}
+	if server.head(t) != head {
+		t.Fatal("a service with no group was written")
+	}
+
+	finance := server.Tokens[httpapi.RoleFinance]
+	if got := call(t, "POST", server.URL+"/api/v1/events", finance,
+		`{"type":"period_closed","county":"150600","occurred_at":"2022-07-01T08:00:00+08:00","data":{"month":"2022-06"}}`); got.status != http.StatusCreated {
+		t.Fatalf("finance closing June: %d %s", got.status, got.body)
+	}
+	head = server.head(t)
+	browser.do("a June service, June closed", chromedp.SetValue(chromedp.ID("s-group"), "sanitation-workers"), chromedp.Click(chromedp.ID("entry-submit")))
+	browser.waitFor("refused", `document.querySelector('#entry-form .field-error[data-for="occurred_at"]') !== null`, 10*time.Second)
+	if got, want := browser.fieldErrors(), map[string]string{"occurred_at": "2022-06 已由财务结账：请改为未结账月份的日期，或请财务重开该月"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the June service's fields say %v, want %v", got, want)
+	}
+	if shown := browser.eval("refusal", `document.getElementById("entry-errors").textContent`); shown != "未写入。 违反台账规则。" {
+		t.Errorf("the June service's refusal says %q", shown)
+	}
+
+	browser.do("switch to English", chromedp.Click(chromedp.ID("lang-toggle")), chromedp.Click(chromedp.ID("entry-submit")))
+	browser.waitFor("refused in English", `document.documentElement.lang === "en" && document.querySelector('#entry-form .field-error[data-for="occurred_at"]') !== null`, 10*time.Second)
+	want := map[string]string{"occurred_at": "2022-06 is closed by finance: change the entry's date, or ask finance to reopen the month"}
+	if got := browser.fieldErrors(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the June service's fields say %v in English, want %v", got, want)
+	}
+	if shown := browser.eval("refusal", `document.getElementById("entry-errors").textContent`); shown != "Nothing was written. It breaks a rule of the ledger." {
+		t.Errorf("the June service's refusal says %q in English", shown)
+	}
+	browser.do("a July service with no count",
+		chromedp.SetValue(chromedp.ID("f-occurred"), "2022-07-02T10:00"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("s-count").value = ""`),
+		chromedp.Click(chromedp.ID("entry-submit")),
+	)
+	browser.waitFor("refused in English", `document.querySelector('#entry-form .field-error[data-for="data.count"]') !== null`, 10*time.Second)
+	if shown := browser.eval("refusal", `document.getElementById("entry-errors").textContent`); shown != "Nothing was written. Some of what was sent breaks the ledger's rules; correct what is marked." {
+		t.Errorf("the service with no count's refusal says %q in English", shown)
+	}
+	browser.screenshot("form-refusal-en.png", "entry-card")
+	if server.head(t) != head {
+		t.Fatal("a refused service was written")
 	}
 }

@@ -460,7 +460,10 @@ import { createTrends } from "./trends.js";
     if (firstFormats) $("t-format").value = "offline";
     fillSelect($("t-group"), [none].concat(groups));
     fillSelect($("s-kind"), SERVICE_KINDS.map((kind) => [kind, t("kind." + kind)]));
-    fillSelect($("s-group"), groups);
+    // A service's group is required (`ledger record service` refuses one
+    // without --group), yet none is chosen first: a clerk who skips it is
+    // told so by the ledger at the field, never records a group by default.
+    fillSelect($("s-group"), [none].concat(groups));
     fillSelect($("s-site-kind"), [none].concat(sites));
     for (const select of document.querySelectorAll("select.item-kind")) fillItemSelect(select);
   }

@@ -47,6 +47,13 @@ const LOCAL_RULES = {
 // entry of one of them waiting in the outbox can be loaded back into it.
 const FORM_TYPES = { donation_received: "donation", supplies_delivered: "delivery", training_held: "training", service_provided: "service" };
 
+// MONEY_FIELDS are the fields of the money an entry of the form moves out
+// of a region's funds: an overspend, which the ledger says of the whole
+// entry, is shown there, the field a clerk changes, as `ledger import`
+// shows it at a sheet's money column (sheets' moneyField). A donation
+// brings money in.
+const MONEY_FIELDS = { delivery: "data.spent", training: "data.cost", service: "data.cost" };
+
 export function createEntry({ state, t, api, fillItemSelect, outbox, errorText, typeText, renderAudit, lookupAudit, recordingRoles,
   voidingRoles, closedPeriodRoles }) {
   // ---------------------------------------------------------------- data entry
@@ -338,8 +345,12 @@ export function createEntry({ state, t, api, fillItemSelect, outbox, errorText, 
   function showViolations(violations) {
     clearViolations();
     const unplaced = [];
+    // The form records new entries only: a rule's words may depend on it
+    // (a closed month, which only a void or correction may name).
+    const kind = $("entry-type").value;
+    const sent = { type: Object.keys(FORM_TYPES).find((type) => FORM_TYPES[type] === kind) || "" };
     for (const violation of violations || []) {
-      const field = String(violation.field || "");
+      const field = String(violation.field || (violation.code === "overspent" && MONEY_FIELDS[kind]) || "");
       const control = fieldFor(field);
       if (!control) {
         unplaced.push(violation);
@@ -349,7 +360,7 @@ export function createEntry({ state, t, api, fillItemSelect, outbox, errorText, 
         ? control : control.closest(".field") || control.parentElement;
       if (control.matches("input, select, textarea")) control.setAttribute("aria-invalid", "true");
       wrapper.classList.add("invalid");
-      const rule = errorText.rule(violation);
+      const rule = errorText.rule(violation, sent);
       // A problem placed at a control that holds its field (a goods line
       // for one of the line's fields the form has no control of) is
       // named by its label, never by its path.
@@ -366,7 +377,7 @@ export function createEntry({ state, t, api, fillItemSelect, outbox, errorText, 
       box.hidden = false;
       box.append(h("p", null, h("strong", null, t("notWritten")), " ", errorText.refusal(outcome.error)));
       if (unplaced.length) {
-        box.append(h("p", null, t("otherProblems")), problemList(unplaced));
+        box.append(h("p", null, t("otherProblems")), problemList(unplaced, sent));
       }
     }
   }
@@ -374,11 +385,11 @@ export function createEntry({ state, t, api, fillItemSelect, outbox, errorText, 
   // problemList lists problems shown away from their fields, each named
   // by its field's label; a problem of the whole entry (a business rule,
   // such as an overspend) has no field and is said alone.
-  function problemList(violations) {
+  function problemList(violations, sent) {
     return h("ul", null, violations.map((v) => {
       const label = errorText.field(v.field);
       return h("li", { "data-code": v.code || null, "data-for": v.field || null },
-        label ? [h("code", null, label), t("fieldSep")] : null, errorText.rule(v));
+        label ? [h("code", null, label), t("fieldSep")] : null, errorText.rule(v, sent));
     }));
   }
 

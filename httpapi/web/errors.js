@@ -59,9 +59,16 @@ const PART_LABELS = {
 // English says. Each names the key of its words, by which facts it has.
 const DETAILED_RULES = {
   overspent: (details) => (details.donation ? "violation.overspent.donation" : details.county ? "violation.overspent.county" : ""),
-  closed_month: (details) => (details.month ? "violation.closed_month.month" : ""),
+  // A new entry cannot name a closed month (only a void or correction
+  // may): it is told to change its date, or to have the month reopened.
+  closed_month: (details, sent) => (!details.month ? "" : sent && !AMENDMENTS.includes(sent.type)
+    ? "violation.closed_month.new" : "violation.closed_month.month"),
   open_month: (details) => (details.month ? "violation.open_month.month" : ""),
 };
+
+// AMENDMENTS are the entries that change an earlier one, the only ones
+// that may name a closed month (closed_period).
+const AMENDMENTS = ["entry_voided", "entry_corrected"];
 
 // createErrorText is given t (texts.js, in the page's language) and has,
 // which says whether the page's language has its own words for a key (t
@@ -70,13 +77,14 @@ const DETAILED_RULES = {
 // regionText and campaignText name a region and a campaign by their codes,
 // for the facts a rule quotes.
 export function createErrorText({ t, has, regionText, campaignText }) {
-  // rule is a broken rule in the page's language.
-  function rule(violation) {
+  // rule is a broken rule in the page's language; sent, when known, is
+  // the entry refused, whose kind some rules' words depend on.
+  function rule(violation, sent) {
     const code = violation && violation.code;
     const key = "violation." + code;
     if (code && has(key)) {
       const details = violation.details || {};
-      const detailed = DETAILED_RULES[code] && DETAILED_RULES[code](details);
+      const detailed = DETAILED_RULES[code] && DETAILED_RULES[code](details, sent);
       if (detailed && has(detailed)) return t(detailed, facts(details));
       return t(key, { limit: formatCount(violation.limit || 0) });
     }
@@ -124,17 +132,17 @@ export function createErrorText({ t, has, regionText, campaignText }) {
 
   // problems lists each broken rule as "field: rule", fields by their
   // labels.
-  function problems(violations) {
+  function problems(violations, sent) {
     return (violations || []).map((v) => {
       const label = field(v.field);
-      return (label ? label + t("fieldSep") : "") + rule(v);
+      return (label ? label + t("fieldSep") : "") + rule(v, sent);
     });
   }
 
   // full is the refusal and its broken rules in one line, for the places
-  // that show no form (the outbox).
-  function full(err) {
-    const listed = problems(err && err.violations);
+  // that show no form (the outbox); sent is the entry refused, if known.
+  function full(err, sent) {
+    const listed = problems(err && err.violations, sent);
     return refusal(err) + (listed.length ? " " + listed.join(t("problemSep")) : "");
   }
 

@@ -208,7 +208,7 @@ export function createOutbox({ t, api, onRecorded, typeText, regionText, errorTe
     $("outbox-list").replaceChildren(...items.map((item) => h("li", { class: item.refused ? "refused" : "waiting", "data-key": item.key },
       h("span", { class: "what" }, describe(item)), " ",
       h("span", { class: "state" }, item.refused ? t("outboxRefused") : t("outboxPending")),
-      item.refused ? [" ", h("span", { class: "why" }, errorText.full(item.refused))] : null,
+      item.refused ? [" ", h("span", { class: "why" }, errorText.full(item.refused, entryOf(item)))] : null,
       item.refused && loadable(item) ? [h("button", { class: "link", type: "button", "data-action": "load",
         onclick: () => loadIntoForm(item) }, t("outboxLoad")), " "] : null,
       item.refused ? h("button", { class: "link", type: "button", "data-action": "discard", onclick: () => discard(item.key) },

@@ -450,6 +450,7 @@ export const TEXT = {
     "violation.open_month.month": "该记录发生在 {month}，该月未结账：结账月份只用于更改已结账的月份，请留空；未结账月份的记录由录入员作废或更正",
     "violation.overspent.county": "资金不足：{campaign}在{county}的结余为 {balance}，此项支出或拨款后将为 {after}，缺 {shortfall}；支出或拨款不能超过已到账的资金",
     "violation.overspent.donation": "资金不足：捐赠 {donation}（{campaign}）到账 {received}，由它支付的支出将达 {spent}，超出 {shortfall}",
+    "violation.closed_month.new": "{month} 已由财务结账：请改为未结账月份的日期，或请财务重开该月",
   },
   en: {
     title: "Ordos Federation of Trade Unions · Welfare Ledger",
@@ -858,5 +859,15 @@ export const TEXT = {
     voidClosedPeriodHelp: "To void an entry of a month finance has closed, name that month (e.g. 2022-06): the change to it is deliberate. Finance voids only such entries.",
     voidClosedMonthName: "The entry occurred in {month}, which finance has closed: to void it all the same, enter {month} as the closed month and send it again.",
     voidClosedMonthClerk: "The entry occurred in {month}, which finance has closed: a void would change the closed month's figures, so only finance or an admin may void it (naming the month), or finance reopens the month first. Ask finance.",
+    // A refusal's code in the page's words, so that the API's message
+    // (which repeats its broken rule and says nothing was written) is not
+    // said beside "Nothing was written." and the rule at its field. The
+    // broken rules themselves stay in the API's English.
+    "error.invalid": "Some of what was sent breaks the ledger's rules; correct what is marked.",
+    "error.rejected": "It breaks a rule of the ledger.",
+    "error.unsupported": "The ledger's store does not support this.",
+    "reason.personal_data_grant": "A personal-data grant is needed: a bank statement holds the other party's name or account, which is personal data; importing or previewing one takes a token with the grant (\"personal\": true).",
+    "reason.closed_period_role": "Only finance or an admin may change a month finance has closed (a void or correction naming the month); ask finance, or ask finance to reopen the month.",
+    "reason.closed_period_only": "Finance voids or corrects only entries of a closed month, naming the month; the clerks void the others.",
   },
 };
