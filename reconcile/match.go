@@ -278,8 +278,9 @@ type matcher struct {
 	suggestionsPerLine map[string]int
 	// normalized holds each donation's folded donor name.
 	normalized map[string]string
-	// suggestedCover is, for each donation, the most of it one
-	// suggestion covers.
+	// suggestedCover is, for each donation, what its suggestions offer
+	// lines for, added up: two transfers of one donation are two
+	// suggestions of one line each.
 	suggestedCover map[string]domain.Money
 	options        Options
 	lineLeft       map[string]domain.Money // line id → money not yet explained
@@ -509,7 +510,7 @@ func (m *matcher) suggestWhy(rule string, lines []Line, donations []domain.Match
 		return
 	}
 	for _, donation := range donations {
-		m.suggestedCover[donation.DonationID] = max(m.suggestedCover[donation.DonationID], donation.Amount)
+		m.suggestedCover[donation.DonationID] += donation.Amount
 	}
 }
 
@@ -961,9 +962,10 @@ func (m *matcher) leftovers() {
 	}
 	// A donation is listed with what no confirmed match covers: a
 	// suggestion covers nothing until it is confirmed. It is left off only
-	// while one suggestion offers a line for all of that, waiting for a
-	// decision; a suggestion for part of it (one transfer of several)
-	// leaves the rest with no bank line, so the donation stays listed.
+	// while its suggestions offer lines for all of that, waiting for a
+	// decision; suggestions for part of it (one transfer of several, the
+	// others not in the bank) leave the rest with no bank line at all, so
+	// the donation stays listed, whole until a match is confirmed.
 	for _, donation := range m.donations {
 		left := m.donLeft[donation.DonationID]
 		if left > 0 && m.suggestedCover[donation.DonationID] < left {
