@@ -1,11 +1,13 @@
 package reconcile_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/ordos-union/ledger/reconcile"
+	"github.com/ordos-union/ledger/report"
 )
 
 // summaryOf is the summary part with the key.
@@ -88,5 +90,21 @@ func TestMatchCoveringPartOfADonationSaysTheWholeAndLeavesTheRest(t *testing.T) 
 	}
 	if part := summaryOf(t, after, "unmatched_donations"); part.Count != 2 || part.Recorded.String() != "256000.00" {
 		t.Errorf("after confirming: unmatched donations %d, %s recorded; want 2, 256000.00", part.Count, part.Recorded)
+	}
+	// The report and the export say the part and the whole too.
+	var text, csv bytes.Buffer
+	report.ReconciliationText(&text, after)
+	for _, want := range []string{"D-SUM-02 ¥45,000.00 of ¥300,000.00", "D-SUM-02 ¥255,000.00 not in the bank of ¥300,000.00"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("the report does not say %q:\n%s", want, text.String())
+		}
+	}
+	if err := after.WriteCSV(&csv); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{",D-SUM-02,2022-summer-cooling,45000.00,300000.00,", ",300000.00,255000.00,", "未到账捐赠 unmatched donations,2,,,,256000.00"} {
+		if !strings.Contains(csv.String(), want) {
+			t.Errorf("the CSV does not hold %q:\n%s", want, csv.String())
+		}
 	}
 }
