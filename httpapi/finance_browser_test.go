@@ -284,6 +284,11 @@ func TestBrowserFinance(t *testing.T) {
 	if lines := text("unmatched lines", "fin-lines"); !strings.Contains(lines, financeXSSRemark) || !strings.Contains(lines, "¥123.45") || !strings.Contains(lines, "ICBC-0612-0005") {
 		t.Errorf("unmatched lines do not show the interest line and the pair: %q", lines)
 	}
+	// Money in and money out are totalled apart under the lines, never
+	// netted.
+	if in, out := text("lines total in", "fin-lines-total-in"), text("lines total out", "fin-lines-total-out"); in != browserYuan(12345+160000) || out != browserYuan(0) {
+		t.Errorf("unmatched lines totals: in %q, out %q; want %s and %s", in, out, browserYuan(12345+160000), browserYuan(0))
+	}
 	if donations := text("donations", "fin-donations"); !strings.Contains(donations, "D-F-3") || !strings.Contains(donations, "¥3,000.00") || !strings.Contains(donations, "东胜区") {
 		t.Errorf("donations with no bank line do not show D-F-3: %q", donations)
 	}

@@ -51,6 +51,10 @@ type Donation struct {
 	Reference  string       `json:"reference,omitempty"`
 	Received   bool         `json:"received"`
 	Position   uint64       `json:"position"`
+	// Unmatched, on an unmatched donation, is the part of Amount that no
+	// confirmed match covers: all of it, or what is left once a confirmed
+	// match covers part (one transfer of several).
+	Unmatched domain.Money `json:"unmatched,omitempty"`
 	// DonorPersonal says Donor is a person's name from the sealed
 	// personal part, not an organisation's.
 	DonorPersonal bool `json:"-"`

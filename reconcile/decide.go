@@ -75,7 +75,7 @@ func (r Result) Decision(book *Book, request DecisionRequest) (domain.Payload, e
 			return domain.RefundPaired{Account: account, PairID: found.ID, ReturnedLine: lineIDs[0], RefundLine: lineIDs[1],
 				Amount: found.Lines[0].Amount, Note: truncateRunes(note, 2000)}, nil
 		}
-		return domain.MatchConfirmed{Account: account, MatchID: request.ID, LineIDs: lineIDs, Donations: found.Donations,
+		return domain.MatchConfirmed{Account: account, MatchID: request.ID, LineIDs: lineIDs, Donations: parts(found.Donations),
 			Fee: found.Fee, Rule: found.Rule, Note: request.Note}, nil
 	case ActionWriteOff:
 		if err := required("reason", request.Reason); err != nil {

@@ -58,11 +58,11 @@ func similarity(value float64) cell {
 }
 
 var headers = map[string][]string{
-	sheetMatched:     {"匹配编号 Match", "规则 Rule", "银行流水 Line", "流水号 Serial", "日期 Date", "流水金额 Line amount", "对方户名 Counterparty", "捐赠编号 Donation", "活动 Campaign", "匹配金额 Matched", "手续费 Fee", "确认事件 Decided by", "原因 Why", "确认说明 Note"},
-	sheetSuggested:   {"建议编号 Suggestion", "规则 Rule", "银行流水 Line", "流水号 Serial", "日期 Date", "流水金额 Line amount", "对方户名 Counterparty", "捐赠编号 Donation", "活动 Campaign", "匹配金额 Matched", "手续费 Fee", "名称相似度 Similarity"},
-	sheetVoided:      {"匹配编号 Match", "规则 Rule", "银行流水 Line", "流水号 Serial", "日期 Date", "流水金额 Line amount", "对方户名 Counterparty", "捐赠编号 Donation", "活动 Campaign", "匹配金额 Matched", "手续费 Fee", "确认事件 Decided by", "处理 What to do"},
+	sheetMatched:     {"匹配编号 Match", "规则 Rule", "银行流水 Line", "流水号 Serial", "日期 Date", "流水金额 Line amount", "对方户名 Counterparty", "捐赠编号 Donation", "活动 Campaign", "匹配金额 Matched", "捐赠金额 Of donation", "手续费 Fee", "确认事件 Decided by", "原因 Why", "确认说明 Note"},
+	sheetSuggested:   {"建议编号 Suggestion", "规则 Rule", "银行流水 Line", "流水号 Serial", "日期 Date", "流水金额 Line amount", "对方户名 Counterparty", "捐赠编号 Donation", "活动 Campaign", "匹配金额 Matched", "捐赠金额 Of donation", "手续费 Fee", "名称相似度 Similarity"},
+	sheetVoided:      {"匹配编号 Match", "规则 Rule", "银行流水 Line", "流水号 Serial", "日期 Date", "流水金额 Line amount", "对方户名 Counterparty", "捐赠编号 Donation", "活动 Campaign", "匹配金额 Matched", "捐赠金额 Of donation", "手续费 Fee", "确认事件 Decided by", "处理 What to do"},
 	sheetLines:       {"银行流水 Line", "账户 Account", "流水号 Serial", "日期 Date", "金额 Amount", "对方户名 Counterparty", "摘要 Remark", "日志位置 Position"},
-	sheetDonations:   {"捐赠编号 Donation", "活动 Campaign", "地区 County", "日期 Date", "金额 Amount", "捐赠人 Donor", "银行参考号 Reference"},
+	sheetDonations:   {"捐赠编号 Donation", "活动 Campaign", "地区 County", "日期 Date", "金额 Amount", "未见到账 Not in the bank", "捐赠人 Donor", "银行参考号 Reference"},
 	sheetDuplicates:  {"组 Group", "银行流水 Line", "流水号 Serial", "日期 Date", "金额 Amount", "对方户名 Counterparty", "摘要 Remark"},
 	sheetOutstanding: {"捐赠编号 Donation", "活动 Campaign", "地区 County", "认捐日期 Pledged", "金额 Amount", "捐赠人 Donor", "账龄天数 Age (days)", "账龄 Bucket"},
 	sheetPrinted:     {"银行流水 Line", "流水号 Serial", "日期 Date", "金额 Amount", "对方户名 Counterparty", "重复行 Printed again at", "原行 First printed at", "文件 File"},
@@ -89,9 +89,11 @@ func matchRows(section string, matches []Match, last ...func(Match) cell) []row 
 			}
 			if i < len(match.Donations) {
 				donation := match.Donations[i]
-				cells = append(cells, text(donation.DonationID), text(donation.Campaign), amount(donation.Amount))
+				// The part matched, then the donation's whole amount: a
+				// split covers part of it.
+				cells = append(cells, text(donation.DonationID), text(donation.Campaign), amount(donation.Amount), amountIf(donation.Of != 0, donation.Of))
 			} else {
-				cells = append(cells, text(""), text(""), text(""))
+				cells = append(cells, text(""), text(""), text(""), text(""))
 			}
 			cells = append(cells, amount(match.Fee))
 			if i > 0 {
@@ -124,7 +126,7 @@ func (r Result) rows() map[string][]row {
 	}
 	for _, donation := range r.UnmatchedDonations {
 		out[sheetDonations] = append(out[sheetDonations], row{sheetDonations, []cell{text(donation.DonationID), text(donation.Campaign),
-			text(donation.County), date(donation.Date), amount(donation.Amount), text(donation.Donor), text(donation.Reference)}})
+			text(donation.County), date(donation.Date), amount(donation.Amount), amount(unmatchedPart(donation)), text(donation.Donor), text(donation.Reference)}})
 	}
 	for i, group := range r.Duplicates {
 		for _, line := range group {
@@ -269,6 +271,16 @@ func (r Result) open(line Line) domain.Money {
 	return left
 }
 
+// unmatchedPart is the money of an unmatched donation no confirmed match
+// covers. A result not made by Reconcile (read back from JSON before the
+// part was said) counts the whole donation.
+func unmatchedPart(donation Donation) domain.Money {
+	if donation.Unmatched > 0 {
+		return donation.Unmatched
+	}
+	return donation.Amount
+}
+
 // Summaries adds each part of the result up.
 func (r Result) Summaries() []Summary {
 	lineAmount := func(line Line) domain.Money { return line.Amount }
@@ -284,7 +296,7 @@ func (r Result) Summaries() []Summary {
 		bankLines("voided_matches", "已作废捐赠的匹配 matched to voided donations", len(r.VoidedMatches), linesOf(r.VoidedMatches), lineAmount),
 		bankLines("unmatched_lines", "未匹配流水 unmatched lines", len(r.UnmatchedLines), r.UnmatchedLines, r.open),
 		recorded("unmatched_donations", "未到账捐赠 unmatched donations", r.UnmatchedDonations,
-			func(donation Donation) domain.Money { return donation.Amount }),
+			unmatchedPart),
 		bankLines("refunds", "退回 refunds", len(r.Refunds), linesOf(r.Refunds), lineAmount),
 		// A fee is not a line of its own: one deducted on the way is the
 		// difference between a donation and its line, and a charge is the

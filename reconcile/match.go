@@ -63,12 +63,12 @@ const (
 
 // Match is a matched or suggested set of lines and donations.
 type Match struct {
-	ID         string                   `json:"id"`
-	Rule       string                   `json:"rule"`
-	Lines      []Line                   `json:"lines"`
-	Donations  []domain.MatchedDonation `json:"donations"`
-	Fee        domain.Money             `json:"fee,omitempty"`
-	Similarity float64                  `json:"similarity,omitempty"`
+	ID         string            `json:"id"`
+	Rule       string            `json:"rule"`
+	Lines      []Line            `json:"lines"`
+	Donations  []MatchedDonation `json:"donations"`
+	Fee        domain.Money      `json:"fee,omitempty"`
+	Similarity float64           `json:"similarity,omitempty"`
 	// Why says what made the suggestion, in the clerk's words.
 	Why string `json:"why,omitempty"`
 	// DecidedBy is the event that confirmed it, for confirmed matches.
@@ -79,6 +79,41 @@ type Match struct {
 	// is not recorded yet. The line is the money arriving; the totals
 	// count it once a donation_received with the pledge's id records it.
 	ToReceive []string `json:"to_receive,omitempty"`
+}
+
+// MatchedDonation is a donation a match or suggestion joins: Amount is
+// the part of it the match covers, as the confirmation records it, and Of
+// is the donation's whole amount (a pledge's promised amount), so that a
+// match covering part of a donation says both.
+type MatchedDonation struct {
+	domain.MatchedDonation
+	// Of is the donation's whole amount; it is absent for a donation
+	// voided since, whose amount the book no longer holds.
+	Of domain.Money `json:"of,omitempty"`
+}
+
+// withWhole adds each donation's whole amount to the parts a match covers.
+func (m *matcher) withWhole(donations []domain.MatchedDonation) []MatchedDonation {
+	out := make([]MatchedDonation, len(donations))
+	for i, donation := range donations {
+		out[i] = MatchedDonation{MatchedDonation: donation}
+		if whole := m.book.Donations[donation.DonationID]; whole != nil {
+			out[i].Of = whole.Amount
+		} else if pledge := m.book.Pledges[donation.DonationID]; pledge != nil {
+			out[i].Of = pledge.Amount
+		}
+	}
+	return out
+}
+
+// parts is what a match's donations record in a confirmation: the parts
+// covered, without the whole amounts, which the book holds.
+func parts(donations []MatchedDonation) []domain.MatchedDonation {
+	out := make([]domain.MatchedDonation, len(donations))
+	for i, donation := range donations {
+		out[i] = donation.MatchedDonation
+	}
+	return out
 }
 
 // Result is the reconciliation state.
@@ -242,8 +277,11 @@ type matcher struct {
 	// suggestionsPerLine counts the suggestions each line is in.
 	suggestionsPerLine map[string]int
 	// normalized holds each donation's folded donor name.
-	normalized     map[string]string
-	suggestedDonor map[string]bool
+	normalized map[string]string
+	// suggestedCover is, for each donation, what its suggestions offer
+	// lines for, added up: two transfers of one donation are two
+	// suggestions of one line each.
+	suggestedCover map[string]domain.Money
 	options        Options
 	lineLeft       map[string]domain.Money // line id → money not yet explained
 	donLeft        map[string]domain.Money // donation id → money not yet found in the bank
@@ -262,7 +300,7 @@ type matcher struct {
 // Reconcile matches the book's lines and donations.
 func Reconcile(book *Book, options Options) Result {
 	options = options.withDefaults()
-	m := &matcher{book: book, suggestedLine: map[string]bool{}, suggestionsPerLine: map[string]int{}, normalized: map[string]string{}, suggestedDonor: map[string]bool{}, options: options,
+	m := &matcher{book: book, suggestedLine: map[string]bool{}, suggestionsPerLine: map[string]int{}, normalized: map[string]string{}, suggestedCover: map[string]domain.Money{}, options: options,
 		lineLeft: map[string]domain.Money{}, donLeft: map[string]domain.Money{},
 		rejected: map[string]bool{}, written: map[string]bool{}, byAmount: map[domain.Money][]*Donation{}, settled: map[string]time.Time{}}
 	m.result = Result{Position: book.Position, Matched: []Match{}, Suggested: []Match{}, VoidedMatches: []Match{}, WrittenOff: []WriteOff{},
@@ -324,7 +362,7 @@ func (m *matcher) applyDecisions() {
 		}
 		switch p := decision.Payload.(type) {
 		case domain.MatchConfirmed:
-			match := Match{ID: p.MatchID, Rule: p.Rule, Donations: p.Donations, Fee: p.Fee, DecidedBy: decision.EventID, Note: p.Note}
+			match := Match{ID: p.MatchID, Rule: p.Rule, Donations: m.withWhole(p.Donations), Fee: p.Fee, DecidedBy: decision.EventID, Note: p.Note}
 			for _, id := range p.LineIDs {
 				match.Lines = append(match.Lines, lines[id])
 				m.lineLeft[id] = 0
@@ -452,7 +490,7 @@ func (m *matcher) suggestWhy(rule string, lines []Line, donations []domain.Match
 			m.suggestionsPerLine[line.LineID]++
 		}
 	}
-	match := Match{ID: id, Rule: rule, Lines: lines, Donations: donations, Fee: fee, Similarity: round2(similarity), Why: why}
+	match := Match{ID: id, Rule: rule, Lines: lines, Donations: m.withWhole(donations), Fee: fee, Similarity: round2(similarity), Why: why}
 	if automatic {
 		for _, line := range lines {
 			m.lineLeft[line.LineID] = 0
@@ -467,8 +505,12 @@ func (m *matcher) suggestWhy(rule string, lines []Line, donations []domain.Match
 	for _, line := range lines {
 		m.suggestedLine[line.LineID] = true
 	}
+	// A refund sends money back: it is no line for a donation's arrival.
+	if rule == RuleRefund {
+		return
+	}
 	for _, donation := range donations {
-		m.suggestedDonor[donation.DonationID] = true
+		m.suggestedCover[donation.DonationID] += donation.Amount
 	}
 }
 
@@ -918,14 +960,21 @@ func (m *matcher) leftovers() {
 			m.result.UnmatchedLines = append(m.result.UnmatchedLines, line)
 		}
 	}
+	// A donation is listed with what no confirmed match covers: a
+	// suggestion covers nothing until it is confirmed. It is left off only
+	// while its suggestions offer lines for all of that, waiting for a
+	// decision; suggestions for part of it (one transfer of several, the
+	// others not in the bank) leave the rest with no bank line at all, so
+	// the donation stays listed, whole until a match is confirmed.
 	for _, donation := range m.donations {
-		if m.donLeft[donation.DonationID] > 0 && !m.donationSuggested(donation.DonationID) {
-			m.result.UnmatchedDonations = append(m.result.UnmatchedDonations, *donation)
+		left := m.donLeft[donation.DonationID]
+		if left > 0 && m.suggestedCover[donation.DonationID] < left {
+			unmatched := *donation
+			unmatched.Unmatched = left
+			m.result.UnmatchedDonations = append(m.result.UnmatchedDonations, unmatched)
 		}
 	}
 }
-
-func (m *matcher) donationSuggested(id string) bool { return m.suggestedDonor[id] }
 
 // ageing lists the pledges outstanding on the as-of day (Options.Now):
 // pledges made after it are left out, and a pledge received after it was

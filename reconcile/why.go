@@ -143,7 +143,7 @@ func (m *matcher) confirmedWhy(match Match) string {
 	case match.Rule == RuleAmountName:
 		return amountNameWhy(line, donation, similarity)
 	case match.Rule == RuleCombined:
-		return combinedWhy(line, match.Donations)
+		return combinedWhy(line, parts(match.Donations))
 	case match.Rule == RulePledge:
 		return pledgePaidWhy(line, id)
 	case match.Rule == RuleRefund && slices.Contains(referenceTokenPattern.FindAllString(line.Remark, -1), id):

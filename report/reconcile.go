@@ -58,7 +58,12 @@ func matchText(match reconcile.Match) string {
 		lines = append(lines, lineText(line))
 	}
 	for _, donation := range match.Donations {
-		donations = append(donations, fmt.Sprintf("%s ¥%s", donation.DonationID, Yuan(donation.Amount)))
+		text := fmt.Sprintf("%s ¥%s", donation.DonationID, Yuan(donation.Amount))
+		// A match covering part of a donation says of how much.
+		if donation.Of != 0 && donation.Of != donation.Amount {
+			text += fmt.Sprintf(" of ¥%s", Yuan(donation.Of))
+		}
+		donations = append(donations, text)
 	}
 	text := fmt.Sprintf("%s  %-16s %s", match.ID, match.Rule, strings.Join(lines, "; "))
 	if len(donations) > 0 {
@@ -115,7 +120,12 @@ func writeMatchSections(writer io.Writer, result reconcile.Result) {
 	}
 	if section(writer, "Donations recorded as received with no bank line (未到账捐赠)", len(result.UnmatchedDonations)) {
 		for _, donation := range result.UnmatchedDonations {
-			fmt.Fprintf(writer, "  %s %s ¥%s %s\n", donation.Date.In(domain.Beijing).Format(time.DateOnly), donation.DonationID, Yuan(donation.Amount), donation.Donor)
+			amount := "¥" + Yuan(donation.Amount)
+			// A confirmed match covering part of it leaves the rest here.
+			if donation.Unmatched != 0 && donation.Unmatched != donation.Amount {
+				amount = fmt.Sprintf("¥%s not in the bank of ¥%s", Yuan(donation.Unmatched), Yuan(donation.Amount))
+			}
+			fmt.Fprintf(writer, "  %s %s %s %s\n", donation.Date.In(domain.Beijing).Format(time.DateOnly), donation.DonationID, amount, donation.Donor)
 		}
 	}
 }

@@ -199,9 +199,18 @@ export function createFinance({ state, t, api, labelText, regionLabel, errorText
     if (empty) empty.hidden = rows.length > 0 || !state.fin.data;
   }
 
-  function amountCell(value, extra) {
+  function amountCell(value, extra, note) {
     const fen = parseFen(value);
-    return h("td", { class: "num" + (fen !== null && fen < 0n ? " negative" : "") + (extra ? " " + extra : "") }, formatYuan(value));
+    return h("td", { class: "num" + (fen !== null && fen < 0n ? " negative" : "") + (extra ? " " + extra : "") }, formatYuan(value), note || null);
+  }
+
+  // ofWhole says a donation's whole amount where a match covers part of
+  // it (the API's `of`), or where only part of it is unmatched.
+  function ofWhole(donation, part) {
+    const shown = part === undefined ? donation.amount : part;
+    const whole = part === undefined ? donation.of : donation.amount;
+    if (!whole || parseFen(whole) === parseFen(shown)) return null;
+    return h("span", { class: "of-whole muted" }, t("finOfWhole", { whole: formatYuan(whole) }));
   }
 
   function renderFinance() {
@@ -311,6 +320,9 @@ export function createFinance({ state, t, api, labelText, regionLabel, errorText
       else if (feeFen !== 0n) balance = t("finBalanceLine", { lines: formatFen(linesFen), fee: formatFen(feeFen), donations: formatFen(donationsFen) });
       else balance = t("finBalanceNoFee", { lines: formatFen(linesFen), donations: formatFen(donationsFen) });
       const adds = linesFen + feeFen === donationsFen || donations.length === 0;
+      // A match that covers part of a donation says so, with the whole.
+      const wholeFen = sumFen(donations.map((donation) => ({ of: donation.of || donation.amount })), "of");
+      if (donations.length && wholeFen !== donationsFen) balance += t("finBalanceOfWhole", { whole: formatFen(wholeFen) });
 
       const head = h("div", { class: "sug-head" },
         h("span", { class: "badge rule-badge rule-" + String(match.rule || "").replace(/[^a-z-]/g, "") }, ruleText(match.rule)),
@@ -331,7 +343,7 @@ export function createFinance({ state, t, api, labelText, regionLabel, errorText
           h("th", { scope: "col", class: "num" }, t("colAmount")))),
         h("tbody", null, donations.map((donation) => h("tr", { "data-donation": donation.donation_id },
           h("td", { class: "nowrap" }, donation.donation_id || ""), h("td", null, labelText(state.labels.campaigns, donation.campaign)),
-          amountCell(donation.amount))))) : null;
+          amountCell(donation.amount, "", ofWhole(donation)))))) : null;
       const actions = decide_ ? h("div", { class: "sug-actions" },
         h("button", { class: "button primary small", type: "button", disabled: busy, "data-key": key, "data-action": "confirm",
           onclick: () => decide(key, { action: "confirm", id: match.id }, "finConfirmed") }, busy && !fin.open.has(key) ? t("finWorking") : t("finConfirm")),
@@ -382,18 +394,28 @@ export function createFinance({ state, t, api, labelText, regionLabel, errorText
           decisionError(key))));
       }
     }
-    table("fin-lines", headers, rows, lines.length ? h("tr", { class: "sum" }, h("th", { scope: "row", colspan: "2" }, t("totalRow")),
-      h("td", { class: "num" }, formatFen(sumFen(lines, "amount"))), h("td", { colspan: String(headers.length - 3) })) : null);
+    // Money in and money out are totalled apart, never netted.
+    const sumRow = (kind, label, fen) => h("tr", { class: "sum" }, h("th", { scope: "row", colspan: "2" }, t("totalRow") + " · " + t(label)),
+      h("td", { class: "num", id: "fin-lines-total-" + kind }, formatFen(fen)), h("td", { colspan: String(headers.length - 3) }));
+    const inFen = sumFen(lines.filter((line) => (parseFen(line.amount) || 0n) > 0n), "amount");
+    const outFen = -sumFen(lines.filter((line) => (parseFen(line.amount) || 0n) < 0n), "amount");
+    table("fin-lines", headers, rows, lines.length ? [sumRow("in", "finSumIn", inFen), sumRow("out", "finSumOut", outFen)] : null);
   }
 
   function renderUnmatchedDonations(donations) {
     const rows = donations.map((donation) => h("tr", { id: "donation-" + donation.donation_id, "data-donation": donation.donation_id },
       h("td", { class: "nowrap" }, donation.donation_id || ""), h("td", null, donation.donor || "—"),
       h("td", null, labelText(state.labels.campaigns, donation.campaign)), h("td", null, regionLabel(donation.county).primary),
-      h("td", { class: "nowrap" }, formatDate(donation.date)), amountCell(donation.amount)));
+      h("td", { class: "nowrap" }, formatDate(donation.date)), amountCell(unmatchedPart(donation), "", ofWhole(donation, unmatchedPart(donation)))));
     table("fin-donations", [["colDonation"], ["colDonor"], ["colCampaign"], ["colRegion"], ["colDate"], ["colAmount", "num"]], rows,
       donations.length ? h("tr", { class: "sum" }, h("th", { scope: "row", colspan: "5" }, t("totalRow")),
-        h("td", { class: "num" }, formatFen(sumFen(donations, "amount")))) : null);
+        h("td", { class: "num", id: "fin-donations-total" }, formatFen(donations.reduce((sum, donation) => sum + (parseFen(unmatchedPart(donation)) || 0n), 0n)))) : null);
+  }
+
+  // unmatchedPart is what no confirmed match covers of a donation (the
+  // API's `unmatched`): all of it, or the rest once a match covers part.
+  function unmatchedPart(donation) {
+    return donation.unmatched || donation.amount;
   }
 
   function renderDuplicates(groups) {
@@ -464,7 +486,7 @@ export function createFinance({ state, t, api, labelText, regionLabel, errorText
 
   function donationsCell(match) {
     return h("td", null, (match.donations || []).map((donation) => h("div", { class: "nowrap" }, (donation.donation_id || "") + " · " +
-      formatYuan(donation.amount))));
+      formatYuan(donation.amount), ofWhole(donation))));
   }
 
   // matchedWhy is the matched row's account of itself: why the rule made
@@ -571,9 +593,11 @@ export function createFinance({ state, t, api, labelText, regionLabel, errorText
     const newLines = plan.new || [];
     const already = plan.already || [];
     const twice = plan.printed_twice || [];
-    $("fin-import-summary").textContent = t("finImportSummary", { file: plan.file || "", format: plan.format || "",
+    // Each count is said in its number: "1 row printed twice".
+    const counted = (n, key) => n === 1 ? t(key + "One") : t(key, { n: formatCount(n) });
+    $("fin-import-summary").textContent = t("finImportSummaryCounted", { file: plan.file || "", format: plan.format || "",
       profile: plan.profile ? " · " + plan.profile : "", account: plan.account || "", first: plan.first_date || "", last: plan.last_date || "",
-      new: formatCount(newLines.length), already: formatCount(already.length), twice: formatCount(twice.length) });
+      new: counted(newLines.length, "finImportNew"), already: counted(already.length, "finImportAlready"), twice: counted(twice.length, "finImportTwice") });
     $("fin-import-summary").dataset.new = String(newLines.length);
     $("fin-import-summary").dataset.already = String(already.length);
     $("fin-import-summary").dataset.twice = String(twice.length);
