@@ -59,6 +59,13 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 			}
 			return field
 		}
+		// The rules' texts name fields too ("name it in closed_period").
+		if shown.Rule == nil {
+			shown.Rule = func(violation domain.Violation) string { return fieldsInRuleNamed(violation.Rule, shown.Names) }
+		}
+		if shown.Refusal == nil {
+			shown.Refusal = func(rule domain.RuleError) (string, string) { return rule.Field, fieldsInRuleNamed(rule.Rule, shown.Names) }
+		}
 	case shown.Where == nil:
 		shown.Where = LineWhere
 	}
@@ -124,7 +131,9 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 // renumber names each problem of a batch's error, and any other event of
 // the batch it repeats, by the input line its event came from.
 func renumber(err error, numbers []int, shown LinesShown) string {
-	return domain.DescribeOther(err, func(event int, field string) string {
+	// One entry given by a command's flags has the fields its rules' texts
+	// name renamed too (fieldsInRuleNamed; no Names renames none).
+	return fieldsInRuleNamed(domain.DescribeOther(err, func(event int, field string) string {
 		if event > len(numbers) {
 			return fmt.Sprintf("events[%d]", event-1)
 		}
@@ -134,7 +143,7 @@ func renumber(err error, numbers []int, shown LinesShown) string {
 			return domain.RepeatsEvent(other)
 		}
 		return shown.Repeats(numbers[other-1])
-	})
+	}), shown.Names)
 }
 
 // Reworded is an error said in a front end's words: Error is Text, and
@@ -177,7 +186,7 @@ func FieldsNamed(err error, names map[string]string) (called bool, named error) 
 		for _, violation := range validation.Violations {
 			message := violation.String()
 			if name, ok := field(violation.Field); ok {
-				message = name + separator + violation.Rule
+				message = name + separator + fieldsInRuleNamed(violation.Rule, names)
 			} else {
 				called = false
 			}
@@ -199,10 +208,33 @@ func FieldsNamed(err error, names map[string]string) (called bool, named error) 
 	var rule *domain.RuleError
 	if errors.As(err, &rule) {
 		if name, ok := field(rule.Field); ok {
-			return false, &Reworded{Text: name + ": " + rule.RuleWith(domain.RepeatsEvent), Err: err}
+			return false, &Reworded{Text: name + ": " + fieldsInRuleNamed(rule.RuleWith(domain.RepeatsEvent), names), Err: err}
 		}
 	}
 	return false, err
+}
+
+// fieldsInRuleNamed renames the fields a rule's text refers to ("name it
+// in closed_period", "or its campaign" as the ledger words them for its
+// API) as names names them, so a front end's users read the name they
+// give ("name it in --closed-period"). Only the references the ledger's
+// texts make are rewritten: a field's name that is also a word ("give the
+// campaign the entry is in") stays a word.
+func fieldsInRuleNamed(rule string, names map[string]string) string {
+	var pairs []string
+	for _, reference := range ruleFieldReferences {
+		if name, ok := FieldName(names, reference.field); ok {
+			pairs = append(pairs, reference.text, strings.Replace(reference.text, reference.field, name, 1))
+		}
+	}
+	return strings.NewReplacer(pairs...).Replace(rule)
+}
+
+// ruleFieldReferences are the references to a field the ledger's rule
+// texts make, each as it is worded there.
+var ruleFieldReferences = []struct{ text, field string }{
+	{"name it in closed_period", "closed_period"},
+	{"or its campaign", "campaign"},
 }
 
 // FieldName is the name names gives the field at path, as FieldsNamed
