@@ -64,7 +64,9 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 			shown.Rule = func(violation domain.Violation) string { return fieldsInRuleNamed(violation.Rule, shown.Names) }
 		}
 		if shown.Refusal == nil {
-			shown.Refusal = func(rule domain.RuleError) (string, string) { return rule.Field, fieldsInRuleNamed(rule.Rule, shown.Names) }
+			shown.Refusal = func(rule domain.RuleError) (string, string) {
+				return rule.Field, fieldsInRuleNamed(rule.Rule, shown.Names)
+			}
 		}
 	case shown.Where == nil:
 		shown.Where = LineWhere
