@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -89,9 +91,17 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 			} else {
 				invalid++
 			}
-			lineErrorText(problems, outcome.Number, outcome.Err, shown)
+			if err := refusedLineText(out, problems, outcome, shown); err != nil {
+				return err
+			}
 		case outcome.Result.EventID != uuid.Nil:
 			if err := writtenText(out, outcome.Number, shown.Where(outcome.Number, ""), outcome.Event, outcome.Result, shown.AsJSON, words); err != nil {
+				return err
+			}
+		case recorded.Settled:
+			// A run that records nothing still tells every line's status:
+			// this one passes (or could not be told).
+			if err := passingLineText(out, outcome, shown); err != nil {
 				return err
 			}
 		}
@@ -117,7 +127,12 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 		return err
 	}
 	if shown.DryRun {
-		fmt.Fprintln(out, words.dryRun(lines-recorded.Invalid, recorded.Duplicates))
+		// With --json standard output is JSON lines alone.
+		summary := out
+		if shown.AsJSON {
+			summary = problems
+		}
+		fmt.Fprintln(summary, words.dryRun(lines-recorded.Invalid, recorded.Duplicates))
 		return nil
 	}
 	if shown.One {
@@ -128,6 +143,54 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 		return errors.New(words.skipped(invalid, refused))
 	}
 	return nil
+}
+
+// lineStatus is one line's status as --json prints it, for a line that
+// was not written: "invalid", "refused" (a rule of the ledger), "valid"
+// (it would have been written) or "untried", with its problem.
+type lineStatus struct {
+	Line    int    `json:"line"`
+	Status  string `json:"status"`
+	Problem string `json:"problem,omitempty"`
+}
+
+// refusedLineText prints a refused line's problems to problems and, with
+// --json, its status to out.
+func refusedLineText(out, problems io.Writer, outcome app.LineOutcome, shown LinesShown) error {
+	var text bytes.Buffer
+	lineErrorText(&text, outcome.Number, outcome.Err, shown)
+	if _, err := problems.Write(text.Bytes()); err != nil || !shown.AsJSON {
+		return err
+	}
+	status := "invalid"
+	if outcome.Refused || errors.Is(outcome.Err, domain.ErrRejected) {
+		status = "refused"
+	}
+	return jsonLine(out, lineStatus{Line: outcome.Number, Status: status, Problem: strings.TrimSuffix(text.String(), "\n")})
+}
+
+// passingLineText prints the status of a line that a run which recorded
+// nothing found would have been written, or could not tell.
+func passingLineText(out io.Writer, outcome app.LineOutcome, shown LinesShown) error {
+	if shown.AsJSON {
+		status := "valid"
+		if outcome.Untried {
+			status = "untried"
+		}
+		return jsonLine(out, lineStatus{Line: outcome.Number, Status: status})
+	}
+	_, err := fmt.Fprintln(out, shown.Words.passes(shown.Where(outcome.Number, ""), outcome.Event, outcome.Untried))
+	return err
+}
+
+// jsonLine prints value as one line of JSON.
+func jsonLine(out io.Writer, value any) error {
+	line, err := json.Marshal(value)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(out, string(line))
+	return err
 }
 
 // renumber names each problem of a batch's error, and any other event of
