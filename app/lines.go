@@ -41,6 +41,9 @@ type LineOutcome struct {
 	// in a run that records nothing for it: the line is well formed on
 	// its own. A skipping run reports such a line invalid instead.
 	Refused bool
+	// Untried says the line is valid on its own but a run that records
+	// nothing did not find its status (LinesReport.Untried).
+	Untried bool
 }
 
 // LinesReport is what RecordLines did. A dry run's Duplicates are the
@@ -57,6 +60,10 @@ type LinesReport struct {
 	// try that failed for no line's reason): neither refused nor
 	// duplicates nor known to pass.
 	Refused, Untried int
+	// Settled says the valid lines of a run that records nothing were
+	// tried (settleLines): each line without Err, Result or Untried
+	// passes.
+	Settled bool
 }
 
 // ErrInvalidLines says some lines are invalid and nothing was recorded.
@@ -431,6 +438,7 @@ func (l *Ledger) tryLines(ctx context.Context, report *LinesReport, valid []int,
 // limit, or after a try that failed for no line's reason, the store's)
 // are counted Untried. It writes nothing.
 func (l *Ledger) settleLines(ctx context.Context, report *LinesReport, valid []int, checked []ledger.Checked, refusal error) {
+	report.Settled = true
 	for refused := 0; ; {
 		if refusal != nil {
 			lineErrs := lineErrors(refusal, lineNumbers(*report, valid))
@@ -457,6 +465,9 @@ func (l *Ledger) settleLines(ctx context.Context, report *LinesReport, valid []i
 			return
 		case refused >= skippedLinesMax:
 			report.Untried += len(valid)
+			for _, i := range valid {
+				report.Outcomes[i].Untried = true
+			}
 			return
 		}
 		results, err := l.parts.Service.Try(ctx, checked)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -104,6 +105,12 @@ func (l *Ledger) ShortcutEvent(ctx context.Context, shortcut Shortcut) (domain.E
 	}
 	if shortcut.Kind == "void" && shortcut.Target == "" {
 		bad("target", "is required: the event id, entry id or log position of the entry to void; %s", TargetHint)
+	}
+	// A void looks for its target in the campaign given: one the catalog
+	// does not list is a typo, not a campaign without the entry.
+	if shortcut.Kind == "void" && shortcut.Campaign != "" &&
+		!slices.ContainsFunc(l.parts.Catalog.Campaigns, func(label domain.Label) bool { return label.Code == shortcut.Campaign }) {
+		bad("campaign", "must be a campaign code of the catalog: there is no campaign %q", shortcut.Campaign)
 	}
 	if shortcut.DonationID != "" && shortcut.Kind != "donation" {
 		bad("donation_id", "is for a donation only")

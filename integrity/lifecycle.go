@@ -2,11 +2,13 @@ package integrity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -247,4 +249,44 @@ func readRegular(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s holds %d bytes, more than %d", path, info.Size(), limit)
 	}
 	return io.ReadAll(io.LimitReader(file, limit))
+}
+
+// ErrNoKey says a data directory holds neither the ledger's signing key
+// nor its verifier key: it is not a ledger's, or not yet one that signed.
+var ErrNoKey = errors.New("no signing key and no verifier key")
+
+// verifierKeyBytesMax bounds the verifier key file read: the key is one
+// short line.
+const verifierKeyBytesMax = 4 << 10
+
+// DataDirVerifierKey is the verifier key of the data directory's ledger,
+// read without making a key: from the signing key (signingKey, or the
+// one in the data directory) when there is one, else from the directory's
+// verifier.key, which a restore without the signing key keeps. Making a
+// key here would hand out the key of a ledger that does not exist when
+// --data has a typo.
+func DataDirVerifierKey(dataDir, signingKey string) (string, error) {
+	dir := Dir(dataDir)
+	if signingKey == "" {
+		if _, err := os.Lstat(filepath.Join(dir, signingKeyFile)); errors.Is(err, os.ErrNotExist) {
+			content, err := readRegular(filepath.Join(dir, verifierKeyFile), verifierKeyBytesMax)
+			if errors.Is(err, os.ErrNotExist) {
+				return "", fmt.Errorf("%s holds neither %s nor %s: is --data the ledger's data directory? (a new ledger's key is made by "+
+					"`ledger checkpoint` or `ledger serve`): %w", dir, signingKeyFile, verifierKeyFile, ErrNoKey)
+			}
+			if err != nil {
+				return "", fmt.Errorf("read the verifier key: %w", err)
+			}
+			key := strings.TrimSpace(string(content))
+			if _, err := NewVerifier(key); err != nil {
+				return "", fmt.Errorf("%s: %w", filepath.Join(dir, verifierKeyFile), err)
+			}
+			return key, nil
+		}
+	}
+	keys, err := LoadExistingKeys(dir, signingKey, Origin)
+	if err != nil {
+		return "", err
+	}
+	return keys.VerifierKey, nil
 }

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -59,6 +61,15 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 			}
 			return field
 		}
+		// The rules' texts name fields too ("name it in closed_period").
+		if shown.Rule == nil {
+			shown.Rule = func(violation domain.Violation) string { return fieldsInRuleNamed(violation.Rule, shown.Names) }
+		}
+		if shown.Refusal == nil {
+			shown.Refusal = func(rule domain.RuleError) (string, string) {
+				return rule.Field, fieldsInRuleNamed(rule.Rule, shown.Names)
+			}
+		}
 	case shown.Where == nil:
 		shown.Where = LineWhere
 	}
@@ -80,9 +91,17 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 			} else {
 				invalid++
 			}
-			lineErrorText(problems, outcome.Number, outcome.Err, shown)
+			if err := refusedLineText(out, problems, outcome, shown); err != nil {
+				return err
+			}
 		case outcome.Result.EventID != uuid.Nil:
 			if err := writtenText(out, outcome.Number, shown.Where(outcome.Number, ""), outcome.Event, outcome.Result, shown.AsJSON, words); err != nil {
+				return err
+			}
+		case recorded.Settled:
+			// A run that records nothing still tells every line's status:
+			// this one passes (or could not be told).
+			if err := passingLineText(out, outcome, shown); err != nil {
 				return err
 			}
 		}
@@ -108,7 +127,12 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 		return err
 	}
 	if shown.DryRun {
-		fmt.Fprintln(out, words.dryRun(lines-recorded.Invalid, recorded.Duplicates))
+		// With --json standard output is JSON lines alone.
+		summary := out
+		if shown.AsJSON {
+			summary = problems
+		}
+		fmt.Fprintln(summary, words.dryRun(lines-recorded.Invalid, recorded.Duplicates))
 		return nil
 	}
 	if shown.One {
@@ -121,10 +145,60 @@ func RecordedLinesText(out, problems io.Writer, recorded app.LinesReport, err er
 	return nil
 }
 
+// lineStatus is one line's status as --json prints it, for a line that
+// was not written: "invalid", "refused" (a rule of the ledger), "valid"
+// (it would have been written) or "untried", with its problem.
+type lineStatus struct {
+	Line    int    `json:"line"`
+	Status  string `json:"status"`
+	Problem string `json:"problem,omitempty"`
+}
+
+// refusedLineText prints a refused line's problems to problems and, with
+// --json, its status to out.
+func refusedLineText(out, problems io.Writer, outcome app.LineOutcome, shown LinesShown) error {
+	var text bytes.Buffer
+	lineErrorText(&text, outcome.Number, outcome.Err, shown)
+	if _, err := problems.Write(text.Bytes()); err != nil || !shown.AsJSON {
+		return err
+	}
+	status := "invalid"
+	if outcome.Refused || errors.Is(outcome.Err, domain.ErrRejected) {
+		status = "refused"
+	}
+	return jsonLine(out, lineStatus{Line: outcome.Number, Status: status, Problem: strings.TrimSuffix(text.String(), "\n")})
+}
+
+// passingLineText prints the status of a line that a run which recorded
+// nothing found would have been written, or could not tell.
+func passingLineText(out io.Writer, outcome app.LineOutcome, shown LinesShown) error {
+	if shown.AsJSON {
+		status := "valid"
+		if outcome.Untried {
+			status = "untried"
+		}
+		return jsonLine(out, lineStatus{Line: outcome.Number, Status: status})
+	}
+	_, err := fmt.Fprintln(out, shown.Words.passes(shown.Where(outcome.Number, ""), outcome.Event, outcome.Untried))
+	return err
+}
+
+// jsonLine prints value as one line of JSON.
+func jsonLine(out io.Writer, value any) error {
+	line, err := json.Marshal(value)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(out, string(line))
+	return err
+}
+
 // renumber names each problem of a batch's error, and any other event of
 // the batch it repeats, by the input line its event came from.
 func renumber(err error, numbers []int, shown LinesShown) string {
-	return domain.DescribeOther(err, func(event int, field string) string {
+	// One entry given by a command's flags has the fields its rules' texts
+	// name renamed too (fieldsInRuleNamed; no Names renames none).
+	return fieldsInRuleNamed(domain.DescribeOther(err, func(event int, field string) string {
 		if event > len(numbers) {
 			return fmt.Sprintf("events[%d]", event-1)
 		}
@@ -134,7 +208,7 @@ func renumber(err error, numbers []int, shown LinesShown) string {
 			return domain.RepeatsEvent(other)
 		}
 		return shown.Repeats(numbers[other-1])
-	})
+	}), shown.Names)
 }
 
 // Reworded is an error said in a front end's words: Error is Text, and
@@ -177,7 +251,7 @@ func FieldsNamed(err error, names map[string]string) (called bool, named error) 
 		for _, violation := range validation.Violations {
 			message := violation.String()
 			if name, ok := field(violation.Field); ok {
-				message = name + separator + violation.Rule
+				message = name + separator + fieldsInRuleNamed(violation.Rule, names)
 			} else {
 				called = false
 			}
@@ -199,10 +273,33 @@ func FieldsNamed(err error, names map[string]string) (called bool, named error) 
 	var rule *domain.RuleError
 	if errors.As(err, &rule) {
 		if name, ok := field(rule.Field); ok {
-			return false, &Reworded{Text: name + ": " + rule.RuleWith(domain.RepeatsEvent), Err: err}
+			return false, &Reworded{Text: name + ": " + fieldsInRuleNamed(rule.RuleWith(domain.RepeatsEvent), names), Err: err}
 		}
 	}
 	return false, err
+}
+
+// fieldsInRuleNamed renames the fields a rule's text refers to ("name it
+// in closed_period", "or its campaign" as the ledger words them for its
+// API) as names names them, so a front end's users read the name they
+// give ("name it in --closed-period"). Only the references the ledger's
+// texts make are rewritten: a field's name that is also a word ("give the
+// campaign the entry is in") stays a word.
+func fieldsInRuleNamed(rule string, names map[string]string) string {
+	var pairs []string
+	for _, reference := range ruleFieldReferences {
+		if name, ok := FieldName(names, reference.field); ok {
+			pairs = append(pairs, reference.text, strings.Replace(reference.text, reference.field, name, 1))
+		}
+	}
+	return strings.NewReplacer(pairs...).Replace(rule)
+}
+
+// ruleFieldReferences are the references to a field the ledger's rule
+// texts make, each as it is worded there.
+var ruleFieldReferences = []struct{ text, field string }{
+	{"name it in closed_period", "closed_period"},
+	{"or its campaign", "campaign"},
 }
 
 // FieldName is the name names gives the field at path, as FieldsNamed

@@ -45,6 +45,10 @@ type LinesWords interface {
 	written(where string, event domain.Event, result ledger.Result) string
 	// rejected begins a line's rule of the ledger.
 	rejected() string
+	// passes is the status of a line of a run that recorded nothing
+	// which would have been recorded, or untried when the run could not
+	// tell (app.LineOutcome.Untried).
+	passes(where string, event domain.Event, untried bool) string
 	// problems names each problem of a batch's refusal by the line its
 	// event came from (numbers, by the event's place in the batch).
 	problems(err error, numbers []int, shown LinesShown) string
@@ -101,6 +105,13 @@ func (fileWords) written(where string, event domain.Event, result ledger.Result)
 }
 
 func (fileWords) rejected() string { return "rejected: " }
+
+func (fileWords) passes(where string, event domain.Event, untried bool) string {
+	if untried {
+		return where + ": not checked against the ledger (nothing was written)"
+	}
+	return fmt.Sprintf("%s: valid %s (nothing was written)", where, event.Type)
+}
 
 func (fileWords) problems(err error, numbers []int, shown LinesShown) string {
 	return renumber(err, numbers, shown)
@@ -282,6 +293,10 @@ func (sheetEnglish) written(where string, event domain.Event, result ledger.Resu
 
 func (sheetEnglish) rejected() string { return "refused: " }
 
+func (sheetEnglish) passes(where string, event domain.Event, untried bool) string {
+	return fileWords{}.passes(where, event, untried)
+}
+
 func (sheetEnglish) problems(err error, numbers []int, shown LinesShown) string {
 	return sheetProblems(err, numbers, shown)
 }
@@ -359,6 +374,13 @@ func (sheetChinese) written(where string, event domain.Event, result ledger.Resu
 }
 
 func (sheetChinese) rejected() string { return "被拒：" }
+
+func (sheetChinese) passes(where string, event domain.Event, untried bool) string {
+	if untried {
+		return where + ": 未能与台账核对（未写入）"
+	}
+	return fmt.Sprintf("%s: 有效 %s（未写入）", where, event.Type)
+}
 
 func (sheetChinese) problems(err error, numbers []int, shown LinesShown) string {
 	return sheetProblems(err, numbers, shown)

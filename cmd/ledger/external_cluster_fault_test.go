@@ -85,7 +85,10 @@ func TestFaultExternalClusterLosesStreamLeader(t *testing.T) {
 	doctor.expect(t, 0, "on n1", "on n2", "on n3")
 	// One signing key for every serve node, so that whichever holds the
 	// projection lease signs checkpoints verify accepts.
-	runLedger(t, "", "pubkey", "--data", shared).expect(t, 0)
+	// pubkey makes no key: the first checkpoint, signed with the
+	// operator's credential, makes it in the shared directory.
+	runLedger(t, "", "checkpoint", "--nats", cluster, "--nats-creds", operatorSeed, "--replicas", "3", "--data", shared).expect(t, 0)
+	runLedger(t, "", "pubkey", "--data", shared).expect(t, 0, "ordos-union-ledger+")
 	signingKey := filepath.Join(shared, "integrity", "signing.key")
 
 	t.Setenv("LEDGER_TOKENS", "ops:admin:external-admin-token-0123456789")

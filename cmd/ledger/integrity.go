@@ -31,15 +31,18 @@ var runCheckpoint = ledgerCommand(cli.Spec{Name: "checkpoint", Args: cli.AnyArgs
 		}
 	})
 
-// runPubkey reads the key from the data directory: it needs no ledger.
-var runPubkey = storeCommand(cli.Spec{Name: "pubkey", Args: cli.AnyArgs, Usage: "\n\nPrints the verifier key auditors check checkpoints, proofs and bundles with."},
+// runPubkey reads the key from the data directory: it needs no ledger,
+// and it never makes a key (integrity.DataDirVerifierKey).
+var runPubkey = storeCommand(cli.Spec{Name: "pubkey", Args: cli.AnyArgs, Usage: "\n\n" +
+	"Prints the verifier key auditors check checkpoints, proofs and bundles with: from the signing key, or from the data directory's\n" +
+	"integrity/verifier.key when it has no signing key (a restore without it). Makes no key: a directory with neither is refused."},
 	func(*flag.FlagSet) action {
 		return func(c *call) error {
-			keys, err := integrity.LoadDataDirKeys(c.store.dataDir, c.store.signingKey)
+			key, err := integrity.DataDirVerifierKey(c.store.dataDir, c.store.signingKey)
 			if err != nil {
 				return err
 			}
-			c.Printf("%s\n", keys.VerifierKey)
+			c.Printf("%s\n", key)
 			return nil
 		}
 	})

@@ -79,12 +79,37 @@ func TestEndToEndVoidTargetInTheCampaignGiven(t *testing.T) {
 	voidableDonation(t, data, "2022-summer-cooling", "150602", "D-7")
 
 	runLedger(t, "", "record", "void", "--data", data, "--target", "D-1", "--reason", "重复录入").
-		expect(t, 1, "--target", "entry D-1 has 2 events", " of general, ", " of 2022-summer-cooling)", "or its campaign")
+		expect(t, 1, "--target", "entry D-1 has 2 events", " of general, ", " of 2022-summer-cooling)", "or its --campaign")
 	runLedger(t, "", "record", "void", "--data", data, "--target", "D-7", "--campaign", "general", "--reason", "重复录入").
 		expect(t, 1, `no entry "D-7" in campaign general`, `--campaign`, `is general, which has no "D-7"`)
 	runLedger(t, "", "record", "void", "--data", data, "--target", "D-1", "--campaign", "2022-summer-cooling", "--reason", "重复录入").
 		expect(t, 0, "recorded entry_voided")
 	runLedger(t, "", "events", "--json", "--data", data).expect(t, 0, `"target_event_id":"`+summerD1+`"`)
+}
+
+// The void's refusals name the flags the clerk gives, in their rules'
+// texts too: an ambiguous id asks for the event id or --campaign, a void
+// of a closed month's entry asks for --closed-period, and a --campaign
+// the catalog does not list is a usage error naming it, not a campaign
+// without the entry. Before, they said "or its campaign", "name it in
+// closed_period" and `no entry "D-1" in campaign nope`.
+func TestEndToEndVoidRefusalsNameTheFlags(t *testing.T) {
+	data := t.TempDir()
+	voidableDonation(t, data, "general", "150626", "D-1")
+	voidableDonation(t, data, "2022-summer-cooling", "150602", "D-1")
+	runLedger(t, "", "record", "void", "--data", data, "--target", "D-1", "--reason", "重复录入").
+		expect(t, 1, "give the event id of the one you mean, or its --campaign")
+	unknown := runLedger(t, "", "record", "void", "--data", data, "--target", "D-1", "--campaign", "nope", "--reason", "重复录入")
+	unknown.expect(t, 2, `--campaign must be a campaign code of the catalog: there is no campaign "nope"`)
+	if strings.Contains(unknown.stderr, "no entry") {
+		t.Errorf("an unknown campaign is refused as one without the entry:\n%s", unknown.stderr)
+	}
+	runLedger(t, "", "period", "close", "2022-06", "--data", data).expect(t, 0, "period_closed")
+	closed := runLedger(t, "", "record", "void", "--data", data, "--target", "D-1", "--campaign", "general", "--reason", "重复录入")
+	closed.expect(t, 1, `--closed-period: the voided entry occurred in 2022-06, a closed month`, `name it in --closed-period ("2022-06")`)
+	if strings.Contains(closed.stderr, "closed_period") {
+		t.Errorf("the refusal names the API field:\n%s", closed.stderr)
+	}
 }
 
 // A void repeated with its --key is the first one, already recorded,

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/ordos-union/ledger/integrity"
 	"github.com/ordos-union/ledger/witness"
 )
 
@@ -76,8 +77,15 @@ func TestWitnessedCheckpointsAndVerifyPolicy(t *testing.T) {
 	data := t.TempDir()
 	record(data, 1, "100.00")
 	record(data, 2, "200.00")
+	// pubkey makes no key: the ledger's key is made as the first command
+	// that signs would make it, without signing a checkpoint the witness
+	// did not cosign.
+	keys, err := integrity.LoadDataDirKeys(data, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	pubkey := runLedger(t, "", "pubkey", "--data", data)
-	pubkey.expect(t, 0)
+	pubkey.expect(t, 0, keys.VerifierKey)
 	logKey := strings.TrimSpace(pubkey.stdout)
 	url, key := startWitnessProcess(t, t.TempDir(), logKey)
 
