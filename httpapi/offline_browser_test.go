@@ -97,8 +97,13 @@ func TestBrowserOfflineEntry(t *testing.T) {
 	if why := browser.eval("refusal", `document.querySelector("#outbox-list li.refused").textContent`); why == "" {
 		t.Fatal("the refused entry does not say why")
 	}
-	browser.do("discard the refused entry", chromedp.Click(`#outbox-list li.refused button[data-action="discard"]`))
-	browser.waitFor("outbox empty", `document.getElementById("outbox").hidden`, 10*time.Second)
+	// The list is drawn again as the page learns who is signed in, so the
+	// button is found and clicked in one step, again until it is gone.
+	browser.waitFor("refused entry discarded", `(() => {
+		const discard = document.querySelector('#outbox-list li.refused button[data-action="discard"]');
+		if (discard) discard.click();
+		return document.getElementById("outbox").hidden;
+	})()`, 60*time.Second)
 
 	stored, err := chromedp.Run(tab, chromedp.Evaluate[string](`caches.keys().then(names => Promise.all(names.map(name =>
 		caches.open(name).then(cache => cache.keys())))).then(lists => lists.flat().map(request => request.url).join(" "))`, chromedp.EvalAwaitPromise))
