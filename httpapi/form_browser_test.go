@@ -100,7 +100,7 @@ func TestBrowserFormNumbers(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("t-cost"), "12,50"),
 		chromedp.Click(chromedp.ID("entry-submit")),
 	)
-	browser.waitFor("refused", `document.querySelector('#entry-form .field-error[data-for="data.duration_minutes"]') !== null`, 10*time.Second)
+	browser.waitFor("refused", `document.querySelector('#entry-form .field-error[data-for="data.duration_minutes"]') !== null`, 30*time.Second)
 	want := map[string]string{
 		"data.duration_minutes": "须大于 0",
 		"data.participants":     "必填",
@@ -138,7 +138,7 @@ func TestBrowserFormNumbers(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("v-value-0"), "abc"),
 		chromedp.Click(chromedp.ID("entry-submit")),
 	)
-	browser.waitFor("refused", `document.querySelector('#entry-form .field-error[data-for="data.items[0].quantity"]') !== null`, 10*time.Second)
+	browser.waitFor("refused", `document.querySelector('#entry-form .field-error[data-for="data.items[0].quantity"]') !== null`, 30*time.Second)
 	want = map[string]string{
 		"data.items[0].quantity": "须大于 0",
 		"data.items[0].value":    "须为以元为单位的金额，最多两位小数，如 1250.50",
@@ -169,7 +169,7 @@ func TestBrowserFormNumbers(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("t-cost"), "1,250.50"),
 		chromedp.Click(chromedp.ID("entry-submit")),
 	)
-	browser.waitFor("training recorded", `document.querySelector("#entry-result.ok") !== null`, 10*time.Second)
+	browser.waitFor("training recorded", `document.querySelector("#entry-result.ok") !== null`, 30*time.Second)
 	training := entryOfType(t, server, clerk, "training_held", "S-NUM-0002")
 	if training.data["cost"] != "1250.50" || training.data["participants"] != float64(1200) {
 		t.Errorf("the training was recorded with cost %v and %v participants, want 1250.50 and 1200", training.data["cost"], training.data["participants"])
@@ -186,7 +186,7 @@ func TestBrowserFormNumbers(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("s-cost"), "￥800"),
 		chromedp.Click(chromedp.ID("entry-submit")),
 	)
-	browser.waitFor("service recorded", `document.querySelector("#entry-result.ok") !== null && document.getElementById("s-id").value === ""`, 10*time.Second)
+	browser.waitFor("service recorded", `document.querySelector("#entry-result.ok") !== null && document.getElementById("s-id").value === ""`, 30*time.Second)
 	if service := entryOfType(t, server, clerk, "service_provided", "SV-NUM-0001"); service.data["cost"] != "800.00" {
 		t.Errorf("the service was recorded with cost %v, want 800.00", service.data["cost"])
 	}
@@ -230,7 +230,7 @@ func TestBrowserOverspentInChinese(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("t-cost"), "100,000.00"),
 		chromedp.Click(chromedp.ID("entry-submit")),
 	)
-	browser.waitFor("refused", `document.querySelector('#entry-form .field-error[data-code="overspent"]') !== null`, 10*time.Second)
+	browser.waitFor("refused", `document.querySelector('#entry-form .field-error[data-code="overspent"]') !== null`, 30*time.Second)
 	if shown := browser.eval("refusal", `document.getElementById("entry-errors").textContent`); shown != "未写入。 违反台账规则。" {
 		t.Errorf("the form's refusal says %q, want only that nothing was written and why", shown)
 	}
@@ -266,7 +266,7 @@ func TestBrowserVoidClosedMonth(t *testing.T) {
 			chromedp.SetValue(chromedp.ID("audit-id"), "S-SC-150626-01"),
 			chromedp.Click(chromedp.ID("audit-submit")),
 		)
-		browser.waitFor("void offered", `document.querySelector('#audit-table button[data-action="void"]') !== null`, 10*time.Second)
+		browser.waitFor("void offered", `document.querySelector('#audit-table button[data-action="void"]') !== null`, 30*time.Second)
 		browser.do("open the void", chromedp.Click(chromedp.CSS(`#audit-table button[data-action="void"]`)), chromedp.WaitVisible(chromedp.ID("void-reason")))
 		actions := []chromedp.Action[chromedp.Void]{
 			chromedp.SetValue(chromedp.ID("void-reason"), "重复录入"),
@@ -279,7 +279,7 @@ func TestBrowserVoidClosedMonth(t *testing.T) {
 	}
 	head := server.head(t)
 	voidTraining("")
-	browser.waitFor("refused", `document.getElementById("void-errors") !== null`, 10*time.Second)
+	browser.waitFor("refused", `document.getElementById("void-errors") !== null`, 30*time.Second)
 	if offered := browser.eval("month field", `String(document.getElementById("void-closed-period") !== null)`); offered != "false" {
 		t.Error("a clerk is offered the closed month")
 	}
@@ -296,13 +296,13 @@ func TestBrowserVoidClosedMonth(t *testing.T) {
 	browser.do("open the dashboard as finance", chromedp.Navigate(server.URL+"/?token="+finance))
 	browser.waitFor("audit shown", `!document.getElementById("audit-card").hidden`, 30*time.Second)
 	voidTraining("")
-	browser.waitFor("refused", `document.getElementById("void-errors") !== null`, 10*time.Second)
+	browser.waitFor("refused", `document.getElementById("void-errors") !== null`, 30*time.Second)
 	if shown := browser.eval("refusal", `document.getElementById("void-errors").textContent`); shown != "未写入。 财务只作废或更正已结账月份的记录，须填写结账月份；其他记录由录入员作废。" {
 		t.Errorf("finance's void naming no month says %q", shown)
 	}
 	browser.screenshot("void-closed-month-finance-zh.png", "audit-card")
 	browser.do("name the month", chromedp.SetValue(chromedp.ID("void-closed-period"), "2022-06"), chromedp.Click(chromedp.ID("void-submit")))
-	browser.waitFor("voided", `document.getElementById("void-result") !== null && document.querySelectorAll("#audit-table tbody tr").length === 2`, 10*time.Second)
+	browser.waitFor("voided", `document.getElementById("void-result") !== null && document.querySelectorAll("#audit-table tbody tr").length === 2`, 30*time.Second)
 	if server.head(t) != head+1 {
 		t.Fatalf("finance's void wrote %d events, want 1", server.head(t)-head)
 	}
@@ -325,7 +325,7 @@ func TestBrowserVoidClosedMonth(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("audit-id"), "V-SC-150626-0001"),
 		chromedp.Click(chromedp.ID("audit-submit")),
 	)
-	browser.waitFor("void offered", `document.querySelector('#audit-table button[data-action="void"]') !== null`, 10*time.Second)
+	browser.waitFor("void offered", `document.querySelector('#audit-table button[data-action="void"]') !== null`, 30*time.Second)
 	browser.do("open the void", chromedp.Click(chromedp.CSS(`#audit-table button[data-action="void"]`)), chromedp.WaitVisible(chromedp.ID("void-closed-period")))
 }
 
@@ -340,7 +340,7 @@ func TestBrowserFinanceVoidOpenMonth(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("audit-id"), "S-SC-150626-01"),
 		chromedp.Click(chromedp.ID("audit-submit")),
 	)
-	browser.waitFor("void offered", `document.querySelector('#audit-table button[data-action="void"]') !== null`, 10*time.Second)
+	browser.waitFor("void offered", `document.querySelector('#audit-table button[data-action="void"]') !== null`, 30*time.Second)
 	browser.do("open the void", chromedp.Click(chromedp.CSS(`#audit-table button[data-action="void"]`)), chromedp.WaitVisible(chromedp.ID("void-closed-period")))
 	head := server.head(t)
 	browser.do("void it naming June, open",
@@ -349,7 +349,7 @@ func TestBrowserFinanceVoidOpenMonth(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("void-closed-period"), "2022-06"),
 		chromedp.Click(chromedp.ID("void-submit")),
 	)
-	browser.waitFor("refused", `document.getElementById("void-errors") !== null`, 10*time.Second)
+	browser.waitFor("refused", `document.getElementById("void-errors") !== null`, 30*time.Second)
 	shown := browser.eval("month's error", `document.querySelector('#void-form .field-error[data-for="data.closed_period"]').textContent`)
 	if want := "该记录发生在 2022-06，该月未结账：结账月份只用于更改已结账的月份，请留空；未结账月份的记录由录入员作废或更正"; shown != want {
 		t.Errorf("finance's void naming open June says %q at the month, want %q", shown, want)
@@ -367,7 +367,7 @@ func TestBrowserOutboxRefusedLoad(t *testing.T) {
 	server, browser := formPage(t, httpapi.RoleClerk)
 	clerk := server.Tokens[httpapi.RoleClerk]
 	setOffline(t, browser.tab, true)
-	browser.waitFor("offline", `navigator.onLine === false`, 10*time.Second)
+	browser.waitFor("offline", `navigator.onLine === false`, 30*time.Second)
 	donate := func(amount string) {
 		t.Helper()
 		browser.do("enter a donation recorded already",
@@ -383,9 +383,9 @@ func TestBrowserOutboxRefusedLoad(t *testing.T) {
 		)
 	}
 	donate("150.00")
-	browser.waitFor("one waiting", `document.getElementById("outbox").dataset.waiting === "1"`, 15*time.Second)
+	browser.waitFor("one waiting", `document.getElementById("outbox").dataset.waiting === "1"`, 30*time.Second)
 	donate("1,250.00")
-	browser.waitFor("two waiting", `document.getElementById("outbox").dataset.waiting === "2"`, 15*time.Second)
+	browser.waitFor("two waiting", `document.getElementById("outbox").dataset.waiting === "2"`, 30*time.Second)
 	head := server.head(t)
 	setOffline(t, browser.tab, false)
 	browser.waitFor("refused", `document.getElementById("outbox").dataset.refused === "2"`, 30*time.Second)
@@ -398,7 +398,7 @@ func TestBrowserOutboxRefusedLoad(t *testing.T) {
 
 	// One more waits offline beside the refused ones.
 	setOffline(t, browser.tab, true)
-	browser.waitFor("offline", `navigator.onLine === false`, 10*time.Second)
+	browser.waitFor("offline", `navigator.onLine === false`, 30*time.Second)
 	browser.do("enter a service", setType("service"),
 		chromedp.SetValue(chromedp.ID("f-occurred"), "2022-06-30T12:00"),
 		chromedp.SetValue(chromedp.ID("s-id"), "SV-OUT-0001"),
@@ -407,12 +407,12 @@ func TestBrowserOutboxRefusedLoad(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("s-count"), "12"),
 		chromedp.Click(chromedp.ID("entry-submit")),
 	)
-	browser.waitFor("one waiting", `document.getElementById("outbox").dataset.waiting === "1"`, 15*time.Second)
+	browser.waitFor("one waiting", `document.getElementById("outbox").dataset.waiting === "1"`, 30*time.Second)
 	if count := browser.eval("count", `document.getElementById("outbox-count").textContent`); count != "待发送 1 条（联网后自动发送）；被拒绝 2 条" {
 		t.Errorf("with one waiting and two refused the outbox says %q", count)
 	}
 	browser.do("switch to English", chromedp.Click(chromedp.ID("lang-toggle")))
-	browser.waitFor("English", `document.getElementById("outbox-count").textContent === "1 waiting to send (sent when online); 2 refused"`, 5*time.Second)
+	browser.waitFor("English", `document.getElementById("outbox-count").textContent === "1 waiting to send (sent when online); 2 refused"`, 30*time.Second)
 	line := browser.eval("line", `document.querySelector("#outbox-list li.waiting").textContent`)
 	if line != "Service provided · SV-OUT-0001 · Uxin (乌审旗) waiting" {
 		t.Errorf("a waiting line reads %q in English", line)
@@ -424,8 +424,15 @@ func TestBrowserOutboxRefusedLoad(t *testing.T) {
 
 	// The refused donation, loaded into the form, says what is wrong at
 	// its field; with another id it is recorded, and leaves the outbox.
-	browser.do("load the first refused donation", chromedp.Click(chromedp.CSS(`#outbox-list li.refused button[data-action="load"]`)))
-	browser.waitFor("loaded", `document.getElementById("d-id").value === "D-SC-0002" && !document.getElementById("donation-fields").hidden`, 10*time.Second)
+	// The list is drawn again as sends end, so the button is found and
+	// clicked in one step, again until the form holds the entry.
+	browser.waitFor("first refused donation loaded", `(() => {
+		if (document.getElementById("d-id").value !== "D-SC-0002") {
+			const load = document.querySelector('#outbox-list li.refused button[data-action="load"]');
+			if (load) load.click();
+		}
+		return document.getElementById("d-id").value === "D-SC-0002" && !document.getElementById("donation-fields").hidden;
+	})()`, 60*time.Second)
 	if amount := browser.eval("amount", `document.getElementById("d-amount").value`); amount != "150.00" {
 		t.Errorf("the loaded donation's amount is %q, want 150.00", amount)
 	}
@@ -435,7 +442,7 @@ func TestBrowserOutboxRefusedLoad(t *testing.T) {
 	browser.screenshot("outbox-loaded-zh.png", "entry-card")
 	head = server.head(t)
 	browser.do("record it under another id", chromedp.SetValue(chromedp.ID("d-id"), "D-SC-0099"), chromedp.Click(chromedp.ID("entry-submit")))
-	browser.waitFor("recorded", `document.querySelector("#entry-result.ok") !== null && document.getElementById("outbox").dataset.refused === "1"`, 10*time.Second)
+	browser.waitFor("recorded", `document.querySelector("#entry-result.ok") !== null && document.getElementById("outbox").dataset.refused === "1"`, 30*time.Second)
 	if server.head(t) != head+1 {
 		t.Errorf("the loaded donation wrote %d events, want 1", server.head(t)-head)
 	}
@@ -449,10 +456,15 @@ func TestBrowserOutboxRefusedLoad(t *testing.T) {
 
 	// The other, loaded and sent again without network, waits in the
 	// outbox in its place.
-	browser.do("load the other refused donation", chromedp.Click(chromedp.CSS(`#outbox-list li.refused button[data-action="load"]`)))
-	browser.waitFor("loaded", `document.getElementById("d-id").value === "D-SC-0002" && document.getElementById("d-amount").value === "1250.00"`, 10*time.Second)
+	browser.waitFor("other refused donation loaded", `(() => {
+		if (document.getElementById("d-id").value !== "D-SC-0002") {
+			const load = document.querySelector('#outbox-list li.refused button[data-action="load"]');
+			if (load) load.click();
+		}
+		return document.getElementById("d-id").value === "D-SC-0002" && document.getElementById("d-amount").value === "1250.00";
+	})()`, 60*time.Second)
 	setOffline(t, browser.tab, true)
-	browser.waitFor("offline", `navigator.onLine === false`, 10*time.Second)
+	browser.waitFor("offline", `navigator.onLine === false`, 30*time.Second)
 	browser.do("send it again offline", chromedp.SetValue(chromedp.ID("d-id"), "D-SC-0098"), chromedp.Click(chromedp.ID("entry-submit")))
 	browser.waitFor("waiting in its place", `document.getElementById("outbox").dataset.waiting === "1" && document.getElementById("outbox").dataset.refused === "0"`,
 		15*time.Second)
@@ -490,7 +502,7 @@ func TestBrowserFormRefusalsSaidOnce(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("s-count"), "3"),
 		chromedp.Click(chromedp.ID("entry-submit")),
 	)
-	browser.waitFor("refused", `document.querySelector('#entry-form .field-error[data-for="data.beneficiary_group"]') !== null`, 10*time.Second)
+	browser.waitFor("refused", `document.querySelector('#entry-form .field-error[data-for="data.beneficiary_group"]') !== null`, 30*time.Second)
 	if got, want := browser.fieldErrors(), map[string]string{"data.beneficiary_group": "必填"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("the service's fields say %v, want %v", got, want)
 	}
@@ -508,7 +520,7 @@ func TestBrowserFormRefusalsSaidOnce(t *testing.T) {
 	}
 	head = server.head(t)
 	browser.do("a June service, June closed", chromedp.SetValue(chromedp.ID("s-group"), "sanitation-workers"), chromedp.Click(chromedp.ID("entry-submit")))
-	browser.waitFor("refused", `document.querySelector('#entry-form .field-error[data-for="occurred_at"]') !== null`, 10*time.Second)
+	browser.waitFor("refused", `document.querySelector('#entry-form .field-error[data-for="occurred_at"]') !== null`, 30*time.Second)
 	if got, want := browser.fieldErrors(), map[string]string{"occurred_at": "2022-06 已由财务结账：请改为未结账月份的日期，或请财务重开该月"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("the June service's fields say %v, want %v", got, want)
 	}
@@ -517,7 +529,7 @@ func TestBrowserFormRefusalsSaidOnce(t *testing.T) {
 	}
 
 	browser.do("switch to English", chromedp.Click(chromedp.ID("lang-toggle")), chromedp.Click(chromedp.ID("entry-submit")))
-	browser.waitFor("refused in English", `document.documentElement.lang === "en" && document.querySelector('#entry-form .field-error[data-for="occurred_at"]') !== null`, 10*time.Second)
+	browser.waitFor("refused in English", `document.documentElement.lang === "en" && document.querySelector('#entry-form .field-error[data-for="occurred_at"]') !== null`, 30*time.Second)
 	want := map[string]string{"occurred_at": "2022-06 is closed by finance: change the entry's date, or ask finance to reopen the month"}
 	if got := browser.fieldErrors(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("the June service's fields say %v in English, want %v", got, want)
@@ -530,7 +542,7 @@ func TestBrowserFormRefusalsSaidOnce(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("s-count").value = ""`),
 		chromedp.Click(chromedp.ID("entry-submit")),
 	)
-	browser.waitFor("refused in English", `document.querySelector('#entry-form .field-error[data-for="data.count"]') !== null`, 10*time.Second)
+	browser.waitFor("refused in English", `document.querySelector('#entry-form .field-error[data-for="data.count"]') !== null`, 30*time.Second)
 	if shown := browser.eval("refusal", `document.getElementById("entry-errors").textContent`); shown != "Nothing was written. Some of what was sent breaks the ledger's rules; correct what is marked." {
 		t.Errorf("the service with no count's refusal says %q in English", shown)
 	}
